@@ -1,0 +1,190 @@
+//! Rust items for events: payload structs, the handler trait, and the catalogue with
+//! the `Event` enum and the dispatch table. One table (the catalogue) drives them all.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::types::{doc_attrs, field_tokens, paragraphs, struct_attrs, Defaults};
+use crate::ident::ident;
+use crate::model::{Catalogue, Event, Module};
+
+/// The lines every event's docs carry: its names in all three dialects.
+pub fn names_doc(module: &Module, event: &Event) -> String {
+    let velo = if event.velo_documented {
+        format!("- Velo handler: `{}` (in `backend/events.js`)", event.velo_handler)
+    } else {
+        format!("- Velo handler: `{}` (name only; Wix documents no Velo handler, the event arrives as a webhook)", event.velo_handler)
+    };
+    let sdk = match (&event.sdk, &module.sdk) {
+        (Some(export), Some(sdk)) => format!("- SDK: `{export}` from `{}`", sdk.package),
+        _ => format!("- SDK: `{}`", event.handler),
+    };
+    let webhook = format!("- Webhook eventType: `{}`", event.event_type);
+    format!("{velo}\n{sdk}\n{webhook}")
+}
+
+fn feature_cfg(module: &Module) -> Option<TokenStream> {
+    module.feature().map(|feature| quote! { #[cfg(feature = #feature)] })
+}
+
+/// The payload struct of an event and its `EventPayload` impl.
+pub fn payload_tokens(module: &Module, event: &Event, defaults: &Defaults) -> TokenStream {
+    let doc = doc_attrs(&paragraphs([event.doc.as_deref(), Some(&names_doc(module, event))]));
+    let attrs = struct_attrs(defaults.fields_have_default(&event.fields));
+    let name = format_ident!("{}", event.name);
+    let fields = event.fields.iter().map(|field| field_tokens(field, &module.path));
+    let velo = &event.velo_handler;
+    let event_type = &event.event_type;
+    quote! {
+        #doc
+        #attrs
+        pub struct #name {
+            #(#fields)*
+        }
+
+        impl crate::EventPayload for #name {
+            const VELO_HANDLER: &'static str = #velo;
+            const EVENT_TYPE: &'static str = #event_type;
+
+            fn metadata(&self) -> &crate::common::EventMetadata {
+                &self.metadata
+            }
+        }
+    }
+}
+
+fn payload_path(module: &Module, event: &Event) -> TokenStream {
+    let path = module.path.iter().map(|segment| ident(segment));
+    let name = format_ident!("{}", event.name);
+    quote! { crate:: #(#path::)* #name }
+}
+
+/// The handler trait: one async method per event, named after its Velo handler.
+pub fn handler_trait(catalogue: &Catalogue) -> TokenStream {
+    let methods = catalogue.events().map(|(module, event)| {
+        let doc = doc_attrs(&paragraphs([event.doc.as_deref(), Some(&names_doc(module, event))]));
+        let cfg = feature_cfg(module);
+        let method = ident(&event.method);
+        let payload = payload_path(module, event);
+        quote! {
+            #doc
+            #cfg
+            fn #method(&self, event: #payload) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+                let _ = event;
+                std::future::ready(Err(crate::HandlerError::NotSubscribed))
+            }
+        }
+    });
+    quote! {
+        /// What a service does with each Wix event. Implement the methods for the events
+        /// you subscribe to; the others answer [`crate::HandlerError::NotSubscribed`].
+        ///
+        /// Method names mirror the Velo handler names of `backend/events.js`
+        /// (`wixCrm_onContactCreated` -> `wix_crm_on_contact_created`).
+        pub trait Handler: Send + Sync {
+            #(#methods)*
+        }
+    }
+}
+
+/// The catalogue: `EventInfo` per event, the `Event` enum, decoding by name and dispatch.
+pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
+    let events: Vec<(&Module, &Event)> = catalogue.events().collect();
+    let cfgs: Vec<Option<TokenStream>> = events.iter().map(|(module, _)| feature_cfg(module)).collect();
+    let variants: Vec<_> = events.iter().map(|(_, event)| format_ident!("{}", event.variant)).collect();
+    let consts: Vec<_> = events.iter().map(|(_, event)| format_ident!("{}", crate::ident::snake_case(&event.variant).to_uppercase())).collect();
+    let payloads: Vec<_> = events.iter().map(|(module, event)| payload_path(module, event)).collect();
+    let methods: Vec<_> = events.iter().map(|(_, event)| ident(&event.method)).collect();
+    let velo_names: Vec<&str> = events.iter().map(|(_, event)| event.velo_handler.as_str()).collect();
+
+    let infos = events.iter().zip(&consts).map(|((module, event), name)| {
+        let velo = &event.velo_handler;
+        let sdk = match &event.sdk {
+            Some(sdk) => quote! { Some(#sdk) },
+            None => quote! { None },
+        };
+        let event_type = &event.event_type;
+        let payload = format!("{}::{}", module.path.join("::"), event.name);
+        let module_name = module.dotted();
+        let feature = module.feature().unwrap_or("");
+        let envelope = format_ident!("{}", event.envelope.as_str());
+        let documented = event.velo_documented;
+        let doc = format!("Catalogue entry of `{velo}`.");
+        quote! {
+            #[doc = #doc]
+            pub const #name: EventInfo = EventInfo {
+                velo_handler: #velo,
+                sdk: #sdk,
+                event_type: #event_type,
+                payload_type: #payload,
+                module: #module_name,
+                feature: #feature,
+                envelope: Envelope::#envelope,
+                velo_documented: #documented,
+            };
+        }
+    });
+    let variant_docs = events.iter().map(|(_, event)| doc_attrs(&format!("`{}` / `{}`.", event.velo_handler, event.event_type)));
+    let disabled = events.iter().filter_map(|(module, event)| {
+        let feature = module.feature()?;
+        let velo = &event.velo_handler;
+        Some(quote! { #[cfg(not(feature = #feature))] #velo => Err(DecodeError::FeatureDisabled { event: #velo, feature: #feature }), })
+    });
+
+    quote! {
+        #![allow(clippy::large_enum_variant)]
+
+        use crate::catalogue::{Envelope, EventInfo};
+        use crate::error::DecodeError;
+        use crate::decode::Input;
+
+        /// Every event this crate knows, compiled in or not, in schema order.
+        pub static CATALOGUE: &[EventInfo] = &[ #( #cfgs #consts, )* ];
+
+        /// Catalogue entries by event, usable in `const` contexts.
+        pub mod info {
+            use super::*;
+            #( #infos )*
+        }
+        use info::*;
+
+        /// One decoded event of any kind.
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[serde(untagged)]
+        pub enum Event {
+            #( #variant_docs #cfgs #variants(#payloads), )*
+        }
+
+        impl Event {
+            /// The catalogue entry of this event.
+            pub fn info(&self) -> &'static EventInfo {
+                match *self {
+                    #( #cfgs Self::#variants(_) => &#consts, )*
+                }
+            }
+
+            /// The metadata every event carries (its `id` is the deduplication key).
+            pub fn metadata(&self) -> &crate::common::EventMetadata {
+                match self {
+                    #( #cfgs Self::#variants(event) => &event.metadata, )*
+                }
+            }
+
+            /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
+            pub fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
+                match velo_handler {
+                    #( #cfgs #velo_names => input.decode(#velo_names).map(Self::#variants), )*
+                    #( #disabled )*
+                    other => Err(DecodeError::unknown_event(other)),
+                }
+            }
+        }
+
+        /// Calls the handler method of the event.
+        pub(crate) async fn call<H: crate::Handler + ?Sized>(handler: &H, event: Event) -> crate::HandlerResult {
+            match event {
+                #( #cfgs Event::#variants(event) => handler.#methods(event).await, )*
+            }
+        }
+    }
+}

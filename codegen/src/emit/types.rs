@@ -1,0 +1,222 @@
+//! Rust items for schema types: structs, string enums, field types and doc comments.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::ident::ident;
+use crate::model::{Catalogue, Enum, Field, Struct, Ty, TypeDecl, TypeRef};
+
+/// `#[doc]` attributes for a text, one per line so that prettyplease prints `///` lines.
+pub fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.trim_end().lines().map(|line| {
+        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+        quote! { #[doc = #line] }
+    });
+    quote! { #(#lines)* }
+}
+
+/// Joins doc paragraphs, skipping empty ones.
+pub fn paragraphs<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
+    parts
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Which struct types can derive `Default` (all their required fields can).
+pub struct Defaults(BTreeSet<TypeRef>);
+
+impl Defaults {
+    /// Computes the set by fixed point over the catalogue.
+    pub fn of(catalogue: &Catalogue) -> Self {
+        let structs: Vec<(TypeRef, &Struct)> = catalogue
+            .modules
+            .iter()
+            .flat_map(|module| {
+                module.types.iter().filter_map(move |decl| match decl {
+                    TypeDecl::Struct(decl) => Some((TypeRef { module: module.path.clone(), name: decl.name.clone() }, decl)),
+                    TypeDecl::Enum(_) => None,
+                })
+            })
+            .collect();
+        let mut set = BTreeSet::new();
+        loop {
+            let before = set.len();
+            for (reference, decl) in &structs {
+                if !set.contains(reference) && decl.fields.iter().all(|field| !field.required || Self::ty_has_default(&set, &field.ty)) {
+                    set.insert(reference.clone());
+                }
+            }
+            if set.len() == before {
+                return Self(set);
+            }
+        }
+    }
+
+    fn ty_has_default(set: &BTreeSet<TypeRef>, ty: &Ty) -> bool {
+        match ty {
+            Ty::Timestamp | Ty::Image => false,
+            Ty::Named(reference) => set.contains(reference),
+            _ => true,
+        }
+    }
+
+    /// Whether these fields allow `#[derive(Default)]`.
+    pub fn fields_have_default(&self, fields: &[Field]) -> bool {
+        fields.iter().all(|field| !field.required || Self::ty_has_default(&self.0, &field.ty))
+    }
+}
+
+/// The Rust type of a field type, seen from module `from`.
+pub fn ty_tokens(ty: &Ty, from: &[String]) -> TokenStream {
+    match ty {
+        Ty::String => quote! { String },
+        Ty::Bool => quote! { bool },
+        Ty::Integer => quote! { i64 },
+        Ty::Int64 => quote! { crate::wire::Int64 },
+        Ty::Float => quote! { f64 },
+        Ty::Timestamp => quote! { crate::wire::Timestamp },
+        Ty::Json => quote! { serde_json::Value },
+        Ty::Image => quote! { crate::wire::Image },
+        Ty::List(inner) => {
+            let inner = ty_tokens(inner, from);
+            quote! { Vec<#inner> }
+        }
+        Ty::ItemsList(inner) => {
+            let inner = ty_tokens(inner, from);
+            quote! { crate::wire::ItemsList<#inner> }
+        }
+        Ty::Map(inner) => {
+            let inner = ty_tokens(inner, from);
+            quote! { std::collections::BTreeMap<String, #inner> }
+        }
+        Ty::ItemsMap(inner) => {
+            let inner = ty_tokens(inner, from);
+            quote! { crate::wire::ItemsMap<#inner> }
+        }
+        Ty::Named(reference) => {
+            let name = format_ident!("{}", reference.name);
+            if reference.module == from {
+                quote! { #name }
+            } else {
+                let path = reference.module.iter().map(|segment| ident(segment));
+                quote! { crate:: #(#path::)* #name }
+            }
+        }
+    }
+}
+
+/// One struct field with its serde attributes.
+pub fn field_tokens(field: &Field, from: &[String]) -> TokenStream {
+    let doc = doc_attrs(&field_doc(field));
+    let name = ident(&field.rust);
+    let mut ty = ty_tokens(&field.ty, from);
+    if field.boxed {
+        ty = quote! { Box<#ty> };
+    }
+    let mut serde = Vec::new();
+    if field.rust != field.wire {
+        let wire = &field.wire;
+        serde.push(quote! { rename = #wire });
+    }
+    for alias in &field.aliases {
+        serde.push(quote! { alias = #alias });
+    }
+    if !field.required {
+        serde.push(quote! { default, skip_serializing_if = "Option::is_none" });
+        ty = quote! { Option<#ty> };
+    }
+    let serde = (!serde.is_empty()).then(|| quote! { #[serde(#(#serde),*)] });
+    quote! {
+        #doc
+        #serde
+        pub #name: #ty,
+    }
+}
+
+fn field_doc(field: &Field) -> String {
+    let fallback = format!("`{}` on the wire.", field.wire);
+    let format = field.format.as_ref().map(|format| format!("Format: {format}."));
+    let deprecated = field.deprecated.then_some("Deprecated by Wix.");
+    let aliases = (!field.aliases.is_empty()).then(|| {
+        let names: Vec<String> = field.aliases.iter().map(|alias| format!("`{alias}`")).collect();
+        format!("Also accepted as {} when decoding.", names.join(", "))
+    });
+    paragraphs([
+        Some(field.doc.as_deref().unwrap_or(&fallback)),
+        format.as_deref(),
+        deprecated,
+        aliases.as_deref(),
+    ])
+}
+
+/// The derives and attributes every generated struct carries.
+pub fn struct_attrs(with_default: bool) -> TokenStream {
+    let default = with_default.then(|| quote! { Default, });
+    quote! {
+        #[derive(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+    }
+}
+
+/// A schema struct.
+pub fn struct_tokens(decl: &Struct, from: &[String], defaults: &Defaults) -> TokenStream {
+    let doc = doc_attrs(decl.doc.as_deref().unwrap_or(&format!("`{}` as Wix sends it.", decl.name)));
+    let attrs = struct_attrs(defaults.fields_have_default(&decl.fields));
+    let name = format_ident!("{}", decl.name);
+    let fields = decl.fields.iter().map(|field| field_tokens(field, from));
+    quote! {
+        #doc
+        #attrs
+        pub struct #name {
+            #(#fields)*
+        }
+    }
+}
+
+/// A string enum with its `Unknown(String)` fallback and wire conversions.
+pub fn enum_tokens(decl: &Enum) -> TokenStream {
+    let doc = doc_attrs(&paragraphs([
+        decl.doc.as_deref(),
+        Some("Values this version does not list decode into `Unknown` and encode back unchanged."),
+    ]));
+    let name = format_ident!("{}", decl.name);
+    let variants: Vec<_> = decl.values.iter().map(|value| format_ident!("{}", value.variant)).collect();
+    let wires: Vec<&str> = decl.values.iter().map(|value| value.wire.as_str()).collect();
+    let docs = decl.values.iter().map(|value| {
+        let wire = format!("`{}`", value.wire);
+        doc_attrs(&paragraphs([Some(wire.as_str()), value.doc.as_deref()]))
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name {
+            #( #docs #variants, )*
+            /// A value not listed in the schema, kept as sent.
+            Unknown(String),
+        }
+
+        impl crate::wire::WireEnum for #name {
+            fn from_wire(value: &str) -> Self {
+                match value {
+                    #( #wires => Self::#variants, )*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+
+            fn as_wire(&self) -> &str {
+                match self {
+                    #( Self::#variants => #wires, )*
+                    Self::Unknown(value) => value,
+                }
+            }
+        }
+
+        crate::wire::wire_enum_serde!(#name);
+    }
+}

@@ -1,0 +1,270 @@
+//! The validated catalogue (the generator's IR): every name resolved and converted,
+//! every reference checked. Emission reads only this.
+
+/// Every module of every schema file, sorted by module path.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    /// Modules, sorted by path so output order never depends on file order.
+    pub modules: Vec<Module>,
+}
+
+impl Catalogue {
+    /// All events with their module, in module order then schema order.
+    pub fn events(&self) -> impl Iterator<Item = (&Module, &Event)> {
+        self.modules.iter().flat_map(|module| module.events.iter().map(move |event| (module, event)))
+    }
+
+    /// The cargo features (Wix areas), sorted, `common` excluded: it is always compiled.
+    pub fn features(&self) -> Vec<&str> {
+        let mut features: Vec<&str> =
+            self.modules.iter().filter_map(|module| module.feature()).collect();
+        features.dedup();
+        features
+    }
+
+    /// For each feature, the other features its types refer to (`events = ["crm"]`).
+    pub fn feature_dependencies(&self) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+        let mut dependencies = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+        for module in &self.modules {
+            let Some(feature) = module.feature() else { continue };
+            let entry = dependencies.entry(feature.to_owned()).or_default();
+            for reference in module.references() {
+                if let Some(other) = reference.module.first() {
+                    if other != feature && other != COMMON {
+                        entry.insert(other.clone());
+                    }
+                }
+            }
+        }
+        dependencies
+    }
+}
+
+/// The module that is always compiled and holds the event metadata.
+pub const COMMON: &str = "common";
+/// Name of the metadata type of every envelope, in [`COMMON`].
+pub const METADATA: &str = "EventMetadata";
+
+/// One schema file.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// Module path segments (`["crm", "contacts"]`).
+    pub path: Vec<String>,
+    /// The schema file it came from.
+    pub file: String,
+    /// Module documentation.
+    pub doc: Option<String>,
+    /// Wix reference URL.
+    pub docs_url: Option<String>,
+    /// SDK package and export.
+    pub sdk: Option<Sdk>,
+    /// Entity types and enums, in schema order.
+    pub types: Vec<TypeDecl>,
+    /// Events, in schema order.
+    pub events: Vec<Event>,
+}
+
+impl Module {
+    /// Dotted path (`crm.contacts`).
+    pub fn dotted(&self) -> String {
+        self.path.join(".")
+    }
+
+    /// The cargo feature gating the module; `None` for [`COMMON`].
+    pub fn feature(&self) -> Option<&str> {
+        self.path.first().map(String::as_str).filter(|first| *first != COMMON)
+    }
+
+    /// Every named type the module's fields and events refer to.
+    pub fn references(&self) -> Vec<&TypeRef> {
+        let mut references = Vec::new();
+        let fields = self
+            .types
+            .iter()
+            .filter_map(|decl| match decl {
+                TypeDecl::Struct(decl) => Some(decl.fields.iter()),
+                TypeDecl::Enum(_) => None,
+            })
+            .flatten()
+            .chain(self.events.iter().flat_map(|event| event.fields.iter()));
+        for field in fields {
+            field.ty.collect_references(&mut references);
+        }
+        references
+    }
+}
+
+/// SDK origin of a module's events.
+#[derive(Debug, Clone)]
+pub struct Sdk {
+    /// npm package (`@wix/crm`).
+    pub package: String,
+    /// Exported namespace (`contacts`).
+    pub export: String,
+}
+
+/// A named type.
+#[derive(Debug, Clone)]
+pub enum TypeDecl {
+    /// A struct.
+    Struct(Struct),
+    /// A string enum.
+    Enum(Enum),
+}
+
+/// A struct type.
+#[derive(Debug, Clone)]
+pub struct Struct {
+    /// UpperCamelCase name.
+    pub name: String,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// Fields in wire order.
+    pub fields: Vec<Field>,
+}
+
+/// A struct or envelope field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Name on the wire.
+    pub wire: String,
+    /// Rust name (snake case; made raw when a keyword at emission).
+    pub rust: String,
+    /// Type.
+    pub ty: Ty,
+    /// Present in every payload (`T` rather than `Option<T>`).
+    pub required: bool,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// Other wire names accepted when decoding.
+    pub aliases: Vec<String>,
+    /// Informational format.
+    pub format: Option<String>,
+    /// Deprecated by Wix.
+    pub deprecated: bool,
+    /// Held in a `Box` because the type contains itself through this field.
+    pub boxed: bool,
+}
+
+/// A string enum.
+#[derive(Debug, Clone)]
+pub struct Enum {
+    /// UpperCamelCase name.
+    pub name: String,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// Declared values.
+    pub values: Vec<EnumValue>,
+}
+
+/// One declared enum value.
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    /// Wire string.
+    pub wire: String,
+    /// Rust variant name.
+    pub variant: String,
+    /// Documentation.
+    pub doc: Option<String>,
+}
+
+/// A field type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    /// JSON string.
+    String,
+    /// JSON boolean.
+    Bool,
+    /// JSON number, integer.
+    Integer,
+    /// 64-bit integer sent as a JSON string.
+    Int64,
+    /// JSON number.
+    Float,
+    /// RFC 3339 timestamp string.
+    Timestamp,
+    /// Any JSON.
+    Json,
+    /// Wix image: string or REST object.
+    Image,
+    /// JSON array.
+    List(Box<Ty>),
+    /// `{items: [...]}` or a bare array.
+    ItemsList(Box<Ty>),
+    /// JSON object with string keys.
+    Map(Box<Ty>),
+    /// `{items: {...}}` or a flat object.
+    ItemsMap(Box<Ty>),
+    /// A named schema type.
+    Named(TypeRef),
+}
+
+impl Ty {
+    fn collect_references<'a>(&'a self, out: &mut Vec<&'a TypeRef>) {
+        match self {
+            Ty::List(inner) | Ty::ItemsList(inner) | Ty::Map(inner) | Ty::ItemsMap(inner) => {
+                inner.collect_references(out)
+            }
+            Ty::Named(reference) => out.push(reference),
+            _ => {}
+        }
+    }
+}
+
+/// A resolved reference to a named type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeRef {
+    /// Module path of the type.
+    pub module: Vec<String>,
+    /// Type name.
+    pub name: String,
+}
+
+/// A backend event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Payload type name (`ContactCreated`).
+    pub name: String,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// SDK export (`onContactCreated`).
+    pub handler: String,
+    /// Velo handler name (`wixCrm_onContactCreated`).
+    pub velo_handler: String,
+    /// Handler trait method (`wix_crm_on_contact_created`).
+    pub method: String,
+    /// Variant of the `Event` enum (`WixCrmOnContactCreated`).
+    pub variant: String,
+    /// Webhook eventType (`wix.contacts.v4.contact_created`).
+    pub event_type: String,
+    /// SDK registration (`contacts.onContactCreated` in `@wix/crm`), when known.
+    pub sdk: Option<String>,
+    /// Envelope fields: `metadata`, then `entity` or `data`, then extras.
+    pub fields: Vec<Field>,
+    /// Envelope shape.
+    pub envelope: Envelope,
+    /// Whether Wix documents a Velo handler for it.
+    pub velo_documented: bool,
+}
+
+/// Envelope shape of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    /// `{metadata, entity}`.
+    Entity,
+    /// `{metadata, data}`.
+    Data,
+    /// `{metadata}`.
+    MetadataOnly,
+}
+
+impl Envelope {
+    /// Name used in the catalogue.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Envelope::Entity => "Entity",
+            Envelope::Data => "Data",
+            Envelope::MetadataOnly => "MetadataOnly",
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! Validation: checks parsed schema files against each other and builds the
+//! [`Catalogue`]. Every problem found is collected; nothing stops at the first one.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::{did_you_mean, Diagnostic, Location};
+use crate::format::{EnumValueDef, EventDef, FieldDef, SchemaFile, TypeDef};
+use crate::ident::{field_name, is_identifier, is_upper_camel, snake_case, upper_camel, variant_name};
+use crate::model::{
+    Catalogue, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON, METADATA,
+};
+use crate::type_expr::{self, TypeExpr, SCALARS};
+
+/// A parsed schema file with its path.
+pub struct Parsed {
+    /// Path as shown in diagnostics.
+    pub file: String,
+    /// Its content.
+    pub schema: SchemaFile,
+}
+
+/// Validates all files together and builds the catalogue, or returns every error.
+pub fn validate(files: &[Parsed]) -> Result<Catalogue, Vec<Diagnostic>> {
+    let mut checker = Checker::default();
+    let names = checker.collect_names(files);
+    let mut modules: Vec<Module> = files.iter().filter_map(|file| checker.module(file, &names)).collect();
+    checker.check_catalogue_names(files, &names);
+    mark_recursive_fields(&mut modules);
+    modules.sort_by(|a, b| a.path.cmp(&b.path));
+    if checker.diagnostics.is_empty() {
+        Ok(Catalogue { modules })
+    } else {
+        Err(checker.diagnostics)
+    }
+}
+
+/// Names declared in each module (types and event payloads), for resolution.
+type Names = BTreeMap<Vec<String>, BTreeSet<String>>;
+
+#[derive(Default)]
+struct Checker {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker {
+    fn error_with_hint(&mut self, location: Location, message: impl Into<String>, hint: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::new(location, message).with_hint(hint));
+    }
+
+    /// Checks module paths and declared names; returns the names of each valid module.
+    fn collect_names(&mut self, files: &[Parsed]) -> Names {
+        let mut names = Names::new();
+        let mut seen_modules: HashMap<String, String> = HashMap::new();
+        for Parsed { file, schema } in files {
+            let module = &schema.module;
+            let path: Vec<String> = module.value.split('.').map(str::to_owned).collect();
+            if !path.iter().all(|segment| is_identifier(segment) && segment.to_lowercase() == *segment) {
+                self.error_with_hint(
+                    Location::of(file, module),
+                    format!("module `{}` is not a dotted path of lower-case identifiers", module.value),
+                    "write it like `crm.contacts`",
+                );
+                continue;
+            }
+            if let Some(first) = seen_modules.insert(module.value.clone(), file.clone()) {
+                self.error_with_hint(
+                    Location::of(file, module),
+                    format!("module `{}` is declared twice", module.value),
+                    format!("it is also declared in {first}; give each file its own module"),
+                );
+                continue;
+            }
+            let mut declared: BTreeMap<String, Location> = BTreeMap::new();
+            let keys = schema.types.0.iter().map(|(key, _)| ("type", key)).chain(schema.events.0.iter().map(|(key, _)| ("event", key)));
+            for (kind, key) in keys {
+                let location = Location::of(file, key);
+                if !is_upper_camel(&key.value) {
+                    self.error_with_hint(
+                        location,
+                        format!("{kind} name `{}` is not UpperCamelCase", key.value),
+                        format!("write it as `{}`", upper_camel(&key.value)),
+                    );
+                    continue;
+                }
+                if let Some(first) = declared.get(&key.value) {
+                    self.error_with_hint(
+                        location,
+                        format!("duplicate {kind} `{}` in module `{}`", key.value, module.value),
+                        format!("first declared at {first}; types and events share one namespace per module"),
+                    );
+                    continue;
+                }
+                declared.insert(key.value.clone(), location);
+            }
+            names.insert(path, declared.into_keys().collect());
+        }
+        names
+    }
+
+    fn module(&mut self, parsed: &Parsed, names: &Names) -> Option<Module> {
+        let Parsed { file, schema } = parsed;
+        let path: Vec<String> = schema.module.value.split('.').map(str::to_owned).collect();
+        names.get(&path)?;
+        let scope = Scope { file, module: &path, names };
+        let mut types = Vec::new();
+        for (key, def) in &schema.types.0 {
+            if let Some(decl) = self.type_decl(&scope, key, def) {
+                types.push(decl);
+            }
+        }
+        let mut events = Vec::new();
+        if !schema.events.0.is_empty() {
+            let prefix = schema.velo.as_ref().map(|velo| &velo.prefix);
+            let fqdn = schema.webhook.as_ref().map(|webhook| &webhook.fqdn);
+            let module_location = Location::of(file, &schema.module);
+            match (prefix, fqdn) {
+                (Some(prefix), Some(fqdn)) => {
+                    self.check_origin(file, prefix, fqdn);
+                    let origin = Origin { prefix: &prefix.value, fqdn: &fqdn.value, sdk: schema.sdk.as_ref().map(|sdk| &sdk.export) };
+                    for (key, def) in &schema.events.0 {
+                        if let Some(event) = self.event(&scope, &origin, key, def) {
+                            events.push(event);
+                        }
+                    }
+                }
+                (None, _) => self.error_with_hint(module_location, "module has events but no `velo` prefix", "add `velo: { prefix: wixCrm }`"),
+                (_, None) => self.error_with_hint(module_location, "module has events but no `webhook` fqdn", "add `webhook: { fqdn: wix.contacts.v4.contact }`"),
+            }
+        }
+        Some(Module {
+            path,
+            file: file.clone(),
+            doc: schema.doc.clone(),
+            docs_url: schema.docs.clone(),
+            sdk: schema.sdk.as_ref().map(|sdk| Sdk { package: sdk.package.clone(), export: sdk.export.clone() }),
+            types,
+            events,
+        })
+    }
+
+    fn check_origin(&mut self, file: &str, prefix: &Spanned<String>, fqdn: &Spanned<String>) {
+        if !is_identifier(&prefix.value) || prefix.value.contains('_') {
+            self.error_with_hint(Location::of(file, prefix), format!("velo prefix `{}` is not an identifier", prefix.value), "use the `events.js` prefix, such as `wixCrm`");
+        }
+        let valid_fqdn = fqdn.value.split('.').all(|segment| !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if !valid_fqdn {
+            self.error_with_hint(Location::of(file, fqdn), format!("webhook fqdn `{}` is not a dotted name", fqdn.value), "write it like `wix.contacts.v4.contact`");
+        }
+    }
+
+    fn type_decl(&mut self, scope: &Scope, key: &Spanned<String>, def: &TypeDef) -> Option<TypeDecl> {
+        let location = Location::of(scope.file, key);
+        match (&def.fields, &def.values) {
+            (Some(_), Some(_)) => {
+                self.error_with_hint(location, format!("type `{}` has both `fields` and `enum`", key.value), "a type is either a struct (`fields`) or an enum (`enum`)");
+                None
+            }
+            (None, None) => {
+                self.error_with_hint(location, format!("type `{}` has neither `fields` nor `enum`", key.value), "add `fields:` for a struct or `enum: [...]` for an enum");
+                None
+            }
+            (Some(fields), None) => {
+                let fields = self.fields(scope, &key.value, &fields.0, &[]);
+                Some(TypeDecl::Struct(Struct { name: key.value.clone(), doc: def.doc.clone(), fields }))
+            }
+            (None, Some(values)) => self.enum_decl(scope, key, def.doc.clone(), values).map(TypeDecl::Enum),
+        }
+    }
+
+    fn enum_decl(&mut self, scope: &Scope, key: &Spanned<String>, doc: Option<String>, values: &Spanned<Vec<Spanned<EnumValueDef>>>) -> Option<Enum> {
+        if values.value.is_empty() {
+            self.error_with_hint(Location::of(scope.file, values), format!("enum `{}` has no values", key.value), "list at least one wire value: `enum: [ACTIVE, INACTIVE]`");
+            return None;
+        }
+        let mut seen_wire: BTreeMap<String, Location> = BTreeMap::new();
+        let mut seen_variant: BTreeMap<String, String> = BTreeMap::new();
+        let mut out = Vec::new();
+        for value in &values.value {
+            let location = Location::of(scope.file, value);
+            let (wire, doc) = match &value.value {
+                EnumValueDef::Value(wire) => (wire.clone(), None),
+                EnumValueDef::Full(spec) => (spec.value.clone(), spec.doc.clone()),
+            };
+            if let Some(first) = seen_wire.get(&wire) {
+                self.error_with_hint(location, format!("duplicate value `{wire}` in enum `{}`", key.value), format!("first listed at {first}"));
+                continue;
+            }
+            seen_wire.insert(wire.clone(), location.clone());
+            let mut variant = variant_name(&wire);
+            if variant == "Unknown" {
+                // `Unknown(String)` holds values no schema lists; a declared UNKNOWN gets another name.
+                variant = "UnknownValue".to_owned();
+            }
+            if !is_identifier(&variant) {
+                self.error_with_hint(location, format!("enum value `{wire}` has no Rust name"), "enum values are words such as `SUBSCRIBED` or `STARTS_IN_1_DAY`");
+                continue;
+            }
+            if let Some(other) = seen_variant.get(&variant) {
+                self.error_with_hint(location, format!("enum values `{other}` and `{wire}` both become the variant `{variant}`"), "values must differ by more than case and underscores");
+                continue;
+            }
+            seen_variant.insert(variant.clone(), wire.clone());
+            out.push(EnumValue { wire, variant, doc });
+        }
+        Some(Enum { name: key.value.clone(), doc, values: out })
+    }
+
+    /// Lowers struct or envelope fields; `reserved` are Rust names already taken.
+    fn fields(&mut self, scope: &Scope, owner: &str, defs: &[(Spanned<String>, Spanned<FieldDef>)], reserved: &[&str]) -> Vec<Field> {
+        let mut rust_names: BTreeMap<String, String> = reserved.iter().map(|name| ((*name).to_owned(), (*name).to_owned())).collect();
+        let mut out = Vec::new();
+        for (key, def) in defs {
+            let location = Location::of(scope.file, key);
+            let rust = field_name(&key.value);
+            if !is_identifier(&rust) {
+                self.error_with_hint(location, format!("field `{}` of `{owner}` has no Rust name", key.value), "field names are identifiers on the wire, such as `_id` or `firstName`");
+                continue;
+            }
+            if let Some(other) = rust_names.get(&rust) {
+                self.error_with_hint(location, format!("fields `{other}` and `{}` of `{owner}` both become `{rust}` in Rust", key.value), "rename one of them; names must differ by more than case and underscores");
+                continue;
+            }
+            rust_names.insert(rust.clone(), key.value.clone());
+            let Some(field) = self.field(scope, key.value.clone(), rust, def) else { continue };
+            out.push(field);
+        }
+        out
+    }
+
+    fn field(&mut self, scope: &Scope, wire: String, rust: String, def: &Spanned<FieldDef>) -> Option<Field> {
+        let (ty, location, spec) = match &def.value {
+            FieldDef::Type(ty) => (ty.as_str(), Location::of(scope.file, def), None),
+            FieldDef::Full(spec) => (spec.ty.value.as_str(), Location::of(scope.file, &spec.ty), Some(spec)),
+        };
+        let ty = self.resolve(scope, ty, location)?;
+        Some(Field {
+            wire,
+            rust,
+            ty,
+            required: spec.and_then(|spec| spec.required).unwrap_or(false),
+            doc: spec.and_then(|spec| spec.doc.clone()),
+            aliases: spec.map(|spec| spec.aliases.clone()).unwrap_or_default(),
+            format: spec.and_then(|spec| spec.format.clone()),
+            deprecated: spec.is_some_and(|spec| spec.deprecated),
+            boxed: false,
+        })
+    }
+
+    fn resolve(&mut self, scope: &Scope, text: &str, location: Location) -> Option<Ty> {
+        match type_expr::parse(text) {
+            Ok(expr) => self.resolve_expr(scope, &expr, location),
+            Err(error) => {
+                self.diagnostics.push(Diagnostic { location, message: error.message, hint: error.hint });
+                None
+            }
+        }
+    }
+
+    fn resolve_expr(&mut self, scope: &Scope, expr: &TypeExpr, location: Location) -> Option<Ty> {
+        Some(match expr {
+            TypeExpr::Scalar(name) => match *name {
+                "string" => Ty::String,
+                "bool" => Ty::Bool,
+                "integer" => Ty::Integer,
+                "int64" => Ty::Int64,
+                "float" => Ty::Float,
+                "timestamp" => Ty::Timestamp,
+                "image" => Ty::Image,
+                _ => Ty::Json,
+            },
+            TypeExpr::Wrapped(wrapper, inner) => {
+                let inner = Box::new(self.resolve_expr(scope, inner, location)?);
+                match *wrapper {
+                    "list" => Ty::List(inner),
+                    "items_list" => Ty::ItemsList(inner),
+                    "map" => Ty::Map(inner),
+                    _ => Ty::ItemsMap(inner),
+                }
+            }
+            TypeExpr::Named { module, name } => {
+                let target = if module.is_empty() { scope.module.to_vec() } else { module.clone() };
+                if scope.names.get(&target).is_some_and(|declared| declared.contains(name)) {
+                    Ty::Named(TypeRef { module: target, name: name.clone() })
+                } else {
+                    let written = if module.is_empty() { name.clone() } else { format!("{}.{name}", module.join(".")) };
+                    let hint = self.suggest(scope, &written);
+                    self.diagnostics.push(Diagnostic { location, message: format!("unknown type `{written}`"), hint });
+                    return None;
+                }
+            }
+        })
+    }
+
+    /// A did-you-mean among built-ins, the file's own types and every qualified type.
+    fn suggest(&self, scope: &Scope, written: &str) -> Option<String> {
+        let local = scope.names.get(scope.module).into_iter().flatten().cloned();
+        let qualified = scope
+            .names
+            .iter()
+            .flat_map(|(module, declared)| declared.iter().map(move |name| format!("{}.{name}", module.join("."))));
+        let candidates: Vec<String> = SCALARS.iter().map(|s| (*s).to_owned()).chain(local).chain(qualified).collect();
+        did_you_mean(written, candidates.iter().map(String::as_str)).map(|close| format!("did you mean `{close}`?")).or_else(|| {
+            Some("declare the type under `types:`, or qualify a type of another file: `crm.contacts.Contact`".to_owned())
+        })
+    }
+
+    fn event(&mut self, scope: &Scope, origin: &Origin, key: &Spanned<String>, def: &EventDef) -> Option<Event> {
+        let file = scope.file;
+        let handler = &def.handler.value;
+        let handler_ok = handler.strip_prefix("on").is_some_and(is_upper_camel);
+        if !handler_ok {
+            self.error_with_hint(Location::of(file, &def.handler), format!("handler `{handler}` is not `on` + UpperCamelCase"), format!("write it like `on{}`", key.value));
+        }
+        let slug_ok = !def.slug.value.is_empty() && def.slug.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !slug_ok {
+            self.error_with_hint(Location::of(file, &def.slug), format!("slug `{}` is not lower_snake_case", def.slug.value), "use Wix's webhook slug, such as `created` or `badge_assigned`");
+        }
+        if let (Some(_), Some(data)) = (&def.entity, &def.data) {
+            self.error_with_hint(Location::of(file, data), format!("event `{}` has both `entity` and `data`", key.value), "an envelope carries an entity (created/updated/deleted) or data (actions), not both");
+            return None;
+        }
+        let metadata = Field {
+            wire: "metadata".into(),
+            rust: "metadata".into(),
+            ty: Ty::Named(TypeRef { module: vec![COMMON.into()], name: METADATA.into() }),
+            required: true,
+            doc: Some("Event metadata.".into()),
+            aliases: Vec::new(),
+            format: None,
+            deprecated: false,
+            boxed: false,
+        };
+        let (envelope, body) = match (&def.entity, &def.data) {
+            (Some(entity), _) => (Envelope::Entity, Some(("entity", entity, "The entity."))),
+            (_, Some(data)) => (Envelope::Data, Some(("data", data, "The event data."))),
+            _ => (Envelope::MetadataOnly, None),
+        };
+        let mut fields = vec![metadata];
+        if let Some((wire, def, doc)) = body {
+            let mut field = self.field(scope, wire.into(), wire.into(), def)?;
+            // Unlike struct fields, the body is there unless the schema says otherwise.
+            field.required = match &def.value {
+                FieldDef::Type(_) => true,
+                FieldDef::Full(spec) => spec.required.unwrap_or(true),
+            };
+            field.doc.get_or_insert_with(|| doc.into());
+            fields.push(field);
+        }
+        let taken: Vec<&str> = fields.iter().map(|field| field.rust.as_str()).collect();
+        let extra = self.fields(scope, &key.value, &def.fields.0, &taken);
+        fields.extend(extra);
+        let velo_handler = format!("{}_{}", origin.prefix, handler);
+        Some(Event {
+            name: key.value.clone(),
+            doc: def.doc.clone(),
+            handler: handler.clone(),
+            method: snake_case(&velo_handler),
+            variant: upper_camel(&velo_handler),
+            velo_handler,
+            event_type: format!("{}_{}", origin.fqdn, def.slug.value),
+            sdk: origin.sdk.map(|export| format!("{export}.{handler}")),
+            fields,
+            envelope,
+            velo_documented: def.velo,
+        })
+    }
+
+    /// Names that must be unique across the whole catalogue.
+    fn check_catalogue_names(&mut self, files: &[Parsed], names: &Names) {
+        let mut seen: BTreeMap<(&str, String), Location> = BTreeMap::new();
+        let mut needs_metadata = None;
+        for Parsed { file, schema } in files {
+            let (Some(velo), Some(webhook)) = (&schema.velo, &schema.webhook) else { continue };
+            for (_, def) in &schema.events.0 {
+                let velo_handler = format!("{}_{}", velo.prefix.value, def.handler.value);
+                let checks = [
+                    ("Velo handler", velo_handler.clone(), Location::of(file, &def.handler)),
+                    ("handler method", snake_case(&velo_handler), Location::of(file, &def.handler)),
+                    ("webhook eventType", format!("{}_{}", webhook.fqdn.value, def.slug.value), Location::of(file, &def.slug)),
+                ];
+                for (what, name, location) in checks {
+                    if let Some(first) = seen.get(&(what, name.clone())) {
+                        self.error_with_hint(location, format!("{what} `{name}` is used twice"), format!("first used at {first}; each event needs its own"));
+                    } else {
+                        seen.insert((what, name), location);
+                    }
+                }
+                needs_metadata.get_or_insert_with(|| Location::of(file, &def.handler));
+            }
+        }
+        let metadata_declared = names.get(&vec![COMMON.to_owned()]).is_some_and(|declared| declared.contains(METADATA));
+        if let (Some(location), false) = (needs_metadata, metadata_declared) {
+            self.error_with_hint(location, format!("events need the type `{METADATA}` in module `{COMMON}`"), "keep schemas/common/metadata.yaml");
+        }
+    }
+}
+
+struct Scope<'a> {
+    file: &'a str,
+    module: &'a [String],
+    names: &'a Names,
+}
+
+struct Origin<'a> {
+    prefix: &'a str,
+    fqdn: &'a str,
+    sdk: Option<&'a String>,
+}
+
+/// Boxes the fields through which a struct contains itself (directly or via others),
+/// which would otherwise have infinite size. Lists and maps already allocate.
+fn mark_recursive_fields(modules: &mut [Module]) {
+    let mut edges: BTreeMap<TypeRef, Vec<TypeRef>> = BTreeMap::new();
+    for module in modules.iter() {
+        for decl in &module.types {
+            if let TypeDecl::Struct(decl) = decl {
+                let from = TypeRef { module: module.path.clone(), name: decl.name.clone() };
+                let targets = decl.fields.iter().filter_map(|field| match &field.ty {
+                    Ty::Named(target) => Some(target.clone()),
+                    _ => None,
+                });
+                edges.insert(from, targets.collect());
+            }
+        }
+    }
+    let reaches = |start: &TypeRef, goal: &TypeRef| {
+        let mut stack = vec![start.clone()];
+        let mut visited = BTreeSet::new();
+        while let Some(node) = stack.pop() {
+            if &node == goal {
+                return true;
+            }
+            if visited.insert(node.clone()) {
+                stack.extend(edges.get(&node).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    for module in modules.iter_mut() {
+        let path = module.path.clone();
+        for decl in &mut module.types {
+            if let TypeDecl::Struct(decl) = decl {
+                let this = TypeRef { module: path.clone(), name: decl.name.clone() };
+                for field in &mut decl.fields {
+                    if let Ty::Named(target) = &field.ty {
+                        field.boxed = reaches(target, &this);
+                    }
+                }
+            }
+        }
+    }
+}

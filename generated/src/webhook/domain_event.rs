@@ -1,0 +1,682 @@
+//! The innermost webhook layer: a REST *domain event* body, and its conversion into
+//! the Velo/SDK envelope (`{metadata, entity}`, `{metadata, data}` or `{metadata}`).
+//!
+//! The conversion does what Wix's own JS SDK does before calling a handler, so that one
+//! set of generated types (written in the Velo dialect) decodes both forwarded Velo
+//! events and app webhooks.
+
+use serde_json::{Map, Value};
+
+/// Fields of the webhook's middle layer that the SDK merges into `metadata`.
+///
+/// They are not part of the domain-event body itself; [`super::layers`] reads them
+/// from the decoded JWT claims.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WrapperFields {
+    /// The app instance the event belongs to (`instanceId`).
+    pub instance_id: Option<String>,
+    /// `<entityFqdn>_<slug>`, e.g. `wix.contacts.v4.contact_created` (`eventType`).
+    pub event_type: Option<String>,
+    /// Who triggered the event, already parsed from its stringified form (`identity`).
+    pub identity: Option<Value>,
+    /// Account-level context: `{accountId, parentAccountId, siteId}` (`accountInfo`).
+    pub account_info: Option<Value>,
+}
+
+/// Why a domain-event body could not be turned into a Velo envelope.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainEventError {
+    /// The body (or one of its event objects) has the wrong JSON type.
+    #[error("{field}: expected {expected}, got {found}")]
+    WrongType {
+        /// Path of the offending value (`body` for the whole body).
+        field: &'static str,
+        /// What the field should hold.
+        expected: &'static str,
+        /// The JSON type that was found.
+        found: &'static str,
+    },
+    /// None of `createdEvent`, `updatedEvent`, `deletedEvent`, `actionEvent` is present.
+    #[error(
+        "not a domain event: the body has none of createdEvent, updatedEvent, deletedEvent, actionEvent"
+    )]
+    NoEventKind,
+    /// More than one of the event objects is present, so the event's kind is ambiguous.
+    #[error("ambiguous domain event: the body has {}, but exactly one is allowed", .found.join(" and "))]
+    SeveralEventKinds {
+        /// The event objects found, in a fixed order.
+        found: Vec<&'static str>,
+    },
+    /// The event object lacks the entity (or action body) its kind requires.
+    #[error("{field}: has neither {object} nor {as_json}")]
+    MissingEntity {
+        /// The event object, e.g. `createdEvent`.
+        field: &'static str,
+        /// The preferred field, e.g. `entity`.
+        object: &'static str,
+        /// The legacy stringified field, e.g. `entityAsJson`.
+        as_json: &'static str,
+    },
+    /// A legacy `*AsJson` string does not hold valid JSON.
+    #[error(
+        "{field}: invalid JSON at line {} column {}: {}",
+        .source.line(),
+        .source.column(),
+        reason_without_position(.source)
+    )]
+    InvalidJson {
+        /// Path of the string, e.g. `createdEvent.entityAsJson`.
+        field: &'static str,
+        /// The parser's error (its position is relative to the string's start).
+        source: serde_json::Error,
+    },
+}
+
+/// The four mutually exclusive event objects of a domain event, in the order the
+/// errors list them.
+const EVENT_KINDS: [&str; 4] = ["createdEvent", "updatedEvent", "deletedEvent", "actionEvent"];
+
+/// `<entityFqdn>_<slug>` of a domain-event body: the webhook `eventType` it belongs to.
+///
+/// `None` when either field is missing or not a string.
+pub fn event_type_of(body: &Value) -> Option<String> {
+    let fqdn = body.get("entityFqdn")?.as_str()?;
+    let slug = body.get("slug")?.as_str()?;
+    Some(format!("{fqdn}_{slug}"))
+}
+
+/// Turns a REST domain-event body into the envelope a Velo handler receives.
+///
+/// - `createdEvent.entity` (or legacy `entityAsJson`) → `{metadata, entity}`
+/// - `updatedEvent.currentEntity` (or `currentEntityAsJson`) → `{metadata, entity}`, plus
+///   `modifiedFields` when present; the deprecated `previousEntity[AsJson]` is dropped
+/// - `deletedEvent.deletedEntity` (or `deletedEntityAsJson`) → `{metadata, entity}`, or
+///   `{metadata}` when there is none; `movedToTrash` is dropped, as the SDK does
+/// - `actionEvent.body` (or `bodyAsJson`) → `{metadata, data}`
+///
+/// `metadata` holds every other top-level field of the body under its own name, plus the
+/// [`WrapperFields`] that are present (`instanceId`, `eventType`, `identity`,
+/// `accountInfo`); a body field of the same name wins, as in the SDK. Inside `entity` and
+/// `data` the keys `id`, `createdDate`, `updatedDate` become `_id`, `_createdDate`,
+/// `_updatedDate` at every depth, unless the object already has the target key.
+pub fn to_velo_envelope(body: Value, wrapper: &WrapperFields) -> Result<Value, DomainEventError> {
+    let Value::Object(mut body) = body else {
+        return Err(DomainEventError::WrongType {
+            field: "body",
+            expected: "a JSON object",
+            found: json_type(&body),
+        });
+    };
+
+    // `null` counts as absent: the SDK tests the objects for truthiness. All four keys
+    // leave the body either way, so none of them reaches `metadata`.
+    let mut present: Vec<(&'static str, Value)> = EVENT_KINDS
+        .iter()
+        .filter_map(|&kind| body.remove(kind).map(|value| (kind, value)))
+        .filter(|(_, value)| !value.is_null())
+        .collect();
+    let (kind, event) = match present.len() {
+        0 => return Err(DomainEventError::NoEventKind),
+        1 => present.remove(0),
+        _ => {
+            return Err(DomainEventError::SeveralEventKinds {
+                found: present.iter().map(|(kind, _)| *kind).collect(),
+            })
+        }
+    };
+    let Value::Object(mut event) = event else {
+        return Err(DomainEventError::WrongType {
+            field: kind,
+            expected: "a JSON object",
+            found: json_type(&event),
+        });
+    };
+
+    let mut envelope = Map::new();
+    envelope.insert("metadata".to_owned(), Value::Object(metadata(body, wrapper)));
+    match kind {
+        "createdEvent" => {
+            let entity = take_required(
+                &mut event,
+                Source {
+                    event: "createdEvent",
+                    object: "entity",
+                    as_json: "entityAsJson",
+                    as_json_path: "createdEvent.entityAsJson",
+                },
+            )?;
+            envelope.insert("entity".to_owned(), rename_sdk_keys(entity));
+        }
+        "updatedEvent" => {
+            let entity = take_required(
+                &mut event,
+                Source {
+                    event: "updatedEvent",
+                    object: "currentEntity",
+                    as_json: "currentEntityAsJson",
+                    as_json_path: "updatedEvent.currentEntityAsJson",
+                },
+            )?;
+            envelope.insert("entity".to_owned(), rename_sdk_keys(entity));
+            // Field paths of the update, not entity keys: kept as sent.
+            if let Some(modified) = event.remove("modifiedFields").filter(|v| !v.is_null()) {
+                envelope.insert("modifiedFields".to_owned(), modified);
+            }
+        }
+        "deletedEvent" => {
+            let entity = take_optional(
+                &mut event,
+                Source {
+                    event: "deletedEvent",
+                    object: "deletedEntity",
+                    as_json: "deletedEntityAsJson",
+                    as_json_path: "deletedEvent.deletedEntityAsJson",
+                },
+            )?;
+            if let Some(entity) = entity {
+                envelope.insert("entity".to_owned(), rename_sdk_keys(entity));
+            }
+        }
+        _ => {
+            let data = take_required(
+                &mut event,
+                Source {
+                    event: "actionEvent",
+                    object: "body",
+                    as_json: "bodyAsJson",
+                    as_json_path: "actionEvent.bodyAsJson",
+                },
+            )?;
+            envelope.insert("data".to_owned(), rename_sdk_keys(data));
+        }
+    }
+    Ok(Value::Object(envelope))
+}
+
+/// Where an event object keeps its entity: the current field and its legacy string form.
+struct Source {
+    event: &'static str,
+    object: &'static str,
+    as_json: &'static str,
+    as_json_path: &'static str,
+}
+
+fn take_required(event: &mut Map<String, Value>, source: Source) -> Result<Value, DomainEventError> {
+    let (name, object, as_json) = (source.event, source.object, source.as_json);
+    take_optional(event, source)?.ok_or(DomainEventError::MissingEntity {
+        field: name,
+        object,
+        as_json,
+    })
+}
+
+/// The entity of an event object: the current field wins over the legacy `*AsJson` one,
+/// which some documented examples give as an inline object instead of a string.
+fn take_optional(
+    event: &mut Map<String, Value>,
+    source: Source,
+) -> Result<Option<Value>, DomainEventError> {
+    if let Some(entity) = event.remove(source.object).filter(|v| !v.is_null()) {
+        return Ok(Some(entity));
+    }
+    match event.remove(source.as_json) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|source_error| DomainEventError::InvalidJson {
+                field: source.as_json_path,
+                source: source_error,
+            }),
+        Some(object @ Value::Object(_)) => Ok(Some(object)),
+        Some(other) => Err(DomainEventError::WrongType {
+            field: source.as_json_path,
+            expected: "a JSON string or object",
+            found: json_type(&other),
+        }),
+    }
+}
+
+/// The wrapper fields first, then the body's own fields, so the body wins on a clash
+/// (the SDK spreads `{...wrapper, ...body}`).
+fn metadata(body: Map<String, Value>, wrapper: &WrapperFields) -> Map<String, Value> {
+    let mut metadata = Map::new();
+    let wrapper_fields = [
+        ("instanceId", wrapper.instance_id.clone().map(Value::String)),
+        ("eventType", wrapper.event_type.clone().map(Value::String)),
+        ("identity", wrapper.identity.clone()),
+        ("accountInfo", wrapper.account_info.clone()),
+    ];
+    for (name, value) in wrapper_fields {
+        if let Some(value) = value {
+            metadata.insert(name.to_owned(), value);
+        }
+    }
+    metadata.extend(body);
+    metadata
+}
+
+/// The SDK's REST → SDK key renames (`RESTResponseToSDKResponseRenameMap`).
+fn sdk_name(key: &str) -> Option<&'static str> {
+    match key {
+        "id" => Some("_id"),
+        "createdDate" => Some("_createdDate"),
+        "updatedDate" => Some("_updatedDate"),
+        _ => None,
+    }
+}
+
+/// The SDK name of a key; dotted keys (e.g. map keys that are field paths) are renamed
+/// segment by segment, as the SDK does. `None` when nothing changes.
+fn sdk_key(key: &str) -> Option<String> {
+    if !key.contains('.') {
+        return sdk_name(key).map(str::to_owned);
+    }
+    let mut changed = false;
+    let parts: Vec<&str> = key
+        .split('.')
+        .map(|part| match sdk_name(part) {
+            Some(renamed) => {
+                changed = true;
+                renamed
+            }
+            None => part,
+        })
+        .collect();
+    changed.then(|| parts.join("."))
+}
+
+/// Renames keys at every depth. A key whose target already exists in the same object
+/// keeps its name, so neither value is lost.
+fn rename_sdk_keys(value: Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(items.into_iter().map(rename_sdk_keys).collect()),
+        Value::Object(map) => {
+            // Decided against the original keys, before any value moves.
+            let targets: Vec<Option<String>> = map
+                .keys()
+                .map(|key| sdk_key(key).filter(|target| !map.contains_key(target)))
+                .collect();
+            let mut renamed = Map::with_capacity(map.len());
+            for ((key, value), target) in map.into_iter().zip(targets) {
+                renamed.insert(target.unwrap_or(key), rename_sdk_keys(value));
+            }
+            Value::Object(renamed)
+        }
+        scalar => scalar,
+    }
+}
+
+/// The name of a JSON value's type, for error messages.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// serde_json appends ` at line L column C` to its messages; the error message above
+/// states the position itself, in front, so it is removed here.
+fn reason_without_position(error: &serde_json::Error) -> String {
+    let full = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match full.strip_suffix(&suffix) {
+        Some(reason) => reason.to_owned(),
+        None => full,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn wrapper() -> WrapperFields {
+        WrapperFields {
+            instance_id: Some("inst-1".into()),
+            event_type: Some("wix.contacts.v4.contact_created".into()),
+            identity: Some(json!({"identityType": "MEMBER", "memberId": "m-1"})),
+            account_info: Some(json!({"accountId": "a-1", "siteId": "s-1"})),
+        }
+    }
+
+    fn base(kind: &str, event: Value) -> Value {
+        let mut body = json!({
+            "id": "evt-1",
+            "entityFqdn": "wix.contacts.v4.contact",
+            "slug": "created",
+            "entityId": "c-1",
+            "eventTime": "2024-01-02T03:04:05.123456Z",
+            "triggeredByAnonymizeRequest": false,
+        });
+        body[kind] = event;
+        body
+    }
+
+    fn expected_metadata() -> Value {
+        json!({
+            "instanceId": "inst-1",
+            "eventType": "wix.contacts.v4.contact_created",
+            "identity": {"identityType": "MEMBER", "memberId": "m-1"},
+            "accountInfo": {"accountId": "a-1", "siteId": "s-1"},
+            "id": "evt-1",
+            "entityFqdn": "wix.contacts.v4.contact",
+            "slug": "created",
+            "entityId": "c-1",
+            "eventTime": "2024-01-02T03:04:05.123456Z",
+            "triggeredByAnonymizeRequest": false,
+        })
+    }
+
+    #[test]
+    fn created_entity_is_renamed_and_metadata_keeps_names() {
+        let body = base(
+            "createdEvent",
+            json!({"entity": {"id": "c-1", "createdDate": "d1", "updatedDate": "d2", "revision": 1}}),
+        );
+        let envelope = to_velo_envelope(body, &wrapper()).unwrap();
+        assert_eq!(
+            envelope,
+            json!({
+                "metadata": expected_metadata(),
+                "entity": {"_id": "c-1", "_createdDate": "d1", "_updatedDate": "d2", "revision": 1},
+            })
+        );
+    }
+
+    #[test]
+    fn created_legacy_entity_as_json_string() {
+        let body = base(
+            "createdEvent",
+            json!({"entityAsJson": "{\"id\":\"c-1\",\"info\":{\"name\":{\"first\":\"A\"}}}"}),
+        );
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(envelope["entity"], json!({"_id": "c-1", "info": {"name": {"first": "A"}}}));
+    }
+
+    #[test]
+    fn created_legacy_entity_as_json_object() {
+        let body = base("createdEvent", json!({"entityAsJson": {"id": "c-1"}}));
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
+    }
+
+    #[test]
+    fn entity_wins_over_entity_as_json() {
+        let body = base(
+            "createdEvent",
+            json!({"entity": {"id": "new"}, "entityAsJson": "{\"id\":\"old\"}"}),
+        );
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(envelope["entity"], json!({"_id": "new"}));
+    }
+
+    #[test]
+    fn created_without_entity_is_an_error() {
+        let error = to_velo_envelope(base("createdEvent", json!({})), &WrapperFields::default())
+            .unwrap_err();
+        assert!(matches!(error, DomainEventError::MissingEntity { .. }));
+        assert_eq!(
+            error.to_string(),
+            "createdEvent: has neither entity nor entityAsJson"
+        );
+    }
+
+    #[test]
+    fn invalid_as_json_names_the_field_and_position() {
+        let body = base("createdEvent", json!({"entityAsJson": "{\"id\": \"c-1\", \"x\": }"}));
+        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        assert!(matches!(
+            error,
+            DomainEventError::InvalidJson { field: "createdEvent.entityAsJson", .. }
+        ));
+        assert_eq!(
+            error.to_string(),
+            "createdEvent.entityAsJson: invalid JSON at line 1 column 20: expected value"
+        );
+    }
+
+    #[test]
+    fn as_json_of_wrong_type_is_an_error() {
+        let body = base("actionEvent", json!({"bodyAsJson": 5}));
+        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "actionEvent.bodyAsJson: expected a JSON string or object, got a number"
+        );
+    }
+
+    #[test]
+    fn updated_keeps_modified_fields_and_drops_previous_entity() {
+        let body = base(
+            "updatedEvent",
+            json!({
+                "currentEntity": {"id": "c-1", "revision": 2},
+                "previousEntity": {"id": "c-1", "revision": 1},
+                "modifiedFields": {"info.name.first": "B", "updatedDate": "d"},
+            }),
+        );
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(
+            envelope,
+            json!({
+                "metadata": {
+                    "id": "evt-1",
+                    "entityFqdn": "wix.contacts.v4.contact",
+                    "slug": "created",
+                    "entityId": "c-1",
+                    "eventTime": "2024-01-02T03:04:05.123456Z",
+                    "triggeredByAnonymizeRequest": false,
+                },
+                "entity": {"_id": "c-1", "revision": 2},
+                "modifiedFields": {"info.name.first": "B", "updatedDate": "d"},
+            })
+        );
+    }
+
+    #[test]
+    fn updated_legacy_current_entity_as_json_and_no_modified_fields() {
+        let body = base(
+            "updatedEvent",
+            json!({"currentEntityAsJson": "{\"id\":\"c-1\"}", "previousEntityAsJson": "{}"}),
+        );
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
+        assert!(envelope.get("modifiedFields").is_none());
+    }
+
+    #[test]
+    fn updated_without_current_entity_is_an_error() {
+        let body = base("updatedEvent", json!({"previousEntity": {"id": "c-1"}}));
+        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "updatedEvent: has neither currentEntity nor currentEntityAsJson"
+        );
+    }
+
+    #[test]
+    fn invalid_current_entity_as_json_names_its_field() {
+        let body = base("updatedEvent", json!({"currentEntityAsJson": "{"}));
+        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("updatedEvent.currentEntityAsJson: invalid JSON at line 1 column 1: "));
+    }
+
+    #[test]
+    fn deleted_with_entity() {
+        let body = base("deletedEvent", json!({"deletedEntity": {"id": "c-1"}}));
+        let envelope = to_velo_envelope(body, &wrapper()).unwrap();
+        assert_eq!(
+            envelope,
+            json!({"metadata": expected_metadata(), "entity": {"_id": "c-1"}})
+        );
+    }
+
+    #[test]
+    fn deleted_with_legacy_entity_as_json() {
+        let body = base("deletedEvent", json!({"deletedEntityAsJson": "{\"id\":\"c-1\"}"}));
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
+    }
+
+    #[test]
+    fn deleted_empty_or_moved_to_trash_is_metadata_only() {
+        for event in [json!({}), json!({"movedToTrash": true})] {
+            let envelope =
+                to_velo_envelope(base("deletedEvent", event), &wrapper()).unwrap();
+            assert_eq!(envelope, json!({"metadata": expected_metadata()}));
+        }
+    }
+
+    #[test]
+    fn action_body_becomes_data() {
+        let body = base(
+            "actionEvent",
+            json!({"body": {"contact": {"id": "c-2"}, "sourceContactIds": ["c-3"]}}),
+        );
+        let envelope = to_velo_envelope(body, &wrapper()).unwrap();
+        assert_eq!(
+            envelope,
+            json!({
+                "metadata": expected_metadata(),
+                "data": {"contact": {"_id": "c-2"}, "sourceContactIds": ["c-3"]},
+            })
+        );
+    }
+
+    #[test]
+    fn action_legacy_body_as_json_string_and_object() {
+        for event in [json!({"bodyAsJson": "{\"id\":\"b\"}"}), json!({"bodyAsJson": {"id": "b"}})] {
+            let envelope =
+                to_velo_envelope(base("actionEvent", event), &WrapperFields::default()).unwrap();
+            assert_eq!(envelope["data"], json!({"_id": "b"}));
+        }
+    }
+
+    #[test]
+    fn action_without_body_is_an_error() {
+        let error = to_velo_envelope(base("actionEvent", json!({})), &WrapperFields::default())
+            .unwrap_err();
+        assert_eq!(error.to_string(), "actionEvent: has neither body nor bodyAsJson");
+    }
+
+    #[test]
+    fn other_top_level_fields_reach_metadata() {
+        let mut body = base("deletedEvent", json!({}));
+        body["originatedFrom"] = json!("merge");
+        body["entityEventSequence"] = json!("3");
+        body["somethingNew"] = json!({"id": "kept"});
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let metadata = &envelope["metadata"];
+        assert_eq!(metadata["originatedFrom"], "merge");
+        assert_eq!(metadata["entityEventSequence"], "3");
+        // Metadata is not renamed: Velo documents `metadata.id`.
+        assert_eq!(metadata["somethingNew"], json!({"id": "kept"}));
+        assert_eq!(metadata["id"], "evt-1");
+    }
+
+    #[test]
+    fn body_fields_win_over_wrapper_fields() {
+        let mut body = base("deletedEvent", json!({}));
+        body["instanceId"] = json!("from-body");
+        let envelope = to_velo_envelope(body, &wrapper()).unwrap();
+        assert_eq!(envelope["metadata"]["instanceId"], "from-body");
+    }
+
+    #[test]
+    fn renames_at_every_depth_including_arrays() {
+        let body = base(
+            "createdEvent",
+            json!({"entity": {
+                "info": {"emails": {"items": [{"id": "e1", "email": "a@b"}, {"id": "e2"}]}},
+                "nested": [[{"createdDate": "x"}]],
+                "attendanceStatusUpdatedDate": "kept",
+            }}),
+        );
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(
+            envelope["entity"],
+            json!({
+                "info": {"emails": {"items": [{"_id": "e1", "email": "a@b"}, {"_id": "e2"}]}},
+                "nested": [[{"_createdDate": "x"}]],
+                "attendanceStatusUpdatedDate": "kept",
+            })
+        );
+    }
+
+    #[test]
+    fn existing_target_key_blocks_the_rename() {
+        let body = base(
+            "createdEvent",
+            json!({"entity": {"id": "rest", "_id": "sdk", "inner": {"updatedDate": 1, "_updatedDate": 2}}}),
+        );
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(
+            envelope["entity"],
+            json!({"id": "rest", "_id": "sdk", "inner": {"updatedDate": 1, "_updatedDate": 2}})
+        );
+    }
+
+    #[test]
+    fn dotted_keys_are_renamed_per_segment() {
+        let body = base(
+            "createdEvent",
+            json!({"entity": {"extendedFields": {"custom.id": 1, "contacts.displayByFirstName": "A"}}}),
+        );
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert_eq!(
+            envelope["entity"]["extendedFields"],
+            json!({"custom._id": 1, "contacts.displayByFirstName": "A"})
+        );
+    }
+
+    #[test]
+    fn null_event_objects_count_as_absent() {
+        let mut body = base("deletedEvent", json!({"deletedEntity": null}));
+        body["createdEvent"] = Value::Null;
+        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        assert!(envelope.get("entity").is_none());
+        assert!(envelope["metadata"].get("createdEvent").is_none());
+    }
+
+    #[test]
+    fn no_event_kind_is_an_error() {
+        let body = json!({"id": "evt", "entityFqdn": "x", "slug": "y"});
+        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        assert!(matches!(error, DomainEventError::NoEventKind));
+    }
+
+    #[test]
+    fn several_event_kinds_is_an_error() {
+        let mut body = base("createdEvent", json!({"entity": {}}));
+        body["actionEvent"] = json!({"body": {}});
+        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "ambiguous domain event: the body has createdEvent and actionEvent, but exactly one is allowed"
+        );
+    }
+
+    #[test]
+    fn non_object_body_or_event_is_an_error() {
+        let error = to_velo_envelope(json!([1]), &WrapperFields::default()).unwrap_err();
+        assert_eq!(error.to_string(), "body: expected a JSON object, got an array");
+        let error = to_velo_envelope(base("createdEvent", json!("x")), &WrapperFields::default())
+            .unwrap_err();
+        assert_eq!(error.to_string(), "createdEvent: expected a JSON object, got a string");
+    }
+
+    #[test]
+    fn event_type_joins_fqdn_and_slug() {
+        let body = json!({"entityFqdn": "wix.badges.v3.badge", "slug": "badge_assigned"});
+        assert_eq!(event_type_of(&body).as_deref(), Some("wix.badges.v3.badge_badge_assigned"));
+        assert_eq!(event_type_of(&json!({"entityFqdn": "x"})), None);
+        assert_eq!(event_type_of(&json!({"entityFqdn": "x", "slug": 1})), None);
+        assert_eq!(event_type_of(&json!("x")), None);
+    }
+}

@@ -1,0 +1,397 @@
+//! The layers inside a verified webhook JWT, each one stringified JSON:
+//!
+//! ```text
+//! claims            {data: "<string>", iat, exp}
+//! claims.data       {eventType, instanceId, data: "<string>", identity?: "<string>", accountInfo?}
+//! claims.data.data  the domain-event body (see `domain_event`)
+//! ```
+//!
+//! Parsed as Wix's SDK parses them (`parseJWT`), with two tolerances the docs call for:
+//! `identity` (and the inner `data`) may be given as an object instead of a string.
+
+use serde_json::{Map, Value};
+
+use super::domain_event::{self, DomainEventError, WrapperFields};
+use super::jwt::WebhookKey;
+use super::WebhookError;
+
+/// A verified and unwrapped webhook: the event's name, its context, and the REST body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookDelivery {
+    /// `<entityFqdn>_<slug>`, e.g. `wix.contacts.v4.contact_created`: picks the handler.
+    pub event_type: String,
+    /// The app instance (site installation) the event belongs to.
+    pub instance_id: Option<String>,
+    /// Who triggered the event (`{identityType, memberId | wixUserId | ...}`), parsed.
+    pub identity: Option<Value>,
+    /// Account-level context (`{accountId, parentAccountId, siteId}`), when sent.
+    pub account_info: Option<Value>,
+    /// The domain-event body (`{id, entityFqdn, slug, ..., createdEvent | ...}`).
+    pub body: Value,
+}
+
+impl WebhookDelivery {
+    /// The wrapper fields the SDK merges into the envelope's `metadata`.
+    pub fn wrapper_fields(&self) -> WrapperFields {
+        WrapperFields {
+            instance_id: self.instance_id.clone(),
+            event_type: Some(self.event_type.clone()),
+            identity: self.identity.clone(),
+            account_info: self.account_info.clone(),
+        }
+    }
+
+    /// The Velo/SDK envelope of a domain event (see [`domain_event::to_velo_envelope`]).
+    pub fn into_velo_envelope(self) -> Result<Value, DomainEventError> {
+        let wrapper = self.wrapper_fields();
+        domain_event::to_velo_envelope(self.body, &wrapper)
+    }
+}
+
+/// Verifies a webhook request body (the raw JWT) with the app's key and unwraps it.
+///
+/// Nothing of the payload is trusted before the signature and `exp` have been checked.
+pub fn open(body: &[u8], key: &WebhookKey) -> Result<WebhookDelivery, WebhookError> {
+    let token = std::str::from_utf8(body).map_err(|error| WebhookError::Malformed {
+        reason: format!("the request body is not UTF-8 ({error})"),
+    })?;
+    let claims = key.verify(token)?;
+    from_claims(&claims)
+}
+
+/// Unwraps the claims of an already verified webhook JWT.
+///
+/// Public for tools that verify the token themselves; a server should call [`open`].
+pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, WebhookError> {
+    // The SDK insists on a string here (`typeof decoded.data === "string"`).
+    let wrapper = match claims.get("data") {
+        Some(Value::String(text)) => parse_json("claims.data", text)?,
+        Some(other) => {
+            return Err(claims_error(
+                "claims",
+                format!("`data` must be a string of JSON, got {}", json_type(other)),
+            ))
+        }
+        None => return Err(claims_error("claims", "`data` is missing".to_owned())),
+    };
+    let Value::Object(mut wrapper) = wrapper else {
+        return Err(claims_error(
+            "claims.data",
+            format!("expected a JSON object, got {}", json_type(&wrapper)),
+        ));
+    };
+
+    let body = match wrapper.remove("data") {
+        Some(Value::String(text)) => parse_json("claims.data.data", &text)?,
+        Some(object @ Value::Object(_)) => object,
+        Some(other) => {
+            return Err(claims_error(
+                "claims.data",
+                format!("`data` must be a string of JSON, got {}", json_type(&other)),
+            ))
+        }
+        None => return Err(claims_error("claims.data", "`data` is missing".to_owned())),
+    };
+    if !body.is_object() {
+        return Err(claims_error(
+            "claims.data.data",
+            format!("expected a JSON object, got {}", json_type(&body)),
+        ));
+    }
+
+    let event_type = match wrapper.remove("eventType") {
+        Some(Value::String(event_type)) if !event_type.is_empty() => event_type,
+        // Not seen from Wix, but the body names the event too, so it is not lost.
+        None | Some(Value::Null) => domain_event::event_type_of(&body).ok_or_else(|| {
+            claims_error(
+                "claims.data",
+                "`eventType` is missing, and the body has no entityFqdn and slug".to_owned(),
+            )
+        })?,
+        Some(other) => {
+            return Err(claims_error(
+                "claims.data",
+                format!("`eventType` must be a non-empty string, got {}", describe(&other)),
+            ))
+        }
+    };
+    let instance_id = match wrapper.remove("instanceId") {
+        Some(Value::String(id)) => Some(id),
+        None | Some(Value::Null) => None,
+        Some(other) => {
+            return Err(claims_error(
+                "claims.data",
+                format!("`instanceId` must be a string, got {}", json_type(&other)),
+            ))
+        }
+    };
+    let identity = stringified_object(&mut wrapper, "identity", "claims.data.identity")?;
+    let account_info = stringified_object(&mut wrapper, "accountInfo", "claims.data.accountInfo")?;
+
+    Ok(WebhookDelivery {
+        event_type,
+        instance_id,
+        identity,
+        account_info,
+        body,
+    })
+}
+
+/// An optional object sent as stringified JSON (the docs' template draws `identity` as an
+/// object while saying it is a string, so both are accepted). Absent, `null` and `""`
+/// mean "not sent", as the SDK's truthiness test treats them.
+fn stringified_object(
+    wrapper: &mut Map<String, Value>,
+    field: &str,
+    layer: &'static str,
+) -> Result<Option<Value>, WebhookError> {
+    let value = match wrapper.remove(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) if text.is_empty() => return Ok(None),
+        Some(Value::String(text)) => parse_json(layer, &text)?,
+        Some(value) => value,
+    };
+    match value {
+        Value::Object(_) => Ok(Some(value)),
+        other => Err(claims_error(
+            layer,
+            format!("expected a JSON object, got {}", json_type(&other)),
+        )),
+    }
+}
+
+fn parse_json(layer: &'static str, text: &str) -> Result<Value, WebhookError> {
+    serde_json::from_str(text).map_err(|error| claims_error(layer, format!("invalid JSON: {error}")))
+}
+
+fn claims_error(layer: &'static str, reason: String) -> WebhookError {
+    WebhookError::Claims { layer, reason }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::String(text) => format!("{text:?}"),
+        other => json_type(other).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{webhook_claims, TestAlg, TestSigner};
+    use serde_json::json;
+    use std::sync::OnceLock;
+
+    fn signer() -> &'static TestSigner {
+        static SIGNER: OnceLock<TestSigner> = OnceLock::new();
+        SIGNER.get_or_init(TestSigner::generate)
+    }
+
+    fn key() -> WebhookKey {
+        WebhookKey::from_pem(signer().public_key_pem()).unwrap()
+    }
+
+    fn body() -> Value {
+        json!({
+            "id": "evt-1",
+            "entityFqdn": "wix.contacts.v4.contact",
+            "slug": "deleted",
+            "entityId": "c-1",
+            "deletedEvent": {"movedToTrash": true},
+        })
+    }
+
+    /// Claims whose `data` is the given wrapper object, stringified.
+    fn claims_with(wrapper: Value) -> Map<String, Value> {
+        let Value::Object(map) = json!({"data": wrapper.to_string(), "exp": 1}) else {
+            unreachable!()
+        };
+        map
+    }
+
+    fn error_of(wrapper: Value) -> (&'static str, String) {
+        match from_claims(&claims_with(wrapper)) {
+            Err(WebhookError::Claims { layer, reason }) => (layer, reason),
+            other => panic!("expected a claims error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn opens_a_signed_webhook() {
+        let identity = json!({"identityType": "WIX_USER", "wixUserId": "u-1"});
+        let jwt = signer().sign_webhook(
+            "wix.contacts.v4.contact_deleted",
+            "inst-1",
+            &body(),
+            Some(&identity),
+        );
+        let delivery = open(jwt.as_bytes(), &key()).unwrap();
+        assert_eq!(
+            delivery,
+            WebhookDelivery {
+                event_type: "wix.contacts.v4.contact_deleted".into(),
+                instance_id: Some("inst-1".into()),
+                identity: Some(identity.clone()),
+                account_info: None,
+                body: body(),
+            }
+        );
+        assert_eq!(
+            delivery.wrapper_fields(),
+            WrapperFields {
+                instance_id: Some("inst-1".into()),
+                event_type: Some("wix.contacts.v4.contact_deleted".into()),
+                identity: Some(identity),
+                account_info: None,
+            }
+        );
+    }
+
+    #[test]
+    fn opens_into_a_velo_envelope() {
+        let jwt = signer().sign_webhook("wix.contacts.v4.contact_deleted", "inst-1", &body(), None);
+        let envelope = open(jwt.as_bytes(), &key()).unwrap().into_velo_envelope().unwrap();
+        assert_eq!(
+            envelope,
+            json!({"metadata": {
+                "instanceId": "inst-1",
+                "eventType": "wix.contacts.v4.contact_deleted",
+                "id": "evt-1",
+                "entityFqdn": "wix.contacts.v4.contact",
+                "slug": "deleted",
+                "entityId": "c-1",
+            }})
+        );
+    }
+
+    #[test]
+    fn signature_is_checked_before_any_layer() {
+        let claims = json!({"data": 5, "exp": crate::testing::now() + 60});
+        let forged = TestSigner::generate().sign_claims(&claims, TestAlg::Rs256);
+        assert!(matches!(open(forged.as_bytes(), &key()), Err(WebhookError::Signature)));
+    }
+
+    #[test]
+    fn non_utf8_body_is_malformed() {
+        assert!(matches!(open(&[0xff, 0xfe], &key()), Err(WebhookError::Malformed { .. })));
+    }
+
+    #[test]
+    fn claims_data_must_be_a_string() {
+        let jwt = signer().sign_claims(
+            &json!({"data": {"eventType": "x"}, "exp": crate::testing::now() + 60}),
+            TestAlg::Rs256,
+        );
+        let error = open(jwt.as_bytes(), &key()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "webhook claims: `data` must be a string of JSON, got an object"
+        );
+        let Value::Object(no_data) = json!({"exp": 1}) else { unreachable!() };
+        assert!(matches!(
+            from_claims(&no_data),
+            Err(WebhookError::Claims { layer: "claims", .. })
+        ));
+    }
+
+    #[test]
+    fn claims_data_must_be_a_json_object() {
+        let Value::Object(claims) = json!({"data": "{not json"}) else { unreachable!() };
+        let error = from_claims(&claims).unwrap_err();
+        assert!(error.to_string().starts_with("webhook claims.data: invalid JSON: "), "{error}");
+        let Value::Object(claims) = json!({"data": "[1]"}) else { unreachable!() };
+        assert!(matches!(
+            from_claims(&claims),
+            Err(WebhookError::Claims { layer: "claims.data", .. })
+        ));
+    }
+
+    #[test]
+    fn inner_data_is_parsed_and_must_be_an_object() {
+        let (layer, reason) = error_of(json!({"eventType": "t", "data": "{oops"}));
+        assert_eq!(layer, "claims.data.data");
+        assert!(reason.starts_with("invalid JSON: "));
+        let (layer, _) = error_of(json!({"eventType": "t", "data": "\"text\""}));
+        assert_eq!(layer, "claims.data.data");
+        let (layer, reason) = error_of(json!({"eventType": "t", "data": 5}));
+        assert_eq!((layer, reason.as_str()), ("claims.data", "`data` must be a string of JSON, got a number"));
+        let (layer, reason) = error_of(json!({"eventType": "t"}));
+        assert_eq!((layer, reason.as_str()), ("claims.data", "`data` is missing"));
+    }
+
+    #[test]
+    fn inner_data_as_an_object_is_accepted() {
+        let claims = claims_with(json!({"eventType": "t", "data": body()}));
+        assert_eq!(from_claims(&claims).unwrap().body, body());
+    }
+
+    #[test]
+    fn identity_as_string_or_object_and_empty_means_absent() {
+        let identity = json!({"identityType": "ANONYMOUS_VISITOR", "anonymousVisitorId": "v"});
+        for sent in [Value::String(identity.to_string()), identity.clone()] {
+            let claims = claims_with(json!({"eventType": "t", "data": "{}", "identity": sent}));
+            assert_eq!(from_claims(&claims).unwrap().identity, Some(identity.clone()));
+        }
+        for sent in [json!(""), Value::Null] {
+            let claims = claims_with(json!({"eventType": "t", "data": "{}", "identity": sent}));
+            assert_eq!(from_claims(&claims).unwrap().identity, None);
+        }
+    }
+
+    #[test]
+    fn bad_identity_names_its_layer() {
+        let (layer, reason) = error_of(json!({"eventType": "t", "data": "{}", "identity": "{x"}));
+        assert_eq!(layer, "claims.data.identity");
+        assert!(reason.starts_with("invalid JSON"));
+        let (layer, reason) = error_of(json!({"eventType": "t", "data": "{}", "identity": 3}));
+        assert_eq!((layer, reason.as_str()), ("claims.data.identity", "expected a JSON object, got a number"));
+    }
+
+    #[test]
+    fn account_info_is_kept() {
+        let info = json!({"accountId": "a", "parentAccountId": "p", "siteId": "s"});
+        let claims = claims_with(json!({"eventType": "t", "data": "{}", "accountInfo": info}));
+        assert_eq!(from_claims(&claims).unwrap().account_info, Some(info));
+        let (layer, _) = error_of(json!({"eventType": "t", "data": "{}", "accountInfo": [1]}));
+        assert_eq!(layer, "claims.data.accountInfo");
+    }
+
+    #[test]
+    fn event_type_falls_back_to_the_body() {
+        let claims = claims_with(json!({"data": body().to_string()}));
+        assert_eq!(from_claims(&claims).unwrap().event_type, "wix.contacts.v4.contact_deleted");
+        let (layer, reason) = error_of(json!({"data": "{}"}));
+        assert_eq!(layer, "claims.data");
+        assert!(reason.starts_with("`eventType` is missing"));
+        let (_, reason) = error_of(json!({"eventType": 7, "data": "{}"}));
+        assert_eq!(reason, "`eventType` must be a non-empty string, got a number");
+        let (_, reason) = error_of(json!({"eventType": "", "data": "{}"}));
+        assert_eq!(reason, "`eventType` must be a non-empty string, got \"\"");
+    }
+
+    #[test]
+    fn instance_id_is_optional_but_must_be_a_string() {
+        let claims = claims_with(json!({"eventType": "t", "data": "{}"}));
+        assert_eq!(from_claims(&claims).unwrap().instance_id, None);
+        let (_, reason) = error_of(json!({"eventType": "t", "data": "{}", "instanceId": 1}));
+        assert_eq!(reason, "`instanceId` must be a string, got a number");
+    }
+
+    #[test]
+    fn expired_webhook_never_reaches_the_layers() {
+        let claims = webhook_claims("t", "i", &body(), None, 10, 20);
+        let jwt = signer().sign_claims(&claims, TestAlg::Rs256);
+        assert!(matches!(open(jwt.as_bytes(), &key()), Err(WebhookError::Expired)));
+    }
+}

@@ -1,0 +1,48 @@
+//! `cargo xtask <task>`: the project's own commands.
+//!
+//! - `codegen`: regenerate `generated/` from `schemas/` (writes only what changed).
+//! - `check`: exit non-zero with a diff when generated files are stale.
+//! - `decode`: decode a payload file through the generated crate, as Wix would deliver it.
+
+mod decode;
+mod sync;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Tasks of the wix-backend-events workspace")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Regenerate the crate under generated/ from schemas/.
+    Codegen,
+    /// Fail with a diff when generated files differ from what the schemas produce.
+    Check,
+    /// Decode a Velo event object or a webhook body and print it as Velo JSON.
+    Decode(decode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = sync::repo_root();
+    let result = match cli.task {
+        Task::Codegen => sync::codegen(&root),
+        Task::Check => sync::check(&root),
+        Task::Decode(args) => decode::run(&root, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("{message}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

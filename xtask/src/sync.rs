@@ -1,0 +1,241 @@
+//! Keeping `generated/` in sync with `schemas/`: compute what the files should be,
+//! then write only what changed (`codegen`) or report the difference (`check`).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use codegen::{emit::RUST_ROOT, Generated, OutputFile, SchemaSource};
+
+/// The command that fixes drift, quoted in every drift message.
+pub const FIX: &str = "cargo xtask codegen";
+
+/// The repository root (the xtask lives one level below it).
+pub fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Every `*.yaml` under `schemas/`, sorted, with paths relative to the root.
+pub fn read_schemas(root: &Path) -> Result<Vec<SchemaSource>, String> {
+    let mut paths = Vec::new();
+    collect_yaml(&root.join("schemas"), &mut paths)?;
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+            Ok(SchemaSource { path: relative(root, &path), text })
+        })
+        .collect()
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|error| format!("{}: {error}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|error| format!("{}: {error}", dir.display()))?.path();
+        if path.is_dir() {
+            collect_yaml(&path, out)?;
+        } else if path.extension().is_some_and(|extension| extension == "yaml" || extension == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+/// What it takes to bring the tree in line with the schemas.
+pub struct Plan {
+    /// Schemas read.
+    pub schemas: usize,
+    /// Events in the catalogue.
+    pub events: usize,
+    /// Files whose contents must change: (file, current contents if any).
+    pub writes: Vec<(OutputFile, Option<String>)>,
+    /// Generated files no schema produces any more.
+    pub removals: Vec<String>,
+}
+
+/// Generates in memory and compares with the tree. Errors are the schema diagnostics.
+pub fn plan(root: &Path) -> Result<Plan, String> {
+    let sources = read_schemas(root)?;
+    let Generated { catalogue, files } = codegen::generate(&sources).map_err(|diagnostics| diagnostics.to_string())?;
+    check_manifest(root, &catalogue)?;
+    let mut writes = Vec::new();
+    for file in &files {
+        let current = fs::read_to_string(root.join(&file.path)).ok();
+        if current.as_deref() != Some(file.contents.as_str()) {
+            writes.push((file.clone(), current));
+        }
+    }
+    let wanted: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    let mut existing = Vec::new();
+    collect_files(&root.join(RUST_ROOT), &mut existing);
+    let removals = existing
+        .into_iter()
+        .map(|path| relative(root, &path))
+        .filter(|path| !wanted.contains(path.as_str()))
+        .filter(|path| is_generated(&root.join(path)))
+        .collect();
+    Ok(Plan { schemas: sources.len(), events: catalogue.events().count(), writes, removals })
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Only files carrying the header are ever removed; hand-written files are never touched.
+fn is_generated(path: &Path) -> bool {
+    fs::read_to_string(path).is_ok_and(|text| text.starts_with(codegen::emit::HEADER))
+}
+
+/// The generated crate's manifest is hand-written; every area needs its feature there,
+/// enabling the areas its types refer to, and `default` should list it.
+fn check_manifest(root: &Path, catalogue: &codegen::model::Catalogue) -> Result<(), String> {
+    let path = root.join("generated/Cargo.toml");
+    let text = fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    let manifest: toml::Table = text.parse().map_err(|error| format!("generated/Cargo.toml: {error}"))?;
+    let features = manifest.get("features").and_then(toml::Value::as_table).cloned().unwrap_or_default();
+    let listed = |feature: &str| -> BTreeSet<String> {
+        features
+            .get(feature)
+            .and_then(toml::Value::as_array)
+            .map(|values| values.iter().filter_map(|value| value.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    let mut problems = Vec::new();
+    let defaults = listed("default");
+    for (feature, needs) in catalogue.feature_dependencies() {
+        if !features.contains_key(&feature) {
+            problems.push(format!("add the feature `{feature} = {:?}`", needs.iter().collect::<Vec<_>>()));
+            continue;
+        }
+        let enabled = listed(&feature);
+        let missing: Vec<_> = needs.difference(&enabled).collect();
+        if !missing.is_empty() {
+            problems.push(format!("feature `{feature}` must enable {missing:?}: its types refer to those areas"));
+        }
+        if !defaults.contains(&feature) {
+            problems.push(format!("list `{feature}` in the `default` feature"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("generated/Cargo.toml: error: the features do not match the schemas:\n  - {}", problems.join("\n  - ")))
+    }
+}
+
+/// `cargo xtask codegen`.
+pub fn codegen(root: &Path) -> Result<(), String> {
+    let plan = plan(root)?;
+    for (file, _) in &plan.writes {
+        let path = root.join(&file.path);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|error| format!("{}: {error}", parent.display()))?;
+        }
+        fs::write(&path, &file.contents).map_err(|error| format!("{}: {error}", path.display()))?;
+    }
+    for path in &plan.removals {
+        fs::remove_file(root.join(path)).map_err(|error| format!("{path}: {error}"))?;
+    }
+    remove_empty_dirs(&root.join(RUST_ROOT));
+    println!(
+        "codegen: {} schemas, {} events, {} files changed ({} written, {} removed)",
+        plan.schemas,
+        plan.events,
+        plan.writes.len() + plan.removals.len(),
+        plan.writes.len(),
+        plan.removals.len()
+    );
+    Ok(())
+}
+
+fn remove_empty_dirs(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            remove_empty_dirs(&path);
+            let _ = fs::remove_dir(&path); // fails, as intended, when not empty
+        }
+    }
+}
+
+/// `cargo xtask check`.
+pub fn check(root: &Path) -> Result<(), String> {
+    let plan = plan(root)?;
+    match drift_report(&plan) {
+        None => {
+            println!("check: {} schemas, {} events, generated files are up to date", plan.schemas, plan.events);
+            Ok(())
+        }
+        Some(report) => Err(report),
+    }
+}
+
+/// A unified diff per stale file and the command to fix it; `None` when in sync.
+pub fn drift_report(plan: &Plan) -> Option<String> {
+    if plan.writes.is_empty() && plan.removals.is_empty() {
+        return None;
+    }
+    let mut report = String::new();
+    for (file, current) in &plan.writes {
+        let old = current.as_deref().unwrap_or("");
+        let diff = similar::TextDiff::from_lines(old, &file.contents);
+        let label = if current.is_some() { "is stale" } else { "is missing" };
+        let _ = writeln!(report, "{} {label}:", file.path);
+        let _ = write!(
+            report,
+            "{}",
+            diff.unified_diff().context_radius(2).header(&format!("a/{}", file.path), &format!("b/{}", file.path))
+        );
+    }
+    for path in &plan.removals {
+        let _ = writeln!(report, "{path} is generated but no schema produces it any more");
+    }
+    let count = plan.writes.len() + plan.removals.len();
+    let _ = write!(report, "{count} generated file(s) out of date with schemas/; run `{FIX}` and commit the result");
+    Some(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo test` alone catches drift, with the same report as `cargo xtask check`.
+    #[test]
+    fn generated_files_are_fresh() {
+        let plan = plan(&repo_root()).unwrap_or_else(|error| panic!("{error}"));
+        if let Some(report) = drift_report(&plan) {
+            panic!("{report}");
+        }
+    }
+
+    #[test]
+    fn drift_report_names_the_file_and_the_fix() {
+        let plan = Plan {
+            schemas: 1,
+            events: 0,
+            writes: vec![(OutputFile { path: "generated/x.rs".into(), contents: "new\n".into() }, Some("old\n".into()))],
+            removals: vec!["generated/src/gen/gone.rs".into()],
+        };
+        let report = drift_report(&plan).unwrap_or_default();
+        assert!(report.contains("generated/x.rs is stale"), "{report}");
+        assert!(report.contains("-old\n+new"), "{report}");
+        assert!(report.contains("gone.rs is generated but no schema produces it"), "{report}");
+        assert!(report.ends_with(&format!("run `{FIX}` and commit the result")), "{report}");
+    }
+}
