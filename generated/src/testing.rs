@@ -70,7 +70,10 @@ impl TestSigner {
             .as_der()
             .unwrap_or_else(|_| panic!("aws-lc-rs could not encode the RSA public key"));
         let public_key_pem = pem("PUBLIC KEY", spki.as_ref());
-        Self { key_pair, public_key_pem }
+        Self {
+            key_pair,
+            public_key_pem,
+        }
     }
 
     /// The public key as an SPKI PEM, the form Wix's app dashboard shows.
@@ -134,7 +137,12 @@ impl TestSigner {
     fn rs256(&self, message: &[u8]) -> Vec<u8> {
         let mut signature = vec![0; self.key_pair.public_modulus_len()];
         self.key_pair
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message,
+                &mut signature,
+            )
             .unwrap_or_else(|_| panic!("aws-lc-rs could not sign with RS256"));
         signature
     }
@@ -247,7 +255,10 @@ mod tests {
         let key = WebhookKey::from_pem(signer().public_key_pem()).unwrap();
         let claims = webhook_claims("t", "i", &body(), None, 1_000, 2_000);
         let jwt = signer().sign_claims(&claims, TestAlg::Rs256);
-        assert!(matches!(layers::open(jwt.as_bytes(), &key), Err(WebhookError::Expired)));
+        assert!(matches!(
+            layers::open(jwt.as_bytes(), &key),
+            Err(WebhookError::Expired)
+        ));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value};
 
+use super::json_type;
+
 /// Fields of the webhook's middle layer that the SDK merges into `metadata`.
 ///
 /// They are not part of the domain-event body itself; [`super::layers`] reads them
@@ -74,7 +76,12 @@ pub enum DomainEventError {
 
 /// The four mutually exclusive event objects of a domain event, in the order the
 /// errors list them.
-const EVENT_KINDS: [&str; 4] = ["createdEvent", "updatedEvent", "deletedEvent", "actionEvent"];
+const EVENT_KINDS: [&str; 4] = [
+    "createdEvent",
+    "updatedEvent",
+    "deletedEvent",
+    "actionEvent",
+];
 
 /// `<entityFqdn>_<slug>` of a domain-event body: the webhook `eventType` it belongs to.
 ///
@@ -133,7 +140,10 @@ pub fn to_velo_envelope(body: Value, wrapper: &WrapperFields) -> Result<Value, D
     };
 
     let mut envelope = Map::new();
-    envelope.insert("metadata".to_owned(), Value::Object(metadata(body, wrapper)));
+    envelope.insert(
+        "metadata".to_owned(),
+        Value::Object(metadata(body, wrapper)),
+    );
     match kind {
         "createdEvent" => {
             let entity = take_required(
@@ -201,7 +211,10 @@ struct Source {
     as_json_path: &'static str,
 }
 
-fn take_required(event: &mut Map<String, Value>, source: Source) -> Result<Value, DomainEventError> {
+fn take_required(
+    event: &mut Map<String, Value>,
+    source: Source,
+) -> Result<Value, DomainEventError> {
     let (name, object, as_json) = (source.event, source.object, source.as_json);
     take_optional(event, source)?.ok_or(DomainEventError::MissingEntity {
         field: name,
@@ -221,12 +234,14 @@ fn take_optional(
     }
     match event.remove(source.as_json) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|source_error| DomainEventError::InvalidJson {
-                field: source.as_json_path,
-                source: source_error,
-            }),
+        Some(Value::String(text)) => {
+            serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|source_error| DomainEventError::InvalidJson {
+                    field: source.as_json_path,
+                    source: source_error,
+                })
+        }
         Some(object @ Value::Object(_)) => Ok(Some(object)),
         Some(other) => Err(DomainEventError::WrongType {
             field: source.as_json_path,
@@ -306,18 +321,6 @@ fn rename_sdk_keys(value: Value) -> Value {
     }
 }
 
-/// The name of a JSON value's type, for error messages.
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// serde_json appends ` at line L column C` to its messages; the error message above
 /// states the position itself, in front, so it is removed here.
 fn reason_without_position(error: &serde_json::Error) -> String {
@@ -394,7 +397,10 @@ mod tests {
             json!({"entityAsJson": "{\"id\":\"c-1\",\"info\":{\"name\":{\"first\":\"A\"}}}"}),
         );
         let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
-        assert_eq!(envelope["entity"], json!({"_id": "c-1", "info": {"name": {"first": "A"}}}));
+        assert_eq!(
+            envelope["entity"],
+            json!({"_id": "c-1", "info": {"name": {"first": "A"}}})
+        );
     }
 
     #[test]
@@ -427,11 +433,17 @@ mod tests {
 
     #[test]
     fn invalid_as_json_names_the_field_and_position() {
-        let body = base("createdEvent", json!({"entityAsJson": "{\"id\": \"c-1\", \"x\": }"}));
+        let body = base(
+            "createdEvent",
+            json!({"entityAsJson": "{\"id\": \"c-1\", \"x\": }"}),
+        );
         let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
         assert!(matches!(
             error,
-            DomainEventError::InvalidJson { field: "createdEvent.entityAsJson", .. }
+            DomainEventError::InvalidJson {
+                field: "createdEvent.entityAsJson",
+                ..
+            }
         ));
         assert_eq!(
             error.to_string(),
@@ -519,7 +531,10 @@ mod tests {
 
     #[test]
     fn deleted_with_legacy_entity_as_json() {
-        let body = base("deletedEvent", json!({"deletedEntityAsJson": "{\"id\":\"c-1\"}"}));
+        let body = base(
+            "deletedEvent",
+            json!({"deletedEntityAsJson": "{\"id\":\"c-1\"}"}),
+        );
         let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
     }
@@ -527,8 +542,7 @@ mod tests {
     #[test]
     fn deleted_empty_or_moved_to_trash_is_metadata_only() {
         for event in [json!({}), json!({"movedToTrash": true})] {
-            let envelope =
-                to_velo_envelope(base("deletedEvent", event), &wrapper()).unwrap();
+            let envelope = to_velo_envelope(base("deletedEvent", event), &wrapper()).unwrap();
             assert_eq!(envelope, json!({"metadata": expected_metadata()}));
         }
     }
@@ -551,7 +565,10 @@ mod tests {
 
     #[test]
     fn action_legacy_body_as_json_string_and_object() {
-        for event in [json!({"bodyAsJson": "{\"id\":\"b\"}"}), json!({"bodyAsJson": {"id": "b"}})] {
+        for event in [
+            json!({"bodyAsJson": "{\"id\":\"b\"}"}),
+            json!({"bodyAsJson": {"id": "b"}}),
+        ] {
             let envelope =
                 to_velo_envelope(base("actionEvent", event), &WrapperFields::default()).unwrap();
             assert_eq!(envelope["data"], json!({"_id": "b"}));
@@ -562,7 +579,10 @@ mod tests {
     fn action_without_body_is_an_error() {
         let error = to_velo_envelope(base("actionEvent", json!({})), &WrapperFields::default())
             .unwrap_err();
-        assert_eq!(error.to_string(), "actionEvent: has neither body nor bodyAsJson");
+        assert_eq!(
+            error.to_string(),
+            "actionEvent: has neither body nor bodyAsJson"
+        );
     }
 
     #[test]
@@ -665,16 +685,25 @@ mod tests {
     #[test]
     fn non_object_body_or_event_is_an_error() {
         let error = to_velo_envelope(json!([1]), &WrapperFields::default()).unwrap_err();
-        assert_eq!(error.to_string(), "body: expected a JSON object, got an array");
+        assert_eq!(
+            error.to_string(),
+            "body: expected a JSON object, got an array"
+        );
         let error = to_velo_envelope(base("createdEvent", json!("x")), &WrapperFields::default())
             .unwrap_err();
-        assert_eq!(error.to_string(), "createdEvent: expected a JSON object, got a string");
+        assert_eq!(
+            error.to_string(),
+            "createdEvent: expected a JSON object, got a string"
+        );
     }
 
     #[test]
     fn event_type_joins_fqdn_and_slug() {
         let body = json!({"entityFqdn": "wix.badges.v3.badge", "slug": "badge_assigned"});
-        assert_eq!(event_type_of(&body).as_deref(), Some("wix.badges.v3.badge_badge_assigned"));
+        assert_eq!(
+            event_type_of(&body).as_deref(),
+            Some("wix.badges.v3.badge_badge_assigned")
+        );
         assert_eq!(event_type_of(&json!({"entityFqdn": "x"})), None);
         assert_eq!(event_type_of(&json!({"entityFqdn": "x", "slug": 1})), None);
         assert_eq!(event_type_of(&json!("x")), None);

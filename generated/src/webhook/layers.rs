@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::domain_event::{self, DomainEventError, WrapperFields};
 use super::jwt::WebhookKey;
-use super::WebhookError;
+use super::{json_type, WebhookError};
 
 /// A verified and unwrapped webhook: the event's name, its context, and the REST body.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +111,10 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
         Some(other) => {
             return Err(claims_error(
                 "claims.data",
-                format!("`eventType` must be a non-empty string, got {}", describe(&other)),
+                format!(
+                    "`eventType` must be a non-empty string, got {}",
+                    describe(&other)
+                ),
             ))
         }
     };
@@ -161,22 +164,12 @@ fn stringified_object(
 }
 
 fn parse_json(layer: &'static str, text: &str) -> Result<Value, WebhookError> {
-    serde_json::from_str(text).map_err(|error| claims_error(layer, format!("invalid JSON: {error}")))
+    serde_json::from_str(text)
+        .map_err(|error| claims_error(layer, format!("invalid JSON: {error}")))
 }
 
 fn claims_error(layer: &'static str, reason: String) -> WebhookError {
     WebhookError::Claims { layer, reason }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn describe(value: &Value) -> String {
@@ -261,7 +254,10 @@ mod tests {
     #[test]
     fn opens_into_a_velo_envelope() {
         let jwt = signer().sign_webhook("wix.contacts.v4.contact_deleted", "inst-1", &body(), None);
-        let envelope = open(jwt.as_bytes(), &key()).unwrap().into_velo_envelope().unwrap();
+        let envelope = open(jwt.as_bytes(), &key())
+            .unwrap()
+            .into_velo_envelope()
+            .unwrap();
         assert_eq!(
             envelope,
             json!({"metadata": {
@@ -279,12 +275,18 @@ mod tests {
     fn signature_is_checked_before_any_layer() {
         let claims = json!({"data": 5, "exp": crate::testing::now() + 60});
         let forged = TestSigner::generate().sign_claims(&claims, TestAlg::Rs256);
-        assert!(matches!(open(forged.as_bytes(), &key()), Err(WebhookError::Signature)));
+        assert!(matches!(
+            open(forged.as_bytes(), &key()),
+            Err(WebhookError::Signature)
+        ));
     }
 
     #[test]
     fn non_utf8_body_is_malformed() {
-        assert!(matches!(open(&[0xff, 0xfe], &key()), Err(WebhookError::Malformed { .. })));
+        assert!(matches!(
+            open(&[0xff, 0xfe], &key()),
+            Err(WebhookError::Malformed { .. })
+        ));
     }
 
     #[test]
@@ -298,22 +300,39 @@ mod tests {
             error.to_string(),
             "webhook claims: `data` must be a string of JSON, got an object"
         );
-        let Value::Object(no_data) = json!({"exp": 1}) else { unreachable!() };
+        let Value::Object(no_data) = json!({"exp": 1}) else {
+            unreachable!()
+        };
         assert!(matches!(
             from_claims(&no_data),
-            Err(WebhookError::Claims { layer: "claims", .. })
+            Err(WebhookError::Claims {
+                layer: "claims",
+                ..
+            })
         ));
     }
 
     #[test]
     fn claims_data_must_be_a_json_object() {
-        let Value::Object(claims) = json!({"data": "{not json"}) else { unreachable!() };
+        let Value::Object(claims) = json!({"data": "{not json"}) else {
+            unreachable!()
+        };
         let error = from_claims(&claims).unwrap_err();
-        assert!(error.to_string().starts_with("webhook claims.data: invalid JSON: "), "{error}");
-        let Value::Object(claims) = json!({"data": "[1]"}) else { unreachable!() };
+        assert!(
+            error
+                .to_string()
+                .starts_with("webhook claims.data: invalid JSON: "),
+            "{error}"
+        );
+        let Value::Object(claims) = json!({"data": "[1]"}) else {
+            unreachable!()
+        };
         assert!(matches!(
             from_claims(&claims),
-            Err(WebhookError::Claims { layer: "claims.data", .. })
+            Err(WebhookError::Claims {
+                layer: "claims.data",
+                ..
+            })
         ));
     }
 
@@ -325,9 +344,18 @@ mod tests {
         let (layer, _) = error_of(json!({"eventType": "t", "data": "\"text\""}));
         assert_eq!(layer, "claims.data.data");
         let (layer, reason) = error_of(json!({"eventType": "t", "data": 5}));
-        assert_eq!((layer, reason.as_str()), ("claims.data", "`data` must be a string of JSON, got a number"));
+        assert_eq!(
+            (layer, reason.as_str()),
+            (
+                "claims.data",
+                "`data` must be a string of JSON, got a number"
+            )
+        );
         let (layer, reason) = error_of(json!({"eventType": "t"}));
-        assert_eq!((layer, reason.as_str()), ("claims.data", "`data` is missing"));
+        assert_eq!(
+            (layer, reason.as_str()),
+            ("claims.data", "`data` is missing")
+        );
     }
 
     #[test]
@@ -341,7 +369,10 @@ mod tests {
         let identity = json!({"identityType": "ANONYMOUS_VISITOR", "anonymousVisitorId": "v"});
         for sent in [Value::String(identity.to_string()), identity.clone()] {
             let claims = claims_with(json!({"eventType": "t", "data": "{}", "identity": sent}));
-            assert_eq!(from_claims(&claims).unwrap().identity, Some(identity.clone()));
+            assert_eq!(
+                from_claims(&claims).unwrap().identity,
+                Some(identity.clone())
+            );
         }
         for sent in [json!(""), Value::Null] {
             let claims = claims_with(json!({"eventType": "t", "data": "{}", "identity": sent}));
@@ -355,7 +386,13 @@ mod tests {
         assert_eq!(layer, "claims.data.identity");
         assert!(reason.starts_with("invalid JSON"));
         let (layer, reason) = error_of(json!({"eventType": "t", "data": "{}", "identity": 3}));
-        assert_eq!((layer, reason.as_str()), ("claims.data.identity", "expected a JSON object, got a number"));
+        assert_eq!(
+            (layer, reason.as_str()),
+            (
+                "claims.data.identity",
+                "expected a JSON object, got a number"
+            )
+        );
     }
 
     #[test]
@@ -370,12 +407,18 @@ mod tests {
     #[test]
     fn event_type_falls_back_to_the_body() {
         let claims = claims_with(json!({"data": body().to_string()}));
-        assert_eq!(from_claims(&claims).unwrap().event_type, "wix.contacts.v4.contact_deleted");
+        assert_eq!(
+            from_claims(&claims).unwrap().event_type,
+            "wix.contacts.v4.contact_deleted"
+        );
         let (layer, reason) = error_of(json!({"data": "{}"}));
         assert_eq!(layer, "claims.data");
         assert!(reason.starts_with("`eventType` is missing"));
         let (_, reason) = error_of(json!({"eventType": 7, "data": "{}"}));
-        assert_eq!(reason, "`eventType` must be a non-empty string, got a number");
+        assert_eq!(
+            reason,
+            "`eventType` must be a non-empty string, got a number"
+        );
         let (_, reason) = error_of(json!({"eventType": "", "data": "{}"}));
         assert_eq!(reason, "`eventType` must be a non-empty string, got \"\"");
     }
@@ -392,6 +435,9 @@ mod tests {
     fn expired_webhook_never_reaches_the_layers() {
         let claims = webhook_claims("t", "i", &body(), None, 10, 20);
         let jwt = signer().sign_claims(&claims, TestAlg::Rs256);
-        assert!(matches!(open(jwt.as_bytes(), &key()), Err(WebhookError::Expired)));
+        assert!(matches!(
+            open(jwt.as_bytes(), &key()),
+            Err(WebhookError::Expired)
+        ));
     }
 }

@@ -335,7 +335,7 @@ pub struct Subdivision {
     /// Subdivision full name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Subdivision level.
+    /// Subdivision level. Seen in the REST webhook examples; the SDK `Subdivision` lacks it but declares the `SubdivisionType` enum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<SubdivisionType>,
     /// Seen (as null) in a REST response example; not in the SDK typings.

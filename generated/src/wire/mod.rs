@@ -1,0 +1,16 @@
+//! Wire types: how Wix encodes values that serde's defaults would get wrong or lose.
+//!
+//! Each keeps the form it was sent in, so a payload re-encodes to the same JSON.
+
+mod enums;
+mod image;
+mod int64;
+mod items;
+mod timestamp;
+
+pub use enums::WireEnum;
+pub(crate) use enums::{deserialize as deserialize_enum, wire_enum_serde};
+pub use image::{Image, ImageObject};
+pub use int64::Int64;
+pub use items::{ItemsList, ItemsMap};
+pub use timestamp::{Timestamp, TimestampError};
