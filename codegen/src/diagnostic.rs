@@ -103,5 +103,4 @@ mod tests {
         assert_eq!(did_you_mean("contact", names), Some("Contact"));
         assert_eq!(did_you_mean("Zebra", names), None);
     }
-
 }

@@ -16,8 +16,7 @@ impl Catalogue {
 
     /// The cargo features (Wix areas), sorted, `common` excluded: it is always compiled.
     pub fn features(&self) -> Vec<&str> {
-        let mut features: Vec<&str> =
-            self.modules.iter().filter_map(|module| module.feature()).collect();
+        let mut features: Vec<&str> = self.modules.iter().filter_map(|module| module.feature()).collect();
         features.dedup();
         features
     }

@@ -58,7 +58,10 @@ pub fn parse(text: &str) -> Result<TypeExpr, ParseError> {
     let mut segments: Vec<&str> = text.split('.').collect();
     let name = segments.pop().unwrap_or_default().to_owned();
     if segments.iter().chain([&name.as_str()]).any(|segment| !crate::ident::is_identifier(segment)) {
-        return Err(error(format!("`{text}` is not a type expression"), Some("names are identifiers such as `Contact` or `crm.contacts.Contact`")));
+        return Err(error(
+            format!("`{text}` is not a type expression"),
+            Some("names are identifiers such as `Contact` or `crm.contacts.Contact`"),
+        ));
     }
     Ok(TypeExpr::Named { module: segments.into_iter().map(str::to_owned).collect(), name })
 }

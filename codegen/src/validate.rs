@@ -60,7 +60,7 @@ impl Checker {
                 self.error_with_hint(
                     Location::of(file, module),
                     format!("module `{}` is not a dotted path of lower-case identifiers", module.value),
-                    "write it like `crm.contacts`",
+                    module_suggestion(&module.value),
                 );
                 continue;
             }
@@ -72,8 +72,13 @@ impl Checker {
                 );
                 continue;
             }
-            let mut declared: BTreeMap<String, Location> = BTreeMap::new();
-            let keys = schema.types.0.iter().map(|(key, _)| ("type", key)).chain(schema.events.0.iter().map(|(key, _)| ("event", key)));
+            let mut declared: BTreeMap<String, (&str, Location)> = BTreeMap::new();
+            let keys = schema
+                .types
+                .0
+                .iter()
+                .map(|(key, _)| ("type", key))
+                .chain(schema.events.0.iter().map(|(key, _)| ("event", key)));
             for (kind, key) in keys {
                 let location = Location::of(file, key);
                 if !is_upper_camel(&key.value) {
@@ -84,15 +89,24 @@ impl Checker {
                     );
                     continue;
                 }
-                if let Some(first) = declared.get(&key.value) {
-                    self.error_with_hint(
-                        location,
-                        format!("duplicate {kind} `{}` in module `{}`", key.value, module.value),
-                        format!("first declared at {first}; types and events share one namespace per module"),
-                    );
+                if let Some((first_kind, first)) = declared.get(&key.value) {
+                    // A type and an event of the same name are not a repeated declaration
+                    // but a clash: both would be Rust structs of the module.
+                    let (message, hint) = if *first_kind == kind {
+                        (
+                            format!("duplicate {kind} `{}` in module `{}`", key.value, module.value),
+                            format!("first declared at {first}; rename or remove one of them"),
+                        )
+                    } else {
+                        (
+                            format!("{kind} `{}` has the same name as a {first_kind} of module `{}`", key.value, module.value),
+                            format!("first declared at {first}; types and events share one namespace per module (both become Rust structs), so rename one"),
+                        )
+                    };
+                    self.error_with_hint(location, message, hint);
                     continue;
                 }
-                declared.insert(key.value.clone(), location);
+                declared.insert(key.value.clone(), (kind, location));
             }
             names.insert(path, declared.into_keys().collect());
         }
@@ -118,15 +132,27 @@ impl Checker {
             match (prefix, fqdn) {
                 (Some(prefix), Some(fqdn)) => {
                     self.check_origin(file, prefix, fqdn);
-                    let origin = Origin { prefix: &prefix.value, fqdn: &fqdn.value, sdk: schema.sdk.as_ref().map(|sdk| &sdk.export) };
+                    let origin = Origin {
+                        prefix: &prefix.value,
+                        fqdn: &fqdn.value,
+                        sdk: schema.sdk.as_ref().map(|sdk| &sdk.export),
+                    };
                     for (key, def) in &schema.events.0 {
                         if let Some(event) = self.event(&scope, &origin, key, def) {
                             events.push(event);
                         }
                     }
                 }
-                (None, _) => self.error_with_hint(module_location, "module has events but no `velo` prefix", "add `velo: { prefix: wixCrm }`"),
-                (_, None) => self.error_with_hint(module_location, "module has events but no `webhook` fqdn", "add `webhook: { fqdn: wix.contacts.v4.contact }`"),
+                (None, _) => self.error_with_hint(
+                    module_location,
+                    "module has events but no `velo` prefix",
+                    "add `velo: { prefix: wixCrm }`",
+                ),
+                (_, None) => self.error_with_hint(
+                    module_location,
+                    "module has events but no `webhook` fqdn",
+                    "add `webhook: { fqdn: wix.contacts.v4.contact }`",
+                ),
             }
         }
         Some(Module {
@@ -142,11 +168,22 @@ impl Checker {
 
     fn check_origin(&mut self, file: &str, prefix: &Spanned<String>, fqdn: &Spanned<String>) {
         if !is_identifier(&prefix.value) || prefix.value.contains('_') {
-            self.error_with_hint(Location::of(file, prefix), format!("velo prefix `{}` is not an identifier", prefix.value), "use the `events.js` prefix, such as `wixCrm`");
+            self.error_with_hint(
+                Location::of(file, prefix),
+                format!("velo prefix `{}` is not letters and digits", prefix.value),
+                "use the `events.js` prefix, such as `wixCrm`; it cannot contain `_`, which separates it from the handler",
+            );
         }
-        let valid_fqdn = fqdn.value.split('.').all(|segment| !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        let valid_fqdn = fqdn
+            .value
+            .split('.')
+            .all(|segment| !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
         if !valid_fqdn {
-            self.error_with_hint(Location::of(file, fqdn), format!("webhook fqdn `{}` is not a dotted name", fqdn.value), "write it like `wix.contacts.v4.contact`");
+            self.error_with_hint(
+                Location::of(file, fqdn),
+                format!("webhook fqdn `{}` is not a dotted name", fqdn.value),
+                "write it like `wix.contacts.v4.contact`",
+            );
         }
     }
 
@@ -154,11 +191,19 @@ impl Checker {
         let location = Location::of(scope.file, key);
         match (&def.fields, &def.values) {
             (Some(_), Some(_)) => {
-                self.error_with_hint(location, format!("type `{}` has both `fields` and `enum`", key.value), "a type is either a struct (`fields`) or an enum (`enum`)");
+                self.error_with_hint(
+                    location,
+                    format!("type `{}` has both `fields` and `enum`", key.value),
+                    "a type is either a struct (`fields`) or an enum (`enum`)",
+                );
                 None
             }
             (None, None) => {
-                self.error_with_hint(location, format!("type `{}` has neither `fields` nor `enum`", key.value), "add `fields:` for a struct or `enum: [...]` for an enum");
+                self.error_with_hint(
+                    location,
+                    format!("type `{}` has neither `fields` nor `enum`", key.value),
+                    "add `fields:` for a struct or `enum: [...]` for an enum",
+                );
                 None
             }
             (Some(fields), None) => {
@@ -169,9 +214,19 @@ impl Checker {
         }
     }
 
-    fn enum_decl(&mut self, scope: &Scope, key: &Spanned<String>, doc: Option<String>, values: &Spanned<Vec<Spanned<EnumValueDef>>>) -> Option<Enum> {
+    fn enum_decl(
+        &mut self,
+        scope: &Scope,
+        key: &Spanned<String>,
+        doc: Option<String>,
+        values: &Spanned<Vec<Spanned<EnumValueDef>>>,
+    ) -> Option<Enum> {
         if values.value.is_empty() {
-            self.error_with_hint(Location::of(scope.file, values), format!("enum `{}` has no values", key.value), "list at least one wire value: `enum: [ACTIVE, INACTIVE]`");
+            self.error_with_hint(
+                Location::of(scope.file, values),
+                format!("enum `{}` has no values", key.value),
+                "list at least one wire value: `enum: [ACTIVE, INACTIVE]`",
+            );
             return None;
         }
         let mut seen_wire: BTreeMap<String, Location> = BTreeMap::new();
@@ -184,7 +239,11 @@ impl Checker {
                 EnumValueDef::Full(spec) => (spec.value.clone(), spec.doc.clone()),
             };
             if let Some(first) = seen_wire.get(&wire) {
-                self.error_with_hint(location, format!("duplicate value `{wire}` in enum `{}`", key.value), format!("first listed at {first}"));
+                self.error_with_hint(
+                    location,
+                    format!("duplicate value `{wire}` in enum `{}`", key.value),
+                    format!("first listed at {first}"),
+                );
                 continue;
             }
             seen_wire.insert(wire.clone(), location.clone());
@@ -194,11 +253,19 @@ impl Checker {
                 variant = "UnknownValue".to_owned();
             }
             if !is_identifier(&variant) {
-                self.error_with_hint(location, format!("enum value `{wire}` has no Rust name"), "enum values are words such as `SUBSCRIBED` or `STARTS_IN_1_DAY`");
+                self.error_with_hint(
+                    location,
+                    format!("enum value `{wire}` has no Rust name"),
+                    "enum values are words such as `SUBSCRIBED` or `STARTS_IN_1_DAY`",
+                );
                 continue;
             }
             if let Some(other) = seen_variant.get(&variant) {
-                self.error_with_hint(location, format!("enum values `{other}` and `{wire}` both become the variant `{variant}`"), "values must differ by more than case and underscores");
+                self.error_with_hint(
+                    location,
+                    format!("enum values `{other}` and `{wire}` both become the variant `{variant}`"),
+                    "values must differ by more than case and underscores",
+                );
                 continue;
             }
             seen_variant.insert(variant.clone(), wire.clone());
@@ -208,18 +275,56 @@ impl Checker {
     }
 
     /// Lowers struct or envelope fields; `reserved` are Rust names already taken.
-    fn fields(&mut self, scope: &Scope, owner: &str, defs: &[(Spanned<String>, Spanned<FieldDef>)], reserved: &[&str]) -> Vec<Field> {
-        let mut rust_names: BTreeMap<String, String> = reserved.iter().map(|name| ((*name).to_owned(), (*name).to_owned())).collect();
+    fn fields(
+        &mut self,
+        scope: &Scope,
+        owner: &str,
+        defs: &[(Spanned<String>, Spanned<FieldDef>)],
+        reserved: &[&str],
+    ) -> Vec<Field> {
+        let mut rust_names: BTreeMap<String, String> =
+            reserved.iter().map(|name| ((*name).to_owned(), (*name).to_owned())).collect();
+        let mut wire_names: BTreeMap<&str, Location> = BTreeMap::new();
         let mut out = Vec::new();
         for (key, def) in defs {
             let location = Location::of(scope.file, key);
+            if let Some(first) = wire_names.get(key.value.as_str()) {
+                self.error_with_hint(
+                    location,
+                    format!("duplicate field `{}` in `{owner}`", key.value),
+                    format!("first declared at {first}; remove one of them"),
+                );
+                continue;
+            }
+            wire_names.insert(&key.value, location.clone());
             let rust = field_name(&key.value);
-            if !is_identifier(&rust) {
-                self.error_with_hint(location, format!("field `{}` of `{owner}` has no Rust name", key.value), "field names are identifiers on the wire, such as `_id` or `firstName`");
+            // The wire name itself must be an identifier, as the format's JSON Schema says;
+            // checking only the Rust name would quietly turn `first-name` into `first_name`.
+            if !is_identifier(&key.value) || !is_identifier(&rust) {
+                self.error_with_hint(
+                    location,
+                    format!("field name `{}` of `{owner}` is not an identifier", key.value),
+                    format!(
+                        "field names are wire names of letters, digits and `_`, such as `_id` or `firstName`{}",
+                        camel_suggestion(&key.value)
+                    ),
+                );
+                continue;
+            }
+            if reserved.contains(&rust.as_str()) {
+                self.error_with_hint(
+                    location,
+                    format!("field `{}` of `{owner}` clashes with the envelope's own `{rust}`", key.value),
+                    format!("this envelope has `{}` already; remove this field", reserved.join("` and `")),
+                );
                 continue;
             }
             if let Some(other) = rust_names.get(&rust) {
-                self.error_with_hint(location, format!("fields `{other}` and `{}` of `{owner}` both become `{rust}` in Rust", key.value), "rename one of them; names must differ by more than case and underscores");
+                self.error_with_hint(
+                    location,
+                    format!("fields `{other}` and `{}` of `{owner}` both become `{rust}` in Rust", key.value),
+                    "rename one of them; names must differ by more than case and underscores",
+                );
                 continue;
             }
             rust_names.insert(rust.clone(), key.value.clone());
@@ -301,9 +406,14 @@ impl Checker {
             .iter()
             .flat_map(|(module, declared)| declared.iter().map(move |name| format!("{}.{name}", module.join("."))));
         let candidates: Vec<String> = SCALARS.iter().map(|s| (*s).to_owned()).chain(local).chain(qualified).collect();
-        did_you_mean(written, candidates.iter().map(String::as_str)).map(|close| format!("did you mean `{close}`?")).or_else(|| {
-            Some("declare the type under `types:`, or qualify a type of another file: `crm.contacts.Contact`".to_owned())
-        })
+        did_you_mean(written, candidates.iter().map(String::as_str))
+            .map(|close| format!("did you mean `{close}`?"))
+            .or_else(|| {
+                Some(
+                    "declare the type under `types:`, or qualify a type of another file: `crm.contacts.Contact`"
+                        .to_owned(),
+                )
+            })
     }
 
     fn event(&mut self, scope: &Scope, origin: &Origin, key: &Spanned<String>, def: &EventDef) -> Option<Event> {
@@ -311,14 +421,27 @@ impl Checker {
         let handler = &def.handler.value;
         let handler_ok = handler.strip_prefix("on").is_some_and(is_upper_camel);
         if !handler_ok {
-            self.error_with_hint(Location::of(file, &def.handler), format!("handler `{handler}` is not `on` + UpperCamelCase"), format!("write it like `on{}`", key.value));
+            self.error_with_hint(
+                Location::of(file, &def.handler),
+                format!("handler `{handler}` is not `on` + UpperCamelCase"),
+                format!("write it like `on{}`", key.value),
+            );
         }
-        let slug_ok = !def.slug.value.is_empty() && def.slug.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let slug_ok = !def.slug.value.is_empty()
+            && def.slug.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !slug_ok {
-            self.error_with_hint(Location::of(file, &def.slug), format!("slug `{}` is not lower_snake_case", def.slug.value), "use Wix's webhook slug, such as `created` or `badge_assigned`");
+            self.error_with_hint(
+                Location::of(file, &def.slug),
+                format!("slug `{}` is not lower_snake_case", def.slug.value),
+                "use Wix's webhook slug, such as `created` or `badge_assigned`",
+            );
         }
         if let (Some(_), Some(data)) = (&def.entity, &def.data) {
-            self.error_with_hint(Location::of(file, data), format!("event `{}` has both `entity` and `data`", key.value), "an envelope carries an entity (created/updated/deleted) or data (actions), not both");
+            self.error_with_hint(
+                Location::of(file, data),
+                format!("event `{}` has both `entity` and `data`", key.value),
+                "an envelope carries an entity (created/updated/deleted) or data (actions), not both",
+            );
             return None;
         }
         let metadata = Field {
@@ -369,31 +492,80 @@ impl Checker {
 
     /// Names that must be unique across the whole catalogue.
     fn check_catalogue_names(&mut self, files: &[Parsed], names: &Names) {
-        let mut seen: BTreeMap<(&str, String), Location> = BTreeMap::new();
+        // Each name maps to where it was first used and the Velo handler it came from.
+        let mut velo_handlers: BTreeMap<String, Location> = BTreeMap::new();
+        let mut methods: BTreeMap<String, (Location, String)> = BTreeMap::new();
+        let mut event_types: BTreeMap<String, Location> = BTreeMap::new();
         let mut needs_metadata = None;
         for Parsed { file, schema } in files {
             let (Some(velo), Some(webhook)) = (&schema.velo, &schema.webhook) else { continue };
             for (_, def) in &schema.events.0 {
+                let handler_at = Location::of(file, &def.handler);
                 let velo_handler = format!("{}_{}", velo.prefix.value, def.handler.value);
-                let checks = [
-                    ("Velo handler", velo_handler.clone(), Location::of(file, &def.handler)),
-                    ("handler method", snake_case(&velo_handler), Location::of(file, &def.handler)),
-                    ("webhook eventType", format!("{}_{}", webhook.fqdn.value, def.slug.value), Location::of(file, &def.slug)),
-                ];
-                for (what, name, location) in checks {
-                    if let Some(first) = seen.get(&(what, name.clone())) {
-                        self.error_with_hint(location, format!("{what} `{name}` is used twice"), format!("first used at {first}; each event needs its own"));
+                if let Some(first) = velo_handlers.get(&velo_handler) {
+                    self.error_with_hint(
+                        handler_at.clone(),
+                        format!("Velo handler `{velo_handler}` is used twice"),
+                        format!("first used at {first}; give each event its own `handler` (or module its own `velo.prefix`)"),
+                    );
+                } else {
+                    velo_handlers.insert(velo_handler.clone(), handler_at.clone());
+                    // Different Velo handlers can still share a Rust method (`wixCRM_` and
+                    // `wixCrm_`); equal ones were reported just above, once.
+                    let method = snake_case(&velo_handler);
+                    if let Some((first, other)) = methods.get(&method) {
+                        self.error_with_hint(
+                            handler_at.clone(),
+                            format!("Velo handlers `{other}` and `{velo_handler}` both become the handler method `{method}`"),
+                            format!("first used at {first}; handler names must differ by more than case and underscores"),
+                        );
                     } else {
-                        seen.insert((what, name), location);
+                        methods.insert(method, (handler_at.clone(), velo_handler));
                     }
                 }
-                needs_metadata.get_or_insert_with(|| Location::of(file, &def.handler));
+                let event_type = format!("{}_{}", webhook.fqdn.value, def.slug.value);
+                let slug_at = Location::of(file, &def.slug);
+                if let Some(first) = event_types.get(&event_type) {
+                    self.error_with_hint(
+                        slug_at,
+                        format!("webhook eventType `{event_type}` is used twice"),
+                        format!("first used at {first}; give each event its own `slug` (or module its own `webhook.fqdn`)"),
+                    );
+                } else {
+                    event_types.insert(event_type, slug_at);
+                }
+                needs_metadata.get_or_insert(handler_at);
             }
         }
         let metadata_declared = names.get(&vec![COMMON.to_owned()]).is_some_and(|declared| declared.contains(METADATA));
         if let (Some(location), false) = (needs_metadata, metadata_declared) {
-            self.error_with_hint(location, format!("events need the type `{METADATA}` in module `{COMMON}`"), "keep schemas/common/metadata.yaml");
+            self.error_with_hint(
+                location,
+                format!("events need the type `{METADATA}` in module `{COMMON}`"),
+                "keep schemas/common/metadata.yaml",
+            );
         }
+    }
+}
+
+/// How to write a module path, with the snake-cased path when that one is valid.
+fn module_suggestion(path: &str) -> String {
+    let suggestion: Vec<String> = path.split('.').map(snake_case).collect();
+    if suggestion.iter().all(|segment| is_identifier(segment)) {
+        format!("write it like `crm.contacts`; did you mean `{}`?", suggestion.join("."))
+    } else {
+        "write it like `crm.contacts`".to_owned()
+    }
+}
+
+/// `; did you mean `firstName`?` for a name with separators (`first-name`), when its
+/// camel case is an identifier.
+fn camel_suggestion(name: &str) -> String {
+    let camel = upper_camel(name);
+    let mut chars = camel.chars();
+    match chars.next() {
+        Some(first) if is_identifier(&camel) => format!("; did you mean `{}{}`?", first.to_ascii_lowercase(), chars.as_str()),
+        _ => String::new(),
     }
 }
 

@@ -118,17 +118,13 @@ impl MemoryDedupe {
         let now = Instant::now();
         match state.ids.get(event_id) {
             Some(Entry::Done { .. }) => return Begin::Duplicate,
-            Some(Entry::InFlight { since })
-                if now.saturating_duration_since(*since) < self.in_flight_timeout =>
-            {
+            Some(Entry::InFlight { since }) if now.saturating_duration_since(*since) < self.in_flight_timeout => {
                 return Begin::Duplicate
             }
             // Abandoned claim: taken over below.
             Some(Entry::InFlight { .. }) | None => {}
         }
-        state
-            .ids
-            .insert(event_id.to_owned(), Entry::InFlight { since: now });
+        state.ids.insert(event_id.to_owned(), Entry::InFlight { since: now });
         self.evict(&mut state);
         Begin::First
     }
@@ -142,9 +138,7 @@ impl MemoryDedupe {
         }
         state.generation += 1;
         let generation = state.generation;
-        state
-            .ids
-            .insert(event_id.to_owned(), Entry::Done { generation });
+        state.ids.insert(event_id.to_owned(), Entry::Done { generation });
         state.completed.push_back((event_id.to_owned(), generation));
         self.evict(&mut state);
     }
@@ -156,17 +150,16 @@ impl MemoryDedupe {
                 // Only ids in flight are left: they stay (see the type's docs).
                 break;
             };
-            if matches!(state.ids.get(&id), Some(Entry::Done { generation: g }) if *g == generation)
-            {
+            if matches!(state.ids.get(&id), Some(Entry::Done { generation: g }) if *g == generation) {
                 state.ids.remove(&id);
             }
         }
         // Slots of forgotten ids could pile up under churn; drop them when they dominate.
         if state.completed.len() > 2 * self.capacity {
             let ids = &state.ids;
-            state.completed.retain(|(id, generation)| {
-                matches!(ids.get(id), Some(Entry::Done { generation: g }) if g == generation)
-            });
+            state.completed.retain(
+                |(id, generation)| matches!(ids.get(id), Some(Entry::Done { generation: g }) if g == generation),
+            );
         }
     }
 
@@ -274,17 +267,9 @@ mod tests {
     fn abandoned_claim_is_taken_over_after_the_timeout() {
         let store = MemoryDedupe::with_capacity(10).in_flight_timeout(Duration::ZERO);
         assert_eq!(store.begin_now("a"), Begin::First);
-        assert_eq!(
-            store.begin_now("a"),
-            Begin::First,
-            "timed out, so claimable"
-        );
+        assert_eq!(store.begin_now("a"), Begin::First, "timed out, so claimable");
         store.finish_now("a", true);
-        assert_eq!(
-            store.begin_now("a"),
-            Begin::Duplicate,
-            "done ids never time out"
-        );
+        assert_eq!(store.begin_now("a"), Begin::Duplicate, "done ids never time out");
     }
 
     #[test]

@@ -81,7 +81,12 @@ pub struct Dispatcher<H, S = MemoryDedupe> {
 impl<H: Handler> Dispatcher<H> {
     /// A dispatcher with an in-memory store of [`DEFAULT_DEDUPE_CAPACITY`] event ids.
     pub fn new(handler: H) -> Self {
-        Self { handler, dedupe: MemoryDedupe::with_capacity(DEFAULT_DEDUPE_CAPACITY), webhook_key: None, velo_secret: None }
+        Self {
+            handler,
+            dedupe: MemoryDedupe::with_capacity(DEFAULT_DEDUPE_CAPACITY),
+            webhook_key: None,
+            velo_secret: None,
+        }
     }
 }
 
@@ -110,7 +115,12 @@ impl<H: Handler, S: DedupeStore> Dispatcher<H, S> {
 
     /// A Velo event object forwarded from `backend/events.js`, with its handler name and
     /// the signature header. The signature is checked when a secret is configured.
-    pub async fn velo(&self, velo_handler: &str, body: &[u8], signature: Option<&str>) -> Result<Outcome, DispatchError> {
+    pub async fn velo(
+        &self,
+        velo_handler: &str,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<Outcome, DispatchError> {
         if let Some(secret) = &self.velo_secret {
             secret.verify(body, signature)?;
         }

@@ -50,6 +50,8 @@
 //! rejects fields the schemas do not declare; `testing` signs webhooks with a local key
 //! for users' tests; `cli` builds the `wix-events` tool. See `EVENTS.md` for the catalogue.
 
+// Generated files are formatted by prettyplease when written; rustfmt must leave them as they are.
+#[rustfmt::skip]
 mod gen;
 pub use gen::*;
 

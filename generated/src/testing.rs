@@ -14,6 +14,33 @@
 //! let delivery = layers::open(jwt.as_bytes(), &key).unwrap();
 //! assert_eq!(delivery.body, body);
 //! ```
+//!
+//! For tests of routing and delivery, [`on_event`] makes a [`Handler`] of one async
+//! function over [`Event`], and [`velo_fixture`] / [`webhook_fixture`] read documented
+//! payloads from files named `<event>.<n>.json`:
+//!
+//! ```
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use wix_backend_events::dispatch::{Dispatcher, Outcome};
+//! use wix_backend_events::testing::on_event;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! static SEEN: AtomicUsize = AtomicUsize::new(0);
+//! let dispatcher = Dispatcher::new(on_event(|event| async move {
+//!     assert_eq!(event.info().velo_handler, "wixCrm_onContactDeleted");
+//!     SEEN.fetch_add(1, Ordering::SeqCst);
+//!     Ok(())
+//! }));
+//! let body = br#"{"metadata": {"id": "e-1"}}"#;
+//! let outcome = dispatcher.velo("wixCrm_onContactDeleted", body, None).await;
+//! assert_eq!(outcome.unwrap(), Outcome::Handled);
+//! assert_eq!(SEEN.load(Ordering::SeqCst), 1);
+//! # });
+//! ```
+
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rand::SystemRandom;
@@ -23,6 +50,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use hmac::{KeyInit as _, Mac as _};
 use serde_json::{json, Value};
+
+use crate::{Event, Handler, HandlerResult};
 
 /// How long tokens from [`TestSigner::sign_webhook`] stay valid: the span of the sample
 /// token in Wix's docs (`exp - iat` = 300,000 s, about 3.5 days).
@@ -36,9 +65,7 @@ pub struct TestSigner {
 
 impl std::fmt::Debug for TestSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestSigner")
-            .field("public_key_pem", &self.public_key_pem)
-            .finish_non_exhaustive()
+        f.debug_struct("TestSigner").field("public_key_pem", &self.public_key_pem).finish_non_exhaustive()
     }
 }
 
@@ -65,15 +92,10 @@ impl TestSigner {
     pub fn generate() -> Self {
         let key_pair = KeyPair::generate(KeySize::Rsa2048)
             .unwrap_or_else(|_| panic!("aws-lc-rs could not generate an RSA-2048 key pair"));
-        let spki = key_pair
-            .public_key()
-            .as_der()
-            .unwrap_or_else(|_| panic!("aws-lc-rs could not encode the RSA public key"));
+        let spki =
+            key_pair.public_key().as_der().unwrap_or_else(|_| panic!("aws-lc-rs could not encode the RSA public key"));
         let public_key_pem = pem("PUBLIC KEY", spki.as_ref());
-        Self {
-            key_pair,
-            public_key_pem,
-        }
+        Self { key_pair, public_key_pem }
     }
 
     /// The public key as an SPKI PEM, the form Wix's app dashboard shows.
@@ -84,22 +106,9 @@ impl TestSigner {
     /// A JWT as Wix posts it for a webhook: claims `{data, iat, exp}` where `data` is the
     /// stringified `{eventType, instanceId, data, identity?}` and its `data` and `identity`
     /// are stringified in turn. Valid for [`WEBHOOK_VALIDITY_SECS`] from now.
-    pub fn sign_webhook(
-        &self,
-        event_type: &str,
-        instance_id: &str,
-        body: &Value,
-        identity: Option<&Value>,
-    ) -> String {
+    pub fn sign_webhook(&self, event_type: &str, instance_id: &str, body: &Value, identity: Option<&Value>) -> String {
         let iat = now();
-        let claims = webhook_claims(
-            event_type,
-            instance_id,
-            body,
-            identity,
-            iat,
-            iat + WEBHOOK_VALIDITY_SECS,
-        );
+        let claims = webhook_claims(event_type, instance_id, body, identity, iat, iat + WEBHOOK_VALIDITY_SECS);
         self.sign_claims(&claims, TestAlg::Rs256)
     }
 
@@ -116,11 +125,8 @@ impl TestSigner {
             TestAlg::Hs256(_) => json!({"alg": "HS256", "typ": "JWT"}),
             TestAlg::Header(header) => header.clone(),
         };
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
+        let signing_input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let signature = match alg {
             TestAlg::Unsigned => Vec::new(),
             TestAlg::Hs256(secret) => {
@@ -137,12 +143,7 @@ impl TestSigner {
     fn rs256(&self, message: &[u8]) -> Vec<u8> {
         let mut signature = vec![0; self.key_pair.public_modulus_len()];
         self.key_pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                message,
-                &mut signature,
-            )
+            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature)
             .unwrap_or_else(|_| panic!("aws-lc-rs could not sign with RS256"));
         signature
     }
@@ -172,10 +173,172 @@ pub fn webhook_claims(
 /// Seconds since the Unix epoch, for `iat` and `exp`.
 pub fn now() -> u64 {
     // A clock before 1970 is a broken test machine; 0 then makes tokens look expired.
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
+}
+
+/// A [`Handler`] made of one async function over [`Event`]; build it with [`on_event`].
+///
+/// Every method of the trait wraps its payload in the matching [`Event`] variant and calls
+/// the function, so a test sees every event the dispatcher routes, whichever method it
+/// reached, and decides the answer (`Ok`, an error, a panic, a delay) itself.
+pub struct OnEvent<F>(F);
+
+impl<F> std::fmt::Debug for OnEvent<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnEvent(..)")
+    }
+}
+
+/// A [`Handler`] that calls `function` with every event, as an [`Event`].
+pub fn on_event<F, Fut>(function: F) -> OnEvent<F>
+where
+    F: Fn(Event) -> Fut + Send + Sync,
+    Fut: Future<Output = HandlerResult> + Send,
+{
+    OnEvent(function)
+}
+
+/// Implements every [`Handler`] method for [`OnEvent`], and lists the `Event` variants
+/// covered so that a test can tell when the trait gained a method this list lacks (the
+/// trait's default would then answer `NotSubscribed` without a compile error).
+macro_rules! on_event_methods {
+    ($($feature:literal { $($method:ident => $variant:ident($payload:ty),)* })*) => {
+        impl<F, Fut> Handler for OnEvent<F>
+        where
+            F: Fn(Event) -> Fut + Send + Sync,
+            Fut: Future<Output = HandlerResult> + Send,
+        {
+            $($(
+                #[cfg(feature = $feature)]
+                fn $method(&self, event: $payload) -> impl Future<Output = HandlerResult> + Send {
+                    (self.0)(Event::$variant(event))
+                }
+            )*)*
+        }
+
+        #[cfg(test)]
+        const ON_EVENT_VARIANTS: &[&str] = &[$($(#[cfg(feature = $feature)] stringify!($variant),)*)*];
+    };
+}
+
+on_event_methods! {
+    "crm" {
+        wix_crm_on_contact_created => WixCrmOnContactCreated(crate::crm::contacts::ContactCreated),
+        wix_crm_on_contact_updated => WixCrmOnContactUpdated(crate::crm::contacts::ContactUpdated),
+        wix_crm_on_contact_deleted => WixCrmOnContactDeleted(crate::crm::contacts::ContactDeleted),
+        wix_crm_on_contact_merged => WixCrmOnContactMerged(crate::crm::contacts::ContactMerged),
+        wix_crm_on_contact_submitted => WixCrmOnContactSubmitted(crate::crm::contacts::ContactSubmitted),
+        wix_crm_on_contact_email_subscription_updated =>
+            WixCrmOnContactEmailSubscriptionUpdated(crate::crm::contacts::ContactEmailSubscriptionUpdated),
+        wix_crm_on_contact_phone_subscription_updated =>
+            WixCrmOnContactPhoneSubscriptionUpdated(crate::crm::contacts::ContactPhoneSubscriptionUpdated),
+        wix_contacts_on_label_created => WixContactsOnLabelCreated(crate::crm::labels::LabelCreated),
+        wix_contacts_on_label_updated => WixContactsOnLabelUpdated(crate::crm::labels::LabelUpdated),
+        wix_contacts_on_label_deleted => WixContactsOnLabelDeleted(crate::crm::labels::LabelDeleted),
+    }
+    "events" {
+        wix_events_v3_on_event_created => WixEventsV3OnEventCreated(crate::events::events_v3::EventCreated),
+        wix_events_v3_on_event_updated => WixEventsV3OnEventUpdated(crate::events::events_v3::EventUpdated),
+        wix_events_v3_on_event_deleted => WixEventsV3OnEventDeleted(crate::events::events_v3::EventDeleted),
+        wix_events_v3_on_event_canceled => WixEventsV3OnEventCanceled(crate::events::events_v3::EventCanceled),
+        wix_events_v3_on_event_published => WixEventsV3OnEventPublished(crate::events::events_v3::EventPublished),
+        wix_events_v3_on_event_started => WixEventsV3OnEventStarted(crate::events::events_v3::EventStarted),
+        wix_events_v3_on_event_ended => WixEventsV3OnEventEnded(crate::events::events_v3::EventEnded),
+        wix_events_v3_on_event_cloned => WixEventsV3OnEventCloned(crate::events::events_v3::EventCloned),
+        wix_events_v3_on_event_reminder => WixEventsV3OnEventReminder(crate::events::events_v3::EventReminder),
+        wix_events_guests_on_guest_created => WixEventsGuestsOnGuestCreated(crate::events::guests::GuestCreated),
+        wix_events_guests_on_guest_updated => WixEventsGuestsOnGuestUpdated(crate::events::guests::GuestUpdated),
+        wix_events_guests_on_guest_deleted => WixEventsGuestsOnGuestDeleted(crate::events::guests::GuestDeleted),
+        wix_events_guests_on_guest_checked_in =>
+            WixEventsGuestsOnGuestCheckedIn(crate::events::guests::GuestCheckedIn),
+        wix_events_guests_on_guest_event_canceled =>
+            WixEventsGuestsOnGuestEventCanceled(crate::events::guests::GuestEventCanceled),
+        wix_events_guests_on_guest_event_starts =>
+            WixEventsGuestsOnGuestEventStarts(crate::events::guests::GuestEventStarts),
+        wix_events_guests_on_guest_order_canceled =>
+            WixEventsGuestsOnGuestOrderCanceled(crate::events::guests::GuestOrderCanceled),
+        wix_events_on_policy_created => WixEventsOnPolicyCreated(crate::events::policies::PolicyCreated),
+        wix_events_on_policy_updated => WixEventsOnPolicyUpdated(crate::events::policies::PolicyUpdated),
+        wix_events_on_policy_deleted => WixEventsOnPolicyDeleted(crate::events::policies::PolicyDeleted),
+    }
+    "members" {
+        wix_badges_v4_on_badge_assignment_created =>
+            WixBadgesV4OnBadgeAssignmentCreated(crate::members::badge_assignments::BadgeAssignmentCreated),
+        wix_badges_v4_on_badge_assignment_deleted =>
+            WixBadgesV4OnBadgeAssignmentDeleted(crate::members::badge_assignments::BadgeAssignmentDeleted),
+        wix_badges_on_badge_assigned => WixBadgesOnBadgeAssigned(crate::members::badges::BadgeAssigned),
+        wix_badges_on_badge_unassigned => WixBadgesOnBadgeUnassigned(crate::members::badges::BadgeUnassigned),
+        wix_badges_on_badge_created => WixBadgesOnBadgeCreated(crate::members::badges::BadgeCreated),
+        wix_badges_on_badge_updated => WixBadgesOnBadgeUpdated(crate::members::badges::BadgeUpdated),
+        wix_badges_on_badge_deleted => WixBadgesOnBadgeDeleted(crate::members::badges::BadgeDeleted),
+        wix_badges_v4_on_badge_created => WixBadgesV4OnBadgeCreated(crate::members::badges_v4::BadgeCreated),
+        wix_badges_v4_on_badge_updated => WixBadgesV4OnBadgeUpdated(crate::members::badges_v4::BadgeUpdated),
+        wix_badges_v4_on_badge_deleted => WixBadgesV4OnBadgeDeleted(crate::members::badges_v4::BadgeDeleted),
+    }
+}
+
+/// The `*.json` files of a fixture folder, sorted by name (so test order is stable).
+pub fn fixture_files(dir: impl AsRef<Path>) -> io::Result<Vec<PathBuf>> {
+    let dir = dir.as_ref();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|error| with_path(dir, error))? {
+        let path = entry.map_err(|error| with_path(dir, error))?.path();
+        if path.is_file() && path.extension().is_some_and(|extension| extension == "json") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads a Velo fixture, `<VeloHandler>.<n>.json` holding the event object a Velo
+/// handler receives: the handler name and the raw bytes, as a site forwards them
+/// (`Dispatcher::velo(&name, &bytes, ..)`, or `POST /velo/{name}`).
+pub fn velo_fixture(path: impl AsRef<Path>) -> io::Result<(String, Vec<u8>)> {
+    read_fixture(path.as_ref())
+}
+
+/// Reads a webhook fixture, `<eventType>.<n>.json` holding a domain-event body (the
+/// innermost `data` of Wix's JWT): the eventType and the body, ready for
+/// [`TestSigner::sign_webhook`].
+pub fn webhook_fixture(path: impl AsRef<Path>) -> io::Result<(String, Value)> {
+    let path = path.as_ref();
+    let (event_type, bytes) = read_fixture(path)?;
+    let body = serde_json::from_slice(&bytes)
+        .map_err(|error| with_path(path, io::Error::new(io::ErrorKind::InvalidData, error)))?;
+    Ok((event_type, body))
+}
+
+/// The event name from the file name, and the file's bytes.
+fn read_fixture(path: &Path) -> io::Result<(String, Vec<u8>)> {
+    let name = fixture_event_name(path)?;
+    let bytes = std::fs::read(path).map_err(|error| with_path(path, error))?;
+    Ok((name, bytes))
+}
+
+/// `wix.contacts.v4.contact_created.2.json` -> `wix.contacts.v4.contact_created`: the
+/// file name less `.json` and less the `.<n>` that numbers several examples of one event.
+fn fixture_event_name(path: &Path) -> io::Result<String> {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_suffix(".json"))
+        .map(|stem| match stem.rsplit_once('.') {
+            Some((event, counter)) if !counter.is_empty() && counter.bytes().all(|byte| byte.is_ascii_digit()) => event,
+            _ => stem,
+        })
+        .filter(|event| !event.is_empty());
+    name.map(str::to_owned).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}: a fixture is named <event>.<n>.json or <event>.json", path.display()),
+        )
+    })
+}
+
+/// Names the file in an I/O error, which otherwise says only "No such file or directory".
+fn with_path(path: &Path, error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), format!("{}: {error}", path.display()))
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
@@ -222,12 +385,7 @@ mod tests {
     fn round_trip_through_open() {
         let key = WebhookKey::from_pem(signer().public_key_pem()).unwrap();
         let identity = json!({"identityType": "MEMBER", "memberId": "m-1"});
-        let jwt = signer().sign_webhook(
-            "wix.contacts.v4.contact_created",
-            "inst-1",
-            &body(),
-            Some(&identity),
-        );
+        let jwt = signer().sign_webhook("wix.contacts.v4.contact_created", "inst-1", &body(), Some(&identity));
         let delivery = layers::open(jwt.as_bytes(), &key).unwrap();
         assert_eq!(delivery.body, body());
         assert_eq!(delivery.event_type, "wix.contacts.v4.contact_created");
@@ -240,8 +398,7 @@ mod tests {
     fn layers_are_stringified_like_wix() {
         let jwt = signer().sign_webhook("t", "i", &body(), Some(&json!({"identityType": "APP"})));
         let claims_part = jwt.split('.').nth(1).unwrap();
-        let claims: Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims_part).unwrap()).unwrap();
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims_part).unwrap()).unwrap();
         let exp = claims["exp"].as_u64().unwrap();
         let iat = claims["iat"].as_u64().unwrap();
         assert_eq!(exp - iat, WEBHOOK_VALIDITY_SECS);
@@ -255,10 +412,7 @@ mod tests {
         let key = WebhookKey::from_pem(signer().public_key_pem()).unwrap();
         let claims = webhook_claims("t", "i", &body(), None, 1_000, 2_000);
         let jwt = signer().sign_claims(&claims, TestAlg::Rs256);
-        assert!(matches!(
-            layers::open(jwt.as_bytes(), &key),
-            Err(WebhookError::Expired)
-        ));
+        assert!(matches!(layers::open(jwt.as_bytes(), &key), Err(WebhookError::Expired)));
     }
 
     #[test]
@@ -266,6 +420,86 @@ mod tests {
         let jwt = signer().sign_claims(&json!({}), TestAlg::Unsigned);
         assert!(jwt.ends_with('.'));
         assert_eq!(jwt.matches('.').count(), 2);
+    }
+
+    #[test]
+    fn on_event_covers_every_handler_method() {
+        // `wixCrm_onContactCreated` -> `WixCrmOnContactCreated`, the Event variant's name.
+        let variant = |velo_handler: &str| {
+            let mut name = String::new();
+            let mut upper = true;
+            for character in velo_handler.chars() {
+                match character {
+                    '_' => upper = true,
+                    _ if upper => {
+                        name.extend(character.to_uppercase());
+                        upper = false;
+                    }
+                    _ => name.push(character),
+                }
+            }
+            name
+        };
+        let missing: Vec<String> = crate::CATALOGUE
+            .iter()
+            .map(|info| variant(info.velo_handler))
+            .filter(|name| !ON_EVENT_VARIANTS.contains(&name.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "add these events to on_event_methods! in testing.rs: {missing:?}");
+        assert_eq!(ON_EVENT_VARIANTS.len(), crate::CATALOGUE.len());
+    }
+
+    fn fixtures(kind: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(kind)
+    }
+
+    #[tokio::test]
+    async fn every_velo_fixture_reaches_on_event_under_its_name() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&seen);
+        let dispatcher = crate::dispatch::Dispatcher::new(on_event(move |event: Event| {
+            record.lock().unwrap().push(event.info().velo_handler);
+            std::future::ready(Ok(()))
+        }));
+        let files = fixture_files(fixtures("velo")).unwrap();
+        assert!(!files.is_empty());
+        let mut expected = Vec::new();
+        for file in &files {
+            let (name, bytes) = velo_fixture(file).unwrap();
+            let outcome = dispatcher.velo(&name, &bytes, None).await;
+            // Fixtures of one event may share an id: the later ones are duplicates.
+            if outcome.unwrap() == crate::dispatch::Outcome::Handled {
+                expected.push(crate::catalogue::by_velo_handler(&name).unwrap().velo_handler);
+            }
+        }
+        assert!(!expected.is_empty());
+        assert_eq!(*seen.lock().unwrap(), expected);
+    }
+
+    #[test]
+    fn webhook_fixture_gives_event_type_and_body() {
+        let path = fixtures("webhook").join("wix.contacts.v4.contact_deleted.1.json");
+        let (event_type, body) = webhook_fixture(&path).unwrap();
+        assert_eq!(event_type, "wix.contacts.v4.contact_deleted");
+        assert_eq!(body["entityFqdn"], "wix.contacts.v4.contact");
+    }
+
+    #[test]
+    fn fixture_names() {
+        let name = |file: &str| fixture_event_name(Path::new(file)).ok();
+        assert_eq!(name("dir/wixCrm_onContactCreated.1.json").as_deref(), Some("wixCrm_onContactCreated"));
+        assert_eq!(name("wix.contacts.v4.contact_created.12.json").as_deref(), Some("wix.contacts.v4.contact_created"));
+        assert_eq!(name("wix.events.v2.policy_created.json").as_deref(), Some("wix.events.v2.policy_created"));
+        assert_eq!(name("wixCrm_onContactCreated.json").as_deref(), Some("wixCrm_onContactCreated"));
+        assert_eq!(name("notes.txt"), None);
+        assert_eq!(name(".json"), None);
+    }
+
+    #[test]
+    fn missing_fixture_names_the_file() {
+        let error = velo_fixture("no/such/wixCrm_onContactCreated.1.json").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert!(error.to_string().starts_with("no/such/wixCrm_onContactCreated.1.json: "), "{error}");
     }
 
     #[test]

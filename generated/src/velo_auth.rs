@@ -50,9 +50,7 @@ pub enum VeloAuthError {
 impl VeloSecret {
     /// Wraps the shared secret (any bytes; use at least 32 random ones).
     pub fn new(secret: impl AsRef<[u8]>) -> Self {
-        Self {
-            key: secret.as_ref().to_vec(),
-        }
+        Self { key: secret.as_ref().to_vec() }
     }
 
     /// The header value for `body`: `sha256=<lowercase hex>`. What the site computes.
@@ -71,30 +69,23 @@ impl VeloSecret {
     pub fn verify(&self, body: &[u8], header_value: Option<&str>) -> Result<(), VeloAuthError> {
         let header_value = header_value.ok_or(VeloAuthError::Missing)?;
         let tag = parse_header(header_value.trim())?;
-        self.mac(body)
-            .verify_slice(&tag)
-            .map_err(|_| VeloAuthError::Mismatch)
+        self.mac(body).verify_slice(&tag).map_err(|_| VeloAuthError::Mismatch)
     }
 
     fn mac(&self, body: &[u8]) -> HmacSha256 {
         // HMAC takes keys of any length (long ones are hashed), so this cannot fail; the
         // fallback keeps the function total without a panic path.
-        let mut mac = HmacSha256::new_from_slice(&self.key)
-            .unwrap_or_else(|_| HmacSha256::new(&Default::default()));
+        let mut mac = HmacSha256::new_from_slice(&self.key).unwrap_or_else(|_| HmacSha256::new(&Default::default()));
         mac.update(body);
         mac
     }
 }
 
-const HEX_DIGITS: [char; 16] = [
-    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f',
-];
+const HEX_DIGITS: [char; 16] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'];
 
 fn parse_header(value: &str) -> Result<[u8; TAG_LEN], VeloAuthError> {
     let malformed = |reason| VeloAuthError::Malformed { reason };
-    let hex = value
-        .strip_prefix(SCHEME)
-        .ok_or(malformed("expected `sha256=<hex>`"))?;
+    let hex = value.strip_prefix(SCHEME).ok_or(malformed("expected `sha256=<hex>`"))?;
     if hex.len() != 2 * TAG_LEN {
         return Err(malformed("expected 64 hex digits after `sha256=`"));
     }
@@ -139,13 +130,7 @@ mod tests {
         let header = secret.sign(BODY);
         assert_eq!(secret.verify(BODY, Some(&header)), Ok(()));
         assert_eq!(secret.verify(BODY, Some(&format!(" {header}\r\n"))), Ok(()));
-        assert_eq!(
-            secret.verify(
-                BODY,
-                Some(&header.to_uppercase().replace("SHA256=", "sha256="))
-            ),
-            Ok(())
-        );
+        assert_eq!(secret.verify(BODY, Some(&header.to_uppercase().replace("SHA256=", "sha256="))), Ok(()));
     }
 
     #[test]
@@ -168,28 +153,16 @@ mod tests {
             format!("sha256=é{}", &good_hex[2..]),
         ];
         for header in cases {
-            assert!(
-                matches!(
-                    secret.verify(BODY, Some(&header)),
-                    Err(VeloAuthError::Malformed { .. })
-                ),
-                "{header}"
-            );
+            assert!(matches!(secret.verify(BODY, Some(&header)), Err(VeloAuthError::Malformed { .. })), "{header}");
         }
     }
 
     #[test]
     fn wrong_secret_or_altered_body_is_a_mismatch() {
         let header = VeloSecret::new("one").sign(BODY);
-        assert_eq!(
-            VeloSecret::new("two").verify(BODY, Some(&header)),
-            Err(VeloAuthError::Mismatch)
-        );
+        assert_eq!(VeloSecret::new("two").verify(BODY, Some(&header)), Err(VeloAuthError::Mismatch));
         let secret = VeloSecret::new("one");
-        assert_eq!(
-            secret.verify(b"{}", Some(&header)),
-            Err(VeloAuthError::Mismatch)
-        );
+        assert_eq!(secret.verify(b"{}", Some(&header)), Err(VeloAuthError::Mismatch));
     }
 
     #[test]
@@ -207,9 +180,6 @@ mod tests {
             VeloAuthError::Missing.to_string(),
             "missing x-wix-events-signature header: the site must sign forwarded events"
         );
-        assert_eq!(
-            format!("{:?}", VeloSecret::new("hunter2")),
-            "VeloSecret(..)"
-        );
+        assert_eq!(format!("{:?}", VeloSecret::new("hunter2")), "VeloSecret(..)");
     }
 }

@@ -19,7 +19,18 @@ pub fn run(root: &Path, args: Args) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .current_dir(root)
-        .args(["run", "--quiet", "--package", "wix-backend-events", "--features", "cli", "--bin", "wix-events", "--", "decode"])
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "wix-backend-events",
+            "--features",
+            "cli",
+            "--bin",
+            "wix-events",
+            "--",
+            "decode",
+        ])
         .args(&args.args)
         .status()
         .map_err(|error| format!("cannot run cargo: {error}"))?;

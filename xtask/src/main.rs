@@ -4,6 +4,8 @@
 //! - `check`: exit non-zero with a diff when generated files are stale.
 //! - `decode`: decode a payload file through the generated crate, as Wix would deliver it.
 
+#[cfg(test)]
+mod corpus_tests;
 mod decode;
 mod sync;
 

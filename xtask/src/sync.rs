@@ -134,7 +134,10 @@ fn check_manifest(root: &Path, catalogue: &codegen::model::Catalogue) -> Result<
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("generated/Cargo.toml: error: the features do not match the schemas:\n  - {}", problems.join("\n  - ")))
+        Err(format!(
+            "generated/Cargo.toml: error: the features do not match the schemas:\n  - {}",
+            problems.join("\n  - ")
+        ))
     }
 }
 
@@ -224,12 +227,30 @@ mod tests {
         }
     }
 
+    /// Editors validate schema files only when they name the format's JSON Schema.
+    #[test]
+    fn every_schema_names_the_format_on_a_modeline() {
+        let root = repo_root();
+        for source in read_schemas(&root).unwrap_or_else(|error| panic!("{error}")) {
+            let depth = source.path.matches('/').count() - 1;
+            let modeline = format!("# yaml-language-server: $schema={}schema-format.json", "../".repeat(depth));
+            assert!(
+                source.text.lines().next() == Some(modeline.as_str()),
+                "{}: the first line must be `{modeline}`",
+                source.path
+            );
+        }
+    }
+
     #[test]
     fn drift_report_names_the_file_and_the_fix() {
         let plan = Plan {
             schemas: 1,
             events: 0,
-            writes: vec![(OutputFile { path: "generated/x.rs".into(), contents: "new\n".into() }, Some("old\n".into()))],
+            writes: vec![(
+                OutputFile { path: "generated/x.rs".into(), contents: "new\n".into() },
+                Some("old\n".into()),
+            )],
             removals: vec!["generated/src/gen/gone.rs".into()],
         };
         let report = drift_report(&plan).unwrap_or_default();

@@ -13,7 +13,10 @@ pub fn names_doc(module: &Module, event: &Event) -> String {
     let velo = if event.velo_documented {
         format!("- Velo handler: `{}` (in `backend/events.js`)", event.velo_handler)
     } else {
-        format!("- Velo handler: `{}` (name only; Wix documents no Velo handler, the event arrives as a webhook)", event.velo_handler)
+        format!(
+            "- Velo handler: `{}` (name only; Wix documents no Velo handler, the event arrives as a webhook)",
+            event.velo_handler
+        )
     };
     let sdk = match (&event.sdk, &module.sdk) {
         (Some(export), Some(sdk)) => format!("- SDK: `{export}` from `{}`", sdk.package),
@@ -92,7 +95,10 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
     let events: Vec<(&Module, &Event)> = catalogue.events().collect();
     let cfgs: Vec<Option<TokenStream>> = events.iter().map(|(module, _)| feature_cfg(module)).collect();
     let variants: Vec<_> = events.iter().map(|(_, event)| format_ident!("{}", event.variant)).collect();
-    let consts: Vec<_> = events.iter().map(|(_, event)| format_ident!("{}", crate::ident::snake_case(&event.variant).to_uppercase())).collect();
+    let consts: Vec<_> = events
+        .iter()
+        .map(|(_, event)| format_ident!("{}", crate::ident::snake_case(&event.variant).to_uppercase()))
+        .collect();
     let payloads: Vec<_> = events.iter().map(|(module, event)| payload_path(module, event)).collect();
     let methods: Vec<_> = events.iter().map(|(_, event)| ident(&event.method)).collect();
     let velo_names: Vec<&str> = events.iter().map(|(_, event)| event.velo_handler.as_str()).collect();
@@ -124,7 +130,8 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             };
         }
     });
-    let variant_docs = events.iter().map(|(_, event)| doc_attrs(&format!("`{}` / `{}`.", event.velo_handler, event.event_type)));
+    let variant_docs =
+        events.iter().map(|(_, event)| doc_attrs(&format!("`{}` / `{}`.", event.velo_handler, event.event_type)));
     let disabled = events.iter().filter_map(|(module, event)| {
         let feature = module.feature()?;
         let velo = &event.velo_handler;

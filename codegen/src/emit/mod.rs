@@ -35,7 +35,8 @@ pub fn emit(catalogue: &Catalogue) -> Result<Vec<OutputFile>, String> {
 
 /// Formats tokens with prettyplease under the generated header.
 fn rust_file(path: String, tokens: TokenStream) -> Result<OutputFile, String> {
-    let syntax = syn::parse2::<syn::File>(tokens).map_err(|error| format!("{path}: generated code does not parse: {error}"))?;
+    let syntax =
+        syn::parse2::<syn::File>(tokens).map_err(|error| format!("{path}: generated code does not parse: {error}"))?;
     let contents = format!("{HEADER}\n\n{}", prettyplease::unparse(&syntax));
     Ok(OutputFile { path, contents })
 }
@@ -61,11 +62,21 @@ impl<'a> Node<'a> {
     }
 
     /// Writes this node's file (`dir/name.rs`, or `dir/name/mod.rs` when it has children).
-    fn emit(&self, path: &[String], file: &str, defaults: &Defaults, out: &mut Vec<OutputFile>, catalogue: &Catalogue) -> Result<(), String> {
+    fn emit(
+        &self,
+        path: &[String],
+        file: &str,
+        defaults: &Defaults,
+        out: &mut Vec<OutputFile>,
+        catalogue: &Catalogue,
+    ) -> Result<(), String> {
         let is_root = path.is_empty();
         let children = self.children.keys().map(|name| {
             let module = ident(name);
-            let doc = format!("Wix module `{}`.", path.iter().map(String::as_str).chain([*name]).collect::<Vec<_>>().join("."));
+            let doc = format!(
+                "Wix module `{}`.",
+                path.iter().map(String::as_str).chain([*name]).collect::<Vec<_>>().join(".")
+            );
             let cfg = (is_root && *name != crate::model::COMMON).then(|| quote! { #[cfg(feature = #name)] });
             quote! { #[doc = #doc] #cfg pub mod #module; }
         });

@@ -19,13 +19,7 @@ pub fn doc_attrs(text: &str) -> TokenStream {
 
 /// Joins doc paragraphs, skipping empty ones.
 pub fn paragraphs<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
-    parts
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    parts.into_iter().flatten().map(str::trim).filter(|part| !part.is_empty()).collect::<Vec<_>>().join("\n\n")
 }
 
 /// Which struct types can derive `Default` (all their required fields can).
@@ -39,7 +33,9 @@ impl Defaults {
             .iter()
             .flat_map(|module| {
                 module.types.iter().filter_map(move |decl| match decl {
-                    TypeDecl::Struct(decl) => Some((TypeRef { module: module.path.clone(), name: decl.name.clone() }, decl)),
+                    TypeDecl::Struct(decl) => {
+                        Some((TypeRef { module: module.path.clone(), name: decl.name.clone() }, decl))
+                    }
                     TypeDecl::Enum(_) => None,
                 })
             })
@@ -48,7 +44,9 @@ impl Defaults {
         loop {
             let before = set.len();
             for (reference, decl) in &structs {
-                if !set.contains(reference) && decl.fields.iter().all(|field| !field.required || Self::ty_has_default(&set, &field.ty)) {
+                if !set.contains(reference)
+                    && decl.fields.iter().all(|field| !field.required || Self::ty_has_default(&set, &field.ty))
+                {
                     set.insert(reference.clone());
                 }
             }
@@ -147,12 +145,7 @@ fn field_doc(field: &Field) -> String {
         let names: Vec<String> = field.aliases.iter().map(|alias| format!("`{alias}`")).collect();
         format!("Also accepted as {} when decoding.", names.join(", "))
     });
-    paragraphs([
-        Some(field.doc.as_deref().unwrap_or(&fallback)),
-        format.as_deref(),
-        deprecated,
-        aliases.as_deref(),
-    ])
+    paragraphs([Some(field.doc.as_deref().unwrap_or(&fallback)), format.as_deref(), deprecated, aliases.as_deref()])
 }
 
 /// The derives and attributes every generated struct carries.

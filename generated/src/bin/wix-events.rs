@@ -78,7 +78,8 @@ fn decode(args: &DecodeArgs) -> Result<String, String> {
     }
     let name = args.event.as_deref().ok_or("give --event NAME or --jwt")?;
     let event = if let Some(info) = catalogue::by_event_type(name) {
-        let body: Value = serde_json::from_slice(&input).map_err(|error| format!("{}: not JSON: {error}", args.file.display()))?;
+        let body: Value =
+            serde_json::from_slice(&input).map_err(|error| format!("{}: not JSON: {error}", args.file.display()))?;
         let envelope = webhook::domain_event::to_velo_envelope(body, &WrapperFields::default())
             .map_err(|error| error.to_string())?;
         decode_value(info.velo_handler, envelope, args.strict)?
@@ -91,7 +92,8 @@ fn decode(args: &DecodeArgs) -> Result<String, String> {
 }
 
 fn decode_value(velo_handler: &str, envelope: Value, strict: bool) -> Result<Event, String> {
-    let decoded = if strict { Event::decode(velo_handler, Strict(envelope)) } else { Event::decode(velo_handler, envelope) };
+    let decoded =
+        if strict { Event::decode(velo_handler, Strict(envelope)) } else { Event::decode(velo_handler, envelope) };
     decoded.map_err(|error| error.to_string())
 }
 

@@ -39,9 +39,7 @@ pub enum DomainEventError {
         found: &'static str,
     },
     /// None of `createdEvent`, `updatedEvent`, `deletedEvent`, `actionEvent` is present.
-    #[error(
-        "not a domain event: the body has none of createdEvent, updatedEvent, deletedEvent, actionEvent"
-    )]
+    #[error("not a domain event: the body has none of createdEvent, updatedEvent, deletedEvent, actionEvent")]
     NoEventKind,
     /// More than one of the event objects is present, so the event's kind is ambiguous.
     #[error("ambiguous domain event: the body has {}, but exactly one is allowed", .found.join(" and "))]
@@ -76,12 +74,7 @@ pub enum DomainEventError {
 
 /// The four mutually exclusive event objects of a domain event, in the order the
 /// errors list them.
-const EVENT_KINDS: [&str; 4] = [
-    "createdEvent",
-    "updatedEvent",
-    "deletedEvent",
-    "actionEvent",
-];
+const EVENT_KINDS: [&str; 4] = ["createdEvent", "updatedEvent", "deletedEvent", "actionEvent"];
 
 /// `<entityFqdn>_<slug>` of a domain-event body: the webhook `eventType` it belongs to.
 ///
@@ -108,11 +101,7 @@ pub fn event_type_of(body: &Value) -> Option<String> {
 /// `_updatedDate` at every depth, unless the object already has the target key.
 pub fn to_velo_envelope(body: Value, wrapper: &WrapperFields) -> Result<Value, DomainEventError> {
     let Value::Object(mut body) = body else {
-        return Err(DomainEventError::WrongType {
-            field: "body",
-            expected: "a JSON object",
-            found: json_type(&body),
-        });
+        return Err(DomainEventError::WrongType { field: "body", expected: "a JSON object", found: json_type(&body) });
     };
 
     // `null` counts as absent: the SDK tests the objects for truthiness. All four keys
@@ -126,24 +115,15 @@ pub fn to_velo_envelope(body: Value, wrapper: &WrapperFields) -> Result<Value, D
         0 => return Err(DomainEventError::NoEventKind),
         1 => present.remove(0),
         _ => {
-            return Err(DomainEventError::SeveralEventKinds {
-                found: present.iter().map(|(kind, _)| *kind).collect(),
-            })
+            return Err(DomainEventError::SeveralEventKinds { found: present.iter().map(|(kind, _)| *kind).collect() })
         }
     };
     let Value::Object(mut event) = event else {
-        return Err(DomainEventError::WrongType {
-            field: kind,
-            expected: "a JSON object",
-            found: json_type(&event),
-        });
+        return Err(DomainEventError::WrongType { field: kind, expected: "a JSON object", found: json_type(&event) });
     };
 
     let mut envelope = Map::new();
-    envelope.insert(
-        "metadata".to_owned(),
-        Value::Object(metadata(body, wrapper)),
-    );
+    envelope.insert("metadata".to_owned(), Value::Object(metadata(body, wrapper)));
     match kind {
         "createdEvent" => {
             let entity = take_required(
@@ -211,37 +191,22 @@ struct Source {
     as_json_path: &'static str,
 }
 
-fn take_required(
-    event: &mut Map<String, Value>,
-    source: Source,
-) -> Result<Value, DomainEventError> {
+fn take_required(event: &mut Map<String, Value>, source: Source) -> Result<Value, DomainEventError> {
     let (name, object, as_json) = (source.event, source.object, source.as_json);
-    take_optional(event, source)?.ok_or(DomainEventError::MissingEntity {
-        field: name,
-        object,
-        as_json,
-    })
+    take_optional(event, source)?.ok_or(DomainEventError::MissingEntity { field: name, object, as_json })
 }
 
 /// The entity of an event object: the current field wins over the legacy `*AsJson` one,
 /// which some documented examples give as an inline object instead of a string.
-fn take_optional(
-    event: &mut Map<String, Value>,
-    source: Source,
-) -> Result<Option<Value>, DomainEventError> {
+fn take_optional(event: &mut Map<String, Value>, source: Source) -> Result<Option<Value>, DomainEventError> {
     if let Some(entity) = event.remove(source.object).filter(|v| !v.is_null()) {
         return Ok(Some(entity));
     }
     match event.remove(source.as_json) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => {
-            serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|source_error| DomainEventError::InvalidJson {
-                    field: source.as_json_path,
-                    source: source_error,
-                })
-        }
+        Some(Value::String(text)) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|source_error| DomainEventError::InvalidJson { field: source.as_json_path, source: source_error }),
         Some(object @ Value::Object(_)) => Ok(Some(object)),
         Some(other) => Err(DomainEventError::WrongType {
             field: source.as_json_path,
@@ -307,10 +272,8 @@ fn rename_sdk_keys(value: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(rename_sdk_keys).collect()),
         Value::Object(map) => {
             // Decided against the original keys, before any value moves.
-            let targets: Vec<Option<String>> = map
-                .keys()
-                .map(|key| sdk_key(key).filter(|target| !map.contains_key(target)))
-                .collect();
+            let targets: Vec<Option<String>> =
+                map.keys().map(|key| sdk_key(key).filter(|target| !map.contains_key(target))).collect();
             let mut renamed = Map::with_capacity(map.len());
             for ((key, value), target) in map.into_iter().zip(targets) {
                 renamed.insert(target.unwrap_or(key), rename_sdk_keys(value));
@@ -392,15 +355,10 @@ mod tests {
 
     #[test]
     fn created_legacy_entity_as_json_string() {
-        let body = base(
-            "createdEvent",
-            json!({"entityAsJson": "{\"id\":\"c-1\",\"info\":{\"name\":{\"first\":\"A\"}}}"}),
-        );
+        let body =
+            base("createdEvent", json!({"entityAsJson": "{\"id\":\"c-1\",\"info\":{\"name\":{\"first\":\"A\"}}}"}));
         let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
-        assert_eq!(
-            envelope["entity"],
-            json!({"_id": "c-1", "info": {"name": {"first": "A"}}})
-        );
+        assert_eq!(envelope["entity"], json!({"_id": "c-1", "info": {"name": {"first": "A"}}}));
     }
 
     #[test]
@@ -412,53 +370,31 @@ mod tests {
 
     #[test]
     fn entity_wins_over_entity_as_json() {
-        let body = base(
-            "createdEvent",
-            json!({"entity": {"id": "new"}, "entityAsJson": "{\"id\":\"old\"}"}),
-        );
+        let body = base("createdEvent", json!({"entity": {"id": "new"}, "entityAsJson": "{\"id\":\"old\"}"}));
         let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "new"}));
     }
 
     #[test]
     fn created_without_entity_is_an_error() {
-        let error = to_velo_envelope(base("createdEvent", json!({})), &WrapperFields::default())
-            .unwrap_err();
+        let error = to_velo_envelope(base("createdEvent", json!({})), &WrapperFields::default()).unwrap_err();
         assert!(matches!(error, DomainEventError::MissingEntity { .. }));
-        assert_eq!(
-            error.to_string(),
-            "createdEvent: has neither entity nor entityAsJson"
-        );
+        assert_eq!(error.to_string(), "createdEvent: has neither entity nor entityAsJson");
     }
 
     #[test]
     fn invalid_as_json_names_the_field_and_position() {
-        let body = base(
-            "createdEvent",
-            json!({"entityAsJson": "{\"id\": \"c-1\", \"x\": }"}),
-        );
+        let body = base("createdEvent", json!({"entityAsJson": "{\"id\": \"c-1\", \"x\": }"}));
         let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
-        assert!(matches!(
-            error,
-            DomainEventError::InvalidJson {
-                field: "createdEvent.entityAsJson",
-                ..
-            }
-        ));
-        assert_eq!(
-            error.to_string(),
-            "createdEvent.entityAsJson: invalid JSON at line 1 column 20: expected value"
-        );
+        assert!(matches!(error, DomainEventError::InvalidJson { field: "createdEvent.entityAsJson", .. }));
+        assert_eq!(error.to_string(), "createdEvent.entityAsJson: invalid JSON at line 1 column 20: expected value");
     }
 
     #[test]
     fn as_json_of_wrong_type_is_an_error() {
         let body = base("actionEvent", json!({"bodyAsJson": 5}));
         let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "actionEvent.bodyAsJson: expected a JSON string or object, got a number"
-        );
+        assert_eq!(error.to_string(), "actionEvent.bodyAsJson: expected a JSON string or object, got a number");
     }
 
     #[test]
@@ -491,10 +427,8 @@ mod tests {
 
     #[test]
     fn updated_legacy_current_entity_as_json_and_no_modified_fields() {
-        let body = base(
-            "updatedEvent",
-            json!({"currentEntityAsJson": "{\"id\":\"c-1\"}", "previousEntityAsJson": "{}"}),
-        );
+        let body =
+            base("updatedEvent", json!({"currentEntityAsJson": "{\"id\":\"c-1\"}", "previousEntityAsJson": "{}"}));
         let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
         assert!(envelope.get("modifiedFields").is_none());
@@ -504,37 +438,26 @@ mod tests {
     fn updated_without_current_entity_is_an_error() {
         let body = base("updatedEvent", json!({"previousEntity": {"id": "c-1"}}));
         let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "updatedEvent: has neither currentEntity nor currentEntityAsJson"
-        );
+        assert_eq!(error.to_string(), "updatedEvent: has neither currentEntity nor currentEntityAsJson");
     }
 
     #[test]
     fn invalid_current_entity_as_json_names_its_field() {
         let body = base("updatedEvent", json!({"currentEntityAsJson": "{"}));
         let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
-        assert!(error
-            .to_string()
-            .starts_with("updatedEvent.currentEntityAsJson: invalid JSON at line 1 column 1: "));
+        assert!(error.to_string().starts_with("updatedEvent.currentEntityAsJson: invalid JSON at line 1 column 1: "));
     }
 
     #[test]
     fn deleted_with_entity() {
         let body = base("deletedEvent", json!({"deletedEntity": {"id": "c-1"}}));
         let envelope = to_velo_envelope(body, &wrapper()).unwrap();
-        assert_eq!(
-            envelope,
-            json!({"metadata": expected_metadata(), "entity": {"_id": "c-1"}})
-        );
+        assert_eq!(envelope, json!({"metadata": expected_metadata(), "entity": {"_id": "c-1"}}));
     }
 
     #[test]
     fn deleted_with_legacy_entity_as_json() {
-        let body = base(
-            "deletedEvent",
-            json!({"deletedEntityAsJson": "{\"id\":\"c-1\"}"}),
-        );
+        let body = base("deletedEvent", json!({"deletedEntityAsJson": "{\"id\":\"c-1\"}"}));
         let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
     }
@@ -549,10 +472,7 @@ mod tests {
 
     #[test]
     fn action_body_becomes_data() {
-        let body = base(
-            "actionEvent",
-            json!({"body": {"contact": {"id": "c-2"}, "sourceContactIds": ["c-3"]}}),
-        );
+        let body = base("actionEvent", json!({"body": {"contact": {"id": "c-2"}, "sourceContactIds": ["c-3"]}}));
         let envelope = to_velo_envelope(body, &wrapper()).unwrap();
         assert_eq!(
             envelope,
@@ -565,24 +485,16 @@ mod tests {
 
     #[test]
     fn action_legacy_body_as_json_string_and_object() {
-        for event in [
-            json!({"bodyAsJson": "{\"id\":\"b\"}"}),
-            json!({"bodyAsJson": {"id": "b"}}),
-        ] {
-            let envelope =
-                to_velo_envelope(base("actionEvent", event), &WrapperFields::default()).unwrap();
+        for event in [json!({"bodyAsJson": "{\"id\":\"b\"}"}), json!({"bodyAsJson": {"id": "b"}})] {
+            let envelope = to_velo_envelope(base("actionEvent", event), &WrapperFields::default()).unwrap();
             assert_eq!(envelope["data"], json!({"_id": "b"}));
         }
     }
 
     #[test]
     fn action_without_body_is_an_error() {
-        let error = to_velo_envelope(base("actionEvent", json!({})), &WrapperFields::default())
-            .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "actionEvent: has neither body nor bodyAsJson"
-        );
+        let error = to_velo_envelope(base("actionEvent", json!({})), &WrapperFields::default()).unwrap_err();
+        assert_eq!(error.to_string(), "actionEvent: has neither body nor bodyAsJson");
     }
 
     #[test]
@@ -649,10 +561,7 @@ mod tests {
             json!({"entity": {"extendedFields": {"custom.id": 1, "contacts.displayByFirstName": "A"}}}),
         );
         let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
-        assert_eq!(
-            envelope["entity"]["extendedFields"],
-            json!({"custom._id": 1, "contacts.displayByFirstName": "A"})
-        );
+        assert_eq!(envelope["entity"]["extendedFields"], json!({"custom._id": 1, "contacts.displayByFirstName": "A"}));
     }
 
     #[test]
@@ -685,25 +594,15 @@ mod tests {
     #[test]
     fn non_object_body_or_event_is_an_error() {
         let error = to_velo_envelope(json!([1]), &WrapperFields::default()).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "body: expected a JSON object, got an array"
-        );
-        let error = to_velo_envelope(base("createdEvent", json!("x")), &WrapperFields::default())
-            .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "createdEvent: expected a JSON object, got a string"
-        );
+        assert_eq!(error.to_string(), "body: expected a JSON object, got an array");
+        let error = to_velo_envelope(base("createdEvent", json!("x")), &WrapperFields::default()).unwrap_err();
+        assert_eq!(error.to_string(), "createdEvent: expected a JSON object, got a string");
     }
 
     #[test]
     fn event_type_joins_fqdn_and_slug() {
         let body = json!({"entityFqdn": "wix.badges.v3.badge", "slug": "badge_assigned"});
-        assert_eq!(
-            event_type_of(&body).as_deref(),
-            Some("wix.badges.v3.badge_badge_assigned")
-        );
+        assert_eq!(event_type_of(&body).as_deref(), Some("wix.badges.v3.badge_badge_assigned"));
         assert_eq!(event_type_of(&json!({"entityFqdn": "x"})), None);
         assert_eq!(event_type_of(&json!({"entityFqdn": "x", "slug": 1})), None);
         assert_eq!(event_type_of(&json!("x")), None);

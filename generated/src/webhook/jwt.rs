@@ -25,9 +25,7 @@ pub struct WebhookKey {
 impl std::fmt::Debug for WebhookKey {
     // `DecodingKey` would print the key bytes; they are public but only noise in logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookKey")
-            .field("algorithm", &"RS256")
-            .finish_non_exhaustive()
+        f.debug_struct("WebhookKey").field("algorithm", &"RS256").finish_non_exhaustive()
     }
 }
 
@@ -35,9 +33,7 @@ impl std::fmt::Debug for WebhookKey {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The key text is empty (an unset environment variable, typically).
-    #[error(
-        "webhook public key is empty; copy it from the app dashboard (Webhooks → Get Public Key)"
-    )]
+    #[error("webhook public key is empty; copy it from the app dashboard (Webhooks → Get Public Key)")]
     Empty,
     /// The text is neither a PEM nor base64 of one.
     #[error("webhook public key is neither a PEM (-----BEGIN PUBLIC KEY-----) nor base64 of one: {reason}")]
@@ -77,31 +73,17 @@ impl WebhookKey {
         if text.is_empty() {
             return Err(KeyError::Empty);
         }
-        let pem = if text.contains("-----BEGIN") {
-            text.replace("\\n", "\n")
-        } else {
-            decode_base64_pem(text)?
-        };
+        let pem = if text.contains("-----BEGIN") { text.replace("\\n", "\n") } else { decode_base64_pem(text)? };
         let (label, der_base64) = split_pem(&pem)?;
         match label {
             "PUBLIC KEY" | "RSA PUBLIC KEY" => {}
-            label if label.contains("PRIVATE") => {
-                return Err(KeyError::PrivateKey {
-                    label: label.to_owned(),
-                })
-            }
-            label => {
-                return Err(KeyError::NotPublicKey {
-                    label: label.to_owned(),
-                })
-            }
+            label if label.contains("PRIVATE") => return Err(KeyError::PrivateKey { label: label.to_owned() }),
+            label => return Err(KeyError::NotPublicKey { label: label.to_owned() }),
         }
         // Re-wrapped canonically, so that only the key itself can fail below.
         let canonical = wrap_pem(label, &der_base64);
-        let key =
-            DecodingKey::from_rsa_pem(canonical.as_bytes()).map_err(|error| KeyError::NotRsa {
-                reason: error.to_string(),
-            })?;
+        let key = DecodingKey::from_rsa_pem(canonical.as_bytes())
+            .map_err(|error| KeyError::NotRsa { reason: error.to_string() })?;
 
         let mut validation = Validation::new(Algorithm::RS256);
         validation.leeway = CLOCK_SKEW_LEEWAY_SECS;
@@ -131,36 +113,23 @@ fn decode_base64_pem(text: &str) -> Result<String, KeyError> {
     let compact: String = text.split_ascii_whitespace().collect();
     let bytes = STANDARD
         .decode(compact.as_bytes())
-        .map_err(|error| KeyError::NotPem {
-            reason: format!("no -----BEGIN line, and not base64 ({error})"),
-        })?;
-    let pem = String::from_utf8(bytes).map_err(|_| KeyError::NotPem {
-        reason: "its base64 does not decode to text".to_owned(),
-    })?;
+        .map_err(|error| KeyError::NotPem { reason: format!("no -----BEGIN line, and not base64 ({error})") })?;
+    let pem = String::from_utf8(bytes)
+        .map_err(|_| KeyError::NotPem { reason: "its base64 does not decode to text".to_owned() })?;
     if pem.contains("-----BEGIN") {
         Ok(pem)
     } else {
-        Err(KeyError::NotPem {
-            reason: "its base64 decodes to text without a -----BEGIN line".to_owned(),
-        })
+        Err(KeyError::NotPem { reason: "its base64 decodes to text without a -----BEGIN line".to_owned() })
     }
 }
 
 /// The label and the base64 body (whitespace removed) of the first PEM block.
 fn split_pem(pem: &str) -> Result<(&str, String), KeyError> {
-    let not_pem = |reason: &str| KeyError::NotPem {
-        reason: reason.to_owned(),
-    };
-    let (_, rest) = pem
-        .split_once("-----BEGIN ")
-        .ok_or_else(|| not_pem("no -----BEGIN line"))?;
-    let (label, rest) = rest
-        .split_once("-----")
-        .ok_or_else(|| not_pem("unterminated -----BEGIN line"))?;
+    let not_pem = |reason: &str| KeyError::NotPem { reason: reason.to_owned() };
+    let (_, rest) = pem.split_once("-----BEGIN ").ok_or_else(|| not_pem("no -----BEGIN line"))?;
+    let (label, rest) = rest.split_once("-----").ok_or_else(|| not_pem("unterminated -----BEGIN line"))?;
     let end = format!("-----END {label}-----");
-    let (body, _) = rest
-        .split_once(&end)
-        .ok_or_else(|| not_pem(&format!("no {end} line")))?;
+    let (body, _) = rest.split_once(&end).ok_or_else(|| not_pem(&format!("no {end} line")))?;
     let body: String = body.split_whitespace().collect();
     if body.is_empty() {
         return Err(not_pem("the PEM block is empty"));
@@ -186,24 +155,17 @@ fn check_header(token: &str) -> Result<(), WebhookError> {
     let (Some(header), Some(_claims), Some(_signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(malformed(
-            "expected three dot-separated parts (header.claims.signature)".to_owned(),
-        ));
+        return Err(malformed("expected three dot-separated parts (header.claims.signature)".to_owned()));
     };
-    let header = URL_SAFE_NO_PAD
-        .decode(header)
-        .map_err(|error| malformed(format!("the header is not base64url ({error})")))?;
-    let header: Value = serde_json::from_slice(&header)
-        .map_err(|error| malformed(format!("the header is not JSON ({error})")))?;
+    let header =
+        URL_SAFE_NO_PAD.decode(header).map_err(|error| malformed(format!("the header is not base64url ({error})")))?;
+    let header: Value =
+        serde_json::from_slice(&header).map_err(|error| malformed(format!("the header is not JSON ({error})")))?;
     match header.get("alg") {
         Some(Value::String(alg)) if alg == "RS256" => Ok(()),
         Some(Value::String(alg)) => Err(WebhookError::Algorithm { found: alg.clone() }),
-        Some(other) => Err(WebhookError::Algorithm {
-            found: other.to_string(),
-        }),
-        None => Err(WebhookError::Algorithm {
-            found: "<missing>".to_owned(),
-        }),
+        Some(other) => Err(WebhookError::Algorithm { found: other.to_string() }),
+        None => Err(WebhookError::Algorithm { found: "<missing>".to_owned() }),
     }
 }
 
@@ -211,25 +173,18 @@ fn webhook_error(error: jsonwebtoken::errors::Error) -> WebhookError {
     match error.kind() {
         ErrorKind::InvalidSignature => WebhookError::Signature,
         ErrorKind::ExpiredSignature => WebhookError::Expired,
-        ErrorKind::MissingRequiredClaim(claim) => WebhookError::Claims {
-            layer: "claims",
-            reason: format!("required claim `{claim}` is missing"),
-        },
-        ErrorKind::InvalidClaimFormat(claim) => WebhookError::Claims {
-            layer: "claims",
-            reason: format!("claim `{claim}` has the wrong type"),
-        },
+        ErrorKind::MissingRequiredClaim(claim) => {
+            WebhookError::Claims { layer: "claims", reason: format!("required claim `{claim}` is missing") }
+        }
+        ErrorKind::InvalidClaimFormat(claim) => {
+            WebhookError::Claims { layer: "claims", reason: format!("claim `{claim}` has the wrong type") }
+        }
         // The header was parsed above, so a JSON error here is about the claims.
-        ErrorKind::Json(json) => WebhookError::Claims {
-            layer: "claims",
-            reason: format!("not a JSON object ({json})"),
-        },
-        ErrorKind::InvalidAlgorithm => WebhookError::Algorithm {
-            found: "RS256 with a key that is not RSA".to_owned(),
-        },
-        _ => WebhookError::Malformed {
-            reason: error.to_string(),
-        },
+        ErrorKind::Json(json) => {
+            WebhookError::Claims { layer: "claims", reason: format!("not a JSON object ({json})") }
+        }
+        ErrorKind::InvalidAlgorithm => WebhookError::Algorithm { found: "RS256 with a key that is not RSA".to_owned() },
+        _ => WebhookError::Malformed { reason: error.to_string() },
     }
 }
 
@@ -281,10 +236,7 @@ mod tests {
         let forged_claims = URL_SAFE_NO_PAD.encode(br#"{"data":"{\"x\":1}","exp":99999999999}"#);
         let parts: Vec<&str> = token.split('.').collect();
         let forged = format!("{}.{}.{}", parts[0], forged_claims, parts[2]);
-        assert!(matches!(
-            key().verify(&forged),
-            Err(WebhookError::Signature)
-        ));
+        assert!(matches!(key().verify(&forged), Err(WebhookError::Signature)));
     }
 
     #[test]
@@ -292,10 +244,7 @@ mod tests {
         let token = signer().sign_claims(&claims(300), TestAlg::Unsigned);
         let error = key().verify(&token).unwrap_err();
         assert!(matches!(&error, WebhookError::Algorithm { found } if found == "none"));
-        assert_eq!(
-            error.to_string(),
-            "webhook JWT uses algorithm none; Wix signs webhooks with RS256 only"
-        );
+        assert_eq!(error.to_string(), "webhook JWT uses algorithm none; Wix signs webhooks with RS256 only");
     }
 
     #[test]
@@ -311,13 +260,9 @@ mod tests {
     #[test]
     fn rejects_other_and_missing_algorithms() {
         let token = signer().sign_claims(&claims(300), TestAlg::Header(json!({"alg": "RS512"})));
-        assert!(
-            matches!(key().verify(&token), Err(WebhookError::Algorithm { found }) if found == "RS512")
-        );
+        assert!(matches!(key().verify(&token), Err(WebhookError::Algorithm { found }) if found == "RS512"));
         let token = signer().sign_claims(&claims(300), TestAlg::Header(json!({"typ": "JWT"})));
-        assert!(
-            matches!(key().verify(&token), Err(WebhookError::Algorithm { found }) if found == "<missing>")
-        );
+        assert!(matches!(key().verify(&token), Err(WebhookError::Algorithm { found }) if found == "<missing>"));
     }
 
     #[test]
@@ -337,34 +282,19 @@ mod tests {
     fn requires_exp() {
         let token = signer().sign_claims(&json!({"data": "{}", "iat": 1}), TestAlg::Rs256);
         let error = key().verify(&token).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "webhook claims: required claim `exp` is missing"
-        );
+        assert_eq!(error.to_string(), "webhook claims: required claim `exp` is missing");
     }
 
     #[test]
     fn rejects_exp_of_wrong_type() {
         let token = signer().sign_claims(&json!({"data": "{}", "exp": "soon"}), TestAlg::Rs256);
-        assert!(matches!(
-            key().verify(&token),
-            Err(WebhookError::Claims {
-                layer: "claims",
-                ..
-            })
-        ));
+        assert!(matches!(key().verify(&token), Err(WebhookError::Claims { layer: "claims", .. })));
     }
 
     #[test]
     fn rejects_claims_that_are_not_an_object() {
         let token = signer().sign_claims(&json!([1, 2]), TestAlg::Rs256);
-        assert!(matches!(
-            key().verify(&token),
-            Err(WebhookError::Claims {
-                layer: "claims",
-                ..
-            })
-        ));
+        assert!(matches!(key().verify(&token), Err(WebhookError::Claims { layer: "claims", .. })));
     }
 
     #[test]
@@ -372,18 +302,12 @@ mod tests {
         for token in ["", "abc", "a.b", "a.b.c.d", "!!!.e30.sig", "e30.e30.sig"] {
             let error = key().verify(token).unwrap_err();
             assert!(
-                matches!(
-                    error,
-                    WebhookError::Malformed { .. } | WebhookError::Algorithm { .. }
-                ),
+                matches!(error, WebhookError::Malformed { .. } | WebhookError::Algorithm { .. }),
                 "{token}: {error}"
             );
         }
         let not_json = format!("{}.e30.sig", URL_SAFE_NO_PAD.encode("nope"));
-        assert!(matches!(
-            key().verify(&not_json),
-            Err(WebhookError::Malformed { .. })
-        ));
+        assert!(matches!(key().verify(&not_json), Err(WebhookError::Malformed { .. })));
     }
 
     #[test]
@@ -391,10 +315,7 @@ mod tests {
         let token = signer().sign_claims(&claims(300), TestAlg::Rs256);
         let (unsigned, _) = token.rsplit_once('.').unwrap();
         let garbage = format!("{unsigned}.{}", URL_SAFE_NO_PAD.encode([7u8; 256]));
-        assert!(matches!(
-            key().verify(&garbage),
-            Err(WebhookError::Signature)
-        ));
+        assert!(matches!(key().verify(&garbage), Err(WebhookError::Signature)));
         let not_base64 = format!("{unsigned}.***");
         assert!(key().verify(&not_base64).is_err());
     }
@@ -411,11 +332,7 @@ mod tests {
     fn key_from_one_line_pem_with_escaped_newlines_or_none() {
         let pem = signer().public_key_pem();
         let token = signer().sign_claims(&claims(300), TestAlg::Rs256);
-        for text in [
-            pem.replace('\n', "\\n"),
-            pem.replace('\n', ""),
-            pem.replace('\n', "\r\n"),
-        ] {
+        for text in [pem.replace('\n', "\\n"), pem.replace('\n', ""), pem.replace('\n', "\r\n")] {
             let key = WebhookKey::from_pem(&text).unwrap();
             assert!(key.verify(&token).is_ok(), "{text}");
         }
@@ -424,15 +341,9 @@ mod tests {
     #[test]
     fn key_errors_say_what_is_wrong() {
         assert!(matches!(WebhookKey::from_pem("  \n"), Err(KeyError::Empty)));
-        assert!(matches!(
-            WebhookKey::from_pem("not base64 at all!"),
-            Err(KeyError::NotPem { .. })
-        ));
+        assert!(matches!(WebhookKey::from_pem("not base64 at all!"), Err(KeyError::NotPem { .. })));
         let text_without_pem = STANDARD.encode("hello");
-        assert!(matches!(
-            WebhookKey::from_pem(&text_without_pem),
-            Err(KeyError::NotPem { .. })
-        ));
+        assert!(matches!(WebhookKey::from_pem(&text_without_pem), Err(KeyError::NotPem { .. })));
         assert!(matches!(
             WebhookKey::from_pem("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----"),
             Err(KeyError::PrivateKey { .. })
@@ -441,10 +352,7 @@ mod tests {
             WebhookKey::from_pem("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"),
             Err(KeyError::NotPublicKey { .. })
         ));
-        assert!(matches!(
-            WebhookKey::from_pem("-----BEGIN PUBLIC KEY-----\nMIIB\n"),
-            Err(KeyError::NotPem { .. })
-        ));
+        assert!(matches!(WebhookKey::from_pem("-----BEGIN PUBLIC KEY-----\nMIIB\n"), Err(KeyError::NotPem { .. })));
         assert!(matches!(
             WebhookKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"),
             Err(KeyError::NotRsa { .. })
@@ -453,9 +361,6 @@ mod tests {
 
     #[test]
     fn debug_does_not_dump_the_key() {
-        assert_eq!(
-            format!("{:?}", key()),
-            "WebhookKey { algorithm: \"RS256\", .. }"
-        );
+        assert_eq!(format!("{:?}", key()), "WebhookKey { algorithm: \"RS256\", .. }");
     }
 }

@@ -52,9 +52,8 @@ impl WebhookDelivery {
 ///
 /// Nothing of the payload is trusted before the signature and `exp` have been checked.
 pub fn open(body: &[u8], key: &WebhookKey) -> Result<WebhookDelivery, WebhookError> {
-    let token = std::str::from_utf8(body).map_err(|error| WebhookError::Malformed {
-        reason: format!("the request body is not UTF-8 ({error})"),
-    })?;
+    let token = std::str::from_utf8(body)
+        .map_err(|error| WebhookError::Malformed { reason: format!("the request body is not UTF-8 ({error})") })?;
     let claims = key.verify(token)?;
     from_claims(&claims)
 }
@@ -67,18 +66,12 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
     let wrapper = match claims.get("data") {
         Some(Value::String(text)) => parse_json("claims.data", text)?,
         Some(other) => {
-            return Err(claims_error(
-                "claims",
-                format!("`data` must be a string of JSON, got {}", json_type(other)),
-            ))
+            return Err(claims_error("claims", format!("`data` must be a string of JSON, got {}", json_type(other))))
         }
         None => return Err(claims_error("claims", "`data` is missing".to_owned())),
     };
     let Value::Object(mut wrapper) = wrapper else {
-        return Err(claims_error(
-            "claims.data",
-            format!("expected a JSON object, got {}", json_type(&wrapper)),
-        ));
+        return Err(claims_error("claims.data", format!("expected a JSON object, got {}", json_type(&wrapper))));
     };
 
     let body = match wrapper.remove("data") {
@@ -93,28 +86,19 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
         None => return Err(claims_error("claims.data", "`data` is missing".to_owned())),
     };
     if !body.is_object() {
-        return Err(claims_error(
-            "claims.data.data",
-            format!("expected a JSON object, got {}", json_type(&body)),
-        ));
+        return Err(claims_error("claims.data.data", format!("expected a JSON object, got {}", json_type(&body))));
     }
 
     let event_type = match wrapper.remove("eventType") {
         Some(Value::String(event_type)) if !event_type.is_empty() => event_type,
         // Not seen from Wix, but the body names the event too, so it is not lost.
         None | Some(Value::Null) => domain_event::event_type_of(&body).ok_or_else(|| {
-            claims_error(
-                "claims.data",
-                "`eventType` is missing, and the body has no entityFqdn and slug".to_owned(),
-            )
+            claims_error("claims.data", "`eventType` is missing, and the body has no entityFqdn and slug".to_owned())
         })?,
         Some(other) => {
             return Err(claims_error(
                 "claims.data",
-                format!(
-                    "`eventType` must be a non-empty string, got {}",
-                    describe(&other)
-                ),
+                format!("`eventType` must be a non-empty string, got {}", describe(&other)),
             ))
         }
     };
@@ -131,13 +115,7 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
     let identity = stringified_object(&mut wrapper, "identity", "claims.data.identity")?;
     let account_info = stringified_object(&mut wrapper, "accountInfo", "claims.data.accountInfo")?;
 
-    Ok(WebhookDelivery {
-        event_type,
-        instance_id,
-        identity,
-        account_info,
-        body,
-    })
+    Ok(WebhookDelivery { event_type, instance_id, identity, account_info, body })
 }
 
 /// An optional object sent as stringified JSON (the docs' template draws `identity` as an
@@ -156,16 +134,12 @@ fn stringified_object(
     };
     match value {
         Value::Object(_) => Ok(Some(value)),
-        other => Err(claims_error(
-            layer,
-            format!("expected a JSON object, got {}", json_type(&other)),
-        )),
+        other => Err(claims_error(layer, format!("expected a JSON object, got {}", json_type(&other)))),
     }
 }
 
 fn parse_json(layer: &'static str, text: &str) -> Result<Value, WebhookError> {
-    serde_json::from_str(text)
-        .map_err(|error| claims_error(layer, format!("invalid JSON: {error}")))
+    serde_json::from_str(text).map_err(|error| claims_error(layer, format!("invalid JSON: {error}")))
 }
 
 fn claims_error(layer: &'static str, reason: String) -> WebhookError {
@@ -207,9 +181,7 @@ mod tests {
 
     /// Claims whose `data` is the given wrapper object, stringified.
     fn claims_with(wrapper: Value) -> Map<String, Value> {
-        let Value::Object(map) = json!({"data": wrapper.to_string(), "exp": 1}) else {
-            unreachable!()
-        };
+        let Value::Object(map) = json!({"data": wrapper.to_string(), "exp": 1}) else { unreachable!() };
         map
     }
 
@@ -223,12 +195,7 @@ mod tests {
     #[test]
     fn opens_a_signed_webhook() {
         let identity = json!({"identityType": "WIX_USER", "wixUserId": "u-1"});
-        let jwt = signer().sign_webhook(
-            "wix.contacts.v4.contact_deleted",
-            "inst-1",
-            &body(),
-            Some(&identity),
-        );
+        let jwt = signer().sign_webhook("wix.contacts.v4.contact_deleted", "inst-1", &body(), Some(&identity));
         let delivery = open(jwt.as_bytes(), &key()).unwrap();
         assert_eq!(
             delivery,
@@ -254,10 +221,7 @@ mod tests {
     #[test]
     fn opens_into_a_velo_envelope() {
         let jwt = signer().sign_webhook("wix.contacts.v4.contact_deleted", "inst-1", &body(), None);
-        let envelope = open(jwt.as_bytes(), &key())
-            .unwrap()
-            .into_velo_envelope()
-            .unwrap();
+        let envelope = open(jwt.as_bytes(), &key()).unwrap().into_velo_envelope().unwrap();
         assert_eq!(
             envelope,
             json!({"metadata": {
@@ -275,65 +239,31 @@ mod tests {
     fn signature_is_checked_before_any_layer() {
         let claims = json!({"data": 5, "exp": crate::testing::now() + 60});
         let forged = TestSigner::generate().sign_claims(&claims, TestAlg::Rs256);
-        assert!(matches!(
-            open(forged.as_bytes(), &key()),
-            Err(WebhookError::Signature)
-        ));
+        assert!(matches!(open(forged.as_bytes(), &key()), Err(WebhookError::Signature)));
     }
 
     #[test]
     fn non_utf8_body_is_malformed() {
-        assert!(matches!(
-            open(&[0xff, 0xfe], &key()),
-            Err(WebhookError::Malformed { .. })
-        ));
+        assert!(matches!(open(&[0xff, 0xfe], &key()), Err(WebhookError::Malformed { .. })));
     }
 
     #[test]
     fn claims_data_must_be_a_string() {
-        let jwt = signer().sign_claims(
-            &json!({"data": {"eventType": "x"}, "exp": crate::testing::now() + 60}),
-            TestAlg::Rs256,
-        );
+        let jwt = signer()
+            .sign_claims(&json!({"data": {"eventType": "x"}, "exp": crate::testing::now() + 60}), TestAlg::Rs256);
         let error = open(jwt.as_bytes(), &key()).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "webhook claims: `data` must be a string of JSON, got an object"
-        );
-        let Value::Object(no_data) = json!({"exp": 1}) else {
-            unreachable!()
-        };
-        assert!(matches!(
-            from_claims(&no_data),
-            Err(WebhookError::Claims {
-                layer: "claims",
-                ..
-            })
-        ));
+        assert_eq!(error.to_string(), "webhook claims: `data` must be a string of JSON, got an object");
+        let Value::Object(no_data) = json!({"exp": 1}) else { unreachable!() };
+        assert!(matches!(from_claims(&no_data), Err(WebhookError::Claims { layer: "claims", .. })));
     }
 
     #[test]
     fn claims_data_must_be_a_json_object() {
-        let Value::Object(claims) = json!({"data": "{not json"}) else {
-            unreachable!()
-        };
+        let Value::Object(claims) = json!({"data": "{not json"}) else { unreachable!() };
         let error = from_claims(&claims).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("webhook claims.data: invalid JSON: "),
-            "{error}"
-        );
-        let Value::Object(claims) = json!({"data": "[1]"}) else {
-            unreachable!()
-        };
-        assert!(matches!(
-            from_claims(&claims),
-            Err(WebhookError::Claims {
-                layer: "claims.data",
-                ..
-            })
-        ));
+        assert!(error.to_string().starts_with("webhook claims.data: invalid JSON: "), "{error}");
+        let Value::Object(claims) = json!({"data": "[1]"}) else { unreachable!() };
+        assert!(matches!(from_claims(&claims), Err(WebhookError::Claims { layer: "claims.data", .. })));
     }
 
     #[test]
@@ -344,18 +274,9 @@ mod tests {
         let (layer, _) = error_of(json!({"eventType": "t", "data": "\"text\""}));
         assert_eq!(layer, "claims.data.data");
         let (layer, reason) = error_of(json!({"eventType": "t", "data": 5}));
-        assert_eq!(
-            (layer, reason.as_str()),
-            (
-                "claims.data",
-                "`data` must be a string of JSON, got a number"
-            )
-        );
+        assert_eq!((layer, reason.as_str()), ("claims.data", "`data` must be a string of JSON, got a number"));
         let (layer, reason) = error_of(json!({"eventType": "t"}));
-        assert_eq!(
-            (layer, reason.as_str()),
-            ("claims.data", "`data` is missing")
-        );
+        assert_eq!((layer, reason.as_str()), ("claims.data", "`data` is missing"));
     }
 
     #[test]
@@ -369,10 +290,7 @@ mod tests {
         let identity = json!({"identityType": "ANONYMOUS_VISITOR", "anonymousVisitorId": "v"});
         for sent in [Value::String(identity.to_string()), identity.clone()] {
             let claims = claims_with(json!({"eventType": "t", "data": "{}", "identity": sent}));
-            assert_eq!(
-                from_claims(&claims).unwrap().identity,
-                Some(identity.clone())
-            );
+            assert_eq!(from_claims(&claims).unwrap().identity, Some(identity.clone()));
         }
         for sent in [json!(""), Value::Null] {
             let claims = claims_with(json!({"eventType": "t", "data": "{}", "identity": sent}));
@@ -386,13 +304,7 @@ mod tests {
         assert_eq!(layer, "claims.data.identity");
         assert!(reason.starts_with("invalid JSON"));
         let (layer, reason) = error_of(json!({"eventType": "t", "data": "{}", "identity": 3}));
-        assert_eq!(
-            (layer, reason.as_str()),
-            (
-                "claims.data.identity",
-                "expected a JSON object, got a number"
-            )
-        );
+        assert_eq!((layer, reason.as_str()), ("claims.data.identity", "expected a JSON object, got a number"));
     }
 
     #[test]
@@ -407,18 +319,12 @@ mod tests {
     #[test]
     fn event_type_falls_back_to_the_body() {
         let claims = claims_with(json!({"data": body().to_string()}));
-        assert_eq!(
-            from_claims(&claims).unwrap().event_type,
-            "wix.contacts.v4.contact_deleted"
-        );
+        assert_eq!(from_claims(&claims).unwrap().event_type, "wix.contacts.v4.contact_deleted");
         let (layer, reason) = error_of(json!({"data": "{}"}));
         assert_eq!(layer, "claims.data");
         assert!(reason.starts_with("`eventType` is missing"));
         let (_, reason) = error_of(json!({"eventType": 7, "data": "{}"}));
-        assert_eq!(
-            reason,
-            "`eventType` must be a non-empty string, got a number"
-        );
+        assert_eq!(reason, "`eventType` must be a non-empty string, got a number");
         let (_, reason) = error_of(json!({"eventType": "", "data": "{}"}));
         assert_eq!(reason, "`eventType` must be a non-empty string, got \"\"");
     }
@@ -435,9 +341,6 @@ mod tests {
     fn expired_webhook_never_reaches_the_layers() {
         let claims = webhook_claims("t", "i", &body(), None, 10, 20);
         let jwt = signer().sign_claims(&claims, TestAlg::Rs256);
-        assert!(matches!(
-            open(jwt.as_bytes(), &key()),
-            Err(WebhookError::Expired)
-        ));
+        assert!(matches!(open(jwt.as_bytes(), &key()), Err(WebhookError::Expired)));
     }
 }

@@ -18,8 +18,9 @@ pub enum Image {
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageObject {
-    /// Media ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Media ID. Also accepted as `_id`: the webhook conversion renames `id` at every depth,
+    /// as Wix's SDK does.
+    #[serde(default, alias = "_id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Image URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,5 +84,7 @@ mod tests {
             assert_eq!(serde_json::to_value(&image).unwrap(), sent);
         }
         assert!(serde_json::from_value::<Image>(json!(5)).is_err());
+        let renamed: Image = serde_json::from_value(json!({"_id": "abc", "url": "u"})).unwrap();
+        assert_eq!(renamed, Image::Object(ImageObject { id: Some("abc".into()), url: Some("u".into()), ..Default::default() }));
     }
 }

@@ -190,7 +190,16 @@ mod tests {
     fn lists_round_trip_in_both_forms() {
         for sent in [json!({"items": [1, 2]}), json!([1, 2]), json!({"items": []}), json!([])] {
             let list: ItemsList<i64> = serde_json::from_value(sent.clone()).unwrap();
-            assert_eq!(list.to_vec(), sent.get("items").unwrap_or(&sent).as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect::<Vec<_>>());
+            assert_eq!(
+                list.to_vec(),
+                sent.get("items")
+                    .unwrap_or(&sent)
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_i64().unwrap())
+                    .collect::<Vec<_>>()
+            );
             assert_eq!(serde_json::to_value(&list).unwrap(), sent);
         }
     }

@@ -1,0 +1,2 @@
+//! Dispatch benchmarks (being written).
+fn main() {}

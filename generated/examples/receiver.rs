@@ -1,0 +1,138 @@
+//! A receiver for Wix backend events: app webhooks and Velo events forwarded by a site.
+//!
+//! ```text
+//! cargo run --example receiver -- --public-key KEY.pem --secret SECRET [--port 8080]
+//! ```
+//!
+//! It serves on 127.0.0.1 (put a TLS-terminating proxy in front of it to face Wix):
+//! `POST /webhook` takes the app webhook JWT, `POST /velo/{handler}` a Velo event object
+//! signed by `backend/events.js` with the shared secret. The demo handler below logs the
+//! events it subscribes to; every other event is answered 200 "not_subscribed".
+
+// The router lives in its own file so that the end-to-end tests compile the same one.
+#[path = "receiver/app.rs"]
+mod app;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use wix_backend_events::crm::contacts::{ContactCreated, ContactDeleted, ContactMerged};
+use wix_backend_events::crm::labels::LabelCreated;
+use wix_backend_events::dispatch::Dispatcher;
+use wix_backend_events::events::guests::GuestCreated;
+use wix_backend_events::velo_auth::VeloSecret;
+use wix_backend_events::webhook::WebhookKey;
+use wix_backend_events::{EventPayload, Handler, HandlerResult};
+
+/// Receives Wix backend events over HTTP and hands them to typed handlers.
+#[derive(Debug, Parser)]
+#[command(name = "receiver")]
+struct Args {
+    /// The app's webhook public key, a PEM file (app dashboard → Webhooks → Get Public Key).
+    #[arg(long, value_name = "KEY.pem", env = "WIX_WEBHOOK_PUBLIC_KEY_FILE")]
+    public_key: PathBuf,
+    /// The secret shared with the site's backend/events.js (prefer the environment
+    /// variable: command lines are visible to other local users).
+    #[arg(long, env = "WIX_EVENTS_SECRET", hide_env_values = true)]
+    secret: String,
+    /// Port to listen on, on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Milliseconds a delivery may take before the answer is 503 (Wix waits 1250).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    deadline_ms: u64,
+}
+
+/// The demo handler: logs a few kinds of events. A real service stores or forwards them.
+struct Demo;
+
+impl Handler for Demo {
+    async fn wix_crm_on_contact_created(&self, event: ContactCreated) -> HandlerResult {
+        let name = event.entity.info.as_ref().and_then(|info| info.name.as_ref());
+        let first = name.and_then(|name| name.first.as_deref()).unwrap_or("");
+        let last = name.and_then(|name| name.last.as_deref()).unwrap_or("");
+        let email = event.entity.primary_info.as_ref().and_then(|info| info.email.as_deref()).unwrap_or("");
+        tracing::info!(event_id = ?event.metadata.id, contact = ?event.entity.id, first, last, email, "contact created");
+        Ok(())
+    }
+
+    async fn wix_crm_on_contact_deleted(&self, event: ContactDeleted) -> HandlerResult {
+        let from_merge = event.metadata.originated_from.as_deref() == Some("merge");
+        tracing::info!(event_id = ?event.metadata.id, contact = ?event.metadata.entity_id, from_merge, "contact deleted");
+        Ok(())
+    }
+
+    async fn wix_crm_on_contact_merged(&self, event: ContactMerged) -> HandlerResult {
+        tracing::info!(
+            event_id = ?event.metadata.id,
+            target = ?event.data.target_contact_id,
+            sources = ?event.data.source_contact_ids,
+            "contacts merged"
+        );
+        Ok(())
+    }
+
+    async fn wix_contacts_on_label_created(&self, event: LabelCreated) -> HandlerResult {
+        tracing::info!(
+            event_id = ?event.metadata.id,
+            key = ?event.entity.key,
+            name = ?event.entity.display_name,
+            "label created"
+        );
+        Ok(())
+    }
+
+    async fn wix_events_guests_on_guest_created(&self, event: GuestCreated) -> HandlerResult {
+        tracing::info!(
+            event_id = ?event.metadata().id,
+            guest = ?event.entity.id,
+            event = ?event.entity.event_id,
+            status = ?event.entity.attendance_status,
+            "guest created"
+        );
+        Ok(())
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
+
+    let pem = std::fs::read_to_string(&args.public_key)
+        .map_err(|error| format!("cannot read the webhook public key {}: {error}", args.public_key.display()))?;
+    let key = WebhookKey::from_pem(&pem).map_err(|error| format!("{}: {error}", args.public_key.display()))?;
+    if args.secret.len() < 32 {
+        // Not fatal, so that a quick local try works; in production this is a weak secret.
+        tracing::warn!("the Velo secret is shorter than 32 characters; use a long random one");
+    }
+    if args.secret.is_empty() {
+        return Err("the Velo secret is empty; set --secret or WIX_EVENTS_SECRET".into());
+    }
+
+    let dispatcher = Dispatcher::new(Demo).with_webhook_key(key).with_velo_secret(VeloSecret::new(&args.secret));
+    let limits = app::Limits { deadline: Duration::from_millis(args.deadline_ms), ..app::Limits::default() };
+    let router = app::router(Arc::new(dispatcher), limits);
+
+    // Loopback only: the service sits behind a proxy that terminates TLS for Wix.
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    tracing::info!("listening on http://{address} (POST /webhook, POST /velo/{{handler}})");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, letting requests in progress finish.
+async fn shutdown_signal() {
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        // Without a signal handler the server runs until killed, which is still correct.
+        tracing::warn!(%error, "cannot listen for Ctrl-C");
+        std::future::pending::<()>().await;
+    }
+    tracing::info!("shutting down");
+}

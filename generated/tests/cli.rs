@@ -1,0 +1,85 @@
+//! The `wix-events decode` tool, run as a user runs it (through `cargo xtask decode`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(relative)
+}
+
+fn decode(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wix-events")).arg("decode").args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn decodes_a_velo_example_and_prints_it_unchanged() {
+    let path = fixture("velo/wixContacts_onLabelDeleted.1.json");
+    let output = decode(&["--event", "wixContacts_onLabelDeleted", "--strict", path.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let original: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    assert_eq!(printed, original);
+}
+
+#[test]
+fn decodes_a_webhook_body_into_the_velo_form() {
+    let path = fixture("webhook/wix.contacts.v4.label_deleted.1.json");
+    let output = decode(&["--event", "wix.contacts.v4.label_deleted", "--strict", path.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(printed["metadata"]["id"].is_string(), "{printed}");
+    assert!(printed.get("deletedEvent").is_none(), "{printed}");
+}
+
+#[test]
+fn reads_standard_input() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wix-events"))
+        .args(["decode", "--event", "wixContacts_onLabelDeleted", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), br#"{"metadata": {"id": "x"}}"#).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(text(&output.stdout).contains("\"id\": \"x\""));
+}
+
+#[test]
+fn a_bad_payload_fails_with_its_json_path() {
+    let input = std::env::temp_dir().join(format!("wix-events-cli-{}.json", std::process::id()));
+    std::fs::write(&input, br#"{"metadata": {"id": "e"}, "entity": {"info": {"emails": [{"email": "a"}, {"tag": 5}]}}}"#)
+        .unwrap();
+    let output = decode(&["--event", "wixCrm_onContactCreated", input.to_str().unwrap()]);
+    std::fs::remove_file(&input).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with("error: wixCrm_onContactCreated: entity.info.emails[1].tag: "), "{stderr}");
+}
+
+#[test]
+fn strict_names_undeclared_fields() {
+    let input = std::env::temp_dir().join(format!("wix-events-cli-strict-{}.json", std::process::id()));
+    std::fs::write(&input, br#"{"metadata": {"id": "e", "surprise": true}}"#).unwrap();
+    let lenient = decode(&["--event", "wixContacts_onLabelDeleted", input.to_str().unwrap()]);
+    let strict = decode(&["--event", "wixContacts_onLabelDeleted", "--strict", input.to_str().unwrap()]);
+    std::fs::remove_file(&input).unwrap();
+    assert!(lenient.status.success() || cfg!(feature = "strict"));
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(text(&strict.stderr).contains("metadata.surprise"), "{}", text(&strict.stderr));
+}
+
+#[test]
+fn an_unknown_event_gets_a_did_you_mean() {
+    let path = fixture("velo/wixContacts_onLabelDeleted.1.json");
+    let output = decode(&["--event", "wixContacts_onLabelDelete", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr).trim(),
+        "error: unknown event `wixContacts_onLabelDelete`; did you mean `wixContacts_onLabelDeleted`?"
+    );
+}

@@ -1,0 +1,115 @@
+//! Every documented example payload (tests/fixtures, sources in tests/fixtures/sources)
+//! decodes into its typed event, declares every field it carries, and a Velo example
+//! re-encodes to the same JSON value.
+
+use serde_json::Value;
+use wix_backend_events::decode::Strict;
+use wix_backend_events::webhook::domain_event::to_velo_envelope;
+use wix_backend_events::webhook::WrapperFields;
+use wix_backend_events::{catalogue, DecodeError, Event};
+use wix_events_integration::{fixtures, Fixture};
+
+fn decode_webhook(fixture: &Fixture) -> Result<Event, DecodeError> {
+    let info = catalogue::by_event_type(&fixture.event)
+        .unwrap_or_else(|| panic!("{}: `{}` is not an eventType of the catalogue", fixture.name(), fixture.event));
+    let envelope = to_velo_envelope(fixture.json(), &WrapperFields::default())?;
+    Event::decode(info.velo_handler, Strict(envelope))
+}
+
+#[test]
+fn velo_examples_decode_strictly_and_re_encode_to_the_same_json() {
+    let fixtures = fixtures("velo");
+    assert!(fixtures.len() >= 15, "only {} Velo fixtures", fixtures.len());
+    for fixture in &fixtures {
+        assert!(catalogue::by_velo_handler(&fixture.event).is_some(), "{}: unknown Velo handler", fixture.name());
+        let event = Event::decode(&fixture.event, Strict(fixture.bytes.as_slice()))
+            .unwrap_or_else(|error| panic!("{}: {error}", fixture.name()));
+        assert_eq!(event.info().velo_handler, fixture.event);
+        let encoded = serde_json::to_value(&event).unwrap_or_else(|error| panic!("{}: {error}", fixture.name()));
+        assert_eq!(encoded, fixture.json(), "{}: re-encoding changed the payload", fixture.name());
+    }
+}
+
+#[test]
+fn webhook_examples_decode_strictly_into_the_same_types() {
+    let fixtures = fixtures("webhook");
+    assert!(fixtures.len() >= 30, "only {} webhook fixtures", fixtures.len());
+    for fixture in &fixtures {
+        let event = decode_webhook(fixture).unwrap_or_else(|error| panic!("{}: {error}", fixture.name()));
+        assert_eq!(event.info().event_type, fixture.event, "{}", fixture.name());
+        let id = fixture.json().get("id").and_then(Value::as_str).map(str::to_owned);
+        assert_eq!(event.metadata().id, id, "{}: the event id must reach the metadata", fixture.name());
+    }
+}
+
+#[test]
+fn the_documented_broken_example_fails_with_a_clear_error() {
+    let broken = fixtures("broken/webhook");
+    assert!(!broken.is_empty());
+    for fixture in &broken {
+        let message = match decode_webhook(fixture) {
+            Ok(event) => panic!("{}: decoded although broken: {event:?}", fixture.name()),
+            Err(error) => error.to_string(),
+        };
+        assert!(
+            message.contains("AsJson") && message.contains("invalid JSON"),
+            "{}: unclear error: {message}",
+            fixture.name()
+        );
+    }
+}
+
+/// The seed document's example (Velo `wixContacts_onLabelDeleted`), field by field.
+#[test]
+fn the_seed_label_deleted_example_decodes() {
+    let body = br#"{
+      "metadata": {
+        "id": "64c54bac-5c9c-42b6-b43b-9143e6814b50",
+        "entityId": "custom.customer-group-3",
+        "eventTime": "2024-01-11T12:47:31.862945419Z",
+        "triggeredByAnonymizeRequest": false
+      }
+    }"#;
+    let event = Event::decode("wixContacts_onLabelDeleted", &body[..]).unwrap();
+    let Event::WixContactsOnLabelDeleted(deleted) = &event else { panic!("wrong variant: {event:?}") };
+    let metadata = &deleted.metadata;
+    assert_eq!(metadata.id.as_deref(), Some("64c54bac-5c9c-42b6-b43b-9143e6814b50"));
+    assert_eq!(metadata.entity_id.as_deref(), Some("custom.customer-group-3"));
+    assert_eq!(metadata.triggered_by_anonymize_request, Some(false));
+    let time = metadata.event_time.as_ref().unwrap();
+    assert_eq!(time.fractional_digits(), 9);
+    assert_eq!(time.to_string(), "2024-01-11T12:47:31.862945419Z");
+    assert_eq!(event.info().event_type, "wix.contacts.v4.label_deleted");
+}
+
+#[test]
+fn unknown_enum_values_are_kept() {
+    let body = br#"{"metadata": {"id": "e"}, "entity": {"labelType": "SOMETHING_NEW", "key": "custom.x"}}"#;
+    let event = Event::decode("wixContacts_onLabelCreated", &body[..]).unwrap();
+    assert_eq!(serde_json::to_value(&event).unwrap()["entity"]["labelType"], "SOMETHING_NEW");
+}
+
+#[test]
+fn a_bad_payload_names_the_json_path() {
+    let body = br#"{"metadata": {"id": "e"}, "entity": {"info": {"emails": {"items": [{"email": "a@b.c"}, {"primary": "yes"}]}}}}"#;
+    let error = Event::decode("wixCrm_onContactCreated", &body[..]).unwrap_err();
+    assert!(error.to_string().starts_with("wixCrm_onContactCreated: entity.info.emails.items[1].primary: "), "{error}");
+}
+
+#[test]
+fn unknown_event_names_get_a_suggestion() {
+    let error = Event::decode("wixCrm_onContactCreatd", &b"{}"[..]).unwrap_err();
+    assert_eq!(error.to_string(), "unknown event `wixCrm_onContactCreatd`; did you mean `wixCrm_onContactCreated`?");
+}
+
+#[cfg(not(feature = "strict"))]
+#[test]
+fn default_decoding_tolerates_undeclared_fields_and_strict_names_them() {
+    let body = br#"{"metadata": {"id": "e", "brandNew": 1}, "entity": {"key": "k", "alsoNew": {"x": 1}}}"#;
+    assert!(Event::decode("wixContacts_onLabelCreated", &body[..]).is_ok());
+    let error = Event::decode("wixContacts_onLabelCreated", Strict(&body[..])).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "wixContacts_onLabelCreated: fields the schema does not declare: metadata.brandNew, entity.alsoNew"
+    );
+}

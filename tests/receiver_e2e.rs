@@ -1,0 +1,405 @@
+//! End-to-end tests of the receiver over loopback HTTP.
+//!
+//! The router is the receiver example's own (`generated/examples/receiver/app.rs`,
+//! included below), served in-process on 127.0.0.1 with an ephemeral port, and spoken to
+//! with plain HTTP/1.1 requests written by hand over a `TcpStream`. The handler records
+//! every event it gets and can be told to fail, panic or dawdle.
+
+#[path = "../generated/examples/receiver/app.rs"]
+mod app;
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use wix_backend_events::dispatch::Dispatcher;
+use wix_backend_events::testing::{
+    fixture_files, now, on_event, velo_fixture, webhook_claims, webhook_fixture, TestAlg, TestSigner,
+};
+use wix_backend_events::velo_auth::{VeloSecret, SIGNATURE_HEADER};
+use wix_backend_events::webhook::WebhookKey;
+use wix_backend_events::{catalogue, Event, HandlerError, HandlerResult};
+
+/// The secret the test "site" and the receiver share.
+const SECRET: &str = "receiver-e2e-shared-secret-0123456789";
+
+/// Longest wait for any one HTTP exchange, so that a hung server fails the test.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Wix's webhook timeout, which the receiver must answer well within.
+const WIX_WEBHOOK_TIMEOUT: Duration = Duration::from_millis(1250);
+
+/// RSA key generation is slow in debug builds: one signer for every test.
+fn signer() -> &'static TestSigner {
+    static SIGNER: OnceLock<TestSigner> = OnceLock::new();
+    SIGNER.get_or_init(TestSigner::generate)
+}
+
+fn fixtures(kind: &str) -> Vec<PathBuf> {
+    let files = fixture_files(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind)).unwrap();
+    assert!(!files.is_empty(), "no {kind} fixtures");
+    files
+}
+
+/// One handler call: the Velo handler name that ran and the event's metadata id.
+type Call = (&'static str, Option<String>);
+
+/// What the handler does: records each event, then waits, panics or fails as told.
+#[derive(Default)]
+struct Recorder {
+    calls: Mutex<Vec<Call>>,
+    delay: Duration,
+    fail_next: AtomicUsize,
+    panic_next: AtomicUsize,
+}
+
+impl Recorder {
+    fn with_delay(delay: Duration) -> Self {
+        Self { delay, ..Self::default() }
+    }
+
+    fn failing(times: usize) -> Self {
+        Self { fail_next: AtomicUsize::new(times), ..Self::default() }
+    }
+
+    fn panicking(times: usize) -> Self {
+        Self { panic_next: AtomicUsize::new(times), ..Self::default() }
+    }
+
+    async fn react(&self, event: Event) -> HandlerResult {
+        let call = (event.info().velo_handler, event.metadata().id.clone());
+        self.calls.lock().unwrap().push(call);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        if take_one(&self.panic_next) {
+            panic!("the recorder was told to panic");
+        }
+        if take_one(&self.fail_next) {
+            return Err(HandlerError::msg("the recorder was told to fail"));
+        }
+        Ok(())
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+fn take_one(counter: &AtomicUsize) -> bool {
+    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1)).is_ok()
+}
+
+/// A receiver serving on loopback for the rest of the test's runtime.
+struct Server {
+    address: SocketAddr,
+    recorder: Arc<Recorder>,
+}
+
+async fn start(recorder: Recorder) -> Server {
+    start_with(recorder, app::Limits::default()).await
+}
+
+async fn start_with(recorder: Recorder, limits: app::Limits) -> Server {
+    let recorder = Arc::new(recorder);
+    let shared = Arc::clone(&recorder);
+    let handler = on_event(move |event| {
+        let recorder = Arc::clone(&shared);
+        async move { recorder.react(event).await }
+    });
+    let key = WebhookKey::from_pem(signer().public_key_pem()).unwrap();
+    let dispatcher = Dispatcher::new(handler).with_webhook_key(key).with_velo_secret(VeloSecret::new(SECRET));
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = app::router(Arc::new(dispatcher), limits);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Server { address, recorder }
+}
+
+/// An HTTP response: status and body.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    body: String,
+}
+
+impl Reply {
+    fn outcome(&self) -> Option<String> {
+        let json: Value = serde_json::from_str(&self.body).ok()?;
+        json["outcome"].as_str().map(str::to_owned)
+    }
+}
+
+impl Server {
+    async fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let exchange = async {
+            let mut stream = TcpStream::connect(self.address).await.unwrap();
+            let mut head = format!(
+                "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                self.address,
+                body.len()
+            );
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            stream.write_all(head.as_bytes()).await.unwrap();
+            stream.write_all(body).await.unwrap();
+            let mut response = Vec::new();
+            stream.read_to_end(&mut response).await.unwrap();
+            response
+        };
+        let response = tokio::time::timeout(EXCHANGE_TIMEOUT, exchange).await.expect("no reply in time");
+        let response = String::from_utf8(response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+        Reply { status, body: body.to_owned() }
+    }
+
+    async fn webhook(&self, jwt: &str) -> Reply {
+        self.post("/webhook", &[("content-type", "text/plain")], jwt.as_bytes()).await
+    }
+
+    /// A Velo event as `backend/events.js` forwards it, signed with `secret`.
+    async fn velo_signed(&self, handler: &str, body: &[u8], secret: &str) -> Reply {
+        let signature = VeloSecret::new(secret).sign(body);
+        self.velo(handler, body, Some(&signature)).await
+    }
+
+    async fn velo(&self, handler: &str, body: &[u8], signature: Option<&str>) -> Reply {
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(signature) = signature {
+            headers.push((SIGNATURE_HEADER, signature));
+        }
+        self.post(&format!("/velo/{handler}"), &headers, body).await
+    }
+}
+
+/// A valid webhook of one small event, and the event's id.
+fn contact_deleted_webhook(id: &str) -> String {
+    let body = json!({
+        "id": id,
+        "entityFqdn": "wix.contacts.v4.contact",
+        "slug": "deleted",
+        "entityId": "c-1",
+        "deletedEvent": {},
+        "eventTime": "2024-05-01T10:00:00.123456Z",
+    });
+    signer().sign_webhook("wix.contacts.v4.contact_deleted", "instance-1", &body, None)
+}
+
+fn contact_deleted_velo(id: &str) -> Vec<u8> {
+    json!({"metadata": {"id": id, "entityId": "c-1", "eventTime": "2024-05-01T10:00:00.123Z"}}).to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn every_webhook_fixture_reaches_its_typed_handler() {
+    let mut expected: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut received: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for file in fixtures("webhook") {
+        let name = file.display();
+        let (event_type, body) = webhook_fixture(&file).unwrap();
+        let info = catalogue::by_event_type(&event_type)
+            .unwrap_or_else(|| panic!("{name}: {event_type} is not in the catalogue"));
+        *expected.entry(info.velo_handler).or_default() += 1;
+        // A fresh receiver each time: documented examples of one event reuse its id, and
+        // each must be decoded, not skipped as a duplicate.
+        let server = start(Recorder::default()).await;
+        let jwt = signer().sign_webhook(&event_type, "instance-1", &body, None);
+        let reply = server.webhook(&jwt).await;
+        let calls = server.recorder.calls();
+        let id = body["id"].as_str().map(str::to_owned);
+        if reply.status != 200 || reply.outcome().as_deref() != Some("handled") {
+            failures.push(format!("{name}: {reply:?}"));
+        } else if id.is_none() || calls != [(info.velo_handler, id.clone())] {
+            failures.push(format!("{name}: expected one call of {} with id {id:?}, got {calls:?}", info.velo_handler));
+        }
+        for (handler, _) in calls {
+            *received.entry(handler).or_default() += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{} webhook fixtures failed:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(received, expected);
+}
+
+#[tokio::test]
+async fn every_velo_fixture_reaches_its_handler() {
+    let mut expected: BTreeMap<String, usize> = BTreeMap::new();
+    let mut received: BTreeMap<String, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for file in fixtures("velo") {
+        let name = file.display();
+        let (handler, bytes) = velo_fixture(&file).unwrap();
+        *expected.entry(handler.clone()).or_default() += 1;
+        let server = start(Recorder::default()).await;
+        let reply = server.velo_signed(&handler, &bytes, SECRET).await;
+        let fixture: Value = serde_json::from_slice(&bytes).unwrap();
+        let metadata = &fixture["metadata"];
+        let id = metadata["id"].as_str().or(metadata["_id"].as_str()).map(str::to_owned);
+        let calls = server.recorder.calls();
+        if reply.status != 200 || reply.outcome().as_deref() != Some("handled") {
+            failures.push(format!("{name}: {reply:?}"));
+        } else if calls.len() != 1 || calls[0].0 != handler || calls[0].1 != id {
+            failures.push(format!("{name}: expected one call of {handler} with id {id:?}, got {calls:?}"));
+        }
+        for (handler, _) in calls {
+            *received.entry(handler.to_owned()).or_default() += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{} Velo fixtures failed:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(received, expected);
+}
+
+#[tokio::test]
+async fn forged_expired_and_malformed_webhooks_are_refused_before_any_handler() {
+    let server = start(Recorder::default()).await;
+    let valid = contact_deleted_webhook("evt-forged");
+    let claims = webhook_claims(
+        "wix.contacts.v4.contact_deleted",
+        "instance-1",
+        &json!({"id": "evt-forged", "entityFqdn": "wix.contacts.v4.contact", "slug": "deleted", "deletedEvent": {}}),
+        None,
+        now(),
+        now() + 300,
+    );
+    let (unsigned, signature) = valid.rsplit_once('.').unwrap();
+    // Flip one character in the middle of the signature (the last one may only carry
+    // padding bits, which base64url decoders are allowed to ignore).
+    let middle = signature.len() / 2;
+    let flipped = if &signature[middle..=middle] == "A" { "B" } else { "A" };
+    let tampered = format!("{unsigned}.{}{flipped}{}", &signature[..middle], &signature[middle + 1..]);
+    let expired_claims = webhook_claims(
+        "wix.contacts.v4.contact_deleted",
+        "instance-1",
+        &json!({"id": "evt-forged", "deletedEvent": {}}),
+        None,
+        now() - 7200,
+        now() - 3600,
+    );
+    let cases = [
+        ("tampered signature", tampered),
+        ("alg none", signer().sign_claims(&claims, TestAlg::Unsigned)),
+        ("HS256 keyed with the public key", signer().sign_claims(&claims, TestAlg::Hs256(signer().public_key_pem().into()))),
+        ("expired", signer().sign_claims(&expired_claims, TestAlg::Rs256)),
+        ("truncated", valid[..valid.len() / 2].to_owned()),
+        ("truncated signature", valid[..valid.len() - 10].to_owned()),
+        ("empty", String::new()),
+        ("not a JWT", "{\"id\": \"evt-forged\"}".to_owned()),
+    ];
+    for (case, token) in &cases {
+        let reply = server.webhook(token).await;
+        assert!((400..500).contains(&reply.status), "{case}: {reply:?}");
+        assert!(reply.body.contains("error"), "{case}: {reply:?}");
+    }
+    assert_eq!(server.recorder.calls(), vec![], "no handler may run for a refused webhook");
+    // The same receiver accepts the genuine token, so the refusals above were not a setup fault.
+    let reply = server.webhook(&valid).await;
+    assert_eq!((reply.status, reply.outcome().as_deref()), (200, Some("handled")), "{reply:?}");
+    assert_eq!(server.recorder.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn unsigned_or_wrongly_signed_velo_events_are_refused_before_any_handler() {
+    let server = start(Recorder::default()).await;
+    let body = contact_deleted_velo("evt-velo-forged");
+    let good_signature = VeloSecret::new(SECRET).sign(&body);
+    let truncated = &body[..body.len() / 2];
+
+    let reply = server.velo_signed("wixCrm_onContactDeleted", &body, "another-secret").await;
+    assert_eq!(reply.status, 401, "wrong secret: {reply:?}");
+    let reply = server.velo("wixCrm_onContactDeleted", &body, None).await;
+    assert_eq!(reply.status, 401, "missing signature header: {reply:?}");
+    assert!(reply.body.contains(SIGNATURE_HEADER), "the reply names the header: {reply:?}");
+    let reply = server.velo("wixCrm_onContactDeleted", &body, Some("sha256=not-hex")).await;
+    assert_eq!(reply.status, 401, "malformed signature header: {reply:?}");
+    let reply = server.velo("wixCrm_onContactDeleted", truncated, Some(&good_signature)).await;
+    assert_eq!(reply.status, 401, "truncated after signing: {reply:?}");
+    // Signed as truncated: authentic, but not a valid event object.
+    let reply = server.velo_signed("wixCrm_onContactDeleted", truncated, SECRET).await;
+    assert_eq!(reply.status, 400, "truncated JSON: {reply:?}");
+    let reply = server.velo_signed("wixCrm_onContactDeletd", &body, SECRET).await;
+    assert_eq!(reply.status, 404, "unknown handler name: {reply:?}");
+    assert!(reply.body.contains("wixCrm_onContactDeleted"), "suggests the right name: {reply:?}");
+    assert_eq!(server.recorder.calls(), vec![], "no handler may run for a refused event");
+
+    let reply = server.velo("wixCrm_onContactDeleted", &body, Some(&good_signature)).await;
+    assert_eq!((reply.status, reply.outcome().as_deref()), (200, Some("handled")), "{reply:?}");
+    assert_eq!(server.recorder.calls(), vec![("wixCrm_onContactDeleted", Some("evt-velo-forged".to_owned()))]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_event_posted_twice_at_once_runs_its_handler_once() {
+    // The handler takes a while, so the second delivery arrives while the first runs.
+    let server = start(Recorder::with_delay(Duration::from_millis(200))).await;
+    let jwt = contact_deleted_webhook("evt-twice");
+    let (first, second) = tokio::join!(server.webhook(&jwt), server.webhook(&jwt));
+    assert_eq!((first.status, second.status), (200, 200), "{first:?} {second:?}");
+    let mut outcomes = [first.outcome(), second.outcome()];
+    outcomes.sort();
+    assert_eq!(outcomes, [Some("duplicate".to_owned()), Some("handled".to_owned())]);
+    assert_eq!(server.recorder.calls().len(), 1);
+
+    // A later redelivery is a duplicate too.
+    let third = server.webhook(&jwt).await;
+    assert_eq!((third.status, third.outcome().as_deref()), (200, Some("duplicate")), "{third:?}");
+    assert_eq!(server.recorder.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_handler_gets_5xx_and_the_retry_runs_it_again() {
+    let server = start(Recorder::failing(1)).await;
+    let jwt = contact_deleted_webhook("evt-retry");
+    let reply = server.webhook(&jwt).await;
+    assert_eq!(reply.status, 500, "{reply:?}");
+    assert!(!reply.body.contains("told to fail"), "the handler's error stays in the logs: {reply:?}");
+    let retry = server.webhook(&jwt).await;
+    assert_eq!((retry.status, retry.outcome().as_deref()), (200, Some("handled")), "{retry:?}");
+    let id = Some("evt-retry".to_owned());
+    let expected = vec![("wixCrm_onContactDeleted", id.clone()), ("wixCrm_onContactDeleted", id)];
+    assert_eq!(server.recorder.calls(), expected);
+}
+
+#[tokio::test]
+async fn a_panicking_handler_gets_5xx_and_the_server_keeps_serving() {
+    let server = start(Recorder::panicking(1)).await;
+    let body = contact_deleted_velo("evt-panic");
+    let reply = server.velo_signed("wixCrm_onContactDeleted", &body, SECRET).await;
+    assert_eq!(reply.status, 500, "{reply:?}");
+    // The next request is served, and Wix's retry of the event that panicked runs again.
+    let other = server.velo_signed("wixCrm_onContactDeleted", &contact_deleted_velo("evt-next"), SECRET).await;
+    assert_eq!((other.status, other.outcome().as_deref()), (200, Some("handled")), "{other:?}");
+    let retry = server.velo_signed("wixCrm_onContactDeleted", &body, SECRET).await;
+    assert_eq!((retry.status, retry.outcome().as_deref()), (200, Some("handled")), "{retry:?}");
+    let ids: Vec<Option<String>> = server.recorder.calls().into_iter().map(|(_, id)| id).collect();
+    assert_eq!(ids, ["evt-panic", "evt-next", "evt-panic"].map(|id| Some(id.to_owned())));
+}
+
+#[tokio::test]
+async fn a_slow_handler_gets_503_well_inside_wix_timeout() {
+    let limits = app::Limits { deadline: Duration::from_millis(300), ..app::Limits::default() };
+    let server = start_with(Recorder::with_delay(Duration::from_secs(3)), limits).await;
+    let started = Instant::now();
+    let reply = server.webhook(&contact_deleted_webhook("evt-slow")).await;
+    let elapsed = started.elapsed();
+    assert_eq!(reply.status, 503, "{reply:?}");
+    assert!(elapsed < WIX_WEBHOOK_TIMEOUT, "answered after {elapsed:?}");
+    assert_eq!(server.recorder.calls().len(), 1, "the handler started");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_with_413() {
+    let limits = app::Limits { body_bytes: 4096, ..app::Limits::default() };
+    let server = start_with(Recorder::default(), limits).await;
+    let padding = "x".repeat(4096);
+    let body = json!({"metadata": {"id": "evt-big"}, "padding": padding}).to_string().into_bytes();
+    let reply = server.velo_signed("wixCrm_onContactDeleted", &body, SECRET).await;
+    assert_eq!(reply.status, 413, "{reply:?}");
+    assert_eq!(server.recorder.calls(), vec![]);
+}
