@@ -1,2 +1,294 @@
-//! Dispatch benchmarks (being written).
-fn main() {}
+//! What the dispatcher costs on top of the work it cannot avoid.
+//!
+//! `cargo bench --bench dispatch` measures, with criterion:
+//!
+//! - `velo/*`: one pass over every Velo fixture, three ways: `dispatch` (decode and
+//!   dispatch, as `Dispatcher::velo` does for a forwarded event), `typed`
+//!   (`serde_json::from_slice` straight into each payload type) and `value` (parsing into
+//!   `serde_json::Value`, what hand-written code does).
+//! - `webhook/*`: one pass over a signed JWT per webhook fixture: `dispatch` (verify,
+//!   unwrap, decode, dispatch, as `Dispatcher::webhook` does) and `rs256` (bare RS256
+//!   verification of the same tokens with jsonwebtoken).
+//!
+//! Then it measures each pair again, interleaving the two sides round by round so that
+//! drift in clock speed hits both alike, and prints the ratios of the mean times
+//! (`dispatch/typed`, `typed/value`, `webhook/rs256`) with their targets.
+//!
+//! The dispatcher runs with a handler that answers `Ok` at once and a dedupe store that
+//! never reports a duplicate, so every iteration takes the full path.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::path::Path;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use wix_backend_events::crm::contacts::{ContactCreated, ContactDeleted};
+use wix_backend_events::crm::labels::{LabelCreated, LabelDeleted, LabelUpdated};
+use wix_backend_events::dedupe::{Begin, DedupeStore};
+use wix_backend_events::dispatch::{Dispatcher, Outcome};
+use wix_backend_events::events::guests::{GuestCreated, GuestDeleted, GuestUpdated};
+use wix_backend_events::events::policies::{PolicyCreated, PolicyDeleted, PolicyUpdated};
+use wix_backend_events::members::badges::{BadgeAssigned, BadgeCreated, BadgeDeleted, BadgeUnassigned, BadgeUpdated};
+use wix_backend_events::testing::{fixture_files, on_event, velo_fixture, webhook_fixture, OnEvent, TestSigner};
+use wix_backend_events::webhook::WebhookKey;
+use wix_backend_events::{Event, EventPayload, HandlerResult};
+
+/// A dedupe store that never remembers, so repeated iterations are not duplicates.
+struct NoDedupe;
+
+impl DedupeStore for NoDedupe {
+    fn begin(&self, _event_id: &str) -> impl Future<Output = Begin> + Send {
+        std::future::ready(Begin::First)
+    }
+
+    fn finish(&self, _event_id: &str, _handled: bool) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+}
+
+type AcceptAll = OnEvent<fn(Event) -> std::future::Ready<HandlerResult>>;
+
+fn accept(event: Event) -> std::future::Ready<HandlerResult> {
+    black_box(&event);
+    std::future::ready(Ok(()))
+}
+
+fn dispatcher() -> Dispatcher<AcceptAll, NoDedupe> {
+    let handler: AcceptAll = on_event(accept as fn(Event) -> std::future::Ready<HandlerResult>);
+    Dispatcher::new(handler).with_dedupe(NoDedupe)
+}
+
+/// Runs a future that never waits (every future on the benchmarked path is ready at
+/// once), without a runtime whose scheduling would blur the comparison.
+fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut context = Context::from_waker(Waker::noop());
+    match pin!(future).poll(&mut context) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the benchmarked path awaited something; it must complete at once"),
+    }
+}
+
+/// `serde_json::from_slice` into the payload type of a Velo handler; the baseline.
+type TypedDecode = fn(&[u8]) -> bool;
+
+fn typed<T: EventPayload>(bytes: &[u8]) -> bool {
+    black_box(serde_json::from_slice::<T>(bytes)).is_ok()
+}
+
+/// The payload types of the Velo fixtures, by handler name. A new Velo fixture of another
+/// event needs its type here (the bench says so when it starts).
+fn typed_decoder(velo_handler: &str) -> Option<TypedDecode> {
+    macro_rules! table {
+        ($($payload:ty),* $(,)?) => {
+            [$((<$payload as EventPayload>::VELO_HANDLER, typed::<$payload> as TypedDecode)),*]
+        };
+    }
+    let table = table![
+        ContactCreated,
+        ContactDeleted,
+        LabelCreated,
+        LabelUpdated,
+        LabelDeleted,
+        GuestCreated,
+        GuestUpdated,
+        GuestDeleted,
+        PolicyCreated,
+        PolicyUpdated,
+        PolicyDeleted,
+        BadgeAssigned,
+        BadgeUnassigned,
+        BadgeCreated,
+        BadgeUpdated,
+        BadgeDeleted,
+    ];
+    table.iter().find(|(name, _)| *name == velo_handler).map(|(_, decode)| *decode)
+}
+
+fn fixtures(kind: &str) -> Vec<std::path::PathBuf> {
+    fixture_files(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind))
+        .unwrap_or_else(|error| panic!("cannot list the {kind} fixtures: {error}"))
+}
+
+/// A Velo fixture ready to replay.
+struct VeloCase {
+    handler: String,
+    bytes: Vec<u8>,
+    typed: TypedDecode,
+}
+
+fn velo_cases() -> Vec<VeloCase> {
+    let dispatcher = dispatcher();
+    let cases: Vec<VeloCase> = fixtures("velo")
+        .iter()
+        .map(|file| {
+            let (handler, bytes) = velo_fixture(file).unwrap_or_else(|error| panic!("{error}"));
+            let typed = typed_decoder(&handler)
+                .unwrap_or_else(|| panic!("{}: add the payload type of {handler} to typed_decoder", file.display()));
+            // Both sides must succeed, or the comparison would time an error path.
+            assert!(typed(&bytes), "{}: does not decode", file.display());
+            let outcome = run_ready(dispatcher.velo(&handler, &bytes, None));
+            assert_eq!(outcome.ok(), Some(Outcome::Handled), "{}", file.display());
+            VeloCase { handler, bytes, typed }
+        })
+        .collect();
+    assert!(!cases.is_empty(), "no Velo fixtures");
+    cases
+}
+
+fn velo_dispatch(dispatcher: &Dispatcher<AcceptAll, NoDedupe>, cases: &[VeloCase]) {
+    for case in cases {
+        black_box(run_ready(dispatcher.velo(&case.handler, black_box(&case.bytes), None)).is_ok());
+    }
+}
+
+fn velo_typed(cases: &[VeloCase]) {
+    for case in cases {
+        black_box((case.typed)(black_box(&case.bytes)));
+    }
+}
+
+fn velo_value(cases: &[VeloCase]) {
+    for case in cases {
+        black_box(serde_json::from_slice::<serde_json::Value>(black_box(&case.bytes)).is_ok());
+    }
+}
+
+/// Signed webhook tokens, one per webhook fixture, and what verifies them.
+struct Webhooks {
+    tokens: Vec<String>,
+    dispatcher: Dispatcher<AcceptAll, NoDedupe>,
+    rs256_key: DecodingKey,
+    rs256_validation: Validation,
+}
+
+fn webhooks() -> Webhooks {
+    let signer = TestSigner::generate();
+    let key = WebhookKey::from_pem(signer.public_key_pem()).unwrap_or_else(|error| panic!("{error}"));
+    let dispatcher = dispatcher().with_webhook_key(key);
+    let tokens: Vec<String> = fixtures("webhook")
+        .iter()
+        .map(|file| {
+            let (event_type, body) = webhook_fixture(file).unwrap_or_else(|error| panic!("{error}"));
+            let token = signer.sign_webhook(&event_type, "bench-instance", &body, None);
+            let outcome = run_ready(dispatcher.webhook(token.as_bytes()));
+            assert_eq!(outcome.ok(), Some(Outcome::Handled), "{}", file.display());
+            token
+        })
+        .collect();
+    assert!(!tokens.is_empty(), "no webhook fixtures");
+    let rs256_key =
+        DecodingKey::from_rsa_pem(signer.public_key_pem().as_bytes()).unwrap_or_else(|error| panic!("{error}"));
+    let rs256_validation = Validation::new(Algorithm::RS256);
+    Webhooks { tokens, dispatcher, rs256_key, rs256_validation }
+}
+
+fn webhook_dispatch(webhooks: &Webhooks) {
+    for token in &webhooks.tokens {
+        black_box(run_ready(webhooks.dispatcher.webhook(black_box(token.as_bytes()))).is_ok());
+    }
+}
+
+fn webhook_rs256(webhooks: &Webhooks) {
+    for token in &webhooks.tokens {
+        let verified = jsonwebtoken::decode::<serde_json::Value>(
+            black_box(token),
+            &webhooks.rs256_key,
+            &webhooks.rs256_validation,
+        );
+        assert!(black_box(verified).is_ok());
+    }
+}
+
+fn criterion_benches(criterion: &mut Criterion, velo: &[VeloCase], webhooks: &Webhooks) {
+    let dispatcher = dispatcher();
+    let mut group = criterion.benchmark_group("velo");
+    group.throughput(Throughput::Elements(velo.len() as u64));
+    group.bench_function("dispatch", |bench| bench.iter(|| velo_dispatch(&dispatcher, velo)));
+    group.bench_function("typed", |bench| bench.iter(|| velo_typed(velo)));
+    group.bench_function("value", |bench| bench.iter(|| velo_value(velo)));
+    group.finish();
+
+    let mut group = criterion.benchmark_group("webhook");
+    group.throughput(Throughput::Elements(webhooks.tokens.len() as u64));
+    group.bench_function("dispatch", |bench| bench.iter(|| webhook_dispatch(webhooks)));
+    group.bench_function("rs256", |bench| bench.iter(|| webhook_rs256(webhooks)));
+    group.finish();
+}
+
+/// Rounds of the ratio measurement; each side runs for about `ROUND` per round.
+const ROUNDS: usize = 10;
+const ROUND: Duration = Duration::from_millis(100);
+
+/// The mean time of `a` divided by that of `b`, and both means.
+fn ratio(mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, Duration, Duration) {
+    let time = |run: &mut dyn FnMut(), iterations: u32| {
+        let started = Instant::now();
+        for _ in 0..iterations {
+            run();
+        }
+        started.elapsed()
+    };
+    // As many iterations as take about one round of `a` (bounded, for a very fast `a`).
+    let mut iterations = 1u32;
+    while iterations < 1 << 24 && time(&mut a, iterations) < ROUND / 4 {
+        iterations *= 2;
+    }
+    iterations *= 4;
+    let (mut total_a, mut total_b) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..ROUNDS {
+        // Alternate which side goes first, so neither always runs on a warmer cache.
+        if round % 2 == 0 {
+            total_a += time(&mut a, iterations);
+            total_b += time(&mut b, iterations);
+        } else {
+            total_b += time(&mut b, iterations);
+            total_a += time(&mut a, iterations);
+        }
+    }
+    let runs = (ROUNDS as u32) * iterations;
+    (total_a.as_secs_f64() / total_b.as_secs_f64(), total_a / runs, total_b / runs)
+}
+
+fn report(name: &str, (ratio, a, b): (f64, Duration, Duration), target: &str, met: bool) {
+    let verdict = if met { "met" } else { "MISSED" };
+    println!("{name} = {ratio:.2}   ({a:.2?} vs {b:.2?} per pass; target {target}: {verdict})");
+}
+
+fn print_ratios(velo: &[VeloCase], webhooks: &Webhooks) {
+    let dispatcher = dispatcher();
+    println!("\nratios of mean times ({ROUNDS} interleaved rounds per pair)");
+    let dispatch_typed = ratio(|| velo_dispatch(&dispatcher, velo), || velo_typed(velo));
+    report("dispatch/typed", dispatch_typed, "<= 1.05", dispatch_typed.0 <= 1.05);
+    let typed_value = ratio(|| velo_typed(velo), || velo_value(velo));
+    report("typed/value", typed_value, "<= 0.67 (typed 1.5x faster)", typed_value.0 <= 1.0 / 1.5);
+    let webhook_rs256 = ratio(|| webhook_dispatch(webhooks), || webhook_rs256(webhooks));
+    report("webhook/rs256", webhook_rs256, "little above 1", webhook_rs256.0 <= 1.25);
+    let per_webhook = webhook_rs256.1 / webhooks.tokens.len() as u32;
+    println!(
+        "webhooks verified + unwrapped + dispatched: {:.0}/s on one core ({per_webhook:.2?} each, {} fixtures)",
+        1.0 / per_webhook.as_secs_f64(),
+        webhooks.tokens.len()
+    );
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    let velo = velo_cases();
+    let webhooks = webhooks();
+    criterion_benches(&mut criterion, &velo, &webhooks);
+    criterion.final_summary();
+    // Only when benchmarking: `cargo test --benches` runs each benchmark once as a test.
+    let args: Vec<String> = std::env::args().collect();
+    let benchmarking =
+        args.iter().any(|arg| arg == "--bench") && !args.iter().any(|arg| arg == "--test" || arg == "--list");
+    if benchmarking {
+        print_ratios(&velo, &webhooks);
+    }
+}

@@ -286,7 +286,10 @@ async fn forged_expired_and_malformed_webhooks_are_refused_before_any_handler() 
     let cases = [
         ("tampered signature", tampered),
         ("alg none", signer().sign_claims(&claims, TestAlg::Unsigned)),
-        ("HS256 keyed with the public key", signer().sign_claims(&claims, TestAlg::Hs256(signer().public_key_pem().into()))),
+        (
+            "HS256 keyed with the public key",
+            signer().sign_claims(&claims, TestAlg::Hs256(signer().public_key_pem().into())),
+        ),
         ("expired", signer().sign_claims(&expired_claims, TestAlg::Rs256)),
         ("truncated", valid[..valid.len() / 2].to_owned()),
         ("truncated signature", valid[..valid.len() - 10].to_owned()),

@@ -64,6 +64,15 @@ impl Checker {
                 );
                 continue;
             }
+            // These cannot be raw identifiers, and a renamed module would not find its file.
+            if let Some(segment) = path.iter().find(|segment| RESERVED_MODULES.contains(&segment.as_str())) {
+                self.error_with_hint(
+                    Location::of(file, module),
+                    format!("module `{}` uses `{segment}`, which Rust reserves for paths", module.value),
+                    "rename that part of the module path; Rust allows none of `self`, `super` and `crate` as a module name",
+                );
+                continue;
+            }
             if let Some(first) = seen_modules.insert(module.value.clone(), file.clone()) {
                 self.error_with_hint(
                     Location::of(file, module),
@@ -79,15 +88,28 @@ impl Checker {
                 .iter()
                 .map(|(key, _)| ("type", key))
                 .chain(schema.events.0.iter().map(|(key, _)| ("event", key)));
+            // A badly named type is still declared, so that its uses do not each add an
+            // "unknown type" error to the one about its name.
             for (kind, key) in keys {
                 let location = Location::of(file, key);
                 if !is_upper_camel(&key.value) {
                     self.error_with_hint(
-                        location,
+                        location.clone(),
                         format!("{kind} name `{}` is not UpperCamelCase", key.value),
                         format!("write it as `{}`", upper_camel(&key.value)),
                     );
-                    continue;
+                } else if RESERVED_TYPES.contains(&key.value.as_str()) {
+                    let message = if key.value == "Self" {
+                        format!("{kind} name `Self` is a Rust keyword")
+                    } else {
+                        format!("{kind} name `{0}` would hide Rust's `{0}`, which the generated code uses", key.value)
+                    };
+                    let area = module.value.rsplit('.').next().map(upper_camel).unwrap_or_default();
+                    self.error_with_hint(
+                        location.clone(),
+                        message,
+                        format!("rename it, for example `{area}{}`", key.value),
+                    );
                 }
                 if let Some((first_kind, first)) = declared.get(&key.value) {
                     // A type and an event of the same name are not a repeated declaration
@@ -248,9 +270,10 @@ impl Checker {
             }
             seen_wire.insert(wire.clone(), location.clone());
             let mut variant = variant_name(&wire);
-            if variant == "Unknown" {
-                // `Unknown(String)` holds values no schema lists; a declared UNKNOWN gets another name.
-                variant = "UnknownValue".to_owned();
+            if variant == "Unknown" || variant == "Self" {
+                // `Unknown(String)` holds values no schema lists and `Self` is a keyword:
+                // a declared UNKNOWN or SELF gets another name.
+                variant.push_str("Value");
             }
             if !is_identifier(&variant) {
                 self.error_with_hint(
@@ -529,7 +552,9 @@ impl Checker {
                     self.error_with_hint(
                         slug_at,
                         format!("webhook eventType `{event_type}` is used twice"),
-                        format!("first used at {first}; give each event its own `slug` (or module its own `webhook.fqdn`)"),
+                        format!(
+                            "first used at {first}; give each event its own `slug` (or module its own `webhook.fqdn`)"
+                        ),
                     );
                 } else {
                     event_types.insert(event_type, slug_at);
@@ -548,6 +573,13 @@ impl Checker {
     }
 }
 
+/// Module path segments that are path keywords in Rust.
+const RESERVED_MODULES: &[&str] = &["self", "super", "crate"];
+
+/// Names a generated module cannot declare: `Self` is a keyword, and the others are
+/// the prelude types the generated fields are written with (`Option<String>`).
+const RESERVED_TYPES: &[&str] = &["Self", "Option", "String", "Vec", "Box"];
+
 /// How to write a module path, with the snake-cased path when that one is valid.
 fn module_suggestion(path: &str) -> String {
     let suggestion: Vec<String> = path.split('.').map(snake_case).collect();
@@ -564,7 +596,9 @@ fn camel_suggestion(name: &str) -> String {
     let camel = upper_camel(name);
     let mut chars = camel.chars();
     match chars.next() {
-        Some(first) if is_identifier(&camel) => format!("; did you mean `{}{}`?", first.to_ascii_lowercase(), chars.as_str()),
+        Some(first) if is_identifier(&camel) => {
+            format!("; did you mean `{}{}`?", first.to_ascii_lowercase(), chars.as_str())
+        }
         _ => String::new(),
     }
 }

@@ -84,9 +84,11 @@ fn emitted_orders_module_handles_the_edge_cases() {
     expect("pub r#type: Option<String>,");
     expect("#[serde(rename = \"self\", default, skip_serializing_if = \"Option::is_none\")]\n    pub self_: Option<String>,");
     expect("pub r#match: Option<bool>,");
-    // Enum values: digits inside names, a declared UNKNOWN next to the `Unknown` fallback.
+    // Enum values: digits inside names, a declared UNKNOWN next to the `Unknown`
+    // fallback, and SELF, whose plain variant name would be the keyword `Self`.
     expect("StartsIn1Day,");
     expect("UnknownValue,");
+    expect("\"SELF\" => Self::SelfValue,");
     expect("Unknown(String),");
     // Cross-module reference, aliases, required and optional envelope bodies.
     expect("pub product: Option<crate::shop::catalog::Product>,");

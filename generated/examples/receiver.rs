@@ -119,9 +119,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Loopback only: the service sits behind a proxy that terminates TLS for Wix.
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(address).await.map_err(|error| format!("cannot listen on {address}: {error}"))?;
     tracing::info!("listening on http://{address} (POST /webhook, POST /velo/{{handler}})");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())

@@ -32,7 +32,7 @@ pub enum DecodeError {
         message: String,
     },
     /// Strict decoding found fields the schema does not declare.
-    #[error("{event}: fields the schema does not declare: {}", fields.join(", "))]
+    #[error("{event}: fields the schema does not declare: {}", quoted(fields))]
     Undeclared {
         /// Velo handler name.
         event: &'static str,
@@ -42,6 +42,11 @@ pub enum DecodeError {
     /// A webhook body could not be turned into the Velo envelope.
     #[error(transparent)]
     Envelope(#[from] crate::webhook::DomainEventError),
+}
+
+/// Field paths in backticks, so that a stray space in a key shows.
+fn quoted(fields: &[String]) -> String {
+    fields.iter().map(|field| format!("`{field}`")).collect::<Vec<_>>().join(", ")
 }
 
 impl DecodeError {

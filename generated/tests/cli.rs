@@ -52,8 +52,11 @@ fn reads_standard_input() {
 #[test]
 fn a_bad_payload_fails_with_its_json_path() {
     let input = std::env::temp_dir().join(format!("wix-events-cli-{}.json", std::process::id()));
-    std::fs::write(&input, br#"{"metadata": {"id": "e"}, "entity": {"info": {"emails": [{"email": "a"}, {"tag": 5}]}}}"#)
-        .unwrap();
+    std::fs::write(
+        &input,
+        br#"{"metadata": {"id": "e"}, "entity": {"info": {"emails": [{"email": "a"}, {"tag": 5}]}}}"#,
+    )
+    .unwrap();
     let output = decode(&["--event", "wixCrm_onContactCreated", input.to_str().unwrap()]);
     std::fs::remove_file(&input).unwrap();
     assert_eq!(output.status.code(), Some(1));

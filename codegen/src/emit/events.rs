@@ -115,9 +115,9 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
         let feature = module.feature().unwrap_or("");
         let envelope = format_ident!("{}", event.envelope.as_str());
         let documented = event.velo_documented;
-        let doc = format!("Catalogue entry of `{velo}`.");
+        let doc = doc_attrs(&format!("Catalogue entry of `{velo}`."));
         quote! {
-            #[doc = #doc]
+            #doc
             pub const #name: EventInfo = EventInfo {
                 velo_handler: #velo,
                 sdk: #sdk,

@@ -118,7 +118,10 @@ pub fn field_tokens(field: &Field, from: &[String]) -> TokenStream {
         ty = quote! { Box<#ty> };
     }
     let mut serde = Vec::new();
-    if field.rust != field.wire {
+    // Serde names a field after its identifier minus `r#`; `self` becomes `self_`, so
+    // compare the emitted identifier, not the Rust name, with the wire name.
+    let emitted = name.to_string();
+    if emitted.trim_start_matches("r#") != field.wire {
         let wire = &field.wire;
         serde.push(quote! { rename = #wire });
     }

@@ -94,8 +94,7 @@ where
 {
     // A header that is not UTF-8 is passed on as is (lossily), so the verifier rejects it
     // as malformed rather than as missing.
-    let signature =
-        headers.get(SIGNATURE_HEADER).map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    let signature = headers.get(SIGNATURE_HEADER).map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
     let dispatcher = Arc::clone(&receiver.dispatcher);
     let task = tokio::spawn(async move { dispatcher.velo(&handler, &body, signature.as_deref()).await });
     answer(task, receiver.deadline).await

@@ -88,7 +88,7 @@ pub static CATALOGUE: &[EventInfo] = &[
 /// Catalogue entries by event, usable in `const` contexts.
 pub mod info {
     use super::*;
-    ///Catalogue entry of `wixCrm_onContactCreated`.
+    /// Catalogue entry of `wixCrm_onContactCreated`.
     pub const WIX_CRM_ON_CONTACT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactCreated",
         sdk: Some("contacts.onContactCreated"),
@@ -99,7 +99,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixCrm_onContactUpdated`.
+    /// Catalogue entry of `wixCrm_onContactUpdated`.
     pub const WIX_CRM_ON_CONTACT_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactUpdated",
         sdk: Some("contacts.onContactUpdated"),
@@ -110,7 +110,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixCrm_onContactDeleted`.
+    /// Catalogue entry of `wixCrm_onContactDeleted`.
     pub const WIX_CRM_ON_CONTACT_DELETED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactDeleted",
         sdk: Some("contacts.onContactDeleted"),
@@ -121,7 +121,7 @@ pub mod info {
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixCrm_onContactMerged`.
+    /// Catalogue entry of `wixCrm_onContactMerged`.
     pub const WIX_CRM_ON_CONTACT_MERGED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactMerged",
         sdk: Some("contacts.onContactMerged"),
@@ -132,7 +132,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixCrm_onContactSubmitted`.
+    /// Catalogue entry of `wixCrm_onContactSubmitted`.
     pub const WIX_CRM_ON_CONTACT_SUBMITTED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactSubmitted",
         sdk: Some("contacts.onContactSubmitted"),
@@ -143,7 +143,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixCrm_onContactEmailSubscriptionUpdated`.
+    /// Catalogue entry of `wixCrm_onContactEmailSubscriptionUpdated`.
     pub const WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactEmailSubscriptionUpdated",
         sdk: Some("contacts.onContactEmailSubscriptionUpdated"),
@@ -154,7 +154,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixCrm_onContactPhoneSubscriptionUpdated`.
+    /// Catalogue entry of `wixCrm_onContactPhoneSubscriptionUpdated`.
     pub const WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactPhoneSubscriptionUpdated",
         sdk: Some("contacts.onContactPhoneSubscriptionUpdated"),
@@ -165,7 +165,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixContacts_onLabelCreated`.
+    /// Catalogue entry of `wixContacts_onLabelCreated`.
     pub const WIX_CONTACTS_ON_LABEL_CREATED: EventInfo = EventInfo {
         velo_handler: "wixContacts_onLabelCreated",
         sdk: Some("labels.onLabelCreated"),
@@ -176,7 +176,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixContacts_onLabelUpdated`.
+    /// Catalogue entry of `wixContacts_onLabelUpdated`.
     pub const WIX_CONTACTS_ON_LABEL_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixContacts_onLabelUpdated",
         sdk: Some("labels.onLabelUpdated"),
@@ -187,7 +187,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixContacts_onLabelDeleted`.
+    /// Catalogue entry of `wixContacts_onLabelDeleted`.
     pub const WIX_CONTACTS_ON_LABEL_DELETED: EventInfo = EventInfo {
         velo_handler: "wixContacts_onLabelDeleted",
         sdk: Some("labels.onLabelDeleted"),
@@ -198,7 +198,7 @@ pub mod info {
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventCreated`.
+    /// Catalogue entry of `wixEventsV3_onEventCreated`.
     pub const WIX_EVENTS_V3_ON_EVENT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventCreated",
         sdk: Some("wixEventsV2.onEventCreated"),
@@ -209,7 +209,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventUpdated`.
+    /// Catalogue entry of `wixEventsV3_onEventUpdated`.
     pub const WIX_EVENTS_V3_ON_EVENT_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventUpdated",
         sdk: Some("wixEventsV2.onEventUpdated"),
@@ -220,7 +220,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventDeleted`.
+    /// Catalogue entry of `wixEventsV3_onEventDeleted`.
     pub const WIX_EVENTS_V3_ON_EVENT_DELETED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventDeleted",
         sdk: Some("wixEventsV2.onEventDeleted"),
@@ -231,7 +231,7 @@ pub mod info {
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventCanceled`.
+    /// Catalogue entry of `wixEventsV3_onEventCanceled`.
     pub const WIX_EVENTS_V3_ON_EVENT_CANCELED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventCanceled",
         sdk: Some("wixEventsV2.onEventCanceled"),
@@ -242,7 +242,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventPublished`.
+    /// Catalogue entry of `wixEventsV3_onEventPublished`.
     pub const WIX_EVENTS_V3_ON_EVENT_PUBLISHED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventPublished",
         sdk: Some("wixEventsV2.onEventPublished"),
@@ -253,7 +253,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventStarted`.
+    /// Catalogue entry of `wixEventsV3_onEventStarted`.
     pub const WIX_EVENTS_V3_ON_EVENT_STARTED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventStarted",
         sdk: Some("wixEventsV2.onEventStarted"),
@@ -264,7 +264,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventEnded`.
+    /// Catalogue entry of `wixEventsV3_onEventEnded`.
     pub const WIX_EVENTS_V3_ON_EVENT_ENDED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventEnded",
         sdk: Some("wixEventsV2.onEventEnded"),
@@ -275,7 +275,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventCloned`.
+    /// Catalogue entry of `wixEventsV3_onEventCloned`.
     pub const WIX_EVENTS_V3_ON_EVENT_CLONED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventCloned",
         sdk: Some("wixEventsV2.onEventCloned"),
@@ -286,7 +286,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsV3_onEventReminder`.
+    /// Catalogue entry of `wixEventsV3_onEventReminder`.
     pub const WIX_EVENTS_V3_ON_EVENT_REMINDER: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventReminder",
         sdk: Some("wixEventsV2.onEventReminder"),
@@ -297,7 +297,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsGuests_onGuestCreated`.
+    /// Catalogue entry of `wixEventsGuests_onGuestCreated`.
     pub const WIX_EVENTS_GUESTS_ON_GUEST_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestCreated",
         sdk: Some("guests.onGuestCreated"),
@@ -308,7 +308,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsGuests_onGuestUpdated`.
+    /// Catalogue entry of `wixEventsGuests_onGuestUpdated`.
     pub const WIX_EVENTS_GUESTS_ON_GUEST_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestUpdated",
         sdk: Some("guests.onGuestUpdated"),
@@ -319,7 +319,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsGuests_onGuestDeleted`.
+    /// Catalogue entry of `wixEventsGuests_onGuestDeleted`.
     pub const WIX_EVENTS_GUESTS_ON_GUEST_DELETED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestDeleted",
         sdk: Some("guests.onGuestDeleted"),
@@ -330,7 +330,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEventsGuests_onGuestCheckedIn`.
+    /// Catalogue entry of `wixEventsGuests_onGuestCheckedIn`.
     pub const WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestCheckedIn",
         sdk: Some("guests.onGuestCheckedIn"),
@@ -341,7 +341,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixEventsGuests_onGuestEventCanceled`.
+    /// Catalogue entry of `wixEventsGuests_onGuestEventCanceled`.
     pub const WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestEventCanceled",
         sdk: Some("guests.onGuestEventCanceled"),
@@ -352,7 +352,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixEventsGuests_onGuestEventStarts`.
+    /// Catalogue entry of `wixEventsGuests_onGuestEventStarts`.
     pub const WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestEventStarts",
         sdk: Some("guests.onGuestEventStarts"),
@@ -363,7 +363,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixEventsGuests_onGuestOrderCanceled`.
+    /// Catalogue entry of `wixEventsGuests_onGuestOrderCanceled`.
     pub const WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestOrderCanceled",
         sdk: Some("guests.onGuestOrderCanceled"),
@@ -374,7 +374,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixEvents_onPolicyCreated`.
+    /// Catalogue entry of `wixEvents_onPolicyCreated`.
     pub const WIX_EVENTS_ON_POLICY_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEvents_onPolicyCreated",
         sdk: Some("policies.onPolicyCreated"),
@@ -385,7 +385,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEvents_onPolicyUpdated`.
+    /// Catalogue entry of `wixEvents_onPolicyUpdated`.
     pub const WIX_EVENTS_ON_POLICY_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixEvents_onPolicyUpdated",
         sdk: Some("policies.onPolicyUpdated"),
@@ -396,7 +396,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixEvents_onPolicyDeleted`.
+    /// Catalogue entry of `wixEvents_onPolicyDeleted`.
     pub const WIX_EVENTS_ON_POLICY_DELETED: EventInfo = EventInfo {
         velo_handler: "wixEvents_onPolicyDeleted",
         sdk: Some("policies.onPolicyDeleted"),
@@ -407,7 +407,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixBadgesV4_onBadgeAssignmentCreated`.
+    /// Catalogue entry of `wixBadgesV4_onBadgeAssignmentCreated`.
     pub const WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeAssignmentCreated",
         sdk: Some("badgeAssignments.onBadgeAssignmentCreated"),
@@ -418,7 +418,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixBadgesV4_onBadgeAssignmentDeleted`.
+    /// Catalogue entry of `wixBadgesV4_onBadgeAssignmentDeleted`.
     pub const WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeAssignmentDeleted",
         sdk: Some("badgeAssignments.onBadgeAssignmentDeleted"),
@@ -429,7 +429,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: false,
     };
-    ///Catalogue entry of `wixBadges_onBadgeAssigned`.
+    /// Catalogue entry of `wixBadges_onBadgeAssigned`.
     pub const WIX_BADGES_ON_BADGE_ASSIGNED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeAssigned",
         sdk: Some("badges.onBadgeAssigned"),
@@ -440,7 +440,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixBadges_onBadgeUnassigned`.
+    /// Catalogue entry of `wixBadges_onBadgeUnassigned`.
     pub const WIX_BADGES_ON_BADGE_UNASSIGNED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeUnassigned",
         sdk: Some("badges.onBadgeUnassigned"),
@@ -451,7 +451,7 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixBadges_onBadgeCreated`.
+    /// Catalogue entry of `wixBadges_onBadgeCreated`.
     pub const WIX_BADGES_ON_BADGE_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeCreated",
         sdk: Some("badges.onBadgeCreated"),
@@ -462,7 +462,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixBadges_onBadgeUpdated`.
+    /// Catalogue entry of `wixBadges_onBadgeUpdated`.
     pub const WIX_BADGES_ON_BADGE_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeUpdated",
         sdk: Some("badges.onBadgeUpdated"),
@@ -473,7 +473,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixBadges_onBadgeDeleted`.
+    /// Catalogue entry of `wixBadges_onBadgeDeleted`.
     pub const WIX_BADGES_ON_BADGE_DELETED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeDeleted",
         sdk: Some("badges.onBadgeDeleted"),
@@ -484,7 +484,7 @@ pub mod info {
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixBadgesV4_onBadgeCreated`.
+    /// Catalogue entry of `wixBadgesV4_onBadgeCreated`.
     pub const WIX_BADGES_V4_ON_BADGE_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeCreated",
         sdk: Some("badgesV2.onBadgeCreated"),
@@ -495,7 +495,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixBadgesV4_onBadgeUpdated`.
+    /// Catalogue entry of `wixBadgesV4_onBadgeUpdated`.
     pub const WIX_BADGES_V4_ON_BADGE_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeUpdated",
         sdk: Some("badgesV2.onBadgeUpdated"),
@@ -506,7 +506,7 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
-    ///Catalogue entry of `wixBadgesV4_onBadgeDeleted`.
+    /// Catalogue entry of `wixBadgesV4_onBadgeDeleted`.
     pub const WIX_BADGES_V4_ON_BADGE_DELETED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeDeleted",
         sdk: Some("badgesV2.onBadgeDeleted"),

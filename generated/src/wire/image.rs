@@ -85,6 +85,9 @@ mod tests {
         }
         assert!(serde_json::from_value::<Image>(json!(5)).is_err());
         let renamed: Image = serde_json::from_value(json!({"_id": "abc", "url": "u"})).unwrap();
-        assert_eq!(renamed, Image::Object(ImageObject { id: Some("abc".into()), url: Some("u".into()), ..Default::default() }));
+        assert_eq!(
+            renamed,
+            Image::Object(ImageObject { id: Some("abc".into()), url: Some("u".into()), ..Default::default() })
+        );
     }
 }

@@ -15,35 +15,45 @@ use serde::{Deserialize, Serialize, Serializer};
 /// The wrapper key.
 const ITEMS: &str = "items";
 
-/// A list sent as `{"items": [...]}` or as a bare `[...]`.
+/// A collection sent either wrapped in `{"items": ...}` or bare; see [`ItemsList`] and
+/// [`ItemsMap`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct ItemsList<T> {
+pub struct Items<C> {
     /// The elements.
-    pub items: Vec<T>,
-    /// Whether it came wrapped in `{"items": ...}` (the REST and SDK form).
+    pub items: C,
+    /// Whether it came wrapped in `{"items": ...}` (the REST and SDK form, used for new values).
     pub wrapped: bool,
 }
 
-impl<T> Default for ItemsList<T> {
+/// A list sent as `{"items": [...]}` or as a bare `[...]`.
+pub type ItemsList<T> = Items<Vec<T>>;
+
+/// A string-keyed map sent as `{"items": {...}}` or flat (`extendedFields`).
+///
+/// An object whose first key is `items` is read as the wrapped form; Wix's own keys
+/// are namespaced (`custom.x`, `contacts.displayByFirstName`) and never plain `items`.
+pub type ItemsMap<T> = Items<BTreeMap<String, T>>;
+
+impl<C: Default> Default for Items<C> {
     fn default() -> Self {
-        Self { items: Vec::new(), wrapped: true }
+        Self { items: C::default(), wrapped: true }
     }
 }
 
-impl<T> From<Vec<T>> for ItemsList<T> {
-    fn from(items: Vec<T>) -> Self {
+impl<C> From<C> for Items<C> {
+    fn from(items: C) -> Self {
         Self { items, wrapped: true }
     }
 }
 
-impl<T> std::ops::Deref for ItemsList<T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
+impl<C> std::ops::Deref for Items<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
         &self.items
     }
 }
 
-impl<T: Serialize> Serialize for ItemsList<T> {
+impl<C: Serialize> Serialize for Items<C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if self.wrapped {
             let mut map = serializer.serialize_map(Some(1))?;
@@ -55,7 +65,7 @@ impl<T: Serialize> Serialize for ItemsList<T> {
     }
 }
 
-impl<'de, T: DeserializeOwned> Deserialize<'de> for ItemsList<T> {
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Items<Vec<T>> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ListVisitor<T>(PhantomData<T>);
         impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
@@ -79,50 +89,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for ItemsList<T> {
     }
 }
 
-/// A string-keyed map sent as `{"items": {...}}` or flat (`extendedFields`).
-///
-/// An object whose first key is `items` is read as the wrapped form; Wix's own keys
-/// are namespaced (`custom.x`, `contacts.displayByFirstName`) and never plain `items`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemsMap<T> {
-    /// The entries.
-    pub items: BTreeMap<String, T>,
-    /// Whether it came wrapped in `{"items": ...}` (the REST and SDK form).
-    pub wrapped: bool,
-}
-
-impl<T> Default for ItemsMap<T> {
-    fn default() -> Self {
-        Self { items: BTreeMap::new(), wrapped: true }
-    }
-}
-
-impl<T> From<BTreeMap<String, T>> for ItemsMap<T> {
-    fn from(items: BTreeMap<String, T>) -> Self {
-        Self { items, wrapped: true }
-    }
-}
-
-impl<T> std::ops::Deref for ItemsMap<T> {
-    type Target = BTreeMap<String, T>;
-    fn deref(&self) -> &BTreeMap<String, T> {
-        &self.items
-    }
-}
-
-impl<T: Serialize> Serialize for ItemsMap<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.wrapped {
-            let mut map = serializer.serialize_map(Some(1))?;
-            map.serialize_entry(ITEMS, &self.items)?;
-            map.end()
-        } else {
-            self.items.serialize(serializer)
-        }
-    }
-}
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for ItemsMap<T> {
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Items<BTreeMap<String, T>> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct MapVisitor<T>(PhantomData<T>);
         impl<'de, T: DeserializeOwned> Visitor<'de> for MapVisitor<T> {

@@ -12,5 +12,5 @@ pub use enums::WireEnum;
 pub(crate) use enums::{deserialize as deserialize_enum, wire_enum_serde};
 pub use image::{Image, ImageObject};
 pub use int64::Int64;
-pub use items::{ItemsList, ItemsMap};
+pub use items::{Items, ItemsList, ItemsMap};
 pub use timestamp::{Timestamp, TimestampError};
