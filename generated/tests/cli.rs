@@ -86,3 +86,66 @@ fn an_unknown_event_gets_a_did_you_mean() {
         "error: unknown event `wixContacts_onLabelDelete`; did you mean `wixContacts_onLabelDeleted`?"
     );
 }
+
+mod jwt {
+    use super::*;
+    use wix_backend_events::testing::{now, webhook_claims, TestAlg, TestSigner};
+
+    /// Writes the signed body and the public key (base64-encoded, as Wix's dashboard
+    /// gives it) to temporary files and runs `decode --jwt`.
+    fn decode_jwt(signer: &TestSigner, token: &str, tag: &str) -> Output {
+        let dir = std::env::temp_dir().join(format!("wix-events-cli-jwt-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("key.pem");
+        use base64::Engine as _;
+        std::fs::write(&key, base64::engine::general_purpose::STANDARD.encode(signer.public_key_pem())).unwrap();
+        let body = dir.join("body.jwt");
+        std::fs::write(&body, token).unwrap();
+        let output = decode(&["--jwt", "--public-key", key.to_str().unwrap(), body.to_str().unwrap()]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        output
+    }
+
+    fn contact_created_body() -> serde_json::Value {
+        let path = fixture("webhook/wix.contacts.v4.contact_created.1.json");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn verifies_unwraps_and_prints_the_event() {
+        let signer = TestSigner::generate();
+        let token = signer.sign_webhook("wix.contacts.v4.contact_created", "instance-1", &contact_created_body(), None);
+        let output = decode_jwt(&signer, &token, "ok");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let stdout = text(&output.stdout);
+        let (name, json) = stdout.split_once('\n').unwrap();
+        assert_eq!(name, "wixCrm_onContactCreated (wix.contacts.v4.contact_created)");
+        let event: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(event["metadata"]["instanceId"], "instance-1");
+        assert_eq!(event["metadata"]["id"], contact_created_body()["id"]);
+        assert!(event["entity"]["_id"].is_string(), "{event}");
+    }
+
+    #[test]
+    fn rejects_forged_and_expired_tokens_naming_the_problem() {
+        let signer = TestSigner::generate();
+        let other = TestSigner::generate();
+        let body = contact_created_body();
+        let forged = other.sign_webhook("wix.contacts.v4.contact_created", "i", &body, None);
+        let claims = |exp| webhook_claims("wix.contacts.v4.contact_created", "i", &body, None, now() - 7200, exp);
+        let expired = signer.sign_claims(&claims(now() - 3600), TestAlg::Rs256);
+        let unsigned = signer.sign_claims(&claims(now() + 3600), TestAlg::Unsigned);
+        for (tag, token, expected) in [
+            ("forged", forged.as_str(), "signature does not match"),
+            ("expired", expired.as_str(), "expired"),
+            ("none", unsigned.as_str(), "algorithm"),
+            ("truncated", &forged[..forged.len() / 2], "JWT"),
+        ] {
+            let output = decode_jwt(&signer, token, tag);
+            assert_eq!(output.status.code(), Some(1), "{tag}");
+            let stderr = text(&output.stderr);
+            assert!(stderr.contains(expected), "{tag}: {stderr}");
+            assert!(output.stdout.is_empty(), "{tag}: printed an event");
+        }
+    }
+}
