@@ -167,6 +167,7 @@ struct Webhooks {
 
 fn webhooks() -> Webhooks {
     let signer = TestSigner::generate();
+    WEBHOOK_PEM.with(|p| *p.borrow_mut() = signer.public_key_pem().to_owned());
     let key = WebhookKey::from_pem(signer.public_key_pem()).unwrap_or_else(|error| panic!("{error}"));
     let dispatcher = dispatcher().with_webhook_key(key);
     let tokens: Vec<String> = fixtures("webhook")
@@ -275,7 +276,87 @@ fn print_ratios(velo: &[VeloCase], webhooks: &Webhooks) {
     );
 }
 
+fn probes(velo: &[VeloCase], webhooks: &Webhooks) {
+    use wix_backend_events::webhook::layers;
+    println!("size_of Event = {}", std::mem::size_of::<Event>());
+    let r = ratio(
+        || {
+            for c in velo {
+                black_box(Event::decode(&c.handler, black_box(c.bytes.as_slice())).is_ok());
+            }
+        },
+        || velo_typed(velo),
+    );
+    report("EventDecode/typed", r, "-", true);
+    let dispatcher = dispatcher();
+    let r = ratio(
+        || velo_dispatch(&dispatcher, velo),
+        || {
+            for c in velo {
+                black_box(Event::decode(&c.handler, black_box(c.bytes.as_slice())).is_ok());
+            }
+        },
+    );
+    report("dispatch/EventDecode", r, "-", true);
+    let key = WebhookKey::from_pem(&String::from_utf8_lossy(&[])).ok();
+    let _ = key;
+    let signer_key = &webhooks.dispatcher;
+    let _ = signer_key;
+    let k = webhooks_key();
+    let r = ratio(
+        || {
+            for t in &webhooks.tokens {
+                black_box(layers::open(t.as_bytes(), &k).is_ok());
+            }
+        },
+        || webhook_rs256(webhooks),
+    );
+    report("open/rs256", r, "-", true);
+    let r = ratio(
+        || {
+            for t in &webhooks.tokens {
+                black_box(k.verify(t).is_ok());
+            }
+        },
+        || webhook_rs256(webhooks),
+    );
+    report("keyverify/rs256", r, "-", true);
+    let r = ratio(
+        || {
+            for t in &webhooks.tokens {
+                let d = layers::open(t.as_bytes(), &k).unwrap();
+                black_box(d.into_velo_envelope().is_ok());
+            }
+        },
+        || webhook_rs256(webhooks),
+    );
+    report("open+env/rs256", r, "-", true);
+    let r = ratio(
+        || {
+            for t in &webhooks.tokens {
+                let d = layers::open(t.as_bytes(), &k).unwrap();
+                let info = wix_backend_events::catalogue::by_event_type(&d.event_type).unwrap();
+                let e = d.into_velo_envelope().unwrap();
+                black_box(Event::decode(info.velo_handler, e).is_ok());
+            }
+        },
+        || webhook_rs256(webhooks),
+    );
+    report("open+env+decode/rs256", r, "-", true);
+}
+
+fn webhooks_key() -> WebhookKey {
+    WEBHOOK_PEM.with(|p| WebhookKey::from_pem(&p.borrow()).unwrap())
+}
+thread_local! { static WEBHOOK_PEM: std::cell::RefCell<String> = std::cell::RefCell::new(String::new()); }
+
 fn main() {
+    if std::env::var("PROBES").is_ok() {
+        let velo = velo_cases();
+        let webhooks = webhooks();
+        probes(&velo, &webhooks);
+        return;
+    }
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
