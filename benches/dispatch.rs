@@ -298,6 +298,13 @@ fn probes(velo: &[VeloCase], webhooks: &Webhooks) {
         },
     );
     report("dispatch/EventDecode", r, "-", true);
+    struct Nothing;
+    impl wix_backend_events::Handler for Nothing {}
+    let plain = Dispatcher::new(Nothing).with_dedupe(NoDedupe);
+    let r = ratio(|| for c in velo { black_box(run_ready(plain.velo(&c.handler, black_box(&c.bytes), None)).is_ok()); }, || for c in velo { black_box(Event::decode(&c.handler, black_box(c.bytes.as_slice())).is_ok()); });
+    report("defaultdispatch/EventDecode", r, "-", true);
+    let r = ratio(|| for c in velo { let e = Event::decode(&c.handler, black_box(c.bytes.as_slice())).unwrap(); black_box(run_ready(plain.event(e)).is_ok()); }, || for c in velo { black_box(Event::decode(&c.handler, black_box(c.bytes.as_slice())).is_ok()); });
+    report("decode+event()/EventDecode", r, "-", true);
     let key = WebhookKey::from_pem(&String::from_utf8_lossy(&[])).ok();
     let _ = key;
     let signer_key = &webhooks.dispatcher;

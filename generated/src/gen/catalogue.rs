@@ -7,83 +7,83 @@ use crate::decode::Input;
 /// Every event this crate knows, compiled in or not, in schema order.
 pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "crm")]
-    WIX_CRM_ON_CONTACT_CREATED,
+    info::WIX_CRM_ON_CONTACT_CREATED,
     #[cfg(feature = "crm")]
-    WIX_CRM_ON_CONTACT_UPDATED,
+    info::WIX_CRM_ON_CONTACT_UPDATED,
     #[cfg(feature = "crm")]
-    WIX_CRM_ON_CONTACT_DELETED,
+    info::WIX_CRM_ON_CONTACT_DELETED,
     #[cfg(feature = "crm")]
-    WIX_CRM_ON_CONTACT_MERGED,
+    info::WIX_CRM_ON_CONTACT_MERGED,
     #[cfg(feature = "crm")]
-    WIX_CRM_ON_CONTACT_SUBMITTED,
+    info::WIX_CRM_ON_CONTACT_SUBMITTED,
     #[cfg(feature = "crm")]
-    WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED,
+    info::WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED,
     #[cfg(feature = "crm")]
-    WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED,
+    info::WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED,
     #[cfg(feature = "crm")]
-    WIX_CONTACTS_ON_LABEL_CREATED,
+    info::WIX_CONTACTS_ON_LABEL_CREATED,
     #[cfg(feature = "crm")]
-    WIX_CONTACTS_ON_LABEL_UPDATED,
+    info::WIX_CONTACTS_ON_LABEL_UPDATED,
     #[cfg(feature = "crm")]
-    WIX_CONTACTS_ON_LABEL_DELETED,
+    info::WIX_CONTACTS_ON_LABEL_DELETED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_CREATED,
+    info::WIX_EVENTS_V3_ON_EVENT_CREATED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_UPDATED,
+    info::WIX_EVENTS_V3_ON_EVENT_UPDATED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_DELETED,
+    info::WIX_EVENTS_V3_ON_EVENT_DELETED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_CANCELED,
+    info::WIX_EVENTS_V3_ON_EVENT_CANCELED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_PUBLISHED,
+    info::WIX_EVENTS_V3_ON_EVENT_PUBLISHED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_STARTED,
+    info::WIX_EVENTS_V3_ON_EVENT_STARTED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_ENDED,
+    info::WIX_EVENTS_V3_ON_EVENT_ENDED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_CLONED,
+    info::WIX_EVENTS_V3_ON_EVENT_CLONED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_V3_ON_EVENT_REMINDER,
+    info::WIX_EVENTS_V3_ON_EVENT_REMINDER,
     #[cfg(feature = "events")]
-    WIX_EVENTS_GUESTS_ON_GUEST_CREATED,
+    info::WIX_EVENTS_GUESTS_ON_GUEST_CREATED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_GUESTS_ON_GUEST_UPDATED,
+    info::WIX_EVENTS_GUESTS_ON_GUEST_UPDATED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_GUESTS_ON_GUEST_DELETED,
+    info::WIX_EVENTS_GUESTS_ON_GUEST_DELETED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN,
+    info::WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN,
     #[cfg(feature = "events")]
-    WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED,
+    info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS,
+    info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS,
     #[cfg(feature = "events")]
-    WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED,
+    info::WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_ON_POLICY_CREATED,
+    info::WIX_EVENTS_ON_POLICY_CREATED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_ON_POLICY_UPDATED,
+    info::WIX_EVENTS_ON_POLICY_UPDATED,
     #[cfg(feature = "events")]
-    WIX_EVENTS_ON_POLICY_DELETED,
+    info::WIX_EVENTS_ON_POLICY_DELETED,
     #[cfg(feature = "members")]
-    WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED,
+    info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED,
     #[cfg(feature = "members")]
-    WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED,
+    info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED,
     #[cfg(feature = "members")]
-    WIX_BADGES_ON_BADGE_ASSIGNED,
+    info::WIX_BADGES_ON_BADGE_ASSIGNED,
     #[cfg(feature = "members")]
-    WIX_BADGES_ON_BADGE_UNASSIGNED,
+    info::WIX_BADGES_ON_BADGE_UNASSIGNED,
     #[cfg(feature = "members")]
-    WIX_BADGES_ON_BADGE_CREATED,
+    info::WIX_BADGES_ON_BADGE_CREATED,
     #[cfg(feature = "members")]
-    WIX_BADGES_ON_BADGE_UPDATED,
+    info::WIX_BADGES_ON_BADGE_UPDATED,
     #[cfg(feature = "members")]
-    WIX_BADGES_ON_BADGE_DELETED,
+    info::WIX_BADGES_ON_BADGE_DELETED,
     #[cfg(feature = "members")]
-    WIX_BADGES_V4_ON_BADGE_CREATED,
+    info::WIX_BADGES_V4_ON_BADGE_CREATED,
     #[cfg(feature = "members")]
-    WIX_BADGES_V4_ON_BADGE_UPDATED,
+    info::WIX_BADGES_V4_ON_BADGE_UPDATED,
     #[cfg(feature = "members")]
-    WIX_BADGES_V4_ON_BADGE_DELETED,
+    info::WIX_BADGES_V4_ON_BADGE_DELETED,
 ];
 /// Catalogue entries by event, usable in `const` contexts.
 pub mod info {
@@ -518,7 +518,6 @@ pub mod info {
         velo_documented: true,
     };
 }
-use info::*;
 /// One decoded event of any kind.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
@@ -654,182 +653,190 @@ impl Event {
     pub fn info(&self) -> &'static EventInfo {
         match *self {
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactCreated(_) => &WIX_CRM_ON_CONTACT_CREATED,
+            Self::WixCrmOnContactCreated(_) => &info::WIX_CRM_ON_CONTACT_CREATED,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactUpdated(_) => &WIX_CRM_ON_CONTACT_UPDATED,
+            Self::WixCrmOnContactUpdated(_) => &info::WIX_CRM_ON_CONTACT_UPDATED,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactDeleted(_) => &WIX_CRM_ON_CONTACT_DELETED,
+            Self::WixCrmOnContactDeleted(_) => &info::WIX_CRM_ON_CONTACT_DELETED,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactMerged(_) => &WIX_CRM_ON_CONTACT_MERGED,
+            Self::WixCrmOnContactMerged(_) => &info::WIX_CRM_ON_CONTACT_MERGED,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactSubmitted(_) => &WIX_CRM_ON_CONTACT_SUBMITTED,
+            Self::WixCrmOnContactSubmitted(_) => &info::WIX_CRM_ON_CONTACT_SUBMITTED,
             #[cfg(feature = "crm")]
             Self::WixCrmOnContactEmailSubscriptionUpdated(_) => {
-                &WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED
+                &info::WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED
             }
             #[cfg(feature = "crm")]
             Self::WixCrmOnContactPhoneSubscriptionUpdated(_) => {
-                &WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED
+                &info::WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED
             }
             #[cfg(feature = "crm")]
-            Self::WixContactsOnLabelCreated(_) => &WIX_CONTACTS_ON_LABEL_CREATED,
+            Self::WixContactsOnLabelCreated(_) => &info::WIX_CONTACTS_ON_LABEL_CREATED,
             #[cfg(feature = "crm")]
-            Self::WixContactsOnLabelUpdated(_) => &WIX_CONTACTS_ON_LABEL_UPDATED,
+            Self::WixContactsOnLabelUpdated(_) => &info::WIX_CONTACTS_ON_LABEL_UPDATED,
             #[cfg(feature = "crm")]
-            Self::WixContactsOnLabelDeleted(_) => &WIX_CONTACTS_ON_LABEL_DELETED,
+            Self::WixContactsOnLabelDeleted(_) => &info::WIX_CONTACTS_ON_LABEL_DELETED,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventCreated(_) => &WIX_EVENTS_V3_ON_EVENT_CREATED,
+            Self::WixEventsV3OnEventCreated(_) => &info::WIX_EVENTS_V3_ON_EVENT_CREATED,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventUpdated(_) => &WIX_EVENTS_V3_ON_EVENT_UPDATED,
+            Self::WixEventsV3OnEventUpdated(_) => &info::WIX_EVENTS_V3_ON_EVENT_UPDATED,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventDeleted(_) => &WIX_EVENTS_V3_ON_EVENT_DELETED,
+            Self::WixEventsV3OnEventDeleted(_) => &info::WIX_EVENTS_V3_ON_EVENT_DELETED,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventCanceled(_) => &WIX_EVENTS_V3_ON_EVENT_CANCELED,
+            Self::WixEventsV3OnEventCanceled(_) => &info::WIX_EVENTS_V3_ON_EVENT_CANCELED,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventPublished(_) => &WIX_EVENTS_V3_ON_EVENT_PUBLISHED,
+            Self::WixEventsV3OnEventPublished(_) => {
+                &info::WIX_EVENTS_V3_ON_EVENT_PUBLISHED
+            }
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventStarted(_) => &WIX_EVENTS_V3_ON_EVENT_STARTED,
+            Self::WixEventsV3OnEventStarted(_) => &info::WIX_EVENTS_V3_ON_EVENT_STARTED,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventEnded(_) => &WIX_EVENTS_V3_ON_EVENT_ENDED,
+            Self::WixEventsV3OnEventEnded(_) => &info::WIX_EVENTS_V3_ON_EVENT_ENDED,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventCloned(_) => &WIX_EVENTS_V3_ON_EVENT_CLONED,
+            Self::WixEventsV3OnEventCloned(_) => &info::WIX_EVENTS_V3_ON_EVENT_CLONED,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventReminder(_) => &WIX_EVENTS_V3_ON_EVENT_REMINDER,
+            Self::WixEventsV3OnEventReminder(_) => &info::WIX_EVENTS_V3_ON_EVENT_REMINDER,
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestCreated(_) => &WIX_EVENTS_GUESTS_ON_GUEST_CREATED,
+            Self::WixEventsGuestsOnGuestCreated(_) => {
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_CREATED
+            }
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestUpdated(_) => &WIX_EVENTS_GUESTS_ON_GUEST_UPDATED,
+            Self::WixEventsGuestsOnGuestUpdated(_) => {
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_UPDATED
+            }
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestDeleted(_) => &WIX_EVENTS_GUESTS_ON_GUEST_DELETED,
+            Self::WixEventsGuestsOnGuestDeleted(_) => {
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_DELETED
+            }
             #[cfg(feature = "events")]
             Self::WixEventsGuestsOnGuestCheckedIn(_) => {
-                &WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN
             }
             #[cfg(feature = "events")]
             Self::WixEventsGuestsOnGuestEventCanceled(_) => {
-                &WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED
             }
             #[cfg(feature = "events")]
             Self::WixEventsGuestsOnGuestEventStarts(_) => {
-                &WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS
             }
             #[cfg(feature = "events")]
             Self::WixEventsGuestsOnGuestOrderCanceled(_) => {
-                &WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED
             }
             #[cfg(feature = "events")]
-            Self::WixEventsOnPolicyCreated(_) => &WIX_EVENTS_ON_POLICY_CREATED,
+            Self::WixEventsOnPolicyCreated(_) => &info::WIX_EVENTS_ON_POLICY_CREATED,
             #[cfg(feature = "events")]
-            Self::WixEventsOnPolicyUpdated(_) => &WIX_EVENTS_ON_POLICY_UPDATED,
+            Self::WixEventsOnPolicyUpdated(_) => &info::WIX_EVENTS_ON_POLICY_UPDATED,
             #[cfg(feature = "events")]
-            Self::WixEventsOnPolicyDeleted(_) => &WIX_EVENTS_ON_POLICY_DELETED,
+            Self::WixEventsOnPolicyDeleted(_) => &info::WIX_EVENTS_ON_POLICY_DELETED,
             #[cfg(feature = "members")]
             Self::WixBadgesV4OnBadgeAssignmentCreated(_) => {
-                &WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED
+                &info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED
             }
             #[cfg(feature = "members")]
             Self::WixBadgesV4OnBadgeAssignmentDeleted(_) => {
-                &WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED
+                &info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED
             }
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeAssigned(_) => &WIX_BADGES_ON_BADGE_ASSIGNED,
+            Self::WixBadgesOnBadgeAssigned(_) => &info::WIX_BADGES_ON_BADGE_ASSIGNED,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeUnassigned(_) => &WIX_BADGES_ON_BADGE_UNASSIGNED,
+            Self::WixBadgesOnBadgeUnassigned(_) => &info::WIX_BADGES_ON_BADGE_UNASSIGNED,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeCreated(_) => &WIX_BADGES_ON_BADGE_CREATED,
+            Self::WixBadgesOnBadgeCreated(_) => &info::WIX_BADGES_ON_BADGE_CREATED,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeUpdated(_) => &WIX_BADGES_ON_BADGE_UPDATED,
+            Self::WixBadgesOnBadgeUpdated(_) => &info::WIX_BADGES_ON_BADGE_UPDATED,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeDeleted(_) => &WIX_BADGES_ON_BADGE_DELETED,
+            Self::WixBadgesOnBadgeDeleted(_) => &info::WIX_BADGES_ON_BADGE_DELETED,
             #[cfg(feature = "members")]
-            Self::WixBadgesV4OnBadgeCreated(_) => &WIX_BADGES_V4_ON_BADGE_CREATED,
+            Self::WixBadgesV4OnBadgeCreated(_) => &info::WIX_BADGES_V4_ON_BADGE_CREATED,
             #[cfg(feature = "members")]
-            Self::WixBadgesV4OnBadgeUpdated(_) => &WIX_BADGES_V4_ON_BADGE_UPDATED,
+            Self::WixBadgesV4OnBadgeUpdated(_) => &info::WIX_BADGES_V4_ON_BADGE_UPDATED,
             #[cfg(feature = "members")]
-            Self::WixBadgesV4OnBadgeDeleted(_) => &WIX_BADGES_V4_ON_BADGE_DELETED,
+            Self::WixBadgesV4OnBadgeDeleted(_) => &info::WIX_BADGES_V4_ON_BADGE_DELETED,
         }
     }
     /// The metadata every event carries (its `id` is the deduplication key).
     pub fn metadata(&self) -> &crate::common::EventMetadata {
-        match self {
+        match *self {
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactCreated(event) => &event.metadata,
+            Self::WixCrmOnContactCreated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactUpdated(event) => &event.metadata,
+            Self::WixCrmOnContactUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactDeleted(event) => &event.metadata,
+            Self::WixCrmOnContactDeleted(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactMerged(event) => &event.metadata,
+            Self::WixCrmOnContactMerged(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactSubmitted(event) => &event.metadata,
+            Self::WixCrmOnContactSubmitted(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactEmailSubscriptionUpdated(event) => &event.metadata,
+            Self::WixCrmOnContactEmailSubscriptionUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixCrmOnContactPhoneSubscriptionUpdated(event) => &event.metadata,
+            Self::WixCrmOnContactPhoneSubscriptionUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixContactsOnLabelCreated(event) => &event.metadata,
+            Self::WixContactsOnLabelCreated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixContactsOnLabelUpdated(event) => &event.metadata,
+            Self::WixContactsOnLabelUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
-            Self::WixContactsOnLabelDeleted(event) => &event.metadata,
+            Self::WixContactsOnLabelDeleted(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventCreated(event) => &event.metadata,
+            Self::WixEventsV3OnEventCreated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventUpdated(event) => &event.metadata,
+            Self::WixEventsV3OnEventUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventDeleted(event) => &event.metadata,
+            Self::WixEventsV3OnEventDeleted(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventCanceled(event) => &event.metadata,
+            Self::WixEventsV3OnEventCanceled(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventPublished(event) => &event.metadata,
+            Self::WixEventsV3OnEventPublished(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventStarted(event) => &event.metadata,
+            Self::WixEventsV3OnEventStarted(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventEnded(event) => &event.metadata,
+            Self::WixEventsV3OnEventEnded(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventCloned(event) => &event.metadata,
+            Self::WixEventsV3OnEventCloned(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsV3OnEventReminder(event) => &event.metadata,
+            Self::WixEventsV3OnEventReminder(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestCreated(event) => &event.metadata,
+            Self::WixEventsGuestsOnGuestCreated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestUpdated(event) => &event.metadata,
+            Self::WixEventsGuestsOnGuestUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestDeleted(event) => &event.metadata,
+            Self::WixEventsGuestsOnGuestDeleted(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestCheckedIn(event) => &event.metadata,
+            Self::WixEventsGuestsOnGuestCheckedIn(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestEventCanceled(event) => &event.metadata,
+            Self::WixEventsGuestsOnGuestEventCanceled(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestEventStarts(event) => &event.metadata,
+            Self::WixEventsGuestsOnGuestEventStarts(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsGuestsOnGuestOrderCanceled(event) => &event.metadata,
+            Self::WixEventsGuestsOnGuestOrderCanceled(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsOnPolicyCreated(event) => &event.metadata,
+            Self::WixEventsOnPolicyCreated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsOnPolicyUpdated(event) => &event.metadata,
+            Self::WixEventsOnPolicyUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
-            Self::WixEventsOnPolicyDeleted(event) => &event.metadata,
+            Self::WixEventsOnPolicyDeleted(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesV4OnBadgeAssignmentCreated(event) => &event.metadata,
+            Self::WixBadgesV4OnBadgeAssignmentCreated(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesV4OnBadgeAssignmentDeleted(event) => &event.metadata,
+            Self::WixBadgesV4OnBadgeAssignmentDeleted(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeAssigned(event) => &event.metadata,
+            Self::WixBadgesOnBadgeAssigned(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeUnassigned(event) => &event.metadata,
+            Self::WixBadgesOnBadgeUnassigned(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeCreated(event) => &event.metadata,
+            Self::WixBadgesOnBadgeCreated(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeUpdated(event) => &event.metadata,
+            Self::WixBadgesOnBadgeUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesOnBadgeDeleted(event) => &event.metadata,
+            Self::WixBadgesOnBadgeDeleted(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesV4OnBadgeCreated(event) => &event.metadata,
+            Self::WixBadgesV4OnBadgeCreated(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesV4OnBadgeUpdated(event) => &event.metadata,
+            Self::WixBadgesV4OnBadgeUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members")]
-            Self::WixBadgesV4OnBadgeDeleted(event) => &event.metadata,
+            Self::WixBadgesV4OnBadgeDeleted(ref event) => &event.metadata,
         }
     }
     /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
@@ -1334,7 +1341,10 @@ impl Event {
                     feature: "members",
                 })
             }
-            other => Err(DecodeError::unknown_event(other)),
+            other => {
+                drop(input);
+                Err(DecodeError::unknown_event(other))
+            }
         }
     }
 }
@@ -1343,6 +1353,7 @@ pub(crate) async fn call<H: crate::Handler + ?Sized>(
     handler: &H,
     event: Event,
 ) -> crate::HandlerResult {
+    let _ = &handler;
     match event {
         #[cfg(feature = "crm")]
         Event::WixCrmOnContactCreated(event) => {
