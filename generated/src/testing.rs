@@ -466,10 +466,12 @@ mod tests {
         let mut expected = Vec::new();
         for file in &files {
             let (name, bytes) = velo_fixture(file).unwrap();
+            // Only events of the Wix areas compiled in are in the catalogue.
+            let Some(info) = crate::catalogue::by_velo_handler(&name) else { continue };
             let outcome = dispatcher.velo(&name, &bytes, None).await;
             // Fixtures of one event may share an id: the later ones are duplicates.
             if outcome.unwrap() == crate::dispatch::Outcome::Handled {
-                expected.push(crate::catalogue::by_velo_handler(&name).unwrap().velo_handler);
+                expected.push(info.velo_handler);
             }
         }
         assert!(!expected.is_empty());
