@@ -21,23 +21,33 @@ mod sealed {
 
 impl Input for &[u8] {
     fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
-        // The plain decoder is the fast path; only a failure pays for path tracking.
-        serde_json::from_slice(self).or_else(|_| {
-            let mut json = serde_json::Deserializer::from_slice(self);
-            serde_path_to_error::deserialize(&mut json).map_err(|error| payload_error(event, error))
-        })
+        let text = std::str::from_utf8(self).map_err(|error| DecodeError::Payload {
+            event,
+            path: ".".to_owned(),
+            message: format!("the body is not UTF-8 ({error})"),
+        })?;
+        text.decode(event)
     }
 }
 
 impl Input for &str {
     fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
-        self.as_bytes().decode(event)
+        // From `&str`, serde_json skips re-checking UTF-8 string by string (the whole body
+        // was checked at once). The plain decoder is the fast path; only a failure pays
+        // for path tracking.
+        serde_json::from_str(self).or_else(|_| {
+            let mut json = serde_json::Deserializer::from_str(self);
+            serde_path_to_error::deserialize(&mut json).map_err(|error| payload_error(event, error))
+        })
     }
 }
 
 impl Input for serde_json::Value {
     fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
-        serde_path_to_error::deserialize(self).map_err(|error| payload_error(event, error))
+        // Borrowing keeps the value for the second, path-tracking pass that only a failure
+        // needs.
+        T::deserialize(&self)
+            .or_else(|_| serde_path_to_error::deserialize(&self).map_err(|error| payload_error(event, error)))
     }
 }
 

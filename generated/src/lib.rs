@@ -78,3 +78,25 @@ pub trait EventPayload: serde::de::DeserializeOwned + serde::Serialize {
     /// The event's metadata.
     fn metadata(&self) -> &common::EventMetadata;
 }
+
+/// Code that is generic over the payload type, run for a type picked by name with
+/// [`visit_payload_type`].
+///
+/// ```
+/// use wix_backend_events::{visit_payload_type, EventPayload, PayloadTypeVisitor};
+///
+/// struct EventTypeOf;
+/// impl PayloadTypeVisitor for EventTypeOf {
+///     type Output = &'static str;
+///     fn visit<T: EventPayload>(self) -> &'static str {
+///         T::EVENT_TYPE
+///     }
+/// }
+/// assert_eq!(visit_payload_type("wixCrm_onContactCreated", EventTypeOf), Some("wix.contacts.v4.contact_created"));
+/// ```
+pub trait PayloadTypeVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Called with the payload type.
+    fn visit<T: EventPayload + 'static>(self) -> Self::Output;
+}

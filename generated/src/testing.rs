@@ -15,7 +15,7 @@
 //! assert_eq!(delivery.body, body);
 //! ```
 //!
-//! For tests of routing and delivery, [`on_event`] makes a [`Handler`] of one async
+//! For tests of routing and delivery, [`on_event`] makes a [`crate::Handler`] of one async
 //! function over [`Event`], and [`velo_fixture`] / [`webhook_fixture`] read documented
 //! payloads from files named `<event>.<n>.json`:
 //!
@@ -51,7 +51,7 @@ use base64::Engine as _;
 use hmac::{KeyInit as _, Mac as _};
 use serde_json::{json, Value};
 
-use crate::{Event, Handler, HandlerResult};
+use crate::{Event, HandlerResult};
 
 /// How long tokens from [`TestSigner::sign_webhook`] stay valid: the span of the sample
 /// token in Wix's docs (`exp - iat` = 300,000 s, about 3.5 days).
@@ -176,105 +176,15 @@ pub fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
 }
 
-/// A [`Handler`] made of one async function over [`Event`]; build it with [`on_event`].
-///
-/// Every method of the trait wraps its payload in the matching [`Event`] variant and calls
-/// the function, so a test sees every event the dispatcher routes, whichever method it
-/// reached, and decides the answer (`Ok`, an error, a panic, a delay) itself.
-pub struct OnEvent<F>(F);
-
-impl<F> std::fmt::Debug for OnEvent<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OnEvent(..)")
-    }
-}
-
-/// A [`Handler`] that calls `function` with every event, as an [`Event`].
-pub fn on_event<F, Fut>(function: F) -> OnEvent<F>
+/// A [`crate::Handler`] that calls `function` with every event, as an [`Event`]: a test sees
+/// every event the dispatcher routes, whichever method it reached, and decides the answer
+/// (`Ok`, an error, a panic, a delay) itself.
+pub fn on_event<F, Fut>(function: F) -> crate::HandleAll<F>
 where
     F: Fn(Event) -> Fut + Send + Sync,
     Fut: Future<Output = HandlerResult> + Send,
 {
-    OnEvent(function)
-}
-
-/// Implements every [`Handler`] method for [`OnEvent`], and lists the `Event` variants
-/// covered so that a test can tell when the trait gained a method this list lacks (the
-/// trait's default would then answer `NotSubscribed` without a compile error).
-macro_rules! on_event_methods {
-    ($($feature:literal { $($method:ident => $variant:ident($payload:ty),)* })*) => {
-        impl<F, Fut> Handler for OnEvent<F>
-        where
-            F: Fn(Event) -> Fut + Send + Sync,
-            Fut: Future<Output = HandlerResult> + Send,
-        {
-            $($(
-                #[cfg(feature = $feature)]
-                fn $method(&self, event: $payload) -> impl Future<Output = HandlerResult> + Send {
-                    (self.0)(Event::$variant(event))
-                }
-            )*)*
-        }
-
-        #[cfg(test)]
-        const ON_EVENT_VARIANTS: &[&str] = &[$($(#[cfg(feature = $feature)] stringify!($variant),)*)*];
-    };
-}
-
-on_event_methods! {
-    "crm" {
-        wix_crm_on_contact_created => WixCrmOnContactCreated(crate::crm::contacts::ContactCreated),
-        wix_crm_on_contact_updated => WixCrmOnContactUpdated(crate::crm::contacts::ContactUpdated),
-        wix_crm_on_contact_deleted => WixCrmOnContactDeleted(crate::crm::contacts::ContactDeleted),
-        wix_crm_on_contact_merged => WixCrmOnContactMerged(crate::crm::contacts::ContactMerged),
-        wix_crm_on_contact_submitted => WixCrmOnContactSubmitted(crate::crm::contacts::ContactSubmitted),
-        wix_crm_on_contact_email_subscription_updated =>
-            WixCrmOnContactEmailSubscriptionUpdated(crate::crm::contacts::ContactEmailSubscriptionUpdated),
-        wix_crm_on_contact_phone_subscription_updated =>
-            WixCrmOnContactPhoneSubscriptionUpdated(crate::crm::contacts::ContactPhoneSubscriptionUpdated),
-        wix_contacts_on_label_created => WixContactsOnLabelCreated(crate::crm::labels::LabelCreated),
-        wix_contacts_on_label_updated => WixContactsOnLabelUpdated(crate::crm::labels::LabelUpdated),
-        wix_contacts_on_label_deleted => WixContactsOnLabelDeleted(crate::crm::labels::LabelDeleted),
-    }
-    "events" {
-        wix_events_v3_on_event_created => WixEventsV3OnEventCreated(crate::events::events_v3::EventCreated),
-        wix_events_v3_on_event_updated => WixEventsV3OnEventUpdated(crate::events::events_v3::EventUpdated),
-        wix_events_v3_on_event_deleted => WixEventsV3OnEventDeleted(crate::events::events_v3::EventDeleted),
-        wix_events_v3_on_event_canceled => WixEventsV3OnEventCanceled(crate::events::events_v3::EventCanceled),
-        wix_events_v3_on_event_published => WixEventsV3OnEventPublished(crate::events::events_v3::EventPublished),
-        wix_events_v3_on_event_started => WixEventsV3OnEventStarted(crate::events::events_v3::EventStarted),
-        wix_events_v3_on_event_ended => WixEventsV3OnEventEnded(crate::events::events_v3::EventEnded),
-        wix_events_v3_on_event_cloned => WixEventsV3OnEventCloned(crate::events::events_v3::EventCloned),
-        wix_events_v3_on_event_reminder => WixEventsV3OnEventReminder(crate::events::events_v3::EventReminder),
-        wix_events_guests_on_guest_created => WixEventsGuestsOnGuestCreated(crate::events::guests::GuestCreated),
-        wix_events_guests_on_guest_updated => WixEventsGuestsOnGuestUpdated(crate::events::guests::GuestUpdated),
-        wix_events_guests_on_guest_deleted => WixEventsGuestsOnGuestDeleted(crate::events::guests::GuestDeleted),
-        wix_events_guests_on_guest_checked_in =>
-            WixEventsGuestsOnGuestCheckedIn(crate::events::guests::GuestCheckedIn),
-        wix_events_guests_on_guest_event_canceled =>
-            WixEventsGuestsOnGuestEventCanceled(crate::events::guests::GuestEventCanceled),
-        wix_events_guests_on_guest_event_starts =>
-            WixEventsGuestsOnGuestEventStarts(crate::events::guests::GuestEventStarts),
-        wix_events_guests_on_guest_order_canceled =>
-            WixEventsGuestsOnGuestOrderCanceled(crate::events::guests::GuestOrderCanceled),
-        wix_events_on_policy_created => WixEventsOnPolicyCreated(crate::events::policies::PolicyCreated),
-        wix_events_on_policy_updated => WixEventsOnPolicyUpdated(crate::events::policies::PolicyUpdated),
-        wix_events_on_policy_deleted => WixEventsOnPolicyDeleted(crate::events::policies::PolicyDeleted),
-    }
-    "members" {
-        wix_badges_v4_on_badge_assignment_created =>
-            WixBadgesV4OnBadgeAssignmentCreated(crate::members::badge_assignments::BadgeAssignmentCreated),
-        wix_badges_v4_on_badge_assignment_deleted =>
-            WixBadgesV4OnBadgeAssignmentDeleted(crate::members::badge_assignments::BadgeAssignmentDeleted),
-        wix_badges_on_badge_assigned => WixBadgesOnBadgeAssigned(crate::members::badges::BadgeAssigned),
-        wix_badges_on_badge_unassigned => WixBadgesOnBadgeUnassigned(crate::members::badges::BadgeUnassigned),
-        wix_badges_on_badge_created => WixBadgesOnBadgeCreated(crate::members::badges::BadgeCreated),
-        wix_badges_on_badge_updated => WixBadgesOnBadgeUpdated(crate::members::badges::BadgeUpdated),
-        wix_badges_on_badge_deleted => WixBadgesOnBadgeDeleted(crate::members::badges::BadgeDeleted),
-        wix_badges_v4_on_badge_created => WixBadgesV4OnBadgeCreated(crate::members::badges_v4::BadgeCreated),
-        wix_badges_v4_on_badge_updated => WixBadgesV4OnBadgeUpdated(crate::members::badges_v4::BadgeUpdated),
-        wix_badges_v4_on_badge_deleted => WixBadgesV4OnBadgeDeleted(crate::members::badges_v4::BadgeDeleted),
-    }
+    crate::HandleAll(function)
 }
 
 /// The `*.json` files of a fixture folder, sorted by name (so test order is stable).
@@ -420,33 +330,6 @@ mod tests {
         let jwt = signer().sign_claims(&json!({}), TestAlg::Unsigned);
         assert!(jwt.ends_with('.'));
         assert_eq!(jwt.matches('.').count(), 2);
-    }
-
-    #[test]
-    fn on_event_covers_every_handler_method() {
-        // `wixCrm_onContactCreated` -> `WixCrmOnContactCreated`, the Event variant's name.
-        let variant = |velo_handler: &str| {
-            let mut name = String::new();
-            let mut upper = true;
-            for character in velo_handler.chars() {
-                match character {
-                    '_' => upper = true,
-                    _ if upper => {
-                        name.extend(character.to_uppercase());
-                        upper = false;
-                    }
-                    _ => name.push(character),
-                }
-            }
-            name
-        };
-        let missing: Vec<String> = crate::CATALOGUE
-            .iter()
-            .map(|info| variant(info.velo_handler))
-            .filter(|name| !ON_EVENT_VARIANTS.contains(&name.as_str()))
-            .collect();
-        assert!(missing.is_empty(), "add these events to on_event_methods! in testing.rs: {missing:?}");
-        assert_eq!(ON_EVENT_VARIANTS.len(), crate::CATALOGUE.len());
     }
 
     fn fixtures(kind: &str) -> PathBuf {

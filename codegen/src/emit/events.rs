@@ -78,6 +78,7 @@ pub fn handler_trait(catalogue: &Catalogue) -> TokenStream {
             }
         }
     });
+    let all_events = handle_all(catalogue);
     quote! {
         /// What a service does with each Wix event. Implement the methods for the events
         /// you subscribe to; the others answer [`crate::HandlerError::NotSubscribed`].
@@ -85,6 +86,49 @@ pub fn handler_trait(catalogue: &Catalogue) -> TokenStream {
         /// Method names mirror the Velo handler names of `backend/events.js`
         /// (`wixCrm_onContactCreated` -> `wix_crm_on_contact_created`).
         pub trait Handler: Send + Sync {
+            #(#methods)*
+        }
+
+        #all_events
+    }
+}
+
+/// `HandleAll`: a handler made of one async function that gets every event as an
+/// `Event`, for services (and tests) that prefer one `match` over one method per event.
+fn handle_all(catalogue: &Catalogue) -> TokenStream {
+    let methods = catalogue.events().map(|(module, event)| {
+        let cfg = feature_cfg(module);
+        let method = ident(&event.method);
+        let payload = payload_path(module, event);
+        let variant = format_ident!("{}", event.variant);
+        quote! {
+            #cfg
+            fn #method(&self, event: #payload) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+                (self.0)(crate::Event::#variant(Box::new(event)))
+            }
+        }
+    });
+    quote! {
+        /// A [`Handler`] that calls one async function with every event, as an [`crate::Event`].
+        ///
+        /// ```
+        /// # use wix_backend_events::{Event, HandleAll, HandlerError};
+        /// let handler = HandleAll(|event: Event| async move {
+        ///     match event {
+        ///         Event::WixContactsOnLabelDeleted(deleted) => println!("{:?}", deleted.metadata.entity_id),
+        ///         _ => return Err(HandlerError::NotSubscribed),
+        ///     }
+        ///     Ok(())
+        /// });
+        /// # let _ = wix_backend_events::dispatch::Dispatcher::new(handler);
+        /// ```
+        pub struct HandleAll<F>(pub F);
+
+        impl<F, Fut> Handler for HandleAll<F>
+        where
+            F: Fn(crate::Event) -> Fut + Send + Sync,
+            Fut: std::future::Future<Output = crate::HandlerResult> + Send,
+        {
             #(#methods)*
         }
     }
@@ -139,9 +183,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
     });
 
     quote! {
-        #![allow(clippy::large_enum_variant)]
-
-        use crate::catalogue::{Envelope, EventInfo};
+                use crate::catalogue::{Envelope, EventInfo};
         use crate::error::DecodeError;
         use crate::decode::Input;
 
@@ -154,11 +196,12 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             #( #infos )*
         }
 
-        /// One decoded event of any kind.
+        /// One decoded event of any kind. Payloads are boxed: they are large (a contact
+        /// is kilobytes) and an `Event` moves through every layer of dispatch.
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[serde(untagged)]
         pub enum Event {
-            #( #variant_docs #cfgs #variants(#payloads), )*
+            #( #variant_docs #cfgs #variants(Box<#payloads>), )*
         }
 
         impl Event {
@@ -179,7 +222,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
             pub fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
                 match velo_handler {
-                    #( #cfgs #velo_names => input.decode(#velo_names).map(Self::#variants), )*
+                    #( #cfgs #velo_names => input.decode(#velo_names).map(|payload| Self::#variants(Box::new(payload))), )*
                     #( #disabled )*
                     other => {
                         drop(input);
@@ -189,12 +232,24 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             }
         }
 
+        /// Calls `visitor.visit::<T>()` with `T` the payload type of the event whose Velo
+        /// handler name is given: generic code per payload type, chosen at run time.
+        pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(velo_handler: &str, visitor: V) -> Option<V::Output> {
+            match velo_handler {
+                #( #cfgs #velo_names => Some(visitor.visit::<#payloads>()), )*
+                _ => {
+                    drop(visitor);
+                    None
+                }
+            }
+        }
+
         /// Calls the handler method of the event.
         pub(crate) async fn call<H: crate::Handler + ?Sized>(handler: &H, event: Event) -> crate::HandlerResult {
             // With every area compiled out there is no arm that uses the handler.
             let _ = &handler;
             match event {
-                #( #cfgs Event::#variants(event) => handler.#methods(event).await, )*
+                #( #cfgs Event::#variants(event) => handler.#methods(*event).await, )*
             }
         }
     }

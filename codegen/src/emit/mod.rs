@@ -99,8 +99,8 @@ impl<'a> Node<'a> {
                 mod catalogue;
                 mod handler;
                 pub(crate) use catalogue::call;
-                pub use catalogue::{info, Event, CATALOGUE};
-                pub use handler::Handler;
+                pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
+                pub use handler::{HandleAll, Handler};
                 #doc
                 pub const EVENT_COUNT: usize = #count;
             }

@@ -523,3 +523,296 @@ pub trait Handler: Send + Sync {
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
 }
+/// A [`Handler`] that calls one async function with every event, as an [`crate::Event`].
+///
+/// ```
+/// # use wix_backend_events::{Event, HandleAll, HandlerError};
+/// let handler = HandleAll(|event: Event| async move {
+///     match event {
+///         Event::WixContactsOnLabelDeleted(deleted) => println!("{:?}", deleted.metadata.entity_id),
+///         _ => return Err(HandlerError::NotSubscribed),
+///     }
+///     Ok(())
+/// });
+/// # let _ = wix_backend_events::dispatch::Dispatcher::new(handler);
+/// ```
+pub struct HandleAll<F>(pub F);
+impl<F, Fut> Handler for HandleAll<F>
+where
+    F: Fn(crate::Event) -> Fut + Send + Sync,
+    Fut: std::future::Future<Output = crate::HandlerResult> + Send,
+{
+    #[cfg(feature = "crm")]
+    fn wix_crm_on_contact_created(
+        &self,
+        event: crate::crm::contacts::ContactCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmOnContactCreated(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_crm_on_contact_updated(
+        &self,
+        event: crate::crm::contacts::ContactUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmOnContactUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_crm_on_contact_deleted(
+        &self,
+        event: crate::crm::contacts::ContactDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmOnContactDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_crm_on_contact_merged(
+        &self,
+        event: crate::crm::contacts::ContactMerged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmOnContactMerged(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_crm_on_contact_submitted(
+        &self,
+        event: crate::crm::contacts::ContactSubmitted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmOnContactSubmitted(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_crm_on_contact_email_subscription_updated(
+        &self,
+        event: crate::crm::contacts::ContactEmailSubscriptionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmOnContactEmailSubscriptionUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_crm_on_contact_phone_subscription_updated(
+        &self,
+        event: crate::crm::contacts::ContactPhoneSubscriptionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmOnContactPhoneSubscriptionUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_contacts_on_label_created(
+        &self,
+        event: crate::crm::labels::LabelCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixContactsOnLabelCreated(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_contacts_on_label_updated(
+        &self,
+        event: crate::crm::labels::LabelUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixContactsOnLabelUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "crm")]
+    fn wix_contacts_on_label_deleted(
+        &self,
+        event: crate::crm::labels::LabelDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixContactsOnLabelDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_created(
+        &self,
+        event: crate::events::events_v3::EventCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventCreated(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_updated(
+        &self,
+        event: crate::events::events_v3::EventUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_deleted(
+        &self,
+        event: crate::events::events_v3::EventDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_canceled(
+        &self,
+        event: crate::events::events_v3::EventCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_published(
+        &self,
+        event: crate::events::events_v3::EventPublished,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventPublished(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_started(
+        &self,
+        event: crate::events::events_v3::EventStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventStarted(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_ended(
+        &self,
+        event: crate::events::events_v3::EventEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventEnded(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_cloned(
+        &self,
+        event: crate::events::events_v3::EventCloned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventCloned(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_v3_on_event_reminder(
+        &self,
+        event: crate::events::events_v3::EventReminder,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventReminder(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_guests_on_guest_created(
+        &self,
+        event: crate::events::guests::GuestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestCreated(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_guests_on_guest_updated(
+        &self,
+        event: crate::events::guests::GuestUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_guests_on_guest_deleted(
+        &self,
+        event: crate::events::guests::GuestDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_guests_on_guest_checked_in(
+        &self,
+        event: crate::events::guests::GuestCheckedIn,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestCheckedIn(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_guests_on_guest_event_canceled(
+        &self,
+        event: crate::events::guests::GuestEventCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestEventCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_guests_on_guest_event_starts(
+        &self,
+        event: crate::events::guests::GuestEventStarts,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestEventStarts(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_guests_on_guest_order_canceled(
+        &self,
+        event: crate::events::guests::GuestOrderCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestOrderCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_on_policy_created(
+        &self,
+        event: crate::events::policies::PolicyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOnPolicyCreated(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_on_policy_updated(
+        &self,
+        event: crate::events::policies::PolicyUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOnPolicyUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "events")]
+    fn wix_events_on_policy_deleted(
+        &self,
+        event: crate::events::policies::PolicyDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOnPolicyDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_v4_on_badge_assignment_created(
+        &self,
+        event: crate::members::badge_assignments::BadgeAssignmentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesV4OnBadgeAssignmentCreated(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_v4_on_badge_assignment_deleted(
+        &self,
+        event: crate::members::badge_assignments::BadgeAssignmentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesV4OnBadgeAssignmentDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_on_badge_assigned(
+        &self,
+        event: crate::members::badges::BadgeAssigned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesOnBadgeAssigned(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_on_badge_unassigned(
+        &self,
+        event: crate::members::badges::BadgeUnassigned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesOnBadgeUnassigned(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_on_badge_created(
+        &self,
+        event: crate::members::badges::BadgeCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesOnBadgeCreated(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_on_badge_updated(
+        &self,
+        event: crate::members::badges::BadgeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesOnBadgeUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_on_badge_deleted(
+        &self,
+        event: crate::members::badges::BadgeDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesOnBadgeDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_v4_on_badge_created(
+        &self,
+        event: crate::members::badges_v4::BadgeCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesV4OnBadgeCreated(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_v4_on_badge_updated(
+        &self,
+        event: crate::members::badges_v4::BadgeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesV4OnBadgeUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_badges_v4_on_badge_deleted(
+        &self,
+        event: crate::members::badges_v4::BadgeDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesV4OnBadgeDeleted(Box::new(event)))
+    }
+}

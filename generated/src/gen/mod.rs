@@ -15,7 +15,7 @@ pub mod members;
 mod catalogue;
 mod handler;
 pub(crate) use catalogue::call;
-pub use catalogue::{info, Event, CATALOGUE};
-pub use handler::Handler;
+pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
+pub use handler::{HandleAll, Handler};
 /// Number of events in the catalogue (39).
 pub const EVENT_COUNT: usize = 39;

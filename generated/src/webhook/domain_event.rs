@@ -265,22 +265,32 @@ fn sdk_key(key: &str) -> Option<String> {
     changed.then(|| parts.join("."))
 }
 
-/// Renames keys at every depth. A key whose target already exists in the same object
-/// keeps its name, so neither value is lost.
-fn rename_sdk_keys(value: Value) -> Value {
+/// Renames keys at every depth, in place. A key whose target already exists in the same
+/// object keeps its name, so neither value is lost.
+fn rename_sdk_keys(mut value: Value) -> Value {
+    rename_in_place(&mut value);
+    value
+}
+
+fn rename_in_place(value: &mut Value) {
     match value {
-        Value::Array(items) => Value::Array(items.into_iter().map(rename_sdk_keys).collect()),
+        Value::Array(items) => items.iter_mut().for_each(rename_in_place),
         Value::Object(map) => {
-            // Decided against the original keys, before any value moves.
-            let targets: Vec<Option<String>> =
-                map.keys().map(|key| sdk_key(key).filter(|target| !map.contains_key(target))).collect();
-            let mut renamed = Map::with_capacity(map.len());
-            for ((key, value), target) in map.into_iter().zip(targets) {
-                renamed.insert(target.unwrap_or(key), rename_sdk_keys(value));
+            // Decided against the original keys, before any key moves.
+            let renames: Vec<(String, String)> = map
+                .keys()
+                .filter_map(|key| {
+                    sdk_key(key).filter(|target| !map.contains_key(target)).map(|target| (key.clone(), target))
+                })
+                .collect();
+            for (from, to) in renames {
+                if let Some(moved) = map.remove(&from) {
+                    map.insert(to, moved);
+                }
             }
-            Value::Object(renamed)
+            map.values_mut().for_each(rename_in_place);
         }
-        scalar => scalar,
+        _ => {}
     }
 }
 
