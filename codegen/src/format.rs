@@ -157,11 +157,13 @@ pub struct EventDef {
     #[serde(default)]
     pub doc: Option<String>,
     /// SDK export and Velo handler suffix (`onContactCreated`).
+    // Required (the JSON Schema says so); an `Option` only so that validation can name
+    // the event that lacks it, which serde's "missing field" cannot.
     #[schemars(with = "String", regex(pattern = r"^on[A-Z][A-Za-z0-9]*$"))]
-    pub handler: Spanned<String>,
+    pub handler: Option<Spanned<String>>,
     /// Webhook slug: eventType is `<fqdn>_<slug>`.
     #[schemars(with = "String", regex(pattern = r"^[a-z][a-z0-9_]*$"))]
-    pub slug: Spanned<String>,
+    pub slug: Option<Spanned<String>>,
     /// Envelope `{metadata, entity}` with this entity type.
     #[serde(default)]
     #[schemars(with = "Option<FieldDef>")]

@@ -441,21 +441,37 @@ impl Checker {
 
     fn event(&mut self, scope: &Scope, origin: &Origin, key: &Spanned<String>, def: &EventDef) -> Option<Event> {
         let file = scope.file;
-        let handler = &def.handler.value;
+        let (Some(handler_def), Some(slug_def)) = (&def.handler, &def.slug) else {
+            let missing = [
+                ("handler", def.handler.is_none(), format!("`handler: on{}`", key.value)),
+                ("slug", def.slug.is_none(), "`slug: created`".to_owned()),
+            ];
+            for (name, absent, example) in missing {
+                if absent {
+                    self.error_with_hint(
+                        Location::of(file, key),
+                        format!("event `{}` has no `{name}`", key.value),
+                        format!("add it, for example {example}"),
+                    );
+                }
+            }
+            return None;
+        };
+        let handler = &handler_def.value;
         let handler_ok = handler.strip_prefix("on").is_some_and(is_upper_camel);
         if !handler_ok {
             self.error_with_hint(
-                Location::of(file, &def.handler),
+                Location::of(file, handler_def),
                 format!("handler `{handler}` is not `on` + UpperCamelCase"),
                 format!("write it like `on{}`", key.value),
             );
         }
-        let slug_ok = !def.slug.value.is_empty()
-            && def.slug.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let slug_ok = !slug_def.value.is_empty()
+            && slug_def.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !slug_ok {
             self.error_with_hint(
-                Location::of(file, &def.slug),
-                format!("slug `{}` is not lower_snake_case", def.slug.value),
+                Location::of(file, slug_def),
+                format!("slug `{}` is not lower_snake_case", slug_def.value),
                 "use Wix's webhook slug, such as `created` or `badge_assigned`",
             );
         }
@@ -505,7 +521,7 @@ impl Checker {
             method: snake_case(&velo_handler),
             variant: upper_camel(&velo_handler),
             velo_handler,
-            event_type: format!("{}_{}", origin.fqdn, def.slug.value),
+            event_type: format!("{}_{}", origin.fqdn, slug_def.value),
             sdk: origin.sdk.map(|export| format!("{export}.{handler}")),
             fields,
             envelope,
@@ -523,8 +539,10 @@ impl Checker {
         for Parsed { file, schema } in files {
             let (Some(velo), Some(webhook)) = (&schema.velo, &schema.webhook) else { continue };
             for (_, def) in &schema.events.0 {
-                let handler_at = Location::of(file, &def.handler);
-                let velo_handler = format!("{}_{}", velo.prefix.value, def.handler.value);
+                // A missing handler or slug is reported with the event itself.
+                let (Some(handler), Some(slug)) = (&def.handler, &def.slug) else { continue };
+                let handler_at = Location::of(file, handler);
+                let velo_handler = format!("{}_{}", velo.prefix.value, handler.value);
                 if let Some(first) = velo_handlers.get(&velo_handler) {
                     self.error_with_hint(
                         handler_at.clone(),
@@ -546,8 +564,8 @@ impl Checker {
                         methods.insert(method, (handler_at.clone(), velo_handler));
                     }
                 }
-                let event_type = format!("{}_{}", webhook.fqdn.value, def.slug.value);
-                let slug_at = Location::of(file, &def.slug);
+                let event_type = format!("{}_{}", webhook.fqdn.value, slug.value);
+                let slug_at = Location::of(file, slug);
                 if let Some(first) = event_types.get(&event_type) {
                     self.error_with_hint(
                         slug_at,

@@ -50,8 +50,6 @@ fn explain(message: &str, text: &str, location: &Location) -> (String, Option<St
     if let Some(rest) = message.strip_prefix("missing field ") {
         let hint = match rest {
             "`module`" => hint("every schema file starts with its module: `module: crm.contacts`"),
-            "`handler`" => hint("add the event's handler: `handler: onContactCreated`"),
-            "`slug`" => hint("add the event's webhook slug: `slug: created`"),
             "`type`" => hint("a field written as a map needs its type: `{ type: string, doc: ... }`"),
             _ => hint("add the key; schemas/README.md lists the required ones"),
         };
