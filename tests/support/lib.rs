@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use wix_backend_events::testing::{fixture_files, velo_fixture};
+
 /// `tests/fixtures` in this repository.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -31,21 +33,15 @@ impl Fixture {
     }
 }
 
-/// The fixtures of one folder (`velo`, `webhook`, `broken/webhook`), sorted by name.
+/// The fixtures of one folder (`velo`, `webhook`, `broken/webhook`), sorted by name,
+/// read with the crate's own `testing` helpers (the ones users get).
 pub fn fixtures(folder: &str) -> Vec<Fixture> {
     let dir = fixtures_dir().join(folder);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
-        .collect();
-    paths.sort();
-    paths
+    let files = fixture_files(&dir).unwrap_or_else(|error| panic!("{error}"));
+    files
         .into_iter()
         .map(|path| {
-            let stem = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
-            let event = stem.rsplit_once('.').map(|(event, _)| event.to_owned()).unwrap_or(stem);
-            let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            let (event, bytes) = velo_fixture(&path).unwrap_or_else(|error| panic!("{error}"));
             Fixture { path, event, bytes }
         })
         .collect()
