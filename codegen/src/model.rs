@@ -44,6 +44,22 @@ pub const COMMON: &str = "common";
 /// Name of the metadata type of every envelope, in [`COMMON`].
 pub const METADATA: &str = "EventMetadata";
 
+/// The keys Wix's SDK renames in entities at every depth (REST name, SDK name), as its
+/// `RESTResponseToSDKResponseRenameMap` does; the generated crate's webhook conversion
+/// applies the same map.
+pub const SDK_RENAMES: [(&str, &str); 3] =
+    [("id", "_id"), ("createdDate", "_createdDate"), ("updatedDate", "_updatedDate")];
+
+/// The SDK name of a REST key the SDK renames (`id` → `_id`).
+pub fn sdk_name(rest: &str) -> Option<&'static str> {
+    SDK_RENAMES.iter().find(|(from, _)| *from == rest).map(|(_, to)| *to)
+}
+
+/// The REST name of an SDK key the SDK renamed (`_id` → `id`).
+pub fn rest_name(sdk: &str) -> Option<&'static str> {
+    SDK_RENAMES.iter().find(|(_, to)| *to == sdk).map(|(from, _)| *from)
+}
+
 /// One schema file.
 #[derive(Debug, Clone)]
 pub struct Module {
@@ -199,6 +215,16 @@ pub enum Ty {
 }
 
 impl Ty {
+    /// Whether values of this type hold keys no schema declares (`json`, maps): the SDK
+    /// renames those keys too, so decoding a webhook must not take them as they are.
+    pub fn holds_free_keys(&self) -> bool {
+        match self {
+            Ty::Json | Ty::Map(_) | Ty::ItemsMap(_) => true,
+            Ty::List(inner) | Ty::ItemsList(inner) => inner.holds_free_keys(),
+            _ => false,
+        }
+    }
+
     fn collect_references<'a>(&'a self, out: &mut Vec<&'a TypeRef>) {
         match self {
             Ty::List(inner) | Ty::ItemsList(inner) | Ty::Map(inner) | Ty::ItemsMap(inner) => {

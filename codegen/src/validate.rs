@@ -9,7 +9,8 @@ use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::format::{EnumValueDef, EventDef, FieldDef, SchemaFile, TypeDef};
 use crate::ident::{field_name, is_identifier, is_upper_camel, snake_case, upper_camel, variant_name};
 use crate::model::{
-    Catalogue, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON, METADATA,
+    sdk_name, Catalogue, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON,
+    METADATA,
 };
 use crate::type_expr::{self, TypeExpr, SCALARS};
 
@@ -229,7 +230,8 @@ impl Checker {
                 None
             }
             (Some(fields), None) => {
-                let fields = self.fields(scope, &key.value, &fields.0, &[]);
+                let renamed_by_sdk = scope.module.first().is_none_or(|first| first != COMMON);
+                let fields = self.fields(scope, &key.value, &fields.0, &[], renamed_by_sdk);
                 Some(TypeDecl::Struct(Struct { name: key.value.clone(), doc: def.doc.clone(), fields }))
             }
             (None, Some(values)) => self.enum_decl(scope, key, def.doc.clone(), values).map(TypeDecl::Enum),
@@ -298,12 +300,14 @@ impl Checker {
     }
 
     /// Lowers struct or envelope fields; `reserved` are Rust names already taken.
+    /// `renamed_by_sdk`: the fields are entity fields, whose REST names Wix's SDK rewrites.
     fn fields(
         &mut self,
         scope: &Scope,
         owner: &str,
         defs: &[(Spanned<String>, Spanned<FieldDef>)],
         reserved: &[&str],
+        renamed_by_sdk: bool,
     ) -> Vec<Field> {
         let mut rust_names: BTreeMap<String, String> =
             reserved.iter().map(|name| ((*name).to_owned(), (*name).to_owned())).collect();
@@ -331,6 +335,14 @@ impl Checker {
                         "field names are wire names of letters, digits and `_`, such as `_id` or `firstName`{}",
                         camel_suggestion(&key.value)
                     ),
+                );
+                continue;
+            }
+            if let Some(sdk) = renamed_by_sdk.then(|| sdk_name(&key.value)).flatten() {
+                self.error_with_hint(
+                    location,
+                    format!("field `{}` of `{owner}` never arrives: Wix's SDK renames it to `{sdk}`", key.value),
+                    format!("declare it as `{sdk}`; webhooks sending the REST name `{}` still decode", key.value),
                 );
                 continue;
             }
@@ -511,7 +523,7 @@ impl Checker {
             fields.push(field);
         }
         let taken: Vec<&str> = fields.iter().map(|field| field.rust.as_str()).collect();
-        let extra = self.fields(scope, &key.value, &def.fields.0, &taken);
+        let extra = self.fields(scope, &key.value, &def.fields.0, &taken, false);
         fields.extend(extra);
         let velo_handler = format!("{}_{}", origin.prefix, handler);
         Some(Event {

@@ -17,6 +17,7 @@ mod sealed {
     impl Sealed for &str {}
     impl Sealed for serde_json::Value {}
     impl<I: Sealed> Sealed for super::Strict<I> {}
+    impl Sealed for super::RestBody<'_> {}
 }
 
 impl Input for &[u8] {
@@ -48,6 +49,18 @@ impl Input for serde_json::Value {
         // needs.
         T::deserialize(&self)
             .or_else(|_| serde_path_to_error::deserialize(&self).map_err(|error| payload_error(event, error)))
+    }
+}
+
+/// A verified webhook whose REST body is decoded directly (`webhook::rest_body`), with the
+/// SDK's renames applied as it decodes (`wire::sdk_keys`). A failure only means that the
+/// reference conversion must decide, so it carries no path.
+pub(crate) struct RestBody<'a>(pub(crate) &'a crate::webhook::WebhookDelivery);
+
+impl Input for RestBody<'_> {
+    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
+        crate::wire::sdk_keys::decoding_rest_body(|| crate::webhook::rest_body::decode(self.0))
+            .ok_or(DecodeError::Payload { event, path: String::new(), message: String::new() })
     }
 }
 

@@ -132,12 +132,14 @@ impl<H: Handler, S: DedupeStore> Dispatcher<H, S> {
     pub async fn webhook(&self, body: &[u8]) -> Result<Outcome, DispatchError> {
         let key = self.webhook_key.as_ref().ok_or(DispatchError::NoWebhookKey)?;
         let delivery = crate::webhook::open(body, key)?;
-        let Some(info) = crate::catalogue::by_event_type(&delivery.event_type) else {
-            tracing::warn!(event_type = %delivery.event_type, "webhook for an event not in the catalogue");
-            return Ok(Outcome::NotSubscribed);
+        let event = match delivery.into_event() {
+            Ok(event) => event,
+            Err(DecodeError::UnknownEvent { name, .. }) => {
+                tracing::warn!(event_type = %name, "webhook for an event not in the catalogue");
+                return Ok(Outcome::NotSubscribed);
+            }
+            Err(error) => return Err(error.into()),
         };
-        let envelope = delivery.into_velo_envelope().map_err(DecodeError::from)?;
-        let event = Event::decode(info.velo_handler, envelope)?;
         self.event(event).await
     }
 

@@ -12,7 +12,7 @@
 //!                   "deletedEvent": {}});
 //! let jwt = signer.sign_webhook("wix.contacts.v4.contact_deleted", "inst-1", &body, None);
 //! let delivery = layers::open(jwt.as_bytes(), &key).unwrap();
-//! assert_eq!(delivery.body, body);
+//! assert_eq!(delivery.body_value().unwrap(), body);
 //! ```
 //!
 //! For tests of routing and delivery, [`on_event`] makes a [`crate::Handler`] of one async
@@ -297,7 +297,7 @@ mod tests {
         let identity = json!({"identityType": "MEMBER", "memberId": "m-1"});
         let jwt = signer().sign_webhook("wix.contacts.v4.contact_created", "inst-1", &body(), Some(&identity));
         let delivery = layers::open(jwt.as_bytes(), &key).unwrap();
-        assert_eq!(delivery.body, body());
+        assert_eq!(delivery.body_value().unwrap(), body());
         assert_eq!(delivery.event_type, "wix.contacts.v4.contact_created");
         assert_eq!(delivery.instance_id.as_deref(), Some("inst-1"));
         assert_eq!(delivery.identity, Some(identity));

@@ -131,5 +131,16 @@ fn module_items(module: &Module, defaults: &Defaults) -> TokenStream {
         TypeDecl::Enum(decl) => enum_tokens(decl),
     });
     let events = module.events.iter().map(|event| events::payload_tokens(module, event, defaults));
-    quote! { #(#types)* #(#events)* }
+    // Values of these types inside maps check their own fields' keys as they decode.
+    let names: Vec<_> = module
+        .types
+        .iter()
+        .map(|decl| match decl {
+            TypeDecl::Struct(decl) => &decl.name,
+            TypeDecl::Enum(decl) => &decl.name,
+        })
+        .map(|name| quote::format_ident!("{name}"))
+        .collect();
+    let declared = (!names.is_empty()).then(|| quote! { crate::wire::sdk_keys::declared!(#(#names),*); });
+    quote! { #(#types)* #(#events)* #declared }
 }

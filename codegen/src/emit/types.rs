@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ident::ident;
-use crate::model::{Catalogue, Enum, Field, Struct, Ty, TypeDecl, TypeRef};
+use crate::model::{rest_name, Catalogue, Enum, Field, Struct, Ty, TypeDecl, TypeRef, COMMON};
 
 /// `#[doc]` attributes for a text, one per line so that prettyplease prints `///` lines.
 pub fn doc_attrs(text: &str) -> TokenStream {
@@ -110,8 +110,14 @@ pub fn ty_tokens(ty: &Ty, from: &[String]) -> TokenStream {
 }
 
 /// One struct field with its serde attributes.
-pub fn field_tokens(field: &Field, from: &[String]) -> TokenStream {
-    let doc = doc_attrs(&field_doc(field));
+///
+/// `renamed_by_sdk`: an entity field. Wix's SDK renames `id`, `createdDate` and
+/// `updatedDate` in entities; a field declared under the SDK name also accepts the REST
+/// name, and a field holding undeclared keys (`json`, maps) checks them when a webhook is
+/// decoded straight from its REST body (see `wire::sdk_keys` in the generated crate).
+pub fn field_tokens(field: &Field, from: &[String], renamed_by_sdk: bool) -> TokenStream {
+    let aliases = field_aliases(field, renamed_by_sdk);
+    let doc = doc_attrs(&field_doc(field, &aliases));
     let name = ident(&field.rust);
     let mut ty = ty_tokens(&field.ty, from);
     if field.boxed {
@@ -125,8 +131,11 @@ pub fn field_tokens(field: &Field, from: &[String]) -> TokenStream {
         let wire = &field.wire;
         serde.push(quote! { rename = #wire });
     }
-    for alias in &field.aliases {
+    for alias in &aliases {
         serde.push(quote! { alias = #alias });
+    }
+    if renamed_by_sdk && field.ty.holds_free_keys() {
+        serde.push(quote! { deserialize_with = "crate::wire::sdk_keys::checked" });
     }
     if !field.required {
         serde.push(quote! { default, skip_serializing_if = "Option::is_none" });
@@ -140,12 +149,23 @@ pub fn field_tokens(field: &Field, from: &[String]) -> TokenStream {
     }
 }
 
-fn field_doc(field: &Field) -> String {
+/// The schema's aliases, plus the REST name of an entity field declared under its SDK name.
+fn field_aliases(field: &Field, renamed_by_sdk: bool) -> Vec<&str> {
+    let mut aliases: Vec<&str> = field.aliases.iter().map(String::as_str).collect();
+    if let Some(rest) = renamed_by_sdk.then(|| rest_name(&field.wire)).flatten() {
+        if !aliases.contains(&rest) {
+            aliases.push(rest);
+        }
+    }
+    aliases
+}
+
+fn field_doc(field: &Field, aliases: &[&str]) -> String {
     let fallback = format!("`{}` on the wire.", field.wire);
     let format = field.format.as_ref().map(|format| format!("Format: {format}."));
     let deprecated = field.deprecated.then_some("Deprecated by Wix.");
-    let aliases = (!field.aliases.is_empty()).then(|| {
-        let names: Vec<String> = field.aliases.iter().map(|alias| format!("`{alias}`")).collect();
+    let aliases = (!aliases.is_empty()).then(|| {
+        let names: Vec<String> = aliases.iter().map(|alias| format!("`{alias}`")).collect();
         format!("Also accepted as {} when decoding.", names.join(", "))
     });
     paragraphs([Some(field.doc.as_deref().unwrap_or(&fallback)), format.as_deref(), deprecated, aliases.as_deref()])
@@ -165,7 +185,8 @@ pub fn struct_tokens(decl: &Struct, from: &[String], defaults: &Defaults) -> Tok
     let doc = doc_attrs(decl.doc.as_deref().unwrap_or(&format!("`{}` as Wix sends it.", decl.name)));
     let attrs = struct_attrs(defaults.fields_have_default(&decl.fields));
     let name = format_ident!("{}", decl.name);
-    let fields = decl.fields.iter().map(|field| field_tokens(field, from));
+    let renamed_by_sdk = from.first().is_none_or(|first| first != COMMON);
+    let fields = decl.fields.iter().map(|field| field_tokens(field, from, renamed_by_sdk));
     quote! {
         #doc
         #attrs

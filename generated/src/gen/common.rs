@@ -161,3 +161,4 @@ pub struct AccountInfo {
     #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
     pub site_id: Option<String>,
 }
+crate::wire::sdk_keys::declared!(EventMetadata, Identity, IdentityType, AccountInfo);

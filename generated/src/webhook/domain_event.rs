@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::json_type;
+use crate::wire::sdk_keys::SdkKeys;
 
 /// Fields of the webhook's middle layer that the SDK merges into `metadata`.
 ///
@@ -235,63 +236,10 @@ fn metadata(body: Map<String, Value>, wrapper: &WrapperFields) -> Map<String, Va
     metadata
 }
 
-/// The SDK's REST → SDK key renames (`RESTResponseToSDKResponseRenameMap`).
-fn sdk_name(key: &str) -> Option<&'static str> {
-    match key {
-        "id" => Some("_id"),
-        "createdDate" => Some("_createdDate"),
-        "updatedDate" => Some("_updatedDate"),
-        _ => None,
-    }
-}
-
-/// The SDK name of a key; dotted keys (e.g. map keys that are field paths) are renamed
-/// segment by segment, as the SDK does. `None` when nothing changes.
-fn sdk_key(key: &str) -> Option<String> {
-    if !key.contains('.') {
-        return sdk_name(key).map(str::to_owned);
-    }
-    let mut changed = false;
-    let parts: Vec<&str> = key
-        .split('.')
-        .map(|part| match sdk_name(part) {
-            Some(renamed) => {
-                changed = true;
-                renamed
-            }
-            None => part,
-        })
-        .collect();
-    changed.then(|| parts.join("."))
-}
-
-/// Renames keys at every depth, in place. A key whose target already exists in the same
-/// object keeps its name, so neither value is lost.
+/// The entity with its keys renamed as the SDK renames them.
 fn rename_sdk_keys(mut value: Value) -> Value {
-    rename_in_place(&mut value);
+    value.rename_sdk_keys();
     value
-}
-
-fn rename_in_place(value: &mut Value) {
-    match value {
-        Value::Array(items) => items.iter_mut().for_each(rename_in_place),
-        Value::Object(map) => {
-            // Decided against the original keys, before any key moves.
-            let renames: Vec<(String, String)> = map
-                .keys()
-                .filter_map(|key| {
-                    sdk_key(key).filter(|target| !map.contains_key(target)).map(|target| (key.clone(), target))
-                })
-                .collect();
-            for (from, to) in renames {
-                if let Some(moved) = map.remove(&from) {
-                    map.insert(to, moved);
-                }
-            }
-            map.values_mut().for_each(rename_in_place);
-        }
-        _ => {}
-    }
 }
 
 /// serde_json appends ` at line L column C` to its messages; the error message above

@@ -9,14 +9,19 @@
 //! Parsed as Wix's SDK parses them (`parseJWT`), with two tolerances the docs call for:
 //! `identity` (and the inner `data`) may be given as an object instead of a string.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::domain_event::{self, DomainEventError, WrapperFields};
 use super::jwt::WebhookKey;
 use super::{json_type, WebhookError};
+use crate::decode::RestBody;
+use crate::error::DecodeError;
+use crate::Event;
 
 /// A verified and unwrapped webhook: the event's name, its context, and the REST body.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct WebhookDelivery {
     /// `<entityFqdn>_<slug>`, e.g. `wix.contacts.v4.contact_created`: picks the handler.
     pub event_type: String,
@@ -26,8 +31,9 @@ pub struct WebhookDelivery {
     pub identity: Option<Value>,
     /// Account-level context (`{accountId, parentAccountId, siteId}`), when sent.
     pub account_info: Option<Value>,
-    /// The domain-event body (`{id, entityFqdn, slug, ..., createdEvent | ...}`).
-    pub body: Value,
+    /// The domain-event body (`{id, entityFqdn, slug, ..., createdEvent | ...}`) as sent:
+    /// JSON text, checked to be an object.
+    pub body: Box<RawValue>,
 }
 
 impl WebhookDelivery {
@@ -41,10 +47,32 @@ impl WebhookDelivery {
         }
     }
 
+    /// The domain-event body as a JSON value.
+    pub fn body_value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(self.body.get())
+    }
+
     /// The Velo/SDK envelope of a domain event (see [`domain_event::to_velo_envelope`]).
     pub fn into_velo_envelope(self) -> Result<Value, DomainEventError> {
-        let wrapper = self.wrapper_fields();
-        domain_event::to_velo_envelope(self.body, &wrapper)
+        let body = self.body_value().map_err(|source| DomainEventError::InvalidJson { field: "body", source })?;
+        domain_event::to_velo_envelope(body, &self.wrapper_fields())
+    }
+
+    /// The typed event: what its Velo handler would receive.
+    ///
+    /// The body is decoded straight from its text when it has the usual shape, with the
+    /// SDK's key renames applied as it decodes; otherwise, and whenever that fails, through
+    /// [`into_velo_envelope`](Self::into_velo_envelope), whose error is the one reported.
+    /// Both give the same event (the tests hold them to it on every fixture and on
+    /// thousands of variants).
+    pub fn into_event(self) -> Result<Event, DecodeError> {
+        let Some(info) = crate::catalogue::by_event_type(&self.event_type) else {
+            return Err(DecodeError::unknown_event(&self.event_type));
+        };
+        match Event::decode(info.velo_handler, RestBody(&self)) {
+            Ok(event) => Ok(event),
+            Err(_) => Event::decode(info.velo_handler, self.into_velo_envelope()?),
+        }
     }
 }
 
@@ -58,43 +86,71 @@ pub fn open(body: &[u8], key: &WebhookKey) -> Result<WebhookDelivery, WebhookErr
     from_claims(&claims)
 }
 
+/// The middle layer (`claims.data`), each field as sent.
+#[derive(Deserialize)]
+struct Wrapper<'a> {
+    #[serde(rename = "eventType", default)]
+    event_type: Option<Value>,
+    #[serde(rename = "instanceId", default)]
+    instance_id: Option<Value>,
+    /// Raw, so that the body is not parsed here; `null` is kept to be reported as such.
+    #[serde(default, borrow, deserialize_with = "raw_even_null")]
+    data: Option<&'a RawValue>,
+    #[serde(default)]
+    identity: Option<Value>,
+    #[serde(rename = "accountInfo", default)]
+    account_info: Option<Value>,
+}
+
+fn raw_even_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
+}
+
 /// Unwraps the claims of an already verified webhook JWT.
 ///
 /// Public for tools that verify the token themselves; a server should call [`open`].
 pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, WebhookError> {
     // The SDK insists on a string here (`typeof decoded.data === "string"`).
-    let wrapper = match claims.get("data") {
-        Some(Value::String(text)) => parse_json("claims.data", text)?,
+    let wrapper_text = match claims.get("data") {
+        Some(Value::String(text)) => text,
         Some(other) => {
             return Err(claims_error("claims", format!("`data` must be a string of JSON, got {}", json_type(other))))
         }
         None => return Err(claims_error("claims", "`data` is missing".to_owned())),
     };
-    let Value::Object(mut wrapper) = wrapper else {
-        return Err(claims_error("claims.data", format!("expected a JSON object, got {}", json_type(&wrapper))));
-    };
+    let wrapper: Wrapper = serde_json::from_str(wrapper_text).map_err(|error| wrapper_error(wrapper_text, error))?;
 
-    let body = match wrapper.remove("data") {
-        Some(Value::String(text)) => parse_json("claims.data.data", &text)?,
-        Some(object @ Value::Object(_)) => object,
+    let body = match wrapper.data {
+        Some(text) if text.get().starts_with('"') => {
+            let text: String = serde_json::from_str(text.get())
+                .map_err(|error| claims_error("claims.data", format!("invalid `data` string: {error}")))?;
+            RawValue::from_string(text)
+                .map_err(|error| claims_error("claims.data.data", format!("invalid JSON: {error}")))?
+        }
+        Some(object) if object.get().starts_with('{') => object.to_owned(),
         Some(other) => {
             return Err(claims_error(
                 "claims.data",
-                format!("`data` must be a string of JSON, got {}", json_type(&other)),
+                format!("`data` must be a string of JSON, got {}", raw_type(other)),
             ))
         }
         None => return Err(claims_error("claims.data", "`data` is missing".to_owned())),
     };
-    if !body.is_object() {
-        return Err(claims_error("claims.data.data", format!("expected a JSON object, got {}", json_type(&body))));
+    if !body.get().starts_with('{') {
+        return Err(claims_error("claims.data.data", format!("expected a JSON object, got {}", raw_type(&body))));
     }
 
-    let event_type = match wrapper.remove("eventType") {
+    let event_type = match wrapper.event_type {
         Some(Value::String(event_type)) if !event_type.is_empty() => event_type,
         // Not seen from Wix, but the body names the event too, so it is not lost.
-        None | Some(Value::Null) => domain_event::event_type_of(&body).ok_or_else(|| {
-            claims_error("claims.data", "`eventType` is missing, and the body has no entityFqdn and slug".to_owned())
-        })?,
+        None => serde_json::from_str(body.get()).ok().and_then(|body| domain_event::event_type_of(&body)).ok_or_else(
+            || {
+                claims_error(
+                    "claims.data",
+                    "`eventType` is missing, and the body has no entityFqdn and slug".to_owned(),
+                )
+            },
+        )?,
         Some(other) => {
             return Err(claims_error(
                 "claims.data",
@@ -102,9 +158,9 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
             ))
         }
     };
-    let instance_id = match wrapper.remove("instanceId") {
+    let instance_id = match wrapper.instance_id {
         Some(Value::String(id)) => Some(id),
-        None | Some(Value::Null) => None,
+        None => None,
         Some(other) => {
             return Err(claims_error(
                 "claims.data",
@@ -112,21 +168,40 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
             ))
         }
     };
-    let identity = stringified_object(&mut wrapper, "identity", "claims.data.identity")?;
-    let account_info = stringified_object(&mut wrapper, "accountInfo", "claims.data.accountInfo")?;
+    let identity = stringified_object(wrapper.identity, "claims.data.identity")?;
+    let account_info = stringified_object(wrapper.account_info, "claims.data.accountInfo")?;
 
     Ok(WebhookDelivery { event_type, instance_id, identity, account_info, body })
+}
+
+/// Why the middle layer did not parse: not JSON, not an object, or a field that is.
+fn wrapper_error(text: &str, error: serde_json::Error) -> WebhookError {
+    match serde_json::from_str::<Value>(text) {
+        Err(syntax) => claims_error("claims.data", format!("invalid JSON: {syntax}")),
+        Ok(value) if !value.is_object() => {
+            claims_error("claims.data", format!("expected a JSON object, got {}", json_type(&value)))
+        }
+        Ok(_) => claims_error("claims.data", error.to_string()),
+    }
+}
+
+/// The JSON type of raw JSON text, from its first character.
+fn raw_type(value: &RawValue) -> &'static str {
+    match value.get().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
 }
 
 /// An optional object sent as stringified JSON (the docs' template draws `identity` as an
 /// object while saying it is a string, so both are accepted). Absent, `null` and `""`
 /// mean "not sent", as the SDK's truthiness test treats them.
-fn stringified_object(
-    wrapper: &mut Map<String, Value>,
-    field: &str,
-    layer: &'static str,
-) -> Result<Option<Value>, WebhookError> {
-    let value = match wrapper.remove(field) {
+fn stringified_object(value: Option<Value>, layer: &'static str) -> Result<Option<Value>, WebhookError> {
+    let value = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(text)) if text.is_empty() => return Ok(None),
         Some(Value::String(text)) => parse_json(layer, &text)?,
@@ -197,16 +272,11 @@ mod tests {
         let identity = json!({"identityType": "WIX_USER", "wixUserId": "u-1"});
         let jwt = signer().sign_webhook("wix.contacts.v4.contact_deleted", "inst-1", &body(), Some(&identity));
         let delivery = open(jwt.as_bytes(), &key()).unwrap();
-        assert_eq!(
-            delivery,
-            WebhookDelivery {
-                event_type: "wix.contacts.v4.contact_deleted".into(),
-                instance_id: Some("inst-1".into()),
-                identity: Some(identity.clone()),
-                account_info: None,
-                body: body(),
-            }
-        );
+        assert_eq!(delivery.event_type, "wix.contacts.v4.contact_deleted");
+        assert_eq!(delivery.instance_id.as_deref(), Some("inst-1"));
+        assert_eq!(delivery.identity, Some(identity.clone()));
+        assert_eq!(delivery.account_info, None);
+        assert_eq!(delivery.body_value().unwrap(), body());
         assert_eq!(
             delivery.wrapper_fields(),
             WrapperFields {
@@ -282,7 +352,7 @@ mod tests {
     #[test]
     fn inner_data_as_an_object_is_accepted() {
         let claims = claims_with(json!({"eventType": "t", "data": body()}));
-        assert_eq!(from_claims(&claims).unwrap().body, body());
+        assert_eq!(from_claims(&claims).unwrap().body_value().unwrap(), body());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 pub mod domain_event;
 pub mod jwt;
 pub mod layers;
+pub(crate) mod rest_body;
 
 pub use domain_event::{DomainEventError, WrapperFields};
 pub use jwt::{KeyError, WebhookKey};

@@ -6,6 +6,7 @@ mod enums;
 mod image;
 mod int64;
 mod items;
+pub(crate) mod sdk_keys;
 mod timestamp;
 
 pub use enums::WireEnum;

@@ -21,7 +21,14 @@ pub struct Contact {
     /// Contact ID. Read-only.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// Revision number, which increments by 1 each time the contact is updated. Read-only; a JSON number (0 in the 2021 Velo example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,10 +37,24 @@ pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<ContactSource>,
     /// Date and time the contact was created. Read-only.
-    #[serde(rename = "_createdDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `createdDate` when decoding.
+    #[serde(
+        rename = "_createdDate",
+        alias = "createdDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_date: Option<crate::wire::Timestamp>,
     /// Date and time the contact was last updated. Read-only.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Details about the contact's last action in the site. Read-only.
     #[serde(rename = "lastActivity", default, skip_serializing_if = "Option::is_none")]
@@ -501,7 +522,12 @@ pub struct ContactInfo {
     #[serde(rename = "labelKeys", default, skip_serializing_if = "Option::is_none")]
     pub label_keys: Option<crate::wire::ItemsList<String>>,
     /// Additional custom fields, keyed by field key (`contacts.displayByFirstName`, `emailSubscriptions.effectiveEmail`, `custom.<key>`). Wrapped `{items}` in REST/SDK, a flat object in some Velo examples. Empty fields are not returned.
-    #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "extendedFields",
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extended_fields: Option<crate::wire::ItemsMap<serde_json::Value>>,
     /// Contact's profile picture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -525,7 +551,14 @@ pub struct ContactEmail {
     /// Email ID. Read-only.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// Email type. `UNTAGGED` is shown as "Other" in the Contact List.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -583,7 +616,14 @@ pub struct ContactPhone {
     /// Phone ID. Read-only.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// Phone type. `UNTAGGED` is shown as "Other" in the Contact List.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -658,7 +698,14 @@ pub struct ContactAddress {
     /// Street address ID. Read-only.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// Address type. `UNTAGGED` is shown as "Other" in the Contact List.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1087,7 +1134,14 @@ pub struct ContactEmailSubscriptionChange {
     #[serde(rename = "contactId", default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<String>,
     /// The updated contact ID. Not in the SDK typings (which say `contactId`); the REST example sends `id` instead.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// The revision of the contact. A number in the SDK typings; the REST example sends it as a string (`"5"`), so both forms are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1096,7 +1150,14 @@ pub struct ContactEmailSubscriptionChange {
     #[serde(rename = "primaryEmail", default, skip_serializing_if = "Option::is_none")]
     pub primary_email: Option<PrimaryEmail>,
     /// Date and time the contact was updated with the email subscription or deliverability status.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
 }
 /// Body of the phone-subscription-updated event (SDK `ContactPhoneSubscriptionUpdated`).
@@ -1107,7 +1168,14 @@ pub struct ContactPhoneSubscriptionChange {
     #[serde(rename = "contactId", default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<String>,
     /// The updated contact ID. Not in the SDK typings (which say `contactId`); the REST example sends `id` instead.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// The revision of the contact. A number in the SDK typings; sent as a string in REST examples, so both forms are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1116,7 +1184,14 @@ pub struct ContactPhoneSubscriptionChange {
     #[serde(rename = "primaryPhone", default, skip_serializing_if = "Option::is_none")]
     pub primary_phone: Option<PrimaryPhone>,
     /// Date and time the contact was updated with the SMS subscription status.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
 }
 /// Triggered when a contact is created.
@@ -1260,3 +1335,11 @@ impl crate::EventPayload for ContactPhoneSubscriptionUpdated {
         &self.metadata
     }
 }
+crate::wire::sdk_keys::declared!(
+    Contact, ContactSource, ContactSourceType, ContactActivity, ContactActivityType,
+    PrimaryContactInfo, ContactInfo, ContactName, ContactEmail, EmailTag, ContactPhone,
+    PhoneTag, ContactAddress, AddressTag, Address, StreetAddress, AddressLocation,
+    Subdivision, SubdivisionType, ContactPicture, PrimaryEmail, SubscriptionStatus,
+    EmailDeliverabilityStatus, PrimaryPhone, ContactMergedData, ContactSubmittedData,
+    ContactEmailSubscriptionChange, ContactPhoneSubscriptionChange
+);

@@ -33,10 +33,24 @@ pub struct ContactLabel {
     #[serde(rename = "labelType", default, skip_serializing_if = "Option::is_none")]
     pub label_type: Option<LabelType>,
     /// Date and time the label was created. Read-only.
-    #[serde(rename = "_createdDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `createdDate` when decoding.
+    #[serde(
+        rename = "_createdDate",
+        alias = "createdDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_date: Option<crate::wire::Timestamp>,
     /// Date and time the label was last updated. Read-only.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Legacy label ID. Not in the SDK typings; seen in every documented label event (Velo `wix-crm-v2` examples and REST webhook examples).
     ///
@@ -141,3 +155,4 @@ impl crate::EventPayload for LabelDeleted {
         &self.metadata
     }
 }
+crate::wire::sdk_keys::declared!(ContactLabel, LabelType);

@@ -101,7 +101,12 @@ pub struct Event {
     pub calendar_urls: Option<CalendarUrls>,
     /// Event page URL (`URLS` fieldset). SDK/Velo: a URL string (`base` + `path`); REST and
     /// webhooks: a `PageUrl` object `{base, path}`. Kept as JSON because both forms are sent.
-    #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "eventPageUrl",
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_page_url: Option<serde_json::Value>,
     /// Event registration form (`FORM` fieldset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,10 +168,18 @@ pub struct Event {
     /// send a bare array of categories; the SDK's payload transform addresses
     /// `categories.categories[]` (the `EventCategories` wrapper). Not a field of the SDK
     /// `Event` typings; kept as JSON because both forms exist.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub categories: Option<serde_json::Value>,
     /// Event badges. Only referenced by the SDK's payload transform (`badges.badges[].functionUpdateDate`); not typed, never seen in an example.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub badges: Option<serde_json::Value>,
 }
 /// Event location.
@@ -339,7 +352,12 @@ pub struct Subdivision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<SubdivisionType>,
     /// Seen (as null) in a REST response example; not in the SDK typings.
-    #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "typeInfo",
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub type_info: Option<serde_json::Value>,
 }
 /// Subdivision level.
@@ -1179,6 +1197,7 @@ pub struct Input {
     /// Additional labels for multi-valued fields such as address.
     #[serde(
         rename = "additionalLabels",
+        deserialize_with = "crate::wire::sdk_keys::checked",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -1731,10 +1750,18 @@ pub struct SeoTag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Tag properties (`name`, `content`, `rel`, `href`) with their values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub props: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// SEO tag metadata (`{"height": 300, "width": 240}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// SEO tag inner content (`<title> inner content </title>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1783,7 +1810,12 @@ pub struct AgendaSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Schedule page URL. SDK/Velo a URL string; REST and webhooks a `PageUrl` object `{base, path}`. Kept as JSON because both forms are sent.
-    #[serde(rename = "pageUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pageUrl",
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_url: Option<serde_json::Value>,
 }
 /// The REST form of a page URL (`eventPageUrl`, `agendaSettings.pageUrl`), which the SDK turns
@@ -1823,7 +1855,11 @@ pub struct EventDisplaySettings {
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Feed {
     /// Event discussion feed token. The SDK types it as a string; the REST examples send an object (`authorizerAppDefId`, `claims`, `contextId`, `contextType`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub token: Option<serde_json::Value>,
 }
 /// The wrapped form of `Event.categories` that the SDK's payload transform addresses (`categories.categories[]`).
@@ -1910,7 +1946,11 @@ crate::wire::wire_enum_serde!(CategoryType);
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct RichContent {
     /// Node objects representing a rich content document (Ricos `Node`, kept as JSON).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nodes: Option<Vec<serde_json::Value>>,
     /// Object metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1992,7 +2032,11 @@ pub struct DocumentStyle {
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TextNodeStyle {
     /// The decorations to apply to the node (Ricos `Decoration`, kept as JSON).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub decorations: Option<Vec<serde_json::Value>>,
     /// Padding and background color for the node.
     #[serde(rename = "nodeStyle", default, skip_serializing_if = "Option::is_none")]
@@ -2097,6 +2141,7 @@ pub struct EventClonedData {
     /// Map of copied ticket definitions: original ticket definition ID to the new one.
     #[serde(
         rename = "ticketDefinitions",
+        deserialize_with = "crate::wire::sdk_keys::checked",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -2163,7 +2208,12 @@ pub struct EventPublishedData {
     )]
     pub date_and_time_settings: Option<DateAndTimeSettings>,
     /// Event page URL. SDK/Velo a URL string; REST and webhooks a `PageUrl` object `{base, path}`.
-    #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "eventPageUrl",
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_page_url: Option<serde_json::Value>,
     /// RSVP or ticketing registration details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2401,3 +2451,21 @@ impl crate::EventPayload for EventReminder {
         &self.metadata
     }
 }
+crate::wire::sdk_keys::declared!(
+    Event, Location, LocationType, Address, StreetAddress, AddressLocation, Subdivision,
+    SubdivisionType, DateAndTimeSettings, RecurrenceStatus, Recurrences, Occurrence,
+    Formatted, TimeDuration, EventStatus, Registration, RegistrationType,
+    RegistrationStatus, RsvpRegistration, ResponseType, TicketsRegistration, Money,
+    TaxSettings, TaxType, ExternalRegistration, GuestType, InitialRegistrationType,
+    CalendarUrls, Form, InputControl, InputControlType, Input, ValueType,
+    OptionSelection, Label, FormMessages, RsvpFormMessages, PositiveMessages,
+    PositiveResponseConfirmation, NegativeMessages, NegativeResponseConfirmation,
+    CheckoutFormMessages, CheckoutConfirmation, RegistrationClosedMessages,
+    TicketsUnavailableMessages, Summaries, RsvpsSummary, TicketsSummary, EventsMoney,
+    Cancellation, ActorType, GuestListSettings, OnlineConferencing, ConferenceType,
+    OnlineConferencingSession, SeoSettings, SeoSchema, SeoTag, SeoGeneralSettings,
+    SeoKeyword, AgendaSettings, PageUrl, EventDisplaySettings, Feed, EventCategories,
+    EventCategory, CategoryType, RichContent, RichContentMetadata, DocumentStyle,
+    TextNodeStyle, NodeStyle, EventCanceledData, EventClonedData, EventEndedData,
+    EventPublishedData, EventReminderData, EventStartedData
+);

@@ -18,7 +18,14 @@ pub struct EventGuest {
     /// Guest ID.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// Event ID.
     ///
@@ -64,10 +71,24 @@ pub struct EventGuest {
     )]
     pub secondary_language_code: Option<String>,
     /// Date and time the guest was created.
-    #[serde(rename = "_createdDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `createdDate` when decoding.
+    #[serde(
+        rename = "_createdDate",
+        alias = "createdDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_date: Option<crate::wire::Timestamp>,
     /// Date and time the guest was updated.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Date and time of guest's latest attendance status update.
     #[serde(
@@ -351,10 +372,24 @@ crate::wire::wire_enum_serde!(GuestType);
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct AdditionalDetails {
     /// Date and time the source entity (RSVP or Order) was created.
-    #[serde(rename = "_createdDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `createdDate` when decoding.
+    #[serde(
+        rename = "_createdDate",
+        alias = "createdDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_date: Option<crate::wire::Timestamp>,
     /// Date and time the source entity (RSVP or Order) was updated.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
     /// RSVP status.
     #[serde(rename = "rsvpStatus", default, skip_serializing_if = "Option::is_none")]
@@ -629,7 +664,12 @@ pub struct EventDetails {
     /// Event page URL. Read-only. Free-form because the two dialects differ: a URL string
     /// in the SDK typings, an object `{base, path}` in the REST shape (`meta.d.ts`), which
     /// the SDK joins into the string and the webhook conversion keeps as sent.
-    #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "eventPageUrl",
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_page_url: Option<serde_json::Value>,
     /// Event status. Read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1067,7 +1107,14 @@ pub struct Item {
     /// Unique line item ID.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// Line item quantity (1-50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1495,3 +1542,14 @@ impl crate::EventPayload for GuestOrderCanceled {
         &self.metadata
     }
 }
+crate::wire::sdk_keys::declared!(
+    EventGuest, TicketDetails, TicketGuestDetails, OnlineConferencingLogin, GuestDetails,
+    FormResponse, InputValue, GuestCheckInDetails, AttendanceStatus, GuestType,
+    AdditionalDetails, RsvpStatus, OrderStatus, GuestCheckedInData,
+    GuestEventCanceledData, GuestEventStartsData, GuestOrderCanceledData, Timing,
+    EventDetails, Location, LocationType, CommonAddress, CommonStreetAddress,
+    DateAndTimeSettings, RecurrenceStatusStatus, Recurrences, Occurrence, Formatted,
+    Status, OrderDetails, TicketingOrderStatus, Invoice, Item, Money, Discount,
+    DiscountItem, CouponDiscount, PaidPlanDiscount, PercentDiscount, Tax, TaxType, Fee,
+    FeeName, FeeType
+);

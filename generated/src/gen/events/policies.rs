@@ -15,16 +15,37 @@ pub struct Policy {
     /// Policy ID. Read-only.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// Revision number, which increments by 1 each time the policy is updated. Read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<crate::wire::Int64>,
     /// Date and time when the policy was created. Read-only.
-    #[serde(rename = "_createdDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `createdDate` when decoding.
+    #[serde(
+        rename = "_createdDate",
+        alias = "createdDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_date: Option<crate::wire::Timestamp>,
     /// Date and time of the policy's latest update. Read-only.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Policy name that is visible in the dashboard and checkout form (1-40 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,3 +122,4 @@ impl crate::EventPayload for PolicyDeleted {
         &self.metadata
     }
 }
+crate::wire::sdk_keys::declared!(Policy);

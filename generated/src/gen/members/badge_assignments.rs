@@ -16,7 +16,14 @@ pub struct BadgeAssignment {
     /// Badge assignment ID. Read-only.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// ID of the badge being assigned to the member.
     ///
@@ -29,10 +36,24 @@ pub struct BadgeAssignment {
     #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
     /// Date and time the badge assignment was created. Read-only.
-    #[serde(rename = "_createdDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `createdDate` when decoding.
+    #[serde(
+        rename = "_createdDate",
+        alias = "createdDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_date: Option<crate::wire::Timestamp>,
     /// Date and time the badge assignment was updated. Read-only.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Tags that classify the badge assignment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +86,11 @@ pub struct TagList {
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ExtendedFields {
     /// Extended field data: app namespace -> field name -> value, structured by the schema the app configured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::wire::sdk_keys::checked",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub namespaces: Option<
         std::collections::BTreeMap<
             String,
@@ -116,3 +141,4 @@ impl crate::EventPayload for BadgeAssignmentDeleted {
         &self.metadata
     }
 }
+crate::wire::sdk_keys::declared!(BadgeAssignment, Tags, TagList, ExtendedFields);

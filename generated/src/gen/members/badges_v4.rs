@@ -16,7 +16,14 @@ pub struct Badge {
     /// Badge ID. Read-only.
     ///
     /// Format: guid.
-    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// Revision number, which increments by 1 each time the badge is updated. Read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,10 +62,24 @@ pub struct Badge {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// Date and time the badge was created. Read-only.
-    #[serde(rename = "_createdDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `createdDate` when decoding.
+    #[serde(
+        rename = "_createdDate",
+        alias = "createdDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_date: Option<crate::wire::Timestamp>,
     /// Date and time the badge was last updated. Read-only.
-    #[serde(rename = "_updatedDate", default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Also accepted as `updatedDate` when decoding.
+    #[serde(
+        rename = "_updatedDate",
+        alias = "updatedDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_date: Option<crate::wire::Timestamp>,
 }
 /// Triggered when a badge is created.
@@ -121,3 +142,4 @@ impl crate::EventPayload for BadgeDeleted {
         &self.metadata
     }
 }
+crate::wire::sdk_keys::declared!(Badge);
