@@ -355,6 +355,24 @@ async fn the_same_event_posted_twice_at_once_runs_its_handler_once() {
     assert_eq!(server.recorder.calls().len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_arriving_while_the_first_fails_runs_the_handler() {
+    // The first delivery's handler takes a while and then fails; the second waits for
+    // that outcome instead of being dropped as a duplicate, then runs the handler itself.
+    let recorder = Recorder { fail_next: AtomicUsize::new(1), ..Recorder::with_delay(Duration::from_millis(200)) };
+    let server = start(recorder).await;
+    let jwt = contact_deleted_webhook("evt-lost?");
+    let first = server.webhook(&jwt);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        server.webhook(&jwt).await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert_eq!(first.status, 500, "{first:?}");
+    assert_eq!((second.status, second.outcome().as_deref()), (200, Some("handled")), "{second:?}");
+    assert_eq!(server.recorder.calls().len(), 2);
+}
+
 #[tokio::test]
 async fn a_failing_handler_gets_5xx_and_the_retry_runs_it_again() {
     let server = start(Recorder::failing(1)).await;

@@ -18,7 +18,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// What [`DedupeStore::begin`] found for an event id.
@@ -26,7 +28,8 @@ use std::time::{Duration, Instant};
 pub enum Begin {
     /// Not seen before (or forgotten): the caller runs the handler, then calls `finish`.
     First,
-    /// Already handled, or being handled right now: the caller skips it.
+    /// Already handled (or, from a store that cannot wait, being handled right now): the
+    /// caller skips it.
     Duplicate,
 }
 
@@ -34,7 +37,9 @@ pub enum Begin {
 /// table to deduplicate across processes; [`MemoryDedupe`] serves a single process.
 pub trait DedupeStore: Send + Sync {
     /// Claims `event_id`. Must be atomic: of concurrent calls with the same id, at most
-    /// one gets [`Begin::First`].
+    /// one gets [`Begin::First`]. While the id is being handled, a store should wait for
+    /// the outcome (as [`MemoryDedupe`] does): if that handling fails, this delivery is
+    /// the one to run the handler, so a retry that arrived meanwhile is not lost.
     fn begin(&self, event_id: &str) -> impl Future<Output = Begin> + Send;
 
     /// Ends a claim. `handled: true` remembers the id, so later deliveries are duplicates;
@@ -58,6 +63,9 @@ pub const DEFAULT_IN_FLIGHT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// An in-process [`DedupeStore`], bounded and thread-safe.
 ///
+/// A delivery of an id in flight waits until that handling finishes: it is then a
+/// duplicate if the handling succeeded, and claims the id if it failed.
+///
 /// It holds at most `capacity` ids; when full, the ids completed longest ago are
 /// forgotten first. Ids in flight are never evicted (that would let a concurrent duplicate
 /// through), but one whose `finish` never comes (a request future dropped mid-handler) is
@@ -80,10 +88,16 @@ struct State {
     generation: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 enum Entry {
-    InFlight { since: Instant },
-    Done { generation: u64 },
+    /// Being handled; `waiters` are deliveries of the same id waiting for the outcome.
+    InFlight {
+        since: Instant,
+        waiters: Vec<Waker>,
+    },
+    Done {
+        generation: u64,
+    },
 }
 
 impl MemoryDedupe {
@@ -112,35 +126,55 @@ impl MemoryDedupe {
         self.len() == 0
     }
 
-    /// The synchronous core of [`DedupeStore::begin`].
+    /// Claims `event_id` without waiting: [`Begin::Duplicate`] while it is in flight too.
     pub fn begin_now(&self, event_id: &str) -> Begin {
-        let mut state = self.lock();
-        let now = Instant::now();
-        match state.ids.get(event_id) {
-            Some(Entry::Done { .. }) => return Begin::Duplicate,
-            Some(Entry::InFlight { since }) if now.saturating_duration_since(*since) < self.in_flight_timeout => {
-                return Begin::Duplicate
-            }
-            // Abandoned claim: taken over below.
-            Some(Entry::InFlight { .. }) | None => {}
+        match self.claim(event_id, None) {
+            Some(begin) => begin,
+            None => Begin::Duplicate,
         }
-        state.ids.insert(event_id.to_owned(), Entry::InFlight { since: now });
-        self.evict(&mut state);
-        Begin::First
     }
 
-    /// The synchronous core of [`DedupeStore::finish`].
+    /// Claims `event_id`; `None` while another delivery handles it, after registering
+    /// `waiter` (when given) to be woken when that handling finishes.
+    fn claim(&self, event_id: &str, waiter: Option<&Waker>) -> Option<Begin> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        let mut waiters = Vec::new();
+        match state.ids.get_mut(event_id) {
+            Some(Entry::Done { .. }) => return Some(Begin::Duplicate),
+            Some(Entry::InFlight { since, waiters: waiting })
+                if now.saturating_duration_since(*since) < self.in_flight_timeout =>
+            {
+                if let Some(waiter) = waiter.filter(|waiter| !waiting.iter().any(|w| w.will_wake(waiter))) {
+                    waiting.push(waiter.clone());
+                }
+                return None;
+            }
+            // An abandoned claim is taken over; its waiters now wait for this one.
+            Some(Entry::InFlight { waiters: waiting, .. }) => waiters = std::mem::take(waiting),
+            None => {}
+        }
+        state.ids.insert(event_id.to_owned(), Entry::InFlight { since: now, waiters });
+        self.evict(&mut state);
+        Some(Begin::First)
+    }
+
+    /// The synchronous core of [`DedupeStore::finish`]; wakes the deliveries waiting for it.
     pub fn finish_now(&self, event_id: &str, handled: bool) {
         let mut state = self.lock();
-        if !handled {
-            state.ids.remove(event_id);
-            return;
-        }
-        state.generation += 1;
-        let generation = state.generation;
-        state.ids.insert(event_id.to_owned(), Entry::Done { generation });
-        state.completed.push_back((event_id.to_owned(), generation));
+        let previous = if handled {
+            state.generation += 1;
+            let generation = state.generation;
+            state.completed.push_back((event_id.to_owned(), generation));
+            state.ids.insert(event_id.to_owned(), Entry::Done { generation })
+        } else {
+            state.ids.remove(event_id)
+        };
         self.evict(&mut state);
+        drop(state);
+        if let Some(Entry::InFlight { waiters, .. }) = previous {
+            waiters.into_iter().for_each(Waker::wake);
+        }
     }
 
     /// Forgets completed ids, oldest first, until the store fits its capacity.
@@ -169,9 +203,27 @@ impl MemoryDedupe {
     }
 }
 
+/// [`MemoryDedupe`]'s claim: ready at once unless the id is in flight, then when that
+/// handling finishes.
+struct Claim<'s, 'e> {
+    store: &'s MemoryDedupe,
+    event_id: &'e str,
+}
+
+impl Future for Claim<'_, '_> {
+    type Output = Begin;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Begin> {
+        match self.store.claim(self.event_id, Some(context.waker())) {
+            Some(begin) => Poll::Ready(begin),
+            None => Poll::Pending,
+        }
+    }
+}
+
 impl DedupeStore for MemoryDedupe {
-    fn begin(&self, event_id: &str) -> impl Future<Output = Begin> + Send {
-        std::future::ready(self.begin_now(event_id))
+    fn begin<'s, 'e>(&'s self, event_id: &'e str) -> impl Future<Output = Begin> + Send + use<'s, 'e> {
+        Claim { store: self, event_id }
     }
 
     fn finish(&self, event_id: &str, handled: bool) -> impl Future<Output = ()> + Send {
@@ -190,10 +242,28 @@ mod tests {
     async fn first_then_duplicate() {
         let store = MemoryDedupe::with_capacity(10);
         assert_eq!(store.begin("a").await, Begin::First);
-        assert_eq!(store.begin("a").await, Begin::Duplicate, "in flight");
+        assert_eq!(store.begin_now("a"), Begin::Duplicate, "in flight, without waiting");
         store.finish("a", true).await;
         assert_eq!(store.begin("a").await, Begin::Duplicate, "handled");
         assert_eq!(store.begin("b").await, Begin::First);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_in_flight_waits_for_the_outcome() {
+        let store = Arc::new(MemoryDedupe::with_capacity(10));
+        for (handled, expected) in [(true, Begin::Duplicate), (false, Begin::First)] {
+            let id = format!("evt-{handled}");
+            assert_eq!(store.begin(&id).await, Begin::First);
+            let waiting = tokio::spawn({
+                let (store, id) = (Arc::clone(&store), id.clone());
+                async move { store.begin(&id).await }
+            });
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert!(!waiting.is_finished(), "waits while the first delivery is handled");
+            store.finish(&id, handled).await;
+            let begin = tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
+            assert_eq!(begin, expected, "handled: {handled}");
+        }
     }
 
     #[tokio::test]

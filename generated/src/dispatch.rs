@@ -20,7 +20,8 @@ pub enum Outcome {
     Handled,
     /// The handler does not implement this event, or the event is not in the catalogue.
     NotSubscribed,
-    /// The event id was handled before or is being handled now; the handler did not run.
+    /// The event id was handled already: by an earlier delivery, or by a concurrent one
+    /// whose outcome this delivery waited for. The handler did not run.
     Duplicate,
 }
 
