@@ -37,7 +37,7 @@ use wix_backend_events::testing::{fixture_files, velo_fixture, webhook_fixture, 
 use wix_backend_events::webhook::domain_event::to_velo_envelope;
 use wix_backend_events::webhook::{layers, WebhookKey, WrapperFields};
 use wix_backend_events::{
-    catalogue, visit_payload_type, Event, EventPayload, HandleAll, HandlerResult, PayloadTypeVisitor,
+    visit_payload_type, Event, EventPayload, EventSet, HandleAll, HandlerResult, PayloadTypeVisitor,
 };
 
 /// A dedupe store that never remembers, so repeated iterations are not duplicates.
@@ -114,8 +114,9 @@ fn velo_cases() -> Vec<VeloCase> {
     });
     let webhook = fixtures("webhook").into_iter().map(|file| {
         let (event_type, body) = webhook_fixture(&file).unwrap_or_else(|error| panic!("{error}"));
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap_or_else(|error| panic!("{error}"));
-        let handler = catalogue::by_event_type(&event_type).map(|info| info.velo_handler.to_owned());
+        let envelope =
+            to_velo_envelope(body, None, &WrapperFields::default()).unwrap_or_else(|error| panic!("{error}"));
+        let handler = Event::by_event_type(&event_type).map(|info| info.velo_handler.to_owned());
         let handler = handler.unwrap_or_else(|| panic!("{}: unknown eventType", file.display()));
         let bytes = serde_json::to_vec(&envelope).unwrap_or_else(|error| panic!("{error}"));
         (file, handler, bytes)

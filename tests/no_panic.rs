@@ -60,7 +60,7 @@ fn decode_everywhere(name: &str, value: Value, velo: bool) {
         let _ = Event::decode(name, bytes.as_slice());
         let _ = Event::decode(name, Strict(bytes.as_slice()));
         let _ = Event::decode(name, value);
-    } else if let Ok(envelope) = to_velo_envelope(value, &WrapperFields::default()) {
+    } else if let Ok(envelope) = to_velo_envelope(value, None, &WrapperFields::default()) {
         let info = CATALOGUE.iter().find(|info| info.event_type == name).unwrap();
         let _ = Event::decode(info.velo_handler, envelope.clone());
         let _ = Event::decode(info.velo_handler, Strict(envelope));

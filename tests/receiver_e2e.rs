@@ -1,11 +1,11 @@
 //! End-to-end tests of the receiver over loopback HTTP.
 //!
-//! The router is the receiver example's own (`generated/examples/receiver/app.rs`,
+//! The router is the receiver example's own (`examples/receiver/app.rs`,
 //! included below), served in-process on 127.0.0.1 with an ephemeral port, and spoken to
 //! with plain HTTP/1.1 requests written by hand over a `TcpStream`. The handler records
 //! every event it gets and can be told to fail, panic or dawdle.
 
-#[path = "../generated/examples/receiver/app.rs"]
+#[path = "../examples/receiver/app.rs"]
 mod app;
 
 use std::collections::BTreeMap;
@@ -20,11 +20,11 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use wix_backend_events::dispatch::Dispatcher;
 use wix_backend_events::testing::{
-    fixture_files, now, on_event, velo_fixture, webhook_claims, webhook_fixture, TestAlg, TestSigner,
+    fixture_files, now, velo_fixture, webhook_claims, webhook_fixture, TestAlg, TestSigner,
 };
 use wix_backend_events::velo_auth::{VeloSecret, SIGNATURE_HEADER};
 use wix_backend_events::webhook::WebhookKey;
-use wix_backend_events::{catalogue, Event, HandlerError, HandlerResult};
+use wix_backend_events::{Event, EventSet, HandleAll, HandlerError, HandlerResult};
 
 /// The secret the test "site" and the receiver share.
 const SECRET: &str = "receiver-e2e-shared-secret-0123456789";
@@ -109,7 +109,7 @@ async fn start(recorder: Recorder) -> Server {
 async fn start_with(recorder: Recorder, limits: app::Limits) -> Server {
     let recorder = Arc::new(recorder);
     let shared = Arc::clone(&recorder);
-    let handler = on_event(move |event| {
+    let handler = HandleAll(move |event: Event| {
         let recorder = Arc::clone(&shared);
         async move { recorder.react(event).await }
     });
@@ -206,8 +206,8 @@ async fn every_webhook_fixture_reaches_its_typed_handler() {
     for file in fixtures("webhook") {
         let name = file.display();
         let (event_type, body) = webhook_fixture(&file).unwrap();
-        let info = catalogue::by_event_type(&event_type)
-            .unwrap_or_else(|| panic!("{name}: {event_type} is not in the catalogue"));
+        let info =
+            Event::by_event_type(&event_type).unwrap_or_else(|| panic!("{name}: {event_type} is not in the catalogue"));
         *expected.entry(info.velo_handler).or_default() += 1;
         // A fresh receiver each time: documented examples of one event reuse its id, and
         // each must be decoded, not skipped as a duplicate.

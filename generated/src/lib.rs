@@ -22,81 +22,45 @@
 //!     }
 //! }
 //!
-//! # tokio_test_block_on(async {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), wix_backend_events::dispatch::DispatchError> {
 //! let dispatcher = Dispatcher::new(Crm);
 //! let body = br#"{"metadata": {"id": "e1", "entityId": "c1"}, "entity": {"_id": "c1"}}"#;
 //! let outcome = dispatcher.velo("wixCrm_onContactCreated", body, None).await?;
 //! assert_eq!(outcome, Outcome::Handled);
 //! // The same event id again is a duplicate: the handler does not run twice.
 //! assert_eq!(dispatcher.velo("wixCrm_onContactCreated", body, None).await?, Outcome::Duplicate);
-//! # Ok::<(), wix_backend_events::dispatch::DispatchError>(())
-//! # }).unwrap();
-//! # fn tokio_test_block_on<F: std::future::Future>(future: F) -> F::Output {
-//! #     futures_executor_block_on(future)
-//! # }
-//! # fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
-//! #     let waker = std::task::Waker::noop();
-//! #     let mut context = std::task::Context::from_waker(&waker);
-//! #     let mut future = std::pin::pin!(future);
-//! #     loop {
-//! #         if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
-//! #             return output;
-//! #         }
-//! #     }
+//! # Ok(())
 //! # }
 //! ```
 //!
 //! Features: one per Wix area (`crm`, `events`, `members`, all on by default); `strict`
 //! rejects fields the schemas do not declare; `testing` signs webhooks with a local key
 //! for users' tests; `cli` builds the `wix-events` tool. See `EVENTS.md` for the catalogue.
+//!
+//! This file is the crate's only hand-written source: everything under `gen/` is written
+//! by `cargo xtask codegen`, and the runtime (decoding, dispatch, webhooks, ...) is the
+//! crate `wix-events-runtime`, re-exported here.
 
 // Generated files are formatted by prettyplease when written; rustfmt must leave them as they are.
 #[rustfmt::skip]
 mod gen;
 pub use gen::*;
 
-pub mod catalogue;
-pub mod decode;
-pub mod dedupe;
-pub mod dispatch;
-pub mod error;
-pub mod velo_auth;
-pub mod webhook;
-pub mod wire;
-
+#[cfg(feature = "cli")]
+pub use wix_events_runtime::cli;
 #[cfg(feature = "testing")]
-pub mod testing;
+pub use wix_events_runtime::testing;
+pub use wix_events_runtime::{decode, dedupe, error, event_info, velo_auth, webhook, wire};
+pub use wix_events_runtime::{
+    DecodeError, EventInfo, EventPayload, EventSet, HandlerError, HandlerResult, PayloadTypeVisitor, Route,
+};
 
-pub use error::{DecodeError, HandlerError, HandlerResult};
+/// The dispatcher: raw bytes in, the right [`Handler`] method called once, an outcome out.
+pub mod dispatch {
+    pub use wix_events_runtime::dispatch::*;
 
-/// What every generated event payload provides.
-pub trait EventPayload: serde::de::DeserializeOwned + serde::Serialize {
-    /// Velo handler name (`wixCrm_onContactCreated`).
-    const VELO_HANDLER: &'static str;
-    /// Webhook eventType (`wix.contacts.v4.contact_created`).
-    const EVENT_TYPE: &'static str;
-    /// The event's metadata.
-    fn metadata(&self) -> &common::EventMetadata;
-}
-
-/// Code that is generic over the payload type, run for a type picked by name with
-/// [`visit_payload_type`].
-///
-/// ```
-/// use wix_backend_events::{visit_payload_type, EventPayload, PayloadTypeVisitor};
-///
-/// struct EventTypeOf;
-/// impl PayloadTypeVisitor for EventTypeOf {
-///     type Output = &'static str;
-///     fn visit<T: EventPayload>(self) -> &'static str {
-///         T::EVENT_TYPE
-///     }
-/// }
-/// assert_eq!(visit_payload_type("wixCrm_onContactCreated", EventTypeOf), Some("wix.contacts.v4.contact_created"));
-/// ```
-pub trait PayloadTypeVisitor {
-    /// What the visit returns.
-    type Output;
-    /// Called with the payload type.
-    fn visit<T: EventPayload + 'static>(self) -> Self::Output;
+    /// Routes deliveries of this crate's events to a [`crate::Handler`], once per event id.
+    pub type Dispatcher<H, S = wix_events_runtime::dedupe::MemoryDedupe> =
+        wix_events_runtime::dispatch::Dispatcher<crate::Event, H, S>;
 }

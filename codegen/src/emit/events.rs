@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::types::{doc_attrs, field_tokens, paragraphs, struct_attrs, Defaults};
+use super::types::{doc_attrs, field_tokens, paragraphs, sdk_keys_tokens, struct_attrs, Defaults};
 use crate::ident::ident;
 use crate::model::{Catalogue, Envelope, Event, Module};
 
@@ -42,6 +42,9 @@ pub fn payload_tokens(module: &Module, event: &Event, defaults: &Defaults) -> To
         event.fields.iter().enumerate().map(|(index, field)| field_tokens(field, &module.path, body && index == 1));
     let velo = &event.velo_handler;
     let event_type = &event.event_type;
+    // The SDK renames keys inside the entity (or data) only.
+    let walked = if body { event.fields.get(1..2).unwrap_or_default() } else { &[] };
+    let sdk_keys = sdk_keys_tokens(&name, walked);
     quote! {
         #doc
         #attrs
@@ -49,9 +52,12 @@ pub fn payload_tokens(module: &Module, event: &Event, defaults: &Defaults) -> To
             #(#fields)*
         }
 
+        #sdk_keys
+
         impl crate::EventPayload for #name {
             const VELO_HANDLER: &'static str = #velo;
             const EVENT_TYPE: &'static str = #event_type;
+            type Metadata = crate::common::EventMetadata;
 
             fn metadata(&self) -> &crate::common::EventMetadata {
                 &self.metadata
@@ -187,7 +193,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
     });
 
     quote! {
-                use crate::catalogue::{Envelope, EventInfo};
+        use crate::event_info::{Envelope, EventInfo};
         use crate::error::DecodeError;
         use crate::decode::Input;
 
@@ -202,8 +208,12 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
 
         /// One decoded event of any kind. Payloads are boxed: they are large (a contact
         /// is kilobytes) and an `Event` moves through every layer of dispatch.
+        ///
+        /// Non-exhaustive: variants are behind cargo features, which unify across a build,
+        /// so another crate may add variants to the one a `match` was written against.
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[serde(untagged)]
+        #[non_exhaustive]
         pub enum Event {
             #( #variant_docs #cfgs #variants(Box<#payloads>), )*
         }
@@ -230,7 +240,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
                     #( #disabled )*
                     other => {
                         drop(input);
-                        Err(DecodeError::unknown_event(other))
+                        Err(DecodeError::unknown_event(other, CATALOGUE))
                     }
                 }
             }
@@ -248,12 +258,30 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             }
         }
 
-        /// Calls the handler method of the event.
-        pub(crate) async fn call<H: crate::Handler + ?Sized>(handler: &H, event: Event) -> crate::HandlerResult {
-            // With every area compiled out there is no arm that uses the handler.
-            let _ = &handler;
-            match event {
-                #( #cfgs Event::#variants(event) => handler.#methods(*event).await, )*
+        impl crate::EventSet for Event {
+            const CATALOGUE: &'static [EventInfo] = CATALOGUE;
+
+            fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
+                Event::decode(velo_handler, input)
+            }
+
+            fn info(&self) -> &'static EventInfo {
+                Event::info(self)
+            }
+
+            fn event_id(&self) -> Option<&str> {
+                self.metadata().id.as_deref()
+            }
+        }
+
+        /// Every [`crate::Handler`] receives `Event`s: the dispatch table.
+        impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
+            async fn route(self, handler: &H) -> crate::HandlerResult {
+                // With every area compiled out there is no arm that uses the handler.
+                let _ = &handler;
+                match self {
+                    #( #cfgs Event::#variants(event) => handler.#methods(*event).await, )*
+                }
             }
         }
     }

@@ -98,7 +98,6 @@ impl<'a> Node<'a> {
             quote! {
                 mod catalogue;
                 mod handler;
-                pub(crate) use catalogue::call;
                 pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
                 pub use handler::{HandleAll, Handler};
                 #doc
@@ -131,16 +130,5 @@ fn module_items(module: &Module, defaults: &Defaults) -> TokenStream {
         TypeDecl::Enum(decl) => enum_tokens(decl),
     });
     let events = module.events.iter().map(|event| events::payload_tokens(module, event, defaults));
-    // Values of these types inside maps check their own fields' keys as they decode.
-    let names: Vec<_> = module
-        .types
-        .iter()
-        .map(|decl| match decl {
-            TypeDecl::Struct(decl) => &decl.name,
-            TypeDecl::Enum(decl) => &decl.name,
-        })
-        .map(|name| quote::format_ident!("{name}"))
-        .collect();
-    let declared = (!names.is_empty()).then(|| quote! { crate::wire::sdk_keys::declared!(#(#names),*); });
-    quote! { #(#types)* #(#events)* #declared }
+    quote! { #(#types)* #(#events)* }
 }

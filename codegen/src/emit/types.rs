@@ -113,8 +113,8 @@ pub fn ty_tokens(ty: &Ty, from: &[String]) -> TokenStream {
 ///
 /// `renamed_by_sdk`: an entity field. Wix's SDK renames `id`, `createdDate` and
 /// `updatedDate` in entities; a field declared under the SDK name also accepts the REST
-/// name, and a field holding undeclared keys (`json`, maps) checks them when a webhook is
-/// decoded straight from its REST body (see `wire::sdk_keys` in the generated crate).
+/// name. (Undeclared keys, inside `json` and maps, are renamed after decoding: see
+/// [`sdk_keys_tokens`].)
 pub fn field_tokens(field: &Field, from: &[String], renamed_by_sdk: bool) -> TokenStream {
     let aliases = field_aliases(field, renamed_by_sdk);
     let doc = doc_attrs(&field_doc(field, &aliases));
@@ -133,9 +133,6 @@ pub fn field_tokens(field: &Field, from: &[String], renamed_by_sdk: bool) -> Tok
     }
     for alias in &aliases {
         serde.push(quote! { alias = #alias });
-    }
-    if renamed_by_sdk && field.ty.holds_free_keys() {
-        serde.push(quote! { deserialize_with = "crate::wire::sdk_keys::checked" });
     }
     if !field.required {
         serde.push(quote! { default, skip_serializing_if = "Option::is_none" });
@@ -187,12 +184,45 @@ pub fn struct_tokens(decl: &Struct, from: &[String], defaults: &Defaults) -> Tok
     let name = format_ident!("{}", decl.name);
     let renamed_by_sdk = from.first().is_none_or(|first| first != COMMON);
     let fields = decl.fields.iter().map(|field| field_tokens(field, from, renamed_by_sdk));
+    let walked: &[Field] = if renamed_by_sdk { &decl.fields } else { &[] };
+    let sdk_keys = sdk_keys_tokens(&name, walked);
     quote! {
         #doc
         #attrs
         pub struct #name {
             #(#fields)*
         }
+
+        #sdk_keys
+    }
+}
+
+/// `SdkKeys` for a generated type: after a webhook's REST body is decoded directly, the
+/// keys no schema declares are renamed as Wix's SDK renames them. The impl calls
+/// `rename_sdk_keys` on those of `fields` that can hold such keys (`json`, maps) or lead
+/// to a type that can; with none, the trait's no-op default stays.
+pub fn sdk_keys_tokens(name: &proc_macro2::Ident, fields: &[Field]) -> TokenStream {
+    let walked: Vec<_> =
+        fields.iter().filter(|field| may_hold_free_keys(&field.ty)).map(|field| ident(&field.rust)).collect();
+    if walked.is_empty() {
+        return quote! { impl crate::wire::sdk_keys::SdkKeys for #name {} };
+    }
+    quote! {
+        impl crate::wire::sdk_keys::SdkKeys for #name {
+            fn rename_sdk_keys(&mut self) {
+                #( crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.#walked); )*
+            }
+        }
+    }
+}
+
+/// Whether a value of `ty` may hold undeclared keys: `json` and maps do, and a named
+/// type may (its own impl decides).
+fn may_hold_free_keys(ty: &Ty) -> bool {
+    match ty {
+        Ty::Named(_) => true,
+        Ty::List(inner) | Ty::ItemsList(inner) => may_hold_free_keys(inner),
+        other => other.holds_free_keys(),
     }
 }
 
@@ -212,6 +242,7 @@ pub fn enum_tokens(decl: &Enum) -> TokenStream {
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum #name {
             #( #docs #variants, )*
             /// A value not listed in the schema, kept as sent.
@@ -235,5 +266,7 @@ pub fn enum_tokens(decl: &Enum) -> TokenStream {
         }
 
         crate::wire::wire_enum_serde!(#name);
+
+        impl crate::wire::sdk_keys::SdkKeys for #name {}
     }
 }

@@ -64,6 +64,7 @@ pub struct EventMetadata {
     #[serde(rename = "accountInfo", default, skip_serializing_if = "Option::is_none")]
     pub account_info: Option<AccountInfo>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventMetadata {}
 /// The identity that triggered a webhook. Exactly one ID matches `identityType`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -96,10 +97,12 @@ pub struct Identity {
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Identity {}
 /// Kind of identity that triggered a webhook (SDK `WebhookIdentityType`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum IdentityType {
     /// `UNKNOWN`
     UnknownValue,
@@ -137,6 +140,7 @@ impl crate::wire::WireEnum for IdentityType {
     }
 }
 crate::wire::wire_enum_serde!(IdentityType);
+impl crate::wire::sdk_keys::SdkKeys for IdentityType {}
 /// Account the event belongs to.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -161,4 +165,4 @@ pub struct AccountInfo {
     #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
     pub site_id: Option<String>,
 }
-crate::wire::sdk_keys::declared!(EventMetadata, Identity, IdentityType, AccountInfo);
+impl crate::wire::sdk_keys::SdkKeys for AccountInfo {}

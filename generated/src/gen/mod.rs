@@ -14,7 +14,6 @@ pub mod events;
 pub mod members;
 mod catalogue;
 mod handler;
-pub(crate) use catalogue::call;
 pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
 pub use handler::{HandleAll, Handler};
 /// Number of events in the catalogue (39).

@@ -72,6 +72,16 @@ pub struct Contact {
     #[serde(rename = "primaryPhone", default, skip_serializing_if = "Option::is_none")]
     pub primary_phone: Option<PrimaryPhone>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Contact {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.last_activity);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.primary_info);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.info);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.primary_email);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.primary_phone);
+    }
+}
 /// Details about the contact's source.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -88,10 +98,16 @@ pub struct ContactSource {
     #[serde(rename = "wixAppId", default, skip_serializing_if = "Option::is_none")]
     pub wix_app_id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactSource {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source_type);
+    }
+}
 /// Contact source type.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ContactSourceType {
     /// `OTHER`
     Other,
@@ -185,6 +201,7 @@ impl crate::wire::WireEnum for ContactSourceType {
     }
 }
 crate::wire::wire_enum_serde!(ContactSourceType);
+impl crate::wire::sdk_keys::SdkKeys for ContactSourceType {}
 /// A contact's action in the site (`lastActivity`, and the submitted activity of the submitted event).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -196,12 +213,18 @@ pub struct ContactActivity {
     #[serde(rename = "activityType", default, skip_serializing_if = "Option::is_none")]
     pub activity_type: Option<ContactActivityType>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactActivity {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.activity_type);
+    }
+}
 /// Contact's last action in the site.
 /// The 2024 `wix-crm-v2` Velo examples also show `CONTACT_UPDATED`, which is not in the SDK
 /// enum; it (and any other new value) decodes as `Unknown` and is kept unchanged.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ContactActivityType {
     /// `GENERAL`
     ///
@@ -473,6 +496,7 @@ impl crate::wire::WireEnum for ContactActivityType {
     }
 }
 crate::wire::wire_enum_serde!(ContactActivityType);
+impl crate::wire::sdk_keys::SdkKeys for ContactActivityType {}
 /// Contact's primary phone and email.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -486,6 +510,7 @@ pub struct PrimaryContactInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for PrimaryContactInfo {}
 /// Contact's details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -522,16 +547,21 @@ pub struct ContactInfo {
     #[serde(rename = "labelKeys", default, skip_serializing_if = "Option::is_none")]
     pub label_keys: Option<crate::wire::ItemsList<String>>,
     /// Additional custom fields, keyed by field key (`contacts.displayByFirstName`, `emailSubscriptions.effectiveEmail`, `custom.<key>`). Wrapped `{items}` in REST/SDK, a flat object in some Velo examples. Empty fields are not returned.
-    #[serde(
-        rename = "extendedFields",
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
     pub extended_fields: Option<crate::wire::ItemsMap<serde_json::Value>>,
     /// Contact's profile picture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picture: Option<ContactPicture>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ContactInfo {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.emails);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.phones);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.addresses);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.extended_fields);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.picture);
+    }
 }
 /// Contact's first and last name.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -544,6 +574,7 @@ pub struct ContactName {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactName {}
 /// One of a contact's email addresses.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -572,10 +603,16 @@ pub struct ContactEmail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactEmail {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
+    }
+}
 /// Email type.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EmailTag {
     /// `UNTAGGED`
     Untagged,
@@ -609,6 +646,7 @@ impl crate::wire::WireEnum for EmailTag {
     }
 }
 crate::wire::wire_enum_serde!(EmailTag);
+impl crate::wire::sdk_keys::SdkKeys for EmailTag {}
 /// One of a contact's phone numbers.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -646,10 +684,16 @@ pub struct ContactPhone {
     #[serde(rename = "formattedPhone", default, skip_serializing_if = "Option::is_none")]
     pub formatted_phone: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactPhone {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
+    }
+}
 /// Phone type.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PhoneTag {
     /// `UNTAGGED`
     Untagged,
@@ -691,6 +735,7 @@ impl crate::wire::WireEnum for PhoneTag {
     }
 }
 crate::wire::wire_enum_serde!(PhoneTag);
+impl crate::wire::sdk_keys::SdkKeys for PhoneTag {}
 /// One of a contact's street addresses.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -714,10 +759,17 @@ pub struct ContactAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactAddress {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
+    }
+}
 /// Address type.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AddressTag {
     /// `UNTAGGED`
     Untagged,
@@ -755,6 +807,7 @@ impl crate::wire::WireEnum for AddressTag {
     }
 }
 crate::wire::wire_enum_serde!(AddressTag);
+impl crate::wire::sdk_keys::SdkKeys for AddressTag {}
 /// Physical address. The SDK shape (`streetAddress` or `addressLine1`, `formatted`, `location`, ...);
 /// REST sends `addressLine`, `formattedAddress`, `geocode` and `subdivisions`, which the SDK
 /// transform renames or drops, so both spellings are declared.
@@ -824,6 +877,14 @@ pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Address {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.geocode);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
+    }
+}
 /// Street address object, with number and name in separate fields.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -838,6 +899,7 @@ pub struct StreetAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apt: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for StreetAddress {}
 /// Address coordinates (SDK `AddressLocation`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -849,6 +911,7 @@ pub struct AddressLocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
 }
+impl crate::wire::sdk_keys::SdkKeys for AddressLocation {}
 /// A subdivision of an address (SDK `Subdivision`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -863,10 +926,16 @@ pub struct Subdivision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<SubdivisionType>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Subdivision {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+    }
+}
 /// Subdivision level (SDK `SubdivisionType`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SubdivisionType {
     /// `UNKNOWN_SUBDIVISION_TYPE`
     UnknownSubdivisionType,
@@ -924,6 +993,7 @@ impl crate::wire::WireEnum for SubdivisionType {
     }
 }
 crate::wire::wire_enum_serde!(SubdivisionType);
+impl crate::wire::sdk_keys::SdkKeys for SubdivisionType {}
 /// Contact's profile picture.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -932,6 +1002,7 @@ pub struct ContactPicture {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::wire::Image>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactPicture {}
 /// Contact's primary email details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -956,10 +1027,17 @@ pub struct PrimaryEmail {
     )]
     pub deliverability_status: Option<EmailDeliverabilityStatus>,
 }
+impl crate::wire::sdk_keys::SdkKeys for PrimaryEmail {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.deliverability_status);
+    }
+}
 /// Opt-in or opt-out status for marketing emails or SMS messages.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SubscriptionStatus {
     /// `NO_SUBSCRIPTION_STATUS`
     ///
@@ -1007,10 +1085,12 @@ impl crate::wire::WireEnum for SubscriptionStatus {
     }
 }
 crate::wire::wire_enum_serde!(SubscriptionStatus);
+impl crate::wire::sdk_keys::SdkKeys for SubscriptionStatus {}
 /// Last reported status of emails sent to the contact.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EmailDeliverabilityStatus {
     /// `NOT_SET`
     ///
@@ -1058,6 +1138,7 @@ impl crate::wire::WireEnum for EmailDeliverabilityStatus {
     }
 }
 crate::wire::wire_enum_serde!(EmailDeliverabilityStatus);
+impl crate::wire::sdk_keys::SdkKeys for EmailDeliverabilityStatus {}
 /// Contact's primary phone details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1084,6 +1165,11 @@ pub struct PrimaryPhone {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for PrimaryPhone {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_status);
+    }
+}
 /// Body of the merged event (SDK `ContactMerged`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1108,6 +1194,11 @@ pub struct ContactMergedData {
     #[serde(rename = "targetContact", default, skip_serializing_if = "Option::is_none")]
     pub target_contact: Option<Contact>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactMergedData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.target_contact);
+    }
+}
 /// Body of the submitted event (SDK `ContactSubmitted`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1125,6 +1216,12 @@ pub struct ContactSubmittedData {
     /// Submitted contact (after processing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ContactSubmittedData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.activity);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact);
+    }
 }
 /// Body of the email-subscription-updated event (SDK `ContactEmailSubscriptionUpdated`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1160,6 +1257,11 @@ pub struct ContactEmailSubscriptionChange {
     )]
     pub updated_date: Option<crate::wire::Timestamp>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactEmailSubscriptionChange {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.primary_email);
+    }
+}
 /// Body of the phone-subscription-updated event (SDK `ContactPhoneSubscriptionUpdated`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1194,6 +1296,11 @@ pub struct ContactPhoneSubscriptionChange {
     )]
     pub updated_date: Option<crate::wire::Timestamp>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactPhoneSubscriptionChange {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.primary_phone);
+    }
+}
 /// Triggered when a contact is created.
 ///
 /// - Velo handler: `wixCrm_onContactCreated` (in `backend/events.js`)
@@ -1207,9 +1314,15 @@ pub struct ContactCreated {
     /// The entity.
     pub entity: Contact,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactCreated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for ContactCreated {
     const VELO_HANDLER: &'static str = "wixCrm_onContactCreated";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.contact_created";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1230,9 +1343,15 @@ pub struct ContactUpdated {
     #[serde(rename = "modifiedFields", default, skip_serializing_if = "Option::is_none")]
     pub modified_fields: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for ContactUpdated {
     const VELO_HANDLER: &'static str = "wixCrm_onContactUpdated";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.contact_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1248,9 +1367,11 @@ pub struct ContactDeleted {
     /// Event metadata.
     pub metadata: crate::common::EventMetadata,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactDeleted {}
 impl crate::EventPayload for ContactDeleted {
     const VELO_HANDLER: &'static str = "wixCrm_onContactDeleted";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.contact_deleted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1268,9 +1389,15 @@ pub struct ContactMerged {
     /// The event data.
     pub data: ContactMergedData,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactMerged {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for ContactMerged {
     const VELO_HANDLER: &'static str = "wixCrm_onContactMerged";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.contact_merged";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1288,9 +1415,15 @@ pub struct ContactSubmitted {
     /// The event data.
     pub data: ContactSubmittedData,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactSubmitted {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for ContactSubmitted {
     const VELO_HANDLER: &'static str = "wixCrm_onContactSubmitted";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.contact_submitted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1308,9 +1441,15 @@ pub struct ContactEmailSubscriptionUpdated {
     /// The entity.
     pub entity: ContactEmailSubscriptionChange,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactEmailSubscriptionUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for ContactEmailSubscriptionUpdated {
     const VELO_HANDLER: &'static str = "wixCrm_onContactEmailSubscriptionUpdated";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.contact_email_subscription_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1328,18 +1467,16 @@ pub struct ContactPhoneSubscriptionUpdated {
     /// The entity.
     pub entity: ContactPhoneSubscriptionChange,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactPhoneSubscriptionUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for ContactPhoneSubscriptionUpdated {
     const VELO_HANDLER: &'static str = "wixCrm_onContactPhoneSubscriptionUpdated";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.contact_phone_subscription_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
 }
-crate::wire::sdk_keys::declared!(
-    Contact, ContactSource, ContactSourceType, ContactActivity, ContactActivityType,
-    PrimaryContactInfo, ContactInfo, ContactName, ContactEmail, EmailTag, ContactPhone,
-    PhoneTag, ContactAddress, AddressTag, Address, StreetAddress, AddressLocation,
-    Subdivision, SubdivisionType, ContactPicture, PrimaryEmail, SubscriptionStatus,
-    EmailDeliverabilityStatus, PrimaryPhone, ContactMergedData, ContactSubmittedData,
-    ContactEmailSubscriptionChange, ContactPhoneSubscriptionChange
-);

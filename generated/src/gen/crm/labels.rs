@@ -58,10 +58,16 @@ pub struct ContactLabel {
     #[serde(rename = "legacyId", default, skip_serializing_if = "Option::is_none")]
     pub legacy_id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ContactLabel {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.label_type);
+    }
+}
 /// Label type indicating how the label was created. The REST reference also lists `UNKNOWN` ("needed to fetch all labels"); it is not in the SDK enum and decodes as `Unknown`.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum LabelType {
     /// `SYSTEM`
     ///
@@ -97,6 +103,7 @@ impl crate::wire::WireEnum for LabelType {
     }
 }
 crate::wire::wire_enum_serde!(LabelType);
+impl crate::wire::sdk_keys::SdkKeys for LabelType {}
 /// Triggered when a label is created.
 ///
 /// - Velo handler: `wixContacts_onLabelCreated` (in `backend/events.js`)
@@ -110,9 +117,15 @@ pub struct LabelCreated {
     /// The entity.
     pub entity: ContactLabel,
 }
+impl crate::wire::sdk_keys::SdkKeys for LabelCreated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for LabelCreated {
     const VELO_HANDLER: &'static str = "wixContacts_onLabelCreated";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.label_created";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -130,9 +143,15 @@ pub struct LabelUpdated {
     /// The entity.
     pub entity: ContactLabel,
 }
+impl crate::wire::sdk_keys::SdkKeys for LabelUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for LabelUpdated {
     const VELO_HANDLER: &'static str = "wixContacts_onLabelUpdated";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.label_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -148,11 +167,12 @@ pub struct LabelDeleted {
     /// Event metadata.
     pub metadata: crate::common::EventMetadata,
 }
+impl crate::wire::sdk_keys::SdkKeys for LabelDeleted {}
 impl crate::EventPayload for LabelDeleted {
     const VELO_HANDLER: &'static str = "wixContacts_onLabelDeleted";
     const EVENT_TYPE: &'static str = "wix.contacts.v4.label_deleted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
 }
-crate::wire::sdk_keys::declared!(ContactLabel, LabelType);

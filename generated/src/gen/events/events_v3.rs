@@ -101,12 +101,7 @@ pub struct Event {
     pub calendar_urls: Option<CalendarUrls>,
     /// Event page URL (`URLS` fieldset). SDK/Velo: a URL string (`base` + `path`); REST and
     /// webhooks: a `PageUrl` object `{base, path}`. Kept as JSON because both forms are sent.
-    #[serde(
-        rename = "eventPageUrl",
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
     pub event_page_url: Option<serde_json::Value>,
     /// Event registration form (`FORM` fieldset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,19 +163,36 @@ pub struct Event {
     /// send a bare array of categories; the SDK's payload transform addresses
     /// `categories.categories[]` (the `EventCategories` wrapper). Not a field of the SDK
     /// `Event` typings; kept as JSON because both forms exist.
-    #[serde(
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<serde_json::Value>,
     /// Event badges. Only referenced by the SDK's payload transform (`badges.badges[].functionUpdateDate`); not typed, never seen in an example.
-    #[serde(
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub badges: Option<serde_json::Value>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Event {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.date_and_time_settings,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.registration);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.calendar_urls);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event_page_url);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.form);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.summaries);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.guest_list_settings);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.online_conferencing);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.seo_settings);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.agenda_settings);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.event_display_settings,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.feed);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.categories);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.badges);
+    }
 }
 /// Event location.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -199,10 +211,17 @@ pub struct Location {
     #[serde(rename = "locationTbd", default, skip_serializing_if = "Option::is_none")]
     pub location_tbd: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Location {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
+    }
+}
 /// Location type.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum LocationType {
     /// `VENUE`
     ///
@@ -232,6 +251,7 @@ impl crate::wire::WireEnum for LocationType {
     }
 }
 crate::wire::wire_enum_serde!(LocationType);
+impl crate::wire::sdk_keys::SdkKeys for LocationType {}
 /// Physical address. SDK/Velo names; the SDK converts the REST form (`formattedAddress`,
 /// `geocode`, `addressLine`, `subdivisions[]`), whose names are accepted as aliases.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -306,6 +326,13 @@ pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subdivisions: Option<Vec<Subdivision>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Address {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
+    }
+}
 /// Street address.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -327,6 +354,7 @@ pub struct StreetAddress {
     )]
     pub formatted_address_line: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for StreetAddress {}
 /// Address coordinates (SDK `CommonAddressLocation`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -338,6 +366,7 @@ pub struct AddressLocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
 }
+impl crate::wire::sdk_keys::SdkKeys for AddressLocation {}
 /// A subdivision of an address (REST only).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -352,18 +381,20 @@ pub struct Subdivision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<SubdivisionType>,
     /// Seen (as null) in a REST response example; not in the SDK typings.
-    #[serde(
-        rename = "typeInfo",
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
     pub type_info: Option<serde_json::Value>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Subdivision {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.type_info);
+    }
 }
 /// Subdivision level.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SubdivisionType {
     /// `UNKNOWN_SUBDIVISION_TYPE`
     UnknownSubdivisionType,
@@ -421,6 +452,7 @@ impl crate::wire::WireEnum for SubdivisionType {
     }
 }
 crate::wire::wire_enum_serde!(SubdivisionType);
+impl crate::wire::sdk_keys::SdkKeys for SubdivisionType {}
 /// Event date and time settings.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -468,10 +500,18 @@ pub struct DateAndTimeSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formatted: Option<Formatted>,
 }
+impl crate::wire::sdk_keys::SdkKeys for DateAndTimeSettings {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recurrence_status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recurring_events);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.formatted);
+    }
+}
 /// Repeating event status (SDK `RecurrenceStatusStatus`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum RecurrenceStatus {
     /// `ONE_TIME`
     ///
@@ -519,6 +559,7 @@ impl crate::wire::WireEnum for RecurrenceStatus {
     }
 }
 crate::wire::wire_enum_serde!(RecurrenceStatus);
+impl crate::wire::sdk_keys::SdkKeys for RecurrenceStatus {}
 /// Event repetitions.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -533,6 +574,13 @@ pub struct Recurrences {
     /// Recurring event category ID, shared by all events of a recurring series.
     #[serde(rename = "categoryId", default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Recurrences {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.individual_event_dates,
+        );
+    }
 }
 /// One date of a recurring event.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -551,6 +599,7 @@ pub struct Occurrence {
     #[serde(rename = "showTimeZone", default, skip_serializing_if = "Option::is_none")]
     pub show_time_zone: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Occurrence {}
 /// Formatted date and time settings.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -571,6 +620,7 @@ pub struct Formatted {
     #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Formatted {}
 /// A time duration in whole days, hours and minutes (25.5 hours is `{days 1, hours 1, minutes 30}`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -585,10 +635,12 @@ pub struct TimeDuration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minutes: Option<i64>,
 }
+impl crate::wire::sdk_keys::SdkKeys for TimeDuration {}
 /// Event status (SDK `Status`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventStatus {
     /// `UPCOMING`
     ///
@@ -636,6 +688,7 @@ impl crate::wire::WireEnum for EventStatus {
     }
 }
 crate::wire::wire_enum_serde!(EventStatus);
+impl crate::wire::sdk_keys::SdkKeys for EventStatus {}
 /// RSVP or ticketing registration details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -680,10 +733,22 @@ pub struct Registration {
     )]
     pub registration_disabled: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Registration {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rsvp);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tickets);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.external);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.allowed_guest_types);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.initial_type);
+    }
+}
 /// Current registration type (SDK `RegistrationTypeType`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum RegistrationType {
     /// `RSVP`
     ///
@@ -725,10 +790,12 @@ impl crate::wire::WireEnum for RegistrationType {
     }
 }
 crate::wire::wire_enum_serde!(RegistrationType);
+impl crate::wire::sdk_keys::SdkKeys for RegistrationType {}
 /// Registration status (SDK `RegistrationStatusStatus`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum RegistrationStatus {
     /// `UNKNOWN_REGISTRATION_STATUS`
     ///
@@ -794,6 +861,7 @@ impl crate::wire::WireEnum for RegistrationStatus {
     }
 }
 crate::wire::wire_enum_serde!(RegistrationStatus);
+impl crate::wire::sdk_keys::SdkKeys for RegistrationStatus {}
 /// RSVP registration details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -818,10 +886,16 @@ pub struct RsvpRegistration {
     #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<crate::wire::Timestamp>,
 }
+impl crate::wire::sdk_keys::SdkKeys for RsvpRegistration {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.response_type);
+    }
+}
 /// Available answers for registration to an event.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ResponseType {
     /// `YES_ONLY`
     ///
@@ -851,6 +925,7 @@ impl crate::wire::WireEnum for ResponseType {
     }
 }
 crate::wire::wire_enum_serde!(ResponseType);
+impl crate::wire::sdk_keys::SdkKeys for ResponseType {}
 /// Ticket registration details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -892,6 +967,13 @@ pub struct TicketsRegistration {
     )]
     pub reservation_duration_in_minutes: Option<i64>,
 }
+impl crate::wire::sdk_keys::SdkKeys for TicketsRegistration {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.lowest_price);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.highest_price);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_settings);
+    }
+}
 /// An amount of money with its currency.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -906,6 +988,7 @@ pub struct Money {
     #[serde(rename = "formattedValue", default, skip_serializing_if = "Option::is_none")]
     pub formatted_value: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Money {}
 /// How tax is applied.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -927,10 +1010,16 @@ pub struct TaxSettings {
     )]
     pub applied_to_donations: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for TaxSettings {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+    }
+}
 /// Tax application settings.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum TaxType {
     /// `INCLUDED_IN_PRICE`
     ///
@@ -960,6 +1049,7 @@ impl crate::wire::WireEnum for TaxType {
     }
 }
 crate::wire::wire_enum_serde!(TaxType);
+impl crate::wire::sdk_keys::SdkKeys for TaxType {}
 /// External registration details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -970,10 +1060,12 @@ pub struct ExternalRegistration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for ExternalRegistration {}
 /// Types of guests allowed to register (SDK `GuestTypeType`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum GuestType {
     /// `VISITOR_OR_MEMBER`
     ///
@@ -1003,10 +1095,12 @@ impl crate::wire::WireEnum for GuestType {
     }
 }
 crate::wire::wire_enum_serde!(GuestType);
+impl crate::wire::sdk_keys::SdkKeys for GuestType {}
 /// Initial registration type (SDK `InitialRegistrationTypeType`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum InitialRegistrationType {
     /// `RSVP`
     ///
@@ -1036,6 +1130,7 @@ impl crate::wire::WireEnum for InitialRegistrationType {
     }
 }
 crate::wire::wire_enum_serde!(InitialRegistrationType);
+impl crate::wire::sdk_keys::SdkKeys for InitialRegistrationType {}
 /// URLs that add the event to a calendar.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1047,6 +1142,7 @@ pub struct CalendarUrls {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ics: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for CalendarUrls {}
 /// The registration form (RSVP or checkout), an ordered list of controls plus its messages.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1057,6 +1153,12 @@ pub struct Form {
     /// Form messages displayed before, during, and after a registration flow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<FormMessages>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Form {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.controls);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.messages);
+    }
 }
 /// A block of nested fields, such as First Name and Last Name.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1098,10 +1200,17 @@ pub struct InputControl {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for InputControl {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.inputs);
+    }
+}
 /// Field control type.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum InputControlType {
     /// `INPUT`
     ///
@@ -1179,6 +1288,7 @@ impl crate::wire::WireEnum for InputControlType {
     }
 }
 crate::wire::wire_enum_serde!(InputControlType);
+impl crate::wire::sdk_keys::SdkKeys for InputControlType {}
 /// A child input of a form control.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1197,7 +1307,6 @@ pub struct Input {
     /// Additional labels for multi-valued fields such as address.
     #[serde(
         rename = "additionalLabels",
-        deserialize_with = "crate::wire::sdk_keys::checked",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -1228,10 +1337,21 @@ pub struct Input {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Label>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Input {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.additional_labels);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.default_option_selection,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.labels);
+    }
+}
 /// Type which determines an input's format.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ValueType {
     /// `TEXT`
     Text,
@@ -1269,6 +1389,7 @@ impl crate::wire::WireEnum for ValueType {
     }
 }
 crate::wire::wire_enum_serde!(ValueType);
+impl crate::wire::sdk_keys::SdkKeys for ValueType {}
 /// The option initially selected when an input has multiple choices (one of the two fields).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1284,6 +1405,7 @@ pub struct OptionSelection {
     )]
     pub placeholder_text: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for OptionSelection {}
 /// A label of one part of a multi-valued field.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1295,6 +1417,7 @@ pub struct Label {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Label {}
 /// Form messages shown in the UI before, during, and after the registration flow.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1319,6 +1442,14 @@ pub struct FormMessages {
         skip_serializing_if = "Option::is_none"
     )]
     pub tickets_unavailable: Option<TicketsUnavailableMessages>,
+}
+impl crate::wire::sdk_keys::SdkKeys for FormMessages {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rsvp);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.checkout);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.registration_closed);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tickets_unavailable);
+    }
 }
 /// RSVP form messages.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1359,6 +1490,13 @@ pub struct RsvpFormMessages {
     )]
     pub submit_action_label: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for RsvpFormMessages {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.positive_messages);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.waitlist_messages);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.negative_messages);
+    }
+}
 /// Messages shown during registration when the RSVP response is positive (SDK `Positive`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1369,6 +1507,11 @@ pub struct PositiveMessages {
     /// Confirmation messages shown after registration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<PositiveResponseConfirmation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for PositiveMessages {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.confirmation);
+    }
 }
 /// Confirmation messages shown after a positive registration (SDK `RsvpFormMessagesPositiveResponseConfirmation`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1395,6 +1538,7 @@ pub struct PositiveResponseConfirmation {
     )]
     pub share_action_label: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for PositiveResponseConfirmation {}
 /// Messages shown during registration when the RSVP response is negative (SDK `Negative`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1405,6 +1549,11 @@ pub struct NegativeMessages {
     /// Confirmation messages shown after registration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<NegativeResponseConfirmation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for NegativeMessages {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.confirmation);
+    }
 }
 /// Confirmation messages shown after a negative registration (SDK `RsvpFormMessagesNegativeResponseConfirmation`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1421,6 +1570,7 @@ pub struct NegativeResponseConfirmation {
     )]
     pub share_action_label: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for NegativeResponseConfirmation {}
 /// Checkout form messages.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1438,6 +1588,11 @@ pub struct CheckoutFormMessages {
     /// Confirmation messages shown after checkout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<CheckoutConfirmation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for CheckoutFormMessages {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.confirmation);
+    }
 }
 /// Confirmation messages shown after checkout (SDK `ResponseConfirmation`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1471,6 +1626,7 @@ pub struct CheckoutConfirmation {
     )]
     pub share_event_label: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for CheckoutConfirmation {}
 /// Messages shown when event registration is closed.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1486,6 +1642,7 @@ pub struct RegistrationClosedMessages {
     )]
     pub explore_events_action_label: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for RegistrationClosedMessages {}
 /// Messages shown when event tickets are unavailable.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1501,6 +1658,7 @@ pub struct TicketsUnavailableMessages {
     )]
     pub explore_events_action_label: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for TicketsUnavailableMessages {}
 /// Summary of RSVP or ticket sales.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1514,6 +1672,13 @@ pub struct Summaries {
     /// Who cancelled the event and when; returned only for cancelled events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<Cancellation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Summaries {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rsvps);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tickets);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.cancellation);
+    }
 }
 /// RSVP summary of guests (SDK `Rsvps`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1532,6 +1697,7 @@ pub struct RsvpsSummary {
     #[serde(rename = "waitlistCount", default, skip_serializing_if = "Option::is_none")]
     pub waitlist_count: Option<i64>,
 }
+impl crate::wire::sdk_keys::SdkKeys for RsvpsSummary {}
 /// Summary of revenue and sold tickets (SDK `Tickets`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1552,6 +1718,12 @@ pub struct TicketsSummary {
     #[serde(rename = "totalSales", default, skip_serializing_if = "Option::is_none")]
     pub total_sales: Option<EventsMoney>,
 }
+impl crate::wire::sdk_keys::SdkKeys for TicketsSummary {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.revenue);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_sales);
+    }
+}
 /// A monetary amount.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1568,6 +1740,7 @@ pub struct EventsMoney {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventsMoney {}
 /// Who cancelled the event and when.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1587,10 +1760,16 @@ pub struct Cancellation {
     #[serde(rename = "actorEmail", default, skip_serializing_if = "Option::is_none")]
     pub actor_email: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Cancellation {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.actor_type);
+    }
+}
 /// The kind of actor that performed the cancellation.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ActorType {
     /// `USER`
     ///
@@ -1626,6 +1805,7 @@ impl crate::wire::WireEnum for ActorType {
     }
 }
 crate::wire::wire_enum_serde!(ActorType);
+impl crate::wire::sdk_keys::SdkKeys for ActorType {}
 /// Guest list configuration.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1638,6 +1818,7 @@ pub struct GuestListSettings {
     )]
     pub displayed_publicly: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestListSettings {}
 /// Online conferencing details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1660,10 +1841,17 @@ pub struct OnlineConferencing {
     #[serde(rename = "providerName", default, skip_serializing_if = "Option::is_none")]
     pub provider_name: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for OnlineConferencing {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.session);
+    }
+}
 /// Conference type (SDK `ConferenceTypeType`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ConferenceType {
     /// `MEETING`
     ///
@@ -1693,6 +1881,7 @@ impl crate::wire::WireEnum for ConferenceType {
     }
 }
 crate::wire::wire_enum_serde!(ConferenceType);
+impl crate::wire::sdk_keys::SdkKeys for ConferenceType {}
 /// Online conferencing session information.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1713,6 +1902,7 @@ pub struct OnlineConferencingSession {
     #[serde(rename = "sessionId", default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for OnlineConferencingSession {}
 /// SEO settings.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1731,6 +1921,11 @@ pub struct SeoSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for SeoSettings {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.advanced_seo_data);
+    }
+}
 /// Data about the page's meta tags, used by search engines.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1742,6 +1937,12 @@ pub struct SeoSchema {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SeoGeneralSettings>,
 }
+impl crate::wire::sdk_keys::SdkKeys for SeoSchema {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.settings);
+    }
+}
 /// An SEO tag (SDK `Tag`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1750,18 +1951,10 @@ pub struct SeoTag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Tag properties (`name`, `content`, `rel`, `href`) with their values.
-    #[serde(
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub props: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// SEO tag metadata (`{"height": 300, "width": 240}`).
-    #[serde(
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// SEO tag inner content (`<title> inner content </title>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1772,6 +1965,12 @@ pub struct SeoTag {
     /// Whether the tag is disabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
+}
+impl crate::wire::sdk_keys::SdkKeys for SeoTag {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.props);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.meta);
+    }
 }
 /// SEO general settings (SDK `Settings`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1788,6 +1987,11 @@ pub struct SeoGeneralSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<SeoKeyword>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for SeoGeneralSettings {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.keywords);
+    }
+}
 /// An SEO keyword (SDK `Keyword`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1802,6 +2006,7 @@ pub struct SeoKeyword {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for SeoKeyword {}
 /// Event schedule (agenda) details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1810,13 +2015,13 @@ pub struct AgendaSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Schedule page URL. SDK/Velo a URL string; REST and webhooks a `PageUrl` object `{base, path}`. Kept as JSON because both forms are sent.
-    #[serde(
-        rename = "pageUrl",
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pageUrl", default, skip_serializing_if = "Option::is_none")]
     pub page_url: Option<serde_json::Value>,
+}
+impl crate::wire::sdk_keys::SdkKeys for AgendaSettings {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.page_url);
+    }
 }
 /// The REST form of a page URL (`eventPageUrl`, `agendaSettings.pageUrl`), which the SDK turns
 /// into the string `base + path`. Those fields are JSON because both forms are sent; decode
@@ -1831,6 +2036,7 @@ pub struct PageUrl {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for PageUrl {}
 /// Visual settings for the event.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1850,17 +2056,19 @@ pub struct EventDisplaySettings {
     )]
     pub hide_event_details_page: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventDisplaySettings {}
 /// Event discussion feed. Seen in the REST webhook examples; the SDK declares `Feed` but no `Event` field uses it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Feed {
     /// Event discussion feed token. The SDK types it as a string; the REST examples send an object (`authorizerAppDefId`, `claims`, `contextId`, `contextType`).
-    #[serde(
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<serde_json::Value>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Feed {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.token);
+    }
 }
 /// The wrapped form of `Event.categories` that the SDK's payload transform addresses (`categories.categories[]`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1869,6 +2077,11 @@ pub struct EventCategories {
     /// Event categories (max 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<EventCategory>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for EventCategories {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.categories);
+    }
 }
 /// An event category. Decode the elements of `Event.categories` (bare array, or the `categories` of `EventCategories`) into it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1906,10 +2119,16 @@ pub struct EventCategory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<CategoryType>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventCategory {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+    }
+}
 /// Category type (SDK `Type`).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CategoryType {
     /// `MANUAL`
     ///
@@ -1939,6 +2158,7 @@ impl crate::wire::WireEnum for CategoryType {
     }
 }
 crate::wire::wire_enum_serde!(CategoryType);
+impl crate::wire::sdk_keys::SdkKeys for CategoryType {}
 /// A rich-content (Ricos) document. Its nodes are a deeply recursive tree of some 40 node
 /// types (paragraphs, images, galleries, tables, ...), so each node is kept as JSON rather
 /// than modelled; the document envelope is typed.
@@ -1946,11 +2166,7 @@ crate::wire::wire_enum_serde!(CategoryType);
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct RichContent {
     /// Node objects representing a rich content document (Ricos `Node`, kept as JSON).
-    #[serde(
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<Vec<serde_json::Value>>,
     /// Object metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1958,6 +2174,13 @@ pub struct RichContent {
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
     pub document_style: Option<DocumentStyle>,
+}
+impl crate::wire::sdk_keys::SdkKeys for RichContent {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.nodes);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.metadata);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.document_style);
+    }
 }
 /// Metadata of a rich-content document (SDK `Metadata`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1995,6 +2218,7 @@ pub struct RichContentMetadata {
     )]
     pub id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for RichContentMetadata {}
 /// Global styling for header, paragraph, block quote, and code block nodes.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2027,16 +2251,25 @@ pub struct DocumentStyle {
     #[serde(rename = "codeBlock", default, skip_serializing_if = "Option::is_none")]
     pub code_block: Option<TextNodeStyle>,
 }
+impl crate::wire::sdk_keys::SdkKeys for DocumentStyle {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_one);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_two);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_three);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_four);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_five);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_six);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.paragraph);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.blockquote);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.code_block);
+    }
+}
 /// Styling of a text node type.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TextNodeStyle {
     /// The decorations to apply to the node (Ricos `Decoration`, kept as JSON).
-    #[serde(
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decorations: Option<Vec<serde_json::Value>>,
     /// Padding and background color for the node.
     #[serde(rename = "nodeStyle", default, skip_serializing_if = "Option::is_none")]
@@ -2044,6 +2277,12 @@ pub struct TextNodeStyle {
     /// Line height for text in the node.
     #[serde(rename = "lineHeight", default, skip_serializing_if = "Option::is_none")]
     pub line_height: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for TextNodeStyle {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.decorations);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.node_style);
+    }
 }
 /// Padding and background color styling for a node.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2063,6 +2302,7 @@ pub struct NodeStyle {
     )]
     pub background_color: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for NodeStyle {}
 /// Body of the event-canceled action (SDK `EventCanceled`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2087,6 +2327,7 @@ pub struct EventCanceledData {
     #[serde(rename = "hasGuests", default, skip_serializing_if = "Option::is_none")]
     pub has_guests: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventCanceledData {}
 /// Body of the event-cloned action (SDK `EventCloned`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2141,11 +2382,20 @@ pub struct EventClonedData {
     /// Map of copied ticket definitions: original ticket definition ID to the new one.
     #[serde(
         rename = "ticketDefinitions",
-        deserialize_with = "crate::wire::sdk_keys::checked",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub ticket_definitions: Option<std::collections::BTreeMap<String, String>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for EventClonedData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.date_and_time_settings,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.ticket_definitions);
+    }
 }
 /// Body of the event-ended action (SDK `EventEnded`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2163,6 +2413,7 @@ pub struct EventEndedData {
     #[serde(rename = "hasGuests", default, skip_serializing_if = "Option::is_none")]
     pub has_guests: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventEndedData {}
 /// Body of the event-published action (SDK `EventPublished`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2208,16 +2459,22 @@ pub struct EventPublishedData {
     )]
     pub date_and_time_settings: Option<DateAndTimeSettings>,
     /// Event page URL. SDK/Velo a URL string; REST and webhooks a `PageUrl` object `{base, path}`.
-    #[serde(
-        rename = "eventPageUrl",
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
     pub event_page_url: Option<serde_json::Value>,
     /// RSVP or ticketing registration details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration: Option<Registration>,
+}
+impl crate::wire::sdk_keys::SdkKeys for EventPublishedData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.date_and_time_settings,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event_page_url);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.registration);
+    }
 }
 /// Body of the event-reminder action (SDK `EventReminder`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2256,6 +2513,15 @@ pub struct EventReminderData {
     #[serde(rename = "hasGuests", default, skip_serializing_if = "Option::is_none")]
     pub has_guests: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventReminderData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.date_and_time_settings,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.starts_in);
+    }
+}
 /// Body of the event-started action (SDK `EventStarted`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2272,6 +2538,7 @@ pub struct EventStartedData {
     #[serde(rename = "hasGuests", default, skip_serializing_if = "Option::is_none")]
     pub has_guests: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventStartedData {}
 /// Triggered when an event is created (draft or published).
 ///
 /// - Velo handler: `wixEventsV3_onEventCreated` (in `backend/events.js`)
@@ -2285,9 +2552,15 @@ pub struct EventCreated {
     /// The entity.
     pub entity: Event,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventCreated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for EventCreated {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventCreated";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_created";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -2305,9 +2578,15 @@ pub struct EventUpdated {
     /// The entity.
     pub entity: Event,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for EventUpdated {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventUpdated";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -2323,9 +2602,11 @@ pub struct EventDeleted {
     /// Event metadata.
     pub metadata: crate::common::EventMetadata,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventDeleted {}
 impl crate::EventPayload for EventDeleted {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventDeleted";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_deleted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -2343,9 +2624,15 @@ pub struct EventCanceled {
     /// The event data.
     pub data: EventCanceledData,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventCanceled {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for EventCanceled {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventCanceled";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_canceled";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -2363,9 +2650,15 @@ pub struct EventPublished {
     /// The event data.
     pub data: EventPublishedData,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventPublished {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for EventPublished {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventPublished";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_published";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -2383,9 +2676,15 @@ pub struct EventStarted {
     /// The event data.
     pub data: EventStartedData,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventStarted {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for EventStarted {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventStarted";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_started";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -2403,9 +2702,15 @@ pub struct EventEnded {
     /// The event data.
     pub data: EventEndedData,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventEnded {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for EventEnded {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventEnded";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_ended";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -2423,9 +2728,15 @@ pub struct EventCloned {
     /// The event data.
     pub data: EventClonedData,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventCloned {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for EventCloned {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventCloned";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_cloned";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -2444,28 +2755,16 @@ pub struct EventReminder {
     /// The event data.
     pub data: EventReminderData,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventReminder {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for EventReminder {
     const VELO_HANDLER: &'static str = "wixEventsV3_onEventReminder";
     const EVENT_TYPE: &'static str = "wix.events.v3.event_reminder";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
 }
-crate::wire::sdk_keys::declared!(
-    Event, Location, LocationType, Address, StreetAddress, AddressLocation, Subdivision,
-    SubdivisionType, DateAndTimeSettings, RecurrenceStatus, Recurrences, Occurrence,
-    Formatted, TimeDuration, EventStatus, Registration, RegistrationType,
-    RegistrationStatus, RsvpRegistration, ResponseType, TicketsRegistration, Money,
-    TaxSettings, TaxType, ExternalRegistration, GuestType, InitialRegistrationType,
-    CalendarUrls, Form, InputControl, InputControlType, Input, ValueType,
-    OptionSelection, Label, FormMessages, RsvpFormMessages, PositiveMessages,
-    PositiveResponseConfirmation, NegativeMessages, NegativeResponseConfirmation,
-    CheckoutFormMessages, CheckoutConfirmation, RegistrationClosedMessages,
-    TicketsUnavailableMessages, Summaries, RsvpsSummary, TicketsSummary, EventsMoney,
-    Cancellation, ActorType, GuestListSettings, OnlineConferencing, ConferenceType,
-    OnlineConferencingSession, SeoSettings, SeoSchema, SeoTag, SeoGeneralSettings,
-    SeoKeyword, AgendaSettings, PageUrl, EventDisplaySettings, Feed, EventCategories,
-    EventCategory, CategoryType, RichContent, RichContentMetadata, DocumentStyle,
-    TextNodeStyle, NodeStyle, EventCanceledData, EventClonedData, EventEndedData,
-    EventPublishedData, EventReminderData, EventStartedData
-);

@@ -124,6 +124,15 @@ pub struct EventGuest {
     )]
     pub additional_details: Option<AdditionalDetails>,
 }
+impl crate::wire::sdk_keys::SdkKeys for EventGuest {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tickets);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.guest_details);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.attendance_status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.guest_type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.additional_details);
+    }
+}
 /// Name, number and definition ID of one ticket.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -145,6 +154,11 @@ pub struct TicketDetails {
     #[serde(rename = "guestDetails", default, skip_serializing_if = "Option::is_none")]
     pub guest_details: Option<TicketGuestDetails>,
 }
+impl crate::wire::sdk_keys::SdkKeys for TicketDetails {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.guest_details);
+    }
+}
 /// Guest details attached to a ticket (SDK type `TicketGuestDetails`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -163,6 +177,13 @@ pub struct TicketGuestDetails {
     #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for TicketGuestDetails {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.online_conferencing_login,
+        );
+    }
+}
 /// Login details for an online conference.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -176,6 +197,7 @@ pub struct OnlineConferencingLogin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for OnlineConferencingLogin {}
 /// Guest details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -214,6 +236,15 @@ pub struct GuestDetails {
     #[serde(rename = "checkInDetails", default, skip_serializing_if = "Option::is_none")]
     pub check_in_details: Option<Vec<GuestCheckInDetails>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestDetails {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.form_response);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.online_conferencing_login,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.check_in_details);
+    }
+}
 /// Registration form response.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -221,6 +252,11 @@ pub struct FormResponse {
     /// Form field inputs (max 200).
     #[serde(rename = "inputValues", default, skip_serializing_if = "Option::is_none")]
     pub input_values: Option<Vec<InputValue>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for FormResponse {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.input_values);
+    }
 }
 /// One form field input.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -236,6 +272,7 @@ pub struct InputValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for InputValue {}
 /// Per-guest check-in details.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -289,10 +326,12 @@ pub struct GuestCheckInDetails {
     #[serde(rename = "fullName", default, skip_serializing_if = "Option::is_none")]
     pub full_name: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestCheckInDetails {}
 /// Attendance status of a guest. `IN_WAITLIST` does not apply to `BUYER` and `TICKET_HOLDER` guests.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AttendanceStatus {
     /// `NOT_ATTENDING`
     ///
@@ -328,10 +367,12 @@ impl crate::wire::WireEnum for AttendanceStatus {
     }
 }
 crate::wire::wire_enum_serde!(AttendanceStatus);
+impl crate::wire::sdk_keys::SdkKeys for AttendanceStatus {}
 /// Guest type.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum GuestType {
     /// `RSVP`
     ///
@@ -367,6 +408,7 @@ impl crate::wire::WireEnum for GuestType {
     }
 }
 crate::wire::wire_enum_serde!(GuestType);
+impl crate::wire::sdk_keys::SdkKeys for GuestType {}
 /// Details of the source entity (RSVP or order) of a guest.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -398,10 +440,17 @@ pub struct AdditionalDetails {
     #[serde(rename = "orderStatus", default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
 }
+impl crate::wire::sdk_keys::SdkKeys for AdditionalDetails {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rsvp_status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.order_status);
+    }
+}
 /// RSVP status.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum RsvpStatus {
     /// `YES`
     ///
@@ -437,10 +486,12 @@ impl crate::wire::WireEnum for RsvpStatus {
     }
 }
 crate::wire::wire_enum_serde!(RsvpStatus);
+impl crate::wire::sdk_keys::SdkKeys for RsvpStatus {}
 /// Order status of a guest's order (`UNKNOW_ORDER_STATUS` is Wix's spelling).
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum OrderStatus {
     /// `UNKNOW_ORDER_STATUS`
     ///
@@ -524,6 +575,7 @@ impl crate::wire::WireEnum for OrderStatus {
     }
 }
 crate::wire::wire_enum_serde!(OrderStatus);
+impl crate::wire::sdk_keys::SdkKeys for OrderStatus {}
 /// Body of the guest checked in event (SDK type `GuestCheckedIn`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -535,6 +587,12 @@ pub struct GuestCheckedInData {
     #[serde(rename = "eventDetails", default, skip_serializing_if = "Option::is_none")]
     pub event_details: Option<EventDetails>,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestCheckedInData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.guest);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event_details);
+    }
+}
 /// Body of the guest event canceled event (SDK type `GuestEventCanceled`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -545,6 +603,12 @@ pub struct GuestEventCanceledData {
     /// Event context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventDetails>,
+}
+impl crate::wire::sdk_keys::SdkKeys for GuestEventCanceledData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.guest);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event);
+    }
 }
 /// Body of the guest event starts event (SDK type `GuestEventStarts`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -560,6 +624,13 @@ pub struct GuestEventStartsData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestEventStartsData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.guest);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.timing);
+    }
+}
 /// Body of the guest order canceled event (SDK type `GuestOrderCanceled`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -574,10 +645,18 @@ pub struct GuestOrderCanceledData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderDetails>,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestOrderCanceledData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.guest);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.order);
+    }
+}
 /// When a guest is notified before an event starts.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Timing {
     /// `NOW`
     ///
@@ -637,6 +716,7 @@ impl crate::wire::WireEnum for Timing {
     }
 }
 crate::wire::wire_enum_serde!(Timing);
+impl crate::wire::sdk_keys::SdkKeys for Timing {}
 /// The event a guest is registered to, as sent with guest notifications.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -664,16 +744,21 @@ pub struct EventDetails {
     /// Event page URL. Read-only. Free-form because the two dialects differ: a URL string
     /// in the SDK typings, an object `{base, path}` in the REST shape (`meta.d.ts`), which
     /// the SDK joins into the string and the webhook conversion keeps as sent.
-    #[serde(
-        rename = "eventPageUrl",
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
     pub event_page_url: Option<serde_json::Value>,
     /// Event status. Read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+}
+impl crate::wire::sdk_keys::SdkKeys for EventDetails {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.date_and_time_settings,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event_page_url);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
+    }
 }
 /// Event location.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -692,10 +777,17 @@ pub struct Location {
     #[serde(rename = "locationTbd", default, skip_serializing_if = "Option::is_none")]
     pub location_tbd: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Location {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
+    }
+}
 /// Location type.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum LocationType {
     /// `VENUE`
     ///
@@ -725,6 +817,7 @@ impl crate::wire::WireEnum for LocationType {
     }
 }
 crate::wire::wire_enum_serde!(LocationType);
+impl crate::wire::sdk_keys::SdkKeys for LocationType {}
 /// Physical address. `streetAddress` and `addressLine` are alternatives (one of).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -756,6 +849,11 @@ pub struct CommonAddress {
     #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
     pub address_line2: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for CommonAddress {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
+    }
+}
 /// Street name and number.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -767,6 +865,7 @@ pub struct CommonStreetAddress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for CommonStreetAddress {}
 /// Event date and time settings.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -814,10 +913,18 @@ pub struct DateAndTimeSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formatted: Option<Formatted>,
 }
+impl crate::wire::sdk_keys::SdkKeys for DateAndTimeSettings {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recurrence_status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recurring_events);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.formatted);
+    }
+}
 /// Repeating event status.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum RecurrenceStatusStatus {
     /// `ONE_TIME`
     ///
@@ -865,6 +972,7 @@ impl crate::wire::WireEnum for RecurrenceStatusStatus {
     }
 }
 crate::wire::wire_enum_serde!(RecurrenceStatusStatus);
+impl crate::wire::sdk_keys::SdkKeys for RecurrenceStatusStatus {}
 /// Event repetitions.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -879,6 +987,13 @@ pub struct Recurrences {
     /// Recurring event category ID, shared by all events in a recurring series. Read-only (max 100 characters).
     #[serde(rename = "categoryId", default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Recurrences {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.individual_event_dates,
+        );
+    }
 }
 /// One date of a recurring event.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -897,6 +1012,7 @@ pub struct Occurrence {
     #[serde(rename = "showTimeZone", default, skip_serializing_if = "Option::is_none")]
     pub show_time_zone: Option<bool>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Occurrence {}
 /// Formatted date and time settings.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -917,10 +1033,12 @@ pub struct Formatted {
     #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Formatted {}
 /// Event status.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Status {
     /// `UPCOMING`
     ///
@@ -968,6 +1086,7 @@ impl crate::wire::WireEnum for Status {
     }
 }
 crate::wire::wire_enum_serde!(Status);
+impl crate::wire::sdk_keys::SdkKeys for Status {}
 /// The ticket order a guest notification is about.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -979,10 +1098,17 @@ pub struct OrderDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice: Option<Invoice>,
 }
+impl crate::wire::sdk_keys::SdkKeys for OrderDetails {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.order_status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.invoice);
+    }
+}
 /// Status of a ticket order.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum TicketingOrderStatus {
     /// `NA_ORDER_STATUS`
     ///
@@ -1066,6 +1192,7 @@ impl crate::wire::WireEnum for TicketingOrderStatus {
     }
 }
 crate::wire::wire_enum_serde!(TicketingOrderStatus);
+impl crate::wire::sdk_keys::SdkKeys for TicketingOrderStatus {}
 /// Invoice of a ticket order.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1099,6 +1226,18 @@ pub struct Invoice {
     /// Invoice preview URL. Only returned if the order is paid.
     #[serde(rename = "previewUrl", default, skip_serializing_if = "Option::is_none")]
     pub preview_url: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Invoice {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.sub_total);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.grand_total);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fees);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.revenue);
+    }
 }
 /// Invoice line item.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1138,6 +1277,15 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fees: Option<Vec<Fee>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Item {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fees);
+    }
+}
 /// A monetary amount.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1160,6 +1308,7 @@ pub struct Money {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Money {}
 /// Discount applied to a cart or a line item.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1189,6 +1338,13 @@ pub struct Discount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<DiscountItem>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Discount {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.after_discount);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discounts);
+    }
+}
 /// One discount. `coupon` and `paidPlan` are alternatives (one of).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1202,6 +1358,13 @@ pub struct DiscountItem {
     /// Total discount amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
+}
+impl crate::wire::sdk_keys::SdkKeys for DiscountItem {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.coupon);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.paid_plan);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
+    }
 }
 /// Coupon discount.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1217,6 +1380,7 @@ pub struct CouponDiscount {
     #[serde(rename = "couponId", default, skip_serializing_if = "Option::is_none")]
     pub coupon_id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for CouponDiscount {}
 /// Pricing plan discount.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1231,6 +1395,11 @@ pub struct PaidPlanDiscount {
     /// Name of pricing plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for PaidPlanDiscount {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.percent_discount);
+    }
 }
 /// Discount by percentage.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1249,6 +1418,7 @@ pub struct PercentDiscount {
     )]
     pub quantity_discounted: Option<i64>,
 }
+impl crate::wire::sdk_keys::SdkKeys for PercentDiscount {}
 /// Tax applied to a cart or a line item.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1271,10 +1441,18 @@ pub struct Tax {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Tax {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
+    }
+}
 /// How a tax is applied.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum TaxType {
     /// `INCLUDED`
     ///
@@ -1310,6 +1488,7 @@ impl crate::wire::WireEnum for TaxType {
     }
 }
 crate::wire::wire_enum_serde!(TaxType);
+impl crate::wire::sdk_keys::SdkKeys for TaxType {}
 /// A fee applied to a cart or a line item.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1329,10 +1508,18 @@ pub struct Fee {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Fee {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
+    }
+}
 /// Fee identifier.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum FeeName {
     /// `WIX_FEE`
     ///
@@ -1356,10 +1543,12 @@ impl crate::wire::WireEnum for FeeName {
     }
 }
 crate::wire::wire_enum_serde!(FeeName);
+impl crate::wire::sdk_keys::SdkKeys for FeeName {}
 /// How a fee is calculated.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum FeeType {
     /// `FEE_ADDED`
     ///
@@ -1395,6 +1584,7 @@ impl crate::wire::WireEnum for FeeType {
     }
 }
 crate::wire::wire_enum_serde!(FeeType);
+impl crate::wire::sdk_keys::SdkKeys for FeeType {}
 /// Triggered when a guest is created.
 ///
 /// - Velo handler: `wixEventsGuests_onGuestCreated` (in `backend/events.js`)
@@ -1408,9 +1598,15 @@ pub struct GuestCreated {
     /// The entity.
     pub entity: EventGuest,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestCreated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for GuestCreated {
     const VELO_HANDLER: &'static str = "wixEventsGuests_onGuestCreated";
     const EVENT_TYPE: &'static str = "wix.events.guests.v1.guest_created";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1433,9 +1629,15 @@ pub struct GuestUpdated {
     #[serde(rename = "modifiedFields", default, skip_serializing_if = "Option::is_none")]
     pub modified_fields: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for GuestUpdated {
     const VELO_HANDLER: &'static str = "wixEventsGuests_onGuestUpdated";
     const EVENT_TYPE: &'static str = "wix.events.guests.v1.guest_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1455,9 +1657,15 @@ pub struct GuestDeleted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<EventGuest>,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestDeleted {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for GuestDeleted {
     const VELO_HANDLER: &'static str = "wixEventsGuests_onGuestDeleted";
     const EVENT_TYPE: &'static str = "wix.events.guests.v1.guest_deleted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1475,9 +1683,15 @@ pub struct GuestCheckedIn {
     /// The event data.
     pub data: GuestCheckedInData,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestCheckedIn {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for GuestCheckedIn {
     const VELO_HANDLER: &'static str = "wixEventsGuests_onGuestCheckedIn";
     const EVENT_TYPE: &'static str = "wix.events.guests.v1.guest_guest_checked_in";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1495,9 +1709,15 @@ pub struct GuestEventCanceled {
     /// The event data.
     pub data: GuestEventCanceledData,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestEventCanceled {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for GuestEventCanceled {
     const VELO_HANDLER: &'static str = "wixEventsGuests_onGuestEventCanceled";
     const EVENT_TYPE: &'static str = "wix.events.guests.v1.guest_guest_event_canceled";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1515,9 +1735,15 @@ pub struct GuestEventStarts {
     /// The event data.
     pub data: GuestEventStartsData,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestEventStarts {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for GuestEventStarts {
     const VELO_HANDLER: &'static str = "wixEventsGuests_onGuestEventStarts";
     const EVENT_TYPE: &'static str = "wix.events.guests.v1.guest_guest_event_starts";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -1535,21 +1761,16 @@ pub struct GuestOrderCanceled {
     /// The event data.
     pub data: GuestOrderCanceledData,
 }
+impl crate::wire::sdk_keys::SdkKeys for GuestOrderCanceled {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for GuestOrderCanceled {
     const VELO_HANDLER: &'static str = "wixEventsGuests_onGuestOrderCanceled";
     const EVENT_TYPE: &'static str = "wix.events.guests.v1.guest_guest_order_canceled";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
 }
-crate::wire::sdk_keys::declared!(
-    EventGuest, TicketDetails, TicketGuestDetails, OnlineConferencingLogin, GuestDetails,
-    FormResponse, InputValue, GuestCheckInDetails, AttendanceStatus, GuestType,
-    AdditionalDetails, RsvpStatus, OrderStatus, GuestCheckedInData,
-    GuestEventCanceledData, GuestEventStartsData, GuestOrderCanceledData, Timing,
-    EventDetails, Location, LocationType, CommonAddress, CommonStreetAddress,
-    DateAndTimeSettings, RecurrenceStatusStatus, Recurrences, Occurrence, Formatted,
-    Status, OrderDetails, TicketingOrderStatus, Invoice, Item, Money, Discount,
-    DiscountItem, CouponDiscount, PaidPlanDiscount, PercentDiscount, Tax, TaxType, Fee,
-    FeeName, FeeType
-);

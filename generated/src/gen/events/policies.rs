@@ -59,6 +59,7 @@ pub struct Policy {
     #[serde(rename = "eventId", default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Policy {}
 /// Triggered when a policy is created.
 ///
 /// - Velo handler: `wixEvents_onPolicyCreated` (in `backend/events.js`)
@@ -72,9 +73,15 @@ pub struct PolicyCreated {
     /// The entity.
     pub entity: Policy,
 }
+impl crate::wire::sdk_keys::SdkKeys for PolicyCreated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for PolicyCreated {
     const VELO_HANDLER: &'static str = "wixEvents_onPolicyCreated";
     const EVENT_TYPE: &'static str = "wix.events.v2.policy_created";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -92,9 +99,15 @@ pub struct PolicyUpdated {
     /// The entity.
     pub entity: Policy,
 }
+impl crate::wire::sdk_keys::SdkKeys for PolicyUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for PolicyUpdated {
     const VELO_HANDLER: &'static str = "wixEvents_onPolicyUpdated";
     const EVENT_TYPE: &'static str = "wix.events.v2.policy_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -115,11 +128,16 @@ pub struct PolicyDeleted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<Policy>,
 }
+impl crate::wire::sdk_keys::SdkKeys for PolicyDeleted {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for PolicyDeleted {
     const VELO_HANDLER: &'static str = "wixEvents_onPolicyDeleted";
     const EVENT_TYPE: &'static str = "wix.events.v2.policy_deleted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
 }
-crate::wire::sdk_keys::declared!(Policy);

@@ -62,6 +62,12 @@ pub struct BadgeAssignment {
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
     pub extended_fields: Option<ExtendedFields>,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeAssignment {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.extended_fields);
+    }
+}
 /// Tags of an entity (Wix common `Tags`).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -73,6 +79,12 @@ pub struct Tags {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<TagList>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Tags {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.private_tags);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
+    }
+}
 /// A list of tag IDs.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -81,22 +93,24 @@ pub struct TagList {
     #[serde(rename = "tagIds", default, skip_serializing_if = "Option::is_none")]
     pub tag_ids: Option<Vec<String>>,
 }
+impl crate::wire::sdk_keys::SdkKeys for TagList {}
 /// Extended fields, grouped by the namespace of the app that created them.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ExtendedFields {
     /// Extended field data: app namespace -> field name -> value, structured by the schema the app configured.
-    #[serde(
-        deserialize_with = "crate::wire::sdk_keys::checked",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<
         std::collections::BTreeMap<
             String,
             std::collections::BTreeMap<String, serde_json::Value>,
         >,
     >,
+}
+impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
+    }
 }
 /// Triggered when a badge assignment is created.
 ///
@@ -111,9 +125,15 @@ pub struct BadgeAssignmentCreated {
     /// The entity.
     pub entity: BadgeAssignment,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeAssignmentCreated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for BadgeAssignmentCreated {
     const VELO_HANDLER: &'static str = "wixBadgesV4_onBadgeAssignmentCreated";
     const EVENT_TYPE: &'static str = "wix.badges.v4.badge_assignment_created";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -134,11 +154,16 @@ pub struct BadgeAssignmentDeleted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<BadgeAssignment>,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeAssignmentDeleted {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for BadgeAssignmentDeleted {
     const VELO_HANDLER: &'static str = "wixBadgesV4_onBadgeAssignmentDeleted";
     const EVENT_TYPE: &'static str = "wix.badges.v4.badge_assignment_deleted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
 }
-crate::wire::sdk_keys::declared!(BadgeAssignment, Tags, TagList, ExtendedFields);

@@ -82,6 +82,7 @@ pub struct Badge {
     )]
     pub updated_date: Option<crate::wire::Timestamp>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Badge {}
 /// Body of the badge-assigned event (SDK `BadgeAssigned`). The badge is the event's `metadata.entityId`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -92,6 +93,7 @@ pub struct BadgeAssignedData {
     #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeAssignedData {}
 /// Body of the badge-unassigned event (SDK `BadgeUnassigned`). The badge is the event's `metadata.entityId`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -102,6 +104,7 @@ pub struct BadgeUnassignedData {
     #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeUnassignedData {}
 /// Triggered when a member receives a badge. Deprecated in the SDK (use `members.badge_assignments`).
 ///
 /// - Velo handler: `wixBadges_onBadgeAssigned` (in `backend/events.js`)
@@ -115,9 +118,15 @@ pub struct BadgeAssigned {
     /// The event data.
     pub data: BadgeAssignedData,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeAssigned {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for BadgeAssigned {
     const VELO_HANDLER: &'static str = "wixBadges_onBadgeAssigned";
     const EVENT_TYPE: &'static str = "wix.badges.v3.badge_badge_assigned";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -135,9 +144,15 @@ pub struct BadgeUnassigned {
     /// The event data.
     pub data: BadgeUnassignedData,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeUnassigned {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 impl crate::EventPayload for BadgeUnassigned {
     const VELO_HANDLER: &'static str = "wixBadges_onBadgeUnassigned";
     const EVENT_TYPE: &'static str = "wix.badges.v3.badge_badge_unassigned";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -155,9 +170,15 @@ pub struct BadgeCreated {
     /// The entity.
     pub entity: Badge,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeCreated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for BadgeCreated {
     const VELO_HANDLER: &'static str = "wixBadges_onBadgeCreated";
     const EVENT_TYPE: &'static str = "wix.badges.v3.badge_created";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -175,9 +196,15 @@ pub struct BadgeUpdated {
     /// The entity.
     pub entity: Badge,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for BadgeUpdated {
     const VELO_HANDLER: &'static str = "wixBadges_onBadgeUpdated";
     const EVENT_TYPE: &'static str = "wix.badges.v3.badge_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -193,11 +220,12 @@ pub struct BadgeDeleted {
     /// Event metadata.
     pub metadata: crate::common::EventMetadata,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeDeleted {}
 impl crate::EventPayload for BadgeDeleted {
     const VELO_HANDLER: &'static str = "wixBadges_onBadgeDeleted";
     const EVENT_TYPE: &'static str = "wix.badges.v3.badge_deleted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
 }
-crate::wire::sdk_keys::declared!(Badge, BadgeAssignedData, BadgeUnassignedData);

@@ -82,6 +82,7 @@ pub struct Badge {
     )]
     pub updated_date: Option<crate::wire::Timestamp>,
 }
+impl crate::wire::sdk_keys::SdkKeys for Badge {}
 /// Triggered when a badge is created.
 ///
 /// - Velo handler: `wixBadgesV4_onBadgeCreated` (in `backend/events.js`)
@@ -95,9 +96,15 @@ pub struct BadgeCreated {
     /// The entity.
     pub entity: Badge,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeCreated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for BadgeCreated {
     const VELO_HANDLER: &'static str = "wixBadgesV4_onBadgeCreated";
     const EVENT_TYPE: &'static str = "wix.badges.v4.badge_created";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -115,9 +122,15 @@ pub struct BadgeUpdated {
     /// The entity.
     pub entity: Badge,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeUpdated {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity);
+    }
+}
 impl crate::EventPayload for BadgeUpdated {
     const VELO_HANDLER: &'static str = "wixBadgesV4_onBadgeUpdated";
     const EVENT_TYPE: &'static str = "wix.badges.v4.badge_updated";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
@@ -135,11 +148,12 @@ pub struct BadgeDeleted {
     /// Event metadata.
     pub metadata: crate::common::EventMetadata,
 }
+impl crate::wire::sdk_keys::SdkKeys for BadgeDeleted {}
 impl crate::EventPayload for BadgeDeleted {
     const VELO_HANDLER: &'static str = "wixBadgesV4_onBadgeDeleted";
     const EVENT_TYPE: &'static str = "wix.badges.v4.badge_deleted";
+    type Metadata = crate::common::EventMetadata;
     fn metadata(&self) -> &crate::common::EventMetadata {
         &self.metadata
     }
 }
-crate::wire::sdk_keys::declared!(Badge);

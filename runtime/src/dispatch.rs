@@ -1,5 +1,6 @@
 //! The dispatcher: raw bytes in, the right handler method called once, an outcome out.
 
+use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
@@ -8,7 +9,7 @@ use crate::dedupe::{Begin, DedupeStore, MemoryDedupe};
 use crate::error::{DecodeError, HandlerError};
 use crate::velo_auth::{VeloAuthError, VeloSecret};
 use crate::webhook::{WebhookError, WebhookKey};
-use crate::{Event, Handler};
+use crate::Route;
 
 /// Default capacity of the in-memory deduplication store (event ids remembered).
 pub const DEFAULT_DEDUPE_CAPACITY: usize = 100_000;
@@ -71,18 +72,21 @@ impl DispatchError {
     }
 }
 
-/// Routes deliveries to a [`Handler`], once per event id.
-pub struct Dispatcher<H, S = MemoryDedupe> {
+/// Routes deliveries of the events of `E` (the generated `Event`) to handler `H`, once per
+/// event id. The generated crate names it with `E` fixed: `Dispatcher<H, S>`.
+pub struct Dispatcher<E, H, S = MemoryDedupe> {
+    events: PhantomData<fn() -> E>,
     handler: H,
     dedupe: S,
     webhook_key: Option<WebhookKey>,
     velo_secret: Option<VeloSecret>,
 }
 
-impl<H: Handler> Dispatcher<H> {
+impl<E: Route<H>, H> Dispatcher<E, H> {
     /// A dispatcher with an in-memory store of [`DEFAULT_DEDUPE_CAPACITY`] event ids.
     pub fn new(handler: H) -> Self {
         Self {
+            events: PhantomData,
             handler,
             dedupe: MemoryDedupe::with_capacity(DEFAULT_DEDUPE_CAPACITY),
             webhook_key: None,
@@ -91,10 +95,16 @@ impl<H: Handler> Dispatcher<H> {
     }
 }
 
-impl<H: Handler, S: DedupeStore> Dispatcher<H, S> {
+impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
     /// Uses another deduplication store (shared across processes, for example).
-    pub fn with_dedupe<T: DedupeStore>(self, dedupe: T) -> Dispatcher<H, T> {
-        Dispatcher { handler: self.handler, dedupe, webhook_key: self.webhook_key, velo_secret: self.velo_secret }
+    pub fn with_dedupe<T: DedupeStore>(self, dedupe: T) -> Dispatcher<E, H, T> {
+        Dispatcher {
+            events: PhantomData,
+            handler: self.handler,
+            dedupe,
+            webhook_key: self.webhook_key,
+            velo_secret: self.velo_secret,
+        }
     }
 
     /// Accepts app webhooks signed with this key.
@@ -125,7 +135,7 @@ impl<H: Handler, S: DedupeStore> Dispatcher<H, S> {
         if let Some(secret) = &self.velo_secret {
             secret.verify(body, signature)?;
         }
-        let event = Event::decode(velo_handler, body)?;
+        let event = E::decode(velo_handler, body)?;
         self.event(event).await
     }
 
@@ -133,7 +143,7 @@ impl<H: Handler, S: DedupeStore> Dispatcher<H, S> {
     pub async fn webhook(&self, body: &[u8]) -> Result<Outcome, DispatchError> {
         let key = self.webhook_key.as_ref().ok_or(DispatchError::NoWebhookKey)?;
         let delivery = crate::webhook::open(body, key)?;
-        let event = match delivery.into_event() {
+        let event = match delivery.into_event::<E>() {
             Ok(event) => event,
             Err(DecodeError::UnknownEvent { name, .. }) => {
                 tracing::warn!(event_type = %name, "webhook for an event not in the catalogue");
@@ -145,16 +155,16 @@ impl<H: Handler, S: DedupeStore> Dispatcher<H, S> {
     }
 
     /// A decoded event: deduplicated by its metadata id, then handed to the handler.
-    pub async fn event(&self, event: Event) -> Result<Outcome, DispatchError> {
+    pub async fn event(&self, event: E) -> Result<Outcome, DispatchError> {
         let name = event.info().velo_handler;
-        let id = event.metadata().id.clone();
+        let id = event.event_id().map(str::to_owned);
         if let Some(id) = &id {
             if self.dedupe.begin(id).await == Begin::Duplicate {
                 tracing::debug!(event = name, id = %id, "duplicate delivery skipped");
                 return Ok(Outcome::Duplicate);
             }
         }
-        let result = AssertUnwindSafe(crate::call(&self.handler, event)).catch_unwind().await;
+        let result = AssertUnwindSafe(event.route(&self.handler)).catch_unwind().await;
         let outcome = match result {
             Ok(Ok(())) => Ok(Outcome::Handled),
             Ok(Err(HandlerError::NotSubscribed)) => Ok(Outcome::NotSubscribed),

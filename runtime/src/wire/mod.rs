@@ -6,11 +6,14 @@ mod enums;
 mod image;
 mod int64;
 mod items;
-pub(crate) mod sdk_keys;
+pub mod sdk_keys;
 mod timestamp;
 
+#[doc(hidden)]
+pub use crate::__wire_enum_serde as wire_enum_serde;
+#[doc(hidden)]
+pub use enums::deserialize as deserialize_enum;
 pub use enums::WireEnum;
-pub(crate) use enums::{deserialize as deserialize_enum, wire_enum_serde};
 pub use image::{Image, ImageObject};
 pub use int64::Int64;
 pub use items::{Items, ItemsList, ItemsMap};

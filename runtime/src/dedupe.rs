@@ -5,7 +5,7 @@
 //! which ids have begun or finished, so that each event is handled once:
 //!
 //! ```
-//! use wix_backend_events::dedupe::{Begin, DedupeStore, MemoryDedupe};
+//! use wix_events_runtime::dedupe::{Begin, DedupeStore, MemoryDedupe};
 //!
 //! # async fn demo(event_id: &str) {
 //! let store = MemoryDedupe::with_capacity(10_000);

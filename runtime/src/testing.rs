@@ -2,8 +2,8 @@
 //! and build the broken tokens (expired, `alg: none`, HS256, ...) a server must refuse.
 //!
 //! ```
-//! use wix_backend_events::testing::TestSigner;
-//! use wix_backend_events::webhook::{layers, WebhookKey};
+//! use wix_events_runtime::testing::TestSigner;
+//! use wix_events_runtime::webhook::{layers, WebhookKey};
 //! use serde_json::json;
 //!
 //! let signer = TestSigner::generate();
@@ -15,30 +15,10 @@
 //! assert_eq!(delivery.body_value().unwrap(), body);
 //! ```
 //!
-//! For tests of routing and delivery, [`on_event`] makes a [`crate::Handler`] of one async
-//! function over [`Event`], and [`velo_fixture`] / [`webhook_fixture`] read documented
-//! payloads from files named `<event>.<n>.json`:
-//!
-//! ```
-//! use std::sync::atomic::{AtomicUsize, Ordering};
-//! use wix_backend_events::dispatch::{Dispatcher, Outcome};
-//! use wix_backend_events::testing::on_event;
-//!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! static SEEN: AtomicUsize = AtomicUsize::new(0);
-//! let dispatcher = Dispatcher::new(on_event(|event| async move {
-//!     assert_eq!(event.info().velo_handler, "wixCrm_onContactDeleted");
-//!     SEEN.fetch_add(1, Ordering::SeqCst);
-//!     Ok(())
-//! }));
-//! let body = br#"{"metadata": {"id": "e-1"}}"#;
-//! let outcome = dispatcher.velo("wixCrm_onContactDeleted", body, None).await;
-//! assert_eq!(outcome.unwrap(), Outcome::Handled);
-//! assert_eq!(SEEN.load(Ordering::SeqCst), 1);
-//! # });
-//! ```
+//! [`velo_fixture`] and [`webhook_fixture`] read documented payloads from files named
+//! `<event>.<n>.json`; for tests of routing, the generated crate's `HandleAll` makes a
+//! handler of one async function over its `Event`.
 
-use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -50,8 +30,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use hmac::{KeyInit as _, Mac as _};
 use serde_json::{json, Value};
-
-use crate::{Event, HandlerResult};
 
 /// How long tokens from [`TestSigner::sign_webhook`] stay valid: the span of the sample
 /// token in Wix's docs (`exp - iat` = 300,000 s, about 3.5 days).
@@ -176,17 +154,6 @@ pub fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
 }
 
-/// A [`crate::Handler`] that calls `function` with every event, as an [`Event`]: a test sees
-/// every event the dispatcher routes, whichever method it reached, and decides the answer
-/// (`Ok`, an error, a panic, a delay) itself.
-pub fn on_event<F, Fut>(function: F) -> crate::HandleAll<F>
-where
-    F: Fn(Event) -> Fut + Send + Sync,
-    Fut: Future<Output = HandlerResult> + Send,
-{
-    crate::HandleAll(function)
-}
-
 /// The `*.json` files of a fixture folder, sorted by name (so test order is stable).
 pub fn fixture_files(dir: impl AsRef<Path>) -> io::Result<Vec<PathBuf>> {
     let dir = dir.as_ref();
@@ -299,9 +266,9 @@ mod tests {
         let delivery = layers::open(jwt.as_bytes(), &key).unwrap();
         assert_eq!(delivery.body_value().unwrap(), body());
         assert_eq!(delivery.event_type, "wix.contacts.v4.contact_created");
-        assert_eq!(delivery.instance_id.as_deref(), Some("inst-1"));
-        assert_eq!(delivery.identity, Some(identity));
-        assert_eq!(delivery.account_info, None);
+        assert_eq!(delivery.wrapper.instance_id.as_deref(), Some("inst-1"));
+        assert_eq!(delivery.wrapper.identity, Some(identity));
+        assert_eq!(delivery.wrapper.account_info, None);
     }
 
     #[test]
@@ -334,31 +301,6 @@ mod tests {
 
     fn fixtures(kind: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(kind)
-    }
-
-    #[tokio::test]
-    async fn every_velo_fixture_reaches_on_event_under_its_name() {
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let record = std::sync::Arc::clone(&seen);
-        let dispatcher = crate::dispatch::Dispatcher::new(on_event(move |event: Event| {
-            record.lock().unwrap().push(event.info().velo_handler);
-            std::future::ready(Ok(()))
-        }));
-        let files = fixture_files(fixtures("velo")).unwrap();
-        assert!(!files.is_empty());
-        let mut expected = Vec::new();
-        for file in &files {
-            let (name, bytes) = velo_fixture(file).unwrap();
-            // Only events of the Wix areas compiled in are in the catalogue.
-            let Some(info) = crate::catalogue::by_velo_handler(&name) else { continue };
-            let outcome = dispatcher.velo(&name, &bytes, None).await;
-            // Fixtures of one event may share an id: the later ones are duplicates.
-            if outcome.unwrap() == crate::dispatch::Outcome::Handled {
-                expected.push(info.velo_handler);
-            }
-        }
-        assert!(!expected.is_empty());
-        assert_eq!(*seen.lock().unwrap(), expected);
     }
 
     #[test]

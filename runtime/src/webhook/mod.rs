@@ -2,11 +2,13 @@
 //! domain event into the Velo envelope the generated types decode.
 //!
 //! [`jwt`] checks the signature, [`layers`] parses the stringified JSON inside the
-//! claims, and [`domain_event`] turns the REST body into `{metadata, entity | data}`.
+//! claims, and [`domain_event`] turns the REST body into `{metadata, entity | data}`
+//! (the reference path), while `rest_body` decodes it straight from its text (the fast
+//! path). [`shape`] is the one table of the domain event's shape both paths read.
 //!
 //! ```no_run
 //! # fn demo(request_body: &[u8], pem: &str) -> Result<(), Box<dyn std::error::Error>> {
-//! use wix_backend_events::webhook::{layers, WebhookKey};
+//! use wix_events_runtime::webhook::{layers, WebhookKey};
 //!
 //! let key = WebhookKey::from_pem(pem)?; // once, at start-up
 //! let delivery = layers::open(request_body, &key)?;
@@ -17,11 +19,13 @@
 pub mod domain_event;
 pub mod jwt;
 pub mod layers;
-pub(crate) mod rest_body;
+mod rest_body;
+pub mod shape;
 
-pub use domain_event::{DomainEventError, WrapperFields};
+pub use domain_event::DomainEventError;
 pub use jwt::{KeyError, WebhookKey};
 pub use layers::{open, WebhookDelivery};
+pub use shape::WrapperFields;
 
 /// Why a webhook request was rejected. Every variant means no handler may run.
 #[derive(Debug, thiserror::Error)]

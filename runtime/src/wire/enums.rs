@@ -8,32 +8,35 @@ pub trait WireEnum: Sized {
     fn as_wire(&self) -> &str;
 }
 
-/// Implements `Serialize`, `Deserialize` and `Display` through [`WireEnum`].
-macro_rules! wire_enum_serde {
+/// Implements `Serialize`, `Deserialize` and `Display` through [`WireEnum`], for the
+/// generated enums (`crate::wire::wire_enum_serde!(Name)`). Exported under a hidden name
+/// and re-exported as `wire::wire_enum_serde`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wire_enum_serde {
     ($name:ty) => {
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(crate::wire::WireEnum::as_wire(self))
+        impl $crate::__serde::Serialize for $name {
+            fn serialize<S: $crate::__serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str($crate::wire::WireEnum::as_wire(self))
             }
         }
 
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::wire::deserialize_enum(deserializer)
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::wire::deserialize_enum(deserializer)
             }
         }
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(crate::wire::WireEnum::as_wire(self))
+                f.write_str($crate::wire::WireEnum::as_wire(self))
             }
         }
     };
 }
-pub(crate) use wire_enum_serde;
 
 /// Deserializes any string into a [`WireEnum`]; anything else is an error.
-pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>, E: WireEnum>(deserializer: D) -> Result<E, D::Error> {
+pub fn deserialize<'de, D: serde::Deserializer<'de>, E: WireEnum>(deserializer: D) -> Result<E, D::Error> {
     struct StrVisitor<E>(std::marker::PhantomData<E>);
     impl<E: WireEnum> serde::de::Visitor<'_> for StrVisitor<E> {
         type Value = E;

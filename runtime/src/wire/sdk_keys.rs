@@ -8,22 +8,15 @@
 //! - the reference conversion (`webhook::domain_event`) parses the body into a value and
 //!   renames its keys with [`SdkKeys::rename_sdk_keys`] before decoding;
 //! - the dispatcher's fast path (`webhook::rest_body`) decodes the REST text directly: each
-//!   `_id`-style field also accepts its REST name, and the fields holding keys no schema
-//!   declares (`json`, maps) are decoded through [`checked`], which renames those keys the
-//!   same way while a REST body is decoded.
+//!   `_id`-style field also accepts its REST name, and then, as an explicit second step,
+//!   [`SdkKeys::rename_sdk_keys`] renames the keys no schema declares (inside `json` and
+//!   map fields). The generator knows which fields hold such keys and implements
+//!   [`SdkKeys`] for every generated type to reach exactly those.
 //!
 //! Both give the same event; an object carrying both `id` and `_id` is refused by either
 //! as a duplicate field where a type declares `_id`.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
-
-use serde::de::{Deserialize, Deserializer};
-
-thread_local! {
-    /// Set while a REST body is decoded directly (see [`decoding_rest_body`]).
-    static REST_BODY: Cell<bool> = const { Cell::new(false) };
-}
 
 /// The SDK name of a key the SDK renames (`id` → `_id`); `None` for every other key.
 fn sdk_name(key: &str) -> Option<&'static str> {
@@ -61,53 +54,23 @@ fn renames<'a>(keys: impl Iterator<Item = &'a String>, taken: impl Fn(&str) -> b
     keys.filter_map(|key| sdk_key(key).filter(|target| !taken(target)).map(|target| (key.clone(), target))).collect()
 }
 
-/// Runs `decode` with [`checked`] fields renaming keys as the SDK does.
+/// Values that may hold keys no schema declares, renamed after a REST body is decoded.
 ///
-/// Decoding is synchronous, so a thread-local flag scopes the renaming to this call; it is
-/// restored even if `decode` unwinds.
-pub(crate) fn decoding_rest_body<R>(decode: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            REST_BODY.set(self.0);
-        }
-    }
-    let _restore = Restore(REST_BODY.replace(true));
-    decode()
+/// The default does nothing: right for values whose keys are all declared (declared
+/// fields accept both names as they decode). Generated structs that reach `json` or map
+/// fields override it to walk exactly those fields.
+pub trait SdkKeys {
+    /// Renames the undeclared keys in this value as the SDK does.
+    fn rename_sdk_keys(&mut self) {}
 }
 
-/// `deserialize_with` of entity fields that hold undeclared keys: decodes as usual and,
-/// while a REST body is decoded directly, renames those keys as the SDK does.
-pub(crate) fn checked<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + SdkKeys,
-{
-    let mut value = T::deserialize(deserializer)?;
-    if REST_BODY.get() {
-        value.rename_sdk_keys();
-    }
-    Ok(value)
-}
-
-/// Values that may hold keys no schema declares.
-pub(crate) trait SdkKeys {
-    /// Renames the undeclared keys in this value as the SDK does. Declared fields accept
-    /// both names as they decode, so generated types have nothing to do.
-    fn rename_sdk_keys(&mut self);
-}
-
-/// `SdkKeys` for types whose keys are all declared.
-macro_rules! declared {
-    ($($name:ty),* $(,)?) => {
-        $(impl crate::wire::sdk_keys::SdkKeys for $name {
-            fn rename_sdk_keys(&mut self) {}
-        })*
-    };
-}
-pub(crate) use declared;
-
-declared!(String, bool, i64, f64, super::Int64, super::Timestamp, super::Image);
+impl SdkKeys for String {}
+impl SdkKeys for bool {}
+impl SdkKeys for i64 {}
+impl SdkKeys for f64 {}
+impl SdkKeys for super::Int64 {}
+impl SdkKeys for super::Timestamp {}
+impl SdkKeys for super::Image {}
 
 impl SdkKeys for serde_json::Value {
     fn rename_sdk_keys(&mut self) {
@@ -168,24 +131,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[derive(Debug, serde::Deserialize)]
-    struct Holder {
-        #[serde(deserialize_with = "checked")]
-        free: serde_json::Value,
-    }
-
-    fn decode(text: &str) -> Holder {
-        serde_json::from_str(text).unwrap()
-    }
-
-    #[test]
-    fn keys_are_renamed_only_while_a_rest_body_is_decoded() {
-        let text = r#"{"free": {"a": [{"createdDate": 1}]}}"#;
-        assert_eq!(decode(text).free, json!({"a": [{"createdDate": 1}]}));
-        assert_eq!(decoding_rest_body(|| decode(text)).free, json!({"a": [{"_createdDate": 1}]}));
-        assert_eq!(decode(text).free, json!({"a": [{"createdDate": 1}]}), "the flag is restored");
-    }
-
     #[test]
     fn a_taken_name_keeps_both_keys() {
         let mut value = json!({"id": 1, "_id": 2, "updatedDate": 3});
@@ -209,12 +154,5 @@ mod tests {
         let expected: BTreeMap<String, serde_json::Value> =
             [("custom._id".to_owned(), json!({"_id": 1})), ("x".to_owned(), json!([{"_updatedDate": 0}]))].into();
         assert_eq!(map, expected);
-    }
-
-    #[test]
-    fn the_flag_is_restored_after_a_panic() {
-        let caught = std::panic::catch_unwind(|| decoding_rest_body(|| panic!("boom")));
-        assert!(caught.is_err());
-        assert!(!REST_BODY.get());
     }
 }

@@ -1,14 +1,36 @@
-//! The `wix-events decode` tool, run as a user runs it (through `cargo xtask decode`).
+//! The `wix-events decode` tool over this crate's events, run in-process through
+//! `cli::run` with the arguments and streams a shell would give it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use wix_backend_events::{cli, Event};
 
 fn fixture(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative)
+}
+
+/// What one run of the tool gave.
+struct Output {
+    code: u8,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl Output {
+    fn success(&self) -> bool {
+        self.code == 0
+    }
+}
+
+fn run_with_stdin(args: &[&str], mut stdin: &[u8]) -> Output {
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let argv = ["wix-events", "decode"].iter().chain(args);
+    let code = cli::run::<Event>(argv, &mut stdin, &mut stdout, &mut stderr);
+    Output { code, stdout, stderr }
 }
 
 fn decode(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wix-events")).arg("decode").args(args).output().unwrap()
+    run_with_stdin(args, b"")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -19,7 +41,7 @@ fn text(bytes: &[u8]) -> String {
 fn decodes_a_velo_example_and_prints_it_unchanged() {
     let path = fixture("velo/wixContacts_onLabelDeleted.1.json");
     let output = decode(&["--event", "wixContacts_onLabelDeleted", "--strict", path.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.success(), "{}", text(&output.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let original: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(printed, original);
@@ -29,7 +51,7 @@ fn decodes_a_velo_example_and_prints_it_unchanged() {
 fn decodes_a_webhook_body_into_the_velo_form() {
     let path = fixture("webhook/wix.contacts.v4.label_deleted.1.json");
     let output = decode(&["--event", "wix.contacts.v4.label_deleted", "--strict", path.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.success(), "{}", text(&output.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(printed["metadata"]["id"].is_string(), "{printed}");
     assert!(printed.get("deletedEvent").is_none(), "{printed}");
@@ -37,15 +59,8 @@ fn decodes_a_webhook_body_into_the_velo_form() {
 
 #[test]
 fn reads_standard_input() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wix-events"))
-        .args(["decode", "--event", "wixContacts_onLabelDeleted", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), br#"{"metadata": {"id": "x"}}"#).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
+    let output = run_with_stdin(&["--event", "wixContacts_onLabelDeleted", "-"], br#"{"metadata": {"id": "x"}}"#);
+    assert!(output.success());
     assert!(text(&output.stdout).contains("\"id\": \"x\""));
 }
 
@@ -59,7 +74,7 @@ fn a_bad_payload_fails_with_its_json_path() {
     .unwrap();
     let output = decode(&["--event", "wixCrm_onContactCreated", input.to_str().unwrap()]);
     std::fs::remove_file(&input).unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.code, 1);
     let stderr = text(&output.stderr);
     assert!(stderr.starts_with("error: wixCrm_onContactCreated: entity.info.emails[1].tag: "), "{stderr}");
 }
@@ -71,8 +86,8 @@ fn strict_names_undeclared_fields() {
     let lenient = decode(&["--event", "wixContacts_onLabelDeleted", input.to_str().unwrap()]);
     let strict = decode(&["--event", "wixContacts_onLabelDeleted", "--strict", input.to_str().unwrap()]);
     std::fs::remove_file(&input).unwrap();
-    assert!(lenient.status.success() || cfg!(feature = "strict"));
-    assert_eq!(strict.status.code(), Some(1));
+    assert!(lenient.success() || cfg!(feature = "strict"));
+    assert_eq!(strict.code, 1);
     assert!(text(&strict.stderr).contains("metadata.surprise"), "{}", text(&strict.stderr));
 }
 
@@ -80,7 +95,7 @@ fn strict_names_undeclared_fields() {
 fn an_unknown_event_gets_a_did_you_mean() {
     let path = fixture("velo/wixContacts_onLabelDeleted.1.json");
     let output = decode(&["--event", "wixContacts_onLabelDelete", path.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.code, 1);
     assert_eq!(
         text(&output.stderr).trim(),
         "error: unknown event `wixContacts_onLabelDelete`; did you mean `wixContacts_onLabelDeleted`?"
@@ -116,7 +131,7 @@ mod jwt {
         let signer = TestSigner::generate();
         let token = signer.sign_webhook("wix.contacts.v4.contact_created", "instance-1", &contact_created_body(), None);
         let output = decode_jwt(&signer, &token, "ok");
-        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(output.success(), "{}", text(&output.stderr));
         let stdout = text(&output.stdout);
         let (name, json) = stdout.split_once('\n').unwrap();
         assert_eq!(name, "wixCrm_onContactCreated (wix.contacts.v4.contact_created)");
@@ -142,7 +157,7 @@ mod jwt {
             ("truncated", &forged[..forged.len() / 2], "JWT"),
         ] {
             let output = decode_jwt(&signer, token, tag);
-            assert_eq!(output.status.code(), Some(1), "{tag}");
+            assert_eq!(output.code, 1, "{tag}");
             let stderr = text(&output.stderr);
             assert!(stderr.contains(expected), "{tag}: {stderr}");
             assert!(output.stdout.is_empty(), "{tag}: printed an event");

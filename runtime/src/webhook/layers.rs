@@ -13,38 +13,39 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::domain_event::{self, DomainEventError, WrapperFields};
+use super::domain_event::{self, DomainEventError};
 use super::jwt::WebhookKey;
+use super::rest_body::RestBody;
+use super::shape::WrapperFields;
 use super::{json_type, WebhookError};
-use crate::decode::RestBody;
+use crate::decode::Strict;
 use crate::error::DecodeError;
-use crate::Event;
+use crate::EventSet;
 
 /// A verified and unwrapped webhook: the event's name, its context, and the REST body.
 #[derive(Debug, Clone)]
 pub struct WebhookDelivery {
     /// `<entityFqdn>_<slug>`, e.g. `wix.contacts.v4.contact_created`: picks the handler.
     pub event_type: String,
-    /// The app instance (site installation) the event belongs to.
-    pub instance_id: Option<String>,
-    /// Who triggered the event (`{identityType, memberId | wixUserId | ...}`), parsed.
-    pub identity: Option<Value>,
-    /// Account-level context (`{accountId, parentAccountId, siteId}`), when sent.
-    pub account_info: Option<Value>,
+    /// The wrapper's context (`instanceId`, `identity`, `accountInfo`), which joins the
+    /// event's `metadata`.
+    pub wrapper: WrapperFields,
     /// The domain-event body (`{id, entityFqdn, slug, ..., createdEvent | ...}`) as sent:
     /// JSON text, checked to be an object.
     pub body: Box<RawValue>,
 }
 
 impl WebhookDelivery {
-    /// The wrapper fields the SDK merges into the envelope's `metadata`.
-    pub fn wrapper_fields(&self) -> WrapperFields {
-        WrapperFields {
-            instance_id: self.instance_id.clone(),
-            event_type: Some(self.event_type.clone()),
-            identity: self.identity.clone(),
-            account_info: self.account_info.clone(),
+    /// A delivery of a domain-event body alone (no JWT, no wrapper context), as the REST
+    /// reference documents it: for tools and tests that decode documented examples
+    /// through the same path as the dispatcher.
+    pub fn from_body(event_type: &str, body: &str) -> Result<Self, WebhookError> {
+        let body = RawValue::from_string(body.trim().to_owned())
+            .map_err(|error| claims_error("claims.data.data", format!("not JSON: {error}")))?;
+        if !body.get().starts_with('{') {
+            return Err(claims_error("claims.data.data", format!("expected a JSON object, got {}", raw_type(&body))));
         }
+        Ok(Self { event_type: event_type.to_owned(), wrapper: WrapperFields::default(), body })
     }
 
     /// The domain-event body as a JSON value.
@@ -55,24 +56,55 @@ impl WebhookDelivery {
     /// The Velo/SDK envelope of a domain event (see [`domain_event::to_velo_envelope`]).
     pub fn into_velo_envelope(self) -> Result<Value, DomainEventError> {
         let body = self.body_value().map_err(|source| DomainEventError::InvalidJson { field: "body", source })?;
-        domain_event::to_velo_envelope(body, &self.wrapper_fields())
+        domain_event::to_velo_envelope(body, Some(&self.event_type), &self.wrapper)
     }
 
     /// The typed event: what its Velo handler would receive.
     ///
-    /// The body is decoded straight from its text when it has the usual shape, with the
-    /// SDK's key renames applied as it decodes; otherwise, and whenever that fails, through
-    /// [`into_velo_envelope`](Self::into_velo_envelope), whose error is the one reported.
-    /// Both give the same event (the tests hold them to it on every fixture and on
-    /// thousands of variants).
-    pub fn into_event(self) -> Result<Event, DecodeError> {
-        let Some(info) = crate::catalogue::by_event_type(&self.event_type) else {
-            return Err(DecodeError::unknown_event(&self.event_type));
+    /// The body is decoded straight from its text when it has the usual shape
+    /// ([`direct_event`](Self::direct_event)); otherwise, and whenever that fails, through
+    /// [`envelope_event`](Self::envelope_event), whose error is the one reported.
+    pub fn into_event<E: EventSet>(self) -> Result<E, DecodeError> {
+        self.decode(false)
+    }
+
+    /// [`into_event`](Self::into_event), failing also on fields the schema does not declare
+    /// and naming them all (what [`crate::decode::Strict`] does for Velo events).
+    pub fn into_strict_event<E: EventSet>(self) -> Result<E, DecodeError> {
+        self.decode(true)
+    }
+
+    fn decode<E: EventSet>(self, strict: bool) -> Result<E, DecodeError> {
+        let Some(info) = E::by_event_type(&self.event_type) else {
+            return Err(E::unknown_event(&self.event_type));
         };
-        match Event::decode(info.velo_handler, RestBody(&self)) {
-            Ok(event) => Ok(event),
-            Err(_) => Event::decode(info.velo_handler, self.into_velo_envelope()?),
+        if let Ok(event) = E::decode(info.velo_handler, RestBody { delivery: &self, strict }) {
+            return Ok(event);
         }
+        let envelope = self.into_velo_envelope()?;
+        match strict {
+            true => E::decode(info.velo_handler, Strict(envelope)),
+            false => E::decode(info.velo_handler, envelope),
+        }
+    }
+
+    /// The fast path alone: the event decoded straight from the REST text, then the
+    /// SDK's renames applied to undeclared keys; `None` for any body it does not take
+    /// (an unknown eventType, an unusual shape, any decoding error). Whatever it returns
+    /// equals what [`envelope_event`](Self::envelope_event) returns for the same delivery
+    /// (the tests hold the two paths to it).
+    pub fn direct_event<E: EventSet>(&self) -> Option<E> {
+        let info = E::by_event_type(&self.event_type)?;
+        E::decode(info.velo_handler, RestBody { delivery: self, strict: false }).ok()
+    }
+
+    /// The reference path alone: the body turned into the Velo envelope as a
+    /// `serde_json::Value`, exactly as Wix's SDK does, then decoded.
+    pub fn envelope_event<E: EventSet>(&self) -> Result<E, DecodeError> {
+        let Some(info) = E::by_event_type(&self.event_type) else {
+            return Err(E::unknown_event(&self.event_type));
+        };
+        E::decode(info.velo_handler, self.clone().into_velo_envelope()?)
     }
 }
 
@@ -171,7 +203,7 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
     let identity = stringified_object(wrapper.identity, "claims.data.identity")?;
     let account_info = stringified_object(wrapper.account_info, "claims.data.accountInfo")?;
 
-    Ok(WebhookDelivery { event_type, instance_id, identity, account_info, body })
+    Ok(WebhookDelivery { event_type, wrapper: WrapperFields { instance_id, identity, account_info }, body })
 }
 
 /// Why the middle layer did not parse: not JSON, not an object, or a field that is.
@@ -273,18 +305,10 @@ mod tests {
         let jwt = signer().sign_webhook("wix.contacts.v4.contact_deleted", "inst-1", &body(), Some(&identity));
         let delivery = open(jwt.as_bytes(), &key()).unwrap();
         assert_eq!(delivery.event_type, "wix.contacts.v4.contact_deleted");
-        assert_eq!(delivery.instance_id.as_deref(), Some("inst-1"));
-        assert_eq!(delivery.identity, Some(identity.clone()));
-        assert_eq!(delivery.account_info, None);
         assert_eq!(delivery.body_value().unwrap(), body());
         assert_eq!(
-            delivery.wrapper_fields(),
-            WrapperFields {
-                instance_id: Some("inst-1".into()),
-                event_type: Some("wix.contacts.v4.contact_deleted".into()),
-                identity: Some(identity),
-                account_info: None,
-            }
+            delivery.wrapper,
+            WrapperFields { instance_id: Some("inst-1".into()), identity: Some(identity), account_info: None }
         );
     }
 
@@ -360,11 +384,11 @@ mod tests {
         let identity = json!({"identityType": "ANONYMOUS_VISITOR", "anonymousVisitorId": "v"});
         for sent in [Value::String(identity.to_string()), identity.clone()] {
             let claims = claims_with(json!({"eventType": "t", "data": "{}", "identity": sent}));
-            assert_eq!(from_claims(&claims).unwrap().identity, Some(identity.clone()));
+            assert_eq!(from_claims(&claims).unwrap().wrapper.identity, Some(identity.clone()));
         }
         for sent in [json!(""), Value::Null] {
             let claims = claims_with(json!({"eventType": "t", "data": "{}", "identity": sent}));
-            assert_eq!(from_claims(&claims).unwrap().identity, None);
+            assert_eq!(from_claims(&claims).unwrap().wrapper.identity, None);
         }
     }
 
@@ -381,7 +405,7 @@ mod tests {
     fn account_info_is_kept() {
         let info = json!({"accountId": "a", "parentAccountId": "p", "siteId": "s"});
         let claims = claims_with(json!({"eventType": "t", "data": "{}", "accountInfo": info}));
-        assert_eq!(from_claims(&claims).unwrap().account_info, Some(info));
+        assert_eq!(from_claims(&claims).unwrap().wrapper.account_info, Some(info));
         let (layer, _) = error_of(json!({"eventType": "t", "data": "{}", "accountInfo": [1]}));
         assert_eq!(layer, "claims.data.accountInfo");
     }
@@ -402,7 +426,7 @@ mod tests {
     #[test]
     fn instance_id_is_optional_but_must_be_a_string() {
         let claims = claims_with(json!({"eventType": "t", "data": "{}"}));
-        assert_eq!(from_claims(&claims).unwrap().instance_id, None);
+        assert_eq!(from_claims(&claims).unwrap().wrapper.instance_id, None);
         let (_, reason) = error_of(json!({"eventType": "t", "data": "{}", "instanceId": 1}));
         assert_eq!(reason, "`instanceId` must be a string, got a number");
     }

@@ -8,23 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::json_type;
+use super::shape::{wrapper_metadata, EventKind, WrapperFields, EVENT_KINDS, MODIFIED_FIELDS};
 use crate::wire::sdk_keys::SdkKeys;
-
-/// Fields of the webhook's middle layer that the SDK merges into `metadata`.
-///
-/// They are not part of the domain-event body itself; [`super::layers`] reads them
-/// from the decoded JWT claims.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WrapperFields {
-    /// The app instance the event belongs to (`instanceId`).
-    pub instance_id: Option<String>,
-    /// `<entityFqdn>_<slug>`, e.g. `wix.contacts.v4.contact_created` (`eventType`).
-    pub event_type: Option<String>,
-    /// Who triggered the event, already parsed from its stringified form (`identity`).
-    pub identity: Option<Value>,
-    /// Account-level context: `{accountId, parentAccountId, siteId}` (`accountInfo`).
-    pub account_info: Option<Value>,
-}
 
 /// Why a domain-event body could not be turned into a Velo envelope.
 #[derive(Debug, thiserror::Error)]
@@ -73,10 +58,6 @@ pub enum DomainEventError {
     },
 }
 
-/// The four mutually exclusive event objects of a domain event, in the order the
-/// errors list them.
-const EVENT_KINDS: [&str; 4] = ["createdEvent", "updatedEvent", "deletedEvent", "actionEvent"];
-
 /// `<entityFqdn>_<slug>` of a domain-event body: the webhook `eventType` it belongs to.
 ///
 /// `None` when either field is missing or not a string.
@@ -95,151 +76,91 @@ pub fn event_type_of(body: &Value) -> Option<String> {
 ///   `{metadata}` when there is none; `movedToTrash` is dropped, as the SDK does
 /// - `actionEvent.body` (or `bodyAsJson`) → `{metadata, data}`
 ///
-/// `metadata` holds every other top-level field of the body under its own name, plus the
-/// [`WrapperFields`] that are present (`instanceId`, `eventType`, `identity`,
+/// `metadata` holds every other top-level field of the body under its own name, plus
+/// `eventType` and the [`WrapperFields`] that are present (`instanceId`, `identity`,
 /// `accountInfo`); a body field of the same name wins, as in the SDK. Inside `entity` and
 /// `data` the keys `id`, `createdDate`, `updatedDate` become `_id`, `_createdDate`,
 /// `_updatedDate` at every depth, unless the object already has the target key.
-pub fn to_velo_envelope(body: Value, wrapper: &WrapperFields) -> Result<Value, DomainEventError> {
+pub fn to_velo_envelope(
+    body: Value,
+    event_type: Option<&str>,
+    wrapper: &WrapperFields,
+) -> Result<Value, DomainEventError> {
     let Value::Object(mut body) = body else {
         return Err(DomainEventError::WrongType { field: "body", expected: "a JSON object", found: json_type(&body) });
     };
 
     // `null` counts as absent: the SDK tests the objects for truthiness. All four keys
     // leave the body either way, so none of them reaches `metadata`.
-    let mut present: Vec<(&'static str, Value)> = EVENT_KINDS
+    let mut present: Vec<(&'static EventKind, Value)> = EVENT_KINDS
         .iter()
-        .filter_map(|&kind| body.remove(kind).map(|value| (kind, value)))
+        .filter_map(|kind| body.remove(kind.key).map(|value| (kind, value)))
         .filter(|(_, value)| !value.is_null())
         .collect();
     let (kind, event) = match present.len() {
         0 => return Err(DomainEventError::NoEventKind),
         1 => present.remove(0),
         _ => {
-            return Err(DomainEventError::SeveralEventKinds { found: present.iter().map(|(kind, _)| *kind).collect() })
+            return Err(DomainEventError::SeveralEventKinds {
+                found: present.iter().map(|(kind, _)| kind.key).collect(),
+            })
         }
     };
     let Value::Object(mut event) = event else {
-        return Err(DomainEventError::WrongType { field: kind, expected: "a JSON object", found: json_type(&event) });
+        return Err(DomainEventError::WrongType {
+            field: kind.key,
+            expected: "a JSON object",
+            found: json_type(&event),
+        });
     };
 
     let mut envelope = Map::new();
-    envelope.insert("metadata".to_owned(), Value::Object(metadata(body, wrapper)));
-    match kind {
-        "createdEvent" => {
-            let entity = take_required(
-                &mut event,
-                Source {
-                    event: "createdEvent",
-                    object: "entity",
-                    as_json: "entityAsJson",
-                    as_json_path: "createdEvent.entityAsJson",
-                },
-            )?;
-            envelope.insert("entity".to_owned(), rename_sdk_keys(entity));
+    envelope.insert("metadata".to_owned(), Value::Object(metadata(body, event_type, wrapper)));
+    match take_entity(&mut event, kind)? {
+        Some(mut entity) => {
+            entity.rename_sdk_keys();
+            envelope.insert(kind.envelope_key.to_owned(), entity);
         }
-        "updatedEvent" => {
-            let entity = take_required(
-                &mut event,
-                Source {
-                    event: "updatedEvent",
-                    object: "currentEntity",
-                    as_json: "currentEntityAsJson",
-                    as_json_path: "updatedEvent.currentEntityAsJson",
-                },
-            )?;
-            envelope.insert("entity".to_owned(), rename_sdk_keys(entity));
-            // Field paths of the update, not entity keys: kept as sent.
-            if let Some(modified) = event.remove("modifiedFields").filter(|v| !v.is_null()) {
-                envelope.insert("modifiedFields".to_owned(), modified);
-            }
+        None if kind.entity_required => {
+            return Err(DomainEventError::MissingEntity { field: kind.key, object: kind.object, as_json: kind.as_json })
         }
-        "deletedEvent" => {
-            let entity = take_optional(
-                &mut event,
-                Source {
-                    event: "deletedEvent",
-                    object: "deletedEntity",
-                    as_json: "deletedEntityAsJson",
-                    as_json_path: "deletedEvent.deletedEntityAsJson",
-                },
-            )?;
-            if let Some(entity) = entity {
-                envelope.insert("entity".to_owned(), rename_sdk_keys(entity));
-            }
-        }
-        _ => {
-            let data = take_required(
-                &mut event,
-                Source {
-                    event: "actionEvent",
-                    object: "body",
-                    as_json: "bodyAsJson",
-                    as_json_path: "actionEvent.bodyAsJson",
-                },
-            )?;
-            envelope.insert("data".to_owned(), rename_sdk_keys(data));
+        None => {}
+    }
+    if kind.keeps_modified_fields {
+        // Field paths of the update, not entity keys: kept as sent.
+        if let Some(modified) = event.remove(MODIFIED_FIELDS).filter(|v| !v.is_null()) {
+            envelope.insert(MODIFIED_FIELDS.to_owned(), modified);
         }
     }
     Ok(Value::Object(envelope))
 }
 
-/// Where an event object keeps its entity: the current field and its legacy string form.
-struct Source {
-    event: &'static str,
-    object: &'static str,
-    as_json: &'static str,
-    as_json_path: &'static str,
-}
-
-fn take_required(event: &mut Map<String, Value>, source: Source) -> Result<Value, DomainEventError> {
-    let (name, object, as_json) = (source.event, source.object, source.as_json);
-    take_optional(event, source)?.ok_or(DomainEventError::MissingEntity { field: name, object, as_json })
-}
-
 /// The entity of an event object: the current field wins over the legacy `*AsJson` one,
 /// which some documented examples give as an inline object instead of a string.
-fn take_optional(event: &mut Map<String, Value>, source: Source) -> Result<Option<Value>, DomainEventError> {
-    if let Some(entity) = event.remove(source.object).filter(|v| !v.is_null()) {
+fn take_entity(event: &mut Map<String, Value>, kind: &EventKind) -> Result<Option<Value>, DomainEventError> {
+    if let Some(entity) = event.remove(kind.object).filter(|v| !v.is_null()) {
         return Ok(Some(entity));
     }
-    match event.remove(source.as_json) {
+    match event.remove(kind.as_json) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => serde_json::from_str(&text)
             .map(Some)
-            .map_err(|source_error| DomainEventError::InvalidJson { field: source.as_json_path, source: source_error }),
+            .map_err(|source| DomainEventError::InvalidJson { field: kind.as_json_path, source }),
         Some(object @ Value::Object(_)) => Ok(Some(object)),
         Some(other) => Err(DomainEventError::WrongType {
-            field: source.as_json_path,
+            field: kind.as_json_path,
             expected: "a JSON string or object",
             found: json_type(&other),
         }),
     }
 }
 
-/// The wrapper fields first, then the body's own fields, so the body wins on a clash
-/// (the SDK spreads `{...wrapper, ...body}`).
-fn metadata(body: Map<String, Value>, wrapper: &WrapperFields) -> Map<String, Value> {
-    let mut metadata = Map::new();
-    let wrapper_fields = [
-        ("instanceId", wrapper.instance_id.clone().map(Value::String)),
-        ("eventType", wrapper.event_type.clone().map(Value::String)),
-        ("identity", wrapper.identity.clone()),
-        ("accountInfo", wrapper.account_info.clone()),
-    ];
-    for (name, value) in wrapper_fields {
-        if let Some(value) = value {
-            metadata.insert(name.to_owned(), value);
-        }
-    }
+/// The wrapper fields first, then the body's own fields, so the body wins on a clash.
+fn metadata(body: Map<String, Value>, event_type: Option<&str>, wrapper: &WrapperFields) -> Map<String, Value> {
+    let mut metadata: Map<String, Value> =
+        wrapper_metadata(event_type, wrapper).map(|(name, value)| (name.to_owned(), value.to_value())).collect();
     metadata.extend(body);
     metadata
-}
-
-/// The entity with its keys renamed as the SDK renames them.
-fn rename_sdk_keys(mut value: Value) -> Value {
-    value.rename_sdk_keys();
-    value
 }
 
 /// serde_json appends ` at line L column C` to its messages; the error message above
@@ -258,10 +179,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const EVENT_TYPE: &str = "wix.contacts.v4.contact_created";
+
     fn wrapper() -> WrapperFields {
         WrapperFields {
             instance_id: Some("inst-1".into()),
-            event_type: Some("wix.contacts.v4.contact_created".into()),
             identity: Some(json!({"identityType": "MEMBER", "memberId": "m-1"})),
             account_info: Some(json!({"accountId": "a-1", "siteId": "s-1"})),
         }
@@ -301,7 +223,7 @@ mod tests {
             "createdEvent",
             json!({"entity": {"id": "c-1", "createdDate": "d1", "updatedDate": "d2", "revision": 1}}),
         );
-        let envelope = to_velo_envelope(body, &wrapper()).unwrap();
+        let envelope = to_velo_envelope(body, Some(EVENT_TYPE), &wrapper()).unwrap();
         assert_eq!(
             envelope,
             json!({
@@ -315,27 +237,27 @@ mod tests {
     fn created_legacy_entity_as_json_string() {
         let body =
             base("createdEvent", json!({"entityAsJson": "{\"id\":\"c-1\",\"info\":{\"name\":{\"first\":\"A\"}}}"}));
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "c-1", "info": {"name": {"first": "A"}}}));
     }
 
     #[test]
     fn created_legacy_entity_as_json_object() {
         let body = base("createdEvent", json!({"entityAsJson": {"id": "c-1"}}));
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
     }
 
     #[test]
     fn entity_wins_over_entity_as_json() {
         let body = base("createdEvent", json!({"entity": {"id": "new"}, "entityAsJson": "{\"id\":\"old\"}"}));
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "new"}));
     }
 
     #[test]
     fn created_without_entity_is_an_error() {
-        let error = to_velo_envelope(base("createdEvent", json!({})), &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(base("createdEvent", json!({})), None, &WrapperFields::default()).unwrap_err();
         assert!(matches!(error, DomainEventError::MissingEntity { .. }));
         assert_eq!(error.to_string(), "createdEvent: has neither entity nor entityAsJson");
     }
@@ -343,7 +265,7 @@ mod tests {
     #[test]
     fn invalid_as_json_names_the_field_and_position() {
         let body = base("createdEvent", json!({"entityAsJson": "{\"id\": \"c-1\", \"x\": }"}));
-        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(body, None, &WrapperFields::default()).unwrap_err();
         assert!(matches!(error, DomainEventError::InvalidJson { field: "createdEvent.entityAsJson", .. }));
         assert_eq!(error.to_string(), "createdEvent.entityAsJson: invalid JSON at line 1 column 20: expected value");
     }
@@ -351,7 +273,7 @@ mod tests {
     #[test]
     fn as_json_of_wrong_type_is_an_error() {
         let body = base("actionEvent", json!({"bodyAsJson": 5}));
-        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(body, None, &WrapperFields::default()).unwrap_err();
         assert_eq!(error.to_string(), "actionEvent.bodyAsJson: expected a JSON string or object, got a number");
     }
 
@@ -365,7 +287,7 @@ mod tests {
                 "modifiedFields": {"info.name.first": "B", "updatedDate": "d"},
             }),
         );
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(
             envelope,
             json!({
@@ -387,7 +309,7 @@ mod tests {
     fn updated_legacy_current_entity_as_json_and_no_modified_fields() {
         let body =
             base("updatedEvent", json!({"currentEntityAsJson": "{\"id\":\"c-1\"}", "previousEntityAsJson": "{}"}));
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
         assert!(envelope.get("modifiedFields").is_none());
     }
@@ -395,35 +317,35 @@ mod tests {
     #[test]
     fn updated_without_current_entity_is_an_error() {
         let body = base("updatedEvent", json!({"previousEntity": {"id": "c-1"}}));
-        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(body, None, &WrapperFields::default()).unwrap_err();
         assert_eq!(error.to_string(), "updatedEvent: has neither currentEntity nor currentEntityAsJson");
     }
 
     #[test]
     fn invalid_current_entity_as_json_names_its_field() {
         let body = base("updatedEvent", json!({"currentEntityAsJson": "{"}));
-        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(body, None, &WrapperFields::default()).unwrap_err();
         assert!(error.to_string().starts_with("updatedEvent.currentEntityAsJson: invalid JSON at line 1 column 1: "));
     }
 
     #[test]
     fn deleted_with_entity() {
         let body = base("deletedEvent", json!({"deletedEntity": {"id": "c-1"}}));
-        let envelope = to_velo_envelope(body, &wrapper()).unwrap();
+        let envelope = to_velo_envelope(body, Some(EVENT_TYPE), &wrapper()).unwrap();
         assert_eq!(envelope, json!({"metadata": expected_metadata(), "entity": {"_id": "c-1"}}));
     }
 
     #[test]
     fn deleted_with_legacy_entity_as_json() {
         let body = base("deletedEvent", json!({"deletedEntityAsJson": "{\"id\":\"c-1\"}"}));
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"], json!({"_id": "c-1"}));
     }
 
     #[test]
     fn deleted_empty_or_moved_to_trash_is_metadata_only() {
         for event in [json!({}), json!({"movedToTrash": true})] {
-            let envelope = to_velo_envelope(base("deletedEvent", event), &wrapper()).unwrap();
+            let envelope = to_velo_envelope(base("deletedEvent", event), Some(EVENT_TYPE), &wrapper()).unwrap();
             assert_eq!(envelope, json!({"metadata": expected_metadata()}));
         }
     }
@@ -431,7 +353,7 @@ mod tests {
     #[test]
     fn action_body_becomes_data() {
         let body = base("actionEvent", json!({"body": {"contact": {"id": "c-2"}, "sourceContactIds": ["c-3"]}}));
-        let envelope = to_velo_envelope(body, &wrapper()).unwrap();
+        let envelope = to_velo_envelope(body, Some(EVENT_TYPE), &wrapper()).unwrap();
         assert_eq!(
             envelope,
             json!({
@@ -444,14 +366,14 @@ mod tests {
     #[test]
     fn action_legacy_body_as_json_string_and_object() {
         for event in [json!({"bodyAsJson": "{\"id\":\"b\"}"}), json!({"bodyAsJson": {"id": "b"}})] {
-            let envelope = to_velo_envelope(base("actionEvent", event), &WrapperFields::default()).unwrap();
+            let envelope = to_velo_envelope(base("actionEvent", event), None, &WrapperFields::default()).unwrap();
             assert_eq!(envelope["data"], json!({"_id": "b"}));
         }
     }
 
     #[test]
     fn action_without_body_is_an_error() {
-        let error = to_velo_envelope(base("actionEvent", json!({})), &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(base("actionEvent", json!({})), None, &WrapperFields::default()).unwrap_err();
         assert_eq!(error.to_string(), "actionEvent: has neither body nor bodyAsJson");
     }
 
@@ -461,7 +383,7 @@ mod tests {
         body["originatedFrom"] = json!("merge");
         body["entityEventSequence"] = json!("3");
         body["somethingNew"] = json!({"id": "kept"});
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         let metadata = &envelope["metadata"];
         assert_eq!(metadata["originatedFrom"], "merge");
         assert_eq!(metadata["entityEventSequence"], "3");
@@ -474,7 +396,7 @@ mod tests {
     fn body_fields_win_over_wrapper_fields() {
         let mut body = base("deletedEvent", json!({}));
         body["instanceId"] = json!("from-body");
-        let envelope = to_velo_envelope(body, &wrapper()).unwrap();
+        let envelope = to_velo_envelope(body, Some(EVENT_TYPE), &wrapper()).unwrap();
         assert_eq!(envelope["metadata"]["instanceId"], "from-body");
     }
 
@@ -488,7 +410,7 @@ mod tests {
                 "attendanceStatusUpdatedDate": "kept",
             }}),
         );
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(
             envelope["entity"],
             json!({
@@ -505,7 +427,7 @@ mod tests {
             "createdEvent",
             json!({"entity": {"id": "rest", "_id": "sdk", "inner": {"updatedDate": 1, "_updatedDate": 2}}}),
         );
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(
             envelope["entity"],
             json!({"id": "rest", "_id": "sdk", "inner": {"updatedDate": 1, "_updatedDate": 2}})
@@ -518,7 +440,7 @@ mod tests {
             "createdEvent",
             json!({"entity": {"extendedFields": {"custom.id": 1, "contacts.displayByFirstName": "A"}}}),
         );
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert_eq!(envelope["entity"]["extendedFields"], json!({"custom._id": 1, "contacts.displayByFirstName": "A"}));
     }
 
@@ -526,7 +448,7 @@ mod tests {
     fn null_event_objects_count_as_absent() {
         let mut body = base("deletedEvent", json!({"deletedEntity": null}));
         body["createdEvent"] = Value::Null;
-        let envelope = to_velo_envelope(body, &WrapperFields::default()).unwrap();
+        let envelope = to_velo_envelope(body, None, &WrapperFields::default()).unwrap();
         assert!(envelope.get("entity").is_none());
         assert!(envelope["metadata"].get("createdEvent").is_none());
     }
@@ -534,7 +456,7 @@ mod tests {
     #[test]
     fn no_event_kind_is_an_error() {
         let body = json!({"id": "evt", "entityFqdn": "x", "slug": "y"});
-        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(body, None, &WrapperFields::default()).unwrap_err();
         assert!(matches!(error, DomainEventError::NoEventKind));
     }
 
@@ -542,7 +464,7 @@ mod tests {
     fn several_event_kinds_is_an_error() {
         let mut body = base("createdEvent", json!({"entity": {}}));
         body["actionEvent"] = json!({"body": {}});
-        let error = to_velo_envelope(body, &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(body, None, &WrapperFields::default()).unwrap_err();
         assert_eq!(
             error.to_string(),
             "ambiguous domain event: the body has createdEvent and actionEvent, but exactly one is allowed"
@@ -551,9 +473,9 @@ mod tests {
 
     #[test]
     fn non_object_body_or_event_is_an_error() {
-        let error = to_velo_envelope(json!([1]), &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(json!([1]), None, &WrapperFields::default()).unwrap_err();
         assert_eq!(error.to_string(), "body: expected a JSON object, got an array");
-        let error = to_velo_envelope(base("createdEvent", json!("x")), &WrapperFields::default()).unwrap_err();
+        let error = to_velo_envelope(base("createdEvent", json!("x")), None, &WrapperFields::default()).unwrap_err();
         assert_eq!(error.to_string(), "createdEvent: expected a JSON object, got a string");
     }
 

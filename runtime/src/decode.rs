@@ -3,25 +3,28 @@
 use serde::de::DeserializeOwned;
 
 use crate::error::DecodeError;
+use crate::wire::sdk_keys::SdkKeys;
 
 /// Something a payload can be decoded from: bytes, a string, a `serde_json::Value`, or
 /// [`Strict`] around one of those.
 pub trait Input: sealed::Sealed {
     /// Decodes the payload of the event named `event` (its Velo handler name).
-    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError>;
+    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError>;
 }
 
-mod sealed {
+/// Only this crate's inputs implement [`Input`]; the webhook fast path's input lives in
+/// `webhook`, which depends on this module, not the other way round.
+pub(crate) mod sealed {
+    /// The seal.
     pub trait Sealed {}
     impl Sealed for &[u8] {}
     impl Sealed for &str {}
     impl Sealed for serde_json::Value {}
     impl<I: Sealed> Sealed for super::Strict<I> {}
-    impl Sealed for super::RestBody<'_> {}
 }
 
 impl Input for &[u8] {
-    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
+    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
         let text = std::str::from_utf8(self).map_err(|error| DecodeError::Payload {
             event,
             path: ".".to_owned(),
@@ -32,7 +35,7 @@ impl Input for &[u8] {
 }
 
 impl Input for &str {
-    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
+    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
         // From `&str`, serde_json skips re-checking UTF-8 string by string (the whole body
         // was checked at once). The plain decoder is the fast path; only a failure pays
         // for path tracking.
@@ -44,23 +47,11 @@ impl Input for &str {
 }
 
 impl Input for serde_json::Value {
-    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
+    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
         // Borrowing keeps the value for the second, path-tracking pass that only a failure
         // needs.
         T::deserialize(&self)
             .or_else(|_| serde_path_to_error::deserialize(&self).map_err(|error| payload_error(event, error)))
-    }
-}
-
-/// A verified webhook whose REST body is decoded directly (`webhook::rest_body`), with the
-/// SDK's renames applied as it decodes (`wire::sdk_keys`). A failure only means that the
-/// reference conversion must decide, so it carries no path.
-pub(crate) struct RestBody<'a>(pub(crate) &'a crate::webhook::WebhookDelivery);
-
-impl Input for RestBody<'_> {
-    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
-        crate::wire::sdk_keys::decoding_rest_body(|| crate::webhook::rest_body::decode(self.0))
-            .ok_or(DecodeError::Payload { event, path: String::new(), message: String::new() })
     }
 }
 
@@ -70,25 +61,25 @@ impl Input for RestBody<'_> {
 pub struct Strict<I>(pub I);
 
 impl Input for Strict<&[u8]> {
-    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
+    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
         let mut json = serde_json::Deserializer::from_slice(self.0);
         strictly(event, &mut json)
     }
 }
 
 impl Input for Strict<&str> {
-    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
+    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
         Strict(self.0.as_bytes()).decode(event)
     }
 }
 
 impl Input for Strict<serde_json::Value> {
-    fn decode<T: DeserializeOwned>(self, event: &'static str) -> Result<T, DecodeError> {
+    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
         strictly(event, self.0)
     }
 }
 
-fn strictly<'de, D, T>(event: &'static str, deserializer: D) -> Result<T, DecodeError>
+pub(crate) fn strictly<'de, D, T>(event: &'static str, deserializer: D) -> Result<T, DecodeError>
 where
     D: serde::Deserializer<'de>,
     D::Error: std::fmt::Display,

@@ -50,9 +50,10 @@ fn quoted(fields: &[String]) -> String {
 }
 
 impl DecodeError {
-    /// An unknown name, with the closest known Velo handler or eventType as suggestion.
-    pub fn unknown_event(name: &str) -> Self {
-        Self::UnknownEvent { name: name.to_owned(), suggestion: crate::catalogue::suggest(name) }
+    /// An unknown name, with the closest Velo handler or eventType of `catalogue` as
+    /// suggestion.
+    pub fn unknown_event(name: &str, catalogue: &'static [crate::EventInfo]) -> Self {
+        Self::UnknownEvent { name: name.to_owned(), suggestion: crate::event_info::suggest(catalogue, name) }
     }
 }
 
