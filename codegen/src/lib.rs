@@ -7,7 +7,7 @@
 
 pub mod diagnostic;
 pub mod emit;
-pub mod format;
+pub mod syntax;
 pub mod ident;
 pub mod model;
 pub mod type_expr;
@@ -67,7 +67,7 @@ pub fn generate(sources: &[SchemaSource]) -> Result<Generated, Diagnostics> {
     let mut files = emit::emit(&catalogue).map_err(|message| {
         Diagnostics(vec![Diagnostic::new(Location { file: "codegen".into(), line: 1, column: 1 }, message)])
     })?;
-    files.push(OutputFile { path: FORMAT_SCHEMA_PATH.into(), contents: format::json_schema() });
+    files.push(OutputFile { path: FORMAT_SCHEMA_PATH.into(), contents: syntax::json_schema() });
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Generated { catalogue, files })
 }
