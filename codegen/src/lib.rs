@@ -7,32 +7,16 @@
 
 pub mod diagnostic;
 pub mod emit;
-pub mod syntax;
+pub mod files;
 pub mod ident;
 pub mod model;
+pub mod syntax;
 pub mod type_expr;
 pub mod validate;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
-
-/// A schema file given to the generator.
-#[derive(Debug, Clone)]
-pub struct SchemaSource {
-    /// Path shown in diagnostics, relative to the repository root (`schemas/crm/contacts.yaml`).
-    pub path: String,
-    /// File contents.
-    pub text: String,
-}
-
-/// A file the generator wants to exist, relative to the repository root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputFile {
-    /// Path relative to the repository root (`generated/src/gen/crm/contacts.rs`).
-    pub path: String,
-    /// Full contents.
-    pub contents: String,
-}
+pub use files::{OutputFile, SchemaSource};
 
 /// What one generation produces.
 #[derive(Debug, Clone)]

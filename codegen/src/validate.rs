@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
-use crate::syntax::{EnumValueDef, EventDef, FieldDef, SchemaFile, TypeDef};
 use crate::ident::{field_name, is_identifier, is_upper_camel, snake_case, upper_camel, variant_name};
 use crate::model::{
     sdk_name, Catalogue, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON,
     METADATA,
 };
+use crate::syntax::{EnumValueDef, EventDef, FieldDef, SchemaFile, TypeDef};
 use crate::type_expr::{self, TypeExpr, SCALARS};
 
 /// A parsed schema file with its path.

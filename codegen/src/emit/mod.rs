@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::files::OutputFile;
 use crate::ident::ident;
 use crate::model::{Catalogue, Module, TypeDecl};
-use crate::OutputFile;
 use types::{doc_attrs, enum_tokens, struct_tokens, Defaults};
 
 /// First line of every generated Rust file.
