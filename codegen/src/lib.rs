@@ -1,18 +1,20 @@
 //! The generator: `schemas/*.yaml` -> Rust source of the `wix-backend-events` crate.
 //!
 //! Pure: [`generate`] takes file contents and returns file contents; it never touches
-//! the file system. The stages, each a module with one job:
-//! [`yaml`] parses, [`validate`] checks everything and builds the [`model`],
-//! [`emit`] writes Rust (formatted by prettyplease) and the catalogue page.
+//! the file system. The stages, each a module with one job: [`yaml`] parses each file
+//! into its [`syntax`] tree, [`names`] checks the declared names, [`lower`] resolves
+//! every type and builds the [`model`], [`emit`] writes Rust (formatted by
+//! prettyplease) and the catalogue page.
 
 pub mod diagnostic;
 pub mod emit;
 pub mod files;
 pub mod ident;
+pub mod lower;
 pub mod model;
+pub mod names;
 pub mod syntax;
 pub mod type_expr;
-pub mod validate;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
@@ -36,18 +38,18 @@ pub fn generate(sources: &[SchemaSource]) -> Result<Generated, Diagnostics> {
     let mut parsed = Vec::new();
     for source in sources {
         match yaml::parse(&source.path, &source.text) {
-            Ok(schema) => parsed.push(validate::Parsed { file: source.path.clone(), schema }),
+            Ok(schema) => parsed.push(syntax::ParsedFile { file: source.path.clone(), schema }),
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    let catalogue = match validate::validate(&parsed) {
-        Ok(catalogue) if diagnostics.is_empty() => catalogue,
-        Ok(_) => return Err(sorted(diagnostics)),
-        Err(found) => {
-            diagnostics.extend(found);
-            return Err(sorted(diagnostics));
-        }
-    };
+    let names = names::declared(&parsed, &mut diagnostics);
+    let mut modules = lower::lower(&parsed, &names, &mut diagnostics);
+    names::check_catalogue(&parsed, &names, &mut diagnostics);
+    if !diagnostics.is_empty() {
+        return Err(sorted(diagnostics));
+    }
+    modules.sort_by(|a, b| a.path.cmp(&b.path));
+    let catalogue = model::Catalogue { modules };
     let mut files = emit::emit(&catalogue).map_err(|message| {
         Diagnostics(vec![Diagnostic::new(Location { file: "codegen".into(), line: 1, column: 1 }, message)])
     })?;

@@ -14,6 +14,14 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+/// A parsed schema file with the path it was read from, as diagnostics show it.
+pub struct ParsedFile {
+    /// Path as shown in diagnostics (`schemas/crm/contacts.yaml`).
+    pub file: String,
+    /// Its syntax tree.
+    pub schema: SchemaFile,
+}
+
 /// One schema file: a Wix module with its types and events.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

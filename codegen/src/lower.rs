@@ -1,143 +1,42 @@
-//! Validation: checks parsed schema files against each other and builds the
-//! [`Catalogue`]. Every problem found is collected; nothing stops at the first one.
+//! Lowering: from the syntax tree of every schema file to the [`Catalogue`], resolving
+//! each type expression against the declared [`Names`]. Every problem found is
+//! collected; nothing stops at the first one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
-use crate::ident::{field_name, is_identifier, is_upper_camel, snake_case, upper_camel, variant_name};
+use crate::ident::{field_name, is_identifier, snake_case, upper_camel, variant_name};
 use crate::model::{
-    sdk_name, Catalogue, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON,
-    METADATA,
+    sdk_name, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON, METADATA,
 };
-use crate::syntax::{EnumValueDef, EventDef, FieldDef, SchemaFile, TypeDef};
+use crate::names::{self, Names};
+use crate::syntax::{EnumValueDef, EventDef, FieldDef, ParsedFile, TypeDef};
 use crate::type_expr::{self, TypeExpr, SCALARS};
 
-/// A parsed schema file with its path.
-pub struct Parsed {
-    /// Path as shown in diagnostics.
-    pub file: String,
-    /// Its content.
-    pub schema: SchemaFile,
-}
-
-/// Validates all files together and builds the catalogue, or returns every error.
-pub fn validate(files: &[Parsed]) -> Result<Catalogue, Vec<Diagnostic>> {
-    let mut checker = Checker::default();
-    let names = checker.collect_names(files);
-    let mut modules: Vec<Module> = files.iter().filter_map(|file| checker.module(file, &names)).collect();
-    checker.check_catalogue_names(files, &names);
+/// Lowers every file whose module path is valid, in the order given; appends what is
+/// wrong to `diagnostics`.
+pub fn lower(files: &[ParsedFile], names: &Names, diagnostics: &mut Vec<Diagnostic>) -> Vec<Module> {
+    let mut lowerer = Lowerer::default();
+    let mut modules: Vec<Module> = files.iter().filter_map(|file| lowerer.module(file, names)).collect();
     mark_recursive_fields(&mut modules);
-    modules.sort_by(|a, b| a.path.cmp(&b.path));
-    if checker.diagnostics.is_empty() {
-        Ok(Catalogue { modules })
-    } else {
-        Err(checker.diagnostics)
-    }
+    diagnostics.append(&mut lowerer.diagnostics);
+    modules
 }
-
-/// Names declared in each module (types and event payloads), for resolution.
-type Names = BTreeMap<Vec<String>, BTreeSet<String>>;
 
 #[derive(Default)]
-struct Checker {
+struct Lowerer {
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Checker {
+impl Lowerer {
     fn error_with_hint(&mut self, location: Location, message: impl Into<String>, hint: impl Into<String>) {
         self.diagnostics.push(Diagnostic::new(location, message).with_hint(hint));
     }
 
-    /// Checks module paths and declared names; returns the names of each valid module.
-    fn collect_names(&mut self, files: &[Parsed]) -> Names {
-        let mut names = Names::new();
-        let mut seen_modules: HashMap<String, String> = HashMap::new();
-        for Parsed { file, schema } in files {
-            let module = &schema.module;
-            let path: Vec<String> = module.value.split('.').map(str::to_owned).collect();
-            if !path.iter().all(|segment| is_identifier(segment) && segment.to_lowercase() == *segment) {
-                self.error_with_hint(
-                    Location::of(file, module),
-                    format!("module `{}` is not a dotted path of lower-case identifiers", module.value),
-                    module_suggestion(&module.value),
-                );
-                continue;
-            }
-            // These cannot be raw identifiers, and a renamed module would not find its file.
-            if let Some(segment) = path.iter().find(|segment| RESERVED_MODULES.contains(&segment.as_str())) {
-                self.error_with_hint(
-                    Location::of(file, module),
-                    format!("module `{}` uses `{segment}`, which Rust reserves for paths", module.value),
-                    "rename that part of the module path; Rust allows none of `self`, `super` and `crate` as a module name",
-                );
-                continue;
-            }
-            if let Some(first) = seen_modules.insert(module.value.clone(), file.clone()) {
-                self.error_with_hint(
-                    Location::of(file, module),
-                    format!("module `{}` is declared twice", module.value),
-                    format!("it is also declared in {first}; give each file its own module"),
-                );
-                continue;
-            }
-            let mut declared: BTreeMap<String, (&str, Location)> = BTreeMap::new();
-            let keys = schema
-                .types
-                .0
-                .iter()
-                .map(|(key, _)| ("type", key))
-                .chain(schema.events.0.iter().map(|(key, _)| ("event", key)));
-            // A badly named type is still declared, so that its uses do not each add an
-            // "unknown type" error to the one about its name.
-            for (kind, key) in keys {
-                let location = Location::of(file, key);
-                if !is_upper_camel(&key.value) {
-                    self.error_with_hint(
-                        location.clone(),
-                        format!("{kind} name `{}` is not UpperCamelCase", key.value),
-                        format!("write it as `{}`", upper_camel(&key.value)),
-                    );
-                } else if RESERVED_TYPES.contains(&key.value.as_str()) {
-                    let message = if key.value == "Self" {
-                        format!("{kind} name `Self` is a Rust keyword")
-                    } else {
-                        format!("{kind} name `{0}` would hide Rust's `{0}`, which the generated code uses", key.value)
-                    };
-                    let area = module.value.rsplit('.').next().map(upper_camel).unwrap_or_default();
-                    self.error_with_hint(
-                        location.clone(),
-                        message,
-                        format!("rename it, for example `{area}{}`", key.value),
-                    );
-                }
-                if let Some((first_kind, first)) = declared.get(&key.value) {
-                    // A type and an event of the same name are not a repeated declaration
-                    // but a clash: both would be Rust structs of the module.
-                    let (message, hint) = if *first_kind == kind {
-                        (
-                            format!("duplicate {kind} `{}` in module `{}`", key.value, module.value),
-                            format!("first declared at {first}; rename or remove one of them"),
-                        )
-                    } else {
-                        (
-                            format!("{kind} `{}` has the same name as a {first_kind} of module `{}`", key.value, module.value),
-                            format!("first declared at {first}; types and events share one namespace per module (both become Rust structs), so rename one"),
-                        )
-                    };
-                    self.error_with_hint(location, message, hint);
-                    continue;
-                }
-                declared.insert(key.value.clone(), (kind, location));
-            }
-            names.insert(path, declared.into_keys().collect());
-        }
-        names
-    }
-
-    fn module(&mut self, parsed: &Parsed, names: &Names) -> Option<Module> {
-        let Parsed { file, schema } = parsed;
+    fn module(&mut self, parsed: &ParsedFile, names: &Names) -> Option<Module> {
+        let ParsedFile { file, schema } = parsed;
         let path: Vec<String> = schema.module.value.split('.').map(str::to_owned).collect();
         names.get(&path)?;
         let scope = Scope { file, module: &path, names };
@@ -154,7 +53,7 @@ impl Checker {
             let module_location = Location::of(file, &schema.module);
             match (prefix, fqdn) {
                 (Some(prefix), Some(fqdn)) => {
-                    self.check_origin(file, prefix, fqdn);
+                    names::check_origin(file, prefix, fqdn, &mut self.diagnostics);
                     let origin = Origin {
                         prefix: &prefix.value,
                         fqdn: &fqdn.value,
@@ -187,27 +86,6 @@ impl Checker {
             types,
             events,
         })
-    }
-
-    fn check_origin(&mut self, file: &str, prefix: &Spanned<String>, fqdn: &Spanned<String>) {
-        if !is_identifier(&prefix.value) || prefix.value.contains('_') {
-            self.error_with_hint(
-                Location::of(file, prefix),
-                format!("velo prefix `{}` is not letters and digits", prefix.value),
-                "use the `events.js` prefix, such as `wixCrm`; it cannot contain `_`, which separates it from the handler",
-            );
-        }
-        let valid_fqdn = fqdn
-            .value
-            .split('.')
-            .all(|segment| !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        if !valid_fqdn {
-            self.error_with_hint(
-                Location::of(file, fqdn),
-                format!("webhook fqdn `{}` is not a dotted name", fqdn.value),
-                "write it like `wix.contacts.v4.contact`",
-            );
-        }
     }
 
     fn type_decl(&mut self, scope: &Scope, key: &Spanned<String>, def: &TypeDef) -> Option<TypeDecl> {
@@ -470,23 +348,8 @@ impl Checker {
             return None;
         };
         let handler = &handler_def.value;
-        let handler_ok = handler.strip_prefix("on").is_some_and(is_upper_camel);
-        if !handler_ok {
-            self.error_with_hint(
-                Location::of(file, handler_def),
-                format!("handler `{handler}` is not `on` + UpperCamelCase"),
-                format!("write it like `on{}`", key.value),
-            );
-        }
-        let slug_ok = !slug_def.value.is_empty()
-            && slug_def.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !slug_ok {
-            self.error_with_hint(
-                Location::of(file, slug_def),
-                format!("slug `{}` is not lower_snake_case", slug_def.value),
-                "use Wix's webhook slug, such as `created` or `badge_assigned`",
-            );
-        }
+        names::check_handler(file, key, handler_def, &mut self.diagnostics);
+        names::check_slug(file, slug_def, &mut self.diagnostics);
         if let (Some(_), Some(data)) = (&def.entity, &def.data) {
             self.error_with_hint(
                 Location::of(file, data),
@@ -539,84 +402,6 @@ impl Checker {
             envelope,
             velo_documented: def.velo,
         })
-    }
-
-    /// Names that must be unique across the whole catalogue.
-    fn check_catalogue_names(&mut self, files: &[Parsed], names: &Names) {
-        // Each name maps to where it was first used and the Velo handler it came from.
-        let mut velo_handlers: BTreeMap<String, Location> = BTreeMap::new();
-        let mut methods: BTreeMap<String, (Location, String)> = BTreeMap::new();
-        let mut event_types: BTreeMap<String, Location> = BTreeMap::new();
-        let mut needs_metadata = None;
-        for Parsed { file, schema } in files {
-            let (Some(velo), Some(webhook)) = (&schema.velo, &schema.webhook) else { continue };
-            for (_, def) in &schema.events.0 {
-                // A missing handler or slug is reported with the event itself.
-                let (Some(handler), Some(slug)) = (&def.handler, &def.slug) else { continue };
-                let handler_at = Location::of(file, handler);
-                let velo_handler = format!("{}_{}", velo.prefix.value, handler.value);
-                if let Some(first) = velo_handlers.get(&velo_handler) {
-                    self.error_with_hint(
-                        handler_at.clone(),
-                        format!("Velo handler `{velo_handler}` is used twice"),
-                        format!("first used at {first}; give each event its own `handler` (or module its own `velo.prefix`)"),
-                    );
-                } else {
-                    velo_handlers.insert(velo_handler.clone(), handler_at.clone());
-                    // Different Velo handlers can still share a Rust method (`wixCRM_` and
-                    // `wixCrm_`); equal ones were reported just above, once.
-                    let method = snake_case(&velo_handler);
-                    if let Some((first, other)) = methods.get(&method) {
-                        self.error_with_hint(
-                            handler_at.clone(),
-                            format!("Velo handlers `{other}` and `{velo_handler}` both become the handler method `{method}`"),
-                            format!("first used at {first}; handler names must differ by more than case and underscores"),
-                        );
-                    } else {
-                        methods.insert(method, (handler_at.clone(), velo_handler));
-                    }
-                }
-                let event_type = format!("{}_{}", webhook.fqdn.value, slug.value);
-                let slug_at = Location::of(file, slug);
-                if let Some(first) = event_types.get(&event_type) {
-                    self.error_with_hint(
-                        slug_at,
-                        format!("webhook eventType `{event_type}` is used twice"),
-                        format!(
-                            "first used at {first}; give each event its own `slug` (or module its own `webhook.fqdn`)"
-                        ),
-                    );
-                } else {
-                    event_types.insert(event_type, slug_at);
-                }
-                needs_metadata.get_or_insert(handler_at);
-            }
-        }
-        let metadata_declared = names.get(&vec![COMMON.to_owned()]).is_some_and(|declared| declared.contains(METADATA));
-        if let (Some(location), false) = (needs_metadata, metadata_declared) {
-            self.error_with_hint(
-                location,
-                format!("events need the type `{METADATA}` in module `{COMMON}`"),
-                "keep schemas/common/metadata.yaml",
-            );
-        }
-    }
-}
-
-/// Module path segments that are path keywords in Rust.
-const RESERVED_MODULES: &[&str] = &["self", "super", "crate"];
-
-/// Names a generated module cannot declare: `Self` is a keyword, and the others are
-/// the prelude types the generated fields are written with (`Option<String>`).
-const RESERVED_TYPES: &[&str] = &["Self", "Option", "String", "Vec", "Box"];
-
-/// How to write a module path, with the snake-cased path when that one is valid.
-fn module_suggestion(path: &str) -> String {
-    let suggestion: Vec<String> = path.split('.').map(snake_case).collect();
-    if suggestion.iter().all(|segment| is_identifier(segment)) {
-        format!("write it like `crm.contacts`; did you mean `{}`?", suggestion.join("."))
-    } else {
-        "write it like `crm.contacts`".to_owned()
     }
 }
 
