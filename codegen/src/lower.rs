@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::names::{self, Names};
 use crate::syntax::{EnumValueDef, EventDef, FieldDef, ParsedFile, TypeDef};
-use crate::type_expr::{self, TypeExpr, SCALARS};
+use crate::type_expr::{self, Scalar, TypeExpr, Wrapper};
 
 /// Lowers every file whose module path is valid, in the order given; appends what is
 /// wrong to `diagnostics`.
@@ -270,7 +270,7 @@ impl Lowerer {
         match type_expr::parse(text) {
             Ok(expr) => self.resolve_expr(scope, &expr, location),
             Err(error) => {
-                self.diagnostics.push(Diagnostic { location, message: error.message, hint: error.hint });
+                self.diagnostics.push(error.at(location));
                 None
             }
         }
@@ -278,23 +278,23 @@ impl Lowerer {
 
     fn resolve_expr(&mut self, scope: &Scope, expr: &TypeExpr, location: Location) -> Option<Ty> {
         Some(match expr {
-            TypeExpr::Scalar(name) => match *name {
-                "string" => Ty::String,
-                "bool" => Ty::Bool,
-                "integer" => Ty::Integer,
-                "int64" => Ty::Int64,
-                "float" => Ty::Float,
-                "timestamp" => Ty::Timestamp,
-                "image" => Ty::Image,
-                _ => Ty::Json,
+            TypeExpr::Scalar(scalar) => match scalar {
+                Scalar::String => Ty::String,
+                Scalar::Bool => Ty::Bool,
+                Scalar::Integer => Ty::Integer,
+                Scalar::Int64 => Ty::Int64,
+                Scalar::Float => Ty::Float,
+                Scalar::Timestamp => Ty::Timestamp,
+                Scalar::Json => Ty::Json,
+                Scalar::Image => Ty::Image,
             },
             TypeExpr::Wrapped(wrapper, inner) => {
                 let inner = Box::new(self.resolve_expr(scope, inner, location)?);
-                match *wrapper {
-                    "list" => Ty::List(inner),
-                    "items_list" => Ty::ItemsList(inner),
-                    "map" => Ty::Map(inner),
-                    _ => Ty::ItemsMap(inner),
+                match wrapper {
+                    Wrapper::List => Ty::List(inner),
+                    Wrapper::ItemsList => Ty::ItemsList(inner),
+                    Wrapper::Map => Ty::Map(inner),
+                    Wrapper::ItemsMap => Ty::ItemsMap(inner),
                 }
             }
             TypeExpr::Named { module, name } => {
@@ -318,7 +318,8 @@ impl Lowerer {
             .names
             .iter()
             .flat_map(|(module, declared)| declared.iter().map(move |name| format!("{}.{name}", module.join("."))));
-        let candidates: Vec<String> = SCALARS.iter().map(|s| (*s).to_owned()).chain(local).chain(qualified).collect();
+        let candidates: Vec<String> =
+            Scalar::ALL.iter().map(|scalar| scalar.name().to_owned()).chain(local).chain(qualified).collect();
         did_you_mean(written, candidates.iter().map(String::as_str))
             .map(|close| format!("did you mean `{close}`?"))
             .or_else(|| {
