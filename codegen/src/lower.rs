@@ -9,7 +9,8 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::ident::{field_name, is_identifier, snake_case, upper_camel, variant_name};
 use crate::model::{
-    sdk_name, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON, METADATA,
+    rest_name, sdk_name, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON,
+    METADATA,
 };
 use crate::names::{self, Names};
 use crate::syntax::{EnumValueDef, EventDef, FieldDef, ParsedFile, TypeDef};
@@ -108,6 +109,7 @@ impl Lowerer {
                 None
             }
             (Some(fields), None) => {
+                // Types of `common` (the event metadata) are not entities: their keys arrive as sent.
                 let renamed_by_sdk = scope.module.first().is_none_or(|first| first != COMMON);
                 let fields = self.fields(scope, &key.value, &fields.0, &[], renamed_by_sdk);
                 Some(TypeDecl::Struct(Struct { name: key.value.clone(), doc: def.doc.clone(), fields }))
@@ -241,18 +243,28 @@ impl Lowerer {
                 continue;
             }
             rust_names.insert(rust.clone(), key.value.clone());
-            let Some(field) = self.field(scope, key.value.clone(), rust, def) else { continue };
+            let Some(field) = self.field(scope, key.value.clone(), rust, def, renamed_by_sdk) else { continue };
             out.push(field);
         }
         out
     }
 
-    fn field(&mut self, scope: &Scope, wire: String, rust: String, def: &Spanned<FieldDef>) -> Option<Field> {
+    /// Lowers one field; `renamed_by_sdk` as for [`Self::fields`], recorded on the field
+    /// with the REST name it also accepts.
+    fn field(
+        &mut self,
+        scope: &Scope,
+        wire: String,
+        rust: String,
+        def: &Spanned<FieldDef>,
+        renamed_by_sdk: bool,
+    ) -> Option<Field> {
         let (ty, location, spec) = match &def.value {
             FieldDef::Type(ty) => (ty.as_str(), Location::of(scope.file, def), None),
             FieldDef::Full(spec) => (spec.ty.value.as_str(), Location::of(scope.file, &spec.ty), Some(spec)),
         };
         let ty = self.resolve(scope, ty, location)?;
+        let rest_name = renamed_by_sdk.then(|| rest_name(&wire)).flatten().map(str::to_owned);
         Some(Field {
             wire,
             rust,
@@ -263,6 +275,8 @@ impl Lowerer {
             format: spec.and_then(|spec| spec.format.clone()),
             deprecated: spec.is_some_and(|spec| spec.deprecated),
             boxed: false,
+            renamed_by_sdk,
+            rest_name,
         })
     }
 
@@ -369,6 +383,8 @@ impl Lowerer {
             format: None,
             deprecated: false,
             boxed: false,
+            renamed_by_sdk: false,
+            rest_name: None,
         };
         let (envelope, body) = match (&def.entity, &def.data) {
             (Some(entity), _) => (Envelope::Entity, Some(("entity", entity, "The entity."))),
@@ -377,7 +393,8 @@ impl Lowerer {
         };
         let mut fields = vec![metadata];
         if let Some((wire, def, doc)) = body {
-            let mut field = self.field(scope, wire.into(), wire.into(), def)?;
+            // The body is the entity: the SDK renames keys inside it (its own name is never renamed).
+            let mut field = self.field(scope, wire.into(), wire.into(), def, true)?;
             // Unlike struct fields, the body is there unless the schema says otherwise.
             field.required = match &def.value {
                 FieldDef::Type(_) => true,
@@ -387,6 +404,8 @@ impl Lowerer {
             fields.push(field);
         }
         let taken: Vec<&str> = fields.iter().map(|field| field.rust.as_str()).collect();
+        // Only the entity (or data) is renamed by the SDK: `metadata` and extras such as
+        // `modifiedFields` arrive as sent.
         let extra = self.fields(scope, &key.value, &def.fields.0, &taken, false);
         fields.extend(extra);
         let velo_handler = format!("{}_{}", origin.prefix, handler);
@@ -472,5 +491,80 @@ fn mark_recursive_fields(modules: &mut [Module]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lowers schema texts `(path, yaml)` after the name checks, as `generate` does.
+    pub(crate) fn lower_texts(texts: &[(&str, &str)]) -> (Vec<Module>, Vec<Diagnostic>) {
+        let files: Vec<ParsedFile> = texts
+            .iter()
+            .map(|(file, text)| {
+                let schema = crate::yaml::parse(file, text).unwrap_or_else(|error| panic!("{error}"));
+                ParsedFile { file: (*file).to_owned(), schema }
+            })
+            .collect();
+        let mut diagnostics = Vec::new();
+        let names = names::declared(&files, &mut diagnostics);
+        let modules = lower(&files, &names, &mut diagnostics);
+        (modules, diagnostics)
+    }
+
+    fn field<'a>(fields: &'a [Field], wire: &str) -> &'a Field {
+        fields.iter().find(|field| field.wire == wire).unwrap_or_else(|| panic!("no field `{wire}`"))
+    }
+
+    fn struct_fields<'a>(module: &'a Module, name: &str) -> &'a [Field] {
+        module
+            .types
+            .iter()
+            .find_map(|decl| match decl {
+                TypeDecl::Struct(decl) if decl.name == name => Some(decl.fields.as_slice()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no struct `{name}`"))
+    }
+
+    const COMMON_SCHEMA: &str = "module: common\ntypes:\n  EventMetadata:\n    fields:\n      _id: string\n";
+    const SHOP_SCHEMA: &str = "\
+module: shop.orders
+velo: { prefix: wixShop }
+webhook: { fqdn: wix.shop.v1.order }
+types:
+  Order:
+    fields:
+      _id: string
+      _updatedDate: timestamp
+      extra: json
+events:
+  OrderCreated:
+    handler: onOrderCreated
+    slug: created
+    entity: Order
+    fields:
+      modifiedFields: json
+";
+
+    /// The SDK's renames are decided once, here: entity fields under an SDK name get
+    /// their REST name, and neither metadata, nor `common`, nor envelope extras are
+    /// renamed.
+    #[test]
+    fn records_which_fields_the_sdk_renames() {
+        let (modules, diagnostics) = lower_texts(&[("common.yaml", COMMON_SCHEMA), ("orders.yaml", SHOP_SCHEMA)]);
+        assert_eq!(diagnostics, Vec::new());
+        let [common, shop] = &modules[..] else { panic!("two modules expected") };
+        let order = struct_fields(shop, "Order");
+        assert_eq!(field(order, "_id").rest_name.as_deref(), Some("id"));
+        assert_eq!(field(order, "_updatedDate").rest_name.as_deref(), Some("updatedDate"));
+        assert!(field(order, "extra").renamed_by_sdk && field(order, "extra").rest_name.is_none());
+        let metadata = field(struct_fields(common, "EventMetadata"), "_id");
+        assert!(!metadata.renamed_by_sdk && metadata.rest_name.is_none());
+        let event = &shop.events[0];
+        assert!(field(&event.fields, "entity").renamed_by_sdk);
+        assert!(!field(&event.fields, "metadata").renamed_by_sdk);
+        assert!(!field(&event.fields, "modifiedFields").renamed_by_sdk);
     }
 }

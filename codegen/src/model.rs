@@ -159,6 +159,13 @@ pub struct Field {
     pub deprecated: bool,
     /// Held in a `Box` because the type contains itself through this field.
     pub boxed: bool,
+    /// Wix's SDK renames the keys of this field's value at every depth (`id` -> `_id`,
+    /// see [`SDK_RENAMES`]): a field of an entity type (any module but [`COMMON`]), or an
+    /// event's entity or data. Webhooks send the REST names.
+    pub renamed_by_sdk: bool,
+    /// The REST name that the SDK renames to this field's wire name (`id` for `_id`):
+    /// decoding accepts it too. Only for fields [`Self::renamed_by_sdk`].
+    pub rest_name: Option<String>,
 }
 
 /// A string enum.

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::types::{doc_attrs, field_tokens, paragraphs, struct_attrs, Defaults};
 use crate::ident::ident;
-use crate::model::{Catalogue, Envelope, Event, Module};
+use crate::model::{Catalogue, Event, Module};
 
 /// The lines every event's docs carry: its names in all three dialects.
 pub fn names_doc(module: &Module, event: &Event) -> String {
@@ -35,11 +35,7 @@ pub fn payload_tokens(module: &Module, event: &Event, defaults: &Defaults) -> To
     let doc = doc_attrs(&paragraphs([event.doc.as_deref(), Some(&names_doc(module, event))]));
     let attrs = struct_attrs(defaults.fields_have_default(&event.fields));
     let name = format_ident!("{}", event.name);
-    // Only the entity (or data) is renamed by the SDK: `metadata` and extras such as
-    // `modifiedFields` arrive as sent.
-    let body = event.envelope != Envelope::MetadataOnly;
-    let fields =
-        event.fields.iter().enumerate().map(|(index, field)| field_tokens(field, &module.path, body && index == 1));
+    let fields = event.fields.iter().map(|field| field_tokens(field, &module.path));
     let velo = &event.velo_handler;
     let event_type = &event.event_type;
     quote! {

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ident::ident;
-use crate::model::{rest_name, Catalogue, Enum, Field, Struct, Ty, TypeDecl, TypeRef, COMMON};
+use crate::model::{Catalogue, Enum, Field, Struct, Ty, TypeDecl, TypeRef};
 
 /// `#[doc]` attributes for a text, one per line so that prettyplease prints `///` lines.
 pub fn doc_attrs(text: &str) -> TokenStream {
@@ -111,12 +111,11 @@ pub fn ty_tokens(ty: &Ty, from: &[String]) -> TokenStream {
 
 /// One struct field with its serde attributes.
 ///
-/// `renamed_by_sdk`: an entity field. Wix's SDK renames `id`, `createdDate` and
-/// `updatedDate` in entities; a field declared under the SDK name also accepts the REST
-/// name, and a field holding undeclared keys (`json`, maps) checks them when a webhook is
+/// A field declared under an SDK name also accepts its REST name, and a field the SDK
+/// renames that holds undeclared keys (`json`, maps) checks them when a webhook is
 /// decoded straight from its REST body (see `wire::sdk_keys` in the generated crate).
-pub fn field_tokens(field: &Field, from: &[String], renamed_by_sdk: bool) -> TokenStream {
-    let aliases = field_aliases(field, renamed_by_sdk);
+pub fn field_tokens(field: &Field, from: &[String]) -> TokenStream {
+    let aliases = field_aliases(field);
     let doc = doc_attrs(&field_doc(field, &aliases));
     let name = ident(&field.rust);
     let mut ty = ty_tokens(&field.ty, from);
@@ -134,7 +133,7 @@ pub fn field_tokens(field: &Field, from: &[String], renamed_by_sdk: bool) -> Tok
     for alias in &aliases {
         serde.push(quote! { alias = #alias });
     }
-    if renamed_by_sdk && field.ty.holds_free_keys() {
+    if field.renamed_by_sdk && field.ty.holds_free_keys() {
         serde.push(quote! { deserialize_with = "crate::wire::sdk_keys::checked" });
     }
     if !field.required {
@@ -150,9 +149,9 @@ pub fn field_tokens(field: &Field, from: &[String], renamed_by_sdk: bool) -> Tok
 }
 
 /// The schema's aliases, plus the REST name of an entity field declared under its SDK name.
-fn field_aliases(field: &Field, renamed_by_sdk: bool) -> Vec<&str> {
+fn field_aliases(field: &Field) -> Vec<&str> {
     let mut aliases: Vec<&str> = field.aliases.iter().map(String::as_str).collect();
-    if let Some(rest) = renamed_by_sdk.then(|| rest_name(&field.wire)).flatten() {
+    if let Some(rest) = field.rest_name.as_deref() {
         if !aliases.contains(&rest) {
             aliases.push(rest);
         }
@@ -185,8 +184,7 @@ pub fn struct_tokens(decl: &Struct, from: &[String], defaults: &Defaults) -> Tok
     let doc = doc_attrs(decl.doc.as_deref().unwrap_or(&format!("`{}` as Wix sends it.", decl.name)));
     let attrs = struct_attrs(defaults.fields_have_default(&decl.fields));
     let name = format_ident!("{}", decl.name);
-    let renamed_by_sdk = from.first().is_none_or(|first| first != COMMON);
-    let fields = decl.fields.iter().map(|field| field_tokens(field, from, renamed_by_sdk));
+    let fields = decl.fields.iter().map(|field| field_tokens(field, from));
     quote! {
         #doc
         #attrs
