@@ -44,7 +44,7 @@ pub fn generate(sources: &[SchemaSource]) -> Result<Generated, Diagnostics> {
     }
     let names = names::declared(&parsed, &mut diagnostics);
     let mut modules = lower::lower(&parsed, &names, &mut diagnostics);
-    names::check_catalogue(&parsed, &names, &mut diagnostics);
+    names::check_catalogue(&modules, &names, &mut diagnostics);
     if !diagnostics.is_empty() {
         return Err(sorted(diagnostics));
     }

@@ -9,8 +9,8 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::ident::{field_name, is_identifier, snake_case, upper_camel, variant_name};
 use crate::model::{
-    rest_name, sdk_name, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON,
-    METADATA,
+    rest_name, sdk_name, Enum, EnumValue, Envelope, Event, EventLocations, Field, Module, Sdk, Struct, Ty, TypeDecl,
+    TypeRef, COMMON, METADATA,
 };
 use crate::names::{self, Names};
 use crate::syntax::{EnumValueDef, EventDef, FieldDef, ParsedFile, TypeDef};
@@ -18,6 +18,11 @@ use crate::type_expr::{self, Scalar, TypeExpr, Wrapper};
 
 /// Lowers every file whose module path is valid, in the order given; appends what is
 /// wrong to `diagnostics`.
+///
+/// Lowering recovers from what it reports: a field whose type does not resolve is left
+/// out, and an event keeps its names even when its envelope is wrong, so that the
+/// catalogue-wide checks still see every event. Modules lowered with errors are never
+/// emitted.
 pub fn lower(files: &[ParsedFile], names: &Names, diagnostics: &mut Vec<Diagnostic>) -> Vec<Module> {
     let mut lowerer = Lowerer::default();
     let mut modules: Vec<Module> = files.iter().filter_map(|file| lowerer.module(file, names)).collect();
@@ -371,7 +376,6 @@ impl Lowerer {
                 format!("event `{}` has both `entity` and `data`", key.value),
                 "an envelope carries an entity (created/updated/deleted) or data (actions), not both",
             );
-            return None;
         }
         let metadata = Field {
             wire: "metadata".into(),
@@ -394,14 +398,16 @@ impl Lowerer {
         let mut fields = vec![metadata];
         if let Some((wire, def, doc)) = body {
             // The body is the entity: the SDK renames keys inside it (its own name is never renamed).
-            let mut field = self.field(scope, wire.into(), wire.into(), def, true)?;
-            // Unlike struct fields, the body is there unless the schema says otherwise.
-            field.required = match &def.value {
-                FieldDef::Type(_) => true,
-                FieldDef::Full(spec) => spec.required.unwrap_or(true),
-            };
-            field.doc.get_or_insert_with(|| doc.into());
-            fields.push(field);
+            // A body that does not lower was reported; the event is kept for the name checks.
+            if let Some(mut field) = self.field(scope, wire.into(), wire.into(), def, true) {
+                // Unlike struct fields, the body is there unless the schema says otherwise.
+                field.required = match &def.value {
+                    FieldDef::Type(_) => true,
+                    FieldDef::Full(spec) => spec.required.unwrap_or(true),
+                };
+                field.doc.get_or_insert_with(|| doc.into());
+                fields.push(field);
+            }
         }
         let taken: Vec<&str> = fields.iter().map(|field| field.rust.as_str()).collect();
         // Only the entity (or data) is renamed by the SDK: `metadata` and extras such as
@@ -421,6 +427,11 @@ impl Lowerer {
             fields,
             envelope,
             velo_documented: def.velo,
+            locations: EventLocations {
+                name: Location::of(file, key),
+                handler: Location::of(file, handler_def),
+                slug: Location::of(file, slug_def),
+            },
         })
     }
 }
@@ -495,11 +506,11 @@ fn mark_recursive_fields(modules: &mut [Module]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Lowers schema texts `(path, yaml)` after the name checks, as `generate` does.
-    pub(crate) fn lower_texts(texts: &[(&str, &str)]) -> (Vec<Module>, Vec<Diagnostic>) {
+    pub(crate) fn lower_texts(texts: &[(&str, &str)]) -> (Vec<Module>, Names, Vec<Diagnostic>) {
         let files: Vec<ParsedFile> = texts
             .iter()
             .map(|(file, text)| {
@@ -510,7 +521,7 @@ mod tests {
         let mut diagnostics = Vec::new();
         let names = names::declared(&files, &mut diagnostics);
         let modules = lower(&files, &names, &mut diagnostics);
-        (modules, diagnostics)
+        (modules, names, diagnostics)
     }
 
     fn field<'a>(fields: &'a [Field], wire: &str) -> &'a Field {
@@ -528,7 +539,8 @@ mod tests {
             .unwrap_or_else(|| panic!("no struct `{name}`"))
     }
 
-    const COMMON_SCHEMA: &str = "module: common\ntypes:\n  EventMetadata:\n    fields:\n      _id: string\n";
+    /// The smallest `common` module that events need.
+    pub(crate) const COMMON_SCHEMA: &str = "module: common\ntypes:\n  EventMetadata:\n    fields:\n      _id: string\n";
     const SHOP_SCHEMA: &str = "\
 module: shop.orders
 velo: { prefix: wixShop }
@@ -553,7 +565,7 @@ events:
     /// renamed.
     #[test]
     fn records_which_fields_the_sdk_renames() {
-        let (modules, diagnostics) = lower_texts(&[("common.yaml", COMMON_SCHEMA), ("orders.yaml", SHOP_SCHEMA)]);
+        let (modules, _, diagnostics) = lower_texts(&[("common.yaml", COMMON_SCHEMA), ("orders.yaml", SHOP_SCHEMA)]);
         assert_eq!(diagnostics, Vec::new());
         let [common, shop] = &modules[..] else { panic!("two modules expected") };
         let order = struct_fields(shop, "Order");

@@ -1,6 +1,8 @@
 //! The validated catalogue (the generator's IR): every name resolved and converted,
 //! every reference checked. Emission reads only this.
 
+use crate::diagnostic::Location;
+
 /// Every module of every schema file, sorted by module path.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
@@ -277,6 +279,20 @@ pub struct Event {
     pub envelope: Envelope,
     /// Whether Wix documents a Velo handler for it.
     pub velo_documented: bool,
+    /// Where its names are declared in its schema file.
+    pub locations: EventLocations,
+}
+
+/// Where an event's names are declared, for diagnostics about names that must be
+/// unique across the catalogue.
+#[derive(Debug, Clone)]
+pub struct EventLocations {
+    /// The payload type name (the key under `events:`).
+    pub name: Location,
+    /// The `handler` value, the source of the Velo handler name and handler method.
+    pub handler: Location,
+    /// The `slug` value, the source of the webhook eventType.
+    pub slug: Location,
 }
 
 /// Envelope shape of an event.

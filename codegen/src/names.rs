@@ -9,7 +9,7 @@ use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::ident::{is_identifier, is_upper_camel, snake_case, upper_camel};
-use crate::model::{COMMON, METADATA};
+use crate::model::{Event, Module, COMMON, METADATA};
 use crate::syntax::ParsedFile;
 
 /// Names declared in each module (types and event payloads), by module path.
@@ -158,62 +158,54 @@ pub fn check_slug(file: &str, slug: &Spanned<String>, diagnostics: &mut Vec<Diag
     }
 }
 
-/// Names that must be unique across the whole catalogue.
-pub fn check_catalogue(files: &[ParsedFile], names: &Names, diagnostics: &mut Vec<Diagnostic>) {
+/// Names that must be unique across the whole catalogue, checked on the lowered
+/// modules. Events are taken in the order of their declarations (file, then line), so
+/// "first used at" is the earlier declaration whatever order the files came in.
+pub fn check_catalogue(modules: &[Module], names: &Names, diagnostics: &mut Vec<Diagnostic>) {
+    let mut events: Vec<&Event> = modules.iter().flat_map(|module| &module.events).collect();
+    events.sort_by(|a, b| a.locations.handler.cmp(&b.locations.handler));
     // Each name maps to where it was first used and the Velo handler it came from.
-    let mut velo_handlers: BTreeMap<String, Location> = BTreeMap::new();
-    let mut methods: BTreeMap<String, (Location, String)> = BTreeMap::new();
-    let mut event_types: BTreeMap<String, Location> = BTreeMap::new();
-    let mut needs_metadata = None;
-    for ParsedFile { file, schema } in files {
-        let (Some(velo), Some(webhook)) = (&schema.velo, &schema.webhook) else { continue };
-        for (_, def) in &schema.events.0 {
-            // A missing handler or slug is reported with the event itself.
-            let (Some(handler), Some(slug)) = (&def.handler, &def.slug) else { continue };
-            let handler_at = Location::of(file, handler);
-            let velo_handler = format!("{}_{}", velo.prefix.value, handler.value);
-            if let Some(first) = velo_handlers.get(&velo_handler) {
+    let mut velo_handlers: BTreeMap<&str, &Location> = BTreeMap::new();
+    let mut methods: BTreeMap<&str, (&Location, &str)> = BTreeMap::new();
+    let mut event_types: BTreeMap<&str, &Location> = BTreeMap::new();
+    for event in &events {
+        let (velo_handler, handler_at) = (event.velo_handler.as_str(), &event.locations.handler);
+        if let Some(first) = velo_handlers.get(velo_handler) {
+            error(
+                diagnostics,
+                handler_at.clone(),
+                format!("Velo handler `{velo_handler}` is used twice"),
+                format!("first used at {first}; give each event its own `handler` (or module its own `velo.prefix`)"),
+            );
+        } else {
+            velo_handlers.insert(velo_handler, handler_at);
+            // Different Velo handlers can still share a Rust method (`wixCRM_` and
+            // `wixCrm_`); equal ones were reported just above, once.
+            let method = event.method.as_str();
+            if let Some((first, other)) = methods.get(method) {
                 error(
                     diagnostics,
                     handler_at.clone(),
-                    format!("Velo handler `{velo_handler}` is used twice"),
-                    format!(
-                        "first used at {first}; give each event its own `handler` (or module its own `velo.prefix`)"
-                    ),
+                    format!("Velo handlers `{other}` and `{velo_handler}` both become the handler method `{method}`"),
+                    format!("first used at {first}; handler names must differ by more than case and underscores"),
                 );
             } else {
-                velo_handlers.insert(velo_handler.clone(), handler_at.clone());
-                // Different Velo handlers can still share a Rust method (`wixCRM_` and
-                // `wixCrm_`); equal ones were reported just above, once.
-                let method = snake_case(&velo_handler);
-                if let Some((first, other)) = methods.get(&method) {
-                    error(
-                        diagnostics,
-                        handler_at.clone(),
-                        format!(
-                            "Velo handlers `{other}` and `{velo_handler}` both become the handler method `{method}`"
-                        ),
-                        format!("first used at {first}; handler names must differ by more than case and underscores"),
-                    );
-                } else {
-                    methods.insert(method, (handler_at.clone(), velo_handler));
-                }
+                methods.insert(method, (handler_at, velo_handler));
             }
-            let event_type = format!("{}_{}", webhook.fqdn.value, slug.value);
-            let slug_at = Location::of(file, slug);
-            if let Some(first) = event_types.get(&event_type) {
-                error(
-                    diagnostics,
-                    slug_at,
-                    format!("webhook eventType `{event_type}` is used twice"),
-                    format!("first used at {first}; give each event its own `slug` (or module its own `webhook.fqdn`)"),
-                );
-            } else {
-                event_types.insert(event_type, slug_at);
-            }
-            needs_metadata.get_or_insert(handler_at);
+        }
+        let (event_type, slug_at) = (event.event_type.as_str(), &event.locations.slug);
+        if let Some(first) = event_types.get(event_type) {
+            error(
+                diagnostics,
+                slug_at.clone(),
+                format!("webhook eventType `{event_type}` is used twice"),
+                format!("first used at {first}; give each event its own `slug` (or module its own `webhook.fqdn`)"),
+            );
+        } else {
+            event_types.insert(event_type, slug_at);
         }
     }
+    let needs_metadata = events.first().map(|event| event.locations.handler.clone());
     let metadata_declared = names.get(&vec![COMMON.to_owned()]).is_some_and(|declared| declared.contains(METADATA));
     if let (Some(location), false) = (needs_metadata, metadata_declared) {
         error(
@@ -238,5 +230,39 @@ fn module_suggestion(path: &str) -> String {
         format!("write it like `crm.contacts`; did you mean `{}`?", suggestion.join("."))
     } else {
         "write it like `crm.contacts`".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lower::tests::{lower_texts, COMMON_SCHEMA};
+
+    fn shop(module: &str, entity: &str) -> String {
+        format!(
+            "module: {module}\nvelo: {{ prefix: wixShop }}\nwebhook: {{ fqdn: wix.{module} }}\n\
+             types:\n  Order:\n    fields:\n      total: float\n\
+             events:\n  OrderCreated:\n    handler: onOrderCreated\n    slug: created\n    entity: {entity}\n"
+        )
+    }
+
+    /// The check reads the model: the earlier declaration is "first" whatever the order
+    /// of the files, and an event whose entity does not resolve is still checked.
+    #[test]
+    fn duplicate_velo_handler_is_found_on_the_model_in_declaration_order() {
+        let (first, second) = (shop("shop.a", "Order"), shop("shop.b", "Ordr"));
+        let texts = [("schemas/shop/b.yaml", second.as_str()), ("schemas/shop/a.yaml", first.as_str())];
+        let texts = [texts.as_slice(), &[("schemas/common.yaml", COMMON_SCHEMA)]].concat();
+        let (modules, names, mut diagnostics) = lower_texts(&texts);
+        check_catalogue(&modules, &names, &mut diagnostics);
+        let messages: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        assert!(messages[0].starts_with("schemas/shop/b.yaml:12:13: error: unknown type `Ordr`"), "{messages:#?}");
+        assert_eq!(
+            messages[1],
+            "schemas/shop/b.yaml:10:14: error: Velo handler `wixShop_onOrderCreated` is used twice\n  \
+             = hint: first used at schemas/shop/a.yaml:10:14; give each event its own `handler` \
+             (or module its own `velo.prefix`)"
+        );
     }
 }
