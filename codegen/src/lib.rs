@@ -3,9 +3,11 @@
 //! Pure: [`generate`] takes file contents and returns file contents; it never touches
 //! the file system. The stages, each a module with one job: [`yaml`] parses each file
 //! into its [`syntax`] tree, [`names`] checks the declared names, [`lower`] resolves
-//! every type and builds the [`model`], [`emit`] writes Rust (formatted by
-//! prettyplease) and the catalogue page.
+//! every type and builds the [`model`], [`analysis`] derives the facts that need the
+//! whole type graph (boxing, `Default`), [`emit`] writes Rust (formatted by prettyplease)
+//! and the catalogue page.
 
+pub mod analysis;
 pub mod diagnostic;
 pub mod emit;
 pub mod files;
@@ -49,7 +51,8 @@ pub fn generate(sources: &[SchemaSource]) -> Result<Generated, Diagnostics> {
         return Err(sorted(diagnostics));
     }
     modules.sort_by(|a, b| a.path.cmp(&b.path));
-    let catalogue = model::Catalogue { modules };
+    let mut catalogue = model::Catalogue { modules };
+    analysis::analyse(&mut catalogue);
     let mut files = emit::emit(&catalogue).map_err(|message| {
         Diagnostics(vec![Diagnostic::new(Location { file: "codegen".into(), line: 1, column: 1 }, message)])
     })?;

@@ -2,7 +2,7 @@
 //! each type expression against the declared [`Names`]. Every problem found is
 //! collected; nothing stops at the first one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
@@ -25,8 +25,7 @@ use crate::type_expr::{self, Scalar, TypeExpr, Wrapper};
 /// emitted.
 pub fn lower(files: &[ParsedFile], names: &Names, diagnostics: &mut Vec<Diagnostic>) -> Vec<Module> {
     let mut lowerer = Lowerer::default();
-    let mut modules: Vec<Module> = files.iter().filter_map(|file| lowerer.module(file, names)).collect();
-    mark_recursive_fields(&mut modules);
+    let modules: Vec<Module> = files.iter().filter_map(|file| lowerer.module(file, names)).collect();
     diagnostics.append(&mut lowerer.diagnostics);
     modules
 }
@@ -117,7 +116,8 @@ impl Lowerer {
                 // Types of `common` (the event metadata) are not entities: their keys arrive as sent.
                 let renamed_by_sdk = scope.module.first().is_none_or(|first| first != COMMON);
                 let fields = self.fields(scope, &key.value, &fields.0, &[], renamed_by_sdk);
-                Some(TypeDecl::Struct(Struct { name: key.value.clone(), doc: def.doc.clone(), fields }))
+                let (name, doc) = (key.value.clone(), def.doc.clone());
+                Some(TypeDecl::Struct(Struct { name, doc, fields, derives_default: false }))
             }
             (None, Some(values)) => self.enum_decl(scope, key, def.doc.clone(), values).map(TypeDecl::Enum),
         }
@@ -427,6 +427,7 @@ impl Lowerer {
             fields,
             envelope,
             velo_documented: def.velo,
+            derives_default: false,
             locations: EventLocations {
                 name: Location::of(file, key),
                 handler: Location::of(file, handler_def),
@@ -459,50 +460,6 @@ struct Origin<'a> {
     prefix: &'a str,
     fqdn: &'a str,
     sdk: Option<&'a String>,
-}
-
-/// Boxes the fields through which a struct contains itself (directly or via others),
-/// which would otherwise have infinite size. Lists and maps already allocate.
-fn mark_recursive_fields(modules: &mut [Module]) {
-    let mut edges: BTreeMap<TypeRef, Vec<TypeRef>> = BTreeMap::new();
-    for module in modules.iter() {
-        for decl in &module.types {
-            if let TypeDecl::Struct(decl) = decl {
-                let from = TypeRef { module: module.path.clone(), name: decl.name.clone() };
-                let targets = decl.fields.iter().filter_map(|field| match &field.ty {
-                    Ty::Named(target) => Some(target.clone()),
-                    _ => None,
-                });
-                edges.insert(from, targets.collect());
-            }
-        }
-    }
-    let reaches = |start: &TypeRef, goal: &TypeRef| {
-        let mut stack = vec![start.clone()];
-        let mut visited = BTreeSet::new();
-        while let Some(node) = stack.pop() {
-            if &node == goal {
-                return true;
-            }
-            if visited.insert(node.clone()) {
-                stack.extend(edges.get(&node).into_iter().flatten().cloned());
-            }
-        }
-        false
-    };
-    for module in modules.iter_mut() {
-        let path = module.path.clone();
-        for decl in &mut module.types {
-            if let TypeDecl::Struct(decl) = decl {
-                let this = TypeRef { module: path.clone(), name: decl.name.clone() };
-                for field in &mut decl.fields {
-                    if let Ty::Named(target) = &field.ty {
-                        field.boxed = reaches(target, &this);
-                    }
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -138,6 +138,9 @@ pub struct Struct {
     pub doc: Option<String>,
     /// Fields in wire order.
     pub fields: Vec<Field>,
+    /// Every required field has a default, so the struct derives `Default`; set by
+    /// [`crate::analysis`].
+    pub derives_default: bool,
 }
 
 /// A struct or envelope field.
@@ -159,7 +162,8 @@ pub struct Field {
     pub format: Option<String>,
     /// Deprecated by Wix.
     pub deprecated: bool,
-    /// Held in a `Box` because the type contains itself through this field.
+    /// Held in a `Box` because the type contains itself through this field; set by
+    /// [`crate::analysis`].
     pub boxed: bool,
     /// Wix's SDK renames the keys of this field's value at every depth (`id` -> `_id`,
     /// see [`SDK_RENAMES`]): a field of an entity type (any module but [`COMMON`]), or an
@@ -279,6 +283,9 @@ pub struct Event {
     pub envelope: Envelope,
     /// Whether Wix documents a Velo handler for it.
     pub velo_documented: bool,
+    /// The payload derives `Default`, as [`Struct::derives_default`]; set by
+    /// [`crate::analysis`].
+    pub derives_default: bool,
     /// Where its names are declared in its schema file.
     pub locations: EventLocations,
 }

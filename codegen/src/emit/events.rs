@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::types::{doc_attrs, field_tokens, paragraphs, struct_attrs, Defaults};
+use super::types::{doc_attrs, field_tokens, paragraphs, struct_attrs};
 use crate::ident::ident;
 use crate::model::{Catalogue, Event, Module};
 
@@ -31,9 +31,9 @@ fn feature_cfg(module: &Module) -> Option<TokenStream> {
 }
 
 /// The payload struct of an event and its `EventPayload` impl.
-pub fn payload_tokens(module: &Module, event: &Event, defaults: &Defaults) -> TokenStream {
+pub fn payload_tokens(module: &Module, event: &Event) -> TokenStream {
     let doc = doc_attrs(&paragraphs([event.doc.as_deref(), Some(&names_doc(module, event))]));
-    let attrs = struct_attrs(defaults.fields_have_default(&event.fields));
+    let attrs = struct_attrs(event.derives_default);
     let name = format_ident!("{}", event.name);
     let fields = event.fields.iter().map(|field| field_tokens(field, &module.path));
     let velo = &event.velo_handler;

@@ -1,12 +1,10 @@
 //! Rust items for schema types: structs, string enums, field types and doc comments.
 
-use std::collections::BTreeSet;
-
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ident::ident;
-use crate::model::{Catalogue, Enum, Field, Struct, Ty, TypeDecl, TypeRef};
+use crate::model::{Enum, Field, Struct, Ty};
 
 /// `#[doc]` attributes for a text, one per line so that prettyplease prints `///` lines.
 pub fn doc_attrs(text: &str) -> TokenStream {
@@ -20,54 +18,6 @@ pub fn doc_attrs(text: &str) -> TokenStream {
 /// Joins doc paragraphs, skipping empty ones.
 pub fn paragraphs<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
     parts.into_iter().flatten().map(str::trim).filter(|part| !part.is_empty()).collect::<Vec<_>>().join("\n\n")
-}
-
-/// Which struct types can derive `Default` (all their required fields can).
-pub struct Defaults(BTreeSet<TypeRef>);
-
-impl Defaults {
-    /// Computes the set by fixed point over the catalogue.
-    pub fn of(catalogue: &Catalogue) -> Self {
-        let structs: Vec<(TypeRef, &Struct)> = catalogue
-            .modules
-            .iter()
-            .flat_map(|module| {
-                module.types.iter().filter_map(move |decl| match decl {
-                    TypeDecl::Struct(decl) => {
-                        Some((TypeRef { module: module.path.clone(), name: decl.name.clone() }, decl))
-                    }
-                    TypeDecl::Enum(_) => None,
-                })
-            })
-            .collect();
-        let mut set = BTreeSet::new();
-        loop {
-            let before = set.len();
-            for (reference, decl) in &structs {
-                if !set.contains(reference)
-                    && decl.fields.iter().all(|field| !field.required || Self::ty_has_default(&set, &field.ty))
-                {
-                    set.insert(reference.clone());
-                }
-            }
-            if set.len() == before {
-                return Self(set);
-            }
-        }
-    }
-
-    fn ty_has_default(set: &BTreeSet<TypeRef>, ty: &Ty) -> bool {
-        match ty {
-            Ty::Timestamp | Ty::Image => false,
-            Ty::Named(reference) => set.contains(reference),
-            _ => true,
-        }
-    }
-
-    /// Whether these fields allow `#[derive(Default)]`.
-    pub fn fields_have_default(&self, fields: &[Field]) -> bool {
-        fields.iter().all(|field| !field.required || Self::ty_has_default(&self.0, &field.ty))
-    }
 }
 
 /// The Rust type of a field type, seen from module `from`.
@@ -180,9 +130,9 @@ pub fn struct_attrs(with_default: bool) -> TokenStream {
 }
 
 /// A schema struct.
-pub fn struct_tokens(decl: &Struct, from: &[String], defaults: &Defaults) -> TokenStream {
+pub fn struct_tokens(decl: &Struct, from: &[String]) -> TokenStream {
     let doc = doc_attrs(decl.doc.as_deref().unwrap_or(&format!("`{}` as Wix sends it.", decl.name)));
-    let attrs = struct_attrs(defaults.fields_have_default(&decl.fields));
+    let attrs = struct_attrs(decl.derives_default);
     let name = format_ident!("{}", decl.name);
     let fields = decl.fields.iter().map(|field| field_tokens(field, from));
     quote! {
