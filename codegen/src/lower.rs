@@ -1,4 +1,4 @@
-//! Lowering: from the syntax tree of every schema file to the [`Catalogue`], resolving
+//! Lowering: from the syntax tree of every schema file to the model's [`Module`]s, resolving
 //! each type expression against the declared [`Names`]. Every problem found is
 //! collected; nothing stops at the first one.
 
