@@ -1,5 +1,6 @@
 //! The validated catalogue (the generator's IR): every name resolved and converted,
-//! every reference checked. Emission reads only this.
+//! every reference checked, and the facts that need the whole type graph recorded by
+//! [`crate::analysis`]. Emission reads only this.
 
 use crate::diagnostic::Location;
 
