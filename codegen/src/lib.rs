@@ -1,38 +1,26 @@
 //! The generator: `schemas/*.yaml` -> Rust source of the `wix-backend-events` crate.
 //!
 //! Pure: [`generate`] takes file contents and returns file contents; it never touches
-//! the file system. The stages, each a module with one job:
-//! [`yaml`] parses, [`validate`] checks everything and builds the [`model`],
-//! [`emit`] writes Rust (formatted by prettyplease) and the catalogue page.
+//! the file system. The stages, each a module with one job: [`yaml`] parses each file
+//! into its [`syntax`] tree, [`names`] checks the declared names, [`lower`] resolves
+//! every type and builds the [`model`], [`analysis`] derives the facts that need the
+//! whole type graph (boxing, `Default`), [`emit`] writes Rust (formatted by prettyplease)
+//! and the catalogue page.
 
+pub mod analysis;
 pub mod diagnostic;
 pub mod emit;
-pub mod format;
+pub mod files;
 pub mod ident;
+pub mod lower;
 pub mod model;
+pub mod names;
+pub mod syntax;
 pub mod type_expr;
-pub mod validate;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
-
-/// A schema file given to the generator.
-#[derive(Debug, Clone)]
-pub struct SchemaSource {
-    /// Path shown in diagnostics, relative to the repository root (`schemas/crm/contacts.yaml`).
-    pub path: String,
-    /// File contents.
-    pub text: String,
-}
-
-/// A file the generator wants to exist, relative to the repository root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputFile {
-    /// Path relative to the repository root (`generated/src/gen/crm/contacts.rs`).
-    pub path: String,
-    /// Full contents.
-    pub contents: String,
-}
+pub use files::{OutputFile, SchemaSource};
 
 /// What one generation produces.
 #[derive(Debug, Clone)]
@@ -52,22 +40,23 @@ pub fn generate(sources: &[SchemaSource]) -> Result<Generated, Diagnostics> {
     let mut parsed = Vec::new();
     for source in sources {
         match yaml::parse(&source.path, &source.text) {
-            Ok(schema) => parsed.push(validate::Parsed { file: source.path.clone(), schema }),
+            Ok(schema) => parsed.push(syntax::ParsedFile { file: source.path.clone(), schema }),
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    let catalogue = match validate::validate(&parsed) {
-        Ok(catalogue) if diagnostics.is_empty() => catalogue,
-        Ok(_) => return Err(sorted(diagnostics)),
-        Err(found) => {
-            diagnostics.extend(found);
-            return Err(sorted(diagnostics));
-        }
-    };
+    let names = names::declared(&parsed, &mut diagnostics);
+    let mut modules = lower::lower(&parsed, &names, &mut diagnostics);
+    names::check_catalogue(&modules, &names, &mut diagnostics);
+    if !diagnostics.is_empty() {
+        return Err(sorted(diagnostics));
+    }
+    modules.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut catalogue = model::Catalogue { modules };
+    analysis::analyse(&mut catalogue);
     let mut files = emit::emit(&catalogue).map_err(|message| {
         Diagnostics(vec![Diagnostic::new(Location { file: "codegen".into(), line: 1, column: 1 }, message)])
     })?;
-    files.push(OutputFile { path: FORMAT_SCHEMA_PATH.into(), contents: format::json_schema() });
+    files.push(OutputFile { path: FORMAT_SCHEMA_PATH.into(), contents: syntax::json_schema() });
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Generated { catalogue, files })
 }

@@ -1,5 +1,8 @@
 //! The validated catalogue (the generator's IR): every name resolved and converted,
-//! every reference checked. Emission reads only this.
+//! every reference checked, and the facts that need the whole type graph recorded by
+//! [`crate::analysis`]. Emission reads only this.
+
+use crate::diagnostic::Location;
 
 /// Every module of every schema file, sorted by module path.
 #[derive(Debug, Clone)]
@@ -136,6 +139,9 @@ pub struct Struct {
     pub doc: Option<String>,
     /// Fields in wire order.
     pub fields: Vec<Field>,
+    /// Every required field has a default, so the struct derives `Default`; set by
+    /// [`crate::analysis`].
+    pub derives_default: bool,
 }
 
 /// A struct or envelope field.
@@ -157,8 +163,16 @@ pub struct Field {
     pub format: Option<String>,
     /// Deprecated by Wix.
     pub deprecated: bool,
-    /// Held in a `Box` because the type contains itself through this field.
+    /// Held in a `Box` because the type contains itself through this field; set by
+    /// [`crate::analysis`].
     pub boxed: bool,
+    /// Wix's SDK renames the keys of this field's value at every depth (`id` -> `_id`,
+    /// see [`SDK_RENAMES`]): a field of an entity type (any module but [`COMMON`]), or an
+    /// event's entity or data. Webhooks send the REST names.
+    pub renamed_by_sdk: bool,
+    /// The REST name that the SDK renames to this field's wire name (`id` for `_id`):
+    /// decoding accepts it too. Only for fields [`Self::renamed_by_sdk`].
+    pub rest_name: Option<String>,
 }
 
 /// A string enum.
@@ -270,6 +284,23 @@ pub struct Event {
     pub envelope: Envelope,
     /// Whether Wix documents a Velo handler for it.
     pub velo_documented: bool,
+    /// The payload derives `Default`, as [`Struct::derives_default`]; set by
+    /// [`crate::analysis`].
+    pub derives_default: bool,
+    /// Where its names are declared in its schema file.
+    pub locations: EventLocations,
+}
+
+/// Where an event's names are declared, for diagnostics about names that must be
+/// unique across the catalogue.
+#[derive(Debug, Clone)]
+pub struct EventLocations {
+    /// The payload type name (the key under `events:`).
+    pub name: Location,
+    /// The `handler` value, the source of the Velo handler name and handler method.
+    pub handler: Location,
+    /// The `slug` value, the source of the webhook eventType.
+    pub slug: Location,
 }
 
 /// Envelope shape of an event.

@@ -4,7 +4,7 @@
 //! errors, which the diagnostics need.
 
 use crate::diagnostic::{Diagnostic, Location};
-use crate::format::SchemaFile;
+use crate::syntax::SchemaFile;
 
 /// Parses one schema file. A syntax or shape error is returned located.
 pub fn parse(file: &str, text: &str) -> Result<SchemaFile, Diagnostic> {

@@ -87,10 +87,11 @@ fn collect_dir(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
 }
 
 /// A throwaway repository root, removed when dropped (also when the test panics).
-struct TempRoot(PathBuf);
+pub(crate) struct TempRoot(pub(crate) PathBuf);
 
 impl TempRoot {
-    fn new(case: &str) -> Self {
+    /// A fresh empty directory named after `case`.
+    pub(crate) fn new(case: &str) -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let unique = format!("xtask-corpus-{}-{}-{case}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         let path = std::env::temp_dir().join(unique);
@@ -99,7 +100,8 @@ impl TempRoot {
         Self(path)
     }
 
-    fn write(&self, relative: &str, contents: &str) {
+    /// Writes a file under the root, creating its directories.
+    pub(crate) fn write(&self, relative: &str, contents: &str) {
         let path = self.0.join(relative);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).unwrap_or_else(|error| panic!("{}: {error}", parent.display()));

@@ -4,9 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::types::{doc_attrs, field_tokens, paragraphs, sdk_keys_tokens, struct_attrs, Defaults};
+use super::types::{doc_attrs, field_tokens, paragraphs, sdk_keys_tokens, struct_attrs};
 use crate::ident::ident;
-use crate::model::{Catalogue, Envelope, Event, Module};
+use crate::model::{Catalogue, Event, Module};
 
 /// The lines every event's docs carry: its names in all three dialects.
 pub fn names_doc(module: &Module, event: &Event) -> String {
@@ -31,20 +31,14 @@ fn feature_cfg(module: &Module) -> Option<TokenStream> {
 }
 
 /// The payload struct of an event and its `EventPayload` impl.
-pub fn payload_tokens(module: &Module, event: &Event, defaults: &Defaults) -> TokenStream {
+pub fn payload_tokens(module: &Module, event: &Event) -> TokenStream {
     let doc = doc_attrs(&paragraphs([event.doc.as_deref(), Some(&names_doc(module, event))]));
-    let attrs = struct_attrs(defaults.fields_have_default(&event.fields));
+    let attrs = struct_attrs(event.derives_default);
     let name = format_ident!("{}", event.name);
-    // Only the entity (or data) is renamed by the SDK: `metadata` and extras such as
-    // `modifiedFields` arrive as sent.
-    let body = event.envelope != Envelope::MetadataOnly;
-    let fields =
-        event.fields.iter().enumerate().map(|(index, field)| field_tokens(field, &module.path, body && index == 1));
+    let fields = event.fields.iter().map(|field| field_tokens(field, &module.path));
     let velo = &event.velo_handler;
     let event_type = &event.event_type;
-    // The SDK renames keys inside the entity (or data) only.
-    let walked = if body { event.fields.get(1..2).unwrap_or_default() } else { &[] };
-    let sdk_keys = sdk_keys_tokens(&name, walked);
+    let sdk_keys = sdk_keys_tokens(&name, &event.fields);
     quote! {
         #doc
         #attrs

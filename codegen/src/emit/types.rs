@@ -1,12 +1,10 @@
 //! Rust items for schema types: structs, string enums, field types and doc comments.
 
-use std::collections::BTreeSet;
-
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ident::ident;
-use crate::model::{rest_name, Catalogue, Enum, Field, Struct, Ty, TypeDecl, TypeRef, COMMON};
+use crate::model::{Enum, Field, Struct, Ty};
 
 /// `#[doc]` attributes for a text, one per line so that prettyplease prints `///` lines.
 pub fn doc_attrs(text: &str) -> TokenStream {
@@ -20,54 +18,6 @@ pub fn doc_attrs(text: &str) -> TokenStream {
 /// Joins doc paragraphs, skipping empty ones.
 pub fn paragraphs<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
     parts.into_iter().flatten().map(str::trim).filter(|part| !part.is_empty()).collect::<Vec<_>>().join("\n\n")
-}
-
-/// Which struct types can derive `Default` (all their required fields can).
-pub struct Defaults(BTreeSet<TypeRef>);
-
-impl Defaults {
-    /// Computes the set by fixed point over the catalogue.
-    pub fn of(catalogue: &Catalogue) -> Self {
-        let structs: Vec<(TypeRef, &Struct)> = catalogue
-            .modules
-            .iter()
-            .flat_map(|module| {
-                module.types.iter().filter_map(move |decl| match decl {
-                    TypeDecl::Struct(decl) => {
-                        Some((TypeRef { module: module.path.clone(), name: decl.name.clone() }, decl))
-                    }
-                    TypeDecl::Enum(_) => None,
-                })
-            })
-            .collect();
-        let mut set = BTreeSet::new();
-        loop {
-            let before = set.len();
-            for (reference, decl) in &structs {
-                if !set.contains(reference)
-                    && decl.fields.iter().all(|field| !field.required || Self::ty_has_default(&set, &field.ty))
-                {
-                    set.insert(reference.clone());
-                }
-            }
-            if set.len() == before {
-                return Self(set);
-            }
-        }
-    }
-
-    fn ty_has_default(set: &BTreeSet<TypeRef>, ty: &Ty) -> bool {
-        match ty {
-            Ty::Timestamp | Ty::Image => false,
-            Ty::Named(reference) => set.contains(reference),
-            _ => true,
-        }
-    }
-
-    /// Whether these fields allow `#[derive(Default)]`.
-    pub fn fields_have_default(&self, fields: &[Field]) -> bool {
-        fields.iter().all(|field| !field.required || Self::ty_has_default(&self.0, &field.ty))
-    }
 }
 
 /// The Rust type of a field type, seen from module `from`.
@@ -111,12 +61,10 @@ pub fn ty_tokens(ty: &Ty, from: &[String]) -> TokenStream {
 
 /// One struct field with its serde attributes.
 ///
-/// `renamed_by_sdk`: an entity field. Wix's SDK renames `id`, `createdDate` and
-/// `updatedDate` in entities; a field declared under the SDK name also accepts the REST
-/// name. (Undeclared keys, inside `json` and maps, are renamed after decoding: see
-/// [`sdk_keys_tokens`].)
-pub fn field_tokens(field: &Field, from: &[String], renamed_by_sdk: bool) -> TokenStream {
-    let aliases = field_aliases(field, renamed_by_sdk);
+/// A field declared under an SDK name also accepts its REST name. (Undeclared keys,
+/// inside `json` and maps, are renamed after decoding: see [`sdk_keys_tokens`].)
+pub fn field_tokens(field: &Field, from: &[String]) -> TokenStream {
+    let aliases = field_aliases(field);
     let doc = doc_attrs(&field_doc(field, &aliases));
     let name = ident(&field.rust);
     let mut ty = ty_tokens(&field.ty, from);
@@ -147,9 +95,9 @@ pub fn field_tokens(field: &Field, from: &[String], renamed_by_sdk: bool) -> Tok
 }
 
 /// The schema's aliases, plus the REST name of an entity field declared under its SDK name.
-fn field_aliases(field: &Field, renamed_by_sdk: bool) -> Vec<&str> {
+fn field_aliases(field: &Field) -> Vec<&str> {
     let mut aliases: Vec<&str> = field.aliases.iter().map(String::as_str).collect();
-    if let Some(rest) = renamed_by_sdk.then(|| rest_name(&field.wire)).flatten() {
+    if let Some(rest) = field.rest_name.as_deref() {
         if !aliases.contains(&rest) {
             aliases.push(rest);
         }
@@ -178,14 +126,12 @@ pub fn struct_attrs(with_default: bool) -> TokenStream {
 }
 
 /// A schema struct.
-pub fn struct_tokens(decl: &Struct, from: &[String], defaults: &Defaults) -> TokenStream {
+pub fn struct_tokens(decl: &Struct, from: &[String]) -> TokenStream {
     let doc = doc_attrs(decl.doc.as_deref().unwrap_or(&format!("`{}` as Wix sends it.", decl.name)));
-    let attrs = struct_attrs(defaults.fields_have_default(&decl.fields));
+    let attrs = struct_attrs(decl.derives_default);
     let name = format_ident!("{}", decl.name);
-    let renamed_by_sdk = from.first().is_none_or(|first| first != COMMON);
-    let fields = decl.fields.iter().map(|field| field_tokens(field, from, renamed_by_sdk));
-    let walked: &[Field] = if renamed_by_sdk { &decl.fields } else { &[] };
-    let sdk_keys = sdk_keys_tokens(&name, walked);
+    let fields = decl.fields.iter().map(|field| field_tokens(field, from));
+    let sdk_keys = sdk_keys_tokens(&name, &decl.fields);
     quote! {
         #doc
         #attrs
@@ -199,11 +145,15 @@ pub fn struct_tokens(decl: &Struct, from: &[String], defaults: &Defaults) -> Tok
 
 /// `SdkKeys` for a generated type: after a webhook's REST body is decoded directly, the
 /// keys no schema declares are renamed as Wix's SDK renames them. The impl calls
-/// `rename_sdk_keys` on those of `fields` that can hold such keys (`json`, maps) or lead
-/// to a type that can; with none, the trait's no-op default stays.
+/// `rename_sdk_keys` on those of `fields` that the SDK renames and that can hold such
+/// keys (`json`, maps) or lead to a type that can; with none, the trait's no-op default
+/// stays.
 pub fn sdk_keys_tokens(name: &proc_macro2::Ident, fields: &[Field]) -> TokenStream {
-    let walked: Vec<_> =
-        fields.iter().filter(|field| may_hold_free_keys(&field.ty)).map(|field| ident(&field.rust)).collect();
+    let walked: Vec<_> = fields
+        .iter()
+        .filter(|field| field.renamed_by_sdk && may_hold_free_keys(&field.ty))
+        .map(|field| ident(&field.rust))
+        .collect();
     if walked.is_empty() {
         return quote! { impl crate::wire::sdk_keys::SdkKeys for #name {} };
     }

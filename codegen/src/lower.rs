@@ -1,143 +1,47 @@
-//! Validation: checks parsed schema files against each other and builds the
-//! [`Catalogue`]. Every problem found is collected; nothing stops at the first one.
+//! Lowering: from the syntax tree of every schema file to the model's [`Module`]s, resolving
+//! each type expression against the declared [`Names`]. Every problem found is
+//! collected; nothing stops at the first one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
-use crate::format::{EnumValueDef, EventDef, FieldDef, SchemaFile, TypeDef};
-use crate::ident::{field_name, is_identifier, is_upper_camel, snake_case, upper_camel, variant_name};
+use crate::ident::{field_name, is_identifier, snake_case, upper_camel, variant_name};
 use crate::model::{
-    sdk_name, Catalogue, Enum, EnumValue, Envelope, Event, Field, Module, Sdk, Struct, Ty, TypeDecl, TypeRef, COMMON,
-    METADATA,
+    rest_name, sdk_name, Enum, EnumValue, Envelope, Event, EventLocations, Field, Module, Sdk, Struct, Ty, TypeDecl,
+    TypeRef, COMMON, METADATA,
 };
-use crate::type_expr::{self, TypeExpr, SCALARS};
+use crate::names::{self, Names};
+use crate::syntax::{EnumValueDef, EventDef, FieldDef, ParsedFile, TypeDef};
+use crate::type_expr::{self, Scalar, TypeExpr, Wrapper};
 
-/// A parsed schema file with its path.
-pub struct Parsed {
-    /// Path as shown in diagnostics.
-    pub file: String,
-    /// Its content.
-    pub schema: SchemaFile,
+/// Lowers every file whose module path is valid, in the order given; appends what is
+/// wrong to `diagnostics`.
+///
+/// Lowering recovers from what it reports: a field whose type does not resolve is left
+/// out, and an event keeps its names even when its envelope is wrong, so that the
+/// catalogue-wide checks still see every event. Modules lowered with errors are never
+/// emitted.
+pub fn lower(files: &[ParsedFile], names: &Names, diagnostics: &mut Vec<Diagnostic>) -> Vec<Module> {
+    let mut lowerer = Lowerer::default();
+    let modules: Vec<Module> = files.iter().filter_map(|file| lowerer.module(file, names)).collect();
+    diagnostics.append(&mut lowerer.diagnostics);
+    modules
 }
-
-/// Validates all files together and builds the catalogue, or returns every error.
-pub fn validate(files: &[Parsed]) -> Result<Catalogue, Vec<Diagnostic>> {
-    let mut checker = Checker::default();
-    let names = checker.collect_names(files);
-    let mut modules: Vec<Module> = files.iter().filter_map(|file| checker.module(file, &names)).collect();
-    checker.check_catalogue_names(files, &names);
-    mark_recursive_fields(&mut modules);
-    modules.sort_by(|a, b| a.path.cmp(&b.path));
-    if checker.diagnostics.is_empty() {
-        Ok(Catalogue { modules })
-    } else {
-        Err(checker.diagnostics)
-    }
-}
-
-/// Names declared in each module (types and event payloads), for resolution.
-type Names = BTreeMap<Vec<String>, BTreeSet<String>>;
 
 #[derive(Default)]
-struct Checker {
+struct Lowerer {
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Checker {
+impl Lowerer {
     fn error_with_hint(&mut self, location: Location, message: impl Into<String>, hint: impl Into<String>) {
         self.diagnostics.push(Diagnostic::new(location, message).with_hint(hint));
     }
 
-    /// Checks module paths and declared names; returns the names of each valid module.
-    fn collect_names(&mut self, files: &[Parsed]) -> Names {
-        let mut names = Names::new();
-        let mut seen_modules: HashMap<String, String> = HashMap::new();
-        for Parsed { file, schema } in files {
-            let module = &schema.module;
-            let path: Vec<String> = module.value.split('.').map(str::to_owned).collect();
-            if !path.iter().all(|segment| is_identifier(segment) && segment.to_lowercase() == *segment) {
-                self.error_with_hint(
-                    Location::of(file, module),
-                    format!("module `{}` is not a dotted path of lower-case identifiers", module.value),
-                    module_suggestion(&module.value),
-                );
-                continue;
-            }
-            // These cannot be raw identifiers, and a renamed module would not find its file.
-            if let Some(segment) = path.iter().find(|segment| RESERVED_MODULES.contains(&segment.as_str())) {
-                self.error_with_hint(
-                    Location::of(file, module),
-                    format!("module `{}` uses `{segment}`, which Rust reserves for paths", module.value),
-                    "rename that part of the module path; Rust allows none of `self`, `super` and `crate` as a module name",
-                );
-                continue;
-            }
-            if let Some(first) = seen_modules.insert(module.value.clone(), file.clone()) {
-                self.error_with_hint(
-                    Location::of(file, module),
-                    format!("module `{}` is declared twice", module.value),
-                    format!("it is also declared in {first}; give each file its own module"),
-                );
-                continue;
-            }
-            let mut declared: BTreeMap<String, (&str, Location)> = BTreeMap::new();
-            let keys = schema
-                .types
-                .0
-                .iter()
-                .map(|(key, _)| ("type", key))
-                .chain(schema.events.0.iter().map(|(key, _)| ("event", key)));
-            // A badly named type is still declared, so that its uses do not each add an
-            // "unknown type" error to the one about its name.
-            for (kind, key) in keys {
-                let location = Location::of(file, key);
-                if !is_upper_camel(&key.value) {
-                    self.error_with_hint(
-                        location.clone(),
-                        format!("{kind} name `{}` is not UpperCamelCase", key.value),
-                        format!("write it as `{}`", upper_camel(&key.value)),
-                    );
-                } else if RESERVED_TYPES.contains(&key.value.as_str()) {
-                    let message = if key.value == "Self" {
-                        format!("{kind} name `Self` is a Rust keyword")
-                    } else {
-                        format!("{kind} name `{0}` would hide Rust's `{0}`, which the generated code uses", key.value)
-                    };
-                    let area = module.value.rsplit('.').next().map(upper_camel).unwrap_or_default();
-                    self.error_with_hint(
-                        location.clone(),
-                        message,
-                        format!("rename it, for example `{area}{}`", key.value),
-                    );
-                }
-                if let Some((first_kind, first)) = declared.get(&key.value) {
-                    // A type and an event of the same name are not a repeated declaration
-                    // but a clash: both would be Rust structs of the module.
-                    let (message, hint) = if *first_kind == kind {
-                        (
-                            format!("duplicate {kind} `{}` in module `{}`", key.value, module.value),
-                            format!("first declared at {first}; rename or remove one of them"),
-                        )
-                    } else {
-                        (
-                            format!("{kind} `{}` has the same name as a {first_kind} of module `{}`", key.value, module.value),
-                            format!("first declared at {first}; types and events share one namespace per module (both become Rust structs), so rename one"),
-                        )
-                    };
-                    self.error_with_hint(location, message, hint);
-                    continue;
-                }
-                declared.insert(key.value.clone(), (kind, location));
-            }
-            names.insert(path, declared.into_keys().collect());
-        }
-        names
-    }
-
-    fn module(&mut self, parsed: &Parsed, names: &Names) -> Option<Module> {
-        let Parsed { file, schema } = parsed;
+    fn module(&mut self, parsed: &ParsedFile, names: &Names) -> Option<Module> {
+        let ParsedFile { file, schema } = parsed;
         let path: Vec<String> = schema.module.value.split('.').map(str::to_owned).collect();
         names.get(&path)?;
         let scope = Scope { file, module: &path, names };
@@ -154,7 +58,7 @@ impl Checker {
             let module_location = Location::of(file, &schema.module);
             match (prefix, fqdn) {
                 (Some(prefix), Some(fqdn)) => {
-                    self.check_origin(file, prefix, fqdn);
+                    names::check_origin(file, prefix, fqdn, &mut self.diagnostics);
                     let origin = Origin {
                         prefix: &prefix.value,
                         fqdn: &fqdn.value,
@@ -189,27 +93,6 @@ impl Checker {
         })
     }
 
-    fn check_origin(&mut self, file: &str, prefix: &Spanned<String>, fqdn: &Spanned<String>) {
-        if !is_identifier(&prefix.value) || prefix.value.contains('_') {
-            self.error_with_hint(
-                Location::of(file, prefix),
-                format!("velo prefix `{}` is not letters and digits", prefix.value),
-                "use the `events.js` prefix, such as `wixCrm`; it cannot contain `_`, which separates it from the handler",
-            );
-        }
-        let valid_fqdn = fqdn
-            .value
-            .split('.')
-            .all(|segment| !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        if !valid_fqdn {
-            self.error_with_hint(
-                Location::of(file, fqdn),
-                format!("webhook fqdn `{}` is not a dotted name", fqdn.value),
-                "write it like `wix.contacts.v4.contact`",
-            );
-        }
-    }
-
     fn type_decl(&mut self, scope: &Scope, key: &Spanned<String>, def: &TypeDef) -> Option<TypeDecl> {
         let location = Location::of(scope.file, key);
         match (&def.fields, &def.values) {
@@ -230,9 +113,11 @@ impl Checker {
                 None
             }
             (Some(fields), None) => {
+                // Types of `common` (the event metadata) are not entities: their keys arrive as sent.
                 let renamed_by_sdk = scope.module.first().is_none_or(|first| first != COMMON);
                 let fields = self.fields(scope, &key.value, &fields.0, &[], renamed_by_sdk);
-                Some(TypeDecl::Struct(Struct { name: key.value.clone(), doc: def.doc.clone(), fields }))
+                let (name, doc) = (key.value.clone(), def.doc.clone());
+                Some(TypeDecl::Struct(Struct { name, doc, fields, derives_default: false }))
             }
             (None, Some(values)) => self.enum_decl(scope, key, def.doc.clone(), values).map(TypeDecl::Enum),
         }
@@ -363,18 +248,28 @@ impl Checker {
                 continue;
             }
             rust_names.insert(rust.clone(), key.value.clone());
-            let Some(field) = self.field(scope, key.value.clone(), rust, def) else { continue };
+            let Some(field) = self.field(scope, key.value.clone(), rust, def, renamed_by_sdk) else { continue };
             out.push(field);
         }
         out
     }
 
-    fn field(&mut self, scope: &Scope, wire: String, rust: String, def: &Spanned<FieldDef>) -> Option<Field> {
+    /// Lowers one field; `renamed_by_sdk` as for [`Self::fields`], recorded on the field
+    /// with the REST name it also accepts.
+    fn field(
+        &mut self,
+        scope: &Scope,
+        wire: String,
+        rust: String,
+        def: &Spanned<FieldDef>,
+        renamed_by_sdk: bool,
+    ) -> Option<Field> {
         let (ty, location, spec) = match &def.value {
             FieldDef::Type(ty) => (ty.as_str(), Location::of(scope.file, def), None),
             FieldDef::Full(spec) => (spec.ty.value.as_str(), Location::of(scope.file, &spec.ty), Some(spec)),
         };
         let ty = self.resolve(scope, ty, location)?;
+        let rest_name = renamed_by_sdk.then(|| rest_name(&wire)).flatten().map(str::to_owned);
         Some(Field {
             wire,
             rust,
@@ -385,6 +280,8 @@ impl Checker {
             format: spec.and_then(|spec| spec.format.clone()),
             deprecated: spec.is_some_and(|spec| spec.deprecated),
             boxed: false,
+            renamed_by_sdk,
+            rest_name,
         })
     }
 
@@ -392,7 +289,7 @@ impl Checker {
         match type_expr::parse(text) {
             Ok(expr) => self.resolve_expr(scope, &expr, location),
             Err(error) => {
-                self.diagnostics.push(Diagnostic { location, message: error.message, hint: error.hint });
+                self.diagnostics.push(error.at(location));
                 None
             }
         }
@@ -400,23 +297,23 @@ impl Checker {
 
     fn resolve_expr(&mut self, scope: &Scope, expr: &TypeExpr, location: Location) -> Option<Ty> {
         Some(match expr {
-            TypeExpr::Scalar(name) => match *name {
-                "string" => Ty::String,
-                "bool" => Ty::Bool,
-                "integer" => Ty::Integer,
-                "int64" => Ty::Int64,
-                "float" => Ty::Float,
-                "timestamp" => Ty::Timestamp,
-                "image" => Ty::Image,
-                _ => Ty::Json,
+            TypeExpr::Scalar(scalar) => match scalar {
+                Scalar::String => Ty::String,
+                Scalar::Bool => Ty::Bool,
+                Scalar::Integer => Ty::Integer,
+                Scalar::Int64 => Ty::Int64,
+                Scalar::Float => Ty::Float,
+                Scalar::Timestamp => Ty::Timestamp,
+                Scalar::Json => Ty::Json,
+                Scalar::Image => Ty::Image,
             },
             TypeExpr::Wrapped(wrapper, inner) => {
                 let inner = Box::new(self.resolve_expr(scope, inner, location)?);
-                match *wrapper {
-                    "list" => Ty::List(inner),
-                    "items_list" => Ty::ItemsList(inner),
-                    "map" => Ty::Map(inner),
-                    _ => Ty::ItemsMap(inner),
+                match wrapper {
+                    Wrapper::List => Ty::List(inner),
+                    Wrapper::ItemsList => Ty::ItemsList(inner),
+                    Wrapper::Map => Ty::Map(inner),
+                    Wrapper::ItemsMap => Ty::ItemsMap(inner),
                 }
             }
             TypeExpr::Named { module, name } => {
@@ -440,7 +337,8 @@ impl Checker {
             .names
             .iter()
             .flat_map(|(module, declared)| declared.iter().map(move |name| format!("{}.{name}", module.join("."))));
-        let candidates: Vec<String> = SCALARS.iter().map(|s| (*s).to_owned()).chain(local).chain(qualified).collect();
+        let candidates: Vec<String> =
+            Scalar::ALL.iter().map(|scalar| scalar.name().to_owned()).chain(local).chain(qualified).collect();
         did_you_mean(written, candidates.iter().map(String::as_str))
             .map(|close| format!("did you mean `{close}`?"))
             .or_else(|| {
@@ -470,30 +368,14 @@ impl Checker {
             return None;
         };
         let handler = &handler_def.value;
-        let handler_ok = handler.strip_prefix("on").is_some_and(is_upper_camel);
-        if !handler_ok {
-            self.error_with_hint(
-                Location::of(file, handler_def),
-                format!("handler `{handler}` is not `on` + UpperCamelCase"),
-                format!("write it like `on{}`", key.value),
-            );
-        }
-        let slug_ok = !slug_def.value.is_empty()
-            && slug_def.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !slug_ok {
-            self.error_with_hint(
-                Location::of(file, slug_def),
-                format!("slug `{}` is not lower_snake_case", slug_def.value),
-                "use Wix's webhook slug, such as `created` or `badge_assigned`",
-            );
-        }
+        names::check_handler(file, key, handler_def, &mut self.diagnostics);
+        names::check_slug(file, slug_def, &mut self.diagnostics);
         if let (Some(_), Some(data)) = (&def.entity, &def.data) {
             self.error_with_hint(
                 Location::of(file, data),
                 format!("event `{}` has both `entity` and `data`", key.value),
                 "an envelope carries an entity (created/updated/deleted) or data (actions), not both",
             );
-            return None;
         }
         let metadata = Field {
             wire: "metadata".into(),
@@ -505,6 +387,8 @@ impl Checker {
             format: None,
             deprecated: false,
             boxed: false,
+            renamed_by_sdk: false,
+            rest_name: None,
         };
         let (envelope, body) = match (&def.entity, &def.data) {
             (Some(entity), _) => (Envelope::Entity, Some(("entity", entity, "The entity."))),
@@ -513,16 +397,21 @@ impl Checker {
         };
         let mut fields = vec![metadata];
         if let Some((wire, def, doc)) = body {
-            let mut field = self.field(scope, wire.into(), wire.into(), def)?;
-            // Unlike struct fields, the body is there unless the schema says otherwise.
-            field.required = match &def.value {
-                FieldDef::Type(_) => true,
-                FieldDef::Full(spec) => spec.required.unwrap_or(true),
-            };
-            field.doc.get_or_insert_with(|| doc.into());
-            fields.push(field);
+            // The body is the entity: the SDK renames keys inside it (its own name is never renamed).
+            // A body that does not lower was reported; the event is kept for the name checks.
+            if let Some(mut field) = self.field(scope, wire.into(), wire.into(), def, true) {
+                // Unlike struct fields, the body is there unless the schema says otherwise.
+                field.required = match &def.value {
+                    FieldDef::Type(_) => true,
+                    FieldDef::Full(spec) => spec.required.unwrap_or(true),
+                };
+                field.doc.get_or_insert_with(|| doc.into());
+                fields.push(field);
+            }
         }
         let taken: Vec<&str> = fields.iter().map(|field| field.rust.as_str()).collect();
+        // Only the entity (or data) is renamed by the SDK: `metadata` and extras such as
+        // `modifiedFields` arrive as sent.
         let extra = self.fields(scope, &key.value, &def.fields.0, &taken, false);
         fields.extend(extra);
         let velo_handler = format!("{}_{}", origin.prefix, handler);
@@ -538,85 +427,13 @@ impl Checker {
             fields,
             envelope,
             velo_documented: def.velo,
+            derives_default: false,
+            locations: EventLocations {
+                name: Location::of(file, key),
+                handler: Location::of(file, handler_def),
+                slug: Location::of(file, slug_def),
+            },
         })
-    }
-
-    /// Names that must be unique across the whole catalogue.
-    fn check_catalogue_names(&mut self, files: &[Parsed], names: &Names) {
-        // Each name maps to where it was first used and the Velo handler it came from.
-        let mut velo_handlers: BTreeMap<String, Location> = BTreeMap::new();
-        let mut methods: BTreeMap<String, (Location, String)> = BTreeMap::new();
-        let mut event_types: BTreeMap<String, Location> = BTreeMap::new();
-        let mut needs_metadata = None;
-        for Parsed { file, schema } in files {
-            let (Some(velo), Some(webhook)) = (&schema.velo, &schema.webhook) else { continue };
-            for (_, def) in &schema.events.0 {
-                // A missing handler or slug is reported with the event itself.
-                let (Some(handler), Some(slug)) = (&def.handler, &def.slug) else { continue };
-                let handler_at = Location::of(file, handler);
-                let velo_handler = format!("{}_{}", velo.prefix.value, handler.value);
-                if let Some(first) = velo_handlers.get(&velo_handler) {
-                    self.error_with_hint(
-                        handler_at.clone(),
-                        format!("Velo handler `{velo_handler}` is used twice"),
-                        format!("first used at {first}; give each event its own `handler` (or module its own `velo.prefix`)"),
-                    );
-                } else {
-                    velo_handlers.insert(velo_handler.clone(), handler_at.clone());
-                    // Different Velo handlers can still share a Rust method (`wixCRM_` and
-                    // `wixCrm_`); equal ones were reported just above, once.
-                    let method = snake_case(&velo_handler);
-                    if let Some((first, other)) = methods.get(&method) {
-                        self.error_with_hint(
-                            handler_at.clone(),
-                            format!("Velo handlers `{other}` and `{velo_handler}` both become the handler method `{method}`"),
-                            format!("first used at {first}; handler names must differ by more than case and underscores"),
-                        );
-                    } else {
-                        methods.insert(method, (handler_at.clone(), velo_handler));
-                    }
-                }
-                let event_type = format!("{}_{}", webhook.fqdn.value, slug.value);
-                let slug_at = Location::of(file, slug);
-                if let Some(first) = event_types.get(&event_type) {
-                    self.error_with_hint(
-                        slug_at,
-                        format!("webhook eventType `{event_type}` is used twice"),
-                        format!(
-                            "first used at {first}; give each event its own `slug` (or module its own `webhook.fqdn`)"
-                        ),
-                    );
-                } else {
-                    event_types.insert(event_type, slug_at);
-                }
-                needs_metadata.get_or_insert(handler_at);
-            }
-        }
-        let metadata_declared = names.get(&vec![COMMON.to_owned()]).is_some_and(|declared| declared.contains(METADATA));
-        if let (Some(location), false) = (needs_metadata, metadata_declared) {
-            self.error_with_hint(
-                location,
-                format!("events need the type `{METADATA}` in module `{COMMON}`"),
-                "keep schemas/common/metadata.yaml",
-            );
-        }
-    }
-}
-
-/// Module path segments that are path keywords in Rust.
-const RESERVED_MODULES: &[&str] = &["self", "super", "crate"];
-
-/// Names a generated module cannot declare: `Self` is a keyword, and the others are
-/// the prelude types the generated fields are written with (`Option<String>`).
-const RESERVED_TYPES: &[&str] = &["Self", "Option", "String", "Vec", "Box"];
-
-/// How to write a module path, with the snake-cased path when that one is valid.
-fn module_suggestion(path: &str) -> String {
-    let suggestion: Vec<String> = path.split('.').map(snake_case).collect();
-    if suggestion.iter().all(|segment| is_identifier(segment)) {
-        format!("write it like `crm.contacts`; did you mean `{}`?", suggestion.join("."))
-    } else {
-        "write it like `crm.contacts`".to_owned()
     }
 }
 
@@ -645,46 +462,78 @@ struct Origin<'a> {
     sdk: Option<&'a String>,
 }
 
-/// Boxes the fields through which a struct contains itself (directly or via others),
-/// which would otherwise have infinite size. Lists and maps already allocate.
-fn mark_recursive_fields(modules: &mut [Module]) {
-    let mut edges: BTreeMap<TypeRef, Vec<TypeRef>> = BTreeMap::new();
-    for module in modules.iter() {
-        for decl in &module.types {
-            if let TypeDecl::Struct(decl) = decl {
-                let from = TypeRef { module: module.path.clone(), name: decl.name.clone() };
-                let targets = decl.fields.iter().filter_map(|field| match &field.ty {
-                    Ty::Named(target) => Some(target.clone()),
-                    _ => None,
-                });
-                edges.insert(from, targets.collect());
-            }
-        }
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Lowers schema texts `(path, yaml)` after the name checks, as `generate` does.
+    pub(crate) fn lower_texts(texts: &[(&str, &str)]) -> (Vec<Module>, Names, Vec<Diagnostic>) {
+        let files: Vec<ParsedFile> = texts
+            .iter()
+            .map(|(file, text)| {
+                let schema = crate::yaml::parse(file, text).unwrap_or_else(|error| panic!("{error}"));
+                ParsedFile { file: (*file).to_owned(), schema }
+            })
+            .collect();
+        let mut diagnostics = Vec::new();
+        let names = names::declared(&files, &mut diagnostics);
+        let modules = lower(&files, &names, &mut diagnostics);
+        (modules, names, diagnostics)
     }
-    let reaches = |start: &TypeRef, goal: &TypeRef| {
-        let mut stack = vec![start.clone()];
-        let mut visited = BTreeSet::new();
-        while let Some(node) = stack.pop() {
-            if &node == goal {
-                return true;
-            }
-            if visited.insert(node.clone()) {
-                stack.extend(edges.get(&node).into_iter().flatten().cloned());
-            }
-        }
-        false
-    };
-    for module in modules.iter_mut() {
-        let path = module.path.clone();
-        for decl in &mut module.types {
-            if let TypeDecl::Struct(decl) = decl {
-                let this = TypeRef { module: path.clone(), name: decl.name.clone() };
-                for field in &mut decl.fields {
-                    if let Ty::Named(target) = &field.ty {
-                        field.boxed = reaches(target, &this);
-                    }
-                }
-            }
-        }
+
+    fn field<'a>(fields: &'a [Field], wire: &str) -> &'a Field {
+        fields.iter().find(|field| field.wire == wire).unwrap_or_else(|| panic!("no field `{wire}`"))
+    }
+
+    fn struct_fields<'a>(module: &'a Module, name: &str) -> &'a [Field] {
+        module
+            .types
+            .iter()
+            .find_map(|decl| match decl {
+                TypeDecl::Struct(decl) if decl.name == name => Some(decl.fields.as_slice()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no struct `{name}`"))
+    }
+
+    /// The smallest `common` module that events need.
+    pub(crate) const COMMON_SCHEMA: &str = "module: common\ntypes:\n  EventMetadata:\n    fields:\n      _id: string\n";
+    const SHOP_SCHEMA: &str = "\
+module: shop.orders
+velo: { prefix: wixShop }
+webhook: { fqdn: wix.shop.v1.order }
+types:
+  Order:
+    fields:
+      _id: string
+      _updatedDate: timestamp
+      extra: json
+events:
+  OrderCreated:
+    handler: onOrderCreated
+    slug: created
+    entity: Order
+    fields:
+      modifiedFields: json
+";
+
+    /// The SDK's renames are decided once, here: entity fields under an SDK name get
+    /// their REST name, and neither metadata, nor `common`, nor envelope extras are
+    /// renamed.
+    #[test]
+    fn records_which_fields_the_sdk_renames() {
+        let (modules, _, diagnostics) = lower_texts(&[("common.yaml", COMMON_SCHEMA), ("orders.yaml", SHOP_SCHEMA)]);
+        assert_eq!(diagnostics, Vec::new());
+        let [common, shop] = &modules[..] else { panic!("two modules expected") };
+        let order = struct_fields(shop, "Order");
+        assert_eq!(field(order, "_id").rest_name.as_deref(), Some("id"));
+        assert_eq!(field(order, "_updatedDate").rest_name.as_deref(), Some("updatedDate"));
+        assert!(field(order, "extra").renamed_by_sdk && field(order, "extra").rest_name.is_none());
+        let metadata = field(struct_fields(common, "EventMetadata"), "_id");
+        assert!(!metadata.renamed_by_sdk && metadata.rest_name.is_none());
+        let event = &shop.events[0];
+        assert!(field(&event.fields, "entity").renamed_by_sdk);
+        assert!(!field(&event.fields, "metadata").renamed_by_sdk);
+        assert!(!field(&event.fields, "modifiedFields").renamed_by_sdk);
     }
 }
