@@ -15,12 +15,12 @@ pub struct Location {
 
 impl Location {
     /// The location of a YAML value in `file`.
-    pub fn of<T>(file: &str, spanned: &serde_saphyr::Spanned<T>) -> Self {
+    pub fn of<T>(file: &str, spanned: &crate::yaml::Spanned<T>) -> Self {
         Self::at(file, &spanned.referenced)
     }
 
     /// The location of a YAML position in `file`.
-    pub fn at(file: &str, location: &serde_saphyr::Location) -> Self {
+    pub fn at(file: &str, location: &crate::yaml::SourceLocation) -> Self {
         Self { file: file.to_owned(), line: location.line().max(1), column: location.column().max(1) }
     }
 }

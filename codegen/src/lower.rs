@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_saphyr::Spanned;
+use crate::yaml::Spanned;
 
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::ident::{field_name, is_identifier, snake_case, upper_camel, variant_name};

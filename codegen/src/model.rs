@@ -48,8 +48,8 @@ pub const COMMON: &str = "common";
 pub const METADATA: &str = "EventMetadata";
 
 /// The keys Wix's SDK renames in entities at every depth (REST name, SDK name), as its
-/// `RESTResponseToSDKResponseRenameMap` does; the generated crate's webhook conversion
-/// applies the same map.
+/// `RESTResponseToSDKResponseRenameMap` does; the runtime's webhook conversion applies
+/// the same map (`wire::sdk_keys::SDK_RENAMES`), held equal by `tests/shared_tables.rs`.
 pub const SDK_RENAMES: [(&str, &str); 3] =
     [("id", "_id"), ("createdDate", "_createdDate"), ("updatedDate", "_updatedDate")];
 

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_saphyr::Spanned;
+use crate::yaml::Spanned;
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::ident::{is_identifier, is_upper_camel, snake_case, upper_camel};

@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use crate::yaml::Spanned;
 
 /// A parsed schema file with the path it was read from, as diagnostics show it.
 pub struct ParsedFile {

@@ -6,6 +6,12 @@
 use crate::diagnostic::{Diagnostic, Location};
 use crate::syntax::SchemaFile;
 
+/// A parsed value with its line and column: the syntax tree's leaves. Named here so that
+/// the rest of the generator never names the YAML library.
+pub use serde_saphyr::Spanned;
+/// Where a [`Spanned`] value starts.
+pub use serde_saphyr::Location as SourceLocation;
+
 /// Parses one schema file. A syntax or shape error is returned located.
 pub fn parse(file: &str, text: &str) -> Result<SchemaFile, Diagnostic> {
     // Repeated keys reach the `Entries` maps, so that validation reports a duplicate type

@@ -51,7 +51,7 @@ pub use gen::*;
 pub use wix_events_runtime::cli;
 #[cfg(feature = "testing")]
 pub use wix_events_runtime::testing;
-pub use wix_events_runtime::{decode, dedupe, error, event_info, velo_auth, webhook, wire};
+pub use wix_events_runtime::{decode, dedupe, error, event_info, event_set, velo_auth, webhook, wire};
 pub use wix_events_runtime::{
     DecodeError, EventInfo, EventPayload, EventSet, HandlerError, HandlerResult, PayloadTypeVisitor, Route,
 };

@@ -7,9 +7,9 @@ use futures_util::FutureExt;
 
 use crate::dedupe::{Begin, DedupeStore, MemoryDedupe};
 use crate::error::{DecodeError, HandlerError};
+use crate::event_set::Route;
 use crate::velo_auth::{VeloAuthError, VeloSecret};
 use crate::webhook::{WebhookError, WebhookKey};
-use crate::Route;
 
 /// Default capacity of the in-memory deduplication store (event ids remembered).
 pub const DEFAULT_DEDUPE_CAPACITY: usize = 100_000;

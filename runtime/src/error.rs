@@ -41,7 +41,7 @@ pub enum DecodeError {
     },
     /// A webhook body could not be turned into the Velo envelope.
     #[error(transparent)]
-    Envelope(#[from] crate::webhook::DomainEventError),
+    Envelope(#[from] DomainEventError),
 }
 
 /// Field paths in backticks, so that a stray space in a key shows.
@@ -52,7 +52,7 @@ fn quoted(fields: &[String]) -> String {
 impl DecodeError {
     /// An unknown name, with the closest Velo handler or eventType of `catalogue` as
     /// suggestion.
-    pub fn unknown_event(name: &str, catalogue: &'static [crate::EventInfo]) -> Self {
+    pub fn unknown_event(name: &str, catalogue: &'static [crate::event_info::EventInfo]) -> Self {
         Self::UnknownEvent { name: name.to_owned(), suggestion: crate::event_info::suggest(catalogue, name) }
     }
 }
@@ -97,5 +97,63 @@ impl fmt::Display for HandlerError {
             Self::NotSubscribed => f.write_str("the handler does not subscribe to this event"),
             Self::Failed(error) => write!(f, "handler failed: {error}"),
         }
+    }
+}
+
+/// Why a domain-event body could not be turned into a Velo envelope.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainEventError {
+    /// The body (or one of its event objects) has the wrong JSON type.
+    #[error("{field}: expected {expected}, got {found}")]
+    WrongType {
+        /// Path of the offending value (`body` for the whole body).
+        field: &'static str,
+        /// What the field should hold.
+        expected: &'static str,
+        /// The JSON type that was found.
+        found: &'static str,
+    },
+    /// None of `createdEvent`, `updatedEvent`, `deletedEvent`, `actionEvent` is present.
+    #[error("not a domain event: the body has none of createdEvent, updatedEvent, deletedEvent, actionEvent")]
+    NoEventKind,
+    /// More than one of the event objects is present, so the event's kind is ambiguous.
+    #[error("ambiguous domain event: the body has {}, but exactly one is allowed", .found.join(" and "))]
+    SeveralEventKinds {
+        /// The event objects found, in a fixed order.
+        found: Vec<&'static str>,
+    },
+    /// The event object lacks the entity (or action body) its kind requires.
+    #[error("{field}: has neither {object} nor {as_json}")]
+    MissingEntity {
+        /// The event object, e.g. `createdEvent`.
+        field: &'static str,
+        /// The preferred field, e.g. `entity`.
+        object: &'static str,
+        /// The legacy stringified field, e.g. `entityAsJson`.
+        as_json: &'static str,
+    },
+    /// A legacy `*AsJson` string does not hold valid JSON.
+    #[error(
+        "{field}: invalid JSON at line {} column {}: {}",
+        .source.line(),
+        .source.column(),
+        reason_without_position(.source)
+    )]
+    InvalidJson {
+        /// Path of the string, e.g. `createdEvent.entityAsJson`.
+        field: &'static str,
+        /// The parser's error (its position is relative to the string's start).
+        source: serde_json::Error,
+    },
+}
+
+/// serde_json appends ` at line L column C` to its messages; the error message above
+/// states the position itself, in front, so it is removed here.
+fn reason_without_position(error: &serde_json::Error) -> String {
+    let full = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match full.strip_suffix(&suffix) {
+        Some(reason) => reason.to_owned(),
+        None => full,
     }
 }

@@ -2,7 +2,7 @@
 //! look-ups over a catalogue.
 //!
 //! The entries themselves are generated (the generated crate's `CATALOGUE`, also
-//! [`crate::EventSet::CATALOGUE`]); this module holds their type and the look-ups.
+//! [`crate::event_set::EventSet::CATALOGUE`]); this module holds their type and the look-ups.
 
 /// One event of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use crate::decode::Strict;
+use crate::event_set::EventSet;
 use crate::webhook::{self, WebhookDelivery, WebhookKey};
-use crate::EventSet;
 
 #[derive(clap::Args)]
 pub(super) struct DecodeArgs {

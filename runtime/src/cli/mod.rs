@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::EventSet;
+use crate::event_set::EventSet;
 
 mod decode;
 

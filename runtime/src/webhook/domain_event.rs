@@ -9,54 +9,8 @@ use serde_json::{Map, Value};
 
 use super::json_type;
 use super::shape::{wrapper_metadata, EventKind, WrapperFields, EVENT_KINDS, MODIFIED_FIELDS};
+pub use crate::error::DomainEventError;
 use crate::wire::sdk_keys::SdkKeys;
-
-/// Why a domain-event body could not be turned into a Velo envelope.
-#[derive(Debug, thiserror::Error)]
-pub enum DomainEventError {
-    /// The body (or one of its event objects) has the wrong JSON type.
-    #[error("{field}: expected {expected}, got {found}")]
-    WrongType {
-        /// Path of the offending value (`body` for the whole body).
-        field: &'static str,
-        /// What the field should hold.
-        expected: &'static str,
-        /// The JSON type that was found.
-        found: &'static str,
-    },
-    /// None of `createdEvent`, `updatedEvent`, `deletedEvent`, `actionEvent` is present.
-    #[error("not a domain event: the body has none of createdEvent, updatedEvent, deletedEvent, actionEvent")]
-    NoEventKind,
-    /// More than one of the event objects is present, so the event's kind is ambiguous.
-    #[error("ambiguous domain event: the body has {}, but exactly one is allowed", .found.join(" and "))]
-    SeveralEventKinds {
-        /// The event objects found, in a fixed order.
-        found: Vec<&'static str>,
-    },
-    /// The event object lacks the entity (or action body) its kind requires.
-    #[error("{field}: has neither {object} nor {as_json}")]
-    MissingEntity {
-        /// The event object, e.g. `createdEvent`.
-        field: &'static str,
-        /// The preferred field, e.g. `entity`.
-        object: &'static str,
-        /// The legacy stringified field, e.g. `entityAsJson`.
-        as_json: &'static str,
-    },
-    /// A legacy `*AsJson` string does not hold valid JSON.
-    #[error(
-        "{field}: invalid JSON at line {} column {}: {}",
-        .source.line(),
-        .source.column(),
-        reason_without_position(.source)
-    )]
-    InvalidJson {
-        /// Path of the string, e.g. `createdEvent.entityAsJson`.
-        field: &'static str,
-        /// The parser's error (its position is relative to the string's start).
-        source: serde_json::Error,
-    },
-}
 
 /// `<entityFqdn>_<slug>` of a domain-event body: the webhook `eventType` it belongs to.
 ///
@@ -161,17 +115,6 @@ fn metadata(body: Map<String, Value>, event_type: Option<&str>, wrapper: &Wrappe
         wrapper_metadata(event_type, wrapper).map(|(name, value)| (name.to_owned(), value.to_value())).collect();
     metadata.extend(body);
     metadata
-}
-
-/// serde_json appends ` at line L column C` to its messages; the error message above
-/// states the position itself, in front, so it is removed here.
-fn reason_without_position(error: &serde_json::Error) -> String {
-    let full = error.to_string();
-    let suffix = format!(" at line {} column {}", error.line(), error.column());
-    match full.strip_suffix(&suffix) {
-        Some(reason) => reason.to_owned(),
-        None => full,
-    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use super::shape::WrapperFields;
 use super::{json_type, WebhookError};
 use crate::decode::Strict;
 use crate::error::DecodeError;
-use crate::EventSet;
+use crate::event_set::EventSet;
 
 /// A verified and unwrapped webhook: the event's name, its context, and the REST body.
 #[derive(Debug, Clone)]
@@ -74,11 +74,15 @@ impl WebhookDelivery {
         self.decode(true)
     }
 
+    fn rest_body(&self, strict: bool) -> RestBody<'_> {
+        RestBody { event_type: &self.event_type, wrapper: &self.wrapper, body: &self.body, strict }
+    }
+
     fn decode<E: EventSet>(self, strict: bool) -> Result<E, DecodeError> {
         let Some(info) = E::by_event_type(&self.event_type) else {
             return Err(E::unknown_event(&self.event_type));
         };
-        if let Ok(event) = E::decode(info.velo_handler, RestBody { delivery: &self, strict }) {
+        if let Ok(event) = E::decode(info.velo_handler, self.rest_body(strict)) {
             return Ok(event);
         }
         let envelope = self.into_velo_envelope()?;
@@ -95,7 +99,7 @@ impl WebhookDelivery {
     /// (the tests hold the two paths to it).
     pub fn direct_event<E: EventSet>(&self) -> Option<E> {
         let info = E::by_event_type(&self.event_type)?;
-        E::decode(info.velo_handler, RestBody { delivery: self, strict: false }).ok()
+        E::decode(info.velo_handler, self.rest_body(false)).ok()
     }
 
     /// The reference path alone: the body turned into the Velo envelope as a

@@ -22,18 +22,22 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Error, Value};
 
-use super::layers::WebhookDelivery;
-use super::shape::{event_kind, wrapper_metadata, EventKind, WrapperValue, MODIFIED_FIELDS};
+use super::shape::{event_kind, wrapper_metadata, EventKind, WrapperFields, WrapperValue, MODIFIED_FIELDS};
 use crate::decode::{sealed, Input};
 use crate::error::DecodeError;
 use crate::wire::sdk_keys::SdkKeys;
 
-/// A verified webhook whose REST body is decoded directly, then has the SDK's key renames
+/// A verified webhook's parts, its REST body decoded directly, then the SDK's key renames
 /// applied to the keys no schema declares ([`SdkKeys`]). A failure only means that the
-/// reference conversion must decide, so it carries no path. `strict`: also fail on
-/// undeclared fields, as [`crate::decode::Strict`] does.
+/// reference conversion must decide, so it carries no path.
 pub(crate) struct RestBody<'a> {
-    pub(crate) delivery: &'a WebhookDelivery,
+    /// `<entityFqdn>_<slug>`, joining `metadata` as `eventType`.
+    pub(crate) event_type: &'a str,
+    /// The wrapper's context, joining `metadata`.
+    pub(crate) wrapper: &'a WrapperFields,
+    /// The domain-event body as sent.
+    pub(crate) body: &'a RawValue,
+    /// Also fail on undeclared fields, as [`crate::decode::Strict`] does.
     pub(crate) strict: bool,
 }
 
@@ -43,7 +47,7 @@ impl Input for RestBody<'_> {
     fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
         let fall_back = || DecodeError::Payload { event, path: String::new(), message: String::new() };
         let strict = self.strict;
-        let decoded = decode(self.delivery, |envelope| match strict {
+        let decoded = decode(&self, |envelope| match strict {
             true => crate::decode::strictly(event, envelope).ok(),
             false => T::deserialize(envelope).ok(),
         });
@@ -56,7 +60,7 @@ impl Input for RestBody<'_> {
 /// The payload of a delivery decoded from its REST text by `deserialize`, or `None` when
 /// the body needs the reference conversion (or does not decode). Keys inside `json` and
 /// map fields keep their REST names: renaming them is the caller's next step.
-fn decode<T>(delivery: &WebhookDelivery, deserialize: impl FnOnce(Piece) -> Option<T>) -> Option<T> {
+fn decode<T>(delivery: &RestBody, deserialize: impl FnOnce(Piece) -> Option<T>) -> Option<T> {
     let Body { members, event, ambiguous } = serde_json::from_str(delivery.body.get()).ok()?;
     let (kind, Members(event)) = event.filter(|_| !ambiguous)?;
 
@@ -64,7 +68,7 @@ fn decode<T>(delivery: &WebhookDelivery, deserialize: impl FnOnce(Piece) -> Opti
     // (the body wins).
     let absent = |name: &str| !members.iter().any(|(key, _)| key == name);
     let mut metadata: Vec<(&str, Piece)> = Vec::with_capacity(members.len() + 4);
-    for (name, value) in wrapper_metadata(Some(&delivery.event_type), &delivery.wrapper) {
+    for (name, value) in wrapper_metadata(Some(delivery.event_type), delivery.wrapper) {
         if absent(name) {
             metadata.push((name, Piece::from(value)));
         }

@@ -18,14 +18,15 @@
 
 use std::collections::BTreeMap;
 
+/// The keys the SDK renames, `(REST name, SDK name)`. The generator keeps the same table
+/// (`codegen::model::SDK_RENAMES`, for the aliases it emits); a test of the workspace
+/// (`tests/shared_tables.rs`) holds the two equal.
+pub const SDK_RENAMES: [(&str, &str); 3] =
+    [("id", "_id"), ("createdDate", "_createdDate"), ("updatedDate", "_updatedDate")];
+
 /// The SDK name of a key the SDK renames (`id` → `_id`); `None` for every other key.
 fn sdk_name(key: &str) -> Option<&'static str> {
-    match key {
-        "id" => Some("_id"),
-        "createdDate" => Some("_createdDate"),
-        "updatedDate" => Some("_updatedDate"),
-        _ => None,
-    }
+    SDK_RENAMES.iter().find(|(rest, _)| *rest == key).map(|(_, sdk)| *sdk)
 }
 
 /// The SDK name of a key, renamed segment by segment when it is dotted (map keys that are
