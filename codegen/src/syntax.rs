@@ -9,10 +9,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use crate::yaml::Spanned;
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use crate::yaml::Spanned;
 
 /// A parsed schema file with the path it was read from, as diagnostics show it.
 pub struct ParsedFile {

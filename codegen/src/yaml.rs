@@ -6,11 +6,11 @@
 use crate::diagnostic::{Diagnostic, Location};
 use crate::syntax::SchemaFile;
 
+/// Where a [`Spanned`] value starts.
+pub use serde_saphyr::Location as SourceLocation;
 /// A parsed value with its line and column: the syntax tree's leaves. Named here so that
 /// the rest of the generator never names the YAML library.
 pub use serde_saphyr::Spanned;
-/// Where a [`Spanned`] value starts.
-pub use serde_saphyr::Location as SourceLocation;
 
 /// Parses one schema file. A syntax or shape error is returned located.
 pub fn parse(file: &str, text: &str) -> Result<SchemaFile, Diagnostic> {
