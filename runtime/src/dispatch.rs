@@ -63,7 +63,12 @@ impl DispatchError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Unauthorized(_) => 401,
-            Self::Webhook(WebhookError::Signature | WebhookError::Algorithm { .. } | WebhookError::Expired) => 401,
+            Self::Webhook(
+                WebhookError::Signature
+                | WebhookError::Algorithm { .. }
+                | WebhookError::Expired
+                | WebhookError::NotYetValid { .. },
+            ) => 401,
             Self::Webhook(_) => 400,
             Self::Decode(DecodeError::UnknownEvent { .. } | DecodeError::FeatureDisabled { .. }) => 404,
             Self::Decode(_) => 400,

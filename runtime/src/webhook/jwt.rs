@@ -2,23 +2,30 @@
 //!
 //! The header is checked by hand before any cryptography, so that `alg: none`, HS256
 //! (the classic "public key as HMAC secret" forgery) and anything else are refused with a
-//! message naming the algorithm; `jsonwebtoken` then verifies the signature and `exp`.
+//! message naming the algorithm; the signature is then verified with aws-lc-rs against a
+//! key parsed once at start-up (parsing it per request cost as much as the RSA check
+//! itself), and the time claims (`exp`, `nbf`, `iat`) are checked last.
 
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
 use super::WebhookError;
 
-/// How far past `exp` a token is still accepted, for clock skew between Wix and us.
-const CLOCK_SKEW_LEEWAY_SECS: u64 = 60;
+/// How far past `exp`, or before `nbf` and `iat`, a token is still accepted, for clock
+/// skew between Wix and us.
+const CLOCK_SKEW_LEEWAY_SECS: f64 = 60.0;
+
+/// The longest a token may stay valid from now. Wix's tokens live 300,000 s (about 3.5
+/// days, the span of the sample token in its docs); a token claiming more (`exp: 1e308`)
+/// would never expire, so it is refused.
+pub const MAX_TOKEN_LIFETIME_SECS: f64 = 30.0 * 24.0 * 3600.0;
 
 /// The app's webhook public key, parsed once at start-up and reused for every request.
 #[derive(Clone)]
 pub struct WebhookKey {
-    key: DecodingKey,
+    key: ParsedPublicKey,
 }
 
 impl std::fmt::Debug for WebhookKey {
@@ -79,11 +86,12 @@ impl WebhookKey {
             label if label.contains("PRIVATE") => return Err(KeyError::PrivateKey { label: label.to_owned() }),
             label => return Err(KeyError::NotPublicKey { label: label.to_owned() }),
         }
-        // Re-wrapped canonically, so that only the key itself can fail below.
-        let canonical = wrap_pem(label, &der_base64);
-        let key = DecodingKey::from_rsa_pem(canonical.as_bytes())
+        let der = STANDARD
+            .decode(der_base64.as_bytes())
+            .map_err(|error| KeyError::NotPem { reason: format!("the PEM body is not base64 ({error})") })?;
+        // SPKI (`PUBLIC KEY`) and PKCS#1 (`RSA PUBLIC KEY`) DER are both accepted here.
+        let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &der)
             .map_err(|error| KeyError::NotRsa { reason: error.to_string() })?;
-
         Ok(Self { key })
     }
 
@@ -100,11 +108,10 @@ impl WebhookKey {
         let (message, signature) = token.rsplit_once('.').ok_or_else(|| WebhookError::Malformed {
             reason: "expected three dot-separated parts (header.claims.signature)".to_owned(),
         })?;
-        let valid = jsonwebtoken::crypto::verify(signature, message.as_bytes(), &self.key, Algorithm::RS256)
-            .map_err(webhook_error)?;
-        if !valid {
-            return Err(WebhookError::Signature);
-        }
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|error| WebhookError::Malformed { reason: format!("the signature is not base64url ({error})") })?;
+        self.key.verify_sig(message.as_bytes(), &signature).map_err(|_| WebhookError::Signature)?;
         let claims = message.split_once('.').map(|(_, claims)| claims).unwrap_or_default();
         let claims = URL_SAFE_NO_PAD
             .decode(claims)
@@ -113,27 +120,48 @@ impl WebhookKey {
             layer: "claims",
             reason: format!("not a JSON object ({error})"),
         })?;
-        check_expiry(&claims)?;
+        check_time_claims(&claims, now())?;
         Ok(claims)
     }
 }
 
-/// `exp` is required, a number of seconds since the epoch, and not in the past beyond
-/// the allowed clock skew.
-fn check_expiry(claims: &Map<String, Value>) -> Result<(), WebhookError> {
-    let claim_error = |reason: &str| WebhookError::Claims { layer: "claims", reason: reason.to_owned() };
-    let exp = match claims.get("exp") {
-        None => return Err(claim_error("required claim `exp` is missing")),
-        Some(exp) => exp.as_f64().ok_or_else(|| claim_error("claim `exp` has the wrong type"))?,
+/// Seconds since the epoch; a clock before 1970 is a broken machine, and every token
+/// then counts as expired.
+fn now() -> f64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map(|since| since.as_secs_f64()).unwrap_or(f64::INFINITY)
+}
+
+/// The time claims, against `now` (seconds since the epoch):
+/// - `exp` is required, a finite number, not in the past beyond the allowed skew, and not
+///   further ahead than [`MAX_TOKEN_LIFETIME_SECS`];
+/// - `nbf`, when present, is not in the future beyond the skew;
+/// - `iat`, when present, is not in the future beyond the skew.
+fn check_time_claims(claims: &Map<String, Value>, now: f64) -> Result<(), WebhookError> {
+    let claim_error = |reason: String| WebhookError::Claims { layer: "claims", reason };
+    let time = |name: &str| -> Result<Option<f64>, WebhookError> {
+        match claims.get(name) {
+            None => Ok(None),
+            Some(value) => match value.as_f64().filter(|seconds| seconds.is_finite()) {
+                Some(seconds) => Ok(Some(seconds)),
+                None => Err(claim_error(format!("claim `{name}` has the wrong type"))),
+            },
+        }
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|since| since.as_secs_f64());
-    // A clock before 1970 is a broken machine; treat every token as expired then.
-    let now = now.unwrap_or(f64::INFINITY);
-    if exp + (CLOCK_SKEW_LEEWAY_SECS as f64) < now {
-        Err(WebhookError::Expired)
-    } else {
-        Ok(())
+    let exp = time("exp")?.ok_or_else(|| claim_error("required claim `exp` is missing".to_owned()))?;
+    if exp + CLOCK_SKEW_LEEWAY_SECS < now {
+        return Err(WebhookError::Expired);
     }
+    if exp > now + MAX_TOKEN_LIFETIME_SECS {
+        return Err(WebhookError::NotYetValid { reason: "its exp claim lies too far in the future" });
+    }
+    if time("nbf")?.is_some_and(|nbf| nbf > now + CLOCK_SKEW_LEEWAY_SECS) {
+        return Err(WebhookError::NotYetValid { reason: "its nbf claim is in the future" });
+    }
+    if time("iat")?.is_some_and(|iat| iat > now + CLOCK_SKEW_LEEWAY_SECS) {
+        return Err(WebhookError::NotYetValid { reason: "its iat claim is in the future" });
+    }
+    Ok(())
 }
 
 fn decode_base64_pem(text: &str) -> Result<String, KeyError> {
@@ -164,17 +192,6 @@ fn split_pem(pem: &str) -> Result<(&str, String), KeyError> {
     Ok((label, body))
 }
 
-fn wrap_pem(label: &str, body: &str) -> String {
-    let mut pem = format!("-----BEGIN {label}-----\n");
-    // Bodies are base64, hence ASCII: splitting bytes keeps whole characters.
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str(&format!("-----END {label}-----\n"));
-    pem
-}
-
 /// Refuses anything but `alg: RS256` before the token reaches the crypto library.
 fn check_header(token: &str) -> Result<(), WebhookError> {
     let malformed = |reason: String| WebhookError::Malformed { reason };
@@ -193,25 +210,6 @@ fn check_header(token: &str) -> Result<(), WebhookError> {
         Some(Value::String(alg)) => Err(WebhookError::Algorithm { found: alg.clone() }),
         Some(other) => Err(WebhookError::Algorithm { found: other.to_string() }),
         None => Err(WebhookError::Algorithm { found: "<missing>".to_owned() }),
-    }
-}
-
-fn webhook_error(error: jsonwebtoken::errors::Error) -> WebhookError {
-    match error.kind() {
-        ErrorKind::InvalidSignature => WebhookError::Signature,
-        ErrorKind::ExpiredSignature => WebhookError::Expired,
-        ErrorKind::MissingRequiredClaim(claim) => {
-            WebhookError::Claims { layer: "claims", reason: format!("required claim `{claim}` is missing") }
-        }
-        ErrorKind::InvalidClaimFormat(claim) => {
-            WebhookError::Claims { layer: "claims", reason: format!("claim `{claim}` has the wrong type") }
-        }
-        // The header was parsed above, so a JSON error here is about the claims.
-        ErrorKind::Json(json) => {
-            WebhookError::Claims { layer: "claims", reason: format!("not a JSON object ({json})") }
-        }
-        ErrorKind::InvalidAlgorithm => WebhookError::Algorithm { found: "RS256 with a key that is not RSA".to_owned() },
-        _ => WebhookError::Malformed { reason: error.to_string() },
     }
 }
 
@@ -290,6 +288,42 @@ mod tests {
         assert!(matches!(key().verify(&token), Err(WebhookError::Algorithm { found }) if found == "RS512"));
         let token = signer().sign_claims(&claims(300), TestAlg::Header(json!({"typ": "JWT"})));
         assert!(matches!(key().verify(&token), Err(WebhookError::Algorithm { found }) if found == "<missing>"));
+    }
+
+    #[test]
+    fn rejects_tokens_not_valid_yet_or_never_expiring() {
+        let now = crate::testing::now() as i64;
+        let cases = [
+            ("nbf in the future", json!({"data": "{}", "exp": now + 600, "nbf": now + 300}), "nbf"),
+            ("iat in the future", json!({"data": "{}", "exp": now + 600, "iat": now + 300}), "iat"),
+            ("exp never ends", json!({"data": "{}", "exp": 1e308}), "too far"),
+        ];
+        for (case, claims, expected) in cases {
+            let token = signer().sign_claims(&claims, TestAlg::Rs256);
+            match key().verify(&token) {
+                Err(WebhookError::NotYetValid { reason }) => assert!(reason.contains(expected), "{case}: {reason}"),
+                other => panic!("{case}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn time_claims_within_the_skew_or_the_lifetime_pass() {
+        let now = crate::testing::now() as f64;
+        let claims = |extra: Value| {
+            let mut claims = Map::new();
+            claims.insert("exp".into(), json!(now + 300_000.0));
+            if let Value::Object(extra) = extra {
+                claims.extend(extra);
+            }
+            claims
+        };
+        assert!(check_time_claims(&claims(json!({"nbf": now + 30.0, "iat": now + 30.0})), now).is_ok());
+        assert!(check_time_claims(&claims(json!({"nbf": now - 5.0, "iat": now - 5.0})), now).is_ok());
+        let lifetime = claims(json!({"exp": now + MAX_TOKEN_LIFETIME_SECS - 1.0}));
+        assert!(check_time_claims(&lifetime, now).is_ok());
+        let not_a_number = claims(json!({"nbf": "soon"}));
+        assert!(matches!(check_time_claims(&not_a_number, now), Err(WebhookError::Claims { .. })));
     }
 
     #[test]

@@ -49,6 +49,13 @@ pub enum WebhookError {
     /// The JWT's `exp` lies in the past (beyond the allowed clock skew).
     #[error("webhook JWT has expired (its exp claim is in the past)")]
     Expired,
+    /// The JWT is not valid now: `nbf` or `iat` in the future, or an `exp` so far ahead
+    /// that the token would never expire.
+    #[error("webhook JWT is not valid now: {reason}")]
+    NotYetValid {
+        /// Which claim is out of range.
+        reason: &'static str,
+    },
     /// A layer of the payload is missing a field or holds the wrong JSON.
     #[error("webhook {layer}: {reason}")]
     Claims {
