@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+/// The longest event name looked up for a suggestion and echoed in full. Wix's longest
+/// Velo handler names and eventTypes are under 80 characters.
+pub const MAX_EVENT_NAME_LEN: usize = 128;
+
 /// Why a payload did not become a typed event.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -52,7 +56,18 @@ fn quoted(fields: &[String]) -> String {
 impl DecodeError {
     /// An unknown name, with the closest Velo handler or eventType of `catalogue` as
     /// suggestion.
+    ///
+    /// The name comes from outside (a URL path, a token), so the work and the echo are
+    /// bounded: a name longer than [`MAX_EVENT_NAME_LEN`] gets no suggestion (no event is
+    /// named that long) and is kept cut to that length, marked with `…`.
     pub fn unknown_event(name: &str, catalogue: &'static [crate::event_info::EventInfo]) -> Self {
+        if name.len() > MAX_EVENT_NAME_LEN {
+            let mut cut = MAX_EVENT_NAME_LEN;
+            while !name.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            return Self::UnknownEvent { name: format!("{}…", &name[..cut]), suggestion: None };
+        }
         Self::UnknownEvent { name: name.to_owned(), suggestion: crate::event_info::suggest(catalogue, name) }
     }
 }
@@ -155,5 +170,39 @@ fn reason_without_position(error: &serde_json::Error) -> String {
     match full.strip_suffix(&suffix) {
         Some(reason) => reason.to_owned(),
         None => full,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event_info::{Envelope, EventInfo};
+
+    static CATALOGUE: &[EventInfo] = &[EventInfo {
+        velo_handler: "wixCrm_onContactCreated",
+        sdk: None,
+        event_type: "wix.contacts.v4.contact_created",
+        payload_type: "crm::contacts::ContactCreated",
+        module: "crm.contacts",
+        feature: "crm",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    }];
+
+    #[test]
+    fn a_close_name_gets_a_suggestion() {
+        let error = DecodeError::unknown_event("wixCrm_onContactCreatd", CATALOGUE);
+        assert_eq!(error.to_string(), "unknown event `wixCrm_onContactCreatd`; did you mean `wixCrm_onContactCreated`?");
+    }
+
+    #[test]
+    fn a_long_name_is_cut_and_gets_no_suggestion() {
+        let name = format!("wixCrm_onContactCreated{}", "é".repeat(40_000));
+        let DecodeError::UnknownEvent { name: shown, suggestion } = DecodeError::unknown_event(&name, CATALOGUE) else {
+            panic!("not an unknown event");
+        };
+        assert_eq!(suggestion, None);
+        assert!(shown.len() <= MAX_EVENT_NAME_LEN + '…'.len_utf8(), "{} bytes", shown.len());
+        assert!(shown.starts_with("wixCrm_onContactCreated") && shown.ends_with('…'));
     }
 }
