@@ -26,3 +26,25 @@ async fn every_velo_fixture_reaches_handle_all_under_its_name() {
     assert!(expected.len() > 10, "only {} fixtures handled", expected.len());
     assert_eq!(*seen.lock().unwrap(), expected);
 }
+
+#[tokio::test]
+async fn an_overlong_event_id_is_refused_before_the_handler_and_the_store() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use wix_backend_events::dispatch::{DispatchError, MAX_EVENT_ID_LEN};
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let dispatcher = Dispatcher::new(HandleAll(|_event: Event| {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok(()))
+    }));
+    let body = |id: &str| serde_json::json!({"metadata": {"id": id}}).to_string();
+    let long = "x".repeat(MAX_EVENT_ID_LEN + 1);
+    let error = dispatcher.velo("wixCrm_onContactDeleted", body(&long).as_bytes(), None).await.unwrap_err();
+    assert!(matches!(error, DispatchError::EventIdTooLong { len } if len == MAX_EVENT_ID_LEN + 1), "{error}");
+    assert_eq!(error.http_status(), 400);
+    assert_eq!(CALLS.load(Ordering::SeqCst), 0);
+    let longest = "x".repeat(MAX_EVENT_ID_LEN);
+    let outcome = dispatcher.velo("wixCrm_onContactDeleted", body(&longest).as_bytes(), None).await.unwrap();
+    assert_eq!(outcome, Outcome::Handled);
+    assert_eq!(CALLS.load(Ordering::SeqCst), 1);
+}

@@ -14,6 +14,11 @@ use crate::webhook::{WebhookError, WebhookKey};
 /// Default capacity of the in-memory deduplication store (event ids remembered).
 pub const DEFAULT_DEDUPE_CAPACITY: usize = 100_000;
 
+/// The longest event id accepted, in bytes. Wix's ids are UUIDs (36 characters); the bound
+/// keeps what a deduplication store holds per id small whatever a sender chooses, so the
+/// in-memory store's memory is bounded by its capacity times this length.
+pub const MAX_EVENT_ID_LEN: usize = 256;
+
 /// What happened to a delivery that was accepted. Wix should get a 200 for each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -38,6 +43,12 @@ pub enum DispatchError {
     /// The event could not be decoded (the error names the JSON path).
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// The event id is longer than [`MAX_EVENT_ID_LEN`]: not an id Wix sends.
+    #[error("event id of {len} bytes is longer than the {MAX_EVENT_ID_LEN} accepted")]
+    EventIdTooLong {
+        /// The id's length in bytes.
+        len: usize,
+    },
     /// Webhooks arrived but no public key was configured.
     #[error("no webhook public key is configured (Dispatcher::with_webhook_key)")]
     NoWebhookKey,
@@ -71,7 +82,7 @@ impl DispatchError {
             ) => 401,
             Self::Webhook(_) => 400,
             Self::Decode(DecodeError::UnknownEvent { .. } | DecodeError::FeatureDisabled { .. }) => 404,
-            Self::Decode(_) => 400,
+            Self::Decode(_) | Self::EventIdTooLong { .. } => 400,
             Self::NoWebhookKey | Self::Handler { .. } | Self::Panicked { .. } => 500,
         }
     }
@@ -163,6 +174,9 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
     pub async fn event(&self, event: E) -> Result<Outcome, DispatchError> {
         let name = event.info().velo_handler;
         let id = event.event_id().map(str::to_owned);
+        if let Some(len) = id.as_ref().map(String::len).filter(|len| *len > MAX_EVENT_ID_LEN) {
+            return Err(DispatchError::EventIdTooLong { len });
+        }
         if let Some(id) = &id {
             if self.dedupe.begin(id).await == Begin::Duplicate {
                 tracing::debug!(event = name, id = %id, "duplicate delivery skipped");

@@ -192,7 +192,10 @@ mod tests {
     #[test]
     fn a_close_name_gets_a_suggestion() {
         let error = DecodeError::unknown_event("wixCrm_onContactCreatd", CATALOGUE);
-        assert_eq!(error.to_string(), "unknown event `wixCrm_onContactCreatd`; did you mean `wixCrm_onContactCreated`?");
+        assert_eq!(
+            error.to_string(),
+            "unknown event `wixCrm_onContactCreatd`; did you mean `wixCrm_onContactCreated`?"
+        );
     }
 
     #[test]
