@@ -423,7 +423,7 @@ impl Lowerer {
             variant: upper_camel(&velo_handler),
             velo_handler,
             event_type: format!("{}_{}", origin.fqdn, slug_def.value),
-            sdk: origin.sdk.map(|export| format!("{export}.{handler}")),
+            sdk: origin.sdk.filter(|_| def.sdk).map(|export| format!("{export}.{handler}")),
             fields,
             envelope,
             velo_documented: def.velo,

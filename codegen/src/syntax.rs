@@ -188,6 +188,11 @@ pub struct EventDef {
     /// `false` when Wix documents no Velo handler (webhook-only events).
     #[serde(default = "yes")]
     pub velo: bool,
+    /// `false` when the module's SDK namespace registers no handler for the event (the
+    /// typings may declare its body, but `<export>.<handler>` does not exist), so that
+    /// nothing generates a call to a function Wix does not ship.
+    #[serde(default = "yes")]
+    pub sdk: bool,
 }
 
 fn yes() -> bool {

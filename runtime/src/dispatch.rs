@@ -34,7 +34,8 @@ pub enum Outcome {
 /// Why a delivery was not handled.
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
-    /// A forwarded Velo event without a valid signature.
+    /// A forwarded Velo event without a valid signature: missing, malformed, wrong,
+    /// made for another handler, or with a timestamp outside the tolerance.
     #[error(transparent)]
     Unauthorized(#[from] VeloAuthError),
     /// A webhook that is forged, expired or malformed in one of its layers.
@@ -129,7 +130,8 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
         self
     }
 
-    /// Requires forwarded Velo events to be signed with this secret.
+    /// Requires forwarded Velo events to be signed with this secret (or one of them, and
+    /// within its tolerance: see [`crate::velo_auth`]).
     pub fn with_velo_secret(mut self, secret: VeloSecret) -> Self {
         self.velo_secret = Some(secret);
         self
@@ -140,8 +142,10 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
         &self.handler
     }
 
-    /// A Velo event object forwarded from `backend/events.js`, with its handler name and
-    /// the signature header. The signature is checked when a secret is configured.
+    /// A Velo event object forwarded from `backend/events.js`, with its handler name (the
+    /// route it was posted to) and the signature header. When a secret is configured the
+    /// signature must cover this handler name, this body and a fresh timestamp, before
+    /// anything is decoded or deduplicated.
     pub async fn velo(
         &self,
         velo_handler: &str,
@@ -149,7 +153,7 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
         signature: Option<&str>,
     ) -> Result<Outcome, DispatchError> {
         if let Some(secret) = &self.velo_secret {
-            secret.verify(body, signature)?;
+            secret.verify(velo_handler, body, signature)?;
         }
         let event = E::decode(velo_handler, body)?;
         self.event(event).await

@@ -9,8 +9,12 @@
 pub struct EventInfo {
     /// Velo handler name (`wixCrm_onContactCreated`), the name the dispatcher routes on.
     pub velo_handler: &'static str,
-    /// SDK registration (`contacts.onContactCreated`).
+    /// SDK registration (`contacts.onContactCreated`): the namespace exported by
+    /// [`Self::sdk_package`] and its event function. `None` when the SDK registers no
+    /// handler for the event (it arrives as a webhook or in Velo only).
     pub sdk: Option<&'static str>,
+    /// npm package exporting [`Self::sdk`]'s namespace (`@wix/crm`), when `sdk` is set.
+    pub sdk_package: Option<&'static str>,
     /// Webhook eventType (`wix.contacts.v4.contact_created`).
     pub event_type: &'static str,
     /// Rust payload type, from the crate root (`crm::contacts::ContactCreated`).
@@ -66,6 +70,7 @@ mod tests {
         EventInfo {
             velo_handler,
             sdk: None,
+            sdk_package: None,
             event_type,
             payload_type: "x::Y",
             module: "x",

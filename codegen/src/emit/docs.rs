@@ -33,11 +33,16 @@ pub fn events_page(catalogue: &Catalogue) -> String {
             } else {
                 format!("*`{}`*", event.velo_handler)
             };
-            let sdk = event.sdk.as_deref().unwrap_or(&event.handler);
-            let package = module.sdk.as_ref().map(|sdk| format!(" (`{}`)", sdk.package)).unwrap_or_default();
+            // Without an SDK registration the column says so rather than naming a function
+            // the package does not export.
+            let sdk = match (&event.sdk, &module.sdk) {
+                (Some(export), Some(origin)) => format!("`{export}` (`{}`)", origin.package),
+                (Some(export), None) => format!("`{export}`"),
+                (None, _) => "none".to_owned(),
+            };
             let _ = writeln!(
                 page,
-                "| {velo} | `{sdk}`{package} | `{}` | `{}::{}` | {} | `{}` |",
+                "| {velo} | {sdk} | `{}` | `{}::{}` | {} | `{}` |",
                 event.event_type,
                 module.path.join("::"),
                 event.name,

@@ -20,6 +20,7 @@ pub fn names_doc(module: &Module, event: &Event) -> String {
     };
     let sdk = match (&event.sdk, &module.sdk) {
         (Some(export), Some(sdk)) => format!("- SDK: `{export}` from `{}`", sdk.package),
+        (None, Some(_)) => "- SDK: none (the JavaScript SDK registers no handler for it)".to_owned(),
         _ => format!("- SDK: `{}`", event.handler),
     };
     let webhook = format!("- Webhook eventType: `{}`", event.event_type);
@@ -157,6 +158,14 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             Some(sdk) => quote! { Some(#sdk) },
             None => quote! { None },
         };
+        // The npm package only where the SDK registers the event: scaffolds import it.
+        let sdk_package = match (&event.sdk, &module.sdk) {
+            (Some(_), Some(origin)) => {
+                let package = &origin.package;
+                quote! { Some(#package) }
+            }
+            _ => quote! { None },
+        };
         let event_type = &event.event_type;
         let payload = format!("{}::{}", module.path.join("::"), event.name);
         let module_name = module.dotted();
@@ -169,6 +178,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             pub const #name: EventInfo = EventInfo {
                 velo_handler: #velo,
                 sdk: #sdk,
+                sdk_package: #sdk_package,
                 event_type: #event_type,
                 payload_type: #payload,
                 module: #module_name,

@@ -91,6 +91,7 @@ pub mod info {
     pub const WIX_CRM_ON_CONTACT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactCreated",
         sdk: Some("contacts.onContactCreated"),
+        sdk_package: Some("@wix/crm"),
         event_type: "wix.contacts.v4.contact_created",
         payload_type: "crm::contacts::ContactCreated",
         module: "crm.contacts",
@@ -102,6 +103,7 @@ pub mod info {
     pub const WIX_CRM_ON_CONTACT_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactUpdated",
         sdk: Some("contacts.onContactUpdated"),
+        sdk_package: Some("@wix/crm"),
         event_type: "wix.contacts.v4.contact_updated",
         payload_type: "crm::contacts::ContactUpdated",
         module: "crm.contacts",
@@ -113,6 +115,7 @@ pub mod info {
     pub const WIX_CRM_ON_CONTACT_DELETED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactDeleted",
         sdk: Some("contacts.onContactDeleted"),
+        sdk_package: Some("@wix/crm"),
         event_type: "wix.contacts.v4.contact_deleted",
         payload_type: "crm::contacts::ContactDeleted",
         module: "crm.contacts",
@@ -124,6 +127,7 @@ pub mod info {
     pub const WIX_CRM_ON_CONTACT_MERGED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactMerged",
         sdk: Some("contacts.onContactMerged"),
+        sdk_package: Some("@wix/crm"),
         event_type: "wix.contacts.v4.contact_merged",
         payload_type: "crm::contacts::ContactMerged",
         module: "crm.contacts",
@@ -134,7 +138,8 @@ pub mod info {
     /// Catalogue entry of `wixCrm_onContactSubmitted`.
     pub const WIX_CRM_ON_CONTACT_SUBMITTED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactSubmitted",
-        sdk: Some("contacts.onContactSubmitted"),
+        sdk: None,
+        sdk_package: None,
         event_type: "wix.contacts.v4.contact_submitted",
         payload_type: "crm::contacts::ContactSubmitted",
         module: "crm.contacts",
@@ -145,7 +150,8 @@ pub mod info {
     /// Catalogue entry of `wixCrm_onContactEmailSubscriptionUpdated`.
     pub const WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactEmailSubscriptionUpdated",
-        sdk: Some("contacts.onContactEmailSubscriptionUpdated"),
+        sdk: None,
+        sdk_package: None,
         event_type: "wix.contacts.v4.contact_email_subscription_updated",
         payload_type: "crm::contacts::ContactEmailSubscriptionUpdated",
         module: "crm.contacts",
@@ -156,7 +162,8 @@ pub mod info {
     /// Catalogue entry of `wixCrm_onContactPhoneSubscriptionUpdated`.
     pub const WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactPhoneSubscriptionUpdated",
-        sdk: Some("contacts.onContactPhoneSubscriptionUpdated"),
+        sdk: None,
+        sdk_package: None,
         event_type: "wix.contacts.v4.contact_phone_subscription_updated",
         payload_type: "crm::contacts::ContactPhoneSubscriptionUpdated",
         module: "crm.contacts",
@@ -168,6 +175,7 @@ pub mod info {
     pub const WIX_CONTACTS_ON_LABEL_CREATED: EventInfo = EventInfo {
         velo_handler: "wixContacts_onLabelCreated",
         sdk: Some("labels.onLabelCreated"),
+        sdk_package: Some("@wix/crm"),
         event_type: "wix.contacts.v4.label_created",
         payload_type: "crm::labels::LabelCreated",
         module: "crm.labels",
@@ -179,6 +187,7 @@ pub mod info {
     pub const WIX_CONTACTS_ON_LABEL_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixContacts_onLabelUpdated",
         sdk: Some("labels.onLabelUpdated"),
+        sdk_package: Some("@wix/crm"),
         event_type: "wix.contacts.v4.label_updated",
         payload_type: "crm::labels::LabelUpdated",
         module: "crm.labels",
@@ -190,6 +199,7 @@ pub mod info {
     pub const WIX_CONTACTS_ON_LABEL_DELETED: EventInfo = EventInfo {
         velo_handler: "wixContacts_onLabelDeleted",
         sdk: Some("labels.onLabelDeleted"),
+        sdk_package: Some("@wix/crm"),
         event_type: "wix.contacts.v4.label_deleted",
         payload_type: "crm::labels::LabelDeleted",
         module: "crm.labels",
@@ -201,6 +211,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventCreated",
         sdk: Some("wixEventsV2.onEventCreated"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_created",
         payload_type: "events::events_v3::EventCreated",
         module: "events.events_v3",
@@ -212,6 +223,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventUpdated",
         sdk: Some("wixEventsV2.onEventUpdated"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_updated",
         payload_type: "events::events_v3::EventUpdated",
         module: "events.events_v3",
@@ -223,6 +235,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_DELETED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventDeleted",
         sdk: Some("wixEventsV2.onEventDeleted"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_deleted",
         payload_type: "events::events_v3::EventDeleted",
         module: "events.events_v3",
@@ -234,6 +247,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_CANCELED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventCanceled",
         sdk: Some("wixEventsV2.onEventCanceled"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_canceled",
         payload_type: "events::events_v3::EventCanceled",
         module: "events.events_v3",
@@ -245,6 +259,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_PUBLISHED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventPublished",
         sdk: Some("wixEventsV2.onEventPublished"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_published",
         payload_type: "events::events_v3::EventPublished",
         module: "events.events_v3",
@@ -256,6 +271,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_STARTED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventStarted",
         sdk: Some("wixEventsV2.onEventStarted"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_started",
         payload_type: "events::events_v3::EventStarted",
         module: "events.events_v3",
@@ -267,6 +283,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_ENDED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventEnded",
         sdk: Some("wixEventsV2.onEventEnded"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_ended",
         payload_type: "events::events_v3::EventEnded",
         module: "events.events_v3",
@@ -278,6 +295,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_CLONED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventCloned",
         sdk: Some("wixEventsV2.onEventCloned"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_cloned",
         payload_type: "events::events_v3::EventCloned",
         module: "events.events_v3",
@@ -289,6 +307,7 @@ pub mod info {
     pub const WIX_EVENTS_V3_ON_EVENT_REMINDER: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventReminder",
         sdk: Some("wixEventsV2.onEventReminder"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_reminder",
         payload_type: "events::events_v3::EventReminder",
         module: "events.events_v3",
@@ -300,6 +319,7 @@ pub mod info {
     pub const WIX_EVENTS_GUESTS_ON_GUEST_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestCreated",
         sdk: Some("guests.onGuestCreated"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.guests.v1.guest_created",
         payload_type: "events::guests::GuestCreated",
         module: "events.guests",
@@ -311,6 +331,7 @@ pub mod info {
     pub const WIX_EVENTS_GUESTS_ON_GUEST_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestUpdated",
         sdk: Some("guests.onGuestUpdated"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.guests.v1.guest_updated",
         payload_type: "events::guests::GuestUpdated",
         module: "events.guests",
@@ -322,6 +343,7 @@ pub mod info {
     pub const WIX_EVENTS_GUESTS_ON_GUEST_DELETED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestDeleted",
         sdk: Some("guests.onGuestDeleted"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.guests.v1.guest_deleted",
         payload_type: "events::guests::GuestDeleted",
         module: "events.guests",
@@ -333,6 +355,7 @@ pub mod info {
     pub const WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestCheckedIn",
         sdk: Some("guests.onGuestCheckedIn"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.guests.v1.guest_guest_checked_in",
         payload_type: "events::guests::GuestCheckedIn",
         module: "events.guests",
@@ -344,6 +367,7 @@ pub mod info {
     pub const WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestEventCanceled",
         sdk: Some("guests.onGuestEventCanceled"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.guests.v1.guest_guest_event_canceled",
         payload_type: "events::guests::GuestEventCanceled",
         module: "events.guests",
@@ -355,6 +379,7 @@ pub mod info {
     pub const WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestEventStarts",
         sdk: Some("guests.onGuestEventStarts"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.guests.v1.guest_guest_event_starts",
         payload_type: "events::guests::GuestEventStarts",
         module: "events.guests",
@@ -366,6 +391,7 @@ pub mod info {
     pub const WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestOrderCanceled",
         sdk: Some("guests.onGuestOrderCanceled"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.guests.v1.guest_guest_order_canceled",
         payload_type: "events::guests::GuestOrderCanceled",
         module: "events.guests",
@@ -377,6 +403,7 @@ pub mod info {
     pub const WIX_EVENTS_ON_POLICY_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEvents_onPolicyCreated",
         sdk: Some("policies.onPolicyCreated"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v2.policy_created",
         payload_type: "events::policies::PolicyCreated",
         module: "events.policies",
@@ -388,6 +415,7 @@ pub mod info {
     pub const WIX_EVENTS_ON_POLICY_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixEvents_onPolicyUpdated",
         sdk: Some("policies.onPolicyUpdated"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v2.policy_updated",
         payload_type: "events::policies::PolicyUpdated",
         module: "events.policies",
@@ -399,6 +427,7 @@ pub mod info {
     pub const WIX_EVENTS_ON_POLICY_DELETED: EventInfo = EventInfo {
         velo_handler: "wixEvents_onPolicyDeleted",
         sdk: Some("policies.onPolicyDeleted"),
+        sdk_package: Some("@wix/events"),
         event_type: "wix.events.v2.policy_deleted",
         payload_type: "events::policies::PolicyDeleted",
         module: "events.policies",
@@ -410,6 +439,7 @@ pub mod info {
     pub const WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeAssignmentCreated",
         sdk: Some("badgeAssignments.onBadgeAssignmentCreated"),
+        sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v4.badge_assignment_created",
         payload_type: "members::badge_assignments::BadgeAssignmentCreated",
         module: "members.badge_assignments",
@@ -421,6 +451,7 @@ pub mod info {
     pub const WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeAssignmentDeleted",
         sdk: Some("badgeAssignments.onBadgeAssignmentDeleted"),
+        sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v4.badge_assignment_deleted",
         payload_type: "members::badge_assignments::BadgeAssignmentDeleted",
         module: "members.badge_assignments",
@@ -432,6 +463,7 @@ pub mod info {
     pub const WIX_BADGES_ON_BADGE_ASSIGNED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeAssigned",
         sdk: Some("badges.onBadgeAssigned"),
+        sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v3.badge_badge_assigned",
         payload_type: "members::badges::BadgeAssigned",
         module: "members.badges",
@@ -443,6 +475,7 @@ pub mod info {
     pub const WIX_BADGES_ON_BADGE_UNASSIGNED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeUnassigned",
         sdk: Some("badges.onBadgeUnassigned"),
+        sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v3.badge_badge_unassigned",
         payload_type: "members::badges::BadgeUnassigned",
         module: "members.badges",
@@ -453,7 +486,8 @@ pub mod info {
     /// Catalogue entry of `wixBadges_onBadgeCreated`.
     pub const WIX_BADGES_ON_BADGE_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeCreated",
-        sdk: Some("badges.onBadgeCreated"),
+        sdk: None,
+        sdk_package: None,
         event_type: "wix.badges.v3.badge_created",
         payload_type: "members::badges::BadgeCreated",
         module: "members.badges",
@@ -464,7 +498,8 @@ pub mod info {
     /// Catalogue entry of `wixBadges_onBadgeUpdated`.
     pub const WIX_BADGES_ON_BADGE_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeUpdated",
-        sdk: Some("badges.onBadgeUpdated"),
+        sdk: None,
+        sdk_package: None,
         event_type: "wix.badges.v3.badge_updated",
         payload_type: "members::badges::BadgeUpdated",
         module: "members.badges",
@@ -475,7 +510,8 @@ pub mod info {
     /// Catalogue entry of `wixBadges_onBadgeDeleted`.
     pub const WIX_BADGES_ON_BADGE_DELETED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeDeleted",
-        sdk: Some("badges.onBadgeDeleted"),
+        sdk: None,
+        sdk_package: None,
         event_type: "wix.badges.v3.badge_deleted",
         payload_type: "members::badges::BadgeDeleted",
         module: "members.badges",
@@ -487,6 +523,7 @@ pub mod info {
     pub const WIX_BADGES_V4_ON_BADGE_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeCreated",
         sdk: Some("badgesV2.onBadgeCreated"),
+        sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v4.badge_created",
         payload_type: "members::badges_v4::BadgeCreated",
         module: "members.badges_v4",
@@ -498,6 +535,7 @@ pub mod info {
     pub const WIX_BADGES_V4_ON_BADGE_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeUpdated",
         sdk: Some("badgesV2.onBadgeUpdated"),
+        sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v4.badge_updated",
         payload_type: "members::badges_v4::BadgeUpdated",
         module: "members.badges_v4",
@@ -509,6 +547,7 @@ pub mod info {
     pub const WIX_BADGES_V4_ON_BADGE_DELETED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeDeleted",
         sdk: Some("badgesV2.onBadgeDeleted"),
+        sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v4.badge_deleted",
         payload_type: "members::badges_v4::BadgeDeleted",
         module: "members.badges_v4",

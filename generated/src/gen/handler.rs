@@ -61,7 +61,7 @@ pub trait Handler: Send + Sync {
     /// Triggered when a contact is submitted (created or updated with an activity) by an app. REST webhook only (`actionEvent`).
     ///
     /// - Velo handler: `wixCrm_onContactSubmitted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
-    /// - SDK: `contacts.onContactSubmitted` from `@wix/crm`
+    /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.contacts.v4.contact_submitted`
     #[cfg(feature = "crm")]
     fn wix_crm_on_contact_submitted(
@@ -74,7 +74,7 @@ pub trait Handler: Send + Sync {
     /// Triggered when the subscription or deliverability status of a contact's primary email is updated. REST webhook only; the documented example sends the body as `createdEvent.entityAsJson`.
     ///
     /// - Velo handler: `wixCrm_onContactEmailSubscriptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
-    /// - SDK: `contacts.onContactEmailSubscriptionUpdated` from `@wix/crm`
+    /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.contacts.v4.contact_email_subscription_updated`
     #[cfg(feature = "crm")]
     fn wix_crm_on_contact_email_subscription_updated(
@@ -87,7 +87,7 @@ pub trait Handler: Send + Sync {
     /// Triggered when the SMS subscription status of a contact's primary phone is updated. REST webhook only; the documented example sends the body as `createdEvent.entityAsJson`.
     ///
     /// - Velo handler: `wixCrm_onContactPhoneSubscriptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
-    /// - SDK: `contacts.onContactPhoneSubscriptionUpdated` from `@wix/crm`
+    /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.contacts.v4.contact_phone_subscription_updated`
     #[cfg(feature = "crm")]
     fn wix_crm_on_contact_phone_subscription_updated(
@@ -445,7 +445,7 @@ pub trait Handler: Send + Sync {
     /// Triggered when a badge is created. Velo and REST only; the current SDK package no longer exports it.
     ///
     /// - Velo handler: `wixBadges_onBadgeCreated` (in `backend/events.js`)
-    /// - SDK: `badges.onBadgeCreated` from `@wix/members`
+    /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.badges.v3.badge_created`
     #[cfg(feature = "members")]
     fn wix_badges_on_badge_created(
@@ -458,7 +458,7 @@ pub trait Handler: Send + Sync {
     /// Triggered when a badge is updated. Velo and REST only; the current SDK package no longer exports it.
     ///
     /// - Velo handler: `wixBadges_onBadgeUpdated` (in `backend/events.js`)
-    /// - SDK: `badges.onBadgeUpdated` from `@wix/members`
+    /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.badges.v3.badge_updated`
     #[cfg(feature = "members")]
     fn wix_badges_on_badge_updated(
@@ -471,7 +471,7 @@ pub trait Handler: Send + Sync {
     /// Triggered when a badge is deleted. Carries only the metadata; `metadata.entityId` is the badge ID.
     ///
     /// - Velo handler: `wixBadges_onBadgeDeleted` (in `backend/events.js`)
-    /// - SDK: `badges.onBadgeDeleted` from `@wix/members`
+    /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.badges.v3.badge_deleted`
     #[cfg(feature = "members")]
     fn wix_badges_on_badge_deleted(

@@ -1405,7 +1405,7 @@ impl crate::EventPayload for ContactMerged {
 /// Triggered when a contact is submitted (created or updated with an activity) by an app. REST webhook only (`actionEvent`).
 ///
 /// - Velo handler: `wixCrm_onContactSubmitted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
-/// - SDK: `contacts.onContactSubmitted` from `@wix/crm`
+/// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.contacts.v4.contact_submitted`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1431,7 +1431,7 @@ impl crate::EventPayload for ContactSubmitted {
 /// Triggered when the subscription or deliverability status of a contact's primary email is updated. REST webhook only; the documented example sends the body as `createdEvent.entityAsJson`.
 ///
 /// - Velo handler: `wixCrm_onContactEmailSubscriptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
-/// - SDK: `contacts.onContactEmailSubscriptionUpdated` from `@wix/crm`
+/// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.contacts.v4.contact_email_subscription_updated`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1457,7 +1457,7 @@ impl crate::EventPayload for ContactEmailSubscriptionUpdated {
 /// Triggered when the SMS subscription status of a contact's primary phone is updated. REST webhook only; the documented example sends the body as `createdEvent.entityAsJson`.
 ///
 /// - Velo handler: `wixCrm_onContactPhoneSubscriptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
-/// - SDK: `contacts.onContactPhoneSubscriptionUpdated` from `@wix/crm`
+/// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.contacts.v4.contact_phone_subscription_updated`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]

@@ -160,7 +160,7 @@ impl crate::EventPayload for BadgeUnassigned {
 /// Triggered when a badge is created. Velo and REST only; the current SDK package no longer exports it.
 ///
 /// - Velo handler: `wixBadges_onBadgeCreated` (in `backend/events.js`)
-/// - SDK: `badges.onBadgeCreated` from `@wix/members`
+/// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.badges.v3.badge_created`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -186,7 +186,7 @@ impl crate::EventPayload for BadgeCreated {
 /// Triggered when a badge is updated. Velo and REST only; the current SDK package no longer exports it.
 ///
 /// - Velo handler: `wixBadges_onBadgeUpdated` (in `backend/events.js`)
-/// - SDK: `badges.onBadgeUpdated` from `@wix/members`
+/// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.badges.v3.badge_updated`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -212,7 +212,7 @@ impl crate::EventPayload for BadgeUpdated {
 /// Triggered when a badge is deleted. Carries only the metadata; `metadata.entityId` is the badge ID.
 ///
 /// - Velo handler: `wixBadges_onBadgeDeleted` (in `backend/events.js`)
-/// - SDK: `badges.onBadgeDeleted` from `@wix/members`
+/// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.badges.v3.badge_deleted`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
