@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --example receiver -- --public-key KEY.pem --secret SECRET [--port 8080]
+//!     [--previous-secret OLD] [--tolerance-secs 300]
 //! ```
 //!
 //! It serves on 127.0.0.1 (put a TLS-terminating proxy in front of it to face Wix):
@@ -38,6 +39,14 @@ struct Args {
     /// variable: command lines are visible to other local users).
     #[arg(long, env = "WIX_EVENTS_SECRET", hide_env_values = true)]
     secret: String,
+    /// A second secret also accepted, while the site's secret is rotated (the old one
+    /// until every site signs with the new one).
+    #[arg(long, env = "WIX_EVENTS_PREVIOUS_SECRET", hide_env_values = true)]
+    previous_secret: Option<String>,
+    /// Seconds a forwarded event's signature timestamp may be off from this clock; older
+    /// deliveries are refused as replays.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    tolerance_secs: u64,
     /// Port to listen on, on 127.0.0.1.
     #[arg(long, default_value_t = 8080)]
     port: u16,
@@ -113,7 +122,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("the Velo secret is empty; set --secret or WIX_EVENTS_SECRET".into());
     }
 
-    let dispatcher = Dispatcher::new(Demo).with_webhook_key(key).with_velo_secret(VeloSecret::new(&args.secret));
+    let mut secret = VeloSecret::new(&args.secret).with_tolerance(Duration::from_secs(args.tolerance_secs));
+    if let Some(previous) = args.previous_secret.as_deref().filter(|previous| !previous.is_empty()) {
+        secret = secret.also_accept(previous);
+    }
+    let dispatcher = Dispatcher::new(Demo).with_webhook_key(key).with_velo_secret(secret);
     let limits = app::Limits { deadline: Duration::from_millis(args.deadline_ms), ..app::Limits::default() };
     let router = app::router(Arc::new(dispatcher), limits);
 

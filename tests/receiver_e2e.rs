@@ -11,7 +11,7 @@ mod app;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -100,6 +100,9 @@ fn take_one(counter: &AtomicUsize) -> bool {
 struct Server {
     address: SocketAddr,
     recorder: Arc<Recorder>,
+    /// Seconds added to the system clock by the receiver's Velo signature check, so a
+    /// test can let time pass without waiting.
+    clock_offset: Arc<AtomicI64>,
 }
 
 async fn start(recorder: Recorder) -> Server {
@@ -114,12 +117,15 @@ async fn start_with(recorder: Recorder, limits: app::Limits) -> Server {
         async move { recorder.react(event).await }
     });
     let key = WebhookKey::from_pem(signer().public_key_pem()).unwrap();
-    let dispatcher = Dispatcher::new(handler).with_webhook_key(key).with_velo_secret(VeloSecret::new(SECRET));
+    let clock_offset = Arc::new(AtomicI64::new(0));
+    let offset = Arc::clone(&clock_offset);
+    let secret = VeloSecret::new(SECRET).with_clock(move || unix_now() + offset.load(Ordering::SeqCst));
+    let dispatcher = Dispatcher::new(handler).with_webhook_key(key).with_velo_secret(secret);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
     let address = listener.local_addr().unwrap();
     let router = app::router(Arc::new(dispatcher), limits);
     tokio::spawn(async move { axum::serve(listener, router).await });
-    Server { address, recorder }
+    Server { address, recorder, clock_offset }
 }
 
 /// An HTTP response: status and body.
@@ -168,7 +174,7 @@ impl Server {
 
     /// A Velo event as `backend/events.js` forwards it, signed with `secret`.
     async fn velo_signed(&self, handler: &str, body: &[u8], secret: &str) -> Reply {
-        let signature = VeloSecret::new(secret).sign(body);
+        let signature = VeloSecret::new(secret).sign(handler, body);
         self.velo(handler, body, Some(&signature)).await
     }
 
@@ -312,7 +318,7 @@ async fn forged_expired_and_malformed_webhooks_are_refused_before_any_handler() 
 async fn unsigned_or_wrongly_signed_velo_events_are_refused_before_any_handler() {
     let server = start(Recorder::default()).await;
     let body = contact_deleted_velo("evt-velo-forged");
-    let good_signature = VeloSecret::new(SECRET).sign(&body);
+    let good_signature = VeloSecret::new(SECRET).sign("wixCrm_onContactDeleted", &body);
     let truncated = &body[..body.len() / 2];
 
     let reply = server.velo_signed("wixCrm_onContactDeleted", &body, "another-secret").await;
@@ -335,6 +341,41 @@ async fn unsigned_or_wrongly_signed_velo_events_are_refused_before_any_handler()
     let reply = server.velo("wixCrm_onContactDeleted", &body, Some(&good_signature)).await;
     assert_eq!((reply.status, reply.outcome().as_deref()), (200, Some("handled")), "{reply:?}");
     assert_eq!(server.recorder.calls(), vec![("wixCrm_onContactDeleted", Some("evt-velo-forged".to_owned()))]);
+}
+
+/// Unix seconds now.
+fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
+#[tokio::test]
+async fn a_captured_velo_delivery_cannot_be_redirected_or_replayed_later() {
+    let server = start(Recorder::default()).await;
+    let (_, created) = velo_fixture("tests/fixtures/velo/wixCrm_onContactCreated.1.json").unwrap();
+    let captured = VeloSecret::new(SECRET).sign("wixCrm_onContactCreated", &created);
+
+    // Posted to another handler's route: the handler name is signed, so this is refused
+    // and does not claim the event id...
+    let reply = server.velo("wixCrm_onContactDeleted", &created, Some(&captured)).await;
+    assert_eq!(reply.status, 401, "redirected to another handler: {reply:?}");
+    assert_eq!(server.recorder.calls(), vec![]);
+    // ...so the genuine delivery is still handled, once.
+    let reply = server.velo("wixCrm_onContactCreated", &created, Some(&captured)).await;
+    assert_eq!((reply.status, reply.outcome().as_deref()), (200, Some("handled")), "{reply:?}");
+    let reply = server.velo("wixCrm_onContactCreated", &created, Some(&captured)).await;
+    assert_eq!((reply.status, reply.outcome().as_deref()), (200, Some("duplicate")), "replay within the tolerance");
+
+    // Past the tolerance (the dedupe store may have forgotten the id by then), the
+    // capture is refused whatever the store remembers; so is a timestamp from the future.
+    server.clock_offset.store(301, Ordering::SeqCst);
+    let reply = server.velo("wixCrm_onContactCreated", &created, Some(&captured)).await;
+    assert_eq!(reply.status, 401, "replay after the tolerance: {reply:?}");
+    assert!(reply.body.contains("old"), "the reply says why: {reply:?}");
+    server.clock_offset.store(-301, Ordering::SeqCst);
+    let reply = server.velo("wixCrm_onContactCreated", &created, Some(&captured)).await;
+    assert_eq!(reply.status, 401, "timestamp from the future: {reply:?}");
+    assert_eq!(server.recorder.calls().len(), 1, "{:?}", server.recorder.calls());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,8 @@
 //!
 //! - `POST /webhook`: an app webhook, the request body being Wix's RS256 JWT.
 //! - `POST /velo/{handler}`: a Velo event forwarded by the site's `backend/events.js`,
-//!   signed with the shared secret in `x-wix-events-signature: sha256=<hex>`.
+//!   signed with the shared secret in `x-wix-events-signature: t=<unix>,v1=<hex>` (over
+//!   the timestamp, the handler name in the path and the body; see `velo_auth`).
 //!
 //! Answers: 200 when the event was handled, is not subscribed to, or is a duplicate
 //! (Wix must not retry those); 4xx for forged or malformed input (a retry cannot help);

@@ -6,6 +6,8 @@
 //! wix-events decode --event wixCrm_onContactCreated [--strict] event.json
 //! wix-events decode --event wix.contacts.v4.contact_created [--strict] body.json
 //! wix-events decode --jwt --public-key KEY.pem [--strict] request-body.jwt
+//! wix-events scaffold velo --url URL (--all | --area A | --module M | --event NAME)... [--out FILE]
+//! wix-events scaffold cli-app --dir APP --url URL (--all | --area A | --module M | --event NAME)...
 //! ```
 //! `cargo xtask decode ...` runs this tool.
 
@@ -17,9 +19,10 @@ use clap::{Parser, Subcommand};
 use crate::event_set::EventSet;
 
 mod decode;
+mod scaffold;
 
 #[derive(Parser)]
-#[command(name = "wix-events", version, about = "Decode Wix backend event payloads")]
+#[command(name = "wix-events", version, about = "Decode Wix backend event payloads and scaffold the Wix side")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,6 +32,9 @@ struct Cli {
 enum Command {
     /// Decode a payload and print it re-encoded as the Velo event object.
     Decode(decode::DecodeArgs),
+    /// Generate the Wix side: a Velo site's backend/events.js or a Wix CLI app's event
+    /// extensions, forwarding events to the service.
+    Scaffold(scaffold::ScaffoldArgs),
 }
 
 /// Runs the tool over the events of `E` with the process's arguments and standard
@@ -48,7 +54,7 @@ pub fn run<E: EventSet + serde::Serialize>(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> u8 {
-    let Cli { command: Command::Decode(args) } = match Cli::try_parse_from(args) {
+    let Cli { command } = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
             // `--help` and `--version` are answers, written to stdout; usage errors to stderr.
@@ -56,6 +62,10 @@ pub fn run<E: EventSet + serde::Serialize>(
             let _ = if error.use_stderr() { write!(stderr, "{rendered}") } else { write!(stdout, "{rendered}") };
             return u8::try_from(error.exit_code()).unwrap_or(2);
         }
+    };
+    let args = match command {
+        Command::Decode(args) => args,
+        Command::Scaffold(args) => return scaffold::run::<E>(&args, stdout, stderr),
     };
     let result = decode::run::<E>(&args, stdin);
     // A closed pipe (`| head`) is not an error worth a message; anything written so far
