@@ -86,15 +86,13 @@ pub(super) fn run(catalogue: &'static [EventInfo], args: &CliAppArgs) -> Result<
     }
     let (app_id, app_id_source) = app_identity(&args.dir, args.app_id.as_deref())?;
     let command =
-        format!("wix-events scaffold cli-app --dir APP {} {}", args.forward.command_line(), args.selection.command_line());
+        format!("wix-events scaffold cli-app --dir . {} {}", args.forward.command_line(), args.selection.command_line());
     let extensions = extensions(catalogue);
     let sources = read_sources(&args.dir.join("src"));
 
     let mut report = Report::default();
     report.line(format!("extension ids derived from {app_id_source} {}", js_string(&app_id)));
-    for (info, reason) in &selected.skipped {
-        report.warnings.push(format!("skipped {}: {reason}", info.velo_handler));
-    }
+    report.skipped(&selected.skipped);
 
     let forward_path = args.dir.join(FORWARD_FILE);
     match write_file(&forward_path, &forward_ts(&url, &secret_name, &command), true) {
@@ -397,7 +395,8 @@ fn import_insertion_point(text: &str) -> usize {
 fn forward_ts(url: &str, secret_name: &str, command: &str) -> String {
     format!(
         "\
-// {GENERATED_MARKER} {TOOL_VERSION} (`wix-events scaffold cli-app`). Do not edit: regenerate with
+// {GENERATED_MARKER} {TOOL_VERSION} (`wix-events scaffold cli-app`). Do not edit: regenerate,
+// from the app's root, with
 //   {command}
 //
 // Forwards an SDK event object to the Rust service's POST /velo/<handler>, where it is
@@ -467,7 +466,8 @@ fn handler_ts(extension: &Extension, command: &str) -> String {
     let info = extension.info;
     format!(
         "\
-// {GENERATED_MARKER} {TOOL_VERSION} (`wix-events scaffold cli-app`). Regenerate with
+// {GENERATED_MARKER} {TOOL_VERSION} (`wix-events scaffold cli-app`). Regenerate, from the
+// app's root, with
 //   {command}
 // {sdk} ({package}) -> POST /velo/{velo} -> Rust {payload}
 import {{ {namespace} }} from {package_literal};
@@ -492,7 +492,8 @@ import {{ forward }} from \"../../../../wix-events/forward\";
 fn extension_ts(extension: &Extension, app_id: &str, command: &str) -> String {
     format!(
         "\
-// {GENERATED_MARKER} {TOOL_VERSION} (`wix-events scaffold cli-app`). Regenerate with
+// {GENERATED_MARKER} {TOOL_VERSION} (`wix-events scaffold cli-app`). Regenerate, from the
+// app's root, with
 //   {command}
 // The id is derived from the app and the event: the same on every run.
 import {{ extensions }} from \"@wix/astro/builders\";

@@ -99,6 +99,9 @@ pub(super) fn run<E: EventSet>(args: &ScaffoldArgs, stdout: &mut dyn Write, stde
     match result {
         Ok(report) => {
             let _ = write!(stdout, "{}", report.text);
+            for note in &report.notes {
+                let _ = writeln!(stderr, "note: {note}");
+            }
             for warning in &report.warnings {
                 let _ = writeln!(stderr, "warning: {warning}");
             }
@@ -112,14 +115,24 @@ pub(super) fn run<E: EventSet>(args: &ScaffoldArgs, stdout: &mut dyn Write, stde
 }
 
 /// What a scaffold did: lines for stdout (or the file itself, for `velo` without
-/// `--out`) and what the user must look at.
+/// `--out`), notes (events a group matched that the target cannot receive), and
+/// warnings: what was asked for but not done, which the user must look at.
 #[derive(Default)]
 struct Report {
     text: String,
+    notes: Vec<String>,
     warnings: Vec<String>,
 }
 
 impl Report {
+    /// One note listing the events a group option matched but the target cannot receive.
+    fn skipped(&mut self, skipped: &[(&crate::EventInfo, &'static str)]) {
+        if let Some((_, reason)) = skipped.first() {
+            let names: Vec<&str> = skipped.iter().map(|(info, _)| info.velo_handler).collect();
+            self.notes.push(format!("not generated ({reason}): {}", names.join(", ")));
+        }
+    }
+
     fn line(&mut self, line: impl AsRef<str>) {
         self.text.push_str(line.as_ref());
         self.text.push('\n');

@@ -38,9 +38,7 @@ pub(super) fn run(catalogue: &'static [EventInfo], args: &VeloArgs) -> Result<Re
     let command = format!("wix-events scaffold velo {} {}", args.forward.command_line(), args.selection.command_line());
     let content = events_js(&selected.events, &url, &secret_name, &command);
     let mut report = Report::default();
-    for (info, reason) in &selected.skipped {
-        report.warnings.push(format!("skipped {}: {reason}", info.velo_handler));
-    }
+    report.skipped(&selected.skipped);
     let Some(out) = &args.out else {
         // Printed for pasting into the site's code editor; the notes go to stderr.
         report.text = content;
