@@ -237,7 +237,8 @@ async fn velo_forwarders_run_in_node_reach_their_typed_handlers_once() {
     assert_eq!(server.replay(path, signature, body).await, 401, "replay after the tolerance");
     // ...and posted to another handler's route, refused whatever the clock.
     server.clock_offset.store(0, Ordering::SeqCst);
-    let other = if path.ends_with("wixCrm_onContactDeleted") { "wixCrm_onContactCreated" } else { "wixCrm_onContactDeleted" };
+    let other =
+        if path.ends_with("wixCrm_onContactDeleted") { "wixCrm_onContactCreated" } else { "wixCrm_onContactDeleted" };
     assert_eq!(server.replay(&format!("/velo/{other}"), signature, body).await, 401, "redirected");
     assert_eq!(server.calls().len(), expected.len());
     let _ = std::fs::remove_dir_all(dir);
@@ -299,7 +300,8 @@ fn cli_app_scaffold_is_idempotent_and_type_checks_against_wix_packages() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("contact-created.ts exists with other content"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "// mine\n");
-    std::fs::write(&mine, &first[Path::new("src/extensions/backend/events/contact-created/contact-created.ts")]).unwrap();
+    std::fs::write(&mine, &first[Path::new("src/extensions/backend/events/contact-created/contact-created.ts")])
+        .unwrap();
 
     let modules = root().join("tests/wix-side/node_modules");
     let tsc = modules.join("typescript/bin/tsc");

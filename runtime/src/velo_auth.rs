@@ -101,7 +101,9 @@ pub enum VeloAuthError {
     Mismatch,
     /// The signature is genuine but older than the tolerance: a replay, or a slow clock
     /// on the site.
-    #[error("{SIGNATURE_HEADER} timestamp is {age_secs} s old, beyond the tolerance of {tolerance_secs} s (a replay?)")]
+    #[error(
+        "{SIGNATURE_HEADER} timestamp is {age_secs} s old, beyond the tolerance of {tolerance_secs} s (a replay?)"
+    )]
     Expired {
         /// How old the timestamp is, in seconds.
         age_secs: u64,
@@ -110,7 +112,9 @@ pub enum VeloAuthError {
     },
     /// The signature is genuine but its timestamp is ahead of this backend's clock by
     /// more than the tolerance.
-    #[error("{SIGNATURE_HEADER} timestamp is {ahead_secs} s in the future, beyond the tolerance of {tolerance_secs} s")]
+    #[error(
+        "{SIGNATURE_HEADER} timestamp is {ahead_secs} s in the future, beyond the tolerance of {tolerance_secs} s"
+    )]
     Future {
         /// How far ahead the timestamp is, in seconds.
         ahead_secs: u64,
@@ -177,10 +181,8 @@ impl VeloSecret {
         let payload = signed_payload(header.timestamp, velo_handler, body);
         // Every pair is tried; `verify_slice` compares in constant time, and which pair
         // matched (if any) is all that leaks, which reveals nothing about a secret.
-        let genuine = self
-            .keys
-            .iter()
-            .any(|key| header.tags.iter().any(|tag| mac(key, &payload).verify_slice(tag).is_ok()));
+        let genuine =
+            self.keys.iter().any(|key| header.tags.iter().any(|tag| mac(key, &payload).verify_slice(tag).is_ok()));
         if !genuine {
             return Err(VeloAuthError::Mismatch);
         }

@@ -85,8 +85,11 @@ pub(super) fn run(catalogue: &'static [EventInfo], args: &CliAppArgs) -> Result<
         return Err(format!("--dir {}: not a directory (the app's root)", args.dir.display()));
     }
     let (app_id, app_id_source) = app_identity(&args.dir, args.app_id.as_deref())?;
-    let command =
-        format!("wix-events scaffold cli-app --dir . {} {}", args.forward.command_line(), args.selection.command_line());
+    let command = format!(
+        "wix-events scaffold cli-app --dir . {} {}",
+        args.forward.command_line(),
+        args.selection.command_line()
+    );
     let extensions = extensions(catalogue);
     let sources = read_sources(&args.dir.join("src"));
 
@@ -149,7 +152,9 @@ pub(super) fn run(catalogue: &'static [EventInfo], args: &CliAppArgs) -> Result<
     };
     let entries: Vec<(String, String)> = to_register
         .iter()
-        .map(|extension| (extension.export.clone(), format!("./extensions/backend/events/{0}/{0}.extension", extension.name)))
+        .map(|extension| {
+            (extension.export.clone(), format!("./extensions/backend/events/{0}/{0}.extension", extension.name))
+        })
         .collect();
     match register(existing.as_deref(), &entries) {
         Ok((text, added)) => {
@@ -186,8 +191,7 @@ fn extensions(catalogue: &'static [EventInfo]) -> Vec<Extension> {
             // Two namespaces may export the same function (`badges.onBadgeCreated`,
             // `badgesV2.onBadgeCreated`): then the namespace is part of the name.
             let clashes = registered.iter().filter(|(_, _, other, _)| base(other) == base(function)).count() > 1;
-            let name =
-                if clashes { format!("{}-{}", kebab(namespace), base(function)) } else { base(function) };
+            let name = if clashes { format!("{}-{}", kebab(namespace), base(function)) } else { base(function) };
             let export = format!("event{}", name.split('-').map(capitalized).collect::<String>());
             Extension { info, name, export, namespace, function, package }
         })
@@ -283,7 +287,8 @@ fn other_handler(sources: &[(String, String)], extension: &Extension, ours: &[St
         .find(|(_, text)| {
             has_word(text, extension.function)
                 && has_word(text, extension.namespace)
-                && (text.contains(&format!("\"{}", extension.package)) || text.contains(&format!("'{}", extension.package)))
+                && (text.contains(&format!("\"{}", extension.package))
+                    || text.contains(&format!("'{}", extension.package)))
         })
         .map(|(path, _)| path.clone())
 }
@@ -325,7 +330,10 @@ fn register(existing: Option<&str>, entries: &[(String, String)]) -> Result<(Str
         let import = format!("import {{ {export} }} from {};\n", js_string(path));
         let imported = text.lines().any(|line| line.trim_start().starts_with("import") && has_word(line, export));
         let use_at = use_insertion_point(&text).ok_or_else(|| {
-            format!("found no `app()` or `.use(...)` to extend; add `{}` and `.use({export})` yourself", import.trim_end())
+            format!(
+                "found no `app()` or `.use(...)` to extend; add `{}` and `.use({export})` yourself",
+                import.trim_end()
+            )
         })?;
         text.insert_str(use_at, &format!("\n  .use({export})"));
         if !imported {
@@ -586,7 +594,11 @@ mod tests {
         let (text, added) = register(None, &entries(&["eventA"])).unwrap();
         assert_eq!(added, ["eventA"]);
         assert!(text.contains("import { eventA } from \"./x/eventA\";\n\nexport default app()\n  .use(eventA);\n"));
-        let (text, _) = register(Some("import { app } from \"@wix/astro/builders\";\nexport default app();\n"), &entries(&["eventA"])).unwrap();
+        let (text, _) = register(
+            Some("import { app } from \"@wix/astro/builders\";\nexport default app();\n"),
+            &entries(&["eventA"]),
+        )
+        .unwrap();
         assert!(text.ends_with("export default app()\n  .use(eventA);\n"), "{text}");
         let error = register(Some("export default something;\n"), &entries(&["eventA"])).err().unwrap();
         assert!(error.contains(".use(eventA)"), "{error}");

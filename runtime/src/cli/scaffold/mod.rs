@@ -72,7 +72,8 @@ impl ForwardArgs {
         } else {
             return Err(format!("--url {url}: expected an https:// URL"));
         };
-        if rest.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '\\'))
+        if rest.is_empty()
+            || url.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '\\'))
         {
             return Err(format!("--url {url}: not a plain URL"));
         }

@@ -150,6 +150,9 @@ mod tests {
         assert!(js.contains("export function wixCrm_onContactCreated(event) {\n  return forward(\"wixCrm_onContactCreated\", event);\n}"));
         assert!(js.contains("const SERVICE_URL = \"https://svc.example.com\";"));
         assert!(js.contains("`${timestamp}.${handler}.${body}`"), "signs the documented string");
-        assert_eq!(js, events_js(&[&CREATED], "https://svc.example.com", "wixEventsSecret", "wix-events scaffold velo --all"));
+        assert_eq!(
+            js,
+            events_js(&[&CREATED], "https://svc.example.com", "wixEventsSecret", "wix-events scaffold velo --all")
+        );
     }
 }
