@@ -307,9 +307,9 @@ fn has_word(text: &str, word: &str) -> bool {
 /// text and the exports added, or why the file cannot be edited safely.
 fn register(existing: Option<&str>, entries: &[(String, String)]) -> Result<(String, Vec<String>), String> {
     let Some(existing) = existing else {
-        let mut text = format!(
+        let mut text = String::from(
             "// The app's extensions. `wix-events scaffold cli-app` adds its backend event extensions\n\
-             // here; lines of your own are kept.\nimport {{ app }} from \"@wix/astro/builders\";\n"
+             // here; lines of your own are kept.\nimport { app } from \"@wix/astro/builders\";\n",
         );
         for (export, path) in entries {
             let _ = writeln!(text, "import {{ {export} }} from {};", js_string(path));
