@@ -536,4 +536,16 @@ events:
         assert!(!field(&event.fields, "metadata").renamed_by_sdk);
         assert!(!field(&event.fields, "modifiedFields").renamed_by_sdk);
     }
+
+    /// `sdk: false` on an event drops its SDK registration; the module's others keep it.
+    #[test]
+    fn an_event_can_opt_out_of_the_sdk() {
+        let with_sdk = SHOP_SCHEMA.replace("velo:", "sdk: { package: \"@wix/shop\", export: orders }\nvelo:");
+        let opted_out = with_sdk.replace("    entity: Order\n", "    entity: Order\n    sdk: false\n");
+        for (schema, expected) in [(with_sdk.as_str(), Some("orders.onOrderCreated")), (opted_out.as_str(), None)] {
+            let (modules, _, diagnostics) = lower_texts(&[("common.yaml", COMMON_SCHEMA), ("orders.yaml", schema)]);
+            assert_eq!(diagnostics, Vec::new());
+            assert_eq!(modules[1].events[0].sdk.as_deref(), expected);
+        }
+    }
 }
