@@ -181,6 +181,7 @@ mod tests {
     static CATALOGUE: &[EventInfo] = &[EventInfo {
         velo_handler: "wixCrm_onContactCreated",
         sdk: None,
+        sdk_package: None,
         event_type: "wix.contacts.v4.contact_created",
         payload_type: "crm::contacts::ContactCreated",
         module: "crm.contacts",
