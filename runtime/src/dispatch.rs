@@ -177,10 +177,11 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
     /// A decoded event: deduplicated by its metadata id, then handed to the handler.
     pub async fn event(&self, event: E) -> Result<Outcome, DispatchError> {
         let name = event.info().velo_handler;
-        let id = event.event_id().map(str::to_owned);
-        if let Some(len) = id.as_ref().map(String::len).filter(|len| *len > MAX_EVENT_ID_LEN) {
+        // Checked before the id is copied, so an overlong id costs nothing more.
+        if let Some(len) = event.event_id().map(str::len).filter(|len| *len > MAX_EVENT_ID_LEN) {
             return Err(DispatchError::EventIdTooLong { len });
         }
+        let id = event.event_id().map(str::to_owned);
         if let Some(id) = &id {
             if self.dedupe.begin(id).await == Begin::Duplicate {
                 tracing::debug!(event = name, id = %id, "duplicate delivery skipped");

@@ -55,6 +55,11 @@ impl WebhookDelivery {
 
     /// The Velo/SDK envelope of a domain event (see [`domain_event::to_velo_envelope`]).
     pub fn into_velo_envelope(self) -> Result<Value, DomainEventError> {
+        self.velo_envelope()
+    }
+
+    /// The envelope, built from the body's text: nothing of the delivery is consumed.
+    fn velo_envelope(&self) -> Result<Value, DomainEventError> {
         let body = self.body_value().map_err(|source| DomainEventError::InvalidJson { field: "body", source })?;
         domain_event::to_velo_envelope(body, Some(&self.event_type), &self.wrapper)
     }
@@ -74,21 +79,10 @@ impl WebhookDelivery {
         self.decode(true)
     }
 
-    fn rest_body(&self, strict: bool) -> RestBody<'_> {
-        RestBody { event_type: &self.event_type, wrapper: &self.wrapper, body: &self.body, strict }
-    }
-
     fn decode<E: EventSet>(self, strict: bool) -> Result<E, DecodeError> {
-        let Some(info) = E::by_event_type(&self.event_type) else {
-            return Err(E::unknown_event(&self.event_type));
-        };
-        if let Ok(event) = E::decode(info.velo_handler, self.rest_body(strict)) {
-            return Ok(event);
-        }
-        let envelope = self.into_velo_envelope()?;
-        match strict {
-            true => E::decode(info.velo_handler, Strict(envelope)),
-            false => E::decode(info.velo_handler, envelope),
+        match self.direct(strict) {
+            Some(event) => Ok(event),
+            None => self.through_envelope(strict),
         }
     }
 
@@ -98,17 +92,30 @@ impl WebhookDelivery {
     /// equals what [`envelope_event`](Self::envelope_event) returns for the same delivery
     /// (the tests hold the two paths to it).
     pub fn direct_event<E: EventSet>(&self) -> Option<E> {
-        let info = E::by_event_type(&self.event_type)?;
-        E::decode(info.velo_handler, self.rest_body(false)).ok()
+        self.direct(false)
     }
 
     /// The reference path alone: the body turned into the Velo envelope as a
     /// `serde_json::Value`, exactly as Wix's SDK does, then decoded.
     pub fn envelope_event<E: EventSet>(&self) -> Result<E, DecodeError> {
+        self.through_envelope(false)
+    }
+
+    fn direct<E: EventSet>(&self, strict: bool) -> Option<E> {
+        let info = E::by_event_type(&self.event_type)?;
+        let input = RestBody { event_type: &self.event_type, wrapper: &self.wrapper, body: &self.body, strict };
+        E::decode(info.velo_handler, input).ok()
+    }
+
+    fn through_envelope<E: EventSet>(&self, strict: bool) -> Result<E, DecodeError> {
         let Some(info) = E::by_event_type(&self.event_type) else {
             return Err(E::unknown_event(&self.event_type));
         };
-        E::decode(info.velo_handler, self.clone().into_velo_envelope()?)
+        let envelope = self.velo_envelope()?;
+        match strict {
+            true => E::decode(info.velo_handler, Strict(envelope)),
+            false => E::decode(info.velo_handler, envelope),
+        }
     }
 }
 
