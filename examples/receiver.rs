@@ -1,9 +1,12 @@
 //! A receiver for Wix backend events: app webhooks and Velo events forwarded by a site.
 //!
 //! ```text
-//! cargo run --example receiver -- --public-key KEY.pem --secret SECRET [--port 8080]
+//! cargo run --example receiver -- [--public-key KEY.pem] [--secret SECRET] [--port 8080]
 //!     [--previous-secret OLD] [--tolerance-secs 300]
 //! ```
+//!
+//! It needs the webhook key, the Velo secret, or both, and serves the routes it can check;
+//! the other one answers 503 saying what is not configured.
 //!
 //! It serves on 127.0.0.1 (put a TLS-terminating proxy in front of it to face Wix):
 //! `POST /webhook` takes the app webhook JWT, `POST /velo/{handler}` a Velo event object
@@ -14,8 +17,10 @@
 #[path = "receiver/app.rs"]
 mod app;
 
+use std::io::IsTerminal as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,11 +39,11 @@ use wix_backend_events::{EventPayload, Handler, HandlerResult};
 struct Args {
     /// The app's webhook public key, a PEM file (app dashboard → Webhooks → Get Public Key).
     #[arg(long, value_name = "KEY.pem", env = "WIX_WEBHOOK_PUBLIC_KEY_FILE")]
-    public_key: PathBuf,
+    public_key: Option<PathBuf>,
     /// The secret shared with the site's backend/events.js (prefer the environment
     /// variable: command lines are visible to other local users).
     #[arg(long, env = "WIX_EVENTS_SECRET", hide_env_values = true)]
-    secret: String,
+    secret: Option<String>,
     /// A second secret also accepted, while the site's secret is rotated (the old one
     /// until every site signs with the new one).
     #[arg(long, env = "WIX_EVENTS_PREVIOUS_SECRET", hide_env_values = true)]
@@ -106,37 +111,71 @@ impl Handler for Demo {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
+    // Colour only on a terminal: logs redirected to a file stay plain text.
+    let ansi = std::io::stderr().is_terminal();
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(ansi).with_max_level(tracing::Level::INFO).init();
+    let served = tokio::runtime::Runtime::new()
+        .map_err(|error| format!("cannot start the async runtime: {error}"))
+        .and_then(|runtime| runtime.block_on(serve(args)));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            // A message for a person, not a Debug string.
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
-    let pem = std::fs::read_to_string(&args.public_key)
-        .map_err(|error| format!("cannot read the webhook public key {}: {error}", args.public_key.display()))?;
-    let key = WebhookKey::from_pem(&pem).map_err(|error| format!("{}: {error}", args.public_key.display()))?;
-    if args.secret.len() < 32 {
-        // Not fatal, so that a quick local try works; in production this is a weak secret.
-        tracing::warn!("the Velo secret is shorter than 32 characters; use a long random one");
+async fn serve(args: Args) -> Result<(), String> {
+    let mut dispatcher = Dispatcher::new(Demo);
+    let routes = app::Routes { webhook: args.public_key.is_some(), velo: args.secret.is_some() };
+    if let Some(path) = &args.public_key {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read the webhook public key {}: {error}", path.display()))?;
+        let key = WebhookKey::from_pem(&pem).map_err(|error| format!("{}: {error}", path.display()))?;
+        dispatcher = dispatcher.with_webhook_key(key);
     }
-    if args.secret.is_empty() {
-        return Err("the Velo secret is empty; set --secret or WIX_EVENTS_SECRET".into());
+    if let Some(secret) = &args.secret {
+        dispatcher = dispatcher.with_velo_secret(velo_secret(secret, &args)?);
     }
-
-    let mut secret = VeloSecret::new(&args.secret).with_tolerance(Duration::from_secs(args.tolerance_secs));
-    if let Some(previous) = args.previous_secret.as_deref().filter(|previous| !previous.is_empty()) {
-        secret = secret.also_accept(previous);
+    if !routes.webhook && !routes.velo {
+        return Err("nothing to check deliveries with: give the app's webhook public key (--public-key or \
+             WIX_WEBHOOK_PUBLIC_KEY_FILE), the Velo secret (--secret or WIX_EVENTS_SECRET), or both"
+            .to_owned());
     }
-    let dispatcher = Dispatcher::new(Demo).with_webhook_key(key).with_velo_secret(secret);
     let limits = app::Limits { deadline: Duration::from_millis(args.deadline_ms), ..app::Limits::default() };
-    let router = app::router(Arc::new(dispatcher), limits);
+    let router = app::router_for(Arc::new(dispatcher), limits, routes);
 
     // Loopback only: the service sits behind a proxy that terminates TLS for Wix.
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener =
         tokio::net::TcpListener::bind(address).await.map_err(|error| format!("cannot listen on {address}: {error}"))?;
-    tracing::info!("listening on http://{address} (POST /webhook, POST /velo/{{handler}})");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
-    Ok(())
+    let webhook = if routes.webhook { "POST /webhook" } else { "not /webhook (no public key)" };
+    let velo = if routes.velo { "POST /velo/{handler}" } else { "not /velo (no Velo secret)" };
+    tracing::info!("listening on http://{address} ({webhook}, {velo})");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|error| format!("the server stopped: {error}"))
+}
+
+/// The Velo secret with its tolerance and, while rotating, the previous one.
+fn velo_secret(secret: &str, args: &Args) -> Result<VeloSecret, String> {
+    if secret.is_empty() {
+        return Err("the Velo secret is empty; set --secret or WIX_EVENTS_SECRET".to_owned());
+    }
+    if secret.len() < 32 {
+        // Not fatal, so that a quick local try works; in production this is a weak secret.
+        tracing::warn!("the Velo secret is shorter than 32 characters; use a long random one");
+    }
+    let mut velo_secret = VeloSecret::new(secret).with_tolerance(Duration::from_secs(args.tolerance_secs));
+    if let Some(previous) = args.previous_secret.as_deref().filter(|previous| !previous.is_empty()) {
+        velo_secret = velo_secret.also_accept(previous);
+    }
+    Ok(velo_secret)
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM (what container runtimes send), letting

@@ -1,5 +1,5 @@
-//! The `wix-events decode` tool over this crate's events, run in-process through
-//! `cli::run` with the arguments and streams a shell would give it.
+//! The `wix-events` tool (`decode`, `keygen`, `sign`) over this crate's events, run
+//! in-process through `cli::run` with the arguments and streams a shell would give it.
 
 use std::path::{Path, PathBuf};
 
@@ -92,10 +92,54 @@ fn strict_names_undeclared_fields() {
 }
 
 #[test]
+fn compact_format_prints_one_line_of_the_same_json() {
+    let path = fixture("velo/wixContacts_onLabelDeleted.1.json");
+    let path = path.to_str().unwrap();
+    let pretty = decode(&["--event", "wixContacts_onLabelDeleted", path]);
+    let compact = decode(&["--event", "wixContacts_onLabelDeleted", "--format", "compact", path]);
+    assert!(compact.success(), "{}", text(&compact.stderr));
+    assert_eq!(text(&compact.stdout).lines().count(), 1, "{}", text(&compact.stdout));
+    assert!(text(&pretty.stdout).lines().count() > 1);
+    let parse = |output: &Output| serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap();
+    assert_eq!(parse(&compact), parse(&pretty));
+}
+
+/// A reader that has gone away: every write fails as a closed pipe does.
+struct ClosedPipe;
+
+impl std::io::Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let path = fixture("velo/wixContacts_onLabelDeleted.1.json");
+    let argv = ["wix-events", "decode", "--event", "wixContacts_onLabelDeleted", path.to_str().unwrap()];
+    let mut stderr = Vec::new();
+    let code = cli::run::<Event>(argv, &mut &b""[..], &mut ClosedPipe, &mut stderr);
+    assert_eq!(code, cli::EXIT_OK);
+    assert_eq!(text(&stderr), "");
+}
+
+#[test]
+fn a_missing_file_is_an_io_error() {
+    let output = decode(&["--event", "wixContacts_onLabelDeleted", "no/such/file.json"]);
+    assert_eq!(output.code, cli::EXIT_IO);
+    assert!(text(&output.stderr).starts_with("error: no/such/file.json: "), "{}", text(&output.stderr));
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
 fn an_unknown_event_gets_a_did_you_mean() {
     let path = fixture("velo/wixContacts_onLabelDeleted.1.json");
     let output = decode(&["--event", "wixContacts_onLabelDelete", path.to_str().unwrap()]);
-    assert_eq!(output.code, 1);
+    assert_eq!(output.code, cli::EXIT_USAGE);
     assert_eq!(
         text(&output.stderr).trim(),
         "error: unknown event `wixContacts_onLabelDelete`; did you mean `wixContacts_onLabelDeleted`?"
@@ -132,10 +176,8 @@ mod jwt {
         let token = signer.sign_webhook("wix.contacts.v4.contact_created", "instance-1", &contact_created_body(), None);
         let output = decode_jwt(&signer, &token, "ok");
         assert!(output.success(), "{}", text(&output.stderr));
-        let stdout = text(&output.stdout);
-        let (name, json) = stdout.split_once('\n').unwrap();
-        assert_eq!(name, "wixCrm_onContactCreated (wix.contacts.v4.contact_created)");
-        let event: serde_json::Value = serde_json::from_str(json).unwrap();
+        // Only the event, as JSON: the output pipes into `jq`.
+        let event: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(event["metadata"]["instanceId"], "instance-1");
         assert_eq!(event["metadata"]["id"], contact_created_body()["id"]);
         assert!(event["entity"]["_id"].is_string(), "{event}");
@@ -162,5 +204,74 @@ mod jwt {
             assert!(stderr.contains(expected), "{tag}: {stderr}");
             assert!(output.stdout.is_empty(), "{tag}: printed an event");
         }
+    }
+}
+
+/// `keygen`, then `sign`, then `decode --jwt`: the webhook path with the tool alone.
+mod sign {
+    use super::*;
+
+    fn tool(args: &[&str]) -> Output {
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let argv = std::iter::once("wix-events").chain(args.iter().copied());
+        let code = cli::run::<Event>(argv, &mut &b""[..], &mut stdout, &mut stderr);
+        Output { code, stdout, stderr }
+    }
+
+    #[test]
+    fn a_signed_body_decodes_with_the_public_key_only_at_its_time() {
+        let dir = std::env::temp_dir().join(format!("wix-events-cli-sign-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let dir_text = dir.to_str().unwrap();
+        let keygen = tool(&["keygen", "--out-dir", dir_text]);
+        assert!(keygen.success(), "{}", text(&keygen.stderr));
+        assert!(keygen.stdout.is_empty(), "keygen prints no keys");
+        let again = tool(&["keygen", "--out-dir", dir_text]);
+        assert_eq!(again.code, cli::EXIT_USAGE, "an existing key must not be overwritten");
+
+        let private = dir.join("private.pem");
+        let body = fixture("webhook/wix.contacts.v4.contact_created.1.json");
+        let iat = "1700000000";
+        let sign = |event_type: &str| {
+            let key = private.to_str().unwrap();
+            tool(&["sign", "--key", key, "--event-type", event_type, "--iat", iat, body.to_str().unwrap()])
+        };
+        let signed = sign("wix.contacts.v4.contact_created");
+        assert!(signed.success(), "{}", text(&signed.stderr));
+        let token = dir.join("body.jwt");
+        std::fs::write(&token, &signed.stdout).unwrap();
+        assert_eq!(sign("wix.contacts.v4.contact_create").code, cli::EXIT_USAGE);
+
+        let public = dir.join("public.pem");
+        let decode_at = |at: Option<&str>| {
+            let mut args = vec!["decode", "--jwt", "--public-key", public.to_str().unwrap()];
+            if let Some(at) = at {
+                args.extend(["--at", at]);
+            }
+            args.push(token.to_str().unwrap());
+            tool(&args)
+        };
+        let decoded = decode_at(Some(iat));
+        let expired = decode_at(None);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(decoded.success(), "{}", text(&decoded.stderr));
+        let event: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
+        assert_eq!(event["metadata"]["instanceId"], "00000000-0000-0000-0000-000000000000");
+        assert_eq!(expired.code, cli::EXIT_REJECTED);
+        assert!(text(&expired.stderr).contains("expired"), "{}", text(&expired.stderr));
+    }
+
+    #[test]
+    fn the_shipped_sample_verifies_at_its_issue_time() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/webhook");
+        let command = std::fs::read_to_string(sample.join("README.md")).unwrap();
+        let at = command.split("--at ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap();
+        let public = sample.join("public.pem");
+        let token = sample.join("contact_created.jwt");
+        let decoded =
+            tool(&["decode", "--jwt", "--public-key", public.to_str().unwrap(), "--at", at, token.to_str().unwrap()]);
+        assert!(decoded.success(), "{}", text(&decoded.stderr));
+        let event: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
+        assert!(event["entity"]["_id"].is_string(), "{event}");
     }
 }

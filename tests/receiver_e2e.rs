@@ -110,6 +110,10 @@ async fn start(recorder: Recorder) -> Server {
 }
 
 async fn start_with(recorder: Recorder, limits: app::Limits) -> Server {
+    start_serving(recorder, limits, app::Routes::ALL).await
+}
+
+async fn start_serving(recorder: Recorder, limits: app::Limits, routes: app::Routes) -> Server {
     let recorder = Arc::new(recorder);
     let shared = Arc::clone(&recorder);
     let handler = HandleAll(move |event: Event| {
@@ -123,7 +127,11 @@ async fn start_with(recorder: Recorder, limits: app::Limits) -> Server {
     let dispatcher = Dispatcher::new(handler).with_webhook_key(key).with_velo_secret(secret);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
     let address = listener.local_addr().unwrap();
-    let router = app::router(Arc::new(dispatcher), limits);
+    // `router` serves both routes; `router_for` is what the example calls.
+    let router = match routes {
+        app::Routes { webhook: true, velo: true } => app::router(Arc::new(dispatcher), limits),
+        routes => app::router_for(Arc::new(dispatcher), limits, routes),
+    };
     tokio::spawn(async move { axum::serve(listener, router).await });
     Server { address, recorder, clock_offset }
 }
@@ -464,4 +472,24 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     let reply = server.velo_signed("wixCrm_onContactDeleted", &body, SECRET).await;
     assert_eq!(reply.status, 413, "{reply:?}");
     assert_eq!(server.recorder.calls(), vec![]);
+}
+
+#[tokio::test]
+async fn a_route_without_its_key_or_secret_answers_503_naming_what_is_missing() {
+    let only_velo = app::Routes { webhook: false, velo: true };
+    let server = start_serving(Recorder::default(), app::Limits::default(), only_velo).await;
+    let reply = server.webhook(&contact_deleted_webhook("evt-503-webhook")).await;
+    assert_eq!(reply.status, 503, "{reply:?}");
+    assert!(reply.body.contains("no webhook public key is configured"), "{reply:?}");
+    let served = server.velo_signed("wixCrm_onContactDeleted", &contact_deleted_velo("evt-503-velo"), SECRET).await;
+    assert_eq!(served.outcome().as_deref(), Some("handled"), "{served:?}");
+
+    let only_webhook = app::Routes { webhook: true, velo: false };
+    let server = start_serving(Recorder::default(), app::Limits::default(), only_webhook).await;
+    let reply = server.velo_signed("wixCrm_onContactDeleted", &contact_deleted_velo("evt-503-velo"), SECRET).await;
+    assert_eq!(reply.status, 503, "{reply:?}");
+    assert!(reply.body.contains("no Velo secret is configured"), "{reply:?}");
+    assert_eq!(server.recorder.calls(), vec![], "a route without its secret ran the handler");
+    let served = server.webhook(&contact_deleted_webhook("evt-503-webhook")).await;
+    assert_eq!(served.outcome().as_deref(), Some("handled"), "{served:?}");
 }

@@ -12,7 +12,8 @@
 //! Answers: 200 when the event was handled, is not subscribed to, or is a duplicate
 //! (Wix must not retry those); 4xx for forged or malformed input (a retry cannot help);
 //! 5xx when the handler failed or panicked, so that Wix delivers the event again; 503 when
-//! the handler outlives the deadline.
+//! the handler outlives the deadline, or when the route is not configured (no webhook
+//! key, or no Velo secret: [`Routes`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,22 @@ impl Default for Limits {
     }
 }
 
+/// Which routes the receiver can check, and so serves. A route it cannot check answers
+/// 503 with a JSON error naming what is not configured: a Velo route without a secret
+/// would accept unsigned events from anyone.
+#[derive(Debug, Clone, Copy)]
+pub struct Routes {
+    /// `POST /webhook`: the dispatcher holds the app's webhook public key.
+    pub webhook: bool,
+    /// `POST /velo/{handler}`: the dispatcher holds the secret shared with the site.
+    pub velo: bool,
+}
+
+impl Routes {
+    /// Both routes.
+    pub const ALL: Routes = Routes { webhook: true, velo: true };
+}
+
 /// What every request handler needs: the dispatcher and the deadline.
 struct Receiver<H, S> {
     dispatcher: Arc<Dispatcher<H, S>>,
@@ -66,11 +83,35 @@ where
     H: Handler + 'static,
     S: DedupeStore + 'static,
 {
+    router_for(dispatcher, limits, Routes::ALL)
+}
+
+/// The receiver's routes, the ones `routes` leaves out answering 503.
+pub fn router_for<H, S>(dispatcher: Arc<Dispatcher<H, S>>, limits: Limits, routes: Routes) -> Router
+where
+    H: Handler + 'static,
+    S: DedupeStore + 'static,
+{
+    let webhook_route = match routes.webhook {
+        true => post(webhook::<H, S>),
+        false => post(|| async {
+            not_configured("no webhook public key is configured (--public-key or WIX_WEBHOOK_PUBLIC_KEY_FILE)")
+        }),
+    };
+    let velo_route = match routes.velo {
+        true => post(velo::<H, S>),
+        false => post(|| async { not_configured("no Velo secret is configured (--secret or WIX_EVENTS_SECRET)") }),
+    };
     Router::new()
-        .route("/webhook", post(webhook::<H, S>))
-        .route("/velo/{handler}", post(velo::<H, S>))
+        .route("/webhook", webhook_route)
+        .route("/velo/{handler}", velo_route)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .with_state(Receiver { dispatcher, deadline: limits.deadline })
+}
+
+/// The answer of a route the receiver was started without the means to check.
+fn not_configured(what: &str) -> Response {
+    error_response(StatusCode::SERVICE_UNAVAILABLE, &format!("this route is not served: {what}"))
 }
 
 async fn webhook<H, S>(State(receiver): State<Receiver<H, S>>, body: Bytes) -> Response

@@ -35,8 +35,8 @@
 //! ```
 //!
 //! Features: one per Wix area (`crm`, `events`, `members`, all on by default); `strict`
-//! rejects fields the schemas do not declare; `testing` signs webhooks with a local key
-//! for users' tests; `cli` builds the `wix-events` tool. See `EVENTS.md` for the catalogue.
+//! rejects fields the schemas do not declare; `signing` makes key pairs and signs
+//! webhooks as Wix does; `testing` adds helpers for users' tests (fixtures, forgeries); `cli` builds the `wix-events` tool. See `EVENTS.md` for the catalogue.
 //!
 //! This file is the crate's only hand-written source: everything under `gen/` is written
 //! by `cargo xtask codegen`, and the runtime (decoding, dispatch, webhooks, ...) is the
@@ -49,6 +49,8 @@ pub use gen::*;
 
 #[cfg(feature = "cli")]
 pub use wix_events_runtime::cli;
+#[cfg(feature = "signing")]
+pub use wix_events_runtime::signing;
 #[cfg(feature = "testing")]
 pub use wix_events_runtime::testing;
 pub use wix_events_runtime::{decode, dedupe, error, event_info, event_set, velo_auth, webhook, wire};

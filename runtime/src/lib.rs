@@ -3,7 +3,7 @@
 //! Everything here is independent of the schemas: wire types ([`wire`]), decoding with
 //! JSON paths ([`decode`]), the [`dispatch::Dispatcher`], the webhook layers
 //! ([`webhook`]), deduplication ([`dedupe`]), Velo forwarding signatures ([`velo_auth`]),
-//! helpers for tests (`testing`) and the `wix-events` tool (`cli`). The generated crate
+//! key pairs and webhook signing as Wix signs (`signing`), helpers for tests (`testing`) and the `wix-events` tool (`cli`). The generated crate
 //! provides the events: it implements [`EventSet`] for its `Event` enum and
 //! [`Route`] for every type implementing its `Handler` trait (see [`event_set`]), and re-exports this crate so
 //! that users depend on one crate. Editing a schema therefore recompiles the generated
@@ -21,6 +21,8 @@ pub mod wire;
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "signing")]
+pub mod signing;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -22,29 +22,19 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{KeyInit as _, Mac as _};
 use serde_json::{json, Value};
 
-/// How long tokens from [`TestSigner::sign_webhook`] stay valid: the span of the sample
-/// token in Wix's docs (`exp - iat` = 300,000 s, about 3.5 days).
-pub const WEBHOOK_VALIDITY_SECS: u64 = 300_000;
+pub use crate::signing::{now, webhook_claims, WEBHOOK_VALIDITY_SECS};
+use crate::signing::{signing_input, wix_header, WebhookSigner};
 
-/// A locally generated RSA-2048 key pair standing in for Wix's webhook signing key.
+/// A locally generated RSA-2048 key pair standing in for Wix's webhook signing key; the
+/// [`WebhookSigner`] of the `signing` module, plus the forgeries a server must refuse.
+#[derive(Debug)]
 pub struct TestSigner {
-    key_pair: KeyPair,
-    public_key_pem: String,
-}
-
-impl std::fmt::Debug for TestSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestSigner").field("public_key_pem", &self.public_key_pem).finish_non_exhaustive()
-    }
+    signer: WebhookSigner,
 }
 
 /// How [`TestSigner::sign_claims`] signs a token: the real algorithm, or a forgery.
@@ -68,26 +58,24 @@ impl TestSigner {
     ///
     /// If the crypto library cannot generate an RSA key, which leaves a test nothing to do.
     pub fn generate() -> Self {
-        let key_pair = KeyPair::generate(KeySize::Rsa2048)
-            .unwrap_or_else(|_| panic!("aws-lc-rs could not generate an RSA-2048 key pair"));
-        let spki =
-            key_pair.public_key().as_der().unwrap_or_else(|_| panic!("aws-lc-rs could not encode the RSA public key"));
-        let public_key_pem = pem("PUBLIC KEY", spki.as_ref());
-        Self { key_pair, public_key_pem }
+        let signer = WebhookSigner::generate().unwrap_or_else(|error| panic!("{error}"));
+        Self { signer }
     }
 
     /// The public key as an SPKI PEM, the form Wix's app dashboard shows.
     pub fn public_key_pem(&self) -> &str {
-        &self.public_key_pem
+        self.signer.public_key_pem()
     }
 
-    /// A JWT as Wix posts it for a webhook: claims `{data, iat, exp}` where `data` is the
-    /// stringified `{eventType, instanceId, data, identity?}` and its `data` and `identity`
-    /// are stringified in turn. Valid for [`WEBHOOK_VALIDITY_SECS`] from now.
+    /// A JWT as Wix posts it for a webhook (see [`WebhookSigner::sign_webhook`]), valid
+    /// for [`WEBHOOK_VALIDITY_SECS`] from now.
+    ///
+    /// # Panics
+    ///
+    /// If the crypto library fails to sign, which leaves a test nothing to do.
     pub fn sign_webhook(&self, event_type: &str, instance_id: &str, body: &Value, identity: Option<&Value>) -> String {
-        let iat = now();
-        let claims = webhook_claims(event_type, instance_id, body, identity, iat, iat + WEBHOOK_VALIDITY_SECS);
-        self.sign_claims(&claims, TestAlg::Rs256)
+        let signed = self.signer.sign_webhook(event_type, instance_id, body, identity);
+        signed.unwrap_or_else(|error| panic!("{error}"))
     }
 
     /// Any claims, signed (or not) as `alg` says: for expired, forged and malformed tokens.
@@ -96,62 +84,20 @@ impl TestSigner {
     ///
     /// If the crypto library fails to sign, which leaves a test nothing to do.
     pub fn sign_claims(&self, claims: &Value, alg: TestAlg) -> String {
-        let header = match &alg {
-            // The header shape of the sample token in Wix's docs.
-            TestAlg::Rs256 => json!({"kid": "test-key", "alg": "RS256"}),
-            TestAlg::Unsigned => json!({"alg": "none"}),
-            TestAlg::Hs256(_) => json!({"alg": "HS256", "typ": "JWT"}),
-            TestAlg::Header(header) => header.clone(),
-        };
-        let signing_input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature = match alg {
-            TestAlg::Unsigned => Vec::new(),
+        let rs256 = |header: &Value| self.signer.sign_jwt(header, claims).unwrap_or_else(|error| panic!("{error}"));
+        match alg {
+            TestAlg::Rs256 => rs256(&wix_header()),
+            TestAlg::Header(header) => rs256(&header),
+            TestAlg::Unsigned => format!("{}.", signing_input(&json!({"alg": "none"}), claims)),
             TestAlg::Hs256(secret) => {
+                let input = signing_input(&json!({"alg": "HS256", "typ": "JWT"}), claims);
                 let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret)
                     .unwrap_or_else(|_| panic!("HMAC accepts keys of any length"));
-                mac.update(signing_input.as_bytes());
-                mac.finalize().into_bytes().to_vec()
+                mac.update(input.as_bytes());
+                format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
             }
-            TestAlg::Rs256 | TestAlg::Header(_) => self.rs256(signing_input.as_bytes()),
-        };
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+        }
     }
-
-    fn rs256(&self, message: &[u8]) -> Vec<u8> {
-        let mut signature = vec![0; self.key_pair.public_modulus_len()];
-        self.key_pair
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature)
-            .unwrap_or_else(|_| panic!("aws-lc-rs could not sign with RS256"));
-        signature
-    }
-}
-
-/// The claims of a webhook JWT, with the two inner layers stringified as Wix does.
-/// Pair with [`TestSigner::sign_claims`] to choose `iat`/`exp` (an expired token, say).
-pub fn webhook_claims(
-    event_type: &str,
-    instance_id: &str,
-    body: &Value,
-    identity: Option<&Value>,
-    iat: u64,
-    exp: u64,
-) -> Value {
-    let mut wrapper = json!({
-        "eventType": event_type,
-        "instanceId": instance_id,
-        "data": body.to_string(),
-    });
-    if let Some(identity) = identity {
-        wrapper["identity"] = Value::String(identity.to_string());
-    }
-    json!({"data": wrapper.to_string(), "iat": iat, "exp": exp})
-}
-
-/// Seconds since the Unix epoch, for `iat` and `exp`.
-pub fn now() -> u64 {
-    // A clock before 1970 is a broken test machine; 0 then makes tokens look expired.
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
 }
 
 /// The `*.json` files of a fixture folder, sorted by name (so test order is stable).
@@ -216,17 +162,6 @@ fn fixture_event_name(path: &Path) -> io::Result<String> {
 /// Names the file in an I/O error, which otherwise says only "No such file or directory".
 fn with_path(path: &Path, error: io::Error) -> io::Error {
     io::Error::new(error.kind(), format!("{}: {error}", path.display()))
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let mut pem = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str(&format!("-----END {label}-----\n"));
-    pem
 }
 
 #[cfg(test)]
@@ -299,16 +234,18 @@ mod tests {
         assert_eq!(jwt.matches('.').count(), 2);
     }
 
-    fn fixtures(kind: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(kind)
-    }
-
     #[test]
     fn webhook_fixture_gives_event_type_and_body() {
-        let path = fixtures("webhook").join("wix.contacts.v4.contact_deleted.1.json");
-        let (event_type, body) = webhook_fixture(&path).unwrap();
+        // Written here rather than read from the repository's fixtures, which the
+        // published package does not hold.
+        let dir = std::env::temp_dir().join(format!("wix-events-testing-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("wix.contacts.v4.contact_deleted.1.json");
+        std::fs::write(&path, body().to_string()).unwrap();
+        let (event_type, read) = webhook_fixture(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(event_type, "wix.contacts.v4.contact_deleted");
-        assert_eq!(body["entityFqdn"], "wix.contacts.v4.contact");
+        assert_eq!(read, body());
     }
 
     #[test]
