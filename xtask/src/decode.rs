@@ -17,6 +17,13 @@ pub struct Args {
 /// Builds and runs the tool; its exit status becomes ours.
 pub fn run(root: &Path, args: Args) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // The tool is the generated crate built with its `cli` feature, which no other build
+    // produces: the first run compiles it, and says so rather than sit silent.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    let tool = target.join("debug").join(format!("wix-events{}", std::env::consts::EXE_SUFFIX));
+    if !tool.exists() {
+        eprintln!("xtask decode: building the wix-events tool (wix-backend-events --features cli) once; later runs start at once");
+    }
     let status = Command::new(cargo)
         .current_dir(root)
         .args([
