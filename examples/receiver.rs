@@ -147,7 +147,12 @@ async fn serve(args: Args) -> Result<(), String> {
             .to_owned());
     }
     let limits = app::Limits { deadline: Duration::from_millis(args.deadline_ms), ..app::Limits::default() };
-    let router = app::router_for(Arc::new(dispatcher), limits, routes);
+    let dispatcher = Arc::new(dispatcher);
+    let router = match routes {
+        app::Routes { webhook: true, velo: true } => app::router(dispatcher, limits),
+        // The route it cannot check answers 503 rather than accept unchecked deliveries.
+        partial => app::router_for(dispatcher, limits, partial),
+    };
 
     // Loopback only: the service sits behind a proxy that terminates TLS for Wix.
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
