@@ -111,3 +111,87 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch copy of the importer's inputs and outputs (manifest, snapshots, overlays,
+    /// imported YAML), so that the tests can edit them without touching the repository.
+    fn scratch(name: &str) -> PathBuf {
+        let repo = crate::sync::repo_root();
+        let dir = std::env::temp_dir().join(format!("xtask-import-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        for sub in ["import", importer::IMPORTED_DIR] {
+            copy_dir(&repo.join(sub), &dir.join(sub));
+        }
+        dir
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap_or_else(|error| panic!("{}: {error}", to.display()));
+        for entry in fs::read_dir(from).unwrap_or_else(|error| panic!("{}: {error}", from.display())).flatten() {
+            let path = entry.path();
+            let target = to.join(entry.file_name());
+            if path.is_dir() {
+                copy_dir(&path, &target);
+            } else {
+                fs::copy(&path, &target).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            }
+        }
+    }
+
+    #[test]
+    fn the_committed_imports_are_up_to_date() {
+        let result = check(&crate::sync::repo_root());
+        assert!(result.is_ok(), "{}", result.err().unwrap_or_default());
+    }
+
+    #[test]
+    fn check_detects_a_hand_edit_of_the_imported_yaml() {
+        let dir = scratch("edit");
+        assert!(check(&dir).is_ok());
+        let yaml = dir.join(importer::IMPORTED_DIR).join("ecom/orders.yaml");
+        let text = fs::read_to_string(&yaml).unwrap_or_default();
+        fs::write(&yaml, text.replacen("handler: onOrderCreated", "handler: onOrderMade", 1)).unwrap_or_default();
+        let report = check(&dir).err().unwrap_or_default();
+        assert!(report.contains("-    handler: onOrderMade"), "{report}");
+        assert!(report.contains("+    handler: onOrderCreated"), "{report}");
+        // `import --offline` puts it back.
+        assert!(run(&dir, Args { check: false, offline: true }).is_ok());
+        assert!(check(&dir).is_ok());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_overlay_field_the_typings_lack_is_reported_and_nothing_is_written() {
+        let dir = scratch("overlay");
+        let overlay = dir.join(importer::overlay::path("ecom.orders"));
+        let before = fs::read_to_string(&overlay).unwrap_or_default();
+        fs::write(&overlay, format!("{before}\n[fields.\"Order.noSuchField\"]\ntype = \"int64\"\n"))
+            .unwrap_or_default();
+        let yaml = dir.join(importer::IMPORTED_DIR).join("ecom/orders.yaml");
+        let yaml_before = fs::read_to_string(&yaml).unwrap_or_default();
+        let error = run(&dir, Args { check: false, offline: true }).err().unwrap_or_default();
+        assert!(
+            error.contains(
+                "[fields.\"Order.noSuchField\"]: the typings of @wix/auto_sdk_ecom_orders@1.0.300 have no such field"
+            ),
+            "{error}"
+        );
+        assert_eq!(fs::read_to_string(&yaml).unwrap_or_default(), yaml_before);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_overlay_changes_a_field_type() {
+        let dir = scratch("int64");
+        let overlay = dir.join(importer::overlay::path("ecom.orders"));
+        let before = fs::read_to_string(&overlay).unwrap_or_default();
+        fs::write(&overlay, format!("{before}\n[fields.\"Order.number\"]\ntype = \"int64\"\n")).unwrap_or_default();
+        assert!(run(&dir, Args { check: false, offline: true }).is_ok());
+        let yaml = fs::read_to_string(dir.join(importer::IMPORTED_DIR).join("ecom/orders.yaml")).unwrap_or_default();
+        assert!(yaml.contains("      number: { type: \"int64\""), "{yaml}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
