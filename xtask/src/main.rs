@@ -3,10 +3,12 @@
 //! - `codegen`: regenerate `generated/` from `schemas/` (writes only what changed).
 //! - `check`: exit non-zero with a diff when generated files are stale.
 //! - `decode`: decode a payload file through the generated crate, as Wix would deliver it.
+//! - `import`: regenerate `schemas/imported/` from Wix's SDK packages (`--check`: verify, offline).
 
 #[cfg(test)]
 mod corpus_tests;
 mod decode;
+mod import;
 mod sync;
 
 use std::process::ExitCode;
@@ -28,6 +30,8 @@ enum Task {
     Check,
     /// Decode a Velo event object or a webhook body and print it as Velo JSON.
     Decode(decode::Args),
+    /// Import schemas from Wix's SDK packages (import/manifest.toml) into schemas/imported/.
+    Import(import::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Task::Codegen => sync::codegen(&root),
         Task::Check => sync::check(&root),
         Task::Decode(args) => decode::run(&root, args),
+        Task::Import(args) => import::run(&root, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,6 +25,24 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_CONTACTS_ON_LABEL_UPDATED,
     #[cfg(feature = "crm")]
     info::WIX_CONTACTS_ON_LABEL_DELETED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_APPROVED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_CANCELED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_COMMITTED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_CREATED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_FULFILLED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_IMPORTED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_IMPORTED_ORDER_DELETED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_PAYMENT_STATUS_UPDATED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_ORDER_UPDATED,
     #[cfg(feature = "events")]
     info::WIX_EVENTS_V3_ON_EVENT_CREATED,
     #[cfg(feature = "events")]
@@ -205,6 +223,114 @@ pub mod info {
         module: "crm.labels",
         feature: "crm",
         envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderApproved`.
+    pub const WIX_ECOM_ON_ORDER_APPROVED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderApproved",
+        sdk: Some("orders.onOrderApproved"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_approved",
+        payload_type: "ecom::orders::OrderApproved",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderCanceled`.
+    pub const WIX_ECOM_ON_ORDER_CANCELED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderCanceled",
+        sdk: Some("orders.onOrderCanceled"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_canceled",
+        payload_type: "ecom::orders::OrderCanceled",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderCommitted`.
+    pub const WIX_ECOM_ON_ORDER_COMMITTED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderCommitted",
+        sdk: Some("orders.onOrderCommitted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_committed",
+        payload_type: "ecom::orders::OrderCommitted",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderCreated`.
+    pub const WIX_ECOM_ON_ORDER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderCreated",
+        sdk: Some("orders.onOrderCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_created",
+        payload_type: "ecom::orders::OrderCreated",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderFulfilled`.
+    pub const WIX_ECOM_ON_ORDER_FULFILLED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderFulfilled",
+        sdk: Some("orders.onOrderFulfilled"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_fulfilled",
+        payload_type: "ecom::orders::OrderFulfilled",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderImported`.
+    pub const WIX_ECOM_ON_ORDER_IMPORTED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderImported",
+        sdk: Some("orders.onOrderImported"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_imported",
+        payload_type: "ecom::orders::OrderImported",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderImportedOrderDeleted`.
+    pub const WIX_ECOM_ON_ORDER_IMPORTED_ORDER_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderImportedOrderDeleted",
+        sdk: Some("orders.onOrderImportedOrderDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_imported_order_deleted",
+        payload_type: "ecom::orders::OrderImportedOrderDeleted",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderPaymentStatusUpdated`.
+    pub const WIX_ECOM_ON_ORDER_PAYMENT_STATUS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderPaymentStatusUpdated",
+        sdk: Some("orders.onOrderPaymentStatusUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_payment_status_updated",
+        payload_type: "ecom::orders::OrderPaymentStatusUpdated",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderUpdated`.
+    pub const WIX_ECOM_ON_ORDER_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderUpdated",
+        sdk: Some("orders.onOrderUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_updated",
+        payload_type: "ecom::orders::OrderUpdated",
+        module: "ecom.orders",
+        feature: "ecom",
+        envelope: Envelope::Entity,
         velo_documented: true,
     };
     /// Catalogue entry of `wixEventsV3_onEventCreated`.
@@ -599,6 +725,37 @@ pub enum Event {
     /// `wixContacts_onLabelDeleted` / `wix.contacts.v4.label_deleted`.
     #[cfg(feature = "crm")]
     WixContactsOnLabelDeleted(Box<crate::crm::labels::LabelDeleted>),
+    /// `wixEcom_onOrderApproved` / `wix.ecom.v1.order_approved`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderApproved(Box<crate::ecom::orders::OrderApproved>),
+    /// `wixEcom_onOrderCanceled` / `wix.ecom.v1.order_canceled`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderCanceled(Box<crate::ecom::orders::OrderCanceled>),
+    /// `wixEcom_onOrderCommitted` / `wix.ecom.v1.order_committed`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderCommitted(Box<crate::ecom::orders::OrderCommitted>),
+    /// `wixEcom_onOrderCreated` / `wix.ecom.v1.order_created`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderCreated(Box<crate::ecom::orders::OrderCreated>),
+    /// `wixEcom_onOrderFulfilled` / `wix.ecom.v1.order_fulfilled`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderFulfilled(Box<crate::ecom::orders::OrderFulfilled>),
+    /// `wixEcom_onOrderImported` / `wix.ecom.v1.order_imported`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderImported(Box<crate::ecom::orders::OrderImported>),
+    /// `wixEcom_onOrderImportedOrderDeleted` / `wix.ecom.v1.order_imported_order_deleted`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderImportedOrderDeleted(
+        Box<crate::ecom::orders::OrderImportedOrderDeleted>,
+    ),
+    /// `wixEcom_onOrderPaymentStatusUpdated` / `wix.ecom.v1.order_payment_status_updated`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderPaymentStatusUpdated(
+        Box<crate::ecom::orders::OrderPaymentStatusUpdated>,
+    ),
+    /// `wixEcom_onOrderUpdated` / `wix.ecom.v1.order_updated`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnOrderUpdated(Box<crate::ecom::orders::OrderUpdated>),
     /// `wixEventsV3_onEventCreated` / `wix.events.v3.event_created`.
     #[cfg(feature = "events")]
     WixEventsV3OnEventCreated(Box<crate::events::events_v3::EventCreated>),
@@ -719,6 +876,28 @@ impl Event {
             Self::WixContactsOnLabelUpdated(_) => &info::WIX_CONTACTS_ON_LABEL_UPDATED,
             #[cfg(feature = "crm")]
             Self::WixContactsOnLabelDeleted(_) => &info::WIX_CONTACTS_ON_LABEL_DELETED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderApproved(_) => &info::WIX_ECOM_ON_ORDER_APPROVED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderCanceled(_) => &info::WIX_ECOM_ON_ORDER_CANCELED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderCommitted(_) => &info::WIX_ECOM_ON_ORDER_COMMITTED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderCreated(_) => &info::WIX_ECOM_ON_ORDER_CREATED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderFulfilled(_) => &info::WIX_ECOM_ON_ORDER_FULFILLED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderImported(_) => &info::WIX_ECOM_ON_ORDER_IMPORTED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderImportedOrderDeleted(_) => {
+                &info::WIX_ECOM_ON_ORDER_IMPORTED_ORDER_DELETED
+            }
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderPaymentStatusUpdated(_) => {
+                &info::WIX_ECOM_ON_ORDER_PAYMENT_STATUS_UPDATED
+            }
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderUpdated(_) => &info::WIX_ECOM_ON_ORDER_UPDATED,
             #[cfg(feature = "events")]
             Self::WixEventsV3OnEventCreated(_) => &info::WIX_EVENTS_V3_ON_EVENT_CREATED,
             #[cfg(feature = "events")]
@@ -822,6 +1001,24 @@ impl Event {
             Self::WixContactsOnLabelUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
             Self::WixContactsOnLabelDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderApproved(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderCanceled(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderCommitted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderFulfilled(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderImported(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderImportedOrderDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderPaymentStatusUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnOrderUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
             Self::WixEventsV3OnEventCreated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
@@ -948,6 +1145,64 @@ impl Event {
                 input
                     .decode("wixContacts_onLabelDeleted")
                     .map(|payload| Self::WixContactsOnLabelDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderApproved" => {
+                input
+                    .decode("wixEcom_onOrderApproved")
+                    .map(|payload| Self::WixEcomOnOrderApproved(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderCanceled" => {
+                input
+                    .decode("wixEcom_onOrderCanceled")
+                    .map(|payload| Self::WixEcomOnOrderCanceled(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderCommitted" => {
+                input
+                    .decode("wixEcom_onOrderCommitted")
+                    .map(|payload| Self::WixEcomOnOrderCommitted(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderCreated" => {
+                input
+                    .decode("wixEcom_onOrderCreated")
+                    .map(|payload| Self::WixEcomOnOrderCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderFulfilled" => {
+                input
+                    .decode("wixEcom_onOrderFulfilled")
+                    .map(|payload| Self::WixEcomOnOrderFulfilled(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderImported" => {
+                input
+                    .decode("wixEcom_onOrderImported")
+                    .map(|payload| Self::WixEcomOnOrderImported(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderImportedOrderDeleted" => {
+                input
+                    .decode("wixEcom_onOrderImportedOrderDeleted")
+                    .map(|payload| Self::WixEcomOnOrderImportedOrderDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderPaymentStatusUpdated" => {
+                input
+                    .decode("wixEcom_onOrderPaymentStatusUpdated")
+                    .map(|payload| Self::WixEcomOnOrderPaymentStatusUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onOrderUpdated" => {
+                input
+                    .decode("wixEcom_onOrderUpdated")
+                    .map(|payload| Self::WixEcomOnOrderUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventCreated" => {
@@ -1211,6 +1466,69 @@ impl Event {
                     feature: "crm",
                 })
             }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderApproved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderApproved",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderCanceled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderCanceled",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderCommitted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderCommitted",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderCreated",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderFulfilled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderFulfilled",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderImported" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderImported",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderImportedOrderDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderImportedOrderDeleted",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderPaymentStatusUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderPaymentStatusUpdated",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onOrderUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderUpdated",
+                    feature: "ecom",
+                })
+            }
             #[cfg(not(feature = "events"))]
             "wixEventsV3_onEventCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -1472,6 +1790,42 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixContacts_onLabelDeleted" => {
             Some(visitor.visit::<crate::crm::labels::LabelDeleted>())
         }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderApproved" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderApproved>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderCanceled" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderCanceled>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderCommitted" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderCommitted>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderCreated" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderCreated>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderFulfilled" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderFulfilled>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderImported" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderImported>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderImportedOrderDeleted" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderImportedOrderDeleted>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderPaymentStatusUpdated" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderPaymentStatusUpdated>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onOrderUpdated" => {
+            Some(visitor.visit::<crate::ecom::orders::OrderUpdated>())
+        }
         #[cfg(feature = "events")]
         "wixEventsV3_onEventCreated" => {
             Some(visitor.visit::<crate::events::events_v3::EventCreated>())
@@ -1656,6 +2010,42 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "crm")]
             Event::WixContactsOnLabelDeleted(event) => {
                 handler.wix_contacts_on_label_deleted(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderApproved(event) => {
+                handler.wix_ecom_on_order_approved(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderCanceled(event) => {
+                handler.wix_ecom_on_order_canceled(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderCommitted(event) => {
+                handler.wix_ecom_on_order_committed(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderCreated(event) => {
+                handler.wix_ecom_on_order_created(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderFulfilled(event) => {
+                handler.wix_ecom_on_order_fulfilled(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderImported(event) => {
+                handler.wix_ecom_on_order_imported(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderImportedOrderDeleted(event) => {
+                handler.wix_ecom_on_order_imported_order_deleted(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderPaymentStatusUpdated(event) => {
+                handler.wix_ecom_on_order_payment_status_updated(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnOrderUpdated(event) => {
+                handler.wix_ecom_on_order_updated(*event).await
             }
             #[cfg(feature = "events")]
             Event::WixEventsV3OnEventCreated(event) => {

@@ -136,6 +136,127 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when an order is approved.
+    ///
+    /// - Velo handler: `wixEcom_onOrderApproved` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderApproved` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_approved`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_approved(
+        &self,
+        event: crate::ecom::orders::OrderApproved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is canceled.
+    ///
+    /// - Velo handler: `wixEcom_onOrderCanceled` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderCanceled` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_canceled`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_canceled(
+        &self,
+        event: crate::ecom::orders::OrderCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when draft order changes are committed.
+    ///
+    /// - Velo handler: `wixEcom_onOrderCommitted` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderCommitted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_committed`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_committed(
+        &self,
+        event: crate::ecom::orders::OrderCommitted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is created.
+    ///
+    /// - Velo handler: `wixEcom_onOrderCreated` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_created`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_created(
+        &self,
+        event: crate::ecom::orders::OrderCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when order fulfillment status is updated.
+    ///
+    /// - Velo handler: `wixEcom_onOrderFulfilled` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderFulfilled` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_fulfilled`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_fulfilled(
+        &self,
+        event: crate::ecom::orders::OrderFulfilled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is imported.
+    ///
+    /// Preview: Wix may still change this event.
+    ///
+    /// - Velo handler: `wixEcom_onOrderImported` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderImported` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_imported`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_imported(
+        &self,
+        event: crate::ecom::orders::OrderImported,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an imported order is deleted.
+    ///
+    /// Preview: Wix may still change this event.
+    ///
+    /// - Velo handler: `wixEcom_onOrderImportedOrderDeleted` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderImportedOrderDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_imported_order_deleted`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_imported_order_deleted(
+        &self,
+        event: crate::ecom::orders::OrderImportedOrderDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the payment status of an order is updated.
+    ///
+    /// - Velo handler: `wixEcom_onOrderPaymentStatusUpdated` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderPaymentStatusUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_payment_status_updated`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_payment_status_updated(
+        &self,
+        event: crate::ecom::orders::OrderPaymentStatusUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is updated.
+    ///
+    /// - Velo handler: `wixEcom_onOrderUpdated` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_updated`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_updated(
+        &self,
+        event: crate::ecom::orders::OrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when an event is created (draft or published).
     ///
     /// - Velo handler: `wixEventsV3_onEventCreated` (in `backend/events.js`)
@@ -611,6 +732,69 @@ where
         event: crate::crm::labels::LabelDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixContactsOnLabelDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_approved(
+        &self,
+        event: crate::ecom::orders::OrderApproved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderApproved(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_canceled(
+        &self,
+        event: crate::ecom::orders::OrderCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_committed(
+        &self,
+        event: crate::ecom::orders::OrderCommitted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderCommitted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_created(
+        &self,
+        event: crate::ecom::orders::OrderCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_fulfilled(
+        &self,
+        event: crate::ecom::orders::OrderFulfilled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderFulfilled(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_imported(
+        &self,
+        event: crate::ecom::orders::OrderImported,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderImported(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_imported_order_deleted(
+        &self,
+        event: crate::ecom::orders::OrderImportedOrderDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderImportedOrderDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_payment_status_updated(
+        &self,
+        event: crate::ecom::orders::OrderPaymentStatusUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderPaymentStatusUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_order_updated(
+        &self,
+        event: crate::ecom::orders::OrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderUpdated(Box::new(event)))
     }
     #[cfg(feature = "events")]
     fn wix_events_v3_on_event_created(

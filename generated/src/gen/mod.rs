@@ -6,6 +6,9 @@ pub mod common;
 /// Wix module `crm`.
 #[cfg(feature = "crm")]
 pub mod crm;
+/// Wix module `ecom`.
+#[cfg(feature = "ecom")]
+pub mod ecom;
 /// Wix module `events`.
 #[cfg(feature = "events")]
 pub mod events;
@@ -16,5 +19,5 @@ mod catalogue;
 mod handler;
 pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
 pub use handler::{HandleAll, Handler};
-/// Number of events in the catalogue (39).
-pub const EVENT_COUNT: usize = 39;
+/// Number of events in the catalogue (48).
+pub const EVENT_COUNT: usize = 48;

@@ -1,0 +1,109 @@
+//! `import/manifest.toml`: the packages to import, pinned by version and integrity, and
+//! the facts about them that no package holds (Velo prefix, SDK export, docs page).
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The whole manifest.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Packages in import order.
+    #[serde(rename = "package", default)]
+    pub packages: Vec<Package>,
+}
+
+/// One npm package and the module it becomes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Package {
+    /// npm name (`@wix/auto_sdk_ecom_orders`).
+    pub name: String,
+    /// Exact version.
+    pub version: String,
+    /// npm integrity of the tarball (`sha512-<base64>`).
+    pub integrity: String,
+    /// Target schema module (`ecom.orders`).
+    pub module: String,
+    /// Module documentation written into the YAML.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// Wix reference page of the module.
+    #[serde(default)]
+    pub docs: Option<String>,
+    /// Umbrella package and namespace the SDK exports the events from.
+    pub sdk: Sdk,
+    /// Velo `events.js` prefix, with the page that documents it.
+    pub velo: Velo,
+}
+
+/// SDK export.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sdk {
+    /// Umbrella package (`@wix/ecom`).
+    pub package: String,
+    /// Namespace (`orders`).
+    pub export: String,
+}
+
+/// Velo prefix and its source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Velo {
+    /// The prefix (`wixEcom`).
+    pub prefix: String,
+    /// The docs page it was read from.
+    pub source: String,
+}
+
+/// Reads and validates the manifest.
+pub fn read(root: &Path) -> Result<Manifest, String> {
+    let text = std::fs::read_to_string(root.join(crate::MANIFEST_PATH))
+        .map_err(|error| format!("{}: {error}", crate::MANIFEST_PATH))?;
+    parse(&text)
+}
+
+/// Parses manifest text; errors name the file, line and column.
+pub fn parse(text: &str) -> Result<Manifest, String> {
+    let manifest: Manifest = toml::from_str(text).map_err(|error| located(crate::MANIFEST_PATH, text, &error))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for package in &manifest.packages {
+        if !seen.insert(package.module.clone()) {
+            return Err(format!("{}: module `{}` is imported twice", crate::MANIFEST_PATH, package.module));
+        }
+        if !package.integrity.starts_with("sha512-") {
+            return Err(format!("{}: {}: integrity must be `sha512-...`", crate::MANIFEST_PATH, package.name));
+        }
+    }
+    Ok(manifest)
+}
+
+/// A TOML error as `file:line:col: message`.
+pub fn located(file: &str, text: &str, error: &toml::de::Error) -> String {
+    let (line, column) = match error.span() {
+        Some(span) => line_col(text, span.start),
+        None => (1, 1),
+    };
+    format!("{file}:{line}:{column}: error: {}", error.message())
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_key_is_reported_with_its_line() {
+        let error = parse("[[package]]\nname = \"a\"\nbogus = 1\n").err().unwrap_or_default();
+        assert!(error.starts_with("import/manifest.toml:3:1: error:"), "{error}");
+    }
+}
