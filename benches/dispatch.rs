@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::future::Ready;
-use wix_backend_events::dedupe::{Begin, DedupeStore};
+use wix_backend_events::dedupe::{Begin, Claim, DedupeError, DedupeStore};
 use wix_backend_events::dispatch::{Dispatcher, Outcome};
 use wix_backend_events::testing::{fixture_files, velo_fixture, webhook_fixture, TestSigner};
 use wix_backend_events::webhook::domain_event::to_velo_envelope;
@@ -44,12 +44,12 @@ use wix_backend_events::{
 struct NoDedupe;
 
 impl DedupeStore for NoDedupe {
-    fn begin(&self, _event_id: &str) -> impl Future<Output = Begin> + Send {
-        std::future::ready(Begin::First)
+    fn begin(&self, _claim: &Claim<'_>) -> impl Future<Output = Result<Begin, DedupeError>> + Send {
+        std::future::ready(Ok(Begin::First))
     }
 
-    fn finish(&self, _event_id: &str, _handled: bool) -> impl Future<Output = ()> + Send {
-        std::future::ready(())
+    fn finish(&self, _claim: &Claim<'_>, _handled: bool) -> impl Future<Output = Result<(), DedupeError>> + Send {
+        std::future::ready(Ok(()))
     }
 }
 

@@ -19,6 +19,7 @@ fn delivery(event_type: &str, body: &Value) -> WebhookDelivery {
             account_info: Some(json!({"accountId": "a-1", "siteId": "s-1"})),
         },
         body: RawValue::from_string(body.to_string()).unwrap(),
+        replayable_until: None,
     }
 }
 

@@ -5,7 +5,7 @@ use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
 
-use crate::dedupe::{Begin, DedupeStore, MemoryDedupe};
+use crate::dedupe::{unix_now, Begin, Claim, DedupeError, DedupeStore, MemoryDedupe};
 use crate::error::{DecodeError, HandlerError};
 use crate::event_set::Route;
 use crate::velo_auth::{VeloAuthError, VeloSecret};
@@ -18,6 +18,11 @@ pub const DEFAULT_DEDUPE_CAPACITY: usize = 100_000;
 /// keeps what a deduplication store holds per id small whatever a sender chooses, so the
 /// in-memory store's memory is bounded by its capacity times this length.
 pub const MAX_EVENT_ID_LEN: usize = 256;
+
+/// How long an event id is remembered when nothing says until when a delivery of it could
+/// be replayed: Velo events accepted without a signature check, and events given to
+/// [`Dispatcher::event`] directly.
+pub const DEFAULT_REMEMBER_SECS: i64 = 24 * 3600;
 
 /// What happened to a delivery that was accepted. Wix should get a 200 for each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +49,10 @@ pub enum DispatchError {
     /// The event could not be decoded (the error names the JSON path).
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// The deduplication store could not claim or record the event id: full, busy with
+    /// another delivery of it, or unreachable. Wix should deliver again later.
+    #[error(transparent)]
+    Dedupe(#[from] DedupeError),
     /// The event id is longer than [`MAX_EVENT_ID_LEN`]: not an id Wix sends.
     #[error("event id of {len} bytes is longer than the {MAX_EVENT_ID_LEN} accepted")]
     EventIdTooLong {
@@ -85,6 +94,7 @@ impl DispatchError {
             Self::Decode(DecodeError::UnknownEvent { .. } | DecodeError::FeatureDisabled { .. }) => 404,
             Self::Decode(_) | Self::EventIdTooLong { .. } => 400,
             Self::NoWebhookKey | Self::Handler { .. } | Self::Panicked { .. } => 500,
+            Self::Dedupe(_) => 503,
         }
     }
 }
@@ -152,17 +162,20 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
         body: &[u8],
         signature: Option<&str>,
     ) -> Result<Outcome, DispatchError> {
-        if let Some(secret) = &self.velo_secret {
-            secret.verify(velo_handler, body, signature)?;
-        }
+        let remember_until = match &self.velo_secret {
+            Some(secret) => secret.verify_until(velo_handler, body, signature)?,
+            None => unix_now().saturating_add(DEFAULT_REMEMBER_SECS),
+        };
         let event = E::decode(velo_handler, body)?;
-        self.event(event).await
+        self.handle(event, remember_until).await
     }
 
     /// An app webhook request body (the JWT). Verified, unwrapped, decoded, dispatched.
     pub async fn webhook(&self, body: &[u8]) -> Result<Outcome, DispatchError> {
         let key = self.webhook_key.as_ref().ok_or(DispatchError::NoWebhookKey)?;
         let delivery = crate::webhook::open(body, key)?;
+        let remember_until =
+            delivery.replayable_until.unwrap_or_else(|| unix_now().saturating_add(DEFAULT_REMEMBER_SECS));
         let event = match delivery.into_event::<E>() {
             Ok(event) => event,
             Err(DecodeError::UnknownEvent { name, .. }) => {
@@ -171,20 +184,28 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
             }
             Err(error) => return Err(error.into()),
         };
-        self.event(event).await
+        self.handle(event, remember_until).await
     }
 
-    /// A decoded event: deduplicated by its metadata id, then handed to the handler.
+    /// A decoded event: deduplicated by its metadata id (remembered for
+    /// [`DEFAULT_REMEMBER_SECS`]), then handed to the handler.
     pub async fn event(&self, event: E) -> Result<Outcome, DispatchError> {
+        self.handle(event, unix_now().saturating_add(DEFAULT_REMEMBER_SECS)).await
+    }
+
+    /// Deduplicates `event`, remembering its id until `remember_until` (Unix seconds), and
+    /// hands it to the handler. An event without an id is handled on every delivery.
+    async fn handle(&self, event: E, remember_until: i64) -> Result<Outcome, DispatchError> {
         let name = event.info().velo_handler;
         // Checked before the id is copied, so an overlong id costs nothing more.
         if let Some(len) = event.event_id().map(str::len).filter(|len| *len > MAX_EVENT_ID_LEN) {
             return Err(DispatchError::EventIdTooLong { len });
         }
         let id = event.event_id().map(str::to_owned);
-        if let Some(id) = &id {
-            if self.dedupe.begin(id).await == Begin::Duplicate {
-                tracing::debug!(event = name, id = %id, "duplicate delivery skipped");
+        let claim = id.as_deref().map(|event_id| Claim { event_id, remember_until });
+        if let Some(claim) = &claim {
+            if self.dedupe.begin(claim).await? == Begin::Duplicate {
+                tracing::debug!(event = name, id = ?claim.event_id, "duplicate delivery skipped");
                 return Ok(Outcome::Duplicate);
             }
         }
@@ -201,8 +222,12 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
                 Err(DispatchError::Panicked { event: name })
             }
         };
-        if let Some(id) = &id {
-            self.dedupe.finish(id, outcome.is_ok()).await;
+        if let Some(claim) = &claim {
+            if let Err(error) = self.dedupe.finish(claim, outcome.is_ok()).await {
+                // A handled event is still answered 200: asking Wix for a retry would
+                // handle it twice. The store's in-flight claim lapses on its own.
+                tracing::error!(event = name, id = ?claim.event_id, %error, "cannot record the outcome");
+            }
         }
         outcome
     }

@@ -176,6 +176,18 @@ impl VeloSecret {
     /// and the raw body: some `v1` must match under some secret (compared in constant
     /// time), and then the timestamp must be within the tolerance of the clock.
     pub fn verify(&self, velo_handler: &str, body: &[u8], header_value: Option<&str>) -> Result<(), VeloAuthError> {
+        self.verify_until(velo_handler, body, header_value).map(|_| ())
+    }
+
+    /// [`verify`](Self::verify), returning until when (Unix seconds) this same signature
+    /// would still be accepted: its timestamp plus the tolerance. A deduplication store
+    /// must remember the event id at least that long.
+    pub fn verify_until(
+        &self,
+        velo_handler: &str,
+        body: &[u8],
+        header_value: Option<&str>,
+    ) -> Result<i64, VeloAuthError> {
         let header_value = header_value.ok_or(VeloAuthError::Missing)?;
         let header = parse_header(header_value.trim())?;
         let payload = signed_payload(header.timestamp, velo_handler, body);
@@ -198,7 +210,7 @@ impl VeloSecret {
         if -age > i128::from(tolerance_secs) {
             return Err(VeloAuthError::Future { ahead_secs: as_secs(age), tolerance_secs });
         }
-        Ok(())
+        Ok(header.timestamp.saturating_add(i64::try_from(tolerance_secs).unwrap_or(i64::MAX)))
     }
 }
 

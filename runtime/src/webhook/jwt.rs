@@ -175,6 +175,14 @@ fn check_time_claims(claims: &Map<String, Value>, now: f64) -> Result<(), Webhoo
     Ok(())
 }
 
+/// Unix seconds until which a token with these claims verifies: `exp` plus the clock
+/// leeway, rounded up; `None` without a usable `exp` (which [`WebhookKey::verify`] refuses).
+pub(crate) fn replayable_until(claims: &Map<String, Value>) -> Option<i64> {
+    let exp = claims.get("exp")?.as_f64().filter(|exp| exp.is_finite())?;
+    // Saturating float-to-int conversion; verified tokens have a bounded `exp` anyway.
+    Some((exp + CLOCK_SKEW_LEEWAY_SECS).ceil() as i64)
+}
+
 fn decode_base64_pem(text: &str) -> Result<String, KeyError> {
     let compact: String = text.split_ascii_whitespace().collect();
     let bytes = STANDARD

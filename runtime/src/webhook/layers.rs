@@ -33,6 +33,10 @@ pub struct WebhookDelivery {
     /// The domain-event body (`{id, entityFqdn, slug, ..., createdEvent | ...}`) as sent:
     /// JSON text, checked to be an object.
     pub body: Box<RawValue>,
+    /// Unix seconds until which the token that carried this delivery still verifies (its
+    /// `exp` plus the clock leeway): a replay of it is accepted until then, so its event
+    /// id must be remembered that long. `None` for a body that came without a token.
+    pub replayable_until: Option<i64>,
 }
 
 impl WebhookDelivery {
@@ -45,7 +49,7 @@ impl WebhookDelivery {
         if !body.get().starts_with('{') {
             return Err(claims_error("claims.data.data", format!("expected a JSON object, got {}", raw_type(&body))));
         }
-        Ok(Self { event_type: event_type.to_owned(), wrapper: WrapperFields::default(), body })
+        Ok(Self { event_type: event_type.to_owned(), wrapper: WrapperFields::default(), body, replayable_until: None })
     }
 
     /// The domain-event body as a JSON value.
@@ -222,7 +226,13 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
     let identity = stringified_object(wrapper.identity, "claims.data.identity")?;
     let account_info = stringified_object(wrapper.account_info, "claims.data.accountInfo")?;
 
-    Ok(WebhookDelivery { event_type, wrapper: WrapperFields { instance_id, identity, account_info }, body })
+    let replayable_until = super::jwt::replayable_until(claims);
+    Ok(WebhookDelivery {
+        event_type,
+        wrapper: WrapperFields { instance_id, identity, account_info },
+        body,
+        replayable_until,
+    })
 }
 
 /// Why the middle layer did not parse: not JSON, not an object, or a field that is.
