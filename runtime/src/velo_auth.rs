@@ -26,7 +26,7 @@
 //! new secret while the site switches over.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hmac::{KeyInit as _, Mac as _};
 
@@ -218,10 +218,7 @@ impl VeloSecret {
 /// recent timestamp then exceeds, so signatures are refused as "future" rather than
 /// accepted.
 fn system_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    crate::dedupe::unix_now()
 }
 
 fn mac(key: &[u8], payload: &[u8]) -> HmacSha256 {

@@ -81,7 +81,7 @@ impl MemoryDedupe {
 
     /// Bounds the memory the ids take (at least room for one id of any accepted length).
     pub fn max_bytes(mut self, max_bytes: usize) -> Self {
-        self.max_bytes = max_bytes.max(cost(&"x".repeat(crate::dispatch::MAX_EVENT_ID_LEN)));
+        self.max_bytes = max_bytes.max(2 * crate::dispatch::MAX_EVENT_ID_LEN + ENTRY_OVERHEAD_BYTES);
         self
     }
 
