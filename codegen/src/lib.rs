@@ -17,6 +17,7 @@ pub mod model;
 pub mod names;
 pub mod syntax;
 pub mod type_expr;
+pub mod unknown_keys;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
@@ -38,15 +39,25 @@ pub const FORMAT_SCHEMA_PATH: &str = "schemas/schema-format.json";
 pub fn generate(sources: &[SchemaSource]) -> Result<Generated, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut parsed = Vec::new();
+    let mut renames = std::collections::HashMap::new();
     for source in sources {
-        match yaml::parse(&source.path, &source.text) {
-            Ok(schema) => parsed.push(syntax::ParsedFile { file: source.path.clone(), schema }),
-            Err(diagnostic) => diagnostics.push(diagnostic),
+        let file = yaml::parse(&source.path, &source.text);
+        diagnostics.extend(file.diagnostics);
+        if let Some(schema) = file.schema {
+            parsed.push(syntax::ParsedFile { file: source.path.clone(), schema });
         }
+        renames.insert(source.path.as_str(), file.renames);
     }
+    let parse_errors = diagnostics.len();
     let names = names::declared(&parsed, &mut diagnostics);
     let mut modules = lower::lower(&parsed, &names, &mut diagnostics);
     names::check_catalogue(&modules, &names, &mut diagnostics);
+    // Later stages read misspelled keys under their meant names; point back at the file.
+    for diagnostic in &mut diagnostics[parse_errors..] {
+        if let Some(renames) = renames.get(diagnostic.location.file.as_str()) {
+            renames.restore(&mut diagnostic.location);
+        }
+    }
     if !diagnostics.is_empty() {
         return Err(sorted(diagnostics));
     }

@@ -471,7 +471,9 @@ pub(crate) mod tests {
         let files: Vec<ParsedFile> = texts
             .iter()
             .map(|(file, text)| {
-                let schema = crate::yaml::parse(file, text).unwrap_or_else(|error| panic!("{error}"));
+                let parsed = crate::yaml::parse(file, text);
+                assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+                let schema = parsed.schema.unwrap_or_else(|| panic!("{file} did not parse"));
                 ParsedFile { file: (*file).to_owned(), schema }
             })
             .collect();

@@ -118,12 +118,35 @@ fn is_generated(path: &Path) -> bool {
     fs::read_to_string(path).is_ok_and(|text| text.starts_with(codegen::emit::HEADER))
 }
 
+/// Where the generated crate's manifest lives, relative to the repository root.
+const MANIFEST: &str = "generated/Cargo.toml";
+
 /// The generated crate's manifest is hand-written; every area needs its feature there,
 /// enabling the areas its types refer to, and `default` should list it.
 fn check_manifest(root: &Path, catalogue: &codegen::model::Catalogue) -> Result<(), String> {
-    let path = root.join("generated/Cargo.toml");
+    let path = root.join(MANIFEST);
     let text = fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
-    let manifest: toml::Table = text.parse().map_err(|error| format!("generated/Cargo.toml: {error}"))?;
+    let problems = manifest_problems(&text, &catalogue.feature_dependencies())?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let count = problems.len();
+    let mut report = String::new();
+    for problem in problems {
+        let _ = writeln!(report, "{problem}");
+    }
+    let _ = write!(report, "{count} error{} in {MANIFEST}; nothing was written", if count == 1 { "" } else { "s" });
+    Err(report)
+}
+
+/// Every way the manifest `text` falls short of the areas' `needs` (area -> the areas its
+/// types refer to), all of them, so that a new area is set up in one edit. Each is
+/// located at the `[features]` table, where the fix goes.
+fn manifest_problems(
+    text: &str,
+    needs: &std::collections::BTreeMap<String, BTreeSet<String>>,
+) -> Result<Vec<codegen::Diagnostic>, String> {
+    let manifest: toml::Table = text.parse().map_err(|error| format!("{MANIFEST}: {error}"))?;
     let features = manifest.get("features").and_then(toml::Value::as_table).cloned().unwrap_or_default();
     let listed = |feature: &str| -> BTreeSet<String> {
         features
@@ -132,30 +155,45 @@ fn check_manifest(root: &Path, catalogue: &codegen::model::Catalogue) -> Result<
             .map(|values| values.iter().filter_map(|value| value.as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     };
-    let mut problems = Vec::new();
+    let table_line = text.lines().position(|line| line.trim() == "[features]").map_or(1, |index| index + 1);
+    let at = codegen::Location { file: MANIFEST.to_owned(), line: table_line as u64, column: 1 };
+    let quoted = |names: &mut dyn Iterator<Item = &String>| {
+        names.map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ")
+    };
     let defaults = listed("default");
-    for (feature, needs) in catalogue.feature_dependencies() {
-        if !features.contains_key(&feature) {
-            problems.push(format!("add the feature `{feature} = {:?}`", needs.iter().collect::<Vec<_>>()));
+    let mut problems = Vec::new();
+    for (feature, wanted) in needs {
+        let in_default = defaults.contains(feature);
+        if !features.contains_key(feature) {
+            let also = if in_default { String::new() } else { format!(", and add \"{feature}\" to `default`") };
+            problems.push(
+                codegen::Diagnostic::new(
+                    at.clone(),
+                    format!("the schemas have the area `{feature}`, which has no cargo feature"),
+                )
+                .with_hint(format!("add `{feature} = [{}]` under [features]{also}", quoted(&mut wanted.iter()))),
+            );
             continue;
         }
-        let enabled = listed(&feature);
-        let missing: Vec<_> = needs.difference(&enabled).collect();
+        let enabled = listed(feature);
+        let missing: Vec<&String> = wanted.difference(&enabled).collect();
         if !missing.is_empty() {
-            problems.push(format!("feature `{feature}` must enable {missing:?}: its types refer to those areas"));
+            problems.push(
+                codegen::Diagnostic::new(
+                    at.clone(),
+                    format!("feature `{feature}` does not enable the areas its types refer to"),
+                )
+                .with_hint(format!("add {} to `{feature}`", quoted(&mut missing.into_iter()))),
+            );
         }
-        if !defaults.contains(&feature) {
-            problems.push(format!("list `{feature}` in the `default` feature"));
+        if !in_default {
+            problems.push(
+                codegen::Diagnostic::new(at.clone(), format!("the default features leave out the area `{feature}`"))
+                    .with_hint(format!("add \"{feature}\" to `default`")),
+            );
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "generated/Cargo.toml: error: the features do not match the schemas:\n  - {}",
-            problems.join("\n  - ")
-        ))
-    }
+    Ok(problems)
 }
 
 /// `cargo xtask codegen`.
@@ -259,6 +297,31 @@ mod tests {
                 source.path
             );
         }
+    }
+
+    /// Every shortfall of the manifest at once, each saying what to write.
+    #[test]
+    fn manifest_problems_are_reported_together() {
+        let text = "[package]\nname = \"x\"\n\n[features]\ndefault = [\"crm\"]\ncrm = []\nevents = []\nforms = []\n";
+        let needs = [("crm", vec![]), ("events", vec![]), ("forms", vec!["crm"]), ("blog", vec!["crm", "events"])]
+            .into_iter()
+            .map(|(area, refers)| (area.to_owned(), refers.into_iter().map(str::to_owned).collect()))
+            .collect();
+        let problems = manifest_problems(text, &needs).unwrap_or_else(|error| panic!("{error}"));
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "generated/Cargo.toml:4:1: error: the schemas have the area `blog`, which has no cargo feature\n  \
+                 = hint: add `blog = [\"crm\", \"events\"]` under [features], and add \"blog\" to `default`",
+                "generated/Cargo.toml:4:1: error: the default features leave out the area `events`\n  \
+                 = hint: add \"events\" to `default`",
+                "generated/Cargo.toml:4:1: error: feature `forms` does not enable the areas its types refer to\n  \
+                 = hint: add \"crm\" to `forms`",
+                "generated/Cargo.toml:4:1: error: the default features leave out the area `forms`\n  \
+                 = hint: add \"forms\" to `default`",
+            ]
+        );
     }
 
     #[test]
