@@ -69,13 +69,22 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
-impl fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostics {
+    /// Every diagnostic, then a count of the errors found in `place` (`the schemas`).
+    pub fn report(&self, place: &str) -> String {
+        let mut text = String::new();
         for diagnostic in &self.0 {
-            writeln!(f, "{diagnostic}")?;
+            text.push_str(&format!("{diagnostic}\n"));
         }
         let count = self.0.len();
-        write!(f, "{count} error{} in the schemas; nothing was written", if count == 1 { "" } else { "s" })
+        text.push_str(&format!("{count} error{} in {place}; nothing was written", if count == 1 { "" } else { "s" }));
+        text
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.report("the schemas"))
     }
 }
 

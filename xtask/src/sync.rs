@@ -130,13 +130,7 @@ fn check_manifest(root: &Path, catalogue: &codegen::model::Catalogue) -> Result<
     if problems.is_empty() {
         return Ok(());
     }
-    let count = problems.len();
-    let mut report = String::new();
-    for problem in problems {
-        let _ = writeln!(report, "{problem}");
-    }
-    let _ = write!(report, "{count} error{} in {MANIFEST}; nothing was written", if count == 1 { "" } else { "s" });
-    Err(report)
+    Err(codegen::Diagnostics(problems).report(MANIFEST))
 }
 
 /// Every way the manifest `text` falls short of the areas' `needs` (area -> the areas its
@@ -157,9 +151,8 @@ fn manifest_problems(
     };
     let table_line = text.lines().position(|line| line.trim() == "[features]").map_or(1, |index| index + 1);
     let at = codegen::Location { file: MANIFEST.to_owned(), line: table_line as u64, column: 1 };
-    let quoted = |names: &mut dyn Iterator<Item = &String>| {
-        names.map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ")
-    };
+    let quoted =
+        |names: Vec<&String>| names.into_iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ");
     let defaults = listed("default");
     let mut problems = Vec::new();
     for (feature, wanted) in needs {
@@ -171,7 +164,7 @@ fn manifest_problems(
                     at.clone(),
                     format!("the schemas have the area `{feature}`, which has no cargo feature"),
                 )
-                .with_hint(format!("add `{feature} = [{}]` under [features]{also}", quoted(&mut wanted.iter()))),
+                .with_hint(format!("add `{feature} = [{}]` under [features]{also}", quoted(wanted.iter().collect()))),
             );
             continue;
         }
@@ -183,7 +176,7 @@ fn manifest_problems(
                     at.clone(),
                     format!("feature `{feature}` does not enable the areas its types refer to"),
                 )
-                .with_hint(format!("add {} to `{feature}`", quoted(&mut missing.into_iter()))),
+                .with_hint(format!("add {} to `{feature}`", quoted(missing))),
             );
         }
         if !in_default {
