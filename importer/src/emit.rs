@@ -249,6 +249,7 @@ pub fn expression(ty: &Ty, wire: Option<&str>, rename: &dyn Fn(&str) -> String) 
     match ty {
         Ty::String => match wire {
             Some("image") => "image".into(),
+            Some("page_url" | "page_url_v2") => "page_url".into(),
             _ => "string".into(),
         },
         Ty::Number => match wire {
