@@ -5122,6 +5122,12 @@ pub struct Post {
     /// Reserved for internal use. Internal (only in the SDK's internal typings).
     #[serde(rename = "isDemo", default, skip_serializing_if = "Option::is_none")]
     pub is_demo: Option<bool>,
+    /// Legacy cover media (`{enabled, image, displayed}`), sent in webhooks; not in the SDK typings (use `media`).
+    #[serde(rename = "coverMedia", default, skip_serializing_if = "Option::is_none")]
+    pub cover_media: Option<serde_json::Value>,
+    /// Legacy list of pricing plans, sent in webhooks; not in the SDK typings (use `pricingPlanIds`).
+    #[serde(rename = "pricingPlans", default, skip_serializing_if = "Option::is_none")]
+    pub pricing_plans: Option<serde_json::Value>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Post {
     fn rename_sdk_keys(&mut self) {
@@ -5132,6 +5138,8 @@ impl crate::wire::sdk_keys::SdkKeys for Post {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.moderation_details);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.translations);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.cover_media);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pricing_plans);
     }
 }
 /// `PostCountInfo` as Wix sends it.

@@ -339,7 +339,7 @@ pub struct Order {
     ///
     /// Only available for recurring plans.
     #[serde(rename = "freeTrialDays", default, skip_serializing_if = "Option::is_none")]
-    pub free_trial_days: Option<i64>,
+    pub free_trial_days: Option<crate::wire::Int64>,
     /// Earliest end date and time that the plan for the order can expire.
     ///
     /// Calculated by using the original end date plus any pause periods. Omitted if the order is active until canceled. Reserved for future use.
