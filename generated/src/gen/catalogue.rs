@@ -193,6 +193,12 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_PRICING_PLANS_ON_ORDER_STARTED,
     #[cfg(feature = "pricing_plans")]
     info::WIX_PRICING_PLANS_ON_ORDER_UPDATED,
+    #[cfg(feature = "stores")]
+    info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED,
+    #[cfg(feature = "stores")]
+    info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED,
+    #[cfg(feature = "stores")]
+    info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED,
 ];
 /// Catalogue entries by event, usable in `const` contexts.
 pub mod info {
@@ -1325,6 +1331,42 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixStoresProductsV3_onProductCreated`.
+    pub const WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresProductsV3_onProductCreated",
+        sdk: Some("productsV3.onProductCreated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.product_created",
+        payload_type: "stores::products_v3::ProductCreated",
+        module: "stores.products_v3",
+        feature: "stores",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresProductsV3_onProductDeleted`.
+    pub const WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixStoresProductsV3_onProductDeleted",
+        sdk: Some("productsV3.onProductDeleted"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.product_deleted",
+        payload_type: "stores::products_v3::ProductDeleted",
+        module: "stores.products_v3",
+        feature: "stores",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresProductsV3_onProductUpdated`.
+    pub const WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresProductsV3_onProductUpdated",
+        sdk: Some("productsV3.onProductUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.product_updated",
+        payload_type: "stores::products_v3::ProductUpdated",
+        module: "stores.products_v3",
+        feature: "stores",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
 }
 /// One decoded event of any kind. Payloads are boxed: they are large (a contact
 /// is kilobytes) and an `Event` moves through every layer of dispatch.
@@ -1653,6 +1695,15 @@ pub enum Event {
     /// `wixPricingPlans_onOrderUpdated` / `wix.pricing_plans.v2.order_updated`.
     #[cfg(feature = "pricing_plans")]
     WixPricingPlansOnOrderUpdated(Box<crate::pricing_plans::orders::OrderUpdated>),
+    /// `wixStoresProductsV3_onProductCreated` / `wix.stores.catalog.v3.product_created`.
+    #[cfg(feature = "stores")]
+    WixStoresProductsV3OnProductCreated(Box<crate::stores::products_v3::ProductCreated>),
+    /// `wixStoresProductsV3_onProductDeleted` / `wix.stores.catalog.v3.product_deleted`.
+    #[cfg(feature = "stores")]
+    WixStoresProductsV3OnProductDeleted(Box<crate::stores::products_v3::ProductDeleted>),
+    /// `wixStoresProductsV3_onProductUpdated` / `wix.stores.catalog.v3.product_updated`.
+    #[cfg(feature = "stores")]
+    WixStoresProductsV3OnProductUpdated(Box<crate::stores::products_v3::ProductUpdated>),
 }
 impl Event {
     /// The catalogue entry of this event.
@@ -1936,6 +1987,18 @@ impl Event {
             Self::WixPricingPlansOnOrderUpdated(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_UPDATED
             }
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductCreated(_) => {
+                &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED
+            }
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductDeleted(_) => {
+                &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED
+            }
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductUpdated(_) => {
+                &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED
+            }
         }
     }
     /// The metadata every event carries (its `id` is the deduplication key).
@@ -2133,6 +2196,12 @@ impl Event {
             Self::WixPricingPlansOnOrderStarted(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans")]
             Self::WixPricingPlansOnOrderUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductCreated(ref event) => &event.metadata,
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductUpdated(ref event) => &event.metadata,
         }
     }
     /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
@@ -2777,6 +2846,30 @@ impl Event {
                 input
                     .decode("wixPricingPlans_onOrderUpdated")
                     .map(|payload| Self::WixPricingPlansOnOrderUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores")]
+            "wixStoresProductsV3_onProductCreated" => {
+                input
+                    .decode("wixStoresProductsV3_onProductCreated")
+                    .map(|payload| Self::WixStoresProductsV3OnProductCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores")]
+            "wixStoresProductsV3_onProductDeleted" => {
+                input
+                    .decode("wixStoresProductsV3_onProductDeleted")
+                    .map(|payload| Self::WixStoresProductsV3OnProductDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores")]
+            "wixStoresProductsV3_onProductUpdated" => {
+                input
+                    .decode("wixStoresProductsV3_onProductUpdated")
+                    .map(|payload| Self::WixStoresProductsV3OnProductUpdated(
                         Box::new(payload),
                     ))
             }
@@ -3438,6 +3531,27 @@ impl Event {
                     feature: "pricing_plans",
                 })
             }
+            #[cfg(not(feature = "stores"))]
+            "wixStoresProductsV3_onProductCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresProductsV3_onProductCreated",
+                    feature: "stores",
+                })
+            }
+            #[cfg(not(feature = "stores"))]
+            "wixStoresProductsV3_onProductDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresProductsV3_onProductDeleted",
+                    feature: "stores",
+                })
+            }
+            #[cfg(not(feature = "stores"))]
+            "wixStoresProductsV3_onProductUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresProductsV3_onProductUpdated",
+                    feature: "stores",
+                })
+            }
             other => {
                 drop(input);
                 Err(DecodeError::unknown_event(other, CATALOGUE))
@@ -3851,6 +3965,18 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixPricingPlans_onOrderUpdated" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderUpdated>())
         }
+        #[cfg(feature = "stores")]
+        "wixStoresProductsV3_onProductCreated" => {
+            Some(visitor.visit::<crate::stores::products_v3::ProductCreated>())
+        }
+        #[cfg(feature = "stores")]
+        "wixStoresProductsV3_onProductDeleted" => {
+            Some(visitor.visit::<crate::stores::products_v3::ProductDeleted>())
+        }
+        #[cfg(feature = "stores")]
+        "wixStoresProductsV3_onProductUpdated" => {
+            Some(visitor.visit::<crate::stores::products_v3::ProductUpdated>())
+        }
         _ => {
             drop(visitor);
             None
@@ -4253,6 +4379,18 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "pricing_plans")]
             Event::WixPricingPlansOnOrderUpdated(event) => {
                 handler.wix_pricing_plans_on_order_updated(*event).await
+            }
+            #[cfg(feature = "stores")]
+            Event::WixStoresProductsV3OnProductCreated(event) => {
+                handler.wix_stores_products_v3_on_product_created(*event).await
+            }
+            #[cfg(feature = "stores")]
+            Event::WixStoresProductsV3OnProductDeleted(event) => {
+                handler.wix_stores_products_v3_on_product_deleted(*event).await
+            }
+            #[cfg(feature = "stores")]
+            Event::WixStoresProductsV3OnProductUpdated(event) => {
+                handler.wix_stores_products_v3_on_product_updated(*event).await
             }
         }
     }

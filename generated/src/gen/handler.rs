@@ -1264,6 +1264,43 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// - Velo handler: `wixStoresProductsV3_onProductCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `productsV3.onProductCreated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.product_created`
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_created(
+        &self,
+        event: crate::stores::products_v3::ProductCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a product is deleted.
+    ///
+    /// - Velo handler: `wixStoresProductsV3_onProductDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `productsV3.onProductDeleted` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.product_deleted`
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_deleted(
+        &self,
+        event: crate::stores::products_v3::ProductDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a product is updated.
+    ///
+    /// - Velo handler: `wixStoresProductsV3_onProductUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `productsV3.onProductUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.product_updated`
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_updated(
+        &self,
+        event: crate::stores::products_v3::ProductUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
 }
 /// A [`Handler`] that calls one async function with every event, as an [`crate::Event`].
 ///
@@ -1950,5 +1987,26 @@ where
         event: crate::pricing_plans::orders::OrderUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_created(
+        &self,
+        event: crate::stores::products_v3::ProductCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsV3OnProductCreated(Box::new(event)))
+    }
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_deleted(
+        &self,
+        event: crate::stores::products_v3::ProductDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsV3OnProductDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_updated(
+        &self,
+        event: crate::stores::products_v3::ProductUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsV3OnProductUpdated(Box::new(event)))
     }
 }

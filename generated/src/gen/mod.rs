@@ -27,9 +27,12 @@ pub mod members;
 /// Wix module `pricing_plans`.
 #[cfg(feature = "pricing_plans")]
 pub mod pricing_plans;
+/// Wix module `stores`.
+#[cfg(feature = "stores")]
+pub mod stores;
 mod catalogue;
 mod handler;
 pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
 pub use handler::{HandleAll, Handler};
-/// Number of events in the catalogue (94).
-pub const EVENT_COUNT: usize = 94;
+/// Number of events in the catalogue (97).
+pub const EVENT_COUNT: usize = 97;
