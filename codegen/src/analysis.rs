@@ -103,11 +103,11 @@ fn fields_have_default(defaults: &BTreeSet<TypeRef>, fields: &[Field]) -> bool {
     fields.iter().all(|field| !field.required || ty_has_default(defaults, &field.ty))
 }
 
-/// Whether a value of `ty` has a default: not timestamps and images (no meaningful empty
+/// Whether a value of `ty` has a default: not timestamps, images and page URLs (no meaningful empty
 /// value), and a named type only if it derives `Default` itself.
 fn ty_has_default(defaults: &BTreeSet<TypeRef>, ty: &Ty) -> bool {
     match ty {
-        Ty::Timestamp | Ty::Image => false,
+        Ty::Timestamp | Ty::Image | Ty::PageUrl => false,
         Ty::Named(reference) => defaults.contains(reference),
         _ => true,
     }

@@ -306,6 +306,7 @@ impl Lowerer {
                 Scalar::Timestamp => Ty::Timestamp,
                 Scalar::Json => Ty::Json,
                 Scalar::Image => Ty::Image,
+                Scalar::PageUrl => Ty::PageUrl,
             },
             TypeExpr::Wrapped(wrapper, inner) => {
                 let inner = Box::new(self.resolve_expr(scope, inner, location)?);

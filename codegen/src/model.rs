@@ -216,6 +216,8 @@ pub enum Ty {
     Json,
     /// Wix image: string or REST object.
     Image,
+    /// Page URL: string or REST object.
+    PageUrl,
     /// JSON array.
     List(Box<Ty>),
     /// `{items: [...]}` or a bare array.

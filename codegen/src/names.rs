@@ -144,10 +144,12 @@ pub fn check_handler(
     }
 }
 
-/// Checks that an event's webhook slug is lower_snake_case (`badge_assigned`).
+/// Checks that an event's webhook slug is lower_snake_case (`badge_assigned`). Upper-case
+/// letters after the first are allowed: Wix sends a few lowerCamel slugs
+/// (`wix.bookings.v2.booking_markedAsPending`).
 pub fn check_slug(file: &str, slug: &Spanned<String>, diagnostics: &mut Vec<Diagnostic>) {
-    let valid =
-        !slug.value.is_empty() && slug.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let valid = slug.value.starts_with(|c: char| c.is_ascii_lowercase())
+        && slug.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
         error(
             diagnostics,

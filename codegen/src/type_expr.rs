@@ -40,11 +40,13 @@ pub enum Scalar {
     Json,
     /// `image`: a Wix image, a string or a REST object.
     Image,
+    /// `page_url`: a page URL, a string or a REST object.
+    PageUrl,
 }
 
 impl Scalar {
     /// Every scalar, in the order the schema language documents them.
-    pub const ALL: [Scalar; 8] = [
+    pub const ALL: [Scalar; 9] = [
         Scalar::String,
         Scalar::Bool,
         Scalar::Integer,
@@ -53,6 +55,7 @@ impl Scalar {
         Scalar::Timestamp,
         Scalar::Json,
         Scalar::Image,
+        Scalar::PageUrl,
     ];
 
     /// The name a schema writes (`int64`).
@@ -66,6 +69,7 @@ impl Scalar {
             Scalar::Timestamp => "timestamp",
             Scalar::Json => "json",
             Scalar::Image => "image",
+            Scalar::PageUrl => "page_url",
         }
     }
 

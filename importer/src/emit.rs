@@ -64,7 +64,7 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
     }
     let _ =
         writeln!(out, "sdk: {{ package: {}, export: {} }}", quote(&package.sdk.package), quote(&package.sdk.export));
-    let _ = writeln!(out, "velo: {{ prefix: {} }}", quote(&package.velo.prefix));
+    let _ = writeln!(out, "velo: {{ prefix: {} }}", quote(&package.handler_prefix()));
     let _ = writeln!(out, "webhook: {{ fqdn: {} }}", quote(&snapshot.fqdn));
     out.push_str("types:\n");
     for (name, decl) in &snapshot.types {
@@ -182,6 +182,10 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
         }
         write_doc(&mut out, "    ", doc.trim());
         let _ = writeln!(out, "    handler: {}", event.handler);
+        if package.velo.is_none() {
+            // No documented Velo handler: webhook-only, the name serves the Rust handler.
+            out.push_str("    velo: false\n");
+        }
         let _ = writeln!(out, "    slug: {}", quote(slug));
         if let Some((key, ty)) = &event.body {
             let _ = writeln!(out, "    {key}: {}", rename(ty));
@@ -249,6 +253,7 @@ pub fn expression(ty: &Ty, wire: Option<&str>, rename: &dyn Fn(&str) -> String) 
     match ty {
         Ty::String => match wire {
             Some("image") => "image".into(),
+            Some("page_url" | "page_url_v2") => "page_url".into(),
             _ => "string".into(),
         },
         Ty::Number => match wire {

@@ -34,8 +34,33 @@ pub struct Package {
     pub docs: Option<String>,
     /// Umbrella package and namespace the SDK exports the events from.
     pub sdk: Sdk,
-    /// Velo `events.js` prefix, with the page that documents it.
-    pub velo: Velo,
+    /// Velo `events.js` prefix, with the page that documents it. Absent when Wix documents
+    /// none: the events are then webhook-only and named by [`Package::handler_prefix`].
+    #[serde(default)]
+    pub velo: Option<Velo>,
+}
+
+impl Package {
+    /// The prefix of the module's handler names: the documented Velo prefix, or else
+    /// `wix` + the module path in UpperCamelCase (`stores.products_v3` ->
+    /// `wixStoresProductsV3`). Module paths are unique in the manifest, so derived
+    /// prefixes are too (and the generator rejects any handler name used twice).
+    pub fn handler_prefix(&self) -> String {
+        match &self.velo {
+            Some(velo) => velo.prefix.clone(),
+            None => {
+                let mut prefix = String::from("wix");
+                for word in self.module.split(['.', '_']) {
+                    let mut chars = word.chars();
+                    if let Some(first) = chars.next() {
+                        prefix.extend(first.to_uppercase());
+                        prefix.push_str(chars.as_str());
+                    }
+                }
+                prefix
+            }
+        }
+    }
 }
 
 /// SDK export.
@@ -100,6 +125,13 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modules_without_a_velo_prefix_get_one_from_their_path() {
+        let text = "[[package]]\nname = \"a\"\nversion = \"1\"\nintegrity = \"sha512-x\"\nmodule = \"stores.products_v3\"\nsdk = { package = \"@wix/stores\", export = \"productsV3\" }\n";
+        let manifest = parse(text).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(manifest.packages[0].handler_prefix(), "wixStoresProductsV3");
+    }
 
     #[test]
     fn a_bad_key_is_reported_with_its_line() {

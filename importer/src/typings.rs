@@ -168,12 +168,16 @@ pub fn parse_into(file: &str, text: &str, out: &mut Declarations) -> Result<(), 
                 out.enums.insert(declared.id.name.as_str().to_owned(), Enum { doc: doc_at(start), values });
             }
             Declaration::TSTypeAliasDeclaration(alias) => {
-                // Only `X | 'literal' | ...` aliases matter (the `XWithLiterals` of enums).
-                if let TSType::TSUnionType(union) = &alias.type_annotation {
-                    if let Some(TSType::TSTypeReference(first)) = union.types.first() {
-                        if let TSTypeName::IdentifierReference(target) = &first.type_name {
-                            out.aliases.insert(alias.id.name.as_str().to_owned(), target.name.as_str().to_owned());
-                        }
+                // Only the `XWithLiterals` of enums matter: `X | 'literal' | ...`, or a bare
+                // `X` when every value is `@internal` and the public literals are all gone.
+                let target = match &alias.type_annotation {
+                    TSType::TSUnionType(union) => union.types.first(),
+                    reference @ TSType::TSTypeReference(_) => Some(reference),
+                    _ => None,
+                };
+                if let Some(TSType::TSTypeReference(first)) = target {
+                    if let TSTypeName::IdentifierReference(target) = &first.type_name {
+                        out.aliases.insert(alias.id.name.as_str().to_owned(), target.name.as_str().to_owned());
                     }
                 }
             }
@@ -242,6 +246,8 @@ fn ty(ts: &TSType) -> Result<Ty, String> {
             let args: Vec<&TSType> = reference.type_arguments.iter().flat_map(|args| args.params.iter()).collect();
             match (id.name.as_str(), args.as_slice()) {
                 ("Date", []) => Ty::Date,
+                // `bytes` fields: REST and webhooks carry them base64-encoded in a string.
+                ("Uint8Array", []) => Ty::String,
                 ("Record", [_, value]) => match ty(value)? {
                     Ty::Any => Ty::Any,
                     value => Ty::Map(Box::new(value)),
@@ -279,6 +285,11 @@ declare enum OrderStatus {
     APPROVED = "APPROVED"
 }
 type OrderStatusWithLiterals = OrderStatus | 'INITIALIZED' | 'APPROVED';
+declare enum HiddenMode {
+    /** @internal */
+    ONLY = "ONLY"
+}
+type HiddenModeWithLiterals = HiddenMode;
 interface OrderCreatedEnvelope { entity: Order; metadata: EventMetadata; }
 /**
  * Triggered when an order is created.
@@ -307,6 +318,7 @@ export { type Order as O, onOrderCreated as a };
         assert_eq!(order.properties[5].ty, Ty::Map(Box::new(Ty::Number)));
         assert_eq!(out.enums["OrderStatus"].values[0], ("INITIALIZED".to_owned(), "Initial.".to_owned()));
         assert_eq!(out.aliases["OrderStatusWithLiterals"], "OrderStatus");
+        assert_eq!(out.aliases["HiddenModeWithLiterals"], "HiddenMode");
         let event = &out.events["onOrderCreated"];
         assert_eq!(event.envelope, "OrderCreatedEnvelope");
         assert_eq!(event.doc.tags["eventType"], "wix.ecom.v1.order_created");

@@ -31,6 +31,7 @@ pub fn ty_tokens(ty: &Ty, from: &[String]) -> TokenStream {
         Ty::Timestamp => quote! { crate::wire::Timestamp },
         Ty::Json => quote! { serde_json::Value },
         Ty::Image => quote! { crate::wire::Image },
+        Ty::PageUrl => quote! { crate::wire::PageUrl },
         Ty::List(inner) => {
             let inner = ty_tokens(inner, from);
             quote! { Vec<#inner> }

@@ -5,6 +5,38 @@ use crate::error::DecodeError;
 use crate::decode::Input;
 /// Every event this crate knows, compiled in or not, in schema order.
 pub static CATALOGUE: &[EventInfo] = &[
+    #[cfg(feature = "blog")]
+    info::WIX_BLOG_ON_POST_CREATED,
+    #[cfg(feature = "blog")]
+    info::WIX_BLOG_ON_POST_DELETED,
+    #[cfg(feature = "blog")]
+    info::WIX_BLOG_ON_POST_LIKED,
+    #[cfg(feature = "blog")]
+    info::WIX_BLOG_ON_POST_UNLIKED,
+    #[cfg(feature = "blog")]
+    info::WIX_BLOG_ON_POST_UPDATED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_V2_ON_BOOKING_CANCELED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_V2_ON_BOOKING_CONFIRMED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_V2_ON_BOOKING_CREATED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_V2_ON_BOOKING_DECLINED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_V2_ON_BOOKING_MARKED_AS_PENDING,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_V2_ON_BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_V2_ON_BOOKING_RESCHEDULED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_V2_ON_BOOKING_UPDATED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_SERVICES_ON_SERVICE_CREATED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_SERVICES_ON_SERVICE_DELETED,
+    #[cfg(feature = "bookings")]
+    info::WIX_BOOKINGS_SERVICES_ON_SERVICE_UPDATED,
     #[cfg(feature = "crm")]
     info::WIX_CRM_ON_CONTACT_CREATED,
     #[cfg(feature = "crm")]
@@ -25,6 +57,20 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_CONTACTS_ON_LABEL_UPDATED,
     #[cfg(feature = "crm")]
     info::WIX_CONTACTS_ON_LABEL_DELETED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_CART_CREATED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_CART_DELETED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_CART_UPDATED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_CHECKOUT_COMPLETED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_CHECKOUT_CREATED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_CHECKOUT_DELETED,
+    #[cfg(feature = "ecom")]
+    info::WIX_ECOM_ON_CHECKOUT_UPDATED,
     #[cfg(feature = "ecom")]
     info::WIX_ECOM_ON_ORDER_APPROVED,
     #[cfg(feature = "ecom")]
@@ -81,6 +127,20 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_EVENTS_ON_POLICY_UPDATED,
     #[cfg(feature = "events")]
     info::WIX_EVENTS_ON_POLICY_DELETED,
+    #[cfg(feature = "forms")]
+    info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPED,
+    #[cfg(feature = "forms")]
+    info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPING_SKIPPED,
+    #[cfg(feature = "forms")]
+    info::WIX_FORMS_ON_SUBMISSION_CREATED,
+    #[cfg(feature = "forms")]
+    info::WIX_FORMS_ON_SUBMISSION_DELETED,
+    #[cfg(feature = "forms")]
+    info::WIX_FORMS_ON_SUBMISSION_REMOVED_SUBMISSION_FROM_TRASH,
+    #[cfg(feature = "forms")]
+    info::WIX_FORMS_ON_SUBMISSION_STATUS_UPDATED,
+    #[cfg(feature = "forms")]
+    info::WIX_FORMS_ON_SUBMISSION_UPDATED,
     #[cfg(feature = "members")]
     info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED,
     #[cfg(feature = "members")]
@@ -101,10 +161,240 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_BADGES_V4_ON_BADGE_UPDATED,
     #[cfg(feature = "members")]
     info::WIX_BADGES_V4_ON_BADGE_DELETED,
+    #[cfg(feature = "members")]
+    info::WIX_MEMBERS_ON_MEMBER_CREATED,
+    #[cfg(feature = "members")]
+    info::WIX_MEMBERS_ON_MEMBER_DELETED,
+    #[cfg(feature = "members")]
+    info::WIX_MEMBERS_ON_MEMBER_UPDATED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_CANCELED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_CREATED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_CYCLE_STARTED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_END_DATE_POSTPONED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_ENDED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_MARKED_AS_PAID,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_PAUSED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_PURCHASED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_RESUMED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_START_DATE_CHANGED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_STARTED,
+    #[cfg(feature = "pricing_plans")]
+    info::WIX_PRICING_PLANS_ON_ORDER_UPDATED,
+    #[cfg(feature = "stores")]
+    info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED,
+    #[cfg(feature = "stores")]
+    info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED,
+    #[cfg(feature = "stores")]
+    info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED,
 ];
 /// Catalogue entries by event, usable in `const` contexts.
 pub mod info {
     use super::*;
+    /// Catalogue entry of `wixBlog_onPostCreated`.
+    pub const WIX_BLOG_ON_POST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onPostCreated",
+        sdk: Some("posts.onPostCreated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.post_created",
+        payload_type: "blog::posts::PostCreated",
+        module: "blog.posts",
+        feature: "blog",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onPostDeleted`.
+    pub const WIX_BLOG_ON_POST_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onPostDeleted",
+        sdk: Some("posts.onPostDeleted"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.post_deleted",
+        payload_type: "blog::posts::PostDeleted",
+        module: "blog.posts",
+        feature: "blog",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onPostLiked`.
+    pub const WIX_BLOG_ON_POST_LIKED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onPostLiked",
+        sdk: Some("posts.onPostLiked"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.post_liked",
+        payload_type: "blog::posts::PostLiked",
+        module: "blog.posts",
+        feature: "blog",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onPostUnliked`.
+    pub const WIX_BLOG_ON_POST_UNLIKED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onPostUnliked",
+        sdk: Some("posts.onPostUnliked"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.post_unliked",
+        payload_type: "blog::posts::PostUnliked",
+        module: "blog.posts",
+        feature: "blog",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onPostUpdated`.
+    pub const WIX_BLOG_ON_POST_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onPostUpdated",
+        sdk: Some("posts.onPostUpdated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.post_updated",
+        payload_type: "blog::posts::PostUpdated",
+        module: "blog.posts",
+        feature: "blog",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsV2_onBookingCanceled`.
+    pub const WIX_BOOKINGS_V2_ON_BOOKING_CANCELED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsV2_onBookingCanceled",
+        sdk: Some("bookings.onBookingCanceled"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.booking_canceled",
+        payload_type: "bookings::bookings::BookingCanceled",
+        module: "bookings.bookings",
+        feature: "bookings",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsV2_onBookingConfirmed`.
+    pub const WIX_BOOKINGS_V2_ON_BOOKING_CONFIRMED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsV2_onBookingConfirmed",
+        sdk: Some("bookings.onBookingConfirmed"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.booking_confirmed",
+        payload_type: "bookings::bookings::BookingConfirmed",
+        module: "bookings.bookings",
+        feature: "bookings",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsV2_onBookingCreated`.
+    pub const WIX_BOOKINGS_V2_ON_BOOKING_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsV2_onBookingCreated",
+        sdk: Some("bookings.onBookingCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.booking_created",
+        payload_type: "bookings::bookings::BookingCreated",
+        module: "bookings.bookings",
+        feature: "bookings",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsV2_onBookingDeclined`.
+    pub const WIX_BOOKINGS_V2_ON_BOOKING_DECLINED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsV2_onBookingDeclined",
+        sdk: Some("bookings.onBookingDeclined"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.booking_declined",
+        payload_type: "bookings::bookings::BookingDeclined",
+        module: "bookings.bookings",
+        feature: "bookings",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsV2_onBookingMarkedAsPending`.
+    pub const WIX_BOOKINGS_V2_ON_BOOKING_MARKED_AS_PENDING: EventInfo = EventInfo {
+        velo_handler: "wixBookingsV2_onBookingMarkedAsPending",
+        sdk: Some("bookings.onBookingMarkedAsPending"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.booking_markedAsPending",
+        payload_type: "bookings::bookings::BookingMarkedAsPending",
+        module: "bookings.bookings",
+        feature: "bookings",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsV2_onBookingNumberOfParticipantsUpdated`.
+    pub const WIX_BOOKINGS_V2_ON_BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsV2_onBookingNumberOfParticipantsUpdated",
+        sdk: Some("bookings.onBookingNumberOfParticipantsUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.booking_number_of_participants_updated",
+        payload_type: "bookings::bookings::BookingNumberOfParticipantsUpdated",
+        module: "bookings.bookings",
+        feature: "bookings",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsV2_onBookingRescheduled`.
+    pub const WIX_BOOKINGS_V2_ON_BOOKING_RESCHEDULED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsV2_onBookingRescheduled",
+        sdk: Some("bookings.onBookingRescheduled"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.booking_rescheduled",
+        payload_type: "bookings::bookings::BookingRescheduled",
+        module: "bookings.bookings",
+        feature: "bookings",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsV2_onBookingUpdated`.
+    pub const WIX_BOOKINGS_V2_ON_BOOKING_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsV2_onBookingUpdated",
+        sdk: Some("bookings.onBookingUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.booking_updated",
+        payload_type: "bookings::bookings::BookingUpdated",
+        module: "bookings.bookings",
+        feature: "bookings",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsServices_onServiceCreated`.
+    pub const WIX_BOOKINGS_SERVICES_ON_SERVICE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsServices_onServiceCreated",
+        sdk: Some("services.onServiceCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.services.v2.service_created",
+        payload_type: "bookings::services::ServiceCreated",
+        module: "bookings.services",
+        feature: "bookings",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsServices_onServiceDeleted`.
+    pub const WIX_BOOKINGS_SERVICES_ON_SERVICE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsServices_onServiceDeleted",
+        sdk: Some("services.onServiceDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.services.v2.service_deleted",
+        payload_type: "bookings::services::ServiceDeleted",
+        module: "bookings.services",
+        feature: "bookings",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsServices_onServiceUpdated`.
+    pub const WIX_BOOKINGS_SERVICES_ON_SERVICE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsServices_onServiceUpdated",
+        sdk: Some("services.onServiceUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.services.v2.service_updated",
+        payload_type: "bookings::services::ServiceUpdated",
+        module: "bookings.services",
+        feature: "bookings",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
     /// Catalogue entry of `wixCrm_onContactCreated`.
     pub const WIX_CRM_ON_CONTACT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactCreated",
@@ -223,6 +513,90 @@ pub mod info {
         module: "crm.labels",
         feature: "crm",
         envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCartCreated`.
+    pub const WIX_ECOM_ON_CART_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCartCreated",
+        sdk: Some("cart.onCartCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.cart_created",
+        payload_type: "ecom::cart::CartCreated",
+        module: "ecom.cart",
+        feature: "ecom",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCartDeleted`.
+    pub const WIX_ECOM_ON_CART_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCartDeleted",
+        sdk: Some("cart.onCartDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.cart_deleted",
+        payload_type: "ecom::cart::CartDeleted",
+        module: "ecom.cart",
+        feature: "ecom",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCartUpdated`.
+    pub const WIX_ECOM_ON_CART_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCartUpdated",
+        sdk: Some("cart.onCartUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.cart_updated",
+        payload_type: "ecom::cart::CartUpdated",
+        module: "ecom.cart",
+        feature: "ecom",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCheckoutCompleted`.
+    pub const WIX_ECOM_ON_CHECKOUT_COMPLETED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutCompleted",
+        sdk: Some("checkout.onCheckoutCompleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_completed",
+        payload_type: "ecom::checkout::CheckoutCompleted",
+        module: "ecom.checkout",
+        feature: "ecom",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCheckoutCreated`.
+    pub const WIX_ECOM_ON_CHECKOUT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutCreated",
+        sdk: Some("checkout.onCheckoutCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_created",
+        payload_type: "ecom::checkout::CheckoutCreated",
+        module: "ecom.checkout",
+        feature: "ecom",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCheckoutDeleted`.
+    pub const WIX_ECOM_ON_CHECKOUT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutDeleted",
+        sdk: Some("checkout.onCheckoutDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_deleted",
+        payload_type: "ecom::checkout::CheckoutDeleted",
+        module: "ecom.checkout",
+        feature: "ecom",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCheckoutUpdated`.
+    pub const WIX_ECOM_ON_CHECKOUT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutUpdated",
+        sdk: Some("checkout.onCheckoutUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_updated",
+        payload_type: "ecom::checkout::CheckoutUpdated",
+        module: "ecom.checkout",
+        feature: "ecom",
+        envelope: Envelope::Entity,
         velo_documented: true,
     };
     /// Catalogue entry of `wixEcom_onOrderApproved`.
@@ -561,6 +935,90 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixForms_onSubmissionContactMapped`.
+    pub const WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPED: EventInfo = EventInfo {
+        velo_handler: "wixForms_onSubmissionContactMapped",
+        sdk: Some("submissions.onSubmissionContactMapped"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.submission_submission_contact_mapped",
+        payload_type: "forms::submissions::SubmissionContactMapped",
+        module: "forms.submissions",
+        feature: "forms",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixForms_onSubmissionContactMappingSkipped`.
+    pub const WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPING_SKIPPED: EventInfo = EventInfo {
+        velo_handler: "wixForms_onSubmissionContactMappingSkipped",
+        sdk: Some("submissions.onSubmissionContactMappingSkipped"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.submission_submission_contact_mapping_skipped",
+        payload_type: "forms::submissions::SubmissionContactMappingSkipped",
+        module: "forms.submissions",
+        feature: "forms",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixForms_onSubmissionCreated`.
+    pub const WIX_FORMS_ON_SUBMISSION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixForms_onSubmissionCreated",
+        sdk: Some("submissions.onSubmissionCreated"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.submission_created",
+        payload_type: "forms::submissions::SubmissionCreated",
+        module: "forms.submissions",
+        feature: "forms",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixForms_onSubmissionDeleted`.
+    pub const WIX_FORMS_ON_SUBMISSION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixForms_onSubmissionDeleted",
+        sdk: Some("submissions.onSubmissionDeleted"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.submission_deleted",
+        payload_type: "forms::submissions::SubmissionDeleted",
+        module: "forms.submissions",
+        feature: "forms",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixForms_onSubmissionRemovedSubmissionFromTrash`.
+    pub const WIX_FORMS_ON_SUBMISSION_REMOVED_SUBMISSION_FROM_TRASH: EventInfo = EventInfo {
+        velo_handler: "wixForms_onSubmissionRemovedSubmissionFromTrash",
+        sdk: Some("submissions.onSubmissionRemovedSubmissionFromTrash"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.submission_removed_submission_from_trash",
+        payload_type: "forms::submissions::SubmissionRemovedSubmissionFromTrash",
+        module: "forms.submissions",
+        feature: "forms",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixForms_onSubmissionStatusUpdated`.
+    pub const WIX_FORMS_ON_SUBMISSION_STATUS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixForms_onSubmissionStatusUpdated",
+        sdk: Some("submissions.onSubmissionStatusUpdated"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.submission_status_updated",
+        payload_type: "forms::submissions::SubmissionStatusUpdated",
+        module: "forms.submissions",
+        feature: "forms",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixForms_onSubmissionUpdated`.
+    pub const WIX_FORMS_ON_SUBMISSION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixForms_onSubmissionUpdated",
+        sdk: Some("submissions.onSubmissionUpdated"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.submission_updated",
+        payload_type: "forms::submissions::SubmissionUpdated",
+        module: "forms.submissions",
+        feature: "forms",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
     /// Catalogue entry of `wixBadgesV4_onBadgeAssignmentCreated`.
     pub const WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeAssignmentCreated",
@@ -681,6 +1139,234 @@ pub mod info {
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixMembers_onMemberCreated`.
+    pub const WIX_MEMBERS_ON_MEMBER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMembers_onMemberCreated",
+        sdk: Some("members.onMemberCreated"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v1.member_created",
+        payload_type: "members::members::MemberCreated",
+        module: "members.members",
+        feature: "members",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixMembers_onMemberDeleted`.
+    pub const WIX_MEMBERS_ON_MEMBER_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMembers_onMemberDeleted",
+        sdk: Some("members.onMemberDeleted"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v1.member_deleted",
+        payload_type: "members::members::MemberDeleted",
+        module: "members.members",
+        feature: "members",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixMembers_onMemberUpdated`.
+    pub const WIX_MEMBERS_ON_MEMBER_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMembers_onMemberUpdated",
+        sdk: Some("members.onMemberUpdated"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v1.member_updated",
+        payload_type: "members::members::MemberUpdated",
+        module: "members.members",
+        feature: "members",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderAutoRenewCanceled`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderAutoRenewCanceled",
+        sdk: Some("orders.onOrderAutoRenewCanceled"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_auto_renew_canceled",
+        payload_type: "pricing_plans::orders::OrderAutoRenewCanceled",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderCanceled`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_CANCELED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderCanceled",
+        sdk: Some("orders.onOrderCanceled"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_canceled",
+        payload_type: "pricing_plans::orders::OrderCanceled",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderCreated`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderCreated",
+        sdk: Some("orders.onOrderCreated"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_created",
+        payload_type: "pricing_plans::orders::OrderCreated",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderCycleStarted`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_CYCLE_STARTED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderCycleStarted",
+        sdk: Some("orders.onOrderCycleStarted"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_cycle_started",
+        payload_type: "pricing_plans::orders::OrderCycleStarted",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderEndDatePostponed`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_END_DATE_POSTPONED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderEndDatePostponed",
+        sdk: Some("orders.onOrderEndDatePostponed"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_end_date_postponed",
+        payload_type: "pricing_plans::orders::OrderEndDatePostponed",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderEnded`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_ENDED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderEnded",
+        sdk: Some("orders.onOrderEnded"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_ended",
+        payload_type: "pricing_plans::orders::OrderEnded",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderMarkedAsPaid`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_MARKED_AS_PAID: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderMarkedAsPaid",
+        sdk: Some("orders.onOrderMarkedAsPaid"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_marked_as_paid",
+        payload_type: "pricing_plans::orders::OrderMarkedAsPaid",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderPaused`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_PAUSED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderPaused",
+        sdk: Some("orders.onOrderPaused"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_paused",
+        payload_type: "pricing_plans::orders::OrderPaused",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderPurchased`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_PURCHASED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderPurchased",
+        sdk: Some("orders.onOrderPurchased"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_purchased",
+        payload_type: "pricing_plans::orders::OrderPurchased",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderResumed`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_RESUMED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderResumed",
+        sdk: Some("orders.onOrderResumed"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_resumed",
+        payload_type: "pricing_plans::orders::OrderResumed",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderStartDateChanged`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_START_DATE_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderStartDateChanged",
+        sdk: Some("orders.onOrderStartDateChanged"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_start_date_changed",
+        payload_type: "pricing_plans::orders::OrderStartDateChanged",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderStarted`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_STARTED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderStarted",
+        sdk: Some("orders.onOrderStarted"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_started",
+        payload_type: "pricing_plans::orders::OrderStarted",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixPricingPlans_onOrderUpdated`.
+    pub const WIX_PRICING_PLANS_ON_ORDER_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlans_onOrderUpdated",
+        sdk: Some("orders.onOrderUpdated"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v2.order_updated",
+        payload_type: "pricing_plans::orders::OrderUpdated",
+        module: "pricing_plans.orders",
+        feature: "pricing_plans",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixStoresProductsV3_onProductCreated`.
+    pub const WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresProductsV3_onProductCreated",
+        sdk: Some("productsV3.onProductCreated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.product_created",
+        payload_type: "stores::products_v3::ProductCreated",
+        module: "stores.products_v3",
+        feature: "stores",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresProductsV3_onProductDeleted`.
+    pub const WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixStoresProductsV3_onProductDeleted",
+        sdk: Some("productsV3.onProductDeleted"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.product_deleted",
+        payload_type: "stores::products_v3::ProductDeleted",
+        module: "stores.products_v3",
+        feature: "stores",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresProductsV3_onProductUpdated`.
+    pub const WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresProductsV3_onProductUpdated",
+        sdk: Some("productsV3.onProductUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.product_updated",
+        payload_type: "stores::products_v3::ProductUpdated",
+        module: "stores.products_v3",
+        feature: "stores",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
 }
 /// One decoded event of any kind. Payloads are boxed: they are large (a contact
 /// is kilobytes) and an `Event` moves through every layer of dispatch.
@@ -691,6 +1377,60 @@ pub mod info {
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Event {
+    /// `wixBlog_onPostCreated` / `wix.blog.v3.post_created`.
+    #[cfg(feature = "blog")]
+    WixBlogOnPostCreated(Box<crate::blog::posts::PostCreated>),
+    /// `wixBlog_onPostDeleted` / `wix.blog.v3.post_deleted`.
+    #[cfg(feature = "blog")]
+    WixBlogOnPostDeleted(Box<crate::blog::posts::PostDeleted>),
+    /// `wixBlog_onPostLiked` / `wix.blog.v3.post_liked`.
+    #[cfg(feature = "blog")]
+    WixBlogOnPostLiked(Box<crate::blog::posts::PostLiked>),
+    /// `wixBlog_onPostUnliked` / `wix.blog.v3.post_unliked`.
+    #[cfg(feature = "blog")]
+    WixBlogOnPostUnliked(Box<crate::blog::posts::PostUnliked>),
+    /// `wixBlog_onPostUpdated` / `wix.blog.v3.post_updated`.
+    #[cfg(feature = "blog")]
+    WixBlogOnPostUpdated(Box<crate::blog::posts::PostUpdated>),
+    /// `wixBookingsV2_onBookingCanceled` / `wix.bookings.v2.booking_canceled`.
+    #[cfg(feature = "bookings")]
+    WixBookingsV2OnBookingCanceled(Box<crate::bookings::bookings::BookingCanceled>),
+    /// `wixBookingsV2_onBookingConfirmed` / `wix.bookings.v2.booking_confirmed`.
+    #[cfg(feature = "bookings")]
+    WixBookingsV2OnBookingConfirmed(Box<crate::bookings::bookings::BookingConfirmed>),
+    /// `wixBookingsV2_onBookingCreated` / `wix.bookings.v2.booking_created`.
+    #[cfg(feature = "bookings")]
+    WixBookingsV2OnBookingCreated(Box<crate::bookings::bookings::BookingCreated>),
+    /// `wixBookingsV2_onBookingDeclined` / `wix.bookings.v2.booking_declined`.
+    #[cfg(feature = "bookings")]
+    WixBookingsV2OnBookingDeclined(Box<crate::bookings::bookings::BookingDeclined>),
+    /// `wixBookingsV2_onBookingMarkedAsPending` / `wix.bookings.v2.booking_markedAsPending`.
+    #[cfg(feature = "bookings")]
+    WixBookingsV2OnBookingMarkedAsPending(
+        Box<crate::bookings::bookings::BookingMarkedAsPending>,
+    ),
+    /// `wixBookingsV2_onBookingNumberOfParticipantsUpdated` / `wix.bookings.v2.booking_number_of_participants_updated`.
+    #[cfg(feature = "bookings")]
+    WixBookingsV2OnBookingNumberOfParticipantsUpdated(
+        Box<crate::bookings::bookings::BookingNumberOfParticipantsUpdated>,
+    ),
+    /// `wixBookingsV2_onBookingRescheduled` / `wix.bookings.v2.booking_rescheduled`.
+    #[cfg(feature = "bookings")]
+    WixBookingsV2OnBookingRescheduled(
+        Box<crate::bookings::bookings::BookingRescheduled>,
+    ),
+    /// `wixBookingsV2_onBookingUpdated` / `wix.bookings.v2.booking_updated`.
+    #[cfg(feature = "bookings")]
+    WixBookingsV2OnBookingUpdated(Box<crate::bookings::bookings::BookingUpdated>),
+    /// `wixBookingsServices_onServiceCreated` / `wix.bookings.services.v2.service_created`.
+    #[cfg(feature = "bookings")]
+    WixBookingsServicesOnServiceCreated(Box<crate::bookings::services::ServiceCreated>),
+    /// `wixBookingsServices_onServiceDeleted` / `wix.bookings.services.v2.service_deleted`.
+    #[cfg(feature = "bookings")]
+    WixBookingsServicesOnServiceDeleted(Box<crate::bookings::services::ServiceDeleted>),
+    /// `wixBookingsServices_onServiceUpdated` / `wix.bookings.services.v2.service_updated`.
+    #[cfg(feature = "bookings")]
+    WixBookingsServicesOnServiceUpdated(Box<crate::bookings::services::ServiceUpdated>),
     /// `wixCrm_onContactCreated` / `wix.contacts.v4.contact_created`.
     #[cfg(feature = "crm")]
     WixCrmOnContactCreated(Box<crate::crm::contacts::ContactCreated>),
@@ -725,6 +1465,27 @@ pub enum Event {
     /// `wixContacts_onLabelDeleted` / `wix.contacts.v4.label_deleted`.
     #[cfg(feature = "crm")]
     WixContactsOnLabelDeleted(Box<crate::crm::labels::LabelDeleted>),
+    /// `wixEcom_onCartCreated` / `wix.ecom.v1.cart_created`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnCartCreated(Box<crate::ecom::cart::CartCreated>),
+    /// `wixEcom_onCartDeleted` / `wix.ecom.v1.cart_deleted`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnCartDeleted(Box<crate::ecom::cart::CartDeleted>),
+    /// `wixEcom_onCartUpdated` / `wix.ecom.v1.cart_updated`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnCartUpdated(Box<crate::ecom::cart::CartUpdated>),
+    /// `wixEcom_onCheckoutCompleted` / `wix.ecom.v1.checkout_completed`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnCheckoutCompleted(Box<crate::ecom::checkout::CheckoutCompleted>),
+    /// `wixEcom_onCheckoutCreated` / `wix.ecom.v1.checkout_created`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnCheckoutCreated(Box<crate::ecom::checkout::CheckoutCreated>),
+    /// `wixEcom_onCheckoutDeleted` / `wix.ecom.v1.checkout_deleted`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnCheckoutDeleted(Box<crate::ecom::checkout::CheckoutDeleted>),
+    /// `wixEcom_onCheckoutUpdated` / `wix.ecom.v1.checkout_updated`.
+    #[cfg(feature = "ecom")]
+    WixEcomOnCheckoutUpdated(Box<crate::ecom::checkout::CheckoutUpdated>),
     /// `wixEcom_onOrderApproved` / `wix.ecom.v1.order_approved`.
     #[cfg(feature = "ecom")]
     WixEcomOnOrderApproved(Box<crate::ecom::orders::OrderApproved>),
@@ -813,6 +1574,35 @@ pub enum Event {
     /// `wixEvents_onPolicyDeleted` / `wix.events.v2.policy_deleted`.
     #[cfg(feature = "events")]
     WixEventsOnPolicyDeleted(Box<crate::events::policies::PolicyDeleted>),
+    /// `wixForms_onSubmissionContactMapped` / `wix.forms.v4.submission_submission_contact_mapped`.
+    #[cfg(feature = "forms")]
+    WixFormsOnSubmissionContactMapped(
+        Box<crate::forms::submissions::SubmissionContactMapped>,
+    ),
+    /// `wixForms_onSubmissionContactMappingSkipped` / `wix.forms.v4.submission_submission_contact_mapping_skipped`.
+    #[cfg(feature = "forms")]
+    WixFormsOnSubmissionContactMappingSkipped(
+        Box<crate::forms::submissions::SubmissionContactMappingSkipped>,
+    ),
+    /// `wixForms_onSubmissionCreated` / `wix.forms.v4.submission_created`.
+    #[cfg(feature = "forms")]
+    WixFormsOnSubmissionCreated(Box<crate::forms::submissions::SubmissionCreated>),
+    /// `wixForms_onSubmissionDeleted` / `wix.forms.v4.submission_deleted`.
+    #[cfg(feature = "forms")]
+    WixFormsOnSubmissionDeleted(Box<crate::forms::submissions::SubmissionDeleted>),
+    /// `wixForms_onSubmissionRemovedSubmissionFromTrash` / `wix.forms.v4.submission_removed_submission_from_trash`.
+    #[cfg(feature = "forms")]
+    WixFormsOnSubmissionRemovedSubmissionFromTrash(
+        Box<crate::forms::submissions::SubmissionRemovedSubmissionFromTrash>,
+    ),
+    /// `wixForms_onSubmissionStatusUpdated` / `wix.forms.v4.submission_status_updated`.
+    #[cfg(feature = "forms")]
+    WixFormsOnSubmissionStatusUpdated(
+        Box<crate::forms::submissions::SubmissionStatusUpdated>,
+    ),
+    /// `wixForms_onSubmissionUpdated` / `wix.forms.v4.submission_updated`.
+    #[cfg(feature = "forms")]
+    WixFormsOnSubmissionUpdated(Box<crate::forms::submissions::SubmissionUpdated>),
     /// `wixBadgesV4_onBadgeAssignmentCreated` / `wix.badges.v4.badge_assignment_created`.
     #[cfg(feature = "members")]
     WixBadgesV4OnBadgeAssignmentCreated(
@@ -847,11 +1637,132 @@ pub enum Event {
     /// `wixBadgesV4_onBadgeDeleted` / `wix.badges.v4.badge_deleted`.
     #[cfg(feature = "members")]
     WixBadgesV4OnBadgeDeleted(Box<crate::members::badges_v4::BadgeDeleted>),
+    /// `wixMembers_onMemberCreated` / `wix.members.v1.member_created`.
+    #[cfg(feature = "members")]
+    WixMembersOnMemberCreated(Box<crate::members::members::MemberCreated>),
+    /// `wixMembers_onMemberDeleted` / `wix.members.v1.member_deleted`.
+    #[cfg(feature = "members")]
+    WixMembersOnMemberDeleted(Box<crate::members::members::MemberDeleted>),
+    /// `wixMembers_onMemberUpdated` / `wix.members.v1.member_updated`.
+    #[cfg(feature = "members")]
+    WixMembersOnMemberUpdated(Box<crate::members::members::MemberUpdated>),
+    /// `wixPricingPlans_onOrderAutoRenewCanceled` / `wix.pricing_plans.v2.order_auto_renew_canceled`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderAutoRenewCanceled(
+        Box<crate::pricing_plans::orders::OrderAutoRenewCanceled>,
+    ),
+    /// `wixPricingPlans_onOrderCanceled` / `wix.pricing_plans.v2.order_canceled`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderCanceled(Box<crate::pricing_plans::orders::OrderCanceled>),
+    /// `wixPricingPlans_onOrderCreated` / `wix.pricing_plans.v2.order_created`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderCreated(Box<crate::pricing_plans::orders::OrderCreated>),
+    /// `wixPricingPlans_onOrderCycleStarted` / `wix.pricing_plans.v2.order_cycle_started`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderCycleStarted(
+        Box<crate::pricing_plans::orders::OrderCycleStarted>,
+    ),
+    /// `wixPricingPlans_onOrderEndDatePostponed` / `wix.pricing_plans.v2.order_end_date_postponed`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderEndDatePostponed(
+        Box<crate::pricing_plans::orders::OrderEndDatePostponed>,
+    ),
+    /// `wixPricingPlans_onOrderEnded` / `wix.pricing_plans.v2.order_ended`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderEnded(Box<crate::pricing_plans::orders::OrderEnded>),
+    /// `wixPricingPlans_onOrderMarkedAsPaid` / `wix.pricing_plans.v2.order_marked_as_paid`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderMarkedAsPaid(
+        Box<crate::pricing_plans::orders::OrderMarkedAsPaid>,
+    ),
+    /// `wixPricingPlans_onOrderPaused` / `wix.pricing_plans.v2.order_paused`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderPaused(Box<crate::pricing_plans::orders::OrderPaused>),
+    /// `wixPricingPlans_onOrderPurchased` / `wix.pricing_plans.v2.order_purchased`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderPurchased(Box<crate::pricing_plans::orders::OrderPurchased>),
+    /// `wixPricingPlans_onOrderResumed` / `wix.pricing_plans.v2.order_resumed`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderResumed(Box<crate::pricing_plans::orders::OrderResumed>),
+    /// `wixPricingPlans_onOrderStartDateChanged` / `wix.pricing_plans.v2.order_start_date_changed`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderStartDateChanged(
+        Box<crate::pricing_plans::orders::OrderStartDateChanged>,
+    ),
+    /// `wixPricingPlans_onOrderStarted` / `wix.pricing_plans.v2.order_started`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderStarted(Box<crate::pricing_plans::orders::OrderStarted>),
+    /// `wixPricingPlans_onOrderUpdated` / `wix.pricing_plans.v2.order_updated`.
+    #[cfg(feature = "pricing_plans")]
+    WixPricingPlansOnOrderUpdated(Box<crate::pricing_plans::orders::OrderUpdated>),
+    /// `wixStoresProductsV3_onProductCreated` / `wix.stores.catalog.v3.product_created`.
+    #[cfg(feature = "stores")]
+    WixStoresProductsV3OnProductCreated(Box<crate::stores::products_v3::ProductCreated>),
+    /// `wixStoresProductsV3_onProductDeleted` / `wix.stores.catalog.v3.product_deleted`.
+    #[cfg(feature = "stores")]
+    WixStoresProductsV3OnProductDeleted(Box<crate::stores::products_v3::ProductDeleted>),
+    /// `wixStoresProductsV3_onProductUpdated` / `wix.stores.catalog.v3.product_updated`.
+    #[cfg(feature = "stores")]
+    WixStoresProductsV3OnProductUpdated(Box<crate::stores::products_v3::ProductUpdated>),
 }
 impl Event {
     /// The catalogue entry of this event.
     pub fn info(&self) -> &'static EventInfo {
         match *self {
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostCreated(_) => &info::WIX_BLOG_ON_POST_CREATED,
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostDeleted(_) => &info::WIX_BLOG_ON_POST_DELETED,
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostLiked(_) => &info::WIX_BLOG_ON_POST_LIKED,
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostUnliked(_) => &info::WIX_BLOG_ON_POST_UNLIKED,
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostUpdated(_) => &info::WIX_BLOG_ON_POST_UPDATED,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingCanceled(_) => {
+                &info::WIX_BOOKINGS_V2_ON_BOOKING_CANCELED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingConfirmed(_) => {
+                &info::WIX_BOOKINGS_V2_ON_BOOKING_CONFIRMED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingCreated(_) => {
+                &info::WIX_BOOKINGS_V2_ON_BOOKING_CREATED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingDeclined(_) => {
+                &info::WIX_BOOKINGS_V2_ON_BOOKING_DECLINED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingMarkedAsPending(_) => {
+                &info::WIX_BOOKINGS_V2_ON_BOOKING_MARKED_AS_PENDING
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated(_) => {
+                &info::WIX_BOOKINGS_V2_ON_BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingRescheduled(_) => {
+                &info::WIX_BOOKINGS_V2_ON_BOOKING_RESCHEDULED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingUpdated(_) => {
+                &info::WIX_BOOKINGS_V2_ON_BOOKING_UPDATED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsServicesOnServiceCreated(_) => {
+                &info::WIX_BOOKINGS_SERVICES_ON_SERVICE_CREATED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsServicesOnServiceDeleted(_) => {
+                &info::WIX_BOOKINGS_SERVICES_ON_SERVICE_DELETED
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsServicesOnServiceUpdated(_) => {
+                &info::WIX_BOOKINGS_SERVICES_ON_SERVICE_UPDATED
+            }
             #[cfg(feature = "crm")]
             Self::WixCrmOnContactCreated(_) => &info::WIX_CRM_ON_CONTACT_CREATED,
             #[cfg(feature = "crm")]
@@ -876,6 +1787,20 @@ impl Event {
             Self::WixContactsOnLabelUpdated(_) => &info::WIX_CONTACTS_ON_LABEL_UPDATED,
             #[cfg(feature = "crm")]
             Self::WixContactsOnLabelDeleted(_) => &info::WIX_CONTACTS_ON_LABEL_DELETED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCartCreated(_) => &info::WIX_ECOM_ON_CART_CREATED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCartDeleted(_) => &info::WIX_ECOM_ON_CART_DELETED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCartUpdated(_) => &info::WIX_ECOM_ON_CART_UPDATED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCheckoutCompleted(_) => &info::WIX_ECOM_ON_CHECKOUT_COMPLETED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCheckoutCreated(_) => &info::WIX_ECOM_ON_CHECKOUT_CREATED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCheckoutDeleted(_) => &info::WIX_ECOM_ON_CHECKOUT_DELETED,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCheckoutUpdated(_) => &info::WIX_ECOM_ON_CHECKOUT_UPDATED,
             #[cfg(feature = "ecom")]
             Self::WixEcomOnOrderApproved(_) => &info::WIX_ECOM_ON_ORDER_APPROVED,
             #[cfg(feature = "ecom")]
@@ -952,6 +1877,34 @@ impl Event {
             Self::WixEventsOnPolicyUpdated(_) => &info::WIX_EVENTS_ON_POLICY_UPDATED,
             #[cfg(feature = "events")]
             Self::WixEventsOnPolicyDeleted(_) => &info::WIX_EVENTS_ON_POLICY_DELETED,
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionContactMapped(_) => {
+                &info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPED
+            }
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionContactMappingSkipped(_) => {
+                &info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPING_SKIPPED
+            }
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionCreated(_) => {
+                &info::WIX_FORMS_ON_SUBMISSION_CREATED
+            }
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionDeleted(_) => {
+                &info::WIX_FORMS_ON_SUBMISSION_DELETED
+            }
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionRemovedSubmissionFromTrash(_) => {
+                &info::WIX_FORMS_ON_SUBMISSION_REMOVED_SUBMISSION_FROM_TRASH
+            }
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionStatusUpdated(_) => {
+                &info::WIX_FORMS_ON_SUBMISSION_STATUS_UPDATED
+            }
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionUpdated(_) => {
+                &info::WIX_FORMS_ON_SUBMISSION_UPDATED
+            }
             #[cfg(feature = "members")]
             Self::WixBadgesV4OnBadgeAssignmentCreated(_) => {
                 &info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED
@@ -976,11 +1929,115 @@ impl Event {
             Self::WixBadgesV4OnBadgeUpdated(_) => &info::WIX_BADGES_V4_ON_BADGE_UPDATED,
             #[cfg(feature = "members")]
             Self::WixBadgesV4OnBadgeDeleted(_) => &info::WIX_BADGES_V4_ON_BADGE_DELETED,
+            #[cfg(feature = "members")]
+            Self::WixMembersOnMemberCreated(_) => &info::WIX_MEMBERS_ON_MEMBER_CREATED,
+            #[cfg(feature = "members")]
+            Self::WixMembersOnMemberDeleted(_) => &info::WIX_MEMBERS_ON_MEMBER_DELETED,
+            #[cfg(feature = "members")]
+            Self::WixMembersOnMemberUpdated(_) => &info::WIX_MEMBERS_ON_MEMBER_UPDATED,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderAutoRenewCanceled(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderCanceled(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_CANCELED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderCreated(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_CREATED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderCycleStarted(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_CYCLE_STARTED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderEndDatePostponed(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_END_DATE_POSTPONED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderEnded(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_ENDED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderMarkedAsPaid(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_MARKED_AS_PAID
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderPaused(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_PAUSED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderPurchased(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_PURCHASED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderResumed(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_RESUMED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderStartDateChanged(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_START_DATE_CHANGED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderStarted(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_STARTED
+            }
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderUpdated(_) => {
+                &info::WIX_PRICING_PLANS_ON_ORDER_UPDATED
+            }
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductCreated(_) => {
+                &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED
+            }
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductDeleted(_) => {
+                &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED
+            }
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductUpdated(_) => {
+                &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED
+            }
         }
     }
     /// The metadata every event carries (its `id` is the deduplication key).
     pub fn metadata(&self) -> &crate::common::EventMetadata {
         match *self {
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostCreated(ref event) => &event.metadata,
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostLiked(ref event) => &event.metadata,
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostUnliked(ref event) => &event.metadata,
+            #[cfg(feature = "blog")]
+            Self::WixBlogOnPostUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingCanceled(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingConfirmed(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingCreated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingDeclined(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingMarkedAsPending(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingRescheduled(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsV2OnBookingUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsServicesOnServiceCreated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsServicesOnServiceDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "bookings")]
+            Self::WixBookingsServicesOnServiceUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
             Self::WixCrmOnContactCreated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
@@ -1001,6 +2058,20 @@ impl Event {
             Self::WixContactsOnLabelUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm")]
             Self::WixContactsOnLabelDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCartCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCartDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCartUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCheckoutCompleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCheckoutCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCheckoutDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom")]
+            Self::WixEcomOnCheckoutUpdated(ref event) => &event.metadata,
             #[cfg(feature = "ecom")]
             Self::WixEcomOnOrderApproved(ref event) => &event.metadata,
             #[cfg(feature = "ecom")]
@@ -1057,6 +2128,22 @@ impl Event {
             Self::WixEventsOnPolicyUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events")]
             Self::WixEventsOnPolicyDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionContactMapped(ref event) => &event.metadata,
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionContactMappingSkipped(ref event) => &event.metadata,
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionCreated(ref event) => &event.metadata,
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionRemovedSubmissionFromTrash(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionStatusUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "forms")]
+            Self::WixFormsOnSubmissionUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members")]
             Self::WixBadgesV4OnBadgeAssignmentCreated(ref event) => &event.metadata,
             #[cfg(feature = "members")]
@@ -1077,11 +2164,167 @@ impl Event {
             Self::WixBadgesV4OnBadgeUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members")]
             Self::WixBadgesV4OnBadgeDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "members")]
+            Self::WixMembersOnMemberCreated(ref event) => &event.metadata,
+            #[cfg(feature = "members")]
+            Self::WixMembersOnMemberDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "members")]
+            Self::WixMembersOnMemberUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderAutoRenewCanceled(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderCanceled(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderCreated(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderCycleStarted(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderEndDatePostponed(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderEnded(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderMarkedAsPaid(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderPaused(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderPurchased(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderResumed(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderStartDateChanged(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderStarted(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans")]
+            Self::WixPricingPlansOnOrderUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductCreated(ref event) => &event.metadata,
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "stores")]
+            Self::WixStoresProductsV3OnProductUpdated(ref event) => &event.metadata,
         }
     }
     /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
     pub fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
         match velo_handler {
+            #[cfg(feature = "blog")]
+            "wixBlog_onPostCreated" => {
+                input
+                    .decode("wixBlog_onPostCreated")
+                    .map(|payload| Self::WixBlogOnPostCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "blog")]
+            "wixBlog_onPostDeleted" => {
+                input
+                    .decode("wixBlog_onPostDeleted")
+                    .map(|payload| Self::WixBlogOnPostDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "blog")]
+            "wixBlog_onPostLiked" => {
+                input
+                    .decode("wixBlog_onPostLiked")
+                    .map(|payload| Self::WixBlogOnPostLiked(Box::new(payload)))
+            }
+            #[cfg(feature = "blog")]
+            "wixBlog_onPostUnliked" => {
+                input
+                    .decode("wixBlog_onPostUnliked")
+                    .map(|payload| Self::WixBlogOnPostUnliked(Box::new(payload)))
+            }
+            #[cfg(feature = "blog")]
+            "wixBlog_onPostUpdated" => {
+                input
+                    .decode("wixBlog_onPostUpdated")
+                    .map(|payload| Self::WixBlogOnPostUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsV2_onBookingCanceled" => {
+                input
+                    .decode("wixBookingsV2_onBookingCanceled")
+                    .map(|payload| Self::WixBookingsV2OnBookingCanceled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsV2_onBookingConfirmed" => {
+                input
+                    .decode("wixBookingsV2_onBookingConfirmed")
+                    .map(|payload| Self::WixBookingsV2OnBookingConfirmed(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsV2_onBookingCreated" => {
+                input
+                    .decode("wixBookingsV2_onBookingCreated")
+                    .map(|payload| Self::WixBookingsV2OnBookingCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsV2_onBookingDeclined" => {
+                input
+                    .decode("wixBookingsV2_onBookingDeclined")
+                    .map(|payload| Self::WixBookingsV2OnBookingDeclined(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsV2_onBookingMarkedAsPending" => {
+                input
+                    .decode("wixBookingsV2_onBookingMarkedAsPending")
+                    .map(|payload| Self::WixBookingsV2OnBookingMarkedAsPending(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
+                input
+                    .decode("wixBookingsV2_onBookingNumberOfParticipantsUpdated")
+                    .map(|payload| Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsV2_onBookingRescheduled" => {
+                input
+                    .decode("wixBookingsV2_onBookingRescheduled")
+                    .map(|payload| Self::WixBookingsV2OnBookingRescheduled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsV2_onBookingUpdated" => {
+                input
+                    .decode("wixBookingsV2_onBookingUpdated")
+                    .map(|payload| Self::WixBookingsV2OnBookingUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsServices_onServiceCreated" => {
+                input
+                    .decode("wixBookingsServices_onServiceCreated")
+                    .map(|payload| Self::WixBookingsServicesOnServiceCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsServices_onServiceDeleted" => {
+                input
+                    .decode("wixBookingsServices_onServiceDeleted")
+                    .map(|payload| Self::WixBookingsServicesOnServiceDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings")]
+            "wixBookingsServices_onServiceUpdated" => {
+                input
+                    .decode("wixBookingsServices_onServiceUpdated")
+                    .map(|payload| Self::WixBookingsServicesOnServiceUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "crm")]
             "wixCrm_onContactCreated" => {
                 input
@@ -1145,6 +2388,48 @@ impl Event {
                 input
                     .decode("wixContacts_onLabelDeleted")
                     .map(|payload| Self::WixContactsOnLabelDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onCartCreated" => {
+                input
+                    .decode("wixEcom_onCartCreated")
+                    .map(|payload| Self::WixEcomOnCartCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onCartDeleted" => {
+                input
+                    .decode("wixEcom_onCartDeleted")
+                    .map(|payload| Self::WixEcomOnCartDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onCartUpdated" => {
+                input
+                    .decode("wixEcom_onCartUpdated")
+                    .map(|payload| Self::WixEcomOnCartUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onCheckoutCompleted" => {
+                input
+                    .decode("wixEcom_onCheckoutCompleted")
+                    .map(|payload| Self::WixEcomOnCheckoutCompleted(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onCheckoutCreated" => {
+                input
+                    .decode("wixEcom_onCheckoutCreated")
+                    .map(|payload| Self::WixEcomOnCheckoutCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onCheckoutDeleted" => {
+                input
+                    .decode("wixEcom_onCheckoutDeleted")
+                    .map(|payload| Self::WixEcomOnCheckoutDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom")]
+            "wixEcom_onCheckoutUpdated" => {
+                input
+                    .decode("wixEcom_onCheckoutUpdated")
+                    .map(|payload| Self::WixEcomOnCheckoutUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderApproved" => {
@@ -1332,6 +2617,56 @@ impl Event {
                     .decode("wixEvents_onPolicyDeleted")
                     .map(|payload| Self::WixEventsOnPolicyDeleted(Box::new(payload)))
             }
+            #[cfg(feature = "forms")]
+            "wixForms_onSubmissionContactMapped" => {
+                input
+                    .decode("wixForms_onSubmissionContactMapped")
+                    .map(|payload| Self::WixFormsOnSubmissionContactMapped(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms")]
+            "wixForms_onSubmissionContactMappingSkipped" => {
+                input
+                    .decode("wixForms_onSubmissionContactMappingSkipped")
+                    .map(|payload| Self::WixFormsOnSubmissionContactMappingSkipped(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms")]
+            "wixForms_onSubmissionCreated" => {
+                input
+                    .decode("wixForms_onSubmissionCreated")
+                    .map(|payload| Self::WixFormsOnSubmissionCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "forms")]
+            "wixForms_onSubmissionDeleted" => {
+                input
+                    .decode("wixForms_onSubmissionDeleted")
+                    .map(|payload| Self::WixFormsOnSubmissionDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "forms")]
+            "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
+                input
+                    .decode("wixForms_onSubmissionRemovedSubmissionFromTrash")
+                    .map(|payload| Self::WixFormsOnSubmissionRemovedSubmissionFromTrash(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms")]
+            "wixForms_onSubmissionStatusUpdated" => {
+                input
+                    .decode("wixForms_onSubmissionStatusUpdated")
+                    .map(|payload| Self::WixFormsOnSubmissionStatusUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms")]
+            "wixForms_onSubmissionUpdated" => {
+                input
+                    .decode("wixForms_onSubmissionUpdated")
+                    .map(|payload| Self::WixFormsOnSubmissionUpdated(Box::new(payload)))
+            }
             #[cfg(feature = "members")]
             "wixBadgesV4_onBadgeAssignmentCreated" => {
                 input
@@ -1395,6 +2730,260 @@ impl Event {
                 input
                     .decode("wixBadgesV4_onBadgeDeleted")
                     .map(|payload| Self::WixBadgesV4OnBadgeDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "members")]
+            "wixMembers_onMemberCreated" => {
+                input
+                    .decode("wixMembers_onMemberCreated")
+                    .map(|payload| Self::WixMembersOnMemberCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "members")]
+            "wixMembers_onMemberDeleted" => {
+                input
+                    .decode("wixMembers_onMemberDeleted")
+                    .map(|payload| Self::WixMembersOnMemberDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "members")]
+            "wixMembers_onMemberUpdated" => {
+                input
+                    .decode("wixMembers_onMemberUpdated")
+                    .map(|payload| Self::WixMembersOnMemberUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderAutoRenewCanceled" => {
+                input
+                    .decode("wixPricingPlans_onOrderAutoRenewCanceled")
+                    .map(|payload| Self::WixPricingPlansOnOrderAutoRenewCanceled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderCanceled" => {
+                input
+                    .decode("wixPricingPlans_onOrderCanceled")
+                    .map(|payload| Self::WixPricingPlansOnOrderCanceled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderCreated" => {
+                input
+                    .decode("wixPricingPlans_onOrderCreated")
+                    .map(|payload| Self::WixPricingPlansOnOrderCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderCycleStarted" => {
+                input
+                    .decode("wixPricingPlans_onOrderCycleStarted")
+                    .map(|payload| Self::WixPricingPlansOnOrderCycleStarted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderEndDatePostponed" => {
+                input
+                    .decode("wixPricingPlans_onOrderEndDatePostponed")
+                    .map(|payload| Self::WixPricingPlansOnOrderEndDatePostponed(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderEnded" => {
+                input
+                    .decode("wixPricingPlans_onOrderEnded")
+                    .map(|payload| Self::WixPricingPlansOnOrderEnded(Box::new(payload)))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderMarkedAsPaid" => {
+                input
+                    .decode("wixPricingPlans_onOrderMarkedAsPaid")
+                    .map(|payload| Self::WixPricingPlansOnOrderMarkedAsPaid(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderPaused" => {
+                input
+                    .decode("wixPricingPlans_onOrderPaused")
+                    .map(|payload| Self::WixPricingPlansOnOrderPaused(Box::new(payload)))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderPurchased" => {
+                input
+                    .decode("wixPricingPlans_onOrderPurchased")
+                    .map(|payload| Self::WixPricingPlansOnOrderPurchased(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderResumed" => {
+                input
+                    .decode("wixPricingPlans_onOrderResumed")
+                    .map(|payload| Self::WixPricingPlansOnOrderResumed(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderStartDateChanged" => {
+                input
+                    .decode("wixPricingPlans_onOrderStartDateChanged")
+                    .map(|payload| Self::WixPricingPlansOnOrderStartDateChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderStarted" => {
+                input
+                    .decode("wixPricingPlans_onOrderStarted")
+                    .map(|payload| Self::WixPricingPlansOnOrderStarted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans")]
+            "wixPricingPlans_onOrderUpdated" => {
+                input
+                    .decode("wixPricingPlans_onOrderUpdated")
+                    .map(|payload| Self::WixPricingPlansOnOrderUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores")]
+            "wixStoresProductsV3_onProductCreated" => {
+                input
+                    .decode("wixStoresProductsV3_onProductCreated")
+                    .map(|payload| Self::WixStoresProductsV3OnProductCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores")]
+            "wixStoresProductsV3_onProductDeleted" => {
+                input
+                    .decode("wixStoresProductsV3_onProductDeleted")
+                    .map(|payload| Self::WixStoresProductsV3OnProductDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores")]
+            "wixStoresProductsV3_onProductUpdated" => {
+                input
+                    .decode("wixStoresProductsV3_onProductUpdated")
+                    .map(|payload| Self::WixStoresProductsV3OnProductUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(not(feature = "blog"))]
+            "wixBlog_onPostCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onPostCreated",
+                    feature: "blog",
+                })
+            }
+            #[cfg(not(feature = "blog"))]
+            "wixBlog_onPostDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onPostDeleted",
+                    feature: "blog",
+                })
+            }
+            #[cfg(not(feature = "blog"))]
+            "wixBlog_onPostLiked" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onPostLiked",
+                    feature: "blog",
+                })
+            }
+            #[cfg(not(feature = "blog"))]
+            "wixBlog_onPostUnliked" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onPostUnliked",
+                    feature: "blog",
+                })
+            }
+            #[cfg(not(feature = "blog"))]
+            "wixBlog_onPostUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onPostUpdated",
+                    feature: "blog",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsV2_onBookingCanceled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsV2_onBookingCanceled",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsV2_onBookingConfirmed" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsV2_onBookingConfirmed",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsV2_onBookingCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsV2_onBookingCreated",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsV2_onBookingDeclined" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsV2_onBookingDeclined",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsV2_onBookingMarkedAsPending" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsV2_onBookingMarkedAsPending",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsV2_onBookingNumberOfParticipantsUpdated",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsV2_onBookingRescheduled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsV2_onBookingRescheduled",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsV2_onBookingUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsV2_onBookingUpdated",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsServices_onServiceCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsServices_onServiceCreated",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsServices_onServiceDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsServices_onServiceDeleted",
+                    feature: "bookings",
+                })
+            }
+            #[cfg(not(feature = "bookings"))]
+            "wixBookingsServices_onServiceUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsServices_onServiceUpdated",
+                    feature: "bookings",
+                })
             }
             #[cfg(not(feature = "crm"))]
             "wixCrm_onContactCreated" => {
@@ -1464,6 +3053,55 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixContacts_onLabelDeleted",
                     feature: "crm",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onCartCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCartCreated",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onCartDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCartDeleted",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onCartUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCartUpdated",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onCheckoutCompleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutCompleted",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onCheckoutCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutCreated",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onCheckoutDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutDeleted",
+                    feature: "ecom",
+                })
+            }
+            #[cfg(not(feature = "ecom"))]
+            "wixEcom_onCheckoutUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutUpdated",
+                    feature: "ecom",
                 })
             }
             #[cfg(not(feature = "ecom"))]
@@ -1662,6 +3300,55 @@ impl Event {
                     feature: "events",
                 })
             }
+            #[cfg(not(feature = "forms"))]
+            "wixForms_onSubmissionContactMapped" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixForms_onSubmissionContactMapped",
+                    feature: "forms",
+                })
+            }
+            #[cfg(not(feature = "forms"))]
+            "wixForms_onSubmissionContactMappingSkipped" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixForms_onSubmissionContactMappingSkipped",
+                    feature: "forms",
+                })
+            }
+            #[cfg(not(feature = "forms"))]
+            "wixForms_onSubmissionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixForms_onSubmissionCreated",
+                    feature: "forms",
+                })
+            }
+            #[cfg(not(feature = "forms"))]
+            "wixForms_onSubmissionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixForms_onSubmissionDeleted",
+                    feature: "forms",
+                })
+            }
+            #[cfg(not(feature = "forms"))]
+            "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixForms_onSubmissionRemovedSubmissionFromTrash",
+                    feature: "forms",
+                })
+            }
+            #[cfg(not(feature = "forms"))]
+            "wixForms_onSubmissionStatusUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixForms_onSubmissionStatusUpdated",
+                    feature: "forms",
+                })
+            }
+            #[cfg(not(feature = "forms"))]
+            "wixForms_onSubmissionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixForms_onSubmissionUpdated",
+                    feature: "forms",
+                })
+            }
             #[cfg(not(feature = "members"))]
             "wixBadgesV4_onBadgeAssignmentCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -1732,6 +3419,139 @@ impl Event {
                     feature: "members",
                 })
             }
+            #[cfg(not(feature = "members"))]
+            "wixMembers_onMemberCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembers_onMemberCreated",
+                    feature: "members",
+                })
+            }
+            #[cfg(not(feature = "members"))]
+            "wixMembers_onMemberDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembers_onMemberDeleted",
+                    feature: "members",
+                })
+            }
+            #[cfg(not(feature = "members"))]
+            "wixMembers_onMemberUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembers_onMemberUpdated",
+                    feature: "members",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderAutoRenewCanceled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderAutoRenewCanceled",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderCanceled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderCanceled",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderCreated",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderCycleStarted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderCycleStarted",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderEndDatePostponed" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderEndDatePostponed",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderEnded" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderEnded",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderMarkedAsPaid" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderMarkedAsPaid",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderPaused" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderPaused",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderPurchased" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderPurchased",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderResumed" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderResumed",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderStartDateChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderStartDateChanged",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderStarted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderStarted",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans"))]
+            "wixPricingPlans_onOrderUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlans_onOrderUpdated",
+                    feature: "pricing_plans",
+                })
+            }
+            #[cfg(not(feature = "stores"))]
+            "wixStoresProductsV3_onProductCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresProductsV3_onProductCreated",
+                    feature: "stores",
+                })
+            }
+            #[cfg(not(feature = "stores"))]
+            "wixStoresProductsV3_onProductDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresProductsV3_onProductDeleted",
+                    feature: "stores",
+                })
+            }
+            #[cfg(not(feature = "stores"))]
+            "wixStoresProductsV3_onProductUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresProductsV3_onProductUpdated",
+                    feature: "stores",
+                })
+            }
             other => {
                 drop(input);
                 Err(DecodeError::unknown_event(other, CATALOGUE))
@@ -1746,6 +3566,73 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
     visitor: V,
 ) -> Option<V::Output> {
     match velo_handler {
+        #[cfg(feature = "blog")]
+        "wixBlog_onPostCreated" => {
+            Some(visitor.visit::<crate::blog::posts::PostCreated>())
+        }
+        #[cfg(feature = "blog")]
+        "wixBlog_onPostDeleted" => {
+            Some(visitor.visit::<crate::blog::posts::PostDeleted>())
+        }
+        #[cfg(feature = "blog")]
+        "wixBlog_onPostLiked" => Some(visitor.visit::<crate::blog::posts::PostLiked>()),
+        #[cfg(feature = "blog")]
+        "wixBlog_onPostUnliked" => {
+            Some(visitor.visit::<crate::blog::posts::PostUnliked>())
+        }
+        #[cfg(feature = "blog")]
+        "wixBlog_onPostUpdated" => {
+            Some(visitor.visit::<crate::blog::posts::PostUpdated>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsV2_onBookingCanceled" => {
+            Some(visitor.visit::<crate::bookings::bookings::BookingCanceled>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsV2_onBookingConfirmed" => {
+            Some(visitor.visit::<crate::bookings::bookings::BookingConfirmed>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsV2_onBookingCreated" => {
+            Some(visitor.visit::<crate::bookings::bookings::BookingCreated>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsV2_onBookingDeclined" => {
+            Some(visitor.visit::<crate::bookings::bookings::BookingDeclined>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsV2_onBookingMarkedAsPending" => {
+            Some(visitor.visit::<crate::bookings::bookings::BookingMarkedAsPending>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::bookings::BookingNumberOfParticipantsUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsV2_onBookingRescheduled" => {
+            Some(visitor.visit::<crate::bookings::bookings::BookingRescheduled>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsV2_onBookingUpdated" => {
+            Some(visitor.visit::<crate::bookings::bookings::BookingUpdated>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsServices_onServiceCreated" => {
+            Some(visitor.visit::<crate::bookings::services::ServiceCreated>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsServices_onServiceDeleted" => {
+            Some(visitor.visit::<crate::bookings::services::ServiceDeleted>())
+        }
+        #[cfg(feature = "bookings")]
+        "wixBookingsServices_onServiceUpdated" => {
+            Some(visitor.visit::<crate::bookings::services::ServiceUpdated>())
+        }
         #[cfg(feature = "crm")]
         "wixCrm_onContactCreated" => {
             Some(visitor.visit::<crate::crm::contacts::ContactCreated>())
@@ -1789,6 +3676,34 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "crm")]
         "wixContacts_onLabelDeleted" => {
             Some(visitor.visit::<crate::crm::labels::LabelDeleted>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onCartCreated" => {
+            Some(visitor.visit::<crate::ecom::cart::CartCreated>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onCartDeleted" => {
+            Some(visitor.visit::<crate::ecom::cart::CartDeleted>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onCartUpdated" => {
+            Some(visitor.visit::<crate::ecom::cart::CartUpdated>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onCheckoutCompleted" => {
+            Some(visitor.visit::<crate::ecom::checkout::CheckoutCompleted>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onCheckoutCreated" => {
+            Some(visitor.visit::<crate::ecom::checkout::CheckoutCreated>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onCheckoutDeleted" => {
+            Some(visitor.visit::<crate::ecom::checkout::CheckoutDeleted>())
+        }
+        #[cfg(feature = "ecom")]
+        "wixEcom_onCheckoutUpdated" => {
+            Some(visitor.visit::<crate::ecom::checkout::CheckoutUpdated>())
         }
         #[cfg(feature = "ecom")]
         "wixEcom_onOrderApproved" => {
@@ -1902,6 +3817,44 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixEvents_onPolicyDeleted" => {
             Some(visitor.visit::<crate::events::policies::PolicyDeleted>())
         }
+        #[cfg(feature = "forms")]
+        "wixForms_onSubmissionContactMapped" => {
+            Some(visitor.visit::<crate::forms::submissions::SubmissionContactMapped>())
+        }
+        #[cfg(feature = "forms")]
+        "wixForms_onSubmissionContactMappingSkipped" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::forms::submissions::SubmissionContactMappingSkipped,
+                    >(),
+            )
+        }
+        #[cfg(feature = "forms")]
+        "wixForms_onSubmissionCreated" => {
+            Some(visitor.visit::<crate::forms::submissions::SubmissionCreated>())
+        }
+        #[cfg(feature = "forms")]
+        "wixForms_onSubmissionDeleted" => {
+            Some(visitor.visit::<crate::forms::submissions::SubmissionDeleted>())
+        }
+        #[cfg(feature = "forms")]
+        "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::forms::submissions::SubmissionRemovedSubmissionFromTrash,
+                    >(),
+            )
+        }
+        #[cfg(feature = "forms")]
+        "wixForms_onSubmissionStatusUpdated" => {
+            Some(visitor.visit::<crate::forms::submissions::SubmissionStatusUpdated>())
+        }
+        #[cfg(feature = "forms")]
+        "wixForms_onSubmissionUpdated" => {
+            Some(visitor.visit::<crate::forms::submissions::SubmissionUpdated>())
+        }
         #[cfg(feature = "members")]
         "wixBadgesV4_onBadgeAssignmentCreated" => {
             Some(
@@ -1948,6 +3901,82 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixBadgesV4_onBadgeDeleted" => {
             Some(visitor.visit::<crate::members::badges_v4::BadgeDeleted>())
         }
+        #[cfg(feature = "members")]
+        "wixMembers_onMemberCreated" => {
+            Some(visitor.visit::<crate::members::members::MemberCreated>())
+        }
+        #[cfg(feature = "members")]
+        "wixMembers_onMemberDeleted" => {
+            Some(visitor.visit::<crate::members::members::MemberDeleted>())
+        }
+        #[cfg(feature = "members")]
+        "wixMembers_onMemberUpdated" => {
+            Some(visitor.visit::<crate::members::members::MemberUpdated>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderAutoRenewCanceled" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderAutoRenewCanceled>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderCanceled" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderCanceled>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderCreated" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderCreated>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderCycleStarted" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderCycleStarted>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderEndDatePostponed" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderEndDatePostponed>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderEnded" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderEnded>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderMarkedAsPaid" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderMarkedAsPaid>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderPaused" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderPaused>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderPurchased" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderPurchased>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderResumed" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderResumed>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderStartDateChanged" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderStartDateChanged>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderStarted" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderStarted>())
+        }
+        #[cfg(feature = "pricing_plans")]
+        "wixPricingPlans_onOrderUpdated" => {
+            Some(visitor.visit::<crate::pricing_plans::orders::OrderUpdated>())
+        }
+        #[cfg(feature = "stores")]
+        "wixStoresProductsV3_onProductCreated" => {
+            Some(visitor.visit::<crate::stores::products_v3::ProductCreated>())
+        }
+        #[cfg(feature = "stores")]
+        "wixStoresProductsV3_onProductDeleted" => {
+            Some(visitor.visit::<crate::stores::products_v3::ProductDeleted>())
+        }
+        #[cfg(feature = "stores")]
+        "wixStoresProductsV3_onProductUpdated" => {
+            Some(visitor.visit::<crate::stores::products_v3::ProductUpdated>())
+        }
         _ => {
             drop(visitor);
             None
@@ -1971,6 +4000,72 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
     async fn route(self, handler: &H) -> crate::HandlerResult {
         let _ = &handler;
         match self {
+            #[cfg(feature = "blog")]
+            Event::WixBlogOnPostCreated(event) => {
+                handler.wix_blog_on_post_created(*event).await
+            }
+            #[cfg(feature = "blog")]
+            Event::WixBlogOnPostDeleted(event) => {
+                handler.wix_blog_on_post_deleted(*event).await
+            }
+            #[cfg(feature = "blog")]
+            Event::WixBlogOnPostLiked(event) => {
+                handler.wix_blog_on_post_liked(*event).await
+            }
+            #[cfg(feature = "blog")]
+            Event::WixBlogOnPostUnliked(event) => {
+                handler.wix_blog_on_post_unliked(*event).await
+            }
+            #[cfg(feature = "blog")]
+            Event::WixBlogOnPostUpdated(event) => {
+                handler.wix_blog_on_post_updated(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsV2OnBookingCanceled(event) => {
+                handler.wix_bookings_v2_on_booking_canceled(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsV2OnBookingConfirmed(event) => {
+                handler.wix_bookings_v2_on_booking_confirmed(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsV2OnBookingCreated(event) => {
+                handler.wix_bookings_v2_on_booking_created(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsV2OnBookingDeclined(event) => {
+                handler.wix_bookings_v2_on_booking_declined(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsV2OnBookingMarkedAsPending(event) => {
+                handler.wix_bookings_v2_on_booking_marked_as_pending(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsV2OnBookingNumberOfParticipantsUpdated(event) => {
+                handler
+                    .wix_bookings_v2_on_booking_number_of_participants_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsV2OnBookingRescheduled(event) => {
+                handler.wix_bookings_v2_on_booking_rescheduled(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsV2OnBookingUpdated(event) => {
+                handler.wix_bookings_v2_on_booking_updated(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsServicesOnServiceCreated(event) => {
+                handler.wix_bookings_services_on_service_created(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsServicesOnServiceDeleted(event) => {
+                handler.wix_bookings_services_on_service_deleted(*event).await
+            }
+            #[cfg(feature = "bookings")]
+            Event::WixBookingsServicesOnServiceUpdated(event) => {
+                handler.wix_bookings_services_on_service_updated(*event).await
+            }
             #[cfg(feature = "crm")]
             Event::WixCrmOnContactCreated(event) => {
                 handler.wix_crm_on_contact_created(*event).await
@@ -2010,6 +4105,34 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "crm")]
             Event::WixContactsOnLabelDeleted(event) => {
                 handler.wix_contacts_on_label_deleted(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnCartCreated(event) => {
+                handler.wix_ecom_on_cart_created(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnCartDeleted(event) => {
+                handler.wix_ecom_on_cart_deleted(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnCartUpdated(event) => {
+                handler.wix_ecom_on_cart_updated(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnCheckoutCompleted(event) => {
+                handler.wix_ecom_on_checkout_completed(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnCheckoutCreated(event) => {
+                handler.wix_ecom_on_checkout_created(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnCheckoutDeleted(event) => {
+                handler.wix_ecom_on_checkout_deleted(*event).await
+            }
+            #[cfg(feature = "ecom")]
+            Event::WixEcomOnCheckoutUpdated(event) => {
+                handler.wix_ecom_on_checkout_updated(*event).await
             }
             #[cfg(feature = "ecom")]
             Event::WixEcomOnOrderApproved(event) => {
@@ -2123,6 +4246,36 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixEventsOnPolicyDeleted(event) => {
                 handler.wix_events_on_policy_deleted(*event).await
             }
+            #[cfg(feature = "forms")]
+            Event::WixFormsOnSubmissionContactMapped(event) => {
+                handler.wix_forms_on_submission_contact_mapped(*event).await
+            }
+            #[cfg(feature = "forms")]
+            Event::WixFormsOnSubmissionContactMappingSkipped(event) => {
+                handler.wix_forms_on_submission_contact_mapping_skipped(*event).await
+            }
+            #[cfg(feature = "forms")]
+            Event::WixFormsOnSubmissionCreated(event) => {
+                handler.wix_forms_on_submission_created(*event).await
+            }
+            #[cfg(feature = "forms")]
+            Event::WixFormsOnSubmissionDeleted(event) => {
+                handler.wix_forms_on_submission_deleted(*event).await
+            }
+            #[cfg(feature = "forms")]
+            Event::WixFormsOnSubmissionRemovedSubmissionFromTrash(event) => {
+                handler
+                    .wix_forms_on_submission_removed_submission_from_trash(*event)
+                    .await
+            }
+            #[cfg(feature = "forms")]
+            Event::WixFormsOnSubmissionStatusUpdated(event) => {
+                handler.wix_forms_on_submission_status_updated(*event).await
+            }
+            #[cfg(feature = "forms")]
+            Event::WixFormsOnSubmissionUpdated(event) => {
+                handler.wix_forms_on_submission_updated(*event).await
+            }
             #[cfg(feature = "members")]
             Event::WixBadgesV4OnBadgeAssignmentCreated(event) => {
                 handler.wix_badges_v4_on_badge_assignment_created(*event).await
@@ -2162,6 +4315,82 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "members")]
             Event::WixBadgesV4OnBadgeDeleted(event) => {
                 handler.wix_badges_v4_on_badge_deleted(*event).await
+            }
+            #[cfg(feature = "members")]
+            Event::WixMembersOnMemberCreated(event) => {
+                handler.wix_members_on_member_created(*event).await
+            }
+            #[cfg(feature = "members")]
+            Event::WixMembersOnMemberDeleted(event) => {
+                handler.wix_members_on_member_deleted(*event).await
+            }
+            #[cfg(feature = "members")]
+            Event::WixMembersOnMemberUpdated(event) => {
+                handler.wix_members_on_member_updated(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderAutoRenewCanceled(event) => {
+                handler.wix_pricing_plans_on_order_auto_renew_canceled(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderCanceled(event) => {
+                handler.wix_pricing_plans_on_order_canceled(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderCreated(event) => {
+                handler.wix_pricing_plans_on_order_created(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderCycleStarted(event) => {
+                handler.wix_pricing_plans_on_order_cycle_started(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderEndDatePostponed(event) => {
+                handler.wix_pricing_plans_on_order_end_date_postponed(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderEnded(event) => {
+                handler.wix_pricing_plans_on_order_ended(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderMarkedAsPaid(event) => {
+                handler.wix_pricing_plans_on_order_marked_as_paid(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderPaused(event) => {
+                handler.wix_pricing_plans_on_order_paused(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderPurchased(event) => {
+                handler.wix_pricing_plans_on_order_purchased(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderResumed(event) => {
+                handler.wix_pricing_plans_on_order_resumed(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderStartDateChanged(event) => {
+                handler.wix_pricing_plans_on_order_start_date_changed(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderStarted(event) => {
+                handler.wix_pricing_plans_on_order_started(*event).await
+            }
+            #[cfg(feature = "pricing_plans")]
+            Event::WixPricingPlansOnOrderUpdated(event) => {
+                handler.wix_pricing_plans_on_order_updated(*event).await
+            }
+            #[cfg(feature = "stores")]
+            Event::WixStoresProductsV3OnProductCreated(event) => {
+                handler.wix_stores_products_v3_on_product_created(*event).await
+            }
+            #[cfg(feature = "stores")]
+            Event::WixStoresProductsV3OnProductDeleted(event) => {
+                handler.wix_stores_products_v3_on_product_deleted(*event).await
+            }
+            #[cfg(feature = "stores")]
+            Event::WixStoresProductsV3OnProductUpdated(event) => {
+                handler.wix_stores_products_v3_on_product_updated(*event).await
             }
         }
     }

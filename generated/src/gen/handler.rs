@@ -6,6 +6,210 @@
 /// Method names mirror the Velo handler names of `backend/events.js`
 /// (`wixCrm_onContactCreated` -> `wix_crm_on_contact_created`).
 pub trait Handler: Send + Sync {
+    /// Triggered when a post is created.
+    ///
+    /// - Velo handler: `wixBlog_onPostCreated` (in `backend/events.js`)
+    /// - SDK: `posts.onPostCreated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.post_created`
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_created(
+        &self,
+        event: crate::blog::posts::PostCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a post is deleted.
+    ///
+    /// - Velo handler: `wixBlog_onPostDeleted` (in `backend/events.js`)
+    /// - SDK: `posts.onPostDeleted` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.post_deleted`
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_deleted(
+        &self,
+        event: crate::blog::posts::PostDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBlog_onPostLiked` (in `backend/events.js`)
+    /// - SDK: `posts.onPostLiked` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.post_liked`
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_liked(
+        &self,
+        event: crate::blog::posts::PostLiked,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBlog_onPostUnliked` (in `backend/events.js`)
+    /// - SDK: `posts.onPostUnliked` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.post_unliked`
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_unliked(
+        &self,
+        event: crate::blog::posts::PostUnliked,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a post is updated.
+    ///
+    /// - Velo handler: `wixBlog_onPostUpdated` (in `backend/events.js`)
+    /// - SDK: `posts.onPostUpdated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.post_updated`
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_updated(
+        &self,
+        event: crate::blog::posts::PostUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking is canceled.
+    ///
+    /// - Velo handler: `wixBookingsV2_onBookingCanceled` (in `backend/events.js`)
+    /// - SDK: `bookings.onBookingCanceled` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.booking_canceled`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_canceled(
+        &self,
+        event: crate::bookings::bookings::BookingCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking is confirmed.
+    ///
+    /// - Velo handler: `wixBookingsV2_onBookingConfirmed` (in `backend/events.js`)
+    /// - SDK: `bookings.onBookingConfirmed` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.booking_confirmed`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_confirmed(
+        &self,
+        event: crate::bookings::bookings::BookingConfirmed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking is created.
+    ///
+    /// - Velo handler: `wixBookingsV2_onBookingCreated` (in `backend/events.js`)
+    /// - SDK: `bookings.onBookingCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.booking_created`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_created(
+        &self,
+        event: crate::bookings::bookings::BookingCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking is declined.
+    ///
+    /// - Velo handler: `wixBookingsV2_onBookingDeclined` (in `backend/events.js`)
+    /// - SDK: `bookings.onBookingDeclined` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.booking_declined`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_declined(
+        &self,
+        event: crate::bookings::bookings::BookingDeclined,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking is marked as pending.
+    ///
+    /// - Velo handler: `wixBookingsV2_onBookingMarkedAsPending` (in `backend/events.js`)
+    /// - SDK: `bookings.onBookingMarkedAsPending` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.booking_markedAsPending`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_marked_as_pending(
+        &self,
+        event: crate::bookings::bookings::BookingMarkedAsPending,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the number of participants is updated.
+    ///
+    /// - Velo handler: `wixBookingsV2_onBookingNumberOfParticipantsUpdated` (in `backend/events.js`)
+    /// - SDK: `bookings.onBookingNumberOfParticipantsUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.booking_number_of_participants_updated`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_number_of_participants_updated(
+        &self,
+        event: crate::bookings::bookings::BookingNumberOfParticipantsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking is rescheduled.
+    ///
+    /// - Velo handler: `wixBookingsV2_onBookingRescheduled` (in `backend/events.js`)
+    /// - SDK: `bookings.onBookingRescheduled` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.booking_rescheduled`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_rescheduled(
+        &self,
+        event: crate::bookings::bookings::BookingRescheduled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booked schedule is updated.
+    ///
+    /// - Velo handler: `wixBookingsV2_onBookingUpdated` (in `backend/events.js`)
+    /// - SDK: `bookings.onBookingUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.booking_updated`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_updated(
+        &self,
+        event: crate::bookings::bookings::BookingUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a service is created.
+    ///
+    /// - Velo handler: `wixBookingsServices_onServiceCreated` (in `backend/events.js`)
+    /// - SDK: `services.onServiceCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.services.v2.service_created`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_services_on_service_created(
+        &self,
+        event: crate::bookings::services::ServiceCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a service is deleted.
+    ///
+    /// - Velo handler: `wixBookingsServices_onServiceDeleted` (in `backend/events.js`)
+    /// - SDK: `services.onServiceDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.services.v2.service_deleted`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_services_on_service_deleted(
+        &self,
+        event: crate::bookings::services::ServiceDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a service is updated.
+    ///
+    /// - Velo handler: `wixBookingsServices_onServiceUpdated` (in `backend/events.js`)
+    /// - SDK: `services.onServiceUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.services.v2.service_updated`
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_services_on_service_updated(
+        &self,
+        event: crate::bookings::services::ServiceUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a contact is created.
     ///
     /// - Velo handler: `wixCrm_onContactCreated` (in `backend/events.js`)
@@ -132,6 +336,95 @@ pub trait Handler: Send + Sync {
     fn wix_contacts_on_label_deleted(
         &self,
         event: crate::crm::labels::LabelDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a cart is created.
+    ///
+    /// - Velo handler: `wixEcom_onCartCreated` (in `backend/events.js`)
+    /// - SDK: `cart.onCartCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.cart_created`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_cart_created(
+        &self,
+        event: crate::ecom::cart::CartCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a cart is deleted.
+    ///
+    /// - Velo handler: `wixEcom_onCartDeleted` (in `backend/events.js`)
+    /// - SDK: `cart.onCartDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.cart_deleted`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_cart_deleted(
+        &self,
+        event: crate::ecom::cart::CartDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEcom_onCartUpdated` (in `backend/events.js`)
+    /// - SDK: `cart.onCartUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.cart_updated`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_cart_updated(
+        &self,
+        event: crate::ecom::cart::CartUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order created from this checkout is successfully paid for or when a checkout is marked as completed.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutCompleted` (in `backend/events.js`)
+    /// - SDK: `checkout.onCheckoutCompleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_completed`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_checkout_completed(
+        &self,
+        event: crate::ecom::checkout::CheckoutCompleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a checkout is created.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutCreated` (in `backend/events.js`)
+    /// - SDK: `checkout.onCheckoutCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_created`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_checkout_created(
+        &self,
+        event: crate::ecom::checkout::CheckoutCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a checkout is deleted.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutDeleted` (in `backend/events.js`)
+    /// - SDK: `checkout.onCheckoutDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_deleted`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_checkout_deleted(
+        &self,
+        event: crate::ecom::checkout::CheckoutDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a checkout is updated.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutUpdated` (in `backend/events.js`)
+    /// - SDK: `checkout.onCheckoutUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_updated`
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_checkout_updated(
+        &self,
+        event: crate::ecom::checkout::CheckoutUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -509,6 +802,98 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// - Velo handler: `wixForms_onSubmissionContactMapped` (in `backend/events.js`)
+    /// - SDK: `submissions.onSubmissionContactMapped` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.submission_submission_contact_mapped`
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_contact_mapped(
+        &self,
+        event: crate::forms::submissions::SubmissionContactMapped,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixForms_onSubmissionContactMappingSkipped` (in `backend/events.js`)
+    /// - SDK: `submissions.onSubmissionContactMappingSkipped` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.submission_submission_contact_mapping_skipped`
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_contact_mapping_skipped(
+        &self,
+        event: crate::forms::submissions::SubmissionContactMappingSkipped,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
+    /// <br>
+    /// Triggered when a submission is created.
+    ///
+    /// - Velo handler: `wixForms_onSubmissionCreated` (in `backend/events.js`)
+    /// - SDK: `submissions.onSubmissionCreated` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.submission_created`
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_created(
+        &self,
+        event: crate::forms::submissions::SubmissionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
+    /// <br>
+    /// Triggered when a submission is deleted.
+    ///
+    /// - Velo handler: `wixForms_onSubmissionDeleted` (in `backend/events.js`)
+    /// - SDK: `submissions.onSubmissionDeleted` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.submission_deleted`
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_deleted(
+        &self,
+        event: crate::forms::submissions::SubmissionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixForms_onSubmissionRemovedSubmissionFromTrash` (in `backend/events.js`)
+    /// - SDK: `submissions.onSubmissionRemovedSubmissionFromTrash` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.submission_removed_submission_from_trash`
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_removed_submission_from_trash(
+        &self,
+        event: crate::forms::submissions::SubmissionRemovedSubmissionFromTrash,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixForms_onSubmissionStatusUpdated` (in `backend/events.js`)
+    /// - SDK: `submissions.onSubmissionStatusUpdated` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.submission_status_updated`
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_status_updated(
+        &self,
+        event: crate::forms::submissions::SubmissionStatusUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
+    /// <br>
+    /// Triggered when:
+    /// - Submission is updated.
+    /// - Submission order status is updated.
+    /// - Submission is confirmed.
+    ///
+    /// - Velo handler: `wixForms_onSubmissionUpdated` (in `backend/events.js`)
+    /// - SDK: `submissions.onSubmissionUpdated` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.submission_updated`
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_updated(
+        &self,
+        event: crate::forms::submissions::SubmissionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a badge assignment is created.
     ///
     /// - Velo handler: `wixBadgesV4_onBadgeAssignmentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -643,6 +1028,279 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a member is created.
+    ///
+    /// The site owner can configure the site to automatically approve members or require manual approval.
+    ///
+    /// A member who has been approved either automatically or manually has a `status` of `"APPROVED"`. A created member waiting for approval has a `status` of `"PENDING"`. A `"PENDING"` member can't log in to the site.
+    ///
+    /// - Velo handler: `wixMembers_onMemberCreated` (in `backend/events.js`)
+    /// - SDK: `members.onMemberCreated` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v1.member_created`
+    #[cfg(feature = "members")]
+    fn wix_members_on_member_created(
+        &self,
+        event: crate::members::members::MemberCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a member is deleted.
+    ///
+    /// - Velo handler: `wixMembers_onMemberDeleted` (in `backend/events.js`)
+    /// - SDK: `members.onMemberDeleted` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v1.member_deleted`
+    #[cfg(feature = "members")]
+    fn wix_members_on_member_deleted(
+        &self,
+        event: crate::members::members::MemberDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixMembers_onMemberUpdated` (in `backend/events.js`)
+    /// - SDK: `members.onMemberUpdated` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v1.member_updated`
+    #[cfg(feature = "members")]
+    fn wix_members_on_member_updated(
+        &self,
+        event: crate::members::members::MemberUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is canceled and `effectiveAt` is set to `NEXT_PAYMENT_DATE`.
+    ///
+    /// This webhook is *not* triggered in the following scenarios:
+    /// + When an order is canceled and `effectiveAt` is set to `IMMEDIATELY`. Instead, at the time of cancellation, Order Canceled is triggered.
+    /// + When an order expires at the end of the current payment cycle because it was canceled and `effectiveAt` was set to `NEXT_PAYMENT_DATE`. Instead, at the time of expiration, Order Canceled and Order Ended are triggered.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderAutoRenewCanceled` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderAutoRenewCanceled` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_auto_renew_canceled`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_auto_renew_canceled(
+        &self,
+        event: crate::pricing_plans::orders::OrderAutoRenewCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is canceled.
+    ///
+    /// This webhook is triggered either immediately or at the end of the current payment cycle, as follows:
+    /// + If the order is canceled and `effectiveAt` is set to `IMMEDIATELY`, the webhook is triggered immediately when canceled.
+    /// + If the order is canceled and `effectiveAt` is set to `NEXT_PAYMENT_DATE`, the webhook is triggered at the end of the current payment cycle. In this case, the Order Auto Renew Canceled Webhook is triggered immediately.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderCanceled` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderCanceled` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_canceled`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_canceled(
+        &self,
+        event: crate::pricing_plans::orders::OrderCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is created.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderCreated` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderCreated` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_created`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_created(
+        &self,
+        event: crate::pricing_plans::orders::OrderCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered at the start of a new payment cycle for an existing order.
+    ///
+    /// Not triggered at the initial start of an offline order.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderCycleStarted` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderCycleStarted` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_cycle_started`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_cycle_started(
+        &self,
+        event: crate::pricing_plans::orders::OrderCycleStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order's `endDate` is postponed.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderEndDatePostponed` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderEndDatePostponed` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_end_date_postponed`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_end_date_postponed(
+        &self,
+        event: crate::pricing_plans::orders::OrderEndDatePostponed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order ends.
+    ///
+    /// This webhook is triggered:
+    /// + When an order expires at the end of the current payment cycle.
+    /// + When an order is canceled and `effectiveAt` is set to `IMMEDIATELY`.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderEnded` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderEnded` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_ended`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_ended(
+        &self,
+        event: crate::pricing_plans::orders::OrderEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an offline order is marked as paid.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderMarkedAsPaid` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderMarkedAsPaid` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_marked_as_paid`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_marked_as_paid(
+        &self,
+        event: crate::pricing_plans::orders::OrderMarkedAsPaid,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is paused.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderPaused` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderPaused` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_paused`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_paused(
+        &self,
+        event: crate::pricing_plans::orders::OrderPaused,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered for any of the following purchase events:
+    /// + Order is paid in full.
+    /// + At least 1 order cycle payment is paid for.
+    /// + Offline order is created, even if not yet marked as paid.
+    /// + Free order is created.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderPurchased` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderPurchased` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_purchased`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_purchased(
+        &self,
+        event: crate::pricing_plans::orders::OrderPurchased,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a paused order is resumed.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderResumed` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderResumed` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_resumed`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_resumed(
+        &self,
+        event: crate::pricing_plans::orders::OrderResumed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order's `startDate` is changed.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderStartDateChanged` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderStartDateChanged` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_start_date_changed`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_start_date_changed(
+        &self,
+        event: crate::pricing_plans::orders::OrderStartDateChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order reaches its `startDate`. Applies to both purchased and free orders.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderStarted` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderStarted` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_started`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_started(
+        &self,
+        event: crate::pricing_plans::orders::OrderStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered for any of the following update events:
+    ///
+    /// + Order is paid for. Order Purchased is also triggered.
+    /// + Order reaches its start date or end date. Order Started and Order Ended, respectively, are also triggered.
+    /// + New payment cycle of an order starts. Order Cycle Started is also triggered.
+    /// + Offline order is marked as paid. Order Marked As Paid is also triggered.
+    /// + End date of the order is postponed. Order End Date Postponed is also triggered
+    /// + Order is paused, or a paused order is resumed. Order Paused and Order Resumed, respectively, are also triggered.
+    /// + Order is canceled, either immediately or at the end of the payment cycle. Order Canceled and Order Auto Renew Canceled, respectively, are also triggered.
+    ///
+    /// - Velo handler: `wixPricingPlans_onOrderUpdated` (in `backend/events.js`)
+    /// - SDK: `orders.onOrderUpdated` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v2.order_updated`
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_updated(
+        &self,
+        event: crate::pricing_plans::orders::OrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixStoresProductsV3_onProductCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `productsV3.onProductCreated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.product_created`
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_created(
+        &self,
+        event: crate::stores::products_v3::ProductCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a product is deleted.
+    ///
+    /// - Velo handler: `wixStoresProductsV3_onProductDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `productsV3.onProductDeleted` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.product_deleted`
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_deleted(
+        &self,
+        event: crate::stores::products_v3::ProductDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a product is updated.
+    ///
+    /// - Velo handler: `wixStoresProductsV3_onProductUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `productsV3.onProductUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.product_updated`
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_updated(
+        &self,
+        event: crate::stores::products_v3::ProductUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
 }
 /// A [`Handler`] that calls one async function with every event, as an [`crate::Event`].
 ///
@@ -663,6 +1321,123 @@ where
     F: Fn(crate::Event) -> Fut + Send + Sync,
     Fut: std::future::Future<Output = crate::HandlerResult> + Send,
 {
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_created(
+        &self,
+        event: crate::blog::posts::PostCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnPostCreated(Box::new(event)))
+    }
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_deleted(
+        &self,
+        event: crate::blog::posts::PostDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnPostDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_liked(
+        &self,
+        event: crate::blog::posts::PostLiked,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnPostLiked(Box::new(event)))
+    }
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_unliked(
+        &self,
+        event: crate::blog::posts::PostUnliked,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnPostUnliked(Box::new(event)))
+    }
+    #[cfg(feature = "blog")]
+    fn wix_blog_on_post_updated(
+        &self,
+        event: crate::blog::posts::PostUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnPostUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_canceled(
+        &self,
+        event: crate::bookings::bookings::BookingCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsV2OnBookingCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_confirmed(
+        &self,
+        event: crate::bookings::bookings::BookingConfirmed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsV2OnBookingConfirmed(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_created(
+        &self,
+        event: crate::bookings::bookings::BookingCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsV2OnBookingCreated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_declined(
+        &self,
+        event: crate::bookings::bookings::BookingDeclined,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsV2OnBookingDeclined(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_marked_as_pending(
+        &self,
+        event: crate::bookings::bookings::BookingMarkedAsPending,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsV2OnBookingMarkedAsPending(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_number_of_participants_updated(
+        &self,
+        event: crate::bookings::bookings::BookingNumberOfParticipantsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsV2OnBookingNumberOfParticipantsUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_rescheduled(
+        &self,
+        event: crate::bookings::bookings::BookingRescheduled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsV2OnBookingRescheduled(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_v2_on_booking_updated(
+        &self,
+        event: crate::bookings::bookings::BookingUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsV2OnBookingUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_services_on_service_created(
+        &self,
+        event: crate::bookings::services::ServiceCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsServicesOnServiceCreated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_services_on_service_deleted(
+        &self,
+        event: crate::bookings::services::ServiceDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsServicesOnServiceDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "bookings")]
+    fn wix_bookings_services_on_service_updated(
+        &self,
+        event: crate::bookings::services::ServiceUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsServicesOnServiceUpdated(Box::new(event)))
+    }
     #[cfg(feature = "crm")]
     fn wix_crm_on_contact_created(
         &self,
@@ -732,6 +1507,55 @@ where
         event: crate::crm::labels::LabelDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixContactsOnLabelDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_cart_created(
+        &self,
+        event: crate::ecom::cart::CartCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCartCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_cart_deleted(
+        &self,
+        event: crate::ecom::cart::CartDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCartDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_cart_updated(
+        &self,
+        event: crate::ecom::cart::CartUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCartUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_checkout_completed(
+        &self,
+        event: crate::ecom::checkout::CheckoutCompleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutCompleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_checkout_created(
+        &self,
+        event: crate::ecom::checkout::CheckoutCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_checkout_deleted(
+        &self,
+        event: crate::ecom::checkout::CheckoutDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom")]
+    fn wix_ecom_on_checkout_updated(
+        &self,
+        event: crate::ecom::checkout::CheckoutUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutUpdated(Box::new(event)))
     }
     #[cfg(feature = "ecom")]
     fn wix_ecom_on_order_approved(
@@ -929,6 +1753,59 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsOnPolicyDeleted(Box::new(event)))
     }
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_contact_mapped(
+        &self,
+        event: crate::forms::submissions::SubmissionContactMapped,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsOnSubmissionContactMapped(Box::new(event)))
+    }
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_contact_mapping_skipped(
+        &self,
+        event: crate::forms::submissions::SubmissionContactMappingSkipped,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixFormsOnSubmissionContactMappingSkipped(Box::new(event)))
+    }
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_created(
+        &self,
+        event: crate::forms::submissions::SubmissionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsOnSubmissionCreated(Box::new(event)))
+    }
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_deleted(
+        &self,
+        event: crate::forms::submissions::SubmissionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsOnSubmissionDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_removed_submission_from_trash(
+        &self,
+        event: crate::forms::submissions::SubmissionRemovedSubmissionFromTrash,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixFormsOnSubmissionRemovedSubmissionFromTrash(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_status_updated(
+        &self,
+        event: crate::forms::submissions::SubmissionStatusUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsOnSubmissionStatusUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "forms")]
+    fn wix_forms_on_submission_updated(
+        &self,
+        event: crate::forms::submissions::SubmissionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsOnSubmissionUpdated(Box::new(event)))
+    }
     #[cfg(feature = "members")]
     fn wix_badges_v4_on_badge_assignment_created(
         &self,
@@ -998,5 +1875,138 @@ where
         event: crate::members::badges_v4::BadgeDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesV4OnBadgeDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_members_on_member_created(
+        &self,
+        event: crate::members::members::MemberCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMembersOnMemberCreated(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_members_on_member_deleted(
+        &self,
+        event: crate::members::members::MemberDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMembersOnMemberDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "members")]
+    fn wix_members_on_member_updated(
+        &self,
+        event: crate::members::members::MemberUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMembersOnMemberUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_auto_renew_canceled(
+        &self,
+        event: crate::pricing_plans::orders::OrderAutoRenewCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderAutoRenewCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_canceled(
+        &self,
+        event: crate::pricing_plans::orders::OrderCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_created(
+        &self,
+        event: crate::pricing_plans::orders::OrderCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderCreated(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_cycle_started(
+        &self,
+        event: crate::pricing_plans::orders::OrderCycleStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderCycleStarted(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_end_date_postponed(
+        &self,
+        event: crate::pricing_plans::orders::OrderEndDatePostponed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderEndDatePostponed(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_ended(
+        &self,
+        event: crate::pricing_plans::orders::OrderEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderEnded(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_marked_as_paid(
+        &self,
+        event: crate::pricing_plans::orders::OrderMarkedAsPaid,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderMarkedAsPaid(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_paused(
+        &self,
+        event: crate::pricing_plans::orders::OrderPaused,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderPaused(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_purchased(
+        &self,
+        event: crate::pricing_plans::orders::OrderPurchased,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderPurchased(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_resumed(
+        &self,
+        event: crate::pricing_plans::orders::OrderResumed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderResumed(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_start_date_changed(
+        &self,
+        event: crate::pricing_plans::orders::OrderStartDateChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderStartDateChanged(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_started(
+        &self,
+        event: crate::pricing_plans::orders::OrderStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderStarted(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans")]
+    fn wix_pricing_plans_on_order_updated(
+        &self,
+        event: crate::pricing_plans::orders::OrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansOnOrderUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_created(
+        &self,
+        event: crate::stores::products_v3::ProductCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsV3OnProductCreated(Box::new(event)))
+    }
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_deleted(
+        &self,
+        event: crate::stores::products_v3::ProductDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsV3OnProductDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "stores")]
+    fn wix_stores_products_v3_on_product_updated(
+        &self,
+        event: crate::stores::products_v3::ProductUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsV3OnProductUpdated(Box::new(event)))
     }
 }

@@ -6,6 +6,7 @@ mod enums;
 mod image;
 mod int64;
 mod items;
+mod page_url;
 pub mod sdk_keys;
 mod timestamp;
 
@@ -17,4 +18,5 @@ pub use enums::WireEnum;
 pub use image::{Image, ImageObject};
 pub use int64::Int64;
 pub use items::{Items, ItemsList, ItemsMap};
+pub use page_url::{PageUrl, PageUrlObject};
 pub use timestamp::{Timestamp, TimestampError};

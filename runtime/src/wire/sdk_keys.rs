@@ -72,6 +72,7 @@ impl SdkKeys for f64 {}
 impl SdkKeys for super::Int64 {}
 impl SdkKeys for super::Timestamp {}
 impl SdkKeys for super::Image {}
+impl SdkKeys for super::PageUrl {}
 
 impl SdkKeys for serde_json::Value {
     fn rename_sdk_keys(&mut self) {

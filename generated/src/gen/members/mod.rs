@@ -7,3 +7,5 @@ pub mod badge_assignments;
 pub mod badges;
 /// Wix module `members.badges_v4`.
 pub mod badges_v4;
+/// Wix module `members.members`.
+pub mod members;
