@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --example receiver -- [--public-key KEY.pem] [--secret SECRET] [--port 8080]
-//!     [--previous-secret OLD] [--tolerance-secs 300]
+//!     [--previous-secret OLD] [--tolerance-secs 300] [--redis-url redis://HOST:PORT/]
 //! ```
 //!
 //! It needs the webhook key, the Velo secret, or both, and serves the routes it can check;
@@ -12,6 +12,9 @@
 //! `POST /webhook` takes the app webhook JWT, `POST /velo/{handler}` a Velo event object
 //! signed by `backend/events.js` with the shared secret. The demo handler below logs the
 //! events it subscribes to; every other event is answered 200 "not_subscribed".
+//!
+//! Duplicates are remembered in memory, or on Redis with `--redis-url`, so that several
+//! replicas handle each event once between them.
 
 // The router lives in its own file so that the end-to-end tests compile the same one.
 #[path = "receiver/app.rs"]
@@ -27,6 +30,7 @@ use std::time::Duration;
 use clap::Parser;
 use wix_backend_events::crm::contacts::{ContactCreated, ContactDeleted, ContactMerged};
 use wix_backend_events::crm::labels::LabelCreated;
+use wix_backend_events::dedupe::{DedupeStore, RedisDedupe};
 use wix_backend_events::dispatch::Dispatcher;
 use wix_backend_events::events::guests::GuestCreated;
 use wix_backend_events::velo_auth::VeloSecret;
@@ -58,6 +62,10 @@ struct Args {
     /// Milliseconds a delivery may take before the answer is 503 (Wix waits 1250).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     deadline_ms: u64,
+    /// Deduplicate on this Redis server, shared by every replica, instead of in memory
+    /// (`redis://[:password@]host[:port][/db]`).
+    #[arg(long, value_name = "URL", env = "WIX_EVENTS_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
 }
 
 /// The demo handler: logs a few kinds of events. A real service stores or forwards them.
@@ -146,6 +154,22 @@ async fn serve(args: Args) -> Result<(), String> {
              WIX_WEBHOOK_PUBLIC_KEY_FILE), the Velo secret (--secret or WIX_EVENTS_SECRET), or both"
             .to_owned());
     }
+    match &args.redis_url {
+        Some(url) => {
+            let store = RedisDedupe::connect(url).await.map_err(|error| error.to_string())?;
+            tracing::info!("deduplicating on Redis, shared with other replicas");
+            serve_with(dispatcher.with_dedupe(store), routes, &args).await
+        }
+        None => serve_with(dispatcher, routes, &args).await,
+    }
+}
+
+/// Serves `dispatcher` until Ctrl-C or SIGTERM, whichever store it deduplicates with.
+async fn serve_with<S: DedupeStore + 'static>(
+    dispatcher: Dispatcher<Demo, S>,
+    routes: app::Routes,
+    args: &Args,
+) -> Result<(), String> {
     let limits = app::Limits { deadline: Duration::from_millis(args.deadline_ms), ..app::Limits::default() };
     let dispatcher = Arc::new(dispatcher);
     let router = match routes {

@@ -15,12 +15,14 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use wix_backend_events::dispatch::Dispatcher;
+use wix_backend_events::dedupe::{DedupeStore, MemoryDedupe, RedisDedupe};
+use wix_backend_events::dispatch::{Dispatcher, DEFAULT_DEDUPE_CAPACITY};
 use wix_backend_events::testing::{
-    fixture_files, now, velo_fixture, webhook_claims, webhook_fixture, TestAlg, TestSigner,
+    fixture_files, now, velo_fixture, webhook_claims, webhook_fixture, RedisServer, TestAlg, TestSigner,
 };
 use wix_backend_events::velo_auth::{VeloSecret, SIGNATURE_HEADER};
 use wix_backend_events::webhook::WebhookKey;
@@ -114,6 +116,16 @@ async fn start_with(recorder: Recorder, limits: app::Limits) -> Server {
 }
 
 async fn start_serving(recorder: Recorder, limits: app::Limits, routes: app::Routes) -> Server {
+    start_on(recorder, limits, routes, MemoryDedupe::with_capacity(DEFAULT_DEDUPE_CAPACITY)).await
+}
+
+/// A receiver whose dispatcher deduplicates with `store`.
+async fn start_on<S: DedupeStore + 'static>(
+    recorder: Recorder,
+    limits: app::Limits,
+    routes: app::Routes,
+    store: S,
+) -> Server {
     let recorder = Arc::new(recorder);
     let shared = Arc::clone(&recorder);
     let handler = HandleAll(move |event: Event| {
@@ -124,7 +136,7 @@ async fn start_serving(recorder: Recorder, limits: app::Limits, routes: app::Rou
     let clock_offset = Arc::new(AtomicI64::new(0));
     let offset = Arc::clone(&clock_offset);
     let secret = VeloSecret::new(SECRET).with_clock(move || unix_now() + offset.load(Ordering::SeqCst));
-    let dispatcher = Dispatcher::new(handler).with_webhook_key(key).with_velo_secret(secret);
+    let dispatcher = Dispatcher::new(handler).with_dedupe(store).with_webhook_key(key).with_velo_secret(secret);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
     let address = listener.local_addr().unwrap();
     // `router` serves both routes; `router_for` is what the example calls.
@@ -492,4 +504,95 @@ async fn a_route_without_its_key_or_secret_answers_503_naming_what_is_missing() 
     assert_eq!(server.recorder.calls(), vec![], "a route without its secret ran the handler");
     let served = server.webhook(&contact_deleted_webhook("evt-503-webhook")).await;
     assert_eq!(served.outcome().as_deref(), Some("handled"), "{served:?}");
+}
+
+/// Two replicas of the receiver behind a load balancer, sharing dedupe on one Redis.
+async fn replicas(redis: &RedisServer, recorder: impl Fn() -> Recorder) -> [Server; 2] {
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let store = RedisDedupe::connect(&redis.url()).await.unwrap();
+        // A deadline long enough for a handler plus a store that stopped answering.
+        let limits = app::Limits { deadline: Duration::from_secs(5), ..app::Limits::default() };
+        servers.push(start_on(recorder(), limits, app::Routes::ALL, store).await);
+    }
+    servers.try_into().unwrap_or_else(|_| unreachable!())
+}
+
+/// Every handler call of both replicas.
+fn calls_of(servers: &[Server]) -> Vec<Call> {
+    servers.iter().flat_map(|server| server.recorder.calls()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_sharing_redis_run_each_handler_once() {
+    let Some(redis) = RedisServer::start_or_skip() else { return };
+    // The handler takes a while, so that most duplicates arrive while it runs and wait.
+    let servers = replicas(&redis, || Recorder::with_delay(Duration::from_millis(50))).await;
+    let ids: Vec<String> = (0..20).map(|n| format!("evt-replicated-{n}")).collect();
+    let jwts: Vec<String> = ids.iter().map(|id| contact_deleted_webhook(id)).collect();
+    // Each delivery twice to each replica, all at once.
+    let deliveries = jwts.iter().flat_map(|jwt| [0, 1, 0, 1].map(|replica| (replica, jwt)));
+    let replies = join_all(deliveries.map(|(replica, jwt)| servers[replica].webhook(jwt))).await;
+    for (n, chunk) in replies.chunks(4).enumerate() {
+        let mut outcomes: Vec<_> = chunk.iter().map(|reply| (reply.status, reply.outcome())).collect();
+        outcomes.sort();
+        let [handled, duplicate] = ["handled", "duplicate"].map(|outcome| (200, Some(outcome.to_owned())));
+        assert_eq!(outcomes, [duplicate.clone(), duplicate.clone(), duplicate, handled], "{}", ids[n]);
+    }
+    let mut handled: Vec<String> = calls_of(&servers).into_iter().filter_map(|(_, id)| id).collect();
+    handled.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(handled, expected, "each event handled once, on one replica or the other");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_replicas_answer_503_and_never_handle_twice() {
+    let Some(mut redis) = RedisServer::start_or_skip() else { return };
+    let servers = replicas(&redis, || Recorder::with_delay(Duration::from_millis(400))).await;
+    let handled_before = contact_deleted_webhook("evt-before-the-crash");
+    let reply = servers[0].webhook(&handled_before).await;
+    assert_eq!(reply.outcome().as_deref(), Some("handled"), "{reply:?}");
+
+    // Redis dies while replica 0 runs a handler and replica 1 waits for its outcome.
+    let jwt = contact_deleted_webhook("evt-during-the-crash");
+    let running = servers[0].webhook(&jwt);
+    let waiting = async {
+        wait_for_calls(&servers[0], 2).await;
+        let waiting = servers[1].webhook(&jwt);
+        let crash = async {
+            // Gives the delivery time to reach its wait; it gets 503 either way.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            redis.stop();
+        };
+        tokio::join!(waiting, crash).0
+    };
+    let (running, waiting) = tokio::join!(running, waiting);
+    // The handling that began keeps its 200: asking for a retry would run it again.
+    assert_eq!((running.status, running.outcome().as_deref()), (200, Some("handled")), "{running:?}");
+    assert_eq!(waiting.status, 503, "cannot know the outcome, so Wix must retry: {waiting:?}");
+
+    // With Redis down, nothing can be claimed: every delivery, new or already handled,
+    // on either replica, is answered 503 and runs no handler.
+    let fresh = contact_deleted_webhook("evt-after-the-crash");
+    for server in &servers {
+        for jwt in [&fresh, &handled_before, &jwt] {
+            let reply = server.webhook(jwt).await;
+            assert_eq!(reply.status, 503, "{reply:?}");
+        }
+        let reply = server.velo_signed("wixCrm_onContactDeleted", &contact_deleted_velo("evt-velo-down"), SECRET).await;
+        assert_eq!(reply.status, 503, "{reply:?}");
+    }
+    let ids: Vec<Option<String>> = calls_of(&servers).into_iter().map(|(_, id)| id).collect();
+    assert_eq!(ids, ["evt-before-the-crash", "evt-during-the-crash"].map(|id| Some(id.to_owned())));
+}
+
+/// Waits until `server`'s handler has been called `count` times in all.
+async fn wait_for_calls(server: &Server, count: usize) {
+    let waiting = async {
+        while server.recorder.calls().len() < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(EXCHANGE_TIMEOUT, waiting).await.expect("the handler was not called");
 }

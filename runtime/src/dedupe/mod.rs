@@ -26,14 +26,21 @@
 //! answered 503 so that Wix retries later) rather than forgetting an id that could still
 //! be replayed.
 //!
+//! Several replicas behind a load balancer share one store: `RedisDedupe`, with the
+//! cargo feature `redis`, keeps the ids on a Redis server with the same semantics.
+//!
 //! An event without an `id` cannot be deduplicated: the dispatcher hands it to the
 //! handler on every delivery. Wix sends an id with every event.
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
 use std::future::Future;
 
 pub use memory::{MemoryDedupe, DEFAULT_IN_FLIGHT_TIMEOUT, DEFAULT_MAX_BYTES};
+#[cfg(feature = "redis")]
+pub use redis::{RedisDedupe, DEFAULT_COMMAND_TIMEOUT, DEFAULT_KEY_PREFIX, DEFAULT_LEASE, DEFAULT_MAX_WAIT};
 
 /// What [`DedupeStore::begin`] found for an event id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +92,8 @@ pub enum DedupeError {
 }
 
 /// A record of event ids, shared by all requests. [`MemoryDedupe`] serves a single
-/// process; implement it over a shared database to deduplicate across replicas.
+/// process; `RedisDedupe` (feature `redis`) serves replicas sharing a Redis server, and
+/// other shared databases can implement it likewise.
 pub trait DedupeStore: Send + Sync {
     /// Claims `claim.event_id`. Must be atomic: of concurrent calls with the same id, at
     /// most one gets [`Begin::First`]. While the id is being handled, a store should wait

@@ -19,6 +19,9 @@
 //! `<event>.<n>.json`; for tests of routing, the generated crate's `HandleAll` makes a
 //! handler of one async function over its `Event`.
 
+#[cfg(feature = "redis")]
+mod redis_server;
+
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +32,9 @@ use serde_json::{json, Value};
 
 pub use crate::signing::{now, webhook_claims, WEBHOOK_VALIDITY_SECS};
 use crate::signing::{signing_input, wix_header, WebhookSigner};
+
+#[cfg(feature = "redis")]
+pub use redis_server::{redis_required, RedisServer, REDIS_DIR_ENV, REQUIRE_REDIS_ENV};
 
 /// A locally generated RSA-2048 key pair standing in for Wix's webhook signing key; the
 /// [`WebhookSigner`] of the `signing` module, plus the forgeries a server must refuse.
