@@ -665,3 +665,29 @@ async fn shutdown_waits_for_handlers_still_running_past_the_deadline() {
     tokio::time::timeout(EXCHANGE_TIMEOUT, served).await.expect("the server did not stop").unwrap();
     assert_eq!(recorder.finished.load(Ordering::SeqCst), 1, "stopped before the handler finished");
 }
+
+#[tokio::test]
+async fn an_id_given_twice_is_refused_on_both_paths_and_no_id_is_handled_every_time() {
+    let server = start(Recorder::default()).await;
+    let body = r#"{"id": "evt-a", "id": "evt-b", "entityFqdn": "wix.contacts.v4.contact", "slug": "deleted",
+        "entityId": "c-1", "deletedEvent": {}, "eventTime": "2024-05-01T10:00:00.123456Z"}"#;
+    // The body travels as a JSON string inside the claims, so its doubled key survives.
+    let wrapper = json!({"eventType": "wix.contacts.v4.contact_deleted", "instanceId": "instance-1", "data": body});
+    let claims = json!({"data": wrapper.to_string(), "iat": now(), "exp": now() + 300});
+    let reply = server.webhook(&signer().sign_claims(&claims, TestAlg::Rs256)).await;
+    assert_eq!(reply.status, 400, "webhook: {reply:?}");
+    let velo = br#"{"metadata": {"id": "evt-a", "id": "evt-b", "entityId": "c-1"}}"#;
+    let reply = server.velo_signed("wixCrm_onContactDeleted", velo, SECRET).await;
+    assert_eq!(reply.status, 400, "Velo: {reply:?}");
+    assert_eq!(server.recorder.calls(), vec![]);
+
+    // Without an id there is nothing to deduplicate on: each delivery runs the handler.
+    let no_id =
+        json!({"entityFqdn": "wix.contacts.v4.contact", "slug": "deleted", "entityId": "c-1", "deletedEvent": {}});
+    let jwt = signer().sign_webhook("wix.contacts.v4.contact_deleted", "instance-1", &no_id, None);
+    for _ in 0..2 {
+        let reply = server.webhook(&jwt).await;
+        assert_eq!(reply.outcome().as_deref(), Some("handled"), "{reply:?}");
+    }
+    assert_eq!(server.recorder.calls(), vec![("wixCrm_onContactDeleted", None), ("wixCrm_onContactDeleted", None)]);
+}
