@@ -59,13 +59,25 @@ struct Args {
     /// Port to listen on, on 127.0.0.1.
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Milliseconds a delivery may take before the answer is 503 (Wix waits 1250).
+    /// Milliseconds a request may take from its headers to its answer, reading the body
+    /// included (408 for a body still arriving, 503 for a handler still running; Wix
+    /// waits 1250).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     deadline_ms: u64,
     /// Deduplicate on this Redis server, shared by every replica, instead of in memory
     /// (`redis://[:password@]host[:port][/db]`).
     #[arg(long, value_name = "URL", env = "WIX_EVENTS_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
+    /// Milliseconds a connection may take to send its headers, or stay idle, before it is
+    /// closed.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    header_timeout_ms: u64,
+    /// Connections open at once; keep it below the open-file limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    max_connections: usize,
+    /// Requests read or handled at once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_in_flight: usize,
 }
 
 /// The demo handler: logs a few kinds of events. A real service stores or forwards them.
@@ -170,12 +182,12 @@ async fn serve_with<S: DedupeStore + 'static>(
     routes: app::Routes,
     args: &Args,
 ) -> Result<(), String> {
-    let limits = app::Limits { deadline: Duration::from_millis(args.deadline_ms), ..app::Limits::default() };
-    let dispatcher = Arc::new(dispatcher);
-    let router = match routes {
-        app::Routes { webhook: true, velo: true } => app::router(dispatcher, limits),
-        // The route it cannot check answers 503 rather than accept unchecked deliveries.
-        partial => app::router_for(dispatcher, limits, partial),
+    let limits = app::Limits {
+        deadline: Duration::from_millis(args.deadline_ms),
+        header_read: Duration::from_millis(args.header_timeout_ms),
+        connections: args.max_connections,
+        in_flight: args.max_in_flight,
+        ..app::Limits::default()
     };
 
     // Loopback only: the service sits behind a proxy that terminates TLS for Wix.
@@ -185,10 +197,10 @@ async fn serve_with<S: DedupeStore + 'static>(
     let webhook = if routes.webhook { "POST /webhook" } else { "not /webhook (no public key)" };
     let velo = if routes.velo { "POST /velo/{handler}" } else { "not /velo (no Velo secret)" };
     tracing::info!("listening on http://{address} ({webhook}, {velo})");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|error| format!("the server stopped: {error}"))
+    // The route it cannot check answers 503 rather than accept unchecked deliveries.
+    app::serve(listener, Arc::new(dispatcher), limits, routes, shutdown_signal()).await;
+    tracing::info!("every request in progress answered and handled; exiting");
+    Ok(())
 }
 
 /// The Velo secret with its tolerance and, while rotating, the previous one.
@@ -207,8 +219,8 @@ fn velo_secret(secret: &str, args: &Args) -> Result<VeloSecret, String> {
     Ok(velo_secret)
 }
 
-/// Resolves on Ctrl-C or, on Unix, SIGTERM (what container runtimes send), letting
-/// requests in progress finish.
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (what container runtimes send); the server
+/// then lets requests and handlers in progress finish.
 async fn shutdown_signal() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {

@@ -57,6 +57,8 @@ type Call = (&'static str, Option<String>);
 struct Recorder {
     calls: Mutex<Vec<Call>>,
     delay: Duration,
+    /// Handler calls that ran to their end (after the delay).
+    finished: AtomicUsize,
     fail_next: AtomicUsize,
     panic_next: AtomicUsize,
 }
@@ -80,6 +82,7 @@ impl Recorder {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
+        self.finished.fetch_add(1, Ordering::SeqCst);
         if take_one(&self.panic_next) {
             panic!("the recorder was told to panic");
         }
@@ -105,14 +108,21 @@ struct Server {
     /// Seconds added to the system clock by the receiver's Velo signature check, so a
     /// test can let time pass without waiting.
     clock_offset: Arc<AtomicI64>,
+    /// Tells the server to stop accepting and drain.
+    stop: tokio::sync::oneshot::Sender<()>,
+    /// The server, which ends once drained.
+    served: tokio::task::JoinHandle<()>,
 }
+
+/// Both routes served.
+const ALL: app::Routes = app::Routes { webhook: true, velo: true };
 
 async fn start(recorder: Recorder) -> Server {
     start_with(recorder, app::Limits::default()).await
 }
 
 async fn start_with(recorder: Recorder, limits: app::Limits) -> Server {
-    start_serving(recorder, limits, app::Routes::ALL).await
+    start_serving(recorder, limits, ALL).await
 }
 
 async fn start_serving(recorder: Recorder, limits: app::Limits, routes: app::Routes) -> Server {
@@ -139,13 +149,13 @@ async fn start_on<S: DedupeStore + 'static>(
     let dispatcher = Dispatcher::new(handler).with_dedupe(store).with_webhook_key(key).with_velo_secret(secret);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
     let address = listener.local_addr().unwrap();
-    // `router` serves both routes; `router_for` is what the example calls.
-    let router = match routes {
-        app::Routes { webhook: true, velo: true } => app::router(Arc::new(dispatcher), limits),
-        routes => app::router_for(Arc::new(dispatcher), limits, routes),
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        // A dropped sender stops the server too.
+        let _ = stopped.await;
     };
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    Server { address, recorder, clock_offset }
+    let served = tokio::spawn(app::serve(listener, Arc::new(dispatcher), limits, routes, shutdown));
+    Server { address, recorder, clock_offset, stop, served }
 }
 
 /// An HTTP response: status and body.
@@ -156,6 +166,20 @@ struct Reply {
 }
 
 impl Reply {
+    /// Status 0 and an empty body for a connection closed without an answer.
+    fn parse(response: &[u8]) -> Reply {
+        let response = String::from_utf8_lossy(response);
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+        Reply { status, body: body.to_owned() }
+    }
+
+    /// The `error` of a JSON error reply.
+    fn error(&self) -> Option<String> {
+        let json: Value = serde_json::from_str(&self.body).ok()?;
+        json["error"].as_str().map(str::to_owned)
+    }
+
     fn outcome(&self) -> Option<String> {
         let json: Value = serde_json::from_str(&self.body).ok()?;
         json["outcome"].as_str().map(str::to_owned)
@@ -164,28 +188,22 @@ impl Reply {
 
 impl Server {
     async fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut request = head("POST", path, &self.address, body.len(), headers).into_bytes();
+        request.extend_from_slice(body);
+        self.exchange(&request).await
+    }
+
+    /// Sends `request` as is and reads the reply until the server closes.
+    async fn exchange(&self, request: &[u8]) -> Reply {
         let exchange = async {
             let mut stream = TcpStream::connect(self.address).await.unwrap();
-            let mut head = format!(
-                "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-                self.address,
-                body.len()
-            );
-            for (name, value) in headers {
-                head.push_str(&format!("{name}: {value}\r\n"));
-            }
-            head.push_str("\r\n");
-            stream.write_all(head.as_bytes()).await.unwrap();
-            stream.write_all(body).await.unwrap();
+            stream.write_all(request).await.unwrap();
             let mut response = Vec::new();
             stream.read_to_end(&mut response).await.unwrap();
             response
         };
         let response = tokio::time::timeout(EXCHANGE_TIMEOUT, exchange).await.expect("no reply in time");
-        let response = String::from_utf8(response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-        Reply { status, body: body.to_owned() }
+        Reply::parse(&response)
     }
 
     async fn webhook(&self, jwt: &str) -> Reply {
@@ -205,6 +223,17 @@ impl Server {
         }
         self.post(&format!("/velo/{handler}"), &headers, body).await
     }
+}
+
+/// A request head with `Connection: close` and the given headers.
+fn head(method: &str, path: &str, host: &SocketAddr, length: usize, headers: &[(&str, &str)]) -> String {
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {length}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    head
 }
 
 /// A valid webhook of one small event, and the event's id.
@@ -513,7 +542,7 @@ async fn replicas(redis: &RedisServer, recorder: impl Fn() -> Recorder) -> [Serv
         let store = RedisDedupe::connect(&redis.url()).await.unwrap();
         // A deadline long enough for a handler plus a store that stopped answering.
         let limits = app::Limits { deadline: Duration::from_secs(5), ..app::Limits::default() };
-        servers.push(start_on(recorder(), limits, app::Routes::ALL, store).await);
+        servers.push(start_on(recorder(), limits, ALL, store).await);
     }
     servers.try_into().unwrap_or_else(|_| unreachable!())
 }
@@ -595,4 +624,173 @@ async fn wait_for_calls(server: &Server, count: usize) {
         }
     };
     tokio::time::timeout(EXCHANGE_TIMEOUT, waiting).await.expect("the handler was not called");
+}
+
+/// Limits with short timeouts, so that the slow-client tests finish quickly.
+fn quick_limits() -> app::Limits {
+    app::Limits {
+        header_read: Duration::from_millis(300),
+        deadline: Duration::from_millis(300),
+        ..app::Limits::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_do_not_keep_a_valid_webhook_from_being_answered() {
+    let server = start_with(Recorder::default(), quick_limits()).await;
+    // More idle connections than the connection limit (512) and than a usual open-file
+    // limit (1024): they are closed after the header timeout, and the webhook gets in.
+    let mut idle = Vec::new();
+    for _ in 0..1_100 {
+        idle.push(TcpStream::connect(server.address).await.unwrap());
+    }
+    let reply = server.webhook(&contact_deleted_webhook("evt-after-idle")).await;
+    assert_eq!((reply.status, reply.outcome().as_deref()), (200, Some("handled")), "{reply:?}");
+    // The idle connections that were let in have been closed by the server.
+    let mut first = idle.swap_remove(0);
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(EXCHANGE_TIMEOUT, first.read_to_end(&mut rest)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "an idle connection stayed open: {closed:?}");
+}
+
+#[tokio::test]
+async fn a_connection_sending_part_of_its_headers_or_nothing_is_closed_at_the_header_timeout() {
+    let server = start_with(Recorder::default(), quick_limits()).await;
+    for sent in ["", "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Le"] {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(server.address).await.unwrap();
+        stream.write_all(sent.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        let closed = tokio::time::timeout(EXCHANGE_TIMEOUT, stream.read_to_end(&mut response)).await;
+        assert!(closed.is_ok(), "{sent:?}: still open after {EXCHANGE_TIMEOUT:?}");
+        // Closed by the 300 ms header timeout, long before Wix would give up.
+        let elapsed = started.elapsed();
+        assert!(elapsed < WIX_WEBHOOK_TIMEOUT, "{sent:?}: closed after {elapsed:?}");
+        let reply = Reply::parse(&response);
+        assert!(matches!(reply.status, 0 | 408), "{sent:?}: {reply:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_trickled_body_is_cut_off_at_the_deadline() {
+    let server = start_with(Recorder::default(), quick_limits()).await;
+    let jwt = contact_deleted_webhook("evt-trickled");
+    let started = Instant::now();
+    let stream = TcpStream::connect(server.address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let request = head("POST", "/webhook", &server.address, jwt.len(), &[]);
+    writer.write_all(request.as_bytes()).await.unwrap();
+    // One byte every 50 ms: the whole token would take tens of seconds.
+    let trickle = tokio::spawn(async move {
+        for byte in jwt.bytes() {
+            if writer.write_all(&[byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(EXCHANGE_TIMEOUT, reader.read_to_end(&mut response)).await;
+    let elapsed = started.elapsed();
+    trickle.abort();
+    assert!(read.is_ok(), "no answer and not closed after {EXCHANGE_TIMEOUT:?}");
+    let reply = Reply::parse(&response);
+    // 408, or closed if the reset overtook the answer.
+    assert!(matches!(reply.status, 0 | 408), "{reply:?}");
+    assert!(elapsed < WIX_WEBHOOK_TIMEOUT, "answered after {elapsed:?}");
+    assert_eq!(server.recorder.calls(), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_past_the_in_flight_limit_get_503() {
+    let limits = app::Limits { in_flight: 1, deadline: Duration::from_secs(5), ..app::Limits::default() };
+    let server = start_with(Recorder::with_delay(Duration::from_millis(500)), limits).await;
+    let jwt = contact_deleted_webhook("evt-first");
+    let first = server.webhook(&jwt);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        server.webhook(&contact_deleted_webhook("evt-second")).await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert_eq!(first.outcome().as_deref(), Some("handled"), "{first:?}");
+    assert_eq!(second.status, 503, "{second:?}");
+    assert!(second.error().is_some_and(|error| error.contains("too many")), "{second:?}");
+    // Its slot given back, the next request is served.
+    let third = server.webhook(&contact_deleted_webhook("evt-second")).await;
+    assert_eq!(third.outcome().as_deref(), Some("handled"), "{third:?}");
+}
+
+#[tokio::test]
+async fn unknown_routes_methods_and_oversized_bodies_get_json_errors() {
+    let limits = app::Limits { body_bytes: 4096, ..app::Limits::default() };
+    let server = start_with(Recorder::default(), limits).await;
+    let not_found = server.post("/nowhere", &[], b"{}").await;
+    assert_eq!(not_found.status, 404, "{not_found:?}");
+    assert!(not_found.error().is_some(), "{not_found:?}");
+    let request = head("GET", "/webhook", &server.address, 0, &[]);
+    let wrong_method = server.exchange(request.as_bytes()).await;
+    assert_eq!(wrong_method.status, 405, "{wrong_method:?}");
+    assert!(wrong_method.error().is_some(), "{wrong_method:?}");
+    let big = server.post("/webhook", &[], &[b'x'; 5000]).await;
+    assert_eq!(big.status, 413, "{big:?}");
+    assert!(big.error().is_some_and(|error| error.contains("4096")), "{big:?}");
+    // A chunked body has no declared length: cut off when it passes the limit.
+    let mut chunked = format!("POST /webhook HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n", server.address);
+    chunked.push_str("Connection: close\r\n\r\n1388\r\n");
+    chunked.push_str(&"x".repeat(5000));
+    chunked.push_str("\r\n0\r\n\r\n");
+    let big = server.exchange(chunked.as_bytes()).await;
+    assert_eq!(big.status, 413, "{big:?}");
+    assert!(big.error().is_some(), "{big:?}");
+    assert_eq!(server.recorder.calls(), vec![]);
+}
+
+#[tokio::test]
+async fn expect_100_continue_with_a_length_over_the_limit_gets_413_not_continue() {
+    let server = start(Recorder::default()).await;
+    let headers = [("expect", "100-continue")];
+    let request = head("POST", "/webhook", &server.address, 5 * 1024 * 1024, &headers);
+    // Only the head: a client expecting 100 waits for it before sending the body.
+    let reply = server.exchange(request.as_bytes()).await;
+    assert_eq!(reply.status, 413, "{reply:?}");
+    assert!(reply.error().is_some(), "{reply:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_handlers_still_running_past_the_deadline() {
+    let limits = app::Limits { deadline: Duration::from_millis(100), ..app::Limits::default() };
+    let server = start_with(Recorder::with_delay(Duration::from_millis(600)), limits).await;
+    let reply = server.webhook(&contact_deleted_webhook("evt-draining")).await;
+    assert_eq!(reply.status, 503, "answered at the deadline: {reply:?}");
+    let Server { recorder, stop, served, .. } = server;
+    assert_eq!(recorder.finished.load(Ordering::SeqCst), 0, "the handler is still running");
+    stop.send(()).unwrap();
+    tokio::time::timeout(EXCHANGE_TIMEOUT, served).await.expect("the server did not stop").unwrap();
+    assert_eq!(recorder.finished.load(Ordering::SeqCst), 1, "stopped before the handler finished");
+}
+
+#[tokio::test]
+async fn an_id_given_twice_is_refused_on_both_paths_and_no_id_is_handled_every_time() {
+    let server = start(Recorder::default()).await;
+    let body = r#"{"id": "evt-a", "id": "evt-b", "entityFqdn": "wix.contacts.v4.contact", "slug": "deleted",
+        "entityId": "c-1", "deletedEvent": {}, "eventTime": "2024-05-01T10:00:00.123456Z"}"#;
+    // The body travels as a JSON string inside the claims, so its doubled key survives.
+    let wrapper = json!({"eventType": "wix.contacts.v4.contact_deleted", "instanceId": "instance-1", "data": body});
+    let claims = json!({"data": wrapper.to_string(), "iat": now(), "exp": now() + 300});
+    let reply = server.webhook(&signer().sign_claims(&claims, TestAlg::Rs256)).await;
+    assert_eq!(reply.status, 400, "webhook: {reply:?}");
+    let velo = br#"{"metadata": {"id": "evt-a", "id": "evt-b", "entityId": "c-1"}}"#;
+    let reply = server.velo_signed("wixCrm_onContactDeleted", velo, SECRET).await;
+    assert_eq!(reply.status, 400, "Velo: {reply:?}");
+    assert_eq!(server.recorder.calls(), vec![]);
+
+    // Without an id there is nothing to deduplicate on: each delivery runs the handler.
+    let no_id =
+        json!({"entityFqdn": "wix.contacts.v4.contact", "slug": "deleted", "entityId": "c-1", "deletedEvent": {}});
+    let jwt = signer().sign_webhook("wix.contacts.v4.contact_deleted", "instance-1", &no_id, None);
+    for _ in 0..2 {
+        let reply = server.webhook(&jwt).await;
+        assert_eq!(reply.outcome().as_deref(), Some("handled"), "{reply:?}");
+    }
+    assert_eq!(server.recorder.calls(), vec![("wixCrm_onContactDeleted", None), ("wixCrm_onContactDeleted", None)]);
 }

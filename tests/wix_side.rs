@@ -120,8 +120,9 @@ async fn start() -> Server {
     let dispatcher = Dispatcher::new(handler).with_velo_secret(secret);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
     let address = listener.local_addr().unwrap();
-    let router = app::router(Arc::new(dispatcher), app::Limits::default());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let routes = app::Routes { webhook: false, velo: true };
+    let shutdown = std::future::pending();
+    tokio::spawn(app::serve(listener, Arc::new(dispatcher), app::Limits::default(), routes, shutdown));
     Server { address, calls, clock_offset }
 }
 

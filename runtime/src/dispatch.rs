@@ -179,7 +179,7 @@ impl<E: Route<H>, H, S: DedupeStore> Dispatcher<E, H, S> {
         let event = match delivery.into_event::<E>() {
             Ok(event) => event,
             Err(DecodeError::UnknownEvent { name, .. }) => {
-                tracing::warn!(event_type = %name, "webhook for an event not in the catalogue");
+                tracing::warn!(event_type = ?name, "webhook for an event not in the catalogue");
                 return Ok(Outcome::NotSubscribed);
             }
             Err(error) => return Err(error.into()),

@@ -64,7 +64,10 @@ impl WebhookDelivery {
 
     /// The envelope, built from the body's text: nothing of the delivery is consumed.
     fn velo_envelope(&self) -> Result<Value, DomainEventError> {
-        let body = self.body_value().map_err(|source| DomainEventError::InvalidJson { field: "body", source })?;
+        let invalid = |source| DomainEventError::InvalidJson { field: "body", source };
+        // A `Value` keeps the last of a repeated key; the Velo path refuses it, so this does.
+        super::unique_keys::check(self.body.get()).map_err(invalid)?;
+        let body = self.body_value().map_err(invalid)?;
         domain_event::to_velo_envelope(body, Some(&self.event_type), &self.wrapper)
     }
 

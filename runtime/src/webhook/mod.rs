@@ -21,6 +21,7 @@ pub mod jwt;
 pub mod layers;
 mod rest_body;
 pub mod shape;
+mod unique_keys;
 
 pub use domain_event::DomainEventError;
 pub use jwt::{KeyError, WebhookKey};
