@@ -15,6 +15,11 @@
 //! drift in clock speed hits both alike, and prints the ratios of the mean times
 //! (`dispatch/typed`, `typed/value`, `webhook/rs256`) with their targets.
 //!
+//! Last, the hardware bound: the full webhook path's rate on one core, measured for 3 s
+//! before and 3 s after `openssl speed -seconds 3 rsa2048` (run as a subprocess, one core),
+//! beside openssl's RSA-2048 verifications per second, and their ratio (target: 0.70 or
+//! more). Without `openssl` on the PATH, that line says so.
+//!
 //! The dispatcher runs with a handler that looks at the event id and answers `Ok` (webhook
 //! events it has no method for take the trait's default, "not subscribed"), and with a
 //! dedupe store that never reports a duplicate, so every iteration takes the full path. A breakdown follows
@@ -306,6 +311,60 @@ fn print_ratios(velo: &[VeloCase], webhooks: &Webhooks) {
     );
 }
 
+/// How long each side of the comparison with openssl runs.
+const RATE_WINDOW: Duration = Duration::from_secs(3);
+
+/// Webhooks per second through the full path (verify, unwrap, decode, dispatch) on this
+/// thread, over about `window`.
+fn webhook_rate(webhooks: &Webhooks, window: Duration) -> f64 {
+    let started = Instant::now();
+    let mut passes = 0u64;
+    while started.elapsed() < window {
+        webhook_dispatch(webhooks);
+        passes += 1;
+    }
+    (passes * webhooks.tokens.len() as u64) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// RSA-2048 verifications per second from `openssl speed -seconds 3 rsa2048` (one core).
+fn openssl_verify_rate() -> Result<f64, String> {
+    let seconds = RATE_WINDOW.as_secs().to_string();
+    let output = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", &seconds, "rsa2048"])
+        .output()
+        .map_err(|error| format!("openssl did not run ({error})"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    verify_rate_of(&text).ok_or_else(|| format!("no `rsa 2048 bits` row with a verify/s column in:\n{text}"))
+}
+
+/// The `verify/s` figure of `openssl speed rsa2048`'s table: the header names the columns
+/// (`sign verify sign/s verify/s`; OpenSSL 3.2 adds encryption columns), and the row
+/// `rsa 2048 bits ...` holds one value per column.
+fn verify_rate_of(table: &str) -> Option<f64> {
+    let column =
+        table.lines().find(|line| line.contains("verify/s"))?.split_whitespace().position(|n| n == "verify/s")?;
+    let row = table.lines().find_map(|line| line.trim_start().strip_prefix("rsa 2048 bits"))?;
+    row.split_whitespace().nth(column)?.parse().ok()
+}
+
+fn print_hardware_bound(webhooks: &Webhooks) {
+    println!("\nthe webhook path against openssl's RSA-2048 verification, one core each, back to back");
+    let before = webhook_rate(webhooks, RATE_WINDOW);
+    let openssl = openssl_verify_rate();
+    let after = webhook_rate(webhooks, RATE_WINDOW);
+    let webhook = (before + after) / 2.0;
+    println!("webhook verify + unwrap + decode + dispatch: {webhook:.0}/s (before openssl {before:.0}/s, after {after:.0}/s)");
+    match openssl {
+        Ok(openssl) => {
+            let ratio = webhook / openssl;
+            let verdict = if ratio >= 0.70 { "met" } else { "MISSED" };
+            println!("openssl speed -seconds 3 rsa2048: {openssl:.0} verify/s");
+            println!("webhook/openssl-verify = {ratio:.2}   (target >= 0.70: {verdict})");
+        }
+        Err(reason) => println!("openssl comparison skipped: {reason}"),
+    }
+}
+
 fn main() {
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -322,5 +381,6 @@ fn main() {
         args.iter().any(|arg| arg == "--bench") && !args.iter().any(|arg| arg == "--test" || arg == "--list");
     if benchmarking {
         print_ratios(&velo, &webhooks);
+        print_hardware_bound(&webhooks);
     }
 }

@@ -1,0 +1,24 @@
+//! `Event::decode` on arbitrary bytes, for every event name: input `<Velo handler>\n<body>`.
+//!
+//! Properties: no panic, whatever the name and body; strict decoding accepts only what
+//! plain decoding accepts, and decodes it alike; decoding from a `serde_json::Value`
+//! agrees with decoding from the bytes.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wix_backend_events::decode::Strict;
+use wix_backend_events::Event;
+use wix_events_fuzz::named;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((name, body)) = named(data) else { return };
+    let plain = Event::decode(name, body);
+    if let Ok(event) = Event::decode(name, Strict(body)) {
+        assert_eq!(plain.as_ref().ok(), Some(&event), "strict decoding accepted what plain decoding did not");
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let from_value = Event::decode(name, value);
+        assert_eq!(from_value.ok(), plain.ok(), "decoding from a Value differs from decoding the bytes");
+    }
+});

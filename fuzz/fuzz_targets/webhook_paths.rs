@@ -1,0 +1,31 @@
+//! The webhook's two decodings against each other: the REST body decoded straight from
+//! its text (`direct_event`, the fast path) and through the Velo envelope as Wix's SDK
+//! builds it (`envelope_event`, the reference). Input: `<eventType>\n<body>`.
+//!
+//! Properties: whatever the fast path decodes, the reference decodes equal; `into_event`
+//! (fast path, falling back to the reference) always gives the reference's result.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::json;
+use wix_backend_events::webhook::{WebhookDelivery, WrapperFields};
+use wix_backend_events::Event;
+use wix_events_fuzz::named;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((event_type, body)) = named(data) else { return };
+    let Ok(body) = std::str::from_utf8(body) else { return };
+    let Ok(mut delivery) = WebhookDelivery::from_body(event_type, body) else { return };
+    delivery.wrapper = WrapperFields {
+        instance_id: Some("inst-1".to_owned()),
+        identity: Some(json!({"identityType": "MEMBER", "memberId": "m-1"})),
+        account_info: Some(json!({"accountId": "a-1", "siteId": "s-1"})),
+    };
+    let reference = delivery.envelope_event::<Event>().map_err(|error| error.to_string());
+    if let Some(fast) = delivery.direct_event::<Event>() {
+        assert_eq!(Ok(&fast), reference.as_ref(), "the fast path differs from the reference");
+    }
+    let event = delivery.into_event::<Event>().map_err(|error| error.to_string());
+    assert_eq!(event, reference, "into_event differs from the reference");
+});
