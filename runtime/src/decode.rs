@@ -3,17 +3,18 @@
 use serde::de::DeserializeOwned;
 
 use crate::error::DecodeError;
+use crate::webhook::rest_body::RestBody;
 use crate::wire::sdk_keys::SdkKeys;
 
 /// Something a payload can be decoded from: bytes, a string, a `serde_json::Value`, or
 /// [`Strict`] around one of those.
 pub trait Input: sealed::Sealed {
-    /// Decodes the payload of the event named `event` (its Velo handler name).
-    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError>;
+    /// Hands the input to `decode` as a [`Source`], the one input type the generated
+    /// decoder is written for.
+    fn with_source<R>(self, decode: impl FnOnce(Source<'_>) -> R) -> R;
 }
 
-/// Only this crate's inputs implement [`Input`]; the webhook fast path's input lives in
-/// `webhook`, which depends on this module, not the other way round.
+/// Only this crate's inputs implement [`Input`].
 pub(crate) mod sealed {
     /// The seal.
     pub trait Sealed {}
@@ -23,35 +24,62 @@ pub(crate) mod sealed {
     impl<I: Sealed> Sealed for super::Strict<I> {}
 }
 
+/// An input of any kind, behind one type.
+///
+/// Decoding a payload instantiates serde's code for every type it contains, once per
+/// deserializer. The generated `Event::decode` takes its [`Input`] as a `Source` and
+/// decodes in a function that is not generic, so that code is compiled once, in the
+/// crate that defines the events, instead of again in every crate that calls it.
+pub struct Source<'a>(Repr<'a>);
+
+enum Repr<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+    Value(serde_json::Value),
+    StrictText(&'a str),
+    StrictBytes(&'a [u8]),
+    StrictValue(serde_json::Value),
+    Rest(RestBody<'a>),
+}
+
+impl<'a> Source<'a> {
+    /// The webhook fast path's input.
+    pub(crate) fn rest(body: RestBody<'a>) -> Self {
+        Source(Repr::Rest(body))
+    }
+
+    /// Decodes the payload of the event named `event` (its Velo handler name).
+    pub fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
+        // A `Value` is decoded from its text: one deserializer fewer for every payload
+        // type (see above), at the cost of a serialization on the paths that start from a
+        // value (the reference webhook conversion, users' values).
+        match self.0 {
+            Repr::Text(text) => text_decode(event, text, Located::Yes),
+            Repr::Bytes(bytes) => text_decode(event, utf8(event, bytes)?, Located::Yes),
+            Repr::Value(value) => text_decode(event, &value.to_string(), Located::No),
+            Repr::StrictText(text) => strict_decode(event, text, Located::Yes),
+            Repr::StrictBytes(bytes) => strict_decode(event, utf8(event, bytes)?, Located::Yes),
+            Repr::StrictValue(value) => strict_decode(event, &value.to_string(), Located::No),
+            Repr::Rest(body) => body.decode(event),
+        }
+    }
+}
+
 impl Input for &[u8] {
-    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
-        let text = std::str::from_utf8(self).map_err(|error| DecodeError::Payload {
-            event,
-            path: ".".to_owned(),
-            message: format!("the body is not UTF-8 ({error})"),
-        })?;
-        text.decode(event)
+    fn with_source<R>(self, decode: impl FnOnce(Source<'_>) -> R) -> R {
+        decode(Source(Repr::Bytes(self)))
     }
 }
 
 impl Input for &str {
-    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
-        // From `&str`, serde_json skips re-checking UTF-8 string by string (the whole body
-        // was checked at once). The plain decoder is the fast path; only a failure pays
-        // for path tracking.
-        serde_json::from_str(self).or_else(|_| {
-            let mut json = serde_json::Deserializer::from_str(self);
-            serde_path_to_error::deserialize(&mut json).map_err(|error| payload_error(event, error))
-        })
+    fn with_source<R>(self, decode: impl FnOnce(Source<'_>) -> R) -> R {
+        decode(Source(Repr::Text(self)))
     }
 }
 
 impl Input for serde_json::Value {
-    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
-        // Borrowing keeps the value for the second, path-tracking pass that only a failure
-        // needs.
-        T::deserialize(&self)
-            .or_else(|_| serde_path_to_error::deserialize(&self).map_err(|error| payload_error(event, error)))
+    fn with_source<R>(self, decode: impl FnOnce(Source<'_>) -> R) -> R {
+        decode(Source(Repr::Value(self)))
     }
 }
 
@@ -61,34 +89,54 @@ impl Input for serde_json::Value {
 pub struct Strict<I>(pub I);
 
 impl Input for Strict<&[u8]> {
-    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
-        let mut json = serde_json::Deserializer::from_slice(self.0);
-        strictly(event, &mut json)
+    fn with_source<R>(self, decode: impl FnOnce(Source<'_>) -> R) -> R {
+        decode(Source(Repr::StrictBytes(self.0)))
     }
 }
 
 impl Input for Strict<&str> {
-    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
-        Strict(self.0.as_bytes()).decode(event)
+    fn with_source<R>(self, decode: impl FnOnce(Source<'_>) -> R) -> R {
+        decode(Source(Repr::StrictText(self.0)))
     }
 }
 
 impl Input for Strict<serde_json::Value> {
-    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
-        strictly(event, self.0)
+    fn with_source<R>(self, decode: impl FnOnce(Source<'_>) -> R) -> R {
+        decode(Source(Repr::StrictValue(self.0)))
     }
 }
 
-pub(crate) fn strictly<'de, D, T>(event: &'static str, deserializer: D) -> Result<T, DecodeError>
-where
-    D: serde::Deserializer<'de>,
-    D::Error: std::fmt::Display,
-    T: DeserializeOwned,
-{
-    let mut undeclared = Vec::new();
-    let mut record = |path: serde_ignored::Path| undeclared.push(json_path(&path));
-    let tracked = serde_ignored::Deserializer::new(deserializer, &mut record);
-    let value: T = serde_path_to_error::deserialize(tracked).map_err(|error| payload_error(event, error))?;
+fn utf8<'a>(event: &'static str, bytes: &'a [u8]) -> Result<&'a str, DecodeError> {
+    std::str::from_utf8(bytes).map_err(|error| DecodeError::Payload {
+        event,
+        path: ".".to_owned(),
+        message: format!("the body is not UTF-8 ({error})"),
+    })
+}
+
+/// Whether an error's line and column mean something to the caller: not for text made
+/// from a `Value`.
+#[derive(Clone, Copy)]
+enum Located {
+    Yes,
+    No,
+}
+
+fn text_decode<T: DeserializeOwned>(event: &'static str, text: &str, located: Located) -> Result<T, DecodeError> {
+    // From `&str`, serde_json skips re-checking UTF-8 string by string (the whole body
+    // was checked at once). The plain decoder is the fast path; only a failure pays for
+    // finding the path, with the strict decoder (one decoder per payload type fewer than
+    // a path-tracking one of its own), whose list of undeclared fields is not wanted here.
+    serde_json::from_str(text).or_else(|plain: serde_json::Error| {
+        tracked::<T>(event, text, located)?;
+        // Both decoders read the same text; should they still disagree, the plain one's
+        // error is the answer.
+        Err(DecodeError::Payload { event, path: ".".to_owned(), message: message(&plain, located) })
+    })
+}
+
+fn strict_decode<T: DeserializeOwned>(event: &'static str, text: &str, located: Located) -> Result<T, DecodeError> {
+    let (value, undeclared) = tracked(event, text, located)?;
     if undeclared.is_empty() {
         Ok(value)
     } else {
@@ -96,8 +144,34 @@ where
     }
 }
 
-fn payload_error<E: std::fmt::Display>(event: &'static str, error: serde_path_to_error::Error<E>) -> DecodeError {
-    DecodeError::Payload { event, path: error.path().to_string(), message: error.inner().to_string() }
+/// The value, and the JSON path of every field it does not declare; or the error, at its
+/// JSON path.
+fn tracked<T: DeserializeOwned>(
+    event: &'static str,
+    text: &str,
+    located: Located,
+) -> Result<(T, Vec<String>), DecodeError> {
+    let mut undeclared = Vec::new();
+    let mut record = |path: serde_ignored::Path| undeclared.push(json_path(&path));
+    let mut json = serde_json::Deserializer::from_str(text);
+    let tracked = serde_ignored::Deserializer::new(&mut json, &mut record);
+    let value: T = serde_path_to_error::deserialize(tracked).map_err(|error| DecodeError::Payload {
+        event,
+        path: error.path().to_string(),
+        message: message(error.inner(), located),
+    })?;
+    Ok((value, undeclared))
+}
+
+/// serde_json's message, without ` at line 1 column 88` where that place is not the
+/// caller's.
+fn message(error: &serde_json::Error, located: Located) -> String {
+    let text = error.to_string();
+    let place = format!(" at line {} column {}", error.line(), error.column());
+    match located {
+        Located::No => text.strip_suffix(&place).map(str::to_owned).unwrap_or(text),
+        Located::Yes => text,
+    }
 }
 
 /// `entity.info.emails[1].tag`, the notation of serde_path_to_error, for serde_ignored paths.

@@ -199,7 +199,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
     quote! {
         use crate::event_info::{Envelope, EventInfo};
         use crate::error::DecodeError;
-        use crate::decode::Input;
+        use crate::decode::{Input, Source};
 
         /// Every event this crate knows, compiled in or not, in schema order.
         pub static CATALOGUE: &[EventInfo] = &[ #( #cfgs info::#consts, )* ];
@@ -239,11 +239,17 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
 
             /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
             pub fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
+                input.with_source(|source| Self::decode_source(velo_handler, source))
+            }
+
+            // Not generic, so the payloads' decoders are compiled here, once, and not in
+            // every crate that decodes (see `Source`).
+            fn decode_source(velo_handler: &str, source: Source<'_>) -> Result<Self, DecodeError> {
                 match velo_handler {
-                    #( #cfgs #velo_names => input.decode(#velo_names).map(|payload| Self::#variants(Box::new(payload))), )*
+                    #( #cfgs #velo_names => source.decode(#velo_names).map(|payload| Self::#variants(Box::new(payload))), )*
                     #( #disabled )*
                     other => {
-                        drop(input);
+                        drop(source);
                         Err(DecodeError::unknown_event(other, CATALOGUE))
                     }
                 }

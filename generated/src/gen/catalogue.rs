@@ -2,7 +2,7 @@
 
 use crate::event_info::{Envelope, EventInfo};
 use crate::error::DecodeError;
-use crate::decode::Input;
+use crate::decode::{Input, Source};
 /// Every event this crate knows, compiled in or not, in schema order.
 pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "blog")]
@@ -2206,40 +2206,46 @@ impl Event {
     }
     /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
     pub fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
+        input.with_source(|source| Self::decode_source(velo_handler, source))
+    }
+    fn decode_source(
+        velo_handler: &str,
+        source: Source<'_>,
+    ) -> Result<Self, DecodeError> {
         match velo_handler {
             #[cfg(feature = "blog")]
             "wixBlog_onPostCreated" => {
-                input
+                source
                     .decode("wixBlog_onPostCreated")
                     .map(|payload| Self::WixBlogOnPostCreated(Box::new(payload)))
             }
             #[cfg(feature = "blog")]
             "wixBlog_onPostDeleted" => {
-                input
+                source
                     .decode("wixBlog_onPostDeleted")
                     .map(|payload| Self::WixBlogOnPostDeleted(Box::new(payload)))
             }
             #[cfg(feature = "blog")]
             "wixBlog_onPostLiked" => {
-                input
+                source
                     .decode("wixBlog_onPostLiked")
                     .map(|payload| Self::WixBlogOnPostLiked(Box::new(payload)))
             }
             #[cfg(feature = "blog")]
             "wixBlog_onPostUnliked" => {
-                input
+                source
                     .decode("wixBlog_onPostUnliked")
                     .map(|payload| Self::WixBlogOnPostUnliked(Box::new(payload)))
             }
             #[cfg(feature = "blog")]
             "wixBlog_onPostUpdated" => {
-                input
+                source
                     .decode("wixBlog_onPostUpdated")
                     .map(|payload| Self::WixBlogOnPostUpdated(Box::new(payload)))
             }
             #[cfg(feature = "bookings")]
             "wixBookingsV2_onBookingCanceled" => {
-                input
+                source
                     .decode("wixBookingsV2_onBookingCanceled")
                     .map(|payload| Self::WixBookingsV2OnBookingCanceled(
                         Box::new(payload),
@@ -2247,7 +2253,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsV2_onBookingConfirmed" => {
-                input
+                source
                     .decode("wixBookingsV2_onBookingConfirmed")
                     .map(|payload| Self::WixBookingsV2OnBookingConfirmed(
                         Box::new(payload),
@@ -2255,7 +2261,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsV2_onBookingCreated" => {
-                input
+                source
                     .decode("wixBookingsV2_onBookingCreated")
                     .map(|payload| Self::WixBookingsV2OnBookingCreated(
                         Box::new(payload),
@@ -2263,7 +2269,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsV2_onBookingDeclined" => {
-                input
+                source
                     .decode("wixBookingsV2_onBookingDeclined")
                     .map(|payload| Self::WixBookingsV2OnBookingDeclined(
                         Box::new(payload),
@@ -2271,7 +2277,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsV2_onBookingMarkedAsPending" => {
-                input
+                source
                     .decode("wixBookingsV2_onBookingMarkedAsPending")
                     .map(|payload| Self::WixBookingsV2OnBookingMarkedAsPending(
                         Box::new(payload),
@@ -2279,7 +2285,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
-                input
+                source
                     .decode("wixBookingsV2_onBookingNumberOfParticipantsUpdated")
                     .map(|payload| Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated(
                         Box::new(payload),
@@ -2287,7 +2293,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsV2_onBookingRescheduled" => {
-                input
+                source
                     .decode("wixBookingsV2_onBookingRescheduled")
                     .map(|payload| Self::WixBookingsV2OnBookingRescheduled(
                         Box::new(payload),
@@ -2295,7 +2301,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsV2_onBookingUpdated" => {
-                input
+                source
                     .decode("wixBookingsV2_onBookingUpdated")
                     .map(|payload| Self::WixBookingsV2OnBookingUpdated(
                         Box::new(payload),
@@ -2303,7 +2309,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsServices_onServiceCreated" => {
-                input
+                source
                     .decode("wixBookingsServices_onServiceCreated")
                     .map(|payload| Self::WixBookingsServicesOnServiceCreated(
                         Box::new(payload),
@@ -2311,7 +2317,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsServices_onServiceDeleted" => {
-                input
+                source
                     .decode("wixBookingsServices_onServiceDeleted")
                     .map(|payload| Self::WixBookingsServicesOnServiceDeleted(
                         Box::new(payload),
@@ -2319,7 +2325,7 @@ impl Event {
             }
             #[cfg(feature = "bookings")]
             "wixBookingsServices_onServiceUpdated" => {
-                input
+                source
                     .decode("wixBookingsServices_onServiceUpdated")
                     .map(|payload| Self::WixBookingsServicesOnServiceUpdated(
                         Box::new(payload),
@@ -2327,37 +2333,37 @@ impl Event {
             }
             #[cfg(feature = "crm")]
             "wixCrm_onContactCreated" => {
-                input
+                source
                     .decode("wixCrm_onContactCreated")
                     .map(|payload| Self::WixCrmOnContactCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm")]
             "wixCrm_onContactUpdated" => {
-                input
+                source
                     .decode("wixCrm_onContactUpdated")
                     .map(|payload| Self::WixCrmOnContactUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm")]
             "wixCrm_onContactDeleted" => {
-                input
+                source
                     .decode("wixCrm_onContactDeleted")
                     .map(|payload| Self::WixCrmOnContactDeleted(Box::new(payload)))
             }
             #[cfg(feature = "crm")]
             "wixCrm_onContactMerged" => {
-                input
+                source
                     .decode("wixCrm_onContactMerged")
                     .map(|payload| Self::WixCrmOnContactMerged(Box::new(payload)))
             }
             #[cfg(feature = "crm")]
             "wixCrm_onContactSubmitted" => {
-                input
+                source
                     .decode("wixCrm_onContactSubmitted")
                     .map(|payload| Self::WixCrmOnContactSubmitted(Box::new(payload)))
             }
             #[cfg(feature = "crm")]
             "wixCrm_onContactEmailSubscriptionUpdated" => {
-                input
+                source
                     .decode("wixCrm_onContactEmailSubscriptionUpdated")
                     .map(|payload| Self::WixCrmOnContactEmailSubscriptionUpdated(
                         Box::new(payload),
@@ -2365,7 +2371,7 @@ impl Event {
             }
             #[cfg(feature = "crm")]
             "wixCrm_onContactPhoneSubscriptionUpdated" => {
-                input
+                source
                     .decode("wixCrm_onContactPhoneSubscriptionUpdated")
                     .map(|payload| Self::WixCrmOnContactPhoneSubscriptionUpdated(
                         Box::new(payload),
@@ -2373,103 +2379,103 @@ impl Event {
             }
             #[cfg(feature = "crm")]
             "wixContacts_onLabelCreated" => {
-                input
+                source
                     .decode("wixContacts_onLabelCreated")
                     .map(|payload| Self::WixContactsOnLabelCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm")]
             "wixContacts_onLabelUpdated" => {
-                input
+                source
                     .decode("wixContacts_onLabelUpdated")
                     .map(|payload| Self::WixContactsOnLabelUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm")]
             "wixContacts_onLabelDeleted" => {
-                input
+                source
                     .decode("wixContacts_onLabelDeleted")
                     .map(|payload| Self::WixContactsOnLabelDeleted(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onCartCreated" => {
-                input
+                source
                     .decode("wixEcom_onCartCreated")
                     .map(|payload| Self::WixEcomOnCartCreated(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onCartDeleted" => {
-                input
+                source
                     .decode("wixEcom_onCartDeleted")
                     .map(|payload| Self::WixEcomOnCartDeleted(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onCartUpdated" => {
-                input
+                source
                     .decode("wixEcom_onCartUpdated")
                     .map(|payload| Self::WixEcomOnCartUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onCheckoutCompleted" => {
-                input
+                source
                     .decode("wixEcom_onCheckoutCompleted")
                     .map(|payload| Self::WixEcomOnCheckoutCompleted(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onCheckoutCreated" => {
-                input
+                source
                     .decode("wixEcom_onCheckoutCreated")
                     .map(|payload| Self::WixEcomOnCheckoutCreated(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onCheckoutDeleted" => {
-                input
+                source
                     .decode("wixEcom_onCheckoutDeleted")
                     .map(|payload| Self::WixEcomOnCheckoutDeleted(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onCheckoutUpdated" => {
-                input
+                source
                     .decode("wixEcom_onCheckoutUpdated")
                     .map(|payload| Self::WixEcomOnCheckoutUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderApproved" => {
-                input
+                source
                     .decode("wixEcom_onOrderApproved")
                     .map(|payload| Self::WixEcomOnOrderApproved(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderCanceled" => {
-                input
+                source
                     .decode("wixEcom_onOrderCanceled")
                     .map(|payload| Self::WixEcomOnOrderCanceled(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderCommitted" => {
-                input
+                source
                     .decode("wixEcom_onOrderCommitted")
                     .map(|payload| Self::WixEcomOnOrderCommitted(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderCreated" => {
-                input
+                source
                     .decode("wixEcom_onOrderCreated")
                     .map(|payload| Self::WixEcomOnOrderCreated(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderFulfilled" => {
-                input
+                source
                     .decode("wixEcom_onOrderFulfilled")
                     .map(|payload| Self::WixEcomOnOrderFulfilled(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderImported" => {
-                input
+                source
                     .decode("wixEcom_onOrderImported")
                     .map(|payload| Self::WixEcomOnOrderImported(Box::new(payload)))
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderImportedOrderDeleted" => {
-                input
+                source
                     .decode("wixEcom_onOrderImportedOrderDeleted")
                     .map(|payload| Self::WixEcomOnOrderImportedOrderDeleted(
                         Box::new(payload),
@@ -2477,7 +2483,7 @@ impl Event {
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderPaymentStatusUpdated" => {
-                input
+                source
                     .decode("wixEcom_onOrderPaymentStatusUpdated")
                     .map(|payload| Self::WixEcomOnOrderPaymentStatusUpdated(
                         Box::new(payload),
@@ -2485,67 +2491,67 @@ impl Event {
             }
             #[cfg(feature = "ecom")]
             "wixEcom_onOrderUpdated" => {
-                input
+                source
                     .decode("wixEcom_onOrderUpdated")
                     .map(|payload| Self::WixEcomOnOrderUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventCreated" => {
-                input
+                source
                     .decode("wixEventsV3_onEventCreated")
                     .map(|payload| Self::WixEventsV3OnEventCreated(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventUpdated" => {
-                input
+                source
                     .decode("wixEventsV3_onEventUpdated")
                     .map(|payload| Self::WixEventsV3OnEventUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventDeleted" => {
-                input
+                source
                     .decode("wixEventsV3_onEventDeleted")
                     .map(|payload| Self::WixEventsV3OnEventDeleted(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventCanceled" => {
-                input
+                source
                     .decode("wixEventsV3_onEventCanceled")
                     .map(|payload| Self::WixEventsV3OnEventCanceled(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventPublished" => {
-                input
+                source
                     .decode("wixEventsV3_onEventPublished")
                     .map(|payload| Self::WixEventsV3OnEventPublished(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventStarted" => {
-                input
+                source
                     .decode("wixEventsV3_onEventStarted")
                     .map(|payload| Self::WixEventsV3OnEventStarted(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventEnded" => {
-                input
+                source
                     .decode("wixEventsV3_onEventEnded")
                     .map(|payload| Self::WixEventsV3OnEventEnded(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventCloned" => {
-                input
+                source
                     .decode("wixEventsV3_onEventCloned")
                     .map(|payload| Self::WixEventsV3OnEventCloned(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsV3_onEventReminder" => {
-                input
+                source
                     .decode("wixEventsV3_onEventReminder")
                     .map(|payload| Self::WixEventsV3OnEventReminder(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEventsGuests_onGuestCreated" => {
-                input
+                source
                     .decode("wixEventsGuests_onGuestCreated")
                     .map(|payload| Self::WixEventsGuestsOnGuestCreated(
                         Box::new(payload),
@@ -2553,7 +2559,7 @@ impl Event {
             }
             #[cfg(feature = "events")]
             "wixEventsGuests_onGuestUpdated" => {
-                input
+                source
                     .decode("wixEventsGuests_onGuestUpdated")
                     .map(|payload| Self::WixEventsGuestsOnGuestUpdated(
                         Box::new(payload),
@@ -2561,7 +2567,7 @@ impl Event {
             }
             #[cfg(feature = "events")]
             "wixEventsGuests_onGuestDeleted" => {
-                input
+                source
                     .decode("wixEventsGuests_onGuestDeleted")
                     .map(|payload| Self::WixEventsGuestsOnGuestDeleted(
                         Box::new(payload),
@@ -2569,7 +2575,7 @@ impl Event {
             }
             #[cfg(feature = "events")]
             "wixEventsGuests_onGuestCheckedIn" => {
-                input
+                source
                     .decode("wixEventsGuests_onGuestCheckedIn")
                     .map(|payload| Self::WixEventsGuestsOnGuestCheckedIn(
                         Box::new(payload),
@@ -2577,7 +2583,7 @@ impl Event {
             }
             #[cfg(feature = "events")]
             "wixEventsGuests_onGuestEventCanceled" => {
-                input
+                source
                     .decode("wixEventsGuests_onGuestEventCanceled")
                     .map(|payload| Self::WixEventsGuestsOnGuestEventCanceled(
                         Box::new(payload),
@@ -2585,7 +2591,7 @@ impl Event {
             }
             #[cfg(feature = "events")]
             "wixEventsGuests_onGuestEventStarts" => {
-                input
+                source
                     .decode("wixEventsGuests_onGuestEventStarts")
                     .map(|payload| Self::WixEventsGuestsOnGuestEventStarts(
                         Box::new(payload),
@@ -2593,7 +2599,7 @@ impl Event {
             }
             #[cfg(feature = "events")]
             "wixEventsGuests_onGuestOrderCanceled" => {
-                input
+                source
                     .decode("wixEventsGuests_onGuestOrderCanceled")
                     .map(|payload| Self::WixEventsGuestsOnGuestOrderCanceled(
                         Box::new(payload),
@@ -2601,25 +2607,25 @@ impl Event {
             }
             #[cfg(feature = "events")]
             "wixEvents_onPolicyCreated" => {
-                input
+                source
                     .decode("wixEvents_onPolicyCreated")
                     .map(|payload| Self::WixEventsOnPolicyCreated(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEvents_onPolicyUpdated" => {
-                input
+                source
                     .decode("wixEvents_onPolicyUpdated")
                     .map(|payload| Self::WixEventsOnPolicyUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events")]
             "wixEvents_onPolicyDeleted" => {
-                input
+                source
                     .decode("wixEvents_onPolicyDeleted")
                     .map(|payload| Self::WixEventsOnPolicyDeleted(Box::new(payload)))
             }
             #[cfg(feature = "forms")]
             "wixForms_onSubmissionContactMapped" => {
-                input
+                source
                     .decode("wixForms_onSubmissionContactMapped")
                     .map(|payload| Self::WixFormsOnSubmissionContactMapped(
                         Box::new(payload),
@@ -2627,7 +2633,7 @@ impl Event {
             }
             #[cfg(feature = "forms")]
             "wixForms_onSubmissionContactMappingSkipped" => {
-                input
+                source
                     .decode("wixForms_onSubmissionContactMappingSkipped")
                     .map(|payload| Self::WixFormsOnSubmissionContactMappingSkipped(
                         Box::new(payload),
@@ -2635,19 +2641,19 @@ impl Event {
             }
             #[cfg(feature = "forms")]
             "wixForms_onSubmissionCreated" => {
-                input
+                source
                     .decode("wixForms_onSubmissionCreated")
                     .map(|payload| Self::WixFormsOnSubmissionCreated(Box::new(payload)))
             }
             #[cfg(feature = "forms")]
             "wixForms_onSubmissionDeleted" => {
-                input
+                source
                     .decode("wixForms_onSubmissionDeleted")
                     .map(|payload| Self::WixFormsOnSubmissionDeleted(Box::new(payload)))
             }
             #[cfg(feature = "forms")]
             "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
-                input
+                source
                     .decode("wixForms_onSubmissionRemovedSubmissionFromTrash")
                     .map(|payload| Self::WixFormsOnSubmissionRemovedSubmissionFromTrash(
                         Box::new(payload),
@@ -2655,7 +2661,7 @@ impl Event {
             }
             #[cfg(feature = "forms")]
             "wixForms_onSubmissionStatusUpdated" => {
-                input
+                source
                     .decode("wixForms_onSubmissionStatusUpdated")
                     .map(|payload| Self::WixFormsOnSubmissionStatusUpdated(
                         Box::new(payload),
@@ -2663,13 +2669,13 @@ impl Event {
             }
             #[cfg(feature = "forms")]
             "wixForms_onSubmissionUpdated" => {
-                input
+                source
                     .decode("wixForms_onSubmissionUpdated")
                     .map(|payload| Self::WixFormsOnSubmissionUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixBadgesV4_onBadgeAssignmentCreated" => {
-                input
+                source
                     .decode("wixBadgesV4_onBadgeAssignmentCreated")
                     .map(|payload| Self::WixBadgesV4OnBadgeAssignmentCreated(
                         Box::new(payload),
@@ -2677,7 +2683,7 @@ impl Event {
             }
             #[cfg(feature = "members")]
             "wixBadgesV4_onBadgeAssignmentDeleted" => {
-                input
+                source
                     .decode("wixBadgesV4_onBadgeAssignmentDeleted")
                     .map(|payload| Self::WixBadgesV4OnBadgeAssignmentDeleted(
                         Box::new(payload),
@@ -2685,73 +2691,73 @@ impl Event {
             }
             #[cfg(feature = "members")]
             "wixBadges_onBadgeAssigned" => {
-                input
+                source
                     .decode("wixBadges_onBadgeAssigned")
                     .map(|payload| Self::WixBadgesOnBadgeAssigned(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixBadges_onBadgeUnassigned" => {
-                input
+                source
                     .decode("wixBadges_onBadgeUnassigned")
                     .map(|payload| Self::WixBadgesOnBadgeUnassigned(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixBadges_onBadgeCreated" => {
-                input
+                source
                     .decode("wixBadges_onBadgeCreated")
                     .map(|payload| Self::WixBadgesOnBadgeCreated(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixBadges_onBadgeUpdated" => {
-                input
+                source
                     .decode("wixBadges_onBadgeUpdated")
                     .map(|payload| Self::WixBadgesOnBadgeUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixBadges_onBadgeDeleted" => {
-                input
+                source
                     .decode("wixBadges_onBadgeDeleted")
                     .map(|payload| Self::WixBadgesOnBadgeDeleted(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixBadgesV4_onBadgeCreated" => {
-                input
+                source
                     .decode("wixBadgesV4_onBadgeCreated")
                     .map(|payload| Self::WixBadgesV4OnBadgeCreated(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixBadgesV4_onBadgeUpdated" => {
-                input
+                source
                     .decode("wixBadgesV4_onBadgeUpdated")
                     .map(|payload| Self::WixBadgesV4OnBadgeUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixBadgesV4_onBadgeDeleted" => {
-                input
+                source
                     .decode("wixBadgesV4_onBadgeDeleted")
                     .map(|payload| Self::WixBadgesV4OnBadgeDeleted(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixMembers_onMemberCreated" => {
-                input
+                source
                     .decode("wixMembers_onMemberCreated")
                     .map(|payload| Self::WixMembersOnMemberCreated(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixMembers_onMemberDeleted" => {
-                input
+                source
                     .decode("wixMembers_onMemberDeleted")
                     .map(|payload| Self::WixMembersOnMemberDeleted(Box::new(payload)))
             }
             #[cfg(feature = "members")]
             "wixMembers_onMemberUpdated" => {
-                input
+                source
                     .decode("wixMembers_onMemberUpdated")
                     .map(|payload| Self::WixMembersOnMemberUpdated(Box::new(payload)))
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderAutoRenewCanceled" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderAutoRenewCanceled")
                     .map(|payload| Self::WixPricingPlansOnOrderAutoRenewCanceled(
                         Box::new(payload),
@@ -2759,7 +2765,7 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderCanceled" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderCanceled")
                     .map(|payload| Self::WixPricingPlansOnOrderCanceled(
                         Box::new(payload),
@@ -2767,7 +2773,7 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderCreated" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderCreated")
                     .map(|payload| Self::WixPricingPlansOnOrderCreated(
                         Box::new(payload),
@@ -2775,7 +2781,7 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderCycleStarted" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderCycleStarted")
                     .map(|payload| Self::WixPricingPlansOnOrderCycleStarted(
                         Box::new(payload),
@@ -2783,7 +2789,7 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderEndDatePostponed" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderEndDatePostponed")
                     .map(|payload| Self::WixPricingPlansOnOrderEndDatePostponed(
                         Box::new(payload),
@@ -2791,13 +2797,13 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderEnded" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderEnded")
                     .map(|payload| Self::WixPricingPlansOnOrderEnded(Box::new(payload)))
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderMarkedAsPaid" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderMarkedAsPaid")
                     .map(|payload| Self::WixPricingPlansOnOrderMarkedAsPaid(
                         Box::new(payload),
@@ -2805,13 +2811,13 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderPaused" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderPaused")
                     .map(|payload| Self::WixPricingPlansOnOrderPaused(Box::new(payload)))
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderPurchased" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderPurchased")
                     .map(|payload| Self::WixPricingPlansOnOrderPurchased(
                         Box::new(payload),
@@ -2819,7 +2825,7 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderResumed" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderResumed")
                     .map(|payload| Self::WixPricingPlansOnOrderResumed(
                         Box::new(payload),
@@ -2827,7 +2833,7 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderStartDateChanged" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderStartDateChanged")
                     .map(|payload| Self::WixPricingPlansOnOrderStartDateChanged(
                         Box::new(payload),
@@ -2835,7 +2841,7 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderStarted" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderStarted")
                     .map(|payload| Self::WixPricingPlansOnOrderStarted(
                         Box::new(payload),
@@ -2843,7 +2849,7 @@ impl Event {
             }
             #[cfg(feature = "pricing_plans")]
             "wixPricingPlans_onOrderUpdated" => {
-                input
+                source
                     .decode("wixPricingPlans_onOrderUpdated")
                     .map(|payload| Self::WixPricingPlansOnOrderUpdated(
                         Box::new(payload),
@@ -2851,7 +2857,7 @@ impl Event {
             }
             #[cfg(feature = "stores")]
             "wixStoresProductsV3_onProductCreated" => {
-                input
+                source
                     .decode("wixStoresProductsV3_onProductCreated")
                     .map(|payload| Self::WixStoresProductsV3OnProductCreated(
                         Box::new(payload),
@@ -2859,7 +2865,7 @@ impl Event {
             }
             #[cfg(feature = "stores")]
             "wixStoresProductsV3_onProductDeleted" => {
-                input
+                source
                     .decode("wixStoresProductsV3_onProductDeleted")
                     .map(|payload| Self::WixStoresProductsV3OnProductDeleted(
                         Box::new(payload),
@@ -2867,7 +2873,7 @@ impl Event {
             }
             #[cfg(feature = "stores")]
             "wixStoresProductsV3_onProductUpdated" => {
-                input
+                source
                     .decode("wixStoresProductsV3_onProductUpdated")
                     .map(|payload| Self::WixStoresProductsV3OnProductUpdated(
                         Box::new(payload),
@@ -3553,7 +3559,7 @@ impl Event {
                 })
             }
             other => {
-                drop(input);
+                drop(source);
                 Err(DecodeError::unknown_event(other, CATALOGUE))
             }
         }

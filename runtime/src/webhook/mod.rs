@@ -19,7 +19,7 @@
 pub mod domain_event;
 pub mod jwt;
 pub mod layers;
-mod rest_body;
+pub(crate) mod rest_body;
 pub mod shape;
 mod unique_keys;
 

@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use serde_json::{Error, Value};
 
 use super::shape::{event_kind, wrapper_metadata, EventKind, WrapperFields, WrapperValue, MODIFIED_FIELDS};
-use crate::decode::{sealed, Input};
+use crate::decode::{sealed, Input, Source};
 use crate::error::DecodeError;
 use crate::wire::sdk_keys::SdkKeys;
 
@@ -37,20 +37,22 @@ pub(crate) struct RestBody<'a> {
     pub(crate) wrapper: &'a WrapperFields,
     /// The domain-event body as sent.
     pub(crate) body: &'a RawValue,
-    /// Also fail on undeclared fields, as [`crate::decode::Strict`] does.
-    pub(crate) strict: bool,
 }
 
 impl sealed::Sealed for RestBody<'_> {}
 
 impl Input for RestBody<'_> {
-    fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
+    fn with_source<R>(self, decode: impl FnOnce(Source<'_>) -> R) -> R {
+        decode(Source::rest(self))
+    }
+}
+
+impl RestBody<'_> {
+    /// Decodes the payload of the event named `event` (its Velo handler name); any
+    /// failure is an empty [`DecodeError::Payload`], the sign to fall back.
+    pub(crate) fn decode<T: DeserializeOwned + SdkKeys>(self, event: &'static str) -> Result<T, DecodeError> {
         let fall_back = || DecodeError::Payload { event, path: String::new(), message: String::new() };
-        let strict = self.strict;
-        let decoded = decode(&self, |envelope| match strict {
-            true => crate::decode::strictly(event, envelope).ok(),
-            false => T::deserialize(envelope).ok(),
-        });
+        let decoded = decode(&self, |envelope| T::deserialize(envelope).ok());
         let mut payload: T = decoded.ok_or_else(fall_back)?;
         payload.rename_sdk_keys();
         Ok(payload)

@@ -184,14 +184,29 @@ fn extensions(catalogue: &'static [EventInfo]) -> Vec<Extension> {
             Some((info, namespace, function, info.sdk_package?))
         })
         .collect();
-    let base = |function: &str| kebab(function.strip_prefix("on").unwrap_or(function));
+    // The shortest name that is unique over the catalogue: the function alone
+    // (`contact-created`); with its namespace when two namespaces export it
+    // (`badges.onBadgeCreated`, `badgesV2.onBadgeCreated`); with its package too when two
+    // packages have that namespace (`orders.onOrderCanceled` of `@wix/ecom` and of
+    // `@wix/pricing-plans`).
+    let names = |level: usize, namespace: &str, function: &str, package: &str| {
+        let base = kebab(function.strip_prefix("on").unwrap_or(function));
+        let package = package.rsplit('/').next().unwrap_or(package);
+        match level {
+            0 => base,
+            1 => format!("{}-{base}", kebab(namespace)),
+            _ => format!("{package}-{}-{base}", kebab(namespace)),
+        }
+    };
     registered
         .iter()
         .map(|&(info, namespace, function, package)| {
-            // Two namespaces may export the same function (`badges.onBadgeCreated`,
-            // `badgesV2.onBadgeCreated`): then the namespace is part of the name.
-            let clashes = registered.iter().filter(|(_, _, other, _)| base(other) == base(function)).count() > 1;
-            let name = if clashes { format!("{}-{}", kebab(namespace), base(function)) } else { base(function) };
+            let unique = |level: usize| {
+                let name = names(level, namespace, function, package);
+                let same = registered.iter().filter(|(_, ns, f, p)| names(level, ns, f, p) == name).count();
+                (same == 1).then_some(name)
+            };
+            let name = (0..2).find_map(unique).unwrap_or_else(|| names(2, namespace, function, package));
             let export = format!("event{}", name.split('-').map(capitalized).collect::<String>());
             Extension { info, name, export, namespace, function, package }
         })
@@ -552,6 +567,24 @@ mod tests {
                 ("badges-v2-badge-created".to_owned(), "eventBadgesV2BadgeCreated".to_owned()),
                 ("contact-created".to_owned(), "eventContactCreated".to_owned()),
             ]
+        );
+    }
+
+    #[test]
+    fn a_namespace_in_two_packages_takes_the_package() {
+        let in_package = |velo_handler, package| EventInfo {
+            sdk_package: Some(package),
+            ..entry(velo_handler, "orders.onOrderCanceled")
+        };
+        let catalogue: &'static [EventInfo] = Box::leak(Box::new([
+            in_package("wixEcom_onOrderCanceled", "@wix/ecom"),
+            in_package("wixPricingPlans_onOrderCanceled", "@wix/pricing-plans"),
+            entry("wixCrm_onContactCreated", "contacts.onContactCreated"),
+        ]));
+        let names: Vec<String> = extensions(catalogue).into_iter().map(|extension| extension.export).collect();
+        assert_eq!(
+            names,
+            ["eventEcomOrdersOrderCanceled", "eventPricingPlansOrdersOrderCanceled", "eventContactCreated"]
         );
     }
 
