@@ -76,8 +76,11 @@ impl<'a> Node<'a> {
                 path.iter().map(String::as_str).chain([*name]).collect::<Vec<_>>().join(".")
             );
             let cfg = (is_root && *name != crate::model::COMMON).then(|| quote! { #[cfg(feature = #name)] });
+            // Wix names modules after their area (`bookings.bookings`, `members.members`).
+            let same_name =
+                (path.last().map(String::as_str) == Some(*name)).then(|| quote! { #[allow(clippy::module_inception)] });
             let doc = doc_attrs(&doc);
-            quote! { #doc #cfg pub mod #module; }
+            quote! { #doc #cfg #same_name pub mod #module; }
         });
         let doc = match (self.module, is_root) {
             (_, true) => doc_attrs_inner("Code generated from `schemas/`: one module per schema file, the handler trait and the event catalogue."),
@@ -115,10 +118,7 @@ impl<'a> Node<'a> {
 }
 
 fn doc_attrs_inner(text: &str) -> TokenStream {
-    let lines = text.trim_end().lines().map(|line| {
-        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
-        quote! { #![doc = #line] }
-    });
+    let lines = types::doc_lines(text).into_iter().map(|line| quote! { #![doc = #line] });
     quote! { #(#lines)* }
 }
 

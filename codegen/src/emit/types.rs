@@ -8,11 +8,66 @@ use crate::model::{Enum, Field, Struct, Ty};
 
 /// `#[doc]` attributes for a text, one per line so that prettyplease prints `///` lines.
 pub fn doc_attrs(text: &str) -> TokenStream {
-    let lines = text.trim_end().lines().map(|line| {
-        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
-        quote! { #[doc = #line] }
-    });
+    let lines = doc_lines(text).into_iter().map(|line| quote! { #[doc = #line] });
     quote! { #(#lines)* }
+}
+
+/// The lines of a doc text as `#[doc]` values (a space before non-empty lines), with the
+/// lazy continuations of Wix's Markdown made explicit: a line that continues a list item
+/// is indented under it, one that continues a quote gets its `>`. Rustdoc renders both
+/// forms alike; clippy (`doc_lazy_continuation`) asks for the explicit one.
+pub fn doc_lines(text: &str) -> Vec<String> {
+    /// What a non-blank line continues.
+    enum Block {
+        Paragraph,
+        ListItem(usize),
+        Quote,
+        Code,
+    }
+    let mut block = Block::Paragraph;
+    let mut out = Vec::new();
+    for line in text.trim_end().lines() {
+        let trimmed = line.trim_start();
+        let fence = trimmed.starts_with("```");
+        let line = match block {
+            Block::Code => {
+                if fence {
+                    block = Block::Paragraph;
+                }
+                line.to_owned()
+            }
+            _ if fence => {
+                block = Block::Code;
+                line.to_owned()
+            }
+            _ if trimmed.is_empty() => {
+                block = Block::Paragraph;
+                String::new()
+            }
+            _ if trimmed.starts_with('>') => {
+                block = Block::Quote;
+                line.to_owned()
+            }
+            _ if list_marker_width(line).is_some() => {
+                block = Block::ListItem(list_marker_width(line).unwrap_or(2));
+                line.to_owned()
+            }
+            Block::ListItem(width) if line.len() == trimmed.len() => format!("{}{line}", " ".repeat(width)),
+            Block::Quote => format!("> {line}"),
+            _ => line.to_owned(),
+        };
+        out.push(if line.is_empty() { line } else { format!(" {line}") });
+    }
+    out
+}
+
+/// The width of a list item's marker (`- `, `* `, `12. `) at the start of a line.
+fn list_marker_width(line: &str) -> Option<usize> {
+    if ["- ", "* ", "+ "].iter().any(|marker| line.starts_with(marker)) {
+        return Some(2);
+    }
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0 && line[digits..].starts_with(". ")).then_some(digits + 2)
 }
 
 /// Joins doc paragraphs, skipping empty ones.
@@ -219,5 +274,33 @@ pub fn enum_tokens(decl: &Enum) -> TokenStream {
         crate::wire::wire_enum_serde!(#name);
 
         impl crate::wire::sdk_keys::SdkKeys for #name {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::doc_lines;
+
+    #[test]
+    fn lazy_continuations_become_explicit() {
+        let text = "Specify:\n- __A__: one.\nmore of A.\n12. B\nmore of B.\n\nAfter.\n> Note.\n<br>\nStill the note.\n\n```\n- code\nnot a list\n```";
+        let expected = [
+            " Specify:",
+            " - __A__: one.",
+            "   more of A.",
+            " 12. B",
+            "     more of B.",
+            "",
+            " After.",
+            " > Note.",
+            " > <br>",
+            " > Still the note.",
+            "",
+            " ```",
+            " - code",
+            " not a list",
+            " ```",
+        ];
+        assert_eq!(doc_lines(text), expected);
     }
 }

@@ -170,9 +170,9 @@ pub struct BookedEntity {
     ///
     /// Specify `slot` when creating bookings for:
     /// - __Appointment-based services__: Individual sessions with service providers (consultations, treatments).
-    /// Wix Bookings creates a new session when the booking is confirmed.
+    ///   Wix Bookings creates a new session when the booking is confirmed.
     /// - __Class services__: Group sessions at specific times (fitness classes, workshops).
-    /// Wix Bookings links the booking to an existing scheduled session.
+    ///   Wix Bookings links the booking to an existing scheduled session.
     ///
     /// For course services, specify `schedule` instead of `slot`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,7 +181,7 @@ pub struct BookedEntity {
     ///
     /// Specify `schedule` when creating bookings for:
     /// - __Course services__: Multi-session offerings spanning weeks or months (educational courses, training programs).
-    /// Wix Bookings enrolls participants in all sessions defined by the course schedule.
+    ///   Wix Bookings enrolls participants in all sessions defined by the course schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<BookedSchedule>,
     /// Session title at the time of booking. If there is no pre-existing session,
@@ -644,10 +644,10 @@ pub struct Booking {
     /// associated with this booking. The value depends on how the
     /// booking was created:
     /// - For bookings created with Create Booking or Bulk Create Booking, `formId`
-    /// is identical to ID of the booking form that's associated with the relevant
-    /// service.
+    ///   is identical to ID of the booking form that's associated with the relevant
+    ///   service.
     /// - For bookings created via Create Multi Service Booking, `formId` is set to
-    /// `00000000-0000-0000-0000-000000000000` (the default booking form ID).
+    ///   `00000000-0000-0000-0000-000000000000` (the default booking form ID).
     ///
     /// Format: guid.
     #[serde(rename = "formId", default, skip_serializing_if = "Option::is_none")]
@@ -662,8 +662,8 @@ pub struct Booking {
     /// - Wix Bookings: `"13d21c63-b5ec-5912-8397-c3a5ddb27a97"`
     /// - Wix Services: `"cc552162-24a4-45e0-9695-230c4931ef40"`
     /// - Wix Meetings: `"6646a75c-2027-4f49-976c-58f3d713ed0f"`
-    /// [Full list of apps created by Wix](https://dev.wix.com/docs/api-reference/articles/work-with-wix-apis/platform/about-apps-created-by-wix).
-    /// <!-- TODO: Uncomment when Platform docs are published - Learn more about [app identity in the Bookings Platform](https://dev.wix.com/docs/api-reference/business-solutions/bookings/bookings-platform/app-identity-in-the-bookings-platform). -->
+    ///   [Full list of apps created by Wix](https://dev.wix.com/docs/api-reference/articles/work-with-wix-apis/platform/about-apps-created-by-wix).
+    ///   <!-- TODO: Uncomment when Platform docs are published - Learn more about [app identity in the Bookings Platform](https://dev.wix.com/docs/api-reference/business-solutions/bookings/bookings-platform/app-identity-in-the-bookings-platform). -->
     ///
     /// Format: guid.
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
@@ -673,7 +673,7 @@ pub struct Booking {
     /// 1. The caller's App ID from the request identity context (external app or server identity).
     /// 2. The booking's `appId` field (inherited from the service's `appId`).
     /// 3. The Wix Bookings App ID (`13d21c63-b5ec-5912-8397-c3a5ddb27a97`) as the final fallback.
-    /// <!-- TODO: Uncomment when Platform docs are published - Learn more about [app identity in the Bookings Platform](https://dev.wix.com/docs/api-reference/business-solutions/bookings/bookings-platform/app-identity-in-the-bookings-platform). -->
+    ///    <!-- TODO: Uncomment when Platform docs are published - Learn more about [app identity in the Bookings Platform](https://dev.wix.com/docs/api-reference/business-solutions/bookings/bookings-platform/app-identity-in-the-bookings-platform). -->
     ///
     /// Format: guid.
     #[serde(rename = "createdByAppId", default, skip_serializing_if = "Option::is_none")]

@@ -2,6 +2,7 @@
 
 //! Wix area `bookings` (cargo feature `bookings`).
 /// Wix module `bookings.bookings`.
+#[allow(clippy::module_inception)]
 pub mod bookings;
 /// Wix module `bookings.services`.
 pub mod services;

@@ -1760,8 +1760,8 @@ pub struct Service {
     /// - Wix Bookings: `"13d21c63-b5ec-5912-8397-c3a5ddb27a97"`
     /// - Wix Services: `"cc552162-24a4-45e0-9695-230c4931ef40"`
     /// - Wix Meetings: `"6646a75c-2027-4f49-976c-58f3d713ed0f"`.<!-- [Scheduling Form Fields](https://dev.wix.com/docs/api-reference/business-solutions/bookings/about-scheduling-form-fields) services also use this app ID. Use `createdByAppId` to distinguish between Wix Meetings and Scheduling Form Fields services.-->
-    /// [Full list of apps created by Wix](https://dev.wix.com/docs/api-reference/articles/work-with-wix-apis/platform/about-apps-created-by-wix).
-    /// <!-- TODO: Uncomment when Platform docs are published - Learn more about [app identity in the Bookings Platform](https://dev.wix.com/docs/api-reference/business-solutions/bookings/bookings-platform/app-identity-in-the-bookings-platform). -->
+    ///   [Full list of apps created by Wix](https://dev.wix.com/docs/api-reference/articles/work-with-wix-apis/platform/about-apps-created-by-wix).
+    ///   <!-- TODO: Uncomment when Platform docs are published - Learn more about [app identity in the Bookings Platform](https://dev.wix.com/docs/api-reference/business-solutions/bookings/bookings-platform/app-identity-in-the-bookings-platform). -->
     ///
     /// Format: guid.
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
@@ -1771,7 +1771,7 @@ pub struct Service {
     /// 1. The caller's App ID from the request identity context.
     /// 2. The service's `appId` field.
     /// 3. The Wix Bookings App ID (`13d21c63-b5ec-5912-8397-c3a5ddb27a97`) as the final fallback.
-    /// <!-- TODO: Uncomment when Platform docs are published - Learn more about [app identity in the Bookings Platform](https://dev.wix.com/docs/api-reference/business-solutions/bookings/bookings-platform/app-identity-in-the-bookings-platform). -->
+    ///    <!-- TODO: Uncomment when Platform docs are published - Learn more about [app identity in the Bookings Platform](https://dev.wix.com/docs/api-reference/business-solutions/bookings/bookings-platform/app-identity-in-the-bookings-platform). -->
     ///
     /// Format: guid.
     #[serde(rename = "createdByAppId", default, skip_serializing_if = "Option::is_none")]
@@ -2735,12 +2735,12 @@ impl crate::wire::sdk_keys::SdkKeys for WorkingHours {
 ///
 /// Coverage states when enrichment is requested:
 /// + `available_at_all_locations = true`: Staff applies to every business location. Set when the staff
-/// uses default business working hours, or has any WORKING_HOURS event without a location ID
-/// (including when mixed with location-specific events).
+///   uses default business working hours, or has any WORKING_HOURS event without a location ID
+///   (including when mixed with location-specific events).
 /// + `available_at_all_locations = false` with non-empty `location_ids`: Staff has location-specific
-/// WORKING_HOURS only. Show the staff member only when the selected location is in `location_ids`.
+///   WORKING_HOURS only. Show the staff member only when the selected location is in `location_ids`.
 /// + `available_at_all_locations = false` with empty `location_ids`: Staff has working-hours schedules
-/// but no applicable location coverage was found.
+///   but no applicable location coverage was found.
 ///
 /// Recommended client filter:
 /// `availableAtAllLocations || locationIds.includes(selectedLocationId)`

@@ -539,8 +539,8 @@ impl crate::EventPayload for SubmissionContactMappingSkipped {
     }
 }
 /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
-/// <br>
-/// Triggered when a submission is created.
+/// > <br>
+/// > Triggered when a submission is created.
 ///
 /// - Velo handler: `wixForms_onSubmissionCreated` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionCreated` from `@wix/forms`
@@ -567,8 +567,8 @@ impl crate::EventPayload for SubmissionCreated {
     }
 }
 /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
-/// <br>
-/// Triggered when a submission is deleted.
+/// > <br>
+/// > Triggered when a submission is deleted.
 ///
 /// - Velo handler: `wixForms_onSubmissionDeleted` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionDeleted` from `@wix/forms`
@@ -643,8 +643,8 @@ impl crate::EventPayload for SubmissionStatusUpdated {
     }
 }
 /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
-/// <br>
-/// Triggered when:
+/// > <br>
+/// > Triggered when:
 /// - Submission is updated.
 /// - Submission order status is updated.
 /// - Submission is confirmed.

@@ -8,4 +8,5 @@ pub mod badges;
 /// Wix module `members.badges_v4`.
 pub mod badges_v4;
 /// Wix module `members.members`.
+#[allow(clippy::module_inception)]
 pub mod members;
