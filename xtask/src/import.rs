@@ -78,10 +78,7 @@ fn write_all(root: &Path, outputs: &[Output]) -> Result<(), String> {
         if fs::read_to_string(&path).ok().as_deref() == Some(output.contents.as_str()) {
             continue;
         }
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|error| format!("{}: {error}", parent.display()))?;
-        }
-        fs::write(&path, &output.contents).map_err(|error| format!("{}: {error}", path.display()))?;
+        crate::atomic::write(&path, &output.contents)?;
     }
     Ok(())
 }

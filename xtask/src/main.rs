@@ -5,6 +5,7 @@
 //! - `decode`: decode a payload file through the generated crate, as Wix would deliver it.
 //! - `import`: regenerate `schemas/imported/` from Wix's SDK packages (`--check`: verify, offline).
 
+mod atomic;
 #[cfg(test)]
 mod corpus_tests;
 mod decode;

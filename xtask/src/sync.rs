@@ -76,12 +76,23 @@ pub fn plan(root: &Path) -> Result<Plan, String> {
     let wanted: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
     let mut existing = Vec::new();
     collect_files(&root.join(RUST_ROOT), &mut existing);
-    let removals = existing
+    let mut removals: Vec<String> = existing
         .into_iter()
         .map(|path| relative(root, &path))
         .filter(|path| !wanted.contains(path.as_str()))
-        .filter(|path| is_generated(&root.join(path)))
+        .filter(|path| is_partial(path) || is_generated(&root.join(path)))
         .collect();
+    // What an interrupted codegen left half-done (see `atomic`), also beside the files
+    // outside the Rust tree.
+    removals.extend(
+        files
+            .iter()
+            .map(|file| crate::atomic::partial_path(&root.join(&file.path)))
+            .filter(|partial| partial.is_file())
+            .map(|partial| relative(root, partial.as_path())),
+    );
+    removals.sort_unstable();
+    removals.dedup();
     Ok(Plan { schemas: sources.len(), events: catalogue.events().count(), writes, removals })
 }
 
@@ -111,6 +122,11 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// A file an interrupted codegen left (see `atomic`): removed whatever it holds.
+fn is_partial(path: &str) -> bool {
+    path.ends_with(".partial")
 }
 
 /// Only files carrying the header are ever removed; hand-written files are never touched.
@@ -192,17 +208,7 @@ fn manifest_problems(
 /// `cargo xtask codegen`.
 pub fn codegen(root: &Path) -> Result<(), String> {
     let plan = plan(root)?;
-    for (file, _) in &plan.writes {
-        let path = root.join(&file.path);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|error| format!("{}: {error}", parent.display()))?;
-        }
-        fs::write(&path, &file.contents).map_err(|error| format!("{}: {error}", path.display()))?;
-    }
-    for path in &plan.removals {
-        fs::remove_file(root.join(path)).map_err(|error| format!("{path}: {error}"))?;
-    }
-    remove_empty_dirs(&root.join(RUST_ROOT));
+    apply(root, &plan, crate::atomic::write)?;
     println!(
         "codegen: {} schemas, {} events, {} files changed ({} written, {} removed)",
         plan.schemas,
@@ -211,6 +217,20 @@ pub fn codegen(root: &Path) -> Result<(), String> {
         plan.writes.len(),
         plan.removals.len()
     );
+    Ok(())
+}
+
+/// Writes and removes what `plan` lists; `write` writes one file (atomically, see
+/// `atomic`; tests pass one that stops part way).
+fn apply(root: &Path, plan: &Plan, mut write: impl FnMut(&Path, &str) -> Result<(), String>) -> Result<(), String> {
+    // Removals first: a partial file listed there would be consumed by its file's write.
+    for path in &plan.removals {
+        fs::remove_file(root.join(path)).map_err(|error| format!("{path}: {error}"))?;
+    }
+    for (file, _) in &plan.writes {
+        write(&root.join(&file.path), &file.contents)?;
+    }
+    remove_empty_dirs(&root.join(RUST_ROOT));
     Ok(())
 }
 
@@ -256,7 +276,11 @@ pub fn drift_report(plan: &Plan) -> Option<String> {
         );
     }
     for path in &plan.removals {
-        let _ = writeln!(report, "{path} is generated but no schema produces it any more");
+        match is_partial(path) {
+            true => writeln!(report, "{path} is left from an interrupted codegen"),
+            false => writeln!(report, "{path} is generated but no schema produces it any more"),
+        }
+        .unwrap_or_default();
     }
     let count = plan.writes.len() + plan.removals.len();
     let _ = write!(report, "{count} generated file(s) out of date with schemas/; run `{FIX}` and commit the result");
@@ -345,6 +369,76 @@ mod tests {
         let plan = plan(&root.0).unwrap_or_else(|error| panic!("{error}"));
         let stale: Vec<&str> = plan.writes.iter().map(|(file, _)| file.path.as_str()).collect();
         assert!(stale.is_empty() && plan.removals.is_empty(), "CRLF counted as drift: {stale:?}");
+    }
+
+    /// Codegen interrupted after its Nth file, and again in the middle of writing the
+    /// next: every file is old or new, never half-written, and `check` names exactly the
+    /// files still stale and the partial file; the next codegen finishes the job.
+    #[test]
+    fn an_interrupted_codegen_leaves_files_old_or_new() {
+        let real_root = repo_root();
+        let read = |relative: &str| {
+            fs::read_to_string(real_root.join(relative)).unwrap_or_else(|error| panic!("{relative}: {error}"))
+        };
+        let root = TempRoot::new("interrupted");
+        root.write("schemas/common/metadata.yaml", &read("schemas/common/metadata.yaml"));
+        root.write("generated/Cargo.toml", &read("generated/Cargo.toml"));
+        codegen(&root.0).unwrap_or_else(|error| panic!("{error}"));
+        // A new module changes several generated files.
+        root.write("schemas/crm/labels.yaml", &read("schemas/crm/labels.yaml"));
+        let plan_before = plan(&root.0).unwrap_or_else(|error| panic!("{error}"));
+        let wanted: Vec<(String, Option<String>, String)> = plan_before
+            .writes
+            .iter()
+            .map(|(file, old)| (file.path.clone(), old.clone(), file.contents.clone()))
+            .collect();
+        assert!(wanted.len() >= 4, "too few changed files to interrupt: {}", wanted.len());
+
+        for finished in [0, 1, wanted.len() - 1] {
+            let attempt = TempRoot::new(&format!("interrupted-{finished}"));
+            copy_tree(&root.0, &attempt.0);
+            let mut written = 0;
+            let interrupted = apply(&attempt.0, &plan_before, |path, contents| {
+                if written == finished {
+                    // Killed while writing: half of the text reached the partial file.
+                    fs::write(crate::atomic::partial_path(path), &contents[..contents.len() / 2])
+                        .map_err(|error| error.to_string())?;
+                    return Err("interrupted".to_owned());
+                }
+                written += 1;
+                crate::atomic::write(path, contents)
+            });
+            assert!(interrupted.is_err());
+            for (path, old, new) in &wanted {
+                let now = fs::read_to_string(attempt.0.join(path)).ok();
+                assert!(now == *old || now.as_deref() == Some(new.as_str()), "{path} is neither old nor new");
+            }
+            let plan_after = plan(&attempt.0).unwrap_or_else(|error| panic!("{error}"));
+            let stale: Vec<&str> = plan_after.writes.iter().map(|(file, _)| file.path.as_str()).collect();
+            let expected: Vec<&str> = wanted[finished..].iter().map(|(path, _, _)| path.as_str()).collect();
+            assert_eq!(stale, expected, "after {finished} file(s)");
+            let partial = relative(&attempt.0, &crate::atomic::partial_path(&attempt.0.join(&wanted[finished].0)));
+            assert_eq!(plan_after.removals, std::slice::from_ref(&partial));
+            let report = drift_report(&plan_after).unwrap_or_default();
+            assert!(report.contains(&format!("{partial} is left from an interrupted codegen")), "{report}");
+
+            codegen(&attempt.0).unwrap_or_else(|error| panic!("{error}"));
+            let done = plan(&attempt.0).unwrap_or_else(|error| panic!("{error}"));
+            assert!(done.writes.is_empty() && done.removals.is_empty(), "codegen did not finish the job");
+            assert!(!attempt.0.join(&partial).exists());
+        }
+    }
+
+    fn copy_tree(from: &Path, to: &Path) {
+        let mut files = Vec::new();
+        collect_files(from, &mut files);
+        for file in files {
+            let target = to.join(file.strip_prefix(from).unwrap_or(&file));
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).unwrap_or_else(|error| panic!("{}: {error}", parent.display()));
+            }
+            fs::copy(&file, &target).unwrap_or_else(|error| panic!("{}: {error}", file.display()));
+        }
     }
 
     #[test]
