@@ -2,8 +2,8 @@
 //!
 //! Properties: no panic, whatever the name and body; strict decoding accepts only what
 //! plain decoding accepts, and decodes it alike; decoding from a `serde_json::Value`
-//! agrees with decoding from the bytes, but for a repeated key, which the bytes refuse and
-//! a `Value` cannot hold.
+//! gives what decoding the bytes gives, whenever the bytes decode (a `Value` cannot hold
+//! a repeated key, which the bytes refuse).
 
 #![no_main]
 
@@ -20,18 +20,12 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
         let from_value = Event::decode(name, value);
-        match (&plain, from_value) {
-            (Ok(event), from_value) => {
-                assert_eq!(from_value.as_ref().ok(), Some(event), "decoding from a Value differs from decoding the bytes")
-            }
-            // A repeated key is refused in text, but a `Value` holds only its last
-            // occurrence: the one way for the two to differ (found by this target;
-            // tests/no_panic.rs `a_repeated_key_is_refused_in_text_and_kept_last_in_a_value`).
-            (Err(error), Ok(_)) => assert!(
-                error.to_string().contains("duplicate field"),
-                "a Value decoded where the bytes failed, not for a repeated key: {error}"
-            ),
-            (Err(_), Err(_)) => {}
+        // Only this direction: a `Value` holds the last occurrence of a repeated key,
+        // which the bytes refuse, so a `Value` may decode where its text did not (found
+        // by this target twice, once with the first occurrence malformed; kept by
+        // tests/no_panic.rs `a_repeated_key_is_refused_in_text_and_kept_last_in_a_value`).
+        if let Ok(event) = &plain {
+            assert_eq!(from_value.as_ref().ok(), Some(event), "decoding from a Value differs from decoding the bytes");
         }
     }
 });
