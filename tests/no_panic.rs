@@ -106,18 +106,3 @@ fn test_key() -> &'static WebhookKey {
         WebhookKey::from_pem(signer.public_key_pem()).unwrap()
     })
 }
-
-/// Found by the `event_decode` fuzz target: a key given twice is refused when decoding
-/// text (the payload is ambiguous), while a `serde_json::Value` made from the same text
-/// holds only the last occurrence and so decodes. Both are deliberate; this keeps them so.
-#[test]
-fn a_repeated_key_is_refused_in_text_and_kept_last_in_a_value() {
-    let body = r#"{"data": {"memberId": "m-1"},
-        "metadata": {"entityId": "first", "entityId": "second"}}"#;
-    let name = "wixBadges_onBadgeUnassigned";
-    let error = Event::decode(name, body).err().map(|error| error.to_string()).unwrap_or_default();
-    assert!(error.contains("duplicate field `entityId`"), "{error}");
-    let value: Value = serde_json::from_str(body).unwrap();
-    let event = Event::decode(name, value).unwrap();
-    assert_eq!(event.metadata().entity_id.as_deref(), Some("second"));
-}

@@ -160,6 +160,13 @@ fn tracked<T: DeserializeOwned>(
         path: error.path().to_string(),
         message: message(error.inner(), located),
     })?;
+    // Nothing but whitespace may follow the value, as `serde_json::from_str` requires of
+    // the plain decoder: otherwise `--strict` would accept a body plain decoding refuses.
+    json.end().map_err(|error| DecodeError::Payload {
+        event,
+        path: ".".to_owned(),
+        message: message(&error, located),
+    })?;
     Ok((value, undeclared))
 }
 
