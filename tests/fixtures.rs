@@ -139,6 +139,38 @@ fn unknown_event_names_get_a_suggestion() {
     assert_eq!(error.to_string(), "unknown event `wixCrm_onContactCreatd`; did you mean `wixCrm_onContactCreated`?");
 }
 
+#[test]
+fn a_one_letter_typo_of_any_event_name_is_suggested_within_the_bounded_search() {
+    // The search is bounded (`event_info::SUGGESTION_BUDGET`); the names of the real
+    // catalogue must still be found from a letter dropped, doubled or changed, or the case.
+    let mut misses = Vec::new();
+    for info in Event::CATALOGUE {
+        for known in [info.velo_handler, info.event_type] {
+            let bytes = known.as_bytes();
+            for at in [0, bytes.len() / 2, bytes.len() - 1] {
+                let mut dropped = bytes.to_vec();
+                dropped.remove(at);
+                let mut doubled = bytes.to_vec();
+                doubled.insert(at, bytes[at]);
+                let mut changed = bytes.to_vec();
+                changed[at] = if changed[at] == b'q' { b'z' } else { b'q' };
+                for typo in [dropped, doubled, changed, known.to_ascii_uppercase().into_bytes()] {
+                    let typo = String::from_utf8(typo).unwrap();
+                    let suggestion = match Event::unknown_event(&typo) {
+                        DecodeError::UnknownEvent { suggestion, .. } => suggestion,
+                        other => panic!("{other}"),
+                    };
+                    let real = Event::by_velo_handler(&typo).or(Event::by_event_type(&typo));
+                    if suggestion != Some(known) && real.is_none() {
+                        misses.push(format!("{typo}: {suggestion:?}, not {known}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
 #[cfg(not(feature = "strict"))]
 #[test]
 fn default_decoding_tolerates_undeclared_fields_and_strict_names_them() {
