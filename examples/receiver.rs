@@ -192,8 +192,7 @@ async fn serve_with<S: DedupeStore + 'static>(
 
     // Loopback only: the service sits behind a proxy that terminates TLS for Wix.
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
-    let listener =
-        tokio::net::TcpListener::bind(address).await.map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    let listener = app::listen(address).map_err(|error| format!("cannot listen on {address}: {error}"))?;
     let webhook = if routes.webhook { "POST /webhook" } else { "not /webhook (no public key)" };
     let velo = if routes.velo { "POST /velo/{handler}" } else { "not /velo (no Velo secret)" };
     tracing::info!("listening on http://{address} ({webhook}, {velo})");

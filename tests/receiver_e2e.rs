@@ -746,6 +746,51 @@ async fn unknown_routes_methods_and_oversized_bodies_get_json_errors() {
 }
 
 #[tokio::test]
+async fn the_listener_queues_a_burst_of_connections_past_the_default_backlog() {
+    // Nothing accepts: every connection must still complete at once, queued by the kernel.
+    // With the default backlog (128), those past it wait for the client's SYN retry (1 s).
+    let listener = app::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).unwrap();
+    let address = listener.local_addr().unwrap();
+    let burst = 300;
+    assert!(burst < app::LISTEN_BACKLOG as usize);
+    let connects = (0..burst).map(|_| tokio::time::timeout(Duration::from_millis(500), TcpStream::connect(address)));
+    let connected = join_all(connects).await;
+    let late = connected.iter().filter(|connected| !matches!(connected, Ok(Ok(_)))).count();
+    assert_eq!(late, 0, "{late} of {burst} connections were not queued at once");
+}
+
+#[tokio::test]
+async fn a_request_head_over_the_limit_gets_431_before_any_routing() {
+    let server = start(Recorder::default()).await;
+    let limit = app::Limits::default().head_bytes;
+    // A long unknown handler name within the head limit is routed, and refused with a
+    // short JSON error.
+    let name = "x".repeat(limit / 2);
+    let reply = server.velo_signed(&name, &contact_deleted_velo("evt-long-name"), SECRET).await;
+    assert_eq!(reply.status, 404, "{reply:?}");
+    assert!(reply.body.len() < 1024, "the reply echoes a bounded name: {} bytes", reply.body.len());
+    // Over the limit: hyper answers 431 after reading at most the limit and closes. The
+    // rest of the head is left unread, so the close may reset the connection and lose
+    // the 431 on the way; either way nothing is routed.
+    let name = "x".repeat(2 * limit);
+    let request = head("POST", &format!("/velo/{name}"), &server.address, 2, &[]) + "{}";
+    let exchange = async {
+        let mut stream = TcpStream::connect(server.address).await.unwrap();
+        let _ = stream.write_all(request.as_bytes()).await;
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response).await;
+        response
+    };
+    let response = tokio::time::timeout(EXCHANGE_TIMEOUT, exchange).await.expect("no answer or close in time");
+    let reply = Reply::parse(&response);
+    assert!(reply.status == 431 || response.is_empty(), "{reply:?}");
+    assert_eq!(server.recorder.calls(), vec![]);
+    // The server goes on serving.
+    let reply = server.velo_signed("wixCrm_onContactDeleted", &contact_deleted_velo("evt-after-431"), SECRET).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+#[tokio::test]
 async fn expect_100_continue_with_a_length_over_the_limit_gets_413_not_continue() {
     let server = start(Recorder::default()).await;
     let headers = [("expect", "100-continue")];

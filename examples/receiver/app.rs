@@ -50,6 +50,12 @@ pub struct Limits {
     /// Largest request body accepted; larger ones get 413 before any parsing (and before
     /// `100 Continue`). Wix's webhook JWTs and Velo event objects are a few KiB.
     pub body_bytes: usize,
+    /// Largest request head (request line and headers) read; a longer one gets 431 and
+    /// the connection is closed, before any routing. Wix's requests have heads of a few
+    /// hundred bytes; without this bound a path or headers of hundreds of KiB would be
+    /// parsed, routed and percent-decoded for a request that is then refused. At least
+    /// 8 KiB (the HTTP library's minimum).
+    pub head_bytes: usize,
     /// How long a request may take from the end of its headers to its answer, reading the
     /// body included: a body not received by then gets 408, a handler still running gets
     /// 503. Wix gives a webhook 1250 ms; answering well before keeps retries in our hands.
@@ -68,6 +74,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             body_bytes: 1024 * 1024,
+            head_bytes: 16 * 1024,
             deadline: Duration::from_millis(1000),
             header_read: Duration::from_secs(2),
             connections: 512,
@@ -85,6 +92,21 @@ pub struct Routes {
     pub webhook: bool,
     /// `POST /velo/{handler}`: the dispatcher holds the secret shared with the site.
     pub velo: bool,
+}
+
+/// Connections the kernel completes and queues before the receiver accepts them: a burst
+/// of new connections (or more open ones than `Limits::connections`) waits there. Past
+/// it new connections are dropped and the client's TCP tries again one second later, so
+/// the default of 128 that a plain bind gives would turn a burst into delays.
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// A listener on `address` with a backlog of [`LISTEN_BACKLOG`].
+pub fn listen(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    // As a plain bind does: a restarted receiver can listen again at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves the routes `routes` names on `listener` within `limits` until `shutdown`

@@ -3,10 +3,10 @@
 //! `axum::serve` has neither a header read timeout nor a connection limit, so idle or
 //! slow connections could pile up until the process ran out of file descriptors and
 //! answered nobody. Here each connection must send its request head within
-//! `limits.header_read` (also between keep-alive requests), at most `limits.connections`
-//! are open at once (further ones wait in the listen backlog until a slot frees), and on
-//! shutdown the loop stops accepting, lets open requests finish, then waits for handlers
-//! still running past their deadline.
+//! `limits.header_read` (also between keep-alive requests) and in at most
+//! `limits.head_bytes`, at most `limits.connections` are open at once (further ones wait
+//! in the listen backlog until a slot frees), and on shutdown the loop stops accepting,
+//! lets open requests finish, then waits for handlers still running past their deadline.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +22,10 @@ use tokio::sync::Semaphore;
 
 use super::{Admission, Limits};
 
+/// The smallest read buffer hyper accepts (it panics below), and so the smallest bound on
+/// a request head.
+const MIN_HEAD_BYTES: usize = 8 * 1024;
+
 /// How often the counted refusals are summed up in the log.
 pub const REJECTION_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -36,7 +40,9 @@ pub async fn serve_router(
 ) {
     let connections = Arc::new(Semaphore::new(limits.connections.clamp(1, Semaphore::MAX_PERMITS)));
     let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .max_buf_size(limits.head_bytes.max(MIN_HEAD_BYTES));
     let graceful = GracefulShutdown::new();
     let reporter = tokio::spawn(report_rejections(admission.clone()));
     tokio::pin!(shutdown);
