@@ -1407,7 +1407,8 @@ fn unknown_name(length: usize, seed: u64) -> String {
     const NEAR: [&str; 3] =
         ["wixCrm_onContactCreated", "wixEcom_onOrderPaymentStatusUpdated", "wixBadges_onBadgeAssigned"];
     let mut random = Random(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let mut name: Vec<u8> = if seed % 2 == 0 { NEAR[(seed / 2 % 3) as usize].as_bytes().to_vec() } else { Vec::new() };
+    let mut name: Vec<u8> =
+        if seed.is_multiple_of(2) { NEAR[(seed / 2 % 3) as usize].as_bytes().to_vec() } else { Vec::new() };
     name.truncate(length);
     while name.len() < length {
         name.push(LETTERS[(random.next() % LETTERS.len() as u64) as usize]);

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use wix_backend_events::dedupe::{DedupeStore, MemoryDedupe, RedisDedupe};
 use wix_backend_events::dispatch::{Dispatcher, DEFAULT_DEDUPE_CAPACITY};
 use wix_backend_events::testing::{
@@ -147,7 +147,7 @@ async fn start_on<S: DedupeStore + 'static>(
     let offset = Arc::clone(&clock_offset);
     let secret = VeloSecret::new(SECRET).with_clock(move || unix_now() + offset.load(Ordering::SeqCst));
     let dispatcher = Dispatcher::new(handler).with_dedupe(store).with_webhook_key(key).with_velo_secret(secret);
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let listener = app::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use wix_backend_events::dispatch::Dispatcher;
 use wix_backend_events::velo_auth::{VeloSecret, SIGNATURE_HEADER};
 use wix_backend_events::{cli, Event, EventSet, HandleAll, HandlerResult};
@@ -118,7 +118,7 @@ async fn start() -> Server {
     let offset = Arc::clone(&clock_offset);
     let secret = VeloSecret::new(SECRET).with_clock(move || unix_now() + offset.load(Ordering::SeqCst));
     let dispatcher = Dispatcher::new(handler).with_velo_secret(secret);
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let listener = app::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).unwrap();
     let address = listener.local_addr().unwrap();
     let routes = app::Routes { webhook: false, velo: true };
     let shutdown = std::future::pending();
