@@ -1589,20 +1589,9 @@ async fn big_bodies(context: &Context, receiver: &Receiver, report: &mut Report)
 
     // Over the limit with a declared length: refused on the header, before the body.
     eprintln!("load: declared bodies over 1 MiB");
-    let over = Arc::new(post(address, "/webhook", "text/plain", &[], &vec![b'a'; BODY_LIMIT + 1]));
-    let request = Arc::clone(&over);
-    let flood = Flood::new(
-        count,
-        context.concurrency,
-        context.max,
-        move |_| Planned { bytes: request.to_vec(), id: None },
-        expect(413, None),
-    )
-    .fresh();
-    let (tally, measured) = measure(receiver, flood.run(address)).await;
-    let declared = "1 MiB + 1 B declared (413)";
-    report.add(context, vec![(declared.to_owned(), tally)], measured, true);
-    report.no_dearer(context, declared, &valid);
+    let over = post(address, "/webhook", "text/plain", &[], &vec![b'a'; BODY_LIMIT + 1]);
+    let refused = Refused { context, receiver, address, count, baseline: &valid };
+    refused.run(report, "1 MiB + 1 B declared (413)", over, 413).await;
 
     // Over the limit in chunks, with no declared length: refused once 1 MiB is read.
     eprintln!("load: chunked bodies over 1 MiB");
@@ -1617,20 +1606,35 @@ async fn big_bodies(context: &Context, receiver: &Receiver, report: &mut Report)
         chunked.extend_from_slice(b"\r\n");
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
-    let chunked = Arc::new(chunked);
-    let flood = Flood::new(
-        count,
-        context.concurrency,
-        context.max,
-        move |_| Planned { bytes: chunked.to_vec(), id: None },
-        expect(413, None),
-    )
-    .fresh();
-    let (tally, measured) = measure(receiver, flood.run(address)).await;
-    let chunked_name = "1 MiB + 128 KiB chunked (413)";
-    report.add(context, vec![(chunked_name.to_owned(), tally)], measured, true);
-    report.no_dearer(context, chunked_name, &valid);
+    refused.run(report, "1 MiB + 128 KiB chunked (413)", chunked, 413).await;
     Ok(())
+}
+
+/// One request sent `count` times on fresh connections, each answered `status`, and
+/// checked to cost no more than the `baseline` scenario.
+struct Refused<'a> {
+    context: &'a Context,
+    receiver: &'a Receiver,
+    address: SocketAddr,
+    count: usize,
+    baseline: &'a str,
+}
+
+impl Refused<'_> {
+    async fn run(&self, report: &mut Report, name: &str, request: Vec<u8>, status: u16) {
+        let request = Arc::new(request);
+        let flood = Flood::new(
+            self.count,
+            self.context.concurrency,
+            self.context.max,
+            move |_| Planned { bytes: request.to_vec(), id: None },
+            expect(status, None),
+        )
+        .fresh();
+        let (tally, measured) = measure(self.receiver, flood.run(self.address)).await;
+        report.add(self.context, vec![(name.to_owned(), tally)], measured, true);
+        report.no_dearer(self.context, name, self.baseline);
+    }
 }
 
 /// Connections that trickle or idle, reconnecting as soon as they are cut off, until
