@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use wix_backend_events::decode::Strict;
+use wix_backend_events::webhook::WebhookDelivery;
 use wix_backend_events::Event;
 
 /// Found by the `event_decode` fuzz target: a key given twice is refused when decoding
@@ -34,4 +35,29 @@ fn strict_decoding_refuses_what_follows_the_value_as_plain_decoding_does() {
     assert_eq!(strict, plain);
     let strict_bytes = Event::decode(name, Strict(body.as_bytes())).err().map(|error| error.to_string());
     assert_eq!(strict_bytes.as_deref(), Some(plain.as_str()));
+}
+
+/// Found by the `webhook_paths` fuzz target: a key repeated inside a part of a webhook
+/// body that the schema does not declare. The fast path skips that part unread, as the
+/// Velo route does, and the event is handled; the reference path, which parses the body
+/// into a `Value`, refuses every repeated key. A repeated declared field is refused on
+/// every path (the `"id"` rule of the receiver).
+#[test]
+fn a_key_repeated_where_nothing_is_declared_is_skipped_by_the_fast_path() {
+    let body = |extra: &str| {
+        format!(
+            r#"{{"id": "e-1", "entityFqdn": "wix.contacts.v4.contact", "slug": "deleted",
+            "entityId": "c-1", "deletedEvent": {{}}, "eventTime": "2024-05-01T10:00:00.123456Z"{extra}}}"#
+        )
+    };
+    let event_type = "wix.contacts.v4.contact_deleted";
+    let undeclared = WebhookDelivery::from_body(event_type, &body(r#", "padding": {"a": 1, "a": 2}"#)).unwrap();
+    assert!(undeclared.direct_event::<Event>().is_some());
+    let reference = undeclared.envelope_event::<Event>().err().map(|error| error.to_string()).unwrap_or_default();
+    assert!(reference.contains("duplicate field"), "{reference}");
+    assert!(undeclared.into_event::<Event>().is_ok());
+
+    let declared = WebhookDelivery::from_body(event_type, &body(r#", "entityId": "c-2""#)).unwrap();
+    assert!(declared.direct_event::<Event>().is_none());
+    assert!(declared.into_event::<Event>().is_err());
 }

@@ -2,8 +2,9 @@
 //! its text (`direct_event`, the fast path) and through the Velo envelope as Wix's SDK
 //! builds it (`envelope_event`, the reference). Input: `<eventType>\n<body>`.
 //!
-//! Properties: whatever the fast path decodes, the reference decodes equal; `into_event`
-//! (fast path, falling back to the reference) always gives the reference's result.
+//! Properties: whatever the fast path decodes, the reference decodes equal, but for a key
+//! repeated where the schema declares nothing (the reference refuses it); `into_event`
+//! gives the fast path's result, or else the reference's.
 
 #![no_main]
 
@@ -23,9 +24,19 @@ fuzz_target!(|data: &[u8]| {
         account_info: Some(json!({"accountId": "a-1", "siteId": "s-1"})),
     };
     let reference = delivery.envelope_event::<Event>().map_err(|error| error.to_string());
-    if let Some(fast) = delivery.direct_event::<Event>() {
-        assert_eq!(Ok(&fast), reference.as_ref(), "the fast path differs from the reference");
+    let fast = delivery.direct_event::<Event>();
+    // The one known difference (found by this target, kept by tests/fuzz_regressions.rs):
+    // a key repeated inside a part the schema does not declare, which the fast path skips
+    // unread, as the Velo route does, while the reference refuses any repeated key.
+    let repeated_key = matches!(&reference, Err(error) if error.contains("duplicate field"));
+    if let Some(fast) = &fast {
+        if !repeated_key {
+            assert_eq!(Ok(fast), reference.as_ref(), "the fast path differs from the reference");
+        }
     }
     let event = delivery.into_event::<Event>().map_err(|error| error.to_string());
-    assert_eq!(event, reference, "into_event differs from the reference");
+    match fast {
+        Some(fast) => assert_eq!(event, Ok(fast), "into_event differs from the fast path"),
+        None => assert_eq!(event, reference, "into_event differs from the reference"),
+    }
 });
