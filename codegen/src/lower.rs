@@ -428,6 +428,7 @@ impl Lowerer {
             fields,
             envelope,
             velo_documented: def.velo,
+            maturity: def.maturity,
             derives_default: false,
             locations: EventLocations {
                 name: Location::of(file, key),

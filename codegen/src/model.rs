@@ -2,7 +2,10 @@
 //! every reference checked, and the facts that need the whole type graph recorded by
 //! [`crate::analysis`]. Emission reads only this.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::diagnostic::Location;
+pub use crate::syntax::Maturity;
 
 /// Every module of every schema file, sorted by module path.
 #[derive(Debug, Clone)]
@@ -17,29 +20,46 @@ impl Catalogue {
         self.modules.iter().flat_map(|module| module.events.iter().map(move |event| (module, event)))
     }
 
-    /// The cargo features (Wix areas), sorted, `common` excluded: it is always compiled.
-    pub fn features(&self) -> Vec<&str> {
-        let mut features: Vec<&str> = self.modules.iter().filter_map(|module| module.feature()).collect();
-        features.dedup();
-        features
+    /// The Wix areas, sorted, each with its modules' cargo features, sorted; `common`
+    /// excluded: it is always compiled.
+    pub fn areas(&self) -> BTreeMap<&str, Vec<String>> {
+        let mut areas = BTreeMap::<&str, Vec<String>>::new();
+        for module in &self.modules {
+            if let (Some(area), Some(feature)) = (module.area(), module.feature()) {
+                areas.entry(area).or_default().push(feature);
+            }
+        }
+        for features in areas.values_mut() {
+            features.sort();
+            features.dedup();
+        }
+        areas
     }
 
-    /// For each feature, the other features its types refer to (`events = ["crm"]`).
-    pub fn feature_dependencies(&self) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
-        let mut dependencies = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    /// For each module feature, the other module features its types refer to
+    /// (`events-guests = ["crm-contacts"]`).
+    pub fn feature_dependencies(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut dependencies = BTreeMap::<String, BTreeSet<String>>::new();
         for module in &self.modules {
             let Some(feature) = module.feature() else { continue };
-            let entry = dependencies.entry(feature.to_owned()).or_default();
-            for reference in module.references() {
-                if let Some(other) = reference.module.first() {
-                    if other != feature && other != COMMON {
-                        entry.insert(other.clone());
-                    }
-                }
-            }
+            let needed: BTreeSet<String> = module
+                .references()
+                .into_iter()
+                .filter_map(|reference| module_feature(&reference.module))
+                .filter(|other| *other != feature)
+                .collect();
+            dependencies.entry(feature).or_default().extend(needed);
         }
         dependencies
     }
+}
+
+/// The cargo feature of the module at `path`: its segments joined by `-`
+/// (`ecom.orders` -> `ecom-orders`), so that the feature reads as the Rust path does;
+/// `None` for [`COMMON`], which is always compiled.
+pub fn module_feature(path: &[String]) -> Option<String> {
+    path.first().filter(|first| *first != COMMON)?;
+    Some(path.join("-"))
 }
 
 /// The module that is always compiled and holds the event metadata.
@@ -88,8 +108,14 @@ impl Module {
         self.path.join(".")
     }
 
-    /// The cargo feature gating the module; `None` for [`COMMON`].
-    pub fn feature(&self) -> Option<&str> {
+    /// The cargo feature gating the module (`ecom-orders`); `None` for [`COMMON`].
+    pub fn feature(&self) -> Option<String> {
+        module_feature(&self.path)
+    }
+
+    /// The Wix area, whose cargo feature enables all its modules (`ecom`); `None` for
+    /// [`COMMON`].
+    pub fn area(&self) -> Option<&str> {
         self.path.first().map(String::as_str).filter(|first| *first != COMMON)
     }
 
@@ -286,6 +312,8 @@ pub struct Event {
     pub envelope: Envelope,
     /// Whether Wix documents a Velo handler for it.
     pub velo_documented: bool,
+    /// Stable, preview or deprecated.
+    pub maturity: Maturity,
     /// The payload derives `Default`, as [`Struct::derives_default`]; set by
     /// [`crate::analysis`].
     pub derives_default: bool,

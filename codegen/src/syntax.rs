@@ -195,6 +195,33 @@ pub struct EventDef {
     /// nothing generates a call to a function Wix does not ship.
     #[serde(default = "yes")]
     pub sdk: bool,
+    /// How settled Wix says the event is; omitted for a stable one.
+    #[serde(default)]
+    pub maturity: Maturity,
+}
+
+/// How settled an event is, as Wix's docs mark it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Maturity {
+    /// Documented without a mark.
+    #[default]
+    Stable,
+    /// `@documentationMaturity preview`: Wix may still change it.
+    Preview,
+    /// `@deprecated`: Wix means to remove it.
+    Deprecated,
+}
+
+impl Maturity {
+    /// The word shown in the catalogue.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Maturity::Stable => "stable",
+            Maturity::Preview => "preview",
+            Maturity::Deprecated => "deprecated",
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -34,7 +34,10 @@
 //! # }
 //! ```
 //!
-//! Features: one per Wix area (`crm`, `events`, `members`, all on by default); `strict`
+//! Features: one per module, named after its path (`ecom-orders` compiles [`ecom::orders`]),
+//! and one per Wix area enabling all its modules (`crm`, `ecom`, ..., all on by default);
+//! an event whose module is compiled out is refused with [`DecodeError::FeatureDisabled`],
+//! which names the feature. `strict`
 //! rejects fields the schemas do not declare; `signing` makes key pairs and signs
 //! webhooks as Wix does; `testing` adds helpers for users' tests (fixtures, forgeries); `cli` builds the `wix-events` tool. See `EVENTS.md` for the catalogue.
 //!

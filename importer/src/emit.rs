@@ -173,15 +173,14 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
             continue;
         };
         let _ = writeln!(out, "  {name}:");
-        let mut doc = event.doc.clone();
-        if event.preview {
-            doc.push_str("\n\nPreview: Wix may still change this event.");
-        }
-        if event.deprecated {
-            doc.push_str("\n\nDeprecated by Wix.");
-        }
-        write_doc(&mut out, "    ", doc.trim());
+        write_doc(&mut out, "    ", event.doc.trim());
         let _ = writeln!(out, "    handler: {}", event.handler);
+        // Deprecation outranks preview: an event on its way out is not still settling.
+        if event.deprecated {
+            out.push_str("    maturity: deprecated\n");
+        } else if event.preview {
+            out.push_str("    maturity: preview\n");
+        }
         if package.velo.is_none() {
             // No documented Velo handler: webhook-only, the name serves the Rust handler.
             out.push_str("    velo: false\n");

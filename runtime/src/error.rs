@@ -17,7 +17,7 @@ pub enum DecodeError {
         /// The closest known name, if any is close.
         suggestion: Option<&'static str>,
     },
-    /// The event exists but its Wix area is compiled out.
+    /// The event exists but its module is compiled out (its cargo feature is off).
     #[error("event `{event}` needs the cargo feature `{feature}` of wix-backend-events")]
     FeatureDisabled {
         /// Velo handler name.

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use codegen::{emit::RUST_ROOT, Generated, OutputFile, SchemaSource};
+use codegen::emit::{MANIFEST_PATH, RUST_ROOT, TEMPLATE_PATH};
+use codegen::{Generated, OutputFile, SchemaSource};
 
 /// The command that fixes drift, quoted in every drift message.
 pub const FIX: &str = "cargo xtask codegen";
@@ -64,8 +65,12 @@ pub struct Plan {
 /// Generates in memory and compares with the tree. Errors are the schema diagnostics.
 pub fn plan(root: &Path) -> Result<Plan, String> {
     let sources = read_schemas(root)?;
-    let Generated { catalogue, files } = codegen::generate(&sources).map_err(|diagnostics| diagnostics.to_string())?;
-    check_manifest(root, &catalogue)?;
+    let Generated { catalogue, mut files } =
+        codegen::generate(&sources).map_err(|diagnostics| diagnostics.to_string())?;
+    // The manifest is generated too: the template with the catalogue's features.
+    let template = fs::read_to_string(root.join(TEMPLATE_PATH)).map_err(|error| format!("{TEMPLATE_PATH}: {error}"))?;
+    files
+        .push(OutputFile { path: MANIFEST_PATH.to_owned(), contents: codegen::emit::manifest(&template, &catalogue)? });
     let mut writes = Vec::new();
     for file in &files {
         let current = fs::read_to_string(root.join(&file.path)).ok();
@@ -132,77 +137,6 @@ fn is_partial(path: &str) -> bool {
 /// Only files carrying the header are ever removed; hand-written files are never touched.
 fn is_generated(path: &Path) -> bool {
     fs::read_to_string(path).is_ok_and(|text| text.starts_with(codegen::emit::HEADER))
-}
-
-/// Where the generated crate's manifest lives, relative to the repository root.
-const MANIFEST: &str = "generated/Cargo.toml";
-
-/// The generated crate's manifest is hand-written; every area needs its feature there,
-/// enabling the areas its types refer to, and `default` should list it.
-fn check_manifest(root: &Path, catalogue: &codegen::model::Catalogue) -> Result<(), String> {
-    let path = root.join(MANIFEST);
-    let text = fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
-    let problems = manifest_problems(&text, &catalogue.feature_dependencies())?;
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(codegen::Diagnostics(problems).report(MANIFEST))
-}
-
-/// Every way the manifest `text` falls short of the areas' `needs` (area -> the areas its
-/// types refer to), all of them, so that a new area is set up in one edit. Each is
-/// located at the `[features]` table, where the fix goes.
-fn manifest_problems(
-    text: &str,
-    needs: &std::collections::BTreeMap<String, BTreeSet<String>>,
-) -> Result<Vec<codegen::Diagnostic>, String> {
-    let manifest: toml::Table = text.parse().map_err(|error| format!("{MANIFEST}: {error}"))?;
-    let features = manifest.get("features").and_then(toml::Value::as_table).cloned().unwrap_or_default();
-    let listed = |feature: &str| -> BTreeSet<String> {
-        features
-            .get(feature)
-            .and_then(toml::Value::as_array)
-            .map(|values| values.iter().filter_map(|value| value.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
-    };
-    let table_line = text.lines().position(|line| line.trim() == "[features]").map_or(1, |index| index + 1);
-    let at = codegen::Location { file: MANIFEST.to_owned(), line: table_line as u64, column: 1 };
-    let quoted =
-        |names: Vec<&String>| names.into_iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ");
-    let defaults = listed("default");
-    let mut problems = Vec::new();
-    for (feature, wanted) in needs {
-        let in_default = defaults.contains(feature);
-        if !features.contains_key(feature) {
-            let also = if in_default { String::new() } else { format!(", and add \"{feature}\" to `default`") };
-            problems.push(
-                codegen::Diagnostic::new(
-                    at.clone(),
-                    format!("the schemas have the area `{feature}`, which has no cargo feature"),
-                )
-                .with_hint(format!("add `{feature} = [{}]` under [features]{also}", quoted(wanted.iter().collect()))),
-            );
-            continue;
-        }
-        let enabled = listed(feature);
-        let missing: Vec<&String> = wanted.difference(&enabled).collect();
-        if !missing.is_empty() {
-            problems.push(
-                codegen::Diagnostic::new(
-                    at.clone(),
-                    format!("feature `{feature}` does not enable the areas its types refer to"),
-                )
-                .with_hint(format!("add {} to `{feature}`", quoted(missing))),
-            );
-        }
-        if !in_default {
-            problems.push(
-                codegen::Diagnostic::new(at.clone(), format!("the default features leave out the area `{feature}`"))
-                    .with_hint(format!("add \"{feature}\" to `default`")),
-            );
-        }
-    }
-    Ok(problems)
 }
 
 /// `cargo xtask codegen`.
@@ -316,29 +250,46 @@ mod tests {
         }
     }
 
-    /// Every shortfall of the manifest at once, each saying what to write.
+    /// A new area needs no manifest edit: codegen writes its features, each module's
+    /// enabling the modules its types refer to, and adds the area to `default`.
     #[test]
-    fn manifest_problems_are_reported_together() {
-        let text = "[package]\nname = \"x\"\n\n[features]\ndefault = [\"crm\"]\ncrm = []\nevents = []\nforms = []\n";
-        let needs = [("crm", vec![]), ("events", vec![]), ("forms", vec!["crm"]), ("blog", vec!["crm", "events"])]
-            .into_iter()
-            .map(|(area, refers)| (area.to_owned(), refers.into_iter().map(str::to_owned).collect()))
-            .collect();
-        let problems = manifest_problems(text, &needs).unwrap_or_else(|error| panic!("{error}"));
-        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            shown,
-            [
-                "generated/Cargo.toml:4:1: error: the schemas have the area `blog`, which has no cargo feature\n  \
-                 = hint: add `blog = [\"crm\", \"events\"]` under [features], and add \"blog\" to `default`",
-                "generated/Cargo.toml:4:1: error: the default features leave out the area `events`\n  \
-                 = hint: add \"events\" to `default`",
-                "generated/Cargo.toml:4:1: error: feature `forms` does not enable the areas its types refer to\n  \
-                 = hint: add \"crm\" to `forms`",
-                "generated/Cargo.toml:4:1: error: the default features leave out the area `forms`\n  \
-                 = hint: add \"forms\" to `default`",
-            ]
+    fn new_areas_get_their_features_written() {
+        let root = generated_tree("new-areas");
+        root.write(
+            "schemas/loyalty/programs.yaml",
+            "module: loyalty.programs\ntypes:\n  Program:\n    fields:\n      _id: string\n",
         );
+        root.write(
+            "schemas/referrals/rewards.yaml",
+            "module: referrals.rewards\ntypes:\n  Reward:\n    fields:\n      _id: string\n      program: loyalty.programs.Program\n",
+        );
+        codegen(&root.0).unwrap_or_else(|error| panic!("{error}"));
+        let manifest = fs::read_to_string(root.0.join(MANIFEST_PATH)).unwrap_or_else(|error| panic!("{error}"));
+        let lines: Vec<&str> = manifest.lines().collect();
+        for wanted in [
+            "default = [\"loyalty\", \"referrals\"]",
+            "loyalty = [\"loyalty-programs\"]",
+            "referrals = [\"referrals-rewards\"]",
+            "loyalty-programs = []",
+            "referrals-rewards = [\"loyalty-programs\"]",
+        ] {
+            assert!(lines.contains(&wanted), "no line `{wanted}` in the manifest:\n{manifest}");
+        }
+        assert!(!manifest.contains(codegen::emit::manifest::MARKER), "the marker is replaced");
+    }
+
+    /// Without the marker line the template cannot take the features: an error names
+    /// the template and nothing is written.
+    #[test]
+    fn a_template_without_its_marker_is_refused() {
+        let root = generated_tree("no-marker");
+        let before = fs::read_to_string(root.0.join(MANIFEST_PATH)).unwrap_or_else(|error| panic!("{error}"));
+        let template = read_real(TEMPLATE_PATH).replace(codegen::emit::manifest::MARKER, "");
+        root.write(TEMPLATE_PATH, &template);
+        let error = codegen(&root.0).err().unwrap_or_default();
+        assert!(error.starts_with("generated/Cargo.toml.in: expected one line `# @catalogue-features`"), "{error}");
+        let after = fs::read_to_string(root.0.join(MANIFEST_PATH)).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(before, after);
     }
 
     #[test]
@@ -357,7 +308,7 @@ mod tests {
     fn generated_tree(name: &str) -> TempRoot {
         let root = TempRoot::new(name);
         root.write("schemas/common/metadata.yaml", &read_real("schemas/common/metadata.yaml"));
-        root.write("generated/Cargo.toml", &read_real("generated/Cargo.toml"));
+        root.write(TEMPLATE_PATH, &read_real(TEMPLATE_PATH));
         codegen(&root.0).unwrap_or_else(|error| panic!("{error}"));
         root
     }

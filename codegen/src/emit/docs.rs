@@ -25,8 +25,12 @@ pub fn events_page(catalogue: &Catalogue) -> String {
         if let Some(url) = &module.docs_url {
             let _ = writeln!(page, "Wix reference: <{url}>\n");
         }
-        let _ = writeln!(page, "| Velo handler | SDK | Webhook eventType | Rust payload | Envelope | Feature |");
-        let _ = writeln!(page, "|---|---|---|---|---|---|");
+        if let (Some(feature), Some(area)) = (module.feature(), module.area()) {
+            let _ = writeln!(page, "Cargo feature: `{feature}` (or `{area}`, the whole area).\n");
+        }
+        let _ =
+            writeln!(page, "| Velo handler | SDK | Webhook eventType | Rust payload | Envelope | Feature | Maturity |");
+        let _ = writeln!(page, "|---|---|---|---|---|---|---|");
         for event in &module.events {
             let velo = if event.velo_documented {
                 format!("`{}`", event.velo_handler)
@@ -42,12 +46,13 @@ pub fn events_page(catalogue: &Catalogue) -> String {
             };
             let _ = writeln!(
                 page,
-                "| {velo} | {sdk} | `{}` | `{}::{}` | {} | `{}` |",
+                "| {velo} | {sdk} | `{}` | `{}::{}` | {} | `{}` | {} |",
                 event.event_type,
                 module.path.join("::"),
                 event.name,
                 event.envelope.as_str(),
-                module.feature().unwrap_or("-"),
+                module.feature().unwrap_or_else(|| "-".to_owned()),
+                event.maturity.as_str(),
             );
         }
         let _ = writeln!(page);

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::types::{doc_attrs, field_tokens, paragraphs, sdk_keys_tokens, struct_attrs};
 use crate::ident::ident;
-use crate::model::{Catalogue, Event, Module};
+use crate::model::{Catalogue, Event, Maturity, Module};
 
 /// The lines every event's docs carry: its names in all three dialects.
 pub fn names_doc(module: &Module, event: &Event) -> String {
@@ -24,7 +24,13 @@ pub fn names_doc(module: &Module, event: &Event) -> String {
         _ => format!("- SDK: `{}`", event.handler),
     };
     let webhook = format!("- Webhook eventType: `{}`", event.event_type);
-    format!("{velo}\n{sdk}\n{webhook}")
+    let feature = module.feature().map(|feature| format!("\n- Cargo feature: `{feature}`")).unwrap_or_default();
+    let maturity = match event.maturity {
+        Maturity::Stable => "",
+        Maturity::Preview => "\n- Maturity: preview; Wix may still change this event.",
+        Maturity::Deprecated => "\n- Maturity: deprecated by Wix.",
+    };
+    format!("{velo}\n{sdk}\n{webhook}{feature}{maturity}")
 }
 
 fn feature_cfg(module: &Module) -> Option<TokenStream> {
@@ -169,7 +175,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
         let event_type = &event.event_type;
         let payload = format!("{}::{}", module.path.join("::"), event.name);
         let module_name = module.dotted();
-        let feature = module.feature().unwrap_or("");
+        let feature = module.feature().unwrap_or_default();
         let envelope = format_ident!("{}", event.envelope.as_str());
         let documented = event.velo_documented;
         let doc = doc_attrs(&format!("Catalogue entry of `{velo}`."));

@@ -2,7 +2,10 @@
 
 mod docs;
 mod events;
+pub mod manifest;
 mod types;
+
+pub use manifest::{manifest, MANIFEST_PATH, TEMPLATE_PATH};
 
 use std::collections::BTreeMap;
 
@@ -60,6 +63,24 @@ impl<'a> Node<'a> {
         root
     }
 
+    /// The cargo features of the modules at and under this node, sorted.
+    fn features(&self) -> Vec<String> {
+        let mut features: Vec<String> = self.module.and_then(Module::feature).into_iter().collect();
+        features.extend(self.children.values().flat_map(Node::features));
+        features.sort();
+        features
+    }
+
+    /// The `cfg` that compiles this node: any of its modules' features; none for
+    /// `common`, which is always compiled.
+    fn cfg(&self) -> Option<TokenStream> {
+        match self.features().as_slice() {
+            [] => None,
+            [feature] => Some(quote! { #[cfg(feature = #feature)] }),
+            features => Some(quote! { #[cfg(any(#(feature = #features),*))] }),
+        }
+    }
+
     /// Writes this node's file (`dir/name.rs`, or `dir/name/mod.rs` when it has children).
     fn emit(
         &self,
@@ -75,7 +96,7 @@ impl<'a> Node<'a> {
                 "Wix module `{}`.",
                 path.iter().map(String::as_str).chain([*name]).collect::<Vec<_>>().join(".")
             );
-            let cfg = (is_root && *name != crate::model::COMMON).then(|| quote! { #[cfg(feature = #name)] });
+            let cfg = self.children[name].cfg();
             // Wix names modules after their area (`bookings.bookings`, `members.members`).
             let same_name =
                 (path.last().map(String::as_str) == Some(*name)).then(|| quote! { #[allow(clippy::module_inception)] });
@@ -89,7 +110,10 @@ impl<'a> Node<'a> {
                 module.docs_url.as_ref().map(|url| format!("Wix reference: <{url}>")).as_deref(),
                 Some(&format!("Schema: `{}`.", module.file)),
             ])),
-            (None, _) => doc_attrs_inner(&format!("Wix area `{0}` (cargo feature `{0}`).", path.join("."))),
+            (None, _) => doc_attrs_inner(&format!(
+                "Wix area `{0}`: the cargo feature `{0}` enables all its modules, each module also has its own.",
+                path.join(".")
+            )),
         };
         let items = self.module.map(module_items).unwrap_or_default();
         let root_items = is_root.then(|| {

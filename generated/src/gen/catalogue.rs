@@ -5,199 +5,199 @@ use crate::error::DecodeError;
 use crate::decode::{Input, Source};
 /// Every event this crate knows, compiled in or not, in schema order.
 pub static CATALOGUE: &[EventInfo] = &[
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     info::WIX_BLOG_ON_POST_CREATED,
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     info::WIX_BLOG_ON_POST_DELETED,
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     info::WIX_BLOG_ON_POST_LIKED,
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     info::WIX_BLOG_ON_POST_UNLIKED,
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     info::WIX_BLOG_ON_POST_UPDATED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_CANCELED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_CONFIRMED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_CREATED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_DECLINED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_MARKED_AS_PENDING,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_RESCHEDULED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_UPDATED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     info::WIX_BOOKINGS_SERVICES_ON_SERVICE_CREATED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     info::WIX_BOOKINGS_SERVICES_ON_SERVICE_DELETED,
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     info::WIX_BOOKINGS_SERVICES_ON_SERVICE_UPDATED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_CREATED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_UPDATED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_DELETED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_MERGED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_SUBMITTED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     info::WIX_CONTACTS_ON_LABEL_CREATED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     info::WIX_CONTACTS_ON_LABEL_UPDATED,
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     info::WIX_CONTACTS_ON_LABEL_DELETED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     info::WIX_ECOM_ON_CART_CREATED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     info::WIX_ECOM_ON_CART_DELETED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     info::WIX_ECOM_ON_CART_UPDATED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     info::WIX_ECOM_ON_CHECKOUT_COMPLETED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     info::WIX_ECOM_ON_CHECKOUT_CREATED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     info::WIX_ECOM_ON_CHECKOUT_DELETED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     info::WIX_ECOM_ON_CHECKOUT_UPDATED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_APPROVED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_CANCELED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_COMMITTED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_CREATED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_FULFILLED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_IMPORTED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_IMPORTED_ORDER_DELETED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_PAYMENT_STATUS_UPDATED,
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_UPDATED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_CREATED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_UPDATED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_DELETED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_CANCELED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_PUBLISHED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_STARTED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_ENDED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_CLONED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_REMINDER,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_CREATED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_UPDATED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_DELETED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     info::WIX_EVENTS_ON_POLICY_CREATED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     info::WIX_EVENTS_ON_POLICY_UPDATED,
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     info::WIX_EVENTS_ON_POLICY_DELETED,
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPED,
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPING_SKIPPED,
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_CREATED,
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_DELETED,
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_REMOVED_SUBMISSION_FROM_TRASH,
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_STATUS_UPDATED,
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_UPDATED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badge_assignments")]
     info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badge_assignments")]
     info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     info::WIX_BADGES_ON_BADGE_ASSIGNED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     info::WIX_BADGES_ON_BADGE_UNASSIGNED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     info::WIX_BADGES_ON_BADGE_CREATED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     info::WIX_BADGES_ON_BADGE_UPDATED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     info::WIX_BADGES_ON_BADGE_DELETED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     info::WIX_BADGES_V4_ON_BADGE_CREATED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     info::WIX_BADGES_V4_ON_BADGE_UPDATED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     info::WIX_BADGES_V4_ON_BADGE_DELETED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     info::WIX_MEMBERS_ON_MEMBER_CREATED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     info::WIX_MEMBERS_ON_MEMBER_DELETED,
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     info::WIX_MEMBERS_ON_MEMBER_UPDATED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_CANCELED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_CREATED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_CYCLE_STARTED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_END_DATE_POSTPONED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_ENDED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_MARKED_AS_PAID,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_PAUSED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_PURCHASED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_RESUMED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_START_DATE_CHANGED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_STARTED,
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_UPDATED,
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED,
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED,
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED,
 ];
 /// Catalogue entries by event, usable in `const` contexts.
@@ -211,7 +211,7 @@ pub mod info {
         event_type: "wix.blog.v3.post_created",
         payload_type: "blog::posts::PostCreated",
         module: "blog.posts",
-        feature: "blog",
+        feature: "blog-posts",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -223,7 +223,7 @@ pub mod info {
         event_type: "wix.blog.v3.post_deleted",
         payload_type: "blog::posts::PostDeleted",
         module: "blog.posts",
-        feature: "blog",
+        feature: "blog-posts",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -235,7 +235,7 @@ pub mod info {
         event_type: "wix.blog.v3.post_liked",
         payload_type: "blog::posts::PostLiked",
         module: "blog.posts",
-        feature: "blog",
+        feature: "blog-posts",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -247,7 +247,7 @@ pub mod info {
         event_type: "wix.blog.v3.post_unliked",
         payload_type: "blog::posts::PostUnliked",
         module: "blog.posts",
-        feature: "blog",
+        feature: "blog-posts",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -259,7 +259,7 @@ pub mod info {
         event_type: "wix.blog.v3.post_updated",
         payload_type: "blog::posts::PostUpdated",
         module: "blog.posts",
-        feature: "blog",
+        feature: "blog-posts",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -271,7 +271,7 @@ pub mod info {
         event_type: "wix.bookings.v2.booking_canceled",
         payload_type: "bookings::bookings::BookingCanceled",
         module: "bookings.bookings",
-        feature: "bookings",
+        feature: "bookings-bookings",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -283,7 +283,7 @@ pub mod info {
         event_type: "wix.bookings.v2.booking_confirmed",
         payload_type: "bookings::bookings::BookingConfirmed",
         module: "bookings.bookings",
-        feature: "bookings",
+        feature: "bookings-bookings",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -295,7 +295,7 @@ pub mod info {
         event_type: "wix.bookings.v2.booking_created",
         payload_type: "bookings::bookings::BookingCreated",
         module: "bookings.bookings",
-        feature: "bookings",
+        feature: "bookings-bookings",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -307,7 +307,7 @@ pub mod info {
         event_type: "wix.bookings.v2.booking_declined",
         payload_type: "bookings::bookings::BookingDeclined",
         module: "bookings.bookings",
-        feature: "bookings",
+        feature: "bookings-bookings",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -319,7 +319,7 @@ pub mod info {
         event_type: "wix.bookings.v2.booking_markedAsPending",
         payload_type: "bookings::bookings::BookingMarkedAsPending",
         module: "bookings.bookings",
-        feature: "bookings",
+        feature: "bookings-bookings",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -331,7 +331,7 @@ pub mod info {
         event_type: "wix.bookings.v2.booking_number_of_participants_updated",
         payload_type: "bookings::bookings::BookingNumberOfParticipantsUpdated",
         module: "bookings.bookings",
-        feature: "bookings",
+        feature: "bookings-bookings",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -343,7 +343,7 @@ pub mod info {
         event_type: "wix.bookings.v2.booking_rescheduled",
         payload_type: "bookings::bookings::BookingRescheduled",
         module: "bookings.bookings",
-        feature: "bookings",
+        feature: "bookings-bookings",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -355,7 +355,7 @@ pub mod info {
         event_type: "wix.bookings.v2.booking_updated",
         payload_type: "bookings::bookings::BookingUpdated",
         module: "bookings.bookings",
-        feature: "bookings",
+        feature: "bookings-bookings",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -367,7 +367,7 @@ pub mod info {
         event_type: "wix.bookings.services.v2.service_created",
         payload_type: "bookings::services::ServiceCreated",
         module: "bookings.services",
-        feature: "bookings",
+        feature: "bookings-services",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -379,7 +379,7 @@ pub mod info {
         event_type: "wix.bookings.services.v2.service_deleted",
         payload_type: "bookings::services::ServiceDeleted",
         module: "bookings.services",
-        feature: "bookings",
+        feature: "bookings-services",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -391,7 +391,7 @@ pub mod info {
         event_type: "wix.bookings.services.v2.service_updated",
         payload_type: "bookings::services::ServiceUpdated",
         module: "bookings.services",
-        feature: "bookings",
+        feature: "bookings-services",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -403,7 +403,7 @@ pub mod info {
         event_type: "wix.contacts.v4.contact_created",
         payload_type: "crm::contacts::ContactCreated",
         module: "crm.contacts",
-        feature: "crm",
+        feature: "crm-contacts",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -415,7 +415,7 @@ pub mod info {
         event_type: "wix.contacts.v4.contact_updated",
         payload_type: "crm::contacts::ContactUpdated",
         module: "crm.contacts",
-        feature: "crm",
+        feature: "crm-contacts",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -427,7 +427,7 @@ pub mod info {
         event_type: "wix.contacts.v4.contact_deleted",
         payload_type: "crm::contacts::ContactDeleted",
         module: "crm.contacts",
-        feature: "crm",
+        feature: "crm-contacts",
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
@@ -439,7 +439,7 @@ pub mod info {
         event_type: "wix.contacts.v4.contact_merged",
         payload_type: "crm::contacts::ContactMerged",
         module: "crm.contacts",
-        feature: "crm",
+        feature: "crm-contacts",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -451,7 +451,7 @@ pub mod info {
         event_type: "wix.contacts.v4.contact_submitted",
         payload_type: "crm::contacts::ContactSubmitted",
         module: "crm.contacts",
-        feature: "crm",
+        feature: "crm-contacts",
         envelope: Envelope::Data,
         velo_documented: false,
     };
@@ -463,7 +463,7 @@ pub mod info {
         event_type: "wix.contacts.v4.contact_email_subscription_updated",
         payload_type: "crm::contacts::ContactEmailSubscriptionUpdated",
         module: "crm.contacts",
-        feature: "crm",
+        feature: "crm-contacts",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -475,7 +475,7 @@ pub mod info {
         event_type: "wix.contacts.v4.contact_phone_subscription_updated",
         payload_type: "crm::contacts::ContactPhoneSubscriptionUpdated",
         module: "crm.contacts",
-        feature: "crm",
+        feature: "crm-contacts",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -487,7 +487,7 @@ pub mod info {
         event_type: "wix.contacts.v4.label_created",
         payload_type: "crm::labels::LabelCreated",
         module: "crm.labels",
-        feature: "crm",
+        feature: "crm-labels",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -499,7 +499,7 @@ pub mod info {
         event_type: "wix.contacts.v4.label_updated",
         payload_type: "crm::labels::LabelUpdated",
         module: "crm.labels",
-        feature: "crm",
+        feature: "crm-labels",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -511,7 +511,7 @@ pub mod info {
         event_type: "wix.contacts.v4.label_deleted",
         payload_type: "crm::labels::LabelDeleted",
         module: "crm.labels",
-        feature: "crm",
+        feature: "crm-labels",
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
@@ -523,7 +523,7 @@ pub mod info {
         event_type: "wix.ecom.v1.cart_created",
         payload_type: "ecom::cart::CartCreated",
         module: "ecom.cart",
-        feature: "ecom",
+        feature: "ecom-cart",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -535,7 +535,7 @@ pub mod info {
         event_type: "wix.ecom.v1.cart_deleted",
         payload_type: "ecom::cart::CartDeleted",
         module: "ecom.cart",
-        feature: "ecom",
+        feature: "ecom-cart",
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
@@ -547,7 +547,7 @@ pub mod info {
         event_type: "wix.ecom.v1.cart_updated",
         payload_type: "ecom::cart::CartUpdated",
         module: "ecom.cart",
-        feature: "ecom",
+        feature: "ecom-cart",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -559,7 +559,7 @@ pub mod info {
         event_type: "wix.ecom.v1.checkout_completed",
         payload_type: "ecom::checkout::CheckoutCompleted",
         module: "ecom.checkout",
-        feature: "ecom",
+        feature: "ecom-checkout",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -571,7 +571,7 @@ pub mod info {
         event_type: "wix.ecom.v1.checkout_created",
         payload_type: "ecom::checkout::CheckoutCreated",
         module: "ecom.checkout",
-        feature: "ecom",
+        feature: "ecom-checkout",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -583,7 +583,7 @@ pub mod info {
         event_type: "wix.ecom.v1.checkout_deleted",
         payload_type: "ecom::checkout::CheckoutDeleted",
         module: "ecom.checkout",
-        feature: "ecom",
+        feature: "ecom-checkout",
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
@@ -595,7 +595,7 @@ pub mod info {
         event_type: "wix.ecom.v1.checkout_updated",
         payload_type: "ecom::checkout::CheckoutUpdated",
         module: "ecom.checkout",
-        feature: "ecom",
+        feature: "ecom-checkout",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -607,7 +607,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_approved",
         payload_type: "ecom::orders::OrderApproved",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -619,7 +619,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_canceled",
         payload_type: "ecom::orders::OrderCanceled",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -631,7 +631,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_committed",
         payload_type: "ecom::orders::OrderCommitted",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -643,7 +643,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_created",
         payload_type: "ecom::orders::OrderCreated",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -655,7 +655,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_fulfilled",
         payload_type: "ecom::orders::OrderFulfilled",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -667,7 +667,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_imported",
         payload_type: "ecom::orders::OrderImported",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -679,7 +679,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_imported_order_deleted",
         payload_type: "ecom::orders::OrderImportedOrderDeleted",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -691,7 +691,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_payment_status_updated",
         payload_type: "ecom::orders::OrderPaymentStatusUpdated",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -703,7 +703,7 @@ pub mod info {
         event_type: "wix.ecom.v1.order_updated",
         payload_type: "ecom::orders::OrderUpdated",
         module: "ecom.orders",
-        feature: "ecom",
+        feature: "ecom-orders",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -715,7 +715,7 @@ pub mod info {
         event_type: "wix.events.v3.event_created",
         payload_type: "events::events_v3::EventCreated",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -727,7 +727,7 @@ pub mod info {
         event_type: "wix.events.v3.event_updated",
         payload_type: "events::events_v3::EventUpdated",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -739,7 +739,7 @@ pub mod info {
         event_type: "wix.events.v3.event_deleted",
         payload_type: "events::events_v3::EventDeleted",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
@@ -751,7 +751,7 @@ pub mod info {
         event_type: "wix.events.v3.event_canceled",
         payload_type: "events::events_v3::EventCanceled",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -763,7 +763,7 @@ pub mod info {
         event_type: "wix.events.v3.event_published",
         payload_type: "events::events_v3::EventPublished",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -775,7 +775,7 @@ pub mod info {
         event_type: "wix.events.v3.event_started",
         payload_type: "events::events_v3::EventStarted",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -787,7 +787,7 @@ pub mod info {
         event_type: "wix.events.v3.event_ended",
         payload_type: "events::events_v3::EventEnded",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -799,7 +799,7 @@ pub mod info {
         event_type: "wix.events.v3.event_cloned",
         payload_type: "events::events_v3::EventCloned",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -811,7 +811,7 @@ pub mod info {
         event_type: "wix.events.v3.event_reminder",
         payload_type: "events::events_v3::EventReminder",
         module: "events.events_v3",
-        feature: "events",
+        feature: "events-events_v3",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -823,7 +823,7 @@ pub mod info {
         event_type: "wix.events.guests.v1.guest_created",
         payload_type: "events::guests::GuestCreated",
         module: "events.guests",
-        feature: "events",
+        feature: "events-guests",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -835,7 +835,7 @@ pub mod info {
         event_type: "wix.events.guests.v1.guest_updated",
         payload_type: "events::guests::GuestUpdated",
         module: "events.guests",
-        feature: "events",
+        feature: "events-guests",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -847,7 +847,7 @@ pub mod info {
         event_type: "wix.events.guests.v1.guest_deleted",
         payload_type: "events::guests::GuestDeleted",
         module: "events.guests",
-        feature: "events",
+        feature: "events-guests",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -859,7 +859,7 @@ pub mod info {
         event_type: "wix.events.guests.v1.guest_guest_checked_in",
         payload_type: "events::guests::GuestCheckedIn",
         module: "events.guests",
-        feature: "events",
+        feature: "events-guests",
         envelope: Envelope::Data,
         velo_documented: false,
     };
@@ -871,7 +871,7 @@ pub mod info {
         event_type: "wix.events.guests.v1.guest_guest_event_canceled",
         payload_type: "events::guests::GuestEventCanceled",
         module: "events.guests",
-        feature: "events",
+        feature: "events-guests",
         envelope: Envelope::Data,
         velo_documented: false,
     };
@@ -883,7 +883,7 @@ pub mod info {
         event_type: "wix.events.guests.v1.guest_guest_event_starts",
         payload_type: "events::guests::GuestEventStarts",
         module: "events.guests",
-        feature: "events",
+        feature: "events-guests",
         envelope: Envelope::Data,
         velo_documented: false,
     };
@@ -895,7 +895,7 @@ pub mod info {
         event_type: "wix.events.guests.v1.guest_guest_order_canceled",
         payload_type: "events::guests::GuestOrderCanceled",
         module: "events.guests",
-        feature: "events",
+        feature: "events-guests",
         envelope: Envelope::Data,
         velo_documented: false,
     };
@@ -907,7 +907,7 @@ pub mod info {
         event_type: "wix.events.v2.policy_created",
         payload_type: "events::policies::PolicyCreated",
         module: "events.policies",
-        feature: "events",
+        feature: "events-policies",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -919,7 +919,7 @@ pub mod info {
         event_type: "wix.events.v2.policy_updated",
         payload_type: "events::policies::PolicyUpdated",
         module: "events.policies",
-        feature: "events",
+        feature: "events-policies",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -931,7 +931,7 @@ pub mod info {
         event_type: "wix.events.v2.policy_deleted",
         payload_type: "events::policies::PolicyDeleted",
         module: "events.policies",
-        feature: "events",
+        feature: "events-policies",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -943,7 +943,7 @@ pub mod info {
         event_type: "wix.forms.v4.submission_submission_contact_mapped",
         payload_type: "forms::submissions::SubmissionContactMapped",
         module: "forms.submissions",
-        feature: "forms",
+        feature: "forms-submissions",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -955,7 +955,7 @@ pub mod info {
         event_type: "wix.forms.v4.submission_submission_contact_mapping_skipped",
         payload_type: "forms::submissions::SubmissionContactMappingSkipped",
         module: "forms.submissions",
-        feature: "forms",
+        feature: "forms-submissions",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -967,7 +967,7 @@ pub mod info {
         event_type: "wix.forms.v4.submission_created",
         payload_type: "forms::submissions::SubmissionCreated",
         module: "forms.submissions",
-        feature: "forms",
+        feature: "forms-submissions",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -979,7 +979,7 @@ pub mod info {
         event_type: "wix.forms.v4.submission_deleted",
         payload_type: "forms::submissions::SubmissionDeleted",
         module: "forms.submissions",
-        feature: "forms",
+        feature: "forms-submissions",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -991,7 +991,7 @@ pub mod info {
         event_type: "wix.forms.v4.submission_removed_submission_from_trash",
         payload_type: "forms::submissions::SubmissionRemovedSubmissionFromTrash",
         module: "forms.submissions",
-        feature: "forms",
+        feature: "forms-submissions",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1003,7 +1003,7 @@ pub mod info {
         event_type: "wix.forms.v4.submission_status_updated",
         payload_type: "forms::submissions::SubmissionStatusUpdated",
         module: "forms.submissions",
-        feature: "forms",
+        feature: "forms-submissions",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1015,7 +1015,7 @@ pub mod info {
         event_type: "wix.forms.v4.submission_updated",
         payload_type: "forms::submissions::SubmissionUpdated",
         module: "forms.submissions",
-        feature: "forms",
+        feature: "forms-submissions",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1027,7 +1027,7 @@ pub mod info {
         event_type: "wix.badges.v4.badge_assignment_created",
         payload_type: "members::badge_assignments::BadgeAssignmentCreated",
         module: "members.badge_assignments",
-        feature: "members",
+        feature: "members-badge_assignments",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -1039,7 +1039,7 @@ pub mod info {
         event_type: "wix.badges.v4.badge_assignment_deleted",
         payload_type: "members::badge_assignments::BadgeAssignmentDeleted",
         module: "members.badge_assignments",
-        feature: "members",
+        feature: "members-badge_assignments",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -1051,7 +1051,7 @@ pub mod info {
         event_type: "wix.badges.v3.badge_badge_assigned",
         payload_type: "members::badges::BadgeAssigned",
         module: "members.badges",
-        feature: "members",
+        feature: "members-badges",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1063,7 +1063,7 @@ pub mod info {
         event_type: "wix.badges.v3.badge_badge_unassigned",
         payload_type: "members::badges::BadgeUnassigned",
         module: "members.badges",
-        feature: "members",
+        feature: "members-badges",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1075,7 +1075,7 @@ pub mod info {
         event_type: "wix.badges.v3.badge_created",
         payload_type: "members::badges::BadgeCreated",
         module: "members.badges",
-        feature: "members",
+        feature: "members-badges",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1087,7 +1087,7 @@ pub mod info {
         event_type: "wix.badges.v3.badge_updated",
         payload_type: "members::badges::BadgeUpdated",
         module: "members.badges",
-        feature: "members",
+        feature: "members-badges",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1099,7 +1099,7 @@ pub mod info {
         event_type: "wix.badges.v3.badge_deleted",
         payload_type: "members::badges::BadgeDeleted",
         module: "members.badges",
-        feature: "members",
+        feature: "members-badges",
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
@@ -1111,7 +1111,7 @@ pub mod info {
         event_type: "wix.badges.v4.badge_created",
         payload_type: "members::badges_v4::BadgeCreated",
         module: "members.badges_v4",
-        feature: "members",
+        feature: "members-badges_v4",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1123,7 +1123,7 @@ pub mod info {
         event_type: "wix.badges.v4.badge_updated",
         payload_type: "members::badges_v4::BadgeUpdated",
         module: "members.badges_v4",
-        feature: "members",
+        feature: "members-badges_v4",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1135,7 +1135,7 @@ pub mod info {
         event_type: "wix.badges.v4.badge_deleted",
         payload_type: "members::badges_v4::BadgeDeleted",
         module: "members.badges_v4",
-        feature: "members",
+        feature: "members-badges_v4",
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
@@ -1147,7 +1147,7 @@ pub mod info {
         event_type: "wix.members.v1.member_created",
         payload_type: "members::members::MemberCreated",
         module: "members.members",
-        feature: "members",
+        feature: "members-members",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1159,7 +1159,7 @@ pub mod info {
         event_type: "wix.members.v1.member_deleted",
         payload_type: "members::members::MemberDeleted",
         module: "members.members",
-        feature: "members",
+        feature: "members-members",
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
@@ -1171,7 +1171,7 @@ pub mod info {
         event_type: "wix.members.v1.member_updated",
         payload_type: "members::members::MemberUpdated",
         module: "members.members",
-        feature: "members",
+        feature: "members-members",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1183,7 +1183,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_auto_renew_canceled",
         payload_type: "pricing_plans::orders::OrderAutoRenewCanceled",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1195,7 +1195,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_canceled",
         payload_type: "pricing_plans::orders::OrderCanceled",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1207,7 +1207,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_created",
         payload_type: "pricing_plans::orders::OrderCreated",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1219,7 +1219,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_cycle_started",
         payload_type: "pricing_plans::orders::OrderCycleStarted",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1231,7 +1231,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_end_date_postponed",
         payload_type: "pricing_plans::orders::OrderEndDatePostponed",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1243,7 +1243,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_ended",
         payload_type: "pricing_plans::orders::OrderEnded",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1255,7 +1255,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_marked_as_paid",
         payload_type: "pricing_plans::orders::OrderMarkedAsPaid",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1267,7 +1267,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_paused",
         payload_type: "pricing_plans::orders::OrderPaused",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1279,7 +1279,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_purchased",
         payload_type: "pricing_plans::orders::OrderPurchased",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1291,7 +1291,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_resumed",
         payload_type: "pricing_plans::orders::OrderResumed",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1303,7 +1303,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_start_date_changed",
         payload_type: "pricing_plans::orders::OrderStartDateChanged",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1315,7 +1315,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_started",
         payload_type: "pricing_plans::orders::OrderStarted",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Data,
         velo_documented: true,
     };
@@ -1327,7 +1327,7 @@ pub mod info {
         event_type: "wix.pricing_plans.v2.order_updated",
         payload_type: "pricing_plans::orders::OrderUpdated",
         module: "pricing_plans.orders",
-        feature: "pricing_plans",
+        feature: "pricing_plans-orders",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1339,7 +1339,7 @@ pub mod info {
         event_type: "wix.stores.catalog.v3.product_created",
         payload_type: "stores::products_v3::ProductCreated",
         module: "stores.products_v3",
-        feature: "stores",
+        feature: "stores-products_v3",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -1351,7 +1351,7 @@ pub mod info {
         event_type: "wix.stores.catalog.v3.product_deleted",
         payload_type: "stores::products_v3::ProductDeleted",
         module: "stores.products_v3",
-        feature: "stores",
+        feature: "stores-products_v3",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -1363,7 +1363,7 @@ pub mod info {
         event_type: "wix.stores.catalog.v3.product_updated",
         payload_type: "stores::products_v3::ProductUpdated",
         module: "stores.products_v3",
-        feature: "stores",
+        feature: "stores-products_v3",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -1378,624 +1378,624 @@ pub mod info {
 #[non_exhaustive]
 pub enum Event {
     /// `wixBlog_onPostCreated` / `wix.blog.v3.post_created`.
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     WixBlogOnPostCreated(Box<crate::blog::posts::PostCreated>),
     /// `wixBlog_onPostDeleted` / `wix.blog.v3.post_deleted`.
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     WixBlogOnPostDeleted(Box<crate::blog::posts::PostDeleted>),
     /// `wixBlog_onPostLiked` / `wix.blog.v3.post_liked`.
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     WixBlogOnPostLiked(Box<crate::blog::posts::PostLiked>),
     /// `wixBlog_onPostUnliked` / `wix.blog.v3.post_unliked`.
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     WixBlogOnPostUnliked(Box<crate::blog::posts::PostUnliked>),
     /// `wixBlog_onPostUpdated` / `wix.blog.v3.post_updated`.
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     WixBlogOnPostUpdated(Box<crate::blog::posts::PostUpdated>),
     /// `wixBookingsV2_onBookingCanceled` / `wix.bookings.v2.booking_canceled`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingCanceled(Box<crate::bookings::bookings::BookingCanceled>),
     /// `wixBookingsV2_onBookingConfirmed` / `wix.bookings.v2.booking_confirmed`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingConfirmed(Box<crate::bookings::bookings::BookingConfirmed>),
     /// `wixBookingsV2_onBookingCreated` / `wix.bookings.v2.booking_created`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingCreated(Box<crate::bookings::bookings::BookingCreated>),
     /// `wixBookingsV2_onBookingDeclined` / `wix.bookings.v2.booking_declined`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingDeclined(Box<crate::bookings::bookings::BookingDeclined>),
     /// `wixBookingsV2_onBookingMarkedAsPending` / `wix.bookings.v2.booking_markedAsPending`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingMarkedAsPending(
         Box<crate::bookings::bookings::BookingMarkedAsPending>,
     ),
     /// `wixBookingsV2_onBookingNumberOfParticipantsUpdated` / `wix.bookings.v2.booking_number_of_participants_updated`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingNumberOfParticipantsUpdated(
         Box<crate::bookings::bookings::BookingNumberOfParticipantsUpdated>,
     ),
     /// `wixBookingsV2_onBookingRescheduled` / `wix.bookings.v2.booking_rescheduled`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingRescheduled(
         Box<crate::bookings::bookings::BookingRescheduled>,
     ),
     /// `wixBookingsV2_onBookingUpdated` / `wix.bookings.v2.booking_updated`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingUpdated(Box<crate::bookings::bookings::BookingUpdated>),
     /// `wixBookingsServices_onServiceCreated` / `wix.bookings.services.v2.service_created`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     WixBookingsServicesOnServiceCreated(Box<crate::bookings::services::ServiceCreated>),
     /// `wixBookingsServices_onServiceDeleted` / `wix.bookings.services.v2.service_deleted`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     WixBookingsServicesOnServiceDeleted(Box<crate::bookings::services::ServiceDeleted>),
     /// `wixBookingsServices_onServiceUpdated` / `wix.bookings.services.v2.service_updated`.
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     WixBookingsServicesOnServiceUpdated(Box<crate::bookings::services::ServiceUpdated>),
     /// `wixCrm_onContactCreated` / `wix.contacts.v4.contact_created`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     WixCrmOnContactCreated(Box<crate::crm::contacts::ContactCreated>),
     /// `wixCrm_onContactUpdated` / `wix.contacts.v4.contact_updated`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     WixCrmOnContactUpdated(Box<crate::crm::contacts::ContactUpdated>),
     /// `wixCrm_onContactDeleted` / `wix.contacts.v4.contact_deleted`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     WixCrmOnContactDeleted(Box<crate::crm::contacts::ContactDeleted>),
     /// `wixCrm_onContactMerged` / `wix.contacts.v4.contact_merged`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     WixCrmOnContactMerged(Box<crate::crm::contacts::ContactMerged>),
     /// `wixCrm_onContactSubmitted` / `wix.contacts.v4.contact_submitted`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     WixCrmOnContactSubmitted(Box<crate::crm::contacts::ContactSubmitted>),
     /// `wixCrm_onContactEmailSubscriptionUpdated` / `wix.contacts.v4.contact_email_subscription_updated`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     WixCrmOnContactEmailSubscriptionUpdated(
         Box<crate::crm::contacts::ContactEmailSubscriptionUpdated>,
     ),
     /// `wixCrm_onContactPhoneSubscriptionUpdated` / `wix.contacts.v4.contact_phone_subscription_updated`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     WixCrmOnContactPhoneSubscriptionUpdated(
         Box<crate::crm::contacts::ContactPhoneSubscriptionUpdated>,
     ),
     /// `wixContacts_onLabelCreated` / `wix.contacts.v4.label_created`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     WixContactsOnLabelCreated(Box<crate::crm::labels::LabelCreated>),
     /// `wixContacts_onLabelUpdated` / `wix.contacts.v4.label_updated`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     WixContactsOnLabelUpdated(Box<crate::crm::labels::LabelUpdated>),
     /// `wixContacts_onLabelDeleted` / `wix.contacts.v4.label_deleted`.
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     WixContactsOnLabelDeleted(Box<crate::crm::labels::LabelDeleted>),
     /// `wixEcom_onCartCreated` / `wix.ecom.v1.cart_created`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     WixEcomOnCartCreated(Box<crate::ecom::cart::CartCreated>),
     /// `wixEcom_onCartDeleted` / `wix.ecom.v1.cart_deleted`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     WixEcomOnCartDeleted(Box<crate::ecom::cart::CartDeleted>),
     /// `wixEcom_onCartUpdated` / `wix.ecom.v1.cart_updated`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     WixEcomOnCartUpdated(Box<crate::ecom::cart::CartUpdated>),
     /// `wixEcom_onCheckoutCompleted` / `wix.ecom.v1.checkout_completed`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     WixEcomOnCheckoutCompleted(Box<crate::ecom::checkout::CheckoutCompleted>),
     /// `wixEcom_onCheckoutCreated` / `wix.ecom.v1.checkout_created`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     WixEcomOnCheckoutCreated(Box<crate::ecom::checkout::CheckoutCreated>),
     /// `wixEcom_onCheckoutDeleted` / `wix.ecom.v1.checkout_deleted`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     WixEcomOnCheckoutDeleted(Box<crate::ecom::checkout::CheckoutDeleted>),
     /// `wixEcom_onCheckoutUpdated` / `wix.ecom.v1.checkout_updated`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     WixEcomOnCheckoutUpdated(Box<crate::ecom::checkout::CheckoutUpdated>),
     /// `wixEcom_onOrderApproved` / `wix.ecom.v1.order_approved`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderApproved(Box<crate::ecom::orders::OrderApproved>),
     /// `wixEcom_onOrderCanceled` / `wix.ecom.v1.order_canceled`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderCanceled(Box<crate::ecom::orders::OrderCanceled>),
     /// `wixEcom_onOrderCommitted` / `wix.ecom.v1.order_committed`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderCommitted(Box<crate::ecom::orders::OrderCommitted>),
     /// `wixEcom_onOrderCreated` / `wix.ecom.v1.order_created`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderCreated(Box<crate::ecom::orders::OrderCreated>),
     /// `wixEcom_onOrderFulfilled` / `wix.ecom.v1.order_fulfilled`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderFulfilled(Box<crate::ecom::orders::OrderFulfilled>),
     /// `wixEcom_onOrderImported` / `wix.ecom.v1.order_imported`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderImported(Box<crate::ecom::orders::OrderImported>),
     /// `wixEcom_onOrderImportedOrderDeleted` / `wix.ecom.v1.order_imported_order_deleted`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderImportedOrderDeleted(
         Box<crate::ecom::orders::OrderImportedOrderDeleted>,
     ),
     /// `wixEcom_onOrderPaymentStatusUpdated` / `wix.ecom.v1.order_payment_status_updated`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderPaymentStatusUpdated(
         Box<crate::ecom::orders::OrderPaymentStatusUpdated>,
     ),
     /// `wixEcom_onOrderUpdated` / `wix.ecom.v1.order_updated`.
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderUpdated(Box<crate::ecom::orders::OrderUpdated>),
     /// `wixEventsV3_onEventCreated` / `wix.events.v3.event_created`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventCreated(Box<crate::events::events_v3::EventCreated>),
     /// `wixEventsV3_onEventUpdated` / `wix.events.v3.event_updated`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventUpdated(Box<crate::events::events_v3::EventUpdated>),
     /// `wixEventsV3_onEventDeleted` / `wix.events.v3.event_deleted`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventDeleted(Box<crate::events::events_v3::EventDeleted>),
     /// `wixEventsV3_onEventCanceled` / `wix.events.v3.event_canceled`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventCanceled(Box<crate::events::events_v3::EventCanceled>),
     /// `wixEventsV3_onEventPublished` / `wix.events.v3.event_published`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventPublished(Box<crate::events::events_v3::EventPublished>),
     /// `wixEventsV3_onEventStarted` / `wix.events.v3.event_started`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventStarted(Box<crate::events::events_v3::EventStarted>),
     /// `wixEventsV3_onEventEnded` / `wix.events.v3.event_ended`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventEnded(Box<crate::events::events_v3::EventEnded>),
     /// `wixEventsV3_onEventCloned` / `wix.events.v3.event_cloned`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventCloned(Box<crate::events::events_v3::EventCloned>),
     /// `wixEventsV3_onEventReminder` / `wix.events.v3.event_reminder`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventReminder(Box<crate::events::events_v3::EventReminder>),
     /// `wixEventsGuests_onGuestCreated` / `wix.events.guests.v1.guest_created`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestCreated(Box<crate::events::guests::GuestCreated>),
     /// `wixEventsGuests_onGuestUpdated` / `wix.events.guests.v1.guest_updated`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestUpdated(Box<crate::events::guests::GuestUpdated>),
     /// `wixEventsGuests_onGuestDeleted` / `wix.events.guests.v1.guest_deleted`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestDeleted(Box<crate::events::guests::GuestDeleted>),
     /// `wixEventsGuests_onGuestCheckedIn` / `wix.events.guests.v1.guest_guest_checked_in`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestCheckedIn(Box<crate::events::guests::GuestCheckedIn>),
     /// `wixEventsGuests_onGuestEventCanceled` / `wix.events.guests.v1.guest_guest_event_canceled`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestEventCanceled(Box<crate::events::guests::GuestEventCanceled>),
     /// `wixEventsGuests_onGuestEventStarts` / `wix.events.guests.v1.guest_guest_event_starts`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestEventStarts(Box<crate::events::guests::GuestEventStarts>),
     /// `wixEventsGuests_onGuestOrderCanceled` / `wix.events.guests.v1.guest_guest_order_canceled`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestOrderCanceled(Box<crate::events::guests::GuestOrderCanceled>),
     /// `wixEvents_onPolicyCreated` / `wix.events.v2.policy_created`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     WixEventsOnPolicyCreated(Box<crate::events::policies::PolicyCreated>),
     /// `wixEvents_onPolicyUpdated` / `wix.events.v2.policy_updated`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     WixEventsOnPolicyUpdated(Box<crate::events::policies::PolicyUpdated>),
     /// `wixEvents_onPolicyDeleted` / `wix.events.v2.policy_deleted`.
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     WixEventsOnPolicyDeleted(Box<crate::events::policies::PolicyDeleted>),
     /// `wixForms_onSubmissionContactMapped` / `wix.forms.v4.submission_submission_contact_mapped`.
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionContactMapped(
         Box<crate::forms::submissions::SubmissionContactMapped>,
     ),
     /// `wixForms_onSubmissionContactMappingSkipped` / `wix.forms.v4.submission_submission_contact_mapping_skipped`.
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionContactMappingSkipped(
         Box<crate::forms::submissions::SubmissionContactMappingSkipped>,
     ),
     /// `wixForms_onSubmissionCreated` / `wix.forms.v4.submission_created`.
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionCreated(Box<crate::forms::submissions::SubmissionCreated>),
     /// `wixForms_onSubmissionDeleted` / `wix.forms.v4.submission_deleted`.
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionDeleted(Box<crate::forms::submissions::SubmissionDeleted>),
     /// `wixForms_onSubmissionRemovedSubmissionFromTrash` / `wix.forms.v4.submission_removed_submission_from_trash`.
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionRemovedSubmissionFromTrash(
         Box<crate::forms::submissions::SubmissionRemovedSubmissionFromTrash>,
     ),
     /// `wixForms_onSubmissionStatusUpdated` / `wix.forms.v4.submission_status_updated`.
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionStatusUpdated(
         Box<crate::forms::submissions::SubmissionStatusUpdated>,
     ),
     /// `wixForms_onSubmissionUpdated` / `wix.forms.v4.submission_updated`.
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionUpdated(Box<crate::forms::submissions::SubmissionUpdated>),
     /// `wixBadgesV4_onBadgeAssignmentCreated` / `wix.badges.v4.badge_assignment_created`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badge_assignments")]
     WixBadgesV4OnBadgeAssignmentCreated(
         Box<crate::members::badge_assignments::BadgeAssignmentCreated>,
     ),
     /// `wixBadgesV4_onBadgeAssignmentDeleted` / `wix.badges.v4.badge_assignment_deleted`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badge_assignments")]
     WixBadgesV4OnBadgeAssignmentDeleted(
         Box<crate::members::badge_assignments::BadgeAssignmentDeleted>,
     ),
     /// `wixBadges_onBadgeAssigned` / `wix.badges.v3.badge_badge_assigned`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     WixBadgesOnBadgeAssigned(Box<crate::members::badges::BadgeAssigned>),
     /// `wixBadges_onBadgeUnassigned` / `wix.badges.v3.badge_badge_unassigned`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     WixBadgesOnBadgeUnassigned(Box<crate::members::badges::BadgeUnassigned>),
     /// `wixBadges_onBadgeCreated` / `wix.badges.v3.badge_created`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     WixBadgesOnBadgeCreated(Box<crate::members::badges::BadgeCreated>),
     /// `wixBadges_onBadgeUpdated` / `wix.badges.v3.badge_updated`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     WixBadgesOnBadgeUpdated(Box<crate::members::badges::BadgeUpdated>),
     /// `wixBadges_onBadgeDeleted` / `wix.badges.v3.badge_deleted`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     WixBadgesOnBadgeDeleted(Box<crate::members::badges::BadgeDeleted>),
     /// `wixBadgesV4_onBadgeCreated` / `wix.badges.v4.badge_created`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     WixBadgesV4OnBadgeCreated(Box<crate::members::badges_v4::BadgeCreated>),
     /// `wixBadgesV4_onBadgeUpdated` / `wix.badges.v4.badge_updated`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     WixBadgesV4OnBadgeUpdated(Box<crate::members::badges_v4::BadgeUpdated>),
     /// `wixBadgesV4_onBadgeDeleted` / `wix.badges.v4.badge_deleted`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     WixBadgesV4OnBadgeDeleted(Box<crate::members::badges_v4::BadgeDeleted>),
     /// `wixMembers_onMemberCreated` / `wix.members.v1.member_created`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     WixMembersOnMemberCreated(Box<crate::members::members::MemberCreated>),
     /// `wixMembers_onMemberDeleted` / `wix.members.v1.member_deleted`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     WixMembersOnMemberDeleted(Box<crate::members::members::MemberDeleted>),
     /// `wixMembers_onMemberUpdated` / `wix.members.v1.member_updated`.
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     WixMembersOnMemberUpdated(Box<crate::members::members::MemberUpdated>),
     /// `wixPricingPlans_onOrderAutoRenewCanceled` / `wix.pricing_plans.v2.order_auto_renew_canceled`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderAutoRenewCanceled(
         Box<crate::pricing_plans::orders::OrderAutoRenewCanceled>,
     ),
     /// `wixPricingPlans_onOrderCanceled` / `wix.pricing_plans.v2.order_canceled`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderCanceled(Box<crate::pricing_plans::orders::OrderCanceled>),
     /// `wixPricingPlans_onOrderCreated` / `wix.pricing_plans.v2.order_created`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderCreated(Box<crate::pricing_plans::orders::OrderCreated>),
     /// `wixPricingPlans_onOrderCycleStarted` / `wix.pricing_plans.v2.order_cycle_started`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderCycleStarted(
         Box<crate::pricing_plans::orders::OrderCycleStarted>,
     ),
     /// `wixPricingPlans_onOrderEndDatePostponed` / `wix.pricing_plans.v2.order_end_date_postponed`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderEndDatePostponed(
         Box<crate::pricing_plans::orders::OrderEndDatePostponed>,
     ),
     /// `wixPricingPlans_onOrderEnded` / `wix.pricing_plans.v2.order_ended`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderEnded(Box<crate::pricing_plans::orders::OrderEnded>),
     /// `wixPricingPlans_onOrderMarkedAsPaid` / `wix.pricing_plans.v2.order_marked_as_paid`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderMarkedAsPaid(
         Box<crate::pricing_plans::orders::OrderMarkedAsPaid>,
     ),
     /// `wixPricingPlans_onOrderPaused` / `wix.pricing_plans.v2.order_paused`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderPaused(Box<crate::pricing_plans::orders::OrderPaused>),
     /// `wixPricingPlans_onOrderPurchased` / `wix.pricing_plans.v2.order_purchased`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderPurchased(Box<crate::pricing_plans::orders::OrderPurchased>),
     /// `wixPricingPlans_onOrderResumed` / `wix.pricing_plans.v2.order_resumed`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderResumed(Box<crate::pricing_plans::orders::OrderResumed>),
     /// `wixPricingPlans_onOrderStartDateChanged` / `wix.pricing_plans.v2.order_start_date_changed`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderStartDateChanged(
         Box<crate::pricing_plans::orders::OrderStartDateChanged>,
     ),
     /// `wixPricingPlans_onOrderStarted` / `wix.pricing_plans.v2.order_started`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderStarted(Box<crate::pricing_plans::orders::OrderStarted>),
     /// `wixPricingPlans_onOrderUpdated` / `wix.pricing_plans.v2.order_updated`.
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderUpdated(Box<crate::pricing_plans::orders::OrderUpdated>),
     /// `wixStoresProductsV3_onProductCreated` / `wix.stores.catalog.v3.product_created`.
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     WixStoresProductsV3OnProductCreated(Box<crate::stores::products_v3::ProductCreated>),
     /// `wixStoresProductsV3_onProductDeleted` / `wix.stores.catalog.v3.product_deleted`.
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     WixStoresProductsV3OnProductDeleted(Box<crate::stores::products_v3::ProductDeleted>),
     /// `wixStoresProductsV3_onProductUpdated` / `wix.stores.catalog.v3.product_updated`.
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     WixStoresProductsV3OnProductUpdated(Box<crate::stores::products_v3::ProductUpdated>),
 }
 impl Event {
     /// The catalogue entry of this event.
     pub fn info(&self) -> &'static EventInfo {
         match *self {
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostCreated(_) => &info::WIX_BLOG_ON_POST_CREATED,
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostDeleted(_) => &info::WIX_BLOG_ON_POST_DELETED,
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostLiked(_) => &info::WIX_BLOG_ON_POST_LIKED,
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostUnliked(_) => &info::WIX_BLOG_ON_POST_UNLIKED,
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostUpdated(_) => &info::WIX_BLOG_ON_POST_UPDATED,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingCanceled(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_CANCELED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingConfirmed(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_CONFIRMED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingCreated(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_CREATED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingDeclined(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_DECLINED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingMarkedAsPending(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_MARKED_AS_PENDING
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingRescheduled(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_RESCHEDULED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingUpdated(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_UPDATED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceCreated(_) => {
                 &info::WIX_BOOKINGS_SERVICES_ON_SERVICE_CREATED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceDeleted(_) => {
                 &info::WIX_BOOKINGS_SERVICES_ON_SERVICE_DELETED
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceUpdated(_) => {
                 &info::WIX_BOOKINGS_SERVICES_ON_SERVICE_UPDATED
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactCreated(_) => &info::WIX_CRM_ON_CONTACT_CREATED,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactUpdated(_) => &info::WIX_CRM_ON_CONTACT_UPDATED,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactDeleted(_) => &info::WIX_CRM_ON_CONTACT_DELETED,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactMerged(_) => &info::WIX_CRM_ON_CONTACT_MERGED,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactSubmitted(_) => &info::WIX_CRM_ON_CONTACT_SUBMITTED,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactEmailSubscriptionUpdated(_) => {
                 &info::WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactPhoneSubscriptionUpdated(_) => {
                 &info::WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelCreated(_) => &info::WIX_CONTACTS_ON_LABEL_CREATED,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelUpdated(_) => &info::WIX_CONTACTS_ON_LABEL_UPDATED,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelDeleted(_) => &info::WIX_CONTACTS_ON_LABEL_DELETED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartCreated(_) => &info::WIX_ECOM_ON_CART_CREATED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartDeleted(_) => &info::WIX_ECOM_ON_CART_DELETED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartUpdated(_) => &info::WIX_ECOM_ON_CART_UPDATED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutCompleted(_) => &info::WIX_ECOM_ON_CHECKOUT_COMPLETED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutCreated(_) => &info::WIX_ECOM_ON_CHECKOUT_CREATED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutDeleted(_) => &info::WIX_ECOM_ON_CHECKOUT_DELETED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutUpdated(_) => &info::WIX_ECOM_ON_CHECKOUT_UPDATED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderApproved(_) => &info::WIX_ECOM_ON_ORDER_APPROVED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderCanceled(_) => &info::WIX_ECOM_ON_ORDER_CANCELED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderCommitted(_) => &info::WIX_ECOM_ON_ORDER_COMMITTED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderCreated(_) => &info::WIX_ECOM_ON_ORDER_CREATED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderFulfilled(_) => &info::WIX_ECOM_ON_ORDER_FULFILLED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderImported(_) => &info::WIX_ECOM_ON_ORDER_IMPORTED,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderImportedOrderDeleted(_) => {
                 &info::WIX_ECOM_ON_ORDER_IMPORTED_ORDER_DELETED
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderPaymentStatusUpdated(_) => {
                 &info::WIX_ECOM_ON_ORDER_PAYMENT_STATUS_UPDATED
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderUpdated(_) => &info::WIX_ECOM_ON_ORDER_UPDATED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCreated(_) => &info::WIX_EVENTS_V3_ON_EVENT_CREATED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventUpdated(_) => &info::WIX_EVENTS_V3_ON_EVENT_UPDATED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventDeleted(_) => &info::WIX_EVENTS_V3_ON_EVENT_DELETED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCanceled(_) => &info::WIX_EVENTS_V3_ON_EVENT_CANCELED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventPublished(_) => {
                 &info::WIX_EVENTS_V3_ON_EVENT_PUBLISHED
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventStarted(_) => &info::WIX_EVENTS_V3_ON_EVENT_STARTED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventEnded(_) => &info::WIX_EVENTS_V3_ON_EVENT_ENDED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCloned(_) => &info::WIX_EVENTS_V3_ON_EVENT_CLONED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventReminder(_) => &info::WIX_EVENTS_V3_ON_EVENT_REMINDER,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestCreated(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_CREATED
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestUpdated(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_UPDATED
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestDeleted(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_DELETED
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestCheckedIn(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestEventCanceled(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestEventStarts(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestOrderCanceled(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyCreated(_) => &info::WIX_EVENTS_ON_POLICY_CREATED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyUpdated(_) => &info::WIX_EVENTS_ON_POLICY_UPDATED,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyDeleted(_) => &info::WIX_EVENTS_ON_POLICY_DELETED,
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionContactMapped(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPED
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionContactMappingSkipped(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPING_SKIPPED
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionCreated(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_CREATED
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionDeleted(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_DELETED
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionRemovedSubmissionFromTrash(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_REMOVED_SUBMISSION_FROM_TRASH
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionStatusUpdated(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_STATUS_UPDATED
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionUpdated(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_UPDATED
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badge_assignments")]
             Self::WixBadgesV4OnBadgeAssignmentCreated(_) => {
                 &info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badge_assignments")]
             Self::WixBadgesV4OnBadgeAssignmentDeleted(_) => {
                 &info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeAssigned(_) => &info::WIX_BADGES_ON_BADGE_ASSIGNED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeUnassigned(_) => &info::WIX_BADGES_ON_BADGE_UNASSIGNED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeCreated(_) => &info::WIX_BADGES_ON_BADGE_CREATED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeUpdated(_) => &info::WIX_BADGES_ON_BADGE_UPDATED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeDeleted(_) => &info::WIX_BADGES_ON_BADGE_DELETED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeCreated(_) => &info::WIX_BADGES_V4_ON_BADGE_CREATED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeUpdated(_) => &info::WIX_BADGES_V4_ON_BADGE_UPDATED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeDeleted(_) => &info::WIX_BADGES_V4_ON_BADGE_DELETED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberCreated(_) => &info::WIX_MEMBERS_ON_MEMBER_CREATED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberDeleted(_) => &info::WIX_MEMBERS_ON_MEMBER_DELETED,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberUpdated(_) => &info::WIX_MEMBERS_ON_MEMBER_UPDATED,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderAutoRenewCanceled(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderCanceled(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_CANCELED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderCreated(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_CREATED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderCycleStarted(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_CYCLE_STARTED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderEndDatePostponed(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_END_DATE_POSTPONED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderEnded(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_ENDED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderMarkedAsPaid(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_MARKED_AS_PAID
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderPaused(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_PAUSED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderPurchased(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_PURCHASED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderResumed(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_RESUMED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderStartDateChanged(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_START_DATE_CHANGED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderStarted(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_STARTED
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderUpdated(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_UPDATED
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductCreated(_) => {
                 &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductDeleted(_) => {
                 &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductUpdated(_) => {
                 &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED
             }
@@ -2004,203 +2004,203 @@ impl Event {
     /// The metadata every event carries (its `id` is the deduplication key).
     pub fn metadata(&self) -> &crate::common::EventMetadata {
         match *self {
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostCreated(ref event) => &event.metadata,
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostLiked(ref event) => &event.metadata,
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostUnliked(ref event) => &event.metadata,
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingCanceled(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingConfirmed(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingCreated(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingDeclined(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingMarkedAsPending(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated(ref event) => {
                 &event.metadata
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingRescheduled(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceCreated(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactCreated(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactMerged(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactSubmitted(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactEmailSubscriptionUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactPhoneSubscriptionUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelCreated(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartCreated(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutCompleted(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutCreated(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderApproved(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderCanceled(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderCommitted(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderCreated(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderFulfilled(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderImported(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderImportedOrderDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderPaymentStatusUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCreated(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCanceled(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventPublished(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventStarted(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventEnded(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCloned(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventReminder(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestCreated(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestCheckedIn(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestEventCanceled(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestEventStarts(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestOrderCanceled(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyCreated(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionContactMapped(ref event) => &event.metadata,
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionContactMappingSkipped(ref event) => &event.metadata,
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionCreated(ref event) => &event.metadata,
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionRemovedSubmissionFromTrash(ref event) => {
                 &event.metadata
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionStatusUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badge_assignments")]
             Self::WixBadgesV4OnBadgeAssignmentCreated(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badge_assignments")]
             Self::WixBadgesV4OnBadgeAssignmentDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeAssigned(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeUnassigned(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeCreated(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeCreated(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberCreated(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderAutoRenewCanceled(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderCanceled(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderCreated(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderCycleStarted(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderEndDatePostponed(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderEnded(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderMarkedAsPaid(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderPaused(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderPurchased(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderResumed(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderStartDateChanged(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderStarted(ref event) => &event.metadata,
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductCreated(ref event) => &event.metadata,
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductUpdated(ref event) => &event.metadata,
         }
     }
@@ -2213,37 +2213,37 @@ impl Event {
         source: Source<'_>,
     ) -> Result<Self, DecodeError> {
         match velo_handler {
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             "wixBlog_onPostCreated" => {
                 source
                     .decode("wixBlog_onPostCreated")
                     .map(|payload| Self::WixBlogOnPostCreated(Box::new(payload)))
             }
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             "wixBlog_onPostDeleted" => {
                 source
                     .decode("wixBlog_onPostDeleted")
                     .map(|payload| Self::WixBlogOnPostDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             "wixBlog_onPostLiked" => {
                 source
                     .decode("wixBlog_onPostLiked")
                     .map(|payload| Self::WixBlogOnPostLiked(Box::new(payload)))
             }
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             "wixBlog_onPostUnliked" => {
                 source
                     .decode("wixBlog_onPostUnliked")
                     .map(|payload| Self::WixBlogOnPostUnliked(Box::new(payload)))
             }
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             "wixBlog_onPostUpdated" => {
                 source
                     .decode("wixBlog_onPostUpdated")
                     .map(|payload| Self::WixBlogOnPostUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingCanceled" => {
                 source
                     .decode("wixBookingsV2_onBookingCanceled")
@@ -2251,7 +2251,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingConfirmed" => {
                 source
                     .decode("wixBookingsV2_onBookingConfirmed")
@@ -2259,7 +2259,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingCreated" => {
                 source
                     .decode("wixBookingsV2_onBookingCreated")
@@ -2267,7 +2267,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingDeclined" => {
                 source
                     .decode("wixBookingsV2_onBookingDeclined")
@@ -2275,7 +2275,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingMarkedAsPending" => {
                 source
                     .decode("wixBookingsV2_onBookingMarkedAsPending")
@@ -2283,7 +2283,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
                 source
                     .decode("wixBookingsV2_onBookingNumberOfParticipantsUpdated")
@@ -2291,7 +2291,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingRescheduled" => {
                 source
                     .decode("wixBookingsV2_onBookingRescheduled")
@@ -2299,7 +2299,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingUpdated" => {
                 source
                     .decode("wixBookingsV2_onBookingUpdated")
@@ -2307,7 +2307,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceCreated" => {
                 source
                     .decode("wixBookingsServices_onServiceCreated")
@@ -2315,7 +2315,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceDeleted" => {
                 source
                     .decode("wixBookingsServices_onServiceDeleted")
@@ -2323,7 +2323,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceUpdated" => {
                 source
                     .decode("wixBookingsServices_onServiceUpdated")
@@ -2331,37 +2331,37 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactCreated" => {
                 source
                     .decode("wixCrm_onContactCreated")
                     .map(|payload| Self::WixCrmOnContactCreated(Box::new(payload)))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactUpdated" => {
                 source
                     .decode("wixCrm_onContactUpdated")
                     .map(|payload| Self::WixCrmOnContactUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactDeleted" => {
                 source
                     .decode("wixCrm_onContactDeleted")
                     .map(|payload| Self::WixCrmOnContactDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactMerged" => {
                 source
                     .decode("wixCrm_onContactMerged")
                     .map(|payload| Self::WixCrmOnContactMerged(Box::new(payload)))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactSubmitted" => {
                 source
                     .decode("wixCrm_onContactSubmitted")
                     .map(|payload| Self::WixCrmOnContactSubmitted(Box::new(payload)))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactEmailSubscriptionUpdated" => {
                 source
                     .decode("wixCrm_onContactEmailSubscriptionUpdated")
@@ -2369,7 +2369,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactPhoneSubscriptionUpdated" => {
                 source
                     .decode("wixCrm_onContactPhoneSubscriptionUpdated")
@@ -2377,103 +2377,103 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelCreated" => {
                 source
                     .decode("wixContacts_onLabelCreated")
                     .map(|payload| Self::WixContactsOnLabelCreated(Box::new(payload)))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelUpdated" => {
                 source
                     .decode("wixContacts_onLabelUpdated")
                     .map(|payload| Self::WixContactsOnLabelUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelDeleted" => {
                 source
                     .decode("wixContacts_onLabelDeleted")
                     .map(|payload| Self::WixContactsOnLabelDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartCreated" => {
                 source
                     .decode("wixEcom_onCartCreated")
                     .map(|payload| Self::WixEcomOnCartCreated(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartDeleted" => {
                 source
                     .decode("wixEcom_onCartDeleted")
                     .map(|payload| Self::WixEcomOnCartDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartUpdated" => {
                 source
                     .decode("wixEcom_onCartUpdated")
                     .map(|payload| Self::WixEcomOnCartUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutCompleted" => {
                 source
                     .decode("wixEcom_onCheckoutCompleted")
                     .map(|payload| Self::WixEcomOnCheckoutCompleted(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutCreated" => {
                 source
                     .decode("wixEcom_onCheckoutCreated")
                     .map(|payload| Self::WixEcomOnCheckoutCreated(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutDeleted" => {
                 source
                     .decode("wixEcom_onCheckoutDeleted")
                     .map(|payload| Self::WixEcomOnCheckoutDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutUpdated" => {
                 source
                     .decode("wixEcom_onCheckoutUpdated")
                     .map(|payload| Self::WixEcomOnCheckoutUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderApproved" => {
                 source
                     .decode("wixEcom_onOrderApproved")
                     .map(|payload| Self::WixEcomOnOrderApproved(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCanceled" => {
                 source
                     .decode("wixEcom_onOrderCanceled")
                     .map(|payload| Self::WixEcomOnOrderCanceled(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCommitted" => {
                 source
                     .decode("wixEcom_onOrderCommitted")
                     .map(|payload| Self::WixEcomOnOrderCommitted(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCreated" => {
                 source
                     .decode("wixEcom_onOrderCreated")
                     .map(|payload| Self::WixEcomOnOrderCreated(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderFulfilled" => {
                 source
                     .decode("wixEcom_onOrderFulfilled")
                     .map(|payload| Self::WixEcomOnOrderFulfilled(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderImported" => {
                 source
                     .decode("wixEcom_onOrderImported")
                     .map(|payload| Self::WixEcomOnOrderImported(Box::new(payload)))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderImportedOrderDeleted" => {
                 source
                     .decode("wixEcom_onOrderImportedOrderDeleted")
@@ -2481,7 +2481,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderPaymentStatusUpdated" => {
                 source
                     .decode("wixEcom_onOrderPaymentStatusUpdated")
@@ -2489,67 +2489,67 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderUpdated" => {
                 source
                     .decode("wixEcom_onOrderUpdated")
                     .map(|payload| Self::WixEcomOnOrderUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCreated" => {
                 source
                     .decode("wixEventsV3_onEventCreated")
                     .map(|payload| Self::WixEventsV3OnEventCreated(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventUpdated" => {
                 source
                     .decode("wixEventsV3_onEventUpdated")
                     .map(|payload| Self::WixEventsV3OnEventUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventDeleted" => {
                 source
                     .decode("wixEventsV3_onEventDeleted")
                     .map(|payload| Self::WixEventsV3OnEventDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCanceled" => {
                 source
                     .decode("wixEventsV3_onEventCanceled")
                     .map(|payload| Self::WixEventsV3OnEventCanceled(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventPublished" => {
                 source
                     .decode("wixEventsV3_onEventPublished")
                     .map(|payload| Self::WixEventsV3OnEventPublished(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventStarted" => {
                 source
                     .decode("wixEventsV3_onEventStarted")
                     .map(|payload| Self::WixEventsV3OnEventStarted(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventEnded" => {
                 source
                     .decode("wixEventsV3_onEventEnded")
                     .map(|payload| Self::WixEventsV3OnEventEnded(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCloned" => {
                 source
                     .decode("wixEventsV3_onEventCloned")
                     .map(|payload| Self::WixEventsV3OnEventCloned(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventReminder" => {
                 source
                     .decode("wixEventsV3_onEventReminder")
                     .map(|payload| Self::WixEventsV3OnEventReminder(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestCreated" => {
                 source
                     .decode("wixEventsGuests_onGuestCreated")
@@ -2557,7 +2557,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestUpdated" => {
                 source
                     .decode("wixEventsGuests_onGuestUpdated")
@@ -2565,7 +2565,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestDeleted" => {
                 source
                     .decode("wixEventsGuests_onGuestDeleted")
@@ -2573,7 +2573,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestCheckedIn" => {
                 source
                     .decode("wixEventsGuests_onGuestCheckedIn")
@@ -2581,7 +2581,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestEventCanceled" => {
                 source
                     .decode("wixEventsGuests_onGuestEventCanceled")
@@ -2589,7 +2589,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestEventStarts" => {
                 source
                     .decode("wixEventsGuests_onGuestEventStarts")
@@ -2597,7 +2597,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestOrderCanceled" => {
                 source
                     .decode("wixEventsGuests_onGuestOrderCanceled")
@@ -2605,25 +2605,25 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyCreated" => {
                 source
                     .decode("wixEvents_onPolicyCreated")
                     .map(|payload| Self::WixEventsOnPolicyCreated(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyUpdated" => {
                 source
                     .decode("wixEvents_onPolicyUpdated")
                     .map(|payload| Self::WixEventsOnPolicyUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyDeleted" => {
                 source
                     .decode("wixEvents_onPolicyDeleted")
                     .map(|payload| Self::WixEventsOnPolicyDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionContactMapped" => {
                 source
                     .decode("wixForms_onSubmissionContactMapped")
@@ -2631,7 +2631,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionContactMappingSkipped" => {
                 source
                     .decode("wixForms_onSubmissionContactMappingSkipped")
@@ -2639,19 +2639,19 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionCreated" => {
                 source
                     .decode("wixForms_onSubmissionCreated")
                     .map(|payload| Self::WixFormsOnSubmissionCreated(Box::new(payload)))
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionDeleted" => {
                 source
                     .decode("wixForms_onSubmissionDeleted")
                     .map(|payload| Self::WixFormsOnSubmissionDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
                 source
                     .decode("wixForms_onSubmissionRemovedSubmissionFromTrash")
@@ -2659,7 +2659,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionStatusUpdated" => {
                 source
                     .decode("wixForms_onSubmissionStatusUpdated")
@@ -2667,13 +2667,13 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionUpdated" => {
                 source
                     .decode("wixForms_onSubmissionUpdated")
                     .map(|payload| Self::WixFormsOnSubmissionUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badge_assignments")]
             "wixBadgesV4_onBadgeAssignmentCreated" => {
                 source
                     .decode("wixBadgesV4_onBadgeAssignmentCreated")
@@ -2681,7 +2681,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badge_assignments")]
             "wixBadgesV4_onBadgeAssignmentDeleted" => {
                 source
                     .decode("wixBadgesV4_onBadgeAssignmentDeleted")
@@ -2689,73 +2689,73 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeAssigned" => {
                 source
                     .decode("wixBadges_onBadgeAssigned")
                     .map(|payload| Self::WixBadgesOnBadgeAssigned(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeUnassigned" => {
                 source
                     .decode("wixBadges_onBadgeUnassigned")
                     .map(|payload| Self::WixBadgesOnBadgeUnassigned(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeCreated" => {
                 source
                     .decode("wixBadges_onBadgeCreated")
                     .map(|payload| Self::WixBadgesOnBadgeCreated(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeUpdated" => {
                 source
                     .decode("wixBadges_onBadgeUpdated")
                     .map(|payload| Self::WixBadgesOnBadgeUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeDeleted" => {
                 source
                     .decode("wixBadges_onBadgeDeleted")
                     .map(|payload| Self::WixBadgesOnBadgeDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeCreated" => {
                 source
                     .decode("wixBadgesV4_onBadgeCreated")
                     .map(|payload| Self::WixBadgesV4OnBadgeCreated(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeUpdated" => {
                 source
                     .decode("wixBadgesV4_onBadgeUpdated")
                     .map(|payload| Self::WixBadgesV4OnBadgeUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeDeleted" => {
                 source
                     .decode("wixBadgesV4_onBadgeDeleted")
                     .map(|payload| Self::WixBadgesV4OnBadgeDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             "wixMembers_onMemberCreated" => {
                 source
                     .decode("wixMembers_onMemberCreated")
                     .map(|payload| Self::WixMembersOnMemberCreated(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             "wixMembers_onMemberDeleted" => {
                 source
                     .decode("wixMembers_onMemberDeleted")
                     .map(|payload| Self::WixMembersOnMemberDeleted(Box::new(payload)))
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             "wixMembers_onMemberUpdated" => {
                 source
                     .decode("wixMembers_onMemberUpdated")
                     .map(|payload| Self::WixMembersOnMemberUpdated(Box::new(payload)))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderAutoRenewCanceled" => {
                 source
                     .decode("wixPricingPlans_onOrderAutoRenewCanceled")
@@ -2763,7 +2763,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCanceled" => {
                 source
                     .decode("wixPricingPlans_onOrderCanceled")
@@ -2771,7 +2771,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCreated" => {
                 source
                     .decode("wixPricingPlans_onOrderCreated")
@@ -2779,7 +2779,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCycleStarted" => {
                 source
                     .decode("wixPricingPlans_onOrderCycleStarted")
@@ -2787,7 +2787,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderEndDatePostponed" => {
                 source
                     .decode("wixPricingPlans_onOrderEndDatePostponed")
@@ -2795,13 +2795,13 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderEnded" => {
                 source
                     .decode("wixPricingPlans_onOrderEnded")
                     .map(|payload| Self::WixPricingPlansOnOrderEnded(Box::new(payload)))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderMarkedAsPaid" => {
                 source
                     .decode("wixPricingPlans_onOrderMarkedAsPaid")
@@ -2809,13 +2809,13 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderPaused" => {
                 source
                     .decode("wixPricingPlans_onOrderPaused")
                     .map(|payload| Self::WixPricingPlansOnOrderPaused(Box::new(payload)))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderPurchased" => {
                 source
                     .decode("wixPricingPlans_onOrderPurchased")
@@ -2823,7 +2823,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderResumed" => {
                 source
                     .decode("wixPricingPlans_onOrderResumed")
@@ -2831,7 +2831,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderStartDateChanged" => {
                 source
                     .decode("wixPricingPlans_onOrderStartDateChanged")
@@ -2839,7 +2839,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderStarted" => {
                 source
                     .decode("wixPricingPlans_onOrderStarted")
@@ -2847,7 +2847,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderUpdated" => {
                 source
                     .decode("wixPricingPlans_onOrderUpdated")
@@ -2855,7 +2855,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductCreated" => {
                 source
                     .decode("wixStoresProductsV3_onProductCreated")
@@ -2863,7 +2863,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductDeleted" => {
                 source
                     .decode("wixStoresProductsV3_onProductDeleted")
@@ -2871,7 +2871,7 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductUpdated" => {
                 source
                     .decode("wixStoresProductsV3_onProductUpdated")
@@ -2879,683 +2879,683 @@ impl Event {
                         Box::new(payload),
                     ))
             }
-            #[cfg(not(feature = "blog"))]
+            #[cfg(not(feature = "blog-posts"))]
             "wixBlog_onPostCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBlog_onPostCreated",
-                    feature: "blog",
+                    feature: "blog-posts",
                 })
             }
-            #[cfg(not(feature = "blog"))]
+            #[cfg(not(feature = "blog-posts"))]
             "wixBlog_onPostDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBlog_onPostDeleted",
-                    feature: "blog",
+                    feature: "blog-posts",
                 })
             }
-            #[cfg(not(feature = "blog"))]
+            #[cfg(not(feature = "blog-posts"))]
             "wixBlog_onPostLiked" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBlog_onPostLiked",
-                    feature: "blog",
+                    feature: "blog-posts",
                 })
             }
-            #[cfg(not(feature = "blog"))]
+            #[cfg(not(feature = "blog-posts"))]
             "wixBlog_onPostUnliked" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBlog_onPostUnliked",
-                    feature: "blog",
+                    feature: "blog-posts",
                 })
             }
-            #[cfg(not(feature = "blog"))]
+            #[cfg(not(feature = "blog-posts"))]
             "wixBlog_onPostUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBlog_onPostUpdated",
-                    feature: "blog",
+                    feature: "blog-posts",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-bookings"))]
             "wixBookingsV2_onBookingCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsV2_onBookingCanceled",
-                    feature: "bookings",
+                    feature: "bookings-bookings",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-bookings"))]
             "wixBookingsV2_onBookingConfirmed" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsV2_onBookingConfirmed",
-                    feature: "bookings",
+                    feature: "bookings-bookings",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-bookings"))]
             "wixBookingsV2_onBookingCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsV2_onBookingCreated",
-                    feature: "bookings",
+                    feature: "bookings-bookings",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-bookings"))]
             "wixBookingsV2_onBookingDeclined" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsV2_onBookingDeclined",
-                    feature: "bookings",
+                    feature: "bookings-bookings",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-bookings"))]
             "wixBookingsV2_onBookingMarkedAsPending" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsV2_onBookingMarkedAsPending",
-                    feature: "bookings",
+                    feature: "bookings-bookings",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-bookings"))]
             "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsV2_onBookingNumberOfParticipantsUpdated",
-                    feature: "bookings",
+                    feature: "bookings-bookings",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-bookings"))]
             "wixBookingsV2_onBookingRescheduled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsV2_onBookingRescheduled",
-                    feature: "bookings",
+                    feature: "bookings-bookings",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-bookings"))]
             "wixBookingsV2_onBookingUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsV2_onBookingUpdated",
-                    feature: "bookings",
+                    feature: "bookings-bookings",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-services"))]
             "wixBookingsServices_onServiceCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsServices_onServiceCreated",
-                    feature: "bookings",
+                    feature: "bookings-services",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-services"))]
             "wixBookingsServices_onServiceDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsServices_onServiceDeleted",
-                    feature: "bookings",
+                    feature: "bookings-services",
                 })
             }
-            #[cfg(not(feature = "bookings"))]
+            #[cfg(not(feature = "bookings-services"))]
             "wixBookingsServices_onServiceUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsServices_onServiceUpdated",
-                    feature: "bookings",
+                    feature: "bookings-services",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-contacts"))]
             "wixCrm_onContactCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactCreated",
-                    feature: "crm",
+                    feature: "crm-contacts",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-contacts"))]
             "wixCrm_onContactUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactUpdated",
-                    feature: "crm",
+                    feature: "crm-contacts",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-contacts"))]
             "wixCrm_onContactDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactDeleted",
-                    feature: "crm",
+                    feature: "crm-contacts",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-contacts"))]
             "wixCrm_onContactMerged" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactMerged",
-                    feature: "crm",
+                    feature: "crm-contacts",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-contacts"))]
             "wixCrm_onContactSubmitted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactSubmitted",
-                    feature: "crm",
+                    feature: "crm-contacts",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-contacts"))]
             "wixCrm_onContactEmailSubscriptionUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactEmailSubscriptionUpdated",
-                    feature: "crm",
+                    feature: "crm-contacts",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-contacts"))]
             "wixCrm_onContactPhoneSubscriptionUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactPhoneSubscriptionUpdated",
-                    feature: "crm",
+                    feature: "crm-contacts",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-labels"))]
             "wixContacts_onLabelCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixContacts_onLabelCreated",
-                    feature: "crm",
+                    feature: "crm-labels",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-labels"))]
             "wixContacts_onLabelUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixContacts_onLabelUpdated",
-                    feature: "crm",
+                    feature: "crm-labels",
                 })
             }
-            #[cfg(not(feature = "crm"))]
+            #[cfg(not(feature = "crm-labels"))]
             "wixContacts_onLabelDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixContacts_onLabelDeleted",
-                    feature: "crm",
+                    feature: "crm-labels",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-cart"))]
             "wixEcom_onCartCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCartCreated",
-                    feature: "ecom",
+                    feature: "ecom-cart",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-cart"))]
             "wixEcom_onCartDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCartDeleted",
-                    feature: "ecom",
+                    feature: "ecom-cart",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-cart"))]
             "wixEcom_onCartUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCartUpdated",
-                    feature: "ecom",
+                    feature: "ecom-cart",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-checkout"))]
             "wixEcom_onCheckoutCompleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCheckoutCompleted",
-                    feature: "ecom",
+                    feature: "ecom-checkout",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-checkout"))]
             "wixEcom_onCheckoutCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCheckoutCreated",
-                    feature: "ecom",
+                    feature: "ecom-checkout",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-checkout"))]
             "wixEcom_onCheckoutDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCheckoutDeleted",
-                    feature: "ecom",
+                    feature: "ecom-checkout",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-checkout"))]
             "wixEcom_onCheckoutUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCheckoutUpdated",
-                    feature: "ecom",
+                    feature: "ecom-checkout",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderApproved" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderApproved",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderCanceled",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderCommitted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderCommitted",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderCreated",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderFulfilled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderFulfilled",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderImported" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderImported",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderImportedOrderDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderImportedOrderDeleted",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderPaymentStatusUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderPaymentStatusUpdated",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "ecom"))]
+            #[cfg(not(feature = "ecom-orders"))]
             "wixEcom_onOrderUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderUpdated",
-                    feature: "ecom",
+                    feature: "ecom-orders",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventCreated",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventUpdated",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventDeleted",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventCanceled",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventPublished" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventPublished",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventStarted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventStarted",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventEnded" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventEnded",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventCloned" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventCloned",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventReminder" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventReminder",
-                    feature: "events",
+                    feature: "events-events_v3",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestCreated",
-                    feature: "events",
+                    feature: "events-guests",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestUpdated",
-                    feature: "events",
+                    feature: "events-guests",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestDeleted",
-                    feature: "events",
+                    feature: "events-guests",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestCheckedIn" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestCheckedIn",
-                    feature: "events",
+                    feature: "events-guests",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestEventCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestEventCanceled",
-                    feature: "events",
+                    feature: "events-guests",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestEventStarts" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestEventStarts",
-                    feature: "events",
+                    feature: "events-guests",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestOrderCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestOrderCanceled",
-                    feature: "events",
+                    feature: "events-guests",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-policies"))]
             "wixEvents_onPolicyCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEvents_onPolicyCreated",
-                    feature: "events",
+                    feature: "events-policies",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-policies"))]
             "wixEvents_onPolicyUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEvents_onPolicyUpdated",
-                    feature: "events",
+                    feature: "events-policies",
                 })
             }
-            #[cfg(not(feature = "events"))]
+            #[cfg(not(feature = "events-policies"))]
             "wixEvents_onPolicyDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEvents_onPolicyDeleted",
-                    feature: "events",
+                    feature: "events-policies",
                 })
             }
-            #[cfg(not(feature = "forms"))]
+            #[cfg(not(feature = "forms-submissions"))]
             "wixForms_onSubmissionContactMapped" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixForms_onSubmissionContactMapped",
-                    feature: "forms",
+                    feature: "forms-submissions",
                 })
             }
-            #[cfg(not(feature = "forms"))]
+            #[cfg(not(feature = "forms-submissions"))]
             "wixForms_onSubmissionContactMappingSkipped" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixForms_onSubmissionContactMappingSkipped",
-                    feature: "forms",
+                    feature: "forms-submissions",
                 })
             }
-            #[cfg(not(feature = "forms"))]
+            #[cfg(not(feature = "forms-submissions"))]
             "wixForms_onSubmissionCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixForms_onSubmissionCreated",
-                    feature: "forms",
+                    feature: "forms-submissions",
                 })
             }
-            #[cfg(not(feature = "forms"))]
+            #[cfg(not(feature = "forms-submissions"))]
             "wixForms_onSubmissionDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixForms_onSubmissionDeleted",
-                    feature: "forms",
+                    feature: "forms-submissions",
                 })
             }
-            #[cfg(not(feature = "forms"))]
+            #[cfg(not(feature = "forms-submissions"))]
             "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixForms_onSubmissionRemovedSubmissionFromTrash",
-                    feature: "forms",
+                    feature: "forms-submissions",
                 })
             }
-            #[cfg(not(feature = "forms"))]
+            #[cfg(not(feature = "forms-submissions"))]
             "wixForms_onSubmissionStatusUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixForms_onSubmissionStatusUpdated",
-                    feature: "forms",
+                    feature: "forms-submissions",
                 })
             }
-            #[cfg(not(feature = "forms"))]
+            #[cfg(not(feature = "forms-submissions"))]
             "wixForms_onSubmissionUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixForms_onSubmissionUpdated",
-                    feature: "forms",
+                    feature: "forms-submissions",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badge_assignments"))]
             "wixBadgesV4_onBadgeAssignmentCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadgesV4_onBadgeAssignmentCreated",
-                    feature: "members",
+                    feature: "members-badge_assignments",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badge_assignments"))]
             "wixBadgesV4_onBadgeAssignmentDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadgesV4_onBadgeAssignmentDeleted",
-                    feature: "members",
+                    feature: "members-badge_assignments",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badges"))]
             "wixBadges_onBadgeAssigned" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadges_onBadgeAssigned",
-                    feature: "members",
+                    feature: "members-badges",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badges"))]
             "wixBadges_onBadgeUnassigned" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadges_onBadgeUnassigned",
-                    feature: "members",
+                    feature: "members-badges",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badges"))]
             "wixBadges_onBadgeCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadges_onBadgeCreated",
-                    feature: "members",
+                    feature: "members-badges",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badges"))]
             "wixBadges_onBadgeUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadges_onBadgeUpdated",
-                    feature: "members",
+                    feature: "members-badges",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badges"))]
             "wixBadges_onBadgeDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadges_onBadgeDeleted",
-                    feature: "members",
+                    feature: "members-badges",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badges_v4"))]
             "wixBadgesV4_onBadgeCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadgesV4_onBadgeCreated",
-                    feature: "members",
+                    feature: "members-badges_v4",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badges_v4"))]
             "wixBadgesV4_onBadgeUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadgesV4_onBadgeUpdated",
-                    feature: "members",
+                    feature: "members-badges_v4",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-badges_v4"))]
             "wixBadgesV4_onBadgeDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBadgesV4_onBadgeDeleted",
-                    feature: "members",
+                    feature: "members-badges_v4",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-members"))]
             "wixMembers_onMemberCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixMembers_onMemberCreated",
-                    feature: "members",
+                    feature: "members-members",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-members"))]
             "wixMembers_onMemberDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixMembers_onMemberDeleted",
-                    feature: "members",
+                    feature: "members-members",
                 })
             }
-            #[cfg(not(feature = "members"))]
+            #[cfg(not(feature = "members-members"))]
             "wixMembers_onMemberUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixMembers_onMemberUpdated",
-                    feature: "members",
+                    feature: "members-members",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderAutoRenewCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderAutoRenewCanceled",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderCanceled",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderCreated",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderCycleStarted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderCycleStarted",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderEndDatePostponed" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderEndDatePostponed",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderEnded" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderEnded",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderMarkedAsPaid" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderMarkedAsPaid",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderPaused" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderPaused",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderPurchased" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderPurchased",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderResumed" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderResumed",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderStartDateChanged" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderStartDateChanged",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderStarted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderStarted",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "pricing_plans"))]
+            #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlans_onOrderUpdated",
-                    feature: "pricing_plans",
+                    feature: "pricing_plans-orders",
                 })
             }
-            #[cfg(not(feature = "stores"))]
+            #[cfg(not(feature = "stores-products_v3"))]
             "wixStoresProductsV3_onProductCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixStoresProductsV3_onProductCreated",
-                    feature: "stores",
+                    feature: "stores-products_v3",
                 })
             }
-            #[cfg(not(feature = "stores"))]
+            #[cfg(not(feature = "stores-products_v3"))]
             "wixStoresProductsV3_onProductDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixStoresProductsV3_onProductDeleted",
-                    feature: "stores",
+                    feature: "stores-products_v3",
                 })
             }
-            #[cfg(not(feature = "stores"))]
+            #[cfg(not(feature = "stores-products_v3"))]
             "wixStoresProductsV3_onProductUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixStoresProductsV3_onProductUpdated",
-                    feature: "stores",
+                    feature: "stores-products_v3",
                 })
             }
             other => {
@@ -3572,45 +3572,45 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
     visitor: V,
 ) -> Option<V::Output> {
     match velo_handler {
-        #[cfg(feature = "blog")]
+        #[cfg(feature = "blog-posts")]
         "wixBlog_onPostCreated" => {
             Some(visitor.visit::<crate::blog::posts::PostCreated>())
         }
-        #[cfg(feature = "blog")]
+        #[cfg(feature = "blog-posts")]
         "wixBlog_onPostDeleted" => {
             Some(visitor.visit::<crate::blog::posts::PostDeleted>())
         }
-        #[cfg(feature = "blog")]
+        #[cfg(feature = "blog-posts")]
         "wixBlog_onPostLiked" => Some(visitor.visit::<crate::blog::posts::PostLiked>()),
-        #[cfg(feature = "blog")]
+        #[cfg(feature = "blog-posts")]
         "wixBlog_onPostUnliked" => {
             Some(visitor.visit::<crate::blog::posts::PostUnliked>())
         }
-        #[cfg(feature = "blog")]
+        #[cfg(feature = "blog-posts")]
         "wixBlog_onPostUpdated" => {
             Some(visitor.visit::<crate::blog::posts::PostUpdated>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingCanceled" => {
             Some(visitor.visit::<crate::bookings::bookings::BookingCanceled>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingConfirmed" => {
             Some(visitor.visit::<crate::bookings::bookings::BookingConfirmed>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingCreated" => {
             Some(visitor.visit::<crate::bookings::bookings::BookingCreated>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingDeclined" => {
             Some(visitor.visit::<crate::bookings::bookings::BookingDeclined>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingMarkedAsPending" => {
             Some(visitor.visit::<crate::bookings::bookings::BookingMarkedAsPending>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
             Some(
                 visitor
@@ -3619,215 +3619,215 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
                     >(),
             )
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingRescheduled" => {
             Some(visitor.visit::<crate::bookings::bookings::BookingRescheduled>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingUpdated" => {
             Some(visitor.visit::<crate::bookings::bookings::BookingUpdated>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-services")]
         "wixBookingsServices_onServiceCreated" => {
             Some(visitor.visit::<crate::bookings::services::ServiceCreated>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-services")]
         "wixBookingsServices_onServiceDeleted" => {
             Some(visitor.visit::<crate::bookings::services::ServiceDeleted>())
         }
-        #[cfg(feature = "bookings")]
+        #[cfg(feature = "bookings-services")]
         "wixBookingsServices_onServiceUpdated" => {
             Some(visitor.visit::<crate::bookings::services::ServiceUpdated>())
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactCreated" => {
             Some(visitor.visit::<crate::crm::contacts::ContactCreated>())
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactUpdated" => {
             Some(visitor.visit::<crate::crm::contacts::ContactUpdated>())
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactDeleted" => {
             Some(visitor.visit::<crate::crm::contacts::ContactDeleted>())
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactMerged" => {
             Some(visitor.visit::<crate::crm::contacts::ContactMerged>())
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactSubmitted" => {
             Some(visitor.visit::<crate::crm::contacts::ContactSubmitted>())
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactEmailSubscriptionUpdated" => {
             Some(
                 visitor.visit::<crate::crm::contacts::ContactEmailSubscriptionUpdated>(),
             )
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactPhoneSubscriptionUpdated" => {
             Some(
                 visitor.visit::<crate::crm::contacts::ContactPhoneSubscriptionUpdated>(),
             )
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-labels")]
         "wixContacts_onLabelCreated" => {
             Some(visitor.visit::<crate::crm::labels::LabelCreated>())
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-labels")]
         "wixContacts_onLabelUpdated" => {
             Some(visitor.visit::<crate::crm::labels::LabelUpdated>())
         }
-        #[cfg(feature = "crm")]
+        #[cfg(feature = "crm-labels")]
         "wixContacts_onLabelDeleted" => {
             Some(visitor.visit::<crate::crm::labels::LabelDeleted>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-cart")]
         "wixEcom_onCartCreated" => {
             Some(visitor.visit::<crate::ecom::cart::CartCreated>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-cart")]
         "wixEcom_onCartDeleted" => {
             Some(visitor.visit::<crate::ecom::cart::CartDeleted>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-cart")]
         "wixEcom_onCartUpdated" => {
             Some(visitor.visit::<crate::ecom::cart::CartUpdated>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-checkout")]
         "wixEcom_onCheckoutCompleted" => {
             Some(visitor.visit::<crate::ecom::checkout::CheckoutCompleted>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-checkout")]
         "wixEcom_onCheckoutCreated" => {
             Some(visitor.visit::<crate::ecom::checkout::CheckoutCreated>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-checkout")]
         "wixEcom_onCheckoutDeleted" => {
             Some(visitor.visit::<crate::ecom::checkout::CheckoutDeleted>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-checkout")]
         "wixEcom_onCheckoutUpdated" => {
             Some(visitor.visit::<crate::ecom::checkout::CheckoutUpdated>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderApproved" => {
             Some(visitor.visit::<crate::ecom::orders::OrderApproved>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderCanceled" => {
             Some(visitor.visit::<crate::ecom::orders::OrderCanceled>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderCommitted" => {
             Some(visitor.visit::<crate::ecom::orders::OrderCommitted>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderCreated" => {
             Some(visitor.visit::<crate::ecom::orders::OrderCreated>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderFulfilled" => {
             Some(visitor.visit::<crate::ecom::orders::OrderFulfilled>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderImported" => {
             Some(visitor.visit::<crate::ecom::orders::OrderImported>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderImportedOrderDeleted" => {
             Some(visitor.visit::<crate::ecom::orders::OrderImportedOrderDeleted>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderPaymentStatusUpdated" => {
             Some(visitor.visit::<crate::ecom::orders::OrderPaymentStatusUpdated>())
         }
-        #[cfg(feature = "ecom")]
+        #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderUpdated" => {
             Some(visitor.visit::<crate::ecom::orders::OrderUpdated>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventCreated" => {
             Some(visitor.visit::<crate::events::events_v3::EventCreated>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventUpdated" => {
             Some(visitor.visit::<crate::events::events_v3::EventUpdated>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventDeleted" => {
             Some(visitor.visit::<crate::events::events_v3::EventDeleted>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventCanceled" => {
             Some(visitor.visit::<crate::events::events_v3::EventCanceled>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventPublished" => {
             Some(visitor.visit::<crate::events::events_v3::EventPublished>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventStarted" => {
             Some(visitor.visit::<crate::events::events_v3::EventStarted>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventEnded" => {
             Some(visitor.visit::<crate::events::events_v3::EventEnded>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventCloned" => {
             Some(visitor.visit::<crate::events::events_v3::EventCloned>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventReminder" => {
             Some(visitor.visit::<crate::events::events_v3::EventReminder>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestCreated" => {
             Some(visitor.visit::<crate::events::guests::GuestCreated>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestUpdated" => {
             Some(visitor.visit::<crate::events::guests::GuestUpdated>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestDeleted" => {
             Some(visitor.visit::<crate::events::guests::GuestDeleted>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestCheckedIn" => {
             Some(visitor.visit::<crate::events::guests::GuestCheckedIn>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestEventCanceled" => {
             Some(visitor.visit::<crate::events::guests::GuestEventCanceled>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestEventStarts" => {
             Some(visitor.visit::<crate::events::guests::GuestEventStarts>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestOrderCanceled" => {
             Some(visitor.visit::<crate::events::guests::GuestOrderCanceled>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-policies")]
         "wixEvents_onPolicyCreated" => {
             Some(visitor.visit::<crate::events::policies::PolicyCreated>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-policies")]
         "wixEvents_onPolicyUpdated" => {
             Some(visitor.visit::<crate::events::policies::PolicyUpdated>())
         }
-        #[cfg(feature = "events")]
+        #[cfg(feature = "events-policies")]
         "wixEvents_onPolicyDeleted" => {
             Some(visitor.visit::<crate::events::policies::PolicyDeleted>())
         }
-        #[cfg(feature = "forms")]
+        #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionContactMapped" => {
             Some(visitor.visit::<crate::forms::submissions::SubmissionContactMapped>())
         }
-        #[cfg(feature = "forms")]
+        #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionContactMappingSkipped" => {
             Some(
                 visitor
@@ -3836,15 +3836,15 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
                     >(),
             )
         }
-        #[cfg(feature = "forms")]
+        #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionCreated" => {
             Some(visitor.visit::<crate::forms::submissions::SubmissionCreated>())
         }
-        #[cfg(feature = "forms")]
+        #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionDeleted" => {
             Some(visitor.visit::<crate::forms::submissions::SubmissionDeleted>())
         }
-        #[cfg(feature = "forms")]
+        #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
             Some(
                 visitor
@@ -3853,133 +3853,133 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
                     >(),
             )
         }
-        #[cfg(feature = "forms")]
+        #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionStatusUpdated" => {
             Some(visitor.visit::<crate::forms::submissions::SubmissionStatusUpdated>())
         }
-        #[cfg(feature = "forms")]
+        #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionUpdated" => {
             Some(visitor.visit::<crate::forms::submissions::SubmissionUpdated>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badge_assignments")]
         "wixBadgesV4_onBadgeAssignmentCreated" => {
             Some(
                 visitor
                     .visit::<crate::members::badge_assignments::BadgeAssignmentCreated>(),
             )
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badge_assignments")]
         "wixBadgesV4_onBadgeAssignmentDeleted" => {
             Some(
                 visitor
                     .visit::<crate::members::badge_assignments::BadgeAssignmentDeleted>(),
             )
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badges")]
         "wixBadges_onBadgeAssigned" => {
             Some(visitor.visit::<crate::members::badges::BadgeAssigned>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badges")]
         "wixBadges_onBadgeUnassigned" => {
             Some(visitor.visit::<crate::members::badges::BadgeUnassigned>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badges")]
         "wixBadges_onBadgeCreated" => {
             Some(visitor.visit::<crate::members::badges::BadgeCreated>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badges")]
         "wixBadges_onBadgeUpdated" => {
             Some(visitor.visit::<crate::members::badges::BadgeUpdated>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badges")]
         "wixBadges_onBadgeDeleted" => {
             Some(visitor.visit::<crate::members::badges::BadgeDeleted>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badges_v4")]
         "wixBadgesV4_onBadgeCreated" => {
             Some(visitor.visit::<crate::members::badges_v4::BadgeCreated>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badges_v4")]
         "wixBadgesV4_onBadgeUpdated" => {
             Some(visitor.visit::<crate::members::badges_v4::BadgeUpdated>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-badges_v4")]
         "wixBadgesV4_onBadgeDeleted" => {
             Some(visitor.visit::<crate::members::badges_v4::BadgeDeleted>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-members")]
         "wixMembers_onMemberCreated" => {
             Some(visitor.visit::<crate::members::members::MemberCreated>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-members")]
         "wixMembers_onMemberDeleted" => {
             Some(visitor.visit::<crate::members::members::MemberDeleted>())
         }
-        #[cfg(feature = "members")]
+        #[cfg(feature = "members-members")]
         "wixMembers_onMemberUpdated" => {
             Some(visitor.visit::<crate::members::members::MemberUpdated>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderAutoRenewCanceled" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderAutoRenewCanceled>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderCanceled" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderCanceled>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderCreated" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderCreated>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderCycleStarted" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderCycleStarted>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderEndDatePostponed" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderEndDatePostponed>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderEnded" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderEnded>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderMarkedAsPaid" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderMarkedAsPaid>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderPaused" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderPaused>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderPurchased" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderPurchased>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderResumed" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderResumed>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderStartDateChanged" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderStartDateChanged>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderStarted" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderStarted>())
         }
-        #[cfg(feature = "pricing_plans")]
+        #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderUpdated" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderUpdated>())
         }
-        #[cfg(feature = "stores")]
+        #[cfg(feature = "stores-products_v3")]
         "wixStoresProductsV3_onProductCreated" => {
             Some(visitor.visit::<crate::stores::products_v3::ProductCreated>())
         }
-        #[cfg(feature = "stores")]
+        #[cfg(feature = "stores-products_v3")]
         "wixStoresProductsV3_onProductDeleted" => {
             Some(visitor.visit::<crate::stores::products_v3::ProductDeleted>())
         }
-        #[cfg(feature = "stores")]
+        #[cfg(feature = "stores-products_v3")]
         "wixStoresProductsV3_onProductUpdated" => {
             Some(visitor.visit::<crate::stores::products_v3::ProductUpdated>())
         }
@@ -4006,395 +4006,395 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
     async fn route(self, handler: &H) -> crate::HandlerResult {
         let _ = &handler;
         match self {
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Event::WixBlogOnPostCreated(event) => {
                 handler.wix_blog_on_post_created(*event).await
             }
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Event::WixBlogOnPostDeleted(event) => {
                 handler.wix_blog_on_post_deleted(*event).await
             }
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Event::WixBlogOnPostLiked(event) => {
                 handler.wix_blog_on_post_liked(*event).await
             }
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Event::WixBlogOnPostUnliked(event) => {
                 handler.wix_blog_on_post_unliked(*event).await
             }
-            #[cfg(feature = "blog")]
+            #[cfg(feature = "blog-posts")]
             Event::WixBlogOnPostUpdated(event) => {
                 handler.wix_blog_on_post_updated(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingCanceled(event) => {
                 handler.wix_bookings_v2_on_booking_canceled(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingConfirmed(event) => {
                 handler.wix_bookings_v2_on_booking_confirmed(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingCreated(event) => {
                 handler.wix_bookings_v2_on_booking_created(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingDeclined(event) => {
                 handler.wix_bookings_v2_on_booking_declined(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingMarkedAsPending(event) => {
                 handler.wix_bookings_v2_on_booking_marked_as_pending(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingNumberOfParticipantsUpdated(event) => {
                 handler
                     .wix_bookings_v2_on_booking_number_of_participants_updated(*event)
                     .await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingRescheduled(event) => {
                 handler.wix_bookings_v2_on_booking_rescheduled(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingUpdated(event) => {
                 handler.wix_bookings_v2_on_booking_updated(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Event::WixBookingsServicesOnServiceCreated(event) => {
                 handler.wix_bookings_services_on_service_created(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Event::WixBookingsServicesOnServiceDeleted(event) => {
                 handler.wix_bookings_services_on_service_deleted(*event).await
             }
-            #[cfg(feature = "bookings")]
+            #[cfg(feature = "bookings-services")]
             Event::WixBookingsServicesOnServiceUpdated(event) => {
                 handler.wix_bookings_services_on_service_updated(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactCreated(event) => {
                 handler.wix_crm_on_contact_created(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactUpdated(event) => {
                 handler.wix_crm_on_contact_updated(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactDeleted(event) => {
                 handler.wix_crm_on_contact_deleted(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactMerged(event) => {
                 handler.wix_crm_on_contact_merged(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactSubmitted(event) => {
                 handler.wix_crm_on_contact_submitted(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactEmailSubscriptionUpdated(event) => {
                 handler.wix_crm_on_contact_email_subscription_updated(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactPhoneSubscriptionUpdated(event) => {
                 handler.wix_crm_on_contact_phone_subscription_updated(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Event::WixContactsOnLabelCreated(event) => {
                 handler.wix_contacts_on_label_created(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Event::WixContactsOnLabelUpdated(event) => {
                 handler.wix_contacts_on_label_updated(*event).await
             }
-            #[cfg(feature = "crm")]
+            #[cfg(feature = "crm-labels")]
             Event::WixContactsOnLabelDeleted(event) => {
                 handler.wix_contacts_on_label_deleted(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Event::WixEcomOnCartCreated(event) => {
                 handler.wix_ecom_on_cart_created(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Event::WixEcomOnCartDeleted(event) => {
                 handler.wix_ecom_on_cart_deleted(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-cart")]
             Event::WixEcomOnCartUpdated(event) => {
                 handler.wix_ecom_on_cart_updated(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Event::WixEcomOnCheckoutCompleted(event) => {
                 handler.wix_ecom_on_checkout_completed(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Event::WixEcomOnCheckoutCreated(event) => {
                 handler.wix_ecom_on_checkout_created(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Event::WixEcomOnCheckoutDeleted(event) => {
                 handler.wix_ecom_on_checkout_deleted(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-checkout")]
             Event::WixEcomOnCheckoutUpdated(event) => {
                 handler.wix_ecom_on_checkout_updated(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderApproved(event) => {
                 handler.wix_ecom_on_order_approved(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderCanceled(event) => {
                 handler.wix_ecom_on_order_canceled(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderCommitted(event) => {
                 handler.wix_ecom_on_order_committed(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderCreated(event) => {
                 handler.wix_ecom_on_order_created(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderFulfilled(event) => {
                 handler.wix_ecom_on_order_fulfilled(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderImported(event) => {
                 handler.wix_ecom_on_order_imported(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderImportedOrderDeleted(event) => {
                 handler.wix_ecom_on_order_imported_order_deleted(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderPaymentStatusUpdated(event) => {
                 handler.wix_ecom_on_order_payment_status_updated(*event).await
             }
-            #[cfg(feature = "ecom")]
+            #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderUpdated(event) => {
                 handler.wix_ecom_on_order_updated(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventCreated(event) => {
                 handler.wix_events_v3_on_event_created(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventUpdated(event) => {
                 handler.wix_events_v3_on_event_updated(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventDeleted(event) => {
                 handler.wix_events_v3_on_event_deleted(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventCanceled(event) => {
                 handler.wix_events_v3_on_event_canceled(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventPublished(event) => {
                 handler.wix_events_v3_on_event_published(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventStarted(event) => {
                 handler.wix_events_v3_on_event_started(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventEnded(event) => {
                 handler.wix_events_v3_on_event_ended(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventCloned(event) => {
                 handler.wix_events_v3_on_event_cloned(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventReminder(event) => {
                 handler.wix_events_v3_on_event_reminder(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestCreated(event) => {
                 handler.wix_events_guests_on_guest_created(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestUpdated(event) => {
                 handler.wix_events_guests_on_guest_updated(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestDeleted(event) => {
                 handler.wix_events_guests_on_guest_deleted(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestCheckedIn(event) => {
                 handler.wix_events_guests_on_guest_checked_in(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestEventCanceled(event) => {
                 handler.wix_events_guests_on_guest_event_canceled(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestEventStarts(event) => {
                 handler.wix_events_guests_on_guest_event_starts(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestOrderCanceled(event) => {
                 handler.wix_events_guests_on_guest_order_canceled(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Event::WixEventsOnPolicyCreated(event) => {
                 handler.wix_events_on_policy_created(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Event::WixEventsOnPolicyUpdated(event) => {
                 handler.wix_events_on_policy_updated(*event).await
             }
-            #[cfg(feature = "events")]
+            #[cfg(feature = "events-policies")]
             Event::WixEventsOnPolicyDeleted(event) => {
                 handler.wix_events_on_policy_deleted(*event).await
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionContactMapped(event) => {
                 handler.wix_forms_on_submission_contact_mapped(*event).await
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionContactMappingSkipped(event) => {
                 handler.wix_forms_on_submission_contact_mapping_skipped(*event).await
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionCreated(event) => {
                 handler.wix_forms_on_submission_created(*event).await
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionDeleted(event) => {
                 handler.wix_forms_on_submission_deleted(*event).await
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionRemovedSubmissionFromTrash(event) => {
                 handler
                     .wix_forms_on_submission_removed_submission_from_trash(*event)
                     .await
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionStatusUpdated(event) => {
                 handler.wix_forms_on_submission_status_updated(*event).await
             }
-            #[cfg(feature = "forms")]
+            #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionUpdated(event) => {
                 handler.wix_forms_on_submission_updated(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badge_assignments")]
             Event::WixBadgesV4OnBadgeAssignmentCreated(event) => {
                 handler.wix_badges_v4_on_badge_assignment_created(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badge_assignments")]
             Event::WixBadgesV4OnBadgeAssignmentDeleted(event) => {
                 handler.wix_badges_v4_on_badge_assignment_deleted(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Event::WixBadgesOnBadgeAssigned(event) => {
                 handler.wix_badges_on_badge_assigned(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Event::WixBadgesOnBadgeUnassigned(event) => {
                 handler.wix_badges_on_badge_unassigned(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Event::WixBadgesOnBadgeCreated(event) => {
                 handler.wix_badges_on_badge_created(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Event::WixBadgesOnBadgeUpdated(event) => {
                 handler.wix_badges_on_badge_updated(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges")]
             Event::WixBadgesOnBadgeDeleted(event) => {
                 handler.wix_badges_on_badge_deleted(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Event::WixBadgesV4OnBadgeCreated(event) => {
                 handler.wix_badges_v4_on_badge_created(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Event::WixBadgesV4OnBadgeUpdated(event) => {
                 handler.wix_badges_v4_on_badge_updated(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-badges_v4")]
             Event::WixBadgesV4OnBadgeDeleted(event) => {
                 handler.wix_badges_v4_on_badge_deleted(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Event::WixMembersOnMemberCreated(event) => {
                 handler.wix_members_on_member_created(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Event::WixMembersOnMemberDeleted(event) => {
                 handler.wix_members_on_member_deleted(*event).await
             }
-            #[cfg(feature = "members")]
+            #[cfg(feature = "members-members")]
             Event::WixMembersOnMemberUpdated(event) => {
                 handler.wix_members_on_member_updated(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderAutoRenewCanceled(event) => {
                 handler.wix_pricing_plans_on_order_auto_renew_canceled(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderCanceled(event) => {
                 handler.wix_pricing_plans_on_order_canceled(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderCreated(event) => {
                 handler.wix_pricing_plans_on_order_created(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderCycleStarted(event) => {
                 handler.wix_pricing_plans_on_order_cycle_started(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderEndDatePostponed(event) => {
                 handler.wix_pricing_plans_on_order_end_date_postponed(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderEnded(event) => {
                 handler.wix_pricing_plans_on_order_ended(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderMarkedAsPaid(event) => {
                 handler.wix_pricing_plans_on_order_marked_as_paid(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderPaused(event) => {
                 handler.wix_pricing_plans_on_order_paused(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderPurchased(event) => {
                 handler.wix_pricing_plans_on_order_purchased(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderResumed(event) => {
                 handler.wix_pricing_plans_on_order_resumed(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderStartDateChanged(event) => {
                 handler.wix_pricing_plans_on_order_start_date_changed(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderStarted(event) => {
                 handler.wix_pricing_plans_on_order_started(*event).await
             }
-            #[cfg(feature = "pricing_plans")]
+            #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderUpdated(event) => {
                 handler.wix_pricing_plans_on_order_updated(*event).await
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Event::WixStoresProductsV3OnProductCreated(event) => {
                 handler.wix_stores_products_v3_on_product_created(*event).await
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Event::WixStoresProductsV3OnProductDeleted(event) => {
                 handler.wix_stores_products_v3_on_product_deleted(*event).await
             }
-            #[cfg(feature = "stores")]
+            #[cfg(feature = "stores-products_v3")]
             Event::WixStoresProductsV3OnProductUpdated(event) => {
                 handler.wix_stores_products_v3_on_product_updated(*event).await
             }

@@ -11,7 +11,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBlog_onPostCreated` (in `backend/events.js`)
     /// - SDK: `posts.onPostCreated` from `@wix/blog`
     /// - Webhook eventType: `wix.blog.v3.post_created`
-    #[cfg(feature = "blog")]
+    /// - Cargo feature: `blog-posts`
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_created(
         &self,
         event: crate::blog::posts::PostCreated,
@@ -24,7 +25,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBlog_onPostDeleted` (in `backend/events.js`)
     /// - SDK: `posts.onPostDeleted` from `@wix/blog`
     /// - Webhook eventType: `wix.blog.v3.post_deleted`
-    #[cfg(feature = "blog")]
+    /// - Cargo feature: `blog-posts`
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_deleted(
         &self,
         event: crate::blog::posts::PostDeleted,
@@ -35,7 +37,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBlog_onPostLiked` (in `backend/events.js`)
     /// - SDK: `posts.onPostLiked` from `@wix/blog`
     /// - Webhook eventType: `wix.blog.v3.post_liked`
-    #[cfg(feature = "blog")]
+    /// - Cargo feature: `blog-posts`
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_liked(
         &self,
         event: crate::blog::posts::PostLiked,
@@ -46,7 +49,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBlog_onPostUnliked` (in `backend/events.js`)
     /// - SDK: `posts.onPostUnliked` from `@wix/blog`
     /// - Webhook eventType: `wix.blog.v3.post_unliked`
-    #[cfg(feature = "blog")]
+    /// - Cargo feature: `blog-posts`
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_unliked(
         &self,
         event: crate::blog::posts::PostUnliked,
@@ -59,7 +63,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBlog_onPostUpdated` (in `backend/events.js`)
     /// - SDK: `posts.onPostUpdated` from `@wix/blog`
     /// - Webhook eventType: `wix.blog.v3.post_updated`
-    #[cfg(feature = "blog")]
+    /// - Cargo feature: `blog-posts`
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_updated(
         &self,
         event: crate::blog::posts::PostUpdated,
@@ -72,7 +77,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsV2_onBookingCanceled` (in `backend/events.js`)
     /// - SDK: `bookings.onBookingCanceled` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.v2.booking_canceled`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-bookings`
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_canceled(
         &self,
         event: crate::bookings::bookings::BookingCanceled,
@@ -85,7 +91,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsV2_onBookingConfirmed` (in `backend/events.js`)
     /// - SDK: `bookings.onBookingConfirmed` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.v2.booking_confirmed`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-bookings`
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_confirmed(
         &self,
         event: crate::bookings::bookings::BookingConfirmed,
@@ -98,7 +105,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsV2_onBookingCreated` (in `backend/events.js`)
     /// - SDK: `bookings.onBookingCreated` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.v2.booking_created`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-bookings`
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_created(
         &self,
         event: crate::bookings::bookings::BookingCreated,
@@ -111,7 +119,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsV2_onBookingDeclined` (in `backend/events.js`)
     /// - SDK: `bookings.onBookingDeclined` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.v2.booking_declined`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-bookings`
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_declined(
         &self,
         event: crate::bookings::bookings::BookingDeclined,
@@ -124,7 +133,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsV2_onBookingMarkedAsPending` (in `backend/events.js`)
     /// - SDK: `bookings.onBookingMarkedAsPending` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.v2.booking_markedAsPending`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-bookings`
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_marked_as_pending(
         &self,
         event: crate::bookings::bookings::BookingMarkedAsPending,
@@ -137,7 +147,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsV2_onBookingNumberOfParticipantsUpdated` (in `backend/events.js`)
     /// - SDK: `bookings.onBookingNumberOfParticipantsUpdated` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.v2.booking_number_of_participants_updated`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-bookings`
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_number_of_participants_updated(
         &self,
         event: crate::bookings::bookings::BookingNumberOfParticipantsUpdated,
@@ -150,7 +161,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsV2_onBookingRescheduled` (in `backend/events.js`)
     /// - SDK: `bookings.onBookingRescheduled` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.v2.booking_rescheduled`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-bookings`
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_rescheduled(
         &self,
         event: crate::bookings::bookings::BookingRescheduled,
@@ -163,7 +175,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsV2_onBookingUpdated` (in `backend/events.js`)
     /// - SDK: `bookings.onBookingUpdated` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.v2.booking_updated`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-bookings`
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_updated(
         &self,
         event: crate::bookings::bookings::BookingUpdated,
@@ -176,7 +189,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsServices_onServiceCreated` (in `backend/events.js`)
     /// - SDK: `services.onServiceCreated` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.services.v2.service_created`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-services`
+    #[cfg(feature = "bookings-services")]
     fn wix_bookings_services_on_service_created(
         &self,
         event: crate::bookings::services::ServiceCreated,
@@ -189,7 +203,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsServices_onServiceDeleted` (in `backend/events.js`)
     /// - SDK: `services.onServiceDeleted` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.services.v2.service_deleted`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-services`
+    #[cfg(feature = "bookings-services")]
     fn wix_bookings_services_on_service_deleted(
         &self,
         event: crate::bookings::services::ServiceDeleted,
@@ -202,7 +217,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBookingsServices_onServiceUpdated` (in `backend/events.js`)
     /// - SDK: `services.onServiceUpdated` from `@wix/bookings`
     /// - Webhook eventType: `wix.bookings.services.v2.service_updated`
-    #[cfg(feature = "bookings")]
+    /// - Cargo feature: `bookings-services`
+    #[cfg(feature = "bookings-services")]
     fn wix_bookings_services_on_service_updated(
         &self,
         event: crate::bookings::services::ServiceUpdated,
@@ -215,7 +231,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixCrm_onContactCreated` (in `backend/events.js`)
     /// - SDK: `contacts.onContactCreated` from `@wix/crm`
     /// - Webhook eventType: `wix.contacts.v4.contact_created`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-contacts`
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_created(
         &self,
         event: crate::crm::contacts::ContactCreated,
@@ -228,7 +245,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixCrm_onContactUpdated` (in `backend/events.js`)
     /// - SDK: `contacts.onContactUpdated` from `@wix/crm`
     /// - Webhook eventType: `wix.contacts.v4.contact_updated`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-contacts`
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_updated(
         &self,
         event: crate::crm::contacts::ContactUpdated,
@@ -241,7 +259,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixCrm_onContactDeleted` (in `backend/events.js`)
     /// - SDK: `contacts.onContactDeleted` from `@wix/crm`
     /// - Webhook eventType: `wix.contacts.v4.contact_deleted`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-contacts`
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_deleted(
         &self,
         event: crate::crm::contacts::ContactDeleted,
@@ -254,7 +273,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixCrm_onContactMerged` (in `backend/events.js`)
     /// - SDK: `contacts.onContactMerged` from `@wix/crm`
     /// - Webhook eventType: `wix.contacts.v4.contact_merged`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-contacts`
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_merged(
         &self,
         event: crate::crm::contacts::ContactMerged,
@@ -267,7 +287,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixCrm_onContactSubmitted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.contacts.v4.contact_submitted`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-contacts`
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_submitted(
         &self,
         event: crate::crm::contacts::ContactSubmitted,
@@ -280,7 +301,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixCrm_onContactEmailSubscriptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.contacts.v4.contact_email_subscription_updated`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-contacts`
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_email_subscription_updated(
         &self,
         event: crate::crm::contacts::ContactEmailSubscriptionUpdated,
@@ -293,7 +315,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixCrm_onContactPhoneSubscriptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.contacts.v4.contact_phone_subscription_updated`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-contacts`
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_phone_subscription_updated(
         &self,
         event: crate::crm::contacts::ContactPhoneSubscriptionUpdated,
@@ -306,7 +329,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixContacts_onLabelCreated` (in `backend/events.js`)
     /// - SDK: `labels.onLabelCreated` from `@wix/crm`
     /// - Webhook eventType: `wix.contacts.v4.label_created`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-labels`
+    #[cfg(feature = "crm-labels")]
     fn wix_contacts_on_label_created(
         &self,
         event: crate::crm::labels::LabelCreated,
@@ -319,7 +343,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixContacts_onLabelUpdated` (in `backend/events.js`)
     /// - SDK: `labels.onLabelUpdated` from `@wix/crm`
     /// - Webhook eventType: `wix.contacts.v4.label_updated`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-labels`
+    #[cfg(feature = "crm-labels")]
     fn wix_contacts_on_label_updated(
         &self,
         event: crate::crm::labels::LabelUpdated,
@@ -332,7 +357,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixContacts_onLabelDeleted` (in `backend/events.js`)
     /// - SDK: `labels.onLabelDeleted` from `@wix/crm`
     /// - Webhook eventType: `wix.contacts.v4.label_deleted`
-    #[cfg(feature = "crm")]
+    /// - Cargo feature: `crm-labels`
+    #[cfg(feature = "crm-labels")]
     fn wix_contacts_on_label_deleted(
         &self,
         event: crate::crm::labels::LabelDeleted,
@@ -345,7 +371,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onCartCreated` (in `backend/events.js`)
     /// - SDK: `cart.onCartCreated` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.cart_created`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-cart`
+    #[cfg(feature = "ecom-cart")]
     fn wix_ecom_on_cart_created(
         &self,
         event: crate::ecom::cart::CartCreated,
@@ -358,7 +385,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onCartDeleted` (in `backend/events.js`)
     /// - SDK: `cart.onCartDeleted` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.cart_deleted`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-cart`
+    #[cfg(feature = "ecom-cart")]
     fn wix_ecom_on_cart_deleted(
         &self,
         event: crate::ecom::cart::CartDeleted,
@@ -369,7 +397,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onCartUpdated` (in `backend/events.js`)
     /// - SDK: `cart.onCartUpdated` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.cart_updated`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-cart`
+    #[cfg(feature = "ecom-cart")]
     fn wix_ecom_on_cart_updated(
         &self,
         event: crate::ecom::cart::CartUpdated,
@@ -382,7 +411,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onCheckoutCompleted` (in `backend/events.js`)
     /// - SDK: `checkout.onCheckoutCompleted` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.checkout_completed`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-checkout`
+    #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_completed(
         &self,
         event: crate::ecom::checkout::CheckoutCompleted,
@@ -395,7 +425,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onCheckoutCreated` (in `backend/events.js`)
     /// - SDK: `checkout.onCheckoutCreated` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.checkout_created`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-checkout`
+    #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_created(
         &self,
         event: crate::ecom::checkout::CheckoutCreated,
@@ -408,7 +439,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onCheckoutDeleted` (in `backend/events.js`)
     /// - SDK: `checkout.onCheckoutDeleted` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.checkout_deleted`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-checkout`
+    #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_deleted(
         &self,
         event: crate::ecom::checkout::CheckoutDeleted,
@@ -421,7 +453,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onCheckoutUpdated` (in `backend/events.js`)
     /// - SDK: `checkout.onCheckoutUpdated` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.checkout_updated`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-checkout`
+    #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_updated(
         &self,
         event: crate::ecom::checkout::CheckoutUpdated,
@@ -434,7 +467,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onOrderApproved` (in `backend/events.js`)
     /// - SDK: `orders.onOrderApproved` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_approved`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_approved(
         &self,
         event: crate::ecom::orders::OrderApproved,
@@ -447,7 +481,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onOrderCanceled` (in `backend/events.js`)
     /// - SDK: `orders.onOrderCanceled` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_canceled`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_canceled(
         &self,
         event: crate::ecom::orders::OrderCanceled,
@@ -460,7 +495,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onOrderCommitted` (in `backend/events.js`)
     /// - SDK: `orders.onOrderCommitted` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_committed`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_committed(
         &self,
         event: crate::ecom::orders::OrderCommitted,
@@ -473,7 +509,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onOrderCreated` (in `backend/events.js`)
     /// - SDK: `orders.onOrderCreated` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_created`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_created(
         &self,
         event: crate::ecom::orders::OrderCreated,
@@ -486,7 +523,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onOrderFulfilled` (in `backend/events.js`)
     /// - SDK: `orders.onOrderFulfilled` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_fulfilled`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_fulfilled(
         &self,
         event: crate::ecom::orders::OrderFulfilled,
@@ -496,12 +534,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when an order is imported.
     ///
-    /// Preview: Wix may still change this event.
-    ///
     /// - Velo handler: `wixEcom_onOrderImported` (in `backend/events.js`)
     /// - SDK: `orders.onOrderImported` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_imported`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_imported(
         &self,
         event: crate::ecom::orders::OrderImported,
@@ -511,12 +549,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when an imported order is deleted.
     ///
-    /// Preview: Wix may still change this event.
-    ///
     /// - Velo handler: `wixEcom_onOrderImportedOrderDeleted` (in `backend/events.js`)
     /// - SDK: `orders.onOrderImportedOrderDeleted` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_imported_order_deleted`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_imported_order_deleted(
         &self,
         event: crate::ecom::orders::OrderImportedOrderDeleted,
@@ -529,7 +567,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onOrderPaymentStatusUpdated` (in `backend/events.js`)
     /// - SDK: `orders.onOrderPaymentStatusUpdated` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_payment_status_updated`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_payment_status_updated(
         &self,
         event: crate::ecom::orders::OrderPaymentStatusUpdated,
@@ -542,7 +581,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEcom_onOrderUpdated` (in `backend/events.js`)
     /// - SDK: `orders.onOrderUpdated` from `@wix/ecom`
     /// - Webhook eventType: `wix.ecom.v1.order_updated`
-    #[cfg(feature = "ecom")]
+    /// - Cargo feature: `ecom-orders`
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_updated(
         &self,
         event: crate::ecom::orders::OrderUpdated,
@@ -555,7 +595,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventCreated` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventCreated` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_created`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_created(
         &self,
         event: crate::events::events_v3::EventCreated,
@@ -568,7 +609,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventUpdated` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventUpdated` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_updated`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_updated(
         &self,
         event: crate::events::events_v3::EventUpdated,
@@ -581,7 +623,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventDeleted` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventDeleted` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_deleted`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_deleted(
         &self,
         event: crate::events::events_v3::EventDeleted,
@@ -594,7 +637,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventCanceled` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventCanceled` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_canceled`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_canceled(
         &self,
         event: crate::events::events_v3::EventCanceled,
@@ -607,7 +651,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventPublished` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventPublished` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_published`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_published(
         &self,
         event: crate::events::events_v3::EventPublished,
@@ -620,7 +665,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventStarted` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventStarted` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_started`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_started(
         &self,
         event: crate::events::events_v3::EventStarted,
@@ -633,7 +679,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventEnded` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventEnded` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_ended`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_ended(
         &self,
         event: crate::events::events_v3::EventEnded,
@@ -646,7 +693,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventCloned` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventCloned` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_cloned`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_cloned(
         &self,
         event: crate::events::events_v3::EventCloned,
@@ -660,7 +708,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsV3_onEventReminder` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventReminder` from `@wix/events`
     /// - Webhook eventType: `wix.events.v3.event_reminder`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_reminder(
         &self,
         event: crate::events::events_v3::EventReminder,
@@ -673,7 +722,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsGuests_onGuestCreated` (in `backend/events.js`)
     /// - SDK: `guests.onGuestCreated` from `@wix/events`
     /// - Webhook eventType: `wix.events.guests.v1.guest_created`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_created(
         &self,
         event: crate::events::guests::GuestCreated,
@@ -687,7 +737,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsGuests_onGuestUpdated` (in `backend/events.js`)
     /// - SDK: `guests.onGuestUpdated` from `@wix/events`
     /// - Webhook eventType: `wix.events.guests.v1.guest_updated`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_updated(
         &self,
         event: crate::events::guests::GuestUpdated,
@@ -701,7 +752,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsGuests_onGuestDeleted` (in `backend/events.js`)
     /// - SDK: `guests.onGuestDeleted` from `@wix/events`
     /// - Webhook eventType: `wix.events.guests.v1.guest_deleted`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_deleted(
         &self,
         event: crate::events::guests::GuestDeleted,
@@ -714,7 +766,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsGuests_onGuestCheckedIn` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `guests.onGuestCheckedIn` from `@wix/events`
     /// - Webhook eventType: `wix.events.guests.v1.guest_guest_checked_in`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_checked_in(
         &self,
         event: crate::events::guests::GuestCheckedIn,
@@ -727,7 +780,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsGuests_onGuestEventCanceled` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `guests.onGuestEventCanceled` from `@wix/events`
     /// - Webhook eventType: `wix.events.guests.v1.guest_guest_event_canceled`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_event_canceled(
         &self,
         event: crate::events::guests::GuestEventCanceled,
@@ -740,7 +794,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsGuests_onGuestEventStarts` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `guests.onGuestEventStarts` from `@wix/events`
     /// - Webhook eventType: `wix.events.guests.v1.guest_guest_event_starts`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_event_starts(
         &self,
         event: crate::events::guests::GuestEventStarts,
@@ -753,7 +808,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEventsGuests_onGuestOrderCanceled` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `guests.onGuestOrderCanceled` from `@wix/events`
     /// - Webhook eventType: `wix.events.guests.v1.guest_guest_order_canceled`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_order_canceled(
         &self,
         event: crate::events::guests::GuestOrderCanceled,
@@ -766,7 +822,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEvents_onPolicyCreated` (in `backend/events.js`)
     /// - SDK: `policies.onPolicyCreated` from `@wix/events`
     /// - Webhook eventType: `wix.events.v2.policy_created`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-policies`
+    #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_created(
         &self,
         event: crate::events::policies::PolicyCreated,
@@ -779,7 +836,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEvents_onPolicyUpdated` (in `backend/events.js`)
     /// - SDK: `policies.onPolicyUpdated` from `@wix/events`
     /// - Webhook eventType: `wix.events.v2.policy_updated`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-policies`
+    #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_updated(
         &self,
         event: crate::events::policies::PolicyUpdated,
@@ -794,7 +852,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixEvents_onPolicyDeleted` (in `backend/events.js`)
     /// - SDK: `policies.onPolicyDeleted` from `@wix/events`
     /// - Webhook eventType: `wix.events.v2.policy_deleted`
-    #[cfg(feature = "events")]
+    /// - Cargo feature: `events-policies`
+    #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_deleted(
         &self,
         event: crate::events::policies::PolicyDeleted,
@@ -805,7 +864,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixForms_onSubmissionContactMapped` (in `backend/events.js`)
     /// - SDK: `submissions.onSubmissionContactMapped` from `@wix/forms`
     /// - Webhook eventType: `wix.forms.v4.submission_submission_contact_mapped`
-    #[cfg(feature = "forms")]
+    /// - Cargo feature: `forms-submissions`
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_contact_mapped(
         &self,
         event: crate::forms::submissions::SubmissionContactMapped,
@@ -816,7 +876,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixForms_onSubmissionContactMappingSkipped` (in `backend/events.js`)
     /// - SDK: `submissions.onSubmissionContactMappingSkipped` from `@wix/forms`
     /// - Webhook eventType: `wix.forms.v4.submission_submission_contact_mapping_skipped`
-    #[cfg(feature = "forms")]
+    /// - Cargo feature: `forms-submissions`
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_contact_mapping_skipped(
         &self,
         event: crate::forms::submissions::SubmissionContactMappingSkipped,
@@ -831,7 +892,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixForms_onSubmissionCreated` (in `backend/events.js`)
     /// - SDK: `submissions.onSubmissionCreated` from `@wix/forms`
     /// - Webhook eventType: `wix.forms.v4.submission_created`
-    #[cfg(feature = "forms")]
+    /// - Cargo feature: `forms-submissions`
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_created(
         &self,
         event: crate::forms::submissions::SubmissionCreated,
@@ -846,7 +908,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixForms_onSubmissionDeleted` (in `backend/events.js`)
     /// - SDK: `submissions.onSubmissionDeleted` from `@wix/forms`
     /// - Webhook eventType: `wix.forms.v4.submission_deleted`
-    #[cfg(feature = "forms")]
+    /// - Cargo feature: `forms-submissions`
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_deleted(
         &self,
         event: crate::forms::submissions::SubmissionDeleted,
@@ -857,7 +920,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixForms_onSubmissionRemovedSubmissionFromTrash` (in `backend/events.js`)
     /// - SDK: `submissions.onSubmissionRemovedSubmissionFromTrash` from `@wix/forms`
     /// - Webhook eventType: `wix.forms.v4.submission_removed_submission_from_trash`
-    #[cfg(feature = "forms")]
+    /// - Cargo feature: `forms-submissions`
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_removed_submission_from_trash(
         &self,
         event: crate::forms::submissions::SubmissionRemovedSubmissionFromTrash,
@@ -868,7 +932,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixForms_onSubmissionStatusUpdated` (in `backend/events.js`)
     /// - SDK: `submissions.onSubmissionStatusUpdated` from `@wix/forms`
     /// - Webhook eventType: `wix.forms.v4.submission_status_updated`
-    #[cfg(feature = "forms")]
+    /// - Cargo feature: `forms-submissions`
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_status_updated(
         &self,
         event: crate::forms::submissions::SubmissionStatusUpdated,
@@ -886,7 +951,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixForms_onSubmissionUpdated` (in `backend/events.js`)
     /// - SDK: `submissions.onSubmissionUpdated` from `@wix/forms`
     /// - Webhook eventType: `wix.forms.v4.submission_updated`
-    #[cfg(feature = "forms")]
+    /// - Cargo feature: `forms-submissions`
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_updated(
         &self,
         event: crate::forms::submissions::SubmissionUpdated,
@@ -899,7 +965,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadgesV4_onBadgeAssignmentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `badgeAssignments.onBadgeAssignmentCreated` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v4.badge_assignment_created`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badge_assignments`
+    #[cfg(feature = "members-badge_assignments")]
     fn wix_badges_v4_on_badge_assignment_created(
         &self,
         event: crate::members::badge_assignments::BadgeAssignmentCreated,
@@ -914,7 +981,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadgesV4_onBadgeAssignmentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `badgeAssignments.onBadgeAssignmentDeleted` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v4.badge_assignment_deleted`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badge_assignments`
+    #[cfg(feature = "members-badge_assignments")]
     fn wix_badges_v4_on_badge_assignment_deleted(
         &self,
         event: crate::members::badge_assignments::BadgeAssignmentDeleted,
@@ -927,7 +995,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadges_onBadgeAssigned` (in `backend/events.js`)
     /// - SDK: `badges.onBadgeAssigned` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v3.badge_badge_assigned`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badges`
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_assigned(
         &self,
         event: crate::members::badges::BadgeAssigned,
@@ -940,7 +1009,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadges_onBadgeUnassigned` (in `backend/events.js`)
     /// - SDK: `badges.onBadgeUnassigned` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v3.badge_badge_unassigned`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badges`
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_unassigned(
         &self,
         event: crate::members::badges::BadgeUnassigned,
@@ -953,7 +1023,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadges_onBadgeCreated` (in `backend/events.js`)
     /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.badges.v3.badge_created`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badges`
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_created(
         &self,
         event: crate::members::badges::BadgeCreated,
@@ -966,7 +1037,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadges_onBadgeUpdated` (in `backend/events.js`)
     /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.badges.v3.badge_updated`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badges`
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_updated(
         &self,
         event: crate::members::badges::BadgeUpdated,
@@ -979,7 +1051,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadges_onBadgeDeleted` (in `backend/events.js`)
     /// - SDK: none (the JavaScript SDK registers no handler for it)
     /// - Webhook eventType: `wix.badges.v3.badge_deleted`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badges`
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_deleted(
         &self,
         event: crate::members::badges::BadgeDeleted,
@@ -992,7 +1065,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadgesV4_onBadgeCreated` (in `backend/events.js`)
     /// - SDK: `badgesV2.onBadgeCreated` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v4.badge_created`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badges_v4`
+    #[cfg(feature = "members-badges_v4")]
     fn wix_badges_v4_on_badge_created(
         &self,
         event: crate::members::badges_v4::BadgeCreated,
@@ -1005,7 +1079,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadgesV4_onBadgeUpdated` (in `backend/events.js`)
     /// - SDK: `badgesV2.onBadgeUpdated` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v4.badge_updated`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badges_v4`
+    #[cfg(feature = "members-badges_v4")]
     fn wix_badges_v4_on_badge_updated(
         &self,
         event: crate::members::badges_v4::BadgeUpdated,
@@ -1020,7 +1095,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixBadgesV4_onBadgeDeleted` (in `backend/events.js`)
     /// - SDK: `badgesV2.onBadgeDeleted` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v4.badge_deleted`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-badges_v4`
+    #[cfg(feature = "members-badges_v4")]
     fn wix_badges_v4_on_badge_deleted(
         &self,
         event: crate::members::badges_v4::BadgeDeleted,
@@ -1037,7 +1113,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixMembers_onMemberCreated` (in `backend/events.js`)
     /// - SDK: `members.onMemberCreated` from `@wix/members`
     /// - Webhook eventType: `wix.members.v1.member_created`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-members`
+    #[cfg(feature = "members-members")]
     fn wix_members_on_member_created(
         &self,
         event: crate::members::members::MemberCreated,
@@ -1050,7 +1127,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixMembers_onMemberDeleted` (in `backend/events.js`)
     /// - SDK: `members.onMemberDeleted` from `@wix/members`
     /// - Webhook eventType: `wix.members.v1.member_deleted`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-members`
+    #[cfg(feature = "members-members")]
     fn wix_members_on_member_deleted(
         &self,
         event: crate::members::members::MemberDeleted,
@@ -1061,7 +1139,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixMembers_onMemberUpdated` (in `backend/events.js`)
     /// - SDK: `members.onMemberUpdated` from `@wix/members`
     /// - Webhook eventType: `wix.members.v1.member_updated`
-    #[cfg(feature = "members")]
+    /// - Cargo feature: `members-members`
+    #[cfg(feature = "members-members")]
     fn wix_members_on_member_updated(
         &self,
         event: crate::members::members::MemberUpdated,
@@ -1078,7 +1157,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderAutoRenewCanceled` (in `backend/events.js`)
     /// - SDK: `orders.onOrderAutoRenewCanceled` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_auto_renew_canceled`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_auto_renew_canceled(
         &self,
         event: crate::pricing_plans::orders::OrderAutoRenewCanceled,
@@ -1095,7 +1175,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderCanceled` (in `backend/events.js`)
     /// - SDK: `orders.onOrderCanceled` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_canceled`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_canceled(
         &self,
         event: crate::pricing_plans::orders::OrderCanceled,
@@ -1108,7 +1189,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderCreated` (in `backend/events.js`)
     /// - SDK: `orders.onOrderCreated` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_created`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_created(
         &self,
         event: crate::pricing_plans::orders::OrderCreated,
@@ -1123,7 +1205,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderCycleStarted` (in `backend/events.js`)
     /// - SDK: `orders.onOrderCycleStarted` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_cycle_started`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_cycle_started(
         &self,
         event: crate::pricing_plans::orders::OrderCycleStarted,
@@ -1136,7 +1219,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderEndDatePostponed` (in `backend/events.js`)
     /// - SDK: `orders.onOrderEndDatePostponed` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_end_date_postponed`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_end_date_postponed(
         &self,
         event: crate::pricing_plans::orders::OrderEndDatePostponed,
@@ -1153,7 +1237,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderEnded` (in `backend/events.js`)
     /// - SDK: `orders.onOrderEnded` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_ended`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_ended(
         &self,
         event: crate::pricing_plans::orders::OrderEnded,
@@ -1166,7 +1251,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderMarkedAsPaid` (in `backend/events.js`)
     /// - SDK: `orders.onOrderMarkedAsPaid` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_marked_as_paid`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_marked_as_paid(
         &self,
         event: crate::pricing_plans::orders::OrderMarkedAsPaid,
@@ -1179,7 +1265,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderPaused` (in `backend/events.js`)
     /// - SDK: `orders.onOrderPaused` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_paused`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_paused(
         &self,
         event: crate::pricing_plans::orders::OrderPaused,
@@ -1196,7 +1283,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderPurchased` (in `backend/events.js`)
     /// - SDK: `orders.onOrderPurchased` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_purchased`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_purchased(
         &self,
         event: crate::pricing_plans::orders::OrderPurchased,
@@ -1209,7 +1297,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderResumed` (in `backend/events.js`)
     /// - SDK: `orders.onOrderResumed` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_resumed`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_resumed(
         &self,
         event: crate::pricing_plans::orders::OrderResumed,
@@ -1222,7 +1311,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderStartDateChanged` (in `backend/events.js`)
     /// - SDK: `orders.onOrderStartDateChanged` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_start_date_changed`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_start_date_changed(
         &self,
         event: crate::pricing_plans::orders::OrderStartDateChanged,
@@ -1235,7 +1325,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderStarted` (in `backend/events.js`)
     /// - SDK: `orders.onOrderStarted` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_started`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_started(
         &self,
         event: crate::pricing_plans::orders::OrderStarted,
@@ -1256,7 +1347,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixPricingPlans_onOrderUpdated` (in `backend/events.js`)
     /// - SDK: `orders.onOrderUpdated` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.v2.order_updated`
-    #[cfg(feature = "pricing_plans")]
+    /// - Cargo feature: `pricing_plans-orders`
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_updated(
         &self,
         event: crate::pricing_plans::orders::OrderUpdated,
@@ -1267,7 +1359,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixStoresProductsV3_onProductCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `productsV3.onProductCreated` from `@wix/stores`
     /// - Webhook eventType: `wix.stores.catalog.v3.product_created`
-    #[cfg(feature = "stores")]
+    /// - Cargo feature: `stores-products_v3`
+    #[cfg(feature = "stores-products_v3")]
     fn wix_stores_products_v3_on_product_created(
         &self,
         event: crate::stores::products_v3::ProductCreated,
@@ -1280,7 +1373,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixStoresProductsV3_onProductDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `productsV3.onProductDeleted` from `@wix/stores`
     /// - Webhook eventType: `wix.stores.catalog.v3.product_deleted`
-    #[cfg(feature = "stores")]
+    /// - Cargo feature: `stores-products_v3`
+    #[cfg(feature = "stores-products_v3")]
     fn wix_stores_products_v3_on_product_deleted(
         &self,
         event: crate::stores::products_v3::ProductDeleted,
@@ -1293,7 +1387,8 @@ pub trait Handler: Send + Sync {
     /// - Velo handler: `wixStoresProductsV3_onProductUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `productsV3.onProductUpdated` from `@wix/stores`
     /// - Webhook eventType: `wix.stores.catalog.v3.product_updated`
-    #[cfg(feature = "stores")]
+    /// - Cargo feature: `stores-products_v3`
+    #[cfg(feature = "stores-products_v3")]
     fn wix_stores_products_v3_on_product_updated(
         &self,
         event: crate::stores::products_v3::ProductUpdated,
@@ -1321,77 +1416,77 @@ where
     F: Fn(crate::Event) -> Fut + Send + Sync,
     Fut: std::future::Future<Output = crate::HandlerResult> + Send,
 {
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_created(
         &self,
         event: crate::blog::posts::PostCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBlogOnPostCreated(Box::new(event)))
     }
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_deleted(
         &self,
         event: crate::blog::posts::PostDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBlogOnPostDeleted(Box::new(event)))
     }
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_liked(
         &self,
         event: crate::blog::posts::PostLiked,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBlogOnPostLiked(Box::new(event)))
     }
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_unliked(
         &self,
         event: crate::blog::posts::PostUnliked,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBlogOnPostUnliked(Box::new(event)))
     }
-    #[cfg(feature = "blog")]
+    #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_updated(
         &self,
         event: crate::blog::posts::PostUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBlogOnPostUpdated(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_canceled(
         &self,
         event: crate::bookings::bookings::BookingCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsV2OnBookingCanceled(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_confirmed(
         &self,
         event: crate::bookings::bookings::BookingConfirmed,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsV2OnBookingConfirmed(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_created(
         &self,
         event: crate::bookings::bookings::BookingCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsV2OnBookingCreated(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_declined(
         &self,
         event: crate::bookings::bookings::BookingDeclined,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsV2OnBookingDeclined(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_marked_as_pending(
         &self,
         event: crate::bookings::bookings::BookingMarkedAsPending,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsV2OnBookingMarkedAsPending(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_number_of_participants_updated(
         &self,
         event: crate::bookings::bookings::BookingNumberOfParticipantsUpdated,
@@ -1403,364 +1498,364 @@ where
             ),
         )
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_rescheduled(
         &self,
         event: crate::bookings::bookings::BookingRescheduled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsV2OnBookingRescheduled(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_updated(
         &self,
         event: crate::bookings::bookings::BookingUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsV2OnBookingUpdated(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     fn wix_bookings_services_on_service_created(
         &self,
         event: crate::bookings::services::ServiceCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsServicesOnServiceCreated(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     fn wix_bookings_services_on_service_deleted(
         &self,
         event: crate::bookings::services::ServiceDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsServicesOnServiceDeleted(Box::new(event)))
     }
-    #[cfg(feature = "bookings")]
+    #[cfg(feature = "bookings-services")]
     fn wix_bookings_services_on_service_updated(
         &self,
         event: crate::bookings::services::ServiceUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsServicesOnServiceUpdated(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_created(
         &self,
         event: crate::crm::contacts::ContactCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactCreated(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_updated(
         &self,
         event: crate::crm::contacts::ContactUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactUpdated(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_deleted(
         &self,
         event: crate::crm::contacts::ContactDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactDeleted(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_merged(
         &self,
         event: crate::crm::contacts::ContactMerged,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactMerged(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_submitted(
         &self,
         event: crate::crm::contacts::ContactSubmitted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactSubmitted(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_email_subscription_updated(
         &self,
         event: crate::crm::contacts::ContactEmailSubscriptionUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactEmailSubscriptionUpdated(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_phone_subscription_updated(
         &self,
         event: crate::crm::contacts::ContactPhoneSubscriptionUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactPhoneSubscriptionUpdated(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     fn wix_contacts_on_label_created(
         &self,
         event: crate::crm::labels::LabelCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixContactsOnLabelCreated(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     fn wix_contacts_on_label_updated(
         &self,
         event: crate::crm::labels::LabelUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixContactsOnLabelUpdated(Box::new(event)))
     }
-    #[cfg(feature = "crm")]
+    #[cfg(feature = "crm-labels")]
     fn wix_contacts_on_label_deleted(
         &self,
         event: crate::crm::labels::LabelDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixContactsOnLabelDeleted(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     fn wix_ecom_on_cart_created(
         &self,
         event: crate::ecom::cart::CartCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCartCreated(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     fn wix_ecom_on_cart_deleted(
         &self,
         event: crate::ecom::cart::CartDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCartDeleted(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-cart")]
     fn wix_ecom_on_cart_updated(
         &self,
         event: crate::ecom::cart::CartUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCartUpdated(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_completed(
         &self,
         event: crate::ecom::checkout::CheckoutCompleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCheckoutCompleted(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_created(
         &self,
         event: crate::ecom::checkout::CheckoutCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCheckoutCreated(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_deleted(
         &self,
         event: crate::ecom::checkout::CheckoutDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCheckoutDeleted(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_updated(
         &self,
         event: crate::ecom::checkout::CheckoutUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCheckoutUpdated(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_approved(
         &self,
         event: crate::ecom::orders::OrderApproved,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderApproved(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_canceled(
         &self,
         event: crate::ecom::orders::OrderCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderCanceled(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_committed(
         &self,
         event: crate::ecom::orders::OrderCommitted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderCommitted(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_created(
         &self,
         event: crate::ecom::orders::OrderCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderCreated(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_fulfilled(
         &self,
         event: crate::ecom::orders::OrderFulfilled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderFulfilled(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_imported(
         &self,
         event: crate::ecom::orders::OrderImported,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderImported(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_imported_order_deleted(
         &self,
         event: crate::ecom::orders::OrderImportedOrderDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderImportedOrderDeleted(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_payment_status_updated(
         &self,
         event: crate::ecom::orders::OrderPaymentStatusUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderPaymentStatusUpdated(Box::new(event)))
     }
-    #[cfg(feature = "ecom")]
+    #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_updated(
         &self,
         event: crate::ecom::orders::OrderUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderUpdated(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_created(
         &self,
         event: crate::events::events_v3::EventCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventCreated(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_updated(
         &self,
         event: crate::events::events_v3::EventUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventUpdated(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_deleted(
         &self,
         event: crate::events::events_v3::EventDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventDeleted(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_canceled(
         &self,
         event: crate::events::events_v3::EventCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventCanceled(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_published(
         &self,
         event: crate::events::events_v3::EventPublished,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventPublished(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_started(
         &self,
         event: crate::events::events_v3::EventStarted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventStarted(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_ended(
         &self,
         event: crate::events::events_v3::EventEnded,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventEnded(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_cloned(
         &self,
         event: crate::events::events_v3::EventCloned,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventCloned(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_reminder(
         &self,
         event: crate::events::events_v3::EventReminder,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventReminder(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_created(
         &self,
         event: crate::events::guests::GuestCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestCreated(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_updated(
         &self,
         event: crate::events::guests::GuestUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestUpdated(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_deleted(
         &self,
         event: crate::events::guests::GuestDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestDeleted(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_checked_in(
         &self,
         event: crate::events::guests::GuestCheckedIn,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestCheckedIn(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_event_canceled(
         &self,
         event: crate::events::guests::GuestEventCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestEventCanceled(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_event_starts(
         &self,
         event: crate::events::guests::GuestEventStarts,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestEventStarts(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_order_canceled(
         &self,
         event: crate::events::guests::GuestOrderCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestOrderCanceled(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_created(
         &self,
         event: crate::events::policies::PolicyCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsOnPolicyCreated(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_updated(
         &self,
         event: crate::events::policies::PolicyUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsOnPolicyUpdated(Box::new(event)))
     }
-    #[cfg(feature = "events")]
+    #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_deleted(
         &self,
         event: crate::events::policies::PolicyDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsOnPolicyDeleted(Box::new(event)))
     }
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_contact_mapped(
         &self,
         event: crate::forms::submissions::SubmissionContactMapped,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixFormsOnSubmissionContactMapped(Box::new(event)))
     }
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_contact_mapping_skipped(
         &self,
         event: crate::forms::submissions::SubmissionContactMappingSkipped,
@@ -1768,21 +1863,21 @@ where
         (self
             .0)(crate::Event::WixFormsOnSubmissionContactMappingSkipped(Box::new(event)))
     }
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_created(
         &self,
         event: crate::forms::submissions::SubmissionCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixFormsOnSubmissionCreated(Box::new(event)))
     }
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_deleted(
         &self,
         event: crate::forms::submissions::SubmissionDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixFormsOnSubmissionDeleted(Box::new(event)))
     }
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_removed_submission_from_trash(
         &self,
         event: crate::forms::submissions::SubmissionRemovedSubmissionFromTrash,
@@ -1792,217 +1887,217 @@ where
             crate::Event::WixFormsOnSubmissionRemovedSubmissionFromTrash(Box::new(event)),
         )
     }
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_status_updated(
         &self,
         event: crate::forms::submissions::SubmissionStatusUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixFormsOnSubmissionStatusUpdated(Box::new(event)))
     }
-    #[cfg(feature = "forms")]
+    #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_updated(
         &self,
         event: crate::forms::submissions::SubmissionUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixFormsOnSubmissionUpdated(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badge_assignments")]
     fn wix_badges_v4_on_badge_assignment_created(
         &self,
         event: crate::members::badge_assignments::BadgeAssignmentCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesV4OnBadgeAssignmentCreated(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badge_assignments")]
     fn wix_badges_v4_on_badge_assignment_deleted(
         &self,
         event: crate::members::badge_assignments::BadgeAssignmentDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesV4OnBadgeAssignmentDeleted(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_assigned(
         &self,
         event: crate::members::badges::BadgeAssigned,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesOnBadgeAssigned(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_unassigned(
         &self,
         event: crate::members::badges::BadgeUnassigned,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesOnBadgeUnassigned(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_created(
         &self,
         event: crate::members::badges::BadgeCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesOnBadgeCreated(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_updated(
         &self,
         event: crate::members::badges::BadgeUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesOnBadgeUpdated(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_deleted(
         &self,
         event: crate::members::badges::BadgeDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesOnBadgeDeleted(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     fn wix_badges_v4_on_badge_created(
         &self,
         event: crate::members::badges_v4::BadgeCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesV4OnBadgeCreated(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     fn wix_badges_v4_on_badge_updated(
         &self,
         event: crate::members::badges_v4::BadgeUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesV4OnBadgeUpdated(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-badges_v4")]
     fn wix_badges_v4_on_badge_deleted(
         &self,
         event: crate::members::badges_v4::BadgeDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesV4OnBadgeDeleted(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     fn wix_members_on_member_created(
         &self,
         event: crate::members::members::MemberCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixMembersOnMemberCreated(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     fn wix_members_on_member_deleted(
         &self,
         event: crate::members::members::MemberDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixMembersOnMemberDeleted(Box::new(event)))
     }
-    #[cfg(feature = "members")]
+    #[cfg(feature = "members-members")]
     fn wix_members_on_member_updated(
         &self,
         event: crate::members::members::MemberUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixMembersOnMemberUpdated(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_auto_renew_canceled(
         &self,
         event: crate::pricing_plans::orders::OrderAutoRenewCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderAutoRenewCanceled(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_canceled(
         &self,
         event: crate::pricing_plans::orders::OrderCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderCanceled(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_created(
         &self,
         event: crate::pricing_plans::orders::OrderCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderCreated(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_cycle_started(
         &self,
         event: crate::pricing_plans::orders::OrderCycleStarted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderCycleStarted(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_end_date_postponed(
         &self,
         event: crate::pricing_plans::orders::OrderEndDatePostponed,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderEndDatePostponed(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_ended(
         &self,
         event: crate::pricing_plans::orders::OrderEnded,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderEnded(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_marked_as_paid(
         &self,
         event: crate::pricing_plans::orders::OrderMarkedAsPaid,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderMarkedAsPaid(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_paused(
         &self,
         event: crate::pricing_plans::orders::OrderPaused,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderPaused(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_purchased(
         &self,
         event: crate::pricing_plans::orders::OrderPurchased,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderPurchased(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_resumed(
         &self,
         event: crate::pricing_plans::orders::OrderResumed,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderResumed(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_start_date_changed(
         &self,
         event: crate::pricing_plans::orders::OrderStartDateChanged,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderStartDateChanged(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_started(
         &self,
         event: crate::pricing_plans::orders::OrderStarted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderStarted(Box::new(event)))
     }
-    #[cfg(feature = "pricing_plans")]
+    #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_updated(
         &self,
         event: crate::pricing_plans::orders::OrderUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderUpdated(Box::new(event)))
     }
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     fn wix_stores_products_v3_on_product_created(
         &self,
         event: crate::stores::products_v3::ProductCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixStoresProductsV3OnProductCreated(Box::new(event)))
     }
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     fn wix_stores_products_v3_on_product_deleted(
         &self,
         event: crate::stores::products_v3::ProductDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixStoresProductsV3OnProductDeleted(Box::new(event)))
     }
-    #[cfg(feature = "stores")]
+    #[cfg(feature = "stores-products_v3")]
     fn wix_stores_products_v3_on_product_updated(
         &self,
         event: crate::stores::products_v3::ProductUpdated,

@@ -2,33 +2,46 @@
 
 //! Code generated from `schemas/`: one module per schema file, the handler trait and the event catalogue.
 /// Wix module `blog`.
-#[cfg(feature = "blog")]
+#[cfg(feature = "blog-posts")]
 pub mod blog;
 /// Wix module `bookings`.
-#[cfg(feature = "bookings")]
+#[cfg(any(feature = "bookings-bookings", feature = "bookings-services"))]
 pub mod bookings;
 /// Wix module `common`.
 pub mod common;
 /// Wix module `crm`.
-#[cfg(feature = "crm")]
+#[cfg(any(feature = "crm-contacts", feature = "crm-labels"))]
 pub mod crm;
 /// Wix module `ecom`.
-#[cfg(feature = "ecom")]
+#[cfg(any(feature = "ecom-cart", feature = "ecom-checkout", feature = "ecom-orders"))]
 pub mod ecom;
 /// Wix module `events`.
-#[cfg(feature = "events")]
+#[cfg(
+    any(
+        feature = "events-events_v3",
+        feature = "events-guests",
+        feature = "events-policies"
+    )
+)]
 pub mod events;
 /// Wix module `forms`.
-#[cfg(feature = "forms")]
+#[cfg(feature = "forms-submissions")]
 pub mod forms;
 /// Wix module `members`.
-#[cfg(feature = "members")]
+#[cfg(
+    any(
+        feature = "members-badge_assignments",
+        feature = "members-badges",
+        feature = "members-badges_v4",
+        feature = "members-members"
+    )
+)]
 pub mod members;
 /// Wix module `pricing_plans`.
-#[cfg(feature = "pricing_plans")]
+#[cfg(feature = "pricing_plans-orders")]
 pub mod pricing_plans;
 /// Wix module `stores`.
-#[cfg(feature = "stores")]
+#[cfg(feature = "stores-products_v3")]
 pub mod stores;
 mod catalogue;
 mod handler;

@@ -7096,6 +7096,7 @@ impl crate::wire::sdk_keys::SdkKeys for WixMedia {}
 /// - Velo handler: `wixBlog_onPostCreated` (in `backend/events.js`)
 /// - SDK: `posts.onPostCreated` from `@wix/blog`
 /// - Webhook eventType: `wix.blog.v3.post_created`
+/// - Cargo feature: `blog-posts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PostCreated {
@@ -7122,6 +7123,7 @@ impl crate::EventPayload for PostCreated {
 /// - Velo handler: `wixBlog_onPostDeleted` (in `backend/events.js`)
 /// - SDK: `posts.onPostDeleted` from `@wix/blog`
 /// - Webhook eventType: `wix.blog.v3.post_deleted`
+/// - Cargo feature: `blog-posts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PostDeleted {
@@ -7146,6 +7148,7 @@ impl crate::EventPayload for PostDeleted {
 /// - Velo handler: `wixBlog_onPostLiked` (in `backend/events.js`)
 /// - SDK: `posts.onPostLiked` from `@wix/blog`
 /// - Webhook eventType: `wix.blog.v3.post_liked`
+/// - Cargo feature: `blog-posts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PostLiked {
@@ -7170,6 +7173,7 @@ impl crate::EventPayload for PostLiked {
 /// - Velo handler: `wixBlog_onPostUnliked` (in `backend/events.js`)
 /// - SDK: `posts.onPostUnliked` from `@wix/blog`
 /// - Webhook eventType: `wix.blog.v3.post_unliked`
+/// - Cargo feature: `blog-posts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PostUnliked {
@@ -7196,6 +7200,7 @@ impl crate::EventPayload for PostUnliked {
 /// - Velo handler: `wixBlog_onPostUpdated` (in `backend/events.js`)
 /// - SDK: `posts.onPostUpdated` from `@wix/blog`
 /// - Webhook eventType: `wix.blog.v3.post_updated`
+/// - Cargo feature: `blog-posts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PostUpdated {

@@ -2457,6 +2457,7 @@ impl crate::wire::sdk_keys::SdkKeys for ZonedDate {}
 /// - Velo handler: `wixBookingsV2_onBookingCanceled` (in `backend/events.js`)
 /// - SDK: `bookings.onBookingCanceled` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.v2.booking_canceled`
+/// - Cargo feature: `bookings-bookings`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BookingCanceled {
@@ -2483,6 +2484,7 @@ impl crate::EventPayload for BookingCanceled {
 /// - Velo handler: `wixBookingsV2_onBookingConfirmed` (in `backend/events.js`)
 /// - SDK: `bookings.onBookingConfirmed` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.v2.booking_confirmed`
+/// - Cargo feature: `bookings-bookings`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BookingConfirmed {
@@ -2509,6 +2511,7 @@ impl crate::EventPayload for BookingConfirmed {
 /// - Velo handler: `wixBookingsV2_onBookingCreated` (in `backend/events.js`)
 /// - SDK: `bookings.onBookingCreated` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.v2.booking_created`
+/// - Cargo feature: `bookings-bookings`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BookingCreated {
@@ -2535,6 +2538,7 @@ impl crate::EventPayload for BookingCreated {
 /// - Velo handler: `wixBookingsV2_onBookingDeclined` (in `backend/events.js`)
 /// - SDK: `bookings.onBookingDeclined` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.v2.booking_declined`
+/// - Cargo feature: `bookings-bookings`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BookingDeclined {
@@ -2561,6 +2565,7 @@ impl crate::EventPayload for BookingDeclined {
 /// - Velo handler: `wixBookingsV2_onBookingMarkedAsPending` (in `backend/events.js`)
 /// - SDK: `bookings.onBookingMarkedAsPending` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.v2.booking_markedAsPending`
+/// - Cargo feature: `bookings-bookings`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BookingMarkedAsPending {
@@ -2587,6 +2592,7 @@ impl crate::EventPayload for BookingMarkedAsPending {
 /// - Velo handler: `wixBookingsV2_onBookingNumberOfParticipantsUpdated` (in `backend/events.js`)
 /// - SDK: `bookings.onBookingNumberOfParticipantsUpdated` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.v2.booking_number_of_participants_updated`
+/// - Cargo feature: `bookings-bookings`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BookingNumberOfParticipantsUpdated {
@@ -2613,6 +2619,7 @@ impl crate::EventPayload for BookingNumberOfParticipantsUpdated {
 /// - Velo handler: `wixBookingsV2_onBookingRescheduled` (in `backend/events.js`)
 /// - SDK: `bookings.onBookingRescheduled` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.v2.booking_rescheduled`
+/// - Cargo feature: `bookings-bookings`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BookingRescheduled {
@@ -2639,6 +2646,7 @@ impl crate::EventPayload for BookingRescheduled {
 /// - Velo handler: `wixBookingsV2_onBookingUpdated` (in `backend/events.js`)
 /// - SDK: `bookings.onBookingUpdated` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.v2.booking_updated`
+/// - Cargo feature: `bookings-bookings`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BookingUpdated {

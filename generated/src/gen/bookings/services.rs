@@ -2805,6 +2805,7 @@ impl crate::wire::sdk_keys::SdkKeys for WorkingHoursMode {}
 /// - Velo handler: `wixBookingsServices_onServiceCreated` (in `backend/events.js`)
 /// - SDK: `services.onServiceCreated` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.services.v2.service_created`
+/// - Cargo feature: `bookings-services`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ServiceCreated {
@@ -2831,6 +2832,7 @@ impl crate::EventPayload for ServiceCreated {
 /// - Velo handler: `wixBookingsServices_onServiceDeleted` (in `backend/events.js`)
 /// - SDK: `services.onServiceDeleted` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.services.v2.service_deleted`
+/// - Cargo feature: `bookings-services`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ServiceDeleted {
@@ -2857,6 +2859,7 @@ impl crate::EventPayload for ServiceDeleted {
 /// - Velo handler: `wixBookingsServices_onServiceUpdated` (in `backend/events.js`)
 /// - SDK: `services.onServiceUpdated` from `@wix/bookings`
 /// - Webhook eventType: `wix.bookings.services.v2.service_updated`
+/// - Cargo feature: `bookings-services`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ServiceUpdated {

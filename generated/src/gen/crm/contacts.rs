@@ -1306,6 +1306,7 @@ impl crate::wire::sdk_keys::SdkKeys for ContactPhoneSubscriptionChange {
 /// - Velo handler: `wixCrm_onContactCreated` (in `backend/events.js`)
 /// - SDK: `contacts.onContactCreated` from `@wix/crm`
 /// - Webhook eventType: `wix.contacts.v4.contact_created`
+/// - Cargo feature: `crm-contacts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ContactCreated {
@@ -1332,6 +1333,7 @@ impl crate::EventPayload for ContactCreated {
 /// - Velo handler: `wixCrm_onContactUpdated` (in `backend/events.js`)
 /// - SDK: `contacts.onContactUpdated` from `@wix/crm`
 /// - Webhook eventType: `wix.contacts.v4.contact_updated`
+/// - Cargo feature: `crm-contacts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ContactUpdated {
@@ -1361,6 +1363,7 @@ impl crate::EventPayload for ContactUpdated {
 /// - Velo handler: `wixCrm_onContactDeleted` (in `backend/events.js`)
 /// - SDK: `contacts.onContactDeleted` from `@wix/crm`
 /// - Webhook eventType: `wix.contacts.v4.contact_deleted`
+/// - Cargo feature: `crm-contacts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ContactDeleted {
@@ -1381,6 +1384,7 @@ impl crate::EventPayload for ContactDeleted {
 /// - Velo handler: `wixCrm_onContactMerged` (in `backend/events.js`)
 /// - SDK: `contacts.onContactMerged` from `@wix/crm`
 /// - Webhook eventType: `wix.contacts.v4.contact_merged`
+/// - Cargo feature: `crm-contacts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ContactMerged {
@@ -1407,6 +1411,7 @@ impl crate::EventPayload for ContactMerged {
 /// - Velo handler: `wixCrm_onContactSubmitted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.contacts.v4.contact_submitted`
+/// - Cargo feature: `crm-contacts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ContactSubmitted {
@@ -1433,6 +1438,7 @@ impl crate::EventPayload for ContactSubmitted {
 /// - Velo handler: `wixCrm_onContactEmailSubscriptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.contacts.v4.contact_email_subscription_updated`
+/// - Cargo feature: `crm-contacts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ContactEmailSubscriptionUpdated {
@@ -1459,6 +1465,7 @@ impl crate::EventPayload for ContactEmailSubscriptionUpdated {
 /// - Velo handler: `wixCrm_onContactPhoneSubscriptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.contacts.v4.contact_phone_subscription_updated`
+/// - Cargo feature: `crm-contacts`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ContactPhoneSubscriptionUpdated {

@@ -109,6 +109,7 @@ impl crate::wire::sdk_keys::SdkKeys for LabelType {}
 /// - Velo handler: `wixContacts_onLabelCreated` (in `backend/events.js`)
 /// - SDK: `labels.onLabelCreated` from `@wix/crm`
 /// - Webhook eventType: `wix.contacts.v4.label_created`
+/// - Cargo feature: `crm-labels`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct LabelCreated {
@@ -135,6 +136,7 @@ impl crate::EventPayload for LabelCreated {
 /// - Velo handler: `wixContacts_onLabelUpdated` (in `backend/events.js`)
 /// - SDK: `labels.onLabelUpdated` from `@wix/crm`
 /// - Webhook eventType: `wix.contacts.v4.label_updated`
+/// - Cargo feature: `crm-labels`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct LabelUpdated {
@@ -161,6 +163,7 @@ impl crate::EventPayload for LabelUpdated {
 /// - Velo handler: `wixContacts_onLabelDeleted` (in `backend/events.js`)
 /// - SDK: `labels.onLabelDeleted` from `@wix/crm`
 /// - Webhook eventType: `wix.contacts.v4.label_deleted`
+/// - Cargo feature: `crm-labels`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct LabelDeleted {

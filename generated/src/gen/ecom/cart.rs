@@ -2081,6 +2081,7 @@ impl crate::wire::sdk_keys::SdkKeys for WeightUnit {}
 /// - Velo handler: `wixEcom_onCartCreated` (in `backend/events.js`)
 /// - SDK: `cart.onCartCreated` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.cart_created`
+/// - Cargo feature: `ecom-cart`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct CartCreated {
@@ -2107,6 +2108,7 @@ impl crate::EventPayload for CartCreated {
 /// - Velo handler: `wixEcom_onCartDeleted` (in `backend/events.js`)
 /// - SDK: `cart.onCartDeleted` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.cart_deleted`
+/// - Cargo feature: `ecom-cart`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct CartDeleted {
@@ -2125,6 +2127,7 @@ impl crate::EventPayload for CartDeleted {
 /// - Velo handler: `wixEcom_onCartUpdated` (in `backend/events.js`)
 /// - SDK: `cart.onCartUpdated` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.cart_updated`
+/// - Cargo feature: `ecom-cart`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct CartUpdated {

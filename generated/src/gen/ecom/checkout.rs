@@ -4613,6 +4613,7 @@ impl crate::wire::sdk_keys::SdkKeys for WeightUnit {}
 /// - Velo handler: `wixEcom_onCheckoutCompleted` (in `backend/events.js`)
 /// - SDK: `checkout.onCheckoutCompleted` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.checkout_completed`
+/// - Cargo feature: `ecom-checkout`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct CheckoutCompleted {
@@ -4639,6 +4640,7 @@ impl crate::EventPayload for CheckoutCompleted {
 /// - Velo handler: `wixEcom_onCheckoutCreated` (in `backend/events.js`)
 /// - SDK: `checkout.onCheckoutCreated` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.checkout_created`
+/// - Cargo feature: `ecom-checkout`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct CheckoutCreated {
@@ -4665,6 +4667,7 @@ impl crate::EventPayload for CheckoutCreated {
 /// - Velo handler: `wixEcom_onCheckoutDeleted` (in `backend/events.js`)
 /// - SDK: `checkout.onCheckoutDeleted` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.checkout_deleted`
+/// - Cargo feature: `ecom-checkout`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct CheckoutDeleted {
@@ -4685,6 +4688,7 @@ impl crate::EventPayload for CheckoutDeleted {
 /// - Velo handler: `wixEcom_onCheckoutUpdated` (in `backend/events.js`)
 /// - SDK: `checkout.onCheckoutUpdated` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.checkout_updated`
+/// - Cargo feature: `ecom-checkout`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct CheckoutUpdated {

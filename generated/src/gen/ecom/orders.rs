@@ -6665,6 +6665,7 @@ impl crate::wire::sdk_keys::SdkKeys for WixReceipt {}
 /// - Velo handler: `wixEcom_onOrderApproved` (in `backend/events.js`)
 /// - SDK: `orders.onOrderApproved` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_approved`
+/// - Cargo feature: `ecom-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderApproved {
@@ -6691,6 +6692,7 @@ impl crate::EventPayload for OrderApproved {
 /// - Velo handler: `wixEcom_onOrderCanceled` (in `backend/events.js`)
 /// - SDK: `orders.onOrderCanceled` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_canceled`
+/// - Cargo feature: `ecom-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderCanceled {
@@ -6717,6 +6719,7 @@ impl crate::EventPayload for OrderCanceled {
 /// - Velo handler: `wixEcom_onOrderCommitted` (in `backend/events.js`)
 /// - SDK: `orders.onOrderCommitted` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_committed`
+/// - Cargo feature: `ecom-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderCommitted {
@@ -6743,6 +6746,7 @@ impl crate::EventPayload for OrderCommitted {
 /// - Velo handler: `wixEcom_onOrderCreated` (in `backend/events.js`)
 /// - SDK: `orders.onOrderCreated` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_created`
+/// - Cargo feature: `ecom-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderCreated {
@@ -6769,6 +6773,7 @@ impl crate::EventPayload for OrderCreated {
 /// - Velo handler: `wixEcom_onOrderFulfilled` (in `backend/events.js`)
 /// - SDK: `orders.onOrderFulfilled` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_fulfilled`
+/// - Cargo feature: `ecom-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderFulfilled {
@@ -6792,11 +6797,11 @@ impl crate::EventPayload for OrderFulfilled {
 }
 /// Triggered when an order is imported.
 ///
-/// Preview: Wix may still change this event.
-///
 /// - Velo handler: `wixEcom_onOrderImported` (in `backend/events.js`)
 /// - SDK: `orders.onOrderImported` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_imported`
+/// - Cargo feature: `ecom-orders`
+/// - Maturity: preview; Wix may still change this event.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderImported {
@@ -6820,11 +6825,11 @@ impl crate::EventPayload for OrderImported {
 }
 /// Triggered when an imported order is deleted.
 ///
-/// Preview: Wix may still change this event.
-///
 /// - Velo handler: `wixEcom_onOrderImportedOrderDeleted` (in `backend/events.js`)
 /// - SDK: `orders.onOrderImportedOrderDeleted` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_imported_order_deleted`
+/// - Cargo feature: `ecom-orders`
+/// - Maturity: preview; Wix may still change this event.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderImportedOrderDeleted {
@@ -6851,6 +6856,7 @@ impl crate::EventPayload for OrderImportedOrderDeleted {
 /// - Velo handler: `wixEcom_onOrderPaymentStatusUpdated` (in `backend/events.js`)
 /// - SDK: `orders.onOrderPaymentStatusUpdated` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_payment_status_updated`
+/// - Cargo feature: `ecom-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderPaymentStatusUpdated {
@@ -6877,6 +6883,7 @@ impl crate::EventPayload for OrderPaymentStatusUpdated {
 /// - Velo handler: `wixEcom_onOrderUpdated` (in `backend/events.js`)
 /// - SDK: `orders.onOrderUpdated` from `@wix/ecom`
 /// - Webhook eventType: `wix.ecom.v1.order_updated`
+/// - Cargo feature: `ecom-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderUpdated {

@@ -2544,6 +2544,7 @@ impl crate::wire::sdk_keys::SdkKeys for EventStartedData {}
 /// - Velo handler: `wixEventsV3_onEventCreated` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventCreated` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_created`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventCreated {
@@ -2570,6 +2571,7 @@ impl crate::EventPayload for EventCreated {
 /// - Velo handler: `wixEventsV3_onEventUpdated` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventUpdated` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_updated`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventUpdated {
@@ -2596,6 +2598,7 @@ impl crate::EventPayload for EventUpdated {
 /// - Velo handler: `wixEventsV3_onEventDeleted` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventDeleted` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_deleted`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventDeleted {
@@ -2616,6 +2619,7 @@ impl crate::EventPayload for EventDeleted {
 /// - Velo handler: `wixEventsV3_onEventCanceled` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventCanceled` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_canceled`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventCanceled {
@@ -2642,6 +2646,7 @@ impl crate::EventPayload for EventCanceled {
 /// - Velo handler: `wixEventsV3_onEventPublished` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventPublished` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_published`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventPublished {
@@ -2668,6 +2673,7 @@ impl crate::EventPayload for EventPublished {
 /// - Velo handler: `wixEventsV3_onEventStarted` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventStarted` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_started`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventStarted {
@@ -2694,6 +2700,7 @@ impl crate::EventPayload for EventStarted {
 /// - Velo handler: `wixEventsV3_onEventEnded` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventEnded` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_ended`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventEnded {
@@ -2720,6 +2727,7 @@ impl crate::EventPayload for EventEnded {
 /// - Velo handler: `wixEventsV3_onEventCloned` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventCloned` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_cloned`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventCloned {
@@ -2747,6 +2755,7 @@ impl crate::EventPayload for EventCloned {
 /// - Velo handler: `wixEventsV3_onEventReminder` (in `backend/events.js`)
 /// - SDK: `wixEventsV2.onEventReminder` from `@wix/events`
 /// - Webhook eventType: `wix.events.v3.event_reminder`
+/// - Cargo feature: `events-events_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventReminder {

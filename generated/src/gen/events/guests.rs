@@ -1590,6 +1590,7 @@ impl crate::wire::sdk_keys::SdkKeys for FeeType {}
 /// - Velo handler: `wixEventsGuests_onGuestCreated` (in `backend/events.js`)
 /// - SDK: `guests.onGuestCreated` from `@wix/events`
 /// - Webhook eventType: `wix.events.guests.v1.guest_created`
+/// - Cargo feature: `events-guests`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GuestCreated {
@@ -1617,6 +1618,7 @@ impl crate::EventPayload for GuestCreated {
 /// - Velo handler: `wixEventsGuests_onGuestUpdated` (in `backend/events.js`)
 /// - SDK: `guests.onGuestUpdated` from `@wix/events`
 /// - Webhook eventType: `wix.events.guests.v1.guest_updated`
+/// - Cargo feature: `events-guests`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GuestUpdated {
@@ -1648,6 +1650,7 @@ impl crate::EventPayload for GuestUpdated {
 /// - Velo handler: `wixEventsGuests_onGuestDeleted` (in `backend/events.js`)
 /// - SDK: `guests.onGuestDeleted` from `@wix/events`
 /// - Webhook eventType: `wix.events.guests.v1.guest_deleted`
+/// - Cargo feature: `events-guests`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GuestDeleted {
@@ -1675,6 +1678,7 @@ impl crate::EventPayload for GuestDeleted {
 /// - Velo handler: `wixEventsGuests_onGuestCheckedIn` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `guests.onGuestCheckedIn` from `@wix/events`
 /// - Webhook eventType: `wix.events.guests.v1.guest_guest_checked_in`
+/// - Cargo feature: `events-guests`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GuestCheckedIn {
@@ -1701,6 +1705,7 @@ impl crate::EventPayload for GuestCheckedIn {
 /// - Velo handler: `wixEventsGuests_onGuestEventCanceled` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `guests.onGuestEventCanceled` from `@wix/events`
 /// - Webhook eventType: `wix.events.guests.v1.guest_guest_event_canceled`
+/// - Cargo feature: `events-guests`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GuestEventCanceled {
@@ -1727,6 +1732,7 @@ impl crate::EventPayload for GuestEventCanceled {
 /// - Velo handler: `wixEventsGuests_onGuestEventStarts` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `guests.onGuestEventStarts` from `@wix/events`
 /// - Webhook eventType: `wix.events.guests.v1.guest_guest_event_starts`
+/// - Cargo feature: `events-guests`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GuestEventStarts {
@@ -1753,6 +1759,7 @@ impl crate::EventPayload for GuestEventStarts {
 /// - Velo handler: `wixEventsGuests_onGuestOrderCanceled` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `guests.onGuestOrderCanceled` from `@wix/events`
 /// - Webhook eventType: `wix.events.guests.v1.guest_guest_order_canceled`
+/// - Cargo feature: `events-guests`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GuestOrderCanceled {

@@ -65,6 +65,7 @@ impl crate::wire::sdk_keys::SdkKeys for Policy {}
 /// - Velo handler: `wixEvents_onPolicyCreated` (in `backend/events.js`)
 /// - SDK: `policies.onPolicyCreated` from `@wix/events`
 /// - Webhook eventType: `wix.events.v2.policy_created`
+/// - Cargo feature: `events-policies`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PolicyCreated {
@@ -91,6 +92,7 @@ impl crate::EventPayload for PolicyCreated {
 /// - Velo handler: `wixEvents_onPolicyUpdated` (in `backend/events.js`)
 /// - SDK: `policies.onPolicyUpdated` from `@wix/events`
 /// - Webhook eventType: `wix.events.v2.policy_updated`
+/// - Cargo feature: `events-policies`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PolicyUpdated {
@@ -119,6 +121,7 @@ impl crate::EventPayload for PolicyUpdated {
 /// - Velo handler: `wixEvents_onPolicyDeleted` (in `backend/events.js`)
 /// - SDK: `policies.onPolicyDeleted` from `@wix/events`
 /// - Webhook eventType: `wix.events.v2.policy_deleted`
+/// - Cargo feature: `events-policies`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PolicyDeleted {

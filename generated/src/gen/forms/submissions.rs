@@ -493,6 +493,7 @@ impl crate::wire::sdk_keys::SdkKeys for TagList {}
 /// - Velo handler: `wixForms_onSubmissionContactMapped` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionContactMapped` from `@wix/forms`
 /// - Webhook eventType: `wix.forms.v4.submission_submission_contact_mapped`
+/// - Cargo feature: `forms-submissions`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmissionContactMapped {
@@ -517,6 +518,7 @@ impl crate::EventPayload for SubmissionContactMapped {
 /// - Velo handler: `wixForms_onSubmissionContactMappingSkipped` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionContactMappingSkipped` from `@wix/forms`
 /// - Webhook eventType: `wix.forms.v4.submission_submission_contact_mapping_skipped`
+/// - Cargo feature: `forms-submissions`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmissionContactMappingSkipped {
@@ -545,6 +547,7 @@ impl crate::EventPayload for SubmissionContactMappingSkipped {
 /// - Velo handler: `wixForms_onSubmissionCreated` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionCreated` from `@wix/forms`
 /// - Webhook eventType: `wix.forms.v4.submission_created`
+/// - Cargo feature: `forms-submissions`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmissionCreated {
@@ -573,6 +576,7 @@ impl crate::EventPayload for SubmissionCreated {
 /// - Velo handler: `wixForms_onSubmissionDeleted` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionDeleted` from `@wix/forms`
 /// - Webhook eventType: `wix.forms.v4.submission_deleted`
+/// - Cargo feature: `forms-submissions`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmissionDeleted {
@@ -597,6 +601,7 @@ impl crate::EventPayload for SubmissionDeleted {
 /// - Velo handler: `wixForms_onSubmissionRemovedSubmissionFromTrash` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionRemovedSubmissionFromTrash` from `@wix/forms`
 /// - Webhook eventType: `wix.forms.v4.submission_removed_submission_from_trash`
+/// - Cargo feature: `forms-submissions`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmissionRemovedSubmissionFromTrash {
@@ -621,6 +626,7 @@ impl crate::EventPayload for SubmissionRemovedSubmissionFromTrash {
 /// - Velo handler: `wixForms_onSubmissionStatusUpdated` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionStatusUpdated` from `@wix/forms`
 /// - Webhook eventType: `wix.forms.v4.submission_status_updated`
+/// - Cargo feature: `forms-submissions`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmissionStatusUpdated {
@@ -652,6 +658,7 @@ impl crate::EventPayload for SubmissionStatusUpdated {
 /// - Velo handler: `wixForms_onSubmissionUpdated` (in `backend/events.js`)
 /// - SDK: `submissions.onSubmissionUpdated` from `@wix/forms`
 /// - Webhook eventType: `wix.forms.v4.submission_updated`
+/// - Cargo feature: `forms-submissions`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmissionUpdated {

@@ -117,6 +117,7 @@ impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
 /// - Velo handler: `wixBadgesV4_onBadgeAssignmentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `badgeAssignments.onBadgeAssignmentCreated` from `@wix/members`
 /// - Webhook eventType: `wix.badges.v4.badge_assignment_created`
+/// - Cargo feature: `members-badge_assignments`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeAssignmentCreated {
@@ -145,6 +146,7 @@ impl crate::EventPayload for BadgeAssignmentCreated {
 /// - Velo handler: `wixBadgesV4_onBadgeAssignmentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `badgeAssignments.onBadgeAssignmentDeleted` from `@wix/members`
 /// - Webhook eventType: `wix.badges.v4.badge_assignment_deleted`
+/// - Cargo feature: `members-badge_assignments`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeAssignmentDeleted {

@@ -110,6 +110,7 @@ impl crate::wire::sdk_keys::SdkKeys for BadgeUnassignedData {}
 /// - Velo handler: `wixBadges_onBadgeAssigned` (in `backend/events.js`)
 /// - SDK: `badges.onBadgeAssigned` from `@wix/members`
 /// - Webhook eventType: `wix.badges.v3.badge_badge_assigned`
+/// - Cargo feature: `members-badges`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeAssigned {
@@ -136,6 +137,7 @@ impl crate::EventPayload for BadgeAssigned {
 /// - Velo handler: `wixBadges_onBadgeUnassigned` (in `backend/events.js`)
 /// - SDK: `badges.onBadgeUnassigned` from `@wix/members`
 /// - Webhook eventType: `wix.badges.v3.badge_badge_unassigned`
+/// - Cargo feature: `members-badges`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeUnassigned {
@@ -162,6 +164,7 @@ impl crate::EventPayload for BadgeUnassigned {
 /// - Velo handler: `wixBadges_onBadgeCreated` (in `backend/events.js`)
 /// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.badges.v3.badge_created`
+/// - Cargo feature: `members-badges`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeCreated {
@@ -188,6 +191,7 @@ impl crate::EventPayload for BadgeCreated {
 /// - Velo handler: `wixBadges_onBadgeUpdated` (in `backend/events.js`)
 /// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.badges.v3.badge_updated`
+/// - Cargo feature: `members-badges`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeUpdated {
@@ -214,6 +218,7 @@ impl crate::EventPayload for BadgeUpdated {
 /// - Velo handler: `wixBadges_onBadgeDeleted` (in `backend/events.js`)
 /// - SDK: none (the JavaScript SDK registers no handler for it)
 /// - Webhook eventType: `wix.badges.v3.badge_deleted`
+/// - Cargo feature: `members-badges`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeDeleted {

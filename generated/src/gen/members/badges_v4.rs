@@ -88,6 +88,7 @@ impl crate::wire::sdk_keys::SdkKeys for Badge {}
 /// - Velo handler: `wixBadgesV4_onBadgeCreated` (in `backend/events.js`)
 /// - SDK: `badgesV2.onBadgeCreated` from `@wix/members`
 /// - Webhook eventType: `wix.badges.v4.badge_created`
+/// - Cargo feature: `members-badges_v4`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeCreated {
@@ -114,6 +115,7 @@ impl crate::EventPayload for BadgeCreated {
 /// - Velo handler: `wixBadgesV4_onBadgeUpdated` (in `backend/events.js`)
 /// - SDK: `badgesV2.onBadgeUpdated` from `@wix/members`
 /// - Webhook eventType: `wix.badges.v4.badge_updated`
+/// - Cargo feature: `members-badges_v4`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeUpdated {
@@ -142,6 +144,7 @@ impl crate::EventPayload for BadgeUpdated {
 /// - Velo handler: `wixBadgesV4_onBadgeDeleted` (in `backend/events.js`)
 /// - SDK: `badgesV2.onBadgeDeleted` from `@wix/members`
 /// - Webhook eventType: `wix.badges.v4.badge_deleted`
+/// - Cargo feature: `members-badges_v4`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BadgeDeleted {

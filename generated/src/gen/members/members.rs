@@ -451,6 +451,7 @@ impl crate::wire::sdk_keys::SdkKeys for StreetAddress {}
 /// - Velo handler: `wixMembers_onMemberCreated` (in `backend/events.js`)
 /// - SDK: `members.onMemberCreated` from `@wix/members`
 /// - Webhook eventType: `wix.members.v1.member_created`
+/// - Cargo feature: `members-members`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct MemberCreated {
@@ -477,6 +478,7 @@ impl crate::EventPayload for MemberCreated {
 /// - Velo handler: `wixMembers_onMemberDeleted` (in `backend/events.js`)
 /// - SDK: `members.onMemberDeleted` from `@wix/members`
 /// - Webhook eventType: `wix.members.v1.member_deleted`
+/// - Cargo feature: `members-members`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct MemberDeleted {
@@ -495,6 +497,7 @@ impl crate::EventPayload for MemberDeleted {
 /// - Velo handler: `wixMembers_onMemberUpdated` (in `backend/events.js`)
 /// - SDK: `members.onMemberUpdated` from `@wix/members`
 /// - Webhook eventType: `wix.members.v1.member_updated`
+/// - Cargo feature: `members-members`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct MemberUpdated {

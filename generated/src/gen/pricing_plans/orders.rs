@@ -1156,6 +1156,7 @@ impl crate::wire::sdk_keys::SdkKeys for Tax {}
 /// - Velo handler: `wixPricingPlans_onOrderAutoRenewCanceled` (in `backend/events.js`)
 /// - SDK: `orders.onOrderAutoRenewCanceled` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_auto_renew_canceled`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderAutoRenewCanceled {
@@ -1186,6 +1187,7 @@ impl crate::EventPayload for OrderAutoRenewCanceled {
 /// - Velo handler: `wixPricingPlans_onOrderCanceled` (in `backend/events.js`)
 /// - SDK: `orders.onOrderCanceled` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_canceled`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderCanceled {
@@ -1212,6 +1214,7 @@ impl crate::EventPayload for OrderCanceled {
 /// - Velo handler: `wixPricingPlans_onOrderCreated` (in `backend/events.js`)
 /// - SDK: `orders.onOrderCreated` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_created`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderCreated {
@@ -1240,6 +1243,7 @@ impl crate::EventPayload for OrderCreated {
 /// - Velo handler: `wixPricingPlans_onOrderCycleStarted` (in `backend/events.js`)
 /// - SDK: `orders.onOrderCycleStarted` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_cycle_started`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderCycleStarted {
@@ -1266,6 +1270,7 @@ impl crate::EventPayload for OrderCycleStarted {
 /// - Velo handler: `wixPricingPlans_onOrderEndDatePostponed` (in `backend/events.js`)
 /// - SDK: `orders.onOrderEndDatePostponed` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_end_date_postponed`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderEndDatePostponed {
@@ -1296,6 +1301,7 @@ impl crate::EventPayload for OrderEndDatePostponed {
 /// - Velo handler: `wixPricingPlans_onOrderEnded` (in `backend/events.js`)
 /// - SDK: `orders.onOrderEnded` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_ended`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderEnded {
@@ -1322,6 +1328,7 @@ impl crate::EventPayload for OrderEnded {
 /// - Velo handler: `wixPricingPlans_onOrderMarkedAsPaid` (in `backend/events.js`)
 /// - SDK: `orders.onOrderMarkedAsPaid` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_marked_as_paid`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderMarkedAsPaid {
@@ -1348,6 +1355,7 @@ impl crate::EventPayload for OrderMarkedAsPaid {
 /// - Velo handler: `wixPricingPlans_onOrderPaused` (in `backend/events.js`)
 /// - SDK: `orders.onOrderPaused` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_paused`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderPaused {
@@ -1378,6 +1386,7 @@ impl crate::EventPayload for OrderPaused {
 /// - Velo handler: `wixPricingPlans_onOrderPurchased` (in `backend/events.js`)
 /// - SDK: `orders.onOrderPurchased` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_purchased`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderPurchased {
@@ -1404,6 +1413,7 @@ impl crate::EventPayload for OrderPurchased {
 /// - Velo handler: `wixPricingPlans_onOrderResumed` (in `backend/events.js`)
 /// - SDK: `orders.onOrderResumed` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_resumed`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderResumed {
@@ -1430,6 +1440,7 @@ impl crate::EventPayload for OrderResumed {
 /// - Velo handler: `wixPricingPlans_onOrderStartDateChanged` (in `backend/events.js`)
 /// - SDK: `orders.onOrderStartDateChanged` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_start_date_changed`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderStartDateChanged {
@@ -1456,6 +1467,7 @@ impl crate::EventPayload for OrderStartDateChanged {
 /// - Velo handler: `wixPricingPlans_onOrderStarted` (in `backend/events.js`)
 /// - SDK: `orders.onOrderStarted` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_started`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderStarted {
@@ -1490,6 +1502,7 @@ impl crate::EventPayload for OrderStarted {
 /// - Velo handler: `wixPricingPlans_onOrderUpdated` (in `backend/events.js`)
 /// - SDK: `orders.onOrderUpdated` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.v2.order_updated`
+/// - Cargo feature: `pricing_plans-orders`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct OrderUpdated {

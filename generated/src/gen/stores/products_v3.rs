@@ -9159,6 +9159,7 @@ impl crate::wire::sdk_keys::SdkKeys for WidthType {}
 /// - Velo handler: `wixStoresProductsV3_onProductCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `productsV3.onProductCreated` from `@wix/stores`
 /// - Webhook eventType: `wix.stores.catalog.v3.product_created`
+/// - Cargo feature: `stores-products_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ProductCreated {
@@ -9185,6 +9186,7 @@ impl crate::EventPayload for ProductCreated {
 /// - Velo handler: `wixStoresProductsV3_onProductDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `productsV3.onProductDeleted` from `@wix/stores`
 /// - Webhook eventType: `wix.stores.catalog.v3.product_deleted`
+/// - Cargo feature: `stores-products_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ProductDeleted {
@@ -9211,6 +9213,7 @@ impl crate::EventPayload for ProductDeleted {
 /// - Velo handler: `wixStoresProductsV3_onProductUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
 /// - SDK: `productsV3.onProductUpdated` from `@wix/stores`
 /// - Webhook eventType: `wix.stores.catalog.v3.product_updated`
+/// - Cargo feature: `stores-products_v3`
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ProductUpdated {
