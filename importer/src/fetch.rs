@@ -25,6 +25,8 @@ pub fn fetch(root: &Path, package: &Package) -> Result<Files, String> {
         let status = Command::new("npm")
             .args(["pack", &spec, "--silent", "--pack-destination"])
             .arg(&cache)
+            // npm prints the tarball's name; the caller reports what matters.
+            .stdout(std::process::Stdio::null())
             .status()
             .map_err(|error| format!("npm pack {spec}: {error} (is npm installed?)"))?;
         if !status.success() {
@@ -34,6 +36,25 @@ pub fn fetch(root: &Path, package: &Package) -> Result<Files, String> {
     let bytes = std::fs::read(&tarball).map_err(|error| format!("{}: {error}", tarball.display()))?;
     verify(&bytes, &package.integrity).map_err(|error| format!("{}: {error}", tarball.display()))?;
     unpack(&bytes).map_err(|error| format!("{}: {error}", tarball.display()))
+}
+
+/// The registry's latest version of `name` and its tarball's integrity (`npm view`).
+pub fn latest(name: &str) -> Result<(String, String), String> {
+    let output = Command::new("npm")
+        .args(["view", name, "version", "dist.integrity", "--json"])
+        .output()
+        .map_err(|error| format!("npm view {name}: {error} (is npm installed?)"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("npm view {name} failed ({}): {}", output.status, stderr.trim()));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: BTreeMap<String, String> =
+        serde_json::from_str(&text).map_err(|error| format!("npm view {name}: unexpected answer ({error}): {text}"))?;
+    match (fields.get("version"), fields.get("dist.integrity")) {
+        (Some(version), Some(integrity)) => Ok((version.clone(), integrity.clone())),
+        _ => Err(format!("npm view {name}: no version or integrity in {text}")),
+    }
 }
 
 /// Checks bytes against an npm integrity string (`sha512-<base64>`).

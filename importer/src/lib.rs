@@ -6,6 +6,7 @@
 //! `index.js` with oxc, [`snapshot`] reduces them to the small digest committed under
 //! `import/snapshots/` (so that everything after the fetch runs offline), [`overlay`]
 //! reads the hand knowledge the typings cannot express, and [`emit`] writes the YAML.
+//! [`upstream`] compares a snapshot with one of a newer version (`import --upstream`).
 
 pub mod emit;
 pub mod fetch;
@@ -15,6 +16,7 @@ pub mod overlay;
 pub mod snapshot;
 pub mod transforms;
 pub mod typings;
+pub mod upstream;
 
 use std::path::Path;
 

@@ -105,6 +105,38 @@ pub fn parse(text: &str) -> Result<Manifest, String> {
     Ok(manifest)
 }
 
+/// The manifest `text` with the package `name` pinned to `version` and `integrity`; the
+/// rest of the text (comments, order) unchanged.
+pub fn with_pin(text: &str, name: &str, version: &str, integrity: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut in_package = false;
+    let mut replaced = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_package = false;
+        } else if trimmed == format!("name = \"{name}\"") {
+            in_package = true;
+        }
+        if in_package && trimmed.starts_with("version = ") {
+            out.push_str(&format!("version = \"{version}\"\n"));
+            replaced += 1;
+        } else if in_package && trimmed.starts_with("integrity = ") {
+            out.push_str(&format!("integrity = \"{integrity}\"\n"));
+            replaced += 1;
+        } else {
+            out.push_str(line);
+        }
+    }
+    match replaced {
+        2 => Ok(out),
+        _ => Err(format!(
+            "{}: package `{name}` needs one `version` and one `integrity` line after its `name`",
+            crate::MANIFEST_PATH
+        )),
+    }
+}
+
 /// A TOML error as `file:line:col: message`.
 pub fn located(file: &str, text: &str, error: &toml::de::Error) -> String {
     let (line, column) = match error.span() {
@@ -131,6 +163,17 @@ mod tests {
         let text = "[[package]]\nname = \"a\"\nversion = \"1\"\nintegrity = \"sha512-x\"\nmodule = \"stores.products_v3\"\nsdk = { package = \"@wix/stores\", export = \"productsV3\" }\n";
         let manifest = parse(text).unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(manifest.packages[0].handler_prefix(), "wixStoresProductsV3");
+    }
+
+    #[test]
+    fn a_new_pin_changes_only_its_package() {
+        let text = "# pins\n[[package]]\nname = \"a\"\nversion = \"1\"\nintegrity = \"sha512-x\"\n\n[[package]]\nname = \"b\"\nversion = \"1\"\nintegrity = \"sha512-y\"\n";
+        let pinned = with_pin(text, "b", "2", "sha512-z").unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            pinned,
+            text.replace("version = \"1\"\nintegrity = \"sha512-y\"", "version = \"2\"\nintegrity = \"sha512-z\"")
+        );
+        assert!(with_pin(text, "c", "2", "sha512-z").is_err(), "an unknown package is an error");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //!   its snapshot, then the YAML under `schemas/imported/`.
 //! - `import --offline`: only the YAML, from the committed snapshots and overlays.
 //! - `import --check`: like `--offline`, but fail with a diff instead of writing.
+//! - `import --upstream [--write]`: compare each package with the registry's latest
+//!   version and report the changes (`importer::upstream`); `--write` pins the newer ones.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,12 +21,24 @@ pub struct Args {
     /// Regenerate the YAML from the committed snapshots without fetching.
     #[arg(long)]
     offline: bool,
+    /// Ask the npm registry for each package's latest version and report what it changes:
+    /// events added or removed, fields added, removed or retyped, enum values. Fails when
+    /// something was removed or retyped. Needs network.
+    #[arg(long, conflicts_with_all = ["check", "offline"])]
+    upstream: bool,
+    /// With `--upstream`: pin the newer versions in the manifest, rewrite their snapshots
+    /// and the imported YAML.
+    #[arg(long, requires = "upstream")]
+    write: bool,
 }
 
 /// Runs the task.
 pub fn run(root: &Path, args: Args) -> Result<(), String> {
     if args.check {
         return check(root);
+    }
+    if args.upstream {
+        return upstream(root, args.write);
     }
     if !args.offline {
         // Every snapshot is built before any file is written: one bad package writes nothing.
@@ -40,6 +54,52 @@ pub fn run(root: &Path, args: Args) -> Result<(), String> {
     println!("import: {} modules written to {}/", schemas.len(), importer::IMPORTED_DIR);
     println!("run `cargo xtask codegen` to regenerate the crate");
     Ok(())
+}
+
+/// `import --upstream [--write]`.
+fn upstream(root: &Path, write: bool) -> Result<(), String> {
+    let manifest_path = root.join(importer::MANIFEST_PATH);
+    let text = fs::read_to_string(&manifest_path).map_err(|error| format!("{}: {error}", importer::MANIFEST_PATH))?;
+    let manifest = importer::manifest::parse(&text)?;
+    let mut pinned = text.clone();
+    let mut snapshots = Vec::new();
+    let mut breaking = Vec::new();
+    for package in &manifest.packages {
+        let (version, integrity) = importer::fetch::latest(&package.name)?;
+        if version == package.version {
+            println!("{} {}: the latest version", package.name, package.version);
+            continue;
+        }
+        let latest = importer::manifest::Package { version, integrity, ..package.clone() };
+        let files = importer::fetch::fetch(root, &latest)?;
+        let new = importer::snapshot::build(&latest, &files)?;
+        let path = importer::snapshot::path(&package.module);
+        let committed = fs::read_to_string(root.join(&path)).map_err(|error| format!("{path}: {error}"))?;
+        let old = importer::snapshot::from_text(&path, &committed)?;
+        let report = importer::upstream::diff(&old, &new);
+        print!("{report}");
+        if report.is_breaking() {
+            breaking.push(format!("{}@{}", latest.name, latest.version));
+        }
+        pinned = importer::manifest::with_pin(&pinned, &latest.name, &latest.version, &latest.integrity)?;
+        snapshots.push(Output { path, contents: importer::snapshot::to_text(&new)? });
+    }
+    if snapshots.is_empty() {
+        println!("import --upstream: every package is at its latest version");
+    } else if write {
+        write_all(root, &snapshots)?;
+        crate::atomic::write(&manifest_path, &pinned)?;
+        run(root, Args { check: false, offline: true, upstream: false, write: false })?;
+    } else {
+        println!("import --upstream: newer versions of {} packages; `--write` pins them", snapshots.len());
+    }
+    match breaking.is_empty() {
+        true => Ok(()),
+        false => Err(format!(
+            "import --upstream: removals or type changes in {}; check the events and fields above before pinning",
+            breaking.join(", ")
+        )),
+    }
 }
 
 /// `import --check`.
@@ -155,7 +215,7 @@ mod tests {
         assert!(report.contains("-    handler: onOrderMade"), "{report}");
         assert!(report.contains("+    handler: onOrderCreated"), "{report}");
         // `import --offline` puts it back.
-        assert!(run(&dir, Args { check: false, offline: true }).is_ok());
+        assert!(run(&dir, Args { check: false, offline: true, upstream: false, write: false }).is_ok());
         assert!(check(&dir).is_ok());
         let _ = fs::remove_dir_all(&dir);
     }
@@ -169,7 +229,8 @@ mod tests {
             .unwrap_or_default();
         let yaml = dir.join(importer::IMPORTED_DIR).join("ecom/orders.yaml");
         let yaml_before = fs::read_to_string(&yaml).unwrap_or_default();
-        let error = run(&dir, Args { check: false, offline: true }).err().unwrap_or_default();
+        let error =
+            run(&dir, Args { check: false, offline: true, upstream: false, write: false }).err().unwrap_or_default();
         assert!(
             error.contains(
                 "[fields.\"Order.noSuchField\"]: the typings of @wix/auto_sdk_ecom_orders@1.0.300 have no such field"
@@ -186,7 +247,7 @@ mod tests {
         let overlay = dir.join(importer::overlay::path("ecom.orders"));
         let before = fs::read_to_string(&overlay).unwrap_or_default();
         fs::write(&overlay, format!("{before}\n[fields.\"Order.number\"]\ntype = \"int64\"\n")).unwrap_or_default();
-        assert!(run(&dir, Args { check: false, offline: true }).is_ok());
+        assert!(run(&dir, Args { check: false, offline: true, upstream: false, write: false }).is_ok());
         let yaml = fs::read_to_string(dir.join(importer::IMPORTED_DIR).join("ecom/orders.yaml")).unwrap_or_default();
         assert!(yaml.contains("      number: { type: \"int64\""), "{yaml}");
         let _ = fs::remove_dir_all(&dir);

@@ -292,6 +292,23 @@ mod tests {
         assert_eq!(before, after);
     }
 
+    /// The README's count of events per area is the catalogue's.
+    #[test]
+    fn the_readme_counts_the_events_of_each_area() {
+        let root = repo_root();
+        let sources = read_schemas(&root).unwrap_or_else(|error| panic!("{error}"));
+        let catalogue = codegen::generate(&sources).unwrap_or_else(|error| panic!("{error}")).catalogue;
+        let mut table = String::from("| area | modules | events |\n|---|---|---|\n");
+        for (area, modules) in catalogue.areas() {
+            let events = catalogue.events().filter(|(module, _)| module.area() == Some(area)).count();
+            let _ = writeln!(table, "| `{area}` | {} | {events} |", modules.len());
+        }
+        let modules = catalogue.areas().values().map(Vec::len).sum::<usize>();
+        let _ = writeln!(table, "| all | {modules} | {} |", catalogue.events().count());
+        let readme = read_real("README.md");
+        assert!(readme.contains(&table), "README.md's events-per-area table should read:\n{table}");
+    }
+
     #[test]
     fn line_endings_alone_are_not_drift() {
         assert!(!is_stale(Some("a\r\nb\r\n"), "a\nb\n"));
