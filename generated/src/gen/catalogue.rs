@@ -71,6 +71,12 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_ECOM_ON_CHECKOUT_DELETED,
     #[cfg(feature = "ecom-checkout")]
     info::WIX_ECOM_ON_CHECKOUT_UPDATED,
+    #[cfg(feature = "ecom-discount_rules")]
+    info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_CREATED,
+    #[cfg(feature = "ecom-discount_rules")]
+    info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_DELETED,
+    #[cfg(feature = "ecom-discount_rules")]
+    info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_UPDATED,
     #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_APPROVED,
     #[cfg(feature = "ecom-orders")]
@@ -193,12 +199,34 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_PRICING_PLANS_ON_ORDER_STARTED,
     #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_UPDATED,
+    #[cfg(feature = "stores-brands_v3")]
+    info::WIX_STORES_BRANDS_V3_ON_BRAND_CREATED,
+    #[cfg(feature = "stores-brands_v3")]
+    info::WIX_STORES_BRANDS_V3_ON_BRAND_DELETED,
+    #[cfg(feature = "stores-brands_v3")]
+    info::WIX_STORES_BRANDS_V3_ON_BRAND_UPDATED,
+    #[cfg(feature = "stores-inventory_items_v3")]
+    info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_CREATED,
+    #[cfg(feature = "stores-inventory_items_v3")]
+    info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_DELETED,
+    #[cfg(feature = "stores-inventory_items_v3")]
+    info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_STOCK_STATUS_UPDATED,
+    #[cfg(feature = "stores-inventory_items_v3")]
+    info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_UPDATED,
+    #[cfg(feature = "stores-inventory_items_v3")]
+    info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_UPDATED_WITH_REASON,
     #[cfg(feature = "stores-products_v3")]
     info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED,
     #[cfg(feature = "stores-products_v3")]
     info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED,
     #[cfg(feature = "stores-products_v3")]
     info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED,
+    #[cfg(feature = "stores-ribbons_v3")]
+    info::WIX_STORES_RIBBONS_V3_ON_RIBBON_CREATED,
+    #[cfg(feature = "stores-ribbons_v3")]
+    info::WIX_STORES_RIBBONS_V3_ON_RIBBON_DELETED,
+    #[cfg(feature = "stores-ribbons_v3")]
+    info::WIX_STORES_RIBBONS_V3_ON_RIBBON_UPDATED,
 ];
 /// Catalogue entries by event, usable in `const` contexts.
 pub mod info {
@@ -596,6 +624,42 @@ pub mod info {
         payload_type: "ecom::checkout::CheckoutUpdated",
         module: "ecom.checkout",
         feature: "ecom-checkout",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcomDiscounts_onDiscountRuleCreated`.
+    pub const WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDiscounts_onDiscountRuleCreated",
+        sdk: Some("discountRules.onDiscountRuleCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.discounts.v1.discount_rule_created",
+        payload_type: "ecom::discount_rules::DiscountRuleCreated",
+        module: "ecom.discount_rules",
+        feature: "ecom-discount_rules",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcomDiscounts_onDiscountRuleDeleted`.
+    pub const WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDiscounts_onDiscountRuleDeleted",
+        sdk: Some("discountRules.onDiscountRuleDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.discounts.v1.discount_rule_deleted",
+        payload_type: "ecom::discount_rules::DiscountRuleDeleted",
+        module: "ecom.discount_rules",
+        feature: "ecom-discount_rules",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcomDiscounts_onDiscountRuleUpdated`.
+    pub const WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDiscounts_onDiscountRuleUpdated",
+        sdk: Some("discountRules.onDiscountRuleUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.discounts.v1.discount_rule_updated",
+        payload_type: "ecom::discount_rules::DiscountRuleUpdated",
+        module: "ecom.discount_rules",
+        feature: "ecom-discount_rules",
         envelope: Envelope::Entity,
         velo_documented: true,
     };
@@ -1331,6 +1395,102 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixStoresBrandsV3_onBrandCreated`.
+    pub const WIX_STORES_BRANDS_V3_ON_BRAND_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresBrandsV3_onBrandCreated",
+        sdk: Some("brandsV3.onBrandCreated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.brand_created",
+        payload_type: "stores::brands_v3::BrandCreated",
+        module: "stores.brands_v3",
+        feature: "stores-brands_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresBrandsV3_onBrandDeleted`.
+    pub const WIX_STORES_BRANDS_V3_ON_BRAND_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixStoresBrandsV3_onBrandDeleted",
+        sdk: Some("brandsV3.onBrandDeleted"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.brand_deleted",
+        payload_type: "stores::brands_v3::BrandDeleted",
+        module: "stores.brands_v3",
+        feature: "stores-brands_v3",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresBrandsV3_onBrandUpdated`.
+    pub const WIX_STORES_BRANDS_V3_ON_BRAND_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresBrandsV3_onBrandUpdated",
+        sdk: Some("brandsV3.onBrandUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.brand_updated",
+        payload_type: "stores::brands_v3::BrandUpdated",
+        module: "stores.brands_v3",
+        feature: "stores-brands_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresInventoryItemsV3_onInventoryItemCreated`.
+    pub const WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresInventoryItemsV3_onInventoryItemCreated",
+        sdk: Some("inventoryItemsV3.onInventoryItemCreated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.inventory_item_created",
+        payload_type: "stores::inventory_items_v3::InventoryItemCreated",
+        module: "stores.inventory_items_v3",
+        feature: "stores-inventory_items_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresInventoryItemsV3_onInventoryItemDeleted`.
+    pub const WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixStoresInventoryItemsV3_onInventoryItemDeleted",
+        sdk: Some("inventoryItemsV3.onInventoryItemDeleted"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.inventory_item_deleted",
+        payload_type: "stores::inventory_items_v3::InventoryItemDeleted",
+        module: "stores.inventory_items_v3",
+        feature: "stores-inventory_items_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated`.
+    pub const WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_STOCK_STATUS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated",
+        sdk: Some("inventoryItemsV3.onInventoryItemStockStatusUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.inventory_item_stock_status_updated",
+        payload_type: "stores::inventory_items_v3::InventoryItemStockStatusUpdated",
+        module: "stores.inventory_items_v3",
+        feature: "stores-inventory_items_v3",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresInventoryItemsV3_onInventoryItemUpdated`.
+    pub const WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresInventoryItemsV3_onInventoryItemUpdated",
+        sdk: Some("inventoryItemsV3.onInventoryItemUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.inventory_item_updated",
+        payload_type: "stores::inventory_items_v3::InventoryItemUpdated",
+        module: "stores.inventory_items_v3",
+        feature: "stores-inventory_items_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason`.
+    pub const WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_UPDATED_WITH_REASON: EventInfo = EventInfo {
+        velo_handler: "wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason",
+        sdk: Some("inventoryItemsV3.onInventoryItemUpdatedWithReason"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.inventory_item_updated_with_reason",
+        payload_type: "stores::inventory_items_v3::InventoryItemUpdatedWithReason",
+        module: "stores.inventory_items_v3",
+        feature: "stores-inventory_items_v3",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
     /// Catalogue entry of `wixStoresProductsV3_onProductCreated`.
     pub const WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixStoresProductsV3_onProductCreated",
@@ -1364,6 +1524,42 @@ pub mod info {
         payload_type: "stores::products_v3::ProductUpdated",
         module: "stores.products_v3",
         feature: "stores-products_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresRibbonsV3_onRibbonCreated`.
+    pub const WIX_STORES_RIBBONS_V3_ON_RIBBON_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresRibbonsV3_onRibbonCreated",
+        sdk: Some("ribbonsV3.onRibbonCreated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.ribbon_created",
+        payload_type: "stores::ribbons_v3::RibbonCreated",
+        module: "stores.ribbons_v3",
+        feature: "stores-ribbons_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresRibbonsV3_onRibbonDeleted`.
+    pub const WIX_STORES_RIBBONS_V3_ON_RIBBON_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixStoresRibbonsV3_onRibbonDeleted",
+        sdk: Some("ribbonsV3.onRibbonDeleted"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.ribbon_deleted",
+        payload_type: "stores::ribbons_v3::RibbonDeleted",
+        module: "stores.ribbons_v3",
+        feature: "stores-ribbons_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresRibbonsV3_onRibbonUpdated`.
+    pub const WIX_STORES_RIBBONS_V3_ON_RIBBON_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresRibbonsV3_onRibbonUpdated",
+        sdk: Some("ribbonsV3.onRibbonUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.ribbon_updated",
+        payload_type: "stores::ribbons_v3::RibbonUpdated",
+        module: "stores.ribbons_v3",
+        feature: "stores-ribbons_v3",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -1486,6 +1682,21 @@ pub enum Event {
     /// `wixEcom_onCheckoutUpdated` / `wix.ecom.v1.checkout_updated`.
     #[cfg(feature = "ecom-checkout")]
     WixEcomOnCheckoutUpdated(Box<crate::ecom::checkout::CheckoutUpdated>),
+    /// `wixEcomDiscounts_onDiscountRuleCreated` / `wix.ecom.discounts.v1.discount_rule_created`.
+    #[cfg(feature = "ecom-discount_rules")]
+    WixEcomDiscountsOnDiscountRuleCreated(
+        Box<crate::ecom::discount_rules::DiscountRuleCreated>,
+    ),
+    /// `wixEcomDiscounts_onDiscountRuleDeleted` / `wix.ecom.discounts.v1.discount_rule_deleted`.
+    #[cfg(feature = "ecom-discount_rules")]
+    WixEcomDiscountsOnDiscountRuleDeleted(
+        Box<crate::ecom::discount_rules::DiscountRuleDeleted>,
+    ),
+    /// `wixEcomDiscounts_onDiscountRuleUpdated` / `wix.ecom.discounts.v1.discount_rule_updated`.
+    #[cfg(feature = "ecom-discount_rules")]
+    WixEcomDiscountsOnDiscountRuleUpdated(
+        Box<crate::ecom::discount_rules::DiscountRuleUpdated>,
+    ),
     /// `wixEcom_onOrderApproved` / `wix.ecom.v1.order_approved`.
     #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderApproved(Box<crate::ecom::orders::OrderApproved>),
@@ -1695,6 +1906,40 @@ pub enum Event {
     /// `wixPricingPlans_onOrderUpdated` / `wix.pricing_plans.v2.order_updated`.
     #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderUpdated(Box<crate::pricing_plans::orders::OrderUpdated>),
+    /// `wixStoresBrandsV3_onBrandCreated` / `wix.stores.catalog.v3.brand_created`.
+    #[cfg(feature = "stores-brands_v3")]
+    WixStoresBrandsV3OnBrandCreated(Box<crate::stores::brands_v3::BrandCreated>),
+    /// `wixStoresBrandsV3_onBrandDeleted` / `wix.stores.catalog.v3.brand_deleted`.
+    #[cfg(feature = "stores-brands_v3")]
+    WixStoresBrandsV3OnBrandDeleted(Box<crate::stores::brands_v3::BrandDeleted>),
+    /// `wixStoresBrandsV3_onBrandUpdated` / `wix.stores.catalog.v3.brand_updated`.
+    #[cfg(feature = "stores-brands_v3")]
+    WixStoresBrandsV3OnBrandUpdated(Box<crate::stores::brands_v3::BrandUpdated>),
+    /// `wixStoresInventoryItemsV3_onInventoryItemCreated` / `wix.stores.catalog.v3.inventory_item_created`.
+    #[cfg(feature = "stores-inventory_items_v3")]
+    WixStoresInventoryItemsV3OnInventoryItemCreated(
+        Box<crate::stores::inventory_items_v3::InventoryItemCreated>,
+    ),
+    /// `wixStoresInventoryItemsV3_onInventoryItemDeleted` / `wix.stores.catalog.v3.inventory_item_deleted`.
+    #[cfg(feature = "stores-inventory_items_v3")]
+    WixStoresInventoryItemsV3OnInventoryItemDeleted(
+        Box<crate::stores::inventory_items_v3::InventoryItemDeleted>,
+    ),
+    /// `wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated` / `wix.stores.catalog.v3.inventory_item_stock_status_updated`.
+    #[cfg(feature = "stores-inventory_items_v3")]
+    WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated(
+        Box<crate::stores::inventory_items_v3::InventoryItemStockStatusUpdated>,
+    ),
+    /// `wixStoresInventoryItemsV3_onInventoryItemUpdated` / `wix.stores.catalog.v3.inventory_item_updated`.
+    #[cfg(feature = "stores-inventory_items_v3")]
+    WixStoresInventoryItemsV3OnInventoryItemUpdated(
+        Box<crate::stores::inventory_items_v3::InventoryItemUpdated>,
+    ),
+    /// `wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason` / `wix.stores.catalog.v3.inventory_item_updated_with_reason`.
+    #[cfg(feature = "stores-inventory_items_v3")]
+    WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason(
+        Box<crate::stores::inventory_items_v3::InventoryItemUpdatedWithReason>,
+    ),
     /// `wixStoresProductsV3_onProductCreated` / `wix.stores.catalog.v3.product_created`.
     #[cfg(feature = "stores-products_v3")]
     WixStoresProductsV3OnProductCreated(Box<crate::stores::products_v3::ProductCreated>),
@@ -1704,6 +1949,15 @@ pub enum Event {
     /// `wixStoresProductsV3_onProductUpdated` / `wix.stores.catalog.v3.product_updated`.
     #[cfg(feature = "stores-products_v3")]
     WixStoresProductsV3OnProductUpdated(Box<crate::stores::products_v3::ProductUpdated>),
+    /// `wixStoresRibbonsV3_onRibbonCreated` / `wix.stores.catalog.v3.ribbon_created`.
+    #[cfg(feature = "stores-ribbons_v3")]
+    WixStoresRibbonsV3OnRibbonCreated(Box<crate::stores::ribbons_v3::RibbonCreated>),
+    /// `wixStoresRibbonsV3_onRibbonDeleted` / `wix.stores.catalog.v3.ribbon_deleted`.
+    #[cfg(feature = "stores-ribbons_v3")]
+    WixStoresRibbonsV3OnRibbonDeleted(Box<crate::stores::ribbons_v3::RibbonDeleted>),
+    /// `wixStoresRibbonsV3_onRibbonUpdated` / `wix.stores.catalog.v3.ribbon_updated`.
+    #[cfg(feature = "stores-ribbons_v3")]
+    WixStoresRibbonsV3OnRibbonUpdated(Box<crate::stores::ribbons_v3::RibbonUpdated>),
 }
 impl Event {
     /// The catalogue entry of this event.
@@ -1801,6 +2055,18 @@ impl Event {
             Self::WixEcomOnCheckoutDeleted(_) => &info::WIX_ECOM_ON_CHECKOUT_DELETED,
             #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutUpdated(_) => &info::WIX_ECOM_ON_CHECKOUT_UPDATED,
+            #[cfg(feature = "ecom-discount_rules")]
+            Self::WixEcomDiscountsOnDiscountRuleCreated(_) => {
+                &info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_CREATED
+            }
+            #[cfg(feature = "ecom-discount_rules")]
+            Self::WixEcomDiscountsOnDiscountRuleDeleted(_) => {
+                &info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_DELETED
+            }
+            #[cfg(feature = "ecom-discount_rules")]
+            Self::WixEcomDiscountsOnDiscountRuleUpdated(_) => {
+                &info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_UPDATED
+            }
             #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderApproved(_) => &info::WIX_ECOM_ON_ORDER_APPROVED,
             #[cfg(feature = "ecom-orders")]
@@ -1987,6 +2253,38 @@ impl Event {
             Self::WixPricingPlansOnOrderUpdated(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_UPDATED
             }
+            #[cfg(feature = "stores-brands_v3")]
+            Self::WixStoresBrandsV3OnBrandCreated(_) => {
+                &info::WIX_STORES_BRANDS_V3_ON_BRAND_CREATED
+            }
+            #[cfg(feature = "stores-brands_v3")]
+            Self::WixStoresBrandsV3OnBrandDeleted(_) => {
+                &info::WIX_STORES_BRANDS_V3_ON_BRAND_DELETED
+            }
+            #[cfg(feature = "stores-brands_v3")]
+            Self::WixStoresBrandsV3OnBrandUpdated(_) => {
+                &info::WIX_STORES_BRANDS_V3_ON_BRAND_UPDATED
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemCreated(_) => {
+                &info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_CREATED
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemDeleted(_) => {
+                &info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_DELETED
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated(_) => {
+                &info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_STOCK_STATUS_UPDATED
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemUpdated(_) => {
+                &info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_UPDATED
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason(_) => {
+                &info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_UPDATED_WITH_REASON
+            }
             #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductCreated(_) => {
                 &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_CREATED
@@ -1998,6 +2296,18 @@ impl Event {
             #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductUpdated(_) => {
                 &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            Self::WixStoresRibbonsV3OnRibbonCreated(_) => {
+                &info::WIX_STORES_RIBBONS_V3_ON_RIBBON_CREATED
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            Self::WixStoresRibbonsV3OnRibbonDeleted(_) => {
+                &info::WIX_STORES_RIBBONS_V3_ON_RIBBON_DELETED
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            Self::WixStoresRibbonsV3OnRibbonUpdated(_) => {
+                &info::WIX_STORES_RIBBONS_V3_ON_RIBBON_UPDATED
             }
         }
     }
@@ -2072,6 +2382,12 @@ impl Event {
             Self::WixEcomOnCheckoutDeleted(ref event) => &event.metadata,
             #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-discount_rules")]
+            Self::WixEcomDiscountsOnDiscountRuleCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-discount_rules")]
+            Self::WixEcomDiscountsOnDiscountRuleDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-discount_rules")]
+            Self::WixEcomDiscountsOnDiscountRuleUpdated(ref event) => &event.metadata,
             #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderApproved(ref event) => &event.metadata,
             #[cfg(feature = "ecom-orders")]
@@ -2196,12 +2512,44 @@ impl Event {
             Self::WixPricingPlansOnOrderStarted(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "stores-brands_v3")]
+            Self::WixStoresBrandsV3OnBrandCreated(ref event) => &event.metadata,
+            #[cfg(feature = "stores-brands_v3")]
+            Self::WixStoresBrandsV3OnBrandDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "stores-brands_v3")]
+            Self::WixStoresBrandsV3OnBrandUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Self::WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason(
+                ref event,
+            ) => &event.metadata,
             #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductCreated(ref event) => &event.metadata,
             #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductDeleted(ref event) => &event.metadata,
             #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "stores-ribbons_v3")]
+            Self::WixStoresRibbonsV3OnRibbonCreated(ref event) => &event.metadata,
+            #[cfg(feature = "stores-ribbons_v3")]
+            Self::WixStoresRibbonsV3OnRibbonDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "stores-ribbons_v3")]
+            Self::WixStoresRibbonsV3OnRibbonUpdated(ref event) => &event.metadata,
         }
     }
     /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
@@ -2436,6 +2784,30 @@ impl Event {
                 source
                     .decode("wixEcom_onCheckoutUpdated")
                     .map(|payload| Self::WixEcomOnCheckoutUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom-discount_rules")]
+            "wixEcomDiscounts_onDiscountRuleCreated" => {
+                source
+                    .decode("wixEcomDiscounts_onDiscountRuleCreated")
+                    .map(|payload| Self::WixEcomDiscountsOnDiscountRuleCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-discount_rules")]
+            "wixEcomDiscounts_onDiscountRuleDeleted" => {
+                source
+                    .decode("wixEcomDiscounts_onDiscountRuleDeleted")
+                    .map(|payload| Self::WixEcomDiscountsOnDiscountRuleDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-discount_rules")]
+            "wixEcomDiscounts_onDiscountRuleUpdated" => {
+                source
+                    .decode("wixEcomDiscounts_onDiscountRuleUpdated")
+                    .map(|payload| Self::WixEcomDiscountsOnDiscountRuleUpdated(
+                        Box::new(payload),
+                    ))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderApproved" => {
@@ -2855,6 +3227,72 @@ impl Event {
                         Box::new(payload),
                     ))
             }
+            #[cfg(feature = "stores-brands_v3")]
+            "wixStoresBrandsV3_onBrandCreated" => {
+                source
+                    .decode("wixStoresBrandsV3_onBrandCreated")
+                    .map(|payload| Self::WixStoresBrandsV3OnBrandCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-brands_v3")]
+            "wixStoresBrandsV3_onBrandDeleted" => {
+                source
+                    .decode("wixStoresBrandsV3_onBrandDeleted")
+                    .map(|payload| Self::WixStoresBrandsV3OnBrandDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-brands_v3")]
+            "wixStoresBrandsV3_onBrandUpdated" => {
+                source
+                    .decode("wixStoresBrandsV3_onBrandUpdated")
+                    .map(|payload| Self::WixStoresBrandsV3OnBrandUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            "wixStoresInventoryItemsV3_onInventoryItemCreated" => {
+                source
+                    .decode("wixStoresInventoryItemsV3_onInventoryItemCreated")
+                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            "wixStoresInventoryItemsV3_onInventoryItemDeleted" => {
+                source
+                    .decode("wixStoresInventoryItemsV3_onInventoryItemDeleted")
+                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated" => {
+                source
+                    .decode(
+                        "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated",
+                    )
+                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            "wixStoresInventoryItemsV3_onInventoryItemUpdated" => {
+                source
+                    .decode("wixStoresInventoryItemsV3_onInventoryItemUpdated")
+                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            "wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason" => {
+                source
+                    .decode("wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason")
+                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductCreated" => {
                 source
@@ -2876,6 +3314,30 @@ impl Event {
                 source
                     .decode("wixStoresProductsV3_onProductUpdated")
                     .map(|payload| Self::WixStoresProductsV3OnProductUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            "wixStoresRibbonsV3_onRibbonCreated" => {
+                source
+                    .decode("wixStoresRibbonsV3_onRibbonCreated")
+                    .map(|payload| Self::WixStoresRibbonsV3OnRibbonCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            "wixStoresRibbonsV3_onRibbonDeleted" => {
+                source
+                    .decode("wixStoresRibbonsV3_onRibbonDeleted")
+                    .map(|payload| Self::WixStoresRibbonsV3OnRibbonDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            "wixStoresRibbonsV3_onRibbonUpdated" => {
+                source
+                    .decode("wixStoresRibbonsV3_onRibbonUpdated")
+                    .map(|payload| Self::WixStoresRibbonsV3OnRibbonUpdated(
                         Box::new(payload),
                     ))
             }
@@ -3108,6 +3570,27 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCheckoutUpdated",
                     feature: "ecom-checkout",
+                })
+            }
+            #[cfg(not(feature = "ecom-discount_rules"))]
+            "wixEcomDiscounts_onDiscountRuleCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDiscounts_onDiscountRuleCreated",
+                    feature: "ecom-discount_rules",
+                })
+            }
+            #[cfg(not(feature = "ecom-discount_rules"))]
+            "wixEcomDiscounts_onDiscountRuleDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDiscounts_onDiscountRuleDeleted",
+                    feature: "ecom-discount_rules",
+                })
+            }
+            #[cfg(not(feature = "ecom-discount_rules"))]
+            "wixEcomDiscounts_onDiscountRuleUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDiscounts_onDiscountRuleUpdated",
+                    feature: "ecom-discount_rules",
                 })
             }
             #[cfg(not(feature = "ecom-orders"))]
@@ -3537,6 +4020,62 @@ impl Event {
                     feature: "pricing_plans-orders",
                 })
             }
+            #[cfg(not(feature = "stores-brands_v3"))]
+            "wixStoresBrandsV3_onBrandCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresBrandsV3_onBrandCreated",
+                    feature: "stores-brands_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-brands_v3"))]
+            "wixStoresBrandsV3_onBrandDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresBrandsV3_onBrandDeleted",
+                    feature: "stores-brands_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-brands_v3"))]
+            "wixStoresBrandsV3_onBrandUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresBrandsV3_onBrandUpdated",
+                    feature: "stores-brands_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-inventory_items_v3"))]
+            "wixStoresInventoryItemsV3_onInventoryItemCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresInventoryItemsV3_onInventoryItemCreated",
+                    feature: "stores-inventory_items_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-inventory_items_v3"))]
+            "wixStoresInventoryItemsV3_onInventoryItemDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresInventoryItemsV3_onInventoryItemDeleted",
+                    feature: "stores-inventory_items_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-inventory_items_v3"))]
+            "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated",
+                    feature: "stores-inventory_items_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-inventory_items_v3"))]
+            "wixStoresInventoryItemsV3_onInventoryItemUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresInventoryItemsV3_onInventoryItemUpdated",
+                    feature: "stores-inventory_items_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-inventory_items_v3"))]
+            "wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason",
+                    feature: "stores-inventory_items_v3",
+                })
+            }
             #[cfg(not(feature = "stores-products_v3"))]
             "wixStoresProductsV3_onProductCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -3556,6 +4095,27 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixStoresProductsV3_onProductUpdated",
                     feature: "stores-products_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-ribbons_v3"))]
+            "wixStoresRibbonsV3_onRibbonCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresRibbonsV3_onRibbonCreated",
+                    feature: "stores-ribbons_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-ribbons_v3"))]
+            "wixStoresRibbonsV3_onRibbonDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresRibbonsV3_onRibbonDeleted",
+                    feature: "stores-ribbons_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-ribbons_v3"))]
+            "wixStoresRibbonsV3_onRibbonUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresRibbonsV3_onRibbonUpdated",
+                    feature: "stores-ribbons_v3",
                 })
             }
             other => {
@@ -3710,6 +4270,18 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "ecom-checkout")]
         "wixEcom_onCheckoutUpdated" => {
             Some(visitor.visit::<crate::ecom::checkout::CheckoutUpdated>())
+        }
+        #[cfg(feature = "ecom-discount_rules")]
+        "wixEcomDiscounts_onDiscountRuleCreated" => {
+            Some(visitor.visit::<crate::ecom::discount_rules::DiscountRuleCreated>())
+        }
+        #[cfg(feature = "ecom-discount_rules")]
+        "wixEcomDiscounts_onDiscountRuleDeleted" => {
+            Some(visitor.visit::<crate::ecom::discount_rules::DiscountRuleDeleted>())
+        }
+        #[cfg(feature = "ecom-discount_rules")]
+        "wixEcomDiscounts_onDiscountRuleUpdated" => {
+            Some(visitor.visit::<crate::ecom::discount_rules::DiscountRuleUpdated>())
         }
         #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderApproved" => {
@@ -3971,6 +4543,57 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixPricingPlans_onOrderUpdated" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderUpdated>())
         }
+        #[cfg(feature = "stores-brands_v3")]
+        "wixStoresBrandsV3_onBrandCreated" => {
+            Some(visitor.visit::<crate::stores::brands_v3::BrandCreated>())
+        }
+        #[cfg(feature = "stores-brands_v3")]
+        "wixStoresBrandsV3_onBrandDeleted" => {
+            Some(visitor.visit::<crate::stores::brands_v3::BrandDeleted>())
+        }
+        #[cfg(feature = "stores-brands_v3")]
+        "wixStoresBrandsV3_onBrandUpdated" => {
+            Some(visitor.visit::<crate::stores::brands_v3::BrandUpdated>())
+        }
+        #[cfg(feature = "stores-inventory_items_v3")]
+        "wixStoresInventoryItemsV3_onInventoryItemCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::stores::inventory_items_v3::InventoryItemCreated>(),
+            )
+        }
+        #[cfg(feature = "stores-inventory_items_v3")]
+        "wixStoresInventoryItemsV3_onInventoryItemDeleted" => {
+            Some(
+                visitor
+                    .visit::<crate::stores::inventory_items_v3::InventoryItemDeleted>(),
+            )
+        }
+        #[cfg(feature = "stores-inventory_items_v3")]
+        "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::stores::inventory_items_v3::InventoryItemStockStatusUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "stores-inventory_items_v3")]
+        "wixStoresInventoryItemsV3_onInventoryItemUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::stores::inventory_items_v3::InventoryItemUpdated>(),
+            )
+        }
+        #[cfg(feature = "stores-inventory_items_v3")]
+        "wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::stores::inventory_items_v3::InventoryItemUpdatedWithReason,
+                    >(),
+            )
+        }
         #[cfg(feature = "stores-products_v3")]
         "wixStoresProductsV3_onProductCreated" => {
             Some(visitor.visit::<crate::stores::products_v3::ProductCreated>())
@@ -3982,6 +4605,18 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "stores-products_v3")]
         "wixStoresProductsV3_onProductUpdated" => {
             Some(visitor.visit::<crate::stores::products_v3::ProductUpdated>())
+        }
+        #[cfg(feature = "stores-ribbons_v3")]
+        "wixStoresRibbonsV3_onRibbonCreated" => {
+            Some(visitor.visit::<crate::stores::ribbons_v3::RibbonCreated>())
+        }
+        #[cfg(feature = "stores-ribbons_v3")]
+        "wixStoresRibbonsV3_onRibbonDeleted" => {
+            Some(visitor.visit::<crate::stores::ribbons_v3::RibbonDeleted>())
+        }
+        #[cfg(feature = "stores-ribbons_v3")]
+        "wixStoresRibbonsV3_onRibbonUpdated" => {
+            Some(visitor.visit::<crate::stores::ribbons_v3::RibbonUpdated>())
         }
         _ => {
             drop(visitor);
@@ -4139,6 +4774,18 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "ecom-checkout")]
             Event::WixEcomOnCheckoutUpdated(event) => {
                 handler.wix_ecom_on_checkout_updated(*event).await
+            }
+            #[cfg(feature = "ecom-discount_rules")]
+            Event::WixEcomDiscountsOnDiscountRuleCreated(event) => {
+                handler.wix_ecom_discounts_on_discount_rule_created(*event).await
+            }
+            #[cfg(feature = "ecom-discount_rules")]
+            Event::WixEcomDiscountsOnDiscountRuleDeleted(event) => {
+                handler.wix_ecom_discounts_on_discount_rule_deleted(*event).await
+            }
+            #[cfg(feature = "ecom-discount_rules")]
+            Event::WixEcomDiscountsOnDiscountRuleUpdated(event) => {
+                handler.wix_ecom_discounts_on_discount_rule_updated(*event).await
             }
             #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderApproved(event) => {
@@ -4386,6 +5033,52 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixPricingPlansOnOrderUpdated(event) => {
                 handler.wix_pricing_plans_on_order_updated(*event).await
             }
+            #[cfg(feature = "stores-brands_v3")]
+            Event::WixStoresBrandsV3OnBrandCreated(event) => {
+                handler.wix_stores_brands_v3_on_brand_created(*event).await
+            }
+            #[cfg(feature = "stores-brands_v3")]
+            Event::WixStoresBrandsV3OnBrandDeleted(event) => {
+                handler.wix_stores_brands_v3_on_brand_deleted(*event).await
+            }
+            #[cfg(feature = "stores-brands_v3")]
+            Event::WixStoresBrandsV3OnBrandUpdated(event) => {
+                handler.wix_stores_brands_v3_on_brand_updated(*event).await
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Event::WixStoresInventoryItemsV3OnInventoryItemCreated(event) => {
+                handler
+                    .wix_stores_inventory_items_v3_on_inventory_item_created(*event)
+                    .await
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Event::WixStoresInventoryItemsV3OnInventoryItemDeleted(event) => {
+                handler
+                    .wix_stores_inventory_items_v3_on_inventory_item_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Event::WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated(event) => {
+                handler
+                    .wix_stores_inventory_items_v3_on_inventory_item_stock_status_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Event::WixStoresInventoryItemsV3OnInventoryItemUpdated(event) => {
+                handler
+                    .wix_stores_inventory_items_v3_on_inventory_item_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "stores-inventory_items_v3")]
+            Event::WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason(event) => {
+                handler
+                    .wix_stores_inventory_items_v3_on_inventory_item_updated_with_reason(
+                        *event,
+                    )
+                    .await
+            }
             #[cfg(feature = "stores-products_v3")]
             Event::WixStoresProductsV3OnProductCreated(event) => {
                 handler.wix_stores_products_v3_on_product_created(*event).await
@@ -4397,6 +5090,18 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "stores-products_v3")]
             Event::WixStoresProductsV3OnProductUpdated(event) => {
                 handler.wix_stores_products_v3_on_product_updated(*event).await
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            Event::WixStoresRibbonsV3OnRibbonCreated(event) => {
+                handler.wix_stores_ribbons_v3_on_ribbon_created(*event).await
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            Event::WixStoresRibbonsV3OnRibbonDeleted(event) => {
+                handler.wix_stores_ribbons_v3_on_ribbon_deleted(*event).await
+            }
+            #[cfg(feature = "stores-ribbons_v3")]
+            Event::WixStoresRibbonsV3OnRibbonUpdated(event) => {
+                handler.wix_stores_ribbons_v3_on_ribbon_updated(*event).await
             }
         }
     }

@@ -462,6 +462,48 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a discount rule is created.
+    ///
+    /// - Velo handler: `wixEcomDiscounts_onDiscountRuleCreated` (in `backend/events.js`)
+    /// - SDK: `discountRules.onDiscountRuleCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.discounts.v1.discount_rule_created`
+    /// - Cargo feature: `ecom-discount_rules`
+    #[cfg(feature = "ecom-discount_rules")]
+    fn wix_ecom_discounts_on_discount_rule_created(
+        &self,
+        event: crate::ecom::discount_rules::DiscountRuleCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a discount rule is deleted.
+    ///
+    /// - Velo handler: `wixEcomDiscounts_onDiscountRuleDeleted` (in `backend/events.js`)
+    /// - SDK: `discountRules.onDiscountRuleDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.discounts.v1.discount_rule_deleted`
+    /// - Cargo feature: `ecom-discount_rules`
+    #[cfg(feature = "ecom-discount_rules")]
+    fn wix_ecom_discounts_on_discount_rule_deleted(
+        &self,
+        event: crate::ecom::discount_rules::DiscountRuleDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a discount rule is updated.
+    ///
+    /// - Velo handler: `wixEcomDiscounts_onDiscountRuleUpdated` (in `backend/events.js`)
+    /// - SDK: `discountRules.onDiscountRuleUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.discounts.v1.discount_rule_updated`
+    /// - Cargo feature: `ecom-discount_rules`
+    #[cfg(feature = "ecom-discount_rules")]
+    fn wix_ecom_discounts_on_discount_rule_updated(
+        &self,
+        event: crate::ecom::discount_rules::DiscountRuleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when an order is approved.
     ///
     /// - Velo handler: `wixEcom_onOrderApproved` (in `backend/events.js`)
@@ -1356,6 +1398,112 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a brand is created.
+    ///
+    /// - Velo handler: `wixStoresBrandsV3_onBrandCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `brandsV3.onBrandCreated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.brand_created`
+    /// - Cargo feature: `stores-brands_v3`
+    #[cfg(feature = "stores-brands_v3")]
+    fn wix_stores_brands_v3_on_brand_created(
+        &self,
+        event: crate::stores::brands_v3::BrandCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a brand is deleted.
+    ///
+    /// - Velo handler: `wixStoresBrandsV3_onBrandDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `brandsV3.onBrandDeleted` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.brand_deleted`
+    /// - Cargo feature: `stores-brands_v3`
+    #[cfg(feature = "stores-brands_v3")]
+    fn wix_stores_brands_v3_on_brand_deleted(
+        &self,
+        event: crate::stores::brands_v3::BrandDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a brand is updated.
+    ///
+    /// - Velo handler: `wixStoresBrandsV3_onBrandUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `brandsV3.onBrandUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.brand_updated`
+    /// - Cargo feature: `stores-brands_v3`
+    #[cfg(feature = "stores-brands_v3")]
+    fn wix_stores_brands_v3_on_brand_updated(
+        &self,
+        event: crate::stores::brands_v3::BrandUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixStoresInventoryItemsV3_onInventoryItemCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `inventoryItemsV3.onInventoryItemCreated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.inventory_item_created`
+    /// - Cargo feature: `stores-inventory_items_v3`
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_created(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixStoresInventoryItemsV3_onInventoryItemDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `inventoryItemsV3.onInventoryItemDeleted` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.inventory_item_deleted`
+    /// - Cargo feature: `stores-inventory_items_v3`
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_deleted(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an inventory item's stock is updated.
+    ///
+    /// - Velo handler: `wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `inventoryItemsV3.onInventoryItemStockStatusUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.inventory_item_stock_status_updated`
+    /// - Cargo feature: `stores-inventory_items_v3`
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_stock_status_updated(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemStockStatusUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixStoresInventoryItemsV3_onInventoryItemUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `inventoryItemsV3.onInventoryItemUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.inventory_item_updated`
+    /// - Cargo feature: `stores-inventory_items_v3`
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_updated(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an inventory item is updated.
+    ///
+    /// - Velo handler: `wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `inventoryItemsV3.onInventoryItemUpdatedWithReason` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.inventory_item_updated_with_reason`
+    /// - Cargo feature: `stores-inventory_items_v3`
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_updated_with_reason(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemUpdatedWithReason,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// - Velo handler: `wixStoresProductsV3_onProductCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `productsV3.onProductCreated` from `@wix/stores`
     /// - Webhook eventType: `wix.stores.catalog.v3.product_created`
@@ -1392,6 +1540,42 @@ pub trait Handler: Send + Sync {
     fn wix_stores_products_v3_on_product_updated(
         &self,
         event: crate::stores::products_v3::ProductUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixStoresRibbonsV3_onRibbonCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ribbonsV3.onRibbonCreated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.ribbon_created`
+    /// - Cargo feature: `stores-ribbons_v3`
+    #[cfg(feature = "stores-ribbons_v3")]
+    fn wix_stores_ribbons_v3_on_ribbon_created(
+        &self,
+        event: crate::stores::ribbons_v3::RibbonCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixStoresRibbonsV3_onRibbonDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ribbonsV3.onRibbonDeleted` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.ribbon_deleted`
+    /// - Cargo feature: `stores-ribbons_v3`
+    #[cfg(feature = "stores-ribbons_v3")]
+    fn wix_stores_ribbons_v3_on_ribbon_deleted(
+        &self,
+        event: crate::stores::ribbons_v3::RibbonDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixStoresRibbonsV3_onRibbonUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ribbonsV3.onRibbonUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.ribbon_updated`
+    /// - Cargo feature: `stores-ribbons_v3`
+    #[cfg(feature = "stores-ribbons_v3")]
+    fn wix_stores_ribbons_v3_on_ribbon_updated(
+        &self,
+        event: crate::stores::ribbons_v3::RibbonUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -1651,6 +1835,27 @@ where
         event: crate::ecom::checkout::CheckoutUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCheckoutUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-discount_rules")]
+    fn wix_ecom_discounts_on_discount_rule_created(
+        &self,
+        event: crate::ecom::discount_rules::DiscountRuleCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomDiscountsOnDiscountRuleCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-discount_rules")]
+    fn wix_ecom_discounts_on_discount_rule_deleted(
+        &self,
+        event: crate::ecom::discount_rules::DiscountRuleDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomDiscountsOnDiscountRuleDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-discount_rules")]
+    fn wix_ecom_discounts_on_discount_rule_updated(
+        &self,
+        event: crate::ecom::discount_rules::DiscountRuleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomDiscountsOnDiscountRuleUpdated(Box::new(event)))
     }
     #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_approved(
@@ -2083,6 +2288,87 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderUpdated(Box::new(event)))
     }
+    #[cfg(feature = "stores-brands_v3")]
+    fn wix_stores_brands_v3_on_brand_created(
+        &self,
+        event: crate::stores::brands_v3::BrandCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresBrandsV3OnBrandCreated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-brands_v3")]
+    fn wix_stores_brands_v3_on_brand_deleted(
+        &self,
+        event: crate::stores::brands_v3::BrandDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresBrandsV3OnBrandDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "stores-brands_v3")]
+    fn wix_stores_brands_v3_on_brand_updated(
+        &self,
+        event: crate::stores::brands_v3::BrandUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresBrandsV3OnBrandUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_created(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInventoryItemsV3OnInventoryItemCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_deleted(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInventoryItemsV3OnInventoryItemDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_stock_status_updated(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemStockStatusUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_updated(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInventoryItemsV3OnInventoryItemUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "stores-inventory_items_v3")]
+    fn wix_stores_inventory_items_v3_on_inventory_item_updated_with_reason(
+        &self,
+        event: crate::stores::inventory_items_v3::InventoryItemUpdatedWithReason,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason(
+                Box::new(event),
+            ),
+        )
+    }
     #[cfg(feature = "stores-products_v3")]
     fn wix_stores_products_v3_on_product_created(
         &self,
@@ -2103,5 +2389,26 @@ where
         event: crate::stores::products_v3::ProductUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixStoresProductsV3OnProductUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-ribbons_v3")]
+    fn wix_stores_ribbons_v3_on_ribbon_created(
+        &self,
+        event: crate::stores::ribbons_v3::RibbonCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresRibbonsV3OnRibbonCreated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-ribbons_v3")]
+    fn wix_stores_ribbons_v3_on_ribbon_deleted(
+        &self,
+        event: crate::stores::ribbons_v3::RibbonDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresRibbonsV3OnRibbonDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "stores-ribbons_v3")]
+    fn wix_stores_ribbons_v3_on_ribbon_updated(
+        &self,
+        event: crate::stores::ribbons_v3::RibbonUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresRibbonsV3OnRibbonUpdated(Box::new(event)))
     }
 }

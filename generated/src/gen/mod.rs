@@ -13,7 +13,14 @@ pub mod common;
 #[cfg(any(feature = "crm-contacts", feature = "crm-labels"))]
 pub mod crm;
 /// Wix module `ecom`.
-#[cfg(any(feature = "ecom-cart", feature = "ecom-checkout", feature = "ecom-orders"))]
+#[cfg(
+    any(
+        feature = "ecom-cart",
+        feature = "ecom-checkout",
+        feature = "ecom-discount_rules",
+        feature = "ecom-orders"
+    )
+)]
 pub mod ecom;
 /// Wix module `events`.
 #[cfg(
@@ -41,11 +48,18 @@ pub mod members;
 #[cfg(feature = "pricing_plans-orders")]
 pub mod pricing_plans;
 /// Wix module `stores`.
-#[cfg(feature = "stores-products_v3")]
+#[cfg(
+    any(
+        feature = "stores-brands_v3",
+        feature = "stores-inventory_items_v3",
+        feature = "stores-products_v3",
+        feature = "stores-ribbons_v3"
+    )
+)]
 pub mod stores;
 mod catalogue;
 mod handler;
 pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
 pub use handler::{HandleAll, Handler};
-/// Number of events in the catalogue (97).
-pub const EVENT_COUNT: usize = 97;
+/// Number of events in the catalogue (111).
+pub const EVENT_COUNT: usize = 111;

@@ -7,6 +7,9 @@ pub mod cart;
 /// Wix module `ecom.checkout`.
 #[cfg(feature = "ecom-checkout")]
 pub mod checkout;
+/// Wix module `ecom.discount_rules`.
+#[cfg(feature = "ecom-discount_rules")]
+pub mod discount_rules;
 /// Wix module `ecom.orders`.
 #[cfg(feature = "ecom-orders")]
 pub mod orders;
