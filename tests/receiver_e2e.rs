@@ -790,6 +790,26 @@ async fn a_request_head_over_the_limit_gets_431_before_any_routing() {
     assert_eq!(reply.status, 200, "{reply:?}");
 }
 
+/// A name no event can have is refused before the router percent-decodes it, with or
+/// without a signature; a name that could be an event's still has its signature checked
+/// first.
+#[tokio::test]
+async fn a_name_longer_than_any_event_is_refused_before_routing() {
+    let server = start(Recorder::default()).await;
+    let body = contact_deleted_velo("evt-overlong");
+    let longest = 3 * wix_backend_events::error::MAX_EVENT_NAME_LEN;
+    let overlong = "x".repeat(longest + 1);
+    for signature in [None, Some("t=1,v1=00")] {
+        let reply = server.velo(&overlong, &body, signature).await;
+        assert_eq!(reply.status, 404, "{reply:?}");
+        assert!(reply.body.contains("unknown event"), "{reply:?}");
+        assert!(reply.body.len() < 1024, "the reply echoes a bounded name: {} bytes", reply.body.len());
+    }
+    let reply = server.velo(&"x".repeat(longest), &body, None).await;
+    assert_eq!(reply.status, 401, "a name within the bound is checked for its signature first: {reply:?}");
+    assert_eq!(server.recorder.calls(), vec![]);
+}
+
 #[tokio::test]
 async fn expect_100_continue_with_a_length_over_the_limit_gets_413_not_continue() {
     let server = start(Recorder::default()).await;

@@ -253,7 +253,7 @@ where
     };
     let no_route = admission.clone();
     let no_method = admission.clone();
-    Router::new()
+    let routes = Router::new()
         .route("/webhook", webhook_route)
         .route("/velo/{handler}", velo_route)
         .fallback(move || async move {
@@ -262,7 +262,32 @@ where
         .method_not_allowed_fallback(move || async move {
             no_method.refuse(StatusCode::METHOD_NOT_ALLOWED, "wrong method", "only POST is served")
         })
-        .with_state(Receiver { dispatcher, limits, admission })
+        .with_state(Receiver { dispatcher, limits, admission: admission.clone() });
+    // The check runs in front of the routes: a router without routes of its own hands
+    // every request to them through its fallback, past the middleware.
+    Router::new().fallback_service(routes).layer(axum::middleware::from_fn_with_state(admission, refuse_overlong_names))
+}
+
+/// The longest raw `/velo/` path segment that can name an event: every byte of the
+/// longest name percent-encoded.
+const LONGEST_NAME_SEGMENT: usize = 3 * wix_backend_events::error::MAX_EVENT_NAME_LEN;
+
+/// Answers 404 to a Velo handler name longer than any event's before it is routed. The
+/// router percent-decodes the `{handler}` parameter while matching, so a 16 KiB name
+/// cost twice a valid delivery before any check ran (`scripts/load`). Signed or not,
+/// such a name can never be delivered, so this comes before the signature check as well.
+async fn refuse_overlong_names(
+    State(admission): State<Admission>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match request.uri().path().strip_prefix("/velo/") {
+        Some(name) if name.len() > LONGEST_NAME_SEGMENT => {
+            let error = DispatchError::Decode(DecodeError::unknown_event(name, wix_backend_events::CATALOGUE));
+            admission.refuse(StatusCode::NOT_FOUND, reason(&error), &error.to_string())
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// The answer of a route the receiver was started without the means to check.
