@@ -145,20 +145,18 @@ fn strict_decode<T: DeserializeOwned>(event: &'static str, text: &str, located: 
 }
 
 /// The value, and the JSON path of every field it does not declare; or the error, at its
-/// JSON path.
+/// JSON path. One deserializer layer does both (see `tracking`).
 fn tracked<T: DeserializeOwned>(
     event: &'static str,
     text: &str,
     located: Located,
 ) -> Result<(T, Vec<String>), DecodeError> {
-    let mut undeclared = Vec::new();
-    let mut record = |path: serde_ignored::Path| undeclared.push(json_path(&path));
+    let recorder = crate::tracking::Recorder::default();
     let mut json = serde_json::Deserializer::from_str(text);
-    let tracked = serde_ignored::Deserializer::new(&mut json, &mut record);
-    let value: T = serde_path_to_error::deserialize(tracked).map_err(|error| DecodeError::Payload {
+    let value: T = crate::tracking::deserialize(&mut json, &recorder).map_err(|error| DecodeError::Payload {
         event,
-        path: error.path().to_string(),
-        message: message(error.inner(), located),
+        path: recorder.error_path(),
+        message: message(&error, located),
     })?;
     // Nothing but whitespace may follow the value, as `serde_json::from_str` requires of
     // the plain decoder: otherwise `--strict` would accept a body plain decoding refuses.
@@ -167,7 +165,7 @@ fn tracked<T: DeserializeOwned>(
         path: ".".to_owned(),
         message: message(&error, located),
     })?;
-    Ok((value, undeclared))
+    Ok((value, recorder.undeclared()))
 }
 
 /// serde_json's message, without ` at line 1 column 88` where that place is not the
@@ -178,23 +176,5 @@ fn message(error: &serde_json::Error, located: Located) -> String {
     match located {
         Located::No => text.strip_suffix(&place).map(str::to_owned).unwrap_or(text),
         Located::Yes => text,
-    }
-}
-
-/// `entity.info.emails[1].tag`, the notation of serde_path_to_error, for serde_ignored paths.
-fn json_path(path: &serde_ignored::Path) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", json_path(parent)),
-        Path::Map { parent, key } => {
-            let parent = json_path(parent);
-            if parent.is_empty() {
-                key.clone()
-            } else {
-                format!("{parent}.{key}")
-            }
-        }
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => json_path(parent),
     }
 }

@@ -15,6 +15,7 @@ pub mod dispatch;
 pub mod error;
 pub mod event_info;
 pub mod event_set;
+mod tracking;
 pub mod velo_auth;
 pub mod webhook;
 pub mod wire;
