@@ -153,6 +153,28 @@ struct Wrap<'a, V> {
     rec: &'a Recorder,
 }
 
+/// A wrapping visitor expects what the visitor it wraps expects.
+macro_rules! same_expectation {
+    () => {
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.visitor.expecting(f)
+        }
+    };
+}
+
+/// Forwards `visit_none` and `visit_unit`, which carry nothing to track.
+macro_rules! valueless_visits {
+    () => {
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            self.visitor.visit_none()
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            self.visitor.visit_unit()
+        }
+    };
+}
+
 /// Forwards `visit_*` methods that carry a plain value.
 macro_rules! plain_visits {
     ($($method:ident($ty:ty))*) => {$(
@@ -165,9 +187,7 @@ macro_rules! plain_visits {
 impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, V> {
     type Value = V::Value;
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.visitor.expecting(f)
-    }
+    same_expectation!();
 
     plain_visits! {
         visit_bool(bool) visit_i8(i8) visit_i16(i16) visit_i32(i32) visit_i64(i64) visit_i128(i128)
@@ -176,13 +196,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, V> {
         visit_bytes(&[u8]) visit_borrowed_bytes(&'de [u8]) visit_byte_buf(Vec<u8>)
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visitor.visit_none()
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visitor.visit_unit()
-    }
+    valueless_visits!();
 
     // `Some` and newtypes add no step to the path.
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
@@ -407,9 +421,7 @@ macro_rules! captured_visits {
 impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, V> {
     type Value = V::Value;
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.visitor.expecting(f)
-    }
+    same_expectation!();
 
     captured_visits! {
         visit_bool(bool) visit_i8(i8) visit_i16(i16) visit_i32(i32) visit_i64(i64) visit_i128(i128)
@@ -427,13 +439,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, V> {
         self.visitor.visit_string(value)
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visitor.visit_none()
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visitor.visit_unit()
-    }
+    valueless_visits!();
 
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.visitor.visit_some(de)
