@@ -797,7 +797,7 @@ async fn a_request_head_over_the_limit_gets_431_before_any_routing() {
 async fn a_name_longer_than_any_event_is_refused_before_routing() {
     let server = start(Recorder::default()).await;
     let body = contact_deleted_velo("evt-overlong");
-    let longest = 3 * wix_backend_events::error::MAX_EVENT_NAME_LEN;
+    let longest = app::LONGEST_NAME_SEGMENT;
     let overlong = "x".repeat(longest + 1);
     for signature in [None, Some("t=1,v1=00")] {
         let reply = server.velo(&overlong, &body, signature).await;

@@ -270,7 +270,7 @@ where
 
 /// The longest raw `/velo/` path segment that can name an event: every byte of the
 /// longest name percent-encoded.
-const LONGEST_NAME_SEGMENT: usize = 3 * wix_backend_events::error::MAX_EVENT_NAME_LEN;
+pub const LONGEST_NAME_SEGMENT: usize = 3 * wix_backend_events::error::MAX_EVENT_NAME_LEN;
 
 /// Answers 404 to a Velo handler name longer than any event's before it is routed. The
 /// router percent-decodes the `{handler}` parameter while matching, so a 16 KiB name

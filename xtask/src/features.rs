@@ -25,9 +25,19 @@ pub struct Args {
     list: bool,
 }
 
+/// What a feature set stands for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Module,
+    Area,
+    None,
+    All,
+}
+
 /// One set of features to compile the crate with.
 struct FeatureSet {
-    /// What it is, for the report (`module ecom.orders`).
+    kind: Kind,
+    /// What it is, for the report (`module ecom-orders`).
     what: String,
     /// The `--features` value; empty for none.
     features: String,
@@ -56,18 +66,21 @@ fn feature_sets(catalogue: &Catalogue) -> Vec<FeatureSet> {
         .values()
         .flatten()
         .map(|feature| FeatureSet {
+            kind: Kind::Module,
             what: format!("module {feature}"),
             features: feature.clone(),
             events: events_of(feature),
         })
         .collect();
     sets.extend(areas.iter().map(|(area, modules)| FeatureSet {
+        kind: Kind::Area,
         what: format!("area {area}"),
         features: (*area).to_owned(),
         events: modules.iter().map(|feature| events_of(feature)).sum(),
     }));
-    sets.push(FeatureSet { what: "no features".to_owned(), features: String::new(), events: 0 });
+    sets.push(FeatureSet { kind: Kind::None, what: "no features".to_owned(), features: String::new(), events: 0 });
     sets.push(FeatureSet {
+        kind: Kind::All,
         what: "all features".to_owned(),
         features: areas.keys().copied().collect::<Vec<_>>().join(","),
         events: catalogue.events().count(),
@@ -86,7 +99,7 @@ pub fn run(root: &Path, args: &Args) -> Result<(), String> {
     }
     let started = Instant::now();
     for (index, set) in sets.iter().enumerate() {
-        let took = cargo(root, "check", &set.features)?;
+        let took = cargo_on_features(root, "check", &set.features)?;
         println!("[{}/{}] {} ({} events): checked in {:.1} s", index + 1, sets.len(), set.what, set.events, secs(took));
     }
     println!("features: {} sets checked in {:.0} s", sets.len(), secs(started.elapsed()));
@@ -94,29 +107,36 @@ pub fn run(root: &Path, args: &Args) -> Result<(), String> {
 }
 
 /// Runs `cargo <verb>` on the crate's library with only `features`, and times it.
-fn cargo(root: &Path, verb: &str, features: &str) -> Result<Duration, String> {
-    let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(program);
-    command.current_dir(root).args([verb, "--quiet", "-p", PACKAGE, "--lib", "--no-default-features"]);
+fn cargo_on_features(root: &Path, verb: &str, features: &str) -> Result<Duration, String> {
+    let mut args = vec![verb, "--quiet", "-p", PACKAGE, "--lib", "--no-default-features"];
     if !features.is_empty() {
-        command.args(["--features", features]);
+        args.extend(["--features", features]);
     }
+    cargo(root, &args)
+}
+
+/// Runs cargo with `args` in `root`, and times it.
+fn cargo(root: &Path, args: &[&str]) -> Result<Duration, String> {
+    let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let started = Instant::now();
-    let status = command.status().map_err(|error| format!("cannot run cargo: {error}"))?;
-    if !status.success() {
-        let shown = if features.is_empty() { "no features" } else { features };
-        return Err(format!("cargo {verb} -p {PACKAGE} --no-default-features with {shown} failed"));
+    let status = Command::new(program)
+        .current_dir(root)
+        .args(args)
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    match status.success() {
+        true => Ok(started.elapsed()),
+        false => Err(format!("cargo {} failed", args.join(" "))),
     }
-    Ok(started.elapsed())
 }
 
 fn secs(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 
-/// The budgets of issue "The whole Wix catalogue": a user with one module feature waits
-/// at most 15 s for the crate, with every feature at most 3 minutes, and codegen over the
-/// whole catalogue takes at most 5 s.
+/// The catalogue's budgets (BENCHMARKS.md): a user with one module feature waits at most
+/// 15 s for the crate, with every feature at most 3 minutes, and codegen over the whole
+/// catalogue takes at most 5 s.
 const MODULE_BUDGET: Duration = Duration::from_secs(15);
 const ALL_BUDGET: Duration = Duration::from_secs(180);
 const CODEGEN_BUDGET: Duration = Duration::from_secs(5);
@@ -143,10 +163,9 @@ pub fn budgets(root: &Path) -> Result<(), String> {
     let sources = crate::sync::read_schemas(root)?;
     let total_events = catalogue.events().count();
     for share in [10, 100, total_events] {
-        let part = sources_with_events(&sources, share.min(total_events));
+        let (part, events) = sources_with_events(&sources, share.min(total_events));
         let took = (0..3).map(|_| time(|| codegen::generate(&part).map(drop).map_err(|error| error.to_string()))).min();
         let took = took.unwrap_or(Ok(Duration::ZERO))?;
-        let events = codegen::generate(&part).map(|generated| generated.catalogue.events().count()).unwrap_or(0);
         let budget = (events == total_events).then_some(CODEGEN_BUDGET);
         report(format!("codegen, {} schemas, {events} events", part.len()), took, budget);
         if share >= total_events {
@@ -157,14 +176,17 @@ pub fn budgets(root: &Path) -> Result<(), String> {
     report(format!("codegen plan (generate + compare), {total_events} events"), took, Some(CODEGEN_BUDGET));
 
     // Builds: dependencies built once first, then the crate alone, cleaned before each.
-    cargo(root, "build", "")?;
-    let largest_module = sets.iter().filter(|set| set.what.starts_with("module ")).max_by_key(|set| set.events);
-    let largest_area = sets.iter().filter(|set| set.what.starts_with("area ")).max_by_key(|set| set.events);
-    let all = sets.iter().find(|set| set.what == "all features");
-    for (set, budget) in [(largest_module, Some(MODULE_BUDGET)), (largest_area, None), (all, Some(ALL_BUDGET))] {
+    cargo_on_features(root, "build", "")?;
+    let largest = |kind: Kind| sets.iter().filter(|set| set.kind == kind).max_by_key(|set| set.events);
+    for (set, budget) in [
+        (largest(Kind::Module), Some(MODULE_BUDGET)),
+        (largest(Kind::Area), None),
+        (largest(Kind::All), Some(ALL_BUDGET)),
+    ] {
         let Some(set) = set else { continue };
-        clean(root)?;
-        let took = cargo(root, "build", &set.features)?;
+        // The crate's own build outputs, not its dependencies'.
+        cargo(root, &["clean", "--quiet", "-p", PACKAGE])?;
+        let took = cargo_on_features(root, "build", &set.features)?;
         report(format!("debug build, {} ({} events)", set.what, set.events), took, budget);
     }
     if missed.is_empty() {
@@ -174,43 +196,28 @@ pub fn budgets(root: &Path) -> Result<(), String> {
     }
 }
 
-/// The first schemas, in path order, that hold at least `events` events, with the
-/// schemas their types refer to (all of `common`, which every event needs).
-fn sources_with_events(sources: &[codegen::SchemaSource], events: usize) -> Vec<codegen::SchemaSource> {
-    let mut part: Vec<codegen::SchemaSource> =
-        sources.iter().filter(|source| source.path.starts_with("schemas/common/")).cloned().collect();
-    for source in sources.iter().filter(|source| !source.path.starts_with("schemas/common/")) {
-        let count = codegen::generate(&part).map(|generated| generated.catalogue.events().count()).unwrap_or(0);
+/// The first schemas, in path order, that hold at least `events` events, and how many
+/// they hold; all of `common` (which every event needs) comes first, and a schema that
+/// fails without one not yet taken is left out.
+fn sources_with_events(sources: &[codegen::SchemaSource], events: usize) -> (Vec<codegen::SchemaSource>, usize) {
+    let is_common = |source: &&codegen::SchemaSource| source.path.starts_with("schemas/common/");
+    let mut part: Vec<codegen::SchemaSource> = sources.iter().filter(is_common).cloned().collect();
+    let mut count = 0;
+    for source in sources.iter().filter(|source| !is_common(source)) {
         if count >= events {
             break;
         }
-        let mut candidate = part.clone();
-        candidate.push(source.clone());
-        // A schema that refers to one not yet taken fails alone; it waits for a later round.
-        if codegen::generate(&candidate).is_ok() {
-            part = candidate;
+        part.push(source.clone());
+        match codegen::generate(&part) {
+            Ok(generated) => count = generated.catalogue.events().count(),
+            Err(_) => drop(part.pop()),
         }
     }
-    part
+    (part, count)
 }
 
 fn time(work: impl FnOnce() -> Result<(), String>) -> Result<Duration, String> {
     let started = Instant::now();
     work()?;
     Ok(started.elapsed())
-}
-
-/// Removes the crate's own build outputs, not its dependencies'.
-fn clean(root: &Path) -> Result<(), String> {
-    let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(program)
-        .current_dir(root)
-        .args(["clean", "--quiet", "-p", PACKAGE])
-        .status()
-        .map_err(|error| format!("cannot run cargo clean: {error}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("cargo clean -p {PACKAGE} failed"))
-    }
 }
