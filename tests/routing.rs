@@ -48,3 +48,24 @@ async fn an_overlong_event_id_is_refused_before_the_handler_and_the_store() {
     assert_eq!(outcome, Outcome::Handled);
     assert_eq!(CALLS.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_request_for_an_unknown_name_is_refused_without_the_did_you_mean_search() {
+    use wix_backend_events::dispatch::DispatchError;
+    use wix_backend_events::error::DecodeError;
+
+    let dispatcher = Dispatcher::new(HandleAll(|_event: Event| std::future::ready(Ok(()))));
+    let typo = "wixCrm_onContactCreatd";
+    let error = dispatcher.velo(typo, b"{}", None).await.unwrap_err();
+    assert!(
+        matches!(&error, DispatchError::Decode(DecodeError::UnknownEvent { name, suggestion: None }) if name == typo),
+        "{error:?}"
+    );
+    assert_eq!(error.http_status(), 404);
+    // Decoding by hand still suggests the closest name.
+    let decoded = Event::decode(typo, &b"{}"[..]).unwrap_err();
+    assert!(
+        matches!(decoded, DecodeError::UnknownEvent { suggestion: Some("wixCrm_onContactCreated"), .. }),
+        "{decoded:?}"
+    );
+}

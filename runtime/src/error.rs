@@ -61,15 +61,42 @@ impl DecodeError {
     /// bounded: a name longer than [`MAX_EVENT_NAME_LEN`] gets no suggestion (no event is
     /// named that long) and is kept cut to that length, marked with `…`.
     pub fn unknown_event(name: &str, catalogue: &'static [crate::event_info::EventInfo]) -> Self {
-        if name.len() > MAX_EVENT_NAME_LEN {
-            let mut cut = MAX_EVENT_NAME_LEN;
-            while !name.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            return Self::UnknownEvent { name: format!("{}…", &name[..cut]), suggestion: None };
-        }
-        Self::UnknownEvent { name: name.to_owned(), suggestion: crate::event_info::suggest(catalogue, name) }
+        let suggestion = if name.len() > MAX_EVENT_NAME_LEN { None } else { crate::event_info::suggest(catalogue, name) };
+        Self::UnknownEvent { name: echoed_name(name), suggestion }
     }
+
+    /// An unknown name without a suggestion, for answers to requests: refusing a name
+    /// then costs no more than reading it, however large the catalogue. The name is
+    /// echoed as [`DecodeError::unknown_event`] echoes it.
+    pub fn unknown_event_unsuggested(name: &str) -> Self {
+        Self::UnknownEvent { name: echoed_name(name), suggestion: None }
+    }
+
+    /// This error, with the closest name of `catalogue` added to an unknown name that has
+    /// no suggestion yet (what [`DecodeError::unknown_event`] would have given).
+    #[must_use]
+    pub fn with_suggestion(self, catalogue: &'static [crate::event_info::EventInfo]) -> Self {
+        match self {
+            Self::UnknownEvent { name, suggestion: None } if name.len() <= MAX_EVENT_NAME_LEN => {
+                let suggestion = crate::event_info::suggest(catalogue, &name);
+                Self::UnknownEvent { name, suggestion }
+            }
+            other => other,
+        }
+    }
+}
+
+/// `name` as an error shows it: whole up to [`MAX_EVENT_NAME_LEN`] bytes, else cut there
+/// and marked with `…`.
+fn echoed_name(name: &str) -> String {
+    if name.len() <= MAX_EVENT_NAME_LEN {
+        return name.to_owned();
+    }
+    let mut cut = MAX_EVENT_NAME_LEN;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &name[..cut])
 }
 
 /// What a handler method returns.

@@ -38,7 +38,9 @@ pub trait EventSet: Sized + Send + 'static {
     /// Every event of the set, compiled in or not, in schema order.
     const CATALOGUE: &'static [EventInfo];
 
-    /// Decodes the Velo event object of the event whose Velo handler name is given.
+    /// Decodes the Velo event object of the event whose Velo handler name is given. An
+    /// unknown name is refused without a suggestion, so that refusing a request costs no
+    /// more than reading its name; [`EventSet::unknown_event`] gives one.
     fn decode<I: decode::Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError>;
 
     /// The catalogue entry of this event.

@@ -244,8 +244,11 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             }
 
             /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
+            /// An unknown name's error suggests the closest known one.
             pub fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
-                input.with_source(|source| Self::decode_source(velo_handler, source))
+                input
+                    .with_source(|source| Self::decode_source(velo_handler, source))
+                    .map_err(|error| error.with_suggestion(CATALOGUE))
             }
 
             // Not generic, so the payloads' decoders are compiled here, once, and not in
@@ -256,7 +259,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
                     #( #disabled )*
                     other => {
                         drop(source);
-                        Err(DecodeError::unknown_event(other, CATALOGUE))
+                        Err(DecodeError::unknown_event_unsuggested(other))
                     }
                 }
             }
@@ -278,7 +281,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             const CATALOGUE: &'static [EventInfo] = CATALOGUE;
 
             fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
-                Event::decode(velo_handler, input)
+                input.with_source(|source| Event::decode_source(velo_handler, source))
             }
 
             fn info(&self) -> &'static EventInfo {

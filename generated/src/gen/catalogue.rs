@@ -2553,8 +2553,11 @@ impl Event {
         }
     }
     /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
+    /// An unknown name's error suggests the closest known one.
     pub fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
-        input.with_source(|source| Self::decode_source(velo_handler, source))
+        input
+            .with_source(|source| Self::decode_source(velo_handler, source))
+            .map_err(|error| error.with_suggestion(CATALOGUE))
     }
     fn decode_source(
         velo_handler: &str,
@@ -4120,7 +4123,7 @@ impl Event {
             }
             other => {
                 drop(source);
-                Err(DecodeError::unknown_event(other, CATALOGUE))
+                Err(DecodeError::unknown_event_unsuggested(other))
             }
         }
     }
@@ -4627,7 +4630,7 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
 impl crate::EventSet for Event {
     const CATALOGUE: &'static [EventInfo] = CATALOGUE;
     fn decode<I: Input>(velo_handler: &str, input: I) -> Result<Self, DecodeError> {
-        Event::decode(velo_handler, input)
+        input.with_source(|source| Event::decode_source(velo_handler, source))
     }
     fn info(&self) -> &'static EventInfo {
         Event::info(self)
