@@ -27,16 +27,25 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
     let events: Vec<(String, &crate::snapshot::Event)> =
         snapshot.events.iter().map(|event| (event.handler.trim_start_matches("on").to_owned(), event)).collect();
     let event_names: BTreeSet<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
-    // A data type named like its event (`OrderApproved`) becomes `OrderApprovedData`.
+    // A data type named like its event (`OrderApproved`) or a Rust prelude type becomes
+    // `OrderApprovedData`. The SDK escapes JavaScript's built-in names with an underscore
+    // (the forms' `_String`, `_Array`): the underscore is dropped, then the same rule applies.
     let mut renames = BTreeMap::new();
     for name in snapshot.types.keys() {
-        if event_names.contains(name.as_str()) || RESERVED_TYPES.contains(&name.as_str()) {
-            let mut renamed = format!("{name}Data");
-            while snapshot.types.contains_key(&renamed) || event_names.contains(renamed.as_str()) {
-                renamed.push('_');
-            }
-            renames.insert(name.clone(), renamed);
+        let base = name.trim_start_matches('_');
+        let clashes = |candidate: &str| {
+            event_names.contains(candidate)
+                || RESERVED_TYPES.contains(&candidate)
+                || (candidate != name && snapshot.types.contains_key(candidate))
+        };
+        if base == name && !clashes(name) {
+            continue;
         }
+        let mut renamed = if clashes(base) { format!("{base}Data") } else { base.to_owned() };
+        while snapshot.types.contains_key(&renamed) || event_names.contains(renamed.as_str()) {
+            renamed.push('_');
+        }
+        renames.insert(name.clone(), renamed);
     }
     let rename = |name: &str| renames.get(name).cloned().unwrap_or_else(|| name.to_owned());
     let overlay_file = crate::overlay::path(&package.module);
@@ -278,4 +287,76 @@ fn write_doc(out: &mut String, indent: &str, doc: &str) {
 
 fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Sdk;
+    use crate::snapshot::{Event, Field, TypeDecl};
+    use crate::typings::Ty;
+
+    fn field(name: &str, ty: Ty) -> Field {
+        Field {
+            name: name.to_owned(),
+            ty,
+            doc: String::new(),
+            format: None,
+            deprecated: false,
+            internal: false,
+            wire: None,
+        }
+    }
+
+    fn record(fields: Vec<Field>) -> TypeDecl {
+        TypeDecl::Struct { doc: String::new(), fields, oneofs: Vec::new(), address: false }
+    }
+
+    /// The YAML of a module whose payload `Form` refers to each of `names`, all declared.
+    fn module_with_types(names: &[&str]) -> String {
+        let mut types: BTreeMap<String, TypeDecl> =
+            names.iter().map(|name| ((*name).to_owned(), record(vec![field("flag", Ty::Boolean)]))).collect();
+        let fields = names.iter().enumerate().map(|(at, name)| field(&format!("f{at}"), Ty::Ref((*name).to_owned())));
+        types.insert("Form".to_owned(), record(fields.collect()));
+        let snapshot = Snapshot {
+            package: "@wix/auto_sdk_forms_forms".to_owned(),
+            version: "1.0.0".to_owned(),
+            fqdn: "wix.forms.v4.form".to_owned(),
+            events: vec![Event {
+                handler: "onFormCreated".to_owned(),
+                event_type: "wix.forms.v4.form_created".to_owned(),
+                domain: true,
+                doc: String::new(),
+                body: Some(("entity".to_owned(), "Form".to_owned())),
+                modified_fields: false,
+                deprecated: false,
+                preview: false,
+            }],
+            types,
+        };
+        let package = Package {
+            name: snapshot.package.clone(),
+            version: snapshot.version.clone(),
+            integrity: String::new(),
+            module: "forms.forms".to_owned(),
+            doc: None,
+            docs: None,
+            sdk: Sdk { package: "@wix/forms".to_owned(), export: "forms".to_owned() },
+            velo: None,
+        };
+        module(&package, &snapshot, &Overlay::default()).unwrap_or_else(|problems| panic!("{problems}"))
+    }
+
+    #[test]
+    fn escaped_builtin_names_lose_their_underscore_and_keep_clear_of_rust_and_siblings() {
+        let yaml = module_with_types(&["_Array", "_String", "_Number", "Number"]);
+        // `_Array` becomes `Array`; `_String` would be Rust's `String`; `Number` is taken.
+        for expected in ["  Array:\n", "  StringData:\n", "  NumberData:\n", "  Number:\n"] {
+            assert!(yaml.contains(expected), "no `{}` in:\n{yaml}", expected.trim());
+        }
+        for reference in ["type: \"Array\"", "type: \"StringData\"", "type: \"NumberData\"", "type: \"Number\""] {
+            assert!(yaml.contains(reference), "no {reference} in:\n{yaml}");
+        }
+        assert!(!yaml.contains("_Array") && !yaml.contains("_String") && !yaml.contains("_Number"), "{yaml}");
+    }
 }

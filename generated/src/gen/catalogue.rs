@@ -5,6 +5,22 @@ use crate::error::DecodeError;
 use crate::decode::{Input, Source};
 /// Every event this crate knows, compiled in or not, in schema order.
 pub static CATALOGUE: &[EventInfo] = &[
+    #[cfg(feature = "blog-categories")]
+    info::WIX_BLOG_ON_CATEGORY_CREATED,
+    #[cfg(feature = "blog-categories")]
+    info::WIX_BLOG_ON_CATEGORY_DELETED,
+    #[cfg(feature = "blog-categories")]
+    info::WIX_BLOG_ON_CATEGORY_UPDATED,
+    #[cfg(feature = "blog-draft_posts")]
+    info::WIX_BLOG_ON_DRAFT_CREATED,
+    #[cfg(feature = "blog-draft_posts")]
+    info::WIX_BLOG_ON_DRAFT_DELETED,
+    #[cfg(feature = "blog-draft_posts")]
+    info::WIX_BLOG_ON_DRAFT_UPDATED,
+    #[cfg(feature = "blog-likes")]
+    info::WIX_BLOG_LIKES_ON_LIKE_CREATED,
+    #[cfg(feature = "blog-likes")]
+    info::WIX_BLOG_LIKES_ON_LIKE_DELETED,
     #[cfg(feature = "blog-posts")]
     info::WIX_BLOG_ON_POST_CREATED,
     #[cfg(feature = "blog-posts")]
@@ -15,6 +31,36 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_BLOG_ON_POST_UNLIKED,
     #[cfg(feature = "blog-posts")]
     info::WIX_BLOG_ON_POST_UPDATED,
+    #[cfg(feature = "blog-tags")]
+    info::WIX_BLOG_ON_TAG_CREATED,
+    #[cfg(feature = "blog-tags")]
+    info::WIX_BLOG_ON_TAG_DELETED,
+    #[cfg(feature = "blog-tags")]
+    info::WIX_BLOG_ON_TAG_UPDATED,
+    #[cfg(feature = "bookings-add_ons")]
+    info::WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_CREATED,
+    #[cfg(feature = "bookings-add_ons")]
+    info::WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_DELETED,
+    #[cfg(feature = "bookings-add_ons")]
+    info::WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_UPDATED,
+    #[cfg(feature = "bookings-attendance")]
+    info::WIX_BOOKINGS_ATTENDANCE_ON_ATTENDANCE_DELETED,
+    #[cfg(feature = "bookings-attribute_definition")]
+    info::WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_CREATED,
+    #[cfg(feature = "bookings-attribute_definition")]
+    info::WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_DELETED,
+    #[cfg(feature = "bookings-attribute_definition")]
+    info::WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_TAGS_MODIFIED,
+    #[cfg(feature = "bookings-attribute_definition")]
+    info::WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_UPDATED,
+    #[cfg(feature = "bookings-booking_policies")]
+    info::WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_CREATED,
+    #[cfg(feature = "bookings-booking_policies")]
+    info::WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_DEFAULT_BOOKING_POLICY_SET,
+    #[cfg(feature = "bookings-booking_policies")]
+    info::WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_DELETED,
+    #[cfg(feature = "bookings-booking_policies")]
+    info::WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_UPDATED,
     #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_CANCELED,
     #[cfg(feature = "bookings-bookings")]
@@ -31,12 +77,76 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_BOOKINGS_V2_ON_BOOKING_RESCHEDULED,
     #[cfg(feature = "bookings-bookings")]
     info::WIX_BOOKINGS_V2_ON_BOOKING_UPDATED,
+    #[cfg(feature = "bookings-bookings_settings")]
+    info::WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_CREATED,
+    #[cfg(feature = "bookings-bookings_settings")]
+    info::WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_DELETED,
+    #[cfg(feature = "bookings-bookings_settings")]
+    info::WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_UPDATED,
+    #[cfg(feature = "bookings-categories_v2")]
+    info::WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_CREATED,
+    #[cfg(feature = "bookings-categories_v2")]
+    info::WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_DELETED,
+    #[cfg(feature = "bookings-categories_v2")]
+    info::WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_UPDATED,
+    #[cfg(feature = "bookings-resource_types")]
+    info::WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_CREATED,
+    #[cfg(feature = "bookings-resource_types")]
+    info::WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_DELETED,
+    #[cfg(feature = "bookings-resource_types")]
+    info::WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_UPDATED,
+    #[cfg(feature = "bookings-resources")]
+    info::WIX_BOOKINGS_RESOURCES_ON_RESOURCE_CREATED,
+    #[cfg(feature = "bookings-resources")]
+    info::WIX_BOOKINGS_RESOURCES_ON_RESOURCE_DELETED,
+    #[cfg(feature = "bookings-resources")]
+    info::WIX_BOOKINGS_RESOURCES_ON_RESOURCE_UPDATED,
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    info::WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_CREATED,
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    info::WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_DELETED,
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    info::WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_UPDATED,
     #[cfg(feature = "bookings-services")]
     info::WIX_BOOKINGS_SERVICES_ON_SERVICE_CREATED,
     #[cfg(feature = "bookings-services")]
     info::WIX_BOOKINGS_SERVICES_ON_SERVICE_DELETED,
     #[cfg(feature = "bookings-services")]
     info::WIX_BOOKINGS_SERVICES_ON_SERVICE_UPDATED,
+    #[cfg(feature = "bookings-staff_member_settings")]
+    info::WIX_BOOKINGS_STAFF_MEMBER_SETTINGS_ON_STAFF_MEMBER_SETTINGS_UPDATED,
+    #[cfg(feature = "bookings-staff_members")]
+    info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_CONNECTED_TO_USER,
+    #[cfg(feature = "bookings-staff_members")]
+    info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_CREATED,
+    #[cfg(feature = "bookings-staff_members")]
+    info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_DELETED,
+    #[cfg(feature = "bookings-staff_members")]
+    info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_DISCONNECTED_FROM_USER,
+    #[cfg(feature = "bookings-staff_members")]
+    info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_FULLY_CREATED,
+    #[cfg(feature = "bookings-staff_members")]
+    info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_TAGS_MODIFIED,
+    #[cfg(feature = "bookings-staff_members")]
+    info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_UPDATED,
+    #[cfg(feature = "crm-attachments")]
+    info::WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_CREATED,
+    #[cfg(feature = "crm-attachments")]
+    info::WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_DELETED,
+    #[cfg(feature = "crm-cards")]
+    info::WIX_CRM_CARDS_ON_CARD_ASSIGNED,
+    #[cfg(feature = "crm-cards")]
+    info::WIX_CRM_CARDS_ON_CARD_CREATED,
+    #[cfg(feature = "crm-cards")]
+    info::WIX_CRM_CARDS_ON_CARD_DELETED,
+    #[cfg(feature = "crm-cards")]
+    info::WIX_CRM_CARDS_ON_CARD_MOVED,
+    #[cfg(feature = "crm-cards")]
+    info::WIX_CRM_CARDS_ON_CARD_OVERDUE,
+    #[cfg(feature = "crm-cards")]
+    info::WIX_CRM_CARDS_ON_CARD_STALE,
+    #[cfg(feature = "crm-cards")]
+    info::WIX_CRM_CARDS_ON_CARD_UPDATED,
     #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_CREATED,
     #[cfg(feature = "crm-contacts")]
@@ -57,12 +167,54 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_CONTACTS_ON_LABEL_UPDATED,
     #[cfg(feature = "crm-labels")]
     info::WIX_CONTACTS_ON_LABEL_DELETED,
+    #[cfg(feature = "crm-notes")]
+    info::WIX_CRM_NOTES_ON_NOTE_CREATED,
+    #[cfg(feature = "crm-notes")]
+    info::WIX_CRM_NOTES_ON_NOTE_DELETED,
+    #[cfg(feature = "crm-notes")]
+    info::WIX_CRM_NOTES_ON_NOTE_UPDATED,
+    #[cfg(feature = "crm-pipelines")]
+    info::WIX_CRM_PIPELINES_ON_PIPELINE_CREATED,
+    #[cfg(feature = "crm-pipelines")]
+    info::WIX_CRM_PIPELINES_ON_PIPELINE_DELETED,
+    #[cfg(feature = "crm-pipelines")]
+    info::WIX_CRM_PIPELINES_ON_PIPELINE_UPDATED,
+    #[cfg(feature = "crm-tasks")]
+    info::WIX_CRM_TASKS_ON_TASK_CREATED,
+    #[cfg(feature = "crm-tasks")]
+    info::WIX_CRM_TASKS_ON_TASK_DELETED,
+    #[cfg(feature = "crm-tasks")]
+    info::WIX_CRM_TASKS_ON_TASK_OVERDUE,
+    #[cfg(feature = "crm-tasks")]
+    info::WIX_CRM_TASKS_ON_TASK_UPDATED,
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    info::WIX_ECOM_ON_ABANDONED_CHECKOUT_CREATED,
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    info::WIX_ECOM_ON_ABANDONED_CHECKOUT_DELETED,
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    info::WIX_ECOM_ON_ABANDONED_CHECKOUT_RECOVERED,
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    info::WIX_ECOM_ON_ABANDONED_CHECKOUT_UPDATED,
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    info::WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_CREATED,
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    info::WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_DELETED,
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    info::WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_UPDATED,
     #[cfg(feature = "ecom-cart")]
     info::WIX_ECOM_ON_CART_CREATED,
     #[cfg(feature = "ecom-cart")]
     info::WIX_ECOM_ON_CART_DELETED,
     #[cfg(feature = "ecom-cart")]
     info::WIX_ECOM_ON_CART_UPDATED,
+    #[cfg(feature = "ecom-cart_v2")]
+    info::WIX_ECOM_CART_V2_ON_CART_CALCULATED,
+    #[cfg(feature = "ecom-cart_v2")]
+    info::WIX_ECOM_CART_V2_ON_CART_CREATED,
+    #[cfg(feature = "ecom-cart_v2")]
+    info::WIX_ECOM_CART_V2_ON_CART_DELETED,
+    #[cfg(feature = "ecom-cart_v2")]
+    info::WIX_ECOM_CART_V2_ON_CART_UPDATED,
     #[cfg(feature = "ecom-checkout")]
     info::WIX_ECOM_ON_CHECKOUT_COMPLETED,
     #[cfg(feature = "ecom-checkout")]
@@ -71,12 +223,78 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_ECOM_ON_CHECKOUT_DELETED,
     #[cfg(feature = "ecom-checkout")]
     info::WIX_ECOM_ON_CHECKOUT_UPDATED,
+    #[cfg(feature = "ecom-checkout_settings")]
+    info::WIX_ECOM_ON_CHECKOUT_SETTINGS_UPDATED,
+    #[cfg(feature = "ecom-checkout_templates")]
+    info::WIX_ECOM_ON_CHECKOUT_TEMPLATE_CREATED,
+    #[cfg(feature = "ecom-checkout_templates")]
+    info::WIX_ECOM_ON_CHECKOUT_TEMPLATE_DELETED,
+    #[cfg(feature = "ecom-checkout_templates")]
+    info::WIX_ECOM_ON_CHECKOUT_TEMPLATE_UPDATED,
+    #[cfg(feature = "ecom-checkout_templates")]
+    info::WIX_ECOM_ON_CHECKOUT_TEMPLATE_USED,
+    #[cfg(feature = "ecom-contact_tax_details")]
+    info::WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_CREATED,
+    #[cfg(feature = "ecom-contact_tax_details")]
+    info::WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_DELETED,
+    #[cfg(feature = "ecom-contact_tax_details")]
+    info::WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_TAGS_MODIFIED,
+    #[cfg(feature = "ecom-contact_tax_details")]
+    info::WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_UPDATED,
+    #[cfg(feature = "ecom-delivery_profile")]
+    info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_CREATED,
+    #[cfg(feature = "ecom-delivery_profile")]
+    info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_DELETED,
+    #[cfg(feature = "ecom-delivery_profile")]
+    info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_ADDED,
+    #[cfg(feature = "ecom-delivery_profile")]
+    info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_REMOVED,
+    #[cfg(feature = "ecom-delivery_profile")]
+    info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_UPDATED,
+    #[cfg(feature = "ecom-delivery_profile")]
+    info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_UPDATED,
     #[cfg(feature = "ecom-discount_rules")]
     info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_CREATED,
     #[cfg(feature = "ecom-discount_rules")]
     info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_DELETED,
     #[cfg(feature = "ecom-discount_rules")]
     info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_UPDATED,
+    #[cfg(feature = "ecom-draft_orders")]
+    info::WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_CREATED,
+    #[cfg(feature = "ecom-draft_orders")]
+    info::WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_DELETED,
+    #[cfg(feature = "ecom-draft_orders")]
+    info::WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_UPDATED,
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    info::WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_CREATED,
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    info::WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_DELETED,
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    info::WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_UPDATED,
+    #[cfg(feature = "ecom-order_fulfillments")]
+    info::WIX_ECOM_ON_FULFILLMENTS_UPDATED,
+    #[cfg(feature = "ecom-order_payment_requests")]
+    info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_CREATED,
+    #[cfg(feature = "ecom-order_payment_requests")]
+    info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_DELETED,
+    #[cfg(feature = "ecom-order_payment_requests")]
+    info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_EXPIRED,
+    #[cfg(feature = "ecom-order_payment_requests")]
+    info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_PAID,
+    #[cfg(feature = "ecom-order_payment_requests")]
+    info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_UPDATED,
+    #[cfg(feature = "ecom-order_payment_requests")]
+    info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_VOIDED,
+    #[cfg(feature = "ecom-order_transactions")]
+    info::WIX_ECOM_ON_ORDER_TRANSACTIONS_CHARGEBACK_APPROVED,
+    #[cfg(feature = "ecom-order_transactions")]
+    info::WIX_ECOM_ON_ORDER_TRANSACTIONS_CHARGEBACK_REVERSED,
+    #[cfg(feature = "ecom-order_transactions")]
+    info::WIX_ECOM_ON_ORDER_TRANSACTIONS_DETAILS_UPDATED,
+    #[cfg(feature = "ecom-order_transactions")]
+    info::WIX_ECOM_ON_ORDER_TRANSACTIONS_REFUND_COMPLETED,
+    #[cfg(feature = "ecom-order_transactions")]
+    info::WIX_ECOM_ON_ORDER_TRANSACTIONS_UPDATED,
     #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_APPROVED,
     #[cfg(feature = "ecom-orders")]
@@ -95,6 +313,48 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_ECOM_ON_ORDER_PAYMENT_STATUS_UPDATED,
     #[cfg(feature = "ecom-orders")]
     info::WIX_ECOM_ON_ORDER_UPDATED,
+    #[cfg(feature = "ecom-orders_settings")]
+    info::WIX_ECOM_ON_ORDERS_SETTINGS_UPDATED,
+    #[cfg(feature = "ecom-shipping_options")]
+    info::WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_CREATED,
+    #[cfg(feature = "ecom-shipping_options")]
+    info::WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_DELETED,
+    #[cfg(feature = "ecom-shipping_options")]
+    info::WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_UPDATED,
+    #[cfg(feature = "ecom-shippo_configurations")]
+    info::WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_CREATED,
+    #[cfg(feature = "ecom-shippo_configurations")]
+    info::WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_DELETED,
+    #[cfg(feature = "ecom-shippo_configurations")]
+    info::WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_UPDATED,
+    #[cfg(feature = "ecom-subscription_contracts")]
+    info::WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_CREATED,
+    #[cfg(feature = "ecom-subscription_contracts")]
+    info::WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_DELETED,
+    #[cfg(feature = "ecom-subscription_contracts")]
+    info::WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_UPDATED,
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    info::WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_CREATED,
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    info::WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_DELETED,
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    info::WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_TAGS_MODIFIED,
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    info::WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_UPDATED,
+    #[cfg(feature = "ecom-tax_groups")]
+    info::WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_CREATED,
+    #[cfg(feature = "ecom-tax_groups")]
+    info::WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_DELETED,
+    #[cfg(feature = "ecom-tax_groups")]
+    info::WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_UPDATED,
+    #[cfg(feature = "ecom-tax_regions")]
+    info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_CREATED,
+    #[cfg(feature = "ecom-tax_regions")]
+    info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_DELETED,
+    #[cfg(feature = "ecom-tax_regions")]
+    info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_UPDATED,
+    #[cfg(feature = "events-events_settings")]
+    info::WIX_EVENTS_EVENTS_SETTINGS_ON_EVENTS_SETTINGS_UPDATED,
     #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_CREATED,
     #[cfg(feature = "events-events_v3")]
@@ -127,12 +387,68 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS,
     #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED,
+    #[cfg(feature = "events-notifications")]
+    info::WIX_EVENTS_NOTIFICATIONS_ON_NOTIFICATION_CONFIG_CREATED,
+    #[cfg(feature = "events-notifications")]
+    info::WIX_EVENTS_NOTIFICATIONS_ON_NOTIFICATION_CONFIG_UPDATED,
     #[cfg(feature = "events-policies")]
     info::WIX_EVENTS_ON_POLICY_CREATED,
     #[cfg(feature = "events-policies")]
     info::WIX_EVENTS_ON_POLICY_UPDATED,
     #[cfg(feature = "events-policies")]
     info::WIX_EVENTS_ON_POLICY_DELETED,
+    #[cfg(feature = "events-rsvp_v2")]
+    info::WIX_EVENTS_RSVP_V2_ON_RSVP_CREATED,
+    #[cfg(feature = "events-rsvp_v2")]
+    info::WIX_EVENTS_RSVP_V2_ON_RSVP_DELETED,
+    #[cfg(feature = "events-rsvp_v2")]
+    info::WIX_EVENTS_RSVP_V2_ON_RSVP_UPDATED,
+    #[cfg(feature = "events-staff_members")]
+    info::WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_CREATED,
+    #[cfg(feature = "events-staff_members")]
+    info::WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_DELETED,
+    #[cfg(feature = "events-staff_members")]
+    info::WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_UPDATED,
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_CREATED,
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_DELETED,
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_ENDED,
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_PERIOD_UPDATED,
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_STARTED,
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_UPDATED,
+    #[cfg(feature = "events-ticket_reservations")]
+    info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_CREATED,
+    #[cfg(feature = "events-ticket_reservations")]
+    info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_DELETED,
+    #[cfg(feature = "events-ticket_reservations")]
+    info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_UPDATED,
+    #[cfg(feature = "forms-chat_settings")]
+    info::WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_CREATED,
+    #[cfg(feature = "forms-chat_settings")]
+    info::WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_DELETED,
+    #[cfg(feature = "forms-chat_settings")]
+    info::WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_UPDATED,
+    #[cfg(feature = "forms-forms")]
+    info::WIX_FORMS_FORMS_ON_FORM_CREATED,
+    #[cfg(feature = "forms-forms")]
+    info::WIX_FORMS_FORMS_ON_FORM_DELETED,
+    #[cfg(feature = "forms-forms")]
+    info::WIX_FORMS_FORMS_ON_FORM_DISABLED_FORM,
+    #[cfg(feature = "forms-forms")]
+    info::WIX_FORMS_FORMS_ON_FORM_ENABLED_FORM,
+    #[cfg(feature = "forms-forms")]
+    info::WIX_FORMS_FORMS_ON_FORM_TRANSLATION_CHANGED,
+    #[cfg(feature = "forms-forms")]
+    info::WIX_FORMS_FORMS_ON_FORM_TRANSLATION_DELETED,
+    #[cfg(feature = "forms-forms")]
+    info::WIX_FORMS_FORMS_ON_FORM_UPDATED,
+    #[cfg(feature = "forms-interactive_form_sessions")]
+    info::WIX_FORMS_INTERACTIVE_FORM_SESSIONS_ON_INTERACTIVE_FORM_SESSION_CREATED,
     #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPED,
     #[cfg(feature = "forms-submissions")]
@@ -167,12 +483,30 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_BADGES_V4_ON_BADGE_UPDATED,
     #[cfg(feature = "members-badges_v4")]
     info::WIX_BADGES_V4_ON_BADGE_DELETED,
+    #[cfg(feature = "members-member_followers")]
+    info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_FOLLOWED,
+    #[cfg(feature = "members-member_followers")]
+    info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_UNFOLLOWED,
+    #[cfg(feature = "members-member_report")]
+    info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_CREATED,
+    #[cfg(feature = "members-member_report")]
+    info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_DELETED,
+    #[cfg(feature = "members-member_report")]
+    info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_REPORTED_MEMBER_CREATED,
+    #[cfg(feature = "members-member_report")]
+    info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_REPORTED_MEMBER_DELETED,
     #[cfg(feature = "members-members")]
     info::WIX_MEMBERS_ON_MEMBER_CREATED,
     #[cfg(feature = "members-members")]
     info::WIX_MEMBERS_ON_MEMBER_DELETED,
     #[cfg(feature = "members-members")]
     info::WIX_MEMBERS_ON_MEMBER_UPDATED,
+    #[cfg(feature = "members-members_about")]
+    info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_CREATED,
+    #[cfg(feature = "members-members_about")]
+    info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_DELETED,
+    #[cfg(feature = "members-members_about")]
+    info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_UPDATED,
     #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED,
     #[cfg(feature = "pricing_plans-orders")]
@@ -199,12 +533,32 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_PRICING_PLANS_ON_ORDER_STARTED,
     #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_UPDATED,
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_CREATED,
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_DELETED,
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_TAGS_MODIFIED,
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_UPDATED,
     #[cfg(feature = "stores-brands_v3")]
     info::WIX_STORES_BRANDS_V3_ON_BRAND_CREATED,
     #[cfg(feature = "stores-brands_v3")]
     info::WIX_STORES_BRANDS_V3_ON_BRAND_DELETED,
     #[cfg(feature = "stores-brands_v3")]
     info::WIX_STORES_BRANDS_V3_ON_BRAND_UPDATED,
+    #[cfg(feature = "stores-customizations_v3")]
+    info::WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_CREATED,
+    #[cfg(feature = "stores-customizations_v3")]
+    info::WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_DELETED,
+    #[cfg(feature = "stores-customizations_v3")]
+    info::WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_UPDATED,
+    #[cfg(feature = "stores-info_sections_v3")]
+    info::WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_CREATED,
+    #[cfg(feature = "stores-info_sections_v3")]
+    info::WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_DELETED,
+    #[cfg(feature = "stores-info_sections_v3")]
+    info::WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_UPDATED,
     #[cfg(feature = "stores-inventory_items_v3")]
     info::WIX_STORES_INVENTORY_ITEMS_V3_ON_INVENTORY_ITEM_CREATED,
     #[cfg(feature = "stores-inventory_items_v3")]
@@ -221,6 +575,14 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_DELETED,
     #[cfg(feature = "stores-products_v3")]
     info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED,
+    #[cfg(feature = "stores-promotions_v3")]
+    info::WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_CREATED,
+    #[cfg(feature = "stores-promotions_v3")]
+    info::WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_DELETED,
+    #[cfg(feature = "stores-promotions_v3")]
+    info::WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_TAGS_MODIFIED,
+    #[cfg(feature = "stores-promotions_v3")]
+    info::WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_UPDATED,
     #[cfg(feature = "stores-ribbons_v3")]
     info::WIX_STORES_RIBBONS_V3_ON_RIBBON_CREATED,
     #[cfg(feature = "stores-ribbons_v3")]
@@ -231,6 +593,102 @@ pub static CATALOGUE: &[EventInfo] = &[
 /// Catalogue entries by event, usable in `const` contexts.
 pub mod info {
     use super::*;
+    /// Catalogue entry of `wixBlog_onCategoryCreated`.
+    pub const WIX_BLOG_ON_CATEGORY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onCategoryCreated",
+        sdk: Some("categories.onCategoryCreated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.category_created",
+        payload_type: "blog::categories::CategoryCreated",
+        module: "blog.categories",
+        feature: "blog-categories",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onCategoryDeleted`.
+    pub const WIX_BLOG_ON_CATEGORY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onCategoryDeleted",
+        sdk: Some("categories.onCategoryDeleted"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.category_deleted",
+        payload_type: "blog::categories::CategoryDeleted",
+        module: "blog.categories",
+        feature: "blog-categories",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onCategoryUpdated`.
+    pub const WIX_BLOG_ON_CATEGORY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onCategoryUpdated",
+        sdk: Some("categories.onCategoryUpdated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.category_updated",
+        payload_type: "blog::categories::CategoryUpdated",
+        module: "blog.categories",
+        feature: "blog-categories",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onDraftCreated`.
+    pub const WIX_BLOG_ON_DRAFT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onDraftCreated",
+        sdk: Some("draftPosts.onDraftCreated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.draft_created",
+        payload_type: "blog::draft_posts::DraftCreated",
+        module: "blog.draft_posts",
+        feature: "blog-draft_posts",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onDraftDeleted`.
+    pub const WIX_BLOG_ON_DRAFT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onDraftDeleted",
+        sdk: Some("draftPosts.onDraftDeleted"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.draft_deleted",
+        payload_type: "blog::draft_posts::DraftDeleted",
+        module: "blog.draft_posts",
+        feature: "blog-draft_posts",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onDraftUpdated`.
+    pub const WIX_BLOG_ON_DRAFT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onDraftUpdated",
+        sdk: Some("draftPosts.onDraftUpdated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.draft_updated",
+        payload_type: "blog::draft_posts::DraftUpdated",
+        module: "blog.draft_posts",
+        feature: "blog-draft_posts",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlogLikes_onLikeCreated`.
+    pub const WIX_BLOG_LIKES_ON_LIKE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBlogLikes_onLikeCreated",
+        sdk: Some("likes.onLikeCreated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v1.like_created",
+        payload_type: "blog::likes::LikeCreated",
+        module: "blog.likes",
+        feature: "blog-likes",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBlogLikes_onLikeDeleted`.
+    pub const WIX_BLOG_LIKES_ON_LIKE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBlogLikes_onLikeDeleted",
+        sdk: Some("likes.onLikeDeleted"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v1.like_deleted",
+        payload_type: "blog::likes::LikeDeleted",
+        module: "blog.likes",
+        feature: "blog-likes",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
     /// Catalogue entry of `wixBlog_onPostCreated`.
     pub const WIX_BLOG_ON_POST_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBlog_onPostCreated",
@@ -290,6 +748,186 @@ pub mod info {
         feature: "blog-posts",
         envelope: Envelope::Entity,
         velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onTagCreated`.
+    pub const WIX_BLOG_ON_TAG_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onTagCreated",
+        sdk: Some("tags.onTagCreated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.tag_created",
+        payload_type: "blog::tags::TagCreated",
+        module: "blog.tags",
+        feature: "blog-tags",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onTagDeleted`.
+    pub const WIX_BLOG_ON_TAG_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onTagDeleted",
+        sdk: Some("tags.onTagDeleted"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.tag_deleted",
+        payload_type: "blog::tags::TagDeleted",
+        module: "blog.tags",
+        feature: "blog-tags",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBlog_onTagUpdated`.
+    pub const WIX_BLOG_ON_TAG_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBlog_onTagUpdated",
+        sdk: Some("tags.onTagUpdated"),
+        sdk_package: Some("@wix/blog"),
+        event_type: "wix.blog.v3.tag_updated",
+        payload_type: "blog::tags::TagUpdated",
+        module: "blog.tags",
+        feature: "blog-tags",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsAddOns_onAddOnCreated`.
+    pub const WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsAddOns_onAddOnCreated",
+        sdk: Some("addOns.onAddOnCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.addons.v1.add_on_created",
+        payload_type: "bookings::add_ons::AddOnCreated",
+        module: "bookings.add_ons",
+        feature: "bookings-add_ons",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsAddOns_onAddOnDeleted`.
+    pub const WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsAddOns_onAddOnDeleted",
+        sdk: Some("addOns.onAddOnDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.addons.v1.add_on_deleted",
+        payload_type: "bookings::add_ons::AddOnDeleted",
+        module: "bookings.add_ons",
+        feature: "bookings-add_ons",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsAddOns_onAddOnUpdated`.
+    pub const WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsAddOns_onAddOnUpdated",
+        sdk: Some("addOns.onAddOnUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.addons.v1.add_on_updated",
+        payload_type: "bookings::add_ons::AddOnUpdated",
+        module: "bookings.add_ons",
+        feature: "bookings-add_ons",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsAttendance_onAttendanceDeleted`.
+    pub const WIX_BOOKINGS_ATTENDANCE_ON_ATTENDANCE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsAttendance_onAttendanceDeleted",
+        sdk: Some("attendance.onAttendanceDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.attendance_deleted",
+        payload_type: "bookings::attendance::AttendanceDeleted",
+        module: "bookings.attendance",
+        feature: "bookings-attendance",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsAttributeDefinition_onAttributeDefinitionCreated`.
+    pub const WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsAttributeDefinition_onAttributeDefinitionCreated",
+        sdk: Some("attributeDefinition.onAttributeDefinitionCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.attributes.v1.attribute_definition_created",
+        payload_type: "bookings::attribute_definition::AttributeDefinitionCreated",
+        module: "bookings.attribute_definition",
+        feature: "bookings-attribute_definition",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsAttributeDefinition_onAttributeDefinitionDeleted`.
+    pub const WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted",
+        sdk: Some("attributeDefinition.onAttributeDefinitionDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.attributes.v1.attribute_definition_deleted",
+        payload_type: "bookings::attribute_definition::AttributeDefinitionDeleted",
+        module: "bookings.attribute_definition",
+        feature: "bookings-attribute_definition",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified`.
+    pub const WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified",
+        sdk: Some("attributeDefinition.onAttributeDefinitionTagsModified"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.attributes.v1.attribute_definition_tags_modified",
+        payload_type: "bookings::attribute_definition::AttributeDefinitionTagsModified",
+        module: "bookings.attribute_definition",
+        feature: "bookings-attribute_definition",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsAttributeDefinition_onAttributeDefinitionUpdated`.
+    pub const WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated",
+        sdk: Some("attributeDefinition.onAttributeDefinitionUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.attributes.v1.attribute_definition_updated",
+        payload_type: "bookings::attribute_definition::AttributeDefinitionUpdated",
+        module: "bookings.attribute_definition",
+        feature: "bookings-attribute_definition",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsBookingPolicies_onBookingPolicyCreated`.
+    pub const WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsBookingPolicies_onBookingPolicyCreated",
+        sdk: Some("bookingPolicies.onBookingPolicyCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v1.booking_policy_created",
+        payload_type: "bookings::booking_policies::BookingPolicyCreated",
+        module: "bookings.booking_policies",
+        feature: "bookings-booking_policies",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet`.
+    pub const WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_DEFAULT_BOOKING_POLICY_SET: EventInfo = EventInfo {
+        velo_handler: "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet",
+        sdk: Some("bookingPolicies.onBookingPolicyDefaultBookingPolicySet"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v1.booking_policy_default_booking_policy_set",
+        payload_type: "bookings::booking_policies::BookingPolicyDefaultBookingPolicySet",
+        module: "bookings.booking_policies",
+        feature: "bookings-booking_policies",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsBookingPolicies_onBookingPolicyDeleted`.
+    pub const WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsBookingPolicies_onBookingPolicyDeleted",
+        sdk: Some("bookingPolicies.onBookingPolicyDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v1.booking_policy_deleted",
+        payload_type: "bookings::booking_policies::BookingPolicyDeleted",
+        module: "bookings.booking_policies",
+        feature: "bookings-booking_policies",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsBookingPolicies_onBookingPolicyUpdated`.
+    pub const WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsBookingPolicies_onBookingPolicyUpdated",
+        sdk: Some("bookingPolicies.onBookingPolicyUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v1.booking_policy_updated",
+        payload_type: "bookings::booking_policies::BookingPolicyUpdated",
+        module: "bookings.booking_policies",
+        feature: "bookings-booking_policies",
+        envelope: Envelope::Entity,
+        velo_documented: false,
     };
     /// Catalogue entry of `wixBookingsV2_onBookingCanceled`.
     pub const WIX_BOOKINGS_V2_ON_BOOKING_CANCELED: EventInfo = EventInfo {
@@ -387,6 +1025,186 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixBookingsBookingsSettings_onBookingsSettingsCreated`.
+    pub const WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsBookingsSettings_onBookingsSettingsCreated",
+        sdk: Some("bookingsSettings.onBookingsSettingsCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.bookings_settings_created",
+        payload_type: "bookings::bookings_settings::BookingsSettingsCreated",
+        module: "bookings.bookings_settings",
+        feature: "bookings-bookings_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsBookingsSettings_onBookingsSettingsDeleted`.
+    pub const WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsBookingsSettings_onBookingsSettingsDeleted",
+        sdk: Some("bookingsSettings.onBookingsSettingsDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.bookings_settings_deleted",
+        payload_type: "bookings::bookings_settings::BookingsSettingsDeleted",
+        module: "bookings.bookings_settings",
+        feature: "bookings-bookings_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsBookingsSettings_onBookingsSettingsUpdated`.
+    pub const WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsBookingsSettings_onBookingsSettingsUpdated",
+        sdk: Some("bookingsSettings.onBookingsSettingsUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.v2.bookings_settings_updated",
+        payload_type: "bookings::bookings_settings::BookingsSettingsUpdated",
+        module: "bookings.bookings_settings",
+        feature: "bookings-bookings_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsCategoriesV2_onCategoryCreated`.
+    pub const WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsCategoriesV2_onCategoryCreated",
+        sdk: Some("categoriesV2.onCategoryCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.categories.v2.category_created",
+        payload_type: "bookings::categories_v2::CategoryCreated",
+        module: "bookings.categories_v2",
+        feature: "bookings-categories_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsCategoriesV2_onCategoryDeleted`.
+    pub const WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsCategoriesV2_onCategoryDeleted",
+        sdk: Some("categoriesV2.onCategoryDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.categories.v2.category_deleted",
+        payload_type: "bookings::categories_v2::CategoryDeleted",
+        module: "bookings.categories_v2",
+        feature: "bookings-categories_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsCategoriesV2_onCategoryUpdated`.
+    pub const WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsCategoriesV2_onCategoryUpdated",
+        sdk: Some("categoriesV2.onCategoryUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.categories.v2.category_updated",
+        payload_type: "bookings::categories_v2::CategoryUpdated",
+        module: "bookings.categories_v2",
+        feature: "bookings-categories_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsResourceTypes_onResourceTypeCreated`.
+    pub const WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsResourceTypes_onResourceTypeCreated",
+        sdk: Some("resourceTypes.onResourceTypeCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.resources.v2.resource_type_created",
+        payload_type: "bookings::resource_types::ResourceTypeCreated",
+        module: "bookings.resource_types",
+        feature: "bookings-resource_types",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsResourceTypes_onResourceTypeDeleted`.
+    pub const WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsResourceTypes_onResourceTypeDeleted",
+        sdk: Some("resourceTypes.onResourceTypeDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.resources.v2.resource_type_deleted",
+        payload_type: "bookings::resource_types::ResourceTypeDeleted",
+        module: "bookings.resource_types",
+        feature: "bookings-resource_types",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsResourceTypes_onResourceTypeUpdated`.
+    pub const WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsResourceTypes_onResourceTypeUpdated",
+        sdk: Some("resourceTypes.onResourceTypeUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.resources.v2.resource_type_updated",
+        payload_type: "bookings::resource_types::ResourceTypeUpdated",
+        module: "bookings.resource_types",
+        feature: "bookings-resource_types",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsResources_onResourceCreated`.
+    pub const WIX_BOOKINGS_RESOURCES_ON_RESOURCE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsResources_onResourceCreated",
+        sdk: Some("resources.onResourceCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.resources.v2.resource_created",
+        payload_type: "bookings::resources::ResourceCreated",
+        module: "bookings.resources",
+        feature: "bookings-resources",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsResources_onResourceDeleted`.
+    pub const WIX_BOOKINGS_RESOURCES_ON_RESOURCE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsResources_onResourceDeleted",
+        sdk: Some("resources.onResourceDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.resources.v2.resource_deleted",
+        payload_type: "bookings::resources::ResourceDeleted",
+        module: "bookings.resources",
+        feature: "bookings-resources",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsResources_onResourceUpdated`.
+    pub const WIX_BOOKINGS_RESOURCES_ON_RESOURCE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsResources_onResourceUpdated",
+        sdk: Some("resources.onResourceUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.resources.v2.resource_updated",
+        payload_type: "bookings::resources::ResourceUpdated",
+        module: "bookings.resources",
+        feature: "bookings-resources",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsCatalog_onServiceOptionsAndVariantsCreated`.
+    pub const WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsCatalog_onServiceOptionsAndVariantsCreated",
+        sdk: Some("serviceOptionsAndVariants.onServiceOptionsAndVariantsCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.catalog.v1.service_options_and_variants_created",
+        payload_type: "bookings::service_options_and_variants::ServiceOptionsAndVariantsCreated",
+        module: "bookings.service_options_and_variants",
+        feature: "bookings-service_options_and_variants",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsCatalog_onServiceOptionsAndVariantsDeleted`.
+    pub const WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsCatalog_onServiceOptionsAndVariantsDeleted",
+        sdk: Some("serviceOptionsAndVariants.onServiceOptionsAndVariantsDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.catalog.v1.service_options_and_variants_deleted",
+        payload_type: "bookings::service_options_and_variants::ServiceOptionsAndVariantsDeleted",
+        module: "bookings.service_options_and_variants",
+        feature: "bookings-service_options_and_variants",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsCatalog_onServiceOptionsAndVariantsUpdated`.
+    pub const WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsCatalog_onServiceOptionsAndVariantsUpdated",
+        sdk: Some("serviceOptionsAndVariants.onServiceOptionsAndVariantsUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.catalog.v1.service_options_and_variants_updated",
+        payload_type: "bookings::service_options_and_variants::ServiceOptionsAndVariantsUpdated",
+        module: "bookings.service_options_and_variants",
+        feature: "bookings-service_options_and_variants",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
     /// Catalogue entry of `wixBookingsServices_onServiceCreated`.
     pub const WIX_BOOKINGS_SERVICES_ON_SERVICE_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBookingsServices_onServiceCreated",
@@ -422,6 +1240,210 @@ pub mod info {
         feature: "bookings-services",
         envelope: Envelope::Entity,
         velo_documented: true,
+    };
+    /// Catalogue entry of `wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated`.
+    pub const WIX_BOOKINGS_STAFF_MEMBER_SETTINGS_ON_STAFF_MEMBER_SETTINGS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated",
+        sdk: Some("staffMemberSettings.onStaffMemberSettingsUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.staff_settings.v1.staff_member_settings_updated",
+        payload_type: "bookings::staff_member_settings::StaffMemberSettingsUpdated",
+        module: "bookings.staff_member_settings",
+        feature: "bookings-staff_member_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsStaffMembers_onStaffMemberConnectedToUser`.
+    pub const WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_CONNECTED_TO_USER: EventInfo = EventInfo {
+        velo_handler: "wixBookingsStaffMembers_onStaffMemberConnectedToUser",
+        sdk: Some("staffMembers.onStaffMemberConnectedToUser"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.staff.v1.staff_member_connected_to_user",
+        payload_type: "bookings::staff_members::StaffMemberConnectedToUser",
+        module: "bookings.staff_members",
+        feature: "bookings-staff_members",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsStaffMembers_onStaffMemberCreated`.
+    pub const WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsStaffMembers_onStaffMemberCreated",
+        sdk: Some("staffMembers.onStaffMemberCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.staff.v1.staff_member_created",
+        payload_type: "bookings::staff_members::StaffMemberCreated",
+        module: "bookings.staff_members",
+        feature: "bookings-staff_members",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsStaffMembers_onStaffMemberDeleted`.
+    pub const WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsStaffMembers_onStaffMemberDeleted",
+        sdk: Some("staffMembers.onStaffMemberDeleted"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.staff.v1.staff_member_deleted",
+        payload_type: "bookings::staff_members::StaffMemberDeleted",
+        module: "bookings.staff_members",
+        feature: "bookings-staff_members",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser`.
+    pub const WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_DISCONNECTED_FROM_USER: EventInfo = EventInfo {
+        velo_handler: "wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser",
+        sdk: Some("staffMembers.onStaffMemberDisconnectedFromUser"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.staff.v1.staff_member_disconnected_from_user",
+        payload_type: "bookings::staff_members::StaffMemberDisconnectedFromUser",
+        module: "bookings.staff_members",
+        feature: "bookings-staff_members",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsStaffMembers_onStaffMemberFullyCreated`.
+    pub const WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_FULLY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsStaffMembers_onStaffMemberFullyCreated",
+        sdk: Some("staffMembers.onStaffMemberFullyCreated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.staff.v1.staff_member_fully_created",
+        payload_type: "bookings::staff_members::StaffMemberFullyCreated",
+        module: "bookings.staff_members",
+        feature: "bookings-staff_members",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsStaffMembers_onStaffMemberTagsModified`.
+    pub const WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsStaffMembers_onStaffMemberTagsModified",
+        sdk: Some("staffMembers.onStaffMemberTagsModified"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.staff.v1.staff_member_tags_modified",
+        payload_type: "bookings::staff_members::StaffMemberTagsModified",
+        module: "bookings.staff_members",
+        feature: "bookings-staff_members",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixBookingsStaffMembers_onStaffMemberUpdated`.
+    pub const WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBookingsStaffMembers_onStaffMemberUpdated",
+        sdk: Some("staffMembers.onStaffMemberUpdated"),
+        sdk_package: Some("@wix/bookings"),
+        event_type: "wix.bookings.staff.v1.staff_member_updated",
+        payload_type: "bookings::staff_members::StaffMemberUpdated",
+        module: "bookings.staff_members",
+        feature: "bookings-staff_members",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmAttachments_onAttachmentCreated`.
+    pub const WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmAttachments_onAttachmentCreated",
+        sdk: Some("attachments.onAttachmentCreated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.contacts.v4.attachment_created",
+        payload_type: "crm::attachments::AttachmentCreated",
+        module: "crm.attachments",
+        feature: "crm-attachments",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmAttachments_onAttachmentDeleted`.
+    pub const WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCrmAttachments_onAttachmentDeleted",
+        sdk: Some("attachments.onAttachmentDeleted"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.contacts.v4.attachment_deleted",
+        payload_type: "crm::attachments::AttachmentDeleted",
+        module: "crm.attachments",
+        feature: "crm-attachments",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmCards_onCardAssigned`.
+    pub const WIX_CRM_CARDS_ON_CARD_ASSIGNED: EventInfo = EventInfo {
+        velo_handler: "wixCrmCards_onCardAssigned",
+        sdk: Some("cards.onCardAssigned"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.card_assigned",
+        payload_type: "crm::cards::CardAssigned",
+        module: "crm.cards",
+        feature: "crm-cards",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmCards_onCardCreated`.
+    pub const WIX_CRM_CARDS_ON_CARD_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmCards_onCardCreated",
+        sdk: Some("cards.onCardCreated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.card_created",
+        payload_type: "crm::cards::CardCreated",
+        module: "crm.cards",
+        feature: "crm-cards",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmCards_onCardDeleted`.
+    pub const WIX_CRM_CARDS_ON_CARD_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCrmCards_onCardDeleted",
+        sdk: Some("cards.onCardDeleted"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.card_deleted",
+        payload_type: "crm::cards::CardDeleted",
+        module: "crm.cards",
+        feature: "crm-cards",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmCards_onCardMoved`.
+    pub const WIX_CRM_CARDS_ON_CARD_MOVED: EventInfo = EventInfo {
+        velo_handler: "wixCrmCards_onCardMoved",
+        sdk: Some("cards.onCardMoved"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.card_moved",
+        payload_type: "crm::cards::CardMoved",
+        module: "crm.cards",
+        feature: "crm-cards",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmCards_onCardOverdue`.
+    pub const WIX_CRM_CARDS_ON_CARD_OVERDUE: EventInfo = EventInfo {
+        velo_handler: "wixCrmCards_onCardOverdue",
+        sdk: Some("cards.onCardOverdue"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.card_overdue",
+        payload_type: "crm::cards::CardOverdue",
+        module: "crm.cards",
+        feature: "crm-cards",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmCards_onCardStale`.
+    pub const WIX_CRM_CARDS_ON_CARD_STALE: EventInfo = EventInfo {
+        velo_handler: "wixCrmCards_onCardStale",
+        sdk: Some("cards.onCardStale"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.card_stale",
+        payload_type: "crm::cards::CardStale",
+        module: "crm.cards",
+        feature: "crm-cards",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmCards_onCardUpdated`.
+    pub const WIX_CRM_CARDS_ON_CARD_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmCards_onCardUpdated",
+        sdk: Some("cards.onCardUpdated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.card_updated",
+        payload_type: "crm::cards::CardUpdated",
+        module: "crm.cards",
+        feature: "crm-cards",
+        envelope: Envelope::Entity,
+        velo_documented: false,
     };
     /// Catalogue entry of `wixCrm_onContactCreated`.
     pub const WIX_CRM_ON_CONTACT_CREATED: EventInfo = EventInfo {
@@ -543,6 +1565,210 @@ pub mod info {
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixCrmNotes_onNoteCreated`.
+    pub const WIX_CRM_NOTES_ON_NOTE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmNotes_onNoteCreated",
+        sdk: Some("notes.onNoteCreated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.notes.v2.note_created",
+        payload_type: "crm::notes::NoteCreated",
+        module: "crm.notes",
+        feature: "crm-notes",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmNotes_onNoteDeleted`.
+    pub const WIX_CRM_NOTES_ON_NOTE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCrmNotes_onNoteDeleted",
+        sdk: Some("notes.onNoteDeleted"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.notes.v2.note_deleted",
+        payload_type: "crm::notes::NoteDeleted",
+        module: "crm.notes",
+        feature: "crm-notes",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmNotes_onNoteUpdated`.
+    pub const WIX_CRM_NOTES_ON_NOTE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmNotes_onNoteUpdated",
+        sdk: Some("notes.onNoteUpdated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.notes.v2.note_updated",
+        payload_type: "crm::notes::NoteUpdated",
+        module: "crm.notes",
+        feature: "crm-notes",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmPipelines_onPipelineCreated`.
+    pub const WIX_CRM_PIPELINES_ON_PIPELINE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmPipelines_onPipelineCreated",
+        sdk: Some("pipelines.onPipelineCreated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.pipeline_created",
+        payload_type: "crm::pipelines::PipelineCreated",
+        module: "crm.pipelines",
+        feature: "crm-pipelines",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmPipelines_onPipelineDeleted`.
+    pub const WIX_CRM_PIPELINES_ON_PIPELINE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCrmPipelines_onPipelineDeleted",
+        sdk: Some("pipelines.onPipelineDeleted"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.pipeline_deleted",
+        payload_type: "crm::pipelines::PipelineDeleted",
+        module: "crm.pipelines",
+        feature: "crm-pipelines",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmPipelines_onPipelineUpdated`.
+    pub const WIX_CRM_PIPELINES_ON_PIPELINE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmPipelines_onPipelineUpdated",
+        sdk: Some("pipelines.onPipelineUpdated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.pipelines.v1.pipeline_updated",
+        payload_type: "crm::pipelines::PipelineUpdated",
+        module: "crm.pipelines",
+        feature: "crm-pipelines",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixCrmTasks_onTaskCreated`.
+    pub const WIX_CRM_TASKS_ON_TASK_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmTasks_onTaskCreated",
+        sdk: Some("tasks.onTaskCreated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.tasks.v2.task_created",
+        payload_type: "crm::tasks::TaskCreated",
+        module: "crm.tasks",
+        feature: "crm-tasks",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixCrmTasks_onTaskDeleted`.
+    pub const WIX_CRM_TASKS_ON_TASK_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCrmTasks_onTaskDeleted",
+        sdk: Some("tasks.onTaskDeleted"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.tasks.v2.task_deleted",
+        payload_type: "crm::tasks::TaskDeleted",
+        module: "crm.tasks",
+        feature: "crm-tasks",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixCrmTasks_onTaskOverdue`.
+    pub const WIX_CRM_TASKS_ON_TASK_OVERDUE: EventInfo = EventInfo {
+        velo_handler: "wixCrmTasks_onTaskOverdue",
+        sdk: Some("tasks.onTaskOverdue"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.tasks.v2.task_task_overdue",
+        payload_type: "crm::tasks::TaskOverdue",
+        module: "crm.tasks",
+        feature: "crm-tasks",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixCrmTasks_onTaskUpdated`.
+    pub const WIX_CRM_TASKS_ON_TASK_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCrmTasks_onTaskUpdated",
+        sdk: Some("tasks.onTaskUpdated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.crm.tasks.v2.task_updated",
+        payload_type: "crm::tasks::TaskUpdated",
+        module: "crm.tasks",
+        feature: "crm-tasks",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onAbandonedCheckoutCreated`.
+    pub const WIX_ECOM_ON_ABANDONED_CHECKOUT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onAbandonedCheckoutCreated",
+        sdk: Some("abandonedCheckouts.onAbandonedCheckoutCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.abandoned_checkout_created",
+        payload_type: "ecom::abandoned_checkouts::AbandonedCheckoutCreated",
+        module: "ecom.abandoned_checkouts",
+        feature: "ecom-abandoned_checkouts",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onAbandonedCheckoutDeleted`.
+    pub const WIX_ECOM_ON_ABANDONED_CHECKOUT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onAbandonedCheckoutDeleted",
+        sdk: Some("abandonedCheckouts.onAbandonedCheckoutDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.abandoned_checkout_deleted",
+        payload_type: "ecom::abandoned_checkouts::AbandonedCheckoutDeleted",
+        module: "ecom.abandoned_checkouts",
+        feature: "ecom-abandoned_checkouts",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onAbandonedCheckoutRecovered`.
+    pub const WIX_ECOM_ON_ABANDONED_CHECKOUT_RECOVERED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onAbandonedCheckoutRecovered",
+        sdk: Some("abandonedCheckouts.onAbandonedCheckoutRecovered"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.abandoned_checkout_recovered",
+        payload_type: "ecom::abandoned_checkouts::AbandonedCheckoutRecovered",
+        module: "ecom.abandoned_checkouts",
+        feature: "ecom-abandoned_checkouts",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onAbandonedCheckoutUpdated`.
+    pub const WIX_ECOM_ON_ABANDONED_CHECKOUT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onAbandonedCheckoutUpdated",
+        sdk: Some("abandonedCheckouts.onAbandonedCheckoutUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.abandoned_checkout_updated",
+        payload_type: "ecom::abandoned_checkouts::AbandonedCheckoutUpdated",
+        module: "ecom.abandoned_checkouts",
+        feature: "ecom-abandoned_checkouts",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onBackInStockNotificationRequestCreated`.
+    pub const WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onBackInStockNotificationRequestCreated",
+        sdk: Some("backInStockNotifications.onBackInStockNotificationRequestCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.back_in_stock_notification_request_created",
+        payload_type: "ecom::back_in_stock_notifications::BackInStockNotificationRequestCreated",
+        module: "ecom.back_in_stock_notifications",
+        feature: "ecom-back_in_stock_notifications",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onBackInStockNotificationRequestDeleted`.
+    pub const WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onBackInStockNotificationRequestDeleted",
+        sdk: Some("backInStockNotifications.onBackInStockNotificationRequestDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.back_in_stock_notification_request_deleted",
+        payload_type: "ecom::back_in_stock_notifications::BackInStockNotificationRequestDeleted",
+        module: "ecom.back_in_stock_notifications",
+        feature: "ecom-back_in_stock_notifications",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onBackInStockNotificationRequestUpdated`.
+    pub const WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onBackInStockNotificationRequestUpdated",
+        sdk: Some("backInStockNotifications.onBackInStockNotificationRequestUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.back_in_stock_notification_request_updated",
+        payload_type: "ecom::back_in_stock_notifications::BackInStockNotificationRequestUpdated",
+        module: "ecom.back_in_stock_notifications",
+        feature: "ecom-back_in_stock_notifications",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
     /// Catalogue entry of `wixEcom_onCartCreated`.
     pub const WIX_ECOM_ON_CART_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEcom_onCartCreated",
@@ -578,6 +1804,54 @@ pub mod info {
         feature: "ecom-cart",
         envelope: Envelope::Entity,
         velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcomCartV2_onCartCalculated`.
+    pub const WIX_ECOM_CART_V2_ON_CART_CALCULATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomCartV2_onCartCalculated",
+        sdk: Some("cartV2.onCartCalculated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v2.cart_calculated",
+        payload_type: "ecom::cart_v2::CartCalculated",
+        module: "ecom.cart_v2",
+        feature: "ecom-cart_v2",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomCartV2_onCartCreated`.
+    pub const WIX_ECOM_CART_V2_ON_CART_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomCartV2_onCartCreated",
+        sdk: Some("cartV2.onCartCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v2.cart_created",
+        payload_type: "ecom::cart_v2::CartCreated",
+        module: "ecom.cart_v2",
+        feature: "ecom-cart_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomCartV2_onCartDeleted`.
+    pub const WIX_ECOM_CART_V2_ON_CART_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomCartV2_onCartDeleted",
+        sdk: Some("cartV2.onCartDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v2.cart_deleted",
+        payload_type: "ecom::cart_v2::CartDeleted",
+        module: "ecom.cart_v2",
+        feature: "ecom-cart_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomCartV2_onCartUpdated`.
+    pub const WIX_ECOM_CART_V2_ON_CART_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomCartV2_onCartUpdated",
+        sdk: Some("cartV2.onCartUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v2.cart_updated",
+        payload_type: "ecom::cart_v2::CartUpdated",
+        module: "ecom.cart_v2",
+        feature: "ecom-cart_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
     };
     /// Catalogue entry of `wixEcom_onCheckoutCompleted`.
     pub const WIX_ECOM_ON_CHECKOUT_COMPLETED: EventInfo = EventInfo {
@@ -627,6 +1901,186 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixEcom_onCheckoutSettingsUpdated`.
+    pub const WIX_ECOM_ON_CHECKOUT_SETTINGS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutSettingsUpdated",
+        sdk: Some("checkoutSettings.onCheckoutSettingsUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_settings_updated",
+        payload_type: "ecom::checkout_settings::CheckoutSettingsUpdated",
+        module: "ecom.checkout_settings",
+        feature: "ecom-checkout_settings",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCheckoutTemplateCreated`.
+    pub const WIX_ECOM_ON_CHECKOUT_TEMPLATE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutTemplateCreated",
+        sdk: Some("checkoutTemplates.onCheckoutTemplateCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_template_created",
+        payload_type: "ecom::checkout_templates::CheckoutTemplateCreated",
+        module: "ecom.checkout_templates",
+        feature: "ecom-checkout_templates",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCheckoutTemplateDeleted`.
+    pub const WIX_ECOM_ON_CHECKOUT_TEMPLATE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutTemplateDeleted",
+        sdk: Some("checkoutTemplates.onCheckoutTemplateDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_template_deleted",
+        payload_type: "ecom::checkout_templates::CheckoutTemplateDeleted",
+        module: "ecom.checkout_templates",
+        feature: "ecom-checkout_templates",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCheckoutTemplateUpdated`.
+    pub const WIX_ECOM_ON_CHECKOUT_TEMPLATE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutTemplateUpdated",
+        sdk: Some("checkoutTemplates.onCheckoutTemplateUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_template_updated",
+        payload_type: "ecom::checkout_templates::CheckoutTemplateUpdated",
+        module: "ecom.checkout_templates",
+        feature: "ecom-checkout_templates",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onCheckoutTemplateUsed`.
+    pub const WIX_ECOM_ON_CHECKOUT_TEMPLATE_USED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onCheckoutTemplateUsed",
+        sdk: Some("checkoutTemplates.onCheckoutTemplateUsed"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.checkout_template_used",
+        payload_type: "ecom::checkout_templates::CheckoutTemplateUsed",
+        module: "ecom.checkout_templates",
+        feature: "ecom-checkout_templates",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcomContactTaxDetails_onContactTaxDetailsCreated`.
+    pub const WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomContactTaxDetails_onContactTaxDetailsCreated",
+        sdk: Some("contactTaxDetails.onContactTaxDetailsCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.contact_tax_details_created",
+        payload_type: "ecom::contact_tax_details::ContactTaxDetailsCreated",
+        module: "ecom.contact_tax_details",
+        feature: "ecom-contact_tax_details",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomContactTaxDetails_onContactTaxDetailsDeleted`.
+    pub const WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomContactTaxDetails_onContactTaxDetailsDeleted",
+        sdk: Some("contactTaxDetails.onContactTaxDetailsDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.contact_tax_details_deleted",
+        payload_type: "ecom::contact_tax_details::ContactTaxDetailsDeleted",
+        module: "ecom.contact_tax_details",
+        feature: "ecom-contact_tax_details",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomContactTaxDetails_onContactTaxDetailsTagsModified`.
+    pub const WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixEcomContactTaxDetails_onContactTaxDetailsTagsModified",
+        sdk: Some("contactTaxDetails.onContactTaxDetailsTagsModified"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.contact_tax_details_tags_modified",
+        payload_type: "ecom::contact_tax_details::ContactTaxDetailsTagsModified",
+        module: "ecom.contact_tax_details",
+        feature: "ecom-contact_tax_details",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomContactTaxDetails_onContactTaxDetailsUpdated`.
+    pub const WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomContactTaxDetails_onContactTaxDetailsUpdated",
+        sdk: Some("contactTaxDetails.onContactTaxDetailsUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.contact_tax_details_updated",
+        payload_type: "ecom::contact_tax_details::ContactTaxDetailsUpdated",
+        module: "ecom.contact_tax_details",
+        feature: "ecom-contact_tax_details",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomDeliveryProfile_onDeliveryProfileCreated`.
+    pub const WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDeliveryProfile_onDeliveryProfileCreated",
+        sdk: Some("deliveryProfile.onDeliveryProfileCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.delivery_profile_created",
+        payload_type: "ecom::delivery_profile::DeliveryProfileCreated",
+        module: "ecom.delivery_profile",
+        feature: "ecom-delivery_profile",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomDeliveryProfile_onDeliveryProfileDeleted`.
+    pub const WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDeliveryProfile_onDeliveryProfileDeleted",
+        sdk: Some("deliveryProfile.onDeliveryProfileDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.delivery_profile_deleted",
+        payload_type: "ecom::delivery_profile::DeliveryProfileDeleted",
+        module: "ecom.delivery_profile",
+        feature: "ecom-delivery_profile",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomDeliveryProfile_onDeliveryProfileRegionAdded`.
+    pub const WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_ADDED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDeliveryProfile_onDeliveryProfileRegionAdded",
+        sdk: Some("deliveryProfile.onDeliveryProfileRegionAdded"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.delivery_profile_region_added",
+        payload_type: "ecom::delivery_profile::DeliveryProfileRegionAdded",
+        module: "ecom.delivery_profile",
+        feature: "ecom-delivery_profile",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved`.
+    pub const WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_REMOVED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved",
+        sdk: Some("deliveryProfile.onDeliveryProfileRegionRemoved"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.delivery_profile_region_removed",
+        payload_type: "ecom::delivery_profile::DeliveryProfileRegionRemoved",
+        module: "ecom.delivery_profile",
+        feature: "ecom-delivery_profile",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated`.
+    pub const WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated",
+        sdk: Some("deliveryProfile.onDeliveryProfileRegionUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.delivery_profile_region_updated",
+        payload_type: "ecom::delivery_profile::DeliveryProfileRegionUpdated",
+        module: "ecom.delivery_profile",
+        feature: "ecom-delivery_profile",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomDeliveryProfile_onDeliveryProfileUpdated`.
+    pub const WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDeliveryProfile_onDeliveryProfileUpdated",
+        sdk: Some("deliveryProfile.onDeliveryProfileUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.delivery_profile_updated",
+        payload_type: "ecom::delivery_profile::DeliveryProfileUpdated",
+        module: "ecom.delivery_profile",
+        feature: "ecom-delivery_profile",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
     /// Catalogue entry of `wixEcomDiscounts_onDiscountRuleCreated`.
     pub const WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEcomDiscounts_onDiscountRuleCreated",
@@ -661,6 +2115,222 @@ pub mod info {
         module: "ecom.discount_rules",
         feature: "ecom-discount_rules",
         envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcomDraftOrders_onDraftOrderCreated`.
+    pub const WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDraftOrders_onDraftOrderCreated",
+        sdk: Some("draftOrders.onDraftOrderCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.draft_order_created",
+        payload_type: "ecom::draft_orders::DraftOrderCreated",
+        module: "ecom.draft_orders",
+        feature: "ecom-draft_orders",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomDraftOrders_onDraftOrderDeleted`.
+    pub const WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDraftOrders_onDraftOrderDeleted",
+        sdk: Some("draftOrders.onDraftOrderDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.draft_order_deleted",
+        payload_type: "ecom::draft_orders::DraftOrderDeleted",
+        module: "ecom.draft_orders",
+        feature: "ecom-draft_orders",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomDraftOrders_onDraftOrderUpdated`.
+    pub const WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomDraftOrders_onDraftOrderUpdated",
+        sdk: Some("draftOrders.onDraftOrderUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.draft_order_updated",
+        payload_type: "ecom::draft_orders::DraftOrderUpdated",
+        module: "ecom.draft_orders",
+        feature: "ecom-draft_orders",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomManualTaxMappings_onManualTaxMappingCreated`.
+    pub const WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomManualTaxMappings_onManualTaxMappingCreated",
+        sdk: Some("manualTaxMappings.onManualTaxMappingCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.manual_tax_mapping_created",
+        payload_type: "ecom::manual_tax_mappings::ManualTaxMappingCreated",
+        module: "ecom.manual_tax_mappings",
+        feature: "ecom-manual_tax_mappings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomManualTaxMappings_onManualTaxMappingDeleted`.
+    pub const WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomManualTaxMappings_onManualTaxMappingDeleted",
+        sdk: Some("manualTaxMappings.onManualTaxMappingDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.manual_tax_mapping_deleted",
+        payload_type: "ecom::manual_tax_mappings::ManualTaxMappingDeleted",
+        module: "ecom.manual_tax_mappings",
+        feature: "ecom-manual_tax_mappings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomManualTaxMappings_onManualTaxMappingUpdated`.
+    pub const WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomManualTaxMappings_onManualTaxMappingUpdated",
+        sdk: Some("manualTaxMappings.onManualTaxMappingUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.manual_tax_mapping_updated",
+        payload_type: "ecom::manual_tax_mappings::ManualTaxMappingUpdated",
+        module: "ecom.manual_tax_mappings",
+        feature: "ecom-manual_tax_mappings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcom_onFulfillmentsUpdated`.
+    pub const WIX_ECOM_ON_FULFILLMENTS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onFulfillmentsUpdated",
+        sdk: Some("orderFulfillments.onFulfillmentsUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.fulfillments_updated",
+        payload_type: "ecom::order_fulfillments::FulfillmentsUpdated",
+        module: "ecom.order_fulfillments",
+        feature: "ecom-order_fulfillments",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated`.
+    pub const WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated",
+        sdk: Some("orderPaymentRequests.onOrderPaymentRequestCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_payment_request_created",
+        payload_type: "ecom::order_payment_requests::OrderPaymentRequestCreated",
+        module: "ecom.order_payment_requests",
+        feature: "ecom-order_payment_requests",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted`.
+    pub const WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted",
+        sdk: Some("orderPaymentRequests.onOrderPaymentRequestDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_payment_request_deleted",
+        payload_type: "ecom::order_payment_requests::OrderPaymentRequestDeleted",
+        module: "ecom.order_payment_requests",
+        feature: "ecom-order_payment_requests",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired`.
+    pub const WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_EXPIRED: EventInfo = EventInfo {
+        velo_handler: "wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired",
+        sdk: Some("orderPaymentRequests.onOrderPaymentRequestExpired"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_payment_request_expired",
+        payload_type: "ecom::order_payment_requests::OrderPaymentRequestExpired",
+        module: "ecom.order_payment_requests",
+        feature: "ecom-order_payment_requests",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid`.
+    pub const WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_PAID: EventInfo = EventInfo {
+        velo_handler: "wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid",
+        sdk: Some("orderPaymentRequests.onOrderPaymentRequestPaid"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_payment_request_paid",
+        payload_type: "ecom::order_payment_requests::OrderPaymentRequestPaid",
+        module: "ecom.order_payment_requests",
+        feature: "ecom-order_payment_requests",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated`.
+    pub const WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated",
+        sdk: Some("orderPaymentRequests.onOrderPaymentRequestUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_payment_request_updated",
+        payload_type: "ecom::order_payment_requests::OrderPaymentRequestUpdated",
+        module: "ecom.order_payment_requests",
+        feature: "ecom-order_payment_requests",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided`.
+    pub const WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_VOIDED: EventInfo = EventInfo {
+        velo_handler: "wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided",
+        sdk: Some("orderPaymentRequests.onOrderPaymentRequestVoided"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_payment_request_voided",
+        payload_type: "ecom::order_payment_requests::OrderPaymentRequestVoided",
+        module: "ecom.order_payment_requests",
+        feature: "ecom-order_payment_requests",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcom_onOrderTransactionsChargebackApproved`.
+    pub const WIX_ECOM_ON_ORDER_TRANSACTIONS_CHARGEBACK_APPROVED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderTransactionsChargebackApproved",
+        sdk: Some("orderTransactions.onOrderTransactionsChargebackApproved"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_transactions_chargeback_approved",
+        payload_type: "ecom::order_transactions::OrderTransactionsChargebackApproved",
+        module: "ecom.order_transactions",
+        feature: "ecom-order_transactions",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderTransactionsChargebackReversed`.
+    pub const WIX_ECOM_ON_ORDER_TRANSACTIONS_CHARGEBACK_REVERSED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderTransactionsChargebackReversed",
+        sdk: Some("orderTransactions.onOrderTransactionsChargebackReversed"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_transactions_chargeback_reversed",
+        payload_type: "ecom::order_transactions::OrderTransactionsChargebackReversed",
+        module: "ecom.order_transactions",
+        feature: "ecom-order_transactions",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderTransactionsDetailsUpdated`.
+    pub const WIX_ECOM_ON_ORDER_TRANSACTIONS_DETAILS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderTransactionsDetailsUpdated",
+        sdk: Some("orderTransactions.onOrderTransactionsDetailsUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_transactions_details_updated",
+        payload_type: "ecom::order_transactions::OrderTransactionsDetailsUpdated",
+        module: "ecom.order_transactions",
+        feature: "ecom-order_transactions",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderTransactionsRefundCompleted`.
+    pub const WIX_ECOM_ON_ORDER_TRANSACTIONS_REFUND_COMPLETED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderTransactionsRefundCompleted",
+        sdk: Some("orderTransactions.onOrderTransactionsRefundCompleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_transactions_refund_completed",
+        payload_type: "ecom::order_transactions::OrderTransactionsRefundCompleted",
+        module: "ecom.order_transactions",
+        feature: "ecom-order_transactions",
+        envelope: Envelope::Data,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrderTransactionsUpdated`.
+    pub const WIX_ECOM_ON_ORDER_TRANSACTIONS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrderTransactionsUpdated",
+        sdk: Some("orderTransactions.onOrderTransactionsUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.order_transactions_updated",
+        payload_type: "ecom::order_transactions::OrderTransactionsUpdated",
+        module: "ecom.order_transactions",
+        feature: "ecom-order_transactions",
+        envelope: Envelope::Data,
         velo_documented: true,
     };
     /// Catalogue entry of `wixEcom_onOrderApproved`.
@@ -770,6 +2440,258 @@ pub mod info {
         feature: "ecom-orders",
         envelope: Envelope::Entity,
         velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcom_onOrdersSettingsUpdated`.
+    pub const WIX_ECOM_ON_ORDERS_SETTINGS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcom_onOrdersSettingsUpdated",
+        sdk: Some("ordersSettings.onOrdersSettingsUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.orders_settings_updated",
+        payload_type: "ecom::orders_settings::OrdersSettingsUpdated",
+        module: "ecom.orders_settings",
+        feature: "ecom-orders_settings",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+    };
+    /// Catalogue entry of `wixEcomShippingOptions_onShippingOptionCreated`.
+    pub const WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomShippingOptions_onShippingOptionCreated",
+        sdk: Some("shippingOptions.onShippingOptionCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.shipping_option_created",
+        payload_type: "ecom::shipping_options::ShippingOptionCreated",
+        module: "ecom.shipping_options",
+        feature: "ecom-shipping_options",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomShippingOptions_onShippingOptionDeleted`.
+    pub const WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomShippingOptions_onShippingOptionDeleted",
+        sdk: Some("shippingOptions.onShippingOptionDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.shipping_option_deleted",
+        payload_type: "ecom::shipping_options::ShippingOptionDeleted",
+        module: "ecom.shipping_options",
+        feature: "ecom-shipping_options",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomShippingOptions_onShippingOptionUpdated`.
+    pub const WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomShippingOptions_onShippingOptionUpdated",
+        sdk: Some("shippingOptions.onShippingOptionUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.shipping_option_updated",
+        payload_type: "ecom::shipping_options::ShippingOptionUpdated",
+        module: "ecom.shipping_options",
+        feature: "ecom-shipping_options",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomShippoConfigurations_onShippoConfigurationCreated`.
+    pub const WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomShippoConfigurations_onShippoConfigurationCreated",
+        sdk: Some("shippoConfigurations.onShippoConfigurationCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.shippo_configuration_created",
+        payload_type: "ecom::shippo_configurations::ShippoConfigurationCreated",
+        module: "ecom.shippo_configurations",
+        feature: "ecom-shippo_configurations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomShippoConfigurations_onShippoConfigurationDeleted`.
+    pub const WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomShippoConfigurations_onShippoConfigurationDeleted",
+        sdk: Some("shippoConfigurations.onShippoConfigurationDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.shippo_configuration_deleted",
+        payload_type: "ecom::shippo_configurations::ShippoConfigurationDeleted",
+        module: "ecom.shippo_configurations",
+        feature: "ecom-shippo_configurations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomShippoConfigurations_onShippoConfigurationUpdated`.
+    pub const WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomShippoConfigurations_onShippoConfigurationUpdated",
+        sdk: Some("shippoConfigurations.onShippoConfigurationUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.v1.shippo_configuration_updated",
+        payload_type: "ecom::shippo_configurations::ShippoConfigurationUpdated",
+        module: "ecom.shippo_configurations",
+        feature: "ecom-shippo_configurations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomSubscriptionContracts_onSubscriptionContractCreated`.
+    pub const WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomSubscriptionContracts_onSubscriptionContractCreated",
+        sdk: Some("subscriptionContracts.onSubscriptionContractCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.subscription_contracts.v1.subscription_contract_created",
+        payload_type: "ecom::subscription_contracts::SubscriptionContractCreated",
+        module: "ecom.subscription_contracts",
+        feature: "ecom-subscription_contracts",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomSubscriptionContracts_onSubscriptionContractDeleted`.
+    pub const WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomSubscriptionContracts_onSubscriptionContractDeleted",
+        sdk: Some("subscriptionContracts.onSubscriptionContractDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.subscription_contracts.v1.subscription_contract_deleted",
+        payload_type: "ecom::subscription_contracts::SubscriptionContractDeleted",
+        module: "ecom.subscription_contracts",
+        feature: "ecom-subscription_contracts",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomSubscriptionContracts_onSubscriptionContractUpdated`.
+    pub const WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomSubscriptionContracts_onSubscriptionContractUpdated",
+        sdk: Some("subscriptionContracts.onSubscriptionContractUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.ecom.subscription_contracts.v1.subscription_contract_updated",
+        payload_type: "ecom::subscription_contracts::SubscriptionContractUpdated",
+        module: "ecom.subscription_contracts",
+        feature: "ecom-subscription_contracts",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxExemptGroups_onTaxExemptGroupCreated`.
+    pub const WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxExemptGroups_onTaxExemptGroupCreated",
+        sdk: Some("taxExemptGroups.onTaxExemptGroupCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_exempt_group_created",
+        payload_type: "ecom::tax_exempt_groups::TaxExemptGroupCreated",
+        module: "ecom.tax_exempt_groups",
+        feature: "ecom-tax_exempt_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxExemptGroups_onTaxExemptGroupDeleted`.
+    pub const WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxExemptGroups_onTaxExemptGroupDeleted",
+        sdk: Some("taxExemptGroups.onTaxExemptGroupDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_exempt_group_deleted",
+        payload_type: "ecom::tax_exempt_groups::TaxExemptGroupDeleted",
+        module: "ecom.tax_exempt_groups",
+        feature: "ecom-tax_exempt_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified`.
+    pub const WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified",
+        sdk: Some("taxExemptGroups.onTaxExemptGroupTagsModified"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_exempt_group_tags_modified",
+        payload_type: "ecom::tax_exempt_groups::TaxExemptGroupTagsModified",
+        module: "ecom.tax_exempt_groups",
+        feature: "ecom-tax_exempt_groups",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxExemptGroups_onTaxExemptGroupUpdated`.
+    pub const WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxExemptGroups_onTaxExemptGroupUpdated",
+        sdk: Some("taxExemptGroups.onTaxExemptGroupUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_exempt_group_updated",
+        payload_type: "ecom::tax_exempt_groups::TaxExemptGroupUpdated",
+        module: "ecom.tax_exempt_groups",
+        feature: "ecom-tax_exempt_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxGroups_onTaxGroupCreated`.
+    pub const WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxGroups_onTaxGroupCreated",
+        sdk: Some("taxGroups.onTaxGroupCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_group_created",
+        payload_type: "ecom::tax_groups::TaxGroupCreated",
+        module: "ecom.tax_groups",
+        feature: "ecom-tax_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxGroups_onTaxGroupDeleted`.
+    pub const WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxGroups_onTaxGroupDeleted",
+        sdk: Some("taxGroups.onTaxGroupDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_group_deleted",
+        payload_type: "ecom::tax_groups::TaxGroupDeleted",
+        module: "ecom.tax_groups",
+        feature: "ecom-tax_groups",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxGroups_onTaxGroupUpdated`.
+    pub const WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxGroups_onTaxGroupUpdated",
+        sdk: Some("taxGroups.onTaxGroupUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_group_updated",
+        payload_type: "ecom::tax_groups::TaxGroupUpdated",
+        module: "ecom.tax_groups",
+        feature: "ecom-tax_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxRegions_onTaxRegionCreated`.
+    pub const WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxRegions_onTaxRegionCreated",
+        sdk: Some("taxRegions.onTaxRegionCreated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_region_created",
+        payload_type: "ecom::tax_regions::TaxRegionCreated",
+        module: "ecom.tax_regions",
+        feature: "ecom-tax_regions",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxRegions_onTaxRegionDeleted`.
+    pub const WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxRegions_onTaxRegionDeleted",
+        sdk: Some("taxRegions.onTaxRegionDeleted"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_region_deleted",
+        payload_type: "ecom::tax_regions::TaxRegionDeleted",
+        module: "ecom.tax_regions",
+        feature: "ecom-tax_regions",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEcomTaxRegions_onTaxRegionUpdated`.
+    pub const WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEcomTaxRegions_onTaxRegionUpdated",
+        sdk: Some("taxRegions.onTaxRegionUpdated"),
+        sdk_package: Some("@wix/ecom"),
+        event_type: "wix.billing.v1.tax_region_updated",
+        payload_type: "ecom::tax_regions::TaxRegionUpdated",
+        module: "ecom.tax_regions",
+        feature: "ecom-tax_regions",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsEventsSettings_onEventsSettingsUpdated`.
+    pub const WIX_EVENTS_EVENTS_SETTINGS_ON_EVENTS_SETTINGS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsEventsSettings_onEventsSettingsUpdated",
+        sdk: Some("eventsSettings.onEventsSettingsUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v1.events_settings_updated",
+        payload_type: "events::events_settings::EventsSettingsUpdated",
+        module: "events.events_settings",
+        feature: "events-events_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
     };
     /// Catalogue entry of `wixEventsV3_onEventCreated`.
     pub const WIX_EVENTS_V3_ON_EVENT_CREATED: EventInfo = EventInfo {
@@ -963,6 +2885,30 @@ pub mod info {
         envelope: Envelope::Data,
         velo_documented: false,
     };
+    /// Catalogue entry of `wixEventsNotifications_onNotificationConfigCreated`.
+    pub const WIX_EVENTS_NOTIFICATIONS_ON_NOTIFICATION_CONFIG_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsNotifications_onNotificationConfigCreated",
+        sdk: Some("notifications.onNotificationConfigCreated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.notifications.v2.notification_config_created",
+        payload_type: "events::notifications::NotificationConfigCreated",
+        module: "events.notifications",
+        feature: "events-notifications",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsNotifications_onNotificationConfigUpdated`.
+    pub const WIX_EVENTS_NOTIFICATIONS_ON_NOTIFICATION_CONFIG_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsNotifications_onNotificationConfigUpdated",
+        sdk: Some("notifications.onNotificationConfigUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.notifications.v2.notification_config_updated",
+        payload_type: "events::notifications::NotificationConfigUpdated",
+        module: "events.notifications",
+        feature: "events-notifications",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
     /// Catalogue entry of `wixEvents_onPolicyCreated`.
     pub const WIX_EVENTS_ON_POLICY_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEvents_onPolicyCreated",
@@ -998,6 +2944,318 @@ pub mod info {
         feature: "events-policies",
         envelope: Envelope::Entity,
         velo_documented: true,
+    };
+    /// Catalogue entry of `wixEventsRsvpV2_onRsvpCreated`.
+    pub const WIX_EVENTS_RSVP_V2_ON_RSVP_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsRsvpV2_onRsvpCreated",
+        sdk: Some("rsvpV2.onRsvpCreated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v2.rsvp_created",
+        payload_type: "events::rsvp_v2::RsvpCreated",
+        module: "events.rsvp_v2",
+        feature: "events-rsvp_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsRsvpV2_onRsvpDeleted`.
+    pub const WIX_EVENTS_RSVP_V2_ON_RSVP_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEventsRsvpV2_onRsvpDeleted",
+        sdk: Some("rsvpV2.onRsvpDeleted"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v2.rsvp_deleted",
+        payload_type: "events::rsvp_v2::RsvpDeleted",
+        module: "events.rsvp_v2",
+        feature: "events-rsvp_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsRsvpV2_onRsvpUpdated`.
+    pub const WIX_EVENTS_RSVP_V2_ON_RSVP_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsRsvpV2_onRsvpUpdated",
+        sdk: Some("rsvpV2.onRsvpUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v2.rsvp_updated",
+        payload_type: "events::rsvp_v2::RsvpUpdated",
+        module: "events.rsvp_v2",
+        feature: "events-rsvp_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsStaffMembers_onStaffMemberCreated`.
+    pub const WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsStaffMembers_onStaffMemberCreated",
+        sdk: Some("staffMembers.onStaffMemberCreated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.staffmembers.v1.staff_member_created",
+        payload_type: "events::staff_members::StaffMemberCreated",
+        module: "events.staff_members",
+        feature: "events-staff_members",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsStaffMembers_onStaffMemberDeleted`.
+    pub const WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEventsStaffMembers_onStaffMemberDeleted",
+        sdk: Some("staffMembers.onStaffMemberDeleted"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.staffmembers.v1.staff_member_deleted",
+        payload_type: "events::staff_members::StaffMemberDeleted",
+        module: "events.staff_members",
+        feature: "events-staff_members",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsStaffMembers_onStaffMemberUpdated`.
+    pub const WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsStaffMembers_onStaffMemberUpdated",
+        sdk: Some("staffMembers.onStaffMemberUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.staffmembers.v1.staff_member_updated",
+        payload_type: "events::staff_members::StaffMemberUpdated",
+        module: "events.staff_members",
+        feature: "events-staff_members",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketDefinitionsV2_onTicketDefinitionCreated`.
+    pub const WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketDefinitionsV2_onTicketDefinitionCreated",
+        sdk: Some("ticketDefinitionsV2.onTicketDefinitionCreated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.ticket_definition_created",
+        payload_type: "events::ticket_definitions_v2::TicketDefinitionCreated",
+        module: "events.ticket_definitions_v2",
+        feature: "events-ticket_definitions_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted`.
+    pub const WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted",
+        sdk: Some("ticketDefinitionsV2.onTicketDefinitionDeleted"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.ticket_definition_deleted",
+        payload_type: "events::ticket_definitions_v2::TicketDefinitionDeleted",
+        module: "events.ticket_definitions_v2",
+        feature: "events-ticket_definitions_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded`.
+    pub const WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_ENDED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded",
+        sdk: Some("ticketDefinitionsV2.onTicketDefinitionSaleEnded"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.ticket_definition_sale_ended",
+        payload_type: "events::ticket_definitions_v2::TicketDefinitionSaleEnded",
+        module: "events.ticket_definitions_v2",
+        feature: "events-ticket_definitions_v2",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated`.
+    pub const WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_PERIOD_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated",
+        sdk: Some("ticketDefinitionsV2.onTicketDefinitionSalePeriodUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.ticket_definition_sale_period_updated",
+        payload_type: "events::ticket_definitions_v2::TicketDefinitionSalePeriodUpdated",
+        module: "events.ticket_definitions_v2",
+        feature: "events-ticket_definitions_v2",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted`.
+    pub const WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_STARTED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted",
+        sdk: Some("ticketDefinitionsV2.onTicketDefinitionSaleStarted"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.ticket_definition_sale_started",
+        payload_type: "events::ticket_definitions_v2::TicketDefinitionSaleStarted",
+        module: "events.ticket_definitions_v2",
+        feature: "events-ticket_definitions_v2",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated`.
+    pub const WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated",
+        sdk: Some("ticketDefinitionsV2.onTicketDefinitionUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.ticket_definition_updated",
+        payload_type: "events::ticket_definitions_v2::TicketDefinitionUpdated",
+        module: "events.ticket_definitions_v2",
+        feature: "events-ticket_definitions_v2",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketReservations_onTicketReservationCreated`.
+    pub const WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketReservations_onTicketReservationCreated",
+        sdk: Some("ticketReservations.onTicketReservationCreated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v1.ticket_reservation_created",
+        payload_type: "events::ticket_reservations::TicketReservationCreated",
+        module: "events.ticket_reservations",
+        feature: "events-ticket_reservations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketReservations_onTicketReservationDeleted`.
+    pub const WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketReservations_onTicketReservationDeleted",
+        sdk: Some("ticketReservations.onTicketReservationDeleted"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v1.ticket_reservation_deleted",
+        payload_type: "events::ticket_reservations::TicketReservationDeleted",
+        module: "events.ticket_reservations",
+        feature: "events-ticket_reservations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixEventsTicketReservations_onTicketReservationUpdated`.
+    pub const WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsTicketReservations_onTicketReservationUpdated",
+        sdk: Some("ticketReservations.onTicketReservationUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v1.ticket_reservation_updated",
+        payload_type: "events::ticket_reservations::TicketReservationUpdated",
+        module: "events.ticket_reservations",
+        feature: "events-ticket_reservations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsChatSettings_onChatSettingsCreated`.
+    pub const WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixFormsChatSettings_onChatSettingsCreated",
+        sdk: Some("chatSettings.onChatSettingsCreated"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.ai.v1.chat_settings_created",
+        payload_type: "forms::chat_settings::ChatSettingsCreated",
+        module: "forms.chat_settings",
+        feature: "forms-chat_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsChatSettings_onChatSettingsDeleted`.
+    pub const WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixFormsChatSettings_onChatSettingsDeleted",
+        sdk: Some("chatSettings.onChatSettingsDeleted"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.ai.v1.chat_settings_deleted",
+        payload_type: "forms::chat_settings::ChatSettingsDeleted",
+        module: "forms.chat_settings",
+        feature: "forms-chat_settings",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsChatSettings_onChatSettingsUpdated`.
+    pub const WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixFormsChatSettings_onChatSettingsUpdated",
+        sdk: Some("chatSettings.onChatSettingsUpdated"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.ai.v1.chat_settings_updated",
+        payload_type: "forms::chat_settings::ChatSettingsUpdated",
+        module: "forms.chat_settings",
+        feature: "forms-chat_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsForms_onFormCreated`.
+    pub const WIX_FORMS_FORMS_ON_FORM_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixFormsForms_onFormCreated",
+        sdk: Some("forms.onFormCreated"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.form_created",
+        payload_type: "forms::forms::FormCreated",
+        module: "forms.forms",
+        feature: "forms-forms",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsForms_onFormDeleted`.
+    pub const WIX_FORMS_FORMS_ON_FORM_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixFormsForms_onFormDeleted",
+        sdk: Some("forms.onFormDeleted"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.form_deleted",
+        payload_type: "forms::forms::FormDeleted",
+        module: "forms.forms",
+        feature: "forms-forms",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsForms_onFormDisabledForm`.
+    pub const WIX_FORMS_FORMS_ON_FORM_DISABLED_FORM: EventInfo = EventInfo {
+        velo_handler: "wixFormsForms_onFormDisabledForm",
+        sdk: Some("forms.onFormDisabledForm"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.form_disabled_form",
+        payload_type: "forms::forms::FormDisabledForm",
+        module: "forms.forms",
+        feature: "forms-forms",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsForms_onFormEnabledForm`.
+    pub const WIX_FORMS_FORMS_ON_FORM_ENABLED_FORM: EventInfo = EventInfo {
+        velo_handler: "wixFormsForms_onFormEnabledForm",
+        sdk: Some("forms.onFormEnabledForm"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.form_enabled_form",
+        payload_type: "forms::forms::FormEnabledForm",
+        module: "forms.forms",
+        feature: "forms-forms",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsForms_onFormTranslationChanged`.
+    pub const WIX_FORMS_FORMS_ON_FORM_TRANSLATION_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixFormsForms_onFormTranslationChanged",
+        sdk: Some("forms.onFormTranslationChanged"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.form_form_translation_changed",
+        payload_type: "forms::forms::FormTranslationChanged",
+        module: "forms.forms",
+        feature: "forms-forms",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsForms_onFormTranslationDeleted`.
+    pub const WIX_FORMS_FORMS_ON_FORM_TRANSLATION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixFormsForms_onFormTranslationDeleted",
+        sdk: Some("forms.onFormTranslationDeleted"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.form_form_translation_deleted",
+        payload_type: "forms::forms::FormTranslationDeleted",
+        module: "forms.forms",
+        feature: "forms-forms",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsForms_onFormUpdated`.
+    pub const WIX_FORMS_FORMS_ON_FORM_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixFormsForms_onFormUpdated",
+        sdk: Some("forms.onFormUpdated"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.v4.form_updated",
+        payload_type: "forms::forms::FormUpdated",
+        module: "forms.forms",
+        feature: "forms-forms",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated`.
+    pub const WIX_FORMS_INTERACTIVE_FORM_SESSIONS_ON_INTERACTIVE_FORM_SESSION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated",
+        sdk: Some("interactiveFormSessions.onInteractiveFormSessionCreated"),
+        sdk_package: Some("@wix/forms"),
+        event_type: "wix.forms.ai.v1.interactive_form_session_created",
+        payload_type: "forms::interactive_form_sessions::InteractiveFormSessionCreated",
+        module: "forms.interactive_form_sessions",
+        feature: "forms-interactive_form_sessions",
+        envelope: Envelope::Entity,
+        velo_documented: false,
     };
     /// Catalogue entry of `wixForms_onSubmissionContactMapped`.
     pub const WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPED: EventInfo = EventInfo {
@@ -1203,6 +3461,78 @@ pub mod info {
         envelope: Envelope::MetadataOnly,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixMembersMemberFollowers_onFollowMemberFollowed`.
+    pub const WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_FOLLOWED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMemberFollowers_onFollowMemberFollowed",
+        sdk: Some("memberFollowers.onFollowMemberFollowed"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v3.follow_member_followed",
+        payload_type: "members::member_followers::FollowMemberFollowed",
+        module: "members.member_followers",
+        feature: "members-member_followers",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixMembersMemberFollowers_onFollowMemberUnfollowed`.
+    pub const WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_UNFOLLOWED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMemberFollowers_onFollowMemberUnfollowed",
+        sdk: Some("memberFollowers.onFollowMemberUnfollowed"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v3.follow_member_unfollowed",
+        payload_type: "members::member_followers::FollowMemberUnfollowed",
+        module: "members.member_followers",
+        feature: "members-member_followers",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixMembersMemberReport_onMemberReportCreated`.
+    pub const WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMemberReport_onMemberReportCreated",
+        sdk: Some("memberReport.onMemberReportCreated"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v1.member_report_created",
+        payload_type: "members::member_report::MemberReportCreated",
+        module: "members.member_report",
+        feature: "members-member_report",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixMembersMemberReport_onMemberReportDeleted`.
+    pub const WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMemberReport_onMemberReportDeleted",
+        sdk: Some("memberReport.onMemberReportDeleted"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v1.member_report_deleted",
+        payload_type: "members::member_report::MemberReportDeleted",
+        module: "members.member_report",
+        feature: "members-member_report",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixMembersMemberReport_onMemberReportReportedMemberCreated`.
+    pub const WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_REPORTED_MEMBER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMemberReport_onMemberReportReportedMemberCreated",
+        sdk: Some("memberReport.onMemberReportReportedMemberCreated"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v1.member_report_reported_member_created",
+        payload_type: "members::member_report::MemberReportReportedMemberCreated",
+        module: "members.member_report",
+        feature: "members-member_report",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixMembersMemberReport_onMemberReportReportedMemberDeleted`.
+    pub const WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_REPORTED_MEMBER_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMemberReport_onMemberReportReportedMemberDeleted",
+        sdk: Some("memberReport.onMemberReportReportedMemberDeleted"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.v1.member_report_reported_member_deleted",
+        payload_type: "members::member_report::MemberReportReportedMemberDeleted",
+        module: "members.member_report",
+        feature: "members-member_report",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
     /// Catalogue entry of `wixMembers_onMemberCreated`.
     pub const WIX_MEMBERS_ON_MEMBER_CREATED: EventInfo = EventInfo {
         velo_handler: "wixMembers_onMemberCreated",
@@ -1238,6 +3568,42 @@ pub mod info {
         feature: "members-members",
         envelope: Envelope::Entity,
         velo_documented: true,
+    };
+    /// Catalogue entry of `wixMembersMembersAbout_onMemberAboutCreated`.
+    pub const WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMembersAbout_onMemberAboutCreated",
+        sdk: Some("membersAbout.onMemberAboutCreated"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.about.v2.member_about_created",
+        payload_type: "members::members_about::MemberAboutCreated",
+        module: "members.members_about",
+        feature: "members-members_about",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixMembersMembersAbout_onMemberAboutDeleted`.
+    pub const WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMembersAbout_onMemberAboutDeleted",
+        sdk: Some("membersAbout.onMemberAboutDeleted"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.about.v2.member_about_deleted",
+        payload_type: "members::members_about::MemberAboutDeleted",
+        module: "members.members_about",
+        feature: "members-members_about",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixMembersMembersAbout_onMemberAboutUpdated`.
+    pub const WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMembersMembersAbout_onMemberAboutUpdated",
+        sdk: Some("membersAbout.onMemberAboutUpdated"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.members.about.v2.member_about_updated",
+        payload_type: "members::members_about::MemberAboutUpdated",
+        module: "members.members_about",
+        feature: "members-members_about",
+        envelope: Envelope::Entity,
+        velo_documented: false,
     };
     /// Catalogue entry of `wixPricingPlans_onOrderAutoRenewCanceled`.
     pub const WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED: EventInfo = EventInfo {
@@ -1395,6 +3761,54 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: true,
     };
+    /// Catalogue entry of `wixPricingPlansPlansV3_onPlanCreated`.
+    pub const WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlansPlansV3_onPlanCreated",
+        sdk: Some("plansV3.onPlanCreated"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v3.plan_created",
+        payload_type: "pricing_plans::plans_v3::PlanCreated",
+        module: "pricing_plans.plans_v3",
+        feature: "pricing_plans-plans_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixPricingPlansPlansV3_onPlanDeleted`.
+    pub const WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlansPlansV3_onPlanDeleted",
+        sdk: Some("plansV3.onPlanDeleted"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v3.plan_deleted",
+        payload_type: "pricing_plans::plans_v3::PlanDeleted",
+        module: "pricing_plans.plans_v3",
+        feature: "pricing_plans-plans_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixPricingPlansPlansV3_onPlanTagsModified`.
+    pub const WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlansPlansV3_onPlanTagsModified",
+        sdk: Some("plansV3.onPlanTagsModified"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v3.plan_tags_modified",
+        payload_type: "pricing_plans::plans_v3::PlanTagsModified",
+        module: "pricing_plans.plans_v3",
+        feature: "pricing_plans-plans_v3",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixPricingPlansPlansV3_onPlanUpdated`.
+    pub const WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlansPlansV3_onPlanUpdated",
+        sdk: Some("plansV3.onPlanUpdated"),
+        sdk_package: Some("@wix/pricing-plans"),
+        event_type: "wix.pricing_plans.v3.plan_updated",
+        payload_type: "pricing_plans::plans_v3::PlanUpdated",
+        module: "pricing_plans.plans_v3",
+        feature: "pricing_plans-plans_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
     /// Catalogue entry of `wixStoresBrandsV3_onBrandCreated`.
     pub const WIX_STORES_BRANDS_V3_ON_BRAND_CREATED: EventInfo = EventInfo {
         velo_handler: "wixStoresBrandsV3_onBrandCreated",
@@ -1428,6 +3842,78 @@ pub mod info {
         payload_type: "stores::brands_v3::BrandUpdated",
         module: "stores.brands_v3",
         feature: "stores-brands_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresCustomizationsV3_onCustomizationCreated`.
+    pub const WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresCustomizationsV3_onCustomizationCreated",
+        sdk: Some("customizationsV3.onCustomizationCreated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.customization_created",
+        payload_type: "stores::customizations_v3::CustomizationCreated",
+        module: "stores.customizations_v3",
+        feature: "stores-customizations_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresCustomizationsV3_onCustomizationDeleted`.
+    pub const WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixStoresCustomizationsV3_onCustomizationDeleted",
+        sdk: Some("customizationsV3.onCustomizationDeleted"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.customization_deleted",
+        payload_type: "stores::customizations_v3::CustomizationDeleted",
+        module: "stores.customizations_v3",
+        feature: "stores-customizations_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresCustomizationsV3_onCustomizationUpdated`.
+    pub const WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresCustomizationsV3_onCustomizationUpdated",
+        sdk: Some("customizationsV3.onCustomizationUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.customization_updated",
+        payload_type: "stores::customizations_v3::CustomizationUpdated",
+        module: "stores.customizations_v3",
+        feature: "stores-customizations_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresInfoSectionsV3_onInfoSectionCreated`.
+    pub const WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresInfoSectionsV3_onInfoSectionCreated",
+        sdk: Some("infoSectionsV3.onInfoSectionCreated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.info_section_created",
+        payload_type: "stores::info_sections_v3::InfoSectionCreated",
+        module: "stores.info_sections_v3",
+        feature: "stores-info_sections_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresInfoSectionsV3_onInfoSectionDeleted`.
+    pub const WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixStoresInfoSectionsV3_onInfoSectionDeleted",
+        sdk: Some("infoSectionsV3.onInfoSectionDeleted"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.info_section_deleted",
+        payload_type: "stores::info_sections_v3::InfoSectionDeleted",
+        module: "stores.info_sections_v3",
+        feature: "stores-info_sections_v3",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresInfoSectionsV3_onInfoSectionUpdated`.
+    pub const WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresInfoSectionsV3_onInfoSectionUpdated",
+        sdk: Some("infoSectionsV3.onInfoSectionUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.info_section_updated",
+        payload_type: "stores::info_sections_v3::InfoSectionUpdated",
+        module: "stores.info_sections_v3",
+        feature: "stores-info_sections_v3",
         envelope: Envelope::Entity,
         velo_documented: false,
     };
@@ -1527,6 +4013,54 @@ pub mod info {
         envelope: Envelope::Entity,
         velo_documented: false,
     };
+    /// Catalogue entry of `wixStoresPromotionsV3_onPromotionCreated`.
+    pub const WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresPromotionsV3_onPromotionCreated",
+        sdk: Some("promotionsV3.onPromotionCreated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.promotion_created",
+        payload_type: "stores::promotions_v3::PromotionCreated",
+        module: "stores.promotions_v3",
+        feature: "stores-promotions_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresPromotionsV3_onPromotionDeleted`.
+    pub const WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixStoresPromotionsV3_onPromotionDeleted",
+        sdk: Some("promotionsV3.onPromotionDeleted"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.promotion_deleted",
+        payload_type: "stores::promotions_v3::PromotionDeleted",
+        module: "stores.promotions_v3",
+        feature: "stores-promotions_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresPromotionsV3_onPromotionTagsModified`.
+    pub const WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixStoresPromotionsV3_onPromotionTagsModified",
+        sdk: Some("promotionsV3.onPromotionTagsModified"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.promotion_tags_modified",
+        payload_type: "stores::promotions_v3::PromotionTagsModified",
+        module: "stores.promotions_v3",
+        feature: "stores-promotions_v3",
+        envelope: Envelope::Data,
+        velo_documented: false,
+    };
+    /// Catalogue entry of `wixStoresPromotionsV3_onPromotionUpdated`.
+    pub const WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixStoresPromotionsV3_onPromotionUpdated",
+        sdk: Some("promotionsV3.onPromotionUpdated"),
+        sdk_package: Some("@wix/stores"),
+        event_type: "wix.stores.catalog.v3.promotion_updated",
+        payload_type: "stores::promotions_v3::PromotionUpdated",
+        module: "stores.promotions_v3",
+        feature: "stores-promotions_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+    };
     /// Catalogue entry of `wixStoresRibbonsV3_onRibbonCreated`.
     pub const WIX_STORES_RIBBONS_V3_ON_RIBBON_CREATED: EventInfo = EventInfo {
         velo_handler: "wixStoresRibbonsV3_onRibbonCreated",
@@ -1573,6 +4107,30 @@ pub mod info {
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Event {
+    /// `wixBlog_onCategoryCreated` / `wix.blog.v3.category_created`.
+    #[cfg(feature = "blog-categories")]
+    WixBlogOnCategoryCreated(Box<crate::blog::categories::CategoryCreated>),
+    /// `wixBlog_onCategoryDeleted` / `wix.blog.v3.category_deleted`.
+    #[cfg(feature = "blog-categories")]
+    WixBlogOnCategoryDeleted(Box<crate::blog::categories::CategoryDeleted>),
+    /// `wixBlog_onCategoryUpdated` / `wix.blog.v3.category_updated`.
+    #[cfg(feature = "blog-categories")]
+    WixBlogOnCategoryUpdated(Box<crate::blog::categories::CategoryUpdated>),
+    /// `wixBlog_onDraftCreated` / `wix.blog.v3.draft_created`.
+    #[cfg(feature = "blog-draft_posts")]
+    WixBlogOnDraftCreated(Box<crate::blog::draft_posts::DraftCreated>),
+    /// `wixBlog_onDraftDeleted` / `wix.blog.v3.draft_deleted`.
+    #[cfg(feature = "blog-draft_posts")]
+    WixBlogOnDraftDeleted(Box<crate::blog::draft_posts::DraftDeleted>),
+    /// `wixBlog_onDraftUpdated` / `wix.blog.v3.draft_updated`.
+    #[cfg(feature = "blog-draft_posts")]
+    WixBlogOnDraftUpdated(Box<crate::blog::draft_posts::DraftUpdated>),
+    /// `wixBlogLikes_onLikeCreated` / `wix.blog.v1.like_created`.
+    #[cfg(feature = "blog-likes")]
+    WixBlogLikesOnLikeCreated(Box<crate::blog::likes::LikeCreated>),
+    /// `wixBlogLikes_onLikeDeleted` / `wix.blog.v1.like_deleted`.
+    #[cfg(feature = "blog-likes")]
+    WixBlogLikesOnLikeDeleted(Box<crate::blog::likes::LikeDeleted>),
     /// `wixBlog_onPostCreated` / `wix.blog.v3.post_created`.
     #[cfg(feature = "blog-posts")]
     WixBlogOnPostCreated(Box<crate::blog::posts::PostCreated>),
@@ -1588,6 +4146,69 @@ pub enum Event {
     /// `wixBlog_onPostUpdated` / `wix.blog.v3.post_updated`.
     #[cfg(feature = "blog-posts")]
     WixBlogOnPostUpdated(Box<crate::blog::posts::PostUpdated>),
+    /// `wixBlog_onTagCreated` / `wix.blog.v3.tag_created`.
+    #[cfg(feature = "blog-tags")]
+    WixBlogOnTagCreated(Box<crate::blog::tags::TagCreated>),
+    /// `wixBlog_onTagDeleted` / `wix.blog.v3.tag_deleted`.
+    #[cfg(feature = "blog-tags")]
+    WixBlogOnTagDeleted(Box<crate::blog::tags::TagDeleted>),
+    /// `wixBlog_onTagUpdated` / `wix.blog.v3.tag_updated`.
+    #[cfg(feature = "blog-tags")]
+    WixBlogOnTagUpdated(Box<crate::blog::tags::TagUpdated>),
+    /// `wixBookingsAddOns_onAddOnCreated` / `wix.addons.v1.add_on_created`.
+    #[cfg(feature = "bookings-add_ons")]
+    WixBookingsAddOnsOnAddOnCreated(Box<crate::bookings::add_ons::AddOnCreated>),
+    /// `wixBookingsAddOns_onAddOnDeleted` / `wix.addons.v1.add_on_deleted`.
+    #[cfg(feature = "bookings-add_ons")]
+    WixBookingsAddOnsOnAddOnDeleted(Box<crate::bookings::add_ons::AddOnDeleted>),
+    /// `wixBookingsAddOns_onAddOnUpdated` / `wix.addons.v1.add_on_updated`.
+    #[cfg(feature = "bookings-add_ons")]
+    WixBookingsAddOnsOnAddOnUpdated(Box<crate::bookings::add_ons::AddOnUpdated>),
+    /// `wixBookingsAttendance_onAttendanceDeleted` / `wix.bookings.v2.attendance_deleted`.
+    #[cfg(feature = "bookings-attendance")]
+    WixBookingsAttendanceOnAttendanceDeleted(
+        Box<crate::bookings::attendance::AttendanceDeleted>,
+    ),
+    /// `wixBookingsAttributeDefinition_onAttributeDefinitionCreated` / `wix.bookings.attributes.v1.attribute_definition_created`.
+    #[cfg(feature = "bookings-attribute_definition")]
+    WixBookingsAttributeDefinitionOnAttributeDefinitionCreated(
+        Box<crate::bookings::attribute_definition::AttributeDefinitionCreated>,
+    ),
+    /// `wixBookingsAttributeDefinition_onAttributeDefinitionDeleted` / `wix.bookings.attributes.v1.attribute_definition_deleted`.
+    #[cfg(feature = "bookings-attribute_definition")]
+    WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted(
+        Box<crate::bookings::attribute_definition::AttributeDefinitionDeleted>,
+    ),
+    /// `wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified` / `wix.bookings.attributes.v1.attribute_definition_tags_modified`.
+    #[cfg(feature = "bookings-attribute_definition")]
+    WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified(
+        Box<crate::bookings::attribute_definition::AttributeDefinitionTagsModified>,
+    ),
+    /// `wixBookingsAttributeDefinition_onAttributeDefinitionUpdated` / `wix.bookings.attributes.v1.attribute_definition_updated`.
+    #[cfg(feature = "bookings-attribute_definition")]
+    WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated(
+        Box<crate::bookings::attribute_definition::AttributeDefinitionUpdated>,
+    ),
+    /// `wixBookingsBookingPolicies_onBookingPolicyCreated` / `wix.bookings.v1.booking_policy_created`.
+    #[cfg(feature = "bookings-booking_policies")]
+    WixBookingsBookingPoliciesOnBookingPolicyCreated(
+        Box<crate::bookings::booking_policies::BookingPolicyCreated>,
+    ),
+    /// `wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet` / `wix.bookings.v1.booking_policy_default_booking_policy_set`.
+    #[cfg(feature = "bookings-booking_policies")]
+    WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet(
+        Box<crate::bookings::booking_policies::BookingPolicyDefaultBookingPolicySet>,
+    ),
+    /// `wixBookingsBookingPolicies_onBookingPolicyDeleted` / `wix.bookings.v1.booking_policy_deleted`.
+    #[cfg(feature = "bookings-booking_policies")]
+    WixBookingsBookingPoliciesOnBookingPolicyDeleted(
+        Box<crate::bookings::booking_policies::BookingPolicyDeleted>,
+    ),
+    /// `wixBookingsBookingPolicies_onBookingPolicyUpdated` / `wix.bookings.v1.booking_policy_updated`.
+    #[cfg(feature = "bookings-booking_policies")]
+    WixBookingsBookingPoliciesOnBookingPolicyUpdated(
+        Box<crate::bookings::booking_policies::BookingPolicyUpdated>,
+    ),
     /// `wixBookingsV2_onBookingCanceled` / `wix.bookings.v2.booking_canceled`.
     #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingCanceled(Box<crate::bookings::bookings::BookingCanceled>),
@@ -1618,6 +4239,87 @@ pub enum Event {
     /// `wixBookingsV2_onBookingUpdated` / `wix.bookings.v2.booking_updated`.
     #[cfg(feature = "bookings-bookings")]
     WixBookingsV2OnBookingUpdated(Box<crate::bookings::bookings::BookingUpdated>),
+    /// `wixBookingsBookingsSettings_onBookingsSettingsCreated` / `wix.bookings.v2.bookings_settings_created`.
+    #[cfg(feature = "bookings-bookings_settings")]
+    WixBookingsBookingsSettingsOnBookingsSettingsCreated(
+        Box<crate::bookings::bookings_settings::BookingsSettingsCreated>,
+    ),
+    /// `wixBookingsBookingsSettings_onBookingsSettingsDeleted` / `wix.bookings.v2.bookings_settings_deleted`.
+    #[cfg(feature = "bookings-bookings_settings")]
+    WixBookingsBookingsSettingsOnBookingsSettingsDeleted(
+        Box<crate::bookings::bookings_settings::BookingsSettingsDeleted>,
+    ),
+    /// `wixBookingsBookingsSettings_onBookingsSettingsUpdated` / `wix.bookings.v2.bookings_settings_updated`.
+    #[cfg(feature = "bookings-bookings_settings")]
+    WixBookingsBookingsSettingsOnBookingsSettingsUpdated(
+        Box<crate::bookings::bookings_settings::BookingsSettingsUpdated>,
+    ),
+    /// `wixBookingsCategoriesV2_onCategoryCreated` / `wix.bookings.categories.v2.category_created`.
+    #[cfg(feature = "bookings-categories_v2")]
+    WixBookingsCategoriesV2OnCategoryCreated(
+        Box<crate::bookings::categories_v2::CategoryCreated>,
+    ),
+    /// `wixBookingsCategoriesV2_onCategoryDeleted` / `wix.bookings.categories.v2.category_deleted`.
+    #[cfg(feature = "bookings-categories_v2")]
+    WixBookingsCategoriesV2OnCategoryDeleted(
+        Box<crate::bookings::categories_v2::CategoryDeleted>,
+    ),
+    /// `wixBookingsCategoriesV2_onCategoryUpdated` / `wix.bookings.categories.v2.category_updated`.
+    #[cfg(feature = "bookings-categories_v2")]
+    WixBookingsCategoriesV2OnCategoryUpdated(
+        Box<crate::bookings::categories_v2::CategoryUpdated>,
+    ),
+    /// `wixBookingsResourceTypes_onResourceTypeCreated` / `wix.bookings.resources.v2.resource_type_created`.
+    #[cfg(feature = "bookings-resource_types")]
+    WixBookingsResourceTypesOnResourceTypeCreated(
+        Box<crate::bookings::resource_types::ResourceTypeCreated>,
+    ),
+    /// `wixBookingsResourceTypes_onResourceTypeDeleted` / `wix.bookings.resources.v2.resource_type_deleted`.
+    #[cfg(feature = "bookings-resource_types")]
+    WixBookingsResourceTypesOnResourceTypeDeleted(
+        Box<crate::bookings::resource_types::ResourceTypeDeleted>,
+    ),
+    /// `wixBookingsResourceTypes_onResourceTypeUpdated` / `wix.bookings.resources.v2.resource_type_updated`.
+    #[cfg(feature = "bookings-resource_types")]
+    WixBookingsResourceTypesOnResourceTypeUpdated(
+        Box<crate::bookings::resource_types::ResourceTypeUpdated>,
+    ),
+    /// `wixBookingsResources_onResourceCreated` / `wix.bookings.resources.v2.resource_created`.
+    #[cfg(feature = "bookings-resources")]
+    WixBookingsResourcesOnResourceCreated(
+        Box<crate::bookings::resources::ResourceCreated>,
+    ),
+    /// `wixBookingsResources_onResourceDeleted` / `wix.bookings.resources.v2.resource_deleted`.
+    #[cfg(feature = "bookings-resources")]
+    WixBookingsResourcesOnResourceDeleted(
+        Box<crate::bookings::resources::ResourceDeleted>,
+    ),
+    /// `wixBookingsResources_onResourceUpdated` / `wix.bookings.resources.v2.resource_updated`.
+    #[cfg(feature = "bookings-resources")]
+    WixBookingsResourcesOnResourceUpdated(
+        Box<crate::bookings::resources::ResourceUpdated>,
+    ),
+    /// `wixBookingsCatalog_onServiceOptionsAndVariantsCreated` / `wix.bookings.catalog.v1.service_options_and_variants_created`.
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    WixBookingsCatalogOnServiceOptionsAndVariantsCreated(
+        Box<
+            crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsCreated,
+        >,
+    ),
+    /// `wixBookingsCatalog_onServiceOptionsAndVariantsDeleted` / `wix.bookings.catalog.v1.service_options_and_variants_deleted`.
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    WixBookingsCatalogOnServiceOptionsAndVariantsDeleted(
+        Box<
+            crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsDeleted,
+        >,
+    ),
+    /// `wixBookingsCatalog_onServiceOptionsAndVariantsUpdated` / `wix.bookings.catalog.v1.service_options_and_variants_updated`.
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    WixBookingsCatalogOnServiceOptionsAndVariantsUpdated(
+        Box<
+            crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsUpdated,
+        >,
+    ),
     /// `wixBookingsServices_onServiceCreated` / `wix.bookings.services.v2.service_created`.
     #[cfg(feature = "bookings-services")]
     WixBookingsServicesOnServiceCreated(Box<crate::bookings::services::ServiceCreated>),
@@ -1627,6 +4329,77 @@ pub enum Event {
     /// `wixBookingsServices_onServiceUpdated` / `wix.bookings.services.v2.service_updated`.
     #[cfg(feature = "bookings-services")]
     WixBookingsServicesOnServiceUpdated(Box<crate::bookings::services::ServiceUpdated>),
+    /// `wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated` / `wix.bookings.staff_settings.v1.staff_member_settings_updated`.
+    #[cfg(feature = "bookings-staff_member_settings")]
+    WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated(
+        Box<crate::bookings::staff_member_settings::StaffMemberSettingsUpdated>,
+    ),
+    /// `wixBookingsStaffMembers_onStaffMemberConnectedToUser` / `wix.bookings.staff.v1.staff_member_connected_to_user`.
+    #[cfg(feature = "bookings-staff_members")]
+    WixBookingsStaffMembersOnStaffMemberConnectedToUser(
+        Box<crate::bookings::staff_members::StaffMemberConnectedToUser>,
+    ),
+    /// `wixBookingsStaffMembers_onStaffMemberCreated` / `wix.bookings.staff.v1.staff_member_created`.
+    #[cfg(feature = "bookings-staff_members")]
+    WixBookingsStaffMembersOnStaffMemberCreated(
+        Box<crate::bookings::staff_members::StaffMemberCreated>,
+    ),
+    /// `wixBookingsStaffMembers_onStaffMemberDeleted` / `wix.bookings.staff.v1.staff_member_deleted`.
+    #[cfg(feature = "bookings-staff_members")]
+    WixBookingsStaffMembersOnStaffMemberDeleted(
+        Box<crate::bookings::staff_members::StaffMemberDeleted>,
+    ),
+    /// `wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser` / `wix.bookings.staff.v1.staff_member_disconnected_from_user`.
+    #[cfg(feature = "bookings-staff_members")]
+    WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser(
+        Box<crate::bookings::staff_members::StaffMemberDisconnectedFromUser>,
+    ),
+    /// `wixBookingsStaffMembers_onStaffMemberFullyCreated` / `wix.bookings.staff.v1.staff_member_fully_created`.
+    #[cfg(feature = "bookings-staff_members")]
+    WixBookingsStaffMembersOnStaffMemberFullyCreated(
+        Box<crate::bookings::staff_members::StaffMemberFullyCreated>,
+    ),
+    /// `wixBookingsStaffMembers_onStaffMemberTagsModified` / `wix.bookings.staff.v1.staff_member_tags_modified`.
+    #[cfg(feature = "bookings-staff_members")]
+    WixBookingsStaffMembersOnStaffMemberTagsModified(
+        Box<crate::bookings::staff_members::StaffMemberTagsModified>,
+    ),
+    /// `wixBookingsStaffMembers_onStaffMemberUpdated` / `wix.bookings.staff.v1.staff_member_updated`.
+    #[cfg(feature = "bookings-staff_members")]
+    WixBookingsStaffMembersOnStaffMemberUpdated(
+        Box<crate::bookings::staff_members::StaffMemberUpdated>,
+    ),
+    /// `wixCrmAttachments_onAttachmentCreated` / `wix.contacts.v4.attachment_created`.
+    #[cfg(feature = "crm-attachments")]
+    WixCrmAttachmentsOnAttachmentCreated(
+        Box<crate::crm::attachments::AttachmentCreated>,
+    ),
+    /// `wixCrmAttachments_onAttachmentDeleted` / `wix.contacts.v4.attachment_deleted`.
+    #[cfg(feature = "crm-attachments")]
+    WixCrmAttachmentsOnAttachmentDeleted(
+        Box<crate::crm::attachments::AttachmentDeleted>,
+    ),
+    /// `wixCrmCards_onCardAssigned` / `wix.crm.pipelines.v1.card_assigned`.
+    #[cfg(feature = "crm-cards")]
+    WixCrmCardsOnCardAssigned(Box<crate::crm::cards::CardAssigned>),
+    /// `wixCrmCards_onCardCreated` / `wix.crm.pipelines.v1.card_created`.
+    #[cfg(feature = "crm-cards")]
+    WixCrmCardsOnCardCreated(Box<crate::crm::cards::CardCreated>),
+    /// `wixCrmCards_onCardDeleted` / `wix.crm.pipelines.v1.card_deleted`.
+    #[cfg(feature = "crm-cards")]
+    WixCrmCardsOnCardDeleted(Box<crate::crm::cards::CardDeleted>),
+    /// `wixCrmCards_onCardMoved` / `wix.crm.pipelines.v1.card_moved`.
+    #[cfg(feature = "crm-cards")]
+    WixCrmCardsOnCardMoved(Box<crate::crm::cards::CardMoved>),
+    /// `wixCrmCards_onCardOverdue` / `wix.crm.pipelines.v1.card_overdue`.
+    #[cfg(feature = "crm-cards")]
+    WixCrmCardsOnCardOverdue(Box<crate::crm::cards::CardOverdue>),
+    /// `wixCrmCards_onCardStale` / `wix.crm.pipelines.v1.card_stale`.
+    #[cfg(feature = "crm-cards")]
+    WixCrmCardsOnCardStale(Box<crate::crm::cards::CardStale>),
+    /// `wixCrmCards_onCardUpdated` / `wix.crm.pipelines.v1.card_updated`.
+    #[cfg(feature = "crm-cards")]
+    WixCrmCardsOnCardUpdated(Box<crate::crm::cards::CardUpdated>),
     /// `wixCrm_onContactCreated` / `wix.contacts.v4.contact_created`.
     #[cfg(feature = "crm-contacts")]
     WixCrmOnContactCreated(Box<crate::crm::contacts::ContactCreated>),
@@ -1661,6 +4434,77 @@ pub enum Event {
     /// `wixContacts_onLabelDeleted` / `wix.contacts.v4.label_deleted`.
     #[cfg(feature = "crm-labels")]
     WixContactsOnLabelDeleted(Box<crate::crm::labels::LabelDeleted>),
+    /// `wixCrmNotes_onNoteCreated` / `wix.crm.notes.v2.note_created`.
+    #[cfg(feature = "crm-notes")]
+    WixCrmNotesOnNoteCreated(Box<crate::crm::notes::NoteCreated>),
+    /// `wixCrmNotes_onNoteDeleted` / `wix.crm.notes.v2.note_deleted`.
+    #[cfg(feature = "crm-notes")]
+    WixCrmNotesOnNoteDeleted(Box<crate::crm::notes::NoteDeleted>),
+    /// `wixCrmNotes_onNoteUpdated` / `wix.crm.notes.v2.note_updated`.
+    #[cfg(feature = "crm-notes")]
+    WixCrmNotesOnNoteUpdated(Box<crate::crm::notes::NoteUpdated>),
+    /// `wixCrmPipelines_onPipelineCreated` / `wix.crm.pipelines.v1.pipeline_created`.
+    #[cfg(feature = "crm-pipelines")]
+    WixCrmPipelinesOnPipelineCreated(Box<crate::crm::pipelines::PipelineCreated>),
+    /// `wixCrmPipelines_onPipelineDeleted` / `wix.crm.pipelines.v1.pipeline_deleted`.
+    #[cfg(feature = "crm-pipelines")]
+    WixCrmPipelinesOnPipelineDeleted(Box<crate::crm::pipelines::PipelineDeleted>),
+    /// `wixCrmPipelines_onPipelineUpdated` / `wix.crm.pipelines.v1.pipeline_updated`.
+    #[cfg(feature = "crm-pipelines")]
+    WixCrmPipelinesOnPipelineUpdated(Box<crate::crm::pipelines::PipelineUpdated>),
+    /// `wixCrmTasks_onTaskCreated` / `wix.crm.tasks.v2.task_created`.
+    #[cfg(feature = "crm-tasks")]
+    WixCrmTasksOnTaskCreated(Box<crate::crm::tasks::TaskCreated>),
+    /// `wixCrmTasks_onTaskDeleted` / `wix.crm.tasks.v2.task_deleted`.
+    #[cfg(feature = "crm-tasks")]
+    WixCrmTasksOnTaskDeleted(Box<crate::crm::tasks::TaskDeleted>),
+    /// `wixCrmTasks_onTaskOverdue` / `wix.crm.tasks.v2.task_task_overdue`.
+    #[cfg(feature = "crm-tasks")]
+    WixCrmTasksOnTaskOverdue(Box<crate::crm::tasks::TaskOverdue>),
+    /// `wixCrmTasks_onTaskUpdated` / `wix.crm.tasks.v2.task_updated`.
+    #[cfg(feature = "crm-tasks")]
+    WixCrmTasksOnTaskUpdated(Box<crate::crm::tasks::TaskUpdated>),
+    /// `wixEcom_onAbandonedCheckoutCreated` / `wix.ecom.v1.abandoned_checkout_created`.
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    WixEcomOnAbandonedCheckoutCreated(
+        Box<crate::ecom::abandoned_checkouts::AbandonedCheckoutCreated>,
+    ),
+    /// `wixEcom_onAbandonedCheckoutDeleted` / `wix.ecom.v1.abandoned_checkout_deleted`.
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    WixEcomOnAbandonedCheckoutDeleted(
+        Box<crate::ecom::abandoned_checkouts::AbandonedCheckoutDeleted>,
+    ),
+    /// `wixEcom_onAbandonedCheckoutRecovered` / `wix.ecom.v1.abandoned_checkout_recovered`.
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    WixEcomOnAbandonedCheckoutRecovered(
+        Box<crate::ecom::abandoned_checkouts::AbandonedCheckoutRecovered>,
+    ),
+    /// `wixEcom_onAbandonedCheckoutUpdated` / `wix.ecom.v1.abandoned_checkout_updated`.
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    WixEcomOnAbandonedCheckoutUpdated(
+        Box<crate::ecom::abandoned_checkouts::AbandonedCheckoutUpdated>,
+    ),
+    /// `wixEcom_onBackInStockNotificationRequestCreated` / `wix.ecom.v1.back_in_stock_notification_request_created`.
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    WixEcomOnBackInStockNotificationRequestCreated(
+        Box<
+            crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestCreated,
+        >,
+    ),
+    /// `wixEcom_onBackInStockNotificationRequestDeleted` / `wix.ecom.v1.back_in_stock_notification_request_deleted`.
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    WixEcomOnBackInStockNotificationRequestDeleted(
+        Box<
+            crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestDeleted,
+        >,
+    ),
+    /// `wixEcom_onBackInStockNotificationRequestUpdated` / `wix.ecom.v1.back_in_stock_notification_request_updated`.
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    WixEcomOnBackInStockNotificationRequestUpdated(
+        Box<
+            crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestUpdated,
+        >,
+    ),
     /// `wixEcom_onCartCreated` / `wix.ecom.v1.cart_created`.
     #[cfg(feature = "ecom-cart")]
     WixEcomOnCartCreated(Box<crate::ecom::cart::CartCreated>),
@@ -1670,6 +4514,18 @@ pub enum Event {
     /// `wixEcom_onCartUpdated` / `wix.ecom.v1.cart_updated`.
     #[cfg(feature = "ecom-cart")]
     WixEcomOnCartUpdated(Box<crate::ecom::cart::CartUpdated>),
+    /// `wixEcomCartV2_onCartCalculated` / `wix.ecom.v2.cart_calculated`.
+    #[cfg(feature = "ecom-cart_v2")]
+    WixEcomCartV2OnCartCalculated(Box<crate::ecom::cart_v2::CartCalculated>),
+    /// `wixEcomCartV2_onCartCreated` / `wix.ecom.v2.cart_created`.
+    #[cfg(feature = "ecom-cart_v2")]
+    WixEcomCartV2OnCartCreated(Box<crate::ecom::cart_v2::CartCreated>),
+    /// `wixEcomCartV2_onCartDeleted` / `wix.ecom.v2.cart_deleted`.
+    #[cfg(feature = "ecom-cart_v2")]
+    WixEcomCartV2OnCartDeleted(Box<crate::ecom::cart_v2::CartDeleted>),
+    /// `wixEcomCartV2_onCartUpdated` / `wix.ecom.v2.cart_updated`.
+    #[cfg(feature = "ecom-cart_v2")]
+    WixEcomCartV2OnCartUpdated(Box<crate::ecom::cart_v2::CartUpdated>),
     /// `wixEcom_onCheckoutCompleted` / `wix.ecom.v1.checkout_completed`.
     #[cfg(feature = "ecom-checkout")]
     WixEcomOnCheckoutCompleted(Box<crate::ecom::checkout::CheckoutCompleted>),
@@ -1682,6 +4538,81 @@ pub enum Event {
     /// `wixEcom_onCheckoutUpdated` / `wix.ecom.v1.checkout_updated`.
     #[cfg(feature = "ecom-checkout")]
     WixEcomOnCheckoutUpdated(Box<crate::ecom::checkout::CheckoutUpdated>),
+    /// `wixEcom_onCheckoutSettingsUpdated` / `wix.ecom.v1.checkout_settings_updated`.
+    #[cfg(feature = "ecom-checkout_settings")]
+    WixEcomOnCheckoutSettingsUpdated(
+        Box<crate::ecom::checkout_settings::CheckoutSettingsUpdated>,
+    ),
+    /// `wixEcom_onCheckoutTemplateCreated` / `wix.ecom.v1.checkout_template_created`.
+    #[cfg(feature = "ecom-checkout_templates")]
+    WixEcomOnCheckoutTemplateCreated(
+        Box<crate::ecom::checkout_templates::CheckoutTemplateCreated>,
+    ),
+    /// `wixEcom_onCheckoutTemplateDeleted` / `wix.ecom.v1.checkout_template_deleted`.
+    #[cfg(feature = "ecom-checkout_templates")]
+    WixEcomOnCheckoutTemplateDeleted(
+        Box<crate::ecom::checkout_templates::CheckoutTemplateDeleted>,
+    ),
+    /// `wixEcom_onCheckoutTemplateUpdated` / `wix.ecom.v1.checkout_template_updated`.
+    #[cfg(feature = "ecom-checkout_templates")]
+    WixEcomOnCheckoutTemplateUpdated(
+        Box<crate::ecom::checkout_templates::CheckoutTemplateUpdated>,
+    ),
+    /// `wixEcom_onCheckoutTemplateUsed` / `wix.ecom.v1.checkout_template_used`.
+    #[cfg(feature = "ecom-checkout_templates")]
+    WixEcomOnCheckoutTemplateUsed(
+        Box<crate::ecom::checkout_templates::CheckoutTemplateUsed>,
+    ),
+    /// `wixEcomContactTaxDetails_onContactTaxDetailsCreated` / `wix.billing.v1.contact_tax_details_created`.
+    #[cfg(feature = "ecom-contact_tax_details")]
+    WixEcomContactTaxDetailsOnContactTaxDetailsCreated(
+        Box<crate::ecom::contact_tax_details::ContactTaxDetailsCreated>,
+    ),
+    /// `wixEcomContactTaxDetails_onContactTaxDetailsDeleted` / `wix.billing.v1.contact_tax_details_deleted`.
+    #[cfg(feature = "ecom-contact_tax_details")]
+    WixEcomContactTaxDetailsOnContactTaxDetailsDeleted(
+        Box<crate::ecom::contact_tax_details::ContactTaxDetailsDeleted>,
+    ),
+    /// `wixEcomContactTaxDetails_onContactTaxDetailsTagsModified` / `wix.billing.v1.contact_tax_details_tags_modified`.
+    #[cfg(feature = "ecom-contact_tax_details")]
+    WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified(
+        Box<crate::ecom::contact_tax_details::ContactTaxDetailsTagsModified>,
+    ),
+    /// `wixEcomContactTaxDetails_onContactTaxDetailsUpdated` / `wix.billing.v1.contact_tax_details_updated`.
+    #[cfg(feature = "ecom-contact_tax_details")]
+    WixEcomContactTaxDetailsOnContactTaxDetailsUpdated(
+        Box<crate::ecom::contact_tax_details::ContactTaxDetailsUpdated>,
+    ),
+    /// `wixEcomDeliveryProfile_onDeliveryProfileCreated` / `wix.ecom.v1.delivery_profile_created`.
+    #[cfg(feature = "ecom-delivery_profile")]
+    WixEcomDeliveryProfileOnDeliveryProfileCreated(
+        Box<crate::ecom::delivery_profile::DeliveryProfileCreated>,
+    ),
+    /// `wixEcomDeliveryProfile_onDeliveryProfileDeleted` / `wix.ecom.v1.delivery_profile_deleted`.
+    #[cfg(feature = "ecom-delivery_profile")]
+    WixEcomDeliveryProfileOnDeliveryProfileDeleted(
+        Box<crate::ecom::delivery_profile::DeliveryProfileDeleted>,
+    ),
+    /// `wixEcomDeliveryProfile_onDeliveryProfileRegionAdded` / `wix.ecom.v1.delivery_profile_region_added`.
+    #[cfg(feature = "ecom-delivery_profile")]
+    WixEcomDeliveryProfileOnDeliveryProfileRegionAdded(
+        Box<crate::ecom::delivery_profile::DeliveryProfileRegionAdded>,
+    ),
+    /// `wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved` / `wix.ecom.v1.delivery_profile_region_removed`.
+    #[cfg(feature = "ecom-delivery_profile")]
+    WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved(
+        Box<crate::ecom::delivery_profile::DeliveryProfileRegionRemoved>,
+    ),
+    /// `wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated` / `wix.ecom.v1.delivery_profile_region_updated`.
+    #[cfg(feature = "ecom-delivery_profile")]
+    WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated(
+        Box<crate::ecom::delivery_profile::DeliveryProfileRegionUpdated>,
+    ),
+    /// `wixEcomDeliveryProfile_onDeliveryProfileUpdated` / `wix.ecom.v1.delivery_profile_updated`.
+    #[cfg(feature = "ecom-delivery_profile")]
+    WixEcomDeliveryProfileOnDeliveryProfileUpdated(
+        Box<crate::ecom::delivery_profile::DeliveryProfileUpdated>,
+    ),
     /// `wixEcomDiscounts_onDiscountRuleCreated` / `wix.ecom.discounts.v1.discount_rule_created`.
     #[cfg(feature = "ecom-discount_rules")]
     WixEcomDiscountsOnDiscountRuleCreated(
@@ -1696,6 +4627,96 @@ pub enum Event {
     #[cfg(feature = "ecom-discount_rules")]
     WixEcomDiscountsOnDiscountRuleUpdated(
         Box<crate::ecom::discount_rules::DiscountRuleUpdated>,
+    ),
+    /// `wixEcomDraftOrders_onDraftOrderCreated` / `wix.ecom.v1.draft_order_created`.
+    #[cfg(feature = "ecom-draft_orders")]
+    WixEcomDraftOrdersOnDraftOrderCreated(
+        Box<crate::ecom::draft_orders::DraftOrderCreated>,
+    ),
+    /// `wixEcomDraftOrders_onDraftOrderDeleted` / `wix.ecom.v1.draft_order_deleted`.
+    #[cfg(feature = "ecom-draft_orders")]
+    WixEcomDraftOrdersOnDraftOrderDeleted(
+        Box<crate::ecom::draft_orders::DraftOrderDeleted>,
+    ),
+    /// `wixEcomDraftOrders_onDraftOrderUpdated` / `wix.ecom.v1.draft_order_updated`.
+    #[cfg(feature = "ecom-draft_orders")]
+    WixEcomDraftOrdersOnDraftOrderUpdated(
+        Box<crate::ecom::draft_orders::DraftOrderUpdated>,
+    ),
+    /// `wixEcomManualTaxMappings_onManualTaxMappingCreated` / `wix.billing.v1.manual_tax_mapping_created`.
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    WixEcomManualTaxMappingsOnManualTaxMappingCreated(
+        Box<crate::ecom::manual_tax_mappings::ManualTaxMappingCreated>,
+    ),
+    /// `wixEcomManualTaxMappings_onManualTaxMappingDeleted` / `wix.billing.v1.manual_tax_mapping_deleted`.
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    WixEcomManualTaxMappingsOnManualTaxMappingDeleted(
+        Box<crate::ecom::manual_tax_mappings::ManualTaxMappingDeleted>,
+    ),
+    /// `wixEcomManualTaxMappings_onManualTaxMappingUpdated` / `wix.billing.v1.manual_tax_mapping_updated`.
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    WixEcomManualTaxMappingsOnManualTaxMappingUpdated(
+        Box<crate::ecom::manual_tax_mappings::ManualTaxMappingUpdated>,
+    ),
+    /// `wixEcom_onFulfillmentsUpdated` / `wix.ecom.v1.fulfillments_updated`.
+    #[cfg(feature = "ecom-order_fulfillments")]
+    WixEcomOnFulfillmentsUpdated(
+        Box<crate::ecom::order_fulfillments::FulfillmentsUpdated>,
+    ),
+    /// `wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated` / `wix.ecom.v1.order_payment_request_created`.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated(
+        Box<crate::ecom::order_payment_requests::OrderPaymentRequestCreated>,
+    ),
+    /// `wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted` / `wix.ecom.v1.order_payment_request_deleted`.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted(
+        Box<crate::ecom::order_payment_requests::OrderPaymentRequestDeleted>,
+    ),
+    /// `wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired` / `wix.ecom.v1.order_payment_request_expired`.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired(
+        Box<crate::ecom::order_payment_requests::OrderPaymentRequestExpired>,
+    ),
+    /// `wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid` / `wix.ecom.v1.order_payment_request_paid`.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid(
+        Box<crate::ecom::order_payment_requests::OrderPaymentRequestPaid>,
+    ),
+    /// `wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated` / `wix.ecom.v1.order_payment_request_updated`.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated(
+        Box<crate::ecom::order_payment_requests::OrderPaymentRequestUpdated>,
+    ),
+    /// `wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided` / `wix.ecom.v1.order_payment_request_voided`.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided(
+        Box<crate::ecom::order_payment_requests::OrderPaymentRequestVoided>,
+    ),
+    /// `wixEcom_onOrderTransactionsChargebackApproved` / `wix.ecom.v1.order_transactions_chargeback_approved`.
+    #[cfg(feature = "ecom-order_transactions")]
+    WixEcomOnOrderTransactionsChargebackApproved(
+        Box<crate::ecom::order_transactions::OrderTransactionsChargebackApproved>,
+    ),
+    /// `wixEcom_onOrderTransactionsChargebackReversed` / `wix.ecom.v1.order_transactions_chargeback_reversed`.
+    #[cfg(feature = "ecom-order_transactions")]
+    WixEcomOnOrderTransactionsChargebackReversed(
+        Box<crate::ecom::order_transactions::OrderTransactionsChargebackReversed>,
+    ),
+    /// `wixEcom_onOrderTransactionsDetailsUpdated` / `wix.ecom.v1.order_transactions_details_updated`.
+    #[cfg(feature = "ecom-order_transactions")]
+    WixEcomOnOrderTransactionsDetailsUpdated(
+        Box<crate::ecom::order_transactions::OrderTransactionsDetailsUpdated>,
+    ),
+    /// `wixEcom_onOrderTransactionsRefundCompleted` / `wix.ecom.v1.order_transactions_refund_completed`.
+    #[cfg(feature = "ecom-order_transactions")]
+    WixEcomOnOrderTransactionsRefundCompleted(
+        Box<crate::ecom::order_transactions::OrderTransactionsRefundCompleted>,
+    ),
+    /// `wixEcom_onOrderTransactionsUpdated` / `wix.ecom.v1.order_transactions_updated`.
+    #[cfg(feature = "ecom-order_transactions")]
+    WixEcomOnOrderTransactionsUpdated(
+        Box<crate::ecom::order_transactions::OrderTransactionsUpdated>,
     ),
     /// `wixEcom_onOrderApproved` / `wix.ecom.v1.order_approved`.
     #[cfg(feature = "ecom-orders")]
@@ -1728,6 +4749,99 @@ pub enum Event {
     /// `wixEcom_onOrderUpdated` / `wix.ecom.v1.order_updated`.
     #[cfg(feature = "ecom-orders")]
     WixEcomOnOrderUpdated(Box<crate::ecom::orders::OrderUpdated>),
+    /// `wixEcom_onOrdersSettingsUpdated` / `wix.ecom.v1.orders_settings_updated`.
+    #[cfg(feature = "ecom-orders_settings")]
+    WixEcomOnOrdersSettingsUpdated(
+        Box<crate::ecom::orders_settings::OrdersSettingsUpdated>,
+    ),
+    /// `wixEcomShippingOptions_onShippingOptionCreated` / `wix.ecom.v1.shipping_option_created`.
+    #[cfg(feature = "ecom-shipping_options")]
+    WixEcomShippingOptionsOnShippingOptionCreated(
+        Box<crate::ecom::shipping_options::ShippingOptionCreated>,
+    ),
+    /// `wixEcomShippingOptions_onShippingOptionDeleted` / `wix.ecom.v1.shipping_option_deleted`.
+    #[cfg(feature = "ecom-shipping_options")]
+    WixEcomShippingOptionsOnShippingOptionDeleted(
+        Box<crate::ecom::shipping_options::ShippingOptionDeleted>,
+    ),
+    /// `wixEcomShippingOptions_onShippingOptionUpdated` / `wix.ecom.v1.shipping_option_updated`.
+    #[cfg(feature = "ecom-shipping_options")]
+    WixEcomShippingOptionsOnShippingOptionUpdated(
+        Box<crate::ecom::shipping_options::ShippingOptionUpdated>,
+    ),
+    /// `wixEcomShippoConfigurations_onShippoConfigurationCreated` / `wix.ecom.v1.shippo_configuration_created`.
+    #[cfg(feature = "ecom-shippo_configurations")]
+    WixEcomShippoConfigurationsOnShippoConfigurationCreated(
+        Box<crate::ecom::shippo_configurations::ShippoConfigurationCreated>,
+    ),
+    /// `wixEcomShippoConfigurations_onShippoConfigurationDeleted` / `wix.ecom.v1.shippo_configuration_deleted`.
+    #[cfg(feature = "ecom-shippo_configurations")]
+    WixEcomShippoConfigurationsOnShippoConfigurationDeleted(
+        Box<crate::ecom::shippo_configurations::ShippoConfigurationDeleted>,
+    ),
+    /// `wixEcomShippoConfigurations_onShippoConfigurationUpdated` / `wix.ecom.v1.shippo_configuration_updated`.
+    #[cfg(feature = "ecom-shippo_configurations")]
+    WixEcomShippoConfigurationsOnShippoConfigurationUpdated(
+        Box<crate::ecom::shippo_configurations::ShippoConfigurationUpdated>,
+    ),
+    /// `wixEcomSubscriptionContracts_onSubscriptionContractCreated` / `wix.ecom.subscription_contracts.v1.subscription_contract_created`.
+    #[cfg(feature = "ecom-subscription_contracts")]
+    WixEcomSubscriptionContractsOnSubscriptionContractCreated(
+        Box<crate::ecom::subscription_contracts::SubscriptionContractCreated>,
+    ),
+    /// `wixEcomSubscriptionContracts_onSubscriptionContractDeleted` / `wix.ecom.subscription_contracts.v1.subscription_contract_deleted`.
+    #[cfg(feature = "ecom-subscription_contracts")]
+    WixEcomSubscriptionContractsOnSubscriptionContractDeleted(
+        Box<crate::ecom::subscription_contracts::SubscriptionContractDeleted>,
+    ),
+    /// `wixEcomSubscriptionContracts_onSubscriptionContractUpdated` / `wix.ecom.subscription_contracts.v1.subscription_contract_updated`.
+    #[cfg(feature = "ecom-subscription_contracts")]
+    WixEcomSubscriptionContractsOnSubscriptionContractUpdated(
+        Box<crate::ecom::subscription_contracts::SubscriptionContractUpdated>,
+    ),
+    /// `wixEcomTaxExemptGroups_onTaxExemptGroupCreated` / `wix.billing.v1.tax_exempt_group_created`.
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    WixEcomTaxExemptGroupsOnTaxExemptGroupCreated(
+        Box<crate::ecom::tax_exempt_groups::TaxExemptGroupCreated>,
+    ),
+    /// `wixEcomTaxExemptGroups_onTaxExemptGroupDeleted` / `wix.billing.v1.tax_exempt_group_deleted`.
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted(
+        Box<crate::ecom::tax_exempt_groups::TaxExemptGroupDeleted>,
+    ),
+    /// `wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified` / `wix.billing.v1.tax_exempt_group_tags_modified`.
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified(
+        Box<crate::ecom::tax_exempt_groups::TaxExemptGroupTagsModified>,
+    ),
+    /// `wixEcomTaxExemptGroups_onTaxExemptGroupUpdated` / `wix.billing.v1.tax_exempt_group_updated`.
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated(
+        Box<crate::ecom::tax_exempt_groups::TaxExemptGroupUpdated>,
+    ),
+    /// `wixEcomTaxGroups_onTaxGroupCreated` / `wix.billing.v1.tax_group_created`.
+    #[cfg(feature = "ecom-tax_groups")]
+    WixEcomTaxGroupsOnTaxGroupCreated(Box<crate::ecom::tax_groups::TaxGroupCreated>),
+    /// `wixEcomTaxGroups_onTaxGroupDeleted` / `wix.billing.v1.tax_group_deleted`.
+    #[cfg(feature = "ecom-tax_groups")]
+    WixEcomTaxGroupsOnTaxGroupDeleted(Box<crate::ecom::tax_groups::TaxGroupDeleted>),
+    /// `wixEcomTaxGroups_onTaxGroupUpdated` / `wix.billing.v1.tax_group_updated`.
+    #[cfg(feature = "ecom-tax_groups")]
+    WixEcomTaxGroupsOnTaxGroupUpdated(Box<crate::ecom::tax_groups::TaxGroupUpdated>),
+    /// `wixEcomTaxRegions_onTaxRegionCreated` / `wix.billing.v1.tax_region_created`.
+    #[cfg(feature = "ecom-tax_regions")]
+    WixEcomTaxRegionsOnTaxRegionCreated(Box<crate::ecom::tax_regions::TaxRegionCreated>),
+    /// `wixEcomTaxRegions_onTaxRegionDeleted` / `wix.billing.v1.tax_region_deleted`.
+    #[cfg(feature = "ecom-tax_regions")]
+    WixEcomTaxRegionsOnTaxRegionDeleted(Box<crate::ecom::tax_regions::TaxRegionDeleted>),
+    /// `wixEcomTaxRegions_onTaxRegionUpdated` / `wix.billing.v1.tax_region_updated`.
+    #[cfg(feature = "ecom-tax_regions")]
+    WixEcomTaxRegionsOnTaxRegionUpdated(Box<crate::ecom::tax_regions::TaxRegionUpdated>),
+    /// `wixEventsEventsSettings_onEventsSettingsUpdated` / `wix.events.v1.events_settings_updated`.
+    #[cfg(feature = "events-events_settings")]
+    WixEventsEventsSettingsOnEventsSettingsUpdated(
+        Box<crate::events::events_settings::EventsSettingsUpdated>,
+    ),
     /// `wixEventsV3_onEventCreated` / `wix.events.v3.event_created`.
     #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventCreated(Box<crate::events::events_v3::EventCreated>),
@@ -1776,6 +4890,16 @@ pub enum Event {
     /// `wixEventsGuests_onGuestOrderCanceled` / `wix.events.guests.v1.guest_guest_order_canceled`.
     #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestOrderCanceled(Box<crate::events::guests::GuestOrderCanceled>),
+    /// `wixEventsNotifications_onNotificationConfigCreated` / `wix.events.notifications.v2.notification_config_created`.
+    #[cfg(feature = "events-notifications")]
+    WixEventsNotificationsOnNotificationConfigCreated(
+        Box<crate::events::notifications::NotificationConfigCreated>,
+    ),
+    /// `wixEventsNotifications_onNotificationConfigUpdated` / `wix.events.notifications.v2.notification_config_updated`.
+    #[cfg(feature = "events-notifications")]
+    WixEventsNotificationsOnNotificationConfigUpdated(
+        Box<crate::events::notifications::NotificationConfigUpdated>,
+    ),
     /// `wixEvents_onPolicyCreated` / `wix.events.v2.policy_created`.
     #[cfg(feature = "events-policies")]
     WixEventsOnPolicyCreated(Box<crate::events::policies::PolicyCreated>),
@@ -1785,6 +4909,120 @@ pub enum Event {
     /// `wixEvents_onPolicyDeleted` / `wix.events.v2.policy_deleted`.
     #[cfg(feature = "events-policies")]
     WixEventsOnPolicyDeleted(Box<crate::events::policies::PolicyDeleted>),
+    /// `wixEventsRsvpV2_onRsvpCreated` / `wix.events.v2.rsvp_created`.
+    #[cfg(feature = "events-rsvp_v2")]
+    WixEventsRsvpV2OnRsvpCreated(Box<crate::events::rsvp_v2::RsvpCreated>),
+    /// `wixEventsRsvpV2_onRsvpDeleted` / `wix.events.v2.rsvp_deleted`.
+    #[cfg(feature = "events-rsvp_v2")]
+    WixEventsRsvpV2OnRsvpDeleted(Box<crate::events::rsvp_v2::RsvpDeleted>),
+    /// `wixEventsRsvpV2_onRsvpUpdated` / `wix.events.v2.rsvp_updated`.
+    #[cfg(feature = "events-rsvp_v2")]
+    WixEventsRsvpV2OnRsvpUpdated(Box<crate::events::rsvp_v2::RsvpUpdated>),
+    /// `wixEventsStaffMembers_onStaffMemberCreated` / `wix.events.staffmembers.v1.staff_member_created`.
+    #[cfg(feature = "events-staff_members")]
+    WixEventsStaffMembersOnStaffMemberCreated(
+        Box<crate::events::staff_members::StaffMemberCreated>,
+    ),
+    /// `wixEventsStaffMembers_onStaffMemberDeleted` / `wix.events.staffmembers.v1.staff_member_deleted`.
+    #[cfg(feature = "events-staff_members")]
+    WixEventsStaffMembersOnStaffMemberDeleted(
+        Box<crate::events::staff_members::StaffMemberDeleted>,
+    ),
+    /// `wixEventsStaffMembers_onStaffMemberUpdated` / `wix.events.staffmembers.v1.staff_member_updated`.
+    #[cfg(feature = "events-staff_members")]
+    WixEventsStaffMembersOnStaffMemberUpdated(
+        Box<crate::events::staff_members::StaffMemberUpdated>,
+    ),
+    /// `wixEventsTicketDefinitionsV2_onTicketDefinitionCreated` / `wix.events.v3.ticket_definition_created`.
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    WixEventsTicketDefinitionsV2OnTicketDefinitionCreated(
+        Box<crate::events::ticket_definitions_v2::TicketDefinitionCreated>,
+    ),
+    /// `wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted` / `wix.events.v3.ticket_definition_deleted`.
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted(
+        Box<crate::events::ticket_definitions_v2::TicketDefinitionDeleted>,
+    ),
+    /// `wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded` / `wix.events.v3.ticket_definition_sale_ended`.
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded(
+        Box<crate::events::ticket_definitions_v2::TicketDefinitionSaleEnded>,
+    ),
+    /// `wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated` / `wix.events.v3.ticket_definition_sale_period_updated`.
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated(
+        Box<crate::events::ticket_definitions_v2::TicketDefinitionSalePeriodUpdated>,
+    ),
+    /// `wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted` / `wix.events.v3.ticket_definition_sale_started`.
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted(
+        Box<crate::events::ticket_definitions_v2::TicketDefinitionSaleStarted>,
+    ),
+    /// `wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated` / `wix.events.v3.ticket_definition_updated`.
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated(
+        Box<crate::events::ticket_definitions_v2::TicketDefinitionUpdated>,
+    ),
+    /// `wixEventsTicketReservations_onTicketReservationCreated` / `wix.events.v1.ticket_reservation_created`.
+    #[cfg(feature = "events-ticket_reservations")]
+    WixEventsTicketReservationsOnTicketReservationCreated(
+        Box<crate::events::ticket_reservations::TicketReservationCreated>,
+    ),
+    /// `wixEventsTicketReservations_onTicketReservationDeleted` / `wix.events.v1.ticket_reservation_deleted`.
+    #[cfg(feature = "events-ticket_reservations")]
+    WixEventsTicketReservationsOnTicketReservationDeleted(
+        Box<crate::events::ticket_reservations::TicketReservationDeleted>,
+    ),
+    /// `wixEventsTicketReservations_onTicketReservationUpdated` / `wix.events.v1.ticket_reservation_updated`.
+    #[cfg(feature = "events-ticket_reservations")]
+    WixEventsTicketReservationsOnTicketReservationUpdated(
+        Box<crate::events::ticket_reservations::TicketReservationUpdated>,
+    ),
+    /// `wixFormsChatSettings_onChatSettingsCreated` / `wix.forms.ai.v1.chat_settings_created`.
+    #[cfg(feature = "forms-chat_settings")]
+    WixFormsChatSettingsOnChatSettingsCreated(
+        Box<crate::forms::chat_settings::ChatSettingsCreated>,
+    ),
+    /// `wixFormsChatSettings_onChatSettingsDeleted` / `wix.forms.ai.v1.chat_settings_deleted`.
+    #[cfg(feature = "forms-chat_settings")]
+    WixFormsChatSettingsOnChatSettingsDeleted(
+        Box<crate::forms::chat_settings::ChatSettingsDeleted>,
+    ),
+    /// `wixFormsChatSettings_onChatSettingsUpdated` / `wix.forms.ai.v1.chat_settings_updated`.
+    #[cfg(feature = "forms-chat_settings")]
+    WixFormsChatSettingsOnChatSettingsUpdated(
+        Box<crate::forms::chat_settings::ChatSettingsUpdated>,
+    ),
+    /// `wixFormsForms_onFormCreated` / `wix.forms.v4.form_created`.
+    #[cfg(feature = "forms-forms")]
+    WixFormsFormsOnFormCreated(Box<crate::forms::forms::FormCreated>),
+    /// `wixFormsForms_onFormDeleted` / `wix.forms.v4.form_deleted`.
+    #[cfg(feature = "forms-forms")]
+    WixFormsFormsOnFormDeleted(Box<crate::forms::forms::FormDeleted>),
+    /// `wixFormsForms_onFormDisabledForm` / `wix.forms.v4.form_disabled_form`.
+    #[cfg(feature = "forms-forms")]
+    WixFormsFormsOnFormDisabledForm(Box<crate::forms::forms::FormDisabledForm>),
+    /// `wixFormsForms_onFormEnabledForm` / `wix.forms.v4.form_enabled_form`.
+    #[cfg(feature = "forms-forms")]
+    WixFormsFormsOnFormEnabledForm(Box<crate::forms::forms::FormEnabledForm>),
+    /// `wixFormsForms_onFormTranslationChanged` / `wix.forms.v4.form_form_translation_changed`.
+    #[cfg(feature = "forms-forms")]
+    WixFormsFormsOnFormTranslationChanged(
+        Box<crate::forms::forms::FormTranslationChanged>,
+    ),
+    /// `wixFormsForms_onFormTranslationDeleted` / `wix.forms.v4.form_form_translation_deleted`.
+    #[cfg(feature = "forms-forms")]
+    WixFormsFormsOnFormTranslationDeleted(
+        Box<crate::forms::forms::FormTranslationDeleted>,
+    ),
+    /// `wixFormsForms_onFormUpdated` / `wix.forms.v4.form_updated`.
+    #[cfg(feature = "forms-forms")]
+    WixFormsFormsOnFormUpdated(Box<crate::forms::forms::FormUpdated>),
+    /// `wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated` / `wix.forms.ai.v1.interactive_form_session_created`.
+    #[cfg(feature = "forms-interactive_form_sessions")]
+    WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated(
+        Box<crate::forms::interactive_form_sessions::InteractiveFormSessionCreated>,
+    ),
     /// `wixForms_onSubmissionContactMapped` / `wix.forms.v4.submission_submission_contact_mapped`.
     #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionContactMapped(
@@ -1848,6 +5086,36 @@ pub enum Event {
     /// `wixBadgesV4_onBadgeDeleted` / `wix.badges.v4.badge_deleted`.
     #[cfg(feature = "members-badges_v4")]
     WixBadgesV4OnBadgeDeleted(Box<crate::members::badges_v4::BadgeDeleted>),
+    /// `wixMembersMemberFollowers_onFollowMemberFollowed` / `wix.members.v3.follow_member_followed`.
+    #[cfg(feature = "members-member_followers")]
+    WixMembersMemberFollowersOnFollowMemberFollowed(
+        Box<crate::members::member_followers::FollowMemberFollowed>,
+    ),
+    /// `wixMembersMemberFollowers_onFollowMemberUnfollowed` / `wix.members.v3.follow_member_unfollowed`.
+    #[cfg(feature = "members-member_followers")]
+    WixMembersMemberFollowersOnFollowMemberUnfollowed(
+        Box<crate::members::member_followers::FollowMemberUnfollowed>,
+    ),
+    /// `wixMembersMemberReport_onMemberReportCreated` / `wix.members.v1.member_report_created`.
+    #[cfg(feature = "members-member_report")]
+    WixMembersMemberReportOnMemberReportCreated(
+        Box<crate::members::member_report::MemberReportCreated>,
+    ),
+    /// `wixMembersMemberReport_onMemberReportDeleted` / `wix.members.v1.member_report_deleted`.
+    #[cfg(feature = "members-member_report")]
+    WixMembersMemberReportOnMemberReportDeleted(
+        Box<crate::members::member_report::MemberReportDeleted>,
+    ),
+    /// `wixMembersMemberReport_onMemberReportReportedMemberCreated` / `wix.members.v1.member_report_reported_member_created`.
+    #[cfg(feature = "members-member_report")]
+    WixMembersMemberReportOnMemberReportReportedMemberCreated(
+        Box<crate::members::member_report::MemberReportReportedMemberCreated>,
+    ),
+    /// `wixMembersMemberReport_onMemberReportReportedMemberDeleted` / `wix.members.v1.member_report_reported_member_deleted`.
+    #[cfg(feature = "members-member_report")]
+    WixMembersMemberReportOnMemberReportReportedMemberDeleted(
+        Box<crate::members::member_report::MemberReportReportedMemberDeleted>,
+    ),
     /// `wixMembers_onMemberCreated` / `wix.members.v1.member_created`.
     #[cfg(feature = "members-members")]
     WixMembersOnMemberCreated(Box<crate::members::members::MemberCreated>),
@@ -1857,6 +5125,21 @@ pub enum Event {
     /// `wixMembers_onMemberUpdated` / `wix.members.v1.member_updated`.
     #[cfg(feature = "members-members")]
     WixMembersOnMemberUpdated(Box<crate::members::members::MemberUpdated>),
+    /// `wixMembersMembersAbout_onMemberAboutCreated` / `wix.members.about.v2.member_about_created`.
+    #[cfg(feature = "members-members_about")]
+    WixMembersMembersAboutOnMemberAboutCreated(
+        Box<crate::members::members_about::MemberAboutCreated>,
+    ),
+    /// `wixMembersMembersAbout_onMemberAboutDeleted` / `wix.members.about.v2.member_about_deleted`.
+    #[cfg(feature = "members-members_about")]
+    WixMembersMembersAboutOnMemberAboutDeleted(
+        Box<crate::members::members_about::MemberAboutDeleted>,
+    ),
+    /// `wixMembersMembersAbout_onMemberAboutUpdated` / `wix.members.about.v2.member_about_updated`.
+    #[cfg(feature = "members-members_about")]
+    WixMembersMembersAboutOnMemberAboutUpdated(
+        Box<crate::members::members_about::MemberAboutUpdated>,
+    ),
     /// `wixPricingPlans_onOrderAutoRenewCanceled` / `wix.pricing_plans.v2.order_auto_renew_canceled`.
     #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderAutoRenewCanceled(
@@ -1906,6 +5189,26 @@ pub enum Event {
     /// `wixPricingPlans_onOrderUpdated` / `wix.pricing_plans.v2.order_updated`.
     #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderUpdated(Box<crate::pricing_plans::orders::OrderUpdated>),
+    /// `wixPricingPlansPlansV3_onPlanCreated` / `wix.pricing_plans.v3.plan_created`.
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    WixPricingPlansPlansV3OnPlanCreated(
+        Box<crate::pricing_plans::plans_v3::PlanCreated>,
+    ),
+    /// `wixPricingPlansPlansV3_onPlanDeleted` / `wix.pricing_plans.v3.plan_deleted`.
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    WixPricingPlansPlansV3OnPlanDeleted(
+        Box<crate::pricing_plans::plans_v3::PlanDeleted>,
+    ),
+    /// `wixPricingPlansPlansV3_onPlanTagsModified` / `wix.pricing_plans.v3.plan_tags_modified`.
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    WixPricingPlansPlansV3OnPlanTagsModified(
+        Box<crate::pricing_plans::plans_v3::PlanTagsModified>,
+    ),
+    /// `wixPricingPlansPlansV3_onPlanUpdated` / `wix.pricing_plans.v3.plan_updated`.
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    WixPricingPlansPlansV3OnPlanUpdated(
+        Box<crate::pricing_plans::plans_v3::PlanUpdated>,
+    ),
     /// `wixStoresBrandsV3_onBrandCreated` / `wix.stores.catalog.v3.brand_created`.
     #[cfg(feature = "stores-brands_v3")]
     WixStoresBrandsV3OnBrandCreated(Box<crate::stores::brands_v3::BrandCreated>),
@@ -1915,6 +5218,36 @@ pub enum Event {
     /// `wixStoresBrandsV3_onBrandUpdated` / `wix.stores.catalog.v3.brand_updated`.
     #[cfg(feature = "stores-brands_v3")]
     WixStoresBrandsV3OnBrandUpdated(Box<crate::stores::brands_v3::BrandUpdated>),
+    /// `wixStoresCustomizationsV3_onCustomizationCreated` / `wix.stores.catalog.v3.customization_created`.
+    #[cfg(feature = "stores-customizations_v3")]
+    WixStoresCustomizationsV3OnCustomizationCreated(
+        Box<crate::stores::customizations_v3::CustomizationCreated>,
+    ),
+    /// `wixStoresCustomizationsV3_onCustomizationDeleted` / `wix.stores.catalog.v3.customization_deleted`.
+    #[cfg(feature = "stores-customizations_v3")]
+    WixStoresCustomizationsV3OnCustomizationDeleted(
+        Box<crate::stores::customizations_v3::CustomizationDeleted>,
+    ),
+    /// `wixStoresCustomizationsV3_onCustomizationUpdated` / `wix.stores.catalog.v3.customization_updated`.
+    #[cfg(feature = "stores-customizations_v3")]
+    WixStoresCustomizationsV3OnCustomizationUpdated(
+        Box<crate::stores::customizations_v3::CustomizationUpdated>,
+    ),
+    /// `wixStoresInfoSectionsV3_onInfoSectionCreated` / `wix.stores.catalog.v3.info_section_created`.
+    #[cfg(feature = "stores-info_sections_v3")]
+    WixStoresInfoSectionsV3OnInfoSectionCreated(
+        Box<crate::stores::info_sections_v3::InfoSectionCreated>,
+    ),
+    /// `wixStoresInfoSectionsV3_onInfoSectionDeleted` / `wix.stores.catalog.v3.info_section_deleted`.
+    #[cfg(feature = "stores-info_sections_v3")]
+    WixStoresInfoSectionsV3OnInfoSectionDeleted(
+        Box<crate::stores::info_sections_v3::InfoSectionDeleted>,
+    ),
+    /// `wixStoresInfoSectionsV3_onInfoSectionUpdated` / `wix.stores.catalog.v3.info_section_updated`.
+    #[cfg(feature = "stores-info_sections_v3")]
+    WixStoresInfoSectionsV3OnInfoSectionUpdated(
+        Box<crate::stores::info_sections_v3::InfoSectionUpdated>,
+    ),
     /// `wixStoresInventoryItemsV3_onInventoryItemCreated` / `wix.stores.catalog.v3.inventory_item_created`.
     #[cfg(feature = "stores-inventory_items_v3")]
     WixStoresInventoryItemsV3OnInventoryItemCreated(
@@ -1949,6 +5282,26 @@ pub enum Event {
     /// `wixStoresProductsV3_onProductUpdated` / `wix.stores.catalog.v3.product_updated`.
     #[cfg(feature = "stores-products_v3")]
     WixStoresProductsV3OnProductUpdated(Box<crate::stores::products_v3::ProductUpdated>),
+    /// `wixStoresPromotionsV3_onPromotionCreated` / `wix.stores.catalog.v3.promotion_created`.
+    #[cfg(feature = "stores-promotions_v3")]
+    WixStoresPromotionsV3OnPromotionCreated(
+        Box<crate::stores::promotions_v3::PromotionCreated>,
+    ),
+    /// `wixStoresPromotionsV3_onPromotionDeleted` / `wix.stores.catalog.v3.promotion_deleted`.
+    #[cfg(feature = "stores-promotions_v3")]
+    WixStoresPromotionsV3OnPromotionDeleted(
+        Box<crate::stores::promotions_v3::PromotionDeleted>,
+    ),
+    /// `wixStoresPromotionsV3_onPromotionTagsModified` / `wix.stores.catalog.v3.promotion_tags_modified`.
+    #[cfg(feature = "stores-promotions_v3")]
+    WixStoresPromotionsV3OnPromotionTagsModified(
+        Box<crate::stores::promotions_v3::PromotionTagsModified>,
+    ),
+    /// `wixStoresPromotionsV3_onPromotionUpdated` / `wix.stores.catalog.v3.promotion_updated`.
+    #[cfg(feature = "stores-promotions_v3")]
+    WixStoresPromotionsV3OnPromotionUpdated(
+        Box<crate::stores::promotions_v3::PromotionUpdated>,
+    ),
     /// `wixStoresRibbonsV3_onRibbonCreated` / `wix.stores.catalog.v3.ribbon_created`.
     #[cfg(feature = "stores-ribbons_v3")]
     WixStoresRibbonsV3OnRibbonCreated(Box<crate::stores::ribbons_v3::RibbonCreated>),
@@ -1963,6 +5316,22 @@ impl Event {
     /// The catalogue entry of this event.
     pub fn info(&self) -> &'static EventInfo {
         match *self {
+            #[cfg(feature = "blog-categories")]
+            Self::WixBlogOnCategoryCreated(_) => &info::WIX_BLOG_ON_CATEGORY_CREATED,
+            #[cfg(feature = "blog-categories")]
+            Self::WixBlogOnCategoryDeleted(_) => &info::WIX_BLOG_ON_CATEGORY_DELETED,
+            #[cfg(feature = "blog-categories")]
+            Self::WixBlogOnCategoryUpdated(_) => &info::WIX_BLOG_ON_CATEGORY_UPDATED,
+            #[cfg(feature = "blog-draft_posts")]
+            Self::WixBlogOnDraftCreated(_) => &info::WIX_BLOG_ON_DRAFT_CREATED,
+            #[cfg(feature = "blog-draft_posts")]
+            Self::WixBlogOnDraftDeleted(_) => &info::WIX_BLOG_ON_DRAFT_DELETED,
+            #[cfg(feature = "blog-draft_posts")]
+            Self::WixBlogOnDraftUpdated(_) => &info::WIX_BLOG_ON_DRAFT_UPDATED,
+            #[cfg(feature = "blog-likes")]
+            Self::WixBlogLikesOnLikeCreated(_) => &info::WIX_BLOG_LIKES_ON_LIKE_CREATED,
+            #[cfg(feature = "blog-likes")]
+            Self::WixBlogLikesOnLikeDeleted(_) => &info::WIX_BLOG_LIKES_ON_LIKE_DELETED,
             #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostCreated(_) => &info::WIX_BLOG_ON_POST_CREATED,
             #[cfg(feature = "blog-posts")]
@@ -1973,6 +5342,60 @@ impl Event {
             Self::WixBlogOnPostUnliked(_) => &info::WIX_BLOG_ON_POST_UNLIKED,
             #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostUpdated(_) => &info::WIX_BLOG_ON_POST_UPDATED,
+            #[cfg(feature = "blog-tags")]
+            Self::WixBlogOnTagCreated(_) => &info::WIX_BLOG_ON_TAG_CREATED,
+            #[cfg(feature = "blog-tags")]
+            Self::WixBlogOnTagDeleted(_) => &info::WIX_BLOG_ON_TAG_DELETED,
+            #[cfg(feature = "blog-tags")]
+            Self::WixBlogOnTagUpdated(_) => &info::WIX_BLOG_ON_TAG_UPDATED,
+            #[cfg(feature = "bookings-add_ons")]
+            Self::WixBookingsAddOnsOnAddOnCreated(_) => {
+                &info::WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_CREATED
+            }
+            #[cfg(feature = "bookings-add_ons")]
+            Self::WixBookingsAddOnsOnAddOnDeleted(_) => {
+                &info::WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_DELETED
+            }
+            #[cfg(feature = "bookings-add_ons")]
+            Self::WixBookingsAddOnsOnAddOnUpdated(_) => {
+                &info::WIX_BOOKINGS_ADD_ONS_ON_ADD_ON_UPDATED
+            }
+            #[cfg(feature = "bookings-attendance")]
+            Self::WixBookingsAttendanceOnAttendanceDeleted(_) => {
+                &info::WIX_BOOKINGS_ATTENDANCE_ON_ATTENDANCE_DELETED
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            Self::WixBookingsAttributeDefinitionOnAttributeDefinitionCreated(_) => {
+                &info::WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_CREATED
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            Self::WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted(_) => {
+                &info::WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_DELETED
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            Self::WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified(_) => {
+                &info::WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_TAGS_MODIFIED
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            Self::WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated(_) => {
+                &info::WIX_BOOKINGS_ATTRIBUTE_DEFINITION_ON_ATTRIBUTE_DEFINITION_UPDATED
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Self::WixBookingsBookingPoliciesOnBookingPolicyCreated(_) => {
+                &info::WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_CREATED
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Self::WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet(_) => {
+                &info::WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_DEFAULT_BOOKING_POLICY_SET
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Self::WixBookingsBookingPoliciesOnBookingPolicyDeleted(_) => {
+                &info::WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_DELETED
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Self::WixBookingsBookingPoliciesOnBookingPolicyUpdated(_) => {
+                &info::WIX_BOOKINGS_BOOKING_POLICIES_ON_BOOKING_POLICY_UPDATED
+            }
             #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingCanceled(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_CANCELED
@@ -2005,6 +5428,66 @@ impl Event {
             Self::WixBookingsV2OnBookingUpdated(_) => {
                 &info::WIX_BOOKINGS_V2_ON_BOOKING_UPDATED
             }
+            #[cfg(feature = "bookings-bookings_settings")]
+            Self::WixBookingsBookingsSettingsOnBookingsSettingsCreated(_) => {
+                &info::WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_CREATED
+            }
+            #[cfg(feature = "bookings-bookings_settings")]
+            Self::WixBookingsBookingsSettingsOnBookingsSettingsDeleted(_) => {
+                &info::WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_DELETED
+            }
+            #[cfg(feature = "bookings-bookings_settings")]
+            Self::WixBookingsBookingsSettingsOnBookingsSettingsUpdated(_) => {
+                &info::WIX_BOOKINGS_BOOKINGS_SETTINGS_ON_BOOKINGS_SETTINGS_UPDATED
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            Self::WixBookingsCategoriesV2OnCategoryCreated(_) => {
+                &info::WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_CREATED
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            Self::WixBookingsCategoriesV2OnCategoryDeleted(_) => {
+                &info::WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_DELETED
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            Self::WixBookingsCategoriesV2OnCategoryUpdated(_) => {
+                &info::WIX_BOOKINGS_CATEGORIES_V2_ON_CATEGORY_UPDATED
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            Self::WixBookingsResourceTypesOnResourceTypeCreated(_) => {
+                &info::WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_CREATED
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            Self::WixBookingsResourceTypesOnResourceTypeDeleted(_) => {
+                &info::WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_DELETED
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            Self::WixBookingsResourceTypesOnResourceTypeUpdated(_) => {
+                &info::WIX_BOOKINGS_RESOURCE_TYPES_ON_RESOURCE_TYPE_UPDATED
+            }
+            #[cfg(feature = "bookings-resources")]
+            Self::WixBookingsResourcesOnResourceCreated(_) => {
+                &info::WIX_BOOKINGS_RESOURCES_ON_RESOURCE_CREATED
+            }
+            #[cfg(feature = "bookings-resources")]
+            Self::WixBookingsResourcesOnResourceDeleted(_) => {
+                &info::WIX_BOOKINGS_RESOURCES_ON_RESOURCE_DELETED
+            }
+            #[cfg(feature = "bookings-resources")]
+            Self::WixBookingsResourcesOnResourceUpdated(_) => {
+                &info::WIX_BOOKINGS_RESOURCES_ON_RESOURCE_UPDATED
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Self::WixBookingsCatalogOnServiceOptionsAndVariantsCreated(_) => {
+                &info::WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_CREATED
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Self::WixBookingsCatalogOnServiceOptionsAndVariantsDeleted(_) => {
+                &info::WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_DELETED
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Self::WixBookingsCatalogOnServiceOptionsAndVariantsUpdated(_) => {
+                &info::WIX_BOOKINGS_CATALOG_ON_SERVICE_OPTIONS_AND_VARIANTS_UPDATED
+            }
             #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceCreated(_) => {
                 &info::WIX_BOOKINGS_SERVICES_ON_SERVICE_CREATED
@@ -2017,6 +5500,60 @@ impl Event {
             Self::WixBookingsServicesOnServiceUpdated(_) => {
                 &info::WIX_BOOKINGS_SERVICES_ON_SERVICE_UPDATED
             }
+            #[cfg(feature = "bookings-staff_member_settings")]
+            Self::WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated(_) => {
+                &info::WIX_BOOKINGS_STAFF_MEMBER_SETTINGS_ON_STAFF_MEMBER_SETTINGS_UPDATED
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberConnectedToUser(_) => {
+                &info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_CONNECTED_TO_USER
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberCreated(_) => {
+                &info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_CREATED
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberDeleted(_) => {
+                &info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_DELETED
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser(_) => {
+                &info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_DISCONNECTED_FROM_USER
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberFullyCreated(_) => {
+                &info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_FULLY_CREATED
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberTagsModified(_) => {
+                &info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_TAGS_MODIFIED
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberUpdated(_) => {
+                &info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_UPDATED
+            }
+            #[cfg(feature = "crm-attachments")]
+            Self::WixCrmAttachmentsOnAttachmentCreated(_) => {
+                &info::WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_CREATED
+            }
+            #[cfg(feature = "crm-attachments")]
+            Self::WixCrmAttachmentsOnAttachmentDeleted(_) => {
+                &info::WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_DELETED
+            }
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardAssigned(_) => &info::WIX_CRM_CARDS_ON_CARD_ASSIGNED,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardCreated(_) => &info::WIX_CRM_CARDS_ON_CARD_CREATED,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardDeleted(_) => &info::WIX_CRM_CARDS_ON_CARD_DELETED,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardMoved(_) => &info::WIX_CRM_CARDS_ON_CARD_MOVED,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardOverdue(_) => &info::WIX_CRM_CARDS_ON_CARD_OVERDUE,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardStale(_) => &info::WIX_CRM_CARDS_ON_CARD_STALE,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardUpdated(_) => &info::WIX_CRM_CARDS_ON_CARD_UPDATED,
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactCreated(_) => &info::WIX_CRM_ON_CONTACT_CREATED,
             #[cfg(feature = "crm-contacts")]
@@ -2041,12 +5578,82 @@ impl Event {
             Self::WixContactsOnLabelUpdated(_) => &info::WIX_CONTACTS_ON_LABEL_UPDATED,
             #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelDeleted(_) => &info::WIX_CONTACTS_ON_LABEL_DELETED,
+            #[cfg(feature = "crm-notes")]
+            Self::WixCrmNotesOnNoteCreated(_) => &info::WIX_CRM_NOTES_ON_NOTE_CREATED,
+            #[cfg(feature = "crm-notes")]
+            Self::WixCrmNotesOnNoteDeleted(_) => &info::WIX_CRM_NOTES_ON_NOTE_DELETED,
+            #[cfg(feature = "crm-notes")]
+            Self::WixCrmNotesOnNoteUpdated(_) => &info::WIX_CRM_NOTES_ON_NOTE_UPDATED,
+            #[cfg(feature = "crm-pipelines")]
+            Self::WixCrmPipelinesOnPipelineCreated(_) => {
+                &info::WIX_CRM_PIPELINES_ON_PIPELINE_CREATED
+            }
+            #[cfg(feature = "crm-pipelines")]
+            Self::WixCrmPipelinesOnPipelineDeleted(_) => {
+                &info::WIX_CRM_PIPELINES_ON_PIPELINE_DELETED
+            }
+            #[cfg(feature = "crm-pipelines")]
+            Self::WixCrmPipelinesOnPipelineUpdated(_) => {
+                &info::WIX_CRM_PIPELINES_ON_PIPELINE_UPDATED
+            }
+            #[cfg(feature = "crm-tasks")]
+            Self::WixCrmTasksOnTaskCreated(_) => &info::WIX_CRM_TASKS_ON_TASK_CREATED,
+            #[cfg(feature = "crm-tasks")]
+            Self::WixCrmTasksOnTaskDeleted(_) => &info::WIX_CRM_TASKS_ON_TASK_DELETED,
+            #[cfg(feature = "crm-tasks")]
+            Self::WixCrmTasksOnTaskOverdue(_) => &info::WIX_CRM_TASKS_ON_TASK_OVERDUE,
+            #[cfg(feature = "crm-tasks")]
+            Self::WixCrmTasksOnTaskUpdated(_) => &info::WIX_CRM_TASKS_ON_TASK_UPDATED,
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Self::WixEcomOnAbandonedCheckoutCreated(_) => {
+                &info::WIX_ECOM_ON_ABANDONED_CHECKOUT_CREATED
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Self::WixEcomOnAbandonedCheckoutDeleted(_) => {
+                &info::WIX_ECOM_ON_ABANDONED_CHECKOUT_DELETED
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Self::WixEcomOnAbandonedCheckoutRecovered(_) => {
+                &info::WIX_ECOM_ON_ABANDONED_CHECKOUT_RECOVERED
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Self::WixEcomOnAbandonedCheckoutUpdated(_) => {
+                &info::WIX_ECOM_ON_ABANDONED_CHECKOUT_UPDATED
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Self::WixEcomOnBackInStockNotificationRequestCreated(_) => {
+                &info::WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_CREATED
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Self::WixEcomOnBackInStockNotificationRequestDeleted(_) => {
+                &info::WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_DELETED
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Self::WixEcomOnBackInStockNotificationRequestUpdated(_) => {
+                &info::WIX_ECOM_ON_BACK_IN_STOCK_NOTIFICATION_REQUEST_UPDATED
+            }
             #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartCreated(_) => &info::WIX_ECOM_ON_CART_CREATED,
             #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartDeleted(_) => &info::WIX_ECOM_ON_CART_DELETED,
             #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartUpdated(_) => &info::WIX_ECOM_ON_CART_UPDATED,
+            #[cfg(feature = "ecom-cart_v2")]
+            Self::WixEcomCartV2OnCartCalculated(_) => {
+                &info::WIX_ECOM_CART_V2_ON_CART_CALCULATED
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            Self::WixEcomCartV2OnCartCreated(_) => {
+                &info::WIX_ECOM_CART_V2_ON_CART_CREATED
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            Self::WixEcomCartV2OnCartDeleted(_) => {
+                &info::WIX_ECOM_CART_V2_ON_CART_DELETED
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            Self::WixEcomCartV2OnCartUpdated(_) => {
+                &info::WIX_ECOM_CART_V2_ON_CART_UPDATED
+            }
             #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutCompleted(_) => &info::WIX_ECOM_ON_CHECKOUT_COMPLETED,
             #[cfg(feature = "ecom-checkout")]
@@ -2055,6 +5662,66 @@ impl Event {
             Self::WixEcomOnCheckoutDeleted(_) => &info::WIX_ECOM_ON_CHECKOUT_DELETED,
             #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutUpdated(_) => &info::WIX_ECOM_ON_CHECKOUT_UPDATED,
+            #[cfg(feature = "ecom-checkout_settings")]
+            Self::WixEcomOnCheckoutSettingsUpdated(_) => {
+                &info::WIX_ECOM_ON_CHECKOUT_SETTINGS_UPDATED
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            Self::WixEcomOnCheckoutTemplateCreated(_) => {
+                &info::WIX_ECOM_ON_CHECKOUT_TEMPLATE_CREATED
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            Self::WixEcomOnCheckoutTemplateDeleted(_) => {
+                &info::WIX_ECOM_ON_CHECKOUT_TEMPLATE_DELETED
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            Self::WixEcomOnCheckoutTemplateUpdated(_) => {
+                &info::WIX_ECOM_ON_CHECKOUT_TEMPLATE_UPDATED
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            Self::WixEcomOnCheckoutTemplateUsed(_) => {
+                &info::WIX_ECOM_ON_CHECKOUT_TEMPLATE_USED
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Self::WixEcomContactTaxDetailsOnContactTaxDetailsCreated(_) => {
+                &info::WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_CREATED
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Self::WixEcomContactTaxDetailsOnContactTaxDetailsDeleted(_) => {
+                &info::WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_DELETED
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Self::WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified(_) => {
+                &info::WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_TAGS_MODIFIED
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Self::WixEcomContactTaxDetailsOnContactTaxDetailsUpdated(_) => {
+                &info::WIX_ECOM_CONTACT_TAX_DETAILS_ON_CONTACT_TAX_DETAILS_UPDATED
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileCreated(_) => {
+                &info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_CREATED
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileDeleted(_) => {
+                &info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_DELETED
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileRegionAdded(_) => {
+                &info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_ADDED
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved(_) => {
+                &info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_REMOVED
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated(_) => {
+                &info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_REGION_UPDATED
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileUpdated(_) => {
+                &info::WIX_ECOM_DELIVERY_PROFILE_ON_DELIVERY_PROFILE_UPDATED
+            }
             #[cfg(feature = "ecom-discount_rules")]
             Self::WixEcomDiscountsOnDiscountRuleCreated(_) => {
                 &info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_CREATED
@@ -2066,6 +5733,78 @@ impl Event {
             #[cfg(feature = "ecom-discount_rules")]
             Self::WixEcomDiscountsOnDiscountRuleUpdated(_) => {
                 &info::WIX_ECOM_DISCOUNTS_ON_DISCOUNT_RULE_UPDATED
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            Self::WixEcomDraftOrdersOnDraftOrderCreated(_) => {
+                &info::WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_CREATED
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            Self::WixEcomDraftOrdersOnDraftOrderDeleted(_) => {
+                &info::WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_DELETED
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            Self::WixEcomDraftOrdersOnDraftOrderUpdated(_) => {
+                &info::WIX_ECOM_DRAFT_ORDERS_ON_DRAFT_ORDER_UPDATED
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Self::WixEcomManualTaxMappingsOnManualTaxMappingCreated(_) => {
+                &info::WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_CREATED
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Self::WixEcomManualTaxMappingsOnManualTaxMappingDeleted(_) => {
+                &info::WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_DELETED
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Self::WixEcomManualTaxMappingsOnManualTaxMappingUpdated(_) => {
+                &info::WIX_ECOM_MANUAL_TAX_MAPPINGS_ON_MANUAL_TAX_MAPPING_UPDATED
+            }
+            #[cfg(feature = "ecom-order_fulfillments")]
+            Self::WixEcomOnFulfillmentsUpdated(_) => {
+                &info::WIX_ECOM_ON_FULFILLMENTS_UPDATED
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated(_) => {
+                &info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_CREATED
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted(_) => {
+                &info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_DELETED
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired(_) => {
+                &info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_EXPIRED
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid(_) => {
+                &info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_PAID
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated(_) => {
+                &info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_UPDATED
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided(_) => {
+                &info::WIX_ECOM_ORDER_PAYMENT_REQUESTS_ON_ORDER_PAYMENT_REQUEST_VOIDED
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsChargebackApproved(_) => {
+                &info::WIX_ECOM_ON_ORDER_TRANSACTIONS_CHARGEBACK_APPROVED
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsChargebackReversed(_) => {
+                &info::WIX_ECOM_ON_ORDER_TRANSACTIONS_CHARGEBACK_REVERSED
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsDetailsUpdated(_) => {
+                &info::WIX_ECOM_ON_ORDER_TRANSACTIONS_DETAILS_UPDATED
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsRefundCompleted(_) => {
+                &info::WIX_ECOM_ON_ORDER_TRANSACTIONS_REFUND_COMPLETED
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsUpdated(_) => {
+                &info::WIX_ECOM_ON_ORDER_TRANSACTIONS_UPDATED
             }
             #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderApproved(_) => &info::WIX_ECOM_ON_ORDER_APPROVED,
@@ -2089,6 +5828,90 @@ impl Event {
             }
             #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderUpdated(_) => &info::WIX_ECOM_ON_ORDER_UPDATED,
+            #[cfg(feature = "ecom-orders_settings")]
+            Self::WixEcomOnOrdersSettingsUpdated(_) => {
+                &info::WIX_ECOM_ON_ORDERS_SETTINGS_UPDATED
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            Self::WixEcomShippingOptionsOnShippingOptionCreated(_) => {
+                &info::WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_CREATED
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            Self::WixEcomShippingOptionsOnShippingOptionDeleted(_) => {
+                &info::WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_DELETED
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            Self::WixEcomShippingOptionsOnShippingOptionUpdated(_) => {
+                &info::WIX_ECOM_SHIPPING_OPTIONS_ON_SHIPPING_OPTION_UPDATED
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Self::WixEcomShippoConfigurationsOnShippoConfigurationCreated(_) => {
+                &info::WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_CREATED
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Self::WixEcomShippoConfigurationsOnShippoConfigurationDeleted(_) => {
+                &info::WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_DELETED
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Self::WixEcomShippoConfigurationsOnShippoConfigurationUpdated(_) => {
+                &info::WIX_ECOM_SHIPPO_CONFIGURATIONS_ON_SHIPPO_CONFIGURATION_UPDATED
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Self::WixEcomSubscriptionContractsOnSubscriptionContractCreated(_) => {
+                &info::WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_CREATED
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Self::WixEcomSubscriptionContractsOnSubscriptionContractDeleted(_) => {
+                &info::WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_DELETED
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Self::WixEcomSubscriptionContractsOnSubscriptionContractUpdated(_) => {
+                &info::WIX_ECOM_SUBSCRIPTION_CONTRACTS_ON_SUBSCRIPTION_CONTRACT_UPDATED
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Self::WixEcomTaxExemptGroupsOnTaxExemptGroupCreated(_) => {
+                &info::WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_CREATED
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Self::WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted(_) => {
+                &info::WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_DELETED
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Self::WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified(_) => {
+                &info::WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_TAGS_MODIFIED
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Self::WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated(_) => {
+                &info::WIX_ECOM_TAX_EXEMPT_GROUPS_ON_TAX_EXEMPT_GROUP_UPDATED
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            Self::WixEcomTaxGroupsOnTaxGroupCreated(_) => {
+                &info::WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_CREATED
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            Self::WixEcomTaxGroupsOnTaxGroupDeleted(_) => {
+                &info::WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_DELETED
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            Self::WixEcomTaxGroupsOnTaxGroupUpdated(_) => {
+                &info::WIX_ECOM_TAX_GROUPS_ON_TAX_GROUP_UPDATED
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            Self::WixEcomTaxRegionsOnTaxRegionCreated(_) => {
+                &info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_CREATED
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            Self::WixEcomTaxRegionsOnTaxRegionDeleted(_) => {
+                &info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_DELETED
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            Self::WixEcomTaxRegionsOnTaxRegionUpdated(_) => {
+                &info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_UPDATED
+            }
+            #[cfg(feature = "events-events_settings")]
+            Self::WixEventsEventsSettingsOnEventsSettingsUpdated(_) => {
+                &info::WIX_EVENTS_EVENTS_SETTINGS_ON_EVENTS_SETTINGS_UPDATED
+            }
             #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCreated(_) => &info::WIX_EVENTS_V3_ON_EVENT_CREATED,
             #[cfg(feature = "events-events_v3")]
@@ -2137,12 +5960,118 @@ impl Event {
             Self::WixEventsGuestsOnGuestOrderCanceled(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED
             }
+            #[cfg(feature = "events-notifications")]
+            Self::WixEventsNotificationsOnNotificationConfigCreated(_) => {
+                &info::WIX_EVENTS_NOTIFICATIONS_ON_NOTIFICATION_CONFIG_CREATED
+            }
+            #[cfg(feature = "events-notifications")]
+            Self::WixEventsNotificationsOnNotificationConfigUpdated(_) => {
+                &info::WIX_EVENTS_NOTIFICATIONS_ON_NOTIFICATION_CONFIG_UPDATED
+            }
             #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyCreated(_) => &info::WIX_EVENTS_ON_POLICY_CREATED,
             #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyUpdated(_) => &info::WIX_EVENTS_ON_POLICY_UPDATED,
             #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyDeleted(_) => &info::WIX_EVENTS_ON_POLICY_DELETED,
+            #[cfg(feature = "events-rsvp_v2")]
+            Self::WixEventsRsvpV2OnRsvpCreated(_) => {
+                &info::WIX_EVENTS_RSVP_V2_ON_RSVP_CREATED
+            }
+            #[cfg(feature = "events-rsvp_v2")]
+            Self::WixEventsRsvpV2OnRsvpDeleted(_) => {
+                &info::WIX_EVENTS_RSVP_V2_ON_RSVP_DELETED
+            }
+            #[cfg(feature = "events-rsvp_v2")]
+            Self::WixEventsRsvpV2OnRsvpUpdated(_) => {
+                &info::WIX_EVENTS_RSVP_V2_ON_RSVP_UPDATED
+            }
+            #[cfg(feature = "events-staff_members")]
+            Self::WixEventsStaffMembersOnStaffMemberCreated(_) => {
+                &info::WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_CREATED
+            }
+            #[cfg(feature = "events-staff_members")]
+            Self::WixEventsStaffMembersOnStaffMemberDeleted(_) => {
+                &info::WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_DELETED
+            }
+            #[cfg(feature = "events-staff_members")]
+            Self::WixEventsStaffMembersOnStaffMemberUpdated(_) => {
+                &info::WIX_EVENTS_STAFF_MEMBERS_ON_STAFF_MEMBER_UPDATED
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionCreated(_) => {
+                &info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_CREATED
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted(_) => {
+                &info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_DELETED
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded(_) => {
+                &info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_ENDED
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated(_) => {
+                &info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_PERIOD_UPDATED
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted(_) => {
+                &info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_SALE_STARTED
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated(_) => {
+                &info::WIX_EVENTS_TICKET_DEFINITIONS_V2_ON_TICKET_DEFINITION_UPDATED
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Self::WixEventsTicketReservationsOnTicketReservationCreated(_) => {
+                &info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_CREATED
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Self::WixEventsTicketReservationsOnTicketReservationDeleted(_) => {
+                &info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_DELETED
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Self::WixEventsTicketReservationsOnTicketReservationUpdated(_) => {
+                &info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_UPDATED
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            Self::WixFormsChatSettingsOnChatSettingsCreated(_) => {
+                &info::WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_CREATED
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            Self::WixFormsChatSettingsOnChatSettingsDeleted(_) => {
+                &info::WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_DELETED
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            Self::WixFormsChatSettingsOnChatSettingsUpdated(_) => {
+                &info::WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_UPDATED
+            }
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormCreated(_) => &info::WIX_FORMS_FORMS_ON_FORM_CREATED,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormDeleted(_) => &info::WIX_FORMS_FORMS_ON_FORM_DELETED,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormDisabledForm(_) => {
+                &info::WIX_FORMS_FORMS_ON_FORM_DISABLED_FORM
+            }
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormEnabledForm(_) => {
+                &info::WIX_FORMS_FORMS_ON_FORM_ENABLED_FORM
+            }
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormTranslationChanged(_) => {
+                &info::WIX_FORMS_FORMS_ON_FORM_TRANSLATION_CHANGED
+            }
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormTranslationDeleted(_) => {
+                &info::WIX_FORMS_FORMS_ON_FORM_TRANSLATION_DELETED
+            }
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormUpdated(_) => &info::WIX_FORMS_FORMS_ON_FORM_UPDATED,
+            #[cfg(feature = "forms-interactive_form_sessions")]
+            Self::WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated(_) => {
+                &info::WIX_FORMS_INTERACTIVE_FORM_SESSIONS_ON_INTERACTIVE_FORM_SESSION_CREATED
+            }
             #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionContactMapped(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_CONTACT_MAPPED
@@ -2195,12 +6124,48 @@ impl Event {
             Self::WixBadgesV4OnBadgeUpdated(_) => &info::WIX_BADGES_V4_ON_BADGE_UPDATED,
             #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeDeleted(_) => &info::WIX_BADGES_V4_ON_BADGE_DELETED,
+            #[cfg(feature = "members-member_followers")]
+            Self::WixMembersMemberFollowersOnFollowMemberFollowed(_) => {
+                &info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_FOLLOWED
+            }
+            #[cfg(feature = "members-member_followers")]
+            Self::WixMembersMemberFollowersOnFollowMemberUnfollowed(_) => {
+                &info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_UNFOLLOWED
+            }
+            #[cfg(feature = "members-member_report")]
+            Self::WixMembersMemberReportOnMemberReportCreated(_) => {
+                &info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_CREATED
+            }
+            #[cfg(feature = "members-member_report")]
+            Self::WixMembersMemberReportOnMemberReportDeleted(_) => {
+                &info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_DELETED
+            }
+            #[cfg(feature = "members-member_report")]
+            Self::WixMembersMemberReportOnMemberReportReportedMemberCreated(_) => {
+                &info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_REPORTED_MEMBER_CREATED
+            }
+            #[cfg(feature = "members-member_report")]
+            Self::WixMembersMemberReportOnMemberReportReportedMemberDeleted(_) => {
+                &info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_REPORTED_MEMBER_DELETED
+            }
             #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberCreated(_) => &info::WIX_MEMBERS_ON_MEMBER_CREATED,
             #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberDeleted(_) => &info::WIX_MEMBERS_ON_MEMBER_DELETED,
             #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberUpdated(_) => &info::WIX_MEMBERS_ON_MEMBER_UPDATED,
+            #[cfg(feature = "members-members_about")]
+            Self::WixMembersMembersAboutOnMemberAboutCreated(_) => {
+                &info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_CREATED
+            }
+            #[cfg(feature = "members-members_about")]
+            Self::WixMembersMembersAboutOnMemberAboutDeleted(_) => {
+                &info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_DELETED
+            }
+            #[cfg(feature = "members-members_about")]
+            Self::WixMembersMembersAboutOnMemberAboutUpdated(_) => {
+                &info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_UPDATED
+            }
             #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderAutoRenewCanceled(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED
@@ -2253,6 +6218,22 @@ impl Event {
             Self::WixPricingPlansOnOrderUpdated(_) => {
                 &info::WIX_PRICING_PLANS_ON_ORDER_UPDATED
             }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Self::WixPricingPlansPlansV3OnPlanCreated(_) => {
+                &info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_CREATED
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Self::WixPricingPlansPlansV3OnPlanDeleted(_) => {
+                &info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_DELETED
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Self::WixPricingPlansPlansV3OnPlanTagsModified(_) => {
+                &info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_TAGS_MODIFIED
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Self::WixPricingPlansPlansV3OnPlanUpdated(_) => {
+                &info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_UPDATED
+            }
             #[cfg(feature = "stores-brands_v3")]
             Self::WixStoresBrandsV3OnBrandCreated(_) => {
                 &info::WIX_STORES_BRANDS_V3_ON_BRAND_CREATED
@@ -2264,6 +6245,30 @@ impl Event {
             #[cfg(feature = "stores-brands_v3")]
             Self::WixStoresBrandsV3OnBrandUpdated(_) => {
                 &info::WIX_STORES_BRANDS_V3_ON_BRAND_UPDATED
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            Self::WixStoresCustomizationsV3OnCustomizationCreated(_) => {
+                &info::WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_CREATED
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            Self::WixStoresCustomizationsV3OnCustomizationDeleted(_) => {
+                &info::WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_DELETED
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            Self::WixStoresCustomizationsV3OnCustomizationUpdated(_) => {
+                &info::WIX_STORES_CUSTOMIZATIONS_V3_ON_CUSTOMIZATION_UPDATED
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Self::WixStoresInfoSectionsV3OnInfoSectionCreated(_) => {
+                &info::WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_CREATED
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Self::WixStoresInfoSectionsV3OnInfoSectionDeleted(_) => {
+                &info::WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_DELETED
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Self::WixStoresInfoSectionsV3OnInfoSectionUpdated(_) => {
+                &info::WIX_STORES_INFO_SECTIONS_V3_ON_INFO_SECTION_UPDATED
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             Self::WixStoresInventoryItemsV3OnInventoryItemCreated(_) => {
@@ -2297,6 +6302,22 @@ impl Event {
             Self::WixStoresProductsV3OnProductUpdated(_) => {
                 &info::WIX_STORES_PRODUCTS_V3_ON_PRODUCT_UPDATED
             }
+            #[cfg(feature = "stores-promotions_v3")]
+            Self::WixStoresPromotionsV3OnPromotionCreated(_) => {
+                &info::WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_CREATED
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            Self::WixStoresPromotionsV3OnPromotionDeleted(_) => {
+                &info::WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_DELETED
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            Self::WixStoresPromotionsV3OnPromotionTagsModified(_) => {
+                &info::WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_TAGS_MODIFIED
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            Self::WixStoresPromotionsV3OnPromotionUpdated(_) => {
+                &info::WIX_STORES_PROMOTIONS_V3_ON_PROMOTION_UPDATED
+            }
             #[cfg(feature = "stores-ribbons_v3")]
             Self::WixStoresRibbonsV3OnRibbonCreated(_) => {
                 &info::WIX_STORES_RIBBONS_V3_ON_RIBBON_CREATED
@@ -2314,6 +6335,22 @@ impl Event {
     /// The metadata every event carries (its `id` is the deduplication key).
     pub fn metadata(&self) -> &crate::common::EventMetadata {
         match *self {
+            #[cfg(feature = "blog-categories")]
+            Self::WixBlogOnCategoryCreated(ref event) => &event.metadata,
+            #[cfg(feature = "blog-categories")]
+            Self::WixBlogOnCategoryDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "blog-categories")]
+            Self::WixBlogOnCategoryUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "blog-draft_posts")]
+            Self::WixBlogOnDraftCreated(ref event) => &event.metadata,
+            #[cfg(feature = "blog-draft_posts")]
+            Self::WixBlogOnDraftDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "blog-draft_posts")]
+            Self::WixBlogOnDraftUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "blog-likes")]
+            Self::WixBlogLikesOnLikeCreated(ref event) => &event.metadata,
+            #[cfg(feature = "blog-likes")]
+            Self::WixBlogLikesOnLikeDeleted(ref event) => &event.metadata,
             #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostCreated(ref event) => &event.metadata,
             #[cfg(feature = "blog-posts")]
@@ -2324,6 +6361,52 @@ impl Event {
             Self::WixBlogOnPostUnliked(ref event) => &event.metadata,
             #[cfg(feature = "blog-posts")]
             Self::WixBlogOnPostUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "blog-tags")]
+            Self::WixBlogOnTagCreated(ref event) => &event.metadata,
+            #[cfg(feature = "blog-tags")]
+            Self::WixBlogOnTagDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "blog-tags")]
+            Self::WixBlogOnTagUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-add_ons")]
+            Self::WixBookingsAddOnsOnAddOnCreated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-add_ons")]
+            Self::WixBookingsAddOnsOnAddOnDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-add_ons")]
+            Self::WixBookingsAddOnsOnAddOnUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-attendance")]
+            Self::WixBookingsAttendanceOnAttendanceDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-attribute_definition")]
+            Self::WixBookingsAttributeDefinitionOnAttributeDefinitionCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "bookings-attribute_definition")]
+            Self::WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "bookings-attribute_definition")]
+            Self::WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "bookings-attribute_definition")]
+            Self::WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "bookings-booking_policies")]
+            Self::WixBookingsBookingPoliciesOnBookingPolicyCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Self::WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "bookings-booking_policies")]
+            Self::WixBookingsBookingPoliciesOnBookingPolicyDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Self::WixBookingsBookingPoliciesOnBookingPolicyUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingCanceled(ref event) => &event.metadata,
             #[cfg(feature = "bookings-bookings")]
@@ -2342,12 +6425,110 @@ impl Event {
             Self::WixBookingsV2OnBookingRescheduled(ref event) => &event.metadata,
             #[cfg(feature = "bookings-bookings")]
             Self::WixBookingsV2OnBookingUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-bookings_settings")]
+            Self::WixBookingsBookingsSettingsOnBookingsSettingsCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-bookings_settings")]
+            Self::WixBookingsBookingsSettingsOnBookingsSettingsDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-bookings_settings")]
+            Self::WixBookingsBookingsSettingsOnBookingsSettingsUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            Self::WixBookingsCategoriesV2OnCategoryCreated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-categories_v2")]
+            Self::WixBookingsCategoriesV2OnCategoryDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-categories_v2")]
+            Self::WixBookingsCategoriesV2OnCategoryUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-resource_types")]
+            Self::WixBookingsResourceTypesOnResourceTypeCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            Self::WixBookingsResourceTypesOnResourceTypeDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            Self::WixBookingsResourceTypesOnResourceTypeUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-resources")]
+            Self::WixBookingsResourcesOnResourceCreated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-resources")]
+            Self::WixBookingsResourcesOnResourceDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-resources")]
+            Self::WixBookingsResourcesOnResourceUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Self::WixBookingsCatalogOnServiceOptionsAndVariantsCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Self::WixBookingsCatalogOnServiceOptionsAndVariantsDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Self::WixBookingsCatalogOnServiceOptionsAndVariantsUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceCreated(ref event) => &event.metadata,
             #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceDeleted(ref event) => &event.metadata,
             #[cfg(feature = "bookings-services")]
             Self::WixBookingsServicesOnServiceUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "bookings-staff_member_settings")]
+            Self::WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberConnectedToUser(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberFullyCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberTagsModified(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Self::WixBookingsStaffMembersOnStaffMemberUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "crm-attachments")]
+            Self::WixCrmAttachmentsOnAttachmentCreated(ref event) => &event.metadata,
+            #[cfg(feature = "crm-attachments")]
+            Self::WixCrmAttachmentsOnAttachmentDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardAssigned(ref event) => &event.metadata,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardCreated(ref event) => &event.metadata,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardMoved(ref event) => &event.metadata,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardOverdue(ref event) => &event.metadata,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardStale(ref event) => &event.metadata,
+            #[cfg(feature = "crm-cards")]
+            Self::WixCrmCardsOnCardUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactCreated(ref event) => &event.metadata,
             #[cfg(feature = "crm-contacts")]
@@ -2368,12 +6549,60 @@ impl Event {
             Self::WixContactsOnLabelUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "crm-notes")]
+            Self::WixCrmNotesOnNoteCreated(ref event) => &event.metadata,
+            #[cfg(feature = "crm-notes")]
+            Self::WixCrmNotesOnNoteDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "crm-notes")]
+            Self::WixCrmNotesOnNoteUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "crm-pipelines")]
+            Self::WixCrmPipelinesOnPipelineCreated(ref event) => &event.metadata,
+            #[cfg(feature = "crm-pipelines")]
+            Self::WixCrmPipelinesOnPipelineDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "crm-pipelines")]
+            Self::WixCrmPipelinesOnPipelineUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "crm-tasks")]
+            Self::WixCrmTasksOnTaskCreated(ref event) => &event.metadata,
+            #[cfg(feature = "crm-tasks")]
+            Self::WixCrmTasksOnTaskDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "crm-tasks")]
+            Self::WixCrmTasksOnTaskOverdue(ref event) => &event.metadata,
+            #[cfg(feature = "crm-tasks")]
+            Self::WixCrmTasksOnTaskUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Self::WixEcomOnAbandonedCheckoutCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Self::WixEcomOnAbandonedCheckoutDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Self::WixEcomOnAbandonedCheckoutRecovered(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Self::WixEcomOnAbandonedCheckoutUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Self::WixEcomOnBackInStockNotificationRequestCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Self::WixEcomOnBackInStockNotificationRequestDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Self::WixEcomOnBackInStockNotificationRequestUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartCreated(ref event) => &event.metadata,
             #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartDeleted(ref event) => &event.metadata,
             #[cfg(feature = "ecom-cart")]
             Self::WixEcomOnCartUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-cart_v2")]
+            Self::WixEcomCartV2OnCartCalculated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-cart_v2")]
+            Self::WixEcomCartV2OnCartCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-cart_v2")]
+            Self::WixEcomCartV2OnCartDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-cart_v2")]
+            Self::WixEcomCartV2OnCartUpdated(ref event) => &event.metadata,
             #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutCompleted(ref event) => &event.metadata,
             #[cfg(feature = "ecom-checkout")]
@@ -2382,12 +6611,120 @@ impl Event {
             Self::WixEcomOnCheckoutDeleted(ref event) => &event.metadata,
             #[cfg(feature = "ecom-checkout")]
             Self::WixEcomOnCheckoutUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-checkout_settings")]
+            Self::WixEcomOnCheckoutSettingsUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-checkout_templates")]
+            Self::WixEcomOnCheckoutTemplateCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-checkout_templates")]
+            Self::WixEcomOnCheckoutTemplateDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-checkout_templates")]
+            Self::WixEcomOnCheckoutTemplateUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-checkout_templates")]
+            Self::WixEcomOnCheckoutTemplateUsed(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Self::WixEcomContactTaxDetailsOnContactTaxDetailsCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Self::WixEcomContactTaxDetailsOnContactTaxDetailsDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Self::WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Self::WixEcomContactTaxDetailsOnContactTaxDetailsUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileRegionAdded(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Self::WixEcomDeliveryProfileOnDeliveryProfileUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "ecom-discount_rules")]
             Self::WixEcomDiscountsOnDiscountRuleCreated(ref event) => &event.metadata,
             #[cfg(feature = "ecom-discount_rules")]
             Self::WixEcomDiscountsOnDiscountRuleDeleted(ref event) => &event.metadata,
             #[cfg(feature = "ecom-discount_rules")]
             Self::WixEcomDiscountsOnDiscountRuleUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-draft_orders")]
+            Self::WixEcomDraftOrdersOnDraftOrderCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-draft_orders")]
+            Self::WixEcomDraftOrdersOnDraftOrderDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-draft_orders")]
+            Self::WixEcomDraftOrdersOnDraftOrderUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Self::WixEcomManualTaxMappingsOnManualTaxMappingCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Self::WixEcomManualTaxMappingsOnManualTaxMappingDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Self::WixEcomManualTaxMappingsOnManualTaxMappingUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_fulfillments")]
+            Self::WixEcomOnFulfillmentsUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsChargebackApproved(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsChargebackReversed(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsDetailsUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsRefundCompleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-order_transactions")]
+            Self::WixEcomOnOrderTransactionsUpdated(ref event) => &event.metadata,
             #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderApproved(ref event) => &event.metadata,
             #[cfg(feature = "ecom-orders")]
@@ -2406,6 +6743,76 @@ impl Event {
             Self::WixEcomOnOrderPaymentStatusUpdated(ref event) => &event.metadata,
             #[cfg(feature = "ecom-orders")]
             Self::WixEcomOnOrderUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-orders_settings")]
+            Self::WixEcomOnOrdersSettingsUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-shipping_options")]
+            Self::WixEcomShippingOptionsOnShippingOptionCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            Self::WixEcomShippingOptionsOnShippingOptionDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            Self::WixEcomShippingOptionsOnShippingOptionUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Self::WixEcomShippoConfigurationsOnShippoConfigurationCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Self::WixEcomShippoConfigurationsOnShippoConfigurationDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Self::WixEcomShippoConfigurationsOnShippoConfigurationUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Self::WixEcomSubscriptionContractsOnSubscriptionContractCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Self::WixEcomSubscriptionContractsOnSubscriptionContractDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Self::WixEcomSubscriptionContractsOnSubscriptionContractUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Self::WixEcomTaxExemptGroupsOnTaxExemptGroupCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Self::WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Self::WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Self::WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            Self::WixEcomTaxGroupsOnTaxGroupCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-tax_groups")]
+            Self::WixEcomTaxGroupsOnTaxGroupDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-tax_groups")]
+            Self::WixEcomTaxGroupsOnTaxGroupUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-tax_regions")]
+            Self::WixEcomTaxRegionsOnTaxRegionCreated(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-tax_regions")]
+            Self::WixEcomTaxRegionsOnTaxRegionDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "ecom-tax_regions")]
+            Self::WixEcomTaxRegionsOnTaxRegionUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "events-events_settings")]
+            Self::WixEventsEventsSettingsOnEventsSettingsUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCreated(ref event) => &event.metadata,
             #[cfg(feature = "events-events_v3")]
@@ -2438,12 +6845,92 @@ impl Event {
             Self::WixEventsGuestsOnGuestEventStarts(ref event) => &event.metadata,
             #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestOrderCanceled(ref event) => &event.metadata,
+            #[cfg(feature = "events-notifications")]
+            Self::WixEventsNotificationsOnNotificationConfigCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "events-notifications")]
+            Self::WixEventsNotificationsOnNotificationConfigUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyCreated(ref event) => &event.metadata,
             #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "events-rsvp_v2")]
+            Self::WixEventsRsvpV2OnRsvpCreated(ref event) => &event.metadata,
+            #[cfg(feature = "events-rsvp_v2")]
+            Self::WixEventsRsvpV2OnRsvpDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "events-rsvp_v2")]
+            Self::WixEventsRsvpV2OnRsvpUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "events-staff_members")]
+            Self::WixEventsStaffMembersOnStaffMemberCreated(ref event) => &event.metadata,
+            #[cfg(feature = "events-staff_members")]
+            Self::WixEventsStaffMembersOnStaffMemberDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "events-staff_members")]
+            Self::WixEventsStaffMembersOnStaffMemberUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Self::WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Self::WixEventsTicketReservationsOnTicketReservationCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Self::WixEventsTicketReservationsOnTicketReservationDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Self::WixEventsTicketReservationsOnTicketReservationUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            Self::WixFormsChatSettingsOnChatSettingsCreated(ref event) => &event.metadata,
+            #[cfg(feature = "forms-chat_settings")]
+            Self::WixFormsChatSettingsOnChatSettingsDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "forms-chat_settings")]
+            Self::WixFormsChatSettingsOnChatSettingsUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormCreated(ref event) => &event.metadata,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormDisabledForm(ref event) => &event.metadata,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormEnabledForm(ref event) => &event.metadata,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormTranslationChanged(ref event) => &event.metadata,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormTranslationDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "forms-forms")]
+            Self::WixFormsFormsOnFormUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "forms-interactive_form_sessions")]
+            Self::WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated(
+                ref event,
+            ) => &event.metadata,
             #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionContactMapped(ref event) => &event.metadata,
             #[cfg(feature = "forms-submissions")]
@@ -2480,12 +6967,48 @@ impl Event {
             Self::WixBadgesV4OnBadgeUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "members-member_followers")]
+            Self::WixMembersMemberFollowersOnFollowMemberFollowed(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "members-member_followers")]
+            Self::WixMembersMemberFollowersOnFollowMemberUnfollowed(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "members-member_report")]
+            Self::WixMembersMemberReportOnMemberReportCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "members-member_report")]
+            Self::WixMembersMemberReportOnMemberReportDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "members-member_report")]
+            Self::WixMembersMemberReportOnMemberReportReportedMemberCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "members-member_report")]
+            Self::WixMembersMemberReportOnMemberReportReportedMemberDeleted(
+                ref event,
+            ) => &event.metadata,
             #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberCreated(ref event) => &event.metadata,
             #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberDeleted(ref event) => &event.metadata,
             #[cfg(feature = "members-members")]
             Self::WixMembersOnMemberUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "members-members_about")]
+            Self::WixMembersMembersAboutOnMemberAboutCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "members-members_about")]
+            Self::WixMembersMembersAboutOnMemberAboutDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "members-members_about")]
+            Self::WixMembersMembersAboutOnMemberAboutUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderAutoRenewCanceled(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-orders")]
@@ -2512,12 +7035,44 @@ impl Event {
             Self::WixPricingPlansOnOrderStarted(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Self::WixPricingPlansPlansV3OnPlanCreated(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Self::WixPricingPlansPlansV3OnPlanDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Self::WixPricingPlansPlansV3OnPlanTagsModified(ref event) => &event.metadata,
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Self::WixPricingPlansPlansV3OnPlanUpdated(ref event) => &event.metadata,
             #[cfg(feature = "stores-brands_v3")]
             Self::WixStoresBrandsV3OnBrandCreated(ref event) => &event.metadata,
             #[cfg(feature = "stores-brands_v3")]
             Self::WixStoresBrandsV3OnBrandDeleted(ref event) => &event.metadata,
             #[cfg(feature = "stores-brands_v3")]
             Self::WixStoresBrandsV3OnBrandUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "stores-customizations_v3")]
+            Self::WixStoresCustomizationsV3OnCustomizationCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            Self::WixStoresCustomizationsV3OnCustomizationDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            Self::WixStoresCustomizationsV3OnCustomizationUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Self::WixStoresInfoSectionsV3OnInfoSectionCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Self::WixStoresInfoSectionsV3OnInfoSectionDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Self::WixStoresInfoSectionsV3OnInfoSectionUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "stores-inventory_items_v3")]
             Self::WixStoresInventoryItemsV3OnInventoryItemCreated(ref event) => {
                 &event.metadata
@@ -2544,6 +7099,16 @@ impl Event {
             Self::WixStoresProductsV3OnProductDeleted(ref event) => &event.metadata,
             #[cfg(feature = "stores-products_v3")]
             Self::WixStoresProductsV3OnProductUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "stores-promotions_v3")]
+            Self::WixStoresPromotionsV3OnPromotionCreated(ref event) => &event.metadata,
+            #[cfg(feature = "stores-promotions_v3")]
+            Self::WixStoresPromotionsV3OnPromotionDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "stores-promotions_v3")]
+            Self::WixStoresPromotionsV3OnPromotionTagsModified(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            Self::WixStoresPromotionsV3OnPromotionUpdated(ref event) => &event.metadata,
             #[cfg(feature = "stores-ribbons_v3")]
             Self::WixStoresRibbonsV3OnRibbonCreated(ref event) => &event.metadata,
             #[cfg(feature = "stores-ribbons_v3")]
@@ -2564,6 +7129,54 @@ impl Event {
         source: Source<'_>,
     ) -> Result<Self, DecodeError> {
         match velo_handler {
+            #[cfg(feature = "blog-categories")]
+            "wixBlog_onCategoryCreated" => {
+                source
+                    .decode("wixBlog_onCategoryCreated")
+                    .map(|payload| Self::WixBlogOnCategoryCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-categories")]
+            "wixBlog_onCategoryDeleted" => {
+                source
+                    .decode("wixBlog_onCategoryDeleted")
+                    .map(|payload| Self::WixBlogOnCategoryDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-categories")]
+            "wixBlog_onCategoryUpdated" => {
+                source
+                    .decode("wixBlog_onCategoryUpdated")
+                    .map(|payload| Self::WixBlogOnCategoryUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-draft_posts")]
+            "wixBlog_onDraftCreated" => {
+                source
+                    .decode("wixBlog_onDraftCreated")
+                    .map(|payload| Self::WixBlogOnDraftCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-draft_posts")]
+            "wixBlog_onDraftDeleted" => {
+                source
+                    .decode("wixBlog_onDraftDeleted")
+                    .map(|payload| Self::WixBlogOnDraftDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-draft_posts")]
+            "wixBlog_onDraftUpdated" => {
+                source
+                    .decode("wixBlog_onDraftUpdated")
+                    .map(|payload| Self::WixBlogOnDraftUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-likes")]
+            "wixBlogLikes_onLikeCreated" => {
+                source
+                    .decode("wixBlogLikes_onLikeCreated")
+                    .map(|payload| Self::WixBlogLikesOnLikeCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-likes")]
+            "wixBlogLikes_onLikeDeleted" => {
+                source
+                    .decode("wixBlogLikes_onLikeDeleted")
+                    .map(|payload| Self::WixBlogLikesOnLikeDeleted(Box::new(payload)))
+            }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostCreated" => {
                 source
@@ -2593,6 +7206,130 @@ impl Event {
                 source
                     .decode("wixBlog_onPostUpdated")
                     .map(|payload| Self::WixBlogOnPostUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-tags")]
+            "wixBlog_onTagCreated" => {
+                source
+                    .decode("wixBlog_onTagCreated")
+                    .map(|payload| Self::WixBlogOnTagCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-tags")]
+            "wixBlog_onTagDeleted" => {
+                source
+                    .decode("wixBlog_onTagDeleted")
+                    .map(|payload| Self::WixBlogOnTagDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "blog-tags")]
+            "wixBlog_onTagUpdated" => {
+                source
+                    .decode("wixBlog_onTagUpdated")
+                    .map(|payload| Self::WixBlogOnTagUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "bookings-add_ons")]
+            "wixBookingsAddOns_onAddOnCreated" => {
+                source
+                    .decode("wixBookingsAddOns_onAddOnCreated")
+                    .map(|payload| Self::WixBookingsAddOnsOnAddOnCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-add_ons")]
+            "wixBookingsAddOns_onAddOnDeleted" => {
+                source
+                    .decode("wixBookingsAddOns_onAddOnDeleted")
+                    .map(|payload| Self::WixBookingsAddOnsOnAddOnDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-add_ons")]
+            "wixBookingsAddOns_onAddOnUpdated" => {
+                source
+                    .decode("wixBookingsAddOns_onAddOnUpdated")
+                    .map(|payload| Self::WixBookingsAddOnsOnAddOnUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-attendance")]
+            "wixBookingsAttendance_onAttendanceDeleted" => {
+                source
+                    .decode("wixBookingsAttendance_onAttendanceDeleted")
+                    .map(|payload| Self::WixBookingsAttendanceOnAttendanceDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            "wixBookingsAttributeDefinition_onAttributeDefinitionCreated" => {
+                source
+                    .decode(
+                        "wixBookingsAttributeDefinition_onAttributeDefinitionCreated",
+                    )
+                    .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted" => {
+                source
+                    .decode(
+                        "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted",
+                    )
+                    .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified" => {
+                source
+                    .decode(
+                        "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified",
+                    )
+                    .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated" => {
+                source
+                    .decode(
+                        "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated",
+                    )
+                    .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            "wixBookingsBookingPolicies_onBookingPolicyCreated" => {
+                source
+                    .decode("wixBookingsBookingPolicies_onBookingPolicyCreated")
+                    .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet" => {
+                source
+                    .decode(
+                        "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet",
+                    )
+                    .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            "wixBookingsBookingPolicies_onBookingPolicyDeleted" => {
+                source
+                    .decode("wixBookingsBookingPolicies_onBookingPolicyDeleted")
+                    .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            "wixBookingsBookingPolicies_onBookingPolicyUpdated" => {
+                source
+                    .decode("wixBookingsBookingPolicies_onBookingPolicyUpdated")
+                    .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyUpdated(
+                        Box::new(payload),
+                    ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingCanceled" => {
@@ -2658,6 +7395,126 @@ impl Event {
                         Box::new(payload),
                     ))
             }
+            #[cfg(feature = "bookings-bookings_settings")]
+            "wixBookingsBookingsSettings_onBookingsSettingsCreated" => {
+                source
+                    .decode("wixBookingsBookingsSettings_onBookingsSettingsCreated")
+                    .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-bookings_settings")]
+            "wixBookingsBookingsSettings_onBookingsSettingsDeleted" => {
+                source
+                    .decode("wixBookingsBookingsSettings_onBookingsSettingsDeleted")
+                    .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-bookings_settings")]
+            "wixBookingsBookingsSettings_onBookingsSettingsUpdated" => {
+                source
+                    .decode("wixBookingsBookingsSettings_onBookingsSettingsUpdated")
+                    .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            "wixBookingsCategoriesV2_onCategoryCreated" => {
+                source
+                    .decode("wixBookingsCategoriesV2_onCategoryCreated")
+                    .map(|payload| Self::WixBookingsCategoriesV2OnCategoryCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            "wixBookingsCategoriesV2_onCategoryDeleted" => {
+                source
+                    .decode("wixBookingsCategoriesV2_onCategoryDeleted")
+                    .map(|payload| Self::WixBookingsCategoriesV2OnCategoryDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            "wixBookingsCategoriesV2_onCategoryUpdated" => {
+                source
+                    .decode("wixBookingsCategoriesV2_onCategoryUpdated")
+                    .map(|payload| Self::WixBookingsCategoriesV2OnCategoryUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            "wixBookingsResourceTypes_onResourceTypeCreated" => {
+                source
+                    .decode("wixBookingsResourceTypes_onResourceTypeCreated")
+                    .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            "wixBookingsResourceTypes_onResourceTypeDeleted" => {
+                source
+                    .decode("wixBookingsResourceTypes_onResourceTypeDeleted")
+                    .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            "wixBookingsResourceTypes_onResourceTypeUpdated" => {
+                source
+                    .decode("wixBookingsResourceTypes_onResourceTypeUpdated")
+                    .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-resources")]
+            "wixBookingsResources_onResourceCreated" => {
+                source
+                    .decode("wixBookingsResources_onResourceCreated")
+                    .map(|payload| Self::WixBookingsResourcesOnResourceCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-resources")]
+            "wixBookingsResources_onResourceDeleted" => {
+                source
+                    .decode("wixBookingsResources_onResourceDeleted")
+                    .map(|payload| Self::WixBookingsResourcesOnResourceDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-resources")]
+            "wixBookingsResources_onResourceUpdated" => {
+                source
+                    .decode("wixBookingsResources_onResourceUpdated")
+                    .map(|payload| Self::WixBookingsResourcesOnResourceUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            "wixBookingsCatalog_onServiceOptionsAndVariantsCreated" => {
+                source
+                    .decode("wixBookingsCatalog_onServiceOptionsAndVariantsCreated")
+                    .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            "wixBookingsCatalog_onServiceOptionsAndVariantsDeleted" => {
+                source
+                    .decode("wixBookingsCatalog_onServiceOptionsAndVariantsDeleted")
+                    .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            "wixBookingsCatalog_onServiceOptionsAndVariantsUpdated" => {
+                source
+                    .decode("wixBookingsCatalog_onServiceOptionsAndVariantsUpdated")
+                    .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceCreated" => {
                 source
@@ -2681,6 +7538,130 @@ impl Event {
                     .map(|payload| Self::WixBookingsServicesOnServiceUpdated(
                         Box::new(payload),
                     ))
+            }
+            #[cfg(feature = "bookings-staff_member_settings")]
+            "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated" => {
+                source
+                    .decode(
+                        "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated",
+                    )
+                    .map(|payload| Self::WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            "wixBookingsStaffMembers_onStaffMemberConnectedToUser" => {
+                source
+                    .decode("wixBookingsStaffMembers_onStaffMemberConnectedToUser")
+                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberConnectedToUser(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            "wixBookingsStaffMembers_onStaffMemberCreated" => {
+                source
+                    .decode("wixBookingsStaffMembers_onStaffMemberCreated")
+                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            "wixBookingsStaffMembers_onStaffMemberDeleted" => {
+                source
+                    .decode("wixBookingsStaffMembers_onStaffMemberDeleted")
+                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            "wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser" => {
+                source
+                    .decode("wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser")
+                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            "wixBookingsStaffMembers_onStaffMemberFullyCreated" => {
+                source
+                    .decode("wixBookingsStaffMembers_onStaffMemberFullyCreated")
+                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberFullyCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            "wixBookingsStaffMembers_onStaffMemberTagsModified" => {
+                source
+                    .decode("wixBookingsStaffMembers_onStaffMemberTagsModified")
+                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            "wixBookingsStaffMembers_onStaffMemberUpdated" => {
+                source
+                    .decode("wixBookingsStaffMembers_onStaffMemberUpdated")
+                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "crm-attachments")]
+            "wixCrmAttachments_onAttachmentCreated" => {
+                source
+                    .decode("wixCrmAttachments_onAttachmentCreated")
+                    .map(|payload| Self::WixCrmAttachmentsOnAttachmentCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "crm-attachments")]
+            "wixCrmAttachments_onAttachmentDeleted" => {
+                source
+                    .decode("wixCrmAttachments_onAttachmentDeleted")
+                    .map(|payload| Self::WixCrmAttachmentsOnAttachmentDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "crm-cards")]
+            "wixCrmCards_onCardAssigned" => {
+                source
+                    .decode("wixCrmCards_onCardAssigned")
+                    .map(|payload| Self::WixCrmCardsOnCardAssigned(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-cards")]
+            "wixCrmCards_onCardCreated" => {
+                source
+                    .decode("wixCrmCards_onCardCreated")
+                    .map(|payload| Self::WixCrmCardsOnCardCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-cards")]
+            "wixCrmCards_onCardDeleted" => {
+                source
+                    .decode("wixCrmCards_onCardDeleted")
+                    .map(|payload| Self::WixCrmCardsOnCardDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-cards")]
+            "wixCrmCards_onCardMoved" => {
+                source
+                    .decode("wixCrmCards_onCardMoved")
+                    .map(|payload| Self::WixCrmCardsOnCardMoved(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-cards")]
+            "wixCrmCards_onCardOverdue" => {
+                source
+                    .decode("wixCrmCards_onCardOverdue")
+                    .map(|payload| Self::WixCrmCardsOnCardOverdue(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-cards")]
+            "wixCrmCards_onCardStale" => {
+                source
+                    .decode("wixCrmCards_onCardStale")
+                    .map(|payload| Self::WixCrmCardsOnCardStale(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-cards")]
+            "wixCrmCards_onCardUpdated" => {
+                source
+                    .decode("wixCrmCards_onCardUpdated")
+                    .map(|payload| Self::WixCrmCardsOnCardUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactCreated" => {
@@ -2746,6 +7727,128 @@ impl Event {
                     .decode("wixContacts_onLabelDeleted")
                     .map(|payload| Self::WixContactsOnLabelDeleted(Box::new(payload)))
             }
+            #[cfg(feature = "crm-notes")]
+            "wixCrmNotes_onNoteCreated" => {
+                source
+                    .decode("wixCrmNotes_onNoteCreated")
+                    .map(|payload| Self::WixCrmNotesOnNoteCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-notes")]
+            "wixCrmNotes_onNoteDeleted" => {
+                source
+                    .decode("wixCrmNotes_onNoteDeleted")
+                    .map(|payload| Self::WixCrmNotesOnNoteDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-notes")]
+            "wixCrmNotes_onNoteUpdated" => {
+                source
+                    .decode("wixCrmNotes_onNoteUpdated")
+                    .map(|payload| Self::WixCrmNotesOnNoteUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-pipelines")]
+            "wixCrmPipelines_onPipelineCreated" => {
+                source
+                    .decode("wixCrmPipelines_onPipelineCreated")
+                    .map(|payload| Self::WixCrmPipelinesOnPipelineCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "crm-pipelines")]
+            "wixCrmPipelines_onPipelineDeleted" => {
+                source
+                    .decode("wixCrmPipelines_onPipelineDeleted")
+                    .map(|payload| Self::WixCrmPipelinesOnPipelineDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "crm-pipelines")]
+            "wixCrmPipelines_onPipelineUpdated" => {
+                source
+                    .decode("wixCrmPipelines_onPipelineUpdated")
+                    .map(|payload| Self::WixCrmPipelinesOnPipelineUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "crm-tasks")]
+            "wixCrmTasks_onTaskCreated" => {
+                source
+                    .decode("wixCrmTasks_onTaskCreated")
+                    .map(|payload| Self::WixCrmTasksOnTaskCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-tasks")]
+            "wixCrmTasks_onTaskDeleted" => {
+                source
+                    .decode("wixCrmTasks_onTaskDeleted")
+                    .map(|payload| Self::WixCrmTasksOnTaskDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-tasks")]
+            "wixCrmTasks_onTaskOverdue" => {
+                source
+                    .decode("wixCrmTasks_onTaskOverdue")
+                    .map(|payload| Self::WixCrmTasksOnTaskOverdue(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-tasks")]
+            "wixCrmTasks_onTaskUpdated" => {
+                source
+                    .decode("wixCrmTasks_onTaskUpdated")
+                    .map(|payload| Self::WixCrmTasksOnTaskUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            "wixEcom_onAbandonedCheckoutCreated" => {
+                source
+                    .decode("wixEcom_onAbandonedCheckoutCreated")
+                    .map(|payload| Self::WixEcomOnAbandonedCheckoutCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            "wixEcom_onAbandonedCheckoutDeleted" => {
+                source
+                    .decode("wixEcom_onAbandonedCheckoutDeleted")
+                    .map(|payload| Self::WixEcomOnAbandonedCheckoutDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            "wixEcom_onAbandonedCheckoutRecovered" => {
+                source
+                    .decode("wixEcom_onAbandonedCheckoutRecovered")
+                    .map(|payload| Self::WixEcomOnAbandonedCheckoutRecovered(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            "wixEcom_onAbandonedCheckoutUpdated" => {
+                source
+                    .decode("wixEcom_onAbandonedCheckoutUpdated")
+                    .map(|payload| Self::WixEcomOnAbandonedCheckoutUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            "wixEcom_onBackInStockNotificationRequestCreated" => {
+                source
+                    .decode("wixEcom_onBackInStockNotificationRequestCreated")
+                    .map(|payload| Self::WixEcomOnBackInStockNotificationRequestCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            "wixEcom_onBackInStockNotificationRequestDeleted" => {
+                source
+                    .decode("wixEcom_onBackInStockNotificationRequestDeleted")
+                    .map(|payload| Self::WixEcomOnBackInStockNotificationRequestDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            "wixEcom_onBackInStockNotificationRequestUpdated" => {
+                source
+                    .decode("wixEcom_onBackInStockNotificationRequestUpdated")
+                    .map(|payload| Self::WixEcomOnBackInStockNotificationRequestUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartCreated" => {
                 source
@@ -2763,6 +7866,32 @@ impl Event {
                 source
                     .decode("wixEcom_onCartUpdated")
                     .map(|payload| Self::WixEcomOnCartUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            "wixEcomCartV2_onCartCalculated" => {
+                source
+                    .decode("wixEcomCartV2_onCartCalculated")
+                    .map(|payload| Self::WixEcomCartV2OnCartCalculated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            "wixEcomCartV2_onCartCreated" => {
+                source
+                    .decode("wixEcomCartV2_onCartCreated")
+                    .map(|payload| Self::WixEcomCartV2OnCartCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            "wixEcomCartV2_onCartDeleted" => {
+                source
+                    .decode("wixEcomCartV2_onCartDeleted")
+                    .map(|payload| Self::WixEcomCartV2OnCartDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            "wixEcomCartV2_onCartUpdated" => {
+                source
+                    .decode("wixEcomCartV2_onCartUpdated")
+                    .map(|payload| Self::WixEcomCartV2OnCartUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutCompleted" => {
@@ -2788,6 +7917,126 @@ impl Event {
                     .decode("wixEcom_onCheckoutUpdated")
                     .map(|payload| Self::WixEcomOnCheckoutUpdated(Box::new(payload)))
             }
+            #[cfg(feature = "ecom-checkout_settings")]
+            "wixEcom_onCheckoutSettingsUpdated" => {
+                source
+                    .decode("wixEcom_onCheckoutSettingsUpdated")
+                    .map(|payload| Self::WixEcomOnCheckoutSettingsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            "wixEcom_onCheckoutTemplateCreated" => {
+                source
+                    .decode("wixEcom_onCheckoutTemplateCreated")
+                    .map(|payload| Self::WixEcomOnCheckoutTemplateCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            "wixEcom_onCheckoutTemplateDeleted" => {
+                source
+                    .decode("wixEcom_onCheckoutTemplateDeleted")
+                    .map(|payload| Self::WixEcomOnCheckoutTemplateDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            "wixEcom_onCheckoutTemplateUpdated" => {
+                source
+                    .decode("wixEcom_onCheckoutTemplateUpdated")
+                    .map(|payload| Self::WixEcomOnCheckoutTemplateUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            "wixEcom_onCheckoutTemplateUsed" => {
+                source
+                    .decode("wixEcom_onCheckoutTemplateUsed")
+                    .map(|payload| Self::WixEcomOnCheckoutTemplateUsed(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            "wixEcomContactTaxDetails_onContactTaxDetailsCreated" => {
+                source
+                    .decode("wixEcomContactTaxDetails_onContactTaxDetailsCreated")
+                    .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            "wixEcomContactTaxDetails_onContactTaxDetailsDeleted" => {
+                source
+                    .decode("wixEcomContactTaxDetails_onContactTaxDetailsDeleted")
+                    .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            "wixEcomContactTaxDetails_onContactTaxDetailsTagsModified" => {
+                source
+                    .decode("wixEcomContactTaxDetails_onContactTaxDetailsTagsModified")
+                    .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            "wixEcomContactTaxDetails_onContactTaxDetailsUpdated" => {
+                source
+                    .decode("wixEcomContactTaxDetails_onContactTaxDetailsUpdated")
+                    .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            "wixEcomDeliveryProfile_onDeliveryProfileCreated" => {
+                source
+                    .decode("wixEcomDeliveryProfile_onDeliveryProfileCreated")
+                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            "wixEcomDeliveryProfile_onDeliveryProfileDeleted" => {
+                source
+                    .decode("wixEcomDeliveryProfile_onDeliveryProfileDeleted")
+                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            "wixEcomDeliveryProfile_onDeliveryProfileRegionAdded" => {
+                source
+                    .decode("wixEcomDeliveryProfile_onDeliveryProfileRegionAdded")
+                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionAdded(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            "wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved" => {
+                source
+                    .decode("wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved")
+                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            "wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated" => {
+                source
+                    .decode("wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated")
+                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            "wixEcomDeliveryProfile_onDeliveryProfileUpdated" => {
+                source
+                    .decode("wixEcomDeliveryProfile_onDeliveryProfileUpdated")
+                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "ecom-discount_rules")]
             "wixEcomDiscounts_onDiscountRuleCreated" => {
                 source
@@ -2809,6 +8058,148 @@ impl Event {
                 source
                     .decode("wixEcomDiscounts_onDiscountRuleUpdated")
                     .map(|payload| Self::WixEcomDiscountsOnDiscountRuleUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            "wixEcomDraftOrders_onDraftOrderCreated" => {
+                source
+                    .decode("wixEcomDraftOrders_onDraftOrderCreated")
+                    .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            "wixEcomDraftOrders_onDraftOrderDeleted" => {
+                source
+                    .decode("wixEcomDraftOrders_onDraftOrderDeleted")
+                    .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            "wixEcomDraftOrders_onDraftOrderUpdated" => {
+                source
+                    .decode("wixEcomDraftOrders_onDraftOrderUpdated")
+                    .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            "wixEcomManualTaxMappings_onManualTaxMappingCreated" => {
+                source
+                    .decode("wixEcomManualTaxMappings_onManualTaxMappingCreated")
+                    .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            "wixEcomManualTaxMappings_onManualTaxMappingDeleted" => {
+                source
+                    .decode("wixEcomManualTaxMappings_onManualTaxMappingDeleted")
+                    .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            "wixEcomManualTaxMappings_onManualTaxMappingUpdated" => {
+                source
+                    .decode("wixEcomManualTaxMappings_onManualTaxMappingUpdated")
+                    .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_fulfillments")]
+            "wixEcom_onFulfillmentsUpdated" => {
+                source
+                    .decode("wixEcom_onFulfillmentsUpdated")
+                    .map(|payload| Self::WixEcomOnFulfillmentsUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated" => {
+                source
+                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated")
+                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted" => {
+                source
+                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted")
+                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired" => {
+                source
+                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired")
+                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid" => {
+                source
+                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid")
+                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated" => {
+                source
+                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated")
+                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided" => {
+                source
+                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided")
+                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            "wixEcom_onOrderTransactionsChargebackApproved" => {
+                source
+                    .decode("wixEcom_onOrderTransactionsChargebackApproved")
+                    .map(|payload| Self::WixEcomOnOrderTransactionsChargebackApproved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            "wixEcom_onOrderTransactionsChargebackReversed" => {
+                source
+                    .decode("wixEcom_onOrderTransactionsChargebackReversed")
+                    .map(|payload| Self::WixEcomOnOrderTransactionsChargebackReversed(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            "wixEcom_onOrderTransactionsDetailsUpdated" => {
+                source
+                    .decode("wixEcom_onOrderTransactionsDetailsUpdated")
+                    .map(|payload| Self::WixEcomOnOrderTransactionsDetailsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            "wixEcom_onOrderTransactionsRefundCompleted" => {
+                source
+                    .decode("wixEcom_onOrderTransactionsRefundCompleted")
+                    .map(|payload| Self::WixEcomOnOrderTransactionsRefundCompleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            "wixEcom_onOrderTransactionsUpdated" => {
+                source
+                    .decode("wixEcom_onOrderTransactionsUpdated")
+                    .map(|payload| Self::WixEcomOnOrderTransactionsUpdated(
                         Box::new(payload),
                     ))
             }
@@ -2869,6 +8260,174 @@ impl Event {
                 source
                     .decode("wixEcom_onOrderUpdated")
                     .map(|payload| Self::WixEcomOnOrderUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "ecom-orders_settings")]
+            "wixEcom_onOrdersSettingsUpdated" => {
+                source
+                    .decode("wixEcom_onOrdersSettingsUpdated")
+                    .map(|payload| Self::WixEcomOnOrdersSettingsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            "wixEcomShippingOptions_onShippingOptionCreated" => {
+                source
+                    .decode("wixEcomShippingOptions_onShippingOptionCreated")
+                    .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            "wixEcomShippingOptions_onShippingOptionDeleted" => {
+                source
+                    .decode("wixEcomShippingOptions_onShippingOptionDeleted")
+                    .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            "wixEcomShippingOptions_onShippingOptionUpdated" => {
+                source
+                    .decode("wixEcomShippingOptions_onShippingOptionUpdated")
+                    .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            "wixEcomShippoConfigurations_onShippoConfigurationCreated" => {
+                source
+                    .decode("wixEcomShippoConfigurations_onShippoConfigurationCreated")
+                    .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            "wixEcomShippoConfigurations_onShippoConfigurationDeleted" => {
+                source
+                    .decode("wixEcomShippoConfigurations_onShippoConfigurationDeleted")
+                    .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            "wixEcomShippoConfigurations_onShippoConfigurationUpdated" => {
+                source
+                    .decode("wixEcomShippoConfigurations_onShippoConfigurationUpdated")
+                    .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            "wixEcomSubscriptionContracts_onSubscriptionContractCreated" => {
+                source
+                    .decode("wixEcomSubscriptionContracts_onSubscriptionContractCreated")
+                    .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            "wixEcomSubscriptionContracts_onSubscriptionContractDeleted" => {
+                source
+                    .decode("wixEcomSubscriptionContracts_onSubscriptionContractDeleted")
+                    .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            "wixEcomSubscriptionContracts_onSubscriptionContractUpdated" => {
+                source
+                    .decode("wixEcomSubscriptionContracts_onSubscriptionContractUpdated")
+                    .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            "wixEcomTaxExemptGroups_onTaxExemptGroupCreated" => {
+                source
+                    .decode("wixEcomTaxExemptGroups_onTaxExemptGroupCreated")
+                    .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            "wixEcomTaxExemptGroups_onTaxExemptGroupDeleted" => {
+                source
+                    .decode("wixEcomTaxExemptGroups_onTaxExemptGroupDeleted")
+                    .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            "wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified" => {
+                source
+                    .decode("wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified")
+                    .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            "wixEcomTaxExemptGroups_onTaxExemptGroupUpdated" => {
+                source
+                    .decode("wixEcomTaxExemptGroups_onTaxExemptGroupUpdated")
+                    .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            "wixEcomTaxGroups_onTaxGroupCreated" => {
+                source
+                    .decode("wixEcomTaxGroups_onTaxGroupCreated")
+                    .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            "wixEcomTaxGroups_onTaxGroupDeleted" => {
+                source
+                    .decode("wixEcomTaxGroups_onTaxGroupDeleted")
+                    .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            "wixEcomTaxGroups_onTaxGroupUpdated" => {
+                source
+                    .decode("wixEcomTaxGroups_onTaxGroupUpdated")
+                    .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            "wixEcomTaxRegions_onTaxRegionCreated" => {
+                source
+                    .decode("wixEcomTaxRegions_onTaxRegionCreated")
+                    .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            "wixEcomTaxRegions_onTaxRegionDeleted" => {
+                source
+                    .decode("wixEcomTaxRegions_onTaxRegionDeleted")
+                    .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            "wixEcomTaxRegions_onTaxRegionUpdated" => {
+                source
+                    .decode("wixEcomTaxRegions_onTaxRegionUpdated")
+                    .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-events_settings")]
+            "wixEventsEventsSettings_onEventsSettingsUpdated" => {
+                source
+                    .decode("wixEventsEventsSettings_onEventsSettingsUpdated")
+                    .map(|payload| Self::WixEventsEventsSettingsOnEventsSettingsUpdated(
+                        Box::new(payload),
+                    ))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCreated" => {
@@ -2980,6 +8539,22 @@ impl Event {
                         Box::new(payload),
                     ))
             }
+            #[cfg(feature = "events-notifications")]
+            "wixEventsNotifications_onNotificationConfigCreated" => {
+                source
+                    .decode("wixEventsNotifications_onNotificationConfigCreated")
+                    .map(|payload| Self::WixEventsNotificationsOnNotificationConfigCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-notifications")]
+            "wixEventsNotifications_onNotificationConfigUpdated" => {
+                source
+                    .decode("wixEventsNotifications_onNotificationConfigUpdated")
+                    .map(|payload| Self::WixEventsNotificationsOnNotificationConfigUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyCreated" => {
                 source
@@ -2997,6 +8572,206 @@ impl Event {
                 source
                     .decode("wixEvents_onPolicyDeleted")
                     .map(|payload| Self::WixEventsOnPolicyDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "events-rsvp_v2")]
+            "wixEventsRsvpV2_onRsvpCreated" => {
+                source
+                    .decode("wixEventsRsvpV2_onRsvpCreated")
+                    .map(|payload| Self::WixEventsRsvpV2OnRsvpCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "events-rsvp_v2")]
+            "wixEventsRsvpV2_onRsvpDeleted" => {
+                source
+                    .decode("wixEventsRsvpV2_onRsvpDeleted")
+                    .map(|payload| Self::WixEventsRsvpV2OnRsvpDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "events-rsvp_v2")]
+            "wixEventsRsvpV2_onRsvpUpdated" => {
+                source
+                    .decode("wixEventsRsvpV2_onRsvpUpdated")
+                    .map(|payload| Self::WixEventsRsvpV2OnRsvpUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "events-staff_members")]
+            "wixEventsStaffMembers_onStaffMemberCreated" => {
+                source
+                    .decode("wixEventsStaffMembers_onStaffMemberCreated")
+                    .map(|payload| Self::WixEventsStaffMembersOnStaffMemberCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-staff_members")]
+            "wixEventsStaffMembers_onStaffMemberDeleted" => {
+                source
+                    .decode("wixEventsStaffMembers_onStaffMemberDeleted")
+                    .map(|payload| Self::WixEventsStaffMembersOnStaffMemberDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-staff_members")]
+            "wixEventsStaffMembers_onStaffMemberUpdated" => {
+                source
+                    .decode("wixEventsStaffMembers_onStaffMemberUpdated")
+                    .map(|payload| Self::WixEventsStaffMembersOnStaffMemberUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionCreated" => {
+                source
+                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionCreated")
+                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted" => {
+                source
+                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted")
+                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded" => {
+                source
+                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded")
+                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated" => {
+                source
+                    .decode(
+                        "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated",
+                    )
+                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted" => {
+                source
+                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted")
+                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated" => {
+                source
+                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated")
+                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            "wixEventsTicketReservations_onTicketReservationCreated" => {
+                source
+                    .decode("wixEventsTicketReservations_onTicketReservationCreated")
+                    .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            "wixEventsTicketReservations_onTicketReservationDeleted" => {
+                source
+                    .decode("wixEventsTicketReservations_onTicketReservationDeleted")
+                    .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            "wixEventsTicketReservations_onTicketReservationUpdated" => {
+                source
+                    .decode("wixEventsTicketReservations_onTicketReservationUpdated")
+                    .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            "wixFormsChatSettings_onChatSettingsCreated" => {
+                source
+                    .decode("wixFormsChatSettings_onChatSettingsCreated")
+                    .map(|payload| Self::WixFormsChatSettingsOnChatSettingsCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            "wixFormsChatSettings_onChatSettingsDeleted" => {
+                source
+                    .decode("wixFormsChatSettings_onChatSettingsDeleted")
+                    .map(|payload| Self::WixFormsChatSettingsOnChatSettingsDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            "wixFormsChatSettings_onChatSettingsUpdated" => {
+                source
+                    .decode("wixFormsChatSettings_onChatSettingsUpdated")
+                    .map(|payload| Self::WixFormsChatSettingsOnChatSettingsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms-forms")]
+            "wixFormsForms_onFormCreated" => {
+                source
+                    .decode("wixFormsForms_onFormCreated")
+                    .map(|payload| Self::WixFormsFormsOnFormCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "forms-forms")]
+            "wixFormsForms_onFormDeleted" => {
+                source
+                    .decode("wixFormsForms_onFormDeleted")
+                    .map(|payload| Self::WixFormsFormsOnFormDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "forms-forms")]
+            "wixFormsForms_onFormDisabledForm" => {
+                source
+                    .decode("wixFormsForms_onFormDisabledForm")
+                    .map(|payload| Self::WixFormsFormsOnFormDisabledForm(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms-forms")]
+            "wixFormsForms_onFormEnabledForm" => {
+                source
+                    .decode("wixFormsForms_onFormEnabledForm")
+                    .map(|payload| Self::WixFormsFormsOnFormEnabledForm(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms-forms")]
+            "wixFormsForms_onFormTranslationChanged" => {
+                source
+                    .decode("wixFormsForms_onFormTranslationChanged")
+                    .map(|payload| Self::WixFormsFormsOnFormTranslationChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms-forms")]
+            "wixFormsForms_onFormTranslationDeleted" => {
+                source
+                    .decode("wixFormsForms_onFormTranslationDeleted")
+                    .map(|payload| Self::WixFormsFormsOnFormTranslationDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "forms-forms")]
+            "wixFormsForms_onFormUpdated" => {
+                source
+                    .decode("wixFormsForms_onFormUpdated")
+                    .map(|payload| Self::WixFormsFormsOnFormUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "forms-interactive_form_sessions")]
+            "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated" => {
+                source
+                    .decode(
+                        "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated",
+                    )
+                    .map(|payload| Self::WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated(
+                        Box::new(payload),
+                    ))
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionContactMapped" => {
@@ -3112,6 +8887,54 @@ impl Event {
                     .decode("wixBadgesV4_onBadgeDeleted")
                     .map(|payload| Self::WixBadgesV4OnBadgeDeleted(Box::new(payload)))
             }
+            #[cfg(feature = "members-member_followers")]
+            "wixMembersMemberFollowers_onFollowMemberFollowed" => {
+                source
+                    .decode("wixMembersMemberFollowers_onFollowMemberFollowed")
+                    .map(|payload| Self::WixMembersMemberFollowersOnFollowMemberFollowed(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "members-member_followers")]
+            "wixMembersMemberFollowers_onFollowMemberUnfollowed" => {
+                source
+                    .decode("wixMembersMemberFollowers_onFollowMemberUnfollowed")
+                    .map(|payload| Self::WixMembersMemberFollowersOnFollowMemberUnfollowed(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "members-member_report")]
+            "wixMembersMemberReport_onMemberReportCreated" => {
+                source
+                    .decode("wixMembersMemberReport_onMemberReportCreated")
+                    .map(|payload| Self::WixMembersMemberReportOnMemberReportCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "members-member_report")]
+            "wixMembersMemberReport_onMemberReportDeleted" => {
+                source
+                    .decode("wixMembersMemberReport_onMemberReportDeleted")
+                    .map(|payload| Self::WixMembersMemberReportOnMemberReportDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "members-member_report")]
+            "wixMembersMemberReport_onMemberReportReportedMemberCreated" => {
+                source
+                    .decode("wixMembersMemberReport_onMemberReportReportedMemberCreated")
+                    .map(|payload| Self::WixMembersMemberReportOnMemberReportReportedMemberCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "members-member_report")]
+            "wixMembersMemberReport_onMemberReportReportedMemberDeleted" => {
+                source
+                    .decode("wixMembersMemberReport_onMemberReportReportedMemberDeleted")
+                    .map(|payload| Self::WixMembersMemberReportOnMemberReportReportedMemberDeleted(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "members-members")]
             "wixMembers_onMemberCreated" => {
                 source
@@ -3129,6 +8952,30 @@ impl Event {
                 source
                     .decode("wixMembers_onMemberUpdated")
                     .map(|payload| Self::WixMembersOnMemberUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "members-members_about")]
+            "wixMembersMembersAbout_onMemberAboutCreated" => {
+                source
+                    .decode("wixMembersMembersAbout_onMemberAboutCreated")
+                    .map(|payload| Self::WixMembersMembersAboutOnMemberAboutCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "members-members_about")]
+            "wixMembersMembersAbout_onMemberAboutDeleted" => {
+                source
+                    .decode("wixMembersMembersAbout_onMemberAboutDeleted")
+                    .map(|payload| Self::WixMembersMembersAboutOnMemberAboutDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "members-members_about")]
+            "wixMembersMembersAbout_onMemberAboutUpdated" => {
+                source
+                    .decode("wixMembersMembersAbout_onMemberAboutUpdated")
+                    .map(|payload| Self::WixMembersMembersAboutOnMemberAboutUpdated(
+                        Box::new(payload),
+                    ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderAutoRenewCanceled" => {
@@ -3230,6 +9077,38 @@ impl Event {
                         Box::new(payload),
                     ))
             }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            "wixPricingPlansPlansV3_onPlanCreated" => {
+                source
+                    .decode("wixPricingPlansPlansV3_onPlanCreated")
+                    .map(|payload| Self::WixPricingPlansPlansV3OnPlanCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            "wixPricingPlansPlansV3_onPlanDeleted" => {
+                source
+                    .decode("wixPricingPlansPlansV3_onPlanDeleted")
+                    .map(|payload| Self::WixPricingPlansPlansV3OnPlanDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            "wixPricingPlansPlansV3_onPlanTagsModified" => {
+                source
+                    .decode("wixPricingPlansPlansV3_onPlanTagsModified")
+                    .map(|payload| Self::WixPricingPlansPlansV3OnPlanTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            "wixPricingPlansPlansV3_onPlanUpdated" => {
+                source
+                    .decode("wixPricingPlansPlansV3_onPlanUpdated")
+                    .map(|payload| Self::WixPricingPlansPlansV3OnPlanUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "stores-brands_v3")]
             "wixStoresBrandsV3_onBrandCreated" => {
                 source
@@ -3251,6 +9130,54 @@ impl Event {
                 source
                     .decode("wixStoresBrandsV3_onBrandUpdated")
                     .map(|payload| Self::WixStoresBrandsV3OnBrandUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            "wixStoresCustomizationsV3_onCustomizationCreated" => {
+                source
+                    .decode("wixStoresCustomizationsV3_onCustomizationCreated")
+                    .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            "wixStoresCustomizationsV3_onCustomizationDeleted" => {
+                source
+                    .decode("wixStoresCustomizationsV3_onCustomizationDeleted")
+                    .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            "wixStoresCustomizationsV3_onCustomizationUpdated" => {
+                source
+                    .decode("wixStoresCustomizationsV3_onCustomizationUpdated")
+                    .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            "wixStoresInfoSectionsV3_onInfoSectionCreated" => {
+                source
+                    .decode("wixStoresInfoSectionsV3_onInfoSectionCreated")
+                    .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            "wixStoresInfoSectionsV3_onInfoSectionDeleted" => {
+                source
+                    .decode("wixStoresInfoSectionsV3_onInfoSectionDeleted")
+                    .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            "wixStoresInfoSectionsV3_onInfoSectionUpdated" => {
+                source
+                    .decode("wixStoresInfoSectionsV3_onInfoSectionUpdated")
+                    .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionUpdated(
                         Box::new(payload),
                     ))
             }
@@ -3320,6 +9247,38 @@ impl Event {
                         Box::new(payload),
                     ))
             }
+            #[cfg(feature = "stores-promotions_v3")]
+            "wixStoresPromotionsV3_onPromotionCreated" => {
+                source
+                    .decode("wixStoresPromotionsV3_onPromotionCreated")
+                    .map(|payload| Self::WixStoresPromotionsV3OnPromotionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            "wixStoresPromotionsV3_onPromotionDeleted" => {
+                source
+                    .decode("wixStoresPromotionsV3_onPromotionDeleted")
+                    .map(|payload| Self::WixStoresPromotionsV3OnPromotionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            "wixStoresPromotionsV3_onPromotionTagsModified" => {
+                source
+                    .decode("wixStoresPromotionsV3_onPromotionTagsModified")
+                    .map(|payload| Self::WixStoresPromotionsV3OnPromotionTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            "wixStoresPromotionsV3_onPromotionUpdated" => {
+                source
+                    .decode("wixStoresPromotionsV3_onPromotionUpdated")
+                    .map(|payload| Self::WixStoresPromotionsV3OnPromotionUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "stores-ribbons_v3")]
             "wixStoresRibbonsV3_onRibbonCreated" => {
                 source
@@ -3343,6 +9302,62 @@ impl Event {
                     .map(|payload| Self::WixStoresRibbonsV3OnRibbonUpdated(
                         Box::new(payload),
                     ))
+            }
+            #[cfg(not(feature = "blog-categories"))]
+            "wixBlog_onCategoryCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onCategoryCreated",
+                    feature: "blog-categories",
+                })
+            }
+            #[cfg(not(feature = "blog-categories"))]
+            "wixBlog_onCategoryDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onCategoryDeleted",
+                    feature: "blog-categories",
+                })
+            }
+            #[cfg(not(feature = "blog-categories"))]
+            "wixBlog_onCategoryUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onCategoryUpdated",
+                    feature: "blog-categories",
+                })
+            }
+            #[cfg(not(feature = "blog-draft_posts"))]
+            "wixBlog_onDraftCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onDraftCreated",
+                    feature: "blog-draft_posts",
+                })
+            }
+            #[cfg(not(feature = "blog-draft_posts"))]
+            "wixBlog_onDraftDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onDraftDeleted",
+                    feature: "blog-draft_posts",
+                })
+            }
+            #[cfg(not(feature = "blog-draft_posts"))]
+            "wixBlog_onDraftUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onDraftUpdated",
+                    feature: "blog-draft_posts",
+                })
+            }
+            #[cfg(not(feature = "blog-likes"))]
+            "wixBlogLikes_onLikeCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlogLikes_onLikeCreated",
+                    feature: "blog-likes",
+                })
+            }
+            #[cfg(not(feature = "blog-likes"))]
+            "wixBlogLikes_onLikeDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlogLikes_onLikeDeleted",
+                    feature: "blog-likes",
+                })
             }
             #[cfg(not(feature = "blog-posts"))]
             "wixBlog_onPostCreated" => {
@@ -3377,6 +9392,111 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBlog_onPostUpdated",
                     feature: "blog-posts",
+                })
+            }
+            #[cfg(not(feature = "blog-tags"))]
+            "wixBlog_onTagCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onTagCreated",
+                    feature: "blog-tags",
+                })
+            }
+            #[cfg(not(feature = "blog-tags"))]
+            "wixBlog_onTagDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onTagDeleted",
+                    feature: "blog-tags",
+                })
+            }
+            #[cfg(not(feature = "blog-tags"))]
+            "wixBlog_onTagUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBlog_onTagUpdated",
+                    feature: "blog-tags",
+                })
+            }
+            #[cfg(not(feature = "bookings-add_ons"))]
+            "wixBookingsAddOns_onAddOnCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsAddOns_onAddOnCreated",
+                    feature: "bookings-add_ons",
+                })
+            }
+            #[cfg(not(feature = "bookings-add_ons"))]
+            "wixBookingsAddOns_onAddOnDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsAddOns_onAddOnDeleted",
+                    feature: "bookings-add_ons",
+                })
+            }
+            #[cfg(not(feature = "bookings-add_ons"))]
+            "wixBookingsAddOns_onAddOnUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsAddOns_onAddOnUpdated",
+                    feature: "bookings-add_ons",
+                })
+            }
+            #[cfg(not(feature = "bookings-attendance"))]
+            "wixBookingsAttendance_onAttendanceDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsAttendance_onAttendanceDeleted",
+                    feature: "bookings-attendance",
+                })
+            }
+            #[cfg(not(feature = "bookings-attribute_definition"))]
+            "wixBookingsAttributeDefinition_onAttributeDefinitionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsAttributeDefinition_onAttributeDefinitionCreated",
+                    feature: "bookings-attribute_definition",
+                })
+            }
+            #[cfg(not(feature = "bookings-attribute_definition"))]
+            "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted",
+                    feature: "bookings-attribute_definition",
+                })
+            }
+            #[cfg(not(feature = "bookings-attribute_definition"))]
+            "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified",
+                    feature: "bookings-attribute_definition",
+                })
+            }
+            #[cfg(not(feature = "bookings-attribute_definition"))]
+            "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated",
+                    feature: "bookings-attribute_definition",
+                })
+            }
+            #[cfg(not(feature = "bookings-booking_policies"))]
+            "wixBookingsBookingPolicies_onBookingPolicyCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsBookingPolicies_onBookingPolicyCreated",
+                    feature: "bookings-booking_policies",
+                })
+            }
+            #[cfg(not(feature = "bookings-booking_policies"))]
+            "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet",
+                    feature: "bookings-booking_policies",
+                })
+            }
+            #[cfg(not(feature = "bookings-booking_policies"))]
+            "wixBookingsBookingPolicies_onBookingPolicyDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsBookingPolicies_onBookingPolicyDeleted",
+                    feature: "bookings-booking_policies",
+                })
+            }
+            #[cfg(not(feature = "bookings-booking_policies"))]
+            "wixBookingsBookingPolicies_onBookingPolicyUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsBookingPolicies_onBookingPolicyUpdated",
+                    feature: "bookings-booking_policies",
                 })
             }
             #[cfg(not(feature = "bookings-bookings"))]
@@ -3435,6 +9555,111 @@ impl Event {
                     feature: "bookings-bookings",
                 })
             }
+            #[cfg(not(feature = "bookings-bookings_settings"))]
+            "wixBookingsBookingsSettings_onBookingsSettingsCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsBookingsSettings_onBookingsSettingsCreated",
+                    feature: "bookings-bookings_settings",
+                })
+            }
+            #[cfg(not(feature = "bookings-bookings_settings"))]
+            "wixBookingsBookingsSettings_onBookingsSettingsDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsBookingsSettings_onBookingsSettingsDeleted",
+                    feature: "bookings-bookings_settings",
+                })
+            }
+            #[cfg(not(feature = "bookings-bookings_settings"))]
+            "wixBookingsBookingsSettings_onBookingsSettingsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsBookingsSettings_onBookingsSettingsUpdated",
+                    feature: "bookings-bookings_settings",
+                })
+            }
+            #[cfg(not(feature = "bookings-categories_v2"))]
+            "wixBookingsCategoriesV2_onCategoryCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsCategoriesV2_onCategoryCreated",
+                    feature: "bookings-categories_v2",
+                })
+            }
+            #[cfg(not(feature = "bookings-categories_v2"))]
+            "wixBookingsCategoriesV2_onCategoryDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsCategoriesV2_onCategoryDeleted",
+                    feature: "bookings-categories_v2",
+                })
+            }
+            #[cfg(not(feature = "bookings-categories_v2"))]
+            "wixBookingsCategoriesV2_onCategoryUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsCategoriesV2_onCategoryUpdated",
+                    feature: "bookings-categories_v2",
+                })
+            }
+            #[cfg(not(feature = "bookings-resource_types"))]
+            "wixBookingsResourceTypes_onResourceTypeCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsResourceTypes_onResourceTypeCreated",
+                    feature: "bookings-resource_types",
+                })
+            }
+            #[cfg(not(feature = "bookings-resource_types"))]
+            "wixBookingsResourceTypes_onResourceTypeDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsResourceTypes_onResourceTypeDeleted",
+                    feature: "bookings-resource_types",
+                })
+            }
+            #[cfg(not(feature = "bookings-resource_types"))]
+            "wixBookingsResourceTypes_onResourceTypeUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsResourceTypes_onResourceTypeUpdated",
+                    feature: "bookings-resource_types",
+                })
+            }
+            #[cfg(not(feature = "bookings-resources"))]
+            "wixBookingsResources_onResourceCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsResources_onResourceCreated",
+                    feature: "bookings-resources",
+                })
+            }
+            #[cfg(not(feature = "bookings-resources"))]
+            "wixBookingsResources_onResourceDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsResources_onResourceDeleted",
+                    feature: "bookings-resources",
+                })
+            }
+            #[cfg(not(feature = "bookings-resources"))]
+            "wixBookingsResources_onResourceUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsResources_onResourceUpdated",
+                    feature: "bookings-resources",
+                })
+            }
+            #[cfg(not(feature = "bookings-service_options_and_variants"))]
+            "wixBookingsCatalog_onServiceOptionsAndVariantsCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsCatalog_onServiceOptionsAndVariantsCreated",
+                    feature: "bookings-service_options_and_variants",
+                })
+            }
+            #[cfg(not(feature = "bookings-service_options_and_variants"))]
+            "wixBookingsCatalog_onServiceOptionsAndVariantsDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsCatalog_onServiceOptionsAndVariantsDeleted",
+                    feature: "bookings-service_options_and_variants",
+                })
+            }
+            #[cfg(not(feature = "bookings-service_options_and_variants"))]
+            "wixBookingsCatalog_onServiceOptionsAndVariantsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsCatalog_onServiceOptionsAndVariantsUpdated",
+                    feature: "bookings-service_options_and_variants",
+                })
+            }
             #[cfg(not(feature = "bookings-services"))]
             "wixBookingsServices_onServiceCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -3454,6 +9679,125 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixBookingsServices_onServiceUpdated",
                     feature: "bookings-services",
+                })
+            }
+            #[cfg(not(feature = "bookings-staff_member_settings"))]
+            "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated",
+                    feature: "bookings-staff_member_settings",
+                })
+            }
+            #[cfg(not(feature = "bookings-staff_members"))]
+            "wixBookingsStaffMembers_onStaffMemberConnectedToUser" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsStaffMembers_onStaffMemberConnectedToUser",
+                    feature: "bookings-staff_members",
+                })
+            }
+            #[cfg(not(feature = "bookings-staff_members"))]
+            "wixBookingsStaffMembers_onStaffMemberCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsStaffMembers_onStaffMemberCreated",
+                    feature: "bookings-staff_members",
+                })
+            }
+            #[cfg(not(feature = "bookings-staff_members"))]
+            "wixBookingsStaffMembers_onStaffMemberDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsStaffMembers_onStaffMemberDeleted",
+                    feature: "bookings-staff_members",
+                })
+            }
+            #[cfg(not(feature = "bookings-staff_members"))]
+            "wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser",
+                    feature: "bookings-staff_members",
+                })
+            }
+            #[cfg(not(feature = "bookings-staff_members"))]
+            "wixBookingsStaffMembers_onStaffMemberFullyCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsStaffMembers_onStaffMemberFullyCreated",
+                    feature: "bookings-staff_members",
+                })
+            }
+            #[cfg(not(feature = "bookings-staff_members"))]
+            "wixBookingsStaffMembers_onStaffMemberTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsStaffMembers_onStaffMemberTagsModified",
+                    feature: "bookings-staff_members",
+                })
+            }
+            #[cfg(not(feature = "bookings-staff_members"))]
+            "wixBookingsStaffMembers_onStaffMemberUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBookingsStaffMembers_onStaffMemberUpdated",
+                    feature: "bookings-staff_members",
+                })
+            }
+            #[cfg(not(feature = "crm-attachments"))]
+            "wixCrmAttachments_onAttachmentCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmAttachments_onAttachmentCreated",
+                    feature: "crm-attachments",
+                })
+            }
+            #[cfg(not(feature = "crm-attachments"))]
+            "wixCrmAttachments_onAttachmentDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmAttachments_onAttachmentDeleted",
+                    feature: "crm-attachments",
+                })
+            }
+            #[cfg(not(feature = "crm-cards"))]
+            "wixCrmCards_onCardAssigned" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmCards_onCardAssigned",
+                    feature: "crm-cards",
+                })
+            }
+            #[cfg(not(feature = "crm-cards"))]
+            "wixCrmCards_onCardCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmCards_onCardCreated",
+                    feature: "crm-cards",
+                })
+            }
+            #[cfg(not(feature = "crm-cards"))]
+            "wixCrmCards_onCardDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmCards_onCardDeleted",
+                    feature: "crm-cards",
+                })
+            }
+            #[cfg(not(feature = "crm-cards"))]
+            "wixCrmCards_onCardMoved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmCards_onCardMoved",
+                    feature: "crm-cards",
+                })
+            }
+            #[cfg(not(feature = "crm-cards"))]
+            "wixCrmCards_onCardOverdue" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmCards_onCardOverdue",
+                    feature: "crm-cards",
+                })
+            }
+            #[cfg(not(feature = "crm-cards"))]
+            "wixCrmCards_onCardStale" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmCards_onCardStale",
+                    feature: "crm-cards",
+                })
+            }
+            #[cfg(not(feature = "crm-cards"))]
+            "wixCrmCards_onCardUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmCards_onCardUpdated",
+                    feature: "crm-cards",
                 })
             }
             #[cfg(not(feature = "crm-contacts"))]
@@ -3526,6 +9870,125 @@ impl Event {
                     feature: "crm-labels",
                 })
             }
+            #[cfg(not(feature = "crm-notes"))]
+            "wixCrmNotes_onNoteCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmNotes_onNoteCreated",
+                    feature: "crm-notes",
+                })
+            }
+            #[cfg(not(feature = "crm-notes"))]
+            "wixCrmNotes_onNoteDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmNotes_onNoteDeleted",
+                    feature: "crm-notes",
+                })
+            }
+            #[cfg(not(feature = "crm-notes"))]
+            "wixCrmNotes_onNoteUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmNotes_onNoteUpdated",
+                    feature: "crm-notes",
+                })
+            }
+            #[cfg(not(feature = "crm-pipelines"))]
+            "wixCrmPipelines_onPipelineCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmPipelines_onPipelineCreated",
+                    feature: "crm-pipelines",
+                })
+            }
+            #[cfg(not(feature = "crm-pipelines"))]
+            "wixCrmPipelines_onPipelineDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmPipelines_onPipelineDeleted",
+                    feature: "crm-pipelines",
+                })
+            }
+            #[cfg(not(feature = "crm-pipelines"))]
+            "wixCrmPipelines_onPipelineUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmPipelines_onPipelineUpdated",
+                    feature: "crm-pipelines",
+                })
+            }
+            #[cfg(not(feature = "crm-tasks"))]
+            "wixCrmTasks_onTaskCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmTasks_onTaskCreated",
+                    feature: "crm-tasks",
+                })
+            }
+            #[cfg(not(feature = "crm-tasks"))]
+            "wixCrmTasks_onTaskDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmTasks_onTaskDeleted",
+                    feature: "crm-tasks",
+                })
+            }
+            #[cfg(not(feature = "crm-tasks"))]
+            "wixCrmTasks_onTaskOverdue" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmTasks_onTaskOverdue",
+                    feature: "crm-tasks",
+                })
+            }
+            #[cfg(not(feature = "crm-tasks"))]
+            "wixCrmTasks_onTaskUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrmTasks_onTaskUpdated",
+                    feature: "crm-tasks",
+                })
+            }
+            #[cfg(not(feature = "ecom-abandoned_checkouts"))]
+            "wixEcom_onAbandonedCheckoutCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onAbandonedCheckoutCreated",
+                    feature: "ecom-abandoned_checkouts",
+                })
+            }
+            #[cfg(not(feature = "ecom-abandoned_checkouts"))]
+            "wixEcom_onAbandonedCheckoutDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onAbandonedCheckoutDeleted",
+                    feature: "ecom-abandoned_checkouts",
+                })
+            }
+            #[cfg(not(feature = "ecom-abandoned_checkouts"))]
+            "wixEcom_onAbandonedCheckoutRecovered" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onAbandonedCheckoutRecovered",
+                    feature: "ecom-abandoned_checkouts",
+                })
+            }
+            #[cfg(not(feature = "ecom-abandoned_checkouts"))]
+            "wixEcom_onAbandonedCheckoutUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onAbandonedCheckoutUpdated",
+                    feature: "ecom-abandoned_checkouts",
+                })
+            }
+            #[cfg(not(feature = "ecom-back_in_stock_notifications"))]
+            "wixEcom_onBackInStockNotificationRequestCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onBackInStockNotificationRequestCreated",
+                    feature: "ecom-back_in_stock_notifications",
+                })
+            }
+            #[cfg(not(feature = "ecom-back_in_stock_notifications"))]
+            "wixEcom_onBackInStockNotificationRequestDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onBackInStockNotificationRequestDeleted",
+                    feature: "ecom-back_in_stock_notifications",
+                })
+            }
+            #[cfg(not(feature = "ecom-back_in_stock_notifications"))]
+            "wixEcom_onBackInStockNotificationRequestUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onBackInStockNotificationRequestUpdated",
+                    feature: "ecom-back_in_stock_notifications",
+                })
+            }
             #[cfg(not(feature = "ecom-cart"))]
             "wixEcom_onCartCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -3545,6 +10008,34 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onCartUpdated",
                     feature: "ecom-cart",
+                })
+            }
+            #[cfg(not(feature = "ecom-cart_v2"))]
+            "wixEcomCartV2_onCartCalculated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomCartV2_onCartCalculated",
+                    feature: "ecom-cart_v2",
+                })
+            }
+            #[cfg(not(feature = "ecom-cart_v2"))]
+            "wixEcomCartV2_onCartCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomCartV2_onCartCreated",
+                    feature: "ecom-cart_v2",
+                })
+            }
+            #[cfg(not(feature = "ecom-cart_v2"))]
+            "wixEcomCartV2_onCartDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomCartV2_onCartDeleted",
+                    feature: "ecom-cart_v2",
+                })
+            }
+            #[cfg(not(feature = "ecom-cart_v2"))]
+            "wixEcomCartV2_onCartUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomCartV2_onCartUpdated",
+                    feature: "ecom-cart_v2",
                 })
             }
             #[cfg(not(feature = "ecom-checkout"))]
@@ -3575,6 +10066,111 @@ impl Event {
                     feature: "ecom-checkout",
                 })
             }
+            #[cfg(not(feature = "ecom-checkout_settings"))]
+            "wixEcom_onCheckoutSettingsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutSettingsUpdated",
+                    feature: "ecom-checkout_settings",
+                })
+            }
+            #[cfg(not(feature = "ecom-checkout_templates"))]
+            "wixEcom_onCheckoutTemplateCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutTemplateCreated",
+                    feature: "ecom-checkout_templates",
+                })
+            }
+            #[cfg(not(feature = "ecom-checkout_templates"))]
+            "wixEcom_onCheckoutTemplateDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutTemplateDeleted",
+                    feature: "ecom-checkout_templates",
+                })
+            }
+            #[cfg(not(feature = "ecom-checkout_templates"))]
+            "wixEcom_onCheckoutTemplateUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutTemplateUpdated",
+                    feature: "ecom-checkout_templates",
+                })
+            }
+            #[cfg(not(feature = "ecom-checkout_templates"))]
+            "wixEcom_onCheckoutTemplateUsed" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onCheckoutTemplateUsed",
+                    feature: "ecom-checkout_templates",
+                })
+            }
+            #[cfg(not(feature = "ecom-contact_tax_details"))]
+            "wixEcomContactTaxDetails_onContactTaxDetailsCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomContactTaxDetails_onContactTaxDetailsCreated",
+                    feature: "ecom-contact_tax_details",
+                })
+            }
+            #[cfg(not(feature = "ecom-contact_tax_details"))]
+            "wixEcomContactTaxDetails_onContactTaxDetailsDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomContactTaxDetails_onContactTaxDetailsDeleted",
+                    feature: "ecom-contact_tax_details",
+                })
+            }
+            #[cfg(not(feature = "ecom-contact_tax_details"))]
+            "wixEcomContactTaxDetails_onContactTaxDetailsTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomContactTaxDetails_onContactTaxDetailsTagsModified",
+                    feature: "ecom-contact_tax_details",
+                })
+            }
+            #[cfg(not(feature = "ecom-contact_tax_details"))]
+            "wixEcomContactTaxDetails_onContactTaxDetailsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomContactTaxDetails_onContactTaxDetailsUpdated",
+                    feature: "ecom-contact_tax_details",
+                })
+            }
+            #[cfg(not(feature = "ecom-delivery_profile"))]
+            "wixEcomDeliveryProfile_onDeliveryProfileCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDeliveryProfile_onDeliveryProfileCreated",
+                    feature: "ecom-delivery_profile",
+                })
+            }
+            #[cfg(not(feature = "ecom-delivery_profile"))]
+            "wixEcomDeliveryProfile_onDeliveryProfileDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDeliveryProfile_onDeliveryProfileDeleted",
+                    feature: "ecom-delivery_profile",
+                })
+            }
+            #[cfg(not(feature = "ecom-delivery_profile"))]
+            "wixEcomDeliveryProfile_onDeliveryProfileRegionAdded" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDeliveryProfile_onDeliveryProfileRegionAdded",
+                    feature: "ecom-delivery_profile",
+                })
+            }
+            #[cfg(not(feature = "ecom-delivery_profile"))]
+            "wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved",
+                    feature: "ecom-delivery_profile",
+                })
+            }
+            #[cfg(not(feature = "ecom-delivery_profile"))]
+            "wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated",
+                    feature: "ecom-delivery_profile",
+                })
+            }
+            #[cfg(not(feature = "ecom-delivery_profile"))]
+            "wixEcomDeliveryProfile_onDeliveryProfileUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDeliveryProfile_onDeliveryProfileUpdated",
+                    feature: "ecom-delivery_profile",
+                })
+            }
             #[cfg(not(feature = "ecom-discount_rules"))]
             "wixEcomDiscounts_onDiscountRuleCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -3594,6 +10190,132 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcomDiscounts_onDiscountRuleUpdated",
                     feature: "ecom-discount_rules",
+                })
+            }
+            #[cfg(not(feature = "ecom-draft_orders"))]
+            "wixEcomDraftOrders_onDraftOrderCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDraftOrders_onDraftOrderCreated",
+                    feature: "ecom-draft_orders",
+                })
+            }
+            #[cfg(not(feature = "ecom-draft_orders"))]
+            "wixEcomDraftOrders_onDraftOrderDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDraftOrders_onDraftOrderDeleted",
+                    feature: "ecom-draft_orders",
+                })
+            }
+            #[cfg(not(feature = "ecom-draft_orders"))]
+            "wixEcomDraftOrders_onDraftOrderUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomDraftOrders_onDraftOrderUpdated",
+                    feature: "ecom-draft_orders",
+                })
+            }
+            #[cfg(not(feature = "ecom-manual_tax_mappings"))]
+            "wixEcomManualTaxMappings_onManualTaxMappingCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomManualTaxMappings_onManualTaxMappingCreated",
+                    feature: "ecom-manual_tax_mappings",
+                })
+            }
+            #[cfg(not(feature = "ecom-manual_tax_mappings"))]
+            "wixEcomManualTaxMappings_onManualTaxMappingDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomManualTaxMappings_onManualTaxMappingDeleted",
+                    feature: "ecom-manual_tax_mappings",
+                })
+            }
+            #[cfg(not(feature = "ecom-manual_tax_mappings"))]
+            "wixEcomManualTaxMappings_onManualTaxMappingUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomManualTaxMappings_onManualTaxMappingUpdated",
+                    feature: "ecom-manual_tax_mappings",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_fulfillments"))]
+            "wixEcom_onFulfillmentsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onFulfillmentsUpdated",
+                    feature: "ecom-order_fulfillments",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_payment_requests"))]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated",
+                    feature: "ecom-order_payment_requests",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_payment_requests"))]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted",
+                    feature: "ecom-order_payment_requests",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_payment_requests"))]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired",
+                    feature: "ecom-order_payment_requests",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_payment_requests"))]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid",
+                    feature: "ecom-order_payment_requests",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_payment_requests"))]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated",
+                    feature: "ecom-order_payment_requests",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_payment_requests"))]
+            "wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided",
+                    feature: "ecom-order_payment_requests",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_transactions"))]
+            "wixEcom_onOrderTransactionsChargebackApproved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderTransactionsChargebackApproved",
+                    feature: "ecom-order_transactions",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_transactions"))]
+            "wixEcom_onOrderTransactionsChargebackReversed" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderTransactionsChargebackReversed",
+                    feature: "ecom-order_transactions",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_transactions"))]
+            "wixEcom_onOrderTransactionsDetailsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderTransactionsDetailsUpdated",
+                    feature: "ecom-order_transactions",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_transactions"))]
+            "wixEcom_onOrderTransactionsRefundCompleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderTransactionsRefundCompleted",
+                    feature: "ecom-order_transactions",
+                })
+            }
+            #[cfg(not(feature = "ecom-order_transactions"))]
+            "wixEcom_onOrderTransactionsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrderTransactionsUpdated",
+                    feature: "ecom-order_transactions",
                 })
             }
             #[cfg(not(feature = "ecom-orders"))]
@@ -3657,6 +10379,153 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEcom_onOrderUpdated",
                     feature: "ecom-orders",
+                })
+            }
+            #[cfg(not(feature = "ecom-orders_settings"))]
+            "wixEcom_onOrdersSettingsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcom_onOrdersSettingsUpdated",
+                    feature: "ecom-orders_settings",
+                })
+            }
+            #[cfg(not(feature = "ecom-shipping_options"))]
+            "wixEcomShippingOptions_onShippingOptionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomShippingOptions_onShippingOptionCreated",
+                    feature: "ecom-shipping_options",
+                })
+            }
+            #[cfg(not(feature = "ecom-shipping_options"))]
+            "wixEcomShippingOptions_onShippingOptionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomShippingOptions_onShippingOptionDeleted",
+                    feature: "ecom-shipping_options",
+                })
+            }
+            #[cfg(not(feature = "ecom-shipping_options"))]
+            "wixEcomShippingOptions_onShippingOptionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomShippingOptions_onShippingOptionUpdated",
+                    feature: "ecom-shipping_options",
+                })
+            }
+            #[cfg(not(feature = "ecom-shippo_configurations"))]
+            "wixEcomShippoConfigurations_onShippoConfigurationCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomShippoConfigurations_onShippoConfigurationCreated",
+                    feature: "ecom-shippo_configurations",
+                })
+            }
+            #[cfg(not(feature = "ecom-shippo_configurations"))]
+            "wixEcomShippoConfigurations_onShippoConfigurationDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomShippoConfigurations_onShippoConfigurationDeleted",
+                    feature: "ecom-shippo_configurations",
+                })
+            }
+            #[cfg(not(feature = "ecom-shippo_configurations"))]
+            "wixEcomShippoConfigurations_onShippoConfigurationUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomShippoConfigurations_onShippoConfigurationUpdated",
+                    feature: "ecom-shippo_configurations",
+                })
+            }
+            #[cfg(not(feature = "ecom-subscription_contracts"))]
+            "wixEcomSubscriptionContracts_onSubscriptionContractCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomSubscriptionContracts_onSubscriptionContractCreated",
+                    feature: "ecom-subscription_contracts",
+                })
+            }
+            #[cfg(not(feature = "ecom-subscription_contracts"))]
+            "wixEcomSubscriptionContracts_onSubscriptionContractDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomSubscriptionContracts_onSubscriptionContractDeleted",
+                    feature: "ecom-subscription_contracts",
+                })
+            }
+            #[cfg(not(feature = "ecom-subscription_contracts"))]
+            "wixEcomSubscriptionContracts_onSubscriptionContractUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomSubscriptionContracts_onSubscriptionContractUpdated",
+                    feature: "ecom-subscription_contracts",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_exempt_groups"))]
+            "wixEcomTaxExemptGroups_onTaxExemptGroupCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxExemptGroups_onTaxExemptGroupCreated",
+                    feature: "ecom-tax_exempt_groups",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_exempt_groups"))]
+            "wixEcomTaxExemptGroups_onTaxExemptGroupDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxExemptGroups_onTaxExemptGroupDeleted",
+                    feature: "ecom-tax_exempt_groups",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_exempt_groups"))]
+            "wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified",
+                    feature: "ecom-tax_exempt_groups",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_exempt_groups"))]
+            "wixEcomTaxExemptGroups_onTaxExemptGroupUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxExemptGroups_onTaxExemptGroupUpdated",
+                    feature: "ecom-tax_exempt_groups",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_groups"))]
+            "wixEcomTaxGroups_onTaxGroupCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxGroups_onTaxGroupCreated",
+                    feature: "ecom-tax_groups",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_groups"))]
+            "wixEcomTaxGroups_onTaxGroupDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxGroups_onTaxGroupDeleted",
+                    feature: "ecom-tax_groups",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_groups"))]
+            "wixEcomTaxGroups_onTaxGroupUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxGroups_onTaxGroupUpdated",
+                    feature: "ecom-tax_groups",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_regions"))]
+            "wixEcomTaxRegions_onTaxRegionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxRegions_onTaxRegionCreated",
+                    feature: "ecom-tax_regions",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_regions"))]
+            "wixEcomTaxRegions_onTaxRegionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxRegions_onTaxRegionDeleted",
+                    feature: "ecom-tax_regions",
+                })
+            }
+            #[cfg(not(feature = "ecom-tax_regions"))]
+            "wixEcomTaxRegions_onTaxRegionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEcomTaxRegions_onTaxRegionUpdated",
+                    feature: "ecom-tax_regions",
+                })
+            }
+            #[cfg(not(feature = "events-events_settings"))]
+            "wixEventsEventsSettings_onEventsSettingsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsEventsSettings_onEventsSettingsUpdated",
+                    feature: "events-events_settings",
                 })
             }
             #[cfg(not(feature = "events-events_v3"))]
@@ -3771,6 +10640,20 @@ impl Event {
                     feature: "events-guests",
                 })
             }
+            #[cfg(not(feature = "events-notifications"))]
+            "wixEventsNotifications_onNotificationConfigCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsNotifications_onNotificationConfigCreated",
+                    feature: "events-notifications",
+                })
+            }
+            #[cfg(not(feature = "events-notifications"))]
+            "wixEventsNotifications_onNotificationConfigUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsNotifications_onNotificationConfigUpdated",
+                    feature: "events-notifications",
+                })
+            }
             #[cfg(not(feature = "events-policies"))]
             "wixEvents_onPolicyCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -3790,6 +10673,188 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEvents_onPolicyDeleted",
                     feature: "events-policies",
+                })
+            }
+            #[cfg(not(feature = "events-rsvp_v2"))]
+            "wixEventsRsvpV2_onRsvpCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsRsvpV2_onRsvpCreated",
+                    feature: "events-rsvp_v2",
+                })
+            }
+            #[cfg(not(feature = "events-rsvp_v2"))]
+            "wixEventsRsvpV2_onRsvpDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsRsvpV2_onRsvpDeleted",
+                    feature: "events-rsvp_v2",
+                })
+            }
+            #[cfg(not(feature = "events-rsvp_v2"))]
+            "wixEventsRsvpV2_onRsvpUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsRsvpV2_onRsvpUpdated",
+                    feature: "events-rsvp_v2",
+                })
+            }
+            #[cfg(not(feature = "events-staff_members"))]
+            "wixEventsStaffMembers_onStaffMemberCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsStaffMembers_onStaffMemberCreated",
+                    feature: "events-staff_members",
+                })
+            }
+            #[cfg(not(feature = "events-staff_members"))]
+            "wixEventsStaffMembers_onStaffMemberDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsStaffMembers_onStaffMemberDeleted",
+                    feature: "events-staff_members",
+                })
+            }
+            #[cfg(not(feature = "events-staff_members"))]
+            "wixEventsStaffMembers_onStaffMemberUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsStaffMembers_onStaffMemberUpdated",
+                    feature: "events-staff_members",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_definitions_v2"))]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketDefinitionsV2_onTicketDefinitionCreated",
+                    feature: "events-ticket_definitions_v2",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_definitions_v2"))]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted",
+                    feature: "events-ticket_definitions_v2",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_definitions_v2"))]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded",
+                    feature: "events-ticket_definitions_v2",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_definitions_v2"))]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated",
+                    feature: "events-ticket_definitions_v2",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_definitions_v2"))]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted",
+                    feature: "events-ticket_definitions_v2",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_definitions_v2"))]
+            "wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated",
+                    feature: "events-ticket_definitions_v2",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_reservations"))]
+            "wixEventsTicketReservations_onTicketReservationCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketReservations_onTicketReservationCreated",
+                    feature: "events-ticket_reservations",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_reservations"))]
+            "wixEventsTicketReservations_onTicketReservationDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketReservations_onTicketReservationDeleted",
+                    feature: "events-ticket_reservations",
+                })
+            }
+            #[cfg(not(feature = "events-ticket_reservations"))]
+            "wixEventsTicketReservations_onTicketReservationUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsTicketReservations_onTicketReservationUpdated",
+                    feature: "events-ticket_reservations",
+                })
+            }
+            #[cfg(not(feature = "forms-chat_settings"))]
+            "wixFormsChatSettings_onChatSettingsCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsChatSettings_onChatSettingsCreated",
+                    feature: "forms-chat_settings",
+                })
+            }
+            #[cfg(not(feature = "forms-chat_settings"))]
+            "wixFormsChatSettings_onChatSettingsDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsChatSettings_onChatSettingsDeleted",
+                    feature: "forms-chat_settings",
+                })
+            }
+            #[cfg(not(feature = "forms-chat_settings"))]
+            "wixFormsChatSettings_onChatSettingsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsChatSettings_onChatSettingsUpdated",
+                    feature: "forms-chat_settings",
+                })
+            }
+            #[cfg(not(feature = "forms-forms"))]
+            "wixFormsForms_onFormCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsForms_onFormCreated",
+                    feature: "forms-forms",
+                })
+            }
+            #[cfg(not(feature = "forms-forms"))]
+            "wixFormsForms_onFormDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsForms_onFormDeleted",
+                    feature: "forms-forms",
+                })
+            }
+            #[cfg(not(feature = "forms-forms"))]
+            "wixFormsForms_onFormDisabledForm" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsForms_onFormDisabledForm",
+                    feature: "forms-forms",
+                })
+            }
+            #[cfg(not(feature = "forms-forms"))]
+            "wixFormsForms_onFormEnabledForm" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsForms_onFormEnabledForm",
+                    feature: "forms-forms",
+                })
+            }
+            #[cfg(not(feature = "forms-forms"))]
+            "wixFormsForms_onFormTranslationChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsForms_onFormTranslationChanged",
+                    feature: "forms-forms",
+                })
+            }
+            #[cfg(not(feature = "forms-forms"))]
+            "wixFormsForms_onFormTranslationDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsForms_onFormTranslationDeleted",
+                    feature: "forms-forms",
+                })
+            }
+            #[cfg(not(feature = "forms-forms"))]
+            "wixFormsForms_onFormUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsForms_onFormUpdated",
+                    feature: "forms-forms",
+                })
+            }
+            #[cfg(not(feature = "forms-interactive_form_sessions"))]
+            "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated",
+                    feature: "forms-interactive_form_sessions",
                 })
             }
             #[cfg(not(feature = "forms-submissions"))]
@@ -3911,6 +10976,48 @@ impl Event {
                     feature: "members-badges_v4",
                 })
             }
+            #[cfg(not(feature = "members-member_followers"))]
+            "wixMembersMemberFollowers_onFollowMemberFollowed" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMemberFollowers_onFollowMemberFollowed",
+                    feature: "members-member_followers",
+                })
+            }
+            #[cfg(not(feature = "members-member_followers"))]
+            "wixMembersMemberFollowers_onFollowMemberUnfollowed" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMemberFollowers_onFollowMemberUnfollowed",
+                    feature: "members-member_followers",
+                })
+            }
+            #[cfg(not(feature = "members-member_report"))]
+            "wixMembersMemberReport_onMemberReportCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMemberReport_onMemberReportCreated",
+                    feature: "members-member_report",
+                })
+            }
+            #[cfg(not(feature = "members-member_report"))]
+            "wixMembersMemberReport_onMemberReportDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMemberReport_onMemberReportDeleted",
+                    feature: "members-member_report",
+                })
+            }
+            #[cfg(not(feature = "members-member_report"))]
+            "wixMembersMemberReport_onMemberReportReportedMemberCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMemberReport_onMemberReportReportedMemberCreated",
+                    feature: "members-member_report",
+                })
+            }
+            #[cfg(not(feature = "members-member_report"))]
+            "wixMembersMemberReport_onMemberReportReportedMemberDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMemberReport_onMemberReportReportedMemberDeleted",
+                    feature: "members-member_report",
+                })
+            }
             #[cfg(not(feature = "members-members"))]
             "wixMembers_onMemberCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -3930,6 +11037,27 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixMembers_onMemberUpdated",
                     feature: "members-members",
+                })
+            }
+            #[cfg(not(feature = "members-members_about"))]
+            "wixMembersMembersAbout_onMemberAboutCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMembersAbout_onMemberAboutCreated",
+                    feature: "members-members_about",
+                })
+            }
+            #[cfg(not(feature = "members-members_about"))]
+            "wixMembersMembersAbout_onMemberAboutDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMembersAbout_onMemberAboutDeleted",
+                    feature: "members-members_about",
+                })
+            }
+            #[cfg(not(feature = "members-members_about"))]
+            "wixMembersMembersAbout_onMemberAboutUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMembersMembersAbout_onMemberAboutUpdated",
+                    feature: "members-members_about",
                 })
             }
             #[cfg(not(feature = "pricing_plans-orders"))]
@@ -4023,6 +11151,34 @@ impl Event {
                     feature: "pricing_plans-orders",
                 })
             }
+            #[cfg(not(feature = "pricing_plans-plans_v3"))]
+            "wixPricingPlansPlansV3_onPlanCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlansPlansV3_onPlanCreated",
+                    feature: "pricing_plans-plans_v3",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans-plans_v3"))]
+            "wixPricingPlansPlansV3_onPlanDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlansPlansV3_onPlanDeleted",
+                    feature: "pricing_plans-plans_v3",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans-plans_v3"))]
+            "wixPricingPlansPlansV3_onPlanTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlansPlansV3_onPlanTagsModified",
+                    feature: "pricing_plans-plans_v3",
+                })
+            }
+            #[cfg(not(feature = "pricing_plans-plans_v3"))]
+            "wixPricingPlansPlansV3_onPlanUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPricingPlansPlansV3_onPlanUpdated",
+                    feature: "pricing_plans-plans_v3",
+                })
+            }
             #[cfg(not(feature = "stores-brands_v3"))]
             "wixStoresBrandsV3_onBrandCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -4042,6 +11198,48 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixStoresBrandsV3_onBrandUpdated",
                     feature: "stores-brands_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-customizations_v3"))]
+            "wixStoresCustomizationsV3_onCustomizationCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresCustomizationsV3_onCustomizationCreated",
+                    feature: "stores-customizations_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-customizations_v3"))]
+            "wixStoresCustomizationsV3_onCustomizationDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresCustomizationsV3_onCustomizationDeleted",
+                    feature: "stores-customizations_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-customizations_v3"))]
+            "wixStoresCustomizationsV3_onCustomizationUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresCustomizationsV3_onCustomizationUpdated",
+                    feature: "stores-customizations_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-info_sections_v3"))]
+            "wixStoresInfoSectionsV3_onInfoSectionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresInfoSectionsV3_onInfoSectionCreated",
+                    feature: "stores-info_sections_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-info_sections_v3"))]
+            "wixStoresInfoSectionsV3_onInfoSectionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresInfoSectionsV3_onInfoSectionDeleted",
+                    feature: "stores-info_sections_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-info_sections_v3"))]
+            "wixStoresInfoSectionsV3_onInfoSectionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresInfoSectionsV3_onInfoSectionUpdated",
+                    feature: "stores-info_sections_v3",
                 })
             }
             #[cfg(not(feature = "stores-inventory_items_v3"))]
@@ -4100,6 +11298,34 @@ impl Event {
                     feature: "stores-products_v3",
                 })
             }
+            #[cfg(not(feature = "stores-promotions_v3"))]
+            "wixStoresPromotionsV3_onPromotionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresPromotionsV3_onPromotionCreated",
+                    feature: "stores-promotions_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-promotions_v3"))]
+            "wixStoresPromotionsV3_onPromotionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresPromotionsV3_onPromotionDeleted",
+                    feature: "stores-promotions_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-promotions_v3"))]
+            "wixStoresPromotionsV3_onPromotionTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresPromotionsV3_onPromotionTagsModified",
+                    feature: "stores-promotions_v3",
+                })
+            }
+            #[cfg(not(feature = "stores-promotions_v3"))]
+            "wixStoresPromotionsV3_onPromotionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixStoresPromotionsV3_onPromotionUpdated",
+                    feature: "stores-promotions_v3",
+                })
+            }
             #[cfg(not(feature = "stores-ribbons_v3"))]
             "wixStoresRibbonsV3_onRibbonCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -4135,6 +11361,38 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
     visitor: V,
 ) -> Option<V::Output> {
     match velo_handler {
+        #[cfg(feature = "blog-categories")]
+        "wixBlog_onCategoryCreated" => {
+            Some(visitor.visit::<crate::blog::categories::CategoryCreated>())
+        }
+        #[cfg(feature = "blog-categories")]
+        "wixBlog_onCategoryDeleted" => {
+            Some(visitor.visit::<crate::blog::categories::CategoryDeleted>())
+        }
+        #[cfg(feature = "blog-categories")]
+        "wixBlog_onCategoryUpdated" => {
+            Some(visitor.visit::<crate::blog::categories::CategoryUpdated>())
+        }
+        #[cfg(feature = "blog-draft_posts")]
+        "wixBlog_onDraftCreated" => {
+            Some(visitor.visit::<crate::blog::draft_posts::DraftCreated>())
+        }
+        #[cfg(feature = "blog-draft_posts")]
+        "wixBlog_onDraftDeleted" => {
+            Some(visitor.visit::<crate::blog::draft_posts::DraftDeleted>())
+        }
+        #[cfg(feature = "blog-draft_posts")]
+        "wixBlog_onDraftUpdated" => {
+            Some(visitor.visit::<crate::blog::draft_posts::DraftUpdated>())
+        }
+        #[cfg(feature = "blog-likes")]
+        "wixBlogLikes_onLikeCreated" => {
+            Some(visitor.visit::<crate::blog::likes::LikeCreated>())
+        }
+        #[cfg(feature = "blog-likes")]
+        "wixBlogLikes_onLikeDeleted" => {
+            Some(visitor.visit::<crate::blog::likes::LikeDeleted>())
+        }
         #[cfg(feature = "blog-posts")]
         "wixBlog_onPostCreated" => {
             Some(visitor.visit::<crate::blog::posts::PostCreated>())
@@ -4152,6 +11410,94 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "blog-posts")]
         "wixBlog_onPostUpdated" => {
             Some(visitor.visit::<crate::blog::posts::PostUpdated>())
+        }
+        #[cfg(feature = "blog-tags")]
+        "wixBlog_onTagCreated" => Some(visitor.visit::<crate::blog::tags::TagCreated>()),
+        #[cfg(feature = "blog-tags")]
+        "wixBlog_onTagDeleted" => Some(visitor.visit::<crate::blog::tags::TagDeleted>()),
+        #[cfg(feature = "blog-tags")]
+        "wixBlog_onTagUpdated" => Some(visitor.visit::<crate::blog::tags::TagUpdated>()),
+        #[cfg(feature = "bookings-add_ons")]
+        "wixBookingsAddOns_onAddOnCreated" => {
+            Some(visitor.visit::<crate::bookings::add_ons::AddOnCreated>())
+        }
+        #[cfg(feature = "bookings-add_ons")]
+        "wixBookingsAddOns_onAddOnDeleted" => {
+            Some(visitor.visit::<crate::bookings::add_ons::AddOnDeleted>())
+        }
+        #[cfg(feature = "bookings-add_ons")]
+        "wixBookingsAddOns_onAddOnUpdated" => {
+            Some(visitor.visit::<crate::bookings::add_ons::AddOnUpdated>())
+        }
+        #[cfg(feature = "bookings-attendance")]
+        "wixBookingsAttendance_onAttendanceDeleted" => {
+            Some(visitor.visit::<crate::bookings::attendance::AttendanceDeleted>())
+        }
+        #[cfg(feature = "bookings-attribute_definition")]
+        "wixBookingsAttributeDefinition_onAttributeDefinitionCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::attribute_definition::AttributeDefinitionCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-attribute_definition")]
+        "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::attribute_definition::AttributeDefinitionDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-attribute_definition")]
+        "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::attribute_definition::AttributeDefinitionTagsModified,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-attribute_definition")]
+        "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::attribute_definition::AttributeDefinitionUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-booking_policies")]
+        "wixBookingsBookingPolicies_onBookingPolicyCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::bookings::booking_policies::BookingPolicyCreated>(),
+            )
+        }
+        #[cfg(feature = "bookings-booking_policies")]
+        "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::booking_policies::BookingPolicyDefaultBookingPolicySet,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-booking_policies")]
+        "wixBookingsBookingPolicies_onBookingPolicyDeleted" => {
+            Some(
+                visitor
+                    .visit::<crate::bookings::booking_policies::BookingPolicyDeleted>(),
+            )
+        }
+        #[cfg(feature = "bookings-booking_policies")]
+        "wixBookingsBookingPolicies_onBookingPolicyUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::bookings::booking_policies::BookingPolicyUpdated>(),
+            )
         }
         #[cfg(feature = "bookings-bookings")]
         "wixBookingsV2_onBookingCanceled" => {
@@ -4190,6 +11536,96 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixBookingsV2_onBookingUpdated" => {
             Some(visitor.visit::<crate::bookings::bookings::BookingUpdated>())
         }
+        #[cfg(feature = "bookings-bookings_settings")]
+        "wixBookingsBookingsSettings_onBookingsSettingsCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::bookings_settings::BookingsSettingsCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-bookings_settings")]
+        "wixBookingsBookingsSettings_onBookingsSettingsDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::bookings_settings::BookingsSettingsDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-bookings_settings")]
+        "wixBookingsBookingsSettings_onBookingsSettingsUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::bookings_settings::BookingsSettingsUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-categories_v2")]
+        "wixBookingsCategoriesV2_onCategoryCreated" => {
+            Some(visitor.visit::<crate::bookings::categories_v2::CategoryCreated>())
+        }
+        #[cfg(feature = "bookings-categories_v2")]
+        "wixBookingsCategoriesV2_onCategoryDeleted" => {
+            Some(visitor.visit::<crate::bookings::categories_v2::CategoryDeleted>())
+        }
+        #[cfg(feature = "bookings-categories_v2")]
+        "wixBookingsCategoriesV2_onCategoryUpdated" => {
+            Some(visitor.visit::<crate::bookings::categories_v2::CategoryUpdated>())
+        }
+        #[cfg(feature = "bookings-resource_types")]
+        "wixBookingsResourceTypes_onResourceTypeCreated" => {
+            Some(visitor.visit::<crate::bookings::resource_types::ResourceTypeCreated>())
+        }
+        #[cfg(feature = "bookings-resource_types")]
+        "wixBookingsResourceTypes_onResourceTypeDeleted" => {
+            Some(visitor.visit::<crate::bookings::resource_types::ResourceTypeDeleted>())
+        }
+        #[cfg(feature = "bookings-resource_types")]
+        "wixBookingsResourceTypes_onResourceTypeUpdated" => {
+            Some(visitor.visit::<crate::bookings::resource_types::ResourceTypeUpdated>())
+        }
+        #[cfg(feature = "bookings-resources")]
+        "wixBookingsResources_onResourceCreated" => {
+            Some(visitor.visit::<crate::bookings::resources::ResourceCreated>())
+        }
+        #[cfg(feature = "bookings-resources")]
+        "wixBookingsResources_onResourceDeleted" => {
+            Some(visitor.visit::<crate::bookings::resources::ResourceDeleted>())
+        }
+        #[cfg(feature = "bookings-resources")]
+        "wixBookingsResources_onResourceUpdated" => {
+            Some(visitor.visit::<crate::bookings::resources::ResourceUpdated>())
+        }
+        #[cfg(feature = "bookings-service_options_and_variants")]
+        "wixBookingsCatalog_onServiceOptionsAndVariantsCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-service_options_and_variants")]
+        "wixBookingsCatalog_onServiceOptionsAndVariantsDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-service_options_and_variants")]
+        "wixBookingsCatalog_onServiceOptionsAndVariantsUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsUpdated,
+                    >(),
+            )
+        }
         #[cfg(feature = "bookings-services")]
         "wixBookingsServices_onServiceCreated" => {
             Some(visitor.visit::<crate::bookings::services::ServiceCreated>())
@@ -4201,6 +11637,95 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "bookings-services")]
         "wixBookingsServices_onServiceUpdated" => {
             Some(visitor.visit::<crate::bookings::services::ServiceUpdated>())
+        }
+        #[cfg(feature = "bookings-staff_member_settings")]
+        "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::staff_member_settings::StaffMemberSettingsUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-staff_members")]
+        "wixBookingsStaffMembers_onStaffMemberConnectedToUser" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::staff_members::StaffMemberConnectedToUser,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-staff_members")]
+        "wixBookingsStaffMembers_onStaffMemberCreated" => {
+            Some(visitor.visit::<crate::bookings::staff_members::StaffMemberCreated>())
+        }
+        #[cfg(feature = "bookings-staff_members")]
+        "wixBookingsStaffMembers_onStaffMemberDeleted" => {
+            Some(visitor.visit::<crate::bookings::staff_members::StaffMemberDeleted>())
+        }
+        #[cfg(feature = "bookings-staff_members")]
+        "wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::bookings::staff_members::StaffMemberDisconnectedFromUser,
+                    >(),
+            )
+        }
+        #[cfg(feature = "bookings-staff_members")]
+        "wixBookingsStaffMembers_onStaffMemberFullyCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::bookings::staff_members::StaffMemberFullyCreated>(),
+            )
+        }
+        #[cfg(feature = "bookings-staff_members")]
+        "wixBookingsStaffMembers_onStaffMemberTagsModified" => {
+            Some(
+                visitor
+                    .visit::<crate::bookings::staff_members::StaffMemberTagsModified>(),
+            )
+        }
+        #[cfg(feature = "bookings-staff_members")]
+        "wixBookingsStaffMembers_onStaffMemberUpdated" => {
+            Some(visitor.visit::<crate::bookings::staff_members::StaffMemberUpdated>())
+        }
+        #[cfg(feature = "crm-attachments")]
+        "wixCrmAttachments_onAttachmentCreated" => {
+            Some(visitor.visit::<crate::crm::attachments::AttachmentCreated>())
+        }
+        #[cfg(feature = "crm-attachments")]
+        "wixCrmAttachments_onAttachmentDeleted" => {
+            Some(visitor.visit::<crate::crm::attachments::AttachmentDeleted>())
+        }
+        #[cfg(feature = "crm-cards")]
+        "wixCrmCards_onCardAssigned" => {
+            Some(visitor.visit::<crate::crm::cards::CardAssigned>())
+        }
+        #[cfg(feature = "crm-cards")]
+        "wixCrmCards_onCardCreated" => {
+            Some(visitor.visit::<crate::crm::cards::CardCreated>())
+        }
+        #[cfg(feature = "crm-cards")]
+        "wixCrmCards_onCardDeleted" => {
+            Some(visitor.visit::<crate::crm::cards::CardDeleted>())
+        }
+        #[cfg(feature = "crm-cards")]
+        "wixCrmCards_onCardMoved" => {
+            Some(visitor.visit::<crate::crm::cards::CardMoved>())
+        }
+        #[cfg(feature = "crm-cards")]
+        "wixCrmCards_onCardOverdue" => {
+            Some(visitor.visit::<crate::crm::cards::CardOverdue>())
+        }
+        #[cfg(feature = "crm-cards")]
+        "wixCrmCards_onCardStale" => {
+            Some(visitor.visit::<crate::crm::cards::CardStale>())
+        }
+        #[cfg(feature = "crm-cards")]
+        "wixCrmCards_onCardUpdated" => {
+            Some(visitor.visit::<crate::crm::cards::CardUpdated>())
         }
         #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactCreated" => {
@@ -4246,6 +11771,109 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixContacts_onLabelDeleted" => {
             Some(visitor.visit::<crate::crm::labels::LabelDeleted>())
         }
+        #[cfg(feature = "crm-notes")]
+        "wixCrmNotes_onNoteCreated" => {
+            Some(visitor.visit::<crate::crm::notes::NoteCreated>())
+        }
+        #[cfg(feature = "crm-notes")]
+        "wixCrmNotes_onNoteDeleted" => {
+            Some(visitor.visit::<crate::crm::notes::NoteDeleted>())
+        }
+        #[cfg(feature = "crm-notes")]
+        "wixCrmNotes_onNoteUpdated" => {
+            Some(visitor.visit::<crate::crm::notes::NoteUpdated>())
+        }
+        #[cfg(feature = "crm-pipelines")]
+        "wixCrmPipelines_onPipelineCreated" => {
+            Some(visitor.visit::<crate::crm::pipelines::PipelineCreated>())
+        }
+        #[cfg(feature = "crm-pipelines")]
+        "wixCrmPipelines_onPipelineDeleted" => {
+            Some(visitor.visit::<crate::crm::pipelines::PipelineDeleted>())
+        }
+        #[cfg(feature = "crm-pipelines")]
+        "wixCrmPipelines_onPipelineUpdated" => {
+            Some(visitor.visit::<crate::crm::pipelines::PipelineUpdated>())
+        }
+        #[cfg(feature = "crm-tasks")]
+        "wixCrmTasks_onTaskCreated" => {
+            Some(visitor.visit::<crate::crm::tasks::TaskCreated>())
+        }
+        #[cfg(feature = "crm-tasks")]
+        "wixCrmTasks_onTaskDeleted" => {
+            Some(visitor.visit::<crate::crm::tasks::TaskDeleted>())
+        }
+        #[cfg(feature = "crm-tasks")]
+        "wixCrmTasks_onTaskOverdue" => {
+            Some(visitor.visit::<crate::crm::tasks::TaskOverdue>())
+        }
+        #[cfg(feature = "crm-tasks")]
+        "wixCrmTasks_onTaskUpdated" => {
+            Some(visitor.visit::<crate::crm::tasks::TaskUpdated>())
+        }
+        #[cfg(feature = "ecom-abandoned_checkouts")]
+        "wixEcom_onAbandonedCheckoutCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::abandoned_checkouts::AbandonedCheckoutCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-abandoned_checkouts")]
+        "wixEcom_onAbandonedCheckoutDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::abandoned_checkouts::AbandonedCheckoutDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-abandoned_checkouts")]
+        "wixEcom_onAbandonedCheckoutRecovered" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::abandoned_checkouts::AbandonedCheckoutRecovered,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-abandoned_checkouts")]
+        "wixEcom_onAbandonedCheckoutUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::abandoned_checkouts::AbandonedCheckoutUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-back_in_stock_notifications")]
+        "wixEcom_onBackInStockNotificationRequestCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-back_in_stock_notifications")]
+        "wixEcom_onBackInStockNotificationRequestDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-back_in_stock_notifications")]
+        "wixEcom_onBackInStockNotificationRequestUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestUpdated,
+                    >(),
+            )
+        }
         #[cfg(feature = "ecom-cart")]
         "wixEcom_onCartCreated" => {
             Some(visitor.visit::<crate::ecom::cart::CartCreated>())
@@ -4257,6 +11885,22 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "ecom-cart")]
         "wixEcom_onCartUpdated" => {
             Some(visitor.visit::<crate::ecom::cart::CartUpdated>())
+        }
+        #[cfg(feature = "ecom-cart_v2")]
+        "wixEcomCartV2_onCartCalculated" => {
+            Some(visitor.visit::<crate::ecom::cart_v2::CartCalculated>())
+        }
+        #[cfg(feature = "ecom-cart_v2")]
+        "wixEcomCartV2_onCartCreated" => {
+            Some(visitor.visit::<crate::ecom::cart_v2::CartCreated>())
+        }
+        #[cfg(feature = "ecom-cart_v2")]
+        "wixEcomCartV2_onCartDeleted" => {
+            Some(visitor.visit::<crate::ecom::cart_v2::CartDeleted>())
+        }
+        #[cfg(feature = "ecom-cart_v2")]
+        "wixEcomCartV2_onCartUpdated" => {
+            Some(visitor.visit::<crate::ecom::cart_v2::CartUpdated>())
         }
         #[cfg(feature = "ecom-checkout")]
         "wixEcom_onCheckoutCompleted" => {
@@ -4274,6 +11918,119 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixEcom_onCheckoutUpdated" => {
             Some(visitor.visit::<crate::ecom::checkout::CheckoutUpdated>())
         }
+        #[cfg(feature = "ecom-checkout_settings")]
+        "wixEcom_onCheckoutSettingsUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::checkout_settings::CheckoutSettingsUpdated>(),
+            )
+        }
+        #[cfg(feature = "ecom-checkout_templates")]
+        "wixEcom_onCheckoutTemplateCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::checkout_templates::CheckoutTemplateCreated>(),
+            )
+        }
+        #[cfg(feature = "ecom-checkout_templates")]
+        "wixEcom_onCheckoutTemplateDeleted" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::checkout_templates::CheckoutTemplateDeleted>(),
+            )
+        }
+        #[cfg(feature = "ecom-checkout_templates")]
+        "wixEcom_onCheckoutTemplateUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::checkout_templates::CheckoutTemplateUpdated>(),
+            )
+        }
+        #[cfg(feature = "ecom-checkout_templates")]
+        "wixEcom_onCheckoutTemplateUsed" => {
+            Some(
+                visitor.visit::<crate::ecom::checkout_templates::CheckoutTemplateUsed>(),
+            )
+        }
+        #[cfg(feature = "ecom-contact_tax_details")]
+        "wixEcomContactTaxDetails_onContactTaxDetailsCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::contact_tax_details::ContactTaxDetailsCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-contact_tax_details")]
+        "wixEcomContactTaxDetails_onContactTaxDetailsDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::contact_tax_details::ContactTaxDetailsDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-contact_tax_details")]
+        "wixEcomContactTaxDetails_onContactTaxDetailsTagsModified" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::contact_tax_details::ContactTaxDetailsTagsModified,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-contact_tax_details")]
+        "wixEcomContactTaxDetails_onContactTaxDetailsUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::contact_tax_details::ContactTaxDetailsUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-delivery_profile")]
+        "wixEcomDeliveryProfile_onDeliveryProfileCreated" => {
+            Some(
+                visitor.visit::<crate::ecom::delivery_profile::DeliveryProfileCreated>(),
+            )
+        }
+        #[cfg(feature = "ecom-delivery_profile")]
+        "wixEcomDeliveryProfile_onDeliveryProfileDeleted" => {
+            Some(
+                visitor.visit::<crate::ecom::delivery_profile::DeliveryProfileDeleted>(),
+            )
+        }
+        #[cfg(feature = "ecom-delivery_profile")]
+        "wixEcomDeliveryProfile_onDeliveryProfileRegionAdded" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::delivery_profile::DeliveryProfileRegionAdded>(),
+            )
+        }
+        #[cfg(feature = "ecom-delivery_profile")]
+        "wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::delivery_profile::DeliveryProfileRegionRemoved,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-delivery_profile")]
+        "wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::delivery_profile::DeliveryProfileRegionUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-delivery_profile")]
+        "wixEcomDeliveryProfile_onDeliveryProfileUpdated" => {
+            Some(
+                visitor.visit::<crate::ecom::delivery_profile::DeliveryProfileUpdated>(),
+            )
+        }
         #[cfg(feature = "ecom-discount_rules")]
         "wixEcomDiscounts_onDiscountRuleCreated" => {
             Some(visitor.visit::<crate::ecom::discount_rules::DiscountRuleCreated>())
@@ -4285,6 +12042,140 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "ecom-discount_rules")]
         "wixEcomDiscounts_onDiscountRuleUpdated" => {
             Some(visitor.visit::<crate::ecom::discount_rules::DiscountRuleUpdated>())
+        }
+        #[cfg(feature = "ecom-draft_orders")]
+        "wixEcomDraftOrders_onDraftOrderCreated" => {
+            Some(visitor.visit::<crate::ecom::draft_orders::DraftOrderCreated>())
+        }
+        #[cfg(feature = "ecom-draft_orders")]
+        "wixEcomDraftOrders_onDraftOrderDeleted" => {
+            Some(visitor.visit::<crate::ecom::draft_orders::DraftOrderDeleted>())
+        }
+        #[cfg(feature = "ecom-draft_orders")]
+        "wixEcomDraftOrders_onDraftOrderUpdated" => {
+            Some(visitor.visit::<crate::ecom::draft_orders::DraftOrderUpdated>())
+        }
+        #[cfg(feature = "ecom-manual_tax_mappings")]
+        "wixEcomManualTaxMappings_onManualTaxMappingCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::manual_tax_mappings::ManualTaxMappingCreated>(),
+            )
+        }
+        #[cfg(feature = "ecom-manual_tax_mappings")]
+        "wixEcomManualTaxMappings_onManualTaxMappingDeleted" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::manual_tax_mappings::ManualTaxMappingDeleted>(),
+            )
+        }
+        #[cfg(feature = "ecom-manual_tax_mappings")]
+        "wixEcomManualTaxMappings_onManualTaxMappingUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::manual_tax_mappings::ManualTaxMappingUpdated>(),
+            )
+        }
+        #[cfg(feature = "ecom-order_fulfillments")]
+        "wixEcom_onFulfillmentsUpdated" => {
+            Some(visitor.visit::<crate::ecom::order_fulfillments::FulfillmentsUpdated>())
+        }
+        #[cfg(feature = "ecom-order_payment_requests")]
+        "wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_payment_requests::OrderPaymentRequestCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_payment_requests")]
+        "wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_payment_requests::OrderPaymentRequestDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_payment_requests")]
+        "wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_payment_requests::OrderPaymentRequestExpired,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_payment_requests")]
+        "wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_payment_requests::OrderPaymentRequestPaid,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_payment_requests")]
+        "wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_payment_requests::OrderPaymentRequestUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_payment_requests")]
+        "wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_payment_requests::OrderPaymentRequestVoided,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_transactions")]
+        "wixEcom_onOrderTransactionsChargebackApproved" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_transactions::OrderTransactionsChargebackApproved,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_transactions")]
+        "wixEcom_onOrderTransactionsChargebackReversed" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_transactions::OrderTransactionsChargebackReversed,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_transactions")]
+        "wixEcom_onOrderTransactionsDetailsUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_transactions::OrderTransactionsDetailsUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_transactions")]
+        "wixEcom_onOrderTransactionsRefundCompleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::order_transactions::OrderTransactionsRefundCompleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-order_transactions")]
+        "wixEcom_onOrderTransactionsUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::ecom::order_transactions::OrderTransactionsUpdated>(),
+            )
         }
         #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderApproved" => {
@@ -4321,6 +12212,133 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "ecom-orders")]
         "wixEcom_onOrderUpdated" => {
             Some(visitor.visit::<crate::ecom::orders::OrderUpdated>())
+        }
+        #[cfg(feature = "ecom-orders_settings")]
+        "wixEcom_onOrdersSettingsUpdated" => {
+            Some(visitor.visit::<crate::ecom::orders_settings::OrdersSettingsUpdated>())
+        }
+        #[cfg(feature = "ecom-shipping_options")]
+        "wixEcomShippingOptions_onShippingOptionCreated" => {
+            Some(visitor.visit::<crate::ecom::shipping_options::ShippingOptionCreated>())
+        }
+        #[cfg(feature = "ecom-shipping_options")]
+        "wixEcomShippingOptions_onShippingOptionDeleted" => {
+            Some(visitor.visit::<crate::ecom::shipping_options::ShippingOptionDeleted>())
+        }
+        #[cfg(feature = "ecom-shipping_options")]
+        "wixEcomShippingOptions_onShippingOptionUpdated" => {
+            Some(visitor.visit::<crate::ecom::shipping_options::ShippingOptionUpdated>())
+        }
+        #[cfg(feature = "ecom-shippo_configurations")]
+        "wixEcomShippoConfigurations_onShippoConfigurationCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::shippo_configurations::ShippoConfigurationCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-shippo_configurations")]
+        "wixEcomShippoConfigurations_onShippoConfigurationDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::shippo_configurations::ShippoConfigurationDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-shippo_configurations")]
+        "wixEcomShippoConfigurations_onShippoConfigurationUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::shippo_configurations::ShippoConfigurationUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-subscription_contracts")]
+        "wixEcomSubscriptionContracts_onSubscriptionContractCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::subscription_contracts::SubscriptionContractCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-subscription_contracts")]
+        "wixEcomSubscriptionContracts_onSubscriptionContractDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::subscription_contracts::SubscriptionContractDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-subscription_contracts")]
+        "wixEcomSubscriptionContracts_onSubscriptionContractUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::subscription_contracts::SubscriptionContractUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-tax_exempt_groups")]
+        "wixEcomTaxExemptGroups_onTaxExemptGroupCreated" => {
+            Some(
+                visitor.visit::<crate::ecom::tax_exempt_groups::TaxExemptGroupCreated>(),
+            )
+        }
+        #[cfg(feature = "ecom-tax_exempt_groups")]
+        "wixEcomTaxExemptGroups_onTaxExemptGroupDeleted" => {
+            Some(
+                visitor.visit::<crate::ecom::tax_exempt_groups::TaxExemptGroupDeleted>(),
+            )
+        }
+        #[cfg(feature = "ecom-tax_exempt_groups")]
+        "wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::ecom::tax_exempt_groups::TaxExemptGroupTagsModified,
+                    >(),
+            )
+        }
+        #[cfg(feature = "ecom-tax_exempt_groups")]
+        "wixEcomTaxExemptGroups_onTaxExemptGroupUpdated" => {
+            Some(
+                visitor.visit::<crate::ecom::tax_exempt_groups::TaxExemptGroupUpdated>(),
+            )
+        }
+        #[cfg(feature = "ecom-tax_groups")]
+        "wixEcomTaxGroups_onTaxGroupCreated" => {
+            Some(visitor.visit::<crate::ecom::tax_groups::TaxGroupCreated>())
+        }
+        #[cfg(feature = "ecom-tax_groups")]
+        "wixEcomTaxGroups_onTaxGroupDeleted" => {
+            Some(visitor.visit::<crate::ecom::tax_groups::TaxGroupDeleted>())
+        }
+        #[cfg(feature = "ecom-tax_groups")]
+        "wixEcomTaxGroups_onTaxGroupUpdated" => {
+            Some(visitor.visit::<crate::ecom::tax_groups::TaxGroupUpdated>())
+        }
+        #[cfg(feature = "ecom-tax_regions")]
+        "wixEcomTaxRegions_onTaxRegionCreated" => {
+            Some(visitor.visit::<crate::ecom::tax_regions::TaxRegionCreated>())
+        }
+        #[cfg(feature = "ecom-tax_regions")]
+        "wixEcomTaxRegions_onTaxRegionDeleted" => {
+            Some(visitor.visit::<crate::ecom::tax_regions::TaxRegionDeleted>())
+        }
+        #[cfg(feature = "ecom-tax_regions")]
+        "wixEcomTaxRegions_onTaxRegionUpdated" => {
+            Some(visitor.visit::<crate::ecom::tax_regions::TaxRegionUpdated>())
+        }
+        #[cfg(feature = "events-events_settings")]
+        "wixEventsEventsSettings_onEventsSettingsUpdated" => {
+            Some(
+                visitor.visit::<crate::events::events_settings::EventsSettingsUpdated>(),
+            )
         }
         #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventCreated" => {
@@ -4386,6 +12404,20 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixEventsGuests_onGuestOrderCanceled" => {
             Some(visitor.visit::<crate::events::guests::GuestOrderCanceled>())
         }
+        #[cfg(feature = "events-notifications")]
+        "wixEventsNotifications_onNotificationConfigCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::events::notifications::NotificationConfigCreated>(),
+            )
+        }
+        #[cfg(feature = "events-notifications")]
+        "wixEventsNotifications_onNotificationConfigUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::events::notifications::NotificationConfigUpdated>(),
+            )
+        }
         #[cfg(feature = "events-policies")]
         "wixEvents_onPolicyCreated" => {
             Some(visitor.visit::<crate::events::policies::PolicyCreated>())
@@ -4397,6 +12429,160 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "events-policies")]
         "wixEvents_onPolicyDeleted" => {
             Some(visitor.visit::<crate::events::policies::PolicyDeleted>())
+        }
+        #[cfg(feature = "events-rsvp_v2")]
+        "wixEventsRsvpV2_onRsvpCreated" => {
+            Some(visitor.visit::<crate::events::rsvp_v2::RsvpCreated>())
+        }
+        #[cfg(feature = "events-rsvp_v2")]
+        "wixEventsRsvpV2_onRsvpDeleted" => {
+            Some(visitor.visit::<crate::events::rsvp_v2::RsvpDeleted>())
+        }
+        #[cfg(feature = "events-rsvp_v2")]
+        "wixEventsRsvpV2_onRsvpUpdated" => {
+            Some(visitor.visit::<crate::events::rsvp_v2::RsvpUpdated>())
+        }
+        #[cfg(feature = "events-staff_members")]
+        "wixEventsStaffMembers_onStaffMemberCreated" => {
+            Some(visitor.visit::<crate::events::staff_members::StaffMemberCreated>())
+        }
+        #[cfg(feature = "events-staff_members")]
+        "wixEventsStaffMembers_onStaffMemberDeleted" => {
+            Some(visitor.visit::<crate::events::staff_members::StaffMemberDeleted>())
+        }
+        #[cfg(feature = "events-staff_members")]
+        "wixEventsStaffMembers_onStaffMemberUpdated" => {
+            Some(visitor.visit::<crate::events::staff_members::StaffMemberUpdated>())
+        }
+        #[cfg(feature = "events-ticket_definitions_v2")]
+        "wixEventsTicketDefinitionsV2_onTicketDefinitionCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_definitions_v2::TicketDefinitionCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "events-ticket_definitions_v2")]
+        "wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_definitions_v2::TicketDefinitionDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "events-ticket_definitions_v2")]
+        "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_definitions_v2::TicketDefinitionSaleEnded,
+                    >(),
+            )
+        }
+        #[cfg(feature = "events-ticket_definitions_v2")]
+        "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_definitions_v2::TicketDefinitionSalePeriodUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "events-ticket_definitions_v2")]
+        "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_definitions_v2::TicketDefinitionSaleStarted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "events-ticket_definitions_v2")]
+        "wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_definitions_v2::TicketDefinitionUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "events-ticket_reservations")]
+        "wixEventsTicketReservations_onTicketReservationCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_reservations::TicketReservationCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "events-ticket_reservations")]
+        "wixEventsTicketReservations_onTicketReservationDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_reservations::TicketReservationDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "events-ticket_reservations")]
+        "wixEventsTicketReservations_onTicketReservationUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::events::ticket_reservations::TicketReservationUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "forms-chat_settings")]
+        "wixFormsChatSettings_onChatSettingsCreated" => {
+            Some(visitor.visit::<crate::forms::chat_settings::ChatSettingsCreated>())
+        }
+        #[cfg(feature = "forms-chat_settings")]
+        "wixFormsChatSettings_onChatSettingsDeleted" => {
+            Some(visitor.visit::<crate::forms::chat_settings::ChatSettingsDeleted>())
+        }
+        #[cfg(feature = "forms-chat_settings")]
+        "wixFormsChatSettings_onChatSettingsUpdated" => {
+            Some(visitor.visit::<crate::forms::chat_settings::ChatSettingsUpdated>())
+        }
+        #[cfg(feature = "forms-forms")]
+        "wixFormsForms_onFormCreated" => {
+            Some(visitor.visit::<crate::forms::forms::FormCreated>())
+        }
+        #[cfg(feature = "forms-forms")]
+        "wixFormsForms_onFormDeleted" => {
+            Some(visitor.visit::<crate::forms::forms::FormDeleted>())
+        }
+        #[cfg(feature = "forms-forms")]
+        "wixFormsForms_onFormDisabledForm" => {
+            Some(visitor.visit::<crate::forms::forms::FormDisabledForm>())
+        }
+        #[cfg(feature = "forms-forms")]
+        "wixFormsForms_onFormEnabledForm" => {
+            Some(visitor.visit::<crate::forms::forms::FormEnabledForm>())
+        }
+        #[cfg(feature = "forms-forms")]
+        "wixFormsForms_onFormTranslationChanged" => {
+            Some(visitor.visit::<crate::forms::forms::FormTranslationChanged>())
+        }
+        #[cfg(feature = "forms-forms")]
+        "wixFormsForms_onFormTranslationDeleted" => {
+            Some(visitor.visit::<crate::forms::forms::FormTranslationDeleted>())
+        }
+        #[cfg(feature = "forms-forms")]
+        "wixFormsForms_onFormUpdated" => {
+            Some(visitor.visit::<crate::forms::forms::FormUpdated>())
+        }
+        #[cfg(feature = "forms-interactive_form_sessions")]
+        "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::forms::interactive_form_sessions::InteractiveFormSessionCreated,
+                    >(),
+            )
         }
         #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionContactMapped" => {
@@ -4482,6 +12668,45 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixBadgesV4_onBadgeDeleted" => {
             Some(visitor.visit::<crate::members::badges_v4::BadgeDeleted>())
         }
+        #[cfg(feature = "members-member_followers")]
+        "wixMembersMemberFollowers_onFollowMemberFollowed" => {
+            Some(
+                visitor.visit::<crate::members::member_followers::FollowMemberFollowed>(),
+            )
+        }
+        #[cfg(feature = "members-member_followers")]
+        "wixMembersMemberFollowers_onFollowMemberUnfollowed" => {
+            Some(
+                visitor
+                    .visit::<crate::members::member_followers::FollowMemberUnfollowed>(),
+            )
+        }
+        #[cfg(feature = "members-member_report")]
+        "wixMembersMemberReport_onMemberReportCreated" => {
+            Some(visitor.visit::<crate::members::member_report::MemberReportCreated>())
+        }
+        #[cfg(feature = "members-member_report")]
+        "wixMembersMemberReport_onMemberReportDeleted" => {
+            Some(visitor.visit::<crate::members::member_report::MemberReportDeleted>())
+        }
+        #[cfg(feature = "members-member_report")]
+        "wixMembersMemberReport_onMemberReportReportedMemberCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::members::member_report::MemberReportReportedMemberCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "members-member_report")]
+        "wixMembersMemberReport_onMemberReportReportedMemberDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::members::member_report::MemberReportReportedMemberDeleted,
+                    >(),
+            )
+        }
         #[cfg(feature = "members-members")]
         "wixMembers_onMemberCreated" => {
             Some(visitor.visit::<crate::members::members::MemberCreated>())
@@ -4493,6 +12718,18 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "members-members")]
         "wixMembers_onMemberUpdated" => {
             Some(visitor.visit::<crate::members::members::MemberUpdated>())
+        }
+        #[cfg(feature = "members-members_about")]
+        "wixMembersMembersAbout_onMemberAboutCreated" => {
+            Some(visitor.visit::<crate::members::members_about::MemberAboutCreated>())
+        }
+        #[cfg(feature = "members-members_about")]
+        "wixMembersMembersAbout_onMemberAboutDeleted" => {
+            Some(visitor.visit::<crate::members::members_about::MemberAboutDeleted>())
+        }
+        #[cfg(feature = "members-members_about")]
+        "wixMembersMembersAbout_onMemberAboutUpdated" => {
+            Some(visitor.visit::<crate::members::members_about::MemberAboutUpdated>())
         }
         #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderAutoRenewCanceled" => {
@@ -4546,6 +12783,22 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixPricingPlans_onOrderUpdated" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderUpdated>())
         }
+        #[cfg(feature = "pricing_plans-plans_v3")]
+        "wixPricingPlansPlansV3_onPlanCreated" => {
+            Some(visitor.visit::<crate::pricing_plans::plans_v3::PlanCreated>())
+        }
+        #[cfg(feature = "pricing_plans-plans_v3")]
+        "wixPricingPlansPlansV3_onPlanDeleted" => {
+            Some(visitor.visit::<crate::pricing_plans::plans_v3::PlanDeleted>())
+        }
+        #[cfg(feature = "pricing_plans-plans_v3")]
+        "wixPricingPlansPlansV3_onPlanTagsModified" => {
+            Some(visitor.visit::<crate::pricing_plans::plans_v3::PlanTagsModified>())
+        }
+        #[cfg(feature = "pricing_plans-plans_v3")]
+        "wixPricingPlansPlansV3_onPlanUpdated" => {
+            Some(visitor.visit::<crate::pricing_plans::plans_v3::PlanUpdated>())
+        }
         #[cfg(feature = "stores-brands_v3")]
         "wixStoresBrandsV3_onBrandCreated" => {
             Some(visitor.visit::<crate::stores::brands_v3::BrandCreated>())
@@ -4557,6 +12810,36 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "stores-brands_v3")]
         "wixStoresBrandsV3_onBrandUpdated" => {
             Some(visitor.visit::<crate::stores::brands_v3::BrandUpdated>())
+        }
+        #[cfg(feature = "stores-customizations_v3")]
+        "wixStoresCustomizationsV3_onCustomizationCreated" => {
+            Some(
+                visitor.visit::<crate::stores::customizations_v3::CustomizationCreated>(),
+            )
+        }
+        #[cfg(feature = "stores-customizations_v3")]
+        "wixStoresCustomizationsV3_onCustomizationDeleted" => {
+            Some(
+                visitor.visit::<crate::stores::customizations_v3::CustomizationDeleted>(),
+            )
+        }
+        #[cfg(feature = "stores-customizations_v3")]
+        "wixStoresCustomizationsV3_onCustomizationUpdated" => {
+            Some(
+                visitor.visit::<crate::stores::customizations_v3::CustomizationUpdated>(),
+            )
+        }
+        #[cfg(feature = "stores-info_sections_v3")]
+        "wixStoresInfoSectionsV3_onInfoSectionCreated" => {
+            Some(visitor.visit::<crate::stores::info_sections_v3::InfoSectionCreated>())
+        }
+        #[cfg(feature = "stores-info_sections_v3")]
+        "wixStoresInfoSectionsV3_onInfoSectionDeleted" => {
+            Some(visitor.visit::<crate::stores::info_sections_v3::InfoSectionDeleted>())
+        }
+        #[cfg(feature = "stores-info_sections_v3")]
+        "wixStoresInfoSectionsV3_onInfoSectionUpdated" => {
+            Some(visitor.visit::<crate::stores::info_sections_v3::InfoSectionUpdated>())
         }
         #[cfg(feature = "stores-inventory_items_v3")]
         "wixStoresInventoryItemsV3_onInventoryItemCreated" => {
@@ -4609,6 +12892,22 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixStoresProductsV3_onProductUpdated" => {
             Some(visitor.visit::<crate::stores::products_v3::ProductUpdated>())
         }
+        #[cfg(feature = "stores-promotions_v3")]
+        "wixStoresPromotionsV3_onPromotionCreated" => {
+            Some(visitor.visit::<crate::stores::promotions_v3::PromotionCreated>())
+        }
+        #[cfg(feature = "stores-promotions_v3")]
+        "wixStoresPromotionsV3_onPromotionDeleted" => {
+            Some(visitor.visit::<crate::stores::promotions_v3::PromotionDeleted>())
+        }
+        #[cfg(feature = "stores-promotions_v3")]
+        "wixStoresPromotionsV3_onPromotionTagsModified" => {
+            Some(visitor.visit::<crate::stores::promotions_v3::PromotionTagsModified>())
+        }
+        #[cfg(feature = "stores-promotions_v3")]
+        "wixStoresPromotionsV3_onPromotionUpdated" => {
+            Some(visitor.visit::<crate::stores::promotions_v3::PromotionUpdated>())
+        }
         #[cfg(feature = "stores-ribbons_v3")]
         "wixStoresRibbonsV3_onRibbonCreated" => {
             Some(visitor.visit::<crate::stores::ribbons_v3::RibbonCreated>())
@@ -4644,6 +12943,38 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
     async fn route(self, handler: &H) -> crate::HandlerResult {
         let _ = &handler;
         match self {
+            #[cfg(feature = "blog-categories")]
+            Event::WixBlogOnCategoryCreated(event) => {
+                handler.wix_blog_on_category_created(*event).await
+            }
+            #[cfg(feature = "blog-categories")]
+            Event::WixBlogOnCategoryDeleted(event) => {
+                handler.wix_blog_on_category_deleted(*event).await
+            }
+            #[cfg(feature = "blog-categories")]
+            Event::WixBlogOnCategoryUpdated(event) => {
+                handler.wix_blog_on_category_updated(*event).await
+            }
+            #[cfg(feature = "blog-draft_posts")]
+            Event::WixBlogOnDraftCreated(event) => {
+                handler.wix_blog_on_draft_created(*event).await
+            }
+            #[cfg(feature = "blog-draft_posts")]
+            Event::WixBlogOnDraftDeleted(event) => {
+                handler.wix_blog_on_draft_deleted(*event).await
+            }
+            #[cfg(feature = "blog-draft_posts")]
+            Event::WixBlogOnDraftUpdated(event) => {
+                handler.wix_blog_on_draft_updated(*event).await
+            }
+            #[cfg(feature = "blog-likes")]
+            Event::WixBlogLikesOnLikeCreated(event) => {
+                handler.wix_blog_likes_on_like_created(*event).await
+            }
+            #[cfg(feature = "blog-likes")]
+            Event::WixBlogLikesOnLikeDeleted(event) => {
+                handler.wix_blog_likes_on_like_deleted(*event).await
+            }
             #[cfg(feature = "blog-posts")]
             Event::WixBlogOnPostCreated(event) => {
                 handler.wix_blog_on_post_created(*event).await
@@ -4663,6 +12994,96 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "blog-posts")]
             Event::WixBlogOnPostUpdated(event) => {
                 handler.wix_blog_on_post_updated(*event).await
+            }
+            #[cfg(feature = "blog-tags")]
+            Event::WixBlogOnTagCreated(event) => {
+                handler.wix_blog_on_tag_created(*event).await
+            }
+            #[cfg(feature = "blog-tags")]
+            Event::WixBlogOnTagDeleted(event) => {
+                handler.wix_blog_on_tag_deleted(*event).await
+            }
+            #[cfg(feature = "blog-tags")]
+            Event::WixBlogOnTagUpdated(event) => {
+                handler.wix_blog_on_tag_updated(*event).await
+            }
+            #[cfg(feature = "bookings-add_ons")]
+            Event::WixBookingsAddOnsOnAddOnCreated(event) => {
+                handler.wix_bookings_add_ons_on_add_on_created(*event).await
+            }
+            #[cfg(feature = "bookings-add_ons")]
+            Event::WixBookingsAddOnsOnAddOnDeleted(event) => {
+                handler.wix_bookings_add_ons_on_add_on_deleted(*event).await
+            }
+            #[cfg(feature = "bookings-add_ons")]
+            Event::WixBookingsAddOnsOnAddOnUpdated(event) => {
+                handler.wix_bookings_add_ons_on_add_on_updated(*event).await
+            }
+            #[cfg(feature = "bookings-attendance")]
+            Event::WixBookingsAttendanceOnAttendanceDeleted(event) => {
+                handler.wix_bookings_attendance_on_attendance_deleted(*event).await
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            Event::WixBookingsAttributeDefinitionOnAttributeDefinitionCreated(event) => {
+                handler
+                    .wix_bookings_attribute_definition_on_attribute_definition_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            Event::WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted(event) => {
+                handler
+                    .wix_bookings_attribute_definition_on_attribute_definition_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            Event::WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified(
+                event,
+            ) => {
+                handler
+                    .wix_bookings_attribute_definition_on_attribute_definition_tags_modified(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "bookings-attribute_definition")]
+            Event::WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated(event) => {
+                handler
+                    .wix_bookings_attribute_definition_on_attribute_definition_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Event::WixBookingsBookingPoliciesOnBookingPolicyCreated(event) => {
+                handler
+                    .wix_bookings_booking_policies_on_booking_policy_created(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Event::WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet(
+                event,
+            ) => {
+                handler
+                    .wix_bookings_booking_policies_on_booking_policy_default_booking_policy_set(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Event::WixBookingsBookingPoliciesOnBookingPolicyDeleted(event) => {
+                handler
+                    .wix_bookings_booking_policies_on_booking_policy_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-booking_policies")]
+            Event::WixBookingsBookingPoliciesOnBookingPolicyUpdated(event) => {
+                handler
+                    .wix_bookings_booking_policies_on_booking_policy_updated(*event)
+                    .await
             }
             #[cfg(feature = "bookings-bookings")]
             Event::WixBookingsV2OnBookingCanceled(event) => {
@@ -4698,6 +13119,84 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixBookingsV2OnBookingUpdated(event) => {
                 handler.wix_bookings_v2_on_booking_updated(*event).await
             }
+            #[cfg(feature = "bookings-bookings_settings")]
+            Event::WixBookingsBookingsSettingsOnBookingsSettingsCreated(event) => {
+                handler
+                    .wix_bookings_bookings_settings_on_bookings_settings_created(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-bookings_settings")]
+            Event::WixBookingsBookingsSettingsOnBookingsSettingsDeleted(event) => {
+                handler
+                    .wix_bookings_bookings_settings_on_bookings_settings_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-bookings_settings")]
+            Event::WixBookingsBookingsSettingsOnBookingsSettingsUpdated(event) => {
+                handler
+                    .wix_bookings_bookings_settings_on_bookings_settings_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            Event::WixBookingsCategoriesV2OnCategoryCreated(event) => {
+                handler.wix_bookings_categories_v2_on_category_created(*event).await
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            Event::WixBookingsCategoriesV2OnCategoryDeleted(event) => {
+                handler.wix_bookings_categories_v2_on_category_deleted(*event).await
+            }
+            #[cfg(feature = "bookings-categories_v2")]
+            Event::WixBookingsCategoriesV2OnCategoryUpdated(event) => {
+                handler.wix_bookings_categories_v2_on_category_updated(*event).await
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            Event::WixBookingsResourceTypesOnResourceTypeCreated(event) => {
+                handler
+                    .wix_bookings_resource_types_on_resource_type_created(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            Event::WixBookingsResourceTypesOnResourceTypeDeleted(event) => {
+                handler
+                    .wix_bookings_resource_types_on_resource_type_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-resource_types")]
+            Event::WixBookingsResourceTypesOnResourceTypeUpdated(event) => {
+                handler
+                    .wix_bookings_resource_types_on_resource_type_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-resources")]
+            Event::WixBookingsResourcesOnResourceCreated(event) => {
+                handler.wix_bookings_resources_on_resource_created(*event).await
+            }
+            #[cfg(feature = "bookings-resources")]
+            Event::WixBookingsResourcesOnResourceDeleted(event) => {
+                handler.wix_bookings_resources_on_resource_deleted(*event).await
+            }
+            #[cfg(feature = "bookings-resources")]
+            Event::WixBookingsResourcesOnResourceUpdated(event) => {
+                handler.wix_bookings_resources_on_resource_updated(*event).await
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Event::WixBookingsCatalogOnServiceOptionsAndVariantsCreated(event) => {
+                handler
+                    .wix_bookings_catalog_on_service_options_and_variants_created(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Event::WixBookingsCatalogOnServiceOptionsAndVariantsDeleted(event) => {
+                handler
+                    .wix_bookings_catalog_on_service_options_and_variants_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-service_options_and_variants")]
+            Event::WixBookingsCatalogOnServiceOptionsAndVariantsUpdated(event) => {
+                handler
+                    .wix_bookings_catalog_on_service_options_and_variants_updated(*event)
+                    .await
+            }
             #[cfg(feature = "bookings-services")]
             Event::WixBookingsServicesOnServiceCreated(event) => {
                 handler.wix_bookings_services_on_service_created(*event).await
@@ -4709,6 +13208,88 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "bookings-services")]
             Event::WixBookingsServicesOnServiceUpdated(event) => {
                 handler.wix_bookings_services_on_service_updated(*event).await
+            }
+            #[cfg(feature = "bookings-staff_member_settings")]
+            Event::WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated(event) => {
+                handler
+                    .wix_bookings_staff_member_settings_on_staff_member_settings_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Event::WixBookingsStaffMembersOnStaffMemberConnectedToUser(event) => {
+                handler
+                    .wix_bookings_staff_members_on_staff_member_connected_to_user(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Event::WixBookingsStaffMembersOnStaffMemberCreated(event) => {
+                handler.wix_bookings_staff_members_on_staff_member_created(*event).await
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Event::WixBookingsStaffMembersOnStaffMemberDeleted(event) => {
+                handler.wix_bookings_staff_members_on_staff_member_deleted(*event).await
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Event::WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser(event) => {
+                handler
+                    .wix_bookings_staff_members_on_staff_member_disconnected_from_user(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Event::WixBookingsStaffMembersOnStaffMemberFullyCreated(event) => {
+                handler
+                    .wix_bookings_staff_members_on_staff_member_fully_created(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Event::WixBookingsStaffMembersOnStaffMemberTagsModified(event) => {
+                handler
+                    .wix_bookings_staff_members_on_staff_member_tags_modified(*event)
+                    .await
+            }
+            #[cfg(feature = "bookings-staff_members")]
+            Event::WixBookingsStaffMembersOnStaffMemberUpdated(event) => {
+                handler.wix_bookings_staff_members_on_staff_member_updated(*event).await
+            }
+            #[cfg(feature = "crm-attachments")]
+            Event::WixCrmAttachmentsOnAttachmentCreated(event) => {
+                handler.wix_crm_attachments_on_attachment_created(*event).await
+            }
+            #[cfg(feature = "crm-attachments")]
+            Event::WixCrmAttachmentsOnAttachmentDeleted(event) => {
+                handler.wix_crm_attachments_on_attachment_deleted(*event).await
+            }
+            #[cfg(feature = "crm-cards")]
+            Event::WixCrmCardsOnCardAssigned(event) => {
+                handler.wix_crm_cards_on_card_assigned(*event).await
+            }
+            #[cfg(feature = "crm-cards")]
+            Event::WixCrmCardsOnCardCreated(event) => {
+                handler.wix_crm_cards_on_card_created(*event).await
+            }
+            #[cfg(feature = "crm-cards")]
+            Event::WixCrmCardsOnCardDeleted(event) => {
+                handler.wix_crm_cards_on_card_deleted(*event).await
+            }
+            #[cfg(feature = "crm-cards")]
+            Event::WixCrmCardsOnCardMoved(event) => {
+                handler.wix_crm_cards_on_card_moved(*event).await
+            }
+            #[cfg(feature = "crm-cards")]
+            Event::WixCrmCardsOnCardOverdue(event) => {
+                handler.wix_crm_cards_on_card_overdue(*event).await
+            }
+            #[cfg(feature = "crm-cards")]
+            Event::WixCrmCardsOnCardStale(event) => {
+                handler.wix_crm_cards_on_card_stale(*event).await
+            }
+            #[cfg(feature = "crm-cards")]
+            Event::WixCrmCardsOnCardUpdated(event) => {
+                handler.wix_crm_cards_on_card_updated(*event).await
             }
             #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactCreated(event) => {
@@ -4750,6 +13331,80 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixContactsOnLabelDeleted(event) => {
                 handler.wix_contacts_on_label_deleted(*event).await
             }
+            #[cfg(feature = "crm-notes")]
+            Event::WixCrmNotesOnNoteCreated(event) => {
+                handler.wix_crm_notes_on_note_created(*event).await
+            }
+            #[cfg(feature = "crm-notes")]
+            Event::WixCrmNotesOnNoteDeleted(event) => {
+                handler.wix_crm_notes_on_note_deleted(*event).await
+            }
+            #[cfg(feature = "crm-notes")]
+            Event::WixCrmNotesOnNoteUpdated(event) => {
+                handler.wix_crm_notes_on_note_updated(*event).await
+            }
+            #[cfg(feature = "crm-pipelines")]
+            Event::WixCrmPipelinesOnPipelineCreated(event) => {
+                handler.wix_crm_pipelines_on_pipeline_created(*event).await
+            }
+            #[cfg(feature = "crm-pipelines")]
+            Event::WixCrmPipelinesOnPipelineDeleted(event) => {
+                handler.wix_crm_pipelines_on_pipeline_deleted(*event).await
+            }
+            #[cfg(feature = "crm-pipelines")]
+            Event::WixCrmPipelinesOnPipelineUpdated(event) => {
+                handler.wix_crm_pipelines_on_pipeline_updated(*event).await
+            }
+            #[cfg(feature = "crm-tasks")]
+            Event::WixCrmTasksOnTaskCreated(event) => {
+                handler.wix_crm_tasks_on_task_created(*event).await
+            }
+            #[cfg(feature = "crm-tasks")]
+            Event::WixCrmTasksOnTaskDeleted(event) => {
+                handler.wix_crm_tasks_on_task_deleted(*event).await
+            }
+            #[cfg(feature = "crm-tasks")]
+            Event::WixCrmTasksOnTaskOverdue(event) => {
+                handler.wix_crm_tasks_on_task_overdue(*event).await
+            }
+            #[cfg(feature = "crm-tasks")]
+            Event::WixCrmTasksOnTaskUpdated(event) => {
+                handler.wix_crm_tasks_on_task_updated(*event).await
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Event::WixEcomOnAbandonedCheckoutCreated(event) => {
+                handler.wix_ecom_on_abandoned_checkout_created(*event).await
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Event::WixEcomOnAbandonedCheckoutDeleted(event) => {
+                handler.wix_ecom_on_abandoned_checkout_deleted(*event).await
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Event::WixEcomOnAbandonedCheckoutRecovered(event) => {
+                handler.wix_ecom_on_abandoned_checkout_recovered(*event).await
+            }
+            #[cfg(feature = "ecom-abandoned_checkouts")]
+            Event::WixEcomOnAbandonedCheckoutUpdated(event) => {
+                handler.wix_ecom_on_abandoned_checkout_updated(*event).await
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Event::WixEcomOnBackInStockNotificationRequestCreated(event) => {
+                handler
+                    .wix_ecom_on_back_in_stock_notification_request_created(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Event::WixEcomOnBackInStockNotificationRequestDeleted(event) => {
+                handler
+                    .wix_ecom_on_back_in_stock_notification_request_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-back_in_stock_notifications")]
+            Event::WixEcomOnBackInStockNotificationRequestUpdated(event) => {
+                handler
+                    .wix_ecom_on_back_in_stock_notification_request_updated(*event)
+                    .await
+            }
             #[cfg(feature = "ecom-cart")]
             Event::WixEcomOnCartCreated(event) => {
                 handler.wix_ecom_on_cart_created(*event).await
@@ -4761,6 +13416,22 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "ecom-cart")]
             Event::WixEcomOnCartUpdated(event) => {
                 handler.wix_ecom_on_cart_updated(*event).await
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            Event::WixEcomCartV2OnCartCalculated(event) => {
+                handler.wix_ecom_cart_v2_on_cart_calculated(*event).await
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            Event::WixEcomCartV2OnCartCreated(event) => {
+                handler.wix_ecom_cart_v2_on_cart_created(*event).await
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            Event::WixEcomCartV2OnCartDeleted(event) => {
+                handler.wix_ecom_cart_v2_on_cart_deleted(*event).await
+            }
+            #[cfg(feature = "ecom-cart_v2")]
+            Event::WixEcomCartV2OnCartUpdated(event) => {
+                handler.wix_ecom_cart_v2_on_cart_updated(*event).await
             }
             #[cfg(feature = "ecom-checkout")]
             Event::WixEcomOnCheckoutCompleted(event) => {
@@ -4778,6 +13449,88 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixEcomOnCheckoutUpdated(event) => {
                 handler.wix_ecom_on_checkout_updated(*event).await
             }
+            #[cfg(feature = "ecom-checkout_settings")]
+            Event::WixEcomOnCheckoutSettingsUpdated(event) => {
+                handler.wix_ecom_on_checkout_settings_updated(*event).await
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            Event::WixEcomOnCheckoutTemplateCreated(event) => {
+                handler.wix_ecom_on_checkout_template_created(*event).await
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            Event::WixEcomOnCheckoutTemplateDeleted(event) => {
+                handler.wix_ecom_on_checkout_template_deleted(*event).await
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            Event::WixEcomOnCheckoutTemplateUpdated(event) => {
+                handler.wix_ecom_on_checkout_template_updated(*event).await
+            }
+            #[cfg(feature = "ecom-checkout_templates")]
+            Event::WixEcomOnCheckoutTemplateUsed(event) => {
+                handler.wix_ecom_on_checkout_template_used(*event).await
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Event::WixEcomContactTaxDetailsOnContactTaxDetailsCreated(event) => {
+                handler
+                    .wix_ecom_contact_tax_details_on_contact_tax_details_created(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Event::WixEcomContactTaxDetailsOnContactTaxDetailsDeleted(event) => {
+                handler
+                    .wix_ecom_contact_tax_details_on_contact_tax_details_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Event::WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified(event) => {
+                handler
+                    .wix_ecom_contact_tax_details_on_contact_tax_details_tags_modified(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-contact_tax_details")]
+            Event::WixEcomContactTaxDetailsOnContactTaxDetailsUpdated(event) => {
+                handler
+                    .wix_ecom_contact_tax_details_on_contact_tax_details_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Event::WixEcomDeliveryProfileOnDeliveryProfileCreated(event) => {
+                handler
+                    .wix_ecom_delivery_profile_on_delivery_profile_created(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Event::WixEcomDeliveryProfileOnDeliveryProfileDeleted(event) => {
+                handler
+                    .wix_ecom_delivery_profile_on_delivery_profile_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Event::WixEcomDeliveryProfileOnDeliveryProfileRegionAdded(event) => {
+                handler
+                    .wix_ecom_delivery_profile_on_delivery_profile_region_added(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Event::WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved(event) => {
+                handler
+                    .wix_ecom_delivery_profile_on_delivery_profile_region_removed(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Event::WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated(event) => {
+                handler
+                    .wix_ecom_delivery_profile_on_delivery_profile_region_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-delivery_profile")]
+            Event::WixEcomDeliveryProfileOnDeliveryProfileUpdated(event) => {
+                handler
+                    .wix_ecom_delivery_profile_on_delivery_profile_updated(*event)
+                    .await
+            }
             #[cfg(feature = "ecom-discount_rules")]
             Event::WixEcomDiscountsOnDiscountRuleCreated(event) => {
                 handler.wix_ecom_discounts_on_discount_rule_created(*event).await
@@ -4789,6 +13542,108 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "ecom-discount_rules")]
             Event::WixEcomDiscountsOnDiscountRuleUpdated(event) => {
                 handler.wix_ecom_discounts_on_discount_rule_updated(*event).await
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            Event::WixEcomDraftOrdersOnDraftOrderCreated(event) => {
+                handler.wix_ecom_draft_orders_on_draft_order_created(*event).await
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            Event::WixEcomDraftOrdersOnDraftOrderDeleted(event) => {
+                handler.wix_ecom_draft_orders_on_draft_order_deleted(*event).await
+            }
+            #[cfg(feature = "ecom-draft_orders")]
+            Event::WixEcomDraftOrdersOnDraftOrderUpdated(event) => {
+                handler.wix_ecom_draft_orders_on_draft_order_updated(*event).await
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Event::WixEcomManualTaxMappingsOnManualTaxMappingCreated(event) => {
+                handler
+                    .wix_ecom_manual_tax_mappings_on_manual_tax_mapping_created(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Event::WixEcomManualTaxMappingsOnManualTaxMappingDeleted(event) => {
+                handler
+                    .wix_ecom_manual_tax_mappings_on_manual_tax_mapping_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-manual_tax_mappings")]
+            Event::WixEcomManualTaxMappingsOnManualTaxMappingUpdated(event) => {
+                handler
+                    .wix_ecom_manual_tax_mappings_on_manual_tax_mapping_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-order_fulfillments")]
+            Event::WixEcomOnFulfillmentsUpdated(event) => {
+                handler.wix_ecom_on_fulfillments_updated(*event).await
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated(event) => {
+                handler
+                    .wix_ecom_order_payment_requests_on_order_payment_request_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted(event) => {
+                handler
+                    .wix_ecom_order_payment_requests_on_order_payment_request_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired(event) => {
+                handler
+                    .wix_ecom_order_payment_requests_on_order_payment_request_expired(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid(event) => {
+                handler
+                    .wix_ecom_order_payment_requests_on_order_payment_request_paid(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated(event) => {
+                handler
+                    .wix_ecom_order_payment_requests_on_order_payment_request_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-order_payment_requests")]
+            Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided(event) => {
+                handler
+                    .wix_ecom_order_payment_requests_on_order_payment_request_voided(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Event::WixEcomOnOrderTransactionsChargebackApproved(event) => {
+                handler.wix_ecom_on_order_transactions_chargeback_approved(*event).await
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Event::WixEcomOnOrderTransactionsChargebackReversed(event) => {
+                handler.wix_ecom_on_order_transactions_chargeback_reversed(*event).await
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Event::WixEcomOnOrderTransactionsDetailsUpdated(event) => {
+                handler.wix_ecom_on_order_transactions_details_updated(*event).await
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Event::WixEcomOnOrderTransactionsRefundCompleted(event) => {
+                handler.wix_ecom_on_order_transactions_refund_completed(*event).await
+            }
+            #[cfg(feature = "ecom-order_transactions")]
+            Event::WixEcomOnOrderTransactionsUpdated(event) => {
+                handler.wix_ecom_on_order_transactions_updated(*event).await
             }
             #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderApproved(event) => {
@@ -4825,6 +13680,130 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "ecom-orders")]
             Event::WixEcomOnOrderUpdated(event) => {
                 handler.wix_ecom_on_order_updated(*event).await
+            }
+            #[cfg(feature = "ecom-orders_settings")]
+            Event::WixEcomOnOrdersSettingsUpdated(event) => {
+                handler.wix_ecom_on_orders_settings_updated(*event).await
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            Event::WixEcomShippingOptionsOnShippingOptionCreated(event) => {
+                handler
+                    .wix_ecom_shipping_options_on_shipping_option_created(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            Event::WixEcomShippingOptionsOnShippingOptionDeleted(event) => {
+                handler
+                    .wix_ecom_shipping_options_on_shipping_option_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-shipping_options")]
+            Event::WixEcomShippingOptionsOnShippingOptionUpdated(event) => {
+                handler
+                    .wix_ecom_shipping_options_on_shipping_option_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Event::WixEcomShippoConfigurationsOnShippoConfigurationCreated(event) => {
+                handler
+                    .wix_ecom_shippo_configurations_on_shippo_configuration_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Event::WixEcomShippoConfigurationsOnShippoConfigurationDeleted(event) => {
+                handler
+                    .wix_ecom_shippo_configurations_on_shippo_configuration_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-shippo_configurations")]
+            Event::WixEcomShippoConfigurationsOnShippoConfigurationUpdated(event) => {
+                handler
+                    .wix_ecom_shippo_configurations_on_shippo_configuration_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Event::WixEcomSubscriptionContractsOnSubscriptionContractCreated(event) => {
+                handler
+                    .wix_ecom_subscription_contracts_on_subscription_contract_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Event::WixEcomSubscriptionContractsOnSubscriptionContractDeleted(event) => {
+                handler
+                    .wix_ecom_subscription_contracts_on_subscription_contract_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-subscription_contracts")]
+            Event::WixEcomSubscriptionContractsOnSubscriptionContractUpdated(event) => {
+                handler
+                    .wix_ecom_subscription_contracts_on_subscription_contract_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Event::WixEcomTaxExemptGroupsOnTaxExemptGroupCreated(event) => {
+                handler
+                    .wix_ecom_tax_exempt_groups_on_tax_exempt_group_created(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Event::WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted(event) => {
+                handler
+                    .wix_ecom_tax_exempt_groups_on_tax_exempt_group_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Event::WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified(event) => {
+                handler
+                    .wix_ecom_tax_exempt_groups_on_tax_exempt_group_tags_modified(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-tax_exempt_groups")]
+            Event::WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated(event) => {
+                handler
+                    .wix_ecom_tax_exempt_groups_on_tax_exempt_group_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            Event::WixEcomTaxGroupsOnTaxGroupCreated(event) => {
+                handler.wix_ecom_tax_groups_on_tax_group_created(*event).await
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            Event::WixEcomTaxGroupsOnTaxGroupDeleted(event) => {
+                handler.wix_ecom_tax_groups_on_tax_group_deleted(*event).await
+            }
+            #[cfg(feature = "ecom-tax_groups")]
+            Event::WixEcomTaxGroupsOnTaxGroupUpdated(event) => {
+                handler.wix_ecom_tax_groups_on_tax_group_updated(*event).await
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            Event::WixEcomTaxRegionsOnTaxRegionCreated(event) => {
+                handler.wix_ecom_tax_regions_on_tax_region_created(*event).await
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            Event::WixEcomTaxRegionsOnTaxRegionDeleted(event) => {
+                handler.wix_ecom_tax_regions_on_tax_region_deleted(*event).await
+            }
+            #[cfg(feature = "ecom-tax_regions")]
+            Event::WixEcomTaxRegionsOnTaxRegionUpdated(event) => {
+                handler.wix_ecom_tax_regions_on_tax_region_updated(*event).await
+            }
+            #[cfg(feature = "events-events_settings")]
+            Event::WixEventsEventsSettingsOnEventsSettingsUpdated(event) => {
+                handler
+                    .wix_events_events_settings_on_events_settings_updated(*event)
+                    .await
             }
             #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventCreated(event) => {
@@ -4890,6 +13869,18 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixEventsGuestsOnGuestOrderCanceled(event) => {
                 handler.wix_events_guests_on_guest_order_canceled(*event).await
             }
+            #[cfg(feature = "events-notifications")]
+            Event::WixEventsNotificationsOnNotificationConfigCreated(event) => {
+                handler
+                    .wix_events_notifications_on_notification_config_created(*event)
+                    .await
+            }
+            #[cfg(feature = "events-notifications")]
+            Event::WixEventsNotificationsOnNotificationConfigUpdated(event) => {
+                handler
+                    .wix_events_notifications_on_notification_config_updated(*event)
+                    .await
+            }
             #[cfg(feature = "events-policies")]
             Event::WixEventsOnPolicyCreated(event) => {
                 handler.wix_events_on_policy_created(*event).await
@@ -4901,6 +13892,148 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "events-policies")]
             Event::WixEventsOnPolicyDeleted(event) => {
                 handler.wix_events_on_policy_deleted(*event).await
+            }
+            #[cfg(feature = "events-rsvp_v2")]
+            Event::WixEventsRsvpV2OnRsvpCreated(event) => {
+                handler.wix_events_rsvp_v2_on_rsvp_created(*event).await
+            }
+            #[cfg(feature = "events-rsvp_v2")]
+            Event::WixEventsRsvpV2OnRsvpDeleted(event) => {
+                handler.wix_events_rsvp_v2_on_rsvp_deleted(*event).await
+            }
+            #[cfg(feature = "events-rsvp_v2")]
+            Event::WixEventsRsvpV2OnRsvpUpdated(event) => {
+                handler.wix_events_rsvp_v2_on_rsvp_updated(*event).await
+            }
+            #[cfg(feature = "events-staff_members")]
+            Event::WixEventsStaffMembersOnStaffMemberCreated(event) => {
+                handler.wix_events_staff_members_on_staff_member_created(*event).await
+            }
+            #[cfg(feature = "events-staff_members")]
+            Event::WixEventsStaffMembersOnStaffMemberDeleted(event) => {
+                handler.wix_events_staff_members_on_staff_member_deleted(*event).await
+            }
+            #[cfg(feature = "events-staff_members")]
+            Event::WixEventsStaffMembersOnStaffMemberUpdated(event) => {
+                handler.wix_events_staff_members_on_staff_member_updated(*event).await
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Event::WixEventsTicketDefinitionsV2OnTicketDefinitionCreated(event) => {
+                handler
+                    .wix_events_ticket_definitions_v2_on_ticket_definition_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Event::WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted(event) => {
+                handler
+                    .wix_events_ticket_definitions_v2_on_ticket_definition_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Event::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded(event) => {
+                handler
+                    .wix_events_ticket_definitions_v2_on_ticket_definition_sale_ended(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Event::WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_events_ticket_definitions_v2_on_ticket_definition_sale_period_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Event::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted(event) => {
+                handler
+                    .wix_events_ticket_definitions_v2_on_ticket_definition_sale_started(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "events-ticket_definitions_v2")]
+            Event::WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated(event) => {
+                handler
+                    .wix_events_ticket_definitions_v2_on_ticket_definition_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Event::WixEventsTicketReservationsOnTicketReservationCreated(event) => {
+                handler
+                    .wix_events_ticket_reservations_on_ticket_reservation_created(*event)
+                    .await
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Event::WixEventsTicketReservationsOnTicketReservationDeleted(event) => {
+                handler
+                    .wix_events_ticket_reservations_on_ticket_reservation_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "events-ticket_reservations")]
+            Event::WixEventsTicketReservationsOnTicketReservationUpdated(event) => {
+                handler
+                    .wix_events_ticket_reservations_on_ticket_reservation_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            Event::WixFormsChatSettingsOnChatSettingsCreated(event) => {
+                handler.wix_forms_chat_settings_on_chat_settings_created(*event).await
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            Event::WixFormsChatSettingsOnChatSettingsDeleted(event) => {
+                handler.wix_forms_chat_settings_on_chat_settings_deleted(*event).await
+            }
+            #[cfg(feature = "forms-chat_settings")]
+            Event::WixFormsChatSettingsOnChatSettingsUpdated(event) => {
+                handler.wix_forms_chat_settings_on_chat_settings_updated(*event).await
+            }
+            #[cfg(feature = "forms-forms")]
+            Event::WixFormsFormsOnFormCreated(event) => {
+                handler.wix_forms_forms_on_form_created(*event).await
+            }
+            #[cfg(feature = "forms-forms")]
+            Event::WixFormsFormsOnFormDeleted(event) => {
+                handler.wix_forms_forms_on_form_deleted(*event).await
+            }
+            #[cfg(feature = "forms-forms")]
+            Event::WixFormsFormsOnFormDisabledForm(event) => {
+                handler.wix_forms_forms_on_form_disabled_form(*event).await
+            }
+            #[cfg(feature = "forms-forms")]
+            Event::WixFormsFormsOnFormEnabledForm(event) => {
+                handler.wix_forms_forms_on_form_enabled_form(*event).await
+            }
+            #[cfg(feature = "forms-forms")]
+            Event::WixFormsFormsOnFormTranslationChanged(event) => {
+                handler.wix_forms_forms_on_form_translation_changed(*event).await
+            }
+            #[cfg(feature = "forms-forms")]
+            Event::WixFormsFormsOnFormTranslationDeleted(event) => {
+                handler.wix_forms_forms_on_form_translation_deleted(*event).await
+            }
+            #[cfg(feature = "forms-forms")]
+            Event::WixFormsFormsOnFormUpdated(event) => {
+                handler.wix_forms_forms_on_form_updated(*event).await
+            }
+            #[cfg(feature = "forms-interactive_form_sessions")]
+            Event::WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated(
+                event,
+            ) => {
+                handler
+                    .wix_forms_interactive_form_sessions_on_interactive_form_session_created(
+                        *event,
+                    )
+                    .await
             }
             #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionContactMapped(event) => {
@@ -4972,6 +14105,42 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixBadgesV4OnBadgeDeleted(event) => {
                 handler.wix_badges_v4_on_badge_deleted(*event).await
             }
+            #[cfg(feature = "members-member_followers")]
+            Event::WixMembersMemberFollowersOnFollowMemberFollowed(event) => {
+                handler
+                    .wix_members_member_followers_on_follow_member_followed(*event)
+                    .await
+            }
+            #[cfg(feature = "members-member_followers")]
+            Event::WixMembersMemberFollowersOnFollowMemberUnfollowed(event) => {
+                handler
+                    .wix_members_member_followers_on_follow_member_unfollowed(*event)
+                    .await
+            }
+            #[cfg(feature = "members-member_report")]
+            Event::WixMembersMemberReportOnMemberReportCreated(event) => {
+                handler.wix_members_member_report_on_member_report_created(*event).await
+            }
+            #[cfg(feature = "members-member_report")]
+            Event::WixMembersMemberReportOnMemberReportDeleted(event) => {
+                handler.wix_members_member_report_on_member_report_deleted(*event).await
+            }
+            #[cfg(feature = "members-member_report")]
+            Event::WixMembersMemberReportOnMemberReportReportedMemberCreated(event) => {
+                handler
+                    .wix_members_member_report_on_member_report_reported_member_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "members-member_report")]
+            Event::WixMembersMemberReportOnMemberReportReportedMemberDeleted(event) => {
+                handler
+                    .wix_members_member_report_on_member_report_reported_member_deleted(
+                        *event,
+                    )
+                    .await
+            }
             #[cfg(feature = "members-members")]
             Event::WixMembersOnMemberCreated(event) => {
                 handler.wix_members_on_member_created(*event).await
@@ -4983,6 +14152,18 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "members-members")]
             Event::WixMembersOnMemberUpdated(event) => {
                 handler.wix_members_on_member_updated(*event).await
+            }
+            #[cfg(feature = "members-members_about")]
+            Event::WixMembersMembersAboutOnMemberAboutCreated(event) => {
+                handler.wix_members_members_about_on_member_about_created(*event).await
+            }
+            #[cfg(feature = "members-members_about")]
+            Event::WixMembersMembersAboutOnMemberAboutDeleted(event) => {
+                handler.wix_members_members_about_on_member_about_deleted(*event).await
+            }
+            #[cfg(feature = "members-members_about")]
+            Event::WixMembersMembersAboutOnMemberAboutUpdated(event) => {
+                handler.wix_members_members_about_on_member_about_updated(*event).await
             }
             #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderAutoRenewCanceled(event) => {
@@ -5036,6 +14217,22 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixPricingPlansOnOrderUpdated(event) => {
                 handler.wix_pricing_plans_on_order_updated(*event).await
             }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Event::WixPricingPlansPlansV3OnPlanCreated(event) => {
+                handler.wix_pricing_plans_plans_v3_on_plan_created(*event).await
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Event::WixPricingPlansPlansV3OnPlanDeleted(event) => {
+                handler.wix_pricing_plans_plans_v3_on_plan_deleted(*event).await
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Event::WixPricingPlansPlansV3OnPlanTagsModified(event) => {
+                handler.wix_pricing_plans_plans_v3_on_plan_tags_modified(*event).await
+            }
+            #[cfg(feature = "pricing_plans-plans_v3")]
+            Event::WixPricingPlansPlansV3OnPlanUpdated(event) => {
+                handler.wix_pricing_plans_plans_v3_on_plan_updated(*event).await
+            }
             #[cfg(feature = "stores-brands_v3")]
             Event::WixStoresBrandsV3OnBrandCreated(event) => {
                 handler.wix_stores_brands_v3_on_brand_created(*event).await
@@ -5047,6 +14244,36 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "stores-brands_v3")]
             Event::WixStoresBrandsV3OnBrandUpdated(event) => {
                 handler.wix_stores_brands_v3_on_brand_updated(*event).await
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            Event::WixStoresCustomizationsV3OnCustomizationCreated(event) => {
+                handler
+                    .wix_stores_customizations_v3_on_customization_created(*event)
+                    .await
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            Event::WixStoresCustomizationsV3OnCustomizationDeleted(event) => {
+                handler
+                    .wix_stores_customizations_v3_on_customization_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "stores-customizations_v3")]
+            Event::WixStoresCustomizationsV3OnCustomizationUpdated(event) => {
+                handler
+                    .wix_stores_customizations_v3_on_customization_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Event::WixStoresInfoSectionsV3OnInfoSectionCreated(event) => {
+                handler.wix_stores_info_sections_v3_on_info_section_created(*event).await
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Event::WixStoresInfoSectionsV3OnInfoSectionDeleted(event) => {
+                handler.wix_stores_info_sections_v3_on_info_section_deleted(*event).await
+            }
+            #[cfg(feature = "stores-info_sections_v3")]
+            Event::WixStoresInfoSectionsV3OnInfoSectionUpdated(event) => {
+                handler.wix_stores_info_sections_v3_on_info_section_updated(*event).await
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             Event::WixStoresInventoryItemsV3OnInventoryItemCreated(event) => {
@@ -5093,6 +14320,22 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "stores-products_v3")]
             Event::WixStoresProductsV3OnProductUpdated(event) => {
                 handler.wix_stores_products_v3_on_product_updated(*event).await
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            Event::WixStoresPromotionsV3OnPromotionCreated(event) => {
+                handler.wix_stores_promotions_v3_on_promotion_created(*event).await
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            Event::WixStoresPromotionsV3OnPromotionDeleted(event) => {
+                handler.wix_stores_promotions_v3_on_promotion_deleted(*event).await
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            Event::WixStoresPromotionsV3OnPromotionTagsModified(event) => {
+                handler.wix_stores_promotions_v3_on_promotion_tags_modified(*event).await
+            }
+            #[cfg(feature = "stores-promotions_v3")]
+            Event::WixStoresPromotionsV3OnPromotionUpdated(event) => {
+                handler.wix_stores_promotions_v3_on_promotion_updated(*event).await
             }
             #[cfg(feature = "stores-ribbons_v3")]
             Event::WixStoresRibbonsV3OnRibbonCreated(event) => {

@@ -6,6 +6,120 @@
 /// Method names mirror the Velo handler names of `backend/events.js`
 /// (`wixCrm_onContactCreated` -> `wix_crm_on_contact_created`).
 pub trait Handler: Send + Sync {
+    /// Triggered when a category is created.
+    ///
+    /// - Velo handler: `wixBlog_onCategoryCreated` (in `backend/events.js`)
+    /// - SDK: `categories.onCategoryCreated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.category_created`
+    /// - Cargo feature: `blog-categories`
+    #[cfg(feature = "blog-categories")]
+    fn wix_blog_on_category_created(
+        &self,
+        event: crate::blog::categories::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is deleted.
+    ///
+    /// - Velo handler: `wixBlog_onCategoryDeleted` (in `backend/events.js`)
+    /// - SDK: `categories.onCategoryDeleted` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.category_deleted`
+    /// - Cargo feature: `blog-categories`
+    #[cfg(feature = "blog-categories")]
+    fn wix_blog_on_category_deleted(
+        &self,
+        event: crate::blog::categories::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is updated.
+    ///
+    /// - Velo handler: `wixBlog_onCategoryUpdated` (in `backend/events.js`)
+    /// - SDK: `categories.onCategoryUpdated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.category_updated`
+    /// - Cargo feature: `blog-categories`
+    #[cfg(feature = "blog-categories")]
+    fn wix_blog_on_category_updated(
+        &self,
+        event: crate::blog::categories::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a draft post is created.
+    ///
+    /// - Velo handler: `wixBlog_onDraftCreated` (in `backend/events.js`)
+    /// - SDK: `draftPosts.onDraftCreated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.draft_created`
+    /// - Cargo feature: `blog-draft_posts`
+    #[cfg(feature = "blog-draft_posts")]
+    fn wix_blog_on_draft_created(
+        &self,
+        event: crate::blog::draft_posts::DraftCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a draft post is deleted.
+    ///
+    /// - Velo handler: `wixBlog_onDraftDeleted` (in `backend/events.js`)
+    /// - SDK: `draftPosts.onDraftDeleted` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.draft_deleted`
+    /// - Cargo feature: `blog-draft_posts`
+    #[cfg(feature = "blog-draft_posts")]
+    fn wix_blog_on_draft_deleted(
+        &self,
+        event: crate::blog::draft_posts::DraftDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a draft post is updated.
+    ///
+    /// - Velo handler: `wixBlog_onDraftUpdated` (in `backend/events.js`)
+    /// - SDK: `draftPosts.onDraftUpdated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.draft_updated`
+    /// - Cargo feature: `blog-draft_posts`
+    #[cfg(feature = "blog-draft_posts")]
+    fn wix_blog_on_draft_updated(
+        &self,
+        event: crate::blog::draft_posts::DraftUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggers when a like is created.
+    ///
+    /// - Velo handler: `wixBlogLikes_onLikeCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `likes.onLikeCreated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v1.like_created`
+    /// - Cargo feature: `blog-likes`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "blog-likes")]
+    fn wix_blog_likes_on_like_created(
+        &self,
+        event: crate::blog::likes::LikeCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggers when a like is deleted.
+    ///
+    /// - Velo handler: `wixBlogLikes_onLikeDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `likes.onLikeDeleted` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v1.like_deleted`
+    /// - Cargo feature: `blog-likes`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "blog-likes")]
+    fn wix_blog_likes_on_like_deleted(
+        &self,
+        event: crate::blog::likes::LikeDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a post is created.
     ///
     /// - Velo handler: `wixBlog_onPostCreated` (in `backend/events.js`)
@@ -68,6 +182,225 @@ pub trait Handler: Send + Sync {
     fn wix_blog_on_post_updated(
         &self,
         event: crate::blog::posts::PostUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tag is created.
+    ///
+    /// - Velo handler: `wixBlog_onTagCreated` (in `backend/events.js`)
+    /// - SDK: `tags.onTagCreated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.tag_created`
+    /// - Cargo feature: `blog-tags`
+    #[cfg(feature = "blog-tags")]
+    fn wix_blog_on_tag_created(
+        &self,
+        event: crate::blog::tags::TagCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tag is deleted.
+    ///
+    /// - Velo handler: `wixBlog_onTagDeleted` (in `backend/events.js`)
+    /// - SDK: `tags.onTagDeleted` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.tag_deleted`
+    /// - Cargo feature: `blog-tags`
+    #[cfg(feature = "blog-tags")]
+    fn wix_blog_on_tag_deleted(
+        &self,
+        event: crate::blog::tags::TagDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tag is updated.
+    ///
+    /// - Velo handler: `wixBlog_onTagUpdated` (in `backend/events.js`)
+    /// - SDK: `tags.onTagUpdated` from `@wix/blog`
+    /// - Webhook eventType: `wix.blog.v3.tag_updated`
+    /// - Cargo feature: `blog-tags`
+    #[cfg(feature = "blog-tags")]
+    fn wix_blog_on_tag_updated(
+        &self,
+        event: crate::blog::tags::TagUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an add-on is created.
+    ///
+    /// - Velo handler: `wixBookingsAddOns_onAddOnCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `addOns.onAddOnCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.addons.v1.add_on_created`
+    /// - Cargo feature: `bookings-add_ons`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-add_ons")]
+    fn wix_bookings_add_ons_on_add_on_created(
+        &self,
+        event: crate::bookings::add_ons::AddOnCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an add-on is deleted.
+    ///
+    /// - Velo handler: `wixBookingsAddOns_onAddOnDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `addOns.onAddOnDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.addons.v1.add_on_deleted`
+    /// - Cargo feature: `bookings-add_ons`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-add_ons")]
+    fn wix_bookings_add_ons_on_add_on_deleted(
+        &self,
+        event: crate::bookings::add_ons::AddOnDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an add-on is updated.
+    ///
+    /// - Velo handler: `wixBookingsAddOns_onAddOnUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `addOns.onAddOnUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.addons.v1.add_on_updated`
+    /// - Cargo feature: `bookings-add_ons`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-add_ons")]
+    fn wix_bookings_add_ons_on_add_on_updated(
+        &self,
+        event: crate::bookings::add_ons::AddOnUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBookingsAttendance_onAttendanceDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `attendance.onAttendanceDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.attendance_deleted`
+    /// - Cargo feature: `bookings-attendance`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-attendance")]
+    fn wix_bookings_attendance_on_attendance_deleted(
+        &self,
+        event: crate::bookings::attendance::AttendanceDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an attribute definition is created.
+    ///
+    /// - Velo handler: `wixBookingsAttributeDefinition_onAttributeDefinitionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `attributeDefinition.onAttributeDefinitionCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.attributes.v1.attribute_definition_created`
+    /// - Cargo feature: `bookings-attribute_definition`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-attribute_definition")]
+    fn wix_bookings_attribute_definition_on_attribute_definition_created(
+        &self,
+        event: crate::bookings::attribute_definition::AttributeDefinitionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an attribute definition is deleted. Its attribute values are also removed.
+    ///
+    /// - Velo handler: `wixBookingsAttributeDefinition_onAttributeDefinitionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `attributeDefinition.onAttributeDefinitionDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.attributes.v1.attribute_definition_deleted`
+    /// - Cargo feature: `bookings-attribute_definition`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-attribute_definition")]
+    fn wix_bookings_attribute_definition_on_attribute_definition_deleted(
+        &self,
+        event: crate::bookings::attribute_definition::AttributeDefinitionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when tags are assigned to or unassigned from an attribute definition.
+    ///
+    /// - Velo handler: `wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `attributeDefinition.onAttributeDefinitionTagsModified` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.attributes.v1.attribute_definition_tags_modified`
+    /// - Cargo feature: `bookings-attribute_definition`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-attribute_definition")]
+    fn wix_bookings_attribute_definition_on_attribute_definition_tags_modified(
+        &self,
+        event: crate::bookings::attribute_definition::AttributeDefinitionTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an attribute definition is updated.
+    ///
+    /// - Velo handler: `wixBookingsAttributeDefinition_onAttributeDefinitionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `attributeDefinition.onAttributeDefinitionUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.attributes.v1.attribute_definition_updated`
+    /// - Cargo feature: `bookings-attribute_definition`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-attribute_definition")]
+    fn wix_bookings_attribute_definition_on_attribute_definition_updated(
+        &self,
+        event: crate::bookings::attribute_definition::AttributeDefinitionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking policy is created.
+    ///
+    /// - Velo handler: `wixBookingsBookingPolicies_onBookingPolicyCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `bookingPolicies.onBookingPolicyCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v1.booking_policy_created`
+    /// - Cargo feature: `bookings-booking_policies`
+    #[cfg(feature = "bookings-booking_policies")]
+    fn wix_bookings_booking_policies_on_booking_policy_created(
+        &self,
+        event: crate::bookings::booking_policies::BookingPolicyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the site's default policy changes. Then,
+    /// [Booking Policy Updated](https://dev.wix.com/docs/rest/business-solutions/bookings/policies/booking-policies/booking-policy-updated)
+    /// is also triggered both for the new and the previous default policy.
+    ///
+    /// - Velo handler: `wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `bookingPolicies.onBookingPolicyDefaultBookingPolicySet` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v1.booking_policy_default_booking_policy_set`
+    /// - Cargo feature: `bookings-booking_policies`
+    #[cfg(feature = "bookings-booking_policies")]
+    fn wix_bookings_booking_policies_on_booking_policy_default_booking_policy_set(
+        &self,
+        event: crate::bookings::booking_policies::BookingPolicyDefaultBookingPolicySet,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking policy is deleted.
+    ///
+    /// - Velo handler: `wixBookingsBookingPolicies_onBookingPolicyDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `bookingPolicies.onBookingPolicyDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v1.booking_policy_deleted`
+    /// - Cargo feature: `bookings-booking_policies`
+    #[cfg(feature = "bookings-booking_policies")]
+    fn wix_bookings_booking_policies_on_booking_policy_deleted(
+        &self,
+        event: crate::bookings::booking_policies::BookingPolicyDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a booking policy is updated, including when a policy's
+    /// `default` attribute changes.
+    ///
+    /// - Velo handler: `wixBookingsBookingPolicies_onBookingPolicyUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `bookingPolicies.onBookingPolicyUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v1.booking_policy_updated`
+    /// - Cargo feature: `bookings-booking_policies`
+    #[cfg(feature = "bookings-booking_policies")]
+    fn wix_bookings_booking_policies_on_booking_policy_updated(
+        &self,
+        event: crate::bookings::booking_policies::BookingPolicyUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -184,6 +517,225 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// (explanation)
+    ///
+    /// Events are an integral part of your API and should be designed alongside all other methods that your domain exposes.
+    /// Remember - events are the only way a client can react to your domain's business flow without constantly polling your
+    /// API for changes.
+    ///
+    /// Therefore you MUST expose all lifecycle events even if you don't have a use case in your own business flows that
+    /// consumes them.
+    ///
+    /// In order to simplify clients ability to consume events in a coherent way, we have defined a common standard for
+    /// sending events from platformized services related to your domain (hence DomainEvents). This is both inside Wix and
+    /// externally (webhooks and velo).
+    ///
+    /// Refer to [AIP 7016 - Events and Hooks][1] to learn more about callback annotation.
+    /// Callback is an event, which is fired as a byproduct of calling this method.
+    ///
+    /// [1]: https://dev.wix.com/docs/rnd-general/articles/p13n-guidelines-aips/guidance-aips/design-patterns/7016-events
+    ///
+    /// - Velo handler: `wixBookingsBookingsSettings_onBookingsSettingsCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `bookingsSettings.onBookingsSettingsCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.bookings_settings_created`
+    /// - Cargo feature: `bookings-bookings_settings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-bookings_settings")]
+    fn wix_bookings_bookings_settings_on_bookings_settings_created(
+        &self,
+        event: crate::bookings::bookings_settings::BookingsSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBookingsBookingsSettings_onBookingsSettingsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `bookingsSettings.onBookingsSettingsDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.bookings_settings_deleted`
+    /// - Cargo feature: `bookings-bookings_settings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-bookings_settings")]
+    fn wix_bookings_bookings_settings_on_bookings_settings_deleted(
+        &self,
+        event: crate::bookings::bookings_settings::BookingsSettingsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBookingsBookingsSettings_onBookingsSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `bookingsSettings.onBookingsSettingsUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.v2.bookings_settings_updated`
+    /// - Cargo feature: `bookings-bookings_settings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-bookings_settings")]
+    fn wix_bookings_bookings_settings_on_bookings_settings_updated(
+        &self,
+        event: crate::bookings::bookings_settings::BookingsSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is created.
+    ///
+    /// - Velo handler: `wixBookingsCategoriesV2_onCategoryCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categoriesV2.onCategoryCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.categories.v2.category_created`
+    /// - Cargo feature: `bookings-categories_v2`
+    #[cfg(feature = "bookings-categories_v2")]
+    fn wix_bookings_categories_v2_on_category_created(
+        &self,
+        event: crate::bookings::categories_v2::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is deleted.
+    ///
+    /// - Velo handler: `wixBookingsCategoriesV2_onCategoryDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categoriesV2.onCategoryDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.categories.v2.category_deleted`
+    /// - Cargo feature: `bookings-categories_v2`
+    #[cfg(feature = "bookings-categories_v2")]
+    fn wix_bookings_categories_v2_on_category_deleted(
+        &self,
+        event: crate::bookings::categories_v2::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is updated.
+    ///
+    /// - Velo handler: `wixBookingsCategoriesV2_onCategoryUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categoriesV2.onCategoryUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.categories.v2.category_updated`
+    /// - Cargo feature: `bookings-categories_v2`
+    #[cfg(feature = "bookings-categories_v2")]
+    fn wix_bookings_categories_v2_on_category_updated(
+        &self,
+        event: crate::bookings::categories_v2::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a resource type is created.
+    ///
+    /// - Velo handler: `wixBookingsResourceTypes_onResourceTypeCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `resourceTypes.onResourceTypeCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.resources.v2.resource_type_created`
+    /// - Cargo feature: `bookings-resource_types`
+    #[cfg(feature = "bookings-resource_types")]
+    fn wix_bookings_resource_types_on_resource_type_created(
+        &self,
+        event: crate::bookings::resource_types::ResourceTypeCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a resource type is deleted.
+    ///
+    /// - Velo handler: `wixBookingsResourceTypes_onResourceTypeDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `resourceTypes.onResourceTypeDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.resources.v2.resource_type_deleted`
+    /// - Cargo feature: `bookings-resource_types`
+    #[cfg(feature = "bookings-resource_types")]
+    fn wix_bookings_resource_types_on_resource_type_deleted(
+        &self,
+        event: crate::bookings::resource_types::ResourceTypeDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a resource type is updated.
+    ///
+    /// - Velo handler: `wixBookingsResourceTypes_onResourceTypeUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `resourceTypes.onResourceTypeUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.resources.v2.resource_type_updated`
+    /// - Cargo feature: `bookings-resource_types`
+    #[cfg(feature = "bookings-resource_types")]
+    fn wix_bookings_resource_types_on_resource_type_updated(
+        &self,
+        event: crate::bookings::resource_types::ResourceTypeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a resource is created.
+    ///
+    /// - Velo handler: `wixBookingsResources_onResourceCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `resources.onResourceCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.resources.v2.resource_created`
+    /// - Cargo feature: `bookings-resources`
+    #[cfg(feature = "bookings-resources")]
+    fn wix_bookings_resources_on_resource_created(
+        &self,
+        event: crate::bookings::resources::ResourceCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a resource is deleted.
+    ///
+    /// - Velo handler: `wixBookingsResources_onResourceDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `resources.onResourceDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.resources.v2.resource_deleted`
+    /// - Cargo feature: `bookings-resources`
+    #[cfg(feature = "bookings-resources")]
+    fn wix_bookings_resources_on_resource_deleted(
+        &self,
+        event: crate::bookings::resources::ResourceDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an resource is updated.
+    ///
+    /// - Velo handler: `wixBookingsResources_onResourceUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `resources.onResourceUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.resources.v2.resource_updated`
+    /// - Cargo feature: `bookings-resources`
+    #[cfg(feature = "bookings-resources")]
+    fn wix_bookings_resources_on_resource_updated(
+        &self,
+        event: crate::bookings::resources::ResourceUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBookingsCatalog_onServiceOptionsAndVariantsCreated` (in `backend/events.js`)
+    /// - SDK: `serviceOptionsAndVariants.onServiceOptionsAndVariantsCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.catalog.v1.service_options_and_variants_created`
+    /// - Cargo feature: `bookings-service_options_and_variants`
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    fn wix_bookings_catalog_on_service_options_and_variants_created(
+        &self,
+        event: crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBookingsCatalog_onServiceOptionsAndVariantsDeleted` (in `backend/events.js`)
+    /// - SDK: `serviceOptionsAndVariants.onServiceOptionsAndVariantsDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.catalog.v1.service_options_and_variants_deleted`
+    /// - Cargo feature: `bookings-service_options_and_variants`
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    fn wix_bookings_catalog_on_service_options_and_variants_deleted(
+        &self,
+        event: crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBookingsCatalog_onServiceOptionsAndVariantsUpdated` (in `backend/events.js`)
+    /// - SDK: `serviceOptionsAndVariants.onServiceOptionsAndVariantsUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.catalog.v1.service_options_and_variants_updated`
+    /// - Cargo feature: `bookings-service_options_and_variants`
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    fn wix_bookings_catalog_on_service_options_and_variants_updated(
+        &self,
+        event: crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a service is created.
     ///
     /// - Velo handler: `wixBookingsServices_onServiceCreated` (in `backend/events.js`)
@@ -222,6 +774,248 @@ pub trait Handler: Send + Sync {
     fn wix_bookings_services_on_service_updated(
         &self,
         event: crate::bookings::services::ServiceUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a `staffMemberSettings` object is updated.
+    ///
+    /// - Velo handler: `wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMemberSettings.onStaffMemberSettingsUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.staff_settings.v1.staff_member_settings_updated`
+    /// - Cargo feature: `bookings-staff_member_settings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "bookings-staff_member_settings")]
+    fn wix_bookings_staff_member_settings_on_staff_member_settings_updated(
+        &self,
+        event: crate::bookings::staff_member_settings::StaffMemberSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a Wix user is connected to a staff member.
+    ///
+    ///
+    /// The event is triggered when the connection status changes to `CONNECTED`. It
+    /// isn't triggered when Wix Bookings sends an invitation to become a Wix user or
+    /// join a site.
+    ///
+    /// - Velo handler: `wixBookingsStaffMembers_onStaffMemberConnectedToUser` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberConnectedToUser` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.staff.v1.staff_member_connected_to_user`
+    /// - Cargo feature: `bookings-staff_members`
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_connected_to_user(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberConnectedToUser,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a staff member is created.
+    ///
+    /// - Velo handler: `wixBookingsStaffMembers_onStaffMemberCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.staff.v1.staff_member_created`
+    /// - Cargo feature: `bookings-staff_members`
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_created(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a staff member is deleted.
+    ///
+    /// - Velo handler: `wixBookingsStaffMembers_onStaffMemberDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberDeleted` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.staff.v1.staff_member_deleted`
+    /// - Cargo feature: `bookings-staff_members`
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_deleted(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a Wix user is disconnected from a staff member.
+    ///
+    /// - Velo handler: `wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberDisconnectedFromUser` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.staff.v1.staff_member_disconnected_from_user`
+    /// - Cargo feature: `bookings-staff_members`
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_disconnected_from_user(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberDisconnectedFromUser,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a staff member is created and their working hours schedule is
+    /// attached to them. Fires after the staff member created event, and the payload
+    /// includes the `resource` field.
+    ///
+    /// - Velo handler: `wixBookingsStaffMembers_onStaffMemberFullyCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberFullyCreated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.staff.v1.staff_member_fully_created`
+    /// - Cargo feature: `bookings-staff_members`
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_fully_created(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberFullyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a staff member's tags are added, removed, or changed.
+    ///
+    /// - Velo handler: `wixBookingsStaffMembers_onStaffMemberTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberTagsModified` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.staff.v1.staff_member_tags_modified`
+    /// - Cargo feature: `bookings-staff_members`
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_tags_modified(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a staff member is updated.
+    ///
+    /// - Velo handler: `wixBookingsStaffMembers_onStaffMemberUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberUpdated` from `@wix/bookings`
+    /// - Webhook eventType: `wix.bookings.staff.v1.staff_member_updated`
+    /// - Cargo feature: `bookings-staff_members`
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_updated(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixCrmAttachments_onAttachmentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `attachments.onAttachmentCreated` from `@wix/crm`
+    /// - Webhook eventType: `wix.contacts.v4.attachment_created`
+    /// - Cargo feature: `crm-attachments`
+    #[cfg(feature = "crm-attachments")]
+    fn wix_crm_attachments_on_attachment_created(
+        &self,
+        event: crate::crm::attachments::AttachmentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixCrmAttachments_onAttachmentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `attachments.onAttachmentDeleted` from `@wix/crm`
+    /// - Webhook eventType: `wix.contacts.v4.attachment_deleted`
+    /// - Cargo feature: `crm-attachments`
+    #[cfg(feature = "crm-attachments")]
+    fn wix_crm_attachments_on_attachment_deleted(
+        &self,
+        event: crate::crm::attachments::AttachmentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a card is assigned.
+    ///
+    /// - Velo handler: `wixCrmCards_onCardAssigned` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cards.onCardAssigned` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.card_assigned`
+    /// - Cargo feature: `crm-cards`
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_assigned(
+        &self,
+        event: crate::crm::cards::CardAssigned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a card is created.
+    ///
+    /// - Velo handler: `wixCrmCards_onCardCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cards.onCardCreated` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.card_created`
+    /// - Cargo feature: `crm-cards`
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_created(
+        &self,
+        event: crate::crm::cards::CardCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a card is deleted.
+    ///
+    /// - Velo handler: `wixCrmCards_onCardDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cards.onCardDeleted` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.card_deleted`
+    /// - Cargo feature: `crm-cards`
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_deleted(
+        &self,
+        event: crate::crm::cards::CardDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a card is moved from one stage to another.
+    ///
+    /// - Velo handler: `wixCrmCards_onCardMoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cards.onCardMoved` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.card_moved`
+    /// - Cargo feature: `crm-cards`
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_moved(
+        &self,
+        event: crate::crm::cards::CardMoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a card's `dueDate` passes.
+    ///
+    /// - Velo handler: `wixCrmCards_onCardOverdue` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cards.onCardOverdue` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.card_overdue`
+    /// - Cargo feature: `crm-cards`
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_overdue(
+        &self,
+        event: crate::crm::cards::CardOverdue,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a card's `staleDate` passes.
+    ///
+    /// - Velo handler: `wixCrmCards_onCardStale` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cards.onCardStale` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.card_stale`
+    /// - Cargo feature: `crm-cards`
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_stale(
+        &self,
+        event: crate::crm::cards::CardStale,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a card is updated.
+    ///
+    /// - Velo handler: `wixCrmCards_onCardUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cards.onCardUpdated` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.card_updated`
+    /// - Cargo feature: `crm-cards`
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_updated(
+        &self,
+        event: crate::crm::cards::CardUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -366,6 +1160,241 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a note is created.
+    ///
+    /// - Velo handler: `wixCrmNotes_onNoteCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `notes.onNoteCreated` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.notes.v2.note_created`
+    /// - Cargo feature: `crm-notes`
+    #[cfg(feature = "crm-notes")]
+    fn wix_crm_notes_on_note_created(
+        &self,
+        event: crate::crm::notes::NoteCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a note is deleted.
+    ///
+    /// - Velo handler: `wixCrmNotes_onNoteDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `notes.onNoteDeleted` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.notes.v2.note_deleted`
+    /// - Cargo feature: `crm-notes`
+    #[cfg(feature = "crm-notes")]
+    fn wix_crm_notes_on_note_deleted(
+        &self,
+        event: crate::crm::notes::NoteDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a note is updated.
+    ///
+    /// - Velo handler: `wixCrmNotes_onNoteUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `notes.onNoteUpdated` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.notes.v2.note_updated`
+    /// - Cargo feature: `crm-notes`
+    #[cfg(feature = "crm-notes")]
+    fn wix_crm_notes_on_note_updated(
+        &self,
+        event: crate::crm::notes::NoteUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a pipeline is created.
+    ///
+    /// - Velo handler: `wixCrmPipelines_onPipelineCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `pipelines.onPipelineCreated` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.pipeline_created`
+    /// - Cargo feature: `crm-pipelines`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "crm-pipelines")]
+    fn wix_crm_pipelines_on_pipeline_created(
+        &self,
+        event: crate::crm::pipelines::PipelineCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a pipeline is deleted.
+    ///
+    /// - Velo handler: `wixCrmPipelines_onPipelineDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `pipelines.onPipelineDeleted` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.pipeline_deleted`
+    /// - Cargo feature: `crm-pipelines`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "crm-pipelines")]
+    fn wix_crm_pipelines_on_pipeline_deleted(
+        &self,
+        event: crate::crm::pipelines::PipelineDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a pipeline is updated.
+    ///
+    /// - Velo handler: `wixCrmPipelines_onPipelineUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `pipelines.onPipelineUpdated` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.pipelines.v1.pipeline_updated`
+    /// - Cargo feature: `crm-pipelines`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "crm-pipelines")]
+    fn wix_crm_pipelines_on_pipeline_updated(
+        &self,
+        event: crate::crm::pipelines::PipelineUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a task is created.
+    ///
+    /// - Velo handler: `wixCrmTasks_onTaskCreated` (in `backend/events.js`)
+    /// - SDK: `tasks.onTaskCreated` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.tasks.v2.task_created`
+    /// - Cargo feature: `crm-tasks`
+    #[cfg(feature = "crm-tasks")]
+    fn wix_crm_tasks_on_task_created(
+        &self,
+        event: crate::crm::tasks::TaskCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a task is deleted.
+    ///
+    /// - Velo handler: `wixCrmTasks_onTaskDeleted` (in `backend/events.js`)
+    /// - SDK: `tasks.onTaskDeleted` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.tasks.v2.task_deleted`
+    /// - Cargo feature: `crm-tasks`
+    #[cfg(feature = "crm-tasks")]
+    fn wix_crm_tasks_on_task_deleted(
+        &self,
+        event: crate::crm::tasks::TaskDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a task reaches its due date.
+    ///
+    /// - Velo handler: `wixCrmTasks_onTaskOverdue` (in `backend/events.js`)
+    /// - SDK: `tasks.onTaskOverdue` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.tasks.v2.task_task_overdue`
+    /// - Cargo feature: `crm-tasks`
+    #[cfg(feature = "crm-tasks")]
+    fn wix_crm_tasks_on_task_overdue(
+        &self,
+        event: crate::crm::tasks::TaskOverdue,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a task is updated.
+    ///
+    /// - Velo handler: `wixCrmTasks_onTaskUpdated` (in `backend/events.js`)
+    /// - SDK: `tasks.onTaskUpdated` from `@wix/crm`
+    /// - Webhook eventType: `wix.crm.tasks.v2.task_updated`
+    /// - Cargo feature: `crm-tasks`
+    #[cfg(feature = "crm-tasks")]
+    fn wix_crm_tasks_on_task_updated(
+        &self,
+        event: crate::crm::tasks::TaskUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an abandoned checkout is created.
+    ///
+    /// - Velo handler: `wixEcom_onAbandonedCheckoutCreated` (in `backend/events.js`)
+    /// - SDK: `abandonedCheckouts.onAbandonedCheckoutCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.abandoned_checkout_created`
+    /// - Cargo feature: `ecom-abandoned_checkouts`
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    fn wix_ecom_on_abandoned_checkout_created(
+        &self,
+        event: crate::ecom::abandoned_checkouts::AbandonedCheckoutCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggerred when an abandoned checkout is deleted.
+    ///
+    /// - Velo handler: `wixEcom_onAbandonedCheckoutDeleted` (in `backend/events.js`)
+    /// - SDK: `abandonedCheckouts.onAbandonedCheckoutDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.abandoned_checkout_deleted`
+    /// - Cargo feature: `ecom-abandoned_checkouts`
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    fn wix_ecom_on_abandoned_checkout_deleted(
+        &self,
+        event: crate::ecom::abandoned_checkouts::AbandonedCheckoutDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an abandoned checkout is recovered.
+    ///
+    /// - Velo handler: `wixEcom_onAbandonedCheckoutRecovered` (in `backend/events.js`)
+    /// - SDK: `abandonedCheckouts.onAbandonedCheckoutRecovered` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.abandoned_checkout_recovered`
+    /// - Cargo feature: `ecom-abandoned_checkouts`
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    fn wix_ecom_on_abandoned_checkout_recovered(
+        &self,
+        event: crate::ecom::abandoned_checkouts::AbandonedCheckoutRecovered,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an abandoned checkout is updated.
+    ///
+    /// - Velo handler: `wixEcom_onAbandonedCheckoutUpdated` (in `backend/events.js`)
+    /// - SDK: `abandonedCheckouts.onAbandonedCheckoutUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.abandoned_checkout_updated`
+    /// - Cargo feature: `ecom-abandoned_checkouts`
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    fn wix_ecom_on_abandoned_checkout_updated(
+        &self,
+        event: crate::ecom::abandoned_checkouts::AbandonedCheckoutUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEcom_onBackInStockNotificationRequestCreated` (in `backend/events.js`)
+    /// - SDK: `backInStockNotifications.onBackInStockNotificationRequestCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.back_in_stock_notification_request_created`
+    /// - Cargo feature: `ecom-back_in_stock_notifications`
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    fn wix_ecom_on_back_in_stock_notification_request_created(
+        &self,
+        event: crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEcom_onBackInStockNotificationRequestDeleted` (in `backend/events.js`)
+    /// - SDK: `backInStockNotifications.onBackInStockNotificationRequestDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.back_in_stock_notification_request_deleted`
+    /// - Cargo feature: `ecom-back_in_stock_notifications`
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    fn wix_ecom_on_back_in_stock_notification_request_deleted(
+        &self,
+        event: crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEcom_onBackInStockNotificationRequestUpdated` (in `backend/events.js`)
+    /// - SDK: `backInStockNotifications.onBackInStockNotificationRequestUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.back_in_stock_notification_request_updated`
+    /// - Cargo feature: `ecom-back_in_stock_notifications`
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    fn wix_ecom_on_back_in_stock_notification_request_updated(
+        &self,
+        event: crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a cart is created.
     ///
     /// - Velo handler: `wixEcom_onCartCreated` (in `backend/events.js`)
@@ -402,6 +1431,62 @@ pub trait Handler: Send + Sync {
     fn wix_ecom_on_cart_updated(
         &self,
         event: crate::ecom::cart::CartUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a cart is calculated.
+    ///
+    /// - Velo handler: `wixEcomCartV2_onCartCalculated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cartV2.onCartCalculated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v2.cart_calculated`
+    /// - Cargo feature: `ecom-cart_v2`
+    #[cfg(feature = "ecom-cart_v2")]
+    fn wix_ecom_cart_v2_on_cart_calculated(
+        &self,
+        event: crate::ecom::cart_v2::CartCalculated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a cart is created.
+    ///
+    /// - Velo handler: `wixEcomCartV2_onCartCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cartV2.onCartCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v2.cart_created`
+    /// - Cargo feature: `ecom-cart_v2`
+    #[cfg(feature = "ecom-cart_v2")]
+    fn wix_ecom_cart_v2_on_cart_created(
+        &self,
+        event: crate::ecom::cart_v2::CartCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a cart is deleted.
+    ///
+    /// - Velo handler: `wixEcomCartV2_onCartDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cartV2.onCartDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v2.cart_deleted`
+    /// - Cargo feature: `ecom-cart_v2`
+    #[cfg(feature = "ecom-cart_v2")]
+    fn wix_ecom_cart_v2_on_cart_deleted(
+        &self,
+        event: crate::ecom::cart_v2::CartDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a cart is updated.
+    ///
+    /// - Velo handler: `wixEcomCartV2_onCartUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `cartV2.onCartUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v2.cart_updated`
+    /// - Cargo feature: `ecom-cart_v2`
+    #[cfg(feature = "ecom-cart_v2")]
+    fn wix_ecom_cart_v2_on_cart_updated(
+        &self,
+        event: crate::ecom::cart_v2::CartUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -462,6 +1547,226 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when checkout settings are updated.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutSettingsUpdated` (in `backend/events.js`)
+    /// - SDK: `checkoutSettings.onCheckoutSettingsUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_settings_updated`
+    /// - Cargo feature: `ecom-checkout_settings`
+    #[cfg(feature = "ecom-checkout_settings")]
+    fn wix_ecom_on_checkout_settings_updated(
+        &self,
+        event: crate::ecom::checkout_settings::CheckoutSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a checkout template is created.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutTemplateCreated` (in `backend/events.js`)
+    /// - SDK: `checkoutTemplates.onCheckoutTemplateCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_template_created`
+    /// - Cargo feature: `ecom-checkout_templates`
+    #[cfg(feature = "ecom-checkout_templates")]
+    fn wix_ecom_on_checkout_template_created(
+        &self,
+        event: crate::ecom::checkout_templates::CheckoutTemplateCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a checkout template is deleted.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutTemplateDeleted` (in `backend/events.js`)
+    /// - SDK: `checkoutTemplates.onCheckoutTemplateDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_template_deleted`
+    /// - Cargo feature: `ecom-checkout_templates`
+    #[cfg(feature = "ecom-checkout_templates")]
+    fn wix_ecom_on_checkout_template_deleted(
+        &self,
+        event: crate::ecom::checkout_templates::CheckoutTemplateDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a checkout template is updated.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutTemplateUpdated` (in `backend/events.js`)
+    /// - SDK: `checkoutTemplates.onCheckoutTemplateUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_template_updated`
+    /// - Cargo feature: `ecom-checkout_templates`
+    #[cfg(feature = "ecom-checkout_templates")]
+    fn wix_ecom_on_checkout_template_updated(
+        &self,
+        event: crate::ecom::checkout_templates::CheckoutTemplateUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a checkout is created from a checkout template.
+    ///
+    /// - Velo handler: `wixEcom_onCheckoutTemplateUsed` (in `backend/events.js`)
+    /// - SDK: `checkoutTemplates.onCheckoutTemplateUsed` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.checkout_template_used`
+    /// - Cargo feature: `ecom-checkout_templates`
+    #[cfg(feature = "ecom-checkout_templates")]
+    fn wix_ecom_on_checkout_template_used(
+        &self,
+        event: crate::ecom::checkout_templates::CheckoutTemplateUsed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a contact's tax details are created.
+    ///
+    /// - Velo handler: `wixEcomContactTaxDetails_onContactTaxDetailsCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `contactTaxDetails.onContactTaxDetailsCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.contact_tax_details_created`
+    /// - Cargo feature: `ecom-contact_tax_details`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-contact_tax_details")]
+    fn wix_ecom_contact_tax_details_on_contact_tax_details_created(
+        &self,
+        event: crate::ecom::contact_tax_details::ContactTaxDetailsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a contact's tax details are deleted.
+    ///
+    /// - Velo handler: `wixEcomContactTaxDetails_onContactTaxDetailsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `contactTaxDetails.onContactTaxDetailsDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.contact_tax_details_deleted`
+    /// - Cargo feature: `ecom-contact_tax_details`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-contact_tax_details")]
+    fn wix_ecom_contact_tax_details_on_contact_tax_details_deleted(
+        &self,
+        event: crate::ecom::contact_tax_details::ContactTaxDetailsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when tags are assigned to or unassigned from a contact's tax details.
+    ///
+    /// - Velo handler: `wixEcomContactTaxDetails_onContactTaxDetailsTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `contactTaxDetails.onContactTaxDetailsTagsModified` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.contact_tax_details_tags_modified`
+    /// - Cargo feature: `ecom-contact_tax_details`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-contact_tax_details")]
+    fn wix_ecom_contact_tax_details_on_contact_tax_details_tags_modified(
+        &self,
+        event: crate::ecom::contact_tax_details::ContactTaxDetailsTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a contact's tax details are updated.
+    ///
+    /// - Velo handler: `wixEcomContactTaxDetails_onContactTaxDetailsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `contactTaxDetails.onContactTaxDetailsUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.contact_tax_details_updated`
+    /// - Cargo feature: `ecom-contact_tax_details`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-contact_tax_details")]
+    fn wix_ecom_contact_tax_details_on_contact_tax_details_updated(
+        &self,
+        event: crate::ecom::contact_tax_details::ContactTaxDetailsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a delivery profile is created.
+    ///
+    /// - Velo handler: `wixEcomDeliveryProfile_onDeliveryProfileCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `deliveryProfile.onDeliveryProfileCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.delivery_profile_created`
+    /// - Cargo feature: `ecom-delivery_profile`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_created(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a delivery profile is deleted.
+    ///
+    /// - Velo handler: `wixEcomDeliveryProfile_onDeliveryProfileDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `deliveryProfile.onDeliveryProfileDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.delivery_profile_deleted`
+    /// - Cargo feature: `ecom-delivery_profile`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_deleted(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a delivery region is added to a delivery profile.
+    ///
+    /// - Velo handler: `wixEcomDeliveryProfile_onDeliveryProfileRegionAdded` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `deliveryProfile.onDeliveryProfileRegionAdded` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.delivery_profile_region_added`
+    /// - Cargo feature: `ecom-delivery_profile`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_region_added(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileRegionAdded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a delivery region is removed from a delivery profile.
+    ///
+    /// - Velo handler: `wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `deliveryProfile.onDeliveryProfileRegionRemoved` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.delivery_profile_region_removed`
+    /// - Cargo feature: `ecom-delivery_profile`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_region_removed(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileRegionRemoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a delivery region is updated.
+    ///
+    /// - Velo handler: `wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `deliveryProfile.onDeliveryProfileRegionUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.delivery_profile_region_updated`
+    /// - Cargo feature: `ecom-delivery_profile`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_region_updated(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileRegionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a delivery profile is updated.
+    ///
+    /// - Velo handler: `wixEcomDeliveryProfile_onDeliveryProfileUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `deliveryProfile.onDeliveryProfileUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.delivery_profile_updated`
+    /// - Cargo feature: `ecom-delivery_profile`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_updated(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a discount rule is created.
     ///
     /// - Velo handler: `wixEcomDiscounts_onDiscountRuleCreated` (in `backend/events.js`)
@@ -500,6 +1805,278 @@ pub trait Handler: Send + Sync {
     fn wix_ecom_discounts_on_discount_rule_updated(
         &self,
         event: crate::ecom::discount_rules::DiscountRuleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a draft order is created.
+    ///
+    /// - Velo handler: `wixEcomDraftOrders_onDraftOrderCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `draftOrders.onDraftOrderCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.draft_order_created`
+    /// - Cargo feature: `ecom-draft_orders`
+    #[cfg(feature = "ecom-draft_orders")]
+    fn wix_ecom_draft_orders_on_draft_order_created(
+        &self,
+        event: crate::ecom::draft_orders::DraftOrderCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a draft order is deleted.
+    ///
+    /// - Velo handler: `wixEcomDraftOrders_onDraftOrderDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `draftOrders.onDraftOrderDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.draft_order_deleted`
+    /// - Cargo feature: `ecom-draft_orders`
+    #[cfg(feature = "ecom-draft_orders")]
+    fn wix_ecom_draft_orders_on_draft_order_deleted(
+        &self,
+        event: crate::ecom::draft_orders::DraftOrderDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a draft order is updated.
+    ///
+    /// - Velo handler: `wixEcomDraftOrders_onDraftOrderUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `draftOrders.onDraftOrderUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.draft_order_updated`
+    /// - Cargo feature: `ecom-draft_orders`
+    #[cfg(feature = "ecom-draft_orders")]
+    fn wix_ecom_draft_orders_on_draft_order_updated(
+        &self,
+        event: crate::ecom::draft_orders::DraftOrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a manual tax mapping is created.
+    ///
+    /// - Velo handler: `wixEcomManualTaxMappings_onManualTaxMappingCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `manualTaxMappings.onManualTaxMappingCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.manual_tax_mapping_created`
+    /// - Cargo feature: `ecom-manual_tax_mappings`
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    fn wix_ecom_manual_tax_mappings_on_manual_tax_mapping_created(
+        &self,
+        event: crate::ecom::manual_tax_mappings::ManualTaxMappingCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a manual tax mapping is deleted.
+    ///
+    /// - Velo handler: `wixEcomManualTaxMappings_onManualTaxMappingDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `manualTaxMappings.onManualTaxMappingDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.manual_tax_mapping_deleted`
+    /// - Cargo feature: `ecom-manual_tax_mappings`
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    fn wix_ecom_manual_tax_mappings_on_manual_tax_mapping_deleted(
+        &self,
+        event: crate::ecom::manual_tax_mappings::ManualTaxMappingDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a manual tax mapping is updated.
+    ///
+    /// - Velo handler: `wixEcomManualTaxMappings_onManualTaxMappingUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `manualTaxMappings.onManualTaxMappingUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.manual_tax_mapping_updated`
+    /// - Cargo feature: `ecom-manual_tax_mappings`
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    fn wix_ecom_manual_tax_mappings_on_manual_tax_mapping_updated(
+        &self,
+        event: crate::ecom::manual_tax_mappings::ManualTaxMappingUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when one or more of an order's fulfillments are created, updated, or deleted.
+    ///
+    /// The response contains the order's ID and details about all of its fulfillments following the change.
+    ///
+    /// - Velo handler: `wixEcom_onFulfillmentsUpdated` (in `backend/events.js`)
+    /// - SDK: `orderFulfillments.onFulfillmentsUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.fulfillments_updated`
+    /// - Cargo feature: `ecom-order_fulfillments`
+    #[cfg(feature = "ecom-order_fulfillments")]
+    fn wix_ecom_on_fulfillments_updated(
+        &self,
+        event: crate::ecom::order_fulfillments::FulfillmentsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order payment request is created.
+    ///
+    /// - Velo handler: `wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orderPaymentRequests.onOrderPaymentRequestCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_payment_request_created`
+    /// - Cargo feature: `ecom-order_payment_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_created(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order payment request is deleted.
+    ///
+    /// - Velo handler: `wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orderPaymentRequests.onOrderPaymentRequestDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_payment_request_deleted`
+    /// - Cargo feature: `ecom-order_payment_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_deleted(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order payment request's `status` changes to `EXPIRED`.
+    ///
+    /// - Velo handler: `wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orderPaymentRequests.onOrderPaymentRequestExpired` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_payment_request_expired`
+    /// - Cargo feature: `ecom-order_payment_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_expired(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestExpired,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order payment request's `status` changes to `PAID`.
+    ///
+    /// - Velo handler: `wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orderPaymentRequests.onOrderPaymentRequestPaid` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_payment_request_paid`
+    /// - Cargo feature: `ecom-order_payment_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_paid(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestPaid,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order payment request is updated.
+    ///
+    /// - Velo handler: `wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orderPaymentRequests.onOrderPaymentRequestUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_payment_request_updated`
+    /// - Cargo feature: `ecom-order_payment_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_updated(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order payment request's `status` changes to `VOIDED`.
+    ///
+    /// - Velo handler: `wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orderPaymentRequests.onOrderPaymentRequestVoided` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_payment_request_voided`
+    /// - Cargo feature: `ecom-order_payment_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_voided(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestVoided,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a new chargeback is added to an order.
+    ///
+    /// - Velo handler: `wixEcom_onOrderTransactionsChargebackApproved` (in `backend/events.js`)
+    /// - SDK: `orderTransactions.onOrderTransactionsChargebackApproved` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_transactions_chargeback_approved`
+    /// - Cargo feature: `ecom-order_transactions`
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_chargeback_approved(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsChargebackApproved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an existing chargeback is reversed.
+    ///
+    /// - Velo handler: `wixEcom_onOrderTransactionsChargebackReversed` (in `backend/events.js`)
+    /// - SDK: `orderTransactions.onOrderTransactionsChargebackReversed` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_transactions_chargeback_reversed`
+    /// - Cargo feature: `ecom-order_transactions`
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_chargeback_reversed(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsChargebackReversed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a payment or refund is added to an order, or when an existing payment is updated.
+    ///
+    /// Contains the ID of the updated order and details of its associated transactions,
+    /// as well as IDs of the updated payments and refunds.
+    ///
+    /// - Velo handler: `wixEcom_onOrderTransactionsDetailsUpdated` (in `backend/events.js`)
+    /// - SDK: `orderTransactions.onOrderTransactionsDetailsUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_transactions_details_updated`
+    /// - Cargo feature: `ecom-order_transactions`
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_details_updated(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsDetailsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a refund has been fully processed and completed.
+    ///
+    /// This event is fired once when all refund transactions within a refund have reached
+    /// their final state (either `SUCCEEDED` or `FAILED`). Contains the order ID, completed
+    /// refund details, any side effects (such as inventory restocking or email notifications),
+    /// and the updated order transaction state.
+    ///
+    /// - Velo handler: `wixEcom_onOrderTransactionsRefundCompleted` (in `backend/events.js`)
+    /// - SDK: `orderTransactions.onOrderTransactionsRefundCompleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_transactions_refund_completed`
+    /// - Cargo feature: `ecom-order_transactions`
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_refund_completed(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsRefundCompleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a payment or refund is added to an order, or when an existing payment is updated.
+    ///
+    /// Contains the ID of the updated order and details of its associated transactions,
+    /// as well as IDs of the updated payments and refunds.
+    ///
+    /// - Velo handler: `wixEcom_onOrderTransactionsUpdated` (in `backend/events.js`)
+    /// - SDK: `orderTransactions.onOrderTransactionsUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.order_transactions_updated`
+    /// - Cargo feature: `ecom-order_transactions`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_updated(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -628,6 +2205,308 @@ pub trait Handler: Send + Sync {
     fn wix_ecom_on_order_updated(
         &self,
         event: crate::ecom::orders::OrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when orders settings are updated.
+    ///
+    /// - Velo handler: `wixEcom_onOrdersSettingsUpdated` (in `backend/events.js`)
+    /// - SDK: `ordersSettings.onOrdersSettingsUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.orders_settings_updated`
+    /// - Cargo feature: `ecom-orders_settings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-orders_settings")]
+    fn wix_ecom_on_orders_settings_updated(
+        &self,
+        event: crate::ecom::orders_settings::OrdersSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a shipping option is created.
+    ///
+    /// - Velo handler: `wixEcomShippingOptions_onShippingOptionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `shippingOptions.onShippingOptionCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.shipping_option_created`
+    /// - Cargo feature: `ecom-shipping_options`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-shipping_options")]
+    fn wix_ecom_shipping_options_on_shipping_option_created(
+        &self,
+        event: crate::ecom::shipping_options::ShippingOptionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a shipping option is deleted.
+    ///
+    /// - Velo handler: `wixEcomShippingOptions_onShippingOptionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `shippingOptions.onShippingOptionDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.shipping_option_deleted`
+    /// - Cargo feature: `ecom-shipping_options`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-shipping_options")]
+    fn wix_ecom_shipping_options_on_shipping_option_deleted(
+        &self,
+        event: crate::ecom::shipping_options::ShippingOptionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a shipping option is updated.
+    ///
+    /// - Velo handler: `wixEcomShippingOptions_onShippingOptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `shippingOptions.onShippingOptionUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.shipping_option_updated`
+    /// - Cargo feature: `ecom-shipping_options`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-shipping_options")]
+    fn wix_ecom_shipping_options_on_shipping_option_updated(
+        &self,
+        event: crate::ecom::shipping_options::ShippingOptionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a shipping option is created.
+    ///
+    /// - Velo handler: `wixEcomShippoConfigurations_onShippoConfigurationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `shippoConfigurations.onShippoConfigurationCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.shippo_configuration_created`
+    /// - Cargo feature: `ecom-shippo_configurations`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-shippo_configurations")]
+    fn wix_ecom_shippo_configurations_on_shippo_configuration_created(
+        &self,
+        event: crate::ecom::shippo_configurations::ShippoConfigurationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a shipping option is deleted.
+    ///
+    /// - Velo handler: `wixEcomShippoConfigurations_onShippoConfigurationDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `shippoConfigurations.onShippoConfigurationDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.shippo_configuration_deleted`
+    /// - Cargo feature: `ecom-shippo_configurations`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-shippo_configurations")]
+    fn wix_ecom_shippo_configurations_on_shippo_configuration_deleted(
+        &self,
+        event: crate::ecom::shippo_configurations::ShippoConfigurationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a shipping option is updated.
+    ///
+    /// - Velo handler: `wixEcomShippoConfigurations_onShippoConfigurationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `shippoConfigurations.onShippoConfigurationUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.v1.shippo_configuration_updated`
+    /// - Cargo feature: `ecom-shippo_configurations`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-shippo_configurations")]
+    fn wix_ecom_shippo_configurations_on_shippo_configuration_updated(
+        &self,
+        event: crate::ecom::shippo_configurations::ShippoConfigurationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEcomSubscriptionContracts_onSubscriptionContractCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `subscriptionContracts.onSubscriptionContractCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.subscription_contracts.v1.subscription_contract_created`
+    /// - Cargo feature: `ecom-subscription_contracts`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-subscription_contracts")]
+    fn wix_ecom_subscription_contracts_on_subscription_contract_created(
+        &self,
+        event: crate::ecom::subscription_contracts::SubscriptionContractCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEcomSubscriptionContracts_onSubscriptionContractDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `subscriptionContracts.onSubscriptionContractDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.subscription_contracts.v1.subscription_contract_deleted`
+    /// - Cargo feature: `ecom-subscription_contracts`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-subscription_contracts")]
+    fn wix_ecom_subscription_contracts_on_subscription_contract_deleted(
+        &self,
+        event: crate::ecom::subscription_contracts::SubscriptionContractDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEcomSubscriptionContracts_onSubscriptionContractUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `subscriptionContracts.onSubscriptionContractUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.ecom.subscription_contracts.v1.subscription_contract_updated`
+    /// - Cargo feature: `ecom-subscription_contracts`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-subscription_contracts")]
+    fn wix_ecom_subscription_contracts_on_subscription_contract_updated(
+        &self,
+        event: crate::ecom::subscription_contracts::SubscriptionContractUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax exempt group is created.
+    ///
+    /// - Velo handler: `wixEcomTaxExemptGroups_onTaxExemptGroupCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxExemptGroups.onTaxExemptGroupCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_exempt_group_created`
+    /// - Cargo feature: `ecom-tax_exempt_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    fn wix_ecom_tax_exempt_groups_on_tax_exempt_group_created(
+        &self,
+        event: crate::ecom::tax_exempt_groups::TaxExemptGroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax exempt group is deleted.
+    ///
+    /// - Velo handler: `wixEcomTaxExemptGroups_onTaxExemptGroupDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxExemptGroups.onTaxExemptGroupDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_exempt_group_deleted`
+    /// - Cargo feature: `ecom-tax_exempt_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    fn wix_ecom_tax_exempt_groups_on_tax_exempt_group_deleted(
+        &self,
+        event: crate::ecom::tax_exempt_groups::TaxExemptGroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when tags are assigned to or unassigned from a tax exempt group.
+    ///
+    /// - Velo handler: `wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxExemptGroups.onTaxExemptGroupTagsModified` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_exempt_group_tags_modified`
+    /// - Cargo feature: `ecom-tax_exempt_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    fn wix_ecom_tax_exempt_groups_on_tax_exempt_group_tags_modified(
+        &self,
+        event: crate::ecom::tax_exempt_groups::TaxExemptGroupTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax exempt group is updated.
+    ///
+    /// - Velo handler: `wixEcomTaxExemptGroups_onTaxExemptGroupUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxExemptGroups.onTaxExemptGroupUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_exempt_group_updated`
+    /// - Cargo feature: `ecom-tax_exempt_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    fn wix_ecom_tax_exempt_groups_on_tax_exempt_group_updated(
+        &self,
+        event: crate::ecom::tax_exempt_groups::TaxExemptGroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax group is created.
+    ///
+    /// - Velo handler: `wixEcomTaxGroups_onTaxGroupCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxGroups.onTaxGroupCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_group_created`
+    /// - Cargo feature: `ecom-tax_groups`
+    #[cfg(feature = "ecom-tax_groups")]
+    fn wix_ecom_tax_groups_on_tax_group_created(
+        &self,
+        event: crate::ecom::tax_groups::TaxGroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax group is deleted.
+    ///
+    /// - Velo handler: `wixEcomTaxGroups_onTaxGroupDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxGroups.onTaxGroupDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_group_deleted`
+    /// - Cargo feature: `ecom-tax_groups`
+    #[cfg(feature = "ecom-tax_groups")]
+    fn wix_ecom_tax_groups_on_tax_group_deleted(
+        &self,
+        event: crate::ecom::tax_groups::TaxGroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax group is updated.
+    ///
+    /// - Velo handler: `wixEcomTaxGroups_onTaxGroupUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxGroups.onTaxGroupUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_group_updated`
+    /// - Cargo feature: `ecom-tax_groups`
+    #[cfg(feature = "ecom-tax_groups")]
+    fn wix_ecom_tax_groups_on_tax_group_updated(
+        &self,
+        event: crate::ecom::tax_groups::TaxGroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax region is created.
+    ///
+    /// - Velo handler: `wixEcomTaxRegions_onTaxRegionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxRegions.onTaxRegionCreated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_region_created`
+    /// - Cargo feature: `ecom-tax_regions`
+    #[cfg(feature = "ecom-tax_regions")]
+    fn wix_ecom_tax_regions_on_tax_region_created(
+        &self,
+        event: crate::ecom::tax_regions::TaxRegionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax region is deleted.
+    ///
+    /// - Velo handler: `wixEcomTaxRegions_onTaxRegionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxRegions.onTaxRegionDeleted` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_region_deleted`
+    /// - Cargo feature: `ecom-tax_regions`
+    #[cfg(feature = "ecom-tax_regions")]
+    fn wix_ecom_tax_regions_on_tax_region_deleted(
+        &self,
+        event: crate::ecom::tax_regions::TaxRegionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tax region is updated.
+    ///
+    /// - Velo handler: `wixEcomTaxRegions_onTaxRegionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `taxRegions.onTaxRegionUpdated` from `@wix/ecom`
+    /// - Webhook eventType: `wix.billing.v1.tax_region_updated`
+    /// - Cargo feature: `ecom-tax_regions`
+    #[cfg(feature = "ecom-tax_regions")]
+    fn wix_ecom_tax_regions_on_tax_region_updated(
+        &self,
+        event: crate::ecom::tax_regions::TaxRegionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when Events Settings are updated.
+    ///
+    /// - Velo handler: `wixEventsEventsSettings_onEventsSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `eventsSettings.onEventsSettingsUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v1.events_settings_updated`
+    /// - Cargo feature: `events-events_settings`
+    #[cfg(feature = "events-events_settings")]
+    fn wix_events_events_settings_on_events_settings_updated(
+        &self,
+        event: crate::events::events_settings::EventsSettingsUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -859,6 +2738,32 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// - Velo handler: `wixEventsNotifications_onNotificationConfigCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `notifications.onNotificationConfigCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.notifications.v2.notification_config_created`
+    /// - Cargo feature: `events-notifications`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "events-notifications")]
+    fn wix_events_notifications_on_notification_config_created(
+        &self,
+        event: crate::events::notifications::NotificationConfigCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsNotifications_onNotificationConfigUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `notifications.onNotificationConfigUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.notifications.v2.notification_config_updated`
+    /// - Cargo feature: `events-notifications`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "events-notifications")]
+    fn wix_events_notifications_on_notification_config_updated(
+        &self,
+        event: crate::events::notifications::NotificationConfigUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a policy is created.
     ///
     /// - Velo handler: `wixEvents_onPolicyCreated` (in `backend/events.js`)
@@ -899,6 +2804,357 @@ pub trait Handler: Send + Sync {
     fn wix_events_on_policy_deleted(
         &self,
         event: crate::events::policies::PolicyDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an RSVP is created.
+    ///
+    /// - Velo handler: `wixEventsRsvpV2_onRsvpCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rsvpV2.onRsvpCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v2.rsvp_created`
+    /// - Cargo feature: `events-rsvp_v2`
+    #[cfg(feature = "events-rsvp_v2")]
+    fn wix_events_rsvp_v2_on_rsvp_created(
+        &self,
+        event: crate::events::rsvp_v2::RsvpCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an RSVP is deleted.
+    ///
+    /// - Velo handler: `wixEventsRsvpV2_onRsvpDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rsvpV2.onRsvpDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v2.rsvp_deleted`
+    /// - Cargo feature: `events-rsvp_v2`
+    #[cfg(feature = "events-rsvp_v2")]
+    fn wix_events_rsvp_v2_on_rsvp_deleted(
+        &self,
+        event: crate::events::rsvp_v2::RsvpDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an RSVP is updated.
+    ///
+    /// - Velo handler: `wixEventsRsvpV2_onRsvpUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rsvpV2.onRsvpUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v2.rsvp_updated`
+    /// - Cargo feature: `events-rsvp_v2`
+    #[cfg(feature = "events-rsvp_v2")]
+    fn wix_events_rsvp_v2_on_rsvp_updated(
+        &self,
+        event: crate::events::rsvp_v2::RsvpUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a staff member is created.
+    ///
+    /// - Velo handler: `wixEventsStaffMembers_onStaffMemberCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.staffmembers.v1.staff_member_created`
+    /// - Cargo feature: `events-staff_members`
+    #[cfg(feature = "events-staff_members")]
+    fn wix_events_staff_members_on_staff_member_created(
+        &self,
+        event: crate::events::staff_members::StaffMemberCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a staff member is deleted.
+    ///
+    /// - Velo handler: `wixEventsStaffMembers_onStaffMemberDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.staffmembers.v1.staff_member_deleted`
+    /// - Cargo feature: `events-staff_members`
+    #[cfg(feature = "events-staff_members")]
+    fn wix_events_staff_members_on_staff_member_deleted(
+        &self,
+        event: crate::events::staff_members::StaffMemberDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a staff member is updated.
+    ///
+    /// - Velo handler: `wixEventsStaffMembers_onStaffMemberUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `staffMembers.onStaffMemberUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.staffmembers.v1.staff_member_updated`
+    /// - Cargo feature: `events-staff_members`
+    #[cfg(feature = "events-staff_members")]
+    fn wix_events_staff_members_on_staff_member_updated(
+        &self,
+        event: crate::events::staff_members::StaffMemberUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a ticket definition is created.
+    ///
+    /// - Velo handler: `wixEventsTicketDefinitionsV2_onTicketDefinitionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitionsV2.onTicketDefinitionCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.ticket_definition_created`
+    /// - Cargo feature: `events-ticket_definitions_v2`
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_created(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a ticket definition is deleted.
+    ///
+    /// - Velo handler: `wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitionsV2.onTicketDefinitionDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.ticket_definition_deleted`
+    /// - Cargo feature: `events-ticket_definitions_v2`
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_deleted(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a ticket sale ends. Sales details aren't included in the response.
+    ///
+    /// - Velo handler: `wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitionsV2.onTicketDefinitionSaleEnded` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.ticket_definition_sale_ended`
+    /// - Cargo feature: `events-ticket_definitions_v2`
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_sale_ended(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionSaleEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a sale period is updated.
+    ///
+    /// - Velo handler: `wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitionsV2.onTicketDefinitionSalePeriodUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.ticket_definition_sale_period_updated`
+    /// - Cargo feature: `events-ticket_definitions_v2`
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_sale_period_updated(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionSalePeriodUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a ticket sale starts. Sales details aren't included in the response.
+    ///
+    /// - Velo handler: `wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitionsV2.onTicketDefinitionSaleStarted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.ticket_definition_sale_started`
+    /// - Cargo feature: `events-ticket_definitions_v2`
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_sale_started(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionSaleStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a ticket definition is updated.
+    ///
+    /// - Velo handler: `wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitionsV2.onTicketDefinitionUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.ticket_definition_updated`
+    /// - Cargo feature: `events-ticket_definitions_v2`
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_updated(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a ticket reservation is created.
+    ///
+    /// - Velo handler: `wixEventsTicketReservations_onTicketReservationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketReservations.onTicketReservationCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v1.ticket_reservation_created`
+    /// - Cargo feature: `events-ticket_reservations`
+    #[cfg(feature = "events-ticket_reservations")]
+    fn wix_events_ticket_reservations_on_ticket_reservation_created(
+        &self,
+        event: crate::events::ticket_reservations::TicketReservationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a ticket reservation is deleted.
+    ///
+    /// - Velo handler: `wixEventsTicketReservations_onTicketReservationDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketReservations.onTicketReservationDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v1.ticket_reservation_deleted`
+    /// - Cargo feature: `events-ticket_reservations`
+    #[cfg(feature = "events-ticket_reservations")]
+    fn wix_events_ticket_reservations_on_ticket_reservation_deleted(
+        &self,
+        event: crate::events::ticket_reservations::TicketReservationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a ticket reservation is updated.
+    ///
+    /// - Velo handler: `wixEventsTicketReservations_onTicketReservationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketReservations.onTicketReservationUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v1.ticket_reservation_updated`
+    /// - Cargo feature: `events-ticket_reservations`
+    #[cfg(feature = "events-ticket_reservations")]
+    fn wix_events_ticket_reservations_on_ticket_reservation_updated(
+        &self,
+        event: crate::events::ticket_reservations::TicketReservationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixFormsChatSettings_onChatSettingsCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `chatSettings.onChatSettingsCreated` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.ai.v1.chat_settings_created`
+    /// - Cargo feature: `forms-chat_settings`
+    #[cfg(feature = "forms-chat_settings")]
+    fn wix_forms_chat_settings_on_chat_settings_created(
+        &self,
+        event: crate::forms::chat_settings::ChatSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixFormsChatSettings_onChatSettingsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `chatSettings.onChatSettingsDeleted` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.ai.v1.chat_settings_deleted`
+    /// - Cargo feature: `forms-chat_settings`
+    #[cfg(feature = "forms-chat_settings")]
+    fn wix_forms_chat_settings_on_chat_settings_deleted(
+        &self,
+        event: crate::forms::chat_settings::ChatSettingsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixFormsChatSettings_onChatSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `chatSettings.onChatSettingsUpdated` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.ai.v1.chat_settings_updated`
+    /// - Cargo feature: `forms-chat_settings`
+    #[cfg(feature = "forms-chat_settings")]
+    fn wix_forms_chat_settings_on_chat_settings_updated(
+        &self,
+        event: crate::forms::chat_settings::ChatSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggers when a form schema is created.
+    ///
+    /// - Velo handler: `wixFormsForms_onFormCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `forms.onFormCreated` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.form_created`
+    /// - Cargo feature: `forms-forms`
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_created(
+        &self,
+        event: crate::forms::forms::FormCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggers when a form schema is deleted.
+    ///
+    /// - Velo handler: `wixFormsForms_onFormDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `forms.onFormDeleted` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.form_deleted`
+    /// - Cargo feature: `forms-forms`
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_deleted(
+        &self,
+        event: crate::forms::forms::FormDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixFormsForms_onFormDisabledForm` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `forms.onFormDisabledForm` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.form_disabled_form`
+    /// - Cargo feature: `forms-forms`
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_disabled_form(
+        &self,
+        event: crate::forms::forms::FormDisabledForm,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixFormsForms_onFormEnabledForm` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `forms.onFormEnabledForm` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.form_enabled_form`
+    /// - Cargo feature: `forms-forms`
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_enabled_form(
+        &self,
+        event: crate::forms::forms::FormEnabledForm,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixFormsForms_onFormTranslationChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `forms.onFormTranslationChanged` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.form_form_translation_changed`
+    /// - Cargo feature: `forms-forms`
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_translation_changed(
+        &self,
+        event: crate::forms::forms::FormTranslationChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixFormsForms_onFormTranslationDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `forms.onFormTranslationDeleted` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.form_form_translation_deleted`
+    /// - Cargo feature: `forms-forms`
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_translation_deleted(
+        &self,
+        event: crate::forms::forms::FormTranslationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggers when a form schema is updated.
+    ///
+    /// - Velo handler: `wixFormsForms_onFormUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `forms.onFormUpdated` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.v4.form_updated`
+    /// - Cargo feature: `forms-forms`
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_updated(
+        &self,
+        event: crate::forms::forms::FormUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an interactive form session is created.
+    ///
+    /// - Velo handler: `wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `interactiveFormSessions.onInteractiveFormSessionCreated` from `@wix/forms`
+    /// - Webhook eventType: `wix.forms.ai.v1.interactive_form_session_created`
+    /// - Cargo feature: `forms-interactive_form_sessions`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "forms-interactive_form_sessions")]
+    fn wix_forms_interactive_form_sessions_on_interactive_form_session_created(
+        &self,
+        event: crate::forms::interactive_form_sessions::InteractiveFormSessionCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -1146,6 +3402,86 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a member follows another member.
+    ///
+    /// - Velo handler: `wixMembersMemberFollowers_onFollowMemberFollowed` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `memberFollowers.onFollowMemberFollowed` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v3.follow_member_followed`
+    /// - Cargo feature: `members-member_followers`
+    #[cfg(feature = "members-member_followers")]
+    fn wix_members_member_followers_on_follow_member_followed(
+        &self,
+        event: crate::members::member_followers::FollowMemberFollowed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a member unfollows another member.
+    ///
+    /// - Velo handler: `wixMembersMemberFollowers_onFollowMemberUnfollowed` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `memberFollowers.onFollowMemberUnfollowed` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v3.follow_member_unfollowed`
+    /// - Cargo feature: `members-member_followers`
+    #[cfg(feature = "members-member_followers")]
+    fn wix_members_member_followers_on_follow_member_unfollowed(
+        &self,
+        event: crate::members::member_followers::FollowMemberUnfollowed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a member is reported.
+    ///
+    /// - Velo handler: `wixMembersMemberReport_onMemberReportCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `memberReport.onMemberReportCreated` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v1.member_report_created`
+    /// - Cargo feature: `members-member_report`
+    #[cfg(feature = "members-member_report")]
+    fn wix_members_member_report_on_member_report_created(
+        &self,
+        event: crate::members::member_report::MemberReportCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a report is deleted.
+    ///
+    /// - Velo handler: `wixMembersMemberReport_onMemberReportDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `memberReport.onMemberReportDeleted` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v1.member_report_deleted`
+    /// - Cargo feature: `members-member_report`
+    #[cfg(feature = "members-member_report")]
+    fn wix_members_member_report_on_member_report_deleted(
+        &self,
+        event: crate::members::member_report::MemberReportDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixMembersMemberReport_onMemberReportReportedMemberCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `memberReport.onMemberReportReportedMemberCreated` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v1.member_report_reported_member_created`
+    /// - Cargo feature: `members-member_report`
+    #[cfg(feature = "members-member_report")]
+    fn wix_members_member_report_on_member_report_reported_member_created(
+        &self,
+        event: crate::members::member_report::MemberReportReportedMemberCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixMembersMemberReport_onMemberReportReportedMemberDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `memberReport.onMemberReportReportedMemberDeleted` from `@wix/members`
+    /// - Webhook eventType: `wix.members.v1.member_report_reported_member_deleted`
+    /// - Cargo feature: `members-member_report`
+    #[cfg(feature = "members-member_report")]
+    fn wix_members_member_report_on_member_report_reported_member_deleted(
+        &self,
+        event: crate::members::member_report::MemberReportReportedMemberDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a member is created.
     ///
     /// The site owner can configure the site to automatically approve members or require manual approval.
@@ -1186,6 +3522,48 @@ pub trait Handler: Send + Sync {
     fn wix_members_on_member_updated(
         &self,
         event: crate::members::members::MemberUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a member's "About" section content is created.
+    ///
+    /// - Velo handler: `wixMembersMembersAbout_onMemberAboutCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `membersAbout.onMemberAboutCreated` from `@wix/members`
+    /// - Webhook eventType: `wix.members.about.v2.member_about_created`
+    /// - Cargo feature: `members-members_about`
+    #[cfg(feature = "members-members_about")]
+    fn wix_members_members_about_on_member_about_created(
+        &self,
+        event: crate::members::members_about::MemberAboutCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a member's "About" section content is deleted.
+    ///
+    /// - Velo handler: `wixMembersMembersAbout_onMemberAboutDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `membersAbout.onMemberAboutDeleted` from `@wix/members`
+    /// - Webhook eventType: `wix.members.about.v2.member_about_deleted`
+    /// - Cargo feature: `members-members_about`
+    #[cfg(feature = "members-members_about")]
+    fn wix_members_members_about_on_member_about_deleted(
+        &self,
+        event: crate::members::members_about::MemberAboutDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a member's "About" section content is updated.
+    ///
+    /// - Velo handler: `wixMembersMembersAbout_onMemberAboutUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `membersAbout.onMemberAboutUpdated` from `@wix/members`
+    /// - Webhook eventType: `wix.members.about.v2.member_about_updated`
+    /// - Cargo feature: `members-members_about`
+    #[cfg(feature = "members-members_about")]
+    fn wix_members_members_about_on_member_about_updated(
+        &self,
+        event: crate::members::members_about::MemberAboutUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -1398,6 +3776,63 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a plan is created.
+    ///
+    /// - Velo handler: `wixPricingPlansPlansV3_onPlanCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `plansV3.onPlanCreated` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v3.plan_created`
+    /// - Cargo feature: `pricing_plans-plans_v3`
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    fn wix_pricing_plans_plans_v3_on_plan_created(
+        &self,
+        event: crate::pricing_plans::plans_v3::PlanCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a plan is deleted.
+    ///
+    /// - Velo handler: `wixPricingPlansPlansV3_onPlanDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `plansV3.onPlanDeleted` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v3.plan_deleted`
+    /// - Cargo feature: `pricing_plans-plans_v3`
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    fn wix_pricing_plans_plans_v3_on_plan_deleted(
+        &self,
+        event: crate::pricing_plans::plans_v3::PlanDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when tags are assigned to or unassigned from a plan.
+    ///
+    /// - Velo handler: `wixPricingPlansPlansV3_onPlanTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `plansV3.onPlanTagsModified` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v3.plan_tags_modified`
+    /// - Cargo feature: `pricing_plans-plans_v3`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    fn wix_pricing_plans_plans_v3_on_plan_tags_modified(
+        &self,
+        event: crate::pricing_plans::plans_v3::PlanTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a plan is updated.
+    ///
+    /// - Velo handler: `wixPricingPlansPlansV3_onPlanUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `plansV3.onPlanUpdated` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.v3.plan_updated`
+    /// - Cargo feature: `pricing_plans-plans_v3`
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    fn wix_pricing_plans_plans_v3_on_plan_updated(
+        &self,
+        event: crate::pricing_plans::plans_v3::PlanUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a brand is created.
     ///
     /// - Velo handler: `wixStoresBrandsV3_onBrandCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -1436,6 +3871,90 @@ pub trait Handler: Send + Sync {
     fn wix_stores_brands_v3_on_brand_updated(
         &self,
         event: crate::stores::brands_v3::BrandUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a customization is created.
+    ///
+    /// - Velo handler: `wixStoresCustomizationsV3_onCustomizationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `customizationsV3.onCustomizationCreated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.customization_created`
+    /// - Cargo feature: `stores-customizations_v3`
+    #[cfg(feature = "stores-customizations_v3")]
+    fn wix_stores_customizations_v3_on_customization_created(
+        &self,
+        event: crate::stores::customizations_v3::CustomizationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a customization is deleted.
+    ///
+    /// - Velo handler: `wixStoresCustomizationsV3_onCustomizationDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `customizationsV3.onCustomizationDeleted` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.customization_deleted`
+    /// - Cargo feature: `stores-customizations_v3`
+    #[cfg(feature = "stores-customizations_v3")]
+    fn wix_stores_customizations_v3_on_customization_deleted(
+        &self,
+        event: crate::stores::customizations_v3::CustomizationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a customization is updated.
+    ///
+    /// - Velo handler: `wixStoresCustomizationsV3_onCustomizationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `customizationsV3.onCustomizationUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.customization_updated`
+    /// - Cargo feature: `stores-customizations_v3`
+    #[cfg(feature = "stores-customizations_v3")]
+    fn wix_stores_customizations_v3_on_customization_updated(
+        &self,
+        event: crate::stores::customizations_v3::CustomizationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an info section is created.
+    ///
+    /// - Velo handler: `wixStoresInfoSectionsV3_onInfoSectionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `infoSectionsV3.onInfoSectionCreated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.info_section_created`
+    /// - Cargo feature: `stores-info_sections_v3`
+    #[cfg(feature = "stores-info_sections_v3")]
+    fn wix_stores_info_sections_v3_on_info_section_created(
+        &self,
+        event: crate::stores::info_sections_v3::InfoSectionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an info section is deleted.
+    ///
+    /// - Velo handler: `wixStoresInfoSectionsV3_onInfoSectionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `infoSectionsV3.onInfoSectionDeleted` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.info_section_deleted`
+    /// - Cargo feature: `stores-info_sections_v3`
+    #[cfg(feature = "stores-info_sections_v3")]
+    fn wix_stores_info_sections_v3_on_info_section_deleted(
+        &self,
+        event: crate::stores::info_sections_v3::InfoSectionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an info section is updated.
+    ///
+    /// - Velo handler: `wixStoresInfoSectionsV3_onInfoSectionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `infoSectionsV3.onInfoSectionUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.info_section_updated`
+    /// - Cargo feature: `stores-info_sections_v3`
+    #[cfg(feature = "stores-info_sections_v3")]
+    fn wix_stores_info_sections_v3_on_info_section_updated(
+        &self,
+        event: crate::stores::info_sections_v3::InfoSectionUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -1544,6 +4063,66 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a promotion is created.
+    ///
+    /// - Velo handler: `wixStoresPromotionsV3_onPromotionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `promotionsV3.onPromotionCreated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.promotion_created`
+    /// - Cargo feature: `stores-promotions_v3`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "stores-promotions_v3")]
+    fn wix_stores_promotions_v3_on_promotion_created(
+        &self,
+        event: crate::stores::promotions_v3::PromotionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a promotion is deleted.
+    ///
+    /// - Velo handler: `wixStoresPromotionsV3_onPromotionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `promotionsV3.onPromotionDeleted` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.promotion_deleted`
+    /// - Cargo feature: `stores-promotions_v3`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "stores-promotions_v3")]
+    fn wix_stores_promotions_v3_on_promotion_deleted(
+        &self,
+        event: crate::stores::promotions_v3::PromotionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when tags are assigned to or unassigned from a promotion.
+    ///
+    /// - Velo handler: `wixStoresPromotionsV3_onPromotionTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `promotionsV3.onPromotionTagsModified` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.promotion_tags_modified`
+    /// - Cargo feature: `stores-promotions_v3`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "stores-promotions_v3")]
+    fn wix_stores_promotions_v3_on_promotion_tags_modified(
+        &self,
+        event: crate::stores::promotions_v3::PromotionTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a promotion is updated.
+    ///
+    /// - Velo handler: `wixStoresPromotionsV3_onPromotionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `promotionsV3.onPromotionUpdated` from `@wix/stores`
+    /// - Webhook eventType: `wix.stores.catalog.v3.promotion_updated`
+    /// - Cargo feature: `stores-promotions_v3`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "stores-promotions_v3")]
+    fn wix_stores_promotions_v3_on_promotion_updated(
+        &self,
+        event: crate::stores::promotions_v3::PromotionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// - Velo handler: `wixStoresRibbonsV3_onRibbonCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `ribbonsV3.onRibbonCreated` from `@wix/stores`
     /// - Webhook eventType: `wix.stores.catalog.v3.ribbon_created`
@@ -1600,6 +4179,62 @@ where
     F: Fn(crate::Event) -> Fut + Send + Sync,
     Fut: std::future::Future<Output = crate::HandlerResult> + Send,
 {
+    #[cfg(feature = "blog-categories")]
+    fn wix_blog_on_category_created(
+        &self,
+        event: crate::blog::categories::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnCategoryCreated(Box::new(event)))
+    }
+    #[cfg(feature = "blog-categories")]
+    fn wix_blog_on_category_deleted(
+        &self,
+        event: crate::blog::categories::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnCategoryDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "blog-categories")]
+    fn wix_blog_on_category_updated(
+        &self,
+        event: crate::blog::categories::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnCategoryUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "blog-draft_posts")]
+    fn wix_blog_on_draft_created(
+        &self,
+        event: crate::blog::draft_posts::DraftCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnDraftCreated(Box::new(event)))
+    }
+    #[cfg(feature = "blog-draft_posts")]
+    fn wix_blog_on_draft_deleted(
+        &self,
+        event: crate::blog::draft_posts::DraftDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnDraftDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "blog-draft_posts")]
+    fn wix_blog_on_draft_updated(
+        &self,
+        event: crate::blog::draft_posts::DraftUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnDraftUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "blog-likes")]
+    fn wix_blog_likes_on_like_created(
+        &self,
+        event: crate::blog::likes::LikeCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogLikesOnLikeCreated(Box::new(event)))
+    }
+    #[cfg(feature = "blog-likes")]
+    fn wix_blog_likes_on_like_deleted(
+        &self,
+        event: crate::blog::likes::LikeDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogLikesOnLikeDeleted(Box::new(event)))
+    }
     #[cfg(feature = "blog-posts")]
     fn wix_blog_on_post_created(
         &self,
@@ -1634,6 +4269,151 @@ where
         event: crate::blog::posts::PostUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBlogOnPostUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "blog-tags")]
+    fn wix_blog_on_tag_created(
+        &self,
+        event: crate::blog::tags::TagCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnTagCreated(Box::new(event)))
+    }
+    #[cfg(feature = "blog-tags")]
+    fn wix_blog_on_tag_deleted(
+        &self,
+        event: crate::blog::tags::TagDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnTagDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "blog-tags")]
+    fn wix_blog_on_tag_updated(
+        &self,
+        event: crate::blog::tags::TagUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBlogOnTagUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-add_ons")]
+    fn wix_bookings_add_ons_on_add_on_created(
+        &self,
+        event: crate::bookings::add_ons::AddOnCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsAddOnsOnAddOnCreated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-add_ons")]
+    fn wix_bookings_add_ons_on_add_on_deleted(
+        &self,
+        event: crate::bookings::add_ons::AddOnDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsAddOnsOnAddOnDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-add_ons")]
+    fn wix_bookings_add_ons_on_add_on_updated(
+        &self,
+        event: crate::bookings::add_ons::AddOnUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsAddOnsOnAddOnUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-attendance")]
+    fn wix_bookings_attendance_on_attendance_deleted(
+        &self,
+        event: crate::bookings::attendance::AttendanceDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsAttendanceOnAttendanceDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-attribute_definition")]
+    fn wix_bookings_attribute_definition_on_attribute_definition_created(
+        &self,
+        event: crate::bookings::attribute_definition::AttributeDefinitionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsAttributeDefinitionOnAttributeDefinitionCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-attribute_definition")]
+    fn wix_bookings_attribute_definition_on_attribute_definition_deleted(
+        &self,
+        event: crate::bookings::attribute_definition::AttributeDefinitionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-attribute_definition")]
+    fn wix_bookings_attribute_definition_on_attribute_definition_tags_modified(
+        &self,
+        event: crate::bookings::attribute_definition::AttributeDefinitionTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-attribute_definition")]
+    fn wix_bookings_attribute_definition_on_attribute_definition_updated(
+        &self,
+        event: crate::bookings::attribute_definition::AttributeDefinitionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-booking_policies")]
+    fn wix_bookings_booking_policies_on_booking_policy_created(
+        &self,
+        event: crate::bookings::booking_policies::BookingPolicyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsBookingPoliciesOnBookingPolicyCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-booking_policies")]
+    fn wix_bookings_booking_policies_on_booking_policy_default_booking_policy_set(
+        &self,
+        event: crate::bookings::booking_policies::BookingPolicyDefaultBookingPolicySet,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-booking_policies")]
+    fn wix_bookings_booking_policies_on_booking_policy_deleted(
+        &self,
+        event: crate::bookings::booking_policies::BookingPolicyDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsBookingPoliciesOnBookingPolicyDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-booking_policies")]
+    fn wix_bookings_booking_policies_on_booking_policy_updated(
+        &self,
+        event: crate::bookings::booking_policies::BookingPolicyUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsBookingPoliciesOnBookingPolicyUpdated(
+                Box::new(event),
+            ),
+        )
     }
     #[cfg(feature = "bookings-bookings")]
     fn wix_bookings_v2_on_booking_canceled(
@@ -1696,6 +4476,150 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsV2OnBookingUpdated(Box::new(event)))
     }
+    #[cfg(feature = "bookings-bookings_settings")]
+    fn wix_bookings_bookings_settings_on_bookings_settings_created(
+        &self,
+        event: crate::bookings::bookings_settings::BookingsSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsBookingsSettingsOnBookingsSettingsCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-bookings_settings")]
+    fn wix_bookings_bookings_settings_on_bookings_settings_deleted(
+        &self,
+        event: crate::bookings::bookings_settings::BookingsSettingsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsBookingsSettingsOnBookingsSettingsDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-bookings_settings")]
+    fn wix_bookings_bookings_settings_on_bookings_settings_updated(
+        &self,
+        event: crate::bookings::bookings_settings::BookingsSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsBookingsSettingsOnBookingsSettingsUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-categories_v2")]
+    fn wix_bookings_categories_v2_on_category_created(
+        &self,
+        event: crate::bookings::categories_v2::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsCategoriesV2OnCategoryCreated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-categories_v2")]
+    fn wix_bookings_categories_v2_on_category_deleted(
+        &self,
+        event: crate::bookings::categories_v2::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsCategoriesV2OnCategoryDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-categories_v2")]
+    fn wix_bookings_categories_v2_on_category_updated(
+        &self,
+        event: crate::bookings::categories_v2::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsCategoriesV2OnCategoryUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-resource_types")]
+    fn wix_bookings_resource_types_on_resource_type_created(
+        &self,
+        event: crate::bookings::resource_types::ResourceTypeCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsResourceTypesOnResourceTypeCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "bookings-resource_types")]
+    fn wix_bookings_resource_types_on_resource_type_deleted(
+        &self,
+        event: crate::bookings::resource_types::ResourceTypeDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsResourceTypesOnResourceTypeDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "bookings-resource_types")]
+    fn wix_bookings_resource_types_on_resource_type_updated(
+        &self,
+        event: crate::bookings::resource_types::ResourceTypeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsResourceTypesOnResourceTypeUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "bookings-resources")]
+    fn wix_bookings_resources_on_resource_created(
+        &self,
+        event: crate::bookings::resources::ResourceCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsResourcesOnResourceCreated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-resources")]
+    fn wix_bookings_resources_on_resource_deleted(
+        &self,
+        event: crate::bookings::resources::ResourceDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsResourcesOnResourceDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-resources")]
+    fn wix_bookings_resources_on_resource_updated(
+        &self,
+        event: crate::bookings::resources::ResourceUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBookingsResourcesOnResourceUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    fn wix_bookings_catalog_on_service_options_and_variants_created(
+        &self,
+        event: crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsCatalogOnServiceOptionsAndVariantsCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    fn wix_bookings_catalog_on_service_options_and_variants_deleted(
+        &self,
+        event: crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsCatalogOnServiceOptionsAndVariantsDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-service_options_and_variants")]
+    fn wix_bookings_catalog_on_service_options_and_variants_updated(
+        &self,
+        event: crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsCatalogOnServiceOptionsAndVariantsUpdated(
+                Box::new(event),
+            ),
+        )
+    }
     #[cfg(feature = "bookings-services")]
     fn wix_bookings_services_on_service_created(
         &self,
@@ -1716,6 +4640,159 @@ where
         event: crate::bookings::services::ServiceUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBookingsServicesOnServiceUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "bookings-staff_member_settings")]
+    fn wix_bookings_staff_member_settings_on_staff_member_settings_updated(
+        &self,
+        event: crate::bookings::staff_member_settings::StaffMemberSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_connected_to_user(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberConnectedToUser,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsStaffMembersOnStaffMemberConnectedToUser(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_created(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsStaffMembersOnStaffMemberCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_deleted(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsStaffMembersOnStaffMemberDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_disconnected_from_user(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberDisconnectedFromUser,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_fully_created(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberFullyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsStaffMembersOnStaffMemberFullyCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_tags_modified(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsStaffMembersOnStaffMemberTagsModified(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "bookings-staff_members")]
+    fn wix_bookings_staff_members_on_staff_member_updated(
+        &self,
+        event: crate::bookings::staff_members::StaffMemberUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsStaffMembersOnStaffMemberUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "crm-attachments")]
+    fn wix_crm_attachments_on_attachment_created(
+        &self,
+        event: crate::crm::attachments::AttachmentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmAttachmentsOnAttachmentCreated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-attachments")]
+    fn wix_crm_attachments_on_attachment_deleted(
+        &self,
+        event: crate::crm::attachments::AttachmentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmAttachmentsOnAttachmentDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_assigned(
+        &self,
+        event: crate::crm::cards::CardAssigned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmCardsOnCardAssigned(Box::new(event)))
+    }
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_created(
+        &self,
+        event: crate::crm::cards::CardCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmCardsOnCardCreated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_deleted(
+        &self,
+        event: crate::crm::cards::CardDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmCardsOnCardDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_moved(
+        &self,
+        event: crate::crm::cards::CardMoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmCardsOnCardMoved(Box::new(event)))
+    }
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_overdue(
+        &self,
+        event: crate::crm::cards::CardOverdue,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmCardsOnCardOverdue(Box::new(event)))
+    }
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_stale(
+        &self,
+        event: crate::crm::cards::CardStale,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmCardsOnCardStale(Box::new(event)))
+    }
+    #[cfg(feature = "crm-cards")]
+    fn wix_crm_cards_on_card_updated(
+        &self,
+        event: crate::crm::cards::CardUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmCardsOnCardUpdated(Box::new(event)))
     }
     #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_created(
@@ -1787,6 +4864,134 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixContactsOnLabelDeleted(Box::new(event)))
     }
+    #[cfg(feature = "crm-notes")]
+    fn wix_crm_notes_on_note_created(
+        &self,
+        event: crate::crm::notes::NoteCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmNotesOnNoteCreated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-notes")]
+    fn wix_crm_notes_on_note_deleted(
+        &self,
+        event: crate::crm::notes::NoteDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmNotesOnNoteDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "crm-notes")]
+    fn wix_crm_notes_on_note_updated(
+        &self,
+        event: crate::crm::notes::NoteUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmNotesOnNoteUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-pipelines")]
+    fn wix_crm_pipelines_on_pipeline_created(
+        &self,
+        event: crate::crm::pipelines::PipelineCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmPipelinesOnPipelineCreated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-pipelines")]
+    fn wix_crm_pipelines_on_pipeline_deleted(
+        &self,
+        event: crate::crm::pipelines::PipelineDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmPipelinesOnPipelineDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "crm-pipelines")]
+    fn wix_crm_pipelines_on_pipeline_updated(
+        &self,
+        event: crate::crm::pipelines::PipelineUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmPipelinesOnPipelineUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-tasks")]
+    fn wix_crm_tasks_on_task_created(
+        &self,
+        event: crate::crm::tasks::TaskCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmTasksOnTaskCreated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-tasks")]
+    fn wix_crm_tasks_on_task_deleted(
+        &self,
+        event: crate::crm::tasks::TaskDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmTasksOnTaskDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "crm-tasks")]
+    fn wix_crm_tasks_on_task_overdue(
+        &self,
+        event: crate::crm::tasks::TaskOverdue,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmTasksOnTaskOverdue(Box::new(event)))
+    }
+    #[cfg(feature = "crm-tasks")]
+    fn wix_crm_tasks_on_task_updated(
+        &self,
+        event: crate::crm::tasks::TaskUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmTasksOnTaskUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    fn wix_ecom_on_abandoned_checkout_created(
+        &self,
+        event: crate::ecom::abandoned_checkouts::AbandonedCheckoutCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnAbandonedCheckoutCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    fn wix_ecom_on_abandoned_checkout_deleted(
+        &self,
+        event: crate::ecom::abandoned_checkouts::AbandonedCheckoutDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnAbandonedCheckoutDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    fn wix_ecom_on_abandoned_checkout_recovered(
+        &self,
+        event: crate::ecom::abandoned_checkouts::AbandonedCheckoutRecovered,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnAbandonedCheckoutRecovered(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-abandoned_checkouts")]
+    fn wix_ecom_on_abandoned_checkout_updated(
+        &self,
+        event: crate::ecom::abandoned_checkouts::AbandonedCheckoutUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnAbandonedCheckoutUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    fn wix_ecom_on_back_in_stock_notification_request_created(
+        &self,
+        event: crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOnBackInStockNotificationRequestCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    fn wix_ecom_on_back_in_stock_notification_request_deleted(
+        &self,
+        event: crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOnBackInStockNotificationRequestDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-back_in_stock_notifications")]
+    fn wix_ecom_on_back_in_stock_notification_request_updated(
+        &self,
+        event: crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOnBackInStockNotificationRequestUpdated(Box::new(event)),
+        )
+    }
     #[cfg(feature = "ecom-cart")]
     fn wix_ecom_on_cart_created(
         &self,
@@ -1807,6 +5012,34 @@ where
         event: crate::ecom::cart::CartUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCartUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-cart_v2")]
+    fn wix_ecom_cart_v2_on_cart_calculated(
+        &self,
+        event: crate::ecom::cart_v2::CartCalculated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomCartV2OnCartCalculated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-cart_v2")]
+    fn wix_ecom_cart_v2_on_cart_created(
+        &self,
+        event: crate::ecom::cart_v2::CartCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomCartV2OnCartCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-cart_v2")]
+    fn wix_ecom_cart_v2_on_cart_deleted(
+        &self,
+        event: crate::ecom::cart_v2::CartDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomCartV2OnCartDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-cart_v2")]
+    fn wix_ecom_cart_v2_on_cart_updated(
+        &self,
+        event: crate::ecom::cart_v2::CartUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomCartV2OnCartUpdated(Box::new(event)))
     }
     #[cfg(feature = "ecom-checkout")]
     fn wix_ecom_on_checkout_completed(
@@ -1836,6 +5069,155 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnCheckoutUpdated(Box::new(event)))
     }
+    #[cfg(feature = "ecom-checkout_settings")]
+    fn wix_ecom_on_checkout_settings_updated(
+        &self,
+        event: crate::ecom::checkout_settings::CheckoutSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutSettingsUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-checkout_templates")]
+    fn wix_ecom_on_checkout_template_created(
+        &self,
+        event: crate::ecom::checkout_templates::CheckoutTemplateCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutTemplateCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-checkout_templates")]
+    fn wix_ecom_on_checkout_template_deleted(
+        &self,
+        event: crate::ecom::checkout_templates::CheckoutTemplateDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutTemplateDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-checkout_templates")]
+    fn wix_ecom_on_checkout_template_updated(
+        &self,
+        event: crate::ecom::checkout_templates::CheckoutTemplateUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutTemplateUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-checkout_templates")]
+    fn wix_ecom_on_checkout_template_used(
+        &self,
+        event: crate::ecom::checkout_templates::CheckoutTemplateUsed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnCheckoutTemplateUsed(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-contact_tax_details")]
+    fn wix_ecom_contact_tax_details_on_contact_tax_details_created(
+        &self,
+        event: crate::ecom::contact_tax_details::ContactTaxDetailsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomContactTaxDetailsOnContactTaxDetailsCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-contact_tax_details")]
+    fn wix_ecom_contact_tax_details_on_contact_tax_details_deleted(
+        &self,
+        event: crate::ecom::contact_tax_details::ContactTaxDetailsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomContactTaxDetailsOnContactTaxDetailsDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-contact_tax_details")]
+    fn wix_ecom_contact_tax_details_on_contact_tax_details_tags_modified(
+        &self,
+        event: crate::ecom::contact_tax_details::ContactTaxDetailsTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-contact_tax_details")]
+    fn wix_ecom_contact_tax_details_on_contact_tax_details_updated(
+        &self,
+        event: crate::ecom::contact_tax_details::ContactTaxDetailsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomContactTaxDetailsOnContactTaxDetailsUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_created(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomDeliveryProfileOnDeliveryProfileCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_deleted(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomDeliveryProfileOnDeliveryProfileDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_region_added(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileRegionAdded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomDeliveryProfileOnDeliveryProfileRegionAdded(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_region_removed(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileRegionRemoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_region_updated(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileRegionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-delivery_profile")]
+    fn wix_ecom_delivery_profile_on_delivery_profile_updated(
+        &self,
+        event: crate::ecom::delivery_profile::DeliveryProfileUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomDeliveryProfileOnDeliveryProfileUpdated(Box::new(event)),
+        )
+    }
     #[cfg(feature = "ecom-discount_rules")]
     fn wix_ecom_discounts_on_discount_rule_created(
         &self,
@@ -1856,6 +5238,184 @@ where
         event: crate::ecom::discount_rules::DiscountRuleUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomDiscountsOnDiscountRuleUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-draft_orders")]
+    fn wix_ecom_draft_orders_on_draft_order_created(
+        &self,
+        event: crate::ecom::draft_orders::DraftOrderCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomDraftOrdersOnDraftOrderCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-draft_orders")]
+    fn wix_ecom_draft_orders_on_draft_order_deleted(
+        &self,
+        event: crate::ecom::draft_orders::DraftOrderDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomDraftOrdersOnDraftOrderDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-draft_orders")]
+    fn wix_ecom_draft_orders_on_draft_order_updated(
+        &self,
+        event: crate::ecom::draft_orders::DraftOrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomDraftOrdersOnDraftOrderUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    fn wix_ecom_manual_tax_mappings_on_manual_tax_mapping_created(
+        &self,
+        event: crate::ecom::manual_tax_mappings::ManualTaxMappingCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomManualTaxMappingsOnManualTaxMappingCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    fn wix_ecom_manual_tax_mappings_on_manual_tax_mapping_deleted(
+        &self,
+        event: crate::ecom::manual_tax_mappings::ManualTaxMappingDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomManualTaxMappingsOnManualTaxMappingDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-manual_tax_mappings")]
+    fn wix_ecom_manual_tax_mappings_on_manual_tax_mapping_updated(
+        &self,
+        event: crate::ecom::manual_tax_mappings::ManualTaxMappingUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomManualTaxMappingsOnManualTaxMappingUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-order_fulfillments")]
+    fn wix_ecom_on_fulfillments_updated(
+        &self,
+        event: crate::ecom::order_fulfillments::FulfillmentsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnFulfillmentsUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_created(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_deleted(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_expired(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestExpired,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_paid(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestPaid,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_updated(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-order_payment_requests")]
+    fn wix_ecom_order_payment_requests_on_order_payment_request_voided(
+        &self,
+        event: crate::ecom::order_payment_requests::OrderPaymentRequestVoided,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_chargeback_approved(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsChargebackApproved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOnOrderTransactionsChargebackApproved(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_chargeback_reversed(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsChargebackReversed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomOnOrderTransactionsChargebackReversed(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_details_updated(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsDetailsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderTransactionsDetailsUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_refund_completed(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsRefundCompleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixEcomOnOrderTransactionsRefundCompleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-order_transactions")]
+    fn wix_ecom_on_order_transactions_updated(
+        &self,
+        event: crate::ecom::order_transactions::OrderTransactionsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrderTransactionsUpdated(Box::new(event)))
     }
     #[cfg(feature = "ecom-orders")]
     fn wix_ecom_on_order_approved(
@@ -1919,6 +5479,209 @@ where
         event: crate::ecom::orders::OrderUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomOnOrderUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-orders_settings")]
+    fn wix_ecom_on_orders_settings_updated(
+        &self,
+        event: crate::ecom::orders_settings::OrdersSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomOnOrdersSettingsUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-shipping_options")]
+    fn wix_ecom_shipping_options_on_shipping_option_created(
+        &self,
+        event: crate::ecom::shipping_options::ShippingOptionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomShippingOptionsOnShippingOptionCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-shipping_options")]
+    fn wix_ecom_shipping_options_on_shipping_option_deleted(
+        &self,
+        event: crate::ecom::shipping_options::ShippingOptionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomShippingOptionsOnShippingOptionDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-shipping_options")]
+    fn wix_ecom_shipping_options_on_shipping_option_updated(
+        &self,
+        event: crate::ecom::shipping_options::ShippingOptionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomShippingOptionsOnShippingOptionUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-shippo_configurations")]
+    fn wix_ecom_shippo_configurations_on_shippo_configuration_created(
+        &self,
+        event: crate::ecom::shippo_configurations::ShippoConfigurationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomShippoConfigurationsOnShippoConfigurationCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-shippo_configurations")]
+    fn wix_ecom_shippo_configurations_on_shippo_configuration_deleted(
+        &self,
+        event: crate::ecom::shippo_configurations::ShippoConfigurationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomShippoConfigurationsOnShippoConfigurationDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-shippo_configurations")]
+    fn wix_ecom_shippo_configurations_on_shippo_configuration_updated(
+        &self,
+        event: crate::ecom::shippo_configurations::ShippoConfigurationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomShippoConfigurationsOnShippoConfigurationUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-subscription_contracts")]
+    fn wix_ecom_subscription_contracts_on_subscription_contract_created(
+        &self,
+        event: crate::ecom::subscription_contracts::SubscriptionContractCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomSubscriptionContractsOnSubscriptionContractCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-subscription_contracts")]
+    fn wix_ecom_subscription_contracts_on_subscription_contract_deleted(
+        &self,
+        event: crate::ecom::subscription_contracts::SubscriptionContractDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomSubscriptionContractsOnSubscriptionContractDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-subscription_contracts")]
+    fn wix_ecom_subscription_contracts_on_subscription_contract_updated(
+        &self,
+        event: crate::ecom::subscription_contracts::SubscriptionContractUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomSubscriptionContractsOnSubscriptionContractUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    fn wix_ecom_tax_exempt_groups_on_tax_exempt_group_created(
+        &self,
+        event: crate::ecom::tax_exempt_groups::TaxExemptGroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomTaxExemptGroupsOnTaxExemptGroupCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    fn wix_ecom_tax_exempt_groups_on_tax_exempt_group_deleted(
+        &self,
+        event: crate::ecom::tax_exempt_groups::TaxExemptGroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    fn wix_ecom_tax_exempt_groups_on_tax_exempt_group_tags_modified(
+        &self,
+        event: crate::ecom::tax_exempt_groups::TaxExemptGroupTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "ecom-tax_exempt_groups")]
+    fn wix_ecom_tax_exempt_groups_on_tax_exempt_group_updated(
+        &self,
+        event: crate::ecom::tax_exempt_groups::TaxExemptGroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "ecom-tax_groups")]
+    fn wix_ecom_tax_groups_on_tax_group_created(
+        &self,
+        event: crate::ecom::tax_groups::TaxGroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomTaxGroupsOnTaxGroupCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-tax_groups")]
+    fn wix_ecom_tax_groups_on_tax_group_deleted(
+        &self,
+        event: crate::ecom::tax_groups::TaxGroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomTaxGroupsOnTaxGroupDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-tax_groups")]
+    fn wix_ecom_tax_groups_on_tax_group_updated(
+        &self,
+        event: crate::ecom::tax_groups::TaxGroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomTaxGroupsOnTaxGroupUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-tax_regions")]
+    fn wix_ecom_tax_regions_on_tax_region_created(
+        &self,
+        event: crate::ecom::tax_regions::TaxRegionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomTaxRegionsOnTaxRegionCreated(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-tax_regions")]
+    fn wix_ecom_tax_regions_on_tax_region_deleted(
+        &self,
+        event: crate::ecom::tax_regions::TaxRegionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomTaxRegionsOnTaxRegionDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "ecom-tax_regions")]
+    fn wix_ecom_tax_regions_on_tax_region_updated(
+        &self,
+        event: crate::ecom::tax_regions::TaxRegionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEcomTaxRegionsOnTaxRegionUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "events-events_settings")]
+    fn wix_events_events_settings_on_events_settings_updated(
+        &self,
+        event: crate::events::events_settings::EventsSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsEventsSettingsOnEventsSettingsUpdated(Box::new(event)),
+        )
     }
     #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_created(
@@ -2032,6 +5795,30 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestOrderCanceled(Box::new(event)))
     }
+    #[cfg(feature = "events-notifications")]
+    fn wix_events_notifications_on_notification_config_created(
+        &self,
+        event: crate::events::notifications::NotificationConfigCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsNotificationsOnNotificationConfigCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-notifications")]
+    fn wix_events_notifications_on_notification_config_updated(
+        &self,
+        event: crate::events::notifications::NotificationConfigUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsNotificationsOnNotificationConfigUpdated(
+                Box::new(event),
+            ),
+        )
+    }
     #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_created(
         &self,
@@ -2052,6 +5839,244 @@ where
         event: crate::events::policies::PolicyDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsOnPolicyDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events-rsvp_v2")]
+    fn wix_events_rsvp_v2_on_rsvp_created(
+        &self,
+        event: crate::events::rsvp_v2::RsvpCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsRsvpV2OnRsvpCreated(Box::new(event)))
+    }
+    #[cfg(feature = "events-rsvp_v2")]
+    fn wix_events_rsvp_v2_on_rsvp_deleted(
+        &self,
+        event: crate::events::rsvp_v2::RsvpDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsRsvpV2OnRsvpDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events-rsvp_v2")]
+    fn wix_events_rsvp_v2_on_rsvp_updated(
+        &self,
+        event: crate::events::rsvp_v2::RsvpUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsRsvpV2OnRsvpUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "events-staff_members")]
+    fn wix_events_staff_members_on_staff_member_created(
+        &self,
+        event: crate::events::staff_members::StaffMemberCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixEventsStaffMembersOnStaffMemberCreated(Box::new(event)))
+    }
+    #[cfg(feature = "events-staff_members")]
+    fn wix_events_staff_members_on_staff_member_deleted(
+        &self,
+        event: crate::events::staff_members::StaffMemberDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixEventsStaffMembersOnStaffMemberDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events-staff_members")]
+    fn wix_events_staff_members_on_staff_member_updated(
+        &self,
+        event: crate::events::staff_members::StaffMemberUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixEventsStaffMembersOnStaffMemberUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_created(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsV2OnTicketDefinitionCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_deleted(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_sale_ended(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionSaleEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_sale_period_updated(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionSalePeriodUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_sale_started(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionSaleStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_definitions_v2")]
+    fn wix_events_ticket_definitions_v2_on_ticket_definition_updated(
+        &self,
+        event: crate::events::ticket_definitions_v2::TicketDefinitionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_reservations")]
+    fn wix_events_ticket_reservations_on_ticket_reservation_created(
+        &self,
+        event: crate::events::ticket_reservations::TicketReservationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketReservationsOnTicketReservationCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_reservations")]
+    fn wix_events_ticket_reservations_on_ticket_reservation_deleted(
+        &self,
+        event: crate::events::ticket_reservations::TicketReservationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketReservationsOnTicketReservationDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_reservations")]
+    fn wix_events_ticket_reservations_on_ticket_reservation_updated(
+        &self,
+        event: crate::events::ticket_reservations::TicketReservationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketReservationsOnTicketReservationUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "forms-chat_settings")]
+    fn wix_forms_chat_settings_on_chat_settings_created(
+        &self,
+        event: crate::forms::chat_settings::ChatSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixFormsChatSettingsOnChatSettingsCreated(Box::new(event)))
+    }
+    #[cfg(feature = "forms-chat_settings")]
+    fn wix_forms_chat_settings_on_chat_settings_deleted(
+        &self,
+        event: crate::forms::chat_settings::ChatSettingsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixFormsChatSettingsOnChatSettingsDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "forms-chat_settings")]
+    fn wix_forms_chat_settings_on_chat_settings_updated(
+        &self,
+        event: crate::forms::chat_settings::ChatSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixFormsChatSettingsOnChatSettingsUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_created(
+        &self,
+        event: crate::forms::forms::FormCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsFormsOnFormCreated(Box::new(event)))
+    }
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_deleted(
+        &self,
+        event: crate::forms::forms::FormDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsFormsOnFormDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_disabled_form(
+        &self,
+        event: crate::forms::forms::FormDisabledForm,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsFormsOnFormDisabledForm(Box::new(event)))
+    }
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_enabled_form(
+        &self,
+        event: crate::forms::forms::FormEnabledForm,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsFormsOnFormEnabledForm(Box::new(event)))
+    }
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_translation_changed(
+        &self,
+        event: crate::forms::forms::FormTranslationChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsFormsOnFormTranslationChanged(Box::new(event)))
+    }
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_translation_deleted(
+        &self,
+        event: crate::forms::forms::FormTranslationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsFormsOnFormTranslationDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "forms-forms")]
+    fn wix_forms_forms_on_form_updated(
+        &self,
+        event: crate::forms::forms::FormUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFormsFormsOnFormUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "forms-interactive_form_sessions")]
+    fn wix_forms_interactive_form_sessions_on_interactive_form_session_created(
+        &self,
+        event: crate::forms::interactive_form_sessions::InteractiveFormSessionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated(
+                Box::new(event),
+            ),
+        )
     }
     #[cfg(feature = "forms-submissions")]
     fn wix_forms_on_submission_contact_mapped(
@@ -2176,6 +6201,74 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesV4OnBadgeDeleted(Box::new(event)))
     }
+    #[cfg(feature = "members-member_followers")]
+    fn wix_members_member_followers_on_follow_member_followed(
+        &self,
+        event: crate::members::member_followers::FollowMemberFollowed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMemberFollowersOnFollowMemberFollowed(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "members-member_followers")]
+    fn wix_members_member_followers_on_follow_member_unfollowed(
+        &self,
+        event: crate::members::member_followers::FollowMemberUnfollowed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMemberFollowersOnFollowMemberUnfollowed(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "members-member_report")]
+    fn wix_members_member_report_on_member_report_created(
+        &self,
+        event: crate::members::member_report::MemberReportCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMemberReportOnMemberReportCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "members-member_report")]
+    fn wix_members_member_report_on_member_report_deleted(
+        &self,
+        event: crate::members::member_report::MemberReportDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMemberReportOnMemberReportDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "members-member_report")]
+    fn wix_members_member_report_on_member_report_reported_member_created(
+        &self,
+        event: crate::members::member_report::MemberReportReportedMemberCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMemberReportOnMemberReportReportedMemberCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "members-member_report")]
+    fn wix_members_member_report_on_member_report_reported_member_deleted(
+        &self,
+        event: crate::members::member_report::MemberReportReportedMemberDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMemberReportOnMemberReportReportedMemberDeleted(
+                Box::new(event),
+            ),
+        )
+    }
     #[cfg(feature = "members-members")]
     fn wix_members_on_member_created(
         &self,
@@ -2196,6 +6289,36 @@ where
         event: crate::members::members::MemberUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixMembersOnMemberUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "members-members_about")]
+    fn wix_members_members_about_on_member_about_created(
+        &self,
+        event: crate::members::members_about::MemberAboutCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMembersAboutOnMemberAboutCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "members-members_about")]
+    fn wix_members_members_about_on_member_about_deleted(
+        &self,
+        event: crate::members::members_about::MemberAboutDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMembersAboutOnMemberAboutDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "members-members_about")]
+    fn wix_members_members_about_on_member_about_updated(
+        &self,
+        event: crate::members::members_about::MemberAboutUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMembersMembersAboutOnMemberAboutUpdated(Box::new(event)),
+        )
     }
     #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_auto_renew_canceled(
@@ -2288,6 +6411,34 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderUpdated(Box::new(event)))
     }
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    fn wix_pricing_plans_plans_v3_on_plan_created(
+        &self,
+        event: crate::pricing_plans::plans_v3::PlanCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansPlansV3OnPlanCreated(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    fn wix_pricing_plans_plans_v3_on_plan_deleted(
+        &self,
+        event: crate::pricing_plans::plans_v3::PlanDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansPlansV3OnPlanDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    fn wix_pricing_plans_plans_v3_on_plan_tags_modified(
+        &self,
+        event: crate::pricing_plans::plans_v3::PlanTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansPlansV3OnPlanTagsModified(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans-plans_v3")]
+    fn wix_pricing_plans_plans_v3_on_plan_updated(
+        &self,
+        event: crate::pricing_plans::plans_v3::PlanUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansPlansV3OnPlanUpdated(Box::new(event)))
+    }
     #[cfg(feature = "stores-brands_v3")]
     fn wix_stores_brands_v3_on_brand_created(
         &self,
@@ -2308,6 +6459,72 @@ where
         event: crate::stores::brands_v3::BrandUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixStoresBrandsV3OnBrandUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-customizations_v3")]
+    fn wix_stores_customizations_v3_on_customization_created(
+        &self,
+        event: crate::stores::customizations_v3::CustomizationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresCustomizationsV3OnCustomizationCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "stores-customizations_v3")]
+    fn wix_stores_customizations_v3_on_customization_deleted(
+        &self,
+        event: crate::stores::customizations_v3::CustomizationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresCustomizationsV3OnCustomizationDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "stores-customizations_v3")]
+    fn wix_stores_customizations_v3_on_customization_updated(
+        &self,
+        event: crate::stores::customizations_v3::CustomizationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresCustomizationsV3OnCustomizationUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "stores-info_sections_v3")]
+    fn wix_stores_info_sections_v3_on_info_section_created(
+        &self,
+        event: crate::stores::info_sections_v3::InfoSectionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInfoSectionsV3OnInfoSectionCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "stores-info_sections_v3")]
+    fn wix_stores_info_sections_v3_on_info_section_deleted(
+        &self,
+        event: crate::stores::info_sections_v3::InfoSectionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInfoSectionsV3OnInfoSectionDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "stores-info_sections_v3")]
+    fn wix_stores_info_sections_v3_on_info_section_updated(
+        &self,
+        event: crate::stores::info_sections_v3::InfoSectionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInfoSectionsV3OnInfoSectionUpdated(Box::new(event)),
+        )
     }
     #[cfg(feature = "stores-inventory_items_v3")]
     fn wix_stores_inventory_items_v3_on_inventory_item_created(
@@ -2389,6 +6606,37 @@ where
         event: crate::stores::products_v3::ProductUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixStoresProductsV3OnProductUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-promotions_v3")]
+    fn wix_stores_promotions_v3_on_promotion_created(
+        &self,
+        event: crate::stores::promotions_v3::PromotionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresPromotionsV3OnPromotionCreated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-promotions_v3")]
+    fn wix_stores_promotions_v3_on_promotion_deleted(
+        &self,
+        event: crate::stores::promotions_v3::PromotionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresPromotionsV3OnPromotionDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "stores-promotions_v3")]
+    fn wix_stores_promotions_v3_on_promotion_tags_modified(
+        &self,
+        event: crate::stores::promotions_v3::PromotionTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresPromotionsV3OnPromotionTagsModified(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "stores-promotions_v3")]
+    fn wix_stores_promotions_v3_on_promotion_updated(
+        &self,
+        event: crate::stores::promotions_v3::PromotionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresPromotionsV3OnPromotionUpdated(Box::new(event)))
     }
     #[cfg(feature = "stores-ribbons_v3")]
     fn wix_stores_ribbons_v3_on_ribbon_created(

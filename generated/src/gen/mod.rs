@@ -2,37 +2,103 @@
 
 //! Code generated from `schemas/`: one module per schema file, the handler trait and the event catalogue.
 /// Wix module `blog`.
-#[cfg(feature = "blog-posts")]
+#[cfg(
+    any(
+        feature = "blog-categories",
+        feature = "blog-draft_posts",
+        feature = "blog-likes",
+        feature = "blog-posts",
+        feature = "blog-tags"
+    )
+)]
 pub mod blog;
 /// Wix module `bookings`.
-#[cfg(any(feature = "bookings-bookings", feature = "bookings-services"))]
+#[cfg(
+    any(
+        feature = "bookings-add_ons",
+        feature = "bookings-attendance",
+        feature = "bookings-attribute_definition",
+        feature = "bookings-booking_policies",
+        feature = "bookings-bookings",
+        feature = "bookings-bookings_settings",
+        feature = "bookings-categories_v2",
+        feature = "bookings-resource_types",
+        feature = "bookings-resources",
+        feature = "bookings-service_options_and_variants",
+        feature = "bookings-services",
+        feature = "bookings-staff_member_settings",
+        feature = "bookings-staff_members"
+    )
+)]
 pub mod bookings;
 /// Wix module `common`.
 pub mod common;
 /// Wix module `crm`.
-#[cfg(any(feature = "crm-contacts", feature = "crm-labels"))]
+#[cfg(
+    any(
+        feature = "crm-attachments",
+        feature = "crm-cards",
+        feature = "crm-contacts",
+        feature = "crm-labels",
+        feature = "crm-notes",
+        feature = "crm-pipelines",
+        feature = "crm-tasks"
+    )
+)]
 pub mod crm;
 /// Wix module `ecom`.
 #[cfg(
     any(
+        feature = "ecom-abandoned_checkouts",
+        feature = "ecom-back_in_stock_notifications",
         feature = "ecom-cart",
+        feature = "ecom-cart_v2",
         feature = "ecom-checkout",
+        feature = "ecom-checkout_settings",
+        feature = "ecom-checkout_templates",
+        feature = "ecom-contact_tax_details",
+        feature = "ecom-delivery_profile",
         feature = "ecom-discount_rules",
-        feature = "ecom-orders"
+        feature = "ecom-draft_orders",
+        feature = "ecom-manual_tax_mappings",
+        feature = "ecom-order_fulfillments",
+        feature = "ecom-order_payment_requests",
+        feature = "ecom-order_transactions",
+        feature = "ecom-orders",
+        feature = "ecom-orders_settings",
+        feature = "ecom-shipping_options",
+        feature = "ecom-shippo_configurations",
+        feature = "ecom-subscription_contracts",
+        feature = "ecom-tax_exempt_groups",
+        feature = "ecom-tax_groups",
+        feature = "ecom-tax_regions"
     )
 )]
 pub mod ecom;
 /// Wix module `events`.
 #[cfg(
     any(
+        feature = "events-events_settings",
         feature = "events-events_v3",
         feature = "events-guests",
-        feature = "events-policies"
+        feature = "events-notifications",
+        feature = "events-policies",
+        feature = "events-rsvp_v2",
+        feature = "events-staff_members",
+        feature = "events-ticket_definitions_v2",
+        feature = "events-ticket_reservations"
     )
 )]
 pub mod events;
 /// Wix module `forms`.
-#[cfg(feature = "forms-submissions")]
+#[cfg(
+    any(
+        feature = "forms-chat_settings",
+        feature = "forms-forms",
+        feature = "forms-interactive_form_sessions",
+        feature = "forms-submissions"
+    )
+)]
 pub mod forms;
 /// Wix module `members`.
 #[cfg(
@@ -40,19 +106,25 @@ pub mod forms;
         feature = "members-badge_assignments",
         feature = "members-badges",
         feature = "members-badges_v4",
-        feature = "members-members"
+        feature = "members-member_followers",
+        feature = "members-member_report",
+        feature = "members-members",
+        feature = "members-members_about"
     )
 )]
 pub mod members;
 /// Wix module `pricing_plans`.
-#[cfg(feature = "pricing_plans-orders")]
+#[cfg(any(feature = "pricing_plans-orders", feature = "pricing_plans-plans_v3"))]
 pub mod pricing_plans;
 /// Wix module `stores`.
 #[cfg(
     any(
         feature = "stores-brands_v3",
+        feature = "stores-customizations_v3",
+        feature = "stores-info_sections_v3",
         feature = "stores-inventory_items_v3",
         feature = "stores-products_v3",
+        feature = "stores-promotions_v3",
         feature = "stores-ribbons_v3"
     )
 )]
@@ -61,5 +133,5 @@ mod catalogue;
 mod handler;
 pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
 pub use handler::{HandleAll, Handler};
-/// Number of events in the catalogue (111).
-pub const EVENT_COUNT: usize = 111;
+/// Number of events in the catalogue (292).
+pub const EVENT_COUNT: usize = 292;

@@ -10,7 +10,16 @@ pub mod badges;
 /// Wix module `members.badges_v4`.
 #[cfg(feature = "members-badges_v4")]
 pub mod badges_v4;
+/// Wix module `members.member_followers`.
+#[cfg(feature = "members-member_followers")]
+pub mod member_followers;
+/// Wix module `members.member_report`.
+#[cfg(feature = "members-member_report")]
+pub mod member_report;
 /// Wix module `members.members`.
 #[cfg(feature = "members-members")]
 #[allow(clippy::module_inception)]
 pub mod members;
+/// Wix module `members.members_about`.
+#[cfg(feature = "members-members_about")]
+pub mod members_about;

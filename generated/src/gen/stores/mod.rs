@@ -4,12 +4,21 @@
 /// Wix module `stores.brands_v3`.
 #[cfg(feature = "stores-brands_v3")]
 pub mod brands_v3;
+/// Wix module `stores.customizations_v3`.
+#[cfg(feature = "stores-customizations_v3")]
+pub mod customizations_v3;
+/// Wix module `stores.info_sections_v3`.
+#[cfg(feature = "stores-info_sections_v3")]
+pub mod info_sections_v3;
 /// Wix module `stores.inventory_items_v3`.
 #[cfg(feature = "stores-inventory_items_v3")]
 pub mod inventory_items_v3;
 /// Wix module `stores.products_v3`.
 #[cfg(feature = "stores-products_v3")]
 pub mod products_v3;
+/// Wix module `stores.promotions_v3`.
+#[cfg(feature = "stores-promotions_v3")]
+pub mod promotions_v3;
 /// Wix module `stores.ribbons_v3`.
 #[cfg(feature = "stores-ribbons_v3")]
 pub mod ribbons_v3;
