@@ -95,19 +95,29 @@ fn suggest_within(catalogue: &'static [EventInfo], name: &str) -> (Option<&'stat
     candidates.sort_unstable();
     let mut row = Vec::new();
     let mut filled = 0;
-    let mut best: Option<(usize, &'static str)> = None;
-    for (lower, known) in candidates {
-        // Ties go to the name first in byte order, so equal distances are still compared.
-        let bound = best.map_or(limit, |(distance, _)| distance);
-        if lower > bound || filled >= SUGGESTION_BUDGET {
-            break;
+    // Typos are mostly an edit or two: the names are searched within 1 edit, then 2, 4, ...
+    // up to the limit, so that the narrow band of a small bound keeps each comparison
+    // cheap, and a long name among many similar ones (`..._onResourceTypeUpdated`,
+    // `..._onResourceTypeCreated`) does not spend the budget on wide bands first.
+    let mut bound = 1;
+    loop {
+        let mut best: Option<(usize, &'static str)> = None;
+        for &(lower, known) in &candidates {
+            // Ties go to the name first in byte order, so equal distances are still compared.
+            let within = best.map_or(bound, |(distance, _)| distance);
+            if lower > within || filled >= SUGGESTION_BUDGET {
+                break;
+            }
+            let distance = bounded_distance(query, known.as_bytes(), within, &mut row, &mut filled);
+            if let Some(distance) = distance.filter(|distance| best.is_none_or(|best| (*distance, known) < best)) {
+                best = Some((distance, known));
+            }
         }
-        let distance = bounded_distance(query, known.as_bytes(), bound, &mut row, &mut filled);
-        if let Some(distance) = distance.filter(|distance| best.is_none_or(|best| (*distance, known) < best)) {
-            best = Some((distance, known));
+        if best.is_some() || bound >= limit || filled >= SUGGESTION_BUDGET {
+            return (best.map(|(_, known)| known), filled);
         }
+        bound = (bound * 2).min(limit);
     }
-    (best.map(|(_, known)| known), filled)
 }
 
 /// The [`character_set`] of each Velo handler name and eventType of `catalogue`, in
