@@ -198,7 +198,8 @@ fn webhooks() -> Webhooks {
     let rs256_key =
         DecodingKey::from_rsa_pem(signer.public_key_pem().as_bytes()).unwrap_or_else(|error| panic!("{error}"));
     let rs256_validation = Validation::new(Algorithm::RS256);
-    let in_a_minute = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |now| now.as_secs()) + 60;
+    let in_a_minute =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |now| now.as_secs()) + 60;
     let bare_token = signer.sign_claims(&serde_json::json!({ "exp": in_a_minute }), TestAlg::Rs256);
     key.verify(&bare_token).unwrap_or_else(|error| panic!("the bare token: {error}"));
     Webhooks { tokens, dispatcher, key, rs256_key, rs256_validation, bare_token }

@@ -47,3 +47,50 @@ async fn wrapper_fields_reach_the_handler_metadata() {
     let account = metadata.account_info.expect("accountInfo");
     assert_eq!((account.account_id.as_deref(), account.site_id.as_deref()), (Some("a1"), Some("s1")));
 }
+
+/// A webhook that is no domain event (Stores catalog V1): its body is the data itself, the
+/// handler gets `{data, metadata}` with the wrapper's context, and with no event id every
+/// delivery is handled.
+#[tokio::test]
+async fn a_plain_webhook_body_becomes_the_data_and_is_handled_on_every_delivery() {
+    use wix_backend_events::webhook::layers;
+
+    let event_type = "com.wix.ecommerce.catalog.api.v1.ProductCreated";
+    let body = json!({"productId": "5ce8a40b-1cba-4bfe-a8a2-6f0c6a1bd5e1", "name": "Shirt", "visible": true});
+    let signer = TestSigner::generate();
+    let token = signer.sign_webhook(event_type, "inst-1", &body, None);
+    let key = WebhookKey::from_pem(signer.public_key_pem()).unwrap();
+
+    let delivery = layers::open(token.as_bytes(), &key).unwrap();
+    assert!(delivery.direct_event::<Event>().is_none(), "only domain events take the fast path");
+    let Event::WixStoresProductsOnProductCreated(event) = delivery.into_strict_event::<Event>().unwrap() else {
+        panic!("not the Stores V1 product created event");
+    };
+    assert_eq!(event.data.product_id.as_deref(), Some("5ce8a40b-1cba-4bfe-a8a2-6f0c6a1bd5e1"));
+    assert_eq!(event.data.name.as_deref(), Some("Shirt"));
+    assert_eq!(event.metadata.event_type.as_deref(), Some(event_type));
+    assert_eq!(event.metadata.instance_id.as_deref(), Some("inst-1"));
+    assert_eq!(event.metadata.id, None);
+
+    let handled = Arc::new(Mutex::new(0));
+    let count = handled.clone();
+    let dispatcher = Dispatcher::new(HandleAll(move |_event: Event| {
+        *count.lock().unwrap() += 1;
+        std::future::ready(Ok(()))
+    }))
+    .with_webhook_key(key);
+    for _ in 0..2 {
+        assert_eq!(dispatcher.webhook(token.as_bytes()).await.unwrap(), Outcome::Handled);
+    }
+    assert_eq!(*handled.lock().unwrap(), 2);
+
+    // A domain-event body under a plain eventType is not that event's data: refused.
+    let domain_shaped = json!({"id": "e-1", "entityFqdn": "x", "slug": "y", "createdEvent": {"entity": {}}});
+    let token = signer.sign_webhook(event_type, "inst-1", &domain_shaped, None);
+    let error = layers::open(token.as_bytes(), &key_of(&signer)).unwrap().into_strict_event::<Event>().unwrap_err();
+    assert!(error.to_string().contains("fields the schema does not declare"), "{error}");
+}
+
+fn key_of(signer: &TestSigner) -> WebhookKey {
+    WebhookKey::from_pem(signer.public_key_pem()).unwrap()
+}

@@ -352,10 +352,11 @@ impl Lowerer {
 
     fn event(&mut self, scope: &Scope, origin: &Origin, key: &Spanned<String>, def: &EventDef) -> Option<Event> {
         let file = scope.file;
-        let (Some(handler_def), Some(slug_def)) = (&def.handler, &def.slug) else {
+        let named_by = def.slug.as_ref().or(def.event_type.as_ref());
+        let (Some(handler_def), Some(type_def)) = (&def.handler, named_by) else {
             let missing = [
                 ("handler", def.handler.is_none(), format!("`handler: on{}`", key.value)),
-                ("slug", def.slug.is_none(), "`slug: created`".to_owned()),
+                ("slug", named_by.is_none(), "`slug: created` (or the whole `event_type`)".to_owned()),
             ];
             for (name, absent, example) in missing {
                 if absent {
@@ -370,7 +371,32 @@ impl Lowerer {
         };
         let handler = &handler_def.value;
         names::check_handler(file, key, handler_def, &mut self.diagnostics);
-        names::check_slug(file, slug_def, &mut self.diagnostics);
+        let event_type = match (&def.slug, &def.event_type) {
+            (Some(slug), None) => {
+                names::check_slug(file, slug, &mut self.diagnostics);
+                format!("{}_{}", origin.fqdn, slug.value)
+            }
+            (_, Some(event_type)) => {
+                if def.slug.is_some() {
+                    self.error_with_hint(
+                        Location::of(file, event_type),
+                        format!("event `{}` has both `slug` and `event_type`", key.value),
+                        "keep `slug` when the eventType is `<fqdn>_<slug>`, else `event_type` alone",
+                    );
+                }
+                names::check_event_type(file, event_type, &mut self.diagnostics);
+                event_type.value.clone()
+            }
+            // Reported above, where `type_def` was looked for.
+            (None, None) => return None,
+        };
+        if !def.domain && def.entity.is_some() {
+            self.error_with_hint(
+                Location::of(file, key),
+                format!("event `{}` is not a domain event (`domain: false`) but declares `entity`", key.value),
+                "the SDK hands such a webhook's body over as `data`: declare `data` instead",
+            );
+        }
         if let (Some(_), Some(data)) = (&def.entity, &def.data) {
             self.error_with_hint(
                 Location::of(file, data),
@@ -423,7 +449,8 @@ impl Lowerer {
             method: snake_case(&velo_handler),
             variant: upper_camel(&velo_handler),
             velo_handler,
-            event_type: format!("{}_{}", origin.fqdn, slug_def.value),
+            event_type,
+            domain: def.domain,
             sdk: origin.sdk.filter(|_| def.sdk).map(|export| format!("{export}.{handler}")),
             fields,
             envelope,
@@ -433,7 +460,7 @@ impl Lowerer {
             locations: EventLocations {
                 name: Location::of(file, key),
                 handler: Location::of(file, handler_def),
-                slug: Location::of(file, slug_def),
+                slug: Location::of(file, type_def),
             },
         })
     }

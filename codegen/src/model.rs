@@ -304,6 +304,9 @@ pub struct Event {
     pub variant: String,
     /// Webhook eventType (`wix.contacts.v4.contact_created`).
     pub event_type: String,
+    /// The webhook body is a domain event (`{id, entityFqdn, slug, createdEvent | ...}`);
+    /// `false` when it is the event's data itself.
+    pub domain: bool,
     /// SDK registration (`contacts.onContactCreated` in `@wix/crm`), when known.
     pub sdk: Option<String>,
     /// Envelope fields: `metadata`, then `entity` or `data`, then extras.
@@ -329,7 +332,7 @@ pub struct EventLocations {
     pub name: Location,
     /// The `handler` value, the source of the Velo handler name and handler method.
     pub handler: Location,
-    /// The `slug` value, the source of the webhook eventType.
+    /// The `slug` (or `event_type`) value, the source of the webhook eventType.
     pub slug: Location,
 }
 

@@ -160,6 +160,21 @@ pub fn check_slug(file: &str, slug: &Spanned<String>, diagnostics: &mut Vec<Diag
     }
 }
 
+/// Checks that a whole webhook eventType is one dotted name (letters, digits, `_`, `-`,
+/// `.`), as Wix's are (`com.wix.ecommerce.catalog.api.v1.ProductCreated`).
+pub fn check_event_type(file: &str, event_type: &Spanned<String>, diagnostics: &mut Vec<Diagnostic>) {
+    let valid = event_type.value.starts_with(|c: char| c.is_ascii_alphabetic())
+        && event_type.value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !valid {
+        error(
+            diagnostics,
+            Location::of(file, event_type),
+            format!("event_type `{}` is not a dotted name", event_type.value),
+            "use the eventType Wix sends, such as `com.wix.ecommerce.catalog.api.v1.ProductCreated`",
+        );
+    }
+}
+
 /// Names that must be unique across the whole catalogue, checked on the lowered
 /// modules. Events are taken in the order of their declarations (file, then line), so
 /// "first used at" is the earlier declaration whatever order the files came in.

@@ -172,9 +172,21 @@ pub struct EventDef {
     // the event that lacks it, which serde's "missing field" cannot.
     #[schemars(with = "String", regex(pattern = r"^on[A-Z][A-Za-z0-9]*$"))]
     pub handler: Option<Spanned<String>>,
-    /// Webhook slug: eventType is `<fqdn>_<slug>`.
-    #[schemars(with = "String", regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    /// Webhook slug: eventType is `<fqdn>_<slug>`. Give this or `event_type`.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[a-z][a-z0-9_]*$"))]
     pub slug: Option<Spanned<String>>,
+    /// The webhook eventType in full, for the events whose eventType is not
+    /// `<fqdn>_<slug>` (Stores v1 `com.wix.ecommerce.catalog.api.v1.ProductCreated`). Give
+    /// this or `slug`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>", regex(pattern = r"^[A-Za-z][A-Za-z0-9_.-]*$"))]
+    pub event_type: Option<Spanned<String>>,
+    /// `false` when the webhook's body is the event's data itself rather than a domain
+    /// event (`{id, entityFqdn, slug, createdEvent | ...}`): the SDK then hands
+    /// `{data: <body>, metadata: {instanceId, eventType, identity, accountInfo}}` to the
+    /// handler, so such an event declares `data`.
+    #[serde(default = "yes")]
+    pub domain: bool,
     /// Envelope `{metadata, entity}` with this entity type.
     #[serde(default)]
     #[schemars(with = "Option<FieldDef>")]

@@ -172,15 +172,6 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
     out.push_str("events:\n");
     let prefix = format!("{}_", snapshot.fqdn);
     for (name, event) in &events {
-        let Some(slug) = event.event_type.strip_prefix(&prefix) else {
-            problems.push(format!(
-                "{}: {}: eventType `{}` is not `{prefix}<slug>`",
-                crate::snapshot::path(&package.module),
-                event.handler,
-                event.event_type
-            ));
-            continue;
-        };
         let _ = writeln!(out, "  {name}:");
         write_doc(&mut out, "    ", event.doc.trim());
         let _ = writeln!(out, "    handler: {}", event.handler);
@@ -194,7 +185,18 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
             // No documented Velo handler: webhook-only, the name serves the Rust handler.
             out.push_str("    velo: false\n");
         }
-        let _ = writeln!(out, "    slug: {}", quote(slug));
+        // Most eventTypes are `<fqdn>_<slug>`; the others (Stores v1) are given whole.
+        match event.event_type.strip_prefix(&prefix) {
+            Some(slug) => {
+                let _ = writeln!(out, "    slug: {}", quote(slug));
+            }
+            None => {
+                let _ = writeln!(out, "    event_type: {}", quote(&event.event_type));
+            }
+        }
+        if !event.domain {
+            out.push_str("    domain: false\n");
+        }
         if let Some((key, ty)) = &event.body {
             let _ = writeln!(out, "    {key}: {}", rename(ty));
         }

@@ -27,6 +27,20 @@ pub struct EventInfo {
     pub envelope: Envelope,
     /// Whether Wix documents a Velo handler (otherwise it arrives only as a webhook).
     pub velo_documented: bool,
+    /// What the body of its webhook is.
+    pub webhook_body: WebhookBody,
+}
+
+/// What a webhook's body (the innermost `data` of its JWT) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookBody {
+    /// A domain event: `{id, entityFqdn, slug, entityId, eventTime, createdEvent | ...}`,
+    /// whose kind object carries the entity or data. Nearly every event.
+    DomainEvent,
+    /// The event's data itself (Stores v1, `com.wix.ecommerce.catalog.api.v1.*`). The SDK
+    /// hands `{data: <body>, metadata: {instanceId, eventType, identity, accountInfo}}`
+    /// to the handler; no event id comes with it.
+    Plain,
 }
 
 /// Shape of an event object in the Velo/SDK dialect.
@@ -201,6 +215,7 @@ mod tests {
             feature: "x",
             envelope: Envelope::Entity,
             velo_documented: true,
+            webhook_body: crate::event_info::WebhookBody::DomainEvent,
         }
     }
 

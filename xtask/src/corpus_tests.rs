@@ -33,7 +33,8 @@ const MIN_CASES: usize = 20;
 /// Cases that deliberately contain several independent mistakes, with how many errors
 /// they must report. Every other case has exactly one mistake and must report exactly
 /// one error: a second one would be a cascade (one mistake reported twice).
-const MULTI_ERROR_CASES: &[(&str, usize)] = &[("30-three-mistakes", 3), ("46-unknown-keys-and-other-mistakes", 6)];
+const MULTI_ERROR_CASES: &[(&str, usize)] =
+    &[("30-three-mistakes", 3), ("46-unknown-keys-and-other-mistakes", 6), ("47-event-type-mistakes", 3)];
 
 fn corpus_dir() -> PathBuf {
     crate::sync::repo_root().join("tests/bad_schemas")

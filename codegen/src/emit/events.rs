@@ -178,6 +178,10 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
         let feature = module.feature().unwrap_or_default();
         let envelope = format_ident!("{}", event.envelope.as_str());
         let documented = event.velo_documented;
+        let webhook_body = match event.domain {
+            true => quote! { WebhookBody::DomainEvent },
+            false => quote! { WebhookBody::Plain },
+        };
         let doc = doc_attrs(&format!("Catalogue entry of `{velo}`."));
         quote! {
             #doc
@@ -191,6 +195,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
                 feature: #feature,
                 envelope: Envelope::#envelope,
                 velo_documented: #documented,
+                webhook_body: #webhook_body,
             };
         }
     });
@@ -203,7 +208,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
     });
 
     quote! {
-        use crate::event_info::{Envelope, EventInfo};
+        use crate::event_info::{Envelope, EventInfo, WebhookBody};
         use crate::error::DecodeError;
         use crate::decode::{Input, Source};
 

@@ -574,6 +574,19 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// - Velo handler: `wixBookingsCategories_onCategoryNotification` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryNotification` from `@wix/bookings`
+    /// - Webhook eventType: `com.wixpress.bookings.services.api.v1.CategoryNotification`
+    /// - Cargo feature: `bookings-categories`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "bookings-categories")]
+    fn wix_bookings_categories_on_category_notification(
+        &self,
+        event: crate::bookings::categories::CategoryNotification,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a category is created.
     ///
     /// - Velo handler: `wixBookingsCategoriesV2_onCategoryCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -1114,6 +1127,48 @@ pub trait Handler: Send + Sync {
     fn wix_crm_on_contact_phone_subscription_updated(
         &self,
         event: crate::crm::contacts::ContactPhoneSubscriptionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an extended field is created.
+    ///
+    /// - Velo handler: `wixCrmExtendedFields_onExtendedFieldCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `extendedFields.onExtendedFieldCreated` from `@wix/crm`
+    /// - Webhook eventType: `wix.contacts.v4.extended-field_created`
+    /// - Cargo feature: `crm-extended_fields`
+    #[cfg(feature = "crm-extended_fields")]
+    fn wix_crm_extended_fields_on_extended_field_created(
+        &self,
+        event: crate::crm::extended_fields::ExtendedFieldCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an extended field is deleted.
+    ///
+    /// - Velo handler: `wixCrmExtendedFields_onExtendedFieldDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `extendedFields.onExtendedFieldDeleted` from `@wix/crm`
+    /// - Webhook eventType: `wix.contacts.v4.extended-field_deleted`
+    /// - Cargo feature: `crm-extended_fields`
+    #[cfg(feature = "crm-extended_fields")]
+    fn wix_crm_extended_fields_on_extended_field_deleted(
+        &self,
+        event: crate::crm::extended_fields::ExtendedFieldDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an extended field is updated.
+    ///
+    /// - Velo handler: `wixCrmExtendedFields_onExtendedFieldUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `extendedFields.onExtendedFieldUpdated` from `@wix/crm`
+    /// - Webhook eventType: `wix.contacts.v4.extended-field_updated`
+    /// - Cargo feature: `crm-extended_fields`
+    #[cfg(feature = "crm-extended_fields")]
+    fn wix_crm_extended_fields_on_extended_field_updated(
+        &self,
+        event: crate::crm::extended_fields::ExtendedFieldUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -2638,6 +2693,20 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a form is updated or published.
+    ///
+    /// - Velo handler: `wixEventsForms_onFormEventUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `forms.onFormEventUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.events.EventUpdated`
+    /// - Cargo feature: `events-forms`
+    #[cfg(feature = "events-forms")]
+    fn wix_events_forms_on_form_event_updated(
+        &self,
+        event: crate::events::forms::FormEventUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a guest is created.
     ///
     /// - Velo handler: `wixEventsGuests_onGuestCreated` (in `backend/events.js`)
@@ -2764,6 +2833,82 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// - Velo handler: `wixEventsOrders_onOrderConfirmed` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderConfirmed` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.OrderConfirmed`
+    /// - Cargo feature: `events-orders`
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_confirmed(
+        &self,
+        event: crate::events::orders::OrderConfirmed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// This event is triggered when an order is deleted via a GDPR request.
+    ///
+    /// - Velo handler: `wixEventsOrders_onOrderDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.OrderDeleted`
+    /// - Cargo feature: `events-orders`
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_deleted(
+        &self,
+        event: crate::events::orders::OrderDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsOrders_onOrderInitiated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderInitiated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.OrderInitiated`
+    /// - Cargo feature: `events-orders`
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_initiated(
+        &self,
+        event: crate::events::orders::OrderInitiated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsOrders_onOrderReservationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderReservationCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.ReservationCreated`
+    /// - Cargo feature: `events-orders`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_reservation_created(
+        &self,
+        event: crate::events::orders::OrderReservationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsOrders_onOrderReservationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderReservationUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.ReservationUpdated`
+    /// - Cargo feature: `events-orders`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_reservation_updated(
+        &self,
+        event: crate::events::orders::OrderReservationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsOrders_onOrderUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.OrderUpdated`
+    /// - Cargo feature: `events-orders`
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_updated(
+        &self,
+        event: crate::events::orders::OrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a policy is created.
     ///
     /// - Velo handler: `wixEvents_onPolicyCreated` (in `backend/events.js`)
@@ -2804,6 +2949,45 @@ pub trait Handler: Send + Sync {
     fn wix_events_on_policy_deleted(
         &self,
         event: crate::events::policies::PolicyDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsRsvp_onRsvpCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rsvp.onRsvpCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.rsvp.events.RsvpCreated`
+    /// - Cargo feature: `events-rsvp`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "events-rsvp")]
+    fn wix_events_rsvp_on_rsvp_created(
+        &self,
+        event: crate::events::rsvp::RsvpCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsRsvp_onRsvpDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rsvp.onRsvpDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.rsvp.events.RsvpDeleted`
+    /// - Cargo feature: `events-rsvp`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "events-rsvp")]
+    fn wix_events_rsvp_on_rsvp_deleted(
+        &self,
+        event: crate::events::rsvp::RsvpDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsRsvp_onRsvpUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rsvp.onRsvpUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.rsvp.events.RsvpUpdated`
+    /// - Cargo feature: `events-rsvp`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "events-rsvp")]
+    fn wix_events_rsvp_on_rsvp_updated(
+        &self,
+        event: crate::events::rsvp::RsvpUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -2888,6 +3072,42 @@ pub trait Handler: Send + Sync {
     fn wix_events_staff_members_on_staff_member_updated(
         &self,
         event: crate::events::staff_members::StaffMemberUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsTicketDefinitions_onTicketDefinitionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitions.onTicketDefinitionCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.TicketDefinitionCreated`
+    /// - Cargo feature: `events-ticket_definitions`
+    #[cfg(feature = "events-ticket_definitions")]
+    fn wix_events_ticket_definitions_on_ticket_definition_created(
+        &self,
+        event: crate::events::ticket_definitions::TicketDefinitionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsTicketDefinitions_onTicketDefinitionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitions.onTicketDefinitionDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.TicketDefinitionDeleted`
+    /// - Cargo feature: `events-ticket_definitions`
+    #[cfg(feature = "events-ticket_definitions")]
+    fn wix_events_ticket_definitions_on_ticket_definition_deleted(
+        &self,
+        event: crate::events::ticket_definitions::TicketDefinitionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEventsTicketDefinitions_onTicketDefinitionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ticketDefinitions.onTicketDefinitionUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.ticketing.events.TicketDefinitionUpdated`
+    /// - Cargo feature: `events-ticket_definitions`
+    #[cfg(feature = "events-ticket_definitions")]
+    fn wix_events_ticket_definitions_on_ticket_definition_updated(
+        &self,
+        event: crate::events::ticket_definitions::TicketDefinitionUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -3776,6 +3996,65 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a pricing plan is archived.
+    ///
+    /// - Velo handler: `wixPricingPlansPlans_onPlanArchived` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `plans.onPlanArchived` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.plan_plan_archived`
+    /// - Cargo feature: `pricing_plans-plans`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "pricing_plans-plans")]
+    fn wix_pricing_plans_plans_on_plan_archived(
+        &self,
+        event: crate::pricing_plans::plans::PlanArchived,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a plan's `buyerCanCancel` field is updated.
+    ///
+    /// - Velo handler: `wixPricingPlansPlans_onPlanBuyerCanCancelUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `plans.onPlanBuyerCanCancelUpdated` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.plan_buyer_can_cancel_updated`
+    /// - Cargo feature: `pricing_plans-plans`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "pricing_plans-plans")]
+    fn wix_pricing_plans_plans_on_plan_buyer_can_cancel_updated(
+        &self,
+        event: crate::pricing_plans::plans::PlanBuyerCanCancelUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a pricing plan is created.
+    ///
+    /// - Velo handler: `wixPricingPlansPlans_onPlanCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `plans.onPlanCreated` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.plan_created`
+    /// - Cargo feature: `pricing_plans-plans`
+    #[cfg(feature = "pricing_plans-plans")]
+    fn wix_pricing_plans_plans_on_plan_created(
+        &self,
+        event: crate::pricing_plans::plans::PlanCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a pricing plan is updated.
+    ///
+    /// - Velo handler: `wixPricingPlansPlans_onPlanUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `plans.onPlanUpdated` from `@wix/pricing-plans`
+    /// - Webhook eventType: `wix.pricing_plans.plan_updated`
+    /// - Cargo feature: `pricing_plans-plans`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "pricing_plans-plans")]
+    fn wix_pricing_plans_plans_on_plan_updated(
+        &self,
+        event: crate::pricing_plans::plans::PlanUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a plan is created.
     ///
     /// - Velo handler: `wixPricingPlansPlansV3_onPlanCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -3829,6 +4108,52 @@ pub trait Handler: Send + Sync {
     fn wix_pricing_plans_plans_v3_on_plan_updated(
         &self,
         event: crate::pricing_plans::plans_v3::PlanUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// <blockquote class='warning'>
+    ///
+    /// __Deprecation Notice:__
+    ///
+    /// This webhook has been replaced with the
+    /// [Abandoned Checkout Created Webhook](https://dev.wix.com/docs/rest/api-reference/wix-e-commerce/abandoned-checkout/abandoned-checkout-created)
+    /// and will be removed on March 31, 2024.
+    ///
+    /// </blockquote>
+    ///
+    /// - Velo handler: `wixStoresAbandonedCarts_onAbandonedCartCartAbandonedEvent` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `abandonedCarts.onAbandonedCartCartAbandonedEvent` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.cart.abandonment.api.v1.CartAbandonedEvent`
+    /// - Cargo feature: `stores-abandoned_carts`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "stores-abandoned_carts")]
+    fn wix_stores_abandoned_carts_on_abandoned_cart_cart_abandoned_event(
+        &self,
+        event: crate::stores::abandoned_carts::AbandonedCartCartAbandonedEvent,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// <blockquote class='warning'>
+    ///
+    /// __Deprecation Notice:__
+    ///
+    /// This webhook has been replaced with the
+    /// [Abandoned Checkout Recovered Webhook](https://dev.wix.com/docs/rest/api-reference/wix-e-commerce/abandoned-checkout/abandoned-checkout-recovered)
+    /// and will be removed on March 31, 2024.
+    ///
+    /// </blockquote>
+    ///
+    /// - Velo handler: `wixStoresAbandonedCarts_onAbandonedCartCartRecoveredEvent` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `abandonedCarts.onAbandonedCartCartRecoveredEvent` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.cart.abandonment.api.v1.CartRecoveredEvent`
+    /// - Cargo feature: `stores-abandoned_carts`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "stores-abandoned_carts")]
+    fn wix_stores_abandoned_carts_on_abandoned_cart_cart_recovered_event(
+        &self,
+        event: crate::stores::abandoned_carts::AbandonedCartCartRecoveredEvent,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -3959,6 +4284,34 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when an inventory item is changed.
+    ///
+    /// - Velo handler: `wixStoresInventory_onInventoryItemChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `inventory.onInventoryItemChanged` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.inventory.api.v1.InventoryItemChanged`
+    /// - Cargo feature: `stores-inventory`
+    #[cfg(feature = "stores-inventory")]
+    fn wix_stores_inventory_on_inventory_item_changed(
+        &self,
+        event: crate::stores::inventory::InventoryItemChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when inventory variants are changed.
+    ///
+    /// - Velo handler: `wixStoresInventory_onInventoryVariantsChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `inventory.onInventoryVariantsChanged` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.inventory.api.v1.InventoryVariantsChanged`
+    /// - Cargo feature: `stores-inventory`
+    #[cfg(feature = "stores-inventory")]
+    fn wix_stores_inventory_on_inventory_variants_changed(
+        &self,
+        event: crate::stores::inventory::InventoryVariantsChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// - Velo handler: `wixStoresInventoryItemsV3_onInventoryItemCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `inventoryItemsV3.onInventoryItemCreated` from `@wix/stores`
     /// - Webhook eventType: `wix.stores.catalog.v3.inventory_item_created`
@@ -4019,6 +4372,104 @@ pub trait Handler: Send + Sync {
     fn wix_stores_inventory_items_v3_on_inventory_item_updated_with_reason(
         &self,
         event: crate::stores::inventory_items_v3::InventoryItemUpdatedWithReason,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a product is changed.
+    ///
+    /// - Velo handler: `wixStoresProducts_onProductChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `products.onProductChanged` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.catalog.api.v1.ProductChanged`
+    /// - Cargo feature: `stores-products`
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_changed(
+        &self,
+        event: crate::stores::products::ProductChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a collection is changed.
+    ///
+    /// - Velo handler: `wixStoresProducts_onProductCollectionChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `products.onProductCollectionChanged` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.catalog.api.v1.CollectionChanged`
+    /// - Cargo feature: `stores-products`
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_collection_changed(
+        &self,
+        event: crate::stores::products::ProductCollectionChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a collection is created.
+    ///
+    /// - Velo handler: `wixStoresProducts_onProductCollectionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `products.onProductCollectionCreated` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.catalog.api.v1.CollectionCreated`
+    /// - Cargo feature: `stores-products`
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_collection_created(
+        &self,
+        event: crate::stores::products::ProductCollectionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a collection is deleted.
+    ///
+    /// - Velo handler: `wixStoresProducts_onProductCollectionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `products.onProductCollectionDeleted` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.catalog.api.v1.CollectionDeleted`
+    /// - Cargo feature: `stores-products`
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_collection_deleted(
+        &self,
+        event: crate::stores::products::ProductCollectionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a product is created.
+    ///
+    /// - Velo handler: `wixStoresProducts_onProductCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `products.onProductCreated` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.catalog.api.v1.ProductCreated`
+    /// - Cargo feature: `stores-products`
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_created(
+        &self,
+        event: crate::stores::products::ProductCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a product is deleted.
+    ///
+    /// - Velo handler: `wixStoresProducts_onProductDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `products.onProductDeleted` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.catalog.api.v1.ProductDeleted`
+    /// - Cargo feature: `stores-products`
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_deleted(
+        &self,
+        event: crate::stores::products::ProductDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a product variant is changed.
+    ///
+    /// - Velo handler: `wixStoresProducts_onProductVariantsChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `products.onProductVariantsChanged` from `@wix/stores`
+    /// - Webhook eventType: `com.wix.ecommerce.catalog.api.v1.VariantsChanged`
+    /// - Cargo feature: `stores-products`
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_variants_changed(
+        &self,
+        event: crate::stores::products::ProductVariantsChanged,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -4512,6 +4963,16 @@ where
             ),
         )
     }
+    #[cfg(feature = "bookings-categories")]
+    fn wix_bookings_categories_on_category_notification(
+        &self,
+        event: crate::bookings::categories::CategoryNotification,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBookingsCategoriesOnCategoryNotification(Box::new(event)),
+        )
+    }
     #[cfg(feature = "bookings-categories_v2")]
     fn wix_bookings_categories_v2_on_category_created(
         &self,
@@ -4842,6 +5303,36 @@ where
         event: crate::crm::contacts::ContactPhoneSubscriptionUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactPhoneSubscriptionUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-extended_fields")]
+    fn wix_crm_extended_fields_on_extended_field_created(
+        &self,
+        event: crate::crm::extended_fields::ExtendedFieldCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCrmExtendedFieldsOnExtendedFieldCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "crm-extended_fields")]
+    fn wix_crm_extended_fields_on_extended_field_deleted(
+        &self,
+        event: crate::crm::extended_fields::ExtendedFieldDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCrmExtendedFieldsOnExtendedFieldDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "crm-extended_fields")]
+    fn wix_crm_extended_fields_on_extended_field_updated(
+        &self,
+        event: crate::crm::extended_fields::ExtendedFieldUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCrmExtendedFieldsOnExtendedFieldUpdated(Box::new(event)),
+        )
     }
     #[cfg(feature = "crm-labels")]
     fn wix_contacts_on_label_created(
@@ -5746,6 +6237,13 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventReminder(Box::new(event)))
     }
+    #[cfg(feature = "events-forms")]
+    fn wix_events_forms_on_form_event_updated(
+        &self,
+        event: crate::events::forms::FormEventUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsFormsOnFormEventUpdated(Box::new(event)))
+    }
     #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_created(
         &self,
@@ -5819,6 +6317,48 @@ where
             ),
         )
     }
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_confirmed(
+        &self,
+        event: crate::events::orders::OrderConfirmed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOrdersOnOrderConfirmed(Box::new(event)))
+    }
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_deleted(
+        &self,
+        event: crate::events::orders::OrderDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOrdersOnOrderDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_initiated(
+        &self,
+        event: crate::events::orders::OrderInitiated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOrdersOnOrderInitiated(Box::new(event)))
+    }
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_reservation_created(
+        &self,
+        event: crate::events::orders::OrderReservationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOrdersOnOrderReservationCreated(Box::new(event)))
+    }
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_reservation_updated(
+        &self,
+        event: crate::events::orders::OrderReservationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOrdersOnOrderReservationUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "events-orders")]
+    fn wix_events_orders_on_order_updated(
+        &self,
+        event: crate::events::orders::OrderUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOrdersOnOrderUpdated(Box::new(event)))
+    }
     #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_created(
         &self,
@@ -5839,6 +6379,27 @@ where
         event: crate::events::policies::PolicyDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsOnPolicyDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events-rsvp")]
+    fn wix_events_rsvp_on_rsvp_created(
+        &self,
+        event: crate::events::rsvp::RsvpCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsRsvpOnRsvpCreated(Box::new(event)))
+    }
+    #[cfg(feature = "events-rsvp")]
+    fn wix_events_rsvp_on_rsvp_deleted(
+        &self,
+        event: crate::events::rsvp::RsvpDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsRsvpOnRsvpDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events-rsvp")]
+    fn wix_events_rsvp_on_rsvp_updated(
+        &self,
+        event: crate::events::rsvp::RsvpUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsRsvpOnRsvpUpdated(Box::new(event)))
     }
     #[cfg(feature = "events-rsvp_v2")]
     fn wix_events_rsvp_v2_on_rsvp_created(
@@ -5884,6 +6445,42 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self
             .0)(crate::Event::WixEventsStaffMembersOnStaffMemberUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "events-ticket_definitions")]
+    fn wix_events_ticket_definitions_on_ticket_definition_created(
+        &self,
+        event: crate::events::ticket_definitions::TicketDefinitionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsOnTicketDefinitionCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_definitions")]
+    fn wix_events_ticket_definitions_on_ticket_definition_deleted(
+        &self,
+        event: crate::events::ticket_definitions::TicketDefinitionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsOnTicketDefinitionDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "events-ticket_definitions")]
+    fn wix_events_ticket_definitions_on_ticket_definition_updated(
+        &self,
+        event: crate::events::ticket_definitions::TicketDefinitionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEventsTicketDefinitionsOnTicketDefinitionUpdated(
+                Box::new(event),
+            ),
+        )
     }
     #[cfg(feature = "events-ticket_definitions_v2")]
     fn wix_events_ticket_definitions_v2_on_ticket_definition_created(
@@ -6411,6 +7008,39 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansOnOrderUpdated(Box::new(event)))
     }
+    #[cfg(feature = "pricing_plans-plans")]
+    fn wix_pricing_plans_plans_on_plan_archived(
+        &self,
+        event: crate::pricing_plans::plans::PlanArchived,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansPlansOnPlanArchived(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans-plans")]
+    fn wix_pricing_plans_plans_on_plan_buyer_can_cancel_updated(
+        &self,
+        event: crate::pricing_plans::plans::PlanBuyerCanCancelUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "pricing_plans-plans")]
+    fn wix_pricing_plans_plans_on_plan_created(
+        &self,
+        event: crate::pricing_plans::plans::PlanCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansPlansOnPlanCreated(Box::new(event)))
+    }
+    #[cfg(feature = "pricing_plans-plans")]
+    fn wix_pricing_plans_plans_on_plan_updated(
+        &self,
+        event: crate::pricing_plans::plans::PlanUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPricingPlansPlansOnPlanUpdated(Box::new(event)))
+    }
     #[cfg(feature = "pricing_plans-plans_v3")]
     fn wix_pricing_plans_plans_v3_on_plan_created(
         &self,
@@ -6438,6 +7068,30 @@ where
         event: crate::pricing_plans::plans_v3::PlanUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansPlansV3OnPlanUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-abandoned_carts")]
+    fn wix_stores_abandoned_carts_on_abandoned_cart_cart_abandoned_event(
+        &self,
+        event: crate::stores::abandoned_carts::AbandonedCartCartAbandonedEvent,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresAbandonedCartsOnAbandonedCartCartAbandonedEvent(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "stores-abandoned_carts")]
+    fn wix_stores_abandoned_carts_on_abandoned_cart_cart_recovered_event(
+        &self,
+        event: crate::stores::abandoned_carts::AbandonedCartCartRecoveredEvent,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresAbandonedCartsOnAbandonedCartCartRecoveredEvent(
+                Box::new(event),
+            ),
+        )
     }
     #[cfg(feature = "stores-brands_v3")]
     fn wix_stores_brands_v3_on_brand_created(
@@ -6526,6 +7180,23 @@ where
             crate::Event::WixStoresInfoSectionsV3OnInfoSectionUpdated(Box::new(event)),
         )
     }
+    #[cfg(feature = "stores-inventory")]
+    fn wix_stores_inventory_on_inventory_item_changed(
+        &self,
+        event: crate::stores::inventory::InventoryItemChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresInventoryOnInventoryItemChanged(Box::new(event)))
+    }
+    #[cfg(feature = "stores-inventory")]
+    fn wix_stores_inventory_on_inventory_variants_changed(
+        &self,
+        event: crate::stores::inventory::InventoryVariantsChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresInventoryOnInventoryVariantsChanged(Box::new(event)),
+        )
+    }
     #[cfg(feature = "stores-inventory_items_v3")]
     fn wix_stores_inventory_items_v3_on_inventory_item_created(
         &self,
@@ -6585,6 +7256,65 @@ where
                 Box::new(event),
             ),
         )
+    }
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_changed(
+        &self,
+        event: crate::stores::products::ProductChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsOnProductChanged(Box::new(event)))
+    }
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_collection_changed(
+        &self,
+        event: crate::stores::products::ProductCollectionChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresProductsOnProductCollectionChanged(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_collection_created(
+        &self,
+        event: crate::stores::products::ProductCollectionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresProductsOnProductCollectionCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_collection_deleted(
+        &self,
+        event: crate::stores::products::ProductCollectionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixStoresProductsOnProductCollectionDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_created(
+        &self,
+        event: crate::stores::products::ProductCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsOnProductCreated(Box::new(event)))
+    }
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_deleted(
+        &self,
+        event: crate::stores::products::ProductDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixStoresProductsOnProductDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "stores-products")]
+    fn wix_stores_products_on_product_variants_changed(
+        &self,
+        event: crate::stores::products::ProductVariantsChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixStoresProductsOnProductVariantsChanged(Box::new(event)))
     }
     #[cfg(feature = "stores-products_v3")]
     fn wix_stores_products_v3_on_product_created(

@@ -21,6 +21,7 @@ pub mod blog;
         feature = "bookings-booking_policies",
         feature = "bookings-bookings",
         feature = "bookings-bookings_settings",
+        feature = "bookings-categories",
         feature = "bookings-categories_v2",
         feature = "bookings-resource_types",
         feature = "bookings-resources",
@@ -39,6 +40,7 @@ pub mod common;
         feature = "crm-attachments",
         feature = "crm-cards",
         feature = "crm-contacts",
+        feature = "crm-extended_fields",
         feature = "crm-labels",
         feature = "crm-notes",
         feature = "crm-pipelines",
@@ -80,11 +82,15 @@ pub mod ecom;
     any(
         feature = "events-events_settings",
         feature = "events-events_v3",
+        feature = "events-forms",
         feature = "events-guests",
         feature = "events-notifications",
+        feature = "events-orders",
         feature = "events-policies",
+        feature = "events-rsvp",
         feature = "events-rsvp_v2",
         feature = "events-staff_members",
+        feature = "events-ticket_definitions",
         feature = "events-ticket_definitions_v2",
         feature = "events-ticket_reservations"
     )
@@ -114,15 +120,24 @@ pub mod forms;
 )]
 pub mod members;
 /// Wix module `pricing_plans`.
-#[cfg(any(feature = "pricing_plans-orders", feature = "pricing_plans-plans_v3"))]
+#[cfg(
+    any(
+        feature = "pricing_plans-orders",
+        feature = "pricing_plans-plans",
+        feature = "pricing_plans-plans_v3"
+    )
+)]
 pub mod pricing_plans;
 /// Wix module `stores`.
 #[cfg(
     any(
+        feature = "stores-abandoned_carts",
         feature = "stores-brands_v3",
         feature = "stores-customizations_v3",
         feature = "stores-info_sections_v3",
+        feature = "stores-inventory",
         feature = "stores-inventory_items_v3",
+        feature = "stores-products",
         feature = "stores-products_v3",
         feature = "stores-promotions_v3",
         feature = "stores-ribbons_v3"
@@ -133,5 +148,5 @@ mod catalogue;
 mod handler;
 pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
 pub use handler::{HandleAll, Handler};
-/// Number of events in the catalogue (292).
-pub const EVENT_COUNT: usize = 292;
+/// Number of events in the catalogue (324).
+pub const EVENT_COUNT: usize = 324;

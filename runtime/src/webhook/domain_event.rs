@@ -89,6 +89,28 @@ pub fn to_velo_envelope(
     Ok(Value::Object(envelope))
 }
 
+/// Turns the body of a webhook that is not a domain event ([`WebhookBody::Plain`]: the
+/// event's data itself) into the envelope its SDK handler receives: `{metadata, data}`,
+/// `metadata` being `eventType` and the [`WrapperFields`] that are present, `data` the body
+/// with the SDK's renames (`id` → `_id`, ...) at every depth.
+///
+/// [`WebhookBody::Plain`]: crate::event_info::WebhookBody::Plain
+pub fn plain_to_velo_envelope(
+    body: Value,
+    event_type: Option<&str>,
+    wrapper: &WrapperFields,
+) -> Result<Value, DomainEventError> {
+    let Value::Object(_) = body else {
+        return Err(DomainEventError::WrongType { field: "body", expected: "a JSON object", found: json_type(&body) });
+    };
+    let mut data = body;
+    data.rename_sdk_keys();
+    let mut envelope = Map::new();
+    envelope.insert("metadata".to_owned(), Value::Object(metadata(Map::new(), event_type, wrapper)));
+    envelope.insert("data".to_owned(), data);
+    Ok(Value::Object(envelope))
+}
+
 /// The entity of an event object: the current field wins over the legacy `*AsJson` one,
 /// which some documented examples give as an inline object instead of a string.
 fn take_entity(event: &mut Map<String, Value>, kind: &EventKind) -> Result<Option<Value>, DomainEventError> {
@@ -174,6 +196,28 @@ mod tests {
                 "entity": {"_id": "c-1", "_createdDate": "d1", "_updatedDate": "d2", "revision": 1},
             })
         );
+    }
+
+    #[test]
+    fn a_plain_body_becomes_the_data_beside_the_wrapper_metadata() {
+        let body = json!({"productId": "p-1", "media": {"items": [{"id": "m-1"}]}});
+        let event_type = "com.wix.ecommerce.catalog.api.v1.ProductCreated";
+        let envelope = plain_to_velo_envelope(body, Some(event_type), &wrapper()).unwrap();
+        let mut metadata = json!({
+            "instanceId": "inst-1",
+            "eventType": event_type,
+            "identity": {"identityType": "MEMBER", "memberId": "m-1"},
+            "accountInfo": {"accountId": "a-1", "siteId": "s-1"},
+        });
+        assert_eq!(
+            envelope,
+            json!({"metadata": metadata, "data": {"productId": "p-1", "media": {"items": [{"_id": "m-1"}]}}})
+        );
+        let bare = plain_to_velo_envelope(json!({}), None, &WrapperFields::default()).unwrap();
+        metadata = json!({});
+        assert_eq!(bare, json!({"metadata": metadata, "data": {}}));
+        let error = plain_to_velo_envelope(json!([1]), None, &WrapperFields::default()).unwrap_err();
+        assert!(error.to_string().contains("a JSON object"), "{error}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use super::shape::WrapperFields;
 use super::{json_type, WebhookError};
 use crate::decode::Strict;
 use crate::error::DecodeError;
+use crate::event_info::WebhookBody;
 use crate::event_set::EventSet;
 
 /// A verified and unwrapped webhook: the event's name, its context, and the REST body.
@@ -59,16 +60,19 @@ impl WebhookDelivery {
 
     /// The Velo/SDK envelope of a domain event (see [`domain_event::to_velo_envelope`]).
     pub fn into_velo_envelope(self) -> Result<Value, DomainEventError> {
-        self.velo_envelope()
+        self.velo_envelope(WebhookBody::DomainEvent)
     }
 
     /// The envelope, built from the body's text: nothing of the delivery is consumed.
-    fn velo_envelope(&self) -> Result<Value, DomainEventError> {
+    fn velo_envelope(&self, kind: WebhookBody) -> Result<Value, DomainEventError> {
         let invalid = |source| DomainEventError::InvalidJson { field: "body", source };
         // A `Value` keeps the last of a repeated key; the Velo path refuses it, so this does.
         super::unique_keys::check(self.body.get()).map_err(invalid)?;
         let body = self.body_value().map_err(invalid)?;
-        domain_event::to_velo_envelope(body, Some(&self.event_type), &self.wrapper)
+        match kind {
+            WebhookBody::DomainEvent => domain_event::to_velo_envelope(body, Some(&self.event_type), &self.wrapper),
+            WebhookBody::Plain => domain_event::plain_to_velo_envelope(body, Some(&self.event_type), &self.wrapper),
+        }
     }
 
     /// The typed event: what its Velo handler would receive.
@@ -108,7 +112,8 @@ impl WebhookDelivery {
     /// skips unread, as Velo events are decoded, while the reference path refuses every
     /// repeated key.
     pub fn direct_event<E: EventSet>(&self) -> Option<E> {
-        let info = E::by_event_type(&self.event_type)?;
+        // Only domain events have the shape the fast path reads.
+        let info = E::by_event_type(&self.event_type).filter(|info| info.webhook_body == WebhookBody::DomainEvent)?;
         let input = RestBody { event_type: &self.event_type, wrapper: &self.wrapper, body: &self.body };
         E::decode(info.velo_handler, input).ok()
     }
@@ -123,7 +128,7 @@ impl WebhookDelivery {
         let Some(info) = E::by_event_type(&self.event_type) else {
             return Err(E::unknown_event(&self.event_type));
         };
-        let envelope = self.velo_envelope()?;
+        let envelope = self.velo_envelope(info.webhook_body)?;
         match strict {
             true => E::decode(info.velo_handler, Strict(envelope)),
             false => E::decode(info.velo_handler, envelope),

@@ -20,6 +20,9 @@ pub mod bookings;
 /// Wix module `bookings.bookings_settings`.
 #[cfg(feature = "bookings-bookings_settings")]
 pub mod bookings_settings;
+/// Wix module `bookings.categories`.
+#[cfg(feature = "bookings-categories")]
+pub mod categories;
 /// Wix module `bookings.categories_v2`.
 #[cfg(feature = "bookings-categories_v2")]
 pub mod categories_v2;

@@ -10,6 +10,9 @@ pub mod cards;
 /// Wix module `crm.contacts`.
 #[cfg(feature = "crm-contacts")]
 pub mod contacts;
+/// Wix module `crm.extended_fields`.
+#[cfg(feature = "crm-extended_fields")]
+pub mod extended_fields;
 /// Wix module `crm.labels`.
 #[cfg(feature = "crm-labels")]
 pub mod labels;

@@ -7,21 +7,33 @@ pub mod events_settings;
 /// Wix module `events.events_v3`.
 #[cfg(feature = "events-events_v3")]
 pub mod events_v3;
+/// Wix module `events.forms`.
+#[cfg(feature = "events-forms")]
+pub mod forms;
 /// Wix module `events.guests`.
 #[cfg(feature = "events-guests")]
 pub mod guests;
 /// Wix module `events.notifications`.
 #[cfg(feature = "events-notifications")]
 pub mod notifications;
+/// Wix module `events.orders`.
+#[cfg(feature = "events-orders")]
+pub mod orders;
 /// Wix module `events.policies`.
 #[cfg(feature = "events-policies")]
 pub mod policies;
+/// Wix module `events.rsvp`.
+#[cfg(feature = "events-rsvp")]
+pub mod rsvp;
 /// Wix module `events.rsvp_v2`.
 #[cfg(feature = "events-rsvp_v2")]
 pub mod rsvp_v2;
 /// Wix module `events.staff_members`.
 #[cfg(feature = "events-staff_members")]
 pub mod staff_members;
+/// Wix module `events.ticket_definitions`.
+#[cfg(feature = "events-ticket_definitions")]
+pub mod ticket_definitions;
 /// Wix module `events.ticket_definitions_v2`.
 #[cfg(feature = "events-ticket_definitions_v2")]
 pub mod ticket_definitions_v2;

@@ -4,6 +4,9 @@
 /// Wix module `pricing_plans.orders`.
 #[cfg(feature = "pricing_plans-orders")]
 pub mod orders;
+/// Wix module `pricing_plans.plans`.
+#[cfg(feature = "pricing_plans-plans")]
+pub mod plans;
 /// Wix module `pricing_plans.plans_v3`.
 #[cfg(feature = "pricing_plans-plans_v3")]
 pub mod plans_v3;

@@ -548,6 +548,7 @@ mod tests {
             feature: "members",
             envelope: Envelope::Entity,
             velo_documented: true,
+            webhook_body: crate::event_info::WebhookBody::DomainEvent,
         }
     }
 

@@ -129,6 +129,7 @@ mod tests {
             feature: "crm",
             envelope: Envelope::Entity,
             velo_documented,
+            webhook_body: crate::event_info::WebhookBody::DomainEvent,
         }
     }
 

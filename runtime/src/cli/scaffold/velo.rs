@@ -140,6 +140,7 @@ mod tests {
         feature: "crm",
         envelope: Envelope::Entity,
         velo_documented: true,
+        webhook_body: crate::event_info::WebhookBody::DomainEvent,
     };
 
     #[test]
