@@ -21,6 +21,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use wix_backend_events::dedupe::{DedupeStore, MemoryDedupe, RedisDedupe};
 use wix_backend_events::dispatch::{Dispatcher, DEFAULT_DEDUPE_CAPACITY};
+use wix_backend_events::event_info::WebhookBody;
 use wix_backend_events::testing::{
     fixture_files, now, velo_fixture, webhook_claims, webhook_fixture, RedisServer, TestAlg, TestSigner,
 };
@@ -270,10 +271,12 @@ async fn every_webhook_fixture_reaches_its_typed_handler() {
         let jwt = signer().sign_webhook(&event_type, "instance-1", &body, None);
         let reply = server.webhook(&jwt).await;
         let calls = server.recorder.calls();
-        let id = body["id"].as_str().map(str::to_owned);
+        // A body that is no domain event carries no event id.
+        let domain = info.webhook_body == WebhookBody::DomainEvent;
+        let id = body["id"].as_str().map(str::to_owned).filter(|_| domain);
         if reply.status != 200 || reply.outcome().as_deref() != Some("handled") {
             failures.push(format!("{name}: {reply:?}"));
-        } else if id.is_none() || calls != [(info.velo_handler, id.clone())] {
+        } else if (domain && id.is_none()) || calls != [(info.velo_handler, id.clone())] {
             failures.push(format!("{name}: expected one call of {} with id {id:?}, got {calls:?}", info.velo_handler));
         }
         for (handler, _) in calls {

@@ -24,12 +24,15 @@ const ADDRESS_REST_NAMES: &[(&str, &str)] =
 
 /// The YAML text of a module.
 pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Result<String, String> {
-    let events: Vec<(String, &crate::snapshot::Event)> =
-        snapshot.events.iter().map(|event| (event.handler.trim_start_matches("on").to_owned(), event)).collect();
-    let event_names: BTreeSet<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
-    // A data type named like its event (`OrderApproved`) or a Rust prelude type becomes
-    // `OrderApprovedData`. The SDK escapes JavaScript's built-in names with an underscore
-    // (the forms' `_String`, `_Array`): the underscore is dropped, then the same rule applies.
+    module_sharing(package, snapshot, overlay, &BTreeMap::new())
+}
+
+/// The snapshot's type names as the module's YAML writes them, where they differ: a data
+/// type named like its event (`OrderApproved`) or a Rust prelude type becomes
+/// `OrderApprovedData`. The SDK escapes JavaScript's built-in names with an underscore
+/// (the forms' `_String`, `_Array`): the underscore is dropped, then the same rule applies.
+pub fn local_renames(snapshot: &Snapshot) -> BTreeMap<String, String> {
+    let event_names = event_names(snapshot);
     let mut renames = BTreeMap::new();
     for name in snapshot.types.keys() {
         let base = name.trim_start_matches('_');
@@ -47,7 +50,31 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
         }
         renames.insert(name.clone(), renamed);
     }
-    let rename = |name: &str| renames.get(name).cloned().unwrap_or_else(|| name.to_owned());
+    renames
+}
+
+/// The events' names: the handler without `on`.
+fn event_names(snapshot: &Snapshot) -> BTreeSet<String> {
+    snapshot.events.iter().map(|event| event.handler.trim_start_matches("on").to_owned()).collect()
+}
+
+/// [`module`], leaving out the types `shared` names (by their name in this module) and
+/// referring to them by the qualified name it gives (`ecom.shared.Address`): they are
+/// written once, in a shared module (see [`crate::share`]).
+pub fn module_sharing(
+    package: &Package,
+    snapshot: &Snapshot,
+    overlay: &Overlay,
+    shared: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    let events: Vec<(String, &crate::snapshot::Event)> =
+        snapshot.events.iter().map(|event| (event.handler.trim_start_matches("on").to_owned(), event)).collect();
+    let renames = local_renames(snapshot);
+    let local = |name: &str| renames.get(name).cloned().unwrap_or_else(|| name.to_owned());
+    let rename = |name: &str| {
+        let name = local(name);
+        shared.get(&name).cloned().unwrap_or(name)
+    };
     let overlay_file = crate::overlay::path(&package.module);
     let mut used: BTreeSet<&str> = BTreeSet::new();
     let mut problems = Vec::new();
@@ -77,82 +104,13 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
     let _ = writeln!(out, "webhook: {{ fqdn: {} }}", quote(&snapshot.fqdn));
     out.push_str("types:\n");
     for (name, decl) in &snapshot.types {
-        let _ = writeln!(out, "  {}:", rename(name));
-        match decl {
-            TypeDecl::Enum { doc, values } => {
-                write_doc(&mut out, "    ", doc);
-                out.push_str("    enum:\n");
-                for (value, doc) in values {
-                    match doc.is_empty() {
-                        true => {
-                            let _ = writeln!(out, "      - {}", quote(value));
-                        }
-                        false => {
-                            let _ = writeln!(out, "      - {{ value: {}, doc: {} }}", quote(value), quote(doc));
-                        }
-                    }
-                }
-            }
-            TypeDecl::Struct { doc, fields, oneofs, address } => {
-                let mut doc = doc.clone();
-                for group in oneofs {
-                    let names: Vec<String> = group.iter().map(|name| format!("`{name}`")).collect();
-                    let _ = write!(doc, "\n\nAt most one of {} is set (a `@oneof` group).", names.join(", "));
-                }
-                write_doc(&mut out, "    ", doc.trim());
-                let names: BTreeSet<&str> = fields.iter().map(|field| field.name.as_str()).collect();
-                let mut lines = Vec::new();
-                for field in fields {
-                    let key = format!("{name}.{}", field.name);
-                    let change = overlay.fields.get(&key);
-                    if change.is_some() {
-                        used.insert(overlay.fields.get_key_value(&key).map_or("", |(k, _)| k.as_str()));
-                    }
-                    let wire = sdk_name(&field.name, &names);
-                    lines.push(field_line(&wire, field, *address, change, &rename));
-                }
-                for (key, added) in &overlay.add {
-                    let Some((type_name, field_name)) = key.split_once('.') else {
-                        problems.push(format!("{overlay_file}: `{key}` is not `Type.field`"));
-                        continue;
-                    };
-                    if type_name != name {
-                        continue;
-                    }
-                    if names.contains(field_name) {
-                        problems.push(format!(
-                            "{overlay_file}: [add.\"{key}\"]: the typings of {}@{} now declare it; move it to [fields]",
-                            snapshot.package, snapshot.version
-                        ));
-                        continue;
-                    }
-                    let Some(ty) = &added.ty else {
-                        problems.push(format!("{overlay_file}: [add.\"{key}\"] needs a `type`"));
-                        continue;
-                    };
-                    let doc = added.doc.clone().unwrap_or_else(|| "Not in the SDK typings.".into());
-                    let mut line = format!("{field_name}: {{ type: {}, doc: {}", quote(ty), quote(&doc));
-                    if !added.aliases.is_empty() {
-                        let _ = write!(
-                            line,
-                            ", aliases: [{}]",
-                            added.aliases.iter().map(|a| quote(a)).collect::<Vec<_>>().join(", ")
-                        );
-                    }
-                    line.push_str(" }");
-                    lines.push(line);
-                }
-                match lines.is_empty() {
-                    true => out.push_str("    fields: {}\n"),
-                    false => {
-                        out.push_str("    fields:\n");
-                        for line in lines {
-                            let _ = writeln!(out, "      {line}");
-                        }
-                    }
-                }
-            }
+        if shared.contains_key(&local(name)) {
+            // Its overlay entries, if any, were applied where the shared copy was made.
+            mark_used(overlay, name, &mut used);
+            continue;
         }
+        let writer = TypeWriter { snapshot, overlay, overlay_file: &overlay_file, rename: &rename };
+        out.push_str(&writer.write(name, decl, &mut used, &mut problems));
     }
     for key in overlay.fields.keys() {
         if !used.contains(key.as_str()) {
@@ -210,6 +168,151 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
     }
 }
 
+/// The YAML of one type of a module as [`module`] writes it, each type it refers to named
+/// by `rename` (from its snapshot name); overlay problems are left to [`module`].
+pub(crate) fn type_text(
+    package: &Package,
+    snapshot: &Snapshot,
+    overlay: &Overlay,
+    name: &str,
+    decl: &TypeDecl,
+    rename: &dyn Fn(&str) -> String,
+) -> String {
+    let overlay_file = crate::overlay::path(&package.module);
+    let writer = TypeWriter { snapshot, overlay, overlay_file: &overlay_file, rename };
+    writer.write(name, decl, &mut BTreeSet::new(), &mut Vec::new())
+}
+
+/// Writes one type of a module.
+struct TypeWriter<'a> {
+    snapshot: &'a Snapshot,
+    overlay: &'a Overlay,
+    overlay_file: &'a str,
+    /// Snapshot type name -> the name written (local, or qualified when shared).
+    rename: &'a dyn Fn(&str) -> String,
+}
+
+impl<'a> TypeWriter<'a> {
+    /// The YAML of type `name`, its overlay applied; records the overlay keys it used and
+    /// the problems it found.
+    fn write(&self, name: &str, decl: &TypeDecl, used: &mut BTreeSet<&'a str>, problems: &mut Vec<String>) -> String {
+        let overlay_file = self.overlay_file;
+        let mut out = String::new();
+        let _ = writeln!(out, "  {}:", (self.rename)(name));
+        match decl {
+            TypeDecl::Enum { doc, values } => {
+                write_doc(&mut out, "    ", doc);
+                out.push_str("    enum:\n");
+                for (value, doc) in values {
+                    match doc.is_empty() {
+                        true => {
+                            let _ = writeln!(out, "      - {}", quote(value));
+                        }
+                        false => {
+                            let _ = writeln!(out, "      - {{ value: {}, doc: {} }}", quote(value), quote(doc));
+                        }
+                    }
+                }
+            }
+            TypeDecl::Struct { doc, fields, oneofs, address } => {
+                let mut doc = doc.clone();
+                for group in oneofs {
+                    let names: Vec<String> = group.iter().map(|name| format!("`{name}`")).collect();
+                    let _ = write!(doc, "\n\nAt most one of {} is set (a `@oneof` group).", names.join(", "));
+                }
+                write_doc(&mut out, "    ", doc.trim());
+                let names: BTreeSet<&str> = fields.iter().map(|field| field.name.as_str()).collect();
+                let mut lines = Vec::new();
+                for field in fields {
+                    let key = format!("{name}.{}", field.name);
+                    let change = self.overlay.fields.get(&key);
+                    if change.is_some() {
+                        used.insert(self.overlay.fields.get_key_value(&key).map_or("", |(k, _)| k.as_str()));
+                    }
+                    let wire = sdk_name(&field.name, &names);
+                    lines.push(field_line(&wire, field, *address, change, self.rename));
+                }
+                for (key, added) in &self.overlay.add {
+                    let Some((type_name, field_name)) = key.split_once('.') else {
+                        problems.push(format!("{overlay_file}: `{key}` is not `Type.field`"));
+                        continue;
+                    };
+                    if type_name != name {
+                        continue;
+                    }
+                    if names.contains(field_name) {
+                        problems.push(format!(
+                            "{overlay_file}: [add.\"{key}\"]: the typings of {}@{} now declare it; move it to [fields]",
+                            self.snapshot.package, self.snapshot.version
+                        ));
+                        continue;
+                    }
+                    let Some(ty) = &added.ty else {
+                        problems.push(format!("{overlay_file}: [add.\"{key}\"] needs a `type`"));
+                        continue;
+                    };
+                    let doc = added.doc.clone().unwrap_or_else(|| "Not in the SDK typings.".into());
+                    let mut line = format!(
+                        "{field_name}: {{ type: {}, doc: {}",
+                        quote(&rename_expression(ty, self.rename)),
+                        quote(&doc)
+                    );
+                    if !added.aliases.is_empty() {
+                        let _ = write!(
+                            line,
+                            ", aliases: [{}]",
+                            added.aliases.iter().map(|a| quote(a)).collect::<Vec<_>>().join(", ")
+                        );
+                    }
+                    line.push_str(" }");
+                    lines.push(line);
+                }
+                match lines.is_empty() {
+                    true => out.push_str("    fields: {}\n"),
+                    false => {
+                        out.push_str("    fields:\n");
+                        for line in lines {
+                            let _ = writeln!(out, "      {line}");
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Marks the overlay entries of type `name` as used.
+fn mark_used<'a>(overlay: &'a Overlay, name: &str, used: &mut BTreeSet<&'a str>) {
+    let prefix = format!("{name}.");
+    used.extend(overlay.fields.keys().filter(|key| key.starts_with(&prefix)).map(String::as_str));
+}
+
+/// A type expression of an overlay with each type name in it passed through `rename`
+/// (`items_list<Item>` -> `items_list<ecom.shared.Item>`); scalars are lower case.
+fn rename_expression(expression: &str, rename: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.starts_with(|c: char| c.is_ascii_uppercase()) && !word.contains('.') {
+            out.push_str(&rename(word));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in expression.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// The SDK renames `id`, `createdDate` and `updatedDate` at every depth at run time, even
 /// where the typings keep the REST name (rich content `Node.id`).
 fn sdk_name(name: &str, siblings: &BTreeSet<&str>) -> String {
@@ -227,7 +330,8 @@ fn field_line(
     rename: &dyn Fn(&str) -> String,
 ) -> String {
     let ty = change
-        .and_then(|change| change.ty.clone())
+        .and_then(|change| change.ty.as_deref())
+        .map(|ty| rename_expression(ty, rename))
         .unwrap_or_else(|| expression(&field.ty, field.wire.as_deref(), rename));
     let mut doc = change.and_then(|change| change.doc.clone()).unwrap_or_else(|| field.doc.clone());
     if field.internal {

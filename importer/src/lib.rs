@@ -5,7 +5,8 @@
 //! the tarball's integrity, [`typings`] and [`transforms`] parse the `.d.ts` typings and
 //! `index.js` with oxc, [`snapshot`] reduces them to the small digest committed under
 //! `import/snapshots/` (so that everything after the fetch runs offline), [`overlay`]
-//! reads the hand knowledge the typings cannot express, and [`emit`] writes the YAML.
+//! reads the hand knowledge the typings cannot express, [`share`] finds the types several
+//! modules declare the same way, and [`emit`] writes the YAML.
 //! [`upstream`] compares a snapshot with one of a newer version (`import --upstream`).
 
 pub mod emit;
@@ -13,6 +14,7 @@ pub mod fetch;
 pub mod jsdoc;
 pub mod manifest;
 pub mod overlay;
+pub mod share;
 pub mod snapshot;
 pub mod transforms;
 pub mod typings;
@@ -52,10 +54,12 @@ pub fn refresh_snapshots(root: &Path) -> Result<Vec<Output>, String> {
     Ok(outputs)
 }
 
-/// The YAML files the committed snapshots and overlays produce (offline).
+/// The YAML files the committed snapshots and overlays produce (offline): one per
+/// module, and the shared modules of the types several modules declare the same way
+/// ([`share`]).
 pub fn schemas(root: &Path) -> Result<Vec<Output>, String> {
     let manifest = manifest::read(root)?;
-    let mut outputs = Vec::new();
+    let mut loaded = Vec::new();
     let mut problems = Vec::new();
     for package in &manifest.packages {
         let snap_path = snapshot::path(&package.module);
@@ -70,10 +74,22 @@ pub fn schemas(root: &Path) -> Result<Vec<Output>, String> {
             continue;
         }
         let overlay = overlay::read(root, &package.module)?;
-        match emit::module(package, &snap, &overlay) {
-            Ok(yaml) => outputs.push(Output { path: emit::path(&package.module), contents: yaml }),
+        loaded.push((package, snap, overlay));
+    }
+    let modules: Vec<share::Module> =
+        loaded.iter().map(|(package, snapshot, overlay)| share::Module { package, snapshot, overlay }).collect();
+    let plan = share::plan(&modules);
+    let mut outputs = Vec::new();
+    let nothing_moved = std::collections::BTreeMap::new();
+    for module in &modules {
+        let moved = plan.moved.get(&module.package.module).unwrap_or(&nothing_moved);
+        match emit::module_sharing(module.package, module.snapshot, module.overlay, moved) {
+            Ok(yaml) => outputs.push(Output { path: emit::path(&module.package.module), contents: yaml }),
             Err(error) => problems.push(error),
         }
+    }
+    for (path, types) in &plan.shared {
+        outputs.push(Output { path: emit::path(path), contents: share::module_text(path, types) });
     }
     match problems.is_empty() {
         true => Ok(outputs),

@@ -32,5 +32,5 @@ pub mod testing;
 pub use serde as __serde;
 
 pub use error::{DecodeError, HandlerError, HandlerResult};
-pub use event_info::{Envelope, EventInfo};
+pub use event_info::{Envelope, EventInfo, WebhookBody};
 pub use event_set::{EventPayload, EventSet, PayloadTypeVisitor, Route};

@@ -8,6 +8,7 @@
         feature = "blog-draft_posts",
         feature = "blog-likes",
         feature = "blog-posts",
+        feature = "blog-shared",
         feature = "blog-tags"
     )
 )]
@@ -27,6 +28,7 @@ pub mod blog;
         feature = "bookings-resources",
         feature = "bookings-service_options_and_variants",
         feature = "bookings-services",
+        feature = "bookings-shared",
         feature = "bookings-staff_member_settings",
         feature = "bookings-staff_members"
     )
@@ -44,6 +46,7 @@ pub mod common;
         feature = "crm-labels",
         feature = "crm-notes",
         feature = "crm-pipelines",
+        feature = "crm-shared",
         feature = "crm-tasks"
     )
 )]
@@ -68,6 +71,7 @@ pub mod crm;
         feature = "ecom-order_transactions",
         feature = "ecom-orders",
         feature = "ecom-orders_settings",
+        feature = "ecom-shared",
         feature = "ecom-shipping_options",
         feature = "ecom-shippo_configurations",
         feature = "ecom-subscription_contracts",
@@ -89,6 +93,7 @@ pub mod ecom;
         feature = "events-policies",
         feature = "events-rsvp",
         feature = "events-rsvp_v2",
+        feature = "events-shared",
         feature = "events-staff_members",
         feature = "events-ticket_definitions",
         feature = "events-ticket_definitions_v2",
@@ -102,6 +107,7 @@ pub mod events;
         feature = "forms-chat_settings",
         feature = "forms-forms",
         feature = "forms-interactive_form_sessions",
+        feature = "forms-shared",
         feature = "forms-submissions"
     )
 )]
@@ -124,10 +130,14 @@ pub mod members;
     any(
         feature = "pricing_plans-orders",
         feature = "pricing_plans-plans",
-        feature = "pricing_plans-plans_v3"
+        feature = "pricing_plans-plans_v3",
+        feature = "pricing_plans-shared"
     )
 )]
 pub mod pricing_plans;
+/// Wix module `shared`.
+#[cfg(feature = "shared-types")]
+pub mod shared;
 /// Wix module `stores`.
 #[cfg(
     any(

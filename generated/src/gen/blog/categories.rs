@@ -65,7 +65,7 @@ pub struct Category {
     pub internal_id: Option<String>,
     /// SEO data.
     #[serde(rename = "seoData", default, skip_serializing_if = "Option::is_none")]
-    pub seo_data: Option<SeoSchema>,
+    pub seo_data: Option<crate::shared::types::SeoSchema>,
     /// Category cover image.
     #[serde(rename = "coverImage", default, skip_serializing_if = "Option::is_none")]
     pub cover_image: Option<crate::wire::Image>,
@@ -118,135 +118,6 @@ pub struct CategoryTranslation {
     pub url: Option<crate::wire::PageUrl>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CategoryTranslation {}
-/// `Keyword` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Keyword {
-    /// Keyword value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub term: Option<String>,
-    /// Whether the keyword is the main focus keyword.
-    #[serde(rename = "isMain", default, skip_serializing_if = "Option::is_none")]
-    pub is_main: Option<bool>,
-    /// The source that added the keyword terms to the SEO settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Keyword {}
-/// The SEO schema object contains data about different types of meta tags. It makes sure that the information about your page is presented properly to search engines.
-/// The search engines use this information for ranking purposes, or to display snippets in the search results.
-/// This data will override other sources of tags (for example patterns) and will be included in the <head> section of the HTML document, while not being displayed on the page itself.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SeoSchema {
-    /// SEO tag information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// SEO general settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Settings>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SeoSchema {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.settings);
-    }
-}
-/// `Settings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Settings {
-    /// Whether the [automatical redirect visits](https://support.wix.com/en/article/customizing-your-pages-seo-settings-in-the-seo-panel) from the old URL to the new one is enabled.
-    ///
-    ///
-    /// Default: `false` (automatical redirect is enabled).
-    #[serde(
-        rename = "preventAutoRedirect",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prevent_auto_redirect: Option<bool>,
-    /// User-selected keyword terms for a specific page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keywords: Option<Vec<Keyword>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Settings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.keywords);
-    }
-}
-/// `Tag` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Tag {
-    /// SEO tag type.
-    ///
-    ///
-    /// Supported values: `title`, `meta`, `script`, `link`.
-    ///
-    /// Which of these an API actually accepts depends on where the tag is being set: this
-    /// list is not a blanket guarantee across every API that reuses this message. Site SEO
-    /// Tags in particular accepts only `meta` (see `SiteSeoTags.tags`) and rejects
-    /// `title`/`script`/`link` with a validation error even though they appear here —
-    /// check the field description of the specific `tags`-typed field you're writing to
-    /// for the types it actually supports and the error it returns.
-    ///
-    /// Limitation: `title` and `script` (e.g. a `script` tag with `props.type`
-    /// `"application/ld+json"` carrying structured data) are supported only when
-    /// `custom` is unset or `false`. Setting `custom: true` on a `title` or `script`
-    /// tag is rejected with `TAG_TYPE_NOT_ALLOWED`, because `custom: true` routes the
-    /// write through the site's Advanced/Custom Tags list. To write structured data,
-    /// omit `custom` (or set it to `false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// A `{"key": "value"}` pair object where each SEO tag property (`"name"`, `"content"`, `"rel"`, `"href"`) contains a value.
-    /// For example: `{"name": "description", "content": "the description itself"}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub props: Option<serde_json::Value>,
-    /// SEO tag metadata. For example, `{"height": 300, "width": 240}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<serde_json::Value>,
-    /// SEO tag inner content. For example, `<title> inner content </title>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<String>,
-    /// Whether the tag is a [custom tag](https://support.wix.com/en/article/adding-additional-meta-tags-to-your-sites-pages) —
-    /// i.e. an entry from the site's Advanced/Custom Tags list.
-    ///
-    /// Setting this to `true` on a write restricts which `type` values are accepted
-    /// — the same restriction the Advanced/Custom Tags UI enforces. `title` and
-    /// `script` tags (including JSON-LD structured data) must be sent with `custom`
-    /// omitted or `false`; sending them with `custom: true` is rejected with
-    /// `TAG_TYPE_NOT_ALLOWED`.
-    ///
-    /// Note this is a separate restriction from Site SEO Tags' own type restriction on
-    /// `SiteSeoTags.tags`: even with `custom` unset, Site SEO Tags rejects `script` (e.g.
-    /// for site-wide structured data) unconditionally. There is currently no way to set
-    /// site-wide, every-page structured data through any of these APIs — write a per-page
-    /// `script` tag through the Item SEO Tags API instead.
-    ///
-    /// This flag is scoped to that feature only. It is NOT an indicator of whether a standard tag
-    /// (`title`, `description`, Open Graph, etc.) reflects a manually configured value versus a computed
-    /// default/pattern — standard tags always resolve with `custom: false`, even when their content comes
-    /// from a page's manually saved SEO title/description override. Don't use this field to verify whether
-    /// a live page reflects a manual per-page SEO edit.
-    ///
-    /// Limitation: when `ResolveStaticPageSeoTags` is called without `seoData`, the per-page SEO data is read
-    /// only from the Vibe/Wix-managed-headless override store. That store holds nothing for classic Wix Editor
-    /// or Wix Studio pages, so even genuine Advanced/Custom Tags saved on those pages are missing from the
-    /// response entirely — there, `false` means this API could not tell, not that no custom tag exists.
-    /// Pass `seoData` explicitly to resolve against a known set of tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<bool>,
-    /// Whether the tag is disabled. If the tag is disabled, people can't find your page when searching for this phrase in search engines.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Tag {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.props);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.meta);
-    }
-}
 /// Triggered when a category is created.
 ///
 /// - Velo handler: `wixBlog_onCategoryCreated` (in `backend/events.js`)

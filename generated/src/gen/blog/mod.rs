@@ -13,6 +13,9 @@ pub mod likes;
 /// Wix module `blog.posts`.
 #[cfg(feature = "blog-posts")]
 pub mod posts;
+/// Wix module `blog.shared`.
+#[cfg(feature = "blog-shared")]
+pub mod shared;
 /// Wix module `blog.tags`.
 #[cfg(feature = "blog-tags")]
 pub mod tags;

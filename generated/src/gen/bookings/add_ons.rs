@@ -79,7 +79,7 @@ pub struct AddOn {
     pub main_media: Option<MediaItem>,
     /// Data extensions enabling users to save custom data related to the add-on.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// [Tags](https://dev.wix.com/docs/rest/business-management/tags/introduction) assigned to add-ons for categorization and filtering purposes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
@@ -90,24 +90,6 @@ impl crate::wire::sdk_keys::SdkKeys for AddOn {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.main_media);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.extended_fields);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
-    }
-}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
     }
 }
 /// At most one of `image` is set (a `@oneof` group).
@@ -139,15 +121,6 @@ pub struct Money {
     pub formatted_value: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Money {}
-/// `TagList` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TagList {
-    /// List of tag IDs.
-    #[serde(rename = "tagIds", default, skip_serializing_if = "Option::is_none")]
-    pub tag_ids: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TagList {}
 /// Common object for tags.
 /// Should be use as in this example:
 /// message Foo {
@@ -173,10 +146,10 @@ impl crate::wire::sdk_keys::SdkKeys for TagList {}
 pub struct Tags {
     /// Tags that require an additional permission in order to access them, normally not given to site members or visitors.
     #[serde(rename = "privateTags", default, skip_serializing_if = "Option::is_none")]
-    pub private_tags: Option<TagList>,
+    pub private_tags: Option<crate::shared::types::TagList>,
     /// Tags that are exposed to anyone who has access to the labeled entity itself, including site members and visitors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<TagList>,
+    pub tags: Option<crate::shared::types::TagList>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Tags {
     fn rename_sdk_keys(&mut self) {

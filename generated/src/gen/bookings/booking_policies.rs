@@ -207,7 +207,7 @@ pub struct BookingPolicy {
     pub limit_rebooking_policy: Option<LimitRebookingPolicy>,
     /// Extensions enabling users to save custom data related to the booking policies.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BookingPolicy {
     fn rename_sdk_keys(&mut self) {
@@ -323,7 +323,7 @@ impl crate::wire::sdk_keys::SdkKeys for CancellationPolicy {}
 pub struct CancellationWindow {
     /// Fixed amount customers must pay when canceling the booking within this window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Money>,
+    pub amount: Option<crate::bookings::shared::Money>,
     /// Percentage of the booking price customers must pay when canceling within
     /// this window.
     ///
@@ -426,24 +426,6 @@ impl crate::wire::sdk_keys::SdkKeys for DefaultBookingPolicySet {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.previous_default_booking_policy,
         );
-    }
-}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
     }
 }
 /// Rule for requiring customers to complete an [intake form](https://dev.wix.com/docs/api-reference/crm/forms/other-services/intake-forms/introduction) as part of the booking process.
@@ -563,26 +545,6 @@ pub struct LimitRebookingPolicy {
     pub window_in_minutes: Option<i64>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LimitRebookingPolicy {}
-/// Money.
-/// Default format to use. Sufficiently compliant with majority of standards: w3c, ISO 4217, ISO 20022, ISO 8583:2003.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Money {
-    /// Monetary amount. Decimal string with a period as a decimal separator (e.g., 3.99). Optionally, a single (-), to indicate that the amount is negative.
-    ///
-    /// Format: decimal_value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Currency code. Must be valid ISO 4217 currency code (e.g., USD).
-    ///
-    /// Format: currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Monetary amount. Decimal string in local format (e.g., 1 000,30). Optionally, a single (-), to indicate that the amount is negative.
-    #[serde(rename = "formattedValue", default, skip_serializing_if = "Option::is_none")]
-    pub formatted_value: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Money {}
 /// The rule for the maximum number of participants per booking.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]

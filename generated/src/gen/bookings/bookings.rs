@@ -88,7 +88,7 @@ pub struct Address {
     pub hint: Option<String>,
     /// Coordinates of the physical address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub geocode: Option<AddressLocation>,
+    pub geocode: Option<crate::shared::types::AddressLocation>,
     /// Country full name.
     #[serde(
         rename = "countryFullname",
@@ -107,18 +107,6 @@ impl crate::wire::sdk_keys::SdkKeys for Address {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
     }
 }
-/// `AddressLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressLocation {
-    /// Address latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    /// Address longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressLocation {}
 /// `BookedAddOn` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -600,7 +588,7 @@ pub struct Booking {
     /// Custom field data for this object.
     /// Extended fields must be configured in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Whether this booking overlaps with another confirmed booking. Returned
     /// only if set to `true`.
     #[serde(rename = "doubleBooked", default, skip_serializing_if = "Option::is_none")]
@@ -1448,24 +1436,6 @@ impl crate::wire::WireEnum for DurationUnitType {
 }
 crate::wire::wire_enum_serde!(DurationUnitType);
 impl crate::wire::sdk_keys::SdkKeys for DurationUnitType {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// Settings that control booking flow behavior and override default business rules.
 ///
 /// These settings allow administrators to bypass standard validation checks
@@ -1581,7 +1551,7 @@ pub struct IdentificationData {
     pub contact_id: Option<String>,
     /// Internal (only in the SDK's internal typings).
     #[serde(rename = "identityType", default, skip_serializing_if = "Option::is_none")]
-    pub identity_type: Option<IdentityType>,
+    pub identity_type: Option<crate::bookings::shared::IdentityType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for IdentificationData {
     fn rename_sdk_keys(&mut self) {
@@ -1629,47 +1599,6 @@ impl crate::wire::WireEnum for IdentificationDataIdentityType {
 }
 crate::wire::wire_enum_serde!(IdentificationDataIdentityType);
 impl crate::wire::sdk_keys::SdkKeys for IdentificationDataIdentityType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum IdentityType {
-    /// `UNKNOWN`
-    UnknownValue,
-    /// `ANONYMOUS_VISITOR`
-    AnonymousVisitor,
-    /// `MEMBER`
-    Member,
-    /// `WIX_USER`
-    WixUser,
-    /// `APP`
-    App,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for IdentityType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN" => Self::UnknownValue,
-            "ANONYMOUS_VISITOR" => Self::AnonymousVisitor,
-            "MEMBER" => Self::Member,
-            "WIX_USER" => Self::WixUser,
-            "APP" => Self::App,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownValue => "UNKNOWN",
-            Self::AnonymousVisitor => "ANONYMOUS_VISITOR",
-            Self::Member => "MEMBER",
-            Self::WixUser => "WIX_USER",
-            Self::App => "APP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(IdentityType);
-impl crate::wire::sdk_keys::SdkKeys for IdentityType {}
 /// `Location` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]

@@ -59,29 +59,11 @@ pub struct Category {
     ///
     /// [Extended fields](https://dev.wix.com/docs/build-apps/develop-your-app/extensions/backend-extensions/schema-plugins/about-schema-plugin-extensions) must be configured in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Category {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.extended_fields);
-    }
-}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
     }
 }
 /// Triggered when a category is created.

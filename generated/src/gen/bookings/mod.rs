@@ -38,6 +38,9 @@ pub mod service_options_and_variants;
 /// Wix module `bookings.services`.
 #[cfg(feature = "bookings-services")]
 pub mod services;
+/// Wix module `bookings.shared`.
+#[cfg(feature = "bookings-shared")]
+pub mod shared;
 /// Wix module `bookings.staff_member_settings`.
 #[cfg(feature = "bookings-staff_member_settings")]
 pub mod staff_member_settings;

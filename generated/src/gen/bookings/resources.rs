@@ -6,17 +6,6 @@
 //! Wix reference: <https://dev.wix.com/docs/sdk/backend-modules/bookings/resources/introduction>
 //!
 //! Schema: `schemas/imported/bookings/resources.yaml`.
-/// `BusinessLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BusinessLocation {
-    /// ID of the business [location](https://dev.wix.com/docs/rest/business-management/locations/introduction).
-    ///
-    /// Format: guid.
-    #[serde(rename = "locationId", default, skip_serializing_if = "Option::is_none")]
-    pub location_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BusinessLocation {}
 /// `EventsSchedule` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -42,55 +31,6 @@ pub struct EventsSchedule {
     pub schedule_id: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for EventsSchedule {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
-/// `LocationOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LocationOptions {
-    /// Whether the resource is available in all [business locations](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-locations#location-types).
-    ///
-    /// - `true`: The resource is available in all business locations.
-    /// - `false`: The resource is available only in specific locations.
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "availableInAllLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_in_all_locations: Option<bool>,
-    /// Details of resource availability in specific locations.
-    #[serde(
-        rename = "specificLocationOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub specific_location_options: Option<SpecificLocation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LocationOptions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.specific_location_options,
-        );
-    }
-}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -224,7 +164,7 @@ pub struct Resource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub location_options: Option<LocationOptions>,
+    pub location_options: Option<crate::bookings::shared::LocationOptions>,
     /// Schedule containing the [events](https://dev.wix.com/docs/rest/business-management/calendar/events-v3/introduction)
     /// for which the resource has been booked.
     #[serde(rename = "eventsSchedule", default, skip_serializing_if = "Option::is_none")]
@@ -250,7 +190,7 @@ pub struct Resource {
     pub management_type: Option<ManagementType>,
     /// Extensions enabling users to save custom data related to the resource.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Resource ranking for automatic ranked resource selection.
     ///
     /// Default: `0` Internal (only in the SDK's internal typings).
@@ -322,7 +262,7 @@ pub struct SingleResource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub location_options: Option<LocationOptions>,
+    pub location_options: Option<crate::bookings::shared::LocationOptions>,
     /// Schedule containing the [events](https://dev.wix.com/docs/rest/business-management/calendar/events-v3/introduction)
     /// for which the resource has been booked.
     #[serde(rename = "eventsSchedule", default, skip_serializing_if = "Option::is_none")]
@@ -335,62 +275,6 @@ impl crate::wire::sdk_keys::SdkKeys for SingleResource {
         );
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location_options);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.events_schedule);
-    }
-}
-/// `SpecificLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SpecificLocation {
-    /// Whether the resource is available in [customer locations](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-locations#location-types).
-    ///
-    /// - `true`: The resource is available in customer locations.
-    /// - `false`: The resource isn't available in customer locations.
-    ///
-    /// Default: `false` Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "availableInCustomerLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_in_customer_locations: Option<bool>,
-    /// Whether the resource is available in [custom locations](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-locations#location-types).
-    ///
-    /// - `true`: The resource is available in custom locations.
-    /// - `false`: The resource isn't available in custom locations.
-    ///
-    /// Default: `false` Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "availableInCustomLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_in_custom_locations: Option<bool>,
-    /// Whether the resource is available in [business locations](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-locations#location-types).
-    ///
-    /// - `true`: The resource is available in business locations.
-    /// - `false`: The resource isn't available in business locations.
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "availableInBusinessLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_in_business_locations: Option<bool>,
-    /// Information about the business locations where the resource is available.
-    /// Not returned, if the resource is available in either all business locations
-    /// or in no business location.
-    /// You can specify up to 100 business locations.
-    #[serde(
-        rename = "businessLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_locations: Option<Vec<BusinessLocation>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SpecificLocation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.business_locations);
     }
 }
 /// `V2WorkingHoursSchedules` as Wix sends it.

@@ -271,24 +271,6 @@ impl crate::wire::WireEnum for DurationUnitType {
 }
 crate::wire::wire_enum_serde!(DurationUnitType);
 impl crate::wire::sdk_keys::SdkKeys for DurationUnitType {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// Hourly bounds for a duration range tier. Durations are in minutes.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -332,26 +314,6 @@ impl crate::wire::sdk_keys::SdkKeys for HoursAndDaysRule {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.days);
     }
 }
-/// Money.
-/// Default format to use. Sufficiently compliant with majority of standards: w3c, ISO 4217, ISO 20022, ISO 8583:2003.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Money {
-    /// Monetary amount. Decimal string with a period as a decimal separator (e.g., 3.99). Optionally, a single (-), to indicate that the amount is negative.
-    ///
-    /// Format: decimal_value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Currency code. Must be valid ISO 4217 currency code (e.g., USD).
-    ///
-    /// Format: currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Monetary amount. Decimal string in local format (e.g., 1 000,30). Optionally, a single (-), to indicate that the amount is negative.
-    #[serde(rename = "formattedValue", default, skip_serializing_if = "Option::is_none")]
-    pub formatted_value: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Money {}
 /// `MonthsRule` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -613,10 +575,10 @@ pub struct ServiceOptionsAndVariants {
     pub variants: Option<ServiceVariants>,
     /// Price of the cheapest service variant.
     #[serde(rename = "minPrice", default, skip_serializing_if = "Option::is_none")]
-    pub min_price: Option<Money>,
+    pub min_price: Option<crate::bookings::shared::Money>,
     /// Price of the most expensive service variant.
     #[serde(rename = "maxPrice", default, skip_serializing_if = "Option::is_none")]
-    pub max_price: Option<Money>,
+    pub max_price: Option<crate::bookings::shared::Money>,
     /// Revision number, which increments by 1 each time the `serviceOptionsAndVariants` object is updated.
     /// To prevent conflicting changes,
     /// the current revision must be passed when updating and deleting the `serviceOptionsAndVariants` object.
@@ -626,7 +588,7 @@ pub struct ServiceOptionsAndVariants {
     pub revision: Option<String>,
     /// Extensions enabling users to save custom data related to service options and variants.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ServiceOptionsAndVariants {
     fn rename_sdk_keys(&mut self) {
@@ -662,7 +624,7 @@ pub struct ServiceVariant {
     pub choices: Option<Vec<ServiceChoice>>,
     /// Information about the service variant's price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<Money>,
+    pub price: Option<crate::bookings::shared::Money>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ServiceVariant {
     fn rename_sdk_keys(&mut self) {

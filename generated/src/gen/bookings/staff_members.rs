@@ -180,17 +180,6 @@ for AssociatedWixIdentityConnectionStatusEnumConnectionStatus {
 crate::wire::wire_enum_serde!(AssociatedWixIdentityConnectionStatusEnumConnectionStatus);
 impl crate::wire::sdk_keys::SdkKeys
 for AssociatedWixIdentityConnectionStatusEnumConnectionStatus {}
-/// `BusinessLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BusinessLocation {
-    /// ID of the business [location](https://dev.wix.com/docs/rest/business-management/locations/introduction).
-    ///
-    /// Format: guid.
-    #[serde(rename = "locationId", default, skip_serializing_if = "Option::is_none")]
-    pub location_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BusinessLocation {}
 /// At most one of `anonymousVisitorId`, `memberId`, `wixUserId`, `appId` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -226,7 +215,7 @@ pub struct CommonIdentificationData {
     pub contact_id: Option<String>,
     /// Identity type of the data Internal (only in the SDK's internal typings).
     #[serde(rename = "identityType", default, skip_serializing_if = "Option::is_none")]
-    pub identity_type: Option<IdentityType>,
+    pub identity_type: Option<crate::bookings::shared::IdentityType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CommonIdentificationData {
     fn rename_sdk_keys(&mut self) {
@@ -315,24 +304,6 @@ pub struct EventSchedule {
     pub id: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for EventSchedule {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -372,78 +343,6 @@ impl crate::wire::WireEnum for Gender {
 }
 crate::wire::wire_enum_serde!(Gender);
 impl crate::wire::sdk_keys::SdkKeys for Gender {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum IdentityType {
-    /// `UNKNOWN`
-    UnknownValue,
-    /// `ANONYMOUS_VISITOR`
-    AnonymousVisitor,
-    /// `MEMBER`
-    Member,
-    /// `WIX_USER`
-    WixUser,
-    /// `APP`
-    App,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for IdentityType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN" => Self::UnknownValue,
-            "ANONYMOUS_VISITOR" => Self::AnonymousVisitor,
-            "MEMBER" => Self::Member,
-            "WIX_USER" => Self::WixUser,
-            "APP" => Self::App,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownValue => "UNKNOWN",
-            Self::AnonymousVisitor => "ANONYMOUS_VISITOR",
-            Self::Member => "MEMBER",
-            Self::WixUser => "WIX_USER",
-            Self::App => "APP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(IdentityType);
-impl crate::wire::sdk_keys::SdkKeys for IdentityType {}
-/// `LocationOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LocationOptions {
-    /// Whether the resource is available in all [business locations](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-locations#location-types).
-    ///
-    /// - `true`: The resource is available in all business locations.
-    /// - `false`: The resource is available only in specific locations.
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "availableInAllLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_in_all_locations: Option<bool>,
-    /// Details of resource availability in specific locations.
-    #[serde(
-        rename = "specificLocationOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub specific_location_options: Option<SpecificLocation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LocationOptions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.specific_location_options,
-        );
-    }
-}
 /// At most one of `image` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -503,7 +402,7 @@ pub struct Resource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub location_options: Option<LocationOptions>,
+    pub location_options: Option<crate::bookings::shared::LocationOptions>,
     /// Staff ranking for automatic ranked Staff selection.
     ///
     /// Default: `0` Internal (only in the SDK's internal typings).
@@ -520,62 +419,6 @@ impl crate::wire::sdk_keys::SdkKeys for Resource {
         );
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.events_schedule);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location_options);
-    }
-}
-/// `SpecificLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SpecificLocation {
-    /// Whether the resource is available in [customer locations](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-locations#location-types).
-    ///
-    /// - `true`: The resource is available in customer locations.
-    /// - `false`: The resource isn't available in customer locations.
-    ///
-    /// Default: `false` Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "availableInCustomerLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_in_customer_locations: Option<bool>,
-    /// Whether the resource is available in [custom locations](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-locations#location-types).
-    ///
-    /// - `true`: The resource is available in custom locations.
-    /// - `false`: The resource isn't available in custom locations.
-    ///
-    /// Default: `false` Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "availableInCustomLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_in_custom_locations: Option<bool>,
-    /// Whether the resource is available in [business locations](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-locations#location-types).
-    ///
-    /// - `true`: The resource is available in business locations.
-    /// - `false`: The resource isn't available in business locations.
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "availableInBusinessLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub available_in_business_locations: Option<bool>,
-    /// Information about the business locations where the resource is available.
-    /// Not returned, if the resource is available in either all business locations
-    /// or in no business location.
-    /// You can specify up to 100 business locations.
-    #[serde(
-        rename = "businessLocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_locations: Option<Vec<BusinessLocation>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SpecificLocation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.business_locations);
     }
 }
 /// An individual working at a business. Staff members who are service providers
@@ -688,7 +531,7 @@ pub struct StaffMember {
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Extensions enabling users to save custom data related to the staff member.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Tags allowing you to classify staff members. Learn more about [tags](https://dev.wix.com/docs/api-reference/business-management/tags/introduction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,

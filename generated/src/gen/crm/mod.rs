@@ -22,6 +22,9 @@ pub mod notes;
 /// Wix module `crm.pipelines`.
 #[cfg(feature = "crm-pipelines")]
 pub mod pipelines;
+/// Wix module `crm.shared`.
+#[cfg(feature = "crm-shared")]
+pub mod shared;
 /// Wix module `crm.tasks`.
 #[cfg(feature = "crm-tasks")]
 pub mod tasks;

@@ -38,24 +38,6 @@ impl crate::wire::sdk_keys::SdkKeys for DoneStage {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.allowed_outcomes);
     }
 }
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -171,10 +153,10 @@ pub struct Pipeline {
     pub namespace: Option<String>,
     /// Extended fields data.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Tags for organizing and categorizing pipelines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<PrivateTags>,
+    pub tags: Option<crate::crm::shared::PrivateTags>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Pipeline {
     fn rename_sdk_keys(&mut self) {
@@ -230,19 +212,6 @@ impl crate::wire::WireEnum for PipelineType {
 }
 crate::wire::wire_enum_serde!(PipelineType);
 impl crate::wire::sdk_keys::SdkKeys for PipelineType {}
-/// `PrivateTags` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PrivateTags {
-    /// Tags that are exposed to anyone with access to the entity, including site members and visitors.
-    #[serde(rename = "privateTags", default, skip_serializing_if = "Option::is_none")]
-    pub private_tags: Option<TagList>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PrivateTags {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.private_tags);
-    }
-}
 /// `Stage` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -272,15 +241,6 @@ pub struct Stage {
     pub stale_duration_in_hours: Option<i64>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Stage {}
-/// `TagList` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TagList {
-    /// List of tag IDs.
-    #[serde(rename = "tagIds", default, skip_serializing_if = "Option::is_none")]
-    pub tag_ids: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TagList {}
 /// Triggered when a pipeline is created.
 ///
 /// - Velo handler: `wixCrmPipelines_onPipelineCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)

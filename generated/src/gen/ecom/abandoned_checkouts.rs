@@ -81,7 +81,7 @@ pub struct AbandonedCheckout {
     pub conversion_currency: Option<String>,
     /// Total price after discounts, gift cards, and tax.
     #[serde(rename = "totalPrice", default, skip_serializing_if = "Option::is_none")]
-    pub total_price: Option<MultiCurrencyPrice>,
+    pub total_price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// List of all automation activities performed by [Wix Automations](https://dev.wix.com/docs/rest/business-management/automations/introduction) regarding the abandoned checkout.
     /// Wix Automations updates the `activities` field for each activity in the automation flow. Only relevant if you've set up [automations in the Dashboard](https://support.wix.com/en/article/wix-automations-creating-a-new-automation). Read more about `activities` in the [introduction](https://www.wix.com/velo/reference/wix-ecom-backend/abandonedcheckout/introduction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,7 +100,7 @@ pub struct AbandonedCheckout {
     pub checkout_url: Option<String>,
     /// Subtotal price of all line items, before discounts and before tax.
     #[serde(rename = "subtotalPrice", default, skip_serializing_if = "Option::is_none")]
-    pub subtotal_price: Option<MultiCurrencyPrice>,
+    pub subtotal_price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Line items.
     #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
@@ -236,13 +236,13 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub merchant_discount: Option<MerchantDiscount>,
+    pub merchant_discount: Option<crate::ecom::shared::MerchantDiscount>,
     /// Discount rule
     #[serde(rename = "discountRule", default, skip_serializing_if = "Option::is_none")]
-    pub discount_rule: Option<DiscountRule>,
+    pub discount_rule: Option<crate::ecom::shared::DiscountRule>,
     /// Discount type.
     #[serde(rename = "discountType", default, skip_serializing_if = "Option::is_none")]
-    pub discount_type: Option<DiscountType>,
+    pub discount_type: Option<crate::ecom::shared::DiscountType>,
     /// IDs of line items the discount applies to.
     ///
     /// Format: guid.
@@ -257,54 +257,6 @@ impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_type);
     }
 }
-/// Used for grouping line items. Sent when an item is added to a cart, checkout, or order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogReference {
-    /// ID of the item within the catalog it belongs to.
-    #[serde(rename = "catalogItemId", default, skip_serializing_if = "Option::is_none")]
-    pub catalog_item_id: Option<String>,
-    /// ID of the app providing the catalog.
-    ///
-    /// You can get your app's ID from its page in the [app dashboard](https://dev.wix.com/dc3/my-apps/).
-    ///
-    /// For items from Wix catalogs, the following values always apply:
-    /// + Wix Stores: `"215238eb-22a5-4c36-9e7b-e7c08025e04e"`
-    /// + Wix Bookings: `"13d21c63-b5ec-5912-8397-c3a5ddb27a97"`
-    /// + Wix Restaurants: `"9a5d83fd-8570-482e-81ab-cfa88942ee60"`
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Additional item details in `key:value` pairs.
-    ///
-    /// Use this optional field for more specificity with item selection. The values of the `options` field differ depending on which catalog is providing the items.
-    ///
-    /// For Wix Stores products, learn more about integrating with [Catalog V3](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v3/e-commerce-integration)
-    /// or [Catalog V1](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v1/catalog/e-commerce-integration), depending on [the version the site uses](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-versioning/introduction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CatalogReference {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// `Color` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Color {
-    /// Description line color name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line color name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-    /// HEX or RGB color code for display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Color {}
 /// `Coupon` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -324,7 +276,7 @@ pub struct Coupon {
     pub code: Option<String>,
     /// Coupon value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
+    pub amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Coupon name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -334,256 +286,6 @@ impl crate::wire::sdk_keys::SdkKeys for Coupon {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
     }
 }
-/// At most one of `plainText`, `colorInfo` is set (a `@oneof` group).
-///
-/// At most one of `plainTextValue`, `color` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLine {
-    /// Description line plain text value.
-    #[serde(rename = "plainText", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text: Option<PlainTextValue>,
-    /// Description line color value.
-    #[serde(rename = "colorInfo", default, skip_serializing_if = "Option::is_none")]
-    pub color_info: Option<Color>,
-    /// Description line plain text value. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "plainTextValue", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text_value: Option<PlainTextValue>,
-    /// Description line color. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Description line name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DescriptionLineName>,
-    /// Description line type. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "lineType", default, skip_serializing_if = "Option::is_none")]
-    pub line_type: Option<DescriptionLineType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLine {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.color_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text_value);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_type);
-    }
-}
-/// `DescriptionLineName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLineName {
-    /// Description line name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DescriptionLineType {
-    /// `UNRECOGNISED`
-    ///
-    /// Unrecognized type.
-    Unrecognised,
-    /// `PLAIN_TEXT`
-    ///
-    /// Plain text type.
-    PlainText,
-    /// `COLOR`
-    ///
-    /// Color type.
-    Color,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DescriptionLineType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PLAIN_TEXT" => Self::PlainText,
-            "COLOR" => Self::Color,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::PlainText => "PLAIN_TEXT",
-            Self::Color => "COLOR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DescriptionLineType);
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineType {}
-/// `Dimensions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Dimensions {
-    /// Length. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<String>,
-    /// Width. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<String>,
-    /// Height. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<String>,
-    /// Unit of measurement for dimensions (length, width, height).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<DimensionsUnit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Dimensions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DimensionsUnit {
-    /// `UNKNOWN_DIMENSIONS_UNIT`
-    UnknownDimensionsUnit,
-    /// `MM`
-    ///
-    /// Millimeters.
-    Mm,
-    /// `CM`
-    ///
-    /// Centimeters.
-    Cm,
-    /// `M`
-    ///
-    /// Meters.
-    M,
-    /// `IN`
-    ///
-    /// Inches.
-    In,
-    /// `FT`
-    ///
-    /// Feet.
-    Ft,
-    /// `YD`
-    ///
-    /// Yards.
-    Yd,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DimensionsUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_DIMENSIONS_UNIT" => Self::UnknownDimensionsUnit,
-            "MM" => Self::Mm,
-            "CM" => Self::Cm,
-            "M" => Self::M,
-            "IN" => Self::In,
-            "FT" => Self::Ft,
-            "YD" => Self::Yd,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownDimensionsUnit => "UNKNOWN_DIMENSIONS_UNIT",
-            Self::Mm => "MM",
-            Self::Cm => "CM",
-            Self::M => "M",
-            Self::In => "IN",
-            Self::Ft => "FT",
-            Self::Yd => "YD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DimensionsUnit);
-impl crate::wire::sdk_keys::SdkKeys for DimensionsUnit {}
-/// `DiscountRule` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRule {
-    /// Discount rule ID
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Discount rule name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DiscountRuleName>,
-    /// Discount value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRule {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// `DiscountRuleName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRuleName {
-    /// Original discount rule name (in site's default language).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated discount rule name according to buyer language. Defaults to `original` when not provided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRuleName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DiscountType {
-    /// `GLOBAL`
-    Global,
-    /// `SPECIFIC_ITEMS`
-    SpecificItems,
-    /// `SHIPPING`
-    Shipping,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DiscountType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "GLOBAL" => Self::Global,
-            "SPECIFIC_ITEMS" => Self::SpecificItems,
-            "SHIPPING" => Self::Shipping,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Global => "GLOBAL",
-            Self::SpecificItems => "SPECIFIC_ITEMS",
-            Self::Shipping => "SHIPPING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DiscountType);
-impl crate::wire::sdk_keys::SdkKeys for DiscountType {}
 /// Full contact details for an address
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -607,7 +309,7 @@ pub struct FullAddressContactDetails {
     pub company: Option<String>,
     /// Tax information (for Brazil only). If ID is provided, `vatId.type` must also be set, `UNSPECIFIED` is not allowed.
     #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<VatId>,
+    pub vat_id: Option<crate::ecom::shared::VatId>,
 }
 impl crate::wire::sdk_keys::SdkKeys for FullAddressContactDetails {
     fn rename_sdk_keys(&mut self) {
@@ -640,30 +342,30 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_reference: Option<CatalogReference>,
+    pub catalog_reference: Option<crate::ecom::shared::CatalogReference>,
     /// Item name.
     /// + Stores - `product.name`
     /// + Bookings - `service.info.name`
     /// + Events - `ticket.name`
     #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<ProductName>,
+    pub product_name: Option<crate::ecom::shared::ProductName>,
     /// Item price **after** catalog-defined discount and line item discounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Item price **before** line item discounts and **after** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(
         rename = "priceBeforeDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts: Option<MultiCurrencyPrice>,
+    pub price_before_discounts: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Line item description lines. Used for displaying the cart, checkout and order.
     #[serde(
         rename = "descriptionLines",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
+    pub description_lines: Option<Vec<crate::ecom::shared::DescriptionLine>>,
     /// Line item image details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::wire::Image>,
@@ -673,7 +375,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<PhysicalProperties>,
+    pub physical_properties: Option<crate::ecom::shared::PhysicalProperties>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LineItem {
     fn rename_sdk_keys(&mut self) {
@@ -687,119 +389,6 @@ impl crate::wire::sdk_keys::SdkKeys for LineItem {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.physical_properties);
     }
 }
-/// `MerchantDiscount` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MerchantDiscount {
-    /// Discount value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-    /// Discount Percentage. Will be calculated from items price before other discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub percentage: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MerchantDiscount {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// `MultiCurrencyPrice` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MultiCurrencyPrice {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Converted amount.
-    #[serde(
-        rename = "convertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub converted_amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-    /// Converted amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedConvertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_converted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MultiCurrencyPrice {}
-/// `PhysicalProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhysicalProperties {
-    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Whether this line item is shippable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shippable: Option<bool>,
-    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_dimensions: Option<Dimensions>,
-    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "packageDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub package_dimensions: Option<Dimensions>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PhysicalProperties {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.product_dimensions);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.package_dimensions);
-    }
-}
-/// `PlainTextValue` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlainTextValue {
-    /// Description line plain text value in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line plain text value translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlainTextValue {}
-/// `ProductName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ProductName {
-    /// __Required.__ Item name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    ///
-    /// Min: 1 character.
-    /// Max: 200 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Item name translated into the buyer's language.
-    ///
-    /// Min: 1 character.
-    /// Max: 400 characters.
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ProductName {}
 /// Status of the abandoned checkout.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -869,72 +458,6 @@ pub struct V1BuyerInfo {
     pub email: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for V1BuyerInfo {}
-/// `VatId` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct VatId {
-    /// Customer's tax ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Tax type.
-    ///
-    /// Supported values:
-    /// + `CPF`: for individual tax payers
-    /// + `CNPJ`: for corporations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<VatType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for VatId {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// tax info types
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VatType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `CPF`
-    ///
-    /// CPF - for individual tax payers.
-    Cpf,
-    /// `CNPJ`
-    ///
-    /// CNPJ - for corporations
-    Cnpj,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VatType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "CPF" => Self::Cpf,
-            "CNPJ" => Self::Cnpj,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Cpf => "CPF",
-            Self::Cnpj => "CNPJ",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VatType);
-impl crate::wire::sdk_keys::SdkKeys for VatType {}
 /// Triggered when an abandoned checkout is created.
 ///
 /// - Velo handler: `wixEcom_onAbandonedCheckoutCreated` (in `backend/events.js`)

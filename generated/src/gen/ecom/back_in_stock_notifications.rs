@@ -35,7 +35,7 @@ pub struct BackInStockNotificationRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_reference: Option<CatalogReference>,
+    pub catalog_reference: Option<crate::ecom::shared::CatalogReference>,
     /// Email address to send notification to about item being back in stock.
     ///
     /// Format: email.
@@ -87,37 +87,6 @@ impl crate::wire::sdk_keys::SdkKeys for BackInStockNotificationRequest {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.catalog_reference);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
-    }
-}
-/// Used for grouping line items. Sent when an item is added to a cart, checkout, or order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogReference {
-    /// ID of the item within the catalog it belongs to.
-    #[serde(rename = "catalogItemId", default, skip_serializing_if = "Option::is_none")]
-    pub catalog_item_id: Option<String>,
-    /// ID of the app providing the catalog.
-    ///
-    /// You can get your app's ID from its page in the [app dashboard](https://dev.wix.com/dc3/my-apps/).
-    ///
-    /// For items from Wix catalogs, the following values always apply:
-    /// + Wix Stores: `"215238eb-22a5-4c36-9e7b-e7c08025e04e"`
-    /// + Wix Bookings: `"13d21c63-b5ec-5912-8397-c3a5ddb27a97"`
-    /// + Wix Restaurants: `"9a5d83fd-8570-482e-81ab-cfa88942ee60"`
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Additional item details in `key:value` pairs.
-    ///
-    /// Use this optional field for more specificity with item selection. The values of the `options` field differ depending on which catalog is providing the items.
-    ///
-    /// For Wix Stores products, learn more about integrating with [Catalog V3](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v3/e-commerce-integration)
-    /// or [Catalog V1](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v1/catalog/e-commerce-integration), depending on [the version the site uses](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-versioning/introduction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CatalogReference {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
     }
 }
 /// Values this version does not list decode into `Unknown` and encode back unchanged.

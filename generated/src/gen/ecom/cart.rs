@@ -6,104 +6,6 @@
 //! Wix reference: <https://dev.wix.com/docs/sdk/backend-modules/ecom/cart/introduction>
 //!
 //! Schema: `schemas/imported/ecom/cart.yaml`.
-/// Physical address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Address {
-    /// Two-letter country code in [ISO-3166 alpha-2](https://www.iso.org/obp/ui/#search/code/) format.
-    ///
-    /// Format: country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Code for a subdivision (such as state, prefecture, or province) in [ISO 3166-2](https://www.iso.org/standard/72483.html) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivision: Option<String>,
-    /// City name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// Postal or zip code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    /// Street address.
-    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<StreetAddress>,
-    /// Main address line (usually street name and number).
-    ///
-    /// Also accepted as `addressLine` when decoding.
-    #[serde(
-        rename = "addressLine1",
-        alias = "addressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address_line1: Option<String>,
-    /// Free text providing more detailed address info. Usually contains apt, suite, floor.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<String>,
-    /// Geocode object containing latitude and longitude coordinates.
-    ///
-    /// Also accepted as `geocode` when decoding.
-    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<AddressLocation>,
-    /// Country's full name.
-    #[serde(
-        rename = "countryFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_fullname: Option<String>,
-    /// Subdivision full-name.
-    #[serde(
-        rename = "subdivisionFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subdivision_fullname: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Address {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
-    }
-}
-/// `AddressLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressLocation {
-    /// Address latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    /// Address longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressLocation {}
-/// Billing Info and shipping details
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressWithContact {
-    /// Address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// Contact details.
-    #[serde(rename = "contactDetails", default, skip_serializing_if = "Option::is_none")]
-    pub contact_details: Option<FullAddressContactDetails>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressWithContact {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact_details);
-    }
-}
-/// `BillingSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BillingSettings {
-    /// Day of month (1-28) to anchor recurring billing to. When set, billing recurs on this day each cycle. Does not apply to weekly subscriptions.
-    #[serde(rename = "anchorDay", default, skip_serializing_if = "Option::is_none")]
-    pub anchor_day: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BillingSettings {}
 /// Buyer Info
 ///
 /// At most one of `visitorId`, `memberId`, `userId` is set (a `@oneof` group).
@@ -196,22 +98,22 @@ pub struct Cart {
     pub tax_included_in_prices: Option<bool>,
     /// Weight measurement unit - defaults to site's weight unit.
     #[serde(rename = "weightUnit", default, skip_serializing_if = "Option::is_none")]
-    pub weight_unit: Option<WeightUnit>,
+    pub weight_unit: Option<crate::shared::types::WeightUnit>,
     /// Combined price of all line items before discounts. Subtotal includes tax if `cart.tax_included_in_prices` is set to `true`. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<MultiCurrencyPrice>,
+    pub subtotal: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Combined price of all line items after discounts. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "subtotalAfterDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subtotal_after_discounts: Option<MultiCurrencyPrice>,
+    pub subtotal_after_discounts: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total amount discounted from the cart.
     ///
     /// This includes coupon and merchant discounts. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<MultiCurrencyPrice>,
+    pub discount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// ID of the checkout that originated from this cart.
     ///
     /// Format: guid.
@@ -246,7 +148,7 @@ pub struct Cart {
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Contact info.
     #[serde(rename = "contactInfo", default, skip_serializing_if = "Option::is_none")]
-    pub contact_info: Option<AddressWithContact>,
+    pub contact_info: Option<crate::ecom::shared::AddressWithContact>,
     /// `overrideCheckoutUrl` allows the flexibility to redirect customers to a customized checkout page.
     ///
     /// This field overrides the `checkoutUrl` in a cart or checkout. `checkoutUrl` is used in the Abandoned Checkout API
@@ -272,7 +174,7 @@ pub struct Cart {
     pub selected_shipping_option: Option<SelectedShippingOption>,
     /// Fields extended by data extensions
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// The business location ID associated with the cart.
     ///
     /// To learn more, see the Locations API.
@@ -334,7 +236,7 @@ pub struct CartDiscount {
     pub merchant_discount: Option<MerchantDiscount>,
     /// Discount rule Internal (only in the SDK's internal typings).
     #[serde(rename = "discountRule", default, skip_serializing_if = "Option::is_none")]
-    pub discount_rule: Option<DiscountRule>,
+    pub discount_rule: Option<crate::ecom::shared::DiscountRule>,
     /// IDs of line items the discount applies to. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -352,119 +254,6 @@ impl crate::wire::sdk_keys::SdkKeys for CartDiscount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_type);
     }
 }
-/// `CatalogOverrideFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogOverrideFields {
-    /// Item name.
-    #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<ProductName>,
-    /// Item price **after** discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<String>,
-    /// Item price **before** discounts.
-    #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
-    pub full_price: Option<String>,
-    /// Item description lines. Used when displaying the line item to customers.
-    #[serde(
-        rename = "descriptionLines",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
-    /// Physical properties of the item.
-    #[serde(
-        rename = "physicalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub physical_properties: Option<PhysicalProperties>,
-    /// Item image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::wire::Image>,
-    /// Payment method selected for the item.
-    #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
-    pub payment_option: Option<PaymentOption>,
-    /// Only eligible for catalog items with `lineItem.paymentOption.value` type of `DEPOSIT_ONLINE`.
-    ///
-    /// Format: decimal_value.
-    #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
-    pub deposit_amount: Option<String>,
-    /// Whether to save the payment method on the order.
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "savePaymentMethod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub save_payment_method: Option<bool>,
-    /// ID of the app managing the inventory.
-    ///
-    /// Format: guid.
-    #[serde(rename = "inventoryAppId", default, skip_serializing_if = "Option::is_none")]
-    pub inventory_app_id: Option<String>,
-    /// Whether the line item quantity is fixed and can't be changed.
-    /// When not set, falls back to the value from the catalog. Internal (only in the SDK's internal typings).
-    #[serde(rename = "fixedQuantity", default, skip_serializing_if = "Option::is_none")]
-    pub fixed_quantity: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CatalogOverrideFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.product_name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description_lines);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.physical_properties);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.payment_option);
-    }
-}
-/// Used for grouping line items. Sent when an item is added to a cart, checkout, or order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogReference {
-    /// ID of the item within the catalog it belongs to.
-    #[serde(rename = "catalogItemId", default, skip_serializing_if = "Option::is_none")]
-    pub catalog_item_id: Option<String>,
-    /// ID of the app providing the catalog.
-    ///
-    /// You can get your app's ID from its page in the [app dashboard](https://dev.wix.com/dc3/my-apps/).
-    ///
-    /// For items from Wix catalogs, the following values always apply:
-    /// + Wix Stores: `"215238eb-22a5-4c36-9e7b-e7c08025e04e"`
-    /// + Wix Bookings: `"13d21c63-b5ec-5912-8397-c3a5ddb27a97"`
-    /// + Wix Restaurants: `"9a5d83fd-8570-482e-81ab-cfa88942ee60"`
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Additional item details in `key:value` pairs.
-    ///
-    /// Use this optional field for more specificity with item selection. The values of the `options` field differ depending on which catalog is providing the items.
-    ///
-    /// For Wix Stores products, learn more about integrating with [Catalog V3](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v3/e-commerce-integration)
-    /// or [Catalog V1](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v1/catalog/e-commerce-integration), depending on [the version the site uses](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-versioning/introduction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CatalogReference {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// `Color` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Color {
-    /// Description line color name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line color name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-    /// HEX or RGB color code for display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Color {}
 /// `Coupon` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -484,242 +273,13 @@ pub struct Coupon {
     pub code: Option<String>,
     /// Coupon value. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
+    pub amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Coupon {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
     }
 }
-/// `Description` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Description {
-    /// Subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Description {}
-/// At most one of `plainText`, `colorInfo` is set (a `@oneof` group).
-///
-/// At most one of `plainTextValue`, `color` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLine {
-    /// Description line plain text value.
-    #[serde(rename = "plainText", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text: Option<PlainTextValue>,
-    /// Description line color value.
-    #[serde(rename = "colorInfo", default, skip_serializing_if = "Option::is_none")]
-    pub color_info: Option<Color>,
-    /// Description line plain text value. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "plainTextValue", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text_value: Option<PlainTextValue>,
-    /// Description line color. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Description line name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DescriptionLineName>,
-    /// Description line type. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "lineType", default, skip_serializing_if = "Option::is_none")]
-    pub line_type: Option<DescriptionLineType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLine {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.color_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text_value);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_type);
-    }
-}
-/// `DescriptionLineName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLineName {
-    /// Description line name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DescriptionLineType {
-    /// `UNRECOGNISED`
-    ///
-    /// Unrecognized type.
-    Unrecognised,
-    /// `PLAIN_TEXT`
-    ///
-    /// Plain text type.
-    PlainText,
-    /// `COLOR`
-    ///
-    /// Color type.
-    Color,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DescriptionLineType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PLAIN_TEXT" => Self::PlainText,
-            "COLOR" => Self::Color,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::PlainText => "PLAIN_TEXT",
-            Self::Color => "COLOR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DescriptionLineType);
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineType {}
-/// `Dimensions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Dimensions {
-    /// Length. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<String>,
-    /// Width. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<String>,
-    /// Height. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<String>,
-    /// Unit of measurement for dimensions (length, width, height).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<DimensionsUnit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Dimensions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DimensionsUnit {
-    /// `UNKNOWN_DIMENSIONS_UNIT`
-    UnknownDimensionsUnit,
-    /// `MM`
-    ///
-    /// Millimeters.
-    Mm,
-    /// `CM`
-    ///
-    /// Centimeters.
-    Cm,
-    /// `M`
-    ///
-    /// Meters.
-    M,
-    /// `IN`
-    ///
-    /// Inches.
-    In,
-    /// `FT`
-    ///
-    /// Feet.
-    Ft,
-    /// `YD`
-    ///
-    /// Yards.
-    Yd,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DimensionsUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_DIMENSIONS_UNIT" => Self::UnknownDimensionsUnit,
-            "MM" => Self::Mm,
-            "CM" => Self::Cm,
-            "M" => Self::M,
-            "IN" => Self::In,
-            "FT" => Self::Ft,
-            "YD" => Self::Yd,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownDimensionsUnit => "UNKNOWN_DIMENSIONS_UNIT",
-            Self::Mm => "MM",
-            Self::Cm => "CM",
-            Self::M => "M",
-            Self::In => "IN",
-            Self::Ft => "FT",
-            Self::Yd => "YD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DimensionsUnit);
-impl crate::wire::sdk_keys::SdkKeys for DimensionsUnit {}
-/// `DiscountRule` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRule {
-    /// Discount rule ID
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Discount rule name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DiscountRuleName>,
-    /// Discount value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRule {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// `DiscountRuleName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRuleName {
-    /// Original discount rule name (in site's default language).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated discount rule name according to buyer language. Defaults to `original` when not provided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRuleName {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -759,191 +319,6 @@ impl crate::wire::WireEnum for DiscountType {
 }
 crate::wire::wire_enum_serde!(DiscountType);
 impl crate::wire::sdk_keys::SdkKeys for DiscountType {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FileType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `SECURE_PICTURE`
-    SecurePicture,
-    /// `SECURE_VIDEO`
-    SecureVideo,
-    /// `SECURE_DOCUMENT`
-    SecureDocument,
-    /// `SECURE_MUSIC`
-    SecureMusic,
-    /// `SECURE_ARCHIVE`
-    SecureArchive,
-    /// `SECURE_RAW`
-    SecureRaw,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FileType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "SECURE_PICTURE" => Self::SecurePicture,
-            "SECURE_VIDEO" => Self::SecureVideo,
-            "SECURE_DOCUMENT" => Self::SecureDocument,
-            "SECURE_MUSIC" => Self::SecureMusic,
-            "SECURE_ARCHIVE" => Self::SecureArchive,
-            "SECURE_RAW" => Self::SecureRaw,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::SecurePicture => "SECURE_PICTURE",
-            Self::SecureVideo => "SECURE_VIDEO",
-            Self::SecureDocument => "SECURE_DOCUMENT",
-            Self::SecureMusic => "SECURE_MUSIC",
-            Self::SecureArchive => "SECURE_ARCHIVE",
-            Self::SecureRaw => "SECURE_RAW",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FileType);
-impl crate::wire::sdk_keys::SdkKeys for FileType {}
-/// `FreeTrialPeriod` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FreeTrialPeriod {
-    /// Frequency of period. Values: DAY, WEEK, MONTH, YEAR
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<SubscriptionFrequency>,
-    /// Number of frequency units in the free trial period. For example, frequency `MONTH` with interval `3` means a 3-month free trial.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FreeTrialPeriod {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.frequency);
-    }
-}
-/// Full contact details for an address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FullAddressContactDetails {
-    /// First name.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// Phone number.
-    ///
-    /// Format: phone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Tax information (for Brazil only). If ID is provided, `vatId.type` must also be set, `UNSPECIFIED` is not allowed.
-    #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<VatId>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FullAddressContactDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.vat_id);
-    }
-}
-/// `Group` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Group {
-    /// Coupon scope's group (e.g., product or collection in Wix Stores). See [valid scope values](https://dev.wix.com/api/rest/coupons/coupons/valid-scope-values).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Item ID (when the coupon scope is limited to just one item).
-    #[serde(rename = "entityId", default, skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Group {}
-/// `ItemAvailabilityInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemAvailabilityInfo {
-    /// Item availability status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ItemAvailabilityStatus>,
-    /// Quantity available.
-    #[serde(
-        rename = "quantityAvailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub quantity_available: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemAvailabilityInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ItemAvailabilityStatus {
-    /// `AVAILABLE`
-    Available,
-    /// `NOT_FOUND`
-    ///
-    /// Item does not exist.
-    NotFound,
-    /// `NOT_AVAILABLE`
-    ///
-    /// Item is not in stock.
-    NotAvailable,
-    /// `PARTIALLY_AVAILABLE`
-    ///
-    /// Available quantity is less than requested.
-    PartiallyAvailable,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ItemAvailabilityStatus {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AVAILABLE" => Self::Available,
-            "NOT_FOUND" => Self::NotFound,
-            "NOT_AVAILABLE" => Self::NotAvailable,
-            "PARTIALLY_AVAILABLE" => Self::PartiallyAvailable,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Available => "AVAILABLE",
-            Self::NotFound => "NOT_FOUND",
-            Self::NotAvailable => "NOT_AVAILABLE",
-            Self::PartiallyAvailable => "PARTIALLY_AVAILABLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ItemAvailabilityStatus);
-impl crate::wire::sdk_keys::SdkKeys for ItemAvailabilityStatus {}
 /// `ItemModifier` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -963,13 +338,13 @@ pub struct ItemModifier {
     pub quantity: Option<i64>,
     /// Primary display label for the modifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<TranslatableString>,
+    pub label: Option<crate::ecom::shared::TranslatableString>,
     /// Additional details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<TranslatableString>,
+    pub details: Option<crate::ecom::shared::TranslatableString>,
     /// The price of the modifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ItemModifier {
     fn rename_sdk_keys(&mut self) {
@@ -978,63 +353,6 @@ impl crate::wire::sdk_keys::SdkKeys for ItemModifier {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
     }
 }
-/// At most one of `preset`, `custom` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemType {
-    /// Preset item type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<ItemTypePreset>,
-    /// Custom item type. When none of the preset types are suitable, specifies the custom type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.preset);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ItemTypePreset {
-    /// `UNRECOGNISED`
-    Unrecognised,
-    /// `PHYSICAL`
-    Physical,
-    /// `DIGITAL`
-    Digital,
-    /// `GIFT_CARD`
-    GiftCard,
-    /// `SERVICE`
-    Service,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ItemTypePreset {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PHYSICAL" => Self::Physical,
-            "DIGITAL" => Self::Digital,
-            "GIFT_CARD" => Self::GiftCard,
-            "SERVICE" => Self::Service,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::Physical => "PHYSICAL",
-            Self::Digital => "DIGITAL",
-            Self::GiftCard => "GIFT_CARD",
-            Self::Service => "SERVICE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ItemTypePreset);
-impl crate::wire::sdk_keys::SdkKeys for ItemTypePreset {}
 /// `LineItem` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1060,19 +378,19 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_reference: Option<CatalogReference>,
+    pub catalog_reference: Option<crate::ecom::shared::CatalogReference>,
     /// Item name.
     /// + Stores - `product.name`
     /// + Bookings - `service.info.name`
     /// + Events - `ticket.name`
     #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<ProductName>,
+    pub product_name: Option<crate::ecom::shared::ProductName>,
     /// URL to the item's page on the site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<crate::wire::PageUrl>,
     /// Item price **after** catalog-defined discount and line item discounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Original item price. Internal (only in the SDK's internal typings).
     ///
     /// Format: decimal_value.
@@ -1089,66 +407,66 @@ pub struct LineItem {
     pub original_full_price: Option<String>,
     /// Item price **before** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
-    pub full_price: Option<MultiCurrencyPrice>,
+    pub full_price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Item price **before** line item discounts and **after** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(
         rename = "priceBeforeDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts: Option<MultiCurrencyPrice>,
+    pub price_before_discounts: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total price **after** catalog-defined discount and line item discounts.
     #[serde(rename = "lineItemPrice", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_price: Option<MultiCurrencyPrice>,
+    pub line_item_price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Line item description lines. Used for displaying the cart, checkout and order.
     #[serde(
         rename = "descriptionLines",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
+    pub description_lines: Option<Vec<crate::ecom::shared::DescriptionLine>>,
     /// Line item image details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::wire::Image>,
     /// Item availability details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability: Option<ItemAvailabilityInfo>,
+    pub availability: Option<crate::ecom::shared::ItemAvailabilityInfo>,
     /// Physical properties of the item. When relevant, contains information such as SKU, item weight, and shippability.
     #[serde(
         rename = "physicalProperties",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<PhysicalProperties>,
+    pub physical_properties: Option<crate::ecom::shared::PhysicalProperties>,
     /// Coupon scopes - which app and items a coupon applies to.
     /// This field is internal to Wix, and should be used by Bookings, Stores and Events as used by the current Coupons API. Internal (only in the SDK's internal typings).
     #[serde(rename = "couponScopes", default, skip_serializing_if = "Option::is_none")]
-    pub coupon_scopes: Option<Vec<Scope>>,
+    pub coupon_scopes: Option<Vec<crate::ecom::shared::Scope>>,
     /// Item type. Either a preset type or custom.
     #[serde(rename = "itemType", default, skip_serializing_if = "Option::is_none")]
-    pub item_type: Option<ItemType>,
+    pub item_type: Option<crate::ecom::shared::ItemType>,
     /// Subscription option information.
     #[serde(
         rename = "subscriptionOptionInfo",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subscription_option_info: Option<SubscriptionOptionInfo>,
+    pub subscription_option_info: Option<crate::ecom::shared::SubscriptionOptionInfo>,
     /// Digital file identifier, relevant only for items with type DIGITAL. Internal (only in the SDK's internal typings).
     #[serde(rename = "digitalFile", default, skip_serializing_if = "Option::is_none")]
-    pub digital_file: Option<SecuredMedia>,
+    pub digital_file: Option<crate::ecom::shared::SecuredMedia>,
     /// Type of selected payment option for current item.
     ///
     /// Default: `FULL_PAYMENT_ONLINE`
     #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
-    pub payment_option: Option<PaymentOptionType>,
+    pub payment_option: Option<crate::ecom::shared::PaymentOptionType>,
     /// Service properties. When relevant, this contains information such as date and number of participants.
     #[serde(
         rename = "serviceProperties",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub service_properties: Option<ServiceProperties>,
+    pub service_properties: Option<crate::ecom::shared::ServiceProperties>,
     /// In cases where `catalogReference.catalogItemId` is NOT the actual catalog item ID, this field will return the true item's ID.
     /// + For example, for Wix Bookings, `catalogReference.catalogItemId` is the booking ID. Therefore this value is set to the service ID.
     /// + in most cases, this field is the same as `catalogReference.catalogItemId`.
@@ -1165,10 +483,10 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_description: Option<PriceDescription>,
+    pub price_description: Option<crate::ecom::shared::PriceDescription>,
     /// Partial payment to be paid upfront during the checkout. Eligible for catalog items with `lineItem.paymentOption` type `DEPOSIT_ONLINE` only.
     #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
-    pub deposit_amount: Option<MultiCurrencyPrice>,
+    pub deposit_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Selected membership to be used as payment for this item. Must be used with `lineItem.paymentOption` set to `MEMBERSHIP` or `MEMBERSHIP_OFFLINE`. This field can be empty when `lineItem.paymentOption` is set to `MEMBERSHIP_OFFLINE`.
     #[serde(
         rename = "selectedMembership",
@@ -1231,7 +549,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_override_fields: Option<CatalogOverrideFields>,
+    pub catalog_override_fields: Option<crate::ecom::shared::CatalogOverrideFields>,
     /// Whether to save the payment method on the order.
     ///
     /// Default: `false`
@@ -1243,15 +561,15 @@ pub struct LineItem {
     pub save_payment_method: Option<bool>,
     /// Address to use for tax calculation purposes.
     #[serde(rename = "taxableAddress", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_address: Option<TaxableAddress>,
+    pub taxable_address: Option<crate::ecom::shared::TaxableAddress>,
     /// Custom extended fields for the line item object.
     ///
     /// [Extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields) must be configured using the 'Checkout & Orders - Line Items Schema Plugin' in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Policies to be displayed to the customer on the checkout page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<Vec<Policy>>,
+    pub policies: Option<Vec<crate::ecom::shared::Policy>>,
     /// ID of the app managing the inventory. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -1271,7 +589,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub modifiers_total_price: Option<MultiCurrencyPrice>,
+    pub modifiers_total_price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Platform Fee associated with this line item. Internal (only in the SDK's internal typings).
     #[serde(rename = "platformFee", default, skip_serializing_if = "Option::is_none")]
     pub platform_fee: Option<PlatformFee>,
@@ -1317,7 +635,7 @@ impl crate::wire::sdk_keys::SdkKeys for LineItem {
 pub struct MerchantDiscount {
     /// Discount value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
+    pub amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
 }
 impl crate::wire::sdk_keys::SdkKeys for MerchantDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -1340,7 +658,7 @@ pub struct ModifierGroup {
     pub id: Option<String>,
     /// Modifier group name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// List of modifiers in this group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modifiers: Option<Vec<ItemModifier>>,
@@ -1351,172 +669,16 @@ impl crate::wire::sdk_keys::SdkKeys for ModifierGroup {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.modifiers);
     }
 }
-/// `MultiCurrencyPrice` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MultiCurrencyPrice {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Converted amount.
-    #[serde(
-        rename = "convertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub converted_amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-    /// Converted amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedConvertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_converted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MultiCurrencyPrice {}
-/// `PaymentOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PaymentOption {
-    /// Type of selected payment option for current item.
-    ///
-    /// Default: `FULL_PAYMENT_ONLINE`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<PaymentOptionType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PaymentOption {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
-    }
-}
-/// Type of selected payment option for catalog item
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PaymentOptionType {
-    /// `FULL_PAYMENT_ONLINE`
-    ///
-    /// The entire payment for this item happens as part of the checkout.
-    FullPaymentOnline,
-    /// `FULL_PAYMENT_OFFLINE`
-    ///
-    /// The entire payment for this item happens after checkout. For example, when using cash, check, or other offline payment methods.
-    FullPaymentOffline,
-    /// `MEMBERSHIP`
-    ///
-    /// Payment for this item is done by charging a membership. Any remaining amount not covered by the membership, such as item modifiers, is paid online.
-    Membership,
-    /// `DEPOSIT_ONLINE`
-    ///
-    /// Partial payment to be paid upfront during checkout. The initial amount to be paid for each line item is specified in `depositAmount`.
-    DepositOnline,
-    /// `MEMBERSHIP_OFFLINE`
-    ///
-    /// Payment for this item can only be done by charging a membership and must be manually redeemed in the dashboard by the site admin. When selected, `price` is `0`.
-    MembershipOffline,
-    /// `MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER`
-    ///
-    /// Item price is charged to online membership. Any remaining amount not covered by the membership, such as item modifiers, is paid offline.
-    MembershipOnlineWithOfflineRemainder,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PaymentOptionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FULL_PAYMENT_ONLINE" => Self::FullPaymentOnline,
-            "FULL_PAYMENT_OFFLINE" => Self::FullPaymentOffline,
-            "MEMBERSHIP" => Self::Membership,
-            "DEPOSIT_ONLINE" => Self::DepositOnline,
-            "MEMBERSHIP_OFFLINE" => Self::MembershipOffline,
-            "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER" => {
-                Self::MembershipOnlineWithOfflineRemainder
-            }
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::FullPaymentOnline => "FULL_PAYMENT_ONLINE",
-            Self::FullPaymentOffline => "FULL_PAYMENT_OFFLINE",
-            Self::Membership => "MEMBERSHIP",
-            Self::DepositOnline => "DEPOSIT_ONLINE",
-            Self::MembershipOffline => "MEMBERSHIP_OFFLINE",
-            Self::MembershipOnlineWithOfflineRemainder => {
-                "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER"
-            }
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PaymentOptionType);
-impl crate::wire::sdk_keys::SdkKeys for PaymentOptionType {}
-/// `PhysicalProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhysicalProperties {
-    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Whether this line item is shippable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shippable: Option<bool>,
-    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_dimensions: Option<Dimensions>,
-    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "packageDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub package_dimensions: Option<Dimensions>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PhysicalProperties {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.product_dimensions);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.package_dimensions);
-    }
-}
-/// `PlainTextValue` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlainTextValue {
-    /// Description line plain text value in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line plain text value translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlainTextValue {}
 /// `PlatformFee` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PlatformFee {
     /// __Required.__ Platform fee name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Platform fee charge type.
     #[serde(rename = "chargeType", default, skip_serializing_if = "Option::is_none")]
-    pub charge_type: Option<PlatformFeeChargeType>,
+    pub charge_type: Option<crate::ecom::shared::PlatformFeeChargeType>,
     /// Percentage rate charged as platform fee.
     ///
     /// The fee rate percentage expressed as a decimal fraction between 0 and 1. For example, `0.05` for 5%.
@@ -1529,159 +691,6 @@ impl crate::wire::sdk_keys::SdkKeys for PlatformFee {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.charge_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PlatformFeeChargeType {
-    /// `PASS_ON`
-    ///
-    /// The platform fee is passed on to the customer.
-    PassOn,
-    /// `ABSORBED`
-    ///
-    /// The platform fee is absorbed by the merchant.
-    Absorbed,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PlatformFeeChargeType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PASS_ON" => Self::PassOn,
-            "ABSORBED" => Self::Absorbed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::PassOn => "PASS_ON",
-            Self::Absorbed => "ABSORBED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PlatformFeeChargeType);
-impl crate::wire::sdk_keys::SdkKeys for PlatformFeeChargeType {}
-/// `Policy` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Policy {
-    /// Policy title - should be translated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Policy content - should be translated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Policy {}
-/// `PriceDescription` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PriceDescription {
-    /// __Required.__ Price description in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Price description translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PriceDescription {}
-/// `ProductName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ProductName {
-    /// __Required.__ Item name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    ///
-    /// Min: 1 character.
-    /// Max: 200 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Item name translated into the buyer's language.
-    ///
-    /// Min: 1 character.
-    /// Max: 400 characters.
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ProductName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ProductPeriodAlignment {
-    /// `ALIGNED_WITH_BILLING_PERIOD`
-    ///
-    /// Billing period equals the product/service/subscription access period.
-    AlignedWithBillingPeriod,
-    /// `NOT_ALIGNED_WITH_BILLING_PERIOD`
-    ///
-    /// Billing period is independent of the product/service/subscription access period.
-    NotAlignedWithBillingPeriod,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ProductPeriodAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ALIGNED_WITH_BILLING_PERIOD" => Self::AlignedWithBillingPeriod,
-            "NOT_ALIGNED_WITH_BILLING_PERIOD" => Self::NotAlignedWithBillingPeriod,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::AlignedWithBillingPeriod => "ALIGNED_WITH_BILLING_PERIOD",
-            Self::NotAlignedWithBillingPeriod => "NOT_ALIGNED_WITH_BILLING_PERIOD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ProductPeriodAlignment);
-impl crate::wire::sdk_keys::SdkKeys for ProductPeriodAlignment {}
-/// `Scope` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Scope {
-    /// Scope namespace (Wix Stores, Wix Bookings, Wix Events, Wix Pricing Plans)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// Coupon scope's applied group (e.g., event or ticket in Wix Events)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<Group>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Scope {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.group);
-    }
-}
-/// `SecuredMedia` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SecuredMedia {
-    /// Media ID in Wix Media Manager.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Original filename.
-    #[serde(rename = "fileName", default, skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
-    /// File type.
-    #[serde(rename = "fileType", default, skip_serializing_if = "Option::is_none")]
-    pub file_type: Option<FileType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SecuredMedia {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.file_type);
     }
 }
 /// Selected Membership
@@ -1719,363 +728,6 @@ pub struct SelectedShippingOption {
     pub code: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for SelectedShippingOption {}
-/// `ServiceProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ServiceProperties {
-    /// Date and time the service is to be provided, in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    /// For example, the start time of a class.
-    #[serde(rename = "scheduledDate", default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_date: Option<crate::wire::Timestamp>,
-    /// The number of people participating in the service. For example, the number of people attending a class or the number of people per hotel room.
-    #[serde(
-        rename = "numberOfParticipants",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number_of_participants: Option<i64>,
-    /// Date and time the service is to be ended, in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    /// For example, the date and time a class will end. Internal (only in the SDK's internal typings).
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<crate::wire::Timestamp>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ServiceProperties {}
-/// `StreetAddress` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StreetAddress {
-    /// Street number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// Street name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Apartment number. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apt: Option<String>,
-    /// Optional address line 1 Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "formattedAddressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_address_line: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StreetAddress {}
-/// Frequency unit of recurring payment
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubscriptionFrequency {
-    /// `UNDEFINED`
-    Undefined,
-    /// `DAY`
-    Day,
-    /// `WEEK`
-    Week,
-    /// `MONTH`
-    Month,
-    /// `YEAR`
-    Year,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubscriptionFrequency {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "DAY" => Self::Day,
-            "WEEK" => Self::Week,
-            "MONTH" => Self::Month,
-            "YEAR" => Self::Year,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Day => "DAY",
-            Self::Week => "WEEK",
-            Self::Month => "MONTH",
-            Self::Year => "YEAR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubscriptionFrequency);
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionFrequency {}
-/// `SubscriptionOptionInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionOptionInfo {
-    /// Subscription option settings.
-    #[serde(
-        rename = "subscriptionSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_settings: Option<SubscriptionSettings>,
-    /// Subscription option title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<Title>,
-    /// Subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<Description>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionOptionInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_settings);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.title);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
-    }
-}
-/// `SubscriptionSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionSettings {
-    /// Frequency of recurring payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<SubscriptionFrequency>,
-    /// Interval of recurring payment.
-    ///
-    /// Default: `1`.
-    /// If SubscriptionFrequency is Day the minimum interval is 7
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// Whether subscription is renewed automatically at the end of each period.
-    #[serde(rename = "autoRenewal", default, skip_serializing_if = "Option::is_none")]
-    pub auto_renewal: Option<bool>,
-    /// Number of billing cycles before subscription ends. Ignored if `autoRenewal` is `true`.
-    #[serde(rename = "billingCycles", default, skip_serializing_if = "Option::is_none")]
-    pub billing_cycles: Option<i64>,
-    /// Whether to allow the customer to cancel the subscription..
-    #[serde(
-        rename = "enableCustomerCancellation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enable_customer_cancellation: Option<bool>,
-    /// Period until first cycle starts. If applied payNow will be 0
-    /// If None => no free trial
-    #[serde(
-        rename = "freeTrialPeriod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub free_trial_period: Option<FreeTrialPeriod>,
-    /// The date the subscription will start. The subscription will be charged either now or according to freeTrialDays. Internal (only in the SDK's internal typings).
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<crate::wire::Timestamp>,
-    /// Billing configuration for recurring charges. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "billingSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub billing_settings: Option<BillingSettings>,
-    /// Whether the product/service/subscription access period is aligned with the billing period. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productPeriodAlignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_period_alignment: Option<ProductPeriodAlignment>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.frequency);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.free_trial_period);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.billing_settings);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.product_period_alignment,
-        );
-    }
-}
-/// At most one of `addressType` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxableAddress {
-    /// taxable address type. if this field is selected, the address is automatically resolved, and the tax is calculated accordingly.
-    #[serde(rename = "addressType", default, skip_serializing_if = "Option::is_none")]
-    pub address_type: Option<TaxableAddressType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxableAddress {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TaxableAddressType {
-    /// `BUSINESS`
-    Business,
-    /// `BILLING`
-    Billing,
-    /// `SHIPPING`
-    Shipping,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for TaxableAddressType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BUSINESS" => Self::Business,
-            "BILLING" => Self::Billing,
-            "SHIPPING" => Self::Shipping,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Business => "BUSINESS",
-            Self::Billing => "BILLING",
-            Self::Shipping => "SHIPPING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(TaxableAddressType);
-impl crate::wire::sdk_keys::SdkKeys for TaxableAddressType {}
-/// `Title` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Title {
-    /// Subscription option name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Subscription option name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Title {}
-/// `TranslatableString` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TranslatableString {
-    /// __Required.__ String in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    ///
-    /// Min: 1 character.
-    /// Max: 200 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// String translated into the buyer's language.
-    ///
-    /// Min: 1 character.
-    /// Max: 400 characters.
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TranslatableString {}
-/// `VatId` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct VatId {
-    /// Customer's tax ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Tax type.
-    ///
-    /// Supported values:
-    /// + `CPF`: for individual tax payers
-    /// + `CNPJ`: for corporations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<VatType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for VatId {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// tax info types
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VatType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `CPF`
-    ///
-    /// CPF - for individual tax payers.
-    Cpf,
-    /// `CNPJ`
-    ///
-    /// CNPJ - for corporations
-    Cnpj,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VatType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "CPF" => Self::Cpf,
-            "CNPJ" => Self::Cnpj,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Cpf => "CPF",
-            Self::Cnpj => "CNPJ",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VatType);
-impl crate::wire::sdk_keys::SdkKeys for VatType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WeightUnit {
-    /// `UNSPECIFIED_WEIGHT_UNIT`
-    ///
-    /// Weight unit can't be classified due to an error.
-    UnspecifiedWeightUnit,
-    /// `KG`
-    ///
-    /// Kilograms.
-    Kg,
-    /// `LB`
-    ///
-    /// Pounds.
-    Lb,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for WeightUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED_WEIGHT_UNIT" => Self::UnspecifiedWeightUnit,
-            "KG" => Self::Kg,
-            "LB" => Self::Lb,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnspecifiedWeightUnit => "UNSPECIFIED_WEIGHT_UNIT",
-            Self::Kg => "KG",
-            Self::Lb => "LB",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(WeightUnit);
-impl crate::wire::sdk_keys::SdkKeys for WeightUnit {}
 /// Triggered when a cart is created.
 ///
 /// - Velo handler: `wixEcom_onCartCreated` (in `backend/events.js`)

@@ -26,117 +26,26 @@ impl crate::wire::sdk_keys::SdkKeys for AdditionalFeeTax {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax);
     }
 }
-/// Physical address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Address {
-    /// Two-letter country code in [ISO-3166 alpha-2](https://www.iso.org/obp/ui/#search/code/) format.
-    ///
-    /// Format: country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Code for a subdivision (such as state, prefecture, or province) in [ISO 3166-2](https://www.iso.org/standard/72483.html) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivision: Option<String>,
-    /// City name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// Postal or zip code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    /// Street address.
-    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<StreetAddress>,
-    /// Main address line (usually street name and number).
-    ///
-    /// Also accepted as `addressLine` when decoding.
-    #[serde(
-        rename = "addressLine1",
-        alias = "addressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address_line1: Option<String>,
-    /// Free text providing more detailed address info. Usually contains apt, suite, floor.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<String>,
-    /// Geocode object containing latitude and longitude coordinates.
-    ///
-    /// Also accepted as `geocode` when decoding.
-    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<AddressLocation>,
-    /// Country's full name.
-    #[serde(
-        rename = "countryFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_fullname: Option<String>,
-    /// Subdivision full-name.
-    #[serde(
-        rename = "subdivisionFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subdivision_fullname: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Address {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
-    }
-}
-/// `AddressLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressLocation {
-    /// Address latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    /// Address longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressLocation {}
-/// `ApplicationError` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ApplicationError {
-    /// Error code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Description of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Data related to the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ApplicationError {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
-    }
-}
 /// At most one of `coupon`, `merchantDiscount`, `discountRule` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct AppliedDiscount {
     /// Coupon details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<Coupon>,
+    pub coupon: Option<crate::ecom::shared::Coupon>,
     /// Merchant discount.
     #[serde(
         rename = "merchantDiscount",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub merchant_discount: Option<MerchantDiscount>,
+    pub merchant_discount: Option<crate::ecom::shared::MerchantDiscount>,
     /// Discount rule
     #[serde(rename = "discountRule", default, skip_serializing_if = "Option::is_none")]
-    pub discount_rule: Option<DiscountRule>,
+    pub discount_rule: Option<crate::ecom::shared::DiscountRule>,
     /// Discount type.
     #[serde(rename = "discountType", default, skip_serializing_if = "Option::is_none")]
-    pub discount_type: Option<DiscountType>,
+    pub discount_type: Option<crate::ecom::shared::DiscountType>,
     /// IDs of line items the discount applies to.
     ///
     /// Format: guid.
@@ -181,7 +90,7 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub item_combinations: Option<Vec<ItemCombination>>,
+    pub item_combinations: Option<Vec<crate::ecom::shared::ItemCombination>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -193,15 +102,6 @@ impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.item_combinations);
     }
 }
-/// `BillingSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BillingSettings {
-    /// Day of month (1-28) to anchor recurring billing to. When set, billing recurs on this day each cycle. Does not apply to weekly subscriptions.
-    #[serde(rename = "anchorDay", default, skip_serializing_if = "Option::is_none")]
-    pub anchor_day: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BillingSettings {}
 /// `BusinessInfo` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -337,7 +237,7 @@ pub struct Cart {
     /// Custom fields.
     /// [Extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields) must be configured in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Whether this is the customer's current cart.
     /// The current cart can be accessed using the identity context (for example, `visitorId` from session cookies) without an explicit cart ID.
     #[serde(rename = "currentCart", default, skip_serializing_if = "Option::is_none")]
@@ -442,14 +342,14 @@ impl crate::wire::sdk_keys::SdkKeys for CartSettings {}
 pub struct CartSource {
     /// Sales channel that created the cart.
     #[serde(rename = "channelType", default, skip_serializing_if = "Option::is_none")]
-    pub channel_type: Option<ChannelType>,
+    pub channel_type: Option<crate::ecom::shared::ChannelType>,
     /// External app and resource references for this cart, used for integration and tracking across platforms.
     #[serde(
         rename = "externalReferences",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub external_references: Option<Vec<ExternalReference>>,
+    pub external_references: Option<Vec<crate::ecom::shared::ExternalReference>>,
     /// Entity that created the cart.
     #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<CreatedBy>,
@@ -570,7 +470,7 @@ impl crate::wire::sdk_keys::SdkKeys for CartSummary {
 pub struct CatalogOverrideFields {
     /// Display name for the line item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Sale price for a single item after modifiers, before discounts.
     #[serde(rename = "salePrice", default, skip_serializing_if = "Option::is_none")]
     pub sale_price: Option<String>,
@@ -584,14 +484,14 @@ pub struct CatalogOverrideFields {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
+    pub description_lines: Option<Vec<crate::ecom::shared::DescriptionLine>>,
     /// Physical properties of the item.
     #[serde(
         rename = "physicalProperties",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<PhysicalProperties>,
+    pub physical_properties: Option<crate::ecom::shared::PhysicalProperties>,
     /// Item image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::wire::Image>,
@@ -631,178 +531,6 @@ impl crate::wire::sdk_keys::SdkKeys for CatalogOverrideFields {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.payment_option);
     }
 }
-/// Used for grouping line items. Sent when an item is added to a cart, checkout, or order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogReference {
-    /// ID of the item within the catalog it belongs to.
-    #[serde(rename = "catalogItemId", default, skip_serializing_if = "Option::is_none")]
-    pub catalog_item_id: Option<String>,
-    /// ID of the app providing the catalog.
-    ///
-    /// You can get your app's ID from its page in the [app dashboard](https://dev.wix.com/dc3/my-apps/).
-    ///
-    /// For items from Wix catalogs, the following values always apply:
-    /// + Wix Stores: `"215238eb-22a5-4c36-9e7b-e7c08025e04e"`
-    /// + Wix Bookings: `"13d21c63-b5ec-5912-8397-c3a5ddb27a97"`
-    /// + Wix Restaurants: `"9a5d83fd-8570-482e-81ab-cfa88942ee60"`
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Additional item details in `key:value` pairs.
-    ///
-    /// Use this optional field for more specificity with item selection. The values of the `options` field differ depending on which catalog is providing the items.
-    ///
-    /// For Wix Stores products, learn more about integrating with [Catalog V3](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v3/e-commerce-integration)
-    /// or [Catalog V1](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v1/catalog/e-commerce-integration), depending on [the version the site uses](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-versioning/introduction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CatalogReference {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ChannelType {
-    /// `UNSPECIFIED`
-    ///
-    /// Unspecified sales channel. This value is not supported.
-    Unspecified,
-    /// `WEB`
-    ///
-    /// A web client.
-    Web,
-    /// `POS`
-    ///
-    /// [Point of sale solutions](https://support.wix.com/en/wix-mobile-pos-2196395).
-    Pos,
-    /// `EBAY`
-    ///
-    /// [eBay shop](https://support.wix.com/en/article/wix-stores-connecting-and-setting-up-an-ebay-shop).
-    Ebay,
-    /// `AMAZON`
-    ///
-    /// [Amazon shop](https://support.wix.com/en/article/wix-stores-connecting-and-setting-up-an-amazon-shop).
-    Amazon,
-    /// `OTHER_PLATFORM`
-    ///
-    /// Other sales platform.
-    OtherPlatform,
-    /// `WIX_APP_STORE`
-    ///
-    /// [Wix Owner app](https://support.wix.com/article/wix-owner-app-an-overview).
-    WixAppStore,
-    /// `WIX_INVOICES`
-    ///
-    /// Wix Invoices app in [your dashboard](https://www.wix.com/my-account/site-selector/?buttonText=Select%20Site&title=Select%20a%20Site&autoSelectOnSingleSite=true&actionUrl=https:%2F%2Fwww.wix.com%2Fdashboard%2F%7B%7BmetaSiteId%7D%7D%2Finvoices/settings/general-settings)
-    WixInvoices,
-    /// `BACKOFFICE_MERCHANT`
-    ///
-    /// Wix merchant backoffice.
-    BackofficeMerchant,
-    /// `WISH`
-    ///
-    /// Wish sales channel.
-    Wish,
-    /// `CLASS_PASS`
-    ///
-    /// [ClassPass sales channel](https://support.wix.com/en/article/wix-bookings-letting-clients-book-your-services-with-classpass).
-    ClassPass,
-    /// `GLOBAL_E`
-    ///
-    /// Global-E sales channel.
-    GlobalE,
-    /// `FACEBOOK`
-    ///
-    /// [Facebook shop](https://support.wix.com/en/article/wix-stores-changes-to-facebook-shops).
-    Facebook,
-    /// `ETSY`
-    ///
-    /// [Etsy sales channel](https://support.wix.com/en/article/wix-stores-request-adding-etsy-as-a-sales-channel).
-    Etsy,
-    /// `TIKTOK`
-    ///
-    /// [TikTok sales channel](https://support.wix.com/en/article/wix-stores-request-adding-tiktok-as-a-sales-channel).
-    Tiktok,
-    /// `FAIRE_COM`
-    ///
-    /// [Faire marketplace integration](https://support.wix.com/en/article/wix-stores-creating-a-faire-store-using-the-faire-integration-app).
-    FaireCom,
-    /// `PAYPAL_AGENTIC_CHECKOUT`
-    ///
-    /// PayPal Agentic Checkout sales channel.
-    PaypalAgenticCheckout,
-    /// `STRIPE_AGENTIC_CHECKOUT`
-    ///
-    /// Stripe Agentic Checkout sales channel.
-    StripeAgenticCheckout,
-    /// `WIX_INVOICES_PLATFORM`
-    ///
-    /// Wix Invoices platform app
-    WixInvoicesPlatform,
-    /// `UCP_AGENTIC_CHECKOUT`
-    ///
-    /// UCP (Universal Checkout Protocol) Agentic Checkout sales channel.
-    UcpAgenticCheckout,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ChannelType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "WEB" => Self::Web,
-            "POS" => Self::Pos,
-            "EBAY" => Self::Ebay,
-            "AMAZON" => Self::Amazon,
-            "OTHER_PLATFORM" => Self::OtherPlatform,
-            "WIX_APP_STORE" => Self::WixAppStore,
-            "WIX_INVOICES" => Self::WixInvoices,
-            "BACKOFFICE_MERCHANT" => Self::BackofficeMerchant,
-            "WISH" => Self::Wish,
-            "CLASS_PASS" => Self::ClassPass,
-            "GLOBAL_E" => Self::GlobalE,
-            "FACEBOOK" => Self::Facebook,
-            "ETSY" => Self::Etsy,
-            "TIKTOK" => Self::Tiktok,
-            "FAIRE_COM" => Self::FaireCom,
-            "PAYPAL_AGENTIC_CHECKOUT" => Self::PaypalAgenticCheckout,
-            "STRIPE_AGENTIC_CHECKOUT" => Self::StripeAgenticCheckout,
-            "WIX_INVOICES_PLATFORM" => Self::WixInvoicesPlatform,
-            "UCP_AGENTIC_CHECKOUT" => Self::UcpAgenticCheckout,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Web => "WEB",
-            Self::Pos => "POS",
-            Self::Ebay => "EBAY",
-            Self::Amazon => "AMAZON",
-            Self::OtherPlatform => "OTHER_PLATFORM",
-            Self::WixAppStore => "WIX_APP_STORE",
-            Self::WixInvoices => "WIX_INVOICES",
-            Self::BackofficeMerchant => "BACKOFFICE_MERCHANT",
-            Self::Wish => "WISH",
-            Self::ClassPass => "CLASS_PASS",
-            Self::GlobalE => "GLOBAL_E",
-            Self::Facebook => "FACEBOOK",
-            Self::Etsy => "ETSY",
-            Self::Tiktok => "TIKTOK",
-            Self::FaireCom => "FAIRE_COM",
-            Self::PaypalAgenticCheckout => "PAYPAL_AGENTIC_CHECKOUT",
-            Self::StripeAgenticCheckout => "STRIPE_AGENTIC_CHECKOUT",
-            Self::WixInvoicesPlatform => "WIX_INVOICES_PLATFORM",
-            Self::UcpAgenticCheckout => "UCP_AGENTIC_CHECKOUT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ChannelType);
-impl crate::wire::sdk_keys::SdkKeys for ChannelType {}
 /// `Charge` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -822,30 +550,13 @@ pub struct Charge {
     pub cycle_billing_date: Option<crate::wire::Timestamp>,
     /// Price breakdown for the charge. Used by PricingPlans legacy service. Can be deprecated when PP moves fully to DraftOrder. Internal (only in the SDK's internal typings).
     #[serde(rename = "chargeSummary", default, skip_serializing_if = "Option::is_none")]
-    pub charge_summary: Option<PriceSummary>,
+    pub charge_summary: Option<crate::ecom::shared::PriceSummary>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Charge {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.charge_summary);
     }
 }
-/// `Color` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Color {
-    /// Description line color name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line color name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-    /// HEX or RGB color code for display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Color {}
 /// `ConvertedMoney` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -868,40 +579,6 @@ pub struct ConvertedMoney {
     pub converted_amount: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ConvertedMoney {}
-/// Coupon
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Coupon {
-    /// Coupon ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Coupon code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Coupon value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-    /// Coupon name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Coupon type: We want it to be an enum and not a string but currently we have no time to do it so we leave it as is to be aligned with cart summary. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "couponType", default, skip_serializing_if = "Option::is_none")]
-    pub coupon_type: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Coupon {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
 /// At most one of `visitorId`, `memberId`, `userId`, `appId` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -944,29 +621,6 @@ pub struct CustomContentReference {
     pub component_id: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CustomContentReference {}
-/// `CustomField` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CustomField {
-    /// Custom field value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<serde_json::Value>,
-    /// Custom field title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Translated custom field title.
-    #[serde(
-        rename = "translatedTitle",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub translated_title: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CustomField {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
-    }
-}
 /// `CustomValidationErrorData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1024,7 +678,7 @@ pub struct CustomerInfo {
     pub company: Option<String>,
     /// Business VAT registration number.
     #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<VatId>,
+    pub vat_id: Option<crate::ecom::shared::VatId>,
     /// Customer's email address.
     ///
     /// Format: email.
@@ -1057,13 +711,13 @@ impl crate::wire::sdk_keys::SdkKeys for CustomerInfo {
 pub struct DeliveryInfo {
     /// Delivery address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<crate::ecom::shared::Address>,
     /// Delivery method selected by the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<DeliveryMethod>,
     /// Weight unit used when shipping items (for example, kg or lb).
     #[serde(rename = "weightUnit", default, skip_serializing_if = "Option::is_none")]
-    pub weight_unit: Option<WeightUnit>,
+    pub weight_unit: Option<crate::shared::types::WeightUnit>,
     /// ID of the delivery address in the legacy addresses service. Internal (only in the SDK's internal typings).
     #[serde(rename = "addressId", default, skip_serializing_if = "Option::is_none")]
     pub address_id: Option<String>,
@@ -1091,7 +745,7 @@ pub struct DeliveryMethod {
     /// Delivery rate title.
     /// Examples: `"USPS Standard Overnight Delivery"`, `"Standard"`, `"First-Class Package International"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<TranslatableString>,
+    pub title: Option<crate::ecom::shared::TranslatableString>,
     /// Whether this method is pickup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup: Option<bool>,
@@ -1119,236 +773,13 @@ impl crate::wire::sdk_keys::SdkKeys for DeliverySummary {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
     }
 }
-/// `Description` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Description {
-    /// Subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Description {}
-/// At most one of `plainText`, `colorInfo` is set (a `@oneof` group).
-///
-/// At most one of `plainTextValue`, `color` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLine {
-    /// Description line plain text value.
-    #[serde(rename = "plainText", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text: Option<PlainTextValue>,
-    /// Description line color value.
-    #[serde(rename = "colorInfo", default, skip_serializing_if = "Option::is_none")]
-    pub color_info: Option<Color>,
-    /// Description line plain text value. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "plainTextValue", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text_value: Option<PlainTextValue>,
-    /// Description line color. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Description line name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DescriptionLineName>,
-    /// Description line type. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "lineType", default, skip_serializing_if = "Option::is_none")]
-    pub line_type: Option<DescriptionLineType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLine {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.color_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text_value);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_type);
-    }
-}
-/// `DescriptionLineName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLineName {
-    /// Description line name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DescriptionLineType {
-    /// `UNRECOGNISED`
-    ///
-    /// Unrecognized type.
-    Unrecognised,
-    /// `PLAIN_TEXT`
-    ///
-    /// Plain text type.
-    PlainText,
-    /// `COLOR`
-    ///
-    /// Color type.
-    Color,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DescriptionLineType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PLAIN_TEXT" => Self::PlainText,
-            "COLOR" => Self::Color,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::PlainText => "PLAIN_TEXT",
-            Self::Color => "COLOR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DescriptionLineType);
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineType {}
-/// At most one of `applicationError`, `validationError`, `systemError` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Details {
-    /// `applicationError` on the wire.
-    #[serde(
-        rename = "applicationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub application_error: Option<ApplicationError>,
-    /// `validationError` on the wire.
-    #[serde(
-        rename = "validationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub validation_error: Option<ValidationError>,
-    /// `systemError` on the wire.
-    #[serde(rename = "systemError", default, skip_serializing_if = "Option::is_none")]
-    pub system_error: Option<SystemError>,
-    /// deprecated in API's - to enable migration from rendering arbitrary tracing to rest response
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracing: Option<std::collections::BTreeMap<String, String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Details {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.application_error);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation_error);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.system_error);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tracing);
-    }
-}
-/// `Dimensions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Dimensions {
-    /// Length. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<String>,
-    /// Width. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<String>,
-    /// Height. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<String>,
-    /// Unit of measurement for dimensions (length, width, height).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<DimensionsUnit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Dimensions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DimensionsUnit {
-    /// `UNKNOWN_DIMENSIONS_UNIT`
-    UnknownDimensionsUnit,
-    /// `MM`
-    ///
-    /// Millimeters.
-    Mm,
-    /// `CM`
-    ///
-    /// Centimeters.
-    Cm,
-    /// `M`
-    ///
-    /// Meters.
-    M,
-    /// `IN`
-    ///
-    /// Inches.
-    In,
-    /// `FT`
-    ///
-    /// Feet.
-    Ft,
-    /// `YD`
-    ///
-    /// Yards.
-    Yd,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DimensionsUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_DIMENSIONS_UNIT" => Self::UnknownDimensionsUnit,
-            "MM" => Self::Mm,
-            "CM" => Self::Cm,
-            "M" => Self::M,
-            "IN" => Self::In,
-            "FT" => Self::Ft,
-            "YD" => Self::Yd,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownDimensionsUnit => "UNKNOWN_DIMENSIONS_UNIT",
-            Self::Mm => "MM",
-            Self::Cm => "CM",
-            Self::M => "M",
-            Self::In => "IN",
-            Self::Ft => "FT",
-            Self::Yd => "YD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DimensionsUnit);
-impl crate::wire::sdk_keys::SdkKeys for DimensionsUnit {}
 /// `Discount` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Discount {
     /// Display name of the discount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Source of the discount; how it was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<DiscountSource>,
@@ -1382,47 +813,6 @@ impl crate::wire::sdk_keys::SdkKeys for Discount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_item_discounts);
     }
 }
-/// `DiscountRule` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRule {
-    /// Discount rule ID
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Discount rule name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DiscountRuleName>,
-    /// Discount value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRule {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// `DiscountRuleName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRuleName {
-    /// Original discount rule name (in site's default language).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated discount rule name according to buyer language. Defaults to `original` when not provided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRuleName {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -1526,162 +916,6 @@ impl crate::wire::WireEnum for DiscountSourceType {
 }
 crate::wire::wire_enum_serde!(DiscountSourceType);
 impl crate::wire::sdk_keys::SdkKeys for DiscountSourceType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DiscountType {
-    /// `GLOBAL`
-    Global,
-    /// `SPECIFIC_ITEMS`
-    SpecificItems,
-    /// `SHIPPING`
-    Shipping,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DiscountType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "GLOBAL" => Self::Global,
-            "SPECIFIC_ITEMS" => Self::SpecificItems,
-            "SHIPPING" => Self::Shipping,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Global => "GLOBAL",
-            Self::SpecificItems => "SPECIFIC_ITEMS",
-            Self::Shipping => "SHIPPING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DiscountType);
-impl crate::wire::sdk_keys::SdkKeys for DiscountType {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
-/// `ExternalReference` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExternalReference {
-    /// ID of the app associated with the purchase flow.
-    /// For example, the Wix Pay Links app ID.
-    ///
-    /// Format: guid.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Reference to an external resource ID. Used to link the purchase flow to a specific entity in an external system.
-    /// For example, a Wix Pay Link ID.
-    #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
-    pub resource_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExternalReference {}
-/// `FieldViolation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FieldViolation {
-    /// `field` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// `description` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `violatedRule` on the wire.
-    #[serde(rename = "violatedRule", default, skip_serializing_if = "Option::is_none")]
-    pub violated_rule: Option<RuleType>,
-    /// applicable when violated_rule=OTHER
-    #[serde(rename = "ruleName", default, skip_serializing_if = "Option::is_none")]
-    pub rule_name: Option<String>,
-    /// `data` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FieldViolation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.violated_rule);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FileType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `SECURE_PICTURE`
-    SecurePicture,
-    /// `SECURE_VIDEO`
-    SecureVideo,
-    /// `SECURE_DOCUMENT`
-    SecureDocument,
-    /// `SECURE_MUSIC`
-    SecureMusic,
-    /// `SECURE_ARCHIVE`
-    SecureArchive,
-    /// `SECURE_RAW`
-    SecureRaw,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FileType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "SECURE_PICTURE" => Self::SecurePicture,
-            "SECURE_VIDEO" => Self::SecureVideo,
-            "SECURE_DOCUMENT" => Self::SecureDocument,
-            "SECURE_MUSIC" => Self::SecureMusic,
-            "SECURE_ARCHIVE" => Self::SecureArchive,
-            "SECURE_RAW" => Self::SecureRaw,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::SecurePicture => "SECURE_PICTURE",
-            Self::SecureVideo => "SECURE_VIDEO",
-            Self::SecureDocument => "SECURE_DOCUMENT",
-            Self::SecureMusic => "SECURE_MUSIC",
-            Self::SecureArchive => "SECURE_ARCHIVE",
-            Self::SecureRaw => "SECURE_RAW",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FileType);
-impl crate::wire::sdk_keys::SdkKeys for FileType {}
-/// `FormIdentifier` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormIdentifier {
-    /// `formSchemaId` on the wire.
-    ///
-    /// Format: guid.
-    #[serde(rename = "formSchemaId", default, skip_serializing_if = "Option::is_none")]
-    pub form_schema_id: Option<String>,
-    /// `namespace` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormIdentifier {}
 /// `FormInfo` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1692,7 +926,7 @@ pub struct FormInfo {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub schema_identifier: Option<FormIdentifier>,
+    pub schema_identifier: Option<crate::ecom::shared::FormIdentifier>,
     /// Form instance ID.
     ///
     /// Format: guid.
@@ -1731,49 +965,6 @@ impl crate::wire::sdk_keys::SdkKeys for FormInfo {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.schema_identifier);
     }
 }
-/// `FreeTrialPeriod` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FreeTrialPeriod {
-    /// Frequency of period. Values: DAY, WEEK, MONTH, YEAR
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<SubscriptionFrequency>,
-    /// Number of frequency units in the free trial period. For example, frequency `MONTH` with interval `3` means a 3-month free trial.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FreeTrialPeriod {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.frequency);
-    }
-}
-/// Full contact details for an address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FullAddressContactDetails {
-    /// First name.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// Phone number.
-    ///
-    /// Format: phone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Tax information (for Brazil only). If ID is provided, `vatId.type` must also be set, `UNSPECIFIED` is not allowed.
-    #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<VatId>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FullAddressContactDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.vat_id);
-    }
-}
 /// `FutureMembership` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1806,18 +997,6 @@ impl crate::wire::sdk_keys::SdkKeys for GiftCardSummary {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.redeem_amount);
     }
 }
-/// `Group` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Group {
-    /// Coupon scope's group (e.g., product or collection in Wix Stores). See [valid scope values](https://dev.wix.com/api/rest/coupons/coupons/valid-scope-values).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Item ID (when the coupon scope is limited to just one item).
-    #[serde(rename = "entityId", default, skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Group {}
 /// `InvalidCouponCodeErrorData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2114,7 +1293,7 @@ pub struct ItemAttributes {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
+    pub description_lines: Option<Vec<crate::ecom::shared::DescriptionLine>>,
     /// Item image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::wire::Image>,
@@ -2123,10 +1302,10 @@ pub struct ItemAttributes {
     pub url: Option<crate::wire::PageUrl>,
     /// Policies shown to the buyer on the checkout page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<Vec<Policy>>,
+    pub policies: Option<Vec<crate::ecom::shared::Policy>>,
     /// Item type: preset or custom.
     #[serde(rename = "itemType", default, skip_serializing_if = "Option::is_none")]
-    pub item_type: Option<ItemType>,
+    pub item_type: Option<crate::ecom::shared::ItemType>,
     /// Physical properties of the item.
     /// When relevant, includes SKU, weight, and shippability.
     #[serde(
@@ -2134,17 +1313,17 @@ pub struct ItemAttributes {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<PhysicalProperties>,
+    pub physical_properties: Option<crate::ecom::shared::PhysicalProperties>,
     /// Subscription option details.
     #[serde(
         rename = "subscriptionInfo",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subscription_info: Option<SubscriptionOptionInfo>,
+    pub subscription_info: Option<crate::ecom::shared::SubscriptionOptionInfo>,
     /// Digital file identifier; relevant only for items with type `DIGITAL`. Internal (only in the SDK's internal typings).
     #[serde(rename = "digitalFile", default, skip_serializing_if = "Option::is_none")]
-    pub digital_file: Option<SecuredMedia>,
+    pub digital_file: Option<crate::ecom::shared::SecuredMedia>,
     /// Service properties.
     /// When relevant, includes date and number of participants.
     #[serde(
@@ -2152,7 +1331,7 @@ pub struct ItemAttributes {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub service_properties: Option<ServiceProperties>,
+    pub service_properties: Option<crate::ecom::shared::ServiceProperties>,
     /// Whether the item can only be purchased by site members.
     ///
     /// Default: `false`
@@ -2168,43 +1347,6 @@ impl crate::wire::sdk_keys::SdkKeys for ItemAttributes {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_info);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.digital_file);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.service_properties);
-    }
-}
-/// `ItemCombination` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombination {
-    /// The number of times this exact combination of items (with the specified quantities) was applied together in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Line items that participated together in this combination.
-    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
-    pub line_items: Option<Vec<ItemCombinationLineItem>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombination {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_items);
-    }
-}
-/// `ItemCombinationLineItem` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombinationLineItem {
-    /// The unique ID of the line item to which this discount applies.
-    ///
-    /// Format: guid.
-    #[serde(rename = "lineItemId", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_id: Option<String>,
-    /// Total discount amount for all units (quantity) of this line item in this combination.
-    #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<MultiCurrencyPrice>,
-    /// Number of units from this line item that participated in a single combination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombinationLineItem {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_amount);
     }
 }
 /// `ItemDeliveryConfig` as Wix sends it.
@@ -2233,7 +1375,7 @@ impl crate::wire::sdk_keys::SdkKeys for ItemDeliveryConfig {}
 pub struct ItemDiscount {
     /// Discount display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Total amount taken off the item's sale price for the full line item quantity.
     #[serde(rename = "amountOff", default, skip_serializing_if = "Option::is_none")]
     pub amount_off: Option<ConvertedMoney>,
@@ -2267,10 +1409,10 @@ pub struct ItemModifier {
     pub quantity: Option<i64>,
     /// Primary label for the modifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<TranslatableString>,
+    pub label: Option<crate::ecom::shared::TranslatableString>,
     /// Extra modifier copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<TranslatableString>,
+    pub details: Option<crate::ecom::shared::TranslatableString>,
     /// Modifier price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<ConvertedMoney>,
@@ -2324,7 +1466,7 @@ pub struct ItemPaymentConfig {
     ///
     /// Default: `FULL_PAYMENT_ONLINE`
     #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
-    pub payment_option: Option<PaymentOptionType>,
+    pub payment_option: Option<crate::ecom::shared::PaymentOptionType>,
     /// Membership used as payment for this item. Can be an existing membership, or one
     /// created from a plan in the same cart.
     ///
@@ -2406,7 +1548,7 @@ pub struct ItemPricingInfo {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_description: Option<PriceDescription>,
+    pub price_description: Option<crate::ecom::shared::PriceDescription>,
     /// Whether the price isn't yet defined and will be updated after the order is created.
     #[serde(
         rename = "priceUndetermined",
@@ -2470,7 +1612,7 @@ pub struct ItemSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_reference: Option<CatalogReference>,
+    pub catalog_reference: Option<crate::ecom::shared::CatalogReference>,
     /// Overriding values for catalog item properties.
     #[serde(
         rename = "catalogOverrideFields",
@@ -2569,7 +1711,7 @@ impl crate::wire::sdk_keys::SdkKeys for ItemStatus {}
 pub struct ItemTaxConfig {
     /// Address used for tax calculation.
     #[serde(rename = "taxableAddress", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_address: Option<TaxableAddress>,
+    pub taxable_address: Option<crate::ecom::shared::TaxableAddress>,
     /// Tax group ID for this line item.
     #[serde(rename = "taxGroupId", default, skip_serializing_if = "Option::is_none")]
     pub tax_group_id: Option<String>,
@@ -2579,63 +1721,6 @@ impl crate::wire::sdk_keys::SdkKeys for ItemTaxConfig {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_address);
     }
 }
-/// At most one of `preset`, `custom` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemType {
-    /// Preset item type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<ItemTypePreset>,
-    /// Custom item type. When none of the preset types are suitable, specifies the custom type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.preset);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ItemTypePreset {
-    /// `UNRECOGNISED`
-    Unrecognised,
-    /// `PHYSICAL`
-    Physical,
-    /// `DIGITAL`
-    Digital,
-    /// `GIFT_CARD`
-    GiftCard,
-    /// `SERVICE`
-    Service,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ItemTypePreset {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PHYSICAL" => Self::Physical,
-            "DIGITAL" => Self::Digital,
-            "GIFT_CARD" => Self::GiftCard,
-            "SERVICE" => Self::Service,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::Physical => "PHYSICAL",
-            Self::Digital => "DIGITAL",
-            Self::GiftCard => "GIFT_CARD",
-            Self::Service => "SERVICE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ItemTypePreset);
-impl crate::wire::sdk_keys::SdkKeys for ItemTypePreset {}
 /// `LegacyFields` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2656,7 +1741,7 @@ pub struct LegacyFields {
     pub buy_now: Option<bool>,
     /// Custom fields.
     #[serde(rename = "customFields", default, skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<Vec<CustomField>>,
+    pub custom_fields: Option<Vec<crate::ecom::shared::CustomField>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LegacyFields {
     fn rename_sdk_keys(&mut self) {
@@ -2673,7 +1758,7 @@ impl crate::wire::sdk_keys::SdkKeys for LegacyFields {
 pub struct LineItem {
     /// Location on a checkout or a cart page where the specific line item violation will be displayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<NameInLineItem>,
+    pub name: Option<crate::ecom::shared::NameInLineItem>,
     /// ID of the line item containing the violation.
     ///
     /// Also accepted as `id` when decoding.
@@ -2686,7 +1771,7 @@ pub struct LineItem {
     pub id: Option<String>,
     /// Suggested fix for resolving the line item violation. Internal (only in the SDK's internal typings).
     #[serde(rename = "suggestedFix", default, skip_serializing_if = "Option::is_none")]
-    pub suggested_fix: Option<SuggestedFix>,
+    pub suggested_fix: Option<crate::ecom::shared::SuggestedFix>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LineItem {
     fn rename_sdk_keys(&mut self) {
@@ -2716,7 +1801,7 @@ pub struct LineItemDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_discount_amount: Option<MultiCurrencyPrice>,
+    pub total_discount_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LineItemDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -2845,22 +1930,6 @@ impl crate::wire::sdk_keys::SdkKeys for MembershipSummary {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.future_membership);
     }
 }
-/// `MerchantDiscount` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MerchantDiscount {
-    /// Discount value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-    /// Discount Percentage. Will be calculated from items price before other discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub percentage: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MerchantDiscount {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
 /// `MinLineItemQuantityNotReachedDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2916,7 +1985,7 @@ pub struct ModifierGroup {
     pub id: Option<String>,
     /// Modifier group name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Modifiers in this group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modifiers: Option<Vec<ItemModifier>>,
@@ -2925,107 +1994,6 @@ impl crate::wire::sdk_keys::SdkKeys for ModifierGroup {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.modifiers);
-    }
-}
-/// `MultiCurrencyPrice` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MultiCurrencyPrice {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Converted amount.
-    #[serde(
-        rename = "convertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub converted_amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-    /// Converted amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedConvertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_converted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MultiCurrencyPrice {}
-/// Available locations on the line item
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NameInLineItem {
-    /// `LINE_ITEM_DEFAULT`
-    ///
-    /// Default location, in case no specific location is specified.
-    LineItemDefault,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for NameInLineItem {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LINE_ITEM_DEFAULT" => Self::LineItemDefault,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::LineItemDefault => "LINE_ITEM_DEFAULT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(NameInLineItem);
-impl crate::wire::sdk_keys::SdkKeys for NameInLineItem {}
-/// Available locations on the webpage
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NameInOther {
-    /// `OTHER_DEFAULT`
-    ///
-    /// Default location, in case no specific location is specified.
-    OtherDefault,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for NameInOther {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "OTHER_DEFAULT" => Self::OtherDefault,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::OtherDefault => "OTHER_DEFAULT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(NameInOther);
-impl crate::wire::sdk_keys::SdkKeys for NameInOther {}
-/// General (other) violation.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Other {
-    /// Location on a checkout or a cart page where a general (other) violation will be displayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<NameInOther>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Other {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
     }
 }
 /// `PaymentInfo` as Wix sends it.
@@ -3043,10 +2011,10 @@ pub struct PaymentInfo {
     pub currency_code: Option<String>,
     /// Billing address.
     #[serde(rename = "billingAddress", default, skip_serializing_if = "Option::is_none")]
-    pub billing_address: Option<Address>,
+    pub billing_address: Option<crate::ecom::shared::Address>,
     /// Billing contact details.
     #[serde(rename = "billingContact", default, skip_serializing_if = "Option::is_none")]
-    pub billing_contact: Option<FullAddressContactDetails>,
+    pub billing_contact: Option<crate::ecom::shared::FullAddressContactDetails>,
     /// ID of the billing address in the legacy addresses service. Internal (only in the SDK's internal typings).
     #[serde(rename = "addressId", default, skip_serializing_if = "Option::is_none")]
     pub address_id: Option<String>,
@@ -3075,76 +2043,13 @@ pub struct PaymentOption {
     ///
     /// Default: `FULL_PAYMENT_ONLINE`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<PaymentOptionType>,
+    pub value: Option<crate::ecom::shared::PaymentOptionType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for PaymentOption {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
     }
 }
-/// Type of selected payment option for catalog item
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PaymentOptionType {
-    /// `FULL_PAYMENT_ONLINE`
-    ///
-    /// The entire payment for this item happens as part of the checkout.
-    FullPaymentOnline,
-    /// `FULL_PAYMENT_OFFLINE`
-    ///
-    /// The entire payment for this item happens after checkout. For example, when using cash, check, or other offline payment methods.
-    FullPaymentOffline,
-    /// `MEMBERSHIP`
-    ///
-    /// Payment for this item is done by charging a membership. Any remaining amount not covered by the membership, such as item modifiers, is paid online.
-    Membership,
-    /// `DEPOSIT_ONLINE`
-    ///
-    /// Partial payment to be paid upfront during checkout. The initial amount to be paid for each line item is specified in `depositAmount`.
-    DepositOnline,
-    /// `MEMBERSHIP_OFFLINE`
-    ///
-    /// Payment for this item can only be done by charging a membership and must be manually redeemed in the dashboard by the site admin. When selected, `price` is `0`.
-    MembershipOffline,
-    /// `MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER`
-    ///
-    /// Item price is charged to online membership. Any remaining amount not covered by the membership, such as item modifiers, is paid offline.
-    MembershipOnlineWithOfflineRemainder,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PaymentOptionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FULL_PAYMENT_ONLINE" => Self::FullPaymentOnline,
-            "FULL_PAYMENT_OFFLINE" => Self::FullPaymentOffline,
-            "MEMBERSHIP" => Self::Membership,
-            "DEPOSIT_ONLINE" => Self::DepositOnline,
-            "MEMBERSHIP_OFFLINE" => Self::MembershipOffline,
-            "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER" => {
-                Self::MembershipOnlineWithOfflineRemainder
-            }
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::FullPaymentOnline => "FULL_PAYMENT_ONLINE",
-            Self::FullPaymentOffline => "FULL_PAYMENT_OFFLINE",
-            Self::Membership => "MEMBERSHIP",
-            Self::DepositOnline => "DEPOSIT_ONLINE",
-            Self::MembershipOffline => "MEMBERSHIP_OFFLINE",
-            Self::MembershipOnlineWithOfflineRemainder => {
-                "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER"
-            }
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PaymentOptionType);
-impl crate::wire::sdk_keys::SdkKeys for PaymentOptionType {}
 /// `PaymentSummary` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3203,194 +2108,6 @@ impl crate::wire::sdk_keys::SdkKeys for PaymentSummary {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pay_after_free_trial);
     }
 }
-/// `PhysicalProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhysicalProperties {
-    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Whether this line item is shippable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shippable: Option<bool>,
-    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_dimensions: Option<Dimensions>,
-    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "packageDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub package_dimensions: Option<Dimensions>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PhysicalProperties {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.product_dimensions);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.package_dimensions);
-    }
-}
-/// `PlainTextValue` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlainTextValue {
-    /// Description line plain text value in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line plain text value translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlainTextValue {}
-/// `Policy` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Policy {
-    /// Policy title - should be translated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Policy content - should be translated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Policy {}
-/// `Price` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Price {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Price {}
-/// `PriceDescription` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PriceDescription {
-    /// __Required.__ Price description in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Price description translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PriceDescription {}
-/// `PriceSummary` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PriceSummary {
-    /// Subtotal of all line items, before discounts and before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<Price>,
-    /// Total shipping price, before discounts and before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping: Option<Price>,
-    /// Total tax applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<Price>,
-    /// Total discount amount applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<Price>,
-    /// Deprecated - use `total` instead. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "totalPrice", default, skip_serializing_if = "Option::is_none")]
-    pub total_price: Option<Price>,
-    /// Order's total price after discounts and tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<Price>,
-    /// Order's total price including gift card. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "totalWithGiftCard",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_with_gift_card: Option<Price>,
-    /// Order's total price after without gift card. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "totalWithoutGiftCard",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_without_gift_card: Option<Price>,
-    /// Total additional fees before tax.
-    #[serde(
-        rename = "totalAdditionalFees",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_additional_fees: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PriceSummary {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subtotal);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shipping);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_price);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_with_gift_card);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.total_without_gift_card,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_additional_fees);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ProductPeriodAlignment {
-    /// `ALIGNED_WITH_BILLING_PERIOD`
-    ///
-    /// Billing period equals the product/service/subscription access period.
-    AlignedWithBillingPeriod,
-    /// `NOT_ALIGNED_WITH_BILLING_PERIOD`
-    ///
-    /// Billing period is independent of the product/service/subscription access period.
-    NotAlignedWithBillingPeriod,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ProductPeriodAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ALIGNED_WITH_BILLING_PERIOD" => Self::AlignedWithBillingPeriod,
-            "NOT_ALIGNED_WITH_BILLING_PERIOD" => Self::NotAlignedWithBillingPeriod,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::AlignedWithBillingPeriod => "ALIGNED_WITH_BILLING_PERIOD",
-            Self::NotAlignedWithBillingPeriod => "NOT_ALIGNED_WITH_BILLING_PERIOD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ProductPeriodAlignment);
-impl crate::wire::sdk_keys::SdkKeys for ProductPeriodAlignment {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -3424,208 +2141,6 @@ impl crate::wire::WireEnum for RedemptionType {
 }
 crate::wire::wire_enum_serde!(RedemptionType);
 impl crate::wire::sdk_keys::SdkKeys for RedemptionType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RuleType {
-    /// `VALIDATION`
-    Validation,
-    /// `OTHER`
-    Other,
-    /// `MAX`
-    Max,
-    /// `MIN`
-    Min,
-    /// `MAX_LENGTH`
-    MaxLength,
-    /// `MIN_LENGTH`
-    MinLength,
-    /// `MAX_SIZE`
-    MaxSize,
-    /// `MIN_SIZE`
-    MinSize,
-    /// `FORMAT`
-    Format,
-    /// `DECIMAL_LTE`
-    DecimalLte,
-    /// `DECIMAL_GTE`
-    DecimalGte,
-    /// `DECIMAL_LT`
-    DecimalLt,
-    /// `DECIMAL_GT`
-    DecimalGt,
-    /// `DECIMAL_MAX_SCALE`
-    DecimalMaxScale,
-    /// `INVALID_ENUM_VALUE`
-    InvalidEnumValue,
-    /// `REQUIRED_FIELD`
-    RequiredField,
-    /// `FIELD_NOT_ALLOWED`
-    FieldNotAllowed,
-    /// `ONE_OF_ALIGNMENT`
-    OneOfAlignment,
-    /// `EXACT_LENGTH`
-    ExactLength,
-    /// `EXACT_SIZE`
-    ExactSize,
-    /// `REQUIRED_ONE_OF_FIELD`
-    RequiredOneOfField,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for RuleType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "VALIDATION" => Self::Validation,
-            "OTHER" => Self::Other,
-            "MAX" => Self::Max,
-            "MIN" => Self::Min,
-            "MAX_LENGTH" => Self::MaxLength,
-            "MIN_LENGTH" => Self::MinLength,
-            "MAX_SIZE" => Self::MaxSize,
-            "MIN_SIZE" => Self::MinSize,
-            "FORMAT" => Self::Format,
-            "DECIMAL_LTE" => Self::DecimalLte,
-            "DECIMAL_GTE" => Self::DecimalGte,
-            "DECIMAL_LT" => Self::DecimalLt,
-            "DECIMAL_GT" => Self::DecimalGt,
-            "DECIMAL_MAX_SCALE" => Self::DecimalMaxScale,
-            "INVALID_ENUM_VALUE" => Self::InvalidEnumValue,
-            "REQUIRED_FIELD" => Self::RequiredField,
-            "FIELD_NOT_ALLOWED" => Self::FieldNotAllowed,
-            "ONE_OF_ALIGNMENT" => Self::OneOfAlignment,
-            "EXACT_LENGTH" => Self::ExactLength,
-            "EXACT_SIZE" => Self::ExactSize,
-            "REQUIRED_ONE_OF_FIELD" => Self::RequiredOneOfField,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Validation => "VALIDATION",
-            Self::Other => "OTHER",
-            Self::Max => "MAX",
-            Self::Min => "MIN",
-            Self::MaxLength => "MAX_LENGTH",
-            Self::MinLength => "MIN_LENGTH",
-            Self::MaxSize => "MAX_SIZE",
-            Self::MinSize => "MIN_SIZE",
-            Self::Format => "FORMAT",
-            Self::DecimalLte => "DECIMAL_LTE",
-            Self::DecimalGte => "DECIMAL_GTE",
-            Self::DecimalLt => "DECIMAL_LT",
-            Self::DecimalGt => "DECIMAL_GT",
-            Self::DecimalMaxScale => "DECIMAL_MAX_SCALE",
-            Self::InvalidEnumValue => "INVALID_ENUM_VALUE",
-            Self::RequiredField => "REQUIRED_FIELD",
-            Self::FieldNotAllowed => "FIELD_NOT_ALLOWED",
-            Self::OneOfAlignment => "ONE_OF_ALIGNMENT",
-            Self::ExactLength => "EXACT_LENGTH",
-            Self::ExactSize => "EXACT_SIZE",
-            Self::RequiredOneOfField => "REQUIRED_ONE_OF_FIELD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(RuleType);
-impl crate::wire::sdk_keys::SdkKeys for RuleType {}
-/// `Scope` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Scope {
-    /// Scope namespace (Wix Stores, Wix Bookings, Wix Events, Wix Pricing Plans)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// Coupon scope's applied group (e.g., event or ticket in Wix Events)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<Group>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Scope {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.group);
-    }
-}
-/// `SecuredMedia` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SecuredMedia {
-    /// Media ID in Wix Media Manager.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Original filename.
-    #[serde(rename = "fileName", default, skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
-    /// File type.
-    #[serde(rename = "fileType", default, skip_serializing_if = "Option::is_none")]
-    pub file_type: Option<FileType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SecuredMedia {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.file_type);
-    }
-}
-/// `ServiceProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ServiceProperties {
-    /// Date and time the service is to be provided, in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    /// For example, the start time of a class.
-    #[serde(rename = "scheduledDate", default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_date: Option<crate::wire::Timestamp>,
-    /// The number of people participating in the service. For example, the number of people attending a class or the number of people per hotel room.
-    #[serde(
-        rename = "numberOfParticipants",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number_of_participants: Option<i64>,
-    /// Date and time the service is to be ended, in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    /// For example, the date and time a class will end. Internal (only in the SDK's internal typings).
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<crate::wire::Timestamp>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ServiceProperties {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Severity {
-    /// `WARNING`
-    ///
-    /// The user is allowed to move forward in the flow.
-    Warning,
-    /// `ERROR`
-    ///
-    /// The user is blocked from moving forward in the flow.
-    /// For example, if callerContext is CART - moving to checkout is blocked. if callerContext is CHECKOUT, placing an order is blocked.
-    Error,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Severity {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "WARNING" => Self::Warning,
-            "ERROR" => Self::Error,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Warning => "WARNING",
-            Self::Error => "ERROR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Severity);
-impl crate::wire::sdk_keys::SdkKeys for Severity {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -3677,28 +2192,6 @@ impl crate::wire::WireEnum for Source {
 }
 crate::wire::wire_enum_serde!(Source);
 impl crate::wire::sdk_keys::SdkKeys for Source {}
-/// `StreetAddress` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StreetAddress {
-    /// Street number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// Street name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Apartment number. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apt: Option<String>,
-    /// Optional address line 1 Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "formattedAddressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_address_line: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StreetAddress {}
 /// `SubscriptionCharges` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3719,136 +2212,6 @@ pub struct SubscriptionCharges {
 impl crate::wire::sdk_keys::SdkKeys for SubscriptionCharges {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.charges);
-    }
-}
-/// Frequency unit of recurring payment
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubscriptionFrequency {
-    /// `UNDEFINED`
-    Undefined,
-    /// `DAY`
-    Day,
-    /// `WEEK`
-    Week,
-    /// `MONTH`
-    Month,
-    /// `YEAR`
-    Year,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubscriptionFrequency {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "DAY" => Self::Day,
-            "WEEK" => Self::Week,
-            "MONTH" => Self::Month,
-            "YEAR" => Self::Year,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Day => "DAY",
-            Self::Week => "WEEK",
-            Self::Month => "MONTH",
-            Self::Year => "YEAR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubscriptionFrequency);
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionFrequency {}
-/// `SubscriptionOptionInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionOptionInfo {
-    /// Subscription option settings.
-    #[serde(
-        rename = "subscriptionSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_settings: Option<SubscriptionSettings>,
-    /// Subscription option title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<Title>,
-    /// Subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<Description>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionOptionInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_settings);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.title);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
-    }
-}
-/// `SubscriptionSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionSettings {
-    /// Frequency of recurring payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<SubscriptionFrequency>,
-    /// Interval of recurring payment.
-    ///
-    /// Default: `1`.
-    /// If SubscriptionFrequency is Day the minimum interval is 7
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// Whether subscription is renewed automatically at the end of each period.
-    #[serde(rename = "autoRenewal", default, skip_serializing_if = "Option::is_none")]
-    pub auto_renewal: Option<bool>,
-    /// Number of billing cycles before subscription ends. Ignored if `autoRenewal` is `true`.
-    #[serde(rename = "billingCycles", default, skip_serializing_if = "Option::is_none")]
-    pub billing_cycles: Option<i64>,
-    /// Whether to allow the customer to cancel the subscription..
-    #[serde(
-        rename = "enableCustomerCancellation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enable_customer_cancellation: Option<bool>,
-    /// Period until first cycle starts. If applied payNow will be 0
-    /// If None => no free trial
-    #[serde(
-        rename = "freeTrialPeriod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub free_trial_period: Option<FreeTrialPeriod>,
-    /// The date the subscription will start. The subscription will be charged either now or according to freeTrialDays. Internal (only in the SDK's internal typings).
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<crate::wire::Timestamp>,
-    /// Billing configuration for recurring charges. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "billingSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub billing_settings: Option<BillingSettings>,
-    /// Whether the product/service/subscription access period is aligned with the billing period. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productPeriodAlignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_period_alignment: Option<ProductPeriodAlignment>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.frequency);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.free_trial_period);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.billing_settings);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.product_period_alignment,
-        );
     }
 }
 /// `SubtotalBelowOrderMinimumErrorData` as Wix sends it.
@@ -3878,55 +2241,13 @@ impl crate::wire::sdk_keys::SdkKeys for SubtotalBelowOrderMinimumErrorData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.remaining_amount);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SuggestedFix {
-    /// `UNKNOWN_SUGGESTED_FIX`
-    ///
-    /// No suggested fix is specified. The user should refer to the violation description to resolve the issue.
-    UnknownSuggestedFix,
-    /// `REMOVE_LINE_ITEM`
-    ///
-    /// The line item should be removed from the cart or checkout to resolve the violation.
-    RemoveLineItem,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SuggestedFix {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_SUGGESTED_FIX" => Self::UnknownSuggestedFix,
-            "REMOVE_LINE_ITEM" => Self::RemoveLineItem,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownSuggestedFix => "UNKNOWN_SUGGESTED_FIX",
-            Self::RemoveLineItem => "REMOVE_LINE_ITEM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SuggestedFix);
-impl crate::wire::sdk_keys::SdkKeys for SuggestedFix {}
-/// `SystemError` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SystemError {
-    /// Error code.
-    #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SystemError {}
 /// At most one of `other`, `lineItem` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Target {
     /// General (other) violation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub other: Option<Other>,
+    pub other: Option<crate::ecom::shared::Other>,
     /// Specific line item violation.
     #[serde(rename = "lineItem", default, skip_serializing_if = "Option::is_none")]
     pub line_item: Option<LineItem>,
@@ -3943,7 +2264,7 @@ impl crate::wire::sdk_keys::SdkKeys for Target {
 pub struct Tax {
     /// Tax name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Amount tax is calculated on.
     #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
     pub taxable_amount: Option<ConvertedMoney>,
@@ -3998,85 +2319,6 @@ pub struct TaxInfo {
     pub tax_exempt_group_id: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TaxInfo {}
-/// At most one of `addressType` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxableAddress {
-    /// taxable address type. if this field is selected, the address is automatically resolved, and the tax is calculated accordingly.
-    #[serde(rename = "addressType", default, skip_serializing_if = "Option::is_none")]
-    pub address_type: Option<TaxableAddressType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxableAddress {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TaxableAddressType {
-    /// `BUSINESS`
-    Business,
-    /// `BILLING`
-    Billing,
-    /// `SHIPPING`
-    Shipping,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for TaxableAddressType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BUSINESS" => Self::Business,
-            "BILLING" => Self::Billing,
-            "SHIPPING" => Self::Shipping,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Business => "BUSINESS",
-            Self::Billing => "BILLING",
-            Self::Shipping => "SHIPPING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(TaxableAddressType);
-impl crate::wire::sdk_keys::SdkKeys for TaxableAddressType {}
-/// `Title` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Title {
-    /// Subscription option name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Subscription option name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Title {}
-/// `TranslatableString` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TranslatableString {
-    /// __Required.__ String in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    ///
-    /// Min: 1 character.
-    /// Max: 200 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// String translated into the buyer's language.
-    ///
-    /// Min: 1 character.
-    /// Max: 400 characters.
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TranslatableString {}
 /// `V1AdditionalFee` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4120,7 +2362,7 @@ pub struct V2AdditionalFee {
     pub code: Option<String>,
     /// Additional fee display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// App ID of the fee provider.
     #[serde(rename = "providerAppId", default, skip_serializing_if = "Option::is_none")]
     pub provider_app_id: Option<String>,
@@ -4163,7 +2405,7 @@ pub struct V2CalculationErrors {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub general_shipping_calculation_error: Option<Details>,
+    pub general_shipping_calculation_error: Option<crate::ecom::shared::Details>,
     /// Carrier-specific shipping errors.
     #[serde(rename = "carrierErrors", default, skip_serializing_if = "Option::is_none")]
     pub carrier_errors: Option<V2CarrierErrors>,
@@ -4173,35 +2415,35 @@ pub struct V2CalculationErrors {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub selected_shipping_option_error: Option<Details>,
+    pub selected_shipping_option_error: Option<crate::ecom::shared::Details>,
     /// Tax calculation error.
     #[serde(
         rename = "taxCalculationError",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub tax_calculation_error: Option<Details>,
+    pub tax_calculation_error: Option<crate::ecom::shared::Details>,
     /// Coupon calculation error.
     #[serde(
         rename = "couponCalculationError",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub coupon_calculation_error: Option<Details>,
+    pub coupon_calculation_error: Option<crate::ecom::shared::Details>,
     /// Gift card calculation error.
     #[serde(
         rename = "giftCardCalculationError",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub gift_card_calculation_error: Option<Details>,
+    pub gift_card_calculation_error: Option<crate::ecom::shared::Details>,
     /// Order validation errors.
     #[serde(
         rename = "orderValidationErrors",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub order_validation_errors: Option<Vec<ApplicationError>>,
+    pub order_validation_errors: Option<Vec<crate::ecom::shared::ApplicationError>>,
     /// Membership payment calculation issues.
     /// For example, a line item must use membership payment but none is set, or the membership isn't valid.
     #[serde(
@@ -4209,14 +2451,14 @@ pub struct V2CalculationErrors {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub membership_error: Option<Details>,
+    pub membership_error: Option<crate::ecom::shared::Details>,
     /// Discount rule calculation error.
     #[serde(
         rename = "discountsCalculationError",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub discounts_calculation_error: Option<Details>,
+    pub discounts_calculation_error: Option<crate::ecom::shared::Details>,
 }
 impl crate::wire::sdk_keys::SdkKeys for V2CalculationErrors {
     fn rename_sdk_keys(&mut self) {
@@ -4254,7 +2496,7 @@ pub struct V2CarrierError {
     pub carrier_id: Option<String>,
     /// Error payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<Details>,
+    pub error: Option<crate::ecom::shared::Details>,
 }
 impl crate::wire::sdk_keys::SdkKeys for V2CarrierError {
     fn rename_sdk_keys(&mut self) {
@@ -4369,7 +2611,7 @@ pub struct V2LineItem {
     pub id: Option<String>,
     /// Display name for the line item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Quantity details for the line item.
     #[serde(rename = "quantityInfo", default, skip_serializing_if = "Option::is_none")]
     pub quantity_info: Option<ItemQuantityInfo>,
@@ -4398,7 +2640,7 @@ pub struct V2LineItem {
     ///
     /// [Extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields) must be configured using the Checkout & Orders - Line Items Schema Plugin in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Additional fees added to this item's calculation. Internal (only in the SDK's internal typings).
     #[serde(rename = "additionalFees", default, skip_serializing_if = "Option::is_none")]
     pub additional_fees: Option<Vec<V1AdditionalFee>>,
@@ -4415,7 +2657,7 @@ pub struct V2LineItem {
     /// Coupon scopes: which app and items a coupon applies to.
     /// Internal to Wix; used by Bookings, Stores, and Events with the [Coupons API](https://bo.wix.com/wix-docs/rest/stores/coupons/valid-scope-values). Internal (only in the SDK's internal typings).
     #[serde(rename = "couponScopes", default, skip_serializing_if = "Option::is_none")]
-    pub coupon_scopes: Option<Vec<Scope>>,
+    pub coupon_scopes: Option<Vec<crate::ecom::shared::Scope>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for V2LineItem {
     fn rename_sdk_keys(&mut self) {
@@ -4473,7 +2715,7 @@ pub struct V2Membership {
     pub future_membership: Option<FutureMembership>,
     /// Display name of the membership. For example, "10-class yoga pass".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Amount deducted from the membership's balance to redeem this line item.
     /// `0` when the membership's benefit is unlimited (nothing is deducted).
     /// Absent when the cost hasn't been calculated yet.
@@ -4554,7 +2796,7 @@ pub struct V2SelectedMembership {
     pub app_id: Option<String>,
     /// Display name of the selected membership.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
 }
 impl crate::wire::sdk_keys::SdkKeys for V2SelectedMembership {
     fn rename_sdk_keys(&mut self) {
@@ -4717,125 +2959,13 @@ impl crate::wire::sdk_keys::SdkKeys for V2Violation {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.severity);
     }
 }
-/// example result:
-/// {
-/// "fieldViolations": [
-/// {
-/// "field": "fieldA",
-/// "description": "invalid music note. supported notes: [do,re,mi,fa,sol,la,ti]",
-/// "violatedRule": "OTHER",
-/// "ruleName": "INVALID_NOTE",
-/// "data": {
-/// "value": "FI"
-/// }
-/// },
-/// {
-/// "field": "fieldB",
-/// "description": "field value out of range. supported range: [0-20]",
-/// "violatedRule": "MAX",
-/// "data": {
-/// "threshold": 20
-/// }
-/// },
-/// {
-/// "field": "fieldC",
-/// "description": "invalid phone number. provide a valid phone number of size: [7-12], supported characters: [0-9, +, -, (, )]",
-/// "violatedRule": "FORMAT",
-/// "data": {
-/// "type": "PHONE"
-/// }
-/// }
-/// ]
-/// }
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ValidationError {
-    /// `fieldViolations` on the wire.
-    #[serde(
-        rename = "fieldViolations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub field_violations: Option<Vec<FieldViolation>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ValidationError {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.field_violations);
-    }
-}
-/// `VatId` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct VatId {
-    /// Customer's tax ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Tax type.
-    ///
-    /// Supported values:
-    /// + `CPF`: for individual tax payers
-    /// + `CNPJ`: for corporations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<VatType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for VatId {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// tax info types
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VatType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `CPF`
-    ///
-    /// CPF - for individual tax payers.
-    Cpf,
-    /// `CNPJ`
-    ///
-    /// CNPJ - for corporations
-    Cnpj,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VatType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "CPF" => Self::Cpf,
-            "CNPJ" => Self::Cnpj,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Cpf => "CPF",
-            Self::Cnpj => "CNPJ",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VatType);
-impl crate::wire::sdk_keys::SdkKeys for VatType {}
 /// `Violation` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Violation {
     /// Severity of the violation. The violations are shown on the cart and checkout pages. A warning is displayed as yellow, and allows a site visitor to proceed with caution. An error is displayed as red, and doesn't allow a site visitor to proceed with the eCommerce flow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<Severity>,
+    pub severity: Option<crate::ecom::shared::Severity>,
     /// Target location on a checkout or cart page where the violation will be displayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
@@ -5149,45 +3279,6 @@ impl crate::wire::WireEnum for ViolationSeverity {
 }
 crate::wire::wire_enum_serde!(ViolationSeverity);
 impl crate::wire::sdk_keys::SdkKeys for ViolationSeverity {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WeightUnit {
-    /// `UNSPECIFIED_WEIGHT_UNIT`
-    ///
-    /// Weight unit can't be classified due to an error.
-    UnspecifiedWeightUnit,
-    /// `KG`
-    ///
-    /// Kilograms.
-    Kg,
-    /// `LB`
-    ///
-    /// Pounds.
-    Lb,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for WeightUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED_WEIGHT_UNIT" => Self::UnspecifiedWeightUnit,
-            "KG" => Self::Kg,
-            "LB" => Self::Lb,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnspecifiedWeightUnit => "UNSPECIFIED_WEIGHT_UNIT",
-            Self::Kg => "KG",
-            Self::Lb => "LB",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(WeightUnit);
-impl crate::wire::sdk_keys::SdkKeys for WeightUnit {}
 /// Triggered when a cart is calculated.
 ///
 /// - Velo handler: `wixEcomCartV2_onCartCalculated` (name only; Wix documents no Velo handler, the event arrives as a webhook)

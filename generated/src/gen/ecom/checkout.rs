@@ -18,7 +18,7 @@ pub struct AdditionalFee {
     pub name: Option<String>,
     /// Additional fee's price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Tax details.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<ItemTaxFullDetails>,
@@ -27,10 +27,10 @@ pub struct AdditionalFee {
     pub provider_app_id: Option<String>,
     /// Additional fee's price before tax.
     #[serde(rename = "priceBeforeTax", default, skip_serializing_if = "Option::is_none")]
-    pub price_before_tax: Option<MultiCurrencyPrice>,
+    pub price_before_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Additional fee's price after tax.
     #[serde(rename = "priceAfterTax", default, skip_serializing_if = "Option::is_none")]
-    pub price_after_tax: Option<MultiCurrencyPrice>,
+    pub price_after_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Optional - Line items associated with this additional fee.
     /// If no `lineItemIds` are provided, the fee will be associated with the whole cart/checkout/order.
     ///
@@ -53,7 +53,7 @@ pub struct AdditionalFee {
     pub translated_name: Option<String>,
     /// Address type tax was calculated against for this fee.
     #[serde(rename = "taxableAddress", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_address: Option<TaxableAddress>,
+    pub taxable_address: Option<crate::ecom::shared::TaxableAddress>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AdditionalFee {
     fn rename_sdk_keys(&mut self) {
@@ -120,88 +120,16 @@ impl crate::wire::WireEnum for AdditionalFeeSource {
 }
 crate::wire::wire_enum_serde!(AdditionalFeeSource);
 impl crate::wire::sdk_keys::SdkKeys for AdditionalFeeSource {}
-/// Physical address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Address {
-    /// Two-letter country code in [ISO-3166 alpha-2](https://www.iso.org/obp/ui/#search/code/) format.
-    ///
-    /// Format: country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Code for a subdivision (such as state, prefecture, or province) in [ISO 3166-2](https://www.iso.org/standard/72483.html) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivision: Option<String>,
-    /// City name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// Postal or zip code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    /// Street address.
-    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<StreetAddress>,
-    /// Main address line (usually street name and number).
-    ///
-    /// Also accepted as `addressLine` when decoding.
-    #[serde(
-        rename = "addressLine1",
-        alias = "addressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address_line1: Option<String>,
-    /// Free text providing more detailed address info. Usually contains apt, suite, floor.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<String>,
-    /// Geocode object containing latitude and longitude coordinates.
-    ///
-    /// Also accepted as `geocode` when decoding.
-    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<AddressLocation>,
-    /// Country's full name.
-    #[serde(
-        rename = "countryFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_fullname: Option<String>,
-    /// Subdivision full-name.
-    #[serde(
-        rename = "subdivisionFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subdivision_fullname: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Address {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
-    }
-}
-/// `AddressLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressLocation {
-    /// Address latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    /// Address longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressLocation {}
 /// Billing Info and shipping details
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct AddressWithContact {
     /// Address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<crate::ecom::shared::Address>,
     /// Contact details.
     #[serde(rename = "contactDetails", default, skip_serializing_if = "Option::is_none")]
-    pub contact_details: Option<FullAddressContactDetails>,
+    pub contact_details: Option<crate::ecom::shared::FullAddressContactDetails>,
     /// Reference to address service. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "addressesServiceId",
@@ -216,114 +144,26 @@ impl crate::wire::sdk_keys::SdkKeys for AddressWithContact {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact_details);
     }
 }
-/// The summary of the tax breakdown for all the line items. It will hold for each tax name, the aggregated tax amount paid for it and the tax rate.
-/// Tax breakdown is the tax amount split to the tax authorities that applied on the line item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AggregatedTaxBreakdown {
-    /// The name of the tax against which this tax amount was calculated.
-    #[serde(rename = "taxName", default, skip_serializing_if = "Option::is_none")]
-    pub tax_name: Option<String>,
-    /// The type of tax that was calculated. Depends on the company's nexus settings as well as the jurisdiction's tax laws.
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
-    pub tax_type: Option<String>,
-    /// The name of the jurisdiction in which this tax detail applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jurisdiction: Option<String>,
-    /// The type of the jurisdiction in which this tax detail applies (e.g. Country,State,County,City,Special).
-    #[serde(
-        rename = "jurisdictionTypeEnum",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub jurisdiction_type_enum: Option<JurisdictionType>,
-    /// The rate at which this tax detail was calculated, e.g 0.1000 signifies 10% tax and 2.000 signifies 200% tax. (Decimal value)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<String>,
-    /// The sum of all the tax from line items that calculated by the tax identifiers.
-    #[serde(
-        rename = "aggregatedTaxAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aggregated_tax_amount: Option<MultiCurrencyPrice>,
-    /// The sum of all the taxable amount from line items for tax identifiers.
-    #[serde(
-        rename = "aggregatedTaxableAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aggregated_taxable_amount: Option<MultiCurrencyPrice>,
-    /// The aggregated exempt amount from all line items for tax identifiers. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "aggregatedExemptAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aggregated_exempt_amount: Option<MultiCurrencyPrice>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AggregatedTaxBreakdown {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.jurisdiction_type_enum,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.aggregated_tax_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.aggregated_taxable_amount,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.aggregated_exempt_amount,
-        );
-    }
-}
-/// `ApplicableLineItems` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ApplicableLineItems {
-    /// Line items that the delivery solution is for.
-    #[serde(rename = "lineItemIds", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_ids: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ApplicableLineItems {}
-/// `ApplicationError` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ApplicationError {
-    /// Error code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Description of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Data related to the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ApplicationError {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
-    }
-}
 /// At most one of `coupon`, `merchantDiscount`, `discountRule` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct AppliedDiscount {
     /// Coupon details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<Coupon>,
+    pub coupon: Option<crate::ecom::shared::Coupon>,
     /// Merchant discount.
     #[serde(
         rename = "merchantDiscount",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub merchant_discount: Option<MerchantDiscount>,
+    pub merchant_discount: Option<crate::ecom::shared::MerchantDiscount>,
     /// Discount rule
     #[serde(rename = "discountRule", default, skip_serializing_if = "Option::is_none")]
-    pub discount_rule: Option<DiscountRule>,
+    pub discount_rule: Option<crate::ecom::shared::DiscountRule>,
     /// Discount type.
     #[serde(rename = "discountType", default, skip_serializing_if = "Option::is_none")]
-    pub discount_type: Option<DiscountType>,
+    pub discount_type: Option<crate::ecom::shared::DiscountType>,
     /// IDs of line items the discount applies to.
     ///
     /// Format: guid.
@@ -368,7 +208,7 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub item_combinations: Option<Vec<ItemCombination>>,
+    pub item_combinations: Option<Vec<crate::ecom::shared::ItemCombination>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -380,65 +220,6 @@ impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.item_combinations);
     }
 }
-/// `AutoTaxFallbackCalculationDetails` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AutoTaxFallbackCalculationDetails {
-    /// reason for fallback
-    #[serde(rename = "fallbackReason", default, skip_serializing_if = "Option::is_none")]
-    pub fallback_reason: Option<FallbackReason>,
-    /// invalid request (i.e. address), timeout, internal error, license error, and others will be encoded here
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ApplicationError>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AutoTaxFallbackCalculationDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fallback_reason);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BalanceType {
-    /// `PUNCH_CARD`
-    ///
-    /// Balance is measured in discrete uses (e.g., sessions, visits).
-    PunchCard,
-    /// `CREDIT`
-    ///
-    /// Balance is measured in a currency-like value (e.g., points).
-    Credit,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for BalanceType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PUNCH_CARD" => Self::PunchCard,
-            "CREDIT" => Self::Credit,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::PunchCard => "PUNCH_CARD",
-            Self::Credit => "CREDIT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(BalanceType);
-impl crate::wire::sdk_keys::SdkKeys for BalanceType {}
-/// `BillingSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BillingSettings {
-    /// Day of month (1-28) to anchor recurring billing to. When set, billing recurs on this day each cycle. Does not apply to weekly subscriptions.
-    #[serde(rename = "anchorDay", default, skip_serializing_if = "Option::is_none")]
-    pub anchor_day: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BillingSettings {}
 /// At most one of `visitorId`, `memberId`, `openAccess` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -469,151 +250,6 @@ pub struct BuyerInfo {
     pub email: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BuyerInfo {}
-/// At most one of `generalShippingCalculationError`, `carrierErrors`, `selectedShippingOptionError` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CalculationErrors {
-    /// General shipping calculation error.
-    #[serde(
-        rename = "generalShippingCalculationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub general_shipping_calculation_error: Option<Details>,
-    /// Errors related to the delivery carrier.
-    #[serde(rename = "carrierErrors", default, skip_serializing_if = "Option::is_none")]
-    pub carrier_errors: Option<CarrierErrors>,
-    /// Error related to the selected shipping option.
-    #[serde(
-        rename = "selectedShippingOptionError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub selected_shipping_option_error: Option<Details>,
-    /// Tax calculation error.
-    #[serde(
-        rename = "taxCalculationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tax_calculation_error: Option<Details>,
-    /// Coupon calculation error.
-    #[serde(
-        rename = "couponCalculationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub coupon_calculation_error: Option<Details>,
-    /// DEPRECATED: Use gift_card_calculation_errors instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "giftCardCalculationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub gift_card_calculation_error: Option<Details>,
-    /// Order validation errors.
-    #[serde(
-        rename = "orderValidationErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_validation_errors: Option<Vec<ApplicationError>>,
-    /// Membership payment methods calculation errors
-    /// For example, will indicate that a line item that must be paid with membership payment doesn't have one or selected memberships are invalid
-    #[serde(
-        rename = "membershipError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub membership_error: Option<Details>,
-    /// Discount Rule calculation error.
-    #[serde(
-        rename = "discountsCalculationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub discounts_calculation_error: Option<Details>,
-    /// Gift card calculation errors, one per failed card. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "giftCardCalculationErrors",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub gift_card_calculation_errors: Option<Vec<GiftCardCalculationError>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CalculationErrors {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.general_shipping_calculation_error,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.carrier_errors);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.selected_shipping_option_error,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_calculation_error);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.coupon_calculation_error,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.gift_card_calculation_error,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.order_validation_errors,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.membership_error);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.discounts_calculation_error,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.gift_card_calculation_errors,
-        );
-    }
-}
-/// `Carrier` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Carrier {
-    /// The carrier app id
-    ///
-    /// Format: guid.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Unique code that acts as an ID for a shipping rate. For example, `"usps_std_overnight"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Carrier {}
-/// `CarrierError` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CarrierError {
-    /// Carrier ID.
-    #[serde(rename = "carrierId", default, skip_serializing_if = "Option::is_none")]
-    pub carrier_id: Option<String>,
-    /// Error details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<Details>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CarrierError {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error);
-    }
-}
-/// `CarrierErrors` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CarrierErrors {
-    /// Carrier errors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<CarrierError>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CarrierErrors {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.errors);
-    }
-}
 /// `CarrierServiceOption` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -636,243 +272,6 @@ impl crate::wire::sdk_keys::SdkKeys for CarrierServiceOption {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shipping_options);
     }
 }
-/// `CatalogOverrideFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogOverrideFields {
-    /// Item name.
-    #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<ProductName>,
-    /// Item price **after** discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<String>,
-    /// Item price **before** discounts.
-    #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
-    pub full_price: Option<String>,
-    /// Item description lines. Used when displaying the line item to customers.
-    #[serde(
-        rename = "descriptionLines",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
-    /// Physical properties of the item.
-    #[serde(
-        rename = "physicalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub physical_properties: Option<PhysicalProperties>,
-    /// Item image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::wire::Image>,
-    /// Payment method selected for the item.
-    #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
-    pub payment_option: Option<PaymentOption>,
-    /// Only eligible for catalog items with `lineItem.paymentOption.value` type of `DEPOSIT_ONLINE`.
-    ///
-    /// Format: decimal_value.
-    #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
-    pub deposit_amount: Option<String>,
-    /// Whether to save the payment method on the order.
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "savePaymentMethod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub save_payment_method: Option<bool>,
-    /// ID of the app managing the inventory.
-    ///
-    /// Format: guid.
-    #[serde(rename = "inventoryAppId", default, skip_serializing_if = "Option::is_none")]
-    pub inventory_app_id: Option<String>,
-    /// Whether the line item quantity is fixed and can't be changed.
-    /// When not set, falls back to the value from the catalog. Internal (only in the SDK's internal typings).
-    #[serde(rename = "fixedQuantity", default, skip_serializing_if = "Option::is_none")]
-    pub fixed_quantity: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CatalogOverrideFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.product_name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description_lines);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.physical_properties);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.payment_option);
-    }
-}
-/// Used for grouping line items. Sent when an item is added to a cart, checkout, or order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogReference {
-    /// ID of the item within the catalog it belongs to.
-    #[serde(rename = "catalogItemId", default, skip_serializing_if = "Option::is_none")]
-    pub catalog_item_id: Option<String>,
-    /// ID of the app providing the catalog.
-    ///
-    /// You can get your app's ID from its page in the [app dashboard](https://dev.wix.com/dc3/my-apps/).
-    ///
-    /// For items from Wix catalogs, the following values always apply:
-    /// + Wix Stores: `"215238eb-22a5-4c36-9e7b-e7c08025e04e"`
-    /// + Wix Bookings: `"13d21c63-b5ec-5912-8397-c3a5ddb27a97"`
-    /// + Wix Restaurants: `"9a5d83fd-8570-482e-81ab-cfa88942ee60"`
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Additional item details in `key:value` pairs.
-    ///
-    /// Use this optional field for more specificity with item selection. The values of the `options` field differ depending on which catalog is providing the items.
-    ///
-    /// For Wix Stores products, learn more about integrating with [Catalog V3](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v3/e-commerce-integration)
-    /// or [Catalog V1](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v1/catalog/e-commerce-integration), depending on [the version the site uses](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-versioning/introduction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CatalogReference {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ChannelType {
-    /// `UNSPECIFIED`
-    ///
-    /// Unspecified sales channel. This value is not supported.
-    Unspecified,
-    /// `WEB`
-    ///
-    /// A web client.
-    Web,
-    /// `POS`
-    ///
-    /// [Point of sale solutions](https://support.wix.com/en/wix-mobile-pos-2196395).
-    Pos,
-    /// `EBAY`
-    ///
-    /// [eBay shop](https://support.wix.com/en/article/wix-stores-connecting-and-setting-up-an-ebay-shop).
-    Ebay,
-    /// `AMAZON`
-    ///
-    /// [Amazon shop](https://support.wix.com/en/article/wix-stores-connecting-and-setting-up-an-amazon-shop).
-    Amazon,
-    /// `OTHER_PLATFORM`
-    ///
-    /// Other sales platform.
-    OtherPlatform,
-    /// `WIX_APP_STORE`
-    ///
-    /// [Wix Owner app](https://support.wix.com/article/wix-owner-app-an-overview).
-    WixAppStore,
-    /// `WIX_INVOICES`
-    ///
-    /// Wix Invoices app in [your dashboard](https://www.wix.com/my-account/site-selector/?buttonText=Select%20Site&title=Select%20a%20Site&autoSelectOnSingleSite=true&actionUrl=https:%2F%2Fwww.wix.com%2Fdashboard%2F%7B%7BmetaSiteId%7D%7D%2Finvoices/settings/general-settings)
-    WixInvoices,
-    /// `BACKOFFICE_MERCHANT`
-    ///
-    /// Wix merchant backoffice.
-    BackofficeMerchant,
-    /// `WISH`
-    ///
-    /// Wish sales channel.
-    Wish,
-    /// `CLASS_PASS`
-    ///
-    /// [ClassPass sales channel](https://support.wix.com/en/article/wix-bookings-letting-clients-book-your-services-with-classpass).
-    ClassPass,
-    /// `GLOBAL_E`
-    ///
-    /// Global-E sales channel.
-    GlobalE,
-    /// `FACEBOOK`
-    ///
-    /// [Facebook shop](https://support.wix.com/en/article/wix-stores-changes-to-facebook-shops).
-    Facebook,
-    /// `ETSY`
-    ///
-    /// [Etsy sales channel](https://support.wix.com/en/article/wix-stores-request-adding-etsy-as-a-sales-channel).
-    Etsy,
-    /// `TIKTOK`
-    ///
-    /// [TikTok sales channel](https://support.wix.com/en/article/wix-stores-request-adding-tiktok-as-a-sales-channel).
-    Tiktok,
-    /// `FAIRE_COM`
-    ///
-    /// [Faire marketplace integration](https://support.wix.com/en/article/wix-stores-creating-a-faire-store-using-the-faire-integration-app).
-    FaireCom,
-    /// `PAYPAL_AGENTIC_CHECKOUT`
-    ///
-    /// PayPal Agentic Checkout sales channel.
-    PaypalAgenticCheckout,
-    /// `STRIPE_AGENTIC_CHECKOUT`
-    ///
-    /// Stripe Agentic Checkout sales channel.
-    StripeAgenticCheckout,
-    /// `WIX_INVOICES_PLATFORM`
-    ///
-    /// Wix Invoices platform app
-    WixInvoicesPlatform,
-    /// `UCP_AGENTIC_CHECKOUT`
-    ///
-    /// UCP (Universal Checkout Protocol) Agentic Checkout sales channel.
-    UcpAgenticCheckout,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ChannelType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "WEB" => Self::Web,
-            "POS" => Self::Pos,
-            "EBAY" => Self::Ebay,
-            "AMAZON" => Self::Amazon,
-            "OTHER_PLATFORM" => Self::OtherPlatform,
-            "WIX_APP_STORE" => Self::WixAppStore,
-            "WIX_INVOICES" => Self::WixInvoices,
-            "BACKOFFICE_MERCHANT" => Self::BackofficeMerchant,
-            "WISH" => Self::Wish,
-            "CLASS_PASS" => Self::ClassPass,
-            "GLOBAL_E" => Self::GlobalE,
-            "FACEBOOK" => Self::Facebook,
-            "ETSY" => Self::Etsy,
-            "TIKTOK" => Self::Tiktok,
-            "FAIRE_COM" => Self::FaireCom,
-            "PAYPAL_AGENTIC_CHECKOUT" => Self::PaypalAgenticCheckout,
-            "STRIPE_AGENTIC_CHECKOUT" => Self::StripeAgenticCheckout,
-            "WIX_INVOICES_PLATFORM" => Self::WixInvoicesPlatform,
-            "UCP_AGENTIC_CHECKOUT" => Self::UcpAgenticCheckout,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Web => "WEB",
-            Self::Pos => "POS",
-            Self::Ebay => "EBAY",
-            Self::Amazon => "AMAZON",
-            Self::OtherPlatform => "OTHER_PLATFORM",
-            Self::WixAppStore => "WIX_APP_STORE",
-            Self::WixInvoices => "WIX_INVOICES",
-            Self::BackofficeMerchant => "BACKOFFICE_MERCHANT",
-            Self::Wish => "WISH",
-            Self::ClassPass => "CLASS_PASS",
-            Self::GlobalE => "GLOBAL_E",
-            Self::Facebook => "FACEBOOK",
-            Self::Etsy => "ETSY",
-            Self::Tiktok => "TIKTOK",
-            Self::FaireCom => "FAIRE_COM",
-            Self::PaypalAgenticCheckout => "PAYPAL_AGENTIC_CHECKOUT",
-            Self::StripeAgenticCheckout => "STRIPE_AGENTIC_CHECKOUT",
-            Self::WixInvoicesPlatform => "WIX_INVOICES_PLATFORM",
-            Self::UcpAgenticCheckout => "UCP_AGENTIC_CHECKOUT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ChannelType);
-impl crate::wire::sdk_keys::SdkKeys for ChannelType {}
 /// `Charge` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -982,12 +381,12 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub calculation_errors: Option<CalculationErrors>,
+    pub calculation_errors: Option<crate::ecom::shared::CalculationErrors>,
     /// Applied gift card details.
     ///
     /// >**Note:** Gift cards are supported through the Wix UI, though the service plugin is not currently available. Learn more about [Wix Gift Cards](https://support.wix.com/en/article/setting-up-wix-gift-cards-9451439).
     #[serde(rename = "giftCard", default, skip_serializing_if = "Option::is_none")]
-    pub gift_card: Option<GiftCard>,
+    pub gift_card: Option<crate::ecom::shared::GiftCard>,
     /// Applied discounts.
     #[serde(
         rename = "appliedDiscounts",
@@ -997,13 +396,13 @@ pub struct Checkout {
     pub applied_discounts: Option<Vec<AppliedDiscount>>,
     /// Custom fields.
     #[serde(rename = "customFields", default, skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<Vec<CustomField>>,
+    pub custom_fields: Option<Vec<crate::ecom::shared::CustomField>>,
     /// Weight measurement unit. Defaults to a site's weight unit.
     #[serde(rename = "weightUnit", default, skip_serializing_if = "Option::is_none")]
-    pub weight_unit: Option<WeightUnit>,
+    pub weight_unit: Option<crate::shared::types::WeightUnit>,
     /// Tax summary.
     #[serde(rename = "taxSummary", default, skip_serializing_if = "Option::is_none")]
-    pub tax_summary: Option<TaxSummary>,
+    pub tax_summary: Option<crate::ecom::shared::TaxSummary>,
     /// The site’s default currency, in three-letter [ISO-4217 alphabetic](https://en.wikipedia.org/wiki/ISO_4217#Active_codes) format. This represents the base currency configured for the site and remains constant regardless of the customer’s currency selection.
     ///
     /// Format: currency.
@@ -1011,7 +410,7 @@ pub struct Checkout {
     pub currency: Option<String>,
     /// Sales channel that submitted the order.
     #[serde(rename = "channelType", default, skip_serializing_if = "Option::is_none")]
-    pub channel_type: Option<ChannelType>,
+    pub channel_type: Option<crate::ecom::shared::ChannelType>,
     /// Site language in which original values are shown.
     #[serde(rename = "siteLanguage", default, skip_serializing_if = "Option::is_none")]
     pub site_language: Option<String>,
@@ -1034,7 +433,7 @@ pub struct Checkout {
     pub tax_included_in_price: Option<bool>,
     /// ID of the checkout's initiator.
     #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<CreatedBy>,
+    pub created_by: Option<crate::ecom::shared::CreatedBy>,
     /// Date and time the checkout was created.
     ///
     /// Also accepted as `createdDate` when decoding.
@@ -1067,7 +466,7 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub membership_options: Option<MembershipOptions>,
+    pub membership_options: Option<crate::ecom::shared::MembershipOptions>,
     /// Additional Fees.
     #[serde(rename = "additionalFees", default, skip_serializing_if = "Option::is_none")]
     pub additional_fees: Option<Vec<AdditionalFee>>,
@@ -1078,14 +477,14 @@ pub struct Checkout {
     pub cart_id: Option<String>,
     /// Information about the currency conversion that took place if at all. Empty if no conversion took place. Internal (only in the SDK's internal typings).
     #[serde(rename = "conversionInfo", default, skip_serializing_if = "Option::is_none")]
-    pub conversion_info: Option<ConversionInfo>,
+    pub conversion_info: Option<crate::ecom::shared::ConversionInfo>,
     /// The pay now total amount after gift card reduction Internal (only in the SDK's internal typings).
     #[serde(
         rename = "payNowTotalAfterGiftCard",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pay_now_total_after_gift_card: Option<MultiCurrencyPrice>,
+    pub pay_now_total_after_gift_card: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// __Deprecated.__ Use `purchaseFlowId` instead. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -1095,19 +494,19 @@ pub struct Checkout {
     pub ecom_id: Option<String>,
     /// List of validation violations raised by the [Validations service plugin](https://dev.wix.com/docs/rest/business-solutions/e-commerce/service-plugins/validations-integration-service-plugin/introduction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub violations: Option<Vec<Violation>>,
+    pub violations: Option<Vec<crate::ecom::shared::Violation>>,
     /// The total payment amount after gift card reduction Internal (only in the SDK's internal typings).
     #[serde(
         rename = "totalAfterGiftCard",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_after_gift_card: Option<MultiCurrencyPrice>,
+    pub total_after_gift_card: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Custom field data for the checkout object.
     ///
     /// [Extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields) must be configured in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Persistent ID that correlates between the various eCommerce elements: cart, checkout, and order.
     ///
     /// Format: guid.
@@ -1119,7 +518,7 @@ pub struct Checkout {
     /// > * Custom settings can only be set when creating a checkout.
     /// > * To access and manage custom checkout page content, your app must have the permission scope named "Manage eCommerce - Admin Permissions". Learn more about [permission scopes](https://dev.wix.com/docs/build-apps/develop-your-app/access/authorization/about-permissions).
     #[serde(rename = "customSettings", default, skip_serializing_if = "Option::is_none")]
-    pub custom_settings: Option<CustomSettings>,
+    pub custom_settings: Option<crate::ecom::shared::CustomSettings>,
     /// Reference IDs for the app and component providing custom checkout page content.
     ///
     /// To access and manage custom checkout page content, your app must have the permission scope named "Manage eCommerce - Admin Permissions".
@@ -1129,7 +528,7 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub custom_content_reference: Option<CustomContentReference>,
+    pub custom_content_reference: Option<crate::ecom::shared::CustomContentReference>,
     /// References to an external app and resource associated with this checkout.
     /// Used for integration and tracking across different platforms.
     #[serde(
@@ -1137,7 +536,7 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub external_reference: Option<ExternalReference>,
+    pub external_reference: Option<crate::ecom::shared::ExternalReference>,
     /// Order ID.
     ///
     /// This field is empty until the checkout completes and becomes an order. Internal (only in the SDK's internal typings).
@@ -1199,7 +598,7 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub line_items_subtotal: Option<MultiCurrencyPrice>,
+    pub line_items_subtotal: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Tax exempt group ID to use for tax exemptions.
     ///
     /// Format: guid.
@@ -1259,214 +658,6 @@ impl crate::wire::sdk_keys::SdkKeys for CheckoutMarkedAsCompleted {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.checkout);
     }
 }
-/// `Color` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Color {
-    /// Description line color name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line color name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-    /// HEX or RGB color code for display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Color {}
-/// `ConversionInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ConversionInfo {
-    /// The site currency.
-    ///
-    /// Format: currency.
-    #[serde(rename = "siteCurrency", default, skip_serializing_if = "Option::is_none")]
-    pub site_currency: Option<String>,
-    /// The rate used when converting from the site currency to the checkout currency.
-    #[serde(rename = "conversionRate", default, skip_serializing_if = "Option::is_none")]
-    pub conversion_rate: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ConversionInfo {}
-/// Coupon
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Coupon {
-    /// Coupon ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Coupon code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Coupon value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-    /// Coupon name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Coupon type: We want it to be an enum and not a string but currently we have no time to do it so we leave it as is to be aligned with cart summary. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "couponType", default, skip_serializing_if = "Option::is_none")]
-    pub coupon_type: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Coupon {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// At most one of `userId`, `memberId`, `visitorId`, `appId` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CreatedBy {
-    /// User ID. When the order was created by a Wix user on behalf of a buyer.
-    /// For example, via POS (point of service).
-    ///
-    /// Format: guid.
-    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// Member ID. When the order was created by a **logged in** site visitor.
-    ///
-    /// Format: guid.
-    #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
-    pub member_id: Option<String>,
-    /// Visitor ID. When the order was created by a site visitor that was **not** logged in.
-    ///
-    /// Format: guid.
-    #[serde(rename = "visitorId", default, skip_serializing_if = "Option::is_none")]
-    pub visitor_id: Option<String>,
-    /// App ID. When the order was created by an external application or Wix service.
-    ///
-    /// Format: guid.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CreatedBy {}
-/// `CustomContentReference` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CustomContentReference {
-    /// ID of the app providing the content.
-    ///
-    /// You can get your app's ID from its page in the [app dashboard](https://dev.wix.com/dc3/my-apps/).
-    ///
-    /// Format: guid.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// ID of the component within the app it belongs to.
-    ///
-    /// You can get your component's ID from its page in the [app dashboard](https://dev.wix.com/dc3/my-apps/).
-    ///
-    /// Format: guid.
-    #[serde(rename = "componentId", default, skip_serializing_if = "Option::is_none")]
-    pub component_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CustomContentReference {}
-/// `CustomField` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CustomField {
-    /// Custom field value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<serde_json::Value>,
-    /// Custom field title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Translated custom field title.
-    #[serde(
-        rename = "translatedTitle",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub translated_title: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CustomField {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
-    }
-}
-/// `CustomSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CustomSettings {
-    /// Whether to restrict the option to add or remove a gift card on the checkout page.
-    ///
-    /// Default: `false`
-    #[serde(rename = "lockGiftCard", default, skip_serializing_if = "Option::is_none")]
-    pub lock_gift_card: Option<bool>,
-    /// Whether to restrict the option to add or remove a coupon code on the checkout page.
-    ///
-    /// Default: `false`
-    #[serde(rename = "lockCouponCode", default, skip_serializing_if = "Option::is_none")]
-    pub lock_coupon_code: Option<bool>,
-    /// Whether to disable policy agreement checkout in the checkout page
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "disabledPolicyAgreementCheckbox",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disabled_policy_agreement_checkbox: Option<bool>,
-    /// Whether to disable manual payment option for this checkout.
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "disabledManualPayment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disabled_manual_payment: Option<bool>,
-    /// For internal use by Bookings only.
-    /// Whether to disable automatic discount rules calculation for this checkout.
-    ///
-    /// Default: `false` Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "disabledDiscountRulesCalculation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disabled_discount_rules_calculation: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CustomSettings {}
-/// `DeliveryAllocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DeliveryAllocation {
-    /// The delivery option's carrier details, could be multiple if the delivery option is a combination of multiple carriers
-    #[serde(
-        rename = "deliveryCarrier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_carrier: Option<Carrier>,
-    /// The delivery region that are relevant for this delivery solution.
-    #[serde(rename = "deliveryRegion", default, skip_serializing_if = "Option::is_none")]
-    pub delivery_region: Option<Region>,
-    /// Populated if the delivery solution is a partially supplied by this carrier.
-    #[serde(
-        rename = "applicableLineItems",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub applicable_line_items: Option<ApplicableLineItems>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DeliveryAllocation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.delivery_carrier);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.delivery_region);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.applicable_line_items);
-    }
-}
 /// `DeliveryLogistics` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1479,7 +670,7 @@ pub struct DeliveryLogistics {
     pub instructions: Option<String>,
     /// Pickup details.
     #[serde(rename = "pickupDetails", default, skip_serializing_if = "Option::is_none")]
-    pub pickup_details: Option<PickupDetails>,
+    pub pickup_details: Option<crate::ecom::shared::PickupDetails>,
     /// Expected delivery time slot (from and to time stamps representation) Internal (only in the SDK's internal typings).
     #[serde(
         rename = "deliveryTimeSlot",
@@ -1506,683 +697,6 @@ pub struct DeliveryTimeSlot {
     pub to: Option<crate::wire::Timestamp>,
 }
 impl crate::wire::sdk_keys::SdkKeys for DeliveryTimeSlot {}
-/// `Description` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Description {
-    /// Subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Description {}
-/// At most one of `plainText`, `colorInfo` is set (a `@oneof` group).
-///
-/// At most one of `plainTextValue`, `color` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLine {
-    /// Description line plain text value.
-    #[serde(rename = "plainText", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text: Option<PlainTextValue>,
-    /// Description line color value.
-    #[serde(rename = "colorInfo", default, skip_serializing_if = "Option::is_none")]
-    pub color_info: Option<Color>,
-    /// Description line plain text value. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "plainTextValue", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text_value: Option<PlainTextValue>,
-    /// Description line color. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Description line name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DescriptionLineName>,
-    /// Description line type. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "lineType", default, skip_serializing_if = "Option::is_none")]
-    pub line_type: Option<DescriptionLineType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLine {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.color_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text_value);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_type);
-    }
-}
-/// `DescriptionLineName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLineName {
-    /// Description line name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DescriptionLineType {
-    /// `UNRECOGNISED`
-    ///
-    /// Unrecognized type.
-    Unrecognised,
-    /// `PLAIN_TEXT`
-    ///
-    /// Plain text type.
-    PlainText,
-    /// `COLOR`
-    ///
-    /// Color type.
-    Color,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DescriptionLineType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PLAIN_TEXT" => Self::PlainText,
-            "COLOR" => Self::Color,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::PlainText => "PLAIN_TEXT",
-            Self::Color => "COLOR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DescriptionLineType);
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineType {}
-/// At most one of `applicationError`, `validationError`, `systemError` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Details {
-    /// `applicationError` on the wire.
-    #[serde(
-        rename = "applicationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub application_error: Option<ApplicationError>,
-    /// `validationError` on the wire.
-    #[serde(
-        rename = "validationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub validation_error: Option<ValidationError>,
-    /// `systemError` on the wire.
-    #[serde(rename = "systemError", default, skip_serializing_if = "Option::is_none")]
-    pub system_error: Option<SystemError>,
-    /// deprecated in API's - to enable migration from rendering arbitrary tracing to rest response
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracing: Option<std::collections::BTreeMap<String, String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Details {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.application_error);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation_error);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.system_error);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tracing);
-    }
-}
-/// `Dimensions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Dimensions {
-    /// Length. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<String>,
-    /// Width. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<String>,
-    /// Height. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<String>,
-    /// Unit of measurement for dimensions (length, width, height).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<DimensionsUnit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Dimensions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DimensionsUnit {
-    /// `UNKNOWN_DIMENSIONS_UNIT`
-    UnknownDimensionsUnit,
-    /// `MM`
-    ///
-    /// Millimeters.
-    Mm,
-    /// `CM`
-    ///
-    /// Centimeters.
-    Cm,
-    /// `M`
-    ///
-    /// Meters.
-    M,
-    /// `IN`
-    ///
-    /// Inches.
-    In,
-    /// `FT`
-    ///
-    /// Feet.
-    Ft,
-    /// `YD`
-    ///
-    /// Yards.
-    Yd,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DimensionsUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_DIMENSIONS_UNIT" => Self::UnknownDimensionsUnit,
-            "MM" => Self::Mm,
-            "CM" => Self::Cm,
-            "M" => Self::M,
-            "IN" => Self::In,
-            "FT" => Self::Ft,
-            "YD" => Self::Yd,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownDimensionsUnit => "UNKNOWN_DIMENSIONS_UNIT",
-            Self::Mm => "MM",
-            Self::Cm => "CM",
-            Self::M => "M",
-            Self::In => "IN",
-            Self::Ft => "FT",
-            Self::Yd => "YD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DimensionsUnit);
-impl crate::wire::sdk_keys::SdkKeys for DimensionsUnit {}
-/// `DiscountRule` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRule {
-    /// Discount rule ID
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Discount rule name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DiscountRuleName>,
-    /// Discount value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRule {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// `DiscountRuleName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRuleName {
-    /// Original discount rule name (in site's default language).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated discount rule name according to buyer language. Defaults to `original` when not provided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRuleName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DiscountType {
-    /// `GLOBAL`
-    Global,
-    /// `SPECIFIC_ITEMS`
-    SpecificItems,
-    /// `SHIPPING`
-    Shipping,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DiscountType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "GLOBAL" => Self::Global,
-            "SPECIFIC_ITEMS" => Self::SpecificItems,
-            "SHIPPING" => Self::Shipping,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Global => "GLOBAL",
-            Self::SpecificItems => "SPECIFIC_ITEMS",
-            Self::Shipping => "SHIPPING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DiscountType);
-impl crate::wire::sdk_keys::SdkKeys for DiscountType {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
-/// `ExternalReference` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExternalReference {
-    /// ID of the app associated with the purchase flow.
-    /// For example, the Wix Pay Links app ID.
-    ///
-    /// Format: guid.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Reference to an external resource ID. Used to link the purchase flow to a specific entity in an external system.
-    /// For example, a Wix Pay Link ID.
-    #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
-    pub resource_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExternalReference {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FallbackReason {
-    /// `AUTO_TAX_FAILED`
-    ///
-    /// auto-tax failed to be calculated
-    AutoTaxFailed,
-    /// `AUTO_TAX_DEACTIVATED`
-    ///
-    /// auto-tax was temporarily deactivated on a system-level
-    AutoTaxDeactivated,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FallbackReason {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AUTO_TAX_FAILED" => Self::AutoTaxFailed,
-            "AUTO_TAX_DEACTIVATED" => Self::AutoTaxDeactivated,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::AutoTaxFailed => "AUTO_TAX_FAILED",
-            Self::AutoTaxDeactivated => "AUTO_TAX_DEACTIVATED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FallbackReason);
-impl crate::wire::sdk_keys::SdkKeys for FallbackReason {}
-/// `FieldViolation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FieldViolation {
-    /// `field` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// `description` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `violatedRule` on the wire.
-    #[serde(rename = "violatedRule", default, skip_serializing_if = "Option::is_none")]
-    pub violated_rule: Option<RuleType>,
-    /// applicable when violated_rule=OTHER
-    #[serde(rename = "ruleName", default, skip_serializing_if = "Option::is_none")]
-    pub rule_name: Option<String>,
-    /// `data` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FieldViolation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.violated_rule);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FileType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `SECURE_PICTURE`
-    SecurePicture,
-    /// `SECURE_VIDEO`
-    SecureVideo,
-    /// `SECURE_DOCUMENT`
-    SecureDocument,
-    /// `SECURE_MUSIC`
-    SecureMusic,
-    /// `SECURE_ARCHIVE`
-    SecureArchive,
-    /// `SECURE_RAW`
-    SecureRaw,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FileType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "SECURE_PICTURE" => Self::SecurePicture,
-            "SECURE_VIDEO" => Self::SecureVideo,
-            "SECURE_DOCUMENT" => Self::SecureDocument,
-            "SECURE_MUSIC" => Self::SecureMusic,
-            "SECURE_ARCHIVE" => Self::SecureArchive,
-            "SECURE_RAW" => Self::SecureRaw,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::SecurePicture => "SECURE_PICTURE",
-            Self::SecureVideo => "SECURE_VIDEO",
-            Self::SecureDocument => "SECURE_DOCUMENT",
-            Self::SecureMusic => "SECURE_MUSIC",
-            Self::SecureArchive => "SECURE_ARCHIVE",
-            Self::SecureRaw => "SECURE_RAW",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FileType);
-impl crate::wire::sdk_keys::SdkKeys for FileType {}
-/// `FreeTrialPeriod` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FreeTrialPeriod {
-    /// Frequency of period. Values: DAY, WEEK, MONTH, YEAR
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<SubscriptionFrequency>,
-    /// Number of frequency units in the free trial period. For example, frequency `MONTH` with interval `3` means a 3-month free trial.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FreeTrialPeriod {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.frequency);
-    }
-}
-/// Full contact details for an address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FullAddressContactDetails {
-    /// First name.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// Phone number.
-    ///
-    /// Format: phone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Tax information (for Brazil only). If ID is provided, `vatId.type` must also be set, `UNSPECIFIED` is not allowed.
-    #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<VatId>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FullAddressContactDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.vat_id);
-    }
-}
-/// `GiftCard` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GiftCard {
-    /// Gift Card ID.
-    ///
-    /// Deprecated by Wix.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Gift card obfuscated code.
-    #[serde(rename = "obfuscatedCode", default, skip_serializing_if = "Option::is_none")]
-    pub obfuscated_code: Option<String>,
-    /// Actual amount to be redeemed from the gift card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-    /// App ID of the gift card provider.
-    ///
-    /// Format: guid.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// External ID in the gift card provider's system.
-    /// Used for integration and tracking across different platforms.
-    #[serde(rename = "externalId", default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// Requested amount to redeem from the gift card.
-    #[serde(
-        rename = "requestedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub requested_amount: Option<MultiCurrencyPrice>,
-    /// Full gift card code. Echoed from the request input for correlation. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GiftCard {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.requested_amount);
-    }
-}
-/// `GiftCardCalculationError` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GiftCardCalculationError {
-    /// Gift card code with most characters masked for security.
-    #[serde(rename = "obfuscatedCode", default, skip_serializing_if = "Option::is_none")]
-    pub obfuscated_code: Option<String>,
-    /// Error details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<Details>,
-    /// Full gift card code. Echoed from the request input for correlation. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GiftCardCalculationError {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error);
-    }
-}
-/// `Group` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Group {
-    /// Coupon scope's group (e.g., product or collection in Wix Stores). See [valid scope values](https://dev.wix.com/api/rest/coupons/coupons/valid-scope-values).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Item ID (when the coupon scope is limited to just one item).
-    #[serde(rename = "entityId", default, skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Group {}
-/// `InvalidMembership` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct InvalidMembership {
-    /// Membership details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub membership: Option<Membership>,
-    /// Reason why this membership is invalid and cannot be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for InvalidMembership {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.membership);
-    }
-}
-/// `ItemAvailabilityInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemAvailabilityInfo {
-    /// Item availability status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ItemAvailabilityStatus>,
-    /// Quantity available.
-    #[serde(
-        rename = "quantityAvailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub quantity_available: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemAvailabilityInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ItemAvailabilityStatus {
-    /// `AVAILABLE`
-    Available,
-    /// `NOT_FOUND`
-    ///
-    /// Item does not exist.
-    NotFound,
-    /// `NOT_AVAILABLE`
-    ///
-    /// Item is not in stock.
-    NotAvailable,
-    /// `PARTIALLY_AVAILABLE`
-    ///
-    /// Available quantity is less than requested.
-    PartiallyAvailable,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ItemAvailabilityStatus {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AVAILABLE" => Self::Available,
-            "NOT_FOUND" => Self::NotFound,
-            "NOT_AVAILABLE" => Self::NotAvailable,
-            "PARTIALLY_AVAILABLE" => Self::PartiallyAvailable,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Available => "AVAILABLE",
-            Self::NotFound => "NOT_FOUND",
-            Self::NotAvailable => "NOT_AVAILABLE",
-            Self::PartiallyAvailable => "PARTIALLY_AVAILABLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ItemAvailabilityStatus);
-impl crate::wire::sdk_keys::SdkKeys for ItemAvailabilityStatus {}
-/// `ItemCombination` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombination {
-    /// The number of times this exact combination of items (with the specified quantities) was applied together in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Line items that participated together in this combination.
-    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
-    pub line_items: Option<Vec<ItemCombinationLineItem>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombination {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_items);
-    }
-}
-/// `ItemCombinationLineItem` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombinationLineItem {
-    /// The unique ID of the line item to which this discount applies.
-    ///
-    /// Format: guid.
-    #[serde(rename = "lineItemId", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_id: Option<String>,
-    /// Total discount amount for all units (quantity) of this line item in this combination.
-    #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<MultiCurrencyPrice>,
-    /// Number of units from this line item that participated in a single combination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombinationLineItem {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_amount);
-    }
-}
 /// `ItemModifier` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2202,13 +716,13 @@ pub struct ItemModifier {
     pub quantity: Option<i64>,
     /// Primary display label for the modifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<TranslatableString>,
+    pub label: Option<crate::ecom::shared::TranslatableString>,
     /// Additional details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<TranslatableString>,
+    pub details: Option<crate::ecom::shared::TranslatableString>,
     /// The price of the modifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ItemModifier {
     fn rename_sdk_keys(&mut self) {
@@ -2223,7 +737,7 @@ impl crate::wire::sdk_keys::SdkKeys for ItemModifier {
 pub struct ItemTaxFullDetails {
     /// Amount for which tax is calculated.
     #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<MultiCurrencyPrice>,
+    pub taxable_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Tax group ID, if specified. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -2234,15 +748,15 @@ pub struct ItemTaxFullDetails {
     pub tax_rate: Option<String>,
     /// Calculated tax, based on `taxable_amount` and `tax_rate`.
     #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<MultiCurrencyPrice>,
+    pub total_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// If breakdown exists, the sum of rates in the breakdown must equal `tax_rate`. Deprecated - use 'tax_breakdown' instead.
     ///
     /// Deprecated by Wix.
     #[serde(rename = "rateBreakdown", default, skip_serializing_if = "Option::is_none")]
-    pub rate_breakdown: Option<Vec<TaxRateBreakdown>>,
+    pub rate_breakdown: Option<Vec<crate::ecom::shared::TaxRateBreakdown>>,
     /// The amount of this line item that was exempt. Internal (only in the SDK's internal typings).
     #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<MultiCurrencyPrice>,
+    pub exempt_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// True for items we have a tax applied on them Internal (only in the SDK's internal typings).
     #[serde(rename = "isItemTaxable", default, skip_serializing_if = "Option::is_none")]
     pub is_item_taxable: Option<bool>,
@@ -2254,7 +768,7 @@ pub struct ItemTaxFullDetails {
     pub calculator_name: Option<String>,
     /// tax information for a line item.
     #[serde(rename = "taxBreakdown", default, skip_serializing_if = "Option::is_none")]
-    pub tax_breakdown: Option<Vec<TaxBreakdown>>,
+    pub tax_breakdown: Option<Vec<crate::ecom::shared::TaxBreakdown>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ItemTaxFullDetails {
     fn rename_sdk_keys(&mut self) {
@@ -2265,110 +779,6 @@ impl crate::wire::sdk_keys::SdkKeys for ItemTaxFullDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_breakdown);
     }
 }
-/// At most one of `preset`, `custom` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemType {
-    /// Preset item type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<ItemTypePreset>,
-    /// Custom item type. When none of the preset types are suitable, specifies the custom type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.preset);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ItemTypePreset {
-    /// `UNRECOGNISED`
-    Unrecognised,
-    /// `PHYSICAL`
-    Physical,
-    /// `DIGITAL`
-    Digital,
-    /// `GIFT_CARD`
-    GiftCard,
-    /// `SERVICE`
-    Service,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ItemTypePreset {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PHYSICAL" => Self::Physical,
-            "DIGITAL" => Self::Digital,
-            "GIFT_CARD" => Self::GiftCard,
-            "SERVICE" => Self::Service,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::Physical => "PHYSICAL",
-            Self::Digital => "DIGITAL",
-            Self::GiftCard => "GIFT_CARD",
-            Self::Service => "SERVICE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ItemTypePreset);
-impl crate::wire::sdk_keys::SdkKeys for ItemTypePreset {}
-/// JurisdictionType represents the type of the jurisdiction in which this tax detail applies (e.g. Country,State,County,City,Special).
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum JurisdictionType {
-    /// `UNDEFINED`
-    Undefined,
-    /// `COUNTRY`
-    Country,
-    /// `STATE`
-    State,
-    /// `COUNTY`
-    County,
-    /// `CITY`
-    City,
-    /// `SPECIAL`
-    Special,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for JurisdictionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "COUNTRY" => Self::Country,
-            "STATE" => Self::State,
-            "COUNTY" => Self::County,
-            "CITY" => Self::City,
-            "SPECIAL" => Self::Special,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Country => "COUNTRY",
-            Self::State => "STATE",
-            Self::County => "COUNTY",
-            Self::City => "CITY",
-            Self::Special => "SPECIAL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(JurisdictionType);
-impl crate::wire::sdk_keys::SdkKeys for JurisdictionType {}
 /// `LineItem` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2397,19 +807,19 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_reference: Option<CatalogReference>,
+    pub catalog_reference: Option<crate::ecom::shared::CatalogReference>,
     /// Item name.
     /// + Stores - `product.name`
     /// + Bookings - `service.info.name`
     /// + Events - `ticket.name`
     #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<ProductName>,
+    pub product_name: Option<crate::ecom::shared::ProductName>,
     /// URL to the item's page on the site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<crate::wire::PageUrl>,
     /// Item price **after** catalog-defined discount and line item discounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Original item price. Internal (only in the SDK's internal typings).
     ///
     /// Format: decimal_value.
@@ -2426,78 +836,78 @@ pub struct LineItem {
     pub original_full_price: Option<String>,
     /// Total line item price **after** catalog-defined discount and line item discounts.
     #[serde(rename = "lineItemPrice", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_price: Option<MultiCurrencyPrice>,
+    pub line_item_price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Item price **before** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
-    pub full_price: Option<MultiCurrencyPrice>,
+    pub full_price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Item price **before** line item discounts and **after** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(
         rename = "priceBeforeDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts: Option<MultiCurrencyPrice>,
+    pub price_before_discounts: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Item price before line item discounts and tax. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "priceBeforeDiscountsAndTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts_and_tax: Option<MultiCurrencyPrice>,
+    pub price_before_discounts_and_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total price after all discounts and tax.
     #[serde(
         rename = "totalPriceAfterTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_after_tax: Option<MultiCurrencyPrice>,
+    pub total_price_after_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total price after discounts, and before tax.
     #[serde(
         rename = "totalPriceBeforeTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_before_tax: Option<MultiCurrencyPrice>,
+    pub total_price_before_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Tax details for this line item.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<ItemTaxFullDetails>,
     /// Discount for this line item's entire quantity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<MultiCurrencyPrice>,
+    pub discount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Line item description lines. Used for display purposes for the cart, checkout and order.
     #[serde(
         rename = "descriptionLines",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
+    pub description_lines: Option<Vec<crate::ecom::shared::DescriptionLine>>,
     /// Line item image details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<crate::wire::Image>,
     /// Item availability details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability: Option<ItemAvailabilityInfo>,
+    pub availability: Option<crate::ecom::shared::ItemAvailabilityInfo>,
     /// Physical properties of the item. When relevant, contains information such as SKU, item weight, and shippability.
     #[serde(
         rename = "physicalProperties",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<PhysicalProperties>,
+    pub physical_properties: Option<crate::ecom::shared::PhysicalProperties>,
     /// Coupon scopes - which app and items a coupon applies to.
     /// This field is internal to Wix, and should be used by Bookings, Stores and Events as used by the Coupons API. Internal (only in the SDK's internal typings).
     #[serde(rename = "couponScopes", default, skip_serializing_if = "Option::is_none")]
-    pub coupon_scopes: Option<Vec<Scope>>,
+    pub coupon_scopes: Option<Vec<crate::ecom::shared::Scope>>,
     /// Item type. Either a preset type or custom.
     #[serde(rename = "itemType", default, skip_serializing_if = "Option::is_none")]
-    pub item_type: Option<ItemType>,
+    pub item_type: Option<crate::ecom::shared::ItemType>,
     /// Subscription option information.
     #[serde(
         rename = "subscriptionOptionInfo",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subscription_option_info: Option<SubscriptionOptionInfo>,
+    pub subscription_option_info: Option<crate::ecom::shared::SubscriptionOptionInfo>,
     /// Fulfiller ID for this item. Field is empty when the item is self-fulfilled. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -2514,19 +924,19 @@ pub struct LineItem {
     pub shipping_group_id: Option<String>,
     /// Digital file identifier, relevant only for items with type `DIGITAL`. Internal (only in the SDK's internal typings).
     #[serde(rename = "digitalFile", default, skip_serializing_if = "Option::is_none")]
-    pub digital_file: Option<SecuredMedia>,
+    pub digital_file: Option<crate::ecom::shared::SecuredMedia>,
     /// Type of selected payment option for current item.
     ///
     /// Default: `FULL_PAYMENT_ONLINE`
     #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
-    pub payment_option: Option<PaymentOptionType>,
+    pub payment_option: Option<crate::ecom::shared::PaymentOptionType>,
     /// Service properties. When relevant, this contains information such as date and number of participants.
     #[serde(
         rename = "serviceProperties",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub service_properties: Option<ServiceProperties>,
+    pub service_properties: Option<crate::ecom::shared::ServiceProperties>,
     /// In cases where `catalogReference.catalogItemId` is NOT the actual catalog item ID, this field will return the true item's ID.
     /// + For example, for Wix Bookings, `catalogReference.catalogItemId` is the booking ID. Therefore this value is set to the service ID.
     /// + In most cases, this field has the same value as `catalogReference.catalogItemId`.
@@ -2543,10 +953,10 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_description: Option<PriceDescription>,
+    pub price_description: Option<crate::ecom::shared::PriceDescription>,
     /// Partial payment to be paid upfront during the checkout. Eligible for catalog items with `lineItem.paymentOption` type `DEPOSIT_ONLINE` only.
     #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
-    pub deposit_amount: Option<MultiCurrencyPrice>,
+    pub deposit_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Delivery profile ID.
     ///
     /// Format: guid.
@@ -2575,7 +985,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_override_fields: Option<CatalogOverrideFields>,
+    pub catalog_override_fields: Option<crate::ecom::shared::CatalogOverrideFields>,
     /// Whether the price is not yet defined, and will be updated after the order is created.
     #[serde(
         rename = "priceUndetermined",
@@ -2597,15 +1007,15 @@ pub struct LineItem {
     pub save_payment_method: Option<bool>,
     /// Address to use for tax calculation purposes.
     #[serde(rename = "taxableAddress", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_address: Option<TaxableAddress>,
+    pub taxable_address: Option<crate::ecom::shared::TaxableAddress>,
     /// Custom extended fields for the line item object.
     ///
     /// [Extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields) must be configured using the 'Checkout & Orders - Line Items Schema Plugin' in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Policies to be displayed to the customer on the checkout page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<Vec<Policy>>,
+    pub policies: Option<Vec<crate::ecom::shared::Policy>>,
     /// ID of the app managing the inventory. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -2625,7 +1035,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub modifiers_total_price: Option<MultiCurrencyPrice>,
+    pub modifiers_total_price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Platform Fee associated with this line item. Internal (only in the SDK's internal typings).
     #[serde(rename = "platformFee", default, skip_serializing_if = "Option::is_none")]
     pub platform_fee: Option<PlatformFee>,
@@ -2702,184 +1112,11 @@ pub struct LineItemDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_discount_amount: Option<MultiCurrencyPrice>,
+    pub total_discount_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LineItemDiscount {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_discount_amount);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ManualCalculationReason {
-    /// `GLOBAL_SETTING_TO_MANUAL`
-    ///
-    /// user set calculator in Business Manager to be Manual
-    GlobalSettingToManual,
-    /// `REGION_SETTING_TO_MANUAL`
-    ///
-    /// specific region is on manual even though Global setting is Auto-tax
-    RegionSettingToManual,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ManualCalculationReason {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "GLOBAL_SETTING_TO_MANUAL" => Self::GlobalSettingToManual,
-            "REGION_SETTING_TO_MANUAL" => Self::RegionSettingToManual,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::GlobalSettingToManual => "GLOBAL_SETTING_TO_MANUAL",
-            Self::RegionSettingToManual => "REGION_SETTING_TO_MANUAL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ManualCalculationReason);
-impl crate::wire::sdk_keys::SdkKeys for ManualCalculationReason {}
-/// `Membership` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Membership {
-    /// Membership ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// ID of the application providing this payment option.
-    ///
-    /// Format: guid.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// The name of this membership.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<MembershipName>,
-    /// Deprecated. Use `ExistingMembership.covered_line_items` to see which line items this membership covers.
-    ///
-    /// Only populated in the legacy `ListEligibleMemberships` flow, which still requires it. Empty on
-    /// `ListMembershipsByIds`, a by-id lookup that receives no line items to report against.
-    #[serde(rename = "lineItemIds", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_ids: Option<Vec<String>>,
-    /// Membership's payment credits (balance information).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credits: Option<MembershipPaymentCredits>,
-    /// Membership expiration date.
-    #[serde(rename = "expirationDate", default, skip_serializing_if = "Option::is_none")]
-    pub expiration_date: Option<crate::wire::Timestamp>,
-    /// Deprecated. Use `offering_description`.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "additionalData", default, skip_serializing_if = "Option::is_none")]
-    pub additional_data: Option<serde_json::Value>,
-    /// Human-readable offering summary for display. Provider-supplied. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "offeringDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offering_description: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Membership {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.credits);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.additional_data);
-    }
-}
-/// `MembershipName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MembershipName {
-    /// Membership name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated membership name. Defaults to `original` when not provided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MembershipName {}
-/// Reserved for internal use.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MembershipOptions {
-    /// Reserved for internal use.
-    #[serde(
-        rename = "eligibleMemberships",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub eligible_memberships: Option<Vec<Membership>>,
-    /// Reserved for internal use.
-    #[serde(
-        rename = "invalidMemberships",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub invalid_memberships: Option<Vec<InvalidMembership>>,
-    /// Selected membership to apply to this checkout.
-    #[serde(
-        rename = "selectedMemberships",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub selected_memberships: Option<SelectedMemberships>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MembershipOptions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.eligible_memberships);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.invalid_memberships);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.selected_memberships);
-    }
-}
-/// `MembershipPaymentCredits` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MembershipPaymentCredits {
-    /// Membership's initial value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<i64>,
-    /// Membership's remaining value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remaining: Option<i64>,
-    /// Deprecated. The new flow no longer exposes a per-item redemption cost on a membership's credits;
-    /// what a membership can pay for is conveyed by `ExistingMembership.covered_line_items` (per-item redemption cost). Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "redemptionCost", default, skip_serializing_if = "Option::is_none")]
-    pub redemption_cost: Option<i64>,
-    /// Membership's balance type. Internal (only in the SDK's internal typings).
-    #[serde(rename = "balanceType", default, skip_serializing_if = "Option::is_none")]
-    pub balance_type: Option<BalanceType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MembershipPaymentCredits {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.balance_type);
-    }
-}
-/// `MerchantDiscount` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MerchantDiscount {
-    /// Discount value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
-    /// Discount Percentage. Will be calculated from items price before other discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub percentage: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MerchantDiscount {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
     }
 }
 /// `ModifierGroup` as Wix sends it.
@@ -2898,7 +1135,7 @@ pub struct ModifierGroup {
     pub id: Option<String>,
     /// Modifier group name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// List of modifiers in this group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modifiers: Option<Vec<ItemModifier>>,
@@ -2907,107 +1144,6 @@ impl crate::wire::sdk_keys::SdkKeys for ModifierGroup {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.modifiers);
-    }
-}
-/// `MultiCurrencyPrice` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MultiCurrencyPrice {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Converted amount.
-    #[serde(
-        rename = "convertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub converted_amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-    /// Converted amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedConvertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_converted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MultiCurrencyPrice {}
-/// Available locations on the line item
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NameInLineItem {
-    /// `LINE_ITEM_DEFAULT`
-    ///
-    /// Default location, in case no specific location is specified.
-    LineItemDefault,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for NameInLineItem {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LINE_ITEM_DEFAULT" => Self::LineItemDefault,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::LineItemDefault => "LINE_ITEM_DEFAULT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(NameInLineItem);
-impl crate::wire::sdk_keys::SdkKeys for NameInLineItem {}
-/// Available locations on the webpage
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NameInOther {
-    /// `OTHER_DEFAULT`
-    ///
-    /// Default location, in case no specific location is specified.
-    OtherDefault,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for NameInOther {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "OTHER_DEFAULT" => Self::OtherDefault,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::OtherDefault => "OTHER_DEFAULT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(NameInOther);
-impl crate::wire::sdk_keys::SdkKeys for NameInOther {}
-/// General (other) violation.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Other {
-    /// Location on a checkout or a cart page where a general (other) violation will be displayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<NameInOther>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Other {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
     }
 }
 /// `OtherCharge` as Wix sends it.
@@ -3019,7 +1155,7 @@ pub struct OtherCharge {
     pub r#type: Option<ChargeType>,
     /// Price of added cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Description of the additional charge. For example, `"Handling fee of $5 applied for gift wrapping"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
@@ -3030,197 +1166,16 @@ impl crate::wire::sdk_keys::SdkKeys for OtherCharge {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
     }
 }
-/// `PaymentOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PaymentOption {
-    /// Type of selected payment option for current item.
-    ///
-    /// Default: `FULL_PAYMENT_ONLINE`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<PaymentOptionType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PaymentOption {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
-    }
-}
-/// Type of selected payment option for catalog item
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PaymentOptionType {
-    /// `FULL_PAYMENT_ONLINE`
-    ///
-    /// The entire payment for this item happens as part of the checkout.
-    FullPaymentOnline,
-    /// `FULL_PAYMENT_OFFLINE`
-    ///
-    /// The entire payment for this item happens after checkout. For example, when using cash, check, or other offline payment methods.
-    FullPaymentOffline,
-    /// `MEMBERSHIP`
-    ///
-    /// Payment for this item is done by charging a membership. Any remaining amount not covered by the membership, such as item modifiers, is paid online.
-    Membership,
-    /// `DEPOSIT_ONLINE`
-    ///
-    /// Partial payment to be paid upfront during checkout. The initial amount to be paid for each line item is specified in `depositAmount`.
-    DepositOnline,
-    /// `MEMBERSHIP_OFFLINE`
-    ///
-    /// Payment for this item can only be done by charging a membership and must be manually redeemed in the dashboard by the site admin. When selected, `price` is `0`.
-    MembershipOffline,
-    /// `MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER`
-    ///
-    /// Item price is charged to online membership. Any remaining amount not covered by the membership, such as item modifiers, is paid offline.
-    MembershipOnlineWithOfflineRemainder,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PaymentOptionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FULL_PAYMENT_ONLINE" => Self::FullPaymentOnline,
-            "FULL_PAYMENT_OFFLINE" => Self::FullPaymentOffline,
-            "MEMBERSHIP" => Self::Membership,
-            "DEPOSIT_ONLINE" => Self::DepositOnline,
-            "MEMBERSHIP_OFFLINE" => Self::MembershipOffline,
-            "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER" => {
-                Self::MembershipOnlineWithOfflineRemainder
-            }
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::FullPaymentOnline => "FULL_PAYMENT_ONLINE",
-            Self::FullPaymentOffline => "FULL_PAYMENT_OFFLINE",
-            Self::Membership => "MEMBERSHIP",
-            Self::DepositOnline => "DEPOSIT_ONLINE",
-            Self::MembershipOffline => "MEMBERSHIP_OFFLINE",
-            Self::MembershipOnlineWithOfflineRemainder => {
-                "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER"
-            }
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PaymentOptionType);
-impl crate::wire::sdk_keys::SdkKeys for PaymentOptionType {}
-/// `PhysicalProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhysicalProperties {
-    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Whether this line item is shippable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shippable: Option<bool>,
-    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_dimensions: Option<Dimensions>,
-    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "packageDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub package_dimensions: Option<Dimensions>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PhysicalProperties {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.product_dimensions);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.package_dimensions);
-    }
-}
-/// `PickupDetails` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PickupDetails {
-    /// Pickup address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// Whether the pickup address is that of a business - this may effect tax calculation.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "businessLocation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_location: Option<bool>,
-    /// Pickup method
-    #[serde(rename = "pickupMethod", default, skip_serializing_if = "Option::is_none")]
-    pub pickup_method: Option<PickupMethod>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PickupDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pickup_method);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PickupMethod {
-    /// `STORE_PICKUP`
-    StorePickup,
-    /// `PICKUP_POINT`
-    PickupPoint,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PickupMethod {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "STORE_PICKUP" => Self::StorePickup,
-            "PICKUP_POINT" => Self::PickupPoint,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::StorePickup => "STORE_PICKUP",
-            Self::PickupPoint => "PICKUP_POINT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PickupMethod);
-impl crate::wire::sdk_keys::SdkKeys for PickupMethod {}
-/// `PlainTextValue` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlainTextValue {
-    /// Description line plain text value in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line plain text value translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlainTextValue {}
 /// `PlatformFee` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PlatformFee {
     /// __Required.__ Platform fee name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// Platform fee charge type.
     #[serde(rename = "chargeType", default, skip_serializing_if = "Option::is_none")]
-    pub charge_type: Option<PlatformFeeChargeType>,
+    pub charge_type: Option<crate::ecom::shared::PlatformFeeChargeType>,
     /// Percentage rate charged as platform fee.
     ///
     /// The fee rate percentage expressed as a decimal fraction between 0 and 1. For example, `0.05` for 5%.
@@ -3235,87 +1190,28 @@ impl crate::wire::sdk_keys::SdkKeys for PlatformFee {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.charge_type);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PlatformFeeChargeType {
-    /// `PASS_ON`
-    ///
-    /// The platform fee is passed on to the customer.
-    PassOn,
-    /// `ABSORBED`
-    ///
-    /// The platform fee is absorbed by the merchant.
-    Absorbed,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PlatformFeeChargeType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PASS_ON" => Self::PassOn,
-            "ABSORBED" => Self::Absorbed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::PassOn => "PASS_ON",
-            Self::Absorbed => "ABSORBED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PlatformFeeChargeType);
-impl crate::wire::sdk_keys::SdkKeys for PlatformFeeChargeType {}
-/// `Policy` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Policy {
-    /// Policy title - should be translated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Policy content - should be translated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Policy {}
-/// `PriceDescription` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PriceDescription {
-    /// __Required.__ Price description in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Price description translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PriceDescription {}
 /// `PriceSummary` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PriceSummary {
     /// Subtotal of all line items, before discounts and before tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<MultiCurrencyPrice>,
+    pub subtotal: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total shipping price, before discounts and before tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping: Option<MultiCurrencyPrice>,
+    pub shipping: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<MultiCurrencyPrice>,
+    pub tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total calculated discount value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<MultiCurrencyPrice>,
+    pub discount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total price after discounts, gift cards, and tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<MultiCurrencyPrice>,
+    pub total: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total additional fees price before tax.
     #[serde(rename = "additionalFees", default, skip_serializing_if = "Option::is_none")]
-    pub additional_fees: Option<MultiCurrencyPrice>,
+    pub additional_fees: Option<crate::ecom::shared::MultiCurrencyPrice>,
 }
 impl crate::wire::sdk_keys::SdkKeys for PriceSummary {
     fn rename_sdk_keys(&mut self) {
@@ -3325,271 +1221,6 @@ impl crate::wire::sdk_keys::SdkKeys for PriceSummary {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.additional_fees);
-    }
-}
-/// `ProductName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ProductName {
-    /// __Required.__ Item name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    ///
-    /// Min: 1 character.
-    /// Max: 200 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Item name translated into the buyer's language.
-    ///
-    /// Min: 1 character.
-    /// Max: 400 characters.
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ProductName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ProductPeriodAlignment {
-    /// `ALIGNED_WITH_BILLING_PERIOD`
-    ///
-    /// Billing period equals the product/service/subscription access period.
-    AlignedWithBillingPeriod,
-    /// `NOT_ALIGNED_WITH_BILLING_PERIOD`
-    ///
-    /// Billing period is independent of the product/service/subscription access period.
-    NotAlignedWithBillingPeriod,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ProductPeriodAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ALIGNED_WITH_BILLING_PERIOD" => Self::AlignedWithBillingPeriod,
-            "NOT_ALIGNED_WITH_BILLING_PERIOD" => Self::NotAlignedWithBillingPeriod,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::AlignedWithBillingPeriod => "ALIGNED_WITH_BILLING_PERIOD",
-            Self::NotAlignedWithBillingPeriod => "NOT_ALIGNED_WITH_BILLING_PERIOD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ProductPeriodAlignment);
-impl crate::wire::sdk_keys::SdkKeys for ProductPeriodAlignment {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RateType {
-    /// `NO_TAX_COLLECTED`
-    ///
-    /// no tax being collected for this request due to location of purchase
-    NoTaxCollected,
-    /// `MANUAL_RATE`
-    ///
-    /// manual rate used for calculation
-    ManualRate,
-    /// `AUTO_RATE`
-    ///
-    /// autotax rate used for calculation
-    AutoRate,
-    /// `FALLBACK_RATE`
-    ///
-    /// fallback rate used for calculation
-    FallbackRate,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for RateType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NO_TAX_COLLECTED" => Self::NoTaxCollected,
-            "MANUAL_RATE" => Self::ManualRate,
-            "AUTO_RATE" => Self::AutoRate,
-            "FALLBACK_RATE" => Self::FallbackRate,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::NoTaxCollected => "NO_TAX_COLLECTED",
-            Self::ManualRate => "MANUAL_RATE",
-            Self::AutoRate => "AUTO_RATE",
-            Self::FallbackRate => "FALLBACK_RATE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(RateType);
-impl crate::wire::sdk_keys::SdkKeys for RateType {}
-/// `Region` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Region {
-    /// The delivery region id.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// The delivery region name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Region {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RuleType {
-    /// `VALIDATION`
-    Validation,
-    /// `OTHER`
-    Other,
-    /// `MAX`
-    Max,
-    /// `MIN`
-    Min,
-    /// `MAX_LENGTH`
-    MaxLength,
-    /// `MIN_LENGTH`
-    MinLength,
-    /// `MAX_SIZE`
-    MaxSize,
-    /// `MIN_SIZE`
-    MinSize,
-    /// `FORMAT`
-    Format,
-    /// `DECIMAL_LTE`
-    DecimalLte,
-    /// `DECIMAL_GTE`
-    DecimalGte,
-    /// `DECIMAL_LT`
-    DecimalLt,
-    /// `DECIMAL_GT`
-    DecimalGt,
-    /// `DECIMAL_MAX_SCALE`
-    DecimalMaxScale,
-    /// `INVALID_ENUM_VALUE`
-    InvalidEnumValue,
-    /// `REQUIRED_FIELD`
-    RequiredField,
-    /// `FIELD_NOT_ALLOWED`
-    FieldNotAllowed,
-    /// `ONE_OF_ALIGNMENT`
-    OneOfAlignment,
-    /// `EXACT_LENGTH`
-    ExactLength,
-    /// `EXACT_SIZE`
-    ExactSize,
-    /// `REQUIRED_ONE_OF_FIELD`
-    RequiredOneOfField,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for RuleType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "VALIDATION" => Self::Validation,
-            "OTHER" => Self::Other,
-            "MAX" => Self::Max,
-            "MIN" => Self::Min,
-            "MAX_LENGTH" => Self::MaxLength,
-            "MIN_LENGTH" => Self::MinLength,
-            "MAX_SIZE" => Self::MaxSize,
-            "MIN_SIZE" => Self::MinSize,
-            "FORMAT" => Self::Format,
-            "DECIMAL_LTE" => Self::DecimalLte,
-            "DECIMAL_GTE" => Self::DecimalGte,
-            "DECIMAL_LT" => Self::DecimalLt,
-            "DECIMAL_GT" => Self::DecimalGt,
-            "DECIMAL_MAX_SCALE" => Self::DecimalMaxScale,
-            "INVALID_ENUM_VALUE" => Self::InvalidEnumValue,
-            "REQUIRED_FIELD" => Self::RequiredField,
-            "FIELD_NOT_ALLOWED" => Self::FieldNotAllowed,
-            "ONE_OF_ALIGNMENT" => Self::OneOfAlignment,
-            "EXACT_LENGTH" => Self::ExactLength,
-            "EXACT_SIZE" => Self::ExactSize,
-            "REQUIRED_ONE_OF_FIELD" => Self::RequiredOneOfField,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Validation => "VALIDATION",
-            Self::Other => "OTHER",
-            Self::Max => "MAX",
-            Self::Min => "MIN",
-            Self::MaxLength => "MAX_LENGTH",
-            Self::MinLength => "MIN_LENGTH",
-            Self::MaxSize => "MAX_SIZE",
-            Self::MinSize => "MIN_SIZE",
-            Self::Format => "FORMAT",
-            Self::DecimalLte => "DECIMAL_LTE",
-            Self::DecimalGte => "DECIMAL_GTE",
-            Self::DecimalLt => "DECIMAL_LT",
-            Self::DecimalGt => "DECIMAL_GT",
-            Self::DecimalMaxScale => "DECIMAL_MAX_SCALE",
-            Self::InvalidEnumValue => "INVALID_ENUM_VALUE",
-            Self::RequiredField => "REQUIRED_FIELD",
-            Self::FieldNotAllowed => "FIELD_NOT_ALLOWED",
-            Self::OneOfAlignment => "ONE_OF_ALIGNMENT",
-            Self::ExactLength => "EXACT_LENGTH",
-            Self::ExactSize => "EXACT_SIZE",
-            Self::RequiredOneOfField => "REQUIRED_ONE_OF_FIELD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(RuleType);
-impl crate::wire::sdk_keys::SdkKeys for RuleType {}
-/// `Scope` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Scope {
-    /// Scope namespace (Wix Stores, Wix Bookings, Wix Events, Wix Pricing Plans)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// Coupon scope's applied group (e.g., event or ticket in Wix Events)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<Group>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Scope {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.group);
-    }
-}
-/// `SecuredMedia` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SecuredMedia {
-    /// Media ID in Wix Media Manager.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Original filename.
-    #[serde(rename = "fileName", default, skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
-    /// File type.
-    #[serde(rename = "fileType", default, skip_serializing_if = "Option::is_none")]
-    pub file_type: Option<FileType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SecuredMedia {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.file_type);
     }
 }
 /// `SelectedCarrierServiceOption` as Wix sends it.
@@ -3632,7 +1263,7 @@ pub struct SelectedCarrierServiceOption {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub delivery_allocations: Option<Vec<DeliveryAllocation>>,
+    pub delivery_allocations: Option<Vec<crate::ecom::shared::DeliveryAllocation>>,
     /// If the delivery solution is a partial and doesn't apply to all items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<bool>,
@@ -3675,23 +1306,23 @@ pub struct SelectedCarrierServiceOptionPrices {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_after_tax: Option<MultiCurrencyPrice>,
+    pub total_price_after_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Total price of shipping after discounts (when relevant), and before tax.
     #[serde(
         rename = "totalPriceBeforeTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_before_tax: Option<MultiCurrencyPrice>,
+    pub total_price_before_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Tax details.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<ItemTaxFullDetails>,
     /// Shipping discount before tax.
     #[serde(rename = "totalDiscount", default, skip_serializing_if = "Option::is_none")]
-    pub total_discount: Option<MultiCurrencyPrice>,
+    pub total_discount: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Shipping price before discount and before tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
 }
 impl crate::wire::sdk_keys::SdkKeys for SelectedCarrierServiceOptionPrices {
     fn rename_sdk_keys(&mut self) {
@@ -3704,98 +1335,6 @@ impl crate::wire::sdk_keys::SdkKeys for SelectedCarrierServiceOptionPrices {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
     }
 }
-/// `SelectedMembership` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SelectedMembership {
-    /// Membership ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// ID of the app providing this payment option.
-    ///
-    /// Format: guid.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// IDs of the line items this membership applies to.
-    #[serde(rename = "lineItemIds", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_ids: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SelectedMembership {}
-/// `SelectedMemberships` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SelectedMemberships {
-    /// Selected memberships.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memberships: Option<Vec<SelectedMembership>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SelectedMemberships {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.memberships);
-    }
-}
-/// `ServiceProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ServiceProperties {
-    /// Date and time the service is to be provided, in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    /// For example, the start time of a class.
-    #[serde(rename = "scheduledDate", default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_date: Option<crate::wire::Timestamp>,
-    /// The number of people participating in the service. For example, the number of people attending a class or the number of people per hotel room.
-    #[serde(
-        rename = "numberOfParticipants",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number_of_participants: Option<i64>,
-    /// Date and time the service is to be ended, in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    /// For example, the date and time a class will end. Internal (only in the SDK's internal typings).
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<crate::wire::Timestamp>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ServiceProperties {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Severity {
-    /// `WARNING`
-    ///
-    /// The user is allowed to move forward in the flow.
-    Warning,
-    /// `ERROR`
-    ///
-    /// The user is blocked from moving forward in the flow.
-    /// For example, if callerContext is CART - moving to checkout is blocked. if callerContext is CHECKOUT, placing an order is blocked.
-    Error,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Severity {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "WARNING" => Self::Warning,
-            "ERROR" => Self::Error,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Warning => "WARNING",
-            Self::Error => "ERROR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Severity);
-impl crate::wire::sdk_keys::SdkKeys for Severity {}
 /// `ShippingInfo` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3861,7 +1400,7 @@ pub struct ShippingOption {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub delivery_allocations: Option<Vec<DeliveryAllocation>>,
+    pub delivery_allocations: Option<Vec<crate::ecom::shared::DeliveryAllocation>>,
     /// If the delivery solution is a partial and doesn't apply to all items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<bool>,
@@ -3879,7 +1418,7 @@ impl crate::wire::sdk_keys::SdkKeys for ShippingOption {
 pub struct ShippingPrice {
     /// Shipping price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<MultiCurrencyPrice>,
+    pub price: Option<crate::ecom::shared::MultiCurrencyPrice>,
     /// Other costs such as insurance, handling & packaging for fragile items, etc.
     #[serde(rename = "otherCharges", default, skip_serializing_if = "Option::is_none")]
     pub other_charges: Option<Vec<OtherCharge>>,
@@ -3911,28 +1450,6 @@ pub struct ShippingRegion {
     pub name: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ShippingRegion {}
-/// `StreetAddress` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StreetAddress {
-    /// Street number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// Street name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Apartment number. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apt: Option<String>,
-    /// Optional address line 1 Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "formattedAddressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_address_line: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StreetAddress {}
 /// `SubscriptionCharges` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3955,659 +1472,6 @@ impl crate::wire::sdk_keys::SdkKeys for SubscriptionCharges {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.charges);
     }
 }
-/// Frequency unit of recurring payment
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubscriptionFrequency {
-    /// `UNDEFINED`
-    Undefined,
-    /// `DAY`
-    Day,
-    /// `WEEK`
-    Week,
-    /// `MONTH`
-    Month,
-    /// `YEAR`
-    Year,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubscriptionFrequency {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "DAY" => Self::Day,
-            "WEEK" => Self::Week,
-            "MONTH" => Self::Month,
-            "YEAR" => Self::Year,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Day => "DAY",
-            Self::Week => "WEEK",
-            Self::Month => "MONTH",
-            Self::Year => "YEAR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubscriptionFrequency);
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionFrequency {}
-/// `SubscriptionOptionInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionOptionInfo {
-    /// Subscription option settings.
-    #[serde(
-        rename = "subscriptionSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_settings: Option<SubscriptionSettings>,
-    /// Subscription option title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<Title>,
-    /// Subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<Description>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionOptionInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_settings);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.title);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
-    }
-}
-/// `SubscriptionSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionSettings {
-    /// Frequency of recurring payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<SubscriptionFrequency>,
-    /// Interval of recurring payment.
-    ///
-    /// Default: `1`.
-    /// If SubscriptionFrequency is Day the minimum interval is 7
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// Whether subscription is renewed automatically at the end of each period.
-    #[serde(rename = "autoRenewal", default, skip_serializing_if = "Option::is_none")]
-    pub auto_renewal: Option<bool>,
-    /// Number of billing cycles before subscription ends. Ignored if `autoRenewal` is `true`.
-    #[serde(rename = "billingCycles", default, skip_serializing_if = "Option::is_none")]
-    pub billing_cycles: Option<i64>,
-    /// Whether to allow the customer to cancel the subscription..
-    #[serde(
-        rename = "enableCustomerCancellation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enable_customer_cancellation: Option<bool>,
-    /// Period until first cycle starts. If applied payNow will be 0
-    /// If None => no free trial
-    #[serde(
-        rename = "freeTrialPeriod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub free_trial_period: Option<FreeTrialPeriod>,
-    /// The date the subscription will start. The subscription will be charged either now or according to freeTrialDays. Internal (only in the SDK's internal typings).
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<crate::wire::Timestamp>,
-    /// Billing configuration for recurring charges. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "billingSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub billing_settings: Option<BillingSettings>,
-    /// Whether the product/service/subscription access period is aligned with the billing period. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productPeriodAlignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_period_alignment: Option<ProductPeriodAlignment>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.frequency);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.free_trial_period);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.billing_settings);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.product_period_alignment,
-        );
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SuggestedFix {
-    /// `UNKNOWN_SUGGESTED_FIX`
-    ///
-    /// No suggested fix is specified. The user should refer to the violation description to resolve the issue.
-    UnknownSuggestedFix,
-    /// `REMOVE_LINE_ITEM`
-    ///
-    /// The line item should be removed from the cart or checkout to resolve the violation.
-    RemoveLineItem,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SuggestedFix {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_SUGGESTED_FIX" => Self::UnknownSuggestedFix,
-            "REMOVE_LINE_ITEM" => Self::RemoveLineItem,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownSuggestedFix => "UNKNOWN_SUGGESTED_FIX",
-            Self::RemoveLineItem => "REMOVE_LINE_ITEM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SuggestedFix);
-impl crate::wire::sdk_keys::SdkKeys for SuggestedFix {}
-/// `SystemError` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SystemError {
-    /// Error code.
-    #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SystemError {}
-/// At most one of `other`, `lineItem` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Target {
-    /// General (other) violation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub other: Option<Other>,
-    /// Specific line item violation.
-    #[serde(rename = "lineItem", default, skip_serializing_if = "Option::is_none")]
-    pub line_item: Option<TargetLineItem>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Target {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.other);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_item);
-    }
-}
-/// Specific line item violation.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TargetLineItem {
-    /// Location on a checkout or a cart page where the specific line item violation will be displayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<NameInLineItem>,
-    /// ID of the line item containing the violation.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Suggested fix for resolving the line item violation. Internal (only in the SDK's internal typings).
-    #[serde(rename = "suggestedFix", default, skip_serializing_if = "Option::is_none")]
-    pub suggested_fix: Option<SuggestedFix>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TargetLineItem {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.suggested_fix);
-    }
-}
-/// TaxBreakdown represents tax information for a line item.
-/// It holds the tax amount and the tax rate for each tax authority that apply on the line item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxBreakdown {
-    /// The name of the jurisdiction to which this tax detail applies. For example, "New York" or "Quebec".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jurisdiction: Option<String>,
-    /// The amount of this line item price that was considered nontaxable. (Decimal value)
-    #[serde(
-        rename = "nonTaxableAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub non_taxable_amount: Option<MultiCurrencyPrice>,
-    /// The rate at which this tax detail was calculated, e.g 0.1000 signifies 10% tax and 2.0000 signifies 200% tax. (Decimal value)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<String>,
-    /// The amount of tax estimated for this line item. (Decimal value)
-    #[serde(rename = "taxAmount", default, skip_serializing_if = "Option::is_none")]
-    pub tax_amount: Option<MultiCurrencyPrice>,
-    /// The taxable amount of this line item.
-    #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<MultiCurrencyPrice>,
-    /// The type of tax that was calculated. Depends on the jurisdiction's tax laws. For example, "Sales Tax", "Income Tax", "Value Added Tax", etc.
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
-    pub tax_type: Option<String>,
-    /// The name of the tax against which this tax amount was calculated. For example, "NY State Sales Tax", "Quebec GST", etc.
-    /// This name should be explicit enough to allow the merchant to understand what tax was calculated.
-    #[serde(rename = "taxName", default, skip_serializing_if = "Option::is_none")]
-    pub tax_name: Option<String>,
-    /// The type of the jurisdiction in which this tax detail applies.
-    #[serde(
-        rename = "jurisdictionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub jurisdiction_type: Option<JurisdictionType>,
-    /// The amount of this line item that was exempt from this authority. Internal (only in the SDK's internal typings).
-    #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<MultiCurrencyPrice>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxBreakdown {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.non_taxable_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.jurisdiction_type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.exempt_amount);
-    }
-}
-/// At most one of `manualRateReason`, `autoTaxFallbackDetails` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxCalculationDetails {
-    /// Reason the manual calculation was used.
-    #[serde(
-        rename = "manualRateReason",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub manual_rate_reason: Option<ManualCalculationReason>,
-    /// Details of the fallback rate calculation.
-    #[serde(
-        rename = "autoTaxFallbackDetails",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_tax_fallback_details: Option<AutoTaxFallbackCalculationDetails>,
-    /// Rate calculation type.
-    #[serde(rename = "rateType", default, skip_serializing_if = "Option::is_none")]
-    pub rate_type: Option<RateType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxCalculationDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.manual_rate_reason);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.auto_tax_fallback_details,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rate_type);
-    }
-}
-/// `TaxRateBreakdown` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxRateBreakdown {
-    /// Name of tax against which the calculation was performed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Rate at which this tax detail was calculated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<String>,
-    /// Amount of tax for this tax detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<MultiCurrencyPrice>,
-    /// The type of tax that was calculated Internal (only in the SDK's internal typings).
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
-    pub tax_type: Option<String>,
-    /// The name of the jurisdiction in which this tax detail applies Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jurisdiction: Option<String>,
-    /// The type of the jurisdiction in which this tax detail applies(Country,State,County,City,Special). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "jurisdictionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub jurisdiction_type: Option<String>,
-    /// The amount of this line item that was exempt from this authority. Internal (only in the SDK's internal typings).
-    #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<MultiCurrencyPrice>,
-    /// ids of the used exemptions from the TaxEstimate exemptions array. Internal (only in the SDK's internal typings).
-    #[serde(rename = "exemptionIds", default, skip_serializing_if = "Option::is_none")]
-    pub exemption_ids: Option<Vec<i64>>,
-    /// The taxable amount of this tax detail Internal (only in the SDK's internal typings).
-    #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<MultiCurrencyPrice>,
-    /// The Taxes/Fee component. True if the fee is applied. Internal (only in the SDK's internal typings).
-    #[serde(rename = "isFee", default, skip_serializing_if = "Option::is_none")]
-    pub is_fee: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxRateBreakdown {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.exempt_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_amount);
-    }
-}
-/// `TaxSummary` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxSummary {
-    /// Amount for which tax is calculated, added from line items.
-    #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<MultiCurrencyPrice>,
-    /// Calculated tax, added from line items.
-    #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<MultiCurrencyPrice>,
-    /// Manual tax rate Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "manualTaxRate", default, skip_serializing_if = "Option::is_none")]
-    pub manual_tax_rate: Option<String>,
-    /// Tax calculator that was active when the order was created.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "calculationDetails",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub calculation_details: Option<TaxCalculationDetails>,
-    /// Tax estimation id in tax service Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "taxEstimationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tax_estimation_id: Option<String>,
-    /// Average Tax Rate Internal (only in the SDK's internal typings).
-    #[serde(rename = "averageTaxRate", default, skip_serializing_if = "Option::is_none")]
-    pub average_tax_rate: Option<String>,
-    /// The amount of this estimate that was exempt (for all line items). Internal (only in the SDK's internal typings).
-    #[serde(rename = "totalExempt", default, skip_serializing_if = "Option::is_none")]
-    pub total_exempt: Option<MultiCurrencyPrice>,
-    /// The summary of the tax breakdown for all the line items. It will hold for each tax name, the aggregated tax amount paid for it and the tax rate. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "aggregatedTaxBreakdown",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aggregated_tax_breakdown: Option<Vec<AggregatedTaxBreakdown>>,
-    /// Default name of the tax that was calculated. Internal (only in the SDK's internal typings).
-    #[serde(rename = "taxName", default, skip_serializing_if = "Option::is_none")]
-    pub tax_name: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxSummary {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.calculation_details);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_exempt);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.aggregated_tax_breakdown,
-        );
-    }
-}
-/// At most one of `addressType` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxableAddress {
-    /// taxable address type. if this field is selected, the address is automatically resolved, and the tax is calculated accordingly.
-    #[serde(rename = "addressType", default, skip_serializing_if = "Option::is_none")]
-    pub address_type: Option<TaxableAddressType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxableAddress {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TaxableAddressType {
-    /// `BUSINESS`
-    Business,
-    /// `BILLING`
-    Billing,
-    /// `SHIPPING`
-    Shipping,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for TaxableAddressType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BUSINESS" => Self::Business,
-            "BILLING" => Self::Billing,
-            "SHIPPING" => Self::Shipping,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Business => "BUSINESS",
-            Self::Billing => "BILLING",
-            Self::Shipping => "SHIPPING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(TaxableAddressType);
-impl crate::wire::sdk_keys::SdkKeys for TaxableAddressType {}
-/// `Title` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Title {
-    /// Subscription option name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Subscription option name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Title {}
-/// `TranslatableString` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TranslatableString {
-    /// __Required.__ String in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    ///
-    /// Min: 1 character.
-    /// Max: 200 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// String translated into the buyer's language.
-    ///
-    /// Min: 1 character.
-    /// Max: 400 characters.
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TranslatableString {}
-/// example result:
-/// {
-/// "fieldViolations": [
-/// {
-/// "field": "fieldA",
-/// "description": "invalid music note. supported notes: [do,re,mi,fa,sol,la,ti]",
-/// "violatedRule": "OTHER",
-/// "ruleName": "INVALID_NOTE",
-/// "data": {
-/// "value": "FI"
-/// }
-/// },
-/// {
-/// "field": "fieldB",
-/// "description": "field value out of range. supported range: [0-20]",
-/// "violatedRule": "MAX",
-/// "data": {
-/// "threshold": 20
-/// }
-/// },
-/// {
-/// "field": "fieldC",
-/// "description": "invalid phone number. provide a valid phone number of size: [7-12], supported characters: [0-9, +, -, (, )]",
-/// "violatedRule": "FORMAT",
-/// "data": {
-/// "type": "PHONE"
-/// }
-/// }
-/// ]
-/// }
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ValidationError {
-    /// `fieldViolations` on the wire.
-    #[serde(
-        rename = "fieldViolations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub field_violations: Option<Vec<FieldViolation>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ValidationError {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.field_violations);
-    }
-}
-/// `VatId` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct VatId {
-    /// Customer's tax ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Tax type.
-    ///
-    /// Supported values:
-    /// + `CPF`: for individual tax payers
-    /// + `CNPJ`: for corporations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<VatType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for VatId {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// tax info types
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VatType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `CPF`
-    ///
-    /// CPF - for individual tax payers.
-    Cpf,
-    /// `CNPJ`
-    ///
-    /// CNPJ - for corporations
-    Cnpj,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VatType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "CPF" => Self::Cpf,
-            "CNPJ" => Self::Cnpj,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Cpf => "CPF",
-            Self::Cnpj => "CNPJ",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VatType);
-impl crate::wire::sdk_keys::SdkKeys for VatType {}
-/// `Violation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Violation {
-    /// Severity of the violation. The violations are shown on the cart and checkout pages. A warning is displayed as yellow, and allows a site visitor to proceed with caution. An error is displayed as red, and doesn't allow a site visitor to proceed with the eCommerce flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<Severity>,
-    /// Target location on a checkout or cart page where the violation will be displayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<Target>,
-    /// Violation description. Can include rich text. Only HTTP or HTTPS links in the following format are allowed: `<a href="https://www.wix.com">Click me</a>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Violation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.severity);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.target);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WeightUnit {
-    /// `UNSPECIFIED_WEIGHT_UNIT`
-    ///
-    /// Weight unit can't be classified due to an error.
-    UnspecifiedWeightUnit,
-    /// `KG`
-    ///
-    /// Kilograms.
-    Kg,
-    /// `LB`
-    ///
-    /// Pounds.
-    Lb,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for WeightUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED_WEIGHT_UNIT" => Self::UnspecifiedWeightUnit,
-            "KG" => Self::Kg,
-            "LB" => Self::Lb,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnspecifiedWeightUnit => "UNSPECIFIED_WEIGHT_UNIT",
-            Self::Kg => "KG",
-            Self::Lb => "LB",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(WeightUnit);
-impl crate::wire::sdk_keys::SdkKeys for WeightUnit {}
 /// Triggered when an order created from this checkout is successfully paid for or when a checkout is marked as completed.
 ///
 /// - Velo handler: `wixEcom_onCheckoutCompleted` (in `backend/events.js`)

@@ -100,80 +100,16 @@ pub struct ContactTaxDetails {
     ///
     /// [Extended fields](https://dev.wix.com/docs/build-apps/develop-your-app/extensions/backend-extensions/schema-plugins/about-schema-plugin-extensions) must be configured in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Tags associated with the contact tax details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
+    pub tags: Option<crate::shared::types::Tags>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ContactTaxDetails {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact_details);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.extended_fields);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
-    }
-}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
-/// `TagList` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TagList {
-    /// List of tag IDs.
-    #[serde(rename = "tagIds", default, skip_serializing_if = "Option::is_none")]
-    pub tag_ids: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TagList {}
-/// Common object for tags.
-/// Should be use as in this example:
-/// message Foo {
-/// option (.wix.api.decomposite_of) = "wix.commons.v2.tags.Foo";
-/// string id = 1;
-/// ...
-/// Tags tags = 5
-/// }
-///
-/// example of taggable entity
-/// {
-/// id: "123"
-/// tags: {
-/// public_tags: {
-/// tag_ids:["11","22"]
-/// },
-/// private_tags: {
-/// tag_ids: ["33", "44"]
-/// }
-/// }
-/// }
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Tags {
-    /// Tags that require an additional permission in order to access them, normally not given to site members or visitors.
-    #[serde(rename = "privateTags", default, skip_serializing_if = "Option::is_none")]
-    pub private_tags: Option<TagList>,
-    /// Tags that are exposed to anyone who has access to the labeled entity itself, including site members and visitors.
-    #[serde(rename = "publicTags", default, skip_serializing_if = "Option::is_none")]
-    pub public_tags: Option<TagList>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Tags {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.private_tags);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.public_tags);
     }
 }
 /// `TagsModified` as Wix sends it.
@@ -189,10 +125,10 @@ pub struct TagsModified {
     pub contact_tax_details: Option<ContactTaxDetails>,
     /// Tags that were assigned to the contact tax details.
     #[serde(rename = "assignedTags", default, skip_serializing_if = "Option::is_none")]
-    pub assigned_tags: Option<Tags>,
+    pub assigned_tags: Option<crate::shared::types::Tags>,
     /// Tags that were unassigned from the contact tax details.
     #[serde(rename = "unassignedTags", default, skip_serializing_if = "Option::is_none")]
-    pub unassigned_tags: Option<Tags>,
+    pub unassigned_tags: Option<crate::shared::types::Tags>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TagsModified {
     fn rename_sdk_keys(&mut self) {

@@ -515,7 +515,7 @@ pub struct DiscountRule {
     pub settings: Option<DiscountSettings>,
     /// Data Extensions. Internal (only in the SDK's internal typings).
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// For internal use only. Subscription-specific configuration, populated from V2 for compatibility. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "subscriptionSettings",
@@ -525,7 +525,7 @@ pub struct DiscountRule {
     pub subscription_settings: Option<SubscriptionSettings>,
     /// Tags for this discount rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
+    pub tags: Option<crate::shared::types::Tags>,
 }
 impl crate::wire::sdk_keys::SdkKeys for DiscountRule {
     fn rename_sdk_keys(&mut self) {
@@ -731,24 +731,6 @@ impl crate::wire::WireEnum for EligibilityType {
 }
 crate::wire::wire_enum_serde!(EligibilityType);
 impl crate::wire::sdk_keys::SdkKeys for EligibilityType {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// `IndividualMembers` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1032,15 +1014,6 @@ impl crate::wire::sdk_keys::SdkKeys for SubtotalRange {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.scopes);
     }
 }
-/// `TagList` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TagList {
-    /// List of tag IDs.
-    #[serde(rename = "tagIds", default, skip_serializing_if = "Option::is_none")]
-    pub tag_ids: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TagList {}
 /// `TagReference` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1053,43 +1026,6 @@ pub struct TagReference {
     pub label_key: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TagReference {}
-/// Common object for tags.
-/// Should be use as in this example:
-/// message Foo {
-/// option (.wix.api.decomposite_of) = "wix.commons.v2.tags.Foo";
-/// string id = 1;
-/// ...
-/// Tags tags = 5
-/// }
-///
-/// example of taggable entity
-/// {
-/// id: "123"
-/// tags: {
-/// public_tags: {
-/// tag_ids:["11","22"]
-/// },
-/// private_tags: {
-/// tag_ids: ["33", "44"]
-/// }
-/// }
-/// }
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Tags {
-    /// Tags that require an additional permission in order to access them, normally not given to site members or visitors.
-    #[serde(rename = "privateTags", default, skip_serializing_if = "Option::is_none")]
-    pub private_tags: Option<TagList>,
-    /// Tags that are exposed to anyone who has access to the labeled entity itself, including site members and visitors.
-    #[serde(rename = "publicTags", default, skip_serializing_if = "Option::is_none")]
-    pub public_tags: Option<TagList>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Tags {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.private_tags);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.public_tags);
-    }
-}
 /// `TimeOfDay` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]

@@ -6,89 +6,13 @@
 //! Wix reference: <https://dev.wix.com/docs/sdk/backend-modules/ecom/draft-orders/introduction>
 //!
 //! Schema: `schemas/imported/ecom/draft_orders.yaml`.
-/// `AdditionalFee` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AdditionalFee {
-    /// Additional fee's unique code for future processing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Name of additional fee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Additional fee's price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<Price>,
-    /// Tax details.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
-    pub tax_details: Option<ItemTaxFullDetails>,
-    /// Represents all the relevant tax details for additional fee.
-    #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
-    pub tax_info: Option<LineItemTaxInfo>,
-    /// SPI implementer's `appId`.
-    ///
-    /// Format: guid.
-    #[serde(rename = "providerAppId", default, skip_serializing_if = "Option::is_none")]
-    pub provider_app_id: Option<String>,
-    /// Additional fee's price before tax.
-    #[serde(rename = "priceBeforeTax", default, skip_serializing_if = "Option::is_none")]
-    pub price_before_tax: Option<Price>,
-    /// Additional fee's price after tax.
-    #[serde(rename = "priceAfterTax", default, skip_serializing_if = "Option::is_none")]
-    pub price_after_tax: Option<Price>,
-    /// Additional fee's id.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Optional - Line items associated with this additional fee.
-    /// If no `lineItemIds` are provided, the fee will be associated with the whole cart/checkout/order.
-    ///
-    /// Format: guid.
-    #[serde(rename = "lineItemIds", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_ids: Option<Vec<String>>,
-    /// Number of subscription billing cycles the additional fee applies to.
-    /// If None and additional fee is linked to subscription line item, it applies to all cycles. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "subscriptionCycles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_cycles: Option<i64>,
-    /// Specifies the entity that added the additional fee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<AdditionalFeeSource>,
-    /// Address type tax was calculated against for this fee.
-    #[serde(rename = "taxableAddress", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_address: Option<TaxableAddress>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AdditionalFee {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_details);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price_before_tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price_after_tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_address);
-    }
-}
 /// `AdditionalFeeDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct AdditionalFeeDetails {
     /// Additional fee.
     #[serde(rename = "additionalFee", default, skip_serializing_if = "Option::is_none")]
-    pub additional_fee: Option<AdditionalFee>,
+    pub additional_fee: Option<crate::ecom::shared::AdditionalFee>,
     /// Tax details related to the additional fee.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<TaxDetails>,
@@ -111,179 +35,6 @@ impl crate::wire::sdk_keys::SdkKeys for AdditionalFeeDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AdditionalFeeSource {
-    /// `SERVICE_PLUGIN`
-    ///
-    /// The additional fee was added by an additional fee service plugin.
-    ServicePlugin,
-    /// `ITEM`
-    ///
-    /// The additional fee was added to the item by a catalog or custom line item.
-    Item,
-    /// `MANUAL`
-    ///
-    /// The additional fee was added manually on request.
-    Manual,
-    /// `SHIPPING`
-    ///
-    /// The additional fee was added by the shipping provider.
-    Shipping,
-    /// `PLATFORM`
-    ///
-    /// The additional fee was added by the Wix eCommerce platform.
-    Platform,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for AdditionalFeeSource {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SERVICE_PLUGIN" => Self::ServicePlugin,
-            "ITEM" => Self::Item,
-            "MANUAL" => Self::Manual,
-            "SHIPPING" => Self::Shipping,
-            "PLATFORM" => Self::Platform,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::ServicePlugin => "SERVICE_PLUGIN",
-            Self::Item => "ITEM",
-            Self::Manual => "MANUAL",
-            Self::Shipping => "SHIPPING",
-            Self::Platform => "PLATFORM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(AdditionalFeeSource);
-impl crate::wire::sdk_keys::SdkKeys for AdditionalFeeSource {}
-/// Physical address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Address {
-    /// Two-letter country code in [ISO-3166 alpha-2](https://www.iso.org/obp/ui/#search/code/) format.
-    ///
-    /// Format: country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Code for a subdivision (such as state, prefecture, or province) in [ISO 3166-2](https://www.iso.org/standard/72483.html) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivision: Option<String>,
-    /// City name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// Postal or zip code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    /// Street address.
-    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<StreetAddress>,
-    /// Main address line (usually street name and number).
-    ///
-    /// Also accepted as `addressLine` when decoding.
-    #[serde(
-        rename = "addressLine1",
-        alias = "addressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address_line1: Option<String>,
-    /// Free text providing more detailed address info. Usually contains apt, suite, floor.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<String>,
-    /// Geocode object containing latitude and longitude coordinates.
-    ///
-    /// Also accepted as `geocode` when decoding.
-    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<AddressLocation>,
-    /// Country's full name.
-    #[serde(
-        rename = "countryFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_fullname: Option<String>,
-    /// Subdivision full-name.
-    #[serde(
-        rename = "subdivisionFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subdivision_fullname: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Address {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
-    }
-}
-/// `AddressLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressLocation {
-    /// Address latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    /// Address longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressLocation {}
-/// Billing Info and shipping details
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressWithContact {
-    /// Address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// Contact details.
-    #[serde(rename = "contactDetails", default, skip_serializing_if = "Option::is_none")]
-    pub contact_details: Option<FullAddressContactDetails>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressWithContact {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact_details);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AdjustmentType {
-    /// `EXTRA_CHARGE`
-    ///
-    /// Adjustment increases the total amount due to changes like covering extra billing days. Typically results in an additional fee.
-    ExtraCharge,
-    /// `CREDIT`
-    ///
-    /// Adjustment reduces the total amount due to changes like covering fewer billing days. Typically results in a credit or discount.
-    Credit,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for AdjustmentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "EXTRA_CHARGE" => Self::ExtraCharge,
-            "CREDIT" => Self::Credit,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::ExtraCharge => "EXTRA_CHARGE",
-            Self::Credit => "CREDIT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(AdjustmentType);
-impl crate::wire::sdk_keys::SdkKeys for AdjustmentType {}
 /// At most one of `coupon`, `merchantDiscount`, `discountRule` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -331,7 +82,7 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub line_item_discounts: Option<Vec<LineItemDiscount>>,
+    pub line_item_discounts: Option<Vec<crate::ecom::shared::LineItemDiscount>>,
     /// Number of subscription billing cycles the discount applies to.
     /// If None and discount is linked to subscription line item, it applies to all cycles. Internal (only in the SDK's internal typings).
     #[serde(
@@ -403,57 +154,35 @@ impl crate::wire::WireEnum for AppliedDiscountDiscountType {
 }
 crate::wire::wire_enum_serde!(AppliedDiscountDiscountType);
 impl crate::wire::sdk_keys::SdkKeys for AppliedDiscountDiscountType {}
-/// Order balance. Reflects amount left to be paid on order and is calculated dynamically. Can be negative per balance definition.
-/// `amount` field depends on order payment status:
-/// + UNSPECIFIED, NOT_PAID: price_summary.total_price
-/// + PARTIALLY_PAID : price_summary.total_price - pay_now.total_price
-/// + PENDING, REFUNDED, PARTIALLY_REFUNDED, PAID : 0
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Balance {
-    /// Balance amount.
-    ///
-    /// A negative `amount` represents the amount to be refunded. This can happen due to overcharging or the order being modified after a payment has been made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Balance {}
 /// `BalanceSummary` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BalanceSummary {
     /// Amount left to pay for the order to be considered paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balance: Option<Balance>,
+    pub balance: Option<crate::ecom::shared::Balance>,
     /// Sum of all approved and successful payments.
     ///
     /// The value includes payments that have subsequently been fully or partially refunded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paid: Option<Price>,
+    pub paid: Option<crate::ecom::shared::Price>,
     /// Sum of all successfully refunded payments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refunded: Option<Price>,
+    pub refunded: Option<crate::ecom::shared::Price>,
     /// Sum of all authorized payments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorized: Option<Price>,
+    pub authorized: Option<crate::ecom::shared::Price>,
     /// Total platform fees charged across all payments.
     /// This reflects amounts collected, which may differ from the expected fees in `draftOrder.platformFeeSummary`.
     #[serde(rename = "platformFees", default, skip_serializing_if = "Option::is_none")]
-    pub platform_fees: Option<Price>,
+    pub platform_fees: Option<crate::ecom::shared::Price>,
     /// Order total after deducting platform fees. Represents the net amount payable to the merchant.
     #[serde(
         rename = "totalMinusPlatformFees",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_minus_platform_fees: Option<Price>,
+    pub total_minus_platform_fees: Option<crate::ecom::shared::Price>,
     /// The total adjustment applied to the cash payment due to rounding.
     ///
     /// Positive values indicate the total was rounded up; negative values indicate it was rounded down.
@@ -462,7 +191,7 @@ pub struct BalanceSummary {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub cash_rounding_adjustment: Option<CashRounding>,
+    pub cash_rounding_adjustment: Option<crate::ecom::shared::CashRounding>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BalanceSummary {
     fn rename_sdk_keys(&mut self) {
@@ -479,44 +208,6 @@ impl crate::wire::sdk_keys::SdkKeys for BalanceSummary {
         );
     }
 }
-/// `BillingAdjustment` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BillingAdjustment {
-    /// The type of adjustment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<AdjustmentType>,
-    /// Summary of the prorated adjustment amount.
-    #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<BillingAdjustmentPriceSummary>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BillingAdjustment {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price_summary);
-    }
-}
-/// `BillingAdjustmentPriceSummary` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BillingAdjustmentPriceSummary {
-    /// Subtotal of adjustment, before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<Price>,
-    /// Tax on adjustment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<Price>,
-    /// Total price after tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BillingAdjustmentPriceSummary {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subtotal);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total);
-    }
-}
 /// `BillingChangedDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -527,7 +218,7 @@ pub struct BillingChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub billing_info_before_change: Option<AddressWithContact>,
+    pub billing_info_before_change: Option<crate::ecom::shared::AddressWithContact>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BillingChangedDetails {
     fn rename_sdk_keys(&mut self) {
@@ -551,7 +242,7 @@ pub struct BillingDetails {
     pub removed: Option<bool>,
     /// Billing address and contact details.
     #[serde(rename = "billingInfo", default, skip_serializing_if = "Option::is_none")]
-    pub billing_info: Option<AddressWithContact>,
+    pub billing_info: Option<crate::ecom::shared::AddressWithContact>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BillingDetails {
     fn rename_sdk_keys(&mut self) {
@@ -559,15 +250,6 @@ impl crate::wire::sdk_keys::SdkKeys for BillingDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.billing_info);
     }
 }
-/// `BillingSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BillingSettings {
-    /// Day of month (1-28) to anchor recurring billing to. When set, billing recurs on this day each cycle. Does not apply to weekly subscriptions.
-    #[serde(rename = "anchorDay", default, skip_serializing_if = "Option::is_none")]
-    pub anchor_day: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BillingSettings {}
 /// `BusinessLocationChangedDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -578,7 +260,7 @@ pub struct BusinessLocationChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub business_location_before_change: Option<Location>,
+    pub business_location_before_change: Option<crate::ecom::shared::Location>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BusinessLocationChangedDetails {
     fn rename_sdk_keys(&mut self) {
@@ -606,7 +288,7 @@ pub struct BusinessLocationDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub business_location: Option<Location>,
+    pub business_location: Option<crate::ecom::shared::Location>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BusinessLocationDetails {
     fn rename_sdk_keys(&mut self) {
@@ -624,7 +306,7 @@ pub struct BuyerChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub buyer_info_before_change: Option<BuyerInfo>,
+    pub buyer_info_before_change: Option<crate::ecom::shared::BuyerInfo>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BuyerChangedDetails {
     fn rename_sdk_keys(&mut self) {
@@ -648,7 +330,7 @@ pub struct BuyerDetails {
     pub removed: Option<bool>,
     /// Buyer information.
     #[serde(rename = "buyerInfo", default, skip_serializing_if = "Option::is_none")]
-    pub buyer_info: Option<BuyerInfo>,
+    pub buyer_info: Option<crate::ecom::shared::BuyerInfo>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BuyerDetails {
     fn rename_sdk_keys(&mut self) {
@@ -656,135 +338,6 @@ impl crate::wire::sdk_keys::SdkKeys for BuyerDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.buyer_info);
     }
 }
-/// Buyer information.
-///
-/// At most one of `visitorId`, `memberId` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BuyerInfo {
-    /// Visitor ID. Returned when the buyer isn't a logged-in site member.
-    ///
-    /// Format: guid.
-    #[serde(rename = "visitorId", default, skip_serializing_if = "Option::is_none")]
-    pub visitor_id: Option<String>,
-    /// Member ID. Returned when the buyer is a logged-in site member.
-    ///
-    /// Format: guid.
-    #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
-    pub member_id: Option<String>,
-    /// Contact ID. Automatically created if one doesn't exist. For more information, see [Contacts API](https://dev.wix.com/docs/api-reference/crm/members-contacts/contacts/contacts/contact-v4/introduction).
-    ///
-    /// Format: guid.
-    #[serde(rename = "contactId", default, skip_serializing_if = "Option::is_none")]
-    pub contact_id: Option<String>,
-    /// Buyer's email address.
-    ///
-    /// Format: email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BuyerInfo {}
-/// `CashRounding` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CashRounding {
-    /// Amount, can be negative or positive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CashRounding {}
-/// Used for grouping line items. Sent when an item is added to a cart, checkout, or order.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogReference {
-    /// ID of the item within the catalog it belongs to.
-    #[serde(rename = "catalogItemId", default, skip_serializing_if = "Option::is_none")]
-    pub catalog_item_id: Option<String>,
-    /// ID of the app providing the catalog.
-    ///
-    /// You can get your app's ID from its page in the [app dashboard](https://dev.wix.com/dc3/my-apps/).
-    ///
-    /// For items from Wix catalogs, the following values always apply:
-    /// + Wix Stores: `"215238eb-22a5-4c36-9e7b-e7c08025e04e"`
-    /// + Wix Bookings: `"13d21c63-b5ec-5912-8397-c3a5ddb27a97"`
-    /// + Wix Restaurants: `"9a5d83fd-8570-482e-81ab-cfa88942ee60"`
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Additional item details in `key:value` pairs.
-    ///
-    /// Use this optional field for more specificity with item selection. The values of the `options` field differ depending on which catalog is providing the items.
-    ///
-    /// For Wix Stores products, learn more about integrating with [Catalog V3](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v3/e-commerce-integration)
-    /// or [Catalog V1](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-v1/catalog/e-commerce-integration), depending on [the version the site uses](https://dev.wix.com/docs/api-reference/business-solutions/stores/catalog-versioning/introduction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CatalogReference {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ChargeType {
-    /// `PASS_ON`
-    ///
-    /// Platform fee passed on to buyer.
-    ///
-    /// This type increases the order total, and is visible to the buyer and merchant as an additional fee.
-    PassOn,
-    /// `ABSORBED`
-    ///
-    /// Platform fee absorbed by merchant.
-    ///
-    /// This type does not increase the order total, and is only visible to the merchant.
-    Absorbed,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ChargeType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PASS_ON" => Self::PassOn,
-            "ABSORBED" => Self::Absorbed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::PassOn => "PASS_ON",
-            Self::Absorbed => "ABSORBED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ChargeType);
-impl crate::wire::sdk_keys::SdkKeys for ChargeType {}
-/// `Color` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Color {
-    /// Description line color name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line color name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-    /// HEX or RGB color code for display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Color {}
 /// Coupon
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -807,7 +360,7 @@ pub struct Coupon {
     pub name: Option<String>,
     /// Coupon value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Coupon {
     fn rename_sdk_keys(&mut self) {
@@ -830,58 +383,13 @@ pub struct CreatedBy {
     pub app_id: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CreatedBy {}
-/// Decimal-quantity metadata for a line item.
-///
-/// Set on a line item that represents a non-integer-quantity purchase
-/// (e.g. "2.75 square meters of fake grass", "1.5 kg of sugar",
-/// "0.75 hours of consultation"). When set, the line item must have
-/// `fixedQuantity` = true.
-///
-/// The decimal value lives in `value`. When `decimalQuantity` is set,
-/// consumers read the human-readable quantity from `value` rather
-/// than from `lineItem.quantity`.
-///
-/// At most one of `measurementUnit`, `otherUnit` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DecimalQuantity {
-    /// Unit the value is expressed in, selected from the standard `measurementUnit` enum.
-    #[serde(
-        rename = "measurementUnit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub measurement_unit: Option<MeasurementUnit>,
-    /// Free-form unit name for standard units not in the
-    /// `measurementUnit` enum (e.g. "hour", "minute", "session").
-    #[serde(rename = "otherUnit", default, skip_serializing_if = "Option::is_none")]
-    pub other_unit: Option<String>,
-    /// The decimal quantity the buyer / merchant entered.
-    ///
-    /// String-encoded decimal. The exact value is preserved — no
-    /// rounding, no conversion to an integer.
-    ///
-    /// Examples: "2.75", "1.5", "0.75".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Human-readable, pre-formatted display string for the quantity. For example, "2.75 square meters of fake grass".
-    /// Always set alongside `value`; use this directly for display rather than composing your own string from `value` and `unit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<TranslatableString>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DecimalQuantity {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.measurement_unit);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
-    }
-}
 /// At most one of `amount`, `percentage` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct DepositDetails {
     /// Deposit value as a monetary amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
     /// Deposit amount defined as a percentage of the total order value.
     ///
     /// Format: decimal_value.
@@ -889,7 +397,7 @@ pub struct DepositDetails {
     pub percentage: Option<String>,
     /// Price summary with deposit.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<PriceSummary>,
+    pub price_summary: Option<crate::ecom::shared::PriceSummary>,
 }
 impl crate::wire::sdk_keys::SdkKeys for DepositDetails {
     fn rename_sdk_keys(&mut self) {
@@ -897,199 +405,6 @@ impl crate::wire::sdk_keys::SdkKeys for DepositDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price_summary);
     }
 }
-/// At most one of `plainText`, `colorInfo` is set (a `@oneof` group).
-///
-/// At most one of `plainTextValue`, `color` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLine {
-    /// Description line plain text value.
-    #[serde(rename = "plainText", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text: Option<PlainTextValue>,
-    /// Description line color value.
-    #[serde(rename = "colorInfo", default, skip_serializing_if = "Option::is_none")]
-    pub color_info: Option<Color>,
-    /// Description line plain text value. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "plainTextValue", default, skip_serializing_if = "Option::is_none")]
-    pub plain_text_value: Option<PlainTextValue>,
-    /// Description line color. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Description line name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DescriptionLineName>,
-    /// Description line type. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "lineType", default, skip_serializing_if = "Option::is_none")]
-    pub line_type: Option<DescriptionLineType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLine {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.color_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plain_text_value);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_type);
-    }
-}
-/// `DescriptionLineName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DescriptionLineName {
-    /// Description line name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DescriptionLineType {
-    /// `UNRECOGNISED`
-    ///
-    /// Unrecognized type.
-    Unrecognised,
-    /// `PLAIN_TEXT`
-    ///
-    /// Plain text type.
-    PlainText,
-    /// `COLOR`
-    ///
-    /// Color type.
-    Color,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DescriptionLineType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PLAIN_TEXT" => Self::PlainText,
-            "COLOR" => Self::Color,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::PlainText => "PLAIN_TEXT",
-            Self::Color => "COLOR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DescriptionLineType);
-impl crate::wire::sdk_keys::SdkKeys for DescriptionLineType {}
-/// `DigitalFile` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DigitalFile {
-    /// ID of the secure file in media.
-    #[serde(rename = "fileId", default, skip_serializing_if = "Option::is_none")]
-    pub file_id: Option<String>,
-    /// Link will exist after the digital links have been generated on the order.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// Link expiration time and date.
-    #[serde(rename = "expirationDate", default, skip_serializing_if = "Option::is_none")]
-    pub expiration_date: Option<crate::wire::Timestamp>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DigitalFile {}
-/// `Dimensions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Dimensions {
-    /// Length. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<String>,
-    /// Width. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<String>,
-    /// Height. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<String>,
-    /// Unit of measurement for dimensions (length, width, height).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<DimensionsUnit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Dimensions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DimensionsUnit {
-    /// `UNKNOWN_DIMENSIONS_UNIT`
-    UnknownDimensionsUnit,
-    /// `MM`
-    ///
-    /// Millimeters.
-    Mm,
-    /// `CM`
-    ///
-    /// Centimeters.
-    Cm,
-    /// `M`
-    ///
-    /// Meters.
-    M,
-    /// `IN`
-    ///
-    /// Inches.
-    In,
-    /// `FT`
-    ///
-    /// Feet.
-    Ft,
-    /// `YD`
-    ///
-    /// Yards.
-    Yd,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DimensionsUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_DIMENSIONS_UNIT" => Self::UnknownDimensionsUnit,
-            "MM" => Self::Mm,
-            "CM" => Self::Cm,
-            "M" => Self::M,
-            "IN" => Self::In,
-            "FT" => Self::Ft,
-            "YD" => Self::Yd,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownDimensionsUnit => "UNKNOWN_DIMENSIONS_UNIT",
-            Self::Mm => "MM",
-            Self::Cm => "CM",
-            Self::M => "M",
-            Self::In => "IN",
-            Self::Ft => "FT",
-            Self::Yd => "YD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DimensionsUnit);
-impl crate::wire::sdk_keys::SdkKeys for DimensionsUnit {}
 /// `DiscountDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1114,47 +429,6 @@ impl crate::wire::sdk_keys::SdkKeys for DiscountDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
     }
 }
-/// Predefined reason for the discount.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DiscountReason {
-    /// `UNSPECIFIED`
-    ///
-    /// Unknown discount reason.
-    Unspecified,
-    /// `EXCHANGED_ITEMS`
-    ///
-    /// Balance adjustment resulting from an item exchange.
-    ExchangedItems,
-    /// `BILLING_ADJUSTMENT`
-    ///
-    /// Proportional discount for a shortened subscription billing cycle. Applied when a subscription's billing date is moved earlier, reducing the cycle length.
-    BillingAdjustment,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DiscountReason {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "EXCHANGED_ITEMS" => Self::ExchangedItems,
-            "BILLING_ADJUSTMENT" => Self::BillingAdjustment,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::ExchangedItems => "EXCHANGED_ITEMS",
-            Self::BillingAdjustment => "BILLING_ADJUSTMENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DiscountReason);
-impl crate::wire::sdk_keys::SdkKeys for DiscountReason {}
 /// `DiscountRule` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1173,10 +447,10 @@ pub struct DiscountRule {
     pub id: Option<String>,
     /// Discount rule name
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<DiscountRuleName>,
+    pub name: Option<crate::ecom::shared::DiscountRuleName>,
     /// Discount value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
 }
 impl crate::wire::sdk_keys::SdkKeys for DiscountRule {
     fn rename_sdk_keys(&mut self) {
@@ -1184,18 +458,6 @@ impl crate::wire::sdk_keys::SdkKeys for DiscountRule {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
     }
 }
-/// `DiscountRuleName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DiscountRuleName {
-    /// Original discount rule name (in site's default language).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated discount rule name according to buyer language. Defaults to `original` when not provided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DiscountRuleName {}
 /// A temporary, editable version of an order. Use draft orders to modify pricing, line items, or discounts on an existing order before committing the changes.
 ///
 /// When committed, the draft order's changes are applied to the original order.
@@ -1231,12 +493,12 @@ pub struct DraftOrder {
     ///
     /// Deprecated by Wix.
     #[serde(rename = "buyerInfo", default, skip_serializing_if = "Option::is_none")]
-    pub buyer_info: Option<BuyerInfo>,
+    pub buyer_info: Option<crate::ecom::shared::BuyerInfo>,
     /// Billing address and contact details.
     ///
     /// Deprecated by Wix.
     #[serde(rename = "billingInfo", default, skip_serializing_if = "Option::is_none")]
-    pub billing_info: Option<AddressWithContact>,
+    pub billing_info: Option<crate::ecom::shared::AddressWithContact>,
     /// Additional fees.
     ///
     /// Includes details about the source, and whether the additional fee is applied to the order.
@@ -1275,7 +537,7 @@ pub struct DraftOrder {
     pub status: Option<EditingStatus>,
     /// Weight measurement unit. Defaults to the site's weight unit.
     #[serde(rename = "weightUnit", default, skip_serializing_if = "Option::is_none")]
-    pub weight_unit: Option<WeightUnit>,
+    pub weight_unit: Option<crate::shared::types::WeightUnit>,
     /// Currency used for pricing.
     ///
     /// Format: currency.
@@ -1283,7 +545,7 @@ pub struct DraftOrder {
     pub currency: Option<String>,
     /// Price summary.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<PriceSummary>,
+    pub price_summary: Option<crate::ecom::shared::PriceSummary>,
     /// Deprecated. Use `taxInfo` instead.
     /// This field will be removed on September 30, 2024.
     /// Tax summary.
@@ -1316,12 +578,12 @@ pub struct DraftOrder {
     pub recipient_info: Option<RecipientInfoDetails>,
     /// Tax information.
     #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
-    pub tax_info: Option<OrderTaxInfo>,
+    pub tax_info: Option<crate::ecom::shared::OrderTaxInfo>,
     /// Custom field data for the draft order object.
     ///
     /// [Extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields) must be configured in the [app dashboard](https://dev.wix.com/dc3/my-apps/) before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Buyer information.
     ///
     /// Includes details about changes when relevant.
@@ -1349,7 +611,7 @@ pub struct DraftOrder {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub platform_fee_summary: Option<PlatformFeeSummary>,
+    pub platform_fee_summary: Option<crate::ecom::shared::PlatformFeeSummary>,
     /// New global coupons calculation logic.
     /// Indicates which calculation is used for coupons with type `SPECIFIC_ITEMS`. Internal (only in the SDK's internal typings).
     #[serde(
@@ -1357,7 +619,9 @@ pub struct DraftOrder {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub specific_items_coupon_behavior: Option<SpecificItemsCouponBehavior>,
+    pub specific_items_coupon_behavior: Option<
+        crate::ecom::shared::SpecificItemsCouponBehavior,
+    >,
 }
 impl crate::wire::sdk_keys::SdkKeys for DraftOrder {
     fn rename_sdk_keys(&mut self) {
@@ -1478,67 +742,6 @@ impl crate::wire::WireEnum for EditingStatus {
 }
 crate::wire::wire_enum_serde!(EditingStatus);
 impl crate::wire::sdk_keys::SdkKeys for EditingStatus {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
-/// `FreeTrialPeriod` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FreeTrialPeriod {
-    /// Frequency of period. Values: DAY, WEEK, MONTH, YEAR
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<SubscriptionFrequency>,
-    /// Number of frequency units in the free trial period. For example, frequency `MONTH` with interval `3` means a 3-month free trial.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FreeTrialPeriod {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.frequency);
-    }
-}
-/// Full contact details for an address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FullAddressContactDetails {
-    /// First name.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// Phone number.
-    ///
-    /// Format: phone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Company name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Tax information (for Brazil only). If ID is provided, `vatId.type` must also be set, `UNSPECIFIED` is not allowed.
-    #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<VatId>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FullAddressContactDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.vat_id);
-    }
-}
 /// `InventoryUpdate` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1567,28 +770,30 @@ pub struct ItemChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_change: Option<Price>,
+    pub price_before_change: Option<crate::ecom::shared::Price>,
     /// Line item price description before change.
     #[serde(
         rename = "priceDescriptionBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_description_before_change: Option<PriceDescription>,
+    pub price_description_before_change: Option<crate::ecom::shared::PriceDescription>,
     /// Line Item product name before change. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "productNameBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub product_name_before_change: Option<ProductName>,
+    pub product_name_before_change: Option<crate::ecom::shared::ProductName>,
     /// Line item description lines before change. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "descriptionLinesBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description_lines_before_change: Option<Vec<DescriptionLine>>,
+    pub description_lines_before_change: Option<
+        Vec<crate::ecom::shared::DescriptionLine>,
+    >,
     /// Line item modifier groups before change.
     #[serde(
         rename = "modifierGroupsBeforeChange",
@@ -1635,56 +840,56 @@ pub struct ItemChangedImplicitlyDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_discount_before_change: Option<Price>,
+    pub total_discount_before_change: Option<crate::ecom::shared::Price>,
     /// Line item tax info before the implicit change.
     #[serde(
         rename = "taxInfoBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub tax_info_before_change: Option<LineItemTaxInfo>,
+    pub tax_info_before_change: Option<crate::ecom::shared::LineItemTaxInfo>,
     /// Line item price (after line-item discounts) before the implicit change.
     #[serde(
         rename = "lineItemPriceBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub line_item_price_before_change: Option<Price>,
+    pub line_item_price_before_change: Option<crate::ecom::shared::Price>,
     /// Line item total price before tax, before the implicit change.
     #[serde(
         rename = "totalPriceBeforeTaxBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_before_tax_before_change: Option<Price>,
+    pub total_price_before_tax_before_change: Option<crate::ecom::shared::Price>,
     /// Line item total price after tax, before the implicit change.
     #[serde(
         rename = "totalPriceAfterTaxBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_after_tax_before_change: Option<Price>,
+    pub total_price_after_tax_before_change: Option<crate::ecom::shared::Price>,
     /// Line item unit price before the implicit change.
     #[serde(
         rename = "priceBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_change: Option<Price>,
+    pub price_before_change: Option<crate::ecom::shared::Price>,
     /// Line item price before line-item discounts, before the implicit change.
     #[serde(
         rename = "priceBeforeDiscountsBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts_before_change: Option<Price>,
+    pub price_before_discounts_before_change: Option<crate::ecom::shared::Price>,
     /// Line item price before line-item discounts and tax, before the implicit change.
     #[serde(
         rename = "priceBeforeDiscountsAndTaxBeforeChange",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts_and_tax_before_change: Option<Price>,
+    pub price_before_discounts_and_tax_before_change: Option<crate::ecom::shared::Price>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ItemChangedImplicitlyDetails {
     fn rename_sdk_keys(&mut self) {
@@ -1739,7 +944,7 @@ pub struct ItemCombinationLineItem {
     pub line_item_id: Option<String>,
     /// Total discount amount for all units (quantity) of this line item in this combination.
     #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<Price>,
+    pub discount_amount: Option<crate::ecom::shared::Price>,
     /// Number of units from this line item that participated in a single combination.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
@@ -1783,455 +988,6 @@ impl crate::wire::sdk_keys::SdkKeys for ItemDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_item);
     }
 }
-/// `ItemModifier` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemModifier {
-    /// Modifier ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// The quantity of this modifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-    /// Primary display label for the modifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<TranslatableString>,
-    /// Additional details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<TranslatableString>,
-    /// The price of the modifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemModifier {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.label);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.details);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
-    }
-}
-/// `ItemTaxFullDetails` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemTaxFullDetails {
-    /// Taxable amount of this line item.
-    #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<Price>,
-    /// ID of the item's tax group, if specified. Internal (only in the SDK's internal typings).
-    ///
-    /// Format: guid.
-    #[serde(rename = "taxGroupId", default, skip_serializing_if = "Option::is_none")]
-    pub tax_group_id: Option<String>,
-    /// Tax rate percentage, as a decimal numeral between 0 and 1. For example, `"0.13"`.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
-    pub tax_rate: Option<String>,
-    /// The calculated tax, based on the `taxableAmount` and `taxRate`.
-    #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<Price>,
-    /// Amount that was exempt from tax calculations. Internal (only in the SDK's internal typings).
-    #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemTaxFullDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.exempt_amount);
-    }
-}
-/// At most one of `preset`, `custom` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemType {
-    /// Preset item type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<ItemTypePreset>,
-    /// Custom item type. When none of the preset types are suitable, specifies the custom type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.preset);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ItemTypePreset {
-    /// `UNRECOGNISED`
-    Unrecognised,
-    /// `PHYSICAL`
-    Physical,
-    /// `DIGITAL`
-    Digital,
-    /// `GIFT_CARD`
-    GiftCard,
-    /// `SERVICE`
-    Service,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ItemTypePreset {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNRECOGNISED" => Self::Unrecognised,
-            "PHYSICAL" => Self::Physical,
-            "DIGITAL" => Self::Digital,
-            "GIFT_CARD" => Self::GiftCard,
-            "SERVICE" => Self::Service,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unrecognised => "UNRECOGNISED",
-            Self::Physical => "PHYSICAL",
-            Self::Digital => "DIGITAL",
-            Self::GiftCard => "GIFT_CARD",
-            Self::Service => "SERVICE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ItemTypePreset);
-impl crate::wire::sdk_keys::SdkKeys for ItemTypePreset {}
-/// JurisdictionType represents the type of the jurisdiction in which this tax detail applies (e.g. Country,State,County,City,Special).
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum JurisdictionType {
-    /// `UNDEFINED`
-    Undefined,
-    /// `COUNTRY`
-    Country,
-    /// `STATE`
-    State,
-    /// `COUNTY`
-    County,
-    /// `CITY`
-    City,
-    /// `SPECIAL`
-    Special,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for JurisdictionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "COUNTRY" => Self::Country,
-            "STATE" => Self::State,
-            "COUNTY" => Self::County,
-            "CITY" => Self::City,
-            "SPECIAL" => Self::Special,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Country => "COUNTRY",
-            Self::State => "STATE",
-            Self::County => "COUNTY",
-            Self::City => "CITY",
-            Self::Special => "SPECIAL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(JurisdictionType);
-impl crate::wire::sdk_keys::SdkKeys for JurisdictionType {}
-/// `LineItemDiscount` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LineItemDiscount {
-    /// Line item ID.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Total discount amount for this line item.
-    #[serde(rename = "totalDiscount", default, skip_serializing_if = "Option::is_none")]
-    pub total_discount: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LineItemDiscount {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_discount);
-    }
-}
-/// TaxBreakdown represents tax information for a line item.
-/// It holds the tax amount and the tax rate for each tax authority that apply on the line item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LineItemTaxBreakdown {
-    /// Jurisdiction that taxes were calculated for. For example, "New York", or "Quebec".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jurisdiction: Option<String>,
-    /// Tax rate used for this jurisdiction, as a decimal. For example, 10% tax is 0.1000.
-    ///
-    /// Format: decimal_value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<String>,
-    /// Amount of tax calculated for this line item.
-    #[serde(rename = "taxAmount", default, skip_serializing_if = "Option::is_none")]
-    pub tax_amount: Option<Price>,
-    /// The type of tax that was calculated. Depends on the jurisdiction's tax laws. For example, "Sales Tax", "Income Tax", "Value Added Tax", etc.
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
-    pub tax_type: Option<String>,
-    /// The name of the tax against which this tax amount was calculated. For example, "NY State Sales Tax", "Quebec GST", etc.
-    /// This name should be explicit enough to allow the merchant to understand what tax was calculated.
-    #[serde(rename = "taxName", default, skip_serializing_if = "Option::is_none")]
-    pub tax_name: Option<String>,
-    /// Type of jurisdiction that taxes were calculated for.
-    #[serde(
-        rename = "jurisdictionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub jurisdiction_type: Option<JurisdictionType>,
-    /// Non-taxable amount of the line item price.
-    #[serde(
-        rename = "nonTaxableAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub non_taxable_amount: Option<Price>,
-    /// Taxable amount of the line item price.
-    #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<Price>,
-    /// Amount of the line item price that was exempt from this authority. Internal (only in the SDK's internal typings).
-    #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LineItemTaxBreakdown {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.jurisdiction_type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.non_taxable_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.exempt_amount);
-    }
-}
-/// `LineItemTaxInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LineItemTaxInfo {
-    /// Calculated tax, based on `taxable_amount` and `tax_rate`.
-    #[serde(rename = "taxAmount", default, skip_serializing_if = "Option::is_none")]
-    pub tax_amount: Option<Price>,
-    /// Amount for which tax is calculated.
-    #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<Price>,
-    /// Tax rate %, as a decimal point.
-    ///
-    /// Format: decimal_value.
-    #[serde(rename = "taxRate", default, skip_serializing_if = "Option::is_none")]
-    pub tax_rate: Option<String>,
-    /// Tax group ID.
-    ///
-    /// Format: guid.
-    #[serde(rename = "taxGroupId", default, skip_serializing_if = "Option::is_none")]
-    pub tax_group_id: Option<String>,
-    /// Indicates whether the price already includes tax.
-    #[serde(
-        rename = "taxIncludedInPrice",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tax_included_in_price: Option<bool>,
-    /// Tax information for a line item.
-    #[serde(rename = "taxBreakdown", default, skip_serializing_if = "Option::is_none")]
-    pub tax_breakdown: Option<Vec<LineItemTaxBreakdown>>,
-    /// Amount of the line item price that was exempt from tax. Internal (only in the SDK's internal typings).
-    #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LineItemTaxInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_breakdown);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.exempt_amount);
-    }
-}
-/// `Location` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Location {
-    /// Location ID.
-    /// Learn more about the [Wix Locations API](https://dev.wix.com/docs/rest/business-management/locations/introduction).
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Location name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Location {}
-/// `LocationAndQuantity` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LocationAndQuantity {
-    /// Location id in the associated owner app.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Location owner app, if not provided then the site business info locations will be used.
-    ///
-    /// Format: guid.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Quantity for specific location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-    /// Location name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LocationAndQuantity {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum MeasurementUnit {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `ML`
-    Ml,
-    /// `CL`
-    Cl,
-    /// `L`
-    L,
-    /// `CBM`
-    Cbm,
-    /// `MG`
-    Mg,
-    /// `G`
-    G,
-    /// `KG`
-    Kg,
-    /// `MM`
-    Mm,
-    /// `CM`
-    Cm,
-    /// `M`
-    M,
-    /// `SQM`
-    Sqm,
-    /// `OZ`
-    Oz,
-    /// `LB`
-    Lb,
-    /// `FLOZ`
-    Floz,
-    /// `PT`
-    Pt,
-    /// `QT`
-    Qt,
-    /// `GAL`
-    Gal,
-    /// `IN`
-    In,
-    /// `FT`
-    Ft,
-    /// `YD`
-    Yd,
-    /// `SQFT`
-    Sqft,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for MeasurementUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "ML" => Self::Ml,
-            "CL" => Self::Cl,
-            "L" => Self::L,
-            "CBM" => Self::Cbm,
-            "MG" => Self::Mg,
-            "G" => Self::G,
-            "KG" => Self::Kg,
-            "MM" => Self::Mm,
-            "CM" => Self::Cm,
-            "M" => Self::M,
-            "SQM" => Self::Sqm,
-            "OZ" => Self::Oz,
-            "LB" => Self::Lb,
-            "FLOZ" => Self::Floz,
-            "PT" => Self::Pt,
-            "QT" => Self::Qt,
-            "GAL" => Self::Gal,
-            "IN" => Self::In,
-            "FT" => Self::Ft,
-            "YD" => Self::Yd,
-            "SQFT" => Self::Sqft,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Ml => "ML",
-            Self::Cl => "CL",
-            Self::L => "L",
-            Self::Cbm => "CBM",
-            Self::Mg => "MG",
-            Self::G => "G",
-            Self::Kg => "KG",
-            Self::Mm => "MM",
-            Self::Cm => "CM",
-            Self::M => "M",
-            Self::Sqm => "SQM",
-            Self::Oz => "OZ",
-            Self::Lb => "LB",
-            Self::Floz => "FLOZ",
-            Self::Pt => "PT",
-            Self::Qt => "QT",
-            Self::Gal => "GAL",
-            Self::In => "IN",
-            Self::Ft => "FT",
-            Self::Yd => "YD",
-            Self::Sqft => "SQFT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(MeasurementUnit);
-impl crate::wire::sdk_keys::SdkKeys for MeasurementUnit {}
 /// Discount applied manually by the merchant through the dashboard.
 ///
 /// At most one of `discountReason`, `description` is set (a `@oneof` group).
@@ -2240,13 +996,13 @@ impl crate::wire::sdk_keys::SdkKeys for MeasurementUnit {}
 pub struct MerchantDiscount {
     /// Predefined discount reason.
     #[serde(rename = "discountReason", default, skip_serializing_if = "Option::is_none")]
-    pub discount_reason: Option<DiscountReason>,
+    pub discount_reason: Option<crate::ecom::shared::DiscountReason>,
     /// Custom discount description as free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Discount amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
     /// Discount as a percentage of the original price. For example, `10.5` for a 10.5% discount. Internal (only in the SDK's internal typings).
     ///
     /// Format: decimal_value.
@@ -2278,10 +1034,10 @@ pub struct ModifierGroup {
     pub id: Option<String>,
     /// Modifier group name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
+    pub name: Option<crate::ecom::shared::TranslatableString>,
     /// List of modifiers in this group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifiers: Option<Vec<ItemModifier>>,
+    pub modifiers: Option<Vec<crate::ecom::shared::ItemModifier>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ModifierGroup {
     fn rename_sdk_keys(&mut self) {
@@ -2309,27 +1065,27 @@ pub struct OrderLineItem {
     /// + Bookings - `service.info.name`
     /// + Events - `ticket.name`
     #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<ProductName>,
+    pub product_name: Option<crate::ecom::shared::ProductName>,
     /// References to the line item's origin catalog. Empty for custom line items.
     #[serde(
         rename = "catalogReference",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_reference: Option<CatalogReference>,
+    pub catalog_reference: Option<crate::ecom::shared::CatalogReference>,
     /// Line item quantity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
     /// Total discount for this line item's entire quantity.
     #[serde(rename = "totalDiscount", default, skip_serializing_if = "Option::is_none")]
-    pub total_discount: Option<Price>,
+    pub total_discount: Option<crate::ecom::shared::Price>,
     /// Line item description lines. Used for display purposes for the cart, checkout and order.
     #[serde(
         rename = "descriptionLines",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
+    pub description_lines: Option<Vec<crate::ecom::shared::DescriptionLine>>,
     /// Line item image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::wire::Image>,
@@ -2339,10 +1095,10 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<PhysicalProperties>,
+    pub physical_properties: Option<crate::ecom::shared::PhysicalProperties>,
     /// Item type. Either a preset type or custom.
     #[serde(rename = "itemType", default, skip_serializing_if = "Option::is_none")]
-    pub item_type: Option<ItemType>,
+    pub item_type: Option<crate::ecom::shared::ItemType>,
     /// Fulfiller ID. Field is empty when the line item is self-fulfilled.
     /// To get fulfillment information, pass the order ID to [List Fulfillments For Single Order](https://dev.wix.com/docs/rest/api-reference/wix-e-commerce/order-fulfillments/list-fulfillments-for-single-order).
     ///
@@ -2371,56 +1127,56 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub restock_locations: Option<Vec<RestockLocation>>,
+    pub restock_locations: Option<Vec<crate::ecom::shared::RestockLocation>>,
     /// Line item price after line item discounts for display purposes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<Price>,
+    pub price: Option<crate::ecom::shared::Price>,
     /// Line item price before line item discounts for display purposes. Defaults to `price` when not provided.
     #[serde(
         rename = "priceBeforeDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts: Option<Price>,
+    pub price_before_discounts: Option<crate::ecom::shared::Price>,
     /// Line item price per unit before line item discounts and before tax. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "priceBeforeDiscountsAndTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts_and_tax: Option<Price>,
+    pub price_before_discounts_and_tax: Option<crate::ecom::shared::Price>,
     /// Total price after discounts, and before tax.
     #[serde(
         rename = "totalPriceBeforeTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_before_tax: Option<Price>,
+    pub total_price_before_tax: Option<crate::ecom::shared::Price>,
     /// Total price after all discounts and tax.
     #[serde(
         rename = "totalPriceAfterTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_after_tax: Option<Price>,
+    pub total_price_after_tax: Option<crate::ecom::shared::Price>,
     /// Type of selected payment option for current item.
     ///
     /// Default: `FULL_PAYMENT_ONLINE`
     #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
-    pub payment_option: Option<PaymentOptionType>,
+    pub payment_option: Option<crate::ecom::shared::PaymentOptionType>,
     /// Deprecated. Use `taxInfo` instead.
     /// This field will be removed on September 30, 2024.
     /// Tax details for this line item.
     ///
     /// Deprecated by Wix.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
-    pub tax_details: Option<ItemTaxFullDetails>,
+    pub tax_details: Option<crate::ecom::shared::ItemTaxFullDetails>,
     /// Represents all the relevant tax details for a specific line item.
     #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
-    pub tax_info: Option<LineItemTaxInfo>,
+    pub tax_info: Option<crate::ecom::shared::LineItemTaxInfo>,
     /// Digital file identifier, relevant only for items with type DIGITAL.
     #[serde(rename = "digitalFile", default, skip_serializing_if = "Option::is_none")]
-    pub digital_file: Option<DigitalFile>,
+    pub digital_file: Option<crate::ecom::shared::DigitalFile>,
     /// Subscription info.
     #[serde(
         rename = "subscriptionInfo",
@@ -2434,10 +1190,10 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_description: Option<PriceDescription>,
+    pub price_description: Option<crate::ecom::shared::PriceDescription>,
     /// Item's price amount to be charged during checkout. Relevant for items with a `paymentOption` value of `"DEPOSIT_ONLINE"`.
     #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
-    pub deposit_amount: Option<Price>,
+    pub deposit_amount: Option<crate::ecom::shared::Price>,
     /// The item's delivery profile ID. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -2460,10 +1216,10 @@ pub struct OrderLineItem {
     ///
     /// The location's total quantity must not exceed the line item quantity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locations: Option<Vec<LocationAndQuantity>>,
+    pub locations: Option<Vec<crate::ecom::shared::LocationAndQuantity>>,
     /// Total price **after** catalog discounts and line item discounts.
     #[serde(rename = "lineItemPrice", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_price: Option<Price>,
+    pub line_item_price: Option<crate::ecom::shared::Price>,
     /// Whether the line item is a custom line item. Custom line items don't trigger the Catalog service plugin. Internal (only in the SDK's internal typings).
     #[serde(rename = "customLineItem", default, skip_serializing_if = "Option::is_none")]
     pub custom_line_item: Option<bool>,
@@ -2478,7 +1234,7 @@ pub struct OrderLineItem {
     pub root_catalog_item_id: Option<String>,
     /// Address used for tax calculation.
     #[serde(rename = "taxableAddress", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_address: Option<TaxableAddress>,
+    pub taxable_address: Option<crate::ecom::shared::TaxableAddress>,
     /// ID of the app managing the inventory. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -2508,12 +1264,12 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub decimal_quantity: Option<DecimalQuantity>,
+    pub decimal_quantity: Option<crate::ecom::shared::DecimalQuantity>,
     /// Custom extended fields for the line item object.
     ///
     /// [Extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields) must be configured in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Modifier groups that were added to the item.
     #[serde(rename = "modifierGroups", default, skip_serializing_if = "Option::is_none")]
     pub modifier_groups: Option<Vec<ModifierGroup>>,
@@ -2530,7 +1286,7 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub service_properties: Option<ServiceProperties>,
+    pub service_properties: Option<crate::ecom::shared::ServiceProperties>,
 }
 impl crate::wire::sdk_keys::SdkKeys for OrderLineItem {
     fn rename_sdk_keys(&mut self) {
@@ -2568,252 +1324,6 @@ impl crate::wire::sdk_keys::SdkKeys for OrderLineItem {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.service_properties);
     }
 }
-/// The summary of the tax breakdown for all the line items. It will hold for each tax name, the aggregated tax amount paid for it and the tax rate.
-/// Tax breakdown is the tax amount split to the tax authorities that applied on the line item.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OrderTaxBreakdown {
-    /// The name of the tax against which this tax amount was calculated.
-    #[serde(rename = "taxName", default, skip_serializing_if = "Option::is_none")]
-    pub tax_name: Option<String>,
-    /// The type of tax that was calculated. Depends on the company's nexus settings as well as the jurisdiction's tax laws.
-    #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
-    pub tax_type: Option<String>,
-    /// The name of the jurisdiction in which this tax detail applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jurisdiction: Option<String>,
-    /// The type of the jurisdiction in which this tax detail applies (e.g. Country,State,County,City,Special).
-    #[serde(
-        rename = "jurisdictionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub jurisdiction_type: Option<JurisdictionType>,
-    /// The rate at which this tax detail was calculated.
-    ///
-    /// Format: decimal_value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<String>,
-    /// The sum of all the tax from line items that calculated by the tax identifiers.
-    #[serde(
-        rename = "aggregatedTaxAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aggregated_tax_amount: Option<Price>,
-    /// The sum of all the taxable amount from line items for tax identifiers. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "aggregatedTaxableAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aggregated_taxable_amount: Option<Price>,
-    /// The aggregated exempt amount from all line items for tax identifiers. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "aggregatedExemptAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aggregated_exempt_amount: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OrderTaxBreakdown {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.jurisdiction_type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.aggregated_tax_amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.aggregated_taxable_amount,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.aggregated_exempt_amount,
-        );
-    }
-}
-/// `OrderTaxInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OrderTaxInfo {
-    /// Calculated tax, added from line items.
-    #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<Price>,
-    /// The summary of the tax breakdown for all the line items. It will hold for each tax name, the aggregated tax amount paid for it and the tax rate.
-    #[serde(rename = "taxBreakdown", default, skip_serializing_if = "Option::is_none")]
-    pub tax_breakdown: Option<Vec<OrderTaxBreakdown>>,
-    /// Manual tax rate Internal (only in the SDK's internal typings).
-    #[serde(rename = "manualTaxRate", default, skip_serializing_if = "Option::is_none")]
-    pub manual_tax_rate: Option<String>,
-    /// Whether the order is exempt from tax calculations.
-    ///
-    /// Default: `false`
-    #[serde(rename = "taxExempt", default, skip_serializing_if = "Option::is_none")]
-    pub tax_exempt: Option<bool>,
-    /// The total amount that was exempt from tax calculations. Internal (only in the SDK's internal typings).
-    #[serde(rename = "totalExempt", default, skip_serializing_if = "Option::is_none")]
-    pub total_exempt: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OrderTaxInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_breakdown);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_exempt);
-    }
-}
-/// Type of selected payment option for catalog item
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PaymentOptionType {
-    /// `FULL_PAYMENT_ONLINE`
-    ///
-    /// The entire payment for this item happens as part of the checkout.
-    FullPaymentOnline,
-    /// `FULL_PAYMENT_OFFLINE`
-    ///
-    /// The entire payment for this item happens after checkout. For example, when using cash, check, or other offline payment methods.
-    FullPaymentOffline,
-    /// `MEMBERSHIP`
-    ///
-    /// Payment for this item is done by charging a membership. Any remaining amount not covered by the membership, such as item modifiers, is paid online.
-    Membership,
-    /// `DEPOSIT_ONLINE`
-    ///
-    /// Partial payment to be paid upfront during checkout. The initial amount to be paid for each line item is specified in `depositAmount`.
-    DepositOnline,
-    /// `MEMBERSHIP_OFFLINE`
-    ///
-    /// Payment for this item can only be done by charging a membership and must be manually redeemed in the dashboard by the site admin. When selected, `price` is `0`.
-    MembershipOffline,
-    /// `MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER`
-    ///
-    /// Item price is charged to online membership. Any remaining amount not covered by the membership, such as item modifiers, is paid offline.
-    MembershipOnlineWithOfflineRemainder,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PaymentOptionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FULL_PAYMENT_ONLINE" => Self::FullPaymentOnline,
-            "FULL_PAYMENT_OFFLINE" => Self::FullPaymentOffline,
-            "MEMBERSHIP" => Self::Membership,
-            "DEPOSIT_ONLINE" => Self::DepositOnline,
-            "MEMBERSHIP_OFFLINE" => Self::MembershipOffline,
-            "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER" => {
-                Self::MembershipOnlineWithOfflineRemainder
-            }
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::FullPaymentOnline => "FULL_PAYMENT_ONLINE",
-            Self::FullPaymentOffline => "FULL_PAYMENT_OFFLINE",
-            Self::Membership => "MEMBERSHIP",
-            Self::DepositOnline => "DEPOSIT_ONLINE",
-            Self::MembershipOffline => "MEMBERSHIP_OFFLINE",
-            Self::MembershipOnlineWithOfflineRemainder => {
-                "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER"
-            }
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PaymentOptionType);
-impl crate::wire::sdk_keys::SdkKeys for PaymentOptionType {}
-/// `PhysicalProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhysicalProperties {
-    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Whether this line item is shippable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shippable: Option<bool>,
-    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_dimensions: Option<Dimensions>,
-    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "packageDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub package_dimensions: Option<Dimensions>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PhysicalProperties {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.product_dimensions);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.package_dimensions);
-    }
-}
-/// Physical address
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PickupAddress {
-    /// Two-letter country code in [ISO-3166 alpha-2](https://www.iso.org/obp/ui/#search/code/) format.
-    ///
-    /// Format: country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Code for a subdivision (such as state, prefecture, or province) in [ISO 3166-2](https://www.iso.org/standard/72483.html) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivision: Option<String>,
-    /// City name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// Postal or zip code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    /// Street address object, with number, name, and apartment number in separate fields.
-    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<StreetAddress>,
-    /// Main address line (usually street name and number).
-    ///
-    /// Also accepted as `addressLine` when decoding.
-    #[serde(
-        rename = "addressLine1",
-        alias = "addressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address_line1: Option<String>,
-    /// Free text providing more detailed address info. Usually contains apt, suite, floor.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<String>,
-    /// Country's full name.
-    #[serde(
-        rename = "countryFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_fullname: Option<String>,
-    /// Subdivision full-name.
-    #[serde(
-        rename = "subdivisionFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subdivision_fullname: Option<String>,
-    /// Internal (only in the SDK's internal typings).
-    ///
-    /// Also accepted as `geocode` when decoding.
-    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<AddressLocation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PickupAddress {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
-    }
-}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -2843,224 +1353,6 @@ impl crate::wire::WireEnum for PickupDetailsPickupMethod {
 }
 crate::wire::wire_enum_serde!(PickupDetailsPickupMethod);
 impl crate::wire::sdk_keys::SdkKeys for PickupDetailsPickupMethod {}
-/// `PlainTextValue` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlainTextValue {
-    /// Description line plain text value in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Description line plain text value translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlainTextValue {}
-/// `PlatformFee` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlatformFee {
-    /// Platform fee name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<TranslatableString>,
-    /// Platform fee amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
-    /// ID of the line item the platform fee applies to.
-    ///
-    /// Format: guid.
-    #[serde(rename = "lineItemId", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_id: Option<String>,
-    /// Platform fee charge type.
-    #[serde(rename = "chargeType", default, skip_serializing_if = "Option::is_none")]
-    pub charge_type: Option<ChargeType>,
-    /// Percentage rate charged as platform fee.
-    /// The fee rate percentage expressed as a decimal fraction between 0 and 1. For example, `0.05` for 5%.
-    ///
-    /// Format: decimal_value.
-    #[serde(rename = "percentageRate", default, skip_serializing_if = "Option::is_none")]
-    pub percentage_rate: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlatformFee {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.charge_type);
-    }
-}
-/// `PlatformFeeSummary` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlatformFeeSummary {
-    /// Total sum of all platform fees.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<Price>,
-    /// Total amount of platform fees with `PASS_ON` charge type.
-    #[serde(rename = "totalPassOn", default, skip_serializing_if = "Option::is_none")]
-    pub total_pass_on: Option<Price>,
-    /// Total amount of platform fees with `ABSORBED` charge type.
-    #[serde(rename = "totalAbsorbed", default, skip_serializing_if = "Option::is_none")]
-    pub total_absorbed: Option<Price>,
-    /// Specific information about each platform fee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fees: Option<Vec<PlatformFee>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlatformFeeSummary {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_pass_on);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_absorbed);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fees);
-    }
-}
-/// `Price` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Price {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Price {}
-/// `PriceDescription` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PriceDescription {
-    /// __Required.__ Price description in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Price description translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PriceDescription {}
-/// `PriceSummary` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PriceSummary {
-    /// Subtotal of all line items, before discounts and before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<Price>,
-    /// Total shipping price, before discounts and before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping: Option<Price>,
-    /// Total tax applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<Price>,
-    /// Total discount amount applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<Price>,
-    /// Deprecated - use `total` instead. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "totalPrice", default, skip_serializing_if = "Option::is_none")]
-    pub total_price: Option<Price>,
-    /// Order's total price after discounts and tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<Price>,
-    /// Order's total price including gift card. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "totalWithGiftCard",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_with_gift_card: Option<Price>,
-    /// Order's total price after without gift card. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "totalWithoutGiftCard",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_without_gift_card: Option<Price>,
-    /// Total additional fees before tax.
-    #[serde(
-        rename = "totalAdditionalFees",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_additional_fees: Option<Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PriceSummary {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subtotal);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shipping);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_price);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_with_gift_card);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.total_without_gift_card,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_additional_fees);
-    }
-}
-/// `ProductName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ProductName {
-    /// __Required.__ Item name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    ///
-    /// Min: 1 character.
-    /// Max: 200 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Item name translated into the buyer's language.
-    ///
-    /// Min: 1 character.
-    /// Max: 400 characters.
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ProductName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ProductPeriodAlignment {
-    /// `ALIGNED_WITH_BILLING_PERIOD`
-    ///
-    /// Billing period equals the product/service/subscription access period.
-    AlignedWithBillingPeriod,
-    /// `NOT_ALIGNED_WITH_BILLING_PERIOD`
-    ///
-    /// Billing period is independent of the product/service/subscription access period.
-    NotAlignedWithBillingPeriod,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ProductPeriodAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ALIGNED_WITH_BILLING_PERIOD" => Self::AlignedWithBillingPeriod,
-            "NOT_ALIGNED_WITH_BILLING_PERIOD" => Self::NotAlignedWithBillingPeriod,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::AlignedWithBillingPeriod => "ALIGNED_WITH_BILLING_PERIOD",
-            Self::NotAlignedWithBillingPeriod => "NOT_ALIGNED_WITH_BILLING_PERIOD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ProductPeriodAlignment);
-impl crate::wire::sdk_keys::SdkKeys for ProductPeriodAlignment {}
 /// `RecipientInfoChangedDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3071,7 +1363,7 @@ pub struct RecipientInfoChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub recipient_info_before_change: Option<AddressWithContact>,
+    pub recipient_info_before_change: Option<crate::ecom::shared::AddressWithContact>,
 }
 impl crate::wire::sdk_keys::SdkKeys for RecipientInfoChangedDetails {
     fn rename_sdk_keys(&mut self) {
@@ -3095,7 +1387,7 @@ pub struct RecipientInfoDetails {
     pub removed: Option<bool>,
     /// Order recipient address and contact details.
     #[serde(rename = "recipientInfo", default, skip_serializing_if = "Option::is_none")]
-    pub recipient_info: Option<AddressWithContact>,
+    pub recipient_info: Option<crate::ecom::shared::AddressWithContact>,
 }
 impl crate::wire::sdk_keys::SdkKeys for RecipientInfoDetails {
     fn rename_sdk_keys(&mut self) {
@@ -3103,41 +1395,6 @@ impl crate::wire::sdk_keys::SdkKeys for RecipientInfoDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recipient_info);
     }
 }
-/// Quantity of items restocked at a specific location.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RestockLocation {
-    /// ID of the location where items were restocked.
-    ///
-    /// Format: guid.
-    #[serde(rename = "locationId", default, skip_serializing_if = "Option::is_none")]
-    pub location_id: Option<String>,
-    /// Number of items restocked at this location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RestockLocation {}
-/// `ServiceProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ServiceProperties {
-    /// Date and time the service is to be provided, in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    /// For example, the start time of a class.
-    #[serde(rename = "scheduledDate", default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_date: Option<crate::wire::Timestamp>,
-    /// The number of people participating in the service. For example, the number of people attending a class or the number of people per hotel room.
-    #[serde(
-        rename = "numberOfParticipants",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number_of_participants: Option<i64>,
-    /// Date and time the service is to be ended, in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    /// For example, the date and time a class will end. Internal (only in the SDK's internal typings).
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<crate::wire::Timestamp>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ServiceProperties {}
 /// `ShippingChangedDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3180,15 +1437,6 @@ impl crate::wire::sdk_keys::SdkKeys for ShippingDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shipping_info);
     }
 }
-/// `ShippingRegion` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ShippingRegion {
-    /// Name of shipping region. For example, `"Metropolitan London"`, or `"Outer Melbourne suburbs"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ShippingRegion {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -3228,127 +1476,6 @@ impl crate::wire::WireEnum for SourceType {
 }
 crate::wire::wire_enum_serde!(SourceType);
 impl crate::wire::sdk_keys::SdkKeys for SourceType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SpecificItemsCouponBehavior {
-    /// `UNDEFINED_COUPON_BEHAVIOR`
-    ///
-    /// Coupon calculation behavior was not specified.
-    UndefinedCouponBehavior,
-    /// `ITEM_SUBTOTAL_INCLUDES_DISCOUNT`
-    ///
-    /// Item subtotal includes coupon discount.
-    ItemSubtotalIncludesDiscount,
-    /// `LEGACY_ITEM_SUBTOTAL_DOES_NOT_INCLUDE_DISCOUNT`
-    ///
-    /// Legacy flow.
-    /// Discount is applied as to specific items after subtotal calculation.
-    LegacyItemSubtotalDoesNotIncludeDiscount,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SpecificItemsCouponBehavior {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED_COUPON_BEHAVIOR" => Self::UndefinedCouponBehavior,
-            "ITEM_SUBTOTAL_INCLUDES_DISCOUNT" => Self::ItemSubtotalIncludesDiscount,
-            "LEGACY_ITEM_SUBTOTAL_DOES_NOT_INCLUDE_DISCOUNT" => {
-                Self::LegacyItemSubtotalDoesNotIncludeDiscount
-            }
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UndefinedCouponBehavior => "UNDEFINED_COUPON_BEHAVIOR",
-            Self::ItemSubtotalIncludesDiscount => "ITEM_SUBTOTAL_INCLUDES_DISCOUNT",
-            Self::LegacyItemSubtotalDoesNotIncludeDiscount => {
-                "LEGACY_ITEM_SUBTOTAL_DOES_NOT_INCLUDE_DISCOUNT"
-            }
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SpecificItemsCouponBehavior);
-impl crate::wire::sdk_keys::SdkKeys for SpecificItemsCouponBehavior {}
-/// `StreetAddress` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StreetAddress {
-    /// Street number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// Street name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Apartment number. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apt: Option<String>,
-    /// Optional address line 1 Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "formattedAddressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_address_line: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StreetAddress {}
-/// `SubscriptionDescription` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionDescription {
-    /// Subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated subscription option description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionDescription {}
-/// Frequency unit of recurring payment
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubscriptionFrequency {
-    /// `UNDEFINED`
-    Undefined,
-    /// `DAY`
-    Day,
-    /// `WEEK`
-    Week,
-    /// `MONTH`
-    Month,
-    /// `YEAR`
-    Year,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubscriptionFrequency {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "DAY" => Self::Day,
-            "WEEK" => Self::Week,
-            "MONTH" => Self::Month,
-            "YEAR" => Self::Year,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Day => "DAY",
-            Self::Week => "WEEK",
-            Self::Month => "MONTH",
-            Self::Year => "YEAR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubscriptionFrequency);
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionFrequency {}
 /// `SubscriptionInfo` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3379,7 +1506,7 @@ pub struct SubscriptionInfo {
     pub subscription_option_title: Option<String>,
     /// Subscription title. For example, `"Monthly coffee Subscription"`. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<SubscriptionTitle>,
+    pub title: Option<crate::ecom::shared::SubscriptionTitle>,
     /// Subscription option description. For example, `"1kg of selected coffee, once a month"`.
     ///
     /// Deprecated by Wix.
@@ -3391,7 +1518,7 @@ pub struct SubscriptionInfo {
     pub subscription_option_description: Option<String>,
     /// Subscription description. For example, `"1kg of selected coffee, once a month"`. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<SubscriptionDescription>,
+    pub description: Option<crate::ecom::shared::SubscriptionDescription>,
     /// Subscription detailed information.
     #[serde(
         rename = "subscriptionSettings",
@@ -3412,7 +1539,7 @@ pub struct SubscriptionInfo {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub billing_adjustment: Option<BillingAdjustment>,
+    pub billing_adjustment: Option<crate::ecom::shared::BillingAdjustment>,
 }
 impl crate::wire::sdk_keys::SdkKeys for SubscriptionInfo {
     fn rename_sdk_keys(&mut self) {
@@ -3428,7 +1555,7 @@ impl crate::wire::sdk_keys::SdkKeys for SubscriptionInfo {
 pub struct SubscriptionSettings {
     /// Frequency of recurring payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<SubscriptionFrequency>,
+    pub frequency: Option<crate::shared::types::SubscriptionFrequency>,
     /// Number of frequency units in a billing cycle. For example, frequency `MONTH` with interval `3` means billing every 3 months.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<i64>,
@@ -3451,7 +1578,7 @@ pub struct SubscriptionSettings {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub free_trial_period: Option<FreeTrialPeriod>,
+    pub free_trial_period: Option<crate::ecom::shared::FreeTrialPeriod>,
     /// The date the subscription will start. The subscription will be charged either now or according to freeTrialDays. Internal (only in the SDK's internal typings).
     #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<crate::wire::Timestamp>,
@@ -3461,14 +1588,14 @@ pub struct SubscriptionSettings {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub billing_settings: Option<BillingSettings>,
+    pub billing_settings: Option<crate::ecom::shared::BillingSettings>,
     /// Whether the product/service/subscription access period is aligned with the billing period. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "productPeriodAlignment",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub product_period_alignment: Option<ProductPeriodAlignment>,
+    pub product_period_alignment: Option<crate::ecom::shared::ProductPeriodAlignment>,
 }
 impl crate::wire::sdk_keys::SdkKeys for SubscriptionSettings {
     fn rename_sdk_keys(&mut self) {
@@ -3480,20 +1607,6 @@ impl crate::wire::sdk_keys::SdkKeys for SubscriptionSettings {
         );
     }
 }
-/// `SubscriptionTitle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionTitle {
-    /// Subscription option name in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Subscription option name translated into the buyer's language.
-    ///
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionTitle {}
 /// `TaxDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3514,7 +1627,7 @@ impl crate::wire::sdk_keys::SdkKeys for TaxDetails {}
 pub struct TaxSummary {
     /// Total tax.
     #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<Price>,
+    pub total_tax: Option<crate::ecom::shared::Price>,
     /// manual tax rate Internal (only in the SDK's internal typings).
     #[serde(rename = "manualTaxRate", default, skip_serializing_if = "Option::is_none")]
     pub manual_tax_rate: Option<String>,
@@ -3524,71 +1637,6 @@ impl crate::wire::sdk_keys::SdkKeys for TaxSummary {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_tax);
     }
 }
-/// At most one of `addressType` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxableAddress {
-    /// taxable address type. if this field is selected, the address is automatically resolved, and the tax is calculated accordingly.
-    #[serde(rename = "addressType", default, skip_serializing_if = "Option::is_none")]
-    pub address_type: Option<TaxableAddressType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxableAddress {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TaxableAddressType {
-    /// `BUSINESS`
-    Business,
-    /// `BILLING`
-    Billing,
-    /// `SHIPPING`
-    Shipping,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for TaxableAddressType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BUSINESS" => Self::Business,
-            "BILLING" => Self::Billing,
-            "SHIPPING" => Self::Shipping,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Business => "BUSINESS",
-            Self::Billing => "BILLING",
-            Self::Shipping => "SHIPPING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(TaxableAddressType);
-impl crate::wire::sdk_keys::SdkKeys for TaxableAddressType {}
-/// `TranslatableString` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TranslatableString {
-    /// __Required.__ String in the site's default language as defined in the [request envelope](https://dev.wix.com/docs/build-apps/develop-your-app/frameworks/self-hosting/supported-extensions/backend-extensions/add-self-hosted-service-plugin-extensions#request-envelope).
-    ///
-    /// Min: 1 character.
-    /// Max: 200 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// String translated into the buyer's language.
-    ///
-    /// Min: 1 character.
-    /// Max: 400 characters.
-    /// Default: Same as `original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TranslatableString {}
 /// At most one of `shippingDestination`, `pickupDetails` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3599,7 +1647,7 @@ pub struct V1DeliveryLogistics {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub shipping_destination: Option<AddressWithContact>,
+    pub shipping_destination: Option<crate::ecom::shared::AddressWithContact>,
     /// Pickup details for store pickup or pickup point orders.
     #[serde(rename = "pickupDetails", default, skip_serializing_if = "Option::is_none")]
     pub pickup_details: Option<V1PickupDetails>,
@@ -3647,7 +1695,7 @@ impl crate::wire::sdk_keys::SdkKeys for V1DeliveryTimeSlot {}
 pub struct V1PickupDetails {
     /// Pickup address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<PickupAddress>,
+    pub address: Option<crate::ecom::shared::PickupAddress>,
     /// Pickup method
     #[serde(rename = "pickupMethod", default, skip_serializing_if = "Option::is_none")]
     pub pickup_method: Option<PickupDetailsPickupMethod>,
@@ -3680,7 +1728,7 @@ pub struct V1ShippingInformation {
     pub cost: Option<V1ShippingPrice>,
     /// Shipping region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<ShippingRegion>,
+    pub region: Option<crate::ecom::shared::ShippingRegion>,
 }
 impl crate::wire::sdk_keys::SdkKeys for V1ShippingInformation {
     fn rename_sdk_keys(&mut self) {
@@ -3695,32 +1743,32 @@ impl crate::wire::sdk_keys::SdkKeys for V1ShippingInformation {
 pub struct V1ShippingPrice {
     /// Shipping price for display purposes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<Price>,
+    pub price: Option<crate::ecom::shared::Price>,
     /// Total price of shipping after discounts (when relevant), and before tax.
     #[serde(
         rename = "totalPriceBeforeTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_before_tax: Option<Price>,
+    pub total_price_before_tax: Option<crate::ecom::shared::Price>,
     /// Shipping price after all discounts (if any exist), and after tax.
     #[serde(
         rename = "totalPriceAfterTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_after_tax: Option<Price>,
+    pub total_price_after_tax: Option<crate::ecom::shared::Price>,
     /// Tax details.
     ///
     /// Deprecated by Wix.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
-    pub tax_details: Option<ItemTaxFullDetails>,
+    pub tax_details: Option<crate::ecom::shared::ItemTaxFullDetails>,
     /// Represents all the relevant tax details for a shipping.
     #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
-    pub tax_info: Option<LineItemTaxInfo>,
+    pub tax_info: Option<crate::ecom::shared::LineItemTaxInfo>,
     /// Shipping discount before tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<Price>,
+    pub discount: Option<crate::ecom::shared::Price>,
 }
 impl crate::wire::sdk_keys::SdkKeys for V1ShippingPrice {
     fn rename_sdk_keys(&mut self) {
@@ -3734,111 +1782,6 @@ impl crate::wire::sdk_keys::SdkKeys for V1ShippingPrice {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
     }
 }
-/// `VatId` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct VatId {
-    /// Customer's tax ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Tax type.
-    ///
-    /// Supported values:
-    /// + `CPF`: for individual tax payers
-    /// + `CNPJ`: for corporations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<VatType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for VatId {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// tax info types
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VatType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `CPF`
-    ///
-    /// CPF - for individual tax payers.
-    Cpf,
-    /// `CNPJ`
-    ///
-    /// CNPJ - for corporations
-    Cnpj,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VatType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "CPF" => Self::Cpf,
-            "CNPJ" => Self::Cnpj,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Cpf => "CPF",
-            Self::Cnpj => "CNPJ",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VatType);
-impl crate::wire::sdk_keys::SdkKeys for VatType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WeightUnit {
-    /// `UNSPECIFIED_WEIGHT_UNIT`
-    ///
-    /// Weight unit can't be classified due to an error.
-    UnspecifiedWeightUnit,
-    /// `KG`
-    ///
-    /// Kilograms.
-    Kg,
-    /// `LB`
-    ///
-    /// Pounds.
-    Lb,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for WeightUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED_WEIGHT_UNIT" => Self::UnspecifiedWeightUnit,
-            "KG" => Self::Kg,
-            "LB" => Self::Lb,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnspecifiedWeightUnit => "UNSPECIFIED_WEIGHT_UNIT",
-            Self::Kg => "KG",
-            Self::Lb => "LB",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(WeightUnit);
-impl crate::wire::sdk_keys::SdkKeys for WeightUnit {}
 /// Triggered when a draft order is created.
 ///
 /// - Velo handler: `wixEcomDraftOrders_onDraftOrderCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)

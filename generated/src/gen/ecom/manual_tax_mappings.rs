@@ -24,24 +24,6 @@ pub struct ExemptDetails {
     pub tax_rate: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ExemptDetails {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// Type of jurisdiction that taxes were calculated for. For example, `"State"`, `"County"`, `"City"`, `"Special"`, etc.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -172,7 +154,7 @@ pub struct ManualTaxMapping {
     pub exempt_rates: Option<Vec<ExemptDetails>>,
     /// Extended fields for storing additional custom data.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ManualTaxMapping {
     fn rename_sdk_keys(&mut self) {

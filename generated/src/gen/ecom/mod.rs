@@ -52,6 +52,9 @@ pub mod orders;
 /// Wix module `ecom.orders_settings`.
 #[cfg(feature = "ecom-orders_settings")]
 pub mod orders_settings;
+/// Wix module `ecom.shared`.
+#[cfg(feature = "ecom-shared")]
+pub mod shared;
 /// Wix module `ecom.shipping_options`.
 #[cfg(feature = "ecom-shipping_options")]
 pub mod shipping_options;

@@ -39,24 +39,6 @@ impl crate::wire::sdk_keys::SdkKeys for ActionLinks {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error);
     }
 }
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// `OrderPaymentRequest` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -89,7 +71,7 @@ pub struct OrderPaymentRequest {
     pub order_number: Option<String>,
     /// Amount to collect. Set when the order payment request is created and can't be changed afterward.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
     /// Three-letter currency code in [ISO-4217 alphabetic format](http://en.wikipedia.org/wiki/ISO_4217). Always matches the order's currency.
     ///
     /// Format: currency.
@@ -115,7 +97,7 @@ pub struct OrderPaymentRequest {
     ///
     /// [Extended fields](https://dev.wix.com/docs/build-apps/develop-your-app/extensions/backend-extensions/schema-plugins/about-schema-plugin-extensions) must be configured in the app dashboard before they can be accessed with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Date and time the order payment request was created.
     ///
     /// Also accepted as `createdDate` when decoding.
@@ -248,22 +230,6 @@ impl crate::wire::WireEnum for PaymentMethod {
 }
 crate::wire::wire_enum_serde!(PaymentMethod);
 impl crate::wire::sdk_keys::SdkKeys for PaymentMethod {}
-/// `Price` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Price {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Price {}
 /// `Source` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]

@@ -50,7 +50,7 @@ pub struct AdditionalFeeRefund {
     pub additional_fee_id: Option<String>,
     /// Refund amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AdditionalFeeRefund {
     fn rename_sdk_keys(&mut self) {
@@ -67,20 +67,20 @@ pub struct AggregatedRefundSummary {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub requested_refund: Option<Price>,
+    pub requested_refund: Option<crate::ecom::shared::Price>,
     /// Pending refund amount - the portion of `requestedRefund` that is still pending.
     #[serde(rename = "pendingRefund", default, skip_serializing_if = "Option::is_none")]
-    pub pending_refund: Option<Price>,
+    pub pending_refund: Option<crate::ecom::shared::Price>,
     /// Refunded amount - the portion of `requestedRefund` that refunded successfully.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refunded: Option<Price>,
+    pub refunded: Option<crate::ecom::shared::Price>,
     /// Failed refund amount - the portion of `requestedRefund` that failed.
     #[serde(
         rename = "failedRefundAmount",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub failed_refund_amount: Option<Price>,
+    pub failed_refund_amount: Option<crate::ecom::shared::Price>,
     /// Whether at least one refund transaction is still in `"PENDING"` status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<bool>,
@@ -127,7 +127,7 @@ pub struct AuthorizationCapture {
     pub status: Option<AuthorizationCaptureStatus>,
     /// Amount of this capture
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
     /// Date and time the capture was initiated in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
     ///
     /// Also accepted as `createdDate` when decoding.
@@ -329,22 +329,6 @@ impl crate::wire::sdk_keys::SdkKeys for CanceledStatusDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.reason);
     }
 }
-/// `CashRounding` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CashRounding {
-    /// Amount, can be negative or positive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CashRounding {}
 /// `CashRoundingDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -357,7 +341,7 @@ pub struct CashRoundingDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub unrounded_amount: Option<Price>,
+    pub unrounded_amount: Option<crate::ecom::shared::Price>,
     /// The difference between 'amount' and 'unroundedAmount' (amount minus unroundedAmount).
     /// A positive value indicates the price was rounded up; a negative value indicates a round-down.
     #[serde(
@@ -365,7 +349,7 @@ pub struct CashRoundingDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub rounding_adjustment: Option<CashRounding>,
+    pub rounding_adjustment: Option<crate::ecom::shared::CashRounding>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CashRoundingDetails {
     fn rename_sdk_keys(&mut self) {
@@ -411,10 +395,10 @@ pub struct Chargeback {
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
     /// Reversal amount. Present only when status is REVERSED.
     #[serde(rename = "reversalAmount", default, skip_serializing_if = "Option::is_none")]
-    pub reversal_amount: Option<Price>,
+    pub reversal_amount: Option<crate::ecom::shared::Price>,
     /// Status.
     ///
     /// Default: `"APPROVED"`.
@@ -689,25 +673,13 @@ pub struct LineItemRefundSummary {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_refunded_amount: Option<Price>,
+    pub total_refunded_amount: Option<crate::ecom::shared::Price>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LineItemRefundSummary {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_refunded_amount);
     }
 }
-/// `MembershipName` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MembershipName {
-    /// Membership name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<String>,
-    /// Translated membership name. Defaults to `original` when not provided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translated: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MembershipName {}
 /// `MembershipPaymentDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -725,7 +697,7 @@ pub struct MembershipPaymentDetails {
     pub status: Option<MembershipPaymentStatus>,
     /// Membership name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<MembershipName>,
+    pub name: Option<crate::ecom::shared::MembershipName>,
     /// The transaction ID in the membership system. Can be used to void the transaction.
     #[serde(
         rename = "externalTransactionId",
@@ -909,7 +881,7 @@ pub struct Payment {
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Payment amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
     /// Whether refunds for this payment are disabled.
     /// + `true`: This payment is not refundable.
     /// + `false`: This payment may be refunded. However, this ultimately depends on the payment provider.
@@ -1207,22 +1179,6 @@ impl crate::wire::WireEnum for PredefinedPaymentMethod {
 }
 crate::wire::wire_enum_serde!(PredefinedPaymentMethod);
 impl crate::wire::sdk_keys::SdkKeys for PredefinedPaymentMethod {}
-/// `Price` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Price {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Price {}
 /// Reason the authorization was voided.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -1507,7 +1463,7 @@ pub struct RefundTransaction {
     pub payment_id: Option<String>,
     /// Refund amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
     /// Refund status.
     #[serde(rename = "refundStatus", default, skip_serializing_if = "Option::is_none")]
     pub refund_status: Option<RefundStatus>,
@@ -1629,7 +1585,7 @@ pub struct RegularPaymentDetails {
     pub payment_method_id: Option<String>,
     /// Platform fee amount associated with this payment.
     #[serde(rename = "platformFee", default, skip_serializing_if = "Option::is_none")]
-    pub platform_fee: Option<Price>,
+    pub platform_fee: Option<crate::ecom::shared::Price>,
     /// Payment method with buyer and optional owner translations.
     /// Non-exhaustive list of supported values:
     /// + `CreditCard`, `Alipay`, `AstropayCash`, `AstropayDBT`, `AstropayMBT`, `Bitcoin`, `BitPay`, `Cash`, `ConvenienceStore`, `EPay`, `Fake`, `Giropay`, `IDeal`, `InPerson`, `Klarna`, `MercadoPago`, `Netpay`, `NordeaSolo`, `Offline`, `PagSeguro`, `PayEasy`, `PayPal`, `Paysafecard`, `Paysafecash`, `PointOfSale`, `Poli`, `Privat24`, `Przelewy24`, `RapidTransfer`, `Sepa`, `Skrill`, `Sofort`, `Trustly`, `Neteller`, `Unionpay`, `UniPay`, `Yandex`
@@ -1690,27 +1646,13 @@ pub struct RestockItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub restock_locations: Option<Vec<RestockLocation>>,
+    pub restock_locations: Option<Vec<crate::ecom::shared::RestockLocation>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for RestockItem {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.restock_locations);
     }
 }
-/// Quantity of items restocked at a specific location.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RestockLocation {
-    /// ID of the location where items were restocked.
-    ///
-    /// Format: guid.
-    #[serde(rename = "locationId", default, skip_serializing_if = "Option::is_none")]
-    pub location_id: Option<String>,
-    /// Number of items restocked at this location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RestockLocation {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -1766,7 +1708,7 @@ impl crate::wire::sdk_keys::SdkKeys for ScheduledAction {
 pub struct ShippingRefund {
     /// Refund amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Price>,
+    pub amount: Option<crate::ecom::shared::Price>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ShippingRefund {
     fn rename_sdk_keys(&mut self) {

@@ -130,39 +130,6 @@ impl crate::wire::WireEnum for AppStateState {
 }
 crate::wire::wire_enum_serde!(AppStateState);
 impl crate::wire::sdk_keys::SdkKeys for AppStateState {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum CheckoutType {
-    /// `EVENTS_APP`
-    ///
-    /// Checkout using Events App.
-    EventsApp,
-    /// `ECOMM_PLATFORM`
-    ///
-    /// Checkout using Ecomm Platform.
-    EcommPlatform,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for CheckoutType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "EVENTS_APP" => Self::EventsApp,
-            "ECOMM_PLATFORM" => Self::EcommPlatform,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::EventsApp => "EVENTS_APP",
-            Self::EcommPlatform => "ECOMM_PLATFORM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(CheckoutType);
-impl crate::wire::sdk_keys::SdkKeys for CheckoutType {}
 /// `DelayedPaymentCaptureSettings` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -354,7 +321,7 @@ pub struct EventsSettings {
     pub event_pages: Option<EventPages>,
     /// Type of checkout flow used for ticket purchases. The checkout type is automatically determined based on the site's configuration and payment provider settings. Internal (only in the SDK's internal typings).
     #[serde(rename = "checkoutType", default, skip_serializing_if = "Option::is_none")]
-    pub checkout_type: Option<CheckoutType>,
+    pub checkout_type: Option<crate::events::shared::CheckoutType>,
     /// Whether Wix Forms are enabled for site. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "wixFormsEnabled",

@@ -28,6 +28,9 @@ pub mod rsvp;
 /// Wix module `events.rsvp_v2`.
 #[cfg(feature = "events-rsvp_v2")]
 pub mod rsvp_v2;
+/// Wix module `events.shared`.
+#[cfg(feature = "events-shared")]
+pub mod shared;
 /// Wix module `events.staff_members`.
 #[cfg(feature = "events-staff_members")]
 pub mod staff_members;

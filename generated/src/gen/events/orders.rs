@@ -14,7 +14,7 @@
 pub struct Address {
     /// Street name and number.
     #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<StreetAddress>,
+    pub street_address: Option<crate::shared::types::StreetAddress>,
     /// Main address line, usually street and number as free text.
     ///
     /// Also accepted as `addressLine` when decoding.
@@ -58,7 +58,7 @@ pub struct Address {
     ///
     /// Also accepted as `geocode` when decoding.
     #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<AddressLocation>,
+    pub location: Option<crate::shared::types::AddressLocation>,
     /// Country full name. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "countryFullname",
@@ -84,18 +84,6 @@ impl crate::wire::sdk_keys::SdkKeys for Address {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
     }
 }
-/// `AddressLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressLocation {
-    /// Address latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    /// Address longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressLocation {}
 /// `CheckIn` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -486,20 +474,6 @@ pub struct Money {
     pub value: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Money {}
-/// `OnlineConferencingLogin` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OnlineConferencingLogin {
-    /// Link URL to the online conference.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// Password for the online conference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OnlineConferencingLogin {}
 /// Triggered when an order is confirmed.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1159,37 +1133,6 @@ impl crate::wire::sdk_keys::SdkKeys for ReservationUpdated {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.counts);
     }
 }
-/// Subdivision Concordance values
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StandardDetails {
-    /// subdivision iso-3166-2 code according to [ISO 3166-2](https://en.wikipedia.org/wiki/ISO_3166-2). e.g. US-NY, GB-SCT, NO-30
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iso31662: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StandardDetails {}
-/// `StreetAddress` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StreetAddress {
-    /// Street number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// Street name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Apartment number. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apt: Option<String>,
-    /// Optional address line 1 Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "formattedAddressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_address_line: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StreetAddress {}
 /// `Subdivision` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1202,7 +1145,7 @@ pub struct Subdivision {
     pub name: Option<String>,
     /// Subdivision level Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<SubdivisionType>,
+    pub r#type: Option<crate::events::shared::SubdivisionType>,
     /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
     #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
     pub type_info: Option<String>,
@@ -1212,7 +1155,7 @@ pub struct Subdivision {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub standard_details: Option<StandardDetails>,
+    pub standard_details: Option<crate::events::shared::StandardDetails>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Subdivision {
     fn rename_sdk_keys(&mut self) {
@@ -1220,74 +1163,13 @@ impl crate::wire::sdk_keys::SdkKeys for Subdivision {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.standard_details);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubdivisionType {
-    /// `UNKNOWN_SUBDIVISION_TYPE`
-    UnknownSubdivisionType,
-    /// `ADMINISTRATIVE_AREA_LEVEL_1`
-    ///
-    /// State
-    AdministrativeAreaLevel1,
-    /// `ADMINISTRATIVE_AREA_LEVEL_2`
-    ///
-    /// County
-    AdministrativeAreaLevel2,
-    /// `ADMINISTRATIVE_AREA_LEVEL_3`
-    ///
-    /// City/town
-    AdministrativeAreaLevel3,
-    /// `ADMINISTRATIVE_AREA_LEVEL_4`
-    ///
-    /// Neighborhood/quarter
-    AdministrativeAreaLevel4,
-    /// `ADMINISTRATIVE_AREA_LEVEL_5`
-    ///
-    /// Street/block
-    AdministrativeAreaLevel5,
-    /// `COUNTRY`
-    ///
-    /// ADMINISTRATIVE_AREA_LEVEL_0. Indicates the national political entity, and is typically the highest order type returned by the Geocoder.
-    Country,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubdivisionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_SUBDIVISION_TYPE" => Self::UnknownSubdivisionType,
-            "ADMINISTRATIVE_AREA_LEVEL_1" => Self::AdministrativeAreaLevel1,
-            "ADMINISTRATIVE_AREA_LEVEL_2" => Self::AdministrativeAreaLevel2,
-            "ADMINISTRATIVE_AREA_LEVEL_3" => Self::AdministrativeAreaLevel3,
-            "ADMINISTRATIVE_AREA_LEVEL_4" => Self::AdministrativeAreaLevel4,
-            "ADMINISTRATIVE_AREA_LEVEL_5" => Self::AdministrativeAreaLevel5,
-            "COUNTRY" => Self::Country,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownSubdivisionType => "UNKNOWN_SUBDIVISION_TYPE",
-            Self::AdministrativeAreaLevel1 => "ADMINISTRATIVE_AREA_LEVEL_1",
-            Self::AdministrativeAreaLevel2 => "ADMINISTRATIVE_AREA_LEVEL_2",
-            Self::AdministrativeAreaLevel3 => "ADMINISTRATIVE_AREA_LEVEL_3",
-            Self::AdministrativeAreaLevel4 => "ADMINISTRATIVE_AREA_LEVEL_4",
-            Self::AdministrativeAreaLevel5 => "ADMINISTRATIVE_AREA_LEVEL_5",
-            Self::Country => "COUNTRY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubdivisionType);
-impl crate::wire::sdk_keys::SdkKeys for SubdivisionType {}
 /// `Tax` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Tax {
     /// Tax type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<TaxType>,
+    pub r#type: Option<crate::events::shared::TaxType>,
     /// Tax name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1310,45 +1192,6 @@ impl crate::wire::sdk_keys::SdkKeys for Tax {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TaxType {
-    /// `INCLUDED`
-    ///
-    /// Tax is included in the ticket price.
-    Included,
-    /// `ADDED`
-    ///
-    /// Tax is added to the order at the checkout.
-    Added,
-    /// `ADDED_AT_CHECKOUT`
-    ///
-    /// Tax is added to the final total at the checkout.
-    AddedAtCheckout,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for TaxType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "INCLUDED" => Self::Included,
-            "ADDED" => Self::Added,
-            "ADDED_AT_CHECKOUT" => Self::AddedAtCheckout,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Included => "INCLUDED",
-            Self::Added => "ADDED",
-            Self::AddedAtCheckout => "ADDED_AT_CHECKOUT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(TaxType);
-impl crate::wire::sdk_keys::SdkKeys for TaxType {}
 /// `Ticket` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1411,7 +1254,9 @@ pub struct Ticket {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub online_conferencing_login: Option<OnlineConferencingLogin>,
+    pub online_conferencing_login: Option<
+        crate::events::shared::OnlineConferencingLogin,
+    >,
     /// Seat ID associated with this ticket.
     #[serde(rename = "seatId", default, skip_serializing_if = "Option::is_none")]
     pub seat_id: Option<String>,

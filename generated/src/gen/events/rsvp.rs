@@ -72,20 +72,6 @@ pub struct InputValue {
     pub values: Option<Vec<String>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for InputValue {}
-/// `OnlineConferencingLogin` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OnlineConferencingLogin {
-    /// Link URL to the online conference.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// Password for the online conference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OnlineConferencingLogin {}
 /// `RsvpCreatedData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -148,7 +134,9 @@ pub struct RsvpCreatedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub online_conferencing_login: Option<OnlineConferencingLogin>,
+    pub online_conferencing_login: Option<
+        crate::events::shared::OnlineConferencingLogin,
+    >,
 }
 impl crate::wire::sdk_keys::SdkKeys for RsvpCreatedData {
     fn rename_sdk_keys(&mut self) {
@@ -290,7 +278,9 @@ pub struct RsvpUpdatedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub online_conferencing_login: Option<OnlineConferencingLogin>,
+    pub online_conferencing_login: Option<
+        crate::events::shared::OnlineConferencingLogin,
+    >,
     /// Notifications silenced for this domain event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub silent: Option<bool>,

@@ -100,7 +100,7 @@ impl crate::wire::sdk_keys::SdkKeys for CheckInDetails {}
 pub struct CommonAddress {
     /// Street name and number.
     #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<CommonStreetAddress>,
+    pub street_address: Option<crate::events::shared::CommonStreetAddress>,
     /// Main address line, usually street and number as free text.
     ///
     /// Also accepted as `addressLine` when decoding.
@@ -144,7 +144,7 @@ pub struct CommonAddress {
     ///
     /// Also accepted as `geocode` when decoding.
     #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<CommonAddressLocation>,
+    pub location: Option<crate::shared::types::CommonAddressLocation>,
     /// Country full name. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "countryFullname",
@@ -170,40 +170,6 @@ impl crate::wire::sdk_keys::SdkKeys for CommonAddress {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
     }
 }
-/// `CommonAddressLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CommonAddressLocation {
-    /// Address latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    /// Address longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CommonAddressLocation {}
-/// `CommonStreetAddress` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CommonStreetAddress {
-    /// Street number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// Street name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Apartment number. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apt: Option<String>,
-    /// Optional address line 1 Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "formattedAddressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_address_line: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CommonStreetAddress {}
 /// `CommonSubdivision` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -216,7 +182,7 @@ pub struct CommonSubdivision {
     pub name: Option<String>,
     /// Subdivision level Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<SubdivisionType>,
+    pub r#type: Option<crate::events::shared::SubdivisionType>,
     /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
     #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
     pub type_info: Option<String>,
@@ -226,30 +192,12 @@ pub struct CommonSubdivision {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub standard_details: Option<StandardDetails>,
+    pub standard_details: Option<crate::events::shared::StandardDetails>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CommonSubdivision {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.standard_details);
-    }
-}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
     }
 }
 /// `FormResponse` as Wix sends it.
@@ -373,20 +321,6 @@ impl crate::wire::sdk_keys::SdkKeys for InputValue {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
     }
 }
-/// `OnlineConferencingLogin` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OnlineConferencingLogin {
-    /// Link URL to the online conference.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// Password for the online conference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OnlineConferencingLogin {}
 /// `Rsvp` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -507,7 +441,9 @@ pub struct Rsvp {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub online_conferencing_login: Option<OnlineConferencingLogin>,
+    pub online_conferencing_login: Option<
+        crate::events::shared::OnlineConferencingLogin,
+    >,
     /// Whether an RSVP is anonymized.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymized: Option<bool>,
@@ -537,7 +473,7 @@ pub struct Rsvp {
     ///
     /// **Note:** You must configure extended fields using schema plugin extensions in your app's dashboard before you can access the extended fields with API calls.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Rsvp {
     fn rename_sdk_keys(&mut self) {
@@ -593,76 +529,6 @@ impl crate::wire::WireEnum for RsvpStatus {
 }
 crate::wire::wire_enum_serde!(RsvpStatus);
 impl crate::wire::sdk_keys::SdkKeys for RsvpStatus {}
-/// Subdivision Concordance values
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StandardDetails {
-    /// subdivision iso-3166-2 code according to [ISO 3166-2](https://en.wikipedia.org/wiki/ISO_3166-2). e.g. US-NY, GB-SCT, NO-30
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iso31662: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StandardDetails {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubdivisionType {
-    /// `UNKNOWN_SUBDIVISION_TYPE`
-    UnknownSubdivisionType,
-    /// `ADMINISTRATIVE_AREA_LEVEL_1`
-    ///
-    /// State
-    AdministrativeAreaLevel1,
-    /// `ADMINISTRATIVE_AREA_LEVEL_2`
-    ///
-    /// County
-    AdministrativeAreaLevel2,
-    /// `ADMINISTRATIVE_AREA_LEVEL_3`
-    ///
-    /// City/town
-    AdministrativeAreaLevel3,
-    /// `ADMINISTRATIVE_AREA_LEVEL_4`
-    ///
-    /// Neighborhood/quarter
-    AdministrativeAreaLevel4,
-    /// `ADMINISTRATIVE_AREA_LEVEL_5`
-    ///
-    /// Street/block
-    AdministrativeAreaLevel5,
-    /// `COUNTRY`
-    ///
-    /// ADMINISTRATIVE_AREA_LEVEL_0. Indicates the national political entity, and is typically the highest order type returned by the Geocoder.
-    Country,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubdivisionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_SUBDIVISION_TYPE" => Self::UnknownSubdivisionType,
-            "ADMINISTRATIVE_AREA_LEVEL_1" => Self::AdministrativeAreaLevel1,
-            "ADMINISTRATIVE_AREA_LEVEL_2" => Self::AdministrativeAreaLevel2,
-            "ADMINISTRATIVE_AREA_LEVEL_3" => Self::AdministrativeAreaLevel3,
-            "ADMINISTRATIVE_AREA_LEVEL_4" => Self::AdministrativeAreaLevel4,
-            "ADMINISTRATIVE_AREA_LEVEL_5" => Self::AdministrativeAreaLevel5,
-            "COUNTRY" => Self::Country,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownSubdivisionType => "UNKNOWN_SUBDIVISION_TYPE",
-            Self::AdministrativeAreaLevel1 => "ADMINISTRATIVE_AREA_LEVEL_1",
-            Self::AdministrativeAreaLevel2 => "ADMINISTRATIVE_AREA_LEVEL_2",
-            Self::AdministrativeAreaLevel3 => "ADMINISTRATIVE_AREA_LEVEL_3",
-            Self::AdministrativeAreaLevel4 => "ADMINISTRATIVE_AREA_LEVEL_4",
-            Self::AdministrativeAreaLevel5 => "ADMINISTRATIVE_AREA_LEVEL_5",
-            Self::Country => "COUNTRY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubdivisionType);
-impl crate::wire::sdk_keys::SdkKeys for SubdivisionType {}
 /// Triggered when an RSVP is created.
 ///
 /// - Velo handler: `wixEventsRsvpV2_onRsvpCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)

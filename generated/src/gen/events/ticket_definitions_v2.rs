@@ -43,7 +43,7 @@ impl crate::wire::sdk_keys::SdkKeys for AvailablePlace {}
 pub struct CommonAddress {
     /// Street address.
     #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<CommonStreetAddress>,
+    pub street_address: Option<crate::events::shared::CommonStreetAddress>,
     /// Primary address information (street and building number).
     ///
     /// Also accepted as `addressLine` when decoding.
@@ -142,28 +142,6 @@ pub struct CommonMoney {
     pub currency: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CommonMoney {}
-/// `CommonStreetAddress` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CommonStreetAddress {
-    /// Street number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// Street name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Apartment number. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apt: Option<String>,
-    /// Optional address line 1 Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "formattedAddressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_address_line: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CommonStreetAddress {}
 /// `CommonSubdivision` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -286,24 +264,6 @@ impl crate::wire::sdk_keys::SdkKeys for EventDetails {
             &mut self.date_and_time_settings,
         );
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
-    }
-}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
     }
 }
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -939,7 +899,7 @@ pub struct TicketDefinition {
     pub event_created_date: Option<crate::wire::Timestamp>,
     /// Data extensions.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Information about the even the ticket is for. <br>
     /// **Note:** This field is only returned when `EVENT_DETAILS` is specified in `field` in the request.
     #[serde(rename = "eventDetails", default, skip_serializing_if = "Option::is_none")]

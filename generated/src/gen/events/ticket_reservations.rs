@@ -52,24 +52,6 @@ impl crate::wire::sdk_keys::SdkKeys for CommonMoney {}
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EventSettingsSnapshot {}
 impl crate::wire::sdk_keys::SdkKeys for EventSettingsSnapshot {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// `PricingPlan` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -171,15 +153,6 @@ pub struct SeatInfo {
     pub configuration_id: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for SeatInfo {}
-/// `TagList` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TagList {
-    /// List of tag IDs.
-    #[serde(rename = "tagIds", default, skip_serializing_if = "Option::is_none")]
-    pub tag_ids: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TagList {}
 /// Common object for tags.
 /// Should be use as in this example:
 /// message Foo {
@@ -205,10 +178,10 @@ impl crate::wire::sdk_keys::SdkKeys for TagList {}
 pub struct Tags {
     /// Tags that require an additional permission in order to access them, normally not given to site members or visitors.
     #[serde(rename = "privateTags", default, skip_serializing_if = "Option::is_none")]
-    pub private_tags: Option<TagList>,
+    pub private_tags: Option<crate::shared::types::TagList>,
     /// Tags that are exposed to anyone who has access to the labeled entity itself, including site members and visitors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<TagList>,
+    pub tags: Option<crate::shared::types::TagList>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Tags {
     fn rename_sdk_keys(&mut self) {
@@ -438,7 +411,7 @@ pub struct TicketReservation {
     ///
     /// Learn more about [extended fields](https://dev.wix.com/docs/build-apps/develop-your-app/extensions/backend-extensions/schema-plugins/about-schema-plugin-extensions).
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Tags allow you to classify ticket reservations.
     ///
     /// Learn more about [tags](https://dev.wix.com/docs/rest/business-management/tags/introduction).

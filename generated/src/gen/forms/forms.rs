@@ -19,12 +19,12 @@ pub struct Address {
     pub multiline_address_options: Option<MultilineAddress>,
     /// Component type of the multiline address field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<ComponentType>,
+    pub component_type: Option<crate::forms::shared::ComponentType>,
     /// Validation configuration for the multiline address input.
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<MultilineAddressValidation>,
+    pub validation: Option<crate::forms::shared::MultilineAddressValidation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Address {
     fn rename_sdk_keys(&mut self) {
@@ -35,334 +35,6 @@ impl crate::wire::sdk_keys::SdkKeys for Address {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation);
     }
 }
-/// `AddressInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressInfo {
-    /// Address categorization tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<Tag>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AddressInfoTag {
-    /// `UNTAGGED`
-    ///
-    /// Address without a specific tag.
-    Untagged,
-    /// `HOME`
-    ///
-    /// Home address for the contact.
-    Home,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for AddressInfoTag {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNTAGGED" => Self::Untagged,
-            "HOME" => Self::Home,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Untagged => "UNTAGGED",
-            Self::Home => "HOME",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(AddressInfoTag);
-impl crate::wire::sdk_keys::SdkKeys for AddressInfoTag {}
-/// `AddressLine2` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AddressLine2 {
-    /// Whether to display the address line 2 field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AddressLine2 {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Alignment {
-    /// `LEFT`
-    ///
-    /// Align left.
-    Left,
-    /// `CENTER`
-    ///
-    /// Align center.
-    Center,
-    /// `RIGHT`
-    ///
-    /// Align right.
-    Right,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Alignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LEFT" => Self::Left,
-            "CENTER" => Self::Center,
-            "RIGHT" => Self::Right,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Left => "LEFT",
-            Self::Center => "CENTER",
-            Self::Right => "RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Alignment);
-impl crate::wire::sdk_keys::SdkKeys for Alignment {}
-/// `AllowedValuesOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AllowedValuesOptions {
-    /// List of values that are allowed for the field when this rule is active.
-    /// Restricts user input to only these predefined options.
-    #[serde(rename = "allowedValues", default, skip_serializing_if = "Option::is_none")]
-    pub allowed_values: Option<Vec<serde_json::Value>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AllowedValuesOptions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.allowed_values);
-    }
-}
-/// `AnchorData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AnchorData {
-    /// The target node's ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AnchorData {}
-/// `AndCondition` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AndCondition {
-    /// List of conditions that must all evaluate to true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Vec<ConditionNode>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AndCondition {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.conditions);
-    }
-}
-/// `Animation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Animation {
-    /// Animation kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<AnimationType>,
-    /// Entrance animation, played once when the node first enters the viewport (VIEW).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entrance: Option<EntranceAnimation>,
-    /// Looping animation, repeated indefinitely while the node is on the page. When combined with entrance, the loop starts after the entrance finishes (VIEW).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#loop: Option<LoopAnimation>,
-    /// POINTER carries its fields directly on the union member in the JTD wall, hence
-    /// flat fields here (ts-proto camelCase must equal the JTD property names). A future
-    /// kind that also needs an `effect` field would contend for this JSON name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<PointerEffect>,
-    /// How quickly the node settles toward the pointer, in milliseconds (POINTER).
-    #[serde(
-        rename = "transitionDuration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transition_duration: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Animation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entrance);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#loop);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.effect);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AnimationType {
-    /// `VIEW`
-    ///
-    /// Animations that play while the node is in view.
-    View,
-    /// `POINTER`
-    ///
-    /// Animations driven by the visitor's mouse position.
-    Pointer,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for AnimationType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "VIEW" => Self::View,
-            "POINTER" => Self::Pointer,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::View => "VIEW",
-            Self::Pointer => "POINTER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(AnimationType);
-impl crate::wire::sdk_keys::SdkKeys for AnimationType {}
-/// At most one of `bookingData`, `eventData` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AppEmbedData {
-    /// Data for embedded Wix Bookings content.
-    #[serde(rename = "bookingData", default, skip_serializing_if = "Option::is_none")]
-    pub booking_data: Option<BookingData>,
-    /// Data for embedded Wix Events content.
-    #[serde(rename = "eventData", default, skip_serializing_if = "Option::is_none")]
-    pub event_data: Option<EventData>,
-    /// The type of Wix App content being embedded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<AppType>,
-    /// The ID of the embedded content.
-    #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
-    pub item_id: Option<String>,
-    /// The name of the embedded content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Deprecated: Use `image` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "imageSrc", default, skip_serializing_if = "Option::is_none")]
-    pub image_src: Option<String>,
-    /// The URL for the embedded content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// An image for the embedded content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
-    /// Whether to hide the image.
-    #[serde(rename = "hideImage", default, skip_serializing_if = "Option::is_none")]
-    pub hide_image: Option<bool>,
-    /// Whether to hide the title.
-    #[serde(rename = "hideTitle", default, skip_serializing_if = "Option::is_none")]
-    pub hide_title: Option<bool>,
-    /// Whether to hide the price.
-    #[serde(rename = "hidePrice", default, skip_serializing_if = "Option::is_none")]
-    pub hide_price: Option<bool>,
-    /// Whether to hide the description (Event and Booking).
-    #[serde(
-        rename = "hideDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub hide_description: Option<bool>,
-    /// Whether to hide the date and time (Event).
-    #[serde(rename = "hideDateTime", default, skip_serializing_if = "Option::is_none")]
-    pub hide_date_time: Option<bool>,
-    /// Whether to hide the location (Event).
-    #[serde(rename = "hideLocation", default, skip_serializing_if = "Option::is_none")]
-    pub hide_location: Option<bool>,
-    /// Whether to hide the duration (Booking).
-    #[serde(rename = "hideDuration", default, skip_serializing_if = "Option::is_none")]
-    pub hide_duration: Option<bool>,
-    /// Whether to hide the button.
-    #[serde(rename = "hideButton", default, skip_serializing_if = "Option::is_none")]
-    pub hide_button: Option<bool>,
-    /// Whether to hide the ribbon.
-    #[serde(rename = "hideRibbon", default, skip_serializing_if = "Option::is_none")]
-    pub hide_ribbon: Option<bool>,
-    /// Button styling options.
-    #[serde(rename = "buttonStyles", default, skip_serializing_if = "Option::is_none")]
-    pub button_styles: Option<ButtonStyles>,
-    /// Image styling options.
-    #[serde(rename = "imageStyles", default, skip_serializing_if = "Option::is_none")]
-    pub image_styles: Option<ImageStyles>,
-    /// Ribbon styling options.
-    #[serde(rename = "ribbonStyles", default, skip_serializing_if = "Option::is_none")]
-    pub ribbon_styles: Option<RibbonStyles>,
-    /// Card styling options.
-    #[serde(rename = "cardStyles", default, skip_serializing_if = "Option::is_none")]
-    pub card_styles: Option<CardStyles>,
-    /// Styling for the app embed's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Pricing data for embedded Wix App content.
-    #[serde(rename = "pricingData", default, skip_serializing_if = "Option::is_none")]
-    pub pricing_data: Option<PricingData>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AppEmbedData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.booking_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.button_styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.ribbon_styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.card_styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pricing_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AppType {
-    /// `PRODUCT`
-    Product,
-    /// `EVENT`
-    Event,
-    /// `BOOKING`
-    Booking,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for AppType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PRODUCT" => Self::Product,
-            "EVENT" => Self::Event,
-            "BOOKING" => Self::Booking,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Product => "PRODUCT",
-            Self::Event => "EVENT",
-            Self::Booking => "BOOKING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(AppType);
-impl crate::wire::sdk_keys::SdkKeys for AppType {}
 /// At most one of `inPersonOptions`, `videoConferenceOptions`, `phoneOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -373,17 +45,17 @@ pub struct Appointment {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub in_person_options: Option<InPersonOptions>,
+    pub in_person_options: Option<crate::forms::shared::InPersonOptions>,
     /// Configuration for video conference appointments.
     #[serde(
         rename = "videoConferenceOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub video_conference_options: Option<VideoConferenceOptions>,
+    pub video_conference_options: Option<crate::forms::shared::VideoConferenceOptions>,
     /// Configuration for phone appointments.
     #[serde(rename = "phoneOptions", default, skip_serializing_if = "Option::is_none")]
-    pub phone_options: Option<PhoneOptions>,
+    pub phone_options: Option<crate::forms::shared::PhoneOptions>,
     /// Field label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -411,7 +83,7 @@ pub struct Appointment {
     pub staff_ids: Option<Vec<String>>,
     /// Appointment format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<Format>,
+    pub format: Option<crate::forms::shared::Format>,
     /// Additional description or instructions for the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<RichContent>,
@@ -424,21 +96,21 @@ pub struct Appointment {
     ///
     /// Default: `SINGLE_STAFF` Internal (only in the SDK's internal typings).
     #[serde(rename = "meetingType", default, skip_serializing_if = "Option::is_none")]
-    pub meeting_type: Option<MeetingType>,
+    pub meeting_type: Option<crate::forms::shared::MeetingType>,
     /// Staff sorting strategy for round robin scheduling. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "staffStrategySelection",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub staff_strategy_selection: Option<StaffStrategySelection>,
+    pub staff_strategy_selection: Option<crate::forms::shared::StaffStrategySelection>,
     /// Rebooking policy: whether and how long a customer must wait before rebooking the same service. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "rebookingPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub rebooking_policy: Option<RebookingPolicy>,
+    pub rebooking_policy: Option<crate::forms::shared::RebookingPolicy>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Appointment {
     fn rename_sdk_keys(&mut self) {
@@ -456,445 +128,6 @@ impl crate::wire::sdk_keys::SdkKeys for Appointment {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rebooking_policy);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ArrayComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `CHECKBOX_GROUP`
-    ///
-    /// Checkbox group component.
-    CheckboxGroup,
-    /// `TAGS`
-    ///
-    /// Tags component.
-    Tags,
-    /// `SERVICES_CHECKBOX_GROUP`
-    ServicesCheckboxGroup,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ArrayComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "CHECKBOX_GROUP" => Self::CheckboxGroup,
-            "TAGS" => Self::Tags,
-            "SERVICES_CHECKBOX_GROUP" => Self::ServicesCheckboxGroup,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::CheckboxGroup => "CHECKBOX_GROUP",
-            Self::Tags => "TAGS",
-            Self::ServicesCheckboxGroup => "SERVICES_CHECKBOX_GROUP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ArrayComponentType);
-impl crate::wire::sdk_keys::SdkKeys for ArrayComponentType {}
-/// `ArrayErrorMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ArrayErrorMessages {
-    /// Default error message on invalid validation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ArrayErrorMessages {}
-/// At most one of `stringOptions`, `numberOptions`, `booleanOptions`, `objectOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ArrayItems {
-    /// Validation rules for string array elements.
-    #[serde(rename = "stringOptions", default, skip_serializing_if = "Option::is_none")]
-    pub string_options: Option<StringType>,
-    /// Validation rules for numeric array elements.
-    #[serde(rename = "numberOptions", default, skip_serializing_if = "Option::is_none")]
-    pub number_options: Option<NumberType>,
-    /// Validation rules for boolean array elements.
-    #[serde(rename = "booleanOptions", default, skip_serializing_if = "Option::is_none")]
-    pub boolean_options: Option<BooleanType>,
-    /// Validation rules for object array elements. Internal (only in the SDK's internal typings).
-    #[serde(rename = "objectOptions", default, skip_serializing_if = "Option::is_none")]
-    pub object_options: Option<ObjectType>,
-    /// Allowed item type.
-    #[serde(rename = "itemType", default, skip_serializing_if = "Option::is_none")]
-    pub item_type: Option<ItemType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ArrayItems {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.string_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.number_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.boolean_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.object_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.item_type);
-    }
-}
-/// `ArrayType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ArrayType {
-    /// Maximum number of elements allowed in the array.
-    #[serde(rename = "maxItems", default, skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i64>,
-    /// Minimum number of elements required in the array.
-    #[serde(rename = "minItems", default, skip_serializing_if = "Option::is_none")]
-    pub min_items: Option<i64>,
-    /// Type of items allowed in the array.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<ArrayItems>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ArrayType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
-    }
-}
-/// At most one of `string`, `number`, `boolean`, `integer`, `object` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ArrayTypeArrayItems {
-    /// String type validation for items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string: Option<FormFieldStringType>,
-    /// Number type validation for items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<FormFieldNumberType>,
-    /// Boolean type validation for items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub boolean: Option<FormFieldBooleanType>,
-    /// Integer type validation for items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integer: Option<IntegerType>,
-    /// Object type validation for items
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<FormFieldObjectType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ArrayTypeArrayItems {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.string);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.number);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.boolean);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.integer);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.object);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AspectRatio {
-    /// `SQUARE`
-    ///
-    /// 1:1 aspect ratio
-    Square,
-    /// `RECTANGLE`
-    ///
-    /// 16:9 aspect ratio
-    Rectangle,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for AspectRatio {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SQUARE" => Self::Square,
-            "RECTANGLE" => Self::Rectangle,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Square => "SQUARE",
-            Self::Rectangle => "RECTANGLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(AspectRatio);
-impl crate::wire::sdk_keys::SdkKeys for AspectRatio {}
-/// `AudioData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AudioData {
-    /// Styling for the audio node's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Audio file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio: Option<Media>,
-    /// Sets whether the audio node's download button is disabled. Defaults to `false`.
-    #[serde(
-        rename = "disableDownload",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_download: Option<bool>,
-    /// Cover image.
-    #[serde(rename = "coverImage", default, skip_serializing_if = "Option::is_none")]
-    pub cover_image: Option<Media>,
-    /// Track name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Author name.
-    #[serde(rename = "authorName", default, skip_serializing_if = "Option::is_none")]
-    pub author_name: Option<String>,
-    /// An HTML version of the audio node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AudioData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.audio);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.cover_image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `Availability` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Availability {
-    /// Available date ranges.
-    /// If empty, all dates are available; if non-empty, only dates within these ranges are available.
-    /// `unavailableDates` takes priority in case of overlap — for example, an empty `availableDates`
-    /// with a non-empty `unavailableDates` means all dates are available except the excluded ranges.
-    #[serde(rename = "availableDates", default, skip_serializing_if = "Option::is_none")]
-    pub available_dates: Option<Vec<DateRange>>,
-    /// Unavailable date ranges. They take priority over `availableDates` in case of overlap.
-    #[serde(
-        rename = "unavailableDates",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub unavailable_dates: Option<Vec<DateRange>>,
-    /// During `availableDates`, only these days of the week are available.
-    #[serde(rename = "availableDays", default, skip_serializing_if = "Option::is_none")]
-    pub available_days: Option<Vec<DayOfWeek>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Availability {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.available_dates);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unavailable_dates);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.available_days);
-    }
-}
-/// Backdrop styling (color or gradient)
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Backdrop {
-    /// Backdrop type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<BackdropType>,
-    /// Backdrop color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Gradient configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<Gradient>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Backdrop {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-    }
-}
-/// Backdrop type
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BackdropType {
-    /// `COLOR`
-    ///
-    /// Solid color backdrop
-    Color,
-    /// `GRADIENT`
-    ///
-    /// Gradient backdrop
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for BackdropType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(BackdropType);
-impl crate::wire::sdk_keys::SdkKeys for BackdropType {}
-/// Background styling (color or gradient)
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Background {
-    /// Background type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<BackgroundType>,
-    /// Background color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Gradient configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<Gradient>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Background {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-    }
-}
-/// `BackgroundGradient` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BackgroundGradient {
-    /// The gradient angle in degrees.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub angle: Option<i64>,
-    /// The start color as a hexademical value.
-    #[serde(rename = "startColor", default, skip_serializing_if = "Option::is_none")]
-    pub start_color: Option<String>,
-    /// The end color as a hexademical value.
-    #[serde(rename = "lastColor", default, skip_serializing_if = "Option::is_none")]
-    pub last_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BackgroundGradient {}
-/// `BackgroundImage` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BackgroundImage {
-    /// Background image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
-    /// Deprecated: use `overlay` instead. Legacy image opacity (0–100) that dimmed the image to reveal the `background` color behind it.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opacity: Option<i64>,
-    /// Background image scaling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scaling: Option<Scaling>,
-    /// Position of background. Defaults to `CENTER`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<ImagePositionPosition>,
-    /// Color or gradient drawn on top of the image. When present, this is the authoritative overlay and `opacity` is ignored. Its presence also marks content as authored under the new overlay model (vs. the legacy `opacity`-based dimming on `background`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overlay: Option<CardDataBackground>,
-    /// Blur radius in pixels applied to the image layer. `0` (default) leaves the image unblurred; blur is independent of any color overlay and the two stack.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blur: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BackgroundImage {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.scaling);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.position);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.overlay);
-    }
-}
-/// Background type
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BackgroundType {
-    /// `COLOR`
-    ///
-    /// Solid color background
-    Color,
-    /// `GRADIENT`
-    ///
-    /// Gradient background
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for BackgroundType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(BackgroundType);
-impl crate::wire::sdk_keys::SdkKeys for BackgroundType {}
-/// `Banner` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Banner {
-    /// Origin of the banner
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Position of the banner
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<BannerPosition>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Banner {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.origin);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.position);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BannerPosition {
-    /// `TOP`
-    ///
-    /// Attached to the top edge (banner)
-    Top,
-    /// `BOTTOM`
-    ///
-    /// Attached to the bottom edge (footer)
-    Bottom,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for BannerPosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TOP" => Self::Top,
-            "BOTTOM" => Self::Bottom,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Top => "TOP",
-            Self::Bottom => "BOTTOM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(BannerPosition);
-impl crate::wire::sdk_keys::SdkKeys for BannerPosition {}
 /// `BlockquoteData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -904,155 +137,11 @@ pub struct BlockquoteData {
     pub indentation: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BlockquoteData {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `BookingData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BookingData {
-    /// Booking duration in minutes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub durations: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BookingData {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BooleanComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `CHECKBOX`
-    ///
-    /// Checkbox component.
-    Checkbox,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for BooleanComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "CHECKBOX" => Self::Checkbox,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::Checkbox => "CHECKBOX",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(BooleanComponentType);
-impl crate::wire::sdk_keys::SdkKeys for BooleanComponentType {}
-/// `BooleanErrorMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BooleanErrorMessages {
-    /// Default error message on invalid validation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BooleanErrorMessages {}
-/// `BooleanType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BooleanType {
-    /// List of allowed values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#enum: Option<Vec<bool>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BooleanType {}
-/// `Border` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Border {
-    /// Deprecated: Use `borderWidth` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Deprecated: Use `borderRadius` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Border {}
-/// `BorderColors` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BorderColors {
-    /// Left border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left: Option<String>,
-    /// Right border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right: Option<String>,
-    /// Top border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top: Option<String>,
-    /// Bottom border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bottom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BorderColors {}
-/// `BorderWidths` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BorderWidths {
-    /// Left border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left: Option<i64>,
-    /// Right border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right: Option<i64>,
-    /// Top border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top: Option<i64>,
-    /// Bottom border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bottom: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BorderWidths {}
-/// `BreakPoint` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BreakPoint {
-    /// Configuration for the layout of items in the breakpoint.
-    /// Every field of the step must have exactly 1 corresponding item in each breakpoint that is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<ItemLayout>>,
-    /// Number of columns in the layout grid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub columns: Option<i64>,
-    /// Height of each row in the layout grid, measured in pixels.
-    #[serde(rename = "rowHeight", default, skip_serializing_if = "Option::is_none")]
-    pub row_height: Option<i64>,
-    /// Margin spacing configuration for the form elements.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub margin: Option<Margin>,
-    /// Padding spacing inside form elements in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub padding: Option<Margin>,
-    /// Sections that organize and constrain field placement within the layout. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sections: Option<Vec<Section>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BreakPoint {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.margin);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.padding);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.sections);
     }
 }
 /// `BulletedListData` as Wix sends it.
@@ -1067,393 +156,13 @@ pub struct BulletedListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BulletedListData {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `ButtonData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ButtonData {
-    /// Styling for the button's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// The button type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ButtonDataType>,
-    /// Styling for the button.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<Styles>,
-    /// The text to display on the button.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Button link details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ButtonData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ButtonDataType {
-    /// `LINK`
-    ///
-    /// Regular link button
-    Link,
-    /// `ACTION`
-    ///
-    /// Triggers custom action that is defined in plugin configuration by the consumer
-    Action,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ButtonDataType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LINK" => Self::Link,
-            "ACTION" => Self::Action,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Link => "LINK",
-            Self::Action => "ACTION",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ButtonDataType);
-impl crate::wire::sdk_keys::SdkKeys for ButtonDataType {}
-/// `ButtonStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ButtonStyles {
-    /// Text to display on the button.
-    #[serde(rename = "buttonText", default, skip_serializing_if = "Option::is_none")]
-    pub button_text: Option<String>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Text color as a hexadecimal value.
-    #[serde(rename = "textColor", default, skip_serializing_if = "Option::is_none")]
-    pub text_color: Option<String>,
-    /// Background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Border color as a hexadecimal value (hover state).
-    #[serde(
-        rename = "borderColorHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub border_color_hover: Option<String>,
-    /// Text color as a hexadecimal value (hover state).
-    #[serde(rename = "textColorHover", default, skip_serializing_if = "Option::is_none")]
-    pub text_color_hover: Option<String>,
-    /// Background color as a hexadecimal value (hover state).
-    #[serde(
-        rename = "backgroundColorHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color_hover: Option<String>,
-    /// Button size option, one of `SMALL`, `MEDIUM` or `LARGE`. Defaults to `MEDIUM`.
-    #[serde(rename = "buttonSize", default, skip_serializing_if = "Option::is_none")]
-    pub button_size: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ButtonStyles {}
-/// `CaptionData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CaptionData {
-    /// `textStyle` on the wire.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<TextStyle>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CaptionData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
-    }
-}
-/// `CardData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CardData {
-    /// Background styling (color or gradient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<CardDataBackground>,
-    /// Background image.
-    #[serde(
-        rename = "backgroundImage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_image: Option<BackgroundImage>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CardData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background_image);
-    }
-}
-/// Background styling (color or gradient)
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CardDataBackground {
-    /// Background type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<CardDataBackgroundType>,
-    /// Background color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Gradient configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<Gradient>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CardDataBackground {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-    }
-}
-/// Background type
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum CardDataBackgroundType {
-    /// `COLOR`
-    ///
-    /// Solid color background
-    Color,
-    /// `GRADIENT`
-    ///
-    /// Gradient background
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for CardDataBackgroundType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(CardDataBackgroundType);
-impl crate::wire::sdk_keys::SdkKeys for CardDataBackgroundType {}
-/// `CardStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CardStyles {
-    /// Card background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Card border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Card border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Card border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Card type. Defaults to `CONTAINED`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<CardStylesType>,
-    /// Content alignment. Defaults to `START`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alignment: Option<CardStylesAlignment>,
-    /// Layout for title and price. Defaults to `STACKED`.
-    #[serde(
-        rename = "titlePriceLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub title_price_layout: Option<Layout>,
-    /// Title text color as a hexadecimal value.
-    #[serde(rename = "titleColor", default, skip_serializing_if = "Option::is_none")]
-    pub title_color: Option<String>,
-    /// Text color as a hexadecimal value.
-    #[serde(rename = "textColor", default, skip_serializing_if = "Option::is_none")]
-    pub text_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CardStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.alignment);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.title_price_layout);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum CardStylesAlignment {
-    /// `START`
-    ///
-    /// Content aligned to start (left in LTR layouts, right in RTL layouts)
-    Start,
-    /// `CENTER`
-    ///
-    /// Content centered
-    Center,
-    /// `END`
-    ///
-    /// Content aligned to end (right in LTR layouts, left in RTL layouts)
-    End,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for CardStylesAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "START" => Self::Start,
-            "CENTER" => Self::Center,
-            "END" => Self::End,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Start => "START",
-            Self::Center => "CENTER",
-            Self::End => "END",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(CardStylesAlignment);
-impl crate::wire::sdk_keys::SdkKeys for CardStylesAlignment {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum CardStylesType {
-    /// `CONTAINED`
-    ///
-    /// Card with visible border and background
-    Contained,
-    /// `FRAMELESS`
-    ///
-    /// Card without visible border
-    Frameless,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for CardStylesType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CONTAINED" => Self::Contained,
-            "FRAMELESS" => Self::Frameless,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Contained => "CONTAINED",
-            Self::Frameless => "FRAMELESS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(CardStylesType);
-impl crate::wire::sdk_keys::SdkKeys for CardStylesType {}
-/// `CellStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CellStyle {
-    /// Vertical alignment for the cell's text.
-    #[serde(
-        rename = "verticalAlignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub vertical_alignment: Option<VerticalAlignment>,
-    /// Cell background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CellStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.vertical_alignment);
-    }
-}
-/// Enum for different types of field properties that can be modified by rules.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ChangeableProperty {
-    /// `REQUIRED`
-    ///
-    /// Required property type.
-    Required,
-    /// `HIDDEN`
-    ///
-    /// Hidden property type.
-    Hidden,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ChangeableProperty {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "REQUIRED" => Self::Required,
-            "HIDDEN" => Self::Hidden,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Required => "REQUIRED",
-            Self::Hidden => "HIDDEN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ChangeableProperty);
-impl crate::wire::sdk_keys::SdkKeys for ChangeableProperty {}
 /// `Checkbox` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1492,7 +201,7 @@ pub struct CheckboxGroup {
     pub show_label: Option<bool>,
     /// Custom option which can be specified by the submitter.
     #[serde(rename = "customOption", default, skip_serializing_if = "Option::is_none")]
-    pub custom_option: Option<CustomOption>,
+    pub custom_option: Option<crate::forms::shared::CustomOption>,
     /// Specifies the number of columns used to display the selections within the component.
     ///
     /// Default: `ONE`
@@ -1501,20 +210,20 @@ pub struct CheckboxGroup {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub number_of_columns: Option<NumberOfColumns>,
+    pub number_of_columns: Option<crate::forms::shared::NumberOfColumns>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
     /// Display settings for `Option.media`, applied uniformly to all options.
     #[serde(
         rename = "optionsMediaSettings",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub options_media_settings: Option<OptionsMediaSettings>,
+    pub options_media_settings: Option<crate::forms::shared::OptionsMediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CheckboxGroup {
     fn rename_sdk_keys(&mut self) {
@@ -1529,35 +238,16 @@ impl crate::wire::sdk_keys::SdkKeys for CheckboxGroup {
         );
     }
 }
-/// `CheckboxListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CheckboxListData {
-    /// Indentation level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Offset level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CheckboxListData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
 /// `CodeBlockData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct CodeBlockData {
     /// Styling for the code block's text.
     #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<TextStyle>,
+    pub text_style: Option<crate::shared::types::TextStyle>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CodeBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -1571,7 +261,7 @@ impl crate::wire::sdk_keys::SdkKeys for CodeBlockData {
 pub struct CollapsibleListData {
     /// Styling for the collapsible list's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// If `true`, only one item can be expanded at a time. Defaults to `false`.
     #[serde(rename = "expandOnlyOne", default, skip_serializing_if = "Option::is_none")]
     pub expand_only_one: Option<bool>,
@@ -1581,16 +271,16 @@ pub struct CollapsibleListData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub initial_expanded_items: Option<InitialExpandedItems>,
+    pub initial_expanded_items: Option<crate::shared::types::InitialExpandedItems>,
     /// The direction of the text in the list. Either left-to-right or right-to-left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<Direction>,
+    pub direction: Option<crate::shared::types::Direction>,
     /// If `true`, The collapsible item will appear in search results as an FAQ.
     #[serde(rename = "isQapageData", default, skip_serializing_if = "Option::is_none")]
     pub is_qapage_data: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CollapsibleListData {
     fn rename_sdk_keys(&mut self) {
@@ -1602,119 +292,6 @@ impl crate::wire::sdk_keys::SdkKeys for CollapsibleListData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `ColorData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ColorData {
-    /// The text's background color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<String>,
-    /// The text's foreground color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub foreground: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ColorData {}
-/// `Colors` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Colors {
-    /// Deprecated: Use `textColor` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Deprecated: Use `borderColor` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub border: Option<String>,
-    /// Deprecated: Use `backgroundColor` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Colors {}
-/// Column size controlling how many cells appear per row.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ColumnSize {
-    /// `SMALL`
-    ///
-    /// Up to 4 cells in a row.
-    Small,
-    /// `MEDIUM`
-    ///
-    /// Up to 3 cells in a row (default).
-    Medium,
-    /// `LARGE`
-    ///
-    /// Up to 2 cells in a row.
-    Large,
-    /// `EXTRA_LARGE`
-    ///
-    /// 1 cell in a row.
-    ExtraLarge,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ColumnSize {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SMALL" => Self::Small,
-            "MEDIUM" => Self::Medium,
-            "LARGE" => Self::Large,
-            "EXTRA_LARGE" => Self::ExtraLarge,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Small => "SMALL",
-            Self::Medium => "MEDIUM",
-            Self::Large => "LARGE",
-            Self::ExtraLarge => "EXTRA_LARGE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ColumnSize);
-impl crate::wire::sdk_keys::SdkKeys for ColumnSize {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `MULTILINE_ADDRESS`
-    ///
-    /// Multiline address component.
-    MultilineAddress,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "MULTILINE_ADDRESS" => Self::MultilineAddress,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::MultilineAddress => "MULTILINE_ADDRESS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ComponentType);
-impl crate::wire::sdk_keys::SdkKeys for ComponentType {}
 /// `ComponentsTags` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1727,7 +304,7 @@ pub struct ComponentsTags {
     pub description: Option<RichContent>,
     /// List of options the submitter can select from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<TagsOption>>,
+    pub options: Option<Vec<crate::forms::shared::TagsOption>>,
     /// Whether to display the label.
     ///
     /// Default: `true`
@@ -1735,7 +312,7 @@ pub struct ComponentsTags {
     pub show_label: Option<bool>,
     /// Custom option which can be specified by the submitter.
     #[serde(rename = "customOption", default, skip_serializing_if = "Option::is_none")]
-    pub custom_option: Option<CustomOption>,
+    pub custom_option: Option<crate::forms::shared::CustomOption>,
     /// Specifies the number of columns used to display the selections within the component.
     ///
     /// Default: `ONE`
@@ -1744,13 +321,13 @@ pub struct ComponentsTags {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub number_of_columns: Option<NumberOfColumns>,
+    pub number_of_columns: Option<crate::forms::shared::NumberOfColumns>,
     /// Media item. Media, associated with field, like image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media item.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ComponentsTags {
     fn rename_sdk_keys(&mut self) {
@@ -1762,289 +339,6 @@ impl crate::wire::sdk_keys::SdkKeys for ComponentsTags {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// `Condition` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Condition {
-    /// Human readable identifier used to reference a field.
-    /// Supports dot notation for nested properties. For example, `"address.city"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Comparison operator to use for evaluating the condition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<Operator>,
-    /// Value to compare against the value in the target field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Condition {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.operator);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
-    }
-}
-/// Node of a rule's conditional expression. Either a logical group of nested
-/// nodes, or a single condition.
-///
-/// The root node of a rule's expression must be an `and` or `or` group.
-/// A single condition is only supported in nested nodes.
-///
-/// At most one of `and`, `or`, `condition` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ConditionNode {
-    /// Logical AND condition with 1 or more child conditions. All child conditions must be true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub and: Option<AndCondition>,
-    /// Logical OR condition with 1 or more child conditions. At least 1 child condition must be true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub or: Option<OrCondition>,
-    /// Single condition to evaluate. Not supported as the root of a rule's expression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition: Option<Condition>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ConditionNode {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.and);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.or);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.condition);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ConfirmationLevel {
-    /// `UNKNOWN_CONFIRMATION_LEVEL`
-    ///
-    /// Unknown confirmation level.
-    UnknownConfirmationLevel,
-    /// `SINGLE_CONFIRMATION`
-    ///
-    /// Single confirmation level.
-    SingleConfirmation,
-    /// `DOUBLE_CONFIRMATION`
-    ///
-    /// Double confirmation level.
-    DoubleConfirmation,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ConfirmationLevel {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_CONFIRMATION_LEVEL" => Self::UnknownConfirmationLevel,
-            "SINGLE_CONFIRMATION" => Self::SingleConfirmation,
-            "DOUBLE_CONFIRMATION" => Self::DoubleConfirmation,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownConfirmationLevel => "UNKNOWN_CONFIRMATION_LEVEL",
-            Self::SingleConfirmation => "SINGLE_CONFIRMATION",
-            Self::DoubleConfirmation => "DOUBLE_CONFIRMATION",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ConfirmationLevel);
-impl crate::wire::sdk_keys::SdkKeys for ConfirmationLevel {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ContactAutofill {
-    /// `MEMBER_DATA`
-    ///
-    /// Use site member data to autofill contact fields.
-    MemberData,
-    /// `FORM_INPUT`
-    ///
-    /// Use form input data to autofill contact fields.
-    FormInput,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ContactAutofill {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "MEMBER_DATA" => Self::MemberData,
-            "FORM_INPUT" => Self::FormInput,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::MemberData => "MEMBER_DATA",
-            Self::FormInput => "FORM_INPUT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ContactAutofill);
-impl crate::wire::sdk_keys::SdkKeys for ContactAutofill {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ContactField {
-    /// `FIRST_NAME`
-    ///
-    /// Contact's first name.
-    FirstName,
-    /// `LAST_NAME`
-    ///
-    /// Contact's last name.
-    LastName,
-    /// `COMPANY`
-    ///
-    /// Contact's company or organization.
-    Company,
-    /// `POSITION`
-    ///
-    /// Contact's job title or position.
-    Position,
-    /// `EMAIL`
-    ///
-    /// Contact's email address.
-    Email,
-    /// `PHONE`
-    ///
-    /// Contact's phone number.
-    Phone,
-    /// `ADDRESS`
-    ///
-    /// Contact's physical address.
-    Address,
-    /// `BIRTHDATE`
-    ///
-    /// Contact's birth date.
-    Birthdate,
-    /// `CUSTOM_FIELD`
-    ///
-    /// Custom contact field defined by the site owner.
-    CustomField,
-    /// `SUBSCRIPTION`
-    ///
-    /// Contact's subscription preferences.
-    Subscription,
-    /// `VAT_ID`
-    ///
-    /// Contact's VAT identification number.
-    VatId,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ContactField {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FIRST_NAME" => Self::FirstName,
-            "LAST_NAME" => Self::LastName,
-            "COMPANY" => Self::Company,
-            "POSITION" => Self::Position,
-            "EMAIL" => Self::Email,
-            "PHONE" => Self::Phone,
-            "ADDRESS" => Self::Address,
-            "BIRTHDATE" => Self::Birthdate,
-            "CUSTOM_FIELD" => Self::CustomField,
-            "SUBSCRIPTION" => Self::Subscription,
-            "VAT_ID" => Self::VatId,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::FirstName => "FIRST_NAME",
-            Self::LastName => "LAST_NAME",
-            Self::Company => "COMPANY",
-            Self::Position => "POSITION",
-            Self::Email => "EMAIL",
-            Self::Phone => "PHONE",
-            Self::Address => "ADDRESS",
-            Self::Birthdate => "BIRTHDATE",
-            Self::CustomField => "CUSTOM_FIELD",
-            Self::Subscription => "SUBSCRIPTION",
-            Self::VatId => "VAT_ID",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ContactField);
-impl crate::wire::sdk_keys::SdkKeys for ContactField {}
-/// `CorrectAnswersList` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CorrectAnswersList {
-    /// `correctAnswers` on the wire.
-    #[serde(rename = "correctAnswers", default, skip_serializing_if = "Option::is_none")]
-    pub correct_answers: Option<Vec<serde_json::Value>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CorrectAnswersList {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.correct_answers);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Crop {
-    /// `FILL`
-    ///
-    /// Crop to fill
-    Fill,
-    /// `FIT`
-    ///
-    /// Crop to fit
-    Fit,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Crop {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FILL" => Self::Fill,
-            "FIT" => Self::Fit,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Fill => "FILL",
-            Self::Fit => "FIT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Crop);
-impl crate::wire::sdk_keys::SdkKeys for Crop {}
-/// `CustomFieldInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CustomFieldInfo {
-    /// Custom field key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CustomFieldInfo {}
-/// `CustomOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CustomOption {
-    /// Custom option label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Custom option placeholder text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CustomOption {}
-/// `DataExtensionsDetails` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DataExtensionsDetails {
-    /// FQDNS which can be extended with this field
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fqdns: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DataExtensionsDetails {}
 /// `DateInput` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2078,10 +372,10 @@ pub struct DateInput {
     pub default: Option<String>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
     /// Flag identifying whether to show or hide the date labels.
     /// Default: true
     #[serde(rename = "showDateLabels", default, skip_serializing_if = "Option::is_none")]
@@ -2114,7 +408,7 @@ pub struct DatePicker {
     pub placeholder: Option<String>,
     /// First day of the week displayed on the date picker.
     #[serde(rename = "firstDayOfWeek", default, skip_serializing_if = "Option::is_none")]
-    pub first_day_of_week: Option<FirstDayOfWeek>,
+    pub first_day_of_week: Option<crate::forms::shared::FirstDayOfWeek>,
     /// Default value for the field. This value is pre-populated in the field when the form loads.
     /// Supports static constrains defined as ISO date format, as well as dynamic calculations using special keywords
     /// such as "$now" to represent the current date and time.
@@ -2124,10 +418,10 @@ pub struct DatePicker {
     pub default: Option<String>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for DatePicker {
     fn rename_sdk_keys(&mut self) {
@@ -2137,72 +431,6 @@ impl crate::wire::sdk_keys::SdkKeys for DatePicker {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// `DateRange` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DateRange {
-    /// The beginning of the date range (inclusive). ISO 8601 date format (YYYY-MM-DD).
-    ///
-    /// Format: local_date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<String>,
-    /// The end of the date range (inclusive). ISO 8601 date format (YYYY-MM-DD).
-    ///
-    /// Format: local_date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DateRange {}
-/// `DateTimeAdvancedConstraints` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DateTimeAdvancedConstraints {
-    /// Allows to specify available and unavailable dates and days of the week.
-    /// If unset, all dates from minimum to maximum are available.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability: Option<Availability>,
-    /// Support static constrains defined as ISO date/time format, as well as
-    /// dynamic calculations can be performed using special keywords such as "$now" to represent the current date and time.
-    /// The dynamic calculation supports expressions like "$now+2d" (2 days in the future), "$now-1h" (1 hour in the past), etc.
-    /// The regex pattern for dynamic calculations is: \$now([+-]\d{1,2})([yMdmh])
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<String>,
-    /// Support static constrains defined as ISO date/time format, as well as
-    /// dynamic calculations can be performed using special keywords such as "$now" to represent the current date and time.
-    /// The dynamic calculation supports expressions like "$now+2d" (2 days in the future), "$now-1h" (1 hour in the past), etc.
-    /// The regex pattern for dynamic calculations is: \$now([+-]\d{1,2})([yMdmh])
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DateTimeAdvancedConstraints {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.availability);
-    }
-}
-/// `DateTimeConstraints` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DateTimeConstraints {
-    /// Minimum allowed datetime value.
-    ///
-    /// Supports ISO datetime format or dynamic calculations using "$now" keyword.
-    /// The dynamic calculation supports times in the future and past.
-    /// The pattern for dynamic calculations: $now([+-]\d{1,2})([yMdmh]).
-    ///
-    /// Examples: `"2023-01-01"`, `"$now-1d"` (1 day ago), `"$now+2h"` (2 hours from now).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<String>,
-    /// Maximum allowed datetime value.
-    ///
-    /// Supports ISO datetime format or dynamic calculations using "$now" keyword.
-    /// The dynamic calculation supports times in the future and past.
-    /// The pattern for dynamic calculations: $now([+-]\d{1,2})([yMdmh]).
-    ///
-    /// Examples: `"2023-01-01"`, `"$now-1d"` (1 day ago), `"$now+2h"` (2 hours from now).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DateTimeConstraints {}
 /// `DateTimeInput` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2245,10 +473,10 @@ pub struct DateTimeInput {
     pub default: Option<String>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
     /// Flag identifying whether to show or hide the date labels.
     /// Default: true
     #[serde(rename = "showDateLabels", default, skip_serializing_if = "Option::is_none")]
@@ -2261,213 +489,6 @@ impl crate::wire::sdk_keys::SdkKeys for DateTimeInput {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DayOfWeek {
-    /// `MONDAY`
-    Monday,
-    /// `TUESDAY`
-    Tuesday,
-    /// `WEDNESDAY`
-    Wednesday,
-    /// `THURSDAY`
-    Thursday,
-    /// `FRIDAY`
-    Friday,
-    /// `SATURDAY`
-    Saturday,
-    /// `SUNDAY`
-    Sunday,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DayOfWeek {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "MONDAY" => Self::Monday,
-            "TUESDAY" => Self::Tuesday,
-            "WEDNESDAY" => Self::Wednesday,
-            "THURSDAY" => Self::Thursday,
-            "FRIDAY" => Self::Friday,
-            "SATURDAY" => Self::Saturday,
-            "SUNDAY" => Self::Sunday,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Monday => "MONDAY",
-            Self::Tuesday => "TUESDAY",
-            Self::Wednesday => "WEDNESDAY",
-            Self::Thursday => "THURSDAY",
-            Self::Friday => "FRIDAY",
-            Self::Saturday => "SATURDAY",
-            Self::Sunday => "SUNDAY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DayOfWeek);
-impl crate::wire::sdk_keys::SdkKeys for DayOfWeek {}
-/// Adds appearence changes to text
-///
-/// At most one of `anchorData`, `colorData`, `linkData`, `mentionData`, `fontSizeData`, `fontWeightValue`, `italicData`, `underlineData`, `spoilerData`, `strikethroughData`, `superscriptData`, `subscriptData`, `fontFamilyData`, `sketchData` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Decoration {
-    /// Data for an anchor link decoration.
-    #[serde(rename = "anchorData", default, skip_serializing_if = "Option::is_none")]
-    pub anchor_data: Option<AnchorData>,
-    /// Data for a color decoration.
-    #[serde(rename = "colorData", default, skip_serializing_if = "Option::is_none")]
-    pub color_data: Option<ColorData>,
-    /// Data for an external link decoration.
-    #[serde(rename = "linkData", default, skip_serializing_if = "Option::is_none")]
-    pub link_data: Option<LinkData>,
-    /// Data for a mention decoration.
-    #[serde(rename = "mentionData", default, skip_serializing_if = "Option::is_none")]
-    pub mention_data: Option<MentionData>,
-    /// Data for a font size decoration.
-    #[serde(rename = "fontSizeData", default, skip_serializing_if = "Option::is_none")]
-    pub font_size_data: Option<FontSizeData>,
-    /// Font weight for a bold decoration.
-    #[serde(
-        rename = "fontWeightValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub font_weight_value: Option<i64>,
-    /// Data for an italic decoration. Defaults to `true`.
-    #[serde(rename = "italicData", default, skip_serializing_if = "Option::is_none")]
-    pub italic_data: Option<bool>,
-    /// Data for an underline decoration. Defaults to `true`.
-    #[serde(rename = "underlineData", default, skip_serializing_if = "Option::is_none")]
-    pub underline_data: Option<bool>,
-    /// Data for a spoiler decoration.
-    #[serde(rename = "spoilerData", default, skip_serializing_if = "Option::is_none")]
-    pub spoiler_data: Option<SpoilerData>,
-    /// Data for a strikethrough decoration. Defaults to `true`.
-    #[serde(
-        rename = "strikethroughData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub strikethrough_data: Option<bool>,
-    /// Data for a superscript decoration. Defaults to `true`.
-    #[serde(
-        rename = "superscriptData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub superscript_data: Option<bool>,
-    /// Data for a subscript decoration. Defaults to `true`.
-    #[serde(rename = "subscriptData", default, skip_serializing_if = "Option::is_none")]
-    pub subscript_data: Option<bool>,
-    /// Data for a font family decoration.
-    #[serde(rename = "fontFamilyData", default, skip_serializing_if = "Option::is_none")]
-    pub font_family_data: Option<FontFamilyData>,
-    /// Data for a hand-drawn sketch annotation decoration.
-    #[serde(rename = "sketchData", default, skip_serializing_if = "Option::is_none")]
-    pub sketch_data: Option<SketchData>,
-    /// The type of decoration to apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<DecorationType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Decoration {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.anchor_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.color_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.mention_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.font_size_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.spoiler_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.font_family_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.sketch_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DecorationType {
-    /// `BOLD`
-    Bold,
-    /// `ITALIC`
-    Italic,
-    /// `UNDERLINE`
-    Underline,
-    /// `SPOILER`
-    Spoiler,
-    /// `ANCHOR`
-    Anchor,
-    /// `MENTION`
-    Mention,
-    /// `LINK`
-    Link,
-    /// `COLOR`
-    Color,
-    /// `FONT_SIZE`
-    FontSize,
-    /// `EXTERNAL`
-    External,
-    /// `STRIKETHROUGH`
-    Strikethrough,
-    /// `SUPERSCRIPT`
-    Superscript,
-    /// `SUBSCRIPT`
-    Subscript,
-    /// `FONT_FAMILY`
-    FontFamily,
-    /// `SKETCH`
-    Sketch,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DecorationType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BOLD" => Self::Bold,
-            "ITALIC" => Self::Italic,
-            "UNDERLINE" => Self::Underline,
-            "SPOILER" => Self::Spoiler,
-            "ANCHOR" => Self::Anchor,
-            "MENTION" => Self::Mention,
-            "LINK" => Self::Link,
-            "COLOR" => Self::Color,
-            "FONT_SIZE" => Self::FontSize,
-            "EXTERNAL" => Self::External,
-            "STRIKETHROUGH" => Self::Strikethrough,
-            "SUPERSCRIPT" => Self::Superscript,
-            "SUBSCRIPT" => Self::Subscript,
-            "FONT_FAMILY" => Self::FontFamily,
-            "SKETCH" => Self::Sketch,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Bold => "BOLD",
-            Self::Italic => "ITALIC",
-            Self::Underline => "UNDERLINE",
-            Self::Spoiler => "SPOILER",
-            Self::Anchor => "ANCHOR",
-            Self::Mention => "MENTION",
-            Self::Link => "LINK",
-            Self::Color => "COLOR",
-            Self::FontSize => "FONT_SIZE",
-            Self::External => "EXTERNAL",
-            Self::Strikethrough => "STRIKETHROUGH",
-            Self::Superscript => "SUPERSCRIPT",
-            Self::Subscript => "SUBSCRIPT",
-            Self::FontFamily => "FONT_FAMILY",
-            Self::Sketch => "SKETCH",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DecorationType);
-impl crate::wire::sdk_keys::SdkKeys for DecorationType {}
 /// At most one of `countryOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2486,56 +507,6 @@ impl crate::wire::sdk_keys::SdkKeys for DefaultCountryConfig {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
     }
 }
-/// `Design` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Design {
-    /// Styling for the poll.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub poll: Option<PollDesign>,
-    /// Styling for voting options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<OptionDesign>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Design {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.poll);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DesignTarget {
-    /// `LAYOUT`
-    ///
-    /// Design applied to layout
-    Layout,
-    /// `CELL`
-    ///
-    /// Design applied to cells
-    Cell,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DesignTarget {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LAYOUT" => Self::Layout,
-            "CELL" => Self::Cell,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Layout => "LAYOUT",
-            Self::Cell => "CELL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DesignTarget);
-impl crate::wire::sdk_keys::SdkKeys for DesignTarget {}
 /// `Dimensions` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2551,39 +522,6 @@ pub struct Dimensions {
     pub cols_min_width: Option<Vec<i64>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Dimensions {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Direction {
-    /// `LTR`
-    ///
-    /// Left-to-right
-    Ltr,
-    /// `RTL`
-    ///
-    /// Right-to-left
-    Rtl,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Direction {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LTR" => Self::Ltr,
-            "RTL" => Self::Rtl,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Ltr => "LTR",
-            Self::Rtl => "RTL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Direction);
-impl crate::wire::sdk_keys::SdkKeys for Direction {}
 /// At most one of `richContentOptions`, `pageNavigationOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2601,14 +539,14 @@ pub struct DisplayField {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub page_navigation_options: Option<PageNavigationOptions>,
+    pub page_navigation_options: Option<crate::forms::shared::PageNavigationOptions>,
     /// Type of display field that determines its appearance and behavior.
     #[serde(
         rename = "displayFieldType",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub display_field_type: Option<DisplayFieldType>,
+    pub display_field_type: Option<crate::forms::shared::DisplayFieldType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for DisplayField {
     fn rename_sdk_keys(&mut self) {
@@ -2617,196 +555,6 @@ impl crate::wire::sdk_keys::SdkKeys for DisplayField {
             &mut self.page_navigation_options,
         );
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.display_field_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DisplayFieldType {
-    /// `UNKNOWN_FIELD_TYPE`
-    ///
-    /// Unknown field type.
-    UnknownFieldType,
-    /// `RICH_CONTENT`
-    ///
-    /// Rich content display field.
-    RichContent,
-    /// `PAGE_NAVIGATION`
-    ///
-    /// Page navigation display field.
-    PageNavigation,
-    /// `LOGIN_BAR`
-    ///
-    /// Login bar display field.
-    LoginBar,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DisplayFieldType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_FIELD_TYPE" => Self::UnknownFieldType,
-            "RICH_CONTENT" => Self::RichContent,
-            "PAGE_NAVIGATION" => Self::PageNavigation,
-            "LOGIN_BAR" => Self::LoginBar,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownFieldType => "UNKNOWN_FIELD_TYPE",
-            Self::RichContent => "RICH_CONTENT",
-            Self::PageNavigation => "PAGE_NAVIGATION",
-            Self::LoginBar => "LOGIN_BAR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DisplayFieldType);
-impl crate::wire::sdk_keys::SdkKeys for DisplayFieldType {}
-/// `DividerData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DividerData {
-    /// Styling for the divider's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Divider line style.
-    #[serde(rename = "lineStyle", default, skip_serializing_if = "Option::is_none")]
-    pub line_style: Option<LineStyle>,
-    /// Divider width.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<Width>,
-    /// Divider alignment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alignment: Option<DividerDataAlignment>,
-    /// Visual styling for the divider lines.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<DividerDataStyles>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DividerData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.width);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.alignment);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DividerDataAlignment {
-    /// `CENTER`
-    ///
-    /// Center alignment
-    Center,
-    /// `LEFT`
-    ///
-    /// Left alignment
-    Left,
-    /// `RIGHT`
-    ///
-    /// Right alignment
-    Right,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DividerDataAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "LEFT" => Self::Left,
-            "RIGHT" => Self::Right,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::Left => "LEFT",
-            Self::Right => "RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DividerDataAlignment);
-impl crate::wire::sdk_keys::SdkKeys for DividerDataAlignment {}
-/// `DividerDataStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DividerDataStyles {
-    /// Divider color as a hexadecimal value. An alpha channel controls opacity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Divider line ending shape.
-    #[serde(rename = "lineCap", default, skip_serializing_if = "Option::is_none")]
-    pub line_cap: Option<LineCap>,
-    /// Line thicknesses in pixels, ordered from first line to last line.
-    #[serde(rename = "lineThickness", default, skip_serializing_if = "Option::is_none")]
-    pub line_thickness: Option<Vec<i64>>,
-    /// Visible dash length for dashed dividers, in pixels. The pattern is snapped to a whole number of dashes so that the first and last dash touch the divider's edges - narrower containers show fewer dashes at the same size.
-    #[serde(rename = "dashLength", default, skip_serializing_if = "Option::is_none")]
-    pub dash_length: Option<i64>,
-    /// Visible gap between dashes or dots, in pixels.
-    #[serde(rename = "dashGap", default, skip_serializing_if = "Option::is_none")]
-    pub dash_gap: Option<i64>,
-    /// Gap between divider lines in pixels.
-    #[serde(rename = "lineGap", default, skip_serializing_if = "Option::is_none")]
-    pub line_gap: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DividerDataStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_cap);
-    }
-}
-/// `DocumentStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DocumentStyle {
-    /// Styling for H1 nodes.
-    #[serde(rename = "headerOne", default, skip_serializing_if = "Option::is_none")]
-    pub header_one: Option<TextNodeStyle>,
-    /// Styling for H2 nodes.
-    #[serde(rename = "headerTwo", default, skip_serializing_if = "Option::is_none")]
-    pub header_two: Option<TextNodeStyle>,
-    /// Styling for H3 nodes.
-    #[serde(rename = "headerThree", default, skip_serializing_if = "Option::is_none")]
-    pub header_three: Option<TextNodeStyle>,
-    /// Styling for H4 nodes.
-    #[serde(rename = "headerFour", default, skip_serializing_if = "Option::is_none")]
-    pub header_four: Option<TextNodeStyle>,
-    /// Styling for H5 nodes.
-    #[serde(rename = "headerFive", default, skip_serializing_if = "Option::is_none")]
-    pub header_five: Option<TextNodeStyle>,
-    /// Styling for H6 nodes.
-    #[serde(rename = "headerSix", default, skip_serializing_if = "Option::is_none")]
-    pub header_six: Option<TextNodeStyle>,
-    /// Styling for paragraph nodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paragraph: Option<TextNodeStyle>,
-    /// Styling for block quote nodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blockquote: Option<TextNodeStyle>,
-    /// Styling for code block nodes.
-    #[serde(rename = "codeBlock", default, skip_serializing_if = "Option::is_none")]
-    pub code_block: Option<TextNodeStyle>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DocumentStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_one);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_two);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_three);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_four);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_five);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_six);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.paragraph);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.blockquote);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.code_block);
     }
 }
 /// `DonationInput` as Wix sends it.
@@ -2821,10 +569,10 @@ pub struct DonationInput {
     pub description: Option<RichContent>,
     /// List of donation amount options the submitter can select from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<DonationInputOption>>,
+    pub options: Option<Vec<crate::forms::shared::DonationInputOption>>,
     /// Custom option which can be specified by the submitter.
     #[serde(rename = "customOption", default, skip_serializing_if = "Option::is_none")]
-    pub custom_option: Option<CustomOption>,
+    pub custom_option: Option<crate::forms::shared::CustomOption>,
     /// Specifies the number of columns used to display the selections within the component.
     ///
     /// Default: `ONE`
@@ -2833,7 +581,7 @@ pub struct DonationInput {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub number_of_columns: Option<NumberOfColumns>,
+    pub number_of_columns: Option<crate::forms::shared::NumberOfColumns>,
     /// Whether to display the field label.
     ///
     /// Default: `true`
@@ -2841,10 +589,10 @@ pub struct DonationInput {
     pub show_label: Option<bool>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for DonationInput {
     fn rename_sdk_keys(&mut self) {
@@ -2856,20 +604,6 @@ impl crate::wire::sdk_keys::SdkKeys for DonationInput {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// `DonationInputOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DonationInputOption {
-    /// Value stored on submission when this option is selected. Must match a product ID found in the field's products list.
-    ///
-    /// Format: guid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Whether this option is selected by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DonationInputOption {}
 /// `Dropdown` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2882,7 +616,7 @@ pub struct Dropdown {
     pub description: Option<RichContent>,
     /// List of options the submitter can select from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<DropdownOption>>,
+    pub options: Option<Vec<crate::forms::shared::DropdownOption>>,
     /// Whether to display the field label.
     ///
     /// Default: `true`
@@ -2890,16 +624,16 @@ pub struct Dropdown {
     pub show_label: Option<bool>,
     /// Custom option which can be specified by the submitter.
     #[serde(rename = "customOption", default, skip_serializing_if = "Option::is_none")]
-    pub custom_option: Option<CustomOption>,
+    pub custom_option: Option<crate::forms::shared::CustomOption>,
     /// Placeholder text shown when no option is selected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Dropdown {
     fn rename_sdk_keys(&mut self) {
@@ -2908,337 +642,6 @@ impl crate::wire::sdk_keys::SdkKeys for Dropdown {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.custom_option);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
-    }
-}
-/// `DropdownOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DropdownOption {
-    /// Selectable option label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Value stored on submission when this option is selected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Whether this option is selected by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<bool>,
-    /// Option ID. Can be used to connect this option with [Wix Multilingual](https://dev.wix.com/docs/api-reference/business-management/multilingual/translation/introduction) for translation.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DropdownOption {}
-/// `DynamicPriceOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DynamicPriceOptions {
-    /// Minimum price of the product.
-    ///
-    /// Specified as a decimal string with period as decimal separator. For example, `"1.00"`.
-    #[serde(rename = "minPrice", default, skip_serializing_if = "Option::is_none")]
-    pub min_price: Option<String>,
-    /// Maximum monetary price of the product.
-    ///
-    /// Specified as a decimal string with period as decimal separator. For example, `"10.00"`.
-    ///
-    /// If not specified, there is no upper limit on the price.
-    #[serde(rename = "maxPrice", default, skip_serializing_if = "Option::is_none")]
-    pub max_price: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DynamicPriceOptions {}
-/// `EmailInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EmailInfo {
-    /// Email categorization tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<EmailInfoTag>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EmailInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EmailInfoTag {
-    /// `UNTAGGED`
-    ///
-    /// Untagged email address.
-    Untagged,
-    /// `MAIN`
-    ///
-    /// Primary email address for the contact.
-    Main,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for EmailInfoTag {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNTAGGED" => Self::Untagged,
-            "MAIN" => Self::Main,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Untagged => "UNTAGGED",
-            Self::Main => "MAIN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(EmailInfoTag);
-impl crate::wire::sdk_keys::SdkKeys for EmailInfoTag {}
-/// `EmailOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EmailOptions {
-    /// Acts as a flag for clients (e.g., UI/Form builders) to enforce additional
-    /// email deliverability validation on their end.
-    /// When true, the client should run advanced checks (like domain deliverability
-    /// or strict typo prevention like "..@gmal.com") before submitting the data.
-    #[serde(
-        rename = "deliverabilityValidationEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deliverability_validation_enabled: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EmailOptions {}
-/// `EmbedData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EmbedData {
-    /// Styling for the oEmbed node's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// An [oEmbed](https://www.oembed.com) object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oembed: Option<Oembed>,
-    /// Origin asset source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src: Option<String>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EmbedData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.oembed);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `EntranceAnimation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EntranceAnimation {
-    /// The entrance effect to play.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<EntranceEffect>,
-    /// Effect duration in milliseconds. Each effect has its own default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
-    /// Delay before the effect starts, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EntranceAnimation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.effect);
-    }
-}
-/// `EntranceEffect` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EntranceEffect {
-    /// The entrance effect type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<EntranceEffectType>,
-    /// Direction the effect enters from. Allowed values depend on the effect type (e.g. TOP/RIGHT/BOTTOM/LEFT, the diagonals with or without CENTER, corners, HORIZONTAL/VERTICAL, CLOCKWISE/COUNTER_CLOCKWISE).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-    /// Clip-path shape: ELLIPSE, CIRCLE, RECTANGLE, or DIAMOND (SHAPE).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<String>,
-    /// Motion style: GENTLE, MODERATE, or INTENSE. Only the effects that expose one accept it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub easing: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EntranceEffect {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EntranceEffectType {
-    /// `FADE`
-    ///
-    /// Fades in from fully transparent to fully opaque.
-    Fade,
-    /// `ARC`
-    ///
-    /// Enters along a 3D arc path.
-    Arc,
-    /// `BLUR`
-    ///
-    /// Transitions from blurred to sharp.
-    Blur,
-    /// `BOUNCE`
-    ///
-    /// Bounces into place with an elastic curve.
-    Bounce,
-    /// `DROP`
-    ///
-    /// Shrinks down from a larger size.
-    Drop,
-    /// `EXPAND`
-    ///
-    /// Expands from a point, scaling to full size.
-    Expand,
-    /// `FLIP`
-    ///
-    /// Flips into view with a 3D rotation.
-    Flip,
-    /// `FLOAT`
-    ///
-    /// Drifts gently into place.
-    Float,
-    /// `FOLD`
-    ///
-    /// Unfolds from an edge as if hinged.
-    Fold,
-    /// `GLIDE`
-    ///
-    /// Glides in smoothly from off-screen.
-    Glide,
-    /// `REVEAL`
-    ///
-    /// Progressively revealed by an expanding clip-path.
-    Reveal,
-    /// `SHAPE`
-    ///
-    /// Appears through an expanding geometric clip-path shape.
-    Shape,
-    /// `SHUTTERS`
-    ///
-    /// Revealed through shutter-like strips.
-    Shutters,
-    /// `SLIDE`
-    ///
-    /// Slides in from one side.
-    Slide,
-    /// `SPIN`
-    ///
-    /// Spins into view while scaling up.
-    Spin,
-    /// `TILT`
-    ///
-    /// Tilts in from the side with 3D rotation.
-    Tilt,
-    /// `TURN`
-    ///
-    /// Rotates into view around a corner pivot.
-    Turn,
-    /// `WINK`
-    ///
-    /// Expands from its horizontal or vertical center.
-    Wink,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for EntranceEffectType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FADE" => Self::Fade,
-            "ARC" => Self::Arc,
-            "BLUR" => Self::Blur,
-            "BOUNCE" => Self::Bounce,
-            "DROP" => Self::Drop,
-            "EXPAND" => Self::Expand,
-            "FLIP" => Self::Flip,
-            "FLOAT" => Self::Float,
-            "FOLD" => Self::Fold,
-            "GLIDE" => Self::Glide,
-            "REVEAL" => Self::Reveal,
-            "SHAPE" => Self::Shape,
-            "SHUTTERS" => Self::Shutters,
-            "SLIDE" => Self::Slide,
-            "SPIN" => Self::Spin,
-            "TILT" => Self::Tilt,
-            "TURN" => Self::Turn,
-            "WINK" => Self::Wink,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Fade => "FADE",
-            Self::Arc => "ARC",
-            Self::Blur => "BLUR",
-            Self::Bounce => "BOUNCE",
-            Self::Drop => "DROP",
-            Self::Expand => "EXPAND",
-            Self::Flip => "FLIP",
-            Self::Float => "FLOAT",
-            Self::Fold => "FOLD",
-            Self::Glide => "GLIDE",
-            Self::Reveal => "REVEAL",
-            Self::Shape => "SHAPE",
-            Self::Shutters => "SHUTTERS",
-            Self::Slide => "SLIDE",
-            Self::Spin => "SPIN",
-            Self::Tilt => "TILT",
-            Self::Turn => "TURN",
-            Self::Wink => "WINK",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(EntranceEffectType);
-impl crate::wire::sdk_keys::SdkKeys for EntranceEffectType {}
-/// `EventData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EventData {
-    /// Event schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduling: Option<String>,
-    /// Event location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EventData {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
     }
 }
 /// At most one of `inputOptions`, `displayOptions` is set (a `@oneof` group).
@@ -3286,268 +689,13 @@ pub struct Field {
     /// `INPUT` fields collect data from submitters and are configured in `inputOptions`.
     /// `DISPLAY` fields show information without collecting data and are configured in `displayOptions`.
     #[serde(rename = "fieldType", default, skip_serializing_if = "Option::is_none")]
-    pub field_type: Option<FieldType>,
+    pub field_type: Option<crate::forms::shared::FieldType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Field {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.input_options);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.display_options);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.field_type);
-    }
-}
-/// `FieldGroup` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FieldGroup {
-    /// Id of group, on layout
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Label of group
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FieldGroup {}
-/// At most one of `requiredOptions`, `hiddenOptions`, `allowedValuesOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FieldOverride {
-    /// Configuration for changing the required property of a field.
-    #[serde(
-        rename = "requiredOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub required_options: Option<RequiredOptions>,
-    /// Configuration for changing the visibility property of a field.
-    #[serde(rename = "hiddenOptions", default, skip_serializing_if = "Option::is_none")]
-    pub hidden_options: Option<HiddenOptions>,
-    /// Configuration for changing the allowed values of a field.
-    #[serde(
-        rename = "allowedValuesOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_values_options: Option<AllowedValuesOptions>,
-    /// ID of the field to be modified by this override.
-    ///
-    /// Format: guid.
-    #[serde(rename = "fieldId", default, skip_serializing_if = "Option::is_none")]
-    pub field_id: Option<String>,
-    /// The new value for the field property that will be set when the rule conditions are met.
-    #[serde(rename = "propertyType", default, skip_serializing_if = "Option::is_none")]
-    pub property_type: Option<ChangeableProperty>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FieldOverride {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.required_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.hidden_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.allowed_values_options,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.property_type);
-    }
-}
-/// `FieldOverrides` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FieldOverrides {
-    /// Whether the field is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FieldOverrides {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FieldType {
-    /// `UNKNOWN_FIELD_TYPE`
-    ///
-    /// Unknown field type.
-    UnknownFieldType,
-    /// `INPUT`
-    ///
-    /// Input field that collects data from users.
-    Input,
-    /// `DISPLAY`
-    ///
-    /// Display field that shows information without collecting input.
-    Display,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FieldType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_FIELD_TYPE" => Self::UnknownFieldType,
-            "INPUT" => Self::Input,
-            "DISPLAY" => Self::Display,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownFieldType => "UNKNOWN_FIELD_TYPE",
-            Self::Input => "INPUT",
-            Self::Display => "DISPLAY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FieldType);
-impl crate::wire::sdk_keys::SdkKeys for FieldType {}
-/// `FieldsOverrides` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FieldsOverrides {
-    /// Subdivision settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivision: Option<FieldOverrides>,
-    /// City settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<FieldOverrides>,
-    /// Postal code settings.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<FieldOverrides>,
-    /// Street name settings.
-    #[serde(rename = "streetName", default, skip_serializing_if = "Option::is_none")]
-    pub street_name: Option<FieldOverrides>,
-    /// Street number settings.
-    #[serde(rename = "streetNumber", default, skip_serializing_if = "Option::is_none")]
-    pub street_number: Option<FieldOverrides>,
-    /// Address line settings.
-    #[serde(rename = "addressLine", default, skip_serializing_if = "Option::is_none")]
-    pub address_line: Option<FieldOverrides>,
-    /// Address line 2 settings.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<FieldOverrides>,
-    /// Country settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<FieldOverrides>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FieldsOverrides {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivision);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.city);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.postal_code);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_number);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_line);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_line2);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.country);
-    }
-}
-/// `FieldsSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FieldsSettings {
-    /// Configuration for the address line 2 field.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<AddressLine2>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FieldsSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_line2);
-    }
-}
-/// `FileData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FileData {
-    /// Styling for the file's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// The source for the file's data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src: Option<FileSource>,
-    /// File name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// File type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// Use `sizeInKb` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Settings for PDF files.
-    #[serde(rename = "pdfSettings", default, skip_serializing_if = "Option::is_none")]
-    pub pdf_settings: Option<PDFSettings>,
-    /// File MIME type.
-    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
-    pub mime_type: Option<String>,
-    /// File path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// File size in KB.
-    #[serde(rename = "sizeInKb", default, skip_serializing_if = "Option::is_none")]
-    pub size_in_kb: Option<String>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FileData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.src);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pdf_settings);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// At most one of `url`, `custom`, `id` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FileSource {
-    /// The absolute URL for the file's source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Custom ID. Use `id` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-    /// An ID that's resolved to a URL by a resolver function.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Indicates whether the file's source is private. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FileSource {}
-/// `FileType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FileType {
-    /// Maximum number of files that can be uploaded.
-    #[serde(rename = "fileLimit", default, skip_serializing_if = "Option::is_none")]
-    pub file_limit: Option<i64>,
-    /// Supported file formats for uploaded files.
-    #[serde(
-        rename = "uploadFileFormats",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub upload_file_formats: Option<Vec<UploadFileFormat>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FileType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.upload_file_formats);
     }
 }
 /// `FileUpload` as Wix sends it.
@@ -3577,7 +725,7 @@ pub struct FileUpload {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub upload_file_formats: Option<Vec<UploadFileFormat>>,
+    pub upload_file_formats: Option<Vec<crate::forms::shared::UploadFileFormat>>,
     /// Custom text displayed when a file is uploaded. If not specified, the file name is shown.
     #[serde(
         rename = "explanationText",
@@ -3587,10 +735,10 @@ pub struct FileUpload {
     pub explanation_text: Option<String>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for FileUpload {
     fn rename_sdk_keys(&mut self) {
@@ -3600,39 +748,6 @@ impl crate::wire::sdk_keys::SdkKeys for FileUpload {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FirstDayOfWeek {
-    /// `MONDAY`
-    ///
-    /// First day of the week is Monday.
-    Monday,
-    /// `SUNDAY`
-    ///
-    /// First day of the week is Sunday.
-    Sunday,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FirstDayOfWeek {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "MONDAY" => Self::Monday,
-            "SUNDAY" => Self::Sunday,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Monday => "MONDAY",
-            Self::Sunday => "SUNDAY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FirstDayOfWeek);
-impl crate::wire::sdk_keys::SdkKeys for FirstDayOfWeek {}
 /// `FixedPayment` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3650,10 +765,10 @@ pub struct FixedPayment {
     pub show_label: Option<bool>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for FixedPayment {
     fn rename_sdk_keys(&mut self) {
@@ -3662,71 +777,6 @@ impl crate::wire::sdk_keys::SdkKeys for FixedPayment {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// `FixedPriceOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FixedPriceOptions {
-    /// Fixed price of the product.
-    ///
-    /// Specified as a decimal string with period as decimal separator. For example, `"3.99"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FixedPriceOptions {}
-/// `FontFamilyData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FontFamilyData {
-    /// `value` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FontFamilyData {}
-/// `FontSizeData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FontSizeData {
-    /// The units used for the font size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<FontType>,
-    /// Font size value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FontSizeData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FontType {
-    /// `PX`
-    Px,
-    /// `EM`
-    Em,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FontType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PX" => Self::Px,
-            "EM" => Self::Em,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Px => "PX",
-            Self::Em => "EM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FontType);
-impl crate::wire::sdk_keys::SdkKeys for FontType {}
 /// `Form` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3747,7 +797,7 @@ pub struct Form {
     ///
     /// Deprecated by Wix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<FormField>>,
+    pub fields: Option<Vec<crate::forms::shared::FormField>>,
     /// Form fields that define the input elements and their validation rules.
     ///
     /// The order of this array isn't the order the fields are displayed in. Display order comes from `steps`, where each layout item positions a field by `row` and `column`. Don't render fields in array order.
@@ -3762,12 +812,12 @@ pub struct Form {
     ///
     /// Use a single step unless the form is split across pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub steps: Option<Vec<Step>>,
+    pub steps: Option<Vec<crate::forms::shared::Step>>,
     /// Form rules, can be applied to layout and items properties.
     ///
     /// Deprecated by Wix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<FormRule>>,
+    pub rules: Option<Vec<crate::forms::shared::FormRule>>,
     /// Revision number, which increments by 1 each time the form schema is updated.
     /// To prevent conflicting changes, the current revision must be passed when updating the form schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3794,12 +844,12 @@ pub struct Form {
     pub updated_date: Option<crate::wire::Timestamp>,
     /// Properties of the form. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<FormProperties>,
+    pub properties: Option<crate::forms::shared::FormProperties>,
     /// Deprecated. Use `deletedFormFields` instead.
     ///
     /// Deprecated by Wix.
     #[serde(rename = "deletedFields", default, skip_serializing_if = "Option::is_none")]
-    pub deleted_fields: Option<Vec<FormField>>,
+    pub deleted_fields: Option<Vec<crate::forms::shared::FormField>>,
     /// Form fields that were soft deleted.
     #[serde(
         rename = "deletedFormFields",
@@ -3810,7 +860,7 @@ pub struct Form {
     /// Regular forms can be freely modified.
     /// Extensions are copied from templates and might have restrictions. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<Kind>,
+    pub kind: Option<crate::forms::shared::Kind>,
     /// Defines triggers that will be executed after the submission, for the submissions based on this schema.
     /// Forms provide a set of predefined triggers that allow it to assign specific business cases to created forms. Internal (only in the SDK's internal typings).
     #[serde(
@@ -3818,10 +868,10 @@ pub struct Form {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub post_submission_triggers: Option<PostSubmissionTriggers>,
+    pub post_submission_triggers: Option<crate::forms::shared::PostSubmissionTriggers>,
     /// Data extensions for storing additional custom properties.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Unique identifier for the app that owns this form schema.
     ///
     /// For example, for creating a form visible in the Wix Forms app, use `wix.form_app.form`, the namespace of the Wix Forms app, whose app ID is `225dd912-7dea-4738-8688-4b8c6955ffc2`.
@@ -3838,7 +888,7 @@ pub struct Form {
     pub media_folder_id: Option<String>,
     /// Submission limits that can automatically disable the form when reached.
     #[serde(rename = "limitationRule", default, skip_serializing_if = "Option::is_none")]
-    pub limitation_rule: Option<LimitationRule>,
+    pub limitation_rule: Option<crate::forms::shared::LimitationRule>,
     /// Level of spam protection applied to form submissions.
     ///
     /// Default: `ADVANCED`
@@ -3847,20 +897,24 @@ pub struct Form {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub spam_filter_protection_level: Option<SpamFilterProtectionLevel>,
+    pub spam_filter_protection_level: Option<
+        crate::forms::shared::SpamFilterProtectionLevel,
+    >,
     /// Configuration for how required field indicators are displayed to the submitter.
     #[serde(
         rename = "requiredIndicatorProperties",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub required_indicator_properties: Option<RequiredIndicatorProperties>,
+    pub required_indicator_properties: Option<
+        crate::forms::shared::RequiredIndicatorProperties,
+    >,
     /// Configuration for actions taken after a form is successfully submitted.
     #[serde(rename = "submitSettings", default, skip_serializing_if = "Option::is_none")]
     pub submit_settings: Option<SubmitSettings>,
     /// Configuration for field groups. Internal (only in the SDK's internal typings).
     #[serde(rename = "fieldGroups", default, skip_serializing_if = "Option::is_none")]
-    pub field_groups: Option<Vec<FieldGroup>>,
+    pub field_groups: Option<Vec<crate::forms::shared::FieldGroup>>,
     /// Message displayed to visitors when the form is disabled.
     /// This allows you to inform submitters why the form isn't available.
     #[serde(
@@ -3893,7 +947,7 @@ pub struct Form {
     /// Business logic rules that can modify form behavior based on user input or other conditions.
     /// These rules can show/hide fields, change validation, or trigger actions.
     #[serde(rename = "formRules", default, skip_serializing_if = "Option::is_none")]
-    pub form_rules: Option<Vec<Rule>>,
+    pub form_rules: Option<Vec<crate::forms::shared::Rule>>,
     /// Tag IDs collections associated with the current entity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
@@ -3909,7 +963,7 @@ pub struct Form {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub auto_fill_contact: Option<ContactAutofill>,
+    pub auto_fill_contact: Option<crate::forms::shared::ContactAutofill>,
     /// Controls who can read submissions of this form beyond the standard permission.
     ///
     /// Default: `OWNER_AND_COLLABORATORS`
@@ -3918,7 +972,7 @@ pub struct Form {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub submission_access: Option<SubmissionAccess>,
+    pub submission_access: Option<crate::forms::shared::SubmissionAccess>,
     /// System-imposed block that overrides the user's `enabled` intent.
     /// When present, `enabled` is returned as `false` regardless of what the user set.
     /// When absent, `enabled` reflects the user's stored intent exclusively.
@@ -3984,579 +1038,6 @@ pub struct FormEnabled {
     pub namespace: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for FormEnabled {}
-/// `FormField` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormField {
-    /// Item ID.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Definition of a target where the value of field belongs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Validation of field output value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<Validation>,
-    /// Mark the field as containing personal information. This will encrypt user data when storing it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii: Option<bool>,
-    /// Whether the field is hidden.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hidden: Option<bool>,
-    /// Field view properties.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub view: Option<serde_json::Value>,
-    /// Details identifying field, which is extension of other entity
-    #[serde(
-        rename = "dataExtensionsDetails",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub data_extensions_details: Option<DataExtensionsDetails>,
-    /// Nested form ID. Internal (only in the SDK's internal typings).
-    ///
-    /// Format: guid.
-    #[serde(rename = "nestedFormId", default, skip_serializing_if = "Option::is_none")]
-    pub nested_form_id: Option<String>,
-    /// Nested form overrides. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "nestedFormOverrides",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nested_form_overrides: Option<NestedFormOverrides>,
-    /// Whether the field is read only.
-    /// Default: false
-    #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormField {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.view);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.data_extensions_details,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.nested_form_overrides);
-    }
-}
-/// `FormFieldArrayType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldArrayType {
-    /// Maximum amount of array elements.
-    #[serde(rename = "maxItems", default, skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i64>,
-    /// Minimum amount of array elements.
-    #[serde(rename = "minItems", default, skip_serializing_if = "Option::is_none")]
-    pub min_items: Option<i64>,
-    /// Type of items allowed in array.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<ArrayTypeArrayItems>,
-    /// Custom error message when validation fails.
-    #[serde(rename = "errorMessages", default, skip_serializing_if = "Option::is_none")]
-    pub error_messages: Option<ArrayErrorMessages>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldArrayType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error_messages);
-    }
-}
-/// `FormFieldBooleanType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldBooleanType {
-    /// Custom error message when validation fails.
-    #[serde(rename = "errorMessages", default, skip_serializing_if = "Option::is_none")]
-    pub error_messages: Option<BooleanErrorMessages>,
-    /// List of allowed values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#enum: Option<Vec<bool>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldBooleanType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error_messages);
-    }
-}
-/// At most one of `emailInfo`, `phoneInfo`, `addressInfo`, `customFieldInfo`, `subscriptionInfo` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldContactInfo {
-    /// Configuration for email contact fields.
-    #[serde(rename = "emailInfo", default, skip_serializing_if = "Option::is_none")]
-    pub email_info: Option<EmailInfo>,
-    /// Configuration for phone contact fields.
-    #[serde(rename = "phoneInfo", default, skip_serializing_if = "Option::is_none")]
-    pub phone_info: Option<PhoneInfo>,
-    /// Configuration for address contact fields.
-    #[serde(rename = "addressInfo", default, skip_serializing_if = "Option::is_none")]
-    pub address_info: Option<AddressInfo>,
-    /// Configuration for custom contact fields.
-    #[serde(
-        rename = "customFieldInfo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_field_info: Option<CustomFieldInfo>,
-    /// Configuration for subscription contact fields.
-    #[serde(
-        rename = "subscriptionInfo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_info: Option<SubscriptionInfo>,
-    /// The [Contact](https://dev.wix.com/docs/rest/crm/members-contacts/contacts/contacts/introduction) field that this form field maps to.
-    #[serde(rename = "contactField", default, skip_serializing_if = "Option::is_none")]
-    pub contact_field: Option<ContactField>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.email_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.phone_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.custom_field_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact_field);
-    }
-}
-/// `FormFieldContactInfoAddressInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldContactInfoAddressInfo {
-    /// Address tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<AddressInfoTag>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfoAddressInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FormFieldContactInfoContactField {
-    /// `FIRST_NAME`
-    ///
-    /// First name.
-    FirstName,
-    /// `LAST_NAME`
-    ///
-    /// CLast name.
-    LastName,
-    /// `COMPANY`
-    ///
-    /// Company name.
-    Company,
-    /// `POSITION`
-    ///
-    /// Job position or title.
-    Position,
-    /// `EMAIL`
-    ///
-    /// Email address.
-    Email,
-    /// `PHONE`
-    ///
-    /// Phone number.
-    Phone,
-    /// `ADDRESS`
-    ///
-    /// Physical address.
-    Address,
-    /// `BIRTHDATE`
-    ///
-    /// Birth date.
-    Birthdate,
-    /// `CUSTOM_FIELD`
-    ///
-    /// Custom field.
-    CustomField,
-    /// `SUBSCRIPTION`
-    ///
-    /// Subscription status.
-    Subscription,
-    /// `VAT_ID`
-    ///
-    /// VAT identification number.
-    VatId,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FormFieldContactInfoContactField {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FIRST_NAME" => Self::FirstName,
-            "LAST_NAME" => Self::LastName,
-            "COMPANY" => Self::Company,
-            "POSITION" => Self::Position,
-            "EMAIL" => Self::Email,
-            "PHONE" => Self::Phone,
-            "ADDRESS" => Self::Address,
-            "BIRTHDATE" => Self::Birthdate,
-            "CUSTOM_FIELD" => Self::CustomField,
-            "SUBSCRIPTION" => Self::Subscription,
-            "VAT_ID" => Self::VatId,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::FirstName => "FIRST_NAME",
-            Self::LastName => "LAST_NAME",
-            Self::Company => "COMPANY",
-            Self::Position => "POSITION",
-            Self::Email => "EMAIL",
-            Self::Phone => "PHONE",
-            Self::Address => "ADDRESS",
-            Self::Birthdate => "BIRTHDATE",
-            Self::CustomField => "CUSTOM_FIELD",
-            Self::Subscription => "SUBSCRIPTION",
-            Self::VatId => "VAT_ID",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FormFieldContactInfoContactField);
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfoContactField {}
-/// `FormFieldContactInfoCustomFieldInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldContactInfoCustomFieldInfo {
-    /// Custom field key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfoCustomFieldInfo {}
-/// `FormFieldContactInfoEmailInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldContactInfoEmailInfo {
-    /// Email tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<FormFieldContactInfoEmailInfoTag>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfoEmailInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FormFieldContactInfoEmailInfoTag {
-    /// `UNTAGGED`
-    ///
-    /// Email without a specific tag.
-    Untagged,
-    /// `MAIN`
-    ///
-    /// Primary email address for the contact.
-    Main,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FormFieldContactInfoEmailInfoTag {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNTAGGED" => Self::Untagged,
-            "MAIN" => Self::Main,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Untagged => "UNTAGGED",
-            Self::Main => "MAIN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FormFieldContactInfoEmailInfoTag);
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfoEmailInfoTag {}
-/// `FormFieldContactInfoPhoneInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldContactInfoPhoneInfo {
-    /// Phone tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<FormFieldContactInfoPhoneInfoTag>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfoPhoneInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FormFieldContactInfoPhoneInfoTag {
-    /// `UNTAGGED`
-    ///
-    /// Phone number without a specific tag.
-    Untagged,
-    /// `MAIN`
-    ///
-    /// Primary phone number for the contact.
-    Main,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FormFieldContactInfoPhoneInfoTag {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNTAGGED" => Self::Untagged,
-            "MAIN" => Self::Main,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Untagged => "UNTAGGED",
-            Self::Main => "MAIN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FormFieldContactInfoPhoneInfoTag);
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfoPhoneInfoTag {}
-/// `FormFieldContactInfoSubscriptionInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldContactInfoSubscriptionInfo {
-    /// Subscription consent opt-in level.
-    /// Default: `SINGLE_CONFIRMATION`
-    #[serde(rename = "optInLevel", default, skip_serializing_if = "Option::is_none")]
-    pub opt_in_level: Option<OptInLevel>,
-    /// Subscription channels.
-    /// When not specified, defaults to `EMAIL`.
-    #[serde(
-        rename = "subscriptionChannels",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_channels: Option<Vec<SubscriptionChannel>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldContactInfoSubscriptionInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.opt_in_level);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_channels);
-    }
-}
-/// `FormFieldNumberType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldNumberType {
-    /// Inclusive maximum value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<f64>,
-    /// Inclusive minimum value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<f64>,
-    /// Multiple of value.
-    #[serde(rename = "multipleOf", default, skip_serializing_if = "Option::is_none")]
-    pub multiple_of: Option<f64>,
-    /// Custom error message when validation fails.
-    #[serde(rename = "errorMessages", default, skip_serializing_if = "Option::is_none")]
-    pub error_messages: Option<NumberErrorMessages>,
-    /// List of allowed values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#enum: Option<Vec<f64>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldNumberType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error_messages);
-    }
-}
-/// `FormFieldObjectType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldObjectType {
-    /// Description of object properties.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<std::collections::BTreeMap<String, ObjectTypePropertiesType>>,
-    /// Custom error message when validation fails.
-    #[serde(rename = "errorMessages", default, skip_serializing_if = "Option::is_none")]
-    pub error_messages: Option<ObjectErrorMessages>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldObjectType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.properties);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error_messages);
-    }
-}
-/// At most one of `dateOptions`, `dateTimeOptions`, `timeOptions`, `dateOptionalTimeOptions`, `phoneOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormFieldStringType {
-    /// DATE format options
-    #[serde(rename = "dateOptions", default, skip_serializing_if = "Option::is_none")]
-    pub date_options: Option<DateTimeAdvancedConstraints>,
-    /// DATE_TIME format options
-    #[serde(
-        rename = "dateTimeOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub date_time_options: Option<StringTypeDateTimeConstraints>,
-    /// TIME format options
-    #[serde(rename = "timeOptions", default, skip_serializing_if = "Option::is_none")]
-    pub time_options: Option<StringTypeDateTimeConstraints>,
-    /// DATE_OPTIONAL_TIME format options
-    #[serde(
-        rename = "dateOptionalTimeOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub date_optional_time_options: Option<StringTypeDateTimeConstraints>,
-    /// PHONE format options
-    #[serde(rename = "phoneOptions", default, skip_serializing_if = "Option::is_none")]
-    pub phone_options: Option<StringTypePhoneConstraints>,
-    /// Minimum length.
-    #[serde(rename = "minLength", default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// Maximum length.
-    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// Pattern for a regular expression match.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
-    /// Format of a string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<StringTypeFormatEnumFormat>,
-    /// Custom error messages when validation fails.
-    #[serde(rename = "errorMessages", default, skip_serializing_if = "Option::is_none")]
-    pub error_messages: Option<StringErrorMessages>,
-    /// List of allowed values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#enum: Option<Vec<String>>,
-    /// User defined error messages when particular validation constraint fails
-    #[serde(
-        rename = "validationMessages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub validation_messages: Option<StringTypeValidationMessages>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormFieldStringType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.date_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.date_time_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.time_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.date_optional_time_options,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.phone_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.format);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error_messages);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation_messages);
-    }
-}
-/// `FormLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormLayout {
-    /// Layout configuration for large screen breakpoints (desktop).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub large: Option<BreakPoint>,
-    /// Layout configuration for medium screen breakpoints (tablet).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub medium: Option<BreakPoint>,
-    /// Layout configuration for small screen breakpoints (mobile).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub small: Option<BreakPoint>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormLayout {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.large);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.medium);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.small);
-    }
-}
-/// `FormOverride` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormOverride {
-    /// Type of form element that this override targets.
-    #[serde(rename = "entityType", default, skip_serializing_if = "Option::is_none")]
-    pub entity_type: Option<OverrideEntityType>,
-    /// ID of the form element to modify.
-    ///
-    /// Format: guid.
-    #[serde(rename = "entityId", default, skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-    /// Property changes to apply to the form element when the rule condition is met.
-    /// Each key represents a property path, and the value is the new value to set.
-    #[serde(rename = "valueChanges", default, skip_serializing_if = "Option::is_none")]
-    pub value_changes: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormOverride {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity_type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value_changes);
-    }
-}
-/// `FormProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormProperties {
-    /// Form name.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Identifies if the form is disabled.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormProperties {}
-/// `FormRule` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormRule {
-    /// Rule ID.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Condition that determines when this rule's overrides should be applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition: Option<serde_json::Value>,
-    /// Changes to apply to form elements when the condition evaluates to true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<Vec<FormOverride>>,
-    /// Name for the rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Namespace rules are part of business logic of app owning namespace, have limited editing possibilities
-    #[serde(rename = "namespaceRule", default, skip_serializing_if = "Option::is_none")]
-    pub namespace_rule: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormRule {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.condition);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.overrides);
-    }
-}
 /// `FormTranslationChangedData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4587,184 +1068,19 @@ pub struct FormTranslationDeletedData {
     pub language: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for FormTranslationDeletedData {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Format {
-    /// `IN_PERSON`
-    ///
-    /// Face-to-face meeting at a physical location.
-    InPerson,
-    /// `VIDEO_CONFERENCE`
-    ///
-    /// Online meeting via video conference.
-    VideoConference,
-    /// `PHONE`
-    ///
-    /// Appointment conducted over the phone.
-    Phone,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Format {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "IN_PERSON" => Self::InPerson,
-            "VIDEO_CONFERENCE" => Self::VideoConference,
-            "PHONE" => Self::Phone,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::InPerson => "IN_PERSON",
-            Self::VideoConference => "VIDEO_CONFERENCE",
-            Self::Phone => "PHONE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Format);
-impl crate::wire::sdk_keys::SdkKeys for Format {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FormatEnumFormat {
-    /// `UNKNOWN_FORMAT`
-    ///
-    /// No format constraint. This is the default, and the value a field reads back with when it doesn't restrict its format.
-    UnknownFormat,
-    /// `DATE`
-    ///
-    /// Date format.
-    Date,
-    /// `TIME`
-    ///
-    /// Time format.
-    Time,
-    /// `DATE_TIME`
-    ///
-    /// Date and time format.
-    DateTime,
-    /// `EMAIL`
-    ///
-    /// Email format.
-    Email,
-    /// `URL`
-    ///
-    /// URL format.
-    Url,
-    /// `UUID`
-    ///
-    /// UUID format.
-    Uuid,
-    /// `PHONE`
-    ///
-    /// Phone number format.
-    Phone,
-    /// `URI`
-    ///
-    /// URI format.
-    Uri,
-    /// `HOSTNAME`
-    ///
-    /// Hostname format.
-    Hostname,
-    /// `COLOR_HEX`
-    ///
-    /// Hexadecimal color code format.
-    ColorHex,
-    /// `CURRENCY`
-    ///
-    /// Currency format.
-    Currency,
-    /// `LANGUAGE`
-    ///
-    /// Language code format.
-    Language,
-    /// `DATE_OPTIONAL_TIME`
-    ///
-    /// Date with optional time format.
-    DateOptionalTime,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FormatEnumFormat {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_FORMAT" => Self::UnknownFormat,
-            "DATE" => Self::Date,
-            "TIME" => Self::Time,
-            "DATE_TIME" => Self::DateTime,
-            "EMAIL" => Self::Email,
-            "URL" => Self::Url,
-            "UUID" => Self::Uuid,
-            "PHONE" => Self::Phone,
-            "URI" => Self::Uri,
-            "HOSTNAME" => Self::Hostname,
-            "COLOR_HEX" => Self::ColorHex,
-            "CURRENCY" => Self::Currency,
-            "LANGUAGE" => Self::Language,
-            "DATE_OPTIONAL_TIME" => Self::DateOptionalTime,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownFormat => "UNKNOWN_FORMAT",
-            Self::Date => "DATE",
-            Self::Time => "TIME",
-            Self::DateTime => "DATE_TIME",
-            Self::Email => "EMAIL",
-            Self::Url => "URL",
-            Self::Uuid => "UUID",
-            Self::Phone => "PHONE",
-            Self::Uri => "URI",
-            Self::Hostname => "HOSTNAME",
-            Self::ColorHex => "COLOR_HEX",
-            Self::Currency => "CURRENCY",
-            Self::Language => "LANGUAGE",
-            Self::DateOptionalTime => "DATE_OPTIONAL_TIME",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FormatEnumFormat);
-impl crate::wire::sdk_keys::SdkKeys for FormatEnumFormat {}
-/// `GIF` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GIF {
-    /// GIF format URL.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gif: Option<String>,
-    /// MP4 format URL.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mp4: Option<String>,
-    /// Thumbnail URL.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub still: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GIF {}
 /// `GIFData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GIFData {
     /// Styling for the GIF's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The source of the full size GIF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<GIF>,
+    pub original: Option<crate::shared::types::GIF>,
     /// The source of the downsized GIF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub downsized: Option<GIF>,
+    pub downsized: Option<crate::shared::types::GIF>,
     /// Height in pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
@@ -4773,10 +1089,10 @@ pub struct GIFData {
     pub width: Option<i64>,
     /// Type of GIF (Sticker or NORMAL). Defaults to `NORMAL`.
     #[serde(rename = "gifType", default, skip_serializing_if = "Option::is_none")]
-    pub gif_type: Option<GIFType>,
+    pub gif_type: Option<crate::shared::types::GIFType>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for GIFData {
     fn rename_sdk_keys(&mut self) {
@@ -4785,208 +1101,6 @@ impl crate::wire::sdk_keys::SdkKeys for GIFData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.downsized);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gif_type);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum GIFType {
-    /// `NORMAL`
-    Normal,
-    /// `STICKER`
-    Sticker,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for GIFType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NORMAL" => Self::Normal,
-            "STICKER" => Self::Sticker,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Normal => "NORMAL",
-            Self::Sticker => "STICKER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(GIFType);
-impl crate::wire::sdk_keys::SdkKeys for GIFType {}
-/// `GalleryData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GalleryData {
-    /// Styling for the gallery's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// The items in the gallery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<Item>>,
-    /// Options for defining the gallery's appearance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<GalleryOptions>,
-    /// Sets whether the gallery's expand button is disabled. Defaults to `false`.
-    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
-    pub disable_expand: Option<bool>,
-    /// Sets whether the gallery's download button is disabled. Defaults to `false`.
-    #[serde(
-        rename = "disableDownload",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_download: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GalleryData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `GalleryOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GalleryOptions {
-    /// Gallery layout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<GalleryOptionsLayout>,
-    /// Styling for gallery items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<ItemStyle>,
-    /// Styling for gallery thumbnail images.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnails: Option<Thumbnails>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GalleryOptions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layout);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.item);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.thumbnails);
-    }
-}
-/// `GalleryOptionsLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GalleryOptionsLayout {
-    /// Gallery layout type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LayoutType>,
-    /// Sets whether horizontal scroll is enabled. Defaults to `true` unless the layout `type` is set to `GRID` or `COLLAGE`.
-    #[serde(
-        rename = "horizontalScroll",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub horizontal_scroll: Option<bool>,
-    /// Gallery orientation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orientation: Option<Orientation>,
-    /// The number of columns to display on full size screens.
-    #[serde(
-        rename = "numberOfColumns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number_of_columns: Option<i64>,
-    /// The number of columns to display on mobile screens.
-    #[serde(
-        rename = "mobileNumberOfColumns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mobile_number_of_columns: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GalleryOptionsLayout {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.orientation);
-    }
-}
-/// `Gradient` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Gradient {
-    /// Gradient type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<GradientType>,
-    /// Color stops for the gradient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stops: Option<Vec<Stop>>,
-    /// Angle in degrees for linear gradient (0-360).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub angle: Option<i64>,
-    /// Horizontal center position for radial gradient (0-100).
-    #[serde(rename = "centerX", default, skip_serializing_if = "Option::is_none")]
-    pub center_x: Option<f64>,
-    /// Vertical center position for radial gradient (0-100).
-    #[serde(rename = "centerY", default, skip_serializing_if = "Option::is_none")]
-    pub center_y: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Gradient {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.stops);
-    }
-}
-/// Gradient type.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum GradientType {
-    /// `LINEAR`
-    ///
-    /// Linear gradient.
-    Linear,
-    /// `RADIAL`
-    ///
-    /// Radial gradient.
-    Radial,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for GradientType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LINEAR" => Self::Linear,
-            "RADIAL" => Self::Radial,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Linear => "LINEAR",
-            Self::Radial => "RADIAL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(GradientType);
-impl crate::wire::sdk_keys::SdkKeys for GradientType {}
-/// `Group` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Group {
-    /// ID of the field group.
-    ///
-    /// Format: guid.
-    #[serde(rename = "groupId", default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<String>,
-    /// Layout configuration for individual items within this group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<ItemLayout>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Group {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
     }
 }
 /// At most one of `url`, `html`, `isAdsense`, `widgetId` is set (a `@oneof` group).
@@ -5009,16 +1123,16 @@ pub struct HTMLData {
     pub widget_id: Option<String>,
     /// Styling for the HTML node's container. Height property is irrelevant for HTML embeds when autoHeight is set to `true`.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The type of HTML code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<Source>,
+    pub source: Option<crate::shared::types::Source>,
     /// If container height is aligned with its content height. Defaults to `true`.
     #[serde(rename = "autoHeight", default, skip_serializing_if = "Option::is_none")]
     pub auto_height: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for HTMLData {
     fn rename_sdk_keys(&mut self) {
@@ -5027,455 +1141,6 @@ impl crate::wire::sdk_keys::SdkKeys for HTMLData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `HeadingData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct HeadingData {
-    /// Heading level from 1-6.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<i64>,
-    /// Styling for the heading text.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<TextStyle>,
-    /// Indentation level from 1-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Rendered heading level for SEO/accessibility, overrides the HTML tag when set.
-    #[serde(rename = "renderedLevel", default, skip_serializing_if = "Option::is_none")]
-    pub rendered_level: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for HeadingData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `Height` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Height {
-    /// A custom height value in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Height {}
-/// `HiddenOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct HiddenOptions {
-    /// Whether the field should be hidden.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hidden: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for HiddenOptions {}
-/// `Image` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Image {
-    /// Image file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
-    /// Link details for images that are links.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Image {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-    }
-}
-/// `ImageData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ImageData {
-    /// Styling for the image's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Image file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
-    /// Link details for images that are links.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
-    /// Sets whether the image expands to full screen when clicked. Defaults to `false`.
-    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
-    pub disable_expand: Option<bool>,
-    /// Image's alternative text.
-    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
-    /// Deprecated: use Caption node instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caption: Option<String>,
-    /// Sets whether the image's download button is disabled. Defaults to `false`.
-    #[serde(
-        rename = "disableDownload",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_download: Option<bool>,
-    /// Sets whether the image is decorative and does not need an explanation. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decorative: Option<bool>,
-    /// Styling for the image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<ImageDataStyles>,
-    /// Non-destructive crop rectangle, expressed as fractions (0-1) of the original image. When omitted, the full image is shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crop: Option<ImageDataCrop>,
-    /// Optional shape mask applied to the visible crop. Supported values: CIRCLE, OVAL, STAR, PENTAGON, HEXAGON, TRIANGLE, HEART, RHOMBUS, FLUID, WINDOW.
-    #[serde(rename = "cropShape", default, skip_serializing_if = "Option::is_none")]
-    pub crop_shape: Option<String>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ImageData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.crop);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `ImageDataCrop` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ImageDataCrop {
-    /// Left edge of the crop, as a fraction (0-1) of the original image width.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<f64>,
-    /// Top edge of the crop, as a fraction (0-1) of the original image height.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<f64>,
-    /// Visible width of the crop, as a fraction (0-1) of the original image width.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<f64>,
-    /// Visible height of the crop, as a fraction (0-1) of the original image height.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ImageDataCrop {}
-/// `ImageDataStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ImageDataStyles {
-    /// Border attributes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub border: Option<StylesBorder>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ImageDataStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.border);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ImageFit {
-    /// `COVER`
-    ///
-    /// Scale the image to maintain its aspect ratio while filling the element's entire content box. Portions of the image may be clipped if the aspect ratios don't match.
-    Cover,
-    /// `CONTAIN`
-    ///
-    /// Resize the image to fill the element's content box. The image's original sspect ratio may not be preserved.
-    Contain,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ImageFit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COVER" => Self::Cover,
-            "CONTAIN" => Self::Contain,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Cover => "COVER",
-            Self::Contain => "CONTAIN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ImageFit);
-impl crate::wire::sdk_keys::SdkKeys for ImageFit {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ImagePosition {
-    /// `ABOVE`
-    ///
-    /// Above the field's label.
-    Above,
-    /// `BELOW`
-    ///
-    /// Below the field's label.
-    Below,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ImagePosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ABOVE" => Self::Above,
-            "BELOW" => Self::Below,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Above => "ABOVE",
-            Self::Below => "BELOW",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ImagePosition);
-impl crate::wire::sdk_keys::SdkKeys for ImagePosition {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ImagePositionPosition {
-    /// `CENTER`
-    ///
-    /// Image positioned at the center
-    Center,
-    /// `CENTER_LEFT`
-    ///
-    /// Image positioned on the left
-    CenterLeft,
-    /// `CENTER_RIGHT`
-    ///
-    /// Image positioned on the right
-    CenterRight,
-    /// `TOP`
-    ///
-    /// Image positioned at the center top
-    Top,
-    /// `TOP_LEFT`
-    ///
-    /// Image positioned at the top left
-    TopLeft,
-    /// `TOP_RIGHT`
-    ///
-    /// Image positioned at the top right
-    TopRight,
-    /// `BOTTOM`
-    ///
-    /// Image positioned at the center bottom
-    Bottom,
-    /// `BOTTOM_LEFT`
-    ///
-    /// Image positioned at the bottom left
-    BottomLeft,
-    /// `BOTTOM_RIGHT`
-    ///
-    /// Image positioned at the bottom right
-    BottomRight,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ImagePositionPosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "CENTER_LEFT" => Self::CenterLeft,
-            "CENTER_RIGHT" => Self::CenterRight,
-            "TOP" => Self::Top,
-            "TOP_LEFT" => Self::TopLeft,
-            "TOP_RIGHT" => Self::TopRight,
-            "BOTTOM" => Self::Bottom,
-            "BOTTOM_LEFT" => Self::BottomLeft,
-            "BOTTOM_RIGHT" => Self::BottomRight,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::CenterLeft => "CENTER_LEFT",
-            Self::CenterRight => "CENTER_RIGHT",
-            Self::Top => "TOP",
-            Self::TopLeft => "TOP_LEFT",
-            Self::TopRight => "TOP_RIGHT",
-            Self::Bottom => "BOTTOM",
-            Self::BottomLeft => "BOTTOM_LEFT",
-            Self::BottomRight => "BOTTOM_RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ImagePositionPosition);
-impl crate::wire::sdk_keys::SdkKeys for ImagePositionPosition {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ImageScalingScaling {
-    /// `AUTO`
-    ///
-    /// Auto image scaling
-    Auto,
-    /// `CONTAIN`
-    ///
-    /// Contain image scaling
-    Contain,
-    /// `COVER`
-    ///
-    /// Cover image scaling
-    Cover,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ImageScalingScaling {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AUTO" => Self::Auto,
-            "CONTAIN" => Self::Contain,
-            "COVER" => Self::Cover,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Auto => "AUTO",
-            Self::Contain => "CONTAIN",
-            Self::Cover => "COVER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ImageScalingScaling);
-impl crate::wire::sdk_keys::SdkKeys for ImageScalingScaling {}
-/// `ImageStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ImageStyles {
-    /// Whether to hide the image.
-    #[serde(rename = "hideImage", default, skip_serializing_if = "Option::is_none")]
-    pub hide_image: Option<bool>,
-    /// Position of image. Defaults to `START`.
-    #[serde(rename = "imagePosition", default, skip_serializing_if = "Option::is_none")]
-    pub image_position: Option<Position>,
-    /// Aspect ratio for the image. Defaults to `SQUARE`.
-    #[serde(rename = "aspectRatio", default, skip_serializing_if = "Option::is_none")]
-    pub aspect_ratio: Option<AspectRatio>,
-    /// How the image should be resized. Defaults to `FILL`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resizing: Option<Resizing>,
-    /// Image border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Image border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Image border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ImageStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_position);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.aspect_ratio);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.resizing);
-    }
-}
-/// `InPersonOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct InPersonOptions {
-    /// Physical locations where the appointment can take place.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locations: Option<Vec<Location>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for InPersonOptions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.locations);
-    }
-}
-/// Indentation style.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Indentation {
-    /// `NESTED`
-    ///
-    /// Sub-headings indented under parents (default)
-    Nested,
-    /// `FLAT`
-    ///
-    /// All items at the same level
-    Flat,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Indentation {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NESTED" => Self::Nested,
-            "FLAT" => Self::Flat,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Nested => "NESTED",
-            Self::Flat => "FLAT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Indentation);
-impl crate::wire::sdk_keys::SdkKeys for Indentation {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum InitialExpandedItems {
-    /// `FIRST`
-    ///
-    /// First item will be expended initally
-    First,
-    /// `ALL`
-    ///
-    /// All items will expended initally
-    All,
-    /// `NONE`
-    ///
-    /// All items collapsed initally
-    None,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for InitialExpandedItems {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FIRST" => Self::First,
-            "ALL" => Self::All,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::First => "FIRST",
-            Self::All => "ALL",
-            Self::None => "NONE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(InitialExpandedItems);
-impl crate::wire::sdk_keys::SdkKeys for InitialExpandedItems {}
 /// At most one of `stringOptions`, `numberOptions`, `booleanOptions`, `arrayOptions`, `objectOptions`, `wixFileOptions`, `paymentOptions`, `schedulingOptions`, `addressOptions`, `multilineAddressOptions`, `objectArrayOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -5494,7 +1159,7 @@ pub struct InputField {
     pub array_options: Option<Array>,
     /// Object input field settings.
     #[serde(rename = "objectOptions", default, skip_serializing_if = "Option::is_none")]
-    pub object_options: Option<Object>,
+    pub object_options: Option<crate::forms::shared::Object>,
     /// File input field settings. Files are uploaded to the [Media Manager](https://support.wix.com/en/article/wix-media-about-the-media-manager).
     ///
     /// > **Note:** File upload and signature fields are premium features. The site must have a Core premium plan or higher. Creating a form schema with one of these fields on a site without a qualifying plan fails.
@@ -5566,12 +1231,12 @@ pub struct InputField {
     ///
     /// For which combinations produce which field, see [About Form Fields](https://dev.wix.com/docs/api-reference/crm/forms/form-schemas/about-form-fields).
     #[serde(rename = "inputType", default, skip_serializing_if = "Option::is_none")]
-    pub input_type: Option<InputType>,
+    pub input_type: Option<crate::forms::shared::InputType>,
     /// Mapping configuration for automatically saving field values to contact properties.
     ///
     /// When specified, form submissions automatically create or update contacts with the field data.
     #[serde(rename = "contactMapping", default, skip_serializing_if = "Option::is_none")]
-    pub contact_mapping: Option<FormFieldContactInfo>,
+    pub contact_mapping: Option<crate::forms::shared::FormFieldContactInfo>,
     /// Whether the field is read-only.
     ///
     /// Default: `false`
@@ -5597,1024 +1262,6 @@ impl crate::wire::sdk_keys::SdkKeys for InputField {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact_mapping);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum InputType {
-    /// `UNKNOWN_INPUT_TYPE`
-    ///
-    /// Unknown input type.
-    UnknownInputType,
-    /// `STRING`
-    ///
-    /// String input.
-    String,
-    /// `NUMBER`
-    ///
-    /// Numeric input.
-    Number,
-    /// `BOOLEAN`
-    ///
-    /// Boolean input.
-    Boolean,
-    /// `ARRAY`
-    ///
-    /// Array input.
-    Array,
-    /// `OBJECT`
-    ///
-    /// Object input.
-    Object,
-    /// `WIX_FILE`
-    ///
-    /// File upload input.
-    WixFile,
-    /// `PAYMENT`
-    ///
-    /// Payment input.
-    Payment,
-    /// `SCHEDULING`
-    ///
-    /// Scheduling input.
-    Scheduling,
-    /// `ADDRESS`
-    ///
-    /// Address input.
-    Address,
-    /// `MULTILINE_ADDRESS`
-    ///
-    /// Multiline address input.
-    MultilineAddress,
-    /// `OBJECT_ARRAY`
-    ///
-    /// Array of objects input.
-    ObjectArray,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for InputType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_INPUT_TYPE" => Self::UnknownInputType,
-            "STRING" => Self::String,
-            "NUMBER" => Self::Number,
-            "BOOLEAN" => Self::Boolean,
-            "ARRAY" => Self::Array,
-            "OBJECT" => Self::Object,
-            "WIX_FILE" => Self::WixFile,
-            "PAYMENT" => Self::Payment,
-            "SCHEDULING" => Self::Scheduling,
-            "ADDRESS" => Self::Address,
-            "MULTILINE_ADDRESS" => Self::MultilineAddress,
-            "OBJECT_ARRAY" => Self::ObjectArray,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownInputType => "UNKNOWN_INPUT_TYPE",
-            Self::String => "STRING",
-            Self::Number => "NUMBER",
-            Self::Boolean => "BOOLEAN",
-            Self::Array => "ARRAY",
-            Self::Object => "OBJECT",
-            Self::WixFile => "WIX_FILE",
-            Self::Payment => "PAYMENT",
-            Self::Scheduling => "SCHEDULING",
-            Self::Address => "ADDRESS",
-            Self::MultilineAddress => "MULTILINE_ADDRESS",
-            Self::ObjectArray => "OBJECT_ARRAY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(InputType);
-impl crate::wire::sdk_keys::SdkKeys for InputType {}
-/// `IntegerType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct IntegerType {
-    /// Minimum value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<i64>,
-    /// Maximum value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<i64>,
-    /// Multiple of value.
-    #[serde(rename = "multipleOf", default, skip_serializing_if = "Option::is_none")]
-    pub multiple_of: Option<i64>,
-    /// Custom error message when validation fails.
-    #[serde(rename = "errorMessages", default, skip_serializing_if = "Option::is_none")]
-    pub error_messages: Option<NumberErrorMessages>,
-    /// List of allowed values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#enum: Option<Vec<i64>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for IntegerType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.error_messages);
-    }
-}
-/// At most one of `image`, `video` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Item {
-    /// An image item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Image>,
-    /// A video item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<Video>,
-    /// Item title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Item's alternative text.
-    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Item {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.video);
-    }
-}
-/// At most one of `fieldId`, `group` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemLayout {
-    /// ID of the form field to be positioned in the layout.
-    ///
-    /// Format: guid.
-    #[serde(rename = "fieldId", default, skip_serializing_if = "Option::is_none")]
-    pub field_id: Option<String>,
-    /// Group configuration for positioning multiple fields as a single layout unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<Group>,
-    /// Row position in the grid where this item is placed.
-    ///
-    /// Required. `row`, `column`, `width`, and `height` have no defaults. An item missing
-    /// any of them isn't rendered, so the field doesn't appear in the form.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row: Option<i64>,
-    /// Column position in the grid where this item is placed. Required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column: Option<i64>,
-    /// Width of the item, in grid columns. Full width in the default 12-column grid is `12`. Required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Height of the item, in grid rows. `1` for most field types. Required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemLayout {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.group);
-    }
-}
-/// `ItemStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemStyle {
-    /// Desirable dimension for each item in pixels (behvaior changes according to gallery type)
-    #[serde(rename = "targetSize", default, skip_serializing_if = "Option::is_none")]
-    pub target_size: Option<i64>,
-    /// Item ratio
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ratio: Option<f64>,
-    /// Sets how item images are cropped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crop: Option<Crop>,
-    /// The spacing between items in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spacing: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.crop);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ItemType {
-    /// `STRING`
-    ///
-    /// Array can contain string values.
-    String,
-    /// `NUMBER`
-    ///
-    /// Array can contain numeric values.
-    Number,
-    /// `BOOLEAN`
-    ///
-    /// Array can contain boolean values.
-    Boolean,
-    /// `OBJECT`
-    ///
-    /// Array can contain object values.
-    Object,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ItemType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "STRING" => Self::String,
-            "NUMBER" => Self::Number,
-            "BOOLEAN" => Self::Boolean,
-            "OBJECT" => Self::Object,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::String => "STRING",
-            Self::Number => "NUMBER",
-            Self::Boolean => "BOOLEAN",
-            Self::Object => "OBJECT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ItemType);
-impl crate::wire::sdk_keys::SdkKeys for ItemType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Kind {
-    /// `REGULAR`
-    ///
-    /// Return forms specific to tenant, excluding template based forms.
-    Regular,
-    /// `EXTENSION`
-    ///
-    /// Return forms based on common templates, with applied user overrides if they exist.
-    Extension,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Kind {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "REGULAR" => Self::Regular,
-            "EXTENSION" => Self::Extension,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Regular => "REGULAR",
-            Self::Extension => "EXTENSION",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Kind);
-impl crate::wire::sdk_keys::SdkKeys for Kind {}
-/// How the stacked layers fade relative to the base shape. Named for a bottom divider; top dividers render mirrored, so the visual fade flips.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LayerEffect {
-    /// `CENTER`
-    ///
-    /// Shape keeps its height, a solid filler bar pushes it away from the edge
-    Center,
-    /// `FADE_TO_TOP`
-    ///
-    /// Deeper (more transparent) layers shrink toward the edge inside the original band while a solid filler bar keeps its full height, so the faded copies hug the top of the band
-    FadeToTop,
-    /// `FADE_TO_BOTTOM`
-    ///
-    /// Deeper (more transparent) layers stretch taller into the section, so the faded copies fan out above the base shape and descend to the layout edge
-    FadeToBottom,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LayerEffect {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "FADE_TO_TOP" => Self::FadeToTop,
-            "FADE_TO_BOTTOM" => Self::FadeToBottom,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::FadeToTop => "FADE_TO_TOP",
-            Self::FadeToBottom => "FADE_TO_BOTTOM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LayerEffect);
-impl crate::wire::sdk_keys::SdkKeys for LayerEffect {}
-/// Layers effect - stacked semi-transparent copies of the divider shape
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Layers {
-    /// Total number of layers including the base shape (1-4). Absent or 1 disables the effect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Vertical distance in pixels between the silhouettes of consecutive layers: each successive layer's silhouette is offset from the previous one by this amount. The divider's own `height` is unchanged. Defaults to 20.
-    #[serde(rename = "offsetY", default, skip_serializing_if = "Option::is_none")]
-    pub offset_y: Option<i64>,
-    /// How the stacked layers fade relative to the base shape.
-    #[serde(rename = "layerEffect", default, skip_serializing_if = "Option::is_none")]
-    pub layer_effect: Option<LayerEffect>,
-    /// Horizontal distance between consecutive layers in pixels. Defaults to 0. Only applies to shapes that support horizontal offset.
-    #[serde(rename = "offsetX", default, skip_serializing_if = "Option::is_none")]
-    pub offset_x: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Layers {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layer_effect);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Layout {
-    /// `STACKED`
-    ///
-    /// Elements stacked vertically
-    Stacked,
-    /// `SIDE_BY_SIDE`
-    ///
-    /// Elements arranged horizontally
-    SideBySide,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Layout {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "STACKED" => Self::Stacked,
-            "SIDE_BY_SIDE" => Self::SideBySide,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Stacked => "STACKED",
-            Self::SideBySide => "SIDE_BY_SIDE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Layout);
-impl crate::wire::sdk_keys::SdkKeys for Layout {}
-/// `LayoutCellData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LayoutCellData {
-    /// Size of the cell in 12 columns grid.
-    #[serde(rename = "colSpan", default, skip_serializing_if = "Option::is_none")]
-    pub col_span: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LayoutCellData {}
-/// `LayoutData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LayoutData {
-    /// Deprecated: Use `background` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Background image.
-    #[serde(
-        rename = "backgroundImage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_image: Option<LayoutDataBackgroundImage>,
-    /// Border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Deprecated: Use `backdrop` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "backdropColor", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_color: Option<String>,
-    /// Backdrop image.
-    #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_image: Option<LayoutDataBackgroundImage>,
-    /// Backdrop top padding.
-    #[serde(
-        rename = "backdropPaddingTop",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub backdrop_padding_top: Option<i64>,
-    /// Backdrop bottom padding
-    #[serde(
-        rename = "backdropPaddingBottom",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub backdrop_padding_bottom: Option<i64>,
-    /// Horizontal and vertical gap between columns
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gap: Option<i64>,
-    /// Padding in pixels for cells. Follows CSS order: top, right, bottom, left
-    #[serde(rename = "cellPadding", default, skip_serializing_if = "Option::is_none")]
-    pub cell_padding: Option<Vec<i64>>,
-    /// Vertical alignment for the cell's items.
-    #[serde(
-        rename = "cellVerticalAlignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cell_vertical_alignment: Option<VerticalAlignmentAlignment>,
-    /// Responsiveness behaviour of columns when responsiveness applies. Either stacks or wrappers.
-    #[serde(
-        rename = "responsivenessBehaviour",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub responsiveness_behaviour: Option<ResponsivenessBehaviour>,
-    /// Size in pixels when responsiveness_behaviour applies
-    #[serde(
-        rename = "responsivenessBreakpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub responsiveness_breakpoint: Option<i64>,
-    /// Styling for the layout's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Defines where selected design propertied applies to
-    #[serde(rename = "designTarget", default, skip_serializing_if = "Option::is_none")]
-    pub design_target: Option<DesignTarget>,
-    /// Banner configuration. When present, this layout is attached to a document edge (top or bottom).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub banner: Option<Banner>,
-    /// Background styling (color or gradient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<LayoutDataBackground>,
-    /// Backdrop styling (color or gradient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backdrop: Option<Backdrop>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-    /// Shape divider at the top edge of the layout.
-    #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
-    pub top_divider: Option<SectionDivider>,
-    /// Shape divider at the bottom edge of the layout.
-    #[serde(rename = "bottomDivider", default, skip_serializing_if = "Option::is_none")]
-    pub bottom_divider: Option<SectionDivider>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LayoutData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background_image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.backdrop_image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.cell_vertical_alignment,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.responsiveness_behaviour,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.design_target);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.banner);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.backdrop);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.top_divider);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.bottom_divider);
-    }
-}
-/// Background styling (color or gradient)
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LayoutDataBackground {
-    /// Background type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LayoutDataBackgroundType>,
-    /// Background color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Gradient configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<Gradient>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LayoutDataBackground {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-    }
-}
-/// `LayoutDataBackgroundImage` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LayoutDataBackgroundImage {
-    /// Background image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
-    /// Deprecated: use `overlay` instead. Legacy image opacity (0–100) that dimmed the image to reveal the `background`/`backdrop` color behind it.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opacity: Option<i64>,
-    /// Background image scaling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scaling: Option<ImageScalingScaling>,
-    /// Position of background. Defaults to `CENTER`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<LayoutDataImagePosition>,
-    /// Blur radius in pixels applied to the image layer. `0` (default) leaves the image unblurred; blur is independent of any color overlay and the two stack.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blur: Option<i64>,
-    /// Color or gradient drawn on top of the image. When present, this is the authoritative overlay and `opacity` is ignored. Its presence also marks content as authored under the new overlay model (vs. the legacy `opacity`-based dimming on `background`/`backdrop`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overlay: Option<LayoutDataBackground>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LayoutDataBackgroundImage {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.scaling);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.position);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.overlay);
-    }
-}
-/// Background type
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LayoutDataBackgroundType {
-    /// `COLOR`
-    ///
-    /// Solid color background
-    Color,
-    /// `GRADIENT`
-    ///
-    /// Gradient background
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LayoutDataBackgroundType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LayoutDataBackgroundType);
-impl crate::wire::sdk_keys::SdkKeys for LayoutDataBackgroundType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LayoutDataImagePosition {
-    /// `CENTER`
-    ///
-    /// Image positioned at the center
-    Center,
-    /// `CENTER_LEFT`
-    ///
-    /// Image positioned on the left
-    CenterLeft,
-    /// `CENTER_RIGHT`
-    ///
-    /// Image positioned on the right
-    CenterRight,
-    /// `TOP`
-    ///
-    /// Image positioned at the center top
-    Top,
-    /// `TOP_LEFT`
-    ///
-    /// Image positioned at the top left
-    TopLeft,
-    /// `TOP_RIGHT`
-    ///
-    /// Image positioned at the top right
-    TopRight,
-    /// `BOTTOM`
-    ///
-    /// Image positioned at the center bottom
-    Bottom,
-    /// `BOTTOM_LEFT`
-    ///
-    /// Image positioned at the bottom left
-    BottomLeft,
-    /// `BOTTOM_RIGHT`
-    ///
-    /// Image positioned at the bottom right
-    BottomRight,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LayoutDataImagePosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "CENTER_LEFT" => Self::CenterLeft,
-            "CENTER_RIGHT" => Self::CenterRight,
-            "TOP" => Self::Top,
-            "TOP_LEFT" => Self::TopLeft,
-            "TOP_RIGHT" => Self::TopRight,
-            "BOTTOM" => Self::Bottom,
-            "BOTTOM_LEFT" => Self::BottomLeft,
-            "BOTTOM_RIGHT" => Self::BottomRight,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::CenterLeft => "CENTER_LEFT",
-            Self::CenterRight => "CENTER_RIGHT",
-            Self::Top => "TOP",
-            Self::TopLeft => "TOP_LEFT",
-            Self::TopRight => "TOP_RIGHT",
-            Self::Bottom => "BOTTOM",
-            Self::BottomLeft => "BOTTOM_LEFT",
-            Self::BottomRight => "BOTTOM_RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LayoutDataImagePosition);
-impl crate::wire::sdk_keys::SdkKeys for LayoutDataImagePosition {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LayoutType {
-    /// `COLLAGE`
-    ///
-    /// Collage type
-    Collage,
-    /// `MASONRY`
-    ///
-    /// Masonry type
-    Masonry,
-    /// `GRID`
-    ///
-    /// Grid type
-    Grid,
-    /// `THUMBNAIL`
-    ///
-    /// Thumbnail type
-    Thumbnail,
-    /// `SLIDER`
-    ///
-    /// Slider type
-    Slider,
-    /// `SLIDESHOW`
-    ///
-    /// Slideshow type
-    Slideshow,
-    /// `PANORAMA`
-    ///
-    /// Panorama type
-    Panorama,
-    /// `COLUMN`
-    ///
-    /// Column type
-    Column,
-    /// `MAGIC`
-    ///
-    /// Magic type
-    Magic,
-    /// `FULLSIZE`
-    ///
-    /// Fullsize images type
-    Fullsize,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LayoutType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLLAGE" => Self::Collage,
-            "MASONRY" => Self::Masonry,
-            "GRID" => Self::Grid,
-            "THUMBNAIL" => Self::Thumbnail,
-            "SLIDER" => Self::Slider,
-            "SLIDESHOW" => Self::Slideshow,
-            "PANORAMA" => Self::Panorama,
-            "COLUMN" => Self::Column,
-            "MAGIC" => Self::Magic,
-            "FULLSIZE" => Self::Fullsize,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Collage => "COLLAGE",
-            Self::Masonry => "MASONRY",
-            Self::Grid => "GRID",
-            Self::Thumbnail => "THUMBNAIL",
-            Self::Slider => "SLIDER",
-            Self::Slideshow => "SLIDESHOW",
-            Self::Panorama => "PANORAMA",
-            Self::Column => "COLUMN",
-            Self::Magic => "MAGIC",
-            Self::Fullsize => "FULLSIZE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LayoutType);
-impl crate::wire::sdk_keys::SdkKeys for LayoutType {}
-/// `LimitationRule` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LimitationRule {
-    /// Limitation by submission count, disables form when a set amount of submissions is reached.
-    #[serde(
-        rename = "maxAllowedSubmissions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_allowed_submissions: Option<i64>,
-    /// Limitation by submission date, disables form when a set date and time is reached.
-    #[serde(
-        rename = "dateTimeDeadline",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub date_time_deadline: Option<crate::wire::Timestamp>,
-    /// Limitation per user submission count, disables form when a set amount of submissions per user is reached.
-    #[serde(
-        rename = "submissionLimitPerUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub submission_limit_per_user: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LimitationRule {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LineCap {
-    /// `SQUARE`
-    ///
-    /// Square line endings.
-    Square,
-    /// `ROUND`
-    ///
-    /// Rounded line endings.
-    Round,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LineCap {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SQUARE" => Self::Square,
-            "ROUND" => Self::Round,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Square => "SQUARE",
-            Self::Round => "ROUND",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LineCap);
-impl crate::wire::sdk_keys::SdkKeys for LineCap {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LineStyle {
-    /// `SINGLE`
-    ///
-    /// Single Line
-    Single,
-    /// `DOUBLE`
-    ///
-    /// Double Line
-    Double,
-    /// `DASHED`
-    ///
-    /// Dashed Line
-    Dashed,
-    /// `DOTTED`
-    ///
-    /// Dotted Line
-    Dotted,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LineStyle {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SINGLE" => Self::Single,
-            "DOUBLE" => Self::Double,
-            "DASHED" => Self::Dashed,
-            "DOTTED" => Self::Dotted,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Single => "SINGLE",
-            Self::Double => "DOUBLE",
-            Self::Dashed => "DASHED",
-            Self::Dotted => "DOTTED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LineStyle);
-impl crate::wire::sdk_keys::SdkKeys for LineStyle {}
-/// At most one of `url`, `anchor` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Link {
-    /// The absolute URL for the linked document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The target node's ID. Used for linking to another node in this object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<String>,
-    /// he HTML `target` attribute value for the link. This property defines where the linked document opens as follows:
-    /// `SELF` - Default. Opens the linked document in the same frame as the link.
-    /// `BLANK` - Opens the linked document in a new browser tab or window.
-    /// `PARENT` - Opens the linked document in the link's parent frame.
-    /// `TOP` - Opens the linked document in the full body of the link's browser tab or window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<LinkTarget>,
-    /// The HTML `rel` attribute value for the link. This object specifies the relationship between the current document and the linked document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rel: Option<Rel>,
-    /// A serialized object used for a custom or external link panel.
-    #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
-    pub custom_data: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Link {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.target);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rel);
-    }
-}
-/// `LinkData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LinkData {
-    /// Link details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LinkData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-    }
-}
-/// `LinkPreviewData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LinkPreviewData {
-    /// Styling for the link preview's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Link details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
-    /// Preview title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Preview thumbnail URL.
-    #[serde(rename = "thumbnailUrl", default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_url: Option<String>,
-    /// Preview description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The preview content as HTML.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Styling for the link preview.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<LinkPreviewDataStyles>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LinkPreviewData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `LinkPreviewDataStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LinkPreviewDataStyles {
-    /// Background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Title color as a hexadecimal value.
-    #[serde(rename = "titleColor", default, skip_serializing_if = "Option::is_none")]
-    pub title_color: Option<String>,
-    /// Subtitle color as a hexadecimal value.
-    #[serde(rename = "subtitleColor", default, skip_serializing_if = "Option::is_none")]
-    pub subtitle_color: Option<String>,
-    /// Link color as a hexadecimal value.
-    #[serde(rename = "linkColor", default, skip_serializing_if = "Option::is_none")]
-    pub link_color: Option<String>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Position of thumbnail. Defaults to `START`.
-    #[serde(
-        rename = "thumbnailPosition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub thumbnail_position: Option<StylesPosition>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LinkPreviewDataStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.thumbnail_position);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LinkTarget {
-    /// `SELF`
-    ///
-    /// Opens the linked document in the same frame as it was clicked (this is default)
-    SelfValue,
-    /// `BLANK`
-    ///
-    /// Opens the linked document in a new window or tab
-    Blank,
-    /// `PARENT`
-    ///
-    /// Opens the linked document in the parent frame
-    Parent,
-    /// `TOP`
-    ///
-    /// Opens the linked document in the full body of the window
-    Top,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LinkTarget {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SELF" => Self::SelfValue,
-            "BLANK" => Self::Blank,
-            "PARENT" => Self::Parent,
-            "TOP" => Self::Top,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::SelfValue => "SELF",
-            Self::Blank => "BLANK",
-            Self::Parent => "PARENT",
-            Self::Top => "TOP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LinkTarget);
-impl crate::wire::sdk_keys::SdkKeys for LinkTarget {}
 /// `ListItemNodeData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -6624,508 +1271,13 @@ pub struct ListItemNodeData {
     pub checked: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ListItemNodeData {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// List style.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ListStyle {
-    /// `PLAIN`
-    ///
-    /// No markers (default)
-    Plain,
-    /// `NUMBERED`
-    ///
-    /// Numbered list
-    Numbered,
-    /// `LETTERS`
-    ///
-    /// Alphabetic letters
-    Letters,
-    /// `ROMAN`
-    ///
-    /// Roman numerals
-    Roman,
-    /// `BULLETED`
-    ///
-    /// Bulleted list
-    Bulleted,
-    /// `ALPHABETICAL_INDEX`
-    ///
-    /// Alphabetical index
-    AlphabeticalIndex,
-    /// `ALPHABETICAL_INDEX_COMPACT`
-    ///
-    /// Alphabetical index (compact top-row only)
-    AlphabeticalIndexCompact,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ListStyle {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PLAIN" => Self::Plain,
-            "NUMBERED" => Self::Numbered,
-            "LETTERS" => Self::Letters,
-            "ROMAN" => Self::Roman,
-            "BULLETED" => Self::Bulleted,
-            "ALPHABETICAL_INDEX" => Self::AlphabeticalIndex,
-            "ALPHABETICAL_INDEX_COMPACT" => Self::AlphabeticalIndexCompact,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Plain => "PLAIN",
-            Self::Numbered => "NUMBERED",
-            Self::Letters => "LETTERS",
-            Self::Roman => "ROMAN",
-            Self::Bulleted => "BULLETED",
-            Self::AlphabeticalIndex => "ALPHABETICAL_INDEX",
-            Self::AlphabeticalIndexCompact => "ALPHABETICAL_INDEX_COMPACT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ListStyle);
-impl crate::wire::sdk_keys::SdkKeys for ListStyle {}
-/// At most one of `customAddress`, `businessLocationId` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Location {
-    /// Custom address specified as a text string.
-    #[serde(rename = "customAddress", default, skip_serializing_if = "Option::is_none")]
-    pub custom_address: Option<String>,
-    /// ID of a predefined business [location](https://dev.wix.com/docs/rest/crm/members-contacts/locations/locations/introduction).
-    ///
-    /// Format: guid.
-    #[serde(
-        rename = "businessLocationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_location_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Location {}
-/// `LoopAnimation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LoopAnimation {
-    /// The looping effect to repeat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<LoopEffect>,
-    /// Duration of a single iteration in milliseconds. Each effect has its own default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
-    /// Pause between iterations in milliseconds.
-    #[serde(rename = "iterationDelay", default, skip_serializing_if = "Option::is_none")]
-    pub iteration_delay: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LoopAnimation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.effect);
-    }
-}
-/// `LoopEffect` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LoopEffect {
-    /// The looping effect type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LoopEffectType>,
-    /// Direction of the effect. Allowed values depend on the effect type (e.g. TOP/RIGHT/BOTTOM/LEFT, LEFT/RIGHT, HORIZONTAL/VERTICAL with or without CENTER, CLOCKWISE/COUNTER_CLOCKWISE).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-    /// Motion style: GENTLE, MODERATE, or INTENSE. Only the effects that expose one accept it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub easing: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LoopEffect {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LoopEffectType {
-    /// `BOUNCE`
-    ///
-    /// Bounces up and down in place.
-    Bounce,
-    /// `BREATHE`
-    ///
-    /// Scales gently in and out along an axis.
-    Breathe,
-    /// `CROSS`
-    ///
-    /// Drifts toward one side, then re-enters from the opposite side.
-    Cross,
-    /// `FLASH`
-    ///
-    /// Fades out to fully transparent and back in.
-    Flash,
-    /// `FLIP`
-    ///
-    /// Rotates a full turn around its horizontal or vertical axis.
-    Flip,
-    /// `FOLD`
-    ///
-    /// Folds back and forth around a hinged edge.
-    Fold,
-    /// `JELLO`
-    ///
-    /// Wobbles with a jelly-like skew.
-    Jello,
-    /// `POKE`
-    ///
-    /// Nudges repeatedly toward a direction.
-    Poke,
-    /// `PULSE`
-    ///
-    /// Scales up and back down rhythmically.
-    Pulse,
-    /// `RUBBER`
-    ///
-    /// Stretches and squashes like a rubber band.
-    Rubber,
-    /// `SPIN`
-    ///
-    /// Rotates continuously around its center.
-    Spin,
-    /// `SWING`
-    ///
-    /// Swings back and forth around an edge pivot.
-    Swing,
-    /// `WIGGLE`
-    ///
-    /// Rocks side to side with an accumulating rotation.
-    Wiggle,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LoopEffectType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BOUNCE" => Self::Bounce,
-            "BREATHE" => Self::Breathe,
-            "CROSS" => Self::Cross,
-            "FLASH" => Self::Flash,
-            "FLIP" => Self::Flip,
-            "FOLD" => Self::Fold,
-            "JELLO" => Self::Jello,
-            "POKE" => Self::Poke,
-            "PULSE" => Self::Pulse,
-            "RUBBER" => Self::Rubber,
-            "SPIN" => Self::Spin,
-            "SWING" => Self::Swing,
-            "WIGGLE" => Self::Wiggle,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Bounce => "BOUNCE",
-            Self::Breathe => "BREATHE",
-            Self::Cross => "CROSS",
-            Self::Flash => "FLASH",
-            Self::Flip => "FLIP",
-            Self::Fold => "FOLD",
-            Self::Jello => "JELLO",
-            Self::Poke => "POKE",
-            Self::Pulse => "PULSE",
-            Self::Rubber => "RUBBER",
-            Self::Spin => "SPIN",
-            Self::Swing => "SWING",
-            Self::Wiggle => "WIGGLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LoopEffectType);
-impl crate::wire::sdk_keys::SdkKeys for LoopEffectType {}
-/// `MapData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MapData {
-    /// Styling for the map's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Map settings.
-    #[serde(rename = "mapSettings", default, skip_serializing_if = "Option::is_none")]
-    pub map_settings: Option<MapSettings>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MapData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.map_settings);
-    }
-}
-/// `MapSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MapSettings {
-    /// The address to display on the map.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// Sets whether the map is draggable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub draggable: Option<bool>,
-    /// Sets whether the location marker is visible.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub marker: Option<bool>,
-    /// Sets whether street view control is enabled.
-    #[serde(
-        rename = "streetViewControl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub street_view_control: Option<bool>,
-    /// Sets whether zoom control is enabled.
-    #[serde(rename = "zoomControl", default, skip_serializing_if = "Option::is_none")]
-    pub zoom_control: Option<bool>,
-    /// Location latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lat: Option<f64>,
-    /// Location longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lng: Option<f64>,
-    /// Location name.
-    #[serde(rename = "locationName", default, skip_serializing_if = "Option::is_none")]
-    pub location_name: Option<String>,
-    /// Sets whether view mode control is enabled.
-    #[serde(
-        rename = "viewModeControl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub view_mode_control: Option<bool>,
-    /// Initial zoom value.
-    #[serde(rename = "initialZoom", default, skip_serializing_if = "Option::is_none")]
-    pub initial_zoom: Option<i64>,
-    /// Map type. `HYBRID` is a combination of the `ROADMAP` and `SATELLITE` map types.
-    #[serde(rename = "mapType", default, skip_serializing_if = "Option::is_none")]
-    pub map_type: Option<MapType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MapSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.map_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum MapType {
-    /// `ROADMAP`
-    ///
-    /// Roadmap map type
-    Roadmap,
-    /// `SATELITE`
-    ///
-    /// Satellite map type
-    Satelite,
-    /// `HYBRID`
-    ///
-    /// Hybrid map type
-    Hybrid,
-    /// `TERRAIN`
-    ///
-    /// Terrain map type
-    Terrain,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for MapType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ROADMAP" => Self::Roadmap,
-            "SATELITE" => Self::Satelite,
-            "HYBRID" => Self::Hybrid,
-            "TERRAIN" => Self::Terrain,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Roadmap => "ROADMAP",
-            Self::Satelite => "SATELITE",
-            Self::Hybrid => "HYBRID",
-            Self::Terrain => "TERRAIN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(MapType);
-impl crate::wire::sdk_keys::SdkKeys for MapType {}
-/// `Margin` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Margin {
-    /// Horizontal spacing in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub horizontal: Option<i64>,
-    /// Vertical spacing in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vertical: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Margin {}
-/// `Media` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Media {
-    /// The source for the media's data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src: Option<FileSource>,
-    /// Media width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Media height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Media duration in seconds. Only relevant for audio and video files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Media {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.src);
-    }
-}
-/// At most one of `image` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MediaItem {
-    /// WixMedia image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::wire::Image>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MediaItem {}
-/// `MediaSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MediaSettings {
-    /// Specifies where the image should be displayed relative to the field's label.
-    /// Default: `BELOW`
-    #[serde(rename = "imagePosition", default, skip_serializing_if = "Option::is_none")]
-    pub image_position: Option<ImagePosition>,
-    /// Specifies the image alignment.
-    /// Default: `CENTER`
-    #[serde(rename = "imageAlignment", default, skip_serializing_if = "Option::is_none")]
-    pub image_alignment: Option<Alignment>,
-    /// Specifies how an image should be resized to fit.
-    /// Default: `COVER`
-    #[serde(rename = "imageFit", default, skip_serializing_if = "Option::is_none")]
-    pub image_fit: Option<ImageFit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MediaSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_position);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_alignment);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_fit);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum MeetingType {
-    /// `SINGLE_STAFF`
-    ///
-    /// Single staff member provides the service.
-    SingleStaff,
-    /// `ROUND_ROBIN`
-    ///
-    /// Multiple staff members rotate via round robin scheduling.
-    RoundRobin,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for MeetingType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SINGLE_STAFF" => Self::SingleStaff,
-            "ROUND_ROBIN" => Self::RoundRobin,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::SingleStaff => "SINGLE_STAFF",
-            Self::RoundRobin => "ROUND_ROBIN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(MeetingType);
-impl crate::wire::sdk_keys::SdkKeys for MeetingType {}
-/// `MentionData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MentionData {
-    /// The mentioned user's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The version of the user's name that appears after the `@` character in the mention.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slug: Option<String>,
-    /// Mentioned user's ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// The kind of entity the mention refers to. Any value is accepted, and it's usually used to mark a mention as a group mention (for example, `group`). When empty, the mention refers to a member.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MentionData {}
-/// `Metadata` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Metadata {
-    /// Schema version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-    /// When the object was created.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "createdTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_timestamp: Option<crate::wire::Timestamp>,
-    /// When the object was most recently updated.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "updatedTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub updated_timestamp: Option<crate::wire::Timestamp>,
-    /// Object ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Metadata {}
 /// `MultilineAddress` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -7152,7 +1304,7 @@ pub struct MultilineAddress {
     pub default_country_config: Option<DefaultCountryConfig>,
     /// Fields settings.
     #[serde(rename = "fieldSettings", default, skip_serializing_if = "Option::is_none")]
-    pub field_settings: Option<FieldsSettings>,
+    pub field_settings: Option<crate::forms::shared::FieldsSettings>,
     /// Whether autocomplete is enabled for the address line field.
     #[serde(
         rename = "autocompleteEnabled",
@@ -7182,29 +1334,6 @@ impl crate::wire::sdk_keys::SdkKeys for MultilineAddress {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.field_settings);
     }
 }
-/// `MultilineAddressValidation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MultilineAddressValidation {
-    /// Countries from which addresses are accepted.
-    /// If empty, addresses from all countries are allowed.
-    ///
-    /// Format: country.
-    #[serde(
-        rename = "allowedCountries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_countries: Option<Vec<String>>,
-    /// Customization configuration for individual address field components.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<FieldsOverrides>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MultilineAddressValidation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fields);
-    }
-}
 /// `NestedForm` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -7221,76 +1350,49 @@ impl crate::wire::sdk_keys::SdkKeys for NestedForm {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.form);
     }
 }
-/// `NestedFormFieldOverrides` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct NestedFormFieldOverrides {
-    /// Whether the field is required. Leave blank for no override.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// Whether the field is hidden. Leave blank for no override.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hidden: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for NestedFormFieldOverrides {}
-/// `NestedFormOverrides` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct NestedFormOverrides {
-    /// Field overrides by field ID
-    #[serde(rename = "fieldOverrides", default, skip_serializing_if = "Option::is_none")]
-    pub field_overrides: Option<
-        std::collections::BTreeMap<String, NestedFormFieldOverrides>,
-    >,
-}
-impl crate::wire::sdk_keys::SdkKeys for NestedFormOverrides {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.field_overrides);
-    }
-}
 /// At most one of `buttonData`, `codeBlockData`, `dividerData`, `fileData`, `galleryData`, `gifData`, `headingData`, `htmlData`, `imageData`, `linkPreviewData`, `mapData`, `paragraphData`, `pollData`, `textData`, `appEmbedData`, `videoData`, `embedData`, `collapsibleListData`, `tableData`, `tableCellData`, `externalData`, `audioData`, `orderedListData`, `bulletedListData`, `blockquoteData`, `captionData`, `layoutData`, `layoutCellData`, `shapeData`, `cardData`, `tocData`, `smartBlockData`, `smartBlockCellData`, `checkboxListData`, `listItemData` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<ButtonData>,
+    pub button_data: Option<crate::forms::shared::ButtonData>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<DividerData>,
+    pub divider_data: Option<crate::shared::types::DividerData>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<FileData>,
+    pub file_data: Option<crate::shared::types::FileData>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<GalleryData>,
+    pub gallery_data: Option<crate::forms::shared::GalleryData>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
     pub gif_data: Option<GIFData>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
-    pub heading_data: Option<HeadingData>,
+    pub heading_data: Option<crate::shared::types::HeadingData>,
     /// Data for an embedded HTML node.
     #[serde(rename = "htmlData", default, skip_serializing_if = "Option::is_none")]
     pub html_data: Option<HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<ImageData>,
+    pub image_data: Option<crate::forms::shared::ImageData>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<LinkPreviewData>,
+    pub link_preview_data: Option<crate::forms::shared::LinkPreviewData>,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
     #[serde(rename = "mapData", default, skip_serializing_if = "Option::is_none")]
-    pub map_data: Option<MapData>,
+    pub map_data: Option<crate::shared::types::MapData>,
     /// Data for a paragraph node.
     #[serde(rename = "paragraphData", default, skip_serializing_if = "Option::is_none")]
     pub paragraph_data: Option<ParagraphData>,
@@ -7299,16 +1401,16 @@ pub struct Node {
     pub poll_data: Option<PollData>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
-    pub text_data: Option<TextData>,
+    pub text_data: Option<crate::forms::shared::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<AppEmbedData>,
+    pub app_embed_data: Option<crate::forms::shared::AppEmbedData>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<VideoData>,
+    pub video_data: Option<crate::shared::types::VideoData>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
-    pub embed_data: Option<EmbedData>,
+    pub embed_data: Option<crate::shared::types::EmbedData>,
     /// Data for a collapsible list node.
     #[serde(
         rename = "collapsibleListData",
@@ -7321,13 +1423,13 @@ pub struct Node {
     pub table_data: Option<TableData>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
-    pub table_cell_data: Option<TableCellData>,
+    pub table_cell_data: Option<crate::shared::types::TableCellData>,
     /// Data for a custom external node.
     #[serde(rename = "externalData", default, skip_serializing_if = "Option::is_none")]
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<AudioData>,
+    pub audio_data: Option<crate::shared::types::AudioData>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -7347,22 +1449,22 @@ pub struct Node {
     pub blockquote_data: Option<BlockquoteData>,
     /// Data for a caption node.
     #[serde(rename = "captionData", default, skip_serializing_if = "Option::is_none")]
-    pub caption_data: Option<CaptionData>,
+    pub caption_data: Option<crate::shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<LayoutData>,
+    pub layout_data: Option<crate::forms::shared::LayoutData>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_cell_data: Option<LayoutCellData>,
+    pub layout_cell_data: Option<crate::shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<ShapeData>,
+    pub shape_data: Option<crate::forms::shared::ShapeData>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
-    pub card_data: Option<CardData>,
+    pub card_data: Option<crate::shared::types::CardData>,
     /// Data for a table of contents node.
     #[serde(rename = "tocData", default, skip_serializing_if = "Option::is_none")]
-    pub toc_data: Option<TocData>,
+    pub toc_data: Option<crate::shared::types::TocData>,
     /// Data for a smart block node.
     #[serde(rename = "smartBlockData", default, skip_serializing_if = "Option::is_none")]
     pub smart_block_data: Option<SmartBlockData>,
@@ -7372,20 +1474,20 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub smart_block_cell_data: Option<SmartBlockCellData>,
+    pub smart_block_cell_data: Option<crate::shared::types::SmartBlockCellData>,
     /// Data for a checkbox list node.
     #[serde(
         rename = "checkboxListData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub checkbox_list_data: Option<CheckboxListData>,
+    pub checkbox_list_data: Option<crate::shared::types::CheckboxListData>,
     /// Data for a list item node.
     #[serde(rename = "listItemData", default, skip_serializing_if = "Option::is_none")]
     pub list_item_data: Option<ListItemNodeData>,
     /// Node type. Use `APP_EMBED` for nodes that embed content from other Wix apps. Use `EMBED` to embed content in [oEmbed](https://oembed.com/) format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<NodeType>,
+    pub r#type: Option<crate::shared::types::NodeType>,
     /// Node ID.
     ///
     /// Also accepted as `id` when decoding.
@@ -7401,7 +1503,7 @@ pub struct Node {
     pub nodes: Option<Vec<Node>>,
     /// Padding and background color styling for the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<NodeStyle>,
+    pub style: Option<crate::shared::types::NodeStyle>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Node {
     fn rename_sdk_keys(&mut self) {
@@ -7445,259 +1547,6 @@ impl crate::wire::sdk_keys::SdkKeys for Node {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.style);
     }
 }
-/// `NodeStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct NodeStyle {
-    /// The top padding value in pixels.
-    #[serde(rename = "paddingTop", default, skip_serializing_if = "Option::is_none")]
-    pub padding_top: Option<String>,
-    /// The bottom padding value in pixels.
-    #[serde(rename = "paddingBottom", default, skip_serializing_if = "Option::is_none")]
-    pub padding_bottom: Option<String>,
-    /// The background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for NodeStyle {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NodeType {
-    /// `PARAGRAPH`
-    Paragraph,
-    /// `TEXT`
-    Text,
-    /// `HEADING`
-    Heading,
-    /// `BULLETED_LIST`
-    BulletedList,
-    /// `ORDERED_LIST`
-    OrderedList,
-    /// `LIST_ITEM`
-    ListItem,
-    /// `BLOCKQUOTE`
-    Blockquote,
-    /// `CODE_BLOCK`
-    CodeBlock,
-    /// `VIDEO`
-    Video,
-    /// `DIVIDER`
-    Divider,
-    /// `FILE`
-    File,
-    /// `GALLERY`
-    Gallery,
-    /// `GIF`
-    Gif,
-    /// `HTML`
-    Html,
-    /// `IMAGE`
-    Image,
-    /// `LINK_PREVIEW`
-    LinkPreview,
-    /// `MAP`
-    Map,
-    /// `POLL`
-    Poll,
-    /// `APP_EMBED`
-    AppEmbed,
-    /// `BUTTON`
-    Button,
-    /// `COLLAPSIBLE_LIST`
-    CollapsibleList,
-    /// `TABLE`
-    Table,
-    /// `EMBED`
-    Embed,
-    /// `COLLAPSIBLE_ITEM`
-    CollapsibleItem,
-    /// `COLLAPSIBLE_ITEM_TITLE`
-    CollapsibleItemTitle,
-    /// `COLLAPSIBLE_ITEM_BODY`
-    CollapsibleItemBody,
-    /// `TABLE_CELL`
-    TableCell,
-    /// `TABLE_ROW`
-    TableRow,
-    /// `EXTERNAL`
-    External,
-    /// `AUDIO`
-    Audio,
-    /// `CAPTION`
-    Caption,
-    /// `LAYOUT`
-    Layout,
-    /// `LAYOUT_CELL`
-    LayoutCell,
-    /// `SHAPE`
-    Shape,
-    /// `CARD`
-    Card,
-    /// `TOC`
-    Toc,
-    /// `SMART_BLOCK`
-    SmartBlock,
-    /// `SMART_BLOCK_CELL`
-    SmartBlockCell,
-    /// `CHECKBOX_LIST`
-    CheckboxList,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for NodeType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PARAGRAPH" => Self::Paragraph,
-            "TEXT" => Self::Text,
-            "HEADING" => Self::Heading,
-            "BULLETED_LIST" => Self::BulletedList,
-            "ORDERED_LIST" => Self::OrderedList,
-            "LIST_ITEM" => Self::ListItem,
-            "BLOCKQUOTE" => Self::Blockquote,
-            "CODE_BLOCK" => Self::CodeBlock,
-            "VIDEO" => Self::Video,
-            "DIVIDER" => Self::Divider,
-            "FILE" => Self::File,
-            "GALLERY" => Self::Gallery,
-            "GIF" => Self::Gif,
-            "HTML" => Self::Html,
-            "IMAGE" => Self::Image,
-            "LINK_PREVIEW" => Self::LinkPreview,
-            "MAP" => Self::Map,
-            "POLL" => Self::Poll,
-            "APP_EMBED" => Self::AppEmbed,
-            "BUTTON" => Self::Button,
-            "COLLAPSIBLE_LIST" => Self::CollapsibleList,
-            "TABLE" => Self::Table,
-            "EMBED" => Self::Embed,
-            "COLLAPSIBLE_ITEM" => Self::CollapsibleItem,
-            "COLLAPSIBLE_ITEM_TITLE" => Self::CollapsibleItemTitle,
-            "COLLAPSIBLE_ITEM_BODY" => Self::CollapsibleItemBody,
-            "TABLE_CELL" => Self::TableCell,
-            "TABLE_ROW" => Self::TableRow,
-            "EXTERNAL" => Self::External,
-            "AUDIO" => Self::Audio,
-            "CAPTION" => Self::Caption,
-            "LAYOUT" => Self::Layout,
-            "LAYOUT_CELL" => Self::LayoutCell,
-            "SHAPE" => Self::Shape,
-            "CARD" => Self::Card,
-            "TOC" => Self::Toc,
-            "SMART_BLOCK" => Self::SmartBlock,
-            "SMART_BLOCK_CELL" => Self::SmartBlockCell,
-            "CHECKBOX_LIST" => Self::CheckboxList,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Paragraph => "PARAGRAPH",
-            Self::Text => "TEXT",
-            Self::Heading => "HEADING",
-            Self::BulletedList => "BULLETED_LIST",
-            Self::OrderedList => "ORDERED_LIST",
-            Self::ListItem => "LIST_ITEM",
-            Self::Blockquote => "BLOCKQUOTE",
-            Self::CodeBlock => "CODE_BLOCK",
-            Self::Video => "VIDEO",
-            Self::Divider => "DIVIDER",
-            Self::File => "FILE",
-            Self::Gallery => "GALLERY",
-            Self::Gif => "GIF",
-            Self::Html => "HTML",
-            Self::Image => "IMAGE",
-            Self::LinkPreview => "LINK_PREVIEW",
-            Self::Map => "MAP",
-            Self::Poll => "POLL",
-            Self::AppEmbed => "APP_EMBED",
-            Self::Button => "BUTTON",
-            Self::CollapsibleList => "COLLAPSIBLE_LIST",
-            Self::Table => "TABLE",
-            Self::Embed => "EMBED",
-            Self::CollapsibleItem => "COLLAPSIBLE_ITEM",
-            Self::CollapsibleItemTitle => "COLLAPSIBLE_ITEM_TITLE",
-            Self::CollapsibleItemBody => "COLLAPSIBLE_ITEM_BODY",
-            Self::TableCell => "TABLE_CELL",
-            Self::TableRow => "TABLE_ROW",
-            Self::External => "EXTERNAL",
-            Self::Audio => "AUDIO",
-            Self::Caption => "CAPTION",
-            Self::Layout => "LAYOUT",
-            Self::LayoutCell => "LAYOUT_CELL",
-            Self::Shape => "SHAPE",
-            Self::Card => "CARD",
-            Self::Toc => "TOC",
-            Self::SmartBlock => "SMART_BLOCK",
-            Self::SmartBlockCell => "SMART_BLOCK_CELL",
-            Self::CheckboxList => "CHECKBOX_LIST",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(NodeType);
-impl crate::wire::sdk_keys::SdkKeys for NodeType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NumberComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `NUMBER_INPUT`
-    ///
-    /// Numeric input component.
-    NumberInput,
-    /// `RATING_INPUT`
-    ///
-    /// Rating input component.
-    RatingInput,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for NumberComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "NUMBER_INPUT" => Self::NumberInput,
-            "RATING_INPUT" => Self::RatingInput,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::NumberInput => "NUMBER_INPUT",
-            Self::RatingInput => "RATING_INPUT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(NumberComponentType);
-impl crate::wire::sdk_keys::SdkKeys for NumberComponentType {}
-/// `NumberCorrectAnswersList` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct NumberCorrectAnswersList {
-    /// `correctAnswers` on the wire.
-    #[serde(rename = "correctAnswers", default, skip_serializing_if = "Option::is_none")]
-    pub correct_answers: Option<Vec<f64>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for NumberCorrectAnswersList {}
-/// `NumberErrorMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct NumberErrorMessages {
-    /// Default error message on invalid validation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for NumberErrorMessages {}
 /// `NumberInput` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -7721,10 +1570,10 @@ pub struct NumberInput {
     pub default: Option<f64>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for NumberInput {
     fn rename_sdk_keys(&mut self) {
@@ -7733,105 +1582,6 @@ impl crate::wire::sdk_keys::SdkKeys for NumberInput {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NumberOfColumns {
-    /// `ZERO`
-    ///
-    /// Zero columns.
-    Zero,
-    /// `ONE`
-    ///
-    /// One column.
-    One,
-    /// `TWO`
-    ///
-    /// Two columns.
-    Two,
-    /// `THREE`
-    ///
-    /// Three columns.
-    Three,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for NumberOfColumns {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ZERO" => Self::Zero,
-            "ONE" => Self::One,
-            "TWO" => Self::Two,
-            "THREE" => Self::Three,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Zero => "ZERO",
-            Self::One => "ONE",
-            Self::Two => "TWO",
-            Self::Three => "THREE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(NumberOfColumns);
-impl crate::wire::sdk_keys::SdkKeys for NumberOfColumns {}
-/// Quiz scoring for a single question — how many points a correct answer is worth,
-/// the correct answer(s), and the messages shown for a correct or incorrect answer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct NumberQuizFieldSettings {
-    /// Points awarded for correctly answering this quiz question.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<f64>,
-    /// Correct answer(s) for this quiz question. Returned only to callers with the
-    /// `WIX_FORMS.QUIZ_ANSWERS_READ` permission, so answers stay hidden from respondents.
-    #[serde(
-        rename = "correctAnswersList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub correct_answers_list: Option<NumberCorrectAnswersList>,
-    /// Message shown to the respondent when the answer is correct.
-    #[serde(
-        rename = "correctAnswerMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub correct_answer_message: Option<String>,
-    /// Message shown to the respondent when the answer is incorrect.
-    #[serde(
-        rename = "incorrectAnswerMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub incorrect_answer_message: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for NumberQuizFieldSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.correct_answers_list);
-    }
-}
-/// `NumberType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct NumberType {
-    /// The maximum value of the number. Inclusive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<f64>,
-    /// The minimum value of the number. Inclusive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<f64>,
-    /// A number that the value must be a multiple of.
-    #[serde(rename = "multipleOf", default, skip_serializing_if = "Option::is_none")]
-    pub multiple_of: Option<f64>,
-    /// List of allowed values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#enum: Option<Vec<f64>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for NumberType {}
 /// At most one of `repeaterOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -7845,12 +1595,12 @@ pub struct ObjectArray {
     pub repeater_options: Option<Repeater>,
     /// Component type of the object array input.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<ObjectArrayComponentType>,
+    pub component_type: Option<crate::forms::shared::ObjectArrayComponentType>,
     /// Validation configuration for the object array input.
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<ObjectArrayType>,
+    pub validation: Option<crate::forms::shared::ObjectArrayType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ObjectArray {
     fn rename_sdk_keys(&mut self) {
@@ -7859,376 +1609,6 @@ impl crate::wire::sdk_keys::SdkKeys for ObjectArray {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ObjectArrayComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `REPEATER`
-    ///
-    /// Repeater component.
-    Repeater,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ObjectArrayComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "REPEATER" => Self::Repeater,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::Repeater => "REPEATER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ObjectArrayComponentType);
-impl crate::wire::sdk_keys::SdkKeys for ObjectArrayComponentType {}
-/// `ObjectArrayType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ObjectArrayType {
-    /// Maximum number of elements allowed in the array.
-    #[serde(rename = "maxItems", default, skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i64>,
-    /// Minimum number of elements required in the array.
-    #[serde(rename = "minItems", default, skip_serializing_if = "Option::is_none")]
-    pub min_items: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ObjectArrayType {}
-/// `ObjectErrorMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ObjectErrorMessages {
-    /// Default error message on invalid validation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ObjectErrorMessages {}
-/// `ObjectType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ObjectType {
-    /// Definition of object properties and their validation rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<std::collections::BTreeMap<String, PropertiesType>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ObjectType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.properties);
-    }
-}
-/// At most one of `string`, `number`, `boolean`, `integer`, `array` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ObjectTypePropertiesType {
-    /// String type validation for property.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string: Option<FormFieldStringType>,
-    /// Number type validation for property.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<FormFieldNumberType>,
-    /// Boolean type validation for property.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub boolean: Option<FormFieldBooleanType>,
-    /// Integer type validation for property.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integer: Option<IntegerType>,
-    /// Array type validation for property.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub array: Option<FormFieldArrayType>,
-    /// Whether the property is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ObjectTypePropertiesType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.string);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.number);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.boolean);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.integer);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.array);
-    }
-}
-/// `Oembed` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Oembed {
-    /// The resource type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// The width of the resource specified in the `url` property in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// The height of the resource specified in the `url` property in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Resource title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The source URL for the resource.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// HTML for embedding a video player. The HTML should have no padding or margins.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// The name of the author or owner of the resource.
-    #[serde(rename = "authorName", default, skip_serializing_if = "Option::is_none")]
-    pub author_name: Option<String>,
-    /// The URL for the author or owner of the resource.
-    #[serde(rename = "authorUrl", default, skip_serializing_if = "Option::is_none")]
-    pub author_url: Option<String>,
-    /// The name of the resource provider.
-    #[serde(rename = "providerName", default, skip_serializing_if = "Option::is_none")]
-    pub provider_name: Option<String>,
-    /// The URL for the resource provider.
-    #[serde(rename = "providerUrl", default, skip_serializing_if = "Option::is_none")]
-    pub provider_url: Option<String>,
-    /// The URL for a thumbnail image for the resource. If this property is defined, `thumbnailWidth` and `thumbnailHeight` must also be defined.
-    #[serde(rename = "thumbnailUrl", default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_url: Option<String>,
-    /// The width of the resource's thumbnail image. If this property is defined, `thumbnailUrl` and `thumbnailHeight` must also be defined.
-    #[serde(rename = "thumbnailWidth", default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_width: Option<String>,
-    /// The height of the resource's thumbnail image. If this property is defined, `thumbnailUrl` and `thumbnailWidth`must also be defined.
-    #[serde(
-        rename = "thumbnailHeight",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub thumbnail_height: Option<String>,
-    /// The URL for an embedded viedo.
-    #[serde(rename = "videoUrl", default, skip_serializing_if = "Option::is_none")]
-    pub video_url: Option<String>,
-    /// The oEmbed version number.  This value must be `1.0`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Oembed {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Operator {
-    /// `EQUAL`
-    ///
-    /// Specified value equals the value in the target field.
-    Equal,
-    /// `NOT_EQUAL`
-    ///
-    /// Specified value doesn't equal the value in the target field.
-    NotEqual,
-    /// `EMPTY`
-    ///
-    /// Target field is empty or has no value.
-    Empty,
-    /// `NOT_EMPTY`
-    ///
-    /// Target field isn't empty and has a value.
-    NotEmpty,
-    /// `CONTAINS`
-    ///
-    /// String value in the target field contains the specified substring.
-    Contains,
-    /// `NOT_CONTAINS`
-    ///
-    /// String value in the target field doesn't contain the specified substring.
-    NotContains,
-    /// `LESS_THAN`
-    ///
-    /// Numeric value in the target field is less than the specified value.
-    LessThan,
-    /// `LESS_THAN_OR_EQUALS`
-    ///
-    /// Numeric value in the target field is less than or equal to the specified value.
-    LessThanOrEquals,
-    /// `GREATER_THAN`
-    ///
-    /// Numeric value in the target field is greater than the specified value.
-    GreaterThan,
-    /// `GREATER_THAN_OR_EQUALS`
-    ///
-    /// Numeric value in the target field is greater than or equal to the specified value.
-    GreaterThanOrEquals,
-    /// `BEFORE`
-    ///
-    /// Date value in the target field is before the specified date.
-    Before,
-    /// `BEFORE_OR_EQUAL`
-    ///
-    /// Date value in the target field is before or equal to the specified date.
-    BeforeOrEqual,
-    /// `AFTER`
-    ///
-    /// Date value in the target field is after the specified date.
-    After,
-    /// `AFTER_OR_EQUAL`
-    ///
-    /// Date value in the target field is after or equal to the specified date.
-    AfterOrEqual,
-    /// `BETWEEN`
-    ///
-    /// Value in the target field falls within the specified range.
-    Between,
-    /// `ANY`
-    ///
-    /// Value in the target field matches any of the specified values.
-    Any,
-    /// `ARRAY_EQUAL`
-    ///
-    /// Array value in the target field exactly equals the specified array.
-    ArrayEqual,
-    /// `ARRAY_NOT_EQUAL`
-    ///
-    /// Array value in the target field doesn't equal the specified array.
-    ArrayNotEqual,
-    /// `CHECKED`
-    ///
-    /// Checkbox or boolean field value in the target field is checked.
-    Checked,
-    /// `NOT_CHECKED`
-    ///
-    /// Checkbox or boolean field value in the target field isn't checked.
-    NotChecked,
-    /// `IN`
-    ///
-    /// Value in the target field is included in the specified list.
-    In,
-    /// `NOT_IN`
-    ///
-    /// Value in the target field isn't included in the specified list.
-    NotIn,
-    /// `IS_DATE_OLDER_THAN`
-    ///
-    /// Date value in the target field is older than the specified time period.
-    IsDateOlderThan,
-    /// `IS_DATE_OLDER_THAN_OR_EQUAL`
-    ///
-    /// Date value in the target field is older than or equal to the specified time period.
-    IsDateOlderThanOrEqual,
-    /// `IS_DATE_NEWER_THAN`
-    ///
-    /// Date value in the target field is newer than the specified time period.
-    IsDateNewerThan,
-    /// `IS_DATE_NEWER_THAN_OR_EQUAL`
-    ///
-    /// Date value in the target field is newer than or equal to the specified time period.
-    IsDateNewerThanOrEqual,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Operator {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "EQUAL" => Self::Equal,
-            "NOT_EQUAL" => Self::NotEqual,
-            "EMPTY" => Self::Empty,
-            "NOT_EMPTY" => Self::NotEmpty,
-            "CONTAINS" => Self::Contains,
-            "NOT_CONTAINS" => Self::NotContains,
-            "LESS_THAN" => Self::LessThan,
-            "LESS_THAN_OR_EQUALS" => Self::LessThanOrEquals,
-            "GREATER_THAN" => Self::GreaterThan,
-            "GREATER_THAN_OR_EQUALS" => Self::GreaterThanOrEquals,
-            "BEFORE" => Self::Before,
-            "BEFORE_OR_EQUAL" => Self::BeforeOrEqual,
-            "AFTER" => Self::After,
-            "AFTER_OR_EQUAL" => Self::AfterOrEqual,
-            "BETWEEN" => Self::Between,
-            "ANY" => Self::Any,
-            "ARRAY_EQUAL" => Self::ArrayEqual,
-            "ARRAY_NOT_EQUAL" => Self::ArrayNotEqual,
-            "CHECKED" => Self::Checked,
-            "NOT_CHECKED" => Self::NotChecked,
-            "IN" => Self::In,
-            "NOT_IN" => Self::NotIn,
-            "IS_DATE_OLDER_THAN" => Self::IsDateOlderThan,
-            "IS_DATE_OLDER_THAN_OR_EQUAL" => Self::IsDateOlderThanOrEqual,
-            "IS_DATE_NEWER_THAN" => Self::IsDateNewerThan,
-            "IS_DATE_NEWER_THAN_OR_EQUAL" => Self::IsDateNewerThanOrEqual,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Equal => "EQUAL",
-            Self::NotEqual => "NOT_EQUAL",
-            Self::Empty => "EMPTY",
-            Self::NotEmpty => "NOT_EMPTY",
-            Self::Contains => "CONTAINS",
-            Self::NotContains => "NOT_CONTAINS",
-            Self::LessThan => "LESS_THAN",
-            Self::LessThanOrEquals => "LESS_THAN_OR_EQUALS",
-            Self::GreaterThan => "GREATER_THAN",
-            Self::GreaterThanOrEquals => "GREATER_THAN_OR_EQUALS",
-            Self::Before => "BEFORE",
-            Self::BeforeOrEqual => "BEFORE_OR_EQUAL",
-            Self::After => "AFTER",
-            Self::AfterOrEqual => "AFTER_OR_EQUAL",
-            Self::Between => "BETWEEN",
-            Self::Any => "ANY",
-            Self::ArrayEqual => "ARRAY_EQUAL",
-            Self::ArrayNotEqual => "ARRAY_NOT_EQUAL",
-            Self::Checked => "CHECKED",
-            Self::NotChecked => "NOT_CHECKED",
-            Self::In => "IN",
-            Self::NotIn => "NOT_IN",
-            Self::IsDateOlderThan => "IS_DATE_OLDER_THAN",
-            Self::IsDateOlderThanOrEqual => "IS_DATE_OLDER_THAN_OR_EQUAL",
-            Self::IsDateNewerThan => "IS_DATE_NEWER_THAN",
-            Self::IsDateNewerThanOrEqual => "IS_DATE_NEWER_THAN_OR_EQUAL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Operator);
-impl crate::wire::sdk_keys::SdkKeys for Operator {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OptInLevel {
-    /// `UNKNOWN`
-    ///
-    /// Unknown opt-in level.
-    UnknownValue,
-    /// `SINGLE_CONFIRMATION`
-    ///
-    /// Single confirmation opt-in. The contact is subscribed immediately.
-    SingleConfirmation,
-    /// `DOUBLE_CONFIRMATION`
-    ///
-    /// Double confirmation opt-in. The contact must confirm their subscription via email.
-    DoubleConfirmation,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for OptInLevel {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN" => Self::UnknownValue,
-            "SINGLE_CONFIRMATION" => Self::SingleConfirmation,
-            "DOUBLE_CONFIRMATION" => Self::DoubleConfirmation,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownValue => "UNKNOWN",
-            Self::SingleConfirmation => "SINGLE_CONFIRMATION",
-            Self::DoubleConfirmation => "DOUBLE_CONFIRMATION",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(OptInLevel);
-impl crate::wire::sdk_keys::SdkKeys for OptInLevel {}
 /// `OptionData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -8256,7 +1636,7 @@ pub struct OptionData {
     pub id: Option<String>,
     /// Media content associated with this option.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Whether to display the option label.
     ///
     /// Default: `true`
@@ -8267,56 +1647,6 @@ impl crate::wire::sdk_keys::SdkKeys for OptionData {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-    }
-}
-/// `OptionDesign` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OptionDesign {
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OptionDesign {}
-/// `OptionLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OptionLayout {
-    /// Sets whether to display option images. Defaults to `false`.
-    #[serde(rename = "enableImage", default, skip_serializing_if = "Option::is_none")]
-    pub enable_image: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OptionLayout {}
-/// `OptionsMediaSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OptionsMediaSettings {
-    /// Specifies the image alignment.
-    /// Default: `CENTER`
-    #[serde(rename = "imageAlignment", default, skip_serializing_if = "Option::is_none")]
-    pub image_alignment: Option<Alignment>,
-    /// Specifies how an image should be resized to fit.
-    /// Default: `COVER`
-    #[serde(rename = "imageFit", default, skip_serializing_if = "Option::is_none")]
-    pub image_fit: Option<ImageFit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OptionsMediaSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_alignment);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_fit);
-    }
-}
-/// `OrCondition` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OrCondition {
-    /// List of conditions where at least 1 must evaluate to true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Vec<ConditionNode>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OrCondition {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.conditions);
     }
 }
 /// `OrderedListData` as Wix sends it.
@@ -8334,206 +1664,20 @@ pub struct OrderedListData {
     pub start: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for OrderedListData {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Orientation {
-    /// `ROWS`
-    ///
-    /// Rows Orientation
-    Rows,
-    /// `COLUMNS`
-    ///
-    /// Columns Orientation
-    Columns,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Orientation {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ROWS" => Self::Rows,
-            "COLUMNS" => Self::Columns,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Rows => "ROWS",
-            Self::Columns => "COLUMNS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Orientation);
-impl crate::wire::sdk_keys::SdkKeys for Orientation {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Origin {
-    /// `IMAGE`
-    ///
-    /// Banner originated from an image
-    Image,
-    /// `LAYOUT`
-    ///
-    /// Banner originated from a layout
-    Layout,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Origin {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "IMAGE" => Self::Image,
-            "LAYOUT" => Self::Layout,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Image => "IMAGE",
-            Self::Layout => "LAYOUT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Origin);
-impl crate::wire::sdk_keys::SdkKeys for Origin {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OverrideEntityType {
-    /// `UNKNOWN`
-    ///
-    /// Unknown override entity type.
-    UnknownValue,
-    /// `FIELD`
-    ///
-    /// Override applies to a form field.
-    Field,
-    /// `FORM`
-    ///
-    /// Override applies to the form itself.
-    Form,
-    /// `NESTED_FORM_FIELD`
-    ///
-    /// Override applies to a field within a nested form.
-    NestedFormField,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for OverrideEntityType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN" => Self::UnknownValue,
-            "FIELD" => Self::Field,
-            "FORM" => Self::Form,
-            "NESTED_FORM_FIELD" => Self::NestedFormField,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownValue => "UNKNOWN",
-            Self::Field => "FIELD",
-            Self::Form => "FORM",
-            Self::NestedFormField => "NESTED_FORM_FIELD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(OverrideEntityType);
-impl crate::wire::sdk_keys::SdkKeys for OverrideEntityType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OverrideEntityTypeEnumOverrideEntityType {
-    /// `FIELD`
-    ///
-    /// Override applies to a form field.
-    Field,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for OverrideEntityTypeEnumOverrideEntityType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FIELD" => Self::Field,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Field => "FIELD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(OverrideEntityTypeEnumOverrideEntityType);
-impl crate::wire::sdk_keys::SdkKeys for OverrideEntityTypeEnumOverrideEntityType {}
-/// `PDFSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PDFSettings {
-    /// PDF view mode. One of the following:
-    /// `NONE` : The PDF isn't displayed.
-    /// `FULL` : A full page view of the PDF is displayed.
-    /// `MINI` : A mini view of the PDF is displayed.
-    #[serde(rename = "viewMode", default, skip_serializing_if = "Option::is_none")]
-    pub view_mode: Option<ViewMode>,
-    /// Sets whether the PDF download button is disabled. Defaults to `false`.
-    #[serde(
-        rename = "disableDownload",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_download: Option<bool>,
-    /// Sets whether the PDF print button is disabled. Defaults to `false`.
-    #[serde(rename = "disablePrint", default, skip_serializing_if = "Option::is_none")]
-    pub disable_print: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PDFSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.view_mode);
-    }
-}
-/// `PageNavigationOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PageNavigationOptions {
-    /// Text displayed on the button when it navigates to the next page.
-    /// Only applicable when the button is not on the final form page.
-    #[serde(rename = "nextPageText", default, skip_serializing_if = "Option::is_none")]
-    pub next_page_text: Option<String>,
-    /// Text displayed on the button when it navigates to the previous page.
-    /// Only applicable when the button is not on the first form page.
-    #[serde(
-        rename = "previousPageText",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub previous_page_text: Option<String>,
-    /// Text displayed on the button when it submits the form.
-    /// Only applicable when the button is on the final form page.
-    #[serde(rename = "submitText", default, skip_serializing_if = "Option::is_none")]
-    pub submit_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PageNavigationOptions {}
 /// `ParagraphData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ParagraphData {
     /// Styling for the paragraph text.
     #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<TextStyle>,
+    pub text_style: Option<crate::shared::types::TextStyle>,
     /// Indentation level from 1-4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indentation: Option<i64>,
@@ -8542,7 +1686,7 @@ pub struct ParagraphData {
     pub level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ParagraphData {
     fn rename_sdk_keys(&mut self) {
@@ -8591,10 +1735,10 @@ pub struct Password {
     pub default: Option<String>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Password {
     fn rename_sdk_keys(&mut self) {
@@ -8637,12 +1781,12 @@ pub struct Payment {
     pub fixed_payment_options: Option<FixedPayment>,
     /// Component type of the payment input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<PaymentComponentType>,
+    pub component_type: Option<crate::forms::shared::PaymentComponentType>,
     /// Validation configuration for the payment input.
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<PaymentType>,
+    pub validation: Option<crate::forms::shared::PaymentType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Payment {
     fn rename_sdk_keys(&mut self) {
@@ -8658,57 +1802,6 @@ impl crate::wire::sdk_keys::SdkKeys for Payment {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PaymentComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `CHECKBOX_GROUP`
-    ///
-    /// Checkbox group component.
-    CheckboxGroup,
-    /// `DONATION_INPUT`
-    ///
-    /// Donation input component.
-    DonationInput,
-    /// `PAYMENT_INPUT`
-    ///
-    /// Payment input component.
-    PaymentInput,
-    /// `FIXED_PAYMENT`
-    ///
-    /// Fixed payment component.
-    FixedPayment,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PaymentComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "CHECKBOX_GROUP" => Self::CheckboxGroup,
-            "DONATION_INPUT" => Self::DonationInput,
-            "PAYMENT_INPUT" => Self::PaymentInput,
-            "FIXED_PAYMENT" => Self::FixedPayment,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::CheckboxGroup => "CHECKBOX_GROUP",
-            Self::DonationInput => "DONATION_INPUT",
-            Self::PaymentInput => "PAYMENT_INPUT",
-            Self::FixedPayment => "FIXED_PAYMENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PaymentComponentType);
-impl crate::wire::sdk_keys::SdkKeys for PaymentComponentType {}
 /// `PaymentInput` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -8732,10 +1825,10 @@ pub struct PaymentInput {
     pub default: Option<f64>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for PaymentInput {
     fn rename_sdk_keys(&mut self) {
@@ -8744,110 +1837,6 @@ impl crate::wire::sdk_keys::SdkKeys for PaymentInput {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// `PaymentType` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PaymentType {
-    /// Products the submitter can select to make a payment for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub products: Option<Vec<Product>>,
-    /// Minimum number of different products that must be selected.
-    #[serde(rename = "minItems", default, skip_serializing_if = "Option::is_none")]
-    pub min_items: Option<i64>,
-    /// Maximum number of different products that can be selected.
-    #[serde(rename = "maxItems", default, skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PaymentType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.products);
-    }
-}
-/// `Permissions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Permissions {
-    /// Sets who can view the poll results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub view: Option<ViewRole>,
-    /// Sets who can vote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vote: Option<VoteRole>,
-    /// Sets whether one voter can vote multiple times. Defaults to `false`.
-    #[serde(
-        rename = "allowMultipleVotes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allow_multiple_votes: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Permissions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.view);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.vote);
-    }
-}
-/// `PhoneConstraints` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhoneConstraints {
-    /// Country codes that are allowed for phone number validation.
-    ///
-    /// Use ISO 3166-1 alpha-2 country codes. For example, `"US"`, `"GB"`, `"CA"`.
-    #[serde(
-        rename = "allowedCountryCodes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_country_codes: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PhoneConstraints {}
-/// `PhoneInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhoneInfo {
-    /// Phone number categorization tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<PhoneInfoTag>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PhoneInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tag);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PhoneInfoTag {
-    /// `UNTAGGED`
-    ///
-    /// Untagged phone number.
-    Untagged,
-    /// `MAIN`
-    ///
-    /// Primary phone number for the contact.
-    Main,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PhoneInfoTag {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNTAGGED" => Self::Untagged,
-            "MAIN" => Self::Main,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Untagged => "UNTAGGED",
-            Self::Main => "MAIN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PhoneInfoTag);
-impl crate::wire::sdk_keys::SdkKeys for PhoneInfoTag {}
 /// `PhoneInput` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -8884,10 +1873,10 @@ pub struct PhoneInput {
     pub show_country_flag: Option<bool>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for PhoneInput {
     fn rename_sdk_keys(&mut self) {
@@ -8896,250 +1885,6 @@ impl crate::wire::sdk_keys::SdkKeys for PhoneInput {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// `PhoneOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhoneOptions {
-    /// Description or instructions for phone appointments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PhoneOptions {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Placement {
-    /// `IMAGE`
-    ///
-    /// Ribbon placed on the image
-    Image,
-    /// `PRODUCT_INFO`
-    ///
-    /// Ribbon placed on the product information
-    ProductInfo,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Placement {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "IMAGE" => Self::Image,
-            "PRODUCT_INFO" => Self::ProductInfo,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Image => "IMAGE",
-            Self::ProductInfo => "PRODUCT_INFO",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Placement);
-impl crate::wire::sdk_keys::SdkKeys for Placement {}
-/// `PlaybackOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlaybackOptions {
-    /// Sets whether the media will automatically start playing.
-    #[serde(rename = "autoPlay", default, skip_serializing_if = "Option::is_none")]
-    pub auto_play: Option<bool>,
-    /// Sets whether media's will be looped.
-    #[serde(rename = "playInLoop", default, skip_serializing_if = "Option::is_none")]
-    pub play_in_loop: Option<bool>,
-    /// Sets whether media's controls will be shown.
-    #[serde(rename = "showControls", default, skip_serializing_if = "Option::is_none")]
-    pub show_controls: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlaybackOptions {}
-/// `PluginContainerData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PluginContainerData {
-    /// The width of the node when it's displayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<PluginContainerDataWidth>,
-    /// The node's alignment within its container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alignment: Option<PluginContainerDataAlignment>,
-    /// Spoiler cover settings for the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spoiler: Option<Spoiler>,
-    /// The height of the node when it's displayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<Height>,
-    /// Sets whether text should wrap around this node when it's displayed. If `textWrap` is `false`, the node takes up the width of its container. Defaults to `true` for all node types except 'DIVIVDER' where it defaults to `false`.
-    #[serde(rename = "textWrap", default, skip_serializing_if = "Option::is_none")]
-    pub text_wrap: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PluginContainerData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.width);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.alignment);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.spoiler);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.height);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PluginContainerDataAlignment {
-    /// `CENTER`
-    ///
-    /// Center Alignment
-    Center,
-    /// `LEFT`
-    ///
-    /// Left Alignment
-    Left,
-    /// `RIGHT`
-    ///
-    /// Right Alignment
-    Right,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PluginContainerDataAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "LEFT" => Self::Left,
-            "RIGHT" => Self::Right,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::Left => "LEFT",
-            Self::Right => "RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PluginContainerDataAlignment);
-impl crate::wire::sdk_keys::SdkKeys for PluginContainerDataAlignment {}
-/// At most one of `size`, `custom` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PluginContainerDataWidth {
-    /// One of the following predefined width options:
-    /// `CONTENT`: The width of the container matches the content width.
-    /// `SMALL`: A small width.
-    /// `ORIGINAL`: For `imageData` containers only. The width of the container matches the original image width.
-    /// `FULL_WIDTH`: For `imageData` containers only. The image container takes up the full width of the screen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<WidthType>,
-    /// A custom width value in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PluginContainerDataWidth {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.size);
-    }
-}
-/// `PointerEffect` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PointerEffect {
-    /// The mouse effect type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<PointerEffectType>,
-    /// Reacts away from the pointer instead of toward it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inverted: Option<bool>,
-    /// One field, two value spaces (the effect type says which): the axis the movement is constrained to — HORIZONTAL, VERTICAL, or BOTH (AIRY, SCALE, SKEW, TRACK, TRACK_3D) — or the edge/center axis the node swivels around — TOP, BOTTOM, LEFT, RIGHT, CENTER_HORIZONTAL, or CENTER_VERTICAL (SWIVEL). Only the effects that expose one accept it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub axis: Option<String>,
-    /// Whether the node grows or shrinks as the pointer nears: UP or DOWN (SCALE).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-    /// Motion style: GENTLE, MODERATE, or INTENSE.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub easing: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PointerEffect {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PointerEffectType {
-    /// `AIRY`
-    ///
-    /// Drifts loosely after the pointer with a light rotation.
-    Airy,
-    /// `BLOB`
-    ///
-    /// Squashes and stretches toward the pointer.
-    Blob,
-    /// `BLUR`
-    ///
-    /// Shifts after the pointer while blurring.
-    Blur,
-    /// `SCALE`
-    ///
-    /// Scales as the pointer approaches.
-    Scale,
-    /// `SKEW`
-    ///
-    /// Skews toward the pointer.
-    Skew,
-    /// `SWIVEL`
-    ///
-    /// Rotates around a pivot edge or axis, following the pointer.
-    Swivel,
-    /// `TILT_3D`
-    ///
-    /// Tilts in 3D perspective toward the pointer.
-    Tilt3D,
-    /// `TRACK`
-    ///
-    /// Follows the pointer's position.
-    Track,
-    /// `TRACK_3D`
-    ///
-    /// Follows the pointer with a 3D depth motion.
-    Track3D,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PointerEffectType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AIRY" => Self::Airy,
-            "BLOB" => Self::Blob,
-            "BLUR" => Self::Blur,
-            "SCALE" => Self::Scale,
-            "SKEW" => Self::Skew,
-            "SWIVEL" => Self::Swivel,
-            "TILT_3D" => Self::Tilt3D,
-            "TRACK" => Self::Track,
-            "TRACK_3D" => Self::Track3D,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Airy => "AIRY",
-            Self::Blob => "BLOB",
-            Self::Blur => "BLUR",
-            Self::Scale => "SCALE",
-            Self::Skew => "SKEW",
-            Self::Swivel => "SWIVEL",
-            Self::Tilt3D => "TILT_3D",
-            Self::Track => "TRACK",
-            Self::Track3D => "TRACK_3D",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PointerEffectType);
-impl crate::wire::sdk_keys::SdkKeys for PointerEffectType {}
 /// `Poll` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -9162,10 +1907,10 @@ pub struct Poll {
     pub creator_id: Option<String>,
     /// Main poll image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
+    pub image: Option<crate::shared::types::Media>,
     /// Voting options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<PollOption>>,
+    pub options: Option<Vec<crate::forms::shared::PollOption>>,
     /// The poll's permissions and display settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
@@ -9183,19 +1928,19 @@ impl crate::wire::sdk_keys::SdkKeys for Poll {
 pub struct PollData {
     /// Styling for the poll's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Poll data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<Poll>,
     /// Layout settings for the poll and voting options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<PollDataLayout>,
+    pub layout: Option<crate::shared::types::PollDataLayout>,
     /// Styling for the poll and voting options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub design: Option<Design>,
+    pub design: Option<crate::shared::types::Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -9204,423 +1949,6 @@ impl crate::wire::sdk_keys::SdkKeys for PollData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layout);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.design);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `PollDataLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollDataLayout {
-    /// Poll layout settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub poll: Option<PollLayout>,
-    /// Voting otpions layout settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<OptionLayout>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollDataLayout {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.poll);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// `PollDesign` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollDesign {
-    /// Background styling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<PollDesignBackground>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollDesign {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
-    }
-}
-/// At most one of `color`, `image`, `gradient` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollDesignBackground {
-    /// The background color as a hexademical value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// An image to use for the background.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
-    /// Details for a gradient background.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<BackgroundGradient>,
-    /// Background type. For each option, include the relevant details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<PollDesignBackgroundType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollDesignBackground {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PollDesignBackgroundType {
-    /// `COLOR`
-    ///
-    /// Color background type
-    Color,
-    /// `IMAGE`
-    ///
-    /// Image background type
-    Image,
-    /// `GRADIENT`
-    ///
-    /// Gradiant background type
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PollDesignBackgroundType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "IMAGE" => Self::Image,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Image => "IMAGE",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PollDesignBackgroundType);
-impl crate::wire::sdk_keys::SdkKeys for PollDesignBackgroundType {}
-/// `PollLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollLayout {
-    /// The layout for displaying the voting options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<PollLayoutType>,
-    /// The direction of the text displayed in the voting options. Text can be displayed either right-to-left or left-to-right.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<PollLayoutDirection>,
-    /// Sets whether to display the main poll image. Defaults to `false`.
-    #[serde(rename = "enableImage", default, skip_serializing_if = "Option::is_none")]
-    pub enable_image: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollLayout {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.direction);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PollLayoutDirection {
-    /// `LTR`
-    ///
-    /// Left-to-right
-    Ltr,
-    /// `RTL`
-    ///
-    /// Right-to-left
-    Rtl,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PollLayoutDirection {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LTR" => Self::Ltr,
-            "RTL" => Self::Rtl,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Ltr => "LTR",
-            Self::Rtl => "RTL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PollLayoutDirection);
-impl crate::wire::sdk_keys::SdkKeys for PollLayoutDirection {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PollLayoutType {
-    /// `LIST`
-    ///
-    /// List
-    List,
-    /// `GRID`
-    ///
-    /// Grid
-    Grid,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PollLayoutType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LIST" => Self::List,
-            "GRID" => Self::Grid,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::List => "LIST",
-            Self::Grid => "GRID",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PollLayoutType);
-impl crate::wire::sdk_keys::SdkKeys for PollLayoutType {}
-/// `PollOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollOption {
-    /// Option ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Option title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The image displayed with the option.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollOption {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-    }
-}
-/// `PopupOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PopupOptions {
-    /// ID of the site popup to open after successful form submission.
-    #[serde(rename = "popupId", default, skip_serializing_if = "Option::is_none")]
-    pub popup_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PopupOptions {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Position {
-    /// `START`
-    ///
-    /// Image positioned at the start (left in LTR layouts, right in RTL layouts)
-    Start,
-    /// `END`
-    ///
-    /// Image positioned at the end (right in LTR layouts, left in RTL layouts)
-    End,
-    /// `TOP`
-    ///
-    /// Image positioned at the top
-    Top,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Position {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "START" => Self::Start,
-            "END" => Self::End,
-            "TOP" => Self::Top,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Start => "START",
-            Self::End => "END",
-            Self::Top => "TOP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Position);
-impl crate::wire::sdk_keys::SdkKeys for Position {}
-/// `PostSubmissionTriggers` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PostSubmissionTriggers {
-    /// Upserts a [contact](https://support.wix.com/en/article/about-your-contact-list) to the Wix site from the form submission data.
-    #[serde(rename = "upsertContact", default, skip_serializing_if = "Option::is_none")]
-    pub upsert_contact: Option<UpsertContact>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PostSubmissionTriggers {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.upsert_contact);
-    }
-}
-/// At most one of `paymentOptions`, `multilineAddressOptions`, `objectArrayOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PredefinedValidation {
-    /// Payment input field.
-    #[serde(rename = "paymentOptions", default, skip_serializing_if = "Option::is_none")]
-    pub payment_options: Option<PaymentType>,
-    /// Multiline address validation.
-    #[serde(
-        rename = "multilineAddressOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub multiline_address_options: Option<MultilineAddressValidation>,
-    /// Validation configuration for the object array input.
-    #[serde(
-        rename = "objectArrayOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub object_array_options: Option<ObjectArrayType>,
-    /// Format of predefined validation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<ValidationFormat>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PredefinedValidation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.payment_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.multiline_address_options,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.object_array_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.format);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PriceType {
-    /// `FIXED_PRICE`
-    ///
-    /// Product has a single, unchanging price.
-    FixedPrice,
-    /// `DYNAMIC_PRICE`
-    ///
-    /// Product price can vary within a specified range.
-    DynamicPrice,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PriceType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FIXED_PRICE" => Self::FixedPrice,
-            "DYNAMIC_PRICE" => Self::DynamicPrice,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::FixedPrice => "FIXED_PRICE",
-            Self::DynamicPrice => "DYNAMIC_PRICE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PriceType);
-impl crate::wire::sdk_keys::SdkKeys for PriceType {}
-/// `PricingData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PricingData {
-    /// Minimum numeric price value as string (e.g., "10.99").
-    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
-    pub value_from: Option<String>,
-    /// Maximum numeric price value as string (e.g., "19.99").
-    #[serde(rename = "valueTo", default, skip_serializing_if = "Option::is_none")]
-    pub value_to: Option<String>,
-    /// Numeric price value as string after discount application (e.g., "15.99").
-    #[serde(
-        rename = "discountedValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub discounted_value: Option<String>,
-    /// Currency of the value in ISO 4217 format (e.g., "USD", "EUR").
-    ///
-    /// Format: currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Pricing plan ID.
-    ///
-    /// Format: guid.
-    #[serde(rename = "pricingPlanId", default, skip_serializing_if = "Option::is_none")]
-    pub pricing_plan_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PricingData {}
-/// At most one of `fixedPriceOptions`, `dynamicPriceOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Product {
-    /// Configuration for products with fixed pricing.
-    #[serde(
-        rename = "fixedPriceOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fixed_price_options: Option<FixedPriceOptions>,
-    /// Configuration for products with variable pricing within a range.
-    #[serde(
-        rename = "dynamicPriceOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub dynamic_price_options: Option<DynamicPriceOptions>,
-    /// Product ID.
-    ///
-    /// For a `CHECKBOX_GROUP` or `DONATION_INPUT` field, this ID must match the `value` of the corresponding option. IDs must be unique within the field's products list.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Product type.
-    #[serde(rename = "productType", default, skip_serializing_if = "Option::is_none")]
-    pub product_type: Option<ProductType>,
-    /// Price type.
-    #[serde(rename = "priceType", default, skip_serializing_if = "Option::is_none")]
-    pub price_type: Option<PriceType>,
-    /// Limits on how many units of this product can be selected.
-    #[serde(rename = "quantityLimit", default, skip_serializing_if = "Option::is_none")]
-    pub quantity_limit: Option<QuantityLimit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Product {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fixed_price_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.dynamic_price_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.product_type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price_type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.quantity_limit);
     }
 }
 /// `ProductCheckboxGroup` as Wix sends it.
@@ -9635,7 +1963,7 @@ pub struct ProductCheckboxGroup {
     pub description: Option<RichContent>,
     /// List of product options the submitter can select from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<ProductCheckboxGroupOption>>,
+    pub options: Option<Vec<crate::forms::shared::ProductCheckboxGroupOption>>,
     /// Whether to display the field label.
     ///
     /// Default: `true`
@@ -9645,13 +1973,13 @@ pub struct ProductCheckboxGroup {
     ///
     /// Default: `COVER`
     #[serde(rename = "imageFit", default, skip_serializing_if = "Option::is_none")]
-    pub image_fit: Option<ImageFit>,
+    pub image_fit: Option<crate::forms::shared::ImageFit>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ProductCheckboxGroup {
     fn rename_sdk_keys(&mut self) {
@@ -9660,199 +1988,6 @@ impl crate::wire::sdk_keys::SdkKeys for ProductCheckboxGroup {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_fit);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
-    }
-}
-/// `ProductCheckboxGroupOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ProductCheckboxGroupOption {
-    /// Selectable option label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Value stored on submission when this option is selected. Must match a product ID found in the field's products list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<serde_json::Value>,
-    /// Option ID. Can be used to connect this option with [Wix Multilingual](https://dev.wix.com/docs/api-reference/business-management/multilingual/translation/introduction) for translation.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Media content associated with this option, such as an image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
-    /// Whether this option is selected by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ProductCheckboxGroupOption {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ProductType {
-    /// `SHIPPABLE`
-    ///
-    /// Physical product that can be shipped.
-    Shippable,
-    /// `DIGITAL`
-    ///
-    /// Digital product.
-    Digital,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ProductType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SHIPPABLE" => Self::Shippable,
-            "DIGITAL" => Self::Digital,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Shippable => "SHIPPABLE",
-            Self::Digital => "DIGITAL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ProductType);
-impl crate::wire::sdk_keys::SdkKeys for ProductType {}
-/// At most one of `stringOptions`, `numberOptions`, `booleanOptions`, `arrayOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PropertiesType {
-    /// Validation rules for string properties.
-    #[serde(rename = "stringOptions", default, skip_serializing_if = "Option::is_none")]
-    pub string_options: Option<StringType>,
-    /// Validation rules for numeric properties.
-    #[serde(rename = "numberOptions", default, skip_serializing_if = "Option::is_none")]
-    pub number_options: Option<NumberType>,
-    /// Validation rules for boolean properties.
-    #[serde(rename = "booleanOptions", default, skip_serializing_if = "Option::is_none")]
-    pub boolean_options: Option<BooleanType>,
-    /// Validation rules for array properties.
-    #[serde(rename = "arrayOptions", default, skip_serializing_if = "Option::is_none")]
-    pub array_options: Option<ArrayType>,
-    /// Data type of the object property.
-    #[serde(rename = "propertiesType", default, skip_serializing_if = "Option::is_none")]
-    pub properties_type: Option<PropertiesTypeEnum>,
-    /// Whether the object property is required for validation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PropertiesType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.string_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.number_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.boolean_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.array_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.properties_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PropertiesTypeEnum {
-    /// `STRING`
-    ///
-    /// Property must contain a string value.
-    String,
-    /// `NUMBER`
-    ///
-    /// Property must contain a numeric value.
-    Number,
-    /// `BOOLEAN`
-    ///
-    /// Property must contain a boolean value.
-    Boolean,
-    /// `ARRAY`
-    ///
-    /// Property must contain an array.
-    Array,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PropertiesTypeEnum {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "STRING" => Self::String,
-            "NUMBER" => Self::Number,
-            "BOOLEAN" => Self::Boolean,
-            "ARRAY" => Self::Array,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::String => "STRING",
-            Self::Number => "NUMBER",
-            Self::Boolean => "BOOLEAN",
-            Self::Array => "ARRAY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PropertiesTypeEnum);
-impl crate::wire::sdk_keys::SdkKeys for PropertiesTypeEnum {}
-/// `QuantityLimit` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct QuantityLimit {
-    /// Minimum quantity that must be selected for this product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<i64>,
-    /// Maximum quantity that can be selected for this product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for QuantityLimit {}
-/// Quiz scoring for a single question — how many points a correct answer is worth,
-/// the correct answer(s), and the messages shown for a correct or incorrect answer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct QuizFieldSettings {
-    /// Points awarded for correctly answering this quiz question.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<f64>,
-    /// Correct answer(s) for this quiz question. Returned only to callers with the
-    /// `WIX_FORMS.QUIZ_ANSWERS_READ` permission, so answers stay hidden from respondents.
-    #[serde(
-        rename = "correctAnswersList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub correct_answers_list: Option<CorrectAnswersList>,
-    /// Message shown to the respondent when the answer is correct.
-    #[serde(
-        rename = "correctAnswerMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub correct_answer_message: Option<String>,
-    /// Message shown to the respondent when the answer is incorrect.
-    #[serde(
-        rename = "incorrectAnswerMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub incorrect_answer_message: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for QuizFieldSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.correct_answers_list);
     }
 }
 /// Scoring and result configuration for a quiz form.
@@ -9909,7 +2044,7 @@ pub struct QuizSettings {
     /// How to display quiz results in the confirmation page.
     /// Default: `DO_NOT_DISPLAY`
     #[serde(rename = "resultsDisplay", default, skip_serializing_if = "Option::is_none")]
-    pub results_display: Option<ResultsDisplay>,
+    pub results_display: Option<crate::forms::shared::ResultsDisplay>,
 }
 impl crate::wire::sdk_keys::SdkKeys for QuizSettings {
     fn rename_sdk_keys(&mut self) {
@@ -9935,7 +2070,7 @@ pub struct RadioGroup {
     pub description: Option<RichContent>,
     /// List of options the submitter can select from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<RadioGroupOption>>,
+    pub options: Option<Vec<crate::forms::shared::RadioGroupOption>>,
     /// Whether to display the field label.
     ///
     /// Default: `true`
@@ -9943,7 +2078,7 @@ pub struct RadioGroup {
     pub show_label: Option<bool>,
     /// Custom option which can be specified by the submitter.
     #[serde(rename = "customOption", default, skip_serializing_if = "Option::is_none")]
-    pub custom_option: Option<CustomOption>,
+    pub custom_option: Option<crate::forms::shared::CustomOption>,
     /// Specifies the number of columns used to display the selections within the component.
     ///
     /// Default: `ONE`
@@ -9952,13 +2087,13 @@ pub struct RadioGroup {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub number_of_columns: Option<NumberOfColumns>,
+    pub number_of_columns: Option<crate::forms::shared::NumberOfColumns>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for RadioGroup {
     fn rename_sdk_keys(&mut self) {
@@ -9970,33 +2105,6 @@ impl crate::wire::sdk_keys::SdkKeys for RadioGroup {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// `RadioGroupOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RadioGroupOption {
-    /// Selectable option label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Value stored on submission when this option is selected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Whether this option is selected by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<bool>,
-    /// Option ID. Can be used to connect this option with [Wix Multilingual](https://dev.wix.com/docs/api-reference/business-management/multilingual/translation/introduction) for translation.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RadioGroupOption {}
 /// `RatingInput` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -10017,10 +2125,10 @@ pub struct RatingInput {
     pub default_value: Option<i64>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for RatingInput {
     fn rename_sdk_keys(&mut self) {
@@ -10029,59 +2137,6 @@ impl crate::wire::sdk_keys::SdkKeys for RatingInput {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// At most one of `waitOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RebookingPolicy {
-    /// Waiting-period configuration. Set only when `waitType` is `WAIT`.
-    #[serde(rename = "waitOptions", default, skip_serializing_if = "Option::is_none")]
-    pub wait_options: Option<WaitOptions>,
-    /// How the waiting period before rebooking the same service is applied.
-    ///
-    /// Default: `NO_WAIT`
-    #[serde(rename = "waitType", default, skip_serializing_if = "Option::is_none")]
-    pub wait_type: Option<WaitType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RebookingPolicy {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.wait_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.wait_type);
-    }
-}
-/// `RedirectOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RedirectOptions {
-    /// URL to which the user should be redirected after successfully submitting the form.
-    #[serde(rename = "redirectUrl", default, skip_serializing_if = "Option::is_none")]
-    pub redirect_url: Option<String>,
-    /// How the redirect URL should be opened in the browser.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<Target>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RedirectOptions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.target);
-    }
-}
-/// `Rel` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Rel {
-    /// Indicates to search engine crawlers not to follow the link. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nofollow: Option<bool>,
-    /// Indicates to search engine crawlers that the link is a paid placement such as sponsored content or an advertisement. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sponsored: Option<bool>,
-    /// Indicates that this link is user-generated content and isn't necessarily trusted or endorsed by the page’s author. For example, a link in a fourm post. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ugc: Option<bool>,
-    /// Indicates that this link protect referral information from being passed to the target website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub noreferrer: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Rel {}
 /// `Repeater` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -10102,271 +2157,13 @@ pub struct Repeater {
     pub fields: Option<Vec<Field>>,
     /// Layout configuration that defines how form fields are arranged within this repeater.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<FormLayout>,
+    pub layout: Option<crate::forms::shared::FormLayout>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Repeater {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fields);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layout);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RequiredIndicator {
-    /// `ASTERISK`
-    ///
-    /// Display an asterisk (*) symbol to indicate required fields.
-    Asterisk,
-    /// `TEXT`
-    ///
-    /// Display the text "Required" to indicate required fields.
-    Text,
-    /// `NONE`
-    ///
-    /// No visual indicator is shown for required fields.
-    None,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for RequiredIndicator {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ASTERISK" => Self::Asterisk,
-            "TEXT" => Self::Text,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Asterisk => "ASTERISK",
-            Self::Text => "TEXT",
-            Self::None => "NONE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(RequiredIndicator);
-impl crate::wire::sdk_keys::SdkKeys for RequiredIndicator {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RequiredIndicatorPlacement {
-    /// `AFTER_FIELD_TITLE`
-    ///
-    /// Place the required indicator after the field title.
-    AfterFieldTitle,
-    /// `BEFORE_FIELD_TITLE`
-    ///
-    /// Place the required indicator before the field title.
-    BeforeFieldTitle,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for RequiredIndicatorPlacement {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AFTER_FIELD_TITLE" => Self::AfterFieldTitle,
-            "BEFORE_FIELD_TITLE" => Self::BeforeFieldTitle,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::AfterFieldTitle => "AFTER_FIELD_TITLE",
-            Self::BeforeFieldTitle => "BEFORE_FIELD_TITLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(RequiredIndicatorPlacement);
-impl crate::wire::sdk_keys::SdkKeys for RequiredIndicatorPlacement {}
-/// `RequiredIndicatorProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RequiredIndicatorProperties {
-    /// Type of visual indicator used to mark required fields.
-    #[serde(
-        rename = "requiredIndicator",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub required_indicator: Option<RequiredIndicator>,
-    /// Position where the required indicator appears relative to the field title.
-    #[serde(
-        rename = "requiredIndicatorPlacement",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub required_indicator_placement: Option<RequiredIndicatorPlacement>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RequiredIndicatorProperties {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.required_indicator);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.required_indicator_placement,
-        );
-    }
-}
-/// `RequiredOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RequiredOptions {
-    /// Whether the field should be required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RequiredOptions {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Resizing {
-    /// `FILL`
-    ///
-    /// Fill the container, may crop the image
-    Fill,
-    /// `FIT`
-    ///
-    /// Fit the image within the container
-    Fit,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Resizing {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FILL" => Self::Fill,
-            "FIT" => Self::Fit,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Fill => "FILL",
-            Self::Fit => "FIT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Resizing);
-impl crate::wire::sdk_keys::SdkKeys for Resizing {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ResponsivenessBehaviour {
-    /// `STACK`
-    ///
-    /// Stacking of columns
-    Stack,
-    /// `WRAP`
-    ///
-    /// Wrapping of columns
-    Wrap,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ResponsivenessBehaviour {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "STACK" => Self::Stack,
-            "WRAP" => Self::Wrap,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Stack => "STACK",
-            Self::Wrap => "WRAP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ResponsivenessBehaviour);
-impl crate::wire::sdk_keys::SdkKeys for ResponsivenessBehaviour {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ResultsDisplay {
-    /// `DO_NOT_DISPLAY`
-    ///
-    /// Do not show quiz score and passing status.
-    DoNotDisplay,
-    /// `SCORE`
-    ///
-    /// Display only the user's score.
-    Score,
-    /// `PASSING_STATUS`
-    ///
-    /// Display the pass or fail message based on the user's score.
-    PassingStatus,
-    /// `SCORE_AND_PASSING_STATUS`
-    ///
-    /// Display both the score and pass/fail message.
-    ScoreAndPassingStatus,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ResultsDisplay {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "DO_NOT_DISPLAY" => Self::DoNotDisplay,
-            "SCORE" => Self::Score,
-            "PASSING_STATUS" => Self::PassingStatus,
-            "SCORE_AND_PASSING_STATUS" => Self::ScoreAndPassingStatus,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::DoNotDisplay => "DO_NOT_DISPLAY",
-            Self::Score => "SCORE",
-            Self::PassingStatus => "PASSING_STATUS",
-            Self::ScoreAndPassingStatus => "SCORE_AND_PASSING_STATUS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ResultsDisplay);
-impl crate::wire::sdk_keys::SdkKeys for ResultsDisplay {}
-/// `RibbonStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RibbonStyles {
-    /// Text to display on the ribbon.
-    #[serde(rename = "ribbonText", default, skip_serializing_if = "Option::is_none")]
-    pub ribbon_text: Option<String>,
-    /// Ribbon background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Ribbon text color as a hexadecimal value.
-    #[serde(rename = "textColor", default, skip_serializing_if = "Option::is_none")]
-    pub text_color: Option<String>,
-    /// Ribbon border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Ribbon border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Ribbon border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Placement of the ribbon. Defaults to `IMAGE`.
-    #[serde(
-        rename = "ribbonPlacement",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ribbon_placement: Option<Placement>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RibbonStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.ribbon_placement);
     }
 }
 /// `RichContent` as Wix sends it.
@@ -10378,10 +2175,10 @@ pub struct RichContent {
     pub nodes: Option<Vec<Node>>,
     /// Object metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Metadata>,
+    pub metadata: Option<crate::shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<DocumentStyle>,
+    pub document_style: Option<crate::forms::shared::DocumentStyle>,
 }
 impl crate::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -10411,102 +2208,6 @@ impl crate::wire::sdk_keys::SdkKeys for RichContentOptions {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rich_content);
     }
 }
-/// `Rule` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Rule {
-    /// Rule ID.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Conditional expression that determines when this rule should be applied.
-    /// The overrides defined in this rule are applied when this expression evaluates to true.
-    ///
-    /// The root of the expression must be an `and` or `or` group. To evaluate a
-    /// single condition, wrap it in a group with 1 condition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<ConditionNode>,
-    /// Form modifications that are applied when the rule expression evaluates to true.
-    /// Each override specifies how a form element should be changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<Vec<RuleFormOverride>>,
-    /// Human-readable name for the rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Namespace rules are part of business logic of app owning namespace, have limited editing possibilities
-    #[serde(rename = "namespaceRule", default, skip_serializing_if = "Option::is_none")]
-    pub namespace_rule: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Rule {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.expression);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.overrides);
-    }
-}
-/// At most one of `fieldOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RuleFormOverride {
-    /// Field override settings.
-    #[serde(rename = "fieldOptions", default, skip_serializing_if = "Option::is_none")]
-    pub field_options: Option<FieldOverride>,
-    /// Type of form element being modified by this override.
-    #[serde(rename = "entityType", default, skip_serializing_if = "Option::is_none")]
-    pub entity_type: Option<OverrideEntityTypeEnumOverrideEntityType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RuleFormOverride {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.field_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.entity_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Scaling {
-    /// `AUTO`
-    ///
-    /// Auto image scaling
-    Auto,
-    /// `CONTAIN`
-    ///
-    /// Contain image scaling
-    Contain,
-    /// `COVER`
-    ///
-    /// Cover image scaling
-    Cover,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Scaling {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AUTO" => Self::Auto,
-            "CONTAIN" => Self::Contain,
-            "COVER" => Self::Cover,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Auto => "AUTO",
-            Self::Contain => "CONTAIN",
-            Self::Cover => "COVER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Scaling);
-impl crate::wire::sdk_keys::SdkKeys for Scaling {}
 /// At most one of `appointmentOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -10520,7 +2221,7 @@ pub struct Scheduling {
     pub appointment_options: Option<Appointment>,
     /// Component type of the scheduling field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<SchedulingComponentType>,
+    pub component_type: Option<crate::forms::shared::SchedulingComponentType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Scheduling {
     fn rename_sdk_keys(&mut self) {
@@ -10528,124 +2229,6 @@ impl crate::wire::sdk_keys::SdkKeys for Scheduling {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.component_type);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SchedulingComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `APPOINTMENT`
-    ///
-    /// Appointment component.
-    Appointment,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SchedulingComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "APPOINTMENT" => Self::Appointment,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::Appointment => "APPOINTMENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SchedulingComponentType);
-impl crate::wire::sdk_keys::SdkKeys for SchedulingComponentType {}
-/// `Section` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Section {
-    /// Section ID.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Row position where this section is placed in the grid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row: Option<i64>,
-    /// A list of field IDs that can be placed within the section.
-    /// The section only accepts fields with IDs specified in this list.
-    /// If the `$new` key is contained in this list, the section allows the inclusion of fields not explicitly listed, enabling dynamic addition of new fields.
-    #[serde(
-        rename = "allowedFieldIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_field_ids: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Section {}
-/// Decorative shape divider at a layout edge
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SectionDivider {
-    /// Divider shape preset. Determines which customization properties apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<Shape>,
-    /// Divider fill color as a hexadecimal value (may include alpha).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Divider height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Horizontal offset in pixels.
-    #[serde(rename = "offsetX", default, skip_serializing_if = "Option::is_none")]
-    pub offset_x: Option<i64>,
-    /// Whether the shape is flipped horizontally.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flipped: Option<bool>,
-    /// Layers effect - stacked semi-transparent copies of the divider shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layers: Option<Layers>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SectionDivider {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layers);
-    }
-}
-/// `ServiceOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ServiceOption {
-    /// Service name/label
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Option id. Used as binding for translations. Corresponds to the Service ID.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Selectable option value, which is saved to DB. Corresponds to the Service ID.
-    ///
-    /// Format: guid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ServiceOption {}
 /// `ServicesCheckboxGroup` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -10658,14 +2241,14 @@ pub struct ServicesCheckboxGroup {
     pub description: Option<RichContent>,
     /// List of options to select from
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<ServiceOption>>,
+    pub options: Option<Vec<crate::forms::shared::ServiceOption>>,
     /// Flag identifying to hide or not label
     /// Default: true
     #[serde(rename = "showLabel", default, skip_serializing_if = "Option::is_none")]
     pub show_label: Option<bool>,
     /// Option which can be specified by UoU, enabled when this object is specified.
     #[serde(rename = "customOption", default, skip_serializing_if = "Option::is_none")]
-    pub custom_option: Option<CustomOption>,
+    pub custom_option: Option<crate::forms::shared::CustomOption>,
     /// Specifies the number of columns used to display the selections within the component.
     /// Default: ONE
     #[serde(
@@ -10673,7 +2256,7 @@ pub struct ServicesCheckboxGroup {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub number_of_columns: Option<NumberOfColumns>,
+    pub number_of_columns: Option<crate::forms::shared::NumberOfColumns>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ServicesCheckboxGroup {
     fn rename_sdk_keys(&mut self) {
@@ -10700,10 +2283,10 @@ pub struct ServicesDropdown {
     pub placeholder: Option<String>,
     /// List of service options the submitter can select from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<ServiceOption>>,
+    pub options: Option<Vec<crate::forms::shared::ServiceOption>>,
     /// Custom option which can be specified by the submitter.
     #[serde(rename = "customOption", default, skip_serializing_if = "Option::is_none")]
-    pub custom_option: Option<CustomOption>,
+    pub custom_option: Option<crate::forms::shared::CustomOption>,
     /// Additional description or instructions for the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<RichContent>,
@@ -10721,7 +2304,7 @@ impl crate::wire::sdk_keys::SdkKeys for ServicesDropdown {
 pub struct Settings {
     /// Permissions settings for voting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<Permissions>,
+    pub permissions: Option<crate::shared::types::Permissions>,
     /// Sets whether voters are displayed in the vote results. Defaults to `true`.
     #[serde(rename = "showVoters", default, skip_serializing_if = "Option::is_none")]
     pub show_voters: Option<bool>,
@@ -10732,221 +2315,6 @@ pub struct Settings {
 impl crate::wire::sdk_keys::SdkKeys for Settings {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.permissions);
-    }
-}
-/// Divider shape preset
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Shape {
-    /// `ELLIPSE`
-    ///
-    /// Ellipse shape
-    Ellipse,
-    /// `TILT`
-    ///
-    /// Tilt shape
-    Tilt,
-    /// `LIQUID`
-    ///
-    /// Liquid shape
-    Liquid,
-    /// `LEFT_WAVE`
-    ///
-    /// Left wave shape
-    LeftWave,
-    /// `PAINT_SCRIBBLE`
-    ///
-    /// Paint scribble shape
-    PaintScribble,
-    /// `INVERTED_ELLIPSE`
-    ///
-    /// Inverted ellipse shape
-    InvertedEllipse,
-    /// `RIGHT_WAVE`
-    ///
-    /// Right wave shape
-    RightWave,
-    /// `DUNES`
-    ///
-    /// Dunes shape
-    Dunes,
-    /// `WAVES`
-    ///
-    /// Waves shape
-    Waves,
-    /// `TRIANGLE`
-    ///
-    /// Triangle shape
-    Triangle,
-    /// `SEMI_ELLIPSE`
-    ///
-    /// Semi-ellipse shape
-    SemiEllipse,
-    /// `PLANTS`
-    ///
-    /// Plants shape
-    Plants,
-    /// `LAYERED_ELLIPSE`
-    ///
-    /// Layered ellipse shape
-    LayeredEllipse,
-    /// `PIXELS`
-    ///
-    /// Pixels shape
-    Pixels,
-    /// `PAINT`
-    ///
-    /// Paint shape
-    Paint,
-    /// `CLOUDS`
-    ///
-    /// Clouds shape
-    Clouds,
-    /// `OPTICAL_ILLUSION`
-    ///
-    /// Optical illusion shape
-    OpticalIllusion,
-    /// `STRIPES`
-    ///
-    /// Stripes shape
-    Stripes,
-    /// `BLOBS`
-    ///
-    /// Blobs shape
-    Blobs,
-    /// `SEMI_CIRCLES`
-    ///
-    /// Semi-circles shape
-    SemiCircles,
-    /// `HILL`
-    ///
-    /// Hill shape
-    Hill,
-    /// `BRUSH`
-    ///
-    /// Brush shape
-    Brush,
-    /// `PEAKS`
-    ///
-    /// Peaks shape
-    Peaks,
-    /// `ANGLED_TRIANGLE`
-    ///
-    /// Angled triangle shape
-    AngledTriangle,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Shape {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ELLIPSE" => Self::Ellipse,
-            "TILT" => Self::Tilt,
-            "LIQUID" => Self::Liquid,
-            "LEFT_WAVE" => Self::LeftWave,
-            "PAINT_SCRIBBLE" => Self::PaintScribble,
-            "INVERTED_ELLIPSE" => Self::InvertedEllipse,
-            "RIGHT_WAVE" => Self::RightWave,
-            "DUNES" => Self::Dunes,
-            "WAVES" => Self::Waves,
-            "TRIANGLE" => Self::Triangle,
-            "SEMI_ELLIPSE" => Self::SemiEllipse,
-            "PLANTS" => Self::Plants,
-            "LAYERED_ELLIPSE" => Self::LayeredEllipse,
-            "PIXELS" => Self::Pixels,
-            "PAINT" => Self::Paint,
-            "CLOUDS" => Self::Clouds,
-            "OPTICAL_ILLUSION" => Self::OpticalIllusion,
-            "STRIPES" => Self::Stripes,
-            "BLOBS" => Self::Blobs,
-            "SEMI_CIRCLES" => Self::SemiCircles,
-            "HILL" => Self::Hill,
-            "BRUSH" => Self::Brush,
-            "PEAKS" => Self::Peaks,
-            "ANGLED_TRIANGLE" => Self::AngledTriangle,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Ellipse => "ELLIPSE",
-            Self::Tilt => "TILT",
-            Self::Liquid => "LIQUID",
-            Self::LeftWave => "LEFT_WAVE",
-            Self::PaintScribble => "PAINT_SCRIBBLE",
-            Self::InvertedEllipse => "INVERTED_ELLIPSE",
-            Self::RightWave => "RIGHT_WAVE",
-            Self::Dunes => "DUNES",
-            Self::Waves => "WAVES",
-            Self::Triangle => "TRIANGLE",
-            Self::SemiEllipse => "SEMI_ELLIPSE",
-            Self::Plants => "PLANTS",
-            Self::LayeredEllipse => "LAYERED_ELLIPSE",
-            Self::Pixels => "PIXELS",
-            Self::Paint => "PAINT",
-            Self::Clouds => "CLOUDS",
-            Self::OpticalIllusion => "OPTICAL_ILLUSION",
-            Self::Stripes => "STRIPES",
-            Self::Blobs => "BLOBS",
-            Self::SemiCircles => "SEMI_CIRCLES",
-            Self::Hill => "HILL",
-            Self::Brush => "BRUSH",
-            Self::Peaks => "PEAKS",
-            Self::AngledTriangle => "ANGLED_TRIANGLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Shape);
-impl crate::wire::sdk_keys::SdkKeys for Shape {}
-/// `ShapeData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ShapeData {
-    /// Styling for the shape's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Shape file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<Media>,
-    /// Styling for the shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<ShapeDataStyles>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-    /// Link details for shapes that are links.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
-    /// Alternate text describing the link's purpose for accessibility. Applies only when `link` is set.
-    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ShapeData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shape);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-    }
-}
-/// `ShapeDataStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ShapeDataStyles {
-    /// Shape fill color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Map of original color keys to their new color values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colors: Option<std::collections::BTreeMap<String, String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ShapeDataStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.colors);
     }
 }
 /// `Signature` as Wix sends it.
@@ -10973,10 +2341,10 @@ pub struct Signature {
     pub image_upload_enabled: Option<bool>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media item.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Signature {
     fn rename_sdk_keys(&mut self) {
@@ -10985,80 +2353,19 @@ impl crate::wire::sdk_keys::SdkKeys for Signature {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
     }
 }
-/// `SketchData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SketchData {
-    /// The sketch annotation variant to draw over the text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<Variant>,
-    /// Annotation color. Defaults to the theme action color.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Whether the annotation animates on first paint. Defaults to `true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animate: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SketchData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.variant);
-    }
-}
-/// Data for a smart block cell node.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SmartBlockCellData {
-    /// Optional label text for the cell (e.g., for stats variants).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Shape file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<Media>,
-    /// Border color of the cell.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// The type of the parent smart block (must match parent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<SmartBlockDataType>,
-    /// Accent color for non-background variants (e.g., line, bullet, label color).
-    #[serde(rename = "accentColor", default, skip_serializing_if = "Option::is_none")]
-    pub accent_color: Option<String>,
-    /// Background color for background-based variants (SOLID_BOXES, SOLID_BOXES_ALTERNATING, SOLID_JOINED_BOXES).
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Shape fill color as a hexadecimal value.
-    #[serde(rename = "shapeColor", default, skip_serializing_if = "Option::is_none")]
-    pub shape_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SmartBlockCellData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shape);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
 /// Data for a smart block node.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SmartBlockData {
     /// The type of the smart block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<SmartBlockDataType>,
+    pub r#type: Option<crate::shared::types::SmartBlockDataType>,
     /// Layout orientation. HORIZONTAL or VERTICAL. Optional for variants with fixed orientation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orientation: Option<String>,
     /// Column size controlling cells per row.
     #[serde(rename = "columnSize", default, skip_serializing_if = "Option::is_none")]
-    pub column_size: Option<ColumnSize>,
+    pub column_size: Option<crate::shared::types::ColumnSize>,
     /// Border color (for SOLID_JOINED_BOXES variant).
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
     pub border_color: Option<String>,
@@ -11070,7 +2377,7 @@ pub struct SmartBlockData {
     pub border_radius: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for SmartBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -11079,880 +2386,6 @@ impl crate::wire::sdk_keys::SdkKeys for SmartBlockData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Layout type of the smart block
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SmartBlockDataType {
-    /// `SOLID_BOXES`
-    ///
-    /// Grid-based layouts with solid box items containing title, body, and icon/image.
-    SolidBoxes,
-    /// `NUMBERED_BOXES`
-    ///
-    /// Numbered boxes.
-    NumberedBoxes,
-    /// `STATS`
-    ///
-    /// Statistics display with large numbers/values.
-    Stats,
-    /// `CIRCLE_STATS`
-    ///
-    /// Statistics with circular visual elements.
-    CircleStats,
-    /// `SOLID_BOXES_ALTERNATING`
-    ///
-    /// Staggered/zigzag grid layout with alternating box positions.
-    SolidBoxesAlternating,
-    /// `SOLID_JOINED_BOXES`
-    ///
-    /// Grid layout with boxes visually joined (no gaps, shared container border).
-    SolidJoinedBoxes,
-    /// `SIDE_LINE_TEXT`
-    ///
-    /// Transparent cells with only a left side line.
-    SideLineText,
-    /// `TOP_LINE_TEXT`
-    ///
-    /// Transparent cells with only a top line.
-    TopLineText,
-    /// `OUTLINE_BOXES_WITH_TOP_CIRCLE`
-    ///
-    /// Outlined boxes with a numbered/icon circle at the top.
-    OutlineBoxesWithTopCircle,
-    /// `BIG_BULLETS`
-    ///
-    /// Large icon bullets with text content.
-    BigBullets,
-    /// `SMALL_BULLETS`
-    ///
-    /// Small dot bullets with text content.
-    SmallBullets,
-    /// `ARROW_BULLETS`
-    ///
-    /// Arrow icon bullets with text content.
-    ArrowBullets,
-    /// `PROCESS_STEPS`
-    ///
-    /// Process steps with numbered/icon labels above a horizontal line.
-    ProcessSteps,
-    /// `BAR_STATS`
-    ///
-    /// Statistics with bar visual elements.
-    BarStats,
-    /// `TIMELINE`
-    ///
-    /// Timeline layout with numbered chips on a connecting line; cells alternate around the line.
-    Timeline,
-    /// `MINIMAL_TIMELINE`
-    ///
-    /// Timeline layout with plain dot indicators; no numbers or shapes; cells alternate around the line.
-    MinimalTimeline,
-    /// `PILLS`
-    ///
-    /// Numbered pill-shaped labels (stadium chips) with text content; supports HORIZONTAL (pill on top) and VERTICAL (pill on left) orientations.
-    Pills,
-    /// `STAR_RATING`
-    ///
-    /// Star rating display with stars and a numeric value per cell.
-    StarRating,
-    /// `QUOTE_BOXES`
-    ///
-    /// Outlined boxes with decorative quote glyphs at the top-left and bottom-right corners.
-    QuoteBoxes,
-    /// `CIRCLE`
-    ///
-    /// Donut/ring with numbered annular-sector segments; cell text labels sit outside the ring.
-    Circle,
-    /// `PYRAMID`
-    ///
-    /// Hierarchical pyramid where each cell renders as a horizontal slice (apex at top, base at bottom) with the cell number or shape centered inside; text content sits beside (desktop) or below (mobile) the pyramid.
-    Pyramid,
-    /// `STAIRCASE`
-    ///
-    /// Cells render a horizontal bar whose width scales with cell index, creating a staircase pattern; bar carries the cell number or a custom shape.
-    Staircase,
-    /// `VERTICAL_FUNNEL`
-    ///
-    /// Hierarchical funnel where each cell renders as a horizontal slice (wide at top, narrowing toward the bottom) with the cell number or shape centered inside; text content sits beside (desktop) or below (mobile) the funnel.
-    VerticalFunnel,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SmartBlockDataType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SOLID_BOXES" => Self::SolidBoxes,
-            "NUMBERED_BOXES" => Self::NumberedBoxes,
-            "STATS" => Self::Stats,
-            "CIRCLE_STATS" => Self::CircleStats,
-            "SOLID_BOXES_ALTERNATING" => Self::SolidBoxesAlternating,
-            "SOLID_JOINED_BOXES" => Self::SolidJoinedBoxes,
-            "SIDE_LINE_TEXT" => Self::SideLineText,
-            "TOP_LINE_TEXT" => Self::TopLineText,
-            "OUTLINE_BOXES_WITH_TOP_CIRCLE" => Self::OutlineBoxesWithTopCircle,
-            "BIG_BULLETS" => Self::BigBullets,
-            "SMALL_BULLETS" => Self::SmallBullets,
-            "ARROW_BULLETS" => Self::ArrowBullets,
-            "PROCESS_STEPS" => Self::ProcessSteps,
-            "BAR_STATS" => Self::BarStats,
-            "TIMELINE" => Self::Timeline,
-            "MINIMAL_TIMELINE" => Self::MinimalTimeline,
-            "PILLS" => Self::Pills,
-            "STAR_RATING" => Self::StarRating,
-            "QUOTE_BOXES" => Self::QuoteBoxes,
-            "CIRCLE" => Self::Circle,
-            "PYRAMID" => Self::Pyramid,
-            "STAIRCASE" => Self::Staircase,
-            "VERTICAL_FUNNEL" => Self::VerticalFunnel,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::SolidBoxes => "SOLID_BOXES",
-            Self::NumberedBoxes => "NUMBERED_BOXES",
-            Self::Stats => "STATS",
-            Self::CircleStats => "CIRCLE_STATS",
-            Self::SolidBoxesAlternating => "SOLID_BOXES_ALTERNATING",
-            Self::SolidJoinedBoxes => "SOLID_JOINED_BOXES",
-            Self::SideLineText => "SIDE_LINE_TEXT",
-            Self::TopLineText => "TOP_LINE_TEXT",
-            Self::OutlineBoxesWithTopCircle => "OUTLINE_BOXES_WITH_TOP_CIRCLE",
-            Self::BigBullets => "BIG_BULLETS",
-            Self::SmallBullets => "SMALL_BULLETS",
-            Self::ArrowBullets => "ARROW_BULLETS",
-            Self::ProcessSteps => "PROCESS_STEPS",
-            Self::BarStats => "BAR_STATS",
-            Self::Timeline => "TIMELINE",
-            Self::MinimalTimeline => "MINIMAL_TIMELINE",
-            Self::Pills => "PILLS",
-            Self::StarRating => "STAR_RATING",
-            Self::QuoteBoxes => "QUOTE_BOXES",
-            Self::Circle => "CIRCLE",
-            Self::Pyramid => "PYRAMID",
-            Self::Staircase => "STAIRCASE",
-            Self::VerticalFunnel => "VERTICAL_FUNNEL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SmartBlockDataType);
-impl crate::wire::sdk_keys::SdkKeys for SmartBlockDataType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Source {
-    /// `HTML`
-    Html,
-    /// `ADSENSE`
-    Adsense,
-    /// `AI`
-    Ai,
-    /// `AI_WIDGET`
-    AiWidget,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Source {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "HTML" => Self::Html,
-            "ADSENSE" => Self::Adsense,
-            "AI" => Self::Ai,
-            "AI_WIDGET" => Self::AiWidget,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Html => "HTML",
-            Self::Adsense => "ADSENSE",
-            Self::Ai => "AI",
-            Self::AiWidget => "AI_WIDGET",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Source);
-impl crate::wire::sdk_keys::SdkKeys for Source {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SpamFilterProtectionLevel {
-    /// `UNKNOWN`
-    ///
-    /// Unknown spam filter protection level.
-    UnknownValue,
-    /// `NONE`
-    ///
-    /// No spam filtering. All submissions are accepted without screening.
-    None,
-    /// `BASIC`
-    ///
-    /// Basic spam filtering. Provides minimal protection against obvious spam and the form is open to a high risk of spam submissions.
-    Basic,
-    /// `ADVANCED`
-    ///
-    /// Advanced spam filtering. Provides comprehensive protection with intelligent screening and the form is open to a low risk of spam submissions.
-    Advanced,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SpamFilterProtectionLevel {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN" => Self::UnknownValue,
-            "NONE" => Self::None,
-            "BASIC" => Self::Basic,
-            "ADVANCED" => Self::Advanced,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownValue => "UNKNOWN",
-            Self::None => "NONE",
-            Self::Basic => "BASIC",
-            Self::Advanced => "ADVANCED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SpamFilterProtectionLevel);
-impl crate::wire::sdk_keys::SdkKeys for SpamFilterProtectionLevel {}
-/// `Spoiler` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Spoiler {
-    /// Sets whether the spoiler cover is enabled for this node. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The description displayed on top of the spoiler cover.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The text for the button used to remove the spoiler cover.
-    #[serde(rename = "buttonText", default, skip_serializing_if = "Option::is_none")]
-    pub button_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Spoiler {}
-/// `SpoilerData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SpoilerData {
-    /// Spoiler ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SpoilerData {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum StaffStrategySelection {
-    /// `AUTOMATIC`
-    ///
-    /// Staff selected randomly.
-    Automatic,
-    /// `HIGH_TO_LOW_PRIORITY`
-    ///
-    /// Staff sorted by priority, highest first.
-    HighToLowPriority,
-    /// `LOW_TO_HIGH_PRIORITY`
-    ///
-    /// Staff sorted by priority, lowest first.
-    LowToHighPriority,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for StaffStrategySelection {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AUTOMATIC" => Self::Automatic,
-            "HIGH_TO_LOW_PRIORITY" => Self::HighToLowPriority,
-            "LOW_TO_HIGH_PRIORITY" => Self::LowToHighPriority,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Automatic => "AUTOMATIC",
-            Self::HighToLowPriority => "HIGH_TO_LOW_PRIORITY",
-            Self::LowToHighPriority => "LOW_TO_HIGH_PRIORITY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(StaffStrategySelection);
-impl crate::wire::sdk_keys::SdkKeys for StaffStrategySelection {}
-/// `Step` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Step {
-    /// Step ID.
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Name of the step.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Whether the step is hidden.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hidden: Option<bool>,
-    /// Layout configuration that defines how form fields are arranged within this step.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<FormLayout>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Step {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layout);
-    }
-}
-/// A single color stop in the gradient.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Stop {
-    /// Stop color as hex value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Stop position (0-1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Stop {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum StringComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `TEXT_INPUT`
-    ///
-    /// Text input component.
-    TextInput,
-    /// `RADIO_GROUP`
-    ///
-    /// Radio group component.
-    RadioGroup,
-    /// `DROPDOWN`
-    ///
-    /// Dropdown component.
-    Dropdown,
-    /// `DATE_TIME`
-    ///
-    /// Date and time component.
-    DateTime,
-    /// `PHONE_INPUT`
-    ///
-    /// Phone number component.
-    PhoneInput,
-    /// `DATE_INPUT`
-    ///
-    /// Date selection component.
-    DateInput,
-    /// `TIME_INPUT`
-    ///
-    /// Time selection component.
-    TimeInput,
-    /// `DATE_PICKER`
-    ///
-    /// Calendar-style date picker component.
-    DatePicker,
-    /// `SERVICES_DROPDOWN`
-    ///
-    /// Dropdown component for selecting available services.
-    ServicesDropdown,
-    /// `PASSWORD`
-    ///
-    /// Component which obscures input characters.
-    Password,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for StringComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "TEXT_INPUT" => Self::TextInput,
-            "RADIO_GROUP" => Self::RadioGroup,
-            "DROPDOWN" => Self::Dropdown,
-            "DATE_TIME" => Self::DateTime,
-            "PHONE_INPUT" => Self::PhoneInput,
-            "DATE_INPUT" => Self::DateInput,
-            "TIME_INPUT" => Self::TimeInput,
-            "DATE_PICKER" => Self::DatePicker,
-            "SERVICES_DROPDOWN" => Self::ServicesDropdown,
-            "PASSWORD" => Self::Password,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::TextInput => "TEXT_INPUT",
-            Self::RadioGroup => "RADIO_GROUP",
-            Self::Dropdown => "DROPDOWN",
-            Self::DateTime => "DATE_TIME",
-            Self::PhoneInput => "PHONE_INPUT",
-            Self::DateInput => "DATE_INPUT",
-            Self::TimeInput => "TIME_INPUT",
-            Self::DatePicker => "DATE_PICKER",
-            Self::ServicesDropdown => "SERVICES_DROPDOWN",
-            Self::Password => "PASSWORD",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(StringComponentType);
-impl crate::wire::sdk_keys::SdkKeys for StringComponentType {}
-/// `StringCorrectAnswersList` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StringCorrectAnswersList {
-    /// `correctAnswers` on the wire.
-    #[serde(rename = "correctAnswers", default, skip_serializing_if = "Option::is_none")]
-    pub correct_answers: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StringCorrectAnswersList {}
-/// `StringErrorMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StringErrorMessages {
-    /// Default error message on invalid validation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StringErrorMessages {}
-/// Quiz scoring for a single question — how many points a correct answer is worth,
-/// the correct answer(s), and the messages shown for a correct or incorrect answer.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StringQuizFieldSettings {
-    /// Points awarded for correctly answering this quiz question.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<f64>,
-    /// Correct answer(s) for this quiz question. Returned only to callers with the
-    /// `WIX_FORMS.QUIZ_ANSWERS_READ` permission, so answers stay hidden from respondents.
-    #[serde(
-        rename = "correctAnswersList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub correct_answers_list: Option<StringCorrectAnswersList>,
-    /// Message shown to the respondent when the answer is correct.
-    #[serde(
-        rename = "correctAnswerMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub correct_answer_message: Option<String>,
-    /// Message shown to the respondent when the answer is incorrect.
-    #[serde(
-        rename = "incorrectAnswerMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub incorrect_answer_message: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StringQuizFieldSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.correct_answers_list);
-    }
-}
-/// At most one of `dateOptions`, `dateTimeOptions`, `timeOptions`, `dateOptionalTimeOptions`, `phoneOptions` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StringType {
-    /// Validation rules for strings with date format.
-    #[serde(rename = "dateOptions", default, skip_serializing_if = "Option::is_none")]
-    pub date_options: Option<DateTimeAdvancedConstraints>,
-    /// Validation rules for strings with date and time format.
-    #[serde(
-        rename = "dateTimeOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub date_time_options: Option<DateTimeConstraints>,
-    /// Validation rules for strings with time format.
-    #[serde(rename = "timeOptions", default, skip_serializing_if = "Option::is_none")]
-    pub time_options: Option<DateTimeConstraints>,
-    /// Validation rules for string with date and time format, where time is optional.
-    #[serde(
-        rename = "dateOptionalTimeOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub date_optional_time_options: Option<DateTimeConstraints>,
-    /// Validation rules for strings with phone number format.
-    #[serde(rename = "phoneOptions", default, skip_serializing_if = "Option::is_none")]
-    pub phone_options: Option<PhoneConstraints>,
-    /// Minimum required length for the string value.
-    #[serde(rename = "minLength", default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// Maximum allowed length for the string value.
-    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// Regular expression pattern that the string value must match.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
-    /// Expected format of the string value.
-    ///
-    /// Once a field has been created, you can't add or change this value. Doing so is rejected as a
-    /// backward-incompatible change, since existing submissions may not conform to the new format.
-    /// To require a format, create a new field instead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<FormatEnumFormat>,
-    /// List of specific values that are allowed for this field.
-    /// When specified, the input must match one of these predefined values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#enum: Option<Vec<String>>,
-    /// Custom error messages displayed when validation fails.
-    #[serde(
-        rename = "validationMessages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub validation_messages: Option<ValidationMessages>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StringType {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.date_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.date_time_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.time_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.date_optional_time_options,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.phone_options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.format);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation_messages);
-    }
-}
-/// `StringTypeDateTimeConstraints` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StringTypeDateTimeConstraints {
-    /// Support static constrains defined as ISO date/time format, as well as
-    /// dynamic calculations can be performed using special keywords such as "$now" to represent the current date and time.
-    /// The dynamic calculation supports expressions like "$now+2d" (2 days in the future), "$now-1h" (1 hour in the past), etc.
-    /// The regex pattern for dynamic calculations is: \$now([+-]\d{1,2})([yMdmh])
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<String>,
-    /// Support static constrains defined as ISO date/time format, as well as
-    /// dynamic calculations can be performed using special keywords such as "$now" to represent the current date and time.
-    /// The dynamic calculation supports expressions like "$now+2d" (2 days in the future), "$now-1h" (1 hour in the past), etc.
-    /// The regex pattern for dynamic calculations is: \$now([+-]\d{1,2})([yMdmh])
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StringTypeDateTimeConstraints {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum StringTypeFormatEnumFormat {
-    /// `UNDEFINED`
-    Undefined,
-    /// `DATE`
-    Date,
-    /// `TIME`
-    Time,
-    /// `DATE_TIME`
-    DateTime,
-    /// `EMAIL`
-    Email,
-    /// `URL`
-    Url,
-    /// `UUID`
-    Uuid,
-    /// `PHONE`
-    Phone,
-    /// `URI`
-    Uri,
-    /// `HOSTNAME`
-    Hostname,
-    /// `COLOR_HEX`
-    ColorHex,
-    /// `CURRENCY`
-    Currency,
-    /// `LANGUAGE`
-    Language,
-    /// `DATE_OPTIONAL_TIME`
-    DateOptionalTime,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for StringTypeFormatEnumFormat {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "DATE" => Self::Date,
-            "TIME" => Self::Time,
-            "DATE_TIME" => Self::DateTime,
-            "EMAIL" => Self::Email,
-            "URL" => Self::Url,
-            "UUID" => Self::Uuid,
-            "PHONE" => Self::Phone,
-            "URI" => Self::Uri,
-            "HOSTNAME" => Self::Hostname,
-            "COLOR_HEX" => Self::ColorHex,
-            "CURRENCY" => Self::Currency,
-            "LANGUAGE" => Self::Language,
-            "DATE_OPTIONAL_TIME" => Self::DateOptionalTime,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Date => "DATE",
-            Self::Time => "TIME",
-            Self::DateTime => "DATE_TIME",
-            Self::Email => "EMAIL",
-            Self::Url => "URL",
-            Self::Uuid => "UUID",
-            Self::Phone => "PHONE",
-            Self::Uri => "URI",
-            Self::Hostname => "HOSTNAME",
-            Self::ColorHex => "COLOR_HEX",
-            Self::Currency => "CURRENCY",
-            Self::Language => "LANGUAGE",
-            Self::DateOptionalTime => "DATE_OPTIONAL_TIME",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(StringTypeFormatEnumFormat);
-impl crate::wire::sdk_keys::SdkKeys for StringTypeFormatEnumFormat {}
-/// `StringTypePhoneConstraints` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StringTypePhoneConstraints {
-    /// Country codes for phone number that are allowed
-    #[serde(
-        rename = "allowedCountryCodes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_country_codes: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StringTypePhoneConstraints {}
-/// `StringTypeValidationMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StringTypeValidationMessages {
-    /// Error message shown when validation of patter fails
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StringTypeValidationMessages {}
-/// `Styles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Styles {
-    /// Deprecated: Use `borderWidth` and `borderRadius` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub border: Option<Border>,
-    /// Deprecated: Use `textColor`, `borderColor` and `backgroundColor` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colors: Option<Colors>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Deprecated: Use `borderWidth` for normal/hover states instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "borderWidthHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub border_width_hover: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border color as a hexadecimal value (hover state).
-    #[serde(
-        rename = "borderColorHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub border_color_hover: Option<String>,
-    /// Text color as a hexadecimal value.
-    #[serde(rename = "textColor", default, skip_serializing_if = "Option::is_none")]
-    pub text_color: Option<String>,
-    /// Text color as a hexadecimal value (hover state).
-    #[serde(rename = "textColorHover", default, skip_serializing_if = "Option::is_none")]
-    pub text_color_hover: Option<String>,
-    /// Deprecated: Use `background` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Deprecated: Use `backgroundHover` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "backgroundColorHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color_hover: Option<String>,
-    /// Button size option, one of `SMALL`, `MEDIUM` or `LARGE`. Defaults to `MEDIUM`.
-    #[serde(rename = "buttonSize", default, skip_serializing_if = "Option::is_none")]
-    pub button_size: Option<String>,
-    /// Background styling (color or gradient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<Background>,
-    /// Background styling for hover state (color or gradient).
-    #[serde(
-        rename = "backgroundHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_hover: Option<Background>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Styles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.border);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.colors);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background_hover);
-    }
-}
-/// `StylesBorder` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StylesBorder {
-    /// Border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Border radius in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StylesBorder {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum StylesPosition {
-    /// `START`
-    ///
-    /// Thumbnail positioned at the start (left in LTR layouts, right in RTL layouts)
-    Start,
-    /// `END`
-    ///
-    /// Thumbnail positioned at the end (right in LTR layouts, left in RTL layouts)
-    End,
-    /// `TOP`
-    ///
-    /// Thumbnail positioned at the top
-    Top,
-    /// `HIDDEN`
-    ///
-    /// Thumbnail hidden and not displayed
-    Hidden,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for StylesPosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "START" => Self::Start,
-            "END" => Self::End,
-            "TOP" => Self::Top,
-            "HIDDEN" => Self::Hidden,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Start => "START",
-            Self::End => "END",
-            Self::Top => "TOP",
-            Self::Hidden => "HIDDEN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(StylesPosition);
-impl crate::wire::sdk_keys::SdkKeys for StylesPosition {}
-/// Controls who can read submissions of this form.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubmissionAccess {
-    /// `UNKNOWN_SUBMISSION_ACCESS`
-    ///
-    /// Unknown submission access.
-    UnknownSubmissionAccess,
-    /// `OWNER_AND_COLLABORATORS`
-    ///
-    /// Only users with `WIX_FORM.SUBMISSIONS_READ_ANY` permission. Default behavior.
-    OwnerAndCollaborators,
-    /// `MEMBERS`
-    ///
-    /// Logged-in site members can read submissions.
-    Members,
-    /// `PUBLIC`
-    ///
-    /// Any site visitor with a valid Wix session can read submissions.
-    Public,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubmissionAccess {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_SUBMISSION_ACCESS" => Self::UnknownSubmissionAccess,
-            "OWNER_AND_COLLABORATORS" => Self::OwnerAndCollaborators,
-            "MEMBERS" => Self::Members,
-            "PUBLIC" => Self::Public,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownSubmissionAccess => "UNKNOWN_SUBMISSION_ACCESS",
-            Self::OwnerAndCollaborators => "OWNER_AND_COLLABORATORS",
-            Self::Members => "MEMBERS",
-            Self::Public => "PUBLIC",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubmissionAccess);
-impl crate::wire::sdk_keys::SdkKeys for SubmissionAccess {}
 /// At most one of `thankYouMessageOptions`, `redirectOptions`, `popupOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -11970,17 +2403,17 @@ pub struct SubmitSettings {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub redirect_options: Option<RedirectOptions>,
+    pub redirect_options: Option<crate::forms::shared::RedirectOptions>,
     /// Configuration for displaying a popup after submission.
     #[serde(rename = "popupOptions", default, skip_serializing_if = "Option::is_none")]
-    pub popup_options: Option<PopupOptions>,
+    pub popup_options: Option<crate::forms::shared::PopupOptions>,
     /// Action that's triggered after a form is successfully submitted.
     #[serde(
         rename = "submitSuccessAction",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub submit_success_action: Option<SubmitSuccessAction>,
+    pub submit_success_action: Option<crate::forms::shared::SubmitSuccessAction>,
 }
 impl crate::wire::sdk_keys::SdkKeys for SubmitSettings {
     fn rename_sdk_keys(&mut self) {
@@ -11992,145 +2425,13 @@ impl crate::wire::sdk_keys::SdkKeys for SubmitSettings {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.submit_success_action);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubmitSuccessAction {
-    /// `NO_ACTION`
-    ///
-    /// No action is taken after form submission.
-    NoAction,
-    /// `THANK_YOU_MESSAGE`
-    ///
-    /// Display a thank you message after form submission.
-    ThankYouMessage,
-    /// `REDIRECT`
-    ///
-    /// Redirect the user to a specified URL after form submission.
-    Redirect,
-    /// `POPUP`
-    ///
-    /// Display a popup after form submission.
-    Popup,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubmitSuccessAction {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NO_ACTION" => Self::NoAction,
-            "THANK_YOU_MESSAGE" => Self::ThankYouMessage,
-            "REDIRECT" => Self::Redirect,
-            "POPUP" => Self::Popup,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::NoAction => "NO_ACTION",
-            Self::ThankYouMessage => "THANK_YOU_MESSAGE",
-            Self::Redirect => "REDIRECT",
-            Self::Popup => "POPUP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubmitSuccessAction);
-impl crate::wire::sdk_keys::SdkKeys for SubmitSuccessAction {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubscriptionChannel {
-    /// `EMAIL`
-    ///
-    /// Email subscription channel.
-    Email,
-    /// `SMS`
-    ///
-    /// SMS subscription channel.
-    Sms,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubscriptionChannel {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "EMAIL" => Self::Email,
-            "SMS" => Self::Sms,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Email => "EMAIL",
-            Self::Sms => "SMS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubscriptionChannel);
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionChannel {}
-/// `SubscriptionInfo` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SubscriptionInfo {
-    /// Subscription consent opt-in level, either single or double confirmation.
-    /// Default: `SINGLE_CONFIRMATION`
-    #[serde(
-        rename = "confirmationLevel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub confirmation_level: Option<ConfirmationLevel>,
-    /// Subscription channels.
-    /// When not specified, defaults to `EMAIL`.
-    #[serde(
-        rename = "subscriptionChannels",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_channels: Option<Vec<SubscriptionChannel>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SubscriptionInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.confirmation_level);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_channels);
-    }
-}
-/// `TableCellData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TableCellData {
-    /// Styling for the cell's background color and text alignment.
-    #[serde(rename = "cellStyle", default, skip_serializing_if = "Option::is_none")]
-    pub cell_style: Option<CellStyle>,
-    /// The cell's border colors.
-    #[serde(rename = "borderColors", default, skip_serializing_if = "Option::is_none")]
-    pub border_colors: Option<BorderColors>,
-    /// Defines how many columns the cell spans. Default: 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colspan: Option<i64>,
-    /// Defines how many rows the cell spans. Default: 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rowspan: Option<i64>,
-    /// The cell's border widths.
-    #[serde(rename = "borderWidths", default, skip_serializing_if = "Option::is_none")]
-    pub border_widths: Option<BorderWidths>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TableCellData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.cell_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.border_colors);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.border_widths);
-    }
-}
 /// `TableData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TableData {
     /// Styling for the table's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The table's dimensions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<Dimensions>,
@@ -12156,7 +2457,7 @@ pub struct TableData {
     pub alt_text: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<crate::shared::types::Animation>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TableData {
     fn rename_sdk_keys(&mut self) {
@@ -12165,39 +2466,6 @@ impl crate::wire::sdk_keys::SdkKeys for TableData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Tag {
-    /// `UNTAGGED`
-    ///
-    /// Untagged address.
-    Untagged,
-    /// `HOME`
-    ///
-    /// Home address.
-    Home,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Tag {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNTAGGED" => Self::Untagged,
-            "HOME" => Self::Home,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Untagged => "UNTAGGED",
-            Self::Home => "HOME",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Tag);
-impl crate::wire::sdk_keys::SdkKeys for Tag {}
 /// `TagList` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -12244,154 +2512,13 @@ impl crate::wire::sdk_keys::SdkKeys for Tags {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
     }
 }
-/// `TagsOption` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TagsOption {
-    /// Selectable option label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Value stored on submission when this option is selected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<serde_json::Value>,
-    /// Flag identifying that option should be selected by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<bool>,
-    /// Option id. Used as binding for translations
-    ///
-    /// Format: guid.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Media content associated with the option, such as an image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TagsOption {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Target {
-    /// `UNKNOWN_TARGET`
-    ///
-    /// Unknown target behavior.
-    UnknownTarget,
-    /// `SELF`
-    ///
-    /// Open the URL in the same browser tab, replacing the current page.
-    SelfValue,
-    /// `BLANK`
-    ///
-    /// Open the URL in a new browser tab.
-    Blank,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Target {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_TARGET" => Self::UnknownTarget,
-            "SELF" => Self::SelfValue,
-            "BLANK" => Self::Blank,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownTarget => "UNKNOWN_TARGET",
-            Self::SelfValue => "SELF",
-            Self::Blank => "BLANK",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Target);
-impl crate::wire::sdk_keys::SdkKeys for Target {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TextAlignment {
-    /// `AUTO`
-    ///
-    /// browser default, eqivalent to `initial`
-    Auto,
-    /// `LEFT`
-    ///
-    /// Left align
-    Left,
-    /// `RIGHT`
-    ///
-    /// Right align
-    Right,
-    /// `CENTER`
-    ///
-    /// Center align
-    Center,
-    /// `JUSTIFY`
-    ///
-    /// Text is spaced to line up its left and right edges to the left and right edges of the line box, except for the last line
-    Justify,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for TextAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AUTO" => Self::Auto,
-            "LEFT" => Self::Left,
-            "RIGHT" => Self::Right,
-            "CENTER" => Self::Center,
-            "JUSTIFY" => Self::Justify,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Auto => "AUTO",
-            Self::Left => "LEFT",
-            Self::Right => "RIGHT",
-            Self::Center => "CENTER",
-            Self::Justify => "JUSTIFY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(TextAlignment);
-impl crate::wire::sdk_keys::SdkKeys for TextAlignment {}
-/// `TextData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TextData {
-    /// The text to apply decorations to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// The decorations to apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decorations: Option<Vec<Decoration>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TextData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.decorations);
-    }
-}
 /// At most one of `emailOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TextInput {
     /// Options for text inputs collecting email addresses. Internal (only in the SDK's internal typings).
     #[serde(rename = "emailOptions", default, skip_serializing_if = "Option::is_none")]
-    pub email_options: Option<EmailOptions>,
+    pub email_options: Option<crate::forms::shared::EmailOptions>,
     /// Field label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -12412,10 +2539,10 @@ pub struct TextInput {
     pub default: Option<String>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TextInput {
     fn rename_sdk_keys(&mut self) {
@@ -12423,42 +2550,6 @@ impl crate::wire::sdk_keys::SdkKeys for TextInput {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
-    }
-}
-/// `TextNodeStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TextNodeStyle {
-    /// The decorations to apply to the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decorations: Option<Vec<Decoration>>,
-    /// Padding and background color for the node.
-    #[serde(rename = "nodeStyle", default, skip_serializing_if = "Option::is_none")]
-    pub node_style: Option<NodeStyle>,
-    /// Line height for text in the node.
-    #[serde(rename = "lineHeight", default, skip_serializing_if = "Option::is_none")]
-    pub line_height: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TextNodeStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.decorations);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.node_style);
-    }
-}
-/// `TextStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TextStyle {
-    /// Text alignment. Defaults to `AUTO`.
-    #[serde(rename = "textAlignment", default, skip_serializing_if = "Option::is_none")]
-    pub text_alignment: Option<TextAlignment>,
-    /// A CSS `line-height` value for the text expressed as a ratio relative to the font size. For example, if the font size is 20px, a `lineHeight` value of `'1.5'`` results in a line height of 30px.
-    #[serde(rename = "lineHeight", default, skip_serializing_if = "Option::is_none")]
-    pub line_height: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TextStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_alignment);
     }
 }
 /// `ThankYouMessageOptions` as Wix sends it.
@@ -12482,73 +2573,6 @@ impl crate::wire::sdk_keys::SdkKeys for ThankYouMessageOptions {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rich_content);
     }
 }
-/// `Thumbnails` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Thumbnails {
-    /// Thumbnail alignment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placement: Option<ThumbnailsAlignment>,
-    /// Spacing between thumbnails in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spacing: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Thumbnails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.placement);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ThumbnailsAlignment {
-    /// `TOP`
-    ///
-    /// Top alignment
-    Top,
-    /// `RIGHT`
-    ///
-    /// Right alignment
-    Right,
-    /// `BOTTOM`
-    ///
-    /// Bottom alignment
-    Bottom,
-    /// `LEFT`
-    ///
-    /// Left alignment
-    Left,
-    /// `NONE`
-    ///
-    /// No thumbnail
-    None,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ThumbnailsAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TOP" => Self::Top,
-            "RIGHT" => Self::Right,
-            "BOTTOM" => Self::Bottom,
-            "LEFT" => Self::Left,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Top => "TOP",
-            Self::Right => "RIGHT",
-            Self::Bottom => "BOTTOM",
-            Self::Left => "LEFT",
-            Self::None => "NONE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ThumbnailsAlignment);
-impl crate::wire::sdk_keys::SdkKeys for ThumbnailsAlignment {}
 /// `TimeInput` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -12591,53 +2615,16 @@ pub struct TimeInput {
     pub default: Option<String>,
     /// Media content associated with the field, such as an image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaItem>,
+    pub media: Option<crate::forms::shared::MediaItem>,
     /// Configuration for the media content.
     #[serde(rename = "mediaSettings", default, skip_serializing_if = "Option::is_none")]
-    pub media_settings: Option<MediaSettings>,
+    pub media_settings: Option<crate::forms::shared::MediaSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TimeInput {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
-    }
-}
-/// `TocData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TocData {
-    /// Heading levels included in the table of contents. Default: [1, 2, 3, 4, 5, 6].
-    #[serde(
-        rename = "includedHeadings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub included_headings: Option<Vec<i64>>,
-    /// List style. Default: PLAIN.
-    #[serde(rename = "listStyle", default, skip_serializing_if = "Option::is_none")]
-    pub list_style: Option<ListStyle>,
-    /// Optional override for the font size in pixels.
-    #[serde(rename = "fontSize", default, skip_serializing_if = "Option::is_none")]
-    pub font_size: Option<f64>,
-    /// Optional override for the vertical spacing between items in pixels.
-    #[serde(rename = "itemSpacing", default, skip_serializing_if = "Option::is_none")]
-    pub item_spacing: Option<f64>,
-    /// Optional override for the text color.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Indentation style. Default: NESTED.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<Indentation>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TocData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.list_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.indentation);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -12679,663 +2666,6 @@ impl crate::wire::WireEnum for Type {
 }
 crate::wire::wire_enum_serde!(Type);
 impl crate::wire::sdk_keys::SdkKeys for Type {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum UploadFileFormat {
-    /// `VIDEO`
-    ///
-    /// Video files.
-    Video,
-    /// `IMAGE`
-    ///
-    /// Image files.
-    Image,
-    /// `AUDIO`
-    ///
-    /// Audio files.
-    Audio,
-    /// `DOCUMENT`
-    ///
-    /// Document files.
-    Document,
-    /// `ARCHIVE`
-    ///
-    /// Archive files.
-    Archive,
-    /// `MODEL_3D`
-    ///
-    /// 3D model files.
-    Model3D,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for UploadFileFormat {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "VIDEO" => Self::Video,
-            "IMAGE" => Self::Image,
-            "AUDIO" => Self::Audio,
-            "DOCUMENT" => Self::Document,
-            "ARCHIVE" => Self::Archive,
-            "MODEL_3D" => Self::Model3D,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Video => "VIDEO",
-            Self::Image => "IMAGE",
-            Self::Audio => "AUDIO",
-            Self::Document => "DOCUMENT",
-            Self::Archive => "ARCHIVE",
-            Self::Model3D => "MODEL_3D",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(UploadFileFormat);
-impl crate::wire::sdk_keys::SdkKeys for UploadFileFormat {}
-/// `UpsertContact` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct UpsertContact {
-    /// Fields mapping between the form fields and the contact fields.
-    ///
-    /// This is the target form field mapped to the corresponding contact field.
-    ///
-    /// The key is the form field ID, and the value is the contact field.
-    #[serde(rename = "fieldsMapping", default, skip_serializing_if = "Option::is_none")]
-    pub fields_mapping: Option<
-        std::collections::BTreeMap<String, V4FormFieldContactInfo>,
-    >,
-    /// List of [labels](https://support.wix.com/en/article/creating-contact-labels) to add to the contact to help categorize it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for UpsertContact {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fields_mapping);
-    }
-}
-/// At most one of `emailInfo`, `phoneInfo`, `addressInfo`, `customFieldInfo`, `subscriptionInfo` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct V4FormFieldContactInfo {
-    /// Email info.
-    #[serde(rename = "emailInfo", default, skip_serializing_if = "Option::is_none")]
-    pub email_info: Option<FormFieldContactInfoEmailInfo>,
-    /// Phone info.
-    #[serde(rename = "phoneInfo", default, skip_serializing_if = "Option::is_none")]
-    pub phone_info: Option<FormFieldContactInfoPhoneInfo>,
-    /// Address info.
-    #[serde(rename = "addressInfo", default, skip_serializing_if = "Option::is_none")]
-    pub address_info: Option<FormFieldContactInfoAddressInfo>,
-    /// Custom field info.
-    #[serde(
-        rename = "customFieldInfo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_field_info: Option<FormFieldContactInfoCustomFieldInfo>,
-    /// Subscription info.
-    #[serde(
-        rename = "subscriptionInfo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscription_info: Option<FormFieldContactInfoSubscriptionInfo>,
-    /// The contact field that the form field maps to.
-    #[serde(rename = "contactField", default, skip_serializing_if = "Option::is_none")]
-    pub contact_field: Option<FormFieldContactInfoContactField>,
-}
-impl crate::wire::sdk_keys::SdkKeys for V4FormFieldContactInfo {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.email_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.phone_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.custom_field_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact_field);
-    }
-}
-/// At most one of `string`, `number`, `integer`, `boolean`, `array`, `object`, `predefined` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Validation {
-    /// Validation of string type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string: Option<FormFieldStringType>,
-    /// Validation of number type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<FormFieldNumberType>,
-    /// Validation of integer type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integer: Option<IntegerType>,
-    /// Validation of boolean type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub boolean: Option<FormFieldBooleanType>,
-    /// Validation of array type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub array: Option<FormFieldArrayType>,
-    /// Validation of object type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<FormFieldObjectType>,
-    /// Predefined validation of specific format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub predefined: Option<PredefinedValidation>,
-    /// Whether the field is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Validation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.string);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.number);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.integer);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.boolean);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.array);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.object);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.predefined);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ValidationFormat {
-    /// `UNDEFINED`
-    Undefined,
-    /// `WIX_FILE`
-    ///
-    /// File upload validation.
-    WixFile,
-    /// `PAYMENT`
-    ///
-    /// Payment validation.
-    Payment,
-    /// `MULTILINE_ADDRESS`
-    ///
-    /// Multiline address.
-    MultilineAddress,
-    /// `SCHEDULING`
-    ///
-    /// Scheduling validation.
-    Scheduling,
-    /// `OBJECT_ARRAY`
-    ///
-    /// Object array validation.
-    ObjectArray,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ValidationFormat {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "WIX_FILE" => Self::WixFile,
-            "PAYMENT" => Self::Payment,
-            "MULTILINE_ADDRESS" => Self::MultilineAddress,
-            "SCHEDULING" => Self::Scheduling,
-            "OBJECT_ARRAY" => Self::ObjectArray,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::WixFile => "WIX_FILE",
-            Self::Payment => "PAYMENT",
-            Self::MultilineAddress => "MULTILINE_ADDRESS",
-            Self::Scheduling => "SCHEDULING",
-            Self::ObjectArray => "OBJECT_ARRAY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ValidationFormat);
-impl crate::wire::sdk_keys::SdkKeys for ValidationFormat {}
-/// `ValidationMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ValidationMessages {
-    /// Error message shown when the pattern validation fails.
-    ///
-    /// This message is displayed to users when their input doesn't match the specified regex pattern.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ValidationMessages {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Variant {
-    /// `UNDERLINE`
-    Underline,
-    /// `BOX`
-    Box,
-    /// `CIRCLE`
-    Circle,
-    /// `HIGHLIGHT`
-    Highlight,
-    /// `STRIKETHROUGH`
-    Strikethrough,
-    /// `CROSSED_OFF`
-    CrossedOff,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Variant {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDERLINE" => Self::Underline,
-            "BOX" => Self::Box,
-            "CIRCLE" => Self::Circle,
-            "HIGHLIGHT" => Self::Highlight,
-            "STRIKETHROUGH" => Self::Strikethrough,
-            "CROSSED_OFF" => Self::CrossedOff,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Underline => "UNDERLINE",
-            Self::Box => "BOX",
-            Self::Circle => "CIRCLE",
-            Self::Highlight => "HIGHLIGHT",
-            Self::Strikethrough => "STRIKETHROUGH",
-            Self::CrossedOff => "CROSSED_OFF",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Variant);
-impl crate::wire::sdk_keys::SdkKeys for Variant {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VerticalAlignment {
-    /// `TOP`
-    ///
-    /// Top alignment
-    Top,
-    /// `MIDDLE`
-    ///
-    /// Middle alignment
-    Middle,
-    /// `BOTTOM`
-    ///
-    /// Bottom alignment
-    Bottom,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VerticalAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TOP" => Self::Top,
-            "MIDDLE" => Self::Middle,
-            "BOTTOM" => Self::Bottom,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Top => "TOP",
-            Self::Middle => "MIDDLE",
-            Self::Bottom => "BOTTOM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VerticalAlignment);
-impl crate::wire::sdk_keys::SdkKeys for VerticalAlignment {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VerticalAlignmentAlignment {
-    /// `TOP`
-    ///
-    /// Top alignment
-    Top,
-    /// `MIDDLE`
-    ///
-    /// Middle alignment
-    Middle,
-    /// `BOTTOM`
-    ///
-    /// Bottom alignment
-    Bottom,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VerticalAlignmentAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TOP" => Self::Top,
-            "MIDDLE" => Self::Middle,
-            "BOTTOM" => Self::Bottom,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Top => "TOP",
-            Self::Middle => "MIDDLE",
-            Self::Bottom => "BOTTOM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VerticalAlignmentAlignment);
-impl crate::wire::sdk_keys::SdkKeys for VerticalAlignmentAlignment {}
-/// `Video` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Video {
-    /// Video file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
-    /// Video thumbnail file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<Media>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Video {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.thumbnail);
-    }
-}
-/// `VideoConferenceOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct VideoConferenceOptions {
-    /// Description or instructions for video conference appointments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for VideoConferenceOptions {}
-/// `VideoData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct VideoData {
-    /// Styling for the video's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Video details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<Media>,
-    /// Video thumbnail details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<Media>,
-    /// Sets whether the video's download button is disabled. Defaults to `false`.
-    #[serde(
-        rename = "disableDownload",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_download: Option<bool>,
-    /// Video title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Video options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<PlaybackOptions>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for VideoData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.video);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.thumbnail);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ViewMode {
-    /// `NONE`
-    ///
-    /// No PDF view
-    None,
-    /// `FULL`
-    ///
-    /// Full PDF view
-    Full,
-    /// `MINI`
-    ///
-    /// Mini PDF view
-    Mini,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ViewMode {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NONE" => Self::None,
-            "FULL" => Self::Full,
-            "MINI" => Self::Mini,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::None => "NONE",
-            Self::Full => "FULL",
-            Self::Mini => "MINI",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ViewMode);
-impl crate::wire::sdk_keys::SdkKeys for ViewMode {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ViewRole {
-    /// `CREATOR`
-    ///
-    /// Only Poll creator can view the results
-    Creator,
-    /// `VOTERS`
-    ///
-    /// Anyone who voted can see the results
-    Voters,
-    /// `EVERYONE`
-    ///
-    /// Anyone can see the results, even if one didn't vote
-    Everyone,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ViewRole {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CREATOR" => Self::Creator,
-            "VOTERS" => Self::Voters,
-            "EVERYONE" => Self::Everyone,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Creator => "CREATOR",
-            Self::Voters => "VOTERS",
-            Self::Everyone => "EVERYONE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ViewRole);
-impl crate::wire::sdk_keys::SdkKeys for ViewRole {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VoteRole {
-    /// `SITE_MEMBERS`
-    ///
-    /// Logged in member
-    SiteMembers,
-    /// `ALL`
-    ///
-    /// Anyone
-    All,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VoteRole {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SITE_MEMBERS" => Self::SiteMembers,
-            "ALL" => Self::All,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::SiteMembers => "SITE_MEMBERS",
-            Self::All => "ALL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VoteRole);
-impl crate::wire::sdk_keys::SdkKeys for VoteRole {}
-/// `WaitOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct WaitOptions {
-    /// Minutes a customer must wait before rebooking the same service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minutes: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for WaitOptions {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WaitType {
-    /// `NO_WAIT`
-    ///
-    /// Customers can rebook immediately; no waiting period.
-    NoWait,
-    /// `WAIT`
-    ///
-    /// Customers must wait a fixed period before rebooking.
-    Wait,
-    /// `NO_REBOOKING`
-    ///
-    /// Customers can never rebook the same service.
-    NoRebooking,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for WaitType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NO_WAIT" => Self::NoWait,
-            "WAIT" => Self::Wait,
-            "NO_REBOOKING" => Self::NoRebooking,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::NoWait => "NO_WAIT",
-            Self::Wait => "WAIT",
-            Self::NoRebooking => "NO_REBOOKING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(WaitType);
-impl crate::wire::sdk_keys::SdkKeys for WaitType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Width {
-    /// `LARGE`
-    ///
-    /// Large line
-    Large,
-    /// `MEDIUM`
-    ///
-    /// Medium line
-    Medium,
-    /// `SMALL`
-    ///
-    /// Small line
-    Small,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Width {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LARGE" => Self::Large,
-            "MEDIUM" => Self::Medium,
-            "SMALL" => Self::Small,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Large => "LARGE",
-            Self::Medium => "MEDIUM",
-            Self::Small => "SMALL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Width);
-impl crate::wire::sdk_keys::SdkKeys for Width {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WidthType {
-    /// `CONTENT`
-    ///
-    /// Width matches the content width
-    Content,
-    /// `SMALL`
-    ///
-    /// Small Width
-    Small,
-    /// `ORIGINAL`
-    ///
-    /// Width will match the original asset width
-    Original,
-    /// `FULL_WIDTH`
-    ///
-    /// coast-to-coast display
-    FullWidth,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for WidthType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CONTENT" => Self::Content,
-            "SMALL" => Self::Small,
-            "ORIGINAL" => Self::Original,
-            "FULL_WIDTH" => Self::FullWidth,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Content => "CONTENT",
-            Self::Small => "SMALL",
-            Self::Original => "ORIGINAL",
-            Self::FullWidth => "FULL_WIDTH",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(WidthType);
-impl crate::wire::sdk_keys::SdkKeys for WidthType {}
 /// At most one of `fileUploadOptions`, `signatureOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -13356,12 +2686,12 @@ pub struct WixFile {
     pub signature_options: Option<Signature>,
     /// Component type of the file input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<WixFileComponentType>,
+    pub component_type: Option<crate::forms::shared::WixFileComponentType>,
     /// Validation configuration for the file input.
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<FileType>,
+    pub validation: Option<crate::forms::shared::FileType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for WixFile {
     fn rename_sdk_keys(&mut self) {
@@ -13371,45 +2701,6 @@ impl crate::wire::sdk_keys::SdkKeys for WixFile {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WixFileComponentType {
-    /// `UNKNOWN_COMPONENT_TYPE`
-    ///
-    /// Unknown component type.
-    UnknownComponentType,
-    /// `FILE_UPLOAD`
-    ///
-    /// File upload component.
-    FileUpload,
-    /// `SIGNATURE`
-    ///
-    /// Signature component.
-    Signature,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for WixFileComponentType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_COMPONENT_TYPE" => Self::UnknownComponentType,
-            "FILE_UPLOAD" => Self::FileUpload,
-            "SIGNATURE" => Self::Signature,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownComponentType => "UNKNOWN_COMPONENT_TYPE",
-            Self::FileUpload => "FILE_UPLOAD",
-            Self::Signature => "SIGNATURE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(WixFileComponentType);
-impl crate::wire::sdk_keys::SdkKeys for WixFileComponentType {}
 /// At most one of `checkboxGroupOptions`, `tagsOptions`, `servicesCheckboxGroupOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -13437,10 +2728,10 @@ pub struct Array {
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<ArrayType>,
+    pub validation: Option<crate::forms::shared::ArrayType>,
     /// Component type of the array input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<ArrayComponentType>,
+    pub component_type: Option<crate::forms::shared::ArrayComponentType>,
     /// Quiz scoring for this field — the points a correct answer is worth and the
     /// correct answer(s). Set only on fields that are quiz questions.
     #[serde(
@@ -13448,7 +2739,7 @@ pub struct Array {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub quiz_field_settings: Option<QuizFieldSettings>,
+    pub quiz_field_settings: Option<crate::forms::shared::QuizFieldSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Array {
     fn rename_sdk_keys(&mut self) {
@@ -13479,10 +2770,10 @@ pub struct Boolean {
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<BooleanType>,
+    pub validation: Option<crate::forms::shared::BooleanType>,
     /// Component type of the boolean input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<BooleanComponentType>,
+    pub component_type: Option<crate::forms::shared::BooleanComponentType>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Boolean {
     fn rename_sdk_keys(&mut self) {
@@ -13513,10 +2804,10 @@ pub struct Number {
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<NumberType>,
+    pub validation: Option<crate::forms::shared::NumberType>,
     /// Component type of the number input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<NumberComponentType>,
+    pub component_type: Option<crate::forms::shared::NumberComponentType>,
     /// Quiz scoring for this field — the points a correct answer is worth and the
     /// correct answer(s). Set only on fields that are quiz questions.
     #[serde(
@@ -13524,7 +2815,7 @@ pub struct Number {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub quiz_field_settings: Option<NumberQuizFieldSettings>,
+    pub quiz_field_settings: Option<crate::forms::shared::NumberQuizFieldSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Number {
     fn rename_sdk_keys(&mut self) {
@@ -13533,21 +2824,6 @@ impl crate::wire::sdk_keys::SdkKeys for Number {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.component_type);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.quiz_field_settings);
-    }
-}
-/// `Object` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Object {
-    /// Validation configuration for the object input.
-    ///
-    /// Always include this object, even when it's empty: `{}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<ObjectType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Object {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.validation);
     }
 }
 /// At most one of `textInputOptions`, `radioGroupOptions`, `dropdownOptions`, `dateTimeOptions`, `phoneInputOptions`, `dateInputOptions`, `timeInputOptions`, `datePickerOptions`, `servicesDropdownOptions`, `passwordOptions` is set (a `@oneof` group).
@@ -13630,10 +2906,10 @@ pub struct StringData {
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<StringType>,
+    pub validation: Option<crate::forms::shared::StringType>,
     /// Component type of the string input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
-    pub component_type: Option<StringComponentType>,
+    pub component_type: Option<crate::forms::shared::StringComponentType>,
     /// Quiz scoring for this field — the points a correct answer is worth and the
     /// correct answer(s). Set only on fields that are quiz questions.
     #[serde(
@@ -13641,7 +2917,7 @@ pub struct StringData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub quiz_field_settings: Option<StringQuizFieldSettings>,
+    pub quiz_field_settings: Option<crate::forms::shared::StringQuizFieldSettings>,
 }
 impl crate::wire::sdk_keys::SdkKeys for StringData {
     fn rename_sdk_keys(&mut self) {

@@ -11,6 +11,9 @@ pub mod forms;
 /// Wix module `forms.interactive_form_sessions`.
 #[cfg(feature = "forms-interactive_form_sessions")]
 pub mod interactive_form_sessions;
+/// Wix module `forms.shared`.
+#[cfg(feature = "forms-shared")]
+pub mod shared;
 /// Wix module `forms.submissions`.
 #[cfg(feature = "forms-submissions")]
 pub mod submissions;

@@ -63,24 +63,6 @@ impl crate::wire::WireEnum for ContactIdentityType {
 }
 crate::wire::wire_enum_serde!(ContactIdentityType);
 impl crate::wire::sdk_keys::SdkKeys for ContactIdentityType {}
-/// `ExtendedFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ExtendedFields {
-    /// Extended field data. Each key corresponds to the namespace of the app that created the extended fields.
-    /// The value of each key is structured according to the schema defined when the extended fields were configured.
-    ///
-    /// You can only access fields for which you have the appropriate permissions.
-    ///
-    /// Learn more about [extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ExtendedFields {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.namespaces);
-    }
-}
 /// Form submission that was created or retrieved.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -161,7 +143,7 @@ pub struct FormSubmission {
     pub seen: Option<bool>,
     /// Data extension object that holds users' and apps' fields.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
-    pub extended_fields: Option<ExtendedFields>,
+    pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Order details. <br>
     /// <b>Note</b>: This object is only applicable when submitting a form in the Wix Payments app.
     #[serde(rename = "orderDetails", default, skip_serializing_if = "Option::is_none")]

@@ -6,72 +6,24 @@
 //! Wix reference: <https://dev.wix.com/docs/sdk/backend-modules/members/members-about/introduction>
 //!
 //! Schema: `schemas/imported/members/members_about.yaml`.
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Alignment {
-    /// `START`
-    ///
-    /// Content aligned to start (left in LTR layouts, right in RTL layouts)
-    Start,
-    /// `CENTER`
-    ///
-    /// Content centered
-    Center,
-    /// `END`
-    ///
-    /// Content aligned to end (right in LTR layouts, left in RTL layouts)
-    End,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Alignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "START" => Self::Start,
-            "CENTER" => Self::Center,
-            "END" => Self::End,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Start => "START",
-            Self::Center => "CENTER",
-            Self::End => "END",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Alignment);
-impl crate::wire::sdk_keys::SdkKeys for Alignment {}
-/// `AnchorData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AnchorData {
-    /// The target node's ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AnchorData {}
 /// `Animation` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Animation {
     /// Animation kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<Type>,
+    pub r#type: Option<crate::shared::types::Type>,
     /// Entrance animation, played once when the node first enters the viewport (VIEW).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entrance: Option<EntranceAnimation>,
+    pub entrance: Option<crate::shared::types::EntranceAnimation>,
     /// Looping animation, repeated indefinitely while the node is on the page. When combined with entrance, the loop starts after the entrance finishes (VIEW).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#loop: Option<LoopAnimation>,
+    pub r#loop: Option<crate::shared::types::LoopAnimation>,
     /// POINTER carries its fields directly on the union member in the JTD wall, hence
     /// flat fields here (ts-proto camelCase must equal the JTD property names). A future
     /// kind that also needs an `effect` field would contend for this JSON name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<PointerEffect>,
+    pub effect: Option<crate::shared::types::PointerEffect>,
     /// How quickly the node settles toward the pointer, in milliseconds (POINTER).
     #[serde(
         rename = "transitionDuration",
@@ -94,13 +46,13 @@ impl crate::wire::sdk_keys::SdkKeys for Animation {
 pub struct AppEmbedData {
     /// Data for embedded Wix Bookings content.
     #[serde(rename = "bookingData", default, skip_serializing_if = "Option::is_none")]
-    pub booking_data: Option<BookingData>,
+    pub booking_data: Option<crate::shared::types::BookingData>,
     /// Data for embedded Wix Events content.
     #[serde(rename = "eventData", default, skip_serializing_if = "Option::is_none")]
-    pub event_data: Option<EventData>,
+    pub event_data: Option<crate::shared::types::EventData>,
     /// The type of Wix App content being embedded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<AppType>,
+    pub r#type: Option<crate::shared::types::AppType>,
     /// The ID of the embedded content.
     #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
@@ -117,7 +69,7 @@ pub struct AppEmbedData {
     pub url: Option<String>,
     /// An image for the embedded content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
+    pub image: Option<crate::shared::types::Media>,
     /// Whether to hide the image.
     #[serde(rename = "hideImage", default, skip_serializing_if = "Option::is_none")]
     pub hide_image: Option<bool>,
@@ -151,22 +103,22 @@ pub struct AppEmbedData {
     pub hide_ribbon: Option<bool>,
     /// Button styling options.
     #[serde(rename = "buttonStyles", default, skip_serializing_if = "Option::is_none")]
-    pub button_styles: Option<ButtonStyles>,
+    pub button_styles: Option<crate::shared::types::ButtonStyles>,
     /// Image styling options.
     #[serde(rename = "imageStyles", default, skip_serializing_if = "Option::is_none")]
-    pub image_styles: Option<ImageStyles>,
+    pub image_styles: Option<crate::shared::types::ImageStyles>,
     /// Ribbon styling options.
     #[serde(rename = "ribbonStyles", default, skip_serializing_if = "Option::is_none")]
-    pub ribbon_styles: Option<RibbonStyles>,
+    pub ribbon_styles: Option<crate::shared::types::RibbonStyles>,
     /// Card styling options.
     #[serde(rename = "cardStyles", default, skip_serializing_if = "Option::is_none")]
-    pub card_styles: Option<CardStyles>,
+    pub card_styles: Option<crate::shared::types::CardStyles>,
     /// Styling for the app embed's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Pricing data for embedded Wix App content.
     #[serde(rename = "pricingData", default, skip_serializing_if = "Option::is_none")]
-    pub pricing_data: Option<PricingData>,
+    pub pricing_data: Option<crate::shared::types::PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -186,82 +138,16 @@ impl crate::wire::sdk_keys::SdkKeys for AppEmbedData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AppType {
-    /// `PRODUCT`
-    Product,
-    /// `EVENT`
-    Event,
-    /// `BOOKING`
-    Booking,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for AppType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PRODUCT" => Self::Product,
-            "EVENT" => Self::Event,
-            "BOOKING" => Self::Booking,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Product => "PRODUCT",
-            Self::Event => "EVENT",
-            Self::Booking => "BOOKING",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(AppType);
-impl crate::wire::sdk_keys::SdkKeys for AppType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AspectRatio {
-    /// `SQUARE`
-    ///
-    /// 1:1 aspect ratio
-    Square,
-    /// `RECTANGLE`
-    ///
-    /// 16:9 aspect ratio
-    Rectangle,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for AspectRatio {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SQUARE" => Self::Square,
-            "RECTANGLE" => Self::Rectangle,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Square => "SQUARE",
-            Self::Rectangle => "RECTANGLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(AspectRatio);
-impl crate::wire::sdk_keys::SdkKeys for AspectRatio {}
 /// `AudioData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct AudioData {
     /// Styling for the audio node's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Audio file details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio: Option<Media>,
+    pub audio: Option<crate::shared::types::Media>,
     /// Sets whether the audio node's download button is disabled. Defaults to `false`.
     #[serde(
         rename = "disableDownload",
@@ -271,7 +157,7 @@ pub struct AudioData {
     pub disable_download: Option<bool>,
     /// Cover image.
     #[serde(rename = "coverImage", default, skip_serializing_if = "Option::is_none")]
-    pub cover_image: Option<Media>,
+    pub cover_image: Option<crate::shared::types::Media>,
     /// Track name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -293,214 +179,6 @@ impl crate::wire::sdk_keys::SdkKeys for AudioData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Backdrop styling (color or gradient)
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Backdrop {
-    /// Backdrop type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<BackdropType>,
-    /// Backdrop color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Gradient configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<Gradient>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Backdrop {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-    }
-}
-/// Backdrop type
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BackdropType {
-    /// `COLOR`
-    ///
-    /// Solid color backdrop
-    Color,
-    /// `GRADIENT`
-    ///
-    /// Gradient backdrop
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for BackdropType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(BackdropType);
-impl crate::wire::sdk_keys::SdkKeys for BackdropType {}
-/// Background styling (color or gradient)
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Background {
-    /// Background type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<BackgroundType>,
-    /// Background color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Gradient configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<Gradient>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Background {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-    }
-}
-/// `BackgroundGradient` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BackgroundGradient {
-    /// The gradient angle in degrees.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub angle: Option<i64>,
-    /// The start color as a hexademical value.
-    #[serde(rename = "startColor", default, skip_serializing_if = "Option::is_none")]
-    pub start_color: Option<String>,
-    /// The end color as a hexademical value.
-    #[serde(rename = "lastColor", default, skip_serializing_if = "Option::is_none")]
-    pub last_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BackgroundGradient {}
-/// `BackgroundImage` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BackgroundImage {
-    /// Background image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
-    /// Deprecated: use `overlay` instead. Legacy image opacity (0–100) that dimmed the image to reveal the `background` color behind it.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opacity: Option<i64>,
-    /// Background image scaling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scaling: Option<Scaling>,
-    /// Position of background. Defaults to `CENTER`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<ImagePositionPosition>,
-    /// Color or gradient drawn on top of the image. When present, this is the authoritative overlay and `opacity` is ignored. Its presence also marks content as authored under the new overlay model (vs. the legacy `opacity`-based dimming on `background`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overlay: Option<CardDataBackground>,
-    /// Blur radius in pixels applied to the image layer. `0` (default) leaves the image unblurred; blur is independent of any color overlay and the two stack.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blur: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BackgroundImage {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.scaling);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.position);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.overlay);
-    }
-}
-/// Background type
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BackgroundType {
-    /// `COLOR`
-    ///
-    /// Solid color background
-    Color,
-    /// `GRADIENT`
-    ///
-    /// Gradient background
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for BackgroundType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(BackgroundType);
-impl crate::wire::sdk_keys::SdkKeys for BackgroundType {}
-/// `Banner` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Banner {
-    /// Origin of the banner
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Position of the banner
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<BannerPosition>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Banner {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.origin);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.position);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BannerPosition {
-    /// `TOP`
-    ///
-    /// Attached to the top edge (banner)
-    Top,
-    /// `BOTTOM`
-    ///
-    /// Attached to the bottom edge (footer)
-    Bottom,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for BannerPosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TOP" => Self::Top,
-            "BOTTOM" => Self::Bottom,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Top => "TOP",
-            Self::Bottom => "BOTTOM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(BannerPosition);
-impl crate::wire::sdk_keys::SdkKeys for BannerPosition {}
 /// `BlockquoteData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -517,67 +195,6 @@ impl crate::wire::sdk_keys::SdkKeys for BlockquoteData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `BookingData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BookingData {
-    /// Booking duration in minutes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub durations: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BookingData {}
-/// `Border` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Border {
-    /// Deprecated: Use `borderWidth` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Deprecated: Use `borderRadius` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Border {}
-/// `BorderColors` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BorderColors {
-    /// Left border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left: Option<String>,
-    /// Right border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right: Option<String>,
-    /// Top border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top: Option<String>,
-    /// Bottom border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bottom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BorderColors {}
-/// `BorderWidths` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BorderWidths {
-    /// Left border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left: Option<i64>,
-    /// Right border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right: Option<i64>,
-    /// Top border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top: Option<i64>,
-    /// Bottom border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bottom: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BorderWidths {}
 /// `BulletedListData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -603,19 +220,19 @@ impl crate::wire::sdk_keys::SdkKeys for BulletedListData {
 pub struct ButtonData {
     /// Styling for the button's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The button type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ButtonDataType>,
+    pub r#type: Option<crate::shared::types::ButtonDataType>,
     /// Styling for the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<Styles>,
+    pub styles: Option<crate::shared::types::Styles>,
     /// The text to display on the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Button link details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
+    pub link: Option<crate::shared::types::Link>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -627,280 +244,6 @@ impl crate::wire::sdk_keys::SdkKeys for ButtonData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ButtonDataType {
-    /// `LINK`
-    ///
-    /// Regular link button
-    Link,
-    /// `ACTION`
-    ///
-    /// Triggers custom action that is defined in plugin configuration by the consumer
-    Action,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ButtonDataType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LINK" => Self::Link,
-            "ACTION" => Self::Action,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Link => "LINK",
-            Self::Action => "ACTION",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ButtonDataType);
-impl crate::wire::sdk_keys::SdkKeys for ButtonDataType {}
-/// `ButtonStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ButtonStyles {
-    /// Text to display on the button.
-    #[serde(rename = "buttonText", default, skip_serializing_if = "Option::is_none")]
-    pub button_text: Option<String>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Text color as a hexadecimal value.
-    #[serde(rename = "textColor", default, skip_serializing_if = "Option::is_none")]
-    pub text_color: Option<String>,
-    /// Background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Border color as a hexadecimal value (hover state).
-    #[serde(
-        rename = "borderColorHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub border_color_hover: Option<String>,
-    /// Text color as a hexadecimal value (hover state).
-    #[serde(rename = "textColorHover", default, skip_serializing_if = "Option::is_none")]
-    pub text_color_hover: Option<String>,
-    /// Background color as a hexadecimal value (hover state).
-    #[serde(
-        rename = "backgroundColorHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color_hover: Option<String>,
-    /// Button size option, one of `SMALL`, `MEDIUM` or `LARGE`. Defaults to `MEDIUM`.
-    #[serde(rename = "buttonSize", default, skip_serializing_if = "Option::is_none")]
-    pub button_size: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ButtonStyles {}
-/// `CaptionData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CaptionData {
-    /// `textStyle` on the wire.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<TextStyle>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CaptionData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
-    }
-}
-/// `CardData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CardData {
-    /// Background styling (color or gradient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<CardDataBackground>,
-    /// Background image.
-    #[serde(
-        rename = "backgroundImage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_image: Option<BackgroundImage>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CardData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background_image);
-    }
-}
-/// Background styling (color or gradient)
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CardDataBackground {
-    /// Background type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<CardDataBackgroundType>,
-    /// Background color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Gradient configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<Gradient>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CardDataBackground {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-    }
-}
-/// Background type
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum CardDataBackgroundType {
-    /// `COLOR`
-    ///
-    /// Solid color background
-    Color,
-    /// `GRADIENT`
-    ///
-    /// Gradient background
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for CardDataBackgroundType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(CardDataBackgroundType);
-impl crate::wire::sdk_keys::SdkKeys for CardDataBackgroundType {}
-/// `CardStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CardStyles {
-    /// Card background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Card border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Card border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Card border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Card type. Defaults to `CONTAINED`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<CardStylesType>,
-    /// Content alignment. Defaults to `START`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alignment: Option<Alignment>,
-    /// Layout for title and price. Defaults to `STACKED`.
-    #[serde(
-        rename = "titlePriceLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub title_price_layout: Option<Layout>,
-    /// Title text color as a hexadecimal value.
-    #[serde(rename = "titleColor", default, skip_serializing_if = "Option::is_none")]
-    pub title_color: Option<String>,
-    /// Text color as a hexadecimal value.
-    #[serde(rename = "textColor", default, skip_serializing_if = "Option::is_none")]
-    pub text_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CardStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.alignment);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.title_price_layout);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum CardStylesType {
-    /// `CONTAINED`
-    ///
-    /// Card with visible border and background
-    Contained,
-    /// `FRAMELESS`
-    ///
-    /// Card without visible border
-    Frameless,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for CardStylesType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CONTAINED" => Self::Contained,
-            "FRAMELESS" => Self::Frameless,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Contained => "CONTAINED",
-            Self::Frameless => "FRAMELESS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(CardStylesType);
-impl crate::wire::sdk_keys::SdkKeys for CardStylesType {}
-/// `CellStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CellStyle {
-    /// Vertical alignment for the cell's text.
-    #[serde(
-        rename = "verticalAlignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub vertical_alignment: Option<VerticalAlignment>,
-    /// Cell background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CellStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.vertical_alignment);
     }
 }
 /// `CheckboxListData` as Wix sends it.
@@ -928,7 +271,7 @@ impl crate::wire::sdk_keys::SdkKeys for CheckboxListData {
 pub struct CodeBlockData {
     /// Styling for the code block's text.
     #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<TextStyle>,
+    pub text_style: Option<crate::shared::types::TextStyle>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -945,7 +288,7 @@ impl crate::wire::sdk_keys::SdkKeys for CodeBlockData {
 pub struct CollapsibleListData {
     /// Styling for the collapsible list's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// If `true`, only one item can be expanded at a time. Defaults to `false`.
     #[serde(rename = "expandOnlyOne", default, skip_serializing_if = "Option::is_none")]
     pub expand_only_one: Option<bool>,
@@ -955,10 +298,10 @@ pub struct CollapsibleListData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub initial_expanded_items: Option<InitialExpandedItems>,
+    pub initial_expanded_items: Option<crate::shared::types::InitialExpandedItems>,
     /// The direction of the text in the list. Either left-to-right or right-to-left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<Direction>,
+    pub direction: Option<crate::shared::types::Direction>,
     /// If `true`, The collapsible item will appear in search results as an FAQ.
     #[serde(rename = "isQapageData", default, skip_serializing_if = "Option::is_none")]
     pub is_qapage_data: Option<bool>,
@@ -976,327 +319,6 @@ impl crate::wire::sdk_keys::SdkKeys for CollapsibleListData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `ColorData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ColorData {
-    /// The text's background color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<String>,
-    /// The text's foreground color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub foreground: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ColorData {}
-/// `Colors` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Colors {
-    /// Deprecated: Use `textColor` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Deprecated: Use `borderColor` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub border: Option<String>,
-    /// Deprecated: Use `backgroundColor` in `styles` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Colors {}
-/// Column size controlling how many cells appear per row.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ColumnSize {
-    /// `SMALL`
-    ///
-    /// Up to 4 cells in a row.
-    Small,
-    /// `MEDIUM`
-    ///
-    /// Up to 3 cells in a row (default).
-    Medium,
-    /// `LARGE`
-    ///
-    /// Up to 2 cells in a row.
-    Large,
-    /// `EXTRA_LARGE`
-    ///
-    /// 1 cell in a row.
-    ExtraLarge,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ColumnSize {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SMALL" => Self::Small,
-            "MEDIUM" => Self::Medium,
-            "LARGE" => Self::Large,
-            "EXTRA_LARGE" => Self::ExtraLarge,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Small => "SMALL",
-            Self::Medium => "MEDIUM",
-            Self::Large => "LARGE",
-            Self::ExtraLarge => "EXTRA_LARGE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ColumnSize);
-impl crate::wire::sdk_keys::SdkKeys for ColumnSize {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Crop {
-    /// `FILL`
-    ///
-    /// Crop to fill
-    Fill,
-    /// `FIT`
-    ///
-    /// Crop to fit
-    Fit,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Crop {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FILL" => Self::Fill,
-            "FIT" => Self::Fit,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Fill => "FILL",
-            Self::Fit => "FIT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Crop);
-impl crate::wire::sdk_keys::SdkKeys for Crop {}
-/// Adds appearence changes to text
-///
-/// At most one of `anchorData`, `colorData`, `linkData`, `mentionData`, `fontSizeData`, `fontWeightValue`, `italicData`, `underlineData`, `spoilerData`, `strikethroughData`, `superscriptData`, `subscriptData`, `fontFamilyData`, `sketchData` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Decoration {
-    /// Data for an anchor link decoration.
-    #[serde(rename = "anchorData", default, skip_serializing_if = "Option::is_none")]
-    pub anchor_data: Option<AnchorData>,
-    /// Data for a color decoration.
-    #[serde(rename = "colorData", default, skip_serializing_if = "Option::is_none")]
-    pub color_data: Option<ColorData>,
-    /// Data for an external link decoration.
-    #[serde(rename = "linkData", default, skip_serializing_if = "Option::is_none")]
-    pub link_data: Option<LinkData>,
-    /// Data for a mention decoration.
-    #[serde(rename = "mentionData", default, skip_serializing_if = "Option::is_none")]
-    pub mention_data: Option<MentionData>,
-    /// Data for a font size decoration.
-    #[serde(rename = "fontSizeData", default, skip_serializing_if = "Option::is_none")]
-    pub font_size_data: Option<FontSizeData>,
-    /// Font weight for a bold decoration.
-    #[serde(
-        rename = "fontWeightValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub font_weight_value: Option<i64>,
-    /// Data for an italic decoration. Defaults to `true`.
-    #[serde(rename = "italicData", default, skip_serializing_if = "Option::is_none")]
-    pub italic_data: Option<bool>,
-    /// Data for an underline decoration. Defaults to `true`.
-    #[serde(rename = "underlineData", default, skip_serializing_if = "Option::is_none")]
-    pub underline_data: Option<bool>,
-    /// Data for a spoiler decoration.
-    #[serde(rename = "spoilerData", default, skip_serializing_if = "Option::is_none")]
-    pub spoiler_data: Option<SpoilerData>,
-    /// Data for a strikethrough decoration. Defaults to `true`.
-    #[serde(
-        rename = "strikethroughData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub strikethrough_data: Option<bool>,
-    /// Data for a superscript decoration. Defaults to `true`.
-    #[serde(
-        rename = "superscriptData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub superscript_data: Option<bool>,
-    /// Data for a subscript decoration. Defaults to `true`.
-    #[serde(rename = "subscriptData", default, skip_serializing_if = "Option::is_none")]
-    pub subscript_data: Option<bool>,
-    /// Data for a font family decoration.
-    #[serde(rename = "fontFamilyData", default, skip_serializing_if = "Option::is_none")]
-    pub font_family_data: Option<FontFamilyData>,
-    /// Data for a hand-drawn sketch annotation decoration.
-    #[serde(rename = "sketchData", default, skip_serializing_if = "Option::is_none")]
-    pub sketch_data: Option<SketchData>,
-    /// The type of decoration to apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<DecorationType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Decoration {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.anchor_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.color_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.mention_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.font_size_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.spoiler_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.font_family_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.sketch_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DecorationType {
-    /// `BOLD`
-    Bold,
-    /// `ITALIC`
-    Italic,
-    /// `UNDERLINE`
-    Underline,
-    /// `SPOILER`
-    Spoiler,
-    /// `ANCHOR`
-    Anchor,
-    /// `MENTION`
-    Mention,
-    /// `LINK`
-    Link,
-    /// `COLOR`
-    Color,
-    /// `FONT_SIZE`
-    FontSize,
-    /// `EXTERNAL`
-    External,
-    /// `STRIKETHROUGH`
-    Strikethrough,
-    /// `SUPERSCRIPT`
-    Superscript,
-    /// `SUBSCRIPT`
-    Subscript,
-    /// `FONT_FAMILY`
-    FontFamily,
-    /// `SKETCH`
-    Sketch,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DecorationType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BOLD" => Self::Bold,
-            "ITALIC" => Self::Italic,
-            "UNDERLINE" => Self::Underline,
-            "SPOILER" => Self::Spoiler,
-            "ANCHOR" => Self::Anchor,
-            "MENTION" => Self::Mention,
-            "LINK" => Self::Link,
-            "COLOR" => Self::Color,
-            "FONT_SIZE" => Self::FontSize,
-            "EXTERNAL" => Self::External,
-            "STRIKETHROUGH" => Self::Strikethrough,
-            "SUPERSCRIPT" => Self::Superscript,
-            "SUBSCRIPT" => Self::Subscript,
-            "FONT_FAMILY" => Self::FontFamily,
-            "SKETCH" => Self::Sketch,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Bold => "BOLD",
-            Self::Italic => "ITALIC",
-            Self::Underline => "UNDERLINE",
-            Self::Spoiler => "SPOILER",
-            Self::Anchor => "ANCHOR",
-            Self::Mention => "MENTION",
-            Self::Link => "LINK",
-            Self::Color => "COLOR",
-            Self::FontSize => "FONT_SIZE",
-            Self::External => "EXTERNAL",
-            Self::Strikethrough => "STRIKETHROUGH",
-            Self::Superscript => "SUPERSCRIPT",
-            Self::Subscript => "SUBSCRIPT",
-            Self::FontFamily => "FONT_FAMILY",
-            Self::Sketch => "SKETCH",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DecorationType);
-impl crate::wire::sdk_keys::SdkKeys for DecorationType {}
-/// `Design` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Design {
-    /// Styling for the poll.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub poll: Option<PollDesign>,
-    /// Styling for voting options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<OptionDesign>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Design {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.poll);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DesignTarget {
-    /// `LAYOUT`
-    ///
-    /// Design applied to layout
-    Layout,
-    /// `CELL`
-    ///
-    /// Design applied to cells
-    Cell,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DesignTarget {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LAYOUT" => Self::Layout,
-            "CELL" => Self::Cell,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Layout => "LAYOUT",
-            Self::Cell => "CELL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DesignTarget);
-impl crate::wire::sdk_keys::SdkKeys for DesignTarget {}
 /// `Dimensions` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1312,58 +334,25 @@ pub struct Dimensions {
     pub cols_min_width: Option<Vec<i64>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Dimensions {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Direction {
-    /// `LTR`
-    ///
-    /// Left-to-right
-    Ltr,
-    /// `RTL`
-    ///
-    /// Right-to-left
-    Rtl,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Direction {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LTR" => Self::Ltr,
-            "RTL" => Self::Rtl,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Ltr => "LTR",
-            Self::Rtl => "RTL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Direction);
-impl crate::wire::sdk_keys::SdkKeys for Direction {}
 /// `DividerData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct DividerData {
     /// Styling for the divider's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Divider line style.
     #[serde(rename = "lineStyle", default, skip_serializing_if = "Option::is_none")]
-    pub line_style: Option<LineStyle>,
+    pub line_style: Option<crate::shared::types::LineStyle>,
     /// Divider width.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<Width>,
+    pub width: Option<crate::shared::types::Width>,
     /// Divider alignment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alignment: Option<DividerDataAlignment>,
+    pub alignment: Option<crate::shared::types::DividerDataAlignment>,
     /// Visual styling for the divider lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<DividerDataStyles>,
+    pub styles: Option<crate::shared::types::DividerDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -1378,128 +367,16 @@ impl crate::wire::sdk_keys::SdkKeys for DividerData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DividerDataAlignment {
-    /// `CENTER`
-    ///
-    /// Center alignment
-    Center,
-    /// `LEFT`
-    ///
-    /// Left alignment
-    Left,
-    /// `RIGHT`
-    ///
-    /// Right alignment
-    Right,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for DividerDataAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "LEFT" => Self::Left,
-            "RIGHT" => Self::Right,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::Left => "LEFT",
-            Self::Right => "RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(DividerDataAlignment);
-impl crate::wire::sdk_keys::SdkKeys for DividerDataAlignment {}
-/// `DividerDataStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DividerDataStyles {
-    /// Divider color as a hexadecimal value. An alpha channel controls opacity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Divider line ending shape.
-    #[serde(rename = "lineCap", default, skip_serializing_if = "Option::is_none")]
-    pub line_cap: Option<LineCap>,
-    /// Line thicknesses in pixels, ordered from first line to last line.
-    #[serde(rename = "lineThickness", default, skip_serializing_if = "Option::is_none")]
-    pub line_thickness: Option<Vec<i64>>,
-    /// Visible dash length for dashed dividers, in pixels. The pattern is snapped to a whole number of dashes so that the first and last dash touch the divider's edges - narrower containers show fewer dashes at the same size.
-    #[serde(rename = "dashLength", default, skip_serializing_if = "Option::is_none")]
-    pub dash_length: Option<i64>,
-    /// Visible gap between dashes or dots, in pixels.
-    #[serde(rename = "dashGap", default, skip_serializing_if = "Option::is_none")]
-    pub dash_gap: Option<i64>,
-    /// Gap between divider lines in pixels.
-    #[serde(rename = "lineGap", default, skip_serializing_if = "Option::is_none")]
-    pub line_gap: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DividerDataStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_cap);
-    }
-}
-/// `DocumentStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DocumentStyle {
-    /// Styling for H1 nodes.
-    #[serde(rename = "headerOne", default, skip_serializing_if = "Option::is_none")]
-    pub header_one: Option<TextNodeStyle>,
-    /// Styling for H2 nodes.
-    #[serde(rename = "headerTwo", default, skip_serializing_if = "Option::is_none")]
-    pub header_two: Option<TextNodeStyle>,
-    /// Styling for H3 nodes.
-    #[serde(rename = "headerThree", default, skip_serializing_if = "Option::is_none")]
-    pub header_three: Option<TextNodeStyle>,
-    /// Styling for H4 nodes.
-    #[serde(rename = "headerFour", default, skip_serializing_if = "Option::is_none")]
-    pub header_four: Option<TextNodeStyle>,
-    /// Styling for H5 nodes.
-    #[serde(rename = "headerFive", default, skip_serializing_if = "Option::is_none")]
-    pub header_five: Option<TextNodeStyle>,
-    /// Styling for H6 nodes.
-    #[serde(rename = "headerSix", default, skip_serializing_if = "Option::is_none")]
-    pub header_six: Option<TextNodeStyle>,
-    /// Styling for paragraph nodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paragraph: Option<TextNodeStyle>,
-    /// Styling for block quote nodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blockquote: Option<TextNodeStyle>,
-    /// Styling for code block nodes.
-    #[serde(rename = "codeBlock", default, skip_serializing_if = "Option::is_none")]
-    pub code_block: Option<TextNodeStyle>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DocumentStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_one);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_two);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_three);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_four);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_five);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.header_six);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.paragraph);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.blockquote);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.code_block);
-    }
-}
 /// `EmbedData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct EmbedData {
     /// Styling for the oEmbed node's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// An [oEmbed](https://www.oembed.com) object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oembed: Option<Oembed>,
+    pub oembed: Option<crate::shared::types::Oembed>,
     /// Origin asset source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
@@ -1514,198 +391,16 @@ impl crate::wire::sdk_keys::SdkKeys for EmbedData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `EntranceAnimation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EntranceAnimation {
-    /// The entrance effect to play.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<EntranceEffect>,
-    /// Effect duration in milliseconds. Each effect has its own default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
-    /// Delay before the effect starts, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EntranceAnimation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.effect);
-    }
-}
-/// `EntranceEffect` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EntranceEffect {
-    /// The entrance effect type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<EntranceEffectType>,
-    /// Direction the effect enters from. Allowed values depend on the effect type (e.g. TOP/RIGHT/BOTTOM/LEFT, the diagonals with or without CENTER, corners, HORIZONTAL/VERTICAL, CLOCKWISE/COUNTER_CLOCKWISE).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-    /// Clip-path shape: ELLIPSE, CIRCLE, RECTANGLE, or DIAMOND (SHAPE).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<String>,
-    /// Motion style: GENTLE, MODERATE, or INTENSE. Only the effects that expose one accept it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub easing: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EntranceEffect {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EntranceEffectType {
-    /// `FADE`
-    ///
-    /// Fades in from fully transparent to fully opaque.
-    Fade,
-    /// `ARC`
-    ///
-    /// Enters along a 3D arc path.
-    Arc,
-    /// `BLUR`
-    ///
-    /// Transitions from blurred to sharp.
-    Blur,
-    /// `BOUNCE`
-    ///
-    /// Bounces into place with an elastic curve.
-    Bounce,
-    /// `DROP`
-    ///
-    /// Shrinks down from a larger size.
-    Drop,
-    /// `EXPAND`
-    ///
-    /// Expands from a point, scaling to full size.
-    Expand,
-    /// `FLIP`
-    ///
-    /// Flips into view with a 3D rotation.
-    Flip,
-    /// `FLOAT`
-    ///
-    /// Drifts gently into place.
-    Float,
-    /// `FOLD`
-    ///
-    /// Unfolds from an edge as if hinged.
-    Fold,
-    /// `GLIDE`
-    ///
-    /// Glides in smoothly from off-screen.
-    Glide,
-    /// `REVEAL`
-    ///
-    /// Progressively revealed by an expanding clip-path.
-    Reveal,
-    /// `SHAPE`
-    ///
-    /// Appears through an expanding geometric clip-path shape.
-    Shape,
-    /// `SHUTTERS`
-    ///
-    /// Revealed through shutter-like strips.
-    Shutters,
-    /// `SLIDE`
-    ///
-    /// Slides in from one side.
-    Slide,
-    /// `SPIN`
-    ///
-    /// Spins into view while scaling up.
-    Spin,
-    /// `TILT`
-    ///
-    /// Tilts in from the side with 3D rotation.
-    Tilt,
-    /// `TURN`
-    ///
-    /// Rotates into view around a corner pivot.
-    Turn,
-    /// `WINK`
-    ///
-    /// Expands from its horizontal or vertical center.
-    Wink,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for EntranceEffectType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FADE" => Self::Fade,
-            "ARC" => Self::Arc,
-            "BLUR" => Self::Blur,
-            "BOUNCE" => Self::Bounce,
-            "DROP" => Self::Drop,
-            "EXPAND" => Self::Expand,
-            "FLIP" => Self::Flip,
-            "FLOAT" => Self::Float,
-            "FOLD" => Self::Fold,
-            "GLIDE" => Self::Glide,
-            "REVEAL" => Self::Reveal,
-            "SHAPE" => Self::Shape,
-            "SHUTTERS" => Self::Shutters,
-            "SLIDE" => Self::Slide,
-            "SPIN" => Self::Spin,
-            "TILT" => Self::Tilt,
-            "TURN" => Self::Turn,
-            "WINK" => Self::Wink,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Fade => "FADE",
-            Self::Arc => "ARC",
-            Self::Blur => "BLUR",
-            Self::Bounce => "BOUNCE",
-            Self::Drop => "DROP",
-            Self::Expand => "EXPAND",
-            Self::Flip => "FLIP",
-            Self::Float => "FLOAT",
-            Self::Fold => "FOLD",
-            Self::Glide => "GLIDE",
-            Self::Reveal => "REVEAL",
-            Self::Shape => "SHAPE",
-            Self::Shutters => "SHUTTERS",
-            Self::Slide => "SLIDE",
-            Self::Spin => "SPIN",
-            Self::Tilt => "TILT",
-            Self::Turn => "TURN",
-            Self::Wink => "WINK",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(EntranceEffectType);
-impl crate::wire::sdk_keys::SdkKeys for EntranceEffectType {}
-/// `EventData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EventData {
-    /// Event schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduling: Option<String>,
-    /// Event location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EventData {}
 /// `FileData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct FileData {
     /// Styling for the file's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The source for the file's data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src: Option<FileSource>,
+    pub src: Option<crate::shared::types::FileSource>,
     /// File name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1719,7 +414,7 @@ pub struct FileData {
     pub size: Option<i64>,
     /// Settings for PDF files.
     #[serde(rename = "pdfSettings", default, skip_serializing_if = "Option::is_none")]
-    pub pdf_settings: Option<PDFSettings>,
+    pub pdf_settings: Option<crate::shared::types::PDFSettings>,
     /// File MIME type.
     #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
@@ -1741,121 +436,19 @@ impl crate::wire::sdk_keys::SdkKeys for FileData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// At most one of `url`, `custom`, `id` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FileSource {
-    /// The absolute URL for the file's source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Custom ID. Use `id` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-    /// An ID that's resolved to a URL by a resolver function.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Indicates whether the file's source is private. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FileSource {}
-/// `FontFamilyData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FontFamilyData {
-    /// `value` on the wire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FontFamilyData {}
-/// `FontSizeData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FontSizeData {
-    /// The units used for the font size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<FontType>,
-    /// Font size value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FontSizeData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FontType {
-    /// `PX`
-    Px,
-    /// `EM`
-    Em,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FontType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PX" => Self::Px,
-            "EM" => Self::Em,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Px => "PX",
-            Self::Em => "EM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FontType);
-impl crate::wire::sdk_keys::SdkKeys for FontType {}
-/// `GIF` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GIF {
-    /// GIF format URL.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gif: Option<String>,
-    /// MP4 format URL.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mp4: Option<String>,
-    /// Thumbnail URL.
-    ///
-    /// Format: web_url.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub still: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GIF {}
 /// `GIFData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GIFData {
     /// Styling for the GIF's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The source of the full size GIF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<GIF>,
+    pub original: Option<crate::shared::types::GIF>,
     /// The source of the downsized GIF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub downsized: Option<GIF>,
+    pub downsized: Option<crate::shared::types::GIF>,
     /// Height in pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
@@ -1864,7 +457,7 @@ pub struct GIFData {
     pub width: Option<i64>,
     /// Type of GIF (Sticker or NORMAL). Defaults to `NORMAL`.
     #[serde(rename = "gifType", default, skip_serializing_if = "Option::is_none")]
-    pub gif_type: Option<GIFType>,
+    pub gif_type: Option<crate::shared::types::GIFType>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -1878,48 +471,19 @@ impl crate::wire::sdk_keys::SdkKeys for GIFData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum GIFType {
-    /// `NORMAL`
-    Normal,
-    /// `STICKER`
-    Sticker,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for GIFType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NORMAL" => Self::Normal,
-            "STICKER" => Self::Sticker,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Normal => "NORMAL",
-            Self::Sticker => "STICKER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(GIFType);
-impl crate::wire::sdk_keys::SdkKeys for GIFType {}
 /// `GalleryData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct GalleryData {
     /// Styling for the gallery's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The items in the gallery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<Item>>,
     /// Options for defining the gallery's appearance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<GalleryOptions>,
+    pub options: Option<crate::shared::types::GalleryOptions>,
     /// Sets whether the gallery's expand button is disabled. Defaults to `false`.
     #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
     pub disable_expand: Option<bool>,
@@ -1942,126 +506,6 @@ impl crate::wire::sdk_keys::SdkKeys for GalleryData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `GalleryOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GalleryOptions {
-    /// Gallery layout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<GalleryOptionsLayout>,
-    /// Styling for gallery items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<ItemStyle>,
-    /// Styling for gallery thumbnail images.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnails: Option<Thumbnails>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GalleryOptions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layout);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.item);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.thumbnails);
-    }
-}
-/// `GalleryOptionsLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GalleryOptionsLayout {
-    /// Gallery layout type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LayoutType>,
-    /// Sets whether horizontal scroll is enabled. Defaults to `true` unless the layout `type` is set to `GRID` or `COLLAGE`.
-    #[serde(
-        rename = "horizontalScroll",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub horizontal_scroll: Option<bool>,
-    /// Gallery orientation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orientation: Option<Orientation>,
-    /// The number of columns to display on full size screens.
-    #[serde(
-        rename = "numberOfColumns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number_of_columns: Option<i64>,
-    /// The number of columns to display on mobile screens.
-    #[serde(
-        rename = "mobileNumberOfColumns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mobile_number_of_columns: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GalleryOptionsLayout {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.orientation);
-    }
-}
-/// `Gradient` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Gradient {
-    /// Gradient type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<GradientType>,
-    /// Color stops for the gradient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stops: Option<Vec<Stop>>,
-    /// Angle in degrees for linear gradient (0-360).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub angle: Option<i64>,
-    /// Horizontal center position for radial gradient (0-100).
-    #[serde(rename = "centerX", default, skip_serializing_if = "Option::is_none")]
-    pub center_x: Option<f64>,
-    /// Vertical center position for radial gradient (0-100).
-    #[serde(rename = "centerY", default, skip_serializing_if = "Option::is_none")]
-    pub center_y: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Gradient {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.stops);
-    }
-}
-/// Gradient type.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum GradientType {
-    /// `LINEAR`
-    ///
-    /// Linear gradient.
-    Linear,
-    /// `RADIAL`
-    ///
-    /// Radial gradient.
-    Radial,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for GradientType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LINEAR" => Self::Linear,
-            "RADIAL" => Self::Radial,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Linear => "LINEAR",
-            Self::Radial => "RADIAL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(GradientType);
-impl crate::wire::sdk_keys::SdkKeys for GradientType {}
 /// At most one of `url`, `html`, `isAdsense`, `widgetId` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2082,10 +526,10 @@ pub struct HTMLData {
     pub widget_id: Option<String>,
     /// Styling for the HTML node's container. Height property is irrelevant for HTML embeds when autoHeight is set to `true`.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The type of HTML code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<Source>,
+    pub source: Option<crate::shared::types::Source>,
     /// If container height is aligned with its content height. Defaults to `true`.
     #[serde(rename = "autoHeight", default, skip_serializing_if = "Option::is_none")]
     pub auto_height: Option<bool>,
@@ -2109,7 +553,7 @@ pub struct HeadingData {
     pub level: Option<i64>,
     /// Styling for the heading text.
     #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<TextStyle>,
+    pub text_style: Option<crate::shared::types::TextStyle>,
     /// Indentation level from 1-4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indentation: Option<i64>,
@@ -2126,45 +570,19 @@ impl crate::wire::sdk_keys::SdkKeys for HeadingData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `Height` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Height {
-    /// A custom height value in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Height {}
-/// `Image` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Image {
-    /// Image file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
-    /// Link details for images that are links.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Image {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-    }
-}
 /// `ImageData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ImageData {
     /// Styling for the image's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Image file details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
+    pub image: Option<crate::shared::types::Media>,
     /// Link details for images that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
+    pub link: Option<crate::shared::types::Link>,
     /// Sets whether the image expands to full screen when clicked. Defaults to `false`.
     #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
     pub disable_expand: Option<bool>,
@@ -2188,10 +606,10 @@ pub struct ImageData {
     pub decorative: Option<bool>,
     /// Styling for the image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<ImageDataStyles>,
+    pub styles: Option<crate::shared::types::ImageDataStyles>,
     /// Non-destructive crop rectangle, expressed as fractions (0-1) of the original image. When omitted, the full image is shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crop: Option<ImageDataCrop>,
+    pub crop: Option<crate::shared::types::ImageDataCrop>,
     /// Optional shape mask applied to the visible crop. Supported values: CIRCLE, OVAL, STAR, PENTAGON, HEXAGON, TRIANGLE, HEART, RHOMBUS, FLUID, WINDOW.
     #[serde(rename = "cropShape", default, skip_serializing_if = "Option::is_none")]
     pub crop_shape: Option<String>,
@@ -2209,343 +627,16 @@ impl crate::wire::sdk_keys::SdkKeys for ImageData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `ImageDataCrop` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ImageDataCrop {
-    /// Left edge of the crop, as a fraction (0-1) of the original image width.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<f64>,
-    /// Top edge of the crop, as a fraction (0-1) of the original image height.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<f64>,
-    /// Visible width of the crop, as a fraction (0-1) of the original image width.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<f64>,
-    /// Visible height of the crop, as a fraction (0-1) of the original image height.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ImageDataCrop {}
-/// `ImageDataStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ImageDataStyles {
-    /// Border attributes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub border: Option<StylesBorder>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ImageDataStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.border);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ImagePosition {
-    /// `CENTER`
-    ///
-    /// Image positioned at the center
-    Center,
-    /// `CENTER_LEFT`
-    ///
-    /// Image positioned on the left
-    CenterLeft,
-    /// `CENTER_RIGHT`
-    ///
-    /// Image positioned on the right
-    CenterRight,
-    /// `TOP`
-    ///
-    /// Image positioned at the center top
-    Top,
-    /// `TOP_LEFT`
-    ///
-    /// Image positioned at the top left
-    TopLeft,
-    /// `TOP_RIGHT`
-    ///
-    /// Image positioned at the top right
-    TopRight,
-    /// `BOTTOM`
-    ///
-    /// Image positioned at the center bottom
-    Bottom,
-    /// `BOTTOM_LEFT`
-    ///
-    /// Image positioned at the bottom left
-    BottomLeft,
-    /// `BOTTOM_RIGHT`
-    ///
-    /// Image positioned at the bottom right
-    BottomRight,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ImagePosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "CENTER_LEFT" => Self::CenterLeft,
-            "CENTER_RIGHT" => Self::CenterRight,
-            "TOP" => Self::Top,
-            "TOP_LEFT" => Self::TopLeft,
-            "TOP_RIGHT" => Self::TopRight,
-            "BOTTOM" => Self::Bottom,
-            "BOTTOM_LEFT" => Self::BottomLeft,
-            "BOTTOM_RIGHT" => Self::BottomRight,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::CenterLeft => "CENTER_LEFT",
-            Self::CenterRight => "CENTER_RIGHT",
-            Self::Top => "TOP",
-            Self::TopLeft => "TOP_LEFT",
-            Self::TopRight => "TOP_RIGHT",
-            Self::Bottom => "BOTTOM",
-            Self::BottomLeft => "BOTTOM_LEFT",
-            Self::BottomRight => "BOTTOM_RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ImagePosition);
-impl crate::wire::sdk_keys::SdkKeys for ImagePosition {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ImagePositionPosition {
-    /// `CENTER`
-    ///
-    /// Image positioned at the center
-    Center,
-    /// `CENTER_LEFT`
-    ///
-    /// Image positioned on the left
-    CenterLeft,
-    /// `CENTER_RIGHT`
-    ///
-    /// Image positioned on the right
-    CenterRight,
-    /// `TOP`
-    ///
-    /// Image positioned at the center top
-    Top,
-    /// `TOP_LEFT`
-    ///
-    /// Image positioned at the top left
-    TopLeft,
-    /// `TOP_RIGHT`
-    ///
-    /// Image positioned at the top right
-    TopRight,
-    /// `BOTTOM`
-    ///
-    /// Image positioned at the center bottom
-    Bottom,
-    /// `BOTTOM_LEFT`
-    ///
-    /// Image positioned at the bottom left
-    BottomLeft,
-    /// `BOTTOM_RIGHT`
-    ///
-    /// Image positioned at the bottom right
-    BottomRight,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ImagePositionPosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "CENTER_LEFT" => Self::CenterLeft,
-            "CENTER_RIGHT" => Self::CenterRight,
-            "TOP" => Self::Top,
-            "TOP_LEFT" => Self::TopLeft,
-            "TOP_RIGHT" => Self::TopRight,
-            "BOTTOM" => Self::Bottom,
-            "BOTTOM_LEFT" => Self::BottomLeft,
-            "BOTTOM_RIGHT" => Self::BottomRight,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::CenterLeft => "CENTER_LEFT",
-            Self::CenterRight => "CENTER_RIGHT",
-            Self::Top => "TOP",
-            Self::TopLeft => "TOP_LEFT",
-            Self::TopRight => "TOP_RIGHT",
-            Self::Bottom => "BOTTOM",
-            Self::BottomLeft => "BOTTOM_LEFT",
-            Self::BottomRight => "BOTTOM_RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ImagePositionPosition);
-impl crate::wire::sdk_keys::SdkKeys for ImagePositionPosition {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ImageScalingScaling {
-    /// `AUTO`
-    ///
-    /// Auto image scaling
-    Auto,
-    /// `CONTAIN`
-    ///
-    /// Contain image scaling
-    Contain,
-    /// `COVER`
-    ///
-    /// Cover image scaling
-    Cover,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ImageScalingScaling {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AUTO" => Self::Auto,
-            "CONTAIN" => Self::Contain,
-            "COVER" => Self::Cover,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Auto => "AUTO",
-            Self::Contain => "CONTAIN",
-            Self::Cover => "COVER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ImageScalingScaling);
-impl crate::wire::sdk_keys::SdkKeys for ImageScalingScaling {}
-/// `ImageStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ImageStyles {
-    /// Whether to hide the image.
-    #[serde(rename = "hideImage", default, skip_serializing_if = "Option::is_none")]
-    pub hide_image: Option<bool>,
-    /// Position of image. Defaults to `START`.
-    #[serde(rename = "imagePosition", default, skip_serializing_if = "Option::is_none")]
-    pub image_position: Option<Position>,
-    /// Aspect ratio for the image. Defaults to `SQUARE`.
-    #[serde(rename = "aspectRatio", default, skip_serializing_if = "Option::is_none")]
-    pub aspect_ratio: Option<AspectRatio>,
-    /// How the image should be resized. Defaults to `FILL`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resizing: Option<Resizing>,
-    /// Image border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Image border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Image border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ImageStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_position);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.aspect_ratio);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.resizing);
-    }
-}
-/// Indentation style.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Indentation {
-    /// `NESTED`
-    ///
-    /// Sub-headings indented under parents (default)
-    Nested,
-    /// `FLAT`
-    ///
-    /// All items at the same level
-    Flat,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Indentation {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NESTED" => Self::Nested,
-            "FLAT" => Self::Flat,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Nested => "NESTED",
-            Self::Flat => "FLAT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Indentation);
-impl crate::wire::sdk_keys::SdkKeys for Indentation {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum InitialExpandedItems {
-    /// `FIRST`
-    ///
-    /// First item will be expended initally
-    First,
-    /// `ALL`
-    ///
-    /// All items will expended initally
-    All,
-    /// `NONE`
-    ///
-    /// All items collapsed initally
-    None,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for InitialExpandedItems {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FIRST" => Self::First,
-            "ALL" => Self::All,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::First => "FIRST",
-            Self::All => "ALL",
-            Self::None => "NONE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(InitialExpandedItems);
-impl crate::wire::sdk_keys::SdkKeys for InitialExpandedItems {}
 /// At most one of `image`, `video` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Item {
     /// An image item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Image>,
+    pub image: Option<crate::shared::types::Image>,
     /// A video item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<Video>,
+    pub video: Option<crate::shared::types::Video>,
     /// Item title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -2559,133 +650,6 @@ impl crate::wire::sdk_keys::SdkKeys for Item {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.video);
     }
 }
-/// `ItemStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemStyle {
-    /// Desirable dimension for each item in pixels (behvaior changes according to gallery type)
-    #[serde(rename = "targetSize", default, skip_serializing_if = "Option::is_none")]
-    pub target_size: Option<i64>,
-    /// Item ratio
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ratio: Option<f64>,
-    /// Sets how item images are cropped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crop: Option<Crop>,
-    /// The spacing between items in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spacing: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.crop);
-    }
-}
-/// How the stacked layers fade relative to the base shape. Named for a bottom divider; top dividers render mirrored, so the visual fade flips.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LayerEffect {
-    /// `CENTER`
-    ///
-    /// Shape keeps its height, a solid filler bar pushes it away from the edge
-    Center,
-    /// `FADE_TO_TOP`
-    ///
-    /// Deeper (more transparent) layers shrink toward the edge inside the original band while a solid filler bar keeps its full height, so the faded copies hug the top of the band
-    FadeToTop,
-    /// `FADE_TO_BOTTOM`
-    ///
-    /// Deeper (more transparent) layers stretch taller into the section, so the faded copies fan out above the base shape and descend to the layout edge
-    FadeToBottom,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LayerEffect {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "FADE_TO_TOP" => Self::FadeToTop,
-            "FADE_TO_BOTTOM" => Self::FadeToBottom,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::FadeToTop => "FADE_TO_TOP",
-            Self::FadeToBottom => "FADE_TO_BOTTOM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LayerEffect);
-impl crate::wire::sdk_keys::SdkKeys for LayerEffect {}
-/// Layers effect - stacked semi-transparent copies of the divider shape
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Layers {
-    /// Total number of layers including the base shape (1-4). Absent or 1 disables the effect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Vertical distance in pixels between the silhouettes of consecutive layers: each successive layer's silhouette is offset from the previous one by this amount. The divider's own `height` is unchanged. Defaults to 20.
-    #[serde(rename = "offsetY", default, skip_serializing_if = "Option::is_none")]
-    pub offset_y: Option<i64>,
-    /// How the stacked layers fade relative to the base shape.
-    #[serde(rename = "layerEffect", default, skip_serializing_if = "Option::is_none")]
-    pub layer_effect: Option<LayerEffect>,
-    /// Horizontal distance between consecutive layers in pixels. Defaults to 0. Only applies to shapes that support horizontal offset.
-    #[serde(rename = "offsetX", default, skip_serializing_if = "Option::is_none")]
-    pub offset_x: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Layers {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layer_effect);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Layout {
-    /// `STACKED`
-    ///
-    /// Elements stacked vertically
-    Stacked,
-    /// `SIDE_BY_SIDE`
-    ///
-    /// Elements arranged horizontally
-    SideBySide,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Layout {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "STACKED" => Self::Stacked,
-            "SIDE_BY_SIDE" => Self::SideBySide,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Stacked => "STACKED",
-            Self::SideBySide => "SIDE_BY_SIDE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Layout);
-impl crate::wire::sdk_keys::SdkKeys for Layout {}
-/// `LayoutCellData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LayoutCellData {
-    /// Size of the cell in 12 columns grid.
-    #[serde(rename = "colSpan", default, skip_serializing_if = "Option::is_none")]
-    pub col_span: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LayoutCellData {}
 /// `LayoutData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2705,7 +669,7 @@ pub struct LayoutData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<LayoutDataBackgroundImage>,
+    pub background_image: Option<crate::shared::types::LayoutDataBackgroundImage>,
     /// Border color as a hexadecimal value.
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
     pub border_color: Option<String>,
@@ -2722,7 +686,7 @@ pub struct LayoutData {
     pub backdrop_color: Option<String>,
     /// Backdrop image.
     #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_image: Option<LayoutDataBackgroundImage>,
+    pub backdrop_image: Option<crate::shared::types::LayoutDataBackgroundImage>,
     /// Backdrop top padding.
     #[serde(
         rename = "backdropPaddingTop",
@@ -2749,14 +713,16 @@ pub struct LayoutData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub cell_vertical_alignment: Option<VerticalAlignmentAlignment>,
+    pub cell_vertical_alignment: Option<
+        crate::shared::types::VerticalAlignmentAlignment,
+    >,
     /// Responsiveness behaviour of columns when responsiveness applies. Either stacks or wrappers.
     #[serde(
         rename = "responsivenessBehaviour",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub responsiveness_behaviour: Option<ResponsivenessBehaviour>,
+    pub responsiveness_behaviour: Option<crate::shared::types::ResponsivenessBehaviour>,
     /// Size in pixels when responsiveness_behaviour applies
     #[serde(
         rename = "responsivenessBreakpoint",
@@ -2766,28 +732,28 @@ pub struct LayoutData {
     pub responsiveness_breakpoint: Option<i64>,
     /// Styling for the layout's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Defines where selected design propertied applies to
     #[serde(rename = "designTarget", default, skip_serializing_if = "Option::is_none")]
-    pub design_target: Option<DesignTarget>,
+    pub design_target: Option<crate::shared::types::DesignTarget>,
     /// Banner configuration. When present, this layout is attached to a document edge (top or bottom).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub banner: Option<Banner>,
+    pub banner: Option<crate::shared::types::Banner>,
     /// Background styling (color or gradient).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<LayoutDataBackground>,
+    pub background: Option<crate::shared::types::LayoutDataBackground>,
     /// Backdrop styling (color or gradient).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backdrop: Option<Backdrop>,
+    pub backdrop: Option<crate::shared::types::Backdrop>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
     /// Shape divider at the top edge of the layout.
     #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
-    pub top_divider: Option<SectionDivider>,
+    pub top_divider: Option<crate::shared::types::SectionDivider>,
     /// Shape divider at the bottom edge of the layout.
     #[serde(rename = "bottomDivider", default, skip_serializing_if = "Option::is_none")]
-    pub bottom_divider: Option<SectionDivider>,
+    pub bottom_divider: Option<crate::shared::types::SectionDivider>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LayoutData {
     fn rename_sdk_keys(&mut self) {
@@ -2809,306 +775,16 @@ impl crate::wire::sdk_keys::SdkKeys for LayoutData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.bottom_divider);
     }
 }
-/// Background styling (color or gradient)
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LayoutDataBackground {
-    /// Background type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LayoutDataBackgroundType>,
-    /// Background color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Gradient configuration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<Gradient>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LayoutDataBackground {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-    }
-}
-/// `LayoutDataBackgroundImage` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LayoutDataBackgroundImage {
-    /// Background image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
-    /// Deprecated: use `overlay` instead. Legacy image opacity (0–100) that dimmed the image to reveal the `background`/`backdrop` color behind it.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opacity: Option<i64>,
-    /// Background image scaling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scaling: Option<ImageScalingScaling>,
-    /// Position of background. Defaults to `CENTER`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<ImagePosition>,
-    /// Blur radius in pixels applied to the image layer. `0` (default) leaves the image unblurred; blur is independent of any color overlay and the two stack.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blur: Option<i64>,
-    /// Color or gradient drawn on top of the image. When present, this is the authoritative overlay and `opacity` is ignored. Its presence also marks content as authored under the new overlay model (vs. the legacy `opacity`-based dimming on `background`/`backdrop`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overlay: Option<LayoutDataBackground>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LayoutDataBackgroundImage {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.scaling);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.position);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.overlay);
-    }
-}
-/// Background type
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LayoutDataBackgroundType {
-    /// `COLOR`
-    ///
-    /// Solid color background
-    Color,
-    /// `GRADIENT`
-    ///
-    /// Gradient background
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LayoutDataBackgroundType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LayoutDataBackgroundType);
-impl crate::wire::sdk_keys::SdkKeys for LayoutDataBackgroundType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LayoutType {
-    /// `COLLAGE`
-    ///
-    /// Collage type
-    Collage,
-    /// `MASONRY`
-    ///
-    /// Masonry type
-    Masonry,
-    /// `GRID`
-    ///
-    /// Grid type
-    Grid,
-    /// `THUMBNAIL`
-    ///
-    /// Thumbnail type
-    Thumbnail,
-    /// `SLIDER`
-    ///
-    /// Slider type
-    Slider,
-    /// `SLIDESHOW`
-    ///
-    /// Slideshow type
-    Slideshow,
-    /// `PANORAMA`
-    ///
-    /// Panorama type
-    Panorama,
-    /// `COLUMN`
-    ///
-    /// Column type
-    Column,
-    /// `MAGIC`
-    ///
-    /// Magic type
-    Magic,
-    /// `FULLSIZE`
-    ///
-    /// Fullsize images type
-    Fullsize,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LayoutType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLLAGE" => Self::Collage,
-            "MASONRY" => Self::Masonry,
-            "GRID" => Self::Grid,
-            "THUMBNAIL" => Self::Thumbnail,
-            "SLIDER" => Self::Slider,
-            "SLIDESHOW" => Self::Slideshow,
-            "PANORAMA" => Self::Panorama,
-            "COLUMN" => Self::Column,
-            "MAGIC" => Self::Magic,
-            "FULLSIZE" => Self::Fullsize,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Collage => "COLLAGE",
-            Self::Masonry => "MASONRY",
-            Self::Grid => "GRID",
-            Self::Thumbnail => "THUMBNAIL",
-            Self::Slider => "SLIDER",
-            Self::Slideshow => "SLIDESHOW",
-            Self::Panorama => "PANORAMA",
-            Self::Column => "COLUMN",
-            Self::Magic => "MAGIC",
-            Self::Fullsize => "FULLSIZE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LayoutType);
-impl crate::wire::sdk_keys::SdkKeys for LayoutType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LineCap {
-    /// `SQUARE`
-    ///
-    /// Square line endings.
-    Square,
-    /// `ROUND`
-    ///
-    /// Rounded line endings.
-    Round,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LineCap {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SQUARE" => Self::Square,
-            "ROUND" => Self::Round,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Square => "SQUARE",
-            Self::Round => "ROUND",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LineCap);
-impl crate::wire::sdk_keys::SdkKeys for LineCap {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LineStyle {
-    /// `SINGLE`
-    ///
-    /// Single Line
-    Single,
-    /// `DOUBLE`
-    ///
-    /// Double Line
-    Double,
-    /// `DASHED`
-    ///
-    /// Dashed Line
-    Dashed,
-    /// `DOTTED`
-    ///
-    /// Dotted Line
-    Dotted,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LineStyle {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SINGLE" => Self::Single,
-            "DOUBLE" => Self::Double,
-            "DASHED" => Self::Dashed,
-            "DOTTED" => Self::Dotted,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Single => "SINGLE",
-            Self::Double => "DOUBLE",
-            Self::Dashed => "DASHED",
-            Self::Dotted => "DOTTED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LineStyle);
-impl crate::wire::sdk_keys::SdkKeys for LineStyle {}
-/// At most one of `url`, `anchor` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Link {
-    /// The absolute URL for the linked document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The target node's ID. Used for linking to another node in this object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<String>,
-    /// he HTML `target` attribute value for the link. This property defines where the linked document opens as follows:
-    /// `SELF` - Default. Opens the linked document in the same frame as the link.
-    /// `BLANK` - Opens the linked document in a new browser tab or window.
-    /// `PARENT` - Opens the linked document in the link's parent frame.
-    /// `TOP` - Opens the linked document in the full body of the link's browser tab or window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<Target>,
-    /// The HTML `rel` attribute value for the link. This object specifies the relationship between the current document and the linked document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rel: Option<Rel>,
-    /// A serialized object used for a custom or external link panel.
-    #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
-    pub custom_data: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Link {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.target);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rel);
-    }
-}
-/// `LinkData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LinkData {
-    /// Link details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LinkData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-    }
-}
 /// `LinkPreviewData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct LinkPreviewData {
     /// Styling for the link preview's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Link details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
+    pub link: Option<crate::shared::types::Link>,
     /// Preview title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -3123,7 +799,7 @@ pub struct LinkPreviewData {
     pub html: Option<String>,
     /// Styling for the link preview.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<LinkPreviewDataStyles>,
+    pub styles: Option<crate::shared::types::LinkPreviewDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -3134,48 +810,6 @@ impl crate::wire::sdk_keys::SdkKeys for LinkPreviewData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `LinkPreviewDataStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LinkPreviewDataStyles {
-    /// Background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Title color as a hexadecimal value.
-    #[serde(rename = "titleColor", default, skip_serializing_if = "Option::is_none")]
-    pub title_color: Option<String>,
-    /// Subtitle color as a hexadecimal value.
-    #[serde(rename = "subtitleColor", default, skip_serializing_if = "Option::is_none")]
-    pub subtitle_color: Option<String>,
-    /// Link color as a hexadecimal value.
-    #[serde(rename = "linkColor", default, skip_serializing_if = "Option::is_none")]
-    pub link_color: Option<String>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Position of thumbnail. Defaults to `START`.
-    #[serde(
-        rename = "thumbnailPosition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub thumbnail_position: Option<StylesPosition>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LinkPreviewDataStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.thumbnail_position);
     }
 }
 /// `ListItemNodeData` as Wix sends it.
@@ -3192,343 +826,6 @@ pub struct ListItemNodeData {
 impl crate::wire::sdk_keys::SdkKeys for ListItemNodeData {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// List style.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ListStyle {
-    /// `PLAIN`
-    ///
-    /// No markers (default)
-    Plain,
-    /// `NUMBERED`
-    ///
-    /// Numbered list
-    Numbered,
-    /// `LETTERS`
-    ///
-    /// Alphabetic letters
-    Letters,
-    /// `ROMAN`
-    ///
-    /// Roman numerals
-    Roman,
-    /// `BULLETED`
-    ///
-    /// Bulleted list
-    Bulleted,
-    /// `ALPHABETICAL_INDEX`
-    ///
-    /// Alphabetical index
-    AlphabeticalIndex,
-    /// `ALPHABETICAL_INDEX_COMPACT`
-    ///
-    /// Alphabetical index (compact top-row only)
-    AlphabeticalIndexCompact,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ListStyle {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PLAIN" => Self::Plain,
-            "NUMBERED" => Self::Numbered,
-            "LETTERS" => Self::Letters,
-            "ROMAN" => Self::Roman,
-            "BULLETED" => Self::Bulleted,
-            "ALPHABETICAL_INDEX" => Self::AlphabeticalIndex,
-            "ALPHABETICAL_INDEX_COMPACT" => Self::AlphabeticalIndexCompact,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Plain => "PLAIN",
-            Self::Numbered => "NUMBERED",
-            Self::Letters => "LETTERS",
-            Self::Roman => "ROMAN",
-            Self::Bulleted => "BULLETED",
-            Self::AlphabeticalIndex => "ALPHABETICAL_INDEX",
-            Self::AlphabeticalIndexCompact => "ALPHABETICAL_INDEX_COMPACT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ListStyle);
-impl crate::wire::sdk_keys::SdkKeys for ListStyle {}
-/// `LoopAnimation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LoopAnimation {
-    /// The looping effect to repeat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<LoopEffect>,
-    /// Duration of a single iteration in milliseconds. Each effect has its own default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
-    /// Pause between iterations in milliseconds.
-    #[serde(rename = "iterationDelay", default, skip_serializing_if = "Option::is_none")]
-    pub iteration_delay: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LoopAnimation {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.effect);
-    }
-}
-/// `LoopEffect` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LoopEffect {
-    /// The looping effect type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LoopEffectType>,
-    /// Direction of the effect. Allowed values depend on the effect type (e.g. TOP/RIGHT/BOTTOM/LEFT, LEFT/RIGHT, HORIZONTAL/VERTICAL with or without CENTER, CLOCKWISE/COUNTER_CLOCKWISE).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-    /// Motion style: GENTLE, MODERATE, or INTENSE. Only the effects that expose one accept it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub easing: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LoopEffect {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LoopEffectType {
-    /// `BOUNCE`
-    ///
-    /// Bounces up and down in place.
-    Bounce,
-    /// `BREATHE`
-    ///
-    /// Scales gently in and out along an axis.
-    Breathe,
-    /// `CROSS`
-    ///
-    /// Drifts toward one side, then re-enters from the opposite side.
-    Cross,
-    /// `FLASH`
-    ///
-    /// Fades out to fully transparent and back in.
-    Flash,
-    /// `FLIP`
-    ///
-    /// Rotates a full turn around its horizontal or vertical axis.
-    Flip,
-    /// `FOLD`
-    ///
-    /// Folds back and forth around a hinged edge.
-    Fold,
-    /// `JELLO`
-    ///
-    /// Wobbles with a jelly-like skew.
-    Jello,
-    /// `POKE`
-    ///
-    /// Nudges repeatedly toward a direction.
-    Poke,
-    /// `PULSE`
-    ///
-    /// Scales up and back down rhythmically.
-    Pulse,
-    /// `RUBBER`
-    ///
-    /// Stretches and squashes like a rubber band.
-    Rubber,
-    /// `SPIN`
-    ///
-    /// Rotates continuously around its center.
-    Spin,
-    /// `SWING`
-    ///
-    /// Swings back and forth around an edge pivot.
-    Swing,
-    /// `WIGGLE`
-    ///
-    /// Rocks side to side with an accumulating rotation.
-    Wiggle,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LoopEffectType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BOUNCE" => Self::Bounce,
-            "BREATHE" => Self::Breathe,
-            "CROSS" => Self::Cross,
-            "FLASH" => Self::Flash,
-            "FLIP" => Self::Flip,
-            "FOLD" => Self::Fold,
-            "JELLO" => Self::Jello,
-            "POKE" => Self::Poke,
-            "PULSE" => Self::Pulse,
-            "RUBBER" => Self::Rubber,
-            "SPIN" => Self::Spin,
-            "SWING" => Self::Swing,
-            "WIGGLE" => Self::Wiggle,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Bounce => "BOUNCE",
-            Self::Breathe => "BREATHE",
-            Self::Cross => "CROSS",
-            Self::Flash => "FLASH",
-            Self::Flip => "FLIP",
-            Self::Fold => "FOLD",
-            Self::Jello => "JELLO",
-            Self::Poke => "POKE",
-            Self::Pulse => "PULSE",
-            Self::Rubber => "RUBBER",
-            Self::Spin => "SPIN",
-            Self::Swing => "SWING",
-            Self::Wiggle => "WIGGLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LoopEffectType);
-impl crate::wire::sdk_keys::SdkKeys for LoopEffectType {}
-/// `MapData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MapData {
-    /// Styling for the map's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
-    /// Map settings.
-    #[serde(rename = "mapSettings", default, skip_serializing_if = "Option::is_none")]
-    pub map_settings: Option<MapSettings>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MapData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.map_settings);
-    }
-}
-/// `MapSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MapSettings {
-    /// The address to display on the map.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// Sets whether the map is draggable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub draggable: Option<bool>,
-    /// Sets whether the location marker is visible.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub marker: Option<bool>,
-    /// Sets whether street view control is enabled.
-    #[serde(
-        rename = "streetViewControl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub street_view_control: Option<bool>,
-    /// Sets whether zoom control is enabled.
-    #[serde(rename = "zoomControl", default, skip_serializing_if = "Option::is_none")]
-    pub zoom_control: Option<bool>,
-    /// Location latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lat: Option<f64>,
-    /// Location longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lng: Option<f64>,
-    /// Location name.
-    #[serde(rename = "locationName", default, skip_serializing_if = "Option::is_none")]
-    pub location_name: Option<String>,
-    /// Sets whether view mode control is enabled.
-    #[serde(
-        rename = "viewModeControl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub view_mode_control: Option<bool>,
-    /// Initial zoom value.
-    #[serde(rename = "initialZoom", default, skip_serializing_if = "Option::is_none")]
-    pub initial_zoom: Option<i64>,
-    /// Map type. `HYBRID` is a combination of the `ROADMAP` and `SATELLITE` map types.
-    #[serde(rename = "mapType", default, skip_serializing_if = "Option::is_none")]
-    pub map_type: Option<MapType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MapSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.map_type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum MapType {
-    /// `ROADMAP`
-    ///
-    /// Roadmap map type
-    Roadmap,
-    /// `SATELITE`
-    ///
-    /// Satellite map type
-    Satelite,
-    /// `HYBRID`
-    ///
-    /// Hybrid map type
-    Hybrid,
-    /// `TERRAIN`
-    ///
-    /// Terrain map type
-    Terrain,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for MapType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ROADMAP" => Self::Roadmap,
-            "SATELITE" => Self::Satelite,
-            "HYBRID" => Self::Hybrid,
-            "TERRAIN" => Self::Terrain,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Roadmap => "ROADMAP",
-            Self::Satelite => "SATELITE",
-            Self::Hybrid => "HYBRID",
-            Self::Terrain => "TERRAIN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(MapType);
-impl crate::wire::sdk_keys::SdkKeys for MapType {}
-/// `Media` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Media {
-    /// The source for the media's data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src: Option<FileSource>,
-    /// Media width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Media height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Media duration in seconds. Only relevant for audio and video files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Media {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.src);
     }
 }
 /// The member about section contains content fields that a member can add information to on their profile.
@@ -3564,68 +861,6 @@ impl crate::wire::sdk_keys::SdkKeys for MemberAbout {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.content);
     }
 }
-/// `MentionData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MentionData {
-    /// The mentioned user's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The version of the user's name that appears after the `@` character in the mention.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slug: Option<String>,
-    /// Mentioned user's ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// The kind of entity the mention refers to. Any value is accepted, and it's usually used to mark a mention as a group mention (for example, `group`). When empty, the mention refers to a member.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for MentionData {}
-/// `Metadata` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Metadata {
-    /// Schema version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-    /// When the object was created.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "createdTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_timestamp: Option<crate::wire::Timestamp>,
-    /// When the object was most recently updated.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "updatedTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub updated_timestamp: Option<crate::wire::Timestamp>,
-    /// Object ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Metadata {}
 /// At most one of `buttonData`, `codeBlockData`, `dividerData`, `fileData`, `galleryData`, `gifData`, `headingData`, `htmlData`, `imageData`, `linkPreviewData`, `mapData`, `paragraphData`, `pollData`, `textData`, `appEmbedData`, `videoData`, `embedData`, `collapsibleListData`, `tableData`, `tableCellData`, `externalData`, `audioData`, `orderedListData`, `bulletedListData`, `blockquoteData`, `captionData`, `layoutData`, `layoutCellData`, `shapeData`, `cardData`, `tocData`, `smartBlockData`, `smartBlockCellData`, `checkboxListData`, `listItemData` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3668,7 +903,7 @@ pub struct Node {
     ///
     /// Deprecated by Wix.
     #[serde(rename = "mapData", default, skip_serializing_if = "Option::is_none")]
-    pub map_data: Option<MapData>,
+    pub map_data: Option<crate::shared::types::MapData>,
     /// Data for a paragraph node.
     #[serde(rename = "paragraphData", default, skip_serializing_if = "Option::is_none")]
     pub paragraph_data: Option<ParagraphData>,
@@ -3677,7 +912,7 @@ pub struct Node {
     pub poll_data: Option<PollData>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
-    pub text_data: Option<TextData>,
+    pub text_data: Option<crate::shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
     pub app_embed_data: Option<AppEmbedData>,
@@ -3699,7 +934,7 @@ pub struct Node {
     pub table_data: Option<TableData>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
-    pub table_cell_data: Option<TableCellData>,
+    pub table_cell_data: Option<crate::shared::types::TableCellData>,
     /// Data for a custom external node.
     #[serde(rename = "externalData", default, skip_serializing_if = "Option::is_none")]
     pub external_data: Option<serde_json::Value>,
@@ -3725,19 +960,19 @@ pub struct Node {
     pub blockquote_data: Option<BlockquoteData>,
     /// Data for a caption node.
     #[serde(rename = "captionData", default, skip_serializing_if = "Option::is_none")]
-    pub caption_data: Option<CaptionData>,
+    pub caption_data: Option<crate::shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
     pub layout_data: Option<LayoutData>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_cell_data: Option<LayoutCellData>,
+    pub layout_cell_data: Option<crate::shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
     pub shape_data: Option<ShapeData>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
-    pub card_data: Option<CardData>,
+    pub card_data: Option<crate::shared::types::CardData>,
     /// Data for a table of contents node.
     #[serde(rename = "tocData", default, skip_serializing_if = "Option::is_none")]
     pub toc_data: Option<TocData>,
@@ -3750,7 +985,7 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub smart_block_cell_data: Option<SmartBlockCellData>,
+    pub smart_block_cell_data: Option<crate::shared::types::SmartBlockCellData>,
     /// Data for a checkbox list node.
     #[serde(
         rename = "checkboxListData",
@@ -3763,7 +998,7 @@ pub struct Node {
     pub list_item_data: Option<ListItemNodeData>,
     /// Node type. Use `APP_EMBED` for nodes that embed content from other Wix apps. Use `EMBED` to embed content in [oEmbed](https://oembed.com/) format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<NodeType>,
+    pub r#type: Option<crate::shared::types::NodeType>,
     /// Node ID.
     ///
     /// Also accepted as `id` when decoding.
@@ -3779,7 +1014,7 @@ pub struct Node {
     pub nodes: Option<Vec<Node>>,
     /// Padding and background color styling for the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<NodeStyle>,
+    pub style: Option<crate::shared::types::NodeStyle>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Node {
     fn rename_sdk_keys(&mut self) {
@@ -3823,301 +1058,6 @@ impl crate::wire::sdk_keys::SdkKeys for Node {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.style);
     }
 }
-/// `NodeStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct NodeStyle {
-    /// The top padding value in pixels.
-    #[serde(rename = "paddingTop", default, skip_serializing_if = "Option::is_none")]
-    pub padding_top: Option<String>,
-    /// The bottom padding value in pixels.
-    #[serde(rename = "paddingBottom", default, skip_serializing_if = "Option::is_none")]
-    pub padding_bottom: Option<String>,
-    /// The background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for NodeStyle {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NodeType {
-    /// `PARAGRAPH`
-    Paragraph,
-    /// `TEXT`
-    Text,
-    /// `HEADING`
-    Heading,
-    /// `BULLETED_LIST`
-    BulletedList,
-    /// `ORDERED_LIST`
-    OrderedList,
-    /// `LIST_ITEM`
-    ListItem,
-    /// `BLOCKQUOTE`
-    Blockquote,
-    /// `CODE_BLOCK`
-    CodeBlock,
-    /// `VIDEO`
-    Video,
-    /// `DIVIDER`
-    Divider,
-    /// `FILE`
-    File,
-    /// `GALLERY`
-    Gallery,
-    /// `GIF`
-    Gif,
-    /// `HTML`
-    Html,
-    /// `IMAGE`
-    Image,
-    /// `LINK_PREVIEW`
-    LinkPreview,
-    /// `MAP`
-    Map,
-    /// `POLL`
-    Poll,
-    /// `APP_EMBED`
-    AppEmbed,
-    /// `BUTTON`
-    Button,
-    /// `COLLAPSIBLE_LIST`
-    CollapsibleList,
-    /// `TABLE`
-    Table,
-    /// `EMBED`
-    Embed,
-    /// `COLLAPSIBLE_ITEM`
-    CollapsibleItem,
-    /// `COLLAPSIBLE_ITEM_TITLE`
-    CollapsibleItemTitle,
-    /// `COLLAPSIBLE_ITEM_BODY`
-    CollapsibleItemBody,
-    /// `TABLE_CELL`
-    TableCell,
-    /// `TABLE_ROW`
-    TableRow,
-    /// `EXTERNAL`
-    External,
-    /// `AUDIO`
-    Audio,
-    /// `CAPTION`
-    Caption,
-    /// `LAYOUT`
-    Layout,
-    /// `LAYOUT_CELL`
-    LayoutCell,
-    /// `SHAPE`
-    Shape,
-    /// `CARD`
-    Card,
-    /// `TOC`
-    Toc,
-    /// `SMART_BLOCK`
-    SmartBlock,
-    /// `SMART_BLOCK_CELL`
-    SmartBlockCell,
-    /// `CHECKBOX_LIST`
-    CheckboxList,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for NodeType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "PARAGRAPH" => Self::Paragraph,
-            "TEXT" => Self::Text,
-            "HEADING" => Self::Heading,
-            "BULLETED_LIST" => Self::BulletedList,
-            "ORDERED_LIST" => Self::OrderedList,
-            "LIST_ITEM" => Self::ListItem,
-            "BLOCKQUOTE" => Self::Blockquote,
-            "CODE_BLOCK" => Self::CodeBlock,
-            "VIDEO" => Self::Video,
-            "DIVIDER" => Self::Divider,
-            "FILE" => Self::File,
-            "GALLERY" => Self::Gallery,
-            "GIF" => Self::Gif,
-            "HTML" => Self::Html,
-            "IMAGE" => Self::Image,
-            "LINK_PREVIEW" => Self::LinkPreview,
-            "MAP" => Self::Map,
-            "POLL" => Self::Poll,
-            "APP_EMBED" => Self::AppEmbed,
-            "BUTTON" => Self::Button,
-            "COLLAPSIBLE_LIST" => Self::CollapsibleList,
-            "TABLE" => Self::Table,
-            "EMBED" => Self::Embed,
-            "COLLAPSIBLE_ITEM" => Self::CollapsibleItem,
-            "COLLAPSIBLE_ITEM_TITLE" => Self::CollapsibleItemTitle,
-            "COLLAPSIBLE_ITEM_BODY" => Self::CollapsibleItemBody,
-            "TABLE_CELL" => Self::TableCell,
-            "TABLE_ROW" => Self::TableRow,
-            "EXTERNAL" => Self::External,
-            "AUDIO" => Self::Audio,
-            "CAPTION" => Self::Caption,
-            "LAYOUT" => Self::Layout,
-            "LAYOUT_CELL" => Self::LayoutCell,
-            "SHAPE" => Self::Shape,
-            "CARD" => Self::Card,
-            "TOC" => Self::Toc,
-            "SMART_BLOCK" => Self::SmartBlock,
-            "SMART_BLOCK_CELL" => Self::SmartBlockCell,
-            "CHECKBOX_LIST" => Self::CheckboxList,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Paragraph => "PARAGRAPH",
-            Self::Text => "TEXT",
-            Self::Heading => "HEADING",
-            Self::BulletedList => "BULLETED_LIST",
-            Self::OrderedList => "ORDERED_LIST",
-            Self::ListItem => "LIST_ITEM",
-            Self::Blockquote => "BLOCKQUOTE",
-            Self::CodeBlock => "CODE_BLOCK",
-            Self::Video => "VIDEO",
-            Self::Divider => "DIVIDER",
-            Self::File => "FILE",
-            Self::Gallery => "GALLERY",
-            Self::Gif => "GIF",
-            Self::Html => "HTML",
-            Self::Image => "IMAGE",
-            Self::LinkPreview => "LINK_PREVIEW",
-            Self::Map => "MAP",
-            Self::Poll => "POLL",
-            Self::AppEmbed => "APP_EMBED",
-            Self::Button => "BUTTON",
-            Self::CollapsibleList => "COLLAPSIBLE_LIST",
-            Self::Table => "TABLE",
-            Self::Embed => "EMBED",
-            Self::CollapsibleItem => "COLLAPSIBLE_ITEM",
-            Self::CollapsibleItemTitle => "COLLAPSIBLE_ITEM_TITLE",
-            Self::CollapsibleItemBody => "COLLAPSIBLE_ITEM_BODY",
-            Self::TableCell => "TABLE_CELL",
-            Self::TableRow => "TABLE_ROW",
-            Self::External => "EXTERNAL",
-            Self::Audio => "AUDIO",
-            Self::Caption => "CAPTION",
-            Self::Layout => "LAYOUT",
-            Self::LayoutCell => "LAYOUT_CELL",
-            Self::Shape => "SHAPE",
-            Self::Card => "CARD",
-            Self::Toc => "TOC",
-            Self::SmartBlock => "SMART_BLOCK",
-            Self::SmartBlockCell => "SMART_BLOCK_CELL",
-            Self::CheckboxList => "CHECKBOX_LIST",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(NodeType);
-impl crate::wire::sdk_keys::SdkKeys for NodeType {}
-/// `Oembed` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Oembed {
-    /// The resource type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// The width of the resource specified in the `url` property in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// The height of the resource specified in the `url` property in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Resource title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The source URL for the resource.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// HTML for embedding a video player. The HTML should have no padding or margins.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// The name of the author or owner of the resource.
-    #[serde(rename = "authorName", default, skip_serializing_if = "Option::is_none")]
-    pub author_name: Option<String>,
-    /// The URL for the author or owner of the resource.
-    #[serde(rename = "authorUrl", default, skip_serializing_if = "Option::is_none")]
-    pub author_url: Option<String>,
-    /// The name of the resource provider.
-    #[serde(rename = "providerName", default, skip_serializing_if = "Option::is_none")]
-    pub provider_name: Option<String>,
-    /// The URL for the resource provider.
-    #[serde(rename = "providerUrl", default, skip_serializing_if = "Option::is_none")]
-    pub provider_url: Option<String>,
-    /// The URL for a thumbnail image for the resource. If this property is defined, `thumbnailWidth` and `thumbnailHeight` must also be defined.
-    #[serde(rename = "thumbnailUrl", default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_url: Option<String>,
-    /// The width of the resource's thumbnail image. If this property is defined, `thumbnailUrl` and `thumbnailHeight` must also be defined.
-    #[serde(rename = "thumbnailWidth", default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_width: Option<String>,
-    /// The height of the resource's thumbnail image. If this property is defined, `thumbnailUrl` and `thumbnailWidth`must also be defined.
-    #[serde(
-        rename = "thumbnailHeight",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub thumbnail_height: Option<String>,
-    /// The URL for an embedded viedo.
-    #[serde(rename = "videoUrl", default, skip_serializing_if = "Option::is_none")]
-    pub video_url: Option<String>,
-    /// The oEmbed version number.  This value must be `1.0`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Oembed {}
-/// `OptionData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OptionData {
-    /// Option ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Option title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The image displayed with the option.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OptionData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-    }
-}
-/// `OptionDesign` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OptionDesign {
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OptionDesign {}
-/// `OptionLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OptionLayout {
-    /// Sets whether to display option images. Defaults to `false`.
-    #[serde(rename = "enableImage", default, skip_serializing_if = "Option::is_none")]
-    pub enable_image: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OptionLayout {}
 /// `OrderedListData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4140,105 +1080,13 @@ impl crate::wire::sdk_keys::SdkKeys for OrderedListData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Orientation {
-    /// `ROWS`
-    ///
-    /// Rows Orientation
-    Rows,
-    /// `COLUMNS`
-    ///
-    /// Columns Orientation
-    Columns,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Orientation {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ROWS" => Self::Rows,
-            "COLUMNS" => Self::Columns,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Rows => "ROWS",
-            Self::Columns => "COLUMNS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Orientation);
-impl crate::wire::sdk_keys::SdkKeys for Orientation {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Origin {
-    /// `IMAGE`
-    ///
-    /// Banner originated from an image
-    Image,
-    /// `LAYOUT`
-    ///
-    /// Banner originated from a layout
-    Layout,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Origin {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "IMAGE" => Self::Image,
-            "LAYOUT" => Self::Layout,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Image => "IMAGE",
-            Self::Layout => "LAYOUT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Origin);
-impl crate::wire::sdk_keys::SdkKeys for Origin {}
-/// `PDFSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PDFSettings {
-    /// PDF view mode. One of the following:
-    /// `NONE` : The PDF isn't displayed.
-    /// `FULL` : A full page view of the PDF is displayed.
-    /// `MINI` : A mini view of the PDF is displayed.
-    #[serde(rename = "viewMode", default, skip_serializing_if = "Option::is_none")]
-    pub view_mode: Option<ViewMode>,
-    /// Sets whether the PDF download button is disabled. Defaults to `false`.
-    #[serde(
-        rename = "disableDownload",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_download: Option<bool>,
-    /// Sets whether the PDF print button is disabled. Defaults to `false`.
-    #[serde(rename = "disablePrint", default, skip_serializing_if = "Option::is_none")]
-    pub disable_print: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PDFSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.view_mode);
-    }
-}
 /// `ParagraphData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ParagraphData {
     /// Styling for the paragraph text.
     #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<TextStyle>,
+    pub text_style: Option<crate::shared::types::TextStyle>,
     /// Indentation level from 1-4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indentation: Option<i64>,
@@ -4255,265 +1103,6 @@ impl crate::wire::sdk_keys::SdkKeys for ParagraphData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `Permissions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Permissions {
-    /// Sets who can view the poll results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub view: Option<ViewRole>,
-    /// Sets who can vote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vote: Option<VoteRole>,
-    /// Sets whether one voter can vote multiple times. Defaults to `false`.
-    #[serde(
-        rename = "allowMultipleVotes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allow_multiple_votes: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Permissions {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.view);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.vote);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Placement {
-    /// `IMAGE`
-    ///
-    /// Ribbon placed on the image
-    Image,
-    /// `PRODUCT_INFO`
-    ///
-    /// Ribbon placed on the product information
-    ProductInfo,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Placement {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "IMAGE" => Self::Image,
-            "PRODUCT_INFO" => Self::ProductInfo,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Image => "IMAGE",
-            Self::ProductInfo => "PRODUCT_INFO",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Placement);
-impl crate::wire::sdk_keys::SdkKeys for Placement {}
-/// `PlaybackOptions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PlaybackOptions {
-    /// Sets whether the media will automatically start playing.
-    #[serde(rename = "autoPlay", default, skip_serializing_if = "Option::is_none")]
-    pub auto_play: Option<bool>,
-    /// Sets whether media's will be looped.
-    #[serde(rename = "playInLoop", default, skip_serializing_if = "Option::is_none")]
-    pub play_in_loop: Option<bool>,
-    /// Sets whether media's controls will be shown.
-    #[serde(rename = "showControls", default, skip_serializing_if = "Option::is_none")]
-    pub show_controls: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PlaybackOptions {}
-/// `PluginContainerData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PluginContainerData {
-    /// The width of the node when it's displayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<PluginContainerDataWidth>,
-    /// The node's alignment within its container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alignment: Option<PluginContainerDataAlignment>,
-    /// Spoiler cover settings for the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spoiler: Option<Spoiler>,
-    /// The height of the node when it's displayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<Height>,
-    /// Sets whether text should wrap around this node when it's displayed. If `textWrap` is `false`, the node takes up the width of its container. Defaults to `true` for all node types except 'DIVIVDER' where it defaults to `false`.
-    #[serde(rename = "textWrap", default, skip_serializing_if = "Option::is_none")]
-    pub text_wrap: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PluginContainerData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.width);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.alignment);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.spoiler);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.height);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PluginContainerDataAlignment {
-    /// `CENTER`
-    ///
-    /// Center Alignment
-    Center,
-    /// `LEFT`
-    ///
-    /// Left Alignment
-    Left,
-    /// `RIGHT`
-    ///
-    /// Right Alignment
-    Right,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PluginContainerDataAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CENTER" => Self::Center,
-            "LEFT" => Self::Left,
-            "RIGHT" => Self::Right,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Center => "CENTER",
-            Self::Left => "LEFT",
-            Self::Right => "RIGHT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PluginContainerDataAlignment);
-impl crate::wire::sdk_keys::SdkKeys for PluginContainerDataAlignment {}
-/// At most one of `size`, `custom` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PluginContainerDataWidth {
-    /// One of the following predefined width options:
-    /// `CONTENT`: The width of the container matches the content width.
-    /// `SMALL`: A small width.
-    /// `ORIGINAL`: For `imageData` containers only. The width of the container matches the original image width.
-    /// `FULL_WIDTH`: For `imageData` containers only. The image container takes up the full width of the screen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<WidthType>,
-    /// A custom width value in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PluginContainerDataWidth {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.size);
-    }
-}
-/// `PointerEffect` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PointerEffect {
-    /// The mouse effect type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<PointerEffectType>,
-    /// Reacts away from the pointer instead of toward it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inverted: Option<bool>,
-    /// One field, two value spaces (the effect type says which): the axis the movement is constrained to — HORIZONTAL, VERTICAL, or BOTH (AIRY, SCALE, SKEW, TRACK, TRACK_3D) — or the edge/center axis the node swivels around — TOP, BOTTOM, LEFT, RIGHT, CENTER_HORIZONTAL, or CENTER_VERTICAL (SWIVEL). Only the effects that expose one accept it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub axis: Option<String>,
-    /// Whether the node grows or shrinks as the pointer nears: UP or DOWN (SCALE).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-    /// Motion style: GENTLE, MODERATE, or INTENSE.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub easing: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PointerEffect {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PointerEffectType {
-    /// `AIRY`
-    ///
-    /// Drifts loosely after the pointer with a light rotation.
-    Airy,
-    /// `BLOB`
-    ///
-    /// Squashes and stretches toward the pointer.
-    Blob,
-    /// `BLUR`
-    ///
-    /// Shifts after the pointer while blurring.
-    Blur,
-    /// `SCALE`
-    ///
-    /// Scales as the pointer approaches.
-    Scale,
-    /// `SKEW`
-    ///
-    /// Skews toward the pointer.
-    Skew,
-    /// `SWIVEL`
-    ///
-    /// Rotates around a pivot edge or axis, following the pointer.
-    Swivel,
-    /// `TILT_3D`
-    ///
-    /// Tilts in 3D perspective toward the pointer.
-    Tilt3D,
-    /// `TRACK`
-    ///
-    /// Follows the pointer's position.
-    Track,
-    /// `TRACK_3D`
-    ///
-    /// Follows the pointer with a 3D depth motion.
-    Track3D,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PointerEffectType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AIRY" => Self::Airy,
-            "BLOB" => Self::Blob,
-            "BLUR" => Self::Blur,
-            "SCALE" => Self::Scale,
-            "SKEW" => Self::Skew,
-            "SWIVEL" => Self::Swivel,
-            "TILT_3D" => Self::Tilt3D,
-            "TRACK" => Self::Track,
-            "TRACK_3D" => Self::Track3D,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Airy => "AIRY",
-            Self::Blob => "BLOB",
-            Self::Blur => "BLUR",
-            Self::Scale => "SCALE",
-            Self::Skew => "SKEW",
-            Self::Swivel => "SWIVEL",
-            Self::Tilt3D => "TILT_3D",
-            Self::Track => "TRACK",
-            Self::Track3D => "TRACK_3D",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PointerEffectType);
-impl crate::wire::sdk_keys::SdkKeys for PointerEffectType {}
 /// `Poll` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4536,10 +1125,10 @@ pub struct Poll {
     pub creator_id: Option<String>,
     /// Main poll image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
+    pub image: Option<crate::shared::types::Media>,
     /// Voting options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<OptionData>>,
+    pub options: Option<Vec<crate::shared::types::OptionData>>,
     /// The poll's permissions and display settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
@@ -4557,16 +1146,16 @@ impl crate::wire::sdk_keys::SdkKeys for Poll {
 pub struct PollData {
     /// Styling for the poll's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Poll data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<Poll>,
     /// Layout settings for the poll and voting options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<PollDataLayout>,
+    pub layout: Option<crate::shared::types::PollDataLayout>,
     /// Styling for the poll and voting options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub design: Option<Design>,
+    pub design: Option<crate::shared::types::Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -4580,379 +1169,6 @@ impl crate::wire::sdk_keys::SdkKeys for PollData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// `PollDataLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollDataLayout {
-    /// Poll layout settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub poll: Option<PollLayout>,
-    /// Voting otpions layout settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<OptionLayout>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollDataLayout {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.poll);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-    }
-}
-/// `PollDesign` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollDesign {
-    /// Background styling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<PollDesignBackground>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollDesign {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
-    }
-}
-/// At most one of `color`, `image`, `gradient` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollDesignBackground {
-    /// The background color as a hexademical value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// An image to use for the background.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Media>,
-    /// Details for a gradient background.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<BackgroundGradient>,
-    /// Background type. For each option, include the relevant details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<PollDesignBackgroundType>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollDesignBackground {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gradient);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PollDesignBackgroundType {
-    /// `COLOR`
-    ///
-    /// Color background type
-    Color,
-    /// `IMAGE`
-    ///
-    /// Image background type
-    Image,
-    /// `GRADIENT`
-    ///
-    /// Gradiant background type
-    Gradient,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PollDesignBackgroundType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "COLOR" => Self::Color,
-            "IMAGE" => Self::Image,
-            "GRADIENT" => Self::Gradient,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Color => "COLOR",
-            Self::Image => "IMAGE",
-            Self::Gradient => "GRADIENT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PollDesignBackgroundType);
-impl crate::wire::sdk_keys::SdkKeys for PollDesignBackgroundType {}
-/// `PollLayout` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollLayout {
-    /// The layout for displaying the voting options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<PollLayoutType>,
-    /// The direction of the text displayed in the voting options. Text can be displayed either right-to-left or left-to-right.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<PollLayoutDirection>,
-    /// Sets whether to display the main poll image. Defaults to `false`.
-    #[serde(rename = "enableImage", default, skip_serializing_if = "Option::is_none")]
-    pub enable_image: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollLayout {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.direction);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PollLayoutDirection {
-    /// `LTR`
-    ///
-    /// Left-to-right
-    Ltr,
-    /// `RTL`
-    ///
-    /// Right-to-left
-    Rtl,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PollLayoutDirection {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LTR" => Self::Ltr,
-            "RTL" => Self::Rtl,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Ltr => "LTR",
-            Self::Rtl => "RTL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PollLayoutDirection);
-impl crate::wire::sdk_keys::SdkKeys for PollLayoutDirection {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PollLayoutType {
-    /// `LIST`
-    ///
-    /// List
-    List,
-    /// `GRID`
-    ///
-    /// Grid
-    Grid,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PollLayoutType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LIST" => Self::List,
-            "GRID" => Self::Grid,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::List => "LIST",
-            Self::Grid => "GRID",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PollLayoutType);
-impl crate::wire::sdk_keys::SdkKeys for PollLayoutType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Position {
-    /// `START`
-    ///
-    /// Image positioned at the start (left in LTR layouts, right in RTL layouts)
-    Start,
-    /// `END`
-    ///
-    /// Image positioned at the end (right in LTR layouts, left in RTL layouts)
-    End,
-    /// `TOP`
-    ///
-    /// Image positioned at the top
-    Top,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Position {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "START" => Self::Start,
-            "END" => Self::End,
-            "TOP" => Self::Top,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Start => "START",
-            Self::End => "END",
-            Self::Top => "TOP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Position);
-impl crate::wire::sdk_keys::SdkKeys for Position {}
-/// `PricingData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PricingData {
-    /// Minimum numeric price value as string (e.g., "10.99").
-    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
-    pub value_from: Option<String>,
-    /// Maximum numeric price value as string (e.g., "19.99").
-    #[serde(rename = "valueTo", default, skip_serializing_if = "Option::is_none")]
-    pub value_to: Option<String>,
-    /// Numeric price value as string after discount application (e.g., "15.99").
-    #[serde(
-        rename = "discountedValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub discounted_value: Option<String>,
-    /// Currency of the value in ISO 4217 format (e.g., "USD", "EUR").
-    ///
-    /// Format: currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Pricing plan ID.
-    ///
-    /// Format: guid.
-    #[serde(rename = "pricingPlanId", default, skip_serializing_if = "Option::is_none")]
-    pub pricing_plan_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PricingData {}
-/// `Rel` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Rel {
-    /// Indicates to search engine crawlers not to follow the link. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nofollow: Option<bool>,
-    /// Indicates to search engine crawlers that the link is a paid placement such as sponsored content or an advertisement. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sponsored: Option<bool>,
-    /// Indicates that this link is user-generated content and isn't necessarily trusted or endorsed by the page’s author. For example, a link in a fourm post. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ugc: Option<bool>,
-    /// Indicates that this link protect referral information from being passed to the target website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub noreferrer: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Rel {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Resizing {
-    /// `FILL`
-    ///
-    /// Fill the container, may crop the image
-    Fill,
-    /// `FIT`
-    ///
-    /// Fit the image within the container
-    Fit,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Resizing {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FILL" => Self::Fill,
-            "FIT" => Self::Fit,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Fill => "FILL",
-            Self::Fit => "FIT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Resizing);
-impl crate::wire::sdk_keys::SdkKeys for Resizing {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ResponsivenessBehaviour {
-    /// `STACK`
-    ///
-    /// Stacking of columns
-    Stack,
-    /// `WRAP`
-    ///
-    /// Wrapping of columns
-    Wrap,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ResponsivenessBehaviour {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "STACK" => Self::Stack,
-            "WRAP" => Self::Wrap,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Stack => "STACK",
-            Self::Wrap => "WRAP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ResponsivenessBehaviour);
-impl crate::wire::sdk_keys::SdkKeys for ResponsivenessBehaviour {}
-/// `RibbonStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RibbonStyles {
-    /// Text to display on the ribbon.
-    #[serde(rename = "ribbonText", default, skip_serializing_if = "Option::is_none")]
-    pub ribbon_text: Option<String>,
-    /// Ribbon background color as a hexadecimal value.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Ribbon text color as a hexadecimal value.
-    #[serde(rename = "textColor", default, skip_serializing_if = "Option::is_none")]
-    pub text_color: Option<String>,
-    /// Ribbon border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Ribbon border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Ribbon border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Placement of the ribbon. Defaults to `IMAGE`.
-    #[serde(
-        rename = "ribbonPlacement",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ribbon_placement: Option<Placement>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RibbonStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.ribbon_placement);
-    }
-}
 /// `RichContent` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4962,10 +1178,10 @@ pub struct RichContent {
     pub nodes: Option<Vec<Node>>,
     /// Object metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Metadata>,
+    pub metadata: Option<crate::shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<DocumentStyle>,
+    pub document_style: Option<crate::shared::types::DocumentStyle>,
 }
 impl crate::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -4974,81 +1190,13 @@ impl crate::wire::sdk_keys::SdkKeys for RichContent {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.document_style);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Scaling {
-    /// `AUTO`
-    ///
-    /// Auto image scaling
-    Auto,
-    /// `CONTAIN`
-    ///
-    /// Contain image scaling
-    Contain,
-    /// `COVER`
-    ///
-    /// Cover image scaling
-    Cover,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Scaling {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AUTO" => Self::Auto,
-            "CONTAIN" => Self::Contain,
-            "COVER" => Self::Cover,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Auto => "AUTO",
-            Self::Contain => "CONTAIN",
-            Self::Cover => "COVER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Scaling);
-impl crate::wire::sdk_keys::SdkKeys for Scaling {}
-/// Decorative shape divider at a layout edge
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SectionDivider {
-    /// Divider shape preset. Determines which customization properties apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<Shape>,
-    /// Divider fill color as a hexadecimal value (may include alpha).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Divider height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Horizontal offset in pixels.
-    #[serde(rename = "offsetX", default, skip_serializing_if = "Option::is_none")]
-    pub offset_x: Option<i64>,
-    /// Whether the shape is flipped horizontally.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flipped: Option<bool>,
-    /// Layers effect - stacked semi-transparent copies of the divider shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layers: Option<Layers>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SectionDivider {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layers);
-    }
-}
 /// `Settings` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Settings {
     /// Permissions settings for voting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<Permissions>,
+    pub permissions: Option<crate::shared::types::Permissions>,
     /// Sets whether voters are displayed in the vote results. Defaults to `true`.
     #[serde(rename = "showVoters", default, skip_serializing_if = "Option::is_none")]
     pub show_voters: Option<bool>,
@@ -5061,192 +1209,25 @@ impl crate::wire::sdk_keys::SdkKeys for Settings {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.permissions);
     }
 }
-/// Divider shape preset
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Shape {
-    /// `ELLIPSE`
-    ///
-    /// Ellipse shape
-    Ellipse,
-    /// `TILT`
-    ///
-    /// Tilt shape
-    Tilt,
-    /// `LIQUID`
-    ///
-    /// Liquid shape
-    Liquid,
-    /// `LEFT_WAVE`
-    ///
-    /// Left wave shape
-    LeftWave,
-    /// `PAINT_SCRIBBLE`
-    ///
-    /// Paint scribble shape
-    PaintScribble,
-    /// `INVERTED_ELLIPSE`
-    ///
-    /// Inverted ellipse shape
-    InvertedEllipse,
-    /// `RIGHT_WAVE`
-    ///
-    /// Right wave shape
-    RightWave,
-    /// `DUNES`
-    ///
-    /// Dunes shape
-    Dunes,
-    /// `WAVES`
-    ///
-    /// Waves shape
-    Waves,
-    /// `TRIANGLE`
-    ///
-    /// Triangle shape
-    Triangle,
-    /// `SEMI_ELLIPSE`
-    ///
-    /// Semi-ellipse shape
-    SemiEllipse,
-    /// `PLANTS`
-    ///
-    /// Plants shape
-    Plants,
-    /// `LAYERED_ELLIPSE`
-    ///
-    /// Layered ellipse shape
-    LayeredEllipse,
-    /// `PIXELS`
-    ///
-    /// Pixels shape
-    Pixels,
-    /// `PAINT`
-    ///
-    /// Paint shape
-    Paint,
-    /// `CLOUDS`
-    ///
-    /// Clouds shape
-    Clouds,
-    /// `OPTICAL_ILLUSION`
-    ///
-    /// Optical illusion shape
-    OpticalIllusion,
-    /// `STRIPES`
-    ///
-    /// Stripes shape
-    Stripes,
-    /// `BLOBS`
-    ///
-    /// Blobs shape
-    Blobs,
-    /// `SEMI_CIRCLES`
-    ///
-    /// Semi-circles shape
-    SemiCircles,
-    /// `HILL`
-    ///
-    /// Hill shape
-    Hill,
-    /// `BRUSH`
-    ///
-    /// Brush shape
-    Brush,
-    /// `PEAKS`
-    ///
-    /// Peaks shape
-    Peaks,
-    /// `ANGLED_TRIANGLE`
-    ///
-    /// Angled triangle shape
-    AngledTriangle,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Shape {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ELLIPSE" => Self::Ellipse,
-            "TILT" => Self::Tilt,
-            "LIQUID" => Self::Liquid,
-            "LEFT_WAVE" => Self::LeftWave,
-            "PAINT_SCRIBBLE" => Self::PaintScribble,
-            "INVERTED_ELLIPSE" => Self::InvertedEllipse,
-            "RIGHT_WAVE" => Self::RightWave,
-            "DUNES" => Self::Dunes,
-            "WAVES" => Self::Waves,
-            "TRIANGLE" => Self::Triangle,
-            "SEMI_ELLIPSE" => Self::SemiEllipse,
-            "PLANTS" => Self::Plants,
-            "LAYERED_ELLIPSE" => Self::LayeredEllipse,
-            "PIXELS" => Self::Pixels,
-            "PAINT" => Self::Paint,
-            "CLOUDS" => Self::Clouds,
-            "OPTICAL_ILLUSION" => Self::OpticalIllusion,
-            "STRIPES" => Self::Stripes,
-            "BLOBS" => Self::Blobs,
-            "SEMI_CIRCLES" => Self::SemiCircles,
-            "HILL" => Self::Hill,
-            "BRUSH" => Self::Brush,
-            "PEAKS" => Self::Peaks,
-            "ANGLED_TRIANGLE" => Self::AngledTriangle,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Ellipse => "ELLIPSE",
-            Self::Tilt => "TILT",
-            Self::Liquid => "LIQUID",
-            Self::LeftWave => "LEFT_WAVE",
-            Self::PaintScribble => "PAINT_SCRIBBLE",
-            Self::InvertedEllipse => "INVERTED_ELLIPSE",
-            Self::RightWave => "RIGHT_WAVE",
-            Self::Dunes => "DUNES",
-            Self::Waves => "WAVES",
-            Self::Triangle => "TRIANGLE",
-            Self::SemiEllipse => "SEMI_ELLIPSE",
-            Self::Plants => "PLANTS",
-            Self::LayeredEllipse => "LAYERED_ELLIPSE",
-            Self::Pixels => "PIXELS",
-            Self::Paint => "PAINT",
-            Self::Clouds => "CLOUDS",
-            Self::OpticalIllusion => "OPTICAL_ILLUSION",
-            Self::Stripes => "STRIPES",
-            Self::Blobs => "BLOBS",
-            Self::SemiCircles => "SEMI_CIRCLES",
-            Self::Hill => "HILL",
-            Self::Brush => "BRUSH",
-            Self::Peaks => "PEAKS",
-            Self::AngledTriangle => "ANGLED_TRIANGLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Shape);
-impl crate::wire::sdk_keys::SdkKeys for Shape {}
 /// `ShapeData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ShapeData {
     /// Styling for the shape's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Shape file details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<Media>,
+    pub shape: Option<crate::shared::types::Media>,
     /// Styling for the shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<ShapeDataStyles>,
+    pub styles: Option<crate::shared::types::ShapeDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
     /// Link details for shapes that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
+    pub link: Option<crate::shared::types::Link>,
     /// Alternate text describing the link's purpose for accessibility. Applies only when `link` is set.
     #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,
@@ -5260,96 +1241,19 @@ impl crate::wire::sdk_keys::SdkKeys for ShapeData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
     }
 }
-/// `ShapeDataStyles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ShapeDataStyles {
-    /// Shape fill color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Map of original color keys to their new color values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colors: Option<std::collections::BTreeMap<String, String>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ShapeDataStyles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.colors);
-    }
-}
-/// `SketchData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SketchData {
-    /// The sketch annotation variant to draw over the text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<Variant>,
-    /// Annotation color. Defaults to the theme action color.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Whether the annotation animates on first paint. Defaults to `true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animate: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SketchData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.variant);
-    }
-}
-/// Data for a smart block cell node.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SmartBlockCellData {
-    /// Optional label text for the cell (e.g., for stats variants).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Shape file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<Media>,
-    /// Border color of the cell.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// The type of the parent smart block (must match parent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<SmartBlockDataType>,
-    /// Accent color for non-background variants (e.g., line, bullet, label color).
-    #[serde(rename = "accentColor", default, skip_serializing_if = "Option::is_none")]
-    pub accent_color: Option<String>,
-    /// Background color for background-based variants (SOLID_BOXES, SOLID_BOXES_ALTERNATING, SOLID_JOINED_BOXES).
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Shape fill color as a hexadecimal value.
-    #[serde(rename = "shapeColor", default, skip_serializing_if = "Option::is_none")]
-    pub shape_color: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SmartBlockCellData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shape);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
 /// Data for a smart block node.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SmartBlockData {
     /// The type of the smart block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<SmartBlockDataType>,
+    pub r#type: Option<crate::shared::types::SmartBlockDataType>,
     /// Layout orientation. HORIZONTAL or VERTICAL. Optional for variants with fixed orientation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orientation: Option<String>,
     /// Column size controlling cells per row.
     #[serde(rename = "columnSize", default, skip_serializing_if = "Option::is_none")]
-    pub column_size: Option<ColumnSize>,
+    pub column_size: Option<crate::shared::types::ColumnSize>,
     /// Border color (for SOLID_JOINED_BOXES variant).
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
     pub border_color: Option<String>,
@@ -5370,426 +1274,13 @@ impl crate::wire::sdk_keys::SdkKeys for SmartBlockData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Layout type of the smart block
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SmartBlockDataType {
-    /// `SOLID_BOXES`
-    ///
-    /// Grid-based layouts with solid box items containing title, body, and icon/image.
-    SolidBoxes,
-    /// `NUMBERED_BOXES`
-    ///
-    /// Numbered boxes.
-    NumberedBoxes,
-    /// `STATS`
-    ///
-    /// Statistics display with large numbers/values.
-    Stats,
-    /// `CIRCLE_STATS`
-    ///
-    /// Statistics with circular visual elements.
-    CircleStats,
-    /// `SOLID_BOXES_ALTERNATING`
-    ///
-    /// Staggered/zigzag grid layout with alternating box positions.
-    SolidBoxesAlternating,
-    /// `SOLID_JOINED_BOXES`
-    ///
-    /// Grid layout with boxes visually joined (no gaps, shared container border).
-    SolidJoinedBoxes,
-    /// `SIDE_LINE_TEXT`
-    ///
-    /// Transparent cells with only a left side line.
-    SideLineText,
-    /// `TOP_LINE_TEXT`
-    ///
-    /// Transparent cells with only a top line.
-    TopLineText,
-    /// `OUTLINE_BOXES_WITH_TOP_CIRCLE`
-    ///
-    /// Outlined boxes with a numbered/icon circle at the top.
-    OutlineBoxesWithTopCircle,
-    /// `BIG_BULLETS`
-    ///
-    /// Large icon bullets with text content.
-    BigBullets,
-    /// `SMALL_BULLETS`
-    ///
-    /// Small dot bullets with text content.
-    SmallBullets,
-    /// `ARROW_BULLETS`
-    ///
-    /// Arrow icon bullets with text content.
-    ArrowBullets,
-    /// `PROCESS_STEPS`
-    ///
-    /// Process steps with numbered/icon labels above a horizontal line.
-    ProcessSteps,
-    /// `BAR_STATS`
-    ///
-    /// Statistics with bar visual elements.
-    BarStats,
-    /// `TIMELINE`
-    ///
-    /// Timeline layout with numbered chips on a connecting line; cells alternate around the line.
-    Timeline,
-    /// `MINIMAL_TIMELINE`
-    ///
-    /// Timeline layout with plain dot indicators; no numbers or shapes; cells alternate around the line.
-    MinimalTimeline,
-    /// `PILLS`
-    ///
-    /// Numbered pill-shaped labels (stadium chips) with text content; supports HORIZONTAL (pill on top) and VERTICAL (pill on left) orientations.
-    Pills,
-    /// `STAR_RATING`
-    ///
-    /// Star rating display with stars and a numeric value per cell.
-    StarRating,
-    /// `QUOTE_BOXES`
-    ///
-    /// Outlined boxes with decorative quote glyphs at the top-left and bottom-right corners.
-    QuoteBoxes,
-    /// `CIRCLE`
-    ///
-    /// Donut/ring with numbered annular-sector segments; cell text labels sit outside the ring.
-    Circle,
-    /// `PYRAMID`
-    ///
-    /// Hierarchical pyramid where each cell renders as a horizontal slice (apex at top, base at bottom) with the cell number or shape centered inside; text content sits beside (desktop) or below (mobile) the pyramid.
-    Pyramid,
-    /// `STAIRCASE`
-    ///
-    /// Cells render a horizontal bar whose width scales with cell index, creating a staircase pattern; bar carries the cell number or a custom shape.
-    Staircase,
-    /// `VERTICAL_FUNNEL`
-    ///
-    /// Hierarchical funnel where each cell renders as a horizontal slice (wide at top, narrowing toward the bottom) with the cell number or shape centered inside; text content sits beside (desktop) or below (mobile) the funnel.
-    VerticalFunnel,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SmartBlockDataType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SOLID_BOXES" => Self::SolidBoxes,
-            "NUMBERED_BOXES" => Self::NumberedBoxes,
-            "STATS" => Self::Stats,
-            "CIRCLE_STATS" => Self::CircleStats,
-            "SOLID_BOXES_ALTERNATING" => Self::SolidBoxesAlternating,
-            "SOLID_JOINED_BOXES" => Self::SolidJoinedBoxes,
-            "SIDE_LINE_TEXT" => Self::SideLineText,
-            "TOP_LINE_TEXT" => Self::TopLineText,
-            "OUTLINE_BOXES_WITH_TOP_CIRCLE" => Self::OutlineBoxesWithTopCircle,
-            "BIG_BULLETS" => Self::BigBullets,
-            "SMALL_BULLETS" => Self::SmallBullets,
-            "ARROW_BULLETS" => Self::ArrowBullets,
-            "PROCESS_STEPS" => Self::ProcessSteps,
-            "BAR_STATS" => Self::BarStats,
-            "TIMELINE" => Self::Timeline,
-            "MINIMAL_TIMELINE" => Self::MinimalTimeline,
-            "PILLS" => Self::Pills,
-            "STAR_RATING" => Self::StarRating,
-            "QUOTE_BOXES" => Self::QuoteBoxes,
-            "CIRCLE" => Self::Circle,
-            "PYRAMID" => Self::Pyramid,
-            "STAIRCASE" => Self::Staircase,
-            "VERTICAL_FUNNEL" => Self::VerticalFunnel,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::SolidBoxes => "SOLID_BOXES",
-            Self::NumberedBoxes => "NUMBERED_BOXES",
-            Self::Stats => "STATS",
-            Self::CircleStats => "CIRCLE_STATS",
-            Self::SolidBoxesAlternating => "SOLID_BOXES_ALTERNATING",
-            Self::SolidJoinedBoxes => "SOLID_JOINED_BOXES",
-            Self::SideLineText => "SIDE_LINE_TEXT",
-            Self::TopLineText => "TOP_LINE_TEXT",
-            Self::OutlineBoxesWithTopCircle => "OUTLINE_BOXES_WITH_TOP_CIRCLE",
-            Self::BigBullets => "BIG_BULLETS",
-            Self::SmallBullets => "SMALL_BULLETS",
-            Self::ArrowBullets => "ARROW_BULLETS",
-            Self::ProcessSteps => "PROCESS_STEPS",
-            Self::BarStats => "BAR_STATS",
-            Self::Timeline => "TIMELINE",
-            Self::MinimalTimeline => "MINIMAL_TIMELINE",
-            Self::Pills => "PILLS",
-            Self::StarRating => "STAR_RATING",
-            Self::QuoteBoxes => "QUOTE_BOXES",
-            Self::Circle => "CIRCLE",
-            Self::Pyramid => "PYRAMID",
-            Self::Staircase => "STAIRCASE",
-            Self::VerticalFunnel => "VERTICAL_FUNNEL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SmartBlockDataType);
-impl crate::wire::sdk_keys::SdkKeys for SmartBlockDataType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Source {
-    /// `HTML`
-    Html,
-    /// `ADSENSE`
-    Adsense,
-    /// `AI`
-    Ai,
-    /// `AI_WIDGET`
-    AiWidget,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Source {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "HTML" => Self::Html,
-            "ADSENSE" => Self::Adsense,
-            "AI" => Self::Ai,
-            "AI_WIDGET" => Self::AiWidget,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Html => "HTML",
-            Self::Adsense => "ADSENSE",
-            Self::Ai => "AI",
-            Self::AiWidget => "AI_WIDGET",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Source);
-impl crate::wire::sdk_keys::SdkKeys for Source {}
-/// `Spoiler` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Spoiler {
-    /// Sets whether the spoiler cover is enabled for this node. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The description displayed on top of the spoiler cover.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The text for the button used to remove the spoiler cover.
-    #[serde(rename = "buttonText", default, skip_serializing_if = "Option::is_none")]
-    pub button_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Spoiler {}
-/// `SpoilerData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SpoilerData {
-    /// Spoiler ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SpoilerData {}
-/// A single color stop in the gradient.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Stop {
-    /// Stop color as hex value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Stop position (0-1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Stop {}
-/// `Styles` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Styles {
-    /// Deprecated: Use `borderWidth` and `borderRadius` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub border: Option<Border>,
-    /// Deprecated: Use `textColor`, `borderColor` and `backgroundColor` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colors: Option<Colors>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Deprecated: Use `borderWidth` for normal/hover states instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "borderWidthHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub border_width_hover: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border color as a hexadecimal value (hover state).
-    #[serde(
-        rename = "borderColorHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub border_color_hover: Option<String>,
-    /// Text color as a hexadecimal value.
-    #[serde(rename = "textColor", default, skip_serializing_if = "Option::is_none")]
-    pub text_color: Option<String>,
-    /// Text color as a hexadecimal value (hover state).
-    #[serde(rename = "textColorHover", default, skip_serializing_if = "Option::is_none")]
-    pub text_color_hover: Option<String>,
-    /// Deprecated: Use `background` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Deprecated: Use `backgroundHover` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "backgroundColorHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color_hover: Option<String>,
-    /// Button size option, one of `SMALL`, `MEDIUM` or `LARGE`. Defaults to `MEDIUM`.
-    #[serde(rename = "buttonSize", default, skip_serializing_if = "Option::is_none")]
-    pub button_size: Option<String>,
-    /// Background styling (color or gradient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<Background>,
-    /// Background styling for hover state (color or gradient).
-    #[serde(
-        rename = "backgroundHover",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_hover: Option<Background>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Styles {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.border);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.colors);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background_hover);
-    }
-}
-/// `StylesBorder` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct StylesBorder {
-    /// Border width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Border color as a hexadecimal value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Border radius in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub radius: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for StylesBorder {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum StylesPosition {
-    /// `START`
-    ///
-    /// Thumbnail positioned at the start (left in LTR layouts, right in RTL layouts)
-    Start,
-    /// `END`
-    ///
-    /// Thumbnail positioned at the end (right in LTR layouts, left in RTL layouts)
-    End,
-    /// `TOP`
-    ///
-    /// Thumbnail positioned at the top
-    Top,
-    /// `HIDDEN`
-    ///
-    /// Thumbnail hidden and not displayed
-    Hidden,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for StylesPosition {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "START" => Self::Start,
-            "END" => Self::End,
-            "TOP" => Self::Top,
-            "HIDDEN" => Self::Hidden,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Start => "START",
-            Self::End => "END",
-            Self::Top => "TOP",
-            Self::Hidden => "HIDDEN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(StylesPosition);
-impl crate::wire::sdk_keys::SdkKeys for StylesPosition {}
-/// `TableCellData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TableCellData {
-    /// Styling for the cell's background color and text alignment.
-    #[serde(rename = "cellStyle", default, skip_serializing_if = "Option::is_none")]
-    pub cell_style: Option<CellStyle>,
-    /// The cell's border colors.
-    #[serde(rename = "borderColors", default, skip_serializing_if = "Option::is_none")]
-    pub border_colors: Option<BorderColors>,
-    /// Defines how many columns the cell spans. Default: 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colspan: Option<i64>,
-    /// Defines how many rows the cell spans. Default: 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rowspan: Option<i64>,
-    /// The cell's border widths.
-    #[serde(rename = "borderWidths", default, skip_serializing_if = "Option::is_none")]
-    pub border_widths: Option<BorderWidths>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TableCellData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.cell_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.border_colors);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.border_widths);
-    }
-}
 /// `TableData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TableData {
     /// Styling for the table's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The table's dimensions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<Dimensions>,
@@ -5824,221 +1315,6 @@ impl crate::wire::sdk_keys::SdkKeys for TableData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Target {
-    /// `SELF`
-    ///
-    /// Opens the linked document in the same frame as it was clicked (this is default)
-    SelfValue,
-    /// `BLANK`
-    ///
-    /// Opens the linked document in a new window or tab
-    Blank,
-    /// `PARENT`
-    ///
-    /// Opens the linked document in the parent frame
-    Parent,
-    /// `TOP`
-    ///
-    /// Opens the linked document in the full body of the window
-    Top,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Target {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SELF" => Self::SelfValue,
-            "BLANK" => Self::Blank,
-            "PARENT" => Self::Parent,
-            "TOP" => Self::Top,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::SelfValue => "SELF",
-            Self::Blank => "BLANK",
-            Self::Parent => "PARENT",
-            Self::Top => "TOP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Target);
-impl crate::wire::sdk_keys::SdkKeys for Target {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TextAlignment {
-    /// `AUTO`
-    ///
-    /// browser default, eqivalent to `initial`
-    Auto,
-    /// `LEFT`
-    ///
-    /// Left align
-    Left,
-    /// `RIGHT`
-    ///
-    /// Right align
-    Right,
-    /// `CENTER`
-    ///
-    /// Center align
-    Center,
-    /// `JUSTIFY`
-    ///
-    /// Text is spaced to line up its left and right edges to the left and right edges of the line box, except for the last line
-    Justify,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for TextAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "AUTO" => Self::Auto,
-            "LEFT" => Self::Left,
-            "RIGHT" => Self::Right,
-            "CENTER" => Self::Center,
-            "JUSTIFY" => Self::Justify,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Auto => "AUTO",
-            Self::Left => "LEFT",
-            Self::Right => "RIGHT",
-            Self::Center => "CENTER",
-            Self::Justify => "JUSTIFY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(TextAlignment);
-impl crate::wire::sdk_keys::SdkKeys for TextAlignment {}
-/// `TextData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TextData {
-    /// The text to apply decorations to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// The decorations to apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decorations: Option<Vec<Decoration>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TextData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.decorations);
-    }
-}
-/// `TextNodeStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TextNodeStyle {
-    /// The decorations to apply to the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decorations: Option<Vec<Decoration>>,
-    /// Padding and background color for the node.
-    #[serde(rename = "nodeStyle", default, skip_serializing_if = "Option::is_none")]
-    pub node_style: Option<NodeStyle>,
-    /// Line height for text in the node.
-    #[serde(rename = "lineHeight", default, skip_serializing_if = "Option::is_none")]
-    pub line_height: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TextNodeStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.decorations);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.node_style);
-    }
-}
-/// `TextStyle` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TextStyle {
-    /// Text alignment. Defaults to `AUTO`.
-    #[serde(rename = "textAlignment", default, skip_serializing_if = "Option::is_none")]
-    pub text_alignment: Option<TextAlignment>,
-    /// A CSS `line-height` value for the text expressed as a ratio relative to the font size. For example, if the font size is 20px, a `lineHeight` value of `'1.5'`` results in a line height of 30px.
-    #[serde(rename = "lineHeight", default, skip_serializing_if = "Option::is_none")]
-    pub line_height: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TextStyle {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_alignment);
-    }
-}
-/// `Thumbnails` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Thumbnails {
-    /// Thumbnail alignment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placement: Option<ThumbnailsAlignment>,
-    /// Spacing between thumbnails in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spacing: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Thumbnails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.placement);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ThumbnailsAlignment {
-    /// `TOP`
-    ///
-    /// Top alignment
-    Top,
-    /// `RIGHT`
-    ///
-    /// Right alignment
-    Right,
-    /// `BOTTOM`
-    ///
-    /// Bottom alignment
-    Bottom,
-    /// `LEFT`
-    ///
-    /// Left alignment
-    Left,
-    /// `NONE`
-    ///
-    /// No thumbnail
-    None,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ThumbnailsAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TOP" => Self::Top,
-            "RIGHT" => Self::Right,
-            "BOTTOM" => Self::Bottom,
-            "LEFT" => Self::Left,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Top => "TOP",
-            Self::Right => "RIGHT",
-            Self::Bottom => "BOTTOM",
-            Self::Left => "LEFT",
-            Self::None => "NONE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ThumbnailsAlignment);
-impl crate::wire::sdk_keys::SdkKeys for ThumbnailsAlignment {}
 /// `TocData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -6052,7 +1328,7 @@ pub struct TocData {
     pub included_headings: Option<Vec<i64>>,
     /// List style. Default: PLAIN.
     #[serde(rename = "listStyle", default, skip_serializing_if = "Option::is_none")]
-    pub list_style: Option<ListStyle>,
+    pub list_style: Option<crate::shared::types::ListStyle>,
     /// Optional override for the font size in pixels.
     #[serde(rename = "fontSize", default, skip_serializing_if = "Option::is_none")]
     pub font_size: Option<f64>,
@@ -6064,7 +1340,7 @@ pub struct TocData {
     pub color: Option<String>,
     /// Indentation style. Default: NESTED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<Indentation>,
+    pub indentation: Option<crate::shared::types::Indentation>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -6076,192 +1352,19 @@ impl crate::wire::sdk_keys::SdkKeys for TocData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Type {
-    /// `VIEW`
-    ///
-    /// Animations that play while the node is in view.
-    View,
-    /// `POINTER`
-    ///
-    /// Animations driven by the visitor's mouse position.
-    Pointer,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Type {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "VIEW" => Self::View,
-            "POINTER" => Self::Pointer,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::View => "VIEW",
-            Self::Pointer => "POINTER",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Type);
-impl crate::wire::sdk_keys::SdkKeys for Type {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Variant {
-    /// `UNDERLINE`
-    Underline,
-    /// `BOX`
-    Box,
-    /// `CIRCLE`
-    Circle,
-    /// `HIGHLIGHT`
-    Highlight,
-    /// `STRIKETHROUGH`
-    Strikethrough,
-    /// `CROSSED_OFF`
-    CrossedOff,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Variant {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDERLINE" => Self::Underline,
-            "BOX" => Self::Box,
-            "CIRCLE" => Self::Circle,
-            "HIGHLIGHT" => Self::Highlight,
-            "STRIKETHROUGH" => Self::Strikethrough,
-            "CROSSED_OFF" => Self::CrossedOff,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Underline => "UNDERLINE",
-            Self::Box => "BOX",
-            Self::Circle => "CIRCLE",
-            Self::Highlight => "HIGHLIGHT",
-            Self::Strikethrough => "STRIKETHROUGH",
-            Self::CrossedOff => "CROSSED_OFF",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Variant);
-impl crate::wire::sdk_keys::SdkKeys for Variant {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VerticalAlignment {
-    /// `TOP`
-    ///
-    /// Top alignment
-    Top,
-    /// `MIDDLE`
-    ///
-    /// Middle alignment
-    Middle,
-    /// `BOTTOM`
-    ///
-    /// Bottom alignment
-    Bottom,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VerticalAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TOP" => Self::Top,
-            "MIDDLE" => Self::Middle,
-            "BOTTOM" => Self::Bottom,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Top => "TOP",
-            Self::Middle => "MIDDLE",
-            Self::Bottom => "BOTTOM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VerticalAlignment);
-impl crate::wire::sdk_keys::SdkKeys for VerticalAlignment {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VerticalAlignmentAlignment {
-    /// `TOP`
-    ///
-    /// Top alignment
-    Top,
-    /// `MIDDLE`
-    ///
-    /// Middle alignment
-    Middle,
-    /// `BOTTOM`
-    ///
-    /// Bottom alignment
-    Bottom,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VerticalAlignmentAlignment {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TOP" => Self::Top,
-            "MIDDLE" => Self::Middle,
-            "BOTTOM" => Self::Bottom,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Top => "TOP",
-            Self::Middle => "MIDDLE",
-            Self::Bottom => "BOTTOM",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VerticalAlignmentAlignment);
-impl crate::wire::sdk_keys::SdkKeys for VerticalAlignmentAlignment {}
-/// `Video` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Video {
-    /// Video file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
-    /// Video thumbnail file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<Media>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Video {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.thumbnail);
-    }
-}
 /// `VideoData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct VideoData {
     /// Styling for the video's container.
     #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<PluginContainerData>,
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// Video details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<Media>,
+    pub video: Option<crate::shared::types::Media>,
     /// Video thumbnail details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<Media>,
+    pub thumbnail: Option<crate::shared::types::Media>,
     /// Sets whether the video's download button is disabled. Defaults to `false`.
     #[serde(
         rename = "disableDownload",
@@ -6274,7 +1377,7 @@ pub struct VideoData {
     pub title: Option<String>,
     /// Video options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<PlaybackOptions>,
+    pub options: Option<crate::shared::types::PlaybackOptions>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animation: Option<Animation>,
@@ -6288,201 +1391,6 @@ impl crate::wire::sdk_keys::SdkKeys for VideoData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ViewMode {
-    /// `NONE`
-    ///
-    /// No PDF view
-    None,
-    /// `FULL`
-    ///
-    /// Full PDF view
-    Full,
-    /// `MINI`
-    ///
-    /// Mini PDF view
-    Mini,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ViewMode {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "NONE" => Self::None,
-            "FULL" => Self::Full,
-            "MINI" => Self::Mini,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::None => "NONE",
-            Self::Full => "FULL",
-            Self::Mini => "MINI",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ViewMode);
-impl crate::wire::sdk_keys::SdkKeys for ViewMode {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ViewRole {
-    /// `CREATOR`
-    ///
-    /// Only Poll creator can view the results
-    Creator,
-    /// `VOTERS`
-    ///
-    /// Anyone who voted can see the results
-    Voters,
-    /// `EVERYONE`
-    ///
-    /// Anyone can see the results, even if one didn't vote
-    Everyone,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ViewRole {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CREATOR" => Self::Creator,
-            "VOTERS" => Self::Voters,
-            "EVERYONE" => Self::Everyone,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Creator => "CREATOR",
-            Self::Voters => "VOTERS",
-            Self::Everyone => "EVERYONE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ViewRole);
-impl crate::wire::sdk_keys::SdkKeys for ViewRole {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VoteRole {
-    /// `SITE_MEMBERS`
-    ///
-    /// Logged in member
-    SiteMembers,
-    /// `ALL`
-    ///
-    /// Anyone
-    All,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for VoteRole {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "SITE_MEMBERS" => Self::SiteMembers,
-            "ALL" => Self::All,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::SiteMembers => "SITE_MEMBERS",
-            Self::All => "ALL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(VoteRole);
-impl crate::wire::sdk_keys::SdkKeys for VoteRole {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Width {
-    /// `LARGE`
-    ///
-    /// Large line
-    Large,
-    /// `MEDIUM`
-    ///
-    /// Medium line
-    Medium,
-    /// `SMALL`
-    ///
-    /// Small line
-    Small,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Width {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "LARGE" => Self::Large,
-            "MEDIUM" => Self::Medium,
-            "SMALL" => Self::Small,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Large => "LARGE",
-            Self::Medium => "MEDIUM",
-            Self::Small => "SMALL",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Width);
-impl crate::wire::sdk_keys::SdkKeys for Width {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WidthType {
-    /// `CONTENT`
-    ///
-    /// Width matches the content width
-    Content,
-    /// `SMALL`
-    ///
-    /// Small Width
-    Small,
-    /// `ORIGINAL`
-    ///
-    /// Width will match the original asset width
-    Original,
-    /// `FULL_WIDTH`
-    ///
-    /// coast-to-coast display
-    FullWidth,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for WidthType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "CONTENT" => Self::Content,
-            "SMALL" => Self::Small,
-            "ORIGINAL" => Self::Original,
-            "FULL_WIDTH" => Self::FullWidth,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Content => "CONTENT",
-            Self::Small => "SMALL",
-            Self::Original => "ORIGINAL",
-            Self::FullWidth => "FULL_WIDTH",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(WidthType);
-impl crate::wire::sdk_keys::SdkKeys for WidthType {}
 /// Triggered when a member's "About" section content is created.
 ///
 /// - Velo handler: `wixMembersMembersAbout_onMemberAboutCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)

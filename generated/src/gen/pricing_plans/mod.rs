@@ -10,3 +10,6 @@ pub mod plans;
 /// Wix module `pricing_plans.plans_v3`.
 #[cfg(feature = "pricing_plans-plans_v3")]
 pub mod plans_v3;
+/// Wix module `pricing_plans.shared`.
+#[cfg(feature = "pricing_plans-shared")]
+pub mod shared;

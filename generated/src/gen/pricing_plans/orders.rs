@@ -182,34 +182,6 @@ pub struct CurrentCycle {
     pub ended_date: Option<crate::wire::Timestamp>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CurrentCycle {}
-/// A duration expressed in number of time units.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Duration {
-    /// Number of days, months, weeks, or years in a single payment cycle. Currently limited to support only `1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Unit of time for the cycle duration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<PeriodUnit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Duration {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// `Fee` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Fee {
-    /// Fee name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Amount of fee to be charged
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Fee {}
 /// `FormData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -817,57 +789,6 @@ impl crate::wire::WireEnum for PaymentStatus {
 }
 crate::wire::wire_enum_serde!(PaymentStatus);
 impl crate::wire::sdk_keys::SdkKeys for PaymentStatus {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PeriodUnit {
-    /// `UNDEFINED`
-    ///
-    /// Not defined.
-    Undefined,
-    /// `DAY`
-    ///
-    /// Time unit is a day.
-    Day,
-    /// `WEEK`
-    ///
-    /// Time unit is a week.
-    Week,
-    /// `MONTH`
-    ///
-    /// Time unit is a month.
-    Month,
-    /// `YEAR`
-    ///
-    /// Time unit is a year.
-    Year,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PeriodUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "DAY" => Self::Day,
-            "WEEK" => Self::Week,
-            "MONTH" => Self::Month,
-            "YEAR" => Self::Year,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Day => "DAY",
-            Self::Week => "WEEK",
-            Self::Month => "MONTH",
-            Self::Year => "YEAR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PeriodUnit);
-impl crate::wire::sdk_keys::SdkKeys for PeriodUnit {}
 /// `Price` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -907,7 +828,7 @@ pub struct Price {
     ///
     /// Tax is also applied to additional fees. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fees: Option<Vec<Fee>>,
+    pub fees: Option<Vec<crate::pricing_plans::shared::Fee>>,
     /// Price change after billing date was change and price was adjusted. Could be positive and negative values.
     ///
     /// Format: decimal_value.
@@ -927,14 +848,14 @@ impl crate::wire::sdk_keys::SdkKeys for Price {
 pub struct PriceDetails {
     /// Order has recurring payments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription: Option<Recurrence>,
+    pub subscription: Option<crate::pricing_plans::shared::Recurrence>,
     /// One-time payment. Order is valid for a specified duration.
     #[serde(
         rename = "singlePaymentForDuration",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub single_payment_for_duration: Option<Duration>,
+    pub single_payment_for_duration: Option<crate::pricing_plans::shared::Duration>,
     /// One-time payment. Order is valid until it is canceled.
     #[serde(
         rename = "singlePaymentUnlimited",
@@ -1015,14 +936,14 @@ impl crate::wire::sdk_keys::SdkKeys for PriceDuration {}
 pub struct PricingDetails {
     /// Pricing model for an order with recurring payment cycles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription: Option<Recurrence>,
+    pub subscription: Option<crate::pricing_plans::shared::Recurrence>,
     /// Pricing model for an order with a one-time payment and the order is valid for a specific amount of time.
     #[serde(
         rename = "singlePaymentForDuration",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub single_payment_for_duration: Option<Duration>,
+    pub single_payment_for_duration: Option<crate::pricing_plans::shared::Duration>,
     /// Pricing model for an order with a one-time payment and the order is valid until canceled.
     #[serde(
         rename = "singlePaymentUnlimited",
@@ -1041,25 +962,6 @@ impl crate::wire::sdk_keys::SdkKeys for PricingDetails {
             &mut self.single_payment_for_duration,
         );
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.prices);
-    }
-}
-/// An object specifying how often and for how long payments recur (may be forever).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Recurrence {
-    /// Number of payment cycles the subscription is valid for.
-    /// `0` for unlimited plans or for plans that are valid until canceled.
-    #[serde(rename = "cycleDuration", default, skip_serializing_if = "Option::is_none")]
-    pub cycle_duration: Option<Duration>,
-    /// Length of a payment cycle. For example, 1 month to have monthly payments.
-    /// Multiply `cycleDuration`'s `count` by `cycleCount` to get the subscription duration.
-    /// Currently, only a value of `1` is supported.
-    #[serde(rename = "cycleCount", default, skip_serializing_if = "Option::is_none")]
-    pub cycle_count: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Recurrence {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.cycle_duration);
     }
 }
 /// `SpannedPrice` as Wix sends it.

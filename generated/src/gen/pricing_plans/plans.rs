@@ -46,41 +46,13 @@ impl crate::wire::sdk_keys::SdkKeys for BuyerCanCancelUpdated {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.plan);
     }
 }
-/// A duration expressed in number of time units.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Duration {
-    /// Number of days, months, weeks, or years in a single payment cycle. Currently limited to support only `1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Unit of time for the cycle duration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<PeriodUnit>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Duration {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
-/// `Fee` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Fee {
-    /// Fee name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Amount of fee to be charged
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Fee {}
 /// `FeeConfig` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct FeeConfig {
     /// Fee configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fee: Option<Fee>,
+    pub fee: Option<crate::pricing_plans::shared::Fee>,
     /// The time this fee will be charged.
     #[serde(rename = "appliedAt", default, skip_serializing_if = "Option::is_none")]
     pub applied_at: Option<AppliedAt>,
@@ -105,57 +77,6 @@ pub struct Money {
     pub currency: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Money {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PeriodUnit {
-    /// `UNDEFINED`
-    ///
-    /// Not defined.
-    Undefined,
-    /// `DAY`
-    ///
-    /// Time unit is a day.
-    Day,
-    /// `WEEK`
-    ///
-    /// Time unit is a week.
-    Week,
-    /// `MONTH`
-    ///
-    /// Time unit is a month.
-    Month,
-    /// `YEAR`
-    ///
-    /// Time unit is a year.
-    Year,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for PeriodUnit {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNDEFINED" => Self::Undefined,
-            "DAY" => Self::Day,
-            "WEEK" => Self::Week,
-            "MONTH" => Self::Month,
-            "YEAR" => Self::Year,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Undefined => "UNDEFINED",
-            Self::Day => "DAY",
-            Self::Week => "WEEK",
-            Self::Month => "MONTH",
-            Self::Year => "YEAR",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(PeriodUnit);
-impl crate::wire::sdk_keys::SdkKeys for PeriodUnit {}
 /// Information about the pricing plan.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -287,14 +208,14 @@ impl crate::wire::sdk_keys::SdkKeys for PlanArchivedData {
 pub struct Pricing {
     /// Pricing model indicating that the plan has recurring payments. This type of subscription is not a "Wix subscription," which encompasses various types of subscriptions, such as Wix Stores subscriptions, Wix invoice subscriptions, and all pricing plan models.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription: Option<Recurrence>,
+    pub subscription: Option<crate::pricing_plans::shared::Recurrence>,
     /// Pricing model indicating a single payment per cycle and the length of the cycle. The cycle is the duration of the plan, not a payment cycle.
     #[serde(
         rename = "singlePaymentForDuration",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub single_payment_for_duration: Option<Duration>,
+    pub single_payment_for_duration: Option<crate::pricing_plans::shared::Duration>,
     /// Pricing model indicating the plan is paid in a single payment. The plan is valid until canceled.
     #[serde(
         rename = "singlePaymentUnlimited",
@@ -320,25 +241,6 @@ impl crate::wire::sdk_keys::SdkKeys for Pricing {
         );
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.fee_configs);
-    }
-}
-/// An object specifying how often and for how long payments recur (may be forever).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Recurrence {
-    /// Number of payment cycles the subscription is valid for.
-    /// `0` for unlimited plans or for plans that are valid until canceled.
-    #[serde(rename = "cycleDuration", default, skip_serializing_if = "Option::is_none")]
-    pub cycle_duration: Option<Duration>,
-    /// Length of a payment cycle. For example, 1 month to have monthly payments.
-    /// Multiply `cycleDuration`'s `count` by `cycleCount` to get the subscription duration.
-    /// Currently, only a value of `1` is supported.
-    #[serde(rename = "cycleCount", default, skip_serializing_if = "Option::is_none")]
-    pub cycle_count: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Recurrence {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.cycle_duration);
     }
 }
 /// This wrapper type exists to distinguish an empty string list from no list at all in update requests.

@@ -300,8 +300,9 @@ fn other_handler(sources: &[(String, String)], extension: &Extension, ours: &[St
         .iter()
         .filter(|(path, _)| !ours.contains(path))
         .find(|(_, text)| {
-            has_word(text, extension.function)
-                && has_word(text, extension.namespace)
+            // The call itself (`plans.onPlanCreated`): the namespace alone also matches
+            // inside a package name (`@wix/pricing-plans` holds the word `plans`).
+            has_word(text, &format!("{}.{}", extension.namespace, extension.function))
                 && (text.contains(&format!("\"{}", extension.package))
                     || text.contains(&format!("'{}", extension.package)))
         })
@@ -645,7 +646,14 @@ mod tests {
         let extension = &extensions(catalogue)[0];
         let mine = "import { contacts } from \"@wix/members\";\ncontacts.onContactCreated(async () => {});\n";
         let unrelated = "import { contacts } from \"@wix/members\";\ncontacts.onContactCreatedLater(() => {});\n";
-        let sources = vec![("src/a.ts".to_owned(), unrelated.to_owned()), ("src/b.ts".to_owned(), mine.to_owned())];
+        // Another namespace of a package whose name holds the word (`@wix/pricing-plans`).
+        let sibling =
+            "import { contactsV3 } from \"@wix/members\";\n// contacts\ncontactsV3.onContactCreated(() => {});\n";
+        let sources = vec![
+            ("src/a.ts".to_owned(), unrelated.to_owned()),
+            ("src/c.ts".to_owned(), sibling.to_owned()),
+            ("src/b.ts".to_owned(), mine.to_owned()),
+        ];
         assert_eq!(other_handler(&sources, extension, &[]), Some("src/b.ts".to_owned()));
         assert_eq!(other_handler(&sources, extension, &["src/b.ts".to_owned()]), None);
     }
