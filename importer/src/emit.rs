@@ -398,58 +398,15 @@ fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Sdk;
-    use crate::snapshot::{Event, Field, TypeDecl};
-    use crate::typings::Ty;
-
-    fn field(name: &str, ty: Ty) -> Field {
-        Field {
-            name: name.to_owned(),
-            ty,
-            doc: String::new(),
-            format: None,
-            deprecated: false,
-            internal: false,
-            wire: None,
-        }
-    }
-
-    fn record(fields: Vec<Field>) -> TypeDecl {
-        TypeDecl::Struct { doc: String::new(), fields, oneofs: Vec::new(), address: false }
-    }
+    use crate::test_support::{field, module as test_module, record, reference};
 
     /// The YAML of a module whose payload `Form` refers to each of `names`, all declared.
     fn module_with_types(names: &[&str]) -> String {
         let mut types: BTreeMap<String, TypeDecl> =
             names.iter().map(|name| ((*name).to_owned(), record(vec![field("flag", Ty::Boolean)]))).collect();
-        let fields = names.iter().enumerate().map(|(at, name)| field(&format!("f{at}"), Ty::Ref((*name).to_owned())));
+        let fields = names.iter().enumerate().map(|(at, name)| field(&format!("f{at}"), reference(name)));
         types.insert("Form".to_owned(), record(fields.collect()));
-        let snapshot = Snapshot {
-            package: "@wix/auto_sdk_forms_forms".to_owned(),
-            version: "1.0.0".to_owned(),
-            fqdn: "wix.forms.v4.form".to_owned(),
-            events: vec![Event {
-                handler: "onFormCreated".to_owned(),
-                event_type: "wix.forms.v4.form_created".to_owned(),
-                domain: true,
-                doc: String::new(),
-                body: Some(("entity".to_owned(), "Form".to_owned())),
-                modified_fields: false,
-                deprecated: false,
-                preview: false,
-            }],
-            types,
-        };
-        let package = Package {
-            name: snapshot.package.clone(),
-            version: snapshot.version.clone(),
-            integrity: String::new(),
-            module: "forms.forms".to_owned(),
-            doc: None,
-            docs: None,
-            sdk: Sdk { package: "@wix/forms".to_owned(), export: "forms".to_owned() },
-            velo: None,
-        };
+        let (package, snapshot) = test_module("forms.forms", "Form", types);
         module(&package, &snapshot, &Overlay::default()).unwrap_or_else(|problems| panic!("{problems}"))
     }
 

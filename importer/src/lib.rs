@@ -20,6 +20,9 @@ pub mod transforms;
 pub mod typings;
 pub mod upstream;
 
+#[cfg(test)]
+mod test_support;
+
 use std::path::Path;
 
 /// Where the manifest lives, relative to the repository root.

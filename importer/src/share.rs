@@ -258,28 +258,7 @@ impl Keys<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Sdk;
-    use crate::snapshot::{Event, Field};
-
-    fn field(name: &str, ty: Ty) -> Field {
-        Field {
-            name: name.to_owned(),
-            ty,
-            doc: String::new(),
-            format: None,
-            deprecated: false,
-            internal: false,
-            wire: None,
-        }
-    }
-
-    fn record(fields: Vec<Field>) -> TypeDecl {
-        TypeDecl::Struct { doc: String::new(), fields, oneofs: Vec::new(), address: false }
-    }
-
-    fn reference(name: &str) -> Ty {
-        Ty::Ref(name.to_owned())
-    }
+    use crate::test_support::{field, record, reference};
 
     /// A module `module` whose event's entity `Entity` refers to each of `types`.
     fn module(module: &str, types: Vec<(&str, TypeDecl)>) -> (Package, Snapshot) {
@@ -289,34 +268,7 @@ mod tests {
         let own = field(&module.replace('.', "_"), Ty::String);
         let refs = types.keys().map(|name| field(&name.to_lowercase(), reference(name)));
         types.insert("Entity".to_owned(), record(refs.chain([own]).collect()));
-        let fqdn = format!("wix.{module}");
-        let snapshot = Snapshot {
-            package: format!("@wix/auto_sdk_{}", module.replace('.', "_")),
-            version: "1.0.0".to_owned(),
-            fqdn: fqdn.clone(),
-            events: vec![Event {
-                handler: "onEntityCreated".to_owned(),
-                event_type: format!("{fqdn}_created"),
-                domain: true,
-                doc: String::new(),
-                body: Some(("entity".to_owned(), "Entity".to_owned())),
-                modified_fields: false,
-                deprecated: false,
-                preview: false,
-            }],
-            types,
-        };
-        let package = Package {
-            name: snapshot.package.clone(),
-            version: snapshot.version.clone(),
-            integrity: String::new(),
-            module: module.to_owned(),
-            doc: None,
-            docs: None,
-            sdk: Sdk { package: "@wix/x".to_owned(), export: "x".to_owned() },
-            velo: None,
-        };
-        (package, snapshot)
+        crate::test_support::module(module, "Entity", types)
     }
 
     fn plan_of(modules: &[(Package, Snapshot)], overlays: &[Overlay]) -> Plan {
