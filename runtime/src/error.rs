@@ -61,9 +61,7 @@ impl DecodeError {
     /// bounded: a name longer than [`MAX_EVENT_NAME_LEN`] gets no suggestion (no event is
     /// named that long) and is kept cut to that length, marked with `…`.
     pub fn unknown_event(name: &str, catalogue: &'static [crate::event_info::EventInfo]) -> Self {
-        let suggestion =
-            if name.len() > MAX_EVENT_NAME_LEN { None } else { crate::event_info::suggest(catalogue, name) };
-        Self::UnknownEvent { name: echoed_name(name), suggestion }
+        Self::unknown_event_unsuggested(name).with_suggestion(catalogue)
     }
 
     /// An unknown name without a suggestion, for answers to requests: refusing a name
