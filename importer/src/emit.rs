@@ -29,10 +29,11 @@ pub fn module(package: &Package, snapshot: &Snapshot, overlay: &Overlay) -> Resu
 
 /// The snapshot's type names as the module's YAML writes them, where they differ: a data
 /// type named like its event (`OrderApproved`) or a Rust prelude type becomes
-/// `OrderApprovedData`. The SDK escapes JavaScript's built-in names with an underscore
+/// `OrderApprovedData` (the overlay's added events count too). The SDK escapes JavaScript's built-in names with an underscore
 /// (the forms' `_String`, `_Array`): the underscore is dropped, then the same rule applies.
-pub fn local_renames(snapshot: &Snapshot) -> BTreeMap<String, String> {
-    let event_names = event_names(snapshot);
+pub fn local_renames(snapshot: &Snapshot, overlay: &Overlay) -> BTreeMap<String, String> {
+    let mut event_names = event_names(snapshot);
+    event_names.extend(overlay.events.keys().cloned());
     let mut renames = BTreeMap::new();
     for name in snapshot.types.keys() {
         let base = name.trim_start_matches('_');
@@ -69,7 +70,7 @@ pub fn module_sharing(
 ) -> Result<String, String> {
     let events: Vec<(String, &crate::snapshot::Event)> =
         snapshot.events.iter().map(|event| (event.handler.trim_start_matches("on").to_owned(), event)).collect();
-    let renames = local_renames(snapshot);
+    let renames = local_renames(snapshot, overlay);
     let local = |name: &str| renames.get(name).cloned().unwrap_or_else(|| name.to_owned());
     let rename = |name: &str| {
         let name = local(name);
@@ -130,6 +131,14 @@ pub fn module_sharing(
     out.push_str("events:\n");
     let prefix = format!("{}_", snapshot.fqdn);
     for (name, event) in &events {
+        let change = overlay.events.get(name);
+        if let Some(change) = change {
+            if !change.only_velo_or_required() {
+                problems.push(format!(
+                    "{overlay_file}: [events.{name}]: an imported event may only change `velo` and `required`; the rest comes from the typings"
+                ));
+            }
+        }
         let _ = writeln!(out, "  {name}:");
         write_doc(&mut out, "    ", event.doc.trim());
         let _ = writeln!(out, "    handler: {}", event.handler);
@@ -139,7 +148,7 @@ pub fn module_sharing(
         } else if event.preview {
             out.push_str("    maturity: preview\n");
         }
-        if package.velo.is_none() {
+        if package.velo.is_none() || change.and_then(|change| change.velo) == Some(false) {
             // No documented Velo handler: webhook-only, the name serves the Rust handler.
             out.push_str("    velo: false\n");
         }
@@ -155,11 +164,55 @@ pub fn module_sharing(
         if !event.domain {
             out.push_str("    domain: false\n");
         }
-        if let Some((key, ty)) = &event.body {
-            let _ = writeln!(out, "    {key}: {}", rename(ty));
+        let optional = change.and_then(|change| change.required) == Some(false);
+        match &event.body {
+            Some((key, ty)) if optional && key == "entity" => {
+                let _ = writeln!(out, "    {key}: {{ type: {}, required: false }}", quote(&rename(ty)));
+            }
+            Some((key, ty)) => {
+                let _ = writeln!(out, "    {key}: {}", rename(ty));
+            }
+            None => {}
+        }
+        if optional && !matches!(&event.body, Some((key, _)) if key == "entity") {
+            problems.push(format!(
+                "{overlay_file}: [events.{name}]: `required = false` applies to an entity, and it has none"
+            ));
         }
         if event.modified_fields {
             out.push_str("    fields:\n      modifiedFields: { type: \"map<json>\", doc: \"Fields changed by the update (SDK `modifiedFields`).\" }\n");
+        }
+    }
+    let imported: BTreeSet<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+    for (name, added) in overlay.events.iter().filter(|(name, _)| !imported.contains(name.as_str())) {
+        let mut missing = |what: &str| {
+            problems.push(format!(
+                "{overlay_file}: [events.{name}]: an event the typings lack needs `{what}` (the typings of {}@{} have no `{name}`)",
+                snapshot.package, snapshot.version
+            ))
+        };
+        let (Some(handler), Some(slug)) = (&added.handler, &added.slug) else {
+            missing(if added.handler.is_none() { "handler" } else { "slug" });
+            continue;
+        };
+        let _ = writeln!(out, "  {name}:");
+        write_doc(&mut out, "    ", added.doc.as_deref().unwrap_or_default().trim());
+        let _ = writeln!(out, "    handler: {handler}");
+        if package.velo.is_none() || added.velo == Some(false) {
+            out.push_str("    velo: false\n");
+        }
+        if added.sdk == Some(false) {
+            out.push_str("    sdk: false\n");
+        }
+        let _ = writeln!(out, "    slug: {}", quote(slug));
+        for (key, body) in [("entity", &added.entity), ("data", &added.data)] {
+            let Some(body) = body else { continue };
+            if !snapshot.types.contains_key(body) {
+                problems.push(format!(
+                    "{overlay_file}: [events.{name}]: no type `{body}` in the snapshot; name it in the manifest's `extra_types` and run `cargo xtask import`"
+                ));
+            }
+            let _ = writeln!(out, "    {key}: {}", rename(body));
         }
     }
     match problems.is_empty() {
@@ -421,5 +474,39 @@ mod tests {
             assert!(yaml.contains(reference), "no {reference} in:\n{yaml}");
         }
         assert!(!yaml.contains("_Array") && !yaml.contains("_String") && !yaml.contains("_Number"), "{yaml}");
+    }
+
+    #[test]
+    fn overlay_events_are_added_or_lose_velo_and_mistakes_are_named() {
+        let types = BTreeMap::from([
+            ("Badge".to_owned(), record(vec![field("title", Ty::String)])),
+            ("EntityDeleted".to_owned(), record(vec![field("id", Ty::String)])),
+        ]);
+        let (package, snapshot) = test_module("members.badges", "Badge", types);
+        let text = "[events.EntityCreated]\nvelo = false\nrequired = false\n\
+            [events.EntityDeleted]\ndoc = \"Deleted.\"\nhandler = \"onEntityDeleted\"\nslug = \"deleted\"\ndata = \"EntityDeleted\"\nsdk = false\n";
+        let overlay = crate::overlay::parse("o.toml", text).unwrap_or_default();
+        let yaml = module(&package, &snapshot, &overlay).unwrap_or_else(|problems| panic!("{problems}"));
+        let created = &yaml[yaml.find("  EntityCreated:").unwrap_or_default()..];
+        assert!(created.contains("    velo: false\n"), "{yaml}");
+        assert!(created.contains("    entity: { type: \"Badge\", required: false }\n"), "{yaml}");
+        let deleted = &yaml[yaml.find("  EntityDeleted:\n    doc").unwrap_or_default()..];
+        for line in ["handler: onEntityDeleted", "sdk: false", "slug: \"deleted\"", "data: EntityDeletedData"] {
+            assert!(deleted.contains(line), "no `{line}` in:\n{yaml}");
+        }
+        // The body type, named like the added event, steps aside as it would for an imported one.
+        assert!(yaml.contains("  EntityDeletedData:\n"), "{yaml}");
+
+        let bad = "[events.EntityCreated]\nslug = \"x\"\n[events.Gone]\nhandler = \"onGone\"\n\
+            [events.Lost]\nhandler = \"onLost\"\nslug = \"lost\"\nentity = \"Nowhere\"\n";
+        let overlay = crate::overlay::parse("o.toml", bad).unwrap_or_default();
+        let problems = module(&package, &snapshot, &overlay).err().unwrap_or_default();
+        for expected in [
+            "[events.EntityCreated]: an imported event may only change `velo` and `required`",
+            "[events.Gone]: an event the typings lack needs `slug`",
+            "[events.Lost]: no type `Nowhere` in the snapshot",
+        ] {
+            assert!(problems.contains(expected), "no `{expected}` in:\n{problems}");
+        }
     }
 }

@@ -38,6 +38,10 @@ pub struct Package {
     /// none: the events are then webhook-only and named by [`Package::handler_prefix`].
     #[serde(default)]
     pub velo: Option<Velo>,
+    /// Types the typings declare but no SDK event carries, kept in the snapshot for the
+    /// events an overlay adds (events Wix documents for Velo or REST only).
+    #[serde(default)]
+    pub extra_types: Vec<String>,
 }
 
 impl Package {

@@ -15,6 +15,7 @@
 //! name bound for one shared module (the one more modules use is shared) and whatever
 //! refers to a type that stays.
 
+use std::cmp::Reverse;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -52,10 +53,14 @@ pub struct Plan {
 /// A type of one module: the module's index and the type's snapshot name.
 type Node = (usize, String);
 
+/// How strongly a group claims a shared name: its number of modules, then its first
+/// module's place in the manifest (earlier wins).
+type Rank = (usize, Reverse<usize>);
+
 /// Finds the types to share among `modules` and writes them.
 pub fn plan(modules: &[Module]) -> Plan {
     let renames: Vec<BTreeMap<String, String>> =
-        modules.iter().map(|module| emit::local_renames(module.snapshot)).collect();
+        modules.iter().map(|module| emit::local_renames(module.snapshot, module.overlay)).collect();
     let local = |index: usize, name: &str| renames[index].get(name).cloned().unwrap_or_else(|| name.to_owned());
     let mut keys = Keys { modules, renames: &renames, done: BTreeMap::new(), visiting: BTreeMap::new() };
 
@@ -76,15 +81,18 @@ pub fn plan(modules: &[Module]) -> Plan {
         }
     };
 
-    // One type per name in each shared module: the one the most modules use.
+    // One type per name in each shared module: the one the most modules use, and among
+    // equals the one whose first user comes first in the manifest. Ranking by the key
+    // instead would let a hash decide, and the output could change with the toolchain.
     let mut placed: BTreeMap<u64, String> = BTreeMap::new();
-    let mut taken: BTreeMap<(String, String), (usize, u64)> = BTreeMap::new();
+    let mut taken: BTreeMap<(String, String), (Rank, u64)> = BTreeMap::new();
     for (key, members) in &groups {
         let (index, name) = &members[0];
         let slot = (target_of(members), local(*index, name));
-        let better = taken.get(&slot).is_none_or(|(count, _)| members.len() > *count);
+        let rank = (members.len(), Reverse(*index));
+        let better = taken.get(&slot).is_none_or(|(best, _)| rank > *best);
         if better {
-            taken.insert(slot, (members.len(), *key));
+            taken.insert(slot, (rank, *key));
         }
     }
     for ((target, _), (_, key)) in taken {

@@ -182,6 +182,8 @@ pub fn reduce(
             preview: tags.get("documentationMaturity").is_some_and(|value| value == "preview"),
         });
     }
+    // Types kept for the events an overlay adds, with what they refer to.
+    roots.extend(package.extra_types.iter().map(|name| resolve(internal, name)));
     // The closure, breadth first.
     let mut types = BTreeMap::new();
     let mut queue: Vec<String> = roots.clone();

@@ -58,6 +58,7 @@ pub fn module(module: &str, entity: &str, types: BTreeMap<String, TypeDecl>) -> 
         docs: None,
         sdk: Sdk { package: "@wix/x".to_owned(), export: "x".to_owned() },
         velo: None,
+        extra_types: Vec::new(),
     };
     (package, snapshot)
 }

@@ -35,7 +35,9 @@ pub trait PayloadTypeVisitor {
 /// The runtime decodes, deduplicates and routes through this trait, so it never names a
 /// generated type.
 pub trait EventSet: Sized + Send + 'static {
-    /// Every event of the set, compiled in or not, in schema order.
+    /// Every event of the set that is compiled in, in schema order. (A generated set
+    /// refuses the names of the events its features leave out with
+    /// [`DecodeError::FeatureDisabled`].)
     const CATALOGUE: &'static [EventInfo];
 
     /// Decodes the Velo event object of the event whose Velo handler name is given. An

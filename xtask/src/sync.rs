@@ -358,7 +358,7 @@ mod tests {
     fn an_interrupted_codegen_leaves_files_old_or_new() {
         let root = generated_tree("interrupted");
         // A new module changes several generated files.
-        root.write("schemas/crm/labels.yaml", &read_real("schemas/crm/labels.yaml"));
+        root.write("schemas/imported/crm/labels.yaml", &read_real("schemas/imported/crm/labels.yaml"));
         let plan_before = plan(&root.0).unwrap_or_else(|error| panic!("{error}"));
         let wanted: Vec<(String, Option<String>, String)> = plan_before
             .writes

@@ -212,7 +212,9 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
         use crate::error::DecodeError;
         use crate::decode::{Input, Source};
 
-        /// Every event this crate knows, compiled in or not, in schema order.
+        /// Every event compiled into this crate (its module's cargo feature is on), in
+        /// schema order. Decoding still knows the names of the others, and refuses them
+        /// with `DecodeError::FeatureDisabled` naming the feature.
         pub static CATALOGUE: &[EventInfo] = &[ #( #cfgs info::#consts, )* ];
 
         /// Catalogue entries by event, usable in `const` contexts.

@@ -3,7 +3,9 @@
 use crate::event_info::{Envelope, EventInfo, WebhookBody};
 use crate::error::DecodeError;
 use crate::decode::{Input, Source};
-/// Every event this crate knows, compiled in or not, in schema order.
+/// Every event compiled into this crate (its module's cargo feature is on), in
+/// schema order. Decoding still knows the names of the others, and refuses them
+/// with `DecodeError::FeatureDisabled` naming the feature.
 pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "blog-categories")]
     info::WIX_BLOG_ON_CATEGORY_CREATED,
@@ -152,17 +154,17 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_CREATED,
     #[cfg(feature = "crm-contacts")]
-    info::WIX_CRM_ON_CONTACT_UPDATED,
-    #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_DELETED,
     #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_MERGED,
     #[cfg(feature = "crm-contacts")]
-    info::WIX_CRM_ON_CONTACT_SUBMITTED,
+    info::WIX_CRM_ON_CONTACT_UPDATED,
     #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED,
     #[cfg(feature = "crm-contacts")]
     info::WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED,
+    #[cfg(feature = "crm-contacts")]
+    info::WIX_CRM_ON_CONTACT_SUBMITTED,
     #[cfg(feature = "crm-extended_fields")]
     info::WIX_CRM_EXTENDED_FIELDS_ON_EXTENDED_FIELD_CREATED,
     #[cfg(feature = "crm-extended_fields")]
@@ -172,9 +174,9 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "crm-labels")]
     info::WIX_CONTACTS_ON_LABEL_CREATED,
     #[cfg(feature = "crm-labels")]
-    info::WIX_CONTACTS_ON_LABEL_UPDATED,
-    #[cfg(feature = "crm-labels")]
     info::WIX_CONTACTS_ON_LABEL_DELETED,
+    #[cfg(feature = "crm-labels")]
+    info::WIX_CONTACTS_ON_LABEL_UPDATED,
     #[cfg(feature = "crm-notes")]
     info::WIX_CRM_NOTES_ON_NOTE_CREATED,
     #[cfg(feature = "crm-notes")]
@@ -364,39 +366,39 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "events-events_settings")]
     info::WIX_EVENTS_EVENTS_SETTINGS_ON_EVENTS_SETTINGS_UPDATED,
     #[cfg(feature = "events-events_v3")]
-    info::WIX_EVENTS_V3_ON_EVENT_CREATED,
-    #[cfg(feature = "events-events_v3")]
-    info::WIX_EVENTS_V3_ON_EVENT_UPDATED,
-    #[cfg(feature = "events-events_v3")]
-    info::WIX_EVENTS_V3_ON_EVENT_DELETED,
-    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_CANCELED,
-    #[cfg(feature = "events-events_v3")]
-    info::WIX_EVENTS_V3_ON_EVENT_PUBLISHED,
-    #[cfg(feature = "events-events_v3")]
-    info::WIX_EVENTS_V3_ON_EVENT_STARTED,
-    #[cfg(feature = "events-events_v3")]
-    info::WIX_EVENTS_V3_ON_EVENT_ENDED,
     #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_CLONED,
     #[cfg(feature = "events-events_v3")]
+    info::WIX_EVENTS_V3_ON_EVENT_CREATED,
+    #[cfg(feature = "events-events_v3")]
+    info::WIX_EVENTS_V3_ON_EVENT_DELETED,
+    #[cfg(feature = "events-events_v3")]
+    info::WIX_EVENTS_V3_ON_EVENT_ENDED,
+    #[cfg(feature = "events-events_v3")]
+    info::WIX_EVENTS_V3_ON_EVENT_PUBLISHED,
+    #[cfg(feature = "events-events_v3")]
     info::WIX_EVENTS_V3_ON_EVENT_REMINDER,
+    #[cfg(feature = "events-events_v3")]
+    info::WIX_EVENTS_V3_ON_EVENT_STARTED,
+    #[cfg(feature = "events-events_v3")]
+    info::WIX_EVENTS_V3_ON_EVENT_UPDATED,
     #[cfg(feature = "events-forms")]
     info::WIX_EVENTS_FORMS_ON_FORM_EVENT_UPDATED,
     #[cfg(feature = "events-guests")]
+    info::WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN,
+    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_CREATED,
     #[cfg(feature = "events-guests")]
-    info::WIX_EVENTS_GUESTS_ON_GUEST_UPDATED,
-    #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_DELETED,
-    #[cfg(feature = "events-guests")]
-    info::WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN,
     #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_CANCELED,
     #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_EVENT_STARTS,
     #[cfg(feature = "events-guests")]
     info::WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED,
+    #[cfg(feature = "events-guests")]
+    info::WIX_EVENTS_GUESTS_ON_GUEST_UPDATED,
     #[cfg(feature = "events-notifications")]
     info::WIX_EVENTS_NOTIFICATIONS_ON_NOTIFICATION_CONFIG_CREATED,
     #[cfg(feature = "events-notifications")]
@@ -416,9 +418,9 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "events-policies")]
     info::WIX_EVENTS_ON_POLICY_CREATED,
     #[cfg(feature = "events-policies")]
-    info::WIX_EVENTS_ON_POLICY_UPDATED,
-    #[cfg(feature = "events-policies")]
     info::WIX_EVENTS_ON_POLICY_DELETED,
+    #[cfg(feature = "events-policies")]
+    info::WIX_EVENTS_ON_POLICY_UPDATED,
     #[cfg(feature = "events-rsvp")]
     info::WIX_EVENTS_RSVP_ON_RSVP_CREATED,
     #[cfg(feature = "events-rsvp")]
@@ -498,9 +500,9 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_UPDATED,
     #[cfg(feature = "members-badge_assignments")]
-    info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED,
+    info::WIX_MEMBERS_BADGE_ASSIGNMENTS_ON_BADGE_ASSIGNMENT_CREATED,
     #[cfg(feature = "members-badge_assignments")]
-    info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED,
+    info::WIX_MEMBERS_BADGE_ASSIGNMENTS_ON_BADGE_ASSIGNMENT_DELETED,
     #[cfg(feature = "members-badges")]
     info::WIX_BADGES_ON_BADGE_ASSIGNED,
     #[cfg(feature = "members-badges")]
@@ -508,15 +510,15 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "members-badges")]
     info::WIX_BADGES_ON_BADGE_CREATED,
     #[cfg(feature = "members-badges")]
-    info::WIX_BADGES_ON_BADGE_UPDATED,
-    #[cfg(feature = "members-badges")]
     info::WIX_BADGES_ON_BADGE_DELETED,
+    #[cfg(feature = "members-badges")]
+    info::WIX_BADGES_ON_BADGE_UPDATED,
     #[cfg(feature = "members-badges_v4")]
     info::WIX_BADGES_V4_ON_BADGE_CREATED,
     #[cfg(feature = "members-badges_v4")]
-    info::WIX_BADGES_V4_ON_BADGE_UPDATED,
-    #[cfg(feature = "members-badges_v4")]
     info::WIX_BADGES_V4_ON_BADGE_DELETED,
+    #[cfg(feature = "members-badges_v4")]
+    info::WIX_BADGES_V4_ON_BADGE_UPDATED,
     #[cfg(feature = "members-member_followers")]
     info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_FOLLOWED,
     #[cfg(feature = "members-member_followers")]
@@ -1606,19 +1608,6 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixCrm_onContactUpdated`.
-    pub const WIX_CRM_ON_CONTACT_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixCrm_onContactUpdated",
-        sdk: Some("contacts.onContactUpdated"),
-        sdk_package: Some("@wix/crm"),
-        event_type: "wix.contacts.v4.contact_updated",
-        payload_type: "crm::contacts::ContactUpdated",
-        module: "crm.contacts",
-        feature: "crm-contacts",
-        envelope: Envelope::Entity,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
     /// Catalogue entry of `wixCrm_onContactDeleted`.
     pub const WIX_CRM_ON_CONTACT_DELETED: EventInfo = EventInfo {
         velo_handler: "wixCrm_onContactDeleted",
@@ -1645,17 +1634,17 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixCrm_onContactSubmitted`.
-    pub const WIX_CRM_ON_CONTACT_SUBMITTED: EventInfo = EventInfo {
-        velo_handler: "wixCrm_onContactSubmitted",
-        sdk: None,
-        sdk_package: None,
-        event_type: "wix.contacts.v4.contact_submitted",
-        payload_type: "crm::contacts::ContactSubmitted",
+    /// Catalogue entry of `wixCrm_onContactUpdated`.
+    pub const WIX_CRM_ON_CONTACT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCrm_onContactUpdated",
+        sdk: Some("contacts.onContactUpdated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.contacts.v4.contact_updated",
+        payload_type: "crm::contacts::ContactUpdated",
         module: "crm.contacts",
         feature: "crm-contacts",
-        envelope: Envelope::Data,
-        velo_documented: false,
+        envelope: Envelope::Entity,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixCrm_onContactEmailSubscriptionUpdated`.
@@ -1681,6 +1670,19 @@ pub mod info {
         module: "crm.contacts",
         feature: "crm-contacts",
         envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCrm_onContactSubmitted`.
+    pub const WIX_CRM_ON_CONTACT_SUBMITTED: EventInfo = EventInfo {
+        velo_handler: "wixCrm_onContactSubmitted",
+        sdk: None,
+        sdk_package: None,
+        event_type: "wix.contacts.v4.contact_submitted",
+        payload_type: "crm::contacts::ContactSubmitted",
+        module: "crm.contacts",
+        feature: "crm-contacts",
+        envelope: Envelope::Data,
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
@@ -1736,19 +1738,6 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixContacts_onLabelUpdated`.
-    pub const WIX_CONTACTS_ON_LABEL_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixContacts_onLabelUpdated",
-        sdk: Some("labels.onLabelUpdated"),
-        sdk_package: Some("@wix/crm"),
-        event_type: "wix.contacts.v4.label_updated",
-        payload_type: "crm::labels::LabelUpdated",
-        module: "crm.labels",
-        feature: "crm-labels",
-        envelope: Envelope::Entity,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
     /// Catalogue entry of `wixContacts_onLabelDeleted`.
     pub const WIX_CONTACTS_ON_LABEL_DELETED: EventInfo = EventInfo {
         velo_handler: "wixContacts_onLabelDeleted",
@@ -1759,6 +1748,19 @@ pub mod info {
         module: "crm.labels",
         feature: "crm-labels",
         envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixContacts_onLabelUpdated`.
+    pub const WIX_CONTACTS_ON_LABEL_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixContacts_onLabelUpdated",
+        sdk: Some("labels.onLabelUpdated"),
+        sdk_package: Some("@wix/crm"),
+        event_type: "wix.contacts.v4.label_updated",
+        payload_type: "crm::labels::LabelUpdated",
+        module: "crm.labels",
+        feature: "crm-labels",
+        envelope: Envelope::Entity,
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
@@ -2984,45 +2986,6 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixEventsV3_onEventCreated`.
-    pub const WIX_EVENTS_V3_ON_EVENT_CREATED: EventInfo = EventInfo {
-        velo_handler: "wixEventsV3_onEventCreated",
-        sdk: Some("wixEventsV2.onEventCreated"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.v3.event_created",
-        payload_type: "events::events_v3::EventCreated",
-        module: "events.events_v3",
-        feature: "events-events_v3",
-        envelope: Envelope::Entity,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
-    /// Catalogue entry of `wixEventsV3_onEventUpdated`.
-    pub const WIX_EVENTS_V3_ON_EVENT_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixEventsV3_onEventUpdated",
-        sdk: Some("wixEventsV2.onEventUpdated"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.v3.event_updated",
-        payload_type: "events::events_v3::EventUpdated",
-        module: "events.events_v3",
-        feature: "events-events_v3",
-        envelope: Envelope::Entity,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
-    /// Catalogue entry of `wixEventsV3_onEventDeleted`.
-    pub const WIX_EVENTS_V3_ON_EVENT_DELETED: EventInfo = EventInfo {
-        velo_handler: "wixEventsV3_onEventDeleted",
-        sdk: Some("wixEventsV2.onEventDeleted"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.v3.event_deleted",
-        payload_type: "events::events_v3::EventDeleted",
-        module: "events.events_v3",
-        feature: "events-events_v3",
-        envelope: Envelope::MetadataOnly,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
     /// Catalogue entry of `wixEventsV3_onEventCanceled`.
     pub const WIX_EVENTS_V3_ON_EVENT_CANCELED: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventCanceled",
@@ -3030,45 +2993,6 @@ pub mod info {
         sdk_package: Some("@wix/events"),
         event_type: "wix.events.v3.event_canceled",
         payload_type: "events::events_v3::EventCanceled",
-        module: "events.events_v3",
-        feature: "events-events_v3",
-        envelope: Envelope::Data,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
-    /// Catalogue entry of `wixEventsV3_onEventPublished`.
-    pub const WIX_EVENTS_V3_ON_EVENT_PUBLISHED: EventInfo = EventInfo {
-        velo_handler: "wixEventsV3_onEventPublished",
-        sdk: Some("wixEventsV2.onEventPublished"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.v3.event_published",
-        payload_type: "events::events_v3::EventPublished",
-        module: "events.events_v3",
-        feature: "events-events_v3",
-        envelope: Envelope::Data,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
-    /// Catalogue entry of `wixEventsV3_onEventStarted`.
-    pub const WIX_EVENTS_V3_ON_EVENT_STARTED: EventInfo = EventInfo {
-        velo_handler: "wixEventsV3_onEventStarted",
-        sdk: Some("wixEventsV2.onEventStarted"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.v3.event_started",
-        payload_type: "events::events_v3::EventStarted",
-        module: "events.events_v3",
-        feature: "events-events_v3",
-        envelope: Envelope::Data,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
-    /// Catalogue entry of `wixEventsV3_onEventEnded`.
-    pub const WIX_EVENTS_V3_ON_EVENT_ENDED: EventInfo = EventInfo {
-        velo_handler: "wixEventsV3_onEventEnded",
-        sdk: Some("wixEventsV2.onEventEnded"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.v3.event_ended",
-        payload_type: "events::events_v3::EventEnded",
         module: "events.events_v3",
         feature: "events-events_v3",
         envelope: Envelope::Data,
@@ -3088,6 +3012,58 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
+    /// Catalogue entry of `wixEventsV3_onEventCreated`.
+    pub const WIX_EVENTS_V3_ON_EVENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsV3_onEventCreated",
+        sdk: Some("wixEventsV2.onEventCreated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.event_created",
+        payload_type: "events::events_v3::EventCreated",
+        module: "events.events_v3",
+        feature: "events-events_v3",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEventsV3_onEventDeleted`.
+    pub const WIX_EVENTS_V3_ON_EVENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEventsV3_onEventDeleted",
+        sdk: Some("wixEventsV2.onEventDeleted"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.event_deleted",
+        payload_type: "events::events_v3::EventDeleted",
+        module: "events.events_v3",
+        feature: "events-events_v3",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEventsV3_onEventEnded`.
+    pub const WIX_EVENTS_V3_ON_EVENT_ENDED: EventInfo = EventInfo {
+        velo_handler: "wixEventsV3_onEventEnded",
+        sdk: Some("wixEventsV2.onEventEnded"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.event_ended",
+        payload_type: "events::events_v3::EventEnded",
+        module: "events.events_v3",
+        feature: "events-events_v3",
+        envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEventsV3_onEventPublished`.
+    pub const WIX_EVENTS_V3_ON_EVENT_PUBLISHED: EventInfo = EventInfo {
+        velo_handler: "wixEventsV3_onEventPublished",
+        sdk: Some("wixEventsV2.onEventPublished"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.event_published",
+        payload_type: "events::events_v3::EventPublished",
+        module: "events.events_v3",
+        feature: "events-events_v3",
+        envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
     /// Catalogue entry of `wixEventsV3_onEventReminder`.
     pub const WIX_EVENTS_V3_ON_EVENT_REMINDER: EventInfo = EventInfo {
         velo_handler: "wixEventsV3_onEventReminder",
@@ -3098,6 +3074,32 @@ pub mod info {
         module: "events.events_v3",
         feature: "events-events_v3",
         envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEventsV3_onEventStarted`.
+    pub const WIX_EVENTS_V3_ON_EVENT_STARTED: EventInfo = EventInfo {
+        velo_handler: "wixEventsV3_onEventStarted",
+        sdk: Some("wixEventsV2.onEventStarted"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.event_started",
+        payload_type: "events::events_v3::EventStarted",
+        module: "events.events_v3",
+        feature: "events-events_v3",
+        envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEventsV3_onEventUpdated`.
+    pub const WIX_EVENTS_V3_ON_EVENT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsV3_onEventUpdated",
+        sdk: Some("wixEventsV2.onEventUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v3.event_updated",
+        payload_type: "events::events_v3::EventUpdated",
+        module: "events.events_v3",
+        feature: "events-events_v3",
+        envelope: Envelope::Entity,
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
@@ -3114,6 +3116,19 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::Plain,
     };
+    /// Catalogue entry of `wixEventsGuests_onGuestCheckedIn`.
+    pub const WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN: EventInfo = EventInfo {
+        velo_handler: "wixEventsGuests_onGuestCheckedIn",
+        sdk: Some("guests.onGuestCheckedIn"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.guests.v1.guest_guest_checked_in",
+        payload_type: "events::guests::GuestCheckedIn",
+        module: "events.guests",
+        feature: "events-guests",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
     /// Catalogue entry of `wixEventsGuests_onGuestCreated`.
     pub const WIX_EVENTS_GUESTS_ON_GUEST_CREATED: EventInfo = EventInfo {
         velo_handler: "wixEventsGuests_onGuestCreated",
@@ -3121,19 +3136,6 @@ pub mod info {
         sdk_package: Some("@wix/events"),
         event_type: "wix.events.guests.v1.guest_created",
         payload_type: "events::guests::GuestCreated",
-        module: "events.guests",
-        feature: "events-guests",
-        envelope: Envelope::Entity,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
-    /// Catalogue entry of `wixEventsGuests_onGuestUpdated`.
-    pub const WIX_EVENTS_GUESTS_ON_GUEST_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixEventsGuests_onGuestUpdated",
-        sdk: Some("guests.onGuestUpdated"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.guests.v1.guest_updated",
-        payload_type: "events::guests::GuestUpdated",
         module: "events.guests",
         feature: "events-guests",
         envelope: Envelope::Entity,
@@ -3151,19 +3153,6 @@ pub mod info {
         feature: "events-guests",
         envelope: Envelope::Entity,
         velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
-    /// Catalogue entry of `wixEventsGuests_onGuestCheckedIn`.
-    pub const WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN: EventInfo = EventInfo {
-        velo_handler: "wixEventsGuests_onGuestCheckedIn",
-        sdk: Some("guests.onGuestCheckedIn"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.guests.v1.guest_guest_checked_in",
-        payload_type: "events::guests::GuestCheckedIn",
-        module: "events.guests",
-        feature: "events-guests",
-        envelope: Envelope::Data,
-        velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixEventsGuests_onGuestEventCanceled`.
@@ -3203,6 +3192,19 @@ pub mod info {
         feature: "events-guests",
         envelope: Envelope::Data,
         velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEventsGuests_onGuestUpdated`.
+    pub const WIX_EVENTS_GUESTS_ON_GUEST_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEventsGuests_onGuestUpdated",
+        sdk: Some("guests.onGuestUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.guests.v1.guest_updated",
+        payload_type: "events::guests::GuestUpdated",
+        module: "events.guests",
+        feature: "events-guests",
+        envelope: Envelope::Entity,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixEventsNotifications_onNotificationConfigCreated`.
@@ -3322,19 +3324,6 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixEvents_onPolicyUpdated`.
-    pub const WIX_EVENTS_ON_POLICY_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixEvents_onPolicyUpdated",
-        sdk: Some("policies.onPolicyUpdated"),
-        sdk_package: Some("@wix/events"),
-        event_type: "wix.events.v2.policy_updated",
-        payload_type: "events::policies::PolicyUpdated",
-        module: "events.policies",
-        feature: "events-policies",
-        envelope: Envelope::Entity,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
     /// Catalogue entry of `wixEvents_onPolicyDeleted`.
     pub const WIX_EVENTS_ON_POLICY_DELETED: EventInfo = EventInfo {
         velo_handler: "wixEvents_onPolicyDeleted",
@@ -3342,6 +3331,19 @@ pub mod info {
         sdk_package: Some("@wix/events"),
         event_type: "wix.events.v2.policy_deleted",
         payload_type: "events::policies::PolicyDeleted",
+        module: "events.policies",
+        feature: "events-policies",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEvents_onPolicyUpdated`.
+    pub const WIX_EVENTS_ON_POLICY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEvents_onPolicyUpdated",
+        sdk: Some("policies.onPolicyUpdated"),
+        sdk_package: Some("@wix/events"),
+        event_type: "wix.events.v2.policy_updated",
+        payload_type: "events::policies::PolicyUpdated",
         module: "events.policies",
         feature: "events-policies",
         envelope: Envelope::Entity,
@@ -3855,9 +3857,9 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixBadgesV4_onBadgeAssignmentCreated`.
-    pub const WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED: EventInfo = EventInfo {
-        velo_handler: "wixBadgesV4_onBadgeAssignmentCreated",
+    /// Catalogue entry of `wixMembersBadgeAssignments_onBadgeAssignmentCreated`.
+    pub const WIX_MEMBERS_BADGE_ASSIGNMENTS_ON_BADGE_ASSIGNMENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMembersBadgeAssignments_onBadgeAssignmentCreated",
         sdk: Some("badgeAssignments.onBadgeAssignmentCreated"),
         sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v4.badge_assignment_created",
@@ -3868,9 +3870,9 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixBadgesV4_onBadgeAssignmentDeleted`.
-    pub const WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED: EventInfo = EventInfo {
-        velo_handler: "wixBadgesV4_onBadgeAssignmentDeleted",
+    /// Catalogue entry of `wixMembersBadgeAssignments_onBadgeAssignmentDeleted`.
+    pub const WIX_MEMBERS_BADGE_ASSIGNMENTS_ON_BADGE_ASSIGNMENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMembersBadgeAssignments_onBadgeAssignmentDeleted",
         sdk: Some("badgeAssignments.onBadgeAssignmentDeleted"),
         sdk_package: Some("@wix/members"),
         event_type: "wix.badges.v4.badge_assignment_deleted",
@@ -3920,19 +3922,6 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixBadges_onBadgeUpdated`.
-    pub const WIX_BADGES_ON_BADGE_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixBadges_onBadgeUpdated",
-        sdk: None,
-        sdk_package: None,
-        event_type: "wix.badges.v3.badge_updated",
-        payload_type: "members::badges::BadgeUpdated",
-        module: "members.badges",
-        feature: "members-badges",
-        envelope: Envelope::Entity,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
     /// Catalogue entry of `wixBadges_onBadgeDeleted`.
     pub const WIX_BADGES_ON_BADGE_DELETED: EventInfo = EventInfo {
         velo_handler: "wixBadges_onBadgeDeleted",
@@ -3943,6 +3932,19 @@ pub mod info {
         module: "members.badges",
         feature: "members-badges",
         envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixBadges_onBadgeUpdated`.
+    pub const WIX_BADGES_ON_BADGE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBadges_onBadgeUpdated",
+        sdk: None,
+        sdk_package: None,
+        event_type: "wix.badges.v3.badge_updated",
+        payload_type: "members::badges::BadgeUpdated",
+        module: "members.badges",
+        feature: "members-badges",
+        envelope: Envelope::Entity,
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
@@ -3959,19 +3961,6 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixBadgesV4_onBadgeUpdated`.
-    pub const WIX_BADGES_V4_ON_BADGE_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixBadgesV4_onBadgeUpdated",
-        sdk: Some("badgesV2.onBadgeUpdated"),
-        sdk_package: Some("@wix/members"),
-        event_type: "wix.badges.v4.badge_updated",
-        payload_type: "members::badges_v4::BadgeUpdated",
-        module: "members.badges_v4",
-        feature: "members-badges_v4",
-        envelope: Envelope::Entity,
-        velo_documented: true,
-        webhook_body: WebhookBody::DomainEvent,
-    };
     /// Catalogue entry of `wixBadgesV4_onBadgeDeleted`.
     pub const WIX_BADGES_V4_ON_BADGE_DELETED: EventInfo = EventInfo {
         velo_handler: "wixBadgesV4_onBadgeDeleted",
@@ -3982,6 +3971,19 @@ pub mod info {
         module: "members.badges_v4",
         feature: "members-badges_v4",
         envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixBadgesV4_onBadgeUpdated`.
+    pub const WIX_BADGES_V4_ON_BADGE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBadgesV4_onBadgeUpdated",
+        sdk: Some("badgesV2.onBadgeUpdated"),
+        sdk_package: Some("@wix/members"),
+        event_type: "wix.badges.v4.badge_updated",
+        payload_type: "members::badges_v4::BadgeUpdated",
+        module: "members.badges_v4",
+        feature: "members-badges_v4",
+        envelope: Envelope::Entity,
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
@@ -5180,18 +5182,15 @@ pub enum Event {
     /// `wixCrm_onContactCreated` / `wix.contacts.v4.contact_created`.
     #[cfg(feature = "crm-contacts")]
     WixCrmOnContactCreated(Box<crate::crm::contacts::ContactCreated>),
-    /// `wixCrm_onContactUpdated` / `wix.contacts.v4.contact_updated`.
-    #[cfg(feature = "crm-contacts")]
-    WixCrmOnContactUpdated(Box<crate::crm::contacts::ContactUpdated>),
     /// `wixCrm_onContactDeleted` / `wix.contacts.v4.contact_deleted`.
     #[cfg(feature = "crm-contacts")]
     WixCrmOnContactDeleted(Box<crate::crm::contacts::ContactDeleted>),
     /// `wixCrm_onContactMerged` / `wix.contacts.v4.contact_merged`.
     #[cfg(feature = "crm-contacts")]
     WixCrmOnContactMerged(Box<crate::crm::contacts::ContactMerged>),
-    /// `wixCrm_onContactSubmitted` / `wix.contacts.v4.contact_submitted`.
+    /// `wixCrm_onContactUpdated` / `wix.contacts.v4.contact_updated`.
     #[cfg(feature = "crm-contacts")]
-    WixCrmOnContactSubmitted(Box<crate::crm::contacts::ContactSubmitted>),
+    WixCrmOnContactUpdated(Box<crate::crm::contacts::ContactUpdated>),
     /// `wixCrm_onContactEmailSubscriptionUpdated` / `wix.contacts.v4.contact_email_subscription_updated`.
     #[cfg(feature = "crm-contacts")]
     WixCrmOnContactEmailSubscriptionUpdated(
@@ -5202,6 +5201,9 @@ pub enum Event {
     WixCrmOnContactPhoneSubscriptionUpdated(
         Box<crate::crm::contacts::ContactPhoneSubscriptionUpdated>,
     ),
+    /// `wixCrm_onContactSubmitted` / `wix.contacts.v4.contact_submitted`.
+    #[cfg(feature = "crm-contacts")]
+    WixCrmOnContactSubmitted(Box<crate::crm::contacts::ContactSubmitted>),
     /// `wixCrmExtendedFields_onExtendedFieldCreated` / `wix.contacts.v4.extended-field_created`.
     #[cfg(feature = "crm-extended_fields")]
     WixCrmExtendedFieldsOnExtendedFieldCreated(
@@ -5220,12 +5222,12 @@ pub enum Event {
     /// `wixContacts_onLabelCreated` / `wix.contacts.v4.label_created`.
     #[cfg(feature = "crm-labels")]
     WixContactsOnLabelCreated(Box<crate::crm::labels::LabelCreated>),
-    /// `wixContacts_onLabelUpdated` / `wix.contacts.v4.label_updated`.
-    #[cfg(feature = "crm-labels")]
-    WixContactsOnLabelUpdated(Box<crate::crm::labels::LabelUpdated>),
     /// `wixContacts_onLabelDeleted` / `wix.contacts.v4.label_deleted`.
     #[cfg(feature = "crm-labels")]
     WixContactsOnLabelDeleted(Box<crate::crm::labels::LabelDeleted>),
+    /// `wixContacts_onLabelUpdated` / `wix.contacts.v4.label_updated`.
+    #[cfg(feature = "crm-labels")]
+    WixContactsOnLabelUpdated(Box<crate::crm::labels::LabelUpdated>),
     /// `wixCrmNotes_onNoteCreated` / `wix.crm.notes.v2.note_created`.
     #[cfg(feature = "crm-notes")]
     WixCrmNotesOnNoteCreated(Box<crate::crm::notes::NoteCreated>),
@@ -5634,48 +5636,45 @@ pub enum Event {
     WixEventsEventsSettingsOnEventsSettingsUpdated(
         Box<crate::events::events_settings::EventsSettingsUpdated>,
     ),
-    /// `wixEventsV3_onEventCreated` / `wix.events.v3.event_created`.
-    #[cfg(feature = "events-events_v3")]
-    WixEventsV3OnEventCreated(Box<crate::events::events_v3::EventCreated>),
-    /// `wixEventsV3_onEventUpdated` / `wix.events.v3.event_updated`.
-    #[cfg(feature = "events-events_v3")]
-    WixEventsV3OnEventUpdated(Box<crate::events::events_v3::EventUpdated>),
-    /// `wixEventsV3_onEventDeleted` / `wix.events.v3.event_deleted`.
-    #[cfg(feature = "events-events_v3")]
-    WixEventsV3OnEventDeleted(Box<crate::events::events_v3::EventDeleted>),
     /// `wixEventsV3_onEventCanceled` / `wix.events.v3.event_canceled`.
     #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventCanceled(Box<crate::events::events_v3::EventCanceled>),
-    /// `wixEventsV3_onEventPublished` / `wix.events.v3.event_published`.
-    #[cfg(feature = "events-events_v3")]
-    WixEventsV3OnEventPublished(Box<crate::events::events_v3::EventPublished>),
-    /// `wixEventsV3_onEventStarted` / `wix.events.v3.event_started`.
-    #[cfg(feature = "events-events_v3")]
-    WixEventsV3OnEventStarted(Box<crate::events::events_v3::EventStarted>),
-    /// `wixEventsV3_onEventEnded` / `wix.events.v3.event_ended`.
-    #[cfg(feature = "events-events_v3")]
-    WixEventsV3OnEventEnded(Box<crate::events::events_v3::EventEnded>),
     /// `wixEventsV3_onEventCloned` / `wix.events.v3.event_cloned`.
     #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventCloned(Box<crate::events::events_v3::EventCloned>),
+    /// `wixEventsV3_onEventCreated` / `wix.events.v3.event_created`.
+    #[cfg(feature = "events-events_v3")]
+    WixEventsV3OnEventCreated(Box<crate::events::events_v3::EventCreated>),
+    /// `wixEventsV3_onEventDeleted` / `wix.events.v3.event_deleted`.
+    #[cfg(feature = "events-events_v3")]
+    WixEventsV3OnEventDeleted(Box<crate::events::events_v3::EventDeleted>),
+    /// `wixEventsV3_onEventEnded` / `wix.events.v3.event_ended`.
+    #[cfg(feature = "events-events_v3")]
+    WixEventsV3OnEventEnded(Box<crate::events::events_v3::EventEnded>),
+    /// `wixEventsV3_onEventPublished` / `wix.events.v3.event_published`.
+    #[cfg(feature = "events-events_v3")]
+    WixEventsV3OnEventPublished(Box<crate::events::events_v3::EventPublished>),
     /// `wixEventsV3_onEventReminder` / `wix.events.v3.event_reminder`.
     #[cfg(feature = "events-events_v3")]
     WixEventsV3OnEventReminder(Box<crate::events::events_v3::EventReminder>),
+    /// `wixEventsV3_onEventStarted` / `wix.events.v3.event_started`.
+    #[cfg(feature = "events-events_v3")]
+    WixEventsV3OnEventStarted(Box<crate::events::events_v3::EventStarted>),
+    /// `wixEventsV3_onEventUpdated` / `wix.events.v3.event_updated`.
+    #[cfg(feature = "events-events_v3")]
+    WixEventsV3OnEventUpdated(Box<crate::events::events_v3::EventUpdated>),
     /// `wixEventsForms_onFormEventUpdated` / `wix.events.events.EventUpdated`.
     #[cfg(feature = "events-forms")]
     WixEventsFormsOnFormEventUpdated(Box<crate::events::forms::FormEventUpdated>),
-    /// `wixEventsGuests_onGuestCreated` / `wix.events.guests.v1.guest_created`.
-    #[cfg(feature = "events-guests")]
-    WixEventsGuestsOnGuestCreated(Box<crate::events::guests::GuestCreated>),
-    /// `wixEventsGuests_onGuestUpdated` / `wix.events.guests.v1.guest_updated`.
-    #[cfg(feature = "events-guests")]
-    WixEventsGuestsOnGuestUpdated(Box<crate::events::guests::GuestUpdated>),
-    /// `wixEventsGuests_onGuestDeleted` / `wix.events.guests.v1.guest_deleted`.
-    #[cfg(feature = "events-guests")]
-    WixEventsGuestsOnGuestDeleted(Box<crate::events::guests::GuestDeleted>),
     /// `wixEventsGuests_onGuestCheckedIn` / `wix.events.guests.v1.guest_guest_checked_in`.
     #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestCheckedIn(Box<crate::events::guests::GuestCheckedIn>),
+    /// `wixEventsGuests_onGuestCreated` / `wix.events.guests.v1.guest_created`.
+    #[cfg(feature = "events-guests")]
+    WixEventsGuestsOnGuestCreated(Box<crate::events::guests::GuestCreated>),
+    /// `wixEventsGuests_onGuestDeleted` / `wix.events.guests.v1.guest_deleted`.
+    #[cfg(feature = "events-guests")]
+    WixEventsGuestsOnGuestDeleted(Box<crate::events::guests::GuestDeleted>),
     /// `wixEventsGuests_onGuestEventCanceled` / `wix.events.guests.v1.guest_guest_event_canceled`.
     #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestEventCanceled(Box<crate::events::guests::GuestEventCanceled>),
@@ -5685,6 +5684,9 @@ pub enum Event {
     /// `wixEventsGuests_onGuestOrderCanceled` / `wix.events.guests.v1.guest_guest_order_canceled`.
     #[cfg(feature = "events-guests")]
     WixEventsGuestsOnGuestOrderCanceled(Box<crate::events::guests::GuestOrderCanceled>),
+    /// `wixEventsGuests_onGuestUpdated` / `wix.events.guests.v1.guest_updated`.
+    #[cfg(feature = "events-guests")]
+    WixEventsGuestsOnGuestUpdated(Box<crate::events::guests::GuestUpdated>),
     /// `wixEventsNotifications_onNotificationConfigCreated` / `wix.events.notifications.v2.notification_config_created`.
     #[cfg(feature = "events-notifications")]
     WixEventsNotificationsOnNotificationConfigCreated(
@@ -5720,12 +5722,12 @@ pub enum Event {
     /// `wixEvents_onPolicyCreated` / `wix.events.v2.policy_created`.
     #[cfg(feature = "events-policies")]
     WixEventsOnPolicyCreated(Box<crate::events::policies::PolicyCreated>),
-    /// `wixEvents_onPolicyUpdated` / `wix.events.v2.policy_updated`.
-    #[cfg(feature = "events-policies")]
-    WixEventsOnPolicyUpdated(Box<crate::events::policies::PolicyUpdated>),
     /// `wixEvents_onPolicyDeleted` / `wix.events.v2.policy_deleted`.
     #[cfg(feature = "events-policies")]
     WixEventsOnPolicyDeleted(Box<crate::events::policies::PolicyDeleted>),
+    /// `wixEvents_onPolicyUpdated` / `wix.events.v2.policy_updated`.
+    #[cfg(feature = "events-policies")]
+    WixEventsOnPolicyUpdated(Box<crate::events::policies::PolicyUpdated>),
     /// `wixEventsRsvp_onRsvpCreated` / `wix.events.rsvp.events.RsvpCreated`.
     #[cfg(feature = "events-rsvp")]
     WixEventsRsvpOnRsvpCreated(Box<crate::events::rsvp::RsvpCreated>),
@@ -5893,14 +5895,14 @@ pub enum Event {
     /// `wixForms_onSubmissionUpdated` / `wix.forms.v4.submission_updated`.
     #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionUpdated(Box<crate::forms::submissions::SubmissionUpdated>),
-    /// `wixBadgesV4_onBadgeAssignmentCreated` / `wix.badges.v4.badge_assignment_created`.
+    /// `wixMembersBadgeAssignments_onBadgeAssignmentCreated` / `wix.badges.v4.badge_assignment_created`.
     #[cfg(feature = "members-badge_assignments")]
-    WixBadgesV4OnBadgeAssignmentCreated(
+    WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(
         Box<crate::members::badge_assignments::BadgeAssignmentCreated>,
     ),
-    /// `wixBadgesV4_onBadgeAssignmentDeleted` / `wix.badges.v4.badge_assignment_deleted`.
+    /// `wixMembersBadgeAssignments_onBadgeAssignmentDeleted` / `wix.badges.v4.badge_assignment_deleted`.
     #[cfg(feature = "members-badge_assignments")]
-    WixBadgesV4OnBadgeAssignmentDeleted(
+    WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted(
         Box<crate::members::badge_assignments::BadgeAssignmentDeleted>,
     ),
     /// `wixBadges_onBadgeAssigned` / `wix.badges.v3.badge_badge_assigned`.
@@ -5912,21 +5914,21 @@ pub enum Event {
     /// `wixBadges_onBadgeCreated` / `wix.badges.v3.badge_created`.
     #[cfg(feature = "members-badges")]
     WixBadgesOnBadgeCreated(Box<crate::members::badges::BadgeCreated>),
-    /// `wixBadges_onBadgeUpdated` / `wix.badges.v3.badge_updated`.
-    #[cfg(feature = "members-badges")]
-    WixBadgesOnBadgeUpdated(Box<crate::members::badges::BadgeUpdated>),
     /// `wixBadges_onBadgeDeleted` / `wix.badges.v3.badge_deleted`.
     #[cfg(feature = "members-badges")]
     WixBadgesOnBadgeDeleted(Box<crate::members::badges::BadgeDeleted>),
+    /// `wixBadges_onBadgeUpdated` / `wix.badges.v3.badge_updated`.
+    #[cfg(feature = "members-badges")]
+    WixBadgesOnBadgeUpdated(Box<crate::members::badges::BadgeUpdated>),
     /// `wixBadgesV4_onBadgeCreated` / `wix.badges.v4.badge_created`.
     #[cfg(feature = "members-badges_v4")]
     WixBadgesV4OnBadgeCreated(Box<crate::members::badges_v4::BadgeCreated>),
-    /// `wixBadgesV4_onBadgeUpdated` / `wix.badges.v4.badge_updated`.
-    #[cfg(feature = "members-badges_v4")]
-    WixBadgesV4OnBadgeUpdated(Box<crate::members::badges_v4::BadgeUpdated>),
     /// `wixBadgesV4_onBadgeDeleted` / `wix.badges.v4.badge_deleted`.
     #[cfg(feature = "members-badges_v4")]
     WixBadgesV4OnBadgeDeleted(Box<crate::members::badges_v4::BadgeDeleted>),
+    /// `wixBadgesV4_onBadgeUpdated` / `wix.badges.v4.badge_updated`.
+    #[cfg(feature = "members-badges_v4")]
+    WixBadgesV4OnBadgeUpdated(Box<crate::members::badges_v4::BadgeUpdated>),
     /// `wixMembersMemberFollowers_onFollowMemberFollowed` / `wix.members.v3.follow_member_followed`.
     #[cfg(feature = "members-member_followers")]
     WixMembersMemberFollowersOnFollowMemberFollowed(
@@ -6465,13 +6467,11 @@ impl Event {
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactCreated(_) => &info::WIX_CRM_ON_CONTACT_CREATED,
             #[cfg(feature = "crm-contacts")]
-            Self::WixCrmOnContactUpdated(_) => &info::WIX_CRM_ON_CONTACT_UPDATED,
-            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactDeleted(_) => &info::WIX_CRM_ON_CONTACT_DELETED,
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactMerged(_) => &info::WIX_CRM_ON_CONTACT_MERGED,
             #[cfg(feature = "crm-contacts")]
-            Self::WixCrmOnContactSubmitted(_) => &info::WIX_CRM_ON_CONTACT_SUBMITTED,
+            Self::WixCrmOnContactUpdated(_) => &info::WIX_CRM_ON_CONTACT_UPDATED,
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactEmailSubscriptionUpdated(_) => {
                 &info::WIX_CRM_ON_CONTACT_EMAIL_SUBSCRIPTION_UPDATED
@@ -6480,6 +6480,8 @@ impl Event {
             Self::WixCrmOnContactPhoneSubscriptionUpdated(_) => {
                 &info::WIX_CRM_ON_CONTACT_PHONE_SUBSCRIPTION_UPDATED
             }
+            #[cfg(feature = "crm-contacts")]
+            Self::WixCrmOnContactSubmitted(_) => &info::WIX_CRM_ON_CONTACT_SUBMITTED,
             #[cfg(feature = "crm-extended_fields")]
             Self::WixCrmExtendedFieldsOnExtendedFieldCreated(_) => {
                 &info::WIX_CRM_EXTENDED_FIELDS_ON_EXTENDED_FIELD_CREATED
@@ -6495,9 +6497,9 @@ impl Event {
             #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelCreated(_) => &info::WIX_CONTACTS_ON_LABEL_CREATED,
             #[cfg(feature = "crm-labels")]
-            Self::WixContactsOnLabelUpdated(_) => &info::WIX_CONTACTS_ON_LABEL_UPDATED,
-            #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelDeleted(_) => &info::WIX_CONTACTS_ON_LABEL_DELETED,
+            #[cfg(feature = "crm-labels")]
+            Self::WixContactsOnLabelUpdated(_) => &info::WIX_CONTACTS_ON_LABEL_UPDATED,
             #[cfg(feature = "crm-notes")]
             Self::WixCrmNotesOnNoteCreated(_) => &info::WIX_CRM_NOTES_ON_NOTE_CREATED,
             #[cfg(feature = "crm-notes")]
@@ -6833,44 +6835,40 @@ impl Event {
                 &info::WIX_EVENTS_EVENTS_SETTINGS_ON_EVENTS_SETTINGS_UPDATED
             }
             #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventCreated(_) => &info::WIX_EVENTS_V3_ON_EVENT_CREATED,
+            Self::WixEventsV3OnEventCanceled(_) => &info::WIX_EVENTS_V3_ON_EVENT_CANCELED,
             #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventUpdated(_) => &info::WIX_EVENTS_V3_ON_EVENT_UPDATED,
+            Self::WixEventsV3OnEventCloned(_) => &info::WIX_EVENTS_V3_ON_EVENT_CLONED,
+            #[cfg(feature = "events-events_v3")]
+            Self::WixEventsV3OnEventCreated(_) => &info::WIX_EVENTS_V3_ON_EVENT_CREATED,
             #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventDeleted(_) => &info::WIX_EVENTS_V3_ON_EVENT_DELETED,
             #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventCanceled(_) => &info::WIX_EVENTS_V3_ON_EVENT_CANCELED,
+            Self::WixEventsV3OnEventEnded(_) => &info::WIX_EVENTS_V3_ON_EVENT_ENDED,
             #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventPublished(_) => {
                 &info::WIX_EVENTS_V3_ON_EVENT_PUBLISHED
             }
             #[cfg(feature = "events-events_v3")]
+            Self::WixEventsV3OnEventReminder(_) => &info::WIX_EVENTS_V3_ON_EVENT_REMINDER,
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventStarted(_) => &info::WIX_EVENTS_V3_ON_EVENT_STARTED,
             #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventEnded(_) => &info::WIX_EVENTS_V3_ON_EVENT_ENDED,
-            #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventCloned(_) => &info::WIX_EVENTS_V3_ON_EVENT_CLONED,
-            #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventReminder(_) => &info::WIX_EVENTS_V3_ON_EVENT_REMINDER,
+            Self::WixEventsV3OnEventUpdated(_) => &info::WIX_EVENTS_V3_ON_EVENT_UPDATED,
             #[cfg(feature = "events-forms")]
             Self::WixEventsFormsOnFormEventUpdated(_) => {
                 &info::WIX_EVENTS_FORMS_ON_FORM_EVENT_UPDATED
+            }
+            #[cfg(feature = "events-guests")]
+            Self::WixEventsGuestsOnGuestCheckedIn(_) => {
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN
             }
             #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestCreated(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_CREATED
             }
             #[cfg(feature = "events-guests")]
-            Self::WixEventsGuestsOnGuestUpdated(_) => {
-                &info::WIX_EVENTS_GUESTS_ON_GUEST_UPDATED
-            }
-            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestDeleted(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_DELETED
-            }
-            #[cfg(feature = "events-guests")]
-            Self::WixEventsGuestsOnGuestCheckedIn(_) => {
-                &info::WIX_EVENTS_GUESTS_ON_GUEST_CHECKED_IN
             }
             #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestEventCanceled(_) => {
@@ -6883,6 +6881,10 @@ impl Event {
             #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestOrderCanceled(_) => {
                 &info::WIX_EVENTS_GUESTS_ON_GUEST_ORDER_CANCELED
+            }
+            #[cfg(feature = "events-guests")]
+            Self::WixEventsGuestsOnGuestUpdated(_) => {
+                &info::WIX_EVENTS_GUESTS_ON_GUEST_UPDATED
             }
             #[cfg(feature = "events-notifications")]
             Self::WixEventsNotificationsOnNotificationConfigCreated(_) => {
@@ -6919,9 +6921,9 @@ impl Event {
             #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyCreated(_) => &info::WIX_EVENTS_ON_POLICY_CREATED,
             #[cfg(feature = "events-policies")]
-            Self::WixEventsOnPolicyUpdated(_) => &info::WIX_EVENTS_ON_POLICY_UPDATED,
-            #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyDeleted(_) => &info::WIX_EVENTS_ON_POLICY_DELETED,
+            #[cfg(feature = "events-policies")]
+            Self::WixEventsOnPolicyUpdated(_) => &info::WIX_EVENTS_ON_POLICY_UPDATED,
             #[cfg(feature = "events-rsvp")]
             Self::WixEventsRsvpOnRsvpCreated(_) => &info::WIX_EVENTS_RSVP_ON_RSVP_CREATED,
             #[cfg(feature = "events-rsvp")]
@@ -7067,12 +7069,12 @@ impl Event {
                 &info::WIX_FORMS_ON_SUBMISSION_UPDATED
             }
             #[cfg(feature = "members-badge_assignments")]
-            Self::WixBadgesV4OnBadgeAssignmentCreated(_) => {
-                &info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_CREATED
+            Self::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(_) => {
+                &info::WIX_MEMBERS_BADGE_ASSIGNMENTS_ON_BADGE_ASSIGNMENT_CREATED
             }
             #[cfg(feature = "members-badge_assignments")]
-            Self::WixBadgesV4OnBadgeAssignmentDeleted(_) => {
-                &info::WIX_BADGES_V4_ON_BADGE_ASSIGNMENT_DELETED
+            Self::WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted(_) => {
+                &info::WIX_MEMBERS_BADGE_ASSIGNMENTS_ON_BADGE_ASSIGNMENT_DELETED
             }
             #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeAssigned(_) => &info::WIX_BADGES_ON_BADGE_ASSIGNED,
@@ -7081,15 +7083,15 @@ impl Event {
             #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeCreated(_) => &info::WIX_BADGES_ON_BADGE_CREATED,
             #[cfg(feature = "members-badges")]
-            Self::WixBadgesOnBadgeUpdated(_) => &info::WIX_BADGES_ON_BADGE_UPDATED,
-            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeDeleted(_) => &info::WIX_BADGES_ON_BADGE_DELETED,
+            #[cfg(feature = "members-badges")]
+            Self::WixBadgesOnBadgeUpdated(_) => &info::WIX_BADGES_ON_BADGE_UPDATED,
             #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeCreated(_) => &info::WIX_BADGES_V4_ON_BADGE_CREATED,
             #[cfg(feature = "members-badges_v4")]
-            Self::WixBadgesV4OnBadgeUpdated(_) => &info::WIX_BADGES_V4_ON_BADGE_UPDATED,
-            #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeDeleted(_) => &info::WIX_BADGES_V4_ON_BADGE_DELETED,
+            #[cfg(feature = "members-badges_v4")]
+            Self::WixBadgesV4OnBadgeUpdated(_) => &info::WIX_BADGES_V4_ON_BADGE_UPDATED,
             #[cfg(feature = "members-member_followers")]
             Self::WixMembersMemberFollowersOnFollowMemberFollowed(_) => {
                 &info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_FOLLOWED
@@ -7562,17 +7564,17 @@ impl Event {
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactCreated(ref event) => &event.metadata,
             #[cfg(feature = "crm-contacts")]
-            Self::WixCrmOnContactUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactDeleted(ref event) => &event.metadata,
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactMerged(ref event) => &event.metadata,
             #[cfg(feature = "crm-contacts")]
-            Self::WixCrmOnContactSubmitted(ref event) => &event.metadata,
+            Self::WixCrmOnContactUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactEmailSubscriptionUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm-contacts")]
             Self::WixCrmOnContactPhoneSubscriptionUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "crm-contacts")]
+            Self::WixCrmOnContactSubmitted(ref event) => &event.metadata,
             #[cfg(feature = "crm-extended_fields")]
             Self::WixCrmExtendedFieldsOnExtendedFieldCreated(ref event) => {
                 &event.metadata
@@ -7588,9 +7590,9 @@ impl Event {
             #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelCreated(ref event) => &event.metadata,
             #[cfg(feature = "crm-labels")]
-            Self::WixContactsOnLabelUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "crm-labels")]
             Self::WixContactsOnLabelDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "crm-labels")]
+            Self::WixContactsOnLabelUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm-notes")]
             Self::WixCrmNotesOnNoteCreated(ref event) => &event.metadata,
             #[cfg(feature = "crm-notes")]
@@ -7856,39 +7858,39 @@ impl Event {
                 &event.metadata
             }
             #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventCreated(ref event) => &event.metadata,
-            #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCanceled(ref event) => &event.metadata,
-            #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventPublished(ref event) => &event.metadata,
-            #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventStarted(ref event) => &event.metadata,
-            #[cfg(feature = "events-events_v3")]
-            Self::WixEventsV3OnEventEnded(ref event) => &event.metadata,
             #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventCloned(ref event) => &event.metadata,
             #[cfg(feature = "events-events_v3")]
+            Self::WixEventsV3OnEventCreated(ref event) => &event.metadata,
+            #[cfg(feature = "events-events_v3")]
+            Self::WixEventsV3OnEventDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "events-events_v3")]
+            Self::WixEventsV3OnEventEnded(ref event) => &event.metadata,
+            #[cfg(feature = "events-events_v3")]
+            Self::WixEventsV3OnEventPublished(ref event) => &event.metadata,
+            #[cfg(feature = "events-events_v3")]
             Self::WixEventsV3OnEventReminder(ref event) => &event.metadata,
+            #[cfg(feature = "events-events_v3")]
+            Self::WixEventsV3OnEventStarted(ref event) => &event.metadata,
+            #[cfg(feature = "events-events_v3")]
+            Self::WixEventsV3OnEventUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events-forms")]
             Self::WixEventsFormsOnFormEventUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events-guests")]
+            Self::WixEventsGuestsOnGuestCheckedIn(ref event) => &event.metadata,
+            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestCreated(ref event) => &event.metadata,
             #[cfg(feature = "events-guests")]
-            Self::WixEventsGuestsOnGuestUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestDeleted(ref event) => &event.metadata,
-            #[cfg(feature = "events-guests")]
-            Self::WixEventsGuestsOnGuestCheckedIn(ref event) => &event.metadata,
             #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestEventCanceled(ref event) => &event.metadata,
             #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestEventStarts(ref event) => &event.metadata,
             #[cfg(feature = "events-guests")]
             Self::WixEventsGuestsOnGuestOrderCanceled(ref event) => &event.metadata,
+            #[cfg(feature = "events-guests")]
+            Self::WixEventsGuestsOnGuestUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events-notifications")]
             Self::WixEventsNotificationsOnNotificationConfigCreated(ref event) => {
                 &event.metadata
@@ -7912,9 +7914,9 @@ impl Event {
             #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyCreated(ref event) => &event.metadata,
             #[cfg(feature = "events-policies")]
-            Self::WixEventsOnPolicyUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "events-policies")]
             Self::WixEventsOnPolicyDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "events-policies")]
+            Self::WixEventsOnPolicyUpdated(ref event) => &event.metadata,
             #[cfg(feature = "events-rsvp")]
             Self::WixEventsRsvpOnRsvpCreated(ref event) => &event.metadata,
             #[cfg(feature = "events-rsvp")]
@@ -8022,9 +8024,13 @@ impl Event {
             #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members-badge_assignments")]
-            Self::WixBadgesV4OnBadgeAssignmentCreated(ref event) => &event.metadata,
+            Self::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "members-badge_assignments")]
-            Self::WixBadgesV4OnBadgeAssignmentDeleted(ref event) => &event.metadata,
+            Self::WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeAssigned(ref event) => &event.metadata,
             #[cfg(feature = "members-badges")]
@@ -8032,15 +8038,15 @@ impl Event {
             #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeCreated(ref event) => &event.metadata,
             #[cfg(feature = "members-badges")]
-            Self::WixBadgesOnBadgeUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "members-badges")]
             Self::WixBadgesOnBadgeDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "members-badges")]
+            Self::WixBadgesOnBadgeUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeCreated(ref event) => &event.metadata,
             #[cfg(feature = "members-badges_v4")]
-            Self::WixBadgesV4OnBadgeUpdated(ref event) => &event.metadata,
-            #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "members-badges_v4")]
+            Self::WixBadgesV4OnBadgeUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members-member_followers")]
             Self::WixMembersMemberFollowersOnFollowMemberFollowed(ref event) => {
                 &event.metadata
@@ -8796,12 +8802,6 @@ impl Event {
                     .map(|payload| Self::WixCrmOnContactCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
-            "wixCrm_onContactUpdated" => {
-                source
-                    .decode("wixCrm_onContactUpdated")
-                    .map(|payload| Self::WixCrmOnContactUpdated(Box::new(payload)))
-            }
-            #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactDeleted" => {
                 source
                     .decode("wixCrm_onContactDeleted")
@@ -8814,10 +8814,10 @@ impl Event {
                     .map(|payload| Self::WixCrmOnContactMerged(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
-            "wixCrm_onContactSubmitted" => {
+            "wixCrm_onContactUpdated" => {
                 source
-                    .decode("wixCrm_onContactSubmitted")
-                    .map(|payload| Self::WixCrmOnContactSubmitted(Box::new(payload)))
+                    .decode("wixCrm_onContactUpdated")
+                    .map(|payload| Self::WixCrmOnContactUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactEmailSubscriptionUpdated" => {
@@ -8834,6 +8834,12 @@ impl Event {
                     .map(|payload| Self::WixCrmOnContactPhoneSubscriptionUpdated(
                         Box::new(payload),
                     ))
+            }
+            #[cfg(feature = "crm-contacts")]
+            "wixCrm_onContactSubmitted" => {
+                source
+                    .decode("wixCrm_onContactSubmitted")
+                    .map(|payload| Self::WixCrmOnContactSubmitted(Box::new(payload)))
             }
             #[cfg(feature = "crm-extended_fields")]
             "wixCrmExtendedFields_onExtendedFieldCreated" => {
@@ -8866,16 +8872,16 @@ impl Event {
                     .map(|payload| Self::WixContactsOnLabelCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm-labels")]
-            "wixContacts_onLabelUpdated" => {
-                source
-                    .decode("wixContacts_onLabelUpdated")
-                    .map(|payload| Self::WixContactsOnLabelUpdated(Box::new(payload)))
-            }
-            #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelDeleted" => {
                 source
                     .decode("wixContacts_onLabelDeleted")
                     .map(|payload| Self::WixContactsOnLabelDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "crm-labels")]
+            "wixContacts_onLabelUpdated" => {
+                source
+                    .decode("wixContacts_onLabelUpdated")
+                    .map(|payload| Self::WixContactsOnLabelUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm-notes")]
             "wixCrmNotes_onNoteCreated" => {
@@ -9580,46 +9586,10 @@ impl Event {
                     ))
             }
             #[cfg(feature = "events-events_v3")]
-            "wixEventsV3_onEventCreated" => {
-                source
-                    .decode("wixEventsV3_onEventCreated")
-                    .map(|payload| Self::WixEventsV3OnEventCreated(Box::new(payload)))
-            }
-            #[cfg(feature = "events-events_v3")]
-            "wixEventsV3_onEventUpdated" => {
-                source
-                    .decode("wixEventsV3_onEventUpdated")
-                    .map(|payload| Self::WixEventsV3OnEventUpdated(Box::new(payload)))
-            }
-            #[cfg(feature = "events-events_v3")]
-            "wixEventsV3_onEventDeleted" => {
-                source
-                    .decode("wixEventsV3_onEventDeleted")
-                    .map(|payload| Self::WixEventsV3OnEventDeleted(Box::new(payload)))
-            }
-            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCanceled" => {
                 source
                     .decode("wixEventsV3_onEventCanceled")
                     .map(|payload| Self::WixEventsV3OnEventCanceled(Box::new(payload)))
-            }
-            #[cfg(feature = "events-events_v3")]
-            "wixEventsV3_onEventPublished" => {
-                source
-                    .decode("wixEventsV3_onEventPublished")
-                    .map(|payload| Self::WixEventsV3OnEventPublished(Box::new(payload)))
-            }
-            #[cfg(feature = "events-events_v3")]
-            "wixEventsV3_onEventStarted" => {
-                source
-                    .decode("wixEventsV3_onEventStarted")
-                    .map(|payload| Self::WixEventsV3OnEventStarted(Box::new(payload)))
-            }
-            #[cfg(feature = "events-events_v3")]
-            "wixEventsV3_onEventEnded" => {
-                source
-                    .decode("wixEventsV3_onEventEnded")
-                    .map(|payload| Self::WixEventsV3OnEventEnded(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCloned" => {
@@ -9628,16 +9598,60 @@ impl Event {
                     .map(|payload| Self::WixEventsV3OnEventCloned(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
+            "wixEventsV3_onEventCreated" => {
+                source
+                    .decode("wixEventsV3_onEventCreated")
+                    .map(|payload| Self::WixEventsV3OnEventCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "events-events_v3")]
+            "wixEventsV3_onEventDeleted" => {
+                source
+                    .decode("wixEventsV3_onEventDeleted")
+                    .map(|payload| Self::WixEventsV3OnEventDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "events-events_v3")]
+            "wixEventsV3_onEventEnded" => {
+                source
+                    .decode("wixEventsV3_onEventEnded")
+                    .map(|payload| Self::WixEventsV3OnEventEnded(Box::new(payload)))
+            }
+            #[cfg(feature = "events-events_v3")]
+            "wixEventsV3_onEventPublished" => {
+                source
+                    .decode("wixEventsV3_onEventPublished")
+                    .map(|payload| Self::WixEventsV3OnEventPublished(Box::new(payload)))
+            }
+            #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventReminder" => {
                 source
                     .decode("wixEventsV3_onEventReminder")
                     .map(|payload| Self::WixEventsV3OnEventReminder(Box::new(payload)))
+            }
+            #[cfg(feature = "events-events_v3")]
+            "wixEventsV3_onEventStarted" => {
+                source
+                    .decode("wixEventsV3_onEventStarted")
+                    .map(|payload| Self::WixEventsV3OnEventStarted(Box::new(payload)))
+            }
+            #[cfg(feature = "events-events_v3")]
+            "wixEventsV3_onEventUpdated" => {
+                source
+                    .decode("wixEventsV3_onEventUpdated")
+                    .map(|payload| Self::WixEventsV3OnEventUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events-forms")]
             "wixEventsForms_onFormEventUpdated" => {
                 source
                     .decode("wixEventsForms_onFormEventUpdated")
                     .map(|payload| Self::WixEventsFormsOnFormEventUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-guests")]
+            "wixEventsGuests_onGuestCheckedIn" => {
+                source
+                    .decode("wixEventsGuests_onGuestCheckedIn")
+                    .map(|payload| Self::WixEventsGuestsOnGuestCheckedIn(
                         Box::new(payload),
                     ))
             }
@@ -9650,26 +9664,10 @@ impl Event {
                     ))
             }
             #[cfg(feature = "events-guests")]
-            "wixEventsGuests_onGuestUpdated" => {
-                source
-                    .decode("wixEventsGuests_onGuestUpdated")
-                    .map(|payload| Self::WixEventsGuestsOnGuestUpdated(
-                        Box::new(payload),
-                    ))
-            }
-            #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestDeleted" => {
                 source
                     .decode("wixEventsGuests_onGuestDeleted")
                     .map(|payload| Self::WixEventsGuestsOnGuestDeleted(
-                        Box::new(payload),
-                    ))
-            }
-            #[cfg(feature = "events-guests")]
-            "wixEventsGuests_onGuestCheckedIn" => {
-                source
-                    .decode("wixEventsGuests_onGuestCheckedIn")
-                    .map(|payload| Self::WixEventsGuestsOnGuestCheckedIn(
                         Box::new(payload),
                     ))
             }
@@ -9694,6 +9692,14 @@ impl Event {
                 source
                     .decode("wixEventsGuests_onGuestOrderCanceled")
                     .map(|payload| Self::WixEventsGuestsOnGuestOrderCanceled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "events-guests")]
+            "wixEventsGuests_onGuestUpdated" => {
+                source
+                    .decode("wixEventsGuests_onGuestUpdated")
+                    .map(|payload| Self::WixEventsGuestsOnGuestUpdated(
                         Box::new(payload),
                     ))
             }
@@ -9768,16 +9774,16 @@ impl Event {
                     .map(|payload| Self::WixEventsOnPolicyCreated(Box::new(payload)))
             }
             #[cfg(feature = "events-policies")]
-            "wixEvents_onPolicyUpdated" => {
-                source
-                    .decode("wixEvents_onPolicyUpdated")
-                    .map(|payload| Self::WixEventsOnPolicyUpdated(Box::new(payload)))
-            }
-            #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyDeleted" => {
                 source
                     .decode("wixEvents_onPolicyDeleted")
                     .map(|payload| Self::WixEventsOnPolicyDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "events-policies")]
+            "wixEvents_onPolicyUpdated" => {
+                source
+                    .decode("wixEvents_onPolicyUpdated")
+                    .map(|payload| Self::WixEventsOnPolicyUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events-rsvp")]
             "wixEventsRsvp_onRsvpCreated" => {
@@ -10072,18 +10078,18 @@ impl Event {
                     .map(|payload| Self::WixFormsOnSubmissionUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members-badge_assignments")]
-            "wixBadgesV4_onBadgeAssignmentCreated" => {
+            "wixMembersBadgeAssignments_onBadgeAssignmentCreated" => {
                 source
-                    .decode("wixBadgesV4_onBadgeAssignmentCreated")
-                    .map(|payload| Self::WixBadgesV4OnBadgeAssignmentCreated(
+                    .decode("wixMembersBadgeAssignments_onBadgeAssignmentCreated")
+                    .map(|payload| Self::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-badge_assignments")]
-            "wixBadgesV4_onBadgeAssignmentDeleted" => {
+            "wixMembersBadgeAssignments_onBadgeAssignmentDeleted" => {
                 source
-                    .decode("wixBadgesV4_onBadgeAssignmentDeleted")
-                    .map(|payload| Self::WixBadgesV4OnBadgeAssignmentDeleted(
+                    .decode("wixMembersBadgeAssignments_onBadgeAssignmentDeleted")
+                    .map(|payload| Self::WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted(
                         Box::new(payload),
                     ))
             }
@@ -10106,16 +10112,16 @@ impl Event {
                     .map(|payload| Self::WixBadgesOnBadgeCreated(Box::new(payload)))
             }
             #[cfg(feature = "members-badges")]
-            "wixBadges_onBadgeUpdated" => {
-                source
-                    .decode("wixBadges_onBadgeUpdated")
-                    .map(|payload| Self::WixBadgesOnBadgeUpdated(Box::new(payload)))
-            }
-            #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeDeleted" => {
                 source
                     .decode("wixBadges_onBadgeDeleted")
                     .map(|payload| Self::WixBadgesOnBadgeDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "members-badges")]
+            "wixBadges_onBadgeUpdated" => {
+                source
+                    .decode("wixBadges_onBadgeUpdated")
+                    .map(|payload| Self::WixBadgesOnBadgeUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeCreated" => {
@@ -10124,16 +10130,16 @@ impl Event {
                     .map(|payload| Self::WixBadgesV4OnBadgeCreated(Box::new(payload)))
             }
             #[cfg(feature = "members-badges_v4")]
-            "wixBadgesV4_onBadgeUpdated" => {
-                source
-                    .decode("wixBadgesV4_onBadgeUpdated")
-                    .map(|payload| Self::WixBadgesV4OnBadgeUpdated(Box::new(payload)))
-            }
-            #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeDeleted" => {
                 source
                     .decode("wixBadgesV4_onBadgeDeleted")
                     .map(|payload| Self::WixBadgesV4OnBadgeDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "members-badges_v4")]
+            "wixBadgesV4_onBadgeUpdated" => {
+                source
+                    .decode("wixBadgesV4_onBadgeUpdated")
+                    .map(|payload| Self::WixBadgesV4OnBadgeUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members-member_followers")]
             "wixMembersMemberFollowers_onFollowMemberFollowed" => {
@@ -11183,13 +11189,6 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "crm-contacts"))]
-            "wixCrm_onContactUpdated" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixCrm_onContactUpdated",
-                    feature: "crm-contacts",
-                })
-            }
-            #[cfg(not(feature = "crm-contacts"))]
             "wixCrm_onContactDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactDeleted",
@@ -11204,9 +11203,9 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "crm-contacts"))]
-            "wixCrm_onContactSubmitted" => {
+            "wixCrm_onContactUpdated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixCrm_onContactSubmitted",
+                    event: "wixCrm_onContactUpdated",
                     feature: "crm-contacts",
                 })
             }
@@ -11221,6 +11220,13 @@ impl Event {
             "wixCrm_onContactPhoneSubscriptionUpdated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrm_onContactPhoneSubscriptionUpdated",
+                    feature: "crm-contacts",
+                })
+            }
+            #[cfg(not(feature = "crm-contacts"))]
+            "wixCrm_onContactSubmitted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCrm_onContactSubmitted",
                     feature: "crm-contacts",
                 })
             }
@@ -11253,16 +11259,16 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "crm-labels"))]
-            "wixContacts_onLabelUpdated" => {
+            "wixContacts_onLabelDeleted" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixContacts_onLabelUpdated",
+                    event: "wixContacts_onLabelDeleted",
                     feature: "crm-labels",
                 })
             }
             #[cfg(not(feature = "crm-labels"))]
-            "wixContacts_onLabelDeleted" => {
+            "wixContacts_onLabelUpdated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixContacts_onLabelDeleted",
+                    event: "wixContacts_onLabelUpdated",
                     feature: "crm-labels",
                 })
             }
@@ -11925,51 +11931,9 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "events-events_v3"))]
-            "wixEventsV3_onEventCreated" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixEventsV3_onEventCreated",
-                    feature: "events-events_v3",
-                })
-            }
-            #[cfg(not(feature = "events-events_v3"))]
-            "wixEventsV3_onEventUpdated" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixEventsV3_onEventUpdated",
-                    feature: "events-events_v3",
-                })
-            }
-            #[cfg(not(feature = "events-events_v3"))]
-            "wixEventsV3_onEventDeleted" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixEventsV3_onEventDeleted",
-                    feature: "events-events_v3",
-                })
-            }
-            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventCanceled",
-                    feature: "events-events_v3",
-                })
-            }
-            #[cfg(not(feature = "events-events_v3"))]
-            "wixEventsV3_onEventPublished" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixEventsV3_onEventPublished",
-                    feature: "events-events_v3",
-                })
-            }
-            #[cfg(not(feature = "events-events_v3"))]
-            "wixEventsV3_onEventStarted" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixEventsV3_onEventStarted",
-                    feature: "events-events_v3",
-                })
-            }
-            #[cfg(not(feature = "events-events_v3"))]
-            "wixEventsV3_onEventEnded" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixEventsV3_onEventEnded",
                     feature: "events-events_v3",
                 })
             }
@@ -11981,9 +11945,51 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "events-events_v3"))]
+            "wixEventsV3_onEventCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsV3_onEventCreated",
+                    feature: "events-events_v3",
+                })
+            }
+            #[cfg(not(feature = "events-events_v3"))]
+            "wixEventsV3_onEventDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsV3_onEventDeleted",
+                    feature: "events-events_v3",
+                })
+            }
+            #[cfg(not(feature = "events-events_v3"))]
+            "wixEventsV3_onEventEnded" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsV3_onEventEnded",
+                    feature: "events-events_v3",
+                })
+            }
+            #[cfg(not(feature = "events-events_v3"))]
+            "wixEventsV3_onEventPublished" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsV3_onEventPublished",
+                    feature: "events-events_v3",
+                })
+            }
+            #[cfg(not(feature = "events-events_v3"))]
             "wixEventsV3_onEventReminder" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsV3_onEventReminder",
+                    feature: "events-events_v3",
+                })
+            }
+            #[cfg(not(feature = "events-events_v3"))]
+            "wixEventsV3_onEventStarted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsV3_onEventStarted",
+                    feature: "events-events_v3",
+                })
+            }
+            #[cfg(not(feature = "events-events_v3"))]
+            "wixEventsV3_onEventUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsV3_onEventUpdated",
                     feature: "events-events_v3",
                 })
             }
@@ -11995,6 +12001,13 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "events-guests"))]
+            "wixEventsGuests_onGuestCheckedIn" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsGuests_onGuestCheckedIn",
+                    feature: "events-guests",
+                })
+            }
+            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestCreated" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestCreated",
@@ -12002,23 +12015,9 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "events-guests"))]
-            "wixEventsGuests_onGuestUpdated" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixEventsGuests_onGuestUpdated",
-                    feature: "events-guests",
-                })
-            }
-            #[cfg(not(feature = "events-guests"))]
             "wixEventsGuests_onGuestDeleted" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestDeleted",
-                    feature: "events-guests",
-                })
-            }
-            #[cfg(not(feature = "events-guests"))]
-            "wixEventsGuests_onGuestCheckedIn" => {
-                Err(DecodeError::FeatureDisabled {
-                    event: "wixEventsGuests_onGuestCheckedIn",
                     feature: "events-guests",
                 })
             }
@@ -12040,6 +12039,13 @@ impl Event {
             "wixEventsGuests_onGuestOrderCanceled" => {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixEventsGuests_onGuestOrderCanceled",
+                    feature: "events-guests",
+                })
+            }
+            #[cfg(not(feature = "events-guests"))]
+            "wixEventsGuests_onGuestUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEventsGuests_onGuestUpdated",
                     feature: "events-guests",
                 })
             }
@@ -12107,16 +12113,16 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "events-policies"))]
-            "wixEvents_onPolicyUpdated" => {
+            "wixEvents_onPolicyDeleted" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixEvents_onPolicyUpdated",
+                    event: "wixEvents_onPolicyDeleted",
                     feature: "events-policies",
                 })
             }
             #[cfg(not(feature = "events-policies"))]
-            "wixEvents_onPolicyDeleted" => {
+            "wixEvents_onPolicyUpdated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixEvents_onPolicyDeleted",
+                    event: "wixEvents_onPolicyUpdated",
                     feature: "events-policies",
                 })
             }
@@ -12394,16 +12400,16 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "members-badge_assignments"))]
-            "wixBadgesV4_onBadgeAssignmentCreated" => {
+            "wixMembersBadgeAssignments_onBadgeAssignmentCreated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixBadgesV4_onBadgeAssignmentCreated",
+                    event: "wixMembersBadgeAssignments_onBadgeAssignmentCreated",
                     feature: "members-badge_assignments",
                 })
             }
             #[cfg(not(feature = "members-badge_assignments"))]
-            "wixBadgesV4_onBadgeAssignmentDeleted" => {
+            "wixMembersBadgeAssignments_onBadgeAssignmentDeleted" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixBadgesV4_onBadgeAssignmentDeleted",
+                    event: "wixMembersBadgeAssignments_onBadgeAssignmentDeleted",
                     feature: "members-badge_assignments",
                 })
             }
@@ -12429,16 +12435,16 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "members-badges"))]
-            "wixBadges_onBadgeUpdated" => {
+            "wixBadges_onBadgeDeleted" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixBadges_onBadgeUpdated",
+                    event: "wixBadges_onBadgeDeleted",
                     feature: "members-badges",
                 })
             }
             #[cfg(not(feature = "members-badges"))]
-            "wixBadges_onBadgeDeleted" => {
+            "wixBadges_onBadgeUpdated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixBadges_onBadgeDeleted",
+                    event: "wixBadges_onBadgeUpdated",
                     feature: "members-badges",
                 })
             }
@@ -12450,16 +12456,16 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "members-badges_v4"))]
-            "wixBadgesV4_onBadgeUpdated" => {
+            "wixBadgesV4_onBadgeDeleted" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixBadgesV4_onBadgeUpdated",
+                    event: "wixBadgesV4_onBadgeDeleted",
                     feature: "members-badges_v4",
                 })
             }
             #[cfg(not(feature = "members-badges_v4"))]
-            "wixBadgesV4_onBadgeDeleted" => {
+            "wixBadgesV4_onBadgeUpdated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixBadgesV4_onBadgeDeleted",
+                    event: "wixBadgesV4_onBadgeUpdated",
                     feature: "members-badges_v4",
                 })
             }
@@ -13328,10 +13334,6 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::crm::contacts::ContactCreated>())
         }
         #[cfg(feature = "crm-contacts")]
-        "wixCrm_onContactUpdated" => {
-            Some(visitor.visit::<crate::crm::contacts::ContactUpdated>())
-        }
-        #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactDeleted" => {
             Some(visitor.visit::<crate::crm::contacts::ContactDeleted>())
         }
@@ -13340,8 +13342,8 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::crm::contacts::ContactMerged>())
         }
         #[cfg(feature = "crm-contacts")]
-        "wixCrm_onContactSubmitted" => {
-            Some(visitor.visit::<crate::crm::contacts::ContactSubmitted>())
+        "wixCrm_onContactUpdated" => {
+            Some(visitor.visit::<crate::crm::contacts::ContactUpdated>())
         }
         #[cfg(feature = "crm-contacts")]
         "wixCrm_onContactEmailSubscriptionUpdated" => {
@@ -13354,6 +13356,10 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(
                 visitor.visit::<crate::crm::contacts::ContactPhoneSubscriptionUpdated>(),
             )
+        }
+        #[cfg(feature = "crm-contacts")]
+        "wixCrm_onContactSubmitted" => {
+            Some(visitor.visit::<crate::crm::contacts::ContactSubmitted>())
         }
         #[cfg(feature = "crm-extended_fields")]
         "wixCrmExtendedFields_onExtendedFieldCreated" => {
@@ -13372,12 +13378,12 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::crm::labels::LabelCreated>())
         }
         #[cfg(feature = "crm-labels")]
-        "wixContacts_onLabelUpdated" => {
-            Some(visitor.visit::<crate::crm::labels::LabelUpdated>())
-        }
-        #[cfg(feature = "crm-labels")]
         "wixContacts_onLabelDeleted" => {
             Some(visitor.visit::<crate::crm::labels::LabelDeleted>())
+        }
+        #[cfg(feature = "crm-labels")]
+        "wixContacts_onLabelUpdated" => {
+            Some(visitor.visit::<crate::crm::labels::LabelUpdated>())
         }
         #[cfg(feature = "crm-notes")]
         "wixCrmNotes_onNoteCreated" => {
@@ -13949,60 +13955,56 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             )
         }
         #[cfg(feature = "events-events_v3")]
-        "wixEventsV3_onEventCreated" => {
-            Some(visitor.visit::<crate::events::events_v3::EventCreated>())
-        }
-        #[cfg(feature = "events-events_v3")]
-        "wixEventsV3_onEventUpdated" => {
-            Some(visitor.visit::<crate::events::events_v3::EventUpdated>())
-        }
-        #[cfg(feature = "events-events_v3")]
-        "wixEventsV3_onEventDeleted" => {
-            Some(visitor.visit::<crate::events::events_v3::EventDeleted>())
-        }
-        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventCanceled" => {
             Some(visitor.visit::<crate::events::events_v3::EventCanceled>())
-        }
-        #[cfg(feature = "events-events_v3")]
-        "wixEventsV3_onEventPublished" => {
-            Some(visitor.visit::<crate::events::events_v3::EventPublished>())
-        }
-        #[cfg(feature = "events-events_v3")]
-        "wixEventsV3_onEventStarted" => {
-            Some(visitor.visit::<crate::events::events_v3::EventStarted>())
-        }
-        #[cfg(feature = "events-events_v3")]
-        "wixEventsV3_onEventEnded" => {
-            Some(visitor.visit::<crate::events::events_v3::EventEnded>())
         }
         #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventCloned" => {
             Some(visitor.visit::<crate::events::events_v3::EventCloned>())
         }
         #[cfg(feature = "events-events_v3")]
+        "wixEventsV3_onEventCreated" => {
+            Some(visitor.visit::<crate::events::events_v3::EventCreated>())
+        }
+        #[cfg(feature = "events-events_v3")]
+        "wixEventsV3_onEventDeleted" => {
+            Some(visitor.visit::<crate::events::events_v3::EventDeleted>())
+        }
+        #[cfg(feature = "events-events_v3")]
+        "wixEventsV3_onEventEnded" => {
+            Some(visitor.visit::<crate::events::events_v3::EventEnded>())
+        }
+        #[cfg(feature = "events-events_v3")]
+        "wixEventsV3_onEventPublished" => {
+            Some(visitor.visit::<crate::events::events_v3::EventPublished>())
+        }
+        #[cfg(feature = "events-events_v3")]
         "wixEventsV3_onEventReminder" => {
             Some(visitor.visit::<crate::events::events_v3::EventReminder>())
+        }
+        #[cfg(feature = "events-events_v3")]
+        "wixEventsV3_onEventStarted" => {
+            Some(visitor.visit::<crate::events::events_v3::EventStarted>())
+        }
+        #[cfg(feature = "events-events_v3")]
+        "wixEventsV3_onEventUpdated" => {
+            Some(visitor.visit::<crate::events::events_v3::EventUpdated>())
         }
         #[cfg(feature = "events-forms")]
         "wixEventsForms_onFormEventUpdated" => {
             Some(visitor.visit::<crate::events::forms::FormEventUpdated>())
         }
         #[cfg(feature = "events-guests")]
+        "wixEventsGuests_onGuestCheckedIn" => {
+            Some(visitor.visit::<crate::events::guests::GuestCheckedIn>())
+        }
+        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestCreated" => {
             Some(visitor.visit::<crate::events::guests::GuestCreated>())
         }
         #[cfg(feature = "events-guests")]
-        "wixEventsGuests_onGuestUpdated" => {
-            Some(visitor.visit::<crate::events::guests::GuestUpdated>())
-        }
-        #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestDeleted" => {
             Some(visitor.visit::<crate::events::guests::GuestDeleted>())
-        }
-        #[cfg(feature = "events-guests")]
-        "wixEventsGuests_onGuestCheckedIn" => {
-            Some(visitor.visit::<crate::events::guests::GuestCheckedIn>())
         }
         #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestEventCanceled" => {
@@ -14015,6 +14017,10 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "events-guests")]
         "wixEventsGuests_onGuestOrderCanceled" => {
             Some(visitor.visit::<crate::events::guests::GuestOrderCanceled>())
+        }
+        #[cfg(feature = "events-guests")]
+        "wixEventsGuests_onGuestUpdated" => {
+            Some(visitor.visit::<crate::events::guests::GuestUpdated>())
         }
         #[cfg(feature = "events-notifications")]
         "wixEventsNotifications_onNotificationConfigCreated" => {
@@ -14059,12 +14065,12 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::events::policies::PolicyCreated>())
         }
         #[cfg(feature = "events-policies")]
-        "wixEvents_onPolicyUpdated" => {
-            Some(visitor.visit::<crate::events::policies::PolicyUpdated>())
-        }
-        #[cfg(feature = "events-policies")]
         "wixEvents_onPolicyDeleted" => {
             Some(visitor.visit::<crate::events::policies::PolicyDeleted>())
+        }
+        #[cfg(feature = "events-policies")]
+        "wixEvents_onPolicyUpdated" => {
+            Some(visitor.visit::<crate::events::policies::PolicyUpdated>())
         }
         #[cfg(feature = "events-rsvp")]
         "wixEventsRsvp_onRsvpCreated" => {
@@ -14298,14 +14304,14 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::forms::submissions::SubmissionUpdated>())
         }
         #[cfg(feature = "members-badge_assignments")]
-        "wixBadgesV4_onBadgeAssignmentCreated" => {
+        "wixMembersBadgeAssignments_onBadgeAssignmentCreated" => {
             Some(
                 visitor
                     .visit::<crate::members::badge_assignments::BadgeAssignmentCreated>(),
             )
         }
         #[cfg(feature = "members-badge_assignments")]
-        "wixBadgesV4_onBadgeAssignmentDeleted" => {
+        "wixMembersBadgeAssignments_onBadgeAssignmentDeleted" => {
             Some(
                 visitor
                     .visit::<crate::members::badge_assignments::BadgeAssignmentDeleted>(),
@@ -14324,24 +14330,24 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::members::badges::BadgeCreated>())
         }
         #[cfg(feature = "members-badges")]
-        "wixBadges_onBadgeUpdated" => {
-            Some(visitor.visit::<crate::members::badges::BadgeUpdated>())
-        }
-        #[cfg(feature = "members-badges")]
         "wixBadges_onBadgeDeleted" => {
             Some(visitor.visit::<crate::members::badges::BadgeDeleted>())
+        }
+        #[cfg(feature = "members-badges")]
+        "wixBadges_onBadgeUpdated" => {
+            Some(visitor.visit::<crate::members::badges::BadgeUpdated>())
         }
         #[cfg(feature = "members-badges_v4")]
         "wixBadgesV4_onBadgeCreated" => {
             Some(visitor.visit::<crate::members::badges_v4::BadgeCreated>())
         }
         #[cfg(feature = "members-badges_v4")]
-        "wixBadgesV4_onBadgeUpdated" => {
-            Some(visitor.visit::<crate::members::badges_v4::BadgeUpdated>())
-        }
-        #[cfg(feature = "members-badges_v4")]
         "wixBadgesV4_onBadgeDeleted" => {
             Some(visitor.visit::<crate::members::badges_v4::BadgeDeleted>())
+        }
+        #[cfg(feature = "members-badges_v4")]
+        "wixBadgesV4_onBadgeUpdated" => {
+            Some(visitor.visit::<crate::members::badges_v4::BadgeUpdated>())
         }
         #[cfg(feature = "members-member_followers")]
         "wixMembersMemberFollowers_onFollowMemberFollowed" => {
@@ -15047,10 +15053,6 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_crm_on_contact_created(*event).await
             }
             #[cfg(feature = "crm-contacts")]
-            Event::WixCrmOnContactUpdated(event) => {
-                handler.wix_crm_on_contact_updated(*event).await
-            }
-            #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactDeleted(event) => {
                 handler.wix_crm_on_contact_deleted(*event).await
             }
@@ -15059,8 +15061,8 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_crm_on_contact_merged(*event).await
             }
             #[cfg(feature = "crm-contacts")]
-            Event::WixCrmOnContactSubmitted(event) => {
-                handler.wix_crm_on_contact_submitted(*event).await
+            Event::WixCrmOnContactUpdated(event) => {
+                handler.wix_crm_on_contact_updated(*event).await
             }
             #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactEmailSubscriptionUpdated(event) => {
@@ -15069,6 +15071,10 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "crm-contacts")]
             Event::WixCrmOnContactPhoneSubscriptionUpdated(event) => {
                 handler.wix_crm_on_contact_phone_subscription_updated(*event).await
+            }
+            #[cfg(feature = "crm-contacts")]
+            Event::WixCrmOnContactSubmitted(event) => {
+                handler.wix_crm_on_contact_submitted(*event).await
             }
             #[cfg(feature = "crm-extended_fields")]
             Event::WixCrmExtendedFieldsOnExtendedFieldCreated(event) => {
@@ -15087,12 +15093,12 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_contacts_on_label_created(*event).await
             }
             #[cfg(feature = "crm-labels")]
-            Event::WixContactsOnLabelUpdated(event) => {
-                handler.wix_contacts_on_label_updated(*event).await
-            }
-            #[cfg(feature = "crm-labels")]
             Event::WixContactsOnLabelDeleted(event) => {
                 handler.wix_contacts_on_label_deleted(*event).await
+            }
+            #[cfg(feature = "crm-labels")]
+            Event::WixContactsOnLabelUpdated(event) => {
+                handler.wix_contacts_on_label_updated(*event).await
             }
             #[cfg(feature = "crm-notes")]
             Event::WixCrmNotesOnNoteCreated(event) => {
@@ -15569,60 +15575,56 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                     .await
             }
             #[cfg(feature = "events-events_v3")]
-            Event::WixEventsV3OnEventCreated(event) => {
-                handler.wix_events_v3_on_event_created(*event).await
-            }
-            #[cfg(feature = "events-events_v3")]
-            Event::WixEventsV3OnEventUpdated(event) => {
-                handler.wix_events_v3_on_event_updated(*event).await
-            }
-            #[cfg(feature = "events-events_v3")]
-            Event::WixEventsV3OnEventDeleted(event) => {
-                handler.wix_events_v3_on_event_deleted(*event).await
-            }
-            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventCanceled(event) => {
                 handler.wix_events_v3_on_event_canceled(*event).await
-            }
-            #[cfg(feature = "events-events_v3")]
-            Event::WixEventsV3OnEventPublished(event) => {
-                handler.wix_events_v3_on_event_published(*event).await
-            }
-            #[cfg(feature = "events-events_v3")]
-            Event::WixEventsV3OnEventStarted(event) => {
-                handler.wix_events_v3_on_event_started(*event).await
-            }
-            #[cfg(feature = "events-events_v3")]
-            Event::WixEventsV3OnEventEnded(event) => {
-                handler.wix_events_v3_on_event_ended(*event).await
             }
             #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventCloned(event) => {
                 handler.wix_events_v3_on_event_cloned(*event).await
             }
             #[cfg(feature = "events-events_v3")]
+            Event::WixEventsV3OnEventCreated(event) => {
+                handler.wix_events_v3_on_event_created(*event).await
+            }
+            #[cfg(feature = "events-events_v3")]
+            Event::WixEventsV3OnEventDeleted(event) => {
+                handler.wix_events_v3_on_event_deleted(*event).await
+            }
+            #[cfg(feature = "events-events_v3")]
+            Event::WixEventsV3OnEventEnded(event) => {
+                handler.wix_events_v3_on_event_ended(*event).await
+            }
+            #[cfg(feature = "events-events_v3")]
+            Event::WixEventsV3OnEventPublished(event) => {
+                handler.wix_events_v3_on_event_published(*event).await
+            }
+            #[cfg(feature = "events-events_v3")]
             Event::WixEventsV3OnEventReminder(event) => {
                 handler.wix_events_v3_on_event_reminder(*event).await
+            }
+            #[cfg(feature = "events-events_v3")]
+            Event::WixEventsV3OnEventStarted(event) => {
+                handler.wix_events_v3_on_event_started(*event).await
+            }
+            #[cfg(feature = "events-events_v3")]
+            Event::WixEventsV3OnEventUpdated(event) => {
+                handler.wix_events_v3_on_event_updated(*event).await
             }
             #[cfg(feature = "events-forms")]
             Event::WixEventsFormsOnFormEventUpdated(event) => {
                 handler.wix_events_forms_on_form_event_updated(*event).await
             }
             #[cfg(feature = "events-guests")]
+            Event::WixEventsGuestsOnGuestCheckedIn(event) => {
+                handler.wix_events_guests_on_guest_checked_in(*event).await
+            }
+            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestCreated(event) => {
                 handler.wix_events_guests_on_guest_created(*event).await
             }
             #[cfg(feature = "events-guests")]
-            Event::WixEventsGuestsOnGuestUpdated(event) => {
-                handler.wix_events_guests_on_guest_updated(*event).await
-            }
-            #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestDeleted(event) => {
                 handler.wix_events_guests_on_guest_deleted(*event).await
-            }
-            #[cfg(feature = "events-guests")]
-            Event::WixEventsGuestsOnGuestCheckedIn(event) => {
-                handler.wix_events_guests_on_guest_checked_in(*event).await
             }
             #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestEventCanceled(event) => {
@@ -15635,6 +15637,10 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "events-guests")]
             Event::WixEventsGuestsOnGuestOrderCanceled(event) => {
                 handler.wix_events_guests_on_guest_order_canceled(*event).await
+            }
+            #[cfg(feature = "events-guests")]
+            Event::WixEventsGuestsOnGuestUpdated(event) => {
+                handler.wix_events_guests_on_guest_updated(*event).await
             }
             #[cfg(feature = "events-notifications")]
             Event::WixEventsNotificationsOnNotificationConfigCreated(event) => {
@@ -15677,12 +15683,12 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_events_on_policy_created(*event).await
             }
             #[cfg(feature = "events-policies")]
-            Event::WixEventsOnPolicyUpdated(event) => {
-                handler.wix_events_on_policy_updated(*event).await
-            }
-            #[cfg(feature = "events-policies")]
             Event::WixEventsOnPolicyDeleted(event) => {
                 handler.wix_events_on_policy_deleted(*event).await
+            }
+            #[cfg(feature = "events-policies")]
+            Event::WixEventsOnPolicyUpdated(event) => {
+                handler.wix_events_on_policy_updated(*event).await
             }
             #[cfg(feature = "events-rsvp")]
             Event::WixEventsRsvpOnRsvpCreated(event) => {
@@ -15887,12 +15893,16 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_forms_on_submission_updated(*event).await
             }
             #[cfg(feature = "members-badge_assignments")]
-            Event::WixBadgesV4OnBadgeAssignmentCreated(event) => {
-                handler.wix_badges_v4_on_badge_assignment_created(*event).await
+            Event::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(event) => {
+                handler
+                    .wix_members_badge_assignments_on_badge_assignment_created(*event)
+                    .await
             }
             #[cfg(feature = "members-badge_assignments")]
-            Event::WixBadgesV4OnBadgeAssignmentDeleted(event) => {
-                handler.wix_badges_v4_on_badge_assignment_deleted(*event).await
+            Event::WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted(event) => {
+                handler
+                    .wix_members_badge_assignments_on_badge_assignment_deleted(*event)
+                    .await
             }
             #[cfg(feature = "members-badges")]
             Event::WixBadgesOnBadgeAssigned(event) => {
@@ -15907,24 +15917,24 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_badges_on_badge_created(*event).await
             }
             #[cfg(feature = "members-badges")]
-            Event::WixBadgesOnBadgeUpdated(event) => {
-                handler.wix_badges_on_badge_updated(*event).await
-            }
-            #[cfg(feature = "members-badges")]
             Event::WixBadgesOnBadgeDeleted(event) => {
                 handler.wix_badges_on_badge_deleted(*event).await
+            }
+            #[cfg(feature = "members-badges")]
+            Event::WixBadgesOnBadgeUpdated(event) => {
+                handler.wix_badges_on_badge_updated(*event).await
             }
             #[cfg(feature = "members-badges_v4")]
             Event::WixBadgesV4OnBadgeCreated(event) => {
                 handler.wix_badges_v4_on_badge_created(*event).await
             }
             #[cfg(feature = "members-badges_v4")]
-            Event::WixBadgesV4OnBadgeUpdated(event) => {
-                handler.wix_badges_v4_on_badge_updated(*event).await
-            }
-            #[cfg(feature = "members-badges_v4")]
             Event::WixBadgesV4OnBadgeDeleted(event) => {
                 handler.wix_badges_v4_on_badge_deleted(*event).await
+            }
+            #[cfg(feature = "members-badges_v4")]
+            Event::WixBadgesV4OnBadgeUpdated(event) => {
+                handler.wix_badges_v4_on_badge_updated(*event).await
             }
             #[cfg(feature = "members-member_followers")]
             Event::WixMembersMemberFollowersOnFollowMemberFollowed(event) => {

@@ -1047,21 +1047,10 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when a contact is updated. When the update comes from a merge, `metadata.originatedFrom` is `merge`.
+    /// Triggered when a contact is deleted.
     ///
-    /// - Velo handler: `wixCrm_onContactUpdated` (in `backend/events.js`)
-    /// - SDK: `contacts.onContactUpdated` from `@wix/crm`
-    /// - Webhook eventType: `wix.contacts.v4.contact_updated`
-    /// - Cargo feature: `crm-contacts`
-    #[cfg(feature = "crm-contacts")]
-    fn wix_crm_on_contact_updated(
-        &self,
-        event: crate::crm::contacts::ContactUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when a contact is deleted. Carries only the metadata; for source contacts of a merge `metadata.originatedFrom` is `merge`.
+    /// If a contact is deleted as part of a merge, the `originatedFrom` property is sent as `merge`.
+    /// Otherwise, `originatedFrom` isn't returned.
     ///
     /// - Velo handler: `wixCrm_onContactDeleted` (in `backend/events.js`)
     /// - SDK: `contacts.onContactDeleted` from `@wix/crm`
@@ -1075,7 +1064,7 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when one or more source contacts are merged into a target contact. It is followed by ContactUpdated for the target and ContactDeleted for each source, both with `metadata.originatedFrom` = `merge`.
+    /// Triggered when one or more source contacts are merged into a target contact.
     ///
     /// - Velo handler: `wixCrm_onContactMerged` (in `backend/events.js`)
     /// - SDK: `contacts.onContactMerged` from `@wix/crm`
@@ -1089,16 +1078,16 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when a contact is submitted (created or updated with an activity) by an app. REST webhook only (`actionEvent`).
+    /// Triggered when a contact is updated.
     ///
-    /// - Velo handler: `wixCrm_onContactSubmitted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
-    /// - SDK: none (the JavaScript SDK registers no handler for it)
-    /// - Webhook eventType: `wix.contacts.v4.contact_submitted`
+    /// - Velo handler: `wixCrm_onContactUpdated` (in `backend/events.js`)
+    /// - SDK: `contacts.onContactUpdated` from `@wix/crm`
+    /// - Webhook eventType: `wix.contacts.v4.contact_updated`
     /// - Cargo feature: `crm-contacts`
     #[cfg(feature = "crm-contacts")]
-    fn wix_crm_on_contact_submitted(
+    fn wix_crm_on_contact_updated(
         &self,
-        event: crate::crm::contacts::ContactSubmitted,
+        event: crate::crm::contacts::ContactUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -1127,6 +1116,20 @@ pub trait Handler: Send + Sync {
     fn wix_crm_on_contact_phone_subscription_updated(
         &self,
         event: crate::crm::contacts::ContactPhoneSubscriptionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a contact is submitted (created or updated with an activity) by an app. REST webhook only (`actionEvent`).
+    ///
+    /// - Velo handler: `wixCrm_onContactSubmitted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: none (the JavaScript SDK registers no handler for it)
+    /// - Webhook eventType: `wix.contacts.v4.contact_submitted`
+    /// - Cargo feature: `crm-contacts`
+    #[cfg(feature = "crm-contacts")]
+    fn wix_crm_on_contact_submitted(
+        &self,
+        event: crate::crm::contacts::ContactSubmitted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -1187,6 +1190,20 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a label is deleted.
+    ///
+    /// - Velo handler: `wixContacts_onLabelDeleted` (in `backend/events.js`)
+    /// - SDK: `labels.onLabelDeleted` from `@wix/crm`
+    /// - Webhook eventType: `wix.contacts.v4.label_deleted`
+    /// - Cargo feature: `crm-labels`
+    #[cfg(feature = "crm-labels")]
+    fn wix_contacts_on_label_deleted(
+        &self,
+        event: crate::crm::labels::LabelDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a label is updated.
     ///
     /// - Velo handler: `wixContacts_onLabelUpdated` (in `backend/events.js`)
@@ -1197,20 +1214,6 @@ pub trait Handler: Send + Sync {
     fn wix_contacts_on_label_updated(
         &self,
         event: crate::crm::labels::LabelUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when a label is deleted. Carries only the metadata; `metadata.entityId` is the label key.
-    ///
-    /// - Velo handler: `wixContacts_onLabelDeleted` (in `backend/events.js`)
-    /// - SDK: `labels.onLabelDeleted` from `@wix/crm`
-    /// - Webhook eventType: `wix.contacts.v4.label_deleted`
-    /// - Cargo feature: `crm-labels`
-    #[cfg(feature = "crm-labels")]
-    fn wix_contacts_on_label_deleted(
-        &self,
-        event: crate::crm::labels::LabelDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -2566,49 +2569,7 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when an event is created (draft or published).
-    ///
-    /// - Velo handler: `wixEventsV3_onEventCreated` (in `backend/events.js`)
-    /// - SDK: `wixEventsV2.onEventCreated` from `@wix/events`
-    /// - Webhook eventType: `wix.events.v3.event_created`
-    /// - Cargo feature: `events-events_v3`
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_created(
-        &self,
-        event: crate::events::events_v3::EventCreated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when an event is updated. The SDK envelope types no `modifiedFields`.
-    ///
-    /// - Velo handler: `wixEventsV3_onEventUpdated` (in `backend/events.js`)
-    /// - SDK: `wixEventsV2.onEventUpdated` from `@wix/events`
-    /// - Webhook eventType: `wix.events.v3.event_updated`
-    /// - Cargo feature: `events-events_v3`
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_updated(
-        &self,
-        event: crate::events::events_v3::EventUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when an event is deleted. The envelope carries metadata only (REST `deletedEvent` is `{}`).
-    ///
-    /// - Velo handler: `wixEventsV3_onEventDeleted` (in `backend/events.js`)
-    /// - SDK: `wixEventsV2.onEventDeleted` from `@wix/events`
-    /// - Webhook eventType: `wix.events.v3.event_deleted`
-    /// - Cargo feature: `events-events_v3`
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_deleted(
-        &self,
-        event: crate::events::events_v3::EventDeleted,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when an event is canceled. Older REST examples use the slug `event_canceled`.
+    /// Triggered when an event is canceled.
     ///
     /// - Velo handler: `wixEventsV3_onEventCanceled` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventCanceled` from `@wix/events`
@@ -2622,49 +2583,7 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when an event is published. Older REST examples use the slug `event_published`.
-    ///
-    /// - Velo handler: `wixEventsV3_onEventPublished` (in `backend/events.js`)
-    /// - SDK: `wixEventsV2.onEventPublished` from `@wix/events`
-    /// - Webhook eventType: `wix.events.v3.event_published`
-    /// - Cargo feature: `events-events_v3`
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_published(
-        &self,
-        event: crate::events::events_v3::EventPublished,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when an event has started. Older REST examples use the slug `event_started`.
-    ///
-    /// - Velo handler: `wixEventsV3_onEventStarted` (in `backend/events.js`)
-    /// - SDK: `wixEventsV2.onEventStarted` from `@wix/events`
-    /// - Webhook eventType: `wix.events.v3.event_started`
-    /// - Cargo feature: `events-events_v3`
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_started(
-        &self,
-        event: crate::events::events_v3::EventStarted,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when an event has ended. Older REST examples use the slug `event_ended`.
-    ///
-    /// - Velo handler: `wixEventsV3_onEventEnded` (in `backend/events.js`)
-    /// - SDK: `wixEventsV2.onEventEnded` from `@wix/events`
-    /// - Webhook eventType: `wix.events.v3.event_ended`
-    /// - Cargo feature: `events-events_v3`
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_ended(
-        &self,
-        event: crate::events::events_v3::EventEnded,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when an event is cloned. Older REST examples use the slug `event_cloned`.
+    /// Triggered when an event is cloned.
     ///
     /// - Velo handler: `wixEventsV3_onEventCloned` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventCloned` from `@wix/events`
@@ -2678,8 +2597,69 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when a certain amount of time is left until the event: 7 days, 3 days, 1 day,
-    /// 2 hours, 1 hour and 30 minutes before it. Older REST examples use the slug `event_reminder`.
+    /// Triggered when an event is created.
+    ///
+    /// - Velo handler: `wixEventsV3_onEventCreated` (in `backend/events.js`)
+    /// - SDK: `wixEventsV2.onEventCreated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.event_created`
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_created(
+        &self,
+        event: crate::events::events_v3::EventCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an event is deleted.
+    ///
+    /// - Velo handler: `wixEventsV3_onEventDeleted` (in `backend/events.js`)
+    /// - SDK: `wixEventsV2.onEventDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.event_deleted`
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_deleted(
+        &self,
+        event: crate::events::events_v3::EventDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an event has ended.
+    ///
+    /// - Velo handler: `wixEventsV3_onEventEnded` (in `backend/events.js`)
+    /// - SDK: `wixEventsV2.onEventEnded` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.event_ended`
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_ended(
+        &self,
+        event: crate::events::events_v3::EventEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an event is published.
+    ///
+    /// - Velo handler: `wixEventsV3_onEventPublished` (in `backend/events.js`)
+    /// - SDK: `wixEventsV2.onEventPublished` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.event_published`
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_published(
+        &self,
+        event: crate::events::events_v3::EventPublished,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a certain amount of time is left until the event. In total there are 6 reminders:
+    /// - 7 days
+    /// - 3 days
+    /// - 1 day
+    /// - 2 hours
+    /// - 1 hour
+    /// - 30 minutes
     ///
     /// - Velo handler: `wixEventsV3_onEventReminder` (in `backend/events.js`)
     /// - SDK: `wixEventsV2.onEventReminder` from `@wix/events`
@@ -2689,6 +2669,34 @@ pub trait Handler: Send + Sync {
     fn wix_events_v3_on_event_reminder(
         &self,
         event: crate::events::events_v3::EventReminder,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an event has started.
+    ///
+    /// - Velo handler: `wixEventsV3_onEventStarted` (in `backend/events.js`)
+    /// - SDK: `wixEventsV2.onEventStarted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.event_started`
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_started(
+        &self,
+        event: crate::events::events_v3::EventStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an event is updated.
+    ///
+    /// - Velo handler: `wixEventsV3_onEventUpdated` (in `backend/events.js`)
+    /// - SDK: `wixEventsV2.onEventUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v3.event_updated`
+    /// - Cargo feature: `events-events_v3`
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_updated(
+        &self,
+        event: crate::events::events_v3::EventUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -2707,6 +2715,20 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a guest has checked in.
+    ///
+    /// - Velo handler: `wixEventsGuests_onGuestCheckedIn` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `guests.onGuestCheckedIn` from `@wix/events`
+    /// - Webhook eventType: `wix.events.guests.v1.guest_guest_checked_in`
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
+    fn wix_events_guests_on_guest_checked_in(
+        &self,
+        event: crate::events::guests::GuestCheckedIn,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a guest is created.
     ///
     /// - Velo handler: `wixEventsGuests_onGuestCreated` (in `backend/events.js`)
@@ -2721,23 +2743,7 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when a guest is updated. Always fires together with the guest created and
-    /// guest deleted events, and may fire twice: make the handler idempotent.
-    ///
-    /// - Velo handler: `wixEventsGuests_onGuestUpdated` (in `backend/events.js`)
-    /// - SDK: `guests.onGuestUpdated` from `@wix/events`
-    /// - Webhook eventType: `wix.events.guests.v1.guest_updated`
-    /// - Cargo feature: `events-guests`
-    #[cfg(feature = "events-guests")]
-    fn wix_events_guests_on_guest_updated(
-        &self,
-        event: crate::events::guests::GuestUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when a guest is deleted. The SDK types an `entity`, but every documented
-    /// example (Velo and REST) carries only the metadata; `metadata.entityId` is the guest ID.
+    /// Triggered when a guest is deleted.
     ///
     /// - Velo handler: `wixEventsGuests_onGuestDeleted` (in `backend/events.js`)
     /// - SDK: `guests.onGuestDeleted` from `@wix/events`
@@ -2747,20 +2753,6 @@ pub trait Handler: Send + Sync {
     fn wix_events_guests_on_guest_deleted(
         &self,
         event: crate::events::guests::GuestDeleted,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when a guest has checked in.
-    ///
-    /// - Velo handler: `wixEventsGuests_onGuestCheckedIn` (name only; Wix documents no Velo handler, the event arrives as a webhook)
-    /// - SDK: `guests.onGuestCheckedIn` from `@wix/events`
-    /// - Webhook eventType: `wix.events.guests.v1.guest_guest_checked_in`
-    /// - Cargo feature: `events-guests`
-    #[cfg(feature = "events-guests")]
-    fn wix_events_guests_on_guest_checked_in(
-        &self,
-        event: crate::events::guests::GuestCheckedIn,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -2803,6 +2795,23 @@ pub trait Handler: Send + Sync {
     fn wix_events_guests_on_guest_order_canceled(
         &self,
         event: crate::events::guests::GuestOrderCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a guest is updated.
+    ///
+    /// This event always triggers together with the Guest Created and the Guest Deleted events.
+    /// > **Note:** Since this event may trigger twice, you should explicitly add code to ensure that the parts of your code that depend on this event run only once.
+    ///
+    /// - Velo handler: `wixEventsGuests_onGuestUpdated` (in `backend/events.js`)
+    /// - SDK: `guests.onGuestUpdated` from `@wix/events`
+    /// - Webhook eventType: `wix.events.guests.v1.guest_updated`
+    /// - Cargo feature: `events-guests`
+    #[cfg(feature = "events-guests")]
+    fn wix_events_guests_on_guest_updated(
+        &self,
+        event: crate::events::guests::GuestUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -2923,6 +2932,20 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a policy is deleted.
+    ///
+    /// - Velo handler: `wixEvents_onPolicyDeleted` (in `backend/events.js`)
+    /// - SDK: `policies.onPolicyDeleted` from `@wix/events`
+    /// - Webhook eventType: `wix.events.v2.policy_deleted`
+    /// - Cargo feature: `events-policies`
+    #[cfg(feature = "events-policies")]
+    fn wix_events_on_policy_deleted(
+        &self,
+        event: crate::events::policies::PolicyDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a policy is updated.
     ///
     /// - Velo handler: `wixEvents_onPolicyUpdated` (in `backend/events.js`)
@@ -2933,22 +2956,6 @@ pub trait Handler: Send + Sync {
     fn wix_events_on_policy_updated(
         &self,
         event: crate::events::policies::PolicyUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when a policy is deleted. The SDK types an `entity`, but the documented
-    /// examples carry only the metadata (Velo) or `deletedEvent: {movedToTrash: true}`
-    /// (REST); `metadata.entityId` is the policy ID.
-    ///
-    /// - Velo handler: `wixEvents_onPolicyDeleted` (in `backend/events.js`)
-    /// - SDK: `policies.onPolicyDeleted` from `@wix/events`
-    /// - Webhook eventType: `wix.events.v2.policy_deleted`
-    /// - Cargo feature: `events-policies`
-    #[cfg(feature = "events-policies")]
-    fn wix_events_on_policy_deleted(
-        &self,
-        event: crate::events::policies::PolicyDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -3480,40 +3487,39 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a badge assignment is created.
     ///
-    /// - Velo handler: `wixBadgesV4_onBadgeAssignmentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixMembersBadgeAssignments_onBadgeAssignmentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `badgeAssignments.onBadgeAssignmentCreated` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v4.badge_assignment_created`
     /// - Cargo feature: `members-badge_assignments`
     #[cfg(feature = "members-badge_assignments")]
-    fn wix_badges_v4_on_badge_assignment_created(
+    fn wix_members_badge_assignments_on_badge_assignment_created(
         &self,
         event: crate::members::badge_assignments::BadgeAssignmentCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when a badge assignment is deleted. The SDK typings declare the deleted
-    /// assignment as `entity` (from the webhook's `deletedEvent.deletedEntity`); the SDK
-    /// omits `entity` when the webhook carries no `deletedEntity`, so it is optional here.
+    /// Triggered when a badge assignment is deleted.
     ///
-    /// - Velo handler: `wixBadgesV4_onBadgeAssignmentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixMembersBadgeAssignments_onBadgeAssignmentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `badgeAssignments.onBadgeAssignmentDeleted` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v4.badge_assignment_deleted`
     /// - Cargo feature: `members-badge_assignments`
     #[cfg(feature = "members-badge_assignments")]
-    fn wix_badges_v4_on_badge_assignment_deleted(
+    fn wix_members_badge_assignments_on_badge_assignment_deleted(
         &self,
         event: crate::members::badge_assignments::BadgeAssignmentDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when a member receives a badge. Deprecated in the SDK (use `members.badge_assignments`).
+    /// Triggered when a member receives a badge.
     ///
     /// - Velo handler: `wixBadges_onBadgeAssigned` (in `backend/events.js`)
     /// - SDK: `badges.onBadgeAssigned` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v3.badge_badge_assigned`
     /// - Cargo feature: `members-badges`
+    /// - Maturity: deprecated by Wix.
     #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_assigned(
         &self,
@@ -3522,12 +3528,13 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when a member's badge is removed. Deprecated in the SDK (use `members.badge_assignments`).
+    /// Triggered when a member's badge is removed.
     ///
     /// - Velo handler: `wixBadges_onBadgeUnassigned` (in `backend/events.js`)
     /// - SDK: `badges.onBadgeUnassigned` from `@wix/members`
     /// - Webhook eventType: `wix.badges.v3.badge_badge_unassigned`
     /// - Cargo feature: `members-badges`
+    /// - Maturity: deprecated by Wix.
     #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_unassigned(
         &self,
@@ -3550,20 +3557,6 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// Triggered when a badge is updated. Velo and REST only; the current SDK package no longer exports it.
-    ///
-    /// - Velo handler: `wixBadges_onBadgeUpdated` (in `backend/events.js`)
-    /// - SDK: none (the JavaScript SDK registers no handler for it)
-    /// - Webhook eventType: `wix.badges.v3.badge_updated`
-    /// - Cargo feature: `members-badges`
-    #[cfg(feature = "members-badges")]
-    fn wix_badges_on_badge_updated(
-        &self,
-        event: crate::members::badges::BadgeUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
     /// Triggered when a badge is deleted. Carries only the metadata; `metadata.entityId` is the badge ID.
     ///
     /// - Velo handler: `wixBadges_onBadgeDeleted` (in `backend/events.js`)
@@ -3574,6 +3567,20 @@ pub trait Handler: Send + Sync {
     fn wix_badges_on_badge_deleted(
         &self,
         event: crate::members::badges::BadgeDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a badge is updated. Velo and REST only; the current SDK package no longer exports it.
+    ///
+    /// - Velo handler: `wixBadges_onBadgeUpdated` (in `backend/events.js`)
+    /// - SDK: none (the JavaScript SDK registers no handler for it)
+    /// - Webhook eventType: `wix.badges.v3.badge_updated`
+    /// - Cargo feature: `members-badges`
+    #[cfg(feature = "members-badges")]
+    fn wix_badges_on_badge_updated(
+        &self,
+        event: crate::members::badges::BadgeUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -3592,6 +3599,20 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a badge is deleted.
+    ///
+    /// - Velo handler: `wixBadgesV4_onBadgeDeleted` (in `backend/events.js`)
+    /// - SDK: `badgesV2.onBadgeDeleted` from `@wix/members`
+    /// - Webhook eventType: `wix.badges.v4.badge_deleted`
+    /// - Cargo feature: `members-badges_v4`
+    #[cfg(feature = "members-badges_v4")]
+    fn wix_badges_v4_on_badge_deleted(
+        &self,
+        event: crate::members::badges_v4::BadgeDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a badge is updated.
     ///
     /// - Velo handler: `wixBadgesV4_onBadgeUpdated` (in `backend/events.js`)
@@ -3602,22 +3623,6 @@ pub trait Handler: Send + Sync {
     fn wix_badges_v4_on_badge_updated(
         &self,
         event: crate::members::badges_v4::BadgeUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        let _ = event;
-        std::future::ready(Err(crate::HandlerError::NotSubscribed))
-    }
-    /// Triggered when a badge is deleted. Carries only the metadata; `metadata.entityId` is
-    /// the badge ID. The Velo name `wixBadgesV4_onBadgeDeleted` follows the V4 pattern of the
-    /// documented `wixBadgesV4_onBadgeCreated`/`onBadgeUpdated` samples; it is not itself shown.
-    ///
-    /// - Velo handler: `wixBadgesV4_onBadgeDeleted` (in `backend/events.js`)
-    /// - SDK: `badgesV2.onBadgeDeleted` from `@wix/members`
-    /// - Webhook eventType: `wix.badges.v4.badge_deleted`
-    /// - Cargo feature: `members-badges_v4`
-    #[cfg(feature = "members-badges_v4")]
-    fn wix_badges_v4_on_badge_deleted(
-        &self,
-        event: crate::members::badges_v4::BadgeDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -5263,13 +5268,6 @@ where
         (self.0)(crate::Event::WixCrmOnContactCreated(Box::new(event)))
     }
     #[cfg(feature = "crm-contacts")]
-    fn wix_crm_on_contact_updated(
-        &self,
-        event: crate::crm::contacts::ContactUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixCrmOnContactUpdated(Box::new(event)))
-    }
-    #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_deleted(
         &self,
         event: crate::crm::contacts::ContactDeleted,
@@ -5284,11 +5282,11 @@ where
         (self.0)(crate::Event::WixCrmOnContactMerged(Box::new(event)))
     }
     #[cfg(feature = "crm-contacts")]
-    fn wix_crm_on_contact_submitted(
+    fn wix_crm_on_contact_updated(
         &self,
-        event: crate::crm::contacts::ContactSubmitted,
+        event: crate::crm::contacts::ContactUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixCrmOnContactSubmitted(Box::new(event)))
+        (self.0)(crate::Event::WixCrmOnContactUpdated(Box::new(event)))
     }
     #[cfg(feature = "crm-contacts")]
     fn wix_crm_on_contact_email_subscription_updated(
@@ -5303,6 +5301,13 @@ where
         event: crate::crm::contacts::ContactPhoneSubscriptionUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmOnContactPhoneSubscriptionUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "crm-contacts")]
+    fn wix_crm_on_contact_submitted(
+        &self,
+        event: crate::crm::contacts::ContactSubmitted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCrmOnContactSubmitted(Box::new(event)))
     }
     #[cfg(feature = "crm-extended_fields")]
     fn wix_crm_extended_fields_on_extended_field_created(
@@ -5342,18 +5347,18 @@ where
         (self.0)(crate::Event::WixContactsOnLabelCreated(Box::new(event)))
     }
     #[cfg(feature = "crm-labels")]
-    fn wix_contacts_on_label_updated(
-        &self,
-        event: crate::crm::labels::LabelUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixContactsOnLabelUpdated(Box::new(event)))
-    }
-    #[cfg(feature = "crm-labels")]
     fn wix_contacts_on_label_deleted(
         &self,
         event: crate::crm::labels::LabelDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixContactsOnLabelDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "crm-labels")]
+    fn wix_contacts_on_label_updated(
+        &self,
+        event: crate::crm::labels::LabelUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixContactsOnLabelUpdated(Box::new(event)))
     }
     #[cfg(feature = "crm-notes")]
     fn wix_crm_notes_on_note_created(
@@ -6175,53 +6180,11 @@ where
         )
     }
     #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_created(
-        &self,
-        event: crate::events::events_v3::EventCreated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsV3OnEventCreated(Box::new(event)))
-    }
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_updated(
-        &self,
-        event: crate::events::events_v3::EventUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsV3OnEventUpdated(Box::new(event)))
-    }
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_deleted(
-        &self,
-        event: crate::events::events_v3::EventDeleted,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsV3OnEventDeleted(Box::new(event)))
-    }
-    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_canceled(
         &self,
         event: crate::events::events_v3::EventCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventCanceled(Box::new(event)))
-    }
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_published(
-        &self,
-        event: crate::events::events_v3::EventPublished,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsV3OnEventPublished(Box::new(event)))
-    }
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_started(
-        &self,
-        event: crate::events::events_v3::EventStarted,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsV3OnEventStarted(Box::new(event)))
-    }
-    #[cfg(feature = "events-events_v3")]
-    fn wix_events_v3_on_event_ended(
-        &self,
-        event: crate::events::events_v3::EventEnded,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsV3OnEventEnded(Box::new(event)))
     }
     #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_cloned(
@@ -6231,11 +6194,53 @@ where
         (self.0)(crate::Event::WixEventsV3OnEventCloned(Box::new(event)))
     }
     #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_created(
+        &self,
+        event: crate::events::events_v3::EventCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventCreated(Box::new(event)))
+    }
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_deleted(
+        &self,
+        event: crate::events::events_v3::EventDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_ended(
+        &self,
+        event: crate::events::events_v3::EventEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventEnded(Box::new(event)))
+    }
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_published(
+        &self,
+        event: crate::events::events_v3::EventPublished,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventPublished(Box::new(event)))
+    }
+    #[cfg(feature = "events-events_v3")]
     fn wix_events_v3_on_event_reminder(
         &self,
         event: crate::events::events_v3::EventReminder,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsV3OnEventReminder(Box::new(event)))
+    }
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_started(
+        &self,
+        event: crate::events::events_v3::EventStarted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventStarted(Box::new(event)))
+    }
+    #[cfg(feature = "events-events_v3")]
+    fn wix_events_v3_on_event_updated(
+        &self,
+        event: crate::events::events_v3::EventUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsV3OnEventUpdated(Box::new(event)))
     }
     #[cfg(feature = "events-forms")]
     fn wix_events_forms_on_form_event_updated(
@@ -6245,6 +6250,13 @@ where
         (self.0)(crate::Event::WixEventsFormsOnFormEventUpdated(Box::new(event)))
     }
     #[cfg(feature = "events-guests")]
+    fn wix_events_guests_on_guest_checked_in(
+        &self,
+        event: crate::events::guests::GuestCheckedIn,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestCheckedIn(Box::new(event)))
+    }
+    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_created(
         &self,
         event: crate::events::guests::GuestCreated,
@@ -6252,25 +6264,11 @@ where
         (self.0)(crate::Event::WixEventsGuestsOnGuestCreated(Box::new(event)))
     }
     #[cfg(feature = "events-guests")]
-    fn wix_events_guests_on_guest_updated(
-        &self,
-        event: crate::events::guests::GuestUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsGuestsOnGuestUpdated(Box::new(event)))
-    }
-    #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_deleted(
         &self,
         event: crate::events::guests::GuestDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestDeleted(Box::new(event)))
-    }
-    #[cfg(feature = "events-guests")]
-    fn wix_events_guests_on_guest_checked_in(
-        &self,
-        event: crate::events::guests::GuestCheckedIn,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsGuestsOnGuestCheckedIn(Box::new(event)))
     }
     #[cfg(feature = "events-guests")]
     fn wix_events_guests_on_guest_event_canceled(
@@ -6292,6 +6290,13 @@ where
         event: crate::events::guests::GuestOrderCanceled,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsGuestsOnGuestOrderCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "events-guests")]
+    fn wix_events_guests_on_guest_updated(
+        &self,
+        event: crate::events::guests::GuestUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsGuestsOnGuestUpdated(Box::new(event)))
     }
     #[cfg(feature = "events-notifications")]
     fn wix_events_notifications_on_notification_config_created(
@@ -6367,18 +6372,18 @@ where
         (self.0)(crate::Event::WixEventsOnPolicyCreated(Box::new(event)))
     }
     #[cfg(feature = "events-policies")]
-    fn wix_events_on_policy_updated(
-        &self,
-        event: crate::events::policies::PolicyUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixEventsOnPolicyUpdated(Box::new(event)))
-    }
-    #[cfg(feature = "events-policies")]
     fn wix_events_on_policy_deleted(
         &self,
         event: crate::events::policies::PolicyDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEventsOnPolicyDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "events-policies")]
+    fn wix_events_on_policy_updated(
+        &self,
+        event: crate::events::policies::PolicyUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEventsOnPolicyUpdated(Box::new(event)))
     }
     #[cfg(feature = "events-rsvp")]
     fn wix_events_rsvp_on_rsvp_created(
@@ -6729,18 +6734,28 @@ where
         (self.0)(crate::Event::WixFormsOnSubmissionUpdated(Box::new(event)))
     }
     #[cfg(feature = "members-badge_assignments")]
-    fn wix_badges_v4_on_badge_assignment_created(
+    fn wix_members_badge_assignments_on_badge_assignment_created(
         &self,
         event: crate::members::badge_assignments::BadgeAssignmentCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixBadgesV4OnBadgeAssignmentCreated(Box::new(event)))
+        (self
+            .0)(
+            crate::Event::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(
+                Box::new(event),
+            ),
+        )
     }
     #[cfg(feature = "members-badge_assignments")]
-    fn wix_badges_v4_on_badge_assignment_deleted(
+    fn wix_members_badge_assignments_on_badge_assignment_deleted(
         &self,
         event: crate::members::badge_assignments::BadgeAssignmentDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixBadgesV4OnBadgeAssignmentDeleted(Box::new(event)))
+        (self
+            .0)(
+            crate::Event::WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted(
+                Box::new(event),
+            ),
+        )
     }
     #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_assigned(
@@ -6764,18 +6779,18 @@ where
         (self.0)(crate::Event::WixBadgesOnBadgeCreated(Box::new(event)))
     }
     #[cfg(feature = "members-badges")]
-    fn wix_badges_on_badge_updated(
-        &self,
-        event: crate::members::badges::BadgeUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixBadgesOnBadgeUpdated(Box::new(event)))
-    }
-    #[cfg(feature = "members-badges")]
     fn wix_badges_on_badge_deleted(
         &self,
         event: crate::members::badges::BadgeDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesOnBadgeDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "members-badges")]
+    fn wix_badges_on_badge_updated(
+        &self,
+        event: crate::members::badges::BadgeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesOnBadgeUpdated(Box::new(event)))
     }
     #[cfg(feature = "members-badges_v4")]
     fn wix_badges_v4_on_badge_created(
@@ -6785,18 +6800,18 @@ where
         (self.0)(crate::Event::WixBadgesV4OnBadgeCreated(Box::new(event)))
     }
     #[cfg(feature = "members-badges_v4")]
-    fn wix_badges_v4_on_badge_updated(
-        &self,
-        event: crate::members::badges_v4::BadgeUpdated,
-    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixBadgesV4OnBadgeUpdated(Box::new(event)))
-    }
-    #[cfg(feature = "members-badges_v4")]
     fn wix_badges_v4_on_badge_deleted(
         &self,
         event: crate::members::badges_v4::BadgeDeleted,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixBadgesV4OnBadgeDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "members-badges_v4")]
+    fn wix_badges_v4_on_badge_updated(
+        &self,
+        event: crate::members::badges_v4::BadgeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixBadgesV4OnBadgeUpdated(Box::new(event)))
     }
     #[cfg(feature = "members-member_followers")]
     fn wix_members_member_followers_on_follow_member_followed(

@@ -32,7 +32,7 @@ impl crate::wire::sdk_keys::SdkKeys for AdditionalFeeTax {
 pub struct AppliedDiscount {
     /// Coupon details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<crate::ecom::shared::Coupon>,
+    pub coupon: Option<Coupon>,
     /// Merchant discount.
     #[serde(
         rename = "merchantDiscount",
@@ -90,7 +90,7 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub item_combinations: Option<Vec<crate::ecom::shared::ItemCombination>>,
+    pub item_combinations: Option<Vec<ItemCombination>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -579,6 +579,40 @@ pub struct ConvertedMoney {
     pub converted_amount: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ConvertedMoney {}
+/// Coupon
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Coupon {
+    /// Coupon ID.
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// Coupon code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Coupon value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
+    /// Coupon name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Coupon type: We want it to be an enum and not a string but currently we have no time to do it so we leave it as is to be aligned with cart summary. Internal (only in the SDK's internal typings).
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "couponType", default, skip_serializing_if = "Option::is_none")]
+    pub coupon_type: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Coupon {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
+    }
+}
 /// At most one of `visitorId`, `memberId`, `userId`, `appId` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1347,6 +1381,43 @@ impl crate::wire::sdk_keys::SdkKeys for ItemAttributes {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subscription_info);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.digital_file);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.service_properties);
+    }
+}
+/// `ItemCombination` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ItemCombination {
+    /// The number of times this exact combination of items (with the specified quantities) was applied together in the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// Line items that participated together in this combination.
+    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
+    pub line_items: Option<Vec<ItemCombinationLineItem>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ItemCombination {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_items);
+    }
+}
+/// `ItemCombinationLineItem` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ItemCombinationLineItem {
+    /// The unique ID of the line item to which this discount applies.
+    ///
+    /// Format: guid.
+    #[serde(rename = "lineItemId", default, skip_serializing_if = "Option::is_none")]
+    pub line_item_id: Option<String>,
+    /// Total discount amount for all units (quantity) of this line item in this combination.
+    #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
+    pub discount_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
+    /// Number of units from this line item that participated in a single combination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ItemCombinationLineItem {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_amount);
     }
 }
 /// `ItemDeliveryConfig` as Wix sends it.

@@ -150,7 +150,7 @@ impl crate::wire::sdk_keys::SdkKeys for AddressWithContact {
 pub struct AppliedDiscount {
     /// Coupon details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<crate::ecom::shared::Coupon>,
+    pub coupon: Option<Coupon>,
     /// Merchant discount.
     #[serde(
         rename = "merchantDiscount",
@@ -208,7 +208,7 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub item_combinations: Option<Vec<crate::ecom::shared::ItemCombination>>,
+    pub item_combinations: Option<Vec<ItemCombination>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -220,36 +220,6 @@ impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.item_combinations);
     }
 }
-/// At most one of `visitorId`, `memberId`, `openAccess` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BuyerInfo {
-    /// Visitor ID (if site visitor is **not** a member).
-    ///
-    /// Format: guid.
-    #[serde(rename = "visitorId", default, skip_serializing_if = "Option::is_none")]
-    pub visitor_id: Option<String>,
-    /// Member ID (if site visitor is a site member).
-    ///
-    /// Format: guid.
-    #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
-    pub member_id: Option<String>,
-    /// + If `true`, the checkout doesn't have an owner yet and anyone can access it. The first to access it will be the new owner.
-    /// + If `false`, the value in `checkout.createdBy` is the owner. Internal (only in the SDK's internal typings).
-    #[serde(rename = "openAccess", default, skip_serializing_if = "Option::is_none")]
-    pub open_access: Option<bool>,
-    /// Contact ID. Auto-created if one does not yet exist. For more information, see the Contacts API.
-    ///
-    /// Format: guid.
-    #[serde(rename = "contactId", default, skip_serializing_if = "Option::is_none")]
-    pub contact_id: Option<String>,
-    /// Buyer email address.
-    ///
-    /// Format: email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BuyerInfo {}
 /// `CarrierServiceOption` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -359,7 +329,7 @@ pub struct Checkout {
     pub buyer_note: Option<String>,
     /// Buyer information.
     #[serde(rename = "buyerInfo", default, skip_serializing_if = "Option::is_none")]
-    pub buyer_info: Option<BuyerInfo>,
+    pub buyer_info: Option<crate::ecom::shared::BuyerInfo>,
     /// The currency [selected by the customer](https://support.wix.com/en/article/multicurrency-an-overview) during the purchase flow, in three-letter [ISO-4217 alphabetic](https://en.wikipedia.org/wiki/ISO_4217#Active_codes) format.
     ///
     /// This reflects the customer’s preferred display currency and may differ from the site’s default currency.
@@ -402,7 +372,7 @@ pub struct Checkout {
     pub weight_unit: Option<crate::shared::types::WeightUnit>,
     /// Tax summary.
     #[serde(rename = "taxSummary", default, skip_serializing_if = "Option::is_none")]
-    pub tax_summary: Option<crate::ecom::shared::TaxSummary>,
+    pub tax_summary: Option<TaxSummary>,
     /// The site’s default currency, in three-letter [ISO-4217 alphabetic](https://en.wikipedia.org/wiki/ISO_4217#Active_codes) format. This represents the base currency configured for the site and remains constant regardless of the customer’s currency selection.
     ///
     /// Format: currency.
@@ -779,6 +749,40 @@ impl crate::wire::sdk_keys::SdkKeys for CheckoutTemplateUsedData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.checkout);
     }
 }
+/// Coupon
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Coupon {
+    /// Coupon ID.
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// Coupon code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Coupon value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
+    /// Coupon name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Coupon type: We want it to be an enum and not a string but currently we have no time to do it so we leave it as is to be aligned with cart summary. Internal (only in the SDK's internal typings).
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "couponType", default, skip_serializing_if = "Option::is_none")]
+    pub coupon_type: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Coupon {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
+    }
+}
 /// `CustomLineItem` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1006,7 +1010,7 @@ pub struct DeliveryLogistics {
     pub instructions: Option<String>,
     /// Pickup details.
     #[serde(rename = "pickupDetails", default, skip_serializing_if = "Option::is_none")]
-    pub pickup_details: Option<crate::ecom::shared::PickupDetails>,
+    pub pickup_details: Option<PickupDetails>,
     /// Expected delivery time slot (from and to time stamps representation) Internal (only in the SDK's internal typings).
     #[serde(
         rename = "deliveryTimeSlot",
@@ -1033,6 +1037,43 @@ pub struct DeliveryTimeSlot {
     pub to: Option<crate::wire::Timestamp>,
 }
 impl crate::wire::sdk_keys::SdkKeys for DeliveryTimeSlot {}
+/// `ItemCombination` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ItemCombination {
+    /// The number of times this exact combination of items (with the specified quantities) was applied together in the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// Line items that participated together in this combination.
+    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
+    pub line_items: Option<Vec<ItemCombinationLineItem>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ItemCombination {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_items);
+    }
+}
+/// `ItemCombinationLineItem` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ItemCombinationLineItem {
+    /// The unique ID of the line item to which this discount applies.
+    ///
+    /// Format: guid.
+    #[serde(rename = "lineItemId", default, skip_serializing_if = "Option::is_none")]
+    pub line_item_id: Option<String>,
+    /// Total discount amount for all units (quantity) of this line item in this combination.
+    #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
+    pub discount_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
+    /// Number of units from this line item that participated in a single combination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ItemCombinationLineItem {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_amount);
+    }
+}
 /// `ItemModifier` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1502,6 +1543,32 @@ impl crate::wire::sdk_keys::SdkKeys for OtherCharge {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
     }
 }
+/// `PickupDetails` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PickupDetails {
+    /// Pickup address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<crate::ecom::shared::Address>,
+    /// Whether the pickup address is that of a business - this may effect tax calculation.
+    ///
+    /// Deprecated by Wix.
+    #[serde(
+        rename = "businessLocation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub business_location: Option<bool>,
+    /// Pickup method
+    #[serde(rename = "pickupMethod", default, skip_serializing_if = "Option::is_none")]
+    pub pickup_method: Option<crate::ecom::shared::PickupMethod>,
+}
+impl crate::wire::sdk_keys::SdkKeys for PickupDetails {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pickup_method);
+    }
+}
 /// `PlatformFee` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1835,6 +1902,67 @@ pub struct SubscriptionCharges {
 impl crate::wire::sdk_keys::SdkKeys for SubscriptionCharges {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.charges);
+    }
+}
+/// `TaxSummary` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct TaxSummary {
+    /// Amount for which tax is calculated, added from line items.
+    #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
+    pub taxable_amount: Option<crate::ecom::shared::MultiCurrencyPrice>,
+    /// Calculated tax, added from line items.
+    #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
+    pub total_tax: Option<crate::ecom::shared::MultiCurrencyPrice>,
+    /// Manual tax rate Internal (only in the SDK's internal typings).
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "manualTaxRate", default, skip_serializing_if = "Option::is_none")]
+    pub manual_tax_rate: Option<String>,
+    /// Tax calculator that was active when the order was created.
+    ///
+    /// Deprecated by Wix.
+    #[serde(
+        rename = "calculationDetails",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub calculation_details: Option<crate::ecom::shared::TaxCalculationDetails>,
+    /// Tax estimation id in tax service Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "taxEstimationId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tax_estimation_id: Option<String>,
+    /// Average Tax Rate Internal (only in the SDK's internal typings).
+    #[serde(rename = "averageTaxRate", default, skip_serializing_if = "Option::is_none")]
+    pub average_tax_rate: Option<String>,
+    /// The amount of this estimate that was exempt (for all line items). Internal (only in the SDK's internal typings).
+    #[serde(rename = "totalExempt", default, skip_serializing_if = "Option::is_none")]
+    pub total_exempt: Option<crate::ecom::shared::MultiCurrencyPrice>,
+    /// The summary of the tax breakdown for all the line items. It will hold for each tax name, the aggregated tax amount paid for it and the tax rate. Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "aggregatedTaxBreakdown",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub aggregated_tax_breakdown: Option<
+        Vec<crate::ecom::shared::AggregatedTaxBreakdown>,
+    >,
+    /// Default name of the tax that was calculated. Internal (only in the SDK's internal typings).
+    #[serde(rename = "taxName", default, skip_serializing_if = "Option::is_none")]
+    pub tax_name: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for TaxSummary {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_amount);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_tax);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.calculation_details);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_exempt);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.aggregated_tax_breakdown,
+        );
     }
 }
 /// `V1ItemModifier` as Wix sends it.

@@ -41,7 +41,7 @@ impl crate::wire::sdk_keys::SdkKeys for AdditionalFeeDetails {
 pub struct AppliedDiscount {
     /// Coupon applied by the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<Coupon>,
+    pub coupon: Option<crate::ecom::shared::Coupon>,
     /// Discount applied manually by the merchant.
     #[serde(
         rename = "merchantDiscount",
@@ -101,7 +101,7 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub item_combinations: Option<Vec<ItemCombination>>,
+    pub item_combinations: Option<Vec<crate::ecom::shared::ItemCombination>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -306,7 +306,7 @@ pub struct BuyerChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub buyer_info_before_change: Option<crate::ecom::shared::BuyerInfo>,
+    pub buyer_info_before_change: Option<BuyerInfo>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BuyerChangedDetails {
     fn rename_sdk_keys(&mut self) {
@@ -330,7 +330,7 @@ pub struct BuyerDetails {
     pub removed: Option<bool>,
     /// Buyer information.
     #[serde(rename = "buyerInfo", default, skip_serializing_if = "Option::is_none")]
-    pub buyer_info: Option<crate::ecom::shared::BuyerInfo>,
+    pub buyer_info: Option<BuyerInfo>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BuyerDetails {
     fn rename_sdk_keys(&mut self) {
@@ -338,35 +338,34 @@ impl crate::wire::sdk_keys::SdkKeys for BuyerDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.buyer_info);
     }
 }
-/// Coupon
+/// Buyer information.
+///
+/// At most one of `visitorId`, `memberId` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Coupon {
-    /// Coupon ID.
+pub struct BuyerInfo {
+    /// Visitor ID. Returned when the buyer isn't a logged-in site member.
     ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Coupon code.
+    /// Format: guid.
+    #[serde(rename = "visitorId", default, skip_serializing_if = "Option::is_none")]
+    pub visitor_id: Option<String>,
+    /// Member ID. Returned when the buyer is a logged-in site member.
+    ///
+    /// Format: guid.
+    #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<String>,
+    /// Contact ID. Automatically created if one doesn't exist. For more information, see [Contacts API](https://dev.wix.com/docs/api-reference/crm/members-contacts/contacts/contacts/contact-v4/introduction).
+    ///
+    /// Format: guid.
+    #[serde(rename = "contactId", default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<String>,
+    /// Buyer's email address.
+    ///
+    /// Format: email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Coupon name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Coupon value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::ecom::shared::Price>,
+    pub email: Option<String>,
 }
-impl crate::wire::sdk_keys::SdkKeys for Coupon {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
+impl crate::wire::sdk_keys::SdkKeys for BuyerInfo {}
 /// At most one of `userId`, `appId` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -493,7 +492,7 @@ pub struct DraftOrder {
     ///
     /// Deprecated by Wix.
     #[serde(rename = "buyerInfo", default, skip_serializing_if = "Option::is_none")]
-    pub buyer_info: Option<crate::ecom::shared::BuyerInfo>,
+    pub buyer_info: Option<BuyerInfo>,
     /// Billing address and contact details.
     ///
     /// Deprecated by Wix.
@@ -552,7 +551,7 @@ pub struct DraftOrder {
     ///
     /// Deprecated by Wix.
     #[serde(rename = "taxSummary", default, skip_serializing_if = "Option::is_none")]
-    pub tax_summary: Option<TaxSummary>,
+    pub tax_summary: Option<crate::ecom::shared::TaxSummary>,
     /// Balance summary.
     #[serde(rename = "balanceSummary", default, skip_serializing_if = "Option::is_none")]
     pub balance_summary: Option<BalanceSummary>,
@@ -800,7 +799,7 @@ pub struct ItemChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub modifier_groups_before_change: Option<Vec<ModifierGroup>>,
+    pub modifier_groups_before_change: Option<Vec<crate::ecom::shared::ModifierGroup>>,
     /// Catalog Options before change. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "catalogReferenceOptionsBeforeChange",
@@ -917,43 +916,6 @@ impl crate::wire::sdk_keys::SdkKeys for ItemChangedImplicitlyDetails {
         );
     }
 }
-/// `ItemCombination` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombination {
-    /// The number of times this exact combination of items (with the specified quantities) was applied together in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Line items that participated together in this combination.
-    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
-    pub line_items: Option<Vec<ItemCombinationLineItem>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombination {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_items);
-    }
-}
-/// `ItemCombinationLineItem` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombinationLineItem {
-    /// The unique ID of the line item to which this discount applies.
-    ///
-    /// Format: guid.
-    #[serde(rename = "lineItemId", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_id: Option<String>,
-    /// Total discount amount for all units (quantity) of this line item in this combination.
-    #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<crate::ecom::shared::Price>,
-    /// Number of units from this line item that participated in a single combination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombinationLineItem {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_amount);
-    }
-}
 /// At most one of `added`, `changedDetails`, `removed`, `changedImplicitly` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1016,33 +978,6 @@ impl crate::wire::sdk_keys::SdkKeys for MerchantDiscount {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_reason);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// `ModifierGroup` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ModifierGroup {
-    /// Modifier group ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Modifier group name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<crate::ecom::shared::TranslatableString>,
-    /// List of modifiers in this group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifiers: Option<Vec<crate::ecom::shared::ItemModifier>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ModifierGroup {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.modifiers);
     }
 }
 /// `OrderLineItem` as Wix sends it.
@@ -1272,7 +1207,7 @@ pub struct OrderLineItem {
     pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Modifier groups that were added to the item.
     #[serde(rename = "modifierGroups", default, skip_serializing_if = "Option::is_none")]
-    pub modifier_groups: Option<Vec<ModifierGroup>>,
+    pub modifier_groups: Option<Vec<crate::ecom::shared::ModifierGroup>>,
     /// Line item ID in external systems. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "externalLineItemId",
@@ -1621,22 +1556,6 @@ pub struct TaxDetails {
     pub tax_group_id: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TaxDetails {}
-/// `TaxSummary` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxSummary {
-    /// Total tax.
-    #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<crate::ecom::shared::Price>,
-    /// manual tax rate Internal (only in the SDK's internal typings).
-    #[serde(rename = "manualTaxRate", default, skip_serializing_if = "Option::is_none")]
-    pub manual_tax_rate: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxSummary {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_tax);
-    }
-}
 /// At most one of `shippingDestination`, `pickupDetails` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]

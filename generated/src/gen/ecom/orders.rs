@@ -517,7 +517,7 @@ impl crate::wire::sdk_keys::SdkKeys for AdditionalFeeDelta {
 pub struct AppliedDiscount {
     /// Coupon applied by the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<Coupon>,
+    pub coupon: Option<crate::ecom::shared::Coupon>,
     /// Discount applied manually by the merchant.
     #[serde(
         rename = "merchantDiscount",
@@ -577,7 +577,7 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub item_combinations: Option<Vec<ItemCombination>>,
+    pub item_combinations: Option<Vec<crate::ecom::shared::ItemCombination>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -945,35 +945,6 @@ impl crate::wire::sdk_keys::SdkKeys for CommittedDiffs {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.additional_fees);
     }
 }
-/// Coupon
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Coupon {
-    /// Coupon ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Coupon code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Coupon name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Coupon value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::ecom::shared::Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Coupon {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
 /// At most one of `userId`, `memberId`, `visitorId`, `appId` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1065,46 +1036,6 @@ pub struct DecimalQuantityUpdate {
 impl crate::wire::sdk_keys::SdkKeys for DecimalQuantityUpdate {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.decimal_quantity);
-    }
-}
-/// At most one of `shippingDestination`, `pickupDetails` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DeliveryLogistics {
-    /// Shipping destination address and contact details. For pickup orders, this contains the pickup location address, not the recipient's address.
-    #[serde(
-        rename = "shippingDestination",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub shipping_destination: Option<crate::ecom::shared::AddressWithContact>,
-    /// Pickup details for store pickup or pickup point orders.
-    #[serde(rename = "pickupDetails", default, skip_serializing_if = "Option::is_none")]
-    pub pickup_details: Option<PickupDetails>,
-    /// Expected delivery time in free text. For example, `"3-5 business days"`.
-    #[serde(rename = "deliveryTime", default, skip_serializing_if = "Option::is_none")]
-    pub delivery_time: Option<String>,
-    /// Instructions for the carrier. For example, `"Please knock on the door. If unanswered, please call contact number."`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instructions: Option<String>,
-    /// Deprecated - Latest expected delivery date and time in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "deliverByDate", default, skip_serializing_if = "Option::is_none")]
-    pub deliver_by_date: Option<crate::wire::Timestamp>,
-    /// Expected delivery time slot with start and end times.
-    #[serde(
-        rename = "deliveryTimeSlot",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_time_slot: Option<crate::ecom::shared::DeliveryTimeSlot>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DeliveryLogistics {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shipping_destination);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pickup_details);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.delivery_time_slot);
     }
 }
 /// Type of selected payment option for catalog item
@@ -1555,7 +1486,7 @@ pub struct ItemChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub modifier_groups_before_change: Option<Vec<ModifierGroup>>,
+    pub modifier_groups_before_change: Option<Vec<crate::ecom::shared::ModifierGroup>>,
     /// Catalog Options before change. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "catalogReferenceOptionsBeforeChange",
@@ -1582,43 +1513,6 @@ impl crate::wire::sdk_keys::SdkKeys for ItemChangedDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.catalog_reference_options_before_change,
         );
-    }
-}
-/// `ItemCombination` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombination {
-    /// The number of times this exact combination of items (with the specified quantities) was applied together in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Line items that participated together in this combination.
-    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
-    pub line_items: Option<Vec<ItemCombinationLineItem>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombination {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_items);
-    }
-}
-/// `ItemCombinationLineItem` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombinationLineItem {
-    /// The unique ID of the line item to which this discount applies.
-    ///
-    /// Format: guid.
-    #[serde(rename = "lineItemId", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_id: Option<String>,
-    /// Total discount amount for all units (quantity) of this line item in this combination.
-    #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<crate::ecom::shared::Price>,
-    /// Number of units from this line item that participated in a single combination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombinationLineItem {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_amount);
     }
 }
 /// `LineItemAmount` as Wix sends it.
@@ -1790,14 +1684,14 @@ pub struct LineItemModifiersChange {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub added_modifier_groups: Option<Vec<ModifierGroup>>,
+    pub added_modifier_groups: Option<Vec<crate::ecom::shared::ModifierGroup>>,
     /// Modifier groups that were removed from the line item.
     #[serde(
         rename = "removedModifierGroups",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub removed_modifier_groups: Option<Vec<ModifierGroup>>,
+    pub removed_modifier_groups: Option<Vec<crate::ecom::shared::ModifierGroup>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for LineItemModifiersChange {
     fn rename_sdk_keys(&mut self) {
@@ -2026,33 +1920,6 @@ impl crate::wire::sdk_keys::SdkKeys for MerchantDiscount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
     }
 }
-/// `ModifierGroup` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ModifierGroup {
-    /// Modifier group ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Modifier group name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<crate::ecom::shared::TranslatableString>,
-    /// List of modifiers in this group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifiers: Option<Vec<crate::ecom::shared::ItemModifier>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ModifierGroup {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.modifiers);
-    }
-}
 /// `NewExchangeOrderCreated` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2197,7 +2064,7 @@ pub struct Order {
     ///
     /// Deprecated by Wix.
     #[serde(rename = "taxSummary", default, skip_serializing_if = "Option::is_none")]
-    pub tax_summary: Option<TaxSummary>,
+    pub tax_summary: Option<crate::ecom::shared::TaxSummary>,
     /// Tax information.
     #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
     pub tax_info: Option<crate::ecom::shared::OrderTaxInfo>,
@@ -3152,7 +3019,7 @@ pub struct OrderLineItem {
     pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Modifier groups that were added to the item.
     #[serde(rename = "modifierGroups", default, skip_serializing_if = "Option::is_none")]
-    pub modifier_groups: Option<Vec<ModifierGroup>>,
+    pub modifier_groups: Option<Vec<crate::ecom::shared::ModifierGroup>>,
     /// Line item ID in external systems. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "externalLineItemId",
@@ -3336,7 +3203,7 @@ pub struct OrderLineItemChangedDetails {
     pub subscription_info: Option<SubscriptionInfo>,
     /// Modifier groups that were added to the item.
     #[serde(rename = "modifierGroups", default, skip_serializing_if = "Option::is_none")]
-    pub modifier_groups: Option<Vec<ModifierGroup>>,
+    pub modifier_groups: Option<Vec<crate::ecom::shared::ModifierGroup>>,
     /// Line item ID in external systems. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "externalLineItemId",
@@ -3819,23 +3686,6 @@ impl crate::wire::sdk_keys::SdkKeys for PaymentStatusUpdated {
         );
     }
 }
-/// `PickupDetails` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PickupDetails {
-    /// Pickup address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<crate::ecom::shared::PickupAddress>,
-    /// Pickup method
-    #[serde(rename = "pickupMethod", default, skip_serializing_if = "Option::is_none")]
-    pub pickup_method: Option<crate::ecom::shared::PickupMethod>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PickupDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pickup_method);
-    }
-}
 /// At most one of `wixReceipt`, `externalReceipt` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4053,51 +3903,6 @@ impl crate::wire::sdk_keys::SdkKeys for ShippingInformationChange {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.new_shipping_info);
     }
 }
-/// `ShippingPrice` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ShippingPrice {
-    /// Shipping price for display purposes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::ecom::shared::Price>,
-    /// Total price of shipping after discounts (when relevant), and before tax.
-    #[serde(
-        rename = "totalPriceBeforeTax",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_price_before_tax: Option<crate::ecom::shared::Price>,
-    /// Shipping price after all discounts (if any exist), and after tax.
-    #[serde(
-        rename = "totalPriceAfterTax",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_price_after_tax: Option<crate::ecom::shared::Price>,
-    /// Tax details.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
-    pub tax_details: Option<crate::ecom::shared::ItemTaxFullDetails>,
-    /// Represents all the relevant tax details for a shipping.
-    #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
-    pub tax_info: Option<crate::ecom::shared::LineItemTaxInfo>,
-    /// Shipping discount before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<crate::ecom::shared::Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ShippingPrice {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.total_price_before_tax,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_price_after_tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_details);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
-    }
-}
 /// `SubscriptionInfo` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4275,22 +4080,6 @@ impl crate::wire::sdk_keys::SdkKeys for Tags {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
     }
 }
-/// `TaxSummary` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TaxSummary {
-    /// Total tax.
-    #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<crate::ecom::shared::Price>,
-    /// manual tax rate Internal (only in the SDK's internal typings).
-    #[serde(rename = "manualTaxRate", default, skip_serializing_if = "Option::is_none")]
-    pub manual_tax_rate: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TaxSummary {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_tax);
-    }
-}
 /// `TotalPriceChange` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4324,10 +4113,10 @@ pub struct V1ShippingInformation {
     pub title: Option<String>,
     /// Shipping logistics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logistics: Option<DeliveryLogistics>,
+    pub logistics: Option<crate::ecom::shared::DeliveryLogistics>,
     /// Shipping costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<ShippingPrice>,
+    pub cost: Option<crate::ecom::shared::ShippingPrice>,
     /// Shipping region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<crate::ecom::shared::ShippingRegion>,

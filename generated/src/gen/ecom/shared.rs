@@ -447,28 +447,30 @@ pub struct BillingSettings {
     pub anchor_day: Option<i64>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BillingSettings {}
-/// Buyer information.
-///
-/// At most one of `visitorId`, `memberId` is set (a `@oneof` group).
+/// At most one of `visitorId`, `memberId`, `openAccess` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct BuyerInfo {
-    /// Visitor ID. Returned when the buyer isn't a logged-in site member.
+    /// Visitor ID (if site visitor is **not** a member).
     ///
     /// Format: guid.
     #[serde(rename = "visitorId", default, skip_serializing_if = "Option::is_none")]
     pub visitor_id: Option<String>,
-    /// Member ID. Returned when the buyer is a logged-in site member.
+    /// Member ID (if site visitor is a site member).
     ///
     /// Format: guid.
     #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
-    /// Contact ID. Automatically created if one doesn't exist. For more information, see [Contacts API](https://dev.wix.com/docs/api-reference/crm/members-contacts/contacts/contacts/contact-v4/introduction).
+    /// + If `true`, the checkout doesn't have an owner yet and anyone can access it. The first to access it will be the new owner.
+    /// + If `false`, the value in `checkout.createdBy` is the owner. Internal (only in the SDK's internal typings).
+    #[serde(rename = "openAccess", default, skip_serializing_if = "Option::is_none")]
+    pub open_access: Option<bool>,
+    /// Contact ID. Auto-created if one does not yet exist. For more information, see the Contacts API.
     ///
     /// Format: guid.
     #[serde(rename = "contactId", default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<String>,
-    /// Buyer's email address.
+    /// Buyer email address.
     ///
     /// Format: email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -987,17 +989,12 @@ pub struct Coupon {
     /// Coupon code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// Coupon value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
     /// Coupon name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Coupon type: We want it to be an enum and not a string but currently we have no time to do it so we leave it as is to be aligned with cart summary. Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "couponType", default, skip_serializing_if = "Option::is_none")]
-    pub coupon_type: Option<String>,
+    /// Coupon value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Price>,
 }
 impl crate::wire::sdk_keys::SdkKeys for Coupon {
     fn rename_sdk_keys(&mut self) {
@@ -1213,6 +1210,46 @@ impl crate::wire::sdk_keys::SdkKeys for DeliveryAllocation {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.delivery_carrier);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.delivery_region);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.applicable_line_items);
+    }
+}
+/// At most one of `shippingDestination`, `pickupDetails` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct DeliveryLogistics {
+    /// Shipping destination address and contact details. For pickup orders, this contains the pickup location address, not the recipient's address.
+    #[serde(
+        rename = "shippingDestination",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub shipping_destination: Option<AddressWithContact>,
+    /// Pickup details for store pickup or pickup point orders.
+    #[serde(rename = "pickupDetails", default, skip_serializing_if = "Option::is_none")]
+    pub pickup_details: Option<PickupDetails>,
+    /// Expected delivery time in free text. For example, `"3-5 business days"`.
+    #[serde(rename = "deliveryTime", default, skip_serializing_if = "Option::is_none")]
+    pub delivery_time: Option<String>,
+    /// Instructions for the carrier. For example, `"Please knock on the door. If unanswered, please call contact number."`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// Deprecated - Latest expected delivery date and time in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "deliverByDate", default, skip_serializing_if = "Option::is_none")]
+    pub deliver_by_date: Option<crate::wire::Timestamp>,
+    /// Expected delivery time slot with start and end times.
+    #[serde(
+        rename = "deliveryTimeSlot",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delivery_time_slot: Option<DeliveryTimeSlot>,
+}
+impl crate::wire::sdk_keys::SdkKeys for DeliveryLogistics {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shipping_destination);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pickup_details);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.delivery_time_slot);
     }
 }
 /// `DeliveryTimeSlot` as Wix sends it.
@@ -1865,7 +1902,7 @@ pub struct ItemCombinationLineItem {
     pub line_item_id: Option<String>,
     /// Total discount amount for all units (quantity) of this line item in this combination.
     #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<MultiCurrencyPrice>,
+    pub discount_amount: Option<Price>,
     /// Number of units from this line item that participated in a single combination.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
@@ -2416,6 +2453,33 @@ impl crate::wire::sdk_keys::SdkKeys for MerchantDiscount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
     }
 }
+/// `ModifierGroup` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ModifierGroup {
+    /// Modifier group ID.
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// Modifier group name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<TranslatableString>,
+    /// List of modifiers in this group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modifiers: Option<Vec<ItemModifier>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ModifierGroup {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.modifiers);
+    }
+}
 /// `MultiCurrencyPrice` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2784,16 +2848,7 @@ impl crate::wire::sdk_keys::SdkKeys for PickupAddress {
 pub struct PickupDetails {
     /// Pickup address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// Whether the pickup address is that of a business - this may effect tax calculation.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "businessLocation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_location: Option<bool>,
+    pub address: Option<PickupAddress>,
     /// Pickup method
     #[serde(rename = "pickupMethod", default, skip_serializing_if = "Option::is_none")]
     pub pickup_method: Option<PickupMethod>,
@@ -3415,6 +3470,51 @@ impl crate::wire::WireEnum for Severity {
 }
 crate::wire::wire_enum_serde!(Severity);
 impl crate::wire::sdk_keys::SdkKeys for Severity {}
+/// `ShippingPrice` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ShippingPrice {
+    /// Shipping price for display purposes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Price>,
+    /// Total price of shipping after discounts (when relevant), and before tax.
+    #[serde(
+        rename = "totalPriceBeforeTax",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_price_before_tax: Option<Price>,
+    /// Shipping price after all discounts (if any exist), and after tax.
+    #[serde(
+        rename = "totalPriceAfterTax",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_price_after_tax: Option<Price>,
+    /// Tax details.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
+    pub tax_details: Option<ItemTaxFullDetails>,
+    /// Represents all the relevant tax details for a shipping.
+    #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
+    pub tax_info: Option<LineItemTaxInfo>,
+    /// Shipping discount before tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Price>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ShippingPrice {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.total_price_before_tax,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_price_after_tax);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_details);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_info);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
+    }
+}
 /// `ShippingRegion` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3799,59 +3899,16 @@ impl crate::wire::sdk_keys::SdkKeys for TaxRateBreakdown {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TaxSummary {
-    /// Amount for which tax is calculated, added from line items.
-    #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<MultiCurrencyPrice>,
-    /// Calculated tax, added from line items.
+    /// Total tax.
     #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<MultiCurrencyPrice>,
-    /// Manual tax rate Internal (only in the SDK's internal typings).
-    ///
-    /// Deprecated by Wix.
+    pub total_tax: Option<Price>,
+    /// manual tax rate Internal (only in the SDK's internal typings).
     #[serde(rename = "manualTaxRate", default, skip_serializing_if = "Option::is_none")]
     pub manual_tax_rate: Option<String>,
-    /// Tax calculator that was active when the order was created.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "calculationDetails",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub calculation_details: Option<TaxCalculationDetails>,
-    /// Tax estimation id in tax service Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "taxEstimationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tax_estimation_id: Option<String>,
-    /// Average Tax Rate Internal (only in the SDK's internal typings).
-    #[serde(rename = "averageTaxRate", default, skip_serializing_if = "Option::is_none")]
-    pub average_tax_rate: Option<String>,
-    /// The amount of this estimate that was exempt (for all line items). Internal (only in the SDK's internal typings).
-    #[serde(rename = "totalExempt", default, skip_serializing_if = "Option::is_none")]
-    pub total_exempt: Option<MultiCurrencyPrice>,
-    /// The summary of the tax breakdown for all the line items. It will hold for each tax name, the aggregated tax amount paid for it and the tax rate. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "aggregatedTaxBreakdown",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aggregated_tax_breakdown: Option<Vec<AggregatedTaxBreakdown>>,
-    /// Default name of the tax that was calculated. Internal (only in the SDK's internal typings).
-    #[serde(rename = "taxName", default, skip_serializing_if = "Option::is_none")]
-    pub tax_name: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TaxSummary {
     fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.taxable_amount);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.calculation_details);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_exempt);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.aggregated_tax_breakdown,
-        );
     }
 }
 /// At most one of `addressType` is set (a `@oneof` group).

@@ -57,7 +57,7 @@ impl crate::wire::sdk_keys::SdkKeys for ActivityType {}
 pub struct AppliedDiscount {
     /// Coupon applied by the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<Coupon>,
+    pub coupon: Option<crate::ecom::shared::Coupon>,
     /// Discount applied manually by the merchant.
     #[serde(
         rename = "merchantDiscount",
@@ -117,7 +117,7 @@ pub struct AppliedDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub item_combinations: Option<Vec<ItemCombination>>,
+    pub item_combinations: Option<Vec<crate::ecom::shared::ItemCombination>>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -129,6 +129,34 @@ impl crate::wire::sdk_keys::SdkKeys for AppliedDiscount {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.item_combinations);
     }
 }
+/// Buyer information.
+///
+/// At most one of `visitorId`, `memberId` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct BuyerInfo {
+    /// Visitor ID. Returned when the buyer isn't a logged-in site member.
+    ///
+    /// Format: guid.
+    #[serde(rename = "visitorId", default, skip_serializing_if = "Option::is_none")]
+    pub visitor_id: Option<String>,
+    /// Member ID. Returned when the buyer is a logged-in site member.
+    ///
+    /// Format: guid.
+    #[serde(rename = "memberId", default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<String>,
+    /// Contact ID. Automatically created if one doesn't exist. For more information, see [Contacts API](https://dev.wix.com/docs/api-reference/crm/members-contacts/contacts/contacts/contact-v4/introduction).
+    ///
+    /// Format: guid.
+    #[serde(rename = "contactId", default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<String>,
+    /// Buyer's email address.
+    ///
+    /// Format: email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for BuyerInfo {}
 /// At most one of `contractTarget` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -238,75 +266,6 @@ pub struct ContractTarget {
     pub next_cycle_number: Option<i64>,
 }
 impl crate::wire::sdk_keys::SdkKeys for ContractTarget {}
-/// Coupon
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Coupon {
-    /// Coupon ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Coupon code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Coupon name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Coupon value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::ecom::shared::Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Coupon {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// At most one of `shippingDestination`, `pickupDetails` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DeliveryLogistics {
-    /// Shipping destination address and contact details. For pickup orders, this contains the pickup location address, not the recipient's address.
-    #[serde(
-        rename = "shippingDestination",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub shipping_destination: Option<crate::ecom::shared::AddressWithContact>,
-    /// Pickup details for store pickup or pickup point orders.
-    #[serde(rename = "pickupDetails", default, skip_serializing_if = "Option::is_none")]
-    pub pickup_details: Option<PickupDetails>,
-    /// Expected delivery time in free text. For example, `"3-5 business days"`.
-    #[serde(rename = "deliveryTime", default, skip_serializing_if = "Option::is_none")]
-    pub delivery_time: Option<String>,
-    /// Instructions for the carrier. For example, `"Please knock on the door. If unanswered, please call contact number."`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instructions: Option<String>,
-    /// Deprecated - Latest expected delivery date and time in [ISO-8601](https://en.wikipedia.org/wiki/ISO_8601#Combined_date_and_time_representations) format.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "deliverByDate", default, skip_serializing_if = "Option::is_none")]
-    pub deliver_by_date: Option<crate::wire::Timestamp>,
-    /// Expected delivery time slot with start and end times.
-    #[serde(
-        rename = "deliveryTimeSlot",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_time_slot: Option<crate::ecom::shared::DeliveryTimeSlot>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DeliveryLogistics {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shipping_destination);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pickup_details);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.delivery_time_slot);
-    }
-}
 /// `DiscountRule` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -391,43 +350,6 @@ pub struct FreeTrialPeriod {
 impl crate::wire::sdk_keys::SdkKeys for FreeTrialPeriod {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.frequency);
-    }
-}
-/// `ItemCombination` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombination {
-    /// The number of times this exact combination of items (with the specified quantities) was applied together in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Line items that participated together in this combination.
-    #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
-    pub line_items: Option<Vec<ItemCombinationLineItem>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombination {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.line_items);
-    }
-}
-/// `ItemCombinationLineItem` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ItemCombinationLineItem {
-    /// The unique ID of the line item to which this discount applies.
-    ///
-    /// Format: guid.
-    #[serde(rename = "lineItemId", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_id: Option<String>,
-    /// Total discount amount for all units (quantity) of this line item in this combination.
-    #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<crate::ecom::shared::Price>,
-    /// Number of units from this line item that participated in a single combination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ItemCombinationLineItem {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_amount);
     }
 }
 /// `LineItemChanges` as Wix sends it.
@@ -600,33 +522,6 @@ impl crate::wire::sdk_keys::SdkKeys for MerchantDiscount {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount_reason);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
-    }
-}
-/// `ModifierGroup` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ModifierGroup {
-    /// Modifier group ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Modifier group name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<crate::ecom::shared::TranslatableString>,
-    /// List of modifiers in this group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifiers: Option<Vec<crate::ecom::shared::ItemModifier>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ModifierGroup {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.modifiers);
     }
 }
 /// `OrderLineItem` as Wix sends it.
@@ -856,7 +751,7 @@ pub struct OrderLineItem {
     pub extended_fields: Option<crate::shared::types::ExtendedFields>,
     /// Modifier groups that were added to the item.
     #[serde(rename = "modifierGroups", default, skip_serializing_if = "Option::is_none")]
-    pub modifier_groups: Option<Vec<ModifierGroup>>,
+    pub modifier_groups: Option<Vec<crate::ecom::shared::ModifierGroup>>,
     /// Line item ID in external systems. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "externalLineItemId",
@@ -908,23 +803,6 @@ impl crate::wire::sdk_keys::SdkKeys for OrderLineItem {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.service_properties);
     }
 }
-/// `PickupDetails` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PickupDetails {
-    /// Pickup address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<crate::ecom::shared::PickupAddress>,
-    /// Pickup method
-    #[serde(rename = "pickupMethod", default, skip_serializing_if = "Option::is_none")]
-    pub pickup_method: Option<crate::ecom::shared::PickupMethod>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PickupDetails {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pickup_method);
-    }
-}
 /// `ShippingInformation` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -941,10 +819,10 @@ pub struct ShippingInformation {
     pub title: Option<String>,
     /// Shipping logistics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logistics: Option<DeliveryLogistics>,
+    pub logistics: Option<crate::ecom::shared::DeliveryLogistics>,
     /// Shipping costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<ShippingPrice>,
+    pub cost: Option<crate::ecom::shared::ShippingPrice>,
     /// Shipping region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<crate::ecom::shared::ShippingRegion>,
@@ -954,51 +832,6 @@ impl crate::wire::sdk_keys::SdkKeys for ShippingInformation {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.logistics);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.cost);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.region);
-    }
-}
-/// `ShippingPrice` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ShippingPrice {
-    /// Shipping price for display purposes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::ecom::shared::Price>,
-    /// Total price of shipping after discounts (when relevant), and before tax.
-    #[serde(
-        rename = "totalPriceBeforeTax",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_price_before_tax: Option<crate::ecom::shared::Price>,
-    /// Shipping price after all discounts (if any exist), and after tax.
-    #[serde(
-        rename = "totalPriceAfterTax",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_price_after_tax: Option<crate::ecom::shared::Price>,
-    /// Tax details.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
-    pub tax_details: Option<crate::ecom::shared::ItemTaxFullDetails>,
-    /// Represents all the relevant tax details for a shipping.
-    #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
-    pub tax_info: Option<crate::ecom::shared::LineItemTaxInfo>,
-    /// Shipping discount before tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<crate::ecom::shared::Price>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ShippingPrice {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.total_price_before_tax,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_price_after_tax);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_details);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tax_info);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.discount);
     }
 }
 /// A SubscriptionContract is a ...
@@ -1079,7 +912,7 @@ pub struct SubscriptionContract {
     pub line_items: Option<Vec<OrderLineItem>>,
     /// Buyer information.
     #[serde(rename = "buyerInfo", default, skip_serializing_if = "Option::is_none")]
-    pub buyer_info: Option<crate::ecom::shared::BuyerInfo>,
+    pub buyer_info: Option<BuyerInfo>,
     /// Language for communication with the buyer. Defaults to the site language.
     /// For a site that supports multiple languages, this is the language the buyer selected.
     #[serde(rename = "buyerLanguage", default, skip_serializing_if = "Option::is_none")]

@@ -105,104 +105,6 @@ impl crate::wire::sdk_keys::SdkKeys for Agenda {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.page_url);
     }
 }
-/// At most one of `bookingData`, `eventData` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct AppEmbedData {
-    /// Data for embedded Wix Bookings content.
-    #[serde(rename = "bookingData", default, skip_serializing_if = "Option::is_none")]
-    pub booking_data: Option<crate::shared::types::BookingData>,
-    /// Data for embedded Wix Events content.
-    #[serde(rename = "eventData", default, skip_serializing_if = "Option::is_none")]
-    pub event_data: Option<crate::shared::types::EventData>,
-    /// The type of Wix App content being embedded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::shared::types::AppType>,
-    /// The ID of the embedded content.
-    #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
-    pub item_id: Option<String>,
-    /// The name of the embedded content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Deprecated: Use `image` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "imageSrc", default, skip_serializing_if = "Option::is_none")]
-    pub image_src: Option<String>,
-    /// The URL for the embedded content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// An image for the embedded content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::shared::types::Media>,
-    /// Whether to hide the image.
-    #[serde(rename = "hideImage", default, skip_serializing_if = "Option::is_none")]
-    pub hide_image: Option<bool>,
-    /// Whether to hide the title.
-    #[serde(rename = "hideTitle", default, skip_serializing_if = "Option::is_none")]
-    pub hide_title: Option<bool>,
-    /// Whether to hide the price.
-    #[serde(rename = "hidePrice", default, skip_serializing_if = "Option::is_none")]
-    pub hide_price: Option<bool>,
-    /// Whether to hide the description (Event and Booking).
-    #[serde(
-        rename = "hideDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub hide_description: Option<bool>,
-    /// Whether to hide the date and time (Event).
-    #[serde(rename = "hideDateTime", default, skip_serializing_if = "Option::is_none")]
-    pub hide_date_time: Option<bool>,
-    /// Whether to hide the location (Event).
-    #[serde(rename = "hideLocation", default, skip_serializing_if = "Option::is_none")]
-    pub hide_location: Option<bool>,
-    /// Whether to hide the duration (Booking).
-    #[serde(rename = "hideDuration", default, skip_serializing_if = "Option::is_none")]
-    pub hide_duration: Option<bool>,
-    /// Whether to hide the button.
-    #[serde(rename = "hideButton", default, skip_serializing_if = "Option::is_none")]
-    pub hide_button: Option<bool>,
-    /// Whether to hide the ribbon.
-    #[serde(rename = "hideRibbon", default, skip_serializing_if = "Option::is_none")]
-    pub hide_ribbon: Option<bool>,
-    /// Button styling options.
-    #[serde(rename = "buttonStyles", default, skip_serializing_if = "Option::is_none")]
-    pub button_styles: Option<crate::shared::types::ButtonStyles>,
-    /// Image styling options.
-    #[serde(rename = "imageStyles", default, skip_serializing_if = "Option::is_none")]
-    pub image_styles: Option<crate::shared::types::ImageStyles>,
-    /// Ribbon styling options.
-    #[serde(rename = "ribbonStyles", default, skip_serializing_if = "Option::is_none")]
-    pub ribbon_styles: Option<crate::shared::types::RibbonStyles>,
-    /// Card styling options.
-    #[serde(rename = "cardStyles", default, skip_serializing_if = "Option::is_none")]
-    pub card_styles: Option<crate::shared::types::CardStyles>,
-    /// Styling for the app embed's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// Pricing data for embedded Wix App content.
-    #[serde(rename = "pricingData", default, skip_serializing_if = "Option::is_none")]
-    pub pricing_data: Option<crate::shared::types::PricingData>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for AppEmbedData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.booking_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.button_styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.ribbon_styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.card_styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pricing_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
 /// `Badge` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -225,41 +127,6 @@ pub struct Badge {
 impl crate::wire::sdk_keys::SdkKeys for Badge {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// `BlockquoteData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BlockquoteData {
-    /// Indentation level from 1-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BlockquoteData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `BulletedListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BulletedListData {
-    /// Indentation level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Offset level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BulletedListData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
 /// `ButtonData` as Wix sends it.
@@ -453,83 +320,6 @@ pub struct CategoryCounts {
     pub assigned_draft_events_count: Option<i64>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CategoryCounts {}
-/// `CheckoutFormMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CheckoutFormMessages {
-    /// Main form title for response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Submit form call-to-action label text.
-    #[serde(
-        rename = "submitActionLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub submit_action_label: Option<String>,
-    /// Confirmation messages shown after checkout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirmation: Option<ResponseConfirmation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CheckoutFormMessages {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.confirmation);
-    }
-}
-/// `CodeBlockData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CodeBlockData {
-    /// Styling for the code block's text.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<crate::shared::types::TextStyle>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CodeBlockData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `CollapsibleListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CollapsibleListData {
-    /// Styling for the collapsible list's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// If `true`, only one item can be expanded at a time. Defaults to `false`.
-    #[serde(rename = "expandOnlyOne", default, skip_serializing_if = "Option::is_none")]
-    pub expand_only_one: Option<bool>,
-    /// Sets which items are expanded when the page loads.
-    #[serde(
-        rename = "initialExpandedItems",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub initial_expanded_items: Option<crate::shared::types::InitialExpandedItems>,
-    /// The direction of the text in the list. Either left-to-right or right-to-left.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<crate::shared::types::Direction>,
-    /// If `true`, The collapsible item will appear in search results as an FAQ.
-    #[serde(rename = "isQapageData", default, skip_serializing_if = "Option::is_none")]
-    pub is_qapage_data: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CollapsibleListData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.initial_expanded_items,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.direction);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -717,7 +507,7 @@ pub struct Event {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub event_display_settings: Option<EventDisplaySettings>,
+    pub event_display_settings: Option<crate::events::shared::EventDisplaySettings>,
     /// Internal (only in the SDK's internal typings).
     #[serde(
         rename = "customizableTickets",
@@ -731,7 +521,7 @@ pub struct Event {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub labelling_settings: Option<LabellingSettings>,
+    pub labelling_settings: Option<crate::events::shared::LabellingSettings>,
     /// Rich content that are displayed in a site's "About Event" section. Successor to `about` field.
     #[serde(
         rename = "longDescription",
@@ -770,26 +560,6 @@ impl crate::wire::sdk_keys::SdkKeys for Event {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.badges);
     }
 }
-/// `EventDisplaySettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EventDisplaySettings {
-    /// Whether event details button is hidden. Only available for events with no registration.
-    #[serde(
-        rename = "hideEventDetailsButton",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub hide_event_details_button: Option<bool>,
-    /// Disables event details page visibility. If event has an external registration configured visitors will be redirected from this page.
-    #[serde(
-        rename = "hideEventDetailsPage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub hide_event_details_page: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for EventDisplaySettings {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -979,7 +749,7 @@ impl crate::wire::sdk_keys::SdkKeys for Feed {}
 pub struct Form {
     /// Nested fields as an ordered list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub controls: Option<Vec<InputControl>>,
+    pub controls: Option<Vec<crate::events::shared::InputControl>>,
     /// Set of defined form messages displayed in the UI before, during, and after a registration flow.
     /// Includes the configuration of form titles, response labels, "thank you" messages, and call-to-action texts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1001,21 +771,21 @@ pub struct FormMessages {
     pub rsvp: Option<RsvpFormMessages>,
     /// Checkout form messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkout: Option<CheckoutFormMessages>,
+    pub checkout: Option<crate::events::shared::CheckoutFormMessages>,
     /// Messages shown when event registration is closed.
     #[serde(
         rename = "registrationClosed",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub registration_closed: Option<RegistrationClosedMessages>,
+    pub registration_closed: Option<crate::events::shared::RegistrationClosedMessages>,
     /// Messages shown when event tickets are unavailable.
     #[serde(
         rename = "ticketsUnavailable",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub tickets_unavailable: Option<TicketsUnavailableMessages>,
+    pub tickets_unavailable: Option<crate::events::shared::TicketsUnavailableMessages>,
 }
 impl crate::wire::sdk_keys::SdkKeys for FormMessages {
     fn rename_sdk_keys(&mut self) {
@@ -1023,76 +793,6 @@ impl crate::wire::sdk_keys::SdkKeys for FormMessages {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.checkout);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.registration_closed);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tickets_unavailable);
-    }
-}
-/// `GIFData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GIFData {
-    /// Styling for the GIF's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// The source of the full size GIF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<crate::shared::types::GIF>,
-    /// The source of the downsized GIF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub downsized: Option<crate::shared::types::GIF>,
-    /// Height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Type of GIF (Sticker or NORMAL). Defaults to `NORMAL`.
-    #[serde(rename = "gifType", default, skip_serializing_if = "Option::is_none")]
-    pub gif_type: Option<crate::shared::types::GIFType>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GIFData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.original);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.downsized);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gif_type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `GalleryData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GalleryData {
-    /// Styling for the gallery's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// The items in the gallery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<Item>>,
-    /// Options for defining the gallery's appearance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<crate::shared::types::GalleryOptions>,
-    /// Sets whether the gallery's expand button is disabled. Defaults to `false`.
-    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
-    pub disable_expand: Option<bool>,
-    /// Sets whether the gallery's download button is disabled. Defaults to `false`.
-    #[serde(
-        rename = "disableDownload",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_download: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GalleryData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
 /// `GuestListConfig` as Wix sends it.
@@ -1108,473 +808,6 @@ pub struct GuestListConfig {
     pub public_guest_list: Option<bool>,
 }
 impl crate::wire::sdk_keys::SdkKeys for GuestListConfig {}
-/// At most one of `url`, `html`, `isAdsense`, `widgetId` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct HTMLData {
-    /// The URL for the HTML code for the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The HTML code for the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Whether this is an AdSense element. Use `source` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "isAdsense", default, skip_serializing_if = "Option::is_none")]
-    pub is_adsense: Option<bool>,
-    /// The WixelWidget ID for AI_WIDGET source nodes.
-    #[serde(rename = "widgetId", default, skip_serializing_if = "Option::is_none")]
-    pub widget_id: Option<String>,
-    /// Styling for the HTML node's container. Height property is irrelevant for HTML embeds when autoHeight is set to `true`.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// The type of HTML code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::shared::types::Source>,
-    /// If container height is aligned with its content height. Defaults to `true`.
-    #[serde(rename = "autoHeight", default, skip_serializing_if = "Option::is_none")]
-    pub auto_height: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for HTMLData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `ImageData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ImageData {
-    /// Styling for the image's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// Image file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::shared::types::Media>,
-    /// Link details for images that are links.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<crate::shared::types::Link>,
-    /// Sets whether the image expands to full screen when clicked. Defaults to `false`.
-    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
-    pub disable_expand: Option<bool>,
-    /// Image's alternative text.
-    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
-    /// Deprecated: use Caption node instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caption: Option<String>,
-    /// Sets whether the image's download button is disabled. Defaults to `false`.
-    #[serde(
-        rename = "disableDownload",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_download: Option<bool>,
-    /// Sets whether the image is decorative and does not need an explanation. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decorative: Option<bool>,
-    /// Styling for the image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<crate::shared::types::ImageDataStyles>,
-    /// Non-destructive crop rectangle, expressed as fractions (0-1) of the original image. When omitted, the full image is shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crop: Option<crate::shared::types::ImageDataCrop>,
-    /// Optional shape mask applied to the visible crop. Supported values: CIRCLE, OVAL, STAR, PENTAGON, HEXAGON, TRIANGLE, HEART, RHOMBUS, FLUID, WINDOW.
-    #[serde(rename = "cropShape", default, skip_serializing_if = "Option::is_none")]
-    pub crop_shape: Option<String>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ImageData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.crop);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// Child inputs.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Input {
-    /// Field name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// *Deprecated:** Use `controls.inputs.type.TEXT_ARRAY`.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub array: Option<bool>,
-    /// Main field label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Additional labels for multi-valued fields such as address.
-    #[serde(
-        rename = "additionalLabels",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub additional_labels: Option<std::collections::BTreeMap<String, String>>,
-    /// Predefined choice options for fields, such as dropdown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<String>>,
-    /// Whether field is mandatory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mandatory: Option<bool>,
-    /// Maximum number of accepted characters (relevant for text fields).
-    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// Type which determines field format.
-    /// Used to validate submitted response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ValueType>,
-    /// The maximum number of accepted values for array input.
-    ///
-    /// **Note:** Only applicable for `TEXT_ARRAY` input fields.
-    #[serde(rename = "maxSize", default, skip_serializing_if = "Option::is_none")]
-    pub max_size: Option<i64>,
-    /// Default option initially selected when an input has multiple choices.
-    ///
-    /// Defaults to first (0th) option, if not configured.
-    /// Currently only applicable for `type.dropdown`.
-    #[serde(
-        rename = "defaultOptionSelection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_option_selection: Option<OptionSelection>,
-    /// Additional labels for multi-valued fields, such as address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<Label>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Input {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.additional_labels);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.default_option_selection,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.labels);
-    }
-}
-/// A block of nested fields.
-/// Used to aggregate similar inputs like First Name and Last Name.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct InputControl {
-    /// Field control type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<InputControlType>,
-    /// Whether the control is mandatory (such as `name` & `email`). When `true`, only the label can be changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system: Option<bool>,
-    /// Deprecated: Use `id` or `_id`.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Child inputs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inputs: Option<Vec<Input>>,
-    /// *Deprecated:** Use `controls.inputs.label`.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Field controls are sorted by this value in ascending order.
-    #[serde(rename = "orderIndex", default, skip_serializing_if = "Option::is_none")]
-    pub order_index: Option<i64>,
-    /// Unique control ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Whether the input control is deleted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for InputControl {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.inputs);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum InputControlType {
-    /// `INPUT`
-    ///
-    /// Single text value field.
-    Input,
-    /// `TEXTAREA`
-    ///
-    /// Single text value field with multiple lines.
-    Textarea,
-    /// `DROPDOWN`
-    ///
-    /// Single-choice field with predefined values.
-    Dropdown,
-    /// `RADIO`
-    ///
-    /// Single-choice field with predefined values.
-    Radio,
-    /// `CHECKBOX`
-    ///
-    /// Multiple-choice field with predefined values.
-    Checkbox,
-    /// `NAME`
-    ///
-    /// Fields for entering first and last names.
-    Name,
-    /// `GUEST_CONTROL`
-    ///
-    /// Fields for additional guests and their respective names.
-    GuestControl,
-    /// `ADDRESS_SHORT`
-    ///
-    /// Single-line address field.
-    AddressShort,
-    /// `ADDRESS_FULL`
-    ///
-    /// Full address field with multiple lines.
-    AddressFull,
-    /// `DATE`
-    ///
-    /// Fields for entering year, month, and day.
-    Date,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for InputControlType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "INPUT" => Self::Input,
-            "TEXTAREA" => Self::Textarea,
-            "DROPDOWN" => Self::Dropdown,
-            "RADIO" => Self::Radio,
-            "CHECKBOX" => Self::Checkbox,
-            "NAME" => Self::Name,
-            "GUEST_CONTROL" => Self::GuestControl,
-            "ADDRESS_SHORT" => Self::AddressShort,
-            "ADDRESS_FULL" => Self::AddressFull,
-            "DATE" => Self::Date,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Input => "INPUT",
-            Self::Textarea => "TEXTAREA",
-            Self::Dropdown => "DROPDOWN",
-            Self::Radio => "RADIO",
-            Self::Checkbox => "CHECKBOX",
-            Self::Name => "NAME",
-            Self::GuestControl => "GUEST_CONTROL",
-            Self::AddressShort => "ADDRESS_SHORT",
-            Self::AddressFull => "ADDRESS_FULL",
-            Self::Date => "DATE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(InputControlType);
-impl crate::wire::sdk_keys::SdkKeys for InputControlType {}
-/// At most one of `image`, `video` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Item {
-    /// An image item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::shared::types::Image>,
-    /// A video item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<crate::shared::types::Video>,
-    /// Item title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Item's alternative text.
-    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Item {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.video);
-    }
-}
-/// `Label` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Label {
-    /// Field name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Field label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Label {}
-/// `LabellingSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LabellingSettings {
-    /// Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "assignedContactsLegacyLabelId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assigned_contacts_legacy_label_id: Option<String>,
-    /// Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "assignedContactsLabelDeleted",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assigned_contacts_label_deleted: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LabellingSettings {}
-/// `LayoutData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LayoutData {
-    /// Deprecated: Use `background` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(
-        rename = "backgroundColor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_color: Option<String>,
-    /// Background image.
-    #[serde(
-        rename = "backgroundImage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub background_image: Option<crate::shared::types::LayoutDataBackgroundImage>,
-    /// Border color as a hexadecimal value.
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border width in pixels.
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels.
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Deprecated: Use `backdrop` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "backdropColor", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_color: Option<String>,
-    /// Backdrop image.
-    #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_image: Option<crate::shared::types::LayoutDataBackgroundImage>,
-    /// Backdrop top padding.
-    #[serde(
-        rename = "backdropPaddingTop",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub backdrop_padding_top: Option<i64>,
-    /// Backdrop bottom padding
-    #[serde(
-        rename = "backdropPaddingBottom",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub backdrop_padding_bottom: Option<i64>,
-    /// Horizontal and vertical gap between columns
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gap: Option<i64>,
-    /// Padding in pixels for cells. Follows CSS order: top, right, bottom, left
-    #[serde(rename = "cellPadding", default, skip_serializing_if = "Option::is_none")]
-    pub cell_padding: Option<Vec<i64>>,
-    /// Vertical alignment for the cell's items.
-    #[serde(
-        rename = "cellVerticalAlignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cell_vertical_alignment: Option<
-        crate::shared::types::VerticalAlignmentAlignment,
-    >,
-    /// Responsiveness behaviour of columns when responsiveness applies. Either stacks or wrappers.
-    #[serde(
-        rename = "responsivenessBehaviour",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub responsiveness_behaviour: Option<crate::shared::types::ResponsivenessBehaviour>,
-    /// Size in pixels when responsiveness_behaviour applies
-    #[serde(
-        rename = "responsivenessBreakpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub responsiveness_breakpoint: Option<i64>,
-    /// Styling for the layout's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// Defines where selected design propertied applies to
-    #[serde(rename = "designTarget", default, skip_serializing_if = "Option::is_none")]
-    pub design_target: Option<crate::shared::types::DesignTarget>,
-    /// Banner configuration. When present, this layout is attached to a document edge (top or bottom).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub banner: Option<crate::shared::types::Banner>,
-    /// Background styling (color or gradient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<crate::shared::types::LayoutDataBackground>,
-    /// Backdrop styling (color or gradient).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backdrop: Option<crate::shared::types::Backdrop>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-    /// Shape divider at the top edge of the layout.
-    #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
-    pub top_divider: Option<crate::shared::types::SectionDivider>,
-    /// Shape divider at the bottom edge of the layout.
-    #[serde(rename = "bottomDivider", default, skip_serializing_if = "Option::is_none")]
-    pub bottom_divider: Option<crate::shared::types::SectionDivider>,
-}
-impl crate::wire::sdk_keys::SdkKeys for LayoutData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background_image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.backdrop_image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.cell_vertical_alignment,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.responsiveness_behaviour,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.design_target);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.banner);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.backdrop);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.top_divider);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.bottom_divider);
-    }
-}
 /// `LinkPreviewData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1609,22 +842,6 @@ impl crate::wire::sdk_keys::SdkKeys for LinkPreviewData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `ListItemNodeData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ListItemNodeData {
-    /// Checkbox list item state. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checked: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ListItemNodeData {
-    fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
@@ -1707,29 +924,6 @@ pub struct MapCoordinates {
     pub lng: Option<f64>,
 }
 impl crate::wire::sdk_keys::SdkKeys for MapCoordinates {}
-/// `Money` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Money {
-    /// *Deprecated:** Use `value` instead.
-    ///
-    /// Format: decimal_value.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// 3-letter currency code in [ISO-4217 alphabetic](https://en.wikipedia.org/wiki/ISO_4217#Active_codes) format. For example, `USD`.
-    ///
-    /// Format: currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Monetary amount. Decimal string with a period as a decimal separator (e.g., 3.99). Optionally, starts with a single (-), to indicate that the amount is negative.
-    ///
-    /// Format: decimal_value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Money {}
 /// A set of messages shown during registration with negative response
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1771,7 +965,7 @@ pub struct Node {
     pub button_data: Option<ButtonData>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
-    pub code_block_data: Option<CodeBlockData>,
+    pub code_block_data: Option<crate::shared::types::CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
     pub divider_data: Option<crate::shared::types::DividerData>,
@@ -1780,19 +974,19 @@ pub struct Node {
     pub file_data: Option<crate::shared::types::FileData>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<GalleryData>,
+    pub gallery_data: Option<crate::events::shared::GalleryData>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<GIFData>,
+    pub gif_data: Option<crate::shared::types::GIFData>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<crate::shared::types::HeadingData>,
     /// Data for an embedded HTML node.
     #[serde(rename = "htmlData", default, skip_serializing_if = "Option::is_none")]
-    pub html_data: Option<HTMLData>,
+    pub html_data: Option<crate::shared::types::HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<ImageData>,
+    pub image_data: Option<crate::events::shared::ImageData>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
@@ -1807,16 +1001,16 @@ pub struct Node {
     pub map_data: Option<crate::shared::types::MapData>,
     /// Data for a paragraph node.
     #[serde(rename = "paragraphData", default, skip_serializing_if = "Option::is_none")]
-    pub paragraph_data: Option<ParagraphData>,
+    pub paragraph_data: Option<crate::shared::types::ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<crate::events::shared::PollData>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<crate::shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<AppEmbedData>,
+    pub app_embed_data: Option<crate::events::shared::AppEmbedData>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
     pub video_data: Option<crate::shared::types::VideoData>,
@@ -1829,7 +1023,7 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub collapsible_list_data: Option<CollapsibleListData>,
+    pub collapsible_list_data: Option<crate::shared::types::CollapsibleListData>,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
     pub table_data: Option<TableData>,
@@ -1848,29 +1042,29 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ordered_list_data: Option<OrderedListData>,
+    pub ordered_list_data: Option<crate::shared::types::OrderedListData>,
     /// Data for a bulleted list node.
     #[serde(
         rename = "bulletedListData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub bulleted_list_data: Option<BulletedListData>,
+    pub bulleted_list_data: Option<crate::shared::types::BulletedListData>,
     /// Data for a block quote node.
     #[serde(rename = "blockquoteData", default, skip_serializing_if = "Option::is_none")]
-    pub blockquote_data: Option<BlockquoteData>,
+    pub blockquote_data: Option<crate::shared::types::BlockquoteData>,
     /// Data for a caption node.
     #[serde(rename = "captionData", default, skip_serializing_if = "Option::is_none")]
     pub caption_data: Option<crate::shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<LayoutData>,
+    pub layout_data: Option<crate::events::shared::LayoutData>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<crate::shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<ShapeData>,
+    pub shape_data: Option<crate::events::shared::ShapeData>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<crate::shared::types::CardData>,
@@ -1879,7 +1073,7 @@ pub struct Node {
     pub toc_data: Option<crate::shared::types::TocData>,
     /// Data for a smart block node.
     #[serde(rename = "smartBlockData", default, skip_serializing_if = "Option::is_none")]
-    pub smart_block_data: Option<SmartBlockData>,
+    pub smart_block_data: Option<crate::shared::types::SmartBlockData>,
     /// Data for a smart block cell node.
     #[serde(
         rename = "smartBlockCellData",
@@ -1896,7 +1090,7 @@ pub struct Node {
     pub checkbox_list_data: Option<crate::shared::types::CheckboxListData>,
     /// Data for a list item node.
     #[serde(rename = "listItemData", default, skip_serializing_if = "Option::is_none")]
-    pub list_item_data: Option<ListItemNodeData>,
+    pub list_item_data: Option<crate::shared::types::ListItemNodeData>,
     /// Node type. Use `APP_EMBED` for nodes that embed content from other Wix apps. Use `EMBED` to embed content in [oEmbed](https://oembed.com/) format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<crate::shared::types::NodeType>,
@@ -2040,137 +1234,6 @@ pub struct OnlineConferencingSession {
     pub session_id: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for OnlineConferencingSession {}
-/// Describes initially selected option when an input has multiple choices.
-/// Defaults to first (0th) option if not configured.
-///
-/// At most one of `optionIndex`, `placeholderText` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OptionSelection {
-    /// 0-based index from predefined `controls.inputs.options` which is initial selection.
-    #[serde(rename = "optionIndex", default, skip_serializing_if = "Option::is_none")]
-    pub option_index: Option<i64>,
-    /// Placeholder hint describing expected choices, such as "Please select".
-    /// Considered an empty choice.
-    #[serde(
-        rename = "placeholderText",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub placeholder_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OptionSelection {}
-/// `OrderedListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OrderedListData {
-    /// Indentation level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Offset level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// List start number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OrderedListData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `ParagraphData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ParagraphData {
-    /// Styling for the paragraph text.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<crate::shared::types::TextStyle>,
-    /// Indentation level from 1-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Paragraph level
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ParagraphData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `Poll` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Poll {
-    /// Poll ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Poll title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Poll creator ID.
-    #[serde(rename = "creatorId", default, skip_serializing_if = "Option::is_none")]
-    pub creator_id: Option<String>,
-    /// Main poll image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::shared::types::Media>,
-    /// Voting options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<crate::shared::types::OptionData>>,
-    /// The poll's permissions and display settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<crate::shared::types::PollSettings>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Poll {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.settings);
-    }
-}
-/// `PollData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PollData {
-    /// Styling for the poll's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// Poll data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub poll: Option<Poll>,
-    /// Layout settings for the poll and voting options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<crate::shared::types::PollDataLayout>,
-    /// Styling for the poll and voting options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub design: Option<crate::shared::types::Design>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PollData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.poll);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layout);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.design);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
 /// Set of messages shown during registration when RSVP response is positive.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2270,22 +1333,6 @@ impl crate::wire::sdk_keys::SdkKeys for Registration {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.initial_type);
     }
 }
-/// `RegistrationClosedMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct RegistrationClosedMessages {
-    /// Message shown when event registration is closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// "Explore other events" call-to-action label text.
-    #[serde(
-        rename = "exploreEventsActionLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub explore_events_action_label: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for RegistrationClosedMessages {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -2361,39 +1408,6 @@ impl crate::wire::WireEnum for RegistrationStatus {
 }
 crate::wire::wire_enum_serde!(RegistrationStatus);
 impl crate::wire::sdk_keys::SdkKeys for RegistrationStatus {}
-/// Confirmation messages shown after checkout.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ResponseConfirmation {
-    /// Confirmation message title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Confirmation message text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// "Download tickets" call-to-action label text.
-    #[serde(
-        rename = "downloadTicketsLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub download_tickets_label: Option<String>,
-    /// "Add to calendar" call-to-action label text.
-    #[serde(
-        rename = "addToCalendarLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub add_to_calendar_label: Option<String>,
-    /// "Share event" call-to-action label text.
-    #[serde(
-        rename = "shareEventLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub share_event_label: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ResponseConfirmation {}
 /// `RichContent` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2731,25 +1745,6 @@ impl crate::wire::sdk_keys::SdkKeys for Scheduling {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.config);
     }
 }
-/// The SEO schema object contains data about different types of meta tags. It makes sure that the information about your page is presented properly to search engines.
-/// The search engines use this information for ranking purposes, or to display snippets in the search results.
-/// This data will override other sources of tags (for example patterns) and will be included in the <head> section of the HTML document, while not being displayed on the page itself.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SeoSchema {
-    /// SEO tag information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// SEO general settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<crate::shared::types::Settings>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SeoSchema {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.settings);
-    }
-}
 /// `SeoSettings` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2763,7 +1758,7 @@ pub struct SeoSettings {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub advanced_seo_data: Option<SeoSchema>,
+    pub advanced_seo_data: Option<crate::events::shared::SeoSchema>,
     /// Hidden from SEO Site Map
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
@@ -2771,38 +1766,6 @@ pub struct SeoSettings {
 impl crate::wire::sdk_keys::SdkKeys for SeoSettings {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.advanced_seo_data);
-    }
-}
-/// `ShapeData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ShapeData {
-    /// Styling for the shape's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// Shape file details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<crate::shared::types::Media>,
-    /// Styling for the shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<crate::shared::types::ShapeDataStyles>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-    /// Link details for shapes that are links.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<crate::shared::types::Link>,
-    /// Alternate text describing the link's purpose for accessibility. Applies only when `link` is set.
-    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ShapeData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shape);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
     }
 }
 /// Site URL components
@@ -2818,39 +1781,6 @@ pub struct SiteUrl {
     pub path: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for SiteUrl {}
-/// Data for a smart block node.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SmartBlockData {
-    /// The type of the smart block.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::shared::types::SmartBlockDataType>,
-    /// Layout orientation. HORIZONTAL or VERTICAL. Optional for variants with fixed orientation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orientation: Option<String>,
-    /// Column size controlling cells per row.
-    #[serde(rename = "columnSize", default, skip_serializing_if = "Option::is_none")]
-    pub column_size: Option<crate::shared::types::ColumnSize>,
-    /// Border color (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border width in pixels (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SmartBlockData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.column_size);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -2980,7 +1910,7 @@ pub struct Subdivision {
     pub name: Option<String>,
     /// subdivision level Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::events::shared::SubdivisionType>,
+    pub r#type: Option<crate::shared::types::SubdivisionType>,
     /// free text description of subdivision type Internal (only in the SDK's internal typings).
     #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
     pub type_info: Option<String>,
@@ -3029,52 +1959,6 @@ impl crate::wire::sdk_keys::SdkKeys for TableData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.dimensions);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `Tag` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Tag {
-    /// SEO tag type.
-    ///
-    ///
-    /// Supported values: `title`, `meta`, `script`, `link`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// A `{"key": "value"}` pair object where each SEO tag property (`"name"`, `"content"`, `"rel"`, `"href"`) contains a value.
-    /// For example: `{"name": "description", "content": "the description itself"}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub props: Option<serde_json::Value>,
-    /// SEO tag metadata. For example, `{"height": 300, "width": 240}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<serde_json::Value>,
-    /// SEO tag inner content. For example, `<title> inner content </title>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<String>,
-    /// Whether the tag is a [custom tag](https://support.wix.com/en/article/adding-additional-meta-tags-to-your-sites-pages) —
-    /// i.e. an entry from the site's Advanced/Custom Tags list.
-    ///
-    /// This flag is scoped to that feature only. It is NOT an indicator of whether a standard tag
-    /// (`title`, `description`, Open Graph, etc.) reflects a manually configured value versus a computed
-    /// default/pattern — standard tags always resolve with `custom: false`, even when their content comes
-    /// from a page's manually saved SEO title/description override. Don't use this field to verify whether
-    /// a live page reflects a manual per-page SEO edit.
-    ///
-    /// Limitation: when `ResolveStaticPageSeoTags` is called without `seoData`, the per-page SEO data is read
-    /// only from the Vibe/Wix-managed-headless override store. That store holds nothing for classic Wix Editor
-    /// or Wix Studio pages, so even genuine Advanced/Custom Tags saved on those pages are missing from the
-    /// response entirely — there, `false` means this API could not tell, not that no custom tag exists.
-    /// Pass `seoData` explicitly to resolve against a known set of tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<bool>,
-    /// Whether the tag is disabled. If the tag is disabled, people can't find your page when searching for this phrase in search engines.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Tag {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.props);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.meta);
     }
 }
 /// `TaxConfig` as Wix sends it.
@@ -3129,14 +2013,14 @@ pub struct Ticketing {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub lowest_ticket_price: Option<Money>,
+    pub lowest_ticket_price: Option<crate::events::shared::Money>,
     /// Price of highest priced ticket.
     #[serde(
         rename = "highestTicketPrice",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub highest_ticket_price: Option<Money>,
+    pub highest_ticket_price: Option<crate::events::shared::Money>,
     /// Formatted price of lowest priced ticket.
     #[serde(
         rename = "lowestTicketPriceFormatted",
@@ -3214,7 +2098,9 @@ pub struct TicketingConfig {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub confirmation_messages: Option<TicketsConfirmationMessages>,
+    pub confirmation_messages: Option<
+        crate::events::shared::TicketsConfirmationMessages,
+    >,
     /// Buyer form id. Present only for ticketed event. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -3259,7 +2145,7 @@ pub struct TicketingSummary {
     /// Total revenue, excluding fees.
     /// (taxes and payment provider fees are not deducted.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revenue: Option<Money>,
+    pub revenue: Option<crate::events::shared::Money>,
     /// Whether currency is locked and cannot be changed (generally occurs after the first order in the specified currency has been created).
     #[serde(rename = "currencyLocked", default, skip_serializing_if = "Option::is_none")]
     pub currency_locked: Option<bool>,
@@ -3268,7 +2154,7 @@ pub struct TicketingSummary {
     pub orders: Option<i64>,
     /// Total balance of confirmed transactions.
     #[serde(rename = "totalSales", default, skip_serializing_if = "Option::is_none")]
-    pub total_sales: Option<Money>,
+    pub total_sales: Option<crate::events::shared::Money>,
 }
 impl crate::wire::sdk_keys::SdkKeys for TicketingSummary {
     fn rename_sdk_keys(&mut self) {
@@ -3276,55 +2162,6 @@ impl crate::wire::sdk_keys::SdkKeys for TicketingSummary {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.total_sales);
     }
 }
-/// `TicketsConfirmationMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TicketsConfirmationMessages {
-    /// Confirmation message title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Confirmation message text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// "Download tickets" call-to-action label text.
-    #[serde(
-        rename = "downloadTicketsLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub download_tickets_label: Option<String>,
-    /// "Add to calendar" call-to-action label text.
-    #[serde(
-        rename = "addToCalendarActionLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub add_to_calendar_action_label: Option<String>,
-    /// "Share event" call-to-action label text.
-    #[serde(
-        rename = "shareActionLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub share_action_label: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TicketsConfirmationMessages {}
-/// `TicketsUnavailableMessages` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TicketsUnavailableMessages {
-    /// Message shown when event tickets are unavailable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// "Explore other events" call-to-action label text.
-    #[serde(
-        rename = "exploreEventsActionLabel",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub explore_events_action_label: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for TicketsUnavailableMessages {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -3364,47 +2201,6 @@ impl crate::wire::WireEnum for Type {
 }
 crate::wire::wire_enum_serde!(Type);
 impl crate::wire::sdk_keys::SdkKeys for Type {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ValueType {
-    /// `TEXT`
-    Text,
-    /// `NUMBER`
-    Number,
-    /// `TEXT_ARRAY`
-    TextArray,
-    /// `DATE_TIME`
-    DateTime,
-    /// `ADDRESS`
-    Address,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for ValueType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "TEXT" => Self::Text,
-            "NUMBER" => Self::Number,
-            "TEXT_ARRAY" => Self::TextArray,
-            "DATE_TIME" => Self::DateTime,
-            "ADDRESS" => Self::Address,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Text => "TEXT",
-            Self::Number => "NUMBER",
-            Self::TextArray => "TEXT_ARRAY",
-            Self::DateTime => "DATE_TIME",
-            Self::Address => "ADDRESS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(ValueType);
-impl crate::wire::sdk_keys::SdkKeys for ValueType {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]

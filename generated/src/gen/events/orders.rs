@@ -6,84 +6,6 @@
 //! Wix reference: <https://dev.wix.com/docs/sdk/backend-modules/events/orders/introduction>
 //!
 //! Schema: `schemas/imported/events/orders.yaml`.
-/// Physical address
-///
-/// At most one of `streetAddress`, `addressLine` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Address {
-    /// Street name and number.
-    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<crate::shared::types::StreetAddress>,
-    /// Main address line, usually street and number as free text.
-    ///
-    /// Also accepted as `addressLine` when decoding.
-    #[serde(
-        rename = "addressLine1",
-        alias = "addressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address_line1: Option<String>,
-    /// Country code.
-    ///
-    /// Format: country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Subdivision shorthand. Usually, a short code (2 or 3 letters) that represents a state, region, prefecture, or province. e.g. NY
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivision: Option<String>,
-    /// City name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// Zip/postal code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    /// Free text providing more detailed address info. Usually contains Apt, Suite, and Floor.
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<String>,
-    /// A string containing the full address of this location. Internal (only in the SDK's internal typings).
-    ///
-    /// Also accepted as `formattedAddress` when decoding.
-    #[serde(
-        alias = "formattedAddress",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted: Option<String>,
-    /// Free text to help find the address. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// Coordinates of the physical address. Internal (only in the SDK's internal typings).
-    ///
-    /// Also accepted as `geocode` when decoding.
-    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::shared::types::AddressLocation>,
-    /// Country full name. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "countryFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_fullname: Option<String>,
-    /// Subdivision full name. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "subdivisionFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subdivision_fullname: Option<String>,
-    /// Multi-level subdivisions from top to bottom. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivisions: Option<Vec<Subdivision>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Address {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
-    }
-}
 /// `CheckIn` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -132,21 +54,6 @@ pub struct CheckIn {
     pub check_in_canceled_by_staff_member: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CheckIn {}
-/// `CouponDiscount` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CouponDiscount {
-    /// Discount coupon name. **Deprecated:** Use `invoice.discounts.coupon.name` instead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Discount coupon code. **Deprecated:** Use `invoice.discounts.coupon.code` instead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Discount coupon ID. **Deprecated:** Use `invoice.discounts.coupon.couponId` instead.
-    #[serde(rename = "couponId", default, skip_serializing_if = "Option::is_none")]
-    pub coupon_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CouponDiscount {}
 /// `Discount` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -189,10 +96,10 @@ impl crate::wire::sdk_keys::SdkKeys for Discount {
 pub struct DiscountItem {
     /// Coupon discount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<CouponDiscount>,
+    pub coupon: Option<crate::events::shared::CouponDiscount>,
     /// Pricing plan discount.
     #[serde(rename = "paidPlan", default, skip_serializing_if = "Option::is_none")]
-    pub paid_plan: Option<PaidPlanDiscount>,
+    pub paid_plan: Option<crate::events::shared::PaidPlanDiscount>,
     /// Total discount amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
@@ -210,10 +117,10 @@ impl crate::wire::sdk_keys::SdkKeys for DiscountItem {
 pub struct Fee {
     /// Fee identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<FeeName>,
+    pub name: Option<crate::events::shared::FeeName>,
     /// How fee is calculated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<FeeType>,
+    pub r#type: Option<crate::events::shared::FeeType>,
     /// Fee rate.
     ///
     /// Format: decimal_value.
@@ -230,72 +137,6 @@ impl crate::wire::sdk_keys::SdkKeys for Fee {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FeeName {
-    /// `WIX_FEE`
-    ///
-    /// Wix ticket service fee charges applied to the line item.
-    WixFee,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FeeName {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "WIX_FEE" => Self::WixFee,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::WixFee => "WIX_FEE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FeeName);
-impl crate::wire::sdk_keys::SdkKeys for FeeName {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FeeType {
-    /// `FEE_ADDED`
-    ///
-    /// Fee is added to the ticket price at checkout.
-    FeeAdded,
-    /// `FEE_INCLUDED`
-    ///
-    /// Seller absorbs the fee. It's deducted from the ticket price.
-    FeeIncluded,
-    /// `FEE_ADDED_AT_CHECKOUT`
-    ///
-    /// Fee is added to the ticket price at checkout.
-    FeeAddedAtCheckout,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for FeeType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "FEE_ADDED" => Self::FeeAdded,
-            "FEE_INCLUDED" => Self::FeeIncluded,
-            "FEE_ADDED_AT_CHECKOUT" => Self::FeeAddedAtCheckout,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::FeeAdded => "FEE_ADDED",
-            Self::FeeIncluded => "FEE_INCLUDED",
-            Self::FeeAddedAtCheckout => "FEE_ADDED_AT_CHECKOUT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(FeeType);
-impl crate::wire::sdk_keys::SdkKeys for FeeType {}
 /// `FormResponse` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -307,22 +148,6 @@ pub struct FormResponse {
 impl crate::wire::sdk_keys::SdkKeys for FormResponse {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.input_values);
-    }
-}
-/// `FormattedAddress` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormattedAddress {
-    /// 1-line address representation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub formatted: Option<String>,
-    /// Address components.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormattedAddress {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
     }
 }
 /// `InputValue` as Wix sends it.
@@ -346,7 +171,7 @@ pub struct InputValue {
     pub date_time: Option<crate::wire::Timestamp>,
     /// Address type value. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<FormattedAddress>,
+    pub address: Option<crate::events::shared::FormattedAddress>,
 }
 impl crate::wire::sdk_keys::SdkKeys for InputValue {
     fn rename_sdk_keys(&mut self) {
@@ -917,42 +742,6 @@ impl crate::wire::sdk_keys::SdkKeys for OrderUpdatedData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tickets);
     }
 }
-/// At most one of `percentDiscount` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PaidPlanDiscount {
-    /// Discount by percentage applied to tickets.
-    #[serde(
-        rename = "percentDiscount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub percent_discount: Option<PercentDiscount>,
-    /// Name of pricing plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PaidPlanDiscount {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.percent_discount);
-    }
-}
-/// `PercentDiscount` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PercentDiscount {
-    /// Percent rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<String>,
-    /// Number of discounted tickets.
-    #[serde(
-        rename = "quantityDiscounted",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub quantity_discounted: Option<i64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for PercentDiscount {}
 /// `ReservationCount` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1131,36 +920,6 @@ impl crate::wire::sdk_keys::SdkKeys for ReservationUpdated {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.status);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.quantities);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.counts);
-    }
-}
-/// `Subdivision` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Subdivision {
-    /// Short subdivision code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Subdivision full name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Subdivision level Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::events::shared::SubdivisionType>,
-    /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
-    #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
-    pub type_info: Option<String>,
-    /// Standard organizations details (e.g. ISO). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "standardDetails",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub standard_details: Option<crate::events::shared::StandardDetails>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Subdivision {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.standard_details);
     }
 }
 /// `Tax` as Wix sends it.

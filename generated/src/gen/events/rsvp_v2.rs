@@ -182,7 +182,7 @@ pub struct CommonSubdivision {
     pub name: Option<String>,
     /// Subdivision level Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::events::shared::SubdivisionType>,
+    pub r#type: Option<crate::shared::types::SubdivisionType>,
     /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
     #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
     pub type_info: Option<String>,
@@ -211,29 +211,6 @@ pub struct FormResponse {
 impl crate::wire::sdk_keys::SdkKeys for FormResponse {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.input_values);
-    }
-}
-/// `FormSubmission` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FormSubmission {
-    /// Form ID.
-    ///
-    /// Format: guid.
-    #[serde(rename = "formId", default, skip_serializing_if = "Option::is_none")]
-    pub form_id: Option<String>,
-    /// Form submission ID.
-    ///
-    /// Format: guid.
-    #[serde(rename = "submissionId", default, skip_serializing_if = "Option::is_none")]
-    pub submission_id: Option<String>,
-    /// Form submissions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submissions: Option<serde_json::Value>,
-}
-impl crate::wire::sdk_keys::SdkKeys for FormSubmission {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.submissions);
     }
 }
 /// `FormattedAddress` as Wix sends it.
@@ -392,7 +369,7 @@ pub struct Rsvp {
     pub form: Option<FormResponse>,
     /// RSVP response status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<RsvpStatus>,
+    pub status: Option<crate::events::shared::RsvpStatus>,
     /// Total number of guests per 1 RSVP.
     #[serde(rename = "totalGuests", default, skip_serializing_if = "Option::is_none")]
     pub total_guests: Option<i64>,
@@ -459,7 +436,7 @@ pub struct Rsvp {
     pub marketing_consent: Option<bool>,
     /// Event registration form submission. Internal (only in the SDK's internal typings).
     #[serde(rename = "formSubmission", default, skip_serializing_if = "Option::is_none")]
-    pub form_submission: Option<FormSubmission>,
+    pub form_submission: Option<crate::events::shared::FormSubmission>,
     /// ID of the Staff Member who created the RSVP on behalf of the guest. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -490,45 +467,6 @@ impl crate::wire::sdk_keys::SdkKeys for Rsvp {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.extended_fields);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RsvpStatus {
-    /// `YES`
-    ///
-    /// Guest is attending the event.
-    Yes,
-    /// `NO`
-    ///
-    /// Guest isn't attending the event.
-    No,
-    /// `WAITLIST`
-    ///
-    /// Guest is on a waitlist.
-    Waitlist,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for RsvpStatus {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "YES" => Self::Yes,
-            "NO" => Self::No,
-            "WAITLIST" => Self::Waitlist,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Yes => "YES",
-            Self::No => "NO",
-            Self::Waitlist => "WAITLIST",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(RsvpStatus);
-impl crate::wire::sdk_keys::SdkKeys for RsvpStatus {}
 /// Triggered when an RSVP is created.
 ///
 /// - Velo handler: `wixEventsRsvpV2_onRsvpCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)

@@ -3,6 +3,205 @@
 //! Types that several modules of `events` share, written once.
 //!
 //! Schema: `schemas/imported/events/shared.yaml`.
+/// Physical address
+///
+/// At most one of `streetAddress`, `addressLine` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Address {
+    /// Street name and number.
+    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<crate::shared::types::StreetAddress>,
+    /// Main address line, usually street and number as free text.
+    ///
+    /// Also accepted as `addressLine` when decoding.
+    #[serde(
+        rename = "addressLine1",
+        alias = "addressLine",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub address_line1: Option<String>,
+    /// Country code.
+    ///
+    /// Format: country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Subdivision shorthand. Usually, a short code (2 or 3 letters) that represents a state, region, prefecture, or province. e.g. NY
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdivision: Option<String>,
+    /// City name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Zip/postal code.
+    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Free text providing more detailed address info. Usually contains Apt, Suite, and Floor.
+    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    pub address_line2: Option<String>,
+    /// A string containing the full address of this location. Internal (only in the SDK's internal typings).
+    ///
+    /// Also accepted as `formattedAddress` when decoding.
+    #[serde(
+        alias = "formattedAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub formatted: Option<String>,
+    /// Free text to help find the address. Internal (only in the SDK's internal typings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Coordinates of the physical address. Internal (only in the SDK's internal typings).
+    ///
+    /// Also accepted as `geocode` when decoding.
+    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<crate::shared::types::AddressLocation>,
+    /// Country full name. Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "countryFullname",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub country_fullname: Option<String>,
+    /// Subdivision full name. Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "subdivisionFullname",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subdivision_fullname: Option<String>,
+    /// Multi-level subdivisions from top to bottom. Internal (only in the SDK's internal typings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdivisions: Option<Vec<Subdivision>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Address {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
+    }
+}
+/// At most one of `bookingData`, `eventData` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct AppEmbedData {
+    /// Data for embedded Wix Bookings content.
+    #[serde(rename = "bookingData", default, skip_serializing_if = "Option::is_none")]
+    pub booking_data: Option<crate::shared::types::BookingData>,
+    /// Data for embedded Wix Events content.
+    #[serde(rename = "eventData", default, skip_serializing_if = "Option::is_none")]
+    pub event_data: Option<crate::shared::types::EventData>,
+    /// The type of Wix App content being embedded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<crate::shared::types::AppType>,
+    /// The ID of the embedded content.
+    #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// The name of the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Deprecated: Use `image` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "imageSrc", default, skip_serializing_if = "Option::is_none")]
+    pub image_src: Option<String>,
+    /// The URL for the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// An image for the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::shared::types::Media>,
+    /// Whether to hide the image.
+    #[serde(rename = "hideImage", default, skip_serializing_if = "Option::is_none")]
+    pub hide_image: Option<bool>,
+    /// Whether to hide the title.
+    #[serde(rename = "hideTitle", default, skip_serializing_if = "Option::is_none")]
+    pub hide_title: Option<bool>,
+    /// Whether to hide the price.
+    #[serde(rename = "hidePrice", default, skip_serializing_if = "Option::is_none")]
+    pub hide_price: Option<bool>,
+    /// Whether to hide the description (Event and Booking).
+    #[serde(
+        rename = "hideDescription",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hide_description: Option<bool>,
+    /// Whether to hide the date and time (Event).
+    #[serde(rename = "hideDateTime", default, skip_serializing_if = "Option::is_none")]
+    pub hide_date_time: Option<bool>,
+    /// Whether to hide the location (Event).
+    #[serde(rename = "hideLocation", default, skip_serializing_if = "Option::is_none")]
+    pub hide_location: Option<bool>,
+    /// Whether to hide the duration (Booking).
+    #[serde(rename = "hideDuration", default, skip_serializing_if = "Option::is_none")]
+    pub hide_duration: Option<bool>,
+    /// Whether to hide the button.
+    #[serde(rename = "hideButton", default, skip_serializing_if = "Option::is_none")]
+    pub hide_button: Option<bool>,
+    /// Whether to hide the ribbon.
+    #[serde(rename = "hideRibbon", default, skip_serializing_if = "Option::is_none")]
+    pub hide_ribbon: Option<bool>,
+    /// Button styling options.
+    #[serde(rename = "buttonStyles", default, skip_serializing_if = "Option::is_none")]
+    pub button_styles: Option<crate::shared::types::ButtonStyles>,
+    /// Image styling options.
+    #[serde(rename = "imageStyles", default, skip_serializing_if = "Option::is_none")]
+    pub image_styles: Option<crate::shared::types::ImageStyles>,
+    /// Ribbon styling options.
+    #[serde(rename = "ribbonStyles", default, skip_serializing_if = "Option::is_none")]
+    pub ribbon_styles: Option<crate::shared::types::RibbonStyles>,
+    /// Card styling options.
+    #[serde(rename = "cardStyles", default, skip_serializing_if = "Option::is_none")]
+    pub card_styles: Option<crate::shared::types::CardStyles>,
+    /// Styling for the app embed's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
+    /// Pricing data for embedded Wix App content.
+    #[serde(rename = "pricingData", default, skip_serializing_if = "Option::is_none")]
+    pub pricing_data: Option<crate::shared::types::PricingData>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<crate::shared::types::Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for AppEmbedData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.booking_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.event_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.button_styles);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image_styles);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.ribbon_styles);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.card_styles);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.pricing_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
+/// `CheckoutFormMessages` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CheckoutFormMessages {
+    /// Main form title for response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Submit form call-to-action label text.
+    #[serde(
+        rename = "submitActionLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub submit_action_label: Option<String>,
+    /// Confirmation messages shown after checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<ResponseConfirmation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for CheckoutFormMessages {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.confirmation);
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -36,6 +235,96 @@ impl crate::wire::WireEnum for CheckoutType {
 }
 crate::wire::wire_enum_serde!(CheckoutType);
 impl crate::wire::sdk_keys::SdkKeys for CheckoutType {}
+/// Physical address
+///
+/// At most one of `streetAddress`, `addressLine` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CommonAddress {
+    /// Street address.
+    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<CommonStreetAddress>,
+    /// Primary address information (street and building number).
+    ///
+    /// Also accepted as `addressLine` when decoding.
+    #[serde(
+        rename = "addressLine1",
+        alias = "addressLine",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub address_line1: Option<String>,
+    /// 2-letter country code in [ISO-3166 alpha-2](https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2#Officially_assigned_code_elements) format.
+    ///
+    /// Format: country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Code for a subdivision (such as state, prefecture, or province) in [ISO 3166-2](https://en.wikipedia.org/wiki/ISO_3166-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdivision: Option<String>,
+    /// City name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Zip or postal code.
+    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Secondary address information (suite or apartment number and room number).
+    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
+    pub address_line2: Option<String>,
+    /// A string containing the full address of this location. Internal (only in the SDK's internal typings).
+    ///
+    /// Also accepted as `formattedAddress` when decoding.
+    #[serde(
+        alias = "formattedAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub formatted: Option<String>,
+    /// Free text intended to help find the address. Internal (only in the SDK's internal typings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Coordinates of the physical address. Internal (only in the SDK's internal typings).
+    ///
+    /// Also accepted as `geocode` when decoding.
+    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<CommonAddressLocation>,
+    /// Country full name. Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "countryFullname",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub country_fullname: Option<String>,
+    /// Subdivision full name. Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "subdivisionFullname",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subdivision_fullname: Option<String>,
+    /// Multi-level subdivisions from top to bottom. Internal (only in the SDK's internal typings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdivisions: Option<Vec<CommonSubdivision>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for CommonAddress {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
+    }
+}
+/// `CommonAddressLocation` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CommonAddressLocation {
+    /// Address latitude coordinates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    /// Address longitude coordinates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+}
+impl crate::wire::sdk_keys::SdkKeys for CommonAddressLocation {}
 /// `CommonStreetAddress` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -58,6 +347,791 @@ pub struct CommonStreetAddress {
     pub formatted_address_line: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CommonStreetAddress {}
+/// `CommonSubdivision` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CommonSubdivision {
+    /// Short subdivision code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Subdivision full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Subdivision level Internal (only in the SDK's internal typings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<SubdivisionSubdivisionType>,
+    /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
+    #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
+    pub type_info: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for CommonSubdivision {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+    }
+}
+/// `CouponDiscount` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CouponDiscount {
+    /// Discount coupon name. **Deprecated:** Use `invoice.discounts.coupon.name` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Discount coupon code. **Deprecated:** Use `invoice.discounts.coupon.code` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Discount coupon ID. **Deprecated:** Use `invoice.discounts.coupon.couponId` instead.
+    #[serde(rename = "couponId", default, skip_serializing_if = "Option::is_none")]
+    pub coupon_id: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for CouponDiscount {}
+/// `DateAndTimeSettings` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct DateAndTimeSettings {
+    /// Whether the event date and time are TBD.
+    #[serde(rename = "dateAndTimeTbd", default, skip_serializing_if = "Option::is_none")]
+    pub date_and_time_tbd: Option<bool>,
+    /// Message that is displayed when time and date is TBD.
+    ///
+    /// **Note:** This field is only used when the `dateAndTimeTbd` field value is `true`.
+    #[serde(
+        rename = "dateAndTimeTbdMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub date_and_time_tbd_message: Option<String>,
+    /// Event start date.
+    ///
+    /// **Note:** This field is only returned when the `dateAndTimeTbd` field value is `false`.
+    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<crate::wire::Timestamp>,
+    /// Event end date.
+    ///
+    /// **Note:** This field is only returned when the `dateAndTimeTbd` field value is `false`.
+    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<crate::wire::Timestamp>,
+    /// Event time zone ID in the [TZ database](https://www.iana.org/time-zones) format.
+    ///
+    /// **Note:** This field is only returned when the `dateAndTimeTbd` field value is `false`.
+    #[serde(rename = "timeZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub time_zone_id: Option<String>,
+    /// Whether the end date is hidden in the formatted date and time.
+    #[serde(rename = "hideEndDate", default, skip_serializing_if = "Option::is_none")]
+    pub hide_end_date: Option<bool>,
+    /// Whether the time zone is displayed in the formatted schedule.
+    #[serde(rename = "showTimeZone", default, skip_serializing_if = "Option::is_none")]
+    pub show_time_zone: Option<bool>,
+    /// Repeating event status.
+    #[serde(
+        rename = "recurrenceStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub recurrence_status: Option<RecurrenceStatusStatus>,
+    /// Event repetitions.
+    #[serde(
+        rename = "recurringEvents",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub recurring_events: Option<Recurrences>,
+    /// Formatted date and time settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<Formatted>,
+}
+impl crate::wire::sdk_keys::SdkKeys for DateAndTimeSettings {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recurrence_status);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recurring_events);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.formatted);
+    }
+}
+/// `EventDisplaySettings` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct EventDisplaySettings {
+    /// Whether event details button is hidden. Only available for events with no registration.
+    #[serde(
+        rename = "hideEventDetailsButton",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hide_event_details_button: Option<bool>,
+    /// Disables event details page visibility. If event has an external registration configured visitors will be redirected from this page.
+    #[serde(
+        rename = "hideEventDetailsPage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hide_event_details_page: Option<bool>,
+}
+impl crate::wire::sdk_keys::SdkKeys for EventDisplaySettings {}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FeeName {
+    /// `WIX_FEE`
+    ///
+    /// Wix ticket service fee charges applied to the line item.
+    WixFee,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for FeeName {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "WIX_FEE" => Self::WixFee,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::WixFee => "WIX_FEE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(FeeName);
+impl crate::wire::sdk_keys::SdkKeys for FeeName {}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FeeType {
+    /// `FEE_ADDED`
+    ///
+    /// Fee is added to the ticket price at checkout.
+    FeeAdded,
+    /// `FEE_INCLUDED`
+    ///
+    /// Seller absorbs the fee. It's deducted from the ticket price.
+    FeeIncluded,
+    /// `FEE_ADDED_AT_CHECKOUT`
+    ///
+    /// Fee is added to the ticket price at checkout.
+    FeeAddedAtCheckout,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for FeeType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "FEE_ADDED" => Self::FeeAdded,
+            "FEE_INCLUDED" => Self::FeeIncluded,
+            "FEE_ADDED_AT_CHECKOUT" => Self::FeeAddedAtCheckout,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::FeeAdded => "FEE_ADDED",
+            Self::FeeIncluded => "FEE_INCLUDED",
+            Self::FeeAddedAtCheckout => "FEE_ADDED_AT_CHECKOUT",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(FeeType);
+impl crate::wire::sdk_keys::SdkKeys for FeeType {}
+/// `FormSubmission` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct FormSubmission {
+    /// Form ID.
+    ///
+    /// Format: guid.
+    #[serde(rename = "formId", default, skip_serializing_if = "Option::is_none")]
+    pub form_id: Option<String>,
+    /// Form submission ID.
+    ///
+    /// Format: guid.
+    #[serde(rename = "submissionId", default, skip_serializing_if = "Option::is_none")]
+    pub submission_id: Option<String>,
+    /// Form submissions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submissions: Option<serde_json::Value>,
+}
+impl crate::wire::sdk_keys::SdkKeys for FormSubmission {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.submissions);
+    }
+}
+/// `Formatted` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Formatted {
+    /// Formatted date and time representation. <br>
+    /// Example of formatting when an event lasts multiple days and is in the UTC time zone: `September 1, 2015 at 10:20 AM – September 5, 2015 at 12:14 PM`. <br>
+    /// Example of formatting when an event lasts 1 day and is in the GMT+2 time zone: `February 1, 2018, 12:10 – 2:50 PM GMT+2`.
+    #[serde(rename = "dateAndTime", default, skip_serializing_if = "Option::is_none")]
+    pub date_and_time: Option<String>,
+    /// Formatted start date of the event. Empty for TBD schedules.
+    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// Formatted start time of the event. Empty for TBD schedules.
+    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// Formatted end date of the event. Empty for TBD schedules or when the end date is hidden.
+    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    /// Formatted end time of the event. Empty for TBD schedules or when the end date is hidden.
+    #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Formatted {}
+/// `FormattedAddress` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct FormattedAddress {
+    /// 1-line address representation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    /// Address components.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+impl crate::wire::sdk_keys::SdkKeys for FormattedAddress {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
+    }
+}
+/// `GalleryData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct GalleryData {
+    /// Styling for the gallery's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
+    /// The items in the gallery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<crate::shared::types::Item>>,
+    /// Options for defining the gallery's appearance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<crate::shared::types::GalleryOptions>,
+    /// Sets whether the gallery's expand button is disabled. Defaults to `false`.
+    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
+    pub disable_expand: Option<bool>,
+    /// Sets whether the gallery's download button is disabled. Defaults to `false`.
+    #[serde(
+        rename = "disableDownload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_download: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<crate::shared::types::Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for GalleryData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
+/// `ImageData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ImageData {
+    /// Styling for the image's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
+    /// Image file details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::shared::types::Media>,
+    /// Link details for images that are links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<crate::shared::types::Link>,
+    /// Sets whether the image expands to full screen when clicked. Defaults to `false`.
+    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
+    pub disable_expand: Option<bool>,
+    /// Image's alternative text.
+    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
+    /// Deprecated: use Caption node instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Sets whether the image's download button is disabled. Defaults to `false`.
+    #[serde(
+        rename = "disableDownload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_download: Option<bool>,
+    /// Sets whether the image is decorative and does not need an explanation. Defaults to `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decorative: Option<bool>,
+    /// Styling for the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<crate::shared::types::ImageDataStyles>,
+    /// Non-destructive crop rectangle, expressed as fractions (0-1) of the original image. When omitted, the full image is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<crate::shared::types::ImageDataCrop>,
+    /// Optional shape mask applied to the visible crop. Supported values: CIRCLE, OVAL, STAR, PENTAGON, HEXAGON, TRIANGLE, HEART, RHOMBUS, FLUID, WINDOW.
+    #[serde(rename = "cropShape", default, skip_serializing_if = "Option::is_none")]
+    pub crop_shape: Option<String>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<crate::shared::types::Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ImageData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.crop);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
+/// Child inputs.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Input {
+    /// Field name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// *Deprecated:** Use `controls.inputs.type.TEXT_ARRAY`.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array: Option<bool>,
+    /// Main field label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Additional labels for multi-valued fields such as address.
+    #[serde(
+        rename = "additionalLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_labels: Option<std::collections::BTreeMap<String, String>>,
+    /// Predefined choice options for fields, such as dropdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+    /// Whether field is mandatory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandatory: Option<bool>,
+    /// Maximum number of accepted characters (relevant for text fields).
+    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<i64>,
+    /// Type which determines field format.
+    /// Used to validate submitted response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ValueType>,
+    /// The maximum number of accepted values for array input.
+    ///
+    /// **Note:** Only applicable for `TEXT_ARRAY` input fields.
+    #[serde(rename = "maxSize", default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<i64>,
+    /// Default option initially selected when an input has multiple choices.
+    ///
+    /// Defaults to first (0th) option, if not configured.
+    /// Currently only applicable for `type.dropdown`.
+    #[serde(
+        rename = "defaultOptionSelection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_option_selection: Option<OptionSelection>,
+    /// Additional labels for multi-valued fields, such as address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<Label>>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Input {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.additional_labels);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.default_option_selection,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.labels);
+    }
+}
+/// A block of nested fields.
+/// Used to aggregate similar inputs like First Name and Last Name.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct InputControl {
+    /// Field control type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<InputControlType>,
+    /// Whether the control is mandatory (such as `name` & `email`). When `true`, only the label can be changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<bool>,
+    /// Deprecated: Use `id` or `_id`.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Child inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<Input>>,
+    /// *Deprecated:** Use `controls.inputs.label`.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Field controls are sorted by this value in ascending order.
+    #[serde(rename = "orderIndex", default, skip_serializing_if = "Option::is_none")]
+    pub order_index: Option<i64>,
+    /// Unique control ID.
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// Whether the input control is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<bool>,
+}
+impl crate::wire::sdk_keys::SdkKeys for InputControl {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.inputs);
+    }
+}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum InputControlType {
+    /// `INPUT`
+    ///
+    /// Single text value field.
+    Input,
+    /// `TEXTAREA`
+    ///
+    /// Single text value field with multiple lines.
+    Textarea,
+    /// `DROPDOWN`
+    ///
+    /// Single-choice field with predefined values.
+    Dropdown,
+    /// `RADIO`
+    ///
+    /// Single-choice field with predefined values.
+    Radio,
+    /// `CHECKBOX`
+    ///
+    /// Multiple-choice field with predefined values.
+    Checkbox,
+    /// `NAME`
+    ///
+    /// Fields for entering first and last names.
+    Name,
+    /// `GUEST_CONTROL`
+    ///
+    /// Fields for additional guests and their respective names.
+    GuestControl,
+    /// `ADDRESS_SHORT`
+    ///
+    /// Single-line address field.
+    AddressShort,
+    /// `ADDRESS_FULL`
+    ///
+    /// Full address field with multiple lines.
+    AddressFull,
+    /// `DATE`
+    ///
+    /// Fields for entering year, month, and day.
+    Date,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for InputControlType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "INPUT" => Self::Input,
+            "TEXTAREA" => Self::Textarea,
+            "DROPDOWN" => Self::Dropdown,
+            "RADIO" => Self::Radio,
+            "CHECKBOX" => Self::Checkbox,
+            "NAME" => Self::Name,
+            "GUEST_CONTROL" => Self::GuestControl,
+            "ADDRESS_SHORT" => Self::AddressShort,
+            "ADDRESS_FULL" => Self::AddressFull,
+            "DATE" => Self::Date,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Input => "INPUT",
+            Self::Textarea => "TEXTAREA",
+            Self::Dropdown => "DROPDOWN",
+            Self::Radio => "RADIO",
+            Self::Checkbox => "CHECKBOX",
+            Self::Name => "NAME",
+            Self::GuestControl => "GUEST_CONTROL",
+            Self::AddressShort => "ADDRESS_SHORT",
+            Self::AddressFull => "ADDRESS_FULL",
+            Self::Date => "DATE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(InputControlType);
+impl crate::wire::sdk_keys::SdkKeys for InputControlType {}
+/// `Label` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Label {
+    /// Field name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Field label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Label {}
+/// `LabellingSettings` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct LabellingSettings {
+    /// Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "assignedContactsLegacyLabelId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub assigned_contacts_legacy_label_id: Option<String>,
+    /// Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "assignedContactsLabelDeleted",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub assigned_contacts_label_deleted: Option<bool>,
+}
+impl crate::wire::sdk_keys::SdkKeys for LabellingSettings {}
+/// `LayoutData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct LayoutData {
+    /// Deprecated: Use `background` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(
+        rename = "backgroundColor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub background_color: Option<String>,
+    /// Background image.
+    #[serde(
+        rename = "backgroundImage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub background_image: Option<crate::shared::types::LayoutDataBackgroundImage>,
+    /// Border color as a hexadecimal value.
+    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
+    pub border_color: Option<String>,
+    /// Border width in pixels.
+    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
+    pub border_width: Option<i64>,
+    /// Border radius in pixels.
+    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
+    pub border_radius: Option<i64>,
+    /// Deprecated: Use `backdrop` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "backdropColor", default, skip_serializing_if = "Option::is_none")]
+    pub backdrop_color: Option<String>,
+    /// Backdrop image.
+    #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
+    pub backdrop_image: Option<crate::shared::types::LayoutDataBackgroundImage>,
+    /// Backdrop top padding.
+    #[serde(
+        rename = "backdropPaddingTop",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backdrop_padding_top: Option<i64>,
+    /// Backdrop bottom padding
+    #[serde(
+        rename = "backdropPaddingBottom",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backdrop_padding_bottom: Option<i64>,
+    /// Horizontal and vertical gap between columns
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<i64>,
+    /// Padding in pixels for cells. Follows CSS order: top, right, bottom, left
+    #[serde(rename = "cellPadding", default, skip_serializing_if = "Option::is_none")]
+    pub cell_padding: Option<Vec<i64>>,
+    /// Vertical alignment for the cell's items.
+    #[serde(
+        rename = "cellVerticalAlignment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cell_vertical_alignment: Option<
+        crate::shared::types::VerticalAlignmentAlignment,
+    >,
+    /// Responsiveness behaviour of columns when responsiveness applies. Either stacks or wrappers.
+    #[serde(
+        rename = "responsivenessBehaviour",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub responsiveness_behaviour: Option<crate::shared::types::ResponsivenessBehaviour>,
+    /// Size in pixels when responsiveness_behaviour applies
+    #[serde(
+        rename = "responsivenessBreakpoint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub responsiveness_breakpoint: Option<i64>,
+    /// Styling for the layout's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
+    /// Defines where selected design propertied applies to
+    #[serde(rename = "designTarget", default, skip_serializing_if = "Option::is_none")]
+    pub design_target: Option<crate::shared::types::DesignTarget>,
+    /// Banner configuration. When present, this layout is attached to a document edge (top or bottom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<crate::shared::types::Banner>,
+    /// Background styling (color or gradient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<crate::shared::types::LayoutDataBackground>,
+    /// Backdrop styling (color or gradient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backdrop: Option<crate::shared::types::Backdrop>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<crate::shared::types::Animation>,
+    /// Shape divider at the top edge of the layout.
+    #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
+    pub top_divider: Option<crate::shared::types::SectionDivider>,
+    /// Shape divider at the bottom edge of the layout.
+    #[serde(rename = "bottomDivider", default, skip_serializing_if = "Option::is_none")]
+    pub bottom_divider: Option<crate::shared::types::SectionDivider>,
+}
+impl crate::wire::sdk_keys::SdkKeys for LayoutData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background_image);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.backdrop_image);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.cell_vertical_alignment,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.responsiveness_behaviour,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.design_target);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.banner);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.background);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.backdrop);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.top_divider);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.bottom_divider);
+    }
+}
+/// `Location` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Location {
+    /// Location name. This value is displayed instead of the address when the location is defined as TBD by setting the `locationTbd` property to `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Location type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<LocationType>,
+    /// Exact location address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<CommonAddress>,
+    /// Whether the event location is TBD.
+    #[serde(rename = "locationTbd", default, skip_serializing_if = "Option::is_none")]
+    pub location_tbd: Option<bool>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Location {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
+    }
+}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum LocationType {
+    /// `VENUE`
+    ///
+    /// Event is on-site at a specific physical location.
+    Venue,
+    /// `ONLINE`
+    ///
+    /// Event is online, such as a virtual video conference.
+    Online,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for LocationType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "VENUE" => Self::Venue,
+            "ONLINE" => Self::Online,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Venue => "VENUE",
+            Self::Online => "ONLINE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(LocationType);
+impl crate::wire::sdk_keys::SdkKeys for LocationType {}
+/// `Money` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Money {
+    /// *Deprecated:** Use `value` instead.
+    ///
+    /// Format: decimal_value.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    /// 3-letter currency code in [ISO-4217 alphabetic](https://en.wikipedia.org/wiki/ISO_4217#Active_codes) format. For example, `USD`.
+    ///
+    /// Format: currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Monetary amount. Decimal string with a period as a decimal separator (e.g., 3.99). Optionally, starts with a single (-), to indicate that the amount is negative.
+    ///
+    /// Format: decimal_value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Money {}
+/// `Occurrence` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Occurrence {
+    /// Event start date.
+    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<crate::wire::Timestamp>,
+    /// Event end date.
+    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<crate::wire::Timestamp>,
+    /// Event time zone ID in the [TZ database](https://www.iana.org/time-zones) format.
+    #[serde(rename = "timeZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub time_zone_id: Option<String>,
+    /// Whether the time zone is displayed in a formatted schedule.
+    #[serde(rename = "showTimeZone", default, skip_serializing_if = "Option::is_none")]
+    pub show_time_zone: Option<bool>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Occurrence {}
 /// `OnlineConferencingLogin` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -72,6 +1146,350 @@ pub struct OnlineConferencingLogin {
     pub password: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for OnlineConferencingLogin {}
+/// Describes initially selected option when an input has multiple choices.
+/// Defaults to first (0th) option if not configured.
+///
+/// At most one of `optionIndex`, `placeholderText` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct OptionSelection {
+    /// 0-based index from predefined `controls.inputs.options` which is initial selection.
+    #[serde(rename = "optionIndex", default, skip_serializing_if = "Option::is_none")]
+    pub option_index: Option<i64>,
+    /// Placeholder hint describing expected choices, such as "Please select".
+    /// Considered an empty choice.
+    #[serde(
+        rename = "placeholderText",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub placeholder_text: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for OptionSelection {}
+/// At most one of `percentDiscount` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PaidPlanDiscount {
+    /// Discount by percentage applied to tickets.
+    #[serde(
+        rename = "percentDiscount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub percent_discount: Option<PercentDiscount>,
+    /// Name of pricing plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for PaidPlanDiscount {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.percent_discount);
+    }
+}
+/// `PercentDiscount` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PercentDiscount {
+    /// Percent rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
+    /// Number of discounted tickets.
+    #[serde(
+        rename = "quantityDiscounted",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub quantity_discounted: Option<i64>,
+}
+impl crate::wire::sdk_keys::SdkKeys for PercentDiscount {}
+/// `Poll` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Poll {
+    /// Poll ID.
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// Poll title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Poll creator ID.
+    #[serde(rename = "creatorId", default, skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    /// Main poll image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::shared::types::Media>,
+    /// Voting options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<crate::shared::types::OptionData>>,
+    /// The poll's permissions and display settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<crate::shared::types::PollSettings>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Poll {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.options);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.settings);
+    }
+}
+/// `PollData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PollData {
+    /// Styling for the poll's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
+    /// Poll data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Poll>,
+    /// Layout settings for the poll and voting options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<crate::shared::types::PollDataLayout>,
+    /// Styling for the poll and voting options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<crate::shared::types::Design>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<crate::shared::types::Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for PollData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.poll);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layout);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.design);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum RecurrenceStatusStatus {
+    /// `ONE_TIME`
+    ///
+    /// Event happens only once and can last multiple days.
+    OneTime,
+    /// `RECURRING`
+    ///
+    /// A series of events that repeat.
+    Recurring,
+    /// `RECURRING_UPCOMING`
+    ///
+    /// Next event in a schedule of recurring events.
+    RecurringUpcoming,
+    /// `RECURRING_RECENTLY_ENDED`
+    ///
+    /// Latest event that ended in a schedule of recurring events.
+    RecurringRecentlyEnded,
+    /// `RECURRING_RECENTLY_CANCELED`
+    ///
+    /// Latest canceled event in a schedule of recurring events
+    RecurringRecentlyCanceled,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for RecurrenceStatusStatus {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "ONE_TIME" => Self::OneTime,
+            "RECURRING" => Self::Recurring,
+            "RECURRING_UPCOMING" => Self::RecurringUpcoming,
+            "RECURRING_RECENTLY_ENDED" => Self::RecurringRecentlyEnded,
+            "RECURRING_RECENTLY_CANCELED" => Self::RecurringRecentlyCanceled,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::OneTime => "ONE_TIME",
+            Self::Recurring => "RECURRING",
+            Self::RecurringUpcoming => "RECURRING_UPCOMING",
+            Self::RecurringRecentlyEnded => "RECURRING_RECENTLY_ENDED",
+            Self::RecurringRecentlyCanceled => "RECURRING_RECENTLY_CANCELED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(RecurrenceStatusStatus);
+impl crate::wire::sdk_keys::SdkKeys for RecurrenceStatusStatus {}
+/// `Recurrences` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Recurrences {
+    /// Individual event dates for recurring events.
+    ///
+    /// *Note:** Each date must be manually calculated and provided. There is no support for automatic generation using recurrence rules or patterns (for example, "Weekly").
+    ///
+    /// When you create a recurring event:
+    /// - Each occurrence is created as an independent event with its own unique ID.
+    /// - All occurrences in the series share the same `categoryId`, which allows you to identify all events in the recurring series.
+    /// - To retrieve all events in a recurring series, query events by `recurringEvents.categoryId`.
+    /// - Each event in the series can be independently updated or deleted using its individual event ID.
+    #[serde(
+        rename = "individualEventDates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub individual_event_dates: Option<Vec<Occurrence>>,
+    /// Recurring event category ID.
+    ///
+    /// This read-only field is automatically generated and shared by all events in a recurring series. Use this ID to query and retrieve all occurrences of a recurring event.
+    #[serde(rename = "categoryId", default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Recurrences {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.individual_event_dates,
+        );
+    }
+}
+/// `RegistrationClosedMessages` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct RegistrationClosedMessages {
+    /// Message shown when event registration is closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// "Explore other events" call-to-action label text.
+    #[serde(
+        rename = "exploreEventsActionLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub explore_events_action_label: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for RegistrationClosedMessages {}
+/// Confirmation messages shown after checkout.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ResponseConfirmation {
+    /// Confirmation message title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Confirmation message text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// "Download tickets" call-to-action label text.
+    #[serde(
+        rename = "downloadTicketsLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub download_tickets_label: Option<String>,
+    /// "Add to calendar" call-to-action label text.
+    #[serde(
+        rename = "addToCalendarLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub add_to_calendar_label: Option<String>,
+    /// "Share event" call-to-action label text.
+    #[serde(
+        rename = "shareEventLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub share_event_label: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ResponseConfirmation {}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum RsvpStatus {
+    /// `YES`
+    ///
+    /// Guest is attending the event.
+    Yes,
+    /// `NO`
+    ///
+    /// Guest isn't attending the event.
+    No,
+    /// `WAITLIST`
+    ///
+    /// Guest is on a waitlist.
+    Waitlist,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for RsvpStatus {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "YES" => Self::Yes,
+            "NO" => Self::No,
+            "WAITLIST" => Self::Waitlist,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Yes => "YES",
+            Self::No => "NO",
+            Self::Waitlist => "WAITLIST",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(RsvpStatus);
+impl crate::wire::sdk_keys::SdkKeys for RsvpStatus {}
+/// The SEO schema object contains data about different types of meta tags. It makes sure that the information about your page is presented properly to search engines.
+/// The search engines use this information for ranking purposes, or to display snippets in the search results.
+/// This data will override other sources of tags (for example patterns) and will be included in the <head> section of the HTML document, while not being displayed on the page itself.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct SeoSchema {
+    /// SEO tag information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    /// SEO general settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<crate::shared::types::Settings>,
+}
+impl crate::wire::sdk_keys::SdkKeys for SeoSchema {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.tags);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.settings);
+    }
+}
+/// `ShapeData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ShapeData {
+    /// Styling for the shape's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<crate::shared::types::PluginContainerData>,
+    /// Shape file details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<crate::shared::types::Media>,
+    /// Styling for the shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<crate::shared::types::ShapeDataStyles>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<crate::shared::types::Animation>,
+    /// Link details for shapes that are links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<crate::shared::types::Link>,
+    /// Alternate text describing the link's purpose for accessibility. Applies only when `link` is set.
+    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ShapeData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shape);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+    }
+}
 /// Subdivision Concordance values
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -84,7 +1502,88 @@ impl crate::wire::sdk_keys::SdkKeys for StandardDetails {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
-pub enum SubdivisionType {
+pub enum Status {
+    /// `UPCOMING`
+    ///
+    /// Event is published and scheduled to start.
+    Upcoming,
+    /// `STARTED`
+    ///
+    /// Event has started.
+    Started,
+    /// `ENDED`
+    ///
+    /// Event has ended.
+    Ended,
+    /// `CANCELED`
+    ///
+    /// Event is canceled.
+    Canceled,
+    /// `DRAFT`
+    ///
+    /// Event is not public.
+    Draft,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for Status {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "UPCOMING" => Self::Upcoming,
+            "STARTED" => Self::Started,
+            "ENDED" => Self::Ended,
+            "CANCELED" => Self::Canceled,
+            "DRAFT" => Self::Draft,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Upcoming => "UPCOMING",
+            Self::Started => "STARTED",
+            Self::Ended => "ENDED",
+            Self::Canceled => "CANCELED",
+            Self::Draft => "DRAFT",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(Status);
+impl crate::wire::sdk_keys::SdkKeys for Status {}
+/// `Subdivision` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Subdivision {
+    /// Short subdivision code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Subdivision full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Subdivision level Internal (only in the SDK's internal typings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<crate::shared::types::SubdivisionType>,
+    /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
+    #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
+    pub type_info: Option<String>,
+    /// Standard organizations details (e.g. ISO). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "standardDetails",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub standard_details: Option<StandardDetails>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Subdivision {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.standard_details);
+    }
+}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum SubdivisionSubdivisionType {
     /// `UNKNOWN_SUBDIVISION_TYPE`
     UnknownSubdivisionType,
     /// `ADMINISTRATIVE_AREA_LEVEL_1`
@@ -114,7 +1613,7 @@ pub enum SubdivisionType {
     /// A value not listed in the schema, kept as sent.
     Unknown(String),
 }
-impl crate::wire::WireEnum for SubdivisionType {
+impl crate::wire::WireEnum for SubdivisionSubdivisionType {
     fn from_wire(value: &str) -> Self {
         match value {
             "UNKNOWN_SUBDIVISION_TYPE" => Self::UnknownSubdivisionType,
@@ -140,8 +1639,54 @@ impl crate::wire::WireEnum for SubdivisionType {
         }
     }
 }
-crate::wire::wire_enum_serde!(SubdivisionType);
-impl crate::wire::sdk_keys::SdkKeys for SubdivisionType {}
+crate::wire::wire_enum_serde!(SubdivisionSubdivisionType);
+impl crate::wire::sdk_keys::SdkKeys for SubdivisionSubdivisionType {}
+/// `Tag` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Tag {
+    /// SEO tag type.
+    ///
+    ///
+    /// Supported values: `title`, `meta`, `script`, `link`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// A `{"key": "value"}` pair object where each SEO tag property (`"name"`, `"content"`, `"rel"`, `"href"`) contains a value.
+    /// For example: `{"name": "description", "content": "the description itself"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub props: Option<serde_json::Value>,
+    /// SEO tag metadata. For example, `{"height": 300, "width": 240}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
+    /// SEO tag inner content. For example, `<title> inner content </title>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<String>,
+    /// Whether the tag is a [custom tag](https://support.wix.com/en/article/adding-additional-meta-tags-to-your-sites-pages) —
+    /// i.e. an entry from the site's Advanced/Custom Tags list.
+    ///
+    /// This flag is scoped to that feature only. It is NOT an indicator of whether a standard tag
+    /// (`title`, `description`, Open Graph, etc.) reflects a manually configured value versus a computed
+    /// default/pattern — standard tags always resolve with `custom: false`, even when their content comes
+    /// from a page's manually saved SEO title/description override. Don't use this field to verify whether
+    /// a live page reflects a manual per-page SEO edit.
+    ///
+    /// Limitation: when `ResolveStaticPageSeoTags` is called without `seoData`, the per-page SEO data is read
+    /// only from the Vibe/Wix-managed-headless override store. That store holds nothing for classic Wix Editor
+    /// or Wix Studio pages, so even genuine Advanced/Custom Tags saved on those pages are missing from the
+    /// response entirely — there, `false` means this API could not tell, not that no custom tag exists.
+    /// Pass `seoData` explicitly to resolve against a known set of tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<bool>,
+    /// Whether the tag is disabled. If the tag is disabled, people can't find your page when searching for this phrase in search engines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Tag {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.props);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.meta);
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -181,3 +1726,93 @@ impl crate::wire::WireEnum for TaxType {
 }
 crate::wire::wire_enum_serde!(TaxType);
 impl crate::wire::sdk_keys::SdkKeys for TaxType {}
+/// `TicketsConfirmationMessages` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct TicketsConfirmationMessages {
+    /// Confirmation message title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Confirmation message text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// "Download tickets" call-to-action label text.
+    #[serde(
+        rename = "downloadTicketsLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub download_tickets_label: Option<String>,
+    /// "Add to calendar" call-to-action label text.
+    #[serde(
+        rename = "addToCalendarActionLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub add_to_calendar_action_label: Option<String>,
+    /// "Share event" call-to-action label text.
+    #[serde(
+        rename = "shareActionLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub share_action_label: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for TicketsConfirmationMessages {}
+/// `TicketsUnavailableMessages` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct TicketsUnavailableMessages {
+    /// Message shown when event tickets are unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// "Explore other events" call-to-action label text.
+    #[serde(
+        rename = "exploreEventsActionLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub explore_events_action_label: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for TicketsUnavailableMessages {}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ValueType {
+    /// `TEXT`
+    Text,
+    /// `NUMBER`
+    Number,
+    /// `TEXT_ARRAY`
+    TextArray,
+    /// `DATE_TIME`
+    DateTime,
+    /// `ADDRESS`
+    Address,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for ValueType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "TEXT" => Self::Text,
+            "NUMBER" => Self::Number,
+            "TEXT_ARRAY" => Self::TextArray,
+            "DATE_TIME" => Self::DateTime,
+            "ADDRESS" => Self::Address,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Text => "TEXT",
+            Self::Number => "NUMBER",
+            Self::TextArray => "TEXT_ARRAY",
+            Self::DateTime => "DATE_TIME",
+            Self::Address => "ADDRESS",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(ValueType);
+impl crate::wire::sdk_keys::SdkKeys for ValueType {}

@@ -35,96 +35,6 @@ pub struct AvailablePlace {
     pub available_capacity: Option<i64>,
 }
 impl crate::wire::sdk_keys::SdkKeys for AvailablePlace {}
-/// Physical address
-///
-/// At most one of `streetAddress`, `addressLine` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CommonAddress {
-    /// Street address.
-    #[serde(rename = "streetAddress", default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<crate::events::shared::CommonStreetAddress>,
-    /// Primary address information (street and building number).
-    ///
-    /// Also accepted as `addressLine` when decoding.
-    #[serde(
-        rename = "addressLine1",
-        alias = "addressLine",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address_line1: Option<String>,
-    /// 2-letter country code in [ISO-3166 alpha-2](https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2#Officially_assigned_code_elements) format.
-    ///
-    /// Format: country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Code for a subdivision (such as state, prefecture, or province) in [ISO 3166-2](https://en.wikipedia.org/wiki/ISO_3166-2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivision: Option<String>,
-    /// City name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// Zip or postal code.
-    #[serde(rename = "postalCode", default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    /// Secondary address information (suite or apartment number and room number).
-    #[serde(rename = "addressLine2", default, skip_serializing_if = "Option::is_none")]
-    pub address_line2: Option<String>,
-    /// A string containing the full address of this location. Internal (only in the SDK's internal typings).
-    ///
-    /// Also accepted as `formattedAddress` when decoding.
-    #[serde(
-        alias = "formattedAddress",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted: Option<String>,
-    /// Free text intended to help find the address. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// Coordinates of the physical address. Internal (only in the SDK's internal typings).
-    ///
-    /// Also accepted as `geocode` when decoding.
-    #[serde(alias = "geocode", default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<CommonAddressLocation>,
-    /// Country full name. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "countryFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_fullname: Option<String>,
-    /// Subdivision full name. Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "subdivisionFullname",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subdivision_fullname: Option<String>,
-    /// Multi-level subdivisions from top to bottom. Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivisions: Option<Vec<CommonSubdivision>>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CommonAddress {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.street_address);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.location);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.subdivisions);
-    }
-}
-/// `CommonAddressLocation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CommonAddressLocation {
-    /// Address latitude coordinates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<f64>,
-    /// Address longitude coordinates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<f64>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CommonAddressLocation {}
 /// Money.
 /// Default format to use. Sufficiently compliant with majority of standards: w3c, ISO 4217, ISO 20022, ISO 8583:2003.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -142,90 +52,6 @@ pub struct CommonMoney {
     pub currency: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for CommonMoney {}
-/// `CommonSubdivision` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CommonSubdivision {
-    /// Short subdivision code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Subdivision full name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Subdivision level Internal (only in the SDK's internal typings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<SubdivisionSubdivisionType>,
-    /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
-    #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
-    pub type_info: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CommonSubdivision {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// `DateAndTimeSettings` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DateAndTimeSettings {
-    /// Whether the event date and time are TBD.
-    #[serde(rename = "dateAndTimeTbd", default, skip_serializing_if = "Option::is_none")]
-    pub date_and_time_tbd: Option<bool>,
-    /// Message that is displayed when time and date is TBD.
-    ///
-    /// **Note:** This field is only used when the `dateAndTimeTbd` field value is `true`.
-    #[serde(
-        rename = "dateAndTimeTbdMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub date_and_time_tbd_message: Option<String>,
-    /// Event start date.
-    ///
-    /// **Note:** This field is only returned when the `dateAndTimeTbd` field value is `false`.
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<crate::wire::Timestamp>,
-    /// Event end date.
-    ///
-    /// **Note:** This field is only returned when the `dateAndTimeTbd` field value is `false`.
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<crate::wire::Timestamp>,
-    /// Event time zone ID in the [TZ database](https://www.iana.org/time-zones) format.
-    ///
-    /// **Note:** This field is only returned when the `dateAndTimeTbd` field value is `false`.
-    #[serde(rename = "timeZoneId", default, skip_serializing_if = "Option::is_none")]
-    pub time_zone_id: Option<String>,
-    /// Whether the end date is hidden in the formatted date and time.
-    #[serde(rename = "hideEndDate", default, skip_serializing_if = "Option::is_none")]
-    pub hide_end_date: Option<bool>,
-    /// Whether the time zone is displayed in the formatted schedule.
-    #[serde(rename = "showTimeZone", default, skip_serializing_if = "Option::is_none")]
-    pub show_time_zone: Option<bool>,
-    /// Repeating event status.
-    #[serde(
-        rename = "recurrenceStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recurrence_status: Option<RecurrenceStatusStatus>,
-    /// Event repetitions.
-    #[serde(
-        rename = "recurringEvents",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recurring_events: Option<Recurrences>,
-    /// Formatted date and time settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub formatted: Option<Formatted>,
-}
-impl crate::wire::sdk_keys::SdkKeys for DateAndTimeSettings {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recurrence_status);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.recurring_events);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.formatted);
-    }
-}
 /// `EventDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -242,20 +68,20 @@ pub struct EventDetails {
     pub short_description: Option<String>,
     /// Event location.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<crate::events::shared::Location>,
     /// Event date and time settings.
     #[serde(
         rename = "dateAndTimeSettings",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_and_time_settings: Option<DateAndTimeSettings>,
+    pub date_and_time_settings: Option<crate::events::shared::DateAndTimeSettings>,
     /// Event page URL components.
     #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
     pub event_page_url: Option<crate::wire::PageUrl>,
     /// Event status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<Status>,
+    pub status: Option<crate::events::shared::Status>,
 }
 impl crate::wire::sdk_keys::SdkKeys for EventDetails {
     fn rename_sdk_keys(&mut self) {
@@ -305,103 +131,6 @@ impl crate::wire::WireEnum for FeeTypeEnumType {
 }
 crate::wire::wire_enum_serde!(FeeTypeEnumType);
 impl crate::wire::sdk_keys::SdkKeys for FeeTypeEnumType {}
-/// `Formatted` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Formatted {
-    /// Formatted date and time representation. <br>
-    /// Example of formatting when an event lasts multiple days and is in the UTC time zone: `September 1, 2015 at 10:20 AM – September 5, 2015 at 12:14 PM`. <br>
-    /// Example of formatting when an event lasts 1 day and is in the GMT+2 time zone: `February 1, 2018, 12:10 – 2:50 PM GMT+2`.
-    #[serde(rename = "dateAndTime", default, skip_serializing_if = "Option::is_none")]
-    pub date_and_time: Option<String>,
-    /// Formatted start date of the event. Empty for TBD schedules.
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<String>,
-    /// Formatted start time of the event. Empty for TBD schedules.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<String>,
-    /// Formatted end date of the event. Empty for TBD schedules or when the end date is hidden.
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<String>,
-    /// Formatted end time of the event. Empty for TBD schedules or when the end date is hidden.
-    #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Formatted {}
-/// `Location` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Location {
-    /// Location name. This value is displayed instead of the address when the location is defined as TBD by setting the `locationTbd` property to `true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Location type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LocationType>,
-    /// Exact location address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<CommonAddress>,
-    /// Whether the event location is TBD.
-    #[serde(rename = "locationTbd", default, skip_serializing_if = "Option::is_none")]
-    pub location_tbd: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Location {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.address);
-    }
-}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LocationType {
-    /// `VENUE`
-    ///
-    /// Event is on-site at a specific physical location.
-    Venue,
-    /// `ONLINE`
-    ///
-    /// Event is online, such as a virtual video conference.
-    Online,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for LocationType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "VENUE" => Self::Venue,
-            "ONLINE" => Self::Online,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Venue => "VENUE",
-            Self::Online => "ONLINE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(LocationType);
-impl crate::wire::sdk_keys::SdkKeys for LocationType {}
-/// `Occurrence` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Occurrence {
-    /// Event start date.
-    #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<crate::wire::Timestamp>,
-    /// Event end date.
-    #[serde(rename = "endDate", default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<crate::wire::Timestamp>,
-    /// Event time zone ID in the [TZ database](https://www.iana.org/time-zones) format.
-    #[serde(rename = "timeZoneId", default, skip_serializing_if = "Option::is_none")]
-    pub time_zone_id: Option<String>,
-    /// Whether the time zone is displayed in a formatted schedule.
-    #[serde(rename = "showTimeZone", default, skip_serializing_if = "Option::is_none")]
-    pub show_time_zone: Option<bool>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Occurrence {}
 /// `OptionDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -497,89 +226,6 @@ impl crate::wire::WireEnum for PricingTypeEnumType {
 }
 crate::wire::wire_enum_serde!(PricingTypeEnumType);
 impl crate::wire::sdk_keys::SdkKeys for PricingTypeEnumType {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RecurrenceStatusStatus {
-    /// `ONE_TIME`
-    ///
-    /// Event happens only once and can last multiple days.
-    OneTime,
-    /// `RECURRING`
-    ///
-    /// A series of events that repeat.
-    Recurring,
-    /// `RECURRING_UPCOMING`
-    ///
-    /// Next event in a schedule of recurring events.
-    RecurringUpcoming,
-    /// `RECURRING_RECENTLY_ENDED`
-    ///
-    /// Latest event that ended in a schedule of recurring events.
-    RecurringRecentlyEnded,
-    /// `RECURRING_RECENTLY_CANCELED`
-    ///
-    /// Latest canceled event in a schedule of recurring events
-    RecurringRecentlyCanceled,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for RecurrenceStatusStatus {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "ONE_TIME" => Self::OneTime,
-            "RECURRING" => Self::Recurring,
-            "RECURRING_UPCOMING" => Self::RecurringUpcoming,
-            "RECURRING_RECENTLY_ENDED" => Self::RecurringRecentlyEnded,
-            "RECURRING_RECENTLY_CANCELED" => Self::RecurringRecentlyCanceled,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::OneTime => "ONE_TIME",
-            Self::Recurring => "RECURRING",
-            Self::RecurringUpcoming => "RECURRING_UPCOMING",
-            Self::RecurringRecentlyEnded => "RECURRING_RECENTLY_ENDED",
-            Self::RecurringRecentlyCanceled => "RECURRING_RECENTLY_CANCELED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(RecurrenceStatusStatus);
-impl crate::wire::sdk_keys::SdkKeys for RecurrenceStatusStatus {}
-/// `Recurrences` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Recurrences {
-    /// Individual event dates for recurring events.
-    ///
-    /// *Note:** Each date must be manually calculated and provided. There is no support for automatic generation using recurrence rules or patterns (for example, "Weekly").
-    ///
-    /// When you create a recurring event:
-    /// - Each occurrence is created as an independent event with its own unique ID.
-    /// - All occurrences in the series share the same `categoryId`, which allows you to identify all events in the recurring series.
-    /// - To retrieve all events in a recurring series, query events by `recurringEvents.categoryId`.
-    /// - Each event in the series can be independently updated or deleted using its individual event ID.
-    #[serde(
-        rename = "individualEventDates",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub individual_event_dates: Option<Vec<Occurrence>>,
-    /// Recurring event category ID.
-    ///
-    /// This read-only field is automatically generated and shared by all events in a recurring series. Use this ID to query and retrieve all occurrences of a recurring event.
-    #[serde(rename = "categoryId", default, skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Recurrences {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.individual_event_dates,
-        );
-    }
-}
 /// `SalePeriod` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -682,118 +328,6 @@ impl crate::wire::sdk_keys::SdkKeys for SeatingDetails {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.places);
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Status {
-    /// `UPCOMING`
-    ///
-    /// Event is published and scheduled to start.
-    Upcoming,
-    /// `STARTED`
-    ///
-    /// Event has started.
-    Started,
-    /// `ENDED`
-    ///
-    /// Event has ended.
-    Ended,
-    /// `CANCELED`
-    ///
-    /// Event is canceled.
-    Canceled,
-    /// `DRAFT`
-    ///
-    /// Event is not public.
-    Draft,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for Status {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UPCOMING" => Self::Upcoming,
-            "STARTED" => Self::Started,
-            "ENDED" => Self::Ended,
-            "CANCELED" => Self::Canceled,
-            "DRAFT" => Self::Draft,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Upcoming => "UPCOMING",
-            Self::Started => "STARTED",
-            Self::Ended => "ENDED",
-            Self::Canceled => "CANCELED",
-            Self::Draft => "DRAFT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(Status);
-impl crate::wire::sdk_keys::SdkKeys for Status {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SubdivisionSubdivisionType {
-    /// `UNKNOWN_SUBDIVISION_TYPE`
-    UnknownSubdivisionType,
-    /// `ADMINISTRATIVE_AREA_LEVEL_1`
-    ///
-    /// State
-    AdministrativeAreaLevel1,
-    /// `ADMINISTRATIVE_AREA_LEVEL_2`
-    ///
-    /// County
-    AdministrativeAreaLevel2,
-    /// `ADMINISTRATIVE_AREA_LEVEL_3`
-    ///
-    /// City/town
-    AdministrativeAreaLevel3,
-    /// `ADMINISTRATIVE_AREA_LEVEL_4`
-    ///
-    /// Neighborhood/quarter
-    AdministrativeAreaLevel4,
-    /// `ADMINISTRATIVE_AREA_LEVEL_5`
-    ///
-    /// Street/block
-    AdministrativeAreaLevel5,
-    /// `COUNTRY`
-    ///
-    /// ADMINISTRATIVE_AREA_LEVEL_0. Indicates the national political entity, and is typically the highest order type returned by the Geocoder.
-    Country,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl crate::wire::WireEnum for SubdivisionSubdivisionType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN_SUBDIVISION_TYPE" => Self::UnknownSubdivisionType,
-            "ADMINISTRATIVE_AREA_LEVEL_1" => Self::AdministrativeAreaLevel1,
-            "ADMINISTRATIVE_AREA_LEVEL_2" => Self::AdministrativeAreaLevel2,
-            "ADMINISTRATIVE_AREA_LEVEL_3" => Self::AdministrativeAreaLevel3,
-            "ADMINISTRATIVE_AREA_LEVEL_4" => Self::AdministrativeAreaLevel4,
-            "ADMINISTRATIVE_AREA_LEVEL_5" => Self::AdministrativeAreaLevel5,
-            "COUNTRY" => Self::Country,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownSubdivisionType => "UNKNOWN_SUBDIVISION_TYPE",
-            Self::AdministrativeAreaLevel1 => "ADMINISTRATIVE_AREA_LEVEL_1",
-            Self::AdministrativeAreaLevel2 => "ADMINISTRATIVE_AREA_LEVEL_2",
-            Self::AdministrativeAreaLevel3 => "ADMINISTRATIVE_AREA_LEVEL_3",
-            Self::AdministrativeAreaLevel4 => "ADMINISTRATIVE_AREA_LEVEL_4",
-            Self::AdministrativeAreaLevel5 => "ADMINISTRATIVE_AREA_LEVEL_5",
-            Self::Country => "COUNTRY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-crate::wire::wire_enum_serde!(SubdivisionSubdivisionType);
-impl crate::wire::sdk_keys::SdkKeys for SubdivisionSubdivisionType {}
 /// A Ticket Definition is a reusable configuration for an event that specifies ticket settings such as pricing, service fee handling, availability limits, and sale period.
 ///
 /// You can use Ticket Definitions to define and manage ticket types, control inventory and sale windows, and automate updates via the API.

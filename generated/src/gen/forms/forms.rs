@@ -128,41 +128,6 @@ impl crate::wire::sdk_keys::SdkKeys for Appointment {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.rebooking_policy);
     }
 }
-/// `BlockquoteData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BlockquoteData {
-    /// Indentation level from 1-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BlockquoteData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `BulletedListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BulletedListData {
-    /// Indentation level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Offset level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for BulletedListData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
 /// `Checkbox` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -236,60 +201,6 @@ impl crate::wire::sdk_keys::SdkKeys for CheckboxGroup {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.options_media_settings,
         );
-    }
-}
-/// `CodeBlockData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CodeBlockData {
-    /// Styling for the code block's text.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<crate::shared::types::TextStyle>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CodeBlockData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `CollapsibleListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CollapsibleListData {
-    /// Styling for the collapsible list's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// If `true`, only one item can be expanded at a time. Defaults to `false`.
-    #[serde(rename = "expandOnlyOne", default, skip_serializing_if = "Option::is_none")]
-    pub expand_only_one: Option<bool>,
-    /// Sets which items are expanded when the page loads.
-    #[serde(
-        rename = "initialExpandedItems",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub initial_expanded_items: Option<crate::shared::types::InitialExpandedItems>,
-    /// The direction of the text in the list. Either left-to-right or right-to-left.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<crate::shared::types::Direction>,
-    /// If `true`, The collapsible item will appear in search results as an FAQ.
-    #[serde(rename = "isQapageData", default, skip_serializing_if = "Option::is_none")]
-    pub is_qapage_data: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for CollapsibleListData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.initial_expanded_items,
-        );
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.direction);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
 /// `ComponentsTags` as Wix sends it.
@@ -1068,79 +979,6 @@ pub struct FormTranslationDeletedData {
     pub language: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for FormTranslationDeletedData {}
-/// `GIFData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GIFData {
-    /// Styling for the GIF's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// The source of the full size GIF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<crate::shared::types::GIF>,
-    /// The source of the downsized GIF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub downsized: Option<crate::shared::types::GIF>,
-    /// Height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Type of GIF (Sticker or NORMAL). Defaults to `NORMAL`.
-    #[serde(rename = "gifType", default, skip_serializing_if = "Option::is_none")]
-    pub gif_type: Option<crate::shared::types::GIFType>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for GIFData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.original);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.downsized);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gif_type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// At most one of `url`, `html`, `isAdsense`, `widgetId` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct HTMLData {
-    /// The URL for the HTML code for the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The HTML code for the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Whether this is an AdSense element. Use `source` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "isAdsense", default, skip_serializing_if = "Option::is_none")]
-    pub is_adsense: Option<bool>,
-    /// The WixelWidget ID for AI_WIDGET source nodes.
-    #[serde(rename = "widgetId", default, skip_serializing_if = "Option::is_none")]
-    pub widget_id: Option<String>,
-    /// Styling for the HTML node's container. Height property is irrelevant for HTML embeds when autoHeight is set to `true`.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<crate::shared::types::PluginContainerData>,
-    /// The type of HTML code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::shared::types::Source>,
-    /// If container height is aligned with its content height. Defaults to `true`.
-    #[serde(rename = "autoHeight", default, skip_serializing_if = "Option::is_none")]
-    pub auto_height: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for HTMLData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
 /// At most one of `stringOptions`, `numberOptions`, `booleanOptions`, `arrayOptions`, `objectOptions`, `wixFileOptions`, `paymentOptions`, `schedulingOptions`, `addressOptions`, `multilineAddressOptions`, `objectArrayOptions` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1262,22 +1100,6 @@ impl crate::wire::sdk_keys::SdkKeys for InputField {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.contact_mapping);
     }
 }
-/// `ListItemNodeData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ListItemNodeData {
-    /// Checkbox list item state. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checked: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ListItemNodeData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
 /// `MultilineAddress` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1359,7 +1181,7 @@ pub struct Node {
     pub button_data: Option<crate::forms::shared::ButtonData>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
-    pub code_block_data: Option<CodeBlockData>,
+    pub code_block_data: Option<crate::shared::types::CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
     pub divider_data: Option<crate::shared::types::DividerData>,
@@ -1371,13 +1193,13 @@ pub struct Node {
     pub gallery_data: Option<crate::forms::shared::GalleryData>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<GIFData>,
+    pub gif_data: Option<crate::shared::types::GIFData>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<crate::shared::types::HeadingData>,
     /// Data for an embedded HTML node.
     #[serde(rename = "htmlData", default, skip_serializing_if = "Option::is_none")]
-    pub html_data: Option<HTMLData>,
+    pub html_data: Option<crate::shared::types::HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
     pub image_data: Option<crate::forms::shared::ImageData>,
@@ -1395,7 +1217,7 @@ pub struct Node {
     pub map_data: Option<crate::shared::types::MapData>,
     /// Data for a paragraph node.
     #[serde(rename = "paragraphData", default, skip_serializing_if = "Option::is_none")]
-    pub paragraph_data: Option<ParagraphData>,
+    pub paragraph_data: Option<crate::shared::types::ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
     pub poll_data: Option<PollData>,
@@ -1417,7 +1239,7 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub collapsible_list_data: Option<CollapsibleListData>,
+    pub collapsible_list_data: Option<crate::shared::types::CollapsibleListData>,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
     pub table_data: Option<TableData>,
@@ -1436,17 +1258,17 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ordered_list_data: Option<OrderedListData>,
+    pub ordered_list_data: Option<crate::shared::types::OrderedListData>,
     /// Data for a bulleted list node.
     #[serde(
         rename = "bulletedListData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub bulleted_list_data: Option<BulletedListData>,
+    pub bulleted_list_data: Option<crate::shared::types::BulletedListData>,
     /// Data for a block quote node.
     #[serde(rename = "blockquoteData", default, skip_serializing_if = "Option::is_none")]
-    pub blockquote_data: Option<BlockquoteData>,
+    pub blockquote_data: Option<crate::shared::types::BlockquoteData>,
     /// Data for a caption node.
     #[serde(rename = "captionData", default, skip_serializing_if = "Option::is_none")]
     pub caption_data: Option<crate::shared::types::CaptionData>,
@@ -1467,7 +1289,7 @@ pub struct Node {
     pub toc_data: Option<crate::shared::types::TocData>,
     /// Data for a smart block node.
     #[serde(rename = "smartBlockData", default, skip_serializing_if = "Option::is_none")]
-    pub smart_block_data: Option<SmartBlockData>,
+    pub smart_block_data: Option<crate::shared::types::SmartBlockData>,
     /// Data for a smart block cell node.
     #[serde(
         rename = "smartBlockCellData",
@@ -1484,7 +1306,7 @@ pub struct Node {
     pub checkbox_list_data: Option<crate::shared::types::CheckboxListData>,
     /// Data for a list item node.
     #[serde(rename = "listItemData", default, skip_serializing_if = "Option::is_none")]
-    pub list_item_data: Option<ListItemNodeData>,
+    pub list_item_data: Option<crate::shared::types::ListItemNodeData>,
     /// Node type. Use `APP_EMBED` for nodes that embed content from other Wix apps. Use `EMBED` to embed content in [oEmbed](https://oembed.com/) format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<crate::shared::types::NodeType>,
@@ -1647,51 +1469,6 @@ impl crate::wire::sdk_keys::SdkKeys for OptionData {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.value);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
-    }
-}
-/// `OrderedListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OrderedListData {
-    /// Indentation level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Offset level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// List start number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for OrderedListData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
-    }
-}
-/// `ParagraphData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ParagraphData {
-    /// Styling for the paragraph text.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<crate::shared::types::TextStyle>,
-    /// Indentation level from 1-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Paragraph level
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for ParagraphData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
 /// `PassFailMessages` as Wix sends it.
@@ -2351,39 +2128,6 @@ impl crate::wire::sdk_keys::SdkKeys for Signature {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media_settings);
-    }
-}
-/// Data for a smart block node.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SmartBlockData {
-    /// The type of the smart block.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::shared::types::SmartBlockDataType>,
-    /// Layout orientation. HORIZONTAL or VERTICAL. Optional for variants with fixed orientation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orientation: Option<String>,
-    /// Column size controlling cells per row.
-    #[serde(rename = "columnSize", default, skip_serializing_if = "Option::is_none")]
-    pub column_size: Option<crate::shared::types::ColumnSize>,
-    /// Border color (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border width in pixels (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<crate::shared::types::Animation>,
-}
-impl crate::wire::sdk_keys::SdkKeys for SmartBlockData {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.column_size);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
 /// At most one of `thankYouMessageOptions`, `redirectOptions`, `popupOptions` is set (a `@oneof` group).

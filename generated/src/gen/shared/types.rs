@@ -445,6 +445,22 @@ impl crate::wire::WireEnum for BannerPosition {
 }
 crate::wire::wire_enum_serde!(BannerPosition);
 impl crate::wire::sdk_keys::SdkKeys for BannerPosition {}
+/// `BlockquoteData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct BlockquoteData {
+    /// Indentation level from 1-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for BlockquoteData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
 /// `BookingData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -506,6 +522,25 @@ pub struct BorderWidths {
     pub bottom: Option<i64>,
 }
 impl crate::wire::sdk_keys::SdkKeys for BorderWidths {}
+/// `BulletedListData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct BulletedListData {
+    /// Indentation level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Offset level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for BulletedListData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -796,6 +831,60 @@ pub struct CheckboxListData {
 }
 impl crate::wire::sdk_keys::SdkKeys for CheckboxListData {
     fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
+/// `CodeBlockData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CodeBlockData {
+    /// Styling for the code block's text.
+    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
+    pub text_style: Option<TextStyle>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for CodeBlockData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
+/// `CollapsibleListData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CollapsibleListData {
+    /// Styling for the collapsible list's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// If `true`, only one item can be expanded at a time. Defaults to `false`.
+    #[serde(rename = "expandOnlyOne", default, skip_serializing_if = "Option::is_none")]
+    pub expand_only_one: Option<bool>,
+    /// Sets which items are expanded when the page loads.
+    #[serde(
+        rename = "initialExpandedItems",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub initial_expanded_items: Option<InitialExpandedItems>,
+    /// The direction of the text in the list. Either left-to-right or right-to-left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+    /// If `true`, The collapsible item will appear in search results as an FAQ.
+    #[serde(rename = "isQapageData", default, skip_serializing_if = "Option::is_none")]
+    pub is_qapage_data: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for CollapsibleListData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.initial_expanded_items,
+        );
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.direction);
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
@@ -1764,6 +1853,41 @@ pub struct GIF {
     pub still: Option<String>,
 }
 impl crate::wire::sdk_keys::SdkKeys for GIF {}
+/// `GIFData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct GIFData {
+    /// Styling for the GIF's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// The source of the full size GIF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<GIF>,
+    /// The source of the downsized GIF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downsized: Option<GIF>,
+    /// Height in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// Width in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    /// Type of GIF (Sticker or NORMAL). Defaults to `NORMAL`.
+    #[serde(rename = "gifType", default, skip_serializing_if = "Option::is_none")]
+    pub gif_type: Option<GIFType>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for GIFData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.original);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.downsized);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.gif_type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -1913,6 +2037,44 @@ impl crate::wire::WireEnum for GradientType {
 }
 crate::wire::wire_enum_serde!(GradientType);
 impl crate::wire::sdk_keys::SdkKeys for GradientType {}
+/// At most one of `url`, `html`, `isAdsense`, `widgetId` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct HTMLData {
+    /// The URL for the HTML code for the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The HTML code for the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Whether this is an AdSense element. Use `source` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "isAdsense", default, skip_serializing_if = "Option::is_none")]
+    pub is_adsense: Option<bool>,
+    /// The WixelWidget ID for AI_WIDGET source nodes.
+    #[serde(rename = "widgetId", default, skip_serializing_if = "Option::is_none")]
+    pub widget_id: Option<String>,
+    /// Styling for the HTML node's container. Height property is irrelevant for HTML embeds when autoHeight is set to `true`.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// The type of HTML code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// If container height is aligned with its content height. Defaults to `true`.
+    #[serde(rename = "autoHeight", default, skip_serializing_if = "Option::is_none")]
+    pub auto_height: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for HTMLData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.container_data);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
 /// `HeadingData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2292,6 +2454,29 @@ impl crate::wire::WireEnum for InitialExpandedItems {
 }
 crate::wire::wire_enum_serde!(InitialExpandedItems);
 impl crate::wire::sdk_keys::SdkKeys for InitialExpandedItems {}
+/// At most one of `image`, `video` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Item {
+    /// An image item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    /// A video item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<Video>,
+    /// Item title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Item's alternative text.
+    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
+}
+impl crate::wire::sdk_keys::SdkKeys for Item {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.video);
+    }
+}
 /// `ItemStyle` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2764,6 +2949,22 @@ pub struct LinkPreviewDataStyles {
 impl crate::wire::sdk_keys::SdkKeys for LinkPreviewDataStyles {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.thumbnail_position);
+    }
+}
+/// `ListItemNodeData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ListItemNodeData {
+    /// Checkbox list item state. Defaults to `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ListItemNodeData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
 /// List style.
@@ -3569,6 +3770,28 @@ pub struct OptionLayout {
     pub enable_image: Option<bool>,
 }
 impl crate::wire::sdk_keys::SdkKeys for OptionLayout {}
+/// `OrderedListData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct OrderedListData {
+    /// Indentation level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Offset level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// List start number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for OrderedListData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -3659,6 +3882,29 @@ pub struct PDFSettings {
 impl crate::wire::sdk_keys::SdkKeys for PDFSettings {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.view_mode);
+    }
+}
+/// `ParagraphData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ParagraphData {
+    /// Styling for the paragraph text.
+    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
+    pub text_style: Option<TextStyle>,
+    /// Indentation level from 1-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Paragraph level
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for ParagraphData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.text_style);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
     }
 }
 /// `Permissions` as Wix sends it.
@@ -4666,6 +4912,39 @@ impl crate::wire::sdk_keys::SdkKeys for SmartBlockCellData {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
     }
 }
+/// Data for a smart block node.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct SmartBlockData {
+    /// The type of the smart block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<SmartBlockDataType>,
+    /// Layout orientation. HORIZONTAL or VERTICAL. Optional for variants with fixed orientation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orientation: Option<String>,
+    /// Column size controlling cells per row.
+    #[serde(rename = "columnSize", default, skip_serializing_if = "Option::is_none")]
+    pub column_size: Option<ColumnSize>,
+    /// Border color (for SOLID_JOINED_BOXES variant).
+    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
+    pub border_color: Option<String>,
+    /// Border width in pixels (for SOLID_JOINED_BOXES variant).
+    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
+    pub border_width: Option<i64>,
+    /// Border radius in pixels (for SOLID_JOINED_BOXES variant).
+    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
+    pub border_radius: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl crate::wire::sdk_keys::SdkKeys for SmartBlockData {
+    fn rename_sdk_keys(&mut self) {
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.column_size);
+        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.animation);
+    }
+}
 /// Layout type of the smart block
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -5074,6 +5353,67 @@ impl crate::wire::WireEnum for StylesPosition {
 }
 crate::wire::wire_enum_serde!(StylesPosition);
 impl crate::wire::sdk_keys::SdkKeys for StylesPosition {}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum SubdivisionType {
+    /// `UNKNOWN_SUBDIVISION_TYPE`
+    UnknownSubdivisionType,
+    /// `ADMINISTRATIVE_AREA_LEVEL_1`
+    ///
+    /// State
+    AdministrativeAreaLevel1,
+    /// `ADMINISTRATIVE_AREA_LEVEL_2`
+    ///
+    /// County
+    AdministrativeAreaLevel2,
+    /// `ADMINISTRATIVE_AREA_LEVEL_3`
+    ///
+    /// City/town
+    AdministrativeAreaLevel3,
+    /// `ADMINISTRATIVE_AREA_LEVEL_4`
+    ///
+    /// Neighborhood/quarter
+    AdministrativeAreaLevel4,
+    /// `ADMINISTRATIVE_AREA_LEVEL_5`
+    ///
+    /// Street/block
+    AdministrativeAreaLevel5,
+    /// `COUNTRY`
+    ///
+    /// ADMINISTRATIVE_AREA_LEVEL_0. Indicates the national political entity, and is typically the highest order type returned by the Geocoder.
+    Country,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl crate::wire::WireEnum for SubdivisionType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "UNKNOWN_SUBDIVISION_TYPE" => Self::UnknownSubdivisionType,
+            "ADMINISTRATIVE_AREA_LEVEL_1" => Self::AdministrativeAreaLevel1,
+            "ADMINISTRATIVE_AREA_LEVEL_2" => Self::AdministrativeAreaLevel2,
+            "ADMINISTRATIVE_AREA_LEVEL_3" => Self::AdministrativeAreaLevel3,
+            "ADMINISTRATIVE_AREA_LEVEL_4" => Self::AdministrativeAreaLevel4,
+            "ADMINISTRATIVE_AREA_LEVEL_5" => Self::AdministrativeAreaLevel5,
+            "COUNTRY" => Self::Country,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::UnknownSubdivisionType => "UNKNOWN_SUBDIVISION_TYPE",
+            Self::AdministrativeAreaLevel1 => "ADMINISTRATIVE_AREA_LEVEL_1",
+            Self::AdministrativeAreaLevel2 => "ADMINISTRATIVE_AREA_LEVEL_2",
+            Self::AdministrativeAreaLevel3 => "ADMINISTRATIVE_AREA_LEVEL_3",
+            Self::AdministrativeAreaLevel4 => "ADMINISTRATIVE_AREA_LEVEL_4",
+            Self::AdministrativeAreaLevel5 => "ADMINISTRATIVE_AREA_LEVEL_5",
+            Self::Country => "COUNTRY",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+crate::wire::wire_enum_serde!(SubdivisionType);
+impl crate::wire::sdk_keys::SdkKeys for SubdivisionType {}
 /// Frequency unit of recurring payment
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.

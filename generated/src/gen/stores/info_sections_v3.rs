@@ -480,7 +480,7 @@ pub struct GalleryData {
     pub container_data: Option<crate::shared::types::PluginContainerData>,
     /// The items in the gallery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<Item>>,
+    pub items: Option<Vec<crate::shared::types::Item>>,
     /// Options for defining the gallery's appearance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<crate::shared::types::GalleryOptions>,
@@ -706,29 +706,6 @@ pub struct InfoSection {
 impl crate::wire::sdk_keys::SdkKeys for InfoSection {
     fn rename_sdk_keys(&mut self) {
         crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.description);
-    }
-}
-/// At most one of `image`, `video` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Item {
-    /// An image item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::shared::types::Image>,
-    /// A video item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<crate::shared::types::Video>,
-    /// Item title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Item's alternative text.
-    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
-}
-impl crate::wire::sdk_keys::SdkKeys for Item {
-    fn rename_sdk_keys(&mut self) {
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
-        crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.video);
     }
 }
 /// `LayoutData` as Wix sends it.
