@@ -41,10 +41,10 @@ use std::future::Ready;
 use wix_backend_events::dedupe::{Begin, Claim, DedupeError, DedupeStore};
 use wix_backend_events::dispatch::{Dispatcher, Outcome};
 use wix_backend_events::testing::{fixture_files, velo_fixture, webhook_fixture, TestAlg, TestSigner};
-use wix_backend_events::webhook::domain_event::to_velo_envelope;
+use wix_backend_events::webhook::domain_event::{plain_to_velo_envelope, to_velo_envelope};
 use wix_backend_events::webhook::{layers, WebhookKey, WrapperFields};
 use wix_backend_events::{
-    visit_payload_type, Event, EventPayload, EventSet, HandleAll, HandlerResult, PayloadTypeVisitor,
+    visit_payload_type, Event, EventPayload, EventSet, HandleAll, HandlerResult, PayloadTypeVisitor, WebhookBody,
 };
 
 /// A dedupe store that never remembers, so repeated iterations are not duplicates.
@@ -121,10 +121,15 @@ fn velo_cases() -> Vec<VeloCase> {
     });
     let webhook = fixtures("webhook").into_iter().map(|file| {
         let (event_type, body) = webhook_fixture(&file).unwrap_or_else(|error| panic!("{error}"));
-        let envelope =
-            to_velo_envelope(body, None, &WrapperFields::default()).unwrap_or_else(|error| panic!("{error}"));
-        let handler = Event::by_event_type(&event_type).map(|info| info.velo_handler.to_owned());
-        let handler = handler.unwrap_or_else(|| panic!("{}: unknown eventType", file.display()));
+        let info = Event::by_event_type(&event_type);
+        let info = info.unwrap_or_else(|| panic!("{}: unknown eventType", file.display()));
+        // A webhook whose body is the event's data itself has its own Velo form.
+        let envelope = match info.webhook_body {
+            WebhookBody::DomainEvent => to_velo_envelope(body, None, &WrapperFields::default()),
+            WebhookBody::Plain => plain_to_velo_envelope(body, Some(&event_type), &WrapperFields::default()),
+        };
+        let envelope = envelope.unwrap_or_else(|error| panic!("{}: {error}", file.display()));
+        let handler = info.velo_handler.to_owned();
         let bytes = serde_json::to_vec(&envelope).unwrap_or_else(|error| panic!("{error}"));
         (file, handler, bytes)
     });

@@ -58,7 +58,8 @@ pub use wix_events_runtime::signing;
 pub use wix_events_runtime::testing;
 pub use wix_events_runtime::{decode, dedupe, error, event_info, event_set, velo_auth, webhook, wire};
 pub use wix_events_runtime::{
-    DecodeError, EventInfo, EventPayload, EventSet, HandlerError, HandlerResult, PayloadTypeVisitor, Route,
+    DecodeError, Envelope, EventInfo, EventPayload, EventSet, HandlerError, HandlerResult, PayloadTypeVisitor, Route,
+    WebhookBody,
 };
 
 /// The dispatcher: raw bytes in, the right [`Handler`] method called once, an outcome out.
