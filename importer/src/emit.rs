@@ -165,59 +165,68 @@ pub fn module_sharing(
             out.push_str("    domain: false\n");
         }
         let optional = change.and_then(|change| change.required) == Some(false);
-        match &event.body {
-            Some((key, ty)) if optional && key == "entity" => {
+        match (&event.body, optional) {
+            (Some((key, ty)), true) if key == "entity" => {
                 let _ = writeln!(out, "    {key}: {{ type: {}, required: false }}", quote(&rename(ty)));
             }
-            Some((key, ty)) => {
+            (_, true) => problems.push(format!(
+                "{overlay_file}: [events.{name}]: `required = false` applies to an entity, and it has none"
+            )),
+            (Some((key, ty)), false) => {
                 let _ = writeln!(out, "    {key}: {}", rename(ty));
             }
-            None => {}
-        }
-        if optional && !matches!(&event.body, Some((key, _)) if key == "entity") {
-            problems.push(format!(
-                "{overlay_file}: [events.{name}]: `required = false` applies to an entity, and it has none"
-            ));
+            (None, false) => {}
         }
         if event.modified_fields {
             out.push_str("    fields:\n      modifiedFields: { type: \"map<json>\", doc: \"Fields changed by the update (SDK `modifiedFields`).\" }\n");
         }
     }
     let imported: BTreeSet<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
-    for (name, added) in overlay.events.iter().filter(|(name, _)| !imported.contains(name.as_str())) {
-        let mut missing = |what: &str| {
-            problems.push(format!(
-                "{overlay_file}: [events.{name}]: an event the typings lack needs `{what}` (the typings of {}@{} have no `{name}`)",
-                snapshot.package, snapshot.version
-            ))
-        };
-        let (Some(handler), Some(slug)) = (&added.handler, &added.slug) else {
-            missing(if added.handler.is_none() { "handler" } else { "slug" });
-            continue;
-        };
-        let _ = writeln!(out, "  {name}:");
-        write_doc(&mut out, "    ", added.doc.as_deref().unwrap_or_default().trim());
-        let _ = writeln!(out, "    handler: {handler}");
-        if package.velo.is_none() || added.velo == Some(false) {
-            out.push_str("    velo: false\n");
-        }
-        if added.sdk == Some(false) {
-            out.push_str("    sdk: false\n");
-        }
-        let _ = writeln!(out, "    slug: {}", quote(slug));
-        for (key, body) in [("entity", &added.entity), ("data", &added.data)] {
-            let Some(body) = body else { continue };
-            if !snapshot.types.contains_key(body) {
-                problems.push(format!(
-                    "{overlay_file}: [events.{name}]: no type `{body}` in the snapshot; name it in the manifest's `extra_types` and run `cargo xtask import`"
-                ));
-            }
-            let _ = writeln!(out, "    {key}: {}", rename(body));
-        }
+    let added = overlay.events.iter().filter(|(name, _)| !imported.contains(name.as_str()));
+    for (name, event) in added {
+        write_added_event(&mut out, &mut problems, (package, snapshot, &overlay_file), name, event, &rename);
     }
     match problems.is_empty() {
         true => Ok(out),
         false => Err(problems.join("\n")),
+    }
+}
+
+/// Writes an event the overlay adds (one the typings lack), or records what it is missing.
+fn write_added_event(
+    out: &mut String,
+    problems: &mut Vec<String>,
+    (package, snapshot, overlay_file): (&Package, &Snapshot, &str),
+    name: &str,
+    added: &crate::overlay::EventOverride,
+    rename: &dyn Fn(&str) -> String,
+) {
+    let (Some(handler), Some(slug)) = (&added.handler, &added.slug) else {
+        let what = if added.handler.is_none() { "handler" } else { "slug" };
+        problems.push(format!(
+            "{overlay_file}: [events.{name}]: an event the typings lack needs `{what}` (the typings of {}@{} have no `{name}`)",
+            snapshot.package, snapshot.version
+        ));
+        return;
+    };
+    let _ = writeln!(out, "  {name}:");
+    write_doc(out, "    ", added.doc.as_deref().unwrap_or_default().trim());
+    let _ = writeln!(out, "    handler: {handler}");
+    if package.velo.is_none() || added.velo == Some(false) {
+        out.push_str("    velo: false\n");
+    }
+    if added.sdk == Some(false) {
+        out.push_str("    sdk: false\n");
+    }
+    let _ = writeln!(out, "    slug: {}", quote(slug));
+    for (key, body) in [("entity", &added.entity), ("data", &added.data)] {
+        let Some(body) = body else { continue };
+        if !snapshot.types.contains_key(body) {
+            problems.push(format!(
+                "{overlay_file}: [events.{name}]: no type `{body}` in the snapshot; name it in the manifest's `extra_types` and run `cargo xtask import`"
+            ));
+        }
+        let _ = writeln!(out, "    {key}: {}", rename(body));
     }
 }
 
