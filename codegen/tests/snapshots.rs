@@ -12,14 +12,15 @@ use std::path::Path;
 
 use codegen::{generate, Generated, OutputFile, SchemaSource};
 
-/// The generated files snapshotted: the test modules, their parents, the handler trait,
-/// the catalogue and the catalogue page. `common.rs` is left out: it comes from the real
-/// `schemas/common/metadata.yaml`, which the repository's freshness test already covers.
+/// The generated files snapshotted: the test modules, their area crate's root, the
+/// crate's top module, the handler trait, the catalogue and the catalogue page. The
+/// `common` crate is left out: it comes from the real `schemas/common/metadata.yaml`,
+/// which the repository's freshness test already covers.
 const SNAPSHOTTED: &[&str] = &[
     "generated/src/gen/mod.rs",
-    "generated/src/gen/shop/mod.rs",
-    "generated/src/gen/shop/orders.rs",
-    "generated/src/gen/shop/catalog.rs",
+    "generated/areas/shop/src/lib.rs",
+    "generated/areas/shop/src/orders.rs",
+    "generated/areas/shop/src/catalog.rs",
     "generated/src/gen/handler.rs",
     "generated/src/gen/catalogue.rs",
     "generated/EVENTS.md",
@@ -74,7 +75,7 @@ fn emitted_files_match_the_snapshots() {
 #[test]
 fn emitted_orders_module_handles_the_edge_cases() {
     let generated = generated(&sources());
-    let orders = &file(&generated, "generated/src/gen/shop/orders.rs").contents;
+    let orders = &file(&generated, "generated/areas/shop/src/orders.rs").contents;
     let expect = |needle: &str| assert!(orders.contains(needle), "orders.rs lacks `{needle}`:\n{orders}");
     // Self-recursion through a plain field is boxed; through a list it is not.
     expect("pub parent: Option<Box<Order>>,");
@@ -91,7 +92,7 @@ fn emitted_orders_module_handles_the_edge_cases() {
     expect("\"SELF\" => Self::SelfValue,");
     expect("Unknown(String),");
     // Cross-module reference, aliases, required and optional envelope bodies.
-    expect("pub product: Option<crate::shop::catalog::Product>,");
+    expect("pub product: Option<crate::catalog::Product>,");
     expect("alias = \"id\"");
     expect("pub entity: Option<Order>,");
     expect("pub data: Payment,");

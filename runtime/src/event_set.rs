@@ -19,6 +19,12 @@ pub trait EventPayload: serde::de::DeserializeOwned + serde::Serialize + wire::s
     type Metadata;
     /// The event's metadata.
     fn metadata(&self) -> &Self::Metadata;
+
+    /// Decodes the payload from `source` ([`decode::Source::decode`] with this event's
+    /// name). A required method, so that each generated type implements it where it is
+    /// defined: serde's code for the type is then compiled in its area's crate, areas in
+    /// parallel, and not all at once in the crate that holds the catalogue.
+    fn decode(source: decode::Source<'_>) -> Result<Self, DecodeError>;
 }
 
 /// Code that is generic over the payload type, run for a type picked by name (the

@@ -184,8 +184,13 @@ pub fn budgets(root: &Path) -> Result<(), String> {
         (largest(Kind::All), Some(ALL_BUDGET)),
     ] {
         let Some(set) = set else { continue };
-        // The crate's own build outputs, not its dependencies'.
-        cargo(root, &["clean", "--quiet", "-p", PACKAGE])?;
+        // The generated crates' build outputs (the crate and its area crates), not
+        // their dependencies'.
+        let mut clean = vec!["clean".to_owned(), "--quiet".to_owned(), "-p".to_owned(), PACKAGE.to_owned()];
+        for area in catalogue.areas().keys().copied().chain([codegen::model::COMMON]) {
+            clean.extend(["-p".to_owned(), codegen::emit::crates::package(area)]);
+        }
+        cargo(root, &clean.iter().map(String::as_str).collect::<Vec<_>>())?;
         let took = cargo_on_features(root, "build", &set.features)?;
         report(format!("debug build, {} ({} events)", set.what, set.events), took, budget);
     }

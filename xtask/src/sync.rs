@@ -7,8 +7,12 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use codegen::emit::{MANIFEST_PATH, RUST_ROOT, TEMPLATE_PATH};
+use codegen::emit::{AREAS_ROOT, RUST_ROOT, TEMPLATE_PATH};
 use codegen::{Generated, OutputFile, SchemaSource};
+
+/// The folders whose generated files codegen removes when no schema produces them any
+/// more: the modules of `wix-backend-events`, and the area crates.
+const GENERATED_DIRS: [&str; 2] = [RUST_ROOT, AREAS_ROOT];
 
 /// The command that fixes drift, quoted in every drift message.
 pub const FIX: &str = "cargo xtask codegen";
@@ -67,10 +71,10 @@ pub fn plan(root: &Path) -> Result<Plan, String> {
     let sources = read_schemas(root)?;
     let Generated { catalogue, mut files } =
         codegen::generate(&sources).map_err(|diagnostics| diagnostics.to_string())?;
-    // The manifest is generated too: the template with the catalogue's features.
+    // The manifests are generated too: the template with the catalogue's features, and
+    // the area crates'.
     let template = fs::read_to_string(root.join(TEMPLATE_PATH)).map_err(|error| format!("{TEMPLATE_PATH}: {error}"))?;
-    files
-        .push(OutputFile { path: MANIFEST_PATH.to_owned(), contents: codegen::emit::manifest(&template, &catalogue)? });
+    files.extend(codegen::emit::manifests(&template, &catalogue)?);
     let mut writes = Vec::new();
     for file in &files {
         let current = fs::read_to_string(root.join(&file.path)).ok();
@@ -80,7 +84,9 @@ pub fn plan(root: &Path) -> Result<Plan, String> {
     }
     let wanted: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
     let mut existing = Vec::new();
-    collect_files(&root.join(RUST_ROOT), &mut existing);
+    for dir in GENERATED_DIRS {
+        collect_files(&root.join(dir), &mut existing);
+    }
     let mut removals: Vec<String> = existing
         .into_iter()
         .map(|path| relative(root, &path))
@@ -134,9 +140,11 @@ fn is_partial(path: &str) -> bool {
     path.ends_with(".partial")
 }
 
-/// Only files carrying the header are ever removed; hand-written files are never touched.
+/// Only files carrying a generated header are ever removed; hand-written files are never touched.
 fn is_generated(path: &Path) -> bool {
-    fs::read_to_string(path).is_ok_and(|text| text.starts_with(codegen::emit::HEADER))
+    fs::read_to_string(path).is_ok_and(|text| {
+        text.starts_with(codegen::emit::HEADER) || text.starts_with(codegen::emit::manifest::MANIFEST_HEADER)
+    })
 }
 
 /// `cargo xtask codegen`.
@@ -164,7 +172,9 @@ fn apply(root: &Path, plan: &Plan, mut write: impl FnMut(&Path, &str) -> Result<
     for (file, _) in &plan.writes {
         write(&root.join(&file.path), &file.contents)?;
     }
-    remove_empty_dirs(&root.join(RUST_ROOT));
+    for dir in GENERATED_DIRS {
+        remove_empty_dirs(&root.join(dir));
+    }
     Ok(())
 }
 
@@ -225,6 +235,7 @@ pub fn drift_report(plan: &Plan) -> Option<String> {
 mod tests {
     use super::*;
     use crate::corpus_tests::TempRoot;
+    use codegen::emit::MANIFEST_PATH;
 
     /// `cargo test` alone catches drift, with the same report as `cargo xtask check`.
     #[test]
@@ -250,8 +261,8 @@ mod tests {
         }
     }
 
-    /// A new area needs no manifest edit: codegen writes its features, each module's
-    /// enabling the modules its types refer to, and adds the area to `default`.
+    /// A new area needs no manifest edit: codegen writes its crate and its features, each
+    /// module's enabling the modules its types refer to, and adds the area to `default`.
     #[test]
     fn new_areas_get_their_features_written() {
         let root = generated_tree("new-areas");
@@ -270,12 +281,30 @@ mod tests {
             "default = [\"loyalty\", \"referrals\"]",
             "loyalty = [\"loyalty-programs\"]",
             "referrals = [\"referrals-rewards\"]",
-            "loyalty-programs = []",
-            "referrals-rewards = [\"loyalty-programs\"]",
+            "loyalty-programs = [\"dep:wix-backend-events-loyalty\", \"wix-backend-events-loyalty/programs\"]",
+            "referrals-rewards = [\"loyalty-programs\", \"dep:wix-backend-events-referrals\", \"wix-backend-events-referrals/rewards\"]",
+            "wix-backend-events-loyalty = { version = \"0.1.0\", path = \"areas/loyalty\", optional = true }",
         ] {
             assert!(lines.contains(&wanted), "no line `{wanted}` in the manifest:\n{manifest}");
         }
-        assert!(!manifest.contains(codegen::emit::manifest::MARKER), "the marker is replaced");
+        for marker in [codegen::emit::manifest::MARKER, codegen::emit::manifest::DEPENDENCIES_MARKER] {
+            assert!(!manifest.contains(marker), "the marker `{marker}` is replaced");
+        }
+        // Each area is a crate, whose module features reach into the crates they need.
+        let area = fs::read_to_string(root.0.join("generated/areas/referrals/Cargo.toml"))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let lines: Vec<&str> = area.lines().collect();
+        for wanted in [
+            "name = \"wix-backend-events-referrals\"",
+            "rewards = [\"dep:wix-backend-events-loyalty\", \"wix-backend-events-loyalty/programs\"]",
+            "wix-backend-events-common = { version = \"0.1.0\", path = \"../common\" }",
+            "wix-backend-events-loyalty = { version = \"0.1.0\", path = \"../loyalty\", optional = true }",
+        ] {
+            assert!(lines.contains(&wanted), "no line `{wanted}` in the area's manifest:\n{area}");
+        }
+        let module = fs::read_to_string(root.0.join("generated/areas/referrals/src/rewards.rs"))
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert!(module.contains("::wix_backend_events_loyalty::programs::Program"), "{module}");
     }
 
     /// Without the marker line the template cannot take the features: an error names
@@ -373,8 +402,13 @@ mod tests {
             let mut written = 0;
             let interrupted = apply(&attempt.0, &plan_before, |path, contents| {
                 if written == finished {
-                    // Killed while writing: half of the text reached the partial file.
-                    fs::write(crate::atomic::partial_path(path), &contents[..contents.len() / 2])
+                    // Killed while writing: half of the text reached the partial file
+                    // (in its folder, which the write made first, as `atomic::write` does).
+                    let partial = crate::atomic::partial_path(path);
+                    if let Some(folder) = partial.parent() {
+                        fs::create_dir_all(folder).map_err(|error| error.to_string())?;
+                    }
+                    fs::write(partial, &contents[..contents.len() / 2])
                         .map_err(|error| error.to_string())?;
                     return Err("interrupted".to_owned());
                 }

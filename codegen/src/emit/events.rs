@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::types::{doc_attrs, field_tokens, paragraphs, sdk_keys_tokens, struct_attrs};
 use crate::ident::ident;
-use crate::model::{Catalogue, Event, Maturity, Module};
+use crate::model::{Catalogue, Event, Maturity, Module, COMMON};
 
 /// The lines every event's docs carry: its names in all three dialects.
 pub fn names_doc(module: &Module, event: &Event) -> String {
@@ -46,6 +46,7 @@ pub fn payload_tokens(module: &Module, event: &Event) -> TokenStream {
     let velo = &event.velo_handler;
     let event_type = &event.event_type;
     let sdk_keys = sdk_keys_tokens(&name, &event.fields);
+    let common = super::crates::module_path(&[COMMON.to_owned()], &module.path);
     quote! {
         #doc
         #attrs
@@ -55,13 +56,17 @@ pub fn payload_tokens(module: &Module, event: &Event) -> TokenStream {
 
         #sdk_keys
 
-        impl crate::EventPayload for #name {
+        impl ::wix_events_runtime::EventPayload for #name {
             const VELO_HANDLER: &'static str = #velo;
             const EVENT_TYPE: &'static str = #event_type;
-            type Metadata = crate::common::EventMetadata;
+            type Metadata = #common::EventMetadata;
 
-            fn metadata(&self) -> &crate::common::EventMetadata {
+            fn metadata(&self) -> &#common::EventMetadata {
                 &self.metadata
+            }
+
+            fn decode(source: ::wix_events_runtime::decode::Source<'_>) -> Result<Self, ::wix_events_runtime::DecodeError> {
+                source.decode(Self::VELO_HANDLER)
             }
         }
     }
@@ -258,11 +263,12 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
                     .map_err(|error| error.with_suggestion(CATALOGUE))
             }
 
-            // Not generic, so the payloads' decoders are compiled here, once, and not in
-            // every crate that decodes (see `Source`).
+            // Not generic, and each payload decodes through its own `EventPayload::decode`,
+            // so its decoders are compiled once, in its area's crate, and not in every
+            // crate that decodes (see `Source`).
             fn decode_source(velo_handler: &str, source: Source<'_>) -> Result<Self, DecodeError> {
                 match velo_handler {
-                    #( #cfgs #velo_names => source.decode(#velo_names).map(|payload| Self::#variants(Box::new(payload))), )*
+                    #( #cfgs #velo_names => <#payloads as crate::EventPayload>::decode(source).map(|payload| Self::#variants(Box::new(payload))), )*
                     #( #disabled )*
                     other => {
                         drop(source);

@@ -81,19 +81,19 @@ pub fn ty_tokens(ty: &Ty, from: &[String]) -> TokenStream {
         Ty::String => quote! { String },
         Ty::Bool => quote! { bool },
         Ty::Integer => quote! { i64 },
-        Ty::Int64 => quote! { crate::wire::Int64 },
+        Ty::Int64 => quote! { ::wix_events_runtime::wire::Int64 },
         Ty::Float => quote! { f64 },
-        Ty::Timestamp => quote! { crate::wire::Timestamp },
+        Ty::Timestamp => quote! { ::wix_events_runtime::wire::Timestamp },
         Ty::Json => quote! { serde_json::Value },
-        Ty::Image => quote! { crate::wire::Image },
-        Ty::PageUrl => quote! { crate::wire::PageUrl },
+        Ty::Image => quote! { ::wix_events_runtime::wire::Image },
+        Ty::PageUrl => quote! { ::wix_events_runtime::wire::PageUrl },
         Ty::List(inner) => {
             let inner = ty_tokens(inner, from);
             quote! { Vec<#inner> }
         }
         Ty::ItemsList(inner) => {
             let inner = ty_tokens(inner, from);
-            quote! { crate::wire::ItemsList<#inner> }
+            quote! { ::wix_events_runtime::wire::ItemsList<#inner> }
         }
         Ty::Map(inner) => {
             let inner = ty_tokens(inner, from);
@@ -101,15 +101,15 @@ pub fn ty_tokens(ty: &Ty, from: &[String]) -> TokenStream {
         }
         Ty::ItemsMap(inner) => {
             let inner = ty_tokens(inner, from);
-            quote! { crate::wire::ItemsMap<#inner> }
+            quote! { ::wix_events_runtime::wire::ItemsMap<#inner> }
         }
         Ty::Named(reference) => {
             let name = format_ident!("{}", reference.name);
             if reference.module == from {
                 quote! { #name }
             } else {
-                let path = reference.module.iter().map(|segment| ident(segment));
-                quote! { crate:: #(#path::)* #name }
+                let module = super::crates::module_path(&reference.module, from);
+                quote! { #module :: #name }
             }
         }
     }
@@ -211,12 +211,12 @@ pub fn sdk_keys_tokens(name: &proc_macro2::Ident, fields: &[Field]) -> TokenStre
         .map(|field| ident(&field.rust))
         .collect();
     if walked.is_empty() {
-        return quote! { impl crate::wire::sdk_keys::SdkKeys for #name {} };
+        return quote! { impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for #name {} };
     }
     quote! {
-        impl crate::wire::sdk_keys::SdkKeys for #name {
+        impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for #name {
             fn rename_sdk_keys(&mut self) {
-                #( crate::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.#walked); )*
+                #( ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.#walked); )*
             }
         }
     }
@@ -255,7 +255,7 @@ pub fn enum_tokens(decl: &Enum) -> TokenStream {
             Unknown(String),
         }
 
-        impl crate::wire::WireEnum for #name {
+        impl ::wix_events_runtime::wire::WireEnum for #name {
             fn from_wire(value: &str) -> Self {
                 match value {
                     #( #wires => Self::#variants, )*
@@ -271,9 +271,9 @@ pub fn enum_tokens(decl: &Enum) -> TokenStream {
             }
         }
 
-        crate::wire::wire_enum_serde!(#name);
+        ::wix_events_runtime::wire::wire_enum_serde!(#name);
 
-        impl crate::wire::sdk_keys::SdkKeys for #name {}
+        impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for #name {}
     }
 }
 

@@ -8255,137 +8255,136 @@ impl Event {
         match velo_handler {
             #[cfg(feature = "blog-categories")]
             "wixBlog_onCategoryCreated" => {
-                source
-                    .decode("wixBlog_onCategoryCreated")
+                <crate::blog::categories::CategoryCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBlogOnCategoryCreated(Box::new(payload)))
             }
             #[cfg(feature = "blog-categories")]
             "wixBlog_onCategoryDeleted" => {
-                source
-                    .decode("wixBlog_onCategoryDeleted")
+                <crate::blog::categories::CategoryDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBlogOnCategoryDeleted(Box::new(payload)))
             }
             #[cfg(feature = "blog-categories")]
             "wixBlog_onCategoryUpdated" => {
-                source
-                    .decode("wixBlog_onCategoryUpdated")
+                <crate::blog::categories::CategoryUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBlogOnCategoryUpdated(Box::new(payload)))
             }
             #[cfg(feature = "blog-draft_posts")]
             "wixBlog_onDraftCreated" => {
-                source
-                    .decode("wixBlog_onDraftCreated")
+                <crate::blog::draft_posts::DraftCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBlogOnDraftCreated(Box::new(payload)))
             }
             #[cfg(feature = "blog-draft_posts")]
             "wixBlog_onDraftDeleted" => {
-                source
-                    .decode("wixBlog_onDraftDeleted")
+                <crate::blog::draft_posts::DraftDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBlogOnDraftDeleted(Box::new(payload)))
             }
             #[cfg(feature = "blog-draft_posts")]
             "wixBlog_onDraftUpdated" => {
-                source
-                    .decode("wixBlog_onDraftUpdated")
+                <crate::blog::draft_posts::DraftUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBlogOnDraftUpdated(Box::new(payload)))
             }
             #[cfg(feature = "blog-likes")]
             "wixBlogLikes_onLikeCreated" => {
-                source
-                    .decode("wixBlogLikes_onLikeCreated")
+                <crate::blog::likes::LikeCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogLikesOnLikeCreated(Box::new(payload)))
             }
             #[cfg(feature = "blog-likes")]
             "wixBlogLikes_onLikeDeleted" => {
-                source
-                    .decode("wixBlogLikes_onLikeDeleted")
+                <crate::blog::likes::LikeDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogLikesOnLikeDeleted(Box::new(payload)))
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostCreated" => {
-                source
-                    .decode("wixBlog_onPostCreated")
+                <crate::blog::posts::PostCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogOnPostCreated(Box::new(payload)))
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostDeleted" => {
-                source
-                    .decode("wixBlog_onPostDeleted")
+                <crate::blog::posts::PostDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogOnPostDeleted(Box::new(payload)))
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostLiked" => {
-                source
-                    .decode("wixBlog_onPostLiked")
+                <crate::blog::posts::PostLiked as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogOnPostLiked(Box::new(payload)))
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostUnliked" => {
-                source
-                    .decode("wixBlog_onPostUnliked")
+                <crate::blog::posts::PostUnliked as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogOnPostUnliked(Box::new(payload)))
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostUpdated" => {
-                source
-                    .decode("wixBlog_onPostUpdated")
+                <crate::blog::posts::PostUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogOnPostUpdated(Box::new(payload)))
             }
             #[cfg(feature = "blog-tags")]
             "wixBlog_onTagCreated" => {
-                source
-                    .decode("wixBlog_onTagCreated")
+                <crate::blog::tags::TagCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogOnTagCreated(Box::new(payload)))
             }
             #[cfg(feature = "blog-tags")]
             "wixBlog_onTagDeleted" => {
-                source
-                    .decode("wixBlog_onTagDeleted")
+                <crate::blog::tags::TagDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogOnTagDeleted(Box::new(payload)))
             }
             #[cfg(feature = "blog-tags")]
             "wixBlog_onTagUpdated" => {
-                source
-                    .decode("wixBlog_onTagUpdated")
+                <crate::blog::tags::TagUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixBlogOnTagUpdated(Box::new(payload)))
             }
             #[cfg(feature = "bookings-add_ons")]
             "wixBookingsAddOns_onAddOnCreated" => {
-                source
-                    .decode("wixBookingsAddOns_onAddOnCreated")
+                <crate::bookings::add_ons::AddOnCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsAddOnsOnAddOnCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-add_ons")]
             "wixBookingsAddOns_onAddOnDeleted" => {
-                source
-                    .decode("wixBookingsAddOns_onAddOnDeleted")
+                <crate::bookings::add_ons::AddOnDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsAddOnsOnAddOnDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-add_ons")]
             "wixBookingsAddOns_onAddOnUpdated" => {
-                source
-                    .decode("wixBookingsAddOns_onAddOnUpdated")
+                <crate::bookings::add_ons::AddOnUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsAddOnsOnAddOnUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-attendance")]
             "wixBookingsAttendance_onAttendanceDeleted" => {
-                source
-                    .decode("wixBookingsAttendance_onAttendanceDeleted")
+                <crate::bookings::attendance::AttendanceDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsAttendanceOnAttendanceDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-attribute_definition")]
             "wixBookingsAttributeDefinition_onAttributeDefinitionCreated" => {
-                source
-                    .decode(
-                        "wixBookingsAttributeDefinition_onAttributeDefinitionCreated",
+                <crate::bookings::attribute_definition::AttributeDefinitionCreated as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionCreated(
                         Box::new(payload),
@@ -8393,9 +8392,8 @@ impl Event {
             }
             #[cfg(feature = "bookings-attribute_definition")]
             "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted" => {
-                source
-                    .decode(
-                        "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted",
+                <crate::bookings::attribute_definition::AttributeDefinitionDeleted as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted(
                         Box::new(payload),
@@ -8403,9 +8401,8 @@ impl Event {
             }
             #[cfg(feature = "bookings-attribute_definition")]
             "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified" => {
-                source
-                    .decode(
-                        "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified",
+                <crate::bookings::attribute_definition::AttributeDefinitionTagsModified as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified(
                         Box::new(payload),
@@ -8413,9 +8410,8 @@ impl Event {
             }
             #[cfg(feature = "bookings-attribute_definition")]
             "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated" => {
-                source
-                    .decode(
-                        "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated",
+                <crate::bookings::attribute_definition::AttributeDefinitionUpdated as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated(
                         Box::new(payload),
@@ -8423,17 +8419,17 @@ impl Event {
             }
             #[cfg(feature = "bookings-booking_policies")]
             "wixBookingsBookingPolicies_onBookingPolicyCreated" => {
-                source
-                    .decode("wixBookingsBookingPolicies_onBookingPolicyCreated")
+                <crate::bookings::booking_policies::BookingPolicyCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-booking_policies")]
             "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet" => {
-                source
-                    .decode(
-                        "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet",
+                <crate::bookings::booking_policies::BookingPolicyDefaultBookingPolicySet as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet(
                         Box::new(payload),
@@ -8441,241 +8437,269 @@ impl Event {
             }
             #[cfg(feature = "bookings-booking_policies")]
             "wixBookingsBookingPolicies_onBookingPolicyDeleted" => {
-                source
-                    .decode("wixBookingsBookingPolicies_onBookingPolicyDeleted")
+                <crate::bookings::booking_policies::BookingPolicyDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-booking_policies")]
             "wixBookingsBookingPolicies_onBookingPolicyUpdated" => {
-                source
-                    .decode("wixBookingsBookingPolicies_onBookingPolicyUpdated")
+                <crate::bookings::booking_policies::BookingPolicyUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingCanceled" => {
-                source
-                    .decode("wixBookingsV2_onBookingCanceled")
+                <crate::bookings::bookings::BookingCanceled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsV2OnBookingCanceled(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingConfirmed" => {
-                source
-                    .decode("wixBookingsV2_onBookingConfirmed")
+                <crate::bookings::bookings::BookingConfirmed as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsV2OnBookingConfirmed(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingCreated" => {
-                source
-                    .decode("wixBookingsV2_onBookingCreated")
+                <crate::bookings::bookings::BookingCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsV2OnBookingCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingDeclined" => {
-                source
-                    .decode("wixBookingsV2_onBookingDeclined")
+                <crate::bookings::bookings::BookingDeclined as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsV2OnBookingDeclined(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingMarkedAsPending" => {
-                source
-                    .decode("wixBookingsV2_onBookingMarkedAsPending")
+                <crate::bookings::bookings::BookingMarkedAsPending as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsV2OnBookingMarkedAsPending(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
-                source
-                    .decode("wixBookingsV2_onBookingNumberOfParticipantsUpdated")
+                <crate::bookings::bookings::BookingNumberOfParticipantsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingRescheduled" => {
-                source
-                    .decode("wixBookingsV2_onBookingRescheduled")
+                <crate::bookings::bookings::BookingRescheduled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsV2OnBookingRescheduled(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingUpdated" => {
-                source
-                    .decode("wixBookingsV2_onBookingUpdated")
+                <crate::bookings::bookings::BookingUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsV2OnBookingUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings_settings")]
             "wixBookingsBookingsSettings_onBookingsSettingsCreated" => {
-                source
-                    .decode("wixBookingsBookingsSettings_onBookingsSettingsCreated")
+                <crate::bookings::bookings_settings::BookingsSettingsCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings_settings")]
             "wixBookingsBookingsSettings_onBookingsSettingsDeleted" => {
-                source
-                    .decode("wixBookingsBookingsSettings_onBookingsSettingsDeleted")
+                <crate::bookings::bookings_settings::BookingsSettingsDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-bookings_settings")]
             "wixBookingsBookingsSettings_onBookingsSettingsUpdated" => {
-                source
-                    .decode("wixBookingsBookingsSettings_onBookingsSettingsUpdated")
+                <crate::bookings::bookings_settings::BookingsSettingsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-categories")]
             "wixBookingsCategories_onCategoryNotification" => {
-                source
-                    .decode("wixBookingsCategories_onCategoryNotification")
+                <crate::bookings::categories::CategoryNotification as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsCategoriesOnCategoryNotification(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-categories_v2")]
             "wixBookingsCategoriesV2_onCategoryCreated" => {
-                source
-                    .decode("wixBookingsCategoriesV2_onCategoryCreated")
+                <crate::bookings::categories_v2::CategoryCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsCategoriesV2OnCategoryCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-categories_v2")]
             "wixBookingsCategoriesV2_onCategoryDeleted" => {
-                source
-                    .decode("wixBookingsCategoriesV2_onCategoryDeleted")
+                <crate::bookings::categories_v2::CategoryDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsCategoriesV2OnCategoryDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-categories_v2")]
             "wixBookingsCategoriesV2_onCategoryUpdated" => {
-                source
-                    .decode("wixBookingsCategoriesV2_onCategoryUpdated")
+                <crate::bookings::categories_v2::CategoryUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsCategoriesV2OnCategoryUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-resource_types")]
             "wixBookingsResourceTypes_onResourceTypeCreated" => {
-                source
-                    .decode("wixBookingsResourceTypes_onResourceTypeCreated")
+                <crate::bookings::resource_types::ResourceTypeCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-resource_types")]
             "wixBookingsResourceTypes_onResourceTypeDeleted" => {
-                source
-                    .decode("wixBookingsResourceTypes_onResourceTypeDeleted")
+                <crate::bookings::resource_types::ResourceTypeDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-resource_types")]
             "wixBookingsResourceTypes_onResourceTypeUpdated" => {
-                source
-                    .decode("wixBookingsResourceTypes_onResourceTypeUpdated")
+                <crate::bookings::resource_types::ResourceTypeUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-resources")]
             "wixBookingsResources_onResourceCreated" => {
-                source
-                    .decode("wixBookingsResources_onResourceCreated")
+                <crate::bookings::resources::ResourceCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsResourcesOnResourceCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-resources")]
             "wixBookingsResources_onResourceDeleted" => {
-                source
-                    .decode("wixBookingsResources_onResourceDeleted")
+                <crate::bookings::resources::ResourceDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsResourcesOnResourceDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-resources")]
             "wixBookingsResources_onResourceUpdated" => {
-                source
-                    .decode("wixBookingsResources_onResourceUpdated")
+                <crate::bookings::resources::ResourceUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsResourcesOnResourceUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-service_options_and_variants")]
             "wixBookingsCatalog_onServiceOptionsAndVariantsCreated" => {
-                source
-                    .decode("wixBookingsCatalog_onServiceOptionsAndVariantsCreated")
+                <crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-service_options_and_variants")]
             "wixBookingsCatalog_onServiceOptionsAndVariantsDeleted" => {
-                source
-                    .decode("wixBookingsCatalog_onServiceOptionsAndVariantsDeleted")
+                <crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-service_options_and_variants")]
             "wixBookingsCatalog_onServiceOptionsAndVariantsUpdated" => {
-                source
-                    .decode("wixBookingsCatalog_onServiceOptionsAndVariantsUpdated")
+                <crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceCreated" => {
-                source
-                    .decode("wixBookingsServices_onServiceCreated")
+                <crate::bookings::services::ServiceCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsServicesOnServiceCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceDeleted" => {
-                source
-                    .decode("wixBookingsServices_onServiceDeleted")
+                <crate::bookings::services::ServiceDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsServicesOnServiceDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceUpdated" => {
-                source
-                    .decode("wixBookingsServices_onServiceUpdated")
+                <crate::bookings::services::ServiceUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsServicesOnServiceUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-staff_member_settings")]
             "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated" => {
-                source
-                    .decode(
-                        "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated",
+                <crate::bookings::staff_member_settings::StaffMemberSettingsUpdated as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated(
                         Box::new(payload),
@@ -8683,1221 +8707,1340 @@ impl Event {
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberConnectedToUser" => {
-                source
-                    .decode("wixBookingsStaffMembers_onStaffMemberConnectedToUser")
+                <crate::bookings::staff_members::StaffMemberConnectedToUser as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberConnectedToUser(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberCreated" => {
-                source
-                    .decode("wixBookingsStaffMembers_onStaffMemberCreated")
+                <crate::bookings::staff_members::StaffMemberCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberDeleted" => {
-                source
-                    .decode("wixBookingsStaffMembers_onStaffMemberDeleted")
+                <crate::bookings::staff_members::StaffMemberDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser" => {
-                source
-                    .decode("wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser")
+                <crate::bookings::staff_members::StaffMemberDisconnectedFromUser as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberFullyCreated" => {
-                source
-                    .decode("wixBookingsStaffMembers_onStaffMemberFullyCreated")
+                <crate::bookings::staff_members::StaffMemberFullyCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberFullyCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberTagsModified" => {
-                source
-                    .decode("wixBookingsStaffMembers_onStaffMemberTagsModified")
+                <crate::bookings::staff_members::StaffMemberTagsModified as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberTagsModified(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberUpdated" => {
-                source
-                    .decode("wixBookingsStaffMembers_onStaffMemberUpdated")
+                <crate::bookings::staff_members::StaffMemberUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-attachments")]
             "wixCrmAttachments_onAttachmentCreated" => {
-                source
-                    .decode("wixCrmAttachments_onAttachmentCreated")
+                <crate::crm::attachments::AttachmentCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmAttachmentsOnAttachmentCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-attachments")]
             "wixCrmAttachments_onAttachmentDeleted" => {
-                source
-                    .decode("wixCrmAttachments_onAttachmentDeleted")
+                <crate::crm::attachments::AttachmentDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmAttachmentsOnAttachmentDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardAssigned" => {
-                source
-                    .decode("wixCrmCards_onCardAssigned")
+                <crate::crm::cards::CardAssigned as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmCardsOnCardAssigned(Box::new(payload)))
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardCreated" => {
-                source
-                    .decode("wixCrmCards_onCardCreated")
+                <crate::crm::cards::CardCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmCardsOnCardCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardDeleted" => {
-                source
-                    .decode("wixCrmCards_onCardDeleted")
+                <crate::crm::cards::CardDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmCardsOnCardDeleted(Box::new(payload)))
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardMoved" => {
-                source
-                    .decode("wixCrmCards_onCardMoved")
+                <crate::crm::cards::CardMoved as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmCardsOnCardMoved(Box::new(payload)))
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardOverdue" => {
-                source
-                    .decode("wixCrmCards_onCardOverdue")
+                <crate::crm::cards::CardOverdue as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmCardsOnCardOverdue(Box::new(payload)))
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardStale" => {
-                source
-                    .decode("wixCrmCards_onCardStale")
+                <crate::crm::cards::CardStale as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmCardsOnCardStale(Box::new(payload)))
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardUpdated" => {
-                source
-                    .decode("wixCrmCards_onCardUpdated")
+                <crate::crm::cards::CardUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmCardsOnCardUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactCreated" => {
-                source
-                    .decode("wixCrm_onContactCreated")
+                <crate::crm::contacts::ContactCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmOnContactCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactDeleted" => {
-                source
-                    .decode("wixCrm_onContactDeleted")
+                <crate::crm::contacts::ContactDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmOnContactDeleted(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactMerged" => {
-                source
-                    .decode("wixCrm_onContactMerged")
+                <crate::crm::contacts::ContactMerged as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmOnContactMerged(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactUpdated" => {
-                source
-                    .decode("wixCrm_onContactUpdated")
+                <crate::crm::contacts::ContactUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmOnContactUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactEmailSubscriptionUpdated" => {
-                source
-                    .decode("wixCrm_onContactEmailSubscriptionUpdated")
+                <crate::crm::contacts::ContactEmailSubscriptionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmOnContactEmailSubscriptionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactPhoneSubscriptionUpdated" => {
-                source
-                    .decode("wixCrm_onContactPhoneSubscriptionUpdated")
+                <crate::crm::contacts::ContactPhoneSubscriptionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmOnContactPhoneSubscriptionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactSubmitted" => {
-                source
-                    .decode("wixCrm_onContactSubmitted")
+                <crate::crm::contacts::ContactSubmitted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmOnContactSubmitted(Box::new(payload)))
             }
             #[cfg(feature = "crm-extended_fields")]
             "wixCrmExtendedFields_onExtendedFieldCreated" => {
-                source
-                    .decode("wixCrmExtendedFields_onExtendedFieldCreated")
+                <crate::crm::extended_fields::ExtendedFieldCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmExtendedFieldsOnExtendedFieldCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-extended_fields")]
             "wixCrmExtendedFields_onExtendedFieldDeleted" => {
-                source
-                    .decode("wixCrmExtendedFields_onExtendedFieldDeleted")
+                <crate::crm::extended_fields::ExtendedFieldDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmExtendedFieldsOnExtendedFieldDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-extended_fields")]
             "wixCrmExtendedFields_onExtendedFieldUpdated" => {
-                source
-                    .decode("wixCrmExtendedFields_onExtendedFieldUpdated")
+                <crate::crm::extended_fields::ExtendedFieldUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmExtendedFieldsOnExtendedFieldUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelCreated" => {
-                source
-                    .decode("wixContacts_onLabelCreated")
+                <crate::crm::labels::LabelCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixContactsOnLabelCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelDeleted" => {
-                source
-                    .decode("wixContacts_onLabelDeleted")
+                <crate::crm::labels::LabelDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixContactsOnLabelDeleted(Box::new(payload)))
             }
             #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelUpdated" => {
-                source
-                    .decode("wixContacts_onLabelUpdated")
+                <crate::crm::labels::LabelUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixContactsOnLabelUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm-notes")]
             "wixCrmNotes_onNoteCreated" => {
-                source
-                    .decode("wixCrmNotes_onNoteCreated")
+                <crate::crm::notes::NoteCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmNotesOnNoteCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm-notes")]
             "wixCrmNotes_onNoteDeleted" => {
-                source
-                    .decode("wixCrmNotes_onNoteDeleted")
+                <crate::crm::notes::NoteDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmNotesOnNoteDeleted(Box::new(payload)))
             }
             #[cfg(feature = "crm-notes")]
             "wixCrmNotes_onNoteUpdated" => {
-                source
-                    .decode("wixCrmNotes_onNoteUpdated")
+                <crate::crm::notes::NoteUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmNotesOnNoteUpdated(Box::new(payload)))
             }
             #[cfg(feature = "crm-pipelines")]
             "wixCrmPipelines_onPipelineCreated" => {
-                source
-                    .decode("wixCrmPipelines_onPipelineCreated")
+                <crate::crm::pipelines::PipelineCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmPipelinesOnPipelineCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-pipelines")]
             "wixCrmPipelines_onPipelineDeleted" => {
-                source
-                    .decode("wixCrmPipelines_onPipelineDeleted")
+                <crate::crm::pipelines::PipelineDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmPipelinesOnPipelineDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-pipelines")]
             "wixCrmPipelines_onPipelineUpdated" => {
-                source
-                    .decode("wixCrmPipelines_onPipelineUpdated")
+                <crate::crm::pipelines::PipelineUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixCrmPipelinesOnPipelineUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "crm-tasks")]
             "wixCrmTasks_onTaskCreated" => {
-                source
-                    .decode("wixCrmTasks_onTaskCreated")
+                <crate::crm::tasks::TaskCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmTasksOnTaskCreated(Box::new(payload)))
             }
             #[cfg(feature = "crm-tasks")]
             "wixCrmTasks_onTaskDeleted" => {
-                source
-                    .decode("wixCrmTasks_onTaskDeleted")
+                <crate::crm::tasks::TaskDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmTasksOnTaskDeleted(Box::new(payload)))
             }
             #[cfg(feature = "crm-tasks")]
             "wixCrmTasks_onTaskOverdue" => {
-                source
-                    .decode("wixCrmTasks_onTaskOverdue")
+                <crate::crm::tasks::TaskOverdue as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmTasksOnTaskOverdue(Box::new(payload)))
             }
             #[cfg(feature = "crm-tasks")]
             "wixCrmTasks_onTaskUpdated" => {
-                source
-                    .decode("wixCrmTasks_onTaskUpdated")
+                <crate::crm::tasks::TaskUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmTasksOnTaskUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutCreated" => {
-                source
-                    .decode("wixEcom_onAbandonedCheckoutCreated")
+                <crate::ecom::abandoned_checkouts::AbandonedCheckoutCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnAbandonedCheckoutCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutDeleted" => {
-                source
-                    .decode("wixEcom_onAbandonedCheckoutDeleted")
+                <crate::ecom::abandoned_checkouts::AbandonedCheckoutDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnAbandonedCheckoutDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutRecovered" => {
-                source
-                    .decode("wixEcom_onAbandonedCheckoutRecovered")
+                <crate::ecom::abandoned_checkouts::AbandonedCheckoutRecovered as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnAbandonedCheckoutRecovered(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutUpdated" => {
-                source
-                    .decode("wixEcom_onAbandonedCheckoutUpdated")
+                <crate::ecom::abandoned_checkouts::AbandonedCheckoutUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnAbandonedCheckoutUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-back_in_stock_notifications")]
             "wixEcom_onBackInStockNotificationRequestCreated" => {
-                source
-                    .decode("wixEcom_onBackInStockNotificationRequestCreated")
+                <crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnBackInStockNotificationRequestCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-back_in_stock_notifications")]
             "wixEcom_onBackInStockNotificationRequestDeleted" => {
-                source
-                    .decode("wixEcom_onBackInStockNotificationRequestDeleted")
+                <crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnBackInStockNotificationRequestDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-back_in_stock_notifications")]
             "wixEcom_onBackInStockNotificationRequestUpdated" => {
-                source
-                    .decode("wixEcom_onBackInStockNotificationRequestUpdated")
+                <crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnBackInStockNotificationRequestUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartCreated" => {
-                source
-                    .decode("wixEcom_onCartCreated")
+                <crate::ecom::cart::CartCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixEcomOnCartCreated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartDeleted" => {
-                source
-                    .decode("wixEcom_onCartDeleted")
+                <crate::ecom::cart::CartDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixEcomOnCartDeleted(Box::new(payload)))
             }
             #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartUpdated" => {
-                source
-                    .decode("wixEcom_onCartUpdated")
+                <crate::ecom::cart::CartUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixEcomOnCartUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-cart_v2")]
             "wixEcomCartV2_onCartCalculated" => {
-                source
-                    .decode("wixEcomCartV2_onCartCalculated")
+                <crate::ecom::cart_v2::CartCalculated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomCartV2OnCartCalculated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-cart_v2")]
             "wixEcomCartV2_onCartCreated" => {
-                source
-                    .decode("wixEcomCartV2_onCartCreated")
+                <crate::ecom::cart_v2::CartCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomCartV2OnCartCreated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-cart_v2")]
             "wixEcomCartV2_onCartDeleted" => {
-                source
-                    .decode("wixEcomCartV2_onCartDeleted")
+                <crate::ecom::cart_v2::CartDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomCartV2OnCartDeleted(Box::new(payload)))
             }
             #[cfg(feature = "ecom-cart_v2")]
             "wixEcomCartV2_onCartUpdated" => {
-                source
-                    .decode("wixEcomCartV2_onCartUpdated")
+                <crate::ecom::cart_v2::CartUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomCartV2OnCartUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutCompleted" => {
-                source
-                    .decode("wixEcom_onCheckoutCompleted")
+                <crate::ecom::checkout::CheckoutCompleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutCompleted(Box::new(payload)))
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutCreated" => {
-                source
-                    .decode("wixEcom_onCheckoutCreated")
+                <crate::ecom::checkout::CheckoutCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutCreated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutDeleted" => {
-                source
-                    .decode("wixEcom_onCheckoutDeleted")
+                <crate::ecom::checkout::CheckoutDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutDeleted(Box::new(payload)))
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutUpdated" => {
-                source
-                    .decode("wixEcom_onCheckoutUpdated")
+                <crate::ecom::checkout::CheckoutUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-checkout_settings")]
             "wixEcom_onCheckoutSettingsUpdated" => {
-                source
-                    .decode("wixEcom_onCheckoutSettingsUpdated")
+                <crate::ecom::checkout_settings::CheckoutSettingsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutSettingsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-checkout_templates")]
             "wixEcom_onCheckoutTemplateCreated" => {
-                source
-                    .decode("wixEcom_onCheckoutTemplateCreated")
+                <crate::ecom::checkout_templates::CheckoutTemplateCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutTemplateCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-checkout_templates")]
             "wixEcom_onCheckoutTemplateDeleted" => {
-                source
-                    .decode("wixEcom_onCheckoutTemplateDeleted")
+                <crate::ecom::checkout_templates::CheckoutTemplateDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutTemplateDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-checkout_templates")]
             "wixEcom_onCheckoutTemplateUpdated" => {
-                source
-                    .decode("wixEcom_onCheckoutTemplateUpdated")
+                <crate::ecom::checkout_templates::CheckoutTemplateUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutTemplateUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-checkout_templates")]
             "wixEcom_onCheckoutTemplateUsed" => {
-                source
-                    .decode("wixEcom_onCheckoutTemplateUsed")
+                <crate::ecom::checkout_templates::CheckoutTemplateUsed as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnCheckoutTemplateUsed(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-contact_tax_details")]
             "wixEcomContactTaxDetails_onContactTaxDetailsCreated" => {
-                source
-                    .decode("wixEcomContactTaxDetails_onContactTaxDetailsCreated")
+                <crate::ecom::contact_tax_details::ContactTaxDetailsCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-contact_tax_details")]
             "wixEcomContactTaxDetails_onContactTaxDetailsDeleted" => {
-                source
-                    .decode("wixEcomContactTaxDetails_onContactTaxDetailsDeleted")
+                <crate::ecom::contact_tax_details::ContactTaxDetailsDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-contact_tax_details")]
             "wixEcomContactTaxDetails_onContactTaxDetailsTagsModified" => {
-                source
-                    .decode("wixEcomContactTaxDetails_onContactTaxDetailsTagsModified")
+                <crate::ecom::contact_tax_details::ContactTaxDetailsTagsModified as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-contact_tax_details")]
             "wixEcomContactTaxDetails_onContactTaxDetailsUpdated" => {
-                source
-                    .decode("wixEcomContactTaxDetails_onContactTaxDetailsUpdated")
+                <crate::ecom::contact_tax_details::ContactTaxDetailsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileCreated" => {
-                source
-                    .decode("wixEcomDeliveryProfile_onDeliveryProfileCreated")
+                <crate::ecom::delivery_profile::DeliveryProfileCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileDeleted" => {
-                source
-                    .decode("wixEcomDeliveryProfile_onDeliveryProfileDeleted")
+                <crate::ecom::delivery_profile::DeliveryProfileDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileRegionAdded" => {
-                source
-                    .decode("wixEcomDeliveryProfile_onDeliveryProfileRegionAdded")
+                <crate::ecom::delivery_profile::DeliveryProfileRegionAdded as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionAdded(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved" => {
-                source
-                    .decode("wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved")
+                <crate::ecom::delivery_profile::DeliveryProfileRegionRemoved as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated" => {
-                source
-                    .decode("wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated")
+                <crate::ecom::delivery_profile::DeliveryProfileRegionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileUpdated" => {
-                source
-                    .decode("wixEcomDeliveryProfile_onDeliveryProfileUpdated")
+                <crate::ecom::delivery_profile::DeliveryProfileUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-discount_rules")]
             "wixEcomDiscounts_onDiscountRuleCreated" => {
-                source
-                    .decode("wixEcomDiscounts_onDiscountRuleCreated")
+                <crate::ecom::discount_rules::DiscountRuleCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDiscountsOnDiscountRuleCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-discount_rules")]
             "wixEcomDiscounts_onDiscountRuleDeleted" => {
-                source
-                    .decode("wixEcomDiscounts_onDiscountRuleDeleted")
+                <crate::ecom::discount_rules::DiscountRuleDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDiscountsOnDiscountRuleDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-discount_rules")]
             "wixEcomDiscounts_onDiscountRuleUpdated" => {
-                source
-                    .decode("wixEcomDiscounts_onDiscountRuleUpdated")
+                <crate::ecom::discount_rules::DiscountRuleUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDiscountsOnDiscountRuleUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-draft_orders")]
             "wixEcomDraftOrders_onDraftOrderCreated" => {
-                source
-                    .decode("wixEcomDraftOrders_onDraftOrderCreated")
+                <crate::ecom::draft_orders::DraftOrderCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-draft_orders")]
             "wixEcomDraftOrders_onDraftOrderDeleted" => {
-                source
-                    .decode("wixEcomDraftOrders_onDraftOrderDeleted")
+                <crate::ecom::draft_orders::DraftOrderDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-draft_orders")]
             "wixEcomDraftOrders_onDraftOrderUpdated" => {
-                source
-                    .decode("wixEcomDraftOrders_onDraftOrderUpdated")
+                <crate::ecom::draft_orders::DraftOrderUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-manual_tax_mappings")]
             "wixEcomManualTaxMappings_onManualTaxMappingCreated" => {
-                source
-                    .decode("wixEcomManualTaxMappings_onManualTaxMappingCreated")
+                <crate::ecom::manual_tax_mappings::ManualTaxMappingCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-manual_tax_mappings")]
             "wixEcomManualTaxMappings_onManualTaxMappingDeleted" => {
-                source
-                    .decode("wixEcomManualTaxMappings_onManualTaxMappingDeleted")
+                <crate::ecom::manual_tax_mappings::ManualTaxMappingDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-manual_tax_mappings")]
             "wixEcomManualTaxMappings_onManualTaxMappingUpdated" => {
-                source
-                    .decode("wixEcomManualTaxMappings_onManualTaxMappingUpdated")
+                <crate::ecom::manual_tax_mappings::ManualTaxMappingUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_fulfillments")]
             "wixEcom_onFulfillmentsUpdated" => {
-                source
-                    .decode("wixEcom_onFulfillmentsUpdated")
+                <crate::ecom::order_fulfillments::FulfillmentsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnFulfillmentsUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated" => {
-                source
-                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated")
+                <crate::ecom::order_payment_requests::OrderPaymentRequestCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted" => {
-                source
-                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted")
+                <crate::ecom::order_payment_requests::OrderPaymentRequestDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired" => {
-                source
-                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired")
+                <crate::ecom::order_payment_requests::OrderPaymentRequestExpired as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid" => {
-                source
-                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid")
+                <crate::ecom::order_payment_requests::OrderPaymentRequestPaid as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated" => {
-                source
-                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated")
+                <crate::ecom::order_payment_requests::OrderPaymentRequestUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided" => {
-                source
-                    .decode("wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided")
+                <crate::ecom::order_payment_requests::OrderPaymentRequestVoided as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsChargebackApproved" => {
-                source
-                    .decode("wixEcom_onOrderTransactionsChargebackApproved")
+                <crate::ecom::order_transactions::OrderTransactionsChargebackApproved as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderTransactionsChargebackApproved(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsChargebackReversed" => {
-                source
-                    .decode("wixEcom_onOrderTransactionsChargebackReversed")
+                <crate::ecom::order_transactions::OrderTransactionsChargebackReversed as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderTransactionsChargebackReversed(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsDetailsUpdated" => {
-                source
-                    .decode("wixEcom_onOrderTransactionsDetailsUpdated")
+                <crate::ecom::order_transactions::OrderTransactionsDetailsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderTransactionsDetailsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsRefundCompleted" => {
-                source
-                    .decode("wixEcom_onOrderTransactionsRefundCompleted")
+                <crate::ecom::order_transactions::OrderTransactionsRefundCompleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderTransactionsRefundCompleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsUpdated" => {
-                source
-                    .decode("wixEcom_onOrderTransactionsUpdated")
+                <crate::ecom::order_transactions::OrderTransactionsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderTransactionsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderApproved" => {
-                source
-                    .decode("wixEcom_onOrderApproved")
+                <crate::ecom::orders::OrderApproved as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderApproved(Box::new(payload)))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCanceled" => {
-                source
-                    .decode("wixEcom_onOrderCanceled")
+                <crate::ecom::orders::OrderCanceled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderCanceled(Box::new(payload)))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCommitted" => {
-                source
-                    .decode("wixEcom_onOrderCommitted")
+                <crate::ecom::orders::OrderCommitted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderCommitted(Box::new(payload)))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCreated" => {
-                source
-                    .decode("wixEcom_onOrderCreated")
+                <crate::ecom::orders::OrderCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderCreated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderFulfilled" => {
-                source
-                    .decode("wixEcom_onOrderFulfilled")
+                <crate::ecom::orders::OrderFulfilled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderFulfilled(Box::new(payload)))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderImported" => {
-                source
-                    .decode("wixEcom_onOrderImported")
+                <crate::ecom::orders::OrderImported as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderImported(Box::new(payload)))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderImportedOrderDeleted" => {
-                source
-                    .decode("wixEcom_onOrderImportedOrderDeleted")
+                <crate::ecom::orders::OrderImportedOrderDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderImportedOrderDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderPaymentStatusUpdated" => {
-                source
-                    .decode("wixEcom_onOrderPaymentStatusUpdated")
+                <crate::ecom::orders::OrderPaymentStatusUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderPaymentStatusUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderUpdated" => {
-                source
-                    .decode("wixEcom_onOrderUpdated")
+                <crate::ecom::orders::OrderUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrderUpdated(Box::new(payload)))
             }
             #[cfg(feature = "ecom-orders_settings")]
             "wixEcom_onOrdersSettingsUpdated" => {
-                source
-                    .decode("wixEcom_onOrdersSettingsUpdated")
+                <crate::ecom::orders_settings::OrdersSettingsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomOnOrdersSettingsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-shipping_options")]
             "wixEcomShippingOptions_onShippingOptionCreated" => {
-                source
-                    .decode("wixEcomShippingOptions_onShippingOptionCreated")
+                <crate::ecom::shipping_options::ShippingOptionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-shipping_options")]
             "wixEcomShippingOptions_onShippingOptionDeleted" => {
-                source
-                    .decode("wixEcomShippingOptions_onShippingOptionDeleted")
+                <crate::ecom::shipping_options::ShippingOptionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-shipping_options")]
             "wixEcomShippingOptions_onShippingOptionUpdated" => {
-                source
-                    .decode("wixEcomShippingOptions_onShippingOptionUpdated")
+                <crate::ecom::shipping_options::ShippingOptionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-shippo_configurations")]
             "wixEcomShippoConfigurations_onShippoConfigurationCreated" => {
-                source
-                    .decode("wixEcomShippoConfigurations_onShippoConfigurationCreated")
+                <crate::ecom::shippo_configurations::ShippoConfigurationCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-shippo_configurations")]
             "wixEcomShippoConfigurations_onShippoConfigurationDeleted" => {
-                source
-                    .decode("wixEcomShippoConfigurations_onShippoConfigurationDeleted")
+                <crate::ecom::shippo_configurations::ShippoConfigurationDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-shippo_configurations")]
             "wixEcomShippoConfigurations_onShippoConfigurationUpdated" => {
-                source
-                    .decode("wixEcomShippoConfigurations_onShippoConfigurationUpdated")
+                <crate::ecom::shippo_configurations::ShippoConfigurationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-subscription_contracts")]
             "wixEcomSubscriptionContracts_onSubscriptionContractCreated" => {
-                source
-                    .decode("wixEcomSubscriptionContracts_onSubscriptionContractCreated")
+                <crate::ecom::subscription_contracts::SubscriptionContractCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-subscription_contracts")]
             "wixEcomSubscriptionContracts_onSubscriptionContractDeleted" => {
-                source
-                    .decode("wixEcomSubscriptionContracts_onSubscriptionContractDeleted")
+                <crate::ecom::subscription_contracts::SubscriptionContractDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-subscription_contracts")]
             "wixEcomSubscriptionContracts_onSubscriptionContractUpdated" => {
-                source
-                    .decode("wixEcomSubscriptionContracts_onSubscriptionContractUpdated")
+                <crate::ecom::subscription_contracts::SubscriptionContractUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_exempt_groups")]
             "wixEcomTaxExemptGroups_onTaxExemptGroupCreated" => {
-                source
-                    .decode("wixEcomTaxExemptGroups_onTaxExemptGroupCreated")
+                <crate::ecom::tax_exempt_groups::TaxExemptGroupCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_exempt_groups")]
             "wixEcomTaxExemptGroups_onTaxExemptGroupDeleted" => {
-                source
-                    .decode("wixEcomTaxExemptGroups_onTaxExemptGroupDeleted")
+                <crate::ecom::tax_exempt_groups::TaxExemptGroupDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_exempt_groups")]
             "wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified" => {
-                source
-                    .decode("wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified")
+                <crate::ecom::tax_exempt_groups::TaxExemptGroupTagsModified as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_exempt_groups")]
             "wixEcomTaxExemptGroups_onTaxExemptGroupUpdated" => {
-                source
-                    .decode("wixEcomTaxExemptGroups_onTaxExemptGroupUpdated")
+                <crate::ecom::tax_exempt_groups::TaxExemptGroupUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_groups")]
             "wixEcomTaxGroups_onTaxGroupCreated" => {
-                source
-                    .decode("wixEcomTaxGroups_onTaxGroupCreated")
+                <crate::ecom::tax_groups::TaxGroupCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_groups")]
             "wixEcomTaxGroups_onTaxGroupDeleted" => {
-                source
-                    .decode("wixEcomTaxGroups_onTaxGroupDeleted")
+                <crate::ecom::tax_groups::TaxGroupDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_groups")]
             "wixEcomTaxGroups_onTaxGroupUpdated" => {
-                source
-                    .decode("wixEcomTaxGroups_onTaxGroupUpdated")
+                <crate::ecom::tax_groups::TaxGroupUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_regions")]
             "wixEcomTaxRegions_onTaxRegionCreated" => {
-                source
-                    .decode("wixEcomTaxRegions_onTaxRegionCreated")
+                <crate::ecom::tax_regions::TaxRegionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_regions")]
             "wixEcomTaxRegions_onTaxRegionDeleted" => {
-                source
-                    .decode("wixEcomTaxRegions_onTaxRegionDeleted")
+                <crate::ecom::tax_regions::TaxRegionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "ecom-tax_regions")]
             "wixEcomTaxRegions_onTaxRegionUpdated" => {
-                source
-                    .decode("wixEcomTaxRegions_onTaxRegionUpdated")
+                <crate::ecom::tax_regions::TaxRegionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-events_settings")]
             "wixEventsEventsSettings_onEventsSettingsUpdated" => {
-                source
-                    .decode("wixEventsEventsSettings_onEventsSettingsUpdated")
+                <crate::events::events_settings::EventsSettingsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsEventsSettingsOnEventsSettingsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCanceled" => {
-                source
-                    .decode("wixEventsV3_onEventCanceled")
+                <crate::events::events_v3::EventCanceled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventCanceled(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCloned" => {
-                source
-                    .decode("wixEventsV3_onEventCloned")
+                <crate::events::events_v3::EventCloned as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventCloned(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCreated" => {
-                source
-                    .decode("wixEventsV3_onEventCreated")
+                <crate::events::events_v3::EventCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventCreated(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventDeleted" => {
-                source
-                    .decode("wixEventsV3_onEventDeleted")
+                <crate::events::events_v3::EventDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventDeleted(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventEnded" => {
-                source
-                    .decode("wixEventsV3_onEventEnded")
+                <crate::events::events_v3::EventEnded as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventEnded(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventPublished" => {
-                source
-                    .decode("wixEventsV3_onEventPublished")
+                <crate::events::events_v3::EventPublished as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventPublished(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventReminder" => {
-                source
-                    .decode("wixEventsV3_onEventReminder")
+                <crate::events::events_v3::EventReminder as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventReminder(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventStarted" => {
-                source
-                    .decode("wixEventsV3_onEventStarted")
+                <crate::events::events_v3::EventStarted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventStarted(Box::new(payload)))
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventUpdated" => {
-                source
-                    .decode("wixEventsV3_onEventUpdated")
+                <crate::events::events_v3::EventUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsV3OnEventUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events-forms")]
             "wixEventsForms_onFormEventUpdated" => {
-                source
-                    .decode("wixEventsForms_onFormEventUpdated")
+                <crate::events::forms::FormEventUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsFormsOnFormEventUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestCheckedIn" => {
-                source
-                    .decode("wixEventsGuests_onGuestCheckedIn")
+                <crate::events::guests::GuestCheckedIn as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsGuestsOnGuestCheckedIn(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestCreated" => {
-                source
-                    .decode("wixEventsGuests_onGuestCreated")
+                <crate::events::guests::GuestCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsGuestsOnGuestCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestDeleted" => {
-                source
-                    .decode("wixEventsGuests_onGuestDeleted")
+                <crate::events::guests::GuestDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsGuestsOnGuestDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestEventCanceled" => {
-                source
-                    .decode("wixEventsGuests_onGuestEventCanceled")
+                <crate::events::guests::GuestEventCanceled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsGuestsOnGuestEventCanceled(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestEventStarts" => {
-                source
-                    .decode("wixEventsGuests_onGuestEventStarts")
+                <crate::events::guests::GuestEventStarts as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsGuestsOnGuestEventStarts(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestOrderCanceled" => {
-                source
-                    .decode("wixEventsGuests_onGuestOrderCanceled")
+                <crate::events::guests::GuestOrderCanceled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsGuestsOnGuestOrderCanceled(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestUpdated" => {
-                source
-                    .decode("wixEventsGuests_onGuestUpdated")
+                <crate::events::guests::GuestUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsGuestsOnGuestUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-notifications")]
             "wixEventsNotifications_onNotificationConfigCreated" => {
-                source
-                    .decode("wixEventsNotifications_onNotificationConfigCreated")
+                <crate::events::notifications::NotificationConfigCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsNotificationsOnNotificationConfigCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-notifications")]
             "wixEventsNotifications_onNotificationConfigUpdated" => {
-                source
-                    .decode("wixEventsNotifications_onNotificationConfigUpdated")
+                <crate::events::notifications::NotificationConfigUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsNotificationsOnNotificationConfigUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderConfirmed" => {
-                source
-                    .decode("wixEventsOrders_onOrderConfirmed")
+                <crate::events::orders::OrderConfirmed as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOrdersOnOrderConfirmed(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderDeleted" => {
-                source
-                    .decode("wixEventsOrders_onOrderDeleted")
+                <crate::events::orders::OrderDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOrdersOnOrderDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderInitiated" => {
-                source
-                    .decode("wixEventsOrders_onOrderInitiated")
+                <crate::events::orders::OrderInitiated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOrdersOnOrderInitiated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderReservationCreated" => {
-                source
-                    .decode("wixEventsOrders_onOrderReservationCreated")
+                <crate::events::orders::OrderReservationCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOrdersOnOrderReservationCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderReservationUpdated" => {
-                source
-                    .decode("wixEventsOrders_onOrderReservationUpdated")
+                <crate::events::orders::OrderReservationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOrdersOnOrderReservationUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderUpdated" => {
-                source
-                    .decode("wixEventsOrders_onOrderUpdated")
+                <crate::events::orders::OrderUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOrdersOnOrderUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyCreated" => {
-                source
-                    .decode("wixEvents_onPolicyCreated")
+                <crate::events::policies::PolicyCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOnPolicyCreated(Box::new(payload)))
             }
             #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyDeleted" => {
-                source
-                    .decode("wixEvents_onPolicyDeleted")
+                <crate::events::policies::PolicyDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOnPolicyDeleted(Box::new(payload)))
             }
             #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyUpdated" => {
-                source
-                    .decode("wixEvents_onPolicyUpdated")
+                <crate::events::policies::PolicyUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsOnPolicyUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events-rsvp")]
             "wixEventsRsvp_onRsvpCreated" => {
-                source
-                    .decode("wixEventsRsvp_onRsvpCreated")
+                <crate::events::rsvp::RsvpCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixEventsRsvpOnRsvpCreated(Box::new(payload)))
             }
             #[cfg(feature = "events-rsvp")]
             "wixEventsRsvp_onRsvpDeleted" => {
-                source
-                    .decode("wixEventsRsvp_onRsvpDeleted")
+                <crate::events::rsvp::RsvpDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixEventsRsvpOnRsvpDeleted(Box::new(payload)))
             }
             #[cfg(feature = "events-rsvp")]
             "wixEventsRsvp_onRsvpUpdated" => {
-                source
-                    .decode("wixEventsRsvp_onRsvpUpdated")
+                <crate::events::rsvp::RsvpUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixEventsRsvpOnRsvpUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events-rsvp_v2")]
             "wixEventsRsvpV2_onRsvpCreated" => {
-                source
-                    .decode("wixEventsRsvpV2_onRsvpCreated")
+                <crate::events::rsvp_v2::RsvpCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsRsvpV2OnRsvpCreated(Box::new(payload)))
             }
             #[cfg(feature = "events-rsvp_v2")]
             "wixEventsRsvpV2_onRsvpDeleted" => {
-                source
-                    .decode("wixEventsRsvpV2_onRsvpDeleted")
+                <crate::events::rsvp_v2::RsvpDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsRsvpV2OnRsvpDeleted(Box::new(payload)))
             }
             #[cfg(feature = "events-rsvp_v2")]
             "wixEventsRsvpV2_onRsvpUpdated" => {
-                source
-                    .decode("wixEventsRsvpV2_onRsvpUpdated")
+                <crate::events::rsvp_v2::RsvpUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsRsvpV2OnRsvpUpdated(Box::new(payload)))
             }
             #[cfg(feature = "events-staff_members")]
             "wixEventsStaffMembers_onStaffMemberCreated" => {
-                source
-                    .decode("wixEventsStaffMembers_onStaffMemberCreated")
+                <crate::events::staff_members::StaffMemberCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsStaffMembersOnStaffMemberCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-staff_members")]
             "wixEventsStaffMembers_onStaffMemberDeleted" => {
-                source
-                    .decode("wixEventsStaffMembers_onStaffMemberDeleted")
+                <crate::events::staff_members::StaffMemberDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsStaffMembersOnStaffMemberDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-staff_members")]
             "wixEventsStaffMembers_onStaffMemberUpdated" => {
-                source
-                    .decode("wixEventsStaffMembers_onStaffMemberUpdated")
+                <crate::events::staff_members::StaffMemberUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsStaffMembersOnStaffMemberUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_definitions")]
             "wixEventsTicketDefinitions_onTicketDefinitionCreated" => {
-                source
-                    .decode("wixEventsTicketDefinitions_onTicketDefinitionCreated")
+                <crate::events::ticket_definitions::TicketDefinitionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketDefinitionsOnTicketDefinitionCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_definitions")]
             "wixEventsTicketDefinitions_onTicketDefinitionDeleted" => {
-                source
-                    .decode("wixEventsTicketDefinitions_onTicketDefinitionDeleted")
+                <crate::events::ticket_definitions::TicketDefinitionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketDefinitionsOnTicketDefinitionDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_definitions")]
             "wixEventsTicketDefinitions_onTicketDefinitionUpdated" => {
-                source
-                    .decode("wixEventsTicketDefinitions_onTicketDefinitionUpdated")
+                <crate::events::ticket_definitions::TicketDefinitionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketDefinitionsOnTicketDefinitionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionCreated" => {
-                source
-                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionCreated")
+                <crate::events::ticket_definitions_v2::TicketDefinitionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted" => {
-                source
-                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted")
+                <crate::events::ticket_definitions_v2::TicketDefinitionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded" => {
-                source
-                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded")
+                <crate::events::ticket_definitions_v2::TicketDefinitionSaleEnded as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated" => {
-                source
-                    .decode(
-                        "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated",
+                <crate::events::ticket_definitions_v2::TicketDefinitionSalePeriodUpdated as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated(
                         Box::new(payload),
@@ -9905,123 +10048,131 @@ impl Event {
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted" => {
-                source
-                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted")
+                <crate::events::ticket_definitions_v2::TicketDefinitionSaleStarted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated" => {
-                source
-                    .decode("wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated")
+                <crate::events::ticket_definitions_v2::TicketDefinitionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_reservations")]
             "wixEventsTicketReservations_onTicketReservationCreated" => {
-                source
-                    .decode("wixEventsTicketReservations_onTicketReservationCreated")
+                <crate::events::ticket_reservations::TicketReservationCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_reservations")]
             "wixEventsTicketReservations_onTicketReservationDeleted" => {
-                source
-                    .decode("wixEventsTicketReservations_onTicketReservationDeleted")
+                <crate::events::ticket_reservations::TicketReservationDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "events-ticket_reservations")]
             "wixEventsTicketReservations_onTicketReservationUpdated" => {
-                source
-                    .decode("wixEventsTicketReservations_onTicketReservationUpdated")
+                <crate::events::ticket_reservations::TicketReservationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-chat_settings")]
             "wixFormsChatSettings_onChatSettingsCreated" => {
-                source
-                    .decode("wixFormsChatSettings_onChatSettingsCreated")
+                <crate::forms::chat_settings::ChatSettingsCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsChatSettingsOnChatSettingsCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-chat_settings")]
             "wixFormsChatSettings_onChatSettingsDeleted" => {
-                source
-                    .decode("wixFormsChatSettings_onChatSettingsDeleted")
+                <crate::forms::chat_settings::ChatSettingsDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsChatSettingsOnChatSettingsDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-chat_settings")]
             "wixFormsChatSettings_onChatSettingsUpdated" => {
-                source
-                    .decode("wixFormsChatSettings_onChatSettingsUpdated")
+                <crate::forms::chat_settings::ChatSettingsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsChatSettingsOnChatSettingsUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormCreated" => {
-                source
-                    .decode("wixFormsForms_onFormCreated")
+                <crate::forms::forms::FormCreated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixFormsFormsOnFormCreated(Box::new(payload)))
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormDeleted" => {
-                source
-                    .decode("wixFormsForms_onFormDeleted")
+                <crate::forms::forms::FormDeleted as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixFormsFormsOnFormDeleted(Box::new(payload)))
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormDisabledForm" => {
-                source
-                    .decode("wixFormsForms_onFormDisabledForm")
+                <crate::forms::forms::FormDisabledForm as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsFormsOnFormDisabledForm(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormEnabledForm" => {
-                source
-                    .decode("wixFormsForms_onFormEnabledForm")
+                <crate::forms::forms::FormEnabledForm as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsFormsOnFormEnabledForm(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormTranslationChanged" => {
-                source
-                    .decode("wixFormsForms_onFormTranslationChanged")
+                <crate::forms::forms::FormTranslationChanged as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsFormsOnFormTranslationChanged(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormTranslationDeleted" => {
-                source
-                    .decode("wixFormsForms_onFormTranslationDeleted")
+                <crate::forms::forms::FormTranslationDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsFormsOnFormTranslationDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormUpdated" => {
-                source
-                    .decode("wixFormsForms_onFormUpdated")
+                <crate::forms::forms::FormUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixFormsFormsOnFormUpdated(Box::new(payload)))
             }
             #[cfg(feature = "forms-interactive_form_sessions")]
             "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated" => {
-                source
-                    .decode(
-                        "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated",
+                <crate::forms::interactive_form_sessions::InteractiveFormSessionCreated as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated(
                         Box::new(payload),
@@ -10029,497 +10180,561 @@ impl Event {
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionContactMapped" => {
-                source
-                    .decode("wixForms_onSubmissionContactMapped")
+                <crate::forms::submissions::SubmissionContactMapped as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsOnSubmissionContactMapped(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionContactMappingSkipped" => {
-                source
-                    .decode("wixForms_onSubmissionContactMappingSkipped")
+                <crate::forms::submissions::SubmissionContactMappingSkipped as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsOnSubmissionContactMappingSkipped(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionCreated" => {
-                source
-                    .decode("wixForms_onSubmissionCreated")
+                <crate::forms::submissions::SubmissionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsOnSubmissionCreated(Box::new(payload)))
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionDeleted" => {
-                source
-                    .decode("wixForms_onSubmissionDeleted")
+                <crate::forms::submissions::SubmissionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsOnSubmissionDeleted(Box::new(payload)))
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
-                source
-                    .decode("wixForms_onSubmissionRemovedSubmissionFromTrash")
+                <crate::forms::submissions::SubmissionRemovedSubmissionFromTrash as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsOnSubmissionRemovedSubmissionFromTrash(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionStatusUpdated" => {
-                source
-                    .decode("wixForms_onSubmissionStatusUpdated")
+                <crate::forms::submissions::SubmissionStatusUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsOnSubmissionStatusUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionUpdated" => {
-                source
-                    .decode("wixForms_onSubmissionUpdated")
+                <crate::forms::submissions::SubmissionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixFormsOnSubmissionUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members-badge_assignments")]
             "wixMembersBadgeAssignments_onBadgeAssignmentCreated" => {
-                source
-                    .decode("wixMembersBadgeAssignments_onBadgeAssignmentCreated")
+                <crate::members::badge_assignments::BadgeAssignmentCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-badge_assignments")]
             "wixMembersBadgeAssignments_onBadgeAssignmentDeleted" => {
-                source
-                    .decode("wixMembersBadgeAssignments_onBadgeAssignmentDeleted")
+                <crate::members::badge_assignments::BadgeAssignmentDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeAssigned" => {
-                source
-                    .decode("wixBadges_onBadgeAssigned")
+                <crate::members::badges::BadgeAssigned as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBadgesOnBadgeAssigned(Box::new(payload)))
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeUnassigned" => {
-                source
-                    .decode("wixBadges_onBadgeUnassigned")
+                <crate::members::badges::BadgeUnassigned as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBadgesOnBadgeUnassigned(Box::new(payload)))
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeCreated" => {
-                source
-                    .decode("wixBadges_onBadgeCreated")
+                <crate::members::badges::BadgeCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBadgesOnBadgeCreated(Box::new(payload)))
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeDeleted" => {
-                source
-                    .decode("wixBadges_onBadgeDeleted")
+                <crate::members::badges::BadgeDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBadgesOnBadgeDeleted(Box::new(payload)))
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeUpdated" => {
-                source
-                    .decode("wixBadges_onBadgeUpdated")
+                <crate::members::badges::BadgeUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBadgesOnBadgeUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeCreated" => {
-                source
-                    .decode("wixBadgesV4_onBadgeCreated")
+                <crate::members::badges_v4::BadgeCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBadgesV4OnBadgeCreated(Box::new(payload)))
             }
             #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeDeleted" => {
-                source
-                    .decode("wixBadgesV4_onBadgeDeleted")
+                <crate::members::badges_v4::BadgeDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBadgesV4OnBadgeDeleted(Box::new(payload)))
             }
             #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeUpdated" => {
-                source
-                    .decode("wixBadgesV4_onBadgeUpdated")
+                <crate::members::badges_v4::BadgeUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixBadgesV4OnBadgeUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members-member_followers")]
             "wixMembersMemberFollowers_onFollowMemberFollowed" => {
-                source
-                    .decode("wixMembersMemberFollowers_onFollowMemberFollowed")
+                <crate::members::member_followers::FollowMemberFollowed as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMemberFollowersOnFollowMemberFollowed(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-member_followers")]
             "wixMembersMemberFollowers_onFollowMemberUnfollowed" => {
-                source
-                    .decode("wixMembersMemberFollowers_onFollowMemberUnfollowed")
+                <crate::members::member_followers::FollowMemberUnfollowed as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMemberFollowersOnFollowMemberUnfollowed(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportCreated" => {
-                source
-                    .decode("wixMembersMemberReport_onMemberReportCreated")
+                <crate::members::member_report::MemberReportCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMemberReportOnMemberReportCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportDeleted" => {
-                source
-                    .decode("wixMembersMemberReport_onMemberReportDeleted")
+                <crate::members::member_report::MemberReportDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMemberReportOnMemberReportDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportReportedMemberCreated" => {
-                source
-                    .decode("wixMembersMemberReport_onMemberReportReportedMemberCreated")
+                <crate::members::member_report::MemberReportReportedMemberCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMemberReportOnMemberReportReportedMemberCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportReportedMemberDeleted" => {
-                source
-                    .decode("wixMembersMemberReport_onMemberReportReportedMemberDeleted")
+                <crate::members::member_report::MemberReportReportedMemberDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMemberReportOnMemberReportReportedMemberDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-members")]
             "wixMembers_onMemberCreated" => {
-                source
-                    .decode("wixMembers_onMemberCreated")
+                <crate::members::members::MemberCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersOnMemberCreated(Box::new(payload)))
             }
             #[cfg(feature = "members-members")]
             "wixMembers_onMemberDeleted" => {
-                source
-                    .decode("wixMembers_onMemberDeleted")
+                <crate::members::members::MemberDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersOnMemberDeleted(Box::new(payload)))
             }
             #[cfg(feature = "members-members")]
             "wixMembers_onMemberUpdated" => {
-                source
-                    .decode("wixMembers_onMemberUpdated")
+                <crate::members::members::MemberUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersOnMemberUpdated(Box::new(payload)))
             }
             #[cfg(feature = "members-members_about")]
             "wixMembersMembersAbout_onMemberAboutCreated" => {
-                source
-                    .decode("wixMembersMembersAbout_onMemberAboutCreated")
+                <crate::members::members_about::MemberAboutCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMembersAboutOnMemberAboutCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-members_about")]
             "wixMembersMembersAbout_onMemberAboutDeleted" => {
-                source
-                    .decode("wixMembersMembersAbout_onMemberAboutDeleted")
+                <crate::members::members_about::MemberAboutDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMembersAboutOnMemberAboutDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "members-members_about")]
             "wixMembersMembersAbout_onMemberAboutUpdated" => {
-                source
-                    .decode("wixMembersMembersAbout_onMemberAboutUpdated")
+                <crate::members::members_about::MemberAboutUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixMembersMembersAboutOnMemberAboutUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderAutoRenewCanceled" => {
-                source
-                    .decode("wixPricingPlans_onOrderAutoRenewCanceled")
+                <crate::pricing_plans::orders::OrderAutoRenewCanceled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderAutoRenewCanceled(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCanceled" => {
-                source
-                    .decode("wixPricingPlans_onOrderCanceled")
+                <crate::pricing_plans::orders::OrderCanceled as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderCanceled(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCreated" => {
-                source
-                    .decode("wixPricingPlans_onOrderCreated")
+                <crate::pricing_plans::orders::OrderCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCycleStarted" => {
-                source
-                    .decode("wixPricingPlans_onOrderCycleStarted")
+                <crate::pricing_plans::orders::OrderCycleStarted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderCycleStarted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderEndDatePostponed" => {
-                source
-                    .decode("wixPricingPlans_onOrderEndDatePostponed")
+                <crate::pricing_plans::orders::OrderEndDatePostponed as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderEndDatePostponed(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderEnded" => {
-                source
-                    .decode("wixPricingPlans_onOrderEnded")
+                <crate::pricing_plans::orders::OrderEnded as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderEnded(Box::new(payload)))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderMarkedAsPaid" => {
-                source
-                    .decode("wixPricingPlans_onOrderMarkedAsPaid")
+                <crate::pricing_plans::orders::OrderMarkedAsPaid as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderMarkedAsPaid(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderPaused" => {
-                source
-                    .decode("wixPricingPlans_onOrderPaused")
+                <crate::pricing_plans::orders::OrderPaused as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderPaused(Box::new(payload)))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderPurchased" => {
-                source
-                    .decode("wixPricingPlans_onOrderPurchased")
+                <crate::pricing_plans::orders::OrderPurchased as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderPurchased(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderResumed" => {
-                source
-                    .decode("wixPricingPlans_onOrderResumed")
+                <crate::pricing_plans::orders::OrderResumed as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderResumed(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderStartDateChanged" => {
-                source
-                    .decode("wixPricingPlans_onOrderStartDateChanged")
+                <crate::pricing_plans::orders::OrderStartDateChanged as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderStartDateChanged(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderStarted" => {
-                source
-                    .decode("wixPricingPlans_onOrderStarted")
+                <crate::pricing_plans::orders::OrderStarted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderStarted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderUpdated" => {
-                source
-                    .decode("wixPricingPlans_onOrderUpdated")
+                <crate::pricing_plans::orders::OrderUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansOnOrderUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-plans")]
             "wixPricingPlansPlans_onPlanArchived" => {
-                source
-                    .decode("wixPricingPlansPlans_onPlanArchived")
+                <crate::pricing_plans::plans::PlanArchived as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansPlansOnPlanArchived(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-plans")]
             "wixPricingPlansPlans_onPlanBuyerCanCancelUpdated" => {
-                source
-                    .decode("wixPricingPlansPlans_onPlanBuyerCanCancelUpdated")
+                <crate::pricing_plans::plans::PlanBuyerCanCancelUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-plans")]
             "wixPricingPlansPlans_onPlanCreated" => {
-                source
-                    .decode("wixPricingPlansPlans_onPlanCreated")
+                <crate::pricing_plans::plans::PlanCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansPlansOnPlanCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-plans")]
             "wixPricingPlansPlans_onPlanUpdated" => {
-                source
-                    .decode("wixPricingPlansPlans_onPlanUpdated")
+                <crate::pricing_plans::plans::PlanUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansPlansOnPlanUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanCreated" => {
-                source
-                    .decode("wixPricingPlansPlansV3_onPlanCreated")
+                <crate::pricing_plans::plans_v3::PlanCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansPlansV3OnPlanCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanDeleted" => {
-                source
-                    .decode("wixPricingPlansPlansV3_onPlanDeleted")
+                <crate::pricing_plans::plans_v3::PlanDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansPlansV3OnPlanDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanTagsModified" => {
-                source
-                    .decode("wixPricingPlansPlansV3_onPlanTagsModified")
+                <crate::pricing_plans::plans_v3::PlanTagsModified as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansPlansV3OnPlanTagsModified(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanUpdated" => {
-                source
-                    .decode("wixPricingPlansPlansV3_onPlanUpdated")
+                <crate::pricing_plans::plans_v3::PlanUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixPricingPlansPlansV3OnPlanUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-abandoned_carts")]
             "wixStoresAbandonedCarts_onAbandonedCartCartAbandonedEvent" => {
-                source
-                    .decode("wixStoresAbandonedCarts_onAbandonedCartCartAbandonedEvent")
+                <crate::stores::abandoned_carts::AbandonedCartCartAbandonedEvent as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresAbandonedCartsOnAbandonedCartCartAbandonedEvent(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-abandoned_carts")]
             "wixStoresAbandonedCarts_onAbandonedCartCartRecoveredEvent" => {
-                source
-                    .decode("wixStoresAbandonedCarts_onAbandonedCartCartRecoveredEvent")
+                <crate::stores::abandoned_carts::AbandonedCartCartRecoveredEvent as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresAbandonedCartsOnAbandonedCartCartRecoveredEvent(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-brands_v3")]
             "wixStoresBrandsV3_onBrandCreated" => {
-                source
-                    .decode("wixStoresBrandsV3_onBrandCreated")
+                <crate::stores::brands_v3::BrandCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresBrandsV3OnBrandCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-brands_v3")]
             "wixStoresBrandsV3_onBrandDeleted" => {
-                source
-                    .decode("wixStoresBrandsV3_onBrandDeleted")
+                <crate::stores::brands_v3::BrandDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresBrandsV3OnBrandDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-brands_v3")]
             "wixStoresBrandsV3_onBrandUpdated" => {
-                source
-                    .decode("wixStoresBrandsV3_onBrandUpdated")
+                <crate::stores::brands_v3::BrandUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresBrandsV3OnBrandUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-customizations_v3")]
             "wixStoresCustomizationsV3_onCustomizationCreated" => {
-                source
-                    .decode("wixStoresCustomizationsV3_onCustomizationCreated")
+                <crate::stores::customizations_v3::CustomizationCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-customizations_v3")]
             "wixStoresCustomizationsV3_onCustomizationDeleted" => {
-                source
-                    .decode("wixStoresCustomizationsV3_onCustomizationDeleted")
+                <crate::stores::customizations_v3::CustomizationDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-customizations_v3")]
             "wixStoresCustomizationsV3_onCustomizationUpdated" => {
-                source
-                    .decode("wixStoresCustomizationsV3_onCustomizationUpdated")
+                <crate::stores::customizations_v3::CustomizationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-info_sections_v3")]
             "wixStoresInfoSectionsV3_onInfoSectionCreated" => {
-                source
-                    .decode("wixStoresInfoSectionsV3_onInfoSectionCreated")
+                <crate::stores::info_sections_v3::InfoSectionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-info_sections_v3")]
             "wixStoresInfoSectionsV3_onInfoSectionDeleted" => {
-                source
-                    .decode("wixStoresInfoSectionsV3_onInfoSectionDeleted")
+                <crate::stores::info_sections_v3::InfoSectionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-info_sections_v3")]
             "wixStoresInfoSectionsV3_onInfoSectionUpdated" => {
-                source
-                    .decode("wixStoresInfoSectionsV3_onInfoSectionUpdated")
+                <crate::stores::info_sections_v3::InfoSectionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-inventory")]
             "wixStoresInventory_onInventoryItemChanged" => {
-                source
-                    .decode("wixStoresInventory_onInventoryItemChanged")
+                <crate::stores::inventory::InventoryItemChanged as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInventoryOnInventoryItemChanged(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-inventory")]
             "wixStoresInventory_onInventoryVariantsChanged" => {
-                source
-                    .decode("wixStoresInventory_onInventoryVariantsChanged")
+                <crate::stores::inventory::InventoryVariantsChanged as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInventoryOnInventoryVariantsChanged(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemCreated" => {
-                source
-                    .decode("wixStoresInventoryItemsV3_onInventoryItemCreated")
+                <crate::stores::inventory_items_v3::InventoryItemCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemDeleted" => {
-                source
-                    .decode("wixStoresInventoryItemsV3_onInventoryItemDeleted")
+                <crate::stores::inventory_items_v3::InventoryItemDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated" => {
-                source
-                    .decode(
-                        "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated",
+                <crate::stores::inventory_items_v3::InventoryItemStockStatusUpdated as crate::EventPayload>::decode(
+                        source,
                     )
                     .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated(
                         Box::new(payload),
@@ -10527,152 +10742,171 @@ impl Event {
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemUpdated" => {
-                source
-                    .decode("wixStoresInventoryItemsV3_onInventoryItemUpdated")
+                <crate::stores::inventory_items_v3::InventoryItemUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason" => {
-                source
-                    .decode("wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason")
+                <crate::stores::inventory_items_v3::InventoryItemUpdatedWithReason as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductChanged" => {
-                source
-                    .decode("wixStoresProducts_onProductChanged")
+                <crate::stores::products::ProductChanged as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsOnProductChanged(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductCollectionChanged" => {
-                source
-                    .decode("wixStoresProducts_onProductCollectionChanged")
+                <crate::stores::products::ProductCollectionChanged as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsOnProductCollectionChanged(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductCollectionCreated" => {
-                source
-                    .decode("wixStoresProducts_onProductCollectionCreated")
+                <crate::stores::products::ProductCollectionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsOnProductCollectionCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductCollectionDeleted" => {
-                source
-                    .decode("wixStoresProducts_onProductCollectionDeleted")
+                <crate::stores::products::ProductCollectionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsOnProductCollectionDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductCreated" => {
-                source
-                    .decode("wixStoresProducts_onProductCreated")
+                <crate::stores::products::ProductCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsOnProductCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductDeleted" => {
-                source
-                    .decode("wixStoresProducts_onProductDeleted")
+                <crate::stores::products::ProductDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsOnProductDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductVariantsChanged" => {
-                source
-                    .decode("wixStoresProducts_onProductVariantsChanged")
+                <crate::stores::products::ProductVariantsChanged as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsOnProductVariantsChanged(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductCreated" => {
-                source
-                    .decode("wixStoresProductsV3_onProductCreated")
+                <crate::stores::products_v3::ProductCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsV3OnProductCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductDeleted" => {
-                source
-                    .decode("wixStoresProductsV3_onProductDeleted")
+                <crate::stores::products_v3::ProductDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsV3OnProductDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductUpdated" => {
-                source
-                    .decode("wixStoresProductsV3_onProductUpdated")
+                <crate::stores::products_v3::ProductUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresProductsV3OnProductUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-promotions_v3")]
             "wixStoresPromotionsV3_onPromotionCreated" => {
-                source
-                    .decode("wixStoresPromotionsV3_onPromotionCreated")
+                <crate::stores::promotions_v3::PromotionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresPromotionsV3OnPromotionCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-promotions_v3")]
             "wixStoresPromotionsV3_onPromotionDeleted" => {
-                source
-                    .decode("wixStoresPromotionsV3_onPromotionDeleted")
+                <crate::stores::promotions_v3::PromotionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresPromotionsV3OnPromotionDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-promotions_v3")]
             "wixStoresPromotionsV3_onPromotionTagsModified" => {
-                source
-                    .decode("wixStoresPromotionsV3_onPromotionTagsModified")
+                <crate::stores::promotions_v3::PromotionTagsModified as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresPromotionsV3OnPromotionTagsModified(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-promotions_v3")]
             "wixStoresPromotionsV3_onPromotionUpdated" => {
-                source
-                    .decode("wixStoresPromotionsV3_onPromotionUpdated")
+                <crate::stores::promotions_v3::PromotionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresPromotionsV3OnPromotionUpdated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-ribbons_v3")]
             "wixStoresRibbonsV3_onRibbonCreated" => {
-                source
-                    .decode("wixStoresRibbonsV3_onRibbonCreated")
+                <crate::stores::ribbons_v3::RibbonCreated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresRibbonsV3OnRibbonCreated(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-ribbons_v3")]
             "wixStoresRibbonsV3_onRibbonDeleted" => {
-                source
-                    .decode("wixStoresRibbonsV3_onRibbonDeleted")
+                <crate::stores::ribbons_v3::RibbonDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresRibbonsV3OnRibbonDeleted(
                         Box::new(payload),
                     ))
             }
             #[cfg(feature = "stores-ribbons_v3")]
             "wixStoresRibbonsV3_onRibbonUpdated" => {
-                source
-                    .decode("wixStoresRibbonsV3_onRibbonUpdated")
+                <crate::stores::ribbons_v3::RibbonUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
                     .map(|payload| Self::WixStoresRibbonsV3OnRibbonUpdated(
                         Box::new(payload),
                     ))
