@@ -408,8 +408,7 @@ mod tests {
                     if let Some(folder) = partial.parent() {
                         fs::create_dir_all(folder).map_err(|error| error.to_string())?;
                     }
-                    fs::write(partial, &contents[..contents.len() / 2])
-                        .map_err(|error| error.to_string())?;
+                    fs::write(partial, &contents[..contents.len() / 2]).map_err(|error| error.to_string())?;
                     return Err("interrupted".to_owned());
                 }
                 written += 1;

@@ -28,7 +28,8 @@ const RUNTIME: &str = "wix-events-runtime";
 /// name the template and what to add.
 pub fn manifests(template: &str, catalogue: &Catalogue) -> Result<Vec<OutputFile>, String> {
     let version = package_version(template)?;
-    let mut files = vec![OutputFile { path: MANIFEST_PATH.to_owned(), contents: manifest(template, catalogue, &version)? }];
+    let mut files =
+        vec![OutputFile { path: MANIFEST_PATH.to_owned(), contents: manifest(template, catalogue, &version)? }];
     let mut areas = BTreeMap::<&str, Vec<&Module>>::new();
     for module in &catalogue.modules {
         if let Some(area) = module.path.first() {
@@ -114,7 +115,9 @@ fn features(catalogue: &Catalogue) -> String {
 /// `[dependencies]` lines of `wix-backend-events` on the area crates: `common` always,
 /// the others as their modules' features ask.
 fn area_dependencies(catalogue: &Catalogue, version: &str) -> String {
-    let mut out = String::from("# The area crates, written by cargo xtask codegen: `common` always, each area with its features.\n");
+    let mut out = String::from(
+        "# The area crates, written by cargo xtask codegen: `common` always, each area with its features.\n",
+    );
     let _ = writeln!(out, "{}", dependency(COMMON, version, "areas", false));
     for area in catalogue.areas().keys() {
         let _ = writeln!(out, "{}", dependency(area, version, "areas", true));

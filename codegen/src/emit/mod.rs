@@ -132,7 +132,10 @@ impl<'a> Node<'a> {
             let same_name = (!is_area && path.last().map(String::as_str) == Some(*name))
                 .then(|| quote! { #[allow(clippy::module_inception)] });
             let doc = doc_attrs(&doc);
-            quote! { #doc #cfg #same_name pub mod #module; }
+            // `cargo fmt` must leave generated files as prettyplease wrote them; the
+            // crate-level skip below does not reach the modules' own files.
+            let skip = is_area.then(|| quote! { #[rustfmt::skip] });
+            quote! { #doc #cfg #same_name #skip pub mod #module; }
         });
         let doc = match self.module {
             Some(module) => doc_attrs_inner(&types::paragraphs([
@@ -147,8 +150,8 @@ impl<'a> Node<'a> {
             )),
         };
         // Generated files are formatted by prettyplease when written; `cargo fmt` must
-        // leave the area crates as they are. (A plain `#![rustfmt::skip]` is unstable as
-        // an inner attribute; rustfmt reads this form, and rustc never sets `rustfmt`.)
+        // leave the crate root as it is. (A plain `#![rustfmt::skip]` is unstable as an
+        // inner attribute; rustfmt reads this form, and rustc never sets `rustfmt`.)
         let crate_attrs = is_area.then(|| quote! { #![cfg_attr(rustfmt, rustfmt::skip)] });
         let items = self.module.map(module_items).unwrap_or_default();
         let tokens = quote! { #doc #crate_attrs #(#children)* #items };

@@ -4,19 +4,25 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `blog.categories`.
 #[cfg(feature = "categories")]
+#[rustfmt::skip]
 pub mod categories;
 /// Wix module `blog.draft_posts`.
 #[cfg(feature = "draft_posts")]
+#[rustfmt::skip]
 pub mod draft_posts;
 /// Wix module `blog.likes`.
 #[cfg(feature = "likes")]
+#[rustfmt::skip]
 pub mod likes;
 /// Wix module `blog.posts`.
 #[cfg(feature = "posts")]
+#[rustfmt::skip]
 pub mod posts;
 /// Wix module `blog.shared`.
 #[cfg(feature = "shared")]
+#[rustfmt::skip]
 pub mod shared;
 /// Wix module `blog.tags`.
 #[cfg(feature = "tags")]
+#[rustfmt::skip]
 pub mod tags;

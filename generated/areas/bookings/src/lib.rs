@@ -4,46 +4,61 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `bookings.add_ons`.
 #[cfg(feature = "add_ons")]
+#[rustfmt::skip]
 pub mod add_ons;
 /// Wix module `bookings.attendance`.
 #[cfg(feature = "attendance")]
+#[rustfmt::skip]
 pub mod attendance;
 /// Wix module `bookings.attribute_definition`.
 #[cfg(feature = "attribute_definition")]
+#[rustfmt::skip]
 pub mod attribute_definition;
 /// Wix module `bookings.booking_policies`.
 #[cfg(feature = "booking_policies")]
+#[rustfmt::skip]
 pub mod booking_policies;
 /// Wix module `bookings.bookings`.
 #[cfg(feature = "bookings")]
+#[rustfmt::skip]
 pub mod bookings;
 /// Wix module `bookings.bookings_settings`.
 #[cfg(feature = "bookings_settings")]
+#[rustfmt::skip]
 pub mod bookings_settings;
 /// Wix module `bookings.categories`.
 #[cfg(feature = "categories")]
+#[rustfmt::skip]
 pub mod categories;
 /// Wix module `bookings.categories_v2`.
 #[cfg(feature = "categories_v2")]
+#[rustfmt::skip]
 pub mod categories_v2;
 /// Wix module `bookings.resource_types`.
 #[cfg(feature = "resource_types")]
+#[rustfmt::skip]
 pub mod resource_types;
 /// Wix module `bookings.resources`.
 #[cfg(feature = "resources")]
+#[rustfmt::skip]
 pub mod resources;
 /// Wix module `bookings.service_options_and_variants`.
 #[cfg(feature = "service_options_and_variants")]
+#[rustfmt::skip]
 pub mod service_options_and_variants;
 /// Wix module `bookings.services`.
 #[cfg(feature = "services")]
+#[rustfmt::skip]
 pub mod services;
 /// Wix module `bookings.shared`.
 #[cfg(feature = "shared")]
+#[rustfmt::skip]
 pub mod shared;
 /// Wix module `bookings.staff_member_settings`.
 #[cfg(feature = "staff_member_settings")]
+#[rustfmt::skip]
 pub mod staff_member_settings;
 /// Wix module `bookings.staff_members`.
 #[cfg(feature = "staff_members")]
+#[rustfmt::skip]
 pub mod staff_members;

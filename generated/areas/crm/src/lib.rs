@@ -4,28 +4,37 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `crm.attachments`.
 #[cfg(feature = "attachments")]
+#[rustfmt::skip]
 pub mod attachments;
 /// Wix module `crm.cards`.
 #[cfg(feature = "cards")]
+#[rustfmt::skip]
 pub mod cards;
 /// Wix module `crm.contacts`.
 #[cfg(feature = "contacts")]
+#[rustfmt::skip]
 pub mod contacts;
 /// Wix module `crm.extended_fields`.
 #[cfg(feature = "extended_fields")]
+#[rustfmt::skip]
 pub mod extended_fields;
 /// Wix module `crm.labels`.
 #[cfg(feature = "labels")]
+#[rustfmt::skip]
 pub mod labels;
 /// Wix module `crm.notes`.
 #[cfg(feature = "notes")]
+#[rustfmt::skip]
 pub mod notes;
 /// Wix module `crm.pipelines`.
 #[cfg(feature = "pipelines")]
+#[rustfmt::skip]
 pub mod pipelines;
 /// Wix module `crm.shared`.
 #[cfg(feature = "shared")]
+#[rustfmt::skip]
 pub mod shared;
 /// Wix module `crm.tasks`.
 #[cfg(feature = "tasks")]
+#[rustfmt::skip]
 pub mod tasks;

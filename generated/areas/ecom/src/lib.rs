@@ -4,73 +4,97 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `ecom.abandoned_checkouts`.
 #[cfg(feature = "abandoned_checkouts")]
+#[rustfmt::skip]
 pub mod abandoned_checkouts;
 /// Wix module `ecom.back_in_stock_notifications`.
 #[cfg(feature = "back_in_stock_notifications")]
+#[rustfmt::skip]
 pub mod back_in_stock_notifications;
 /// Wix module `ecom.cart`.
 #[cfg(feature = "cart")]
+#[rustfmt::skip]
 pub mod cart;
 /// Wix module `ecom.cart_v2`.
 #[cfg(feature = "cart_v2")]
+#[rustfmt::skip]
 pub mod cart_v2;
 /// Wix module `ecom.checkout`.
 #[cfg(feature = "checkout")]
+#[rustfmt::skip]
 pub mod checkout;
 /// Wix module `ecom.checkout_settings`.
 #[cfg(feature = "checkout_settings")]
+#[rustfmt::skip]
 pub mod checkout_settings;
 /// Wix module `ecom.checkout_templates`.
 #[cfg(feature = "checkout_templates")]
+#[rustfmt::skip]
 pub mod checkout_templates;
 /// Wix module `ecom.contact_tax_details`.
 #[cfg(feature = "contact_tax_details")]
+#[rustfmt::skip]
 pub mod contact_tax_details;
 /// Wix module `ecom.delivery_profile`.
 #[cfg(feature = "delivery_profile")]
+#[rustfmt::skip]
 pub mod delivery_profile;
 /// Wix module `ecom.discount_rules`.
 #[cfg(feature = "discount_rules")]
+#[rustfmt::skip]
 pub mod discount_rules;
 /// Wix module `ecom.draft_orders`.
 #[cfg(feature = "draft_orders")]
+#[rustfmt::skip]
 pub mod draft_orders;
 /// Wix module `ecom.manual_tax_mappings`.
 #[cfg(feature = "manual_tax_mappings")]
+#[rustfmt::skip]
 pub mod manual_tax_mappings;
 /// Wix module `ecom.order_fulfillments`.
 #[cfg(feature = "order_fulfillments")]
+#[rustfmt::skip]
 pub mod order_fulfillments;
 /// Wix module `ecom.order_payment_requests`.
 #[cfg(feature = "order_payment_requests")]
+#[rustfmt::skip]
 pub mod order_payment_requests;
 /// Wix module `ecom.order_transactions`.
 #[cfg(feature = "order_transactions")]
+#[rustfmt::skip]
 pub mod order_transactions;
 /// Wix module `ecom.orders`.
 #[cfg(feature = "orders")]
+#[rustfmt::skip]
 pub mod orders;
 /// Wix module `ecom.orders_settings`.
 #[cfg(feature = "orders_settings")]
+#[rustfmt::skip]
 pub mod orders_settings;
 /// Wix module `ecom.shared`.
 #[cfg(feature = "shared")]
+#[rustfmt::skip]
 pub mod shared;
 /// Wix module `ecom.shipping_options`.
 #[cfg(feature = "shipping_options")]
+#[rustfmt::skip]
 pub mod shipping_options;
 /// Wix module `ecom.shippo_configurations`.
 #[cfg(feature = "shippo_configurations")]
+#[rustfmt::skip]
 pub mod shippo_configurations;
 /// Wix module `ecom.subscription_contracts`.
 #[cfg(feature = "subscription_contracts")]
+#[rustfmt::skip]
 pub mod subscription_contracts;
 /// Wix module `ecom.tax_exempt_groups`.
 #[cfg(feature = "tax_exempt_groups")]
+#[rustfmt::skip]
 pub mod tax_exempt_groups;
 /// Wix module `ecom.tax_groups`.
 #[cfg(feature = "tax_groups")]
+#[rustfmt::skip]
 pub mod tax_groups;
 /// Wix module `ecom.tax_regions`.
 #[cfg(feature = "tax_regions")]
+#[rustfmt::skip]
 pub mod tax_regions;

@@ -4,43 +4,57 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `events.events_settings`.
 #[cfg(feature = "events_settings")]
+#[rustfmt::skip]
 pub mod events_settings;
 /// Wix module `events.events_v3`.
 #[cfg(feature = "events_v3")]
+#[rustfmt::skip]
 pub mod events_v3;
 /// Wix module `events.forms`.
 #[cfg(feature = "forms")]
+#[rustfmt::skip]
 pub mod forms;
 /// Wix module `events.guests`.
 #[cfg(feature = "guests")]
+#[rustfmt::skip]
 pub mod guests;
 /// Wix module `events.notifications`.
 #[cfg(feature = "notifications")]
+#[rustfmt::skip]
 pub mod notifications;
 /// Wix module `events.orders`.
 #[cfg(feature = "orders")]
+#[rustfmt::skip]
 pub mod orders;
 /// Wix module `events.policies`.
 #[cfg(feature = "policies")]
+#[rustfmt::skip]
 pub mod policies;
 /// Wix module `events.rsvp`.
 #[cfg(feature = "rsvp")]
+#[rustfmt::skip]
 pub mod rsvp;
 /// Wix module `events.rsvp_v2`.
 #[cfg(feature = "rsvp_v2")]
+#[rustfmt::skip]
 pub mod rsvp_v2;
 /// Wix module `events.shared`.
 #[cfg(feature = "shared")]
+#[rustfmt::skip]
 pub mod shared;
 /// Wix module `events.staff_members`.
 #[cfg(feature = "staff_members")]
+#[rustfmt::skip]
 pub mod staff_members;
 /// Wix module `events.ticket_definitions`.
 #[cfg(feature = "ticket_definitions")]
+#[rustfmt::skip]
 pub mod ticket_definitions;
 /// Wix module `events.ticket_definitions_v2`.
 #[cfg(feature = "ticket_definitions_v2")]
+#[rustfmt::skip]
 pub mod ticket_definitions_v2;
 /// Wix module `events.ticket_reservations`.
 #[cfg(feature = "ticket_reservations")]
+#[rustfmt::skip]
 pub mod ticket_reservations;

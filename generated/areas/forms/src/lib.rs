@@ -4,16 +4,21 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `forms.chat_settings`.
 #[cfg(feature = "chat_settings")]
+#[rustfmt::skip]
 pub mod chat_settings;
 /// Wix module `forms.forms`.
 #[cfg(feature = "forms")]
+#[rustfmt::skip]
 pub mod forms;
 /// Wix module `forms.interactive_form_sessions`.
 #[cfg(feature = "interactive_form_sessions")]
+#[rustfmt::skip]
 pub mod interactive_form_sessions;
 /// Wix module `forms.shared`.
 #[cfg(feature = "shared")]
+#[rustfmt::skip]
 pub mod shared;
 /// Wix module `forms.submissions`.
 #[cfg(feature = "submissions")]
+#[rustfmt::skip]
 pub mod submissions;

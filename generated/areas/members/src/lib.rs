@@ -4,22 +4,29 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `members.badge_assignments`.
 #[cfg(feature = "badge_assignments")]
+#[rustfmt::skip]
 pub mod badge_assignments;
 /// Wix module `members.badges`.
 #[cfg(feature = "badges")]
+#[rustfmt::skip]
 pub mod badges;
 /// Wix module `members.badges_v4`.
 #[cfg(feature = "badges_v4")]
+#[rustfmt::skip]
 pub mod badges_v4;
 /// Wix module `members.member_followers`.
 #[cfg(feature = "member_followers")]
+#[rustfmt::skip]
 pub mod member_followers;
 /// Wix module `members.member_report`.
 #[cfg(feature = "member_report")]
+#[rustfmt::skip]
 pub mod member_report;
 /// Wix module `members.members`.
 #[cfg(feature = "members")]
+#[rustfmt::skip]
 pub mod members;
 /// Wix module `members.members_about`.
 #[cfg(feature = "members_about")]
+#[rustfmt::skip]
 pub mod members_about;

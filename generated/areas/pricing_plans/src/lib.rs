@@ -4,13 +4,17 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `pricing_plans.orders`.
 #[cfg(feature = "orders")]
+#[rustfmt::skip]
 pub mod orders;
 /// Wix module `pricing_plans.plans`.
 #[cfg(feature = "plans")]
+#[rustfmt::skip]
 pub mod plans;
 /// Wix module `pricing_plans.plans_v3`.
 #[cfg(feature = "plans_v3")]
+#[rustfmt::skip]
 pub mod plans_v3;
 /// Wix module `pricing_plans.shared`.
 #[cfg(feature = "shared")]
+#[rustfmt::skip]
 pub mod shared;

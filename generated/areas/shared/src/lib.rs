@@ -4,4 +4,5 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `shared.types`.
 #[cfg(feature = "types")]
+#[rustfmt::skip]
 pub mod types;

@@ -4,31 +4,41 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 /// Wix module `stores.abandoned_carts`.
 #[cfg(feature = "abandoned_carts")]
+#[rustfmt::skip]
 pub mod abandoned_carts;
 /// Wix module `stores.brands_v3`.
 #[cfg(feature = "brands_v3")]
+#[rustfmt::skip]
 pub mod brands_v3;
 /// Wix module `stores.customizations_v3`.
 #[cfg(feature = "customizations_v3")]
+#[rustfmt::skip]
 pub mod customizations_v3;
 /// Wix module `stores.info_sections_v3`.
 #[cfg(feature = "info_sections_v3")]
+#[rustfmt::skip]
 pub mod info_sections_v3;
 /// Wix module `stores.inventory`.
 #[cfg(feature = "inventory")]
+#[rustfmt::skip]
 pub mod inventory;
 /// Wix module `stores.inventory_items_v3`.
 #[cfg(feature = "inventory_items_v3")]
+#[rustfmt::skip]
 pub mod inventory_items_v3;
 /// Wix module `stores.products`.
 #[cfg(feature = "products")]
+#[rustfmt::skip]
 pub mod products;
 /// Wix module `stores.products_v3`.
 #[cfg(feature = "products_v3")]
+#[rustfmt::skip]
 pub mod products_v3;
 /// Wix module `stores.promotions_v3`.
 #[cfg(feature = "promotions_v3")]
+#[rustfmt::skip]
 pub mod promotions_v3;
 /// Wix module `stores.ribbons_v3`.
 #[cfg(feature = "ribbons_v3")]
+#[rustfmt::skip]
 pub mod ribbons_v3;
