@@ -13,7 +13,7 @@ pub struct SchemaSource {
 /// A file the generator wants to exist, relative to the repository root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputFile {
-    /// Path relative to the repository root (`generated/src/gen/crm/contacts.rs`).
+    /// Path relative to the repository root (`generated/areas/crm/src/contacts.rs`).
     pub path: String,
     /// Full contents.
     pub contents: String,

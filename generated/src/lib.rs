@@ -42,8 +42,10 @@
 //! webhooks as Wix does; `testing` adds helpers for users' tests (fixtures, forgeries); `cli` builds the `wix-events` tool. See `EVENTS.md` for the catalogue.
 //!
 //! This file is the crate's only hand-written source: everything under `gen/` is written
-//! by `cargo xtask codegen`, and the runtime (decoding, dispatch, webhooks, ...) is the
-//! crate `wix-events-runtime`, re-exported here.
+//! by `cargo xtask codegen`, the payload types of each Wix area are in a generated crate
+//! of their own (`wix-backend-events-ecom`, ...; re-exported here as [`ecom`], ...), so
+//! that cargo builds the areas in parallel, and the runtime (decoding, dispatch,
+//! webhooks, ...) is the crate `wix-events-runtime`, re-exported here.
 
 // Generated files are formatted by prettyplease when written; rustfmt must leave them as they are.
 #[rustfmt::skip]

@@ -202,13 +202,18 @@ pub fn budgets(root: &Path) -> Result<(), String> {
 }
 
 /// The first schemas, in path order, that hold at least `events` events, and how many
-/// they hold; all of `common` (which every event needs) comes first, and a schema that
-/// fails without one not yet taken is left out.
+/// they hold. The schemas others build on come first: `common` (which every event
+/// needs) and the shared types (`schemas/imported/shared/`, `<area>/shared.yaml`); a
+/// schema that fails without one not yet taken is left out.
 fn sources_with_events(sources: &[codegen::SchemaSource], events: usize) -> (Vec<codegen::SchemaSource>, usize) {
-    let is_common = |source: &&codegen::SchemaSource| source.path.starts_with("schemas/common/");
-    let mut part: Vec<codegen::SchemaSource> = sources.iter().filter(is_common).cloned().collect();
+    let is_base = |source: &&codegen::SchemaSource| {
+        source.path.starts_with("schemas/common/")
+            || source.path.contains("/shared/")
+            || source.path.ends_with("/shared.yaml")
+    };
+    let mut part: Vec<codegen::SchemaSource> = sources.iter().filter(is_base).cloned().collect();
     let mut count = 0;
-    for source in sources.iter().filter(|source| !is_common(source)) {
+    for source in sources.iter().filter(|source| !is_base(source)) {
         if count >= events {
             break;
         }
