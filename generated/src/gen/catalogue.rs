@@ -7,6 +7,30 @@ use crate::decode::{Input, Source};
 /// schema order. Decoding still knows the names of the others, and refuses them
 /// with `DecodeError::FeatureDisabled` naming the feature.
 pub static CATALOGUE: &[EventInfo] = &[
+    #[cfg(feature = "app_management-app_instances")]
+    info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_INSTALLED,
+    #[cfg(feature = "app_management-app_instances")]
+    info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_AUTO_RENEWAL_CANCELLED,
+    #[cfg(feature = "app_management-app_instances")]
+    info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_CHANGED,
+    #[cfg(feature = "app_management-app_instances")]
+    info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_PURCHASED,
+    #[cfg(feature = "app_management-app_instances")]
+    info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_CONVERTED_TO_PAID,
+    #[cfg(feature = "app_management-app_instances")]
+    info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_REACTIVATED,
+    #[cfg(feature = "app_management-app_instances")]
+    info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_TRANSFERRED,
+    #[cfg(feature = "app_management-app_instances")]
+    info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_REMOVED,
+    #[cfg(feature = "app_management-billing")]
+    info::WIX_APP_MANAGEMENT_BILLING_ON_PURCHASED_ITEM_INVOICE_STATUS_UPDATED,
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    info::WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_CREATED,
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    info::WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_DELETED,
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    info::WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_UPDATED,
     #[cfg(feature = "blog-categories")]
     info::WIX_BLOG_ON_CATEGORY_CREATED,
     #[cfg(feature = "blog-categories")]
@@ -133,6 +157,72 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_TAGS_MODIFIED,
     #[cfg(feature = "bookings-staff_members")]
     info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_UPDATED,
+    #[cfg(feature = "business_tools-locations")]
+    info::WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_ARCHIVE_STATUS,
+    #[cfg(feature = "business_tools-locations")]
+    info::WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_CREATED,
+    #[cfg(feature = "business_tools-locations")]
+    info::WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_SET_DEFAULT_LOCATION,
+    #[cfg(feature = "business_tools-locations")]
+    info::WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_UPDATED,
+    #[cfg(feature = "business_tools-site_properties")]
+    info::WIX_BUSINESS_TOOLS_SITE_PROPERTIES_ON_PROPERTIES_SITE_PROPERTIES_UPDATED,
+    #[cfg(feature = "categories-categories")]
+    info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_CREATED,
+    #[cfg(feature = "categories-categories")]
+    info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_DELETED,
+    #[cfg(feature = "categories-categories")]
+    info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEM_ADDED_TO_CATEGORY,
+    #[cfg(feature = "categories-categories")]
+    info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEM_REMOVED_FROM_CATEGORY,
+    #[cfg(feature = "categories-categories")]
+    info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEMS_ARRANGED_IN_CATEGORY,
+    #[cfg(feature = "categories-categories")]
+    info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_MOVED,
+    #[cfg(feature = "categories-categories")]
+    info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_UPDATED,
+    #[cfg(feature = "comments-categories")]
+    info::WIX_COMMENTS_CATEGORIES_ON_CATEGORY_CREATED,
+    #[cfg(feature = "comments-categories")]
+    info::WIX_COMMENTS_CATEGORIES_ON_CATEGORY_DELETED,
+    #[cfg(feature = "comments-categories")]
+    info::WIX_COMMENTS_CATEGORIES_ON_CATEGORY_UPDATED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_CONTENT_CHANGED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_CREATED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_DELETED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_HIDDEN,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_MARKED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_MOVED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_PUBLISHED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_RESOURCE_COMMENT_COUNT_CHANGED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_UNMARKED,
+    #[cfg(feature = "comments-comments")]
+    info::WIX_COMMENTS_COMMENTS_ON_COMMENT_UPDATED,
+    #[cfg(feature = "comments-ratings")]
+    info::WIX_COMMENTS_RATINGS_ON_RATING_COMMENT_RESOURCE_RATING_CHANGED,
+    #[cfg(feature = "comments-ratings")]
+    info::WIX_COMMENTS_RATINGS_ON_RATING_COMMENT_RESOURCE_RATING_DELETED,
+    #[cfg(feature = "comments-votes")]
+    info::WIX_COMMENTS_VOTES_ON_VOTE_CAST,
+    #[cfg(feature = "comments-votes")]
+    info::WIX_COMMENTS_VOTES_ON_VOTE_CONTEXT_RESOURCE_VOTE_CHANGE,
+    #[cfg(feature = "comments-votes")]
+    info::WIX_COMMENTS_VOTES_ON_VOTE_DELETED,
+    #[cfg(feature = "comments-widgets")]
+    info::WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_CREATED,
+    #[cfg(feature = "comments-widgets")]
+    info::WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_DELETED,
+    #[cfg(feature = "comments-widgets")]
+    info::WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_UPDATED,
     #[cfg(feature = "crm-attachments")]
     info::WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_CREATED,
     #[cfg(feature = "crm-attachments")]
@@ -197,6 +287,38 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_CRM_TASKS_ON_TASK_OVERDUE,
     #[cfg(feature = "crm-tasks")]
     info::WIX_CRM_TASKS_ON_TASK_UPDATED,
+    #[cfg(feature = "data-backups")]
+    info::WIX_DATA_BACKUPS_ON_BACKUP_RESTORATION_STATE_CHANGED,
+    #[cfg(feature = "data-backups")]
+    info::WIX_DATA_BACKUPS_ON_BACKUP_STATE_CHANGED,
+    #[cfg(feature = "data-indexes")]
+    info::WIX_DATA_INDEXES_ON_INDEX_CREATED,
+    #[cfg(feature = "data-indexes")]
+    info::WIX_DATA_INDEXES_ON_INDEX_DELETED,
+    #[cfg(feature = "data-indexes")]
+    info::WIX_DATA_INDEXES_ON_INDEX_UPDATED,
+    #[cfg(feature = "data-movement_jobs")]
+    info::WIX_DATA_MOVEMENT_JOBS_ON_JOB_CREATED,
+    #[cfg(feature = "data-movement_jobs")]
+    info::WIX_DATA_MOVEMENT_JOBS_ON_JOB_DELETED,
+    #[cfg(feature = "data-movement_jobs")]
+    info::WIX_DATA_MOVEMENT_JOBS_ON_JOB_UPDATED,
+    #[cfg(feature = "data-scheduled_workflows")]
+    info::WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_CREATED,
+    #[cfg(feature = "data-scheduled_workflows")]
+    info::WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_DELETED,
+    #[cfg(feature = "data-scheduled_workflows")]
+    info::WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_UPDATED,
+    #[cfg(feature = "data-sharing")]
+    info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_CREATED,
+    #[cfg(feature = "data-sharing")]
+    info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_DELETED,
+    #[cfg(feature = "data-sharing")]
+    info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_SHARED_COLLECTION_CONNECTED,
+    #[cfg(feature = "data-sharing")]
+    info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_SHARED_COLLECTION_DISCONNECTED,
+    #[cfg(feature = "data-sharing")]
+    info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_UPDATED,
     #[cfg(feature = "ecom-abandoned_checkouts")]
     info::WIX_ECOM_ON_ABANDONED_CHECKOUT_CREATED,
     #[cfg(feature = "ecom-abandoned_checkouts")]
@@ -363,6 +485,14 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_DELETED,
     #[cfg(feature = "ecom-tax_regions")]
     info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_UPDATED,
+    #[cfg(feature = "editor_branches-branches")]
+    info::WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_CREATED,
+    #[cfg(feature = "editor_branches-branches")]
+    info::WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_DELETED,
+    #[cfg(feature = "editor_branches-branches")]
+    info::WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_UPDATED,
+    #[cfg(feature = "email_subscriptions-email_subscriptions")]
+    info::WIX_EMAIL_SUBSCRIPTIONS_EMAIL_SUBSCRIPTIONS_ON_EMAILSUBSCRIPTION_EMAIL_SUBSCRIPTION_CHANGED,
     #[cfg(feature = "events-events_settings")]
     info::WIX_EVENTS_EVENTS_SETTINGS_ON_EVENTS_SETTINGS_UPDATED,
     #[cfg(feature = "events-events_v3")]
@@ -463,6 +593,18 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_DELETED,
     #[cfg(feature = "events-ticket_reservations")]
     info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_UPDATED,
+    #[cfg(feature = "faq-category")]
+    info::WIX_FAQ_CATEGORY_ON_CATEGORY_CREATED,
+    #[cfg(feature = "faq-category")]
+    info::WIX_FAQ_CATEGORY_ON_CATEGORY_DELETED,
+    #[cfg(feature = "faq-category")]
+    info::WIX_FAQ_CATEGORY_ON_CATEGORY_UPDATED,
+    #[cfg(feature = "faq-question_entry")]
+    info::WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_CREATED,
+    #[cfg(feature = "faq-question_entry")]
+    info::WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_DELETED,
+    #[cfg(feature = "faq-question_entry")]
+    info::WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_UPDATED,
     #[cfg(feature = "forms-chat_settings")]
     info::WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_CREATED,
     #[cfg(feature = "forms-chat_settings")]
@@ -499,6 +641,110 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_FORMS_ON_SUBMISSION_STATUS_UPDATED,
     #[cfg(feature = "forms-submissions")]
     info::WIX_FORMS_ON_SUBMISSION_UPDATED,
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    info::WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_CREATED,
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    info::WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_DELETED,
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    info::WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_UPDATED,
+    #[cfg(feature = "gift_vouchers-gift_vouchers")]
+    info::WIX_GIFT_VOUCHERS_GIFT_VOUCHERS_ON_GIFT_CARD_CREATED,
+    #[cfg(feature = "gift_vouchers-gift_vouchers")]
+    info::WIX_GIFT_VOUCHERS_GIFT_VOUCHERS_ON_GIFT_CARD_UPDATED,
+    #[cfg(feature = "groups-group_requests")]
+    info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_APPROVED,
+    #[cfg(feature = "groups-group_requests")]
+    info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_CREATED,
+    #[cfg(feature = "groups-group_requests")]
+    info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_REJECTED,
+    #[cfg(feature = "groups-groups")]
+    info::WIX_GROUPS_GROUPS_ON_GROUP_COVER_CHANGED,
+    #[cfg(feature = "groups-groups")]
+    info::WIX_GROUPS_GROUPS_ON_GROUP_CREATED,
+    #[cfg(feature = "groups-groups")]
+    info::WIX_GROUPS_GROUPS_ON_GROUP_DELETED,
+    #[cfg(feature = "groups-groups")]
+    info::WIX_GROUPS_GROUPS_ON_GROUP_DESCRIPTION_CHANGED,
+    #[cfg(feature = "groups-groups")]
+    info::WIX_GROUPS_GROUPS_ON_GROUP_UPDATED,
+    #[cfg(feature = "groups-join_group_requests")]
+    info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_APPROVED,
+    #[cfg(feature = "groups-join_group_requests")]
+    info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_CREATED,
+    #[cfg(feature = "groups-join_group_requests")]
+    info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_REJECTED,
+    #[cfg(feature = "groups-members")]
+    info::WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_ADDED,
+    #[cfg(feature = "groups-members")]
+    info::WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_REMOVED,
+    #[cfg(feature = "groups-roles")]
+    info::WIX_GROUPS_ROLES_ON_GROUP_ROLE_ASSIGNED,
+    #[cfg(feature = "groups-roles")]
+    info::WIX_GROUPS_ROLES_ON_GROUP_ROLE_UNASSIGNED,
+    #[cfg(feature = "groups-rules")]
+    info::WIX_GROUPS_RULES_ON_GROUP_RULES_UPDATED,
+    #[cfg(feature = "identity-sign_on_policy")]
+    info::WIX_IDENTITY_SIGN_ON_POLICY_ON_SIGN_ON_POLICY_UPDATED,
+    #[cfg(feature = "inbox-conversations")]
+    info::WIX_INBOX_CONVERSATIONS_ON_CONVERSATION_CONVERSATIONS_MERGED,
+    #[cfg(feature = "inbox-messages")]
+    info::WIX_INBOX_MESSAGES_ON_MESSAGE_BUTTON_INTERACTED,
+    #[cfg(feature = "inbox-messages")]
+    info::WIX_INBOX_MESSAGES_ON_MESSAGE_SENT_TO_BUSINESS,
+    #[cfg(feature = "loyalty-accounts")]
+    info::WIX_LOYALTY_ON_ACCOUNT_CREATED,
+    #[cfg(feature = "loyalty-accounts")]
+    info::WIX_LOYALTY_ON_ACCOUNT_POINTS_UPDATED,
+    #[cfg(feature = "loyalty-accounts")]
+    info::WIX_LOYALTY_ON_ACCOUNT_REWARD_AVAILABILITY_UPDATED,
+    #[cfg(feature = "loyalty-accounts")]
+    info::WIX_LOYALTY_ON_ACCOUNT_UPDATED,
+    #[cfg(feature = "loyalty-coupons")]
+    info::WIX_LOYALTY_ON_COUPON_CREATED,
+    #[cfg(feature = "loyalty-coupons")]
+    info::WIX_LOYALTY_ON_COUPON_DELETED,
+    #[cfg(feature = "loyalty-earning_rules")]
+    info::WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_CREATED,
+    #[cfg(feature = "loyalty-earning_rules")]
+    info::WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_DELETED,
+    #[cfg(feature = "loyalty-earning_rules")]
+    info::WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_UPDATED,
+    #[cfg(feature = "loyalty-imports")]
+    info::WIX_LOYALTY_IMPORTS_V1_ON_LOYALTY_IMPORT_CREATED,
+    #[cfg(feature = "loyalty-programs")]
+    info::WIX_LOYALTY_PROGRAMS_ON_PROGRAM_UPDATED,
+    #[cfg(feature = "loyalty-rewards")]
+    info::WIX_LOYALTY_REWARDS_ON_REWARD_CREATED,
+    #[cfg(feature = "loyalty-rewards")]
+    info::WIX_LOYALTY_REWARDS_ON_REWARD_DELETED,
+    #[cfg(feature = "loyalty-rewards")]
+    info::WIX_LOYALTY_REWARDS_ON_REWARD_UPDATED,
+    #[cfg(feature = "loyalty-social_media")]
+    info::WIX_LOYALTY_SOCIAL_MEDIA_ON_FOLLOWED_CHANNEL_CREATED,
+    #[cfg(feature = "loyalty-tiers")]
+    info::WIX_LOYALTY_ON_TIER_CREATED,
+    #[cfg(feature = "loyalty-tiers")]
+    info::WIX_LOYALTY_ON_TIER_DELETED,
+    #[cfg(feature = "loyalty-tiers")]
+    info::WIX_LOYALTY_ON_TIER_UPDATED,
+    #[cfg(feature = "media-enterprise_media_categories")]
+    info::WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_CREATED,
+    #[cfg(feature = "media-enterprise_media_categories")]
+    info::WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_DELETED,
+    #[cfg(feature = "media-enterprise_media_categories")]
+    info::WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_UPDATED,
+    #[cfg(feature = "media-enterprise_media_items")]
+    info::WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_CREATED,
+    #[cfg(feature = "media-enterprise_media_items")]
+    info::WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_ITEM_CATEGORIES_CHANGED,
+    #[cfg(feature = "media-enterprise_media_items")]
+    info::WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_PUBLISH_STATUS_CHANGED,
+    #[cfg(feature = "media-enterprise_media_items")]
+    info::WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_UPDATED,
+    #[cfg(feature = "media-files")]
+    info::WIX_MEDIA_FILES_ON_FILE_DESCRIPTOR_FILE_FAILED,
+    #[cfg(feature = "media-files")]
+    info::WIX_MEDIA_FILES_ON_FILE_DESCRIPTOR_FILE_READY,
     #[cfg(feature = "members-badge_assignments")]
     info::WIX_MEMBERS_BADGE_ASSIGNMENTS_ON_BADGE_ASSIGNMENT_CREATED,
     #[cfg(feature = "members-badge_assignments")]
@@ -543,6 +789,132 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_DELETED,
     #[cfg(feature = "members-members_about")]
     info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_UPDATED,
+    #[cfg(feature = "multilingual-locale_settings")]
+    info::WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_CREATED,
+    #[cfg(feature = "multilingual-locale_settings")]
+    info::WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_DELETED,
+    #[cfg(feature = "multilingual-locale_settings")]
+    info::WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_MULTILINGUAL_MODE_UPDATED,
+    #[cfg(feature = "multilingual-locale_settings")]
+    info::WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_UPDATED,
+    #[cfg(feature = "multilingual-locales")]
+    info::WIX_MULTILINGUAL_LOCALES_ON_LOCALE_CREATED,
+    #[cfg(feature = "multilingual-locales")]
+    info::WIX_MULTILINGUAL_LOCALES_ON_LOCALE_DELETED,
+    #[cfg(feature = "multilingual-locales")]
+    info::WIX_MULTILINGUAL_LOCALES_ON_LOCALE_MULTILINGUAL_PRIMARY_LOCALE_CHANGED,
+    #[cfg(feature = "multilingual-locales")]
+    info::WIX_MULTILINGUAL_LOCALES_ON_LOCALE_UPDATED,
+    #[cfg(feature = "multilingual-translation_contents")]
+    info::WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_CREATED,
+    #[cfg(feature = "multilingual-translation_contents")]
+    info::WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_DELETED,
+    #[cfg(feature = "multilingual-translation_contents")]
+    info::WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_UPDATED,
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    info::WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_CREATED,
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    info::WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_DELETED,
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    info::WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_UPDATED,
+    #[cfg(feature = "online_programs-join_applications")]
+    info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_CREATED,
+    #[cfg(feature = "online_programs-join_applications")]
+    info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_DELETED,
+    #[cfg(feature = "online_programs-join_applications")]
+    info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_PAYMENT_STATUS_CHANGED,
+    #[cfg(feature = "online_programs-join_applications")]
+    info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_STATUS_CHANGED,
+    #[cfg(feature = "online_programs-join_applications")]
+    info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_TAGS_MODIFIED,
+    #[cfg(feature = "online_programs-join_applications")]
+    info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_UPDATED,
+    #[cfg(feature = "online_programs-online_program_participants")]
+    info::WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_DELETED,
+    #[cfg(feature = "online_programs-online_program_participants")]
+    info::WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_JOINED,
+    #[cfg(feature = "online_programs-online_program_participants")]
+    info::WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_STEP_RESOLVED,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_COMPLETED_PROGRAM,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_CREATED,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_DELETED,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_LEFT,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_MISSED_PROGRAM_DEADLINE,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_PROGRAM_DURATION_ENDED,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_REMOVED,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_TAGS_MODIFIED,
+    #[cfg(feature = "online_programs-participants")]
+    info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_UPDATED,
+    #[cfg(feature = "online_programs-steps")]
+    info::WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_CREATED,
+    #[cfg(feature = "online_programs-steps")]
+    info::WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_DELETED,
+    #[cfg(feature = "online_programs-steps")]
+    info::WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_MOVED,
+    #[cfg(feature = "online_programs-steps")]
+    info::WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_UPDATED,
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    info::WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_CREATED,
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    info::WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_DELETED,
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    info::WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_UPDATED,
+    #[cfg(feature = "payments-disputes")]
+    info::WIX_PAYMENTS_DISPUTES_ON_DISPUTE_CREATED,
+    #[cfg(feature = "payments-disputes")]
+    info::WIX_PAYMENTS_DISPUTES_ON_DISPUTE_UPDATED,
+    #[cfg(feature = "payments-onboarding_availability")]
+    info::WIX_PAYMENTS_ONBOARDING_AVAILABILITY_ON_ONBOARDING_AVAILABILITY_CREATED,
+    #[cfg(feature = "payments-onboarding_availability")]
+    info::WIX_PAYMENTS_ONBOARDING_AVAILABILITY_ON_ONBOARDING_AVAILABILITY_UPDATED,
+    #[cfg(feature = "payments-payments")]
+    info::WIX_PAYMENTS_PAYMENTS_ON_PAYMENT_CREATED,
+    #[cfg(feature = "payments-payments")]
+    info::WIX_PAYMENTS_PAYMENTS_ON_PAYMENT_UPDATED,
+    #[cfg(feature = "payments-payouts")]
+    info::WIX_PAYMENTS_PAYOUTS_ON_PAYOUT_CREATED,
+    #[cfg(feature = "payments-payouts")]
+    info::WIX_PAYMENTS_PAYOUTS_ON_PAYOUT_UPDATED,
+    #[cfg(feature = "payments-refunds")]
+    info::WIX_PAYMENTS_REFUNDS_ON_REFUND_CREATED,
+    #[cfg(feature = "payments-refunds")]
+    info::WIX_PAYMENTS_REFUNDS_ON_REFUND_UPDATED,
+    #[cfg(feature = "payments-saved_payment_methods")]
+    info::WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_CREATED,
+    #[cfg(feature = "payments-saved_payment_methods")]
+    info::WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_DELETED,
+    #[cfg(feature = "payments-saved_payment_methods")]
+    info::WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_UPDATED,
+    #[cfg(feature = "portfolio-collections")]
+    info::WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_CREATED,
+    #[cfg(feature = "portfolio-collections")]
+    info::WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_DELETED,
+    #[cfg(feature = "portfolio-collections")]
+    info::WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_UPDATED,
+    #[cfg(feature = "portfolio-portfolio_settings")]
+    info::WIX_PORTFOLIO_PORTFOLIO_SETTINGS_ON_PORTFOLIO_SETTINGS_CREATED,
+    #[cfg(feature = "portfolio-project_in_collections")]
+    info::WIX_PORTFOLIO_PROJECT_IN_COLLECTIONS_ON_PROJECT_IN_COLLECTION_PROJECT_ORDER_IN_COLLECTION_UPDATED_EVENT,
+    #[cfg(feature = "portfolio-project_items")]
+    info::WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_CREATED,
+    #[cfg(feature = "portfolio-project_items")]
+    info::WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_DELETED,
+    #[cfg(feature = "portfolio-project_items")]
+    info::WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_UPDATED,
+    #[cfg(feature = "portfolio-projects")]
+    info::WIX_PORTFOLIO_PROJECTS_ON_PROJECT_CREATED,
+    #[cfg(feature = "portfolio-projects")]
+    info::WIX_PORTFOLIO_PROJECTS_ON_PROJECT_DELETED,
+    #[cfg(feature = "portfolio-projects")]
+    info::WIX_PORTFOLIO_PROJECTS_ON_PROJECT_UPDATED,
     #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED,
     #[cfg(feature = "pricing_plans-orders")]
@@ -585,6 +957,150 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_TAGS_MODIFIED,
     #[cfg(feature = "pricing_plans-plans_v3")]
     info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_UPDATED,
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_CREATED,
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_DELETED,
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_CREATED,
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_DELETED,
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_UPDATED,
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_UPDATED,
+    #[cfg(feature = "redirects-redirects")]
+    info::WIX_REDIRECTS_REDIRECTS_ON_REDIRECT_SESSION_CREATED,
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    info::WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_CREATED,
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    info::WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_DELETED,
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    info::WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_UPDATED,
+    #[cfg(feature = "restaurants-catalogs")]
+    info::WIX_RESTAURANTS_CATALOGS_ON_CATALOG_CHANGED,
+    #[cfg(feature = "restaurants-catalogs")]
+    info::WIX_RESTAURANTS_CATALOGS_ON_CATALOG_CREATED,
+    #[cfg(feature = "restaurants-discount")]
+    info::WIX_RESTAURANTS_DISCOUNT_ON_DISCOUNT_CREATED,
+    #[cfg(feature = "restaurants-discount")]
+    info::WIX_RESTAURANTS_DISCOUNT_ON_DISCOUNT_UPDATED,
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    info::WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_CREATED,
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    info::WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_DELETED,
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    info::WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_UPDATED,
+    #[cfg(feature = "restaurants-item_labels")]
+    info::WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_CREATED,
+    #[cfg(feature = "restaurants-item_labels")]
+    info::WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_DELETED,
+    #[cfg(feature = "restaurants-item_labels")]
+    info::WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_UPDATED,
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    info::WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_CREATED,
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    info::WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_DELETED,
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    info::WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_UPDATED,
+    #[cfg(feature = "restaurants-item_modifiers")]
+    info::WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_CREATED,
+    #[cfg(feature = "restaurants-item_modifiers")]
+    info::WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_DELETED,
+    #[cfg(feature = "restaurants-item_modifiers")]
+    info::WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_UPDATED,
+    #[cfg(feature = "restaurants-item_variants")]
+    info::WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_CREATED,
+    #[cfg(feature = "restaurants-item_variants")]
+    info::WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_DELETED,
+    #[cfg(feature = "restaurants-item_variants")]
+    info::WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_UPDATED,
+    #[cfg(feature = "restaurants-items")]
+    info::WIX_RESTAURANTS_ITEMS_ON_ITEM_CREATED,
+    #[cfg(feature = "restaurants-items")]
+    info::WIX_RESTAURANTS_ITEMS_ON_ITEM_DELETED,
+    #[cfg(feature = "restaurants-items")]
+    info::WIX_RESTAURANTS_ITEMS_ON_ITEM_UPDATED,
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    info::WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_CREATED,
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    info::WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_DELETED,
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    info::WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_UPDATED,
+    #[cfg(feature = "restaurants-menus")]
+    info::WIX_RESTAURANTS_MENUS_ON_MENU_CREATED,
+    #[cfg(feature = "restaurants-menus")]
+    info::WIX_RESTAURANTS_MENUS_ON_MENU_DELETED,
+    #[cfg(feature = "restaurants-menus")]
+    info::WIX_RESTAURANTS_MENUS_ON_MENU_UPDATED,
+    #[cfg(feature = "restaurants-operation_groups")]
+    info::WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_CREATED,
+    #[cfg(feature = "restaurants-operation_groups")]
+    info::WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_DELETED,
+    #[cfg(feature = "restaurants-operation_groups")]
+    info::WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_UPDATED,
+    #[cfg(feature = "restaurants-operations")]
+    info::WIX_RESTAURANTS_OPERATIONS_ON_OPERATION_DELETED,
+    #[cfg(feature = "restaurants-operations")]
+    info::WIX_RESTAURANTS_OPERATIONS_ON_OPERATION_UPDATED,
+    #[cfg(feature = "restaurants-order_pacing_policy")]
+    info::WIX_RESTAURANTS_ORDER_PACING_POLICY_ON_POLICY_CREATED,
+    #[cfg(feature = "restaurants-order_pacing_policy")]
+    info::WIX_RESTAURANTS_ORDER_PACING_POLICY_ON_POLICY_UPDATED,
+    #[cfg(feature = "restaurants-orders")]
+    info::WIX_RESTAURANTS_ORDERS_ON_ORDER_ACCEPTED,
+    #[cfg(feature = "restaurants-orders")]
+    info::WIX_RESTAURANTS_ORDERS_ON_ORDER_CANCELED,
+    #[cfg(feature = "restaurants-orders")]
+    info::WIX_RESTAURANTS_ORDERS_ON_ORDER_CREATED,
+    #[cfg(feature = "restaurants-orders")]
+    info::WIX_RESTAURANTS_ORDERS_ON_ORDER_FULFILLED,
+    #[cfg(feature = "restaurants-orders")]
+    info::WIX_RESTAURANTS_ORDERS_ON_ORDER_NEW_ORDER,
+    #[cfg(feature = "restaurants-recipients")]
+    info::WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_CREATED,
+    #[cfg(feature = "restaurants-recipients")]
+    info::WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_DELETED,
+    #[cfg(feature = "restaurants-recipients")]
+    info::WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_UPDATED,
+    #[cfg(feature = "restaurants-sections")]
+    info::WIX_RESTAURANTS_SECTIONS_ON_SECTION_CREATED,
+    #[cfg(feature = "restaurants-sections")]
+    info::WIX_RESTAURANTS_SECTIONS_ON_SECTION_DELETED,
+    #[cfg(feature = "restaurants-sections")]
+    info::WIX_RESTAURANTS_SECTIONS_ON_SECTION_UPDATED,
+    #[cfg(feature = "restaurants-service_fees")]
+    info::WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_CREATED,
+    #[cfg(feature = "restaurants-service_fees")]
+    info::WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_DELETED,
+    #[cfg(feature = "restaurants-service_fees")]
+    info::WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_UPDATED,
+    #[cfg(feature = "reviews-review_requests")]
+    info::WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_CREATED,
+    #[cfg(feature = "reviews-review_requests")]
+    info::WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_DELETED,
+    #[cfg(feature = "reviews-review_requests")]
+    info::WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_UPDATED,
+    #[cfg(feature = "reviews-reviews")]
+    info::WIX_REVIEWS_ON_REVIEW_CREATED,
+    #[cfg(feature = "reviews-reviews")]
+    info::WIX_REVIEWS_ON_REVIEW_DELETED,
+    #[cfg(feature = "reviews-reviews")]
+    info::WIX_REVIEWS_ON_REVIEW_MODERATION_STATUS_CHANGED,
+    #[cfg(feature = "reviews-reviews")]
+    info::WIX_REVIEWS_ON_REVIEW_PUBLISHED,
+    #[cfg(feature = "reviews-reviews")]
+    info::WIX_REVIEWS_ON_REVIEW_UPDATED,
+    #[cfg(feature = "secrets-secrets")]
+    info::WIX_SECRETS_SECRETS_ON_SECRET_CREATED,
+    #[cfg(feature = "secrets-secrets")]
+    info::WIX_SECRETS_SECRETS_ON_SECRET_DELETED,
+    #[cfg(feature = "secrets-secrets")]
+    info::WIX_SECRETS_SECRETS_ON_SECRET_UPDATED,
+    #[cfg(feature = "seo-redirects")]
+    info::WIX_SEO_REDIRECTS_ON_REDIRECT_CREATED,
+    #[cfg(feature = "seo-robots_txt")]
+    info::WIX_SEO_ROBOTS_TXT_ON_ROBOTS_TXT_UPDATED,
     #[cfg(feature = "stores-abandoned_carts")]
     info::WIX_STORES_ABANDONED_CARTS_ON_ABANDONED_CART_CART_ABANDONED_EVENT,
     #[cfg(feature = "stores-abandoned_carts")]
@@ -655,10 +1171,182 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_STORES_RIBBONS_V3_ON_RIBBON_DELETED,
     #[cfg(feature = "stores-ribbons_v3")]
     info::WIX_STORES_RIBBONS_V3_ON_RIBBON_UPDATED,
+    #[cfg(feature = "table_reservations-experiences")]
+    info::WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_CREATED,
+    #[cfg(feature = "table_reservations-experiences")]
+    info::WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_TAGS_MODIFIED,
+    #[cfg(feature = "table_reservations-experiences")]
+    info::WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_UPDATED,
+    #[cfg(feature = "table_reservations-reservation_locations")]
+    info::WIX_TABLE_RESERVATIONS_RESERVATION_LOCATIONS_ON_RESERVATION_LOCATION_CREATED,
+    #[cfg(feature = "table_reservations-reservation_locations")]
+    info::WIX_TABLE_RESERVATIONS_RESERVATION_LOCATIONS_ON_RESERVATION_LOCATION_UPDATED,
+    #[cfg(feature = "table_reservations-reservations")]
+    info::WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_CREATED,
+    #[cfg(feature = "table_reservations-reservations")]
+    info::WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_DELETED,
+    #[cfg(feature = "table_reservations-reservations")]
+    info::WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_UPDATED,
 ];
 /// Catalogue entries by event, usable in `const` contexts.
 pub mod info {
     use super::*;
+    /// Catalogue entry of `wixAppManagementAppInstances_onAppInstanceInstalled`.
+    pub const WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_INSTALLED: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementAppInstances_onAppInstanceInstalled",
+        sdk: Some("appInstances.onAppInstanceInstalled"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "AppInstalled",
+        payload_type: "app_management::app_instances::AppInstanceInstalled",
+        module: "app_management.app_instances",
+        feature: "app_management-app_instances",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled`.
+    pub const WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_AUTO_RENEWAL_CANCELLED: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled",
+        sdk: Some("appInstances.onAppInstancePaidPlanAutoRenewalCancelled"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "PaidPlanAutoRenewalCancelled",
+        payload_type: "app_management::app_instances::AppInstancePaidPlanAutoRenewalCancelled",
+        module: "app_management.app_instances",
+        feature: "app_management-app_instances",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAppManagementAppInstances_onAppInstancePaidPlanChanged`.
+    pub const WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementAppInstances_onAppInstancePaidPlanChanged",
+        sdk: Some("appInstances.onAppInstancePaidPlanChanged"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "PaidPlanChanged",
+        payload_type: "app_management::app_instances::AppInstancePaidPlanChanged",
+        module: "app_management.app_instances",
+        feature: "app_management-app_instances",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAppManagementAppInstances_onAppInstancePaidPlanPurchased`.
+    pub const WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_PURCHASED: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementAppInstances_onAppInstancePaidPlanPurchased",
+        sdk: Some("appInstances.onAppInstancePaidPlanPurchased"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "PaidPlanPurchased",
+        payload_type: "app_management::app_instances::AppInstancePaidPlanPurchased",
+        module: "app_management.app_instances",
+        feature: "app_management-app_instances",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid`.
+    pub const WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_CONVERTED_TO_PAID: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid",
+        sdk: Some("appInstances.onAppInstancePlanConvertedToPaid"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "PlanConvertedToPaid",
+        payload_type: "app_management::app_instances::AppInstancePlanConvertedToPaid",
+        module: "app_management.app_instances",
+        feature: "app_management-app_instances",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAppManagementAppInstances_onAppInstancePlanReactivated`.
+    pub const WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_REACTIVATED: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementAppInstances_onAppInstancePlanReactivated",
+        sdk: Some("appInstances.onAppInstancePlanReactivated"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "PlanReactivated",
+        payload_type: "app_management::app_instances::AppInstancePlanReactivated",
+        module: "app_management.app_instances",
+        feature: "app_management-app_instances",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAppManagementAppInstances_onAppInstancePlanTransferred`.
+    pub const WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_TRANSFERRED: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementAppInstances_onAppInstancePlanTransferred",
+        sdk: Some("appInstances.onAppInstancePlanTransferred"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "PlanTransferred",
+        payload_type: "app_management::app_instances::AppInstancePlanTransferred",
+        module: "app_management.app_instances",
+        feature: "app_management-app_instances",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAppManagementAppInstances_onAppInstanceRemoved`.
+    pub const WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_REMOVED: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementAppInstances_onAppInstanceRemoved",
+        sdk: Some("appInstances.onAppInstanceRemoved"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "AppRemoved",
+        payload_type: "app_management::app_instances::AppInstanceRemoved",
+        module: "app_management.app_instances",
+        feature: "app_management-app_instances",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated`.
+    pub const WIX_APP_MANAGEMENT_BILLING_ON_PURCHASED_ITEM_INVOICE_STATUS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated",
+        sdk: Some("billing.onPurchasedItemInvoiceStatusUpdated"),
+        sdk_package: Some("@wix/app-management"),
+        event_type: "InvoiceStatusUpdated",
+        payload_type: "app_management::billing::PurchasedItemInvoiceStatusUpdated",
+        module: "app_management.billing",
+        feature: "app_management-billing",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixAuthManagementOAuthApps_onOAuthAppCreated`.
+    pub const WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixAuthManagementOAuthApps_onOAuthAppCreated",
+        sdk: Some("oAuthApps.onOAuthAppCreated"),
+        sdk_package: Some("@wix/auth-management"),
+        event_type: "wix.headless.v1.o_auth_app_created",
+        payload_type: "auth_management::o_auth_apps::OAuthAppCreated",
+        module: "auth_management.o_auth_apps",
+        feature: "auth_management-o_auth_apps",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixAuthManagementOAuthApps_onOAuthAppDeleted`.
+    pub const WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixAuthManagementOAuthApps_onOAuthAppDeleted",
+        sdk: Some("oAuthApps.onOAuthAppDeleted"),
+        sdk_package: Some("@wix/auth-management"),
+        event_type: "wix.headless.v1.o_auth_app_deleted",
+        payload_type: "auth_management::o_auth_apps::OAuthAppDeleted",
+        module: "auth_management.o_auth_apps",
+        feature: "auth_management-o_auth_apps",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixAuthManagementOAuthApps_onOAuthAppUpdated`.
+    pub const WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixAuthManagementOAuthApps_onOAuthAppUpdated",
+        sdk: Some("oAuthApps.onOAuthAppUpdated"),
+        sdk_package: Some("@wix/auth-management"),
+        event_type: "wix.headless.v1.o_auth_app_updated",
+        payload_type: "auth_management::o_auth_apps::OAuthAppUpdated",
+        module: "auth_management.o_auth_apps",
+        feature: "auth_management-o_auth_apps",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
     /// Catalogue entry of `wixBlog_onCategoryCreated`.
     pub const WIX_BLOG_ON_CATEGORY_CREATED: EventInfo = EventInfo {
         velo_handler: "wixBlog_onCategoryCreated",
@@ -1478,6 +2166,435 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
+    /// Catalogue entry of `wixBusinessToolsLocations_onLocationArchiveStatus`.
+    pub const WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_ARCHIVE_STATUS: EventInfo = EventInfo {
+        velo_handler: "wixBusinessToolsLocations_onLocationArchiveStatus",
+        sdk: Some("locations.onLocationArchiveStatus"),
+        sdk_package: Some("@wix/business-tools"),
+        event_type: "wix.locations.v1.location_archive_status",
+        payload_type: "business_tools::locations::LocationArchiveStatus",
+        module: "business_tools.locations",
+        feature: "business_tools-locations",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixBusinessToolsLocations_onLocationCreated`.
+    pub const WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixBusinessToolsLocations_onLocationCreated",
+        sdk: Some("locations.onLocationCreated"),
+        sdk_package: Some("@wix/business-tools"),
+        event_type: "wix.locations.v1.location_created",
+        payload_type: "business_tools::locations::LocationCreated",
+        module: "business_tools.locations",
+        feature: "business_tools-locations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixBusinessToolsLocations_onLocationSetDefaultLocation`.
+    pub const WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_SET_DEFAULT_LOCATION: EventInfo = EventInfo {
+        velo_handler: "wixBusinessToolsLocations_onLocationSetDefaultLocation",
+        sdk: Some("locations.onLocationSetDefaultLocation"),
+        sdk_package: Some("@wix/business-tools"),
+        event_type: "wix.locations.v1.location_set_default_location",
+        payload_type: "business_tools::locations::LocationSetDefaultLocation",
+        module: "business_tools.locations",
+        feature: "business_tools-locations",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixBusinessToolsLocations_onLocationUpdated`.
+    pub const WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBusinessToolsLocations_onLocationUpdated",
+        sdk: Some("locations.onLocationUpdated"),
+        sdk_package: Some("@wix/business-tools"),
+        event_type: "wix.locations.v1.location_updated",
+        payload_type: "business_tools::locations::LocationUpdated",
+        module: "business_tools.locations",
+        feature: "business_tools-locations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated`.
+    pub const WIX_BUSINESS_TOOLS_SITE_PROPERTIES_ON_PROPERTIES_SITE_PROPERTIES_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated",
+        sdk: Some("siteProperties.onPropertiesSitePropertiesUpdated"),
+        sdk_package: Some("@wix/business-tools"),
+        event_type: "SitePropertiesUpdated",
+        payload_type: "business_tools::site_properties::PropertiesSitePropertiesUpdated",
+        module: "business_tools.site_properties",
+        feature: "business_tools-site_properties",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
+    /// Catalogue entry of `wixCategoriesCategories_onCategoryCreated`.
+    pub const WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCategoriesCategories_onCategoryCreated",
+        sdk: Some("categories.onCategoryCreated"),
+        sdk_package: Some("@wix/categories"),
+        event_type: "wix.categories.v1.category_created",
+        payload_type: "categories::categories::CategoryCreated",
+        module: "categories.categories",
+        feature: "categories-categories",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCategoriesCategories_onCategoryDeleted`.
+    pub const WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCategoriesCategories_onCategoryDeleted",
+        sdk: Some("categories.onCategoryDeleted"),
+        sdk_package: Some("@wix/categories"),
+        event_type: "wix.categories.v1.category_deleted",
+        payload_type: "categories::categories::CategoryDeleted",
+        module: "categories.categories",
+        feature: "categories-categories",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCategoriesCategories_onCategoryItemAddedToCategory`.
+    pub const WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEM_ADDED_TO_CATEGORY: EventInfo = EventInfo {
+        velo_handler: "wixCategoriesCategories_onCategoryItemAddedToCategory",
+        sdk: Some("categories.onCategoryItemAddedToCategory"),
+        sdk_package: Some("@wix/categories"),
+        event_type: "wix.categories.v1.category_item_added_to_category",
+        payload_type: "categories::categories::CategoryItemAddedToCategory",
+        module: "categories.categories",
+        feature: "categories-categories",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCategoriesCategories_onCategoryItemRemovedFromCategory`.
+    pub const WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEM_REMOVED_FROM_CATEGORY: EventInfo = EventInfo {
+        velo_handler: "wixCategoriesCategories_onCategoryItemRemovedFromCategory",
+        sdk: Some("categories.onCategoryItemRemovedFromCategory"),
+        sdk_package: Some("@wix/categories"),
+        event_type: "wix.categories.v1.category_item_removed_from_category",
+        payload_type: "categories::categories::CategoryItemRemovedFromCategory",
+        module: "categories.categories",
+        feature: "categories-categories",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCategoriesCategories_onCategoryItemsArrangedInCategory`.
+    pub const WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEMS_ARRANGED_IN_CATEGORY: EventInfo = EventInfo {
+        velo_handler: "wixCategoriesCategories_onCategoryItemsArrangedInCategory",
+        sdk: Some("categories.onCategoryItemsArrangedInCategory"),
+        sdk_package: Some("@wix/categories"),
+        event_type: "wix.categories.v1.category_items_arranged_in_category",
+        payload_type: "categories::categories::CategoryItemsArrangedInCategory",
+        module: "categories.categories",
+        feature: "categories-categories",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCategoriesCategories_onCategoryMoved`.
+    pub const WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_MOVED: EventInfo = EventInfo {
+        velo_handler: "wixCategoriesCategories_onCategoryMoved",
+        sdk: Some("categories.onCategoryMoved"),
+        sdk_package: Some("@wix/categories"),
+        event_type: "wix.categories.v1.category_category_moved",
+        payload_type: "categories::categories::CategoryMoved",
+        module: "categories.categories",
+        feature: "categories-categories",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCategoriesCategories_onCategoryUpdated`.
+    pub const WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCategoriesCategories_onCategoryUpdated",
+        sdk: Some("categories.onCategoryUpdated"),
+        sdk_package: Some("@wix/categories"),
+        event_type: "wix.categories.v1.category_updated",
+        payload_type: "categories::categories::CategoryUpdated",
+        module: "categories.categories",
+        feature: "categories-categories",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsCategories_onCategoryCreated`.
+    pub const WIX_COMMENTS_CATEGORIES_ON_CATEGORY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsCategories_onCategoryCreated",
+        sdk: Some("categories.onCategoryCreated"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v1.category_created",
+        payload_type: "comments::categories::CategoryCreated",
+        module: "comments.categories",
+        feature: "comments-categories",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsCategories_onCategoryDeleted`.
+    pub const WIX_COMMENTS_CATEGORIES_ON_CATEGORY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsCategories_onCategoryDeleted",
+        sdk: Some("categories.onCategoryDeleted"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v1.category_deleted",
+        payload_type: "comments::categories::CategoryDeleted",
+        module: "comments.categories",
+        feature: "comments-categories",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsCategories_onCategoryUpdated`.
+    pub const WIX_COMMENTS_CATEGORIES_ON_CATEGORY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsCategories_onCategoryUpdated",
+        sdk: Some("categories.onCategoryUpdated"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v1.category_updated",
+        payload_type: "comments::categories::CategoryUpdated",
+        module: "comments.categories",
+        feature: "comments-categories",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentContentChanged`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_CONTENT_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentContentChanged",
+        sdk: Some("comments.onCommentContentChanged"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_comment_content_changed",
+        payload_type: "comments::comments::CommentContentChanged",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentCreated`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentCreated",
+        sdk: Some("comments.onCommentCreated"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_created",
+        payload_type: "comments::comments::CommentCreated",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentDeleted`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentDeleted",
+        sdk: Some("comments.onCommentDeleted"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_deleted",
+        payload_type: "comments::comments::CommentDeleted",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentHidden`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_HIDDEN: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentHidden",
+        sdk: Some("comments.onCommentHidden"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_comment_hidden",
+        payload_type: "comments::comments::CommentHidden",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentMarked`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_MARKED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentMarked",
+        sdk: Some("comments.onCommentMarked"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_comment_marked",
+        payload_type: "comments::comments::CommentMarked",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentMoved`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_MOVED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentMoved",
+        sdk: Some("comments.onCommentMoved"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_comment_moved",
+        payload_type: "comments::comments::CommentMoved",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentPublished`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_PUBLISHED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentPublished",
+        sdk: Some("comments.onCommentPublished"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_comment_published",
+        payload_type: "comments::comments::CommentPublished",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentResourceCommentCountChanged`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_RESOURCE_COMMENT_COUNT_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentResourceCommentCountChanged",
+        sdk: Some("comments.onCommentResourceCommentCountChanged"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_resource_comment_count_changed",
+        payload_type: "comments::comments::CommentResourceCommentCountChanged",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentUnmarked`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_UNMARKED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentUnmarked",
+        sdk: Some("comments.onCommentUnmarked"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_comment_unmarked",
+        payload_type: "comments::comments::CommentUnmarked",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsComments_onCommentUpdated`.
+    pub const WIX_COMMENTS_COMMENTS_ON_COMMENT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsComments_onCommentUpdated",
+        sdk: Some("comments.onCommentUpdated"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v2.comment_updated",
+        payload_type: "comments::comments::CommentUpdated",
+        module: "comments.comments",
+        feature: "comments-comments",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsRatings_onRatingCommentResourceRatingChanged`.
+    pub const WIX_COMMENTS_RATINGS_ON_RATING_COMMENT_RESOURCE_RATING_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsRatings_onRatingCommentResourceRatingChanged",
+        sdk: Some("ratings.onRatingCommentResourceRatingChanged"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.resource.v1.rating_comment_resource_rating_changed",
+        payload_type: "comments::ratings::RatingCommentResourceRatingChanged",
+        module: "comments.ratings",
+        feature: "comments-ratings",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsRatings_onRatingCommentResourceRatingDeleted`.
+    pub const WIX_COMMENTS_RATINGS_ON_RATING_COMMENT_RESOURCE_RATING_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsRatings_onRatingCommentResourceRatingDeleted",
+        sdk: Some("ratings.onRatingCommentResourceRatingDeleted"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.resource.v1.rating_comment_resource_rating_deleted",
+        payload_type: "comments::ratings::RatingCommentResourceRatingDeleted",
+        module: "comments.ratings",
+        feature: "comments-ratings",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsVotes_onVoteCast`.
+    pub const WIX_COMMENTS_VOTES_ON_VOTE_CAST: EventInfo = EventInfo {
+        velo_handler: "wixCommentsVotes_onVoteCast",
+        sdk: Some("votes.onVoteCast"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v1.vote_vote_cast",
+        payload_type: "comments::votes::VoteCast",
+        module: "comments.votes",
+        feature: "comments-votes",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsVotes_onVoteContextResourceVoteChange`.
+    pub const WIX_COMMENTS_VOTES_ON_VOTE_CONTEXT_RESOURCE_VOTE_CHANGE: EventInfo = EventInfo {
+        velo_handler: "wixCommentsVotes_onVoteContextResourceVoteChange",
+        sdk: Some("votes.onVoteContextResourceVoteChange"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v1.vote_context_resource_vote_change",
+        payload_type: "comments::votes::VoteContextResourceVoteChange",
+        module: "comments.votes",
+        feature: "comments-votes",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsVotes_onVoteDeleted`.
+    pub const WIX_COMMENTS_VOTES_ON_VOTE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsVotes_onVoteDeleted",
+        sdk: Some("votes.onVoteDeleted"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.v1.vote_vote_deleted",
+        payload_type: "comments::votes::VoteDeleted",
+        module: "comments.votes",
+        feature: "comments-votes",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsWidgets_onCommentsWidgetCreated`.
+    pub const WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsWidgets_onCommentsWidgetCreated",
+        sdk: Some("widgets.onCommentsWidgetCreated"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.categories.v1.comments_widget_created",
+        payload_type: "comments::widgets::CommentsWidgetCreated",
+        module: "comments.widgets",
+        feature: "comments-widgets",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsWidgets_onCommentsWidgetDeleted`.
+    pub const WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsWidgets_onCommentsWidgetDeleted",
+        sdk: Some("widgets.onCommentsWidgetDeleted"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.categories.v1.comments_widget_deleted",
+        payload_type: "comments::widgets::CommentsWidgetDeleted",
+        module: "comments.widgets",
+        feature: "comments-widgets",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixCommentsWidgets_onCommentsWidgetUpdated`.
+    pub const WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixCommentsWidgets_onCommentsWidgetUpdated",
+        sdk: Some("widgets.onCommentsWidgetUpdated"),
+        sdk_package: Some("@wix/comments"),
+        event_type: "wix.comments.categories.v1.comments_widget_updated",
+        payload_type: "comments::widgets::CommentsWidgetUpdated",
+        module: "comments.widgets",
+        feature: "comments-widgets",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
     /// Catalogue entry of `wixCrmAttachments_onAttachmentCreated`.
     pub const WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_CREATED: EventInfo = EventInfo {
         velo_handler: "wixCrmAttachments_onAttachmentCreated",
@@ -1892,6 +3009,214 @@ pub mod info {
         feature: "crm-tasks",
         envelope: Envelope::Entity,
         velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataBackups_onBackupRestorationStateChanged`.
+    pub const WIX_DATA_BACKUPS_ON_BACKUP_RESTORATION_STATE_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixDataBackups_onBackupRestorationStateChanged",
+        sdk: Some("backups.onBackupRestorationStateChanged"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v2.backup_restoration_state_changed",
+        payload_type: "data::backups::BackupRestorationStateChanged",
+        module: "data.backups",
+        feature: "data-backups",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataBackups_onBackupStateChanged`.
+    pub const WIX_DATA_BACKUPS_ON_BACKUP_STATE_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixDataBackups_onBackupStateChanged",
+        sdk: Some("backups.onBackupStateChanged"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v2.backup_backup_state_changed",
+        payload_type: "data::backups::BackupStateChanged",
+        module: "data.backups",
+        feature: "data-backups",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataIndexes_onIndexCreated`.
+    pub const WIX_DATA_INDEXES_ON_INDEX_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixDataIndexes_onIndexCreated",
+        sdk: Some("indexes.onIndexCreated"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v2.index_created",
+        payload_type: "data::indexes::IndexCreated",
+        module: "data.indexes",
+        feature: "data-indexes",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataIndexes_onIndexDeleted`.
+    pub const WIX_DATA_INDEXES_ON_INDEX_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixDataIndexes_onIndexDeleted",
+        sdk: Some("indexes.onIndexDeleted"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v2.index_deleted",
+        payload_type: "data::indexes::IndexDeleted",
+        module: "data.indexes",
+        feature: "data-indexes",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataIndexes_onIndexUpdated`.
+    pub const WIX_DATA_INDEXES_ON_INDEX_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixDataIndexes_onIndexUpdated",
+        sdk: Some("indexes.onIndexUpdated"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v2.index_updated",
+        payload_type: "data::indexes::IndexUpdated",
+        module: "data.indexes",
+        feature: "data-indexes",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataMovementJobs_onJobCreated`.
+    pub const WIX_DATA_MOVEMENT_JOBS_ON_JOB_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixDataMovementJobs_onJobCreated",
+        sdk: Some("movementJobs.onJobCreated"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.hub.v1.job_created",
+        payload_type: "data::movement_jobs::JobCreated",
+        module: "data.movement_jobs",
+        feature: "data-movement_jobs",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataMovementJobs_onJobDeleted`.
+    pub const WIX_DATA_MOVEMENT_JOBS_ON_JOB_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixDataMovementJobs_onJobDeleted",
+        sdk: Some("movementJobs.onJobDeleted"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.hub.v1.job_deleted",
+        payload_type: "data::movement_jobs::JobDeleted",
+        module: "data.movement_jobs",
+        feature: "data-movement_jobs",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataMovementJobs_onJobUpdated`.
+    pub const WIX_DATA_MOVEMENT_JOBS_ON_JOB_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixDataMovementJobs_onJobUpdated",
+        sdk: Some("movementJobs.onJobUpdated"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.hub.v1.job_updated",
+        payload_type: "data::movement_jobs::JobUpdated",
+        module: "data.movement_jobs",
+        feature: "data-movement_jobs",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataScheduledWorkflows_onJobsCreated`.
+    pub const WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixDataScheduledWorkflows_onJobsCreated",
+        sdk: Some("scheduledWorkflows.onJobsCreated"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.sync.v1.jobs_created",
+        payload_type: "data::scheduled_workflows::JobsCreated",
+        module: "data.scheduled_workflows",
+        feature: "data-scheduled_workflows",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataScheduledWorkflows_onJobsDeleted`.
+    pub const WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixDataScheduledWorkflows_onJobsDeleted",
+        sdk: Some("scheduledWorkflows.onJobsDeleted"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.sync.v1.jobs_deleted",
+        payload_type: "data::scheduled_workflows::JobsDeleted",
+        module: "data.scheduled_workflows",
+        feature: "data-scheduled_workflows",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataScheduledWorkflows_onJobsUpdated`.
+    pub const WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixDataScheduledWorkflows_onJobsUpdated",
+        sdk: Some("scheduledWorkflows.onJobsUpdated"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.sync.v1.jobs_updated",
+        payload_type: "data::scheduled_workflows::JobsUpdated",
+        module: "data.scheduled_workflows",
+        feature: "data-scheduled_workflows",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataSharing_onDataSharingPolicyCreated`.
+    pub const WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixDataSharing_onDataSharingPolicyCreated",
+        sdk: Some("sharing.onDataSharingPolicyCreated"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v1.data_sharing_policy_created",
+        payload_type: "data::sharing::DataSharingPolicyCreated",
+        module: "data.sharing",
+        feature: "data-sharing",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataSharing_onDataSharingPolicyDeleted`.
+    pub const WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixDataSharing_onDataSharingPolicyDeleted",
+        sdk: Some("sharing.onDataSharingPolicyDeleted"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v1.data_sharing_policy_deleted",
+        payload_type: "data::sharing::DataSharingPolicyDeleted",
+        module: "data.sharing",
+        feature: "data-sharing",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataSharing_onDataSharingPolicySharedCollectionConnected`.
+    pub const WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_SHARED_COLLECTION_CONNECTED: EventInfo = EventInfo {
+        velo_handler: "wixDataSharing_onDataSharingPolicySharedCollectionConnected",
+        sdk: Some("sharing.onDataSharingPolicySharedCollectionConnected"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v1.data_sharing_policy_shared_collection_connected",
+        payload_type: "data::sharing::DataSharingPolicySharedCollectionConnected",
+        module: "data.sharing",
+        feature: "data-sharing",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataSharing_onDataSharingPolicySharedCollectionDisconnected`.
+    pub const WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_SHARED_COLLECTION_DISCONNECTED: EventInfo = EventInfo {
+        velo_handler: "wixDataSharing_onDataSharingPolicySharedCollectionDisconnected",
+        sdk: Some("sharing.onDataSharingPolicySharedCollectionDisconnected"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v1.data_sharing_policy_shared_collection_disconnected",
+        payload_type: "data::sharing::DataSharingPolicySharedCollectionDisconnected",
+        module: "data.sharing",
+        feature: "data-sharing",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDataSharing_onDataSharingPolicyUpdated`.
+    pub const WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixDataSharing_onDataSharingPolicyUpdated",
+        sdk: Some("sharing.onDataSharingPolicyUpdated"),
+        sdk_package: Some("@wix/data"),
+        event_type: "wix.data.v1.data_sharing_policy_updated",
+        payload_type: "data::sharing::DataSharingPolicyUpdated",
+        module: "data.sharing",
+        feature: "data-sharing",
+        envelope: Envelope::Entity,
+        velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixEcom_onAbandonedCheckoutCreated`.
@@ -2973,6 +4298,58 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
+    /// Catalogue entry of `wixEditorBranchesBranches_onBranchCreated`.
+    pub const WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixEditorBranchesBranches_onBranchCreated",
+        sdk: Some("branches.onBranchCreated"),
+        sdk_package: Some("@wix/editor-branches"),
+        event_type: "wix.editor.branches.v1.branch_created",
+        payload_type: "editor_branches::branches::BranchCreated",
+        module: "editor_branches.branches",
+        feature: "editor_branches-branches",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEditorBranchesBranches_onBranchDeleted`.
+    pub const WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixEditorBranchesBranches_onBranchDeleted",
+        sdk: Some("branches.onBranchDeleted"),
+        sdk_package: Some("@wix/editor-branches"),
+        event_type: "wix.editor.branches.v1.branch_deleted",
+        payload_type: "editor_branches::branches::BranchDeleted",
+        module: "editor_branches.branches",
+        feature: "editor_branches-branches",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEditorBranchesBranches_onBranchUpdated`.
+    pub const WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixEditorBranchesBranches_onBranchUpdated",
+        sdk: Some("branches.onBranchUpdated"),
+        sdk_package: Some("@wix/editor-branches"),
+        event_type: "wix.editor.branches.v1.branch_updated",
+        payload_type: "editor_branches::branches::BranchUpdated",
+        module: "editor_branches.branches",
+        feature: "editor_branches-branches",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged`.
+    pub const WIX_EMAIL_SUBSCRIPTIONS_EMAIL_SUBSCRIPTIONS_ON_EMAILSUBSCRIPTION_EMAIL_SUBSCRIPTION_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged",
+        sdk: Some("emailSubscriptions.onEmailsubscriptionEmailSubscriptionChanged"),
+        sdk_package: Some("@wix/email-subscriptions"),
+        event_type: "com.wixpress.emailsubscriptions.v1.EmailSubscriptionChanged",
+        payload_type: "email_subscriptions::email_subscriptions::EmailsubscriptionEmailSubscriptionChanged",
+        module: "email_subscriptions.email_subscriptions",
+        feature: "email_subscriptions-email_subscriptions",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::Plain,
+    };
     /// Catalogue entry of `wixEventsEventsSettings_onEventsSettingsUpdated`.
     pub const WIX_EVENTS_EVENTS_SETTINGS_ON_EVENTS_SETTINGS_UPDATED: EventInfo = EventInfo {
         velo_handler: "wixEventsEventsSettings_onEventsSettingsUpdated",
@@ -3623,6 +5000,84 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
+    /// Catalogue entry of `wixFaqCategory_onCategoryCreated`.
+    pub const WIX_FAQ_CATEGORY_ON_CATEGORY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixFaqCategory_onCategoryCreated",
+        sdk: Some("category.onCategoryCreated"),
+        sdk_package: Some("@wix/faq"),
+        event_type: "wix.faq.category.v2.category_created",
+        payload_type: "faq::category::CategoryCreated",
+        module: "faq.category",
+        feature: "faq-category",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixFaqCategory_onCategoryDeleted`.
+    pub const WIX_FAQ_CATEGORY_ON_CATEGORY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixFaqCategory_onCategoryDeleted",
+        sdk: Some("category.onCategoryDeleted"),
+        sdk_package: Some("@wix/faq"),
+        event_type: "wix.faq.category.v2.category_deleted",
+        payload_type: "faq::category::CategoryDeleted",
+        module: "faq.category",
+        feature: "faq-category",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixFaqCategory_onCategoryUpdated`.
+    pub const WIX_FAQ_CATEGORY_ON_CATEGORY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixFaqCategory_onCategoryUpdated",
+        sdk: Some("category.onCategoryUpdated"),
+        sdk_package: Some("@wix/faq"),
+        event_type: "wix.faq.category.v2.category_updated",
+        payload_type: "faq::category::CategoryUpdated",
+        module: "faq.category",
+        feature: "faq-category",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixFaqQuestionEntry_onQuestionEntryCreated`.
+    pub const WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixFaqQuestionEntry_onQuestionEntryCreated",
+        sdk: Some("questionEntry.onQuestionEntryCreated"),
+        sdk_package: Some("@wix/faq"),
+        event_type: "wix.faq.question_entry.v2.question_entry_created",
+        payload_type: "faq::question_entry::QuestionEntryCreated",
+        module: "faq.question_entry",
+        feature: "faq-question_entry",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixFaqQuestionEntry_onQuestionEntryDeleted`.
+    pub const WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixFaqQuestionEntry_onQuestionEntryDeleted",
+        sdk: Some("questionEntry.onQuestionEntryDeleted"),
+        sdk_package: Some("@wix/faq"),
+        event_type: "wix.faq.question_entry.v2.question_entry_deleted",
+        payload_type: "faq::question_entry::QuestionEntryDeleted",
+        module: "faq.question_entry",
+        feature: "faq-question_entry",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixFaqQuestionEntry_onQuestionEntryUpdated`.
+    pub const WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixFaqQuestionEntry_onQuestionEntryUpdated",
+        sdk: Some("questionEntry.onQuestionEntryUpdated"),
+        sdk_package: Some("@wix/faq"),
+        event_type: "wix.faq.question_entry.v2.question_entry_updated",
+        payload_type: "faq::question_entry::QuestionEntryUpdated",
+        module: "faq.question_entry",
+        feature: "faq-question_entry",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
     /// Catalogue entry of `wixFormsChatSettings_onChatSettingsCreated`.
     pub const WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_CREATED: EventInfo = EventInfo {
         velo_handler: "wixFormsChatSettings_onChatSettingsCreated",
@@ -3855,6 +5310,682 @@ pub mod info {
         feature: "forms-submissions",
         envelope: Envelope::Entity,
         velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated`.
+    pub const WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated",
+        sdk: Some("giftVoucherProducts.onGiftCardProductCreated"),
+        sdk_package: Some("@wix/gift-vouchers"),
+        event_type: "wix.gift_cards.v1.gift_card_product_created",
+        payload_type: "gift_vouchers::gift_voucher_products::GiftCardProductCreated",
+        module: "gift_vouchers.gift_voucher_products",
+        feature: "gift_vouchers-gift_voucher_products",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted`.
+    pub const WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted",
+        sdk: Some("giftVoucherProducts.onGiftCardProductDeleted"),
+        sdk_package: Some("@wix/gift-vouchers"),
+        event_type: "wix.gift_cards.v1.gift_card_product_deleted",
+        payload_type: "gift_vouchers::gift_voucher_products::GiftCardProductDeleted",
+        module: "gift_vouchers.gift_voucher_products",
+        feature: "gift_vouchers-gift_voucher_products",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated`.
+    pub const WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated",
+        sdk: Some("giftVoucherProducts.onGiftCardProductUpdated"),
+        sdk_package: Some("@wix/gift-vouchers"),
+        event_type: "wix.gift_cards.v1.gift_card_product_updated",
+        payload_type: "gift_vouchers::gift_voucher_products::GiftCardProductUpdated",
+        module: "gift_vouchers.gift_voucher_products",
+        feature: "gift_vouchers-gift_voucher_products",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGiftVouchersGiftVouchers_onGiftCardCreated`.
+    pub const WIX_GIFT_VOUCHERS_GIFT_VOUCHERS_ON_GIFT_CARD_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixGiftVouchersGiftVouchers_onGiftCardCreated",
+        sdk: Some("giftVouchers.onGiftCardCreated"),
+        sdk_package: Some("@wix/gift-vouchers"),
+        event_type: "wix.gift_cards.v1.gift_card_created",
+        payload_type: "gift_vouchers::gift_vouchers::GiftCardCreated",
+        module: "gift_vouchers.gift_vouchers",
+        feature: "gift_vouchers-gift_vouchers",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGiftVouchersGiftVouchers_onGiftCardUpdated`.
+    pub const WIX_GIFT_VOUCHERS_GIFT_VOUCHERS_ON_GIFT_CARD_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixGiftVouchersGiftVouchers_onGiftCardUpdated",
+        sdk: Some("giftVouchers.onGiftCardUpdated"),
+        sdk_package: Some("@wix/gift-vouchers"),
+        event_type: "wix.gift_cards.v1.gift_card_updated",
+        payload_type: "gift_vouchers::gift_vouchers::GiftCardUpdated",
+        module: "gift_vouchers.gift_vouchers",
+        feature: "gift_vouchers-gift_vouchers",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsGroupRequests_onGroupRequestApproved`.
+    pub const WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_APPROVED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsGroupRequests_onGroupRequestApproved",
+        sdk: Some("groupRequests.onGroupRequestApproved"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_request_approved",
+        payload_type: "groups::group_requests::GroupRequestApproved",
+        module: "groups.group_requests",
+        feature: "groups-group_requests",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsGroupRequests_onGroupRequestCreated`.
+    pub const WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsGroupRequests_onGroupRequestCreated",
+        sdk: Some("groupRequests.onGroupRequestCreated"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_request_created",
+        payload_type: "groups::group_requests::GroupRequestCreated",
+        module: "groups.group_requests",
+        feature: "groups-group_requests",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsGroupRequests_onGroupRequestRejected`.
+    pub const WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_REJECTED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsGroupRequests_onGroupRequestRejected",
+        sdk: Some("groupRequests.onGroupRequestRejected"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_request_rejected",
+        payload_type: "groups::group_requests::GroupRequestRejected",
+        module: "groups.group_requests",
+        feature: "groups-group_requests",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsGroups_onGroupCoverChanged`.
+    pub const WIX_GROUPS_GROUPS_ON_GROUP_COVER_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsGroups_onGroupCoverChanged",
+        sdk: Some("groups.onGroupCoverChanged"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_group_cover_changed",
+        payload_type: "groups::groups::GroupCoverChanged",
+        module: "groups.groups",
+        feature: "groups-groups",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsGroups_onGroupCreated`.
+    pub const WIX_GROUPS_GROUPS_ON_GROUP_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsGroups_onGroupCreated",
+        sdk: Some("groups.onGroupCreated"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_created",
+        payload_type: "groups::groups::GroupCreated",
+        module: "groups.groups",
+        feature: "groups-groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsGroups_onGroupDeleted`.
+    pub const WIX_GROUPS_GROUPS_ON_GROUP_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsGroups_onGroupDeleted",
+        sdk: Some("groups.onGroupDeleted"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_deleted",
+        payload_type: "groups::groups::GroupDeleted",
+        module: "groups.groups",
+        feature: "groups-groups",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsGroups_onGroupDescriptionChanged`.
+    pub const WIX_GROUPS_GROUPS_ON_GROUP_DESCRIPTION_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsGroups_onGroupDescriptionChanged",
+        sdk: Some("groups.onGroupDescriptionChanged"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_group_description_changed",
+        payload_type: "groups::groups::GroupDescriptionChanged",
+        module: "groups.groups",
+        feature: "groups-groups",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsGroups_onGroupUpdated`.
+    pub const WIX_GROUPS_GROUPS_ON_GROUP_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsGroups_onGroupUpdated",
+        sdk: Some("groups.onGroupUpdated"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_updated",
+        payload_type: "groups::groups::GroupUpdated",
+        module: "groups.groups",
+        feature: "groups-groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsJoinGroupRequests_onJoinGroupRequestApproved`.
+    pub const WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_APPROVED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved",
+        sdk: Some("joinGroupRequests.onJoinGroupRequestApproved"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.join_group_request_approved",
+        payload_type: "groups::join_group_requests::JoinGroupRequestApproved",
+        module: "groups.join_group_requests",
+        feature: "groups-join_group_requests",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsJoinGroupRequests_onJoinGroupRequestCreated`.
+    pub const WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated",
+        sdk: Some("joinGroupRequests.onJoinGroupRequestCreated"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.join_group_request_created",
+        payload_type: "groups::join_group_requests::JoinGroupRequestCreated",
+        module: "groups.join_group_requests",
+        feature: "groups-join_group_requests",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsJoinGroupRequests_onJoinGroupRequestRejected`.
+    pub const WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_REJECTED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected",
+        sdk: Some("joinGroupRequests.onJoinGroupRequestRejected"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.join_group_request_rejected",
+        payload_type: "groups::join_group_requests::JoinGroupRequestRejected",
+        module: "groups.join_group_requests",
+        feature: "groups-join_group_requests",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsMembers_onGroupMemberAdded`.
+    pub const WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_ADDED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsMembers_onGroupMemberAdded",
+        sdk: Some("members.onGroupMemberAdded"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_member_added",
+        payload_type: "groups::members::GroupMemberAdded",
+        module: "groups.members",
+        feature: "groups-members",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsMembers_onGroupMemberRemoved`.
+    pub const WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_REMOVED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsMembers_onGroupMemberRemoved",
+        sdk: Some("members.onGroupMemberRemoved"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_member_removed",
+        payload_type: "groups::members::GroupMemberRemoved",
+        module: "groups.members",
+        feature: "groups-members",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsRoles_onGroupRoleAssigned`.
+    pub const WIX_GROUPS_ROLES_ON_GROUP_ROLE_ASSIGNED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsRoles_onGroupRoleAssigned",
+        sdk: Some("roles.onGroupRoleAssigned"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_role_assigned",
+        payload_type: "groups::roles::GroupRoleAssigned",
+        module: "groups.roles",
+        feature: "groups-roles",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsRoles_onGroupRoleUnassigned`.
+    pub const WIX_GROUPS_ROLES_ON_GROUP_ROLE_UNASSIGNED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsRoles_onGroupRoleUnassigned",
+        sdk: Some("roles.onGroupRoleUnassigned"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_role_unassigned",
+        payload_type: "groups::roles::GroupRoleUnassigned",
+        module: "groups.roles",
+        feature: "groups-roles",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixGroupsRules_onGroupRulesUpdated`.
+    pub const WIX_GROUPS_RULES_ON_GROUP_RULES_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixGroupsRules_onGroupRulesUpdated",
+        sdk: Some("rules.onGroupRulesUpdated"),
+        sdk_package: Some("@wix/groups"),
+        event_type: "wix.social_groups.v2.group_rules_updated",
+        payload_type: "groups::rules::GroupRulesUpdated",
+        module: "groups.rules",
+        feature: "groups-rules",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixIdentitySignOnPolicy_onSignOnPolicyUpdated`.
+    pub const WIX_IDENTITY_SIGN_ON_POLICY_ON_SIGN_ON_POLICY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixIdentitySignOnPolicy_onSignOnPolicyUpdated",
+        sdk: Some("signOnPolicy.onSignOnPolicyUpdated"),
+        sdk_package: Some("@wix/identity"),
+        event_type: "wix.iam.signon.v1.sign_on_policy_updated",
+        payload_type: "identity::sign_on_policy::SignOnPolicyUpdated",
+        module: "identity.sign_on_policy",
+        feature: "identity-sign_on_policy",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixInboxConversations_onConversationConversationsMerged`.
+    pub const WIX_INBOX_CONVERSATIONS_ON_CONVERSATION_CONVERSATIONS_MERGED: EventInfo = EventInfo {
+        velo_handler: "wixInboxConversations_onConversationConversationsMerged",
+        sdk: Some("conversations.onConversationConversationsMerged"),
+        sdk_package: Some("@wix/inbox"),
+        event_type: "wix.crm.inbox.v2.conversation_conversations_merged",
+        payload_type: "inbox::conversations::ConversationConversationsMerged",
+        module: "inbox.conversations",
+        feature: "inbox-conversations",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixInboxMessages_onMessageButtonInteracted`.
+    pub const WIX_INBOX_MESSAGES_ON_MESSAGE_BUTTON_INTERACTED: EventInfo = EventInfo {
+        velo_handler: "wixInboxMessages_onMessageButtonInteracted",
+        sdk: Some("messages.onMessageButtonInteracted"),
+        sdk_package: Some("@wix/inbox"),
+        event_type: "wix.crm.inbox.v2.message_button_interacted",
+        payload_type: "inbox::messages::MessageButtonInteracted",
+        module: "inbox.messages",
+        feature: "inbox-messages",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixInboxMessages_onMessageSentToBusiness`.
+    pub const WIX_INBOX_MESSAGES_ON_MESSAGE_SENT_TO_BUSINESS: EventInfo = EventInfo {
+        velo_handler: "wixInboxMessages_onMessageSentToBusiness",
+        sdk: Some("messages.onMessageSentToBusiness"),
+        sdk_package: Some("@wix/inbox"),
+        event_type: "wix.crm.inbox.v2.message_message_sent_to_business",
+        payload_type: "inbox::messages::MessageSentToBusiness",
+        module: "inbox.messages",
+        feature: "inbox-messages",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onAccountCreated`.
+    pub const WIX_LOYALTY_ON_ACCOUNT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onAccountCreated",
+        sdk: Some("accounts.onAccountCreated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.account_created",
+        payload_type: "loyalty::accounts::AccountCreated",
+        module: "loyalty.accounts",
+        feature: "loyalty-accounts",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onAccountPointsUpdated`.
+    pub const WIX_LOYALTY_ON_ACCOUNT_POINTS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onAccountPointsUpdated",
+        sdk: Some("accounts.onAccountPointsUpdated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.account_points_updated",
+        payload_type: "loyalty::accounts::AccountPointsUpdated",
+        module: "loyalty.accounts",
+        feature: "loyalty-accounts",
+        envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onAccountRewardAvailabilityUpdated`.
+    pub const WIX_LOYALTY_ON_ACCOUNT_REWARD_AVAILABILITY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onAccountRewardAvailabilityUpdated",
+        sdk: Some("accounts.onAccountRewardAvailabilityUpdated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.account_reward_availability_updated",
+        payload_type: "loyalty::accounts::AccountRewardAvailabilityUpdated",
+        module: "loyalty.accounts",
+        feature: "loyalty-accounts",
+        envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onAccountUpdated`.
+    pub const WIX_LOYALTY_ON_ACCOUNT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onAccountUpdated",
+        sdk: Some("accounts.onAccountUpdated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.account_updated",
+        payload_type: "loyalty::accounts::AccountUpdated",
+        module: "loyalty.accounts",
+        feature: "loyalty-accounts",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onCouponCreated`.
+    pub const WIX_LOYALTY_ON_COUPON_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onCouponCreated",
+        sdk: Some("coupons.onCouponCreated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.coupon_created",
+        payload_type: "loyalty::coupons::CouponCreated",
+        module: "loyalty.coupons",
+        feature: "loyalty-coupons",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onCouponDeleted`.
+    pub const WIX_LOYALTY_ON_COUPON_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onCouponDeleted",
+        sdk: Some("coupons.onCouponDeleted"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.coupon_deleted",
+        payload_type: "loyalty::coupons::CouponDeleted",
+        module: "loyalty.coupons",
+        feature: "loyalty-coupons",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated`.
+    pub const WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated",
+        sdk: Some("earningRules.onLoyaltyEarningRuleCreated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.loyalty_earning_rule_created",
+        payload_type: "loyalty::earning_rules::LoyaltyEarningRuleCreated",
+        module: "loyalty.earning_rules",
+        feature: "loyalty-earning_rules",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted`.
+    pub const WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted",
+        sdk: Some("earningRules.onLoyaltyEarningRuleDeleted"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.loyalty_earning_rule_deleted",
+        payload_type: "loyalty::earning_rules::LoyaltyEarningRuleDeleted",
+        module: "loyalty.earning_rules",
+        feature: "loyalty-earning_rules",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated`.
+    pub const WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated",
+        sdk: Some("earningRules.onLoyaltyEarningRuleUpdated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.loyalty_earning_rule_updated",
+        payload_type: "loyalty::earning_rules::LoyaltyEarningRuleUpdated",
+        module: "loyalty.earning_rules",
+        feature: "loyalty-earning_rules",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltyImportsV1_onLoyaltyImportCreated`.
+    pub const WIX_LOYALTY_IMPORTS_V1_ON_LOYALTY_IMPORT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltyImportsV1_onLoyaltyImportCreated",
+        sdk: Some("imports.onLoyaltyImportCreated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.imports.v1.loyalty_import_created",
+        payload_type: "loyalty::imports::LoyaltyImportCreated",
+        module: "loyalty.imports",
+        feature: "loyalty-imports",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltyPrograms_onProgramUpdated`.
+    pub const WIX_LOYALTY_PROGRAMS_ON_PROGRAM_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltyPrograms_onProgramUpdated",
+        sdk: Some("programs.onProgramUpdated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.program_updated",
+        payload_type: "loyalty::programs::ProgramUpdated",
+        module: "loyalty.programs",
+        feature: "loyalty-programs",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltyRewards_onRewardCreated`.
+    pub const WIX_LOYALTY_REWARDS_ON_REWARD_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltyRewards_onRewardCreated",
+        sdk: Some("rewards.onRewardCreated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.reward_created",
+        payload_type: "loyalty::rewards::RewardCreated",
+        module: "loyalty.rewards",
+        feature: "loyalty-rewards",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltyRewards_onRewardDeleted`.
+    pub const WIX_LOYALTY_REWARDS_ON_REWARD_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltyRewards_onRewardDeleted",
+        sdk: Some("rewards.onRewardDeleted"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.reward_deleted",
+        payload_type: "loyalty::rewards::RewardDeleted",
+        module: "loyalty.rewards",
+        feature: "loyalty-rewards",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltyRewards_onRewardUpdated`.
+    pub const WIX_LOYALTY_REWARDS_ON_REWARD_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltyRewards_onRewardUpdated",
+        sdk: Some("rewards.onRewardUpdated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.reward_updated",
+        payload_type: "loyalty::rewards::RewardUpdated",
+        module: "loyalty.rewards",
+        feature: "loyalty-rewards",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyaltySocialMedia_onFollowedChannelCreated`.
+    pub const WIX_LOYALTY_SOCIAL_MEDIA_ON_FOLLOWED_CHANNEL_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyaltySocialMedia_onFollowedChannelCreated",
+        sdk: Some("socialMedia.onFollowedChannelCreated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.socialmedia.v1.followed_channel_created",
+        payload_type: "loyalty::social_media::FollowedChannelCreated",
+        module: "loyalty.social_media",
+        feature: "loyalty-social_media",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onTierCreated`.
+    pub const WIX_LOYALTY_ON_TIER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onTierCreated",
+        sdk: Some("tiers.onTierCreated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.tier_created",
+        payload_type: "loyalty::tiers::TierCreated",
+        module: "loyalty.tiers",
+        feature: "loyalty-tiers",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onTierDeleted`.
+    pub const WIX_LOYALTY_ON_TIER_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onTierDeleted",
+        sdk: Some("tiers.onTierDeleted"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.tier_deleted",
+        payload_type: "loyalty::tiers::TierDeleted",
+        module: "loyalty.tiers",
+        feature: "loyalty-tiers",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixLoyalty_onTierUpdated`.
+    pub const WIX_LOYALTY_ON_TIER_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onTierUpdated",
+        sdk: Some("tiers.onTierUpdated"),
+        sdk_package: Some("@wix/loyalty"),
+        event_type: "wix.loyalty.v1.tier_updated",
+        payload_type: "loyalty::tiers::TierUpdated",
+        module: "loyalty.tiers",
+        feature: "loyalty-tiers",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated`.
+    pub const WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated",
+        sdk: Some("enterpriseMediaCategories.onEnterpriseCategoryCreated"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.enterprise_public_media.v1.enterprise_category_created",
+        payload_type: "media::enterprise_media_categories::EnterpriseCategoryCreated",
+        module: "media.enterprise_media_categories",
+        feature: "media-enterprise_media_categories",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted`.
+    pub const WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted",
+        sdk: Some("enterpriseMediaCategories.onEnterpriseCategoryDeleted"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.enterprise_public_media.v1.enterprise_category_deleted",
+        payload_type: "media::enterprise_media_categories::EnterpriseCategoryDeleted",
+        module: "media.enterprise_media_categories",
+        feature: "media-enterprise_media_categories",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated`.
+    pub const WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated",
+        sdk: Some("enterpriseMediaCategories.onEnterpriseCategoryUpdated"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.enterprise_public_media.v1.enterprise_category_updated",
+        payload_type: "media::enterprise_media_categories::EnterpriseCategoryUpdated",
+        module: "media.enterprise_media_categories",
+        feature: "media-enterprise_media_categories",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaEnterpriseMediaItems_onEnterpriseItemCreated`.
+    pub const WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMediaEnterpriseMediaItems_onEnterpriseItemCreated",
+        sdk: Some("enterpriseMediaItems.onEnterpriseItemCreated"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.enterprise_public_media.v1.enterprise_item_created",
+        payload_type: "media::enterprise_media_items::EnterpriseItemCreated",
+        module: "media.enterprise_media_items",
+        feature: "media-enterprise_media_items",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged`.
+    pub const WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_ITEM_CATEGORIES_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged",
+        sdk: Some("enterpriseMediaItems.onEnterpriseItemItemCategoriesChanged"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.enterprise_public_media.v1.enterprise_item_item_categories_changed",
+        payload_type: "media::enterprise_media_items::EnterpriseItemItemCategoriesChanged",
+        module: "media.enterprise_media_items",
+        feature: "media-enterprise_media_items",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged`.
+    pub const WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_PUBLISH_STATUS_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged",
+        sdk: Some("enterpriseMediaItems.onEnterpriseItemPublishStatusChanged"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.enterprise_public_media.v1.enterprise_item_publish_status_changed",
+        payload_type: "media::enterprise_media_items::EnterpriseItemPublishStatusChanged",
+        module: "media.enterprise_media_items",
+        feature: "media-enterprise_media_items",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated`.
+    pub const WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated",
+        sdk: Some("enterpriseMediaItems.onEnterpriseItemUpdated"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.enterprise_public_media.v1.enterprise_item_updated",
+        payload_type: "media::enterprise_media_items::EnterpriseItemUpdated",
+        module: "media.enterprise_media_items",
+        feature: "media-enterprise_media_items",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaFiles_onFileDescriptorFileFailed`.
+    pub const WIX_MEDIA_FILES_ON_FILE_DESCRIPTOR_FILE_FAILED: EventInfo = EventInfo {
+        velo_handler: "wixMediaFiles_onFileDescriptorFileFailed",
+        sdk: Some("files.onFileDescriptorFileFailed"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.site_media.v1.file_descriptor_file_failed",
+        payload_type: "media::files::FileDescriptorFileFailed",
+        module: "media.files",
+        feature: "media-files",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMediaFiles_onFileDescriptorFileReady`.
+    pub const WIX_MEDIA_FILES_ON_FILE_DESCRIPTOR_FILE_READY: EventInfo = EventInfo {
+        velo_handler: "wixMediaFiles_onFileDescriptorFileReady",
+        sdk: Some("files.onFileDescriptorFileReady"),
+        sdk_package: Some("@wix/media"),
+        event_type: "wix.media.site_media.v1.file_descriptor_file_ready",
+        payload_type: "media::files::FileDescriptorFileReady",
+        module: "media.files",
+        feature: "media-files",
+        envelope: Envelope::Data,
+        velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixMembersBadgeAssignments_onBadgeAssignmentCreated`.
@@ -4143,6 +6274,827 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
+    /// Catalogue entry of `wixMultilingualLocaleSettings_onLocaleSettingsCreated`.
+    pub const WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualLocaleSettings_onLocaleSettingsCreated",
+        sdk: Some("localeSettings.onLocaleSettingsCreated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.settings.v2.locale_settings_created",
+        payload_type: "multilingual::locale_settings::LocaleSettingsCreated",
+        module: "multilingual.locale_settings",
+        feature: "multilingual-locale_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualLocaleSettings_onLocaleSettingsDeleted`.
+    pub const WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualLocaleSettings_onLocaleSettingsDeleted",
+        sdk: Some("localeSettings.onLocaleSettingsDeleted"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.settings.v2.locale_settings_deleted",
+        payload_type: "multilingual::locale_settings::LocaleSettingsDeleted",
+        module: "multilingual.locale_settings",
+        feature: "multilingual-locale_settings",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated`.
+    pub const WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_MULTILINGUAL_MODE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated",
+        sdk: Some("localeSettings.onLocaleSettingsMultilingualModeUpdated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.settings.v2.locale_settings_multilingual_mode_updated",
+        payload_type: "multilingual::locale_settings::LocaleSettingsMultilingualModeUpdated",
+        module: "multilingual.locale_settings",
+        feature: "multilingual-locale_settings",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualLocaleSettings_onLocaleSettingsUpdated`.
+    pub const WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualLocaleSettings_onLocaleSettingsUpdated",
+        sdk: Some("localeSettings.onLocaleSettingsUpdated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.settings.v2.locale_settings_updated",
+        payload_type: "multilingual::locale_settings::LocaleSettingsUpdated",
+        module: "multilingual.locale_settings",
+        feature: "multilingual-locale_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualLocales_onLocaleCreated`.
+    pub const WIX_MULTILINGUAL_LOCALES_ON_LOCALE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualLocales_onLocaleCreated",
+        sdk: Some("locales.onLocaleCreated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.locales.v2.locale_created",
+        payload_type: "multilingual::locales::LocaleCreated",
+        module: "multilingual.locales",
+        feature: "multilingual-locales",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualLocales_onLocaleDeleted`.
+    pub const WIX_MULTILINGUAL_LOCALES_ON_LOCALE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualLocales_onLocaleDeleted",
+        sdk: Some("locales.onLocaleDeleted"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.locales.v2.locale_deleted",
+        payload_type: "multilingual::locales::LocaleDeleted",
+        module: "multilingual.locales",
+        feature: "multilingual-locales",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged`.
+    pub const WIX_MULTILINGUAL_LOCALES_ON_LOCALE_MULTILINGUAL_PRIMARY_LOCALE_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged",
+        sdk: Some("locales.onLocaleMultilingualPrimaryLocaleChanged"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.locales.v2.locale_multilingual_primary_locale_changed",
+        payload_type: "multilingual::locales::LocaleMultilingualPrimaryLocaleChanged",
+        module: "multilingual.locales",
+        feature: "multilingual-locales",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualLocales_onLocaleUpdated`.
+    pub const WIX_MULTILINGUAL_LOCALES_ON_LOCALE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualLocales_onLocaleUpdated",
+        sdk: Some("locales.onLocaleUpdated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.locales.v2.locale_updated",
+        payload_type: "multilingual::locales::LocaleUpdated",
+        module: "multilingual.locales",
+        feature: "multilingual-locales",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualTranslationContents_onContentCreated`.
+    pub const WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualTranslationContents_onContentCreated",
+        sdk: Some("translationContents.onContentCreated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.translation.v1.content_created",
+        payload_type: "multilingual::translation_contents::ContentCreated",
+        module: "multilingual.translation_contents",
+        feature: "multilingual-translation_contents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualTranslationContents_onContentDeleted`.
+    pub const WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualTranslationContents_onContentDeleted",
+        sdk: Some("translationContents.onContentDeleted"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.translation.v1.content_deleted",
+        payload_type: "multilingual::translation_contents::ContentDeleted",
+        module: "multilingual.translation_contents",
+        feature: "multilingual-translation_contents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualTranslationContents_onContentUpdated`.
+    pub const WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualTranslationContents_onContentUpdated",
+        sdk: Some("translationContents.onContentUpdated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.translation.v1.content_updated",
+        payload_type: "multilingual::translation_contents::ContentUpdated",
+        module: "multilingual.translation_contents",
+        feature: "multilingual-translation_contents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualTranslationPublishedContents_onPublishedContentCreated`.
+    pub const WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualTranslationPublishedContents_onPublishedContentCreated",
+        sdk: Some("translationPublishedContents.onPublishedContentCreated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.localization_public.v3.published_content_created",
+        payload_type: "multilingual::translation_published_contents::PublishedContentCreated",
+        module: "multilingual.translation_published_contents",
+        feature: "multilingual-translation_published_contents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualTranslationPublishedContents_onPublishedContentDeleted`.
+    pub const WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualTranslationPublishedContents_onPublishedContentDeleted",
+        sdk: Some("translationPublishedContents.onPublishedContentDeleted"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.localization_public.v3.published_content_deleted",
+        payload_type: "multilingual::translation_published_contents::PublishedContentDeleted",
+        module: "multilingual.translation_published_contents",
+        feature: "multilingual-translation_published_contents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMultilingualTranslationPublishedContents_onPublishedContentUpdated`.
+    pub const WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMultilingualTranslationPublishedContents_onPublishedContentUpdated",
+        sdk: Some("translationPublishedContents.onPublishedContentUpdated"),
+        sdk_package: Some("@wix/multilingual"),
+        event_type: "wix.multilingual.localization_public.v3.published_content_updated",
+        payload_type: "multilingual::translation_published_contents::PublishedContentUpdated",
+        module: "multilingual.translation_published_contents",
+        feature: "multilingual-translation_published_contents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsJoinApplications_onJoinApplicationCreated`.
+    pub const WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsJoinApplications_onJoinApplicationCreated",
+        sdk: Some("joinApplications.onJoinApplicationCreated"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.join_application_created",
+        payload_type: "online_programs::join_applications::JoinApplicationCreated",
+        module: "online_programs.join_applications",
+        feature: "online_programs-join_applications",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsJoinApplications_onJoinApplicationDeleted`.
+    pub const WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsJoinApplications_onJoinApplicationDeleted",
+        sdk: Some("joinApplications.onJoinApplicationDeleted"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.join_application_deleted",
+        payload_type: "online_programs::join_applications::JoinApplicationDeleted",
+        module: "online_programs.join_applications",
+        feature: "online_programs-join_applications",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged`.
+    pub const WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_PAYMENT_STATUS_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged",
+        sdk: Some("joinApplications.onJoinApplicationPaymentStatusChanged"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.join_application_payment_status_changed",
+        payload_type: "online_programs::join_applications::JoinApplicationPaymentStatusChanged",
+        module: "online_programs.join_applications",
+        feature: "online_programs-join_applications",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged`.
+    pub const WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_STATUS_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged",
+        sdk: Some("joinApplications.onJoinApplicationStatusChanged"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.join_application_status_changed",
+        payload_type: "online_programs::join_applications::JoinApplicationStatusChanged",
+        module: "online_programs.join_applications",
+        feature: "online_programs-join_applications",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified`.
+    pub const WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified",
+        sdk: Some("joinApplications.onJoinApplicationTagsModified"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.join_application_tags_modified",
+        payload_type: "online_programs::join_applications::JoinApplicationTagsModified",
+        module: "online_programs.join_applications",
+        feature: "online_programs-join_applications",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsJoinApplications_onJoinApplicationUpdated`.
+    pub const WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsJoinApplications_onJoinApplicationUpdated",
+        sdk: Some("joinApplications.onJoinApplicationUpdated"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.join_application_updated",
+        payload_type: "online_programs::join_applications::JoinApplicationUpdated",
+        module: "online_programs.join_applications",
+        feature: "online_programs-join_applications",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted`.
+    pub const WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted",
+        sdk: Some("onlineProgramParticipants.onParticipantDeleted"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.challenges.v1.participant_deleted",
+        payload_type: "online_programs::online_program_participants::ParticipantDeleted",
+        module: "online_programs.online_program_participants",
+        feature: "online_programs-online_program_participants",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined`.
+    pub const WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_JOINED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined",
+        sdk: Some("onlineProgramParticipants.onParticipantJoined"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.challenges.v1.participant_participant_joined",
+        payload_type: "online_programs::online_program_participants::ParticipantJoined",
+        module: "online_programs.online_program_participants",
+        feature: "online_programs-online_program_participants",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved`.
+    pub const WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_STEP_RESOLVED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved",
+        sdk: Some("onlineProgramParticipants.onParticipantStepResolved"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.challenges.v1.participant_step_resolved",
+        payload_type: "online_programs::online_program_participants::ParticipantStepResolved",
+        module: "online_programs.online_program_participants",
+        feature: "online_programs-online_program_participants",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantCompletedProgram`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_COMPLETED_PROGRAM: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantCompletedProgram",
+        sdk: Some("participants.onParticipantCompletedProgram"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_completed_program",
+        payload_type: "online_programs::participants::ParticipantCompletedProgram",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantCreated`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantCreated",
+        sdk: Some("participants.onParticipantCreated"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_created",
+        payload_type: "online_programs::participants::ParticipantCreated",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantDeleted`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantDeleted",
+        sdk: Some("participants.onParticipantDeleted"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_deleted",
+        payload_type: "online_programs::participants::ParticipantDeleted",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantLeft`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_LEFT: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantLeft",
+        sdk: Some("participants.onParticipantLeft"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_left",
+        payload_type: "online_programs::participants::ParticipantLeft",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_MISSED_PROGRAM_DEADLINE: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline",
+        sdk: Some("participants.onParticipantMissedProgramDeadline"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_missed_program_deadline",
+        payload_type: "online_programs::participants::ParticipantMissedProgramDeadline",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantProgramDurationEnded`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_PROGRAM_DURATION_ENDED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantProgramDurationEnded",
+        sdk: Some("participants.onParticipantProgramDurationEnded"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_program_duration_ended",
+        payload_type: "online_programs::participants::ParticipantProgramDurationEnded",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantRemoved`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_REMOVED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantRemoved",
+        sdk: Some("participants.onParticipantRemoved"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_removed",
+        payload_type: "online_programs::participants::ParticipantRemoved",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantTagsModified`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantTagsModified",
+        sdk: Some("participants.onParticipantTagsModified"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_tags_modified",
+        payload_type: "online_programs::participants::ParticipantTagsModified",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsParticipants_onParticipantUpdated`.
+    pub const WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsParticipants_onParticipantUpdated",
+        sdk: Some("participants.onParticipantUpdated"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.participants.v3.participant_updated",
+        payload_type: "online_programs::participants::ParticipantUpdated",
+        module: "online_programs.participants",
+        feature: "online_programs-participants",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsSteps_onStepCreated`.
+    pub const WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsSteps_onStepCreated",
+        sdk: Some("steps.onStepCreated"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.v3.step_created",
+        payload_type: "online_programs::steps::StepCreated",
+        module: "online_programs.steps",
+        feature: "online_programs-steps",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsSteps_onStepDeleted`.
+    pub const WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsSteps_onStepDeleted",
+        sdk: Some("steps.onStepDeleted"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.v3.step_deleted",
+        payload_type: "online_programs::steps::StepDeleted",
+        module: "online_programs.steps",
+        feature: "online_programs-steps",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsSteps_onStepMoved`.
+    pub const WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_MOVED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsSteps_onStepMoved",
+        sdk: Some("steps.onStepMoved"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.v3.step_moved",
+        payload_type: "online_programs::steps::StepMoved",
+        module: "online_programs.steps",
+        feature: "online_programs-steps",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixOnlineProgramsSteps_onStepUpdated`.
+    pub const WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixOnlineProgramsSteps_onStepUpdated",
+        sdk: Some("steps.onStepUpdated"),
+        sdk_package: Some("@wix/online-programs"),
+        event_type: "wix.online_programs.v3.step_updated",
+        payload_type: "online_programs::steps::StepUpdated",
+        module: "online_programs.steps",
+        feature: "online_programs-steps",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated`.
+    pub const WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated",
+        sdk: Some("disputeEvidenceDocuments.onDisputeEvidenceDocumentCreated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_created",
+        payload_type: "payments::dispute_evidence_documents::DisputeEvidenceDocumentCreated",
+        module: "payments.dispute_evidence_documents",
+        feature: "payments-dispute_evidence_documents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted`.
+    pub const WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted",
+        sdk: Some("disputeEvidenceDocuments.onDisputeEvidenceDocumentDeleted"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_deleted",
+        payload_type: "payments::dispute_evidence_documents::DisputeEvidenceDocumentDeleted",
+        module: "payments.dispute_evidence_documents",
+        feature: "payments-dispute_evidence_documents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated`.
+    pub const WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated",
+        sdk: Some("disputeEvidenceDocuments.onDisputeEvidenceDocumentUpdated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_updated",
+        payload_type: "payments::dispute_evidence_documents::DisputeEvidenceDocumentUpdated",
+        module: "payments.dispute_evidence_documents",
+        feature: "payments-dispute_evidence_documents",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsDisputes_onDisputeCreated`.
+    pub const WIX_PAYMENTS_DISPUTES_ON_DISPUTE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsDisputes_onDisputeCreated",
+        sdk: Some("disputes.onDisputeCreated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.disputes.v1.dispute_created",
+        payload_type: "payments::disputes::DisputeCreated",
+        module: "payments.disputes",
+        feature: "payments-disputes",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsDisputes_onDisputeUpdated`.
+    pub const WIX_PAYMENTS_DISPUTES_ON_DISPUTE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsDisputes_onDisputeUpdated",
+        sdk: Some("disputes.onDisputeUpdated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.disputes.v1.dispute_updated",
+        payload_type: "payments::disputes::DisputeUpdated",
+        module: "payments.disputes",
+        feature: "payments-disputes",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated`.
+    pub const WIX_PAYMENTS_ONBOARDING_AVAILABILITY_ON_ONBOARDING_AVAILABILITY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated",
+        sdk: Some("onboardingAvailability.onOnboardingAvailabilityCreated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.cashier.onboarding_availability.v1.onboarding_availability_created",
+        payload_type: "payments::onboarding_availability::OnboardingAvailabilityCreated",
+        module: "payments.onboarding_availability",
+        feature: "payments-onboarding_availability",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated`.
+    pub const WIX_PAYMENTS_ONBOARDING_AVAILABILITY_ON_ONBOARDING_AVAILABILITY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated",
+        sdk: Some("onboardingAvailability.onOnboardingAvailabilityUpdated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.cashier.onboarding_availability.v1.onboarding_availability_updated",
+        payload_type: "payments::onboarding_availability::OnboardingAvailabilityUpdated",
+        module: "payments.onboarding_availability",
+        feature: "payments-onboarding_availability",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsPayments_onPaymentCreated`.
+    pub const WIX_PAYMENTS_PAYMENTS_ON_PAYMENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsPayments_onPaymentCreated",
+        sdk: Some("payments.onPaymentCreated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.platform.v1.payment_created",
+        payload_type: "payments::payments::PaymentCreated",
+        module: "payments.payments",
+        feature: "payments-payments",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsPayments_onPaymentUpdated`.
+    pub const WIX_PAYMENTS_PAYMENTS_ON_PAYMENT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsPayments_onPaymentUpdated",
+        sdk: Some("payments.onPaymentUpdated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.platform.v1.payment_updated",
+        payload_type: "payments::payments::PaymentUpdated",
+        module: "payments.payments",
+        feature: "payments-payments",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsPayouts_onPayoutCreated`.
+    pub const WIX_PAYMENTS_PAYOUTS_ON_PAYOUT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsPayouts_onPayoutCreated",
+        sdk: Some("payouts.onPayoutCreated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.payouts.v4.payout_created",
+        payload_type: "payments::payouts::PayoutCreated",
+        module: "payments.payouts",
+        feature: "payments-payouts",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsPayouts_onPayoutUpdated`.
+    pub const WIX_PAYMENTS_PAYOUTS_ON_PAYOUT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsPayouts_onPayoutUpdated",
+        sdk: Some("payouts.onPayoutUpdated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.payouts.v4.payout_updated",
+        payload_type: "payments::payouts::PayoutUpdated",
+        module: "payments.payouts",
+        feature: "payments-payouts",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsRefunds_onRefundCreated`.
+    pub const WIX_PAYMENTS_REFUNDS_ON_REFUND_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsRefunds_onRefundCreated",
+        sdk: Some("refunds.onRefundCreated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.refunds.v1.refund_created",
+        payload_type: "payments::refunds::RefundCreated",
+        module: "payments.refunds",
+        feature: "payments-refunds",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsRefunds_onRefundUpdated`.
+    pub const WIX_PAYMENTS_REFUNDS_ON_REFUND_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsRefunds_onRefundUpdated",
+        sdk: Some("refunds.onRefundUpdated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.refunds.v1.refund_updated",
+        payload_type: "payments::refunds::RefundUpdated",
+        module: "payments.refunds",
+        feature: "payments-refunds",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated`.
+    pub const WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated",
+        sdk: Some("savedPaymentMethods.onSavedPaymentMethodCreated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.saved_payment_methods.v1.saved_payment_method_created",
+        payload_type: "payments::saved_payment_methods::SavedPaymentMethodCreated",
+        module: "payments.saved_payment_methods",
+        feature: "payments-saved_payment_methods",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted`.
+    pub const WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted",
+        sdk: Some("savedPaymentMethods.onSavedPaymentMethodDeleted"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.saved_payment_methods.v1.saved_payment_method_deleted",
+        payload_type: "payments::saved_payment_methods::SavedPaymentMethodDeleted",
+        module: "payments.saved_payment_methods",
+        feature: "payments-saved_payment_methods",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated`.
+    pub const WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated",
+        sdk: Some("savedPaymentMethods.onSavedPaymentMethodUpdated"),
+        sdk_package: Some("@wix/payments"),
+        event_type: "wix.payments.saved_payment_methods.v1.saved_payment_method_updated",
+        payload_type: "payments::saved_payment_methods::SavedPaymentMethodUpdated",
+        module: "payments.saved_payment_methods",
+        feature: "payments-saved_payment_methods",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioCollections_onCollectionCreated`.
+    pub const WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioCollections_onCollectionCreated",
+        sdk: Some("collections.onCollectionCreated"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.collections.v1.collection_created",
+        payload_type: "portfolio::collections::CollectionCreated",
+        module: "portfolio.collections",
+        feature: "portfolio-collections",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioCollections_onCollectionDeleted`.
+    pub const WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioCollections_onCollectionDeleted",
+        sdk: Some("collections.onCollectionDeleted"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.collections.v1.collection_deleted",
+        payload_type: "portfolio::collections::CollectionDeleted",
+        module: "portfolio.collections",
+        feature: "portfolio-collections",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioCollections_onCollectionUpdated`.
+    pub const WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioCollections_onCollectionUpdated",
+        sdk: Some("collections.onCollectionUpdated"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.collections.v1.collection_updated",
+        payload_type: "portfolio::collections::CollectionUpdated",
+        module: "portfolio.collections",
+        feature: "portfolio-collections",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioPortfolioSettings_onPortfolioSettingsCreated`.
+    pub const WIX_PORTFOLIO_PORTFOLIO_SETTINGS_ON_PORTFOLIO_SETTINGS_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioPortfolioSettings_onPortfolioSettingsCreated",
+        sdk: Some("portfolioSettings.onPortfolioSettingsCreated"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.portfolio_app.v1.portfolio_settings_created",
+        payload_type: "portfolio::portfolio_settings::PortfolioSettingsCreated",
+        module: "portfolio.portfolio_settings",
+        feature: "portfolio-portfolio_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent`.
+    pub const WIX_PORTFOLIO_PROJECT_IN_COLLECTIONS_ON_PROJECT_IN_COLLECTION_PROJECT_ORDER_IN_COLLECTION_UPDATED_EVENT: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent",
+        sdk: Some(
+            "projectInCollections.onProjectInCollectionProjectOrderInCollectionUpdatedEvent",
+        ),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.projects.v1.project_in_collection_project_order_in_collection_updated_event",
+        payload_type: "portfolio::project_in_collections::ProjectInCollectionProjectOrderInCollectionUpdatedEvent",
+        module: "portfolio.project_in_collections",
+        feature: "portfolio-project_in_collections",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioProjectItems_onProjectItemCreated`.
+    pub const WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioProjectItems_onProjectItemCreated",
+        sdk: Some("projectItems.onProjectItemCreated"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.project_items.v1.project_item_created",
+        payload_type: "portfolio::project_items::ProjectItemCreated",
+        module: "portfolio.project_items",
+        feature: "portfolio-project_items",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioProjectItems_onProjectItemDeleted`.
+    pub const WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioProjectItems_onProjectItemDeleted",
+        sdk: Some("projectItems.onProjectItemDeleted"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.project_items.v1.project_item_deleted",
+        payload_type: "portfolio::project_items::ProjectItemDeleted",
+        module: "portfolio.project_items",
+        feature: "portfolio-project_items",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioProjectItems_onProjectItemUpdated`.
+    pub const WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioProjectItems_onProjectItemUpdated",
+        sdk: Some("projectItems.onProjectItemUpdated"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.project_items.v1.project_item_updated",
+        payload_type: "portfolio::project_items::ProjectItemUpdated",
+        module: "portfolio.project_items",
+        feature: "portfolio-project_items",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioProjects_onProjectCreated`.
+    pub const WIX_PORTFOLIO_PROJECTS_ON_PROJECT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioProjects_onProjectCreated",
+        sdk: Some("projects.onProjectCreated"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.projects.v1.project_created",
+        payload_type: "portfolio::projects::ProjectCreated",
+        module: "portfolio.projects",
+        feature: "portfolio-projects",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioProjects_onProjectDeleted`.
+    pub const WIX_PORTFOLIO_PROJECTS_ON_PROJECT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioProjects_onProjectDeleted",
+        sdk: Some("projects.onProjectDeleted"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.projects.v1.project_deleted",
+        payload_type: "portfolio::projects::ProjectDeleted",
+        module: "portfolio.projects",
+        feature: "portfolio-projects",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixPortfolioProjects_onProjectUpdated`.
+    pub const WIX_PORTFOLIO_PROJECTS_ON_PROJECT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPortfolioProjects_onProjectUpdated",
+        sdk: Some("projects.onProjectUpdated"),
+        sdk_package: Some("@wix/portfolio"),
+        event_type: "wix.portfolio.projects.v1.project_updated",
+        payload_type: "portfolio::projects::ProjectUpdated",
+        module: "portfolio.projects",
+        feature: "portfolio-projects",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
     /// Catalogue entry of `wixPricingPlans_onOrderAutoRenewCanceled`.
     pub const WIX_PRICING_PLANS_ON_ORDER_AUTO_RENEW_CANCELED: EventInfo = EventInfo {
         velo_handler: "wixPricingPlans_onOrderAutoRenewCanceled",
@@ -4412,6 +7364,942 @@ pub mod info {
         payload_type: "pricing_plans::plans_v3::PlanUpdated",
         module: "pricing_plans.plans_v3",
         feature: "pricing_plans-plans_v3",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixProGalleryProGallery_onGalleryCreated`.
+    pub const WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixProGalleryProGallery_onGalleryCreated",
+        sdk: Some("proGallery.onGalleryCreated"),
+        sdk_package: Some("@wix/pro-gallery"),
+        event_type: "wix.pro_gallery.gallery_v2_created",
+        payload_type: "pro_gallery::pro_gallery::GalleryCreated",
+        module: "pro_gallery.pro_gallery",
+        feature: "pro_gallery-pro_gallery",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixProGalleryProGallery_onGalleryDeleted`.
+    pub const WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixProGalleryProGallery_onGalleryDeleted",
+        sdk: Some("proGallery.onGalleryDeleted"),
+        sdk_package: Some("@wix/pro-gallery"),
+        event_type: "wix.pro_gallery.gallery_v2_deleted",
+        payload_type: "pro_gallery::pro_gallery::GalleryDeleted",
+        module: "pro_gallery.pro_gallery",
+        feature: "pro_gallery-pro_gallery",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixProGalleryProGallery_onGalleryItemCreated`.
+    pub const WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixProGalleryProGallery_onGalleryItemCreated",
+        sdk: Some("proGallery.onGalleryItemCreated"),
+        sdk_package: Some("@wix/pro-gallery"),
+        event_type: "wix.pro_gallery.gallery_v2_gallery_item_created",
+        payload_type: "pro_gallery::pro_gallery::GalleryItemCreated",
+        module: "pro_gallery.pro_gallery",
+        feature: "pro_gallery-pro_gallery",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixProGalleryProGallery_onGalleryItemDeleted`.
+    pub const WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixProGalleryProGallery_onGalleryItemDeleted",
+        sdk: Some("proGallery.onGalleryItemDeleted"),
+        sdk_package: Some("@wix/pro-gallery"),
+        event_type: "wix.pro_gallery.gallery_v2_gallery_item_deleted",
+        payload_type: "pro_gallery::pro_gallery::GalleryItemDeleted",
+        module: "pro_gallery.pro_gallery",
+        feature: "pro_gallery-pro_gallery",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixProGalleryProGallery_onGalleryItemUpdated`.
+    pub const WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixProGalleryProGallery_onGalleryItemUpdated",
+        sdk: Some("proGallery.onGalleryItemUpdated"),
+        sdk_package: Some("@wix/pro-gallery"),
+        event_type: "wix.pro_gallery.gallery_v2_gallery_item_updated",
+        payload_type: "pro_gallery::pro_gallery::GalleryItemUpdated",
+        module: "pro_gallery.pro_gallery",
+        feature: "pro_gallery-pro_gallery",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixProGalleryProGallery_onGalleryUpdated`.
+    pub const WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixProGalleryProGallery_onGalleryUpdated",
+        sdk: Some("proGallery.onGalleryUpdated"),
+        sdk_package: Some("@wix/pro-gallery"),
+        event_type: "wix.pro_gallery.gallery_v2_updated",
+        payload_type: "pro_gallery::pro_gallery::GalleryUpdated",
+        module: "pro_gallery.pro_gallery",
+        feature: "pro_gallery-pro_gallery",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRedirectsRedirects_onRedirectSessionCreated`.
+    pub const WIX_REDIRECTS_REDIRECTS_ON_REDIRECT_SESSION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRedirectsRedirects_onRedirectSessionCreated",
+        sdk: Some("redirects.onRedirectSessionCreated"),
+        sdk_package: Some("@wix/redirects"),
+        event_type: "wix.headless.v1.redirect_session_created",
+        payload_type: "redirects::redirects::RedirectSessionCreated",
+        module: "redirects.redirects",
+        feature: "redirects-redirects",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated`.
+    pub const WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated",
+        sdk: Some("availabilityExceptions.onAvailabilityExceptionCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.availability_exception_created",
+        payload_type: "restaurants::availability_exceptions::AvailabilityExceptionCreated",
+        module: "restaurants.availability_exceptions",
+        feature: "restaurants-availability_exceptions",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted`.
+    pub const WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted",
+        sdk: Some("availabilityExceptions.onAvailabilityExceptionDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.availability_exception_deleted",
+        payload_type: "restaurants::availability_exceptions::AvailabilityExceptionDeleted",
+        module: "restaurants.availability_exceptions",
+        feature: "restaurants-availability_exceptions",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated`.
+    pub const WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated",
+        sdk: Some("availabilityExceptions.onAvailabilityExceptionUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.availability_exception_updated",
+        payload_type: "restaurants::availability_exceptions::AvailabilityExceptionUpdated",
+        module: "restaurants.availability_exceptions",
+        feature: "restaurants-availability_exceptions",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsCatalogs_onCatalogChanged`.
+    pub const WIX_RESTAURANTS_CATALOGS_ON_CATALOG_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsCatalogs_onCatalogChanged",
+        sdk: Some("catalogs.onCatalogChanged"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.catalogs.v3.catalog_catalog_changed",
+        payload_type: "restaurants::catalogs::CatalogChanged",
+        module: "restaurants.catalogs",
+        feature: "restaurants-catalogs",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsCatalogs_onCatalogCreated`.
+    pub const WIX_RESTAURANTS_CATALOGS_ON_CATALOG_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsCatalogs_onCatalogCreated",
+        sdk: Some("catalogs.onCatalogCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.catalogs.v3.catalog_created",
+        payload_type: "restaurants::catalogs::CatalogCreated",
+        module: "restaurants.catalogs",
+        feature: "restaurants-catalogs",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsDiscount_onDiscountCreated`.
+    pub const WIX_RESTAURANTS_DISCOUNT_ON_DISCOUNT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsDiscount_onDiscountCreated",
+        sdk: Some("discount.onDiscountCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.catalogs.v3.discount_created",
+        payload_type: "restaurants::discount::DiscountCreated",
+        module: "restaurants.discount",
+        feature: "restaurants-discount",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsDiscount_onDiscountUpdated`.
+    pub const WIX_RESTAURANTS_DISCOUNT_ON_DISCOUNT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsDiscount_onDiscountUpdated",
+        sdk: Some("discount.onDiscountUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.catalogs.v3.discount_updated",
+        payload_type: "restaurants::discount::DiscountUpdated",
+        module: "restaurants.discount",
+        feature: "restaurants-discount",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated`.
+    pub const WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated",
+        sdk: Some("fulfillmentMethods.onFulfillmentMethodCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.fulfillment_method_created",
+        payload_type: "restaurants::fulfillment_methods::FulfillmentMethodCreated",
+        module: "restaurants.fulfillment_methods",
+        feature: "restaurants-fulfillment_methods",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted`.
+    pub const WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted",
+        sdk: Some("fulfillmentMethods.onFulfillmentMethodDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.fulfillment_method_deleted",
+        payload_type: "restaurants::fulfillment_methods::FulfillmentMethodDeleted",
+        module: "restaurants.fulfillment_methods",
+        feature: "restaurants-fulfillment_methods",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated`.
+    pub const WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated",
+        sdk: Some("fulfillmentMethods.onFulfillmentMethodUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.fulfillment_method_updated",
+        payload_type: "restaurants::fulfillment_methods::FulfillmentMethodUpdated",
+        module: "restaurants.fulfillment_methods",
+        feature: "restaurants-fulfillment_methods",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemLabels_onItemLabelCreated`.
+    pub const WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemLabels_onItemLabelCreated",
+        sdk: Some("itemLabels.onItemLabelCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_label_created",
+        payload_type: "restaurants::item_labels::ItemLabelCreated",
+        module: "restaurants.item_labels",
+        feature: "restaurants-item_labels",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemLabels_onItemLabelDeleted`.
+    pub const WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemLabels_onItemLabelDeleted",
+        sdk: Some("itemLabels.onItemLabelDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_label_deleted",
+        payload_type: "restaurants::item_labels::ItemLabelDeleted",
+        module: "restaurants.item_labels",
+        feature: "restaurants-item_labels",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemLabels_onItemLabelUpdated`.
+    pub const WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemLabels_onItemLabelUpdated",
+        sdk: Some("itemLabels.onItemLabelUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_label_updated",
+        payload_type: "restaurants::item_labels::ItemLabelUpdated",
+        module: "restaurants.item_labels",
+        feature: "restaurants-item_labels",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemModifierGroups_onItemModifierGroupCreated`.
+    pub const WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemModifierGroups_onItemModifierGroupCreated",
+        sdk: Some("itemModifierGroups.onItemModifierGroupCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_modifier_group_created",
+        payload_type: "restaurants::item_modifier_groups::ItemModifierGroupCreated",
+        module: "restaurants.item_modifier_groups",
+        feature: "restaurants-item_modifier_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted`.
+    pub const WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted",
+        sdk: Some("itemModifierGroups.onItemModifierGroupDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_modifier_group_deleted",
+        payload_type: "restaurants::item_modifier_groups::ItemModifierGroupDeleted",
+        module: "restaurants.item_modifier_groups",
+        feature: "restaurants-item_modifier_groups",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated`.
+    pub const WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated",
+        sdk: Some("itemModifierGroups.onItemModifierGroupUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_modifier_group_updated",
+        payload_type: "restaurants::item_modifier_groups::ItemModifierGroupUpdated",
+        module: "restaurants.item_modifier_groups",
+        feature: "restaurants-item_modifier_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemModifiers_onItemModifierCreated`.
+    pub const WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemModifiers_onItemModifierCreated",
+        sdk: Some("itemModifiers.onItemModifierCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_modifier_created",
+        payload_type: "restaurants::item_modifiers::ItemModifierCreated",
+        module: "restaurants.item_modifiers",
+        feature: "restaurants-item_modifiers",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemModifiers_onItemModifierDeleted`.
+    pub const WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemModifiers_onItemModifierDeleted",
+        sdk: Some("itemModifiers.onItemModifierDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_modifier_deleted",
+        payload_type: "restaurants::item_modifiers::ItemModifierDeleted",
+        module: "restaurants.item_modifiers",
+        feature: "restaurants-item_modifiers",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemModifiers_onItemModifierUpdated`.
+    pub const WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemModifiers_onItemModifierUpdated",
+        sdk: Some("itemModifiers.onItemModifierUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_modifier_updated",
+        payload_type: "restaurants::item_modifiers::ItemModifierUpdated",
+        module: "restaurants.item_modifiers",
+        feature: "restaurants-item_modifiers",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemVariants_onItemVariantCreated`.
+    pub const WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemVariants_onItemVariantCreated",
+        sdk: Some("itemVariants.onItemVariantCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_variant_created",
+        payload_type: "restaurants::item_variants::ItemVariantCreated",
+        module: "restaurants.item_variants",
+        feature: "restaurants-item_variants",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemVariants_onItemVariantDeleted`.
+    pub const WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemVariants_onItemVariantDeleted",
+        sdk: Some("itemVariants.onItemVariantDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_variant_deleted",
+        payload_type: "restaurants::item_variants::ItemVariantDeleted",
+        module: "restaurants.item_variants",
+        feature: "restaurants-item_variants",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItemVariants_onItemVariantUpdated`.
+    pub const WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItemVariants_onItemVariantUpdated",
+        sdk: Some("itemVariants.onItemVariantUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_variant_updated",
+        payload_type: "restaurants::item_variants::ItemVariantUpdated",
+        module: "restaurants.item_variants",
+        feature: "restaurants-item_variants",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItems_onItemCreated`.
+    pub const WIX_RESTAURANTS_ITEMS_ON_ITEM_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItems_onItemCreated",
+        sdk: Some("items.onItemCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_created",
+        payload_type: "restaurants::items::ItemCreated",
+        module: "restaurants.items",
+        feature: "restaurants-items",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItems_onItemDeleted`.
+    pub const WIX_RESTAURANTS_ITEMS_ON_ITEM_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItems_onItemDeleted",
+        sdk: Some("items.onItemDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_deleted",
+        payload_type: "restaurants::items::ItemDeleted",
+        module: "restaurants.items",
+        feature: "restaurants-items",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsItems_onItemUpdated`.
+    pub const WIX_RESTAURANTS_ITEMS_ON_ITEM_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsItems_onItemUpdated",
+        sdk: Some("items.onItemUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.item_updated",
+        payload_type: "restaurants::items::ItemUpdated",
+        module: "restaurants.items",
+        feature: "restaurants-items",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated`.
+    pub const WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated",
+        sdk: Some("menuOrderingSettings.onMenuOrderingSettingsCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menu_settings.v1.menu_ordering_settings_created",
+        payload_type: "restaurants::menu_ordering_settings::MenuOrderingSettingsCreated",
+        module: "restaurants.menu_ordering_settings",
+        feature: "restaurants-menu_ordering_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted`.
+    pub const WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted",
+        sdk: Some("menuOrderingSettings.onMenuOrderingSettingsDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menu_settings.v1.menu_ordering_settings_deleted",
+        payload_type: "restaurants::menu_ordering_settings::MenuOrderingSettingsDeleted",
+        module: "restaurants.menu_ordering_settings",
+        feature: "restaurants-menu_ordering_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated`.
+    pub const WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated",
+        sdk: Some("menuOrderingSettings.onMenuOrderingSettingsUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menu_settings.v1.menu_ordering_settings_updated",
+        payload_type: "restaurants::menu_ordering_settings::MenuOrderingSettingsUpdated",
+        module: "restaurants.menu_ordering_settings",
+        feature: "restaurants-menu_ordering_settings",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsMenus_onMenuCreated`.
+    pub const WIX_RESTAURANTS_MENUS_ON_MENU_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsMenus_onMenuCreated",
+        sdk: Some("menus.onMenuCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.menu_created",
+        payload_type: "restaurants::menus::MenuCreated",
+        module: "restaurants.menus",
+        feature: "restaurants-menus",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsMenus_onMenuDeleted`.
+    pub const WIX_RESTAURANTS_MENUS_ON_MENU_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsMenus_onMenuDeleted",
+        sdk: Some("menus.onMenuDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.menu_deleted",
+        payload_type: "restaurants::menus::MenuDeleted",
+        module: "restaurants.menus",
+        feature: "restaurants-menus",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsMenus_onMenuUpdated`.
+    pub const WIX_RESTAURANTS_MENUS_ON_MENU_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsMenus_onMenuUpdated",
+        sdk: Some("menus.onMenuUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.menu_updated",
+        payload_type: "restaurants::menus::MenuUpdated",
+        module: "restaurants.menus",
+        feature: "restaurants-menus",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOperationGroups_onOperationGroupCreated`.
+    pub const WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOperationGroups_onOperationGroupCreated",
+        sdk: Some("operationGroups.onOperationGroupCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.operation_group_created",
+        payload_type: "restaurants::operation_groups::OperationGroupCreated",
+        module: "restaurants.operation_groups",
+        feature: "restaurants-operation_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOperationGroups_onOperationGroupDeleted`.
+    pub const WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOperationGroups_onOperationGroupDeleted",
+        sdk: Some("operationGroups.onOperationGroupDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.operation_group_deleted",
+        payload_type: "restaurants::operation_groups::OperationGroupDeleted",
+        module: "restaurants.operation_groups",
+        feature: "restaurants-operation_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOperationGroups_onOperationGroupUpdated`.
+    pub const WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOperationGroups_onOperationGroupUpdated",
+        sdk: Some("operationGroups.onOperationGroupUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v1.operation_group_updated",
+        payload_type: "restaurants::operation_groups::OperationGroupUpdated",
+        module: "restaurants.operation_groups",
+        feature: "restaurants-operation_groups",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOperations_onOperationDeleted`.
+    pub const WIX_RESTAURANTS_OPERATIONS_ON_OPERATION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOperations_onOperationDeleted",
+        sdk: Some("operations.onOperationDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.operations.v1.operation_deleted",
+        payload_type: "restaurants::operations::OperationDeleted",
+        module: "restaurants.operations",
+        feature: "restaurants-operations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOperations_onOperationUpdated`.
+    pub const WIX_RESTAURANTS_OPERATIONS_ON_OPERATION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOperations_onOperationUpdated",
+        sdk: Some("operations.onOperationUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.operations.v1.operation_updated",
+        payload_type: "restaurants::operations::OperationUpdated",
+        module: "restaurants.operations",
+        feature: "restaurants-operations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOrderPacingPolicy_onPolicyCreated`.
+    pub const WIX_RESTAURANTS_ORDER_PACING_POLICY_ON_POLICY_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOrderPacingPolicy_onPolicyCreated",
+        sdk: Some("orderPacingPolicy.onPolicyCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.order_pacing.v1.policy_created",
+        payload_type: "restaurants::order_pacing_policy::PolicyCreated",
+        module: "restaurants.order_pacing_policy",
+        feature: "restaurants-order_pacing_policy",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOrderPacingPolicy_onPolicyUpdated`.
+    pub const WIX_RESTAURANTS_ORDER_PACING_POLICY_ON_POLICY_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOrderPacingPolicy_onPolicyUpdated",
+        sdk: Some("orderPacingPolicy.onPolicyUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.order_pacing.v1.policy_updated",
+        payload_type: "restaurants::order_pacing_policy::PolicyUpdated",
+        module: "restaurants.order_pacing_policy",
+        feature: "restaurants-order_pacing_policy",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOrders_onOrderAccepted`.
+    pub const WIX_RESTAURANTS_ORDERS_ON_ORDER_ACCEPTED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOrders_onOrderAccepted",
+        sdk: Some("orders.onOrderAccepted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v3.order_accepted",
+        payload_type: "restaurants::orders::OrderAccepted",
+        module: "restaurants.orders",
+        feature: "restaurants-orders",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOrders_onOrderCanceled`.
+    pub const WIX_RESTAURANTS_ORDERS_ON_ORDER_CANCELED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOrders_onOrderCanceled",
+        sdk: Some("orders.onOrderCanceled"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v3.order_canceled",
+        payload_type: "restaurants::orders::OrderCanceled",
+        module: "restaurants.orders",
+        feature: "restaurants-orders",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOrders_onOrderCreated`.
+    pub const WIX_RESTAURANTS_ORDERS_ON_ORDER_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOrders_onOrderCreated",
+        sdk: Some("orders.onOrderCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v3.order_created",
+        payload_type: "restaurants::orders::OrderCreated",
+        module: "restaurants.orders",
+        feature: "restaurants-orders",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOrders_onOrderFulfilled`.
+    pub const WIX_RESTAURANTS_ORDERS_ON_ORDER_FULFILLED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOrders_onOrderFulfilled",
+        sdk: Some("orders.onOrderFulfilled"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v3.order_fulfilled",
+        payload_type: "restaurants::orders::OrderFulfilled",
+        module: "restaurants.orders",
+        feature: "restaurants-orders",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsOrders_onOrderNewOrder`.
+    pub const WIX_RESTAURANTS_ORDERS_ON_ORDER_NEW_ORDER: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsOrders_onOrderNewOrder",
+        sdk: Some("orders.onOrderNewOrder"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.v3.order_new_order",
+        payload_type: "restaurants::orders::OrderNewOrder",
+        module: "restaurants.orders",
+        feature: "restaurants-orders",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsRecipients_onRecipientCreated`.
+    pub const WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsRecipients_onRecipientCreated",
+        sdk: Some("recipients.onRecipientCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.recipient.v1.recipient_created",
+        payload_type: "restaurants::recipients::RecipientCreated",
+        module: "restaurants.recipients",
+        feature: "restaurants-recipients",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsRecipients_onRecipientDeleted`.
+    pub const WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsRecipients_onRecipientDeleted",
+        sdk: Some("recipients.onRecipientDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.recipient.v1.recipient_deleted",
+        payload_type: "restaurants::recipients::RecipientDeleted",
+        module: "restaurants.recipients",
+        feature: "restaurants-recipients",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsRecipients_onRecipientUpdated`.
+    pub const WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsRecipients_onRecipientUpdated",
+        sdk: Some("recipients.onRecipientUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.recipient.v1.recipient_updated",
+        payload_type: "restaurants::recipients::RecipientUpdated",
+        module: "restaurants.recipients",
+        feature: "restaurants-recipients",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsSections_onSectionCreated`.
+    pub const WIX_RESTAURANTS_SECTIONS_ON_SECTION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsSections_onSectionCreated",
+        sdk: Some("sections.onSectionCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.section_created",
+        payload_type: "restaurants::sections::SectionCreated",
+        module: "restaurants.sections",
+        feature: "restaurants-sections",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsSections_onSectionDeleted`.
+    pub const WIX_RESTAURANTS_SECTIONS_ON_SECTION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsSections_onSectionDeleted",
+        sdk: Some("sections.onSectionDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.section_deleted",
+        payload_type: "restaurants::sections::SectionDeleted",
+        module: "restaurants.sections",
+        feature: "restaurants-sections",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsSections_onSectionUpdated`.
+    pub const WIX_RESTAURANTS_SECTIONS_ON_SECTION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsSections_onSectionUpdated",
+        sdk: Some("sections.onSectionUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.restaurants.menus.v1.section_updated",
+        payload_type: "restaurants::sections::SectionUpdated",
+        module: "restaurants.sections",
+        feature: "restaurants-sections",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsServiceFees_onRuleCreated`.
+    pub const WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsServiceFees_onRuleCreated",
+        sdk: Some("serviceFees.onRuleCreated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.service.fees.v1.rule_created",
+        payload_type: "restaurants::service_fees::RuleCreated",
+        module: "restaurants.service_fees",
+        feature: "restaurants-service_fees",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsServiceFees_onRuleDeleted`.
+    pub const WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsServiceFees_onRuleDeleted",
+        sdk: Some("serviceFees.onRuleDeleted"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.service.fees.v1.rule_deleted",
+        payload_type: "restaurants::service_fees::RuleDeleted",
+        module: "restaurants.service_fees",
+        feature: "restaurants-service_fees",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixRestaurantsServiceFees_onRuleUpdated`.
+    pub const WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixRestaurantsServiceFees_onRuleUpdated",
+        sdk: Some("serviceFees.onRuleUpdated"),
+        sdk_package: Some("@wix/restaurants"),
+        event_type: "wix.service.fees.v1.rule_updated",
+        payload_type: "restaurants::service_fees::RuleUpdated",
+        module: "restaurants.service_fees",
+        feature: "restaurants-service_fees",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixReviewsReviewRequests_onReviewRequestCreated`.
+    pub const WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixReviewsReviewRequests_onReviewRequestCreated",
+        sdk: Some("reviewRequests.onReviewRequestCreated"),
+        sdk_package: Some("@wix/reviews"),
+        event_type: "wix.reviews.v2.review_request_created",
+        payload_type: "reviews::review_requests::ReviewRequestCreated",
+        module: "reviews.review_requests",
+        feature: "reviews-review_requests",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixReviewsReviewRequests_onReviewRequestDeleted`.
+    pub const WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixReviewsReviewRequests_onReviewRequestDeleted",
+        sdk: Some("reviewRequests.onReviewRequestDeleted"),
+        sdk_package: Some("@wix/reviews"),
+        event_type: "wix.reviews.v2.review_request_deleted",
+        payload_type: "reviews::review_requests::ReviewRequestDeleted",
+        module: "reviews.review_requests",
+        feature: "reviews-review_requests",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixReviewsReviewRequests_onReviewRequestUpdated`.
+    pub const WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixReviewsReviewRequests_onReviewRequestUpdated",
+        sdk: Some("reviewRequests.onReviewRequestUpdated"),
+        sdk_package: Some("@wix/reviews"),
+        event_type: "wix.reviews.v2.review_request_updated",
+        payload_type: "reviews::review_requests::ReviewRequestUpdated",
+        module: "reviews.review_requests",
+        feature: "reviews-review_requests",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixReviews_onReviewCreated`.
+    pub const WIX_REVIEWS_ON_REVIEW_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixReviews_onReviewCreated",
+        sdk: Some("reviews.onReviewCreated"),
+        sdk_package: Some("@wix/reviews"),
+        event_type: "wix.reviews.v1.review_created",
+        payload_type: "reviews::reviews::ReviewCreated",
+        module: "reviews.reviews",
+        feature: "reviews-reviews",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixReviews_onReviewDeleted`.
+    pub const WIX_REVIEWS_ON_REVIEW_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixReviews_onReviewDeleted",
+        sdk: Some("reviews.onReviewDeleted"),
+        sdk_package: Some("@wix/reviews"),
+        event_type: "wix.reviews.v1.review_deleted",
+        payload_type: "reviews::reviews::ReviewDeleted",
+        module: "reviews.reviews",
+        feature: "reviews-reviews",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixReviews_onReviewModerationStatusChanged`.
+    pub const WIX_REVIEWS_ON_REVIEW_MODERATION_STATUS_CHANGED: EventInfo = EventInfo {
+        velo_handler: "wixReviews_onReviewModerationStatusChanged",
+        sdk: Some("reviews.onReviewModerationStatusChanged"),
+        sdk_package: Some("@wix/reviews"),
+        event_type: "wix.reviews.v1.review_moderation_status_changed",
+        payload_type: "reviews::reviews::ReviewModerationStatusChanged",
+        module: "reviews.reviews",
+        feature: "reviews-reviews",
+        envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixReviews_onReviewPublished`.
+    pub const WIX_REVIEWS_ON_REVIEW_PUBLISHED: EventInfo = EventInfo {
+        velo_handler: "wixReviews_onReviewPublished",
+        sdk: Some("reviews.onReviewPublished"),
+        sdk_package: Some("@wix/reviews"),
+        event_type: "wix.reviews.v1.review_review_published",
+        payload_type: "reviews::reviews::ReviewPublished",
+        module: "reviews.reviews",
+        feature: "reviews-reviews",
+        envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixReviews_onReviewUpdated`.
+    pub const WIX_REVIEWS_ON_REVIEW_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixReviews_onReviewUpdated",
+        sdk: Some("reviews.onReviewUpdated"),
+        sdk_package: Some("@wix/reviews"),
+        event_type: "wix.reviews.v1.review_updated",
+        payload_type: "reviews::reviews::ReviewUpdated",
+        module: "reviews.reviews",
+        feature: "reviews-reviews",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixSecretsSecrets_onSecretCreated`.
+    pub const WIX_SECRETS_SECRETS_ON_SECRET_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixSecretsSecrets_onSecretCreated",
+        sdk: Some("secrets.onSecretCreated"),
+        sdk_package: Some("@wix/secrets"),
+        event_type: "wix.velo.secrets_vault.v1.secret_created",
+        payload_type: "secrets::secrets::SecretCreated",
+        module: "secrets.secrets",
+        feature: "secrets-secrets",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixSecretsSecrets_onSecretDeleted`.
+    pub const WIX_SECRETS_SECRETS_ON_SECRET_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixSecretsSecrets_onSecretDeleted",
+        sdk: Some("secrets.onSecretDeleted"),
+        sdk_package: Some("@wix/secrets"),
+        event_type: "wix.velo.secrets_vault.v1.secret_deleted",
+        payload_type: "secrets::secrets::SecretDeleted",
+        module: "secrets.secrets",
+        feature: "secrets-secrets",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixSecretsSecrets_onSecretUpdated`.
+    pub const WIX_SECRETS_SECRETS_ON_SECRET_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixSecretsSecrets_onSecretUpdated",
+        sdk: Some("secrets.onSecretUpdated"),
+        sdk_package: Some("@wix/secrets"),
+        event_type: "wix.velo.secrets_vault.v1.secret_updated",
+        payload_type: "secrets::secrets::SecretUpdated",
+        module: "secrets.secrets",
+        feature: "secrets-secrets",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixSeoRedirects_onRedirectCreated`.
+    pub const WIX_SEO_REDIRECTS_ON_REDIRECT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixSeoRedirects_onRedirectCreated",
+        sdk: Some("redirects.onRedirectCreated"),
+        sdk_package: Some("@wix/seo"),
+        event_type: "wix.promote.seo.v1.redirect_created",
+        payload_type: "seo::redirects::RedirectCreated",
+        module: "seo.redirects",
+        feature: "seo-redirects",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixSeoRobotsTxt_onRobotsTxtUpdated`.
+    pub const WIX_SEO_ROBOTS_TXT_ON_ROBOTS_TXT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixSeoRobotsTxt_onRobotsTxtUpdated",
+        sdk: Some("robotsTxt.onRobotsTxtUpdated"),
+        sdk_package: Some("@wix/seo"),
+        event_type: "wix.promote.seo.robots_txt_updated",
+        payload_type: "seo::robots_txt::RobotsTxtUpdated",
+        module: "seo.robots_txt",
+        feature: "seo-robots_txt",
         envelope: Envelope::Entity,
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
@@ -4871,6 +8759,110 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
+    /// Catalogue entry of `wixTableReservationsExperiences_onExperienceCreated`.
+    pub const WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixTableReservationsExperiences_onExperienceCreated",
+        sdk: Some("experiences.onExperienceCreated"),
+        sdk_package: Some("@wix/table-reservations"),
+        event_type: "wix.table_reservations.v1.experience_created",
+        payload_type: "table_reservations::experiences::ExperienceCreated",
+        module: "table_reservations.experiences",
+        feature: "table_reservations-experiences",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixTableReservationsExperiences_onExperienceTagsModified`.
+    pub const WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_TAGS_MODIFIED: EventInfo = EventInfo {
+        velo_handler: "wixTableReservationsExperiences_onExperienceTagsModified",
+        sdk: Some("experiences.onExperienceTagsModified"),
+        sdk_package: Some("@wix/table-reservations"),
+        event_type: "wix.table_reservations.v1.experience_tags_modified",
+        payload_type: "table_reservations::experiences::ExperienceTagsModified",
+        module: "table_reservations.experiences",
+        feature: "table_reservations-experiences",
+        envelope: Envelope::Data,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixTableReservationsExperiences_onExperienceUpdated`.
+    pub const WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixTableReservationsExperiences_onExperienceUpdated",
+        sdk: Some("experiences.onExperienceUpdated"),
+        sdk_package: Some("@wix/table-reservations"),
+        event_type: "wix.table_reservations.v1.experience_updated",
+        payload_type: "table_reservations::experiences::ExperienceUpdated",
+        module: "table_reservations.experiences",
+        feature: "table_reservations-experiences",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixTableReservationsReservationLocations_onReservationLocationCreated`.
+    pub const WIX_TABLE_RESERVATIONS_RESERVATION_LOCATIONS_ON_RESERVATION_LOCATION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixTableReservationsReservationLocations_onReservationLocationCreated",
+        sdk: Some("reservationLocations.onReservationLocationCreated"),
+        sdk_package: Some("@wix/table-reservations"),
+        event_type: "wix.table_reservations.v1.reservation_location_created",
+        payload_type: "table_reservations::reservation_locations::ReservationLocationCreated",
+        module: "table_reservations.reservation_locations",
+        feature: "table_reservations-reservation_locations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixTableReservationsReservationLocations_onReservationLocationUpdated`.
+    pub const WIX_TABLE_RESERVATIONS_RESERVATION_LOCATIONS_ON_RESERVATION_LOCATION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixTableReservationsReservationLocations_onReservationLocationUpdated",
+        sdk: Some("reservationLocations.onReservationLocationUpdated"),
+        sdk_package: Some("@wix/table-reservations"),
+        event_type: "wix.table_reservations.v1.reservation_location_updated",
+        payload_type: "table_reservations::reservation_locations::ReservationLocationUpdated",
+        module: "table_reservations.reservation_locations",
+        feature: "table_reservations-reservation_locations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixTableReservationsReservations_onReservationCreated`.
+    pub const WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixTableReservationsReservations_onReservationCreated",
+        sdk: Some("reservations.onReservationCreated"),
+        sdk_package: Some("@wix/table-reservations"),
+        event_type: "wix.table_reservations.v1.reservation_created",
+        payload_type: "table_reservations::reservations::ReservationCreated",
+        module: "table_reservations.reservations",
+        feature: "table_reservations-reservations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixTableReservationsReservations_onReservationDeleted`.
+    pub const WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixTableReservationsReservations_onReservationDeleted",
+        sdk: Some("reservations.onReservationDeleted"),
+        sdk_package: Some("@wix/table-reservations"),
+        event_type: "wix.table_reservations.v1.reservation_deleted",
+        payload_type: "table_reservations::reservations::ReservationDeleted",
+        module: "table_reservations.reservations",
+        feature: "table_reservations-reservations",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixTableReservationsReservations_onReservationUpdated`.
+    pub const WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixTableReservationsReservations_onReservationUpdated",
+        sdk: Some("reservations.onReservationUpdated"),
+        sdk_package: Some("@wix/table-reservations"),
+        event_type: "wix.table_reservations.v1.reservation_updated",
+        payload_type: "table_reservations::reservations::ReservationUpdated",
+        module: "table_reservations.reservations",
+        feature: "table_reservations-reservations",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
 }
 /// One decoded event of any kind. Payloads are boxed: they are large (a contact
 /// is kilobytes) and an `Event` moves through every layer of dispatch.
@@ -4881,6 +8873,68 @@ pub mod info {
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Event {
+    /// `wixAppManagementAppInstances_onAppInstanceInstalled` / `AppInstalled`.
+    #[cfg(feature = "app_management-app_instances")]
+    WixAppManagementAppInstancesOnAppInstanceInstalled(
+        Box<crate::app_management::app_instances::AppInstanceInstalled>,
+    ),
+    /// `wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled` / `PaidPlanAutoRenewalCancelled`.
+    #[cfg(feature = "app_management-app_instances")]
+    WixAppManagementAppInstancesOnAppInstancePaidPlanAutoRenewalCancelled(
+        Box<
+            crate::app_management::app_instances::AppInstancePaidPlanAutoRenewalCancelled,
+        >,
+    ),
+    /// `wixAppManagementAppInstances_onAppInstancePaidPlanChanged` / `PaidPlanChanged`.
+    #[cfg(feature = "app_management-app_instances")]
+    WixAppManagementAppInstancesOnAppInstancePaidPlanChanged(
+        Box<crate::app_management::app_instances::AppInstancePaidPlanChanged>,
+    ),
+    /// `wixAppManagementAppInstances_onAppInstancePaidPlanPurchased` / `PaidPlanPurchased`.
+    #[cfg(feature = "app_management-app_instances")]
+    WixAppManagementAppInstancesOnAppInstancePaidPlanPurchased(
+        Box<crate::app_management::app_instances::AppInstancePaidPlanPurchased>,
+    ),
+    /// `wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid` / `PlanConvertedToPaid`.
+    #[cfg(feature = "app_management-app_instances")]
+    WixAppManagementAppInstancesOnAppInstancePlanConvertedToPaid(
+        Box<crate::app_management::app_instances::AppInstancePlanConvertedToPaid>,
+    ),
+    /// `wixAppManagementAppInstances_onAppInstancePlanReactivated` / `PlanReactivated`.
+    #[cfg(feature = "app_management-app_instances")]
+    WixAppManagementAppInstancesOnAppInstancePlanReactivated(
+        Box<crate::app_management::app_instances::AppInstancePlanReactivated>,
+    ),
+    /// `wixAppManagementAppInstances_onAppInstancePlanTransferred` / `PlanTransferred`.
+    #[cfg(feature = "app_management-app_instances")]
+    WixAppManagementAppInstancesOnAppInstancePlanTransferred(
+        Box<crate::app_management::app_instances::AppInstancePlanTransferred>,
+    ),
+    /// `wixAppManagementAppInstances_onAppInstanceRemoved` / `AppRemoved`.
+    #[cfg(feature = "app_management-app_instances")]
+    WixAppManagementAppInstancesOnAppInstanceRemoved(
+        Box<crate::app_management::app_instances::AppInstanceRemoved>,
+    ),
+    /// `wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated` / `InvoiceStatusUpdated`.
+    #[cfg(feature = "app_management-billing")]
+    WixAppManagementBillingOnPurchasedItemInvoiceStatusUpdated(
+        Box<crate::app_management::billing::PurchasedItemInvoiceStatusUpdated>,
+    ),
+    /// `wixAuthManagementOAuthApps_onOAuthAppCreated` / `wix.headless.v1.o_auth_app_created`.
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    WixAuthManagementOAuthAppsOnOAuthAppCreated(
+        Box<crate::auth_management::o_auth_apps::OAuthAppCreated>,
+    ),
+    /// `wixAuthManagementOAuthApps_onOAuthAppDeleted` / `wix.headless.v1.o_auth_app_deleted`.
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    WixAuthManagementOAuthAppsOnOAuthAppDeleted(
+        Box<crate::auth_management::o_auth_apps::OAuthAppDeleted>,
+    ),
+    /// `wixAuthManagementOAuthApps_onOAuthAppUpdated` / `wix.headless.v1.o_auth_app_updated`.
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    WixAuthManagementOAuthAppsOnOAuthAppUpdated(
+        Box<crate::auth_management::o_auth_apps::OAuthAppUpdated>,
+    ),
     /// `wixBlog_onCategoryCreated` / `wix.blog.v3.category_created`.
     #[cfg(feature = "blog-categories")]
     WixBlogOnCategoryCreated(Box<crate::blog::categories::CategoryCreated>),
@@ -5148,6 +9202,155 @@ pub enum Event {
     WixBookingsStaffMembersOnStaffMemberUpdated(
         Box<crate::bookings::staff_members::StaffMemberUpdated>,
     ),
+    /// `wixBusinessToolsLocations_onLocationArchiveStatus` / `wix.locations.v1.location_archive_status`.
+    #[cfg(feature = "business_tools-locations")]
+    WixBusinessToolsLocationsOnLocationArchiveStatus(
+        Box<crate::business_tools::locations::LocationArchiveStatus>,
+    ),
+    /// `wixBusinessToolsLocations_onLocationCreated` / `wix.locations.v1.location_created`.
+    #[cfg(feature = "business_tools-locations")]
+    WixBusinessToolsLocationsOnLocationCreated(
+        Box<crate::business_tools::locations::LocationCreated>,
+    ),
+    /// `wixBusinessToolsLocations_onLocationSetDefaultLocation` / `wix.locations.v1.location_set_default_location`.
+    #[cfg(feature = "business_tools-locations")]
+    WixBusinessToolsLocationsOnLocationSetDefaultLocation(
+        Box<crate::business_tools::locations::LocationSetDefaultLocation>,
+    ),
+    /// `wixBusinessToolsLocations_onLocationUpdated` / `wix.locations.v1.location_updated`.
+    #[cfg(feature = "business_tools-locations")]
+    WixBusinessToolsLocationsOnLocationUpdated(
+        Box<crate::business_tools::locations::LocationUpdated>,
+    ),
+    /// `wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated` / `SitePropertiesUpdated`.
+    #[cfg(feature = "business_tools-site_properties")]
+    WixBusinessToolsSitePropertiesOnPropertiesSitePropertiesUpdated(
+        Box<crate::business_tools::site_properties::PropertiesSitePropertiesUpdated>,
+    ),
+    /// `wixCategoriesCategories_onCategoryCreated` / `wix.categories.v1.category_created`.
+    #[cfg(feature = "categories-categories")]
+    WixCategoriesCategoriesOnCategoryCreated(
+        Box<crate::categories::categories::CategoryCreated>,
+    ),
+    /// `wixCategoriesCategories_onCategoryDeleted` / `wix.categories.v1.category_deleted`.
+    #[cfg(feature = "categories-categories")]
+    WixCategoriesCategoriesOnCategoryDeleted(
+        Box<crate::categories::categories::CategoryDeleted>,
+    ),
+    /// `wixCategoriesCategories_onCategoryItemAddedToCategory` / `wix.categories.v1.category_item_added_to_category`.
+    #[cfg(feature = "categories-categories")]
+    WixCategoriesCategoriesOnCategoryItemAddedToCategory(
+        Box<crate::categories::categories::CategoryItemAddedToCategory>,
+    ),
+    /// `wixCategoriesCategories_onCategoryItemRemovedFromCategory` / `wix.categories.v1.category_item_removed_from_category`.
+    #[cfg(feature = "categories-categories")]
+    WixCategoriesCategoriesOnCategoryItemRemovedFromCategory(
+        Box<crate::categories::categories::CategoryItemRemovedFromCategory>,
+    ),
+    /// `wixCategoriesCategories_onCategoryItemsArrangedInCategory` / `wix.categories.v1.category_items_arranged_in_category`.
+    #[cfg(feature = "categories-categories")]
+    WixCategoriesCategoriesOnCategoryItemsArrangedInCategory(
+        Box<crate::categories::categories::CategoryItemsArrangedInCategory>,
+    ),
+    /// `wixCategoriesCategories_onCategoryMoved` / `wix.categories.v1.category_category_moved`.
+    #[cfg(feature = "categories-categories")]
+    WixCategoriesCategoriesOnCategoryMoved(
+        Box<crate::categories::categories::CategoryMoved>,
+    ),
+    /// `wixCategoriesCategories_onCategoryUpdated` / `wix.categories.v1.category_updated`.
+    #[cfg(feature = "categories-categories")]
+    WixCategoriesCategoriesOnCategoryUpdated(
+        Box<crate::categories::categories::CategoryUpdated>,
+    ),
+    /// `wixCommentsCategories_onCategoryCreated` / `wix.comments.v1.category_created`.
+    #[cfg(feature = "comments-categories")]
+    WixCommentsCategoriesOnCategoryCreated(
+        Box<crate::comments::categories::CategoryCreated>,
+    ),
+    /// `wixCommentsCategories_onCategoryDeleted` / `wix.comments.v1.category_deleted`.
+    #[cfg(feature = "comments-categories")]
+    WixCommentsCategoriesOnCategoryDeleted(
+        Box<crate::comments::categories::CategoryDeleted>,
+    ),
+    /// `wixCommentsCategories_onCategoryUpdated` / `wix.comments.v1.category_updated`.
+    #[cfg(feature = "comments-categories")]
+    WixCommentsCategoriesOnCategoryUpdated(
+        Box<crate::comments::categories::CategoryUpdated>,
+    ),
+    /// `wixCommentsComments_onCommentContentChanged` / `wix.comments.v2.comment_comment_content_changed`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentContentChanged(
+        Box<crate::comments::comments::CommentContentChanged>,
+    ),
+    /// `wixCommentsComments_onCommentCreated` / `wix.comments.v2.comment_created`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentCreated(Box<crate::comments::comments::CommentCreated>),
+    /// `wixCommentsComments_onCommentDeleted` / `wix.comments.v2.comment_deleted`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentDeleted(Box<crate::comments::comments::CommentDeleted>),
+    /// `wixCommentsComments_onCommentHidden` / `wix.comments.v2.comment_comment_hidden`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentHidden(Box<crate::comments::comments::CommentHidden>),
+    /// `wixCommentsComments_onCommentMarked` / `wix.comments.v2.comment_comment_marked`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentMarked(Box<crate::comments::comments::CommentMarked>),
+    /// `wixCommentsComments_onCommentMoved` / `wix.comments.v2.comment_comment_moved`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentMoved(Box<crate::comments::comments::CommentMoved>),
+    /// `wixCommentsComments_onCommentPublished` / `wix.comments.v2.comment_comment_published`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentPublished(
+        Box<crate::comments::comments::CommentPublished>,
+    ),
+    /// `wixCommentsComments_onCommentResourceCommentCountChanged` / `wix.comments.v2.comment_resource_comment_count_changed`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentResourceCommentCountChanged(
+        Box<crate::comments::comments::CommentResourceCommentCountChanged>,
+    ),
+    /// `wixCommentsComments_onCommentUnmarked` / `wix.comments.v2.comment_comment_unmarked`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentUnmarked(
+        Box<crate::comments::comments::CommentUnmarked>,
+    ),
+    /// `wixCommentsComments_onCommentUpdated` / `wix.comments.v2.comment_updated`.
+    #[cfg(feature = "comments-comments")]
+    WixCommentsCommentsOnCommentUpdated(Box<crate::comments::comments::CommentUpdated>),
+    /// `wixCommentsRatings_onRatingCommentResourceRatingChanged` / `wix.comments.resource.v1.rating_comment_resource_rating_changed`.
+    #[cfg(feature = "comments-ratings")]
+    WixCommentsRatingsOnRatingCommentResourceRatingChanged(
+        Box<crate::comments::ratings::RatingCommentResourceRatingChanged>,
+    ),
+    /// `wixCommentsRatings_onRatingCommentResourceRatingDeleted` / `wix.comments.resource.v1.rating_comment_resource_rating_deleted`.
+    #[cfg(feature = "comments-ratings")]
+    WixCommentsRatingsOnRatingCommentResourceRatingDeleted(
+        Box<crate::comments::ratings::RatingCommentResourceRatingDeleted>,
+    ),
+    /// `wixCommentsVotes_onVoteCast` / `wix.comments.v1.vote_vote_cast`.
+    #[cfg(feature = "comments-votes")]
+    WixCommentsVotesOnVoteCast(Box<crate::comments::votes::VoteCast>),
+    /// `wixCommentsVotes_onVoteContextResourceVoteChange` / `wix.comments.v1.vote_context_resource_vote_change`.
+    #[cfg(feature = "comments-votes")]
+    WixCommentsVotesOnVoteContextResourceVoteChange(
+        Box<crate::comments::votes::VoteContextResourceVoteChange>,
+    ),
+    /// `wixCommentsVotes_onVoteDeleted` / `wix.comments.v1.vote_vote_deleted`.
+    #[cfg(feature = "comments-votes")]
+    WixCommentsVotesOnVoteDeleted(Box<crate::comments::votes::VoteDeleted>),
+    /// `wixCommentsWidgets_onCommentsWidgetCreated` / `wix.comments.categories.v1.comments_widget_created`.
+    #[cfg(feature = "comments-widgets")]
+    WixCommentsWidgetsOnCommentsWidgetCreated(
+        Box<crate::comments::widgets::CommentsWidgetCreated>,
+    ),
+    /// `wixCommentsWidgets_onCommentsWidgetDeleted` / `wix.comments.categories.v1.comments_widget_deleted`.
+    #[cfg(feature = "comments-widgets")]
+    WixCommentsWidgetsOnCommentsWidgetDeleted(
+        Box<crate::comments::widgets::CommentsWidgetDeleted>,
+    ),
+    /// `wixCommentsWidgets_onCommentsWidgetUpdated` / `wix.comments.categories.v1.comments_widget_updated`.
+    #[cfg(feature = "comments-widgets")]
+    WixCommentsWidgetsOnCommentsWidgetUpdated(
+        Box<crate::comments::widgets::CommentsWidgetUpdated>,
+    ),
     /// `wixCrmAttachments_onAttachmentCreated` / `wix.contacts.v4.attachment_created`.
     #[cfg(feature = "crm-attachments")]
     WixCrmAttachmentsOnAttachmentCreated(
@@ -5258,6 +9461,72 @@ pub enum Event {
     /// `wixCrmTasks_onTaskUpdated` / `wix.crm.tasks.v2.task_updated`.
     #[cfg(feature = "crm-tasks")]
     WixCrmTasksOnTaskUpdated(Box<crate::crm::tasks::TaskUpdated>),
+    /// `wixDataBackups_onBackupRestorationStateChanged` / `wix.data.v2.backup_restoration_state_changed`.
+    #[cfg(feature = "data-backups")]
+    WixDataBackupsOnBackupRestorationStateChanged(
+        Box<crate::data::backups::BackupRestorationStateChanged>,
+    ),
+    /// `wixDataBackups_onBackupStateChanged` / `wix.data.v2.backup_backup_state_changed`.
+    #[cfg(feature = "data-backups")]
+    WixDataBackupsOnBackupStateChanged(Box<crate::data::backups::BackupStateChanged>),
+    /// `wixDataIndexes_onIndexCreated` / `wix.data.v2.index_created`.
+    #[cfg(feature = "data-indexes")]
+    WixDataIndexesOnIndexCreated(Box<crate::data::indexes::IndexCreated>),
+    /// `wixDataIndexes_onIndexDeleted` / `wix.data.v2.index_deleted`.
+    #[cfg(feature = "data-indexes")]
+    WixDataIndexesOnIndexDeleted(Box<crate::data::indexes::IndexDeleted>),
+    /// `wixDataIndexes_onIndexUpdated` / `wix.data.v2.index_updated`.
+    #[cfg(feature = "data-indexes")]
+    WixDataIndexesOnIndexUpdated(Box<crate::data::indexes::IndexUpdated>),
+    /// `wixDataMovementJobs_onJobCreated` / `wix.hub.v1.job_created`.
+    #[cfg(feature = "data-movement_jobs")]
+    WixDataMovementJobsOnJobCreated(Box<crate::data::movement_jobs::JobCreated>),
+    /// `wixDataMovementJobs_onJobDeleted` / `wix.hub.v1.job_deleted`.
+    #[cfg(feature = "data-movement_jobs")]
+    WixDataMovementJobsOnJobDeleted(Box<crate::data::movement_jobs::JobDeleted>),
+    /// `wixDataMovementJobs_onJobUpdated` / `wix.hub.v1.job_updated`.
+    #[cfg(feature = "data-movement_jobs")]
+    WixDataMovementJobsOnJobUpdated(Box<crate::data::movement_jobs::JobUpdated>),
+    /// `wixDataScheduledWorkflows_onJobsCreated` / `wix.data.sync.v1.jobs_created`.
+    #[cfg(feature = "data-scheduled_workflows")]
+    WixDataScheduledWorkflowsOnJobsCreated(
+        Box<crate::data::scheduled_workflows::JobsCreated>,
+    ),
+    /// `wixDataScheduledWorkflows_onJobsDeleted` / `wix.data.sync.v1.jobs_deleted`.
+    #[cfg(feature = "data-scheduled_workflows")]
+    WixDataScheduledWorkflowsOnJobsDeleted(
+        Box<crate::data::scheduled_workflows::JobsDeleted>,
+    ),
+    /// `wixDataScheduledWorkflows_onJobsUpdated` / `wix.data.sync.v1.jobs_updated`.
+    #[cfg(feature = "data-scheduled_workflows")]
+    WixDataScheduledWorkflowsOnJobsUpdated(
+        Box<crate::data::scheduled_workflows::JobsUpdated>,
+    ),
+    /// `wixDataSharing_onDataSharingPolicyCreated` / `wix.data.v1.data_sharing_policy_created`.
+    #[cfg(feature = "data-sharing")]
+    WixDataSharingOnDataSharingPolicyCreated(
+        Box<crate::data::sharing::DataSharingPolicyCreated>,
+    ),
+    /// `wixDataSharing_onDataSharingPolicyDeleted` / `wix.data.v1.data_sharing_policy_deleted`.
+    #[cfg(feature = "data-sharing")]
+    WixDataSharingOnDataSharingPolicyDeleted(
+        Box<crate::data::sharing::DataSharingPolicyDeleted>,
+    ),
+    /// `wixDataSharing_onDataSharingPolicySharedCollectionConnected` / `wix.data.v1.data_sharing_policy_shared_collection_connected`.
+    #[cfg(feature = "data-sharing")]
+    WixDataSharingOnDataSharingPolicySharedCollectionConnected(
+        Box<crate::data::sharing::DataSharingPolicySharedCollectionConnected>,
+    ),
+    /// `wixDataSharing_onDataSharingPolicySharedCollectionDisconnected` / `wix.data.v1.data_sharing_policy_shared_collection_disconnected`.
+    #[cfg(feature = "data-sharing")]
+    WixDataSharingOnDataSharingPolicySharedCollectionDisconnected(
+        Box<crate::data::sharing::DataSharingPolicySharedCollectionDisconnected>,
+    ),
+    /// `wixDataSharing_onDataSharingPolicyUpdated` / `wix.data.v1.data_sharing_policy_updated`.
+    #[cfg(feature = "data-sharing")]
+    WixDataSharingOnDataSharingPolicyUpdated(
+        Box<crate::data::sharing::DataSharingPolicyUpdated>,
+    ),
     /// `wixEcom_onAbandonedCheckoutCreated` / `wix.ecom.v1.abandoned_checkout_created`.
     #[cfg(feature = "ecom-abandoned_checkouts")]
     WixEcomOnAbandonedCheckoutCreated(
@@ -5631,6 +9900,28 @@ pub enum Event {
     /// `wixEcomTaxRegions_onTaxRegionUpdated` / `wix.billing.v1.tax_region_updated`.
     #[cfg(feature = "ecom-tax_regions")]
     WixEcomTaxRegionsOnTaxRegionUpdated(Box<crate::ecom::tax_regions::TaxRegionUpdated>),
+    /// `wixEditorBranchesBranches_onBranchCreated` / `wix.editor.branches.v1.branch_created`.
+    #[cfg(feature = "editor_branches-branches")]
+    WixEditorBranchesBranchesOnBranchCreated(
+        Box<crate::editor_branches::branches::BranchCreated>,
+    ),
+    /// `wixEditorBranchesBranches_onBranchDeleted` / `wix.editor.branches.v1.branch_deleted`.
+    #[cfg(feature = "editor_branches-branches")]
+    WixEditorBranchesBranchesOnBranchDeleted(
+        Box<crate::editor_branches::branches::BranchDeleted>,
+    ),
+    /// `wixEditorBranchesBranches_onBranchUpdated` / `wix.editor.branches.v1.branch_updated`.
+    #[cfg(feature = "editor_branches-branches")]
+    WixEditorBranchesBranchesOnBranchUpdated(
+        Box<crate::editor_branches::branches::BranchUpdated>,
+    ),
+    /// `wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged` / `com.wixpress.emailsubscriptions.v1.EmailSubscriptionChanged`.
+    #[cfg(feature = "email_subscriptions-email_subscriptions")]
+    WixEmailSubscriptionsEmailSubscriptionsOnEmailsubscriptionEmailSubscriptionChanged(
+        Box<
+            crate::email_subscriptions::email_subscriptions::EmailsubscriptionEmailSubscriptionChanged,
+        >,
+    ),
     /// `wixEventsEventsSettings_onEventsSettingsUpdated` / `wix.events.v1.events_settings_updated`.
     #[cfg(feature = "events-events_settings")]
     WixEventsEventsSettingsOnEventsSettingsUpdated(
@@ -5821,6 +10112,30 @@ pub enum Event {
     WixEventsTicketReservationsOnTicketReservationUpdated(
         Box<crate::events::ticket_reservations::TicketReservationUpdated>,
     ),
+    /// `wixFaqCategory_onCategoryCreated` / `wix.faq.category.v2.category_created`.
+    #[cfg(feature = "faq-category")]
+    WixFaqCategoryOnCategoryCreated(Box<crate::faq::category::CategoryCreated>),
+    /// `wixFaqCategory_onCategoryDeleted` / `wix.faq.category.v2.category_deleted`.
+    #[cfg(feature = "faq-category")]
+    WixFaqCategoryOnCategoryDeleted(Box<crate::faq::category::CategoryDeleted>),
+    /// `wixFaqCategory_onCategoryUpdated` / `wix.faq.category.v2.category_updated`.
+    #[cfg(feature = "faq-category")]
+    WixFaqCategoryOnCategoryUpdated(Box<crate::faq::category::CategoryUpdated>),
+    /// `wixFaqQuestionEntry_onQuestionEntryCreated` / `wix.faq.question_entry.v2.question_entry_created`.
+    #[cfg(feature = "faq-question_entry")]
+    WixFaqQuestionEntryOnQuestionEntryCreated(
+        Box<crate::faq::question_entry::QuestionEntryCreated>,
+    ),
+    /// `wixFaqQuestionEntry_onQuestionEntryDeleted` / `wix.faq.question_entry.v2.question_entry_deleted`.
+    #[cfg(feature = "faq-question_entry")]
+    WixFaqQuestionEntryOnQuestionEntryDeleted(
+        Box<crate::faq::question_entry::QuestionEntryDeleted>,
+    ),
+    /// `wixFaqQuestionEntry_onQuestionEntryUpdated` / `wix.faq.question_entry.v2.question_entry_updated`.
+    #[cfg(feature = "faq-question_entry")]
+    WixFaqQuestionEntryOnQuestionEntryUpdated(
+        Box<crate::faq::question_entry::QuestionEntryUpdated>,
+    ),
     /// `wixFormsChatSettings_onChatSettingsCreated` / `wix.forms.ai.v1.chat_settings_created`.
     #[cfg(feature = "forms-chat_settings")]
     WixFormsChatSettingsOnChatSettingsCreated(
@@ -5895,6 +10210,228 @@ pub enum Event {
     /// `wixForms_onSubmissionUpdated` / `wix.forms.v4.submission_updated`.
     #[cfg(feature = "forms-submissions")]
     WixFormsOnSubmissionUpdated(Box<crate::forms::submissions::SubmissionUpdated>),
+    /// `wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated` / `wix.gift_cards.v1.gift_card_product_created`.
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    WixGiftVouchersGiftVoucherProductsOnGiftCardProductCreated(
+        Box<crate::gift_vouchers::gift_voucher_products::GiftCardProductCreated>,
+    ),
+    /// `wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted` / `wix.gift_cards.v1.gift_card_product_deleted`.
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    WixGiftVouchersGiftVoucherProductsOnGiftCardProductDeleted(
+        Box<crate::gift_vouchers::gift_voucher_products::GiftCardProductDeleted>,
+    ),
+    /// `wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated` / `wix.gift_cards.v1.gift_card_product_updated`.
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    WixGiftVouchersGiftVoucherProductsOnGiftCardProductUpdated(
+        Box<crate::gift_vouchers::gift_voucher_products::GiftCardProductUpdated>,
+    ),
+    /// `wixGiftVouchersGiftVouchers_onGiftCardCreated` / `wix.gift_cards.v1.gift_card_created`.
+    #[cfg(feature = "gift_vouchers-gift_vouchers")]
+    WixGiftVouchersGiftVouchersOnGiftCardCreated(
+        Box<crate::gift_vouchers::gift_vouchers::GiftCardCreated>,
+    ),
+    /// `wixGiftVouchersGiftVouchers_onGiftCardUpdated` / `wix.gift_cards.v1.gift_card_updated`.
+    #[cfg(feature = "gift_vouchers-gift_vouchers")]
+    WixGiftVouchersGiftVouchersOnGiftCardUpdated(
+        Box<crate::gift_vouchers::gift_vouchers::GiftCardUpdated>,
+    ),
+    /// `wixGroupsGroupRequests_onGroupRequestApproved` / `wix.social_groups.v2.group_request_approved`.
+    #[cfg(feature = "groups-group_requests")]
+    WixGroupsGroupRequestsOnGroupRequestApproved(
+        Box<crate::groups::group_requests::GroupRequestApproved>,
+    ),
+    /// `wixGroupsGroupRequests_onGroupRequestCreated` / `wix.social_groups.v2.group_request_created`.
+    #[cfg(feature = "groups-group_requests")]
+    WixGroupsGroupRequestsOnGroupRequestCreated(
+        Box<crate::groups::group_requests::GroupRequestCreated>,
+    ),
+    /// `wixGroupsGroupRequests_onGroupRequestRejected` / `wix.social_groups.v2.group_request_rejected`.
+    #[cfg(feature = "groups-group_requests")]
+    WixGroupsGroupRequestsOnGroupRequestRejected(
+        Box<crate::groups::group_requests::GroupRequestRejected>,
+    ),
+    /// `wixGroupsGroups_onGroupCoverChanged` / `wix.social_groups.v2.group_group_cover_changed`.
+    #[cfg(feature = "groups-groups")]
+    WixGroupsGroupsOnGroupCoverChanged(Box<crate::groups::groups::GroupCoverChanged>),
+    /// `wixGroupsGroups_onGroupCreated` / `wix.social_groups.v2.group_created`.
+    #[cfg(feature = "groups-groups")]
+    WixGroupsGroupsOnGroupCreated(Box<crate::groups::groups::GroupCreated>),
+    /// `wixGroupsGroups_onGroupDeleted` / `wix.social_groups.v2.group_deleted`.
+    #[cfg(feature = "groups-groups")]
+    WixGroupsGroupsOnGroupDeleted(Box<crate::groups::groups::GroupDeleted>),
+    /// `wixGroupsGroups_onGroupDescriptionChanged` / `wix.social_groups.v2.group_group_description_changed`.
+    #[cfg(feature = "groups-groups")]
+    WixGroupsGroupsOnGroupDescriptionChanged(
+        Box<crate::groups::groups::GroupDescriptionChanged>,
+    ),
+    /// `wixGroupsGroups_onGroupUpdated` / `wix.social_groups.v2.group_updated`.
+    #[cfg(feature = "groups-groups")]
+    WixGroupsGroupsOnGroupUpdated(Box<crate::groups::groups::GroupUpdated>),
+    /// `wixGroupsJoinGroupRequests_onJoinGroupRequestApproved` / `wix.social_groups.v2.join_group_request_approved`.
+    #[cfg(feature = "groups-join_group_requests")]
+    WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(
+        Box<crate::groups::join_group_requests::JoinGroupRequestApproved>,
+    ),
+    /// `wixGroupsJoinGroupRequests_onJoinGroupRequestCreated` / `wix.social_groups.v2.join_group_request_created`.
+    #[cfg(feature = "groups-join_group_requests")]
+    WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(
+        Box<crate::groups::join_group_requests::JoinGroupRequestCreated>,
+    ),
+    /// `wixGroupsJoinGroupRequests_onJoinGroupRequestRejected` / `wix.social_groups.v2.join_group_request_rejected`.
+    #[cfg(feature = "groups-join_group_requests")]
+    WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(
+        Box<crate::groups::join_group_requests::JoinGroupRequestRejected>,
+    ),
+    /// `wixGroupsMembers_onGroupMemberAdded` / `wix.social_groups.v2.group_member_added`.
+    #[cfg(feature = "groups-members")]
+    WixGroupsMembersOnGroupMemberAdded(Box<crate::groups::members::GroupMemberAdded>),
+    /// `wixGroupsMembers_onGroupMemberRemoved` / `wix.social_groups.v2.group_member_removed`.
+    #[cfg(feature = "groups-members")]
+    WixGroupsMembersOnGroupMemberRemoved(
+        Box<crate::groups::members::GroupMemberRemoved>,
+    ),
+    /// `wixGroupsRoles_onGroupRoleAssigned` / `wix.social_groups.v2.group_role_assigned`.
+    #[cfg(feature = "groups-roles")]
+    WixGroupsRolesOnGroupRoleAssigned(Box<crate::groups::roles::GroupRoleAssigned>),
+    /// `wixGroupsRoles_onGroupRoleUnassigned` / `wix.social_groups.v2.group_role_unassigned`.
+    #[cfg(feature = "groups-roles")]
+    WixGroupsRolesOnGroupRoleUnassigned(Box<crate::groups::roles::GroupRoleUnassigned>),
+    /// `wixGroupsRules_onGroupRulesUpdated` / `wix.social_groups.v2.group_rules_updated`.
+    #[cfg(feature = "groups-rules")]
+    WixGroupsRulesOnGroupRulesUpdated(Box<crate::groups::rules::GroupRulesUpdated>),
+    /// `wixIdentitySignOnPolicy_onSignOnPolicyUpdated` / `wix.iam.signon.v1.sign_on_policy_updated`.
+    #[cfg(feature = "identity-sign_on_policy")]
+    WixIdentitySignOnPolicyOnSignOnPolicyUpdated(
+        Box<crate::identity::sign_on_policy::SignOnPolicyUpdated>,
+    ),
+    /// `wixInboxConversations_onConversationConversationsMerged` / `wix.crm.inbox.v2.conversation_conversations_merged`.
+    #[cfg(feature = "inbox-conversations")]
+    WixInboxConversationsOnConversationConversationsMerged(
+        Box<crate::inbox::conversations::ConversationConversationsMerged>,
+    ),
+    /// `wixInboxMessages_onMessageButtonInteracted` / `wix.crm.inbox.v2.message_button_interacted`.
+    #[cfg(feature = "inbox-messages")]
+    WixInboxMessagesOnMessageButtonInteracted(
+        Box<crate::inbox::messages::MessageButtonInteracted>,
+    ),
+    /// `wixInboxMessages_onMessageSentToBusiness` / `wix.crm.inbox.v2.message_message_sent_to_business`.
+    #[cfg(feature = "inbox-messages")]
+    WixInboxMessagesOnMessageSentToBusiness(
+        Box<crate::inbox::messages::MessageSentToBusiness>,
+    ),
+    /// `wixLoyalty_onAccountCreated` / `wix.loyalty.v1.account_created`.
+    #[cfg(feature = "loyalty-accounts")]
+    WixLoyaltyOnAccountCreated(Box<crate::loyalty::accounts::AccountCreated>),
+    /// `wixLoyalty_onAccountPointsUpdated` / `wix.loyalty.v1.account_points_updated`.
+    #[cfg(feature = "loyalty-accounts")]
+    WixLoyaltyOnAccountPointsUpdated(
+        Box<crate::loyalty::accounts::AccountPointsUpdated>,
+    ),
+    /// `wixLoyalty_onAccountRewardAvailabilityUpdated` / `wix.loyalty.v1.account_reward_availability_updated`.
+    #[cfg(feature = "loyalty-accounts")]
+    WixLoyaltyOnAccountRewardAvailabilityUpdated(
+        Box<crate::loyalty::accounts::AccountRewardAvailabilityUpdated>,
+    ),
+    /// `wixLoyalty_onAccountUpdated` / `wix.loyalty.v1.account_updated`.
+    #[cfg(feature = "loyalty-accounts")]
+    WixLoyaltyOnAccountUpdated(Box<crate::loyalty::accounts::AccountUpdated>),
+    /// `wixLoyalty_onCouponCreated` / `wix.loyalty.v1.coupon_created`.
+    #[cfg(feature = "loyalty-coupons")]
+    WixLoyaltyOnCouponCreated(Box<crate::loyalty::coupons::CouponCreated>),
+    /// `wixLoyalty_onCouponDeleted` / `wix.loyalty.v1.coupon_deleted`.
+    #[cfg(feature = "loyalty-coupons")]
+    WixLoyaltyOnCouponDeleted(Box<crate::loyalty::coupons::CouponDeleted>),
+    /// `wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated` / `wix.loyalty.v1.loyalty_earning_rule_created`.
+    #[cfg(feature = "loyalty-earning_rules")]
+    WixLoyaltyEarningRulesOnLoyaltyEarningRuleCreated(
+        Box<crate::loyalty::earning_rules::LoyaltyEarningRuleCreated>,
+    ),
+    /// `wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted` / `wix.loyalty.v1.loyalty_earning_rule_deleted`.
+    #[cfg(feature = "loyalty-earning_rules")]
+    WixLoyaltyEarningRulesOnLoyaltyEarningRuleDeleted(
+        Box<crate::loyalty::earning_rules::LoyaltyEarningRuleDeleted>,
+    ),
+    /// `wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated` / `wix.loyalty.v1.loyalty_earning_rule_updated`.
+    #[cfg(feature = "loyalty-earning_rules")]
+    WixLoyaltyEarningRulesOnLoyaltyEarningRuleUpdated(
+        Box<crate::loyalty::earning_rules::LoyaltyEarningRuleUpdated>,
+    ),
+    /// `wixLoyaltyImportsV1_onLoyaltyImportCreated` / `wix.loyalty.imports.v1.loyalty_import_created`.
+    #[cfg(feature = "loyalty-imports")]
+    WixLoyaltyImportsV1OnLoyaltyImportCreated(
+        Box<crate::loyalty::imports::LoyaltyImportCreated>,
+    ),
+    /// `wixLoyaltyPrograms_onProgramUpdated` / `wix.loyalty.v1.program_updated`.
+    #[cfg(feature = "loyalty-programs")]
+    WixLoyaltyProgramsOnProgramUpdated(Box<crate::loyalty::programs::ProgramUpdated>),
+    /// `wixLoyaltyRewards_onRewardCreated` / `wix.loyalty.v1.reward_created`.
+    #[cfg(feature = "loyalty-rewards")]
+    WixLoyaltyRewardsOnRewardCreated(Box<crate::loyalty::rewards::RewardCreated>),
+    /// `wixLoyaltyRewards_onRewardDeleted` / `wix.loyalty.v1.reward_deleted`.
+    #[cfg(feature = "loyalty-rewards")]
+    WixLoyaltyRewardsOnRewardDeleted(Box<crate::loyalty::rewards::RewardDeleted>),
+    /// `wixLoyaltyRewards_onRewardUpdated` / `wix.loyalty.v1.reward_updated`.
+    #[cfg(feature = "loyalty-rewards")]
+    WixLoyaltyRewardsOnRewardUpdated(Box<crate::loyalty::rewards::RewardUpdated>),
+    /// `wixLoyaltySocialMedia_onFollowedChannelCreated` / `wix.loyalty.socialmedia.v1.followed_channel_created`.
+    #[cfg(feature = "loyalty-social_media")]
+    WixLoyaltySocialMediaOnFollowedChannelCreated(
+        Box<crate::loyalty::social_media::FollowedChannelCreated>,
+    ),
+    /// `wixLoyalty_onTierCreated` / `wix.loyalty.v1.tier_created`.
+    #[cfg(feature = "loyalty-tiers")]
+    WixLoyaltyOnTierCreated(Box<crate::loyalty::tiers::TierCreated>),
+    /// `wixLoyalty_onTierDeleted` / `wix.loyalty.v1.tier_deleted`.
+    #[cfg(feature = "loyalty-tiers")]
+    WixLoyaltyOnTierDeleted(Box<crate::loyalty::tiers::TierDeleted>),
+    /// `wixLoyalty_onTierUpdated` / `wix.loyalty.v1.tier_updated`.
+    #[cfg(feature = "loyalty-tiers")]
+    WixLoyaltyOnTierUpdated(Box<crate::loyalty::tiers::TierUpdated>),
+    /// `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated` / `wix.media.enterprise_public_media.v1.enterprise_category_created`.
+    #[cfg(feature = "media-enterprise_media_categories")]
+    WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(
+        Box<crate::media::enterprise_media_categories::EnterpriseCategoryCreated>,
+    ),
+    /// `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted` / `wix.media.enterprise_public_media.v1.enterprise_category_deleted`.
+    #[cfg(feature = "media-enterprise_media_categories")]
+    WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryDeleted(
+        Box<crate::media::enterprise_media_categories::EnterpriseCategoryDeleted>,
+    ),
+    /// `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated` / `wix.media.enterprise_public_media.v1.enterprise_category_updated`.
+    #[cfg(feature = "media-enterprise_media_categories")]
+    WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryUpdated(
+        Box<crate::media::enterprise_media_categories::EnterpriseCategoryUpdated>,
+    ),
+    /// `wixMediaEnterpriseMediaItems_onEnterpriseItemCreated` / `wix.media.enterprise_public_media.v1.enterprise_item_created`.
+    #[cfg(feature = "media-enterprise_media_items")]
+    WixMediaEnterpriseMediaItemsOnEnterpriseItemCreated(
+        Box<crate::media::enterprise_media_items::EnterpriseItemCreated>,
+    ),
+    /// `wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged` / `wix.media.enterprise_public_media.v1.enterprise_item_item_categories_changed`.
+    #[cfg(feature = "media-enterprise_media_items")]
+    WixMediaEnterpriseMediaItemsOnEnterpriseItemItemCategoriesChanged(
+        Box<crate::media::enterprise_media_items::EnterpriseItemItemCategoriesChanged>,
+    ),
+    /// `wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged` / `wix.media.enterprise_public_media.v1.enterprise_item_publish_status_changed`.
+    #[cfg(feature = "media-enterprise_media_items")]
+    WixMediaEnterpriseMediaItemsOnEnterpriseItemPublishStatusChanged(
+        Box<crate::media::enterprise_media_items::EnterpriseItemPublishStatusChanged>,
+    ),
+    /// `wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated` / `wix.media.enterprise_public_media.v1.enterprise_item_updated`.
+    #[cfg(feature = "media-enterprise_media_items")]
+    WixMediaEnterpriseMediaItemsOnEnterpriseItemUpdated(
+        Box<crate::media::enterprise_media_items::EnterpriseItemUpdated>,
+    ),
+    /// `wixMediaFiles_onFileDescriptorFileFailed` / `wix.media.site_media.v1.file_descriptor_file_failed`.
+    #[cfg(feature = "media-files")]
+    WixMediaFilesOnFileDescriptorFileFailed(
+        Box<crate::media::files::FileDescriptorFileFailed>,
+    ),
+    /// `wixMediaFiles_onFileDescriptorFileReady` / `wix.media.site_media.v1.file_descriptor_file_ready`.
+    #[cfg(feature = "media-files")]
+    WixMediaFilesOnFileDescriptorFileReady(
+        Box<crate::media::files::FileDescriptorFileReady>,
+    ),
     /// `wixMembersBadgeAssignments_onBadgeAssignmentCreated` / `wix.badges.v4.badge_assignment_created`.
     #[cfg(feature = "members-badge_assignments")]
     WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(
@@ -5983,6 +10520,301 @@ pub enum Event {
     WixMembersMembersAboutOnMemberAboutUpdated(
         Box<crate::members::members_about::MemberAboutUpdated>,
     ),
+    /// `wixMultilingualLocaleSettings_onLocaleSettingsCreated` / `wix.multilingual.settings.v2.locale_settings_created`.
+    #[cfg(feature = "multilingual-locale_settings")]
+    WixMultilingualLocaleSettingsOnLocaleSettingsCreated(
+        Box<crate::multilingual::locale_settings::LocaleSettingsCreated>,
+    ),
+    /// `wixMultilingualLocaleSettings_onLocaleSettingsDeleted` / `wix.multilingual.settings.v2.locale_settings_deleted`.
+    #[cfg(feature = "multilingual-locale_settings")]
+    WixMultilingualLocaleSettingsOnLocaleSettingsDeleted(
+        Box<crate::multilingual::locale_settings::LocaleSettingsDeleted>,
+    ),
+    /// `wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated` / `wix.multilingual.settings.v2.locale_settings_multilingual_mode_updated`.
+    #[cfg(feature = "multilingual-locale_settings")]
+    WixMultilingualLocaleSettingsOnLocaleSettingsMultilingualModeUpdated(
+        Box<crate::multilingual::locale_settings::LocaleSettingsMultilingualModeUpdated>,
+    ),
+    /// `wixMultilingualLocaleSettings_onLocaleSettingsUpdated` / `wix.multilingual.settings.v2.locale_settings_updated`.
+    #[cfg(feature = "multilingual-locale_settings")]
+    WixMultilingualLocaleSettingsOnLocaleSettingsUpdated(
+        Box<crate::multilingual::locale_settings::LocaleSettingsUpdated>,
+    ),
+    /// `wixMultilingualLocales_onLocaleCreated` / `wix.multilingual.locales.v2.locale_created`.
+    #[cfg(feature = "multilingual-locales")]
+    WixMultilingualLocalesOnLocaleCreated(
+        Box<crate::multilingual::locales::LocaleCreated>,
+    ),
+    /// `wixMultilingualLocales_onLocaleDeleted` / `wix.multilingual.locales.v2.locale_deleted`.
+    #[cfg(feature = "multilingual-locales")]
+    WixMultilingualLocalesOnLocaleDeleted(
+        Box<crate::multilingual::locales::LocaleDeleted>,
+    ),
+    /// `wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged` / `wix.multilingual.locales.v2.locale_multilingual_primary_locale_changed`.
+    #[cfg(feature = "multilingual-locales")]
+    WixMultilingualLocalesOnLocaleMultilingualPrimaryLocaleChanged(
+        Box<crate::multilingual::locales::LocaleMultilingualPrimaryLocaleChanged>,
+    ),
+    /// `wixMultilingualLocales_onLocaleUpdated` / `wix.multilingual.locales.v2.locale_updated`.
+    #[cfg(feature = "multilingual-locales")]
+    WixMultilingualLocalesOnLocaleUpdated(
+        Box<crate::multilingual::locales::LocaleUpdated>,
+    ),
+    /// `wixMultilingualTranslationContents_onContentCreated` / `wix.multilingual.translation.v1.content_created`.
+    #[cfg(feature = "multilingual-translation_contents")]
+    WixMultilingualTranslationContentsOnContentCreated(
+        Box<crate::multilingual::translation_contents::ContentCreated>,
+    ),
+    /// `wixMultilingualTranslationContents_onContentDeleted` / `wix.multilingual.translation.v1.content_deleted`.
+    #[cfg(feature = "multilingual-translation_contents")]
+    WixMultilingualTranslationContentsOnContentDeleted(
+        Box<crate::multilingual::translation_contents::ContentDeleted>,
+    ),
+    /// `wixMultilingualTranslationContents_onContentUpdated` / `wix.multilingual.translation.v1.content_updated`.
+    #[cfg(feature = "multilingual-translation_contents")]
+    WixMultilingualTranslationContentsOnContentUpdated(
+        Box<crate::multilingual::translation_contents::ContentUpdated>,
+    ),
+    /// `wixMultilingualTranslationPublishedContents_onPublishedContentCreated` / `wix.multilingual.localization_public.v3.published_content_created`.
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    WixMultilingualTranslationPublishedContentsOnPublishedContentCreated(
+        Box<crate::multilingual::translation_published_contents::PublishedContentCreated>,
+    ),
+    /// `wixMultilingualTranslationPublishedContents_onPublishedContentDeleted` / `wix.multilingual.localization_public.v3.published_content_deleted`.
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    WixMultilingualTranslationPublishedContentsOnPublishedContentDeleted(
+        Box<crate::multilingual::translation_published_contents::PublishedContentDeleted>,
+    ),
+    /// `wixMultilingualTranslationPublishedContents_onPublishedContentUpdated` / `wix.multilingual.localization_public.v3.published_content_updated`.
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    WixMultilingualTranslationPublishedContentsOnPublishedContentUpdated(
+        Box<crate::multilingual::translation_published_contents::PublishedContentUpdated>,
+    ),
+    /// `wixOnlineProgramsJoinApplications_onJoinApplicationCreated` / `wix.online_programs.participants.v3.join_application_created`.
+    #[cfg(feature = "online_programs-join_applications")]
+    WixOnlineProgramsJoinApplicationsOnJoinApplicationCreated(
+        Box<crate::online_programs::join_applications::JoinApplicationCreated>,
+    ),
+    /// `wixOnlineProgramsJoinApplications_onJoinApplicationDeleted` / `wix.online_programs.participants.v3.join_application_deleted`.
+    #[cfg(feature = "online_programs-join_applications")]
+    WixOnlineProgramsJoinApplicationsOnJoinApplicationDeleted(
+        Box<crate::online_programs::join_applications::JoinApplicationDeleted>,
+    ),
+    /// `wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged` / `wix.online_programs.participants.v3.join_application_payment_status_changed`.
+    #[cfg(feature = "online_programs-join_applications")]
+    WixOnlineProgramsJoinApplicationsOnJoinApplicationPaymentStatusChanged(
+        Box<
+            crate::online_programs::join_applications::JoinApplicationPaymentStatusChanged,
+        >,
+    ),
+    /// `wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged` / `wix.online_programs.participants.v3.join_application_status_changed`.
+    #[cfg(feature = "online_programs-join_applications")]
+    WixOnlineProgramsJoinApplicationsOnJoinApplicationStatusChanged(
+        Box<crate::online_programs::join_applications::JoinApplicationStatusChanged>,
+    ),
+    /// `wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified` / `wix.online_programs.participants.v3.join_application_tags_modified`.
+    #[cfg(feature = "online_programs-join_applications")]
+    WixOnlineProgramsJoinApplicationsOnJoinApplicationTagsModified(
+        Box<crate::online_programs::join_applications::JoinApplicationTagsModified>,
+    ),
+    /// `wixOnlineProgramsJoinApplications_onJoinApplicationUpdated` / `wix.online_programs.participants.v3.join_application_updated`.
+    #[cfg(feature = "online_programs-join_applications")]
+    WixOnlineProgramsJoinApplicationsOnJoinApplicationUpdated(
+        Box<crate::online_programs::join_applications::JoinApplicationUpdated>,
+    ),
+    /// `wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted` / `wix.challenges.v1.participant_deleted`.
+    #[cfg(feature = "online_programs-online_program_participants")]
+    WixOnlineProgramsOnlineProgramParticipantsOnParticipantDeleted(
+        Box<crate::online_programs::online_program_participants::ParticipantDeleted>,
+    ),
+    /// `wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined` / `wix.challenges.v1.participant_participant_joined`.
+    #[cfg(feature = "online_programs-online_program_participants")]
+    WixOnlineProgramsOnlineProgramParticipantsOnParticipantJoined(
+        Box<crate::online_programs::online_program_participants::ParticipantJoined>,
+    ),
+    /// `wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved` / `wix.challenges.v1.participant_step_resolved`.
+    #[cfg(feature = "online_programs-online_program_participants")]
+    WixOnlineProgramsOnlineProgramParticipantsOnParticipantStepResolved(
+        Box<crate::online_programs::online_program_participants::ParticipantStepResolved>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantCompletedProgram` / `wix.online_programs.participants.v3.participant_completed_program`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantCompletedProgram(
+        Box<crate::online_programs::participants::ParticipantCompletedProgram>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantCreated` / `wix.online_programs.participants.v3.participant_created`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantCreated(
+        Box<crate::online_programs::participants::ParticipantCreated>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantDeleted` / `wix.online_programs.participants.v3.participant_deleted`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantDeleted(
+        Box<crate::online_programs::participants::ParticipantDeleted>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantLeft` / `wix.online_programs.participants.v3.participant_left`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantLeft(
+        Box<crate::online_programs::participants::ParticipantLeft>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline` / `wix.online_programs.participants.v3.participant_missed_program_deadline`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantMissedProgramDeadline(
+        Box<crate::online_programs::participants::ParticipantMissedProgramDeadline>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantProgramDurationEnded` / `wix.online_programs.participants.v3.participant_program_duration_ended`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantProgramDurationEnded(
+        Box<crate::online_programs::participants::ParticipantProgramDurationEnded>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantRemoved` / `wix.online_programs.participants.v3.participant_removed`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantRemoved(
+        Box<crate::online_programs::participants::ParticipantRemoved>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantTagsModified` / `wix.online_programs.participants.v3.participant_tags_modified`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantTagsModified(
+        Box<crate::online_programs::participants::ParticipantTagsModified>,
+    ),
+    /// `wixOnlineProgramsParticipants_onParticipantUpdated` / `wix.online_programs.participants.v3.participant_updated`.
+    #[cfg(feature = "online_programs-participants")]
+    WixOnlineProgramsParticipantsOnParticipantUpdated(
+        Box<crate::online_programs::participants::ParticipantUpdated>,
+    ),
+    /// `wixOnlineProgramsSteps_onStepCreated` / `wix.online_programs.v3.step_created`.
+    #[cfg(feature = "online_programs-steps")]
+    WixOnlineProgramsStepsOnStepCreated(Box<crate::online_programs::steps::StepCreated>),
+    /// `wixOnlineProgramsSteps_onStepDeleted` / `wix.online_programs.v3.step_deleted`.
+    #[cfg(feature = "online_programs-steps")]
+    WixOnlineProgramsStepsOnStepDeleted(Box<crate::online_programs::steps::StepDeleted>),
+    /// `wixOnlineProgramsSteps_onStepMoved` / `wix.online_programs.v3.step_moved`.
+    #[cfg(feature = "online_programs-steps")]
+    WixOnlineProgramsStepsOnStepMoved(Box<crate::online_programs::steps::StepMoved>),
+    /// `wixOnlineProgramsSteps_onStepUpdated` / `wix.online_programs.v3.step_updated`.
+    #[cfg(feature = "online_programs-steps")]
+    WixOnlineProgramsStepsOnStepUpdated(Box<crate::online_programs::steps::StepUpdated>),
+    /// `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated` / `wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_created`.
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentCreated(
+        Box<crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentCreated>,
+    ),
+    /// `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted` / `wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_deleted`.
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentDeleted(
+        Box<crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentDeleted>,
+    ),
+    /// `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated` / `wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_updated`.
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentUpdated(
+        Box<crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentUpdated>,
+    ),
+    /// `wixPaymentsDisputes_onDisputeCreated` / `wix.payments.disputes.v1.dispute_created`.
+    #[cfg(feature = "payments-disputes")]
+    WixPaymentsDisputesOnDisputeCreated(Box<crate::payments::disputes::DisputeCreated>),
+    /// `wixPaymentsDisputes_onDisputeUpdated` / `wix.payments.disputes.v1.dispute_updated`.
+    #[cfg(feature = "payments-disputes")]
+    WixPaymentsDisputesOnDisputeUpdated(Box<crate::payments::disputes::DisputeUpdated>),
+    /// `wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated` / `wix.cashier.onboarding_availability.v1.onboarding_availability_created`.
+    #[cfg(feature = "payments-onboarding_availability")]
+    WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityCreated(
+        Box<crate::payments::onboarding_availability::OnboardingAvailabilityCreated>,
+    ),
+    /// `wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated` / `wix.cashier.onboarding_availability.v1.onboarding_availability_updated`.
+    #[cfg(feature = "payments-onboarding_availability")]
+    WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityUpdated(
+        Box<crate::payments::onboarding_availability::OnboardingAvailabilityUpdated>,
+    ),
+    /// `wixPaymentsPayments_onPaymentCreated` / `wix.payments.platform.v1.payment_created`.
+    #[cfg(feature = "payments-payments")]
+    WixPaymentsPaymentsOnPaymentCreated(Box<crate::payments::payments::PaymentCreated>),
+    /// `wixPaymentsPayments_onPaymentUpdated` / `wix.payments.platform.v1.payment_updated`.
+    #[cfg(feature = "payments-payments")]
+    WixPaymentsPaymentsOnPaymentUpdated(Box<crate::payments::payments::PaymentUpdated>),
+    /// `wixPaymentsPayouts_onPayoutCreated` / `wix.payments.payouts.v4.payout_created`.
+    #[cfg(feature = "payments-payouts")]
+    WixPaymentsPayoutsOnPayoutCreated(Box<crate::payments::payouts::PayoutCreated>),
+    /// `wixPaymentsPayouts_onPayoutUpdated` / `wix.payments.payouts.v4.payout_updated`.
+    #[cfg(feature = "payments-payouts")]
+    WixPaymentsPayoutsOnPayoutUpdated(Box<crate::payments::payouts::PayoutUpdated>),
+    /// `wixPaymentsRefunds_onRefundCreated` / `wix.payments.refunds.v1.refund_created`.
+    #[cfg(feature = "payments-refunds")]
+    WixPaymentsRefundsOnRefundCreated(Box<crate::payments::refunds::RefundCreated>),
+    /// `wixPaymentsRefunds_onRefundUpdated` / `wix.payments.refunds.v1.refund_updated`.
+    #[cfg(feature = "payments-refunds")]
+    WixPaymentsRefundsOnRefundUpdated(Box<crate::payments::refunds::RefundUpdated>),
+    /// `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated` / `wix.payments.saved_payment_methods.v1.saved_payment_method_created`.
+    #[cfg(feature = "payments-saved_payment_methods")]
+    WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodCreated(
+        Box<crate::payments::saved_payment_methods::SavedPaymentMethodCreated>,
+    ),
+    /// `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted` / `wix.payments.saved_payment_methods.v1.saved_payment_method_deleted`.
+    #[cfg(feature = "payments-saved_payment_methods")]
+    WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodDeleted(
+        Box<crate::payments::saved_payment_methods::SavedPaymentMethodDeleted>,
+    ),
+    /// `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated` / `wix.payments.saved_payment_methods.v1.saved_payment_method_updated`.
+    #[cfg(feature = "payments-saved_payment_methods")]
+    WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodUpdated(
+        Box<crate::payments::saved_payment_methods::SavedPaymentMethodUpdated>,
+    ),
+    /// `wixPortfolioCollections_onCollectionCreated` / `wix.portfolio.collections.v1.collection_created`.
+    #[cfg(feature = "portfolio-collections")]
+    WixPortfolioCollectionsOnCollectionCreated(
+        Box<crate::portfolio::collections::CollectionCreated>,
+    ),
+    /// `wixPortfolioCollections_onCollectionDeleted` / `wix.portfolio.collections.v1.collection_deleted`.
+    #[cfg(feature = "portfolio-collections")]
+    WixPortfolioCollectionsOnCollectionDeleted(
+        Box<crate::portfolio::collections::CollectionDeleted>,
+    ),
+    /// `wixPortfolioCollections_onCollectionUpdated` / `wix.portfolio.collections.v1.collection_updated`.
+    #[cfg(feature = "portfolio-collections")]
+    WixPortfolioCollectionsOnCollectionUpdated(
+        Box<crate::portfolio::collections::CollectionUpdated>,
+    ),
+    /// `wixPortfolioPortfolioSettings_onPortfolioSettingsCreated` / `wix.portfolio.portfolio_app.v1.portfolio_settings_created`.
+    #[cfg(feature = "portfolio-portfolio_settings")]
+    WixPortfolioPortfolioSettingsOnPortfolioSettingsCreated(
+        Box<crate::portfolio::portfolio_settings::PortfolioSettingsCreated>,
+    ),
+    /// `wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent` / `wix.portfolio.projects.v1.project_in_collection_project_order_in_collection_updated_event`.
+    #[cfg(feature = "portfolio-project_in_collections")]
+    WixPortfolioProjectInCollectionsOnProjectInCollectionProjectOrderInCollectionUpdatedEvent(
+        Box<
+            crate::portfolio::project_in_collections::ProjectInCollectionProjectOrderInCollectionUpdatedEvent,
+        >,
+    ),
+    /// `wixPortfolioProjectItems_onProjectItemCreated` / `wix.portfolio.project_items.v1.project_item_created`.
+    #[cfg(feature = "portfolio-project_items")]
+    WixPortfolioProjectItemsOnProjectItemCreated(
+        Box<crate::portfolio::project_items::ProjectItemCreated>,
+    ),
+    /// `wixPortfolioProjectItems_onProjectItemDeleted` / `wix.portfolio.project_items.v1.project_item_deleted`.
+    #[cfg(feature = "portfolio-project_items")]
+    WixPortfolioProjectItemsOnProjectItemDeleted(
+        Box<crate::portfolio::project_items::ProjectItemDeleted>,
+    ),
+    /// `wixPortfolioProjectItems_onProjectItemUpdated` / `wix.portfolio.project_items.v1.project_item_updated`.
+    #[cfg(feature = "portfolio-project_items")]
+    WixPortfolioProjectItemsOnProjectItemUpdated(
+        Box<crate::portfolio::project_items::ProjectItemUpdated>,
+    ),
+    /// `wixPortfolioProjects_onProjectCreated` / `wix.portfolio.projects.v1.project_created`.
+    #[cfg(feature = "portfolio-projects")]
+    WixPortfolioProjectsOnProjectCreated(
+        Box<crate::portfolio::projects::ProjectCreated>,
+    ),
+    /// `wixPortfolioProjects_onProjectDeleted` / `wix.portfolio.projects.v1.project_deleted`.
+    #[cfg(feature = "portfolio-projects")]
+    WixPortfolioProjectsOnProjectDeleted(
+        Box<crate::portfolio::projects::ProjectDeleted>,
+    ),
+    /// `wixPortfolioProjects_onProjectUpdated` / `wix.portfolio.projects.v1.project_updated`.
+    #[cfg(feature = "portfolio-projects")]
+    WixPortfolioProjectsOnProjectUpdated(
+        Box<crate::portfolio::projects::ProjectUpdated>,
+    ),
     /// `wixPricingPlans_onOrderAutoRenewCanceled` / `wix.pricing_plans.v2.order_auto_renew_canceled`.
     #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderAutoRenewCanceled(
@@ -6066,6 +10898,328 @@ pub enum Event {
     WixPricingPlansPlansV3OnPlanUpdated(
         Box<crate::pricing_plans::plans_v3::PlanUpdated>,
     ),
+    /// `wixProGalleryProGallery_onGalleryCreated` / `wix.pro_gallery.gallery_v2_created`.
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    WixProGalleryProGalleryOnGalleryCreated(
+        Box<crate::pro_gallery::pro_gallery::GalleryCreated>,
+    ),
+    /// `wixProGalleryProGallery_onGalleryDeleted` / `wix.pro_gallery.gallery_v2_deleted`.
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    WixProGalleryProGalleryOnGalleryDeleted(
+        Box<crate::pro_gallery::pro_gallery::GalleryDeleted>,
+    ),
+    /// `wixProGalleryProGallery_onGalleryItemCreated` / `wix.pro_gallery.gallery_v2_gallery_item_created`.
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    WixProGalleryProGalleryOnGalleryItemCreated(
+        Box<crate::pro_gallery::pro_gallery::GalleryItemCreated>,
+    ),
+    /// `wixProGalleryProGallery_onGalleryItemDeleted` / `wix.pro_gallery.gallery_v2_gallery_item_deleted`.
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    WixProGalleryProGalleryOnGalleryItemDeleted(
+        Box<crate::pro_gallery::pro_gallery::GalleryItemDeleted>,
+    ),
+    /// `wixProGalleryProGallery_onGalleryItemUpdated` / `wix.pro_gallery.gallery_v2_gallery_item_updated`.
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    WixProGalleryProGalleryOnGalleryItemUpdated(
+        Box<crate::pro_gallery::pro_gallery::GalleryItemUpdated>,
+    ),
+    /// `wixProGalleryProGallery_onGalleryUpdated` / `wix.pro_gallery.gallery_v2_updated`.
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    WixProGalleryProGalleryOnGalleryUpdated(
+        Box<crate::pro_gallery::pro_gallery::GalleryUpdated>,
+    ),
+    /// `wixRedirectsRedirects_onRedirectSessionCreated` / `wix.headless.v1.redirect_session_created`.
+    #[cfg(feature = "redirects-redirects")]
+    WixRedirectsRedirectsOnRedirectSessionCreated(
+        Box<crate::redirects::redirects::RedirectSessionCreated>,
+    ),
+    /// `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated` / `wix.restaurants.v1.availability_exception_created`.
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionCreated(
+        Box<crate::restaurants::availability_exceptions::AvailabilityExceptionCreated>,
+    ),
+    /// `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted` / `wix.restaurants.v1.availability_exception_deleted`.
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionDeleted(
+        Box<crate::restaurants::availability_exceptions::AvailabilityExceptionDeleted>,
+    ),
+    /// `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated` / `wix.restaurants.v1.availability_exception_updated`.
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionUpdated(
+        Box<crate::restaurants::availability_exceptions::AvailabilityExceptionUpdated>,
+    ),
+    /// `wixRestaurantsCatalogs_onCatalogChanged` / `wix.restaurants.catalogs.v3.catalog_catalog_changed`.
+    #[cfg(feature = "restaurants-catalogs")]
+    WixRestaurantsCatalogsOnCatalogChanged(
+        Box<crate::restaurants::catalogs::CatalogChanged>,
+    ),
+    /// `wixRestaurantsCatalogs_onCatalogCreated` / `wix.restaurants.catalogs.v3.catalog_created`.
+    #[cfg(feature = "restaurants-catalogs")]
+    WixRestaurantsCatalogsOnCatalogCreated(
+        Box<crate::restaurants::catalogs::CatalogCreated>,
+    ),
+    /// `wixRestaurantsDiscount_onDiscountCreated` / `wix.restaurants.catalogs.v3.discount_created`.
+    #[cfg(feature = "restaurants-discount")]
+    WixRestaurantsDiscountOnDiscountCreated(
+        Box<crate::restaurants::discount::DiscountCreated>,
+    ),
+    /// `wixRestaurantsDiscount_onDiscountUpdated` / `wix.restaurants.catalogs.v3.discount_updated`.
+    #[cfg(feature = "restaurants-discount")]
+    WixRestaurantsDiscountOnDiscountUpdated(
+        Box<crate::restaurants::discount::DiscountUpdated>,
+    ),
+    /// `wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated` / `wix.restaurants.v1.fulfillment_method_created`.
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    WixRestaurantsFulfillmentMethodsOnFulfillmentMethodCreated(
+        Box<crate::restaurants::fulfillment_methods::FulfillmentMethodCreated>,
+    ),
+    /// `wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted` / `wix.restaurants.v1.fulfillment_method_deleted`.
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    WixRestaurantsFulfillmentMethodsOnFulfillmentMethodDeleted(
+        Box<crate::restaurants::fulfillment_methods::FulfillmentMethodDeleted>,
+    ),
+    /// `wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated` / `wix.restaurants.v1.fulfillment_method_updated`.
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    WixRestaurantsFulfillmentMethodsOnFulfillmentMethodUpdated(
+        Box<crate::restaurants::fulfillment_methods::FulfillmentMethodUpdated>,
+    ),
+    /// `wixRestaurantsItemLabels_onItemLabelCreated` / `wix.restaurants.menus.v1.item_label_created`.
+    #[cfg(feature = "restaurants-item_labels")]
+    WixRestaurantsItemLabelsOnItemLabelCreated(
+        Box<crate::restaurants::item_labels::ItemLabelCreated>,
+    ),
+    /// `wixRestaurantsItemLabels_onItemLabelDeleted` / `wix.restaurants.menus.v1.item_label_deleted`.
+    #[cfg(feature = "restaurants-item_labels")]
+    WixRestaurantsItemLabelsOnItemLabelDeleted(
+        Box<crate::restaurants::item_labels::ItemLabelDeleted>,
+    ),
+    /// `wixRestaurantsItemLabels_onItemLabelUpdated` / `wix.restaurants.menus.v1.item_label_updated`.
+    #[cfg(feature = "restaurants-item_labels")]
+    WixRestaurantsItemLabelsOnItemLabelUpdated(
+        Box<crate::restaurants::item_labels::ItemLabelUpdated>,
+    ),
+    /// `wixRestaurantsItemModifierGroups_onItemModifierGroupCreated` / `wix.restaurants.menus.v1.item_modifier_group_created`.
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    WixRestaurantsItemModifierGroupsOnItemModifierGroupCreated(
+        Box<crate::restaurants::item_modifier_groups::ItemModifierGroupCreated>,
+    ),
+    /// `wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted` / `wix.restaurants.menus.v1.item_modifier_group_deleted`.
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    WixRestaurantsItemModifierGroupsOnItemModifierGroupDeleted(
+        Box<crate::restaurants::item_modifier_groups::ItemModifierGroupDeleted>,
+    ),
+    /// `wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated` / `wix.restaurants.menus.v1.item_modifier_group_updated`.
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    WixRestaurantsItemModifierGroupsOnItemModifierGroupUpdated(
+        Box<crate::restaurants::item_modifier_groups::ItemModifierGroupUpdated>,
+    ),
+    /// `wixRestaurantsItemModifiers_onItemModifierCreated` / `wix.restaurants.menus.v1.item_modifier_created`.
+    #[cfg(feature = "restaurants-item_modifiers")]
+    WixRestaurantsItemModifiersOnItemModifierCreated(
+        Box<crate::restaurants::item_modifiers::ItemModifierCreated>,
+    ),
+    /// `wixRestaurantsItemModifiers_onItemModifierDeleted` / `wix.restaurants.menus.v1.item_modifier_deleted`.
+    #[cfg(feature = "restaurants-item_modifiers")]
+    WixRestaurantsItemModifiersOnItemModifierDeleted(
+        Box<crate::restaurants::item_modifiers::ItemModifierDeleted>,
+    ),
+    /// `wixRestaurantsItemModifiers_onItemModifierUpdated` / `wix.restaurants.menus.v1.item_modifier_updated`.
+    #[cfg(feature = "restaurants-item_modifiers")]
+    WixRestaurantsItemModifiersOnItemModifierUpdated(
+        Box<crate::restaurants::item_modifiers::ItemModifierUpdated>,
+    ),
+    /// `wixRestaurantsItemVariants_onItemVariantCreated` / `wix.restaurants.menus.v1.item_variant_created`.
+    #[cfg(feature = "restaurants-item_variants")]
+    WixRestaurantsItemVariantsOnItemVariantCreated(
+        Box<crate::restaurants::item_variants::ItemVariantCreated>,
+    ),
+    /// `wixRestaurantsItemVariants_onItemVariantDeleted` / `wix.restaurants.menus.v1.item_variant_deleted`.
+    #[cfg(feature = "restaurants-item_variants")]
+    WixRestaurantsItemVariantsOnItemVariantDeleted(
+        Box<crate::restaurants::item_variants::ItemVariantDeleted>,
+    ),
+    /// `wixRestaurantsItemVariants_onItemVariantUpdated` / `wix.restaurants.menus.v1.item_variant_updated`.
+    #[cfg(feature = "restaurants-item_variants")]
+    WixRestaurantsItemVariantsOnItemVariantUpdated(
+        Box<crate::restaurants::item_variants::ItemVariantUpdated>,
+    ),
+    /// `wixRestaurantsItems_onItemCreated` / `wix.restaurants.menus.v1.item_created`.
+    #[cfg(feature = "restaurants-items")]
+    WixRestaurantsItemsOnItemCreated(Box<crate::restaurants::items::ItemCreated>),
+    /// `wixRestaurantsItems_onItemDeleted` / `wix.restaurants.menus.v1.item_deleted`.
+    #[cfg(feature = "restaurants-items")]
+    WixRestaurantsItemsOnItemDeleted(Box<crate::restaurants::items::ItemDeleted>),
+    /// `wixRestaurantsItems_onItemUpdated` / `wix.restaurants.menus.v1.item_updated`.
+    #[cfg(feature = "restaurants-items")]
+    WixRestaurantsItemsOnItemUpdated(Box<crate::restaurants::items::ItemUpdated>),
+    /// `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated` / `wix.restaurants.menu_settings.v1.menu_ordering_settings_created`.
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsCreated(
+        Box<crate::restaurants::menu_ordering_settings::MenuOrderingSettingsCreated>,
+    ),
+    /// `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted` / `wix.restaurants.menu_settings.v1.menu_ordering_settings_deleted`.
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsDeleted(
+        Box<crate::restaurants::menu_ordering_settings::MenuOrderingSettingsDeleted>,
+    ),
+    /// `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated` / `wix.restaurants.menu_settings.v1.menu_ordering_settings_updated`.
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsUpdated(
+        Box<crate::restaurants::menu_ordering_settings::MenuOrderingSettingsUpdated>,
+    ),
+    /// `wixRestaurantsMenus_onMenuCreated` / `wix.restaurants.menus.v1.menu_created`.
+    #[cfg(feature = "restaurants-menus")]
+    WixRestaurantsMenusOnMenuCreated(Box<crate::restaurants::menus::MenuCreated>),
+    /// `wixRestaurantsMenus_onMenuDeleted` / `wix.restaurants.menus.v1.menu_deleted`.
+    #[cfg(feature = "restaurants-menus")]
+    WixRestaurantsMenusOnMenuDeleted(Box<crate::restaurants::menus::MenuDeleted>),
+    /// `wixRestaurantsMenus_onMenuUpdated` / `wix.restaurants.menus.v1.menu_updated`.
+    #[cfg(feature = "restaurants-menus")]
+    WixRestaurantsMenusOnMenuUpdated(Box<crate::restaurants::menus::MenuUpdated>),
+    /// `wixRestaurantsOperationGroups_onOperationGroupCreated` / `wix.restaurants.v1.operation_group_created`.
+    #[cfg(feature = "restaurants-operation_groups")]
+    WixRestaurantsOperationGroupsOnOperationGroupCreated(
+        Box<crate::restaurants::operation_groups::OperationGroupCreated>,
+    ),
+    /// `wixRestaurantsOperationGroups_onOperationGroupDeleted` / `wix.restaurants.v1.operation_group_deleted`.
+    #[cfg(feature = "restaurants-operation_groups")]
+    WixRestaurantsOperationGroupsOnOperationGroupDeleted(
+        Box<crate::restaurants::operation_groups::OperationGroupDeleted>,
+    ),
+    /// `wixRestaurantsOperationGroups_onOperationGroupUpdated` / `wix.restaurants.v1.operation_group_updated`.
+    #[cfg(feature = "restaurants-operation_groups")]
+    WixRestaurantsOperationGroupsOnOperationGroupUpdated(
+        Box<crate::restaurants::operation_groups::OperationGroupUpdated>,
+    ),
+    /// `wixRestaurantsOperations_onOperationDeleted` / `wix.restaurants.operations.v1.operation_deleted`.
+    #[cfg(feature = "restaurants-operations")]
+    WixRestaurantsOperationsOnOperationDeleted(
+        Box<crate::restaurants::operations::OperationDeleted>,
+    ),
+    /// `wixRestaurantsOperations_onOperationUpdated` / `wix.restaurants.operations.v1.operation_updated`.
+    #[cfg(feature = "restaurants-operations")]
+    WixRestaurantsOperationsOnOperationUpdated(
+        Box<crate::restaurants::operations::OperationUpdated>,
+    ),
+    /// `wixRestaurantsOrderPacingPolicy_onPolicyCreated` / `wix.restaurants.order_pacing.v1.policy_created`.
+    #[cfg(feature = "restaurants-order_pacing_policy")]
+    WixRestaurantsOrderPacingPolicyOnPolicyCreated(
+        Box<crate::restaurants::order_pacing_policy::PolicyCreated>,
+    ),
+    /// `wixRestaurantsOrderPacingPolicy_onPolicyUpdated` / `wix.restaurants.order_pacing.v1.policy_updated`.
+    #[cfg(feature = "restaurants-order_pacing_policy")]
+    WixRestaurantsOrderPacingPolicyOnPolicyUpdated(
+        Box<crate::restaurants::order_pacing_policy::PolicyUpdated>,
+    ),
+    /// `wixRestaurantsOrders_onOrderAccepted` / `wix.restaurants.v3.order_accepted`.
+    #[cfg(feature = "restaurants-orders")]
+    WixRestaurantsOrdersOnOrderAccepted(Box<crate::restaurants::orders::OrderAccepted>),
+    /// `wixRestaurantsOrders_onOrderCanceled` / `wix.restaurants.v3.order_canceled`.
+    #[cfg(feature = "restaurants-orders")]
+    WixRestaurantsOrdersOnOrderCanceled(Box<crate::restaurants::orders::OrderCanceled>),
+    /// `wixRestaurantsOrders_onOrderCreated` / `wix.restaurants.v3.order_created`.
+    #[cfg(feature = "restaurants-orders")]
+    WixRestaurantsOrdersOnOrderCreated(Box<crate::restaurants::orders::OrderCreated>),
+    /// `wixRestaurantsOrders_onOrderFulfilled` / `wix.restaurants.v3.order_fulfilled`.
+    #[cfg(feature = "restaurants-orders")]
+    WixRestaurantsOrdersOnOrderFulfilled(
+        Box<crate::restaurants::orders::OrderFulfilled>,
+    ),
+    /// `wixRestaurantsOrders_onOrderNewOrder` / `wix.restaurants.v3.order_new_order`.
+    #[cfg(feature = "restaurants-orders")]
+    WixRestaurantsOrdersOnOrderNewOrder(Box<crate::restaurants::orders::OrderNewOrder>),
+    /// `wixRestaurantsRecipients_onRecipientCreated` / `wix.restaurants.recipient.v1.recipient_created`.
+    #[cfg(feature = "restaurants-recipients")]
+    WixRestaurantsRecipientsOnRecipientCreated(
+        Box<crate::restaurants::recipients::RecipientCreated>,
+    ),
+    /// `wixRestaurantsRecipients_onRecipientDeleted` / `wix.restaurants.recipient.v1.recipient_deleted`.
+    #[cfg(feature = "restaurants-recipients")]
+    WixRestaurantsRecipientsOnRecipientDeleted(
+        Box<crate::restaurants::recipients::RecipientDeleted>,
+    ),
+    /// `wixRestaurantsRecipients_onRecipientUpdated` / `wix.restaurants.recipient.v1.recipient_updated`.
+    #[cfg(feature = "restaurants-recipients")]
+    WixRestaurantsRecipientsOnRecipientUpdated(
+        Box<crate::restaurants::recipients::RecipientUpdated>,
+    ),
+    /// `wixRestaurantsSections_onSectionCreated` / `wix.restaurants.menus.v1.section_created`.
+    #[cfg(feature = "restaurants-sections")]
+    WixRestaurantsSectionsOnSectionCreated(
+        Box<crate::restaurants::sections::SectionCreated>,
+    ),
+    /// `wixRestaurantsSections_onSectionDeleted` / `wix.restaurants.menus.v1.section_deleted`.
+    #[cfg(feature = "restaurants-sections")]
+    WixRestaurantsSectionsOnSectionDeleted(
+        Box<crate::restaurants::sections::SectionDeleted>,
+    ),
+    /// `wixRestaurantsSections_onSectionUpdated` / `wix.restaurants.menus.v1.section_updated`.
+    #[cfg(feature = "restaurants-sections")]
+    WixRestaurantsSectionsOnSectionUpdated(
+        Box<crate::restaurants::sections::SectionUpdated>,
+    ),
+    /// `wixRestaurantsServiceFees_onRuleCreated` / `wix.service.fees.v1.rule_created`.
+    #[cfg(feature = "restaurants-service_fees")]
+    WixRestaurantsServiceFeesOnRuleCreated(
+        Box<crate::restaurants::service_fees::RuleCreated>,
+    ),
+    /// `wixRestaurantsServiceFees_onRuleDeleted` / `wix.service.fees.v1.rule_deleted`.
+    #[cfg(feature = "restaurants-service_fees")]
+    WixRestaurantsServiceFeesOnRuleDeleted(
+        Box<crate::restaurants::service_fees::RuleDeleted>,
+    ),
+    /// `wixRestaurantsServiceFees_onRuleUpdated` / `wix.service.fees.v1.rule_updated`.
+    #[cfg(feature = "restaurants-service_fees")]
+    WixRestaurantsServiceFeesOnRuleUpdated(
+        Box<crate::restaurants::service_fees::RuleUpdated>,
+    ),
+    /// `wixReviewsReviewRequests_onReviewRequestCreated` / `wix.reviews.v2.review_request_created`.
+    #[cfg(feature = "reviews-review_requests")]
+    WixReviewsReviewRequestsOnReviewRequestCreated(
+        Box<crate::reviews::review_requests::ReviewRequestCreated>,
+    ),
+    /// `wixReviewsReviewRequests_onReviewRequestDeleted` / `wix.reviews.v2.review_request_deleted`.
+    #[cfg(feature = "reviews-review_requests")]
+    WixReviewsReviewRequestsOnReviewRequestDeleted(
+        Box<crate::reviews::review_requests::ReviewRequestDeleted>,
+    ),
+    /// `wixReviewsReviewRequests_onReviewRequestUpdated` / `wix.reviews.v2.review_request_updated`.
+    #[cfg(feature = "reviews-review_requests")]
+    WixReviewsReviewRequestsOnReviewRequestUpdated(
+        Box<crate::reviews::review_requests::ReviewRequestUpdated>,
+    ),
+    /// `wixReviews_onReviewCreated` / `wix.reviews.v1.review_created`.
+    #[cfg(feature = "reviews-reviews")]
+    WixReviewsOnReviewCreated(Box<crate::reviews::reviews::ReviewCreated>),
+    /// `wixReviews_onReviewDeleted` / `wix.reviews.v1.review_deleted`.
+    #[cfg(feature = "reviews-reviews")]
+    WixReviewsOnReviewDeleted(Box<crate::reviews::reviews::ReviewDeleted>),
+    /// `wixReviews_onReviewModerationStatusChanged` / `wix.reviews.v1.review_moderation_status_changed`.
+    #[cfg(feature = "reviews-reviews")]
+    WixReviewsOnReviewModerationStatusChanged(
+        Box<crate::reviews::reviews::ReviewModerationStatusChanged>,
+    ),
+    /// `wixReviews_onReviewPublished` / `wix.reviews.v1.review_review_published`.
+    #[cfg(feature = "reviews-reviews")]
+    WixReviewsOnReviewPublished(Box<crate::reviews::reviews::ReviewPublished>),
+    /// `wixReviews_onReviewUpdated` / `wix.reviews.v1.review_updated`.
+    #[cfg(feature = "reviews-reviews")]
+    WixReviewsOnReviewUpdated(Box<crate::reviews::reviews::ReviewUpdated>),
+    /// `wixSecretsSecrets_onSecretCreated` / `wix.velo.secrets_vault.v1.secret_created`.
+    #[cfg(feature = "secrets-secrets")]
+    WixSecretsSecretsOnSecretCreated(Box<crate::secrets::secrets::SecretCreated>),
+    /// `wixSecretsSecrets_onSecretDeleted` / `wix.velo.secrets_vault.v1.secret_deleted`.
+    #[cfg(feature = "secrets-secrets")]
+    WixSecretsSecretsOnSecretDeleted(Box<crate::secrets::secrets::SecretDeleted>),
+    /// `wixSecretsSecrets_onSecretUpdated` / `wix.velo.secrets_vault.v1.secret_updated`.
+    #[cfg(feature = "secrets-secrets")]
+    WixSecretsSecretsOnSecretUpdated(Box<crate::secrets::secrets::SecretUpdated>),
+    /// `wixSeoRedirects_onRedirectCreated` / `wix.promote.seo.v1.redirect_created`.
+    #[cfg(feature = "seo-redirects")]
+    WixSeoRedirectsOnRedirectCreated(Box<crate::seo::redirects::RedirectCreated>),
+    /// `wixSeoRobotsTxt_onRobotsTxtUpdated` / `wix.promote.seo.robots_txt_updated`.
+    #[cfg(feature = "seo-robots_txt")]
+    WixSeoRobotsTxtOnRobotsTxtUpdated(Box<crate::seo::robots_txt::RobotsTxtUpdated>),
     /// `wixStoresAbandonedCarts_onAbandonedCartCartAbandonedEvent` / `com.wix.ecommerce.cart.abandonment.api.v1.CartAbandonedEvent`.
     #[cfg(feature = "stores-abandoned_carts")]
     WixStoresAbandonedCartsOnAbandonedCartCartAbandonedEvent(
@@ -6217,11 +11371,101 @@ pub enum Event {
     /// `wixStoresRibbonsV3_onRibbonUpdated` / `wix.stores.catalog.v3.ribbon_updated`.
     #[cfg(feature = "stores-ribbons_v3")]
     WixStoresRibbonsV3OnRibbonUpdated(Box<crate::stores::ribbons_v3::RibbonUpdated>),
+    /// `wixTableReservationsExperiences_onExperienceCreated` / `wix.table_reservations.v1.experience_created`.
+    #[cfg(feature = "table_reservations-experiences")]
+    WixTableReservationsExperiencesOnExperienceCreated(
+        Box<crate::table_reservations::experiences::ExperienceCreated>,
+    ),
+    /// `wixTableReservationsExperiences_onExperienceTagsModified` / `wix.table_reservations.v1.experience_tags_modified`.
+    #[cfg(feature = "table_reservations-experiences")]
+    WixTableReservationsExperiencesOnExperienceTagsModified(
+        Box<crate::table_reservations::experiences::ExperienceTagsModified>,
+    ),
+    /// `wixTableReservationsExperiences_onExperienceUpdated` / `wix.table_reservations.v1.experience_updated`.
+    #[cfg(feature = "table_reservations-experiences")]
+    WixTableReservationsExperiencesOnExperienceUpdated(
+        Box<crate::table_reservations::experiences::ExperienceUpdated>,
+    ),
+    /// `wixTableReservationsReservationLocations_onReservationLocationCreated` / `wix.table_reservations.v1.reservation_location_created`.
+    #[cfg(feature = "table_reservations-reservation_locations")]
+    WixTableReservationsReservationLocationsOnReservationLocationCreated(
+        Box<crate::table_reservations::reservation_locations::ReservationLocationCreated>,
+    ),
+    /// `wixTableReservationsReservationLocations_onReservationLocationUpdated` / `wix.table_reservations.v1.reservation_location_updated`.
+    #[cfg(feature = "table_reservations-reservation_locations")]
+    WixTableReservationsReservationLocationsOnReservationLocationUpdated(
+        Box<crate::table_reservations::reservation_locations::ReservationLocationUpdated>,
+    ),
+    /// `wixTableReservationsReservations_onReservationCreated` / `wix.table_reservations.v1.reservation_created`.
+    #[cfg(feature = "table_reservations-reservations")]
+    WixTableReservationsReservationsOnReservationCreated(
+        Box<crate::table_reservations::reservations::ReservationCreated>,
+    ),
+    /// `wixTableReservationsReservations_onReservationDeleted` / `wix.table_reservations.v1.reservation_deleted`.
+    #[cfg(feature = "table_reservations-reservations")]
+    WixTableReservationsReservationsOnReservationDeleted(
+        Box<crate::table_reservations::reservations::ReservationDeleted>,
+    ),
+    /// `wixTableReservationsReservations_onReservationUpdated` / `wix.table_reservations.v1.reservation_updated`.
+    #[cfg(feature = "table_reservations-reservations")]
+    WixTableReservationsReservationsOnReservationUpdated(
+        Box<crate::table_reservations::reservations::ReservationUpdated>,
+    ),
 }
 impl Event {
     /// The catalogue entry of this event.
     pub fn info(&self) -> &'static EventInfo {
         match *self {
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstanceInstalled(_) => {
+                &info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_INSTALLED
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePaidPlanAutoRenewalCancelled(
+                _,
+            ) => {
+                &info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_AUTO_RENEWAL_CANCELLED
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePaidPlanChanged(_) => {
+                &info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_CHANGED
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePaidPlanPurchased(_) => {
+                &info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PAID_PLAN_PURCHASED
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePlanConvertedToPaid(_) => {
+                &info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_CONVERTED_TO_PAID
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePlanReactivated(_) => {
+                &info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_REACTIVATED
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePlanTransferred(_) => {
+                &info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_PLAN_TRANSFERRED
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstanceRemoved(_) => {
+                &info::WIX_APP_MANAGEMENT_APP_INSTANCES_ON_APP_INSTANCE_REMOVED
+            }
+            #[cfg(feature = "app_management-billing")]
+            Self::WixAppManagementBillingOnPurchasedItemInvoiceStatusUpdated(_) => {
+                &info::WIX_APP_MANAGEMENT_BILLING_ON_PURCHASED_ITEM_INVOICE_STATUS_UPDATED
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Self::WixAuthManagementOAuthAppsOnOAuthAppCreated(_) => {
+                &info::WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_CREATED
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Self::WixAuthManagementOAuthAppsOnOAuthAppDeleted(_) => {
+                &info::WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_DELETED
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Self::WixAuthManagementOAuthAppsOnOAuthAppUpdated(_) => {
+                &info::WIX_AUTH_MANAGEMENT_O_AUTH_APPS_ON_O_AUTH_APP_UPDATED
+            }
             #[cfg(feature = "blog-categories")]
             Self::WixBlogOnCategoryCreated(_) => &info::WIX_BLOG_ON_CATEGORY_CREATED,
             #[cfg(feature = "blog-categories")]
@@ -6442,6 +11686,136 @@ impl Event {
             Self::WixBookingsStaffMembersOnStaffMemberUpdated(_) => {
                 &info::WIX_BOOKINGS_STAFF_MEMBERS_ON_STAFF_MEMBER_UPDATED
             }
+            #[cfg(feature = "business_tools-locations")]
+            Self::WixBusinessToolsLocationsOnLocationArchiveStatus(_) => {
+                &info::WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_ARCHIVE_STATUS
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Self::WixBusinessToolsLocationsOnLocationCreated(_) => {
+                &info::WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_CREATED
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Self::WixBusinessToolsLocationsOnLocationSetDefaultLocation(_) => {
+                &info::WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_SET_DEFAULT_LOCATION
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Self::WixBusinessToolsLocationsOnLocationUpdated(_) => {
+                &info::WIX_BUSINESS_TOOLS_LOCATIONS_ON_LOCATION_UPDATED
+            }
+            #[cfg(feature = "business_tools-site_properties")]
+            Self::WixBusinessToolsSitePropertiesOnPropertiesSitePropertiesUpdated(_) => {
+                &info::WIX_BUSINESS_TOOLS_SITE_PROPERTIES_ON_PROPERTIES_SITE_PROPERTIES_UPDATED
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryCreated(_) => {
+                &info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_CREATED
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryDeleted(_) => {
+                &info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_DELETED
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryItemAddedToCategory(_) => {
+                &info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEM_ADDED_TO_CATEGORY
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryItemRemovedFromCategory(_) => {
+                &info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEM_REMOVED_FROM_CATEGORY
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryItemsArrangedInCategory(_) => {
+                &info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_ITEMS_ARRANGED_IN_CATEGORY
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryMoved(_) => {
+                &info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_MOVED
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryUpdated(_) => {
+                &info::WIX_CATEGORIES_CATEGORIES_ON_CATEGORY_UPDATED
+            }
+            #[cfg(feature = "comments-categories")]
+            Self::WixCommentsCategoriesOnCategoryCreated(_) => {
+                &info::WIX_COMMENTS_CATEGORIES_ON_CATEGORY_CREATED
+            }
+            #[cfg(feature = "comments-categories")]
+            Self::WixCommentsCategoriesOnCategoryDeleted(_) => {
+                &info::WIX_COMMENTS_CATEGORIES_ON_CATEGORY_DELETED
+            }
+            #[cfg(feature = "comments-categories")]
+            Self::WixCommentsCategoriesOnCategoryUpdated(_) => {
+                &info::WIX_COMMENTS_CATEGORIES_ON_CATEGORY_UPDATED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentContentChanged(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_CONTENT_CHANGED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentCreated(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_CREATED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentDeleted(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_DELETED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentHidden(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_HIDDEN
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentMarked(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_MARKED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentMoved(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_MOVED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentPublished(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_PUBLISHED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentResourceCommentCountChanged(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_RESOURCE_COMMENT_COUNT_CHANGED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentUnmarked(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_UNMARKED
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentUpdated(_) => {
+                &info::WIX_COMMENTS_COMMENTS_ON_COMMENT_UPDATED
+            }
+            #[cfg(feature = "comments-ratings")]
+            Self::WixCommentsRatingsOnRatingCommentResourceRatingChanged(_) => {
+                &info::WIX_COMMENTS_RATINGS_ON_RATING_COMMENT_RESOURCE_RATING_CHANGED
+            }
+            #[cfg(feature = "comments-ratings")]
+            Self::WixCommentsRatingsOnRatingCommentResourceRatingDeleted(_) => {
+                &info::WIX_COMMENTS_RATINGS_ON_RATING_COMMENT_RESOURCE_RATING_DELETED
+            }
+            #[cfg(feature = "comments-votes")]
+            Self::WixCommentsVotesOnVoteCast(_) => &info::WIX_COMMENTS_VOTES_ON_VOTE_CAST,
+            #[cfg(feature = "comments-votes")]
+            Self::WixCommentsVotesOnVoteContextResourceVoteChange(_) => {
+                &info::WIX_COMMENTS_VOTES_ON_VOTE_CONTEXT_RESOURCE_VOTE_CHANGE
+            }
+            #[cfg(feature = "comments-votes")]
+            Self::WixCommentsVotesOnVoteDeleted(_) => {
+                &info::WIX_COMMENTS_VOTES_ON_VOTE_DELETED
+            }
+            #[cfg(feature = "comments-widgets")]
+            Self::WixCommentsWidgetsOnCommentsWidgetCreated(_) => {
+                &info::WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_CREATED
+            }
+            #[cfg(feature = "comments-widgets")]
+            Self::WixCommentsWidgetsOnCommentsWidgetDeleted(_) => {
+                &info::WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_DELETED
+            }
+            #[cfg(feature = "comments-widgets")]
+            Self::WixCommentsWidgetsOnCommentsWidgetUpdated(_) => {
+                &info::WIX_COMMENTS_WIDGETS_ON_COMMENTS_WIDGET_UPDATED
+            }
             #[cfg(feature = "crm-attachments")]
             Self::WixCrmAttachmentsOnAttachmentCreated(_) => {
                 &info::WIX_CRM_ATTACHMENTS_ON_ATTACHMENT_CREATED
@@ -6526,6 +11900,70 @@ impl Event {
             Self::WixCrmTasksOnTaskOverdue(_) => &info::WIX_CRM_TASKS_ON_TASK_OVERDUE,
             #[cfg(feature = "crm-tasks")]
             Self::WixCrmTasksOnTaskUpdated(_) => &info::WIX_CRM_TASKS_ON_TASK_UPDATED,
+            #[cfg(feature = "data-backups")]
+            Self::WixDataBackupsOnBackupRestorationStateChanged(_) => {
+                &info::WIX_DATA_BACKUPS_ON_BACKUP_RESTORATION_STATE_CHANGED
+            }
+            #[cfg(feature = "data-backups")]
+            Self::WixDataBackupsOnBackupStateChanged(_) => {
+                &info::WIX_DATA_BACKUPS_ON_BACKUP_STATE_CHANGED
+            }
+            #[cfg(feature = "data-indexes")]
+            Self::WixDataIndexesOnIndexCreated(_) => {
+                &info::WIX_DATA_INDEXES_ON_INDEX_CREATED
+            }
+            #[cfg(feature = "data-indexes")]
+            Self::WixDataIndexesOnIndexDeleted(_) => {
+                &info::WIX_DATA_INDEXES_ON_INDEX_DELETED
+            }
+            #[cfg(feature = "data-indexes")]
+            Self::WixDataIndexesOnIndexUpdated(_) => {
+                &info::WIX_DATA_INDEXES_ON_INDEX_UPDATED
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            Self::WixDataMovementJobsOnJobCreated(_) => {
+                &info::WIX_DATA_MOVEMENT_JOBS_ON_JOB_CREATED
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            Self::WixDataMovementJobsOnJobDeleted(_) => {
+                &info::WIX_DATA_MOVEMENT_JOBS_ON_JOB_DELETED
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            Self::WixDataMovementJobsOnJobUpdated(_) => {
+                &info::WIX_DATA_MOVEMENT_JOBS_ON_JOB_UPDATED
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            Self::WixDataScheduledWorkflowsOnJobsCreated(_) => {
+                &info::WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_CREATED
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            Self::WixDataScheduledWorkflowsOnJobsDeleted(_) => {
+                &info::WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_DELETED
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            Self::WixDataScheduledWorkflowsOnJobsUpdated(_) => {
+                &info::WIX_DATA_SCHEDULED_WORKFLOWS_ON_JOBS_UPDATED
+            }
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicyCreated(_) => {
+                &info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_CREATED
+            }
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicyDeleted(_) => {
+                &info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_DELETED
+            }
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicySharedCollectionConnected(_) => {
+                &info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_SHARED_COLLECTION_CONNECTED
+            }
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicySharedCollectionDisconnected(_) => {
+                &info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_SHARED_COLLECTION_DISCONNECTED
+            }
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicyUpdated(_) => {
+                &info::WIX_DATA_SHARING_ON_DATA_SHARING_POLICY_UPDATED
+            }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             Self::WixEcomOnAbandonedCheckoutCreated(_) => {
                 &info::WIX_ECOM_ON_ABANDONED_CHECKOUT_CREATED
@@ -6830,6 +12268,24 @@ impl Event {
             Self::WixEcomTaxRegionsOnTaxRegionUpdated(_) => {
                 &info::WIX_ECOM_TAX_REGIONS_ON_TAX_REGION_UPDATED
             }
+            #[cfg(feature = "editor_branches-branches")]
+            Self::WixEditorBranchesBranchesOnBranchCreated(_) => {
+                &info::WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_CREATED
+            }
+            #[cfg(feature = "editor_branches-branches")]
+            Self::WixEditorBranchesBranchesOnBranchDeleted(_) => {
+                &info::WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_DELETED
+            }
+            #[cfg(feature = "editor_branches-branches")]
+            Self::WixEditorBranchesBranchesOnBranchUpdated(_) => {
+                &info::WIX_EDITOR_BRANCHES_BRANCHES_ON_BRANCH_UPDATED
+            }
+            #[cfg(feature = "email_subscriptions-email_subscriptions")]
+            Self::WixEmailSubscriptionsEmailSubscriptionsOnEmailsubscriptionEmailSubscriptionChanged(
+                _,
+            ) => {
+                &info::WIX_EMAIL_SUBSCRIPTIONS_EMAIL_SUBSCRIPTIONS_ON_EMAILSUBSCRIPTION_EMAIL_SUBSCRIPTION_CHANGED
+            }
             #[cfg(feature = "events-events_settings")]
             Self::WixEventsEventsSettingsOnEventsSettingsUpdated(_) => {
                 &info::WIX_EVENTS_EVENTS_SETTINGS_ON_EVENTS_SETTINGS_UPDATED
@@ -7002,6 +12458,30 @@ impl Event {
             Self::WixEventsTicketReservationsOnTicketReservationUpdated(_) => {
                 &info::WIX_EVENTS_TICKET_RESERVATIONS_ON_TICKET_RESERVATION_UPDATED
             }
+            #[cfg(feature = "faq-category")]
+            Self::WixFaqCategoryOnCategoryCreated(_) => {
+                &info::WIX_FAQ_CATEGORY_ON_CATEGORY_CREATED
+            }
+            #[cfg(feature = "faq-category")]
+            Self::WixFaqCategoryOnCategoryDeleted(_) => {
+                &info::WIX_FAQ_CATEGORY_ON_CATEGORY_DELETED
+            }
+            #[cfg(feature = "faq-category")]
+            Self::WixFaqCategoryOnCategoryUpdated(_) => {
+                &info::WIX_FAQ_CATEGORY_ON_CATEGORY_UPDATED
+            }
+            #[cfg(feature = "faq-question_entry")]
+            Self::WixFaqQuestionEntryOnQuestionEntryCreated(_) => {
+                &info::WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_CREATED
+            }
+            #[cfg(feature = "faq-question_entry")]
+            Self::WixFaqQuestionEntryOnQuestionEntryDeleted(_) => {
+                &info::WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_DELETED
+            }
+            #[cfg(feature = "faq-question_entry")]
+            Self::WixFaqQuestionEntryOnQuestionEntryUpdated(_) => {
+                &info::WIX_FAQ_QUESTION_ENTRY_ON_QUESTION_ENTRY_UPDATED
+            }
             #[cfg(feature = "forms-chat_settings")]
             Self::WixFormsChatSettingsOnChatSettingsCreated(_) => {
                 &info::WIX_FORMS_CHAT_SETTINGS_ON_CHAT_SETTINGS_CREATED
@@ -7068,6 +12548,202 @@ impl Event {
             Self::WixFormsOnSubmissionUpdated(_) => {
                 &info::WIX_FORMS_ON_SUBMISSION_UPDATED
             }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductCreated(_) => {
+                &info::WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_CREATED
+            }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductDeleted(_) => {
+                &info::WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_DELETED
+            }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductUpdated(_) => {
+                &info::WIX_GIFT_VOUCHERS_GIFT_VOUCHER_PRODUCTS_ON_GIFT_CARD_PRODUCT_UPDATED
+            }
+            #[cfg(feature = "gift_vouchers-gift_vouchers")]
+            Self::WixGiftVouchersGiftVouchersOnGiftCardCreated(_) => {
+                &info::WIX_GIFT_VOUCHERS_GIFT_VOUCHERS_ON_GIFT_CARD_CREATED
+            }
+            #[cfg(feature = "gift_vouchers-gift_vouchers")]
+            Self::WixGiftVouchersGiftVouchersOnGiftCardUpdated(_) => {
+                &info::WIX_GIFT_VOUCHERS_GIFT_VOUCHERS_ON_GIFT_CARD_UPDATED
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Self::WixGroupsGroupRequestsOnGroupRequestApproved(_) => {
+                &info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_APPROVED
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Self::WixGroupsGroupRequestsOnGroupRequestCreated(_) => {
+                &info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_CREATED
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Self::WixGroupsGroupRequestsOnGroupRequestRejected(_) => {
+                &info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_REJECTED
+            }
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupCoverChanged(_) => {
+                &info::WIX_GROUPS_GROUPS_ON_GROUP_COVER_CHANGED
+            }
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupCreated(_) => {
+                &info::WIX_GROUPS_GROUPS_ON_GROUP_CREATED
+            }
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupDeleted(_) => {
+                &info::WIX_GROUPS_GROUPS_ON_GROUP_DELETED
+            }
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupDescriptionChanged(_) => {
+                &info::WIX_GROUPS_GROUPS_ON_GROUP_DESCRIPTION_CHANGED
+            }
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupUpdated(_) => {
+                &info::WIX_GROUPS_GROUPS_ON_GROUP_UPDATED
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(_) => {
+                &info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_APPROVED
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(_) => {
+                &info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_CREATED
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(_) => {
+                &info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_REJECTED
+            }
+            #[cfg(feature = "groups-members")]
+            Self::WixGroupsMembersOnGroupMemberAdded(_) => {
+                &info::WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_ADDED
+            }
+            #[cfg(feature = "groups-members")]
+            Self::WixGroupsMembersOnGroupMemberRemoved(_) => {
+                &info::WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_REMOVED
+            }
+            #[cfg(feature = "groups-roles")]
+            Self::WixGroupsRolesOnGroupRoleAssigned(_) => {
+                &info::WIX_GROUPS_ROLES_ON_GROUP_ROLE_ASSIGNED
+            }
+            #[cfg(feature = "groups-roles")]
+            Self::WixGroupsRolesOnGroupRoleUnassigned(_) => {
+                &info::WIX_GROUPS_ROLES_ON_GROUP_ROLE_UNASSIGNED
+            }
+            #[cfg(feature = "groups-rules")]
+            Self::WixGroupsRulesOnGroupRulesUpdated(_) => {
+                &info::WIX_GROUPS_RULES_ON_GROUP_RULES_UPDATED
+            }
+            #[cfg(feature = "identity-sign_on_policy")]
+            Self::WixIdentitySignOnPolicyOnSignOnPolicyUpdated(_) => {
+                &info::WIX_IDENTITY_SIGN_ON_POLICY_ON_SIGN_ON_POLICY_UPDATED
+            }
+            #[cfg(feature = "inbox-conversations")]
+            Self::WixInboxConversationsOnConversationConversationsMerged(_) => {
+                &info::WIX_INBOX_CONVERSATIONS_ON_CONVERSATION_CONVERSATIONS_MERGED
+            }
+            #[cfg(feature = "inbox-messages")]
+            Self::WixInboxMessagesOnMessageButtonInteracted(_) => {
+                &info::WIX_INBOX_MESSAGES_ON_MESSAGE_BUTTON_INTERACTED
+            }
+            #[cfg(feature = "inbox-messages")]
+            Self::WixInboxMessagesOnMessageSentToBusiness(_) => {
+                &info::WIX_INBOX_MESSAGES_ON_MESSAGE_SENT_TO_BUSINESS
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            Self::WixLoyaltyOnAccountCreated(_) => &info::WIX_LOYALTY_ON_ACCOUNT_CREATED,
+            #[cfg(feature = "loyalty-accounts")]
+            Self::WixLoyaltyOnAccountPointsUpdated(_) => {
+                &info::WIX_LOYALTY_ON_ACCOUNT_POINTS_UPDATED
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            Self::WixLoyaltyOnAccountRewardAvailabilityUpdated(_) => {
+                &info::WIX_LOYALTY_ON_ACCOUNT_REWARD_AVAILABILITY_UPDATED
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            Self::WixLoyaltyOnAccountUpdated(_) => &info::WIX_LOYALTY_ON_ACCOUNT_UPDATED,
+            #[cfg(feature = "loyalty-coupons")]
+            Self::WixLoyaltyOnCouponCreated(_) => &info::WIX_LOYALTY_ON_COUPON_CREATED,
+            #[cfg(feature = "loyalty-coupons")]
+            Self::WixLoyaltyOnCouponDeleted(_) => &info::WIX_LOYALTY_ON_COUPON_DELETED,
+            #[cfg(feature = "loyalty-earning_rules")]
+            Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleCreated(_) => {
+                &info::WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_CREATED
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleDeleted(_) => {
+                &info::WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_DELETED
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleUpdated(_) => {
+                &info::WIX_LOYALTY_EARNING_RULES_ON_LOYALTY_EARNING_RULE_UPDATED
+            }
+            #[cfg(feature = "loyalty-imports")]
+            Self::WixLoyaltyImportsV1OnLoyaltyImportCreated(_) => {
+                &info::WIX_LOYALTY_IMPORTS_V1_ON_LOYALTY_IMPORT_CREATED
+            }
+            #[cfg(feature = "loyalty-programs")]
+            Self::WixLoyaltyProgramsOnProgramUpdated(_) => {
+                &info::WIX_LOYALTY_PROGRAMS_ON_PROGRAM_UPDATED
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            Self::WixLoyaltyRewardsOnRewardCreated(_) => {
+                &info::WIX_LOYALTY_REWARDS_ON_REWARD_CREATED
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            Self::WixLoyaltyRewardsOnRewardDeleted(_) => {
+                &info::WIX_LOYALTY_REWARDS_ON_REWARD_DELETED
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            Self::WixLoyaltyRewardsOnRewardUpdated(_) => {
+                &info::WIX_LOYALTY_REWARDS_ON_REWARD_UPDATED
+            }
+            #[cfg(feature = "loyalty-social_media")]
+            Self::WixLoyaltySocialMediaOnFollowedChannelCreated(_) => {
+                &info::WIX_LOYALTY_SOCIAL_MEDIA_ON_FOLLOWED_CHANNEL_CREATED
+            }
+            #[cfg(feature = "loyalty-tiers")]
+            Self::WixLoyaltyOnTierCreated(_) => &info::WIX_LOYALTY_ON_TIER_CREATED,
+            #[cfg(feature = "loyalty-tiers")]
+            Self::WixLoyaltyOnTierDeleted(_) => &info::WIX_LOYALTY_ON_TIER_DELETED,
+            #[cfg(feature = "loyalty-tiers")]
+            Self::WixLoyaltyOnTierUpdated(_) => &info::WIX_LOYALTY_ON_TIER_UPDATED,
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(_) => {
+                &info::WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_CREATED
+            }
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryDeleted(_) => {
+                &info::WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_DELETED
+            }
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryUpdated(_) => {
+                &info::WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_UPDATED
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemCreated(_) => {
+                &info::WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_CREATED
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemItemCategoriesChanged(
+                _,
+            ) => {
+                &info::WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_ITEM_CATEGORIES_CHANGED
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemPublishStatusChanged(_) => {
+                &info::WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_PUBLISH_STATUS_CHANGED
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemUpdated(_) => {
+                &info::WIX_MEDIA_ENTERPRISE_MEDIA_ITEMS_ON_ENTERPRISE_ITEM_UPDATED
+            }
+            #[cfg(feature = "media-files")]
+            Self::WixMediaFilesOnFileDescriptorFileFailed(_) => {
+                &info::WIX_MEDIA_FILES_ON_FILE_DESCRIPTOR_FILE_FAILED
+            }
+            #[cfg(feature = "media-files")]
+            Self::WixMediaFilesOnFileDescriptorFileReady(_) => {
+                &info::WIX_MEDIA_FILES_ON_FILE_DESCRIPTOR_FILE_READY
+            }
             #[cfg(feature = "members-badge_assignments")]
             Self::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(_) => {
                 &info::WIX_MEMBERS_BADGE_ASSIGNMENTS_ON_BADGE_ASSIGNMENT_CREATED
@@ -7133,6 +12809,278 @@ impl Event {
             #[cfg(feature = "members-members_about")]
             Self::WixMembersMembersAboutOnMemberAboutUpdated(_) => {
                 &info::WIX_MEMBERS_MEMBERS_ABOUT_ON_MEMBER_ABOUT_UPDATED
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Self::WixMultilingualLocaleSettingsOnLocaleSettingsCreated(_) => {
+                &info::WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_CREATED
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Self::WixMultilingualLocaleSettingsOnLocaleSettingsDeleted(_) => {
+                &info::WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_DELETED
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Self::WixMultilingualLocaleSettingsOnLocaleSettingsMultilingualModeUpdated(
+                _,
+            ) => {
+                &info::WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_MULTILINGUAL_MODE_UPDATED
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Self::WixMultilingualLocaleSettingsOnLocaleSettingsUpdated(_) => {
+                &info::WIX_MULTILINGUAL_LOCALE_SETTINGS_ON_LOCALE_SETTINGS_UPDATED
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Self::WixMultilingualLocalesOnLocaleCreated(_) => {
+                &info::WIX_MULTILINGUAL_LOCALES_ON_LOCALE_CREATED
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Self::WixMultilingualLocalesOnLocaleDeleted(_) => {
+                &info::WIX_MULTILINGUAL_LOCALES_ON_LOCALE_DELETED
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Self::WixMultilingualLocalesOnLocaleMultilingualPrimaryLocaleChanged(_) => {
+                &info::WIX_MULTILINGUAL_LOCALES_ON_LOCALE_MULTILINGUAL_PRIMARY_LOCALE_CHANGED
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Self::WixMultilingualLocalesOnLocaleUpdated(_) => {
+                &info::WIX_MULTILINGUAL_LOCALES_ON_LOCALE_UPDATED
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            Self::WixMultilingualTranslationContentsOnContentCreated(_) => {
+                &info::WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_CREATED
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            Self::WixMultilingualTranslationContentsOnContentDeleted(_) => {
+                &info::WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_DELETED
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            Self::WixMultilingualTranslationContentsOnContentUpdated(_) => {
+                &info::WIX_MULTILINGUAL_TRANSLATION_CONTENTS_ON_CONTENT_UPDATED
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Self::WixMultilingualTranslationPublishedContentsOnPublishedContentCreated(
+                _,
+            ) => {
+                &info::WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_CREATED
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Self::WixMultilingualTranslationPublishedContentsOnPublishedContentDeleted(
+                _,
+            ) => {
+                &info::WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_DELETED
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Self::WixMultilingualTranslationPublishedContentsOnPublishedContentUpdated(
+                _,
+            ) => {
+                &info::WIX_MULTILINGUAL_TRANSLATION_PUBLISHED_CONTENTS_ON_PUBLISHED_CONTENT_UPDATED
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationCreated(_) => {
+                &info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_CREATED
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationDeleted(_) => {
+                &info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_DELETED
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationPaymentStatusChanged(
+                _,
+            ) => {
+                &info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_PAYMENT_STATUS_CHANGED
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationStatusChanged(_) => {
+                &info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_STATUS_CHANGED
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationTagsModified(_) => {
+                &info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_TAGS_MODIFIED
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationUpdated(_) => {
+                &info::WIX_ONLINE_PROGRAMS_JOIN_APPLICATIONS_ON_JOIN_APPLICATION_UPDATED
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantDeleted(_) => {
+                &info::WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_DELETED
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantJoined(_) => {
+                &info::WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_JOINED
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantStepResolved(
+                _,
+            ) => {
+                &info::WIX_ONLINE_PROGRAMS_ONLINE_PROGRAM_PARTICIPANTS_ON_PARTICIPANT_STEP_RESOLVED
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantCompletedProgram(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_COMPLETED_PROGRAM
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantCreated(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_CREATED
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantDeleted(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_DELETED
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantLeft(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_LEFT
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantMissedProgramDeadline(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_MISSED_PROGRAM_DEADLINE
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantProgramDurationEnded(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_PROGRAM_DURATION_ENDED
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantRemoved(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_REMOVED
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantTagsModified(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_TAGS_MODIFIED
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantUpdated(_) => {
+                &info::WIX_ONLINE_PROGRAMS_PARTICIPANTS_ON_PARTICIPANT_UPDATED
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Self::WixOnlineProgramsStepsOnStepCreated(_) => {
+                &info::WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_CREATED
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Self::WixOnlineProgramsStepsOnStepDeleted(_) => {
+                &info::WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_DELETED
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Self::WixOnlineProgramsStepsOnStepMoved(_) => {
+                &info::WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_MOVED
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Self::WixOnlineProgramsStepsOnStepUpdated(_) => {
+                &info::WIX_ONLINE_PROGRAMS_STEPS_ON_STEP_UPDATED
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentCreated(
+                _,
+            ) => {
+                &info::WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_CREATED
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentDeleted(
+                _,
+            ) => {
+                &info::WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_DELETED
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentUpdated(
+                _,
+            ) => {
+                &info::WIX_PAYMENTS_DISPUTE_EVIDENCE_DOCUMENTS_ON_DISPUTE_EVIDENCE_DOCUMENT_UPDATED
+            }
+            #[cfg(feature = "payments-disputes")]
+            Self::WixPaymentsDisputesOnDisputeCreated(_) => {
+                &info::WIX_PAYMENTS_DISPUTES_ON_DISPUTE_CREATED
+            }
+            #[cfg(feature = "payments-disputes")]
+            Self::WixPaymentsDisputesOnDisputeUpdated(_) => {
+                &info::WIX_PAYMENTS_DISPUTES_ON_DISPUTE_UPDATED
+            }
+            #[cfg(feature = "payments-onboarding_availability")]
+            Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityCreated(_) => {
+                &info::WIX_PAYMENTS_ONBOARDING_AVAILABILITY_ON_ONBOARDING_AVAILABILITY_CREATED
+            }
+            #[cfg(feature = "payments-onboarding_availability")]
+            Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityUpdated(_) => {
+                &info::WIX_PAYMENTS_ONBOARDING_AVAILABILITY_ON_ONBOARDING_AVAILABILITY_UPDATED
+            }
+            #[cfg(feature = "payments-payments")]
+            Self::WixPaymentsPaymentsOnPaymentCreated(_) => {
+                &info::WIX_PAYMENTS_PAYMENTS_ON_PAYMENT_CREATED
+            }
+            #[cfg(feature = "payments-payments")]
+            Self::WixPaymentsPaymentsOnPaymentUpdated(_) => {
+                &info::WIX_PAYMENTS_PAYMENTS_ON_PAYMENT_UPDATED
+            }
+            #[cfg(feature = "payments-payouts")]
+            Self::WixPaymentsPayoutsOnPayoutCreated(_) => {
+                &info::WIX_PAYMENTS_PAYOUTS_ON_PAYOUT_CREATED
+            }
+            #[cfg(feature = "payments-payouts")]
+            Self::WixPaymentsPayoutsOnPayoutUpdated(_) => {
+                &info::WIX_PAYMENTS_PAYOUTS_ON_PAYOUT_UPDATED
+            }
+            #[cfg(feature = "payments-refunds")]
+            Self::WixPaymentsRefundsOnRefundCreated(_) => {
+                &info::WIX_PAYMENTS_REFUNDS_ON_REFUND_CREATED
+            }
+            #[cfg(feature = "payments-refunds")]
+            Self::WixPaymentsRefundsOnRefundUpdated(_) => {
+                &info::WIX_PAYMENTS_REFUNDS_ON_REFUND_UPDATED
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodCreated(_) => {
+                &info::WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_CREATED
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodDeleted(_) => {
+                &info::WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_DELETED
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodUpdated(_) => {
+                &info::WIX_PAYMENTS_SAVED_PAYMENT_METHODS_ON_SAVED_PAYMENT_METHOD_UPDATED
+            }
+            #[cfg(feature = "portfolio-collections")]
+            Self::WixPortfolioCollectionsOnCollectionCreated(_) => {
+                &info::WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_CREATED
+            }
+            #[cfg(feature = "portfolio-collections")]
+            Self::WixPortfolioCollectionsOnCollectionDeleted(_) => {
+                &info::WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_DELETED
+            }
+            #[cfg(feature = "portfolio-collections")]
+            Self::WixPortfolioCollectionsOnCollectionUpdated(_) => {
+                &info::WIX_PORTFOLIO_COLLECTIONS_ON_COLLECTION_UPDATED
+            }
+            #[cfg(feature = "portfolio-portfolio_settings")]
+            Self::WixPortfolioPortfolioSettingsOnPortfolioSettingsCreated(_) => {
+                &info::WIX_PORTFOLIO_PORTFOLIO_SETTINGS_ON_PORTFOLIO_SETTINGS_CREATED
+            }
+            #[cfg(feature = "portfolio-project_in_collections")]
+            Self::WixPortfolioProjectInCollectionsOnProjectInCollectionProjectOrderInCollectionUpdatedEvent(
+                _,
+            ) => {
+                &info::WIX_PORTFOLIO_PROJECT_IN_COLLECTIONS_ON_PROJECT_IN_COLLECTION_PROJECT_ORDER_IN_COLLECTION_UPDATED_EVENT
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            Self::WixPortfolioProjectItemsOnProjectItemCreated(_) => {
+                &info::WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_CREATED
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            Self::WixPortfolioProjectItemsOnProjectItemDeleted(_) => {
+                &info::WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_DELETED
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            Self::WixPortfolioProjectItemsOnProjectItemUpdated(_) => {
+                &info::WIX_PORTFOLIO_PROJECT_ITEMS_ON_PROJECT_ITEM_UPDATED
+            }
+            #[cfg(feature = "portfolio-projects")]
+            Self::WixPortfolioProjectsOnProjectCreated(_) => {
+                &info::WIX_PORTFOLIO_PROJECTS_ON_PROJECT_CREATED
+            }
+            #[cfg(feature = "portfolio-projects")]
+            Self::WixPortfolioProjectsOnProjectDeleted(_) => {
+                &info::WIX_PORTFOLIO_PROJECTS_ON_PROJECT_DELETED
+            }
+            #[cfg(feature = "portfolio-projects")]
+            Self::WixPortfolioProjectsOnProjectUpdated(_) => {
+                &info::WIX_PORTFOLIO_PROJECTS_ON_PROJECT_UPDATED
             }
             #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderAutoRenewCanceled(_) => {
@@ -7217,6 +13165,294 @@ impl Event {
             #[cfg(feature = "pricing_plans-plans_v3")]
             Self::WixPricingPlansPlansV3OnPlanUpdated(_) => {
                 &info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_UPDATED
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryCreated(_) => {
+                &info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_CREATED
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryDeleted(_) => {
+                &info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_DELETED
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryItemCreated(_) => {
+                &info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_CREATED
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryItemDeleted(_) => {
+                &info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_DELETED
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryItemUpdated(_) => {
+                &info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_ITEM_UPDATED
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryUpdated(_) => {
+                &info::WIX_PRO_GALLERY_PRO_GALLERY_ON_GALLERY_UPDATED
+            }
+            #[cfg(feature = "redirects-redirects")]
+            Self::WixRedirectsRedirectsOnRedirectSessionCreated(_) => {
+                &info::WIX_REDIRECTS_REDIRECTS_ON_REDIRECT_SESSION_CREATED
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionCreated(
+                _,
+            ) => {
+                &info::WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_CREATED
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionDeleted(
+                _,
+            ) => {
+                &info::WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_DELETED
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionUpdated(
+                _,
+            ) => {
+                &info::WIX_RESTAURANTS_AVAILABILITY_EXCEPTIONS_ON_AVAILABILITY_EXCEPTION_UPDATED
+            }
+            #[cfg(feature = "restaurants-catalogs")]
+            Self::WixRestaurantsCatalogsOnCatalogChanged(_) => {
+                &info::WIX_RESTAURANTS_CATALOGS_ON_CATALOG_CHANGED
+            }
+            #[cfg(feature = "restaurants-catalogs")]
+            Self::WixRestaurantsCatalogsOnCatalogCreated(_) => {
+                &info::WIX_RESTAURANTS_CATALOGS_ON_CATALOG_CREATED
+            }
+            #[cfg(feature = "restaurants-discount")]
+            Self::WixRestaurantsDiscountOnDiscountCreated(_) => {
+                &info::WIX_RESTAURANTS_DISCOUNT_ON_DISCOUNT_CREATED
+            }
+            #[cfg(feature = "restaurants-discount")]
+            Self::WixRestaurantsDiscountOnDiscountUpdated(_) => {
+                &info::WIX_RESTAURANTS_DISCOUNT_ON_DISCOUNT_UPDATED
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodCreated(_) => {
+                &info::WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_CREATED
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodDeleted(_) => {
+                &info::WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_DELETED
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodUpdated(_) => {
+                &info::WIX_RESTAURANTS_FULFILLMENT_METHODS_ON_FULFILLMENT_METHOD_UPDATED
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            Self::WixRestaurantsItemLabelsOnItemLabelCreated(_) => {
+                &info::WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_CREATED
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            Self::WixRestaurantsItemLabelsOnItemLabelDeleted(_) => {
+                &info::WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_DELETED
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            Self::WixRestaurantsItemLabelsOnItemLabelUpdated(_) => {
+                &info::WIX_RESTAURANTS_ITEM_LABELS_ON_ITEM_LABEL_UPDATED
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupCreated(_) => {
+                &info::WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_CREATED
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupDeleted(_) => {
+                &info::WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_DELETED
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupUpdated(_) => {
+                &info::WIX_RESTAURANTS_ITEM_MODIFIER_GROUPS_ON_ITEM_MODIFIER_GROUP_UPDATED
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Self::WixRestaurantsItemModifiersOnItemModifierCreated(_) => {
+                &info::WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_CREATED
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Self::WixRestaurantsItemModifiersOnItemModifierDeleted(_) => {
+                &info::WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_DELETED
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Self::WixRestaurantsItemModifiersOnItemModifierUpdated(_) => {
+                &info::WIX_RESTAURANTS_ITEM_MODIFIERS_ON_ITEM_MODIFIER_UPDATED
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Self::WixRestaurantsItemVariantsOnItemVariantCreated(_) => {
+                &info::WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_CREATED
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Self::WixRestaurantsItemVariantsOnItemVariantDeleted(_) => {
+                &info::WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_DELETED
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Self::WixRestaurantsItemVariantsOnItemVariantUpdated(_) => {
+                &info::WIX_RESTAURANTS_ITEM_VARIANTS_ON_ITEM_VARIANT_UPDATED
+            }
+            #[cfg(feature = "restaurants-items")]
+            Self::WixRestaurantsItemsOnItemCreated(_) => {
+                &info::WIX_RESTAURANTS_ITEMS_ON_ITEM_CREATED
+            }
+            #[cfg(feature = "restaurants-items")]
+            Self::WixRestaurantsItemsOnItemDeleted(_) => {
+                &info::WIX_RESTAURANTS_ITEMS_ON_ITEM_DELETED
+            }
+            #[cfg(feature = "restaurants-items")]
+            Self::WixRestaurantsItemsOnItemUpdated(_) => {
+                &info::WIX_RESTAURANTS_ITEMS_ON_ITEM_UPDATED
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsCreated(_) => {
+                &info::WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_CREATED
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsDeleted(_) => {
+                &info::WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_DELETED
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsUpdated(_) => {
+                &info::WIX_RESTAURANTS_MENU_ORDERING_SETTINGS_ON_MENU_ORDERING_SETTINGS_UPDATED
+            }
+            #[cfg(feature = "restaurants-menus")]
+            Self::WixRestaurantsMenusOnMenuCreated(_) => {
+                &info::WIX_RESTAURANTS_MENUS_ON_MENU_CREATED
+            }
+            #[cfg(feature = "restaurants-menus")]
+            Self::WixRestaurantsMenusOnMenuDeleted(_) => {
+                &info::WIX_RESTAURANTS_MENUS_ON_MENU_DELETED
+            }
+            #[cfg(feature = "restaurants-menus")]
+            Self::WixRestaurantsMenusOnMenuUpdated(_) => {
+                &info::WIX_RESTAURANTS_MENUS_ON_MENU_UPDATED
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            Self::WixRestaurantsOperationGroupsOnOperationGroupCreated(_) => {
+                &info::WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_CREATED
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            Self::WixRestaurantsOperationGroupsOnOperationGroupDeleted(_) => {
+                &info::WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_DELETED
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            Self::WixRestaurantsOperationGroupsOnOperationGroupUpdated(_) => {
+                &info::WIX_RESTAURANTS_OPERATION_GROUPS_ON_OPERATION_GROUP_UPDATED
+            }
+            #[cfg(feature = "restaurants-operations")]
+            Self::WixRestaurantsOperationsOnOperationDeleted(_) => {
+                &info::WIX_RESTAURANTS_OPERATIONS_ON_OPERATION_DELETED
+            }
+            #[cfg(feature = "restaurants-operations")]
+            Self::WixRestaurantsOperationsOnOperationUpdated(_) => {
+                &info::WIX_RESTAURANTS_OPERATIONS_ON_OPERATION_UPDATED
+            }
+            #[cfg(feature = "restaurants-order_pacing_policy")]
+            Self::WixRestaurantsOrderPacingPolicyOnPolicyCreated(_) => {
+                &info::WIX_RESTAURANTS_ORDER_PACING_POLICY_ON_POLICY_CREATED
+            }
+            #[cfg(feature = "restaurants-order_pacing_policy")]
+            Self::WixRestaurantsOrderPacingPolicyOnPolicyUpdated(_) => {
+                &info::WIX_RESTAURANTS_ORDER_PACING_POLICY_ON_POLICY_UPDATED
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderAccepted(_) => {
+                &info::WIX_RESTAURANTS_ORDERS_ON_ORDER_ACCEPTED
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderCanceled(_) => {
+                &info::WIX_RESTAURANTS_ORDERS_ON_ORDER_CANCELED
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderCreated(_) => {
+                &info::WIX_RESTAURANTS_ORDERS_ON_ORDER_CREATED
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderFulfilled(_) => {
+                &info::WIX_RESTAURANTS_ORDERS_ON_ORDER_FULFILLED
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderNewOrder(_) => {
+                &info::WIX_RESTAURANTS_ORDERS_ON_ORDER_NEW_ORDER
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            Self::WixRestaurantsRecipientsOnRecipientCreated(_) => {
+                &info::WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_CREATED
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            Self::WixRestaurantsRecipientsOnRecipientDeleted(_) => {
+                &info::WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_DELETED
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            Self::WixRestaurantsRecipientsOnRecipientUpdated(_) => {
+                &info::WIX_RESTAURANTS_RECIPIENTS_ON_RECIPIENT_UPDATED
+            }
+            #[cfg(feature = "restaurants-sections")]
+            Self::WixRestaurantsSectionsOnSectionCreated(_) => {
+                &info::WIX_RESTAURANTS_SECTIONS_ON_SECTION_CREATED
+            }
+            #[cfg(feature = "restaurants-sections")]
+            Self::WixRestaurantsSectionsOnSectionDeleted(_) => {
+                &info::WIX_RESTAURANTS_SECTIONS_ON_SECTION_DELETED
+            }
+            #[cfg(feature = "restaurants-sections")]
+            Self::WixRestaurantsSectionsOnSectionUpdated(_) => {
+                &info::WIX_RESTAURANTS_SECTIONS_ON_SECTION_UPDATED
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            Self::WixRestaurantsServiceFeesOnRuleCreated(_) => {
+                &info::WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_CREATED
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            Self::WixRestaurantsServiceFeesOnRuleDeleted(_) => {
+                &info::WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_DELETED
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            Self::WixRestaurantsServiceFeesOnRuleUpdated(_) => {
+                &info::WIX_RESTAURANTS_SERVICE_FEES_ON_RULE_UPDATED
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            Self::WixReviewsReviewRequestsOnReviewRequestCreated(_) => {
+                &info::WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_CREATED
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            Self::WixReviewsReviewRequestsOnReviewRequestDeleted(_) => {
+                &info::WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_DELETED
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            Self::WixReviewsReviewRequestsOnReviewRequestUpdated(_) => {
+                &info::WIX_REVIEWS_REVIEW_REQUESTS_ON_REVIEW_REQUEST_UPDATED
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewCreated(_) => &info::WIX_REVIEWS_ON_REVIEW_CREATED,
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewDeleted(_) => &info::WIX_REVIEWS_ON_REVIEW_DELETED,
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewModerationStatusChanged(_) => {
+                &info::WIX_REVIEWS_ON_REVIEW_MODERATION_STATUS_CHANGED
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewPublished(_) => {
+                &info::WIX_REVIEWS_ON_REVIEW_PUBLISHED
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewUpdated(_) => &info::WIX_REVIEWS_ON_REVIEW_UPDATED,
+            #[cfg(feature = "secrets-secrets")]
+            Self::WixSecretsSecretsOnSecretCreated(_) => {
+                &info::WIX_SECRETS_SECRETS_ON_SECRET_CREATED
+            }
+            #[cfg(feature = "secrets-secrets")]
+            Self::WixSecretsSecretsOnSecretDeleted(_) => {
+                &info::WIX_SECRETS_SECRETS_ON_SECRET_DELETED
+            }
+            #[cfg(feature = "secrets-secrets")]
+            Self::WixSecretsSecretsOnSecretUpdated(_) => {
+                &info::WIX_SECRETS_SECRETS_ON_SECRET_UPDATED
+            }
+            #[cfg(feature = "seo-redirects")]
+            Self::WixSeoRedirectsOnRedirectCreated(_) => {
+                &info::WIX_SEO_REDIRECTS_ON_REDIRECT_CREATED
+            }
+            #[cfg(feature = "seo-robots_txt")]
+            Self::WixSeoRobotsTxtOnRobotsTxtUpdated(_) => {
+                &info::WIX_SEO_ROBOTS_TXT_ON_ROBOTS_TXT_UPDATED
             }
             #[cfg(feature = "stores-abandoned_carts")]
             Self::WixStoresAbandonedCartsOnAbandonedCartCartAbandonedEvent(_) => {
@@ -7358,11 +13594,95 @@ impl Event {
             Self::WixStoresRibbonsV3OnRibbonUpdated(_) => {
                 &info::WIX_STORES_RIBBONS_V3_ON_RIBBON_UPDATED
             }
+            #[cfg(feature = "table_reservations-experiences")]
+            Self::WixTableReservationsExperiencesOnExperienceCreated(_) => {
+                &info::WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_CREATED
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            Self::WixTableReservationsExperiencesOnExperienceTagsModified(_) => {
+                &info::WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_TAGS_MODIFIED
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            Self::WixTableReservationsExperiencesOnExperienceUpdated(_) => {
+                &info::WIX_TABLE_RESERVATIONS_EXPERIENCES_ON_EXPERIENCE_UPDATED
+            }
+            #[cfg(feature = "table_reservations-reservation_locations")]
+            Self::WixTableReservationsReservationLocationsOnReservationLocationCreated(
+                _,
+            ) => {
+                &info::WIX_TABLE_RESERVATIONS_RESERVATION_LOCATIONS_ON_RESERVATION_LOCATION_CREATED
+            }
+            #[cfg(feature = "table_reservations-reservation_locations")]
+            Self::WixTableReservationsReservationLocationsOnReservationLocationUpdated(
+                _,
+            ) => {
+                &info::WIX_TABLE_RESERVATIONS_RESERVATION_LOCATIONS_ON_RESERVATION_LOCATION_UPDATED
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            Self::WixTableReservationsReservationsOnReservationCreated(_) => {
+                &info::WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_CREATED
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            Self::WixTableReservationsReservationsOnReservationDeleted(_) => {
+                &info::WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_DELETED
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            Self::WixTableReservationsReservationsOnReservationUpdated(_) => {
+                &info::WIX_TABLE_RESERVATIONS_RESERVATIONS_ON_RESERVATION_UPDATED
+            }
         }
     }
     /// The metadata every event carries (its `id` is the deduplication key).
     pub fn metadata(&self) -> &crate::common::EventMetadata {
         match *self {
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstanceInstalled(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePaidPlanAutoRenewalCancelled(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePaidPlanChanged(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePaidPlanPurchased(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePlanConvertedToPaid(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePlanReactivated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstancePlanTransferred(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Self::WixAppManagementAppInstancesOnAppInstanceRemoved(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "app_management-billing")]
+            Self::WixAppManagementBillingOnPurchasedItemInvoiceStatusUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Self::WixAuthManagementOAuthAppsOnOAuthAppCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Self::WixAuthManagementOAuthAppsOnOAuthAppDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Self::WixAuthManagementOAuthAppsOnOAuthAppUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "blog-categories")]
             Self::WixBlogOnCategoryCreated(ref event) => &event.metadata,
             #[cfg(feature = "blog-categories")]
@@ -7543,6 +13863,98 @@ impl Event {
             Self::WixBookingsStaffMembersOnStaffMemberUpdated(ref event) => {
                 &event.metadata
             }
+            #[cfg(feature = "business_tools-locations")]
+            Self::WixBusinessToolsLocationsOnLocationArchiveStatus(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Self::WixBusinessToolsLocationsOnLocationCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Self::WixBusinessToolsLocationsOnLocationSetDefaultLocation(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Self::WixBusinessToolsLocationsOnLocationUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "business_tools-site_properties")]
+            Self::WixBusinessToolsSitePropertiesOnPropertiesSitePropertiesUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryCreated(ref event) => &event.metadata,
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryItemAddedToCategory(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryItemRemovedFromCategory(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryItemsArrangedInCategory(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryMoved(ref event) => &event.metadata,
+            #[cfg(feature = "categories-categories")]
+            Self::WixCategoriesCategoriesOnCategoryUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "comments-categories")]
+            Self::WixCommentsCategoriesOnCategoryCreated(ref event) => &event.metadata,
+            #[cfg(feature = "comments-categories")]
+            Self::WixCommentsCategoriesOnCategoryDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "comments-categories")]
+            Self::WixCommentsCategoriesOnCategoryUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentContentChanged(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentCreated(ref event) => &event.metadata,
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentHidden(ref event) => &event.metadata,
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentMarked(ref event) => &event.metadata,
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentMoved(ref event) => &event.metadata,
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentPublished(ref event) => &event.metadata,
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentResourceCommentCountChanged(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentUnmarked(ref event) => &event.metadata,
+            #[cfg(feature = "comments-comments")]
+            Self::WixCommentsCommentsOnCommentUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "comments-ratings")]
+            Self::WixCommentsRatingsOnRatingCommentResourceRatingChanged(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "comments-ratings")]
+            Self::WixCommentsRatingsOnRatingCommentResourceRatingDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "comments-votes")]
+            Self::WixCommentsVotesOnVoteCast(ref event) => &event.metadata,
+            #[cfg(feature = "comments-votes")]
+            Self::WixCommentsVotesOnVoteContextResourceVoteChange(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "comments-votes")]
+            Self::WixCommentsVotesOnVoteDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "comments-widgets")]
+            Self::WixCommentsWidgetsOnCommentsWidgetCreated(ref event) => &event.metadata,
+            #[cfg(feature = "comments-widgets")]
+            Self::WixCommentsWidgetsOnCommentsWidgetDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "comments-widgets")]
+            Self::WixCommentsWidgetsOnCommentsWidgetUpdated(ref event) => &event.metadata,
             #[cfg(feature = "crm-attachments")]
             Self::WixCrmAttachmentsOnAttachmentCreated(ref event) => &event.metadata,
             #[cfg(feature = "crm-attachments")]
@@ -7613,6 +14025,44 @@ impl Event {
             Self::WixCrmTasksOnTaskOverdue(ref event) => &event.metadata,
             #[cfg(feature = "crm-tasks")]
             Self::WixCrmTasksOnTaskUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "data-backups")]
+            Self::WixDataBackupsOnBackupRestorationStateChanged(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "data-backups")]
+            Self::WixDataBackupsOnBackupStateChanged(ref event) => &event.metadata,
+            #[cfg(feature = "data-indexes")]
+            Self::WixDataIndexesOnIndexCreated(ref event) => &event.metadata,
+            #[cfg(feature = "data-indexes")]
+            Self::WixDataIndexesOnIndexDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "data-indexes")]
+            Self::WixDataIndexesOnIndexUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "data-movement_jobs")]
+            Self::WixDataMovementJobsOnJobCreated(ref event) => &event.metadata,
+            #[cfg(feature = "data-movement_jobs")]
+            Self::WixDataMovementJobsOnJobDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "data-movement_jobs")]
+            Self::WixDataMovementJobsOnJobUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "data-scheduled_workflows")]
+            Self::WixDataScheduledWorkflowsOnJobsCreated(ref event) => &event.metadata,
+            #[cfg(feature = "data-scheduled_workflows")]
+            Self::WixDataScheduledWorkflowsOnJobsDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "data-scheduled_workflows")]
+            Self::WixDataScheduledWorkflowsOnJobsUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicyCreated(ref event) => &event.metadata,
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicyDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicySharedCollectionConnected(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicySharedCollectionDisconnected(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "data-sharing")]
+            Self::WixDataSharingOnDataSharingPolicyUpdated(ref event) => &event.metadata,
             #[cfg(feature = "ecom-abandoned_checkouts")]
             Self::WixEcomOnAbandonedCheckoutCreated(ref event) => &event.metadata,
             #[cfg(feature = "ecom-abandoned_checkouts")]
@@ -7853,6 +14303,16 @@ impl Event {
             Self::WixEcomTaxRegionsOnTaxRegionDeleted(ref event) => &event.metadata,
             #[cfg(feature = "ecom-tax_regions")]
             Self::WixEcomTaxRegionsOnTaxRegionUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "editor_branches-branches")]
+            Self::WixEditorBranchesBranchesOnBranchCreated(ref event) => &event.metadata,
+            #[cfg(feature = "editor_branches-branches")]
+            Self::WixEditorBranchesBranchesOnBranchDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "editor_branches-branches")]
+            Self::WixEditorBranchesBranchesOnBranchUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "email_subscriptions-email_subscriptions")]
+            Self::WixEmailSubscriptionsEmailSubscriptionsOnEmailsubscriptionEmailSubscriptionChanged(
+                ref event,
+            ) => &event.metadata,
             #[cfg(feature = "events-events_settings")]
             Self::WixEventsEventsSettingsOnEventsSettingsUpdated(ref event) => {
                 &event.metadata
@@ -7983,6 +14443,18 @@ impl Event {
             Self::WixEventsTicketReservationsOnTicketReservationUpdated(ref event) => {
                 &event.metadata
             }
+            #[cfg(feature = "faq-category")]
+            Self::WixFaqCategoryOnCategoryCreated(ref event) => &event.metadata,
+            #[cfg(feature = "faq-category")]
+            Self::WixFaqCategoryOnCategoryDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "faq-category")]
+            Self::WixFaqCategoryOnCategoryUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "faq-question_entry")]
+            Self::WixFaqQuestionEntryOnQuestionEntryCreated(ref event) => &event.metadata,
+            #[cfg(feature = "faq-question_entry")]
+            Self::WixFaqQuestionEntryOnQuestionEntryDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "faq-question_entry")]
+            Self::WixFaqQuestionEntryOnQuestionEntryUpdated(ref event) => &event.metadata,
             #[cfg(feature = "forms-chat_settings")]
             Self::WixFormsChatSettingsOnChatSettingsCreated(ref event) => &event.metadata,
             #[cfg(feature = "forms-chat_settings")]
@@ -8023,6 +14495,160 @@ impl Event {
             Self::WixFormsOnSubmissionStatusUpdated(ref event) => &event.metadata,
             #[cfg(feature = "forms-submissions")]
             Self::WixFormsOnSubmissionUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "gift_vouchers-gift_vouchers")]
+            Self::WixGiftVouchersGiftVouchersOnGiftCardCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "gift_vouchers-gift_vouchers")]
+            Self::WixGiftVouchersGiftVouchersOnGiftCardUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Self::WixGroupsGroupRequestsOnGroupRequestApproved(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Self::WixGroupsGroupRequestsOnGroupRequestCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Self::WixGroupsGroupRequestsOnGroupRequestRejected(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupCoverChanged(ref event) => &event.metadata,
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupCreated(ref event) => &event.metadata,
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupDescriptionChanged(ref event) => &event.metadata,
+            #[cfg(feature = "groups-groups")]
+            Self::WixGroupsGroupsOnGroupUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "groups-join_group_requests")]
+            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "groups-members")]
+            Self::WixGroupsMembersOnGroupMemberAdded(ref event) => &event.metadata,
+            #[cfg(feature = "groups-members")]
+            Self::WixGroupsMembersOnGroupMemberRemoved(ref event) => &event.metadata,
+            #[cfg(feature = "groups-roles")]
+            Self::WixGroupsRolesOnGroupRoleAssigned(ref event) => &event.metadata,
+            #[cfg(feature = "groups-roles")]
+            Self::WixGroupsRolesOnGroupRoleUnassigned(ref event) => &event.metadata,
+            #[cfg(feature = "groups-rules")]
+            Self::WixGroupsRulesOnGroupRulesUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "identity-sign_on_policy")]
+            Self::WixIdentitySignOnPolicyOnSignOnPolicyUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "inbox-conversations")]
+            Self::WixInboxConversationsOnConversationConversationsMerged(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "inbox-messages")]
+            Self::WixInboxMessagesOnMessageButtonInteracted(ref event) => &event.metadata,
+            #[cfg(feature = "inbox-messages")]
+            Self::WixInboxMessagesOnMessageSentToBusiness(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-accounts")]
+            Self::WixLoyaltyOnAccountCreated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-accounts")]
+            Self::WixLoyaltyOnAccountPointsUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-accounts")]
+            Self::WixLoyaltyOnAccountRewardAvailabilityUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            Self::WixLoyaltyOnAccountUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-coupons")]
+            Self::WixLoyaltyOnCouponCreated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-coupons")]
+            Self::WixLoyaltyOnCouponDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-earning_rules")]
+            Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "loyalty-imports")]
+            Self::WixLoyaltyImportsV1OnLoyaltyImportCreated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-programs")]
+            Self::WixLoyaltyProgramsOnProgramUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-rewards")]
+            Self::WixLoyaltyRewardsOnRewardCreated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-rewards")]
+            Self::WixLoyaltyRewardsOnRewardDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-rewards")]
+            Self::WixLoyaltyRewardsOnRewardUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-social_media")]
+            Self::WixLoyaltySocialMediaOnFollowedChannelCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "loyalty-tiers")]
+            Self::WixLoyaltyOnTierCreated(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-tiers")]
+            Self::WixLoyaltyOnTierDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "loyalty-tiers")]
+            Self::WixLoyaltyOnTierUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "media-enterprise_media_items")]
+            Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemItemCategoriesChanged(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "media-enterprise_media_items")]
+            Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemPublishStatusChanged(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "media-enterprise_media_items")]
+            Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "media-files")]
+            Self::WixMediaFilesOnFileDescriptorFileFailed(ref event) => &event.metadata,
+            #[cfg(feature = "media-files")]
+            Self::WixMediaFilesOnFileDescriptorFileReady(ref event) => &event.metadata,
             #[cfg(feature = "members-badge_assignments")]
             Self::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(ref event) => {
                 &event.metadata
@@ -8089,6 +14715,222 @@ impl Event {
             Self::WixMembersMembersAboutOnMemberAboutUpdated(ref event) => {
                 &event.metadata
             }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Self::WixMultilingualLocaleSettingsOnLocaleSettingsCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Self::WixMultilingualLocaleSettingsOnLocaleSettingsDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Self::WixMultilingualLocaleSettingsOnLocaleSettingsMultilingualModeUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "multilingual-locale_settings")]
+            Self::WixMultilingualLocaleSettingsOnLocaleSettingsUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Self::WixMultilingualLocalesOnLocaleCreated(ref event) => &event.metadata,
+            #[cfg(feature = "multilingual-locales")]
+            Self::WixMultilingualLocalesOnLocaleDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "multilingual-locales")]
+            Self::WixMultilingualLocalesOnLocaleMultilingualPrimaryLocaleChanged(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "multilingual-locales")]
+            Self::WixMultilingualLocalesOnLocaleUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "multilingual-translation_contents")]
+            Self::WixMultilingualTranslationContentsOnContentCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            Self::WixMultilingualTranslationContentsOnContentDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            Self::WixMultilingualTranslationContentsOnContentUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Self::WixMultilingualTranslationPublishedContentsOnPublishedContentCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Self::WixMultilingualTranslationPublishedContentsOnPublishedContentDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Self::WixMultilingualTranslationPublishedContentsOnPublishedContentUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationPaymentStatusChanged(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationStatusChanged(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationTagsModified(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-join_applications")]
+            Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantJoined(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantStepResolved(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantCompletedProgram(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantLeft(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantMissedProgramDeadline(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantProgramDurationEnded(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantRemoved(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantTagsModified(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Self::WixOnlineProgramsParticipantsOnParticipantUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Self::WixOnlineProgramsStepsOnStepCreated(ref event) => &event.metadata,
+            #[cfg(feature = "online_programs-steps")]
+            Self::WixOnlineProgramsStepsOnStepDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "online_programs-steps")]
+            Self::WixOnlineProgramsStepsOnStepMoved(ref event) => &event.metadata,
+            #[cfg(feature = "online_programs-steps")]
+            Self::WixOnlineProgramsStepsOnStepUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "payments-disputes")]
+            Self::WixPaymentsDisputesOnDisputeCreated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-disputes")]
+            Self::WixPaymentsDisputesOnDisputeUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-onboarding_availability")]
+            Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "payments-onboarding_availability")]
+            Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "payments-payments")]
+            Self::WixPaymentsPaymentsOnPaymentCreated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-payments")]
+            Self::WixPaymentsPaymentsOnPaymentUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-payouts")]
+            Self::WixPaymentsPayoutsOnPayoutCreated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-payouts")]
+            Self::WixPaymentsPayoutsOnPayoutUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-refunds")]
+            Self::WixPaymentsRefundsOnRefundCreated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-refunds")]
+            Self::WixPaymentsRefundsOnRefundUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "portfolio-collections")]
+            Self::WixPortfolioCollectionsOnCollectionCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "portfolio-collections")]
+            Self::WixPortfolioCollectionsOnCollectionDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "portfolio-collections")]
+            Self::WixPortfolioCollectionsOnCollectionUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "portfolio-portfolio_settings")]
+            Self::WixPortfolioPortfolioSettingsOnPortfolioSettingsCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "portfolio-project_in_collections")]
+            Self::WixPortfolioProjectInCollectionsOnProjectInCollectionProjectOrderInCollectionUpdatedEvent(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "portfolio-project_items")]
+            Self::WixPortfolioProjectItemsOnProjectItemCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            Self::WixPortfolioProjectItemsOnProjectItemDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            Self::WixPortfolioProjectItemsOnProjectItemUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "portfolio-projects")]
+            Self::WixPortfolioProjectsOnProjectCreated(ref event) => &event.metadata,
+            #[cfg(feature = "portfolio-projects")]
+            Self::WixPortfolioProjectsOnProjectDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "portfolio-projects")]
+            Self::WixPortfolioProjectsOnProjectUpdated(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderAutoRenewCanceled(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-orders")]
@@ -8133,6 +14975,226 @@ impl Event {
             Self::WixPricingPlansPlansV3OnPlanTagsModified(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-plans_v3")]
             Self::WixPricingPlansPlansV3OnPlanUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryCreated(ref event) => &event.metadata,
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryItemCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryItemDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryItemUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Self::WixProGalleryProGalleryOnGalleryUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "redirects-redirects")]
+            Self::WixRedirectsRedirectsOnRedirectSessionCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-catalogs")]
+            Self::WixRestaurantsCatalogsOnCatalogChanged(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-catalogs")]
+            Self::WixRestaurantsCatalogsOnCatalogCreated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-discount")]
+            Self::WixRestaurantsDiscountOnDiscountCreated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-discount")]
+            Self::WixRestaurantsDiscountOnDiscountUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-item_labels")]
+            Self::WixRestaurantsItemLabelsOnItemLabelCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            Self::WixRestaurantsItemLabelsOnItemLabelDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            Self::WixRestaurantsItemLabelsOnItemLabelUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Self::WixRestaurantsItemModifiersOnItemModifierCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Self::WixRestaurantsItemModifiersOnItemModifierDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Self::WixRestaurantsItemModifiersOnItemModifierUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Self::WixRestaurantsItemVariantsOnItemVariantCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Self::WixRestaurantsItemVariantsOnItemVariantDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Self::WixRestaurantsItemVariantsOnItemVariantUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-items")]
+            Self::WixRestaurantsItemsOnItemCreated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-items")]
+            Self::WixRestaurantsItemsOnItemDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-items")]
+            Self::WixRestaurantsItemsOnItemUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsDeleted(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "restaurants-menus")]
+            Self::WixRestaurantsMenusOnMenuCreated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-menus")]
+            Self::WixRestaurantsMenusOnMenuDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-menus")]
+            Self::WixRestaurantsMenusOnMenuUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-operation_groups")]
+            Self::WixRestaurantsOperationGroupsOnOperationGroupCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            Self::WixRestaurantsOperationGroupsOnOperationGroupDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            Self::WixRestaurantsOperationGroupsOnOperationGroupUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-operations")]
+            Self::WixRestaurantsOperationsOnOperationDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-operations")]
+            Self::WixRestaurantsOperationsOnOperationUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-order_pacing_policy")]
+            Self::WixRestaurantsOrderPacingPolicyOnPolicyCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-order_pacing_policy")]
+            Self::WixRestaurantsOrderPacingPolicyOnPolicyUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderAccepted(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderCanceled(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderCreated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderFulfilled(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-orders")]
+            Self::WixRestaurantsOrdersOnOrderNewOrder(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-recipients")]
+            Self::WixRestaurantsRecipientsOnRecipientCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            Self::WixRestaurantsRecipientsOnRecipientDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            Self::WixRestaurantsRecipientsOnRecipientUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "restaurants-sections")]
+            Self::WixRestaurantsSectionsOnSectionCreated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-sections")]
+            Self::WixRestaurantsSectionsOnSectionDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-sections")]
+            Self::WixRestaurantsSectionsOnSectionUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-service_fees")]
+            Self::WixRestaurantsServiceFeesOnRuleCreated(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-service_fees")]
+            Self::WixRestaurantsServiceFeesOnRuleDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "restaurants-service_fees")]
+            Self::WixRestaurantsServiceFeesOnRuleUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "reviews-review_requests")]
+            Self::WixReviewsReviewRequestsOnReviewRequestCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            Self::WixReviewsReviewRequestsOnReviewRequestDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            Self::WixReviewsReviewRequestsOnReviewRequestUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewCreated(ref event) => &event.metadata,
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewModerationStatusChanged(ref event) => &event.metadata,
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewPublished(ref event) => &event.metadata,
+            #[cfg(feature = "reviews-reviews")]
+            Self::WixReviewsOnReviewUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "secrets-secrets")]
+            Self::WixSecretsSecretsOnSecretCreated(ref event) => &event.metadata,
+            #[cfg(feature = "secrets-secrets")]
+            Self::WixSecretsSecretsOnSecretDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "secrets-secrets")]
+            Self::WixSecretsSecretsOnSecretUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "seo-redirects")]
+            Self::WixSeoRedirectsOnRedirectCreated(ref event) => &event.metadata,
+            #[cfg(feature = "seo-robots_txt")]
+            Self::WixSeoRobotsTxtOnRobotsTxtUpdated(ref event) => &event.metadata,
             #[cfg(feature = "stores-abandoned_carts")]
             Self::WixStoresAbandonedCartsOnAbandonedCartCartAbandonedEvent(ref event) => {
                 &event.metadata
@@ -8239,6 +15301,38 @@ impl Event {
             Self::WixStoresRibbonsV3OnRibbonDeleted(ref event) => &event.metadata,
             #[cfg(feature = "stores-ribbons_v3")]
             Self::WixStoresRibbonsV3OnRibbonUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "table_reservations-experiences")]
+            Self::WixTableReservationsExperiencesOnExperienceCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            Self::WixTableReservationsExperiencesOnExperienceTagsModified(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            Self::WixTableReservationsExperiencesOnExperienceUpdated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "table_reservations-reservation_locations")]
+            Self::WixTableReservationsReservationLocationsOnReservationLocationCreated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "table_reservations-reservation_locations")]
+            Self::WixTableReservationsReservationLocationsOnReservationLocationUpdated(
+                ref event,
+            ) => &event.metadata,
+            #[cfg(feature = "table_reservations-reservations")]
+            Self::WixTableReservationsReservationsOnReservationCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            Self::WixTableReservationsReservationsOnReservationDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            Self::WixTableReservationsReservationsOnReservationUpdated(ref event) => {
+                &event.metadata
+            }
         }
     }
     /// Decodes a Velo event object (`{metadata, entity}`, ...) for the named handler.
@@ -8253,6 +15347,114 @@ impl Event {
         source: Source<'_>,
     ) -> Result<Self, DecodeError> {
         match velo_handler {
+            #[cfg(feature = "app_management-app_instances")]
+            "wixAppManagementAppInstances_onAppInstanceInstalled" => {
+                <crate::app_management::app_instances::AppInstanceInstalled as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstanceInstalled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            "wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled" => {
+                <crate::app_management::app_instances::AppInstancePaidPlanAutoRenewalCancelled as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePaidPlanAutoRenewalCancelled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            "wixAppManagementAppInstances_onAppInstancePaidPlanChanged" => {
+                <crate::app_management::app_instances::AppInstancePaidPlanChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePaidPlanChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            "wixAppManagementAppInstances_onAppInstancePaidPlanPurchased" => {
+                <crate::app_management::app_instances::AppInstancePaidPlanPurchased as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePaidPlanPurchased(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            "wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid" => {
+                <crate::app_management::app_instances::AppInstancePlanConvertedToPaid as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePlanConvertedToPaid(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            "wixAppManagementAppInstances_onAppInstancePlanReactivated" => {
+                <crate::app_management::app_instances::AppInstancePlanReactivated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePlanReactivated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            "wixAppManagementAppInstances_onAppInstancePlanTransferred" => {
+                <crate::app_management::app_instances::AppInstancePlanTransferred as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePlanTransferred(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            "wixAppManagementAppInstances_onAppInstanceRemoved" => {
+                <crate::app_management::app_instances::AppInstanceRemoved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstanceRemoved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "app_management-billing")]
+            "wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated" => {
+                <crate::app_management::billing::PurchasedItemInvoiceStatusUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAppManagementBillingOnPurchasedItemInvoiceStatusUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            "wixAuthManagementOAuthApps_onOAuthAppCreated" => {
+                <crate::auth_management::o_auth_apps::OAuthAppCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAuthManagementOAuthAppsOnOAuthAppCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            "wixAuthManagementOAuthApps_onOAuthAppDeleted" => {
+                <crate::auth_management::o_auth_apps::OAuthAppDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAuthManagementOAuthAppsOnOAuthAppDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            "wixAuthManagementOAuthApps_onOAuthAppUpdated" => {
+                <crate::auth_management::o_auth_apps::OAuthAppUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixAuthManagementOAuthAppsOnOAuthAppUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "blog-categories")]
             "wixBlog_onCategoryCreated" => {
                 <crate::blog::categories::CategoryCreated as crate::EventPayload>::decode(
@@ -8768,6 +15970,299 @@ impl Event {
                         Box::new(payload),
                     ))
             }
+            #[cfg(feature = "business_tools-locations")]
+            "wixBusinessToolsLocations_onLocationArchiveStatus" => {
+                <crate::business_tools::locations::LocationArchiveStatus as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixBusinessToolsLocationsOnLocationArchiveStatus(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "business_tools-locations")]
+            "wixBusinessToolsLocations_onLocationCreated" => {
+                <crate::business_tools::locations::LocationCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixBusinessToolsLocationsOnLocationCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "business_tools-locations")]
+            "wixBusinessToolsLocations_onLocationSetDefaultLocation" => {
+                <crate::business_tools::locations::LocationSetDefaultLocation as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixBusinessToolsLocationsOnLocationSetDefaultLocation(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "business_tools-locations")]
+            "wixBusinessToolsLocations_onLocationUpdated" => {
+                <crate::business_tools::locations::LocationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixBusinessToolsLocationsOnLocationUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "business_tools-site_properties")]
+            "wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated" => {
+                <crate::business_tools::site_properties::PropertiesSitePropertiesUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixBusinessToolsSitePropertiesOnPropertiesSitePropertiesUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "categories-categories")]
+            "wixCategoriesCategories_onCategoryCreated" => {
+                <crate::categories::categories::CategoryCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "categories-categories")]
+            "wixCategoriesCategories_onCategoryDeleted" => {
+                <crate::categories::categories::CategoryDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "categories-categories")]
+            "wixCategoriesCategories_onCategoryItemAddedToCategory" => {
+                <crate::categories::categories::CategoryItemAddedToCategory as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryItemAddedToCategory(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "categories-categories")]
+            "wixCategoriesCategories_onCategoryItemRemovedFromCategory" => {
+                <crate::categories::categories::CategoryItemRemovedFromCategory as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryItemRemovedFromCategory(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "categories-categories")]
+            "wixCategoriesCategories_onCategoryItemsArrangedInCategory" => {
+                <crate::categories::categories::CategoryItemsArrangedInCategory as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryItemsArrangedInCategory(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "categories-categories")]
+            "wixCategoriesCategories_onCategoryMoved" => {
+                <crate::categories::categories::CategoryMoved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryMoved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "categories-categories")]
+            "wixCategoriesCategories_onCategoryUpdated" => {
+                <crate::categories::categories::CategoryUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-categories")]
+            "wixCommentsCategories_onCategoryCreated" => {
+                <crate::comments::categories::CategoryCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCategoriesOnCategoryCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-categories")]
+            "wixCommentsCategories_onCategoryDeleted" => {
+                <crate::comments::categories::CategoryDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCategoriesOnCategoryDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-categories")]
+            "wixCommentsCategories_onCategoryUpdated" => {
+                <crate::comments::categories::CategoryUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCategoriesOnCategoryUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentContentChanged" => {
+                <crate::comments::comments::CommentContentChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentContentChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentCreated" => {
+                <crate::comments::comments::CommentCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentDeleted" => {
+                <crate::comments::comments::CommentDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentHidden" => {
+                <crate::comments::comments::CommentHidden as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentHidden(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentMarked" => {
+                <crate::comments::comments::CommentMarked as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentMarked(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentMoved" => {
+                <crate::comments::comments::CommentMoved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentMoved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentPublished" => {
+                <crate::comments::comments::CommentPublished as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentPublished(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentResourceCommentCountChanged" => {
+                <crate::comments::comments::CommentResourceCommentCountChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentResourceCommentCountChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentUnmarked" => {
+                <crate::comments::comments::CommentUnmarked as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentUnmarked(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-comments")]
+            "wixCommentsComments_onCommentUpdated" => {
+                <crate::comments::comments::CommentUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsCommentsOnCommentUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-ratings")]
+            "wixCommentsRatings_onRatingCommentResourceRatingChanged" => {
+                <crate::comments::ratings::RatingCommentResourceRatingChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsRatingsOnRatingCommentResourceRatingChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-ratings")]
+            "wixCommentsRatings_onRatingCommentResourceRatingDeleted" => {
+                <crate::comments::ratings::RatingCommentResourceRatingDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsRatingsOnRatingCommentResourceRatingDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-votes")]
+            "wixCommentsVotes_onVoteCast" => {
+                <crate::comments::votes::VoteCast as crate::EventPayload>::decode(source)
+                    .map(|payload| Self::WixCommentsVotesOnVoteCast(Box::new(payload)))
+            }
+            #[cfg(feature = "comments-votes")]
+            "wixCommentsVotes_onVoteContextResourceVoteChange" => {
+                <crate::comments::votes::VoteContextResourceVoteChange as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsVotesOnVoteContextResourceVoteChange(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-votes")]
+            "wixCommentsVotes_onVoteDeleted" => {
+                <crate::comments::votes::VoteDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsVotesOnVoteDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-widgets")]
+            "wixCommentsWidgets_onCommentsWidgetCreated" => {
+                <crate::comments::widgets::CommentsWidgetCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsWidgetsOnCommentsWidgetCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-widgets")]
+            "wixCommentsWidgets_onCommentsWidgetDeleted" => {
+                <crate::comments::widgets::CommentsWidgetDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsWidgetsOnCommentsWidgetDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "comments-widgets")]
+            "wixCommentsWidgets_onCommentsWidgetUpdated" => {
+                <crate::comments::widgets::CommentsWidgetUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixCommentsWidgetsOnCommentsWidgetUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "crm-attachments")]
             "wixCrmAttachments_onAttachmentCreated" => {
                 <crate::crm::attachments::AttachmentCreated as crate::EventPayload>::decode(
@@ -8977,6 +16472,144 @@ impl Event {
             "wixCrmTasks_onTaskUpdated" => {
                 <crate::crm::tasks::TaskUpdated as crate::EventPayload>::decode(source)
                     .map(|payload| Self::WixCrmTasksOnTaskUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "data-backups")]
+            "wixDataBackups_onBackupRestorationStateChanged" => {
+                <crate::data::backups::BackupRestorationStateChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataBackupsOnBackupRestorationStateChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-backups")]
+            "wixDataBackups_onBackupStateChanged" => {
+                <crate::data::backups::BackupStateChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataBackupsOnBackupStateChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-indexes")]
+            "wixDataIndexes_onIndexCreated" => {
+                <crate::data::indexes::IndexCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataIndexesOnIndexCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "data-indexes")]
+            "wixDataIndexes_onIndexDeleted" => {
+                <crate::data::indexes::IndexDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataIndexesOnIndexDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "data-indexes")]
+            "wixDataIndexes_onIndexUpdated" => {
+                <crate::data::indexes::IndexUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataIndexesOnIndexUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            "wixDataMovementJobs_onJobCreated" => {
+                <crate::data::movement_jobs::JobCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataMovementJobsOnJobCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            "wixDataMovementJobs_onJobDeleted" => {
+                <crate::data::movement_jobs::JobDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataMovementJobsOnJobDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            "wixDataMovementJobs_onJobUpdated" => {
+                <crate::data::movement_jobs::JobUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataMovementJobsOnJobUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            "wixDataScheduledWorkflows_onJobsCreated" => {
+                <crate::data::scheduled_workflows::JobsCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataScheduledWorkflowsOnJobsCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            "wixDataScheduledWorkflows_onJobsDeleted" => {
+                <crate::data::scheduled_workflows::JobsDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataScheduledWorkflowsOnJobsDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            "wixDataScheduledWorkflows_onJobsUpdated" => {
+                <crate::data::scheduled_workflows::JobsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataScheduledWorkflowsOnJobsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-sharing")]
+            "wixDataSharing_onDataSharingPolicyCreated" => {
+                <crate::data::sharing::DataSharingPolicyCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataSharingOnDataSharingPolicyCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-sharing")]
+            "wixDataSharing_onDataSharingPolicyDeleted" => {
+                <crate::data::sharing::DataSharingPolicyDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataSharingOnDataSharingPolicyDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-sharing")]
+            "wixDataSharing_onDataSharingPolicySharedCollectionConnected" => {
+                <crate::data::sharing::DataSharingPolicySharedCollectionConnected as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataSharingOnDataSharingPolicySharedCollectionConnected(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-sharing")]
+            "wixDataSharing_onDataSharingPolicySharedCollectionDisconnected" => {
+                <crate::data::sharing::DataSharingPolicySharedCollectionDisconnected as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataSharingOnDataSharingPolicySharedCollectionDisconnected(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "data-sharing")]
+            "wixDataSharing_onDataSharingPolicyUpdated" => {
+                <crate::data::sharing::DataSharingPolicyUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixDataSharingOnDataSharingPolicyUpdated(
+                        Box::new(payload),
+                    ))
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutCreated" => {
@@ -9683,6 +17316,42 @@ impl Event {
                         Box::new(payload),
                     ))
             }
+            #[cfg(feature = "editor_branches-branches")]
+            "wixEditorBranchesBranches_onBranchCreated" => {
+                <crate::editor_branches::branches::BranchCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixEditorBranchesBranchesOnBranchCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "editor_branches-branches")]
+            "wixEditorBranchesBranches_onBranchDeleted" => {
+                <crate::editor_branches::branches::BranchDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixEditorBranchesBranchesOnBranchDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "editor_branches-branches")]
+            "wixEditorBranchesBranches_onBranchUpdated" => {
+                <crate::editor_branches::branches::BranchUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixEditorBranchesBranchesOnBranchUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "email_subscriptions-email_subscriptions")]
+            "wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged" => {
+                <crate::email_subscriptions::email_subscriptions::EmailsubscriptionEmailSubscriptionChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixEmailSubscriptionsEmailSubscriptionsOnEmailsubscriptionEmailSubscriptionChanged(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "events-events_settings")]
             "wixEventsEventsSettings_onEventsSettingsUpdated" => {
                 <crate::events::events_settings::EventsSettingsUpdated as crate::EventPayload>::decode(
@@ -10091,6 +17760,60 @@ impl Event {
                         Box::new(payload),
                     ))
             }
+            #[cfg(feature = "faq-category")]
+            "wixFaqCategory_onCategoryCreated" => {
+                <crate::faq::category::CategoryCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixFaqCategoryOnCategoryCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "faq-category")]
+            "wixFaqCategory_onCategoryDeleted" => {
+                <crate::faq::category::CategoryDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixFaqCategoryOnCategoryDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "faq-category")]
+            "wixFaqCategory_onCategoryUpdated" => {
+                <crate::faq::category::CategoryUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixFaqCategoryOnCategoryUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "faq-question_entry")]
+            "wixFaqQuestionEntry_onQuestionEntryCreated" => {
+                <crate::faq::question_entry::QuestionEntryCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixFaqQuestionEntryOnQuestionEntryCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "faq-question_entry")]
+            "wixFaqQuestionEntry_onQuestionEntryDeleted" => {
+                <crate::faq::question_entry::QuestionEntryDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixFaqQuestionEntryOnQuestionEntryDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "faq-question_entry")]
+            "wixFaqQuestionEntry_onQuestionEntryUpdated" => {
+                <crate::faq::question_entry::QuestionEntryUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixFaqQuestionEntryOnQuestionEntryUpdated(
+                        Box::new(payload),
+                    ))
+            }
             #[cfg(feature = "forms-chat_settings")]
             "wixFormsChatSettings_onChatSettingsCreated" => {
                 <crate::forms::chat_settings::ChatSettingsCreated as crate::EventPayload>::decode(
@@ -10234,6 +17957,460 @@ impl Event {
                         source,
                     )
                     .map(|payload| Self::WixFormsOnSubmissionUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            "wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated" => {
+                <crate::gift_vouchers::gift_voucher_products::GiftCardProductCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            "wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted" => {
+                <crate::gift_vouchers::gift_voucher_products::GiftCardProductDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            "wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated" => {
+                <crate::gift_vouchers::gift_voucher_products::GiftCardProductUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "gift_vouchers-gift_vouchers")]
+            "wixGiftVouchersGiftVouchers_onGiftCardCreated" => {
+                <crate::gift_vouchers::gift_vouchers::GiftCardCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGiftVouchersGiftVouchersOnGiftCardCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "gift_vouchers-gift_vouchers")]
+            "wixGiftVouchersGiftVouchers_onGiftCardUpdated" => {
+                <crate::gift_vouchers::gift_vouchers::GiftCardUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGiftVouchersGiftVouchersOnGiftCardUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-group_requests")]
+            "wixGroupsGroupRequests_onGroupRequestApproved" => {
+                <crate::groups::group_requests::GroupRequestApproved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsGroupRequestsOnGroupRequestApproved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-group_requests")]
+            "wixGroupsGroupRequests_onGroupRequestCreated" => {
+                <crate::groups::group_requests::GroupRequestCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsGroupRequestsOnGroupRequestCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-group_requests")]
+            "wixGroupsGroupRequests_onGroupRequestRejected" => {
+                <crate::groups::group_requests::GroupRequestRejected as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsGroupRequestsOnGroupRequestRejected(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-groups")]
+            "wixGroupsGroups_onGroupCoverChanged" => {
+                <crate::groups::groups::GroupCoverChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsGroupsOnGroupCoverChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-groups")]
+            "wixGroupsGroups_onGroupCreated" => {
+                <crate::groups::groups::GroupCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsGroupsOnGroupCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-groups")]
+            "wixGroupsGroups_onGroupDeleted" => {
+                <crate::groups::groups::GroupDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsGroupsOnGroupDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-groups")]
+            "wixGroupsGroups_onGroupDescriptionChanged" => {
+                <crate::groups::groups::GroupDescriptionChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsGroupsOnGroupDescriptionChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-groups")]
+            "wixGroupsGroups_onGroupUpdated" => {
+                <crate::groups::groups::GroupUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsGroupsOnGroupUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved" => {
+                <crate::groups::join_group_requests::JoinGroupRequestApproved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated" => {
+                <crate::groups::join_group_requests::JoinGroupRequestCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected" => {
+                <crate::groups::join_group_requests::JoinGroupRequestRejected as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-members")]
+            "wixGroupsMembers_onGroupMemberAdded" => {
+                <crate::groups::members::GroupMemberAdded as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsMembersOnGroupMemberAdded(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-members")]
+            "wixGroupsMembers_onGroupMemberRemoved" => {
+                <crate::groups::members::GroupMemberRemoved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsMembersOnGroupMemberRemoved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-roles")]
+            "wixGroupsRoles_onGroupRoleAssigned" => {
+                <crate::groups::roles::GroupRoleAssigned as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsRolesOnGroupRoleAssigned(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-roles")]
+            "wixGroupsRoles_onGroupRoleUnassigned" => {
+                <crate::groups::roles::GroupRoleUnassigned as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsRolesOnGroupRoleUnassigned(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "groups-rules")]
+            "wixGroupsRules_onGroupRulesUpdated" => {
+                <crate::groups::rules::GroupRulesUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixGroupsRulesOnGroupRulesUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "identity-sign_on_policy")]
+            "wixIdentitySignOnPolicy_onSignOnPolicyUpdated" => {
+                <crate::identity::sign_on_policy::SignOnPolicyUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixIdentitySignOnPolicyOnSignOnPolicyUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "inbox-conversations")]
+            "wixInboxConversations_onConversationConversationsMerged" => {
+                <crate::inbox::conversations::ConversationConversationsMerged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixInboxConversationsOnConversationConversationsMerged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "inbox-messages")]
+            "wixInboxMessages_onMessageButtonInteracted" => {
+                <crate::inbox::messages::MessageButtonInteracted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixInboxMessagesOnMessageButtonInteracted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "inbox-messages")]
+            "wixInboxMessages_onMessageSentToBusiness" => {
+                <crate::inbox::messages::MessageSentToBusiness as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixInboxMessagesOnMessageSentToBusiness(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            "wixLoyalty_onAccountCreated" => {
+                <crate::loyalty::accounts::AccountCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnAccountCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            "wixLoyalty_onAccountPointsUpdated" => {
+                <crate::loyalty::accounts::AccountPointsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnAccountPointsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            "wixLoyalty_onAccountRewardAvailabilityUpdated" => {
+                <crate::loyalty::accounts::AccountRewardAvailabilityUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnAccountRewardAvailabilityUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            "wixLoyalty_onAccountUpdated" => {
+                <crate::loyalty::accounts::AccountUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnAccountUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "loyalty-coupons")]
+            "wixLoyalty_onCouponCreated" => {
+                <crate::loyalty::coupons::CouponCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnCouponCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "loyalty-coupons")]
+            "wixLoyalty_onCouponDeleted" => {
+                <crate::loyalty::coupons::CouponDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnCouponDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            "wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated" => {
+                <crate::loyalty::earning_rules::LoyaltyEarningRuleCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            "wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted" => {
+                <crate::loyalty::earning_rules::LoyaltyEarningRuleDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            "wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated" => {
+                <crate::loyalty::earning_rules::LoyaltyEarningRuleUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-imports")]
+            "wixLoyaltyImportsV1_onLoyaltyImportCreated" => {
+                <crate::loyalty::imports::LoyaltyImportCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyImportsV1OnLoyaltyImportCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-programs")]
+            "wixLoyaltyPrograms_onProgramUpdated" => {
+                <crate::loyalty::programs::ProgramUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyProgramsOnProgramUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            "wixLoyaltyRewards_onRewardCreated" => {
+                <crate::loyalty::rewards::RewardCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyRewardsOnRewardCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            "wixLoyaltyRewards_onRewardDeleted" => {
+                <crate::loyalty::rewards::RewardDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyRewardsOnRewardDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            "wixLoyaltyRewards_onRewardUpdated" => {
+                <crate::loyalty::rewards::RewardUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyRewardsOnRewardUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-social_media")]
+            "wixLoyaltySocialMedia_onFollowedChannelCreated" => {
+                <crate::loyalty::social_media::FollowedChannelCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltySocialMediaOnFollowedChannelCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "loyalty-tiers")]
+            "wixLoyalty_onTierCreated" => {
+                <crate::loyalty::tiers::TierCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnTierCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "loyalty-tiers")]
+            "wixLoyalty_onTierDeleted" => {
+                <crate::loyalty::tiers::TierDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnTierDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "loyalty-tiers")]
+            "wixLoyalty_onTierUpdated" => {
+                <crate::loyalty::tiers::TierUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixLoyaltyOnTierUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "media-enterprise_media_categories")]
+            "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated" => {
+                <crate::media::enterprise_media_categories::EnterpriseCategoryCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "media-enterprise_media_categories")]
+            "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted" => {
+                <crate::media::enterprise_media_categories::EnterpriseCategoryDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "media-enterprise_media_categories")]
+            "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated" => {
+                <crate::media::enterprise_media_categories::EnterpriseCategoryUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            "wixMediaEnterpriseMediaItems_onEnterpriseItemCreated" => {
+                <crate::media::enterprise_media_items::EnterpriseItemCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            "wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged" => {
+                <crate::media::enterprise_media_items::EnterpriseItemItemCategoriesChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemItemCategoriesChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            "wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged" => {
+                <crate::media::enterprise_media_items::EnterpriseItemPublishStatusChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemPublishStatusChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            "wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated" => {
+                <crate::media::enterprise_media_items::EnterpriseItemUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "media-files")]
+            "wixMediaFiles_onFileDescriptorFileFailed" => {
+                <crate::media::files::FileDescriptorFileFailed as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaFilesOnFileDescriptorFileFailed(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "media-files")]
+            "wixMediaFiles_onFileDescriptorFileReady" => {
+                <crate::media::files::FileDescriptorFileReady as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMediaFilesOnFileDescriptorFileReady(
+                        Box::new(payload),
+                    ))
             }
             #[cfg(feature = "members-badge_assignments")]
             "wixMembersBadgeAssignments_onBadgeAssignmentCreated" => {
@@ -10408,6 +18585,573 @@ impl Event {
                         source,
                     )
                     .map(|payload| Self::WixMembersMembersAboutOnMemberAboutUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            "wixMultilingualLocaleSettings_onLocaleSettingsCreated" => {
+                <crate::multilingual::locale_settings::LocaleSettingsCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualLocaleSettingsOnLocaleSettingsCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            "wixMultilingualLocaleSettings_onLocaleSettingsDeleted" => {
+                <crate::multilingual::locale_settings::LocaleSettingsDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualLocaleSettingsOnLocaleSettingsDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            "wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated" => {
+                <crate::multilingual::locale_settings::LocaleSettingsMultilingualModeUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualLocaleSettingsOnLocaleSettingsMultilingualModeUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            "wixMultilingualLocaleSettings_onLocaleSettingsUpdated" => {
+                <crate::multilingual::locale_settings::LocaleSettingsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualLocaleSettingsOnLocaleSettingsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-locales")]
+            "wixMultilingualLocales_onLocaleCreated" => {
+                <crate::multilingual::locales::LocaleCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualLocalesOnLocaleCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-locales")]
+            "wixMultilingualLocales_onLocaleDeleted" => {
+                <crate::multilingual::locales::LocaleDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualLocalesOnLocaleDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-locales")]
+            "wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged" => {
+                <crate::multilingual::locales::LocaleMultilingualPrimaryLocaleChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualLocalesOnLocaleMultilingualPrimaryLocaleChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-locales")]
+            "wixMultilingualLocales_onLocaleUpdated" => {
+                <crate::multilingual::locales::LocaleUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualLocalesOnLocaleUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            "wixMultilingualTranslationContents_onContentCreated" => {
+                <crate::multilingual::translation_contents::ContentCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualTranslationContentsOnContentCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            "wixMultilingualTranslationContents_onContentDeleted" => {
+                <crate::multilingual::translation_contents::ContentDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualTranslationContentsOnContentDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            "wixMultilingualTranslationContents_onContentUpdated" => {
+                <crate::multilingual::translation_contents::ContentUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualTranslationContentsOnContentUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            "wixMultilingualTranslationPublishedContents_onPublishedContentCreated" => {
+                <crate::multilingual::translation_published_contents::PublishedContentCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualTranslationPublishedContentsOnPublishedContentCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            "wixMultilingualTranslationPublishedContents_onPublishedContentDeleted" => {
+                <crate::multilingual::translation_published_contents::PublishedContentDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualTranslationPublishedContentsOnPublishedContentDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            "wixMultilingualTranslationPublishedContents_onPublishedContentUpdated" => {
+                <crate::multilingual::translation_published_contents::PublishedContentUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixMultilingualTranslationPublishedContentsOnPublishedContentUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationCreated" => {
+                <crate::online_programs::join_applications::JoinApplicationCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationDeleted" => {
+                <crate::online_programs::join_applications::JoinApplicationDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged" => {
+                <crate::online_programs::join_applications::JoinApplicationPaymentStatusChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationPaymentStatusChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged" => {
+                <crate::online_programs::join_applications::JoinApplicationStatusChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationStatusChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified" => {
+                <crate::online_programs::join_applications::JoinApplicationTagsModified as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationUpdated" => {
+                <crate::online_programs::join_applications::JoinApplicationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            "wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted" => {
+                <crate::online_programs::online_program_participants::ParticipantDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            "wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined" => {
+                <crate::online_programs::online_program_participants::ParticipantJoined as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantJoined(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            "wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved" => {
+                <crate::online_programs::online_program_participants::ParticipantStepResolved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantStepResolved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantCompletedProgram" => {
+                <crate::online_programs::participants::ParticipantCompletedProgram as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantCompletedProgram(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantCreated" => {
+                <crate::online_programs::participants::ParticipantCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantDeleted" => {
+                <crate::online_programs::participants::ParticipantDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantLeft" => {
+                <crate::online_programs::participants::ParticipantLeft as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantLeft(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline" => {
+                <crate::online_programs::participants::ParticipantMissedProgramDeadline as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantMissedProgramDeadline(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantProgramDurationEnded" => {
+                <crate::online_programs::participants::ParticipantProgramDurationEnded as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantProgramDurationEnded(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantRemoved" => {
+                <crate::online_programs::participants::ParticipantRemoved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantRemoved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantTagsModified" => {
+                <crate::online_programs::participants::ParticipantTagsModified as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-participants")]
+            "wixOnlineProgramsParticipants_onParticipantUpdated" => {
+                <crate::online_programs::participants::ParticipantUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-steps")]
+            "wixOnlineProgramsSteps_onStepCreated" => {
+                <crate::online_programs::steps::StepCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsStepsOnStepCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-steps")]
+            "wixOnlineProgramsSteps_onStepDeleted" => {
+                <crate::online_programs::steps::StepDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsStepsOnStepDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-steps")]
+            "wixOnlineProgramsSteps_onStepMoved" => {
+                <crate::online_programs::steps::StepMoved as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsStepsOnStepMoved(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "online_programs-steps")]
+            "wixOnlineProgramsSteps_onStepUpdated" => {
+                <crate::online_programs::steps::StepUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixOnlineProgramsStepsOnStepUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated" => {
+                <crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted" => {
+                <crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated" => {
+                <crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-disputes")]
+            "wixPaymentsDisputes_onDisputeCreated" => {
+                <crate::payments::disputes::DisputeCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsDisputesOnDisputeCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-disputes")]
+            "wixPaymentsDisputes_onDisputeUpdated" => {
+                <crate::payments::disputes::DisputeUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsDisputesOnDisputeUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-onboarding_availability")]
+            "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated" => {
+                <crate::payments::onboarding_availability::OnboardingAvailabilityCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-onboarding_availability")]
+            "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated" => {
+                <crate::payments::onboarding_availability::OnboardingAvailabilityUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-payments")]
+            "wixPaymentsPayments_onPaymentCreated" => {
+                <crate::payments::payments::PaymentCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsPaymentsOnPaymentCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-payments")]
+            "wixPaymentsPayments_onPaymentUpdated" => {
+                <crate::payments::payments::PaymentUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsPaymentsOnPaymentUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-payouts")]
+            "wixPaymentsPayouts_onPayoutCreated" => {
+                <crate::payments::payouts::PayoutCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsPayoutsOnPayoutCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-payouts")]
+            "wixPaymentsPayouts_onPayoutUpdated" => {
+                <crate::payments::payouts::PayoutUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsPayoutsOnPayoutUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-refunds")]
+            "wixPaymentsRefunds_onRefundCreated" => {
+                <crate::payments::refunds::RefundCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsRefundsOnRefundCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-refunds")]
+            "wixPaymentsRefunds_onRefundUpdated" => {
+                <crate::payments::refunds::RefundUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsRefundsOnRefundUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated" => {
+                <crate::payments::saved_payment_methods::SavedPaymentMethodCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted" => {
+                <crate::payments::saved_payment_methods::SavedPaymentMethodDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated" => {
+                <crate::payments::saved_payment_methods::SavedPaymentMethodUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-collections")]
+            "wixPortfolioCollections_onCollectionCreated" => {
+                <crate::portfolio::collections::CollectionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioCollectionsOnCollectionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-collections")]
+            "wixPortfolioCollections_onCollectionDeleted" => {
+                <crate::portfolio::collections::CollectionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioCollectionsOnCollectionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-collections")]
+            "wixPortfolioCollections_onCollectionUpdated" => {
+                <crate::portfolio::collections::CollectionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioCollectionsOnCollectionUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-portfolio_settings")]
+            "wixPortfolioPortfolioSettings_onPortfolioSettingsCreated" => {
+                <crate::portfolio::portfolio_settings::PortfolioSettingsCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioPortfolioSettingsOnPortfolioSettingsCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-project_in_collections")]
+            "wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent" => {
+                <crate::portfolio::project_in_collections::ProjectInCollectionProjectOrderInCollectionUpdatedEvent as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioProjectInCollectionsOnProjectInCollectionProjectOrderInCollectionUpdatedEvent(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            "wixPortfolioProjectItems_onProjectItemCreated" => {
+                <crate::portfolio::project_items::ProjectItemCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioProjectItemsOnProjectItemCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            "wixPortfolioProjectItems_onProjectItemDeleted" => {
+                <crate::portfolio::project_items::ProjectItemDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioProjectItemsOnProjectItemDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            "wixPortfolioProjectItems_onProjectItemUpdated" => {
+                <crate::portfolio::project_items::ProjectItemUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioProjectItemsOnProjectItemUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-projects")]
+            "wixPortfolioProjects_onProjectCreated" => {
+                <crate::portfolio::projects::ProjectCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioProjectsOnProjectCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-projects")]
+            "wixPortfolioProjects_onProjectDeleted" => {
+                <crate::portfolio::projects::ProjectDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioProjectsOnProjectDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "portfolio-projects")]
+            "wixPortfolioProjects_onProjectUpdated" => {
+                <crate::portfolio::projects::ProjectUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixPortfolioProjectsOnProjectUpdated(
                         Box::new(payload),
                     ))
             }
@@ -10593,6 +19337,646 @@ impl Event {
                         source,
                     )
                     .map(|payload| Self::WixPricingPlansPlansV3OnPlanUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            "wixProGalleryProGallery_onGalleryCreated" => {
+                <crate::pro_gallery::pro_gallery::GalleryCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            "wixProGalleryProGallery_onGalleryDeleted" => {
+                <crate::pro_gallery::pro_gallery::GalleryDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            "wixProGalleryProGallery_onGalleryItemCreated" => {
+                <crate::pro_gallery::pro_gallery::GalleryItemCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryItemCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            "wixProGalleryProGallery_onGalleryItemDeleted" => {
+                <crate::pro_gallery::pro_gallery::GalleryItemDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryItemDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            "wixProGalleryProGallery_onGalleryItemUpdated" => {
+                <crate::pro_gallery::pro_gallery::GalleryItemUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryItemUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            "wixProGalleryProGallery_onGalleryUpdated" => {
+                <crate::pro_gallery::pro_gallery::GalleryUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "redirects-redirects")]
+            "wixRedirectsRedirects_onRedirectSessionCreated" => {
+                <crate::redirects::redirects::RedirectSessionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRedirectsRedirectsOnRedirectSessionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated" => {
+                <crate::restaurants::availability_exceptions::AvailabilityExceptionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted" => {
+                <crate::restaurants::availability_exceptions::AvailabilityExceptionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated" => {
+                <crate::restaurants::availability_exceptions::AvailabilityExceptionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-catalogs")]
+            "wixRestaurantsCatalogs_onCatalogChanged" => {
+                <crate::restaurants::catalogs::CatalogChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsCatalogsOnCatalogChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-catalogs")]
+            "wixRestaurantsCatalogs_onCatalogCreated" => {
+                <crate::restaurants::catalogs::CatalogCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsCatalogsOnCatalogCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-discount")]
+            "wixRestaurantsDiscount_onDiscountCreated" => {
+                <crate::restaurants::discount::DiscountCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsDiscountOnDiscountCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-discount")]
+            "wixRestaurantsDiscount_onDiscountUpdated" => {
+                <crate::restaurants::discount::DiscountUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsDiscountOnDiscountUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            "wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated" => {
+                <crate::restaurants::fulfillment_methods::FulfillmentMethodCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            "wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted" => {
+                <crate::restaurants::fulfillment_methods::FulfillmentMethodDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            "wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated" => {
+                <crate::restaurants::fulfillment_methods::FulfillmentMethodUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            "wixRestaurantsItemLabels_onItemLabelCreated" => {
+                <crate::restaurants::item_labels::ItemLabelCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemLabelsOnItemLabelCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            "wixRestaurantsItemLabels_onItemLabelDeleted" => {
+                <crate::restaurants::item_labels::ItemLabelDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemLabelsOnItemLabelDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            "wixRestaurantsItemLabels_onItemLabelUpdated" => {
+                <crate::restaurants::item_labels::ItemLabelUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemLabelsOnItemLabelUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            "wixRestaurantsItemModifierGroups_onItemModifierGroupCreated" => {
+                <crate::restaurants::item_modifier_groups::ItemModifierGroupCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            "wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted" => {
+                <crate::restaurants::item_modifier_groups::ItemModifierGroupDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            "wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated" => {
+                <crate::restaurants::item_modifier_groups::ItemModifierGroupUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            "wixRestaurantsItemModifiers_onItemModifierCreated" => {
+                <crate::restaurants::item_modifiers::ItemModifierCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemModifiersOnItemModifierCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            "wixRestaurantsItemModifiers_onItemModifierDeleted" => {
+                <crate::restaurants::item_modifiers::ItemModifierDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemModifiersOnItemModifierDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            "wixRestaurantsItemModifiers_onItemModifierUpdated" => {
+                <crate::restaurants::item_modifiers::ItemModifierUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemModifiersOnItemModifierUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            "wixRestaurantsItemVariants_onItemVariantCreated" => {
+                <crate::restaurants::item_variants::ItemVariantCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemVariantsOnItemVariantCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            "wixRestaurantsItemVariants_onItemVariantDeleted" => {
+                <crate::restaurants::item_variants::ItemVariantDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemVariantsOnItemVariantDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            "wixRestaurantsItemVariants_onItemVariantUpdated" => {
+                <crate::restaurants::item_variants::ItemVariantUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemVariantsOnItemVariantUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-items")]
+            "wixRestaurantsItems_onItemCreated" => {
+                <crate::restaurants::items::ItemCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemsOnItemCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-items")]
+            "wixRestaurantsItems_onItemDeleted" => {
+                <crate::restaurants::items::ItemDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemsOnItemDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-items")]
+            "wixRestaurantsItems_onItemUpdated" => {
+                <crate::restaurants::items::ItemUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsItemsOnItemUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated" => {
+                <crate::restaurants::menu_ordering_settings::MenuOrderingSettingsCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted" => {
+                <crate::restaurants::menu_ordering_settings::MenuOrderingSettingsDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated" => {
+                <crate::restaurants::menu_ordering_settings::MenuOrderingSettingsUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-menus")]
+            "wixRestaurantsMenus_onMenuCreated" => {
+                <crate::restaurants::menus::MenuCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsMenusOnMenuCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-menus")]
+            "wixRestaurantsMenus_onMenuDeleted" => {
+                <crate::restaurants::menus::MenuDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsMenusOnMenuDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-menus")]
+            "wixRestaurantsMenus_onMenuUpdated" => {
+                <crate::restaurants::menus::MenuUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsMenusOnMenuUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            "wixRestaurantsOperationGroups_onOperationGroupCreated" => {
+                <crate::restaurants::operation_groups::OperationGroupCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOperationGroupsOnOperationGroupCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            "wixRestaurantsOperationGroups_onOperationGroupDeleted" => {
+                <crate::restaurants::operation_groups::OperationGroupDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOperationGroupsOnOperationGroupDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            "wixRestaurantsOperationGroups_onOperationGroupUpdated" => {
+                <crate::restaurants::operation_groups::OperationGroupUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOperationGroupsOnOperationGroupUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-operations")]
+            "wixRestaurantsOperations_onOperationDeleted" => {
+                <crate::restaurants::operations::OperationDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOperationsOnOperationDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-operations")]
+            "wixRestaurantsOperations_onOperationUpdated" => {
+                <crate::restaurants::operations::OperationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOperationsOnOperationUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-order_pacing_policy")]
+            "wixRestaurantsOrderPacingPolicy_onPolicyCreated" => {
+                <crate::restaurants::order_pacing_policy::PolicyCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOrderPacingPolicyOnPolicyCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-order_pacing_policy")]
+            "wixRestaurantsOrderPacingPolicy_onPolicyUpdated" => {
+                <crate::restaurants::order_pacing_policy::PolicyUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOrderPacingPolicyOnPolicyUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-orders")]
+            "wixRestaurantsOrders_onOrderAccepted" => {
+                <crate::restaurants::orders::OrderAccepted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOrdersOnOrderAccepted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-orders")]
+            "wixRestaurantsOrders_onOrderCanceled" => {
+                <crate::restaurants::orders::OrderCanceled as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOrdersOnOrderCanceled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-orders")]
+            "wixRestaurantsOrders_onOrderCreated" => {
+                <crate::restaurants::orders::OrderCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOrdersOnOrderCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-orders")]
+            "wixRestaurantsOrders_onOrderFulfilled" => {
+                <crate::restaurants::orders::OrderFulfilled as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOrdersOnOrderFulfilled(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-orders")]
+            "wixRestaurantsOrders_onOrderNewOrder" => {
+                <crate::restaurants::orders::OrderNewOrder as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsOrdersOnOrderNewOrder(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            "wixRestaurantsRecipients_onRecipientCreated" => {
+                <crate::restaurants::recipients::RecipientCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsRecipientsOnRecipientCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            "wixRestaurantsRecipients_onRecipientDeleted" => {
+                <crate::restaurants::recipients::RecipientDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsRecipientsOnRecipientDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            "wixRestaurantsRecipients_onRecipientUpdated" => {
+                <crate::restaurants::recipients::RecipientUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsRecipientsOnRecipientUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-sections")]
+            "wixRestaurantsSections_onSectionCreated" => {
+                <crate::restaurants::sections::SectionCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsSectionsOnSectionCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-sections")]
+            "wixRestaurantsSections_onSectionDeleted" => {
+                <crate::restaurants::sections::SectionDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsSectionsOnSectionDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-sections")]
+            "wixRestaurantsSections_onSectionUpdated" => {
+                <crate::restaurants::sections::SectionUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsSectionsOnSectionUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            "wixRestaurantsServiceFees_onRuleCreated" => {
+                <crate::restaurants::service_fees::RuleCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsServiceFeesOnRuleCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            "wixRestaurantsServiceFees_onRuleDeleted" => {
+                <crate::restaurants::service_fees::RuleDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsServiceFeesOnRuleDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            "wixRestaurantsServiceFees_onRuleUpdated" => {
+                <crate::restaurants::service_fees::RuleUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixRestaurantsServiceFeesOnRuleUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            "wixReviewsReviewRequests_onReviewRequestCreated" => {
+                <crate::reviews::review_requests::ReviewRequestCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixReviewsReviewRequestsOnReviewRequestCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            "wixReviewsReviewRequests_onReviewRequestDeleted" => {
+                <crate::reviews::review_requests::ReviewRequestDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixReviewsReviewRequestsOnReviewRequestDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            "wixReviewsReviewRequests_onReviewRequestUpdated" => {
+                <crate::reviews::review_requests::ReviewRequestUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixReviewsReviewRequestsOnReviewRequestUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "reviews-reviews")]
+            "wixReviews_onReviewCreated" => {
+                <crate::reviews::reviews::ReviewCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixReviewsOnReviewCreated(Box::new(payload)))
+            }
+            #[cfg(feature = "reviews-reviews")]
+            "wixReviews_onReviewDeleted" => {
+                <crate::reviews::reviews::ReviewDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixReviewsOnReviewDeleted(Box::new(payload)))
+            }
+            #[cfg(feature = "reviews-reviews")]
+            "wixReviews_onReviewModerationStatusChanged" => {
+                <crate::reviews::reviews::ReviewModerationStatusChanged as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixReviewsOnReviewModerationStatusChanged(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "reviews-reviews")]
+            "wixReviews_onReviewPublished" => {
+                <crate::reviews::reviews::ReviewPublished as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixReviewsOnReviewPublished(Box::new(payload)))
+            }
+            #[cfg(feature = "reviews-reviews")]
+            "wixReviews_onReviewUpdated" => {
+                <crate::reviews::reviews::ReviewUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixReviewsOnReviewUpdated(Box::new(payload)))
+            }
+            #[cfg(feature = "secrets-secrets")]
+            "wixSecretsSecrets_onSecretCreated" => {
+                <crate::secrets::secrets::SecretCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixSecretsSecretsOnSecretCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "secrets-secrets")]
+            "wixSecretsSecrets_onSecretDeleted" => {
+                <crate::secrets::secrets::SecretDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixSecretsSecretsOnSecretDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "secrets-secrets")]
+            "wixSecretsSecrets_onSecretUpdated" => {
+                <crate::secrets::secrets::SecretUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixSecretsSecretsOnSecretUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "seo-redirects")]
+            "wixSeoRedirects_onRedirectCreated" => {
+                <crate::seo::redirects::RedirectCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixSeoRedirectsOnRedirectCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "seo-robots_txt")]
+            "wixSeoRobotsTxt_onRobotsTxtUpdated" => {
+                <crate::seo::robots_txt::RobotsTxtUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixSeoRobotsTxtOnRobotsTxtUpdated(
                         Box::new(payload),
                     ))
             }
@@ -10910,6 +20294,162 @@ impl Event {
                     .map(|payload| Self::WixStoresRibbonsV3OnRibbonUpdated(
                         Box::new(payload),
                     ))
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            "wixTableReservationsExperiences_onExperienceCreated" => {
+                <crate::table_reservations::experiences::ExperienceCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixTableReservationsExperiencesOnExperienceCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            "wixTableReservationsExperiences_onExperienceTagsModified" => {
+                <crate::table_reservations::experiences::ExperienceTagsModified as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixTableReservationsExperiencesOnExperienceTagsModified(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            "wixTableReservationsExperiences_onExperienceUpdated" => {
+                <crate::table_reservations::experiences::ExperienceUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixTableReservationsExperiencesOnExperienceUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "table_reservations-reservation_locations")]
+            "wixTableReservationsReservationLocations_onReservationLocationCreated" => {
+                <crate::table_reservations::reservation_locations::ReservationLocationCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixTableReservationsReservationLocationsOnReservationLocationCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "table_reservations-reservation_locations")]
+            "wixTableReservationsReservationLocations_onReservationLocationUpdated" => {
+                <crate::table_reservations::reservation_locations::ReservationLocationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixTableReservationsReservationLocationsOnReservationLocationUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            "wixTableReservationsReservations_onReservationCreated" => {
+                <crate::table_reservations::reservations::ReservationCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixTableReservationsReservationsOnReservationCreated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            "wixTableReservationsReservations_onReservationDeleted" => {
+                <crate::table_reservations::reservations::ReservationDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixTableReservationsReservationsOnReservationDeleted(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            "wixTableReservationsReservations_onReservationUpdated" => {
+                <crate::table_reservations::reservations::ReservationUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(|payload| Self::WixTableReservationsReservationsOnReservationUpdated(
+                        Box::new(payload),
+                    ))
+            }
+            #[cfg(not(feature = "app_management-app_instances"))]
+            "wixAppManagementAppInstances_onAppInstanceInstalled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementAppInstances_onAppInstanceInstalled",
+                    feature: "app_management-app_instances",
+                })
+            }
+            #[cfg(not(feature = "app_management-app_instances"))]
+            "wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled",
+                    feature: "app_management-app_instances",
+                })
+            }
+            #[cfg(not(feature = "app_management-app_instances"))]
+            "wixAppManagementAppInstances_onAppInstancePaidPlanChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementAppInstances_onAppInstancePaidPlanChanged",
+                    feature: "app_management-app_instances",
+                })
+            }
+            #[cfg(not(feature = "app_management-app_instances"))]
+            "wixAppManagementAppInstances_onAppInstancePaidPlanPurchased" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementAppInstances_onAppInstancePaidPlanPurchased",
+                    feature: "app_management-app_instances",
+                })
+            }
+            #[cfg(not(feature = "app_management-app_instances"))]
+            "wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid",
+                    feature: "app_management-app_instances",
+                })
+            }
+            #[cfg(not(feature = "app_management-app_instances"))]
+            "wixAppManagementAppInstances_onAppInstancePlanReactivated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementAppInstances_onAppInstancePlanReactivated",
+                    feature: "app_management-app_instances",
+                })
+            }
+            #[cfg(not(feature = "app_management-app_instances"))]
+            "wixAppManagementAppInstances_onAppInstancePlanTransferred" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementAppInstances_onAppInstancePlanTransferred",
+                    feature: "app_management-app_instances",
+                })
+            }
+            #[cfg(not(feature = "app_management-app_instances"))]
+            "wixAppManagementAppInstances_onAppInstanceRemoved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementAppInstances_onAppInstanceRemoved",
+                    feature: "app_management-app_instances",
+                })
+            }
+            #[cfg(not(feature = "app_management-billing"))]
+            "wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated",
+                    feature: "app_management-billing",
+                })
+            }
+            #[cfg(not(feature = "auth_management-o_auth_apps"))]
+            "wixAuthManagementOAuthApps_onOAuthAppCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAuthManagementOAuthApps_onOAuthAppCreated",
+                    feature: "auth_management-o_auth_apps",
+                })
+            }
+            #[cfg(not(feature = "auth_management-o_auth_apps"))]
+            "wixAuthManagementOAuthApps_onOAuthAppDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAuthManagementOAuthApps_onOAuthAppDeleted",
+                    feature: "auth_management-o_auth_apps",
+                })
+            }
+            #[cfg(not(feature = "auth_management-o_auth_apps"))]
+            "wixAuthManagementOAuthApps_onOAuthAppUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixAuthManagementOAuthApps_onOAuthAppUpdated",
+                    feature: "auth_management-o_auth_apps",
+                })
             }
             #[cfg(not(feature = "blog-categories"))]
             "wixBlog_onCategoryCreated" => {
@@ -11352,6 +20892,237 @@ impl Event {
                     feature: "bookings-staff_members",
                 })
             }
+            #[cfg(not(feature = "business_tools-locations"))]
+            "wixBusinessToolsLocations_onLocationArchiveStatus" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBusinessToolsLocations_onLocationArchiveStatus",
+                    feature: "business_tools-locations",
+                })
+            }
+            #[cfg(not(feature = "business_tools-locations"))]
+            "wixBusinessToolsLocations_onLocationCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBusinessToolsLocations_onLocationCreated",
+                    feature: "business_tools-locations",
+                })
+            }
+            #[cfg(not(feature = "business_tools-locations"))]
+            "wixBusinessToolsLocations_onLocationSetDefaultLocation" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBusinessToolsLocations_onLocationSetDefaultLocation",
+                    feature: "business_tools-locations",
+                })
+            }
+            #[cfg(not(feature = "business_tools-locations"))]
+            "wixBusinessToolsLocations_onLocationUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBusinessToolsLocations_onLocationUpdated",
+                    feature: "business_tools-locations",
+                })
+            }
+            #[cfg(not(feature = "business_tools-site_properties"))]
+            "wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated",
+                    feature: "business_tools-site_properties",
+                })
+            }
+            #[cfg(not(feature = "categories-categories"))]
+            "wixCategoriesCategories_onCategoryCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCategoriesCategories_onCategoryCreated",
+                    feature: "categories-categories",
+                })
+            }
+            #[cfg(not(feature = "categories-categories"))]
+            "wixCategoriesCategories_onCategoryDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCategoriesCategories_onCategoryDeleted",
+                    feature: "categories-categories",
+                })
+            }
+            #[cfg(not(feature = "categories-categories"))]
+            "wixCategoriesCategories_onCategoryItemAddedToCategory" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCategoriesCategories_onCategoryItemAddedToCategory",
+                    feature: "categories-categories",
+                })
+            }
+            #[cfg(not(feature = "categories-categories"))]
+            "wixCategoriesCategories_onCategoryItemRemovedFromCategory" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCategoriesCategories_onCategoryItemRemovedFromCategory",
+                    feature: "categories-categories",
+                })
+            }
+            #[cfg(not(feature = "categories-categories"))]
+            "wixCategoriesCategories_onCategoryItemsArrangedInCategory" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCategoriesCategories_onCategoryItemsArrangedInCategory",
+                    feature: "categories-categories",
+                })
+            }
+            #[cfg(not(feature = "categories-categories"))]
+            "wixCategoriesCategories_onCategoryMoved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCategoriesCategories_onCategoryMoved",
+                    feature: "categories-categories",
+                })
+            }
+            #[cfg(not(feature = "categories-categories"))]
+            "wixCategoriesCategories_onCategoryUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCategoriesCategories_onCategoryUpdated",
+                    feature: "categories-categories",
+                })
+            }
+            #[cfg(not(feature = "comments-categories"))]
+            "wixCommentsCategories_onCategoryCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsCategories_onCategoryCreated",
+                    feature: "comments-categories",
+                })
+            }
+            #[cfg(not(feature = "comments-categories"))]
+            "wixCommentsCategories_onCategoryDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsCategories_onCategoryDeleted",
+                    feature: "comments-categories",
+                })
+            }
+            #[cfg(not(feature = "comments-categories"))]
+            "wixCommentsCategories_onCategoryUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsCategories_onCategoryUpdated",
+                    feature: "comments-categories",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentContentChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentContentChanged",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentCreated",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentDeleted",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentHidden" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentHidden",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentMarked" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentMarked",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentMoved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentMoved",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentPublished" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentPublished",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentResourceCommentCountChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentResourceCommentCountChanged",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentUnmarked" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentUnmarked",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-comments"))]
+            "wixCommentsComments_onCommentUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsComments_onCommentUpdated",
+                    feature: "comments-comments",
+                })
+            }
+            #[cfg(not(feature = "comments-ratings"))]
+            "wixCommentsRatings_onRatingCommentResourceRatingChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsRatings_onRatingCommentResourceRatingChanged",
+                    feature: "comments-ratings",
+                })
+            }
+            #[cfg(not(feature = "comments-ratings"))]
+            "wixCommentsRatings_onRatingCommentResourceRatingDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsRatings_onRatingCommentResourceRatingDeleted",
+                    feature: "comments-ratings",
+                })
+            }
+            #[cfg(not(feature = "comments-votes"))]
+            "wixCommentsVotes_onVoteCast" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsVotes_onVoteCast",
+                    feature: "comments-votes",
+                })
+            }
+            #[cfg(not(feature = "comments-votes"))]
+            "wixCommentsVotes_onVoteContextResourceVoteChange" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsVotes_onVoteContextResourceVoteChange",
+                    feature: "comments-votes",
+                })
+            }
+            #[cfg(not(feature = "comments-votes"))]
+            "wixCommentsVotes_onVoteDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsVotes_onVoteDeleted",
+                    feature: "comments-votes",
+                })
+            }
+            #[cfg(not(feature = "comments-widgets"))]
+            "wixCommentsWidgets_onCommentsWidgetCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsWidgets_onCommentsWidgetCreated",
+                    feature: "comments-widgets",
+                })
+            }
+            #[cfg(not(feature = "comments-widgets"))]
+            "wixCommentsWidgets_onCommentsWidgetDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsWidgets_onCommentsWidgetDeleted",
+                    feature: "comments-widgets",
+                })
+            }
+            #[cfg(not(feature = "comments-widgets"))]
+            "wixCommentsWidgets_onCommentsWidgetUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixCommentsWidgets_onCommentsWidgetUpdated",
+                    feature: "comments-widgets",
+                })
+            }
             #[cfg(not(feature = "crm-attachments"))]
             "wixCrmAttachments_onAttachmentCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -11574,6 +21345,118 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixCrmTasks_onTaskUpdated",
                     feature: "crm-tasks",
+                })
+            }
+            #[cfg(not(feature = "data-backups"))]
+            "wixDataBackups_onBackupRestorationStateChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataBackups_onBackupRestorationStateChanged",
+                    feature: "data-backups",
+                })
+            }
+            #[cfg(not(feature = "data-backups"))]
+            "wixDataBackups_onBackupStateChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataBackups_onBackupStateChanged",
+                    feature: "data-backups",
+                })
+            }
+            #[cfg(not(feature = "data-indexes"))]
+            "wixDataIndexes_onIndexCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataIndexes_onIndexCreated",
+                    feature: "data-indexes",
+                })
+            }
+            #[cfg(not(feature = "data-indexes"))]
+            "wixDataIndexes_onIndexDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataIndexes_onIndexDeleted",
+                    feature: "data-indexes",
+                })
+            }
+            #[cfg(not(feature = "data-indexes"))]
+            "wixDataIndexes_onIndexUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataIndexes_onIndexUpdated",
+                    feature: "data-indexes",
+                })
+            }
+            #[cfg(not(feature = "data-movement_jobs"))]
+            "wixDataMovementJobs_onJobCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataMovementJobs_onJobCreated",
+                    feature: "data-movement_jobs",
+                })
+            }
+            #[cfg(not(feature = "data-movement_jobs"))]
+            "wixDataMovementJobs_onJobDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataMovementJobs_onJobDeleted",
+                    feature: "data-movement_jobs",
+                })
+            }
+            #[cfg(not(feature = "data-movement_jobs"))]
+            "wixDataMovementJobs_onJobUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataMovementJobs_onJobUpdated",
+                    feature: "data-movement_jobs",
+                })
+            }
+            #[cfg(not(feature = "data-scheduled_workflows"))]
+            "wixDataScheduledWorkflows_onJobsCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataScheduledWorkflows_onJobsCreated",
+                    feature: "data-scheduled_workflows",
+                })
+            }
+            #[cfg(not(feature = "data-scheduled_workflows"))]
+            "wixDataScheduledWorkflows_onJobsDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataScheduledWorkflows_onJobsDeleted",
+                    feature: "data-scheduled_workflows",
+                })
+            }
+            #[cfg(not(feature = "data-scheduled_workflows"))]
+            "wixDataScheduledWorkflows_onJobsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataScheduledWorkflows_onJobsUpdated",
+                    feature: "data-scheduled_workflows",
+                })
+            }
+            #[cfg(not(feature = "data-sharing"))]
+            "wixDataSharing_onDataSharingPolicyCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataSharing_onDataSharingPolicyCreated",
+                    feature: "data-sharing",
+                })
+            }
+            #[cfg(not(feature = "data-sharing"))]
+            "wixDataSharing_onDataSharingPolicyDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataSharing_onDataSharingPolicyDeleted",
+                    feature: "data-sharing",
+                })
+            }
+            #[cfg(not(feature = "data-sharing"))]
+            "wixDataSharing_onDataSharingPolicySharedCollectionConnected" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataSharing_onDataSharingPolicySharedCollectionConnected",
+                    feature: "data-sharing",
+                })
+            }
+            #[cfg(not(feature = "data-sharing"))]
+            "wixDataSharing_onDataSharingPolicySharedCollectionDisconnected" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataSharing_onDataSharingPolicySharedCollectionDisconnected",
+                    feature: "data-sharing",
+                })
+            }
+            #[cfg(not(feature = "data-sharing"))]
+            "wixDataSharing_onDataSharingPolicyUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDataSharing_onDataSharingPolicyUpdated",
+                    feature: "data-sharing",
                 })
             }
             #[cfg(not(feature = "ecom-abandoned_checkouts"))]
@@ -12157,6 +22040,34 @@ impl Event {
                     feature: "ecom-tax_regions",
                 })
             }
+            #[cfg(not(feature = "editor_branches-branches"))]
+            "wixEditorBranchesBranches_onBranchCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEditorBranchesBranches_onBranchCreated",
+                    feature: "editor_branches-branches",
+                })
+            }
+            #[cfg(not(feature = "editor_branches-branches"))]
+            "wixEditorBranchesBranches_onBranchDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEditorBranchesBranches_onBranchDeleted",
+                    feature: "editor_branches-branches",
+                })
+            }
+            #[cfg(not(feature = "editor_branches-branches"))]
+            "wixEditorBranchesBranches_onBranchUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEditorBranchesBranches_onBranchUpdated",
+                    feature: "editor_branches-branches",
+                })
+            }
+            #[cfg(not(feature = "email_subscriptions-email_subscriptions"))]
+            "wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged",
+                    feature: "email_subscriptions-email_subscriptions",
+                })
+            }
             #[cfg(not(feature = "events-events_settings"))]
             "wixEventsEventsSettings_onEventsSettingsUpdated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -12507,6 +22418,48 @@ impl Event {
                     feature: "events-ticket_reservations",
                 })
             }
+            #[cfg(not(feature = "faq-category"))]
+            "wixFaqCategory_onCategoryCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFaqCategory_onCategoryCreated",
+                    feature: "faq-category",
+                })
+            }
+            #[cfg(not(feature = "faq-category"))]
+            "wixFaqCategory_onCategoryDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFaqCategory_onCategoryDeleted",
+                    feature: "faq-category",
+                })
+            }
+            #[cfg(not(feature = "faq-category"))]
+            "wixFaqCategory_onCategoryUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFaqCategory_onCategoryUpdated",
+                    feature: "faq-category",
+                })
+            }
+            #[cfg(not(feature = "faq-question_entry"))]
+            "wixFaqQuestionEntry_onQuestionEntryCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFaqQuestionEntry_onQuestionEntryCreated",
+                    feature: "faq-question_entry",
+                })
+            }
+            #[cfg(not(feature = "faq-question_entry"))]
+            "wixFaqQuestionEntry_onQuestionEntryDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFaqQuestionEntry_onQuestionEntryDeleted",
+                    feature: "faq-question_entry",
+                })
+            }
+            #[cfg(not(feature = "faq-question_entry"))]
+            "wixFaqQuestionEntry_onQuestionEntryUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixFaqQuestionEntry_onQuestionEntryUpdated",
+                    feature: "faq-question_entry",
+                })
+            }
             #[cfg(not(feature = "forms-chat_settings"))]
             "wixFormsChatSettings_onChatSettingsCreated" => {
                 Err(DecodeError::FeatureDisabled {
@@ -12631,6 +22584,370 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixForms_onSubmissionUpdated",
                     feature: "forms-submissions",
+                })
+            }
+            #[cfg(not(feature = "gift_vouchers-gift_voucher_products"))]
+            "wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated",
+                    feature: "gift_vouchers-gift_voucher_products",
+                })
+            }
+            #[cfg(not(feature = "gift_vouchers-gift_voucher_products"))]
+            "wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted",
+                    feature: "gift_vouchers-gift_voucher_products",
+                })
+            }
+            #[cfg(not(feature = "gift_vouchers-gift_voucher_products"))]
+            "wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated",
+                    feature: "gift_vouchers-gift_voucher_products",
+                })
+            }
+            #[cfg(not(feature = "gift_vouchers-gift_vouchers"))]
+            "wixGiftVouchersGiftVouchers_onGiftCardCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGiftVouchersGiftVouchers_onGiftCardCreated",
+                    feature: "gift_vouchers-gift_vouchers",
+                })
+            }
+            #[cfg(not(feature = "gift_vouchers-gift_vouchers"))]
+            "wixGiftVouchersGiftVouchers_onGiftCardUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGiftVouchersGiftVouchers_onGiftCardUpdated",
+                    feature: "gift_vouchers-gift_vouchers",
+                })
+            }
+            #[cfg(not(feature = "groups-group_requests"))]
+            "wixGroupsGroupRequests_onGroupRequestApproved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsGroupRequests_onGroupRequestApproved",
+                    feature: "groups-group_requests",
+                })
+            }
+            #[cfg(not(feature = "groups-group_requests"))]
+            "wixGroupsGroupRequests_onGroupRequestCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsGroupRequests_onGroupRequestCreated",
+                    feature: "groups-group_requests",
+                })
+            }
+            #[cfg(not(feature = "groups-group_requests"))]
+            "wixGroupsGroupRequests_onGroupRequestRejected" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsGroupRequests_onGroupRequestRejected",
+                    feature: "groups-group_requests",
+                })
+            }
+            #[cfg(not(feature = "groups-groups"))]
+            "wixGroupsGroups_onGroupCoverChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsGroups_onGroupCoverChanged",
+                    feature: "groups-groups",
+                })
+            }
+            #[cfg(not(feature = "groups-groups"))]
+            "wixGroupsGroups_onGroupCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsGroups_onGroupCreated",
+                    feature: "groups-groups",
+                })
+            }
+            #[cfg(not(feature = "groups-groups"))]
+            "wixGroupsGroups_onGroupDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsGroups_onGroupDeleted",
+                    feature: "groups-groups",
+                })
+            }
+            #[cfg(not(feature = "groups-groups"))]
+            "wixGroupsGroups_onGroupDescriptionChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsGroups_onGroupDescriptionChanged",
+                    feature: "groups-groups",
+                })
+            }
+            #[cfg(not(feature = "groups-groups"))]
+            "wixGroupsGroups_onGroupUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsGroups_onGroupUpdated",
+                    feature: "groups-groups",
+                })
+            }
+            #[cfg(not(feature = "groups-join_group_requests"))]
+            "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved",
+                    feature: "groups-join_group_requests",
+                })
+            }
+            #[cfg(not(feature = "groups-join_group_requests"))]
+            "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated",
+                    feature: "groups-join_group_requests",
+                })
+            }
+            #[cfg(not(feature = "groups-join_group_requests"))]
+            "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected",
+                    feature: "groups-join_group_requests",
+                })
+            }
+            #[cfg(not(feature = "groups-members"))]
+            "wixGroupsMembers_onGroupMemberAdded" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsMembers_onGroupMemberAdded",
+                    feature: "groups-members",
+                })
+            }
+            #[cfg(not(feature = "groups-members"))]
+            "wixGroupsMembers_onGroupMemberRemoved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsMembers_onGroupMemberRemoved",
+                    feature: "groups-members",
+                })
+            }
+            #[cfg(not(feature = "groups-roles"))]
+            "wixGroupsRoles_onGroupRoleAssigned" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsRoles_onGroupRoleAssigned",
+                    feature: "groups-roles",
+                })
+            }
+            #[cfg(not(feature = "groups-roles"))]
+            "wixGroupsRoles_onGroupRoleUnassigned" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsRoles_onGroupRoleUnassigned",
+                    feature: "groups-roles",
+                })
+            }
+            #[cfg(not(feature = "groups-rules"))]
+            "wixGroupsRules_onGroupRulesUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixGroupsRules_onGroupRulesUpdated",
+                    feature: "groups-rules",
+                })
+            }
+            #[cfg(not(feature = "identity-sign_on_policy"))]
+            "wixIdentitySignOnPolicy_onSignOnPolicyUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixIdentitySignOnPolicy_onSignOnPolicyUpdated",
+                    feature: "identity-sign_on_policy",
+                })
+            }
+            #[cfg(not(feature = "inbox-conversations"))]
+            "wixInboxConversations_onConversationConversationsMerged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixInboxConversations_onConversationConversationsMerged",
+                    feature: "inbox-conversations",
+                })
+            }
+            #[cfg(not(feature = "inbox-messages"))]
+            "wixInboxMessages_onMessageButtonInteracted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixInboxMessages_onMessageButtonInteracted",
+                    feature: "inbox-messages",
+                })
+            }
+            #[cfg(not(feature = "inbox-messages"))]
+            "wixInboxMessages_onMessageSentToBusiness" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixInboxMessages_onMessageSentToBusiness",
+                    feature: "inbox-messages",
+                })
+            }
+            #[cfg(not(feature = "loyalty-accounts"))]
+            "wixLoyalty_onAccountCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onAccountCreated",
+                    feature: "loyalty-accounts",
+                })
+            }
+            #[cfg(not(feature = "loyalty-accounts"))]
+            "wixLoyalty_onAccountPointsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onAccountPointsUpdated",
+                    feature: "loyalty-accounts",
+                })
+            }
+            #[cfg(not(feature = "loyalty-accounts"))]
+            "wixLoyalty_onAccountRewardAvailabilityUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onAccountRewardAvailabilityUpdated",
+                    feature: "loyalty-accounts",
+                })
+            }
+            #[cfg(not(feature = "loyalty-accounts"))]
+            "wixLoyalty_onAccountUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onAccountUpdated",
+                    feature: "loyalty-accounts",
+                })
+            }
+            #[cfg(not(feature = "loyalty-coupons"))]
+            "wixLoyalty_onCouponCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onCouponCreated",
+                    feature: "loyalty-coupons",
+                })
+            }
+            #[cfg(not(feature = "loyalty-coupons"))]
+            "wixLoyalty_onCouponDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onCouponDeleted",
+                    feature: "loyalty-coupons",
+                })
+            }
+            #[cfg(not(feature = "loyalty-earning_rules"))]
+            "wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated",
+                    feature: "loyalty-earning_rules",
+                })
+            }
+            #[cfg(not(feature = "loyalty-earning_rules"))]
+            "wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted",
+                    feature: "loyalty-earning_rules",
+                })
+            }
+            #[cfg(not(feature = "loyalty-earning_rules"))]
+            "wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated",
+                    feature: "loyalty-earning_rules",
+                })
+            }
+            #[cfg(not(feature = "loyalty-imports"))]
+            "wixLoyaltyImportsV1_onLoyaltyImportCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltyImportsV1_onLoyaltyImportCreated",
+                    feature: "loyalty-imports",
+                })
+            }
+            #[cfg(not(feature = "loyalty-programs"))]
+            "wixLoyaltyPrograms_onProgramUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltyPrograms_onProgramUpdated",
+                    feature: "loyalty-programs",
+                })
+            }
+            #[cfg(not(feature = "loyalty-rewards"))]
+            "wixLoyaltyRewards_onRewardCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltyRewards_onRewardCreated",
+                    feature: "loyalty-rewards",
+                })
+            }
+            #[cfg(not(feature = "loyalty-rewards"))]
+            "wixLoyaltyRewards_onRewardDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltyRewards_onRewardDeleted",
+                    feature: "loyalty-rewards",
+                })
+            }
+            #[cfg(not(feature = "loyalty-rewards"))]
+            "wixLoyaltyRewards_onRewardUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltyRewards_onRewardUpdated",
+                    feature: "loyalty-rewards",
+                })
+            }
+            #[cfg(not(feature = "loyalty-social_media"))]
+            "wixLoyaltySocialMedia_onFollowedChannelCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyaltySocialMedia_onFollowedChannelCreated",
+                    feature: "loyalty-social_media",
+                })
+            }
+            #[cfg(not(feature = "loyalty-tiers"))]
+            "wixLoyalty_onTierCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onTierCreated",
+                    feature: "loyalty-tiers",
+                })
+            }
+            #[cfg(not(feature = "loyalty-tiers"))]
+            "wixLoyalty_onTierDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onTierDeleted",
+                    feature: "loyalty-tiers",
+                })
+            }
+            #[cfg(not(feature = "loyalty-tiers"))]
+            "wixLoyalty_onTierUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixLoyalty_onTierUpdated",
+                    feature: "loyalty-tiers",
+                })
+            }
+            #[cfg(not(feature = "media-enterprise_media_categories"))]
+            "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated",
+                    feature: "media-enterprise_media_categories",
+                })
+            }
+            #[cfg(not(feature = "media-enterprise_media_categories"))]
+            "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted",
+                    feature: "media-enterprise_media_categories",
+                })
+            }
+            #[cfg(not(feature = "media-enterprise_media_categories"))]
+            "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated",
+                    feature: "media-enterprise_media_categories",
+                })
+            }
+            #[cfg(not(feature = "media-enterprise_media_items"))]
+            "wixMediaEnterpriseMediaItems_onEnterpriseItemCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaEnterpriseMediaItems_onEnterpriseItemCreated",
+                    feature: "media-enterprise_media_items",
+                })
+            }
+            #[cfg(not(feature = "media-enterprise_media_items"))]
+            "wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged",
+                    feature: "media-enterprise_media_items",
+                })
+            }
+            #[cfg(not(feature = "media-enterprise_media_items"))]
+            "wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged",
+                    feature: "media-enterprise_media_items",
+                })
+            }
+            #[cfg(not(feature = "media-enterprise_media_items"))]
+            "wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated",
+                    feature: "media-enterprise_media_items",
+                })
+            }
+            #[cfg(not(feature = "media-files"))]
+            "wixMediaFiles_onFileDescriptorFileFailed" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaFiles_onFileDescriptorFileFailed",
+                    feature: "media-files",
+                })
+            }
+            #[cfg(not(feature = "media-files"))]
+            "wixMediaFiles_onFileDescriptorFileReady" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMediaFiles_onFileDescriptorFileReady",
+                    feature: "media-files",
                 })
             }
             #[cfg(not(feature = "members-badge_assignments"))]
@@ -12787,6 +23104,447 @@ impl Event {
                     feature: "members-members_about",
                 })
             }
+            #[cfg(not(feature = "multilingual-locale_settings"))]
+            "wixMultilingualLocaleSettings_onLocaleSettingsCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualLocaleSettings_onLocaleSettingsCreated",
+                    feature: "multilingual-locale_settings",
+                })
+            }
+            #[cfg(not(feature = "multilingual-locale_settings"))]
+            "wixMultilingualLocaleSettings_onLocaleSettingsDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualLocaleSettings_onLocaleSettingsDeleted",
+                    feature: "multilingual-locale_settings",
+                })
+            }
+            #[cfg(not(feature = "multilingual-locale_settings"))]
+            "wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated",
+                    feature: "multilingual-locale_settings",
+                })
+            }
+            #[cfg(not(feature = "multilingual-locale_settings"))]
+            "wixMultilingualLocaleSettings_onLocaleSettingsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualLocaleSettings_onLocaleSettingsUpdated",
+                    feature: "multilingual-locale_settings",
+                })
+            }
+            #[cfg(not(feature = "multilingual-locales"))]
+            "wixMultilingualLocales_onLocaleCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualLocales_onLocaleCreated",
+                    feature: "multilingual-locales",
+                })
+            }
+            #[cfg(not(feature = "multilingual-locales"))]
+            "wixMultilingualLocales_onLocaleDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualLocales_onLocaleDeleted",
+                    feature: "multilingual-locales",
+                })
+            }
+            #[cfg(not(feature = "multilingual-locales"))]
+            "wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged",
+                    feature: "multilingual-locales",
+                })
+            }
+            #[cfg(not(feature = "multilingual-locales"))]
+            "wixMultilingualLocales_onLocaleUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualLocales_onLocaleUpdated",
+                    feature: "multilingual-locales",
+                })
+            }
+            #[cfg(not(feature = "multilingual-translation_contents"))]
+            "wixMultilingualTranslationContents_onContentCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualTranslationContents_onContentCreated",
+                    feature: "multilingual-translation_contents",
+                })
+            }
+            #[cfg(not(feature = "multilingual-translation_contents"))]
+            "wixMultilingualTranslationContents_onContentDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualTranslationContents_onContentDeleted",
+                    feature: "multilingual-translation_contents",
+                })
+            }
+            #[cfg(not(feature = "multilingual-translation_contents"))]
+            "wixMultilingualTranslationContents_onContentUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualTranslationContents_onContentUpdated",
+                    feature: "multilingual-translation_contents",
+                })
+            }
+            #[cfg(not(feature = "multilingual-translation_published_contents"))]
+            "wixMultilingualTranslationPublishedContents_onPublishedContentCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualTranslationPublishedContents_onPublishedContentCreated",
+                    feature: "multilingual-translation_published_contents",
+                })
+            }
+            #[cfg(not(feature = "multilingual-translation_published_contents"))]
+            "wixMultilingualTranslationPublishedContents_onPublishedContentDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualTranslationPublishedContents_onPublishedContentDeleted",
+                    feature: "multilingual-translation_published_contents",
+                })
+            }
+            #[cfg(not(feature = "multilingual-translation_published_contents"))]
+            "wixMultilingualTranslationPublishedContents_onPublishedContentUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMultilingualTranslationPublishedContents_onPublishedContentUpdated",
+                    feature: "multilingual-translation_published_contents",
+                })
+            }
+            #[cfg(not(feature = "online_programs-join_applications"))]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsJoinApplications_onJoinApplicationCreated",
+                    feature: "online_programs-join_applications",
+                })
+            }
+            #[cfg(not(feature = "online_programs-join_applications"))]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsJoinApplications_onJoinApplicationDeleted",
+                    feature: "online_programs-join_applications",
+                })
+            }
+            #[cfg(not(feature = "online_programs-join_applications"))]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged",
+                    feature: "online_programs-join_applications",
+                })
+            }
+            #[cfg(not(feature = "online_programs-join_applications"))]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged",
+                    feature: "online_programs-join_applications",
+                })
+            }
+            #[cfg(not(feature = "online_programs-join_applications"))]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified",
+                    feature: "online_programs-join_applications",
+                })
+            }
+            #[cfg(not(feature = "online_programs-join_applications"))]
+            "wixOnlineProgramsJoinApplications_onJoinApplicationUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsJoinApplications_onJoinApplicationUpdated",
+                    feature: "online_programs-join_applications",
+                })
+            }
+            #[cfg(not(feature = "online_programs-online_program_participants"))]
+            "wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted",
+                    feature: "online_programs-online_program_participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-online_program_participants"))]
+            "wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined",
+                    feature: "online_programs-online_program_participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-online_program_participants"))]
+            "wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved",
+                    feature: "online_programs-online_program_participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantCompletedProgram" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantCompletedProgram",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantCreated",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantDeleted",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantLeft" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantLeft",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantProgramDurationEnded" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantProgramDurationEnded",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantRemoved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantRemoved",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantTagsModified",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-participants"))]
+            "wixOnlineProgramsParticipants_onParticipantUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsParticipants_onParticipantUpdated",
+                    feature: "online_programs-participants",
+                })
+            }
+            #[cfg(not(feature = "online_programs-steps"))]
+            "wixOnlineProgramsSteps_onStepCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsSteps_onStepCreated",
+                    feature: "online_programs-steps",
+                })
+            }
+            #[cfg(not(feature = "online_programs-steps"))]
+            "wixOnlineProgramsSteps_onStepDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsSteps_onStepDeleted",
+                    feature: "online_programs-steps",
+                })
+            }
+            #[cfg(not(feature = "online_programs-steps"))]
+            "wixOnlineProgramsSteps_onStepMoved" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsSteps_onStepMoved",
+                    feature: "online_programs-steps",
+                })
+            }
+            #[cfg(not(feature = "online_programs-steps"))]
+            "wixOnlineProgramsSteps_onStepUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixOnlineProgramsSteps_onStepUpdated",
+                    feature: "online_programs-steps",
+                })
+            }
+            #[cfg(not(feature = "payments-dispute_evidence_documents"))]
+            "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated",
+                    feature: "payments-dispute_evidence_documents",
+                })
+            }
+            #[cfg(not(feature = "payments-dispute_evidence_documents"))]
+            "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted",
+                    feature: "payments-dispute_evidence_documents",
+                })
+            }
+            #[cfg(not(feature = "payments-dispute_evidence_documents"))]
+            "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated",
+                    feature: "payments-dispute_evidence_documents",
+                })
+            }
+            #[cfg(not(feature = "payments-disputes"))]
+            "wixPaymentsDisputes_onDisputeCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsDisputes_onDisputeCreated",
+                    feature: "payments-disputes",
+                })
+            }
+            #[cfg(not(feature = "payments-disputes"))]
+            "wixPaymentsDisputes_onDisputeUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsDisputes_onDisputeUpdated",
+                    feature: "payments-disputes",
+                })
+            }
+            #[cfg(not(feature = "payments-onboarding_availability"))]
+            "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated",
+                    feature: "payments-onboarding_availability",
+                })
+            }
+            #[cfg(not(feature = "payments-onboarding_availability"))]
+            "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated",
+                    feature: "payments-onboarding_availability",
+                })
+            }
+            #[cfg(not(feature = "payments-payments"))]
+            "wixPaymentsPayments_onPaymentCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsPayments_onPaymentCreated",
+                    feature: "payments-payments",
+                })
+            }
+            #[cfg(not(feature = "payments-payments"))]
+            "wixPaymentsPayments_onPaymentUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsPayments_onPaymentUpdated",
+                    feature: "payments-payments",
+                })
+            }
+            #[cfg(not(feature = "payments-payouts"))]
+            "wixPaymentsPayouts_onPayoutCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsPayouts_onPayoutCreated",
+                    feature: "payments-payouts",
+                })
+            }
+            #[cfg(not(feature = "payments-payouts"))]
+            "wixPaymentsPayouts_onPayoutUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsPayouts_onPayoutUpdated",
+                    feature: "payments-payouts",
+                })
+            }
+            #[cfg(not(feature = "payments-refunds"))]
+            "wixPaymentsRefunds_onRefundCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsRefunds_onRefundCreated",
+                    feature: "payments-refunds",
+                })
+            }
+            #[cfg(not(feature = "payments-refunds"))]
+            "wixPaymentsRefunds_onRefundUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsRefunds_onRefundUpdated",
+                    feature: "payments-refunds",
+                })
+            }
+            #[cfg(not(feature = "payments-saved_payment_methods"))]
+            "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated",
+                    feature: "payments-saved_payment_methods",
+                })
+            }
+            #[cfg(not(feature = "payments-saved_payment_methods"))]
+            "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted",
+                    feature: "payments-saved_payment_methods",
+                })
+            }
+            #[cfg(not(feature = "payments-saved_payment_methods"))]
+            "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated",
+                    feature: "payments-saved_payment_methods",
+                })
+            }
+            #[cfg(not(feature = "portfolio-collections"))]
+            "wixPortfolioCollections_onCollectionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioCollections_onCollectionCreated",
+                    feature: "portfolio-collections",
+                })
+            }
+            #[cfg(not(feature = "portfolio-collections"))]
+            "wixPortfolioCollections_onCollectionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioCollections_onCollectionDeleted",
+                    feature: "portfolio-collections",
+                })
+            }
+            #[cfg(not(feature = "portfolio-collections"))]
+            "wixPortfolioCollections_onCollectionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioCollections_onCollectionUpdated",
+                    feature: "portfolio-collections",
+                })
+            }
+            #[cfg(not(feature = "portfolio-portfolio_settings"))]
+            "wixPortfolioPortfolioSettings_onPortfolioSettingsCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioPortfolioSettings_onPortfolioSettingsCreated",
+                    feature: "portfolio-portfolio_settings",
+                })
+            }
+            #[cfg(not(feature = "portfolio-project_in_collections"))]
+            "wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent",
+                    feature: "portfolio-project_in_collections",
+                })
+            }
+            #[cfg(not(feature = "portfolio-project_items"))]
+            "wixPortfolioProjectItems_onProjectItemCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioProjectItems_onProjectItemCreated",
+                    feature: "portfolio-project_items",
+                })
+            }
+            #[cfg(not(feature = "portfolio-project_items"))]
+            "wixPortfolioProjectItems_onProjectItemDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioProjectItems_onProjectItemDeleted",
+                    feature: "portfolio-project_items",
+                })
+            }
+            #[cfg(not(feature = "portfolio-project_items"))]
+            "wixPortfolioProjectItems_onProjectItemUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioProjectItems_onProjectItemUpdated",
+                    feature: "portfolio-project_items",
+                })
+            }
+            #[cfg(not(feature = "portfolio-projects"))]
+            "wixPortfolioProjects_onProjectCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioProjects_onProjectCreated",
+                    feature: "portfolio-projects",
+                })
+            }
+            #[cfg(not(feature = "portfolio-projects"))]
+            "wixPortfolioProjects_onProjectDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioProjects_onProjectDeleted",
+                    feature: "portfolio-projects",
+                })
+            }
+            #[cfg(not(feature = "portfolio-projects"))]
+            "wixPortfolioProjects_onProjectUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixPortfolioProjects_onProjectUpdated",
+                    feature: "portfolio-projects",
+                })
+            }
             #[cfg(not(feature = "pricing_plans-orders"))]
             "wixPricingPlans_onOrderAutoRenewCanceled" => {
                 Err(DecodeError::FeatureDisabled {
@@ -12932,6 +23690,510 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixPricingPlansPlansV3_onPlanUpdated",
                     feature: "pricing_plans-plans_v3",
+                })
+            }
+            #[cfg(not(feature = "pro_gallery-pro_gallery"))]
+            "wixProGalleryProGallery_onGalleryCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixProGalleryProGallery_onGalleryCreated",
+                    feature: "pro_gallery-pro_gallery",
+                })
+            }
+            #[cfg(not(feature = "pro_gallery-pro_gallery"))]
+            "wixProGalleryProGallery_onGalleryDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixProGalleryProGallery_onGalleryDeleted",
+                    feature: "pro_gallery-pro_gallery",
+                })
+            }
+            #[cfg(not(feature = "pro_gallery-pro_gallery"))]
+            "wixProGalleryProGallery_onGalleryItemCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixProGalleryProGallery_onGalleryItemCreated",
+                    feature: "pro_gallery-pro_gallery",
+                })
+            }
+            #[cfg(not(feature = "pro_gallery-pro_gallery"))]
+            "wixProGalleryProGallery_onGalleryItemDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixProGalleryProGallery_onGalleryItemDeleted",
+                    feature: "pro_gallery-pro_gallery",
+                })
+            }
+            #[cfg(not(feature = "pro_gallery-pro_gallery"))]
+            "wixProGalleryProGallery_onGalleryItemUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixProGalleryProGallery_onGalleryItemUpdated",
+                    feature: "pro_gallery-pro_gallery",
+                })
+            }
+            #[cfg(not(feature = "pro_gallery-pro_gallery"))]
+            "wixProGalleryProGallery_onGalleryUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixProGalleryProGallery_onGalleryUpdated",
+                    feature: "pro_gallery-pro_gallery",
+                })
+            }
+            #[cfg(not(feature = "redirects-redirects"))]
+            "wixRedirectsRedirects_onRedirectSessionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRedirectsRedirects_onRedirectSessionCreated",
+                    feature: "redirects-redirects",
+                })
+            }
+            #[cfg(not(feature = "restaurants-availability_exceptions"))]
+            "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated",
+                    feature: "restaurants-availability_exceptions",
+                })
+            }
+            #[cfg(not(feature = "restaurants-availability_exceptions"))]
+            "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted",
+                    feature: "restaurants-availability_exceptions",
+                })
+            }
+            #[cfg(not(feature = "restaurants-availability_exceptions"))]
+            "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated",
+                    feature: "restaurants-availability_exceptions",
+                })
+            }
+            #[cfg(not(feature = "restaurants-catalogs"))]
+            "wixRestaurantsCatalogs_onCatalogChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsCatalogs_onCatalogChanged",
+                    feature: "restaurants-catalogs",
+                })
+            }
+            #[cfg(not(feature = "restaurants-catalogs"))]
+            "wixRestaurantsCatalogs_onCatalogCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsCatalogs_onCatalogCreated",
+                    feature: "restaurants-catalogs",
+                })
+            }
+            #[cfg(not(feature = "restaurants-discount"))]
+            "wixRestaurantsDiscount_onDiscountCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsDiscount_onDiscountCreated",
+                    feature: "restaurants-discount",
+                })
+            }
+            #[cfg(not(feature = "restaurants-discount"))]
+            "wixRestaurantsDiscount_onDiscountUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsDiscount_onDiscountUpdated",
+                    feature: "restaurants-discount",
+                })
+            }
+            #[cfg(not(feature = "restaurants-fulfillment_methods"))]
+            "wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated",
+                    feature: "restaurants-fulfillment_methods",
+                })
+            }
+            #[cfg(not(feature = "restaurants-fulfillment_methods"))]
+            "wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted",
+                    feature: "restaurants-fulfillment_methods",
+                })
+            }
+            #[cfg(not(feature = "restaurants-fulfillment_methods"))]
+            "wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated",
+                    feature: "restaurants-fulfillment_methods",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_labels"))]
+            "wixRestaurantsItemLabels_onItemLabelCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemLabels_onItemLabelCreated",
+                    feature: "restaurants-item_labels",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_labels"))]
+            "wixRestaurantsItemLabels_onItemLabelDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemLabels_onItemLabelDeleted",
+                    feature: "restaurants-item_labels",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_labels"))]
+            "wixRestaurantsItemLabels_onItemLabelUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemLabels_onItemLabelUpdated",
+                    feature: "restaurants-item_labels",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_modifier_groups"))]
+            "wixRestaurantsItemModifierGroups_onItemModifierGroupCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemModifierGroups_onItemModifierGroupCreated",
+                    feature: "restaurants-item_modifier_groups",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_modifier_groups"))]
+            "wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted",
+                    feature: "restaurants-item_modifier_groups",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_modifier_groups"))]
+            "wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated",
+                    feature: "restaurants-item_modifier_groups",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_modifiers"))]
+            "wixRestaurantsItemModifiers_onItemModifierCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemModifiers_onItemModifierCreated",
+                    feature: "restaurants-item_modifiers",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_modifiers"))]
+            "wixRestaurantsItemModifiers_onItemModifierDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemModifiers_onItemModifierDeleted",
+                    feature: "restaurants-item_modifiers",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_modifiers"))]
+            "wixRestaurantsItemModifiers_onItemModifierUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemModifiers_onItemModifierUpdated",
+                    feature: "restaurants-item_modifiers",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_variants"))]
+            "wixRestaurantsItemVariants_onItemVariantCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemVariants_onItemVariantCreated",
+                    feature: "restaurants-item_variants",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_variants"))]
+            "wixRestaurantsItemVariants_onItemVariantDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemVariants_onItemVariantDeleted",
+                    feature: "restaurants-item_variants",
+                })
+            }
+            #[cfg(not(feature = "restaurants-item_variants"))]
+            "wixRestaurantsItemVariants_onItemVariantUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItemVariants_onItemVariantUpdated",
+                    feature: "restaurants-item_variants",
+                })
+            }
+            #[cfg(not(feature = "restaurants-items"))]
+            "wixRestaurantsItems_onItemCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItems_onItemCreated",
+                    feature: "restaurants-items",
+                })
+            }
+            #[cfg(not(feature = "restaurants-items"))]
+            "wixRestaurantsItems_onItemDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItems_onItemDeleted",
+                    feature: "restaurants-items",
+                })
+            }
+            #[cfg(not(feature = "restaurants-items"))]
+            "wixRestaurantsItems_onItemUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsItems_onItemUpdated",
+                    feature: "restaurants-items",
+                })
+            }
+            #[cfg(not(feature = "restaurants-menu_ordering_settings"))]
+            "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated",
+                    feature: "restaurants-menu_ordering_settings",
+                })
+            }
+            #[cfg(not(feature = "restaurants-menu_ordering_settings"))]
+            "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted",
+                    feature: "restaurants-menu_ordering_settings",
+                })
+            }
+            #[cfg(not(feature = "restaurants-menu_ordering_settings"))]
+            "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated",
+                    feature: "restaurants-menu_ordering_settings",
+                })
+            }
+            #[cfg(not(feature = "restaurants-menus"))]
+            "wixRestaurantsMenus_onMenuCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsMenus_onMenuCreated",
+                    feature: "restaurants-menus",
+                })
+            }
+            #[cfg(not(feature = "restaurants-menus"))]
+            "wixRestaurantsMenus_onMenuDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsMenus_onMenuDeleted",
+                    feature: "restaurants-menus",
+                })
+            }
+            #[cfg(not(feature = "restaurants-menus"))]
+            "wixRestaurantsMenus_onMenuUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsMenus_onMenuUpdated",
+                    feature: "restaurants-menus",
+                })
+            }
+            #[cfg(not(feature = "restaurants-operation_groups"))]
+            "wixRestaurantsOperationGroups_onOperationGroupCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOperationGroups_onOperationGroupCreated",
+                    feature: "restaurants-operation_groups",
+                })
+            }
+            #[cfg(not(feature = "restaurants-operation_groups"))]
+            "wixRestaurantsOperationGroups_onOperationGroupDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOperationGroups_onOperationGroupDeleted",
+                    feature: "restaurants-operation_groups",
+                })
+            }
+            #[cfg(not(feature = "restaurants-operation_groups"))]
+            "wixRestaurantsOperationGroups_onOperationGroupUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOperationGroups_onOperationGroupUpdated",
+                    feature: "restaurants-operation_groups",
+                })
+            }
+            #[cfg(not(feature = "restaurants-operations"))]
+            "wixRestaurantsOperations_onOperationDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOperations_onOperationDeleted",
+                    feature: "restaurants-operations",
+                })
+            }
+            #[cfg(not(feature = "restaurants-operations"))]
+            "wixRestaurantsOperations_onOperationUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOperations_onOperationUpdated",
+                    feature: "restaurants-operations",
+                })
+            }
+            #[cfg(not(feature = "restaurants-order_pacing_policy"))]
+            "wixRestaurantsOrderPacingPolicy_onPolicyCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOrderPacingPolicy_onPolicyCreated",
+                    feature: "restaurants-order_pacing_policy",
+                })
+            }
+            #[cfg(not(feature = "restaurants-order_pacing_policy"))]
+            "wixRestaurantsOrderPacingPolicy_onPolicyUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOrderPacingPolicy_onPolicyUpdated",
+                    feature: "restaurants-order_pacing_policy",
+                })
+            }
+            #[cfg(not(feature = "restaurants-orders"))]
+            "wixRestaurantsOrders_onOrderAccepted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOrders_onOrderAccepted",
+                    feature: "restaurants-orders",
+                })
+            }
+            #[cfg(not(feature = "restaurants-orders"))]
+            "wixRestaurantsOrders_onOrderCanceled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOrders_onOrderCanceled",
+                    feature: "restaurants-orders",
+                })
+            }
+            #[cfg(not(feature = "restaurants-orders"))]
+            "wixRestaurantsOrders_onOrderCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOrders_onOrderCreated",
+                    feature: "restaurants-orders",
+                })
+            }
+            #[cfg(not(feature = "restaurants-orders"))]
+            "wixRestaurantsOrders_onOrderFulfilled" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOrders_onOrderFulfilled",
+                    feature: "restaurants-orders",
+                })
+            }
+            #[cfg(not(feature = "restaurants-orders"))]
+            "wixRestaurantsOrders_onOrderNewOrder" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsOrders_onOrderNewOrder",
+                    feature: "restaurants-orders",
+                })
+            }
+            #[cfg(not(feature = "restaurants-recipients"))]
+            "wixRestaurantsRecipients_onRecipientCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsRecipients_onRecipientCreated",
+                    feature: "restaurants-recipients",
+                })
+            }
+            #[cfg(not(feature = "restaurants-recipients"))]
+            "wixRestaurantsRecipients_onRecipientDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsRecipients_onRecipientDeleted",
+                    feature: "restaurants-recipients",
+                })
+            }
+            #[cfg(not(feature = "restaurants-recipients"))]
+            "wixRestaurantsRecipients_onRecipientUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsRecipients_onRecipientUpdated",
+                    feature: "restaurants-recipients",
+                })
+            }
+            #[cfg(not(feature = "restaurants-sections"))]
+            "wixRestaurantsSections_onSectionCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsSections_onSectionCreated",
+                    feature: "restaurants-sections",
+                })
+            }
+            #[cfg(not(feature = "restaurants-sections"))]
+            "wixRestaurantsSections_onSectionDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsSections_onSectionDeleted",
+                    feature: "restaurants-sections",
+                })
+            }
+            #[cfg(not(feature = "restaurants-sections"))]
+            "wixRestaurantsSections_onSectionUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsSections_onSectionUpdated",
+                    feature: "restaurants-sections",
+                })
+            }
+            #[cfg(not(feature = "restaurants-service_fees"))]
+            "wixRestaurantsServiceFees_onRuleCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsServiceFees_onRuleCreated",
+                    feature: "restaurants-service_fees",
+                })
+            }
+            #[cfg(not(feature = "restaurants-service_fees"))]
+            "wixRestaurantsServiceFees_onRuleDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsServiceFees_onRuleDeleted",
+                    feature: "restaurants-service_fees",
+                })
+            }
+            #[cfg(not(feature = "restaurants-service_fees"))]
+            "wixRestaurantsServiceFees_onRuleUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixRestaurantsServiceFees_onRuleUpdated",
+                    feature: "restaurants-service_fees",
+                })
+            }
+            #[cfg(not(feature = "reviews-review_requests"))]
+            "wixReviewsReviewRequests_onReviewRequestCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixReviewsReviewRequests_onReviewRequestCreated",
+                    feature: "reviews-review_requests",
+                })
+            }
+            #[cfg(not(feature = "reviews-review_requests"))]
+            "wixReviewsReviewRequests_onReviewRequestDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixReviewsReviewRequests_onReviewRequestDeleted",
+                    feature: "reviews-review_requests",
+                })
+            }
+            #[cfg(not(feature = "reviews-review_requests"))]
+            "wixReviewsReviewRequests_onReviewRequestUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixReviewsReviewRequests_onReviewRequestUpdated",
+                    feature: "reviews-review_requests",
+                })
+            }
+            #[cfg(not(feature = "reviews-reviews"))]
+            "wixReviews_onReviewCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixReviews_onReviewCreated",
+                    feature: "reviews-reviews",
+                })
+            }
+            #[cfg(not(feature = "reviews-reviews"))]
+            "wixReviews_onReviewDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixReviews_onReviewDeleted",
+                    feature: "reviews-reviews",
+                })
+            }
+            #[cfg(not(feature = "reviews-reviews"))]
+            "wixReviews_onReviewModerationStatusChanged" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixReviews_onReviewModerationStatusChanged",
+                    feature: "reviews-reviews",
+                })
+            }
+            #[cfg(not(feature = "reviews-reviews"))]
+            "wixReviews_onReviewPublished" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixReviews_onReviewPublished",
+                    feature: "reviews-reviews",
+                })
+            }
+            #[cfg(not(feature = "reviews-reviews"))]
+            "wixReviews_onReviewUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixReviews_onReviewUpdated",
+                    feature: "reviews-reviews",
+                })
+            }
+            #[cfg(not(feature = "secrets-secrets"))]
+            "wixSecretsSecrets_onSecretCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixSecretsSecrets_onSecretCreated",
+                    feature: "secrets-secrets",
+                })
+            }
+            #[cfg(not(feature = "secrets-secrets"))]
+            "wixSecretsSecrets_onSecretDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixSecretsSecrets_onSecretDeleted",
+                    feature: "secrets-secrets",
+                })
+            }
+            #[cfg(not(feature = "secrets-secrets"))]
+            "wixSecretsSecrets_onSecretUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixSecretsSecrets_onSecretUpdated",
+                    feature: "secrets-secrets",
+                })
+            }
+            #[cfg(not(feature = "seo-redirects"))]
+            "wixSeoRedirects_onRedirectCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixSeoRedirects_onRedirectCreated",
+                    feature: "seo-redirects",
+                })
+            }
+            #[cfg(not(feature = "seo-robots_txt"))]
+            "wixSeoRobotsTxt_onRobotsTxtUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixSeoRobotsTxt_onRobotsTxtUpdated",
+                    feature: "seo-robots_txt",
                 })
             }
             #[cfg(not(feature = "stores-abandoned_carts"))]
@@ -13179,6 +24441,62 @@ impl Event {
                     feature: "stores-ribbons_v3",
                 })
             }
+            #[cfg(not(feature = "table_reservations-experiences"))]
+            "wixTableReservationsExperiences_onExperienceCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixTableReservationsExperiences_onExperienceCreated",
+                    feature: "table_reservations-experiences",
+                })
+            }
+            #[cfg(not(feature = "table_reservations-experiences"))]
+            "wixTableReservationsExperiences_onExperienceTagsModified" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixTableReservationsExperiences_onExperienceTagsModified",
+                    feature: "table_reservations-experiences",
+                })
+            }
+            #[cfg(not(feature = "table_reservations-experiences"))]
+            "wixTableReservationsExperiences_onExperienceUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixTableReservationsExperiences_onExperienceUpdated",
+                    feature: "table_reservations-experiences",
+                })
+            }
+            #[cfg(not(feature = "table_reservations-reservation_locations"))]
+            "wixTableReservationsReservationLocations_onReservationLocationCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixTableReservationsReservationLocations_onReservationLocationCreated",
+                    feature: "table_reservations-reservation_locations",
+                })
+            }
+            #[cfg(not(feature = "table_reservations-reservation_locations"))]
+            "wixTableReservationsReservationLocations_onReservationLocationUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixTableReservationsReservationLocations_onReservationLocationUpdated",
+                    feature: "table_reservations-reservation_locations",
+                })
+            }
+            #[cfg(not(feature = "table_reservations-reservations"))]
+            "wixTableReservationsReservations_onReservationCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixTableReservationsReservations_onReservationCreated",
+                    feature: "table_reservations-reservations",
+                })
+            }
+            #[cfg(not(feature = "table_reservations-reservations"))]
+            "wixTableReservationsReservations_onReservationDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixTableReservationsReservations_onReservationDeleted",
+                    feature: "table_reservations-reservations",
+                })
+            }
+            #[cfg(not(feature = "table_reservations-reservations"))]
+            "wixTableReservationsReservations_onReservationUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixTableReservationsReservations_onReservationUpdated",
+                    feature: "table_reservations-reservations",
+                })
+            }
             other => {
                 drop(source);
                 Err(DecodeError::unknown_event_unsuggested(other))
@@ -13193,6 +24511,97 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
     visitor: V,
 ) -> Option<V::Output> {
     match velo_handler {
+        #[cfg(feature = "app_management-app_instances")]
+        "wixAppManagementAppInstances_onAppInstanceInstalled" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::app_management::app_instances::AppInstanceInstalled,
+                    >(),
+            )
+        }
+        #[cfg(feature = "app_management-app_instances")]
+        "wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::app_management::app_instances::AppInstancePaidPlanAutoRenewalCancelled,
+                    >(),
+            )
+        }
+        #[cfg(feature = "app_management-app_instances")]
+        "wixAppManagementAppInstances_onAppInstancePaidPlanChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::app_management::app_instances::AppInstancePaidPlanChanged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "app_management-app_instances")]
+        "wixAppManagementAppInstances_onAppInstancePaidPlanPurchased" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::app_management::app_instances::AppInstancePaidPlanPurchased,
+                    >(),
+            )
+        }
+        #[cfg(feature = "app_management-app_instances")]
+        "wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::app_management::app_instances::AppInstancePlanConvertedToPaid,
+                    >(),
+            )
+        }
+        #[cfg(feature = "app_management-app_instances")]
+        "wixAppManagementAppInstances_onAppInstancePlanReactivated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::app_management::app_instances::AppInstancePlanReactivated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "app_management-app_instances")]
+        "wixAppManagementAppInstances_onAppInstancePlanTransferred" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::app_management::app_instances::AppInstancePlanTransferred,
+                    >(),
+            )
+        }
+        #[cfg(feature = "app_management-app_instances")]
+        "wixAppManagementAppInstances_onAppInstanceRemoved" => {
+            Some(
+                visitor
+                    .visit::<crate::app_management::app_instances::AppInstanceRemoved>(),
+            )
+        }
+        #[cfg(feature = "app_management-billing")]
+        "wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::app_management::billing::PurchasedItemInvoiceStatusUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "auth_management-o_auth_apps")]
+        "wixAuthManagementOAuthApps_onOAuthAppCreated" => {
+            Some(visitor.visit::<crate::auth_management::o_auth_apps::OAuthAppCreated>())
+        }
+        #[cfg(feature = "auth_management-o_auth_apps")]
+        "wixAuthManagementOAuthApps_onOAuthAppDeleted" => {
+            Some(visitor.visit::<crate::auth_management::o_auth_apps::OAuthAppDeleted>())
+        }
+        #[cfg(feature = "auth_management-o_auth_apps")]
+        "wixAuthManagementOAuthApps_onOAuthAppUpdated" => {
+            Some(visitor.visit::<crate::auth_management::o_auth_apps::OAuthAppUpdated>())
+        }
         #[cfg(feature = "blog-categories")]
         "wixBlog_onCategoryCreated" => {
             Some(visitor.visit::<crate::blog::categories::CategoryCreated>())
@@ -13527,6 +24936,183 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixBookingsStaffMembers_onStaffMemberUpdated" => {
             Some(visitor.visit::<crate::bookings::staff_members::StaffMemberUpdated>())
         }
+        #[cfg(feature = "business_tools-locations")]
+        "wixBusinessToolsLocations_onLocationArchiveStatus" => {
+            Some(
+                visitor
+                    .visit::<crate::business_tools::locations::LocationArchiveStatus>(),
+            )
+        }
+        #[cfg(feature = "business_tools-locations")]
+        "wixBusinessToolsLocations_onLocationCreated" => {
+            Some(visitor.visit::<crate::business_tools::locations::LocationCreated>())
+        }
+        #[cfg(feature = "business_tools-locations")]
+        "wixBusinessToolsLocations_onLocationSetDefaultLocation" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::business_tools::locations::LocationSetDefaultLocation,
+                    >(),
+            )
+        }
+        #[cfg(feature = "business_tools-locations")]
+        "wixBusinessToolsLocations_onLocationUpdated" => {
+            Some(visitor.visit::<crate::business_tools::locations::LocationUpdated>())
+        }
+        #[cfg(feature = "business_tools-site_properties")]
+        "wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::business_tools::site_properties::PropertiesSitePropertiesUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "categories-categories")]
+        "wixCategoriesCategories_onCategoryCreated" => {
+            Some(visitor.visit::<crate::categories::categories::CategoryCreated>())
+        }
+        #[cfg(feature = "categories-categories")]
+        "wixCategoriesCategories_onCategoryDeleted" => {
+            Some(visitor.visit::<crate::categories::categories::CategoryDeleted>())
+        }
+        #[cfg(feature = "categories-categories")]
+        "wixCategoriesCategories_onCategoryItemAddedToCategory" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::categories::categories::CategoryItemAddedToCategory,
+                    >(),
+            )
+        }
+        #[cfg(feature = "categories-categories")]
+        "wixCategoriesCategories_onCategoryItemRemovedFromCategory" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::categories::categories::CategoryItemRemovedFromCategory,
+                    >(),
+            )
+        }
+        #[cfg(feature = "categories-categories")]
+        "wixCategoriesCategories_onCategoryItemsArrangedInCategory" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::categories::categories::CategoryItemsArrangedInCategory,
+                    >(),
+            )
+        }
+        #[cfg(feature = "categories-categories")]
+        "wixCategoriesCategories_onCategoryMoved" => {
+            Some(visitor.visit::<crate::categories::categories::CategoryMoved>())
+        }
+        #[cfg(feature = "categories-categories")]
+        "wixCategoriesCategories_onCategoryUpdated" => {
+            Some(visitor.visit::<crate::categories::categories::CategoryUpdated>())
+        }
+        #[cfg(feature = "comments-categories")]
+        "wixCommentsCategories_onCategoryCreated" => {
+            Some(visitor.visit::<crate::comments::categories::CategoryCreated>())
+        }
+        #[cfg(feature = "comments-categories")]
+        "wixCommentsCategories_onCategoryDeleted" => {
+            Some(visitor.visit::<crate::comments::categories::CategoryDeleted>())
+        }
+        #[cfg(feature = "comments-categories")]
+        "wixCommentsCategories_onCategoryUpdated" => {
+            Some(visitor.visit::<crate::comments::categories::CategoryUpdated>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentContentChanged" => {
+            Some(visitor.visit::<crate::comments::comments::CommentContentChanged>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentCreated" => {
+            Some(visitor.visit::<crate::comments::comments::CommentCreated>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentDeleted" => {
+            Some(visitor.visit::<crate::comments::comments::CommentDeleted>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentHidden" => {
+            Some(visitor.visit::<crate::comments::comments::CommentHidden>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentMarked" => {
+            Some(visitor.visit::<crate::comments::comments::CommentMarked>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentMoved" => {
+            Some(visitor.visit::<crate::comments::comments::CommentMoved>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentPublished" => {
+            Some(visitor.visit::<crate::comments::comments::CommentPublished>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentResourceCommentCountChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::comments::comments::CommentResourceCommentCountChanged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentUnmarked" => {
+            Some(visitor.visit::<crate::comments::comments::CommentUnmarked>())
+        }
+        #[cfg(feature = "comments-comments")]
+        "wixCommentsComments_onCommentUpdated" => {
+            Some(visitor.visit::<crate::comments::comments::CommentUpdated>())
+        }
+        #[cfg(feature = "comments-ratings")]
+        "wixCommentsRatings_onRatingCommentResourceRatingChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::comments::ratings::RatingCommentResourceRatingChanged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "comments-ratings")]
+        "wixCommentsRatings_onRatingCommentResourceRatingDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::comments::ratings::RatingCommentResourceRatingDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "comments-votes")]
+        "wixCommentsVotes_onVoteCast" => {
+            Some(visitor.visit::<crate::comments::votes::VoteCast>())
+        }
+        #[cfg(feature = "comments-votes")]
+        "wixCommentsVotes_onVoteContextResourceVoteChange" => {
+            Some(
+                visitor.visit::<crate::comments::votes::VoteContextResourceVoteChange>(),
+            )
+        }
+        #[cfg(feature = "comments-votes")]
+        "wixCommentsVotes_onVoteDeleted" => {
+            Some(visitor.visit::<crate::comments::votes::VoteDeleted>())
+        }
+        #[cfg(feature = "comments-widgets")]
+        "wixCommentsWidgets_onCommentsWidgetCreated" => {
+            Some(visitor.visit::<crate::comments::widgets::CommentsWidgetCreated>())
+        }
+        #[cfg(feature = "comments-widgets")]
+        "wixCommentsWidgets_onCommentsWidgetDeleted" => {
+            Some(visitor.visit::<crate::comments::widgets::CommentsWidgetDeleted>())
+        }
+        #[cfg(feature = "comments-widgets")]
+        "wixCommentsWidgets_onCommentsWidgetUpdated" => {
+            Some(visitor.visit::<crate::comments::widgets::CommentsWidgetUpdated>())
+        }
         #[cfg(feature = "crm-attachments")]
         "wixCrmAttachments_onAttachmentCreated" => {
             Some(visitor.visit::<crate::crm::attachments::AttachmentCreated>())
@@ -13658,6 +25244,80 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "crm-tasks")]
         "wixCrmTasks_onTaskUpdated" => {
             Some(visitor.visit::<crate::crm::tasks::TaskUpdated>())
+        }
+        #[cfg(feature = "data-backups")]
+        "wixDataBackups_onBackupRestorationStateChanged" => {
+            Some(visitor.visit::<crate::data::backups::BackupRestorationStateChanged>())
+        }
+        #[cfg(feature = "data-backups")]
+        "wixDataBackups_onBackupStateChanged" => {
+            Some(visitor.visit::<crate::data::backups::BackupStateChanged>())
+        }
+        #[cfg(feature = "data-indexes")]
+        "wixDataIndexes_onIndexCreated" => {
+            Some(visitor.visit::<crate::data::indexes::IndexCreated>())
+        }
+        #[cfg(feature = "data-indexes")]
+        "wixDataIndexes_onIndexDeleted" => {
+            Some(visitor.visit::<crate::data::indexes::IndexDeleted>())
+        }
+        #[cfg(feature = "data-indexes")]
+        "wixDataIndexes_onIndexUpdated" => {
+            Some(visitor.visit::<crate::data::indexes::IndexUpdated>())
+        }
+        #[cfg(feature = "data-movement_jobs")]
+        "wixDataMovementJobs_onJobCreated" => {
+            Some(visitor.visit::<crate::data::movement_jobs::JobCreated>())
+        }
+        #[cfg(feature = "data-movement_jobs")]
+        "wixDataMovementJobs_onJobDeleted" => {
+            Some(visitor.visit::<crate::data::movement_jobs::JobDeleted>())
+        }
+        #[cfg(feature = "data-movement_jobs")]
+        "wixDataMovementJobs_onJobUpdated" => {
+            Some(visitor.visit::<crate::data::movement_jobs::JobUpdated>())
+        }
+        #[cfg(feature = "data-scheduled_workflows")]
+        "wixDataScheduledWorkflows_onJobsCreated" => {
+            Some(visitor.visit::<crate::data::scheduled_workflows::JobsCreated>())
+        }
+        #[cfg(feature = "data-scheduled_workflows")]
+        "wixDataScheduledWorkflows_onJobsDeleted" => {
+            Some(visitor.visit::<crate::data::scheduled_workflows::JobsDeleted>())
+        }
+        #[cfg(feature = "data-scheduled_workflows")]
+        "wixDataScheduledWorkflows_onJobsUpdated" => {
+            Some(visitor.visit::<crate::data::scheduled_workflows::JobsUpdated>())
+        }
+        #[cfg(feature = "data-sharing")]
+        "wixDataSharing_onDataSharingPolicyCreated" => {
+            Some(visitor.visit::<crate::data::sharing::DataSharingPolicyCreated>())
+        }
+        #[cfg(feature = "data-sharing")]
+        "wixDataSharing_onDataSharingPolicyDeleted" => {
+            Some(visitor.visit::<crate::data::sharing::DataSharingPolicyDeleted>())
+        }
+        #[cfg(feature = "data-sharing")]
+        "wixDataSharing_onDataSharingPolicySharedCollectionConnected" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::data::sharing::DataSharingPolicySharedCollectionConnected,
+                    >(),
+            )
+        }
+        #[cfg(feature = "data-sharing")]
+        "wixDataSharing_onDataSharingPolicySharedCollectionDisconnected" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::data::sharing::DataSharingPolicySharedCollectionDisconnected,
+                    >(),
+            )
+        }
+        #[cfg(feature = "data-sharing")]
+        "wixDataSharing_onDataSharingPolicyUpdated" => {
+            Some(visitor.visit::<crate::data::sharing::DataSharingPolicyUpdated>())
         }
         #[cfg(feature = "ecom-abandoned_checkouts")]
         "wixEcom_onAbandonedCheckoutCreated" => {
@@ -14182,6 +25842,27 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixEcomTaxRegions_onTaxRegionUpdated" => {
             Some(visitor.visit::<crate::ecom::tax_regions::TaxRegionUpdated>())
         }
+        #[cfg(feature = "editor_branches-branches")]
+        "wixEditorBranchesBranches_onBranchCreated" => {
+            Some(visitor.visit::<crate::editor_branches::branches::BranchCreated>())
+        }
+        #[cfg(feature = "editor_branches-branches")]
+        "wixEditorBranchesBranches_onBranchDeleted" => {
+            Some(visitor.visit::<crate::editor_branches::branches::BranchDeleted>())
+        }
+        #[cfg(feature = "editor_branches-branches")]
+        "wixEditorBranchesBranches_onBranchUpdated" => {
+            Some(visitor.visit::<crate::editor_branches::branches::BranchUpdated>())
+        }
+        #[cfg(feature = "email_subscriptions-email_subscriptions")]
+        "wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::email_subscriptions::email_subscriptions::EmailsubscriptionEmailSubscriptionChanged,
+                    >(),
+            )
+        }
         #[cfg(feature = "events-events_settings")]
         "wixEventsEventsSettings_onEventsSettingsUpdated" => {
             Some(
@@ -14450,6 +26131,30 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
                     >(),
             )
         }
+        #[cfg(feature = "faq-category")]
+        "wixFaqCategory_onCategoryCreated" => {
+            Some(visitor.visit::<crate::faq::category::CategoryCreated>())
+        }
+        #[cfg(feature = "faq-category")]
+        "wixFaqCategory_onCategoryDeleted" => {
+            Some(visitor.visit::<crate::faq::category::CategoryDeleted>())
+        }
+        #[cfg(feature = "faq-category")]
+        "wixFaqCategory_onCategoryUpdated" => {
+            Some(visitor.visit::<crate::faq::category::CategoryUpdated>())
+        }
+        #[cfg(feature = "faq-question_entry")]
+        "wixFaqQuestionEntry_onQuestionEntryCreated" => {
+            Some(visitor.visit::<crate::faq::question_entry::QuestionEntryCreated>())
+        }
+        #[cfg(feature = "faq-question_entry")]
+        "wixFaqQuestionEntry_onQuestionEntryDeleted" => {
+            Some(visitor.visit::<crate::faq::question_entry::QuestionEntryDeleted>())
+        }
+        #[cfg(feature = "faq-question_entry")]
+        "wixFaqQuestionEntry_onQuestionEntryUpdated" => {
+            Some(visitor.visit::<crate::faq::question_entry::QuestionEntryUpdated>())
+        }
         #[cfg(feature = "forms-chat_settings")]
         "wixFormsChatSettings_onChatSettingsCreated" => {
             Some(visitor.visit::<crate::forms::chat_settings::ChatSettingsCreated>())
@@ -14536,6 +26241,298 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "forms-submissions")]
         "wixForms_onSubmissionUpdated" => {
             Some(visitor.visit::<crate::forms::submissions::SubmissionUpdated>())
+        }
+        #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+        "wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::gift_vouchers::gift_voucher_products::GiftCardProductCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+        "wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::gift_vouchers::gift_voucher_products::GiftCardProductDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+        "wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::gift_vouchers::gift_voucher_products::GiftCardProductUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "gift_vouchers-gift_vouchers")]
+        "wixGiftVouchersGiftVouchers_onGiftCardCreated" => {
+            Some(visitor.visit::<crate::gift_vouchers::gift_vouchers::GiftCardCreated>())
+        }
+        #[cfg(feature = "gift_vouchers-gift_vouchers")]
+        "wixGiftVouchersGiftVouchers_onGiftCardUpdated" => {
+            Some(visitor.visit::<crate::gift_vouchers::gift_vouchers::GiftCardUpdated>())
+        }
+        #[cfg(feature = "groups-group_requests")]
+        "wixGroupsGroupRequests_onGroupRequestApproved" => {
+            Some(visitor.visit::<crate::groups::group_requests::GroupRequestApproved>())
+        }
+        #[cfg(feature = "groups-group_requests")]
+        "wixGroupsGroupRequests_onGroupRequestCreated" => {
+            Some(visitor.visit::<crate::groups::group_requests::GroupRequestCreated>())
+        }
+        #[cfg(feature = "groups-group_requests")]
+        "wixGroupsGroupRequests_onGroupRequestRejected" => {
+            Some(visitor.visit::<crate::groups::group_requests::GroupRequestRejected>())
+        }
+        #[cfg(feature = "groups-groups")]
+        "wixGroupsGroups_onGroupCoverChanged" => {
+            Some(visitor.visit::<crate::groups::groups::GroupCoverChanged>())
+        }
+        #[cfg(feature = "groups-groups")]
+        "wixGroupsGroups_onGroupCreated" => {
+            Some(visitor.visit::<crate::groups::groups::GroupCreated>())
+        }
+        #[cfg(feature = "groups-groups")]
+        "wixGroupsGroups_onGroupDeleted" => {
+            Some(visitor.visit::<crate::groups::groups::GroupDeleted>())
+        }
+        #[cfg(feature = "groups-groups")]
+        "wixGroupsGroups_onGroupDescriptionChanged" => {
+            Some(visitor.visit::<crate::groups::groups::GroupDescriptionChanged>())
+        }
+        #[cfg(feature = "groups-groups")]
+        "wixGroupsGroups_onGroupUpdated" => {
+            Some(visitor.visit::<crate::groups::groups::GroupUpdated>())
+        }
+        #[cfg(feature = "groups-join_group_requests")]
+        "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::groups::join_group_requests::JoinGroupRequestApproved,
+                    >(),
+            )
+        }
+        #[cfg(feature = "groups-join_group_requests")]
+        "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::groups::join_group_requests::JoinGroupRequestCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "groups-join_group_requests")]
+        "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::groups::join_group_requests::JoinGroupRequestRejected,
+                    >(),
+            )
+        }
+        #[cfg(feature = "groups-members")]
+        "wixGroupsMembers_onGroupMemberAdded" => {
+            Some(visitor.visit::<crate::groups::members::GroupMemberAdded>())
+        }
+        #[cfg(feature = "groups-members")]
+        "wixGroupsMembers_onGroupMemberRemoved" => {
+            Some(visitor.visit::<crate::groups::members::GroupMemberRemoved>())
+        }
+        #[cfg(feature = "groups-roles")]
+        "wixGroupsRoles_onGroupRoleAssigned" => {
+            Some(visitor.visit::<crate::groups::roles::GroupRoleAssigned>())
+        }
+        #[cfg(feature = "groups-roles")]
+        "wixGroupsRoles_onGroupRoleUnassigned" => {
+            Some(visitor.visit::<crate::groups::roles::GroupRoleUnassigned>())
+        }
+        #[cfg(feature = "groups-rules")]
+        "wixGroupsRules_onGroupRulesUpdated" => {
+            Some(visitor.visit::<crate::groups::rules::GroupRulesUpdated>())
+        }
+        #[cfg(feature = "identity-sign_on_policy")]
+        "wixIdentitySignOnPolicy_onSignOnPolicyUpdated" => {
+            Some(visitor.visit::<crate::identity::sign_on_policy::SignOnPolicyUpdated>())
+        }
+        #[cfg(feature = "inbox-conversations")]
+        "wixInboxConversations_onConversationConversationsMerged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::inbox::conversations::ConversationConversationsMerged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "inbox-messages")]
+        "wixInboxMessages_onMessageButtonInteracted" => {
+            Some(visitor.visit::<crate::inbox::messages::MessageButtonInteracted>())
+        }
+        #[cfg(feature = "inbox-messages")]
+        "wixInboxMessages_onMessageSentToBusiness" => {
+            Some(visitor.visit::<crate::inbox::messages::MessageSentToBusiness>())
+        }
+        #[cfg(feature = "loyalty-accounts")]
+        "wixLoyalty_onAccountCreated" => {
+            Some(visitor.visit::<crate::loyalty::accounts::AccountCreated>())
+        }
+        #[cfg(feature = "loyalty-accounts")]
+        "wixLoyalty_onAccountPointsUpdated" => {
+            Some(visitor.visit::<crate::loyalty::accounts::AccountPointsUpdated>())
+        }
+        #[cfg(feature = "loyalty-accounts")]
+        "wixLoyalty_onAccountRewardAvailabilityUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::loyalty::accounts::AccountRewardAvailabilityUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "loyalty-accounts")]
+        "wixLoyalty_onAccountUpdated" => {
+            Some(visitor.visit::<crate::loyalty::accounts::AccountUpdated>())
+        }
+        #[cfg(feature = "loyalty-coupons")]
+        "wixLoyalty_onCouponCreated" => {
+            Some(visitor.visit::<crate::loyalty::coupons::CouponCreated>())
+        }
+        #[cfg(feature = "loyalty-coupons")]
+        "wixLoyalty_onCouponDeleted" => {
+            Some(visitor.visit::<crate::loyalty::coupons::CouponDeleted>())
+        }
+        #[cfg(feature = "loyalty-earning_rules")]
+        "wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::loyalty::earning_rules::LoyaltyEarningRuleCreated>(),
+            )
+        }
+        #[cfg(feature = "loyalty-earning_rules")]
+        "wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted" => {
+            Some(
+                visitor
+                    .visit::<crate::loyalty::earning_rules::LoyaltyEarningRuleDeleted>(),
+            )
+        }
+        #[cfg(feature = "loyalty-earning_rules")]
+        "wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::loyalty::earning_rules::LoyaltyEarningRuleUpdated>(),
+            )
+        }
+        #[cfg(feature = "loyalty-imports")]
+        "wixLoyaltyImportsV1_onLoyaltyImportCreated" => {
+            Some(visitor.visit::<crate::loyalty::imports::LoyaltyImportCreated>())
+        }
+        #[cfg(feature = "loyalty-programs")]
+        "wixLoyaltyPrograms_onProgramUpdated" => {
+            Some(visitor.visit::<crate::loyalty::programs::ProgramUpdated>())
+        }
+        #[cfg(feature = "loyalty-rewards")]
+        "wixLoyaltyRewards_onRewardCreated" => {
+            Some(visitor.visit::<crate::loyalty::rewards::RewardCreated>())
+        }
+        #[cfg(feature = "loyalty-rewards")]
+        "wixLoyaltyRewards_onRewardDeleted" => {
+            Some(visitor.visit::<crate::loyalty::rewards::RewardDeleted>())
+        }
+        #[cfg(feature = "loyalty-rewards")]
+        "wixLoyaltyRewards_onRewardUpdated" => {
+            Some(visitor.visit::<crate::loyalty::rewards::RewardUpdated>())
+        }
+        #[cfg(feature = "loyalty-social_media")]
+        "wixLoyaltySocialMedia_onFollowedChannelCreated" => {
+            Some(visitor.visit::<crate::loyalty::social_media::FollowedChannelCreated>())
+        }
+        #[cfg(feature = "loyalty-tiers")]
+        "wixLoyalty_onTierCreated" => {
+            Some(visitor.visit::<crate::loyalty::tiers::TierCreated>())
+        }
+        #[cfg(feature = "loyalty-tiers")]
+        "wixLoyalty_onTierDeleted" => {
+            Some(visitor.visit::<crate::loyalty::tiers::TierDeleted>())
+        }
+        #[cfg(feature = "loyalty-tiers")]
+        "wixLoyalty_onTierUpdated" => {
+            Some(visitor.visit::<crate::loyalty::tiers::TierUpdated>())
+        }
+        #[cfg(feature = "media-enterprise_media_categories")]
+        "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::media::enterprise_media_categories::EnterpriseCategoryCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "media-enterprise_media_categories")]
+        "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::media::enterprise_media_categories::EnterpriseCategoryDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "media-enterprise_media_categories")]
+        "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::media::enterprise_media_categories::EnterpriseCategoryUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "media-enterprise_media_items")]
+        "wixMediaEnterpriseMediaItems_onEnterpriseItemCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::media::enterprise_media_items::EnterpriseItemCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "media-enterprise_media_items")]
+        "wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::media::enterprise_media_items::EnterpriseItemItemCategoriesChanged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "media-enterprise_media_items")]
+        "wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::media::enterprise_media_items::EnterpriseItemPublishStatusChanged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "media-enterprise_media_items")]
+        "wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::media::enterprise_media_items::EnterpriseItemUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "media-files")]
+        "wixMediaFiles_onFileDescriptorFileFailed" => {
+            Some(visitor.visit::<crate::media::files::FileDescriptorFileFailed>())
+        }
+        #[cfg(feature = "media-files")]
+        "wixMediaFiles_onFileDescriptorFileReady" => {
+            Some(visitor.visit::<crate::media::files::FileDescriptorFileReady>())
         }
         #[cfg(feature = "members-badge_assignments")]
         "wixMembersBadgeAssignments_onBadgeAssignmentCreated" => {
@@ -14646,6 +26643,436 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixMembersMembersAbout_onMemberAboutUpdated" => {
             Some(visitor.visit::<crate::members::members_about::MemberAboutUpdated>())
         }
+        #[cfg(feature = "multilingual-locale_settings")]
+        "wixMultilingualLocaleSettings_onLocaleSettingsCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::multilingual::locale_settings::LocaleSettingsCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "multilingual-locale_settings")]
+        "wixMultilingualLocaleSettings_onLocaleSettingsDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::multilingual::locale_settings::LocaleSettingsDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "multilingual-locale_settings")]
+        "wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::multilingual::locale_settings::LocaleSettingsMultilingualModeUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "multilingual-locale_settings")]
+        "wixMultilingualLocaleSettings_onLocaleSettingsUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::multilingual::locale_settings::LocaleSettingsUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "multilingual-locales")]
+        "wixMultilingualLocales_onLocaleCreated" => {
+            Some(visitor.visit::<crate::multilingual::locales::LocaleCreated>())
+        }
+        #[cfg(feature = "multilingual-locales")]
+        "wixMultilingualLocales_onLocaleDeleted" => {
+            Some(visitor.visit::<crate::multilingual::locales::LocaleDeleted>())
+        }
+        #[cfg(feature = "multilingual-locales")]
+        "wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::multilingual::locales::LocaleMultilingualPrimaryLocaleChanged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "multilingual-locales")]
+        "wixMultilingualLocales_onLocaleUpdated" => {
+            Some(visitor.visit::<crate::multilingual::locales::LocaleUpdated>())
+        }
+        #[cfg(feature = "multilingual-translation_contents")]
+        "wixMultilingualTranslationContents_onContentCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::multilingual::translation_contents::ContentCreated>(),
+            )
+        }
+        #[cfg(feature = "multilingual-translation_contents")]
+        "wixMultilingualTranslationContents_onContentDeleted" => {
+            Some(
+                visitor
+                    .visit::<crate::multilingual::translation_contents::ContentDeleted>(),
+            )
+        }
+        #[cfg(feature = "multilingual-translation_contents")]
+        "wixMultilingualTranslationContents_onContentUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::multilingual::translation_contents::ContentUpdated>(),
+            )
+        }
+        #[cfg(feature = "multilingual-translation_published_contents")]
+        "wixMultilingualTranslationPublishedContents_onPublishedContentCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::multilingual::translation_published_contents::PublishedContentCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "multilingual-translation_published_contents")]
+        "wixMultilingualTranslationPublishedContents_onPublishedContentDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::multilingual::translation_published_contents::PublishedContentDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "multilingual-translation_published_contents")]
+        "wixMultilingualTranslationPublishedContents_onPublishedContentUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::multilingual::translation_published_contents::PublishedContentUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-join_applications")]
+        "wixOnlineProgramsJoinApplications_onJoinApplicationCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::join_applications::JoinApplicationCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-join_applications")]
+        "wixOnlineProgramsJoinApplications_onJoinApplicationDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::join_applications::JoinApplicationDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-join_applications")]
+        "wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::join_applications::JoinApplicationPaymentStatusChanged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-join_applications")]
+        "wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::join_applications::JoinApplicationStatusChanged,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-join_applications")]
+        "wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::join_applications::JoinApplicationTagsModified,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-join_applications")]
+        "wixOnlineProgramsJoinApplications_onJoinApplicationUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::join_applications::JoinApplicationUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-online_program_participants")]
+        "wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::online_program_participants::ParticipantDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-online_program_participants")]
+        "wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::online_program_participants::ParticipantJoined,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-online_program_participants")]
+        "wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::online_program_participants::ParticipantStepResolved,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantCompletedProgram" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::participants::ParticipantCompletedProgram,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::online_programs::participants::ParticipantCreated>(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantDeleted" => {
+            Some(
+                visitor
+                    .visit::<crate::online_programs::participants::ParticipantDeleted>(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantLeft" => {
+            Some(
+                visitor.visit::<crate::online_programs::participants::ParticipantLeft>(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::participants::ParticipantMissedProgramDeadline,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantProgramDurationEnded" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::participants::ParticipantProgramDurationEnded,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantRemoved" => {
+            Some(
+                visitor
+                    .visit::<crate::online_programs::participants::ParticipantRemoved>(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantTagsModified" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::online_programs::participants::ParticipantTagsModified,
+                    >(),
+            )
+        }
+        #[cfg(feature = "online_programs-participants")]
+        "wixOnlineProgramsParticipants_onParticipantUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::online_programs::participants::ParticipantUpdated>(),
+            )
+        }
+        #[cfg(feature = "online_programs-steps")]
+        "wixOnlineProgramsSteps_onStepCreated" => {
+            Some(visitor.visit::<crate::online_programs::steps::StepCreated>())
+        }
+        #[cfg(feature = "online_programs-steps")]
+        "wixOnlineProgramsSteps_onStepDeleted" => {
+            Some(visitor.visit::<crate::online_programs::steps::StepDeleted>())
+        }
+        #[cfg(feature = "online_programs-steps")]
+        "wixOnlineProgramsSteps_onStepMoved" => {
+            Some(visitor.visit::<crate::online_programs::steps::StepMoved>())
+        }
+        #[cfg(feature = "online_programs-steps")]
+        "wixOnlineProgramsSteps_onStepUpdated" => {
+            Some(visitor.visit::<crate::online_programs::steps::StepUpdated>())
+        }
+        #[cfg(feature = "payments-dispute_evidence_documents")]
+        "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "payments-dispute_evidence_documents")]
+        "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "payments-dispute_evidence_documents")]
+        "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "payments-disputes")]
+        "wixPaymentsDisputes_onDisputeCreated" => {
+            Some(visitor.visit::<crate::payments::disputes::DisputeCreated>())
+        }
+        #[cfg(feature = "payments-disputes")]
+        "wixPaymentsDisputes_onDisputeUpdated" => {
+            Some(visitor.visit::<crate::payments::disputes::DisputeUpdated>())
+        }
+        #[cfg(feature = "payments-onboarding_availability")]
+        "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::payments::onboarding_availability::OnboardingAvailabilityCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "payments-onboarding_availability")]
+        "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::payments::onboarding_availability::OnboardingAvailabilityUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "payments-payments")]
+        "wixPaymentsPayments_onPaymentCreated" => {
+            Some(visitor.visit::<crate::payments::payments::PaymentCreated>())
+        }
+        #[cfg(feature = "payments-payments")]
+        "wixPaymentsPayments_onPaymentUpdated" => {
+            Some(visitor.visit::<crate::payments::payments::PaymentUpdated>())
+        }
+        #[cfg(feature = "payments-payouts")]
+        "wixPaymentsPayouts_onPayoutCreated" => {
+            Some(visitor.visit::<crate::payments::payouts::PayoutCreated>())
+        }
+        #[cfg(feature = "payments-payouts")]
+        "wixPaymentsPayouts_onPayoutUpdated" => {
+            Some(visitor.visit::<crate::payments::payouts::PayoutUpdated>())
+        }
+        #[cfg(feature = "payments-refunds")]
+        "wixPaymentsRefunds_onRefundCreated" => {
+            Some(visitor.visit::<crate::payments::refunds::RefundCreated>())
+        }
+        #[cfg(feature = "payments-refunds")]
+        "wixPaymentsRefunds_onRefundUpdated" => {
+            Some(visitor.visit::<crate::payments::refunds::RefundUpdated>())
+        }
+        #[cfg(feature = "payments-saved_payment_methods")]
+        "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::payments::saved_payment_methods::SavedPaymentMethodCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "payments-saved_payment_methods")]
+        "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::payments::saved_payment_methods::SavedPaymentMethodDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "payments-saved_payment_methods")]
+        "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::payments::saved_payment_methods::SavedPaymentMethodUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "portfolio-collections")]
+        "wixPortfolioCollections_onCollectionCreated" => {
+            Some(visitor.visit::<crate::portfolio::collections::CollectionCreated>())
+        }
+        #[cfg(feature = "portfolio-collections")]
+        "wixPortfolioCollections_onCollectionDeleted" => {
+            Some(visitor.visit::<crate::portfolio::collections::CollectionDeleted>())
+        }
+        #[cfg(feature = "portfolio-collections")]
+        "wixPortfolioCollections_onCollectionUpdated" => {
+            Some(visitor.visit::<crate::portfolio::collections::CollectionUpdated>())
+        }
+        #[cfg(feature = "portfolio-portfolio_settings")]
+        "wixPortfolioPortfolioSettings_onPortfolioSettingsCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::portfolio::portfolio_settings::PortfolioSettingsCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "portfolio-project_in_collections")]
+        "wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::portfolio::project_in_collections::ProjectInCollectionProjectOrderInCollectionUpdatedEvent,
+                    >(),
+            )
+        }
+        #[cfg(feature = "portfolio-project_items")]
+        "wixPortfolioProjectItems_onProjectItemCreated" => {
+            Some(visitor.visit::<crate::portfolio::project_items::ProjectItemCreated>())
+        }
+        #[cfg(feature = "portfolio-project_items")]
+        "wixPortfolioProjectItems_onProjectItemDeleted" => {
+            Some(visitor.visit::<crate::portfolio::project_items::ProjectItemDeleted>())
+        }
+        #[cfg(feature = "portfolio-project_items")]
+        "wixPortfolioProjectItems_onProjectItemUpdated" => {
+            Some(visitor.visit::<crate::portfolio::project_items::ProjectItemUpdated>())
+        }
+        #[cfg(feature = "portfolio-projects")]
+        "wixPortfolioProjects_onProjectCreated" => {
+            Some(visitor.visit::<crate::portfolio::projects::ProjectCreated>())
+        }
+        #[cfg(feature = "portfolio-projects")]
+        "wixPortfolioProjects_onProjectDeleted" => {
+            Some(visitor.visit::<crate::portfolio::projects::ProjectDeleted>())
+        }
+        #[cfg(feature = "portfolio-projects")]
+        "wixPortfolioProjects_onProjectUpdated" => {
+            Some(visitor.visit::<crate::portfolio::projects::ProjectUpdated>())
+        }
         #[cfg(feature = "pricing_plans-orders")]
         "wixPricingPlans_onOrderAutoRenewCanceled" => {
             Some(visitor.visit::<crate::pricing_plans::orders::OrderAutoRenewCanceled>())
@@ -14731,6 +27158,396 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "pricing_plans-plans_v3")]
         "wixPricingPlansPlansV3_onPlanUpdated" => {
             Some(visitor.visit::<crate::pricing_plans::plans_v3::PlanUpdated>())
+        }
+        #[cfg(feature = "pro_gallery-pro_gallery")]
+        "wixProGalleryProGallery_onGalleryCreated" => {
+            Some(visitor.visit::<crate::pro_gallery::pro_gallery::GalleryCreated>())
+        }
+        #[cfg(feature = "pro_gallery-pro_gallery")]
+        "wixProGalleryProGallery_onGalleryDeleted" => {
+            Some(visitor.visit::<crate::pro_gallery::pro_gallery::GalleryDeleted>())
+        }
+        #[cfg(feature = "pro_gallery-pro_gallery")]
+        "wixProGalleryProGallery_onGalleryItemCreated" => {
+            Some(visitor.visit::<crate::pro_gallery::pro_gallery::GalleryItemCreated>())
+        }
+        #[cfg(feature = "pro_gallery-pro_gallery")]
+        "wixProGalleryProGallery_onGalleryItemDeleted" => {
+            Some(visitor.visit::<crate::pro_gallery::pro_gallery::GalleryItemDeleted>())
+        }
+        #[cfg(feature = "pro_gallery-pro_gallery")]
+        "wixProGalleryProGallery_onGalleryItemUpdated" => {
+            Some(visitor.visit::<crate::pro_gallery::pro_gallery::GalleryItemUpdated>())
+        }
+        #[cfg(feature = "pro_gallery-pro_gallery")]
+        "wixProGalleryProGallery_onGalleryUpdated" => {
+            Some(visitor.visit::<crate::pro_gallery::pro_gallery::GalleryUpdated>())
+        }
+        #[cfg(feature = "redirects-redirects")]
+        "wixRedirectsRedirects_onRedirectSessionCreated" => {
+            Some(visitor.visit::<crate::redirects::redirects::RedirectSessionCreated>())
+        }
+        #[cfg(feature = "restaurants-availability_exceptions")]
+        "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::availability_exceptions::AvailabilityExceptionCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-availability_exceptions")]
+        "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::availability_exceptions::AvailabilityExceptionDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-availability_exceptions")]
+        "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::availability_exceptions::AvailabilityExceptionUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-catalogs")]
+        "wixRestaurantsCatalogs_onCatalogChanged" => {
+            Some(visitor.visit::<crate::restaurants::catalogs::CatalogChanged>())
+        }
+        #[cfg(feature = "restaurants-catalogs")]
+        "wixRestaurantsCatalogs_onCatalogCreated" => {
+            Some(visitor.visit::<crate::restaurants::catalogs::CatalogCreated>())
+        }
+        #[cfg(feature = "restaurants-discount")]
+        "wixRestaurantsDiscount_onDiscountCreated" => {
+            Some(visitor.visit::<crate::restaurants::discount::DiscountCreated>())
+        }
+        #[cfg(feature = "restaurants-discount")]
+        "wixRestaurantsDiscount_onDiscountUpdated" => {
+            Some(visitor.visit::<crate::restaurants::discount::DiscountUpdated>())
+        }
+        #[cfg(feature = "restaurants-fulfillment_methods")]
+        "wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::fulfillment_methods::FulfillmentMethodCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-fulfillment_methods")]
+        "wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::fulfillment_methods::FulfillmentMethodDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-fulfillment_methods")]
+        "wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::fulfillment_methods::FulfillmentMethodUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_labels")]
+        "wixRestaurantsItemLabels_onItemLabelCreated" => {
+            Some(visitor.visit::<crate::restaurants::item_labels::ItemLabelCreated>())
+        }
+        #[cfg(feature = "restaurants-item_labels")]
+        "wixRestaurantsItemLabels_onItemLabelDeleted" => {
+            Some(visitor.visit::<crate::restaurants::item_labels::ItemLabelDeleted>())
+        }
+        #[cfg(feature = "restaurants-item_labels")]
+        "wixRestaurantsItemLabels_onItemLabelUpdated" => {
+            Some(visitor.visit::<crate::restaurants::item_labels::ItemLabelUpdated>())
+        }
+        #[cfg(feature = "restaurants-item_modifier_groups")]
+        "wixRestaurantsItemModifierGroups_onItemModifierGroupCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::item_modifier_groups::ItemModifierGroupCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_modifier_groups")]
+        "wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::item_modifier_groups::ItemModifierGroupDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_modifier_groups")]
+        "wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::item_modifier_groups::ItemModifierGroupUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_modifiers")]
+        "wixRestaurantsItemModifiers_onItemModifierCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::restaurants::item_modifiers::ItemModifierCreated>(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_modifiers")]
+        "wixRestaurantsItemModifiers_onItemModifierDeleted" => {
+            Some(
+                visitor
+                    .visit::<crate::restaurants::item_modifiers::ItemModifierDeleted>(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_modifiers")]
+        "wixRestaurantsItemModifiers_onItemModifierUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::restaurants::item_modifiers::ItemModifierUpdated>(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_variants")]
+        "wixRestaurantsItemVariants_onItemVariantCreated" => {
+            Some(
+                visitor.visit::<crate::restaurants::item_variants::ItemVariantCreated>(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_variants")]
+        "wixRestaurantsItemVariants_onItemVariantDeleted" => {
+            Some(
+                visitor.visit::<crate::restaurants::item_variants::ItemVariantDeleted>(),
+            )
+        }
+        #[cfg(feature = "restaurants-item_variants")]
+        "wixRestaurantsItemVariants_onItemVariantUpdated" => {
+            Some(
+                visitor.visit::<crate::restaurants::item_variants::ItemVariantUpdated>(),
+            )
+        }
+        #[cfg(feature = "restaurants-items")]
+        "wixRestaurantsItems_onItemCreated" => {
+            Some(visitor.visit::<crate::restaurants::items::ItemCreated>())
+        }
+        #[cfg(feature = "restaurants-items")]
+        "wixRestaurantsItems_onItemDeleted" => {
+            Some(visitor.visit::<crate::restaurants::items::ItemDeleted>())
+        }
+        #[cfg(feature = "restaurants-items")]
+        "wixRestaurantsItems_onItemUpdated" => {
+            Some(visitor.visit::<crate::restaurants::items::ItemUpdated>())
+        }
+        #[cfg(feature = "restaurants-menu_ordering_settings")]
+        "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::menu_ordering_settings::MenuOrderingSettingsCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-menu_ordering_settings")]
+        "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::menu_ordering_settings::MenuOrderingSettingsDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-menu_ordering_settings")]
+        "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::menu_ordering_settings::MenuOrderingSettingsUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-menus")]
+        "wixRestaurantsMenus_onMenuCreated" => {
+            Some(visitor.visit::<crate::restaurants::menus::MenuCreated>())
+        }
+        #[cfg(feature = "restaurants-menus")]
+        "wixRestaurantsMenus_onMenuDeleted" => {
+            Some(visitor.visit::<crate::restaurants::menus::MenuDeleted>())
+        }
+        #[cfg(feature = "restaurants-menus")]
+        "wixRestaurantsMenus_onMenuUpdated" => {
+            Some(visitor.visit::<crate::restaurants::menus::MenuUpdated>())
+        }
+        #[cfg(feature = "restaurants-operation_groups")]
+        "wixRestaurantsOperationGroups_onOperationGroupCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::operation_groups::OperationGroupCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-operation_groups")]
+        "wixRestaurantsOperationGroups_onOperationGroupDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::operation_groups::OperationGroupDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-operation_groups")]
+        "wixRestaurantsOperationGroups_onOperationGroupUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::restaurants::operation_groups::OperationGroupUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "restaurants-operations")]
+        "wixRestaurantsOperations_onOperationDeleted" => {
+            Some(visitor.visit::<crate::restaurants::operations::OperationDeleted>())
+        }
+        #[cfg(feature = "restaurants-operations")]
+        "wixRestaurantsOperations_onOperationUpdated" => {
+            Some(visitor.visit::<crate::restaurants::operations::OperationUpdated>())
+        }
+        #[cfg(feature = "restaurants-order_pacing_policy")]
+        "wixRestaurantsOrderPacingPolicy_onPolicyCreated" => {
+            Some(
+                visitor.visit::<crate::restaurants::order_pacing_policy::PolicyCreated>(),
+            )
+        }
+        #[cfg(feature = "restaurants-order_pacing_policy")]
+        "wixRestaurantsOrderPacingPolicy_onPolicyUpdated" => {
+            Some(
+                visitor.visit::<crate::restaurants::order_pacing_policy::PolicyUpdated>(),
+            )
+        }
+        #[cfg(feature = "restaurants-orders")]
+        "wixRestaurantsOrders_onOrderAccepted" => {
+            Some(visitor.visit::<crate::restaurants::orders::OrderAccepted>())
+        }
+        #[cfg(feature = "restaurants-orders")]
+        "wixRestaurantsOrders_onOrderCanceled" => {
+            Some(visitor.visit::<crate::restaurants::orders::OrderCanceled>())
+        }
+        #[cfg(feature = "restaurants-orders")]
+        "wixRestaurantsOrders_onOrderCreated" => {
+            Some(visitor.visit::<crate::restaurants::orders::OrderCreated>())
+        }
+        #[cfg(feature = "restaurants-orders")]
+        "wixRestaurantsOrders_onOrderFulfilled" => {
+            Some(visitor.visit::<crate::restaurants::orders::OrderFulfilled>())
+        }
+        #[cfg(feature = "restaurants-orders")]
+        "wixRestaurantsOrders_onOrderNewOrder" => {
+            Some(visitor.visit::<crate::restaurants::orders::OrderNewOrder>())
+        }
+        #[cfg(feature = "restaurants-recipients")]
+        "wixRestaurantsRecipients_onRecipientCreated" => {
+            Some(visitor.visit::<crate::restaurants::recipients::RecipientCreated>())
+        }
+        #[cfg(feature = "restaurants-recipients")]
+        "wixRestaurantsRecipients_onRecipientDeleted" => {
+            Some(visitor.visit::<crate::restaurants::recipients::RecipientDeleted>())
+        }
+        #[cfg(feature = "restaurants-recipients")]
+        "wixRestaurantsRecipients_onRecipientUpdated" => {
+            Some(visitor.visit::<crate::restaurants::recipients::RecipientUpdated>())
+        }
+        #[cfg(feature = "restaurants-sections")]
+        "wixRestaurantsSections_onSectionCreated" => {
+            Some(visitor.visit::<crate::restaurants::sections::SectionCreated>())
+        }
+        #[cfg(feature = "restaurants-sections")]
+        "wixRestaurantsSections_onSectionDeleted" => {
+            Some(visitor.visit::<crate::restaurants::sections::SectionDeleted>())
+        }
+        #[cfg(feature = "restaurants-sections")]
+        "wixRestaurantsSections_onSectionUpdated" => {
+            Some(visitor.visit::<crate::restaurants::sections::SectionUpdated>())
+        }
+        #[cfg(feature = "restaurants-service_fees")]
+        "wixRestaurantsServiceFees_onRuleCreated" => {
+            Some(visitor.visit::<crate::restaurants::service_fees::RuleCreated>())
+        }
+        #[cfg(feature = "restaurants-service_fees")]
+        "wixRestaurantsServiceFees_onRuleDeleted" => {
+            Some(visitor.visit::<crate::restaurants::service_fees::RuleDeleted>())
+        }
+        #[cfg(feature = "restaurants-service_fees")]
+        "wixRestaurantsServiceFees_onRuleUpdated" => {
+            Some(visitor.visit::<crate::restaurants::service_fees::RuleUpdated>())
+        }
+        #[cfg(feature = "reviews-review_requests")]
+        "wixReviewsReviewRequests_onReviewRequestCreated" => {
+            Some(
+                visitor.visit::<crate::reviews::review_requests::ReviewRequestCreated>(),
+            )
+        }
+        #[cfg(feature = "reviews-review_requests")]
+        "wixReviewsReviewRequests_onReviewRequestDeleted" => {
+            Some(
+                visitor.visit::<crate::reviews::review_requests::ReviewRequestDeleted>(),
+            )
+        }
+        #[cfg(feature = "reviews-review_requests")]
+        "wixReviewsReviewRequests_onReviewRequestUpdated" => {
+            Some(
+                visitor.visit::<crate::reviews::review_requests::ReviewRequestUpdated>(),
+            )
+        }
+        #[cfg(feature = "reviews-reviews")]
+        "wixReviews_onReviewCreated" => {
+            Some(visitor.visit::<crate::reviews::reviews::ReviewCreated>())
+        }
+        #[cfg(feature = "reviews-reviews")]
+        "wixReviews_onReviewDeleted" => {
+            Some(visitor.visit::<crate::reviews::reviews::ReviewDeleted>())
+        }
+        #[cfg(feature = "reviews-reviews")]
+        "wixReviews_onReviewModerationStatusChanged" => {
+            Some(
+                visitor.visit::<crate::reviews::reviews::ReviewModerationStatusChanged>(),
+            )
+        }
+        #[cfg(feature = "reviews-reviews")]
+        "wixReviews_onReviewPublished" => {
+            Some(visitor.visit::<crate::reviews::reviews::ReviewPublished>())
+        }
+        #[cfg(feature = "reviews-reviews")]
+        "wixReviews_onReviewUpdated" => {
+            Some(visitor.visit::<crate::reviews::reviews::ReviewUpdated>())
+        }
+        #[cfg(feature = "secrets-secrets")]
+        "wixSecretsSecrets_onSecretCreated" => {
+            Some(visitor.visit::<crate::secrets::secrets::SecretCreated>())
+        }
+        #[cfg(feature = "secrets-secrets")]
+        "wixSecretsSecrets_onSecretDeleted" => {
+            Some(visitor.visit::<crate::secrets::secrets::SecretDeleted>())
+        }
+        #[cfg(feature = "secrets-secrets")]
+        "wixSecretsSecrets_onSecretUpdated" => {
+            Some(visitor.visit::<crate::secrets::secrets::SecretUpdated>())
+        }
+        #[cfg(feature = "seo-redirects")]
+        "wixSeoRedirects_onRedirectCreated" => {
+            Some(visitor.visit::<crate::seo::redirects::RedirectCreated>())
+        }
+        #[cfg(feature = "seo-robots_txt")]
+        "wixSeoRobotsTxt_onRobotsTxtUpdated" => {
+            Some(visitor.visit::<crate::seo::robots_txt::RobotsTxtUpdated>())
         }
         #[cfg(feature = "stores-abandoned_carts")]
         "wixStoresAbandonedCarts_onAbandonedCartCartAbandonedEvent" => {
@@ -14907,6 +27724,74 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixStoresRibbonsV3_onRibbonUpdated" => {
             Some(visitor.visit::<crate::stores::ribbons_v3::RibbonUpdated>())
         }
+        #[cfg(feature = "table_reservations-experiences")]
+        "wixTableReservationsExperiences_onExperienceCreated" => {
+            Some(
+                visitor
+                    .visit::<crate::table_reservations::experiences::ExperienceCreated>(),
+            )
+        }
+        #[cfg(feature = "table_reservations-experiences")]
+        "wixTableReservationsExperiences_onExperienceTagsModified" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::table_reservations::experiences::ExperienceTagsModified,
+                    >(),
+            )
+        }
+        #[cfg(feature = "table_reservations-experiences")]
+        "wixTableReservationsExperiences_onExperienceUpdated" => {
+            Some(
+                visitor
+                    .visit::<crate::table_reservations::experiences::ExperienceUpdated>(),
+            )
+        }
+        #[cfg(feature = "table_reservations-reservation_locations")]
+        "wixTableReservationsReservationLocations_onReservationLocationCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::table_reservations::reservation_locations::ReservationLocationCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "table_reservations-reservation_locations")]
+        "wixTableReservationsReservationLocations_onReservationLocationUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::table_reservations::reservation_locations::ReservationLocationUpdated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "table_reservations-reservations")]
+        "wixTableReservationsReservations_onReservationCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::table_reservations::reservations::ReservationCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "table_reservations-reservations")]
+        "wixTableReservationsReservations_onReservationDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::table_reservations::reservations::ReservationDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "table_reservations-reservations")]
+        "wixTableReservationsReservations_onReservationUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::table_reservations::reservations::ReservationUpdated,
+                    >(),
+            )
+        }
         _ => {
             drop(visitor);
             None
@@ -14930,6 +27815,96 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
     async fn route(self, handler: &H) -> crate::HandlerResult {
         let _ = &handler;
         match self {
+            #[cfg(feature = "app_management-app_instances")]
+            Event::WixAppManagementAppInstancesOnAppInstanceInstalled(event) => {
+                handler
+                    .wix_app_management_app_instances_on_app_instance_installed(*event)
+                    .await
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Event::WixAppManagementAppInstancesOnAppInstancePaidPlanAutoRenewalCancelled(
+                event,
+            ) => {
+                handler
+                    .wix_app_management_app_instances_on_app_instance_paid_plan_auto_renewal_cancelled(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Event::WixAppManagementAppInstancesOnAppInstancePaidPlanChanged(event) => {
+                handler
+                    .wix_app_management_app_instances_on_app_instance_paid_plan_changed(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Event::WixAppManagementAppInstancesOnAppInstancePaidPlanPurchased(event) => {
+                handler
+                    .wix_app_management_app_instances_on_app_instance_paid_plan_purchased(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Event::WixAppManagementAppInstancesOnAppInstancePlanConvertedToPaid(
+                event,
+            ) => {
+                handler
+                    .wix_app_management_app_instances_on_app_instance_plan_converted_to_paid(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Event::WixAppManagementAppInstancesOnAppInstancePlanReactivated(event) => {
+                handler
+                    .wix_app_management_app_instances_on_app_instance_plan_reactivated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Event::WixAppManagementAppInstancesOnAppInstancePlanTransferred(event) => {
+                handler
+                    .wix_app_management_app_instances_on_app_instance_plan_transferred(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "app_management-app_instances")]
+            Event::WixAppManagementAppInstancesOnAppInstanceRemoved(event) => {
+                handler
+                    .wix_app_management_app_instances_on_app_instance_removed(*event)
+                    .await
+            }
+            #[cfg(feature = "app_management-billing")]
+            Event::WixAppManagementBillingOnPurchasedItemInvoiceStatusUpdated(event) => {
+                handler
+                    .wix_app_management_billing_on_purchased_item_invoice_status_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Event::WixAuthManagementOAuthAppsOnOAuthAppCreated(event) => {
+                handler
+                    .wix_auth_management_o_auth_apps_on_o_auth_app_created(*event)
+                    .await
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Event::WixAuthManagementOAuthAppsOnOAuthAppDeleted(event) => {
+                handler
+                    .wix_auth_management_o_auth_apps_on_o_auth_app_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "auth_management-o_auth_apps")]
+            Event::WixAuthManagementOAuthAppsOnOAuthAppUpdated(event) => {
+                handler
+                    .wix_auth_management_o_auth_apps_on_o_auth_app_updated(*event)
+                    .await
+            }
             #[cfg(feature = "blog-categories")]
             Event::WixBlogOnCategoryCreated(event) => {
                 handler.wix_blog_on_category_created(*event).await
@@ -15246,6 +28221,174 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixBookingsStaffMembersOnStaffMemberUpdated(event) => {
                 handler.wix_bookings_staff_members_on_staff_member_updated(*event).await
             }
+            #[cfg(feature = "business_tools-locations")]
+            Event::WixBusinessToolsLocationsOnLocationArchiveStatus(event) => {
+                handler
+                    .wix_business_tools_locations_on_location_archive_status(*event)
+                    .await
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Event::WixBusinessToolsLocationsOnLocationCreated(event) => {
+                handler.wix_business_tools_locations_on_location_created(*event).await
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Event::WixBusinessToolsLocationsOnLocationSetDefaultLocation(event) => {
+                handler
+                    .wix_business_tools_locations_on_location_set_default_location(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "business_tools-locations")]
+            Event::WixBusinessToolsLocationsOnLocationUpdated(event) => {
+                handler.wix_business_tools_locations_on_location_updated(*event).await
+            }
+            #[cfg(feature = "business_tools-site_properties")]
+            Event::WixBusinessToolsSitePropertiesOnPropertiesSitePropertiesUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_business_tools_site_properties_on_properties_site_properties_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "categories-categories")]
+            Event::WixCategoriesCategoriesOnCategoryCreated(event) => {
+                handler.wix_categories_categories_on_category_created(*event).await
+            }
+            #[cfg(feature = "categories-categories")]
+            Event::WixCategoriesCategoriesOnCategoryDeleted(event) => {
+                handler.wix_categories_categories_on_category_deleted(*event).await
+            }
+            #[cfg(feature = "categories-categories")]
+            Event::WixCategoriesCategoriesOnCategoryItemAddedToCategory(event) => {
+                handler
+                    .wix_categories_categories_on_category_item_added_to_category(*event)
+                    .await
+            }
+            #[cfg(feature = "categories-categories")]
+            Event::WixCategoriesCategoriesOnCategoryItemRemovedFromCategory(event) => {
+                handler
+                    .wix_categories_categories_on_category_item_removed_from_category(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "categories-categories")]
+            Event::WixCategoriesCategoriesOnCategoryItemsArrangedInCategory(event) => {
+                handler
+                    .wix_categories_categories_on_category_items_arranged_in_category(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "categories-categories")]
+            Event::WixCategoriesCategoriesOnCategoryMoved(event) => {
+                handler.wix_categories_categories_on_category_moved(*event).await
+            }
+            #[cfg(feature = "categories-categories")]
+            Event::WixCategoriesCategoriesOnCategoryUpdated(event) => {
+                handler.wix_categories_categories_on_category_updated(*event).await
+            }
+            #[cfg(feature = "comments-categories")]
+            Event::WixCommentsCategoriesOnCategoryCreated(event) => {
+                handler.wix_comments_categories_on_category_created(*event).await
+            }
+            #[cfg(feature = "comments-categories")]
+            Event::WixCommentsCategoriesOnCategoryDeleted(event) => {
+                handler.wix_comments_categories_on_category_deleted(*event).await
+            }
+            #[cfg(feature = "comments-categories")]
+            Event::WixCommentsCategoriesOnCategoryUpdated(event) => {
+                handler.wix_comments_categories_on_category_updated(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentContentChanged(event) => {
+                handler.wix_comments_comments_on_comment_content_changed(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentCreated(event) => {
+                handler.wix_comments_comments_on_comment_created(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentDeleted(event) => {
+                handler.wix_comments_comments_on_comment_deleted(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentHidden(event) => {
+                handler.wix_comments_comments_on_comment_hidden(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentMarked(event) => {
+                handler.wix_comments_comments_on_comment_marked(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentMoved(event) => {
+                handler.wix_comments_comments_on_comment_moved(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentPublished(event) => {
+                handler.wix_comments_comments_on_comment_published(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentResourceCommentCountChanged(event) => {
+                handler
+                    .wix_comments_comments_on_comment_resource_comment_count_changed(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentUnmarked(event) => {
+                handler.wix_comments_comments_on_comment_unmarked(*event).await
+            }
+            #[cfg(feature = "comments-comments")]
+            Event::WixCommentsCommentsOnCommentUpdated(event) => {
+                handler.wix_comments_comments_on_comment_updated(*event).await
+            }
+            #[cfg(feature = "comments-ratings")]
+            Event::WixCommentsRatingsOnRatingCommentResourceRatingChanged(event) => {
+                handler
+                    .wix_comments_ratings_on_rating_comment_resource_rating_changed(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "comments-ratings")]
+            Event::WixCommentsRatingsOnRatingCommentResourceRatingDeleted(event) => {
+                handler
+                    .wix_comments_ratings_on_rating_comment_resource_rating_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "comments-votes")]
+            Event::WixCommentsVotesOnVoteCast(event) => {
+                handler.wix_comments_votes_on_vote_cast(*event).await
+            }
+            #[cfg(feature = "comments-votes")]
+            Event::WixCommentsVotesOnVoteContextResourceVoteChange(event) => {
+                handler
+                    .wix_comments_votes_on_vote_context_resource_vote_change(*event)
+                    .await
+            }
+            #[cfg(feature = "comments-votes")]
+            Event::WixCommentsVotesOnVoteDeleted(event) => {
+                handler.wix_comments_votes_on_vote_deleted(*event).await
+            }
+            #[cfg(feature = "comments-widgets")]
+            Event::WixCommentsWidgetsOnCommentsWidgetCreated(event) => {
+                handler.wix_comments_widgets_on_comments_widget_created(*event).await
+            }
+            #[cfg(feature = "comments-widgets")]
+            Event::WixCommentsWidgetsOnCommentsWidgetDeleted(event) => {
+                handler.wix_comments_widgets_on_comments_widget_deleted(*event).await
+            }
+            #[cfg(feature = "comments-widgets")]
+            Event::WixCommentsWidgetsOnCommentsWidgetUpdated(event) => {
+                handler.wix_comments_widgets_on_comments_widget_updated(*event).await
+            }
             #[cfg(feature = "crm-attachments")]
             Event::WixCrmAttachmentsOnAttachmentCreated(event) => {
                 handler.wix_crm_attachments_on_attachment_created(*event).await
@@ -15373,6 +28516,82 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "crm-tasks")]
             Event::WixCrmTasksOnTaskUpdated(event) => {
                 handler.wix_crm_tasks_on_task_updated(*event).await
+            }
+            #[cfg(feature = "data-backups")]
+            Event::WixDataBackupsOnBackupRestorationStateChanged(event) => {
+                handler
+                    .wix_data_backups_on_backup_restoration_state_changed(*event)
+                    .await
+            }
+            #[cfg(feature = "data-backups")]
+            Event::WixDataBackupsOnBackupStateChanged(event) => {
+                handler.wix_data_backups_on_backup_state_changed(*event).await
+            }
+            #[cfg(feature = "data-indexes")]
+            Event::WixDataIndexesOnIndexCreated(event) => {
+                handler.wix_data_indexes_on_index_created(*event).await
+            }
+            #[cfg(feature = "data-indexes")]
+            Event::WixDataIndexesOnIndexDeleted(event) => {
+                handler.wix_data_indexes_on_index_deleted(*event).await
+            }
+            #[cfg(feature = "data-indexes")]
+            Event::WixDataIndexesOnIndexUpdated(event) => {
+                handler.wix_data_indexes_on_index_updated(*event).await
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            Event::WixDataMovementJobsOnJobCreated(event) => {
+                handler.wix_data_movement_jobs_on_job_created(*event).await
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            Event::WixDataMovementJobsOnJobDeleted(event) => {
+                handler.wix_data_movement_jobs_on_job_deleted(*event).await
+            }
+            #[cfg(feature = "data-movement_jobs")]
+            Event::WixDataMovementJobsOnJobUpdated(event) => {
+                handler.wix_data_movement_jobs_on_job_updated(*event).await
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            Event::WixDataScheduledWorkflowsOnJobsCreated(event) => {
+                handler.wix_data_scheduled_workflows_on_jobs_created(*event).await
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            Event::WixDataScheduledWorkflowsOnJobsDeleted(event) => {
+                handler.wix_data_scheduled_workflows_on_jobs_deleted(*event).await
+            }
+            #[cfg(feature = "data-scheduled_workflows")]
+            Event::WixDataScheduledWorkflowsOnJobsUpdated(event) => {
+                handler.wix_data_scheduled_workflows_on_jobs_updated(*event).await
+            }
+            #[cfg(feature = "data-sharing")]
+            Event::WixDataSharingOnDataSharingPolicyCreated(event) => {
+                handler.wix_data_sharing_on_data_sharing_policy_created(*event).await
+            }
+            #[cfg(feature = "data-sharing")]
+            Event::WixDataSharingOnDataSharingPolicyDeleted(event) => {
+                handler.wix_data_sharing_on_data_sharing_policy_deleted(*event).await
+            }
+            #[cfg(feature = "data-sharing")]
+            Event::WixDataSharingOnDataSharingPolicySharedCollectionConnected(event) => {
+                handler
+                    .wix_data_sharing_on_data_sharing_policy_shared_collection_connected(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "data-sharing")]
+            Event::WixDataSharingOnDataSharingPolicySharedCollectionDisconnected(
+                event,
+            ) => {
+                handler
+                    .wix_data_sharing_on_data_sharing_policy_shared_collection_disconnected(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "data-sharing")]
+            Event::WixDataSharingOnDataSharingPolicyUpdated(event) => {
+                handler.wix_data_sharing_on_data_sharing_policy_updated(*event).await
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             Event::WixEcomOnAbandonedCheckoutCreated(event) => {
@@ -15802,6 +29021,28 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixEcomTaxRegionsOnTaxRegionUpdated(event) => {
                 handler.wix_ecom_tax_regions_on_tax_region_updated(*event).await
             }
+            #[cfg(feature = "editor_branches-branches")]
+            Event::WixEditorBranchesBranchesOnBranchCreated(event) => {
+                handler.wix_editor_branches_branches_on_branch_created(*event).await
+            }
+            #[cfg(feature = "editor_branches-branches")]
+            Event::WixEditorBranchesBranchesOnBranchDeleted(event) => {
+                handler.wix_editor_branches_branches_on_branch_deleted(*event).await
+            }
+            #[cfg(feature = "editor_branches-branches")]
+            Event::WixEditorBranchesBranchesOnBranchUpdated(event) => {
+                handler.wix_editor_branches_branches_on_branch_updated(*event).await
+            }
+            #[cfg(feature = "email_subscriptions-email_subscriptions")]
+            Event::WixEmailSubscriptionsEmailSubscriptionsOnEmailsubscriptionEmailSubscriptionChanged(
+                event,
+            ) => {
+                handler
+                    .wix_email_subscriptions_email_subscriptions_on_emailsubscription_email_subscription_changed(
+                        *event,
+                    )
+                    .await
+            }
             #[cfg(feature = "events-events_settings")]
             Event::WixEventsEventsSettingsOnEventsSettingsUpdated(event) => {
                 handler
@@ -16046,6 +29287,30 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                     .wix_events_ticket_reservations_on_ticket_reservation_updated(*event)
                     .await
             }
+            #[cfg(feature = "faq-category")]
+            Event::WixFaqCategoryOnCategoryCreated(event) => {
+                handler.wix_faq_category_on_category_created(*event).await
+            }
+            #[cfg(feature = "faq-category")]
+            Event::WixFaqCategoryOnCategoryDeleted(event) => {
+                handler.wix_faq_category_on_category_deleted(*event).await
+            }
+            #[cfg(feature = "faq-category")]
+            Event::WixFaqCategoryOnCategoryUpdated(event) => {
+                handler.wix_faq_category_on_category_updated(*event).await
+            }
+            #[cfg(feature = "faq-question_entry")]
+            Event::WixFaqQuestionEntryOnQuestionEntryCreated(event) => {
+                handler.wix_faq_question_entry_on_question_entry_created(*event).await
+            }
+            #[cfg(feature = "faq-question_entry")]
+            Event::WixFaqQuestionEntryOnQuestionEntryDeleted(event) => {
+                handler.wix_faq_question_entry_on_question_entry_deleted(*event).await
+            }
+            #[cfg(feature = "faq-question_entry")]
+            Event::WixFaqQuestionEntryOnQuestionEntryUpdated(event) => {
+                handler.wix_faq_question_entry_on_question_entry_updated(*event).await
+            }
             #[cfg(feature = "forms-chat_settings")]
             Event::WixFormsChatSettingsOnChatSettingsCreated(event) => {
                 handler.wix_forms_chat_settings_on_chat_settings_created(*event).await
@@ -16125,6 +29390,286 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "forms-submissions")]
             Event::WixFormsOnSubmissionUpdated(event) => {
                 handler.wix_forms_on_submission_updated(*event).await
+            }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Event::WixGiftVouchersGiftVoucherProductsOnGiftCardProductCreated(event) => {
+                handler
+                    .wix_gift_vouchers_gift_voucher_products_on_gift_card_product_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Event::WixGiftVouchersGiftVoucherProductsOnGiftCardProductDeleted(event) => {
+                handler
+                    .wix_gift_vouchers_gift_voucher_products_on_gift_card_product_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+            Event::WixGiftVouchersGiftVoucherProductsOnGiftCardProductUpdated(event) => {
+                handler
+                    .wix_gift_vouchers_gift_voucher_products_on_gift_card_product_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "gift_vouchers-gift_vouchers")]
+            Event::WixGiftVouchersGiftVouchersOnGiftCardCreated(event) => {
+                handler
+                    .wix_gift_vouchers_gift_vouchers_on_gift_card_created(*event)
+                    .await
+            }
+            #[cfg(feature = "gift_vouchers-gift_vouchers")]
+            Event::WixGiftVouchersGiftVouchersOnGiftCardUpdated(event) => {
+                handler
+                    .wix_gift_vouchers_gift_vouchers_on_gift_card_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Event::WixGroupsGroupRequestsOnGroupRequestApproved(event) => {
+                handler.wix_groups_group_requests_on_group_request_approved(*event).await
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Event::WixGroupsGroupRequestsOnGroupRequestCreated(event) => {
+                handler.wix_groups_group_requests_on_group_request_created(*event).await
+            }
+            #[cfg(feature = "groups-group_requests")]
+            Event::WixGroupsGroupRequestsOnGroupRequestRejected(event) => {
+                handler.wix_groups_group_requests_on_group_request_rejected(*event).await
+            }
+            #[cfg(feature = "groups-groups")]
+            Event::WixGroupsGroupsOnGroupCoverChanged(event) => {
+                handler.wix_groups_groups_on_group_cover_changed(*event).await
+            }
+            #[cfg(feature = "groups-groups")]
+            Event::WixGroupsGroupsOnGroupCreated(event) => {
+                handler.wix_groups_groups_on_group_created(*event).await
+            }
+            #[cfg(feature = "groups-groups")]
+            Event::WixGroupsGroupsOnGroupDeleted(event) => {
+                handler.wix_groups_groups_on_group_deleted(*event).await
+            }
+            #[cfg(feature = "groups-groups")]
+            Event::WixGroupsGroupsOnGroupDescriptionChanged(event) => {
+                handler.wix_groups_groups_on_group_description_changed(*event).await
+            }
+            #[cfg(feature = "groups-groups")]
+            Event::WixGroupsGroupsOnGroupUpdated(event) => {
+                handler.wix_groups_groups_on_group_updated(*event).await
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(event) => {
+                handler
+                    .wix_groups_join_group_requests_on_join_group_request_approved(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(event) => {
+                handler
+                    .wix_groups_join_group_requests_on_join_group_request_created(*event)
+                    .await
+            }
+            #[cfg(feature = "groups-join_group_requests")]
+            Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(event) => {
+                handler
+                    .wix_groups_join_group_requests_on_join_group_request_rejected(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "groups-members")]
+            Event::WixGroupsMembersOnGroupMemberAdded(event) => {
+                handler.wix_groups_members_on_group_member_added(*event).await
+            }
+            #[cfg(feature = "groups-members")]
+            Event::WixGroupsMembersOnGroupMemberRemoved(event) => {
+                handler.wix_groups_members_on_group_member_removed(*event).await
+            }
+            #[cfg(feature = "groups-roles")]
+            Event::WixGroupsRolesOnGroupRoleAssigned(event) => {
+                handler.wix_groups_roles_on_group_role_assigned(*event).await
+            }
+            #[cfg(feature = "groups-roles")]
+            Event::WixGroupsRolesOnGroupRoleUnassigned(event) => {
+                handler.wix_groups_roles_on_group_role_unassigned(*event).await
+            }
+            #[cfg(feature = "groups-rules")]
+            Event::WixGroupsRulesOnGroupRulesUpdated(event) => {
+                handler.wix_groups_rules_on_group_rules_updated(*event).await
+            }
+            #[cfg(feature = "identity-sign_on_policy")]
+            Event::WixIdentitySignOnPolicyOnSignOnPolicyUpdated(event) => {
+                handler
+                    .wix_identity_sign_on_policy_on_sign_on_policy_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "inbox-conversations")]
+            Event::WixInboxConversationsOnConversationConversationsMerged(event) => {
+                handler
+                    .wix_inbox_conversations_on_conversation_conversations_merged(*event)
+                    .await
+            }
+            #[cfg(feature = "inbox-messages")]
+            Event::WixInboxMessagesOnMessageButtonInteracted(event) => {
+                handler.wix_inbox_messages_on_message_button_interacted(*event).await
+            }
+            #[cfg(feature = "inbox-messages")]
+            Event::WixInboxMessagesOnMessageSentToBusiness(event) => {
+                handler.wix_inbox_messages_on_message_sent_to_business(*event).await
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            Event::WixLoyaltyOnAccountCreated(event) => {
+                handler.wix_loyalty_on_account_created(*event).await
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            Event::WixLoyaltyOnAccountPointsUpdated(event) => {
+                handler.wix_loyalty_on_account_points_updated(*event).await
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            Event::WixLoyaltyOnAccountRewardAvailabilityUpdated(event) => {
+                handler.wix_loyalty_on_account_reward_availability_updated(*event).await
+            }
+            #[cfg(feature = "loyalty-accounts")]
+            Event::WixLoyaltyOnAccountUpdated(event) => {
+                handler.wix_loyalty_on_account_updated(*event).await
+            }
+            #[cfg(feature = "loyalty-coupons")]
+            Event::WixLoyaltyOnCouponCreated(event) => {
+                handler.wix_loyalty_on_coupon_created(*event).await
+            }
+            #[cfg(feature = "loyalty-coupons")]
+            Event::WixLoyaltyOnCouponDeleted(event) => {
+                handler.wix_loyalty_on_coupon_deleted(*event).await
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            Event::WixLoyaltyEarningRulesOnLoyaltyEarningRuleCreated(event) => {
+                handler
+                    .wix_loyalty_earning_rules_on_loyalty_earning_rule_created(*event)
+                    .await
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            Event::WixLoyaltyEarningRulesOnLoyaltyEarningRuleDeleted(event) => {
+                handler
+                    .wix_loyalty_earning_rules_on_loyalty_earning_rule_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "loyalty-earning_rules")]
+            Event::WixLoyaltyEarningRulesOnLoyaltyEarningRuleUpdated(event) => {
+                handler
+                    .wix_loyalty_earning_rules_on_loyalty_earning_rule_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "loyalty-imports")]
+            Event::WixLoyaltyImportsV1OnLoyaltyImportCreated(event) => {
+                handler.wix_loyalty_imports_v1_on_loyalty_import_created(*event).await
+            }
+            #[cfg(feature = "loyalty-programs")]
+            Event::WixLoyaltyProgramsOnProgramUpdated(event) => {
+                handler.wix_loyalty_programs_on_program_updated(*event).await
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            Event::WixLoyaltyRewardsOnRewardCreated(event) => {
+                handler.wix_loyalty_rewards_on_reward_created(*event).await
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            Event::WixLoyaltyRewardsOnRewardDeleted(event) => {
+                handler.wix_loyalty_rewards_on_reward_deleted(*event).await
+            }
+            #[cfg(feature = "loyalty-rewards")]
+            Event::WixLoyaltyRewardsOnRewardUpdated(event) => {
+                handler.wix_loyalty_rewards_on_reward_updated(*event).await
+            }
+            #[cfg(feature = "loyalty-social_media")]
+            Event::WixLoyaltySocialMediaOnFollowedChannelCreated(event) => {
+                handler
+                    .wix_loyalty_social_media_on_followed_channel_created(*event)
+                    .await
+            }
+            #[cfg(feature = "loyalty-tiers")]
+            Event::WixLoyaltyOnTierCreated(event) => {
+                handler.wix_loyalty_on_tier_created(*event).await
+            }
+            #[cfg(feature = "loyalty-tiers")]
+            Event::WixLoyaltyOnTierDeleted(event) => {
+                handler.wix_loyalty_on_tier_deleted(*event).await
+            }
+            #[cfg(feature = "loyalty-tiers")]
+            Event::WixLoyaltyOnTierUpdated(event) => {
+                handler.wix_loyalty_on_tier_updated(*event).await
+            }
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Event::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(
+                event,
+            ) => {
+                handler
+                    .wix_media_enterprise_media_categories_on_enterprise_category_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Event::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryDeleted(
+                event,
+            ) => {
+                handler
+                    .wix_media_enterprise_media_categories_on_enterprise_category_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "media-enterprise_media_categories")]
+            Event::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_media_enterprise_media_categories_on_enterprise_category_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Event::WixMediaEnterpriseMediaItemsOnEnterpriseItemCreated(event) => {
+                handler
+                    .wix_media_enterprise_media_items_on_enterprise_item_created(*event)
+                    .await
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Event::WixMediaEnterpriseMediaItemsOnEnterpriseItemItemCategoriesChanged(
+                event,
+            ) => {
+                handler
+                    .wix_media_enterprise_media_items_on_enterprise_item_item_categories_changed(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Event::WixMediaEnterpriseMediaItemsOnEnterpriseItemPublishStatusChanged(
+                event,
+            ) => {
+                handler
+                    .wix_media_enterprise_media_items_on_enterprise_item_publish_status_changed(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "media-enterprise_media_items")]
+            Event::WixMediaEnterpriseMediaItemsOnEnterpriseItemUpdated(event) => {
+                handler
+                    .wix_media_enterprise_media_items_on_enterprise_item_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "media-files")]
+            Event::WixMediaFilesOnFileDescriptorFileFailed(event) => {
+                handler.wix_media_files_on_file_descriptor_file_failed(*event).await
+            }
+            #[cfg(feature = "media-files")]
+            Event::WixMediaFilesOnFileDescriptorFileReady(event) => {
+                handler.wix_media_files_on_file_descriptor_file_ready(*event).await
             }
             #[cfg(feature = "members-badge_assignments")]
             Event::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(event) => {
@@ -16230,6 +29775,430 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixMembersMembersAboutOnMemberAboutUpdated(event) => {
                 handler.wix_members_members_about_on_member_about_updated(*event).await
             }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Event::WixMultilingualLocaleSettingsOnLocaleSettingsCreated(event) => {
+                handler
+                    .wix_multilingual_locale_settings_on_locale_settings_created(*event)
+                    .await
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Event::WixMultilingualLocaleSettingsOnLocaleSettingsDeleted(event) => {
+                handler
+                    .wix_multilingual_locale_settings_on_locale_settings_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Event::WixMultilingualLocaleSettingsOnLocaleSettingsMultilingualModeUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_multilingual_locale_settings_on_locale_settings_multilingual_mode_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "multilingual-locale_settings")]
+            Event::WixMultilingualLocaleSettingsOnLocaleSettingsUpdated(event) => {
+                handler
+                    .wix_multilingual_locale_settings_on_locale_settings_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Event::WixMultilingualLocalesOnLocaleCreated(event) => {
+                handler.wix_multilingual_locales_on_locale_created(*event).await
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Event::WixMultilingualLocalesOnLocaleDeleted(event) => {
+                handler.wix_multilingual_locales_on_locale_deleted(*event).await
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Event::WixMultilingualLocalesOnLocaleMultilingualPrimaryLocaleChanged(
+                event,
+            ) => {
+                handler
+                    .wix_multilingual_locales_on_locale_multilingual_primary_locale_changed(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "multilingual-locales")]
+            Event::WixMultilingualLocalesOnLocaleUpdated(event) => {
+                handler.wix_multilingual_locales_on_locale_updated(*event).await
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            Event::WixMultilingualTranslationContentsOnContentCreated(event) => {
+                handler
+                    .wix_multilingual_translation_contents_on_content_created(*event)
+                    .await
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            Event::WixMultilingualTranslationContentsOnContentDeleted(event) => {
+                handler
+                    .wix_multilingual_translation_contents_on_content_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "multilingual-translation_contents")]
+            Event::WixMultilingualTranslationContentsOnContentUpdated(event) => {
+                handler
+                    .wix_multilingual_translation_contents_on_content_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Event::WixMultilingualTranslationPublishedContentsOnPublishedContentCreated(
+                event,
+            ) => {
+                handler
+                    .wix_multilingual_translation_published_contents_on_published_content_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Event::WixMultilingualTranslationPublishedContentsOnPublishedContentDeleted(
+                event,
+            ) => {
+                handler
+                    .wix_multilingual_translation_published_contents_on_published_content_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "multilingual-translation_published_contents")]
+            Event::WixMultilingualTranslationPublishedContentsOnPublishedContentUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_multilingual_translation_published_contents_on_published_content_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationCreated(event) => {
+                handler
+                    .wix_online_programs_join_applications_on_join_application_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationDeleted(event) => {
+                handler
+                    .wix_online_programs_join_applications_on_join_application_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationPaymentStatusChanged(
+                event,
+            ) => {
+                handler
+                    .wix_online_programs_join_applications_on_join_application_payment_status_changed(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationStatusChanged(
+                event,
+            ) => {
+                handler
+                    .wix_online_programs_join_applications_on_join_application_status_changed(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationTagsModified(
+                event,
+            ) => {
+                handler
+                    .wix_online_programs_join_applications_on_join_application_tags_modified(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-join_applications")]
+            Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationUpdated(event) => {
+                handler
+                    .wix_online_programs_join_applications_on_join_application_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Event::WixOnlineProgramsOnlineProgramParticipantsOnParticipantDeleted(
+                event,
+            ) => {
+                handler
+                    .wix_online_programs_online_program_participants_on_participant_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Event::WixOnlineProgramsOnlineProgramParticipantsOnParticipantJoined(
+                event,
+            ) => {
+                handler
+                    .wix_online_programs_online_program_participants_on_participant_joined(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-online_program_participants")]
+            Event::WixOnlineProgramsOnlineProgramParticipantsOnParticipantStepResolved(
+                event,
+            ) => {
+                handler
+                    .wix_online_programs_online_program_participants_on_participant_step_resolved(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantCompletedProgram(event) => {
+                handler
+                    .wix_online_programs_participants_on_participant_completed_program(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantCreated(event) => {
+                handler
+                    .wix_online_programs_participants_on_participant_created(*event)
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantDeleted(event) => {
+                handler
+                    .wix_online_programs_participants_on_participant_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantLeft(event) => {
+                handler
+                    .wix_online_programs_participants_on_participant_left(*event)
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantMissedProgramDeadline(
+                event,
+            ) => {
+                handler
+                    .wix_online_programs_participants_on_participant_missed_program_deadline(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantProgramDurationEnded(
+                event,
+            ) => {
+                handler
+                    .wix_online_programs_participants_on_participant_program_duration_ended(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantRemoved(event) => {
+                handler
+                    .wix_online_programs_participants_on_participant_removed(*event)
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantTagsModified(event) => {
+                handler
+                    .wix_online_programs_participants_on_participant_tags_modified(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "online_programs-participants")]
+            Event::WixOnlineProgramsParticipantsOnParticipantUpdated(event) => {
+                handler
+                    .wix_online_programs_participants_on_participant_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Event::WixOnlineProgramsStepsOnStepCreated(event) => {
+                handler.wix_online_programs_steps_on_step_created(*event).await
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Event::WixOnlineProgramsStepsOnStepDeleted(event) => {
+                handler.wix_online_programs_steps_on_step_deleted(*event).await
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Event::WixOnlineProgramsStepsOnStepMoved(event) => {
+                handler.wix_online_programs_steps_on_step_moved(*event).await
+            }
+            #[cfg(feature = "online_programs-steps")]
+            Event::WixOnlineProgramsStepsOnStepUpdated(event) => {
+                handler.wix_online_programs_steps_on_step_updated(*event).await
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Event::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentCreated(
+                event,
+            ) => {
+                handler
+                    .wix_payments_dispute_evidence_documents_on_dispute_evidence_document_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Event::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentDeleted(
+                event,
+            ) => {
+                handler
+                    .wix_payments_dispute_evidence_documents_on_dispute_evidence_document_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "payments-dispute_evidence_documents")]
+            Event::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_payments_dispute_evidence_documents_on_dispute_evidence_document_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "payments-disputes")]
+            Event::WixPaymentsDisputesOnDisputeCreated(event) => {
+                handler.wix_payments_disputes_on_dispute_created(*event).await
+            }
+            #[cfg(feature = "payments-disputes")]
+            Event::WixPaymentsDisputesOnDisputeUpdated(event) => {
+                handler.wix_payments_disputes_on_dispute_updated(*event).await
+            }
+            #[cfg(feature = "payments-onboarding_availability")]
+            Event::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityCreated(
+                event,
+            ) => {
+                handler
+                    .wix_payments_onboarding_availability_on_onboarding_availability_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "payments-onboarding_availability")]
+            Event::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_payments_onboarding_availability_on_onboarding_availability_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "payments-payments")]
+            Event::WixPaymentsPaymentsOnPaymentCreated(event) => {
+                handler.wix_payments_payments_on_payment_created(*event).await
+            }
+            #[cfg(feature = "payments-payments")]
+            Event::WixPaymentsPaymentsOnPaymentUpdated(event) => {
+                handler.wix_payments_payments_on_payment_updated(*event).await
+            }
+            #[cfg(feature = "payments-payouts")]
+            Event::WixPaymentsPayoutsOnPayoutCreated(event) => {
+                handler.wix_payments_payouts_on_payout_created(*event).await
+            }
+            #[cfg(feature = "payments-payouts")]
+            Event::WixPaymentsPayoutsOnPayoutUpdated(event) => {
+                handler.wix_payments_payouts_on_payout_updated(*event).await
+            }
+            #[cfg(feature = "payments-refunds")]
+            Event::WixPaymentsRefundsOnRefundCreated(event) => {
+                handler.wix_payments_refunds_on_refund_created(*event).await
+            }
+            #[cfg(feature = "payments-refunds")]
+            Event::WixPaymentsRefundsOnRefundUpdated(event) => {
+                handler.wix_payments_refunds_on_refund_updated(*event).await
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Event::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodCreated(event) => {
+                handler
+                    .wix_payments_saved_payment_methods_on_saved_payment_method_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Event::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodDeleted(event) => {
+                handler
+                    .wix_payments_saved_payment_methods_on_saved_payment_method_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "payments-saved_payment_methods")]
+            Event::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodUpdated(event) => {
+                handler
+                    .wix_payments_saved_payment_methods_on_saved_payment_method_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "portfolio-collections")]
+            Event::WixPortfolioCollectionsOnCollectionCreated(event) => {
+                handler.wix_portfolio_collections_on_collection_created(*event).await
+            }
+            #[cfg(feature = "portfolio-collections")]
+            Event::WixPortfolioCollectionsOnCollectionDeleted(event) => {
+                handler.wix_portfolio_collections_on_collection_deleted(*event).await
+            }
+            #[cfg(feature = "portfolio-collections")]
+            Event::WixPortfolioCollectionsOnCollectionUpdated(event) => {
+                handler.wix_portfolio_collections_on_collection_updated(*event).await
+            }
+            #[cfg(feature = "portfolio-portfolio_settings")]
+            Event::WixPortfolioPortfolioSettingsOnPortfolioSettingsCreated(event) => {
+                handler
+                    .wix_portfolio_portfolio_settings_on_portfolio_settings_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "portfolio-project_in_collections")]
+            Event::WixPortfolioProjectInCollectionsOnProjectInCollectionProjectOrderInCollectionUpdatedEvent(
+                event,
+            ) => {
+                handler
+                    .wix_portfolio_project_in_collections_on_project_in_collection_project_order_in_collection_updated_event(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            Event::WixPortfolioProjectItemsOnProjectItemCreated(event) => {
+                handler.wix_portfolio_project_items_on_project_item_created(*event).await
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            Event::WixPortfolioProjectItemsOnProjectItemDeleted(event) => {
+                handler.wix_portfolio_project_items_on_project_item_deleted(*event).await
+            }
+            #[cfg(feature = "portfolio-project_items")]
+            Event::WixPortfolioProjectItemsOnProjectItemUpdated(event) => {
+                handler.wix_portfolio_project_items_on_project_item_updated(*event).await
+            }
+            #[cfg(feature = "portfolio-projects")]
+            Event::WixPortfolioProjectsOnProjectCreated(event) => {
+                handler.wix_portfolio_projects_on_project_created(*event).await
+            }
+            #[cfg(feature = "portfolio-projects")]
+            Event::WixPortfolioProjectsOnProjectDeleted(event) => {
+                handler.wix_portfolio_projects_on_project_deleted(*event).await
+            }
+            #[cfg(feature = "portfolio-projects")]
+            Event::WixPortfolioProjectsOnProjectUpdated(event) => {
+                handler.wix_portfolio_projects_on_project_updated(*event).await
+            }
             #[cfg(feature = "pricing_plans-orders")]
             Event::WixPricingPlansOnOrderAutoRenewCanceled(event) => {
                 handler.wix_pricing_plans_on_order_auto_renew_canceled(*event).await
@@ -16315,6 +30284,382 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "pricing_plans-plans_v3")]
             Event::WixPricingPlansPlansV3OnPlanUpdated(event) => {
                 handler.wix_pricing_plans_plans_v3_on_plan_updated(*event).await
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Event::WixProGalleryProGalleryOnGalleryCreated(event) => {
+                handler.wix_pro_gallery_pro_gallery_on_gallery_created(*event).await
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Event::WixProGalleryProGalleryOnGalleryDeleted(event) => {
+                handler.wix_pro_gallery_pro_gallery_on_gallery_deleted(*event).await
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Event::WixProGalleryProGalleryOnGalleryItemCreated(event) => {
+                handler.wix_pro_gallery_pro_gallery_on_gallery_item_created(*event).await
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Event::WixProGalleryProGalleryOnGalleryItemDeleted(event) => {
+                handler.wix_pro_gallery_pro_gallery_on_gallery_item_deleted(*event).await
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Event::WixProGalleryProGalleryOnGalleryItemUpdated(event) => {
+                handler.wix_pro_gallery_pro_gallery_on_gallery_item_updated(*event).await
+            }
+            #[cfg(feature = "pro_gallery-pro_gallery")]
+            Event::WixProGalleryProGalleryOnGalleryUpdated(event) => {
+                handler.wix_pro_gallery_pro_gallery_on_gallery_updated(*event).await
+            }
+            #[cfg(feature = "redirects-redirects")]
+            Event::WixRedirectsRedirectsOnRedirectSessionCreated(event) => {
+                handler.wix_redirects_redirects_on_redirect_session_created(*event).await
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Event::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionCreated(
+                event,
+            ) => {
+                handler
+                    .wix_restaurants_availability_exceptions_on_availability_exception_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Event::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionDeleted(
+                event,
+            ) => {
+                handler
+                    .wix_restaurants_availability_exceptions_on_availability_exception_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-availability_exceptions")]
+            Event::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_restaurants_availability_exceptions_on_availability_exception_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-catalogs")]
+            Event::WixRestaurantsCatalogsOnCatalogChanged(event) => {
+                handler.wix_restaurants_catalogs_on_catalog_changed(*event).await
+            }
+            #[cfg(feature = "restaurants-catalogs")]
+            Event::WixRestaurantsCatalogsOnCatalogCreated(event) => {
+                handler.wix_restaurants_catalogs_on_catalog_created(*event).await
+            }
+            #[cfg(feature = "restaurants-discount")]
+            Event::WixRestaurantsDiscountOnDiscountCreated(event) => {
+                handler.wix_restaurants_discount_on_discount_created(*event).await
+            }
+            #[cfg(feature = "restaurants-discount")]
+            Event::WixRestaurantsDiscountOnDiscountUpdated(event) => {
+                handler.wix_restaurants_discount_on_discount_updated(*event).await
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Event::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodCreated(event) => {
+                handler
+                    .wix_restaurants_fulfillment_methods_on_fulfillment_method_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Event::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodDeleted(event) => {
+                handler
+                    .wix_restaurants_fulfillment_methods_on_fulfillment_method_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-fulfillment_methods")]
+            Event::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodUpdated(event) => {
+                handler
+                    .wix_restaurants_fulfillment_methods_on_fulfillment_method_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            Event::WixRestaurantsItemLabelsOnItemLabelCreated(event) => {
+                handler.wix_restaurants_item_labels_on_item_label_created(*event).await
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            Event::WixRestaurantsItemLabelsOnItemLabelDeleted(event) => {
+                handler.wix_restaurants_item_labels_on_item_label_deleted(*event).await
+            }
+            #[cfg(feature = "restaurants-item_labels")]
+            Event::WixRestaurantsItemLabelsOnItemLabelUpdated(event) => {
+                handler.wix_restaurants_item_labels_on_item_label_updated(*event).await
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Event::WixRestaurantsItemModifierGroupsOnItemModifierGroupCreated(event) => {
+                handler
+                    .wix_restaurants_item_modifier_groups_on_item_modifier_group_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Event::WixRestaurantsItemModifierGroupsOnItemModifierGroupDeleted(event) => {
+                handler
+                    .wix_restaurants_item_modifier_groups_on_item_modifier_group_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_modifier_groups")]
+            Event::WixRestaurantsItemModifierGroupsOnItemModifierGroupUpdated(event) => {
+                handler
+                    .wix_restaurants_item_modifier_groups_on_item_modifier_group_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Event::WixRestaurantsItemModifiersOnItemModifierCreated(event) => {
+                handler
+                    .wix_restaurants_item_modifiers_on_item_modifier_created(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Event::WixRestaurantsItemModifiersOnItemModifierDeleted(event) => {
+                handler
+                    .wix_restaurants_item_modifiers_on_item_modifier_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_modifiers")]
+            Event::WixRestaurantsItemModifiersOnItemModifierUpdated(event) => {
+                handler
+                    .wix_restaurants_item_modifiers_on_item_modifier_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Event::WixRestaurantsItemVariantsOnItemVariantCreated(event) => {
+                handler
+                    .wix_restaurants_item_variants_on_item_variant_created(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Event::WixRestaurantsItemVariantsOnItemVariantDeleted(event) => {
+                handler
+                    .wix_restaurants_item_variants_on_item_variant_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-item_variants")]
+            Event::WixRestaurantsItemVariantsOnItemVariantUpdated(event) => {
+                handler
+                    .wix_restaurants_item_variants_on_item_variant_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-items")]
+            Event::WixRestaurantsItemsOnItemCreated(event) => {
+                handler.wix_restaurants_items_on_item_created(*event).await
+            }
+            #[cfg(feature = "restaurants-items")]
+            Event::WixRestaurantsItemsOnItemDeleted(event) => {
+                handler.wix_restaurants_items_on_item_deleted(*event).await
+            }
+            #[cfg(feature = "restaurants-items")]
+            Event::WixRestaurantsItemsOnItemUpdated(event) => {
+                handler.wix_restaurants_items_on_item_updated(*event).await
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Event::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsCreated(
+                event,
+            ) => {
+                handler
+                    .wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Event::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsDeleted(
+                event,
+            ) => {
+                handler
+                    .wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-menu_ordering_settings")]
+            Event::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "restaurants-menus")]
+            Event::WixRestaurantsMenusOnMenuCreated(event) => {
+                handler.wix_restaurants_menus_on_menu_created(*event).await
+            }
+            #[cfg(feature = "restaurants-menus")]
+            Event::WixRestaurantsMenusOnMenuDeleted(event) => {
+                handler.wix_restaurants_menus_on_menu_deleted(*event).await
+            }
+            #[cfg(feature = "restaurants-menus")]
+            Event::WixRestaurantsMenusOnMenuUpdated(event) => {
+                handler.wix_restaurants_menus_on_menu_updated(*event).await
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            Event::WixRestaurantsOperationGroupsOnOperationGroupCreated(event) => {
+                handler
+                    .wix_restaurants_operation_groups_on_operation_group_created(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            Event::WixRestaurantsOperationGroupsOnOperationGroupDeleted(event) => {
+                handler
+                    .wix_restaurants_operation_groups_on_operation_group_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-operation_groups")]
+            Event::WixRestaurantsOperationGroupsOnOperationGroupUpdated(event) => {
+                handler
+                    .wix_restaurants_operation_groups_on_operation_group_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-operations")]
+            Event::WixRestaurantsOperationsOnOperationDeleted(event) => {
+                handler.wix_restaurants_operations_on_operation_deleted(*event).await
+            }
+            #[cfg(feature = "restaurants-operations")]
+            Event::WixRestaurantsOperationsOnOperationUpdated(event) => {
+                handler.wix_restaurants_operations_on_operation_updated(*event).await
+            }
+            #[cfg(feature = "restaurants-order_pacing_policy")]
+            Event::WixRestaurantsOrderPacingPolicyOnPolicyCreated(event) => {
+                handler
+                    .wix_restaurants_order_pacing_policy_on_policy_created(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-order_pacing_policy")]
+            Event::WixRestaurantsOrderPacingPolicyOnPolicyUpdated(event) => {
+                handler
+                    .wix_restaurants_order_pacing_policy_on_policy_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Event::WixRestaurantsOrdersOnOrderAccepted(event) => {
+                handler.wix_restaurants_orders_on_order_accepted(*event).await
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Event::WixRestaurantsOrdersOnOrderCanceled(event) => {
+                handler.wix_restaurants_orders_on_order_canceled(*event).await
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Event::WixRestaurantsOrdersOnOrderCreated(event) => {
+                handler.wix_restaurants_orders_on_order_created(*event).await
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Event::WixRestaurantsOrdersOnOrderFulfilled(event) => {
+                handler.wix_restaurants_orders_on_order_fulfilled(*event).await
+            }
+            #[cfg(feature = "restaurants-orders")]
+            Event::WixRestaurantsOrdersOnOrderNewOrder(event) => {
+                handler.wix_restaurants_orders_on_order_new_order(*event).await
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            Event::WixRestaurantsRecipientsOnRecipientCreated(event) => {
+                handler.wix_restaurants_recipients_on_recipient_created(*event).await
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            Event::WixRestaurantsRecipientsOnRecipientDeleted(event) => {
+                handler.wix_restaurants_recipients_on_recipient_deleted(*event).await
+            }
+            #[cfg(feature = "restaurants-recipients")]
+            Event::WixRestaurantsRecipientsOnRecipientUpdated(event) => {
+                handler.wix_restaurants_recipients_on_recipient_updated(*event).await
+            }
+            #[cfg(feature = "restaurants-sections")]
+            Event::WixRestaurantsSectionsOnSectionCreated(event) => {
+                handler.wix_restaurants_sections_on_section_created(*event).await
+            }
+            #[cfg(feature = "restaurants-sections")]
+            Event::WixRestaurantsSectionsOnSectionDeleted(event) => {
+                handler.wix_restaurants_sections_on_section_deleted(*event).await
+            }
+            #[cfg(feature = "restaurants-sections")]
+            Event::WixRestaurantsSectionsOnSectionUpdated(event) => {
+                handler.wix_restaurants_sections_on_section_updated(*event).await
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            Event::WixRestaurantsServiceFeesOnRuleCreated(event) => {
+                handler.wix_restaurants_service_fees_on_rule_created(*event).await
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            Event::WixRestaurantsServiceFeesOnRuleDeleted(event) => {
+                handler.wix_restaurants_service_fees_on_rule_deleted(*event).await
+            }
+            #[cfg(feature = "restaurants-service_fees")]
+            Event::WixRestaurantsServiceFeesOnRuleUpdated(event) => {
+                handler.wix_restaurants_service_fees_on_rule_updated(*event).await
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            Event::WixReviewsReviewRequestsOnReviewRequestCreated(event) => {
+                handler
+                    .wix_reviews_review_requests_on_review_request_created(*event)
+                    .await
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            Event::WixReviewsReviewRequestsOnReviewRequestDeleted(event) => {
+                handler
+                    .wix_reviews_review_requests_on_review_request_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "reviews-review_requests")]
+            Event::WixReviewsReviewRequestsOnReviewRequestUpdated(event) => {
+                handler
+                    .wix_reviews_review_requests_on_review_request_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Event::WixReviewsOnReviewCreated(event) => {
+                handler.wix_reviews_on_review_created(*event).await
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Event::WixReviewsOnReviewDeleted(event) => {
+                handler.wix_reviews_on_review_deleted(*event).await
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Event::WixReviewsOnReviewModerationStatusChanged(event) => {
+                handler.wix_reviews_on_review_moderation_status_changed(*event).await
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Event::WixReviewsOnReviewPublished(event) => {
+                handler.wix_reviews_on_review_published(*event).await
+            }
+            #[cfg(feature = "reviews-reviews")]
+            Event::WixReviewsOnReviewUpdated(event) => {
+                handler.wix_reviews_on_review_updated(*event).await
+            }
+            #[cfg(feature = "secrets-secrets")]
+            Event::WixSecretsSecretsOnSecretCreated(event) => {
+                handler.wix_secrets_secrets_on_secret_created(*event).await
+            }
+            #[cfg(feature = "secrets-secrets")]
+            Event::WixSecretsSecretsOnSecretDeleted(event) => {
+                handler.wix_secrets_secrets_on_secret_deleted(*event).await
+            }
+            #[cfg(feature = "secrets-secrets")]
+            Event::WixSecretsSecretsOnSecretUpdated(event) => {
+                handler.wix_secrets_secrets_on_secret_updated(*event).await
+            }
+            #[cfg(feature = "seo-redirects")]
+            Event::WixSeoRedirectsOnRedirectCreated(event) => {
+                handler.wix_seo_redirects_on_redirect_created(*event).await
+            }
+            #[cfg(feature = "seo-robots_txt")]
+            Event::WixSeoRobotsTxtOnRobotsTxtUpdated(event) => {
+                handler.wix_seo_robots_txt_on_robots_txt_updated(*event).await
             }
             #[cfg(feature = "stores-abandoned_carts")]
             Event::WixStoresAbandonedCartsOnAbandonedCartCartAbandonedEvent(event) => {
@@ -16483,6 +30828,64 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "stores-ribbons_v3")]
             Event::WixStoresRibbonsV3OnRibbonUpdated(event) => {
                 handler.wix_stores_ribbons_v3_on_ribbon_updated(*event).await
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            Event::WixTableReservationsExperiencesOnExperienceCreated(event) => {
+                handler
+                    .wix_table_reservations_experiences_on_experience_created(*event)
+                    .await
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            Event::WixTableReservationsExperiencesOnExperienceTagsModified(event) => {
+                handler
+                    .wix_table_reservations_experiences_on_experience_tags_modified(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "table_reservations-experiences")]
+            Event::WixTableReservationsExperiencesOnExperienceUpdated(event) => {
+                handler
+                    .wix_table_reservations_experiences_on_experience_updated(*event)
+                    .await
+            }
+            #[cfg(feature = "table_reservations-reservation_locations")]
+            Event::WixTableReservationsReservationLocationsOnReservationLocationCreated(
+                event,
+            ) => {
+                handler
+                    .wix_table_reservations_reservation_locations_on_reservation_location_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "table_reservations-reservation_locations")]
+            Event::WixTableReservationsReservationLocationsOnReservationLocationUpdated(
+                event,
+            ) => {
+                handler
+                    .wix_table_reservations_reservation_locations_on_reservation_location_updated(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            Event::WixTableReservationsReservationsOnReservationCreated(event) => {
+                handler
+                    .wix_table_reservations_reservations_on_reservation_created(*event)
+                    .await
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            Event::WixTableReservationsReservationsOnReservationDeleted(event) => {
+                handler
+                    .wix_table_reservations_reservations_on_reservation_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "table_reservations-reservations")]
+            Event::WixTableReservationsReservationsOnReservationUpdated(event) => {
+                handler
+                    .wix_table_reservations_reservations_on_reservation_updated(*event)
+                    .await
             }
         }
     }

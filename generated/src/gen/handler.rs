@@ -6,6 +6,181 @@
 /// Method names mirror the Velo handler names of `backend/events.js`
 /// (`wixCrm_onContactCreated` -> `wix_crm_on_contact_created`).
 pub trait Handler: Send + Sync {
+    /// Triggered when an instance of your app is installed on a Wix site.
+    ///
+    /// Both App Instance Installed and [App Installation Created](https://dev.wix.com/docs/api-reference/app-management/app-installations/app-installation-created) trigger on the first install of your app.
+    /// The two events carry different data. Subscribe to App Installation Created to receive the full [App Installation object](https://dev.wix.com/docs/api-reference/app-management/app-installations/app-installation-object) directly.
+    ///
+    /// - Velo handler: `wixAppManagementAppInstances_onAppInstanceInstalled` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `appInstances.onAppInstanceInstalled` from `@wix/app-management`
+    /// - Webhook eventType: `AppInstalled`
+    /// - Cargo feature: `app_management-app_instances`
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_installed(
+        &self,
+        event: crate::app_management::app_instances::AppInstanceInstalled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a Wix user either cancels a paid plan for your app, or cancels the plan's auto-renewal. The
+    /// Wix user can continue to use your app until the end of the current billing
+    /// cycle.
+    ///
+    /// - Velo handler: `wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `appInstances.onAppInstancePaidPlanAutoRenewalCancelled` from `@wix/app-management`
+    /// - Webhook eventType: `PaidPlanAutoRenewalCancelled`
+    /// - Cargo feature: `app_management-app_instances`
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_paid_plan_auto_renewal_cancelled(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePaidPlanAutoRenewalCancelled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a Wix user upgrades or downgrades their plan for your app.
+    ///
+    /// - Velo handler: `wixAppManagementAppInstances_onAppInstancePaidPlanChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `appInstances.onAppInstancePaidPlanChanged` from `@wix/app-management`
+    /// - Webhook eventType: `PaidPlanChanged`
+    /// - Cargo feature: `app_management-app_instances`
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_paid_plan_changed(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePaidPlanChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a Wix user purchases a paid plan for your app.
+    ///
+    /// - Velo handler: `wixAppManagementAppInstances_onAppInstancePaidPlanPurchased` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `appInstances.onAppInstancePaidPlanPurchased` from `@wix/app-management`
+    /// - Webhook eventType: `PaidPlanPurchased`
+    /// - Cargo feature: `app_management-app_instances`
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_paid_plan_purchased(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePaidPlanPurchased,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a Wix user reaches the end of a free-trial period and is charged successfully.
+    ///
+    /// - Velo handler: `wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `appInstances.onAppInstancePlanConvertedToPaid` from `@wix/app-management`
+    /// - Webhook eventType: `PlanConvertedToPaid`
+    /// - Cargo feature: `app_management-app_instances`
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_plan_converted_to_paid(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePlanConvertedToPaid,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when auto-renewal is turned on for a paid plan.
+    ///
+    /// - Velo handler: `wixAppManagementAppInstances_onAppInstancePlanReactivated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `appInstances.onAppInstancePlanReactivated` from `@wix/app-management`
+    /// - Webhook eventType: `PlanReactivated`
+    /// - Cargo feature: `app_management-app_instances`
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_plan_reactivated(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePlanReactivated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a paid plan for your app is transferred to a different Wix account.
+    ///
+    /// - Velo handler: `wixAppManagementAppInstances_onAppInstancePlanTransferred` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `appInstances.onAppInstancePlanTransferred` from `@wix/app-management`
+    /// - Webhook eventType: `PlanTransferred`
+    /// - Cargo feature: `app_management-app_instances`
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_plan_transferred(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePlanTransferred,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an instance of your app is uninstalled from a Wix site.
+    ///
+    /// - Velo handler: `wixAppManagementAppInstances_onAppInstanceRemoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `appInstances.onAppInstanceRemoved` from `@wix/app-management`
+    /// - Webhook eventType: `AppRemoved`
+    /// - Cargo feature: `app_management-app_instances`
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_removed(
+        &self,
+        event: crate::app_management::app_instances::AppInstanceRemoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when there is an update to the payment status of an invoice.
+    /// Charges made using the [Custom Charges service plugin](https://dev.wix.com/docs/rest/app-management/app-billing/custom-charges-service-plugin/introduction) may be based on usage.
+    /// Learn more about [usage-based charges](https://dev.wix.com/docs/build-apps/launch-your-app/pricing-and-billing/set-up-a-usage-based-business-model).
+    ///
+    /// - Velo handler: `wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `billing.onPurchasedItemInvoiceStatusUpdated` from `@wix/app-management`
+    /// - Webhook eventType: `InvoiceStatusUpdated`
+    /// - Cargo feature: `app_management-billing`
+    #[cfg(feature = "app_management-billing")]
+    fn wix_app_management_billing_on_purchased_item_invoice_status_updated(
+        &self,
+        event: crate::app_management::billing::PurchasedItemInvoiceStatusUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an OAuth app is created.
+    ///
+    /// - Velo handler: `wixAuthManagementOAuthApps_onOAuthAppCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `oAuthApps.onOAuthAppCreated` from `@wix/auth-management`
+    /// - Webhook eventType: `wix.headless.v1.o_auth_app_created`
+    /// - Cargo feature: `auth_management-o_auth_apps`
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    fn wix_auth_management_o_auth_apps_on_o_auth_app_created(
+        &self,
+        event: crate::auth_management::o_auth_apps::OAuthAppCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an OAuth app is deleted.
+    ///
+    /// - Velo handler: `wixAuthManagementOAuthApps_onOAuthAppDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `oAuthApps.onOAuthAppDeleted` from `@wix/auth-management`
+    /// - Webhook eventType: `wix.headless.v1.o_auth_app_deleted`
+    /// - Cargo feature: `auth_management-o_auth_apps`
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    fn wix_auth_management_o_auth_apps_on_o_auth_app_deleted(
+        &self,
+        event: crate::auth_management::o_auth_apps::OAuthAppDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an OAuth app is updated.
+    ///
+    /// - Velo handler: `wixAuthManagementOAuthApps_onOAuthAppUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `oAuthApps.onOAuthAppUpdated` from `@wix/auth-management`
+    /// - Webhook eventType: `wix.headless.v1.o_auth_app_updated`
+    /// - Cargo feature: `auth_management-o_auth_apps`
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    fn wix_auth_management_o_auth_apps_on_o_auth_app_updated(
+        &self,
+        event: crate::auth_management::o_auth_apps::OAuthAppUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a category is created.
     ///
     /// - Velo handler: `wixBlog_onCategoryCreated` (in `backend/events.js`)
@@ -911,6 +1086,467 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a location is archived.
+    ///
+    /// - Velo handler: `wixBusinessToolsLocations_onLocationArchiveStatus` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `locations.onLocationArchiveStatus` from `@wix/business-tools`
+    /// - Webhook eventType: `wix.locations.v1.location_archive_status`
+    /// - Cargo feature: `business_tools-locations`
+    #[cfg(feature = "business_tools-locations")]
+    fn wix_business_tools_locations_on_location_archive_status(
+        &self,
+        event: crate::business_tools::locations::LocationArchiveStatus,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a location is created.
+    ///
+    /// - Velo handler: `wixBusinessToolsLocations_onLocationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `locations.onLocationCreated` from `@wix/business-tools`
+    /// - Webhook eventType: `wix.locations.v1.location_created`
+    /// - Cargo feature: `business_tools-locations`
+    #[cfg(feature = "business_tools-locations")]
+    fn wix_business_tools_locations_on_location_created(
+        &self,
+        event: crate::business_tools::locations::LocationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a location is set as default.
+    ///
+    /// - Velo handler: `wixBusinessToolsLocations_onLocationSetDefaultLocation` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `locations.onLocationSetDefaultLocation` from `@wix/business-tools`
+    /// - Webhook eventType: `wix.locations.v1.location_set_default_location`
+    /// - Cargo feature: `business_tools-locations`
+    #[cfg(feature = "business_tools-locations")]
+    fn wix_business_tools_locations_on_location_set_default_location(
+        &self,
+        event: crate::business_tools::locations::LocationSetDefaultLocation,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixBusinessToolsLocations_onLocationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `locations.onLocationUpdated` from `@wix/business-tools`
+    /// - Webhook eventType: `wix.locations.v1.location_updated`
+    /// - Cargo feature: `business_tools-locations`
+    #[cfg(feature = "business_tools-locations")]
+    fn wix_business_tools_locations_on_location_updated(
+        &self,
+        event: crate::business_tools::locations::LocationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when site properties are updated.
+    ///
+    /// - Velo handler: `wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `siteProperties.onPropertiesSitePropertiesUpdated` from `@wix/business-tools`
+    /// - Webhook eventType: `SitePropertiesUpdated`
+    /// - Cargo feature: `business_tools-site_properties`
+    #[cfg(feature = "business_tools-site_properties")]
+    fn wix_business_tools_site_properties_on_properties_site_properties_updated(
+        &self,
+        event: crate::business_tools::site_properties::PropertiesSitePropertiesUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is created.
+    ///
+    /// - Velo handler: `wixCategoriesCategories_onCategoryCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryCreated` from `@wix/categories`
+    /// - Webhook eventType: `wix.categories.v1.category_created`
+    /// - Cargo feature: `categories-categories`
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_created(
+        &self,
+        event: crate::categories::categories::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is deleted.
+    ///
+    /// - Velo handler: `wixCategoriesCategories_onCategoryDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryDeleted` from `@wix/categories`
+    /// - Webhook eventType: `wix.categories.v1.category_deleted`
+    /// - Cargo feature: `categories-categories`
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_deleted(
+        &self,
+        event: crate::categories::categories::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item is added to a category.
+    ///
+    /// - Velo handler: `wixCategoriesCategories_onCategoryItemAddedToCategory` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryItemAddedToCategory` from `@wix/categories`
+    /// - Webhook eventType: `wix.categories.v1.category_item_added_to_category`
+    /// - Cargo feature: `categories-categories`
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_item_added_to_category(
+        &self,
+        event: crate::categories::categories::CategoryItemAddedToCategory,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item is removed from a category.
+    ///
+    /// - Velo handler: `wixCategoriesCategories_onCategoryItemRemovedFromCategory` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryItemRemovedFromCategory` from `@wix/categories`
+    /// - Webhook eventType: `wix.categories.v1.category_item_removed_from_category`
+    /// - Cargo feature: `categories-categories`
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_item_removed_from_category(
+        &self,
+        event: crate::categories::categories::CategoryItemRemovedFromCategory,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when items are rearranged within a category.
+    ///
+    /// - Velo handler: `wixCategoriesCategories_onCategoryItemsArrangedInCategory` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryItemsArrangedInCategory` from `@wix/categories`
+    /// - Webhook eventType: `wix.categories.v1.category_items_arranged_in_category`
+    /// - Cargo feature: `categories-categories`
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_items_arranged_in_category(
+        &self,
+        event: crate::categories::categories::CategoryItemsArrangedInCategory,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is moved to a different position or parent category.
+    ///
+    /// - Velo handler: `wixCategoriesCategories_onCategoryMoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryMoved` from `@wix/categories`
+    /// - Webhook eventType: `wix.categories.v1.category_category_moved`
+    /// - Cargo feature: `categories-categories`
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_moved(
+        &self,
+        event: crate::categories::categories::CategoryMoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is updated.
+    ///
+    /// - Velo handler: `wixCategoriesCategories_onCategoryUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryUpdated` from `@wix/categories`
+    /// - Webhook eventType: `wix.categories.v1.category_updated`
+    /// - Cargo feature: `categories-categories`
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_updated(
+        &self,
+        event: crate::categories::categories::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is created.
+    ///
+    /// - Velo handler: `wixCommentsCategories_onCategoryCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryCreated` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v1.category_created`
+    /// - Cargo feature: `comments-categories`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-categories")]
+    fn wix_comments_categories_on_category_created(
+        &self,
+        event: crate::comments::categories::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is deleted.
+    ///
+    /// - Velo handler: `wixCommentsCategories_onCategoryDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryDeleted` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v1.category_deleted`
+    /// - Cargo feature: `comments-categories`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-categories")]
+    fn wix_comments_categories_on_category_deleted(
+        &self,
+        event: crate::comments::categories::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is updated.
+    ///
+    /// - Velo handler: `wixCommentsCategories_onCategoryUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `categories.onCategoryUpdated` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v1.category_updated`
+    /// - Cargo feature: `comments-categories`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-categories")]
+    fn wix_comments_categories_on_category_updated(
+        &self,
+        event: crate::comments::categories::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when comment content is updated.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentContentChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentContentChanged` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_comment_content_changed`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_content_changed(
+        &self,
+        event: crate::comments::comments::CommentContentChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a comment is created.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentCreated` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_created`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_created(
+        &self,
+        event: crate::comments::comments::CommentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a comment is deleted.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentDeleted` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_deleted`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_deleted(
+        &self,
+        event: crate::comments::comments::CommentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a comment is hidden.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentHidden` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentHidden` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_comment_hidden`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_hidden(
+        &self,
+        event: crate::comments::comments::CommentHidden,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a comment is marked.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentMarked` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentMarked` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_comment_marked`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_marked(
+        &self,
+        event: crate::comments::comments::CommentMarked,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a comment is moved.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentMoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentMoved` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_comment_moved`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_moved(
+        &self,
+        event: crate::comments::comments::CommentMoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a comment is published.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentPublished` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentPublished` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_comment_published`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_published(
+        &self,
+        event: crate::comments::comments::CommentPublished,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the total number of comments has changed in a resource.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentResourceCommentCountChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentResourceCommentCountChanged` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_resource_comment_count_changed`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_resource_comment_count_changed(
+        &self,
+        event: crate::comments::comments::CommentResourceCommentCountChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a comment is unmarked.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentUnmarked` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentUnmarked` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_comment_unmarked`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_unmarked(
+        &self,
+        event: crate::comments::comments::CommentUnmarked,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a comment is updated.
+    ///
+    /// - Velo handler: `wixCommentsComments_onCommentUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `comments.onCommentUpdated` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v2.comment_updated`
+    /// - Cargo feature: `comments-comments`
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_updated(
+        &self,
+        event: crate::comments::comments::CommentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixCommentsRatings_onRatingCommentResourceRatingChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ratings.onRatingCommentResourceRatingChanged` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.resource.v1.rating_comment_resource_rating_changed`
+    /// - Cargo feature: `comments-ratings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-ratings")]
+    fn wix_comments_ratings_on_rating_comment_resource_rating_changed(
+        &self,
+        event: crate::comments::ratings::RatingCommentResourceRatingChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixCommentsRatings_onRatingCommentResourceRatingDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `ratings.onRatingCommentResourceRatingDeleted` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.resource.v1.rating_comment_resource_rating_deleted`
+    /// - Cargo feature: `comments-ratings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-ratings")]
+    fn wix_comments_ratings_on_rating_comment_resource_rating_deleted(
+        &self,
+        event: crate::comments::ratings::RatingCommentResourceRatingDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an upvote or downvote is cast, including changes to an existing vote.
+    ///
+    /// - Velo handler: `wixCommentsVotes_onVoteCast` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `votes.onVoteCast` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v1.vote_vote_cast`
+    /// - Cargo feature: `comments-votes`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-votes")]
+    fn wix_comments_votes_on_vote_cast(
+        &self,
+        event: crate::comments::votes::VoteCast,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a vote changes the totals for a resource.
+    ///
+    /// - Velo handler: `wixCommentsVotes_onVoteContextResourceVoteChange` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `votes.onVoteContextResourceVoteChange` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v1.vote_context_resource_vote_change`
+    /// - Cargo feature: `comments-votes`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-votes")]
+    fn wix_comments_votes_on_vote_context_resource_vote_change(
+        &self,
+        event: crate::comments::votes::VoteContextResourceVoteChange,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a vote is removed.
+    ///
+    /// - Velo handler: `wixCommentsVotes_onVoteDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `votes.onVoteDeleted` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.v1.vote_vote_deleted`
+    /// - Cargo feature: `comments-votes`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-votes")]
+    fn wix_comments_votes_on_vote_deleted(
+        &self,
+        event: crate::comments::votes::VoteDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixCommentsWidgets_onCommentsWidgetCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `widgets.onCommentsWidgetCreated` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.categories.v1.comments_widget_created`
+    /// - Cargo feature: `comments-widgets`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-widgets")]
+    fn wix_comments_widgets_on_comments_widget_created(
+        &self,
+        event: crate::comments::widgets::CommentsWidgetCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixCommentsWidgets_onCommentsWidgetDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `widgets.onCommentsWidgetDeleted` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.categories.v1.comments_widget_deleted`
+    /// - Cargo feature: `comments-widgets`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-widgets")]
+    fn wix_comments_widgets_on_comments_widget_deleted(
+        &self,
+        event: crate::comments::widgets::CommentsWidgetDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixCommentsWidgets_onCommentsWidgetUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `widgets.onCommentsWidgetUpdated` from `@wix/comments`
+    /// - Webhook eventType: `wix.comments.categories.v1.comments_widget_updated`
+    /// - Cargo feature: `comments-widgets`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "comments-widgets")]
+    fn wix_comments_widgets_on_comments_widget_updated(
+        &self,
+        event: crate::comments::widgets::CommentsWidgetUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// - Velo handler: `wixCrmAttachments_onAttachmentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `attachments.onAttachmentCreated` from `@wix/crm`
     /// - Webhook eventType: `wix.contacts.v4.attachment_created`
@@ -1357,6 +1993,226 @@ pub trait Handler: Send + Sync {
     fn wix_crm_tasks_on_task_updated(
         &self,
         event: crate::crm::tasks::TaskUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a restoration's status is changed. This includes when a new restoration is initiated and its status is `PENDING`.
+    ///
+    /// - Velo handler: `wixDataBackups_onBackupRestorationStateChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `backups.onBackupRestorationStateChanged` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v2.backup_restoration_state_changed`
+    /// - Cargo feature: `data-backups`
+    #[cfg(feature = "data-backups")]
+    fn wix_data_backups_on_backup_restoration_state_changed(
+        &self,
+        event: crate::data::backups::BackupRestorationStateChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a backup's status is changed. This includes when a backup is created and its status is set to `PENDING`.
+    ///
+    /// - Velo handler: `wixDataBackups_onBackupStateChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `backups.onBackupStateChanged` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v2.backup_backup_state_changed`
+    /// - Cargo feature: `data-backups`
+    #[cfg(feature = "data-backups")]
+    fn wix_data_backups_on_backup_state_changed(
+        &self,
+        event: crate::data::backups::BackupStateChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an index is created.
+    ///
+    /// - Velo handler: `wixDataIndexes_onIndexCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `indexes.onIndexCreated` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v2.index_created`
+    /// - Cargo feature: `data-indexes`
+    #[cfg(feature = "data-indexes")]
+    fn wix_data_indexes_on_index_created(
+        &self,
+        event: crate::data::indexes::IndexCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an index is dropped.
+    ///
+    /// - Velo handler: `wixDataIndexes_onIndexDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `indexes.onIndexDeleted` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v2.index_deleted`
+    /// - Cargo feature: `data-indexes`
+    #[cfg(feature = "data-indexes")]
+    fn wix_data_indexes_on_index_deleted(
+        &self,
+        event: crate::data::indexes::IndexDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an index's status field is updated.
+    ///
+    /// For example, during index creation, the index's status transitions from `BUILDING` to `ACTIVE` or `FAILED`. Either transition triggers this event.
+    ///
+    /// - Velo handler: `wixDataIndexes_onIndexUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `indexes.onIndexUpdated` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v2.index_updated`
+    /// - Cargo feature: `data-indexes`
+    #[cfg(feature = "data-indexes")]
+    fn wix_data_indexes_on_index_updated(
+        &self,
+        event: crate::data::indexes::IndexUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a job is submitted.
+    ///
+    /// - Velo handler: `wixDataMovementJobs_onJobCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `movementJobs.onJobCreated` from `@wix/data`
+    /// - Webhook eventType: `wix.hub.v1.job_created`
+    /// - Cargo feature: `data-movement_jobs`
+    #[cfg(feature = "data-movement_jobs")]
+    fn wix_data_movement_jobs_on_job_created(
+        &self,
+        event: crate::data::movement_jobs::JobCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a job is terminated.
+    ///
+    /// - Velo handler: `wixDataMovementJobs_onJobDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `movementJobs.onJobDeleted` from `@wix/data`
+    /// - Webhook eventType: `wix.hub.v1.job_deleted`
+    /// - Cargo feature: `data-movement_jobs`
+    #[cfg(feature = "data-movement_jobs")]
+    fn wix_data_movement_jobs_on_job_deleted(
+        &self,
+        event: crate::data::movement_jobs::JobDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a job's `status` updates.
+    ///
+    /// - Velo handler: `wixDataMovementJobs_onJobUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `movementJobs.onJobUpdated` from `@wix/data`
+    /// - Webhook eventType: `wix.hub.v1.job_updated`
+    /// - Cargo feature: `data-movement_jobs`
+    #[cfg(feature = "data-movement_jobs")]
+    fn wix_data_movement_jobs_on_job_updated(
+        &self,
+        event: crate::data::movement_jobs::JobUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixDataScheduledWorkflows_onJobsCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `scheduledWorkflows.onJobsCreated` from `@wix/data`
+    /// - Webhook eventType: `wix.data.sync.v1.jobs_created`
+    /// - Cargo feature: `data-scheduled_workflows`
+    #[cfg(feature = "data-scheduled_workflows")]
+    fn wix_data_scheduled_workflows_on_jobs_created(
+        &self,
+        event: crate::data::scheduled_workflows::JobsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixDataScheduledWorkflows_onJobsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `scheduledWorkflows.onJobsDeleted` from `@wix/data`
+    /// - Webhook eventType: `wix.data.sync.v1.jobs_deleted`
+    /// - Cargo feature: `data-scheduled_workflows`
+    #[cfg(feature = "data-scheduled_workflows")]
+    fn wix_data_scheduled_workflows_on_jobs_deleted(
+        &self,
+        event: crate::data::scheduled_workflows::JobsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixDataScheduledWorkflows_onJobsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `scheduledWorkflows.onJobsUpdated` from `@wix/data`
+    /// - Webhook eventType: `wix.data.sync.v1.jobs_updated`
+    /// - Cargo feature: `data-scheduled_workflows`
+    #[cfg(feature = "data-scheduled_workflows")]
+    fn wix_data_scheduled_workflows_on_jobs_updated(
+        &self,
+        event: crate::data::scheduled_workflows::JobsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a new data sharing policy is created.
+    ///
+    /// - Velo handler: `wixDataSharing_onDataSharingPolicyCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `sharing.onDataSharingPolicyCreated` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v1.data_sharing_policy_created`
+    /// - Cargo feature: `data-sharing`
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_created(
+        &self,
+        event: crate::data::sharing::DataSharingPolicyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a data sharing policy is deleted.
+    ///
+    /// - Velo handler: `wixDataSharing_onDataSharingPolicyDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `sharing.onDataSharingPolicyDeleted` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v1.data_sharing_policy_deleted`
+    /// - Cargo feature: `data-sharing`
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_deleted(
+        &self,
+        event: crate::data::sharing::DataSharingPolicyDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a new connection is created, which means a collection is shared with another site.
+    ///
+    /// - Velo handler: `wixDataSharing_onDataSharingPolicySharedCollectionConnected` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `sharing.onDataSharingPolicySharedCollectionConnected` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v1.data_sharing_policy_shared_collection_connected`
+    /// - Cargo feature: `data-sharing`
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_shared_collection_connected(
+        &self,
+        event: crate::data::sharing::DataSharingPolicySharedCollectionConnected,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a connection is disconnected, which means a collection is removed from the site it was previously shared with.
+    ///
+    /// - Velo handler: `wixDataSharing_onDataSharingPolicySharedCollectionDisconnected` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `sharing.onDataSharingPolicySharedCollectionDisconnected` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v1.data_sharing_policy_shared_collection_disconnected`
+    /// - Cargo feature: `data-sharing`
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_shared_collection_disconnected(
+        &self,
+        event: crate::data::sharing::DataSharingPolicySharedCollectionDisconnected,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a data sharing policy is updated.
+    ///
+    /// - Velo handler: `wixDataSharing_onDataSharingPolicyUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `sharing.onDataSharingPolicyUpdated` from `@wix/data`
+    /// - Webhook eventType: `wix.data.v1.data_sharing_policy_updated`
+    /// - Cargo feature: `data-sharing`
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_updated(
+        &self,
+        event: crate::data::sharing::DataSharingPolicyUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -2555,6 +3411,61 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a branch is created.
+    ///
+    /// - Velo handler: `wixEditorBranchesBranches_onBranchCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `branches.onBranchCreated` from `@wix/editor-branches`
+    /// - Webhook eventType: `wix.editor.branches.v1.branch_created`
+    /// - Cargo feature: `editor_branches-branches`
+    #[cfg(feature = "editor_branches-branches")]
+    fn wix_editor_branches_branches_on_branch_created(
+        &self,
+        event: crate::editor_branches::branches::BranchCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a branch is deleted.
+    ///
+    /// - Velo handler: `wixEditorBranchesBranches_onBranchDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `branches.onBranchDeleted` from `@wix/editor-branches`
+    /// - Webhook eventType: `wix.editor.branches.v1.branch_deleted`
+    /// - Cargo feature: `editor_branches-branches`
+    #[cfg(feature = "editor_branches-branches")]
+    fn wix_editor_branches_branches_on_branch_deleted(
+        &self,
+        event: crate::editor_branches::branches::BranchDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a branch is updated.
+    ///
+    /// - Velo handler: `wixEditorBranchesBranches_onBranchUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `branches.onBranchUpdated` from `@wix/editor-branches`
+    /// - Webhook eventType: `wix.editor.branches.v1.branch_updated`
+    /// - Cargo feature: `editor_branches-branches`
+    #[cfg(feature = "editor_branches-branches")]
+    fn wix_editor_branches_branches_on_branch_updated(
+        &self,
+        event: crate::editor_branches::branches::BranchUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `emailSubscriptions.onEmailsubscriptionEmailSubscriptionChanged` from `@wix/email-subscriptions`
+    /// - Webhook eventType: `com.wixpress.emailsubscriptions.v1.EmailSubscriptionChanged`
+    /// - Cargo feature: `email_subscriptions-email_subscriptions`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "email_subscriptions-email_subscriptions")]
+    fn wix_email_subscriptions_email_subscriptions_on_emailsubscription_email_subscription_changed(
+        &self,
+        event: crate::email_subscriptions::email_subscriptions::EmailsubscriptionEmailSubscriptionChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when Events Settings are updated.
     ///
     /// - Velo handler: `wixEventsEventsSettings_onEventsSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -3245,6 +4156,88 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when a category is created.
+    ///
+    /// - Velo handler: `wixFaqCategory_onCategoryCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `category.onCategoryCreated` from `@wix/faq`
+    /// - Webhook eventType: `wix.faq.category.v2.category_created`
+    /// - Cargo feature: `faq-category`
+    #[cfg(feature = "faq-category")]
+    fn wix_faq_category_on_category_created(
+        &self,
+        event: crate::faq::category::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is deleted.
+    ///
+    /// - Velo handler: `wixFaqCategory_onCategoryDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `category.onCategoryDeleted` from `@wix/faq`
+    /// - Webhook eventType: `wix.faq.category.v2.category_deleted`
+    /// - Cargo feature: `faq-category`
+    #[cfg(feature = "faq-category")]
+    fn wix_faq_category_on_category_deleted(
+        &self,
+        event: crate::faq::category::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is updated.
+    ///
+    /// - Velo handler: `wixFaqCategory_onCategoryUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `category.onCategoryUpdated` from `@wix/faq`
+    /// - Webhook eventType: `wix.faq.category.v2.category_updated`
+    /// - Cargo feature: `faq-category`
+    #[cfg(feature = "faq-category")]
+    fn wix_faq_category_on_category_updated(
+        &self,
+        event: crate::faq::category::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a question entry is created.
+    ///
+    /// - Velo handler: `wixFaqQuestionEntry_onQuestionEntryCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `questionEntry.onQuestionEntryCreated` from `@wix/faq`
+    /// - Webhook eventType: `wix.faq.question_entry.v2.question_entry_created`
+    /// - Cargo feature: `faq-question_entry`
+    #[cfg(feature = "faq-question_entry")]
+    fn wix_faq_question_entry_on_question_entry_created(
+        &self,
+        event: crate::faq::question_entry::QuestionEntryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixFaqQuestionEntry_onQuestionEntryDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `questionEntry.onQuestionEntryDeleted` from `@wix/faq`
+    /// - Webhook eventType: `wix.faq.question_entry.v2.question_entry_deleted`
+    /// - Cargo feature: `faq-question_entry`
+    #[cfg(feature = "faq-question_entry")]
+    fn wix_faq_question_entry_on_question_entry_deleted(
+        &self,
+        event: crate::faq::question_entry::QuestionEntryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a question entry is updated.
+    ///
+    /// - Velo handler: `wixFaqQuestionEntry_onQuestionEntryUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `questionEntry.onQuestionEntryUpdated` from `@wix/faq`
+    /// - Webhook eventType: `wix.faq.question_entry.v2.question_entry_updated`
+    /// - Cargo feature: `faq-question_entry`
+    #[cfg(feature = "faq-question_entry")]
+    fn wix_faq_question_entry_on_question_entry_updated(
+        &self,
+        event: crate::faq::question_entry::QuestionEntryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// - Velo handler: `wixFormsChatSettings_onChatSettingsCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
     /// - SDK: `chatSettings.onChatSettingsCreated` from `@wix/forms`
     /// - Webhook eventType: `wix.forms.ai.v1.chat_settings_created`
@@ -3481,6 +4474,739 @@ pub trait Handler: Send + Sync {
     fn wix_forms_on_submission_updated(
         &self,
         event: crate::forms::submissions::SubmissionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a gift card product is created.
+    ///
+    /// - Velo handler: `wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `giftVoucherProducts.onGiftCardProductCreated` from `@wix/gift-vouchers`
+    /// - Webhook eventType: `wix.gift_cards.v1.gift_card_product_created`
+    /// - Cargo feature: `gift_vouchers-gift_voucher_products`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    fn wix_gift_vouchers_gift_voucher_products_on_gift_card_product_created(
+        &self,
+        event: crate::gift_vouchers::gift_voucher_products::GiftCardProductCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a gift card product is deleted.
+    ///
+    /// - Velo handler: `wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `giftVoucherProducts.onGiftCardProductDeleted` from `@wix/gift-vouchers`
+    /// - Webhook eventType: `wix.gift_cards.v1.gift_card_product_deleted`
+    /// - Cargo feature: `gift_vouchers-gift_voucher_products`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    fn wix_gift_vouchers_gift_voucher_products_on_gift_card_product_deleted(
+        &self,
+        event: crate::gift_vouchers::gift_voucher_products::GiftCardProductDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a gift card product is updated.
+    ///
+    /// - Velo handler: `wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `giftVoucherProducts.onGiftCardProductUpdated` from `@wix/gift-vouchers`
+    /// - Webhook eventType: `wix.gift_cards.v1.gift_card_product_updated`
+    /// - Cargo feature: `gift_vouchers-gift_voucher_products`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    fn wix_gift_vouchers_gift_voucher_products_on_gift_card_product_updated(
+        &self,
+        event: crate::gift_vouchers::gift_voucher_products::GiftCardProductUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a gift card is created.
+    ///
+    /// - Velo handler: `wixGiftVouchersGiftVouchers_onGiftCardCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `giftVouchers.onGiftCardCreated` from `@wix/gift-vouchers`
+    /// - Webhook eventType: `wix.gift_cards.v1.gift_card_created`
+    /// - Cargo feature: `gift_vouchers-gift_vouchers`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "gift_vouchers-gift_vouchers")]
+    fn wix_gift_vouchers_gift_vouchers_on_gift_card_created(
+        &self,
+        event: crate::gift_vouchers::gift_vouchers::GiftCardCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a gift card is updated.
+    ///
+    /// - Velo handler: `wixGiftVouchersGiftVouchers_onGiftCardUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `giftVouchers.onGiftCardUpdated` from `@wix/gift-vouchers`
+    /// - Webhook eventType: `wix.gift_cards.v1.gift_card_updated`
+    /// - Cargo feature: `gift_vouchers-gift_vouchers`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "gift_vouchers-gift_vouchers")]
+    fn wix_gift_vouchers_gift_vouchers_on_gift_card_updated(
+        &self,
+        event: crate::gift_vouchers::gift_vouchers::GiftCardUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a group request is approved.
+    ///
+    /// - Velo handler: `wixGroupsGroupRequests_onGroupRequestApproved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `groupRequests.onGroupRequestApproved` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_request_approved`
+    /// - Cargo feature: `groups-group_requests`
+    #[cfg(feature = "groups-group_requests")]
+    fn wix_groups_group_requests_on_group_request_approved(
+        &self,
+        event: crate::groups::group_requests::GroupRequestApproved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixGroupsGroupRequests_onGroupRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `groupRequests.onGroupRequestCreated` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_request_created`
+    /// - Cargo feature: `groups-group_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "groups-group_requests")]
+    fn wix_groups_group_requests_on_group_request_created(
+        &self,
+        event: crate::groups::group_requests::GroupRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a group request is rejected.
+    ///
+    /// - Velo handler: `wixGroupsGroupRequests_onGroupRequestRejected` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `groupRequests.onGroupRequestRejected` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_request_rejected`
+    /// - Cargo feature: `groups-group_requests`
+    #[cfg(feature = "groups-group_requests")]
+    fn wix_groups_group_requests_on_group_request_rejected(
+        &self,
+        event: crate::groups::group_requests::GroupRequestRejected,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a group's logo is changed.
+    ///
+    /// - Velo handler: `wixGroupsGroups_onGroupCoverChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `groups.onGroupCoverChanged` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_group_cover_changed`
+    /// - Cargo feature: `groups-groups`
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_cover_changed(
+        &self,
+        event: crate::groups::groups::GroupCoverChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a group is created.
+    ///
+    /// - Velo handler: `wixGroupsGroups_onGroupCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `groups.onGroupCreated` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_created`
+    /// - Cargo feature: `groups-groups`
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_created(
+        &self,
+        event: crate::groups::groups::GroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a group is deleted.
+    ///
+    /// - Velo handler: `wixGroupsGroups_onGroupDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `groups.onGroupDeleted` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_deleted`
+    /// - Cargo feature: `groups-groups`
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_deleted(
+        &self,
+        event: crate::groups::groups::GroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a group's description is changed.
+    ///
+    /// - Velo handler: `wixGroupsGroups_onGroupDescriptionChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `groups.onGroupDescriptionChanged` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_group_description_changed`
+    /// - Cargo feature: `groups-groups`
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_description_changed(
+        &self,
+        event: crate::groups::groups::GroupDescriptionChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a group is updated. See payload for more information about the specific trigger.
+    ///
+    /// - Velo handler: `wixGroupsGroups_onGroupUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `groups.onGroupUpdated` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_updated`
+    /// - Cargo feature: `groups-groups`
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_updated(
+        &self,
+        event: crate::groups::groups::GroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a join group request is approved.
+    ///
+    /// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestApproved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinGroupRequests.onJoinGroupRequestApproved` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.join_group_request_approved`
+    /// - Cargo feature: `groups-join_group_requests`
+    #[cfg(feature = "groups-join_group_requests")]
+    fn wix_groups_join_group_requests_on_join_group_request_approved(
+        &self,
+        event: crate::groups::join_group_requests::JoinGroupRequestApproved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinGroupRequests.onJoinGroupRequestCreated` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.join_group_request_created`
+    /// - Cargo feature: `groups-join_group_requests`
+    #[cfg(feature = "groups-join_group_requests")]
+    fn wix_groups_join_group_requests_on_join_group_request_created(
+        &self,
+        event: crate::groups::join_group_requests::JoinGroupRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a join group request is rejected.
+    ///
+    /// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestRejected` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinGroupRequests.onJoinGroupRequestRejected` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.join_group_request_rejected`
+    /// - Cargo feature: `groups-join_group_requests`
+    #[cfg(feature = "groups-join_group_requests")]
+    fn wix_groups_join_group_requests_on_join_group_request_rejected(
+        &self,
+        event: crate::groups::join_group_requests::JoinGroupRequestRejected,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a new member is added to a group, either directly by an admin or when a Join Request is approved.
+    ///
+    /// - Velo handler: `wixGroupsMembers_onGroupMemberAdded` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `members.onGroupMemberAdded` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_member_added`
+    /// - Cargo feature: `groups-members`
+    #[cfg(feature = "groups-members")]
+    fn wix_groups_members_on_group_member_added(
+        &self,
+        event: crate::groups::members::GroupMemberAdded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a member is removed from a group.
+    ///
+    /// - Velo handler: `wixGroupsMembers_onGroupMemberRemoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `members.onGroupMemberRemoved` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_member_removed`
+    /// - Cargo feature: `groups-members`
+    #[cfg(feature = "groups-members")]
+    fn wix_groups_members_on_group_member_removed(
+        &self,
+        event: crate::groups::members::GroupMemberRemoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a role is assigned to an existing group member.
+    ///
+    /// - Velo handler: `wixGroupsRoles_onGroupRoleAssigned` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `roles.onGroupRoleAssigned` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_role_assigned`
+    /// - Cargo feature: `groups-roles`
+    #[cfg(feature = "groups-roles")]
+    fn wix_groups_roles_on_group_role_assigned(
+        &self,
+        event: crate::groups::roles::GroupRoleAssigned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a role is unassigned from a group member.
+    ///
+    /// - Velo handler: `wixGroupsRoles_onGroupRoleUnassigned` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `roles.onGroupRoleUnassigned` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_role_unassigned`
+    /// - Cargo feature: `groups-roles`
+    #[cfg(feature = "groups-roles")]
+    fn wix_groups_roles_on_group_role_unassigned(
+        &self,
+        event: crate::groups::roles::GroupRoleUnassigned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when rules are updated.
+    ///
+    /// - Velo handler: `wixGroupsRules_onGroupRulesUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rules.onGroupRulesUpdated` from `@wix/groups`
+    /// - Webhook eventType: `wix.social_groups.v2.group_rules_updated`
+    /// - Cargo feature: `groups-rules`
+    #[cfg(feature = "groups-rules")]
+    fn wix_groups_rules_on_group_rules_updated(
+        &self,
+        event: crate::groups::rules::GroupRulesUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixIdentitySignOnPolicy_onSignOnPolicyUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `signOnPolicy.onSignOnPolicyUpdated` from `@wix/identity`
+    /// - Webhook eventType: `wix.iam.signon.v1.sign_on_policy_updated`
+    /// - Cargo feature: `identity-sign_on_policy`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "identity-sign_on_policy")]
+    fn wix_identity_sign_on_policy_on_sign_on_policy_updated(
+        &self,
+        event: crate::identity::sign_on_policy::SignOnPolicyUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the conversation
+    /// is merged, for example when contacts are merged
+    /// or when a visitor becomes a contact.
+    ///
+    /// If messages exist in both conversations when they merge,
+    /// the messages are preserved in chronological order.
+    ///
+    /// - Velo handler: `wixInboxConversations_onConversationConversationsMerged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `conversations.onConversationConversationsMerged` from `@wix/inbox`
+    /// - Webhook eventType: `wix.crm.inbox.v2.conversation_conversations_merged`
+    /// - Cargo feature: `inbox-conversations`
+    #[cfg(feature = "inbox-conversations")]
+    fn wix_inbox_conversations_on_conversation_conversations_merged(
+        &self,
+        event: crate::inbox::conversations::ConversationConversationsMerged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a postback button is clicked.
+    ///
+    /// - Velo handler: `wixInboxMessages_onMessageButtonInteracted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `messages.onMessageButtonInteracted` from `@wix/inbox`
+    /// - Webhook eventType: `wix.crm.inbox.v2.message_button_interacted`
+    /// - Cargo feature: `inbox-messages`
+    #[cfg(feature = "inbox-messages")]
+    fn wix_inbox_messages_on_message_button_interacted(
+        &self,
+        event: crate::inbox::messages::MessageButtonInteracted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a visitor, contact, or member
+    /// sends a message to the business.
+    ///
+    /// - Velo handler: `wixInboxMessages_onMessageSentToBusiness` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `messages.onMessageSentToBusiness` from `@wix/inbox`
+    /// - Webhook eventType: `wix.crm.inbox.v2.message_message_sent_to_business`
+    /// - Cargo feature: `inbox-messages`
+    #[cfg(feature = "inbox-messages")]
+    fn wix_inbox_messages_on_message_sent_to_business(
+        &self,
+        event: crate::inbox::messages::MessageSentToBusiness,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a loyalty account is created.
+    ///
+    /// - Velo handler: `wixLoyalty_onAccountCreated` (in `backend/events.js`)
+    /// - SDK: `accounts.onAccountCreated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.account_created`
+    /// - Cargo feature: `loyalty-accounts`
+    #[cfg(feature = "loyalty-accounts")]
+    fn wix_loyalty_on_account_created(
+        &self,
+        event: crate::loyalty::accounts::AccountCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the points of a loyalty account are adjusted, earned, or redeemed.
+    ///
+    /// - Velo handler: `wixLoyalty_onAccountPointsUpdated` (in `backend/events.js`)
+    /// - SDK: `accounts.onAccountPointsUpdated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.account_points_updated`
+    /// - Cargo feature: `loyalty-accounts`
+    #[cfg(feature = "loyalty-accounts")]
+    fn wix_loyalty_on_account_points_updated(
+        &self,
+        event: crate::loyalty::accounts::AccountPointsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when `rewardAvailable` updates on a loyalty account.
+    ///
+    /// - Velo handler: `wixLoyalty_onAccountRewardAvailabilityUpdated` (in `backend/events.js`)
+    /// - SDK: `accounts.onAccountRewardAvailabilityUpdated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.account_reward_availability_updated`
+    /// - Cargo feature: `loyalty-accounts`
+    #[cfg(feature = "loyalty-accounts")]
+    fn wix_loyalty_on_account_reward_availability_updated(
+        &self,
+        event: crate::loyalty::accounts::AccountRewardAvailabilityUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a loyalty account is updated, including when points are adjusted, earned, or redeemed.
+    ///
+    /// - Velo handler: `wixLoyalty_onAccountUpdated` (in `backend/events.js`)
+    /// - SDK: `accounts.onAccountUpdated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.account_updated`
+    /// - Cargo feature: `loyalty-accounts`
+    #[cfg(feature = "loyalty-accounts")]
+    fn wix_loyalty_on_account_updated(
+        &self,
+        event: crate::loyalty::accounts::AccountUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a loyalty coupon is created.
+    ///
+    /// - Velo handler: `wixLoyalty_onCouponCreated` (in `backend/events.js`)
+    /// - SDK: `coupons.onCouponCreated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.coupon_created`
+    /// - Cargo feature: `loyalty-coupons`
+    #[cfg(feature = "loyalty-coupons")]
+    fn wix_loyalty_on_coupon_created(
+        &self,
+        event: crate::loyalty::coupons::CouponCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a loyalty coupon is deleted.
+    ///
+    /// - Velo handler: `wixLoyalty_onCouponDeleted` (in `backend/events.js`)
+    /// - SDK: `coupons.onCouponDeleted` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.coupon_deleted`
+    /// - Cargo feature: `loyalty-coupons`
+    #[cfg(feature = "loyalty-coupons")]
+    fn wix_loyalty_on_coupon_deleted(
+        &self,
+        event: crate::loyalty::coupons::CouponDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an earning rule is created.
+    ///
+    /// - Velo handler: `wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `earningRules.onLoyaltyEarningRuleCreated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.loyalty_earning_rule_created`
+    /// - Cargo feature: `loyalty-earning_rules`
+    #[cfg(feature = "loyalty-earning_rules")]
+    fn wix_loyalty_earning_rules_on_loyalty_earning_rule_created(
+        &self,
+        event: crate::loyalty::earning_rules::LoyaltyEarningRuleCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an earning rule is deleted.
+    ///
+    /// - Velo handler: `wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `earningRules.onLoyaltyEarningRuleDeleted` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.loyalty_earning_rule_deleted`
+    /// - Cargo feature: `loyalty-earning_rules`
+    #[cfg(feature = "loyalty-earning_rules")]
+    fn wix_loyalty_earning_rules_on_loyalty_earning_rule_deleted(
+        &self,
+        event: crate::loyalty::earning_rules::LoyaltyEarningRuleDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an earning rule is updated.
+    ///
+    /// - Velo handler: `wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `earningRules.onLoyaltyEarningRuleUpdated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.loyalty_earning_rule_updated`
+    /// - Cargo feature: `loyalty-earning_rules`
+    #[cfg(feature = "loyalty-earning_rules")]
+    fn wix_loyalty_earning_rules_on_loyalty_earning_rule_updated(
+        &self,
+        event: crate::loyalty::earning_rules::LoyaltyEarningRuleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a loyalty import is created.
+    ///
+    /// - Velo handler: `wixLoyaltyImportsV1_onLoyaltyImportCreated` (in `backend/events.js`)
+    /// - SDK: `imports.onLoyaltyImportCreated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.imports.v1.loyalty_import_created`
+    /// - Cargo feature: `loyalty-imports`
+    #[cfg(feature = "loyalty-imports")]
+    fn wix_loyalty_imports_v1_on_loyalty_import_created(
+        &self,
+        event: crate::loyalty::imports::LoyaltyImportCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a loyalty program is updated.
+    ///
+    /// - Velo handler: `wixLoyaltyPrograms_onProgramUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `programs.onProgramUpdated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.program_updated`
+    /// - Cargo feature: `loyalty-programs`
+    #[cfg(feature = "loyalty-programs")]
+    fn wix_loyalty_programs_on_program_updated(
+        &self,
+        event: crate::loyalty::programs::ProgramUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a reward is created.
+    ///
+    /// - Velo handler: `wixLoyaltyRewards_onRewardCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rewards.onRewardCreated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.reward_created`
+    /// - Cargo feature: `loyalty-rewards`
+    #[cfg(feature = "loyalty-rewards")]
+    fn wix_loyalty_rewards_on_reward_created(
+        &self,
+        event: crate::loyalty::rewards::RewardCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a reward is deleted.
+    ///
+    /// - Velo handler: `wixLoyaltyRewards_onRewardDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rewards.onRewardDeleted` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.reward_deleted`
+    /// - Cargo feature: `loyalty-rewards`
+    #[cfg(feature = "loyalty-rewards")]
+    fn wix_loyalty_rewards_on_reward_deleted(
+        &self,
+        event: crate::loyalty::rewards::RewardDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a reward is updated.
+    ///
+    /// - Velo handler: `wixLoyaltyRewards_onRewardUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `rewards.onRewardUpdated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.reward_updated`
+    /// - Cargo feature: `loyalty-rewards`
+    #[cfg(feature = "loyalty-rewards")]
+    fn wix_loyalty_rewards_on_reward_updated(
+        &self,
+        event: crate::loyalty::rewards::RewardUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an account follows a new channel.
+    ///
+    /// - Velo handler: `wixLoyaltySocialMedia_onFollowedChannelCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `socialMedia.onFollowedChannelCreated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.socialmedia.v1.followed_channel_created`
+    /// - Cargo feature: `loyalty-social_media`
+    #[cfg(feature = "loyalty-social_media")]
+    fn wix_loyalty_social_media_on_followed_channel_created(
+        &self,
+        event: crate::loyalty::social_media::FollowedChannelCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixLoyalty_onTierCreated` (in `backend/events.js`)
+    /// - SDK: `tiers.onTierCreated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.tier_created`
+    /// - Cargo feature: `loyalty-tiers`
+    #[cfg(feature = "loyalty-tiers")]
+    fn wix_loyalty_on_tier_created(
+        &self,
+        event: crate::loyalty::tiers::TierCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixLoyalty_onTierDeleted` (in `backend/events.js`)
+    /// - SDK: `tiers.onTierDeleted` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.tier_deleted`
+    /// - Cargo feature: `loyalty-tiers`
+    #[cfg(feature = "loyalty-tiers")]
+    fn wix_loyalty_on_tier_deleted(
+        &self,
+        event: crate::loyalty::tiers::TierDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixLoyalty_onTierUpdated` (in `backend/events.js`)
+    /// - SDK: `tiers.onTierUpdated` from `@wix/loyalty`
+    /// - Webhook eventType: `wix.loyalty.v1.tier_updated`
+    /// - Cargo feature: `loyalty-tiers`
+    #[cfg(feature = "loyalty-tiers")]
+    fn wix_loyalty_on_tier_updated(
+        &self,
+        event: crate::loyalty::tiers::TierUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is created.
+    ///
+    /// - Velo handler: `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `enterpriseMediaCategories.onEnterpriseCategoryCreated` from `@wix/media`
+    /// - Webhook eventType: `wix.media.enterprise_public_media.v1.enterprise_category_created`
+    /// - Cargo feature: `media-enterprise_media_categories`
+    #[cfg(feature = "media-enterprise_media_categories")]
+    fn wix_media_enterprise_media_categories_on_enterprise_category_created(
+        &self,
+        event: crate::media::enterprise_media_categories::EnterpriseCategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is deleted.
+    ///
+    /// - Velo handler: `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `enterpriseMediaCategories.onEnterpriseCategoryDeleted` from `@wix/media`
+    /// - Webhook eventType: `wix.media.enterprise_public_media.v1.enterprise_category_deleted`
+    /// - Cargo feature: `media-enterprise_media_categories`
+    #[cfg(feature = "media-enterprise_media_categories")]
+    fn wix_media_enterprise_media_categories_on_enterprise_category_deleted(
+        &self,
+        event: crate::media::enterprise_media_categories::EnterpriseCategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a category is updated.
+    ///
+    /// - Velo handler: `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `enterpriseMediaCategories.onEnterpriseCategoryUpdated` from `@wix/media`
+    /// - Webhook eventType: `wix.media.enterprise_public_media.v1.enterprise_category_updated`
+    /// - Cargo feature: `media-enterprise_media_categories`
+    #[cfg(feature = "media-enterprise_media_categories")]
+    fn wix_media_enterprise_media_categories_on_enterprise_category_updated(
+        &self,
+        event: crate::media::enterprise_media_categories::EnterpriseCategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item is created.
+    ///
+    /// - Velo handler: `wixMediaEnterpriseMediaItems_onEnterpriseItemCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `enterpriseMediaItems.onEnterpriseItemCreated` from `@wix/media`
+    /// - Webhook eventType: `wix.media.enterprise_public_media.v1.enterprise_item_created`
+    /// - Cargo feature: `media-enterprise_media_items`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "media-enterprise_media_items")]
+    fn wix_media_enterprise_media_items_on_enterprise_item_created(
+        &self,
+        event: crate::media::enterprise_media_items::EnterpriseItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item's category links change.
+    ///
+    /// - Velo handler: `wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `enterpriseMediaItems.onEnterpriseItemItemCategoriesChanged` from `@wix/media`
+    /// - Webhook eventType: `wix.media.enterprise_public_media.v1.enterprise_item_item_categories_changed`
+    /// - Cargo feature: `media-enterprise_media_items`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "media-enterprise_media_items")]
+    fn wix_media_enterprise_media_items_on_enterprise_item_item_categories_changed(
+        &self,
+        event: crate::media::enterprise_media_items::EnterpriseItemItemCategoriesChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item's `publishStatus` changes.
+    ///
+    /// - Velo handler: `wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `enterpriseMediaItems.onEnterpriseItemPublishStatusChanged` from `@wix/media`
+    /// - Webhook eventType: `wix.media.enterprise_public_media.v1.enterprise_item_publish_status_changed`
+    /// - Cargo feature: `media-enterprise_media_items`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "media-enterprise_media_items")]
+    fn wix_media_enterprise_media_items_on_enterprise_item_publish_status_changed(
+        &self,
+        event: crate::media::enterprise_media_items::EnterpriseItemPublishStatusChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item is updated.
+    ///
+    /// - Velo handler: `wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `enterpriseMediaItems.onEnterpriseItemUpdated` from `@wix/media`
+    /// - Webhook eventType: `wix.media.enterprise_public_media.v1.enterprise_item_updated`
+    /// - Cargo feature: `media-enterprise_media_items`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "media-enterprise_media_items")]
+    fn wix_media_enterprise_media_items_on_enterprise_item_updated(
+        &self,
+        event: crate::media::enterprise_media_items::EnterpriseItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a file's import fails. Learn more about [knowing when a file is ready](https://dev.wix.com/docs/api-reference/assets/media/media-manager/files/importing-files#knowing-when-a-file-is-ready).
+    ///
+    /// - Velo handler: `wixMediaFiles_onFileDescriptorFileFailed` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `files.onFileDescriptorFileFailed` from `@wix/media`
+    /// - Webhook eventType: `wix.media.site_media.v1.file_descriptor_file_failed`
+    /// - Cargo feature: `media-files`
+    #[cfg(feature = "media-files")]
+    fn wix_media_files_on_file_descriptor_file_failed(
+        &self,
+        event: crate::media::files::FileDescriptorFileFailed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a file finishes processing successfully. Learn more about [knowing when a file is ready](https://dev.wix.com/docs/api-reference/assets/media/media-manager/files/importing-files#knowing-when-a-file-is-ready).
+    ///
+    /// - Velo handler: `wixMediaFiles_onFileDescriptorFileReady` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `files.onFileDescriptorFileReady` from `@wix/media`
+    /// - Webhook eventType: `wix.media.site_media.v1.file_descriptor_file_ready`
+    /// - Cargo feature: `media-files`
+    #[cfg(feature = "media-files")]
+    fn wix_media_files_on_file_descriptor_file_ready(
+        &self,
+        event: crate::media::files::FileDescriptorFileReady,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -3789,6 +5515,909 @@ pub trait Handler: Send + Sync {
     fn wix_members_members_about_on_member_about_updated(
         &self,
         event: crate::members::members_about::MemberAboutUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the site is created.
+    ///
+    /// - Velo handler: `wixMultilingualLocaleSettings_onLocaleSettingsCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `localeSettings.onLocaleSettingsCreated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.settings.v2.locale_settings_created`
+    /// - Cargo feature: `multilingual-locale_settings`
+    #[cfg(feature = "multilingual-locale_settings")]
+    fn wix_multilingual_locale_settings_on_locale_settings_created(
+        &self,
+        event: crate::multilingual::locale_settings::LocaleSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the site is deleted.
+    ///
+    /// - Velo handler: `wixMultilingualLocaleSettings_onLocaleSettingsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `localeSettings.onLocaleSettingsDeleted` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.settings.v2.locale_settings_deleted`
+    /// - Cargo feature: `multilingual-locale_settings`
+    #[cfg(feature = "multilingual-locale_settings")]
+    fn wix_multilingual_locale_settings_on_locale_settings_deleted(
+        &self,
+        event: crate::multilingual::locale_settings::LocaleSettingsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the site's multilingual mode is updated.
+    ///
+    /// - Velo handler: `wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `localeSettings.onLocaleSettingsMultilingualModeUpdated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.settings.v2.locale_settings_multilingual_mode_updated`
+    /// - Cargo feature: `multilingual-locale_settings`
+    #[cfg(feature = "multilingual-locale_settings")]
+    fn wix_multilingual_locale_settings_on_locale_settings_multilingual_mode_updated(
+        &self,
+        event: crate::multilingual::locale_settings::LocaleSettingsMultilingualModeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when locale settings are updated.
+    ///
+    /// - Velo handler: `wixMultilingualLocaleSettings_onLocaleSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `localeSettings.onLocaleSettingsUpdated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.settings.v2.locale_settings_updated`
+    /// - Cargo feature: `multilingual-locale_settings`
+    #[cfg(feature = "multilingual-locale_settings")]
+    fn wix_multilingual_locale_settings_on_locale_settings_updated(
+        &self,
+        event: crate::multilingual::locale_settings::LocaleSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a secondary locale is created.
+    ///
+    /// - Velo handler: `wixMultilingualLocales_onLocaleCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `locales.onLocaleCreated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.locales.v2.locale_created`
+    /// - Cargo feature: `multilingual-locales`
+    #[cfg(feature = "multilingual-locales")]
+    fn wix_multilingual_locales_on_locale_created(
+        &self,
+        event: crate::multilingual::locales::LocaleCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a locale is deleted.
+    ///
+    /// - Velo handler: `wixMultilingualLocales_onLocaleDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `locales.onLocaleDeleted` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.locales.v2.locale_deleted`
+    /// - Cargo feature: `multilingual-locales`
+    #[cfg(feature = "multilingual-locales")]
+    fn wix_multilingual_locales_on_locale_deleted(
+        &self,
+        event: crate::multilingual::locales::LocaleDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a new primary locale is created.
+    ///
+    /// - Velo handler: `wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `locales.onLocaleMultilingualPrimaryLocaleChanged` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.locales.v2.locale_multilingual_primary_locale_changed`
+    /// - Cargo feature: `multilingual-locales`
+    #[cfg(feature = "multilingual-locales")]
+    fn wix_multilingual_locales_on_locale_multilingual_primary_locale_changed(
+        &self,
+        event: crate::multilingual::locales::LocaleMultilingualPrimaryLocaleChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a locale is updated.
+    ///
+    /// - Velo handler: `wixMultilingualLocales_onLocaleUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `locales.onLocaleUpdated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.locales.v2.locale_updated`
+    /// - Cargo feature: `multilingual-locales`
+    #[cfg(feature = "multilingual-locales")]
+    fn wix_multilingual_locales_on_locale_updated(
+        &self,
+        event: crate::multilingual::locales::LocaleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when translation content is created.
+    ///
+    /// - Velo handler: `wixMultilingualTranslationContents_onContentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `translationContents.onContentCreated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.translation.v1.content_created`
+    /// - Cargo feature: `multilingual-translation_contents`
+    #[cfg(feature = "multilingual-translation_contents")]
+    fn wix_multilingual_translation_contents_on_content_created(
+        &self,
+        event: crate::multilingual::translation_contents::ContentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when translation content is deleted.
+    ///
+    /// - Velo handler: `wixMultilingualTranslationContents_onContentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `translationContents.onContentDeleted` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.translation.v1.content_deleted`
+    /// - Cargo feature: `multilingual-translation_contents`
+    #[cfg(feature = "multilingual-translation_contents")]
+    fn wix_multilingual_translation_contents_on_content_deleted(
+        &self,
+        event: crate::multilingual::translation_contents::ContentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when translation content is updated.
+    ///
+    /// - Velo handler: `wixMultilingualTranslationContents_onContentUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `translationContents.onContentUpdated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.translation.v1.content_updated`
+    /// - Cargo feature: `multilingual-translation_contents`
+    #[cfg(feature = "multilingual-translation_contents")]
+    fn wix_multilingual_translation_contents_on_content_updated(
+        &self,
+        event: crate::multilingual::translation_contents::ContentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when published content is created.
+    ///
+    /// - Velo handler: `wixMultilingualTranslationPublishedContents_onPublishedContentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `translationPublishedContents.onPublishedContentCreated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.localization_public.v3.published_content_created`
+    /// - Cargo feature: `multilingual-translation_published_contents`
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    fn wix_multilingual_translation_published_contents_on_published_content_created(
+        &self,
+        event: crate::multilingual::translation_published_contents::PublishedContentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when published content is deleted.
+    ///
+    /// - Velo handler: `wixMultilingualTranslationPublishedContents_onPublishedContentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `translationPublishedContents.onPublishedContentDeleted` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.localization_public.v3.published_content_deleted`
+    /// - Cargo feature: `multilingual-translation_published_contents`
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    fn wix_multilingual_translation_published_contents_on_published_content_deleted(
+        &self,
+        event: crate::multilingual::translation_published_contents::PublishedContentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when published content is updated.
+    ///
+    /// - Velo handler: `wixMultilingualTranslationPublishedContents_onPublishedContentUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `translationPublishedContents.onPublishedContentUpdated` from `@wix/multilingual`
+    /// - Webhook eventType: `wix.multilingual.localization_public.v3.published_content_updated`
+    /// - Cargo feature: `multilingual-translation_published_contents`
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    fn wix_multilingual_translation_published_contents_on_published_content_updated(
+        &self,
+        event: crate::multilingual::translation_published_contents::PublishedContentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a join application is created.
+    ///
+    /// - Velo handler: `wixOnlineProgramsJoinApplications_onJoinApplicationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinApplications.onJoinApplicationCreated` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.join_application_created`
+    /// - Cargo feature: `online_programs-join_applications`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_created(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a join application is deleted.
+    ///
+    /// - Velo handler: `wixOnlineProgramsJoinApplications_onJoinApplicationDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinApplications.onJoinApplicationDeleted` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.join_application_deleted`
+    /// - Cargo feature: `online_programs-join_applications`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_deleted(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a join application's `paymentStatus` changes.
+    ///
+    /// - Velo handler: `wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinApplications.onJoinApplicationPaymentStatusChanged` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.join_application_payment_status_changed`
+    /// - Cargo feature: `online_programs-join_applications`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_payment_status_changed(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationPaymentStatusChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a join application's `status` changes.
+    ///
+    /// - Velo handler: `wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinApplications.onJoinApplicationStatusChanged` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.join_application_status_changed`
+    /// - Cargo feature: `online_programs-join_applications`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_status_changed(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationStatusChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when tags on a join application are modified.
+    ///
+    /// - Velo handler: `wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinApplications.onJoinApplicationTagsModified` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.join_application_tags_modified`
+    /// - Cargo feature: `online_programs-join_applications`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_tags_modified(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a join application is updated.
+    ///
+    /// - Velo handler: `wixOnlineProgramsJoinApplications_onJoinApplicationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `joinApplications.onJoinApplicationUpdated` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.join_application_updated`
+    /// - Cargo feature: `online_programs-join_applications`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_updated(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `onlineProgramParticipants.onParticipantDeleted` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.challenges.v1.participant_deleted`
+    /// - Cargo feature: `online_programs-online_program_participants`
+    #[cfg(feature = "online_programs-online_program_participants")]
+    fn wix_online_programs_online_program_participants_on_participant_deleted(
+        &self,
+        event: crate::online_programs::online_program_participants::ParticipantDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `onlineProgramParticipants.onParticipantJoined` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.challenges.v1.participant_participant_joined`
+    /// - Cargo feature: `online_programs-online_program_participants`
+    #[cfg(feature = "online_programs-online_program_participants")]
+    fn wix_online_programs_online_program_participants_on_participant_joined(
+        &self,
+        event: crate::online_programs::online_program_participants::ParticipantJoined,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `onlineProgramParticipants.onParticipantStepResolved` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.challenges.v1.participant_step_resolved`
+    /// - Cargo feature: `online_programs-online_program_participants`
+    #[cfg(feature = "online_programs-online_program_participants")]
+    fn wix_online_programs_online_program_participants_on_participant_step_resolved(
+        &self,
+        event: crate::online_programs::online_program_participants::ParticipantStepResolved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a participant completes a program.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantCompletedProgram` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantCompletedProgram` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_completed_program`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_completed_program(
+        &self,
+        event: crate::online_programs::participants::ParticipantCompletedProgram,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a participant is created.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantCreated` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_created`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_created(
+        &self,
+        event: crate::online_programs::participants::ParticipantCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a participant is deleted.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantDeleted` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_deleted`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_deleted(
+        &self,
+        event: crate::online_programs::participants::ParticipantDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a participant voluntarily leaves a program.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantLeft` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantLeft` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_left`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_left(
+        &self,
+        event: crate::online_programs::participants::ParticipantLeft,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a participant misses a program deadline.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantMissedProgramDeadline` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_missed_program_deadline`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_missed_program_deadline(
+        &self,
+        event: crate::online_programs::participants::ParticipantMissedProgramDeadline,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a participant's program duration ends.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantProgramDurationEnded` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantProgramDurationEnded` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_program_duration_ended`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_program_duration_ended(
+        &self,
+        event: crate::online_programs::participants::ParticipantProgramDurationEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an administrator removes a participant from a program.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantRemoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantRemoved` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_removed`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_removed(
+        &self,
+        event: crate::online_programs::participants::ParticipantRemoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a participant's tags are modified.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantTagsModified` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_tags_modified`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_tags_modified(
+        &self,
+        event: crate::online_programs::participants::ParticipantTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a participant is updated.
+    ///
+    /// - Velo handler: `wixOnlineProgramsParticipants_onParticipantUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `participants.onParticipantUpdated` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.participants.v3.participant_updated`
+    /// - Cargo feature: `online_programs-participants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_updated(
+        &self,
+        event: crate::online_programs::participants::ParticipantUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a step is created.
+    ///
+    /// - Velo handler: `wixOnlineProgramsSteps_onStepCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `steps.onStepCreated` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.v3.step_created`
+    /// - Cargo feature: `online_programs-steps`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-steps")]
+    fn wix_online_programs_steps_on_step_created(
+        &self,
+        event: crate::online_programs::steps::StepCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a step is deleted.
+    ///
+    /// - Velo handler: `wixOnlineProgramsSteps_onStepDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `steps.onStepDeleted` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.v3.step_deleted`
+    /// - Cargo feature: `online_programs-steps`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-steps")]
+    fn wix_online_programs_steps_on_step_deleted(
+        &self,
+        event: crate::online_programs::steps::StepDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a step is moved.
+    ///
+    /// - Velo handler: `wixOnlineProgramsSteps_onStepMoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `steps.onStepMoved` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.v3.step_moved`
+    /// - Cargo feature: `online_programs-steps`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-steps")]
+    fn wix_online_programs_steps_on_step_moved(
+        &self,
+        event: crate::online_programs::steps::StepMoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a step is updated.
+    ///
+    /// - Velo handler: `wixOnlineProgramsSteps_onStepUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `steps.onStepUpdated` from `@wix/online-programs`
+    /// - Webhook eventType: `wix.online_programs.v3.step_updated`
+    /// - Cargo feature: `online_programs-steps`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "online_programs-steps")]
+    fn wix_online_programs_steps_on_step_updated(
+        &self,
+        event: crate::online_programs::steps::StepUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a dispute evidence document is created.
+    ///
+    /// - Velo handler: `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `disputeEvidenceDocuments.onDisputeEvidenceDocumentCreated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_created`
+    /// - Cargo feature: `payments-dispute_evidence_documents`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    fn wix_payments_dispute_evidence_documents_on_dispute_evidence_document_created(
+        &self,
+        event: crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a dispute evidence document is deleted.
+    ///
+    /// - Velo handler: `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `disputeEvidenceDocuments.onDisputeEvidenceDocumentDeleted` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_deleted`
+    /// - Cargo feature: `payments-dispute_evidence_documents`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    fn wix_payments_dispute_evidence_documents_on_dispute_evidence_document_deleted(
+        &self,
+        event: crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a dispute evidence document is updated.
+    ///
+    /// - Velo handler: `wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `disputeEvidenceDocuments.onDisputeEvidenceDocumentUpdated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.dispute_evidence_documents.v1.dispute_evidence_document_updated`
+    /// - Cargo feature: `payments-dispute_evidence_documents`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    fn wix_payments_dispute_evidence_documents_on_dispute_evidence_document_updated(
+        &self,
+        event: crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a dispute is created.
+    ///
+    /// - Velo handler: `wixPaymentsDisputes_onDisputeCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `disputes.onDisputeCreated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.disputes.v1.dispute_created`
+    /// - Cargo feature: `payments-disputes`
+    #[cfg(feature = "payments-disputes")]
+    fn wix_payments_disputes_on_dispute_created(
+        &self,
+        event: crate::payments::disputes::DisputeCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a dispute is updated.
+    ///
+    /// - Velo handler: `wixPaymentsDisputes_onDisputeUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `disputes.onDisputeUpdated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.disputes.v1.dispute_updated`
+    /// - Cargo feature: `payments-disputes`
+    #[cfg(feature = "payments-disputes")]
+    fn wix_payments_disputes_on_dispute_updated(
+        &self,
+        event: crate::payments::disputes::DisputeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `onboardingAvailability.onOnboardingAvailabilityCreated` from `@wix/payments`
+    /// - Webhook eventType: `wix.cashier.onboarding_availability.v1.onboarding_availability_created`
+    /// - Cargo feature: `payments-onboarding_availability`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-onboarding_availability")]
+    fn wix_payments_onboarding_availability_on_onboarding_availability_created(
+        &self,
+        event: crate::payments::onboarding_availability::OnboardingAvailabilityCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `onboardingAvailability.onOnboardingAvailabilityUpdated` from `@wix/payments`
+    /// - Webhook eventType: `wix.cashier.onboarding_availability.v1.onboarding_availability_updated`
+    /// - Cargo feature: `payments-onboarding_availability`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-onboarding_availability")]
+    fn wix_payments_onboarding_availability_on_onboarding_availability_updated(
+        &self,
+        event: crate::payments::onboarding_availability::OnboardingAvailabilityUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a payment is created.
+    ///
+    /// - Velo handler: `wixPaymentsPayments_onPaymentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `payments.onPaymentCreated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.platform.v1.payment_created`
+    /// - Cargo feature: `payments-payments`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-payments")]
+    fn wix_payments_payments_on_payment_created(
+        &self,
+        event: crate::payments::payments::PaymentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a payment is updated.
+    ///
+    /// - Velo handler: `wixPaymentsPayments_onPaymentUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `payments.onPaymentUpdated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.platform.v1.payment_updated`
+    /// - Cargo feature: `payments-payments`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-payments")]
+    fn wix_payments_payments_on_payment_updated(
+        &self,
+        event: crate::payments::payments::PaymentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a payout is created.
+    ///
+    /// The payout is created before the underlying transfer is initiated at the
+    /// bank. At this point `status` is `SENT` and `estimatedArrivalDateV2` is set
+    /// if the bank rail returned one. `failureReason` and `bankTransferReference`
+    /// are not yet populated.
+    ///
+    /// - Velo handler: `wixPaymentsPayouts_onPayoutCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `payouts.onPayoutCreated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.payouts.v4.payout_created`
+    /// - Cargo feature: `payments-payouts`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-payouts")]
+    fn wix_payments_payouts_on_payout_created(
+        &self,
+        event: crate::payments::payouts::PayoutCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a payout is updated.
+    ///
+    /// Typical updates include `status` transitioning from `SENT` to `FAILED`
+    /// (with `failureReason` being set), `estimatedArrivalDateV2` being refined by
+    /// the bank rail, and `bankTransferReference` being populated once the rail
+    /// returns it.
+    ///
+    /// - Velo handler: `wixPaymentsPayouts_onPayoutUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `payouts.onPayoutUpdated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.payouts.v4.payout_updated`
+    /// - Cargo feature: `payments-payouts`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-payouts")]
+    fn wix_payments_payouts_on_payout_updated(
+        &self,
+        event: crate::payments::payouts::PayoutUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixPaymentsRefunds_onRefundCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `refunds.onRefundCreated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.refunds.v1.refund_created`
+    /// - Cargo feature: `payments-refunds`
+    #[cfg(feature = "payments-refunds")]
+    fn wix_payments_refunds_on_refund_created(
+        &self,
+        event: crate::payments::refunds::RefundCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixPaymentsRefunds_onRefundUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `refunds.onRefundUpdated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.refunds.v1.refund_updated`
+    /// - Cargo feature: `payments-refunds`
+    #[cfg(feature = "payments-refunds")]
+    fn wix_payments_refunds_on_refund_updated(
+        &self,
+        event: crate::payments::refunds::RefundUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `savedPaymentMethods.onSavedPaymentMethodCreated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.saved_payment_methods.v1.saved_payment_method_created`
+    /// - Cargo feature: `payments-saved_payment_methods`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-saved_payment_methods")]
+    fn wix_payments_saved_payment_methods_on_saved_payment_method_created(
+        &self,
+        event: crate::payments::saved_payment_methods::SavedPaymentMethodCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `savedPaymentMethods.onSavedPaymentMethodDeleted` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.saved_payment_methods.v1.saved_payment_method_deleted`
+    /// - Cargo feature: `payments-saved_payment_methods`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-saved_payment_methods")]
+    fn wix_payments_saved_payment_methods_on_saved_payment_method_deleted(
+        &self,
+        event: crate::payments::saved_payment_methods::SavedPaymentMethodDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `savedPaymentMethods.onSavedPaymentMethodUpdated` from `@wix/payments`
+    /// - Webhook eventType: `wix.payments.saved_payment_methods.v1.saved_payment_method_updated`
+    /// - Cargo feature: `payments-saved_payment_methods`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "payments-saved_payment_methods")]
+    fn wix_payments_saved_payment_methods_on_saved_payment_method_updated(
+        &self,
+        event: crate::payments::saved_payment_methods::SavedPaymentMethodUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a collection is created.
+    ///
+    /// - Velo handler: `wixPortfolioCollections_onCollectionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `collections.onCollectionCreated` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.collections.v1.collection_created`
+    /// - Cargo feature: `portfolio-collections`
+    #[cfg(feature = "portfolio-collections")]
+    fn wix_portfolio_collections_on_collection_created(
+        &self,
+        event: crate::portfolio::collections::CollectionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a collection is deleted.
+    ///
+    /// - Velo handler: `wixPortfolioCollections_onCollectionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `collections.onCollectionDeleted` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.collections.v1.collection_deleted`
+    /// - Cargo feature: `portfolio-collections`
+    #[cfg(feature = "portfolio-collections")]
+    fn wix_portfolio_collections_on_collection_deleted(
+        &self,
+        event: crate::portfolio::collections::CollectionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a collection is updated.
+    ///
+    /// - Velo handler: `wixPortfolioCollections_onCollectionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `collections.onCollectionUpdated` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.collections.v1.collection_updated`
+    /// - Cargo feature: `portfolio-collections`
+    #[cfg(feature = "portfolio-collections")]
+    fn wix_portfolio_collections_on_collection_updated(
+        &self,
+        event: crate::portfolio::collections::CollectionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when portfolio settings are created.
+    ///
+    /// - Velo handler: `wixPortfolioPortfolioSettings_onPortfolioSettingsCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `portfolioSettings.onPortfolioSettingsCreated` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.portfolio_app.v1.portfolio_settings_created`
+    /// - Cargo feature: `portfolio-portfolio_settings`
+    #[cfg(feature = "portfolio-portfolio_settings")]
+    fn wix_portfolio_portfolio_settings_on_portfolio_settings_created(
+        &self,
+        event: crate::portfolio::portfolio_settings::PortfolioSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the placement of a project within a specified collection is updated.
+    ///
+    /// - Velo handler: `wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `projectInCollections.onProjectInCollectionProjectOrderInCollectionUpdatedEvent` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.projects.v1.project_in_collection_project_order_in_collection_updated_event`
+    /// - Cargo feature: `portfolio-project_in_collections`
+    #[cfg(feature = "portfolio-project_in_collections")]
+    fn wix_portfolio_project_in_collections_on_project_in_collection_project_order_in_collection_updated_event(
+        &self,
+        event: crate::portfolio::project_in_collections::ProjectInCollectionProjectOrderInCollectionUpdatedEvent,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a project item is created.
+    ///
+    /// - Velo handler: `wixPortfolioProjectItems_onProjectItemCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `projectItems.onProjectItemCreated` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.project_items.v1.project_item_created`
+    /// - Cargo feature: `portfolio-project_items`
+    #[cfg(feature = "portfolio-project_items")]
+    fn wix_portfolio_project_items_on_project_item_created(
+        &self,
+        event: crate::portfolio::project_items::ProjectItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a project item is deleted.
+    ///
+    /// - Velo handler: `wixPortfolioProjectItems_onProjectItemDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `projectItems.onProjectItemDeleted` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.project_items.v1.project_item_deleted`
+    /// - Cargo feature: `portfolio-project_items`
+    #[cfg(feature = "portfolio-project_items")]
+    fn wix_portfolio_project_items_on_project_item_deleted(
+        &self,
+        event: crate::portfolio::project_items::ProjectItemDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a project item is updated.
+    ///
+    /// - Velo handler: `wixPortfolioProjectItems_onProjectItemUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `projectItems.onProjectItemUpdated` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.project_items.v1.project_item_updated`
+    /// - Cargo feature: `portfolio-project_items`
+    #[cfg(feature = "portfolio-project_items")]
+    fn wix_portfolio_project_items_on_project_item_updated(
+        &self,
+        event: crate::portfolio::project_items::ProjectItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a project is created.
+    ///
+    /// - Velo handler: `wixPortfolioProjects_onProjectCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `projects.onProjectCreated` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.projects.v1.project_created`
+    /// - Cargo feature: `portfolio-projects`
+    #[cfg(feature = "portfolio-projects")]
+    fn wix_portfolio_projects_on_project_created(
+        &self,
+        event: crate::portfolio::projects::ProjectCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a project is deleted.
+    ///
+    /// - Velo handler: `wixPortfolioProjects_onProjectDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `projects.onProjectDeleted` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.projects.v1.project_deleted`
+    /// - Cargo feature: `portfolio-projects`
+    #[cfg(feature = "portfolio-projects")]
+    fn wix_portfolio_projects_on_project_deleted(
+        &self,
+        event: crate::portfolio::projects::ProjectDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a project is updated.
+    ///
+    /// - Velo handler: `wixPortfolioProjects_onProjectUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `projects.onProjectUpdated` from `@wix/portfolio`
+    /// - Webhook eventType: `wix.portfolio.projects.v1.project_updated`
+    /// - Cargo feature: `portfolio-projects`
+    #[cfg(feature = "portfolio-projects")]
+    fn wix_portfolio_projects_on_project_updated(
+        &self,
+        event: crate::portfolio::projects::ProjectUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -4113,6 +6742,1014 @@ pub trait Handler: Send + Sync {
     fn wix_pricing_plans_plans_v3_on_plan_updated(
         &self,
         event: crate::pricing_plans::plans_v3::PlanUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a gallery is created.
+    ///
+    /// > __Note:__ The event data doesn't include gallery items or their IDs.
+    /// > To receive information about the created items you need to listen to the [Gallery Item Created webhook](https://dev.wix.com/api/rest/site-content/pro-gallery/gallery-item-created-webhook).
+    ///
+    /// - Velo handler: `wixProGalleryProGallery_onGalleryCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `proGallery.onGalleryCreated` from `@wix/pro-gallery`
+    /// - Webhook eventType: `wix.pro_gallery.gallery_v2_created`
+    /// - Cargo feature: `pro_gallery-pro_gallery`
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_created(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a gallery is deleted.
+    ///
+    /// - Velo handler: `wixProGalleryProGallery_onGalleryDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `proGallery.onGalleryDeleted` from `@wix/pro-gallery`
+    /// - Webhook eventType: `wix.pro_gallery.gallery_v2_deleted`
+    /// - Cargo feature: `pro_gallery-pro_gallery`
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_deleted(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a media item in a specified gallery is created.
+    ///
+    /// - Velo handler: `wixProGalleryProGallery_onGalleryItemCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `proGallery.onGalleryItemCreated` from `@wix/pro-gallery`
+    /// - Webhook eventType: `wix.pro_gallery.gallery_v2_gallery_item_created`
+    /// - Cargo feature: `pro_gallery-pro_gallery`
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_item_created(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a media item in a specified gallery is deleted.
+    ///
+    /// > __Note:__ The event is triggered when a gallery item is deleted individually and when a gallery item is deleted because its gallery is deleted.
+    /// > The property `originatedFrom` has the value `Gallery Deleted` if the entire gallery is deleted. If the gallery item is deleted individually, this field is empty.
+    ///
+    /// - Velo handler: `wixProGalleryProGallery_onGalleryItemDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `proGallery.onGalleryItemDeleted` from `@wix/pro-gallery`
+    /// - Webhook eventType: `wix.pro_gallery.gallery_v2_gallery_item_deleted`
+    /// - Cargo feature: `pro_gallery-pro_gallery`
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_item_deleted(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryItemDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a media item in a specified gallery is updated.
+    ///
+    /// - Velo handler: `wixProGalleryProGallery_onGalleryItemUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `proGallery.onGalleryItemUpdated` from `@wix/pro-gallery`
+    /// - Webhook eventType: `wix.pro_gallery.gallery_v2_gallery_item_updated`
+    /// - Cargo feature: `pro_gallery-pro_gallery`
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_item_updated(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a gallery is updated.
+    ///
+    /// > __Note:__ The event data doesn't include gallery items or their IDs.
+    /// > To receive information about the updated items you need to listen to the [Gallery Item Updated webhook](https://dev.wix.com/api/rest/site-content/pro-gallery/gallery-item-updated-webhook).
+    ///
+    /// - Velo handler: `wixProGalleryProGallery_onGalleryUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `proGallery.onGalleryUpdated` from `@wix/pro-gallery`
+    /// - Webhook eventType: `wix.pro_gallery.gallery_v2_updated`
+    /// - Cargo feature: `pro_gallery-pro_gallery`
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_updated(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a redirect session is created.
+    ///
+    /// - Velo handler: `wixRedirectsRedirects_onRedirectSessionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `redirects.onRedirectSessionCreated` from `@wix/redirects`
+    /// - Webhook eventType: `wix.headless.v1.redirect_session_created`
+    /// - Cargo feature: `redirects-redirects`
+    #[cfg(feature = "redirects-redirects")]
+    fn wix_redirects_redirects_on_redirect_session_created(
+        &self,
+        event: crate::redirects::redirects::RedirectSessionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an availability exception is created.
+    ///
+    /// - Velo handler: `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `availabilityExceptions.onAvailabilityExceptionCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.availability_exception_created`
+    /// - Cargo feature: `restaurants-availability_exceptions`
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    fn wix_restaurants_availability_exceptions_on_availability_exception_created(
+        &self,
+        event: crate::restaurants::availability_exceptions::AvailabilityExceptionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an availability exception is deleted.
+    ///
+    /// - Velo handler: `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `availabilityExceptions.onAvailabilityExceptionDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.availability_exception_deleted`
+    /// - Cargo feature: `restaurants-availability_exceptions`
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    fn wix_restaurants_availability_exceptions_on_availability_exception_deleted(
+        &self,
+        event: crate::restaurants::availability_exceptions::AvailabilityExceptionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an availability exception is updated.
+    ///
+    /// - Velo handler: `wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `availabilityExceptions.onAvailabilityExceptionUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.availability_exception_updated`
+    /// - Cargo feature: `restaurants-availability_exceptions`
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    fn wix_restaurants_availability_exceptions_on_availability_exception_updated(
+        &self,
+        event: crate::restaurants::availability_exceptions::AvailabilityExceptionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a catalog is changed.
+    ///
+    /// > __Note:__ The webhook doesn't return information about what has changed. In order to update an external POS upon changes to a Wix Restaurants catalog you may need to create your own logic to identify the changes.
+    ///
+    /// - Velo handler: `wixRestaurantsCatalogs_onCatalogChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `catalogs.onCatalogChanged` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.catalogs.v3.catalog_catalog_changed`
+    /// - Cargo feature: `restaurants-catalogs`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "restaurants-catalogs")]
+    fn wix_restaurants_catalogs_on_catalog_changed(
+        &self,
+        event: crate::restaurants::catalogs::CatalogChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a catalog is created.
+    ///
+    /// > __Note:__ The webhook doesn't return information about the entities belonging to the catalog. You may need to create your own logic to retrieve the catalog's content.
+    ///
+    /// - Velo handler: `wixRestaurantsCatalogs_onCatalogCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `catalogs.onCatalogCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.catalogs.v3.catalog_created`
+    /// - Cargo feature: `restaurants-catalogs`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "restaurants-catalogs")]
+    fn wix_restaurants_catalogs_on_catalog_created(
+        &self,
+        event: crate::restaurants::catalogs::CatalogCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsDiscount_onDiscountCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `discount.onDiscountCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.catalogs.v3.discount_created`
+    /// - Cargo feature: `restaurants-discount`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-discount")]
+    fn wix_restaurants_discount_on_discount_created(
+        &self,
+        event: crate::restaurants::discount::DiscountCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsDiscount_onDiscountUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `discount.onDiscountUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.catalogs.v3.discount_updated`
+    /// - Cargo feature: `restaurants-discount`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-discount")]
+    fn wix_restaurants_discount_on_discount_updated(
+        &self,
+        event: crate::restaurants::discount::DiscountUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `fulfillmentMethods.onFulfillmentMethodCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.fulfillment_method_created`
+    /// - Cargo feature: `restaurants-fulfillment_methods`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    fn wix_restaurants_fulfillment_methods_on_fulfillment_method_created(
+        &self,
+        event: crate::restaurants::fulfillment_methods::FulfillmentMethodCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a fulfillment method is deleted.
+    ///
+    /// - Velo handler: `wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `fulfillmentMethods.onFulfillmentMethodDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.fulfillment_method_deleted`
+    /// - Cargo feature: `restaurants-fulfillment_methods`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    fn wix_restaurants_fulfillment_methods_on_fulfillment_method_deleted(
+        &self,
+        event: crate::restaurants::fulfillment_methods::FulfillmentMethodDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a fulfillment method is updated.
+    ///
+    /// - Velo handler: `wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `fulfillmentMethods.onFulfillmentMethodUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.fulfillment_method_updated`
+    /// - Cargo feature: `restaurants-fulfillment_methods`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    fn wix_restaurants_fulfillment_methods_on_fulfillment_method_updated(
+        &self,
+        event: crate::restaurants::fulfillment_methods::FulfillmentMethodUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item label is created.
+    ///
+    /// - Velo handler: `wixRestaurantsItemLabels_onItemLabelCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemLabels.onItemLabelCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_label_created`
+    /// - Cargo feature: `restaurants-item_labels`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_labels")]
+    fn wix_restaurants_item_labels_on_item_label_created(
+        &self,
+        event: crate::restaurants::item_labels::ItemLabelCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemLabels_onItemLabelDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemLabels.onItemLabelDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_label_deleted`
+    /// - Cargo feature: `restaurants-item_labels`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_labels")]
+    fn wix_restaurants_item_labels_on_item_label_deleted(
+        &self,
+        event: crate::restaurants::item_labels::ItemLabelDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item label is updated.
+    ///
+    /// - Velo handler: `wixRestaurantsItemLabels_onItemLabelUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemLabels.onItemLabelUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_label_updated`
+    /// - Cargo feature: `restaurants-item_labels`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_labels")]
+    fn wix_restaurants_item_labels_on_item_label_updated(
+        &self,
+        event: crate::restaurants::item_labels::ItemLabelUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemModifierGroups_onItemModifierGroupCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemModifierGroups.onItemModifierGroupCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_modifier_group_created`
+    /// - Cargo feature: `restaurants-item_modifier_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    fn wix_restaurants_item_modifier_groups_on_item_modifier_group_created(
+        &self,
+        event: crate::restaurants::item_modifier_groups::ItemModifierGroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemModifierGroups.onItemModifierGroupDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_modifier_group_deleted`
+    /// - Cargo feature: `restaurants-item_modifier_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    fn wix_restaurants_item_modifier_groups_on_item_modifier_group_deleted(
+        &self,
+        event: crate::restaurants::item_modifier_groups::ItemModifierGroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemModifierGroups.onItemModifierGroupUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_modifier_group_updated`
+    /// - Cargo feature: `restaurants-item_modifier_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    fn wix_restaurants_item_modifier_groups_on_item_modifier_group_updated(
+        &self,
+        event: crate::restaurants::item_modifier_groups::ItemModifierGroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemModifiers_onItemModifierCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemModifiers.onItemModifierCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_modifier_created`
+    /// - Cargo feature: `restaurants-item_modifiers`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_modifiers")]
+    fn wix_restaurants_item_modifiers_on_item_modifier_created(
+        &self,
+        event: crate::restaurants::item_modifiers::ItemModifierCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemModifiers_onItemModifierDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemModifiers.onItemModifierDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_modifier_deleted`
+    /// - Cargo feature: `restaurants-item_modifiers`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_modifiers")]
+    fn wix_restaurants_item_modifiers_on_item_modifier_deleted(
+        &self,
+        event: crate::restaurants::item_modifiers::ItemModifierDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemModifiers_onItemModifierUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemModifiers.onItemModifierUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_modifier_updated`
+    /// - Cargo feature: `restaurants-item_modifiers`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_modifiers")]
+    fn wix_restaurants_item_modifiers_on_item_modifier_updated(
+        &self,
+        event: crate::restaurants::item_modifiers::ItemModifierUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemVariants_onItemVariantCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemVariants.onItemVariantCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_variant_created`
+    /// - Cargo feature: `restaurants-item_variants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_variants")]
+    fn wix_restaurants_item_variants_on_item_variant_created(
+        &self,
+        event: crate::restaurants::item_variants::ItemVariantCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemVariants_onItemVariantDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemVariants.onItemVariantDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_variant_deleted`
+    /// - Cargo feature: `restaurants-item_variants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_variants")]
+    fn wix_restaurants_item_variants_on_item_variant_deleted(
+        &self,
+        event: crate::restaurants::item_variants::ItemVariantDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItemVariants_onItemVariantUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `itemVariants.onItemVariantUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_variant_updated`
+    /// - Cargo feature: `restaurants-item_variants`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-item_variants")]
+    fn wix_restaurants_item_variants_on_item_variant_updated(
+        &self,
+        event: crate::restaurants::item_variants::ItemVariantUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItems_onItemCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `items.onItemCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_created`
+    /// - Cargo feature: `restaurants-items`
+    #[cfg(feature = "restaurants-items")]
+    fn wix_restaurants_items_on_item_created(
+        &self,
+        event: crate::restaurants::items::ItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsItems_onItemDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `items.onItemDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_deleted`
+    /// - Cargo feature: `restaurants-items`
+    #[cfg(feature = "restaurants-items")]
+    fn wix_restaurants_items_on_item_deleted(
+        &self,
+        event: crate::restaurants::items::ItemDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an item is updated.
+    ///
+    /// - Velo handler: `wixRestaurantsItems_onItemUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `items.onItemUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.item_updated`
+    /// - Cargo feature: `restaurants-items`
+    #[cfg(feature = "restaurants-items")]
+    fn wix_restaurants_items_on_item_updated(
+        &self,
+        event: crate::restaurants::items::ItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `menuOrderingSettings.onMenuOrderingSettingsCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menu_settings.v1.menu_ordering_settings_created`
+    /// - Cargo feature: `restaurants-menu_ordering_settings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    fn wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_created(
+        &self,
+        event: crate::restaurants::menu_ordering_settings::MenuOrderingSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `menuOrderingSettings.onMenuOrderingSettingsDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menu_settings.v1.menu_ordering_settings_deleted`
+    /// - Cargo feature: `restaurants-menu_ordering_settings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    fn wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_deleted(
+        &self,
+        event: crate::restaurants::menu_ordering_settings::MenuOrderingSettingsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `menuOrderingSettings.onMenuOrderingSettingsUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menu_settings.v1.menu_ordering_settings_updated`
+    /// - Cargo feature: `restaurants-menu_ordering_settings`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    fn wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_updated(
+        &self,
+        event: crate::restaurants::menu_ordering_settings::MenuOrderingSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsMenus_onMenuCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `menus.onMenuCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.menu_created`
+    /// - Cargo feature: `restaurants-menus`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-menus")]
+    fn wix_restaurants_menus_on_menu_created(
+        &self,
+        event: crate::restaurants::menus::MenuCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a menu is deleted.
+    ///
+    /// - Velo handler: `wixRestaurantsMenus_onMenuDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `menus.onMenuDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.menu_deleted`
+    /// - Cargo feature: `restaurants-menus`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-menus")]
+    fn wix_restaurants_menus_on_menu_deleted(
+        &self,
+        event: crate::restaurants::menus::MenuDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsMenus_onMenuUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `menus.onMenuUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.menu_updated`
+    /// - Cargo feature: `restaurants-menus`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-menus")]
+    fn wix_restaurants_menus_on_menu_updated(
+        &self,
+        event: crate::restaurants::menus::MenuUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsOperationGroups_onOperationGroupCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `operationGroups.onOperationGroupCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.operation_group_created`
+    /// - Cargo feature: `restaurants-operation_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-operation_groups")]
+    fn wix_restaurants_operation_groups_on_operation_group_created(
+        &self,
+        event: crate::restaurants::operation_groups::OperationGroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsOperationGroups_onOperationGroupDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `operationGroups.onOperationGroupDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.operation_group_deleted`
+    /// - Cargo feature: `restaurants-operation_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-operation_groups")]
+    fn wix_restaurants_operation_groups_on_operation_group_deleted(
+        &self,
+        event: crate::restaurants::operation_groups::OperationGroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsOperationGroups_onOperationGroupUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `operationGroups.onOperationGroupUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v1.operation_group_updated`
+    /// - Cargo feature: `restaurants-operation_groups`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-operation_groups")]
+    fn wix_restaurants_operation_groups_on_operation_group_updated(
+        &self,
+        event: crate::restaurants::operation_groups::OperationGroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an operation is deleted.
+    ///
+    /// - Velo handler: `wixRestaurantsOperations_onOperationDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `operations.onOperationDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.operations.v1.operation_deleted`
+    /// - Cargo feature: `restaurants-operations`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-operations")]
+    fn wix_restaurants_operations_on_operation_deleted(
+        &self,
+        event: crate::restaurants::operations::OperationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an operation is updated.
+    ///
+    /// - Velo handler: `wixRestaurantsOperations_onOperationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `operations.onOperationUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.operations.v1.operation_updated`
+    /// - Cargo feature: `restaurants-operations`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-operations")]
+    fn wix_restaurants_operations_on_operation_updated(
+        &self,
+        event: crate::restaurants::operations::OperationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsOrderPacingPolicy_onPolicyCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orderPacingPolicy.onPolicyCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.order_pacing.v1.policy_created`
+    /// - Cargo feature: `restaurants-order_pacing_policy`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-order_pacing_policy")]
+    fn wix_restaurants_order_pacing_policy_on_policy_created(
+        &self,
+        event: crate::restaurants::order_pacing_policy::PolicyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsOrderPacingPolicy_onPolicyUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orderPacingPolicy.onPolicyUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.order_pacing.v1.policy_updated`
+    /// - Cargo feature: `restaurants-order_pacing_policy`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-order_pacing_policy")]
+    fn wix_restaurants_order_pacing_policy_on_policy_updated(
+        &self,
+        event: crate::restaurants::order_pacing_policy::PolicyUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is accepted.
+    ///
+    /// - Velo handler: `wixRestaurantsOrders_onOrderAccepted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderAccepted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v3.order_accepted`
+    /// - Cargo feature: `restaurants-orders`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_accepted(
+        &self,
+        event: crate::restaurants::orders::OrderAccepted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is canceled.
+    ///
+    /// - Velo handler: `wixRestaurantsOrders_onOrderCanceled` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderCanceled` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v3.order_canceled`
+    /// - Cargo feature: `restaurants-orders`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_canceled(
+        &self,
+        event: crate::restaurants::orders::OrderCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// > **Deprecation Notice**
+    /// >
+    /// > **The Order Created webhook has been replaced with**
+    /// > **the [New Order webhook](https://dev.wix.com/api/rest/wix-restaurants/orders/new-order-webhook)**
+    /// > **and will be removed on September 30, 2022. If your**
+    /// > **app uses this webhook, we recommend updating your**
+    /// > **code as soon as possible.
+    ///
+    /// - Velo handler: `wixRestaurantsOrders_onOrderCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v3.order_created`
+    /// - Cargo feature: `restaurants-orders`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_created(
+        &self,
+        event: crate::restaurants::orders::OrderCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an order is fulfilled.
+    ///
+    /// - Velo handler: `wixRestaurantsOrders_onOrderFulfilled` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderFulfilled` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v3.order_fulfilled`
+    /// - Cargo feature: `restaurants-orders`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_fulfilled(
+        &self,
+        event: crate::restaurants::orders::OrderFulfilled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered on successful creation of a new order. This means
+    /// the order has been validated and the payment has cleared,
+    /// and now the site owner can accept or cancel the order.
+    ///
+    /// - Velo handler: `wixRestaurantsOrders_onOrderNewOrder` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `orders.onOrderNewOrder` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.v3.order_new_order`
+    /// - Cargo feature: `restaurants-orders`
+    /// - Maturity: deprecated by Wix.
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_new_order(
+        &self,
+        event: crate::restaurants::orders::OrderNewOrder,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsRecipients_onRecipientCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `recipients.onRecipientCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.recipient.v1.recipient_created`
+    /// - Cargo feature: `restaurants-recipients`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-recipients")]
+    fn wix_restaurants_recipients_on_recipient_created(
+        &self,
+        event: crate::restaurants::recipients::RecipientCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsRecipients_onRecipientDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `recipients.onRecipientDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.recipient.v1.recipient_deleted`
+    /// - Cargo feature: `restaurants-recipients`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-recipients")]
+    fn wix_restaurants_recipients_on_recipient_deleted(
+        &self,
+        event: crate::restaurants::recipients::RecipientDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsRecipients_onRecipientUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `recipients.onRecipientUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.recipient.v1.recipient_updated`
+    /// - Cargo feature: `restaurants-recipients`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-recipients")]
+    fn wix_restaurants_recipients_on_recipient_updated(
+        &self,
+        event: crate::restaurants::recipients::RecipientUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsSections_onSectionCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `sections.onSectionCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.section_created`
+    /// - Cargo feature: `restaurants-sections`
+    #[cfg(feature = "restaurants-sections")]
+    fn wix_restaurants_sections_on_section_created(
+        &self,
+        event: crate::restaurants::sections::SectionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsSections_onSectionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `sections.onSectionDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.section_deleted`
+    /// - Cargo feature: `restaurants-sections`
+    #[cfg(feature = "restaurants-sections")]
+    fn wix_restaurants_sections_on_section_deleted(
+        &self,
+        event: crate::restaurants::sections::SectionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a section is updated.
+    ///
+    /// - Velo handler: `wixRestaurantsSections_onSectionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `sections.onSectionUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.restaurants.menus.v1.section_updated`
+    /// - Cargo feature: `restaurants-sections`
+    #[cfg(feature = "restaurants-sections")]
+    fn wix_restaurants_sections_on_section_updated(
+        &self,
+        event: crate::restaurants::sections::SectionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsServiceFees_onRuleCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `serviceFees.onRuleCreated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.service.fees.v1.rule_created`
+    /// - Cargo feature: `restaurants-service_fees`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-service_fees")]
+    fn wix_restaurants_service_fees_on_rule_created(
+        &self,
+        event: crate::restaurants::service_fees::RuleCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsServiceFees_onRuleDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `serviceFees.onRuleDeleted` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.service.fees.v1.rule_deleted`
+    /// - Cargo feature: `restaurants-service_fees`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-service_fees")]
+    fn wix_restaurants_service_fees_on_rule_deleted(
+        &self,
+        event: crate::restaurants::service_fees::RuleDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixRestaurantsServiceFees_onRuleUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `serviceFees.onRuleUpdated` from `@wix/restaurants`
+    /// - Webhook eventType: `wix.service.fees.v1.rule_updated`
+    /// - Cargo feature: `restaurants-service_fees`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "restaurants-service_fees")]
+    fn wix_restaurants_service_fees_on_rule_updated(
+        &self,
+        event: crate::restaurants::service_fees::RuleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a review request is created.
+    ///
+    /// - Velo handler: `wixReviewsReviewRequests_onReviewRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `reviewRequests.onReviewRequestCreated` from `@wix/reviews`
+    /// - Webhook eventType: `wix.reviews.v2.review_request_created`
+    /// - Cargo feature: `reviews-review_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "reviews-review_requests")]
+    fn wix_reviews_review_requests_on_review_request_created(
+        &self,
+        event: crate::reviews::review_requests::ReviewRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a review request is deleted.
+    ///
+    /// - Velo handler: `wixReviewsReviewRequests_onReviewRequestDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `reviewRequests.onReviewRequestDeleted` from `@wix/reviews`
+    /// - Webhook eventType: `wix.reviews.v2.review_request_deleted`
+    /// - Cargo feature: `reviews-review_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "reviews-review_requests")]
+    fn wix_reviews_review_requests_on_review_request_deleted(
+        &self,
+        event: crate::reviews::review_requests::ReviewRequestDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a review request is updated.
+    ///
+    /// - Velo handler: `wixReviewsReviewRequests_onReviewRequestUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `reviewRequests.onReviewRequestUpdated` from `@wix/reviews`
+    /// - Webhook eventType: `wix.reviews.v2.review_request_updated`
+    /// - Cargo feature: `reviews-review_requests`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "reviews-review_requests")]
+    fn wix_reviews_review_requests_on_review_request_updated(
+        &self,
+        event: crate::reviews::review_requests::ReviewRequestUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a review is created.
+    ///
+    /// - Velo handler: `wixReviews_onReviewCreated` (in `backend/events.js`)
+    /// - SDK: `reviews.onReviewCreated` from `@wix/reviews`
+    /// - Webhook eventType: `wix.reviews.v1.review_created`
+    /// - Cargo feature: `reviews-reviews`
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_created(
+        &self,
+        event: crate::reviews::reviews::ReviewCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a review is deleted.
+    ///
+    /// - Velo handler: `wixReviews_onReviewDeleted` (in `backend/events.js`)
+    /// - SDK: `reviews.onReviewDeleted` from `@wix/reviews`
+    /// - Webhook eventType: `wix.reviews.v1.review_deleted`
+    /// - Cargo feature: `reviews-reviews`
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_deleted(
+        &self,
+        event: crate::reviews::reviews::ReviewDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a review's moderation status is changed or a review is created.
+    ///
+    /// - Velo handler: `wixReviews_onReviewModerationStatusChanged` (in `backend/events.js`)
+    /// - SDK: `reviews.onReviewModerationStatusChanged` from `@wix/reviews`
+    /// - Webhook eventType: `wix.reviews.v1.review_moderation_status_changed`
+    /// - Cargo feature: `reviews-reviews`
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_moderation_status_changed(
+        &self,
+        event: crate::reviews::reviews::ReviewModerationStatusChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a review's moderation status is set to `"APPROVED"`.
+    ///
+    /// - Velo handler: `wixReviews_onReviewPublished` (in `backend/events.js`)
+    /// - SDK: `reviews.onReviewPublished` from `@wix/reviews`
+    /// - Webhook eventType: `wix.reviews.v1.review_review_published`
+    /// - Cargo feature: `reviews-reviews`
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_published(
+        &self,
+        event: crate::reviews::reviews::ReviewPublished,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a review is updated.
+    ///
+    /// - Velo handler: `wixReviews_onReviewUpdated` (in `backend/events.js`)
+    /// - SDK: `reviews.onReviewUpdated` from `@wix/reviews`
+    /// - Webhook eventType: `wix.reviews.v1.review_updated`
+    /// - Cargo feature: `reviews-reviews`
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_updated(
+        &self,
+        event: crate::reviews::reviews::ReviewUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a secret is created.
+    ///
+    /// - Velo handler: `wixSecretsSecrets_onSecretCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `secrets.onSecretCreated` from `@wix/secrets`
+    /// - Webhook eventType: `wix.velo.secrets_vault.v1.secret_created`
+    /// - Cargo feature: `secrets-secrets`
+    #[cfg(feature = "secrets-secrets")]
+    fn wix_secrets_secrets_on_secret_created(
+        &self,
+        event: crate::secrets::secrets::SecretCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a secret is deleted.
+    ///
+    /// - Velo handler: `wixSecretsSecrets_onSecretDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `secrets.onSecretDeleted` from `@wix/secrets`
+    /// - Webhook eventType: `wix.velo.secrets_vault.v1.secret_deleted`
+    /// - Cargo feature: `secrets-secrets`
+    #[cfg(feature = "secrets-secrets")]
+    fn wix_secrets_secrets_on_secret_deleted(
+        &self,
+        event: crate::secrets::secrets::SecretDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a secret is updated.
+    ///
+    /// - Velo handler: `wixSecretsSecrets_onSecretUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `secrets.onSecretUpdated` from `@wix/secrets`
+    /// - Webhook eventType: `wix.velo.secrets_vault.v1.secret_updated`
+    /// - Cargo feature: `secrets-secrets`
+    #[cfg(feature = "secrets-secrets")]
+    fn wix_secrets_secrets_on_secret_updated(
+        &self,
+        event: crate::secrets::secrets::SecretUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixSeoRedirects_onRedirectCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `redirects.onRedirectCreated` from `@wix/seo`
+    /// - Webhook eventType: `wix.promote.seo.v1.redirect_created`
+    /// - Cargo feature: `seo-redirects`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "seo-redirects")]
+    fn wix_seo_redirects_on_redirect_created(
+        &self,
+        event: crate::seo::redirects::RedirectCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the `robots.txt` file entity is updated.
+    ///
+    /// - Velo handler: `wixSeoRobotsTxt_onRobotsTxtUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `robotsTxt.onRobotsTxtUpdated` from `@wix/seo`
+    /// - Webhook eventType: `wix.promote.seo.robots_txt_updated`
+    /// - Cargo feature: `seo-robots_txt`
+    #[cfg(feature = "seo-robots_txt")]
+    fn wix_seo_robots_txt_on_robots_txt_updated(
+        &self,
+        event: crate::seo::robots_txt::RobotsTxtUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -4615,6 +8252,118 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when an experience is created.
+    ///
+    /// - Velo handler: `wixTableReservationsExperiences_onExperienceCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `experiences.onExperienceCreated` from `@wix/table-reservations`
+    /// - Webhook eventType: `wix.table_reservations.v1.experience_created`
+    /// - Cargo feature: `table_reservations-experiences`
+    #[cfg(feature = "table_reservations-experiences")]
+    fn wix_table_reservations_experiences_on_experience_created(
+        &self,
+        event: crate::table_reservations::experiences::ExperienceCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a tag on an experience is modified.
+    ///
+    /// - Velo handler: `wixTableReservationsExperiences_onExperienceTagsModified` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `experiences.onExperienceTagsModified` from `@wix/table-reservations`
+    /// - Webhook eventType: `wix.table_reservations.v1.experience_tags_modified`
+    /// - Cargo feature: `table_reservations-experiences`
+    #[cfg(feature = "table_reservations-experiences")]
+    fn wix_table_reservations_experiences_on_experience_tags_modified(
+        &self,
+        event: crate::table_reservations::experiences::ExperienceTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when an experience is updated.
+    ///
+    /// - Velo handler: `wixTableReservationsExperiences_onExperienceUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `experiences.onExperienceUpdated` from `@wix/table-reservations`
+    /// - Webhook eventType: `wix.table_reservations.v1.experience_updated`
+    /// - Cargo feature: `table_reservations-experiences`
+    #[cfg(feature = "table_reservations-experiences")]
+    fn wix_table_reservations_experiences_on_experience_updated(
+        &self,
+        event: crate::table_reservations::experiences::ExperienceUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a reservation location is created.
+    ///
+    /// - Velo handler: `wixTableReservationsReservationLocations_onReservationLocationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `reservationLocations.onReservationLocationCreated` from `@wix/table-reservations`
+    /// - Webhook eventType: `wix.table_reservations.v1.reservation_location_created`
+    /// - Cargo feature: `table_reservations-reservation_locations`
+    #[cfg(feature = "table_reservations-reservation_locations")]
+    fn wix_table_reservations_reservation_locations_on_reservation_location_created(
+        &self,
+        event: crate::table_reservations::reservation_locations::ReservationLocationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a reservation location is updated.
+    ///
+    /// - Velo handler: `wixTableReservationsReservationLocations_onReservationLocationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `reservationLocations.onReservationLocationUpdated` from `@wix/table-reservations`
+    /// - Webhook eventType: `wix.table_reservations.v1.reservation_location_updated`
+    /// - Cargo feature: `table_reservations-reservation_locations`
+    #[cfg(feature = "table_reservations-reservation_locations")]
+    fn wix_table_reservations_reservation_locations_on_reservation_location_updated(
+        &self,
+        event: crate::table_reservations::reservation_locations::ReservationLocationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a reservation is created.
+    ///
+    /// - Velo handler: `wixTableReservationsReservations_onReservationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `reservations.onReservationCreated` from `@wix/table-reservations`
+    /// - Webhook eventType: `wix.table_reservations.v1.reservation_created`
+    /// - Cargo feature: `table_reservations-reservations`
+    #[cfg(feature = "table_reservations-reservations")]
+    fn wix_table_reservations_reservations_on_reservation_created(
+        &self,
+        event: crate::table_reservations::reservations::ReservationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a reservation is deleted.
+    ///
+    /// - Velo handler: `wixTableReservationsReservations_onReservationDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `reservations.onReservationDeleted` from `@wix/table-reservations`
+    /// - Webhook eventType: `wix.table_reservations.v1.reservation_deleted`
+    /// - Cargo feature: `table_reservations-reservations`
+    #[cfg(feature = "table_reservations-reservations")]
+    fn wix_table_reservations_reservations_on_reservation_deleted(
+        &self,
+        event: crate::table_reservations::reservations::ReservationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a reservation is canceled.
+    ///
+    /// - Velo handler: `wixTableReservationsReservations_onReservationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `reservations.onReservationUpdated` from `@wix/table-reservations`
+    /// - Webhook eventType: `wix.table_reservations.v1.reservation_updated`
+    /// - Cargo feature: `table_reservations-reservations`
+    #[cfg(feature = "table_reservations-reservations")]
+    fn wix_table_reservations_reservations_on_reservation_updated(
+        &self,
+        event: crate::table_reservations::reservations::ReservationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
 }
 /// A [`Handler`] that calls one async function with every event, as an [`crate::Event`].
 ///
@@ -4635,6 +8384,144 @@ where
     F: Fn(crate::Event) -> Fut + Send + Sync,
     Fut: std::future::Future<Output = crate::HandlerResult> + Send,
 {
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_installed(
+        &self,
+        event: crate::app_management::app_instances::AppInstanceInstalled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementAppInstancesOnAppInstanceInstalled(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_paid_plan_auto_renewal_cancelled(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePaidPlanAutoRenewalCancelled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementAppInstancesOnAppInstancePaidPlanAutoRenewalCancelled(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_paid_plan_changed(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePaidPlanChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementAppInstancesOnAppInstancePaidPlanChanged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_paid_plan_purchased(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePaidPlanPurchased,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementAppInstancesOnAppInstancePaidPlanPurchased(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_plan_converted_to_paid(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePlanConvertedToPaid,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementAppInstancesOnAppInstancePlanConvertedToPaid(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_plan_reactivated(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePlanReactivated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementAppInstancesOnAppInstancePlanReactivated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_plan_transferred(
+        &self,
+        event: crate::app_management::app_instances::AppInstancePlanTransferred,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementAppInstancesOnAppInstancePlanTransferred(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "app_management-app_instances")]
+    fn wix_app_management_app_instances_on_app_instance_removed(
+        &self,
+        event: crate::app_management::app_instances::AppInstanceRemoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementAppInstancesOnAppInstanceRemoved(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "app_management-billing")]
+    fn wix_app_management_billing_on_purchased_item_invoice_status_updated(
+        &self,
+        event: crate::app_management::billing::PurchasedItemInvoiceStatusUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAppManagementBillingOnPurchasedItemInvoiceStatusUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    fn wix_auth_management_o_auth_apps_on_o_auth_app_created(
+        &self,
+        event: crate::auth_management::o_auth_apps::OAuthAppCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAuthManagementOAuthAppsOnOAuthAppCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    fn wix_auth_management_o_auth_apps_on_o_auth_app_deleted(
+        &self,
+        event: crate::auth_management::o_auth_apps::OAuthAppDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAuthManagementOAuthAppsOnOAuthAppDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "auth_management-o_auth_apps")]
+    fn wix_auth_management_o_auth_apps_on_o_auth_app_updated(
+        &self,
+        event: crate::auth_management::o_auth_apps::OAuthAppUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixAuthManagementOAuthAppsOnOAuthAppUpdated(Box::new(event)),
+        )
+    }
     #[cfg(feature = "blog-categories")]
     fn wix_blog_on_category_created(
         &self,
@@ -5197,6 +9084,299 @@ where
             crate::Event::WixBookingsStaffMembersOnStaffMemberUpdated(Box::new(event)),
         )
     }
+    #[cfg(feature = "business_tools-locations")]
+    fn wix_business_tools_locations_on_location_archive_status(
+        &self,
+        event: crate::business_tools::locations::LocationArchiveStatus,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBusinessToolsLocationsOnLocationArchiveStatus(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "business_tools-locations")]
+    fn wix_business_tools_locations_on_location_created(
+        &self,
+        event: crate::business_tools::locations::LocationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBusinessToolsLocationsOnLocationCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "business_tools-locations")]
+    fn wix_business_tools_locations_on_location_set_default_location(
+        &self,
+        event: crate::business_tools::locations::LocationSetDefaultLocation,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBusinessToolsLocationsOnLocationSetDefaultLocation(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "business_tools-locations")]
+    fn wix_business_tools_locations_on_location_updated(
+        &self,
+        event: crate::business_tools::locations::LocationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBusinessToolsLocationsOnLocationUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "business_tools-site_properties")]
+    fn wix_business_tools_site_properties_on_properties_site_properties_updated(
+        &self,
+        event: crate::business_tools::site_properties::PropertiesSitePropertiesUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixBusinessToolsSitePropertiesOnPropertiesSitePropertiesUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_created(
+        &self,
+        event: crate::categories::categories::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCategoriesCategoriesOnCategoryCreated(Box::new(event)))
+    }
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_deleted(
+        &self,
+        event: crate::categories::categories::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCategoriesCategoriesOnCategoryDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_item_added_to_category(
+        &self,
+        event: crate::categories::categories::CategoryItemAddedToCategory,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCategoriesCategoriesOnCategoryItemAddedToCategory(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_item_removed_from_category(
+        &self,
+        event: crate::categories::categories::CategoryItemRemovedFromCategory,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCategoriesCategoriesOnCategoryItemRemovedFromCategory(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_items_arranged_in_category(
+        &self,
+        event: crate::categories::categories::CategoryItemsArrangedInCategory,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCategoriesCategoriesOnCategoryItemsArrangedInCategory(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_moved(
+        &self,
+        event: crate::categories::categories::CategoryMoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCategoriesCategoriesOnCategoryMoved(Box::new(event)))
+    }
+    #[cfg(feature = "categories-categories")]
+    fn wix_categories_categories_on_category_updated(
+        &self,
+        event: crate::categories::categories::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCategoriesCategoriesOnCategoryUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "comments-categories")]
+    fn wix_comments_categories_on_category_created(
+        &self,
+        event: crate::comments::categories::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCategoriesOnCategoryCreated(Box::new(event)))
+    }
+    #[cfg(feature = "comments-categories")]
+    fn wix_comments_categories_on_category_deleted(
+        &self,
+        event: crate::comments::categories::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCategoriesOnCategoryDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "comments-categories")]
+    fn wix_comments_categories_on_category_updated(
+        &self,
+        event: crate::comments::categories::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCategoriesOnCategoryUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_content_changed(
+        &self,
+        event: crate::comments::comments::CommentContentChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCommentsCommentsOnCommentContentChanged(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_created(
+        &self,
+        event: crate::comments::comments::CommentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCommentsOnCommentCreated(Box::new(event)))
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_deleted(
+        &self,
+        event: crate::comments::comments::CommentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCommentsOnCommentDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_hidden(
+        &self,
+        event: crate::comments::comments::CommentHidden,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCommentsOnCommentHidden(Box::new(event)))
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_marked(
+        &self,
+        event: crate::comments::comments::CommentMarked,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCommentsOnCommentMarked(Box::new(event)))
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_moved(
+        &self,
+        event: crate::comments::comments::CommentMoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCommentsOnCommentMoved(Box::new(event)))
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_published(
+        &self,
+        event: crate::comments::comments::CommentPublished,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCommentsOnCommentPublished(Box::new(event)))
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_resource_comment_count_changed(
+        &self,
+        event: crate::comments::comments::CommentResourceCommentCountChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCommentsCommentsOnCommentResourceCommentCountChanged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_unmarked(
+        &self,
+        event: crate::comments::comments::CommentUnmarked,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCommentsOnCommentUnmarked(Box::new(event)))
+    }
+    #[cfg(feature = "comments-comments")]
+    fn wix_comments_comments_on_comment_updated(
+        &self,
+        event: crate::comments::comments::CommentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsCommentsOnCommentUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "comments-ratings")]
+    fn wix_comments_ratings_on_rating_comment_resource_rating_changed(
+        &self,
+        event: crate::comments::ratings::RatingCommentResourceRatingChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCommentsRatingsOnRatingCommentResourceRatingChanged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "comments-ratings")]
+    fn wix_comments_ratings_on_rating_comment_resource_rating_deleted(
+        &self,
+        event: crate::comments::ratings::RatingCommentResourceRatingDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCommentsRatingsOnRatingCommentResourceRatingDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "comments-votes")]
+    fn wix_comments_votes_on_vote_cast(
+        &self,
+        event: crate::comments::votes::VoteCast,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsVotesOnVoteCast(Box::new(event)))
+    }
+    #[cfg(feature = "comments-votes")]
+    fn wix_comments_votes_on_vote_context_resource_vote_change(
+        &self,
+        event: crate::comments::votes::VoteContextResourceVoteChange,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixCommentsVotesOnVoteContextResourceVoteChange(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "comments-votes")]
+    fn wix_comments_votes_on_vote_deleted(
+        &self,
+        event: crate::comments::votes::VoteDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixCommentsVotesOnVoteDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "comments-widgets")]
+    fn wix_comments_widgets_on_comments_widget_created(
+        &self,
+        event: crate::comments::widgets::CommentsWidgetCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixCommentsWidgetsOnCommentsWidgetCreated(Box::new(event)))
+    }
+    #[cfg(feature = "comments-widgets")]
+    fn wix_comments_widgets_on_comments_widget_deleted(
+        &self,
+        event: crate::comments::widgets::CommentsWidgetDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixCommentsWidgetsOnCommentsWidgetDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "comments-widgets")]
+    fn wix_comments_widgets_on_comments_widget_updated(
+        &self,
+        event: crate::comments::widgets::CommentsWidgetUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixCommentsWidgetsOnCommentsWidgetUpdated(Box::new(event)))
+    }
     #[cfg(feature = "crm-attachments")]
     fn wix_crm_attachments_on_attachment_created(
         &self,
@@ -5429,6 +9609,131 @@ where
         event: crate::crm::tasks::TaskUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmTasksOnTaskUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "data-backups")]
+    fn wix_data_backups_on_backup_restoration_state_changed(
+        &self,
+        event: crate::data::backups::BackupRestorationStateChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixDataBackupsOnBackupRestorationStateChanged(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "data-backups")]
+    fn wix_data_backups_on_backup_state_changed(
+        &self,
+        event: crate::data::backups::BackupStateChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataBackupsOnBackupStateChanged(Box::new(event)))
+    }
+    #[cfg(feature = "data-indexes")]
+    fn wix_data_indexes_on_index_created(
+        &self,
+        event: crate::data::indexes::IndexCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataIndexesOnIndexCreated(Box::new(event)))
+    }
+    #[cfg(feature = "data-indexes")]
+    fn wix_data_indexes_on_index_deleted(
+        &self,
+        event: crate::data::indexes::IndexDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataIndexesOnIndexDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "data-indexes")]
+    fn wix_data_indexes_on_index_updated(
+        &self,
+        event: crate::data::indexes::IndexUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataIndexesOnIndexUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "data-movement_jobs")]
+    fn wix_data_movement_jobs_on_job_created(
+        &self,
+        event: crate::data::movement_jobs::JobCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataMovementJobsOnJobCreated(Box::new(event)))
+    }
+    #[cfg(feature = "data-movement_jobs")]
+    fn wix_data_movement_jobs_on_job_deleted(
+        &self,
+        event: crate::data::movement_jobs::JobDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataMovementJobsOnJobDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "data-movement_jobs")]
+    fn wix_data_movement_jobs_on_job_updated(
+        &self,
+        event: crate::data::movement_jobs::JobUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataMovementJobsOnJobUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "data-scheduled_workflows")]
+    fn wix_data_scheduled_workflows_on_jobs_created(
+        &self,
+        event: crate::data::scheduled_workflows::JobsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataScheduledWorkflowsOnJobsCreated(Box::new(event)))
+    }
+    #[cfg(feature = "data-scheduled_workflows")]
+    fn wix_data_scheduled_workflows_on_jobs_deleted(
+        &self,
+        event: crate::data::scheduled_workflows::JobsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataScheduledWorkflowsOnJobsDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "data-scheduled_workflows")]
+    fn wix_data_scheduled_workflows_on_jobs_updated(
+        &self,
+        event: crate::data::scheduled_workflows::JobsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataScheduledWorkflowsOnJobsUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_created(
+        &self,
+        event: crate::data::sharing::DataSharingPolicyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataSharingOnDataSharingPolicyCreated(Box::new(event)))
+    }
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_deleted(
+        &self,
+        event: crate::data::sharing::DataSharingPolicyDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataSharingOnDataSharingPolicyDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_shared_collection_connected(
+        &self,
+        event: crate::data::sharing::DataSharingPolicySharedCollectionConnected,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixDataSharingOnDataSharingPolicySharedCollectionConnected(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_shared_collection_disconnected(
+        &self,
+        event: crate::data::sharing::DataSharingPolicySharedCollectionDisconnected,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixDataSharingOnDataSharingPolicySharedCollectionDisconnected(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "data-sharing")]
+    fn wix_data_sharing_on_data_sharing_policy_updated(
+        &self,
+        event: crate::data::sharing::DataSharingPolicyUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixDataSharingOnDataSharingPolicyUpdated(Box::new(event)))
     }
     #[cfg(feature = "ecom-abandoned_checkouts")]
     fn wix_ecom_on_abandoned_checkout_created(
@@ -6169,6 +10474,39 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixEcomTaxRegionsOnTaxRegionUpdated(Box::new(event)))
     }
+    #[cfg(feature = "editor_branches-branches")]
+    fn wix_editor_branches_branches_on_branch_created(
+        &self,
+        event: crate::editor_branches::branches::BranchCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEditorBranchesBranchesOnBranchCreated(Box::new(event)))
+    }
+    #[cfg(feature = "editor_branches-branches")]
+    fn wix_editor_branches_branches_on_branch_deleted(
+        &self,
+        event: crate::editor_branches::branches::BranchDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEditorBranchesBranchesOnBranchDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "editor_branches-branches")]
+    fn wix_editor_branches_branches_on_branch_updated(
+        &self,
+        event: crate::editor_branches::branches::BranchUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixEditorBranchesBranchesOnBranchUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "email_subscriptions-email_subscriptions")]
+    fn wix_email_subscriptions_email_subscriptions_on_emailsubscription_email_subscription_changed(
+        &self,
+        event: crate::email_subscriptions::email_subscriptions::EmailsubscriptionEmailSubscriptionChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixEmailSubscriptionsEmailSubscriptionsOnEmailsubscriptionEmailSubscriptionChanged(
+                Box::new(event),
+            ),
+        )
+    }
     #[cfg(feature = "events-events_settings")]
     fn wix_events_events_settings_on_events_settings_updated(
         &self,
@@ -6595,6 +10933,51 @@ where
             ),
         )
     }
+    #[cfg(feature = "faq-category")]
+    fn wix_faq_category_on_category_created(
+        &self,
+        event: crate::faq::category::CategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFaqCategoryOnCategoryCreated(Box::new(event)))
+    }
+    #[cfg(feature = "faq-category")]
+    fn wix_faq_category_on_category_deleted(
+        &self,
+        event: crate::faq::category::CategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFaqCategoryOnCategoryDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "faq-category")]
+    fn wix_faq_category_on_category_updated(
+        &self,
+        event: crate::faq::category::CategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixFaqCategoryOnCategoryUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "faq-question_entry")]
+    fn wix_faq_question_entry_on_question_entry_created(
+        &self,
+        event: crate::faq::question_entry::QuestionEntryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixFaqQuestionEntryOnQuestionEntryCreated(Box::new(event)))
+    }
+    #[cfg(feature = "faq-question_entry")]
+    fn wix_faq_question_entry_on_question_entry_deleted(
+        &self,
+        event: crate::faq::question_entry::QuestionEntryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixFaqQuestionEntryOnQuestionEntryDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "faq-question_entry")]
+    fn wix_faq_question_entry_on_question_entry_updated(
+        &self,
+        event: crate::faq::question_entry::QuestionEntryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixFaqQuestionEntryOnQuestionEntryUpdated(Box::new(event)))
+    }
     #[cfg(feature = "forms-chat_settings")]
     fn wix_forms_chat_settings_on_chat_settings_created(
         &self,
@@ -6732,6 +11115,481 @@ where
         event: crate::forms::submissions::SubmissionUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixFormsOnSubmissionUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    fn wix_gift_vouchers_gift_voucher_products_on_gift_card_product_created(
+        &self,
+        event: crate::gift_vouchers::gift_voucher_products::GiftCardProductCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGiftVouchersGiftVoucherProductsOnGiftCardProductCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    fn wix_gift_vouchers_gift_voucher_products_on_gift_card_product_deleted(
+        &self,
+        event: crate::gift_vouchers::gift_voucher_products::GiftCardProductDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGiftVouchersGiftVoucherProductsOnGiftCardProductDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "gift_vouchers-gift_voucher_products")]
+    fn wix_gift_vouchers_gift_voucher_products_on_gift_card_product_updated(
+        &self,
+        event: crate::gift_vouchers::gift_voucher_products::GiftCardProductUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGiftVouchersGiftVoucherProductsOnGiftCardProductUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "gift_vouchers-gift_vouchers")]
+    fn wix_gift_vouchers_gift_vouchers_on_gift_card_created(
+        &self,
+        event: crate::gift_vouchers::gift_vouchers::GiftCardCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGiftVouchersGiftVouchersOnGiftCardCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "gift_vouchers-gift_vouchers")]
+    fn wix_gift_vouchers_gift_vouchers_on_gift_card_updated(
+        &self,
+        event: crate::gift_vouchers::gift_vouchers::GiftCardUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGiftVouchersGiftVouchersOnGiftCardUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "groups-group_requests")]
+    fn wix_groups_group_requests_on_group_request_approved(
+        &self,
+        event: crate::groups::group_requests::GroupRequestApproved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGroupsGroupRequestsOnGroupRequestApproved(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "groups-group_requests")]
+    fn wix_groups_group_requests_on_group_request_created(
+        &self,
+        event: crate::groups::group_requests::GroupRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGroupsGroupRequestsOnGroupRequestCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "groups-group_requests")]
+    fn wix_groups_group_requests_on_group_request_rejected(
+        &self,
+        event: crate::groups::group_requests::GroupRequestRejected,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGroupsGroupRequestsOnGroupRequestRejected(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_cover_changed(
+        &self,
+        event: crate::groups::groups::GroupCoverChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsGroupsOnGroupCoverChanged(Box::new(event)))
+    }
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_created(
+        &self,
+        event: crate::groups::groups::GroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsGroupsOnGroupCreated(Box::new(event)))
+    }
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_deleted(
+        &self,
+        event: crate::groups::groups::GroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsGroupsOnGroupDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_description_changed(
+        &self,
+        event: crate::groups::groups::GroupDescriptionChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsGroupsOnGroupDescriptionChanged(Box::new(event)))
+    }
+    #[cfg(feature = "groups-groups")]
+    fn wix_groups_groups_on_group_updated(
+        &self,
+        event: crate::groups::groups::GroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsGroupsOnGroupUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "groups-join_group_requests")]
+    fn wix_groups_join_group_requests_on_join_group_request_approved(
+        &self,
+        event: crate::groups::join_group_requests::JoinGroupRequestApproved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "groups-join_group_requests")]
+    fn wix_groups_join_group_requests_on_join_group_request_created(
+        &self,
+        event: crate::groups::join_group_requests::JoinGroupRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "groups-join_group_requests")]
+    fn wix_groups_join_group_requests_on_join_group_request_rejected(
+        &self,
+        event: crate::groups::join_group_requests::JoinGroupRequestRejected,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "groups-members")]
+    fn wix_groups_members_on_group_member_added(
+        &self,
+        event: crate::groups::members::GroupMemberAdded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsMembersOnGroupMemberAdded(Box::new(event)))
+    }
+    #[cfg(feature = "groups-members")]
+    fn wix_groups_members_on_group_member_removed(
+        &self,
+        event: crate::groups::members::GroupMemberRemoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsMembersOnGroupMemberRemoved(Box::new(event)))
+    }
+    #[cfg(feature = "groups-roles")]
+    fn wix_groups_roles_on_group_role_assigned(
+        &self,
+        event: crate::groups::roles::GroupRoleAssigned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsRolesOnGroupRoleAssigned(Box::new(event)))
+    }
+    #[cfg(feature = "groups-roles")]
+    fn wix_groups_roles_on_group_role_unassigned(
+        &self,
+        event: crate::groups::roles::GroupRoleUnassigned,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsRolesOnGroupRoleUnassigned(Box::new(event)))
+    }
+    #[cfg(feature = "groups-rules")]
+    fn wix_groups_rules_on_group_rules_updated(
+        &self,
+        event: crate::groups::rules::GroupRulesUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixGroupsRulesOnGroupRulesUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "identity-sign_on_policy")]
+    fn wix_identity_sign_on_policy_on_sign_on_policy_updated(
+        &self,
+        event: crate::identity::sign_on_policy::SignOnPolicyUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixIdentitySignOnPolicyOnSignOnPolicyUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "inbox-conversations")]
+    fn wix_inbox_conversations_on_conversation_conversations_merged(
+        &self,
+        event: crate::inbox::conversations::ConversationConversationsMerged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixInboxConversationsOnConversationConversationsMerged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "inbox-messages")]
+    fn wix_inbox_messages_on_message_button_interacted(
+        &self,
+        event: crate::inbox::messages::MessageButtonInteracted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixInboxMessagesOnMessageButtonInteracted(Box::new(event)))
+    }
+    #[cfg(feature = "inbox-messages")]
+    fn wix_inbox_messages_on_message_sent_to_business(
+        &self,
+        event: crate::inbox::messages::MessageSentToBusiness,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixInboxMessagesOnMessageSentToBusiness(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-accounts")]
+    fn wix_loyalty_on_account_created(
+        &self,
+        event: crate::loyalty::accounts::AccountCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyOnAccountCreated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-accounts")]
+    fn wix_loyalty_on_account_points_updated(
+        &self,
+        event: crate::loyalty::accounts::AccountPointsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyOnAccountPointsUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-accounts")]
+    fn wix_loyalty_on_account_reward_availability_updated(
+        &self,
+        event: crate::loyalty::accounts::AccountRewardAvailabilityUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixLoyaltyOnAccountRewardAvailabilityUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "loyalty-accounts")]
+    fn wix_loyalty_on_account_updated(
+        &self,
+        event: crate::loyalty::accounts::AccountUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyOnAccountUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-coupons")]
+    fn wix_loyalty_on_coupon_created(
+        &self,
+        event: crate::loyalty::coupons::CouponCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyOnCouponCreated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-coupons")]
+    fn wix_loyalty_on_coupon_deleted(
+        &self,
+        event: crate::loyalty::coupons::CouponDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyOnCouponDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-earning_rules")]
+    fn wix_loyalty_earning_rules_on_loyalty_earning_rule_created(
+        &self,
+        event: crate::loyalty::earning_rules::LoyaltyEarningRuleCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixLoyaltyEarningRulesOnLoyaltyEarningRuleCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "loyalty-earning_rules")]
+    fn wix_loyalty_earning_rules_on_loyalty_earning_rule_deleted(
+        &self,
+        event: crate::loyalty::earning_rules::LoyaltyEarningRuleDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixLoyaltyEarningRulesOnLoyaltyEarningRuleDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "loyalty-earning_rules")]
+    fn wix_loyalty_earning_rules_on_loyalty_earning_rule_updated(
+        &self,
+        event: crate::loyalty::earning_rules::LoyaltyEarningRuleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixLoyaltyEarningRulesOnLoyaltyEarningRuleUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "loyalty-imports")]
+    fn wix_loyalty_imports_v1_on_loyalty_import_created(
+        &self,
+        event: crate::loyalty::imports::LoyaltyImportCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixLoyaltyImportsV1OnLoyaltyImportCreated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-programs")]
+    fn wix_loyalty_programs_on_program_updated(
+        &self,
+        event: crate::loyalty::programs::ProgramUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyProgramsOnProgramUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-rewards")]
+    fn wix_loyalty_rewards_on_reward_created(
+        &self,
+        event: crate::loyalty::rewards::RewardCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyRewardsOnRewardCreated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-rewards")]
+    fn wix_loyalty_rewards_on_reward_deleted(
+        &self,
+        event: crate::loyalty::rewards::RewardDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyRewardsOnRewardDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-rewards")]
+    fn wix_loyalty_rewards_on_reward_updated(
+        &self,
+        event: crate::loyalty::rewards::RewardUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyRewardsOnRewardUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-social_media")]
+    fn wix_loyalty_social_media_on_followed_channel_created(
+        &self,
+        event: crate::loyalty::social_media::FollowedChannelCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixLoyaltySocialMediaOnFollowedChannelCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "loyalty-tiers")]
+    fn wix_loyalty_on_tier_created(
+        &self,
+        event: crate::loyalty::tiers::TierCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyOnTierCreated(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-tiers")]
+    fn wix_loyalty_on_tier_deleted(
+        &self,
+        event: crate::loyalty::tiers::TierDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyOnTierDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "loyalty-tiers")]
+    fn wix_loyalty_on_tier_updated(
+        &self,
+        event: crate::loyalty::tiers::TierUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixLoyaltyOnTierUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "media-enterprise_media_categories")]
+    fn wix_media_enterprise_media_categories_on_enterprise_category_created(
+        &self,
+        event: crate::media::enterprise_media_categories::EnterpriseCategoryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "media-enterprise_media_categories")]
+    fn wix_media_enterprise_media_categories_on_enterprise_category_deleted(
+        &self,
+        event: crate::media::enterprise_media_categories::EnterpriseCategoryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "media-enterprise_media_categories")]
+    fn wix_media_enterprise_media_categories_on_enterprise_category_updated(
+        &self,
+        event: crate::media::enterprise_media_categories::EnterpriseCategoryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "media-enterprise_media_items")]
+    fn wix_media_enterprise_media_items_on_enterprise_item_created(
+        &self,
+        event: crate::media::enterprise_media_items::EnterpriseItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMediaEnterpriseMediaItemsOnEnterpriseItemCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "media-enterprise_media_items")]
+    fn wix_media_enterprise_media_items_on_enterprise_item_item_categories_changed(
+        &self,
+        event: crate::media::enterprise_media_items::EnterpriseItemItemCategoriesChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMediaEnterpriseMediaItemsOnEnterpriseItemItemCategoriesChanged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "media-enterprise_media_items")]
+    fn wix_media_enterprise_media_items_on_enterprise_item_publish_status_changed(
+        &self,
+        event: crate::media::enterprise_media_items::EnterpriseItemPublishStatusChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMediaEnterpriseMediaItemsOnEnterpriseItemPublishStatusChanged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "media-enterprise_media_items")]
+    fn wix_media_enterprise_media_items_on_enterprise_item_updated(
+        &self,
+        event: crate::media::enterprise_media_items::EnterpriseItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMediaEnterpriseMediaItemsOnEnterpriseItemUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "media-files")]
+    fn wix_media_files_on_file_descriptor_file_failed(
+        &self,
+        event: crate::media::files::FileDescriptorFileFailed,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMediaFilesOnFileDescriptorFileFailed(Box::new(event)))
+    }
+    #[cfg(feature = "media-files")]
+    fn wix_media_files_on_file_descriptor_file_ready(
+        &self,
+        event: crate::media::files::FileDescriptorFileReady,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMediaFilesOnFileDescriptorFileReady(Box::new(event)))
     }
     #[cfg(feature = "members-badge_assignments")]
     fn wix_members_badge_assignments_on_badge_assignment_created(
@@ -6932,6 +11790,658 @@ where
             crate::Event::WixMembersMembersAboutOnMemberAboutUpdated(Box::new(event)),
         )
     }
+    #[cfg(feature = "multilingual-locale_settings")]
+    fn wix_multilingual_locale_settings_on_locale_settings_created(
+        &self,
+        event: crate::multilingual::locale_settings::LocaleSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualLocaleSettingsOnLocaleSettingsCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-locale_settings")]
+    fn wix_multilingual_locale_settings_on_locale_settings_deleted(
+        &self,
+        event: crate::multilingual::locale_settings::LocaleSettingsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualLocaleSettingsOnLocaleSettingsDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-locale_settings")]
+    fn wix_multilingual_locale_settings_on_locale_settings_multilingual_mode_updated(
+        &self,
+        event: crate::multilingual::locale_settings::LocaleSettingsMultilingualModeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualLocaleSettingsOnLocaleSettingsMultilingualModeUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-locale_settings")]
+    fn wix_multilingual_locale_settings_on_locale_settings_updated(
+        &self,
+        event: crate::multilingual::locale_settings::LocaleSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualLocaleSettingsOnLocaleSettingsUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-locales")]
+    fn wix_multilingual_locales_on_locale_created(
+        &self,
+        event: crate::multilingual::locales::LocaleCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMultilingualLocalesOnLocaleCreated(Box::new(event)))
+    }
+    #[cfg(feature = "multilingual-locales")]
+    fn wix_multilingual_locales_on_locale_deleted(
+        &self,
+        event: crate::multilingual::locales::LocaleDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMultilingualLocalesOnLocaleDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "multilingual-locales")]
+    fn wix_multilingual_locales_on_locale_multilingual_primary_locale_changed(
+        &self,
+        event: crate::multilingual::locales::LocaleMultilingualPrimaryLocaleChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualLocalesOnLocaleMultilingualPrimaryLocaleChanged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-locales")]
+    fn wix_multilingual_locales_on_locale_updated(
+        &self,
+        event: crate::multilingual::locales::LocaleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMultilingualLocalesOnLocaleUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "multilingual-translation_contents")]
+    fn wix_multilingual_translation_contents_on_content_created(
+        &self,
+        event: crate::multilingual::translation_contents::ContentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualTranslationContentsOnContentCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-translation_contents")]
+    fn wix_multilingual_translation_contents_on_content_deleted(
+        &self,
+        event: crate::multilingual::translation_contents::ContentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualTranslationContentsOnContentDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-translation_contents")]
+    fn wix_multilingual_translation_contents_on_content_updated(
+        &self,
+        event: crate::multilingual::translation_contents::ContentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualTranslationContentsOnContentUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    fn wix_multilingual_translation_published_contents_on_published_content_created(
+        &self,
+        event: crate::multilingual::translation_published_contents::PublishedContentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualTranslationPublishedContentsOnPublishedContentCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    fn wix_multilingual_translation_published_contents_on_published_content_deleted(
+        &self,
+        event: crate::multilingual::translation_published_contents::PublishedContentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualTranslationPublishedContentsOnPublishedContentDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "multilingual-translation_published_contents")]
+    fn wix_multilingual_translation_published_contents_on_published_content_updated(
+        &self,
+        event: crate::multilingual::translation_published_contents::PublishedContentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMultilingualTranslationPublishedContentsOnPublishedContentUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_created(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_deleted(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_payment_status_changed(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationPaymentStatusChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationPaymentStatusChanged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_status_changed(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationStatusChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationStatusChanged(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_tags_modified(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationTagsModified(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-join_applications")]
+    fn wix_online_programs_join_applications_on_join_application_updated(
+        &self,
+        event: crate::online_programs::join_applications::JoinApplicationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsJoinApplicationsOnJoinApplicationUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-online_program_participants")]
+    fn wix_online_programs_online_program_participants_on_participant_deleted(
+        &self,
+        event: crate::online_programs::online_program_participants::ParticipantDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsOnlineProgramParticipantsOnParticipantDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-online_program_participants")]
+    fn wix_online_programs_online_program_participants_on_participant_joined(
+        &self,
+        event: crate::online_programs::online_program_participants::ParticipantJoined,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsOnlineProgramParticipantsOnParticipantJoined(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-online_program_participants")]
+    fn wix_online_programs_online_program_participants_on_participant_step_resolved(
+        &self,
+        event: crate::online_programs::online_program_participants::ParticipantStepResolved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsOnlineProgramParticipantsOnParticipantStepResolved(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_completed_program(
+        &self,
+        event: crate::online_programs::participants::ParticipantCompletedProgram,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantCompletedProgram(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_created(
+        &self,
+        event: crate::online_programs::participants::ParticipantCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_deleted(
+        &self,
+        event: crate::online_programs::participants::ParticipantDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_left(
+        &self,
+        event: crate::online_programs::participants::ParticipantLeft,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantLeft(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_missed_program_deadline(
+        &self,
+        event: crate::online_programs::participants::ParticipantMissedProgramDeadline,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantMissedProgramDeadline(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_program_duration_ended(
+        &self,
+        event: crate::online_programs::participants::ParticipantProgramDurationEnded,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantProgramDurationEnded(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_removed(
+        &self,
+        event: crate::online_programs::participants::ParticipantRemoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantRemoved(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_tags_modified(
+        &self,
+        event: crate::online_programs::participants::ParticipantTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantTagsModified(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-participants")]
+    fn wix_online_programs_participants_on_participant_updated(
+        &self,
+        event: crate::online_programs::participants::ParticipantUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixOnlineProgramsParticipantsOnParticipantUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "online_programs-steps")]
+    fn wix_online_programs_steps_on_step_created(
+        &self,
+        event: crate::online_programs::steps::StepCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixOnlineProgramsStepsOnStepCreated(Box::new(event)))
+    }
+    #[cfg(feature = "online_programs-steps")]
+    fn wix_online_programs_steps_on_step_deleted(
+        &self,
+        event: crate::online_programs::steps::StepDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixOnlineProgramsStepsOnStepDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "online_programs-steps")]
+    fn wix_online_programs_steps_on_step_moved(
+        &self,
+        event: crate::online_programs::steps::StepMoved,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixOnlineProgramsStepsOnStepMoved(Box::new(event)))
+    }
+    #[cfg(feature = "online_programs-steps")]
+    fn wix_online_programs_steps_on_step_updated(
+        &self,
+        event: crate::online_programs::steps::StepUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixOnlineProgramsStepsOnStepUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    fn wix_payments_dispute_evidence_documents_on_dispute_evidence_document_created(
+        &self,
+        event: crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    fn wix_payments_dispute_evidence_documents_on_dispute_evidence_document_deleted(
+        &self,
+        event: crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "payments-dispute_evidence_documents")]
+    fn wix_payments_dispute_evidence_documents_on_dispute_evidence_document_updated(
+        &self,
+        event: crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "payments-disputes")]
+    fn wix_payments_disputes_on_dispute_created(
+        &self,
+        event: crate::payments::disputes::DisputeCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPaymentsDisputesOnDisputeCreated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-disputes")]
+    fn wix_payments_disputes_on_dispute_updated(
+        &self,
+        event: crate::payments::disputes::DisputeUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPaymentsDisputesOnDisputeUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-onboarding_availability")]
+    fn wix_payments_onboarding_availability_on_onboarding_availability_created(
+        &self,
+        event: crate::payments::onboarding_availability::OnboardingAvailabilityCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "payments-onboarding_availability")]
+    fn wix_payments_onboarding_availability_on_onboarding_availability_updated(
+        &self,
+        event: crate::payments::onboarding_availability::OnboardingAvailabilityUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "payments-payments")]
+    fn wix_payments_payments_on_payment_created(
+        &self,
+        event: crate::payments::payments::PaymentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPaymentsPaymentsOnPaymentCreated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-payments")]
+    fn wix_payments_payments_on_payment_updated(
+        &self,
+        event: crate::payments::payments::PaymentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPaymentsPaymentsOnPaymentUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-payouts")]
+    fn wix_payments_payouts_on_payout_created(
+        &self,
+        event: crate::payments::payouts::PayoutCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPaymentsPayoutsOnPayoutCreated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-payouts")]
+    fn wix_payments_payouts_on_payout_updated(
+        &self,
+        event: crate::payments::payouts::PayoutUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPaymentsPayoutsOnPayoutUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-refunds")]
+    fn wix_payments_refunds_on_refund_created(
+        &self,
+        event: crate::payments::refunds::RefundCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPaymentsRefundsOnRefundCreated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-refunds")]
+    fn wix_payments_refunds_on_refund_updated(
+        &self,
+        event: crate::payments::refunds::RefundUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPaymentsRefundsOnRefundUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "payments-saved_payment_methods")]
+    fn wix_payments_saved_payment_methods_on_saved_payment_method_created(
+        &self,
+        event: crate::payments::saved_payment_methods::SavedPaymentMethodCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "payments-saved_payment_methods")]
+    fn wix_payments_saved_payment_methods_on_saved_payment_method_deleted(
+        &self,
+        event: crate::payments::saved_payment_methods::SavedPaymentMethodDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "payments-saved_payment_methods")]
+    fn wix_payments_saved_payment_methods_on_saved_payment_method_updated(
+        &self,
+        event: crate::payments::saved_payment_methods::SavedPaymentMethodUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "portfolio-collections")]
+    fn wix_portfolio_collections_on_collection_created(
+        &self,
+        event: crate::portfolio::collections::CollectionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPortfolioCollectionsOnCollectionCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "portfolio-collections")]
+    fn wix_portfolio_collections_on_collection_deleted(
+        &self,
+        event: crate::portfolio::collections::CollectionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPortfolioCollectionsOnCollectionDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "portfolio-collections")]
+    fn wix_portfolio_collections_on_collection_updated(
+        &self,
+        event: crate::portfolio::collections::CollectionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPortfolioCollectionsOnCollectionUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "portfolio-portfolio_settings")]
+    fn wix_portfolio_portfolio_settings_on_portfolio_settings_created(
+        &self,
+        event: crate::portfolio::portfolio_settings::PortfolioSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPortfolioPortfolioSettingsOnPortfolioSettingsCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "portfolio-project_in_collections")]
+    fn wix_portfolio_project_in_collections_on_project_in_collection_project_order_in_collection_updated_event(
+        &self,
+        event: crate::portfolio::project_in_collections::ProjectInCollectionProjectOrderInCollectionUpdatedEvent,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPortfolioProjectInCollectionsOnProjectInCollectionProjectOrderInCollectionUpdatedEvent(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "portfolio-project_items")]
+    fn wix_portfolio_project_items_on_project_item_created(
+        &self,
+        event: crate::portfolio::project_items::ProjectItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPortfolioProjectItemsOnProjectItemCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "portfolio-project_items")]
+    fn wix_portfolio_project_items_on_project_item_deleted(
+        &self,
+        event: crate::portfolio::project_items::ProjectItemDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPortfolioProjectItemsOnProjectItemDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "portfolio-project_items")]
+    fn wix_portfolio_project_items_on_project_item_updated(
+        &self,
+        event: crate::portfolio::project_items::ProjectItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixPortfolioProjectItemsOnProjectItemUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "portfolio-projects")]
+    fn wix_portfolio_projects_on_project_created(
+        &self,
+        event: crate::portfolio::projects::ProjectCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPortfolioProjectsOnProjectCreated(Box::new(event)))
+    }
+    #[cfg(feature = "portfolio-projects")]
+    fn wix_portfolio_projects_on_project_deleted(
+        &self,
+        event: crate::portfolio::projects::ProjectDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPortfolioProjectsOnProjectDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "portfolio-projects")]
+    fn wix_portfolio_projects_on_project_updated(
+        &self,
+        event: crate::portfolio::projects::ProjectUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixPortfolioProjectsOnProjectUpdated(Box::new(event)))
+    }
     #[cfg(feature = "pricing_plans-orders")]
     fn wix_pricing_plans_on_order_auto_renew_canceled(
         &self,
@@ -7083,6 +12593,661 @@ where
         event: crate::pricing_plans::plans_v3::PlanUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixPricingPlansPlansV3OnPlanUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_created(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixProGalleryProGalleryOnGalleryCreated(Box::new(event)))
+    }
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_deleted(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixProGalleryProGalleryOnGalleryDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_item_created(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixProGalleryProGalleryOnGalleryItemCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_item_deleted(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryItemDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixProGalleryProGalleryOnGalleryItemDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_item_updated(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixProGalleryProGalleryOnGalleryItemUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "pro_gallery-pro_gallery")]
+    fn wix_pro_gallery_pro_gallery_on_gallery_updated(
+        &self,
+        event: crate::pro_gallery::pro_gallery::GalleryUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixProGalleryProGalleryOnGalleryUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "redirects-redirects")]
+    fn wix_redirects_redirects_on_redirect_session_created(
+        &self,
+        event: crate::redirects::redirects::RedirectSessionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRedirectsRedirectsOnRedirectSessionCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    fn wix_restaurants_availability_exceptions_on_availability_exception_created(
+        &self,
+        event: crate::restaurants::availability_exceptions::AvailabilityExceptionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    fn wix_restaurants_availability_exceptions_on_availability_exception_deleted(
+        &self,
+        event: crate::restaurants::availability_exceptions::AvailabilityExceptionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-availability_exceptions")]
+    fn wix_restaurants_availability_exceptions_on_availability_exception_updated(
+        &self,
+        event: crate::restaurants::availability_exceptions::AvailabilityExceptionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-catalogs")]
+    fn wix_restaurants_catalogs_on_catalog_changed(
+        &self,
+        event: crate::restaurants::catalogs::CatalogChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsCatalogsOnCatalogChanged(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-catalogs")]
+    fn wix_restaurants_catalogs_on_catalog_created(
+        &self,
+        event: crate::restaurants::catalogs::CatalogCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsCatalogsOnCatalogCreated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-discount")]
+    fn wix_restaurants_discount_on_discount_created(
+        &self,
+        event: crate::restaurants::discount::DiscountCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsDiscountOnDiscountCreated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-discount")]
+    fn wix_restaurants_discount_on_discount_updated(
+        &self,
+        event: crate::restaurants::discount::DiscountUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsDiscountOnDiscountUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    fn wix_restaurants_fulfillment_methods_on_fulfillment_method_created(
+        &self,
+        event: crate::restaurants::fulfillment_methods::FulfillmentMethodCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    fn wix_restaurants_fulfillment_methods_on_fulfillment_method_deleted(
+        &self,
+        event: crate::restaurants::fulfillment_methods::FulfillmentMethodDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-fulfillment_methods")]
+    fn wix_restaurants_fulfillment_methods_on_fulfillment_method_updated(
+        &self,
+        event: crate::restaurants::fulfillment_methods::FulfillmentMethodUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-item_labels")]
+    fn wix_restaurants_item_labels_on_item_label_created(
+        &self,
+        event: crate::restaurants::item_labels::ItemLabelCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemLabelsOnItemLabelCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-item_labels")]
+    fn wix_restaurants_item_labels_on_item_label_deleted(
+        &self,
+        event: crate::restaurants::item_labels::ItemLabelDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemLabelsOnItemLabelDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-item_labels")]
+    fn wix_restaurants_item_labels_on_item_label_updated(
+        &self,
+        event: crate::restaurants::item_labels::ItemLabelUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemLabelsOnItemLabelUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    fn wix_restaurants_item_modifier_groups_on_item_modifier_group_created(
+        &self,
+        event: crate::restaurants::item_modifier_groups::ItemModifierGroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemModifierGroupsOnItemModifierGroupCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    fn wix_restaurants_item_modifier_groups_on_item_modifier_group_deleted(
+        &self,
+        event: crate::restaurants::item_modifier_groups::ItemModifierGroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemModifierGroupsOnItemModifierGroupDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-item_modifier_groups")]
+    fn wix_restaurants_item_modifier_groups_on_item_modifier_group_updated(
+        &self,
+        event: crate::restaurants::item_modifier_groups::ItemModifierGroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemModifierGroupsOnItemModifierGroupUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-item_modifiers")]
+    fn wix_restaurants_item_modifiers_on_item_modifier_created(
+        &self,
+        event: crate::restaurants::item_modifiers::ItemModifierCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemModifiersOnItemModifierCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-item_modifiers")]
+    fn wix_restaurants_item_modifiers_on_item_modifier_deleted(
+        &self,
+        event: crate::restaurants::item_modifiers::ItemModifierDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemModifiersOnItemModifierDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-item_modifiers")]
+    fn wix_restaurants_item_modifiers_on_item_modifier_updated(
+        &self,
+        event: crate::restaurants::item_modifiers::ItemModifierUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemModifiersOnItemModifierUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-item_variants")]
+    fn wix_restaurants_item_variants_on_item_variant_created(
+        &self,
+        event: crate::restaurants::item_variants::ItemVariantCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemVariantsOnItemVariantCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-item_variants")]
+    fn wix_restaurants_item_variants_on_item_variant_deleted(
+        &self,
+        event: crate::restaurants::item_variants::ItemVariantDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemVariantsOnItemVariantDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-item_variants")]
+    fn wix_restaurants_item_variants_on_item_variant_updated(
+        &self,
+        event: crate::restaurants::item_variants::ItemVariantUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsItemVariantsOnItemVariantUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-items")]
+    fn wix_restaurants_items_on_item_created(
+        &self,
+        event: crate::restaurants::items::ItemCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsItemsOnItemCreated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-items")]
+    fn wix_restaurants_items_on_item_deleted(
+        &self,
+        event: crate::restaurants::items::ItemDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsItemsOnItemDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-items")]
+    fn wix_restaurants_items_on_item_updated(
+        &self,
+        event: crate::restaurants::items::ItemUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsItemsOnItemUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    fn wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_created(
+        &self,
+        event: crate::restaurants::menu_ordering_settings::MenuOrderingSettingsCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    fn wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_deleted(
+        &self,
+        event: crate::restaurants::menu_ordering_settings::MenuOrderingSettingsDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-menu_ordering_settings")]
+    fn wix_restaurants_menu_ordering_settings_on_menu_ordering_settings_updated(
+        &self,
+        event: crate::restaurants::menu_ordering_settings::MenuOrderingSettingsUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-menus")]
+    fn wix_restaurants_menus_on_menu_created(
+        &self,
+        event: crate::restaurants::menus::MenuCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsMenusOnMenuCreated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-menus")]
+    fn wix_restaurants_menus_on_menu_deleted(
+        &self,
+        event: crate::restaurants::menus::MenuDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsMenusOnMenuDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-menus")]
+    fn wix_restaurants_menus_on_menu_updated(
+        &self,
+        event: crate::restaurants::menus::MenuUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsMenusOnMenuUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-operation_groups")]
+    fn wix_restaurants_operation_groups_on_operation_group_created(
+        &self,
+        event: crate::restaurants::operation_groups::OperationGroupCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsOperationGroupsOnOperationGroupCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-operation_groups")]
+    fn wix_restaurants_operation_groups_on_operation_group_deleted(
+        &self,
+        event: crate::restaurants::operation_groups::OperationGroupDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsOperationGroupsOnOperationGroupDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-operation_groups")]
+    fn wix_restaurants_operation_groups_on_operation_group_updated(
+        &self,
+        event: crate::restaurants::operation_groups::OperationGroupUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsOperationGroupsOnOperationGroupUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "restaurants-operations")]
+    fn wix_restaurants_operations_on_operation_deleted(
+        &self,
+        event: crate::restaurants::operations::OperationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsOperationsOnOperationDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-operations")]
+    fn wix_restaurants_operations_on_operation_updated(
+        &self,
+        event: crate::restaurants::operations::OperationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsOperationsOnOperationUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-order_pacing_policy")]
+    fn wix_restaurants_order_pacing_policy_on_policy_created(
+        &self,
+        event: crate::restaurants::order_pacing_policy::PolicyCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsOrderPacingPolicyOnPolicyCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-order_pacing_policy")]
+    fn wix_restaurants_order_pacing_policy_on_policy_updated(
+        &self,
+        event: crate::restaurants::order_pacing_policy::PolicyUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsOrderPacingPolicyOnPolicyUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_accepted(
+        &self,
+        event: crate::restaurants::orders::OrderAccepted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsOrdersOnOrderAccepted(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_canceled(
+        &self,
+        event: crate::restaurants::orders::OrderCanceled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsOrdersOnOrderCanceled(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_created(
+        &self,
+        event: crate::restaurants::orders::OrderCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsOrdersOnOrderCreated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_fulfilled(
+        &self,
+        event: crate::restaurants::orders::OrderFulfilled,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsOrdersOnOrderFulfilled(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-orders")]
+    fn wix_restaurants_orders_on_order_new_order(
+        &self,
+        event: crate::restaurants::orders::OrderNewOrder,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsOrdersOnOrderNewOrder(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-recipients")]
+    fn wix_restaurants_recipients_on_recipient_created(
+        &self,
+        event: crate::restaurants::recipients::RecipientCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsRecipientsOnRecipientCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-recipients")]
+    fn wix_restaurants_recipients_on_recipient_deleted(
+        &self,
+        event: crate::restaurants::recipients::RecipientDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsRecipientsOnRecipientDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-recipients")]
+    fn wix_restaurants_recipients_on_recipient_updated(
+        &self,
+        event: crate::restaurants::recipients::RecipientUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixRestaurantsRecipientsOnRecipientUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "restaurants-sections")]
+    fn wix_restaurants_sections_on_section_created(
+        &self,
+        event: crate::restaurants::sections::SectionCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsSectionsOnSectionCreated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-sections")]
+    fn wix_restaurants_sections_on_section_deleted(
+        &self,
+        event: crate::restaurants::sections::SectionDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsSectionsOnSectionDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-sections")]
+    fn wix_restaurants_sections_on_section_updated(
+        &self,
+        event: crate::restaurants::sections::SectionUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsSectionsOnSectionUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-service_fees")]
+    fn wix_restaurants_service_fees_on_rule_created(
+        &self,
+        event: crate::restaurants::service_fees::RuleCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsServiceFeesOnRuleCreated(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-service_fees")]
+    fn wix_restaurants_service_fees_on_rule_deleted(
+        &self,
+        event: crate::restaurants::service_fees::RuleDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsServiceFeesOnRuleDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "restaurants-service_fees")]
+    fn wix_restaurants_service_fees_on_rule_updated(
+        &self,
+        event: crate::restaurants::service_fees::RuleUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixRestaurantsServiceFeesOnRuleUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "reviews-review_requests")]
+    fn wix_reviews_review_requests_on_review_request_created(
+        &self,
+        event: crate::reviews::review_requests::ReviewRequestCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixReviewsReviewRequestsOnReviewRequestCreated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "reviews-review_requests")]
+    fn wix_reviews_review_requests_on_review_request_deleted(
+        &self,
+        event: crate::reviews::review_requests::ReviewRequestDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixReviewsReviewRequestsOnReviewRequestDeleted(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "reviews-review_requests")]
+    fn wix_reviews_review_requests_on_review_request_updated(
+        &self,
+        event: crate::reviews::review_requests::ReviewRequestUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixReviewsReviewRequestsOnReviewRequestUpdated(Box::new(event)),
+        )
+    }
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_created(
+        &self,
+        event: crate::reviews::reviews::ReviewCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixReviewsOnReviewCreated(Box::new(event)))
+    }
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_deleted(
+        &self,
+        event: crate::reviews::reviews::ReviewDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixReviewsOnReviewDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_moderation_status_changed(
+        &self,
+        event: crate::reviews::reviews::ReviewModerationStatusChanged,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(crate::Event::WixReviewsOnReviewModerationStatusChanged(Box::new(event)))
+    }
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_published(
+        &self,
+        event: crate::reviews::reviews::ReviewPublished,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixReviewsOnReviewPublished(Box::new(event)))
+    }
+    #[cfg(feature = "reviews-reviews")]
+    fn wix_reviews_on_review_updated(
+        &self,
+        event: crate::reviews::reviews::ReviewUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixReviewsOnReviewUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "secrets-secrets")]
+    fn wix_secrets_secrets_on_secret_created(
+        &self,
+        event: crate::secrets::secrets::SecretCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixSecretsSecretsOnSecretCreated(Box::new(event)))
+    }
+    #[cfg(feature = "secrets-secrets")]
+    fn wix_secrets_secrets_on_secret_deleted(
+        &self,
+        event: crate::secrets::secrets::SecretDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixSecretsSecretsOnSecretDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "secrets-secrets")]
+    fn wix_secrets_secrets_on_secret_updated(
+        &self,
+        event: crate::secrets::secrets::SecretUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixSecretsSecretsOnSecretUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "seo-redirects")]
+    fn wix_seo_redirects_on_redirect_created(
+        &self,
+        event: crate::seo::redirects::RedirectCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixSeoRedirectsOnRedirectCreated(Box::new(event)))
+    }
+    #[cfg(feature = "seo-robots_txt")]
+    fn wix_seo_robots_txt_on_robots_txt_updated(
+        &self,
+        event: crate::seo::robots_txt::RobotsTxtUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixSeoRobotsTxtOnRobotsTxtUpdated(Box::new(event)))
     }
     #[cfg(feature = "stores-abandoned_carts")]
     fn wix_stores_abandoned_carts_on_abandoned_cart_cart_abandoned_event(
@@ -7403,5 +13568,101 @@ where
         event: crate::stores::ribbons_v3::RibbonUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixStoresRibbonsV3OnRibbonUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "table_reservations-experiences")]
+    fn wix_table_reservations_experiences_on_experience_created(
+        &self,
+        event: crate::table_reservations::experiences::ExperienceCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixTableReservationsExperiencesOnExperienceCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "table_reservations-experiences")]
+    fn wix_table_reservations_experiences_on_experience_tags_modified(
+        &self,
+        event: crate::table_reservations::experiences::ExperienceTagsModified,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixTableReservationsExperiencesOnExperienceTagsModified(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "table_reservations-experiences")]
+    fn wix_table_reservations_experiences_on_experience_updated(
+        &self,
+        event: crate::table_reservations::experiences::ExperienceUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixTableReservationsExperiencesOnExperienceUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "table_reservations-reservation_locations")]
+    fn wix_table_reservations_reservation_locations_on_reservation_location_created(
+        &self,
+        event: crate::table_reservations::reservation_locations::ReservationLocationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixTableReservationsReservationLocationsOnReservationLocationCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "table_reservations-reservation_locations")]
+    fn wix_table_reservations_reservation_locations_on_reservation_location_updated(
+        &self,
+        event: crate::table_reservations::reservation_locations::ReservationLocationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixTableReservationsReservationLocationsOnReservationLocationUpdated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "table_reservations-reservations")]
+    fn wix_table_reservations_reservations_on_reservation_created(
+        &self,
+        event: crate::table_reservations::reservations::ReservationCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixTableReservationsReservationsOnReservationCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "table_reservations-reservations")]
+    fn wix_table_reservations_reservations_on_reservation_deleted(
+        &self,
+        event: crate::table_reservations::reservations::ReservationDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixTableReservationsReservationsOnReservationDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "table_reservations-reservations")]
+    fn wix_table_reservations_reservations_on_reservation_updated(
+        &self,
+        event: crate::table_reservations::reservations::ReservationUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixTableReservationsReservationsOnReservationUpdated(
+                Box::new(event),
+            ),
+        )
     }
 }

@@ -6,42 +6,6 @@
 //! Wix reference: <https://dev.wix.com/docs/sdk/backend-modules/blog/posts/introduction>
 //!
 //! Schema: `schemas/imported/blog/posts.yaml`.
-/// `Animation` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Animation {
-    /// Animation kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<::wix_backend_events_shared::types::Type>,
-    /// Entrance animation, played once when the node first enters the viewport (VIEW).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entrance: Option<::wix_backend_events_shared::types::EntranceAnimation>,
-    /// Looping animation, repeated indefinitely while the node is on the page. When combined with entrance, the loop starts after the entrance finishes (VIEW).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#loop: Option<::wix_backend_events_shared::types::LoopAnimation>,
-    /// POINTER carries its fields directly on the union member in the JTD wall, hence
-    /// flat fields here (ts-proto camelCase must equal the JTD property names). A future
-    /// kind that also needs an `effect` field would contend for this JSON name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<::wix_backend_events_shared::types::PointerEffect>,
-    /// How quickly the node settles toward the pointer, in milliseconds (POINTER).
-    #[serde(
-        rename = "transitionDuration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transition_duration: Option<i64>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Animation {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.entrance,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#loop);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.effect);
-    }
-}
 /// At most one of `bookingData`, `eventData` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -123,7 +87,7 @@ pub struct AppEmbedData {
     pub pricing_data: Option<::wix_backend_events_shared::types::PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<::wix_backend_events_shared::types::Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -189,7 +153,7 @@ pub struct AudioData {
     pub html: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<::wix_backend_events_shared::types::Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AudioData {
     fn rename_sdk_keys(&mut self) {
@@ -244,81 +208,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BackgroundImage {
         );
     }
 }
-/// `BlockquoteData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BlockquoteData {
-    /// Indentation level from 1-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BlockquoteData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `BulletedListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct BulletedListData {
-    /// Indentation level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Offset level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BulletedListData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `ButtonData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ButtonData {
-    /// Styling for the button's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// The button type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<::wix_backend_events_shared::types::ButtonDataType>,
-    /// Styling for the button.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<::wix_backend_events_shared::types::Styles>,
-    /// The text to display on the button.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Button link details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<::wix_backend_events_shared::types::Link>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ButtonData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
 /// `CardData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -344,93 +233,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardData {
         );
     }
 }
-/// `CheckboxListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CheckboxListData {
-    /// Indentation level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Offset level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CheckboxListData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `CodeBlockData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CodeBlockData {
-    /// Styling for the code block's text.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CodeBlockData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.text_style,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `CollapsibleListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CollapsibleListData {
-    /// Styling for the collapsible list's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// If `true`, only one item can be expanded at a time. Defaults to `false`.
-    #[serde(rename = "expandOnlyOne", default, skip_serializing_if = "Option::is_none")]
-    pub expand_only_one: Option<bool>,
-    /// Sets which items are expanded when the page loads.
-    #[serde(
-        rename = "initialExpandedItems",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub initial_expanded_items: Option<
-        ::wix_backend_events_shared::types::InitialExpandedItems,
-    >,
-    /// The direction of the text in the list. Either left-to-right or right-to-left.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<::wix_backend_events_shared::types::Direction>,
-    /// If `true`, The collapsible item will appear in search results as an FAQ.
-    #[serde(rename = "isQapageData", default, skip_serializing_if = "Option::is_none")]
-    pub is_qapage_data: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CollapsibleListData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.initial_expanded_items,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.direction,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
 /// `Design` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -447,186 +249,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Design {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.poll);
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.options,
-        );
-    }
-}
-/// `Dimensions` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Dimensions {
-    /// An array representing relative width of each column in relation to the other columns.
-    #[serde(rename = "colsWidthRatio", default, skip_serializing_if = "Option::is_none")]
-    pub cols_width_ratio: Option<Vec<i64>>,
-    /// An array representing the height of each row in pixels.
-    #[serde(rename = "rowsHeight", default, skip_serializing_if = "Option::is_none")]
-    pub rows_height: Option<Vec<i64>>,
-    /// An array representing the minimum width of each column in pixels.
-    #[serde(rename = "colsMinWidth", default, skip_serializing_if = "Option::is_none")]
-    pub cols_min_width: Option<Vec<i64>>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {}
-/// `DividerData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct DividerData {
-    /// Styling for the divider's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// Divider line style.
-    #[serde(rename = "lineStyle", default, skip_serializing_if = "Option::is_none")]
-    pub line_style: Option<::wix_backend_events_shared::types::LineStyle>,
-    /// Divider width.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<::wix_backend_events_shared::types::Width>,
-    /// Divider alignment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alignment: Option<::wix_backend_events_shared::types::DividerDataAlignment>,
-    /// Visual styling for the divider lines.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<::wix_backend_events_shared::types::DividerDataStyles>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DividerData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.line_style,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.width);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.alignment,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `EmbedData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct EmbedData {
-    /// Styling for the oEmbed node's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// An [oEmbed](https://www.oembed.com) object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oembed: Option<::wix_backend_events_shared::types::Oembed>,
-    /// Origin asset source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src: Option<String>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for EmbedData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.oembed);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `FileData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct FileData {
-    /// Styling for the file's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// The source for the file's data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src: Option<::wix_backend_events_shared::types::FileSource>,
-    /// File name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// File type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// Use `sizeInKb` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Settings for PDF files.
-    #[serde(rename = "pdfSettings", default, skip_serializing_if = "Option::is_none")]
-    pub pdf_settings: Option<::wix_backend_events_shared::types::PDFSettings>,
-    /// File MIME type.
-    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
-    pub mime_type: Option<String>,
-    /// File path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// File size in KB.
-    #[serde(rename = "sizeInKb", default, skip_serializing_if = "Option::is_none")]
-    pub size_in_kb: Option<String>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FileData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.src);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.pdf_settings,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `GIFData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct GIFData {
-    /// Styling for the GIF's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// The source of the full size GIF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original: Option<::wix_backend_events_shared::types::GIF>,
-    /// The source of the downsized GIF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub downsized: Option<::wix_backend_events_shared::types::GIF>,
-    /// Height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Type of GIF (Sticker or NORMAL). Defaults to `NORMAL`.
-    #[serde(rename = "gifType", default, skip_serializing_if = "Option::is_none")]
-    pub gif_type: Option<::wix_backend_events_shared::types::GIFType>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GIFData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.original,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.downsized,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.gif_type,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
         );
     }
 }
@@ -655,7 +277,7 @@ pub struct GalleryData {
     pub disable_download: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<::wix_backend_events_shared::types::Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
     fn rename_sdk_keys(&mut self) {
@@ -665,78 +287,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.options,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// At most one of `url`, `html`, `isAdsense`, `widgetId` is set (a `@oneof` group).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct HTMLData {
-    /// The URL for the HTML code for the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The HTML code for the node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Whether this is an AdSense element. Use `source` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(rename = "isAdsense", default, skip_serializing_if = "Option::is_none")]
-    pub is_adsense: Option<bool>,
-    /// The WixelWidget ID for AI_WIDGET source nodes.
-    #[serde(rename = "widgetId", default, skip_serializing_if = "Option::is_none")]
-    pub widget_id: Option<String>,
-    /// Styling for the HTML node's container. Height property is irrelevant for HTML embeds when autoHeight is set to `true`.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// The type of HTML code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<::wix_backend_events_shared::types::Source>,
-    /// If container height is aligned with its content height. Defaults to `true`.
-    #[serde(rename = "autoHeight", default, skip_serializing_if = "Option::is_none")]
-    pub auto_height: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HTMLData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `HeadingData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct HeadingData {
-    /// Heading level from 1-6.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<i64>,
-    /// Styling for the heading text.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
-    /// Indentation level from 1-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Rendered heading level for SEO/accessibility, overrides the HTML tag when set.
-    #[serde(rename = "renderedLevel", default, skip_serializing_if = "Option::is_none")]
-    pub rendered_level: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HeadingData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.text_style,
         );
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.animation,
@@ -805,7 +355,7 @@ pub struct ImageData {
     pub crop_shape: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<::wix_backend_events_shared::types::Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
     fn rename_sdk_keys(&mut self) {
@@ -943,7 +493,7 @@ pub struct LayoutData {
     pub backdrop: Option<::wix_backend_events_shared::types::Backdrop>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<::wix_backend_events_shared::types::Animation>,
     /// Shape divider at the top edge of the layout.
     #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
     pub top_divider: Option<::wix_backend_events_shared::types::SectionDivider>,
@@ -1028,65 +578,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LayoutDataBackgroundImage
         );
     }
 }
-/// `LinkPreviewData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct LinkPreviewData {
-    /// Styling for the link preview's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// Link details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<::wix_backend_events_shared::types::Link>,
-    /// Preview title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Preview thumbnail URL.
-    #[serde(rename = "thumbnailUrl", default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_url: Option<String>,
-    /// Preview description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The preview content as HTML.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Styling for the link preview.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<::wix_backend_events_shared::types::LinkPreviewDataStyles>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkPreviewData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `ListItemNodeData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ListItemNodeData {
-    /// Checkbox list item state. Defaults to `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checked: Option<bool>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ListItemNodeData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
 /// `Metrics` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1143,28 +634,28 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ModerationDetails {
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<ButtonData>,
+    pub button_data: Option<::wix_backend_events_shared::types::ButtonData>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
-    pub code_block_data: Option<CodeBlockData>,
+    pub code_block_data: Option<::wix_backend_events_shared::types::CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<DividerData>,
+    pub divider_data: Option<::wix_backend_events_shared::types::DividerData>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<FileData>,
+    pub file_data: Option<::wix_backend_events_shared::types::FileData>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
     pub gallery_data: Option<GalleryData>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<GIFData>,
+    pub gif_data: Option<::wix_backend_events_shared::types::GIFData>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
-    pub heading_data: Option<HeadingData>,
+    pub heading_data: Option<::wix_backend_events_shared::types::HeadingData>,
     /// Data for an embedded HTML node.
     #[serde(rename = "htmlData", default, skip_serializing_if = "Option::is_none")]
-    pub html_data: Option<HTMLData>,
+    pub html_data: Option<::wix_backend_events_shared::types::HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
     pub image_data: Option<ImageData>,
@@ -1174,7 +665,7 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<LinkPreviewData>,
+    pub link_preview_data: Option<::wix_backend_events_shared::types::LinkPreviewData>,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -1182,7 +673,7 @@ pub struct Node {
     pub map_data: Option<::wix_backend_events_shared::types::MapData>,
     /// Data for a paragraph node.
     #[serde(rename = "paragraphData", default, skip_serializing_if = "Option::is_none")]
-    pub paragraph_data: Option<ParagraphData>,
+    pub paragraph_data: Option<::wix_backend_events_shared::types::ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
     pub poll_data: Option<PollData>,
@@ -1197,17 +688,19 @@ pub struct Node {
     pub video_data: Option<VideoData>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
-    pub embed_data: Option<EmbedData>,
+    pub embed_data: Option<::wix_backend_events_shared::types::EmbedData>,
     /// Data for a collapsible list node.
     #[serde(
         rename = "collapsibleListData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub collapsible_list_data: Option<CollapsibleListData>,
+    pub collapsible_list_data: Option<
+        ::wix_backend_events_shared::types::CollapsibleListData,
+    >,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<TableData>,
+    pub table_data: Option<::wix_backend_events_shared::types::TableData>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -1223,17 +716,17 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ordered_list_data: Option<OrderedListData>,
+    pub ordered_list_data: Option<::wix_backend_events_shared::types::OrderedListData>,
     /// Data for a bulleted list node.
     #[serde(
         rename = "bulletedListData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub bulleted_list_data: Option<BulletedListData>,
+    pub bulleted_list_data: Option<::wix_backend_events_shared::types::BulletedListData>,
     /// Data for a block quote node.
     #[serde(rename = "blockquoteData", default, skip_serializing_if = "Option::is_none")]
-    pub blockquote_data: Option<BlockquoteData>,
+    pub blockquote_data: Option<::wix_backend_events_shared::types::BlockquoteData>,
     /// Data for a caption node.
     #[serde(rename = "captionData", default, skip_serializing_if = "Option::is_none")]
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
@@ -1251,10 +744,10 @@ pub struct Node {
     pub card_data: Option<CardData>,
     /// Data for a table of contents node.
     #[serde(rename = "tocData", default, skip_serializing_if = "Option::is_none")]
-    pub toc_data: Option<TocData>,
+    pub toc_data: Option<::wix_backend_events_shared::types::TocData>,
     /// Data for a smart block node.
     #[serde(rename = "smartBlockData", default, skip_serializing_if = "Option::is_none")]
-    pub smart_block_data: Option<SmartBlockData>,
+    pub smart_block_data: Option<::wix_backend_events_shared::types::SmartBlockData>,
     /// Data for a smart block cell node.
     #[serde(
         rename = "smartBlockCellData",
@@ -1268,10 +761,10 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub checkbox_list_data: Option<CheckboxListData>,
+    pub checkbox_list_data: Option<::wix_backend_events_shared::types::CheckboxListData>,
     /// Data for a list item node.
     #[serde(rename = "listItemData", default, skip_serializing_if = "Option::is_none")]
-    pub list_item_data: Option<ListItemNodeData>,
+    pub list_item_data: Option<::wix_backend_events_shared::types::ListItemNodeData>,
     /// Node type. Use `APP_EMBED` for nodes that embed content from other Wix apps. Use `EMBED` to embed content in [oEmbed](https://oembed.com/) format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<::wix_backend_events_shared::types::NodeType>,
@@ -1430,57 +923,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OptionData {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
     }
 }
-/// `OrderedListData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct OrderedListData {
-    /// Indentation level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Offset level from 0-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// List start number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderedListData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `ParagraphData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ParagraphData {
-    /// Styling for the paragraph text.
-    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
-    pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
-    /// Indentation level from 1-4.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<i64>,
-    /// Paragraph level
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParagraphData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.text_style,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
 /// `Poll` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1540,7 +982,7 @@ pub struct PollData {
     pub design: Option<Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<::wix_backend_events_shared::types::Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -2001,7 +1443,7 @@ pub struct ShapeData {
     pub styles: Option<::wix_backend_events_shared::types::ShapeDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<::wix_backend_events_shared::types::Animation>,
     /// Link details for shapes that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<::wix_backend_events_shared::types::Link>,
@@ -2064,43 +1506,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SmartBlockCellData {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
     }
 }
-/// Data for a smart block node.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SmartBlockData {
-    /// The type of the smart block.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<::wix_backend_events_shared::types::SmartBlockDataType>,
-    /// Layout orientation. HORIZONTAL or VERTICAL. Optional for variants with fixed orientation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orientation: Option<String>,
-    /// Column size controlling cells per row.
-    #[serde(rename = "columnSize", default, skip_serializing_if = "Option::is_none")]
-    pub column_size: Option<::wix_backend_events_shared::types::ColumnSize>,
-    /// Border color (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
-    pub border_color: Option<String>,
-    /// Border width in pixels (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
-    pub border_width: Option<i64>,
-    /// Border radius in pixels (for SOLID_JOINED_BOXES variant).
-    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
-    pub border_radius: Option<i64>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SmartBlockData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.column_size,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -2134,96 +1539,6 @@ impl ::wix_events_runtime::wire::WireEnum for Status {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(Status);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Status {}
-/// `TableData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TableData {
-    /// Styling for the table's container.
-    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
-    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
-    /// The table's dimensions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimensions: Option<Dimensions>,
-    /// Deprecated: Use `rowHeader` and `columnHeader` instead.
-    ///
-    /// Deprecated by Wix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub header: Option<bool>,
-    /// Sets whether the table's first row is a header. Defaults to `false`.
-    #[serde(rename = "rowHeader", default, skip_serializing_if = "Option::is_none")]
-    pub row_header: Option<bool>,
-    /// Sets whether the table's first column is a header. Defaults to `false`.
-    #[serde(rename = "columnHeader", default, skip_serializing_if = "Option::is_none")]
-    pub column_header: Option<bool>,
-    /// The spacing between cells in pixels. Defaults to `0`.
-    #[serde(rename = "cellSpacing", default, skip_serializing_if = "Option::is_none")]
-    pub cell_spacing: Option<i64>,
-    /// Padding in pixels for cells. Follows CSS order: top, right, bottom, left.
-    #[serde(rename = "cellPadding", default, skip_serializing_if = "Option::is_none")]
-    pub cell_padding: Option<Vec<i64>>,
-    /// Table's alternative text.
-    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TableData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.container_data,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.dimensions,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
-/// `TocData` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct TocData {
-    /// Heading levels included in the table of contents. Default: [1, 2, 3, 4, 5, 6].
-    #[serde(
-        rename = "includedHeadings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub included_headings: Option<Vec<i64>>,
-    /// List style. Default: PLAIN.
-    #[serde(rename = "listStyle", default, skip_serializing_if = "Option::is_none")]
-    pub list_style: Option<::wix_backend_events_shared::types::ListStyle>,
-    /// Optional override for the font size in pixels.
-    #[serde(rename = "fontSize", default, skip_serializing_if = "Option::is_none")]
-    pub font_size: Option<f64>,
-    /// Optional override for the vertical spacing between items in pixels.
-    #[serde(rename = "itemSpacing", default, skip_serializing_if = "Option::is_none")]
-    pub item_spacing: Option<f64>,
-    /// Optional override for the text color.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Indentation style. Default: NESTED.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indentation: Option<::wix_backend_events_shared::types::Indentation>,
-    /// Node animation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TocData {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.list_style,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.indentation,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.animation,
-        );
-    }
-}
 /// `Video` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2271,7 +1586,7 @@ pub struct VideoData {
     pub options: Option<::wix_backend_events_shared::types::PlaybackOptions>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<::wix_backend_events_shared::types::Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VideoData {
     fn rename_sdk_keys(&mut self) {

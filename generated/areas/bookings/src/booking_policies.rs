@@ -341,7 +341,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CancellationPolicy {}
 pub struct CancellationWindow {
     /// Fixed amount customers must pay when canceling the booking within this window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::shared::Money>,
+    pub amount: Option<::wix_backend_events_shared::types::Money>,
     /// Percentage of the booking price customers must pay when canceling within
     /// this window.
     ///

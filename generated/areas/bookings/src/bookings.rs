@@ -1644,7 +1644,7 @@ pub struct IdentificationData {
     pub contact_id: Option<String>,
     /// Internal (only in the SDK's internal typings).
     #[serde(rename = "identityType", default, skip_serializing_if = "Option::is_none")]
-    pub identity_type: Option<crate::shared::IdentityType>,
+    pub identity_type: Option<::wix_backend_events_shared::types::IdentityType>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for IdentificationData {
     fn rename_sdk_keys(&mut self) {

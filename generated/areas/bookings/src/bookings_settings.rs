@@ -72,7 +72,7 @@ pub struct AddressHint {
     pub text: Option<String>,
     /// Where the extra text should be displayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placement: Option<PlacementType>,
+    pub placement: Option<::wix_backend_events_shared::types::PlacementType>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AddressHint {
     fn rename_sdk_keys(&mut self) {
@@ -553,41 +553,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OwnerFlow {
         );
     }
 }
-/// Where the extra text should be displayed: before, after or instead of the actual address.
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PlacementType {
-    /// `BEFORE`
-    Before,
-    /// `AFTER`
-    After,
-    /// `REPLACE`
-    Replace,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl ::wix_events_runtime::wire::WireEnum for PlacementType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "BEFORE" => Self::Before,
-            "AFTER" => Self::After,
-            "REPLACE" => Self::Replace,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Before => "BEFORE",
-            Self::After => "AFTER",
-            Self::Replace => "REPLACE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-::wix_events_runtime::wire::wire_enum_serde!(PlacementType);
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PlacementType {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]

@@ -601,10 +601,10 @@ pub struct ServiceOptionsAndVariants {
     pub variants: Option<ServiceVariants>,
     /// Price of the cheapest service variant.
     #[serde(rename = "minPrice", default, skip_serializing_if = "Option::is_none")]
-    pub min_price: Option<crate::shared::Money>,
+    pub min_price: Option<::wix_backend_events_shared::types::Money>,
     /// Price of the most expensive service variant.
     #[serde(rename = "maxPrice", default, skip_serializing_if = "Option::is_none")]
-    pub max_price: Option<crate::shared::Money>,
+    pub max_price: Option<::wix_backend_events_shared::types::Money>,
     /// Revision number, which increments by 1 each time the `serviceOptionsAndVariants` object is updated.
     /// To prevent conflicting changes,
     /// the current revision must be passed when updating and deleting the `serviceOptionsAndVariants` object.
@@ -660,7 +660,7 @@ pub struct ServiceVariant {
     pub choices: Option<Vec<ServiceChoice>>,
     /// Information about the service variant's price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::Money>,
+    pub price: Option<::wix_backend_events_shared::types::Money>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ServiceVariant {
     fn rename_sdk_keys(&mut self) {

@@ -14,47 +14,6 @@ pub struct BusinessLocation {
     pub location_id: Option<String>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BusinessLocation {}
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum IdentityType {
-    /// `UNKNOWN`
-    UnknownValue,
-    /// `ANONYMOUS_VISITOR`
-    AnonymousVisitor,
-    /// `MEMBER`
-    Member,
-    /// `WIX_USER`
-    WixUser,
-    /// `APP`
-    App,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl ::wix_events_runtime::wire::WireEnum for IdentityType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNKNOWN" => Self::UnknownValue,
-            "ANONYMOUS_VISITOR" => Self::AnonymousVisitor,
-            "MEMBER" => Self::Member,
-            "WIX_USER" => Self::WixUser,
-            "APP" => Self::App,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::UnknownValue => "UNKNOWN",
-            Self::AnonymousVisitor => "ANONYMOUS_VISITOR",
-            Self::Member => "MEMBER",
-            Self::WixUser => "WIX_USER",
-            Self::App => "APP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-::wix_events_runtime::wire::wire_enum_serde!(IdentityType);
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for IdentityType {}
 /// `LocationOptions` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -86,26 +45,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LocationOptions {
         );
     }
 }
-/// Money.
-/// Default format to use. Sufficiently compliant with majority of standards: w3c, ISO 4217, ISO 20022, ISO 8583:2003.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Money {
-    /// Monetary amount. Decimal string with a period as a decimal separator (e.g., 3.99). Optionally, a single (-), to indicate that the amount is negative.
-    ///
-    /// Format: decimal_value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Currency code. Must be valid ISO 4217 currency code (e.g., USD).
-    ///
-    /// Format: currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Monetary amount. Decimal string in local format (e.g., 1 000,30). Optionally, a single (-), to indicate that the amount is negative.
-    #[serde(rename = "formattedValue", default, skip_serializing_if = "Option::is_none")]
-    pub formatted_value: Option<String>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Money {}
 /// `SpecificLocation` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]

@@ -81,7 +81,7 @@ pub struct AbandonedCheckout {
     pub conversion_currency: Option<String>,
     /// Total price after discounts, gift cards, and tax.
     #[serde(rename = "totalPrice", default, skip_serializing_if = "Option::is_none")]
-    pub total_price: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// List of all automation activities performed by [Wix Automations](https://dev.wix.com/docs/rest/business-management/automations/introduction) regarding the abandoned checkout.
     /// Wix Automations updates the `activities` field for each activity in the automation flow. Only relevant if you've set up [automations in the Dashboard](https://support.wix.com/en/article/wix-automations-creating-a-new-automation). Read more about `activities` in the [introduction](https://www.wix.com/velo/reference/wix-ecom-backend/abandonedcheckout/introduction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,7 +100,7 @@ pub struct AbandonedCheckout {
     pub checkout_url: Option<String>,
     /// Subtotal price of all line items, before discounts and before tax.
     #[serde(rename = "subtotalPrice", default, skip_serializing_if = "Option::is_none")]
-    pub subtotal_price: Option<crate::shared::MultiCurrencyPrice>,
+    pub subtotal_price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Line items.
     #[serde(rename = "lineItems", default, skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
@@ -298,7 +298,7 @@ pub struct Coupon {
     pub code: Option<String>,
     /// Coupon value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Coupon name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -306,6 +306,28 @@ pub struct Coupon {
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Coupon {
     fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
+    }
+}
+/// `Dimensions` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Dimensions {
+    /// Length. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<String>,
+    /// Width. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<String>,
+    /// Height. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<String>,
+    /// Unit of measurement for dimensions (length, width, height).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<::wix_backend_events_shared::types::DimensionsUnit>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
     }
 }
 /// Full contact details for an address
@@ -331,7 +353,7 @@ pub struct FullAddressContactDetails {
     pub company: Option<String>,
     /// Tax information (for Brazil only). If ID is provided, `vatId.type` must also be set, `UNSPECIFIED` is not allowed.
     #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<crate::shared::VatId>,
+    pub vat_id: Option<::wix_backend_events_shared::types::VatId>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FullAddressContactDetails {
     fn rename_sdk_keys(&mut self) {
@@ -373,14 +395,16 @@ pub struct LineItem {
     pub product_name: Option<crate::shared::ProductName>,
     /// Item price **after** catalog-defined discount and line item discounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Item price **before** line item discounts and **after** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(
         rename = "priceBeforeDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts: Option<crate::shared::MultiCurrencyPrice>,
+    pub price_before_discounts: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Line item description lines. Used for displaying the cart, checkout and order.
     #[serde(
         rename = "descriptionLines",
@@ -397,7 +421,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<crate::shared::PhysicalProperties>,
+    pub physical_properties: Option<PhysicalProperties>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LineItem {
     fn rename_sdk_keys(&mut self) {
@@ -416,6 +440,44 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LineItem {
         );
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.physical_properties,
+        );
+    }
+}
+/// `PhysicalProperties` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PhysicalProperties {
+    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Whether this line item is shippable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shippable: Option<bool>,
+    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "productDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_dimensions: Option<Dimensions>,
+    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "packageDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub package_dimensions: Option<Dimensions>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PhysicalProperties {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.product_dimensions,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.package_dimensions,
         );
     }
 }

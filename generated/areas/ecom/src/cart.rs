@@ -101,19 +101,21 @@ pub struct Cart {
     pub weight_unit: Option<::wix_backend_events_shared::types::WeightUnit>,
     /// Combined price of all line items before discounts. Subtotal includes tax if `cart.tax_included_in_prices` is set to `true`. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<crate::shared::MultiCurrencyPrice>,
+    pub subtotal: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Combined price of all line items after discounts. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "subtotalAfterDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subtotal_after_discounts: Option<crate::shared::MultiCurrencyPrice>,
+    pub subtotal_after_discounts: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Total amount discounted from the cart.
     ///
     /// This includes coupon and merchant discounts. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<crate::shared::MultiCurrencyPrice>,
+    pub discount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// ID of the checkout that originated from this cart.
     ///
     /// Format: guid.
@@ -276,6 +278,79 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CartDiscount {
         );
     }
 }
+/// `CatalogOverrideFields` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CatalogOverrideFields {
+    /// Item name.
+    #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<crate::shared::ProductName>,
+    /// Item price **after** discounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// Item price **before** discounts.
+    #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
+    pub full_price: Option<String>,
+    /// Item description lines. Used when displaying the line item to customers.
+    #[serde(
+        rename = "descriptionLines",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description_lines: Option<Vec<crate::shared::DescriptionLine>>,
+    /// Physical properties of the item.
+    #[serde(
+        rename = "physicalProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub physical_properties: Option<PhysicalProperties>,
+    /// Item image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<::wix_events_runtime::wire::Image>,
+    /// Payment method selected for the item.
+    #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
+    pub payment_option: Option<crate::shared::PaymentOption>,
+    /// Only eligible for catalog items with `lineItem.paymentOption.value` type of `DEPOSIT_ONLINE`.
+    ///
+    /// Format: decimal_value.
+    #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
+    pub deposit_amount: Option<String>,
+    /// Whether to save the payment method on the order.
+    ///
+    /// Default: `false`
+    #[serde(
+        rename = "savePaymentMethod",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub save_payment_method: Option<bool>,
+    /// ID of the app managing the inventory.
+    ///
+    /// Format: guid.
+    #[serde(rename = "inventoryAppId", default, skip_serializing_if = "Option::is_none")]
+    pub inventory_app_id: Option<String>,
+    /// Whether the line item quantity is fixed and can't be changed.
+    /// When not set, falls back to the value from the catalog. Internal (only in the SDK's internal typings).
+    #[serde(rename = "fixedQuantity", default, skip_serializing_if = "Option::is_none")]
+    pub fixed_quantity: Option<bool>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CatalogOverrideFields {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.product_name,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.description_lines,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.physical_properties,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.payment_option,
+        );
+    }
+}
 /// `Coupon` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -295,11 +370,33 @@ pub struct Coupon {
     pub code: Option<String>,
     /// Coupon value. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Coupon {
     fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.amount);
+    }
+}
+/// `Dimensions` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Dimensions {
+    /// Length. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<String>,
+    /// Width. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<String>,
+    /// Height. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<String>,
+    /// Unit of measurement for dimensions (length, width, height).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<::wix_backend_events_shared::types::DimensionsUnit>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
     }
 }
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -366,7 +463,7 @@ pub struct ItemModifier {
     pub details: Option<crate::shared::TranslatableString>,
     /// The price of the modifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ItemModifier {
     fn rename_sdk_keys(&mut self) {
@@ -414,7 +511,7 @@ pub struct LineItem {
     pub url: Option<::wix_events_runtime::wire::PageUrl>,
     /// Item price **after** catalog-defined discount and line item discounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Original item price. Internal (only in the SDK's internal typings).
     ///
     /// Format: decimal_value.
@@ -431,17 +528,19 @@ pub struct LineItem {
     pub original_full_price: Option<String>,
     /// Item price **before** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
-    pub full_price: Option<crate::shared::MultiCurrencyPrice>,
+    pub full_price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Item price **before** line item discounts and **after** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(
         rename = "priceBeforeDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts: Option<crate::shared::MultiCurrencyPrice>,
+    pub price_before_discounts: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Total price **after** catalog-defined discount and line item discounts.
     #[serde(rename = "lineItemPrice", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_price: Option<crate::shared::MultiCurrencyPrice>,
+    pub line_item_price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Line item description lines. Used for displaying the cart, checkout and order.
     #[serde(
         rename = "descriptionLines",
@@ -461,7 +560,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<crate::shared::PhysicalProperties>,
+    pub physical_properties: Option<PhysicalProperties>,
     /// Coupon scopes - which app and items a coupon applies to.
     /// This field is internal to Wix, and should be used by Bookings, Stores and Events as used by the current Coupons API. Internal (only in the SDK's internal typings).
     #[serde(rename = "couponScopes", default, skip_serializing_if = "Option::is_none")]
@@ -510,7 +609,7 @@ pub struct LineItem {
     pub price_description: Option<crate::shared::PriceDescription>,
     /// Partial payment to be paid upfront during the checkout. Eligible for catalog items with `lineItem.paymentOption` type `DEPOSIT_ONLINE` only.
     #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
-    pub deposit_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub deposit_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Selected membership to be used as payment for this item. Must be used with `lineItem.paymentOption` set to `MEMBERSHIP` or `MEMBERSHIP_OFFLINE`. This field can be empty when `lineItem.paymentOption` is set to `MEMBERSHIP_OFFLINE`.
     #[serde(
         rename = "selectedMembership",
@@ -573,7 +672,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_override_fields: Option<crate::shared::CatalogOverrideFields>,
+    pub catalog_override_fields: Option<CatalogOverrideFields>,
     /// Whether to save the payment method on the order.
     ///
     /// Default: `false`
@@ -613,7 +712,9 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub modifiers_total_price: Option<crate::shared::MultiCurrencyPrice>,
+    pub modifiers_total_price: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Platform Fee associated with this line item. Internal (only in the SDK's internal typings).
     #[serde(rename = "platformFee", default, skip_serializing_if = "Option::is_none")]
     pub platform_fee: Option<PlatformFee>,
@@ -701,7 +802,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LineItem {
 pub struct MerchantDiscount {
     /// Discount value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for MerchantDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -734,6 +835,44 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ModifierGroup {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.name);
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.modifiers,
+        );
+    }
+}
+/// `PhysicalProperties` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PhysicalProperties {
+    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Whether this line item is shippable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shippable: Option<bool>,
+    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "productDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_dimensions: Option<Dimensions>,
+    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "packageDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub package_dimensions: Option<Dimensions>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PhysicalProperties {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.product_dimensions,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.package_dimensions,
         );
     }
 }

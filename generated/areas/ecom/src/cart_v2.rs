@@ -553,7 +553,7 @@ pub struct CatalogOverrideFields {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<crate::shared::PhysicalProperties>,
+    pub physical_properties: Option<PhysicalProperties>,
     /// Item image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<::wix_events_runtime::wire::Image>,
@@ -668,7 +668,7 @@ pub struct Coupon {
     pub code: Option<String>,
     /// Coupon value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Coupon name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -782,7 +782,7 @@ pub struct CustomerInfo {
     pub company: Option<String>,
     /// Business VAT registration number.
     #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<crate::shared::VatId>,
+    pub vat_id: Option<::wix_backend_events_shared::types::VatId>,
     /// Customer's email address.
     ///
     /// Format: email.
@@ -879,6 +879,28 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DeliverySummary {
     fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.method);
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
+    }
+}
+/// `Dimensions` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Dimensions {
+    /// Length. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<String>,
+    /// Width. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<String>,
+    /// Height. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<String>,
+    /// Unit of measurement for dimensions (length, width, height).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<::wix_backend_events_shared::types::DimensionsUnit>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
     }
 }
 /// `Discount` as Wix sends it.
@@ -1429,7 +1451,7 @@ pub struct ItemAttributes {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<crate::shared::PhysicalProperties>,
+    pub physical_properties: Option<PhysicalProperties>,
     /// Subscription option details.
     #[serde(
         rename = "subscriptionInfo",
@@ -1508,7 +1530,7 @@ pub struct ItemCombinationLineItem {
     pub line_item_id: Option<String>,
     /// Total discount amount for all units (quantity) of this line item in this combination.
     #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub discount_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Number of units from this line item that participated in a single combination.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
@@ -2008,7 +2030,9 @@ pub struct LineItemDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_discount_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_discount_amount: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LineItemDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -2343,6 +2367,44 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PaymentSummary {
         );
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.pay_after_free_trial,
+        );
+    }
+}
+/// `PhysicalProperties` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PhysicalProperties {
+    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Whether this line item is shippable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shippable: Option<bool>,
+    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "productDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_dimensions: Option<Dimensions>,
+    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "packageDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub package_dimensions: Option<Dimensions>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PhysicalProperties {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.product_dimensions,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.package_dimensions,
         );
     }
 }
@@ -2694,7 +2756,9 @@ pub struct V2CalculationErrors {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub order_validation_errors: Option<Vec<crate::shared::ApplicationError>>,
+    pub order_validation_errors: Option<
+        Vec<::wix_backend_events_shared::types::ApplicationError>,
+    >,
     /// Membership payment calculation issues.
     /// For example, a line item must use membership payment but none is set, or the membership isn't valid.
     #[serde(

@@ -18,7 +18,7 @@ pub struct AdditionalFee {
     pub name: Option<String>,
     /// Additional fee's price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Tax details.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<ItemTaxFullDetails>,
@@ -27,10 +27,10 @@ pub struct AdditionalFee {
     pub provider_app_id: Option<String>,
     /// Additional fee's price before tax.
     #[serde(rename = "priceBeforeTax", default, skip_serializing_if = "Option::is_none")]
-    pub price_before_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub price_before_tax: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Additional fee's price after tax.
     #[serde(rename = "priceAfterTax", default, skip_serializing_if = "Option::is_none")]
-    pub price_after_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub price_after_tax: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Optional - Line items associated with this additional fee.
     /// If no `lineItemIds` are provided, the fee will be associated with the whole cart/checkout/order.
     ///
@@ -266,6 +266,79 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CarrierServiceOption {
         );
     }
 }
+/// `CatalogOverrideFields` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CatalogOverrideFields {
+    /// Item name.
+    #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<crate::shared::ProductName>,
+    /// Item price **after** discounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// Item price **before** discounts.
+    #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
+    pub full_price: Option<String>,
+    /// Item description lines. Used when displaying the line item to customers.
+    #[serde(
+        rename = "descriptionLines",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description_lines: Option<Vec<crate::shared::DescriptionLine>>,
+    /// Physical properties of the item.
+    #[serde(
+        rename = "physicalProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub physical_properties: Option<PhysicalProperties>,
+    /// Item image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<::wix_events_runtime::wire::Image>,
+    /// Payment method selected for the item.
+    #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
+    pub payment_option: Option<crate::shared::PaymentOption>,
+    /// Only eligible for catalog items with `lineItem.paymentOption.value` type of `DEPOSIT_ONLINE`.
+    ///
+    /// Format: decimal_value.
+    #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
+    pub deposit_amount: Option<String>,
+    /// Whether to save the payment method on the order.
+    ///
+    /// Default: `false`
+    #[serde(
+        rename = "savePaymentMethod",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub save_payment_method: Option<bool>,
+    /// ID of the app managing the inventory.
+    ///
+    /// Format: guid.
+    #[serde(rename = "inventoryAppId", default, skip_serializing_if = "Option::is_none")]
+    pub inventory_app_id: Option<String>,
+    /// Whether the line item quantity is fixed and can't be changed.
+    /// When not set, falls back to the value from the catalog. Internal (only in the SDK's internal typings).
+    #[serde(rename = "fixedQuantity", default, skip_serializing_if = "Option::is_none")]
+    pub fixed_quantity: Option<bool>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CatalogOverrideFields {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.product_name,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.description_lines,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.physical_properties,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.payment_option,
+        );
+    }
+}
 /// `Charge` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -480,7 +553,9 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pay_now_total_after_gift_card: Option<crate::shared::MultiCurrencyPrice>,
+    pub pay_now_total_after_gift_card: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// __Deprecated.__ Use `purchaseFlowId` instead. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -497,7 +572,9 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_after_gift_card: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_after_gift_card: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Custom field data for the checkout object.
     ///
     /// [Extended fields](https://dev.wix.com/docs/rest/articles/getting-started/extended-fields) must be configured in the app dashboard before they can be accessed with API calls.
@@ -594,7 +671,9 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub line_items_subtotal: Option<crate::shared::MultiCurrencyPrice>,
+    pub line_items_subtotal: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Tax exempt group ID to use for tax exemptions.
     ///
     /// Format: guid.
@@ -862,7 +941,7 @@ pub struct Coupon {
     pub code: Option<String>,
     /// Coupon value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Coupon name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -961,7 +1040,7 @@ pub struct CustomLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<crate::shared::PhysicalProperties>,
+    pub physical_properties: Option<PhysicalProperties>,
     /// Subscription option info. This field is internal and only used by Stores. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "subscriptionOptionInfo",
@@ -1159,6 +1238,28 @@ pub struct DeliveryTimeSlot {
     pub to: Option<::wix_events_runtime::wire::Timestamp>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DeliveryTimeSlot {}
+/// `Dimensions` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Dimensions {
+    /// Length. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<String>,
+    /// Width. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<String>,
+    /// Height. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<String>,
+    /// Unit of measurement for dimensions (length, width, height).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<::wix_backend_events_shared::types::DimensionsUnit>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
+    }
+}
 /// `ItemCombination` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1188,7 +1289,7 @@ pub struct ItemCombinationLineItem {
     pub line_item_id: Option<String>,
     /// Total discount amount for all units (quantity) of this line item in this combination.
     #[serde(rename = "discountAmount", default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub discount_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Number of units from this line item that participated in a single combination.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
@@ -1225,7 +1326,7 @@ pub struct ItemModifier {
     pub details: Option<crate::shared::TranslatableString>,
     /// The price of the modifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ItemModifier {
     fn rename_sdk_keys(&mut self) {
@@ -1242,7 +1343,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ItemModifier {
 pub struct ItemTaxFullDetails {
     /// Amount for which tax is calculated.
     #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub taxable_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Tax group ID, if specified. Internal (only in the SDK's internal typings).
     ///
     /// Format: guid.
@@ -1253,7 +1354,7 @@ pub struct ItemTaxFullDetails {
     pub tax_rate: Option<String>,
     /// Calculated tax, based on `taxable_amount` and `tax_rate`.
     #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_tax: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// If breakdown exists, the sum of rates in the breakdown must equal `tax_rate`. Deprecated - use 'tax_breakdown' instead.
     ///
     /// Deprecated by Wix.
@@ -1261,7 +1362,7 @@ pub struct ItemTaxFullDetails {
     pub rate_breakdown: Option<Vec<crate::shared::TaxRateBreakdown>>,
     /// The amount of this line item that was exempt. Internal (only in the SDK's internal typings).
     #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub exempt_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// True for items we have a tax applied on them Internal (only in the SDK's internal typings).
     #[serde(rename = "isItemTaxable", default, skip_serializing_if = "Option::is_none")]
     pub is_item_taxable: Option<bool>,
@@ -1334,7 +1435,7 @@ pub struct LineItem {
     pub url: Option<::wix_events_runtime::wire::PageUrl>,
     /// Item price **after** catalog-defined discount and line item discounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Original item price. Internal (only in the SDK's internal typings).
     ///
     /// Format: decimal_value.
@@ -1351,44 +1452,52 @@ pub struct LineItem {
     pub original_full_price: Option<String>,
     /// Total line item price **after** catalog-defined discount and line item discounts.
     #[serde(rename = "lineItemPrice", default, skip_serializing_if = "Option::is_none")]
-    pub line_item_price: Option<crate::shared::MultiCurrencyPrice>,
+    pub line_item_price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Item price **before** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
-    pub full_price: Option<crate::shared::MultiCurrencyPrice>,
+    pub full_price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Item price **before** line item discounts and **after** catalog-defined discount. Defaults to `price` when not provided.
     #[serde(
         rename = "priceBeforeDiscounts",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts: Option<crate::shared::MultiCurrencyPrice>,
+    pub price_before_discounts: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Item price before line item discounts and tax. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "priceBeforeDiscountsAndTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub price_before_discounts_and_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub price_before_discounts_and_tax: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Total price after all discounts and tax.
     #[serde(
         rename = "totalPriceAfterTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_after_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_price_after_tax: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Total price after discounts, and before tax.
     #[serde(
         rename = "totalPriceBeforeTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_before_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_price_before_tax: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Tax details for this line item.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<ItemTaxFullDetails>,
     /// Discount for this line item's entire quantity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<crate::shared::MultiCurrencyPrice>,
+    pub discount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Line item description lines. Used for display purposes for the cart, checkout and order.
     #[serde(
         rename = "descriptionLines",
@@ -1408,7 +1517,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<crate::shared::PhysicalProperties>,
+    pub physical_properties: Option<PhysicalProperties>,
     /// Coupon scopes - which app and items a coupon applies to.
     /// This field is internal to Wix, and should be used by Bookings, Stores and Events as used by the Coupons API. Internal (only in the SDK's internal typings).
     #[serde(rename = "couponScopes", default, skip_serializing_if = "Option::is_none")]
@@ -1471,7 +1580,7 @@ pub struct LineItem {
     pub price_description: Option<crate::shared::PriceDescription>,
     /// Partial payment to be paid upfront during the checkout. Eligible for catalog items with `lineItem.paymentOption` type `DEPOSIT_ONLINE` only.
     #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
-    pub deposit_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub deposit_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Delivery profile ID.
     ///
     /// Format: guid.
@@ -1500,7 +1609,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_override_fields: Option<crate::shared::CatalogOverrideFields>,
+    pub catalog_override_fields: Option<CatalogOverrideFields>,
     /// Whether the price is not yet defined, and will be updated after the order is created.
     #[serde(
         rename = "priceUndetermined",
@@ -1550,7 +1659,9 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub modifiers_total_price: Option<crate::shared::MultiCurrencyPrice>,
+    pub modifiers_total_price: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Platform Fee associated with this line item. Internal (only in the SDK's internal typings).
     #[serde(rename = "platformFee", default, skip_serializing_if = "Option::is_none")]
     pub platform_fee: Option<PlatformFee>,
@@ -1673,7 +1784,9 @@ pub struct LineItemDiscount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_discount_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_discount_amount: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LineItemDiscount {
     fn rename_sdk_keys(&mut self) {
@@ -1720,7 +1833,7 @@ pub struct OtherCharge {
     pub r#type: Option<ChargeType>,
     /// Price of added cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Description of the additional charge. For example, `"Handling fee of $5 applied for gift wrapping"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
@@ -1729,6 +1842,44 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OtherCharge {
     fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.price);
+    }
+}
+/// `PhysicalProperties` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PhysicalProperties {
+    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Whether this line item is shippable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shippable: Option<bool>,
+    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "productDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_dimensions: Option<Dimensions>,
+    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "packageDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub package_dimensions: Option<Dimensions>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PhysicalProperties {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.product_dimensions,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.package_dimensions,
+        );
     }
 }
 /// `PickupDetails` as Wix sends it.
@@ -1793,22 +1944,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PlatformFee {
 pub struct PriceSummary {
     /// Subtotal of all line items, before discounts and before tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtotal: Option<crate::shared::MultiCurrencyPrice>,
+    pub subtotal: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Total shipping price, before discounts and before tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping: Option<crate::shared::MultiCurrencyPrice>,
+    pub shipping: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Total tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub tax: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Total calculated discount value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<crate::shared::MultiCurrencyPrice>,
+    pub discount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Total price after discounts, gift cards, and tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<crate::shared::MultiCurrencyPrice>,
+    pub total: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Total additional fees price before tax.
     #[serde(rename = "additionalFees", default, skip_serializing_if = "Option::is_none")]
-    pub additional_fees: Option<crate::shared::MultiCurrencyPrice>,
+    pub additional_fees: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PriceSummary {
     fn rename_sdk_keys(&mut self) {
@@ -1918,23 +2069,27 @@ pub struct SelectedCarrierServiceOptionPrices {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_after_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_price_after_tax: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Total price of shipping after discounts (when relevant), and before tax.
     #[serde(
         rename = "totalPriceBeforeTax",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_price_before_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_price_before_tax: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// Tax details.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<ItemTaxFullDetails>,
     /// Shipping discount before tax.
     #[serde(rename = "totalDiscount", default, skip_serializing_if = "Option::is_none")]
-    pub total_discount: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_discount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Shipping price before discount and before tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys
 for SelectedCarrierServiceOptionPrices {
@@ -2043,7 +2198,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ShippingOption {
 pub struct ShippingPrice {
     /// Shipping price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::shared::MultiCurrencyPrice>,
+    pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Other costs such as insurance, handling & packaging for fragile items, etc.
     #[serde(rename = "otherCharges", default, skip_serializing_if = "Option::is_none")]
     pub other_charges: Option<Vec<OtherCharge>>,
@@ -2136,10 +2291,10 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SubscriptionCharges {
 pub struct TaxSummary {
     /// Amount for which tax is calculated, added from line items.
     #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<crate::shared::MultiCurrencyPrice>,
+    pub taxable_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Calculated tax, added from line items.
     #[serde(rename = "totalTax", default, skip_serializing_if = "Option::is_none")]
-    pub total_tax: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_tax: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Manual tax rate Internal (only in the SDK's internal typings).
     ///
     /// Deprecated by Wix.
@@ -2166,7 +2321,7 @@ pub struct TaxSummary {
     pub average_tax_rate: Option<String>,
     /// The amount of this estimate that was exempt (for all line items). Internal (only in the SDK's internal typings).
     #[serde(rename = "totalExempt", default, skip_serializing_if = "Option::is_none")]
-    pub total_exempt: Option<crate::shared::MultiCurrencyPrice>,
+    pub total_exempt: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// The summary of the tax breakdown for all the line items. It will hold for each tax name, the aggregated tax amount paid for it and the tax rate. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "aggregatedTaxBreakdown",
@@ -2255,7 +2410,7 @@ pub struct V1LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_override_fields: Option<crate::shared::CatalogOverrideFields>,
+    pub catalog_override_fields: Option<CatalogOverrideFields>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for V1LineItem {
     fn rename_sdk_keys(&mut self) {

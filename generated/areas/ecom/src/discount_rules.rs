@@ -320,69 +320,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CustomerGetsConfig {
         );
     }
 }
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DayOfWeek {
-    /// `MON`
-    ///
-    /// Monday.
-    Mon,
-    /// `TUE`
-    ///
-    /// Tuesday.
-    Tue,
-    /// `WED`
-    ///
-    /// Wednesday.
-    Wed,
-    /// `THU`
-    ///
-    /// Thursday.
-    Thu,
-    /// `FRI`
-    ///
-    /// Friday.
-    Fri,
-    /// `SAT`
-    ///
-    /// Saturday.
-    Sat,
-    /// `SUN`
-    ///
-    /// Sunday.
-    Sun,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl ::wix_events_runtime::wire::WireEnum for DayOfWeek {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "MON" => Self::Mon,
-            "TUE" => Self::Tue,
-            "WED" => Self::Wed,
-            "THU" => Self::Thu,
-            "FRI" => Self::Fri,
-            "SAT" => Self::Sat,
-            "SUN" => Self::Sun,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Mon => "MON",
-            Self::Tue => "TUE",
-            Self::Wed => "WED",
-            Self::Thu => "THU",
-            Self::Fri => "FRI",
-            Self::Sat => "SAT",
-            Self::Sun => "SUN",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-::wix_events_runtime::wire::wire_enum_serde!(DayOfWeek);
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DayOfWeek {}
 /// At most one of `percentage`, `fixedAmount`, `fixedPrice`, `quantityBased` is set (a `@oneof` group).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1112,7 +1049,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TimeOfDay {}
 pub struct TimeWindow {
     /// Day of week.
     #[serde(rename = "dayOfWeek", default, skip_serializing_if = "Option::is_none")]
-    pub day_of_week: Option<DayOfWeek>,
+    pub day_of_week: Option<::wix_backend_events_shared::types::DayOfWeek>,
     /// Start time window during each recurrence.
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<TimeOfDay>,

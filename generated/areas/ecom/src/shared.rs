@@ -288,21 +288,27 @@ pub struct AggregatedTaxBreakdown {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub aggregated_tax_amount: Option<MultiCurrencyPrice>,
+    pub aggregated_tax_amount: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// The sum of all the taxable amount from line items for tax identifiers.
     #[serde(
         rename = "aggregatedTaxableAmount",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub aggregated_taxable_amount: Option<MultiCurrencyPrice>,
+    pub aggregated_taxable_amount: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// The aggregated exempt amount from all line items for tax identifiers. Internal (only in the SDK's internal typings).
     #[serde(
         rename = "aggregatedExemptAmount",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub aggregated_exempt_amount: Option<MultiCurrencyPrice>,
+    pub aggregated_exempt_amount: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AggregatedTaxBreakdown {
     fn rename_sdk_keys(&mut self) {
@@ -329,25 +335,6 @@ pub struct ApplicableLineItems {
     pub line_item_ids: Option<Vec<String>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ApplicableLineItems {}
-/// `ApplicationError` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct ApplicationError {
-    /// Error code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Description of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Data related to the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<serde_json::Value>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ApplicationError {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
-    }
-}
 /// `AutoTaxFallbackCalculationDetails` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -357,7 +344,7 @@ pub struct AutoTaxFallbackCalculationDetails {
     pub fallback_reason: Option<FallbackReason>,
     /// invalid request (i.e. address), timeout, internal error, license error, and others will be encoded here
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ApplicationError>,
+    pub error: Option<::wix_backend_events_shared::types::ApplicationError>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys
 for AutoTaxFallbackCalculationDetails {
@@ -554,7 +541,9 @@ pub struct CalculationErrors {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub order_validation_errors: Option<Vec<ApplicationError>>,
+    pub order_validation_errors: Option<
+        Vec<::wix_backend_events_shared::types::ApplicationError>,
+    >,
     /// Membership payment methods calculation errors
     /// For example, will indicate that a line item that must be paid with membership payment doesn't have one or selected memberships are invalid
     #[serde(
@@ -671,79 +660,6 @@ pub struct CashRounding {
     pub formatted_amount: Option<String>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CashRounding {}
-/// `CatalogOverrideFields` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct CatalogOverrideFields {
-    /// Item name.
-    #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<ProductName>,
-    /// Item price **after** discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<String>,
-    /// Item price **before** discounts.
-    #[serde(rename = "fullPrice", default, skip_serializing_if = "Option::is_none")]
-    pub full_price: Option<String>,
-    /// Item description lines. Used when displaying the line item to customers.
-    #[serde(
-        rename = "descriptionLines",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description_lines: Option<Vec<DescriptionLine>>,
-    /// Physical properties of the item.
-    #[serde(
-        rename = "physicalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub physical_properties: Option<PhysicalProperties>,
-    /// Item image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<::wix_events_runtime::wire::Image>,
-    /// Payment method selected for the item.
-    #[serde(rename = "paymentOption", default, skip_serializing_if = "Option::is_none")]
-    pub payment_option: Option<PaymentOption>,
-    /// Only eligible for catalog items with `lineItem.paymentOption.value` type of `DEPOSIT_ONLINE`.
-    ///
-    /// Format: decimal_value.
-    #[serde(rename = "depositAmount", default, skip_serializing_if = "Option::is_none")]
-    pub deposit_amount: Option<String>,
-    /// Whether to save the payment method on the order.
-    ///
-    /// Default: `false`
-    #[serde(
-        rename = "savePaymentMethod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub save_payment_method: Option<bool>,
-    /// ID of the app managing the inventory.
-    ///
-    /// Format: guid.
-    #[serde(rename = "inventoryAppId", default, skip_serializing_if = "Option::is_none")]
-    pub inventory_app_id: Option<String>,
-    /// Whether the line item quantity is fixed and can't be changed.
-    /// When not set, falls back to the value from the catalog. Internal (only in the SDK's internal typings).
-    #[serde(rename = "fixedQuantity", default, skip_serializing_if = "Option::is_none")]
-    pub fixed_quantity: Option<bool>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CatalogOverrideFields {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.product_name,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.description_lines,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.physical_properties,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.payment_option,
-        );
-    }
-}
 /// Used for grouping line items. Sent when an item is added to a cart, checkout, or order.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1446,7 +1362,7 @@ pub struct Details {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub application_error: Option<ApplicationError>,
+    pub application_error: Option<::wix_backend_events_shared::types::ApplicationError>,
     /// `validationError` on the wire.
     #[serde(
         rename = "validationError",
@@ -1558,7 +1474,7 @@ pub struct DiscountRule {
     pub name: Option<DiscountRuleName>,
     /// Discount value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
+    pub amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DiscountRule {
     fn rename_sdk_keys(&mut self) {
@@ -1789,7 +1705,7 @@ pub struct FullAddressContactDetails {
     pub company: Option<String>,
     /// Tax information (for Brazil only). If ID is provided, `vatId.type` must also be set, `UNSPECIFIED` is not allowed.
     #[serde(rename = "vatId", default, skip_serializing_if = "Option::is_none")]
-    pub vat_id: Option<VatId>,
+    pub vat_id: Option<::wix_backend_events_shared::types::VatId>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FullAddressContactDetails {
     fn rename_sdk_keys(&mut self) {
@@ -1817,7 +1733,7 @@ pub struct GiftCard {
     pub obfuscated_code: Option<String>,
     /// Actual amount to be redeemed from the gift card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
+    pub amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// App ID of the gift card provider.
     ///
     /// Format: guid.
@@ -1833,7 +1749,7 @@ pub struct GiftCard {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub requested_amount: Option<MultiCurrencyPrice>,
+    pub requested_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Full gift card code. Echoed from the request input for correlation. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -2570,7 +2486,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for MembershipPaymentCredits 
 pub struct MerchantDiscount {
     /// Discount value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MultiCurrencyPrice>,
+    pub amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Discount Percentage. Will be calculated from items price before other discounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentage: Option<f64>,
@@ -2609,36 +2525,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ModifierGroup {
         );
     }
 }
-/// `MultiCurrencyPrice` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct MultiCurrencyPrice {
-    /// Amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<String>,
-    /// Converted amount.
-    #[serde(
-        rename = "convertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub converted_amount: Option<String>,
-    /// Amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_amount: Option<String>,
-    /// Converted amount formatted with currency symbol.
-    #[serde(
-        rename = "formattedConvertedAmount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub formatted_converted_amount: Option<String>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for MultiCurrencyPrice {}
 /// Available locations on the line item
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -2887,44 +2773,6 @@ impl ::wix_events_runtime::wire::WireEnum for PaymentOptionType {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(PaymentOptionType);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PaymentOptionType {}
-/// `PhysicalProperties` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct PhysicalProperties {
-    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Whether this line item is shippable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shippable: Option<bool>,
-    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "productDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_dimensions: Option<::wix_backend_events_shared::types::Dimensions>,
-    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
-    #[serde(
-        rename = "packageDimensions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub package_dimensions: Option<::wix_backend_events_shared::types::Dimensions>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PhysicalProperties {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.product_dimensions,
-        );
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
-            &mut self.package_dimensions,
-        );
-    }
-}
 /// Physical address
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3976,16 +3824,18 @@ pub struct TaxBreakdown {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub non_taxable_amount: Option<MultiCurrencyPrice>,
+    pub non_taxable_amount: Option<
+        ::wix_backend_events_shared::types::MultiCurrencyPrice,
+    >,
     /// The rate at which this tax detail was calculated, e.g 0.1000 signifies 10% tax and 2.0000 signifies 200% tax. (Decimal value)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<String>,
     /// The amount of tax estimated for this line item. (Decimal value)
     #[serde(rename = "taxAmount", default, skip_serializing_if = "Option::is_none")]
-    pub tax_amount: Option<MultiCurrencyPrice>,
+    pub tax_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// The taxable amount of this line item.
     #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<MultiCurrencyPrice>,
+    pub taxable_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// The type of tax that was calculated. Depends on the jurisdiction's tax laws. For example, "Sales Tax", "Income Tax", "Value Added Tax", etc.
     #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
     pub tax_type: Option<String>,
@@ -4002,7 +3852,7 @@ pub struct TaxBreakdown {
     pub jurisdiction_type: Option<JurisdictionType>,
     /// The amount of this line item that was exempt from this authority. Internal (only in the SDK's internal typings).
     #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<MultiCurrencyPrice>,
+    pub exempt_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TaxBreakdown {
     fn rename_sdk_keys(&mut self) {
@@ -4070,7 +3920,7 @@ pub struct TaxRateBreakdown {
     pub rate: Option<String>,
     /// Amount of tax for this tax detail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax: Option<MultiCurrencyPrice>,
+    pub tax: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// The type of tax that was calculated Internal (only in the SDK's internal typings).
     #[serde(rename = "taxType", default, skip_serializing_if = "Option::is_none")]
     pub tax_type: Option<String>,
@@ -4086,13 +3936,13 @@ pub struct TaxRateBreakdown {
     pub jurisdiction_type: Option<String>,
     /// The amount of this line item that was exempt from this authority. Internal (only in the SDK's internal typings).
     #[serde(rename = "exemptAmount", default, skip_serializing_if = "Option::is_none")]
-    pub exempt_amount: Option<MultiCurrencyPrice>,
+    pub exempt_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// ids of the used exemptions from the TaxEstimate exemptions array. Internal (only in the SDK's internal typings).
     #[serde(rename = "exemptionIds", default, skip_serializing_if = "Option::is_none")]
     pub exemption_ids: Option<Vec<i64>>,
     /// The taxable amount of this tax detail Internal (only in the SDK's internal typings).
     #[serde(rename = "taxableAmount", default, skip_serializing_if = "Option::is_none")]
-    pub taxable_amount: Option<MultiCurrencyPrice>,
+    pub taxable_amount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// The Taxes/Fee component. True if the fee is applied. Internal (only in the SDK's internal typings).
     #[serde(rename = "isFee", default, skip_serializing_if = "Option::is_none")]
     pub is_fee: Option<bool>,
@@ -4267,72 +4117,6 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ValidationError {
         );
     }
 }
-/// `VatId` as Wix sends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct VatId {
-    /// Customer's tax ID.
-    ///
-    /// Also accepted as `id` when decoding.
-    #[serde(
-        rename = "_id",
-        alias = "id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Tax type.
-    ///
-    /// Supported values:
-    /// + `CPF`: for individual tax payers
-    /// + `CNPJ`: for corporations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<VatType>,
-}
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VatId {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
-    }
-}
-/// tax info types
-///
-/// Values this version does not list decode into `Unknown` and encode back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum VatType {
-    /// `UNSPECIFIED`
-    Unspecified,
-    /// `CPF`
-    ///
-    /// CPF - for individual tax payers.
-    Cpf,
-    /// `CNPJ`
-    ///
-    /// CNPJ - for corporations
-    Cnpj,
-    /// A value not listed in the schema, kept as sent.
-    Unknown(String),
-}
-impl ::wix_events_runtime::wire::WireEnum for VatType {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "UNSPECIFIED" => Self::Unspecified,
-            "CPF" => Self::Cpf,
-            "CNPJ" => Self::Cnpj,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Unspecified => "UNSPECIFIED",
-            Self::Cpf => "CPF",
-            Self::Cnpj => "CNPJ",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-::wix_events_runtime::wire::wire_enum_serde!(VatType);
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VatType {}
 /// `Violation` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]

@@ -294,6 +294,28 @@ pub struct ContractTarget {
     pub next_cycle_number: Option<i64>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ContractTarget {}
+/// `Dimensions` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Dimensions {
+    /// Length. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<String>,
+    /// Width. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<String>,
+    /// Height. Measurement unit is handled at the system level (metric/imperial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<String>,
+    /// Unit of measurement for dimensions (length, width, height).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<::wix_backend_events_shared::types::DimensionsUnit>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
+    }
+}
 /// `DiscountRule` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -614,7 +636,7 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub physical_properties: Option<crate::shared::PhysicalProperties>,
+    pub physical_properties: Option<PhysicalProperties>,
     /// Item type. Either a preset type or custom.
     #[serde(rename = "itemType", default, skip_serializing_if = "Option::is_none")]
     pub item_type: Option<crate::shared::ItemType>,
@@ -884,6 +906,44 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderLineItem {
         );
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.service_properties,
+        );
+    }
+}
+/// `PhysicalProperties` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PhysicalProperties {
+    /// Line item weight. Measurement unit matches the weight unit specified in `weightUnit` in the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Stock-keeping unit. Learn more about [SKUs](https://www.wix.com/encyclopedia/definition/stock-keeping-unit-sku).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Whether this line item is shippable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shippable: Option<bool>,
+    /// Product dimensions (length, width, height of the physical product). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "productDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_dimensions: Option<Dimensions>,
+    /// Package dimensions (length, width, height of the shipping package). Internal (only in the SDK's internal typings).
+    #[serde(
+        rename = "packageDimensions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub package_dimensions: Option<Dimensions>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PhysicalProperties {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.product_dimensions,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.package_dimensions,
         );
     }
 }

@@ -116,7 +116,7 @@ pub struct Address {
     pub subdivision_fullname: Option<String>,
     /// Multi-level subdivisions from top to bottom. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subdivisions: Option<Vec<Subdivision>>,
+    pub subdivisions: Option<Vec<::wix_backend_events_shared::types::Subdivision>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Address {
     fn rename_sdk_keys(&mut self) {
@@ -143,6 +143,205 @@ pub struct AgendaSettings {
     pub page_url: Option<::wix_events_runtime::wire::PageUrl>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AgendaSettings {}
+/// `Animation` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Animation {
+    /// Animation kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<::wix_backend_events_shared::types::AnimationType>,
+    /// Entrance animation, played once when the node first enters the viewport (VIEW).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrance: Option<::wix_backend_events_shared::types::EntranceAnimation>,
+    /// Looping animation, repeated indefinitely while the node is on the page. When combined with entrance, the loop starts after the entrance finishes (VIEW).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#loop: Option<::wix_backend_events_shared::types::LoopAnimation>,
+    /// POINTER carries its fields directly on the union member in the JTD wall, hence
+    /// flat fields here (ts-proto camelCase must equal the JTD property names). A future
+    /// kind that also needs an `effect` field would contend for this JSON name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<::wix_backend_events_shared::types::PointerEffect>,
+    /// How quickly the node settles toward the pointer, in milliseconds (POINTER).
+    #[serde(
+        rename = "transitionDuration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub transition_duration: Option<i64>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Animation {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.entrance,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#loop);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.effect);
+    }
+}
+/// At most one of `bookingData`, `eventData` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct AppEmbedData {
+    /// Data for embedded Wix Bookings content.
+    #[serde(rename = "bookingData", default, skip_serializing_if = "Option::is_none")]
+    pub booking_data: Option<::wix_backend_events_shared::types::BookingData>,
+    /// Data for embedded Wix Events content.
+    #[serde(rename = "eventData", default, skip_serializing_if = "Option::is_none")]
+    pub event_data: Option<::wix_backend_events_shared::types::EventData>,
+    /// The type of Wix App content being embedded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<::wix_backend_events_shared::types::AppType>,
+    /// The ID of the embedded content.
+    #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// The name of the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Deprecated: Use `image` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "imageSrc", default, skip_serializing_if = "Option::is_none")]
+    pub image_src: Option<String>,
+    /// The URL for the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// An image for the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<::wix_backend_events_shared::types::Media>,
+    /// Whether to hide the image.
+    #[serde(rename = "hideImage", default, skip_serializing_if = "Option::is_none")]
+    pub hide_image: Option<bool>,
+    /// Whether to hide the title.
+    #[serde(rename = "hideTitle", default, skip_serializing_if = "Option::is_none")]
+    pub hide_title: Option<bool>,
+    /// Whether to hide the price.
+    #[serde(rename = "hidePrice", default, skip_serializing_if = "Option::is_none")]
+    pub hide_price: Option<bool>,
+    /// Whether to hide the description (Event and Booking).
+    #[serde(
+        rename = "hideDescription",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hide_description: Option<bool>,
+    /// Whether to hide the date and time (Event).
+    #[serde(rename = "hideDateTime", default, skip_serializing_if = "Option::is_none")]
+    pub hide_date_time: Option<bool>,
+    /// Whether to hide the location (Event).
+    #[serde(rename = "hideLocation", default, skip_serializing_if = "Option::is_none")]
+    pub hide_location: Option<bool>,
+    /// Whether to hide the duration (Booking).
+    #[serde(rename = "hideDuration", default, skip_serializing_if = "Option::is_none")]
+    pub hide_duration: Option<bool>,
+    /// Whether to hide the button.
+    #[serde(rename = "hideButton", default, skip_serializing_if = "Option::is_none")]
+    pub hide_button: Option<bool>,
+    /// Whether to hide the ribbon.
+    #[serde(rename = "hideRibbon", default, skip_serializing_if = "Option::is_none")]
+    pub hide_ribbon: Option<bool>,
+    /// Button styling options.
+    #[serde(rename = "buttonStyles", default, skip_serializing_if = "Option::is_none")]
+    pub button_styles: Option<::wix_backend_events_shared::types::ButtonStyles>,
+    /// Image styling options.
+    #[serde(rename = "imageStyles", default, skip_serializing_if = "Option::is_none")]
+    pub image_styles: Option<::wix_backend_events_shared::types::ImageStyles>,
+    /// Ribbon styling options.
+    #[serde(rename = "ribbonStyles", default, skip_serializing_if = "Option::is_none")]
+    pub ribbon_styles: Option<::wix_backend_events_shared::types::RibbonStyles>,
+    /// Card styling options.
+    #[serde(rename = "cardStyles", default, skip_serializing_if = "Option::is_none")]
+    pub card_styles: Option<::wix_backend_events_shared::types::CardStyles>,
+    /// Styling for the app embed's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// Pricing data for embedded Wix App content.
+    #[serde(rename = "pricingData", default, skip_serializing_if = "Option::is_none")]
+    pub pricing_data: Option<::wix_backend_events_shared::types::PricingData>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.booking_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.event_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.button_styles,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.image_styles,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.ribbon_styles,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.card_styles,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.pricing_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `AudioData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct AudioData {
+    /// Styling for the audio node's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// Audio file details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<::wix_backend_events_shared::types::Media>,
+    /// Sets whether the audio node's download button is disabled. Defaults to `false`.
+    #[serde(
+        rename = "disableDownload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_download: Option<bool>,
+    /// Cover image.
+    #[serde(rename = "coverImage", default, skip_serializing_if = "Option::is_none")]
+    pub cover_image: Option<::wix_backend_events_shared::types::Media>,
+    /// Track name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Author name.
+    #[serde(rename = "authorName", default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    /// An HTML version of the audio node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AudioData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.audio);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.cover_image,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// `Badge` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -219,6 +418,45 @@ impl ::wix_events_runtime::wire::WireEnum for BadgeTypeType {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(BadgeTypeType);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BadgeTypeType {}
+/// `BlockquoteData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct BlockquoteData {
+    /// Indentation level from 1-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BlockquoteData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `BulletedListData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct BulletedListData {
+    /// Indentation level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Offset level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BulletedListData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// `ButtonData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -240,7 +478,7 @@ pub struct ButtonData {
     pub link: Option<::wix_backend_events_shared::types::Link>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ButtonData {
     fn rename_sdk_keys(&mut self) {
@@ -290,6 +528,93 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Cancellation {
     fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.actor_type,
+        );
+    }
+}
+/// `CheckboxListData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CheckboxListData {
+    /// Indentation level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Offset level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CheckboxListData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `CodeBlockData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CodeBlockData {
+    /// Styling for the code block's text.
+    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
+    pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CodeBlockData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.text_style,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `CollapsibleListData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct CollapsibleListData {
+    /// Styling for the collapsible list's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// If `true`, only one item can be expanded at a time. Defaults to `false`.
+    #[serde(rename = "expandOnlyOne", default, skip_serializing_if = "Option::is_none")]
+    pub expand_only_one: Option<bool>,
+    /// Sets which items are expanded when the page loads.
+    #[serde(
+        rename = "initialExpandedItems",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub initial_expanded_items: Option<
+        ::wix_backend_events_shared::types::InitialExpandedItems,
+    >,
+    /// The direction of the text in the list. Either left-to-right or right-to-left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<::wix_backend_events_shared::types::Direction>,
+    /// If `true`, The collapsible item will appear in search results as an FAQ.
+    #[serde(rename = "isQapageData", default, skip_serializing_if = "Option::is_none")]
+    pub is_qapage_data: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CollapsibleListData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.initial_expanded_items,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.direction,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
         );
     }
 }
@@ -394,21 +719,75 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DateAndTimeSettings {
         );
     }
 }
-/// `Dimensions` as Wix sends it.
+/// `DividerData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Dimensions {
-    /// An array representing relative width of each column in relation to the other columns.
-    #[serde(rename = "colsWidthRatio", default, skip_serializing_if = "Option::is_none")]
-    pub cols_width_ratio: Option<Vec<i64>>,
-    /// An array representing the height of each row in pixels.
-    #[serde(rename = "rowsHeight", default, skip_serializing_if = "Option::is_none")]
-    pub rows_height: Option<Vec<i64>>,
-    /// An array representing the minimum width of each column in pixels.
-    #[serde(rename = "colsMinWidth", default, skip_serializing_if = "Option::is_none")]
-    pub cols_min_width: Option<Vec<i64>>,
+pub struct DividerData {
+    /// Styling for the divider's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// Divider line style.
+    #[serde(rename = "lineStyle", default, skip_serializing_if = "Option::is_none")]
+    pub line_style: Option<::wix_backend_events_shared::types::LineStyle>,
+    /// Divider width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<::wix_backend_events_shared::types::Width>,
+    /// Divider alignment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alignment: Option<::wix_backend_events_shared::types::DividerDataAlignment>,
+    /// Visual styling for the divider lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<::wix_backend_events_shared::types::DividerDataStyles>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
 }
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DividerData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.line_style,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.width);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.alignment,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `EmbedData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct EmbedData {
+    /// Styling for the oEmbed node's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// An [oEmbed](https://www.oembed.com) object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oembed: Option<::wix_backend_events_shared::types::Oembed>,
+    /// Origin asset source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<String>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for EmbedData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.oembed);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// An Event is a structured record of a scheduled gathering, including its title, location, date and time, registration settings, status, and related URLs.
 ///
 /// You can use it to model and display event details, configure how guests register, and manage visibility and calendars across the site or app.
@@ -984,6 +1363,57 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Feed {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.token);
     }
 }
+/// `FileData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct FileData {
+    /// Styling for the file's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// The source for the file's data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<::wix_backend_events_shared::types::FileSource>,
+    /// File name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// File type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Use `sizeInKb` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// Settings for PDF files.
+    #[serde(rename = "pdfSettings", default, skip_serializing_if = "Option::is_none")]
+    pub pdf_settings: Option<::wix_backend_events_shared::types::PDFSettings>,
+    /// File MIME type.
+    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// File path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// File size in KB.
+    #[serde(rename = "sizeInKb", default, skip_serializing_if = "Option::is_none")]
+    pub size_in_kb: Option<String>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FileData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.src);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.pdf_settings,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// The form defines which elements are displayed to a site visitor during the registration process (RSVP or checkout).
 /// It also contains customizable messages and labels.
 ///
@@ -1056,6 +1486,92 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FormMessages {
         );
     }
 }
+/// `GIFData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct GIFData {
+    /// Styling for the GIF's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// The source of the full size GIF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<::wix_backend_events_shared::types::GIF>,
+    /// The source of the downsized GIF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downsized: Option<::wix_backend_events_shared::types::GIF>,
+    /// Height in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// Width in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    /// Type of GIF (Sticker or NORMAL). Defaults to `NORMAL`.
+    #[serde(rename = "gifType", default, skip_serializing_if = "Option::is_none")]
+    pub gif_type: Option<::wix_backend_events_shared::types::GIFType>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GIFData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.original,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.downsized,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.gif_type,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `GalleryData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct GalleryData {
+    /// Styling for the gallery's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// The items in the gallery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<::wix_backend_events_shared::types::Item>>,
+    /// Options for defining the gallery's appearance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<::wix_backend_events_shared::types::GalleryOptions>,
+    /// Sets whether the gallery's expand button is disabled. Defaults to `false`.
+    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
+    pub disable_expand: Option<bool>,
+    /// Sets whether the gallery's download button is disabled. Defaults to `false`.
+    #[serde(
+        rename = "disableDownload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_download: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.options,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// `GuestListSettings` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1102,6 +1618,139 @@ impl ::wix_events_runtime::wire::WireEnum for GuestTypeType {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(GuestTypeType);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GuestTypeType {}
+/// At most one of `url`, `html`, `isAdsense`, `widgetId` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct HTMLData {
+    /// The URL for the HTML code for the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The HTML code for the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Whether this is an AdSense element. Use `source` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "isAdsense", default, skip_serializing_if = "Option::is_none")]
+    pub is_adsense: Option<bool>,
+    /// The WixelWidget ID for AI_WIDGET source nodes.
+    #[serde(rename = "widgetId", default, skip_serializing_if = "Option::is_none")]
+    pub widget_id: Option<String>,
+    /// Styling for the HTML node's container. Height property is irrelevant for HTML embeds when autoHeight is set to `true`.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// The type of HTML code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<::wix_backend_events_shared::types::Source>,
+    /// If container height is aligned with its content height. Defaults to `true`.
+    #[serde(rename = "autoHeight", default, skip_serializing_if = "Option::is_none")]
+    pub auto_height: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HTMLData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.source);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `HeadingData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct HeadingData {
+    /// Heading level from 1-6.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<i64>,
+    /// Styling for the heading text.
+    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
+    pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
+    /// Indentation level from 1-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Rendered heading level for SEO/accessibility, overrides the HTML tag when set.
+    #[serde(rename = "renderedLevel", default, skip_serializing_if = "Option::is_none")]
+    pub rendered_level: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HeadingData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.text_style,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `ImageData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ImageData {
+    /// Styling for the image's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// Image file details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<::wix_backend_events_shared::types::Media>,
+    /// Link details for images that are links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<::wix_backend_events_shared::types::Link>,
+    /// Sets whether the image expands to full screen when clicked. Defaults to `false`.
+    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
+    pub disable_expand: Option<bool>,
+    /// Image's alternative text.
+    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
+    /// Deprecated: use Caption node instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Sets whether the image's download button is disabled. Defaults to `false`.
+    #[serde(
+        rename = "disableDownload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_download: Option<bool>,
+    /// Sets whether the image is decorative and does not need an explanation. Defaults to `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decorative: Option<bool>,
+    /// Styling for the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<::wix_backend_events_shared::types::ImageDataStyles>,
+    /// Non-destructive crop rectangle, expressed as fractions (0-1) of the original image. When omitted, the full image is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<::wix_backend_events_shared::types::ImageDataCrop>,
+    /// Optional shape mask applied to the visible crop. Supported values: CIRCLE, OVAL, STAR, PENTAGON, HEXAGON, TRIANGLE, HEART, RHOMBUS, FLUID, WINDOW.
+    #[serde(rename = "cropShape", default, skip_serializing_if = "Option::is_none")]
+    pub crop_shape: Option<String>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.crop);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -1141,6 +1790,155 @@ impl ::wix_events_runtime::wire::WireEnum for InitialRegistrationTypeType {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(InitialRegistrationTypeType);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for InitialRegistrationTypeType {}
+/// `LayoutData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct LayoutData {
+    /// Deprecated: Use `background` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(
+        rename = "backgroundColor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub background_color: Option<String>,
+    /// Background image.
+    #[serde(
+        rename = "backgroundImage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub background_image: Option<
+        ::wix_backend_events_shared::types::LayoutDataBackgroundImage,
+    >,
+    /// Border color as a hexadecimal value.
+    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
+    pub border_color: Option<String>,
+    /// Border width in pixels.
+    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
+    pub border_width: Option<i64>,
+    /// Border radius in pixels.
+    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
+    pub border_radius: Option<i64>,
+    /// Deprecated: Use `backdrop` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "backdropColor", default, skip_serializing_if = "Option::is_none")]
+    pub backdrop_color: Option<String>,
+    /// Backdrop image.
+    #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
+    pub backdrop_image: Option<
+        ::wix_backend_events_shared::types::LayoutDataBackgroundImage,
+    >,
+    /// Backdrop top padding.
+    #[serde(
+        rename = "backdropPaddingTop",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backdrop_padding_top: Option<i64>,
+    /// Backdrop bottom padding
+    #[serde(
+        rename = "backdropPaddingBottom",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backdrop_padding_bottom: Option<i64>,
+    /// Horizontal and vertical gap between columns
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<i64>,
+    /// Padding in pixels for cells. Follows CSS order: top, right, bottom, left
+    #[serde(rename = "cellPadding", default, skip_serializing_if = "Option::is_none")]
+    pub cell_padding: Option<Vec<i64>>,
+    /// Vertical alignment for the cell's items.
+    #[serde(
+        rename = "cellVerticalAlignment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cell_vertical_alignment: Option<
+        ::wix_backend_events_shared::types::VerticalAlignmentAlignment,
+    >,
+    /// Responsiveness behaviour of columns when responsiveness applies. Either stacks or wrappers.
+    #[serde(
+        rename = "responsivenessBehaviour",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub responsiveness_behaviour: Option<
+        ::wix_backend_events_shared::types::ResponsivenessBehaviour,
+    >,
+    /// Size in pixels when responsiveness_behaviour applies
+    #[serde(
+        rename = "responsivenessBreakpoint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub responsiveness_breakpoint: Option<i64>,
+    /// Styling for the layout's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// Defines where selected design propertied applies to
+    #[serde(rename = "designTarget", default, skip_serializing_if = "Option::is_none")]
+    pub design_target: Option<::wix_backend_events_shared::types::DesignTarget>,
+    /// Banner configuration. When present, this layout is attached to a document edge (top or bottom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<::wix_backend_events_shared::types::Banner>,
+    /// Background styling (color or gradient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<::wix_backend_events_shared::types::LayoutDataBackground>,
+    /// Backdrop styling (color or gradient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backdrop: Option<::wix_backend_events_shared::types::Backdrop>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+    /// Shape divider at the top edge of the layout.
+    #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
+    pub top_divider: Option<::wix_backend_events_shared::types::SectionDivider>,
+    /// Shape divider at the bottom edge of the layout.
+    #[serde(rename = "bottomDivider", default, skip_serializing_if = "Option::is_none")]
+    pub bottom_divider: Option<::wix_backend_events_shared::types::SectionDivider>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LayoutData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.background_image,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.backdrop_image,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.cell_vertical_alignment,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.responsiveness_behaviour,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.design_target,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.banner);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.background,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.backdrop,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.top_divider,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.bottom_divider,
+        );
+    }
+}
 /// `LinkPreviewData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -1168,7 +1966,7 @@ pub struct LinkPreviewData {
     pub styles: Option<::wix_backend_events_shared::types::LinkPreviewDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkPreviewData {
     fn rename_sdk_keys(&mut self) {
@@ -1177,6 +1975,24 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkPreviewData {
         );
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `ListItemNodeData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ListItemNodeData {
+    /// Checkbox list item state. Defaults to `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ListItemNodeData {
+    fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.animation,
         );
@@ -1270,28 +2086,28 @@ pub struct Node {
     pub button_data: Option<ButtonData>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
-    pub code_block_data: Option<::wix_backend_events_shared::types::CodeBlockData>,
+    pub code_block_data: Option<CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<::wix_backend_events_shared::types::DividerData>,
+    pub divider_data: Option<DividerData>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<::wix_backend_events_shared::types::FileData>,
+    pub file_data: Option<FileData>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<crate::shared::GalleryData>,
+    pub gallery_data: Option<GalleryData>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<::wix_backend_events_shared::types::GIFData>,
+    pub gif_data: Option<GIFData>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
-    pub heading_data: Option<::wix_backend_events_shared::types::HeadingData>,
+    pub heading_data: Option<HeadingData>,
     /// Data for an embedded HTML node.
     #[serde(rename = "htmlData", default, skip_serializing_if = "Option::is_none")]
-    pub html_data: Option<::wix_backend_events_shared::types::HTMLData>,
+    pub html_data: Option<HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<crate::shared::ImageData>,
+    pub image_data: Option<ImageData>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
@@ -1306,31 +2122,29 @@ pub struct Node {
     pub map_data: Option<::wix_backend_events_shared::types::MapData>,
     /// Data for a paragraph node.
     #[serde(rename = "paragraphData", default, skip_serializing_if = "Option::is_none")]
-    pub paragraph_data: Option<::wix_backend_events_shared::types::ParagraphData>,
+    pub paragraph_data: Option<ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<crate::shared::PollData>,
+    pub poll_data: Option<PollData>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<::wix_backend_events_shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<crate::shared::AppEmbedData>,
+    pub app_embed_data: Option<AppEmbedData>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<::wix_backend_events_shared::types::VideoData>,
+    pub video_data: Option<VideoData>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
-    pub embed_data: Option<::wix_backend_events_shared::types::EmbedData>,
+    pub embed_data: Option<EmbedData>,
     /// Data for a collapsible list node.
     #[serde(
         rename = "collapsibleListData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub collapsible_list_data: Option<
-        ::wix_backend_events_shared::types::CollapsibleListData,
-    >,
+    pub collapsible_list_data: Option<CollapsibleListData>,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
     pub table_data: Option<TableData>,
@@ -1342,45 +2156,45 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<::wix_backend_events_shared::types::AudioData>,
+    pub audio_data: Option<AudioData>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ordered_list_data: Option<::wix_backend_events_shared::types::OrderedListData>,
+    pub ordered_list_data: Option<OrderedListData>,
     /// Data for a bulleted list node.
     #[serde(
         rename = "bulletedListData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub bulleted_list_data: Option<::wix_backend_events_shared::types::BulletedListData>,
+    pub bulleted_list_data: Option<BulletedListData>,
     /// Data for a block quote node.
     #[serde(rename = "blockquoteData", default, skip_serializing_if = "Option::is_none")]
-    pub blockquote_data: Option<::wix_backend_events_shared::types::BlockquoteData>,
+    pub blockquote_data: Option<BlockquoteData>,
     /// Data for a caption node.
     #[serde(rename = "captionData", default, skip_serializing_if = "Option::is_none")]
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<crate::shared::LayoutData>,
+    pub layout_data: Option<LayoutData>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<crate::shared::ShapeData>,
+    pub shape_data: Option<ShapeData>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<::wix_backend_events_shared::types::CardData>,
     /// Data for a table of contents node.
     #[serde(rename = "tocData", default, skip_serializing_if = "Option::is_none")]
-    pub toc_data: Option<::wix_backend_events_shared::types::TocData>,
+    pub toc_data: Option<TocData>,
     /// Data for a smart block node.
     #[serde(rename = "smartBlockData", default, skip_serializing_if = "Option::is_none")]
-    pub smart_block_data: Option<::wix_backend_events_shared::types::SmartBlockData>,
+    pub smart_block_data: Option<SmartBlockData>,
     /// Data for a smart block cell node.
     #[serde(
         rename = "smartBlockCellData",
@@ -1396,10 +2210,10 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub checkbox_list_data: Option<::wix_backend_events_shared::types::CheckboxListData>,
+    pub checkbox_list_data: Option<CheckboxListData>,
     /// Data for a list item node.
     #[serde(rename = "listItemData", default, skip_serializing_if = "Option::is_none")]
-    pub list_item_data: Option<::wix_backend_events_shared::types::ListItemNodeData>,
+    pub list_item_data: Option<ListItemNodeData>,
     /// Node type. Use `APP_EMBED` for nodes that embed content from other Wix apps. Use `EMBED` to embed content in [oEmbed](https://oembed.com/) format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<::wix_backend_events_shared::types::NodeType>,
@@ -1583,6 +2397,131 @@ pub struct OnlineConferencingSession {
     pub session_id: Option<String>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OnlineConferencingSession {}
+/// `OrderedListData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct OrderedListData {
+    /// Indentation level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Offset level from 0-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// List start number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderedListData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `ParagraphData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ParagraphData {
+    /// Styling for the paragraph text.
+    #[serde(rename = "textStyle", default, skip_serializing_if = "Option::is_none")]
+    pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
+    /// Indentation level from 1-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<i64>,
+    /// Paragraph level
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParagraphData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.text_style,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `Poll` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Poll {
+    /// Poll ID.
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// Poll title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Poll creator ID.
+    #[serde(rename = "creatorId", default, skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    /// Main poll image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<::wix_backend_events_shared::types::Media>,
+    /// Voting options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<::wix_backend_events_shared::types::OptionData>>,
+    /// The poll's permissions and display settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<::wix_backend_events_shared::types::PollSettings>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Poll {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.options,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.settings,
+        );
+    }
+}
+/// `PollData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PollData {
+    /// Styling for the poll's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// Poll data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Poll>,
+    /// Layout settings for the poll and voting options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<::wix_backend_events_shared::types::PollDataLayout>,
+    /// Styling for the poll and voting options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<::wix_backend_events_shared::types::Design>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.poll);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.layout);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.design);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// Set of messages shown during registration when RSVP response is positive.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2102,26 +3041,77 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SeoSettings {
         );
     }
 }
-/// `Subdivision` as Wix sends it.
+/// `ShapeData` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct Subdivision {
-    /// Short subdivision code.
+pub struct ShapeData {
+    /// Styling for the shape's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// Shape file details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Subdivision full name.
+    pub shape: Option<::wix_backend_events_shared::types::Media>,
+    /// Styling for the shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Subdivision level Internal (only in the SDK's internal typings).
+    pub styles: Option<::wix_backend_events_shared::types::ShapeDataStyles>,
+    /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<::wix_backend_events_shared::types::SubdivisionType>,
-    /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
-    #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
-    pub type_info: Option<String>,
+    pub animation: Option<Animation>,
+    /// Link details for shapes that are links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<::wix_backend_events_shared::types::Link>,
+    /// Alternate text describing the link's purpose for accessibility. Applies only when `link` is set.
+    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
 }
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Subdivision {
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ShapeData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shape);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+    }
+}
+/// Data for a smart block node.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct SmartBlockData {
+    /// The type of the smart block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<::wix_backend_events_shared::types::SmartBlockDataType>,
+    /// Layout orientation. HORIZONTAL or VERTICAL. Optional for variants with fixed orientation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orientation: Option<String>,
+    /// Column size controlling cells per row.
+    #[serde(rename = "columnSize", default, skip_serializing_if = "Option::is_none")]
+    pub column_size: Option<::wix_backend_events_shared::types::ColumnSize>,
+    /// Border color (for SOLID_JOINED_BOXES variant).
+    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
+    pub border_color: Option<String>,
+    /// Border width in pixels (for SOLID_JOINED_BOXES variant).
+    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
+    pub border_width: Option<i64>,
+    /// Border radius in pixels (for SOLID_JOINED_BOXES variant).
+    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
+    pub border_radius: Option<i64>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SmartBlockData {
     fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.column_size,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
     }
 }
 /// `Summaries` as Wix sends it.
@@ -2158,7 +3148,7 @@ pub struct TableData {
     pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
     /// The table's dimensions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimensions: Option<Dimensions>,
+    pub dimensions: Option<::wix_backend_events_shared::types::Dimensions>,
     /// Deprecated: Use `rowHeader` and `columnHeader` instead.
     ///
     /// Deprecated by Wix.
@@ -2181,7 +3171,7 @@ pub struct TableData {
     pub alt_text: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Animation>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TableData {
     fn rename_sdk_keys(&mut self) {
@@ -2414,6 +3404,49 @@ pub struct TimeDuration {
     pub minutes: Option<i64>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TimeDuration {}
+/// `TocData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct TocData {
+    /// Heading levels included in the table of contents. Default: [1, 2, 3, 4, 5, 6].
+    #[serde(
+        rename = "includedHeadings",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub included_headings: Option<Vec<i64>>,
+    /// List style. Default: PLAIN.
+    #[serde(rename = "listStyle", default, skip_serializing_if = "Option::is_none")]
+    pub list_style: Option<::wix_backend_events_shared::types::ListStyle>,
+    /// Optional override for the font size in pixels.
+    #[serde(rename = "fontSize", default, skip_serializing_if = "Option::is_none")]
+    pub font_size: Option<f64>,
+    /// Optional override for the vertical spacing between items in pixels.
+    #[serde(rename = "itemSpacing", default, skip_serializing_if = "Option::is_none")]
+    pub item_spacing: Option<f64>,
+    /// Optional override for the text color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// Indentation style. Default: NESTED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indentation: Option<::wix_backend_events_shared::types::Indentation>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TocData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.list_style,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.indentation,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -2453,6 +3486,53 @@ impl ::wix_events_runtime::wire::WireEnum for Type {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(Type);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Type {}
+/// `VideoData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct VideoData {
+    /// Styling for the video's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
+    /// Video details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<::wix_backend_events_shared::types::Media>,
+    /// Video thumbnail details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<::wix_backend_events_shared::types::Media>,
+    /// Sets whether the video's download button is disabled. Defaults to `false`.
+    #[serde(
+        rename = "disableDownload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_download: Option<bool>,
+    /// Video title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Video options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<::wix_backend_events_shared::types::PlaybackOptions>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VideoData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.video);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.thumbnail,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.options,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// Triggered when an event is canceled.
 ///
 /// - Velo handler: `wixEventsV3_onEventCanceled` (in `backend/events.js`)

@@ -69,7 +69,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AnchorData {}
 pub struct Animation {
     /// Animation kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<AnimationType>,
+    pub r#type: Option<Type>,
     /// Entrance animation, played once when the node first enters the viewport (VIEW).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entrance: Option<EntranceAnimation>,
@@ -132,6 +132,122 @@ impl ::wix_events_runtime::wire::WireEnum for AnimationType {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(AnimationType);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AnimationType {}
+/// At most one of `bookingData`, `eventData` is set (a `@oneof` group).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct AppEmbedData {
+    /// Data for embedded Wix Bookings content.
+    #[serde(rename = "bookingData", default, skip_serializing_if = "Option::is_none")]
+    pub booking_data: Option<BookingData>,
+    /// Data for embedded Wix Events content.
+    #[serde(rename = "eventData", default, skip_serializing_if = "Option::is_none")]
+    pub event_data: Option<EventData>,
+    /// The type of Wix App content being embedded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<AppType>,
+    /// The ID of the embedded content.
+    #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// The name of the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Deprecated: Use `image` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "imageSrc", default, skip_serializing_if = "Option::is_none")]
+    pub image_src: Option<String>,
+    /// The URL for the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// An image for the embedded content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Media>,
+    /// Whether to hide the image.
+    #[serde(rename = "hideImage", default, skip_serializing_if = "Option::is_none")]
+    pub hide_image: Option<bool>,
+    /// Whether to hide the title.
+    #[serde(rename = "hideTitle", default, skip_serializing_if = "Option::is_none")]
+    pub hide_title: Option<bool>,
+    /// Whether to hide the price.
+    #[serde(rename = "hidePrice", default, skip_serializing_if = "Option::is_none")]
+    pub hide_price: Option<bool>,
+    /// Whether to hide the description (Event and Booking).
+    #[serde(
+        rename = "hideDescription",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hide_description: Option<bool>,
+    /// Whether to hide the date and time (Event).
+    #[serde(rename = "hideDateTime", default, skip_serializing_if = "Option::is_none")]
+    pub hide_date_time: Option<bool>,
+    /// Whether to hide the location (Event).
+    #[serde(rename = "hideLocation", default, skip_serializing_if = "Option::is_none")]
+    pub hide_location: Option<bool>,
+    /// Whether to hide the duration (Booking).
+    #[serde(rename = "hideDuration", default, skip_serializing_if = "Option::is_none")]
+    pub hide_duration: Option<bool>,
+    /// Whether to hide the button.
+    #[serde(rename = "hideButton", default, skip_serializing_if = "Option::is_none")]
+    pub hide_button: Option<bool>,
+    /// Whether to hide the ribbon.
+    #[serde(rename = "hideRibbon", default, skip_serializing_if = "Option::is_none")]
+    pub hide_ribbon: Option<bool>,
+    /// Button styling options.
+    #[serde(rename = "buttonStyles", default, skip_serializing_if = "Option::is_none")]
+    pub button_styles: Option<ButtonStyles>,
+    /// Image styling options.
+    #[serde(rename = "imageStyles", default, skip_serializing_if = "Option::is_none")]
+    pub image_styles: Option<ImageStyles>,
+    /// Ribbon styling options.
+    #[serde(rename = "ribbonStyles", default, skip_serializing_if = "Option::is_none")]
+    pub ribbon_styles: Option<RibbonStyles>,
+    /// Card styling options.
+    #[serde(rename = "cardStyles", default, skip_serializing_if = "Option::is_none")]
+    pub card_styles: Option<CardStyles>,
+    /// Styling for the app embed's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// Pricing data for embedded Wix App content.
+    #[serde(rename = "pricingData", default, skip_serializing_if = "Option::is_none")]
+    pub pricing_data: Option<PricingData>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.booking_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.event_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.button_styles,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.image_styles,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.ribbon_styles,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.card_styles,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.pricing_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -165,6 +281,25 @@ impl ::wix_events_runtime::wire::WireEnum for AppType {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(AppType);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppType {}
+/// `ApplicationError` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ApplicationError {
+    /// Error code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Description of the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Data related to the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ApplicationError {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.data);
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -560,6 +695,42 @@ pub struct BulletedListData {
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BulletedListData {
     fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
+/// `ButtonData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ButtonData {
+    /// Styling for the button's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// The button type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ButtonDataType>,
+    /// Styling for the button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<Styles>,
+    /// The text to display on the button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Button link details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ButtonData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.animation,
         );
@@ -1063,6 +1234,69 @@ impl ::wix_events_runtime::wire::WireEnum for Crop {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(Crop);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Crop {}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum DayOfWeek {
+    /// `MON`
+    ///
+    /// Monday.
+    Mon,
+    /// `TUE`
+    ///
+    /// Tuesday.
+    Tue,
+    /// `WED`
+    ///
+    /// Wednesday.
+    Wed,
+    /// `THU`
+    ///
+    /// Thursday.
+    Thu,
+    /// `FRI`
+    ///
+    /// Friday.
+    Fri,
+    /// `SAT`
+    ///
+    /// Saturday.
+    Sat,
+    /// `SUN`
+    ///
+    /// Sunday.
+    Sun,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl ::wix_events_runtime::wire::WireEnum for DayOfWeek {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "MON" => Self::Mon,
+            "TUE" => Self::Tue,
+            "WED" => Self::Wed,
+            "THU" => Self::Thu,
+            "FRI" => Self::Fri,
+            "SAT" => Self::Sat,
+            "SUN" => Self::Sun,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Mon => "MON",
+            Self::Tue => "TUE",
+            Self::Wed => "WED",
+            Self::Thu => "THU",
+            Self::Fri => "FRI",
+            Self::Sat => "SAT",
+            Self::Sun => "SUN",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+::wix_events_runtime::wire::wire_enum_serde!(DayOfWeek);
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DayOfWeek {}
 /// Adds appearence changes to text
 ///
 /// At most one of `anchorData`, `colorData`, `linkData`, `mentionData`, `fontSizeData`, `fontWeightValue`, `italicData`, `underlineData`, `spoilerData`, `strikethroughData`, `superscriptData`, `subscriptData`, `fontFamilyData`, `sketchData` is set (a `@oneof` group).
@@ -1293,24 +1527,17 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DesignTarget {}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Dimensions {
-    /// Length. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<String>,
-    /// Width. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<String>,
-    /// Height. Measurement unit is handled at the system level (metric/imperial).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<String>,
-    /// Unit of measurement for dimensions (length, width, height).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<DimensionsUnit>,
+    /// An array representing relative width of each column in relation to the other columns.
+    #[serde(rename = "colsWidthRatio", default, skip_serializing_if = "Option::is_none")]
+    pub cols_width_ratio: Option<Vec<i64>>,
+    /// An array representing the height of each row in pixels.
+    #[serde(rename = "rowsHeight", default, skip_serializing_if = "Option::is_none")]
+    pub rows_height: Option<Vec<i64>>,
+    /// An array representing the minimum width of each column in pixels.
+    #[serde(rename = "colsMinWidth", default, skip_serializing_if = "Option::is_none")]
+    pub cols_min_width: Option<Vec<i64>>,
 }
-impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {
-    fn rename_sdk_keys(&mut self) {
-        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.unit);
-    }
-}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -2035,6 +2262,47 @@ impl ::wix_events_runtime::wire::WireEnum for GIFType {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(GIFType);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GIFType {}
+/// `GalleryData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct GalleryData {
+    /// Styling for the gallery's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// The items in the gallery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<Item>>,
+    /// Options for defining the gallery's appearance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<GalleryOptions>,
+    /// Sets whether the gallery's expand button is disabled. Defaults to `false`.
+    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
+    pub disable_expand: Option<bool>,
+    /// Sets whether the gallery's download button is disabled. Defaults to `false`.
+    #[serde(
+        rename = "disableDownload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_download: Option<bool>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.items);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.options,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+    }
+}
 /// `GalleryOptions` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2240,6 +2508,47 @@ pub struct Height {
     pub custom: Option<String>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Height {}
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum IdentityType {
+    /// `UNKNOWN`
+    UnknownValue,
+    /// `ANONYMOUS_VISITOR`
+    AnonymousVisitor,
+    /// `MEMBER`
+    Member,
+    /// `WIX_USER`
+    WixUser,
+    /// `APP`
+    App,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl ::wix_events_runtime::wire::WireEnum for IdentityType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "UNKNOWN" => Self::UnknownValue,
+            "ANONYMOUS_VISITOR" => Self::AnonymousVisitor,
+            "MEMBER" => Self::Member,
+            "WIX_USER" => Self::WixUser,
+            "APP" => Self::App,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::UnknownValue => "UNKNOWN",
+            Self::AnonymousVisitor => "ANONYMOUS_VISITOR",
+            Self::Member => "MEMBER",
+            Self::WixUser => "WIX_USER",
+            Self::App => "APP",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+::wix_events_runtime::wire::wire_enum_serde!(IdentityType);
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for IdentityType {}
 /// `Image` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -2255,6 +2564,67 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Image {
     fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.media);
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+    }
+}
+/// `ImageData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ImageData {
+    /// Styling for the image's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// Image file details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Media>,
+    /// Link details for images that are links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+    /// Sets whether the image expands to full screen when clicked. Defaults to `false`.
+    #[serde(rename = "disableExpand", default, skip_serializing_if = "Option::is_none")]
+    pub disable_expand: Option<bool>,
+    /// Image's alternative text.
+    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
+    /// Deprecated: use Caption node instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Sets whether the image's download button is disabled. Defaults to `false`.
+    #[serde(
+        rename = "disableDownload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_download: Option<bool>,
+    /// Sets whether the image is decorative and does not need an explanation. Defaults to `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decorative: Option<bool>,
+    /// Styling for the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<ImageDataStyles>,
+    /// Non-destructive crop rectangle, expressed as fractions (0-1) of the original image. When omitted, the full image is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<ImageDataCrop>,
+    /// Optional shape mask applied to the visible crop. Supported values: CIRCLE, OVAL, STAR, PENTAGON, HEXAGON, TRIANGLE, HEART, RHOMBUS, FLUID, WINDOW.
+    #[serde(rename = "cropShape", default, skip_serializing_if = "Option::is_none")]
+    pub crop_shape: Option<String>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.image);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.crop);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
     }
 }
 /// `ImageDataCrop` as Wix sends it.
@@ -2516,6 +2886,39 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageStyles {
         );
     }
 }
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ImageType {
+    /// `UNDEFINED`
+    Undefined,
+    /// `WIX_MEDIA`
+    WixMedia,
+    /// `EXTERNAL`
+    External,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl ::wix_events_runtime::wire::WireEnum for ImageType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "UNDEFINED" => Self::Undefined,
+            "WIX_MEDIA" => Self::WixMedia,
+            "EXTERNAL" => Self::External,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Undefined => "UNDEFINED",
+            Self::WixMedia => "WIX_MEDIA",
+            Self::External => "EXTERNAL",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+::wix_events_runtime::wire::wire_enum_serde!(ImageType);
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageType {}
 /// Indentation style.
 ///
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
@@ -2757,6 +3160,147 @@ pub struct LayoutCellData {
     pub col_span: Option<i64>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LayoutCellData {}
+/// `LayoutData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct LayoutData {
+    /// Deprecated: Use `background` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(
+        rename = "backgroundColor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub background_color: Option<String>,
+    /// Background image.
+    #[serde(
+        rename = "backgroundImage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub background_image: Option<LayoutDataBackgroundImage>,
+    /// Border color as a hexadecimal value.
+    #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
+    pub border_color: Option<String>,
+    /// Border width in pixels.
+    #[serde(rename = "borderWidth", default, skip_serializing_if = "Option::is_none")]
+    pub border_width: Option<i64>,
+    /// Border radius in pixels.
+    #[serde(rename = "borderRadius", default, skip_serializing_if = "Option::is_none")]
+    pub border_radius: Option<i64>,
+    /// Deprecated: Use `backdrop` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(rename = "backdropColor", default, skip_serializing_if = "Option::is_none")]
+    pub backdrop_color: Option<String>,
+    /// Backdrop image.
+    #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
+    pub backdrop_image: Option<LayoutDataBackgroundImage>,
+    /// Backdrop top padding.
+    #[serde(
+        rename = "backdropPaddingTop",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backdrop_padding_top: Option<i64>,
+    /// Backdrop bottom padding
+    #[serde(
+        rename = "backdropPaddingBottom",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backdrop_padding_bottom: Option<i64>,
+    /// Horizontal and vertical gap between columns
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<i64>,
+    /// Padding in pixels for cells. Follows CSS order: top, right, bottom, left
+    #[serde(rename = "cellPadding", default, skip_serializing_if = "Option::is_none")]
+    pub cell_padding: Option<Vec<i64>>,
+    /// Vertical alignment for the cell's items.
+    #[serde(
+        rename = "cellVerticalAlignment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cell_vertical_alignment: Option<VerticalAlignmentAlignment>,
+    /// Responsiveness behaviour of columns when responsiveness applies. Either stacks or wrappers.
+    #[serde(
+        rename = "responsivenessBehaviour",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub responsiveness_behaviour: Option<ResponsivenessBehaviour>,
+    /// Size in pixels when responsiveness_behaviour applies
+    #[serde(
+        rename = "responsivenessBreakpoint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub responsiveness_breakpoint: Option<i64>,
+    /// Styling for the layout's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// Defines where selected design propertied applies to
+    #[serde(rename = "designTarget", default, skip_serializing_if = "Option::is_none")]
+    pub design_target: Option<DesignTarget>,
+    /// Banner configuration. When present, this layout is attached to a document edge (top or bottom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<Banner>,
+    /// Background styling (color or gradient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<LayoutDataBackground>,
+    /// Backdrop styling (color or gradient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backdrop: Option<Backdrop>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+    /// Shape divider at the top edge of the layout.
+    #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
+    pub top_divider: Option<SectionDivider>,
+    /// Shape divider at the bottom edge of the layout.
+    #[serde(rename = "bottomDivider", default, skip_serializing_if = "Option::is_none")]
+    pub bottom_divider: Option<SectionDivider>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LayoutData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.background_image,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.backdrop_image,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.cell_vertical_alignment,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.responsiveness_behaviour,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.design_target,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.banner);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.background,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.backdrop,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.top_divider,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.bottom_divider,
+        );
+    }
+}
 /// Background styling (color or gradient)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -3053,6 +3597,47 @@ pub struct LinkData {
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkData {
     fn rename_sdk_keys(&mut self) {
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+    }
+}
+/// `LinkPreviewData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct LinkPreviewData {
+    /// Styling for the link preview's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// Link details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+    /// Preview title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Preview thumbnail URL.
+    #[serde(rename = "thumbnailUrl", default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    /// Preview description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The preview content as HTML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Styling for the link preview.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<LinkPreviewDataStyles>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkPreviewData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
     }
 }
 /// `LinkPreviewDataStyles` as Wix sends it.
@@ -3631,6 +4216,56 @@ pub struct Metadata {
     pub id: Option<String>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Metadata {}
+/// Money.
+/// Default format to use. Sufficiently compliant with majority of standards: w3c, ISO 4217, ISO 20022, ISO 8583:2003.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Money {
+    /// Monetary amount. Decimal string with a period as a decimal separator (e.g., 3.99). Optionally, a single (-), to indicate that the amount is negative.
+    ///
+    /// Format: decimal_value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Currency code. Must be valid ISO 4217 currency code (e.g., USD).
+    ///
+    /// Format: currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Monetary amount. Decimal string in local format (e.g., 1 000,30). Optionally, a single (-), to indicate that the amount is negative.
+    #[serde(rename = "formattedValue", default, skip_serializing_if = "Option::is_none")]
+    pub formatted_value: Option<String>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Money {}
+/// `MultiCurrencyPrice` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct MultiCurrencyPrice {
+    /// Amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    /// Converted amount.
+    #[serde(
+        rename = "convertedAmount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub converted_amount: Option<String>,
+    /// Amount formatted with currency symbol.
+    #[serde(
+        rename = "formattedAmount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub formatted_amount: Option<String>,
+    /// Converted amount formatted with currency symbol.
+    #[serde(
+        rename = "formattedConvertedAmount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub formatted_converted_amount: Option<String>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for MultiCurrencyPrice {}
 /// `NodeStyle` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4128,6 +4763,41 @@ impl ::wix_events_runtime::wire::WireEnum for Placement {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(Placement);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Placement {}
+/// Where the extra text should be displayed: before, after or instead of the actual address.
+///
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum PlacementType {
+    /// `BEFORE`
+    Before,
+    /// `AFTER`
+    After,
+    /// `REPLACE`
+    Replace,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl ::wix_events_runtime::wire::WireEnum for PlacementType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "BEFORE" => Self::Before,
+            "AFTER" => Self::After,
+            "REPLACE" => Self::Replace,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Before => "BEFORE",
+            Self::After => "AFTER",
+            Self::Replace => "REPLACE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+::wix_events_runtime::wire::wire_enum_serde!(PlacementType);
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PlacementType {}
 /// `PlaybackOptions` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -4234,6 +4904,18 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PluginContainerDataWidth 
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.size);
     }
 }
+/// `Point` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Point {
+    /// X-coordinate of the focal point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<f64>,
+    /// Y-coordinate of the focal point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<f64>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Point {}
 /// `PointerEffect` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -5019,6 +5701,42 @@ impl ::wix_events_runtime::wire::WireEnum for Shape {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(Shape);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Shape {}
+/// `ShapeData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ShapeData {
+    /// Styling for the shape's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// Shape file details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<Media>,
+    /// Styling for the shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<ShapeDataStyles>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+    /// Link details for shapes that are links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+    /// Alternate text describing the link's purpose for accessibility. Applies only when `link` is set.
+    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ShapeData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.shape);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.styles);
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.link);
+    }
+}
 /// `ShapeDataStyles` as Wix sends it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
@@ -5547,6 +6265,28 @@ impl ::wix_events_runtime::wire::WireEnum for StylesPosition {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(StylesPosition);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for StylesPosition {}
+/// `Subdivision` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Subdivision {
+    /// Short subdivision code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Subdivision full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Subdivision level Internal (only in the SDK's internal typings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<SubdivisionType>,
+    /// Free text description of subdivision type. Internal (only in the SDK's internal typings).
+    #[serde(rename = "typeInfo", default, skip_serializing_if = "Option::is_none")]
+    pub type_info: Option<String>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Subdivision {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+    }
+}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -5681,6 +6421,53 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TableCellData {
         );
         ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
             &mut self.border_widths,
+        );
+    }
+}
+/// `TableData` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct TableData {
+    /// Styling for the table's container.
+    #[serde(rename = "containerData", default, skip_serializing_if = "Option::is_none")]
+    pub container_data: Option<PluginContainerData>,
+    /// The table's dimensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Dimensions>,
+    /// Deprecated: Use `rowHeader` and `columnHeader` instead.
+    ///
+    /// Deprecated by Wix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<bool>,
+    /// Sets whether the table's first row is a header. Defaults to `false`.
+    #[serde(rename = "rowHeader", default, skip_serializing_if = "Option::is_none")]
+    pub row_header: Option<bool>,
+    /// Sets whether the table's first column is a header. Defaults to `false`.
+    #[serde(rename = "columnHeader", default, skip_serializing_if = "Option::is_none")]
+    pub column_header: Option<bool>,
+    /// The spacing between cells in pixels. Defaults to `0`.
+    #[serde(rename = "cellSpacing", default, skip_serializing_if = "Option::is_none")]
+    pub cell_spacing: Option<i64>,
+    /// Padding in pixels for cells. Follows CSS order: top, right, bottom, left.
+    #[serde(rename = "cellPadding", default, skip_serializing_if = "Option::is_none")]
+    pub cell_padding: Option<Vec<i64>>,
+    /// Table's alternative text.
+    #[serde(rename = "altText", default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
+    /// Node animation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animation: Option<Animation>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TableData {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.container_data,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.dimensions,
+        );
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(
+            &mut self.animation,
         );
     }
 }
@@ -6174,6 +6961,72 @@ impl ::wix_events_runtime::wire::WireEnum for Variant {
 }
 ::wix_events_runtime::wire::wire_enum_serde!(Variant);
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Variant {}
+/// `VatId` as Wix sends it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct VatId {
+    /// Customer's tax ID.
+    ///
+    /// Also accepted as `id` when decoding.
+    #[serde(
+        rename = "_id",
+        alias = "id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// Tax type.
+    ///
+    /// Supported values:
+    /// + `CPF`: for individual tax payers
+    /// + `CNPJ`: for corporations
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<VatType>,
+}
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VatId {
+    fn rename_sdk_keys(&mut self) {
+        ::wix_events_runtime::wire::sdk_keys::SdkKeys::rename_sdk_keys(&mut self.r#type);
+    }
+}
+/// tax info types
+///
+/// Values this version does not list decode into `Unknown` and encode back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum VatType {
+    /// `UNSPECIFIED`
+    Unspecified,
+    /// `CPF`
+    ///
+    /// CPF - for individual tax payers.
+    Cpf,
+    /// `CNPJ`
+    ///
+    /// CNPJ - for corporations
+    Cnpj,
+    /// A value not listed in the schema, kept as sent.
+    Unknown(String),
+}
+impl ::wix_events_runtime::wire::WireEnum for VatType {
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "UNSPECIFIED" => Self::Unspecified,
+            "CPF" => Self::Cpf,
+            "CNPJ" => Self::Cnpj,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+    fn as_wire(&self) -> &str {
+        match self {
+            Self::Unspecified => "UNSPECIFIED",
+            Self::Cpf => "CPF",
+            Self::Cnpj => "CNPJ",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+::wix_events_runtime::wire::wire_enum_serde!(VatType);
+impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VatType {}
 /// Values this version does not list decode into `Unknown` and encode back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
