@@ -11,14 +11,13 @@ use crate::model::{Catalogue, Field, Ty, TypeDecl, TypeRef};
 pub fn analyse(catalogue: &mut Catalogue) {
     let graph = TypeGraph::of(catalogue);
     let defaults = graph.default_structs();
+    let sizes = graph.sizes();
     for module in &mut catalogue.modules {
         for decl in &mut module.types {
             let TypeDecl::Struct(decl) = decl else { continue };
             let this = TypeRef { module: module.path.clone(), name: decl.name.clone() };
             for field in &mut decl.fields {
-                // A struct that contains itself, directly or through others, would have
-                // infinite size; lists and maps already allocate, so only plain fields count.
-                field.boxed = matches!(&field.ty, Ty::Named(target) if graph.reaches(target, &this));
+                field.boxed = graph.boxes(&this, &field.ty, &sizes);
             }
             decl.derives_default = defaults.contains(&this);
         }
@@ -40,7 +39,22 @@ struct Shape {
     holds: Vec<TypeRef>,
     /// The types of its required fields.
     required: Vec<Ty>,
+    /// The types of all its fields.
+    fields: Vec<Ty>,
 }
+
+/// A struct held in place by a field is boxed above this estimated size, in bytes.
+///
+/// serde's derived decoder keeps every field of a struct on the stack while it decodes
+/// it, and a debug build gives each temporary a slot of its own, so a decoder's stack
+/// frame is a few times the size of its struct. Rich-text nodes (`Node`, with some forty
+/// optional node kinds in place) were 22 KB, and a comment with a few levels of nodes
+/// overflowed the 2 MiB stack of a test thread or a tokio worker. Boxing the large
+/// fields bounds every struct, and so every frame, whatever the depth of the payload.
+pub const BOX_ABOVE: usize = 256;
+
+/// Estimated sizes of the catalogue's structs, with their large fields boxed.
+type Sizes = BTreeMap<TypeRef, usize>;
 
 impl TypeGraph {
     fn of(catalogue: &Catalogue) -> Self {
@@ -58,8 +72,9 @@ impl TypeGraph {
                     .collect();
                 let required =
                     decl.fields.iter().filter(|field| field.required).map(|field| field.ty.clone()).collect();
+                let fields = decl.fields.iter().map(|field| field.ty.clone()).collect();
                 let this = TypeRef { module: module.path.clone(), name: decl.name.clone() };
-                structs.insert(this, Shape { holds, required });
+                structs.insert(this, Shape { holds, required, fields });
             }
         }
         Self { structs }
@@ -80,6 +95,58 @@ impl TypeGraph {
         false
     }
 
+    /// Whether a field of struct `this` with type `ty` is boxed: when the type is a struct
+    /// that holds `this` in place (a struct that contains itself, directly or through
+    /// others, would have infinite size; lists and maps already allocate), or a struct
+    /// larger than [`BOX_ABOVE`].
+    fn boxes(&self, this: &TypeRef, ty: &Ty, sizes: &Sizes) -> bool {
+        match ty {
+            Ty::Named(target) if self.structs.contains_key(target) => {
+                self.reaches(target, this) || sizes.get(target).is_some_and(|size| *size > BOX_ABOVE)
+            }
+            _ => false,
+        }
+    }
+
+    /// Every struct's estimated size in bytes, with the fields [`Self::boxes`] boxes
+    /// counted as pointers. Estimates, on a 64-bit target: what matters is which structs
+    /// are large, not their exact size.
+    fn sizes(&self) -> Sizes {
+        let mut sizes = Sizes::new();
+        for reference in self.structs.keys() {
+            self.size_of(reference, &mut sizes, &mut BTreeSet::new());
+        }
+        sizes
+    }
+
+    fn size_of(&self, reference: &TypeRef, sizes: &mut Sizes, open: &mut BTreeSet<TypeRef>) -> usize {
+        if let Some(size) = sizes.get(reference) {
+            return *size;
+        }
+        let Some(shape) = self.structs.get(reference) else { return 24 };
+        if !open.insert(reference.clone()) {
+            // Reached again through its own fields: that field is boxed.
+            return POINTER;
+        }
+        let mut size = 0;
+        for ty in &shape.fields {
+            size += match ty {
+                Ty::Named(target) if self.structs.contains_key(target) => {
+                    let inner = self.size_of(target, sizes, open);
+                    if self.reaches(target, reference) || inner > BOX_ABOVE {
+                        POINTER
+                    } else {
+                        inner
+                    }
+                }
+                other => leaf_size(other),
+            };
+        }
+        open.remove(reference);
+        sizes.insert(reference.clone(), size);
+        size
+    }
+
     /// The structs that can derive `Default`: those whose required fields all have a
     /// default, found by fixed point since structs refer to each other.
     fn default_structs(&self) -> BTreeSet<TypeRef> {
@@ -95,6 +162,23 @@ impl TypeGraph {
                 return set;
             }
         }
+    }
+}
+
+/// The size of a `Box`.
+const POINTER: usize = 8;
+
+/// The estimated size of a field type that is not a struct: `String`, `Vec`, maps and
+/// enums (whose `Unknown` holds a `String`) are three words, the wire types a few more.
+fn leaf_size(ty: &Ty) -> usize {
+    match ty {
+        Ty::Bool => 1,
+        Ty::Integer | Ty::Float => 8,
+        Ty::Int64 => 16,
+        Ty::Timestamp => 24,
+        Ty::Json => 32,
+        Ty::Image | Ty::PageUrl => 96,
+        Ty::String | Ty::List(_) | Ty::ItemsList(_) | Ty::Map(_) | Ty::ItemsMap(_) | Ty::Named(_) => 24,
     }
 }
 
@@ -187,6 +271,30 @@ events:
         assert!(boxed(order, "note") && boxed(note, "order"), "mutual recursion boxes both sides");
         assert!(!boxed(note, "text"));
         assert!(!boxed(find_struct(shop, "Stamped"), "stamp"), "no cycle, no box");
+    }
+
+    /// A struct of twelve strings (about 288 bytes) is boxed where it is held in place; one
+    /// of two strings is not; lists allocate already.
+    #[test]
+    fn boxes_the_fields_of_large_structs() {
+        let fields = (0..12).map(|index| format!("      s{index}: string\n")).collect::<String>();
+        let schema = format!(
+            "module: shop.big\ntypes:\n  Large:\n    fields:\n{fields}  Small:\n    fields:\n      a: string\n      b: string\n  \
+             Holder:\n    fields:\n      large: Large\n      small: Small\n      many: list<Large>\n"
+        );
+        let (modules, _, diagnostics) = lower_texts(&[("common.yaml", COMMON_SCHEMA), ("big.yaml", &schema)]);
+        assert_eq!(diagnostics, Vec::new());
+        let mut catalogue = Catalogue { modules };
+        analyse(&mut catalogue);
+        let module = catalogue
+            .modules
+            .iter()
+            .find(|module| module.path == ["shop", "big"])
+            .unwrap_or_else(|| panic!("no module"));
+        let holder = find_struct(module, "Holder");
+        assert!(boxed(holder, "large"), "{} bytes and more are boxed", BOX_ABOVE + 1);
+        assert!(!boxed(holder, "small"));
+        assert!(!boxed(holder, "many"));
     }
 
     #[test]

@@ -189,7 +189,8 @@ pub struct Field {
     pub format: Option<String>,
     /// Deprecated by Wix.
     pub deprecated: bool,
-    /// Held in a `Box` because the type contains itself through this field; set by
+    /// Held in a `Box`, because the type contains itself through this field or because
+    /// the field's struct is large (see [`crate::analysis::BOX_ABOVE`]); set by
     /// [`crate::analysis`].
     pub boxed: bool,
     /// Wix's SDK renames the keys of this field's value at every depth (`id` -> `_id`,

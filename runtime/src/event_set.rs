@@ -21,10 +21,14 @@ pub trait EventPayload: serde::de::DeserializeOwned + serde::Serialize + wire::s
     fn metadata(&self) -> &Self::Metadata;
 
     /// Decodes the payload from `source` ([`decode::Source::decode`] with this event's
-    /// name). A required method, so that each generated type implements it where it is
-    /// defined: serde's code for the type is then compiled in its area's crate, areas in
-    /// parallel, and not all at once in the crate that holds the catalogue.
-    fn decode(source: decode::Source<'_>) -> Result<Self, DecodeError>;
+    /// name), boxed. A required method, so that each generated type implements it where
+    /// it is defined: serde's code for the type is then compiled in its area's crate,
+    /// areas in parallel, and not all at once in the crate that holds the catalogue.
+    /// Boxed here, so that the catalogue's decoder, one function with a branch per event,
+    /// holds a pointer per branch and not a payload: a debug build gives every branch's
+    /// temporaries their own stack slots, and payloads by value made that one frame
+    /// larger than a worker thread's stack.
+    fn decode(source: decode::Source<'_>) -> Result<Box<Self>, DecodeError>;
 }
 
 /// Code that is generic over the payload type, run for a type picked by name (the

@@ -65,8 +65,8 @@ pub fn payload_tokens(module: &Module, event: &Event) -> TokenStream {
                 &self.metadata
             }
 
-            fn decode(source: ::wix_events_runtime::decode::Source<'_>) -> Result<Self, ::wix_events_runtime::DecodeError> {
-                source.decode(Self::VELO_HANDLER)
+            fn decode(source: ::wix_events_runtime::decode::Source<'_>) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+                source.decode(Self::VELO_HANDLER).map(Box::new)
             }
         }
     }
@@ -268,7 +268,7 @@ pub fn catalogue(catalogue: &Catalogue) -> TokenStream {
             // crate that decodes (see `Source`).
             fn decode_source(velo_handler: &str, source: Source<'_>) -> Result<Self, DecodeError> {
                 match velo_handler {
-                    #( #cfgs #velo_names => <#payloads as crate::EventPayload>::decode(source).map(|payload| Self::#variants(Box::new(payload))), )*
+                    #( #cfgs #velo_names => <#payloads as crate::EventPayload>::decode(source).map(Self::#variants), )*
                     #( #disabled )*
                     other => {
                         drop(source);

@@ -15352,5020 +15352,4174 @@ impl Event {
                 <crate::app_management::app_instances::AppInstanceInstalled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstanceInstalled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixAppManagementAppInstancesOnAppInstanceInstalled)
             }
             #[cfg(feature = "app_management-app_instances")]
             "wixAppManagementAppInstances_onAppInstancePaidPlanAutoRenewalCancelled" => {
                 <crate::app_management::app_instances::AppInstancePaidPlanAutoRenewalCancelled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePaidPlanAutoRenewalCancelled(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixAppManagementAppInstancesOnAppInstancePaidPlanAutoRenewalCancelled,
+                    )
             }
             #[cfg(feature = "app_management-app_instances")]
             "wixAppManagementAppInstances_onAppInstancePaidPlanChanged" => {
                 <crate::app_management::app_instances::AppInstancePaidPlanChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePaidPlanChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixAppManagementAppInstancesOnAppInstancePaidPlanChanged)
             }
             #[cfg(feature = "app_management-app_instances")]
             "wixAppManagementAppInstances_onAppInstancePaidPlanPurchased" => {
                 <crate::app_management::app_instances::AppInstancePaidPlanPurchased as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePaidPlanPurchased(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixAppManagementAppInstancesOnAppInstancePaidPlanPurchased,
+                    )
             }
             #[cfg(feature = "app_management-app_instances")]
             "wixAppManagementAppInstances_onAppInstancePlanConvertedToPaid" => {
                 <crate::app_management::app_instances::AppInstancePlanConvertedToPaid as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePlanConvertedToPaid(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixAppManagementAppInstancesOnAppInstancePlanConvertedToPaid,
+                    )
             }
             #[cfg(feature = "app_management-app_instances")]
             "wixAppManagementAppInstances_onAppInstancePlanReactivated" => {
                 <crate::app_management::app_instances::AppInstancePlanReactivated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePlanReactivated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixAppManagementAppInstancesOnAppInstancePlanReactivated)
             }
             #[cfg(feature = "app_management-app_instances")]
             "wixAppManagementAppInstances_onAppInstancePlanTransferred" => {
                 <crate::app_management::app_instances::AppInstancePlanTransferred as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstancePlanTransferred(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixAppManagementAppInstancesOnAppInstancePlanTransferred)
             }
             #[cfg(feature = "app_management-app_instances")]
             "wixAppManagementAppInstances_onAppInstanceRemoved" => {
                 <crate::app_management::app_instances::AppInstanceRemoved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementAppInstancesOnAppInstanceRemoved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixAppManagementAppInstancesOnAppInstanceRemoved)
             }
             #[cfg(feature = "app_management-billing")]
             "wixAppManagementBilling_onPurchasedItemInvoiceStatusUpdated" => {
                 <crate::app_management::billing::PurchasedItemInvoiceStatusUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAppManagementBillingOnPurchasedItemInvoiceStatusUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixAppManagementBillingOnPurchasedItemInvoiceStatusUpdated,
+                    )
             }
             #[cfg(feature = "auth_management-o_auth_apps")]
             "wixAuthManagementOAuthApps_onOAuthAppCreated" => {
                 <crate::auth_management::o_auth_apps::OAuthAppCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAuthManagementOAuthAppsOnOAuthAppCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixAuthManagementOAuthAppsOnOAuthAppCreated)
             }
             #[cfg(feature = "auth_management-o_auth_apps")]
             "wixAuthManagementOAuthApps_onOAuthAppDeleted" => {
                 <crate::auth_management::o_auth_apps::OAuthAppDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAuthManagementOAuthAppsOnOAuthAppDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixAuthManagementOAuthAppsOnOAuthAppDeleted)
             }
             #[cfg(feature = "auth_management-o_auth_apps")]
             "wixAuthManagementOAuthApps_onOAuthAppUpdated" => {
                 <crate::auth_management::o_auth_apps::OAuthAppUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixAuthManagementOAuthAppsOnOAuthAppUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixAuthManagementOAuthAppsOnOAuthAppUpdated)
             }
             #[cfg(feature = "blog-categories")]
             "wixBlog_onCategoryCreated" => {
                 <crate::blog::categories::CategoryCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBlogOnCategoryCreated(Box::new(payload)))
+                    .map(Self::WixBlogOnCategoryCreated)
             }
             #[cfg(feature = "blog-categories")]
             "wixBlog_onCategoryDeleted" => {
                 <crate::blog::categories::CategoryDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBlogOnCategoryDeleted(Box::new(payload)))
+                    .map(Self::WixBlogOnCategoryDeleted)
             }
             #[cfg(feature = "blog-categories")]
             "wixBlog_onCategoryUpdated" => {
                 <crate::blog::categories::CategoryUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBlogOnCategoryUpdated(Box::new(payload)))
+                    .map(Self::WixBlogOnCategoryUpdated)
             }
             #[cfg(feature = "blog-draft_posts")]
             "wixBlog_onDraftCreated" => {
                 <crate::blog::draft_posts::DraftCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBlogOnDraftCreated(Box::new(payload)))
+                    .map(Self::WixBlogOnDraftCreated)
             }
             #[cfg(feature = "blog-draft_posts")]
             "wixBlog_onDraftDeleted" => {
                 <crate::blog::draft_posts::DraftDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBlogOnDraftDeleted(Box::new(payload)))
+                    .map(Self::WixBlogOnDraftDeleted)
             }
             #[cfg(feature = "blog-draft_posts")]
             "wixBlog_onDraftUpdated" => {
                 <crate::blog::draft_posts::DraftUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBlogOnDraftUpdated(Box::new(payload)))
+                    .map(Self::WixBlogOnDraftUpdated)
             }
             #[cfg(feature = "blog-likes")]
             "wixBlogLikes_onLikeCreated" => {
                 <crate::blog::likes::LikeCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogLikesOnLikeCreated(Box::new(payload)))
+                    .map(Self::WixBlogLikesOnLikeCreated)
             }
             #[cfg(feature = "blog-likes")]
             "wixBlogLikes_onLikeDeleted" => {
                 <crate::blog::likes::LikeDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogLikesOnLikeDeleted(Box::new(payload)))
+                    .map(Self::WixBlogLikesOnLikeDeleted)
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostCreated" => {
                 <crate::blog::posts::PostCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogOnPostCreated(Box::new(payload)))
+                    .map(Self::WixBlogOnPostCreated)
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostDeleted" => {
                 <crate::blog::posts::PostDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogOnPostDeleted(Box::new(payload)))
+                    .map(Self::WixBlogOnPostDeleted)
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostLiked" => {
                 <crate::blog::posts::PostLiked as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogOnPostLiked(Box::new(payload)))
+                    .map(Self::WixBlogOnPostLiked)
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostUnliked" => {
                 <crate::blog::posts::PostUnliked as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogOnPostUnliked(Box::new(payload)))
+                    .map(Self::WixBlogOnPostUnliked)
             }
             #[cfg(feature = "blog-posts")]
             "wixBlog_onPostUpdated" => {
                 <crate::blog::posts::PostUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogOnPostUpdated(Box::new(payload)))
+                    .map(Self::WixBlogOnPostUpdated)
             }
             #[cfg(feature = "blog-tags")]
             "wixBlog_onTagCreated" => {
                 <crate::blog::tags::TagCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogOnTagCreated(Box::new(payload)))
+                    .map(Self::WixBlogOnTagCreated)
             }
             #[cfg(feature = "blog-tags")]
             "wixBlog_onTagDeleted" => {
                 <crate::blog::tags::TagDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogOnTagDeleted(Box::new(payload)))
+                    .map(Self::WixBlogOnTagDeleted)
             }
             #[cfg(feature = "blog-tags")]
             "wixBlog_onTagUpdated" => {
                 <crate::blog::tags::TagUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixBlogOnTagUpdated(Box::new(payload)))
+                    .map(Self::WixBlogOnTagUpdated)
             }
             #[cfg(feature = "bookings-add_ons")]
             "wixBookingsAddOns_onAddOnCreated" => {
                 <crate::bookings::add_ons::AddOnCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsAddOnsOnAddOnCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsAddOnsOnAddOnCreated)
             }
             #[cfg(feature = "bookings-add_ons")]
             "wixBookingsAddOns_onAddOnDeleted" => {
                 <crate::bookings::add_ons::AddOnDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsAddOnsOnAddOnDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsAddOnsOnAddOnDeleted)
             }
             #[cfg(feature = "bookings-add_ons")]
             "wixBookingsAddOns_onAddOnUpdated" => {
                 <crate::bookings::add_ons::AddOnUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsAddOnsOnAddOnUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsAddOnsOnAddOnUpdated)
             }
             #[cfg(feature = "bookings-attendance")]
             "wixBookingsAttendance_onAttendanceDeleted" => {
                 <crate::bookings::attendance::AttendanceDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsAttendanceOnAttendanceDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsAttendanceOnAttendanceDeleted)
             }
             #[cfg(feature = "bookings-attribute_definition")]
             "wixBookingsAttributeDefinition_onAttributeDefinitionCreated" => {
                 <crate::bookings::attribute_definition::AttributeDefinitionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixBookingsAttributeDefinitionOnAttributeDefinitionCreated,
+                    )
             }
             #[cfg(feature = "bookings-attribute_definition")]
             "wixBookingsAttributeDefinition_onAttributeDefinitionDeleted" => {
                 <crate::bookings::attribute_definition::AttributeDefinitionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixBookingsAttributeDefinitionOnAttributeDefinitionDeleted,
+                    )
             }
             #[cfg(feature = "bookings-attribute_definition")]
             "wixBookingsAttributeDefinition_onAttributeDefinitionTagsModified" => {
                 <crate::bookings::attribute_definition::AttributeDefinitionTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixBookingsAttributeDefinitionOnAttributeDefinitionTagsModified,
+                    )
             }
             #[cfg(feature = "bookings-attribute_definition")]
             "wixBookingsAttributeDefinition_onAttributeDefinitionUpdated" => {
                 <crate::bookings::attribute_definition::AttributeDefinitionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixBookingsAttributeDefinitionOnAttributeDefinitionUpdated,
+                    )
             }
             #[cfg(feature = "bookings-booking_policies")]
             "wixBookingsBookingPolicies_onBookingPolicyCreated" => {
                 <crate::bookings::booking_policies::BookingPolicyCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsBookingPoliciesOnBookingPolicyCreated)
             }
             #[cfg(feature = "bookings-booking_policies")]
             "wixBookingsBookingPolicies_onBookingPolicyDefaultBookingPolicySet" => {
                 <crate::bookings::booking_policies::BookingPolicyDefaultBookingPolicySet as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixBookingsBookingPoliciesOnBookingPolicyDefaultBookingPolicySet,
+                    )
             }
             #[cfg(feature = "bookings-booking_policies")]
             "wixBookingsBookingPolicies_onBookingPolicyDeleted" => {
                 <crate::bookings::booking_policies::BookingPolicyDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsBookingPoliciesOnBookingPolicyDeleted)
             }
             #[cfg(feature = "bookings-booking_policies")]
             "wixBookingsBookingPolicies_onBookingPolicyUpdated" => {
                 <crate::bookings::booking_policies::BookingPolicyUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsBookingPoliciesOnBookingPolicyUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsBookingPoliciesOnBookingPolicyUpdated)
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingCanceled" => {
                 <crate::bookings::bookings::BookingCanceled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsV2OnBookingCanceled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsV2OnBookingCanceled)
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingConfirmed" => {
                 <crate::bookings::bookings::BookingConfirmed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsV2OnBookingConfirmed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsV2OnBookingConfirmed)
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingCreated" => {
                 <crate::bookings::bookings::BookingCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsV2OnBookingCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsV2OnBookingCreated)
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingDeclined" => {
                 <crate::bookings::bookings::BookingDeclined as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsV2OnBookingDeclined(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsV2OnBookingDeclined)
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingMarkedAsPending" => {
                 <crate::bookings::bookings::BookingMarkedAsPending as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsV2OnBookingMarkedAsPending(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsV2OnBookingMarkedAsPending)
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingNumberOfParticipantsUpdated" => {
                 <crate::bookings::bookings::BookingNumberOfParticipantsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsV2OnBookingNumberOfParticipantsUpdated)
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingRescheduled" => {
                 <crate::bookings::bookings::BookingRescheduled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsV2OnBookingRescheduled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsV2OnBookingRescheduled)
             }
             #[cfg(feature = "bookings-bookings")]
             "wixBookingsV2_onBookingUpdated" => {
                 <crate::bookings::bookings::BookingUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsV2OnBookingUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsV2OnBookingUpdated)
             }
             #[cfg(feature = "bookings-bookings_settings")]
             "wixBookingsBookingsSettings_onBookingsSettingsCreated" => {
                 <crate::bookings::bookings_settings::BookingsSettingsCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsBookingsSettingsOnBookingsSettingsCreated)
             }
             #[cfg(feature = "bookings-bookings_settings")]
             "wixBookingsBookingsSettings_onBookingsSettingsDeleted" => {
                 <crate::bookings::bookings_settings::BookingsSettingsDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsBookingsSettingsOnBookingsSettingsDeleted)
             }
             #[cfg(feature = "bookings-bookings_settings")]
             "wixBookingsBookingsSettings_onBookingsSettingsUpdated" => {
                 <crate::bookings::bookings_settings::BookingsSettingsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsBookingsSettingsOnBookingsSettingsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsBookingsSettingsOnBookingsSettingsUpdated)
             }
             #[cfg(feature = "bookings-categories")]
             "wixBookingsCategories_onCategoryNotification" => {
                 <crate::bookings::categories::CategoryNotification as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsCategoriesOnCategoryNotification(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsCategoriesOnCategoryNotification)
             }
             #[cfg(feature = "bookings-categories_v2")]
             "wixBookingsCategoriesV2_onCategoryCreated" => {
                 <crate::bookings::categories_v2::CategoryCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsCategoriesV2OnCategoryCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsCategoriesV2OnCategoryCreated)
             }
             #[cfg(feature = "bookings-categories_v2")]
             "wixBookingsCategoriesV2_onCategoryDeleted" => {
                 <crate::bookings::categories_v2::CategoryDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsCategoriesV2OnCategoryDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsCategoriesV2OnCategoryDeleted)
             }
             #[cfg(feature = "bookings-categories_v2")]
             "wixBookingsCategoriesV2_onCategoryUpdated" => {
                 <crate::bookings::categories_v2::CategoryUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsCategoriesV2OnCategoryUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsCategoriesV2OnCategoryUpdated)
             }
             #[cfg(feature = "bookings-resource_types")]
             "wixBookingsResourceTypes_onResourceTypeCreated" => {
                 <crate::bookings::resource_types::ResourceTypeCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsResourceTypesOnResourceTypeCreated)
             }
             #[cfg(feature = "bookings-resource_types")]
             "wixBookingsResourceTypes_onResourceTypeDeleted" => {
                 <crate::bookings::resource_types::ResourceTypeDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsResourceTypesOnResourceTypeDeleted)
             }
             #[cfg(feature = "bookings-resource_types")]
             "wixBookingsResourceTypes_onResourceTypeUpdated" => {
                 <crate::bookings::resource_types::ResourceTypeUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsResourceTypesOnResourceTypeUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsResourceTypesOnResourceTypeUpdated)
             }
             #[cfg(feature = "bookings-resources")]
             "wixBookingsResources_onResourceCreated" => {
                 <crate::bookings::resources::ResourceCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsResourcesOnResourceCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsResourcesOnResourceCreated)
             }
             #[cfg(feature = "bookings-resources")]
             "wixBookingsResources_onResourceDeleted" => {
                 <crate::bookings::resources::ResourceDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsResourcesOnResourceDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsResourcesOnResourceDeleted)
             }
             #[cfg(feature = "bookings-resources")]
             "wixBookingsResources_onResourceUpdated" => {
                 <crate::bookings::resources::ResourceUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsResourcesOnResourceUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsResourcesOnResourceUpdated)
             }
             #[cfg(feature = "bookings-service_options_and_variants")]
             "wixBookingsCatalog_onServiceOptionsAndVariantsCreated" => {
                 <crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsCatalogOnServiceOptionsAndVariantsCreated)
             }
             #[cfg(feature = "bookings-service_options_and_variants")]
             "wixBookingsCatalog_onServiceOptionsAndVariantsDeleted" => {
                 <crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsCatalogOnServiceOptionsAndVariantsDeleted)
             }
             #[cfg(feature = "bookings-service_options_and_variants")]
             "wixBookingsCatalog_onServiceOptionsAndVariantsUpdated" => {
                 <crate::bookings::service_options_and_variants::ServiceOptionsAndVariantsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsCatalogOnServiceOptionsAndVariantsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsCatalogOnServiceOptionsAndVariantsUpdated)
             }
             #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceCreated" => {
                 <crate::bookings::services::ServiceCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsServicesOnServiceCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsServicesOnServiceCreated)
             }
             #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceDeleted" => {
                 <crate::bookings::services::ServiceDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsServicesOnServiceDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsServicesOnServiceDeleted)
             }
             #[cfg(feature = "bookings-services")]
             "wixBookingsServices_onServiceUpdated" => {
                 <crate::bookings::services::ServiceUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsServicesOnServiceUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsServicesOnServiceUpdated)
             }
             #[cfg(feature = "bookings-staff_member_settings")]
             "wixBookingsStaffMemberSettings_onStaffMemberSettingsUpdated" => {
                 <crate::bookings::staff_member_settings::StaffMemberSettingsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixBookingsStaffMemberSettingsOnStaffMemberSettingsUpdated,
+                    )
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberConnectedToUser" => {
                 <crate::bookings::staff_members::StaffMemberConnectedToUser as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberConnectedToUser(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsStaffMembersOnStaffMemberConnectedToUser)
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberCreated" => {
                 <crate::bookings::staff_members::StaffMemberCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsStaffMembersOnStaffMemberCreated)
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberDeleted" => {
                 <crate::bookings::staff_members::StaffMemberDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsStaffMembersOnStaffMemberDeleted)
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberDisconnectedFromUser" => {
                 <crate::bookings::staff_members::StaffMemberDisconnectedFromUser as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsStaffMembersOnStaffMemberDisconnectedFromUser)
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberFullyCreated" => {
                 <crate::bookings::staff_members::StaffMemberFullyCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberFullyCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsStaffMembersOnStaffMemberFullyCreated)
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberTagsModified" => {
                 <crate::bookings::staff_members::StaffMemberTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsStaffMembersOnStaffMemberTagsModified)
             }
             #[cfg(feature = "bookings-staff_members")]
             "wixBookingsStaffMembers_onStaffMemberUpdated" => {
                 <crate::bookings::staff_members::StaffMemberUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBookingsStaffMembersOnStaffMemberUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBookingsStaffMembersOnStaffMemberUpdated)
             }
             #[cfg(feature = "business_tools-locations")]
             "wixBusinessToolsLocations_onLocationArchiveStatus" => {
                 <crate::business_tools::locations::LocationArchiveStatus as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBusinessToolsLocationsOnLocationArchiveStatus(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBusinessToolsLocationsOnLocationArchiveStatus)
             }
             #[cfg(feature = "business_tools-locations")]
             "wixBusinessToolsLocations_onLocationCreated" => {
                 <crate::business_tools::locations::LocationCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBusinessToolsLocationsOnLocationCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBusinessToolsLocationsOnLocationCreated)
             }
             #[cfg(feature = "business_tools-locations")]
             "wixBusinessToolsLocations_onLocationSetDefaultLocation" => {
                 <crate::business_tools::locations::LocationSetDefaultLocation as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBusinessToolsLocationsOnLocationSetDefaultLocation(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBusinessToolsLocationsOnLocationSetDefaultLocation)
             }
             #[cfg(feature = "business_tools-locations")]
             "wixBusinessToolsLocations_onLocationUpdated" => {
                 <crate::business_tools::locations::LocationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBusinessToolsLocationsOnLocationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixBusinessToolsLocationsOnLocationUpdated)
             }
             #[cfg(feature = "business_tools-site_properties")]
             "wixBusinessToolsSiteProperties_onPropertiesSitePropertiesUpdated" => {
                 <crate::business_tools::site_properties::PropertiesSitePropertiesUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBusinessToolsSitePropertiesOnPropertiesSitePropertiesUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixBusinessToolsSitePropertiesOnPropertiesSitePropertiesUpdated,
+                    )
             }
             #[cfg(feature = "categories-categories")]
             "wixCategoriesCategories_onCategoryCreated" => {
                 <crate::categories::categories::CategoryCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCategoriesCategoriesOnCategoryCreated)
             }
             #[cfg(feature = "categories-categories")]
             "wixCategoriesCategories_onCategoryDeleted" => {
                 <crate::categories::categories::CategoryDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCategoriesCategoriesOnCategoryDeleted)
             }
             #[cfg(feature = "categories-categories")]
             "wixCategoriesCategories_onCategoryItemAddedToCategory" => {
                 <crate::categories::categories::CategoryItemAddedToCategory as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryItemAddedToCategory(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCategoriesCategoriesOnCategoryItemAddedToCategory)
             }
             #[cfg(feature = "categories-categories")]
             "wixCategoriesCategories_onCategoryItemRemovedFromCategory" => {
                 <crate::categories::categories::CategoryItemRemovedFromCategory as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryItemRemovedFromCategory(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCategoriesCategoriesOnCategoryItemRemovedFromCategory)
             }
             #[cfg(feature = "categories-categories")]
             "wixCategoriesCategories_onCategoryItemsArrangedInCategory" => {
                 <crate::categories::categories::CategoryItemsArrangedInCategory as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryItemsArrangedInCategory(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCategoriesCategoriesOnCategoryItemsArrangedInCategory)
             }
             #[cfg(feature = "categories-categories")]
             "wixCategoriesCategories_onCategoryMoved" => {
                 <crate::categories::categories::CategoryMoved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryMoved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCategoriesCategoriesOnCategoryMoved)
             }
             #[cfg(feature = "categories-categories")]
             "wixCategoriesCategories_onCategoryUpdated" => {
                 <crate::categories::categories::CategoryUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCategoriesCategoriesOnCategoryUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCategoriesCategoriesOnCategoryUpdated)
             }
             #[cfg(feature = "comments-categories")]
             "wixCommentsCategories_onCategoryCreated" => {
                 <crate::comments::categories::CategoryCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCategoriesOnCategoryCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCategoriesOnCategoryCreated)
             }
             #[cfg(feature = "comments-categories")]
             "wixCommentsCategories_onCategoryDeleted" => {
                 <crate::comments::categories::CategoryDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCategoriesOnCategoryDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCategoriesOnCategoryDeleted)
             }
             #[cfg(feature = "comments-categories")]
             "wixCommentsCategories_onCategoryUpdated" => {
                 <crate::comments::categories::CategoryUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCategoriesOnCategoryUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCategoriesOnCategoryUpdated)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentContentChanged" => {
                 <crate::comments::comments::CommentContentChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentContentChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentContentChanged)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentCreated" => {
                 <crate::comments::comments::CommentCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentCreated)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentDeleted" => {
                 <crate::comments::comments::CommentDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentDeleted)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentHidden" => {
                 <crate::comments::comments::CommentHidden as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentHidden(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentHidden)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentMarked" => {
                 <crate::comments::comments::CommentMarked as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentMarked(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentMarked)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentMoved" => {
                 <crate::comments::comments::CommentMoved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentMoved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentMoved)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentPublished" => {
                 <crate::comments::comments::CommentPublished as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentPublished(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentPublished)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentResourceCommentCountChanged" => {
                 <crate::comments::comments::CommentResourceCommentCountChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentResourceCommentCountChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentResourceCommentCountChanged)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentUnmarked" => {
                 <crate::comments::comments::CommentUnmarked as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentUnmarked(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentUnmarked)
             }
             #[cfg(feature = "comments-comments")]
             "wixCommentsComments_onCommentUpdated" => {
                 <crate::comments::comments::CommentUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsCommentsOnCommentUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsCommentsOnCommentUpdated)
             }
             #[cfg(feature = "comments-ratings")]
             "wixCommentsRatings_onRatingCommentResourceRatingChanged" => {
                 <crate::comments::ratings::RatingCommentResourceRatingChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsRatingsOnRatingCommentResourceRatingChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsRatingsOnRatingCommentResourceRatingChanged)
             }
             #[cfg(feature = "comments-ratings")]
             "wixCommentsRatings_onRatingCommentResourceRatingDeleted" => {
                 <crate::comments::ratings::RatingCommentResourceRatingDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsRatingsOnRatingCommentResourceRatingDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsRatingsOnRatingCommentResourceRatingDeleted)
             }
             #[cfg(feature = "comments-votes")]
             "wixCommentsVotes_onVoteCast" => {
                 <crate::comments::votes::VoteCast as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCommentsVotesOnVoteCast(Box::new(payload)))
+                    .map(Self::WixCommentsVotesOnVoteCast)
             }
             #[cfg(feature = "comments-votes")]
             "wixCommentsVotes_onVoteContextResourceVoteChange" => {
                 <crate::comments::votes::VoteContextResourceVoteChange as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsVotesOnVoteContextResourceVoteChange(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsVotesOnVoteContextResourceVoteChange)
             }
             #[cfg(feature = "comments-votes")]
             "wixCommentsVotes_onVoteDeleted" => {
                 <crate::comments::votes::VoteDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsVotesOnVoteDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsVotesOnVoteDeleted)
             }
             #[cfg(feature = "comments-widgets")]
             "wixCommentsWidgets_onCommentsWidgetCreated" => {
                 <crate::comments::widgets::CommentsWidgetCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsWidgetsOnCommentsWidgetCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsWidgetsOnCommentsWidgetCreated)
             }
             #[cfg(feature = "comments-widgets")]
             "wixCommentsWidgets_onCommentsWidgetDeleted" => {
                 <crate::comments::widgets::CommentsWidgetDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsWidgetsOnCommentsWidgetDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsWidgetsOnCommentsWidgetDeleted)
             }
             #[cfg(feature = "comments-widgets")]
             "wixCommentsWidgets_onCommentsWidgetUpdated" => {
                 <crate::comments::widgets::CommentsWidgetUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCommentsWidgetsOnCommentsWidgetUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCommentsWidgetsOnCommentsWidgetUpdated)
             }
             #[cfg(feature = "crm-attachments")]
             "wixCrmAttachments_onAttachmentCreated" => {
                 <crate::crm::attachments::AttachmentCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmAttachmentsOnAttachmentCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmAttachmentsOnAttachmentCreated)
             }
             #[cfg(feature = "crm-attachments")]
             "wixCrmAttachments_onAttachmentDeleted" => {
                 <crate::crm::attachments::AttachmentDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmAttachmentsOnAttachmentDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmAttachmentsOnAttachmentDeleted)
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardAssigned" => {
                 <crate::crm::cards::CardAssigned as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmCardsOnCardAssigned(Box::new(payload)))
+                    .map(Self::WixCrmCardsOnCardAssigned)
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardCreated" => {
                 <crate::crm::cards::CardCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmCardsOnCardCreated(Box::new(payload)))
+                    .map(Self::WixCrmCardsOnCardCreated)
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardDeleted" => {
                 <crate::crm::cards::CardDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmCardsOnCardDeleted(Box::new(payload)))
+                    .map(Self::WixCrmCardsOnCardDeleted)
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardMoved" => {
                 <crate::crm::cards::CardMoved as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmCardsOnCardMoved(Box::new(payload)))
+                    .map(Self::WixCrmCardsOnCardMoved)
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardOverdue" => {
                 <crate::crm::cards::CardOverdue as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmCardsOnCardOverdue(Box::new(payload)))
+                    .map(Self::WixCrmCardsOnCardOverdue)
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardStale" => {
                 <crate::crm::cards::CardStale as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmCardsOnCardStale(Box::new(payload)))
+                    .map(Self::WixCrmCardsOnCardStale)
             }
             #[cfg(feature = "crm-cards")]
             "wixCrmCards_onCardUpdated" => {
                 <crate::crm::cards::CardUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmCardsOnCardUpdated(Box::new(payload)))
+                    .map(Self::WixCrmCardsOnCardUpdated)
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactCreated" => {
                 <crate::crm::contacts::ContactCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmOnContactCreated(Box::new(payload)))
+                    .map(Self::WixCrmOnContactCreated)
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactDeleted" => {
                 <crate::crm::contacts::ContactDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmOnContactDeleted(Box::new(payload)))
+                    .map(Self::WixCrmOnContactDeleted)
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactMerged" => {
                 <crate::crm::contacts::ContactMerged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmOnContactMerged(Box::new(payload)))
+                    .map(Self::WixCrmOnContactMerged)
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactUpdated" => {
                 <crate::crm::contacts::ContactUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmOnContactUpdated(Box::new(payload)))
+                    .map(Self::WixCrmOnContactUpdated)
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactEmailSubscriptionUpdated" => {
                 <crate::crm::contacts::ContactEmailSubscriptionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmOnContactEmailSubscriptionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmOnContactEmailSubscriptionUpdated)
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactPhoneSubscriptionUpdated" => {
                 <crate::crm::contacts::ContactPhoneSubscriptionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmOnContactPhoneSubscriptionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmOnContactPhoneSubscriptionUpdated)
             }
             #[cfg(feature = "crm-contacts")]
             "wixCrm_onContactSubmitted" => {
                 <crate::crm::contacts::ContactSubmitted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmOnContactSubmitted(Box::new(payload)))
+                    .map(Self::WixCrmOnContactSubmitted)
             }
             #[cfg(feature = "crm-extended_fields")]
             "wixCrmExtendedFields_onExtendedFieldCreated" => {
                 <crate::crm::extended_fields::ExtendedFieldCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmExtendedFieldsOnExtendedFieldCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmExtendedFieldsOnExtendedFieldCreated)
             }
             #[cfg(feature = "crm-extended_fields")]
             "wixCrmExtendedFields_onExtendedFieldDeleted" => {
                 <crate::crm::extended_fields::ExtendedFieldDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmExtendedFieldsOnExtendedFieldDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmExtendedFieldsOnExtendedFieldDeleted)
             }
             #[cfg(feature = "crm-extended_fields")]
             "wixCrmExtendedFields_onExtendedFieldUpdated" => {
                 <crate::crm::extended_fields::ExtendedFieldUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmExtendedFieldsOnExtendedFieldUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmExtendedFieldsOnExtendedFieldUpdated)
             }
             #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelCreated" => {
                 <crate::crm::labels::LabelCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixContactsOnLabelCreated(Box::new(payload)))
+                    .map(Self::WixContactsOnLabelCreated)
             }
             #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelDeleted" => {
                 <crate::crm::labels::LabelDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixContactsOnLabelDeleted(Box::new(payload)))
+                    .map(Self::WixContactsOnLabelDeleted)
             }
             #[cfg(feature = "crm-labels")]
             "wixContacts_onLabelUpdated" => {
                 <crate::crm::labels::LabelUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixContactsOnLabelUpdated(Box::new(payload)))
+                    .map(Self::WixContactsOnLabelUpdated)
             }
             #[cfg(feature = "crm-notes")]
             "wixCrmNotes_onNoteCreated" => {
                 <crate::crm::notes::NoteCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmNotesOnNoteCreated(Box::new(payload)))
+                    .map(Self::WixCrmNotesOnNoteCreated)
             }
             #[cfg(feature = "crm-notes")]
             "wixCrmNotes_onNoteDeleted" => {
                 <crate::crm::notes::NoteDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmNotesOnNoteDeleted(Box::new(payload)))
+                    .map(Self::WixCrmNotesOnNoteDeleted)
             }
             #[cfg(feature = "crm-notes")]
             "wixCrmNotes_onNoteUpdated" => {
                 <crate::crm::notes::NoteUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmNotesOnNoteUpdated(Box::new(payload)))
+                    .map(Self::WixCrmNotesOnNoteUpdated)
             }
             #[cfg(feature = "crm-pipelines")]
             "wixCrmPipelines_onPipelineCreated" => {
                 <crate::crm::pipelines::PipelineCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmPipelinesOnPipelineCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmPipelinesOnPipelineCreated)
             }
             #[cfg(feature = "crm-pipelines")]
             "wixCrmPipelines_onPipelineDeleted" => {
                 <crate::crm::pipelines::PipelineDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmPipelinesOnPipelineDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmPipelinesOnPipelineDeleted)
             }
             #[cfg(feature = "crm-pipelines")]
             "wixCrmPipelines_onPipelineUpdated" => {
                 <crate::crm::pipelines::PipelineUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixCrmPipelinesOnPipelineUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixCrmPipelinesOnPipelineUpdated)
             }
             #[cfg(feature = "crm-tasks")]
             "wixCrmTasks_onTaskCreated" => {
                 <crate::crm::tasks::TaskCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmTasksOnTaskCreated(Box::new(payload)))
+                    .map(Self::WixCrmTasksOnTaskCreated)
             }
             #[cfg(feature = "crm-tasks")]
             "wixCrmTasks_onTaskDeleted" => {
                 <crate::crm::tasks::TaskDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmTasksOnTaskDeleted(Box::new(payload)))
+                    .map(Self::WixCrmTasksOnTaskDeleted)
             }
             #[cfg(feature = "crm-tasks")]
             "wixCrmTasks_onTaskOverdue" => {
                 <crate::crm::tasks::TaskOverdue as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmTasksOnTaskOverdue(Box::new(payload)))
+                    .map(Self::WixCrmTasksOnTaskOverdue)
             }
             #[cfg(feature = "crm-tasks")]
             "wixCrmTasks_onTaskUpdated" => {
                 <crate::crm::tasks::TaskUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixCrmTasksOnTaskUpdated(Box::new(payload)))
+                    .map(Self::WixCrmTasksOnTaskUpdated)
             }
             #[cfg(feature = "data-backups")]
             "wixDataBackups_onBackupRestorationStateChanged" => {
                 <crate::data::backups::BackupRestorationStateChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataBackupsOnBackupRestorationStateChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataBackupsOnBackupRestorationStateChanged)
             }
             #[cfg(feature = "data-backups")]
             "wixDataBackups_onBackupStateChanged" => {
                 <crate::data::backups::BackupStateChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataBackupsOnBackupStateChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataBackupsOnBackupStateChanged)
             }
             #[cfg(feature = "data-indexes")]
             "wixDataIndexes_onIndexCreated" => {
                 <crate::data::indexes::IndexCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataIndexesOnIndexCreated(Box::new(payload)))
+                    .map(Self::WixDataIndexesOnIndexCreated)
             }
             #[cfg(feature = "data-indexes")]
             "wixDataIndexes_onIndexDeleted" => {
                 <crate::data::indexes::IndexDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataIndexesOnIndexDeleted(Box::new(payload)))
+                    .map(Self::WixDataIndexesOnIndexDeleted)
             }
             #[cfg(feature = "data-indexes")]
             "wixDataIndexes_onIndexUpdated" => {
                 <crate::data::indexes::IndexUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataIndexesOnIndexUpdated(Box::new(payload)))
+                    .map(Self::WixDataIndexesOnIndexUpdated)
             }
             #[cfg(feature = "data-movement_jobs")]
             "wixDataMovementJobs_onJobCreated" => {
                 <crate::data::movement_jobs::JobCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataMovementJobsOnJobCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataMovementJobsOnJobCreated)
             }
             #[cfg(feature = "data-movement_jobs")]
             "wixDataMovementJobs_onJobDeleted" => {
                 <crate::data::movement_jobs::JobDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataMovementJobsOnJobDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataMovementJobsOnJobDeleted)
             }
             #[cfg(feature = "data-movement_jobs")]
             "wixDataMovementJobs_onJobUpdated" => {
                 <crate::data::movement_jobs::JobUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataMovementJobsOnJobUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataMovementJobsOnJobUpdated)
             }
             #[cfg(feature = "data-scheduled_workflows")]
             "wixDataScheduledWorkflows_onJobsCreated" => {
                 <crate::data::scheduled_workflows::JobsCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataScheduledWorkflowsOnJobsCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataScheduledWorkflowsOnJobsCreated)
             }
             #[cfg(feature = "data-scheduled_workflows")]
             "wixDataScheduledWorkflows_onJobsDeleted" => {
                 <crate::data::scheduled_workflows::JobsDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataScheduledWorkflowsOnJobsDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataScheduledWorkflowsOnJobsDeleted)
             }
             #[cfg(feature = "data-scheduled_workflows")]
             "wixDataScheduledWorkflows_onJobsUpdated" => {
                 <crate::data::scheduled_workflows::JobsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataScheduledWorkflowsOnJobsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataScheduledWorkflowsOnJobsUpdated)
             }
             #[cfg(feature = "data-sharing")]
             "wixDataSharing_onDataSharingPolicyCreated" => {
                 <crate::data::sharing::DataSharingPolicyCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataSharingOnDataSharingPolicyCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataSharingOnDataSharingPolicyCreated)
             }
             #[cfg(feature = "data-sharing")]
             "wixDataSharing_onDataSharingPolicyDeleted" => {
                 <crate::data::sharing::DataSharingPolicyDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataSharingOnDataSharingPolicyDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataSharingOnDataSharingPolicyDeleted)
             }
             #[cfg(feature = "data-sharing")]
             "wixDataSharing_onDataSharingPolicySharedCollectionConnected" => {
                 <crate::data::sharing::DataSharingPolicySharedCollectionConnected as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataSharingOnDataSharingPolicySharedCollectionConnected(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixDataSharingOnDataSharingPolicySharedCollectionConnected,
+                    )
             }
             #[cfg(feature = "data-sharing")]
             "wixDataSharing_onDataSharingPolicySharedCollectionDisconnected" => {
                 <crate::data::sharing::DataSharingPolicySharedCollectionDisconnected as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataSharingOnDataSharingPolicySharedCollectionDisconnected(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixDataSharingOnDataSharingPolicySharedCollectionDisconnected,
+                    )
             }
             #[cfg(feature = "data-sharing")]
             "wixDataSharing_onDataSharingPolicyUpdated" => {
                 <crate::data::sharing::DataSharingPolicyUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixDataSharingOnDataSharingPolicyUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixDataSharingOnDataSharingPolicyUpdated)
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutCreated" => {
                 <crate::ecom::abandoned_checkouts::AbandonedCheckoutCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnAbandonedCheckoutCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnAbandonedCheckoutCreated)
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutDeleted" => {
                 <crate::ecom::abandoned_checkouts::AbandonedCheckoutDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnAbandonedCheckoutDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnAbandonedCheckoutDeleted)
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutRecovered" => {
                 <crate::ecom::abandoned_checkouts::AbandonedCheckoutRecovered as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnAbandonedCheckoutRecovered(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnAbandonedCheckoutRecovered)
             }
             #[cfg(feature = "ecom-abandoned_checkouts")]
             "wixEcom_onAbandonedCheckoutUpdated" => {
                 <crate::ecom::abandoned_checkouts::AbandonedCheckoutUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnAbandonedCheckoutUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnAbandonedCheckoutUpdated)
             }
             #[cfg(feature = "ecom-back_in_stock_notifications")]
             "wixEcom_onBackInStockNotificationRequestCreated" => {
                 <crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnBackInStockNotificationRequestCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnBackInStockNotificationRequestCreated)
             }
             #[cfg(feature = "ecom-back_in_stock_notifications")]
             "wixEcom_onBackInStockNotificationRequestDeleted" => {
                 <crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnBackInStockNotificationRequestDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnBackInStockNotificationRequestDeleted)
             }
             #[cfg(feature = "ecom-back_in_stock_notifications")]
             "wixEcom_onBackInStockNotificationRequestUpdated" => {
                 <crate::ecom::back_in_stock_notifications::BackInStockNotificationRequestUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnBackInStockNotificationRequestUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnBackInStockNotificationRequestUpdated)
             }
             #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartCreated" => {
                 <crate::ecom::cart::CartCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixEcomOnCartCreated(Box::new(payload)))
+                    .map(Self::WixEcomOnCartCreated)
             }
             #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartDeleted" => {
                 <crate::ecom::cart::CartDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixEcomOnCartDeleted(Box::new(payload)))
+                    .map(Self::WixEcomOnCartDeleted)
             }
             #[cfg(feature = "ecom-cart")]
             "wixEcom_onCartUpdated" => {
                 <crate::ecom::cart::CartUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixEcomOnCartUpdated(Box::new(payload)))
+                    .map(Self::WixEcomOnCartUpdated)
             }
             #[cfg(feature = "ecom-cart_v2")]
             "wixEcomCartV2_onCartCalculated" => {
                 <crate::ecom::cart_v2::CartCalculated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomCartV2OnCartCalculated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomCartV2OnCartCalculated)
             }
             #[cfg(feature = "ecom-cart_v2")]
             "wixEcomCartV2_onCartCreated" => {
                 <crate::ecom::cart_v2::CartCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomCartV2OnCartCreated(Box::new(payload)))
+                    .map(Self::WixEcomCartV2OnCartCreated)
             }
             #[cfg(feature = "ecom-cart_v2")]
             "wixEcomCartV2_onCartDeleted" => {
                 <crate::ecom::cart_v2::CartDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomCartV2OnCartDeleted(Box::new(payload)))
+                    .map(Self::WixEcomCartV2OnCartDeleted)
             }
             #[cfg(feature = "ecom-cart_v2")]
             "wixEcomCartV2_onCartUpdated" => {
                 <crate::ecom::cart_v2::CartUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomCartV2OnCartUpdated(Box::new(payload)))
+                    .map(Self::WixEcomCartV2OnCartUpdated)
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutCompleted" => {
                 <crate::ecom::checkout::CheckoutCompleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutCompleted(Box::new(payload)))
+                    .map(Self::WixEcomOnCheckoutCompleted)
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutCreated" => {
                 <crate::ecom::checkout::CheckoutCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutCreated(Box::new(payload)))
+                    .map(Self::WixEcomOnCheckoutCreated)
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutDeleted" => {
                 <crate::ecom::checkout::CheckoutDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutDeleted(Box::new(payload)))
+                    .map(Self::WixEcomOnCheckoutDeleted)
             }
             #[cfg(feature = "ecom-checkout")]
             "wixEcom_onCheckoutUpdated" => {
                 <crate::ecom::checkout::CheckoutUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutUpdated(Box::new(payload)))
+                    .map(Self::WixEcomOnCheckoutUpdated)
             }
             #[cfg(feature = "ecom-checkout_settings")]
             "wixEcom_onCheckoutSettingsUpdated" => {
                 <crate::ecom::checkout_settings::CheckoutSettingsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutSettingsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnCheckoutSettingsUpdated)
             }
             #[cfg(feature = "ecom-checkout_templates")]
             "wixEcom_onCheckoutTemplateCreated" => {
                 <crate::ecom::checkout_templates::CheckoutTemplateCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutTemplateCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnCheckoutTemplateCreated)
             }
             #[cfg(feature = "ecom-checkout_templates")]
             "wixEcom_onCheckoutTemplateDeleted" => {
                 <crate::ecom::checkout_templates::CheckoutTemplateDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutTemplateDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnCheckoutTemplateDeleted)
             }
             #[cfg(feature = "ecom-checkout_templates")]
             "wixEcom_onCheckoutTemplateUpdated" => {
                 <crate::ecom::checkout_templates::CheckoutTemplateUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutTemplateUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnCheckoutTemplateUpdated)
             }
             #[cfg(feature = "ecom-checkout_templates")]
             "wixEcom_onCheckoutTemplateUsed" => {
                 <crate::ecom::checkout_templates::CheckoutTemplateUsed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnCheckoutTemplateUsed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnCheckoutTemplateUsed)
             }
             #[cfg(feature = "ecom-contact_tax_details")]
             "wixEcomContactTaxDetails_onContactTaxDetailsCreated" => {
                 <crate::ecom::contact_tax_details::ContactTaxDetailsCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomContactTaxDetailsOnContactTaxDetailsCreated)
             }
             #[cfg(feature = "ecom-contact_tax_details")]
             "wixEcomContactTaxDetails_onContactTaxDetailsDeleted" => {
                 <crate::ecom::contact_tax_details::ContactTaxDetailsDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomContactTaxDetailsOnContactTaxDetailsDeleted)
             }
             #[cfg(feature = "ecom-contact_tax_details")]
             "wixEcomContactTaxDetails_onContactTaxDetailsTagsModified" => {
                 <crate::ecom::contact_tax_details::ContactTaxDetailsTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomContactTaxDetailsOnContactTaxDetailsTagsModified)
             }
             #[cfg(feature = "ecom-contact_tax_details")]
             "wixEcomContactTaxDetails_onContactTaxDetailsUpdated" => {
                 <crate::ecom::contact_tax_details::ContactTaxDetailsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomContactTaxDetailsOnContactTaxDetailsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomContactTaxDetailsOnContactTaxDetailsUpdated)
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileCreated" => {
                 <crate::ecom::delivery_profile::DeliveryProfileCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDeliveryProfileOnDeliveryProfileCreated)
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileDeleted" => {
                 <crate::ecom::delivery_profile::DeliveryProfileDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDeliveryProfileOnDeliveryProfileDeleted)
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileRegionAdded" => {
                 <crate::ecom::delivery_profile::DeliveryProfileRegionAdded as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionAdded(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDeliveryProfileOnDeliveryProfileRegionAdded)
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileRegionRemoved" => {
                 <crate::ecom::delivery_profile::DeliveryProfileRegionRemoved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDeliveryProfileOnDeliveryProfileRegionRemoved)
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileRegionUpdated" => {
                 <crate::ecom::delivery_profile::DeliveryProfileRegionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDeliveryProfileOnDeliveryProfileRegionUpdated)
             }
             #[cfg(feature = "ecom-delivery_profile")]
             "wixEcomDeliveryProfile_onDeliveryProfileUpdated" => {
                 <crate::ecom::delivery_profile::DeliveryProfileUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDeliveryProfileOnDeliveryProfileUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDeliveryProfileOnDeliveryProfileUpdated)
             }
             #[cfg(feature = "ecom-discount_rules")]
             "wixEcomDiscounts_onDiscountRuleCreated" => {
                 <crate::ecom::discount_rules::DiscountRuleCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDiscountsOnDiscountRuleCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDiscountsOnDiscountRuleCreated)
             }
             #[cfg(feature = "ecom-discount_rules")]
             "wixEcomDiscounts_onDiscountRuleDeleted" => {
                 <crate::ecom::discount_rules::DiscountRuleDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDiscountsOnDiscountRuleDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDiscountsOnDiscountRuleDeleted)
             }
             #[cfg(feature = "ecom-discount_rules")]
             "wixEcomDiscounts_onDiscountRuleUpdated" => {
                 <crate::ecom::discount_rules::DiscountRuleUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDiscountsOnDiscountRuleUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDiscountsOnDiscountRuleUpdated)
             }
             #[cfg(feature = "ecom-draft_orders")]
             "wixEcomDraftOrders_onDraftOrderCreated" => {
                 <crate::ecom::draft_orders::DraftOrderCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDraftOrdersOnDraftOrderCreated)
             }
             #[cfg(feature = "ecom-draft_orders")]
             "wixEcomDraftOrders_onDraftOrderDeleted" => {
                 <crate::ecom::draft_orders::DraftOrderDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDraftOrdersOnDraftOrderDeleted)
             }
             #[cfg(feature = "ecom-draft_orders")]
             "wixEcomDraftOrders_onDraftOrderUpdated" => {
                 <crate::ecom::draft_orders::DraftOrderUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomDraftOrdersOnDraftOrderUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomDraftOrdersOnDraftOrderUpdated)
             }
             #[cfg(feature = "ecom-manual_tax_mappings")]
             "wixEcomManualTaxMappings_onManualTaxMappingCreated" => {
                 <crate::ecom::manual_tax_mappings::ManualTaxMappingCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomManualTaxMappingsOnManualTaxMappingCreated)
             }
             #[cfg(feature = "ecom-manual_tax_mappings")]
             "wixEcomManualTaxMappings_onManualTaxMappingDeleted" => {
                 <crate::ecom::manual_tax_mappings::ManualTaxMappingDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomManualTaxMappingsOnManualTaxMappingDeleted)
             }
             #[cfg(feature = "ecom-manual_tax_mappings")]
             "wixEcomManualTaxMappings_onManualTaxMappingUpdated" => {
                 <crate::ecom::manual_tax_mappings::ManualTaxMappingUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomManualTaxMappingsOnManualTaxMappingUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomManualTaxMappingsOnManualTaxMappingUpdated)
             }
             #[cfg(feature = "ecom-order_fulfillments")]
             "wixEcom_onFulfillmentsUpdated" => {
                 <crate::ecom::order_fulfillments::FulfillmentsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnFulfillmentsUpdated(Box::new(payload)))
+                    .map(Self::WixEcomOnFulfillmentsUpdated)
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestCreated" => {
                 <crate::ecom::order_payment_requests::OrderPaymentRequestCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestCreated)
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestDeleted" => {
                 <crate::ecom::order_payment_requests::OrderPaymentRequestDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestDeleted)
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestExpired" => {
                 <crate::ecom::order_payment_requests::OrderPaymentRequestExpired as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestExpired)
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestPaid" => {
                 <crate::ecom::order_payment_requests::OrderPaymentRequestPaid as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestPaid)
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestUpdated" => {
                 <crate::ecom::order_payment_requests::OrderPaymentRequestUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestUpdated)
             }
             #[cfg(feature = "ecom-order_payment_requests")]
             "wixEcomOrderPaymentRequests_onOrderPaymentRequestVoided" => {
                 <crate::ecom::order_payment_requests::OrderPaymentRequestVoided as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOrderPaymentRequestsOnOrderPaymentRequestVoided)
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsChargebackApproved" => {
                 <crate::ecom::order_transactions::OrderTransactionsChargebackApproved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderTransactionsChargebackApproved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnOrderTransactionsChargebackApproved)
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsChargebackReversed" => {
                 <crate::ecom::order_transactions::OrderTransactionsChargebackReversed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderTransactionsChargebackReversed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnOrderTransactionsChargebackReversed)
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsDetailsUpdated" => {
                 <crate::ecom::order_transactions::OrderTransactionsDetailsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderTransactionsDetailsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnOrderTransactionsDetailsUpdated)
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsRefundCompleted" => {
                 <crate::ecom::order_transactions::OrderTransactionsRefundCompleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderTransactionsRefundCompleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnOrderTransactionsRefundCompleted)
             }
             #[cfg(feature = "ecom-order_transactions")]
             "wixEcom_onOrderTransactionsUpdated" => {
                 <crate::ecom::order_transactions::OrderTransactionsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderTransactionsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnOrderTransactionsUpdated)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderApproved" => {
                 <crate::ecom::orders::OrderApproved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderApproved(Box::new(payload)))
+                    .map(Self::WixEcomOnOrderApproved)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCanceled" => {
                 <crate::ecom::orders::OrderCanceled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderCanceled(Box::new(payload)))
+                    .map(Self::WixEcomOnOrderCanceled)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCommitted" => {
                 <crate::ecom::orders::OrderCommitted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderCommitted(Box::new(payload)))
+                    .map(Self::WixEcomOnOrderCommitted)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderCreated" => {
                 <crate::ecom::orders::OrderCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderCreated(Box::new(payload)))
+                    .map(Self::WixEcomOnOrderCreated)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderFulfilled" => {
                 <crate::ecom::orders::OrderFulfilled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderFulfilled(Box::new(payload)))
+                    .map(Self::WixEcomOnOrderFulfilled)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderImported" => {
                 <crate::ecom::orders::OrderImported as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderImported(Box::new(payload)))
+                    .map(Self::WixEcomOnOrderImported)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderImportedOrderDeleted" => {
                 <crate::ecom::orders::OrderImportedOrderDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderImportedOrderDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnOrderImportedOrderDeleted)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderPaymentStatusUpdated" => {
                 <crate::ecom::orders::OrderPaymentStatusUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderPaymentStatusUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnOrderPaymentStatusUpdated)
             }
             #[cfg(feature = "ecom-orders")]
             "wixEcom_onOrderUpdated" => {
                 <crate::ecom::orders::OrderUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrderUpdated(Box::new(payload)))
+                    .map(Self::WixEcomOnOrderUpdated)
             }
             #[cfg(feature = "ecom-orders_settings")]
             "wixEcom_onOrdersSettingsUpdated" => {
                 <crate::ecom::orders_settings::OrdersSettingsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomOnOrdersSettingsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomOnOrdersSettingsUpdated)
             }
             #[cfg(feature = "ecom-shipping_options")]
             "wixEcomShippingOptions_onShippingOptionCreated" => {
                 <crate::ecom::shipping_options::ShippingOptionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomShippingOptionsOnShippingOptionCreated)
             }
             #[cfg(feature = "ecom-shipping_options")]
             "wixEcomShippingOptions_onShippingOptionDeleted" => {
                 <crate::ecom::shipping_options::ShippingOptionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomShippingOptionsOnShippingOptionDeleted)
             }
             #[cfg(feature = "ecom-shipping_options")]
             "wixEcomShippingOptions_onShippingOptionUpdated" => {
                 <crate::ecom::shipping_options::ShippingOptionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomShippingOptionsOnShippingOptionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomShippingOptionsOnShippingOptionUpdated)
             }
             #[cfg(feature = "ecom-shippo_configurations")]
             "wixEcomShippoConfigurations_onShippoConfigurationCreated" => {
                 <crate::ecom::shippo_configurations::ShippoConfigurationCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomShippoConfigurationsOnShippoConfigurationCreated)
             }
             #[cfg(feature = "ecom-shippo_configurations")]
             "wixEcomShippoConfigurations_onShippoConfigurationDeleted" => {
                 <crate::ecom::shippo_configurations::ShippoConfigurationDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomShippoConfigurationsOnShippoConfigurationDeleted)
             }
             #[cfg(feature = "ecom-shippo_configurations")]
             "wixEcomShippoConfigurations_onShippoConfigurationUpdated" => {
                 <crate::ecom::shippo_configurations::ShippoConfigurationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomShippoConfigurationsOnShippoConfigurationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomShippoConfigurationsOnShippoConfigurationUpdated)
             }
             #[cfg(feature = "ecom-subscription_contracts")]
             "wixEcomSubscriptionContracts_onSubscriptionContractCreated" => {
                 <crate::ecom::subscription_contracts::SubscriptionContractCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomSubscriptionContractsOnSubscriptionContractCreated)
             }
             #[cfg(feature = "ecom-subscription_contracts")]
             "wixEcomSubscriptionContracts_onSubscriptionContractDeleted" => {
                 <crate::ecom::subscription_contracts::SubscriptionContractDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomSubscriptionContractsOnSubscriptionContractDeleted)
             }
             #[cfg(feature = "ecom-subscription_contracts")]
             "wixEcomSubscriptionContracts_onSubscriptionContractUpdated" => {
                 <crate::ecom::subscription_contracts::SubscriptionContractUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomSubscriptionContractsOnSubscriptionContractUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomSubscriptionContractsOnSubscriptionContractUpdated)
             }
             #[cfg(feature = "ecom-tax_exempt_groups")]
             "wixEcomTaxExemptGroups_onTaxExemptGroupCreated" => {
                 <crate::ecom::tax_exempt_groups::TaxExemptGroupCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxExemptGroupsOnTaxExemptGroupCreated)
             }
             #[cfg(feature = "ecom-tax_exempt_groups")]
             "wixEcomTaxExemptGroups_onTaxExemptGroupDeleted" => {
                 <crate::ecom::tax_exempt_groups::TaxExemptGroupDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxExemptGroupsOnTaxExemptGroupDeleted)
             }
             #[cfg(feature = "ecom-tax_exempt_groups")]
             "wixEcomTaxExemptGroups_onTaxExemptGroupTagsModified" => {
                 <crate::ecom::tax_exempt_groups::TaxExemptGroupTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxExemptGroupsOnTaxExemptGroupTagsModified)
             }
             #[cfg(feature = "ecom-tax_exempt_groups")]
             "wixEcomTaxExemptGroups_onTaxExemptGroupUpdated" => {
                 <crate::ecom::tax_exempt_groups::TaxExemptGroupUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxExemptGroupsOnTaxExemptGroupUpdated)
             }
             #[cfg(feature = "ecom-tax_groups")]
             "wixEcomTaxGroups_onTaxGroupCreated" => {
                 <crate::ecom::tax_groups::TaxGroupCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxGroupsOnTaxGroupCreated)
             }
             #[cfg(feature = "ecom-tax_groups")]
             "wixEcomTaxGroups_onTaxGroupDeleted" => {
                 <crate::ecom::tax_groups::TaxGroupDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxGroupsOnTaxGroupDeleted)
             }
             #[cfg(feature = "ecom-tax_groups")]
             "wixEcomTaxGroups_onTaxGroupUpdated" => {
                 <crate::ecom::tax_groups::TaxGroupUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxGroupsOnTaxGroupUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxGroupsOnTaxGroupUpdated)
             }
             #[cfg(feature = "ecom-tax_regions")]
             "wixEcomTaxRegions_onTaxRegionCreated" => {
                 <crate::ecom::tax_regions::TaxRegionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxRegionsOnTaxRegionCreated)
             }
             #[cfg(feature = "ecom-tax_regions")]
             "wixEcomTaxRegions_onTaxRegionDeleted" => {
                 <crate::ecom::tax_regions::TaxRegionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxRegionsOnTaxRegionDeleted)
             }
             #[cfg(feature = "ecom-tax_regions")]
             "wixEcomTaxRegions_onTaxRegionUpdated" => {
                 <crate::ecom::tax_regions::TaxRegionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEcomTaxRegionsOnTaxRegionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEcomTaxRegionsOnTaxRegionUpdated)
             }
             #[cfg(feature = "editor_branches-branches")]
             "wixEditorBranchesBranches_onBranchCreated" => {
                 <crate::editor_branches::branches::BranchCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEditorBranchesBranchesOnBranchCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEditorBranchesBranchesOnBranchCreated)
             }
             #[cfg(feature = "editor_branches-branches")]
             "wixEditorBranchesBranches_onBranchDeleted" => {
                 <crate::editor_branches::branches::BranchDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEditorBranchesBranchesOnBranchDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEditorBranchesBranchesOnBranchDeleted)
             }
             #[cfg(feature = "editor_branches-branches")]
             "wixEditorBranchesBranches_onBranchUpdated" => {
                 <crate::editor_branches::branches::BranchUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEditorBranchesBranchesOnBranchUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEditorBranchesBranchesOnBranchUpdated)
             }
             #[cfg(feature = "email_subscriptions-email_subscriptions")]
             "wixEmailSubscriptionsEmailSubscriptions_onEmailsubscriptionEmailSubscriptionChanged" => {
                 <crate::email_subscriptions::email_subscriptions::EmailsubscriptionEmailSubscriptionChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEmailSubscriptionsEmailSubscriptionsOnEmailsubscriptionEmailSubscriptionChanged(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixEmailSubscriptionsEmailSubscriptionsOnEmailsubscriptionEmailSubscriptionChanged,
+                    )
             }
             #[cfg(feature = "events-events_settings")]
             "wixEventsEventsSettings_onEventsSettingsUpdated" => {
                 <crate::events::events_settings::EventsSettingsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsEventsSettingsOnEventsSettingsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsEventsSettingsOnEventsSettingsUpdated)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCanceled" => {
                 <crate::events::events_v3::EventCanceled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventCanceled(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventCanceled)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCloned" => {
                 <crate::events::events_v3::EventCloned as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventCloned(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventCloned)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventCreated" => {
                 <crate::events::events_v3::EventCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventCreated(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventCreated)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventDeleted" => {
                 <crate::events::events_v3::EventDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventDeleted(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventDeleted)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventEnded" => {
                 <crate::events::events_v3::EventEnded as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventEnded(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventEnded)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventPublished" => {
                 <crate::events::events_v3::EventPublished as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventPublished(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventPublished)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventReminder" => {
                 <crate::events::events_v3::EventReminder as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventReminder(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventReminder)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventStarted" => {
                 <crate::events::events_v3::EventStarted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventStarted(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventStarted)
             }
             #[cfg(feature = "events-events_v3")]
             "wixEventsV3_onEventUpdated" => {
                 <crate::events::events_v3::EventUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsV3OnEventUpdated(Box::new(payload)))
+                    .map(Self::WixEventsV3OnEventUpdated)
             }
             #[cfg(feature = "events-forms")]
             "wixEventsForms_onFormEventUpdated" => {
                 <crate::events::forms::FormEventUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsFormsOnFormEventUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsFormsOnFormEventUpdated)
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestCheckedIn" => {
                 <crate::events::guests::GuestCheckedIn as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsGuestsOnGuestCheckedIn(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsGuestsOnGuestCheckedIn)
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestCreated" => {
                 <crate::events::guests::GuestCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsGuestsOnGuestCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsGuestsOnGuestCreated)
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestDeleted" => {
                 <crate::events::guests::GuestDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsGuestsOnGuestDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsGuestsOnGuestDeleted)
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestEventCanceled" => {
                 <crate::events::guests::GuestEventCanceled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsGuestsOnGuestEventCanceled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsGuestsOnGuestEventCanceled)
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestEventStarts" => {
                 <crate::events::guests::GuestEventStarts as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsGuestsOnGuestEventStarts(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsGuestsOnGuestEventStarts)
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestOrderCanceled" => {
                 <crate::events::guests::GuestOrderCanceled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsGuestsOnGuestOrderCanceled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsGuestsOnGuestOrderCanceled)
             }
             #[cfg(feature = "events-guests")]
             "wixEventsGuests_onGuestUpdated" => {
                 <crate::events::guests::GuestUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsGuestsOnGuestUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsGuestsOnGuestUpdated)
             }
             #[cfg(feature = "events-notifications")]
             "wixEventsNotifications_onNotificationConfigCreated" => {
                 <crate::events::notifications::NotificationConfigCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsNotificationsOnNotificationConfigCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsNotificationsOnNotificationConfigCreated)
             }
             #[cfg(feature = "events-notifications")]
             "wixEventsNotifications_onNotificationConfigUpdated" => {
                 <crate::events::notifications::NotificationConfigUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsNotificationsOnNotificationConfigUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsNotificationsOnNotificationConfigUpdated)
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderConfirmed" => {
                 <crate::events::orders::OrderConfirmed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOrdersOnOrderConfirmed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsOrdersOnOrderConfirmed)
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderDeleted" => {
                 <crate::events::orders::OrderDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOrdersOnOrderDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsOrdersOnOrderDeleted)
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderInitiated" => {
                 <crate::events::orders::OrderInitiated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOrdersOnOrderInitiated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsOrdersOnOrderInitiated)
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderReservationCreated" => {
                 <crate::events::orders::OrderReservationCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOrdersOnOrderReservationCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsOrdersOnOrderReservationCreated)
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderReservationUpdated" => {
                 <crate::events::orders::OrderReservationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOrdersOnOrderReservationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsOrdersOnOrderReservationUpdated)
             }
             #[cfg(feature = "events-orders")]
             "wixEventsOrders_onOrderUpdated" => {
                 <crate::events::orders::OrderUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOrdersOnOrderUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsOrdersOnOrderUpdated)
             }
             #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyCreated" => {
                 <crate::events::policies::PolicyCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOnPolicyCreated(Box::new(payload)))
+                    .map(Self::WixEventsOnPolicyCreated)
             }
             #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyDeleted" => {
                 <crate::events::policies::PolicyDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOnPolicyDeleted(Box::new(payload)))
+                    .map(Self::WixEventsOnPolicyDeleted)
             }
             #[cfg(feature = "events-policies")]
             "wixEvents_onPolicyUpdated" => {
                 <crate::events::policies::PolicyUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsOnPolicyUpdated(Box::new(payload)))
+                    .map(Self::WixEventsOnPolicyUpdated)
             }
             #[cfg(feature = "events-rsvp")]
             "wixEventsRsvp_onRsvpCreated" => {
                 <crate::events::rsvp::RsvpCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixEventsRsvpOnRsvpCreated(Box::new(payload)))
+                    .map(Self::WixEventsRsvpOnRsvpCreated)
             }
             #[cfg(feature = "events-rsvp")]
             "wixEventsRsvp_onRsvpDeleted" => {
                 <crate::events::rsvp::RsvpDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixEventsRsvpOnRsvpDeleted(Box::new(payload)))
+                    .map(Self::WixEventsRsvpOnRsvpDeleted)
             }
             #[cfg(feature = "events-rsvp")]
             "wixEventsRsvp_onRsvpUpdated" => {
                 <crate::events::rsvp::RsvpUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixEventsRsvpOnRsvpUpdated(Box::new(payload)))
+                    .map(Self::WixEventsRsvpOnRsvpUpdated)
             }
             #[cfg(feature = "events-rsvp_v2")]
             "wixEventsRsvpV2_onRsvpCreated" => {
                 <crate::events::rsvp_v2::RsvpCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsRsvpV2OnRsvpCreated(Box::new(payload)))
+                    .map(Self::WixEventsRsvpV2OnRsvpCreated)
             }
             #[cfg(feature = "events-rsvp_v2")]
             "wixEventsRsvpV2_onRsvpDeleted" => {
                 <crate::events::rsvp_v2::RsvpDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsRsvpV2OnRsvpDeleted(Box::new(payload)))
+                    .map(Self::WixEventsRsvpV2OnRsvpDeleted)
             }
             #[cfg(feature = "events-rsvp_v2")]
             "wixEventsRsvpV2_onRsvpUpdated" => {
                 <crate::events::rsvp_v2::RsvpUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsRsvpV2OnRsvpUpdated(Box::new(payload)))
+                    .map(Self::WixEventsRsvpV2OnRsvpUpdated)
             }
             #[cfg(feature = "events-staff_members")]
             "wixEventsStaffMembers_onStaffMemberCreated" => {
                 <crate::events::staff_members::StaffMemberCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsStaffMembersOnStaffMemberCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsStaffMembersOnStaffMemberCreated)
             }
             #[cfg(feature = "events-staff_members")]
             "wixEventsStaffMembers_onStaffMemberDeleted" => {
                 <crate::events::staff_members::StaffMemberDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsStaffMembersOnStaffMemberDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsStaffMembersOnStaffMemberDeleted)
             }
             #[cfg(feature = "events-staff_members")]
             "wixEventsStaffMembers_onStaffMemberUpdated" => {
                 <crate::events::staff_members::StaffMemberUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsStaffMembersOnStaffMemberUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsStaffMembersOnStaffMemberUpdated)
             }
             #[cfg(feature = "events-ticket_definitions")]
             "wixEventsTicketDefinitions_onTicketDefinitionCreated" => {
                 <crate::events::ticket_definitions::TicketDefinitionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsOnTicketDefinitionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketDefinitionsOnTicketDefinitionCreated)
             }
             #[cfg(feature = "events-ticket_definitions")]
             "wixEventsTicketDefinitions_onTicketDefinitionDeleted" => {
                 <crate::events::ticket_definitions::TicketDefinitionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsOnTicketDefinitionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketDefinitionsOnTicketDefinitionDeleted)
             }
             #[cfg(feature = "events-ticket_definitions")]
             "wixEventsTicketDefinitions_onTicketDefinitionUpdated" => {
                 <crate::events::ticket_definitions::TicketDefinitionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsOnTicketDefinitionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketDefinitionsOnTicketDefinitionUpdated)
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionCreated" => {
                 <crate::events::ticket_definitions_v2::TicketDefinitionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketDefinitionsV2OnTicketDefinitionCreated)
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionDeleted" => {
                 <crate::events::ticket_definitions_v2::TicketDefinitionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketDefinitionsV2OnTicketDefinitionDeleted)
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleEnded" => {
                 <crate::events::ticket_definitions_v2::TicketDefinitionSaleEnded as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleEnded)
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionSalePeriodUpdated" => {
                 <crate::events::ticket_definitions_v2::TicketDefinitionSalePeriodUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSalePeriodUpdated,
+                    )
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionSaleStarted" => {
                 <crate::events::ticket_definitions_v2::TicketDefinitionSaleStarted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketDefinitionsV2OnTicketDefinitionSaleStarted)
             }
             #[cfg(feature = "events-ticket_definitions_v2")]
             "wixEventsTicketDefinitionsV2_onTicketDefinitionUpdated" => {
                 <crate::events::ticket_definitions_v2::TicketDefinitionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketDefinitionsV2OnTicketDefinitionUpdated)
             }
             #[cfg(feature = "events-ticket_reservations")]
             "wixEventsTicketReservations_onTicketReservationCreated" => {
                 <crate::events::ticket_reservations::TicketReservationCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketReservationsOnTicketReservationCreated)
             }
             #[cfg(feature = "events-ticket_reservations")]
             "wixEventsTicketReservations_onTicketReservationDeleted" => {
                 <crate::events::ticket_reservations::TicketReservationDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketReservationsOnTicketReservationDeleted)
             }
             #[cfg(feature = "events-ticket_reservations")]
             "wixEventsTicketReservations_onTicketReservationUpdated" => {
                 <crate::events::ticket_reservations::TicketReservationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixEventsTicketReservationsOnTicketReservationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixEventsTicketReservationsOnTicketReservationUpdated)
             }
             #[cfg(feature = "faq-category")]
             "wixFaqCategory_onCategoryCreated" => {
                 <crate::faq::category::CategoryCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFaqCategoryOnCategoryCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFaqCategoryOnCategoryCreated)
             }
             #[cfg(feature = "faq-category")]
             "wixFaqCategory_onCategoryDeleted" => {
                 <crate::faq::category::CategoryDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFaqCategoryOnCategoryDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFaqCategoryOnCategoryDeleted)
             }
             #[cfg(feature = "faq-category")]
             "wixFaqCategory_onCategoryUpdated" => {
                 <crate::faq::category::CategoryUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFaqCategoryOnCategoryUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFaqCategoryOnCategoryUpdated)
             }
             #[cfg(feature = "faq-question_entry")]
             "wixFaqQuestionEntry_onQuestionEntryCreated" => {
                 <crate::faq::question_entry::QuestionEntryCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFaqQuestionEntryOnQuestionEntryCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFaqQuestionEntryOnQuestionEntryCreated)
             }
             #[cfg(feature = "faq-question_entry")]
             "wixFaqQuestionEntry_onQuestionEntryDeleted" => {
                 <crate::faq::question_entry::QuestionEntryDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFaqQuestionEntryOnQuestionEntryDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFaqQuestionEntryOnQuestionEntryDeleted)
             }
             #[cfg(feature = "faq-question_entry")]
             "wixFaqQuestionEntry_onQuestionEntryUpdated" => {
                 <crate::faq::question_entry::QuestionEntryUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFaqQuestionEntryOnQuestionEntryUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFaqQuestionEntryOnQuestionEntryUpdated)
             }
             #[cfg(feature = "forms-chat_settings")]
             "wixFormsChatSettings_onChatSettingsCreated" => {
                 <crate::forms::chat_settings::ChatSettingsCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsChatSettingsOnChatSettingsCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsChatSettingsOnChatSettingsCreated)
             }
             #[cfg(feature = "forms-chat_settings")]
             "wixFormsChatSettings_onChatSettingsDeleted" => {
                 <crate::forms::chat_settings::ChatSettingsDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsChatSettingsOnChatSettingsDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsChatSettingsOnChatSettingsDeleted)
             }
             #[cfg(feature = "forms-chat_settings")]
             "wixFormsChatSettings_onChatSettingsUpdated" => {
                 <crate::forms::chat_settings::ChatSettingsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsChatSettingsOnChatSettingsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsChatSettingsOnChatSettingsUpdated)
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormCreated" => {
                 <crate::forms::forms::FormCreated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixFormsFormsOnFormCreated(Box::new(payload)))
+                    .map(Self::WixFormsFormsOnFormCreated)
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormDeleted" => {
                 <crate::forms::forms::FormDeleted as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixFormsFormsOnFormDeleted(Box::new(payload)))
+                    .map(Self::WixFormsFormsOnFormDeleted)
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormDisabledForm" => {
                 <crate::forms::forms::FormDisabledForm as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsFormsOnFormDisabledForm(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsFormsOnFormDisabledForm)
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormEnabledForm" => {
                 <crate::forms::forms::FormEnabledForm as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsFormsOnFormEnabledForm(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsFormsOnFormEnabledForm)
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormTranslationChanged" => {
                 <crate::forms::forms::FormTranslationChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsFormsOnFormTranslationChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsFormsOnFormTranslationChanged)
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormTranslationDeleted" => {
                 <crate::forms::forms::FormTranslationDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsFormsOnFormTranslationDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsFormsOnFormTranslationDeleted)
             }
             #[cfg(feature = "forms-forms")]
             "wixFormsForms_onFormUpdated" => {
                 <crate::forms::forms::FormUpdated as crate::EventPayload>::decode(source)
-                    .map(|payload| Self::WixFormsFormsOnFormUpdated(Box::new(payload)))
+                    .map(Self::WixFormsFormsOnFormUpdated)
             }
             #[cfg(feature = "forms-interactive_form_sessions")]
             "wixFormsInteractiveFormSessions_onInteractiveFormSessionCreated" => {
                 <crate::forms::interactive_form_sessions::InteractiveFormSessionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixFormsInteractiveFormSessionsOnInteractiveFormSessionCreated,
+                    )
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionContactMapped" => {
                 <crate::forms::submissions::SubmissionContactMapped as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsOnSubmissionContactMapped(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsOnSubmissionContactMapped)
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionContactMappingSkipped" => {
                 <crate::forms::submissions::SubmissionContactMappingSkipped as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsOnSubmissionContactMappingSkipped(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsOnSubmissionContactMappingSkipped)
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionCreated" => {
                 <crate::forms::submissions::SubmissionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsOnSubmissionCreated(Box::new(payload)))
+                    .map(Self::WixFormsOnSubmissionCreated)
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionDeleted" => {
                 <crate::forms::submissions::SubmissionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsOnSubmissionDeleted(Box::new(payload)))
+                    .map(Self::WixFormsOnSubmissionDeleted)
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionRemovedSubmissionFromTrash" => {
                 <crate::forms::submissions::SubmissionRemovedSubmissionFromTrash as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsOnSubmissionRemovedSubmissionFromTrash(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsOnSubmissionRemovedSubmissionFromTrash)
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionStatusUpdated" => {
                 <crate::forms::submissions::SubmissionStatusUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsOnSubmissionStatusUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixFormsOnSubmissionStatusUpdated)
             }
             #[cfg(feature = "forms-submissions")]
             "wixForms_onSubmissionUpdated" => {
                 <crate::forms::submissions::SubmissionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixFormsOnSubmissionUpdated(Box::new(payload)))
+                    .map(Self::WixFormsOnSubmissionUpdated)
             }
             #[cfg(feature = "gift_vouchers-gift_voucher_products")]
             "wixGiftVouchersGiftVoucherProducts_onGiftCardProductCreated" => {
                 <crate::gift_vouchers::gift_voucher_products::GiftCardProductCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductCreated,
+                    )
             }
             #[cfg(feature = "gift_vouchers-gift_voucher_products")]
             "wixGiftVouchersGiftVoucherProducts_onGiftCardProductDeleted" => {
                 <crate::gift_vouchers::gift_voucher_products::GiftCardProductDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductDeleted,
+                    )
             }
             #[cfg(feature = "gift_vouchers-gift_voucher_products")]
             "wixGiftVouchersGiftVoucherProducts_onGiftCardProductUpdated" => {
                 <crate::gift_vouchers::gift_voucher_products::GiftCardProductUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixGiftVouchersGiftVoucherProductsOnGiftCardProductUpdated,
+                    )
             }
             #[cfg(feature = "gift_vouchers-gift_vouchers")]
             "wixGiftVouchersGiftVouchers_onGiftCardCreated" => {
                 <crate::gift_vouchers::gift_vouchers::GiftCardCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGiftVouchersGiftVouchersOnGiftCardCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGiftVouchersGiftVouchersOnGiftCardCreated)
             }
             #[cfg(feature = "gift_vouchers-gift_vouchers")]
             "wixGiftVouchersGiftVouchers_onGiftCardUpdated" => {
                 <crate::gift_vouchers::gift_vouchers::GiftCardUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGiftVouchersGiftVouchersOnGiftCardUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGiftVouchersGiftVouchersOnGiftCardUpdated)
             }
             #[cfg(feature = "groups-group_requests")]
             "wixGroupsGroupRequests_onGroupRequestApproved" => {
                 <crate::groups::group_requests::GroupRequestApproved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsGroupRequestsOnGroupRequestApproved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsGroupRequestsOnGroupRequestApproved)
             }
             #[cfg(feature = "groups-group_requests")]
             "wixGroupsGroupRequests_onGroupRequestCreated" => {
                 <crate::groups::group_requests::GroupRequestCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsGroupRequestsOnGroupRequestCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsGroupRequestsOnGroupRequestCreated)
             }
             #[cfg(feature = "groups-group_requests")]
             "wixGroupsGroupRequests_onGroupRequestRejected" => {
                 <crate::groups::group_requests::GroupRequestRejected as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsGroupRequestsOnGroupRequestRejected(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsGroupRequestsOnGroupRequestRejected)
             }
             #[cfg(feature = "groups-groups")]
             "wixGroupsGroups_onGroupCoverChanged" => {
                 <crate::groups::groups::GroupCoverChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsGroupsOnGroupCoverChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsGroupsOnGroupCoverChanged)
             }
             #[cfg(feature = "groups-groups")]
             "wixGroupsGroups_onGroupCreated" => {
                 <crate::groups::groups::GroupCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsGroupsOnGroupCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsGroupsOnGroupCreated)
             }
             #[cfg(feature = "groups-groups")]
             "wixGroupsGroups_onGroupDeleted" => {
                 <crate::groups::groups::GroupDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsGroupsOnGroupDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsGroupsOnGroupDeleted)
             }
             #[cfg(feature = "groups-groups")]
             "wixGroupsGroups_onGroupDescriptionChanged" => {
                 <crate::groups::groups::GroupDescriptionChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsGroupsOnGroupDescriptionChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsGroupsOnGroupDescriptionChanged)
             }
             #[cfg(feature = "groups-groups")]
             "wixGroupsGroups_onGroupUpdated" => {
                 <crate::groups::groups::GroupUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsGroupsOnGroupUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsGroupsOnGroupUpdated)
             }
             #[cfg(feature = "groups-join_group_requests")]
             "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved" => {
                 <crate::groups::join_group_requests::JoinGroupRequestApproved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved)
             }
             #[cfg(feature = "groups-join_group_requests")]
             "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated" => {
                 <crate::groups::join_group_requests::JoinGroupRequestCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated)
             }
             #[cfg(feature = "groups-join_group_requests")]
             "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected" => {
                 <crate::groups::join_group_requests::JoinGroupRequestRejected as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected)
             }
             #[cfg(feature = "groups-members")]
             "wixGroupsMembers_onGroupMemberAdded" => {
                 <crate::groups::members::GroupMemberAdded as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsMembersOnGroupMemberAdded(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsMembersOnGroupMemberAdded)
             }
             #[cfg(feature = "groups-members")]
             "wixGroupsMembers_onGroupMemberRemoved" => {
                 <crate::groups::members::GroupMemberRemoved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsMembersOnGroupMemberRemoved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsMembersOnGroupMemberRemoved)
             }
             #[cfg(feature = "groups-roles")]
             "wixGroupsRoles_onGroupRoleAssigned" => {
                 <crate::groups::roles::GroupRoleAssigned as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsRolesOnGroupRoleAssigned(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsRolesOnGroupRoleAssigned)
             }
             #[cfg(feature = "groups-roles")]
             "wixGroupsRoles_onGroupRoleUnassigned" => {
                 <crate::groups::roles::GroupRoleUnassigned as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsRolesOnGroupRoleUnassigned(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsRolesOnGroupRoleUnassigned)
             }
             #[cfg(feature = "groups-rules")]
             "wixGroupsRules_onGroupRulesUpdated" => {
                 <crate::groups::rules::GroupRulesUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixGroupsRulesOnGroupRulesUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixGroupsRulesOnGroupRulesUpdated)
             }
             #[cfg(feature = "identity-sign_on_policy")]
             "wixIdentitySignOnPolicy_onSignOnPolicyUpdated" => {
                 <crate::identity::sign_on_policy::SignOnPolicyUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixIdentitySignOnPolicyOnSignOnPolicyUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixIdentitySignOnPolicyOnSignOnPolicyUpdated)
             }
             #[cfg(feature = "inbox-conversations")]
             "wixInboxConversations_onConversationConversationsMerged" => {
                 <crate::inbox::conversations::ConversationConversationsMerged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixInboxConversationsOnConversationConversationsMerged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixInboxConversationsOnConversationConversationsMerged)
             }
             #[cfg(feature = "inbox-messages")]
             "wixInboxMessages_onMessageButtonInteracted" => {
                 <crate::inbox::messages::MessageButtonInteracted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixInboxMessagesOnMessageButtonInteracted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixInboxMessagesOnMessageButtonInteracted)
             }
             #[cfg(feature = "inbox-messages")]
             "wixInboxMessages_onMessageSentToBusiness" => {
                 <crate::inbox::messages::MessageSentToBusiness as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixInboxMessagesOnMessageSentToBusiness(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixInboxMessagesOnMessageSentToBusiness)
             }
             #[cfg(feature = "loyalty-accounts")]
             "wixLoyalty_onAccountCreated" => {
                 <crate::loyalty::accounts::AccountCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnAccountCreated(Box::new(payload)))
+                    .map(Self::WixLoyaltyOnAccountCreated)
             }
             #[cfg(feature = "loyalty-accounts")]
             "wixLoyalty_onAccountPointsUpdated" => {
                 <crate::loyalty::accounts::AccountPointsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnAccountPointsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyOnAccountPointsUpdated)
             }
             #[cfg(feature = "loyalty-accounts")]
             "wixLoyalty_onAccountRewardAvailabilityUpdated" => {
                 <crate::loyalty::accounts::AccountRewardAvailabilityUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnAccountRewardAvailabilityUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyOnAccountRewardAvailabilityUpdated)
             }
             #[cfg(feature = "loyalty-accounts")]
             "wixLoyalty_onAccountUpdated" => {
                 <crate::loyalty::accounts::AccountUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnAccountUpdated(Box::new(payload)))
+                    .map(Self::WixLoyaltyOnAccountUpdated)
             }
             #[cfg(feature = "loyalty-coupons")]
             "wixLoyalty_onCouponCreated" => {
                 <crate::loyalty::coupons::CouponCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnCouponCreated(Box::new(payload)))
+                    .map(Self::WixLoyaltyOnCouponCreated)
             }
             #[cfg(feature = "loyalty-coupons")]
             "wixLoyalty_onCouponDeleted" => {
                 <crate::loyalty::coupons::CouponDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnCouponDeleted(Box::new(payload)))
+                    .map(Self::WixLoyaltyOnCouponDeleted)
             }
             #[cfg(feature = "loyalty-earning_rules")]
             "wixLoyaltyEarningRules_onLoyaltyEarningRuleCreated" => {
                 <crate::loyalty::earning_rules::LoyaltyEarningRuleCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleCreated)
             }
             #[cfg(feature = "loyalty-earning_rules")]
             "wixLoyaltyEarningRules_onLoyaltyEarningRuleDeleted" => {
                 <crate::loyalty::earning_rules::LoyaltyEarningRuleDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleDeleted)
             }
             #[cfg(feature = "loyalty-earning_rules")]
             "wixLoyaltyEarningRules_onLoyaltyEarningRuleUpdated" => {
                 <crate::loyalty::earning_rules::LoyaltyEarningRuleUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyEarningRulesOnLoyaltyEarningRuleUpdated)
             }
             #[cfg(feature = "loyalty-imports")]
             "wixLoyaltyImportsV1_onLoyaltyImportCreated" => {
                 <crate::loyalty::imports::LoyaltyImportCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyImportsV1OnLoyaltyImportCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyImportsV1OnLoyaltyImportCreated)
             }
             #[cfg(feature = "loyalty-programs")]
             "wixLoyaltyPrograms_onProgramUpdated" => {
                 <crate::loyalty::programs::ProgramUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyProgramsOnProgramUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyProgramsOnProgramUpdated)
             }
             #[cfg(feature = "loyalty-rewards")]
             "wixLoyaltyRewards_onRewardCreated" => {
                 <crate::loyalty::rewards::RewardCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyRewardsOnRewardCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyRewardsOnRewardCreated)
             }
             #[cfg(feature = "loyalty-rewards")]
             "wixLoyaltyRewards_onRewardDeleted" => {
                 <crate::loyalty::rewards::RewardDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyRewardsOnRewardDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyRewardsOnRewardDeleted)
             }
             #[cfg(feature = "loyalty-rewards")]
             "wixLoyaltyRewards_onRewardUpdated" => {
                 <crate::loyalty::rewards::RewardUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyRewardsOnRewardUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltyRewardsOnRewardUpdated)
             }
             #[cfg(feature = "loyalty-social_media")]
             "wixLoyaltySocialMedia_onFollowedChannelCreated" => {
                 <crate::loyalty::social_media::FollowedChannelCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltySocialMediaOnFollowedChannelCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixLoyaltySocialMediaOnFollowedChannelCreated)
             }
             #[cfg(feature = "loyalty-tiers")]
             "wixLoyalty_onTierCreated" => {
                 <crate::loyalty::tiers::TierCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnTierCreated(Box::new(payload)))
+                    .map(Self::WixLoyaltyOnTierCreated)
             }
             #[cfg(feature = "loyalty-tiers")]
             "wixLoyalty_onTierDeleted" => {
                 <crate::loyalty::tiers::TierDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnTierDeleted(Box::new(payload)))
+                    .map(Self::WixLoyaltyOnTierDeleted)
             }
             #[cfg(feature = "loyalty-tiers")]
             "wixLoyalty_onTierUpdated" => {
                 <crate::loyalty::tiers::TierUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixLoyaltyOnTierUpdated(Box::new(payload)))
+                    .map(Self::WixLoyaltyOnTierUpdated)
             }
             #[cfg(feature = "media-enterprise_media_categories")]
             "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated" => {
                 <crate::media::enterprise_media_categories::EnterpriseCategoryCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated,
+                    )
             }
             #[cfg(feature = "media-enterprise_media_categories")]
             "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryDeleted" => {
                 <crate::media::enterprise_media_categories::EnterpriseCategoryDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryDeleted,
+                    )
             }
             #[cfg(feature = "media-enterprise_media_categories")]
             "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryUpdated" => {
                 <crate::media::enterprise_media_categories::EnterpriseCategoryUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryUpdated,
+                    )
             }
             #[cfg(feature = "media-enterprise_media_items")]
             "wixMediaEnterpriseMediaItems_onEnterpriseItemCreated" => {
                 <crate::media::enterprise_media_items::EnterpriseItemCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemCreated)
             }
             #[cfg(feature = "media-enterprise_media_items")]
             "wixMediaEnterpriseMediaItems_onEnterpriseItemItemCategoriesChanged" => {
                 <crate::media::enterprise_media_items::EnterpriseItemItemCategoriesChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemItemCategoriesChanged(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemItemCategoriesChanged,
+                    )
             }
             #[cfg(feature = "media-enterprise_media_items")]
             "wixMediaEnterpriseMediaItems_onEnterpriseItemPublishStatusChanged" => {
                 <crate::media::enterprise_media_items::EnterpriseItemPublishStatusChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemPublishStatusChanged(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemPublishStatusChanged,
+                    )
             }
             #[cfg(feature = "media-enterprise_media_items")]
             "wixMediaEnterpriseMediaItems_onEnterpriseItemUpdated" => {
                 <crate::media::enterprise_media_items::EnterpriseItemUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMediaEnterpriseMediaItemsOnEnterpriseItemUpdated)
             }
             #[cfg(feature = "media-files")]
             "wixMediaFiles_onFileDescriptorFileFailed" => {
                 <crate::media::files::FileDescriptorFileFailed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaFilesOnFileDescriptorFileFailed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMediaFilesOnFileDescriptorFileFailed)
             }
             #[cfg(feature = "media-files")]
             "wixMediaFiles_onFileDescriptorFileReady" => {
                 <crate::media::files::FileDescriptorFileReady as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMediaFilesOnFileDescriptorFileReady(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMediaFilesOnFileDescriptorFileReady)
             }
             #[cfg(feature = "members-badge_assignments")]
             "wixMembersBadgeAssignments_onBadgeAssignmentCreated" => {
                 <crate::members::badge_assignments::BadgeAssignmentCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersBadgeAssignmentsOnBadgeAssignmentCreated)
             }
             #[cfg(feature = "members-badge_assignments")]
             "wixMembersBadgeAssignments_onBadgeAssignmentDeleted" => {
                 <crate::members::badge_assignments::BadgeAssignmentDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersBadgeAssignmentsOnBadgeAssignmentDeleted)
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeAssigned" => {
                 <crate::members::badges::BadgeAssigned as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBadgesOnBadgeAssigned(Box::new(payload)))
+                    .map(Self::WixBadgesOnBadgeAssigned)
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeUnassigned" => {
                 <crate::members::badges::BadgeUnassigned as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBadgesOnBadgeUnassigned(Box::new(payload)))
+                    .map(Self::WixBadgesOnBadgeUnassigned)
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeCreated" => {
                 <crate::members::badges::BadgeCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBadgesOnBadgeCreated(Box::new(payload)))
+                    .map(Self::WixBadgesOnBadgeCreated)
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeDeleted" => {
                 <crate::members::badges::BadgeDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBadgesOnBadgeDeleted(Box::new(payload)))
+                    .map(Self::WixBadgesOnBadgeDeleted)
             }
             #[cfg(feature = "members-badges")]
             "wixBadges_onBadgeUpdated" => {
                 <crate::members::badges::BadgeUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBadgesOnBadgeUpdated(Box::new(payload)))
+                    .map(Self::WixBadgesOnBadgeUpdated)
             }
             #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeCreated" => {
                 <crate::members::badges_v4::BadgeCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBadgesV4OnBadgeCreated(Box::new(payload)))
+                    .map(Self::WixBadgesV4OnBadgeCreated)
             }
             #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeDeleted" => {
                 <crate::members::badges_v4::BadgeDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBadgesV4OnBadgeDeleted(Box::new(payload)))
+                    .map(Self::WixBadgesV4OnBadgeDeleted)
             }
             #[cfg(feature = "members-badges_v4")]
             "wixBadgesV4_onBadgeUpdated" => {
                 <crate::members::badges_v4::BadgeUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixBadgesV4OnBadgeUpdated(Box::new(payload)))
+                    .map(Self::WixBadgesV4OnBadgeUpdated)
             }
             #[cfg(feature = "members-member_followers")]
             "wixMembersMemberFollowers_onFollowMemberFollowed" => {
                 <crate::members::member_followers::FollowMemberFollowed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMemberFollowersOnFollowMemberFollowed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMemberFollowersOnFollowMemberFollowed)
             }
             #[cfg(feature = "members-member_followers")]
             "wixMembersMemberFollowers_onFollowMemberUnfollowed" => {
                 <crate::members::member_followers::FollowMemberUnfollowed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMemberFollowersOnFollowMemberUnfollowed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMemberFollowersOnFollowMemberUnfollowed)
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportCreated" => {
                 <crate::members::member_report::MemberReportCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMemberReportOnMemberReportCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMemberReportOnMemberReportCreated)
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportDeleted" => {
                 <crate::members::member_report::MemberReportDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMemberReportOnMemberReportDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMemberReportOnMemberReportDeleted)
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportReportedMemberCreated" => {
                 <crate::members::member_report::MemberReportReportedMemberCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMemberReportOnMemberReportReportedMemberCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMemberReportOnMemberReportReportedMemberCreated)
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportReportedMemberDeleted" => {
                 <crate::members::member_report::MemberReportReportedMemberDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMemberReportOnMemberReportReportedMemberDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMemberReportOnMemberReportReportedMemberDeleted)
             }
             #[cfg(feature = "members-members")]
             "wixMembers_onMemberCreated" => {
                 <crate::members::members::MemberCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersOnMemberCreated(Box::new(payload)))
+                    .map(Self::WixMembersOnMemberCreated)
             }
             #[cfg(feature = "members-members")]
             "wixMembers_onMemberDeleted" => {
                 <crate::members::members::MemberDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersOnMemberDeleted(Box::new(payload)))
+                    .map(Self::WixMembersOnMemberDeleted)
             }
             #[cfg(feature = "members-members")]
             "wixMembers_onMemberUpdated" => {
                 <crate::members::members::MemberUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersOnMemberUpdated(Box::new(payload)))
+                    .map(Self::WixMembersOnMemberUpdated)
             }
             #[cfg(feature = "members-members_about")]
             "wixMembersMembersAbout_onMemberAboutCreated" => {
                 <crate::members::members_about::MemberAboutCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMembersAboutOnMemberAboutCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMembersAboutOnMemberAboutCreated)
             }
             #[cfg(feature = "members-members_about")]
             "wixMembersMembersAbout_onMemberAboutDeleted" => {
                 <crate::members::members_about::MemberAboutDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMembersAboutOnMemberAboutDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMembersAboutOnMemberAboutDeleted)
             }
             #[cfg(feature = "members-members_about")]
             "wixMembersMembersAbout_onMemberAboutUpdated" => {
                 <crate::members::members_about::MemberAboutUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMembersMembersAboutOnMemberAboutUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMembersMembersAboutOnMemberAboutUpdated)
             }
             #[cfg(feature = "multilingual-locale_settings")]
             "wixMultilingualLocaleSettings_onLocaleSettingsCreated" => {
                 <crate::multilingual::locale_settings::LocaleSettingsCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualLocaleSettingsOnLocaleSettingsCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualLocaleSettingsOnLocaleSettingsCreated)
             }
             #[cfg(feature = "multilingual-locale_settings")]
             "wixMultilingualLocaleSettings_onLocaleSettingsDeleted" => {
                 <crate::multilingual::locale_settings::LocaleSettingsDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualLocaleSettingsOnLocaleSettingsDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualLocaleSettingsOnLocaleSettingsDeleted)
             }
             #[cfg(feature = "multilingual-locale_settings")]
             "wixMultilingualLocaleSettings_onLocaleSettingsMultilingualModeUpdated" => {
                 <crate::multilingual::locale_settings::LocaleSettingsMultilingualModeUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualLocaleSettingsOnLocaleSettingsMultilingualModeUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMultilingualLocaleSettingsOnLocaleSettingsMultilingualModeUpdated,
+                    )
             }
             #[cfg(feature = "multilingual-locale_settings")]
             "wixMultilingualLocaleSettings_onLocaleSettingsUpdated" => {
                 <crate::multilingual::locale_settings::LocaleSettingsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualLocaleSettingsOnLocaleSettingsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualLocaleSettingsOnLocaleSettingsUpdated)
             }
             #[cfg(feature = "multilingual-locales")]
             "wixMultilingualLocales_onLocaleCreated" => {
                 <crate::multilingual::locales::LocaleCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualLocalesOnLocaleCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualLocalesOnLocaleCreated)
             }
             #[cfg(feature = "multilingual-locales")]
             "wixMultilingualLocales_onLocaleDeleted" => {
                 <crate::multilingual::locales::LocaleDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualLocalesOnLocaleDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualLocalesOnLocaleDeleted)
             }
             #[cfg(feature = "multilingual-locales")]
             "wixMultilingualLocales_onLocaleMultilingualPrimaryLocaleChanged" => {
                 <crate::multilingual::locales::LocaleMultilingualPrimaryLocaleChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualLocalesOnLocaleMultilingualPrimaryLocaleChanged(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMultilingualLocalesOnLocaleMultilingualPrimaryLocaleChanged,
+                    )
             }
             #[cfg(feature = "multilingual-locales")]
             "wixMultilingualLocales_onLocaleUpdated" => {
                 <crate::multilingual::locales::LocaleUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualLocalesOnLocaleUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualLocalesOnLocaleUpdated)
             }
             #[cfg(feature = "multilingual-translation_contents")]
             "wixMultilingualTranslationContents_onContentCreated" => {
                 <crate::multilingual::translation_contents::ContentCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualTranslationContentsOnContentCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualTranslationContentsOnContentCreated)
             }
             #[cfg(feature = "multilingual-translation_contents")]
             "wixMultilingualTranslationContents_onContentDeleted" => {
                 <crate::multilingual::translation_contents::ContentDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualTranslationContentsOnContentDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualTranslationContentsOnContentDeleted)
             }
             #[cfg(feature = "multilingual-translation_contents")]
             "wixMultilingualTranslationContents_onContentUpdated" => {
                 <crate::multilingual::translation_contents::ContentUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualTranslationContentsOnContentUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixMultilingualTranslationContentsOnContentUpdated)
             }
             #[cfg(feature = "multilingual-translation_published_contents")]
             "wixMultilingualTranslationPublishedContents_onPublishedContentCreated" => {
                 <crate::multilingual::translation_published_contents::PublishedContentCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualTranslationPublishedContentsOnPublishedContentCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMultilingualTranslationPublishedContentsOnPublishedContentCreated,
+                    )
             }
             #[cfg(feature = "multilingual-translation_published_contents")]
             "wixMultilingualTranslationPublishedContents_onPublishedContentDeleted" => {
                 <crate::multilingual::translation_published_contents::PublishedContentDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualTranslationPublishedContentsOnPublishedContentDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMultilingualTranslationPublishedContentsOnPublishedContentDeleted,
+                    )
             }
             #[cfg(feature = "multilingual-translation_published_contents")]
             "wixMultilingualTranslationPublishedContents_onPublishedContentUpdated" => {
                 <crate::multilingual::translation_published_contents::PublishedContentUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixMultilingualTranslationPublishedContentsOnPublishedContentUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixMultilingualTranslationPublishedContentsOnPublishedContentUpdated,
+                    )
             }
             #[cfg(feature = "online_programs-join_applications")]
             "wixOnlineProgramsJoinApplications_onJoinApplicationCreated" => {
                 <crate::online_programs::join_applications::JoinApplicationCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationCreated)
             }
             #[cfg(feature = "online_programs-join_applications")]
             "wixOnlineProgramsJoinApplications_onJoinApplicationDeleted" => {
                 <crate::online_programs::join_applications::JoinApplicationDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationDeleted)
             }
             #[cfg(feature = "online_programs-join_applications")]
             "wixOnlineProgramsJoinApplications_onJoinApplicationPaymentStatusChanged" => {
                 <crate::online_programs::join_applications::JoinApplicationPaymentStatusChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationPaymentStatusChanged(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationPaymentStatusChanged,
+                    )
             }
             #[cfg(feature = "online_programs-join_applications")]
             "wixOnlineProgramsJoinApplications_onJoinApplicationStatusChanged" => {
                 <crate::online_programs::join_applications::JoinApplicationStatusChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationStatusChanged(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationStatusChanged,
+                    )
             }
             #[cfg(feature = "online_programs-join_applications")]
             "wixOnlineProgramsJoinApplications_onJoinApplicationTagsModified" => {
                 <crate::online_programs::join_applications::JoinApplicationTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationTagsModified,
+                    )
             }
             #[cfg(feature = "online_programs-join_applications")]
             "wixOnlineProgramsJoinApplications_onJoinApplicationUpdated" => {
                 <crate::online_programs::join_applications::JoinApplicationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsJoinApplicationsOnJoinApplicationUpdated)
             }
             #[cfg(feature = "online_programs-online_program_participants")]
             "wixOnlineProgramsOnlineProgramParticipants_onParticipantDeleted" => {
                 <crate::online_programs::online_program_participants::ParticipantDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantDeleted,
+                    )
             }
             #[cfg(feature = "online_programs-online_program_participants")]
             "wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined" => {
                 <crate::online_programs::online_program_participants::ParticipantJoined as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantJoined(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantJoined,
+                    )
             }
             #[cfg(feature = "online_programs-online_program_participants")]
             "wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved" => {
                 <crate::online_programs::online_program_participants::ParticipantStepResolved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantStepResolved(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsOnlineProgramParticipantsOnParticipantStepResolved,
+                    )
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantCompletedProgram" => {
                 <crate::online_programs::participants::ParticipantCompletedProgram as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantCompletedProgram(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsParticipantsOnParticipantCompletedProgram,
+                    )
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantCreated" => {
                 <crate::online_programs::participants::ParticipantCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsParticipantsOnParticipantCreated)
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantDeleted" => {
                 <crate::online_programs::participants::ParticipantDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsParticipantsOnParticipantDeleted)
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantLeft" => {
                 <crate::online_programs::participants::ParticipantLeft as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantLeft(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsParticipantsOnParticipantLeft)
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantMissedProgramDeadline" => {
                 <crate::online_programs::participants::ParticipantMissedProgramDeadline as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantMissedProgramDeadline(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsParticipantsOnParticipantMissedProgramDeadline,
+                    )
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantProgramDurationEnded" => {
                 <crate::online_programs::participants::ParticipantProgramDurationEnded as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantProgramDurationEnded(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixOnlineProgramsParticipantsOnParticipantProgramDurationEnded,
+                    )
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantRemoved" => {
                 <crate::online_programs::participants::ParticipantRemoved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantRemoved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsParticipantsOnParticipantRemoved)
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantTagsModified" => {
                 <crate::online_programs::participants::ParticipantTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsParticipantsOnParticipantTagsModified)
             }
             #[cfg(feature = "online_programs-participants")]
             "wixOnlineProgramsParticipants_onParticipantUpdated" => {
                 <crate::online_programs::participants::ParticipantUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsParticipantsOnParticipantUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsParticipantsOnParticipantUpdated)
             }
             #[cfg(feature = "online_programs-steps")]
             "wixOnlineProgramsSteps_onStepCreated" => {
                 <crate::online_programs::steps::StepCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsStepsOnStepCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsStepsOnStepCreated)
             }
             #[cfg(feature = "online_programs-steps")]
             "wixOnlineProgramsSteps_onStepDeleted" => {
                 <crate::online_programs::steps::StepDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsStepsOnStepDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsStepsOnStepDeleted)
             }
             #[cfg(feature = "online_programs-steps")]
             "wixOnlineProgramsSteps_onStepMoved" => {
                 <crate::online_programs::steps::StepMoved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsStepsOnStepMoved(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsStepsOnStepMoved)
             }
             #[cfg(feature = "online_programs-steps")]
             "wixOnlineProgramsSteps_onStepUpdated" => {
                 <crate::online_programs::steps::StepUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixOnlineProgramsStepsOnStepUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixOnlineProgramsStepsOnStepUpdated)
             }
             #[cfg(feature = "payments-dispute_evidence_documents")]
             "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentCreated" => {
                 <crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentCreated,
+                    )
             }
             #[cfg(feature = "payments-dispute_evidence_documents")]
             "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentDeleted" => {
                 <crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentDeleted,
+                    )
             }
             #[cfg(feature = "payments-dispute_evidence_documents")]
             "wixPaymentsDisputeEvidenceDocuments_onDisputeEvidenceDocumentUpdated" => {
                 <crate::payments::dispute_evidence_documents::DisputeEvidenceDocumentUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixPaymentsDisputeEvidenceDocumentsOnDisputeEvidenceDocumentUpdated,
+                    )
             }
             #[cfg(feature = "payments-disputes")]
             "wixPaymentsDisputes_onDisputeCreated" => {
                 <crate::payments::disputes::DisputeCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsDisputesOnDisputeCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsDisputesOnDisputeCreated)
             }
             #[cfg(feature = "payments-disputes")]
             "wixPaymentsDisputes_onDisputeUpdated" => {
                 <crate::payments::disputes::DisputeUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsDisputesOnDisputeUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsDisputesOnDisputeUpdated)
             }
             #[cfg(feature = "payments-onboarding_availability")]
             "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityCreated" => {
                 <crate::payments::onboarding_availability::OnboardingAvailabilityCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityCreated,
+                    )
             }
             #[cfg(feature = "payments-onboarding_availability")]
             "wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated" => {
                 <crate::payments::onboarding_availability::OnboardingAvailabilityUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixPaymentsOnboardingAvailabilityOnOnboardingAvailabilityUpdated,
+                    )
             }
             #[cfg(feature = "payments-payments")]
             "wixPaymentsPayments_onPaymentCreated" => {
                 <crate::payments::payments::PaymentCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsPaymentsOnPaymentCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsPaymentsOnPaymentCreated)
             }
             #[cfg(feature = "payments-payments")]
             "wixPaymentsPayments_onPaymentUpdated" => {
                 <crate::payments::payments::PaymentUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsPaymentsOnPaymentUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsPaymentsOnPaymentUpdated)
             }
             #[cfg(feature = "payments-payouts")]
             "wixPaymentsPayouts_onPayoutCreated" => {
                 <crate::payments::payouts::PayoutCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsPayoutsOnPayoutCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsPayoutsOnPayoutCreated)
             }
             #[cfg(feature = "payments-payouts")]
             "wixPaymentsPayouts_onPayoutUpdated" => {
                 <crate::payments::payouts::PayoutUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsPayoutsOnPayoutUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsPayoutsOnPayoutUpdated)
             }
             #[cfg(feature = "payments-refunds")]
             "wixPaymentsRefunds_onRefundCreated" => {
                 <crate::payments::refunds::RefundCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsRefundsOnRefundCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsRefundsOnRefundCreated)
             }
             #[cfg(feature = "payments-refunds")]
             "wixPaymentsRefunds_onRefundUpdated" => {
                 <crate::payments::refunds::RefundUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsRefundsOnRefundUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsRefundsOnRefundUpdated)
             }
             #[cfg(feature = "payments-saved_payment_methods")]
             "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodCreated" => {
                 <crate::payments::saved_payment_methods::SavedPaymentMethodCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodCreated)
             }
             #[cfg(feature = "payments-saved_payment_methods")]
             "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted" => {
                 <crate::payments::saved_payment_methods::SavedPaymentMethodDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodDeleted)
             }
             #[cfg(feature = "payments-saved_payment_methods")]
             "wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated" => {
                 <crate::payments::saved_payment_methods::SavedPaymentMethodUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPaymentsSavedPaymentMethodsOnSavedPaymentMethodUpdated)
             }
             #[cfg(feature = "portfolio-collections")]
             "wixPortfolioCollections_onCollectionCreated" => {
                 <crate::portfolio::collections::CollectionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioCollectionsOnCollectionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioCollectionsOnCollectionCreated)
             }
             #[cfg(feature = "portfolio-collections")]
             "wixPortfolioCollections_onCollectionDeleted" => {
                 <crate::portfolio::collections::CollectionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioCollectionsOnCollectionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioCollectionsOnCollectionDeleted)
             }
             #[cfg(feature = "portfolio-collections")]
             "wixPortfolioCollections_onCollectionUpdated" => {
                 <crate::portfolio::collections::CollectionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioCollectionsOnCollectionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioCollectionsOnCollectionUpdated)
             }
             #[cfg(feature = "portfolio-portfolio_settings")]
             "wixPortfolioPortfolioSettings_onPortfolioSettingsCreated" => {
                 <crate::portfolio::portfolio_settings::PortfolioSettingsCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioPortfolioSettingsOnPortfolioSettingsCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioPortfolioSettingsOnPortfolioSettingsCreated)
             }
             #[cfg(feature = "portfolio-project_in_collections")]
             "wixPortfolioProjectInCollections_onProjectInCollectionProjectOrderInCollectionUpdatedEvent" => {
                 <crate::portfolio::project_in_collections::ProjectInCollectionProjectOrderInCollectionUpdatedEvent as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioProjectInCollectionsOnProjectInCollectionProjectOrderInCollectionUpdatedEvent(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixPortfolioProjectInCollectionsOnProjectInCollectionProjectOrderInCollectionUpdatedEvent,
+                    )
             }
             #[cfg(feature = "portfolio-project_items")]
             "wixPortfolioProjectItems_onProjectItemCreated" => {
                 <crate::portfolio::project_items::ProjectItemCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioProjectItemsOnProjectItemCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioProjectItemsOnProjectItemCreated)
             }
             #[cfg(feature = "portfolio-project_items")]
             "wixPortfolioProjectItems_onProjectItemDeleted" => {
                 <crate::portfolio::project_items::ProjectItemDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioProjectItemsOnProjectItemDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioProjectItemsOnProjectItemDeleted)
             }
             #[cfg(feature = "portfolio-project_items")]
             "wixPortfolioProjectItems_onProjectItemUpdated" => {
                 <crate::portfolio::project_items::ProjectItemUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioProjectItemsOnProjectItemUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioProjectItemsOnProjectItemUpdated)
             }
             #[cfg(feature = "portfolio-projects")]
             "wixPortfolioProjects_onProjectCreated" => {
                 <crate::portfolio::projects::ProjectCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioProjectsOnProjectCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioProjectsOnProjectCreated)
             }
             #[cfg(feature = "portfolio-projects")]
             "wixPortfolioProjects_onProjectDeleted" => {
                 <crate::portfolio::projects::ProjectDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioProjectsOnProjectDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioProjectsOnProjectDeleted)
             }
             #[cfg(feature = "portfolio-projects")]
             "wixPortfolioProjects_onProjectUpdated" => {
                 <crate::portfolio::projects::ProjectUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPortfolioProjectsOnProjectUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPortfolioProjectsOnProjectUpdated)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderAutoRenewCanceled" => {
                 <crate::pricing_plans::orders::OrderAutoRenewCanceled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderAutoRenewCanceled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderAutoRenewCanceled)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCanceled" => {
                 <crate::pricing_plans::orders::OrderCanceled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderCanceled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderCanceled)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCreated" => {
                 <crate::pricing_plans::orders::OrderCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderCreated)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderCycleStarted" => {
                 <crate::pricing_plans::orders::OrderCycleStarted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderCycleStarted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderCycleStarted)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderEndDatePostponed" => {
                 <crate::pricing_plans::orders::OrderEndDatePostponed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderEndDatePostponed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderEndDatePostponed)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderEnded" => {
                 <crate::pricing_plans::orders::OrderEnded as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderEnded(Box::new(payload)))
+                    .map(Self::WixPricingPlansOnOrderEnded)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderMarkedAsPaid" => {
                 <crate::pricing_plans::orders::OrderMarkedAsPaid as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderMarkedAsPaid(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderMarkedAsPaid)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderPaused" => {
                 <crate::pricing_plans::orders::OrderPaused as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderPaused(Box::new(payload)))
+                    .map(Self::WixPricingPlansOnOrderPaused)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderPurchased" => {
                 <crate::pricing_plans::orders::OrderPurchased as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderPurchased(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderPurchased)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderResumed" => {
                 <crate::pricing_plans::orders::OrderResumed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderResumed(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderResumed)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderStartDateChanged" => {
                 <crate::pricing_plans::orders::OrderStartDateChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderStartDateChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderStartDateChanged)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderStarted" => {
                 <crate::pricing_plans::orders::OrderStarted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderStarted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderStarted)
             }
             #[cfg(feature = "pricing_plans-orders")]
             "wixPricingPlans_onOrderUpdated" => {
                 <crate::pricing_plans::orders::OrderUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansOnOrderUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansOnOrderUpdated)
             }
             #[cfg(feature = "pricing_plans-plans")]
             "wixPricingPlansPlans_onPlanArchived" => {
                 <crate::pricing_plans::plans::PlanArchived as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansPlansOnPlanArchived(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansPlansOnPlanArchived)
             }
             #[cfg(feature = "pricing_plans-plans")]
             "wixPricingPlansPlans_onPlanBuyerCanCancelUpdated" => {
                 <crate::pricing_plans::plans::PlanBuyerCanCancelUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated)
             }
             #[cfg(feature = "pricing_plans-plans")]
             "wixPricingPlansPlans_onPlanCreated" => {
                 <crate::pricing_plans::plans::PlanCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansPlansOnPlanCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansPlansOnPlanCreated)
             }
             #[cfg(feature = "pricing_plans-plans")]
             "wixPricingPlansPlans_onPlanUpdated" => {
                 <crate::pricing_plans::plans::PlanUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansPlansOnPlanUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansPlansOnPlanUpdated)
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanCreated" => {
                 <crate::pricing_plans::plans_v3::PlanCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansPlansV3OnPlanCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansPlansV3OnPlanCreated)
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanDeleted" => {
                 <crate::pricing_plans::plans_v3::PlanDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansPlansV3OnPlanDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansPlansV3OnPlanDeleted)
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanTagsModified" => {
                 <crate::pricing_plans::plans_v3::PlanTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansPlansV3OnPlanTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansPlansV3OnPlanTagsModified)
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanUpdated" => {
                 <crate::pricing_plans::plans_v3::PlanUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixPricingPlansPlansV3OnPlanUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixPricingPlansPlansV3OnPlanUpdated)
             }
             #[cfg(feature = "pro_gallery-pro_gallery")]
             "wixProGalleryProGallery_onGalleryCreated" => {
                 <crate::pro_gallery::pro_gallery::GalleryCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixProGalleryProGalleryOnGalleryCreated)
             }
             #[cfg(feature = "pro_gallery-pro_gallery")]
             "wixProGalleryProGallery_onGalleryDeleted" => {
                 <crate::pro_gallery::pro_gallery::GalleryDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixProGalleryProGalleryOnGalleryDeleted)
             }
             #[cfg(feature = "pro_gallery-pro_gallery")]
             "wixProGalleryProGallery_onGalleryItemCreated" => {
                 <crate::pro_gallery::pro_gallery::GalleryItemCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryItemCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixProGalleryProGalleryOnGalleryItemCreated)
             }
             #[cfg(feature = "pro_gallery-pro_gallery")]
             "wixProGalleryProGallery_onGalleryItemDeleted" => {
                 <crate::pro_gallery::pro_gallery::GalleryItemDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryItemDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixProGalleryProGalleryOnGalleryItemDeleted)
             }
             #[cfg(feature = "pro_gallery-pro_gallery")]
             "wixProGalleryProGallery_onGalleryItemUpdated" => {
                 <crate::pro_gallery::pro_gallery::GalleryItemUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryItemUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixProGalleryProGalleryOnGalleryItemUpdated)
             }
             #[cfg(feature = "pro_gallery-pro_gallery")]
             "wixProGalleryProGallery_onGalleryUpdated" => {
                 <crate::pro_gallery::pro_gallery::GalleryUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixProGalleryProGalleryOnGalleryUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixProGalleryProGalleryOnGalleryUpdated)
             }
             #[cfg(feature = "redirects-redirects")]
             "wixRedirectsRedirects_onRedirectSessionCreated" => {
                 <crate::redirects::redirects::RedirectSessionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRedirectsRedirectsOnRedirectSessionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRedirectsRedirectsOnRedirectSessionCreated)
             }
             #[cfg(feature = "restaurants-availability_exceptions")]
             "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionCreated" => {
                 <crate::restaurants::availability_exceptions::AvailabilityExceptionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionCreated,
+                    )
             }
             #[cfg(feature = "restaurants-availability_exceptions")]
             "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionDeleted" => {
                 <crate::restaurants::availability_exceptions::AvailabilityExceptionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionDeleted,
+                    )
             }
             #[cfg(feature = "restaurants-availability_exceptions")]
             "wixRestaurantsAvailabilityExceptions_onAvailabilityExceptionUpdated" => {
                 <crate::restaurants::availability_exceptions::AvailabilityExceptionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsAvailabilityExceptionsOnAvailabilityExceptionUpdated,
+                    )
             }
             #[cfg(feature = "restaurants-catalogs")]
             "wixRestaurantsCatalogs_onCatalogChanged" => {
                 <crate::restaurants::catalogs::CatalogChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsCatalogsOnCatalogChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsCatalogsOnCatalogChanged)
             }
             #[cfg(feature = "restaurants-catalogs")]
             "wixRestaurantsCatalogs_onCatalogCreated" => {
                 <crate::restaurants::catalogs::CatalogCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsCatalogsOnCatalogCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsCatalogsOnCatalogCreated)
             }
             #[cfg(feature = "restaurants-discount")]
             "wixRestaurantsDiscount_onDiscountCreated" => {
                 <crate::restaurants::discount::DiscountCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsDiscountOnDiscountCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsDiscountOnDiscountCreated)
             }
             #[cfg(feature = "restaurants-discount")]
             "wixRestaurantsDiscount_onDiscountUpdated" => {
                 <crate::restaurants::discount::DiscountUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsDiscountOnDiscountUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsDiscountOnDiscountUpdated)
             }
             #[cfg(feature = "restaurants-fulfillment_methods")]
             "wixRestaurantsFulfillmentMethods_onFulfillmentMethodCreated" => {
                 <crate::restaurants::fulfillment_methods::FulfillmentMethodCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodCreated,
+                    )
             }
             #[cfg(feature = "restaurants-fulfillment_methods")]
             "wixRestaurantsFulfillmentMethods_onFulfillmentMethodDeleted" => {
                 <crate::restaurants::fulfillment_methods::FulfillmentMethodDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodDeleted,
+                    )
             }
             #[cfg(feature = "restaurants-fulfillment_methods")]
             "wixRestaurantsFulfillmentMethods_onFulfillmentMethodUpdated" => {
                 <crate::restaurants::fulfillment_methods::FulfillmentMethodUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsFulfillmentMethodsOnFulfillmentMethodUpdated,
+                    )
             }
             #[cfg(feature = "restaurants-item_labels")]
             "wixRestaurantsItemLabels_onItemLabelCreated" => {
                 <crate::restaurants::item_labels::ItemLabelCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemLabelsOnItemLabelCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemLabelsOnItemLabelCreated)
             }
             #[cfg(feature = "restaurants-item_labels")]
             "wixRestaurantsItemLabels_onItemLabelDeleted" => {
                 <crate::restaurants::item_labels::ItemLabelDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemLabelsOnItemLabelDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemLabelsOnItemLabelDeleted)
             }
             #[cfg(feature = "restaurants-item_labels")]
             "wixRestaurantsItemLabels_onItemLabelUpdated" => {
                 <crate::restaurants::item_labels::ItemLabelUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemLabelsOnItemLabelUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemLabelsOnItemLabelUpdated)
             }
             #[cfg(feature = "restaurants-item_modifier_groups")]
             "wixRestaurantsItemModifierGroups_onItemModifierGroupCreated" => {
                 <crate::restaurants::item_modifier_groups::ItemModifierGroupCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupCreated,
+                    )
             }
             #[cfg(feature = "restaurants-item_modifier_groups")]
             "wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted" => {
                 <crate::restaurants::item_modifier_groups::ItemModifierGroupDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupDeleted,
+                    )
             }
             #[cfg(feature = "restaurants-item_modifier_groups")]
             "wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated" => {
                 <crate::restaurants::item_modifier_groups::ItemModifierGroupUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsItemModifierGroupsOnItemModifierGroupUpdated,
+                    )
             }
             #[cfg(feature = "restaurants-item_modifiers")]
             "wixRestaurantsItemModifiers_onItemModifierCreated" => {
                 <crate::restaurants::item_modifiers::ItemModifierCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemModifiersOnItemModifierCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemModifiersOnItemModifierCreated)
             }
             #[cfg(feature = "restaurants-item_modifiers")]
             "wixRestaurantsItemModifiers_onItemModifierDeleted" => {
                 <crate::restaurants::item_modifiers::ItemModifierDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemModifiersOnItemModifierDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemModifiersOnItemModifierDeleted)
             }
             #[cfg(feature = "restaurants-item_modifiers")]
             "wixRestaurantsItemModifiers_onItemModifierUpdated" => {
                 <crate::restaurants::item_modifiers::ItemModifierUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemModifiersOnItemModifierUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemModifiersOnItemModifierUpdated)
             }
             #[cfg(feature = "restaurants-item_variants")]
             "wixRestaurantsItemVariants_onItemVariantCreated" => {
                 <crate::restaurants::item_variants::ItemVariantCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemVariantsOnItemVariantCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemVariantsOnItemVariantCreated)
             }
             #[cfg(feature = "restaurants-item_variants")]
             "wixRestaurantsItemVariants_onItemVariantDeleted" => {
                 <crate::restaurants::item_variants::ItemVariantDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemVariantsOnItemVariantDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemVariantsOnItemVariantDeleted)
             }
             #[cfg(feature = "restaurants-item_variants")]
             "wixRestaurantsItemVariants_onItemVariantUpdated" => {
                 <crate::restaurants::item_variants::ItemVariantUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemVariantsOnItemVariantUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemVariantsOnItemVariantUpdated)
             }
             #[cfg(feature = "restaurants-items")]
             "wixRestaurantsItems_onItemCreated" => {
                 <crate::restaurants::items::ItemCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemsOnItemCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemsOnItemCreated)
             }
             #[cfg(feature = "restaurants-items")]
             "wixRestaurantsItems_onItemDeleted" => {
                 <crate::restaurants::items::ItemDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemsOnItemDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemsOnItemDeleted)
             }
             #[cfg(feature = "restaurants-items")]
             "wixRestaurantsItems_onItemUpdated" => {
                 <crate::restaurants::items::ItemUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsItemsOnItemUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsItemsOnItemUpdated)
             }
             #[cfg(feature = "restaurants-menu_ordering_settings")]
             "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsCreated" => {
                 <crate::restaurants::menu_ordering_settings::MenuOrderingSettingsCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsCreated,
+                    )
             }
             #[cfg(feature = "restaurants-menu_ordering_settings")]
             "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted" => {
                 <crate::restaurants::menu_ordering_settings::MenuOrderingSettingsDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsDeleted,
+                    )
             }
             #[cfg(feature = "restaurants-menu_ordering_settings")]
             "wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated" => {
                 <crate::restaurants::menu_ordering_settings::MenuOrderingSettingsUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixRestaurantsMenuOrderingSettingsOnMenuOrderingSettingsUpdated,
+                    )
             }
             #[cfg(feature = "restaurants-menus")]
             "wixRestaurantsMenus_onMenuCreated" => {
                 <crate::restaurants::menus::MenuCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsMenusOnMenuCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsMenusOnMenuCreated)
             }
             #[cfg(feature = "restaurants-menus")]
             "wixRestaurantsMenus_onMenuDeleted" => {
                 <crate::restaurants::menus::MenuDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsMenusOnMenuDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsMenusOnMenuDeleted)
             }
             #[cfg(feature = "restaurants-menus")]
             "wixRestaurantsMenus_onMenuUpdated" => {
                 <crate::restaurants::menus::MenuUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsMenusOnMenuUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsMenusOnMenuUpdated)
             }
             #[cfg(feature = "restaurants-operation_groups")]
             "wixRestaurantsOperationGroups_onOperationGroupCreated" => {
                 <crate::restaurants::operation_groups::OperationGroupCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOperationGroupsOnOperationGroupCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOperationGroupsOnOperationGroupCreated)
             }
             #[cfg(feature = "restaurants-operation_groups")]
             "wixRestaurantsOperationGroups_onOperationGroupDeleted" => {
                 <crate::restaurants::operation_groups::OperationGroupDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOperationGroupsOnOperationGroupDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOperationGroupsOnOperationGroupDeleted)
             }
             #[cfg(feature = "restaurants-operation_groups")]
             "wixRestaurantsOperationGroups_onOperationGroupUpdated" => {
                 <crate::restaurants::operation_groups::OperationGroupUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOperationGroupsOnOperationGroupUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOperationGroupsOnOperationGroupUpdated)
             }
             #[cfg(feature = "restaurants-operations")]
             "wixRestaurantsOperations_onOperationDeleted" => {
                 <crate::restaurants::operations::OperationDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOperationsOnOperationDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOperationsOnOperationDeleted)
             }
             #[cfg(feature = "restaurants-operations")]
             "wixRestaurantsOperations_onOperationUpdated" => {
                 <crate::restaurants::operations::OperationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOperationsOnOperationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOperationsOnOperationUpdated)
             }
             #[cfg(feature = "restaurants-order_pacing_policy")]
             "wixRestaurantsOrderPacingPolicy_onPolicyCreated" => {
                 <crate::restaurants::order_pacing_policy::PolicyCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOrderPacingPolicyOnPolicyCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOrderPacingPolicyOnPolicyCreated)
             }
             #[cfg(feature = "restaurants-order_pacing_policy")]
             "wixRestaurantsOrderPacingPolicy_onPolicyUpdated" => {
                 <crate::restaurants::order_pacing_policy::PolicyUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOrderPacingPolicyOnPolicyUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOrderPacingPolicyOnPolicyUpdated)
             }
             #[cfg(feature = "restaurants-orders")]
             "wixRestaurantsOrders_onOrderAccepted" => {
                 <crate::restaurants::orders::OrderAccepted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOrdersOnOrderAccepted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOrdersOnOrderAccepted)
             }
             #[cfg(feature = "restaurants-orders")]
             "wixRestaurantsOrders_onOrderCanceled" => {
                 <crate::restaurants::orders::OrderCanceled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOrdersOnOrderCanceled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOrdersOnOrderCanceled)
             }
             #[cfg(feature = "restaurants-orders")]
             "wixRestaurantsOrders_onOrderCreated" => {
                 <crate::restaurants::orders::OrderCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOrdersOnOrderCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOrdersOnOrderCreated)
             }
             #[cfg(feature = "restaurants-orders")]
             "wixRestaurantsOrders_onOrderFulfilled" => {
                 <crate::restaurants::orders::OrderFulfilled as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOrdersOnOrderFulfilled(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOrdersOnOrderFulfilled)
             }
             #[cfg(feature = "restaurants-orders")]
             "wixRestaurantsOrders_onOrderNewOrder" => {
                 <crate::restaurants::orders::OrderNewOrder as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsOrdersOnOrderNewOrder(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsOrdersOnOrderNewOrder)
             }
             #[cfg(feature = "restaurants-recipients")]
             "wixRestaurantsRecipients_onRecipientCreated" => {
                 <crate::restaurants::recipients::RecipientCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsRecipientsOnRecipientCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsRecipientsOnRecipientCreated)
             }
             #[cfg(feature = "restaurants-recipients")]
             "wixRestaurantsRecipients_onRecipientDeleted" => {
                 <crate::restaurants::recipients::RecipientDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsRecipientsOnRecipientDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsRecipientsOnRecipientDeleted)
             }
             #[cfg(feature = "restaurants-recipients")]
             "wixRestaurantsRecipients_onRecipientUpdated" => {
                 <crate::restaurants::recipients::RecipientUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsRecipientsOnRecipientUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsRecipientsOnRecipientUpdated)
             }
             #[cfg(feature = "restaurants-sections")]
             "wixRestaurantsSections_onSectionCreated" => {
                 <crate::restaurants::sections::SectionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsSectionsOnSectionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsSectionsOnSectionCreated)
             }
             #[cfg(feature = "restaurants-sections")]
             "wixRestaurantsSections_onSectionDeleted" => {
                 <crate::restaurants::sections::SectionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsSectionsOnSectionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsSectionsOnSectionDeleted)
             }
             #[cfg(feature = "restaurants-sections")]
             "wixRestaurantsSections_onSectionUpdated" => {
                 <crate::restaurants::sections::SectionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsSectionsOnSectionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsSectionsOnSectionUpdated)
             }
             #[cfg(feature = "restaurants-service_fees")]
             "wixRestaurantsServiceFees_onRuleCreated" => {
                 <crate::restaurants::service_fees::RuleCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsServiceFeesOnRuleCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsServiceFeesOnRuleCreated)
             }
             #[cfg(feature = "restaurants-service_fees")]
             "wixRestaurantsServiceFees_onRuleDeleted" => {
                 <crate::restaurants::service_fees::RuleDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsServiceFeesOnRuleDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsServiceFeesOnRuleDeleted)
             }
             #[cfg(feature = "restaurants-service_fees")]
             "wixRestaurantsServiceFees_onRuleUpdated" => {
                 <crate::restaurants::service_fees::RuleUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixRestaurantsServiceFeesOnRuleUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixRestaurantsServiceFeesOnRuleUpdated)
             }
             #[cfg(feature = "reviews-review_requests")]
             "wixReviewsReviewRequests_onReviewRequestCreated" => {
                 <crate::reviews::review_requests::ReviewRequestCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixReviewsReviewRequestsOnReviewRequestCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixReviewsReviewRequestsOnReviewRequestCreated)
             }
             #[cfg(feature = "reviews-review_requests")]
             "wixReviewsReviewRequests_onReviewRequestDeleted" => {
                 <crate::reviews::review_requests::ReviewRequestDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixReviewsReviewRequestsOnReviewRequestDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixReviewsReviewRequestsOnReviewRequestDeleted)
             }
             #[cfg(feature = "reviews-review_requests")]
             "wixReviewsReviewRequests_onReviewRequestUpdated" => {
                 <crate::reviews::review_requests::ReviewRequestUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixReviewsReviewRequestsOnReviewRequestUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixReviewsReviewRequestsOnReviewRequestUpdated)
             }
             #[cfg(feature = "reviews-reviews")]
             "wixReviews_onReviewCreated" => {
                 <crate::reviews::reviews::ReviewCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixReviewsOnReviewCreated(Box::new(payload)))
+                    .map(Self::WixReviewsOnReviewCreated)
             }
             #[cfg(feature = "reviews-reviews")]
             "wixReviews_onReviewDeleted" => {
                 <crate::reviews::reviews::ReviewDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixReviewsOnReviewDeleted(Box::new(payload)))
+                    .map(Self::WixReviewsOnReviewDeleted)
             }
             #[cfg(feature = "reviews-reviews")]
             "wixReviews_onReviewModerationStatusChanged" => {
                 <crate::reviews::reviews::ReviewModerationStatusChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixReviewsOnReviewModerationStatusChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixReviewsOnReviewModerationStatusChanged)
             }
             #[cfg(feature = "reviews-reviews")]
             "wixReviews_onReviewPublished" => {
                 <crate::reviews::reviews::ReviewPublished as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixReviewsOnReviewPublished(Box::new(payload)))
+                    .map(Self::WixReviewsOnReviewPublished)
             }
             #[cfg(feature = "reviews-reviews")]
             "wixReviews_onReviewUpdated" => {
                 <crate::reviews::reviews::ReviewUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixReviewsOnReviewUpdated(Box::new(payload)))
+                    .map(Self::WixReviewsOnReviewUpdated)
             }
             #[cfg(feature = "secrets-secrets")]
             "wixSecretsSecrets_onSecretCreated" => {
                 <crate::secrets::secrets::SecretCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixSecretsSecretsOnSecretCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixSecretsSecretsOnSecretCreated)
             }
             #[cfg(feature = "secrets-secrets")]
             "wixSecretsSecrets_onSecretDeleted" => {
                 <crate::secrets::secrets::SecretDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixSecretsSecretsOnSecretDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixSecretsSecretsOnSecretDeleted)
             }
             #[cfg(feature = "secrets-secrets")]
             "wixSecretsSecrets_onSecretUpdated" => {
                 <crate::secrets::secrets::SecretUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixSecretsSecretsOnSecretUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixSecretsSecretsOnSecretUpdated)
             }
             #[cfg(feature = "seo-redirects")]
             "wixSeoRedirects_onRedirectCreated" => {
                 <crate::seo::redirects::RedirectCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixSeoRedirectsOnRedirectCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixSeoRedirectsOnRedirectCreated)
             }
             #[cfg(feature = "seo-robots_txt")]
             "wixSeoRobotsTxt_onRobotsTxtUpdated" => {
                 <crate::seo::robots_txt::RobotsTxtUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixSeoRobotsTxtOnRobotsTxtUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixSeoRobotsTxtOnRobotsTxtUpdated)
             }
             #[cfg(feature = "stores-abandoned_carts")]
             "wixStoresAbandonedCarts_onAbandonedCartCartAbandonedEvent" => {
                 <crate::stores::abandoned_carts::AbandonedCartCartAbandonedEvent as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresAbandonedCartsOnAbandonedCartCartAbandonedEvent(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresAbandonedCartsOnAbandonedCartCartAbandonedEvent)
             }
             #[cfg(feature = "stores-abandoned_carts")]
             "wixStoresAbandonedCarts_onAbandonedCartCartRecoveredEvent" => {
                 <crate::stores::abandoned_carts::AbandonedCartCartRecoveredEvent as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresAbandonedCartsOnAbandonedCartCartRecoveredEvent(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresAbandonedCartsOnAbandonedCartCartRecoveredEvent)
             }
             #[cfg(feature = "stores-brands_v3")]
             "wixStoresBrandsV3_onBrandCreated" => {
                 <crate::stores::brands_v3::BrandCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresBrandsV3OnBrandCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresBrandsV3OnBrandCreated)
             }
             #[cfg(feature = "stores-brands_v3")]
             "wixStoresBrandsV3_onBrandDeleted" => {
                 <crate::stores::brands_v3::BrandDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresBrandsV3OnBrandDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresBrandsV3OnBrandDeleted)
             }
             #[cfg(feature = "stores-brands_v3")]
             "wixStoresBrandsV3_onBrandUpdated" => {
                 <crate::stores::brands_v3::BrandUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresBrandsV3OnBrandUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresBrandsV3OnBrandUpdated)
             }
             #[cfg(feature = "stores-customizations_v3")]
             "wixStoresCustomizationsV3_onCustomizationCreated" => {
                 <crate::stores::customizations_v3::CustomizationCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresCustomizationsV3OnCustomizationCreated)
             }
             #[cfg(feature = "stores-customizations_v3")]
             "wixStoresCustomizationsV3_onCustomizationDeleted" => {
                 <crate::stores::customizations_v3::CustomizationDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresCustomizationsV3OnCustomizationDeleted)
             }
             #[cfg(feature = "stores-customizations_v3")]
             "wixStoresCustomizationsV3_onCustomizationUpdated" => {
                 <crate::stores::customizations_v3::CustomizationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresCustomizationsV3OnCustomizationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresCustomizationsV3OnCustomizationUpdated)
             }
             #[cfg(feature = "stores-info_sections_v3")]
             "wixStoresInfoSectionsV3_onInfoSectionCreated" => {
                 <crate::stores::info_sections_v3::InfoSectionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInfoSectionsV3OnInfoSectionCreated)
             }
             #[cfg(feature = "stores-info_sections_v3")]
             "wixStoresInfoSectionsV3_onInfoSectionDeleted" => {
                 <crate::stores::info_sections_v3::InfoSectionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInfoSectionsV3OnInfoSectionDeleted)
             }
             #[cfg(feature = "stores-info_sections_v3")]
             "wixStoresInfoSectionsV3_onInfoSectionUpdated" => {
                 <crate::stores::info_sections_v3::InfoSectionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInfoSectionsV3OnInfoSectionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInfoSectionsV3OnInfoSectionUpdated)
             }
             #[cfg(feature = "stores-inventory")]
             "wixStoresInventory_onInventoryItemChanged" => {
                 <crate::stores::inventory::InventoryItemChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInventoryOnInventoryItemChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInventoryOnInventoryItemChanged)
             }
             #[cfg(feature = "stores-inventory")]
             "wixStoresInventory_onInventoryVariantsChanged" => {
                 <crate::stores::inventory::InventoryVariantsChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInventoryOnInventoryVariantsChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInventoryOnInventoryVariantsChanged)
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemCreated" => {
                 <crate::stores::inventory_items_v3::InventoryItemCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInventoryItemsV3OnInventoryItemCreated)
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemDeleted" => {
                 <crate::stores::inventory_items_v3::InventoryItemDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInventoryItemsV3OnInventoryItemDeleted)
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemStockStatusUpdated" => {
                 <crate::stores::inventory_items_v3::InventoryItemStockStatusUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixStoresInventoryItemsV3OnInventoryItemStockStatusUpdated,
+                    )
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemUpdated" => {
                 <crate::stores::inventory_items_v3::InventoryItemUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInventoryItemsV3OnInventoryItemUpdated)
             }
             #[cfg(feature = "stores-inventory_items_v3")]
             "wixStoresInventoryItemsV3_onInventoryItemUpdatedWithReason" => {
                 <crate::stores::inventory_items_v3::InventoryItemUpdatedWithReason as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresInventoryItemsV3OnInventoryItemUpdatedWithReason)
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductChanged" => {
                 <crate::stores::products::ProductChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsOnProductChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsOnProductChanged)
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductCollectionChanged" => {
                 <crate::stores::products::ProductCollectionChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsOnProductCollectionChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsOnProductCollectionChanged)
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductCollectionCreated" => {
                 <crate::stores::products::ProductCollectionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsOnProductCollectionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsOnProductCollectionCreated)
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductCollectionDeleted" => {
                 <crate::stores::products::ProductCollectionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsOnProductCollectionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsOnProductCollectionDeleted)
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductCreated" => {
                 <crate::stores::products::ProductCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsOnProductCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsOnProductCreated)
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductDeleted" => {
                 <crate::stores::products::ProductDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsOnProductDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsOnProductDeleted)
             }
             #[cfg(feature = "stores-products")]
             "wixStoresProducts_onProductVariantsChanged" => {
                 <crate::stores::products::ProductVariantsChanged as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsOnProductVariantsChanged(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsOnProductVariantsChanged)
             }
             #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductCreated" => {
                 <crate::stores::products_v3::ProductCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsV3OnProductCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsV3OnProductCreated)
             }
             #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductDeleted" => {
                 <crate::stores::products_v3::ProductDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsV3OnProductDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsV3OnProductDeleted)
             }
             #[cfg(feature = "stores-products_v3")]
             "wixStoresProductsV3_onProductUpdated" => {
                 <crate::stores::products_v3::ProductUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresProductsV3OnProductUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresProductsV3OnProductUpdated)
             }
             #[cfg(feature = "stores-promotions_v3")]
             "wixStoresPromotionsV3_onPromotionCreated" => {
                 <crate::stores::promotions_v3::PromotionCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresPromotionsV3OnPromotionCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresPromotionsV3OnPromotionCreated)
             }
             #[cfg(feature = "stores-promotions_v3")]
             "wixStoresPromotionsV3_onPromotionDeleted" => {
                 <crate::stores::promotions_v3::PromotionDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresPromotionsV3OnPromotionDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresPromotionsV3OnPromotionDeleted)
             }
             #[cfg(feature = "stores-promotions_v3")]
             "wixStoresPromotionsV3_onPromotionTagsModified" => {
                 <crate::stores::promotions_v3::PromotionTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresPromotionsV3OnPromotionTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresPromotionsV3OnPromotionTagsModified)
             }
             #[cfg(feature = "stores-promotions_v3")]
             "wixStoresPromotionsV3_onPromotionUpdated" => {
                 <crate::stores::promotions_v3::PromotionUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresPromotionsV3OnPromotionUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresPromotionsV3OnPromotionUpdated)
             }
             #[cfg(feature = "stores-ribbons_v3")]
             "wixStoresRibbonsV3_onRibbonCreated" => {
                 <crate::stores::ribbons_v3::RibbonCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresRibbonsV3OnRibbonCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresRibbonsV3OnRibbonCreated)
             }
             #[cfg(feature = "stores-ribbons_v3")]
             "wixStoresRibbonsV3_onRibbonDeleted" => {
                 <crate::stores::ribbons_v3::RibbonDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresRibbonsV3OnRibbonDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresRibbonsV3OnRibbonDeleted)
             }
             #[cfg(feature = "stores-ribbons_v3")]
             "wixStoresRibbonsV3_onRibbonUpdated" => {
                 <crate::stores::ribbons_v3::RibbonUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixStoresRibbonsV3OnRibbonUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixStoresRibbonsV3OnRibbonUpdated)
             }
             #[cfg(feature = "table_reservations-experiences")]
             "wixTableReservationsExperiences_onExperienceCreated" => {
                 <crate::table_reservations::experiences::ExperienceCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixTableReservationsExperiencesOnExperienceCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixTableReservationsExperiencesOnExperienceCreated)
             }
             #[cfg(feature = "table_reservations-experiences")]
             "wixTableReservationsExperiences_onExperienceTagsModified" => {
                 <crate::table_reservations::experiences::ExperienceTagsModified as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixTableReservationsExperiencesOnExperienceTagsModified(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixTableReservationsExperiencesOnExperienceTagsModified)
             }
             #[cfg(feature = "table_reservations-experiences")]
             "wixTableReservationsExperiences_onExperienceUpdated" => {
                 <crate::table_reservations::experiences::ExperienceUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixTableReservationsExperiencesOnExperienceUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixTableReservationsExperiencesOnExperienceUpdated)
             }
             #[cfg(feature = "table_reservations-reservation_locations")]
             "wixTableReservationsReservationLocations_onReservationLocationCreated" => {
                 <crate::table_reservations::reservation_locations::ReservationLocationCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixTableReservationsReservationLocationsOnReservationLocationCreated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixTableReservationsReservationLocationsOnReservationLocationCreated,
+                    )
             }
             #[cfg(feature = "table_reservations-reservation_locations")]
             "wixTableReservationsReservationLocations_onReservationLocationUpdated" => {
                 <crate::table_reservations::reservation_locations::ReservationLocationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixTableReservationsReservationLocationsOnReservationLocationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(
+                        Self::WixTableReservationsReservationLocationsOnReservationLocationUpdated,
+                    )
             }
             #[cfg(feature = "table_reservations-reservations")]
             "wixTableReservationsReservations_onReservationCreated" => {
                 <crate::table_reservations::reservations::ReservationCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixTableReservationsReservationsOnReservationCreated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixTableReservationsReservationsOnReservationCreated)
             }
             #[cfg(feature = "table_reservations-reservations")]
             "wixTableReservationsReservations_onReservationDeleted" => {
                 <crate::table_reservations::reservations::ReservationDeleted as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixTableReservationsReservationsOnReservationDeleted(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixTableReservationsReservationsOnReservationDeleted)
             }
             #[cfg(feature = "table_reservations-reservations")]
             "wixTableReservationsReservations_onReservationUpdated" => {
                 <crate::table_reservations::reservations::ReservationUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(|payload| Self::WixTableReservationsReservationsOnReservationUpdated(
-                        Box::new(payload),
-                    ))
+                    .map(Self::WixTableReservationsReservationsOnReservationUpdated)
             }
             #[cfg(not(feature = "app_management-app_instances"))]
             "wixAppManagementAppInstances_onAppInstanceInstalled" => {

@@ -150,8 +150,8 @@ impl ::wix_events_runtime::EventPayload for CategoryCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a category is deleted.
@@ -176,8 +176,8 @@ impl ::wix_events_runtime::EventPayload for CategoryDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a category is updated.
@@ -208,7 +208,7 @@ impl ::wix_events_runtime::EventPayload for CategoryUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

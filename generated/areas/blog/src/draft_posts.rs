@@ -123,7 +123,7 @@ pub struct AppEmbedData {
     pub pricing_data: Option<::wix_backend_events_shared::types::PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -189,7 +189,7 @@ pub struct AudioData {
     pub html: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AudioData {
     fn rename_sdk_keys(&mut self) {
@@ -305,7 +305,7 @@ pub struct BlockquoteData {
     pub indentation: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BlockquoteData {
     fn rename_sdk_keys(&mut self) {
@@ -326,7 +326,7 @@ pub struct BulletedListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BulletedListData {
     fn rename_sdk_keys(&mut self) {
@@ -347,7 +347,7 @@ pub struct ButtonData {
     pub r#type: Option<::wix_backend_events_shared::types::ButtonDataType>,
     /// Styling for the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<::wix_backend_events_shared::types::Styles>,
+    pub styles: Option<Box<::wix_backend_events_shared::types::Styles>>,
     /// The text to display on the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -356,7 +356,7 @@ pub struct ButtonData {
     pub link: Option<::wix_backend_events_shared::types::Link>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ButtonData {
     fn rename_sdk_keys(&mut self) {
@@ -384,7 +384,7 @@ pub struct CardData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<BackgroundImage>,
+    pub background_image: Option<Box<BackgroundImage>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardData {
     fn rename_sdk_keys(&mut self) {
@@ -408,7 +408,7 @@ pub struct CheckboxListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CheckboxListData {
     fn rename_sdk_keys(&mut self) {
@@ -426,7 +426,7 @@ pub struct CodeBlockData {
     pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CodeBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -465,7 +465,7 @@ pub struct CollapsibleListData {
     pub is_qapage_data: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CollapsibleListData {
     fn rename_sdk_keys(&mut self) {
@@ -523,7 +523,7 @@ pub struct DividerData {
     pub styles: Option<::wix_backend_events_shared::types::DividerDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DividerData {
     fn rename_sdk_keys(&mut self) {
@@ -817,13 +817,13 @@ pub struct EmbedData {
     pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
     /// An [oEmbed](https://www.oembed.com) object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oembed: Option<::wix_backend_events_shared::types::Oembed>,
+    pub oembed: Option<Box<::wix_backend_events_shared::types::Oembed>>,
     /// Origin asset source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for EmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -871,7 +871,7 @@ pub struct FileData {
     pub size_in_kb: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FileData {
     fn rename_sdk_keys(&mut self) {
@@ -911,7 +911,7 @@ pub struct GIFData {
     pub gif_type: Option<::wix_backend_events_shared::types::GIFType>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GIFData {
     fn rename_sdk_keys(&mut self) {
@@ -957,7 +957,7 @@ pub struct GalleryData {
     pub disable_download: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
     fn rename_sdk_keys(&mut self) {
@@ -1002,7 +1002,7 @@ pub struct HTMLData {
     pub auto_height: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HTMLData {
     fn rename_sdk_keys(&mut self) {
@@ -1033,7 +1033,7 @@ pub struct HeadingData {
     pub rendered_level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HeadingData {
     fn rename_sdk_keys(&mut self) {
@@ -1107,7 +1107,7 @@ pub struct ImageData {
     pub crop_shape: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
     fn rename_sdk_keys(&mut self) {
@@ -1165,7 +1165,7 @@ pub struct LayoutData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<LayoutDataBackgroundImage>,
+    pub background_image: Option<Box<LayoutDataBackgroundImage>>,
     /// Border color as a hexadecimal value.
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
     pub border_color: Option<String>,
@@ -1182,7 +1182,7 @@ pub struct LayoutData {
     pub backdrop_color: Option<String>,
     /// Backdrop image.
     #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_image: Option<LayoutDataBackgroundImage>,
+    pub backdrop_image: Option<Box<LayoutDataBackgroundImage>>,
     /// Backdrop top padding.
     #[serde(
         rename = "backdropPaddingTop",
@@ -1245,7 +1245,7 @@ pub struct LayoutData {
     pub backdrop: Option<::wix_backend_events_shared::types::Backdrop>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
     /// Shape divider at the top edge of the layout.
     #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
     pub top_divider: Option<::wix_backend_events_shared::types::SectionDivider>,
@@ -1357,7 +1357,7 @@ pub struct LinkPreviewData {
     pub styles: Option<::wix_backend_events_shared::types::LinkPreviewDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkPreviewData {
     fn rename_sdk_keys(&mut self) {
@@ -1380,7 +1380,7 @@ pub struct ListItemNodeData {
     pub checked: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ListItemNodeData {
     fn rename_sdk_keys(&mut self) {
@@ -1457,22 +1457,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ModerationStatusStatus {}
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<ButtonData>,
+    pub button_data: Option<Box<ButtonData>>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<DividerData>,
+    pub divider_data: Option<Box<DividerData>>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<FileData>,
+    pub file_data: Option<Box<FileData>>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<GalleryData>,
+    pub gallery_data: Option<Box<GalleryData>>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<GIFData>,
+    pub gif_data: Option<Box<GIFData>>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<HeadingData>,
@@ -1481,14 +1481,14 @@ pub struct Node {
     pub html_data: Option<HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<ImageData>,
+    pub image_data: Option<Box<ImageData>>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<LinkPreviewData>,
+    pub link_preview_data: Option<Box<LinkPreviewData>>,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -1499,16 +1499,16 @@ pub struct Node {
     pub paragraph_data: Option<ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<Box<PollData>>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<::wix_backend_events_shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<AppEmbedData>,
+    pub app_embed_data: Option<Box<AppEmbedData>>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<VideoData>,
+    pub video_data: Option<Box<VideoData>>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
     pub embed_data: Option<EmbedData>,
@@ -1521,7 +1521,7 @@ pub struct Node {
     pub collapsible_list_data: Option<CollapsibleListData>,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<TableData>,
+    pub table_data: Option<Box<TableData>>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -1530,7 +1530,7 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<AudioData>,
+    pub audio_data: Option<Box<AudioData>>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -1553,13 +1553,13 @@ pub struct Node {
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<LayoutData>,
+    pub layout_data: Option<Box<LayoutData>>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<ShapeData>,
+    pub shape_data: Option<Box<ShapeData>>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<CardData>,
@@ -1575,7 +1575,7 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub smart_block_cell_data: Option<SmartBlockCellData>,
+    pub smart_block_cell_data: Option<Box<SmartBlockCellData>>,
     /// Data for a checkbox list node.
     #[serde(
         rename = "checkboxListData",
@@ -1759,7 +1759,7 @@ pub struct OrderedListData {
     pub start: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderedListData {
     fn rename_sdk_keys(&mut self) {
@@ -2018,7 +2018,7 @@ pub struct ParagraphData {
     pub level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParagraphData {
     fn rename_sdk_keys(&mut self) {
@@ -2089,7 +2089,7 @@ pub struct PollData {
     pub design: Option<Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -2160,7 +2160,7 @@ pub struct RichContent {
     pub metadata: Option<::wix_backend_events_shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<::wix_backend_events_shared::types::DocumentStyle>,
+    pub document_style: Option<Box<::wix_backend_events_shared::types::DocumentStyle>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -2188,7 +2188,7 @@ pub struct ShapeData {
     pub styles: Option<::wix_backend_events_shared::types::ShapeDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
     /// Link details for shapes that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<::wix_backend_events_shared::types::Link>,
@@ -2275,7 +2275,7 @@ pub struct SmartBlockData {
     pub border_radius: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SmartBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -2383,7 +2383,7 @@ pub struct TableData {
     pub alt_text: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TableData {
     fn rename_sdk_keys(&mut self) {
@@ -2426,7 +2426,7 @@ pub struct TocData {
     pub indentation: Option<::wix_backend_events_shared::types::Indentation>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TocData {
     fn rename_sdk_keys(&mut self) {
@@ -2488,7 +2488,7 @@ pub struct VideoData {
     pub options: Option<::wix_backend_events_shared::types::PlaybackOptions>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VideoData {
     fn rename_sdk_keys(&mut self) {
@@ -2535,8 +2535,8 @@ impl ::wix_events_runtime::EventPayload for DraftCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a draft post is deleted.
@@ -2567,8 +2567,8 @@ impl ::wix_events_runtime::EventPayload for DraftDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a draft post is updated.
@@ -2599,7 +2599,7 @@ impl ::wix_events_runtime::EventPayload for DraftUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -87,7 +87,7 @@ pub struct AppEmbedData {
     pub pricing_data: Option<::wix_backend_events_shared::types::PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -153,7 +153,7 @@ pub struct AudioData {
     pub html: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AudioData {
     fn rename_sdk_keys(&mut self) {
@@ -221,7 +221,7 @@ pub struct CardData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<BackgroundImage>,
+    pub background_image: Option<Box<BackgroundImage>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardData {
     fn rename_sdk_keys(&mut self) {
@@ -277,7 +277,7 @@ pub struct GalleryData {
     pub disable_download: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
     fn rename_sdk_keys(&mut self) {
@@ -355,7 +355,7 @@ pub struct ImageData {
     pub crop_shape: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
     fn rename_sdk_keys(&mut self) {
@@ -413,7 +413,7 @@ pub struct LayoutData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<LayoutDataBackgroundImage>,
+    pub background_image: Option<Box<LayoutDataBackgroundImage>>,
     /// Border color as a hexadecimal value.
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
     pub border_color: Option<String>,
@@ -430,7 +430,7 @@ pub struct LayoutData {
     pub backdrop_color: Option<String>,
     /// Backdrop image.
     #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_image: Option<LayoutDataBackgroundImage>,
+    pub backdrop_image: Option<Box<LayoutDataBackgroundImage>>,
     /// Backdrop top padding.
     #[serde(
         rename = "backdropPaddingTop",
@@ -493,7 +493,7 @@ pub struct LayoutData {
     pub backdrop: Option<::wix_backend_events_shared::types::Backdrop>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
     /// Shape divider at the top edge of the layout.
     #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
     pub top_divider: Option<::wix_backend_events_shared::types::SectionDivider>,
@@ -634,22 +634,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ModerationDetails {
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<::wix_backend_events_shared::types::ButtonData>,
+    pub button_data: Option<Box<::wix_backend_events_shared::types::ButtonData>>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<::wix_backend_events_shared::types::CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<::wix_backend_events_shared::types::DividerData>,
+    pub divider_data: Option<Box<::wix_backend_events_shared::types::DividerData>>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<::wix_backend_events_shared::types::FileData>,
+    pub file_data: Option<Box<::wix_backend_events_shared::types::FileData>>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<GalleryData>,
+    pub gallery_data: Option<Box<GalleryData>>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<::wix_backend_events_shared::types::GIFData>,
+    pub gif_data: Option<Box<::wix_backend_events_shared::types::GIFData>>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<::wix_backend_events_shared::types::HeadingData>,
@@ -658,14 +658,16 @@ pub struct Node {
     pub html_data: Option<::wix_backend_events_shared::types::HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<ImageData>,
+    pub image_data: Option<Box<ImageData>>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<::wix_backend_events_shared::types::LinkPreviewData>,
+    pub link_preview_data: Option<
+        Box<::wix_backend_events_shared::types::LinkPreviewData>,
+    >,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -676,16 +678,16 @@ pub struct Node {
     pub paragraph_data: Option<::wix_backend_events_shared::types::ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<Box<PollData>>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<::wix_backend_events_shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<AppEmbedData>,
+    pub app_embed_data: Option<Box<AppEmbedData>>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<VideoData>,
+    pub video_data: Option<Box<VideoData>>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
     pub embed_data: Option<::wix_backend_events_shared::types::EmbedData>,
@@ -700,7 +702,7 @@ pub struct Node {
     >,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<::wix_backend_events_shared::types::TableData>,
+    pub table_data: Option<Box<::wix_backend_events_shared::types::TableData>>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -709,7 +711,7 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<AudioData>,
+    pub audio_data: Option<Box<AudioData>>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -732,13 +734,13 @@ pub struct Node {
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<LayoutData>,
+    pub layout_data: Option<Box<LayoutData>>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<ShapeData>,
+    pub shape_data: Option<Box<ShapeData>>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<CardData>,
@@ -754,7 +756,7 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub smart_block_cell_data: Option<SmartBlockCellData>,
+    pub smart_block_cell_data: Option<Box<SmartBlockCellData>>,
     /// Data for a checkbox list node.
     #[serde(
         rename = "checkboxListData",
@@ -982,7 +984,7 @@ pub struct PollData {
     pub design: Option<Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -1415,7 +1417,7 @@ pub struct RichContent {
     pub metadata: Option<::wix_backend_events_shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<::wix_backend_events_shared::types::DocumentStyle>,
+    pub document_style: Option<Box<::wix_backend_events_shared::types::DocumentStyle>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -1443,7 +1445,7 @@ pub struct ShapeData {
     pub styles: Option<::wix_backend_events_shared::types::ShapeDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
     /// Link details for shapes that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<::wix_backend_events_shared::types::Link>,
@@ -1586,7 +1588,7 @@ pub struct VideoData {
     pub options: Option<::wix_backend_events_shared::types::PlaybackOptions>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VideoData {
     fn rename_sdk_keys(&mut self) {
@@ -1633,8 +1635,8 @@ impl ::wix_events_runtime::EventPayload for PostCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a post is deleted.
@@ -1665,8 +1667,8 @@ impl ::wix_events_runtime::EventPayload for PostDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixBlog_onPostLiked` (in `backend/events.js`)
@@ -1695,8 +1697,8 @@ impl ::wix_events_runtime::EventPayload for PostLiked {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixBlog_onPostUnliked` (in `backend/events.js`)
@@ -1725,8 +1727,8 @@ impl ::wix_events_runtime::EventPayload for PostUnliked {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a post is updated.
@@ -1757,7 +1759,7 @@ impl ::wix_events_runtime::EventPayload for PostUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

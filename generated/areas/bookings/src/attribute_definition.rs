@@ -149,7 +149,7 @@ pub struct AttributeDefinitionTagsModifiedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub attribute_definition: Option<AttributeDefinition>,
+    pub attribute_definition: Option<Box<AttributeDefinition>>,
     /// Tags that were assigned to the attribute definition.
     #[serde(rename = "assignedTags", default, skip_serializing_if = "Option::is_none")]
     pub assigned_tags: Option<::wix_backend_events_shared::types::Tags>,
@@ -264,8 +264,8 @@ impl ::wix_events_runtime::EventPayload for AttributeDefinitionCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an attribute definition is deleted. Its attribute values are also removed.
@@ -297,8 +297,8 @@ impl ::wix_events_runtime::EventPayload for AttributeDefinitionDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when tags are assigned to or unassigned from an attribute definition.
@@ -330,8 +330,8 @@ impl ::wix_events_runtime::EventPayload for AttributeDefinitionTagsModified {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an attribute definition is updated.
@@ -366,7 +366,7 @@ impl ::wix_events_runtime::EventPayload for AttributeDefinitionUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -426,7 +426,7 @@ pub struct DefaultBookingPolicySet {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub current_default_booking_policy: Option<BookingPolicy>,
+    pub current_default_booking_policy: Option<Box<BookingPolicy>>,
     /// The booking policy that was the default before this endpoint was called.
     /// This field will be empty if there was no default booking policy before this method was called.
     #[serde(
@@ -434,7 +434,7 @@ pub struct DefaultBookingPolicySet {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub previous_default_booking_policy: Option<BookingPolicy>,
+    pub previous_default_booking_policy: Option<Box<BookingPolicy>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DefaultBookingPolicySet {
     fn rename_sdk_keys(&mut self) {
@@ -920,8 +920,8 @@ impl ::wix_events_runtime::EventPayload for BookingPolicyCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the site's default policy changes. Then,
@@ -955,8 +955,8 @@ impl ::wix_events_runtime::EventPayload for BookingPolicyDefaultBookingPolicySet
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a booking policy is deleted.
@@ -981,8 +981,8 @@ impl ::wix_events_runtime::EventPayload for BookingPolicyDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a booking policy is updated, including when a policy's
@@ -1014,7 +1014,7 @@ impl ::wix_events_runtime::EventPayload for BookingPolicyUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

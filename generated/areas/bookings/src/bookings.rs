@@ -170,7 +170,7 @@ pub struct BookedEntity {
     ///
     /// For course services, specify `schedule` instead of `slot`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slot: Option<BookedSlot>,
+    pub slot: Option<Box<BookedSlot>>,
     /// [Booked schedule](https://dev.wix.com/docs/rest/business-management/calendar/schedules-v3/introduction).
     ///
     /// Specify `schedule` when creating bookings for:
@@ -473,7 +473,7 @@ pub struct Booking {
     ///
     /// Choose the appropriate field based on your service type and booking requirements.
     #[serde(rename = "bookedEntity", default, skip_serializing_if = "Option::is_none")]
-    pub booked_entity: Option<BookedEntity>,
+    pub booked_entity: Option<Box<BookedEntity>>,
     /// Contact details of the site visitor or [member](https://dev.wix.com/docs/api-reference/crm/members-contacts/members/members/introduction)
     /// making the booking.
     #[serde(rename = "contactDetails", default, skip_serializing_if = "Option::is_none")]
@@ -829,7 +829,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Booking {
 pub struct BookingCanceledData {
     /// The canceled booking object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub booking: Option<Booking>,
+    pub booking: Option<Box<Booking>>,
     /// Information about whether to notify the customer about the cancellation and the message to send.
     #[serde(
         rename = "participantNotification",
@@ -887,7 +887,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BookingCanceledData {
 pub struct BookingConfirmedData {
     /// The confirmed booking object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub booking: Option<Booking>,
+    pub booking: Option<Box<Booking>>,
     /// Information about whether to notify the customer about the confirmation and the message to send.
     #[serde(
         rename = "participantNotification",
@@ -945,7 +945,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BookingConfirmedData {
 pub struct BookingDeclinedData {
     /// The declined booking object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub booking: Option<Booking>,
+    pub booking: Option<Box<Booking>>,
     /// Information about whether to notify the customer about the decline and the message to send.
     #[serde(
         rename = "participantNotification",
@@ -1006,7 +1006,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BookingDeclinedData {
 pub struct BookingMarkedAsPendingData {
     /// The booking that was marked as pending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub booking: Option<Booking>,
+    pub booking: Option<Box<Booking>>,
     /// Customer notification settings for when the pending booking is manually confirmed.
     #[serde(
         rename = "participantNotification",
@@ -1080,7 +1080,7 @@ pub struct BookingRescheduledData {
     pub previous_participants_choices: Option<ParticipantChoices>,
     /// The rescheduled booking object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub booking: Option<Booking>,
+    pub booking: Option<Box<Booking>>,
     /// Information about whether to notify the customer about the rescheduling and the message to send.
     #[serde(
         rename = "participantNotification",
@@ -1110,7 +1110,7 @@ pub struct BookingRescheduledData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub previous_booked_entity: Option<BookedEntity>,
+    pub previous_booked_entity: Option<Box<BookedEntity>>,
     /// The previous start date of the booking.
     /// For a slot, this is the start date of the slot.
     /// For a schedule, this is the start date of the first session.
@@ -1401,7 +1401,7 @@ pub struct ContactDetails {
     pub phone: Option<String>,
     /// Contact's full address.
     #[serde(rename = "fullAddress", default, skip_serializing_if = "Option::is_none")]
-    pub full_address: Option<Address>,
+    pub full_address: Option<Box<Address>>,
     /// Contact's time zone.
     ///
     /// Deprecated by Wix.
@@ -1878,7 +1878,7 @@ pub struct NumberOfParticipantsUpdated {
     pub previous_participants_choices: Option<ParticipantChoices>,
     /// The updated booking object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub booking: Option<Booking>,
+    pub booking: Option<Box<Booking>>,
     /// ID of the participant number update initiator.
     #[serde(rename = "initiatedBy", default, skip_serializing_if = "Option::is_none")]
     pub initiated_by: Option<IdentificationData>,
@@ -2527,8 +2527,8 @@ impl ::wix_events_runtime::EventPayload for BookingCanceled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a booking is confirmed.
@@ -2559,8 +2559,8 @@ impl ::wix_events_runtime::EventPayload for BookingConfirmed {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a booking is created.
@@ -2591,8 +2591,8 @@ impl ::wix_events_runtime::EventPayload for BookingCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a booking is declined.
@@ -2623,8 +2623,8 @@ impl ::wix_events_runtime::EventPayload for BookingDeclined {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a booking is marked as pending.
@@ -2655,8 +2655,8 @@ impl ::wix_events_runtime::EventPayload for BookingMarkedAsPending {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the number of participants is updated.
@@ -2688,8 +2688,8 @@ impl ::wix_events_runtime::EventPayload for BookingNumberOfParticipantsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a booking is rescheduled.
@@ -2720,8 +2720,8 @@ impl ::wix_events_runtime::EventPayload for BookingRescheduled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a booked schedule is updated.
@@ -2755,7 +2755,7 @@ impl ::wix_events_runtime::EventPayload for BookingUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -196,7 +196,7 @@ pub struct BookingsSettings {
     pub site_properties: Option<SiteProperties>,
     /// Bookings features. Will return null if there is a failure fetching bookings features Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: Option<Features>,
+    pub features: Option<Box<Features>>,
     /// Custom field data for the bookings settings object.
     ///
     /// [Extended fields](https://dev.wix.com/docs/build-apps/develop-your-app/extensions/backend-extensions/schema-plugins/about-schema-plugin-extensions) must be configured in the app dashboard before they can be accessed with API calls.
@@ -618,7 +618,7 @@ pub struct SiteProperties {
     pub phone: Option<String>,
     /// Publicly-available business address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<Box<Address>>,
     /// Site display name.
     #[serde(
         rename = "siteDisplayName",
@@ -821,8 +821,8 @@ impl ::wix_events_runtime::EventPayload for BookingsSettingsCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixBookingsBookingsSettings_onBookingsSettingsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -852,8 +852,8 @@ impl ::wix_events_runtime::EventPayload for BookingsSettingsDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixBookingsBookingsSettings_onBookingsSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -886,7 +886,7 @@ impl ::wix_events_runtime::EventPayload for BookingsSettingsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

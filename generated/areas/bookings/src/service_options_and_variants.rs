@@ -709,8 +709,8 @@ impl ::wix_events_runtime::EventPayload for ServiceOptionsAndVariantsCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixBookingsCatalog_onServiceOptionsAndVariantsDeleted` (in `backend/events.js`)
@@ -739,8 +739,8 @@ impl ::wix_events_runtime::EventPayload for ServiceOptionsAndVariantsDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixBookingsCatalog_onServiceOptionsAndVariantsUpdated` (in `backend/events.js`)
@@ -769,7 +769,7 @@ impl ::wix_events_runtime::EventPayload for ServiceOptionsAndVariantsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -1303,7 +1303,7 @@ pub struct Payment {
     ///
     /// Required when: `rateType` is `VARIED`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub varied: Option<VariedPayment>,
+    pub varied: Option<Box<VariedPayment>>,
     /// Subscription pricing details for the service. Supported for course services only.
     /// The business charges recurring monthly payments instead of a one-time fee.
     ///
@@ -1814,7 +1814,7 @@ pub struct Service {
     /// Payment options for booking the service.
     /// Learn more about [service payments](https://dev.wix.com/docs/rest/business-solutions/bookings/services/services-v2/about-service-payments).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment: Option<Payment>,
+    pub payment: Option<Box<Payment>>,
     /// Online booking settings.
     #[serde(rename = "onlineBooking", default, skip_serializing_if = "Option::is_none")]
     pub online_booking: Option<OnlineBooking>,
@@ -1827,7 +1827,7 @@ pub struct Service {
     /// [Policy](https://dev.wix.com/docs/rest/business-solutions/bookings/policies/booking-policies/introduction)
     /// determining under what conditions this service can be booked. For example, whether the service can only be booked up to 30 minutes before it begins.
     #[serde(rename = "bookingPolicy", default, skip_serializing_if = "Option::is_none")]
-    pub booking_policy: Option<BookingPolicy>,
+    pub booking_policy: Option<Box<BookingPolicy>>,
     /// The service's [schedule](https://dev.wix.com/docs/rest/business-management/calendar/schedules-v3/introduction),
     /// which can be used to manage the service's [events](https://dev.wix.com/docs/rest/business-management/calendar/events-v3/introduction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1882,7 +1882,7 @@ pub struct Service {
     pub main_slug: Option<Slug>,
     /// URLs to various service-related pages, such as the calendar page and the booking page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub urls: Option<URLs>,
+    pub urls: Option<Box<URLs>>,
     /// Extensions enabling users to save custom data related to the service.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
     pub extended_fields: Option<::wix_backend_events_shared::types::ExtendedFields>,
@@ -2563,10 +2563,10 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for V2Duration {}
 pub struct V2Location {
     /// Information about business locations. Required when `type` is `BUSINESS`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business: Option<BusinessLocationOptions>,
+    pub business: Option<Box<BusinessLocationOptions>>,
     /// Information about custom locations. Required when `type` is `CUSTOM`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<CustomLocationOptions>,
+    pub custom: Option<Box<CustomLocationOptions>>,
     /// Location ID.
     ///
     /// Format: guid.
@@ -2809,8 +2809,8 @@ impl ::wix_events_runtime::EventPayload for ServiceCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a service is deleted.
@@ -2841,8 +2841,8 @@ impl ::wix_events_runtime::EventPayload for ServiceDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a service is updated.
@@ -2876,7 +2876,7 @@ impl ::wix_events_runtime::EventPayload for ServiceUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -603,7 +603,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for StaffMember {
 pub struct StaffMemberConnectedToUserData {
     /// Updated staff member.
     #[serde(rename = "staffMember", default, skip_serializing_if = "Option::is_none")]
-    pub staff_member: Option<StaffMember>,
+    pub staff_member: Option<Box<StaffMember>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for StaffMemberConnectedToUserData {
     fn rename_sdk_keys(&mut self) {
@@ -618,7 +618,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for StaffMemberConnectedToUse
 pub struct StaffMemberDisconnectedFromUserData {
     /// Updated staff member.
     #[serde(rename = "staffMember", default, skip_serializing_if = "Option::is_none")]
-    pub staff_member: Option<StaffMember>,
+    pub staff_member: Option<Box<StaffMember>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys
 for StaffMemberDisconnectedFromUserData {
@@ -635,7 +635,7 @@ for StaffMemberDisconnectedFromUserData {
 pub struct StaffMemberFullyCreatedData {
     /// Created staff member.
     #[serde(rename = "staffMember", default, skip_serializing_if = "Option::is_none")]
-    pub staff_member: Option<StaffMember>,
+    pub staff_member: Option<Box<StaffMember>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for StaffMemberFullyCreatedData {
     fn rename_sdk_keys(&mut self) {
@@ -697,7 +697,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Tags {
 pub struct TagsModified {
     /// Staff member whose tags were modified.
     #[serde(rename = "staffMember", default, skip_serializing_if = "Option::is_none")]
-    pub staff_member: Option<StaffMember>,
+    pub staff_member: Option<Box<StaffMember>>,
     /// Tags that were assigned.
     #[serde(rename = "assignedTags", default, skip_serializing_if = "Option::is_none")]
     pub assigned_tags: Option<Tags>,
@@ -776,8 +776,8 @@ impl ::wix_events_runtime::EventPayload for StaffMemberConnectedToUser {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a staff member is created.
@@ -808,8 +808,8 @@ impl ::wix_events_runtime::EventPayload for StaffMemberCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a staff member is deleted.
@@ -840,8 +840,8 @@ impl ::wix_events_runtime::EventPayload for StaffMemberDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a Wix user is disconnected from a staff member.
@@ -872,8 +872,8 @@ impl ::wix_events_runtime::EventPayload for StaffMemberDisconnectedFromUser {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a staff member is created and their working hours schedule is
@@ -906,8 +906,8 @@ impl ::wix_events_runtime::EventPayload for StaffMemberFullyCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a staff member's tags are added, removed, or changed.
@@ -938,8 +938,8 @@ impl ::wix_events_runtime::EventPayload for StaffMemberTagsModified {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a staff member is updated.
@@ -973,7 +973,7 @@ impl ::wix_events_runtime::EventPayload for StaffMemberUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -204,7 +204,7 @@ pub struct Properties {
     pub fax: Option<String>,
     /// Address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<Box<Address>>,
     /// Site display name.
     #[serde(
         rename = "siteDisplayName",
@@ -324,7 +324,7 @@ pub struct SitePropertiesEvent {
     pub fields: Option<Vec<String>>,
     /// Updated properties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
+    pub properties: Option<Box<Properties>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SitePropertiesEvent {
     fn rename_sdk_keys(&mut self) {
@@ -416,7 +416,7 @@ impl ::wix_events_runtime::EventPayload for PropertiesSitePropertiesUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

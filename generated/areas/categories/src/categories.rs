@@ -87,7 +87,7 @@ pub struct AppEmbedData {
     pub pricing_data: Option<::wix_backend_events_shared::types::PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -527,22 +527,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ItemsArrangedInCategory {
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<::wix_backend_events_shared::types::ButtonData>,
+    pub button_data: Option<Box<::wix_backend_events_shared::types::ButtonData>>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<::wix_backend_events_shared::types::CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<::wix_backend_events_shared::types::DividerData>,
+    pub divider_data: Option<Box<::wix_backend_events_shared::types::DividerData>>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<::wix_backend_events_shared::types::FileData>,
+    pub file_data: Option<Box<::wix_backend_events_shared::types::FileData>>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<::wix_backend_events_shared::types::GalleryData>,
+    pub gallery_data: Option<Box<::wix_backend_events_shared::types::GalleryData>>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<::wix_backend_events_shared::types::GIFData>,
+    pub gif_data: Option<Box<::wix_backend_events_shared::types::GIFData>>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<::wix_backend_events_shared::types::HeadingData>,
@@ -551,14 +551,16 @@ pub struct Node {
     pub html_data: Option<::wix_backend_events_shared::types::HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<::wix_backend_events_shared::types::ImageData>,
+    pub image_data: Option<Box<::wix_backend_events_shared::types::ImageData>>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<::wix_backend_events_shared::types::LinkPreviewData>,
+    pub link_preview_data: Option<
+        Box<::wix_backend_events_shared::types::LinkPreviewData>,
+    >,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -569,16 +571,16 @@ pub struct Node {
     pub paragraph_data: Option<::wix_backend_events_shared::types::ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<Box<PollData>>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<::wix_backend_events_shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<AppEmbedData>,
+    pub app_embed_data: Option<Box<AppEmbedData>>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<::wix_backend_events_shared::types::VideoData>,
+    pub video_data: Option<Box<::wix_backend_events_shared::types::VideoData>>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
     pub embed_data: Option<::wix_backend_events_shared::types::EmbedData>,
@@ -593,7 +595,7 @@ pub struct Node {
     >,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<::wix_backend_events_shared::types::TableData>,
+    pub table_data: Option<Box<::wix_backend_events_shared::types::TableData>>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -602,7 +604,7 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<::wix_backend_events_shared::types::AudioData>,
+    pub audio_data: Option<Box<::wix_backend_events_shared::types::AudioData>>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -625,13 +627,13 @@ pub struct Node {
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<::wix_backend_events_shared::types::LayoutData>,
+    pub layout_data: Option<Box<::wix_backend_events_shared::types::LayoutData>>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<::wix_backend_events_shared::types::ShapeData>,
+    pub shape_data: Option<Box<::wix_backend_events_shared::types::ShapeData>>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<::wix_backend_events_shared::types::CardData>,
@@ -648,7 +650,7 @@ pub struct Node {
         skip_serializing_if = "Option::is_none"
     )]
     pub smart_block_cell_data: Option<
-        ::wix_backend_events_shared::types::SmartBlockCellData,
+        Box<::wix_backend_events_shared::types::SmartBlockCellData>,
     >,
     /// Data for a checkbox list node.
     #[serde(
@@ -874,7 +876,7 @@ pub struct PollData {
     pub design: Option<::wix_backend_events_shared::types::Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -901,7 +903,7 @@ pub struct RichContent {
     pub metadata: Option<::wix_backend_events_shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<::wix_backend_events_shared::types::DocumentStyle>,
+    pub document_style: Option<Box<::wix_backend_events_shared::types::DocumentStyle>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -958,8 +960,8 @@ impl ::wix_events_runtime::EventPayload for CategoryCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a category is deleted.
@@ -984,8 +986,8 @@ impl ::wix_events_runtime::EventPayload for CategoryDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an item is added to a category.
@@ -1016,8 +1018,8 @@ impl ::wix_events_runtime::EventPayload for CategoryItemAddedToCategory {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an item is removed from a category.
@@ -1048,8 +1050,8 @@ impl ::wix_events_runtime::EventPayload for CategoryItemRemovedFromCategory {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when items are rearranged within a category.
@@ -1080,8 +1082,8 @@ impl ::wix_events_runtime::EventPayload for CategoryItemsArrangedInCategory {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a category is moved to a different position or parent category.
@@ -1112,8 +1114,8 @@ impl ::wix_events_runtime::EventPayload for CategoryMoved {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a category is updated.
@@ -1147,7 +1149,7 @@ impl ::wix_events_runtime::EventPayload for CategoryUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -94,10 +94,10 @@ pub struct Comment {
     pub resource_id: Option<String>,
     /// Published comment content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<CommentContent>,
+    pub content: Option<Box<CommentContent>>,
     /// Unpublished comment content.
     #[serde(rename = "draftContent", default, skip_serializing_if = "Option::is_none")]
-    pub draft_content: Option<CommentContent>,
+    pub draft_content: Option<Box<CommentContent>>,
     /// Comment's author.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<CommentAuthor>,
@@ -265,10 +265,10 @@ pub struct CommentContentChangedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub previous_content: Option<CommentContent>,
+    pub previous_content: Option<Box<CommentContent>>,
     /// Content after the update.
     #[serde(rename = "currentContent", default, skip_serializing_if = "Option::is_none")]
-    pub current_content: Option<CommentContent>,
+    pub current_content: Option<Box<CommentContent>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentContentChangedData {
     fn rename_sdk_keys(&mut self) {
@@ -286,7 +286,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentContentChangedData
 pub struct CommentHiddenData {
     /// `comment` on the wire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<Comment>,
+    pub comment: Option<Box<Comment>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentHiddenData {
     fn rename_sdk_keys(&mut self) {
@@ -301,7 +301,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentHiddenData {
 pub struct CommentMarkedData {
     /// `comment` on the wire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<Comment>,
+    pub comment: Option<Box<Comment>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentMarkedData {
     fn rename_sdk_keys(&mut self) {
@@ -316,7 +316,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentMarkedData {
 pub struct CommentMovedData {
     /// `comment` on the wire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<Comment>,
+    pub comment: Option<Box<Comment>>,
     /// `destination` on the wire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<Destination>,
@@ -337,7 +337,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentMovedData {
 pub struct CommentPublishedData {
     /// Comment info.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<Comment>,
+    pub comment: Option<Box<Comment>>,
     /// Whether this is the first comment publish.
     #[serde(rename = "firstPublish", default, skip_serializing_if = "Option::is_none")]
     pub first_publish: Option<bool>,
@@ -378,7 +378,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentReactionSummary {
 pub struct CommentUnmarkedData {
     /// `comment` on the wire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<Comment>,
+    pub comment: Option<Box<Comment>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CommentUnmarkedData {
     fn rename_sdk_keys(&mut self) {
@@ -457,22 +457,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Mention {}
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<::wix_backend_events_shared::types::ButtonData>,
+    pub button_data: Option<Box<::wix_backend_events_shared::types::ButtonData>>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<::wix_backend_events_shared::types::CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<::wix_backend_events_shared::types::DividerData>,
+    pub divider_data: Option<Box<::wix_backend_events_shared::types::DividerData>>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<::wix_backend_events_shared::types::FileData>,
+    pub file_data: Option<Box<::wix_backend_events_shared::types::FileData>>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<::wix_backend_events_shared::types::GalleryData>,
+    pub gallery_data: Option<Box<::wix_backend_events_shared::types::GalleryData>>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<::wix_backend_events_shared::types::GIFData>,
+    pub gif_data: Option<Box<::wix_backend_events_shared::types::GIFData>>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<::wix_backend_events_shared::types::HeadingData>,
@@ -481,14 +481,16 @@ pub struct Node {
     pub html_data: Option<::wix_backend_events_shared::types::HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<::wix_backend_events_shared::types::ImageData>,
+    pub image_data: Option<Box<::wix_backend_events_shared::types::ImageData>>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<::wix_backend_events_shared::types::LinkPreviewData>,
+    pub link_preview_data: Option<
+        Box<::wix_backend_events_shared::types::LinkPreviewData>,
+    >,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -499,16 +501,16 @@ pub struct Node {
     pub paragraph_data: Option<::wix_backend_events_shared::types::ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<Box<PollData>>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<::wix_backend_events_shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<::wix_backend_events_shared::types::AppEmbedData>,
+    pub app_embed_data: Option<Box<::wix_backend_events_shared::types::AppEmbedData>>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<::wix_backend_events_shared::types::VideoData>,
+    pub video_data: Option<Box<::wix_backend_events_shared::types::VideoData>>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
     pub embed_data: Option<::wix_backend_events_shared::types::EmbedData>,
@@ -523,7 +525,7 @@ pub struct Node {
     >,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<::wix_backend_events_shared::types::TableData>,
+    pub table_data: Option<Box<::wix_backend_events_shared::types::TableData>>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -532,7 +534,7 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<::wix_backend_events_shared::types::AudioData>,
+    pub audio_data: Option<Box<::wix_backend_events_shared::types::AudioData>>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -555,13 +557,13 @@ pub struct Node {
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<::wix_backend_events_shared::types::LayoutData>,
+    pub layout_data: Option<Box<::wix_backend_events_shared::types::LayoutData>>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<::wix_backend_events_shared::types::ShapeData>,
+    pub shape_data: Option<Box<::wix_backend_events_shared::types::ShapeData>>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<::wix_backend_events_shared::types::CardData>,
@@ -578,7 +580,7 @@ pub struct Node {
         skip_serializing_if = "Option::is_none"
     )]
     pub smart_block_cell_data: Option<
-        ::wix_backend_events_shared::types::SmartBlockCellData,
+        Box<::wix_backend_events_shared::types::SmartBlockCellData>,
     >,
     /// Data for a checkbox list node.
     #[serde(
@@ -810,7 +812,7 @@ pub struct PollData {
     pub design: Option<::wix_backend_events_shared::types::Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -863,7 +865,7 @@ pub struct RichContent {
     pub metadata: Option<::wix_backend_events_shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<::wix_backend_events_shared::types::DocumentStyle>,
+    pub document_style: Option<Box<::wix_backend_events_shared::types::DocumentStyle>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -991,8 +993,8 @@ impl ::wix_events_runtime::EventPayload for CommentContentChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a comment is created.
@@ -1023,8 +1025,8 @@ impl ::wix_events_runtime::EventPayload for CommentCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a comment is deleted.
@@ -1055,8 +1057,8 @@ impl ::wix_events_runtime::EventPayload for CommentDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a comment is hidden.
@@ -1087,8 +1089,8 @@ impl ::wix_events_runtime::EventPayload for CommentHidden {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a comment is marked.
@@ -1119,8 +1121,8 @@ impl ::wix_events_runtime::EventPayload for CommentMarked {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a comment is moved.
@@ -1151,8 +1153,8 @@ impl ::wix_events_runtime::EventPayload for CommentMoved {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a comment is published.
@@ -1183,8 +1185,8 @@ impl ::wix_events_runtime::EventPayload for CommentPublished {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the total number of comments has changed in a resource.
@@ -1216,8 +1218,8 @@ impl ::wix_events_runtime::EventPayload for CommentResourceCommentCountChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a comment is unmarked.
@@ -1248,8 +1250,8 @@ impl ::wix_events_runtime::EventPayload for CommentUnmarked {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a comment is updated.
@@ -1283,7 +1285,7 @@ impl ::wix_events_runtime::EventPayload for CommentUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

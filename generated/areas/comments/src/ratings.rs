@@ -127,8 +127,8 @@ impl ::wix_events_runtime::EventPayload for RatingCommentResourceRatingChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixCommentsRatings_onRatingCommentResourceRatingDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -159,7 +159,7 @@ impl ::wix_events_runtime::EventPayload for RatingCommentResourceRatingDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -205,7 +205,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Vote {
 pub struct VoteCastData {
     /// Vote associated with the event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vote: Option<Vote>,
+    pub vote: Option<Box<Vote>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VoteCastData {
     fn rename_sdk_keys(&mut self) {
@@ -240,7 +240,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VoteContext {}
 pub struct VoteDeletedData {
     /// Vote associated with the event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vote: Option<Vote>,
+    pub vote: Option<Box<Vote>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VoteDeletedData {
     fn rename_sdk_keys(&mut self) {
@@ -276,8 +276,8 @@ impl ::wix_events_runtime::EventPayload for VoteCast {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a vote changes the totals for a resource.
@@ -309,8 +309,8 @@ impl ::wix_events_runtime::EventPayload for VoteContextResourceVoteChange {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a vote is removed.
@@ -342,7 +342,7 @@ impl ::wix_events_runtime::EventPayload for VoteDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -91,8 +91,8 @@ impl ::wix_events_runtime::EventPayload for CommentsWidgetCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixCommentsWidgets_onCommentsWidgetDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -116,8 +116,8 @@ impl ::wix_events_runtime::EventPayload for CommentsWidgetDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixCommentsWidgets_onCommentsWidgetUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -147,7 +147,7 @@ impl ::wix_events_runtime::EventPayload for CommentsWidgetUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -164,7 +164,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Card {
 pub struct CardAssignedData {
     /// The card that is assigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card: Option<Card>,
+    pub card: Option<Box<Card>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardAssignedData {
     fn rename_sdk_keys(&mut self) {
@@ -177,7 +177,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardAssignedData {
 pub struct CardMovedData {
     /// The card that moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card: Option<Card>,
+    pub card: Option<Box<Card>>,
     /// The ID of the stage to which the card was moved.
     ///
     /// Format: guid.
@@ -200,7 +200,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardMovedData {
 pub struct CardOverdueData {
     /// The card that is overdue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card: Option<Card>,
+    pub card: Option<Box<Card>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardOverdueData {
     fn rename_sdk_keys(&mut self) {
@@ -229,7 +229,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardSource {}
 pub struct CardStaleData {
     /// The card that is stale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card: Option<Card>,
+    pub card: Option<Box<Card>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardStaleData {
     fn rename_sdk_keys(&mut self) {
@@ -423,8 +423,8 @@ impl ::wix_events_runtime::EventPayload for CardAssigned {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a card is created.
@@ -455,8 +455,8 @@ impl ::wix_events_runtime::EventPayload for CardCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a card is deleted.
@@ -487,8 +487,8 @@ impl ::wix_events_runtime::EventPayload for CardDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a card is moved from one stage to another.
@@ -519,8 +519,8 @@ impl ::wix_events_runtime::EventPayload for CardMoved {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a card's `dueDate` passes.
@@ -551,8 +551,8 @@ impl ::wix_events_runtime::EventPayload for CardOverdue {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a card's `staleDate` passes.
@@ -583,8 +583,8 @@ impl ::wix_events_runtime::EventPayload for CardStale {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a card is updated.
@@ -618,7 +618,7 @@ impl ::wix_events_runtime::EventPayload for CardUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

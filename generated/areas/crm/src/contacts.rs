@@ -236,7 +236,7 @@ pub struct Contact {
     pub picture: Option<::wix_events_runtime::wire::Image>,
     /// Contact's details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub info: Option<ContactInfo>,
+    pub info: Option<Box<ContactInfo>>,
     /// Contact's segment IDs Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<SegmentsWrapper>,
@@ -248,7 +248,7 @@ pub struct Contact {
     pub primary_phone: Option<PrimaryPhone>,
     /// Contact's member info. Internal (only in the SDK's internal typings).
     #[serde(rename = "memberInfo", default, skip_serializing_if = "Option::is_none")]
-    pub member_info: Option<MemberInfo>,
+    pub member_info: Option<Box<MemberInfo>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Contact {
     fn rename_sdk_keys(&mut self) {
@@ -599,7 +599,7 @@ pub struct ContactAddress {
     pub tag: Option<AddressTag>,
     /// Street address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<Box<Address>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ContactAddress {
     fn rename_sdk_keys(&mut self) {
@@ -812,7 +812,7 @@ pub struct ContactMergedData {
     pub source_contact_ids: Option<Vec<String>>,
     /// Updated target contact.
     #[serde(rename = "targetContact", default, skip_serializing_if = "Option::is_none")]
-    pub target_contact: Option<Contact>,
+    pub target_contact: Option<Box<Contact>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ContactMergedData {
     fn rename_sdk_keys(&mut self) {
@@ -1108,7 +1108,7 @@ pub struct ContactSubmittedData {
     pub activity: Option<ContactActivity>,
     /// Submitted Contact (after processing)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact: Option<Contact>,
+    pub contact: Option<Box<Contact>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ContactSubmittedData {
     fn rename_sdk_keys(&mut self) {
@@ -1835,8 +1835,8 @@ impl ::wix_events_runtime::EventPayload for ContactCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a contact is deleted.
@@ -1864,8 +1864,8 @@ impl ::wix_events_runtime::EventPayload for ContactDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when one or more source contacts are merged into a target contact.
@@ -1896,8 +1896,8 @@ impl ::wix_events_runtime::EventPayload for ContactMerged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a contact is updated.
@@ -1931,8 +1931,8 @@ impl ::wix_events_runtime::EventPayload for ContactUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the subscription or deliverability status of a contact's primary email is updated. REST webhook only; the documented example sends the body as `createdEvent.entityAsJson`.
@@ -1963,8 +1963,8 @@ impl ::wix_events_runtime::EventPayload for ContactEmailSubscriptionUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the SMS subscription status of a contact's primary phone is updated. REST webhook only; the documented example sends the body as `createdEvent.entityAsJson`.
@@ -1995,8 +1995,8 @@ impl ::wix_events_runtime::EventPayload for ContactPhoneSubscriptionUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a contact is submitted (created or updated with an activity) by an app. REST webhook only (`actionEvent`).
@@ -2027,7 +2027,7 @@ impl ::wix_events_runtime::EventPayload for ContactSubmitted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

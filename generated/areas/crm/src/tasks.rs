@@ -161,7 +161,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Task {
 pub struct TaskOverdueData {
     /// The overdue task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task: Option<Task>,
+    pub task: Option<Box<Task>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TaskOverdueData {
     fn rename_sdk_keys(&mut self) {
@@ -256,8 +256,8 @@ impl ::wix_events_runtime::EventPayload for TaskCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a task is deleted.
@@ -282,8 +282,8 @@ impl ::wix_events_runtime::EventPayload for TaskDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a task reaches its due date.
@@ -314,8 +314,8 @@ impl ::wix_events_runtime::EventPayload for TaskOverdue {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a task is updated.
@@ -349,7 +349,7 @@ impl ::wix_events_runtime::EventPayload for TaskUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

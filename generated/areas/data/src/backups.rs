@@ -180,7 +180,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RestorationCollection {
 pub struct RestorationStateChanged {
     /// current state of restoration
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restoration: Option<Restoration>,
+    pub restoration: Option<Box<Restoration>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RestorationStateChanged {
     fn rename_sdk_keys(&mut self) {
@@ -356,8 +356,8 @@ impl ::wix_events_runtime::EventPayload for BackupRestorationStateChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a backup's status is changed. This includes when a backup is created and its status is set to `PENDING`.
@@ -388,7 +388,7 @@ impl ::wix_events_runtime::EventPayload for BackupStateChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -39,10 +39,10 @@ pub struct DataMovementJob {
     pub status: Option<JobStatus>,
     /// Source to move data from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::shared::Source>,
+    pub source: Option<Box<crate::shared::Source>>,
     /// Destination to move data to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<crate::shared::Destination>,
+    pub destination: Option<Box<crate::shared::Destination>>,
     /// Transformations to apply to the data before moving it to the destination. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transformations: Option<Vec<crate::shared::Transformation>>,
@@ -321,8 +321,8 @@ impl ::wix_events_runtime::EventPayload for JobCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a job is terminated.
@@ -347,8 +347,8 @@ impl ::wix_events_runtime::EventPayload for JobDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a job's `status` updates.
@@ -379,7 +379,7 @@ impl ::wix_events_runtime::EventPayload for JobUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

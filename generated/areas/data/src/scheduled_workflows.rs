@@ -36,10 +36,10 @@ pub struct JobSpec {
     pub destination_site_id: Option<String>,
     /// Source to read data from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::shared::Source>,
+    pub source: Option<Box<crate::shared::Source>>,
     /// Destination to write data to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<crate::shared::Destination>,
+    pub destination: Option<Box<crate::shared::Destination>>,
     /// Transformations to apply before writing to the destination. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transformations: Option<Vec<crate::shared::Transformation>>,
@@ -163,8 +163,8 @@ impl ::wix_events_runtime::EventPayload for JobsCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixDataScheduledWorkflows_onJobsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -187,8 +187,8 @@ impl ::wix_events_runtime::EventPayload for JobsDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixDataScheduledWorkflows_onJobsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -217,7 +217,7 @@ impl ::wix_events_runtime::EventPayload for JobsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

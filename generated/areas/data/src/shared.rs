@@ -73,7 +73,7 @@ pub struct AddField {
     pub field_name: Option<String>,
     /// Expression to resolve. The result of the expression becomes the value of the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AddField {
     fn rename_sdk_keys(&mut self) {
@@ -174,7 +174,7 @@ pub struct Avg {
     ///
     /// Expression must resolve to a number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Avg {
     fn rename_sdk_keys(&mut self) {
@@ -927,7 +927,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FilterQuery {
 pub struct First {
     /// Expression to find the first item in the group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for First {
     fn rename_sdk_keys(&mut self) {
@@ -1049,7 +1049,7 @@ pub struct GroupId {
     pub key: Option<String>,
     /// Expression to determine the grouping value. Items whose expression resolves to the same value are grouped together in the result item's `_id` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GroupId {
     fn rename_sdk_keys(&mut self) {
@@ -1075,7 +1075,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Include {}
 pub struct Last {
     /// Expression to find the last item in the group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Last {
     fn rename_sdk_keys(&mut self) {
@@ -1161,7 +1161,7 @@ pub struct Max {
     ///
     /// Expression must resolve to a comparable value, such as a number or string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Max {
     fn rename_sdk_keys(&mut self) {
@@ -1229,7 +1229,7 @@ pub struct Min {
     ///
     /// Expression must resolve to a comparable value, such as a number or string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Min {
     fn rename_sdk_keys(&mut self) {
@@ -1365,7 +1365,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Projection {
 pub struct Push {
     /// Expression to collect items into an array.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Push {
     fn rename_sdk_keys(&mut self) {
@@ -1389,7 +1389,7 @@ pub struct Reshape {
     pub result_field_name: Option<String>,
     /// Expression to resolve. The result of the expression becomes the value of the new field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Reshape {
     fn rename_sdk_keys(&mut self) {
@@ -1480,7 +1480,7 @@ pub struct Source {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub wix_data_collection: Option<WixDataSource>,
+    pub wix_data_collection: Option<Box<WixDataSource>>,
     /// Localized CMS content. Available when the site has [Wix Multilingual](https://support.wix.com/en/article/wix-multilingual-an-overview) installed.
     ///
     /// Learn more about working with [translated CMS content](https://support.wix.com/en/article/wix-multilingual-translating-cms-collection-content).
@@ -1737,7 +1737,7 @@ pub struct Sum {
     ///
     /// Expression must resolve to a number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<Expression>,
+    pub expression: Option<Box<Expression>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Sum {
     fn rename_sdk_keys(&mut self) {

@@ -148,7 +148,7 @@ pub struct AbandonedCheckoutRecoveredData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub abandoned_checkout: Option<AbandonedCheckout>,
+    pub abandoned_checkout: Option<Box<AbandonedCheckout>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AbandonedCheckoutRecoveredData {
     fn rename_sdk_keys(&mut self) {
@@ -578,8 +578,8 @@ impl ::wix_events_runtime::EventPayload for AbandonedCheckoutCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggerred when an abandoned checkout is deleted.
@@ -610,8 +610,8 @@ impl ::wix_events_runtime::EventPayload for AbandonedCheckoutDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an abandoned checkout is recovered.
@@ -642,8 +642,8 @@ impl ::wix_events_runtime::EventPayload for AbandonedCheckoutRecovered {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an abandoned checkout is updated.
@@ -674,7 +674,7 @@ impl ::wix_events_runtime::EventPayload for AbandonedCheckoutUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -159,8 +159,8 @@ impl ::wix_events_runtime::EventPayload for BackInStockNotificationRequestCreate
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEcom_onBackInStockNotificationRequestDeleted` (in `backend/events.js`)
@@ -184,8 +184,8 @@ impl ::wix_events_runtime::EventPayload for BackInStockNotificationRequestDelete
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEcom_onBackInStockNotificationRequestUpdated` (in `backend/events.js`)
@@ -215,7 +215,7 @@ impl ::wix_events_runtime::EventPayload for BackInStockNotificationRequestUpdate
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -672,7 +672,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_override_fields: Option<CatalogOverrideFields>,
+    pub catalog_override_fields: Option<Box<CatalogOverrideFields>>,
     /// Whether to save the payment method on the order.
     ///
     /// Default: `false`
@@ -965,8 +965,8 @@ impl ::wix_events_runtime::EventPayload for CartCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a cart is deleted.
@@ -991,8 +991,8 @@ impl ::wix_events_runtime::EventPayload for CartDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEcom_onCartUpdated` (in `backend/events.js`)
@@ -1024,7 +1024,7 @@ impl ::wix_events_runtime::EventPayload for CartUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

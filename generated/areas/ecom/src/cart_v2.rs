@@ -204,7 +204,7 @@ pub struct Cart {
     pub business_info: Option<BusinessInfo>,
     /// Information about the customer that owns the Cart.
     #[serde(rename = "customerInfo", default, skip_serializing_if = "Option::is_none")]
-    pub customer_info: Option<CustomerInfo>,
+    pub customer_info: Option<Box<CustomerInfo>>,
     /// Delivery-related information associated with the Cart.
     #[serde(rename = "deliveryInfo", default, skip_serializing_if = "Option::is_none")]
     pub delivery_info: Option<DeliveryInfo>,
@@ -451,10 +451,10 @@ pub struct CartSummary {
     pub tax_summary: Option<V2TaxSummary>,
     /// Summary of calculated price components for the cart.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<V2PriceSummary>,
+    pub price_summary: Option<Box<V2PriceSummary>>,
     /// How the customer pays for the order.
     #[serde(rename = "paymentSummary", default, skip_serializing_if = "Option::is_none")]
-    pub payment_summary: Option<PaymentSummary>,
+    pub payment_summary: Option<Box<PaymentSummary>>,
     /// Opaque token for the cart's calculated prices.
     ///
     /// Pass this token when placing an order so the prices the customer saw match checkout.
@@ -480,7 +480,7 @@ pub struct CartSummary {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub calculation_errors: Option<V2CalculationErrors>,
+    pub calculation_errors: Option<Box<V2CalculationErrors>>,
     /// Business violations from the Validations service plugin ([SDK](https://dev.wix.com/docs/sdk/backend-modules/ecom/service-plugins/validations/introduction) | [REST](https://dev.wix.com/docs/rest/business-solutions/e-commerce/service-plugins/validations-integration-service-plugin/introduction)).
     ///
     /// Deprecated. Use `violations` instead.
@@ -618,7 +618,7 @@ pub struct Charge {
     pub cycle_billing_date: Option<::wix_events_runtime::wire::Timestamp>,
     /// Price breakdown for the charge. Used by PricingPlans legacy service. Can be deprecated when PP moves fully to DraftOrder. Internal (only in the SDK's internal typings).
     #[serde(rename = "chargeSummary", default, skip_serializing_if = "Option::is_none")]
-    pub charge_summary: Option<crate::shared::PriceSummary>,
+    pub charge_summary: Option<Box<crate::shared::PriceSummary>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Charge {
     fn rename_sdk_keys(&mut self) {
@@ -815,7 +815,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CustomerInfo {
 pub struct DeliveryInfo {
     /// Delivery address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<crate::shared::Address>,
+    pub address: Option<Box<crate::shared::Address>>,
     /// Delivery method selected by the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<DeliveryMethod>,
@@ -1838,7 +1838,7 @@ pub struct ItemSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_override_fields: Option<CatalogOverrideFields>,
+    pub catalog_override_fields: Option<Box<CatalogOverrideFields>>,
     /// When `catalogReference.catalogItemId` isn't the actual catalog item ID, this field returns the true catalog item ID.
     /// For example, for Wix Bookings, `catalogReference.catalogItemId` is the booking ID, so this value is the service ID.
     /// In most cases, this matches `catalogReference.catalogItemId`.
@@ -2255,7 +2255,7 @@ pub struct PaymentInfo {
     pub currency_code: Option<String>,
     /// Billing address.
     #[serde(rename = "billingAddress", default, skip_serializing_if = "Option::is_none")]
-    pub billing_address: Option<crate::shared::Address>,
+    pub billing_address: Option<Box<crate::shared::Address>>,
     /// Billing contact details.
     #[serde(rename = "billingContact", default, skip_serializing_if = "Option::is_none")]
     pub billing_contact: Option<crate::shared::FullAddressContactDetails>,
@@ -2938,13 +2938,13 @@ pub struct V2LineItem {
     pub quantity_info: Option<ItemQuantityInfo>,
     /// Pricing details for the line item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pricing: Option<ItemPricingInfo>,
+    pub pricing: Option<Box<ItemPricingInfo>>,
     /// Information about the line item's origin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<ItemSource>,
     /// Display details for the item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<ItemAttributes>,
+    pub attributes: Option<Box<ItemAttributes>>,
     /// Delivery configuration for the line item.
     #[serde(rename = "deliveryConfig", default, skip_serializing_if = "Option::is_none")]
     pub delivery_config: Option<ItemDeliveryConfig>,
@@ -2953,7 +2953,7 @@ pub struct V2LineItem {
     pub tax_config: Option<ItemTaxConfig>,
     /// Payment configuration for the line item.
     #[serde(rename = "paymentConfig", default, skip_serializing_if = "Option::is_none")]
-    pub payment_config: Option<ItemPaymentConfig>,
+    pub payment_config: Option<Box<ItemPaymentConfig>>,
     /// Inventory availability status for the line item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ItemStatus>,
@@ -3678,8 +3678,8 @@ impl ::wix_events_runtime::EventPayload for CartCalculated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a cart is created.
@@ -3710,8 +3710,8 @@ impl ::wix_events_runtime::EventPayload for CartCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a cart is deleted.
@@ -3742,8 +3742,8 @@ impl ::wix_events_runtime::EventPayload for CartDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a cart is updated.
@@ -3777,7 +3777,7 @@ impl ::wix_events_runtime::EventPayload for CartUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

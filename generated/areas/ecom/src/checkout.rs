@@ -21,7 +21,7 @@ pub struct AdditionalFee {
     pub price: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
     /// Tax details.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
-    pub tax_details: Option<ItemTaxFullDetails>,
+    pub tax_details: Option<Box<ItemTaxFullDetails>>,
     /// Provider's app id.
     #[serde(rename = "providerAppId", default, skip_serializing_if = "Option::is_none")]
     pub provider_app_id: Option<String>,
@@ -134,7 +134,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AdditionalFeeSource {}
 pub struct AddressWithContact {
     /// Address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<crate::shared::Address>,
+    pub address: Option<Box<crate::shared::Address>>,
     /// Contact details.
     #[serde(rename = "contactDetails", default, skip_serializing_if = "Option::is_none")]
     pub contact_details: Option<crate::shared::FullAddressContactDetails>,
@@ -351,7 +351,7 @@ pub struct Charge {
     pub cycle_count: Option<i64>,
     /// Charge summary.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<PriceSummary>,
+    pub price_summary: Option<Box<PriceSummary>>,
     /// The billing date from which the charge starts.
     #[serde(
         rename = "cycleBillingDate",
@@ -443,19 +443,19 @@ pub struct Checkout {
     pub conversion_currency: Option<String>,
     /// Calculated price summary for the checkout.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<PriceSummary>,
+    pub price_summary: Option<Box<PriceSummary>>,
     /// Errors when calculating totals.
     #[serde(
         rename = "calculationErrors",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub calculation_errors: Option<crate::shared::CalculationErrors>,
+    pub calculation_errors: Option<Box<crate::shared::CalculationErrors>>,
     /// Applied gift card details.
     ///
     /// >**Note:** Gift cards are supported through the Wix UI, though the service plugin is not currently available. Learn more about [Wix Gift Cards](https://support.wix.com/en/article/setting-up-wix-gift-cards-9451439).
     #[serde(rename = "giftCard", default, skip_serializing_if = "Option::is_none")]
-    pub gift_card: Option<crate::shared::GiftCard>,
+    pub gift_card: Option<Box<crate::shared::GiftCard>>,
     /// Applied discounts.
     #[serde(
         rename = "appliedDiscounts",
@@ -471,7 +471,7 @@ pub struct Checkout {
     pub weight_unit: Option<::wix_backend_events_shared::types::WeightUnit>,
     /// Tax summary.
     #[serde(rename = "taxSummary", default, skip_serializing_if = "Option::is_none")]
-    pub tax_summary: Option<TaxSummary>,
+    pub tax_summary: Option<Box<TaxSummary>>,
     /// The site’s default currency, in three-letter [ISO-4217 alphabetic](https://en.wikipedia.org/wiki/ISO_4217#Active_codes) format. This represents the base currency configured for the site and remains constant regardless of the customer’s currency selection.
     ///
     /// Format: currency.
@@ -525,10 +525,10 @@ pub struct Checkout {
     pub updated_date: Option<::wix_events_runtime::wire::Timestamp>,
     /// Minimal amount to pay in order to place the order.
     #[serde(rename = "payNow", default, skip_serializing_if = "Option::is_none")]
-    pub pay_now: Option<PriceSummary>,
+    pub pay_now: Option<Box<PriceSummary>>,
     /// Remaining amount for the order to be fully paid.
     #[serde(rename = "payLater", default, skip_serializing_if = "Option::is_none")]
-    pub pay_later: Option<PriceSummary>,
+    pub pay_later: Option<Box<PriceSummary>>,
     /// Memberships to apply when creating the order.
     #[serde(
         rename = "membershipOptions",
@@ -623,7 +623,7 @@ pub struct Checkout {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pay_after_free_trial: Option<PriceSummary>,
+    pub pay_after_free_trial: Option<Box<PriceSummary>>,
     /// The business location ID associated with the checkout.
     ///
     /// To learn more, see the Locations API.
@@ -778,7 +778,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Checkout {
 pub struct CheckoutMarkedAsCompleted {
     /// `checkout` on the wire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkout: Option<Checkout>,
+    pub checkout: Option<Box<Checkout>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CheckoutMarkedAsCompleted {
     fn rename_sdk_keys(&mut self) {
@@ -1120,7 +1120,7 @@ pub struct LineItem {
     >,
     /// Tax details for this line item.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
-    pub tax_details: Option<ItemTaxFullDetails>,
+    pub tax_details: Option<Box<ItemTaxFullDetails>>,
     /// Discount for this line item's entire quantity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
@@ -1235,7 +1235,7 @@ pub struct LineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub catalog_override_fields: Option<CatalogOverrideFields>,
+    pub catalog_override_fields: Option<Box<CatalogOverrideFields>>,
     /// Whether the price is not yet defined, and will be updated after the order is created.
     #[serde(
         rename = "priceUndetermined",
@@ -1514,7 +1514,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PhysicalProperties {
 pub struct PickupDetails {
     /// Pickup address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<crate::shared::Address>,
+    pub address: Option<Box<crate::shared::Address>>,
     /// Whether the pickup address is that of a business - this may effect tax calculation.
     ///
     /// Deprecated by Wix.
@@ -1621,7 +1621,7 @@ pub struct SelectedCarrierServiceOption {
     pub logistics: Option<DeliveryLogistics>,
     /// Shipping costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<SelectedCarrierServiceOptionPrices>,
+    pub cost: Option<Box<SelectedCarrierServiceOptionPrices>>,
     /// Were we able to find the requested shipping option, or otherwise we fallback to the default one (the first)
     #[serde(
         rename = "requestedShippingOption",
@@ -1676,7 +1676,7 @@ pub struct SelectedCarrierServiceOptionOtherCharge {
     pub details: Option<String>,
     /// Price of added charge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<SelectedCarrierServiceOptionPrices>,
+    pub cost: Option<Box<SelectedCarrierServiceOptionPrices>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys
 for SelectedCarrierServiceOptionOtherCharge {
@@ -1709,7 +1709,7 @@ pub struct SelectedCarrierServiceOptionPrices {
     >,
     /// Tax details.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
-    pub tax_details: Option<ItemTaxFullDetails>,
+    pub tax_details: Option<Box<ItemTaxFullDetails>>,
     /// Shipping discount before tax.
     #[serde(rename = "totalDiscount", default, skip_serializing_if = "Option::is_none")]
     pub total_discount: Option<::wix_backend_events_shared::types::MultiCurrencyPrice>,
@@ -1752,7 +1752,7 @@ pub struct ShippingInfo {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub selected_carrier_service_option: Option<SelectedCarrierServiceOption>,
+    pub selected_carrier_service_option: Option<Box<SelectedCarrierServiceOption>>,
     /// Shipping region. Based on the address provided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<ShippingRegion>,
@@ -1977,8 +1977,8 @@ impl ::wix_events_runtime::EventPayload for CheckoutCompleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a checkout is created.
@@ -2009,8 +2009,8 @@ impl ::wix_events_runtime::EventPayload for CheckoutCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a checkout is deleted.
@@ -2035,8 +2035,8 @@ impl ::wix_events_runtime::EventPayload for CheckoutDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a checkout is updated.
@@ -2070,7 +2070,7 @@ impl ::wix_events_runtime::EventPayload for CheckoutUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -104,10 +104,10 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CheckoutBillingFields {}
 pub struct CheckoutBrand {
     /// Checkout header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub header: Option<CheckoutHeader>,
+    pub header: Option<Box<CheckoutHeader>>,
     /// Main checkout area branding.
     #[serde(rename = "mainSection", default, skip_serializing_if = "Option::is_none")]
-    pub main_section: Option<CheckoutMain>,
+    pub main_section: Option<Box<CheckoutMain>>,
     /// Checkout footer branding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub footer: Option<CheckoutFooter>,
@@ -464,7 +464,7 @@ pub struct CheckoutSettings {
     pub checkout_fields: Option<CheckoutFields>,
     /// Checkout brand settings.
     #[serde(rename = "checkoutBrand", default, skip_serializing_if = "Option::is_none")]
-    pub checkout_brand: Option<CheckoutBrand>,
+    pub checkout_brand: Option<Box<CheckoutBrand>>,
     /// Date and time the checkout settings were created.
     ///
     /// Also accepted as `createdDate` when decoding.
@@ -851,7 +851,7 @@ impl ::wix_events_runtime::EventPayload for CheckoutSettingsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -126,7 +126,7 @@ pub struct TagsModified {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub contact_tax_details: Option<ContactTaxDetails>,
+    pub contact_tax_details: Option<Box<ContactTaxDetails>>,
     /// Tags that were assigned to the contact tax details.
     #[serde(rename = "assignedTags", default, skip_serializing_if = "Option::is_none")]
     pub assigned_tags: Option<::wix_backend_events_shared::types::Tags>,
@@ -176,8 +176,8 @@ impl ::wix_events_runtime::EventPayload for ContactTaxDetailsCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a contact's tax details are deleted.
@@ -209,8 +209,8 @@ impl ::wix_events_runtime::EventPayload for ContactTaxDetailsDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when tags are assigned to or unassigned from a contact's tax details.
@@ -242,8 +242,8 @@ impl ::wix_events_runtime::EventPayload for ContactTaxDetailsTagsModified {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a contact's tax details are updated.
@@ -278,7 +278,7 @@ impl ::wix_events_runtime::EventPayload for ContactTaxDetailsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -454,7 +454,7 @@ pub struct DiscountRule {
     /// A set of conditions that must be met for the `discounts` to be applied.
     /// Not passing a trigger will cause the discount to always apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trigger: Option<DiscountTrigger>,
+    pub trigger: Option<Box<DiscountTrigger>>,
     /// Time frame in which the discount rule is active.
     #[serde(rename = "activeTimeInfo", default, skip_serializing_if = "Option::is_none")]
     pub active_time_info: Option<ActiveTimeInfo>,
@@ -1203,8 +1203,8 @@ impl ::wix_events_runtime::EventPayload for DiscountRuleCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a discount rule is deleted.
@@ -1229,8 +1229,8 @@ impl ::wix_events_runtime::EventPayload for DiscountRuleDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a discount rule is updated.
@@ -1264,7 +1264,7 @@ impl ::wix_events_runtime::EventPayload for DiscountRuleUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

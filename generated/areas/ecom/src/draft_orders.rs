@@ -12,7 +12,7 @@
 pub struct AdditionalFeeDetails {
     /// Additional fee.
     #[serde(rename = "additionalFee", default, skip_serializing_if = "Option::is_none")]
-    pub additional_fee: Option<crate::shared::AdditionalFee>,
+    pub additional_fee: Option<Box<crate::shared::AdditionalFee>>,
     /// Tax details related to the additional fee.
     #[serde(rename = "taxDetails", default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<TaxDetails>,
@@ -430,7 +430,7 @@ pub struct DepositDetails {
     pub percentage: Option<String>,
     /// Price summary with deposit.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<crate::shared::PriceSummary>,
+    pub price_summary: Option<Box<crate::shared::PriceSummary>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DepositDetails {
     fn rename_sdk_keys(&mut self) {
@@ -468,7 +468,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Dimensions {
 pub struct DiscountDetails {
     /// Discount details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<AppliedDiscount>,
+    pub discount: Option<Box<AppliedDiscount>>,
     /// Source of the discount.
     ///
     /// Supported values:
@@ -604,7 +604,7 @@ pub struct DraftOrder {
     pub currency: Option<String>,
     /// Price summary.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<crate::shared::PriceSummary>,
+    pub price_summary: Option<Box<crate::shared::PriceSummary>>,
     /// Deprecated. Use `taxInfo` instead.
     /// This field will be removed on September 30, 2024.
     /// Tax summary.
@@ -614,7 +614,7 @@ pub struct DraftOrder {
     pub tax_summary: Option<crate::shared::TaxSummary>,
     /// Balance summary.
     #[serde(rename = "balanceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub balance_summary: Option<BalanceSummary>,
+    pub balance_summary: Option<Box<BalanceSummary>>,
     /// Side effects to perform on commit.
     #[serde(rename = "commitSettings", default, skip_serializing_if = "Option::is_none")]
     pub commit_settings: Option<DraftOrderCommitSettings>,
@@ -634,7 +634,7 @@ pub struct DraftOrder {
     /// + The chosen shipping option is pickup point or store pickup.
     /// + No shipping option is selected.
     #[serde(rename = "recipientInfo", default, skip_serializing_if = "Option::is_none")]
-    pub recipient_info: Option<RecipientInfoDetails>,
+    pub recipient_info: Option<Box<RecipientInfoDetails>>,
     /// Tax information.
     #[serde(rename = "taxInfo", default, skip_serializing_if = "Option::is_none")]
     pub tax_info: Option<crate::shared::OrderTaxInfo>,
@@ -651,7 +651,7 @@ pub struct DraftOrder {
     /// Billing address and contact details.
     /// Includes details about changes when relevant.
     #[serde(rename = "billingDetails", default, skip_serializing_if = "Option::is_none")]
-    pub billing_details: Option<BillingDetails>,
+    pub billing_details: Option<Box<BillingDetails>>,
     /// Order business location.
     ///
     /// Includes details about changes when relevant.
@@ -1040,10 +1040,10 @@ pub struct ItemDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub changed_implicitly: Option<ItemChangedImplicitlyDetails>,
+    pub changed_implicitly: Option<Box<ItemChangedImplicitlyDetails>>,
     /// Line item details after applied changes.
     #[serde(rename = "lineItem", default, skip_serializing_if = "Option::is_none")]
-    pub line_item: Option<OrderLineItem>,
+    pub line_item: Option<Box<OrderLineItem>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ItemDetails {
     fn rename_sdk_keys(&mut self) {
@@ -1228,7 +1228,7 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subscription_info: Option<SubscriptionInfo>,
+    pub subscription_info: Option<Box<SubscriptionInfo>>,
     /// Additional description for the price. For example, when price is 0 but additional details about the actual price are needed - "Starts at $67".
     #[serde(
         rename = "priceDescription",
@@ -1832,7 +1832,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for V1DeliveryTimeSlot {}
 pub struct V1PickupDetails {
     /// Pickup address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<crate::shared::PickupAddress>,
+    pub address: Option<Box<crate::shared::PickupAddress>>,
     /// Pickup method
     #[serde(rename = "pickupMethod", default, skip_serializing_if = "Option::is_none")]
     pub pickup_method: Option<PickupDetailsPickupMethod>,
@@ -1863,10 +1863,10 @@ pub struct V1ShippingInformation {
     pub title: Option<String>,
     /// Shipping logistics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logistics: Option<V1DeliveryLogistics>,
+    pub logistics: Option<Box<V1DeliveryLogistics>>,
     /// Shipping costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<V1ShippingPrice>,
+    pub cost: Option<Box<V1ShippingPrice>>,
     /// Shipping region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<crate::shared::ShippingRegion>,
@@ -1961,8 +1961,8 @@ impl ::wix_events_runtime::EventPayload for DraftOrderCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a draft order is deleted.
@@ -1993,8 +1993,8 @@ impl ::wix_events_runtime::EventPayload for DraftOrderDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a draft order is updated.
@@ -2028,7 +2028,7 @@ impl ::wix_events_runtime::EventPayload for DraftOrderUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -170,7 +170,7 @@ pub struct OrderPaymentRequestExpiredData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub order_payment_request: Option<OrderPaymentRequest>,
+    pub order_payment_request: Option<Box<OrderPaymentRequest>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderPaymentRequestExpiredData {
     fn rename_sdk_keys(&mut self) {
@@ -189,7 +189,7 @@ pub struct OrderPaymentRequestPaidData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub order_payment_request: Option<OrderPaymentRequest>,
+    pub order_payment_request: Option<Box<OrderPaymentRequest>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderPaymentRequestPaidData {
     fn rename_sdk_keys(&mut self) {
@@ -208,7 +208,7 @@ pub struct OrderPaymentRequestVoidedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub order_payment_request: Option<OrderPaymentRequest>,
+    pub order_payment_request: Option<Box<OrderPaymentRequest>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderPaymentRequestVoidedData {
     fn rename_sdk_keys(&mut self) {
@@ -354,8 +354,8 @@ impl ::wix_events_runtime::EventPayload for OrderPaymentRequestCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order payment request is deleted.
@@ -387,8 +387,8 @@ impl ::wix_events_runtime::EventPayload for OrderPaymentRequestDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order payment request's `status` changes to `EXPIRED`.
@@ -420,8 +420,8 @@ impl ::wix_events_runtime::EventPayload for OrderPaymentRequestExpired {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order payment request's `status` changes to `PAID`.
@@ -453,8 +453,8 @@ impl ::wix_events_runtime::EventPayload for OrderPaymentRequestPaid {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order payment request is updated.
@@ -486,8 +486,8 @@ impl ::wix_events_runtime::EventPayload for OrderPaymentRequestUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order payment request's `status` changes to `VOIDED`.
@@ -519,7 +519,7 @@ impl ::wix_events_runtime::EventPayload for OrderPaymentRequestVoided {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -854,7 +854,7 @@ pub struct Payment {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub regular_payment_details: Option<RegularPaymentDetails>,
+    pub regular_payment_details: Option<Box<RegularPaymentDetails>>,
     /// Gift card payment details.
     #[serde(
         rename = "giftcardPaymentDetails",
@@ -1344,7 +1344,7 @@ pub struct RefundCompleted {
     pub order_id: Option<String>,
     /// Completed refund.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund: Option<Refund>,
+    pub refund: Option<Box<Refund>>,
     /// Refund side effects.
     #[serde(rename = "sideEffects", default, skip_serializing_if = "Option::is_none")]
     pub side_effects: Option<RefundSideEffects>,
@@ -1987,8 +1987,8 @@ impl ::wix_events_runtime::EventPayload for OrderTransactionsChargebackApproved 
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an existing chargeback is reversed.
@@ -2020,8 +2020,8 @@ impl ::wix_events_runtime::EventPayload for OrderTransactionsChargebackReversed 
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a payment or refund is added to an order, or when an existing payment is updated.
@@ -2055,8 +2055,8 @@ impl ::wix_events_runtime::EventPayload for OrderTransactionsDetailsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a refund has been fully processed and completed.
@@ -2092,8 +2092,8 @@ impl ::wix_events_runtime::EventPayload for OrderTransactionsRefundCompleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a payment or refund is added to an order, or when an existing payment is updated.
@@ -2128,7 +2128,7 @@ impl ::wix_events_runtime::EventPayload for OrderTransactionsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

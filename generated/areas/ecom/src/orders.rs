@@ -518,7 +518,7 @@ pub struct AdditionalFeeDelta {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub edited_additional_fee: Option<crate::shared::AdditionalFee>,
+    pub edited_additional_fee: Option<Box<crate::shared::AdditionalFee>>,
     /// `additionalFeeRemoved` on the wire.
     #[serde(
         rename = "additionalFeeRemoved",
@@ -637,7 +637,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppliedDiscount {
 pub struct AppliedDiscountDelta {
     /// `editedDiscount` on the wire.
     #[serde(rename = "editedDiscount", default, skip_serializing_if = "Option::is_none")]
-    pub edited_discount: Option<AppliedDiscount>,
+    pub edited_discount: Option<Box<AppliedDiscount>>,
     /// `discountRemoved` on the wire.
     #[serde(
         rename = "discountRemoved",
@@ -1425,7 +1425,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FulfillmentStatus {}
 pub struct FulfillmentStatusUpdated {
     /// The order that was updated
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
     /// The previous status (before the update)
     #[serde(
         rename = "previousFulfillmentStatus",
@@ -1490,7 +1490,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GiftCardPaymentRefund {
 pub struct ImportedOrderDeleted {
     /// Deleted order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImportedOrderDeleted {
     fn rename_sdk_keys(&mut self) {
@@ -1729,7 +1729,7 @@ pub struct LineItemDelta {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub line_item_removed: Option<OrderLineItemChangedDetails>,
+    pub line_item_removed: Option<Box<OrderLineItemChangedDetails>>,
     /// Recalculation-driven update (e.g. GLOBAL coupon redistribution) that changed the
     /// stored item's derived fields but not a merchant decision. Downstream consumers that
     /// count merchant actions should ignore this case. Internal (only in the SDK's internal typings).
@@ -2184,7 +2184,7 @@ pub struct Order {
     pub site_language: Option<String>,
     /// Order price summary.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<crate::shared::PriceSummary>,
+    pub price_summary: Option<Box<crate::shared::PriceSummary>>,
     /// Billing address and contact details.
     #[serde(rename = "billingInfo", default, skip_serializing_if = "Option::is_none")]
     pub billing_info: Option<crate::shared::AddressWithContact>,
@@ -2266,10 +2266,10 @@ pub struct Order {
     ///
     /// Deprecated by Wix.
     #[serde(rename = "payNow", default, skip_serializing_if = "Option::is_none")]
-    pub pay_now: Option<crate::shared::PriceSummary>,
+    pub pay_now: Option<Box<crate::shared::PriceSummary>>,
     /// Balance summary.
     #[serde(rename = "balanceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub balance_summary: Option<BalanceSummary>,
+    pub balance_summary: Option<Box<BalanceSummary>>,
     /// Additional fees applied to the order.
     #[serde(rename = "additionalFees", default, skip_serializing_if = "Option::is_none")]
     pub additional_fees: Option<Vec<crate::shared::AdditionalFee>>,
@@ -2319,10 +2319,10 @@ pub struct Order {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pay_after_free_trial: Option<crate::shared::PriceSummary>,
+    pub pay_after_free_trial: Option<Box<crate::shared::PriceSummary>>,
     /// Deposit price summary. Part of `priceSummary` that must be paid at checkout. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deposit: Option<crate::shared::PriceSummary>,
+    pub deposit: Option<Box<crate::shared::PriceSummary>>,
     /// Order-level settings and allowed actions. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<OrderSettings>,
@@ -2811,7 +2811,7 @@ for OrderActivityTypeEnumActivityType {}
 pub struct OrderApprovedData {
     /// The order that was updated
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
     /// Internal (only in the SDK's internal typings).
     ///
     /// Deprecated by Wix.
@@ -2836,7 +2836,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderApprovedData {
 pub struct OrderCanceledEventOrderCanceled {
     /// The order that was cancelled
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
     /// Should restock all items on that order
     #[serde(
         rename = "restockAllItems",
@@ -2870,7 +2870,7 @@ pub struct OrderChange {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub line_item_changed: Option<LineItemChanges>,
+    pub line_item_changed: Option<Box<LineItemChanges>>,
     /// `lineItemAdded` on the wire.
     #[serde(rename = "lineItemAdded", default, skip_serializing_if = "Option::is_none")]
     pub line_item_added: Option<crate::shared::ManagedLineItem>,
@@ -2972,7 +2972,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderCreatedFromExchange 
 pub struct OrderDeltasCommitted {
     /// The order after committed changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
     /// Draft order Id representing this change.
     #[serde(rename = "draftOrderId", default, skip_serializing_if = "Option::is_none")]
     pub draft_order_id: Option<String>,
@@ -3003,7 +3003,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderDeltasCommitted {
 pub struct OrderImportedData {
     /// Imported order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderImportedData {
     fn rename_sdk_keys(&mut self) {
@@ -3149,7 +3149,7 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subscription_info: Option<SubscriptionInfo>,
+    pub subscription_info: Option<Box<SubscriptionInfo>>,
     /// Additional description for the price. For example, when price is 0 but additional details about the actual price are needed - "Starts at $67".
     #[serde(
         rename = "priceDescription",
@@ -3463,7 +3463,7 @@ pub struct OrderLineItemChangedDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subscription_info: Option<SubscriptionInfo>,
+    pub subscription_info: Option<Box<SubscriptionInfo>>,
     /// Modifier groups that were added to the item.
     #[serde(rename = "modifierGroups", default, skip_serializing_if = "Option::is_none")]
     pub modifier_groups: Option<Vec<crate::shared::ModifierGroup>>,
@@ -3982,7 +3982,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PaymentStatusEnumPaymentS
 pub struct PaymentStatusUpdated {
     /// The order that was updated
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
     /// The previous status (before the update)
     #[serde(
         rename = "previousPaymentStatus",
@@ -4502,10 +4502,10 @@ pub struct V1ShippingInformation {
     pub title: Option<String>,
     /// Shipping logistics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logistics: Option<crate::shared::DeliveryLogistics>,
+    pub logistics: Option<Box<crate::shared::DeliveryLogistics>>,
     /// Shipping costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<crate::shared::ShippingPrice>,
+    pub cost: Option<Box<crate::shared::ShippingPrice>>,
     /// Shipping region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<crate::shared::ShippingRegion>,
@@ -4561,8 +4561,8 @@ impl ::wix_events_runtime::EventPayload for OrderApproved {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is canceled.
@@ -4593,8 +4593,8 @@ impl ::wix_events_runtime::EventPayload for OrderCanceled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when draft order changes are committed.
@@ -4625,8 +4625,8 @@ impl ::wix_events_runtime::EventPayload for OrderCommitted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is created.
@@ -4657,8 +4657,8 @@ impl ::wix_events_runtime::EventPayload for OrderCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when order fulfillment status is updated.
@@ -4689,8 +4689,8 @@ impl ::wix_events_runtime::EventPayload for OrderFulfilled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is imported.
@@ -4722,8 +4722,8 @@ impl ::wix_events_runtime::EventPayload for OrderImported {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an imported order is deleted.
@@ -4755,8 +4755,8 @@ impl ::wix_events_runtime::EventPayload for OrderImportedOrderDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the payment status of an order is updated.
@@ -4787,8 +4787,8 @@ impl ::wix_events_runtime::EventPayload for OrderPaymentStatusUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is updated.
@@ -4822,7 +4822,7 @@ impl ::wix_events_runtime::EventPayload for OrderUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

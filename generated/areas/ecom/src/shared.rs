@@ -210,7 +210,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Address {
 pub struct AddressWithContact {
     /// Address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<Box<Address>>,
     /// Contact details.
     #[serde(rename = "contactDetails", default, skip_serializing_if = "Option::is_none")]
     pub contact_details: Option<FullAddressContactDetails>,
@@ -2843,7 +2843,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PickupAddress {
 pub struct PickupDetails {
     /// Pickup address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<PickupAddress>,
+    pub address: Option<Box<PickupAddress>>,
     /// Pickup method
     #[serde(rename = "pickupMethod", default, skip_serializing_if = "Option::is_none")]
     pub pickup_method: Option<PickupMethod>,

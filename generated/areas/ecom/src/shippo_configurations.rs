@@ -406,7 +406,7 @@ pub struct ShippoConfiguration {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ship_from_address: Option<crate::shared::Address>,
+    pub ship_from_address: Option<Box<crate::shared::Address>>,
     /// This shippo configuration is active for the following delivery regions.
     ///
     /// Format: guid.
@@ -474,8 +474,8 @@ impl ::wix_events_runtime::EventPayload for ShippoConfigurationCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a shipping option is deleted.
@@ -507,8 +507,8 @@ impl ::wix_events_runtime::EventPayload for ShippoConfigurationDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a shipping option is updated.
@@ -543,7 +543,7 @@ impl ::wix_events_runtime::EventPayload for ShippoConfigurationUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -724,7 +724,7 @@ pub struct OrderLineItem {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subscription_info: Option<SubscriptionInfo>,
+    pub subscription_info: Option<Box<SubscriptionInfo>>,
     /// Additional description for the price. For example, when price is 0 but additional details about the actual price are needed - "Starts at $67".
     #[serde(
         rename = "priceDescription",
@@ -963,10 +963,10 @@ pub struct ShippingInformation {
     pub title: Option<String>,
     /// Shipping logistics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logistics: Option<crate::shared::DeliveryLogistics>,
+    pub logistics: Option<Box<crate::shared::DeliveryLogistics>>,
     /// Shipping costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<crate::shared::ShippingPrice>,
+    pub cost: Option<Box<crate::shared::ShippingPrice>>,
     /// Shipping region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<crate::shared::ShippingRegion>,
@@ -1089,7 +1089,7 @@ pub struct SubscriptionContract {
     pub tax_included_in_prices: Option<bool>,
     /// Order price summary.
     #[serde(rename = "priceSummary", default, skip_serializing_if = "Option::is_none")]
-    pub price_summary: Option<crate::shared::PriceSummary>,
+    pub price_summary: Option<Box<crate::shared::PriceSummary>>,
     /// Summary of platform fees for this subscription contract, including totals by charge type and a breakdown of individual fees.
     #[serde(
         rename = "platformFeeSummary",
@@ -1730,8 +1730,8 @@ impl ::wix_events_runtime::EventPayload for SubscriptionContractCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEcomSubscriptionContracts_onSubscriptionContractDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -1755,8 +1755,8 @@ impl ::wix_events_runtime::EventPayload for SubscriptionContractDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEcomSubscriptionContracts_onSubscriptionContractUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -1789,7 +1789,7 @@ impl ::wix_events_runtime::EventPayload for SubscriptionContractUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -320,7 +320,7 @@ pub struct EventsSettings {
     pub event_badges_settings: Option<EventBadgesSettings>,
     /// URLs for Events-related pages on the site, including event detail pages and schedule pages. These URLs are automatically generated based on the site's page structure and can be used for navigation or linking. Internal (only in the SDK's internal typings).
     #[serde(rename = "eventPages", default, skip_serializing_if = "Option::is_none")]
-    pub event_pages: Option<EventPages>,
+    pub event_pages: Option<Box<EventPages>>,
     /// Type of checkout flow used for ticket purchases. The checkout type is automatically determined based on the site's configuration and payment provider settings. Internal (only in the SDK's internal typings).
     #[serde(rename = "checkoutType", default, skip_serializing_if = "Option::is_none")]
     pub checkout_type: Option<crate::shared::CheckoutType>,
@@ -632,7 +632,7 @@ impl ::wix_events_runtime::EventPayload for EventsSettingsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -260,7 +260,7 @@ pub struct AppEmbedData {
     pub pricing_data: Option<::wix_backend_events_shared::types::PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -326,7 +326,7 @@ pub struct AudioData {
     pub html: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AudioData {
     fn rename_sdk_keys(&mut self) {
@@ -427,7 +427,7 @@ pub struct BlockquoteData {
     pub indentation: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BlockquoteData {
     fn rename_sdk_keys(&mut self) {
@@ -448,7 +448,7 @@ pub struct BulletedListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BulletedListData {
     fn rename_sdk_keys(&mut self) {
@@ -469,7 +469,7 @@ pub struct ButtonData {
     pub r#type: Option<::wix_backend_events_shared::types::ButtonDataType>,
     /// Styling for the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<::wix_backend_events_shared::types::Styles>,
+    pub styles: Option<Box<::wix_backend_events_shared::types::Styles>>,
     /// The text to display on the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -478,7 +478,7 @@ pub struct ButtonData {
     pub link: Option<::wix_backend_events_shared::types::Link>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ButtonData {
     fn rename_sdk_keys(&mut self) {
@@ -543,7 +543,7 @@ pub struct CheckboxListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CheckboxListData {
     fn rename_sdk_keys(&mut self) {
@@ -561,7 +561,7 @@ pub struct CodeBlockData {
     pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CodeBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -600,7 +600,7 @@ pub struct CollapsibleListData {
     pub is_qapage_data: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CollapsibleListData {
     fn rename_sdk_keys(&mut self) {
@@ -740,7 +740,7 @@ pub struct DividerData {
     pub styles: Option<::wix_backend_events_shared::types::DividerDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DividerData {
     fn rename_sdk_keys(&mut self) {
@@ -769,13 +769,13 @@ pub struct EmbedData {
     pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
     /// An [oEmbed](https://www.oembed.com) object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oembed: Option<::wix_backend_events_shared::types::Oembed>,
+    pub oembed: Option<Box<::wix_backend_events_shared::types::Oembed>>,
     /// Origin asset source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for EmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -815,7 +815,7 @@ pub struct Event {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_and_time_settings: Option<DateAndTimeSettings>,
+    pub date_and_time_settings: Option<Box<DateAndTimeSettings>>,
     /// Event title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -887,7 +887,7 @@ pub struct Event {
     /// Summary of RSVP or ticket sales. <br>
     /// **Note:** This field is returned only when the `DASHBOARD` fieldset is included in the request and you have the "WIX_EVENTS.READ_EVENT_DASHBOARD" permissions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summaries: Option<Summaries>,
+    pub summaries: Option<Box<Summaries>>,
     /// Instance ID of the site where the event is hosted.
     #[serde(rename = "instanceId", default, skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
@@ -1112,7 +1112,7 @@ pub struct EventClonedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_and_time_settings: Option<DateAndTimeSettings>,
+    pub date_and_time_settings: Option<Box<DateAndTimeSettings>>,
     /// Event title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -1227,7 +1227,7 @@ pub struct EventPublishedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_and_time_settings: Option<DateAndTimeSettings>,
+    pub date_and_time_settings: Option<Box<DateAndTimeSettings>>,
     /// Event page URL components.
     #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
     pub event_page_url: Option<::wix_events_runtime::wire::PageUrl>,
@@ -1270,7 +1270,7 @@ pub struct EventReminderData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_and_time_settings: Option<DateAndTimeSettings>,
+    pub date_and_time_settings: Option<Box<DateAndTimeSettings>>,
     /// Event title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -1398,7 +1398,7 @@ pub struct FileData {
     pub size_in_kb: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FileData {
     fn rename_sdk_keys(&mut self) {
@@ -1434,7 +1434,7 @@ pub struct Form {
     /// Set of defined form messages displayed in the UI before, during, and after a registration flow.
     /// Includes the configuration of form titles, response labels, "thank you" messages, and call-to-action texts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
+    pub messages: Option<Box<FormMessages>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Form {
     fn rename_sdk_keys(&mut self) {
@@ -1453,7 +1453,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Form {
 pub struct FormMessages {
     /// [RSVP form](https://dev.wix.com/docs/rest/business-solutions/events/rsvp-v2/introduction) messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rsvp: Option<RsvpFormMessages>,
+    pub rsvp: Option<Box<RsvpFormMessages>>,
     /// Checkout form messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout: Option<crate::shared::CheckoutFormMessages>,
@@ -1510,7 +1510,7 @@ pub struct GIFData {
     pub gif_type: Option<::wix_backend_events_shared::types::GIFType>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GIFData {
     fn rename_sdk_keys(&mut self) {
@@ -1556,7 +1556,7 @@ pub struct GalleryData {
     pub disable_download: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
     fn rename_sdk_keys(&mut self) {
@@ -1647,7 +1647,7 @@ pub struct HTMLData {
     pub auto_height: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HTMLData {
     fn rename_sdk_keys(&mut self) {
@@ -1678,7 +1678,7 @@ pub struct HeadingData {
     pub rendered_level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HeadingData {
     fn rename_sdk_keys(&mut self) {
@@ -1735,7 +1735,7 @@ pub struct ImageData {
     pub crop_shape: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
     fn rename_sdk_keys(&mut self) {
@@ -1810,7 +1810,7 @@ pub struct LayoutData {
         skip_serializing_if = "Option::is_none"
     )]
     pub background_image: Option<
-        ::wix_backend_events_shared::types::LayoutDataBackgroundImage,
+        Box<::wix_backend_events_shared::types::LayoutDataBackgroundImage>,
     >,
     /// Border color as a hexadecimal value.
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
@@ -1829,7 +1829,7 @@ pub struct LayoutData {
     /// Backdrop image.
     #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
     pub backdrop_image: Option<
-        ::wix_backend_events_shared::types::LayoutDataBackgroundImage,
+        Box<::wix_backend_events_shared::types::LayoutDataBackgroundImage>,
     >,
     /// Backdrop top padding.
     #[serde(
@@ -1893,7 +1893,7 @@ pub struct LayoutData {
     pub backdrop: Option<::wix_backend_events_shared::types::Backdrop>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
     /// Shape divider at the top edge of the layout.
     #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
     pub top_divider: Option<::wix_backend_events_shared::types::SectionDivider>,
@@ -1966,7 +1966,7 @@ pub struct LinkPreviewData {
     pub styles: Option<::wix_backend_events_shared::types::LinkPreviewDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkPreviewData {
     fn rename_sdk_keys(&mut self) {
@@ -1989,7 +1989,7 @@ pub struct ListItemNodeData {
     pub checked: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ListItemNodeData {
     fn rename_sdk_keys(&mut self) {
@@ -2010,7 +2010,7 @@ pub struct Location {
     pub r#type: Option<crate::shared::LocationType>,
     /// Exact location address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<Box<Address>>,
     /// Whether the event location is TBD.
     #[serde(rename = "locationTbd", default, skip_serializing_if = "Option::is_none")]
     pub location_tbd: Option<bool>,
@@ -2083,22 +2083,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for NegativeResponseConfirmat
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<ButtonData>,
+    pub button_data: Option<Box<ButtonData>>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<DividerData>,
+    pub divider_data: Option<Box<DividerData>>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<FileData>,
+    pub file_data: Option<Box<FileData>>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<GalleryData>,
+    pub gallery_data: Option<Box<GalleryData>>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<GIFData>,
+    pub gif_data: Option<Box<GIFData>>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<HeadingData>,
@@ -2107,14 +2107,14 @@ pub struct Node {
     pub html_data: Option<HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<ImageData>,
+    pub image_data: Option<Box<ImageData>>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<LinkPreviewData>,
+    pub link_preview_data: Option<Box<LinkPreviewData>>,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -2125,16 +2125,16 @@ pub struct Node {
     pub paragraph_data: Option<ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<Box<PollData>>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<::wix_backend_events_shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<AppEmbedData>,
+    pub app_embed_data: Option<Box<AppEmbedData>>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<VideoData>,
+    pub video_data: Option<Box<VideoData>>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
     pub embed_data: Option<EmbedData>,
@@ -2147,7 +2147,7 @@ pub struct Node {
     pub collapsible_list_data: Option<CollapsibleListData>,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<TableData>,
+    pub table_data: Option<Box<TableData>>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -2156,7 +2156,7 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<AudioData>,
+    pub audio_data: Option<Box<AudioData>>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -2179,13 +2179,13 @@ pub struct Node {
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<LayoutData>,
+    pub layout_data: Option<Box<LayoutData>>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<ShapeData>,
+    pub shape_data: Option<Box<ShapeData>>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<::wix_backend_events_shared::types::CardData>,
@@ -2202,7 +2202,7 @@ pub struct Node {
         skip_serializing_if = "Option::is_none"
     )]
     pub smart_block_cell_data: Option<
-        ::wix_backend_events_shared::types::SmartBlockCellData,
+        Box<::wix_backend_events_shared::types::SmartBlockCellData>,
     >,
     /// Data for a checkbox list node.
     #[serde(
@@ -2412,7 +2412,7 @@ pub struct OrderedListData {
     pub start: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderedListData {
     fn rename_sdk_keys(&mut self) {
@@ -2436,7 +2436,7 @@ pub struct ParagraphData {
     pub level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParagraphData {
     fn rename_sdk_keys(&mut self) {
@@ -2507,7 +2507,7 @@ pub struct PollData {
     pub design: Option<::wix_backend_events_shared::types::Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -2578,10 +2578,10 @@ pub struct Registration {
     pub status: Option<RegistrationStatusStatus>,
     /// RSVP registration details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rsvp: Option<RsvpRegistration>,
+    pub rsvp: Option<Box<RsvpRegistration>>,
     /// Ticket registration details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tickets: Option<TicketsRegistration>,
+    pub tickets: Option<Box<TicketsRegistration>>,
     /// External registration details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalRegistration>,
@@ -2804,7 +2804,7 @@ pub struct RichContent {
     pub metadata: Option<::wix_backend_events_shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<::wix_backend_events_shared::types::DocumentStyle>,
+    pub document_style: Option<Box<::wix_backend_events_shared::types::DocumentStyle>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -3056,7 +3056,7 @@ pub struct ShapeData {
     pub styles: Option<::wix_backend_events_shared::types::ShapeDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
     /// Link details for shapes that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<::wix_backend_events_shared::types::Link>,
@@ -3101,7 +3101,7 @@ pub struct SmartBlockData {
     pub border_radius: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SmartBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -3171,7 +3171,7 @@ pub struct TableData {
     pub alt_text: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TableData {
     fn rename_sdk_keys(&mut self) {
@@ -3432,7 +3432,7 @@ pub struct TocData {
     pub indentation: Option<::wix_backend_events_shared::types::Indentation>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TocData {
     fn rename_sdk_keys(&mut self) {
@@ -3514,7 +3514,7 @@ pub struct VideoData {
     pub options: Option<::wix_backend_events_shared::types::PlaybackOptions>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VideoData {
     fn rename_sdk_keys(&mut self) {
@@ -3561,8 +3561,8 @@ impl ::wix_events_runtime::EventPayload for EventCanceled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event is cloned.
@@ -3593,8 +3593,8 @@ impl ::wix_events_runtime::EventPayload for EventCloned {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event is created.
@@ -3625,8 +3625,8 @@ impl ::wix_events_runtime::EventPayload for EventCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event is deleted.
@@ -3651,8 +3651,8 @@ impl ::wix_events_runtime::EventPayload for EventDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event has ended.
@@ -3683,8 +3683,8 @@ impl ::wix_events_runtime::EventPayload for EventEnded {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event is published.
@@ -3715,8 +3715,8 @@ impl ::wix_events_runtime::EventPayload for EventPublished {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a certain amount of time is left until the event. In total there are 6 reminders:
@@ -3753,8 +3753,8 @@ impl ::wix_events_runtime::EventPayload for EventReminder {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event has started.
@@ -3785,8 +3785,8 @@ impl ::wix_events_runtime::EventPayload for EventStarted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event is updated.
@@ -3817,7 +3817,7 @@ impl ::wix_events_runtime::EventPayload for EventUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

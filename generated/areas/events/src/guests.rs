@@ -198,7 +198,7 @@ pub struct EventDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_and_time_settings: Option<crate::shared::DateAndTimeSettings>,
+    pub date_and_time_settings: Option<Box<crate::shared::DateAndTimeSettings>>,
     /// Event page URL components.
     #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
     pub event_page_url: Option<::wix_events_runtime::wire::PageUrl>,
@@ -259,7 +259,7 @@ pub struct EventGuest {
     pub contact_id: Option<String>,
     /// Guest details. <br/> <br/> Returned only when the `guestDetails` fieldset is sent in the request.
     #[serde(rename = "guestDetails", default, skip_serializing_if = "Option::is_none")]
-    pub guest_details: Option<GuestDetails>,
+    pub guest_details: Option<Box<GuestDetails>>,
     /// Attendance status. The attendance status updates based on status values in an RSVP object (for RSVP events) or in an Order object (for ticketed events).
     /// For more information, see [Guest Attendance Status Mapping](https://dev.wix.com/docs/api-reference/business-solutions/events/registration/event-guests/guest-attendance-status-mapping). <br/> <br/> **Note:** For `guestType` of `"BUYER"` or `"TICKET_HOLDER"` the `"IN_WAITLIST"` value is not applicable.
     #[serde(
@@ -451,7 +451,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GuestCheckInDetails {}
 pub struct GuestCheckedInData {
     /// Event guest
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guest: Option<EventGuest>,
+    pub guest: Option<Box<EventGuest>>,
     /// Event details
     #[serde(rename = "eventDetails", default, skip_serializing_if = "Option::is_none")]
     pub event_details: Option<EventDetails>,
@@ -527,7 +527,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GuestDetails {
 pub struct GuestEventCanceledData {
     /// Event guest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guest: Option<EventGuest>,
+    pub guest: Option<Box<EventGuest>>,
     /// Event context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventDetails>,
@@ -544,7 +544,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GuestEventCanceledData {
 pub struct GuestEventStartsData {
     /// Event guest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guest: Option<EventGuest>,
+    pub guest: Option<Box<EventGuest>>,
     /// Event context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventDetails>,
@@ -565,7 +565,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GuestEventStartsData {
 pub struct GuestOrderCanceledData {
     /// Event guest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guest: Option<EventGuest>,
+    pub guest: Option<Box<EventGuest>>,
     /// Event context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventDetails>,
@@ -766,7 +766,7 @@ pub struct OrderDetails {
     pub order_status: Option<TicketingOrderStatus>,
     /// Invoice
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice: Option<Invoice>,
+    pub invoice: Option<Box<Invoice>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderDetails {
     fn rename_sdk_keys(&mut self) {
@@ -1125,8 +1125,8 @@ impl ::wix_events_runtime::EventPayload for GuestCheckedIn {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a guest is created.
@@ -1157,8 +1157,8 @@ impl ::wix_events_runtime::EventPayload for GuestCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a guest is deleted.
@@ -1190,8 +1190,8 @@ impl ::wix_events_runtime::EventPayload for GuestDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event is canceled.
@@ -1222,8 +1222,8 @@ impl ::wix_events_runtime::EventPayload for GuestEventCanceled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an event has started.
@@ -1254,8 +1254,8 @@ impl ::wix_events_runtime::EventPayload for GuestEventStarts {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a ticket order is canceled.
@@ -1286,8 +1286,8 @@ impl ::wix_events_runtime::EventPayload for GuestOrderCanceled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a guest is updated.
@@ -1324,7 +1324,7 @@ impl ::wix_events_runtime::EventPayload for GuestUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

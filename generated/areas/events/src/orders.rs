@@ -391,7 +391,7 @@ pub struct OrderConfirmedData {
     pub tickets: Option<Vec<Ticket>>,
     /// Invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice: Option<Invoice>,
+    pub invoice: Option<Box<Invoice>>,
     /// Reservation ID associated with the order.
     #[serde(rename = "reservationId", default, skip_serializing_if = "Option::is_none")]
     pub reservation_id: Option<String>,
@@ -534,7 +534,7 @@ pub struct OrderInitiatedData {
     pub status: Option<OrderStatus>,
     /// Invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice: Option<Invoice>,
+    pub invoice: Option<Box<Invoice>>,
     /// Reservation ID associated with the order.
     #[serde(rename = "reservationId", default, skip_serializing_if = "Option::is_none")]
     pub reservation_id: Option<String>,
@@ -1145,8 +1145,8 @@ impl ::wix_events_runtime::EventPayload for OrderConfirmed {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// This event is triggered when an order is deleted via a GDPR request.
@@ -1177,8 +1177,8 @@ impl ::wix_events_runtime::EventPayload for OrderDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEventsOrders_onOrderInitiated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -1207,8 +1207,8 @@ impl ::wix_events_runtime::EventPayload for OrderInitiated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEventsOrders_onOrderReservationCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -1238,8 +1238,8 @@ impl ::wix_events_runtime::EventPayload for OrderReservationCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEventsOrders_onOrderReservationUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -1269,8 +1269,8 @@ impl ::wix_events_runtime::EventPayload for OrderReservationUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEventsOrders_onOrderUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -1299,7 +1299,7 @@ impl ::wix_events_runtime::EventPayload for OrderUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

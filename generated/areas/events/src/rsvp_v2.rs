@@ -234,7 +234,7 @@ pub struct FormattedAddress {
     pub formatted: Option<String>,
     /// Address components.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<CommonAddress>,
+    pub address: Option<Box<CommonAddress>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FormattedAddress {
     fn rename_sdk_keys(&mut self) {
@@ -517,8 +517,8 @@ impl ::wix_events_runtime::EventPayload for RsvpCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an RSVP is deleted.
@@ -549,8 +549,8 @@ impl ::wix_events_runtime::EventPayload for RsvpDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an RSVP is updated.
@@ -584,7 +584,7 @@ impl ::wix_events_runtime::EventPayload for RsvpUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -511,7 +511,7 @@ pub struct FormattedAddress {
     pub formatted: Option<String>,
     /// Address components.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<Box<Address>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FormattedAddress {
     fn rename_sdk_keys(&mut self) {
@@ -758,7 +758,7 @@ pub struct Location {
     pub r#type: Option<LocationType>,
     /// Exact location address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<CommonAddress>,
+    pub address: Option<Box<CommonAddress>>,
     /// Whether the event location is TBD.
     #[serde(rename = "locationTbd", default, skip_serializing_if = "Option::is_none")]
     pub location_tbd: Option<bool>,

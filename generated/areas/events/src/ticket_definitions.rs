@@ -131,8 +131,8 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEventsTicketDefinitions_onTicketDefinitionDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -161,8 +161,8 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixEventsTicketDefinitions_onTicketDefinitionUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -191,7 +191,7 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

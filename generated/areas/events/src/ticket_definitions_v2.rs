@@ -75,7 +75,7 @@ pub struct EventDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_and_time_settings: Option<crate::shared::DateAndTimeSettings>,
+    pub date_and_time_settings: Option<Box<crate::shared::DateAndTimeSettings>>,
     /// Event page URL components.
     #[serde(rename = "eventPageUrl", default, skip_serializing_if = "Option::is_none")]
     pub event_page_url: Option<::wix_events_runtime::wire::PageUrl>,
@@ -495,7 +495,7 @@ pub struct TicketDefinitionSaleEndedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ticket_definition: Option<TicketDefinition>,
+    pub ticket_definition: Option<Box<TicketDefinition>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TicketDefinitionSaleEndedData {
     fn rename_sdk_keys(&mut self) {
@@ -514,7 +514,7 @@ pub struct TicketDefinitionSaleStartedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ticket_definition: Option<TicketDefinition>,
+    pub ticket_definition: Option<Box<TicketDefinition>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TicketDefinitionSaleStartedData {
     fn rename_sdk_keys(&mut self) {
@@ -551,8 +551,8 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a ticket definition is deleted.
@@ -583,8 +583,8 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a ticket sale ends. Sales details aren't included in the response.
@@ -615,8 +615,8 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionSaleEnded {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a sale period is updated.
@@ -648,8 +648,8 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionSalePeriodUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a ticket sale starts. Sales details aren't included in the response.
@@ -680,8 +680,8 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionSaleStarted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a ticket definition is updated.
@@ -715,7 +715,7 @@ impl ::wix_events_runtime::EventPayload for TicketDefinitionUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

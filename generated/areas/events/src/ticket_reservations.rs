@@ -281,7 +281,7 @@ pub struct TicketLineItem {
     pub quantity: Option<i64>,
     /// Detailed information about the tickets in this line item.
     #[serde(rename = "ticketInfo", default, skip_serializing_if = "Option::is_none")]
-    pub ticket_info: Option<TicketInfo>,
+    pub ticket_info: Option<Box<TicketInfo>>,
     /// Snapshot of event configuration at the time of reservation creation.
     ///
     /// Preserves settings like reservation duration and ticket limits to ensure consistent behavior even if event settings change after reservation creation.
@@ -471,8 +471,8 @@ impl ::wix_events_runtime::EventPayload for TicketReservationCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a ticket reservation is deleted.
@@ -503,8 +503,8 @@ impl ::wix_events_runtime::EventPayload for TicketReservationDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a ticket reservation is updated.
@@ -538,7 +538,7 @@ impl ::wix_events_runtime::EventPayload for TicketReservationUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

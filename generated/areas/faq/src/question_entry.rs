@@ -24,22 +24,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Label {}
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<::wix_backend_events_shared::types::ButtonData>,
+    pub button_data: Option<Box<::wix_backend_events_shared::types::ButtonData>>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<::wix_backend_events_shared::types::CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<::wix_backend_events_shared::types::DividerData>,
+    pub divider_data: Option<Box<::wix_backend_events_shared::types::DividerData>>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<::wix_backend_events_shared::types::FileData>,
+    pub file_data: Option<Box<::wix_backend_events_shared::types::FileData>>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<::wix_backend_events_shared::types::GalleryData>,
+    pub gallery_data: Option<Box<::wix_backend_events_shared::types::GalleryData>>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<::wix_backend_events_shared::types::GIFData>,
+    pub gif_data: Option<Box<::wix_backend_events_shared::types::GIFData>>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<::wix_backend_events_shared::types::HeadingData>,
@@ -48,14 +48,16 @@ pub struct Node {
     pub html_data: Option<::wix_backend_events_shared::types::HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<::wix_backend_events_shared::types::ImageData>,
+    pub image_data: Option<Box<::wix_backend_events_shared::types::ImageData>>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<::wix_backend_events_shared::types::LinkPreviewData>,
+    pub link_preview_data: Option<
+        Box<::wix_backend_events_shared::types::LinkPreviewData>,
+    >,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -66,16 +68,16 @@ pub struct Node {
     pub paragraph_data: Option<::wix_backend_events_shared::types::ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<Box<PollData>>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<::wix_backend_events_shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<::wix_backend_events_shared::types::AppEmbedData>,
+    pub app_embed_data: Option<Box<::wix_backend_events_shared::types::AppEmbedData>>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<::wix_backend_events_shared::types::VideoData>,
+    pub video_data: Option<Box<::wix_backend_events_shared::types::VideoData>>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
     pub embed_data: Option<::wix_backend_events_shared::types::EmbedData>,
@@ -90,7 +92,7 @@ pub struct Node {
     >,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<::wix_backend_events_shared::types::TableData>,
+    pub table_data: Option<Box<::wix_backend_events_shared::types::TableData>>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -99,7 +101,7 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<::wix_backend_events_shared::types::AudioData>,
+    pub audio_data: Option<Box<::wix_backend_events_shared::types::AudioData>>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -122,13 +124,13 @@ pub struct Node {
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<::wix_backend_events_shared::types::LayoutData>,
+    pub layout_data: Option<Box<::wix_backend_events_shared::types::LayoutData>>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<::wix_backend_events_shared::types::ShapeData>,
+    pub shape_data: Option<Box<::wix_backend_events_shared::types::ShapeData>>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<::wix_backend_events_shared::types::CardData>,
@@ -145,7 +147,7 @@ pub struct Node {
         skip_serializing_if = "Option::is_none"
     )]
     pub smart_block_cell_data: Option<
-        ::wix_backend_events_shared::types::SmartBlockCellData,
+        Box<::wix_backend_events_shared::types::SmartBlockCellData>,
     >,
     /// Data for a checkbox list node.
     #[serde(
@@ -348,7 +350,7 @@ pub struct PollData {
     pub design: Option<::wix_backend_events_shared::types::Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -503,7 +505,7 @@ pub struct RichContent {
     pub metadata: Option<::wix_backend_events_shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<::wix_backend_events_shared::types::DocumentStyle>,
+    pub document_style: Option<Box<::wix_backend_events_shared::types::DocumentStyle>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -565,8 +567,8 @@ impl ::wix_events_runtime::EventPayload for QuestionEntryCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixFaqQuestionEntry_onQuestionEntryDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -589,8 +591,8 @@ impl ::wix_events_runtime::EventPayload for QuestionEntryDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a question entry is updated.
@@ -621,7 +623,7 @@ impl ::wix_events_runtime::EventPayload for QuestionEntryUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -149,8 +149,8 @@ impl ::wix_events_runtime::EventPayload for ChatSettingsCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixFormsChatSettings_onChatSettingsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -173,8 +173,8 @@ impl ::wix_events_runtime::EventPayload for ChatSettingsDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixFormsChatSettings_onChatSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -206,7 +206,7 @@ impl ::wix_events_runtime::EventPayload for ChatSettingsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

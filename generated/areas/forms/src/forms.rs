@@ -156,7 +156,7 @@ pub struct AppEmbedData {
     pub pricing_data: Option<::wix_backend_events_shared::types::PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -325,7 +325,7 @@ pub struct AudioData {
     pub html: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AudioData {
     fn rename_sdk_keys(&mut self) {
@@ -350,7 +350,7 @@ pub struct BlockquoteData {
     pub indentation: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BlockquoteData {
     fn rename_sdk_keys(&mut self) {
@@ -371,7 +371,7 @@ pub struct BulletedListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BulletedListData {
     fn rename_sdk_keys(&mut self) {
@@ -392,7 +392,7 @@ pub struct ButtonData {
     pub r#type: Option<::wix_backend_events_shared::types::ButtonDataType>,
     /// Styling for the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<::wix_backend_events_shared::types::Styles>,
+    pub styles: Option<Box<::wix_backend_events_shared::types::Styles>>,
     /// The text to display on the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -401,7 +401,7 @@ pub struct ButtonData {
     pub link: Option<crate::shared::Link>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ButtonData {
     fn rename_sdk_keys(&mut self) {
@@ -513,7 +513,7 @@ pub struct CheckboxListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CheckboxListData {
     fn rename_sdk_keys(&mut self) {
@@ -531,7 +531,7 @@ pub struct CodeBlockData {
     pub text_style: Option<::wix_backend_events_shared::types::TextStyle>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CodeBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -570,7 +570,7 @@ pub struct CollapsibleListData {
     pub is_qapage_data: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CollapsibleListData {
     fn rename_sdk_keys(&mut self) {
@@ -887,7 +887,7 @@ pub struct DividerData {
     pub styles: Option<::wix_backend_events_shared::types::DividerDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DividerData {
     fn rename_sdk_keys(&mut self) {
@@ -1021,13 +1021,13 @@ pub struct EmbedData {
     pub container_data: Option<::wix_backend_events_shared::types::PluginContainerData>,
     /// An [oEmbed](https://www.oembed.com) object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oembed: Option<::wix_backend_events_shared::types::Oembed>,
+    pub oembed: Option<Box<::wix_backend_events_shared::types::Oembed>>,
     /// Origin asset source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for EmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -1046,7 +1046,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for EmbedData {
 pub struct Field {
     /// Configuration for input fields that collect user data.
     #[serde(rename = "inputOptions", default, skip_serializing_if = "Option::is_none")]
-    pub input_options: Option<InputField>,
+    pub input_options: Option<Box<InputField>>,
     /// Configuration for display fields that show information without collecting input.
     #[serde(rename = "displayOptions", default, skip_serializing_if = "Option::is_none")]
     pub display_options: Option<DisplayField>,
@@ -1135,7 +1135,7 @@ pub struct FileData {
     pub size_in_kb: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FileData {
     fn rename_sdk_keys(&mut self) {
@@ -1417,7 +1417,7 @@ pub struct Form {
     /// percentage), how the result is shown on the confirmation page (score, pass/fail
     /// status, or both), and the pass/fail messages. Absent on non-quiz forms.
     #[serde(rename = "quizSettings", default, skip_serializing_if = "Option::is_none")]
-    pub quiz_settings: Option<QuizSettings>,
+    pub quiz_settings: Option<Box<QuizSettings>>,
     /// Source used for contact autofill when filling form fields. Default: FORM_INPUT.
     #[serde(
         rename = "autoFillContact",
@@ -1533,7 +1533,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FormEnabled {}
 pub struct FormTranslationChangedData {
     /// The form schema with updated translations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form: Option<Form>,
+    pub form: Option<Box<Form>>,
     /// Language of the translation
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -1581,7 +1581,7 @@ pub struct GIFData {
     pub gif_type: Option<::wix_backend_events_shared::types::GIFType>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GIFData {
     fn rename_sdk_keys(&mut self) {
@@ -1627,7 +1627,7 @@ pub struct GalleryData {
     pub disable_download: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
     fn rename_sdk_keys(&mut self) {
@@ -1672,7 +1672,7 @@ pub struct HTMLData {
     pub auto_height: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HTMLData {
     fn rename_sdk_keys(&mut self) {
@@ -1703,7 +1703,7 @@ pub struct HeadingData {
     pub rendered_level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HeadingData {
     fn rename_sdk_keys(&mut self) {
@@ -1760,7 +1760,7 @@ pub struct ImageData {
     pub crop_shape: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
     fn rename_sdk_keys(&mut self) {
@@ -1782,7 +1782,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
 pub struct InputField {
     /// String input field settings.
     #[serde(rename = "stringOptions", default, skip_serializing_if = "Option::is_none")]
-    pub string_options: Option<StringData>,
+    pub string_options: Option<Box<StringData>>,
     /// Number input field settings.
     #[serde(rename = "numberOptions", default, skip_serializing_if = "Option::is_none")]
     pub number_options: Option<Number>,
@@ -1791,7 +1791,7 @@ pub struct InputField {
     pub boolean_options: Option<Boolean>,
     /// Array input field settings.
     #[serde(rename = "arrayOptions", default, skip_serializing_if = "Option::is_none")]
-    pub array_options: Option<Array>,
+    pub array_options: Option<Box<Array>>,
     /// Object input field settings.
     #[serde(rename = "objectOptions", default, skip_serializing_if = "Option::is_none")]
     pub object_options: Option<crate::shared::Object>,
@@ -1940,7 +1940,7 @@ pub struct LayoutData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<crate::shared::LayoutDataBackgroundImage>,
+    pub background_image: Option<Box<crate::shared::LayoutDataBackgroundImage>>,
     /// Border color as a hexadecimal value.
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
     pub border_color: Option<String>,
@@ -1957,7 +1957,7 @@ pub struct LayoutData {
     pub backdrop_color: Option<String>,
     /// Backdrop image.
     #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_image: Option<crate::shared::LayoutDataBackgroundImage>,
+    pub backdrop_image: Option<Box<crate::shared::LayoutDataBackgroundImage>>,
     /// Backdrop top padding.
     #[serde(
         rename = "backdropPaddingTop",
@@ -2020,7 +2020,7 @@ pub struct LayoutData {
     pub backdrop: Option<::wix_backend_events_shared::types::Backdrop>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
     /// Shape divider at the top edge of the layout.
     #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
     pub top_divider: Option<::wix_backend_events_shared::types::SectionDivider>,
@@ -2093,7 +2093,7 @@ pub struct LinkPreviewData {
     pub styles: Option<::wix_backend_events_shared::types::LinkPreviewDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkPreviewData {
     fn rename_sdk_keys(&mut self) {
@@ -2116,7 +2116,7 @@ pub struct ListItemNodeData {
     pub checked: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ListItemNodeData {
     fn rename_sdk_keys(&mut self) {
@@ -2194,7 +2194,7 @@ pub struct NestedForm {
     pub targets: Option<Vec<String>>,
     /// Nested form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form: Option<Form>,
+    pub form: Option<Box<Form>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for NestedForm {
     fn rename_sdk_keys(&mut self) {
@@ -2207,22 +2207,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for NestedForm {
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<ButtonData>,
+    pub button_data: Option<Box<ButtonData>>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<DividerData>,
+    pub divider_data: Option<Box<DividerData>>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<FileData>,
+    pub file_data: Option<Box<FileData>>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<GalleryData>,
+    pub gallery_data: Option<Box<GalleryData>>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<GIFData>,
+    pub gif_data: Option<Box<GIFData>>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<HeadingData>,
@@ -2231,14 +2231,14 @@ pub struct Node {
     pub html_data: Option<HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<ImageData>,
+    pub image_data: Option<Box<ImageData>>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<LinkPreviewData>,
+    pub link_preview_data: Option<Box<LinkPreviewData>>,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -2249,16 +2249,16 @@ pub struct Node {
     pub paragraph_data: Option<ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<Box<PollData>>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<crate::shared::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<AppEmbedData>,
+    pub app_embed_data: Option<Box<AppEmbedData>>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<VideoData>,
+    pub video_data: Option<Box<VideoData>>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
     pub embed_data: Option<EmbedData>,
@@ -2271,7 +2271,7 @@ pub struct Node {
     pub collapsible_list_data: Option<CollapsibleListData>,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<TableData>,
+    pub table_data: Option<Box<TableData>>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -2280,7 +2280,7 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<AudioData>,
+    pub audio_data: Option<Box<AudioData>>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -2303,13 +2303,13 @@ pub struct Node {
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<LayoutData>,
+    pub layout_data: Option<Box<LayoutData>>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<ShapeData>,
+    pub shape_data: Option<Box<ShapeData>>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<::wix_backend_events_shared::types::CardData>,
@@ -2326,7 +2326,7 @@ pub struct Node {
         skip_serializing_if = "Option::is_none"
     )]
     pub smart_block_cell_data: Option<
-        ::wix_backend_events_shared::types::SmartBlockCellData,
+        Box<::wix_backend_events_shared::types::SmartBlockCellData>,
     >,
     /// Data for a checkbox list node.
     #[serde(
@@ -2597,7 +2597,7 @@ pub struct OrderedListData {
     pub start: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderedListData {
     fn rename_sdk_keys(&mut self) {
@@ -2621,7 +2621,7 @@ pub struct ParagraphData {
     pub level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParagraphData {
     fn rename_sdk_keys(&mut self) {
@@ -2704,28 +2704,28 @@ pub struct Payment {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub checkbox_group_options: Option<ProductCheckboxGroup>,
+    pub checkbox_group_options: Option<Box<ProductCheckboxGroup>>,
     /// Donation input component settings.
     #[serde(
         rename = "donationInputOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub donation_input_options: Option<DonationInput>,
+    pub donation_input_options: Option<Box<DonationInput>>,
     /// Payment input component settings.
     #[serde(
         rename = "paymentInputOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub payment_input_options: Option<PaymentInput>,
+    pub payment_input_options: Option<Box<PaymentInput>>,
     /// Fixed payment component settings.
     #[serde(
         rename = "fixedPaymentOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub fixed_payment_options: Option<FixedPayment>,
+    pub fixed_payment_options: Option<Box<FixedPayment>>,
     /// Component type of the payment input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
     pub component_type: Option<crate::shared::PaymentComponentType>,
@@ -2907,7 +2907,7 @@ pub struct PollData {
     pub design: Option<::wix_backend_events_shared::types::Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -3154,7 +3154,7 @@ pub struct Repeater {
     pub fields: Option<Vec<Field>>,
     /// Layout configuration that defines how form fields are arranged within this repeater.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<crate::shared::FormLayout>,
+    pub layout: Option<Box<crate::shared::FormLayout>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Repeater {
     fn rename_sdk_keys(&mut self) {
@@ -3177,7 +3177,7 @@ pub struct RichContent {
     pub metadata: Option<::wix_backend_events_shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<crate::shared::DocumentStyle>,
+    pub document_style: Option<Box<crate::shared::DocumentStyle>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -3223,7 +3223,7 @@ pub struct Scheduling {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub appointment_options: Option<Appointment>,
+    pub appointment_options: Option<Box<Appointment>>,
     /// Component type of the scheduling field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
     pub component_type: Option<crate::shared::SchedulingComponentType>,
@@ -3357,7 +3357,7 @@ pub struct ShapeData {
     pub styles: Option<::wix_backend_events_shared::types::ShapeDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
     /// Link details for shapes that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<crate::shared::Link>,
@@ -3442,7 +3442,7 @@ pub struct SmartBlockData {
     pub border_radius: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SmartBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -3532,7 +3532,7 @@ pub struct TableData {
     pub alt_text: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TableData {
     fn rename_sdk_keys(&mut self) {
@@ -3750,7 +3750,7 @@ pub struct TocData {
     pub indentation: Option<::wix_backend_events_shared::types::Indentation>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TocData {
     fn rename_sdk_keys(&mut self) {
@@ -3832,7 +3832,7 @@ pub struct VideoData {
     pub options: Option<::wix_backend_events_shared::types::PlaybackOptions>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VideoData {
     fn rename_sdk_keys(&mut self) {
@@ -3861,14 +3861,14 @@ pub struct WixFile {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub file_upload_options: Option<FileUpload>,
+    pub file_upload_options: Option<Box<FileUpload>>,
     /// Signature component settings.
     #[serde(
         rename = "signatureOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub signature_options: Option<Signature>,
+    pub signature_options: Option<Box<Signature>>,
     /// Component type of the file input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
     pub component_type: Option<crate::shared::WixFileComponentType>,
@@ -3904,10 +3904,10 @@ pub struct Array {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub checkbox_group_options: Option<CheckboxGroup>,
+    pub checkbox_group_options: Option<Box<CheckboxGroup>>,
     /// Tags component settings.
     #[serde(rename = "tagsOptions", default, skip_serializing_if = "Option::is_none")]
-    pub tags_options: Option<ComponentsTags>,
+    pub tags_options: Option<Box<ComponentsTags>>,
     /// Services checkbox group component settings. Each option's `value` is a Wix Services service ID.
     ///
     /// > **Note:** Service fields require the Wix Services app to be installed on the site. Creating a form schema with a service field on a site without the app fails.
@@ -3999,14 +3999,14 @@ pub struct Number {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub number_input_options: Option<NumberInput>,
+    pub number_input_options: Option<Box<NumberInput>>,
     /// Rating input settings.
     #[serde(
         rename = "ratingInputOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub rating_input_options: Option<RatingInput>,
+    pub rating_input_options: Option<Box<RatingInput>>,
     /// Validation configuration for the number input.
     ///
     /// Always include this object, even when it's empty: `{}`.
@@ -4053,56 +4053,56 @@ pub struct StringData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub text_input_options: Option<TextInput>,
+    pub text_input_options: Option<Box<TextInput>>,
     /// Radio group component settings.
     #[serde(
         rename = "radioGroupOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub radio_group_options: Option<RadioGroup>,
+    pub radio_group_options: Option<Box<RadioGroup>>,
     /// Dropdown component settings.
     #[serde(
         rename = "dropdownOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub dropdown_options: Option<Dropdown>,
+    pub dropdown_options: Option<Box<Dropdown>>,
     /// Date and time input component settings.
     #[serde(
         rename = "dateTimeOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_time_options: Option<DateTimeInput>,
+    pub date_time_options: Option<Box<DateTimeInput>>,
     /// Phone input component settings.
     #[serde(
         rename = "phoneInputOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub phone_input_options: Option<PhoneInput>,
+    pub phone_input_options: Option<Box<PhoneInput>>,
     /// Date input component settings.
     #[serde(
         rename = "dateInputOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_input_options: Option<DateInput>,
+    pub date_input_options: Option<Box<DateInput>>,
     /// Time input component settings.
     #[serde(
         rename = "timeInputOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub time_input_options: Option<TimeInput>,
+    pub time_input_options: Option<Box<TimeInput>>,
     /// Date picker component settings.
     #[serde(
         rename = "datePickerOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub date_picker_options: Option<DatePicker>,
+    pub date_picker_options: Option<Box<DatePicker>>,
     /// Services dropdown component settings. Each option's `value` is a Wix Services service ID.
     ///
     /// > **Note:** Service fields require the Wix Services app to be installed on the site. Creating a form schema with a service field on a site without the app fails.
@@ -4118,12 +4118,12 @@ pub struct StringData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub password_options: Option<Password>,
+    pub password_options: Option<Box<Password>>,
     /// Validation configuration for the string input.
     ///
     /// Always include this object, even when it's empty: `{}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<crate::shared::StringType>,
+    pub validation: Option<Box<crate::shared::StringType>>,
     /// Component type of the string input field.
     #[serde(rename = "componentType", default, skip_serializing_if = "Option::is_none")]
     pub component_type: Option<crate::shared::StringComponentType>,
@@ -4207,8 +4207,8 @@ impl ::wix_events_runtime::EventPayload for FormCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggers when a form schema is deleted.
@@ -4239,8 +4239,8 @@ impl ::wix_events_runtime::EventPayload for FormDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixFormsForms_onFormDisabledForm` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -4269,8 +4269,8 @@ impl ::wix_events_runtime::EventPayload for FormDisabledForm {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixFormsForms_onFormEnabledForm` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -4299,8 +4299,8 @@ impl ::wix_events_runtime::EventPayload for FormEnabledForm {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixFormsForms_onFormTranslationChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -4329,8 +4329,8 @@ impl ::wix_events_runtime::EventPayload for FormTranslationChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixFormsForms_onFormTranslationDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -4359,8 +4359,8 @@ impl ::wix_events_runtime::EventPayload for FormTranslationDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggers when a form schema is updated.
@@ -4394,7 +4394,7 @@ impl ::wix_events_runtime::EventPayload for FormUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

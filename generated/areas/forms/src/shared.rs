@@ -186,7 +186,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ArrayErrorMessages {}
 pub struct ArrayItems {
     /// Validation rules for string array elements.
     #[serde(rename = "stringOptions", default, skip_serializing_if = "Option::is_none")]
-    pub string_options: Option<StringType>,
+    pub string_options: Option<Box<StringType>>,
     /// Validation rules for numeric array elements.
     #[serde(rename = "numberOptions", default, skip_serializing_if = "Option::is_none")]
     pub number_options: Option<NumberType>,
@@ -244,7 +244,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ArrayType {
 pub struct ArrayTypeArrayItems {
     /// String type validation for items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string: Option<FormFieldStringType>,
+    pub string: Option<Box<FormFieldStringType>>,
     /// Number type validation for items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<FormFieldNumberType>,
@@ -1517,7 +1517,7 @@ pub struct FormField {
     pub target: Option<String>,
     /// Validation of field output value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<Validation>,
+    pub validation: Option<Box<Validation>>,
     /// Mark the field as containing personal information. This will encrypt user data when storing it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pii: Option<bool>,
@@ -3277,7 +3277,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ObjectType {
 pub struct ObjectTypePropertiesType {
     /// String type validation for property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string: Option<FormFieldStringType>,
+    pub string: Option<Box<FormFieldStringType>>,
     /// Number type validation for property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<FormFieldNumberType>,
@@ -3289,7 +3289,7 @@ pub struct ObjectTypePropertiesType {
     pub integer: Option<IntegerType>,
     /// Array type validation for property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub array: Option<FormFieldArrayType>,
+    pub array: Option<Box<FormFieldArrayType>>,
     /// Whether the property is required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
@@ -4055,7 +4055,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ProductType {}
 pub struct PropertiesType {
     /// Validation rules for string properties.
     #[serde(rename = "stringOptions", default, skip_serializing_if = "Option::is_none")]
-    pub string_options: Option<StringType>,
+    pub string_options: Option<Box<StringType>>,
     /// Validation rules for numeric properties.
     #[serde(rename = "numberOptions", default, skip_serializing_if = "Option::is_none")]
     pub number_options: Option<NumberType>,
@@ -4669,7 +4669,7 @@ pub struct Step {
     pub hidden: Option<bool>,
     /// Layout configuration that defines how form fields are arranged within this step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout: Option<FormLayout>,
+    pub layout: Option<Box<FormLayout>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Step {
     fn rename_sdk_keys(&mut self) {
@@ -5459,7 +5459,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for V4FormFieldContactInfo {
 pub struct Validation {
     /// Validation of string type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string: Option<FormFieldStringType>,
+    pub string: Option<Box<FormFieldStringType>>,
     /// Validation of number type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<FormFieldNumberType>,
@@ -5471,7 +5471,7 @@ pub struct Validation {
     pub boolean: Option<FormFieldBooleanType>,
     /// Validation of array type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub array: Option<FormFieldArrayType>,
+    pub array: Option<Box<FormFieldArrayType>>,
     /// Validation of object type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<FormFieldObjectType>,

@@ -212,7 +212,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FormSubmission {
 pub struct FormSubmissionStatusUpdatedEvent {
     /// Updated submission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submission: Option<FormSubmission>,
+    pub submission: Option<Box<FormSubmission>>,
     /// Previous status of the submission.
     #[serde(rename = "previousStatus", default, skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<SubmissionStatus>,
@@ -351,7 +351,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PublicTags {
 pub struct RemovedSubmissionFromTrash {
     /// Removed submission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submission: Option<FormSubmission>,
+    pub submission: Option<Box<FormSubmission>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RemovedSubmissionFromTrash {
     fn rename_sdk_keys(&mut self) {
@@ -521,8 +521,8 @@ impl ::wix_events_runtime::EventPayload for SubmissionContactMapped {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixForms_onSubmissionContactMappingSkipped` (in `backend/events.js`)
@@ -551,8 +551,8 @@ impl ::wix_events_runtime::EventPayload for SubmissionContactMappingSkipped {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
@@ -585,8 +585,8 @@ impl ::wix_events_runtime::EventPayload for SubmissionCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
@@ -619,8 +619,8 @@ impl ::wix_events_runtime::EventPayload for SubmissionDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixForms_onSubmissionRemovedSubmissionFromTrash` (in `backend/events.js`)
@@ -650,8 +650,8 @@ impl ::wix_events_runtime::EventPayload for SubmissionRemovedSubmissionFromTrash
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixForms_onSubmissionStatusUpdated` (in `backend/events.js`)
@@ -680,8 +680,8 @@ impl ::wix_events_runtime::EventPayload for SubmissionStatusUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// > **Note:** The Form Submission API only works with the Wix Forms app. Call [GetAppInstance](https://dev.wix.com/docs/rest/api-reference/app-management/apps/app-instance/get-app-instance) to confirm that the app named `wix_forms` is installed on the site.
@@ -720,7 +720,7 @@ impl ::wix_events_runtime::EventPayload for SubmissionUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -156,7 +156,7 @@ pub struct GiftCardProduct {
     pub preset_variants: Option<Vec<PresetVariant>>,
     /// Custom variant that allows buyers to choose their own gift card amount within a defined range. A product can have both preset variants and a custom variant.
     #[serde(rename = "customVariant", default, skip_serializing_if = "Option::is_none")]
-    pub custom_variant: Option<CustomVariant>,
+    pub custom_variant: Option<Box<CustomVariant>>,
     /// Custom field data for the gift card product object.
     ///
     /// [Extended fields](https://dev.wix.com/docs/build-apps/develop-your-app/extensions/backend-extensions/schema-plugins/about-schema-plugin-extensions) must be configured in the app dashboard before they can be accessed with API calls.
@@ -299,8 +299,8 @@ impl ::wix_events_runtime::EventPayload for GiftCardProductCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a gift card product is deleted.
@@ -332,8 +332,8 @@ impl ::wix_events_runtime::EventPayload for GiftCardProductDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a gift card product is updated.
@@ -365,7 +365,7 @@ impl ::wix_events_runtime::EventPayload for GiftCardProductUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

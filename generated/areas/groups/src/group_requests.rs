@@ -26,7 +26,7 @@ pub struct GroupRequest {
     pub id: Option<String>,
     /// Group requested for creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::shared::Group>,
+    pub group: Option<Box<crate::shared::Group>>,
     /// Status of group request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::shared::RequestStatus>,
@@ -101,8 +101,8 @@ impl ::wix_events_runtime::EventPayload for GroupRequestApproved {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixGroupsGroupRequests_onGroupRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -132,8 +132,8 @@ impl ::wix_events_runtime::EventPayload for GroupRequestCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a group request is rejected.
@@ -164,7 +164,7 @@ impl ::wix_events_runtime::EventPayload for GroupRequestRejected {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -399,7 +399,7 @@ pub struct Message {
     pub id: Option<String>,
     /// Structured message content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<MessageContent>,
+    pub content: Option<Box<MessageContent>>,
     /// ID of the message sender.
     ///
     /// Defaults to the caller's ID using the property that matches their identity type.
@@ -606,7 +606,7 @@ pub struct MessageSentToBusinessData {
     pub conversation_id: Option<String>,
     /// Sent message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<Message>,
+    pub message: Option<Box<Message>>,
     /// Optional info about interaction with app done by the user
     #[serde(
         rename = "interactionInfo",
@@ -829,8 +829,8 @@ impl ::wix_events_runtime::EventPayload for MessageButtonInteracted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a visitor, contact, or member
@@ -862,7 +862,7 @@ impl ::wix_events_runtime::EventPayload for MessageSentToBusiness {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -213,7 +213,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PointsExpiration {}
 pub struct PointsUpdated {
     /// Updated account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<LoyaltyAccount>,
+    pub account: Option<Box<LoyaltyAccount>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PointsUpdated {
     fn rename_sdk_keys(&mut self) {
@@ -352,8 +352,8 @@ impl ::wix_events_runtime::EventPayload for AccountCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the points of a loyalty account are adjusted, earned, or redeemed.
@@ -384,8 +384,8 @@ impl ::wix_events_runtime::EventPayload for AccountPointsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when `rewardAvailable` updates on a loyalty account.
@@ -416,8 +416,8 @@ impl ::wix_events_runtime::EventPayload for AccountRewardAvailabilityUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a loyalty account is updated, including when points are adjusted, earned, or redeemed.
@@ -448,7 +448,7 @@ impl ::wix_events_runtime::EventPayload for AccountUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

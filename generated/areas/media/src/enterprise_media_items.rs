@@ -33,7 +33,7 @@ pub struct EnterpriseMediaItem {
     pub title: Option<String>,
     /// Item assets including URLs for different renditions and formats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assets: Option<ItemAssets>,
+    pub assets: Option<Box<ItemAssets>>,
     /// User-facing tags describing the item. Indexed for text search; supports partial matching.
     #[serde(rename = "displayTags", default, skip_serializing_if = "Option::is_none")]
     pub display_tags: Option<Vec<String>>,
@@ -153,7 +153,7 @@ pub struct ItemCategoriesChanged {
     pub linked_category_ids: Option<Vec<String>>,
     /// Updated item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<EnterpriseMediaItem>,
+    pub entity: Option<Box<EnterpriseMediaItem>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ItemCategoriesChanged {
     fn rename_sdk_keys(&mut self) {
@@ -169,7 +169,7 @@ pub struct PublishStatusChanged {
     pub publish_status: Option<crate::shared::PublishStatus>,
     /// Updated item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<EnterpriseMediaItem>,
+    pub entity: Option<Box<EnterpriseMediaItem>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PublishStatusChanged {
     fn rename_sdk_keys(&mut self) {
@@ -208,8 +208,8 @@ impl ::wix_events_runtime::EventPayload for EnterpriseItemCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an item's category links change.
@@ -242,8 +242,8 @@ impl ::wix_events_runtime::EventPayload for EnterpriseItemItemCategoriesChanged 
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an item's `publishStatus` changes.
@@ -276,8 +276,8 @@ impl ::wix_events_runtime::EventPayload for EnterpriseItemPublishStatusChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an item is updated.
@@ -309,7 +309,7 @@ impl ::wix_events_runtime::EventPayload for EnterpriseItemUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -579,7 +579,7 @@ pub struct FileDescriptor {
     pub media_type: Option<MediaType>,
     /// Media file content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<FileMedia>,
+    pub media: Option<Box<FileMedia>>,
     /// Status of the file that was uploaded.
     #[serde(
         rename = "operationStatus",
@@ -650,7 +650,7 @@ pub struct FileDescriptor {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub additional_properties: Option<FileAdditionalProperties>,
+    pub additional_properties: Option<Box<FileAdditionalProperties>>,
     /// The application this file was added through. UNKNOWN_APPLICATION when Private Media recorded
     /// no application, or one that is not mapped Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -705,7 +705,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FileFailed {
 pub struct FileMedia {
     /// Information about the image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageMedia>,
+    pub image: Option<Box<ImageMedia>>,
     /// Information about the video.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<String>,
@@ -717,7 +717,7 @@ pub struct FileMedia {
     pub document: Option<String>,
     /// Information about the vector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vector: Option<ImageMedia>,
+    pub vector: Option<Box<ImageMedia>>,
     /// Information about the archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<crate::shared::Archive>,
@@ -729,7 +729,7 @@ pub struct FileMedia {
     pub other: Option<OtherMedia>,
     /// Information about the icon. Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon: Option<ImageMedia>,
+    pub icon: Option<Box<ImageMedia>>,
     /// Information about flash Internal (only in the SDK's internal typings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flash: Option<OtherMedia>,
@@ -764,7 +764,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FileMedia {
 pub struct FileReady {
     /// File entity that is ready with full information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<FileDescriptor>,
+    pub file: Option<Box<FileDescriptor>>,
     /// External information specified in the file import or upload.
     #[serde(rename = "externalInfo", default, skip_serializing_if = "Option::is_none")]
     pub external_info: Option<ExternalInfo>,
@@ -1385,8 +1385,8 @@ impl ::wix_events_runtime::EventPayload for FileDescriptorFileFailed {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a file finishes processing successfully. Learn more about [knowing when a file is ready](https://dev.wix.com/docs/api-reference/assets/media/media-manager/files/importing-files#knowing-when-a-file-is-ready).
@@ -1417,7 +1417,7 @@ impl ::wix_events_runtime::EventPayload for FileDescriptorFileReady {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -194,7 +194,7 @@ pub struct LocaleSettings {
     pub url_structure: Option<crate::shared::UrlStructure>,
     /// The site's primary locale.
     #[serde(rename = "primaryLocale", default, skip_serializing_if = "Option::is_none")]
-    pub primary_locale: Option<Locale>,
+    pub primary_locale: Option<Box<Locale>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LocaleSettings {
     fn rename_sdk_keys(&mut self) {
@@ -212,7 +212,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LocaleSettings {
 pub struct MultilingualModeUpdated {
     /// The primary locale when `multilingualModeEnabled` is updated.
     #[serde(rename = "primaryLocale", default, skip_serializing_if = "Option::is_none")]
-    pub primary_locale: Option<Locale>,
+    pub primary_locale: Option<Box<Locale>>,
     /// Indicates whether the multilingual mode is enabled on the site.
     #[serde(
         rename = "multilingualModeEnabled",
@@ -256,8 +256,8 @@ impl ::wix_events_runtime::EventPayload for LocaleSettingsCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the site is deleted.
@@ -282,8 +282,8 @@ impl ::wix_events_runtime::EventPayload for LocaleSettingsDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when the site's multilingual mode is updated.
@@ -315,8 +315,8 @@ impl ::wix_events_runtime::EventPayload for LocaleSettingsMultilingualModeUpdate
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when locale settings are updated.
@@ -350,7 +350,7 @@ impl ::wix_events_runtime::EventPayload for LocaleSettingsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

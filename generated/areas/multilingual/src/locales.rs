@@ -12,7 +12,7 @@
 pub struct CreateNewPrimaryLocalePayload {
     /// The new primary locale after the Create New Primary Locale endpoint is finished.
     #[serde(rename = "primaryLocale", default, skip_serializing_if = "Option::is_none")]
-    pub primary_locale: Option<V2Locale>,
+    pub primary_locale: Option<Box<V2Locale>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CreateNewPrimaryLocalePayload {
     fn rename_sdk_keys(&mut self) {
@@ -180,8 +180,8 @@ impl ::wix_events_runtime::EventPayload for LocaleCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a locale is deleted.
@@ -212,8 +212,8 @@ impl ::wix_events_runtime::EventPayload for LocaleDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a new primary locale is created.
@@ -245,8 +245,8 @@ impl ::wix_events_runtime::EventPayload for LocaleMultilingualPrimaryLocaleChang
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a locale is updated.
@@ -277,7 +277,7 @@ impl ::wix_events_runtime::EventPayload for LocaleUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

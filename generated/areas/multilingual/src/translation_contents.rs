@@ -87,7 +87,7 @@ pub struct AppEmbedData {
     pub pricing_data: Option<::wix_backend_events_shared::types::PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -153,7 +153,7 @@ pub struct AudioData {
     pub html: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AudioData {
     fn rename_sdk_keys(&mut self) {
@@ -264,7 +264,7 @@ pub struct ButtonData {
     pub r#type: Option<::wix_backend_events_shared::types::ButtonDataType>,
     /// Styling for the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<Styles>,
+    pub styles: Option<Box<Styles>>,
     /// The text to display on the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -273,7 +273,7 @@ pub struct ButtonData {
     pub link: Option<::wix_backend_events_shared::types::Link>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ButtonData {
     fn rename_sdk_keys(&mut self) {
@@ -301,7 +301,7 @@ pub struct CardData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<BackgroundImage>,
+    pub background_image: Option<Box<BackgroundImage>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardData {
     fn rename_sdk_keys(&mut self) {
@@ -518,7 +518,7 @@ pub struct GalleryData {
     pub disable_download: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
     fn rename_sdk_keys(&mut self) {
@@ -645,7 +645,7 @@ pub struct ImageData {
     pub crop_shape: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
     fn rename_sdk_keys(&mut self) {
@@ -743,7 +743,7 @@ pub struct LayoutData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<LayoutDataBackgroundImage>,
+    pub background_image: Option<Box<LayoutDataBackgroundImage>>,
     /// Border color as a hexadecimal value.
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
     pub border_color: Option<String>,
@@ -760,7 +760,7 @@ pub struct LayoutData {
     pub backdrop_color: Option<String>,
     /// Backdrop image.
     #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_image: Option<LayoutDataBackgroundImage>,
+    pub backdrop_image: Option<Box<LayoutDataBackgroundImage>>,
     /// Backdrop top padding.
     #[serde(
         rename = "backdropPaddingTop",
@@ -823,7 +823,7 @@ pub struct LayoutData {
     pub backdrop: Option<Backdrop>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
     /// Shape divider at the top edge of the layout.
     #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
     pub top_divider: Option<::wix_backend_events_shared::types::SectionDivider>,
@@ -1032,22 +1032,22 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Media {
 pub struct Node {
     /// Data for a button node.
     #[serde(rename = "buttonData", default, skip_serializing_if = "Option::is_none")]
-    pub button_data: Option<ButtonData>,
+    pub button_data: Option<Box<ButtonData>>,
     /// Data for a code block node.
     #[serde(rename = "codeBlockData", default, skip_serializing_if = "Option::is_none")]
     pub code_block_data: Option<::wix_backend_events_shared::types::CodeBlockData>,
     /// Data for a divider node.
     #[serde(rename = "dividerData", default, skip_serializing_if = "Option::is_none")]
-    pub divider_data: Option<::wix_backend_events_shared::types::DividerData>,
+    pub divider_data: Option<Box<::wix_backend_events_shared::types::DividerData>>,
     /// Data for a file node.
     #[serde(rename = "fileData", default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<::wix_backend_events_shared::types::FileData>,
+    pub file_data: Option<Box<::wix_backend_events_shared::types::FileData>>,
     /// Data for a gallery node.
     #[serde(rename = "galleryData", default, skip_serializing_if = "Option::is_none")]
-    pub gallery_data: Option<GalleryData>,
+    pub gallery_data: Option<Box<GalleryData>>,
     /// Data for a GIF node.
     #[serde(rename = "gifData", default, skip_serializing_if = "Option::is_none")]
-    pub gif_data: Option<::wix_backend_events_shared::types::GIFData>,
+    pub gif_data: Option<Box<::wix_backend_events_shared::types::GIFData>>,
     /// Data for a heading node.
     #[serde(rename = "headingData", default, skip_serializing_if = "Option::is_none")]
     pub heading_data: Option<::wix_backend_events_shared::types::HeadingData>,
@@ -1056,14 +1056,16 @@ pub struct Node {
     pub html_data: Option<::wix_backend_events_shared::types::HTMLData>,
     /// Data for an image node.
     #[serde(rename = "imageData", default, skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<ImageData>,
+    pub image_data: Option<Box<ImageData>>,
     /// Data for a link preview node.
     #[serde(
         rename = "linkPreviewData",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub link_preview_data: Option<::wix_backend_events_shared::types::LinkPreviewData>,
+    pub link_preview_data: Option<
+        Box<::wix_backend_events_shared::types::LinkPreviewData>,
+    >,
     /// `mapData` on the wire.
     ///
     /// Deprecated by Wix.
@@ -1074,16 +1076,16 @@ pub struct Node {
     pub paragraph_data: Option<::wix_backend_events_shared::types::ParagraphData>,
     /// Data for a poll node.
     #[serde(rename = "pollData", default, skip_serializing_if = "Option::is_none")]
-    pub poll_data: Option<PollData>,
+    pub poll_data: Option<Box<PollData>>,
     /// Data for a text node. Used to apply decorations to text.
     #[serde(rename = "textData", default, skip_serializing_if = "Option::is_none")]
     pub text_data: Option<::wix_backend_events_shared::types::TextData>,
     /// Data for an app embed node.
     #[serde(rename = "appEmbedData", default, skip_serializing_if = "Option::is_none")]
-    pub app_embed_data: Option<AppEmbedData>,
+    pub app_embed_data: Option<Box<AppEmbedData>>,
     /// Data for a video node.
     #[serde(rename = "videoData", default, skip_serializing_if = "Option::is_none")]
-    pub video_data: Option<VideoData>,
+    pub video_data: Option<Box<VideoData>>,
     /// Data for an oEmbed node.
     #[serde(rename = "embedData", default, skip_serializing_if = "Option::is_none")]
     pub embed_data: Option<::wix_backend_events_shared::types::EmbedData>,
@@ -1098,7 +1100,7 @@ pub struct Node {
     >,
     /// Data for a table node.
     #[serde(rename = "tableData", default, skip_serializing_if = "Option::is_none")]
-    pub table_data: Option<::wix_backend_events_shared::types::TableData>,
+    pub table_data: Option<Box<::wix_backend_events_shared::types::TableData>>,
     /// Data for a table cell node.
     #[serde(rename = "tableCellData", default, skip_serializing_if = "Option::is_none")]
     pub table_cell_data: Option<::wix_backend_events_shared::types::TableCellData>,
@@ -1107,7 +1109,7 @@ pub struct Node {
     pub external_data: Option<serde_json::Value>,
     /// Data for an audio node.
     #[serde(rename = "audioData", default, skip_serializing_if = "Option::is_none")]
-    pub audio_data: Option<AudioData>,
+    pub audio_data: Option<Box<AudioData>>,
     /// Data for an ordered list node.
     #[serde(
         rename = "orderedListData",
@@ -1130,13 +1132,13 @@ pub struct Node {
     pub caption_data: Option<::wix_backend_events_shared::types::CaptionData>,
     /// Data for a layout node. Reserved for future use.
     #[serde(rename = "layoutData", default, skip_serializing_if = "Option::is_none")]
-    pub layout_data: Option<LayoutData>,
+    pub layout_data: Option<Box<LayoutData>>,
     /// Data for a cell node.
     #[serde(rename = "layoutCellData", default, skip_serializing_if = "Option::is_none")]
     pub layout_cell_data: Option<::wix_backend_events_shared::types::LayoutCellData>,
     /// Data for a shape node.
     #[serde(rename = "shapeData", default, skip_serializing_if = "Option::is_none")]
-    pub shape_data: Option<ShapeData>,
+    pub shape_data: Option<Box<ShapeData>>,
     /// Data for a card node.
     #[serde(rename = "cardData", default, skip_serializing_if = "Option::is_none")]
     pub card_data: Option<CardData>,
@@ -1152,7 +1154,7 @@ pub struct Node {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub smart_block_cell_data: Option<SmartBlockCellData>,
+    pub smart_block_cell_data: Option<Box<SmartBlockCellData>>,
     /// Data for a checkbox list node.
     #[serde(
         rename = "checkboxListData",
@@ -1380,7 +1382,7 @@ pub struct PollData {
     pub design: Option<Design>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PollData {
     fn rename_sdk_keys(&mut self) {
@@ -1496,7 +1498,7 @@ pub struct RichContent {
     pub metadata: Option<::wix_backend_events_shared::types::Metadata>,
     /// Global styling for header, paragraph, block quote, and code block nodes in the object.
     #[serde(rename = "documentStyle", default, skip_serializing_if = "Option::is_none")]
-    pub document_style: Option<::wix_backend_events_shared::types::DocumentStyle>,
+    pub document_style: Option<Box<::wix_backend_events_shared::types::DocumentStyle>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for RichContent {
     fn rename_sdk_keys(&mut self) {
@@ -1545,7 +1547,7 @@ pub struct ShapeData {
     pub styles: Option<::wix_backend_events_shared::types::ShapeDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
     /// Link details for shapes that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<::wix_backend_events_shared::types::Link>,
@@ -1737,7 +1739,7 @@ pub struct TocData {
     pub indentation: Option<::wix_backend_events_shared::types::Indentation>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TocData {
     fn rename_sdk_keys(&mut self) {
@@ -1844,7 +1846,7 @@ pub struct VideoData {
     pub options: Option<::wix_backend_events_shared::types::PlaybackOptions>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<::wix_backend_events_shared::types::Animation>,
+    pub animation: Option<Box<::wix_backend_events_shared::types::Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VideoData {
     fn rename_sdk_keys(&mut self) {
@@ -1891,8 +1893,8 @@ impl ::wix_events_runtime::EventPayload for ContentCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when translation content is deleted.
@@ -1923,8 +1925,8 @@ impl ::wix_events_runtime::EventPayload for ContentDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when translation content is updated.
@@ -1955,7 +1957,7 @@ impl ::wix_events_runtime::EventPayload for ContentUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

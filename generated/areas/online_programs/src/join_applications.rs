@@ -117,7 +117,7 @@ pub struct JoinApplicationTagsModifiedData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub join_application: Option<JoinApplication>,
+    pub join_application: Option<Box<JoinApplication>>,
     /// Tags that were assigned.
     #[serde(rename = "assignedTags", default, skip_serializing_if = "Option::is_none")]
     pub assigned_tags: Option<Tags>,
@@ -277,7 +277,7 @@ pub struct PaymentStatusChanged {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub join_application: Option<JoinApplication>,
+    pub join_application: Option<Box<JoinApplication>>,
     /// Payment status of the join application before the change.
     #[serde(
         rename = "previousPaymentStatus",
@@ -363,7 +363,7 @@ pub struct StatusChanged {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub join_application: Option<JoinApplication>,
+    pub join_application: Option<Box<JoinApplication>>,
     /// Status of the join application before the change.
     #[serde(rename = "previousStatus", default, skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<Status>,
@@ -447,8 +447,8 @@ impl ::wix_events_runtime::EventPayload for JoinApplicationCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a join application is deleted.
@@ -480,8 +480,8 @@ impl ::wix_events_runtime::EventPayload for JoinApplicationDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a join application's `paymentStatus` changes.
@@ -514,8 +514,8 @@ impl ::wix_events_runtime::EventPayload for JoinApplicationPaymentStatusChanged 
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a join application's `status` changes.
@@ -547,8 +547,8 @@ impl ::wix_events_runtime::EventPayload for JoinApplicationStatusChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when tags on a join application are modified.
@@ -580,8 +580,8 @@ impl ::wix_events_runtime::EventPayload for JoinApplicationTagsModified {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a join application is updated.
@@ -616,7 +616,7 @@ impl ::wix_events_runtime::EventPayload for JoinApplicationUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

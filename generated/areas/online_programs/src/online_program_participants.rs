@@ -352,7 +352,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Participant {
 pub struct ParticipantJoinedData {
     /// `participant` on the wire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant: Option<Participant>,
+    pub participant: Option<Box<Participant>>,
     /// user id for program owner
     ///
     /// Format: guid.
@@ -795,8 +795,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixOnlineProgramsOnlineProgramParticipants_onParticipantJoined` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -825,8 +825,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantJoined {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixOnlineProgramsOnlineProgramParticipants_onParticipantStepResolved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -855,7 +855,7 @@ impl ::wix_events_runtime::EventPayload for ParticipantStepResolved {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

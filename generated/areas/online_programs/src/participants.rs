@@ -337,7 +337,7 @@ pub struct ParticipantCompletedProgramData {
     pub member_id: Option<String>,
     /// Snapshot of the participant after completing the program.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant: Option<Participant>,
+    pub participant: Option<Box<Participant>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParticipantCompletedProgramData {
     fn rename_sdk_keys(&mut self) {
@@ -367,7 +367,7 @@ pub struct ParticipantLeftData {
     pub member_id: Option<String>,
     /// Snapshot of the participant after leaving the program.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant: Option<Participant>,
+    pub participant: Option<Box<Participant>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParticipantLeftData {
     fn rename_sdk_keys(&mut self) {
@@ -397,7 +397,7 @@ pub struct ParticipantMissedProgramDeadlineData {
     pub member_id: Option<String>,
     /// Snapshot of the participant after missing the deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant: Option<Participant>,
+    pub participant: Option<Box<Participant>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys
 for ParticipantMissedProgramDeadlineData {
@@ -428,7 +428,7 @@ pub struct ParticipantProgramDurationEndedData {
     pub member_id: Option<String>,
     /// Snapshot of the participant when the program duration ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant: Option<Participant>,
+    pub participant: Option<Box<Participant>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys
 for ParticipantProgramDurationEndedData {
@@ -459,7 +459,7 @@ pub struct ParticipantRemovedData {
     pub member_id: Option<String>,
     /// Snapshot of the participant after being removed from the program.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant: Option<Participant>,
+    pub participant: Option<Box<Participant>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParticipantRemovedData {
     fn rename_sdk_keys(&mut self) {
@@ -474,7 +474,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParticipantRemovedData {
 pub struct ParticipantTagsModifiedData {
     /// The participant with the updated tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participant: Option<Participant>,
+    pub participant: Option<Box<Participant>>,
     /// Tags that were assigned.
     #[serde(rename = "assignedTags", default, skip_serializing_if = "Option::is_none")]
     pub assigned_tags: Option<Tags>,
@@ -717,8 +717,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantCompletedProgram {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a participant is created.
@@ -750,8 +750,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a participant is deleted.
@@ -783,8 +783,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a participant voluntarily leaves a program.
@@ -816,8 +816,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantLeft {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a participant misses a program deadline.
@@ -849,8 +849,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantMissedProgramDeadline {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a participant's program duration ends.
@@ -882,8 +882,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantProgramDurationEnded {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an administrator removes a participant from a program.
@@ -915,8 +915,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantRemoved {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a participant's tags are modified.
@@ -948,8 +948,8 @@ impl ::wix_events_runtime::EventPayload for ParticipantTagsModified {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a participant is updated.
@@ -984,7 +984,7 @@ impl ::wix_events_runtime::EventPayload for ParticipantUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -353,8 +353,8 @@ impl ::wix_events_runtime::EventPayload for OnboardingAvailabilityCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixPaymentsOnboardingAvailability_onOnboardingAvailabilityUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -384,7 +384,7 @@ impl ::wix_events_runtime::EventPayload for OnboardingAvailabilityUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -342,7 +342,7 @@ pub struct ContactInfo {
     pub contact_details: Option<FullAddressContactDetails>,
     /// Physical address information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<Box<Address>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ContactInfo {
     fn rename_sdk_keys(&mut self) {
@@ -627,7 +627,7 @@ pub struct Payment {
     /// Charge details for the payment, including amount, currency, status,
     /// payment method, and buyer information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub charge: Option<Charge>,
+    pub charge: Option<Box<Charge>>,
     /// List of refunds associated with the payment, ordered by creation date in descending order.
     /// For the complete refund history, use the [Refunds API](https://dev.wix.com/docs/api-reference/business-management/payments/refunds/introduction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1108,8 +1108,8 @@ impl ::wix_events_runtime::EventPayload for PaymentCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a payment is updated.
@@ -1144,7 +1144,7 @@ impl ::wix_events_runtime::EventPayload for PaymentUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

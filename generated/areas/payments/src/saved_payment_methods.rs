@@ -285,8 +285,8 @@ impl ::wix_events_runtime::EventPayload for SavedPaymentMethodCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -310,8 +310,8 @@ impl ::wix_events_runtime::EventPayload for SavedPaymentMethodDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixPaymentsSavedPaymentMethods_onSavedPaymentMethodUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -341,7 +341,7 @@ impl ::wix_events_runtime::EventPayload for SavedPaymentMethodUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

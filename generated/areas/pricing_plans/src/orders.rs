@@ -259,7 +259,7 @@ pub struct Order {
     ///
     /// Deprecated by Wix.
     #[serde(rename = "priceDetails", default, skip_serializing_if = "Option::is_none")]
-    pub price_details: Option<PriceDetails>,
+    pub price_details: Option<Box<PriceDetails>>,
     /// Order pricing model, price, and payment schedule.
     ///
     /// Learn more about [pricing models](https://dev.wix.com/api/rest/wix-pricing-plans/pricing-plans/introduction#wix-pricing-plans_pricing-plans_introduction_pricing-models).
@@ -419,7 +419,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Order {
 pub struct OrderAutoRenewCanceledData {
     /// Order that is canceled, effective at the end of the current payment cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderAutoRenewCanceledData {
     fn rename_sdk_keys(&mut self) {
@@ -434,7 +434,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderAutoRenewCanceledDat
 pub struct OrderCanceledData {
     /// Canceled order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderCanceledData {
     fn rename_sdk_keys(&mut self) {
@@ -466,7 +466,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderCycle {}
 pub struct OrderCycleStartedData {
     /// Order whose new cycle started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
     /// Number of the payment cycle will be 0 when the order is in the free trial period. In other cases, the cycle number starts from 1.
     #[serde(rename = "cycleNumber", default, skip_serializing_if = "Option::is_none")]
     pub cycle_number: Option<i64>,
@@ -482,7 +482,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderCycleStartedData {
 pub struct OrderEndDatePostponedData {
     /// Order whose `endDate` was postponed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderEndDatePostponedData {
     fn rename_sdk_keys(&mut self) {
@@ -495,7 +495,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderEndDatePostponedData
 pub struct OrderEndedData {
     /// Order that ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderEndedData {
     fn rename_sdk_keys(&mut self) {
@@ -508,7 +508,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderEndedData {
 pub struct OrderMarkedAsPaidData {
     /// Order that was marked as paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderMarkedAsPaidData {
     fn rename_sdk_keys(&mut self) {
@@ -560,7 +560,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderMethod {}
 pub struct OrderPausedData {
     /// Paused order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderPausedData {
     fn rename_sdk_keys(&mut self) {
@@ -573,7 +573,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderPausedData {
 pub struct OrderPurchasedData {
     /// Order that was paid for. If a free or an offline order, the order that was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderPurchasedData {
     fn rename_sdk_keys(&mut self) {
@@ -586,7 +586,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderPurchasedData {
 pub struct OrderResumedData {
     /// Resumed order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderResumedData {
     fn rename_sdk_keys(&mut self) {
@@ -599,7 +599,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderResumedData {
 pub struct OrderStartDateChangedData {
     /// Order whose `startDate` changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderStartDateChangedData {
     fn rename_sdk_keys(&mut self) {
@@ -612,7 +612,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderStartDateChangedData
 pub struct OrderStartedData {
     /// Order that reached its `startDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderStartedData {
     fn rename_sdk_keys(&mut self) {
@@ -1002,7 +1002,7 @@ pub struct SpannedPrice {
     pub duration: Option<PriceDuration>,
     /// Order price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<Price>,
+    pub price: Option<Box<Price>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SpannedPrice {
     fn rename_sdk_keys(&mut self) {
@@ -1109,8 +1109,8 @@ impl ::wix_events_runtime::EventPayload for OrderAutoRenewCanceled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is canceled.
@@ -1145,8 +1145,8 @@ impl ::wix_events_runtime::EventPayload for OrderCanceled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is created.
@@ -1177,8 +1177,8 @@ impl ::wix_events_runtime::EventPayload for OrderCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered at the start of a new payment cycle for an existing order.
@@ -1211,8 +1211,8 @@ impl ::wix_events_runtime::EventPayload for OrderCycleStarted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order's `endDate` is postponed.
@@ -1243,8 +1243,8 @@ impl ::wix_events_runtime::EventPayload for OrderEndDatePostponed {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order ends.
@@ -1279,8 +1279,8 @@ impl ::wix_events_runtime::EventPayload for OrderEnded {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an offline order is marked as paid.
@@ -1311,8 +1311,8 @@ impl ::wix_events_runtime::EventPayload for OrderMarkedAsPaid {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is paused.
@@ -1343,8 +1343,8 @@ impl ::wix_events_runtime::EventPayload for OrderPaused {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered for any of the following purchase events:
@@ -1379,8 +1379,8 @@ impl ::wix_events_runtime::EventPayload for OrderPurchased {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a paused order is resumed.
@@ -1411,8 +1411,8 @@ impl ::wix_events_runtime::EventPayload for OrderResumed {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order's `startDate` is changed.
@@ -1443,8 +1443,8 @@ impl ::wix_events_runtime::EventPayload for OrderStartDateChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order reaches its `startDate`. Applies to both purchased and free orders.
@@ -1475,8 +1475,8 @@ impl ::wix_events_runtime::EventPayload for OrderStarted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered for any of the following update events:
@@ -1515,7 +1515,7 @@ impl ::wix_events_runtime::EventPayload for OrderUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -39,7 +39,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppliedAt {}
 pub struct BuyerCanCancelUpdated {
     /// Pricing plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<Plan>,
+    pub plan: Option<Box<Plan>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BuyerCanCancelUpdated {
     fn rename_sdk_keys(&mut self) {
@@ -199,7 +199,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Plan {
 pub struct PlanArchivedData {
     /// Pricing plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<Plan>,
+    pub plan: Option<Box<Plan>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PlanArchivedData {
     fn rename_sdk_keys(&mut self) {
@@ -291,8 +291,8 @@ impl ::wix_events_runtime::EventPayload for PlanArchived {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a plan's `buyerCanCancel` field is updated.
@@ -324,8 +324,8 @@ impl ::wix_events_runtime::EventPayload for PlanBuyerCanCancelUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a pricing plan is created.
@@ -356,8 +356,8 @@ impl ::wix_events_runtime::EventPayload for PlanCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a pricing plan is updated.
@@ -389,7 +389,7 @@ impl ::wix_events_runtime::EventPayload for PlanUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -164,7 +164,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Gallery {
 pub struct GalleryItemCreatedData {
     /// Created gallery item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<Item>,
+    pub item: Option<Box<Item>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryItemCreatedData {
     fn rename_sdk_keys(&mut self) {
@@ -188,7 +188,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryItemDeletedData {}
 pub struct GalleryItemUpdatedData {
     /// Updated gallery item.
     #[serde(rename = "updatedItem", default, skip_serializing_if = "Option::is_none")]
-    pub updated_item: Option<Item>,
+    pub updated_item: Option<Box<Item>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryItemUpdatedData {
     fn rename_sdk_keys(&mut self) {
@@ -312,7 +312,7 @@ pub struct Item {
     pub tags: Option<Tags>,
     /// item's secondary media (image or text media revealed on hover) Internal (only in the SDK's internal typings).
     #[serde(rename = "secondaryMedia", default, skip_serializing_if = "Option::is_none")]
-    pub secondary_media: Option<SecondaryMedia>,
+    pub secondary_media: Option<Box<SecondaryMedia>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Item {
     fn rename_sdk_keys(&mut self) {
@@ -347,7 +347,7 @@ pub struct Link {
     pub target: Option<String>,
     /// Information about the link. Reserved for internal use. Internal (only in the SDK's internal typings).
     #[serde(rename = "wixLinkData", default, skip_serializing_if = "Option::is_none")]
-    pub wix_link_data: Option<WixLink>,
+    pub wix_link_data: Option<Box<WixLink>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Link {
     fn rename_sdk_keys(&mut self) {
@@ -793,8 +793,8 @@ impl ::wix_events_runtime::EventPayload for GalleryCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a gallery is deleted.
@@ -819,8 +819,8 @@ impl ::wix_events_runtime::EventPayload for GalleryDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a media item in a specified gallery is created.
@@ -851,8 +851,8 @@ impl ::wix_events_runtime::EventPayload for GalleryItemCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a media item in a specified gallery is deleted.
@@ -886,8 +886,8 @@ impl ::wix_events_runtime::EventPayload for GalleryItemDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a media item in a specified gallery is updated.
@@ -918,8 +918,8 @@ impl ::wix_events_runtime::EventPayload for GalleryItemUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a gallery is updated.
@@ -953,7 +953,7 @@ impl ::wix_events_runtime::EventPayload for GalleryUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -285,7 +285,7 @@ pub struct DineInInfo {
     pub additional_info_label: Option<AdditionalInfoLabel>,
     /// Dine-in address. This is the restaurant's address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<CommonAddress>,
+    pub address: Option<Box<CommonAddress>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DineInInfo {
     fn rename_sdk_keys(&mut self) {
@@ -315,7 +315,7 @@ pub struct FulfillmentMethod {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub delivery_options: Option<DeliveryInfo>,
+    pub delivery_options: Option<Box<DeliveryInfo>>,
     /// Data specific for dine in fulfillment method. Internal (only in the SDK's internal typings).
     #[serde(rename = "dineInOptions", default, skip_serializing_if = "Option::is_none")]
     pub dine_in_options: Option<DineInInfo>,
@@ -475,7 +475,7 @@ pub struct PickupInfo {
     ///
     /// This is set to the address of the restaurant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<CommonAddress>,
+    pub address: Option<Box<CommonAddress>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PickupInfo {
     fn rename_sdk_keys(&mut self) {
@@ -523,7 +523,7 @@ pub struct Radius {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub center_point_address: Option<CommonAddress>,
+    pub center_point_address: Option<Box<CommonAddress>>,
     /// Unit of measurement of the radius.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<Unit>,
@@ -722,8 +722,8 @@ impl ::wix_events_runtime::EventPayload for FulfillmentMethodCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a fulfillment method is deleted.
@@ -749,8 +749,8 @@ impl ::wix_events_runtime::EventPayload for FulfillmentMethodDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a fulfillment method is updated.
@@ -785,7 +785,7 @@ impl ::wix_events_runtime::EventPayload for FulfillmentMethodUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

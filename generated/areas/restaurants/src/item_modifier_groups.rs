@@ -226,8 +226,8 @@ impl ::wix_events_runtime::EventPayload for ItemModifierGroupCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixRestaurantsItemModifierGroups_onItemModifierGroupDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -251,8 +251,8 @@ impl ::wix_events_runtime::EventPayload for ItemModifierGroupDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixRestaurantsItemModifierGroups_onItemModifierGroupUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -285,7 +285,7 @@ impl ::wix_events_runtime::EventPayload for ItemModifierGroupUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

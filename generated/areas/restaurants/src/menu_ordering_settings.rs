@@ -216,8 +216,8 @@ impl ::wix_events_runtime::EventPayload for MenuOrderingSettingsCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -247,8 +247,8 @@ impl ::wix_events_runtime::EventPayload for MenuOrderingSettingsDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixRestaurantsMenuOrderingSettings_onMenuOrderingSettingsUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -281,7 +281,7 @@ impl ::wix_events_runtime::EventPayload for MenuOrderingSettingsUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -715,7 +715,7 @@ pub struct Operation {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub business_location_details: Option<BusinessLocationDetails>,
+    pub business_location_details: Option<Box<BusinessLocationDetails>>,
     /// Extended fields.
     #[serde(rename = "extendedFields", default, skip_serializing_if = "Option::is_none")]
     pub extended_fields: Option<::wix_backend_events_shared::types::ExtendedFields>,
@@ -764,7 +764,7 @@ pub struct OrderScheduling {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub preorder_options: Option<PreorderScheduling>,
+    pub preorder_options: Option<Box<PreorderScheduling>>,
     /// Scheduling type. <br />
     /// - When `ASAP`, `asapOptions` is a required field.
     /// - When `PREORDER`, `preorderOptions` is a required field.
@@ -1045,7 +1045,7 @@ pub struct Scheduling {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub preorder_options: Option<PreorderScheduling>,
+    pub preorder_options: Option<Box<PreorderScheduling>>,
     /// Scheduling type. <br />
     /// - When `ASAP`, `asapOptions` is a required field.
     /// - When `PREORDER`, `preorderOptions` is a required field.
@@ -1429,8 +1429,8 @@ impl ::wix_events_runtime::EventPayload for OperationDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an operation is updated.
@@ -1465,7 +1465,7 @@ impl ::wix_events_runtime::EventPayload for OperationUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

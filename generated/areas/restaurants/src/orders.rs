@@ -222,7 +222,7 @@ pub struct DeliveryDetails {
     pub external_provider: Option<ExternalProvider>,
     /// Delivery address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<DeliveryAddress>,
+    pub address: Option<Box<DeliveryAddress>>,
     /// Information about the delivery pickup.
     #[serde(rename = "pickupInfo", default, skip_serializing_if = "Option::is_none")]
     pub pickup_info: Option<PickupInfo>,
@@ -478,7 +478,7 @@ pub struct Fulfillment {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub delivery_details: Option<DeliveryDetails>,
+    pub delivery_details: Option<Box<DeliveryDetails>>,
     /// Pickup details.
     #[serde(rename = "pickupDetails", default, skip_serializing_if = "Option::is_none")]
     pub pickup_details: Option<PickupDetails>,
@@ -706,7 +706,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LoyaltyInfo {}
 pub struct NewOrder {
     /// New order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for NewOrder {
     fn rename_sdk_keys(&mut self) {
@@ -889,7 +889,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Order {
 pub struct OrderAcceptedData {
     /// Accepted order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderAcceptedData {
     fn rename_sdk_keys(&mut self) {
@@ -902,7 +902,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderAcceptedData {
 pub struct OrderCanceledData {
     /// Canceled order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderCanceledData {
     fn rename_sdk_keys(&mut self) {
@@ -915,7 +915,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderCanceledData {
 pub struct OrderFulfilledData {
     /// Fulfilled order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
+    pub order: Option<Box<Order>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderFulfilledData {
     fn rename_sdk_keys(&mut self) {
@@ -1356,8 +1356,8 @@ impl ::wix_events_runtime::EventPayload for OrderAccepted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is canceled.
@@ -1389,8 +1389,8 @@ impl ::wix_events_runtime::EventPayload for OrderCanceled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// > **Deprecation Notice**
@@ -1428,8 +1428,8 @@ impl ::wix_events_runtime::EventPayload for OrderCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an order is fulfilled.
@@ -1461,8 +1461,8 @@ impl ::wix_events_runtime::EventPayload for OrderFulfilled {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered on successful creation of a new order. This means
@@ -1496,7 +1496,7 @@ impl ::wix_events_runtime::EventPayload for OrderNewOrder {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -421,7 +421,7 @@ pub struct Rule {
     ///
     /// Deprecated by Wix.
     #[serde(rename = "conditionTree", default, skip_serializing_if = "Option::is_none")]
-    pub condition_tree: Option<ConditionTree>,
+    pub condition_tree: Option<Box<ConditionTree>>,
     /// Single condition that must be met for the rule to be applied to an order.
     #[serde(
         rename = "conditionOptions",
@@ -435,7 +435,7 @@ pub struct Rule {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub condition_tree_options: Option<ConditionTree>,
+    pub condition_tree_options: Option<Box<ConditionTree>>,
     /// Percentage value to apply as a custom tax rate. Range: [0-100].
     #[serde(rename = "customTaxRate", default, skip_serializing_if = "Option::is_none")]
     pub custom_tax_rate: Option<String>,
@@ -699,8 +699,8 @@ impl ::wix_events_runtime::EventPayload for RuleCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixRestaurantsServiceFees_onRuleDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -724,8 +724,8 @@ impl ::wix_events_runtime::EventPayload for RuleDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixRestaurantsServiceFees_onRuleUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -758,7 +758,7 @@ impl ::wix_events_runtime::EventPayload for RuleUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

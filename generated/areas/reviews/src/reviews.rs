@@ -122,7 +122,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ModerationModerationStatu
 pub struct ModerationStatusChanged {
     /// Review entity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub review: Option<Review>,
+    pub review: Option<Box<Review>>,
     /// The previous moderation status of the review.
     /// - `APPROVED`: The review is approved and published.
     /// - `IN_MODERATION`: The review is pending moderation. Moderation can be applied in the Wix user's [dashboard](https://www.wix.com/my-account/site-selector/?buttonText=Select%20Site&title=Select%20a%20Site&autoSelectOnSingleSite=true&actionUrl=https:%2F%2Fwww.wix.com%2Fdashboard%2F%7B%7BmetaSiteId%7D%7D%2Freviews/pending).
@@ -379,7 +379,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ReviewContent {
 pub struct ReviewPublishedData {
     /// Review entity
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub review: Option<Review>,
+    pub review: Option<Box<Review>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ReviewPublishedData {
     fn rename_sdk_keys(&mut self) {
@@ -482,8 +482,8 @@ impl ::wix_events_runtime::EventPayload for ReviewCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a review is deleted.
@@ -514,8 +514,8 @@ impl ::wix_events_runtime::EventPayload for ReviewDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a review's moderation status is changed or a review is created.
@@ -546,8 +546,8 @@ impl ::wix_events_runtime::EventPayload for ReviewModerationStatusChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a review's moderation status is set to `"APPROVED"`.
@@ -578,8 +578,8 @@ impl ::wix_events_runtime::EventPayload for ReviewPublished {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a review is updated.
@@ -613,7 +613,7 @@ impl ::wix_events_runtime::EventPayload for ReviewUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -213,7 +213,7 @@ pub struct AppEmbedData {
     pub pricing_data: Option<PricingData>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AppEmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -364,7 +364,7 @@ pub struct AudioData {
     pub html: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for AudioData {
     fn rename_sdk_keys(&mut self) {
@@ -609,7 +609,7 @@ pub struct BlockquoteData {
     pub indentation: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BlockquoteData {
     fn rename_sdk_keys(&mut self) {
@@ -691,7 +691,7 @@ pub struct BulletedListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for BulletedListData {
     fn rename_sdk_keys(&mut self) {
@@ -712,7 +712,7 @@ pub struct ButtonData {
     pub r#type: Option<ButtonDataType>,
     /// Styling for the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub styles: Option<Styles>,
+    pub styles: Option<Box<Styles>>,
     /// The text to display on the button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -721,7 +721,7 @@ pub struct ButtonData {
     pub link: Option<Link>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ButtonData {
     fn rename_sdk_keys(&mut self) {
@@ -845,7 +845,7 @@ pub struct CardData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<BackgroundImage>,
+    pub background_image: Option<Box<BackgroundImage>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CardData {
     fn rename_sdk_keys(&mut self) {
@@ -1036,7 +1036,7 @@ pub struct CheckboxListData {
     pub offset: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CheckboxListData {
     fn rename_sdk_keys(&mut self) {
@@ -1054,7 +1054,7 @@ pub struct CodeBlockData {
     pub text_style: Option<TextStyle>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CodeBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -1091,7 +1091,7 @@ pub struct CollapsibleListData {
     pub is_qapage_data: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for CollapsibleListData {
     fn rename_sdk_keys(&mut self) {
@@ -1653,7 +1653,7 @@ pub struct DividerData {
     pub styles: Option<DividerDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for DividerData {
     fn rename_sdk_keys(&mut self) {
@@ -1814,13 +1814,13 @@ pub struct EmbedData {
     pub container_data: Option<PluginContainerData>,
     /// An [oEmbed](https://www.oembed.com) object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oembed: Option<Oembed>,
+    pub oembed: Option<Box<Oembed>>,
     /// Origin asset source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for EmbedData {
     fn rename_sdk_keys(&mut self) {
@@ -2070,7 +2070,7 @@ pub struct FileData {
     pub size_in_kb: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FileData {
     fn rename_sdk_keys(&mut self) {
@@ -2212,7 +2212,7 @@ pub struct GIFData {
     pub gif_type: Option<GIFType>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GIFData {
     fn rename_sdk_keys(&mut self) {
@@ -2287,7 +2287,7 @@ pub struct GalleryData {
     pub disable_download: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GalleryData {
     fn rename_sdk_keys(&mut self) {
@@ -2456,7 +2456,7 @@ pub struct HTMLData {
     pub auto_height: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HTMLData {
     fn rename_sdk_keys(&mut self) {
@@ -2487,7 +2487,7 @@ pub struct HeadingData {
     pub rendered_level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for HeadingData {
     fn rename_sdk_keys(&mut self) {
@@ -2611,7 +2611,7 @@ pub struct ImageData {
     pub crop_shape: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ImageData {
     fn rename_sdk_keys(&mut self) {
@@ -3179,7 +3179,7 @@ pub struct LayoutData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub background_image: Option<LayoutDataBackgroundImage>,
+    pub background_image: Option<Box<LayoutDataBackgroundImage>>,
     /// Border color as a hexadecimal value.
     #[serde(rename = "borderColor", default, skip_serializing_if = "Option::is_none")]
     pub border_color: Option<String>,
@@ -3196,7 +3196,7 @@ pub struct LayoutData {
     pub backdrop_color: Option<String>,
     /// Backdrop image.
     #[serde(rename = "backdropImage", default, skip_serializing_if = "Option::is_none")]
-    pub backdrop_image: Option<LayoutDataBackgroundImage>,
+    pub backdrop_image: Option<Box<LayoutDataBackgroundImage>>,
     /// Backdrop top padding.
     #[serde(
         rename = "backdropPaddingTop",
@@ -3255,7 +3255,7 @@ pub struct LayoutData {
     pub backdrop: Option<Backdrop>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
     /// Shape divider at the top edge of the layout.
     #[serde(rename = "topDivider", default, skip_serializing_if = "Option::is_none")]
     pub top_divider: Option<SectionDivider>,
@@ -3626,7 +3626,7 @@ pub struct LinkPreviewData {
     pub styles: Option<LinkPreviewDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for LinkPreviewData {
     fn rename_sdk_keys(&mut self) {
@@ -3693,7 +3693,7 @@ pub struct ListItemNodeData {
     pub checked: Option<bool>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ListItemNodeData {
     fn rename_sdk_keys(&mut self) {
@@ -4576,7 +4576,7 @@ pub struct OrderedListData {
     pub start: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for OrderedListData {
     fn rename_sdk_keys(&mut self) {
@@ -4694,7 +4694,7 @@ pub struct ParagraphData {
     pub level: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ParagraphData {
     fn rename_sdk_keys(&mut self) {
@@ -5716,7 +5716,7 @@ pub struct ShapeData {
     pub styles: Option<ShapeDataStyles>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
     /// Link details for shapes that are links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<Link>,
@@ -5840,7 +5840,7 @@ pub struct SmartBlockData {
     pub border_radius: Option<i64>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for SmartBlockData {
     fn rename_sdk_keys(&mut self) {
@@ -6456,7 +6456,7 @@ pub struct TableData {
     pub alt_text: Option<String>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TableData {
     fn rename_sdk_keys(&mut self) {
@@ -6846,7 +6846,7 @@ pub struct TocData {
     pub indentation: Option<Indentation>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for TocData {
     fn rename_sdk_keys(&mut self) {
@@ -7152,7 +7152,7 @@ pub struct VideoData {
     pub options: Option<PlaybackOptions>,
     /// Node animation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub animation: Option<Animation>,
+    pub animation: Option<Box<Animation>>,
 }
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for VideoData {
     fn rename_sdk_keys(&mut self) {

@@ -203,7 +203,7 @@ for InventoryItemStockStatusUpdatedEvent {}
 pub struct InventoryItemUpdatedWithReasonData {
     /// Updated inventory item.
     #[serde(rename = "currentEntity", default, skip_serializing_if = "Option::is_none")]
-    pub current_entity: Option<InventoryItem>,
+    pub current_entity: Option<Box<InventoryItem>>,
     /// Reason for the update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<ReasonType>,
@@ -364,8 +364,8 @@ impl ::wix_events_runtime::EventPayload for InventoryItemCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixStoresInventoryItemsV3_onInventoryItemDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -394,8 +394,8 @@ impl ::wix_events_runtime::EventPayload for InventoryItemDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an inventory item's stock is updated.
@@ -426,8 +426,8 @@ impl ::wix_events_runtime::EventPayload for InventoryItemStockStatusUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixStoresInventoryItemsV3_onInventoryItemUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -459,8 +459,8 @@ impl ::wix_events_runtime::EventPayload for InventoryItemUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when an inventory item is updated.
@@ -491,7 +491,7 @@ impl ::wix_events_runtime::EventPayload for InventoryItemUpdatedWithReason {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -164,7 +164,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FormattedPrice {}
 pub struct Media {
     /// Primary media (image, video etc) associated with this product.
     #[serde(rename = "mainMedia", default, skip_serializing_if = "Option::is_none")]
-    pub main_media: Option<MediaItem>,
+    pub main_media: Option<Box<MediaItem>>,
     /// Media (images, videos etc) associated with this product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<MediaItem>>,
@@ -597,8 +597,8 @@ impl ::wix_events_runtime::EventPayload for ProductChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a collection is changed.
@@ -629,8 +629,8 @@ impl ::wix_events_runtime::EventPayload for ProductCollectionChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a collection is created.
@@ -661,8 +661,8 @@ impl ::wix_events_runtime::EventPayload for ProductCollectionCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a collection is deleted.
@@ -693,8 +693,8 @@ impl ::wix_events_runtime::EventPayload for ProductCollectionDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a product is created.
@@ -725,8 +725,8 @@ impl ::wix_events_runtime::EventPayload for ProductCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a product is deleted.
@@ -757,8 +757,8 @@ impl ::wix_events_runtime::EventPayload for ProductDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a product variant is changed.
@@ -789,7 +789,7 @@ impl ::wix_events_runtime::EventPayload for ProductVariantsChanged {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -216,7 +216,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PromotionMedia {
 pub struct PromotionTagsModifiedData {
     /// Updated promotion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion: Option<Promotion>,
+    pub promotion: Option<Box<Promotion>>,
     /// Tags that were assigned to the promotion.
     #[serde(rename = "assignedTags", default, skip_serializing_if = "Option::is_none")]
     pub assigned_tags: Option<::wix_backend_events_shared::types::Tags>,
@@ -266,8 +266,8 @@ impl ::wix_events_runtime::EventPayload for PromotionCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a promotion is deleted.
@@ -299,8 +299,8 @@ impl ::wix_events_runtime::EventPayload for PromotionDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when tags are assigned to or unassigned from a promotion.
@@ -332,8 +332,8 @@ impl ::wix_events_runtime::EventPayload for PromotionTagsModified {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a promotion is updated.
@@ -368,7 +368,7 @@ impl ::wix_events_runtime::EventPayload for PromotionUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -89,8 +89,8 @@ impl ::wix_events_runtime::EventPayload for RibbonCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixStoresRibbonsV3_onRibbonDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -119,8 +119,8 @@ impl ::wix_events_runtime::EventPayload for RibbonDeleted {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// - Velo handler: `wixStoresRibbonsV3_onRibbonUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -152,7 +152,7 @@ impl ::wix_events_runtime::EventPayload for RibbonUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }

@@ -232,14 +232,14 @@ pub struct Configuration {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub online_reservations: Option<OnlineReservations>,
+    pub online_reservations: Option<Box<OnlineReservations>>,
     /// Reservation form settings.
     #[serde(
         rename = "reservationForm",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reservation_form: Option<ReservationForm>,
+    pub reservation_form: Option<Box<ReservationForm>>,
     /// "My reservations" field details.
     ///
     /// These are the fields that appear in the "My reservations" section of the Table Reservations page on the restaurant's Wix site dashboard.
@@ -1088,10 +1088,10 @@ pub struct ReservationLocation {
     /// Locations can be created and configured using the Locations API.
     /// or on the [Business Info](https://www.wix.com/my-account/site-selector/?buttonText=Select%20Site&title=Select%20a%20Site&autoSelectOnSingleSite=true&actionUrl=https:%2F%2Fwww.wix.com%2Fdashboard%2F%7B%7BmetaSiteId%7D%7D%2Fsettings/business-info) page in the Dashboard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// Reservation location configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<Configuration>,
+    pub configuration: Option<Box<Configuration>>,
     /// Whether this reservation location's `location` is the default location of the business.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
@@ -1443,8 +1443,8 @@ impl ::wix_events_runtime::EventPayload for ReservationLocationCreated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
 /// Triggered when a reservation location is updated.
@@ -1478,7 +1478,7 @@ impl ::wix_events_runtime::EventPayload for ReservationLocationUpdated {
     }
     fn decode(
         source: ::wix_events_runtime::decode::Source<'_>,
-    ) -> Result<Self, ::wix_events_runtime::DecodeError> {
-        source.decode(Self::VELO_HANDLER)
+    ) -> Result<Box<Self>, ::wix_events_runtime::DecodeError> {
+        source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
