@@ -276,35 +276,40 @@ mod tests {
         );
         codegen(&root.0).unwrap_or_else(|error| panic!("{error}"));
         let manifest = fs::read_to_string(root.0.join(MANIFEST_PATH)).unwrap_or_else(|error| panic!("{error}"));
-        let lines: Vec<&str> = manifest.lines().collect();
-        for wanted in [
+        assert_has_lines(&manifest, &[
             "default = [\"loyalty\", \"referrals\"]",
             "loyalty = [\"loyalty-programs\"]",
             "referrals = [\"referrals-rewards\"]",
             "loyalty-programs = [\"dep:wix-backend-events-loyalty\", \"wix-backend-events-loyalty/programs\"]",
             "referrals-rewards = [\"loyalty-programs\", \"dep:wix-backend-events-referrals\", \"wix-backend-events-referrals/rewards\"]",
             "wix-backend-events-loyalty = { version = \"0.1.0\", path = \"areas/loyalty\", optional = true }",
-        ] {
-            assert!(lines.contains(&wanted), "no line `{wanted}` in the manifest:\n{manifest}");
-        }
+        ]);
         for marker in [codegen::emit::manifest::MARKER, codegen::emit::manifest::DEPENDENCIES_MARKER] {
             assert!(!manifest.contains(marker), "the marker `{marker}` is replaced");
         }
         // Each area is a crate, whose module features reach into the crates they need.
         let area = fs::read_to_string(root.0.join("generated/areas/referrals/Cargo.toml"))
             .unwrap_or_else(|error| panic!("{error}"));
-        let lines: Vec<&str> = area.lines().collect();
-        for wanted in [
-            "name = \"wix-backend-events-referrals\"",
-            "rewards = [\"dep:wix-backend-events-loyalty\", \"wix-backend-events-loyalty/programs\"]",
-            "wix-backend-events-common = { version = \"0.1.0\", path = \"../common\" }",
-            "wix-backend-events-loyalty = { version = \"0.1.0\", path = \"../loyalty\", optional = true }",
-        ] {
-            assert!(lines.contains(&wanted), "no line `{wanted}` in the area's manifest:\n{area}");
-        }
+        assert_has_lines(
+            &area,
+            &[
+                "name = \"wix-backend-events-referrals\"",
+                "rewards = [\"dep:wix-backend-events-loyalty\", \"wix-backend-events-loyalty/programs\"]",
+                "wix-backend-events-common = { version = \"0.1.0\", path = \"../common\" }",
+                "wix-backend-events-loyalty = { version = \"0.1.0\", path = \"../loyalty\", optional = true }",
+            ],
+        );
         let module = fs::read_to_string(root.0.join("generated/areas/referrals/src/rewards.rs"))
             .unwrap_or_else(|error| panic!("{error}"));
         assert!(module.contains("::wix_backend_events_loyalty::programs::Program"), "{module}");
+    }
+
+    /// Asserts that `text` has each of `wanted` as a whole line.
+    fn assert_has_lines(text: &str, wanted: &[&str]) {
+        let lines: Vec<&str> = text.lines().collect();
+        for line in wanted {
+            assert!(lines.contains(line), "no line `{line}` in:\n{text}");
+        }
     }
 
     /// Without the marker line the template cannot take the features: an error names
