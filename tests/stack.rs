@@ -56,8 +56,7 @@ fn webhook_fixtures_decode_on_a_quarter_of_a_worker_stack() {
             let Ok(text) = std::str::from_utf8(&fixture.bytes) else { return };
             for strict in [false, true] {
                 let Ok(delivery) = WebhookDelivery::from_body(&fixture.event, text) else { return };
-                let _: Result<Event, _> =
-                    if strict { delivery.into_strict_event() } else { delivery.into_event() };
+                let _: Result<Event, _> = if strict { delivery.into_strict_event() } else { delivery.into_event() };
             }
         });
     }
