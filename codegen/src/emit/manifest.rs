@@ -30,6 +30,8 @@ pub fn manifests(template: &str, catalogue: &Catalogue) -> Result<Vec<OutputFile
     let version = package_version(template)?;
     let mut files =
         vec![OutputFile { path: MANIFEST_PATH.to_owned(), contents: manifest(template, catalogue, &version)? }];
+    // What every area's manifest reads, computed once.
+    let graph = FeatureGraph { paths: module_paths(catalogue), dependencies: catalogue.feature_dependencies() };
     let mut areas = BTreeMap::<&str, Vec<&Module>>::new();
     for module in &catalogue.modules {
         if let Some(area) = module.path.first() {
@@ -39,7 +41,7 @@ pub fn manifests(template: &str, catalogue: &Catalogue) -> Result<Vec<OutputFile
     for (area, modules) in areas {
         files.push(OutputFile {
             path: format!("{AREAS_ROOT}/{area}/Cargo.toml"),
-            contents: area_manifest(area, &modules, catalogue, &version),
+            contents: area_manifest(area, &modules, &graph, &version),
         });
     }
     Ok(files)
@@ -127,9 +129,8 @@ fn area_dependencies(catalogue: &Catalogue, version: &str) -> String {
 
 /// One area crate's manifest: a feature per module (with the modules its types refer
 /// to, here or in other area crates), and the crates it builds on.
-fn area_manifest(area: &str, modules: &[&Module], catalogue: &Catalogue, version: &str) -> String {
-    let paths = module_paths(catalogue);
-    let dependencies = catalogue.feature_dependencies();
+fn area_manifest(area: &str, modules: &[&Module], graph: &FeatureGraph, version: &str) -> String {
+    let FeatureGraph { paths, dependencies } = graph;
     // Other areas' crates: needed always when the area's own module refers to them,
     // otherwise only with the features of the modules that do.
     let mut always = BTreeSet::new();
@@ -209,6 +210,12 @@ fn crate_feature(path: &[String]) -> Vec<String> {
     let mut enables = vec![format!("dep:{package}")];
     enables.extend(local_feature(path).map(|feature| format!("{package}/{feature}")));
     enables
+}
+
+/// The catalogue's features: each module's path, and the features each module needs.
+struct FeatureGraph<'a> {
+    paths: BTreeMap<String, &'a [String]>,
+    dependencies: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Each module's cargo feature in `wix-backend-events`, with the module's path.
