@@ -67,7 +67,9 @@ pub fn verify(bytes: &[u8], integrity: &str) -> Result<(), String> {
     }
 }
 
-/// The text files of interest in a `.tgz`: package.json and the cjs build (public and internal).
+/// The text files of interest in a `.tgz`: package.json and the cjs build (public and
+/// internal), or, in packages of the older bundled layout, the typings bundle and the
+/// modules' public JS.
 pub fn unpack(bytes: &[u8]) -> Result<Files, String> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
     let mut files = Files::new();
@@ -89,6 +91,8 @@ pub fn unpack(bytes: &[u8]) -> Result<Files, String> {
 fn wanted(path: &str) -> bool {
     path == "package.json"
         || path == "build/cjs/index.js"
+        || path == crate::snapshot::BUNDLED_TYPINGS
+        || (path.starts_with(crate::snapshot::BUNDLED_JS_DIR) && path.ends_with(".public.js"))
         || ((path.starts_with("build/cjs/") || path.starts_with("build/internal/cjs/"))
             && path.ends_with(".d.ts")
             && !path.ends_with("meta.d.ts"))

@@ -112,8 +112,45 @@ pub fn from_text(file: &str, text: &str) -> Result<Snapshot, String> {
     serde_json::from_str(text).map_err(|error| format!("{file}:{}:{}: error: {error}", error.line(), error.column()))
 }
 
-/// Builds the snapshot from a package's files.
+/// The typings of a package in the older bundled layout (`@wix/marketing_coupons`): one
+/// file declares every type and event, with no separate internal build.
+pub const BUNDLED_TYPINGS: &str = "type-bundles/index.typings.bundle.d.ts";
+
+/// Where a bundled package's `*.public.js` hold its `EventDefinition`s.
+pub const BUNDLED_JS_DIR: &str = "build/cjs/src/";
+
+/// Builds the snapshot from a package's files, in either layout.
 pub fn build(package: &Package, files: &Files) -> Result<Snapshot, String> {
+    let fqdn = files
+        .get("package.json")
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .and_then(|json| json.pointer("/wix/sdkDependency/fqdn").and_then(|v| v.as_str()).map(str::to_owned))
+        .ok_or_else(|| format!("{}: package.json has no wix.sdkDependency.fqdn", package.name))?;
+    match files.get(BUNDLED_TYPINGS) {
+        Some(typings) => build_bundled(package, files, fqdn, typings),
+        None => build_chunked(package, files, fqdn),
+    }
+}
+
+/// The older layout: one typings bundle (public and internal alike) and one `*.public.js`
+/// per module.
+fn build_bundled(package: &Package, files: &Files, fqdn: String, typings: &str) -> Result<Snapshot, String> {
+    let mut declarations = Declarations::default();
+    typings::parse_into(&format!("{}/{BUNDLED_TYPINGS}", package.name), typings, &mut declarations)?;
+    let mut definitions = BTreeMap::new();
+    let scripts = files
+        .range(BUNDLED_JS_DIR.to_owned()..)
+        .take_while(|(path, _)| path.starts_with(BUNDLED_JS_DIR))
+        .filter(|(path, _)| path.ends_with(".public.js"));
+    for (path, text) in scripts {
+        definitions.extend(transforms::parse(&format!("{}/{path}", package.name), text)?);
+    }
+    reduce(package, fqdn, &declarations, &declarations, &definitions)
+}
+
+/// The current layout: typings chunks in `build/cjs/` and `build/internal/cjs/`, the
+/// `EventDefinition`s in `build/cjs/index.js`.
+fn build_chunked(package: &Package, files: &Files, fqdn: String) -> Result<Snapshot, String> {
     let read = |prefix: &str| -> Result<Declarations, String> {
         let mut declarations = Declarations::default();
         for (path, text) in files.range(prefix.to_owned()..) {
@@ -128,16 +165,16 @@ pub fn build(package: &Package, files: &Files) -> Result<Snapshot, String> {
         }
         Ok(declarations)
     };
-    let internal = read("build/internal/cjs/")?;
+    let mut internal = read("build/internal/cjs/")?;
+    // Some packages declare their events only in the entry typings.
+    let index = "build/internal/cjs/index.d.ts";
+    if let Some(text) = files.get(index) {
+        typings::parse_index_events(&format!("{}/{index}", package.name), text, &mut internal)?;
+    }
     let public = read("build/cjs/")?;
     let js_path = "build/cjs/index.js";
     let js = files.get(js_path).ok_or_else(|| format!("{}: no {js_path}", package.name))?;
     let definitions = transforms::parse(&format!("{}/{js_path}", package.name), js)?;
-    let fqdn = files
-        .get("package.json")
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-        .and_then(|json| json.pointer("/wix/sdkDependency/fqdn").and_then(|v| v.as_str()).map(str::to_owned))
-        .ok_or_else(|| format!("{}: package.json has no wix.sdkDependency.fqdn", package.name))?;
     reduce(package, fqdn, &internal, &public, &definitions)
 }
 

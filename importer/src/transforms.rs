@@ -1,12 +1,14 @@
 //! The `EventDefinition(eventType, isDomainEvent, transform)` calls of the SDK's
-//! `build/cjs/index.js`, parsed with oxc: per event, the REST paths each transform
+//! `build/cjs/index.js` (or, in the older bundled layout, `build/cjs/src/*.public.js`), parsed with oxc: per event, the REST paths each transform
 //! applies to. They are the only place that tells a float from an integer (TypeScript
 //! says `number` for both) and which `string` fields are images on the wire.
 
 use std::collections::BTreeMap;
 
 use oxc_allocator::Allocator;
-use oxc_ast::ast::{ArrayExpressionElement, ArrowFunctionBody, Expression, ObjectPropertyKind, PropertyKey, Statement};
+use oxc_ast::ast::{
+    ArrayExpressionElement, ArrowFunctionBody, AssignmentTarget, Expression, ObjectPropertyKind, PropertyKey, Statement,
+};
 use oxc_parser::Parser;
 use oxc_span::SourceType;
 
@@ -32,12 +34,26 @@ pub fn parse(file: &str, text: &str) -> Result<BTreeMap<String, Definition>, Str
     }
     let mut out = BTreeMap::new();
     for statement in &parsed.program.body {
-        let Statement::VariableDeclaration(declaration) = statement else { continue };
-        for declarator in &declaration.declarations {
-            let (Some(name), Some(init)) = (declarator.id.get_identifier_name(), &declarator.init) else { continue };
-            if let Some(definition) = definition(init) {
-                out.insert(name.as_str().to_owned(), definition);
+        match statement {
+            Statement::VariableDeclaration(declaration) => {
+                for declarator in &declaration.declarations {
+                    let (Some(name), Some(init)) = (declarator.id.get_identifier_name(), &declarator.init) else {
+                        continue;
+                    };
+                    if let Some(definition) = definition(init) {
+                        out.insert(name.as_str().to_owned(), definition);
+                    }
+                }
             }
+            // The older bundled layout: `exports.onCouponCreated = (0, x.EventDefinition)(...)`.
+            Statement::ExpressionStatement(statement) => {
+                let Expression::AssignmentExpression(assignment) = &statement.expression else { continue };
+                let AssignmentTarget::StaticMemberExpression(member) = &assignment.left else { continue };
+                if let Some(definition) = definition(&assignment.right) {
+                    out.insert(member.property.name.as_str().to_owned(), definition);
+                }
+            }
+            _ => {}
         }
     }
     Ok(out)
@@ -195,5 +211,23 @@ var notAnEvent = foo("x", true, 1);
         assert_eq!(created.paths["float"], ["entity.lineItems.physicalProperties.weight"]);
         assert_eq!(created.paths["timestamp"], ["entity.createdDate"]);
         assert_eq!(created.paths.len(), 2);
+    }
+
+    #[test]
+    fn reads_the_exports_of_the_bundled_layout() {
+        let text = r#"
+exports.onCouponCreated = (0, sdk_types_1.EventDefinition)('wix.ecommerce.coupons.v2.coupon_created', true, (event) => (0, rename_1.renameKeysFromRESTResponseToSDKResponse)((0, transform_paths_1.transformPaths)(event, [
+    { transformFn: float_1.transformRESTFloatToSDKFloat, paths: [{ path: 'entity.specification.moneyOffAmount' }] },
+])));
+exports.createCoupon = createCoupon;
+"#;
+        let definitions = match parse("x.public.js", text) {
+            Ok(definitions) => definitions,
+            Err(error) => panic!("{error}"),
+        };
+        assert_eq!(definitions.keys().collect::<Vec<_>>(), ["onCouponCreated"]);
+        let created = &definitions["onCouponCreated"];
+        assert_eq!(created.event_type, "wix.ecommerce.coupons.v2.coupon_created");
+        assert_eq!(created.paths["float"], ["entity.specification.moneyOffAmount"]);
     }
 }

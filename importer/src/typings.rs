@@ -1,5 +1,6 @@
 //! Declarations of SDK typings (`.d.ts`), parsed with oxc: interfaces, string enums,
-//! `XWithLiterals` aliases and the `declare function onXxx(handler)` events.
+//! `XWithLiterals` aliases and the events: `declare function onXxx(handler)` in the
+//! chunks, or `EventDefinition<Envelope, "eventType">` in `index.d.ts` alone.
 //!
 //! Declarations are read by their local names: chunked packages re-export them under
 //! mangled aliases (`export { dW as AccountInfo }`), but declare them under the real name.
@@ -7,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use oxc_allocator::Allocator;
-use oxc_ast::ast::{Declaration, Expression, PropertyKey, TSEnumMemberName, TSSignature, TSType, TSTypeName};
+use oxc_ast::ast::{
+    Declaration, Expression, Program, PropertyKey, TSEnumMemberName, TSLiteral, TSSignature, TSType, TSTypeName,
+};
 use oxc_parser::Parser;
 use oxc_span::{GetSpan, SourceType};
 use serde::{Deserialize, Serialize};
@@ -94,25 +97,33 @@ pub struct Declarations {
     pub events: BTreeMap<String, EventFn>,
 }
 
-/// Parses one `.d.ts` file into `out`. `file` names it in errors.
-pub fn parse_into(file: &str, text: &str, out: &mut Declarations) -> Result<(), String> {
-    let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, text, SourceType::d_ts()).parse();
+/// Parses a `.d.ts` file; a syntax error names `file:line:col`.
+fn parse_program<'a>(allocator: &'a Allocator, file: &str, text: &'a str) -> Result<Program<'a>, String> {
+    let parsed = Parser::new(allocator, text, SourceType::d_ts()).parse();
     if let Some(error) = parsed.diagnostics.errors().next() {
         let offset = error.labels.first().map_or(0, |label| label.offset());
         let (line, column) = crate::manifest::line_col(text, offset as usize);
         return Err(format!("{file}:{line}:{column}: error: {error}"));
     }
-    let program = parsed.program;
-    let doc_at = |start: u32| -> JsDoc {
-        program
-            .comments
-            .iter()
-            .rev()
-            .find(|comment| comment.attached_to == start && comment.is_jsdoc())
-            .map(|comment| jsdoc::parse(comment.span.source_text(text)))
-            .unwrap_or_default()
-    };
+    Ok(parsed.program)
+}
+
+/// The JSDoc block attached to the node starting at `start`, or an empty one.
+fn doc_at(program: &Program, text: &str, start: u32) -> JsDoc {
+    program
+        .comments
+        .iter()
+        .rev()
+        .find(|comment| comment.attached_to == start && comment.is_jsdoc())
+        .map(|comment| jsdoc::parse(comment.span.source_text(text)))
+        .unwrap_or_default()
+}
+
+/// Parses one `.d.ts` file into `out`. `file` names it in errors.
+pub fn parse_into(file: &str, text: &str, out: &mut Declarations) -> Result<(), String> {
+    let allocator = Allocator::default();
+    let program = parse_program(&allocator, file, text)?;
+    let doc_at = |start: u32| doc_at(&program, text, start);
     let located = |start: u32, message: String| {
         let (line, column) = crate::manifest::line_col(text, start as usize);
         format!("{file}:{line}:{column}: error: {message}")
@@ -220,6 +231,64 @@ pub fn parse_into(file: &str, text: &str, out: &mut Declarations) -> Result<(), 
     Ok(())
 }
 
+/// Reads the events a package declares only in its `index.d.ts`, into `out.events`
+/// where no `declare function onXxx` of the chunks declared them already:
+///
+/// ```ts
+/// declare const onListCreated$1: EventDefinition<ListCreatedEnvelope, "wix.dashboard.v1.list_created">;
+/// /** Triggered when ... */
+/// declare const onListCreated: BuildEventDefinition<typeof onListCreated$1>;
+/// ```
+///
+/// The eventType comes from the type argument, the description from the JSDoc of the
+/// exported constant (`@eventType` is added to its tags, so both forms read alike).
+pub fn parse_index_events(file: &str, text: &str, out: &mut Declarations) -> Result<(), String> {
+    let allocator = Allocator::default();
+    let program = parse_program(&allocator, file, text)?;
+    let mut definitions = BTreeMap::new();
+    let mut docs = BTreeMap::new();
+    for statement in &program.body {
+        let Some(Declaration::VariableDeclaration(variables)) = statement.as_declaration() else { continue };
+        for declarator in &variables.declarations {
+            let (Some(id), Some(annotation)) = (declarator.id.get_binding_identifier(), &declarator.type_annotation)
+            else {
+                continue;
+            };
+            let TSType::TSTypeReference(reference) = &annotation.type_annotation else { continue };
+            let TSTypeName::IdentifierReference(generic) = &reference.type_name else { continue };
+            let args: Vec<&TSType> = reference.type_arguments.iter().flat_map(|args| args.params.iter()).collect();
+            let name = id.name.as_str();
+            match (generic.name.as_str(), args.as_slice()) {
+                ("EventDefinition", [TSType::TSTypeReference(envelope), TSType::TSLiteralType(event_type)]) => {
+                    let (TSTypeName::IdentifierReference(envelope), TSLiteral::StringLiteral(event_type)) =
+                        (&envelope.type_name, &event_type.literal)
+                    else {
+                        continue;
+                    };
+                    let handler = name.split('$').next().unwrap_or(name);
+                    definitions.insert(
+                        handler.to_owned(),
+                        (envelope.name.as_str().to_owned(), event_type.value.as_str().to_owned()),
+                    );
+                }
+                ("BuildEventDefinition", _) => {
+                    docs.insert(name.to_owned(), doc_at(&program, text, statement.span().start));
+                }
+                _ => {}
+            }
+        }
+    }
+    for (handler, (envelope, event_type)) in definitions {
+        if out.events.contains_key(&handler) {
+            continue;
+        }
+        let mut doc = docs.remove(&handler).unwrap_or_default();
+        doc.tags.entry("eventType".to_owned()).or_insert(event_type);
+        out.events.insert(handler.clone(), EventFn { handler, envelope, doc });
+    }
+    Ok(())
+}
+
 /// Reduces a TypeScript type; `T | null` is `T`.
 fn ty(ts: &TSType) -> Result<Ty, String> {
     Ok(match ts {
@@ -322,6 +391,34 @@ export { type Order as O, onOrderCreated as a };
         let event = &out.events["onOrderCreated"];
         assert_eq!(event.envelope, "OrderCreatedEnvelope");
         assert_eq!(event.doc.tags["eventType"], "wix.ecom.v1.order_created");
+    }
+
+    #[test]
+    fn reads_events_declared_only_in_the_entry_typings() {
+        let index = r#"
+import { EventDefinition, BuildEventDefinition } from '@wix/sdk-types';
+declare const onListCreated$1: EventDefinition<ListCreatedEnvelope, "wix.dashboard.v1.list_created">;
+declare const onOrderCreated$1: EventDefinition<OrderCreatedEnvelope, "wix.ecom.v1.order_created">;
+declare const getList: MaybeContext<BuildRESTFunction<typeof getList$1>>;
+/**
+ * Triggered when the list is created.
+ */
+declare const onListCreated: BuildEventDefinition<typeof onListCreated$1>;
+/** Described twice. */
+declare const onOrderCreated: BuildEventDefinition<typeof onOrderCreated$1>;
+"#;
+        let mut out = Declarations::default();
+        assert!(parse_into("t.d.ts", SAMPLE, &mut out).is_ok());
+        let parsed = parse_index_events("index.d.ts", index, &mut out);
+        assert!(parsed.is_ok(), "{parsed:?}");
+        assert_eq!(out.events.keys().collect::<Vec<_>>(), ["onListCreated", "onOrderCreated"]);
+        let list = &out.events["onListCreated"];
+        assert_eq!(list.envelope, "ListCreatedEnvelope");
+        assert_eq!(list.doc.description, "Triggered when the list is created.");
+        assert_eq!(list.doc.tags["eventType"], "wix.dashboard.v1.list_created");
+        // A chunk's declaration wins over the entry's.
+        assert_eq!(out.events["onOrderCreated"].doc.description, "Triggered when an order is created.");
+        assert_eq!(out.events["onOrderCreated"].doc.tags["slug"], "created");
     }
 
     #[test]

@@ -287,6 +287,12 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_CRM_TASKS_ON_TASK_OVERDUE,
     #[cfg(feature = "crm-tasks")]
     info::WIX_CRM_TASKS_ON_TASK_UPDATED,
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    info::WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_CREATED,
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    info::WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_DELETED,
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    info::WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_UPDATED,
     #[cfg(feature = "data-backups")]
     info::WIX_DATA_BACKUPS_ON_BACKUP_RESTORATION_STATE_CHANGED,
     #[cfg(feature = "data-backups")]
@@ -727,6 +733,22 @@ pub static CATALOGUE: &[EventInfo] = &[
     info::WIX_LOYALTY_ON_TIER_DELETED,
     #[cfg(feature = "loyalty-tiers")]
     info::WIX_LOYALTY_ON_TIER_UPDATED,
+    #[cfg(feature = "marketing-ads_txt")]
+    info::WIX_MARKETING_ADS_TXT_ON_ADS_TXT_UPDATED,
+    #[cfg(feature = "marketing-coupons")]
+    info::WIX_MARKETING_ON_COUPON_APPLIED,
+    #[cfg(feature = "marketing-coupons")]
+    info::WIX_MARKETING_ON_COUPON_CREATED,
+    #[cfg(feature = "marketing-coupons")]
+    info::WIX_MARKETING_ON_COUPON_DELETED,
+    #[cfg(feature = "marketing-coupons")]
+    info::WIX_MARKETING_ON_COUPON_UPDATED,
+    #[cfg(feature = "marketing-marketing_consent")]
+    info::WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_CREATED,
+    #[cfg(feature = "marketing-marketing_consent")]
+    info::WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_DELETED,
+    #[cfg(feature = "marketing-marketing_consent")]
+    info::WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_UPDATED,
     #[cfg(feature = "media-enterprise_media_categories")]
     info::WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_CREATED,
     #[cfg(feature = "media-enterprise_media_categories")]
@@ -3009,6 +3031,45 @@ pub mod info {
         feature: "crm-tasks",
         envelope: Envelope::Entity,
         velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDashboardManagementFavoriteList_onFavoriteListCreated`.
+    pub const WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixDashboardManagementFavoriteList_onFavoriteListCreated",
+        sdk: Some("favoriteList.onFavoriteListCreated"),
+        sdk_package: Some("@wix/dashboard-management"),
+        event_type: "wix.dashboard.v1.favorite_list_created",
+        payload_type: "dashboard_management::favorite_list::FavoriteListCreated",
+        module: "dashboard_management.favorite_list",
+        feature: "dashboard_management-favorite_list",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDashboardManagementFavoriteList_onFavoriteListDeleted`.
+    pub const WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixDashboardManagementFavoriteList_onFavoriteListDeleted",
+        sdk: Some("favoriteList.onFavoriteListDeleted"),
+        sdk_package: Some("@wix/dashboard-management"),
+        event_type: "wix.dashboard.v1.favorite_list_deleted",
+        payload_type: "dashboard_management::favorite_list::FavoriteListDeleted",
+        module: "dashboard_management.favorite_list",
+        feature: "dashboard_management-favorite_list",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixDashboardManagementFavoriteList_onFavoriteListUpdated`.
+    pub const WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixDashboardManagementFavoriteList_onFavoriteListUpdated",
+        sdk: Some("favoriteList.onFavoriteListUpdated"),
+        sdk_package: Some("@wix/dashboard-management"),
+        event_type: "wix.dashboard.v1.favorite_list_updated",
+        payload_type: "dashboard_management::favorite_list::FavoriteListUpdated",
+        module: "dashboard_management.favorite_list",
+        feature: "dashboard_management-favorite_list",
+        envelope: Envelope::Entity,
+        velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixDataBackups_onBackupRestorationStateChanged`.
@@ -5869,6 +5930,110 @@ pub mod info {
         feature: "loyalty-tiers",
         envelope: Envelope::Entity,
         velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMarketingAdsTxt_onAdsTxtUpdated`.
+    pub const WIX_MARKETING_ADS_TXT_ON_ADS_TXT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMarketingAdsTxt_onAdsTxtUpdated",
+        sdk: Some("adsTxt.onAdsTxtUpdated"),
+        sdk_package: Some("@wix/marketing"),
+        event_type: "wix.promote.marketing.ads_txt_updated",
+        payload_type: "marketing::ads_txt::AdsTxtUpdated",
+        module: "marketing.ads_txt",
+        feature: "marketing-ads_txt",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMarketing_onCouponApplied`.
+    pub const WIX_MARKETING_ON_COUPON_APPLIED: EventInfo = EventInfo {
+        velo_handler: "wixMarketing_onCouponApplied",
+        sdk: Some("coupons.onCouponApplied"),
+        sdk_package: Some("@wix/marketing"),
+        event_type: "wix.ecommerce.coupons.v2.coupon_applied",
+        payload_type: "marketing::coupons::CouponApplied",
+        module: "marketing.coupons",
+        feature: "marketing-coupons",
+        envelope: Envelope::Data,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMarketing_onCouponCreated`.
+    pub const WIX_MARKETING_ON_COUPON_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMarketing_onCouponCreated",
+        sdk: Some("coupons.onCouponCreated"),
+        sdk_package: Some("@wix/marketing"),
+        event_type: "wix.ecommerce.coupons.v2.coupon_created",
+        payload_type: "marketing::coupons::CouponCreated",
+        module: "marketing.coupons",
+        feature: "marketing-coupons",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMarketing_onCouponDeleted`.
+    pub const WIX_MARKETING_ON_COUPON_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMarketing_onCouponDeleted",
+        sdk: Some("coupons.onCouponDeleted"),
+        sdk_package: Some("@wix/marketing"),
+        event_type: "wix.ecommerce.coupons.v2.coupon_deleted",
+        payload_type: "marketing::coupons::CouponDeleted",
+        module: "marketing.coupons",
+        feature: "marketing-coupons",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMarketing_onCouponUpdated`.
+    pub const WIX_MARKETING_ON_COUPON_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMarketing_onCouponUpdated",
+        sdk: Some("coupons.onCouponUpdated"),
+        sdk_package: Some("@wix/marketing"),
+        event_type: "wix.ecommerce.coupons.v2.coupon_updated",
+        payload_type: "marketing::coupons::CouponUpdated",
+        module: "marketing.coupons",
+        feature: "marketing-coupons",
+        envelope: Envelope::Entity,
+        velo_documented: true,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMarketingMarketingConsent_onMarketingConsentCreated`.
+    pub const WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixMarketingMarketingConsent_onMarketingConsentCreated",
+        sdk: Some("marketingConsent.onMarketingConsentCreated"),
+        sdk_package: Some("@wix/marketing"),
+        event_type: "wix.marketing.marketing_consent.v1.marketing_consent_created",
+        payload_type: "marketing::marketing_consent::MarketingConsentCreated",
+        module: "marketing.marketing_consent",
+        feature: "marketing-marketing_consent",
+        envelope: Envelope::Entity,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMarketingMarketingConsent_onMarketingConsentDeleted`.
+    pub const WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_DELETED: EventInfo = EventInfo {
+        velo_handler: "wixMarketingMarketingConsent_onMarketingConsentDeleted",
+        sdk: Some("marketingConsent.onMarketingConsentDeleted"),
+        sdk_package: Some("@wix/marketing"),
+        event_type: "wix.marketing.marketing_consent.v1.marketing_consent_deleted",
+        payload_type: "marketing::marketing_consent::MarketingConsentDeleted",
+        module: "marketing.marketing_consent",
+        feature: "marketing-marketing_consent",
+        envelope: Envelope::MetadataOnly,
+        velo_documented: false,
+        webhook_body: WebhookBody::DomainEvent,
+    };
+    /// Catalogue entry of `wixMarketingMarketingConsent_onMarketingConsentUpdated`.
+    pub const WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixMarketingMarketingConsent_onMarketingConsentUpdated",
+        sdk: Some("marketingConsent.onMarketingConsentUpdated"),
+        sdk_package: Some("@wix/marketing"),
+        event_type: "wix.marketing.marketing_consent.v1.marketing_consent_updated",
+        payload_type: "marketing::marketing_consent::MarketingConsentUpdated",
+        module: "marketing.marketing_consent",
+        feature: "marketing-marketing_consent",
+        envelope: Envelope::Entity,
+        velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated`.
@@ -9461,6 +9626,21 @@ pub enum Event {
     /// `wixCrmTasks_onTaskUpdated` / `wix.crm.tasks.v2.task_updated`.
     #[cfg(feature = "crm-tasks")]
     WixCrmTasksOnTaskUpdated(Box<crate::crm::tasks::TaskUpdated>),
+    /// `wixDashboardManagementFavoriteList_onFavoriteListCreated` / `wix.dashboard.v1.favorite_list_created`.
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    WixDashboardManagementFavoriteListOnFavoriteListCreated(
+        Box<crate::dashboard_management::favorite_list::FavoriteListCreated>,
+    ),
+    /// `wixDashboardManagementFavoriteList_onFavoriteListDeleted` / `wix.dashboard.v1.favorite_list_deleted`.
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    WixDashboardManagementFavoriteListOnFavoriteListDeleted(
+        Box<crate::dashboard_management::favorite_list::FavoriteListDeleted>,
+    ),
+    /// `wixDashboardManagementFavoriteList_onFavoriteListUpdated` / `wix.dashboard.v1.favorite_list_updated`.
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    WixDashboardManagementFavoriteListOnFavoriteListUpdated(
+        Box<crate::dashboard_management::favorite_list::FavoriteListUpdated>,
+    ),
     /// `wixDataBackups_onBackupRestorationStateChanged` / `wix.data.v2.backup_restoration_state_changed`.
     #[cfg(feature = "data-backups")]
     WixDataBackupsOnBackupRestorationStateChanged(
@@ -10387,6 +10567,36 @@ pub enum Event {
     /// `wixLoyalty_onTierUpdated` / `wix.loyalty.v1.tier_updated`.
     #[cfg(feature = "loyalty-tiers")]
     WixLoyaltyOnTierUpdated(Box<crate::loyalty::tiers::TierUpdated>),
+    /// `wixMarketingAdsTxt_onAdsTxtUpdated` / `wix.promote.marketing.ads_txt_updated`.
+    #[cfg(feature = "marketing-ads_txt")]
+    WixMarketingAdsTxtOnAdsTxtUpdated(Box<crate::marketing::ads_txt::AdsTxtUpdated>),
+    /// `wixMarketing_onCouponApplied` / `wix.ecommerce.coupons.v2.coupon_applied`.
+    #[cfg(feature = "marketing-coupons")]
+    WixMarketingOnCouponApplied(Box<crate::marketing::coupons::CouponApplied>),
+    /// `wixMarketing_onCouponCreated` / `wix.ecommerce.coupons.v2.coupon_created`.
+    #[cfg(feature = "marketing-coupons")]
+    WixMarketingOnCouponCreated(Box<crate::marketing::coupons::CouponCreated>),
+    /// `wixMarketing_onCouponDeleted` / `wix.ecommerce.coupons.v2.coupon_deleted`.
+    #[cfg(feature = "marketing-coupons")]
+    WixMarketingOnCouponDeleted(Box<crate::marketing::coupons::CouponDeleted>),
+    /// `wixMarketing_onCouponUpdated` / `wix.ecommerce.coupons.v2.coupon_updated`.
+    #[cfg(feature = "marketing-coupons")]
+    WixMarketingOnCouponUpdated(Box<crate::marketing::coupons::CouponUpdated>),
+    /// `wixMarketingMarketingConsent_onMarketingConsentCreated` / `wix.marketing.marketing_consent.v1.marketing_consent_created`.
+    #[cfg(feature = "marketing-marketing_consent")]
+    WixMarketingMarketingConsentOnMarketingConsentCreated(
+        Box<crate::marketing::marketing_consent::MarketingConsentCreated>,
+    ),
+    /// `wixMarketingMarketingConsent_onMarketingConsentDeleted` / `wix.marketing.marketing_consent.v1.marketing_consent_deleted`.
+    #[cfg(feature = "marketing-marketing_consent")]
+    WixMarketingMarketingConsentOnMarketingConsentDeleted(
+        Box<crate::marketing::marketing_consent::MarketingConsentDeleted>,
+    ),
+    /// `wixMarketingMarketingConsent_onMarketingConsentUpdated` / `wix.marketing.marketing_consent.v1.marketing_consent_updated`.
+    #[cfg(feature = "marketing-marketing_consent")]
+    WixMarketingMarketingConsentOnMarketingConsentUpdated(
+        Box<crate::marketing::marketing_consent::MarketingConsentUpdated>,
+    ),
     /// `wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated` / `wix.media.enterprise_public_media.v1.enterprise_category_created`.
     #[cfg(feature = "media-enterprise_media_categories")]
     WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(
@@ -11900,6 +12110,18 @@ impl Event {
             Self::WixCrmTasksOnTaskOverdue(_) => &info::WIX_CRM_TASKS_ON_TASK_OVERDUE,
             #[cfg(feature = "crm-tasks")]
             Self::WixCrmTasksOnTaskUpdated(_) => &info::WIX_CRM_TASKS_ON_TASK_UPDATED,
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Self::WixDashboardManagementFavoriteListOnFavoriteListCreated(_) => {
+                &info::WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_CREATED
+            }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Self::WixDashboardManagementFavoriteListOnFavoriteListDeleted(_) => {
+                &info::WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_DELETED
+            }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Self::WixDashboardManagementFavoriteListOnFavoriteListUpdated(_) => {
+                &info::WIX_DASHBOARD_MANAGEMENT_FAVORITE_LIST_ON_FAVORITE_LIST_UPDATED
+            }
             #[cfg(feature = "data-backups")]
             Self::WixDataBackupsOnBackupRestorationStateChanged(_) => {
                 &info::WIX_DATA_BACKUPS_ON_BACKUP_RESTORATION_STATE_CHANGED
@@ -12706,6 +12928,38 @@ impl Event {
             Self::WixLoyaltyOnTierDeleted(_) => &info::WIX_LOYALTY_ON_TIER_DELETED,
             #[cfg(feature = "loyalty-tiers")]
             Self::WixLoyaltyOnTierUpdated(_) => &info::WIX_LOYALTY_ON_TIER_UPDATED,
+            #[cfg(feature = "marketing-ads_txt")]
+            Self::WixMarketingAdsTxtOnAdsTxtUpdated(_) => {
+                &info::WIX_MARKETING_ADS_TXT_ON_ADS_TXT_UPDATED
+            }
+            #[cfg(feature = "marketing-coupons")]
+            Self::WixMarketingOnCouponApplied(_) => {
+                &info::WIX_MARKETING_ON_COUPON_APPLIED
+            }
+            #[cfg(feature = "marketing-coupons")]
+            Self::WixMarketingOnCouponCreated(_) => {
+                &info::WIX_MARKETING_ON_COUPON_CREATED
+            }
+            #[cfg(feature = "marketing-coupons")]
+            Self::WixMarketingOnCouponDeleted(_) => {
+                &info::WIX_MARKETING_ON_COUPON_DELETED
+            }
+            #[cfg(feature = "marketing-coupons")]
+            Self::WixMarketingOnCouponUpdated(_) => {
+                &info::WIX_MARKETING_ON_COUPON_UPDATED
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            Self::WixMarketingMarketingConsentOnMarketingConsentCreated(_) => {
+                &info::WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_CREATED
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            Self::WixMarketingMarketingConsentOnMarketingConsentDeleted(_) => {
+                &info::WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_DELETED
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            Self::WixMarketingMarketingConsentOnMarketingConsentUpdated(_) => {
+                &info::WIX_MARKETING_MARKETING_CONSENT_ON_MARKETING_CONSENT_UPDATED
+            }
             #[cfg(feature = "media-enterprise_media_categories")]
             Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(_) => {
                 &info::WIX_MEDIA_ENTERPRISE_MEDIA_CATEGORIES_ON_ENTERPRISE_CATEGORY_CREATED
@@ -14025,6 +14279,18 @@ impl Event {
             Self::WixCrmTasksOnTaskOverdue(ref event) => &event.metadata,
             #[cfg(feature = "crm-tasks")]
             Self::WixCrmTasksOnTaskUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Self::WixDashboardManagementFavoriteListOnFavoriteListCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Self::WixDashboardManagementFavoriteListOnFavoriteListDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Self::WixDashboardManagementFavoriteListOnFavoriteListUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "data-backups")]
             Self::WixDataBackupsOnBackupRestorationStateChanged(ref event) => {
                 &event.metadata
@@ -14617,6 +14883,28 @@ impl Event {
             Self::WixLoyaltyOnTierDeleted(ref event) => &event.metadata,
             #[cfg(feature = "loyalty-tiers")]
             Self::WixLoyaltyOnTierUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "marketing-ads_txt")]
+            Self::WixMarketingAdsTxtOnAdsTxtUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "marketing-coupons")]
+            Self::WixMarketingOnCouponApplied(ref event) => &event.metadata,
+            #[cfg(feature = "marketing-coupons")]
+            Self::WixMarketingOnCouponCreated(ref event) => &event.metadata,
+            #[cfg(feature = "marketing-coupons")]
+            Self::WixMarketingOnCouponDeleted(ref event) => &event.metadata,
+            #[cfg(feature = "marketing-coupons")]
+            Self::WixMarketingOnCouponUpdated(ref event) => &event.metadata,
+            #[cfg(feature = "marketing-marketing_consent")]
+            Self::WixMarketingMarketingConsentOnMarketingConsentCreated(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            Self::WixMarketingMarketingConsentOnMarketingConsentDeleted(ref event) => {
+                &event.metadata
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            Self::WixMarketingMarketingConsentOnMarketingConsentUpdated(ref event) => {
+                &event.metadata
+            }
             #[cfg(feature = "media-enterprise_media_categories")]
             Self::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(
                 ref event,
@@ -16293,6 +16581,27 @@ impl Event {
                 <crate::crm::tasks::TaskUpdated as crate::EventPayload>::decode(source)
                     .map(Self::WixCrmTasksOnTaskUpdated)
             }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            "wixDashboardManagementFavoriteList_onFavoriteListCreated" => {
+                <crate::dashboard_management::favorite_list::FavoriteListCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixDashboardManagementFavoriteListOnFavoriteListCreated)
+            }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            "wixDashboardManagementFavoriteList_onFavoriteListDeleted" => {
+                <crate::dashboard_management::favorite_list::FavoriteListDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixDashboardManagementFavoriteListOnFavoriteListDeleted)
+            }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            "wixDashboardManagementFavoriteList_onFavoriteListUpdated" => {
+                <crate::dashboard_management::favorite_list::FavoriteListUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixDashboardManagementFavoriteListOnFavoriteListUpdated)
+            }
             #[cfg(feature = "data-backups")]
             "wixDataBackups_onBackupRestorationStateChanged" => {
                 <crate::data::backups::BackupRestorationStateChanged as crate::EventPayload>::decode(
@@ -17830,6 +18139,62 @@ impl Event {
                         source,
                     )
                     .map(Self::WixLoyaltyOnTierUpdated)
+            }
+            #[cfg(feature = "marketing-ads_txt")]
+            "wixMarketingAdsTxt_onAdsTxtUpdated" => {
+                <crate::marketing::ads_txt::AdsTxtUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixMarketingAdsTxtOnAdsTxtUpdated)
+            }
+            #[cfg(feature = "marketing-coupons")]
+            "wixMarketing_onCouponApplied" => {
+                <crate::marketing::coupons::CouponApplied as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixMarketingOnCouponApplied)
+            }
+            #[cfg(feature = "marketing-coupons")]
+            "wixMarketing_onCouponCreated" => {
+                <crate::marketing::coupons::CouponCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixMarketingOnCouponCreated)
+            }
+            #[cfg(feature = "marketing-coupons")]
+            "wixMarketing_onCouponDeleted" => {
+                <crate::marketing::coupons::CouponDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixMarketingOnCouponDeleted)
+            }
+            #[cfg(feature = "marketing-coupons")]
+            "wixMarketing_onCouponUpdated" => {
+                <crate::marketing::coupons::CouponUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixMarketingOnCouponUpdated)
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            "wixMarketingMarketingConsent_onMarketingConsentCreated" => {
+                <crate::marketing::marketing_consent::MarketingConsentCreated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixMarketingMarketingConsentOnMarketingConsentCreated)
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            "wixMarketingMarketingConsent_onMarketingConsentDeleted" => {
+                <crate::marketing::marketing_consent::MarketingConsentDeleted as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixMarketingMarketingConsentOnMarketingConsentDeleted)
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            "wixMarketingMarketingConsent_onMarketingConsentUpdated" => {
+                <crate::marketing::marketing_consent::MarketingConsentUpdated as crate::EventPayload>::decode(
+                        source,
+                    )
+                    .map(Self::WixMarketingMarketingConsentOnMarketingConsentUpdated)
             }
             #[cfg(feature = "media-enterprise_media_categories")]
             "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated" => {
@@ -20501,6 +20866,27 @@ impl Event {
                     feature: "crm-tasks",
                 })
             }
+            #[cfg(not(feature = "dashboard_management-favorite_list"))]
+            "wixDashboardManagementFavoriteList_onFavoriteListCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDashboardManagementFavoriteList_onFavoriteListCreated",
+                    feature: "dashboard_management-favorite_list",
+                })
+            }
+            #[cfg(not(feature = "dashboard_management-favorite_list"))]
+            "wixDashboardManagementFavoriteList_onFavoriteListDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDashboardManagementFavoriteList_onFavoriteListDeleted",
+                    feature: "dashboard_management-favorite_list",
+                })
+            }
+            #[cfg(not(feature = "dashboard_management-favorite_list"))]
+            "wixDashboardManagementFavoriteList_onFavoriteListUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixDashboardManagementFavoriteList_onFavoriteListUpdated",
+                    feature: "dashboard_management-favorite_list",
+                })
+            }
             #[cfg(not(feature = "data-backups"))]
             "wixDataBackups_onBackupRestorationStateChanged" => {
                 Err(DecodeError::FeatureDisabled {
@@ -22039,6 +22425,62 @@ impl Event {
                 Err(DecodeError::FeatureDisabled {
                     event: "wixLoyalty_onTierUpdated",
                     feature: "loyalty-tiers",
+                })
+            }
+            #[cfg(not(feature = "marketing-ads_txt"))]
+            "wixMarketingAdsTxt_onAdsTxtUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMarketingAdsTxt_onAdsTxtUpdated",
+                    feature: "marketing-ads_txt",
+                })
+            }
+            #[cfg(not(feature = "marketing-coupons"))]
+            "wixMarketing_onCouponApplied" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMarketing_onCouponApplied",
+                    feature: "marketing-coupons",
+                })
+            }
+            #[cfg(not(feature = "marketing-coupons"))]
+            "wixMarketing_onCouponCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMarketing_onCouponCreated",
+                    feature: "marketing-coupons",
+                })
+            }
+            #[cfg(not(feature = "marketing-coupons"))]
+            "wixMarketing_onCouponDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMarketing_onCouponDeleted",
+                    feature: "marketing-coupons",
+                })
+            }
+            #[cfg(not(feature = "marketing-coupons"))]
+            "wixMarketing_onCouponUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMarketing_onCouponUpdated",
+                    feature: "marketing-coupons",
+                })
+            }
+            #[cfg(not(feature = "marketing-marketing_consent"))]
+            "wixMarketingMarketingConsent_onMarketingConsentCreated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMarketingMarketingConsent_onMarketingConsentCreated",
+                    feature: "marketing-marketing_consent",
+                })
+            }
+            #[cfg(not(feature = "marketing-marketing_consent"))]
+            "wixMarketingMarketingConsent_onMarketingConsentDeleted" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMarketingMarketingConsent_onMarketingConsentDeleted",
+                    feature: "marketing-marketing_consent",
+                })
+            }
+            #[cfg(not(feature = "marketing-marketing_consent"))]
+            "wixMarketingMarketingConsent_onMarketingConsentUpdated" => {
+                Err(DecodeError::FeatureDisabled {
+                    event: "wixMarketingMarketingConsent_onMarketingConsentUpdated",
+                    feature: "marketing-marketing_consent",
                 })
             }
             #[cfg(not(feature = "media-enterprise_media_categories"))]
@@ -24399,6 +24841,33 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         "wixCrmTasks_onTaskUpdated" => {
             Some(visitor.visit::<crate::crm::tasks::TaskUpdated>())
         }
+        #[cfg(feature = "dashboard_management-favorite_list")]
+        "wixDashboardManagementFavoriteList_onFavoriteListCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::dashboard_management::favorite_list::FavoriteListCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "dashboard_management-favorite_list")]
+        "wixDashboardManagementFavoriteList_onFavoriteListDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::dashboard_management::favorite_list::FavoriteListDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "dashboard_management-favorite_list")]
+        "wixDashboardManagementFavoriteList_onFavoriteListUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::dashboard_management::favorite_list::FavoriteListUpdated,
+                    >(),
+            )
+        }
         #[cfg(feature = "data-backups")]
         "wixDataBackups_onBackupRestorationStateChanged" => {
             Some(visitor.visit::<crate::data::backups::BackupRestorationStateChanged>())
@@ -25616,6 +26085,53 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
         #[cfg(feature = "loyalty-tiers")]
         "wixLoyalty_onTierUpdated" => {
             Some(visitor.visit::<crate::loyalty::tiers::TierUpdated>())
+        }
+        #[cfg(feature = "marketing-ads_txt")]
+        "wixMarketingAdsTxt_onAdsTxtUpdated" => {
+            Some(visitor.visit::<crate::marketing::ads_txt::AdsTxtUpdated>())
+        }
+        #[cfg(feature = "marketing-coupons")]
+        "wixMarketing_onCouponApplied" => {
+            Some(visitor.visit::<crate::marketing::coupons::CouponApplied>())
+        }
+        #[cfg(feature = "marketing-coupons")]
+        "wixMarketing_onCouponCreated" => {
+            Some(visitor.visit::<crate::marketing::coupons::CouponCreated>())
+        }
+        #[cfg(feature = "marketing-coupons")]
+        "wixMarketing_onCouponDeleted" => {
+            Some(visitor.visit::<crate::marketing::coupons::CouponDeleted>())
+        }
+        #[cfg(feature = "marketing-coupons")]
+        "wixMarketing_onCouponUpdated" => {
+            Some(visitor.visit::<crate::marketing::coupons::CouponUpdated>())
+        }
+        #[cfg(feature = "marketing-marketing_consent")]
+        "wixMarketingMarketingConsent_onMarketingConsentCreated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::marketing::marketing_consent::MarketingConsentCreated,
+                    >(),
+            )
+        }
+        #[cfg(feature = "marketing-marketing_consent")]
+        "wixMarketingMarketingConsent_onMarketingConsentDeleted" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::marketing::marketing_consent::MarketingConsentDeleted,
+                    >(),
+            )
+        }
+        #[cfg(feature = "marketing-marketing_consent")]
+        "wixMarketingMarketingConsent_onMarketingConsentUpdated" => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::marketing::marketing_consent::MarketingConsentUpdated,
+                    >(),
+            )
         }
         #[cfg(feature = "media-enterprise_media_categories")]
         "wixMediaEnterpriseMediaCategories_onEnterpriseCategoryCreated" => {
@@ -27671,6 +28187,30 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             Event::WixCrmTasksOnTaskUpdated(event) => {
                 handler.wix_crm_tasks_on_task_updated(*event).await
             }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Event::WixDashboardManagementFavoriteListOnFavoriteListCreated(event) => {
+                handler
+                    .wix_dashboard_management_favorite_list_on_favorite_list_created(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Event::WixDashboardManagementFavoriteListOnFavoriteListDeleted(event) => {
+                handler
+                    .wix_dashboard_management_favorite_list_on_favorite_list_deleted(
+                        *event,
+                    )
+                    .await
+            }
+            #[cfg(feature = "dashboard_management-favorite_list")]
+            Event::WixDashboardManagementFavoriteListOnFavoriteListUpdated(event) => {
+                handler
+                    .wix_dashboard_management_favorite_list_on_favorite_list_updated(
+                        *event,
+                    )
+                    .await
+            }
             #[cfg(feature = "data-backups")]
             Event::WixDataBackupsOnBackupRestorationStateChanged(event) => {
                 handler
@@ -28754,6 +29294,44 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
             #[cfg(feature = "loyalty-tiers")]
             Event::WixLoyaltyOnTierUpdated(event) => {
                 handler.wix_loyalty_on_tier_updated(*event).await
+            }
+            #[cfg(feature = "marketing-ads_txt")]
+            Event::WixMarketingAdsTxtOnAdsTxtUpdated(event) => {
+                handler.wix_marketing_ads_txt_on_ads_txt_updated(*event).await
+            }
+            #[cfg(feature = "marketing-coupons")]
+            Event::WixMarketingOnCouponApplied(event) => {
+                handler.wix_marketing_on_coupon_applied(*event).await
+            }
+            #[cfg(feature = "marketing-coupons")]
+            Event::WixMarketingOnCouponCreated(event) => {
+                handler.wix_marketing_on_coupon_created(*event).await
+            }
+            #[cfg(feature = "marketing-coupons")]
+            Event::WixMarketingOnCouponDeleted(event) => {
+                handler.wix_marketing_on_coupon_deleted(*event).await
+            }
+            #[cfg(feature = "marketing-coupons")]
+            Event::WixMarketingOnCouponUpdated(event) => {
+                handler.wix_marketing_on_coupon_updated(*event).await
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            Event::WixMarketingMarketingConsentOnMarketingConsentCreated(event) => {
+                handler
+                    .wix_marketing_marketing_consent_on_marketing_consent_created(*event)
+                    .await
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            Event::WixMarketingMarketingConsentOnMarketingConsentDeleted(event) => {
+                handler
+                    .wix_marketing_marketing_consent_on_marketing_consent_deleted(*event)
+                    .await
+            }
+            #[cfg(feature = "marketing-marketing_consent")]
+            Event::WixMarketingMarketingConsentOnMarketingConsentUpdated(event) => {
+                handler
+                    .wix_marketing_marketing_consent_on_marketing_consent_updated(*event)
+                    .await
             }
             #[cfg(feature = "media-enterprise_media_categories")]
             Event::WixMediaEnterpriseMediaCategoriesOnEnterpriseCategoryCreated(

@@ -1997,6 +1997,48 @@ pub trait Handler: Send + Sync {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
+    /// Triggered when the dashboard favorite list is created.
+    ///
+    /// - Velo handler: `wixDashboardManagementFavoriteList_onFavoriteListCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `favoriteList.onFavoriteListCreated` from `@wix/dashboard-management`
+    /// - Webhook eventType: `wix.dashboard.v1.favorite_list_created`
+    /// - Cargo feature: `dashboard_management-favorite_list`
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    fn wix_dashboard_management_favorite_list_on_favorite_list_created(
+        &self,
+        event: crate::dashboard_management::favorite_list::FavoriteListCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when the dashboard favorite list is deleted.
+    ///
+    /// - Velo handler: `wixDashboardManagementFavoriteList_onFavoriteListDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `favoriteList.onFavoriteListDeleted` from `@wix/dashboard-management`
+    /// - Webhook eventType: `wix.dashboard.v1.favorite_list_deleted`
+    /// - Cargo feature: `dashboard_management-favorite_list`
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    fn wix_dashboard_management_favorite_list_on_favorite_list_deleted(
+        &self,
+        event: crate::dashboard_management::favorite_list::FavoriteListDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when pages are added, removed, or the dashboard favorite list is updated.
+    ///
+    /// - Velo handler: `wixDashboardManagementFavoriteList_onFavoriteListUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `favoriteList.onFavoriteListUpdated` from `@wix/dashboard-management`
+    /// - Webhook eventType: `wix.dashboard.v1.favorite_list_updated`
+    /// - Cargo feature: `dashboard_management-favorite_list`
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    fn wix_dashboard_management_favorite_list_on_favorite_list_updated(
+        &self,
+        event: crate::dashboard_management::favorite_list::FavoriteListUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
     /// Triggered when a restoration's status is changed. This includes when a new restoration is initiated and its status is `PENDING`.
     ///
     /// - Velo handler: `wixDataBackups_onBackupRestorationStateChanged` (name only; Wix documents no Velo handler, the event arrives as a webhook)
@@ -5077,6 +5119,117 @@ pub trait Handler: Send + Sync {
     fn wix_loyalty_on_tier_updated(
         &self,
         event: crate::loyalty::tiers::TierUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// - Velo handler: `wixMarketingAdsTxt_onAdsTxtUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `adsTxt.onAdsTxtUpdated` from `@wix/marketing`
+    /// - Webhook eventType: `wix.promote.marketing.ads_txt_updated`
+    /// - Cargo feature: `marketing-ads_txt`
+    /// - Maturity: preview; Wix may still change this event.
+    #[cfg(feature = "marketing-ads_txt")]
+    fn wix_marketing_ads_txt_on_ads_txt_updated(
+        &self,
+        event: crate::marketing::ads_txt::AdsTxtUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a coupon is applied.
+    ///
+    /// - Velo handler: `wixMarketing_onCouponApplied` (in `backend/events.js`)
+    /// - SDK: `coupons.onCouponApplied` from `@wix/marketing`
+    /// - Webhook eventType: `wix.ecommerce.coupons.v2.coupon_applied`
+    /// - Cargo feature: `marketing-coupons`
+    #[cfg(feature = "marketing-coupons")]
+    fn wix_marketing_on_coupon_applied(
+        &self,
+        event: crate::marketing::coupons::CouponApplied,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a coupon is created.
+    ///
+    /// - Velo handler: `wixMarketing_onCouponCreated` (in `backend/events.js`)
+    /// - SDK: `coupons.onCouponCreated` from `@wix/marketing`
+    /// - Webhook eventType: `wix.ecommerce.coupons.v2.coupon_created`
+    /// - Cargo feature: `marketing-coupons`
+    #[cfg(feature = "marketing-coupons")]
+    fn wix_marketing_on_coupon_created(
+        &self,
+        event: crate::marketing::coupons::CouponCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a coupon is deleted.
+    ///
+    /// - Velo handler: `wixMarketing_onCouponDeleted` (in `backend/events.js`)
+    /// - SDK: `coupons.onCouponDeleted` from `@wix/marketing`
+    /// - Webhook eventType: `wix.ecommerce.coupons.v2.coupon_deleted`
+    /// - Cargo feature: `marketing-coupons`
+    #[cfg(feature = "marketing-coupons")]
+    fn wix_marketing_on_coupon_deleted(
+        &self,
+        event: crate::marketing::coupons::CouponDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a coupon specification is updated.
+    ///
+    /// - Velo handler: `wixMarketing_onCouponUpdated` (in `backend/events.js`)
+    /// - SDK: `coupons.onCouponUpdated` from `@wix/marketing`
+    /// - Webhook eventType: `wix.ecommerce.coupons.v2.coupon_updated`
+    /// - Cargo feature: `marketing-coupons`
+    #[cfg(feature = "marketing-coupons")]
+    fn wix_marketing_on_coupon_updated(
+        &self,
+        event: crate::marketing::coupons::CouponUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a marketing consent is created.
+    ///
+    /// - Velo handler: `wixMarketingMarketingConsent_onMarketingConsentCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `marketingConsent.onMarketingConsentCreated` from `@wix/marketing`
+    /// - Webhook eventType: `wix.marketing.marketing_consent.v1.marketing_consent_created`
+    /// - Cargo feature: `marketing-marketing_consent`
+    #[cfg(feature = "marketing-marketing_consent")]
+    fn wix_marketing_marketing_consent_on_marketing_consent_created(
+        &self,
+        event: crate::marketing::marketing_consent::MarketingConsentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a marketing consent is deleted.
+    ///
+    /// - Velo handler: `wixMarketingMarketingConsent_onMarketingConsentDeleted` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `marketingConsent.onMarketingConsentDeleted` from `@wix/marketing`
+    /// - Webhook eventType: `wix.marketing.marketing_consent.v1.marketing_consent_deleted`
+    /// - Cargo feature: `marketing-marketing_consent`
+    #[cfg(feature = "marketing-marketing_consent")]
+    fn wix_marketing_marketing_consent_on_marketing_consent_deleted(
+        &self,
+        event: crate::marketing::marketing_consent::MarketingConsentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        let _ = event;
+        std::future::ready(Err(crate::HandlerError::NotSubscribed))
+    }
+    /// Triggered when a marketing consent is updated.
+    ///
+    /// - Velo handler: `wixMarketingMarketingConsent_onMarketingConsentUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - SDK: `marketingConsent.onMarketingConsentUpdated` from `@wix/marketing`
+    /// - Webhook eventType: `wix.marketing.marketing_consent.v1.marketing_consent_updated`
+    /// - Cargo feature: `marketing-marketing_consent`
+    #[cfg(feature = "marketing-marketing_consent")]
+    fn wix_marketing_marketing_consent_on_marketing_consent_updated(
+        &self,
+        event: crate::marketing::marketing_consent::MarketingConsentUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
@@ -9610,6 +9763,42 @@ where
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixCrmTasksOnTaskUpdated(Box::new(event)))
     }
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    fn wix_dashboard_management_favorite_list_on_favorite_list_created(
+        &self,
+        event: crate::dashboard_management::favorite_list::FavoriteListCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixDashboardManagementFavoriteListOnFavoriteListCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    fn wix_dashboard_management_favorite_list_on_favorite_list_deleted(
+        &self,
+        event: crate::dashboard_management::favorite_list::FavoriteListDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixDashboardManagementFavoriteListOnFavoriteListDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "dashboard_management-favorite_list")]
+    fn wix_dashboard_management_favorite_list_on_favorite_list_updated(
+        &self,
+        event: crate::dashboard_management::favorite_list::FavoriteListUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixDashboardManagementFavoriteListOnFavoriteListUpdated(
+                Box::new(event),
+            ),
+        )
+    }
     #[cfg(feature = "data-backups")]
     fn wix_data_backups_on_backup_restoration_state_changed(
         &self,
@@ -11492,6 +11681,77 @@ where
         event: crate::loyalty::tiers::TierUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self.0)(crate::Event::WixLoyaltyOnTierUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "marketing-ads_txt")]
+    fn wix_marketing_ads_txt_on_ads_txt_updated(
+        &self,
+        event: crate::marketing::ads_txt::AdsTxtUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMarketingAdsTxtOnAdsTxtUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "marketing-coupons")]
+    fn wix_marketing_on_coupon_applied(
+        &self,
+        event: crate::marketing::coupons::CouponApplied,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMarketingOnCouponApplied(Box::new(event)))
+    }
+    #[cfg(feature = "marketing-coupons")]
+    fn wix_marketing_on_coupon_created(
+        &self,
+        event: crate::marketing::coupons::CouponCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMarketingOnCouponCreated(Box::new(event)))
+    }
+    #[cfg(feature = "marketing-coupons")]
+    fn wix_marketing_on_coupon_deleted(
+        &self,
+        event: crate::marketing::coupons::CouponDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMarketingOnCouponDeleted(Box::new(event)))
+    }
+    #[cfg(feature = "marketing-coupons")]
+    fn wix_marketing_on_coupon_updated(
+        &self,
+        event: crate::marketing::coupons::CouponUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self.0)(crate::Event::WixMarketingOnCouponUpdated(Box::new(event)))
+    }
+    #[cfg(feature = "marketing-marketing_consent")]
+    fn wix_marketing_marketing_consent_on_marketing_consent_created(
+        &self,
+        event: crate::marketing::marketing_consent::MarketingConsentCreated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMarketingMarketingConsentOnMarketingConsentCreated(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "marketing-marketing_consent")]
+    fn wix_marketing_marketing_consent_on_marketing_consent_deleted(
+        &self,
+        event: crate::marketing::marketing_consent::MarketingConsentDeleted,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMarketingMarketingConsentOnMarketingConsentDeleted(
+                Box::new(event),
+            ),
+        )
+    }
+    #[cfg(feature = "marketing-marketing_consent")]
+    fn wix_marketing_marketing_consent_on_marketing_consent_updated(
+        &self,
+        event: crate::marketing::marketing_consent::MarketingConsentUpdated,
+    ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
+        (self
+            .0)(
+            crate::Event::WixMarketingMarketingConsentOnMarketingConsentUpdated(
+                Box::new(event),
+            ),
+        )
     }
     #[cfg(feature = "media-enterprise_media_categories")]
     fn wix_media_enterprise_media_categories_on_enterprise_category_created(

@@ -80,6 +80,9 @@ pub use ::wix_backend_events_common as common;
 )]
 #[doc(inline)]
 pub use ::wix_backend_events_crm as crm;
+#[cfg(feature = "dashboard_management-favorite_list")]
+#[doc(inline)]
+pub use ::wix_backend_events_dashboard_management as dashboard_management;
 #[cfg(
     any(
         feature = "data-backups",
@@ -203,6 +206,15 @@ pub use ::wix_backend_events_inbox as inbox;
 )]
 #[doc(inline)]
 pub use ::wix_backend_events_loyalty as loyalty;
+#[cfg(
+    any(
+        feature = "marketing-ads_txt",
+        feature = "marketing-coupons",
+        feature = "marketing-marketing_consent"
+    )
+)]
+#[doc(inline)]
+pub use ::wix_backend_events_marketing as marketing;
 #[cfg(
     any(
         feature = "media-enterprise_media_categories",
@@ -356,5 +368,5 @@ mod catalogue;
 mod handler;
 pub use catalogue::{info, visit_payload_type, Event, CATALOGUE};
 pub use handler::{HandleAll, Handler};
-/// Number of events in the catalogue (590).
-pub const EVENT_COUNT: usize = 590;
+/// Number of events in the catalogue (601).
+pub const EVENT_COUNT: usize = 601;
