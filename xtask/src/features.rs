@@ -119,8 +119,11 @@ fn cargo_on_features(root: &Path, verb: &str, features: &str) -> Result<Duration
 fn cargo(root: &Path, args: &[&str]) -> Result<Duration, String> {
     let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let started = Instant::now();
+    // Each build here is done once: an incremental cache would only cost the time and
+    // disk to write it (and would time that too), so none is kept, as in CI.
     let status = Command::new(program)
         .current_dir(root)
+        .env("CARGO_INCREMENTAL", "0")
         .args(args)
         .status()
         .map_err(|error| format!("cannot run cargo: {error}"))?;

@@ -658,11 +658,11 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "gift_vouchers-gift_vouchers")]
     info::WIX_GIFT_VOUCHERS_GIFT_VOUCHERS_ON_GIFT_CARD_UPDATED,
     #[cfg(feature = "groups-group_requests")]
-    info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_APPROVED,
+    info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_APPROVED,
     #[cfg(feature = "groups-group_requests")]
-    info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_CREATED,
+    info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_CREATED,
     #[cfg(feature = "groups-group_requests")]
-    info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_REJECTED,
+    info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_REJECTED,
     #[cfg(feature = "groups-groups")]
     info::WIX_GROUPS_GROUPS_ON_GROUP_COVER_CHANGED,
     #[cfg(feature = "groups-groups")]
@@ -674,15 +674,15 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "groups-groups")]
     info::WIX_GROUPS_GROUPS_ON_GROUP_UPDATED,
     #[cfg(feature = "groups-join_group_requests")]
-    info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_APPROVED,
+    info::WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_APPROVED,
     #[cfg(feature = "groups-join_group_requests")]
-    info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_CREATED,
+    info::WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_CREATED,
     #[cfg(feature = "groups-join_group_requests")]
-    info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_REJECTED,
+    info::WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_REJECTED,
     #[cfg(feature = "groups-members")]
-    info::WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_ADDED,
+    info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_MEMBER_ADDED,
     #[cfg(feature = "groups-members")]
-    info::WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_REMOVED,
+    info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_MEMBER_REMOVED,
     #[cfg(feature = "groups-roles")]
     info::WIX_GROUPS_ROLES_ON_GROUP_ROLE_ASSIGNED,
     #[cfg(feature = "groups-roles")]
@@ -718,7 +718,7 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "loyalty-imports")]
     info::WIX_LOYALTY_IMPORTS_V1_ON_LOYALTY_IMPORT_CREATED,
     #[cfg(feature = "loyalty-programs")]
-    info::WIX_LOYALTY_PROGRAMS_ON_PROGRAM_UPDATED,
+    info::WIX_LOYALTY_ON_PROGRAM_UPDATED,
     #[cfg(feature = "loyalty-rewards")]
     info::WIX_LOYALTY_REWARDS_ON_REWARD_CREATED,
     #[cfg(feature = "loyalty-rewards")]
@@ -788,9 +788,9 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "members-badges_v4")]
     info::WIX_BADGES_V4_ON_BADGE_UPDATED,
     #[cfg(feature = "members-member_followers")]
-    info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_FOLLOWED,
+    info::WIX_MEMBERS_ON_FOLLOW_MEMBER_FOLLOWED,
     #[cfg(feature = "members-member_followers")]
-    info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_UNFOLLOWED,
+    info::WIX_MEMBERS_ON_FOLLOW_MEMBER_UNFOLLOWED,
     #[cfg(feature = "members-member_report")]
     info::WIX_MEMBERS_MEMBER_REPORT_ON_MEMBER_REPORT_CREATED,
     #[cfg(feature = "members-member_report")]
@@ -964,13 +964,13 @@ pub static CATALOGUE: &[EventInfo] = &[
     #[cfg(feature = "pricing_plans-orders")]
     info::WIX_PRICING_PLANS_ON_ORDER_UPDATED,
     #[cfg(feature = "pricing_plans-plans")]
-    info::WIX_PRICING_PLANS_PLANS_ON_PLAN_ARCHIVED,
+    info::WIX_PRICING_PLANS_V2_ON_PLAN_ARCHIVED,
     #[cfg(feature = "pricing_plans-plans")]
-    info::WIX_PRICING_PLANS_PLANS_ON_PLAN_BUYER_CAN_CANCEL_UPDATED,
+    info::WIX_PRICING_PLANS_V2_ON_PLAN_BUYER_CAN_CANCEL_UPDATED,
     #[cfg(feature = "pricing_plans-plans")]
-    info::WIX_PRICING_PLANS_PLANS_ON_PLAN_CREATED,
+    info::WIX_PRICING_PLANS_V2_ON_PLAN_CREATED,
     #[cfg(feature = "pricing_plans-plans")]
-    info::WIX_PRICING_PLANS_PLANS_ON_PLAN_UPDATED,
+    info::WIX_PRICING_PLANS_V2_ON_PLAN_UPDATED,
     #[cfg(feature = "pricing_plans-plans_v3")]
     info::WIX_PRICING_PLANS_PLANS_V3_ON_PLAN_CREATED,
     #[cfg(feature = "pricing_plans-plans_v3")]
@@ -5438,9 +5438,9 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixGroupsGroupRequests_onGroupRequestApproved`.
-    pub const WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_APPROVED: EventInfo = EventInfo {
-        velo_handler: "wixGroupsGroupRequests_onGroupRequestApproved",
+    /// Catalogue entry of `wixSocialGroupsV2_onGroupRequestApproved`.
+    pub const WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_APPROVED: EventInfo = EventInfo {
+        velo_handler: "wixSocialGroupsV2_onGroupRequestApproved",
         sdk: Some("groupRequests.onGroupRequestApproved"),
         sdk_package: Some("@wix/groups"),
         event_type: "wix.social_groups.v2.group_request_approved",
@@ -5448,12 +5448,12 @@ pub mod info {
         module: "groups.group_requests",
         feature: "groups-group_requests",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixGroupsGroupRequests_onGroupRequestCreated`.
-    pub const WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_CREATED: EventInfo = EventInfo {
-        velo_handler: "wixGroupsGroupRequests_onGroupRequestCreated",
+    /// Catalogue entry of `wixSocialGroupsV2_onGroupRequestCreated`.
+    pub const WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixSocialGroupsV2_onGroupRequestCreated",
         sdk: Some("groupRequests.onGroupRequestCreated"),
         sdk_package: Some("@wix/groups"),
         event_type: "wix.social_groups.v2.group_request_created",
@@ -5461,12 +5461,12 @@ pub mod info {
         module: "groups.group_requests",
         feature: "groups-group_requests",
         envelope: Envelope::Entity,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixGroupsGroupRequests_onGroupRequestRejected`.
-    pub const WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_REJECTED: EventInfo = EventInfo {
-        velo_handler: "wixGroupsGroupRequests_onGroupRequestRejected",
+    /// Catalogue entry of `wixSocialGroupsV2_onGroupRequestRejected`.
+    pub const WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_REJECTED: EventInfo = EventInfo {
+        velo_handler: "wixSocialGroupsV2_onGroupRequestRejected",
         sdk: Some("groupRequests.onGroupRequestRejected"),
         sdk_package: Some("@wix/groups"),
         event_type: "wix.social_groups.v2.group_request_rejected",
@@ -5474,7 +5474,7 @@ pub mod info {
         module: "groups.group_requests",
         feature: "groups-group_requests",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixGroupsGroups_onGroupCoverChanged`.
@@ -5542,9 +5542,9 @@ pub mod info {
         velo_documented: false,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixGroupsJoinGroupRequests_onJoinGroupRequestApproved`.
-    pub const WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_APPROVED: EventInfo = EventInfo {
-        velo_handler: "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved",
+    /// Catalogue entry of `wixSocialGroupsV2_onJoinGroupRequestApproved`.
+    pub const WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_APPROVED: EventInfo = EventInfo {
+        velo_handler: "wixSocialGroupsV2_onJoinGroupRequestApproved",
         sdk: Some("joinGroupRequests.onJoinGroupRequestApproved"),
         sdk_package: Some("@wix/groups"),
         event_type: "wix.social_groups.v2.join_group_request_approved",
@@ -5552,12 +5552,12 @@ pub mod info {
         module: "groups.join_group_requests",
         feature: "groups-join_group_requests",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixGroupsJoinGroupRequests_onJoinGroupRequestCreated`.
-    pub const WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_CREATED: EventInfo = EventInfo {
-        velo_handler: "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated",
+    /// Catalogue entry of `wixSocialGroupsV2_onJoinGroupRequestCreated`.
+    pub const WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixSocialGroupsV2_onJoinGroupRequestCreated",
         sdk: Some("joinGroupRequests.onJoinGroupRequestCreated"),
         sdk_package: Some("@wix/groups"),
         event_type: "wix.social_groups.v2.join_group_request_created",
@@ -5565,12 +5565,12 @@ pub mod info {
         module: "groups.join_group_requests",
         feature: "groups-join_group_requests",
         envelope: Envelope::Entity,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixGroupsJoinGroupRequests_onJoinGroupRequestRejected`.
-    pub const WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_REJECTED: EventInfo = EventInfo {
-        velo_handler: "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected",
+    /// Catalogue entry of `wixSocialGroupsV2_onJoinGroupRequestRejected`.
+    pub const WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_REJECTED: EventInfo = EventInfo {
+        velo_handler: "wixSocialGroupsV2_onJoinGroupRequestRejected",
         sdk: Some("joinGroupRequests.onJoinGroupRequestRejected"),
         sdk_package: Some("@wix/groups"),
         event_type: "wix.social_groups.v2.join_group_request_rejected",
@@ -5578,12 +5578,12 @@ pub mod info {
         module: "groups.join_group_requests",
         feature: "groups-join_group_requests",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixGroupsMembers_onGroupMemberAdded`.
-    pub const WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_ADDED: EventInfo = EventInfo {
-        velo_handler: "wixGroupsMembers_onGroupMemberAdded",
+    /// Catalogue entry of `wixSocialGroupsV2_onGroupMemberAdded`.
+    pub const WIX_SOCIAL_GROUPS_V2_ON_GROUP_MEMBER_ADDED: EventInfo = EventInfo {
+        velo_handler: "wixSocialGroupsV2_onGroupMemberAdded",
         sdk: Some("members.onGroupMemberAdded"),
         sdk_package: Some("@wix/groups"),
         event_type: "wix.social_groups.v2.group_member_added",
@@ -5591,12 +5591,12 @@ pub mod info {
         module: "groups.members",
         feature: "groups-members",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixGroupsMembers_onGroupMemberRemoved`.
-    pub const WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_REMOVED: EventInfo = EventInfo {
-        velo_handler: "wixGroupsMembers_onGroupMemberRemoved",
+    /// Catalogue entry of `wixSocialGroupsV2_onGroupMemberRemoved`.
+    pub const WIX_SOCIAL_GROUPS_V2_ON_GROUP_MEMBER_REMOVED: EventInfo = EventInfo {
+        velo_handler: "wixSocialGroupsV2_onGroupMemberRemoved",
         sdk: Some("members.onGroupMemberRemoved"),
         sdk_package: Some("@wix/groups"),
         event_type: "wix.social_groups.v2.group_member_removed",
@@ -5604,7 +5604,7 @@ pub mod info {
         module: "groups.members",
         feature: "groups-members",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixGroupsRoles_onGroupRoleAssigned`.
@@ -5828,9 +5828,9 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixLoyaltyPrograms_onProgramUpdated`.
-    pub const WIX_LOYALTY_PROGRAMS_ON_PROGRAM_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixLoyaltyPrograms_onProgramUpdated",
+    /// Catalogue entry of `wixLoyalty_onProgramUpdated`.
+    pub const WIX_LOYALTY_ON_PROGRAM_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixLoyalty_onProgramUpdated",
         sdk: Some("programs.onProgramUpdated"),
         sdk_package: Some("@wix/loyalty"),
         event_type: "wix.loyalty.v1.program_updated",
@@ -5838,7 +5838,7 @@ pub mod info {
         module: "loyalty.programs",
         feature: "loyalty-programs",
         envelope: Envelope::Entity,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixLoyaltyRewards_onRewardCreated`.
@@ -6283,9 +6283,9 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixMembersMemberFollowers_onFollowMemberFollowed`.
-    pub const WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_FOLLOWED: EventInfo = EventInfo {
-        velo_handler: "wixMembersMemberFollowers_onFollowMemberFollowed",
+    /// Catalogue entry of `wixMembers_onFollowMemberFollowed`.
+    pub const WIX_MEMBERS_ON_FOLLOW_MEMBER_FOLLOWED: EventInfo = EventInfo {
+        velo_handler: "wixMembers_onFollowMemberFollowed",
         sdk: Some("memberFollowers.onFollowMemberFollowed"),
         sdk_package: Some("@wix/members"),
         event_type: "wix.members.v3.follow_member_followed",
@@ -6293,12 +6293,12 @@ pub mod info {
         module: "members.member_followers",
         feature: "members-member_followers",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixMembersMemberFollowers_onFollowMemberUnfollowed`.
-    pub const WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_UNFOLLOWED: EventInfo = EventInfo {
-        velo_handler: "wixMembersMemberFollowers_onFollowMemberUnfollowed",
+    /// Catalogue entry of `wixMembers_onFollowMemberUnfollowed`.
+    pub const WIX_MEMBERS_ON_FOLLOW_MEMBER_UNFOLLOWED: EventInfo = EventInfo {
+        velo_handler: "wixMembers_onFollowMemberUnfollowed",
         sdk: Some("memberFollowers.onFollowMemberUnfollowed"),
         sdk_package: Some("@wix/members"),
         event_type: "wix.members.v3.follow_member_unfollowed",
@@ -6306,7 +6306,7 @@ pub mod info {
         module: "members.member_followers",
         feature: "members-member_followers",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixMembersMemberReport_onMemberReportCreated`.
@@ -7429,9 +7429,9 @@ pub mod info {
         velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixPricingPlansPlans_onPlanArchived`.
-    pub const WIX_PRICING_PLANS_PLANS_ON_PLAN_ARCHIVED: EventInfo = EventInfo {
-        velo_handler: "wixPricingPlansPlans_onPlanArchived",
+    /// Catalogue entry of `wixPricingPlansV2_onPlanArchived`.
+    pub const WIX_PRICING_PLANS_V2_ON_PLAN_ARCHIVED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlansV2_onPlanArchived",
         sdk: Some("plans.onPlanArchived"),
         sdk_package: Some("@wix/pricing-plans"),
         event_type: "wix.pricing_plans.plan_plan_archived",
@@ -7439,12 +7439,12 @@ pub mod info {
         module: "pricing_plans.plans",
         feature: "pricing_plans-plans",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixPricingPlansPlans_onPlanBuyerCanCancelUpdated`.
-    pub const WIX_PRICING_PLANS_PLANS_ON_PLAN_BUYER_CAN_CANCEL_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixPricingPlansPlans_onPlanBuyerCanCancelUpdated",
+    /// Catalogue entry of `wixPricingPlansV2_onPlanBuyerCanCancelUpdated`.
+    pub const WIX_PRICING_PLANS_V2_ON_PLAN_BUYER_CAN_CANCEL_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlansV2_onPlanBuyerCanCancelUpdated",
         sdk: Some("plans.onPlanBuyerCanCancelUpdated"),
         sdk_package: Some("@wix/pricing-plans"),
         event_type: "wix.pricing_plans.plan_buyer_can_cancel_updated",
@@ -7452,12 +7452,12 @@ pub mod info {
         module: "pricing_plans.plans",
         feature: "pricing_plans-plans",
         envelope: Envelope::Data,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixPricingPlansPlans_onPlanCreated`.
-    pub const WIX_PRICING_PLANS_PLANS_ON_PLAN_CREATED: EventInfo = EventInfo {
-        velo_handler: "wixPricingPlansPlans_onPlanCreated",
+    /// Catalogue entry of `wixPricingPlansV2_onPlanCreated`.
+    pub const WIX_PRICING_PLANS_V2_ON_PLAN_CREATED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlansV2_onPlanCreated",
         sdk: Some("plans.onPlanCreated"),
         sdk_package: Some("@wix/pricing-plans"),
         event_type: "wix.pricing_plans.plan_created",
@@ -7465,12 +7465,12 @@ pub mod info {
         module: "pricing_plans.plans",
         feature: "pricing_plans-plans",
         envelope: Envelope::Entity,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
-    /// Catalogue entry of `wixPricingPlansPlans_onPlanUpdated`.
-    pub const WIX_PRICING_PLANS_PLANS_ON_PLAN_UPDATED: EventInfo = EventInfo {
-        velo_handler: "wixPricingPlansPlans_onPlanUpdated",
+    /// Catalogue entry of `wixPricingPlansV2_onPlanUpdated`.
+    pub const WIX_PRICING_PLANS_V2_ON_PLAN_UPDATED: EventInfo = EventInfo {
+        velo_handler: "wixPricingPlansV2_onPlanUpdated",
         sdk: Some("plans.onPlanUpdated"),
         sdk_package: Some("@wix/pricing-plans"),
         event_type: "wix.pricing_plans.plan_updated",
@@ -7478,7 +7478,7 @@ pub mod info {
         module: "pricing_plans.plans",
         feature: "pricing_plans-plans",
         envelope: Envelope::Entity,
-        velo_documented: false,
+        velo_documented: true,
         webhook_body: WebhookBody::DomainEvent,
     };
     /// Catalogue entry of `wixPricingPlansPlansV3_onPlanCreated`.
@@ -10415,19 +10415,19 @@ pub enum Event {
     WixGiftVouchersGiftVouchersOnGiftCardUpdated(
         Box<crate::gift_vouchers::gift_vouchers::GiftCardUpdated>,
     ),
-    /// `wixGroupsGroupRequests_onGroupRequestApproved` / `wix.social_groups.v2.group_request_approved`.
+    /// `wixSocialGroupsV2_onGroupRequestApproved` / `wix.social_groups.v2.group_request_approved`.
     #[cfg(feature = "groups-group_requests")]
-    WixGroupsGroupRequestsOnGroupRequestApproved(
+    WixSocialGroupsV2OnGroupRequestApproved(
         Box<crate::groups::group_requests::GroupRequestApproved>,
     ),
-    /// `wixGroupsGroupRequests_onGroupRequestCreated` / `wix.social_groups.v2.group_request_created`.
+    /// `wixSocialGroupsV2_onGroupRequestCreated` / `wix.social_groups.v2.group_request_created`.
     #[cfg(feature = "groups-group_requests")]
-    WixGroupsGroupRequestsOnGroupRequestCreated(
+    WixSocialGroupsV2OnGroupRequestCreated(
         Box<crate::groups::group_requests::GroupRequestCreated>,
     ),
-    /// `wixGroupsGroupRequests_onGroupRequestRejected` / `wix.social_groups.v2.group_request_rejected`.
+    /// `wixSocialGroupsV2_onGroupRequestRejected` / `wix.social_groups.v2.group_request_rejected`.
     #[cfg(feature = "groups-group_requests")]
-    WixGroupsGroupRequestsOnGroupRequestRejected(
+    WixSocialGroupsV2OnGroupRequestRejected(
         Box<crate::groups::group_requests::GroupRequestRejected>,
     ),
     /// `wixGroupsGroups_onGroupCoverChanged` / `wix.social_groups.v2.group_group_cover_changed`.
@@ -10447,27 +10447,27 @@ pub enum Event {
     /// `wixGroupsGroups_onGroupUpdated` / `wix.social_groups.v2.group_updated`.
     #[cfg(feature = "groups-groups")]
     WixGroupsGroupsOnGroupUpdated(Box<crate::groups::groups::GroupUpdated>),
-    /// `wixGroupsJoinGroupRequests_onJoinGroupRequestApproved` / `wix.social_groups.v2.join_group_request_approved`.
+    /// `wixSocialGroupsV2_onJoinGroupRequestApproved` / `wix.social_groups.v2.join_group_request_approved`.
     #[cfg(feature = "groups-join_group_requests")]
-    WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(
+    WixSocialGroupsV2OnJoinGroupRequestApproved(
         Box<crate::groups::join_group_requests::JoinGroupRequestApproved>,
     ),
-    /// `wixGroupsJoinGroupRequests_onJoinGroupRequestCreated` / `wix.social_groups.v2.join_group_request_created`.
+    /// `wixSocialGroupsV2_onJoinGroupRequestCreated` / `wix.social_groups.v2.join_group_request_created`.
     #[cfg(feature = "groups-join_group_requests")]
-    WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(
+    WixSocialGroupsV2OnJoinGroupRequestCreated(
         Box<crate::groups::join_group_requests::JoinGroupRequestCreated>,
     ),
-    /// `wixGroupsJoinGroupRequests_onJoinGroupRequestRejected` / `wix.social_groups.v2.join_group_request_rejected`.
+    /// `wixSocialGroupsV2_onJoinGroupRequestRejected` / `wix.social_groups.v2.join_group_request_rejected`.
     #[cfg(feature = "groups-join_group_requests")]
-    WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(
+    WixSocialGroupsV2OnJoinGroupRequestRejected(
         Box<crate::groups::join_group_requests::JoinGroupRequestRejected>,
     ),
-    /// `wixGroupsMembers_onGroupMemberAdded` / `wix.social_groups.v2.group_member_added`.
+    /// `wixSocialGroupsV2_onGroupMemberAdded` / `wix.social_groups.v2.group_member_added`.
     #[cfg(feature = "groups-members")]
-    WixGroupsMembersOnGroupMemberAdded(Box<crate::groups::members::GroupMemberAdded>),
-    /// `wixGroupsMembers_onGroupMemberRemoved` / `wix.social_groups.v2.group_member_removed`.
+    WixSocialGroupsV2OnGroupMemberAdded(Box<crate::groups::members::GroupMemberAdded>),
+    /// `wixSocialGroupsV2_onGroupMemberRemoved` / `wix.social_groups.v2.group_member_removed`.
     #[cfg(feature = "groups-members")]
-    WixGroupsMembersOnGroupMemberRemoved(
+    WixSocialGroupsV2OnGroupMemberRemoved(
         Box<crate::groups::members::GroupMemberRemoved>,
     ),
     /// `wixGroupsRoles_onGroupRoleAssigned` / `wix.social_groups.v2.group_role_assigned`.
@@ -10541,9 +10541,9 @@ pub enum Event {
     WixLoyaltyImportsV1OnLoyaltyImportCreated(
         Box<crate::loyalty::imports::LoyaltyImportCreated>,
     ),
-    /// `wixLoyaltyPrograms_onProgramUpdated` / `wix.loyalty.v1.program_updated`.
+    /// `wixLoyalty_onProgramUpdated` / `wix.loyalty.v1.program_updated`.
     #[cfg(feature = "loyalty-programs")]
-    WixLoyaltyProgramsOnProgramUpdated(Box<crate::loyalty::programs::ProgramUpdated>),
+    WixLoyaltyOnProgramUpdated(Box<crate::loyalty::programs::ProgramUpdated>),
     /// `wixLoyaltyRewards_onRewardCreated` / `wix.loyalty.v1.reward_created`.
     #[cfg(feature = "loyalty-rewards")]
     WixLoyaltyRewardsOnRewardCreated(Box<crate::loyalty::rewards::RewardCreated>),
@@ -10676,14 +10676,14 @@ pub enum Event {
     /// `wixBadgesV4_onBadgeUpdated` / `wix.badges.v4.badge_updated`.
     #[cfg(feature = "members-badges_v4")]
     WixBadgesV4OnBadgeUpdated(Box<crate::members::badges_v4::BadgeUpdated>),
-    /// `wixMembersMemberFollowers_onFollowMemberFollowed` / `wix.members.v3.follow_member_followed`.
+    /// `wixMembers_onFollowMemberFollowed` / `wix.members.v3.follow_member_followed`.
     #[cfg(feature = "members-member_followers")]
-    WixMembersMemberFollowersOnFollowMemberFollowed(
+    WixMembersOnFollowMemberFollowed(
         Box<crate::members::member_followers::FollowMemberFollowed>,
     ),
-    /// `wixMembersMemberFollowers_onFollowMemberUnfollowed` / `wix.members.v3.follow_member_unfollowed`.
+    /// `wixMembers_onFollowMemberUnfollowed` / `wix.members.v3.follow_member_unfollowed`.
     #[cfg(feature = "members-member_followers")]
-    WixMembersMemberFollowersOnFollowMemberUnfollowed(
+    WixMembersOnFollowMemberUnfollowed(
         Box<crate::members::member_followers::FollowMemberUnfollowed>,
     ),
     /// `wixMembersMemberReport_onMemberReportCreated` / `wix.members.v1.member_report_created`.
@@ -11074,20 +11074,20 @@ pub enum Event {
     /// `wixPricingPlans_onOrderUpdated` / `wix.pricing_plans.v2.order_updated`.
     #[cfg(feature = "pricing_plans-orders")]
     WixPricingPlansOnOrderUpdated(Box<crate::pricing_plans::orders::OrderUpdated>),
-    /// `wixPricingPlansPlans_onPlanArchived` / `wix.pricing_plans.plan_plan_archived`.
+    /// `wixPricingPlansV2_onPlanArchived` / `wix.pricing_plans.plan_plan_archived`.
     #[cfg(feature = "pricing_plans-plans")]
-    WixPricingPlansPlansOnPlanArchived(Box<crate::pricing_plans::plans::PlanArchived>),
-    /// `wixPricingPlansPlans_onPlanBuyerCanCancelUpdated` / `wix.pricing_plans.plan_buyer_can_cancel_updated`.
+    WixPricingPlansV2OnPlanArchived(Box<crate::pricing_plans::plans::PlanArchived>),
+    /// `wixPricingPlansV2_onPlanBuyerCanCancelUpdated` / `wix.pricing_plans.plan_buyer_can_cancel_updated`.
     #[cfg(feature = "pricing_plans-plans")]
-    WixPricingPlansPlansOnPlanBuyerCanCancelUpdated(
+    WixPricingPlansV2OnPlanBuyerCanCancelUpdated(
         Box<crate::pricing_plans::plans::PlanBuyerCanCancelUpdated>,
     ),
-    /// `wixPricingPlansPlans_onPlanCreated` / `wix.pricing_plans.plan_created`.
+    /// `wixPricingPlansV2_onPlanCreated` / `wix.pricing_plans.plan_created`.
     #[cfg(feature = "pricing_plans-plans")]
-    WixPricingPlansPlansOnPlanCreated(Box<crate::pricing_plans::plans::PlanCreated>),
-    /// `wixPricingPlansPlans_onPlanUpdated` / `wix.pricing_plans.plan_updated`.
+    WixPricingPlansV2OnPlanCreated(Box<crate::pricing_plans::plans::PlanCreated>),
+    /// `wixPricingPlansV2_onPlanUpdated` / `wix.pricing_plans.plan_updated`.
     #[cfg(feature = "pricing_plans-plans")]
-    WixPricingPlansPlansOnPlanUpdated(Box<crate::pricing_plans::plans::PlanUpdated>),
+    WixPricingPlansV2OnPlanUpdated(Box<crate::pricing_plans::plans::PlanUpdated>),
     /// `wixPricingPlansPlansV3_onPlanCreated` / `wix.pricing_plans.v3.plan_created`.
     #[cfg(feature = "pricing_plans-plans_v3")]
     WixPricingPlansPlansV3OnPlanCreated(
@@ -12791,16 +12791,16 @@ impl Event {
                 &info::WIX_GIFT_VOUCHERS_GIFT_VOUCHERS_ON_GIFT_CARD_UPDATED
             }
             #[cfg(feature = "groups-group_requests")]
-            Self::WixGroupsGroupRequestsOnGroupRequestApproved(_) => {
-                &info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_APPROVED
+            Self::WixSocialGroupsV2OnGroupRequestApproved(_) => {
+                &info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_APPROVED
             }
             #[cfg(feature = "groups-group_requests")]
-            Self::WixGroupsGroupRequestsOnGroupRequestCreated(_) => {
-                &info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_CREATED
+            Self::WixSocialGroupsV2OnGroupRequestCreated(_) => {
+                &info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_CREATED
             }
             #[cfg(feature = "groups-group_requests")]
-            Self::WixGroupsGroupRequestsOnGroupRequestRejected(_) => {
-                &info::WIX_GROUPS_GROUP_REQUESTS_ON_GROUP_REQUEST_REJECTED
+            Self::WixSocialGroupsV2OnGroupRequestRejected(_) => {
+                &info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_REQUEST_REJECTED
             }
             #[cfg(feature = "groups-groups")]
             Self::WixGroupsGroupsOnGroupCoverChanged(_) => {
@@ -12823,24 +12823,24 @@ impl Event {
                 &info::WIX_GROUPS_GROUPS_ON_GROUP_UPDATED
             }
             #[cfg(feature = "groups-join_group_requests")]
-            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(_) => {
-                &info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_APPROVED
+            Self::WixSocialGroupsV2OnJoinGroupRequestApproved(_) => {
+                &info::WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_APPROVED
             }
             #[cfg(feature = "groups-join_group_requests")]
-            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(_) => {
-                &info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_CREATED
+            Self::WixSocialGroupsV2OnJoinGroupRequestCreated(_) => {
+                &info::WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_CREATED
             }
             #[cfg(feature = "groups-join_group_requests")]
-            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(_) => {
-                &info::WIX_GROUPS_JOIN_GROUP_REQUESTS_ON_JOIN_GROUP_REQUEST_REJECTED
+            Self::WixSocialGroupsV2OnJoinGroupRequestRejected(_) => {
+                &info::WIX_SOCIAL_GROUPS_V2_ON_JOIN_GROUP_REQUEST_REJECTED
             }
             #[cfg(feature = "groups-members")]
-            Self::WixGroupsMembersOnGroupMemberAdded(_) => {
-                &info::WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_ADDED
+            Self::WixSocialGroupsV2OnGroupMemberAdded(_) => {
+                &info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_MEMBER_ADDED
             }
             #[cfg(feature = "groups-members")]
-            Self::WixGroupsMembersOnGroupMemberRemoved(_) => {
-                &info::WIX_GROUPS_MEMBERS_ON_GROUP_MEMBER_REMOVED
+            Self::WixSocialGroupsV2OnGroupMemberRemoved(_) => {
+                &info::WIX_SOCIAL_GROUPS_V2_ON_GROUP_MEMBER_REMOVED
             }
             #[cfg(feature = "groups-roles")]
             Self::WixGroupsRolesOnGroupRoleAssigned(_) => {
@@ -12903,9 +12903,7 @@ impl Event {
                 &info::WIX_LOYALTY_IMPORTS_V1_ON_LOYALTY_IMPORT_CREATED
             }
             #[cfg(feature = "loyalty-programs")]
-            Self::WixLoyaltyProgramsOnProgramUpdated(_) => {
-                &info::WIX_LOYALTY_PROGRAMS_ON_PROGRAM_UPDATED
-            }
+            Self::WixLoyaltyOnProgramUpdated(_) => &info::WIX_LOYALTY_ON_PROGRAM_UPDATED,
             #[cfg(feature = "loyalty-rewards")]
             Self::WixLoyaltyRewardsOnRewardCreated(_) => {
                 &info::WIX_LOYALTY_REWARDS_ON_REWARD_CREATED
@@ -13023,12 +13021,12 @@ impl Event {
             #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeUpdated(_) => &info::WIX_BADGES_V4_ON_BADGE_UPDATED,
             #[cfg(feature = "members-member_followers")]
-            Self::WixMembersMemberFollowersOnFollowMemberFollowed(_) => {
-                &info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_FOLLOWED
+            Self::WixMembersOnFollowMemberFollowed(_) => {
+                &info::WIX_MEMBERS_ON_FOLLOW_MEMBER_FOLLOWED
             }
             #[cfg(feature = "members-member_followers")]
-            Self::WixMembersMemberFollowersOnFollowMemberUnfollowed(_) => {
-                &info::WIX_MEMBERS_MEMBER_FOLLOWERS_ON_FOLLOW_MEMBER_UNFOLLOWED
+            Self::WixMembersOnFollowMemberUnfollowed(_) => {
+                &info::WIX_MEMBERS_ON_FOLLOW_MEMBER_UNFOLLOWED
             }
             #[cfg(feature = "members-member_report")]
             Self::WixMembersMemberReportOnMemberReportCreated(_) => {
@@ -13389,20 +13387,20 @@ impl Event {
                 &info::WIX_PRICING_PLANS_ON_ORDER_UPDATED
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Self::WixPricingPlansPlansOnPlanArchived(_) => {
-                &info::WIX_PRICING_PLANS_PLANS_ON_PLAN_ARCHIVED
+            Self::WixPricingPlansV2OnPlanArchived(_) => {
+                &info::WIX_PRICING_PLANS_V2_ON_PLAN_ARCHIVED
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Self::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated(_) => {
-                &info::WIX_PRICING_PLANS_PLANS_ON_PLAN_BUYER_CAN_CANCEL_UPDATED
+            Self::WixPricingPlansV2OnPlanBuyerCanCancelUpdated(_) => {
+                &info::WIX_PRICING_PLANS_V2_ON_PLAN_BUYER_CAN_CANCEL_UPDATED
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Self::WixPricingPlansPlansOnPlanCreated(_) => {
-                &info::WIX_PRICING_PLANS_PLANS_ON_PLAN_CREATED
+            Self::WixPricingPlansV2OnPlanCreated(_) => {
+                &info::WIX_PRICING_PLANS_V2_ON_PLAN_CREATED
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Self::WixPricingPlansPlansOnPlanUpdated(_) => {
-                &info::WIX_PRICING_PLANS_PLANS_ON_PLAN_UPDATED
+            Self::WixPricingPlansV2OnPlanUpdated(_) => {
+                &info::WIX_PRICING_PLANS_V2_ON_PLAN_UPDATED
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             Self::WixPricingPlansPlansV3OnPlanCreated(_) => {
@@ -14782,17 +14780,11 @@ impl Event {
                 &event.metadata
             }
             #[cfg(feature = "groups-group_requests")]
-            Self::WixGroupsGroupRequestsOnGroupRequestApproved(ref event) => {
-                &event.metadata
-            }
+            Self::WixSocialGroupsV2OnGroupRequestApproved(ref event) => &event.metadata,
             #[cfg(feature = "groups-group_requests")]
-            Self::WixGroupsGroupRequestsOnGroupRequestCreated(ref event) => {
-                &event.metadata
-            }
+            Self::WixSocialGroupsV2OnGroupRequestCreated(ref event) => &event.metadata,
             #[cfg(feature = "groups-group_requests")]
-            Self::WixGroupsGroupRequestsOnGroupRequestRejected(ref event) => {
-                &event.metadata
-            }
+            Self::WixSocialGroupsV2OnGroupRequestRejected(ref event) => &event.metadata,
             #[cfg(feature = "groups-groups")]
             Self::WixGroupsGroupsOnGroupCoverChanged(ref event) => &event.metadata,
             #[cfg(feature = "groups-groups")]
@@ -14804,21 +14796,21 @@ impl Event {
             #[cfg(feature = "groups-groups")]
             Self::WixGroupsGroupsOnGroupUpdated(ref event) => &event.metadata,
             #[cfg(feature = "groups-join_group_requests")]
-            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(ref event) => {
+            Self::WixSocialGroupsV2OnJoinGroupRequestApproved(ref event) => {
                 &event.metadata
             }
             #[cfg(feature = "groups-join_group_requests")]
-            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(ref event) => {
+            Self::WixSocialGroupsV2OnJoinGroupRequestCreated(ref event) => {
                 &event.metadata
             }
             #[cfg(feature = "groups-join_group_requests")]
-            Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(ref event) => {
+            Self::WixSocialGroupsV2OnJoinGroupRequestRejected(ref event) => {
                 &event.metadata
             }
             #[cfg(feature = "groups-members")]
-            Self::WixGroupsMembersOnGroupMemberAdded(ref event) => &event.metadata,
+            Self::WixSocialGroupsV2OnGroupMemberAdded(ref event) => &event.metadata,
             #[cfg(feature = "groups-members")]
-            Self::WixGroupsMembersOnGroupMemberRemoved(ref event) => &event.metadata,
+            Self::WixSocialGroupsV2OnGroupMemberRemoved(ref event) => &event.metadata,
             #[cfg(feature = "groups-roles")]
             Self::WixGroupsRolesOnGroupRoleAssigned(ref event) => &event.metadata,
             #[cfg(feature = "groups-roles")]
@@ -14866,7 +14858,7 @@ impl Event {
             #[cfg(feature = "loyalty-imports")]
             Self::WixLoyaltyImportsV1OnLoyaltyImportCreated(ref event) => &event.metadata,
             #[cfg(feature = "loyalty-programs")]
-            Self::WixLoyaltyProgramsOnProgramUpdated(ref event) => &event.metadata,
+            Self::WixLoyaltyOnProgramUpdated(ref event) => &event.metadata,
             #[cfg(feature = "loyalty-rewards")]
             Self::WixLoyaltyRewardsOnRewardCreated(ref event) => &event.metadata,
             #[cfg(feature = "loyalty-rewards")]
@@ -14962,13 +14954,9 @@ impl Event {
             #[cfg(feature = "members-badges_v4")]
             Self::WixBadgesV4OnBadgeUpdated(ref event) => &event.metadata,
             #[cfg(feature = "members-member_followers")]
-            Self::WixMembersMemberFollowersOnFollowMemberFollowed(ref event) => {
-                &event.metadata
-            }
+            Self::WixMembersOnFollowMemberFollowed(ref event) => &event.metadata,
             #[cfg(feature = "members-member_followers")]
-            Self::WixMembersMemberFollowersOnFollowMemberUnfollowed(ref event) => {
-                &event.metadata
-            }
+            Self::WixMembersOnFollowMemberUnfollowed(ref event) => &event.metadata,
             #[cfg(feature = "members-member_report")]
             Self::WixMembersMemberReportOnMemberReportCreated(ref event) => {
                 &event.metadata
@@ -15246,15 +15234,15 @@ impl Event {
             #[cfg(feature = "pricing_plans-orders")]
             Self::WixPricingPlansOnOrderUpdated(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-plans")]
-            Self::WixPricingPlansPlansOnPlanArchived(ref event) => &event.metadata,
+            Self::WixPricingPlansV2OnPlanArchived(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-plans")]
-            Self::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated(ref event) => {
+            Self::WixPricingPlansV2OnPlanBuyerCanCancelUpdated(ref event) => {
                 &event.metadata
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Self::WixPricingPlansPlansOnPlanCreated(ref event) => &event.metadata,
+            Self::WixPricingPlansV2OnPlanCreated(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-plans")]
-            Self::WixPricingPlansPlansOnPlanUpdated(ref event) => &event.metadata,
+            Self::WixPricingPlansV2OnPlanUpdated(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-plans_v3")]
             Self::WixPricingPlansPlansV3OnPlanCreated(ref event) => &event.metadata,
             #[cfg(feature = "pricing_plans-plans_v3")]
@@ -17875,25 +17863,25 @@ impl Event {
                     .map(Self::WixGiftVouchersGiftVouchersOnGiftCardUpdated)
             }
             #[cfg(feature = "groups-group_requests")]
-            "wixGroupsGroupRequests_onGroupRequestApproved" => {
+            "wixSocialGroupsV2_onGroupRequestApproved" => {
                 <crate::groups::group_requests::GroupRequestApproved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixGroupsGroupRequestsOnGroupRequestApproved)
+                    .map(Self::WixSocialGroupsV2OnGroupRequestApproved)
             }
             #[cfg(feature = "groups-group_requests")]
-            "wixGroupsGroupRequests_onGroupRequestCreated" => {
+            "wixSocialGroupsV2_onGroupRequestCreated" => {
                 <crate::groups::group_requests::GroupRequestCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixGroupsGroupRequestsOnGroupRequestCreated)
+                    .map(Self::WixSocialGroupsV2OnGroupRequestCreated)
             }
             #[cfg(feature = "groups-group_requests")]
-            "wixGroupsGroupRequests_onGroupRequestRejected" => {
+            "wixSocialGroupsV2_onGroupRequestRejected" => {
                 <crate::groups::group_requests::GroupRequestRejected as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixGroupsGroupRequestsOnGroupRequestRejected)
+                    .map(Self::WixSocialGroupsV2OnGroupRequestRejected)
             }
             #[cfg(feature = "groups-groups")]
             "wixGroupsGroups_onGroupCoverChanged" => {
@@ -17931,39 +17919,39 @@ impl Event {
                     .map(Self::WixGroupsGroupsOnGroupUpdated)
             }
             #[cfg(feature = "groups-join_group_requests")]
-            "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved" => {
+            "wixSocialGroupsV2_onJoinGroupRequestApproved" => {
                 <crate::groups::join_group_requests::JoinGroupRequestApproved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved)
+                    .map(Self::WixSocialGroupsV2OnJoinGroupRequestApproved)
             }
             #[cfg(feature = "groups-join_group_requests")]
-            "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated" => {
+            "wixSocialGroupsV2_onJoinGroupRequestCreated" => {
                 <crate::groups::join_group_requests::JoinGroupRequestCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated)
+                    .map(Self::WixSocialGroupsV2OnJoinGroupRequestCreated)
             }
             #[cfg(feature = "groups-join_group_requests")]
-            "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected" => {
+            "wixSocialGroupsV2_onJoinGroupRequestRejected" => {
                 <crate::groups::join_group_requests::JoinGroupRequestRejected as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected)
+                    .map(Self::WixSocialGroupsV2OnJoinGroupRequestRejected)
             }
             #[cfg(feature = "groups-members")]
-            "wixGroupsMembers_onGroupMemberAdded" => {
+            "wixSocialGroupsV2_onGroupMemberAdded" => {
                 <crate::groups::members::GroupMemberAdded as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixGroupsMembersOnGroupMemberAdded)
+                    .map(Self::WixSocialGroupsV2OnGroupMemberAdded)
             }
             #[cfg(feature = "groups-members")]
-            "wixGroupsMembers_onGroupMemberRemoved" => {
+            "wixSocialGroupsV2_onGroupMemberRemoved" => {
                 <crate::groups::members::GroupMemberRemoved as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixGroupsMembersOnGroupMemberRemoved)
+                    .map(Self::WixSocialGroupsV2OnGroupMemberRemoved)
             }
             #[cfg(feature = "groups-roles")]
             "wixGroupsRoles_onGroupRoleAssigned" => {
@@ -18085,11 +18073,11 @@ impl Event {
                     .map(Self::WixLoyaltyImportsV1OnLoyaltyImportCreated)
             }
             #[cfg(feature = "loyalty-programs")]
-            "wixLoyaltyPrograms_onProgramUpdated" => {
+            "wixLoyalty_onProgramUpdated" => {
                 <crate::loyalty::programs::ProgramUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixLoyaltyProgramsOnProgramUpdated)
+                    .map(Self::WixLoyaltyOnProgramUpdated)
             }
             #[cfg(feature = "loyalty-rewards")]
             "wixLoyaltyRewards_onRewardCreated" => {
@@ -18340,18 +18328,18 @@ impl Event {
                     .map(Self::WixBadgesV4OnBadgeUpdated)
             }
             #[cfg(feature = "members-member_followers")]
-            "wixMembersMemberFollowers_onFollowMemberFollowed" => {
+            "wixMembers_onFollowMemberFollowed" => {
                 <crate::members::member_followers::FollowMemberFollowed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixMembersMemberFollowersOnFollowMemberFollowed)
+                    .map(Self::WixMembersOnFollowMemberFollowed)
             }
             #[cfg(feature = "members-member_followers")]
-            "wixMembersMemberFollowers_onFollowMemberUnfollowed" => {
+            "wixMembers_onFollowMemberUnfollowed" => {
                 <crate::members::member_followers::FollowMemberUnfollowed as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixMembersMemberFollowersOnFollowMemberUnfollowed)
+                    .map(Self::WixMembersOnFollowMemberUnfollowed)
             }
             #[cfg(feature = "members-member_report")]
             "wixMembersMemberReport_onMemberReportCreated" => {
@@ -18996,32 +18984,32 @@ impl Event {
                     .map(Self::WixPricingPlansOnOrderUpdated)
             }
             #[cfg(feature = "pricing_plans-plans")]
-            "wixPricingPlansPlans_onPlanArchived" => {
+            "wixPricingPlansV2_onPlanArchived" => {
                 <crate::pricing_plans::plans::PlanArchived as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixPricingPlansPlansOnPlanArchived)
+                    .map(Self::WixPricingPlansV2OnPlanArchived)
             }
             #[cfg(feature = "pricing_plans-plans")]
-            "wixPricingPlansPlans_onPlanBuyerCanCancelUpdated" => {
+            "wixPricingPlansV2_onPlanBuyerCanCancelUpdated" => {
                 <crate::pricing_plans::plans::PlanBuyerCanCancelUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated)
+                    .map(Self::WixPricingPlansV2OnPlanBuyerCanCancelUpdated)
             }
             #[cfg(feature = "pricing_plans-plans")]
-            "wixPricingPlansPlans_onPlanCreated" => {
+            "wixPricingPlansV2_onPlanCreated" => {
                 <crate::pricing_plans::plans::PlanCreated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixPricingPlansPlansOnPlanCreated)
+                    .map(Self::WixPricingPlansV2OnPlanCreated)
             }
             #[cfg(feature = "pricing_plans-plans")]
-            "wixPricingPlansPlans_onPlanUpdated" => {
+            "wixPricingPlansV2_onPlanUpdated" => {
                 <crate::pricing_plans::plans::PlanUpdated as crate::EventPayload>::decode(
                         source,
                     )
-                    .map(Self::WixPricingPlansPlansOnPlanUpdated)
+                    .map(Self::WixPricingPlansV2OnPlanUpdated)
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             "wixPricingPlansPlansV3_onPlanCreated" => {
@@ -22162,23 +22150,23 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "groups-group_requests"))]
-            "wixGroupsGroupRequests_onGroupRequestApproved" => {
+            "wixSocialGroupsV2_onGroupRequestApproved" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixGroupsGroupRequests_onGroupRequestApproved",
+                    event: "wixSocialGroupsV2_onGroupRequestApproved",
                     feature: "groups-group_requests",
                 })
             }
             #[cfg(not(feature = "groups-group_requests"))]
-            "wixGroupsGroupRequests_onGroupRequestCreated" => {
+            "wixSocialGroupsV2_onGroupRequestCreated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixGroupsGroupRequests_onGroupRequestCreated",
+                    event: "wixSocialGroupsV2_onGroupRequestCreated",
                     feature: "groups-group_requests",
                 })
             }
             #[cfg(not(feature = "groups-group_requests"))]
-            "wixGroupsGroupRequests_onGroupRequestRejected" => {
+            "wixSocialGroupsV2_onGroupRequestRejected" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixGroupsGroupRequests_onGroupRequestRejected",
+                    event: "wixSocialGroupsV2_onGroupRequestRejected",
                     feature: "groups-group_requests",
                 })
             }
@@ -22218,37 +22206,37 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "groups-join_group_requests"))]
-            "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved" => {
+            "wixSocialGroupsV2_onJoinGroupRequestApproved" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved",
+                    event: "wixSocialGroupsV2_onJoinGroupRequestApproved",
                     feature: "groups-join_group_requests",
                 })
             }
             #[cfg(not(feature = "groups-join_group_requests"))]
-            "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated" => {
+            "wixSocialGroupsV2_onJoinGroupRequestCreated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated",
+                    event: "wixSocialGroupsV2_onJoinGroupRequestCreated",
                     feature: "groups-join_group_requests",
                 })
             }
             #[cfg(not(feature = "groups-join_group_requests"))]
-            "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected" => {
+            "wixSocialGroupsV2_onJoinGroupRequestRejected" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected",
+                    event: "wixSocialGroupsV2_onJoinGroupRequestRejected",
                     feature: "groups-join_group_requests",
                 })
             }
             #[cfg(not(feature = "groups-members"))]
-            "wixGroupsMembers_onGroupMemberAdded" => {
+            "wixSocialGroupsV2_onGroupMemberAdded" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixGroupsMembers_onGroupMemberAdded",
+                    event: "wixSocialGroupsV2_onGroupMemberAdded",
                     feature: "groups-members",
                 })
             }
             #[cfg(not(feature = "groups-members"))]
-            "wixGroupsMembers_onGroupMemberRemoved" => {
+            "wixSocialGroupsV2_onGroupMemberRemoved" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixGroupsMembers_onGroupMemberRemoved",
+                    event: "wixSocialGroupsV2_onGroupMemberRemoved",
                     feature: "groups-members",
                 })
             }
@@ -22372,9 +22360,9 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "loyalty-programs"))]
-            "wixLoyaltyPrograms_onProgramUpdated" => {
+            "wixLoyalty_onProgramUpdated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixLoyaltyPrograms_onProgramUpdated",
+                    event: "wixLoyalty_onProgramUpdated",
                     feature: "loyalty-programs",
                 })
             }
@@ -22617,16 +22605,16 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "members-member_followers"))]
-            "wixMembersMemberFollowers_onFollowMemberFollowed" => {
+            "wixMembers_onFollowMemberFollowed" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixMembersMemberFollowers_onFollowMemberFollowed",
+                    event: "wixMembers_onFollowMemberFollowed",
                     feature: "members-member_followers",
                 })
             }
             #[cfg(not(feature = "members-member_followers"))]
-            "wixMembersMemberFollowers_onFollowMemberUnfollowed" => {
+            "wixMembers_onFollowMemberUnfollowed" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixMembersMemberFollowers_onFollowMemberUnfollowed",
+                    event: "wixMembers_onFollowMemberUnfollowed",
                     feature: "members-member_followers",
                 })
             }
@@ -23233,30 +23221,30 @@ impl Event {
                 })
             }
             #[cfg(not(feature = "pricing_plans-plans"))]
-            "wixPricingPlansPlans_onPlanArchived" => {
+            "wixPricingPlansV2_onPlanArchived" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixPricingPlansPlans_onPlanArchived",
+                    event: "wixPricingPlansV2_onPlanArchived",
                     feature: "pricing_plans-plans",
                 })
             }
             #[cfg(not(feature = "pricing_plans-plans"))]
-            "wixPricingPlansPlans_onPlanBuyerCanCancelUpdated" => {
+            "wixPricingPlansV2_onPlanBuyerCanCancelUpdated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixPricingPlansPlans_onPlanBuyerCanCancelUpdated",
+                    event: "wixPricingPlansV2_onPlanBuyerCanCancelUpdated",
                     feature: "pricing_plans-plans",
                 })
             }
             #[cfg(not(feature = "pricing_plans-plans"))]
-            "wixPricingPlansPlans_onPlanCreated" => {
+            "wixPricingPlansV2_onPlanCreated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixPricingPlansPlans_onPlanCreated",
+                    event: "wixPricingPlansV2_onPlanCreated",
                     feature: "pricing_plans-plans",
                 })
             }
             #[cfg(not(feature = "pricing_plans-plans"))]
-            "wixPricingPlansPlans_onPlanUpdated" => {
+            "wixPricingPlansV2_onPlanUpdated" => {
                 Err(DecodeError::FeatureDisabled {
-                    event: "wixPricingPlansPlans_onPlanUpdated",
+                    event: "wixPricingPlansV2_onPlanUpdated",
                     feature: "pricing_plans-plans",
                 })
             }
@@ -25901,15 +25889,15 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::gift_vouchers::gift_vouchers::GiftCardUpdated>())
         }
         #[cfg(feature = "groups-group_requests")]
-        "wixGroupsGroupRequests_onGroupRequestApproved" => {
+        "wixSocialGroupsV2_onGroupRequestApproved" => {
             Some(visitor.visit::<crate::groups::group_requests::GroupRequestApproved>())
         }
         #[cfg(feature = "groups-group_requests")]
-        "wixGroupsGroupRequests_onGroupRequestCreated" => {
+        "wixSocialGroupsV2_onGroupRequestCreated" => {
             Some(visitor.visit::<crate::groups::group_requests::GroupRequestCreated>())
         }
         #[cfg(feature = "groups-group_requests")]
-        "wixGroupsGroupRequests_onGroupRequestRejected" => {
+        "wixSocialGroupsV2_onGroupRequestRejected" => {
             Some(visitor.visit::<crate::groups::group_requests::GroupRequestRejected>())
         }
         #[cfg(feature = "groups-groups")]
@@ -25933,7 +25921,7 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::groups::groups::GroupUpdated>())
         }
         #[cfg(feature = "groups-join_group_requests")]
-        "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved" => {
+        "wixSocialGroupsV2_onJoinGroupRequestApproved" => {
             Some(
                 visitor
                     .visit::<
@@ -25942,7 +25930,7 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             )
         }
         #[cfg(feature = "groups-join_group_requests")]
-        "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated" => {
+        "wixSocialGroupsV2_onJoinGroupRequestCreated" => {
             Some(
                 visitor
                     .visit::<
@@ -25951,7 +25939,7 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             )
         }
         #[cfg(feature = "groups-join_group_requests")]
-        "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected" => {
+        "wixSocialGroupsV2_onJoinGroupRequestRejected" => {
             Some(
                 visitor
                     .visit::<
@@ -25960,11 +25948,11 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             )
         }
         #[cfg(feature = "groups-members")]
-        "wixGroupsMembers_onGroupMemberAdded" => {
+        "wixSocialGroupsV2_onGroupMemberAdded" => {
             Some(visitor.visit::<crate::groups::members::GroupMemberAdded>())
         }
         #[cfg(feature = "groups-members")]
-        "wixGroupsMembers_onGroupMemberRemoved" => {
+        "wixSocialGroupsV2_onGroupMemberRemoved" => {
             Some(visitor.visit::<crate::groups::members::GroupMemberRemoved>())
         }
         #[cfg(feature = "groups-roles")]
@@ -26055,7 +26043,7 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::loyalty::imports::LoyaltyImportCreated>())
         }
         #[cfg(feature = "loyalty-programs")]
-        "wixLoyaltyPrograms_onProgramUpdated" => {
+        "wixLoyalty_onProgramUpdated" => {
             Some(visitor.visit::<crate::loyalty::programs::ProgramUpdated>())
         }
         #[cfg(feature = "loyalty-rewards")]
@@ -26251,13 +26239,13 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::members::badges_v4::BadgeUpdated>())
         }
         #[cfg(feature = "members-member_followers")]
-        "wixMembersMemberFollowers_onFollowMemberFollowed" => {
+        "wixMembers_onFollowMemberFollowed" => {
             Some(
                 visitor.visit::<crate::members::member_followers::FollowMemberFollowed>(),
             )
         }
         #[cfg(feature = "members-member_followers")]
-        "wixMembersMemberFollowers_onFollowMemberUnfollowed" => {
+        "wixMembers_onFollowMemberUnfollowed" => {
             Some(
                 visitor
                     .visit::<crate::members::member_followers::FollowMemberUnfollowed>(),
@@ -26796,21 +26784,21 @@ pub fn visit_payload_type<V: crate::PayloadTypeVisitor>(
             Some(visitor.visit::<crate::pricing_plans::orders::OrderUpdated>())
         }
         #[cfg(feature = "pricing_plans-plans")]
-        "wixPricingPlansPlans_onPlanArchived" => {
+        "wixPricingPlansV2_onPlanArchived" => {
             Some(visitor.visit::<crate::pricing_plans::plans::PlanArchived>())
         }
         #[cfg(feature = "pricing_plans-plans")]
-        "wixPricingPlansPlans_onPlanBuyerCanCancelUpdated" => {
+        "wixPricingPlansV2_onPlanBuyerCanCancelUpdated" => {
             Some(
                 visitor.visit::<crate::pricing_plans::plans::PlanBuyerCanCancelUpdated>(),
             )
         }
         #[cfg(feature = "pricing_plans-plans")]
-        "wixPricingPlansPlans_onPlanCreated" => {
+        "wixPricingPlansV2_onPlanCreated" => {
             Some(visitor.visit::<crate::pricing_plans::plans::PlanCreated>())
         }
         #[cfg(feature = "pricing_plans-plans")]
-        "wixPricingPlansPlans_onPlanUpdated" => {
+        "wixPricingPlansV2_onPlanUpdated" => {
             Some(visitor.visit::<crate::pricing_plans::plans::PlanUpdated>())
         }
         #[cfg(feature = "pricing_plans-plans_v3")]
@@ -29122,16 +29110,16 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                     .await
             }
             #[cfg(feature = "groups-group_requests")]
-            Event::WixGroupsGroupRequestsOnGroupRequestApproved(event) => {
-                handler.wix_groups_group_requests_on_group_request_approved(*event).await
+            Event::WixSocialGroupsV2OnGroupRequestApproved(event) => {
+                handler.wix_social_groups_v2_on_group_request_approved(*event).await
             }
             #[cfg(feature = "groups-group_requests")]
-            Event::WixGroupsGroupRequestsOnGroupRequestCreated(event) => {
-                handler.wix_groups_group_requests_on_group_request_created(*event).await
+            Event::WixSocialGroupsV2OnGroupRequestCreated(event) => {
+                handler.wix_social_groups_v2_on_group_request_created(*event).await
             }
             #[cfg(feature = "groups-group_requests")]
-            Event::WixGroupsGroupRequestsOnGroupRequestRejected(event) => {
-                handler.wix_groups_group_requests_on_group_request_rejected(*event).await
+            Event::WixSocialGroupsV2OnGroupRequestRejected(event) => {
+                handler.wix_social_groups_v2_on_group_request_rejected(*event).await
             }
             #[cfg(feature = "groups-groups")]
             Event::WixGroupsGroupsOnGroupCoverChanged(event) => {
@@ -29154,34 +29142,24 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_groups_groups_on_group_updated(*event).await
             }
             #[cfg(feature = "groups-join_group_requests")]
-            Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(event) => {
-                handler
-                    .wix_groups_join_group_requests_on_join_group_request_approved(
-                        *event,
-                    )
-                    .await
+            Event::WixSocialGroupsV2OnJoinGroupRequestApproved(event) => {
+                handler.wix_social_groups_v2_on_join_group_request_approved(*event).await
             }
             #[cfg(feature = "groups-join_group_requests")]
-            Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(event) => {
-                handler
-                    .wix_groups_join_group_requests_on_join_group_request_created(*event)
-                    .await
+            Event::WixSocialGroupsV2OnJoinGroupRequestCreated(event) => {
+                handler.wix_social_groups_v2_on_join_group_request_created(*event).await
             }
             #[cfg(feature = "groups-join_group_requests")]
-            Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(event) => {
-                handler
-                    .wix_groups_join_group_requests_on_join_group_request_rejected(
-                        *event,
-                    )
-                    .await
+            Event::WixSocialGroupsV2OnJoinGroupRequestRejected(event) => {
+                handler.wix_social_groups_v2_on_join_group_request_rejected(*event).await
             }
             #[cfg(feature = "groups-members")]
-            Event::WixGroupsMembersOnGroupMemberAdded(event) => {
-                handler.wix_groups_members_on_group_member_added(*event).await
+            Event::WixSocialGroupsV2OnGroupMemberAdded(event) => {
+                handler.wix_social_groups_v2_on_group_member_added(*event).await
             }
             #[cfg(feature = "groups-members")]
-            Event::WixGroupsMembersOnGroupMemberRemoved(event) => {
-                handler.wix_groups_members_on_group_member_removed(*event).await
+            Event::WixSocialGroupsV2OnGroupMemberRemoved(event) => {
+                handler.wix_social_groups_v2_on_group_member_removed(*event).await
             }
             #[cfg(feature = "groups-roles")]
             Event::WixGroupsRolesOnGroupRoleAssigned(event) => {
@@ -29262,8 +29240,8 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_loyalty_imports_v1_on_loyalty_import_created(*event).await
             }
             #[cfg(feature = "loyalty-programs")]
-            Event::WixLoyaltyProgramsOnProgramUpdated(event) => {
-                handler.wix_loyalty_programs_on_program_updated(*event).await
+            Event::WixLoyaltyOnProgramUpdated(event) => {
+                handler.wix_loyalty_on_program_updated(*event).await
             }
             #[cfg(feature = "loyalty-rewards")]
             Event::WixLoyaltyRewardsOnRewardCreated(event) => {
@@ -29448,16 +29426,12 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_badges_v4_on_badge_updated(*event).await
             }
             #[cfg(feature = "members-member_followers")]
-            Event::WixMembersMemberFollowersOnFollowMemberFollowed(event) => {
-                handler
-                    .wix_members_member_followers_on_follow_member_followed(*event)
-                    .await
+            Event::WixMembersOnFollowMemberFollowed(event) => {
+                handler.wix_members_on_follow_member_followed(*event).await
             }
             #[cfg(feature = "members-member_followers")]
-            Event::WixMembersMemberFollowersOnFollowMemberUnfollowed(event) => {
-                handler
-                    .wix_members_member_followers_on_follow_member_unfollowed(*event)
-                    .await
+            Event::WixMembersOnFollowMemberUnfollowed(event) => {
+                handler.wix_members_on_follow_member_unfollowed(*event).await
             }
             #[cfg(feature = "members-member_report")]
             Event::WixMembersMemberReportOnMemberReportCreated(event) => {
@@ -29984,22 +29958,22 @@ impl<H: crate::Handler + ?Sized> crate::Route<H> for Event {
                 handler.wix_pricing_plans_on_order_updated(*event).await
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Event::WixPricingPlansPlansOnPlanArchived(event) => {
-                handler.wix_pricing_plans_plans_on_plan_archived(*event).await
+            Event::WixPricingPlansV2OnPlanArchived(event) => {
+                handler.wix_pricing_plans_v2_on_plan_archived(*event).await
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Event::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated(event) => {
+            Event::WixPricingPlansV2OnPlanBuyerCanCancelUpdated(event) => {
                 handler
-                    .wix_pricing_plans_plans_on_plan_buyer_can_cancel_updated(*event)
+                    .wix_pricing_plans_v2_on_plan_buyer_can_cancel_updated(*event)
                     .await
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Event::WixPricingPlansPlansOnPlanCreated(event) => {
-                handler.wix_pricing_plans_plans_on_plan_created(*event).await
+            Event::WixPricingPlansV2OnPlanCreated(event) => {
+                handler.wix_pricing_plans_v2_on_plan_created(*event).await
             }
             #[cfg(feature = "pricing_plans-plans")]
-            Event::WixPricingPlansPlansOnPlanUpdated(event) => {
-                handler.wix_pricing_plans_plans_on_plan_updated(*event).await
+            Event::WixPricingPlansV2OnPlanUpdated(event) => {
+                handler.wix_pricing_plans_v2_on_plan_updated(*event).await
             }
             #[cfg(feature = "pricing_plans-plans_v3")]
             Event::WixPricingPlansPlansV3OnPlanCreated(event) => {

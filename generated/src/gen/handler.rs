@@ -4597,25 +4597,25 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a group request is approved.
     ///
-    /// - Velo handler: `wixGroupsGroupRequests_onGroupRequestApproved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixSocialGroupsV2_onGroupRequestApproved` (in `backend/events.js`)
     /// - SDK: `groupRequests.onGroupRequestApproved` from `@wix/groups`
     /// - Webhook eventType: `wix.social_groups.v2.group_request_approved`
     /// - Cargo feature: `groups-group_requests`
     #[cfg(feature = "groups-group_requests")]
-    fn wix_groups_group_requests_on_group_request_approved(
+    fn wix_social_groups_v2_on_group_request_approved(
         &self,
         event: crate::groups::group_requests::GroupRequestApproved,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// - Velo handler: `wixGroupsGroupRequests_onGroupRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixSocialGroupsV2_onGroupRequestCreated` (in `backend/events.js`)
     /// - SDK: `groupRequests.onGroupRequestCreated` from `@wix/groups`
     /// - Webhook eventType: `wix.social_groups.v2.group_request_created`
     /// - Cargo feature: `groups-group_requests`
     /// - Maturity: preview; Wix may still change this event.
     #[cfg(feature = "groups-group_requests")]
-    fn wix_groups_group_requests_on_group_request_created(
+    fn wix_social_groups_v2_on_group_request_created(
         &self,
         event: crate::groups::group_requests::GroupRequestCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -4624,12 +4624,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a group request is rejected.
     ///
-    /// - Velo handler: `wixGroupsGroupRequests_onGroupRequestRejected` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixSocialGroupsV2_onGroupRequestRejected` (in `backend/events.js`)
     /// - SDK: `groupRequests.onGroupRequestRejected` from `@wix/groups`
     /// - Webhook eventType: `wix.social_groups.v2.group_request_rejected`
     /// - Cargo feature: `groups-group_requests`
     #[cfg(feature = "groups-group_requests")]
-    fn wix_groups_group_requests_on_group_request_rejected(
+    fn wix_social_groups_v2_on_group_request_rejected(
         &self,
         event: crate::groups::group_requests::GroupRequestRejected,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -4708,24 +4708,24 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a join group request is approved.
     ///
-    /// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestApproved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixSocialGroupsV2_onJoinGroupRequestApproved` (in `backend/events.js`)
     /// - SDK: `joinGroupRequests.onJoinGroupRequestApproved` from `@wix/groups`
     /// - Webhook eventType: `wix.social_groups.v2.join_group_request_approved`
     /// - Cargo feature: `groups-join_group_requests`
     #[cfg(feature = "groups-join_group_requests")]
-    fn wix_groups_join_group_requests_on_join_group_request_approved(
+    fn wix_social_groups_v2_on_join_group_request_approved(
         &self,
         event: crate::groups::join_group_requests::JoinGroupRequestApproved,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         let _ = event;
         std::future::ready(Err(crate::HandlerError::NotSubscribed))
     }
-    /// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixSocialGroupsV2_onJoinGroupRequestCreated` (in `backend/events.js`)
     /// - SDK: `joinGroupRequests.onJoinGroupRequestCreated` from `@wix/groups`
     /// - Webhook eventType: `wix.social_groups.v2.join_group_request_created`
     /// - Cargo feature: `groups-join_group_requests`
     #[cfg(feature = "groups-join_group_requests")]
-    fn wix_groups_join_group_requests_on_join_group_request_created(
+    fn wix_social_groups_v2_on_join_group_request_created(
         &self,
         event: crate::groups::join_group_requests::JoinGroupRequestCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -4734,12 +4734,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a join group request is rejected.
     ///
-    /// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestRejected` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixSocialGroupsV2_onJoinGroupRequestRejected` (in `backend/events.js`)
     /// - SDK: `joinGroupRequests.onJoinGroupRequestRejected` from `@wix/groups`
     /// - Webhook eventType: `wix.social_groups.v2.join_group_request_rejected`
     /// - Cargo feature: `groups-join_group_requests`
     #[cfg(feature = "groups-join_group_requests")]
-    fn wix_groups_join_group_requests_on_join_group_request_rejected(
+    fn wix_social_groups_v2_on_join_group_request_rejected(
         &self,
         event: crate::groups::join_group_requests::JoinGroupRequestRejected,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -4748,12 +4748,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a new member is added to a group, either directly by an admin or when a Join Request is approved.
     ///
-    /// - Velo handler: `wixGroupsMembers_onGroupMemberAdded` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixSocialGroupsV2_onGroupMemberAdded` (in `backend/events.js`)
     /// - SDK: `members.onGroupMemberAdded` from `@wix/groups`
     /// - Webhook eventType: `wix.social_groups.v2.group_member_added`
     /// - Cargo feature: `groups-members`
     #[cfg(feature = "groups-members")]
-    fn wix_groups_members_on_group_member_added(
+    fn wix_social_groups_v2_on_group_member_added(
         &self,
         event: crate::groups::members::GroupMemberAdded,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -4762,12 +4762,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a member is removed from a group.
     ///
-    /// - Velo handler: `wixGroupsMembers_onGroupMemberRemoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixSocialGroupsV2_onGroupMemberRemoved` (in `backend/events.js`)
     /// - SDK: `members.onGroupMemberRemoved` from `@wix/groups`
     /// - Webhook eventType: `wix.social_groups.v2.group_member_removed`
     /// - Cargo feature: `groups-members`
     #[cfg(feature = "groups-members")]
-    fn wix_groups_members_on_group_member_removed(
+    fn wix_social_groups_v2_on_group_member_removed(
         &self,
         event: crate::groups::members::GroupMemberRemoved,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -5019,12 +5019,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a loyalty program is updated.
     ///
-    /// - Velo handler: `wixLoyaltyPrograms_onProgramUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixLoyalty_onProgramUpdated` (in `backend/events.js`)
     /// - SDK: `programs.onProgramUpdated` from `@wix/loyalty`
     /// - Webhook eventType: `wix.loyalty.v1.program_updated`
     /// - Cargo feature: `loyalty-programs`
     #[cfg(feature = "loyalty-programs")]
-    fn wix_loyalty_programs_on_program_updated(
+    fn wix_loyalty_on_program_updated(
         &self,
         event: crate::loyalty::programs::ProgramUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -5508,12 +5508,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a member follows another member.
     ///
-    /// - Velo handler: `wixMembersMemberFollowers_onFollowMemberFollowed` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixMembers_onFollowMemberFollowed` (in `backend/events.js`)
     /// - SDK: `memberFollowers.onFollowMemberFollowed` from `@wix/members`
     /// - Webhook eventType: `wix.members.v3.follow_member_followed`
     /// - Cargo feature: `members-member_followers`
     #[cfg(feature = "members-member_followers")]
-    fn wix_members_member_followers_on_follow_member_followed(
+    fn wix_members_on_follow_member_followed(
         &self,
         event: crate::members::member_followers::FollowMemberFollowed,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -5522,12 +5522,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a member unfollows another member.
     ///
-    /// - Velo handler: `wixMembersMemberFollowers_onFollowMemberUnfollowed` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixMembers_onFollowMemberUnfollowed` (in `backend/events.js`)
     /// - SDK: `memberFollowers.onFollowMemberUnfollowed` from `@wix/members`
     /// - Webhook eventType: `wix.members.v3.follow_member_unfollowed`
     /// - Cargo feature: `members-member_followers`
     #[cfg(feature = "members-member_followers")]
-    fn wix_members_member_followers_on_follow_member_unfollowed(
+    fn wix_members_on_follow_member_unfollowed(
         &self,
         event: crate::members::member_followers::FollowMemberUnfollowed,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -6785,13 +6785,13 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a pricing plan is archived.
     ///
-    /// - Velo handler: `wixPricingPlansPlans_onPlanArchived` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixPricingPlansV2_onPlanArchived` (in `backend/events.js`)
     /// - SDK: `plans.onPlanArchived` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.plan_plan_archived`
     /// - Cargo feature: `pricing_plans-plans`
     /// - Maturity: deprecated by Wix.
     #[cfg(feature = "pricing_plans-plans")]
-    fn wix_pricing_plans_plans_on_plan_archived(
+    fn wix_pricing_plans_v2_on_plan_archived(
         &self,
         event: crate::pricing_plans::plans::PlanArchived,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -6800,13 +6800,13 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a plan's `buyerCanCancel` field is updated.
     ///
-    /// - Velo handler: `wixPricingPlansPlans_onPlanBuyerCanCancelUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixPricingPlansV2_onPlanBuyerCanCancelUpdated` (in `backend/events.js`)
     /// - SDK: `plans.onPlanBuyerCanCancelUpdated` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.plan_buyer_can_cancel_updated`
     /// - Cargo feature: `pricing_plans-plans`
     /// - Maturity: deprecated by Wix.
     #[cfg(feature = "pricing_plans-plans")]
-    fn wix_pricing_plans_plans_on_plan_buyer_can_cancel_updated(
+    fn wix_pricing_plans_v2_on_plan_buyer_can_cancel_updated(
         &self,
         event: crate::pricing_plans::plans::PlanBuyerCanCancelUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -6815,12 +6815,12 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a pricing plan is created.
     ///
-    /// - Velo handler: `wixPricingPlansPlans_onPlanCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixPricingPlansV2_onPlanCreated` (in `backend/events.js`)
     /// - SDK: `plans.onPlanCreated` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.plan_created`
     /// - Cargo feature: `pricing_plans-plans`
     #[cfg(feature = "pricing_plans-plans")]
-    fn wix_pricing_plans_plans_on_plan_created(
+    fn wix_pricing_plans_v2_on_plan_created(
         &self,
         event: crate::pricing_plans::plans::PlanCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -6829,13 +6829,13 @@ pub trait Handler: Send + Sync {
     }
     /// Triggered when a pricing plan is updated.
     ///
-    /// - Velo handler: `wixPricingPlansPlans_onPlanUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+    /// - Velo handler: `wixPricingPlansV2_onPlanUpdated` (in `backend/events.js`)
     /// - SDK: `plans.onPlanUpdated` from `@wix/pricing-plans`
     /// - Webhook eventType: `wix.pricing_plans.plan_updated`
     /// - Cargo feature: `pricing_plans-plans`
     /// - Maturity: deprecated by Wix.
     #[cfg(feature = "pricing_plans-plans")]
-    fn wix_pricing_plans_plans_on_plan_updated(
+    fn wix_pricing_plans_v2_on_plan_updated(
         &self,
         event: crate::pricing_plans::plans::PlanUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
@@ -11362,34 +11362,25 @@ where
         )
     }
     #[cfg(feature = "groups-group_requests")]
-    fn wix_groups_group_requests_on_group_request_approved(
+    fn wix_social_groups_v2_on_group_request_approved(
         &self,
         event: crate::groups::group_requests::GroupRequestApproved,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self
-            .0)(
-            crate::Event::WixGroupsGroupRequestsOnGroupRequestApproved(Box::new(event)),
-        )
+        (self.0)(crate::Event::WixSocialGroupsV2OnGroupRequestApproved(Box::new(event)))
     }
     #[cfg(feature = "groups-group_requests")]
-    fn wix_groups_group_requests_on_group_request_created(
+    fn wix_social_groups_v2_on_group_request_created(
         &self,
         event: crate::groups::group_requests::GroupRequestCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self
-            .0)(
-            crate::Event::WixGroupsGroupRequestsOnGroupRequestCreated(Box::new(event)),
-        )
+        (self.0)(crate::Event::WixSocialGroupsV2OnGroupRequestCreated(Box::new(event)))
     }
     #[cfg(feature = "groups-group_requests")]
-    fn wix_groups_group_requests_on_group_request_rejected(
+    fn wix_social_groups_v2_on_group_request_rejected(
         &self,
         event: crate::groups::group_requests::GroupRequestRejected,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self
-            .0)(
-            crate::Event::WixGroupsGroupRequestsOnGroupRequestRejected(Box::new(event)),
-        )
+        (self.0)(crate::Event::WixSocialGroupsV2OnGroupRequestRejected(Box::new(event)))
     }
     #[cfg(feature = "groups-groups")]
     fn wix_groups_groups_on_group_cover_changed(
@@ -11427,54 +11418,48 @@ where
         (self.0)(crate::Event::WixGroupsGroupsOnGroupUpdated(Box::new(event)))
     }
     #[cfg(feature = "groups-join_group_requests")]
-    fn wix_groups_join_group_requests_on_join_group_request_approved(
+    fn wix_social_groups_v2_on_join_group_request_approved(
         &self,
         event: crate::groups::join_group_requests::JoinGroupRequestApproved,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self
             .0)(
-            crate::Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestApproved(
-                Box::new(event),
-            ),
+            crate::Event::WixSocialGroupsV2OnJoinGroupRequestApproved(Box::new(event)),
         )
     }
     #[cfg(feature = "groups-join_group_requests")]
-    fn wix_groups_join_group_requests_on_join_group_request_created(
+    fn wix_social_groups_v2_on_join_group_request_created(
         &self,
         event: crate::groups::join_group_requests::JoinGroupRequestCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self
             .0)(
-            crate::Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestCreated(
-                Box::new(event),
-            ),
+            crate::Event::WixSocialGroupsV2OnJoinGroupRequestCreated(Box::new(event)),
         )
     }
     #[cfg(feature = "groups-join_group_requests")]
-    fn wix_groups_join_group_requests_on_join_group_request_rejected(
+    fn wix_social_groups_v2_on_join_group_request_rejected(
         &self,
         event: crate::groups::join_group_requests::JoinGroupRequestRejected,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self
             .0)(
-            crate::Event::WixGroupsJoinGroupRequestsOnJoinGroupRequestRejected(
-                Box::new(event),
-            ),
+            crate::Event::WixSocialGroupsV2OnJoinGroupRequestRejected(Box::new(event)),
         )
     }
     #[cfg(feature = "groups-members")]
-    fn wix_groups_members_on_group_member_added(
+    fn wix_social_groups_v2_on_group_member_added(
         &self,
         event: crate::groups::members::GroupMemberAdded,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixGroupsMembersOnGroupMemberAdded(Box::new(event)))
+        (self.0)(crate::Event::WixSocialGroupsV2OnGroupMemberAdded(Box::new(event)))
     }
     #[cfg(feature = "groups-members")]
-    fn wix_groups_members_on_group_member_removed(
+    fn wix_social_groups_v2_on_group_member_removed(
         &self,
         event: crate::groups::members::GroupMemberRemoved,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixGroupsMembersOnGroupMemberRemoved(Box::new(event)))
+        (self.0)(crate::Event::WixSocialGroupsV2OnGroupMemberRemoved(Box::new(event)))
     }
     #[cfg(feature = "groups-roles")]
     fn wix_groups_roles_on_group_role_assigned(
@@ -11624,11 +11609,11 @@ where
             .0)(crate::Event::WixLoyaltyImportsV1OnLoyaltyImportCreated(Box::new(event)))
     }
     #[cfg(feature = "loyalty-programs")]
-    fn wix_loyalty_programs_on_program_updated(
+    fn wix_loyalty_on_program_updated(
         &self,
         event: crate::loyalty::programs::ProgramUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixLoyaltyProgramsOnProgramUpdated(Box::new(event)))
+        (self.0)(crate::Event::WixLoyaltyOnProgramUpdated(Box::new(event)))
     }
     #[cfg(feature = "loyalty-rewards")]
     fn wix_loyalty_rewards_on_reward_created(
@@ -11932,28 +11917,18 @@ where
         (self.0)(crate::Event::WixBadgesV4OnBadgeUpdated(Box::new(event)))
     }
     #[cfg(feature = "members-member_followers")]
-    fn wix_members_member_followers_on_follow_member_followed(
+    fn wix_members_on_follow_member_followed(
         &self,
         event: crate::members::member_followers::FollowMemberFollowed,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self
-            .0)(
-            crate::Event::WixMembersMemberFollowersOnFollowMemberFollowed(
-                Box::new(event),
-            ),
-        )
+        (self.0)(crate::Event::WixMembersOnFollowMemberFollowed(Box::new(event)))
     }
     #[cfg(feature = "members-member_followers")]
-    fn wix_members_member_followers_on_follow_member_unfollowed(
+    fn wix_members_on_follow_member_unfollowed(
         &self,
         event: crate::members::member_followers::FollowMemberUnfollowed,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self
-            .0)(
-            crate::Event::WixMembersMemberFollowersOnFollowMemberUnfollowed(
-                Box::new(event),
-            ),
-        )
+        (self.0)(crate::Event::WixMembersOnFollowMemberUnfollowed(Box::new(event)))
     }
     #[cfg(feature = "members-member_report")]
     fn wix_members_member_report_on_member_report_created(
@@ -12794,37 +12769,35 @@ where
         (self.0)(crate::Event::WixPricingPlansOnOrderUpdated(Box::new(event)))
     }
     #[cfg(feature = "pricing_plans-plans")]
-    fn wix_pricing_plans_plans_on_plan_archived(
+    fn wix_pricing_plans_v2_on_plan_archived(
         &self,
         event: crate::pricing_plans::plans::PlanArchived,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixPricingPlansPlansOnPlanArchived(Box::new(event)))
+        (self.0)(crate::Event::WixPricingPlansV2OnPlanArchived(Box::new(event)))
     }
     #[cfg(feature = "pricing_plans-plans")]
-    fn wix_pricing_plans_plans_on_plan_buyer_can_cancel_updated(
+    fn wix_pricing_plans_v2_on_plan_buyer_can_cancel_updated(
         &self,
         event: crate::pricing_plans::plans::PlanBuyerCanCancelUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
         (self
             .0)(
-            crate::Event::WixPricingPlansPlansOnPlanBuyerCanCancelUpdated(
-                Box::new(event),
-            ),
+            crate::Event::WixPricingPlansV2OnPlanBuyerCanCancelUpdated(Box::new(event)),
         )
     }
     #[cfg(feature = "pricing_plans-plans")]
-    fn wix_pricing_plans_plans_on_plan_created(
+    fn wix_pricing_plans_v2_on_plan_created(
         &self,
         event: crate::pricing_plans::plans::PlanCreated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixPricingPlansPlansOnPlanCreated(Box::new(event)))
+        (self.0)(crate::Event::WixPricingPlansV2OnPlanCreated(Box::new(event)))
     }
     #[cfg(feature = "pricing_plans-plans")]
-    fn wix_pricing_plans_plans_on_plan_updated(
+    fn wix_pricing_plans_v2_on_plan_updated(
         &self,
         event: crate::pricing_plans::plans::PlanUpdated,
     ) -> impl std::future::Future<Output = crate::HandlerResult> + Send {
-        (self.0)(crate::Event::WixPricingPlansPlansOnPlanUpdated(Box::new(event)))
+        (self.0)(crate::Event::WixPricingPlansV2OnPlanUpdated(Box::new(event)))
     }
     #[cfg(feature = "pricing_plans-plans_v3")]
     fn wix_pricing_plans_plans_v3_on_plan_created(

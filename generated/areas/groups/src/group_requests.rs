@@ -75,7 +75,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GroupRequestRejectedData 
 }
 /// Triggered when a group request is approved.
 ///
-/// - Velo handler: `wixGroupsGroupRequests_onGroupRequestApproved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixSocialGroupsV2_onGroupRequestApproved` (in `backend/events.js`)
 /// - SDK: `groupRequests.onGroupRequestApproved` from `@wix/groups`
 /// - Webhook eventType: `wix.social_groups.v2.group_request_approved`
 /// - Cargo feature: `groups-group_requests`
@@ -93,7 +93,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GroupRequestApproved {
     }
 }
 impl ::wix_events_runtime::EventPayload for GroupRequestApproved {
-    const VELO_HANDLER: &'static str = "wixGroupsGroupRequests_onGroupRequestApproved";
+    const VELO_HANDLER: &'static str = "wixSocialGroupsV2_onGroupRequestApproved";
     const EVENT_TYPE: &'static str = "wix.social_groups.v2.group_request_approved";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -105,7 +105,7 @@ impl ::wix_events_runtime::EventPayload for GroupRequestApproved {
         source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
-/// - Velo handler: `wixGroupsGroupRequests_onGroupRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixSocialGroupsV2_onGroupRequestCreated` (in `backend/events.js`)
 /// - SDK: `groupRequests.onGroupRequestCreated` from `@wix/groups`
 /// - Webhook eventType: `wix.social_groups.v2.group_request_created`
 /// - Cargo feature: `groups-group_requests`
@@ -124,7 +124,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GroupRequestCreated {
     }
 }
 impl ::wix_events_runtime::EventPayload for GroupRequestCreated {
-    const VELO_HANDLER: &'static str = "wixGroupsGroupRequests_onGroupRequestCreated";
+    const VELO_HANDLER: &'static str = "wixSocialGroupsV2_onGroupRequestCreated";
     const EVENT_TYPE: &'static str = "wix.social_groups.v2.group_request_created";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -138,7 +138,7 @@ impl ::wix_events_runtime::EventPayload for GroupRequestCreated {
 }
 /// Triggered when a group request is rejected.
 ///
-/// - Velo handler: `wixGroupsGroupRequests_onGroupRequestRejected` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixSocialGroupsV2_onGroupRequestRejected` (in `backend/events.js`)
 /// - SDK: `groupRequests.onGroupRequestRejected` from `@wix/groups`
 /// - Webhook eventType: `wix.social_groups.v2.group_request_rejected`
 /// - Cargo feature: `groups-group_requests`
@@ -156,7 +156,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GroupRequestRejected {
     }
 }
 impl ::wix_events_runtime::EventPayload for GroupRequestRejected {
-    const VELO_HANDLER: &'static str = "wixGroupsGroupRequests_onGroupRequestRejected";
+    const VELO_HANDLER: &'static str = "wixSocialGroupsV2_onGroupRequestRejected";
     const EVENT_TYPE: &'static str = "wix.social_groups.v2.group_request_rejected";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {

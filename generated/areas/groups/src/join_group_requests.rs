@@ -86,7 +86,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for JoinGroupRequestRejectedD
 }
 /// Triggered when a join group request is approved.
 ///
-/// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestApproved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixSocialGroupsV2_onJoinGroupRequestApproved` (in `backend/events.js`)
 /// - SDK: `joinGroupRequests.onJoinGroupRequestApproved` from `@wix/groups`
 /// - Webhook eventType: `wix.social_groups.v2.join_group_request_approved`
 /// - Cargo feature: `groups-join_group_requests`
@@ -104,7 +104,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for JoinGroupRequestApproved 
     }
 }
 impl ::wix_events_runtime::EventPayload for JoinGroupRequestApproved {
-    const VELO_HANDLER: &'static str = "wixGroupsJoinGroupRequests_onJoinGroupRequestApproved";
+    const VELO_HANDLER: &'static str = "wixSocialGroupsV2_onJoinGroupRequestApproved";
     const EVENT_TYPE: &'static str = "wix.social_groups.v2.join_group_request_approved";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -116,7 +116,7 @@ impl ::wix_events_runtime::EventPayload for JoinGroupRequestApproved {
         source.decode(Self::VELO_HANDLER).map(Box::new)
     }
 }
-/// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixSocialGroupsV2_onJoinGroupRequestCreated` (in `backend/events.js`)
 /// - SDK: `joinGroupRequests.onJoinGroupRequestCreated` from `@wix/groups`
 /// - Webhook eventType: `wix.social_groups.v2.join_group_request_created`
 /// - Cargo feature: `groups-join_group_requests`
@@ -134,7 +134,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for JoinGroupRequestCreated {
     }
 }
 impl ::wix_events_runtime::EventPayload for JoinGroupRequestCreated {
-    const VELO_HANDLER: &'static str = "wixGroupsJoinGroupRequests_onJoinGroupRequestCreated";
+    const VELO_HANDLER: &'static str = "wixSocialGroupsV2_onJoinGroupRequestCreated";
     const EVENT_TYPE: &'static str = "wix.social_groups.v2.join_group_request_created";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -148,7 +148,7 @@ impl ::wix_events_runtime::EventPayload for JoinGroupRequestCreated {
 }
 /// Triggered when a join group request is rejected.
 ///
-/// - Velo handler: `wixGroupsJoinGroupRequests_onJoinGroupRequestRejected` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixSocialGroupsV2_onJoinGroupRequestRejected` (in `backend/events.js`)
 /// - SDK: `joinGroupRequests.onJoinGroupRequestRejected` from `@wix/groups`
 /// - Webhook eventType: `wix.social_groups.v2.join_group_request_rejected`
 /// - Cargo feature: `groups-join_group_requests`
@@ -166,7 +166,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for JoinGroupRequestRejected 
     }
 }
 impl ::wix_events_runtime::EventPayload for JoinGroupRequestRejected {
-    const VELO_HANDLER: &'static str = "wixGroupsJoinGroupRequests_onJoinGroupRequestRejected";
+    const VELO_HANDLER: &'static str = "wixSocialGroupsV2_onJoinGroupRequestRejected";
     const EVENT_TYPE: &'static str = "wix.social_groups.v2.join_group_request_rejected";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {

@@ -48,7 +48,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for MemberRemoved {
 }
 /// Triggered when a new member is added to a group, either directly by an admin or when a Join Request is approved.
 ///
-/// - Velo handler: `wixGroupsMembers_onGroupMemberAdded` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixSocialGroupsV2_onGroupMemberAdded` (in `backend/events.js`)
 /// - SDK: `members.onGroupMemberAdded` from `@wix/groups`
 /// - Webhook eventType: `wix.social_groups.v2.group_member_added`
 /// - Cargo feature: `groups-members`
@@ -66,7 +66,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GroupMemberAdded {
     }
 }
 impl ::wix_events_runtime::EventPayload for GroupMemberAdded {
-    const VELO_HANDLER: &'static str = "wixGroupsMembers_onGroupMemberAdded";
+    const VELO_HANDLER: &'static str = "wixSocialGroupsV2_onGroupMemberAdded";
     const EVENT_TYPE: &'static str = "wix.social_groups.v2.group_member_added";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -80,7 +80,7 @@ impl ::wix_events_runtime::EventPayload for GroupMemberAdded {
 }
 /// Triggered when a member is removed from a group.
 ///
-/// - Velo handler: `wixGroupsMembers_onGroupMemberRemoved` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixSocialGroupsV2_onGroupMemberRemoved` (in `backend/events.js`)
 /// - SDK: `members.onGroupMemberRemoved` from `@wix/groups`
 /// - Webhook eventType: `wix.social_groups.v2.group_member_removed`
 /// - Cargo feature: `groups-members`
@@ -98,7 +98,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for GroupMemberRemoved {
     }
 }
 impl ::wix_events_runtime::EventPayload for GroupMemberRemoved {
-    const VELO_HANDLER: &'static str = "wixGroupsMembers_onGroupMemberRemoved";
+    const VELO_HANDLER: &'static str = "wixSocialGroupsV2_onGroupMemberRemoved";
     const EVENT_TYPE: &'static str = "wix.social_groups.v2.group_member_removed";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {

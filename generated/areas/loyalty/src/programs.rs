@@ -228,7 +228,7 @@ impl ::wix_events_runtime::wire::WireEnum for Status {
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for Status {}
 /// Triggered when a loyalty program is updated.
 ///
-/// - Velo handler: `wixLoyaltyPrograms_onProgramUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixLoyalty_onProgramUpdated` (in `backend/events.js`)
 /// - SDK: `programs.onProgramUpdated` from `@wix/loyalty`
 /// - Webhook eventType: `wix.loyalty.v1.program_updated`
 /// - Cargo feature: `loyalty-programs`
@@ -246,7 +246,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for ProgramUpdated {
     }
 }
 impl ::wix_events_runtime::EventPayload for ProgramUpdated {
-    const VELO_HANDLER: &'static str = "wixLoyaltyPrograms_onProgramUpdated";
+    const VELO_HANDLER: &'static str = "wixLoyalty_onProgramUpdated";
     const EVENT_TYPE: &'static str = "wix.loyalty.v1.program_updated";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {

@@ -67,7 +67,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for MemberUnfollowed {
 }
 /// Triggered when a member follows another member.
 ///
-/// - Velo handler: `wixMembersMemberFollowers_onFollowMemberFollowed` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixMembers_onFollowMemberFollowed` (in `backend/events.js`)
 /// - SDK: `memberFollowers.onFollowMemberFollowed` from `@wix/members`
 /// - Webhook eventType: `wix.members.v3.follow_member_followed`
 /// - Cargo feature: `members-member_followers`
@@ -85,7 +85,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FollowMemberFollowed {
     }
 }
 impl ::wix_events_runtime::EventPayload for FollowMemberFollowed {
-    const VELO_HANDLER: &'static str = "wixMembersMemberFollowers_onFollowMemberFollowed";
+    const VELO_HANDLER: &'static str = "wixMembers_onFollowMemberFollowed";
     const EVENT_TYPE: &'static str = "wix.members.v3.follow_member_followed";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -99,7 +99,7 @@ impl ::wix_events_runtime::EventPayload for FollowMemberFollowed {
 }
 /// Triggered when a member unfollows another member.
 ///
-/// - Velo handler: `wixMembersMemberFollowers_onFollowMemberUnfollowed` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixMembers_onFollowMemberUnfollowed` (in `backend/events.js`)
 /// - SDK: `memberFollowers.onFollowMemberUnfollowed` from `@wix/members`
 /// - Webhook eventType: `wix.members.v3.follow_member_unfollowed`
 /// - Cargo feature: `members-member_followers`
@@ -117,7 +117,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for FollowMemberUnfollowed {
     }
 }
 impl ::wix_events_runtime::EventPayload for FollowMemberUnfollowed {
-    const VELO_HANDLER: &'static str = "wixMembersMemberFollowers_onFollowMemberUnfollowed";
+    const VELO_HANDLER: &'static str = "wixMembers_onFollowMemberUnfollowed";
     const EVENT_TYPE: &'static str = "wix.members.v3.follow_member_unfollowed";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {

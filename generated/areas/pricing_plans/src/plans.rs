@@ -264,7 +264,7 @@ pub struct StringList {
 impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for StringList {}
 /// Triggered when a pricing plan is archived.
 ///
-/// - Velo handler: `wixPricingPlansPlans_onPlanArchived` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixPricingPlansV2_onPlanArchived` (in `backend/events.js`)
 /// - SDK: `plans.onPlanArchived` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.plan_plan_archived`
 /// - Cargo feature: `pricing_plans-plans`
@@ -283,7 +283,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PlanArchived {
     }
 }
 impl ::wix_events_runtime::EventPayload for PlanArchived {
-    const VELO_HANDLER: &'static str = "wixPricingPlansPlans_onPlanArchived";
+    const VELO_HANDLER: &'static str = "wixPricingPlansV2_onPlanArchived";
     const EVENT_TYPE: &'static str = "wix.pricing_plans.plan_plan_archived";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -297,7 +297,7 @@ impl ::wix_events_runtime::EventPayload for PlanArchived {
 }
 /// Triggered when a plan's `buyerCanCancel` field is updated.
 ///
-/// - Velo handler: `wixPricingPlansPlans_onPlanBuyerCanCancelUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixPricingPlansV2_onPlanBuyerCanCancelUpdated` (in `backend/events.js`)
 /// - SDK: `plans.onPlanBuyerCanCancelUpdated` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.plan_buyer_can_cancel_updated`
 /// - Cargo feature: `pricing_plans-plans`
@@ -316,7 +316,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PlanBuyerCanCancelUpdated
     }
 }
 impl ::wix_events_runtime::EventPayload for PlanBuyerCanCancelUpdated {
-    const VELO_HANDLER: &'static str = "wixPricingPlansPlans_onPlanBuyerCanCancelUpdated";
+    const VELO_HANDLER: &'static str = "wixPricingPlansV2_onPlanBuyerCanCancelUpdated";
     const EVENT_TYPE: &'static str = "wix.pricing_plans.plan_buyer_can_cancel_updated";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -330,7 +330,7 @@ impl ::wix_events_runtime::EventPayload for PlanBuyerCanCancelUpdated {
 }
 /// Triggered when a pricing plan is created.
 ///
-/// - Velo handler: `wixPricingPlansPlans_onPlanCreated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixPricingPlansV2_onPlanCreated` (in `backend/events.js`)
 /// - SDK: `plans.onPlanCreated` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.plan_created`
 /// - Cargo feature: `pricing_plans-plans`
@@ -348,7 +348,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PlanCreated {
     }
 }
 impl ::wix_events_runtime::EventPayload for PlanCreated {
-    const VELO_HANDLER: &'static str = "wixPricingPlansPlans_onPlanCreated";
+    const VELO_HANDLER: &'static str = "wixPricingPlansV2_onPlanCreated";
     const EVENT_TYPE: &'static str = "wix.pricing_plans.plan_created";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
@@ -362,7 +362,7 @@ impl ::wix_events_runtime::EventPayload for PlanCreated {
 }
 /// Triggered when a pricing plan is updated.
 ///
-/// - Velo handler: `wixPricingPlansPlans_onPlanUpdated` (name only; Wix documents no Velo handler, the event arrives as a webhook)
+/// - Velo handler: `wixPricingPlansV2_onPlanUpdated` (in `backend/events.js`)
 /// - SDK: `plans.onPlanUpdated` from `@wix/pricing-plans`
 /// - Webhook eventType: `wix.pricing_plans.plan_updated`
 /// - Cargo feature: `pricing_plans-plans`
@@ -381,7 +381,7 @@ impl ::wix_events_runtime::wire::sdk_keys::SdkKeys for PlanUpdated {
     }
 }
 impl ::wix_events_runtime::EventPayload for PlanUpdated {
-    const VELO_HANDLER: &'static str = "wixPricingPlansPlans_onPlanUpdated";
+    const VELO_HANDLER: &'static str = "wixPricingPlansV2_onPlanUpdated";
     const EVENT_TYPE: &'static str = "wix.pricing_plans.plan_updated";
     type Metadata = ::wix_backend_events_common::EventMetadata;
     fn metadata(&self) -> &::wix_backend_events_common::EventMetadata {
