@@ -1,7 +1,8 @@
 //! The `EventDefinition(eventType, isDomainEvent, transform)` calls of the SDK's
-//! `build/cjs/index.js` (or, in the older bundled layout, `build/cjs/src/*.public.js`), parsed with oxc: per event, the REST paths each transform
-//! applies to. They are the only place that tells a float from an integer (TypeScript
-//! says `number` for both) and which `string` fields are images on the wire.
+//! `build/cjs/index.js` (or, in the older bundled layout, `build/cjs/src/*.public.js`),
+//! parsed with oxc: per event, the REST paths each transform applies to. They are the
+//! only place that tells a float from an integer (TypeScript says `number` for both) and
+//! which `string` fields are images on the wire.
 
 use std::collections::BTreeMap;
 
