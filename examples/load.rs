@@ -9,10 +9,11 @@
 //! key pair and Velo secret, starts the receiver on a free loopback port with its output
 //! in a log file, and runs the scenarios one after another, each bounded by a request count
 //! (`--scale` multiplies them) and a time limit (`--max-secs`). For each it prints requests,
-//! requests/s, status counts, latency p50/p99/max, the receiver's CPU time per request,
-//! its resident memory (VmRSS from /proc, sampled every 20 ms) before, at peak and after,
-//! and the bytes and lines it logged. It then checks what the receiver promises (see
-//! [`Checks`]) and exits 1 when something fails, so the run is a test, not only a printout.
+//! requests/s, status counts, latency p50/p99/max, the receiver's CPU time per request
+//! and the driver's own (it shares the cores), the receiver's resident memory (VmRSS from
+//! /proc, sampled every 20 ms) before, at peak and after, and the bytes and lines it
+//! logged. It then checks what the receiver promises (see [`Checks`]) and exits 1 when
+//! something fails, so the run is a test, not only a printout.
 //!
 //! Loopback only, and Linux only: it reads /proc and sends SIGTERM with `kill`.
 
@@ -353,6 +354,14 @@ fn watch_exit(probe: Probe) -> tokio::task::JoinHandle<Option<Duration>> {
 // ---------------------------------------------------------------------------------------
 // Measuring the receiver: memory, CPU, log.
 
+/// What [`Probe::cpu`] read.
+enum CpuReading {
+    /// CPU nanoseconds by thread id.
+    Threads(BTreeMap<u32, u64>),
+    /// The process's user and system time, in clock ticks' precision.
+    Ticks(Duration),
+}
+
 /// Reads one process's figures from /proc.
 #[derive(Clone, Copy)]
 struct Probe {
@@ -368,23 +377,42 @@ impl Probe {
         line[field.len() + 1..].split_whitespace().next()?.parse().ok()
     }
 
-    /// CPU time used so far by all the process's threads: the nanoseconds of
-    /// /proc/<pid>/task/*/schedstat, or else the clock ticks of /proc/<pid>/stat, which
-    /// are too coarse (10 ms) for short scenarios.
-    fn cpu(&self) -> Option<Duration> {
-        self.scheduled().or_else(|| self.ticks())
+    /// A reading of the CPU time used so far by the process's threads, to subtract from a
+    /// later one ([`Probe::cpu_since`]): the nanoseconds of /proc/<pid>/task/*/schedstat
+    /// by thread, or else the clock ticks of /proc/<pid>/stat, which are too coarse
+    /// (10 ms) for short scenarios.
+    fn cpu(&self) -> Option<CpuReading> {
+        self.scheduled().map(CpuReading::Threads).or_else(|| self.ticks().map(CpuReading::Ticks))
     }
 
-    fn scheduled(&self) -> Option<Duration> {
+    /// The CPU time used since `before`. By thread: a thread that exits in between (a
+    /// runtime's idle blocking thread) takes its time with it rather than making the
+    /// sum go backwards; a thread started in between counts from zero.
+    fn cpu_since(&self, before: &CpuReading) -> Option<Duration> {
+        let nanos = match (before, self.cpu()?) {
+            (CpuReading::Threads(before), CpuReading::Threads(now)) => {
+                now.iter().map(|(thread, nanos)| nanos.saturating_sub(before.get(thread).copied().unwrap_or(0))).sum()
+            }
+            (CpuReading::Ticks(before), CpuReading::Ticks(now)) => {
+                return Some(now.saturating_sub(*before));
+            }
+            _ => return None,
+        };
+        Some(Duration::from_nanos(nanos))
+    }
+
+    /// Each live thread's CPU nanoseconds, by thread id.
+    fn scheduled(&self) -> Option<BTreeMap<u32, u64>> {
         let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid)).ok()?;
-        let (mut nanos, mut threads) = (0_u64, 0);
+        let mut threads = BTreeMap::new();
         for task in tasks {
-            let schedstat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
-            nanos += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
-            threads += 1;
+            let task = task.ok()?;
+            let thread = task.file_name().to_str()?.parse().ok()?;
+            let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            threads.insert(thread, schedstat.split_whitespace().next()?.parse::<u64>().ok()?);
         }
         // An exited process has no threads left to count.
-        (threads > 0).then(|| Duration::from_nanos(nanos))
+        (!threads.is_empty()).then_some(threads)
     }
 
     fn ticks(&self) -> Option<Duration> {
@@ -477,7 +505,11 @@ fn log_since(path: &Path, from: u64) -> LogFigures {
 #[derive(Debug, Clone, Copy)]
 struct Measured {
     elapsed: Duration,
+    /// The receiver's CPU time over the scenario.
     cpu: Option<Duration>,
+    /// The driver's own CPU time over the scenario: it shares the cores with the
+    /// receiver, so a scenario dear to drive slows the receiver's answers.
+    driver_cpu: Option<Duration>,
     rss_before: u64,
     rss_peak: u64,
     rss_after: u64,
@@ -490,19 +522,22 @@ where
     F: std::future::Future<Output = T>,
 {
     let probe = receiver.probe;
+    let driver = Probe { pid: std::process::id(), ..probe };
     let rss_before = probe.status_kib("VmRSS").unwrap_or(0);
     let cpu_before = probe.cpu();
+    let driver_before = driver.cpu();
     let log_before = log_len(&receiver.log);
     let sampler = Sampler::start(probe);
     let started = Instant::now();
     let output = scenario.await;
     let elapsed = started.elapsed();
-    let cpu = probe.cpu().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    let cpu = cpu_before.and_then(|before| probe.cpu_since(&before));
+    let driver_cpu = driver_before.and_then(|before| driver.cpu_since(&before));
     tokio::time::sleep(SETTLE).await;
     let rss_peak = sampler.finish().await;
     let rss_after = probe.status_kib("VmRSS").unwrap_or(0);
     let log = log_since(&receiver.log, log_before);
-    (output, Measured { elapsed, cpu, rss_before, rss_peak, rss_after, log })
+    (output, Measured { elapsed, cpu, driver_cpu, rss_before, rss_peak, rss_after, log })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -848,6 +883,9 @@ struct Flood {
     /// Each connection waits this long between requests: valid traffic at a steady rate
     /// beside slow clients, rather than as fast as it goes.
     pace: Option<Duration>,
+    /// Every request, built before the flood starts (see [`Flood::prepared`]); empty when
+    /// each is made by the worker that sends it.
+    plans: Arc<[Planned]>,
 }
 
 impl Flood {
@@ -868,7 +906,17 @@ impl Flood {
             stop_when_unanswered: false,
             unanswered_ok: false,
             pace: None,
+            plans: Arc::new([]),
         }
+    }
+
+    /// Builds every request now, before the flood is measured. For the floods whose
+    /// latency is compared: building a request (a random name, its HMAC) takes the
+    /// driver's CPU, which shares the cores with the receiver, so requests dearer to build
+    /// would look slower to answer. Holds all `count` requests in memory at once.
+    fn prepared(mut self) -> Self {
+        self.plans = (0..self.count).map(&self.make).collect();
+        self
     }
 
     fn fresh(mut self) -> Self {
@@ -889,13 +937,14 @@ impl Flood {
     }
 
     async fn run(self, address: SocketAddr) -> Tally {
+        let plans = Arc::clone(&self.plans);
         let flood = Arc::new(self);
         let next = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let workers: Vec<_> = (0..flood.concurrency.min(flood.count))
             .map(|_| {
-                let (flood, next) = (Arc::clone(&flood), Arc::clone(&next));
-                tokio::spawn(async move { flood.worker(address, &next, started).await })
+                let (flood, next, plans) = (Arc::clone(&flood), Arc::clone(&next), Arc::clone(&plans));
+                tokio::spawn(async move { flood.worker(address, &next, &plans, started).await })
             })
             .collect();
         let mut tally = Tally::default();
@@ -908,7 +957,9 @@ impl Flood {
         tally
     }
 
-    async fn worker(&self, address: SocketAddr, next: &AtomicUsize, started: Instant) -> Tally {
+    /// Sends requests until the count or the time is up: `plans[index]` when the flood is
+    /// prepared, else each made here.
+    async fn worker(&self, address: SocketAddr, next: &AtomicUsize, plans: &[Planned], started: Instant) -> Tally {
         let mut connection = Connection::new(address);
         let mut tally = Tally::default();
         loop {
@@ -916,12 +967,21 @@ impl Flood {
             if index >= self.count || started.elapsed() >= self.max {
                 break;
             }
-            let Planned { bytes, id } = (self.make)(index);
+            let made;
+            let Planned { bytes, id } = match plans.get(index) {
+                Some(planned) => planned,
+                None => {
+                    made = (self.make)(index);
+                    &made
+                }
+            };
+            // A request on a connection of its own is handed over whole: copied before the
+            // clock starts.
+            let fresh = self.fresh.then(|| Sending::All(bytes.clone()));
             let sent = Instant::now();
-            let answer = if self.fresh {
-                exchange_fresh(address, Sending::All(bytes)).await.1
-            } else {
-                connection.send(&bytes).await.map(Some)
+            let answer = match fresh {
+                Some(sending) => exchange_fresh(address, sending).await.1,
+                None => connection.send(bytes).await.map(Some),
             };
             let unanswered = !matches!(answer, Ok(Some(_)));
             let unanswered_ok = self.unanswered_ok || self.stop_when_unanswered;
@@ -980,11 +1040,20 @@ impl Row {
 
     /// The receiver's CPU time per request, in microseconds.
     fn cpu_per_request(&self) -> Option<f64> {
+        self.per_request(self.measured.cpu)
+    }
+
+    /// The driver's CPU time per request, in microseconds.
+    fn driver_cpu_per_request(&self) -> Option<f64> {
+        self.per_request(self.measured.driver_cpu)
+    }
+
+    fn per_request(&self, cpu: Option<Duration>) -> Option<f64> {
         let requests = self.tally.requests();
         if requests == 0 || self.shared {
             return None;
         }
-        self.measured.cpu.map(|cpu| cpu.as_secs_f64() * 1e6 / requests as f64)
+        cpu.map(|cpu| cpu.as_secs_f64() * 1e6 / requests as f64)
     }
 }
 
@@ -1097,8 +1166,8 @@ impl Report {
     /// The table, in Markdown.
     fn markdown(&self) -> String {
         let mut table = String::from(
-            "| scenario | requests | req/s | statuses | p50 | p99 | max | receiver CPU/req | RSS before / peak / after | log |\n\
-             |---|---:|---:|---|---:|---:|---:|---:|---|---|\n",
+            "| scenario | requests | req/s | statuses | p50 | p99 | max | receiver CPU/req | driver CPU/req | RSS before / peak / after | log |\n\
+             |---|---:|---:|---|---:|---:|---:|---:|---:|---|---|\n",
         );
         for row in &self.rows {
             let figures = row_figures(row);
@@ -1137,11 +1206,13 @@ fn statuses_text(tally: &Tally) -> String {
 fn row_figures(row: &Row) -> Vec<String> {
     let tally = &row.tally;
     let measured = &row.measured;
-    let (cpu, rss, log) = if row.shared {
-        ("″".to_owned(), "″".to_owned(), "″".to_owned())
+    let micros = |cpu: Option<f64>| cpu.map(|cpu| format!("{cpu:.0} µs")).unwrap_or_else(|| "-".to_owned());
+    let (cpu, driver_cpu, rss, log) = if row.shared {
+        ("″".to_owned(), "″".to_owned(), "″".to_owned(), "″".to_owned())
     } else {
         (
-            row.cpu_per_request().map(|cpu| format!("{cpu:.0} µs")).unwrap_or_else(|| "-".to_owned()),
+            micros(row.cpu_per_request()),
+            micros(row.driver_cpu_per_request()),
             match measured.rss_after {
                 0 => format!("{} / {} MiB / exited", mib(measured.rss_before), mib(measured.rss_peak)),
                 after => format!("{} / {} / {} MiB", mib(measured.rss_before), mib(measured.rss_peak), mib(after)),
@@ -1158,6 +1229,7 @@ fn row_figures(row: &Row) -> Vec<String> {
         millis(tally.percentile(0.99)),
         millis(tally.percentile(1.0)),
         cpu,
+        driver_cpu,
         rss,
         log,
     ]
@@ -1166,8 +1238,8 @@ fn row_figures(row: &Row) -> Vec<String> {
 fn row_text(row: &Row) -> String {
     let cells = row_figures(row);
     format!(
-        "{:<44} {:>7} {:>7}/s  [{}]  p50 {} p99 {} max {}  cpu {}  rss {}  log {}",
-        cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8], cells[9]
+        "{:<44} {:>7} {:>7}/s  [{}]  p50 {} p99 {} max {}  cpu {} (driver {})  rss {}  log {}",
+        cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8], cells[9], cells[10]
     )
 }
 
@@ -1208,7 +1280,7 @@ async fn scenarios_on_main(context: &Context, receiver: &Receiver, report: &mut 
     // (1b) Valid Velo events, each a distinct id: the baseline for Velo refusals.
     if context.wants("velo") || context.wants("unknown-names") {
         eprintln!("load: velo");
-        let flood = velo_flood(context, address, "load-v", context.count(50_000), 0);
+        let flood = velo_flood(context, address, "load-v", context.count(50_000), 0).prepared();
         let (tally, measured) = measure(receiver, flood.run(address)).await;
         report.add(context, vec![("velo events, distinct ids".to_owned(), tally)], measured, false);
     }
@@ -1460,7 +1532,7 @@ async fn unknown_names(context: &Context, receiver: &Receiver, report: &mut Repo
         };
         // Over the head limit the connection is closed with the head partly unread, and
         // the reset may overtake the 431.
-        let flood = Flood::new(count, context.concurrency, context.max, make, expect(expected, None));
+        let flood = Flood::new(count, context.concurrency, context.max, make, expect(expected, None)).prepared();
         if expected == 431 {
             flood.unanswered_ok()
         } else {
@@ -1496,7 +1568,7 @@ async fn unknown_names(context: &Context, receiver: &Receiver, report: &mut Repo
         let headers = [(SIGNATURE_HEADER, signature.as_str()), ("x-padding", padding.as_str())];
         Planned { bytes: post(address, &format!("/velo/{HANDLED}"), "application/json", &headers, &body), id: Some(id) }
     };
-    let flood = Flood::new(count, context.concurrency, context.max, make, expect(200, Some("handled")));
+    let flood = Flood::new(count, context.concurrency, context.max, make, expect(200, Some("handled"))).prepared();
     let (tally, measured) = measure(receiver, flood.run(address)).await;
     report.add(context, vec![(fitting_baseline.clone(), tally)], measured, false);
 
@@ -1521,7 +1593,7 @@ async fn unknown_names(context: &Context, receiver: &Receiver, report: &mut Repo
     // new one: the baseline does too.
     let over_baseline = format!("velo events padded by {}-65,000 B, new connections", over.start());
     eprintln!("load: {over_baseline}");
-    let flood = padded(count, over.clone(), "load-pad-b").fresh();
+    let flood = padded(count, over.clone(), "load-pad-b").fresh().prepared();
     let (tally, measured) = measure(receiver, flood.run(address)).await;
     report.add(context, vec![(over_baseline.clone(), tally)], measured, false);
 
