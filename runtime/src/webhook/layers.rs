@@ -154,24 +154,48 @@ fn token_text(body: &[u8]) -> Result<&str, WebhookError> {
         .map_err(|error| WebhookError::Malformed { reason: format!("the request body is not UTF-8 ({error})") })
 }
 
-/// The middle layer (`claims.data`), each field as sent.
+/// The middle layer (`claims.data`), each field as sent, with its `data` (the body) read
+/// as `D`: a `String` in the usual case, else raw JSON text.
 #[derive(Deserialize)]
-struct Wrapper<'a> {
+#[serde(bound(deserialize = "D: BodyField<'de>"))]
+struct Wrapper<D> {
     #[serde(rename = "eventType", default)]
     event_type: Option<Value>,
     #[serde(rename = "instanceId", default)]
     instance_id: Option<Value>,
-    /// Raw, so that the body is not parsed here; `null` is kept to be reported as such.
-    #[serde(default, borrow, deserialize_with = "raw_even_null")]
-    data: Option<&'a RawValue>,
+    #[serde(default = "Option::default", deserialize_with = "BodyField::read")]
+    data: Option<D>,
     #[serde(default)]
     identity: Option<Value>,
     #[serde(rename = "accountInfo", default)]
     account_info: Option<Value>,
 }
 
-fn raw_even_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(deserializer).map(Some)
+/// How the wrapper's `data` field is read.
+trait BodyField<'de>: Sized {
+    fn read<De: serde::Deserializer<'de>>(deserializer: De) -> Result<Option<Self>, De::Error>;
+}
+
+/// A string, as the SDK sends it: unescaped as it is read, in the wrapper's one pass.
+impl<'de> BodyField<'de> for String {
+    fn read<De: serde::Deserializer<'de>>(deserializer: De) -> Result<Option<Self>, De::Error> {
+        String::deserialize(deserializer).map(Some)
+    }
+}
+
+/// Anything, as raw text; `null` is kept, to be reported as such.
+impl<'de> BodyField<'de> for &'de RawValue {
+    fn read<De: serde::Deserializer<'de>>(deserializer: De) -> Result<Option<Self>, De::Error> {
+        <&RawValue>::deserialize(deserializer).map(Some)
+    }
+}
+
+impl<D> Wrapper<D> {
+    /// The body, and the wrapper's other fields.
+    fn split(self) -> (Option<D>, Wrapper<()>) {
+        let Self { event_type, instance_id, data, identity, account_info } = self;
+        (data, Wrapper { event_type, instance_id, data: None, identity, account_info })
+    }
 }
 
 /// Unwraps the claims of an already verified webhook JWT.
@@ -186,24 +210,7 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
         }
         None => return Err(claims_error("claims", "`data` is missing".to_owned())),
     };
-    let wrapper: Wrapper = serde_json::from_str(wrapper_text).map_err(|error| wrapper_error(wrapper_text, error))?;
-
-    let body = match wrapper.data {
-        Some(text) if text.get().starts_with('"') => {
-            let text: String = serde_json::from_str(text.get())
-                .map_err(|error| claims_error("claims.data", format!("invalid `data` string: {error}")))?;
-            RawValue::from_string(text)
-                .map_err(|error| claims_error("claims.data.data", format!("invalid JSON: {error}")))?
-        }
-        Some(object) if object.get().starts_with('{') => object.to_owned(),
-        Some(other) => {
-            return Err(claims_error(
-                "claims.data",
-                format!("`data` must be a string of JSON, got {}", raw_type(other)),
-            ))
-        }
-        None => return Err(claims_error("claims.data", "`data` is missing".to_owned())),
-    };
+    let (body, wrapper) = wrapper_parts(wrapper_text)?;
     if !body.get().starts_with('{') {
         return Err(claims_error("claims.data.data", format!("expected a JSON object, got {}", raw_type(&body))));
     }
@@ -246,6 +253,36 @@ pub fn from_claims(claims: &Map<String, Value>) -> Result<WebhookDelivery, Webho
         body,
         replayable_until,
     })
+}
+
+/// The body of the middle layer, and its other fields. Its `data` is read as a string
+/// in the same pass as the rest; any other shape (an inline object, or a wrapper that does
+/// not parse that way) is read again as raw JSON, which takes the object or says what is
+/// wrong.
+fn wrapper_parts(wrapper_text: &str) -> Result<(Box<RawValue>, Wrapper<()>), WebhookError> {
+    let invalid_body = |error| claims_error("claims.data.data", format!("invalid JSON: {error}"));
+    if let Ok((Some(text), wrapper)) = serde_json::from_str::<Wrapper<String>>(wrapper_text).map(Wrapper::split) {
+        return Ok((RawValue::from_string(text).map_err(invalid_body)?, wrapper));
+    }
+    let (data, wrapper) = serde_json::from_str::<Wrapper<&RawValue>>(wrapper_text)
+        .map_err(|error| wrapper_error(wrapper_text, error))?
+        .split();
+    let body = match data {
+        Some(text) if text.get().starts_with('"') => {
+            let text: String = serde_json::from_str(text.get())
+                .map_err(|error| claims_error("claims.data", format!("invalid `data` string: {error}")))?;
+            RawValue::from_string(text).map_err(invalid_body)?
+        }
+        Some(object) if object.get().starts_with('{') => object.to_owned(),
+        Some(other) => {
+            return Err(claims_error(
+                "claims.data",
+                format!("`data` must be a string of JSON, got {}", raw_type(other)),
+            ))
+        }
+        None => return Err(claims_error("claims.data", "`data` is missing".to_owned())),
+    };
+    Ok((body, wrapper))
 }
 
 /// Why the middle layer did not parse: not JSON, not an object, or a field that is.
@@ -413,6 +450,21 @@ mod tests {
         assert_eq!((layer, reason.as_str()), ("claims.data", "`data` must be a string of JSON, got a number"));
         let (layer, reason) = error_of(json!({"eventType": "t"}));
         assert_eq!((layer, reason.as_str()), ("claims.data", "`data` is missing"));
+    }
+
+    #[test]
+    fn inner_data_of_an_unusual_shape_is_reported_as_before() {
+        // The string is read in the wrapper's one pass; these shapes are read again raw.
+        let (layer, reason) = error_of(json!({"eventType": "t", "data": null}));
+        assert_eq!((layer, reason.as_str()), ("claims.data", "`data` must be a string of JSON, got null"));
+        let lone_surrogate = r#"{"eventType": "t", "data": "\ud800"}"#;
+        let Value::Object(claims) = json!({ "data": lone_surrogate }) else { unreachable!() };
+        let error = from_claims(&claims).unwrap_err().to_string();
+        assert!(error.starts_with("webhook claims.data: invalid `data` string: "), "{error}");
+        let twice = r#"{"eventType": "t", "data": "{}", "data": "{}"}"#;
+        let Value::Object(claims) = json!({ "data": twice }) else { unreachable!() };
+        let error = from_claims(&claims).unwrap_err().to_string();
+        assert!(error.contains("duplicate field `data`"), "{error}");
     }
 
     #[test]
