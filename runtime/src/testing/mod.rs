@@ -84,18 +84,6 @@ impl TestSigner {
         signed.unwrap_or_else(|error| panic!("{error}"))
     }
 
-    /// Claims of any bytes (not JSON, not UTF-8), signed with RS256 and Wix's header: for
-    /// tokens whose signature holds and whose claims are broken.
-    ///
-    /// # Panics
-    ///
-    /// If the crypto library fails to sign, which leaves a test nothing to do.
-    pub fn sign_claim_bytes(&self, claims: &[u8]) -> String {
-        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(wix_header().to_string()), URL_SAFE_NO_PAD.encode(claims));
-        let signature = self.signer.sign_rs256(input.as_bytes()).unwrap_or_else(|error| panic!("{error}"));
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
-    }
-
     /// Any claims, signed (or not) as `alg` says: for expired, forged and malformed tokens.
     ///
     /// # Panics
