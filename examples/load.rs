@@ -885,7 +885,7 @@ struct Flood {
     pace: Option<Duration>,
     /// Every request, built before the flood starts (see [`Flood::prepared`]); empty when
     /// each is made by the worker that sends it.
-    plans: Arc<[Planned]>,
+    plans: Vec<Planned>,
 }
 
 impl Flood {
@@ -906,7 +906,7 @@ impl Flood {
             stop_when_unanswered: false,
             unanswered_ok: false,
             pace: None,
-            plans: Arc::new([]),
+            plans: Vec::new(),
         }
     }
 
@@ -937,14 +937,13 @@ impl Flood {
     }
 
     async fn run(self, address: SocketAddr) -> Tally {
-        let plans = Arc::clone(&self.plans);
         let flood = Arc::new(self);
         let next = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let workers: Vec<_> = (0..flood.concurrency.min(flood.count))
             .map(|_| {
-                let (flood, next, plans) = (Arc::clone(&flood), Arc::clone(&next), Arc::clone(&plans));
-                tokio::spawn(async move { flood.worker(address, &next, &plans, started).await })
+                let (flood, next) = (Arc::clone(&flood), Arc::clone(&next));
+                tokio::spawn(async move { flood.worker(address, &next, started).await })
             })
             .collect();
         let mut tally = Tally::default();
@@ -959,7 +958,7 @@ impl Flood {
 
     /// Sends requests until the count or the time is up: `plans[index]` when the flood is
     /// prepared, else each made here.
-    async fn worker(&self, address: SocketAddr, next: &AtomicUsize, plans: &[Planned], started: Instant) -> Tally {
+    async fn worker(&self, address: SocketAddr, next: &AtomicUsize, started: Instant) -> Tally {
         let mut connection = Connection::new(address);
         let mut tally = Tally::default();
         loop {
@@ -968,7 +967,7 @@ impl Flood {
                 break;
             }
             let made;
-            let Planned { bytes, id } = match plans.get(index) {
+            let Planned { bytes, id } = match self.plans.get(index) {
                 Some(planned) => planned,
                 None => {
                     made = (self.make)(index);
